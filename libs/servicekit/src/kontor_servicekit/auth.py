@@ -31,7 +31,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from fastapi import FastAPI, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from kontor_servicekit.errors import Forbidden, ProblemError, Unauthorized
+from .errors import Forbidden, ProblemError, Unauthorized
 
 __all__ = [
     "ACTIONS",
