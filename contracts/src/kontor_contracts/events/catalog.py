@@ -1,0 +1,168 @@
+"""Events owned by the catalog service: assortment, stock and reservations."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AwareDatetime, Field
+
+from ..envelope import ContractModel, Event
+from ..money import Amount, Currency, VatRate
+from .common import Id, Quantity, Sku, VatClass
+
+__all__ = [
+    "ProductCreated",
+    "ProductDiscontinued",
+    "ProductPriceChanged",
+    "ProductUpdated",
+    "ReservationLine",
+    "ReservationShortfall",
+    "StockAdjusted",
+    "StockReleased",
+    "StockReservationRejected",
+    "StockReserved",
+]
+
+
+# --- catalog.product.v1 (key: sku) -------------------------------------------------
+
+
+class ProductCreated(Event):
+    """A new article was added to the assortment."""
+
+    event_type = "ProductCreated"
+
+    sku: Sku
+    name: str = Field(min_length=1)
+    description: str | None = None
+    price_net: Amount = Field(description="Net selling price per piece")
+    price_gross: Amount = Field(description="Gross selling price per piece (net + VAT)")
+    vat_class: VatClass
+    vat_rate: VatRate
+    currency: Currency
+    stock: int = Field(ge=0, description="Pieces on hand at creation, all warehouses")
+    gtin: str | None = Field(default=None, description="GTIN/EAN barcode")
+    category: str | None = None
+    brand: str | None = None
+    weight_grams: int | None = Field(default=None, ge=0)
+    reorder_point: int | None = Field(
+        default=None, ge=0, description="Meldebestand: reorder when stock falls to this"
+    )
+
+
+class ProductUpdated(Event):
+    """Descriptive data of an article changed (prices change via ProductPriceChanged).
+
+    ``changed_fields`` names every field that changed; a listed field whose value
+    is None was cleared, an unlisted field is unchanged.
+    """
+
+    event_type = "ProductUpdated"
+
+    sku: Sku
+    changed_fields: list[str] = Field(default_factory=list)
+    name: str | None = None
+    description: str | None = None
+    gtin: str | None = None
+    category: str | None = None
+    brand: str | None = None
+    weight_grams: int | None = Field(default=None, ge=0)
+    reorder_point: int | None = Field(default=None, ge=0)
+
+
+class ProductPriceChanged(Event):
+    """The selling price (or the VAT class, which changes the gross price) changed."""
+
+    event_type = "ProductPriceChanged"
+
+    sku: Sku
+    old_price_net: Amount
+    new_price_net: Amount
+    price_gross: Amount = Field(description="New gross price per piece")
+    vat_class: VatClass
+    vat_rate: VatRate
+    currency: Currency
+    effective_at: AwareDatetime
+    old_price_gross: Amount | None = None
+
+
+class ProductDiscontinued(Event):
+    """The article is no longer sold (Auslistung); remaining stock may still ship."""
+
+    event_type = "ProductDiscontinued"
+
+    sku: Sku
+    reason: str | None = None
+    effective_at: AwareDatetime | None = None
+
+
+# --- catalog.stock.v1 (key: sku) ---------------------------------------------------
+
+
+class StockAdjusted(Event):
+    """Stock on hand of an article in one warehouse changed."""
+
+    event_type = "StockAdjusted"
+
+    sku: Sku
+    warehouse: Id
+    delta: int = Field(description="Change in pieces; negative for outflow")
+    on_hand: int = Field(ge=0, description="Pieces on hand in this warehouse afterwards")
+    reason: Literal[
+        "goods_receipt", "inventory_count", "return_restock", "write_off", "correction", "shipment"
+    ]
+    available: int | None = Field(
+        default=None, description="On hand minus reserved, all warehouses, afterwards"
+    )
+    reference: str | None = Field(
+        default=None, description="Delivery note, return id, shipment id or count id"
+    )
+    note: str | None = None
+
+
+# --- catalog.reservation.v1 (key: order_id) ----------------------------------------
+
+
+class ReservationLine(ContractModel):
+    sku: Sku
+    quantity: Quantity
+    warehouse: Id
+
+
+class ReservationShortfall(ContractModel):
+    """Why one line of an order could not be reserved."""
+
+    sku: Sku
+    requested: Quantity
+    available: int = Field(ge=0)
+
+
+class StockReserved(Event):
+    """All lines of an order are reserved; the order can be confirmed."""
+
+    event_type = "StockReserved"
+
+    order_id: Id
+    lines: list[ReservationLine] = Field(min_length=1)
+    expires_at: AwareDatetime | None = None
+
+
+class StockReservationRejected(Event):
+    """An order could not be reserved in full; nothing of it is reserved."""
+
+    event_type = "StockReservationRejected"
+
+    order_id: Id
+    reasons: list[ReservationShortfall] = Field(min_length=1)
+
+
+class StockReleased(Event):
+    """A reservation was given back (order cancelled or rejected, reservation expired)."""
+
+    event_type = "StockReleased"
+
+    order_id: Id
+    lines: list[ReservationLine] = Field(min_length=1)
+    reason: str | None = Field(
+        default=None, description="e.g. order_cancelled, order_rejected, expired"
+    )

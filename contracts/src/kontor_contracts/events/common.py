@@ -1,0 +1,69 @@
+"""Types and sub-models shared by the events of several services."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints
+
+from ..envelope import ContractModel
+
+__all__ = [
+    "Address",
+    "CountryCode",
+    "Customer",
+    "Email",
+    "Id",
+    "Quantity",
+    "Sku",
+    "SkuQuantity",
+    "VatClass",
+]
+
+Id = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+"""An identifier issued by the owning service (opaque to everyone else)."""
+
+Sku = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+"""The merchant's stock keeping unit (Artikelnummer)."""
+
+Quantity = Annotated[int, Field(gt=0)]
+"""A number of pieces; always positive (direction is given by the event, not the sign)."""
+
+CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+"""ISO 3166-1 alpha-2, e.g. 'DE', 'AT'."""
+
+Email = Annotated[
+    str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+$", min_length=3, max_length=254)
+]
+"""An e-mail address (syntax check only; deliverability is the sender's problem)."""
+
+VatClass = Literal["standard", "reduced", "zero"]
+"""German VAT class: standard (19 %), reduced (7 %, e.g. books, food) or zero (0 %)."""
+
+
+class Address(ContractModel):
+    """A postal address, as printed on an invoice or a shipping label."""
+
+    name: str = Field(min_length=1, description="Recipient's name")
+    company: str | None = None
+    street: str = Field(min_length=1, description="Street and house number")
+    postcode: str = Field(min_length=1)
+    city: str = Field(min_length=1)
+    country: CountryCode
+    address_line2: str | None = Field(default=None, description="c/o, floor, Packstation no.")
+
+
+class Customer(ContractModel):
+    """Who bought (or wrote to us). ``customer_id`` is None for guest checkouts."""
+
+    customer_id: Id | None = None
+    email: Email
+    name: str = Field(min_length=1)
+    phone: str | None = None
+
+
+class SkuQuantity(ContractModel):
+    """A quantity of one article."""
+
+    sku: Sku
+    quantity: Quantity

@@ -1,0 +1,291 @@
+"""Events owned by the orders service: carts, orders, returns and complaints.
+
+Amounts on order lines are *after* discounts (coupon discounts are allocated to
+the lines), so ``sum(line_net) + shipping.net == net_total`` and the same for VAT
+and gross. Billing can invoice an order from OrderPlaced alone.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AwareDatetime, Field
+
+from ..envelope import ContractModel, Event
+from ..money import Amount, Currency, VatRate
+from .common import Address, Customer, Email, Id, Quantity, Sku, SkuQuantity
+
+__all__ = [
+    "CartAbandoned",
+    "CartLine",
+    "CartUpdated",
+    "CheckoutStarted",
+    "ComplaintFiled",
+    "OrderCancelled",
+    "OrderConfirmed",
+    "OrderDelivered",
+    "OrderLine",
+    "OrderPlaced",
+    "OrderRejected",
+    "OrderShipped",
+    "ReceivedReturnLine",
+    "ReturnCompleted",
+    "ReturnLine",
+    "ReturnReceived",
+    "ReturnRequested",
+    "ShippedLine",
+    "ShippingCharge",
+]
+
+
+# --- orders.cart.v1 (key: cart_id) -------------------------------------------------
+
+
+class CartLine(ContractModel):
+    sku: Sku
+    quantity: Quantity
+    unit_price_gross: Amount
+    name: str | None = None
+
+
+class CartUpdated(Event):
+    """The content of a shopping cart changed (the full cart, not a delta)."""
+
+    event_type = "CartUpdated"
+
+    cart_id: Id
+    customer_email: Email | None = None
+    lines: list[CartLine]
+    currency: Currency
+    value: Amount = Field(description="Gross value of the cart")
+
+
+class CheckoutStarted(Event):
+    """The customer went to checkout with this cart."""
+
+    event_type = "CheckoutStarted"
+
+    cart_id: Id
+    customer_email: Email | None = None
+    lines: list[CartLine] = Field(default_factory=list)
+    currency: Currency
+    value: Amount = Field(description="Gross value of the cart")
+
+
+class CartAbandoned(Event):
+    """A cart saw no activity for the abandonment window and was not ordered."""
+
+    event_type = "CartAbandoned"
+
+    cart_id: Id
+    value: Amount
+    currency: Currency
+    last_activity_at: AwareDatetime
+    customer_email: Email | None = Field(
+        default=None, description="Only for a reminder if marketing holds consent"
+    )
+    lines: list[CartLine] = Field(default_factory=list)
+
+
+# --- orders.order.v1 (key: order_id) -----------------------------------------------
+
+
+class OrderLine(ContractModel):
+    line_no: int = Field(ge=1)
+    sku: Sku
+    name: str = Field(min_length=1)
+    quantity: Quantity
+    unit_price_net: Amount
+    unit_price_gross: Amount
+    vat_rate: VatRate
+    line_net: Amount
+    line_vat: Amount
+    line_gross: Amount
+
+
+class ShippingCharge(ContractModel):
+    method: str = Field(min_length=1, description="e.g. standard, express, pickup")
+    net: Amount
+    vat_rate: VatRate
+    vat: Amount
+    gross: Amount
+    carrier: str | None = None
+
+
+class OrderPlaced(Event):
+    """A customer placed an order (a binding offer; confirmed or rejected next)."""
+
+    event_type = "OrderPlaced"
+
+    order_id: Id
+    order_number: str = Field(min_length=1, description="Shown to the customer")
+    customer: Customer
+    billing_address: Address | None = Field(
+        default=None, description="None: same as shipping_address"
+    )
+    shipping_address: Address
+    lines: list[OrderLine] = Field(min_length=1)
+    currency: Currency
+    net_total: Amount
+    vat_total: Amount
+    gross_total: Amount
+    shipping: ShippingCharge | None = None
+    coupon_codes: list[str] = Field(default_factory=list)
+    buyer_vat_id: str | None = Field(default=None, description="USt-IdNr. of a business buyer")
+    placed_at: AwareDatetime
+    payment_method: str | None = Field(
+        default=None, description="e.g. invoice, prepayment, paypal, card, sepa_direct_debit"
+    )
+    discount_gross: Amount | None = Field(
+        default=None, description="Total coupon discount, already included in the lines"
+    )
+    sales_channel: str | None = Field(default=None, description="e.g. webshop, marketplace")
+    locale: str | None = Field(default=None, description="Customer's language, e.g. de-DE")
+
+
+class OrderConfirmed(Event):
+    """Stock is reserved and the order is accepted (Auftragsbestätigung)."""
+
+    event_type = "OrderConfirmed"
+
+    order_id: Id
+    order_number: str | None = None
+    confirmed_at: AwareDatetime | None = None
+
+
+class OrderRejected(Event):
+    """The order could not be accepted (no stock, failed payment check, ...)."""
+
+    event_type = "OrderRejected"
+
+    order_id: Id
+    reason: str = Field(min_length=1, description="e.g. out_of_stock, payment_declined")
+    order_number: str | None = None
+    details: list[str] = Field(default_factory=list)
+
+
+class OrderCancelled(Event):
+    """The order was cancelled before shipping; ``lines`` are to be released."""
+
+    event_type = "OrderCancelled"
+
+    order_id: Id
+    reason: str = Field(min_length=1)
+    lines: list[SkuQuantity] = Field(default_factory=list)
+    order_number: str | None = None
+    cancelled_by: str | None = Field(default=None, description="customer, merchant or system")
+
+
+class ShippedLine(ContractModel):
+    line_no: int = Field(ge=1)
+    sku: Sku
+    quantity: Quantity
+
+
+class OrderShipped(Event):
+    """A shipment (full or partial) left the warehouse."""
+
+    event_type = "OrderShipped"
+
+    order_id: Id
+    shipment_id: Id
+    carrier: str = Field(min_length=1, description="e.g. DHL, DPD, Hermes")
+    tracking_number: str | None = None
+    lines: list[ShippedLine] = Field(min_length=1)
+    complete: bool = Field(description="True when this shipment completes the order")
+    shipped_at: AwareDatetime | None = None
+    warehouse: Id | None = None
+    tracking_url: str | None = None
+
+
+class OrderDelivered(Event):
+    """The carrier reported delivery (starts the 14-day withdrawal period)."""
+
+    event_type = "OrderDelivered"
+
+    order_id: Id
+    delivered_at: AwareDatetime
+    shipment_id: Id | None = None
+
+
+# --- orders.return.v1 (key: return_id) ---------------------------------------------
+
+
+class ReturnLine(ContractModel):
+    sku: Sku
+    quantity: Quantity
+    reason: str | None = Field(default=None, description="e.g. too_small, not_as_described")
+    line_no: int | None = Field(default=None, ge=1, description="Order line returned")
+
+
+class ReturnRequested(Event):
+    """The customer announced a return."""
+
+    event_type = "ReturnRequested"
+
+    return_id: Id
+    order_id: Id
+    lines: list[ReturnLine] = Field(min_length=1)
+    requested_at: AwareDatetime
+    withdrawal: bool = Field(
+        description="True: statutory withdrawal (Widerruf, §355 BGB); False: goodwill"
+    )
+
+
+class ReceivedReturnLine(ContractModel):
+    sku: Sku
+    quantity: Quantity
+    condition: str = Field(min_length=1, description="e.g. as_new, opened, used, damaged")
+    disposition: Literal["restock", "write_off"]
+    warehouse: Id | None = None
+    line_no: int | None = Field(default=None, ge=1)
+
+
+class ReturnReceived(Event):
+    """Returned goods arrived and were inspected."""
+
+    event_type = "ReturnReceived"
+
+    return_id: Id
+    order_id: Id
+    lines: list[ReceivedReturnLine] = Field(min_length=1)
+    received_at: AwareDatetime | None = None
+
+
+class ReturnCompleted(Event):
+    """The return is settled: the refund amount is decided (billing issues the credit note)."""
+
+    event_type = "ReturnCompleted"
+
+    return_id: Id
+    order_id: Id
+    refund_amount: Amount = Field(description="Gross amount to refund")
+    currency: Currency
+    includes_shipping: bool = Field(description="Whether the original shipping is refunded")
+    lines: list[ShippedLine] = Field(
+        default_factory=list, description="Order lines and quantities refunded"
+    )
+    completed_at: AwareDatetime | None = None
+
+
+# --- orders.complaint.v1 (key: complaint_id) ---------------------------------------
+
+
+class ComplaintFiled(Event):
+    """A customer complained about an article (Reklamation, warranty claim)."""
+
+    event_type = "ComplaintFiled"
+
+    complaint_id: Id
+    order_id: Id
+    sku: Sku
+    description: str = Field(min_length=1)
+    photo_ids: list[str] = Field(default_factory=list)
+    customer: Customer | None = None
+    kind: str | None = Field(
+        default=None, description="e.g. defect, transport_damage, wrong_item, missing_item"
+    )
+    desired_remedy: str | None = Field(
+        default=None, description="repair, replacement, refund or price_reduction (§437 BGB)"
+    )
+    filed_at: AwareDatetime | None = None

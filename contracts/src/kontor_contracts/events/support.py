@@ -1,0 +1,57 @@
+"""Events owned by the support service: customer tickets."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AwareDatetime, Field
+
+from ..envelope import Event
+from .common import Customer, Id
+
+__all__ = ["TicketOpened", "TicketResolved", "TicketUpdated"]
+
+
+# --- support.ticket.v1 (key: ticket_id) --------------------------------------------
+
+
+class TicketOpened(Event):
+    """A customer contacted us and a ticket was opened."""
+
+    event_type = "TicketOpened"
+
+    ticket_id: Id
+    channel: Literal["email", "phone", "chat", "form", "social"]
+    customer: Customer
+    subject: str = Field(min_length=1)
+    order_id: Id | None = None
+    category: str | None = Field(
+        default=None, description="e.g. delivery, return, complaint, invoice, product_question"
+    )
+    priority: str | None = Field(default=None, description="low, normal, high or urgent")
+    opened_at: AwareDatetime | None = None
+
+
+class TicketUpdated(Event):
+    """A ticket changed status, priority or assignee."""
+
+    event_type = "TicketUpdated"
+
+    ticket_id: Id
+    status: Literal["open", "in_progress", "waiting_for_customer", "resolved", "closed"]
+    priority: str | None = None
+    assignee: str | None = None
+    order_id: Id | None = None
+    note: str | None = None
+
+
+class TicketResolved(Event):
+    """The customer's concern is resolved."""
+
+    event_type = "TicketResolved"
+
+    ticket_id: Id
+    resolution: str = Field(min_length=1)
+    resolved_at: AwareDatetime
+    order_id: Id | None = None
+    category: str | None = None

@@ -1,0 +1,129 @@
+"""Money on the wire: ``Decimal`` plus an ISO 4217 currency, never ``float``.
+
+Amounts travel as JSON *strings* ("19.99") so that no JSON parser on the way
+turns them into binary floating point. Rounding happens at the edges only
+(:func:`quantize`); the types here never round silently.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    PlainSerializer,
+    StringConstraints,
+    WithJsonSchema,
+)
+
+__all__ = [
+    "AMOUNT_PATTERN",
+    "MINOR_UNITS",
+    "Amount",
+    "Currency",
+    "Money",
+    "VatRate",
+    "decimal_to_str",
+    "quantize",
+]
+
+AMOUNT_PATTERN = r"^-?\d+(\.\d+)?$"
+"""Plain decimal notation: optional minus, digits, optional fraction. No exponent."""
+
+VAT_RATE_PATTERN = r"^(0(\.\d+)?|1(\.0+)?)$"
+"""A fraction between 0 and 1 inclusive, e.g. "0.19", "0.07", "0"."""
+
+_AMOUNT_RE = re.compile(AMOUNT_PATTERN)
+
+MINOR_UNITS: dict[str, int] = {"EUR": 2, "USD": 2, "GBP": 2, "CHF": 2, "JPY": 0}
+"""Decimal places of a currency's minor unit (ISO 4217); unknown currencies use 2."""
+
+_DEFAULT_MINOR_UNITS = 2
+
+
+def _to_decimal(value: Any) -> Decimal:
+    """Accept str (plain decimal notation), int and finite Decimal; reject everything else.
+
+    ``float`` is rejected on purpose: 0.1 + 0.2 is not 0.3, and a float that
+    reaches a contract is a bug upstream. ``bool`` is an ``int`` subclass in
+    Python and rejected too.
+    """
+    if isinstance(value, float):
+        raise ValueError("amounts must be given as str, int or Decimal, never float")
+    if isinstance(value, bool):
+        raise ValueError("amounts must be given as str, int or Decimal, not bool")
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError("amount must be a finite number (no NaN or Infinity)")
+        return value
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, str):
+        if not _AMOUNT_RE.fullmatch(value):
+            raise ValueError(f"amount {value!r} is not a plain decimal string like '19.99' or '-5'")
+        try:
+            return Decimal(value)
+        except InvalidOperation as exc:  # pragma: no cover - the pattern excludes this
+            raise ValueError(f"amount {value!r} is not a decimal number") from exc
+    raise ValueError(f"amount must be str, int or Decimal, got {type(value).__name__}")
+
+
+def decimal_to_str(value: Decimal) -> str:
+    """Plain notation without exponent: Decimal('1E+2') -> '100', Decimal('1E-7') -> '0.0000001'."""
+    return format(value, "f")
+
+
+Amount = Annotated[
+    Decimal,
+    BeforeValidator(_to_decimal),
+    PlainSerializer(decimal_to_str, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "pattern": AMOUNT_PATTERN}),
+]
+"""A decimal amount. Input: str/int/Decimal (float, NaN, Infinity rejected). JSON: a string."""
+
+
+def _to_vat_rate(value: Any) -> Decimal:
+    rate = _to_decimal(value)
+    if rate < 0 or rate > 1:
+        raise ValueError(f"VAT rate {rate} must be a fraction between 0 and 1, e.g. 0.19")
+    return rate
+
+
+VatRate = Annotated[
+    Decimal,
+    BeforeValidator(_to_vat_rate),
+    PlainSerializer(decimal_to_str, return_type=str, when_used="json"),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": VAT_RATE_PATTERN,
+            "description": "VAT rate as a fraction, e.g. '0.19' for 19 %",
+        }
+    ),
+]
+"""A VAT rate as a fraction between 0 and 1 ("0.19" = 19 %), serialized as a string."""
+
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+"""An ISO 4217 alphabetic currency code, e.g. 'EUR'."""
+
+
+class Money(BaseModel):
+    """An amount together with its currency."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    amount: Amount
+    currency: Currency
+
+
+def quantize(amount: Decimal, currency: str) -> Decimal:
+    """Round ``amount`` half-up to the minor unit of ``currency`` (EUR: cents, JPY: yen).
+
+    Use at the edges (a line total, a VAT sum on an invoice), never in between.
+    """
+    places = MINOR_UNITS.get(currency.upper(), _DEFAULT_MINOR_UNITS)
+    return amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)

@@ -1,0 +1,269 @@
+"""Topics and events: who owns what, where each event is published, how it is keyed.
+
+The :data:`REGISTRY` is the single source of truth for topic creation (deploy),
+producers (topic and key of an event), consumers (parsing an envelope's payload)
+and the generated JSON schemas.
+"""
+
+from __future__ import annotations
+
+import builtins
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .envelope import Event, UnknownEventType
+from .events import analytics, billing, catalog, marketing, orders, support
+
+__all__ = [
+    "DAY_MS",
+    "REGISTRY",
+    "SERVICES",
+    "TOPIC_PATTERN",
+    "EventSpec",
+    "Registry",
+    "TopicSpec",
+    "UnknownEventType",
+    "UnknownTopic",
+    "dead_letter_topic",
+]
+
+SERVICES: tuple[str, ...] = ("catalog", "orders", "billing", "support", "marketing", "analytics")
+
+TOPIC_PATTERN = re.compile(
+    r"^(?P<owner>[a-z]+)\.(?P<aggregate>[a-z][a-z_]*)\.v(?P<major>[1-9]\d*)$"
+)
+"""``<service>.<aggregate>.v<major>``."""
+
+DAY_MS = 24 * 60 * 60 * 1000
+
+# Retention. Kafka is the transport and the source for rebuilding read models, not the
+# system of record: every service keeps its own state in Mongo, and billing keeps its
+# documents for the 10 years GoBD/§147 AO demand. Retention therefore only has to cover
+# (a) a consumer that is down or parked for a while and (b) rebuilding a read model.
+#
+# - 7 days (default): enough to outlast a long weekend outage plus an investigation
+#   of parked messages; carts, stock movements, reservations, tickets and campaigns
+#   are short-lived or superseded by later state.
+# - 42 days for order and billing facts: a rebuild of billing's or analytics' read
+#   models must reach back to the first day of the previous month on the 10th of the
+#   current month (monthly VAT pre-return, UStVA, and the monthly close), i.e. up to
+#   41 days; 42 = six whole weeks.
+# - forever (-1, Kafka's "no time limit") for the product catalogue: low volume,
+#   and every consumer (orders, billing, marketing, analytics) needs the history of
+#   every article that still exists to build its read model from scratch. Not
+#   compacted: its events are deltas (a price change does not repeat the name), so
+#   compaction would drop facts.
+DEFAULT_RETENTION_MS = 7 * DAY_MS
+FACTS_RETENTION_MS = 42 * DAY_MS
+RETENTION_FOREVER = -1
+
+
+class UnknownTopic(KeyError):
+    """No topic of that name is registered."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else "unknown topic"
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    owner: str
+    aggregate: str
+    partitions: int = 6
+    retention_ms: int = DEFAULT_RETENTION_MS
+    compacted: bool = False
+    key: str = ""
+    """The payload field whose value is the Kafka key (the aggregate id), e.g. 'order_id'."""
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    type: str
+    version: int
+    model: builtins.type[Event]  # "type" is a field name here
+    topic: str
+    owner: str
+
+
+def dead_letter_topic(group: str) -> str:
+    """Where consumer group ``group`` (``<service>.<purpose>``) parks what it cannot handle.
+
+    One DLT per consumer group, owned by that group's service: a parked message is
+    replayed to the one group that failed, not to every consumer of the topic.
+    """
+    return f"{group}.dlt"
+
+
+class Registry:
+    """An immutable, validated catalogue of topics and their events."""
+
+    def __init__(self, topics: Iterable[TopicSpec], events: Iterable[EventSpec]) -> None:
+        self._topics: dict[str, TopicSpec] = {}
+        for topic in topics:
+            if topic.name in self._topics:
+                raise ValueError(f"topic {topic.name} registered twice")
+            match = TOPIC_PATTERN.fullmatch(topic.name)
+            if match is None:
+                raise ValueError(f"topic {topic.name} does not match <service>.<aggregate>.v<n>")
+            if topic.owner not in SERVICES:
+                raise ValueError(f"topic {topic.name}: owner {topic.owner} is not a service")
+            if match["owner"] != topic.owner or match["aggregate"] != topic.aggregate:
+                raise ValueError(f"topic {topic.name}: name disagrees with owner/aggregate")
+            self._topics[topic.name] = topic
+        self._events: dict[tuple[str, int], EventSpec] = {}
+        self._by_model: dict[type[Event], EventSpec] = {}
+        for spec in events:
+            key = (spec.type, spec.version)
+            if key in self._events:
+                raise ValueError(f"event {spec.type}.v{spec.version} registered twice")
+            if spec.model in self._by_model:
+                raise ValueError(f"model {spec.model.__name__} registered twice")
+            if spec.model.event_type != spec.type or spec.model.event_version != spec.version:
+                raise ValueError(f"{spec.model.__name__}: event_type/version disagree with spec")
+            home = self._topics.get(spec.topic)
+            if home is None:
+                raise ValueError(f"event {spec.type}: topic {spec.topic} is not registered")
+            if home.owner != spec.owner:
+                raise ValueError(f"event {spec.type}: owner {spec.owner} != topic owner")
+            if home.key and home.key not in spec.model.model_fields:
+                raise ValueError(f"event {spec.type}: has no key field {home.key!r}")
+            self._events[key] = spec
+            self._by_model[spec.model] = spec
+
+    def spec_for(self, type: str, version: int) -> EventSpec:
+        try:
+            return self._events[(type, version)]
+        except KeyError:
+            raise UnknownEventType(f"no event registered as {type}.v{version}") from None
+
+    def spec_of(self, model: type[Event]) -> EventSpec:
+        try:
+            return self._by_model[model]
+        except KeyError:
+            raise UnknownEventType(f"{model.__name__} is not a registered event") from None
+
+    def topic_of(self, model: type[Event]) -> str:
+        return self.spec_of(model).topic
+
+    def topics(self) -> list[TopicSpec]:
+        return list(self._topics.values())
+
+    def topic(self, name: str) -> TopicSpec:
+        try:
+            return self._topics[name]
+        except KeyError:
+            raise UnknownTopic(f"no topic registered as {name}") from None
+
+    def events_on(self, topic: str) -> list[EventSpec]:
+        self.topic(topic)  # raise for an unknown topic rather than answer []
+        return [spec for spec in self._events.values() if spec.topic == topic]
+
+    def owned_by(self, service: str) -> list[TopicSpec]:
+        return [topic for topic in self._topics.values() if topic.owner == service]
+
+    def all_events(self) -> list[EventSpec]:
+        return list(self._events.values())
+
+    def aggregate_id_of(self, event: Event) -> str:
+        """The Kafka key of ``event``: the value of its topic's key field."""
+        topic = self.topic(self.topic_of(type(event)))
+        if not topic.key:
+            raise ValueError(f"topic {topic.name} declares no key field")
+        return str(getattr(event, topic.key))
+
+
+def _events(topic: TopicSpec, *models: type[Event]) -> list[EventSpec]:
+    return [
+        EventSpec(
+            type=model.event_type,
+            version=model.event_version,
+            model=model,
+            topic=topic.name,
+            owner=topic.owner,
+        )
+        for model in models
+    ]
+
+
+def _topic(name: str, *, key: str, retention_ms: int = DEFAULT_RETENTION_MS) -> TopicSpec:
+    owner, aggregate, _ = name.split(".")
+    return TopicSpec(
+        name=name, owner=owner, aggregate=aggregate, retention_ms=retention_ms, key=key
+    )
+
+
+_PRODUCT = _topic("catalog.product.v1", key="sku", retention_ms=RETENTION_FOREVER)
+_STOCK = _topic("catalog.stock.v1", key="sku")
+_RESERVATION = _topic("catalog.reservation.v1", key="order_id")
+_CART = _topic("orders.cart.v1", key="cart_id")
+_ORDER = _topic("orders.order.v1", key="order_id", retention_ms=FACTS_RETENTION_MS)
+_RETURN = _topic("orders.return.v1", key="return_id", retention_ms=FACTS_RETENTION_MS)
+_COMPLAINT = _topic("orders.complaint.v1", key="complaint_id", retention_ms=FACTS_RETENTION_MS)
+_INVOICE = _topic("billing.invoice.v1", key="invoice_id", retention_ms=FACTS_RETENTION_MS)
+# Payments are keyed by order: PaymentOverdue has no payment id, and all money facts
+# of one order (partial payments, dunning) must stay in order for the ledger.
+_PAYMENT = _topic("billing.payment.v1", key="order_id", retention_ms=FACTS_RETENTION_MS)
+_TICKET = _topic("support.ticket.v1", key="ticket_id")
+_CAMPAIGN = _topic("marketing.campaign.v1", key="campaign_id")
+_COUPON = _topic("marketing.coupon.v1", key="code")
+_CONSENT = _topic("marketing.consent.v1", key="email")
+_KPI = _topic("analytics.kpi.v1", key="kpi")
+
+REGISTRY = Registry(
+    topics=[
+        _PRODUCT,
+        _STOCK,
+        _RESERVATION,
+        _CART,
+        _ORDER,
+        _RETURN,
+        _COMPLAINT,
+        _INVOICE,
+        _PAYMENT,
+        _TICKET,
+        _CAMPAIGN,
+        _COUPON,
+        _CONSENT,
+        _KPI,
+    ],
+    events=[
+        *_events(
+            _PRODUCT,
+            catalog.ProductCreated,
+            catalog.ProductUpdated,
+            catalog.ProductPriceChanged,
+            catalog.ProductDiscontinued,
+        ),
+        *_events(_STOCK, catalog.StockAdjusted),
+        *_events(
+            _RESERVATION,
+            catalog.StockReserved,
+            catalog.StockReservationRejected,
+            catalog.StockReleased,
+        ),
+        *_events(_CART, orders.CartUpdated, orders.CheckoutStarted, orders.CartAbandoned),
+        *_events(
+            _ORDER,
+            orders.OrderPlaced,
+            orders.OrderConfirmed,
+            orders.OrderRejected,
+            orders.OrderCancelled,
+            orders.OrderShipped,
+            orders.OrderDelivered,
+        ),
+        *_events(_RETURN, orders.ReturnRequested, orders.ReturnReceived, orders.ReturnCompleted),
+        *_events(_COMPLAINT, orders.ComplaintFiled),
+        *_events(
+            _INVOICE, billing.InvoiceIssued, billing.InvoiceCancelled, billing.CreditNoteIssued
+        ),
+        *_events(_PAYMENT, billing.PaymentReceived, billing.PaymentOverdue),
+        *_events(_TICKET, support.TicketOpened, support.TicketUpdated, support.TicketResolved),
+        *_events(_CAMPAIGN, marketing.CampaignScheduled, marketing.CampaignSent),
+        *_events(_COUPON, marketing.CouponRedeemed),
+        *_events(_CONSENT, marketing.ConsentChanged),
+        *_events(_KPI, analytics.KpiThresholdBreached),
+    ],
+)
+"""Every topic and event of Kontor."""
