@@ -9,7 +9,6 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
-from typing import Any
 
 from kontor_local.runtime import (
     LocalRuntimeError,
@@ -41,7 +40,7 @@ def _say(text: str = "") -> None:
 # --------------------------------------------------------------------------- keys
 
 
-def ensure_keys(settings: LocalSettings) -> tuple[bytes, Path]:
+def ensure_keys(settings: LocalSettings) -> tuple[str, Path]:
     """Create the JWT key pair in ``<data>/keys`` if missing; returns (private PEM, public file).
 
     The services read the public key from ``KONTOR_AUTH_PUBLIC_KEY_FILE``.
@@ -50,12 +49,10 @@ def ensure_keys(settings: LocalSettings) -> tuple[bytes, Path]:
 
     private_pem, public_pem = auth.load_or_create_keys(settings.keys_dir)
     public_file = settings.public_key_file
-    public_bytes = public_pem if isinstance(public_pem, bytes) else str(public_pem).encode()
-    if not public_file.exists() or public_file.read_bytes() != public_bytes:
+    if not public_file.exists():  # servicekit names it so today; keep the contract anyway
         public_file.parent.mkdir(parents=True, exist_ok=True)
-        public_file.write_bytes(public_bytes)
-    private_bytes = private_pem if isinstance(private_pem, bytes) else str(private_pem).encode()
-    return private_bytes, public_file
+        public_file.write_text(public_pem, encoding="ascii")
+    return private_pem, public_file
 
 
 def mint(settings: LocalSettings, scopes: Sequence[str] | None, ttl_hours: float | None) -> str:
@@ -66,11 +63,12 @@ def mint(settings: LocalSettings, scopes: Sequence[str] | None, ttl_hours: float
 
     private_pem, _ = ensure_keys(settings)
     chosen = list(scopes) if scopes else list(auth.all_scopes())
-    kwargs: dict[str, Any] = {"scopes": chosen}
-    if ttl_hours is not None:
-        kwargs["ttl"] = timedelta(hours=ttl_hours)
-    token = auth.mint_token(private_pem, **kwargs)
-    return token if isinstance(token, str) else bytes(token).decode()
+    token: str
+    if ttl_hours is None:
+        token = auth.mint_token(private_pem, scopes=chosen)
+    else:
+        token = auth.mint_token(private_pem, scopes=chosen, ttl=timedelta(hours=ttl_hours))
+    return token
 
 
 # --------------------------------------------------------------------------- output

@@ -597,37 +597,26 @@ def ensure_topics_sync(bootstrap: str, specs: Sequence[tuple[str, int]]) -> list
     return run_sync(lambda: ensure_topics(bootstrap, specs))
 
 
-def registry_topic_specs(prefix: str = "") -> list[tuple[str, int]]:
-    """Every topic of the contracts registry (and its dead-letter topic) with partitions.
+def registry_topic_specs(
+    prefix: str = "", dead_letter_groups: Iterable[str] = ()
+) -> list[tuple[str, int]]:
+    """Every topic of the contracts registry with its partition count, sorted by name.
 
-    Imported lazily: the registry is optional for the runtime itself. Returns an empty
-    list when ``kontor_contracts.registry`` does not exist yet.
+    Dead-letter topics are per consumer group (``dead_letter_topic(group)``), which the
+    registry does not list: pass the groups to include theirs (one partition each).
+    Imported lazily, so the runtime works before ``kontor_contracts.registry`` exists
+    (then the list is empty and Tansu auto-creates topics with 4 partitions).
     """
     try:
         from kontor_contracts import registry
     except ImportError:
         return []
-    specs: dict[str, int] = {}
-    for topic in registry.REGISTRY.topics():
-        specs[prefix + topic.name] = int(topic.partitions)
-        dead_letter = _dead_letter_name(registry, topic)
-        if dead_letter is not None:
-            specs.setdefault(prefix + dead_letter, int(topic.partitions))
+    specs: dict[str, int] = {
+        prefix + topic.name: int(topic.partitions) for topic in registry.REGISTRY.topics()
+    }
+    for group in dead_letter_groups:
+        specs.setdefault(prefix + registry.dead_letter_topic(group), 1)
     return sorted(specs.items())
-
-
-def _dead_letter_name(registry: Any, topic: Any) -> str | None:
-    function = getattr(registry, "dead_letter_topic", None)
-    if function is None:
-        return None
-    for argument in (topic.name, topic):
-        try:
-            name = function(argument)
-        except (TypeError, AttributeError, KeyError, ValueError):
-            continue
-        if isinstance(name, str):
-            return name
-    return None
 
 
 # --------------------------------------------------------------------------- services
