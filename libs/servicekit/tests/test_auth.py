@@ -64,10 +64,18 @@ def client(app: FastAPI) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
 
 
-def token(private_pem: str, scopes: list[str], **kwargs: object) -> str:
-    options: dict[str, object] = {"issuer": ISSUER, "audience": AUDIENCE}
-    options.update(kwargs)
-    return mint_token(private_pem, scopes=scopes, **options)  # type: ignore[arg-type]
+def token(
+    private_pem: str,
+    scopes: list[str],
+    *,
+    subject: str = "kontor-local-admin",
+    issuer: str = ISSUER,
+    audience: str = AUDIENCE,
+    ttl: timedelta = timedelta(minutes=5),
+) -> str:
+    return mint_token(
+        private_pem, scopes=scopes, subject=subject, issuer=issuer, audience=audience, ttl=ttl
+    )
 
 
 def bearer(value: str) -> dict[str, str]:
