@@ -154,6 +154,7 @@ async def test_problem_errors_carry_detail_and_extensions() -> None:
     assert conflict.json()["current_state"] == "shipped"
     assert domain.status_code == 422
     assert domain.json()["errors"][0]["type"] == "unknown_sku"
+    assert domain.json()["errors"][0]["pointer"] == "/sku"
 
 
 async def test_unexpected_exception_is_500_without_leaking(

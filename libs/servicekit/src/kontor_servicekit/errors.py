@@ -145,13 +145,22 @@ class UnprocessableEntity(ProblemError):
         headers: Mapping[str, str] | None = None,
     ) -> None:
         merged = dict(extra or {})
-        merged["errors"] = [dict(error) for error in errors]
+        merged["errors"] = [_with_pointer(error) for error in errors]
         super().__init__(detail, type_=type_, extra=merged, headers=headers)
 
     @property
     def errors(self) -> list[dict[str, Any]]:
         errors: list[dict[str, Any]] = self.extra["errors"]
         return errors
+
+
+def _with_pointer(error: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of ``error`` with a JSON ``pointer`` derived from a ``["body", ...]`` loc."""
+    result = dict(error)
+    loc = result.get("loc")
+    if "pointer" not in result and isinstance(loc, list | tuple) and loc and loc[0] == "body":
+        result["pointer"] = "/" + "/".join(_escape_pointer_token(part) for part in loc[1:])
+    return result
 
 
 # --------------------------------------------------------------------------- OpenAPI
