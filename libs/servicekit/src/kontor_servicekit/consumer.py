@@ -1,0 +1,258 @@
+"""Consumers: contract event -> handler, at least once, with inbox and dead letters.
+
+A subscription is one consumer group for one purpose (``billing.invoicing``).
+For each message:
+
+1. the body must be a valid envelope of a registered event, else it is dead-lettered
+   at once (retrying cannot fix a malformed message);
+2. the handler runs in one transaction together with the inbox record of the
+   event id: a redelivered event raises :class:`AlreadyHandled` and has no effect;
+3. a failing handler is retried ``max_attempts`` times with backoff, then the
+   message is parked on the group's dead-letter topic and in the ``dead_letters``
+   collection with the error, and the partition moves on;
+4. a database or broker outage is not the message's fault: the offset is not
+   committed, the message is fetched again, and nothing is dead-lettered;
+5. the offset is committed (manual ack) only after the transaction committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import traceback
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from aiokafka.errors import KafkaError
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from kontor_contracts.envelope import Envelope, Event, UnknownEventType
+from kontor_contracts.registry import REGISTRY, dead_letter_topic
+from pydantic import ValidationError
+from pymongo.errors import ConnectionFailure, PyMongoError
+
+from kontor_servicekit.logging import log_context
+from kontor_servicekit.store import AlreadyHandled, Store, Transaction, TransactionAborted
+
+log = logging.getLogger(__name__)
+
+DEAD_LETTERS = "dead_letters"
+
+Handler = Callable[[Any, Transaction, Envelope], Awaitable[None]]
+
+
+class PermanentError(Exception):
+    """Raised by a handler for input it can never handle: dead-lettered without retries."""
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """One consumer group of a service and the events it handles.
+
+    ``purpose`` names the group: service ``billing`` and purpose ``invoicing``
+    consume as group ``billing.invoicing``. Topics are derived from the event
+    types, so what a service consumes is declared once, in code.
+    """
+
+    purpose: str
+    handlers: Mapping[type[Event], Handler]
+    description: str = ""
+    auto_offset_reset: str = "earliest"
+
+    def group(self, service: str) -> str:
+        return f"{service}.{self.purpose}"
+
+    def topics(self) -> list[str]:
+        return sorted({REGISTRY.topic_of(model) for model in self.handlers})
+
+
+class ConsumerMetrics(Protocol):
+    def handled(self, group: str, event_type: str, outcome: str) -> None: ...
+    def dead_lettered(self, group: str, topic: str) -> None: ...
+
+
+class DeadLetterProducer(Protocol):
+    async def send_and_wait(
+        self,
+        topic: str,
+        value: bytes | None = None,
+        key: bytes | None = None,
+        headers: list[tuple[str, bytes]] | None = None,
+    ) -> Any: ...
+
+
+@dataclass
+class ConsumerRuntime:
+    """What the generic message handler needs at run time."""
+
+    service: str
+    store: Store
+    producer: DeadLetterProducer
+    metrics: ConsumerMetrics
+    topic_prefix: str = ""
+    max_attempts: int = 5
+    retry_backoff_s: float = 0.2
+    subscribers: list[Any] = field(default_factory=list)
+
+
+class MessageHandler:
+    """Handles the messages of one subscription (see the module docstring)."""
+
+    def __init__(self, runtime: ConsumerRuntime, subscription: Subscription) -> None:
+        self.runtime = runtime
+        self.subscription = subscription
+        self.group = runtime.topic_prefix + subscription.group(runtime.service)
+        self.by_type = {REGISTRY.spec_of(m).type: (m, h) for m, h in subscription.handlers.items()}
+
+    async def __call__(self, message: KafkaMessage) -> None:
+        record = message.raw_message
+        assert not isinstance(record, tuple)
+        outcome = await self.handle_record(record.value, record)
+        if outcome == "retry_later":
+            await message.nack()
+            await asyncio.sleep(1.0)
+        else:
+            await message.ack()
+
+    async def handle_record(self, value: bytes | None, record: Any) -> str:
+        """Handle one record; returns the outcome (``handled``, ``duplicate``, ...)."""
+        try:
+            envelope = Envelope.from_bytes(value or b"")
+            event = envelope.payload_model()
+        except (ValidationError, UnknownEventType, ValueError) as exc:
+            await self.dead_letter(record, exc, attempts=1)
+            return "dead_lettered"
+        entry = self.by_type.get(envelope.type)
+        if entry is None:
+            self.runtime.metrics.handled(self.group, envelope.type, "ignored")
+            return "ignored"
+        _, handler = entry
+        with log_context(
+            event_id=str(envelope.id),
+            event_type=envelope.type,
+            correlation_id=envelope.correlation_id,
+            consumer_group=self.group,
+        ):
+            return await self._handle(handler, event, envelope, record)
+
+    async def _handle(self, handler: Handler, event: Event, envelope: Envelope, record: Any) -> str:
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                await self.runtime.store.transaction(
+                    lambda tx: handler(event, tx, envelope),
+                    correlation_id=envelope.correlation_id,
+                    causation_id=str(envelope.id),
+                    inbox_key=f"{self.group}:{envelope.id}",
+                )
+            except AlreadyHandled:
+                log.info("duplicate event skipped")
+                self.runtime.metrics.handled(self.group, envelope.type, "duplicate")
+                return "duplicate"
+            except (ConnectionFailure, KafkaError) as exc:
+                log.warning("infrastructure unavailable, will redeliver: %s", exc)
+                self.runtime.metrics.handled(self.group, envelope.type, "retry_later")
+                return "retry_later"
+            except PermanentError as exc:
+                await self.dead_letter(record, exc, attempts=attempt)
+                return "dead_lettered"
+            except (Exception, TransactionAborted) as exc:
+                if isinstance(exc, PyMongoError) and not _is_data_error(exc):
+                    log.warning("database error, will redeliver: %s", exc)
+                    return "retry_later"
+                if attempt >= self.runtime.max_attempts:
+                    log.exception("handler failed %d times; dead-lettering", attempt)
+                    await self.dead_letter(record, exc, attempts=attempt)
+                    return "dead_lettered"
+                log.warning("handler failed (attempt %d): %s", attempt, exc)
+                await asyncio.sleep(self.runtime.retry_backoff_s * 2 ** (attempt - 1))
+                continue
+            log.info("event handled")
+            self.runtime.metrics.handled(self.group, envelope.type, "handled")
+            return "handled"
+
+    async def dead_letter(self, record: Any, exc: BaseException, *, attempts: int) -> None:
+        """Park ``record`` on the group's dead-letter topic and in the database."""
+        reason = f"{type(exc).__name__}: {exc}"[:4000]
+        dlt = self.runtime.topic_prefix + dead_letter_topic(
+            self.subscription.group(self.runtime.service)
+        )
+        original_topic = str(record.topic)
+        headers = list(record.headers or []) + [
+            ("kontor_dlt_reason", reason.encode()),
+            ("kontor_dlt_error_type", type(exc).__name__.encode()),
+            ("kontor_dlt_original_topic", original_topic.encode()),
+            ("kontor_dlt_original_partition", str(record.partition).encode()),
+            ("kontor_dlt_original_offset", str(record.offset).encode()),
+            ("kontor_dlt_group", self.group.encode()),
+            ("kontor_dlt_attempts", str(attempts).encode()),
+        ]
+        await self.runtime.producer.send_and_wait(
+            dlt, value=record.value, key=record.key, headers=headers
+        )
+        doc_id = f"{original_topic}:{record.partition}:{record.offset}"
+        await self.runtime.store.db[DEAD_LETTERS].update_one(
+            {"_id": doc_id},
+            {
+                "$set": {
+                    "group": self.group,
+                    "topic": original_topic,
+                    "partition": record.partition,
+                    "offset": record.offset,
+                    "key": record.key,
+                    "value": record.value,
+                    "headers": [[k, v] for k, v in (record.headers or [])],
+                    "reason": reason,
+                    "error_type": type(exc).__name__,
+                    "traceback": "".join(traceback.format_exception(exc))[-8000:],
+                    "attempts": attempts,
+                    "dead_letter_topic": dlt,
+                    "status": "parked",
+                    "dead_lettered_at": datetime.now(UTC),
+                }
+            },
+            upsert=True,
+        )
+        self.runtime.metrics.dead_lettered(self.group, original_topic)
+        log.error("message dead-lettered: %s", reason, extra={"dead_letter_topic": dlt})
+
+
+def _is_data_error(exc: PyMongoError) -> bool:
+    """Errors caused by what the handler wrote (bad document), not by an outage."""
+    from pymongo.errors import OperationFailure
+
+    return isinstance(exc, OperationFailure)
+
+
+def register_subscriptions(
+    broker: KafkaBroker,
+    runtime: ConsumerRuntime,
+    subscriptions: list[Subscription],
+    *,
+    session_timeout_ms: int,
+    heartbeat_interval_ms: int,
+) -> list[MessageHandler]:
+    """Wire each subscription as a FastStream subscriber with manual acknowledgement."""
+    handlers: list[MessageHandler] = []
+    for subscription in subscriptions:
+        handler = MessageHandler(runtime, subscription)
+        topics = [runtime.topic_prefix + t for t in subscription.topics()]
+        subscriber = broker.subscriber(
+            *topics,
+            group_id=handler.group,
+            ack_policy=AckPolicy.MANUAL,
+            auto_offset_reset=subscription.auto_offset_reset,  # type: ignore[arg-type]
+            session_timeout_ms=session_timeout_ms,
+            heartbeat_interval_ms=heartbeat_interval_ms,
+            max_poll_records=100,
+            title=handler.group,
+            description=subscription.description,
+        )
+        subscriber(handler.__call__)
+        runtime.subscribers.append(subscriber)
+        handlers.append(handler)
+    return handlers

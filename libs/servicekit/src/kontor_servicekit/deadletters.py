@@ -1,0 +1,105 @@
+"""Listing and replaying parked messages (admin API of every consuming service)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import AwareDatetime, BaseModel
+
+from kontor_servicekit.auth import require_scope
+from kontor_servicekit.consumer import DEAD_LETTERS
+from kontor_servicekit.errors import Conflict, NotFound, problem_responses
+
+
+class DeadLetter(BaseModel):
+    id: str
+    group: str
+    topic: str
+    partition: int
+    offset: int
+    reason: str
+    error_type: str
+    attempts: int
+    status: Literal["parked", "replayed"]
+    dead_lettered_at: AwareDatetime
+    replayed_at: AwareDatetime | None = None
+    key: str | None = None
+    value_preview: str
+
+
+def _view(doc: dict[str, Any]) -> DeadLetter:
+    value = doc.get("value") or b""
+    return DeadLetter(
+        id=doc["_id"],
+        group=doc["group"],
+        topic=doc["topic"],
+        partition=doc["partition"],
+        offset=doc["offset"],
+        reason=doc["reason"],
+        error_type=doc["error_type"],
+        attempts=doc["attempts"],
+        status=doc["status"],
+        dead_lettered_at=doc["dead_lettered_at"],
+        replayed_at=doc.get("replayed_at"),
+        key=doc["key"].decode(errors="replace") if doc.get("key") else None,
+        value_preview=bytes(value)[:2000].decode(errors="replace"),
+    )
+
+
+def dead_letter_router(service: str) -> APIRouter:
+    router = APIRouter(prefix="/admin/dead-letters", tags=["admin"])
+    admin = Depends(require_scope(f"{service}:admin"))
+
+    @router.get(
+        "",
+        dependencies=[admin],
+        responses=problem_responses(401, 403),
+        summary="List messages parked on this service's dead-letter topics",
+    )
+    async def list_dead_letters(
+        request: Request,
+        status: Literal["parked", "replayed"] | None = Query(default="parked"),
+        limit: int = Query(default=100, ge=1, le=1000),
+    ) -> list[DeadLetter]:
+        query = {} if status is None else {"status": status}
+        store = request.app.state.kit.store
+        docs = (
+            await store.db[DEAD_LETTERS]
+            .find(query)
+            .sort("dead_lettered_at", -1)
+            .to_list(limit)
+        )
+        return [_view(d) for d in docs]
+
+    @router.post(
+        "/{dead_letter_id}/replay",
+        dependencies=[admin],
+        responses=problem_responses(401, 403, 404, 409),
+        summary="Publish a parked message again to its original topic",
+    )
+    async def replay_dead_letter(request: Request, dead_letter_id: str) -> DeadLetter:
+        kit = request.app.state.kit
+        collection = kit.store.db[DEAD_LETTERS]
+        doc = await collection.find_one({"_id": dead_letter_id})
+        if doc is None:
+            raise NotFound(detail=f"no dead letter {dead_letter_id!r}")
+        if doc["status"] != "parked":
+            raise Conflict(
+                detail="this message was replayed already", extra={"current_state": doc["status"]}
+            )
+        original = [
+            (k, bytes(v)) for k, v in doc["headers"] if not str(k).startswith("kontor_dlt_")
+        ]
+        await kit.producer.send_and_wait(
+            doc["topic"], value=doc["value"], key=doc.get("key"), headers=original
+        )
+        now = datetime.now(UTC)
+        await collection.update_one(
+            {"_id": dead_letter_id}, {"$set": {"status": "replayed", "replayed_at": now}}
+        )
+        doc.update(status="replayed", replayed_at=now)
+        return _view(doc)
+
+    return router

@@ -1,0 +1,123 @@
+"""Settings shared by every service.
+
+Every field can be set per service (``KONTOR_<SERVICE>_<FIELD>``) or for the whole
+platform (``KONTOR_<FIELD>``); the per-service value wins. That keeps one
+ConfigMap for the shared addresses and lets an operator override one service.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+
+class ServiceSettings(BaseSettings):
+    """Base class; each service subclasses it and sets ``service_name``."""
+
+    service_name: ClassVar[str] = "service"
+    default_http_port: ClassVar[int] = 8000
+
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    kafka_idempotent: bool = Field(
+        default=True,
+        description="Idempotent producer: on for Apache Kafka, off for the embedded broker.",
+    )
+    kafka_security_protocol: str = "PLAINTEXT"
+    kafka_sasl_mechanism: str | None = None
+    kafka_username: str | None = None
+    kafka_password: SecretStr | None = None
+    kafka_session_timeout_ms: int = 10_000
+    kafka_heartbeat_interval_ms: int = 3_000
+    kafka_ensure_topics: bool = Field(
+        default=False,
+        description="Create missing topics at start (one machine, tests); in a cluster Strimzi does.",
+    )
+    topic_prefix: str = Field(
+        default="", description="Prepended to every topic and consumer group (test isolation)."
+    )
+
+    mongo_url: str = "mongodb://127.0.0.1:27017/?retryWrites=false&directConnection=true"
+    mongo_database: str = ""
+
+    http_host: str = "127.0.0.1"
+    http_port: int = 0
+    max_body_bytes: int = 1_048_576
+
+    auth_public_key: str | None = None
+    auth_public_key_file: Path | None = None
+    auth_issuer: str = "kontor-local"
+    auth_audience: str = "kontor"
+
+    otlp_endpoint: str | None = Field(
+        default=None, description="OTLP/HTTP endpoint; traces are not exported when unset."
+    )
+    log_level: str = "INFO"
+
+    outbox_poll_interval_s: float = 0.5
+    outbox_batch_size: int = 500
+    outbox_lease_s: float = 10.0
+    consumer_max_attempts: int = 5
+    consumer_retry_backoff_s: float = 0.2
+    shutdown_grace_s: float = 20.0
+
+    @model_validator(mode="after")
+    def _defaults_per_service(self) -> ServiceSettings:
+        if not self.mongo_database:
+            self.mongo_database = f"kontor_{self.service_name}"
+        if not self.http_port:
+            self.http_port = self.default_http_port
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        service_env = EnvSettingsSource(
+            settings_cls, env_prefix=f"KONTOR_{cls.service_name.upper()}_"
+        )
+        platform_env = EnvSettingsSource(settings_cls, env_prefix="KONTOR_")
+        return (init_settings, service_env, platform_env, file_secret_settings)
+
+    def public_key_pem(self) -> str | None:
+        """The JWT verification key, inline or from a file."""
+        if self.auth_public_key:
+            return self.auth_public_key
+        if self.auth_public_key_file is not None:
+            return self.auth_public_key_file.read_text()
+        return None
+
+    def topic(self, name: str) -> str:
+        """The physical topic name for a contract topic."""
+        return f"{self.topic_prefix}{name}"
+
+    def group(self, name: str) -> str:
+        """The physical consumer group name for a purpose (``billing.invoicing``)."""
+        return f"{self.topic_prefix}{name}"
+
+    def kafka_client_options(self) -> dict[str, Any]:
+        """Connection options shared by producers, consumers and admin clients."""
+        options: dict[str, Any] = {
+            "bootstrap_servers": self.kafka_bootstrap,
+            "security_protocol": self.kafka_security_protocol,
+        }
+        if self.kafka_sasl_mechanism:
+            options["sasl_mechanism"] = self.kafka_sasl_mechanism
+            options["sasl_plain_username"] = self.kafka_username
+            if self.kafka_password is not None:
+                options["sasl_plain_password"] = self.kafka_password.get_secret_value()
+        return options

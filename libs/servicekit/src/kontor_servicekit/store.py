@@ -1,0 +1,232 @@
+"""MongoDB access: the client, transactions with outbox and inbox, sequences.
+
+Every write that matters runs in :meth:`Store.transaction`: the business change, the
+outgoing events (outbox) and, for a consumer, the id of the event being handled
+(inbox) commit together with a journaled write concern, or not at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from bson import ObjectId
+from bson.codec_options import TypeRegistry
+from kontor_contracts.envelope import Envelope, Event
+from kontor_contracts.registry import REGISTRY
+from opentelemetry import propagate
+from pymongo import AsyncMongoClient, ReturnDocument, WriteConcern
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.read_concern import ReadConcern
+
+from kontor_servicekit.codecs import DECIMAL_CODEC
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+Document = dict[str, Any]
+
+OUTBOX = "outbox"
+INBOX = "inbox"
+SEQUENCES = "sequences"
+
+#: Journaled: a kill -9 right after the acknowledgement must not lose the write.
+JOURNALED = WriteConcern(w=1, j=True)
+
+
+class AlreadyHandled(Exception):
+    """The inbox already holds this event: the redelivery has no second effect."""
+
+
+class TransactionAborted(Exception):
+    """A transaction kept conflicting and was given up after the retry budget."""
+
+
+@dataclass
+class Transaction:
+    """One unit of work: the session every repository call must pass on.
+
+    Events recorded with :meth:`emit` are written to the outbox in the same
+    transaction as the business change.
+    """
+
+    db: AsyncDatabase[Document]
+    session: AsyncClientSession
+    producer: str
+    correlation_id: str | None = None
+    causation_id: str | None = None
+    pending: list[Envelope] = field(default_factory=list)
+
+    def emit(self, event: Event, *, aggregate_id: str) -> Envelope:
+        """Record ``event`` for publication once this transaction commits."""
+        REGISTRY.spec_of(type(event))  # unknown event types fail here, not in the relay
+        envelope = Envelope.wrap(
+            event,
+            producer=self.producer,
+            aggregate_id=aggregate_id,
+            correlation_id=self.correlation_id,
+            causation_id=self.causation_id,
+        )
+        if self.correlation_id is None:
+            self.correlation_id = envelope.correlation_id
+        self.pending.append(envelope)
+        return envelope
+
+    async def next_sequence(self, key: str) -> int:
+        """The next number of a gap-free sequence.
+
+        The counter is incremented inside this transaction: if it aborts, the
+        number is not used up, and two transactions taking the same counter
+        conflict (one retries), so the numbers have neither gaps nor duplicates.
+        ``find_one_and_update`` is fine here: the collection holds one tiny
+        document per sequence.
+        """
+        doc = await self.db[SEQUENCES].find_one_and_update(
+            {"_id": key},
+            {"$inc": {"value": 1}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+            session=self.session,
+        )
+        assert doc is not None
+        return int(doc["value"])
+
+
+def _is_transient(exc: PyMongoError) -> bool:
+    return exc.has_error_label("TransientTransactionError") or exc.has_error_label(
+        "UnknownTransactionCommitResult"
+    )
+
+
+class Store:
+    """The service's own database with transactional outbox and inbox."""
+
+    def __init__(
+        self,
+        client: AsyncMongoClient[Document],
+        database: str,
+        *,
+        producer: str,
+        max_attempts: int = 20,
+    ) -> None:
+        self.client = client
+        self.db: AsyncDatabase[Document] = client[database]
+        self.producer = producer
+        self.max_attempts = max_attempts
+        self._commit_listeners: list[Callable[[], None]] = []
+
+    def on_commit(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` after every commit that wrote outbox rows."""
+        self._commit_listeners.append(listener)
+
+    async def ensure_indexes(self) -> None:
+        """Indexes of the kit's own collections."""
+        await self.db[OUTBOX].create_index([("status", 1), ("seq", 1)], name="pending_in_order")
+        await self.db[OUTBOX].create_index(
+            "sent_at", name="sent_ttl", expireAfterSeconds=7 * 24 * 3600
+        )
+        await self.db[INBOX].create_index(
+            "handled_at", name="handled_ttl", expireAfterSeconds=30 * 24 * 3600
+        )
+
+    async def ping(self) -> None:
+        await self.client.admin.command("ping")
+
+    async def transaction(
+        self,
+        work: Callable[[Transaction], Awaitable[T]],
+        *,
+        correlation_id: str | None = None,
+        causation_id: str | None = None,
+        inbox_key: str | None = None,
+    ) -> T:
+        """Run ``work`` in a journaled multi-document transaction.
+
+        ``work`` may run more than once (a write conflict retries the whole
+        transaction), so it must only touch the database through the
+        :class:`Transaction` it is given. With ``inbox_key`` the key is recorded
+        in the inbox in the same transaction; if it is there already,
+        :class:`AlreadyHandled` is raised and nothing else is written.
+        """
+        delay = 0.005
+        for attempt in range(1, self.max_attempts + 1):
+            async with self.client.start_session() as session:
+                tx = Transaction(
+                    db=self.db,
+                    session=session,
+                    producer=self.producer,
+                    correlation_id=correlation_id,
+                    causation_id=causation_id,
+                )
+                try:
+                    async with await session.start_transaction(
+                        read_concern=ReadConcern("snapshot"), write_concern=JOURNALED
+                    ):
+                        if inbox_key is not None:
+                            await self._record_inbox(tx, inbox_key)
+                        result = await work(tx)
+                        await self._write_outbox(tx)
+                except PyMongoError as exc:
+                    if _is_transient(exc) and attempt < self.max_attempts:
+                        log.debug("transaction conflict, retrying", extra={"attempt": attempt})
+                        await asyncio.sleep(delay)
+                        delay = min(delay * 2, 0.5)
+                        continue
+                    if _is_transient(exc):
+                        raise TransactionAborted(str(exc)) from exc
+                    raise
+            if tx.pending:
+                for listener in self._commit_listeners:
+                    listener()
+            return result
+        raise TransactionAborted("retry budget exhausted")  # pragma: no cover
+
+    async def _record_inbox(self, tx: Transaction, key: str) -> None:
+        try:
+            await tx.db[INBOX].insert_one(
+                {"_id": key, "handled_at": datetime.now(UTC)}, session=tx.session
+            )
+        except DuplicateKeyError as exc:
+            raise AlreadyHandled(key) from exc
+
+    async def _write_outbox(self, tx: Transaction) -> None:
+        if not tx.pending:
+            return
+        carrier: dict[str, str] = {}
+        propagate.inject(carrier)
+        now = datetime.now(UTC)
+        rows = [
+            {
+                "_id": str(envelope.id),
+                "seq": ObjectId(),
+                "topic": REGISTRY.spec_for(envelope.type, envelope.version).topic,
+                "key": envelope.aggregate_id,
+                "value": envelope.to_bytes().decode(),
+                "type": envelope.type,
+                "status": "pending",
+                "created_at": now,
+                "trace": carrier,
+                "attempts": 0,
+            }
+            for envelope in tx.pending
+        ]
+        await tx.db[OUTBOX].insert_many(rows, session=tx.session)
+
+
+def create_client(url: str, *, app_name: str) -> AsyncMongoClient[Document]:
+    """An ``AsyncMongoClient`` with timezone-aware datetimes and Decimal128 round-trips."""
+    return AsyncMongoClient(
+        url,
+        appname=app_name,
+        tz_aware=True,
+        tzinfo=UTC,
+        serverSelectionTimeoutMS=5000,
+        type_registry=TypeRegistry([DECIMAL_CODEC]),
+    )

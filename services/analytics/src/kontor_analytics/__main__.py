@@ -1,0 +1,3 @@
+from kontor_analytics.main import run
+
+run()

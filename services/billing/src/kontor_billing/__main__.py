@@ -1,0 +1,3 @@
+from kontor_billing.main import run
+
+run()

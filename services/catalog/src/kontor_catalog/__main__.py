@@ -1,0 +1,3 @@
+from kontor_catalog.main import run
+
+run()

@@ -1,0 +1,30 @@
+"""Composition root of the catalog service."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from kontor_servicekit.runner import run_service
+from kontor_servicekit.service import ServiceDefinition, create_service_app
+
+from kontor_catalog.api.products import router as products_router
+from kontor_catalog.settings import CatalogSettings
+from kontor_catalog.store.products import ensure_indexes
+
+
+def definition(settings: CatalogSettings) -> ServiceDefinition:
+    return ServiceDefinition(
+        settings=settings,
+        title="Kontor catalog",
+        description="The assortment: products, prices, VAT classes and stock.",
+        routers=[products_router],
+        indexes=ensure_indexes,
+        ensure_topics=settings.kafka_ensure_topics,
+    )
+
+
+def create_app(settings: CatalogSettings | None = None) -> FastAPI:
+    return create_service_app(definition(settings or CatalogSettings()))
+
+
+def run() -> None:
+    run_service(create_app, CatalogSettings)

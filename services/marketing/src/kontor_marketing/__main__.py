@@ -1,0 +1,3 @@
+from kontor_marketing.main import run
+
+run()

@@ -1,0 +1,3 @@
+from kontor_orders.main import run
+
+run()

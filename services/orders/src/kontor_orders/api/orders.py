@@ -1,0 +1,207 @@
+"""HTTP routes of orders."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Request, status
+from kontor_servicekit.apitypes import MoneyAmount
+from kontor_servicekit.auth import require_scope
+from kontor_servicekit.errors import NotFound, UnprocessableEntity, problem_responses
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from kontor_orders.application.place_order import PlaceOrder, place_order
+from kontor_orders.domain import order as domain
+from kontor_orders.domain.order import MAX_QUANTITY, OrderError
+from kontor_orders.store.orders import get_order
+
+router = APIRouter(tags=["orders"])
+
+#: German postcodes have five digits; other countries are checked for length only here.
+POSTCODE_DE = r"^\d{5}$"
+
+
+class CustomerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    email: str = Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    name: str = Field(min_length=1, max_length=200)
+    customer_id: str | None = Field(default=None, max_length=128)
+
+
+class AddressIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+    company: str | None = Field(default=None, max_length=200)
+    street: str = Field(min_length=1, max_length=200)
+    postcode: str = Field(min_length=2, max_length=12)
+    city: str = Field(min_length=1, max_length=100)
+    country: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")
+
+    @model_validator(mode="after")
+    def _postcode_fits_country(self) -> AddressIn:
+        if self.country == "DE" and not re.match(POSTCODE_DE, self.postcode.strip()):
+            raise ValueError("a German postcode has five digits")
+        return self
+
+    def to_domain(self) -> domain.Address:
+        return domain.Address(
+            name=self.name,
+            company=self.company,
+            street=self.street,
+            postcode=self.postcode,
+            city=self.city,
+            country=self.country,
+        )
+
+
+class LineIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    sku: str = Field(min_length=1, max_length=64)
+    quantity: int = Field(ge=1, le=MAX_QUANTITY)
+
+
+class OrderIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "customer": {"email": "anna@example.de", "name": "Anna Muster"},
+                    "shipping_address": {
+                        "name": "Anna Muster",
+                        "street": "Hauptstr. 1",
+                        "postcode": "10115",
+                        "city": "Berlin",
+                        "country": "DE",
+                    },
+                    "lines": [{"sku": "TEE-RED-M", "quantity": 2}],
+                }
+            ]
+        },
+    )
+    customer: CustomerIn
+    shipping_address: AddressIn
+    billing_address: AddressIn | None = None
+    lines: list[LineIn] = Field(min_length=1, max_length=200)
+
+
+class LineOut(BaseModel):
+    line_no: int
+    sku: str
+    name: str
+    quantity: int
+    unit_price_net: MoneyAmount
+    unit_price_gross: MoneyAmount
+    vat_rate: Decimal
+    line_net: MoneyAmount
+    line_vat: MoneyAmount
+    line_gross: MoneyAmount
+
+
+class OrderOut(BaseModel):
+    id: str
+    number: str
+    status: str
+    customer: CustomerIn
+    shipping_address: AddressIn
+    billing_address: AddressIn | None
+    lines: list[LineOut]
+    currency: str
+    net_total: MoneyAmount
+    vat_total: MoneyAmount
+    gross_total: MoneyAmount
+    placed_at: datetime
+
+    @classmethod
+    def of(cls, order: domain.Order) -> OrderOut:
+        def address(a: domain.Address | None) -> AddressIn | None:
+            if a is None:
+                return None
+            return AddressIn.model_construct(
+                name=a.name,
+                company=a.company,
+                street=a.street,
+                postcode=a.postcode,
+                city=a.city,
+                country=a.country,
+            )
+
+        shipping = address(order.shipping_address)
+        assert shipping is not None
+        return cls(
+            id=order.id,
+            number=order.number,
+            status=order.status,
+            customer=CustomerIn.model_construct(
+                email=order.customer.email,
+                name=order.customer.name,
+                customer_id=order.customer.customer_id,
+            ),
+            shipping_address=shipping,
+            billing_address=address(order.billing_address),
+            lines=[
+                LineOut(
+                    line_no=line.line_no,
+                    sku=line.sku,
+                    name=line.name,
+                    quantity=line.quantity,
+                    unit_price_net=line.unit_price_net,
+                    unit_price_gross=line.unit_price_gross,
+                    vat_rate=line.vat_rate,
+                    line_net=line.line_net,
+                    line_vat=line.line_vat,
+                    line_gross=line.line_gross,
+                )
+                for line in order.lines
+            ],
+            currency=order.currency,
+            net_total=order.net_total,
+            vat_total=order.vat_total,
+            gross_total=order.gross_total,
+            placed_at=order.placed_at,
+        )
+
+
+OrderId = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+@router.post(
+    "/orders",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[Depends(require_scope("orders:write"))],
+    responses=problem_responses(401, 403, 413, 422),
+    summary="Place an order (emits OrderPlaced)",
+)
+async def post_order(request: Request, body: OrderIn) -> OrderOut:
+    command = PlaceOrder(
+        customer=domain.Customer(
+            email=body.customer.email, name=body.customer.name, customer_id=body.customer.customer_id
+        ),
+        shipping_address=body.shipping_address.to_domain(),
+        billing_address=body.billing_address.to_domain() if body.billing_address else None,
+        lines=[(line.sku, line.quantity) for line in body.lines],
+    )
+    try:
+        order = await place_order(request.app.state.kit.store, command)
+    except OrderError as exc:
+        raise UnprocessableEntity(
+            detail=str(exc),
+            errors=[{"loc": ["body", *exc.field], "msg": str(exc), "type": "value_error"}],
+        ) from exc
+    return OrderOut.of(order)
+
+
+@router.get(
+    "/orders/{order_id}",
+    dependencies=[Depends(require_scope("orders:read"))],
+    responses=problem_responses(401, 403, 404),
+    summary="One order",
+)
+async def read_order(request: Request, order_id: OrderId) -> OrderOut:
+    order = await get_order(request.app.state.kit.store.db, order_id)
+    if order is None:
+        raise NotFound(detail=f"no order {order_id!r}")
+    return OrderOut.of(order)

@@ -1,0 +1,109 @@
+"""Placing an order: price it from the catalog read model, store it, emit OrderPlaced."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from kontor_contracts.events import common
+from kontor_contracts.events.orders import OrderLine as OrderLineEvent
+from kontor_contracts.events.orders import OrderPlaced
+from kontor_servicekit.store import Store, Transaction
+
+from kontor_orders.domain.order import Address, Customer, Order
+from kontor_orders.store.catalog_products import priced_products
+from kontor_orders.store.orders import OrderRepository
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+@dataclass(frozen=True)
+class PlaceOrder:
+    customer: Customer
+    shipping_address: Address
+    billing_address: Address | None
+    lines: list[tuple[str, int]]
+
+
+def _address_event(a: Address) -> common.Address:
+    return common.Address(
+        name=a.name,
+        company=a.company,
+        street=a.street,
+        postcode=a.postcode,
+        city=a.city,
+        country=a.country,
+    )
+
+
+def order_placed(order: Order) -> OrderPlaced:
+    return OrderPlaced(
+        order_id=order.id,
+        order_number=order.number,
+        customer=common.Customer(
+            customer_id=order.customer.customer_id,
+            email=order.customer.email,
+            name=order.customer.name,
+        ),
+        billing_address=_address_event(order.billing_address) if order.billing_address else None,
+        shipping_address=_address_event(order.shipping_address),
+        lines=[
+            OrderLineEvent(
+                line_no=line.line_no,
+                sku=line.sku,
+                name=line.name,
+                quantity=line.quantity,
+                unit_price_net=line.unit_price_net,
+                unit_price_gross=line.unit_price_gross,
+                vat_rate=line.vat_rate,
+                line_net=line.line_net,
+                line_vat=line.line_vat,
+                line_gross=line.line_gross,
+            )
+            for line in order.lines
+        ],
+        currency=order.currency,
+        net_total=order.net_total,
+        vat_total=order.vat_total,
+        gross_total=order.gross_total,
+        placed_at=order.placed_at,
+    )
+
+
+async def place_order(store: Store, command: PlaceOrder) -> Order:
+    """Price, store and announce an order; raises OrderError for bad lines."""
+    now = datetime.now(UTC)
+    products = await priced_products(store.db, [sku for sku, _ in command.lines])
+    order_id = str(uuid.uuid4())
+    # Validate before taking a number, so a rejected request uses none up.
+    Order.place(
+        order_id=order_id,
+        number="pending",
+        customer=command.customer,
+        shipping_address=command.shipping_address,
+        billing_address=command.billing_address,
+        requested=command.lines,
+        products=products,
+        now=now,
+    )
+
+    async def work(tx: Transaction) -> Order:
+        year = now.astimezone(BERLIN).year
+        number = f"B-{year}-{await tx.next_sequence(f'order-number:{year}'):06d}"
+        order = Order.place(
+            order_id=order_id,
+            number=number,
+            customer=command.customer,
+            shipping_address=command.shipping_address,
+            billing_address=command.billing_address,
+            requested=command.lines,
+            products=products,
+            now=now,
+        )
+        await OrderRepository(tx).add(order)
+        tx.emit(order_placed(order), aggregate_id=order.id)
+        return order
+
+    return await store.transaction(work)

@@ -1,0 +1,24 @@
+"""Subscription ``orders.catalog-projection``: the product read model."""
+
+from __future__ import annotations
+
+from kontor_contracts.events.catalog import (
+    ProductCreated,
+    ProductDiscontinued,
+    ProductPriceChanged,
+    ProductUpdated,
+)
+from kontor_servicekit.consumer import Subscription
+
+from kontor_orders.application import catalog_projection as p
+
+CATALOG_PROJECTION = Subscription(
+    purpose="catalog-projection",
+    description="Keeps the products the order service prices orders from",
+    handlers={
+        ProductCreated: p.project_product_created,
+        ProductUpdated: p.project_product_updated,
+        ProductPriceChanged: p.project_price_changed,
+        ProductDiscontinued: p.project_discontinued,
+    },
+)

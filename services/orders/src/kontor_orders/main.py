@@ -1,0 +1,32 @@
+"""Composition root of the orders service."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from kontor_servicekit.runner import run_service
+from kontor_servicekit.service import ServiceDefinition, create_service_app
+
+from kontor_orders.api.orders import router as orders_router
+from kontor_orders.consumers.catalog import CATALOG_PROJECTION
+from kontor_orders.settings import OrdersSettings
+from kontor_orders.store.orders import ensure_indexes
+
+
+def definition(settings: OrdersSettings) -> ServiceDefinition:
+    return ServiceDefinition(
+        settings=settings,
+        title="Kontor orders",
+        description="Orders from placement to delivery, returns and complaints.",
+        routers=[orders_router],
+        subscriptions=[CATALOG_PROJECTION],
+        indexes=ensure_indexes,
+        ensure_topics=settings.kafka_ensure_topics,
+    )
+
+
+def create_app(settings: OrdersSettings | None = None) -> FastAPI:
+    return create_service_app(definition(settings or OrdersSettings()))
+
+
+def run() -> None:
+    run_service(create_app, OrdersSettings)

@@ -1,0 +1,52 @@
+"""The order service's read model of the catalog, fed by catalog events.
+
+Each document remembers the time of the last event applied, so an older event
+that arrives late (a replay, a redelivery after a newer one) changes nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from kontor_servicekit.store import Transaction
+from pymongo.asynchronous.database import AsyncDatabase
+
+from kontor_orders.domain.order import PricedProduct
+
+CATALOG_PRODUCTS = "catalog_products"
+
+
+async def apply_product_fact(
+    tx: Transaction, sku: str, fields: dict[str, Any], occurred_at: datetime
+) -> None:
+    """Upsert ``fields`` of ``sku`` unless a newer fact was applied already."""
+    collection = tx.db[CATALOG_PRODUCTS]
+    current = await collection.find_one({"_id": sku}, {"as_of": 1}, session=tx.session)
+    if current is not None and current.get("as_of") and current["as_of"] > occurred_at:
+        return
+    await collection.update_one(
+        {"_id": sku},
+        {"$set": {**fields, "as_of": occurred_at}},
+        upsert=True,
+        session=tx.session,
+    )
+
+
+async def priced_products(
+    db: AsyncDatabase[dict[str, Any]], skus: list[str]
+) -> dict[str, PricedProduct]:
+    docs = await db[CATALOG_PRODUCTS].find({"_id": {"$in": skus}}).to_list(None)
+    return {
+        d["_id"]: PricedProduct(
+            sku=d["_id"],
+            name=d.get("name", d["_id"]),
+            price_net=Decimal(d["price_net"]),
+            vat_rate=Decimal(d["vat_rate"]),
+            currency=d["currency"],
+            discontinued=d.get("discontinued", False),
+        )
+        for d in docs
+        if "price_net" in d
+    }

@@ -1,0 +1,3 @@
+from kontor_support.main import run
+
+run()
