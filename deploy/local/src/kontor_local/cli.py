@@ -129,8 +129,7 @@ def _parse_service(value: str) -> tuple[str, str]:
 def cmd_run(args: argparse.Namespace, settings: LocalSettings) -> int:
     if args.service:
         specs = [
-            ServiceSpec(name=name, module=module,
-                        port=settings.service_ports.get(name, 8000 + index + 1))
+            ServiceSpec(name=name, module=module, port=settings.port_for(name, 8011 + index))
             for index, (name, module) in enumerate(args.service)
         ]
     else:

@@ -223,6 +223,12 @@ class LocalSettings:
             ports[f"service {spec.name}"] = spec.port
         return ports
 
+    def port_for(self, service: str, default: int) -> int:
+        """The port of ``service``: its setting, else ``KONTOR_LOCAL_<SERVICE>_PORT``."""
+        if service in self.service_ports:
+            return self.service_ports[service]
+        return _env_int(os.environ, f"KONTOR_LOCAL_{service.upper()}_PORT", default)
+
     def service_specs(self) -> list[ServiceSpec]:
         """The six real services, ``python -m kontor_<name>``, on their configured ports."""
         return [
