@@ -6,6 +6,7 @@ import asyncio
 import socket
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -32,10 +33,10 @@ def settings_for(data_dir: Path) -> LocalSettings:
 
 
 @pytest.fixture
-def platform(tmp_path: Path) -> Platform:
+def platform(tmp_path: Path) -> Iterator[Platform]:
     started = Platform(settings_for(tmp_path), mongo_storage=":memory:")
     started.start_infra()
-    yield started  # type: ignore[misc]
+    yield started
     started.stop()
 
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
-from kontor_local.runtime import (
+from .runtime import (
     LocalRuntimeError,
     LocalSettings,
     Platform,

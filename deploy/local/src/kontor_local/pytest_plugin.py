@@ -30,7 +30,7 @@ from typing import Any, Literal
 
 import pytest
 
-from kontor_local.runtime import (
+from .runtime import (
     Broker,
     Database,
     LocalRuntimeError,
