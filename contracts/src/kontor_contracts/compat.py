@@ -151,7 +151,7 @@ class _Comparison:
                             f"{path}: alternative {branch.get('title') or kind!r} was added"
                         )
             for (old_branch, old_refs), (new_branch, new_refs) in pairs:
-                key = (old_refs, new_refs, path)
+                key = (old_refs, new_refs)
                 if (old_refs or new_refs) and key in seen:
                     continue  # a recursive model: this pair is being compared already
                 self._compare_branch(old_branch, new_branch, path, seen | {key})
