@@ -4,4 +4,4 @@ The kontor_local plugin provides the ``infra``, ``namespace``, ``topic_prefix``,
 ``mongo_db_name`` and ``create_topics`` fixtures and marks tests by directory.
 """
 
-pytest_plugins = ["kontor_local.pytest_plugin"]
+pytest_plugins = ["kontor_local.pytest_plugin", "kontor_servicekit.testing"]
