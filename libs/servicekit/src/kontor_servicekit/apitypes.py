@@ -10,7 +10,7 @@ from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
 def _parse_amount(value: Any) -> Decimal:
     if isinstance(value, bool) or isinstance(value, float):
-        raise ValueError("give amounts as decimal strings, e.g. \"19.99\"")
+        raise ValueError('give amounts as decimal strings, e.g. "19.99"')
     if isinstance(value, Decimal):
         amount = value
     elif isinstance(value, int | str):
@@ -19,7 +19,7 @@ def _parse_amount(value: Any) -> Decimal:
         except InvalidOperation:
             raise ValueError("not a decimal number") from None
     else:
-        raise ValueError("give amounts as decimal strings, e.g. \"19.99\"")
+        raise ValueError('give amounts as decimal strings, e.g. "19.99"')
     if not amount.is_finite():
         raise ValueError("must be a finite number")
     exponent = amount.as_tuple().exponent

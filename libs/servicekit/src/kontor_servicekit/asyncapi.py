@@ -38,7 +38,8 @@ def asyncapi_document(definition: ServiceDefinition) -> dict[str, Any]:
             message_id = f"{spec.type}.v{spec.version}"
             schema_id = f"{spec.type}V{spec.version}"
             schemas[schema_id] = spec.model.model_json_schema(
-                mode="serialization", ref_template=f"#/components/schemas/{schema_id}/$defs/{{model}}"
+                mode="serialization",
+                ref_template=f"#/components/schemas/{schema_id}/$defs/{{model}}",
             )
             messages[message_id] = {
                 "name": spec.type,

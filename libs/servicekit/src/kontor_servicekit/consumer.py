@@ -153,14 +153,14 @@ class MessageHandler:
                 log.info("duplicate event skipped")
                 self.runtime.metrics.handled(self.group, envelope.type, "duplicate")
                 return "duplicate"
-            except (ConnectionFailure, KafkaError) as exc:
-                log.warning("infrastructure unavailable, will redeliver: %s", exc)
+            except (ConnectionFailure, KafkaError, TransactionAborted) as exc:
+                log.warning("infrastructure unavailable or contended, will redeliver: %s", exc)
                 self.runtime.metrics.handled(self.group, envelope.type, "retry_later")
                 return "retry_later"
             except PermanentError as exc:
                 await self.dead_letter(record, exc, attempts=attempt)
                 return "dead_lettered"
-            except (Exception, TransactionAborted) as exc:
+            except Exception as exc:
                 if isinstance(exc, PyMongoError) and not _is_data_error(exc):
                     log.warning("database error, will redeliver: %s", exc)
                     return "retry_later"

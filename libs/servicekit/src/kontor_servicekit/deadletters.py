@@ -65,12 +65,7 @@ def dead_letter_router(service: str) -> APIRouter:
     ) -> list[DeadLetter]:
         query = {} if status is None else {"status": status}
         store = request.app.state.kit.store
-        docs = (
-            await store.db[DEAD_LETTERS]
-            .find(query)
-            .sort("dead_lettered_at", -1)
-            .to_list(limit)
-        )
+        docs = await store.db[DEAD_LETTERS].find(query).sort("dead_lettered_at", -1).to_list(limit)
         return [_view(d) for d in docs]
 
     @router.post(

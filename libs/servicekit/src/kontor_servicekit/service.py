@@ -28,13 +28,17 @@ from pymongo.asynchronous.database import AsyncDatabase
 from kontor_servicekit.auth import Authenticator, AuthSettings
 from kontor_servicekit.consumer import ConsumerRuntime, Subscription, register_subscriptions
 from kontor_servicekit.deadletters import dead_letter_router
-from kontor_servicekit.errors import BodySizeLimitMiddleware, install_error_handlers
+from kontor_servicekit.errors import (
+    BodySizeLimitMiddleware,
+    install_error_handlers,
+    problem_response,
+)
 from kontor_servicekit.kafka import create_producer, ensure_topics
 from kontor_servicekit.logging import CorrelationIdMiddleware, configure_logging
 from kontor_servicekit.metrics import HttpMetricsMiddleware, ServiceMetrics
 from kontor_servicekit.outbox import OutboxRelay
 from kontor_servicekit.settings import ServiceSettings
-from kontor_servicekit.store import Document, Store, create_client
+from kontor_servicekit.store import Document, Store, TransactionAborted, create_client
 from kontor_servicekit.telemetry import configure_tracing
 
 log = logging.getLogger(__name__)
@@ -106,7 +110,8 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
 
     client = create_client(settings.mongo_url, app_name=f"kontor-{name}")
     store = Store(client, settings.mongo_database, producer=name)
-    producer = create_producer(settings)
+    # aiokafka clients bind to the running event loop: the producer is made in the lifespan.
+    producer: Any = None
     broker = KafkaBroker(
         settings.kafka_bootstrap,
         security=None,
@@ -169,7 +174,9 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
             await definition.indexes(store.db)
         if definition.ensure_topics:
             await ensure_topics(settings, topics_to_provision(definition))
-        await producer.start()
+        started_producer = create_producer(settings)
+        kit.producer = relay.producer = runtime.producer = started_producer
+        await started_producer.start()
         relay.start()
         await broker.start()
         for hook in definition.on_started:
@@ -183,7 +190,7 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
                 await broker.stop()  # stops consuming; offsets of handled messages are committed
             await relay.stop(grace_s=settings.shutdown_grace_s)
             with contextlib.suppress(Exception):
-                await producer.stop()
+                await started_producer.stop()
             await client.close()
 
     app = FastAPI(
@@ -201,6 +208,7 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
         )
     )
     install_error_handlers(app)
+    app.add_exception_handler(TransactionAborted, _contended)
     app.add_middleware(HttpMetricsMiddleware, metrics=metrics)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(CorrelationIdMiddleware)
@@ -213,6 +221,15 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
         app, tracer_provider=tracer_provider, excluded_urls="health/.*,metrics"
     )
     return app
+
+
+async def _contended(request: Request, exc: Exception) -> Response:
+    return problem_response(
+        503,
+        detail="the data is busy (a concurrent change); retry shortly",
+        instance=request.url.path,
+        headers={"Retry-After": "1"},
+    )
 
 
 def _operations_router(kit: Kit) -> APIRouter:

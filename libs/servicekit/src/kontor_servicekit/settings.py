@@ -50,7 +50,9 @@ class ServiceSettings(BaseSettings):
     mongo_database: str = ""
 
     http_host: str = "127.0.0.1"
-    http_port: int = 0
+    http_port: int = Field(
+        default=-1, description="-1: the service's default port; 0: any free port"
+    )
     max_body_bytes: int = 1_048_576
 
     auth_public_key: str | None = None
@@ -74,7 +76,7 @@ class ServiceSettings(BaseSettings):
     def _defaults_per_service(self) -> ServiceSettings:
         if not self.mongo_database:
             self.mongo_database = f"kontor_{self.service_name}"
-        if not self.http_port:
+        if self.http_port < 0:
             self.http_port = self.default_http_port
         return self
 

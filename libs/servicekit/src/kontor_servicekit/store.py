@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -46,7 +47,13 @@ class AlreadyHandled(Exception):
 
 
 class TransactionAborted(Exception):
-    """A transaction kept conflicting and was given up after the retry budget."""
+    """A transaction kept conflicting for the whole retry budget and was given up.
+
+    Transient: typically another writer holds the same document, or a crashed
+    process left a transaction open that the server aborts after its lifetime
+    limit (60 s on MongoDB and SecantusDB). Callers retry later; it is never a
+    reason to dead-letter a message.
+    """
 
 
 @dataclass
@@ -114,12 +121,12 @@ class Store:
         database: str,
         *,
         producer: str,
-        max_attempts: int = 20,
+        conflict_budget_s: float = 10.0,
     ) -> None:
         self.client = client
         self.db: AsyncDatabase[Document] = client[database]
         self.producer = producer
-        self.max_attempts = max_attempts
+        self.conflict_budget_s = conflict_budget_s
         self._commit_listeners: list[Callable[[], None]] = []
 
     def on_commit(self, listener: Callable[[], None]) -> None:
@@ -156,7 +163,10 @@ class Store:
         :class:`AlreadyHandled` is raised and nothing else is written.
         """
         delay = 0.005
-        for attempt in range(1, self.max_attempts + 1):
+        deadline = time.monotonic() + self.conflict_budget_s
+        attempt = 0
+        while True:
+            attempt += 1
             async with self.client.start_session() as session:
                 tx = Transaction(
                     db=self.db,
@@ -174,7 +184,7 @@ class Store:
                         result = await work(tx)
                         await self._write_outbox(tx)
                 except PyMongoError as exc:
-                    if _is_transient(exc) and attempt < self.max_attempts:
+                    if _is_transient(exc) and time.monotonic() < deadline:
                         log.debug("transaction conflict, retrying", extra={"attempt": attempt})
                         await asyncio.sleep(delay)
                         delay = min(delay * 2, 0.5)
@@ -186,7 +196,6 @@ class Store:
                 for listener in self._commit_listeners:
                     listener()
             return result
-        raise TransactionAborted("retry budget exhausted")  # pragma: no cover
 
     async def _record_inbox(self, tx: Transaction, key: str) -> None:
         try:

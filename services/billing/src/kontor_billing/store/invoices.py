@@ -50,11 +50,15 @@ class InvoiceRepository:
         await self.tx.db[INVOICES].insert_one(to_document(invoice), session=self.tx.session)
 
 
-async def invoices_of_order(db: AsyncDatabase[dict[str, Any]], order_id: str) -> list[dict[str, Any]]:
+async def invoices_of_order(
+    db: AsyncDatabase[dict[str, Any]], order_id: str
+) -> list[dict[str, Any]]:
     return await db[INVOICES].find({"order_id": order_id}).sort("number", 1).to_list(100)
 
 
-async def invoice_by_number(db: AsyncDatabase[dict[str, Any]], number: str) -> dict[str, Any] | None:
+async def invoice_by_number(
+    db: AsyncDatabase[dict[str, Any]], number: str
+) -> dict[str, Any] | None:
     return await db[INVOICES].find_one({"number": number})
 
 

@@ -117,7 +117,9 @@ async def post_product(request: Request, body: ProductIn) -> ProductOut:
     except ProductError as exc:
         raise UnprocessableEntity(
             detail=str(exc),
-            errors=[{"loc": ["body", *exc.field.split(".")], "msg": str(exc), "type": "value_error"}],
+            errors=[
+                {"loc": ["body", *exc.field.split(".")], "msg": str(exc), "type": "value_error"}
+            ],
         ) from exc
     return ProductOut.of(product)
 

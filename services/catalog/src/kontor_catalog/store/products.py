@@ -70,5 +70,8 @@ async def get_product(db: AsyncDatabase[dict[str, Any]], sku: str) -> Product | 
 async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     # The SKU is the _id: unique by construction. GTINs are unique where given.
     await db[PRODUCTS].create_index(
-        "gtin", unique=True, name="gtin_unique", partialFilterExpression={"gtin": {"$type": "string"}}
+        "gtin",
+        unique=True,
+        name="gtin_unique",
+        partialFilterExpression={"gtin": {"$type": "string"}},
     )

@@ -178,7 +178,9 @@ OrderId = Annotated[str, Path(min_length=1, max_length=64)]
 async def post_order(request: Request, body: OrderIn) -> OrderOut:
     command = PlaceOrder(
         customer=domain.Customer(
-            email=body.customer.email, name=body.customer.name, customer_id=body.customer.customer_id
+            email=body.customer.email,
+            name=body.customer.name,
+            customer_id=body.customer.customer_id,
         ),
         shipping_address=body.shipping_address.to_domain(),
         billing_address=body.billing_address.to_domain() if body.billing_address else None,

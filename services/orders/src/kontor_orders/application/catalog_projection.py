@@ -35,9 +35,7 @@ async def project_product_updated(event: ProductUpdated, tx: Transaction, env: E
         await apply_product_fact(tx, event.sku, {"name": event.name}, env.occurred_at)
 
 
-async def project_price_changed(
-    event: ProductPriceChanged, tx: Transaction, env: Envelope
-) -> None:
+async def project_price_changed(event: ProductPriceChanged, tx: Transaction, env: Envelope) -> None:
     await apply_product_fact(
         tx,
         event.sku,
@@ -51,7 +49,5 @@ async def project_price_changed(
     )
 
 
-async def project_discontinued(
-    event: ProductDiscontinued, tx: Transaction, env: Envelope
-) -> None:
+async def project_discontinued(event: ProductDiscontinued, tx: Transaction, env: Envelope) -> None:
     await apply_product_fact(tx, event.sku, {"discontinued": True}, env.occurred_at)

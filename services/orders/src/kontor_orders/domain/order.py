@@ -134,7 +134,9 @@ class Order:
             if not 1 <= quantity <= MAX_QUANTITY:
                 raise OrderError(("lines", index, "quantity"), f"between 1 and {MAX_QUANTITY}")
             if sku in seen:
-                raise OrderError(("lines", index, "sku"), f"{sku!r} appears twice; one line per SKU")
+                raise OrderError(
+                    ("lines", index, "sku"), f"{sku!r} appears twice; one line per SKU"
+                )
             seen.add(sku)
             product = products.get(sku)
             if product is None:

@@ -1,0 +1,205 @@
+"""Test helpers: run a service in-process against the session's broker and database.
+
+Used by the service and integration tests of every service; registered as the
+pytest plugin ``kontor_servicekit.testing`` from the repository's root conftest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+from kontor_contracts.envelope import Envelope
+from kontor_contracts.registry import REGISTRY
+from kontor_contracts.wire import to_headers
+
+from kontor_servicekit.auth import all_scopes, generate_keypair, mint_token
+from kontor_servicekit.service import Kit
+from kontor_servicekit.settings import ServiceSettings
+
+SETTINGS_CLASSES = {
+    "catalog": "CatalogSettings",
+    "orders": "OrdersSettings",
+    "billing": "BillingSettings",
+    "support": "SupportSettings",
+    "marketing": "MarketingSettings",
+    "analytics": "AnalyticsSettings",
+}
+
+
+@dataclass(frozen=True)
+class Keys:
+    private_pem: str
+    public_pem: str
+
+    def token(self, *scopes: str) -> str:
+        return mint_token(self.private_pem, scopes=scopes or all_scopes())
+
+
+@dataclass
+class RunningService:
+    name: str
+    app: FastAPI
+    settings: ServiceSettings
+    client: httpx.AsyncClient
+
+    @property
+    def kit(self) -> Kit:
+        kit: Kit = self.app.state.kit
+        return kit
+
+
+def settings_for(service: str, **values: Any) -> ServiceSettings:
+    module = importlib.import_module(f"kontor_{service}.settings")
+    cls: type[ServiceSettings] = getattr(module, SETTINGS_CLASSES[service])
+    return cls(**values)
+
+
+def test_settings(
+    service: str,
+    *,
+    kafka_bootstrap: str,
+    mongo_url: str,
+    namespace: str,
+    public_key: str,
+    idempotent: bool,
+    **overrides: Any,
+) -> ServiceSettings:
+    """Settings that isolate one test: its own topics, groups and database."""
+    values: dict[str, Any] = {
+        "kafka_bootstrap": kafka_bootstrap,
+        "mongo_url": mongo_url,
+        "kafka_idempotent": idempotent,
+        "topic_prefix": f"{namespace}.",
+        "mongo_database": f"{namespace}_{service}",
+        "auth_public_key": public_key,
+        "kafka_ensure_topics": True,
+        "kafka_session_timeout_ms": 2000,
+        "kafka_heartbeat_interval_ms": 500,
+        "outbox_poll_interval_s": 0.2,
+        "consumer_retry_backoff_s": 0.01,
+        "shutdown_grace_s": 5.0,
+    }
+    values.update(overrides)
+    return settings_for(service, **values)
+
+
+@asynccontextmanager
+async def run_service(
+    service: str, settings: ServiceSettings, token: str | None
+) -> AsyncIterator[RunningService]:
+    """Start a service's app with its lifespan; an HTTP client talks to it in-process."""
+    module = importlib.import_module(f"kontor_{service}.main")
+    app: FastAPI = module.create_app(settings)
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async with LifespanManager(app, startup_timeout=60, shutdown_timeout=30) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url=f"http://{service}", headers=headers
+        ) as client:
+            yield RunningService(service, app, settings, client)
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[Any]], *, timeout: float = 30.0, interval: float = 0.05
+) -> Any:
+    """Poll ``probe`` until it returns something truthy; fail with the last value."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = await probe()
+        if last:
+            return last
+        await asyncio.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout} s; last value: {last!r}")
+
+
+async def wait_for_assignment(service: RunningService, timeout: float = 30.0) -> None:
+    """Wait until every consumer of ``service`` has partitions assigned."""
+
+    async def assigned() -> bool:
+        subs = service.kit.consumers.subscribers
+        return all(s.consumer is not None and s.consumer.assignment() for s in subs)
+
+    await eventually(assigned, timeout=timeout)
+
+
+async def produce(
+    bootstrap: str, topic: str, messages: list[tuple[bytes, bytes, list[tuple[str, bytes]]]]
+) -> None:
+    """Produce raw (key, value, headers) messages and wait for every acknowledgement."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+    await producer.start()
+    try:
+        futures = [
+            await producer.send(topic, value=value, key=key, headers=headers)
+            for key, value, headers in messages
+        ]
+        for future in futures:
+            await future
+    finally:
+        await producer.stop()
+
+
+def as_message(envelope: Envelope) -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
+    return envelope.aggregate_id.encode(), envelope.to_bytes(), to_headers(envelope)
+
+
+def topic_of(namespace: str, event_type: str) -> str:
+    return f"{namespace}.{REGISTRY.spec_for(event_type, 1).topic}"
+
+
+async def consume_all(
+    bootstrap: str, topic: str, expected: int, timeout_ms: int = 15000
+) -> list[Any]:
+    """Read ``expected`` records of ``topic`` from the beginning (no group)."""
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+    )
+    await consumer.start()
+    records: list[Any] = []
+    try:
+        deadline = time.monotonic() + timeout_ms / 1000
+        while len(records) < expected and time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=500)
+            for recs in batch.values():
+                records.extend(recs)
+    finally:
+        await consumer.stop()
+    return records
+
+
+@pytest.fixture(scope="session")
+def auth_keys() -> Keys:
+    private_pem, public_pem = generate_keypair()
+    return Keys(private_pem, public_pem)
+
+
+@pytest.fixture
+def start_service(infra: Any, namespace: str, auth_keys: Keys) -> Iterator[Callable[..., Any]]:
+    """``async with start_service("billing", **setting_overrides) as billing: ...``"""
+
+    def start(service: str, *, token: str | None = "all", **overrides: Any) -> Any:
+        settings = test_settings(
+            service,
+            kafka_bootstrap=infra.kafka_bootstrap,
+            mongo_url=infra.mongo_url,
+            namespace=namespace,
+            public_key=auth_keys.public_pem,
+            idempotent=infra.idempotent_producer,
+            **overrides,
+        )
+        bearer = auth_keys.token() if token == "all" else token
+        return run_service(service, settings, bearer)
+
+    yield start
