@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from kontor_contracts.registry import DAY_MS, REGISTRY, SERVICES, TopicSpec, dead_letter_topic
+from kontor_contracts.registry import DAY_MS, REGISTRY, SERVICES, TopicSpec
 from kontor_servicekit.service import ServiceDefinition, consumes, dead_letter_topics, publishes
 
 K8S_DIR = Path(__file__).resolve().parent
@@ -260,9 +260,7 @@ def deployment(f: ServiceFacts) -> Manifest:
             _secret_env("KONTOR_MONGO_URL", f"{f.mongo}-connection", "connectionString.standard"),
             {
                 "name": "KONTOR_AUTH_PUBLIC_KEY",
-                "valueFrom": {
-                    "configMapKeyRef": {"name": "kontor-auth", "key": "public-key.pem"}
-                },
+                "valueFrom": {"configMapKeyRef": {"name": "kontor-auth", "key": "public-key.pem"}},
             },
         ],
         "resources": {
@@ -444,7 +442,11 @@ def network_policy(f: ServiceFacts) -> Manifest:
                 },
                 {
                     "to": [
-                        {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "otel-collector"}}}
+                        {
+                            "podSelector": {
+                                "matchLabels": {"app.kubernetes.io/name": "otel-collector"}
+                            }
+                        }
                     ],
                     "ports": [_port(OTEL_PORT)],
                 },
@@ -538,7 +540,11 @@ def autoscaling(f: ServiceFacts) -> list[Manifest]:
                 "kind": "HorizontalPodAutoscaler",
                 "metadata": _meta(f.name, f),
                 "spec": {
-                    "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": f.name},
+                    "scaleTargetRef": {
+                        "apiVersion": "apps/v1",
+                        "kind": "Deployment",
+                        "name": f.name,
+                    },
                     "minReplicas": MIN_REPLICAS,
                     "maxReplicas": MAX_REPLICAS_CPU_ONLY,
                     "metrics": [
@@ -672,7 +678,9 @@ def ingress(facts: list[ServiceFacts], overlay: str) -> Manifest:
             "labels": {"app.kubernetes.io/part-of": "kontor"},
             "annotations": {
                 "nginx.ingress.kubernetes.io/proxy-body-size": "1m",
-                "nginx.ingress.kubernetes.io/ssl-redirect": "true" if overlay == "prod" else "false",
+                "nginx.ingress.kubernetes.io/ssl-redirect": "true"
+                if overlay == "prod"
+                else "false",
             },
         },
         "spec": spec,
@@ -723,13 +731,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.check:
         stale = stale_files()
-        for rel in stale:
-            print(f"stale: deploy/k8s/{rel} (run: uv run python deploy/k8s/generate.py)")
+        for name in stale:
+            print(f"stale: deploy/k8s/{name} (run: uv run python deploy/k8s/generate.py)")
         return 1 if stale else 0
     for rel, text in render().items():
-        path = K8S_DIR / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
+        target = K8S_DIR / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
         print(f"wrote deploy/k8s/{rel}")
     return 0
 

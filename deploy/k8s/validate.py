@@ -136,8 +136,11 @@ def validate_manifests(overlay: str, docs: list[Manifest]) -> Report:
     seen: set[tuple[str, str, str]] = set()
     for doc in docs:
         report.kinds[str(doc.get("kind"))] += 1
-        key = (str(doc.get("kind")), str((doc.get("metadata") or {}).get("namespace")),
-               str((doc.get("metadata") or {}).get("name")))
+        key = (
+            str(doc.get("kind")),
+            str((doc.get("metadata") or {}).get("namespace")),
+            str((doc.get("metadata") or {}).get("name")),
+        )
         if key in seen:
             report.errors.append(f"{describe(doc)}: rendered twice")
         seen.add(key)

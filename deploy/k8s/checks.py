@@ -1,0 +1,367 @@
+"""Checks of rendered manifests against what the code says (used by deploy/k8s/tests).
+
+Each function returns a list of readable problems, empty when all is well, so a
+test can both assert a clean overlay and prove, with a broken manifest, that the
+check reports what it should.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import yaml
+from kontor_contracts.registry import REGISTRY
+
+from deploy.k8s.generate import DLT_PARTITIONS, DLT_RETENTION_MS, ServiceFacts
+
+Manifest = dict[str, Any]
+
+DEFAULT_SHUTDOWN_GRACE_S = 20.0
+"""ServiceSettings.shutdown_grace_s when KONTOR_SHUTDOWN_GRACE_S is not set."""
+
+
+def of_kind(docs: Iterable[Manifest], kind: str) -> list[Manifest]:
+    return [d for d in docs if d.get("kind") == kind]
+
+
+def name_of(doc: Manifest) -> str:
+    return str((doc.get("metadata") or {}).get("name"))
+
+
+def by_name(docs: Iterable[Manifest], kind: str) -> dict[str, Manifest]:
+    return {name_of(d): d for d in of_kind(docs, kind)}
+
+
+# --------------------------------------------------------------------------- topics
+
+
+def topics_by_name(docs: Iterable[Manifest]) -> dict[str, Manifest]:
+    return {str(d["spec"].get("topicName") or name_of(d)): d for d in of_kind(docs, "KafkaTopic")}
+
+
+def topic_problems(
+    docs: list[Manifest],
+    facts: list[ServiceFacts],
+    *,
+    replicas: int = 3,
+    min_insync: int = 2,
+) -> list[str]:
+    """Every contract topic and every DLT declared as a KafkaTopic, with the right
+    partitions, replication, min ISR and retention; and no topic nobody declared."""
+    declared = topics_by_name(docs)
+    problems: list[str] = []
+    expected: dict[str, tuple[int, int, str]] = {}
+    for spec in REGISTRY.topics():
+        policy = "compact" if spec.compacted else "delete"
+        expected[spec.name] = (spec.partitions, spec.retention_ms, policy)
+    for f in facts:
+        for dlt in f.dead_letters:
+            expected[dlt] = (DLT_PARTITIONS, DLT_RETENTION_MS, "delete")
+    for name, (partitions, retention, policy) in sorted(expected.items()):
+        doc = declared.get(name)
+        if doc is None:
+            problems.append(f"topic {name}: no KafkaTopic")
+            continue
+        spec = doc["spec"]
+        config = spec.get("config") or {}
+        if spec.get("partitions") != partitions:
+            problems.append(f"topic {name}: partitions {spec.get('partitions')} != {partitions}")
+        if spec.get("replicas") != replicas:
+            problems.append(f"topic {name}: replicas {spec.get('replicas')} != {replicas}")
+        if int(config.get("min.insync.replicas", 1)) != min_insync:
+            problems.append(
+                f"topic {name}: min.insync.replicas {config.get('min.insync.replicas')}"
+                f" != {min_insync}"
+            )
+        if int(config.get("retention.ms", 0)) != retention:
+            problems.append(
+                f"topic {name}: retention.ms {config.get('retention.ms')} != {retention}"
+            )
+        if config.get("cleanup.policy", "delete") != policy:
+            problems.append(
+                f"topic {name}: cleanup.policy {config.get('cleanup.policy')} != {policy}"
+            )
+    for name in sorted(set(declared) - set(expected)):
+        problems.append(
+            f"topic {name}: KafkaTopic for a topic neither the contracts nor a DLT name"
+        )
+    return problems
+
+
+def replication_problems(docs: list[Manifest]) -> list[str]:
+    """Within one overlay: no topic needs more replicas than there are brokers."""
+    brokers = sum(
+        int(p["spec"]["replicas"])
+        for p in of_kind(docs, "KafkaNodePool")
+        if "broker" in p["spec"].get("roles", [])
+    )
+    problems = []
+    for name, doc in sorted(topics_by_name(docs).items()):
+        replicas = int(doc["spec"].get("replicas", 1))
+        min_isr = int((doc["spec"].get("config") or {}).get("min.insync.replicas", 1))
+        if replicas > brokers:
+            problems.append(f"topic {name}: {replicas} replicas but {brokers} broker(s)")
+        if min_isr > replicas:
+            problems.append(f"topic {name}: min.insync.replicas {min_isr} > replicas {replicas}")
+    return problems
+
+
+# --------------------------------------------------------------------------- ACLs
+
+
+def _grants(user: Manifest) -> list[tuple[str, str, str, set[str]]]:
+    """(resource type, name, pattern type, operations) of the user's allow ACLs."""
+    spec = user.get("spec") or {}
+    acls = ((spec.get("authorization") or {}).get("acls")) or []
+    grants = []
+    for acl in acls:
+        if acl.get("type", "allow") != "allow":
+            continue
+        resource = acl.get("resource") or {}
+        operations = set(acl.get("operations") or [])
+        if acl.get("operation"):
+            operations.add(acl["operation"])
+        grants.append(
+            (
+                str(resource.get("type")),
+                str(resource.get("name", "*")),
+                str(resource.get("patternType", "literal")),
+                operations,
+            )
+        )
+    return grants
+
+
+def _matches(name: str, pattern: str, candidate: str) -> bool:
+    if pattern == "prefix":
+        return candidate.startswith(name)
+    return name in ("*", candidate)
+
+
+def allows(user: Manifest, resource_type: str, name: str, operation: str) -> bool:
+    return any(
+        kind == resource_type
+        and _matches(pattern_name, pattern, name)
+        and (operation in ops or "All" in ops)
+        for kind, pattern_name, pattern, ops in _grants(user)
+    )
+
+
+def acl_problems(facts: ServiceFacts, user: Manifest | None) -> list[str]:
+    """The user may do exactly what the service's code does: write its own topics and
+    DLTs, read what it consumes, read with its own groups; no write anywhere else."""
+    who = f"KafkaUser {facts.kafka_user}"
+    if user is None:
+        return [f"{who}: missing"]
+    problems: list[str] = []
+    for topic in facts.publishes + facts.dead_letters:
+        for op in ("Write", "Describe"):
+            if not allows(user, "topic", topic, op):
+                problems.append(f"{who}: no {op} on topic {topic} (it publishes there)")
+    for topic in facts.consumes:
+        for op in ("Read", "Describe"):
+            if not allows(user, "topic", topic, op):
+                problems.append(f"{who}: no {op} on topic {topic} (it consumes it)")
+    for group in facts.groups:
+        if not allows(user, "group", group, "Read"):
+            problems.append(f"{who}: no Read on consumer group {group}")
+    writable = set(facts.publishes) | set(facts.dead_letters)
+    readable = set(facts.consumes)
+    for kind, name, pattern, ops in _grants(user):
+        if kind == "topic":
+            if pattern != "literal" or name == "*":
+                problems.append(f"{who}: {pattern} topic ACL {name!r} may match other owners")
+                continue
+            if name not in writable | readable:
+                problems.append(f"{who}: {sorted(ops)} on topic {name} it neither owns nor reads")
+            elif name not in writable and ops & {"Write", "All", "Create", "Delete", "Alter"}:
+                problems.append(f"{who}: may write topic {name} of another owner")
+        elif kind == "group":
+            own = pattern == "prefix" and name == f"{facts.name}."
+            if not own and not (pattern == "literal" and name in facts.groups):
+                problems.append(f"{who}: group ACL {pattern} {name!r} is not its own")
+        else:
+            problems.append(f"{who}: {kind} ACL {name!r} {sorted(ops)} is not needed")
+    return problems
+
+
+# --------------------------------------------------------------------------- scaling
+
+
+def _target(doc: Manifest) -> str:
+    return str(doc["spec"]["scaleTargetRef"]["name"])
+
+
+def scaling_problems(docs: list[Manifest], facts: list[ServiceFacts]) -> list[str]:
+    """Consumers scale with KEDA on lag (one trigger per group and topic) and CPU, no
+    further than the partitions they read; the others with an HPA on CPU; never both."""
+    problems: list[str] = []
+    scaled = of_kind(docs, "ScaledObject")
+    hpas = of_kind(docs, "HorizontalPodAutoscaler")
+    partitions = {n: int(d["spec"]["partitions"]) for n, d in topics_by_name(docs).items()}
+    auths = by_name(docs, "TriggerAuthentication")
+    deployments = by_name(docs, "Deployment")
+    keda_targets = [_target(s) for s in scaled]
+    hpa_targets = [_target(h) for h in hpas]
+    for name in sorted(set(keda_targets) & set(hpa_targets)):
+        problems.append(f"Deployment {name}: has both a ScaledObject and an HPA")
+    for name in sorted(
+        {t for t in keda_targets + hpa_targets if (keda_targets + hpa_targets).count(t) > 1}
+    ):
+        problems.append(f"Deployment {name}: more than one autoscaler")
+    for name in sorted(set(keda_targets + hpa_targets) - set(deployments)):
+        problems.append(f"autoscaler targets {name}, which is not a Deployment here")
+    for f in facts:
+        mine = [s for s in scaled if _target(s) == f.name]
+        if not f.groups:
+            if mine:
+                problems.append(f"{f.name}: consumes nothing but has a ScaledObject")
+            hpa = [h for h in hpas if _target(h) == f.name]
+            if not hpa:
+                problems.append(f"{f.name}: consumes nothing and has no CPU HPA")
+            elif not any(
+                m.get("resource", {}).get("name") == "cpu"
+                for m in hpa[0]["spec"].get("metrics", [])
+            ):
+                problems.append(f"{f.name}: its HPA does not scale on CPU")
+            continue
+        if not mine:
+            problems.append(f"{f.name}: consumes {f.consumes} but has no ScaledObject")
+            continue
+        spec = mine[0]["spec"]
+        triggers = spec.get("triggers", [])
+        kafka = [t for t in triggers if t.get("type") == "kafka"]
+        for group, topics in sorted(f.groups.items()):
+            for topic in topics:
+                covered = any(
+                    t["metadata"].get("consumerGroup") == group
+                    and t["metadata"].get("topic", topic) == topic
+                    for t in kafka
+                )
+                if not covered:
+                    problems.append(f"{f.name}: no lag trigger for group {group} on {topic}")
+        for t in kafka:
+            group = t["metadata"].get("consumerGroup")
+            if group not in f.groups:
+                problems.append(f"{f.name}: lag trigger for group {group} it does not have")
+            ref = (t.get("authenticationRef") or {}).get("name")
+            if ref is not None and ref not in auths:
+                problems.append(f"{f.name}: trigger authentication {ref} is not defined")
+        if not any(t.get("type") == "cpu" for t in triggers):
+            problems.append(f"{f.name}: ScaledObject has no CPU trigger")
+        limit = min(partitions.get(t, 0) for t in f.consumes)
+        maximum = int(spec.get("maxReplicaCount", 100))
+        if maximum > limit:
+            problems.append(
+                f"{f.name}: maxReplicaCount {maximum} > {limit} partitions of {f.consumes}"
+            )
+        if int(spec.get("minReplicaCount", 0)) > maximum:
+            problems.append(f"{f.name}: minReplicaCount > maxReplicaCount")
+    return problems
+
+
+# --------------------------------------------------------------------------- pods
+
+
+def _env_value(docs: list[Manifest], container: Manifest, names: Iterable[str]) -> str | None:
+    """A variable's value from the container's env or the ConfigMaps it loads."""
+    wanted = list(names)
+    configmaps = by_name(docs, "ConfigMap")
+    found: str | None = None
+    for source in container.get("envFrom", []):
+        ref = str((source.get("configMapRef") or {}).get("name"))
+        data = (configmaps.get(ref) or {}).get("data") or {}
+        for name in wanted:
+            if name in data:
+                found = data[name]
+    for var in container.get("env", []):
+        if var.get("name") in wanted and "value" in var:
+            found = var["value"]
+    return found
+
+
+def pod_problems(docs: list[Manifest], service: str) -> list[str]:
+    """Probes, graceful shutdown, resources and a locked-down security context."""
+    deployment = by_name(docs, "Deployment").get(service)
+    if deployment is None:
+        return [f"{service}: no Deployment"]
+    problems: list[str] = []
+    pod = deployment["spec"]["template"]["spec"]
+    containers = [c for c in pod.get("containers", []) if c.get("name") == service]
+    if not containers:
+        return [f"{service}: no container named {service}"]
+    c = containers[0]
+    for probe, path in (("livenessProbe", "/health/live"), ("readinessProbe", "/health/ready")):
+        got = ((c.get(probe) or {}).get("httpGet") or {}).get("path")
+        if got != path:
+            problems.append(f"{service}: {probe} is {got!r}, not GET {path}")
+    grace_text = _env_value(
+        docs, c, ["KONTOR_SHUTDOWN_GRACE_S", f"KONTOR_{service.upper()}_SHUTDOWN_GRACE_S"]
+    )
+    grace = float(grace_text) if grace_text is not None else DEFAULT_SHUTDOWN_GRACE_S
+    pre_stop = (c.get("lifecycle") or {}).get("preStop") or {}
+    sleep = float((pre_stop.get("sleep") or {}).get("seconds", 0))
+    if sleep <= 0:
+        problems.append(f"{service}: no preStop sleep")
+    termination = float(pod.get("terminationGracePeriodSeconds", 30))
+    # uvicorn drains HTTP for up to `grace`, then the lifespan drains the outbox for up
+    # to `grace` again: both must fit after the preStop sleep.
+    if termination <= sleep + 2 * grace:
+        problems.append(
+            f"{service}: terminationGracePeriodSeconds {termination:g} <= preStop {sleep:g}"
+            f" + 2 x shutdown grace {grace:g}"
+        )
+    resources = c.get("resources") or {}
+    for kind in ("requests", "limits"):
+        for res in ("cpu", "memory"):
+            if res not in (resources.get(kind) or {}):
+                problems.append(f"{service}: no {res} {kind}")
+    sc = c.get("securityContext") or {}
+    if sc.get("readOnlyRootFilesystem") is not True:
+        problems.append(f"{service}: root filesystem is writable")
+    if sc.get("allowPrivilegeEscalation") is not False:
+        problems.append(f"{service}: privilege escalation not disabled")
+    if "ALL" not in ((sc.get("capabilities") or {}).get("drop") or []):
+        problems.append(f"{service}: capabilities not dropped")
+    if not (sc.get("runAsNonRoot") or (pod.get("securityContext") or {}).get("runAsNonRoot")):
+        problems.append(f"{service}: may run as root")
+    tmp = [m for m in c.get("volumeMounts", []) if m.get("mountPath") == "/tmp"]
+    if not tmp:
+        problems.append(f"{service}: no writable /tmp")
+    if not ((pod.get("affinity") or {}).get("podAntiAffinity")):
+        problems.append(f"{service}: no pod anti-affinity")
+    for var in c.get("env", []):
+        secretish = any(w in var.get("name", "") for w in ("PASSWORD", "MONGO_URL", "SECRET"))
+        if secretish and "value" in var:
+            problems.append(f"{service}: {var['name']} is a literal, not a Secret reference")
+    return problems
+
+
+# --------------------------------------------------------------------------- secrets
+
+
+def literal_secret_problems(docs: Iterable[Manifest], where: str) -> list[str]:
+    """A Secret with data in a manifest is a credential in the repository."""
+    problems = []
+    for doc in docs:
+        if isinstance(doc, dict) and doc.get("kind") == "Secret":
+            if doc.get("data") or doc.get("stringData"):
+                problems.append(f"{where}: Secret {name_of(doc)} carries literal data")
+            else:
+                problems.append(f"{where}: Secret {name_of(doc)} is defined in the repository")
+    return problems
+
+
+def secret_files_problems(root: Path) -> list[str]:
+    problems: list[str] = []
+    for path in sorted([*root.rglob("*.yaml"), *root.rglob("*.yml")]):
+        if any(part.startswith(".") for part in path.relative_to(root).parts):
+            continue
+        try:
+            docs = list(yaml.safe_load_all(path.read_text()))
+        except yaml.YAMLError:
+            continue
+        problems += literal_secret_problems(docs, str(path.relative_to(root)))
+    return problems

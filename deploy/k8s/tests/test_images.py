@@ -1,0 +1,37 @@
+"""Each service's Dockerfile builds only that service, the way the issue asks."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from kontor_contracts.registry import SERVICES
+
+from deploy.k8s.tests.conftest import REPO_ROOT
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_dockerfile(service: str) -> None:
+    text = (REPO_ROOT / "services" / service / "Dockerfile").read_text()
+    instructions = [ln for ln in text.splitlines() if ln and not ln.lstrip().startswith("#")]
+    body = "\n".join(instructions)
+    stages = re.findall(r"^FROM\s+\S+(?:\s+AS\s+(\S+))?", body, re.M)
+    assert len(stages) >= 2, "multi-stage"
+    assert f"uv sync --locked --package kontor-{service} --no-dev --no-editable" in body
+    final = body.rsplit("\nFROM ", 1)[1]
+    assert "COPY --from=build /opt/venv /opt/venv" in final
+    assert "/uv" not in final and "apt-get" not in final, "no build tools in the final stage"
+    assert re.search(r"^USER\s+(?!0\b|root\b)\S+", final, re.M), "non-root user"
+    assert "HEALTHCHECK" not in body
+    assert f'CMD ["python", "-m", "kontor_{service}"]' in final
+    for other in SERVICES:
+        if other != service:
+            assert f"COPY services/{other}/ " not in body, f"copies {other}'s source"
+
+
+def test_dockerignore_keeps_local_state_out() -> None:
+    lines = (REPO_ROOT / ".dockerignore").read_text().splitlines()
+    for entry in (".git", "**/.venv", "**/__pycache__", ".kontor"):
+        assert entry in lines

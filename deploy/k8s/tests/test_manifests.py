@@ -1,0 +1,234 @@
+"""The rendered overlays are valid and agree with the contracts and the services' code."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from deploy.k8s import checks, generate, validate
+from deploy.k8s.generate import ServiceFacts
+
+pytestmark = pytest.mark.unit
+
+Docs = list[dict[str, Any]]
+
+
+def test_both_overlays_exist_and_validate_strictly(rendered: dict[str, Docs]) -> None:
+    assert {"dev", "prod"} <= set(rendered)
+    for overlay, docs in rendered.items():
+        report = validate.validate_manifests(overlay, docs)
+        assert report.errors == [], f"{overlay}: {report.errors}"
+        assert report.kinds["Deployment"] >= 6
+
+
+def test_validate_script_passes() -> None:
+    assert validate.main([]) == 0
+
+
+def test_validation_rejects_an_unknown_field_in_builtin_and_custom_kinds(prod: Docs) -> None:
+    deployment = copy.deepcopy(checks.by_name(prod, "Deployment")["orders"])
+    deployment["spec"]["template"]["spec"]["containers"][0]["livenesProbe"] = {}
+    topic = copy.deepcopy(checks.of_kind(prod, "KafkaTopic")[0])
+    topic["spec"]["partition"] = 3
+    scaled = copy.deepcopy(checks.of_kind(prod, "ScaledObject")[0])
+    scaled["spec"]["triggers"][0]["metadata"]["lagTreshold"] = "5"
+    unknown = {"apiVersion": "example.com/v1", "kind": "Thing", "metadata": {"name": "x"}}
+    for doc, needle in (
+        (deployment, "livenesProbe"),
+        (topic, "partition"),
+        (scaled, "lagTreshold"),
+        (unknown, "without a schema"),
+    ):
+        errors = validate.validate_resource(doc)
+        assert errors and needle in errors[0], errors
+
+
+def test_generated_manifests_are_up_to_date() -> None:
+    """Adding a topic or a consumer in code without regenerating fails here."""
+    assert generate.stale_files() == [], "run: uv run python deploy/k8s/generate.py"
+
+
+def test_staleness_check_notices_a_missing_topic(tmp_path: Any) -> None:
+    for rel, text in generate.render().items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    assert generate.stale_files(tmp_path) == []
+    topics = tmp_path / "base/kafka/topics.yaml"
+    topics.write_text(topics.read_text().replace("orders.order.v1", "orders.order.v0"))
+    assert generate.stale_files(tmp_path) == ["base/kafka/topics.yaml"]
+
+
+def test_every_topic_and_dead_letter_topic_is_declared_for_prod(
+    prod: Docs, facts: list[ServiceFacts]
+) -> None:
+    assert checks.topic_problems(prod, facts, replicas=3, min_insync=2) == []
+
+
+def test_topic_check_reports_a_missing_topic_and_wrong_settings(
+    prod: Docs, facts: list[ServiceFacts]
+) -> None:
+    docs = [d for d in prod if (d.get("spec") or {}).get("topicName") != "billing.invoice.v1"]
+    docs = copy.deepcopy(docs)
+    order = next(d for d in docs if (d.get("spec") or {}).get("topicName") == "orders.order.v1")
+    order["spec"]["config"]["min.insync.replicas"] = 1
+    problems = checks.topic_problems(docs, facts)
+    assert "topic billing.invoice.v1: no KafkaTopic" in problems
+    assert "topic orders.order.v1: min.insync.replicas 1 != 2" in problems
+
+
+def test_no_overlay_asks_for_more_replicas_than_brokers(rendered: dict[str, Docs]) -> None:
+    for overlay, docs in rendered.items():
+        assert checks.replication_problems(docs) == [], overlay
+    brokers = checks.of_kind(rendered["dev"], "KafkaNodePool")[0]["spec"]["replicas"]
+    assert brokers == 1
+    assert checks.of_kind(rendered["prod"], "KafkaNodePool")[0]["spec"]["replicas"] == 3
+
+
+def test_kafka_is_kraft_with_node_pools(rendered: dict[str, Docs]) -> None:
+    for docs in rendered.values():
+        (kafka,) = checks.of_kind(docs, "Kafka")
+        annotations = kafka["metadata"]["annotations"]
+        assert annotations["strimzi.io/kraft"] == "enabled"
+        assert annotations["strimzi.io/node-pools"] == "enabled"
+        assert "zookeeper" not in kafka["spec"]
+
+
+def test_each_service_acls_cover_exactly_what_its_code_does(
+    prod: Docs, facts: list[ServiceFacts]
+) -> None:
+    users = checks.by_name(prod, "KafkaUser")
+    for f in facts:
+        assert checks.acl_problems(f, users.get(f.kafka_user)) == [], f.name
+
+
+def test_facts_come_from_the_code(facts: list[ServiceFacts]) -> None:
+    """Today's wiring, as a sanity check that facts are read, not empty."""
+    by = {f.name: f for f in facts}
+    assert by["orders"].groups == {"orders.catalog-projection": ["catalog.product.v1"]}
+    assert by["billing"].groups == {"billing.invoicing": ["orders.order.v1"]}
+    assert by["billing"].dead_letters == ["billing.invoicing.dlt"]
+    assert "orders.order.v1" in by["orders"].publishes
+
+
+def test_acl_check_reports_a_missing_topic_and_a_foreign_write(
+    prod: Docs, facts: list[ServiceFacts]
+) -> None:
+    billing = next(f for f in facts if f.name == "billing")
+    user = copy.deepcopy(checks.by_name(prod, "KafkaUser")[billing.kafka_user])
+    acls = user["spec"]["authorization"]["acls"]
+    acls[:] = [a for a in acls if a["resource"]["name"] != "billing.invoice.v1"]
+    acls.append({"resource": {"type": "topic", "name": "orders.order.v1"}, "operations": ["Write"]})
+    problems = checks.acl_problems(billing, user)
+    assert any("no Write on topic billing.invoice.v1" in p for p in problems), problems
+    assert any("may write topic orders.order.v1" in p for p in problems), problems
+    assert checks.acl_problems(billing, None) == ["KafkaUser billing-kafka: missing"]
+
+
+def test_acl_check_reports_a_missing_group_and_a_wildcard(
+    prod: Docs, facts: list[ServiceFacts]
+) -> None:
+    orders = next(f for f in facts if f.name == "orders")
+    user = copy.deepcopy(checks.by_name(prod, "KafkaUser")[orders.kafka_user])
+    acls = user["spec"]["authorization"]["acls"]
+    acls[:] = [a for a in acls if a["resource"]["type"] != "group"]
+    acls.append(
+        {
+            "resource": {"type": "topic", "name": "catalog.", "patternType": "prefix"},
+            "operations": ["Read"],
+        }
+    )
+    problems = checks.acl_problems(orders, user)
+    assert any("no Read on consumer group orders.catalog-projection" in p for p in problems)
+    assert any("may match other owners" in p for p in problems)
+
+
+def test_scaling_follows_consumption(rendered: dict[str, Docs], facts: list[ServiceFacts]) -> None:
+    for overlay, docs in rendered.items():
+        assert checks.scaling_problems(docs, facts) == [], overlay
+
+
+def test_scaling_check_reports_too_many_replicas_and_two_autoscalers(
+    prod: Docs, facts: list[ServiceFacts]
+) -> None:
+    docs = copy.deepcopy(prod)
+    scaled = checks.by_name(docs, "ScaledObject")["billing"]
+    scaled["spec"]["maxReplicaCount"] = 7
+    hpa = copy.deepcopy(checks.by_name(docs, "HorizontalPodAutoscaler")["catalog"])
+    hpa["metadata"]["name"] = "billing"
+    hpa["spec"]["scaleTargetRef"]["name"] = "billing"
+    docs.append(hpa)
+    problems = checks.scaling_problems(docs, facts)
+    assert "billing: maxReplicaCount 7 > 6 partitions of ['orders.order.v1']" in problems
+    assert "Deployment billing: has both a ScaledObject and an HPA" in problems
+
+
+def test_probes_graceful_shutdown_and_security(
+    rendered: dict[str, Docs], facts: list[ServiceFacts]
+) -> None:
+    for overlay, docs in rendered.items():
+        for f in facts:
+            assert checks.pod_problems(docs, f.name) == [], (overlay, f.name)
+
+
+def test_pod_check_reports_a_missing_pre_stop_and_short_grace(prod: Docs) -> None:
+    docs = copy.deepcopy(prod)
+    pod = checks.by_name(docs, "Deployment")["orders"]["spec"]["template"]["spec"]
+    del pod["containers"][0]["lifecycle"]
+    pod["terminationGracePeriodSeconds"] = 30
+    pod["containers"][0]["env"].append({"name": "KONTOR_KAFKA_PASSWORD", "value": "hunter2"})
+    problems = checks.pod_problems(docs, "orders")
+    assert "orders: no preStop sleep" in problems
+    assert any("terminationGracePeriodSeconds 30" in p for p in problems), problems
+    assert any("literal" in p for p in problems), problems
+
+
+def test_no_literal_secret_anywhere_in_the_repository(rendered: dict[str, Docs]) -> None:
+    from deploy.k8s.tests.conftest import REPO_ROOT
+
+    assert checks.secret_files_problems(REPO_ROOT / "deploy") == []
+    for overlay, docs in rendered.items():
+        assert checks.literal_secret_problems(docs, overlay) == []
+
+
+def test_secret_check_reports_a_committed_secret(tmp_path: Any) -> None:
+    (tmp_path / "oops.yaml").write_text(
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: mongo}\nstringData: {password: x}\n"
+    )
+    assert checks.secret_files_problems(tmp_path) == [
+        "oops.yaml: Secret mongo carries literal data"
+    ]
+
+
+def test_network_policy_allows_only_kafka_own_mongo_collector_and_dns(
+    prod: Docs, facts: list[ServiceFacts]
+) -> None:
+    policies = checks.by_name(prod, "NetworkPolicy")
+    for f in facts:
+        spec = policies[f.name]["spec"]
+        assert spec["podSelector"]["matchLabels"]["app.kubernetes.io/name"] == f.name
+        assert set(spec["policyTypes"]) == {"Ingress", "Egress"}
+        peers = [p for rule in spec["egress"] for p in rule["to"]]
+        labels = [p.get("podSelector", {}).get("matchLabels", {}) for p in peers]
+        assert {"app": f"{f.name}-mongo-svc"} in labels
+        assert not any(
+            lbl.get("app", "").endswith("-mongo-svc") and lbl["app"] != f"{f.name}-mongo-svc"
+            for lbl in labels
+        )
+        assert any(lbl.get("strimzi.io/broker-role") == "true" for lbl in labels)
+        assert {"app.kubernetes.io/name": "otel-collector"} in labels
+        assert {"k8s-app": "kube-dns"} in labels
+        assert len(peers) == 4
+
+
+def test_each_service_has_its_own_replica_set_and_user(
+    prod: Docs, facts: list[ServiceFacts]
+) -> None:
+    mongos = checks.by_name(prod, "MongoDBCommunity")
+    for f in facts:
+        spec = mongos[f.mongo]["spec"]
+        assert spec["members"] == 3 and spec["type"] == "ReplicaSet"
+        (user,) = spec["users"]
+        assert user["roles"] == [{"name": "readWrite", "db": f"kontor_{f.name}"}]
+        assert user["passwordSecretRef"]["name"] == f"{f.mongo}-password"
