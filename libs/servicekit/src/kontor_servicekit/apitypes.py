@@ -9,7 +9,7 @@ from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
 
 def _parse_amount(value: Any) -> Decimal:
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, bool | float):
         raise ValueError('give amounts as decimal strings, e.g. "19.99"')
     if isinstance(value, Decimal):
         amount = value

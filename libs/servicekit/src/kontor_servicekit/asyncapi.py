@@ -10,6 +10,7 @@ both the wiring and this document (ADR 0007).
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kontor_contracts.envelope import Envelope
@@ -126,9 +127,10 @@ def asyncapi_document(definition: ServiceDefinition) -> dict[str, Any]:
         "defaultContentType": "application/json",
         "servers": {
             "kafka": {
-                "host": definition.settings.kafka_bootstrap,
+                "host": "{bootstrap}",
                 "protocol": "kafka",
-                "description": "set by KONTOR_KAFKA_BOOTSTRAP",
+                "description": "the service's KONTOR_KAFKA_BOOTSTRAP",
+                "variables": {"bootstrap": {"default": "127.0.0.1:9092"}},
             }
         },
         "channels": dict(sorted(channels.items())),
@@ -141,3 +143,56 @@ def asyncapi_document(definition: ServiceDefinition) -> dict[str, Any]:
 
 def render(definition: ServiceDefinition) -> str:
     return json.dumps(asyncapi_document(definition), indent=2, sort_keys=True) + "\n"
+
+
+def _definition_of(service: str) -> ServiceDefinition:
+    import importlib
+
+    from kontor_servicekit.testing import settings_for
+
+    main = importlib.import_module(f"kontor_{service}.main")
+    definition: ServiceDefinition = main.definition(settings_for(service))
+    return definition
+
+
+def document_path(service: str, root: Path) -> Path:
+    return root / "services" / service / "asyncapi.json"
+
+
+def sync_documents(root: Path, *, check: bool) -> list[str]:
+    """Write (or, with ``check``, compare) every service's committed AsyncAPI document.
+
+    Returns the services whose committed document is stale or missing.
+    """
+    from kontor_contracts.registry import SERVICES
+
+    stale: list[str] = []
+    for service in SERVICES:
+        path = document_path(service, root)
+        rendered = render(_definition_of(service))
+        if path.exists() and path.read_text() == rendered:
+            continue
+        stale.append(service)
+        if not check:
+            path.write_text(rendered)
+    return stale
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m kontor_servicekit.asyncapi write|check [--root DIR]``"""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("action", choices=["write", "check"])
+    parser.add_argument("--root", type=Path, default=Path.cwd())
+    args = parser.parse_args(argv)
+    stale = sync_documents(args.root, check=args.action == "check")
+    if args.action == "check" and stale:
+        print(f"stale AsyncAPI documents: {', '.join(stale)}; run `make asyncapi`")
+        return 1
+    print("written: " + ", ".join(stale) if stale else "AsyncAPI documents are up to date")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -23,7 +23,7 @@ import traceback
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from aiokafka.errors import KafkaError
 from faststream import AckPolicy
@@ -60,7 +60,7 @@ class Subscription:
     purpose: str
     handlers: Mapping[type[Event], Handler]
     description: str = ""
-    auto_offset_reset: str = "earliest"
+    auto_offset_reset: Literal["earliest", "latest"] = "earliest"
 
     def group(self, service: str) -> str:
         return f"{service}.{self.purpose}"
@@ -182,7 +182,8 @@ class MessageHandler:
             self.subscription.group(self.runtime.service)
         )
         original_topic = str(record.topic)
-        headers = list(record.headers or []) + [
+        headers = [
+            *(record.headers or []),
             ("kontor_dlt_reason", reason.encode()),
             ("kontor_dlt_error_type", type(exc).__name__.encode()),
             ("kontor_dlt_original_topic", original_topic.encode()),
@@ -245,7 +246,7 @@ def register_subscriptions(
             *topics,
             group_id=handler.group,
             ack_policy=AckPolicy.MANUAL,
-            auto_offset_reset=subscription.auto_offset_reset,  # type: ignore[arg-type]
+            auto_offset_reset=subscription.auto_offset_reset,
             session_timeout_ms=session_timeout_ms,
             heartbeat_interval_ms=heartbeat_interval_ms,
             max_poll_records=100,

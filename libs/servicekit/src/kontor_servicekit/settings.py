@@ -40,7 +40,7 @@ class ServiceSettings(BaseSettings):
     kafka_heartbeat_interval_ms: int = 3_000
     kafka_ensure_topics: bool = Field(
         default=False,
-        description="Create missing topics at start (one machine, tests); in a cluster Strimzi does.",
+        description="Create missing topics at start (one machine, tests); Strimzi does in k8s.",
     )
     topic_prefix: str = Field(
         default="", description="Prepended to every topic and consumer group (test isolation)."

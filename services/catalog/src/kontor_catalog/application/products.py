@@ -48,7 +48,7 @@ async def create_product(store: Store, command: CreateProduct) -> Product:
                 description=product.description,
                 price_net=product.price_net,
                 price_gross=product.price_gross,
-                vat_class=product.vat_class,  # type: ignore[arg-type]
+                vat_class=product.vat_class,
                 vat_rate=product.vat_rate,
                 currency=product.currency,
                 stock=product.stock,

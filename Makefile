@@ -1,0 +1,68 @@
+# Kontor: one entry point. `make run` starts the platform, `make test` runs every test tier.
+SHELL := /bin/bash
+UV := $(shell ./scripts/bootstrap.sh)
+SYNC := $(UV) sync --locked --all-packages --quiet
+RUN := $(UV) run --locked --all-packages
+
+.PHONY: help setup run infra token test test-unit test-integration lint format bench \
+        contracts-check contracts-update asyncapi asyncapi-check images k8s-validate k8s-generate clean
+
+help:
+	@grep -E '^[a-z-]+:.*## ' Makefile | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
+
+setup: ## install the locked dependencies into .venv
+	$(SYNC)
+
+run: setup ## the whole platform on the embedded broker and database (Ctrl-C stops it)
+	$(RUN) kontor-local run
+
+infra: setup ## only the embedded broker and database
+	$(RUN) kontor-local infra
+
+token: setup ## a bearer token with every scope (last line)
+	@$(RUN) kontor-local token
+
+test: setup ## every tier: unit, service (in-memory broker) and integration (real broker + database)
+	$(RUN) pytest
+
+test-unit: setup
+	$(RUN) pytest -m "unit or service"
+
+test-integration: setup
+	$(RUN) pytest -m integration
+
+lint: setup ## ruff and mypy
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+	$(RUN) mypy contracts/src libs/servicekit/src deploy/local/src services/*/src deploy/k8s
+
+format: setup
+	$(RUN) ruff format .
+	$(RUN) ruff check --fix .
+
+bench: setup ## orders/s and latency through the HTTP API vs raw Kafka and raw Mongo
+	$(RUN) python -m kontor_local.bench
+
+contracts-check: setup ## fail when a committed JSON schema is stale
+	$(RUN) python -m kontor_contracts.schemas check
+
+contracts-update: setup ## regenerate the JSON schemas (refuses breaking changes)
+	$(RUN) python -m kontor_contracts.schemas write
+
+asyncapi: setup ## regenerate each service's AsyncAPI document
+	$(RUN) python -m kontor_servicekit.asyncapi write
+
+asyncapi-check: setup
+	$(RUN) python -m kontor_servicekit.asyncapi check
+
+k8s-generate: setup ## regenerate the Kafka topics, users and autoscaling from the code
+	$(RUN) python deploy/k8s/generate.py
+
+k8s-validate: setup ## render every overlay and validate it strictly
+	$(RUN) python deploy/k8s/validate.py
+
+images: ## build the six container images (needs a Docker engine)
+	bash deploy/images.sh
+
+clean:
+	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache
