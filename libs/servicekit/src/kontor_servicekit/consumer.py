@@ -96,6 +96,19 @@ class ConsumerRuntime:
     max_attempts: int = 5
     retry_backoff_s: float = 0.2
     subscribers: list[Any] = field(default_factory=list)
+    handlers: dict[str, MessageHandler] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ParkedRecord:
+    """A dead letter read back from the database, shaped like a consumer record."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: list[tuple[str, bytes]]
 
 
 class MessageHandler:
@@ -255,5 +268,6 @@ def register_subscriptions(
         )
         subscriber(handler.__call__)
         runtime.subscribers.append(subscriber)
+        runtime.handlers[handler.group] = handler
         handlers.append(handler)
     return handlers

@@ -9,8 +9,13 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import AwareDatetime, BaseModel
 
 from kontor_servicekit.auth import require_scope
-from kontor_servicekit.consumer import DEAD_LETTERS
-from kontor_servicekit.errors import Conflict, NotFound, problem_responses
+from kontor_servicekit.consumer import DEAD_LETTERS, ParkedRecord
+from kontor_servicekit.errors import Conflict, NotFound, ProblemError, problem_responses
+
+
+class ServiceUnavailable(ProblemError):
+    status = 503
+    title = "Service Unavailable"
 
 
 class DeadLetter(BaseModel):
@@ -27,6 +32,11 @@ class DeadLetter(BaseModel):
     replayed_at: AwareDatetime | None = None
     key: str | None = None
     value_preview: str
+
+
+class ReplayResult(BaseModel):
+    outcome: Literal["handled", "duplicate", "ignored", "dead_lettered"]
+    dead_letter: DeadLetter
 
 
 def _view(doc: dict[str, Any]) -> DeadLetter:
@@ -71,10 +81,15 @@ def dead_letter_router(service: str) -> APIRouter:
     @router.post(
         "/{dead_letter_id}/replay",
         dependencies=[admin],
-        responses=problem_responses(401, 403, 404, 409),
-        summary="Publish a parked message again to its original topic",
+        responses=problem_responses(401, 403, 404, 409, 503),
+        summary="Hand a parked message to its consumer group again",
+        description=(
+            "The message goes through the same handler, inbox and transaction as on "
+            "first delivery, inside this service: nothing is written to another "
+            "service's topic. If it fails again it is parked again with the new reason."
+        ),
     )
-    async def replay_dead_letter(request: Request, dead_letter_id: str) -> DeadLetter:
+    async def replay_dead_letter(request: Request, dead_letter_id: str) -> ReplayResult:
         kit = request.app.state.kit
         collection = kit.store.db[DEAD_LETTERS]
         doc = await collection.find_one({"_id": dead_letter_id})
@@ -84,17 +99,33 @@ def dead_letter_router(service: str) -> APIRouter:
             raise Conflict(
                 detail="this message was replayed already", extra={"current_state": doc["status"]}
             )
-        original = [
-            (k, bytes(v)) for k, v in doc["headers"] if not str(k).startswith("kontor_dlt_")
-        ]
-        await kit.producer.send_and_wait(
-            doc["topic"], value=doc["value"], key=doc.get("key"), headers=original
+        handler = kit.consumers.handlers.get(doc["group"])
+        if handler is None:
+            raise Conflict(
+                detail=f"consumer group {doc['group']!r} no longer exists in this service",
+                extra={"current_state": doc["status"]},
+            )
+        record = ParkedRecord(
+            topic=doc["topic"],
+            partition=doc["partition"],
+            offset=doc["offset"],
+            key=doc.get("key"),
+            value=doc.get("value"),
+            headers=[
+                (k, bytes(v)) for k, v in doc["headers"] if not str(k).startswith("kontor_dlt_")
+            ],
         )
-        now = datetime.now(UTC)
-        await collection.update_one(
-            {"_id": dead_letter_id}, {"$set": {"status": "replayed", "replayed_at": now}}
-        )
-        doc.update(status="replayed", replayed_at=now)
-        return _view(doc)
+        outcome = await handler.handle_record(record.value, record)
+        if outcome == "retry_later":
+            raise ServiceUnavailable(detail="the database or broker is unavailable; retry shortly")
+        if outcome != "dead_lettered":
+            now = datetime.now(UTC)
+            await collection.update_one(
+                {"_id": dead_letter_id},
+                {"$set": {"status": "replayed", "replayed_at": now, "replay_outcome": outcome}},
+            )
+        updated = await collection.find_one({"_id": dead_letter_id})
+        assert updated is not None
+        return ReplayResult(outcome=outcome, dead_letter=_view(updated))
 
     return router

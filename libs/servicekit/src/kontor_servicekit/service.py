@@ -114,7 +114,7 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
     producer: Any = None
     broker = KafkaBroker(
         settings.kafka_bootstrap,
-        security=None,
+        security=settings.faststream_security(),
         middlewares=[KafkaTelemetryMiddleware(tracer_provider=tracer_provider)],
         client_id=f"kontor-{name}-consumer",
         logger=logging.getLogger(f"kontor.{name}.broker"),

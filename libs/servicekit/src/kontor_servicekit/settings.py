@@ -111,6 +111,28 @@ class ServiceSettings(BaseSettings):
         """The physical consumer group name for a purpose (``billing.invoicing``)."""
         return f"{self.topic_prefix}{name}"
 
+    def faststream_security(self) -> Any:
+        """The same credentials for FastStream's consumers as for the producer."""
+        from faststream.security import SASLPlaintext, SASLScram256, SASLScram512
+
+        if not self.kafka_sasl_mechanism:
+            return None
+        kinds = {
+            "PLAIN": SASLPlaintext,
+            "SCRAM-SHA-256": SASLScram256,
+            "SCRAM-SHA-512": SASLScram512,
+        }
+        try:
+            kind = kinds[self.kafka_sasl_mechanism.upper()]
+        except KeyError:
+            raise ValueError(f"unsupported SASL mechanism {self.kafka_sasl_mechanism!r}") from None
+        password = self.kafka_password.get_secret_value() if self.kafka_password else ""
+        return kind(
+            username=self.kafka_username or "",
+            password=password,
+            use_ssl=self.kafka_security_protocol.upper().startswith("SASL_SSL"),
+        )
+
     def kafka_client_options(self) -> dict[str, Any]:
         """Connection options shared by producers, consumers and admin clients."""
         options: dict[str, Any] = {

@@ -94,20 +94,44 @@ async def test_malformed_message_is_dead_lettered_and_next_is_handled(
         assert len(listed.json()) == 2
         assert {d["error_type"] for d in listed.json()} == {"ValidationError"}
 
-        # Replay puts the message back on its topic; it fails again and is parked again,
-        # which shows the replay really went through the consumer.
-        first = sorted(listed.json(), key=lambda d: d["offset"])[0]
+        # Replaying a message that is still broken parks it again, with the new attempt.
+        first = sorted(listed.json(), key=lambda d: d["offset"])[1]
         replayed = await billing.client.post(f"/admin/dead-letters/{first['id']}/replay")
-        assert replayed.status_code == 200
-        assert replayed.json()["status"] == "replayed"
-        again = await billing.client.post(f"/admin/dead-letters/{first['id']}/replay")
-        assert again.status_code == 409
+        assert replayed.status_code == 200, replayed.text
+        assert replayed.json()["outcome"] == "dead_lettered"
+        assert replayed.json()["dead_letter"]["status"] == "parked"
         await consume_all(infra.kafka_bootstrap, dlt, expected=3)
+
+        # A parked message that can be handled now (say, after a fix) is handled by
+        # replay through the same handler and inbox, and cannot be replayed twice.
+        fixed = order_placed_envelope()
+        await billing.kit.store.db["dead_letters"].insert_one(
+            {
+                **{k: v for k, v in (await _parked(billing, first["id"])).items() if k != "_id"},
+                "_id": "fixed-1",
+                "value": fixed.to_bytes(),
+                "key": fixed.aggregate_id.encode(),
+            }
+        )
+        handled = await billing.client.post("/admin/dead-letters/fixed-1/replay")
+        assert handled.status_code == 200, handled.text
+        assert handled.json()["outcome"] == "handled"
+        assert handled.json()["dead_letter"]["status"] == "replayed"
+        assert await invoices.count_documents({"order_id": fixed.aggregate_id}) == 1
+        again = await billing.client.post("/admin/dead-letters/fixed-1/replay")
+        assert again.status_code == 409
+        assert (await billing.client.post("/admin/dead-letters/nope/replay")).status_code == 404
 
         no_scope = await billing.client.get(
             "/admin/dead-letters", headers={"Authorization": "Bearer nope"}
         )
         assert no_scope.status_code == 401
+
+
+async def _parked(service: Any, dead_letter_id: str) -> dict[str, Any]:
+    doc = await service.kit.store.db["dead_letters"].find_one({"_id": dead_letter_id})
+    assert doc is not None
+    return dict(doc)
 
 
 def _billing_env(infra: Any, namespace: str, public_key: str) -> dict[str, str]:
