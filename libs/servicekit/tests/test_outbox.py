@@ -173,9 +173,9 @@ async def test_relay_publishes_to_the_real_broker_in_order_per_aggregate(
     for aggregate in ("order-a", "order-b"):
         mine = [r for r in records if r.key == aggregate.encode()]
         assert len({r.partition for r in mine}) == 1  # the key keeps an order's events together
-        assert [dict(r.headers)["ce_id"].decode() for r in sorted(mine, key=lambda r: r.offset)] == [
-            str(e.id) for e in committed if e.aggregate_id == aggregate
-        ]
+        assert [
+            dict(r.headers)["ce_id"].decode() for r in sorted(mine, key=lambda r: r.offset)
+        ] == [str(e.id) for e in committed if e.aggregate_id == aggregate]
         for record in mine:
             assert Envelope.from_bytes(record.value).aggregate_id == aggregate
             assert headers_dict(record.headers)["ce_type"] == "de.kontor.orders.OrderPlaced.v1"
@@ -201,7 +201,8 @@ async def test_lease_lets_only_one_relay_publish(store: Store) -> None:
 
         # the holder stops and gives the lease back; the other one takes over
         await first.stop(grace_s=5)
-        assert await store.db[LEASES].find_one({"_id": "outbox-relay"}) is None
+        lease = await store.db[LEASES].find_one({"_id": "outbox-relay"})
+        assert lease is None or lease["owner"] == second.owner  # released, maybe retaken
         later = await _commit(store, "o-after")
         await eventually(lambda: _backlog_is(second, 0), timeout=10)
         assert [s.headers["ce_id"] for s in second_producer.sent] == [str(later[0].id)]
