@@ -232,3 +232,26 @@ async def test_a_catalog_event_with_a_bad_payload_is_dead_lettered(orders: Order
     assert topic == f"{orders.prefix}orders.catalog-projection.dlt"
     assert value == broken.to_bytes()
     assert await orders.store.db[CATALOG_PRODUCTS].count_documents({}) == 0
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "bug: apply_product_fact compares the event's microsecond occurred_at with as_of "
+        "read back from Mongo, which keeps milliseconds only; an older event from the same "
+        "millisecond as the newer one looks newer and overwrites it"
+    ),
+)
+async def test_an_older_event_from_the_same_millisecond_does_not_overwrite(
+    orders: Orders,
+) -> None:
+    created = _created()
+    second = created.occurred_at.replace(microsecond=0) + timedelta(days=1)
+    # e.g. a PATCH that changes the price twice in one transaction: microseconds apart
+    newer = _price_changed("15.00", at=second + timedelta(microseconds=900))
+    older = _price_changed("16.80", at=second + timedelta(microseconds=500))
+    await orders.publish(created)
+    await orders.publish(newer)
+    await orders.publish(older)
+
+    assert (await orders.product())["price_net"] == Decimal("15.00")
