@@ -28,7 +28,7 @@ def _product(**changes: Any) -> dict[str, Any]:
     body = copy.deepcopy(PRODUCT)
     for path, value in changes.items():
         *parents, leaf = path.split("__")
-        target = body
+        target: dict[str, Any] = body
         for part in parents:
             target = target[part]
         target[leaf] = value
@@ -194,8 +194,9 @@ async def test_created_product_reads_back_identically(start_service: Any) -> Non
 @pytest.mark.xfail(
     strict=True,
     reason=(
-        "bug: MoneyAmount serializes with str(Decimal), so an accepted amount in exponent "
-        "notation ('1E+2') is echoed as '1E+2', breaking the documented pattern ^\\d+(\\.\\d{1,4})?$"
+        "bug: MoneyAmount serializes with str(Decimal), so an accepted amount in "
+        "exponent notation ('1E+2') is echoed as '1E+2', breaking the documented "
+        "pattern ^\\d+(\\.\\d{1,4})?$"
     ),
 )
 async def test_amount_in_exponent_notation_is_refused_or_returned_plain(
