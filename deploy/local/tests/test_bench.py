@@ -1,0 +1,96 @@
+"""`make bench` end to end at a small size: every figure present, every invoice found once.
+
+No timing thresholds: the machine decides the numbers; the test only checks that the
+run measured what it says and left nothing behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kontor_local.bench import main, numbers_gap_free
+from kontor_local.runtime import LocalSettings
+
+from .helpers import descendants
+
+pytestmark = pytest.mark.integration
+
+
+def test_invoice_numbers_gap_free() -> None:
+    assert numbers_gap_free(["RE-2026-000002", "RE-2026-000001", "RE-2027-000001"])
+    assert not numbers_gap_free(["RE-2026-000001", "RE-2026-000003"])
+    assert not numbers_gap_free(["INV-1"])
+
+
+def _assert_complete(report: dict[str, Any], orders: int, concurrency: int) -> None:
+    flow, kafka, mongo = report["flow"], report["kafka"], report["mongo"]
+    assert (report["orders"], report["concurrency"]) == (orders, concurrency)
+    assert flow["failed_posts"] == 0
+    assert flow["invoices_found_once"] == orders
+    assert flow["invoices_missing"] == 0
+    assert flow["invoices_duplicated"] == 0
+    assert flow["invoice_numbers_gap_free"] is True
+    assert flow["latency_topic"]["count"] == orders
+    assert flow["latency_api_sample"]["count"] == -(-orders // flow["sample_every"])
+    positive = {
+        "orders/s": flow["orders_per_s"],
+        "topic p50": flow["latency_topic"]["p50_ms"],
+        "topic p99": flow["latency_topic"]["p99_ms"],
+        "API p50": flow["latency_api_sample"]["p50_ms"],
+        "API p99": flow["latency_api_sample"]["p99_ms"],
+        "POST p50": flow["post_latency"]["p50_ms"],
+        "kafka msgs/s": kafka["msgs_per_s"],
+        "kafka message bytes": kafka["message_bytes"],
+        "mongo inserts/s": mongo["inserts_per_s_default"],
+        "mongo j inserts/s": mongo["inserts_per_s_journaled"],
+        "mongo document bytes": mongo["document_bytes"],
+        "(a)/(b)": report["ratio_flow_to_kafka"],
+        "(a)/(c)": report["ratio_flow_to_mongo_default"],
+        "(a)/(c) j": report["ratio_flow_to_mongo_journaled"],
+    }
+    assert all(value > 0 for value in positive.values()), positive
+    assert flow["latency_topic"]["p50_ms"] <= flow["latency_topic"]["p99_ms"]
+    assert kafka["messages"] == orders
+    assert mongo["documents"] == orders
+    assert report["machine"]["cores"]
+    assert "tansu" in report["machine"]["broker_binary"]
+    # the same database flags as `make run`
+    expected = LocalSettings.from_env().mongo_sync_on_commit
+    assert report["machine"]["mongo_sync_on_commit"] is expected
+
+
+@pytest.mark.timeout(120)
+def test_bench_reports_every_figure_and_stops_everything(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the bench's work dir
+    before = descendants(os.getpid())
+    out = tmp_path / "bench.json"
+
+    code = main(["--orders", "20", "--concurrency", "2", "--json", str(out)])
+
+    printed = capsys.readouterr()
+    assert code == 0, printed.err[-3000:]
+    for label in (
+        "(a) orders/s",
+        "latency topic-watch",
+        "latency API poll",
+        "(b) raw Kafka",
+        "(c) raw Mongo insert_one, default WC",
+        "(c) raw Mongo insert_one, j=True",
+        "ratio (a)/(b)",
+        "ratio (a)/(c) default WC",
+        "ratio (a)/(c) j=True",
+        "20/20 exactly once",
+        "gap-free: yes",
+        "tansu",
+    ):
+        assert label in printed.out, label
+    _assert_complete(json.loads(out.read_text()), 20, 2)
+    assert descendants(os.getpid()) <= before  # broker, database, services: all gone
+    assert [p.name for p in tmp_path.iterdir()] == ["bench.json"]  # work dir removed
