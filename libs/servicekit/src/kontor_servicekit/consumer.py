@@ -61,6 +61,12 @@ class Subscription:
     handlers: Mapping[type[Event], Handler]
     description: str = ""
     auto_offset_reset: Literal["earliest", "latest"] = "earliest"
+    projection: tuple[str, ...] = ()
+    """Collections this subscription alone writes and can rebuild from the topics.
+
+    Empty for subscriptions with effects beyond a read model (billing's invoicing
+    issues numbered invoices): those must never be replayed from the beginning.
+    """
 
     def group(self, service: str) -> str:
         return f"{service}.{self.purpose}"
@@ -249,6 +255,7 @@ def register_subscriptions(
     *,
     session_timeout_ms: int,
     heartbeat_interval_ms: int,
+    rebalance_timeout_ms: int = 30_000,
 ) -> list[MessageHandler]:
     """Wire each subscription as a FastStream subscriber with manual acknowledgement."""
     handlers: list[MessageHandler] = []
@@ -262,6 +269,7 @@ def register_subscriptions(
             auto_offset_reset=subscription.auto_offset_reset,
             session_timeout_ms=session_timeout_ms,
             heartbeat_interval_ms=heartbeat_interval_ms,
+            rebalance_timeout_ms=rebalance_timeout_ms,
             max_poll_records=100,
             title=handler.group,
             description=subscription.description,

@@ -143,6 +143,7 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
         definition.subscriptions,
         session_timeout_ms=settings.kafka_session_timeout_ms,
         heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
+        rebalance_timeout_ms=settings.kafka_rebalance_timeout_ms,
     )
     kit = Kit(definition, settings, store, producer, broker, relay, metrics, runtime)
 

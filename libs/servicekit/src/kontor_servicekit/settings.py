@@ -38,6 +38,11 @@ class ServiceSettings(BaseSettings):
     kafka_password: SecretStr | None = None
     kafka_session_timeout_ms: int = 10_000
     kafka_heartbeat_interval_ms: int = 3_000
+    kafka_rebalance_timeout_ms: int = Field(
+        default=30_000,
+        description="How long a rebalance waits for members to rejoin (aiokafka's default "
+        "is max_poll_interval_ms, 5 minutes, which stalls a group after a member vanished).",
+    )
     kafka_ensure_topics: bool = Field(
         default=False,
         description="Create missing topics at start (one machine, tests); Strimzi does in k8s.",

@@ -86,6 +86,7 @@ def test_settings(
         "kafka_ensure_topics": True,
         "kafka_session_timeout_ms": 2000,
         "kafka_heartbeat_interval_ms": 500,
+        "kafka_rebalance_timeout_ms": 5000,
         "outbox_poll_interval_s": 0.2,
         "consumer_retry_backoff_s": 0.01,
         "shutdown_grace_s": 5.0,

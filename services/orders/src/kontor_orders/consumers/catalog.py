@@ -11,10 +11,12 @@ from kontor_contracts.events.catalog import (
 from kontor_servicekit.consumer import Subscription
 
 from kontor_orders.application import catalog_projection as p
+from kontor_orders.store.catalog_products import CATALOG_PRODUCTS
 
 CATALOG_PROJECTION = Subscription(
     purpose="catalog-projection",
     description="Keeps the products the order service prices orders from",
+    projection=(CATALOG_PRODUCTS,),
     handlers={
         ProductCreated: p.project_product_created,
         ProductUpdated: p.project_product_updated,
