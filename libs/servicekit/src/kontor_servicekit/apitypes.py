@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
+
+PLAIN_DECIMAL = re.compile(r"^\d{1,9}(\.\d+)?$")
 
 
 def _parse_amount(value: Any) -> Decimal:
@@ -13,9 +16,13 @@ def _parse_amount(value: Any) -> Decimal:
         raise ValueError('give amounts as decimal strings, e.g. "19.99"')
     if isinstance(value, Decimal):
         amount = value
-    elif isinstance(value, int | str):
+    elif isinstance(value, int):
+        amount = Decimal(value)
+    elif isinstance(value, str):
+        if not PLAIN_DECIMAL.match(value.strip()):
+            raise ValueError('a plain decimal number like "19.99" (no sign, no exponent)')
         try:
-            amount = Decimal(str(value).strip())
+            amount = Decimal(value.strip())
         except InvalidOperation:
             raise ValueError("not a decimal number") from None
     else:
@@ -35,7 +42,7 @@ def _parse_amount(value: Any) -> Decimal:
 MoneyAmount = Annotated[
     Decimal,
     BeforeValidator(_parse_amount),
-    PlainSerializer(lambda d: str(d), return_type=str, when_used="json"),
+    PlainSerializer(lambda d: format(d, "f"), return_type=str, when_used="json"),
     WithJsonSchema(
         {"type": "string", "pattern": r"^\d+(\.\d{1,4})?$", "examples": ["19.99"]},
     ),

@@ -101,9 +101,18 @@ async def test_without_token_401_and_without_scope_403(start_service: Any, auth_
         await _nothing_stored(orders)
 
 
+POSTCODE_LOC: list[str | int] = ["body", "shipping_address", "postcode"]
 BAD_ORDERS: list[tuple[str, dict[str, Any], list[str | int]]] = [
-    ("postcode-4", _order(shipping_address__postcode="1011"), ["body", "shipping_address"]),
-    ("postcode-abc", _order(shipping_address__postcode="1011A"), ["body", "shipping_address"]),
+    (
+        "postcode-4",
+        _order(shipping_address__postcode="1011"),
+        ["body", "shipping_address", "postcode"],
+    ),
+    (
+        "postcode-abc",
+        _order(shipping_address__postcode="1011A"),
+        ["body", "shipping_address", "postcode"],
+    ),
     ("no-lines", _order(lines=[]), ["body", "lines"]),
     (
         "quantity-0",

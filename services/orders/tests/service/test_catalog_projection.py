@@ -234,14 +234,6 @@ async def test_a_catalog_event_with_a_bad_payload_is_dead_lettered(orders: Order
     assert await orders.store.db[CATALOG_PRODUCTS].count_documents({}) == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: apply_product_fact compares the event's microsecond occurred_at with as_of "
-        "read back from Mongo, which keeps milliseconds only; an older event from the same "
-        "millisecond as the newer one looks newer and overwrites it"
-    ),
-)
 async def test_an_older_event_from_the_same_millisecond_does_not_overwrite(
     orders: Orders,
 ) -> None:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 
 from kontor_contracts.envelope import Envelope
 from kontor_contracts.events import common
 from kontor_contracts.events.billing import InvoiceIssued, VatBreakdown
 from kontor_contracts.events.billing import InvoiceLine as InvoiceLineEvent
 from kontor_contracts.events.orders import OrderPlaced
+from kontor_servicekit.clock import utc_now
 from kontor_servicekit.store import Transaction
 
 from kontor_billing.domain.invoice import (
@@ -77,7 +77,7 @@ async def on_order_placed(event: OrderPlaced, tx: Transaction, env: Envelope) ->
     invoices = InvoiceRepository(tx)
     if await invoices.for_order_exists(event.order_id):
         return
-    issued_at = datetime.now(UTC)
+    issued_at = utc_now()
     year = numbering_year(issued_at)
     number = invoice_number(year, await tx.next_sequence(f"invoice:{year}"))
     address = event.billing_address or event.shipping_address

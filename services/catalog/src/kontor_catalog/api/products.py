@@ -42,7 +42,7 @@ class ProductIn(BaseModel):
             ]
         },
     )
-    sku: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-/]*$")
+    sku: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-]*$")
     name: str = Field(min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=20_000)
     gtin: str | None = Field(default=None, pattern=r"^\d{8}$|^\d{12,14}$")

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from decimal import Decimal
 
 from kontor_contracts.events.catalog import ProductCreated
+from kontor_servicekit.clock import utc_now
 from kontor_servicekit.store import Store, Transaction
 
 from kontor_catalog.domain.product import Product
@@ -36,7 +36,7 @@ async def create_product(store: Store, command: CreateProduct) -> Product:
         stock=command.stock,
         description=command.description,
         gtin=command.gtin,
-        now=datetime.now(UTC),
+        now=utc_now(),
     )
 
     async def work(tx: Transaction) -> Product:

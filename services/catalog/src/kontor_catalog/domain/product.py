@@ -17,7 +17,8 @@ VAT_RATES: dict[str, Decimal] = {
     "zero": Decimal("0"),
 }
 
-SKU_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-/]{0,63}$")
+#: No "/": a SKU is one segment of a URL path (``/products/{sku}``).
+SKU_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$")
 CENT = Decimal("0.01")
 
 
@@ -71,7 +72,7 @@ class Product:
         gtin: str | None = None,
     ) -> Product:
         if not SKU_PATTERN.match(sku):
-            raise ProductError("sku", "letters, digits and . _ - / only, at most 64 characters")
+            raise ProductError("sku", "letters, digits and . _ - only, at most 64 characters")
         if not name.strip():
             raise ProductError("name", "must not be blank")
         if vat_class not in VAT_RATES:

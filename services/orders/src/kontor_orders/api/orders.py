@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Path, Request, status
 from kontor_servicekit.apitypes import MoneyAmount
 from kontor_servicekit.auth import require_scope
 from kontor_servicekit.errors import NotFound, UnprocessableEntity, problem_responses
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from kontor_orders.application.place_order import PlaceOrder, place_order
 from kontor_orders.domain import order as domain
@@ -33,18 +33,21 @@ class CustomerIn(BaseModel):
 
 class AddressIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
+    # country before postcode: the postcode's check depends on the country
     name: str = Field(min_length=1, max_length=200)
     company: str | None = Field(default=None, max_length=200)
     street: str = Field(min_length=1, max_length=200)
+    country: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")
     postcode: str = Field(min_length=2, max_length=12)
     city: str = Field(min_length=1, max_length=100)
-    country: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")
 
-    @model_validator(mode="after")
-    def _postcode_fits_country(self) -> AddressIn:
-        if self.country == "DE" and not re.match(POSTCODE_DE, self.postcode.strip()):
+    @field_validator("postcode")
+    @classmethod
+    def _postcode_fits_country(cls, postcode: str, info: ValidationInfo) -> str:
+        postcode = postcode.strip()
+        if info.data.get("country") == "DE" and not re.match(POSTCODE_DE, postcode):
             raise ValueError("a German postcode has five digits")
-        return self
+        return postcode
 
     def to_domain(self) -> domain.Address:
         return domain.Address(

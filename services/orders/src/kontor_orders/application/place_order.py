@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from kontor_contracts.events import common
 from kontor_contracts.events.orders import OrderLine as OrderLineEvent
 from kontor_contracts.events.orders import OrderPlaced
+from kontor_servicekit.clock import utc_now
 from kontor_servicekit.store import Store, Transaction
 
 from kontor_orders.domain.order import Address, Customer, Order
@@ -74,7 +74,7 @@ def order_placed(order: Order) -> OrderPlaced:
 
 async def place_order(store: Store, command: PlaceOrder) -> Order:
     """Price, store and announce an order; raises OrderError for bad lines."""
-    now = datetime.now(UTC)
+    now = utc_now()
     products = await priced_products(store.db, [sku for sku, _ in command.lines])
     order_id = str(uuid.uuid4())
     # Validate before taking a number, so a rejected request uses none up.

@@ -1,7 +1,8 @@
 """The order service's read model of the catalog, fed by catalog events.
 
-Each document remembers the time of the last event applied, so an older event
-that arrives late (a replay, a redelivery after a newer one) changes nothing.
+Each document remembers the time of the last event applied (as microseconds since
+the epoch: BSON dates keep only milliseconds, too coarse to order two changes of
+one product), so an older event that arrives late changes nothing.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from kontor_servicekit.clock import micros
 from kontor_servicekit.store import Transaction
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -23,12 +25,13 @@ async def apply_product_fact(
 ) -> None:
     """Upsert ``fields`` of ``sku`` unless a newer fact was applied already."""
     collection = tx.db[CATALOG_PRODUCTS]
-    current = await collection.find_one({"_id": sku}, {"as_of": 1}, session=tx.session)
-    if current is not None and current.get("as_of") and current["as_of"] > occurred_at:
+    as_of = micros(occurred_at)
+    current = await collection.find_one({"_id": sku}, {"as_of_us": 1}, session=tx.session)
+    if current is not None and current.get("as_of_us", -1) > as_of:
         return
     await collection.update_one(
         {"_id": sku},
-        {"$set": {**fields, "as_of": occurred_at}},
+        {"$set": {**fields, "as_of_us": as_of, "as_of": occurred_at}},
         upsert=True,
         session=tx.session,
     )
