@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from kontor_servicekit.numbers import NumberBlocks
 from kontor_servicekit.runner import run_service
 from kontor_servicekit.service import ServiceDefinition, create_service_app
 
@@ -25,7 +26,9 @@ def definition(settings: OrdersSettings) -> ServiceDefinition:
 
 
 def create_app(settings: OrdersSettings | None = None) -> FastAPI:
-    return create_service_app(definition(settings or OrdersSettings()))
+    app = create_service_app(definition(settings or OrdersSettings()))
+    app.state.order_numbers = NumberBlocks(app.state.kit.store)
+    return app
 
 
 def run() -> None:

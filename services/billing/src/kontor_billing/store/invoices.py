@@ -64,6 +64,7 @@ async def invoice_by_number(
 
 async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     await db[INVOICES].create_index("number", unique=True, name="number_unique")
+    await db[INVOICES].create_index("order_id", name="by_order")
     # One invoice per order: a second OrderPlaced for the same order (a replay from
     # another producer instance) cannot bill twice, even past the inbox.
     await db[INVOICES].create_index(

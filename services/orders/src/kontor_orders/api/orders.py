@@ -190,7 +190,8 @@ async def post_order(request: Request, body: OrderIn) -> OrderOut:
         lines=[(line.sku, line.quantity) for line in body.lines],
     )
     try:
-        order = await place_order(request.app.state.kit.store, command)
+        kit = request.app.state.kit
+        order = await place_order(kit.store, request.app.state.order_numbers, command)
     except OrderError as exc:
         raise UnprocessableEntity(
             detail=str(exc),

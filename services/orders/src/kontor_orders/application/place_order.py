@@ -10,6 +10,7 @@ from kontor_contracts.events import common
 from kontor_contracts.events.orders import OrderLine as OrderLineEvent
 from kontor_contracts.events.orders import OrderPlaced
 from kontor_servicekit.clock import utc_now
+from kontor_servicekit.numbers import NumberBlocks
 from kontor_servicekit.store import Store, Transaction
 
 from kontor_orders.domain.order import Address, Customer, Order
@@ -72,8 +73,13 @@ def order_placed(order: Order) -> OrderPlaced:
     )
 
 
-async def place_order(store: Store, command: PlaceOrder) -> Order:
-    """Price, store and announce an order; raises OrderError for bad lines."""
+async def place_order(store: Store, numbers: NumberBlocks, command: PlaceOrder) -> Order:
+    """Price, store and announce an order; raises OrderError for bad lines.
+
+    Order numbers are unique and increase per process but may have gaps: unlike
+    invoice numbers they need not be consecutive, and taking them from a shared
+    counter inside every order's transaction made concurrent orders conflict.
+    """
     now = utc_now()
     products = await priced_products(store.db, [sku for sku, _ in command.lines])
     order_id = str(uuid.uuid4())
@@ -89,9 +95,10 @@ async def place_order(store: Store, command: PlaceOrder) -> Order:
         now=now,
     )
 
+    year = now.astimezone(BERLIN).year
+    number = f"B-{year}-{await numbers.next(f'order-number:{year}'):06d}"
+
     async def work(tx: Transaction) -> Order:
-        year = now.astimezone(BERLIN).year
-        number = f"B-{year}-{await tx.next_sequence(f'order-number:{year}'):06d}"
         order = Order.place(
             order_id=order_id,
             number=number,

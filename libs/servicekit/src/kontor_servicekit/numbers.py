@@ -1,0 +1,61 @@
+"""Unique, increasing numbers that may have gaps (order numbers, ticket numbers).
+
+Gap-free numbers (invoices) come from ``Transaction.next_sequence``, which every
+writer takes inside its own transaction and therefore serialises all writers on
+one counter. Numbers that only need to be unique and readable don't need that: each
+process reserves a block of them in a short transaction of its own and hands them
+out from memory. A process that stops leaves the rest of its block unused (a gap).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from pymongo import ReturnDocument
+
+from kontor_servicekit.store import JOURNALED, SEQUENCES, Store
+
+
+@dataclass
+class _Block:
+    next: int
+    last: int
+
+
+class NumberBlocks:
+    """Hands out numbers from per-process blocks reserved in the ``sequences`` collection."""
+
+    def __init__(self, store: Store, *, block_size: int = 50) -> None:
+        if block_size < 1:
+            raise ValueError("block_size must be positive")
+        self.store = store
+        self.block_size = block_size
+        self._blocks: dict[str, _Block] = {}
+        self._lock = asyncio.Lock()
+
+    async def next(self, key: str) -> int:
+        async with self._lock:
+            block = self._blocks.get(key)
+            if block is None or block.next > block.last:
+                block = await self._reserve(key)
+                self._blocks[key] = block
+            number = block.next
+            block.next += 1
+            return number
+
+    async def _reserve(self, key: str) -> _Block:
+        # A tiny collection (one document per key): find_one_and_update is cheap here.
+        doc = (
+            await self.store.db[SEQUENCES]
+            .with_options(write_concern=JOURNALED)
+            .find_one_and_update(
+                {"_id": f"block:{key}"},
+                {"$inc": {"value": self.block_size}},
+                upsert=True,
+                return_document=ReturnDocument.AFTER,
+            )
+        )
+        assert doc is not None
+        last = int(doc["value"])
+        return _Block(next=last - self.block_size + 1, last=last)
