@@ -47,8 +47,9 @@ def wait_for_text(path: Path, proc: subprocess.Popen[bytes], text: str, timeout:
         if proc.poll() is not None:
             break
         time.sleep(0.1)
-    raise AssertionError(f"{text!r} not seen; exit {proc.poll()}; output:\n"
-                         f"{path.read_text(errors='replace')}")
+    raise AssertionError(
+        f"{text!r} not seen; exit {proc.poll()}; output:\n{path.read_text(errors='replace')}"
+    )
 
 
 @pytest.fixture
@@ -71,8 +72,12 @@ def test_run_launches_a_service_waits_for_ready_and_stops_everything_on_sigint(
     env = cli_env(tmp_path, KONTOR_DUMMY_NAME="dummy")
     out = tmp_path / "out.txt"
     with out.open("wb") as sink:
-        proc = subprocess.Popen(cli("run", "--service", "dummy=kontor_dummy_service"),
-                                env=env, stdout=sink, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            cli("run", "--service", "dummy=kontor_dummy_service"),
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
     started.append(proc)
     output = wait_for_text(out, proc, "Ctrl-C stops everything.", 60)
     port = env["KONTOR_LOCAL_DUMMY_PORT"]
@@ -97,8 +102,12 @@ def test_run_reports_a_dead_service_and_stops_the_rest(
     env = cli_env(tmp_path, KONTOR_DUMMY_NAME="dummy", KONTOR_DUMMY_CRASH_AFTER="3")
     out = tmp_path / "out.txt"
     with out.open("wb") as sink:
-        proc = subprocess.Popen(cli("run", "--service", "dummy=kontor_dummy_service"),
-                                env=env, stdout=sink, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            cli("run", "--service", "dummy=kontor_dummy_service"),
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
     started.append(proc)
     wait_for_text(out, proc, "Ctrl-C stops everything.", 60)
     children = descendants(proc.pid)
@@ -128,17 +137,16 @@ def test_infra_sigterm_stops_broker_and_database(
 
 @pytest.mark.parametrize("command", ["run", "infra"])
 @pytest.mark.parametrize("role", ["broker", "database"])
-def test_a_taken_port_fails_before_anything_starts(
-    tmp_path: Path, command: str, role: str
-) -> None:
+def test_a_taken_port_fails_before_anything_starts(tmp_path: Path, command: str, role: str) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         sock.listen()
         port = sock.getsockname()[1]
         variable = "KONTOR_LOCAL_BROKER_PORT" if role == "broker" else "KONTOR_LOCAL_MONGO_PORT"
         env = cli_env(tmp_path, **{variable: str(port)})
-        result = subprocess.run(cli(command), env=env, capture_output=True, text=True,
-                                timeout=60, check=False)
+        result = subprocess.run(
+            cli(command), env=env, capture_output=True, text=True, timeout=60, check=False
+        )
     assert result.returncode == 1
     assert f"port {port} ({role}) is already in use" in result.stderr
     assert not (tmp_path / "logs").exists()  # nothing was started
@@ -147,8 +155,14 @@ def test_a_taken_port_fails_before_anything_starts(
 def test_token_last_line_verifies_with_the_public_key(tmp_path: Path) -> None:
     from kontor_servicekit.auth import all_scopes
 
-    result = subprocess.run(cli("token", "--ttl-hours", "2"), env=cli_env(tmp_path),
-                            capture_output=True, text=True, timeout=60, check=True)
+    result = subprocess.run(
+        cli("token", "--ttl-hours", "2"),
+        env=cli_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     token = result.stdout.strip().splitlines()[-1]
     public_key = (tmp_path / "keys" / "jwt-public.pem").read_text()
     algorithm = jwt.get_unverified_header(token)["alg"]
@@ -156,10 +170,20 @@ def test_token_last_line_verifies_with_the_public_key(tmp_path: Path) -> None:
     assert set(claims["scope"].split()) == set(all_scopes())
     assert 2 * 3600 - 60 <= claims["exp"] - claims["iat"] <= 2 * 3600
 
-    narrow = subprocess.run(cli("token", "--scope", all_scopes()[0]), env=cli_env(tmp_path),
-                            capture_output=True, text=True, timeout=60, check=True)
-    claims = jwt.decode(narrow.stdout.strip().splitlines()[-1], public_key,
-                        algorithms=[algorithm], audience="kontor")
+    narrow = subprocess.run(
+        cli("token", "--scope", all_scopes()[0]),
+        env=cli_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    claims = jwt.decode(
+        narrow.stdout.strip().splitlines()[-1],
+        public_key,
+        algorithms=[algorithm],
+        audience="kontor",
+    )
     assert claims["scope"] == all_scopes()[0]
     # the key pair is created once and reused
     assert (tmp_path / "keys" / "jwt-public.pem").read_text() == public_key

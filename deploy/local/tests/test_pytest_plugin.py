@@ -17,9 +17,7 @@ def test_docker_detection_answers_quickly_and_is_false_without_an_engine() -> No
     started = time.monotonic()
     found = docker_available()
     assert time.monotonic() - started <= 3.0
-    engine_configured = bool(os.environ.get("DOCKER_HOST")) or Path(
-        "/var/run/docker.sock"
-    ).exists()
+    engine_configured = bool(os.environ.get("DOCKER_HOST")) or Path("/var/run/docker.sock").exists()
     if not engine_configured:
         assert found is False
 
@@ -88,9 +86,11 @@ def test_tests_are_marked_by_directory(request: pytest.FixtureRequest) -> None:
         def add_marker(self, marker: pytest.MarkDecorator) -> None:
             self.markers.append(marker.name)
 
-    items = [FakeItem("/r/services/orders/tests/unit/test_a.py"),
-             FakeItem("/r/services/orders/tests/service/test_b.py"),
-             FakeItem("/r/tests/integration/test_c.py"),
-             FakeItem("/r/deploy/local/tests/test_d.py")]
+    items = [
+        FakeItem("/r/services/orders/tests/unit/test_a.py"),
+        FakeItem("/r/services/orders/tests/service/test_b.py"),
+        FakeItem("/r/tests/integration/test_c.py"),
+        FakeItem("/r/deploy/local/tests/test_d.py"),
+    ]
     pytest_collection_modifyitems(request.config, items)  # type: ignore[arg-type]
     assert [i.markers for i in items] == [["unit"], ["service"], ["integration"], []]

@@ -47,20 +47,30 @@ async def test_kafka_round_trip_with_explicit_partitions(platform: Platform) -> 
     # idempotent: the second call creates nothing and does not fail
     assert await ensure_topics(platform.kafka_bootstrap, [(topic, 3)]) == []
 
-    producer = AIOKafkaProducer(bootstrap_servers=platform.kafka_bootstrap,
-                                enable_idempotence=False, acks="all")
+    producer = AIOKafkaProducer(
+        bootstrap_servers=platform.kafka_bootstrap, enable_idempotence=False, acks="all"
+    )
     await producer.start()
     try:
         assert await producer.partitions_for(topic) == {0, 1, 2}
         for i in range(10):
-            await producer.send_and_wait(topic, f"v{i}".encode(), key=f"k{i % 3}".encode(),
-                                         headers=[("traceparent", b"00-abc-def-01")])
+            await producer.send_and_wait(
+                topic,
+                f"v{i}".encode(),
+                key=f"k{i % 3}".encode(),
+                headers=[("traceparent", b"00-abc-def-01")],
+            )
     finally:
         await producer.stop()
 
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=platform.kafka_bootstrap,
-                                auto_offset_reset="earliest", group_id=f"g{uuid.uuid4().hex}",
-                                session_timeout_ms=2000, heartbeat_interval_ms=500)
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=platform.kafka_bootstrap,
+        auto_offset_reset="earliest",
+        group_id=f"g{uuid.uuid4().hex}",
+        session_timeout_ms=2000,
+        heartbeat_interval_ms=500,
+    )
     await consumer.start()
     received: list[bytes] = []
     try:

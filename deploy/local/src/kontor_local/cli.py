@@ -109,8 +109,10 @@ def _watch(platform: Platform) -> int:
             dead = platform.first_dead()
             if dead is not None:
                 _ignore_signals()
-                _say(f"\n{dead.name} exited unexpectedly (code {dead.returncode}); "
-                     f"stopping the rest. Last lines of {dead.log_path}:\n{dead.log_tail()}")
+                _say(
+                    f"\n{dead.name} exited unexpectedly (code {dead.returncode}); "
+                    f"stopping the rest. Last lines of {dead.log_path}:\n{dead.log_tail()}"
+                )
                 return 1
             time.sleep(0.5)
     except (KeyboardInterrupt, _Stop):
@@ -191,7 +193,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="broker, database and all services")
     run.add_argument(
-        "--service", action="append", type=_parse_service, metavar="NAME=MODULE",
+        "--service",
+        action="append",
+        type=_parse_service,
+        metavar="NAME=MODULE",
         help="launch these services instead of the six (repeatable; for tests)",
     )
     commands.add_parser("infra", help="broker and database only; prints their addresses")

@@ -155,8 +155,12 @@ def start_embedded(log_dir: Path) -> Infra:
         stop()
         raise
     return Infra(
-        broker.bootstrap, database.url, "embedded", idempotent_producer=False,
-        log_dir=log_dir, _stop=stop,
+        broker.bootstrap,
+        database.url,
+        "embedded",
+        idempotent_producer=False,
+        log_dir=log_dir,
+        _stop=stop,
     )
 
 
@@ -298,8 +302,11 @@ def create_topics(infra: Infra) -> Callable[[Sequence[tuple[str, int]]], list[st
 
 # --------------------------------------------------------------------------- hooks
 
-_PATH_MARKERS = (("/tests/integration/", "integration"), ("/tests/service/", "service"),
-                 ("/tests/unit/", "unit"))
+_PATH_MARKERS = (
+    ("/tests/integration/", "integration"),
+    ("/tests/service/", "service"),
+    ("/tests/unit/", "unit"),
+)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -158,9 +158,7 @@ class LocalSettings:
     data_dir: Path
     broker_port: int = DEFAULT_BROKER_PORT
     mongo_port: int = DEFAULT_MONGO_PORT
-    service_ports: Mapping[str, int] = field(
-        default_factory=lambda: dict(DEFAULT_SERVICE_PORTS)
-    )
+    service_ports: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_SERVICE_PORTS))
     broker_storage: BrokerStorage = "memory"
     s3_port: int = 9090
     mongo_sync_on_commit: bool = True
@@ -404,8 +402,15 @@ class S3Server:
             )
         self.install_dir.mkdir(parents=True, exist_ok=True)
         result = subprocess.run(
-            [npm, "install", "--no-audit", "--no-fund", "--prefix", str(self.install_dir),
-             S3RVER_PACKAGE],
+            [
+                npm,
+                "install",
+                "--no-audit",
+                "--no-fund",
+                "--prefix",
+                str(self.install_dir),
+                S3RVER_PACKAGE,
+            ],
             capture_output=True,
             text=True,
             timeout=300,
@@ -477,18 +482,23 @@ class Broker:
         self.process = ManagedProcess(
             "broker",
             [
-                binary, "broker",
-                "--listener-url", listener,
-                "--advertised-listener-url", listener,
-                "--storage-engine", self.storage_engine,
+                binary,
+                "broker",
+                "--listener-url",
+                listener,
+                "--advertised-listener-url",
+                listener,
+                "--storage-engine",
+                self.storage_engine,
             ],
             self.log_dir / "broker.log",
             env={**os.environ, **self.extra_env},
             stop_timeout=10.0,
         )
         self.process.start()
-        return wait_until(self.process, lambda: kafka_answers(self.bootstrap), timeout,
-                          "a Kafka metadata request")
+        return wait_until(
+            self.process, lambda: kafka_answers(self.bootstrap), timeout, "a Kafka metadata request"
+        )
 
     def stop(self) -> None:
         if self.process is not None:
@@ -537,18 +547,27 @@ class Database:
         if isinstance(self.storage_path, Path):
             self.storage_path.mkdir(parents=True, exist_ok=True)
         argv = [
-            sys.executable, "-m", "secantus",
-            "--host", HOST,
-            "--port", str(self.port),
-            "--storage-path", str(self.storage_path),
-            "--log-level", "WARNING",
+            sys.executable,
+            "-m",
+            "secantus",
+            "--host",
+            HOST,
+            "--port",
+            str(self.port),
+            "--storage-path",
+            str(self.storage_path),
+            "--log-level",
+            "WARNING",
         ]
         if self.sync_on_commit:
             argv.append("--sync-on-commit")
         # SecantusDB would auto-discover ./secantusd.toml: run it from the log dir.
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.process = ManagedProcess(
-            "database", argv, self.log_dir / "database.log", cwd=self.log_dir,
+            "database",
+            argv,
+            self.log_dir / "database.log",
+            cwd=self.log_dir,
             stop_timeout=10.0,
         )
         self.process.start()
@@ -764,7 +783,10 @@ class Platform:
                     public_key_file=public_key_file,
                 )
                 process = ManagedProcess(
-                    spec.name, spec.argv(), self.log_dir / f"{spec.name}.log", env,
+                    spec.name,
+                    spec.argv(),
+                    self.log_dir / f"{spec.name}.log",
+                    env,
                     stop_timeout=10.0,
                 )
                 self.services[spec.name] = process
@@ -774,16 +796,20 @@ class Platform:
                 process = self.services[spec.name]
                 remaining = max(deadline - time.monotonic(), 0.5)
                 ready_url = f"{spec.url}/health/ready"
-                wait_until(process, functools.partial(http_ready, ready_url),
-                           remaining, f"GET {ready_url}", 0.2)
+                wait_until(
+                    process,
+                    functools.partial(http_ready, ready_url),
+                    remaining,
+                    f"GET {ready_url}",
+                    0.2,
+                )
                 self.timings.seconds[spec.name] = time.monotonic() - started
         except BaseException:
             self.stop()
             raise
 
     def children(self) -> list[ManagedProcess]:
-        infra = [self.database.process, self.s3.process if self.s3 else None,
-                 self.broker.process]
+        infra = [self.database.process, self.s3.process if self.s3 else None, self.broker.process]
         return [*self.services.values(), *(p for p in infra if p is not None)]
 
     def first_dead(self) -> ManagedProcess | None:
