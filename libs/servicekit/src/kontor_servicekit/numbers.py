@@ -10,9 +10,11 @@ out from memory. A process that stops leaves the rest of its block unused (a gap
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass
 
 from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
 
 from kontor_servicekit.store import JOURNALED, SEQUENCES, Store
 
@@ -45,17 +47,21 @@ class NumberBlocks:
             return number
 
     async def _reserve(self, key: str) -> _Block:
-        # A tiny collection (one document per key): find_one_and_update is cheap here.
-        doc = (
-            await self.store.db[SEQUENCES]
-            .with_options(write_concern=JOURNALED)
-            .find_one_and_update(
-                {"_id": f"block:{key}"},
-                {"$inc": {"value": self.block_size}},
-                upsert=True,
-                return_document=ReturnDocument.AFTER,
+        counters = self.store.db[SEQUENCES].with_options(write_concern=JOURNALED)
+        counter_id = f"block:{key}"
+        # Create the counter first: two processes upserting the same new document at
+        # once may otherwise see a duplicate key (MongoDB) or no document (SecantusDB).
+        with contextlib.suppress(DuplicateKeyError):
+            await counters.update_one(
+                {"_id": counter_id}, {"$setOnInsert": {"value": 0}}, upsert=True
             )
+        # A tiny collection (one document per key): find_one_and_update is cheap here.
+        doc = await counters.find_one_and_update(
+            {"_id": counter_id},
+            {"$inc": {"value": self.block_size}},
+            return_document=ReturnDocument.AFTER,
         )
-        assert doc is not None
+        if doc is None:
+            raise RuntimeError(f"number counter {counter_id!r} vanished")
         last = int(doc["value"])
         return _Block(next=last - self.block_size + 1, last=last)
