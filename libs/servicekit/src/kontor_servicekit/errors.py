@@ -232,6 +232,16 @@ def _patch_openapi(app: FastAPI) -> None:
             for operation in path_item.values():
                 if not isinstance(operation, dict):
                     continue
+                if "requestBody" in operation:
+                    # A body that is not decodable at all (bad UTF-8, broken multipart)
+                    # is a 400 from the framework before validation runs.
+                    operation.setdefault("responses", {}).setdefault(
+                        "400",
+                        {
+                            "description": "Bad Request (the body could not be parsed)",
+                            "content": {PROBLEM_JSON: {"schema": {"$ref": _PROBLEM_REF}}},
+                        },
+                    )
                 response = operation.get("responses", {}).get("422")
                 if response is None:
                     continue
