@@ -7,6 +7,8 @@ from kontor_servicekit.runner import run_service
 from kontor_servicekit.service import ServiceDefinition, create_service_app
 
 from kontor_catalog.api.products import router as products_router
+from kontor_catalog.api.stock import router as stock_router
+from kontor_catalog.consumers.orders import RESERVATIONS, RESTOCKING
 from kontor_catalog.settings import CatalogSettings
 from kontor_catalog.store.products import ensure_indexes
 
@@ -16,7 +18,8 @@ def definition(settings: CatalogSettings) -> ServiceDefinition:
         settings=settings,
         title="Kontor catalog",
         description="The assortment: products, prices, VAT classes and stock.",
-        routers=[products_router],
+        routers=[products_router, stock_router],
+        subscriptions=[RESERVATIONS, RESTOCKING],
         indexes=ensure_indexes,
         ensure_topics=settings.kafka_ensure_topics,
     )

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from kontor_catalog.application.products import CreateProduct, create_product
 from kontor_catalog.domain.product import Product, ProductError
 from kontor_catalog.store.products import SkuTaken, get_product
+from kontor_catalog.store.stock import available_by_sku
 
 router = APIRouter(tags=["products"])
 
@@ -65,12 +66,12 @@ class ProductOut(BaseModel):
     gtin: str | None
     price: PriceOut
     vat_class: str
-    stock: int
+    stock: int = Field(description="Pieces available (on hand minus reserved), all warehouses")
     discontinued: bool
     created_at: datetime
 
     @classmethod
-    def of(cls, product: Product) -> ProductOut:
+    def of(cls, product: Product, *, available: int | None = None) -> ProductOut:
         return cls(
             sku=product.sku,
             name=product.name,
@@ -83,7 +84,7 @@ class ProductOut(BaseModel):
                 vat_rate=product.vat_rate,
             ),
             vat_class=product.vat_class,
-            stock=product.stock,
+            stock=product.stock if available is None else available,
             discontinued=product.discontinued,
             created_at=product.created_at,
         )
@@ -134,4 +135,5 @@ async def read_product(request: Request, sku: SkuPath) -> ProductOut:
     product = await get_product(request.app.state.kit.store.db, sku)
     if product is None:
         raise NotFound(detail=f"no product with SKU {sku!r}")
-    return ProductOut.of(product)
+    db = request.app.state.kit.store.db
+    return ProductOut.of(product, available=(await available_by_sku(db, [sku]))[sku])

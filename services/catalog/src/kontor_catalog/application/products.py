@@ -10,7 +10,9 @@ from kontor_servicekit.clock import utc_now
 from kontor_servicekit.store import Store, Transaction
 
 from kontor_catalog.domain.product import Product
+from kontor_catalog.domain.stock import DEFAULT_WAREHOUSE
 from kontor_catalog.store.products import ProductRepository
+from kontor_catalog.store.stock import StockRepository
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,8 @@ async def create_product(store: Store, command: CreateProduct) -> Product:
 
     async def work(tx: Transaction) -> Product:
         await ProductRepository(tx).add(product)
+        # The legacy ``stock`` of a new product is on hand in the default warehouse.
+        await StockRepository(tx).add_on_hand(product.sku, DEFAULT_WAREHOUSE, product.stock)
         tx.emit(
             ProductCreated(
                 sku=product.sku,

@@ -9,6 +9,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from kontor_catalog.domain.product import Product
+from kontor_catalog.store.stock import ensure_stock_indexes
 
 PRODUCTS = "products"
 
@@ -68,6 +69,7 @@ async def get_product(db: AsyncDatabase[dict[str, Any]], sku: str) -> Product | 
 
 
 async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
+    await ensure_stock_indexes(db)
     # The SKU is the _id: unique by construction. GTINs are unique where given.
     await db[PRODUCTS].create_index(
         "gtin",
