@@ -106,7 +106,11 @@ def test_each_service_acls_cover_exactly_what_its_code_does(
 def test_facts_come_from_the_code(facts: list[ServiceFacts]) -> None:
     """Today's wiring, as a sanity check that facts are read, not empty."""
     by = {f.name: f for f in facts}
-    assert by["orders"].groups == {"orders.catalog-projection": ["catalog.product.v1"]}
+    assert by["orders"].groups == {
+        "orders.catalog-projection": ["catalog.product.v1"],
+        "orders.payments": ["billing.payment.v1"],
+        "orders.reservations": ["catalog.reservation.v1"],
+    }
     assert by["billing"].groups == {"billing.invoicing": ["orders.order.v1"]}
     assert by["billing"].dead_letters == ["billing.invoicing.dlt"]
     assert "orders.order.v1" in by["orders"].publishes

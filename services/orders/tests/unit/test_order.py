@@ -209,7 +209,7 @@ def test_placed_order_records_when_and_its_status() -> None:
     order = _place([("TEE-RED-M", 1)], now=at)
     assert order.status == "placed"
     assert order.placed_at == at
-    assert order.history == [("placed", at)]
+    assert [(e.event, e.at, e.status) for e in order.timeline] == [("placed", at, "placed")]
     assert order.version == 1
 
 

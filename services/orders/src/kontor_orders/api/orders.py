@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request, status
 from kontor_servicekit.apitypes import MoneyAmount
@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from kontor_orders.application.place_order import PlaceOrder, place_order
 from kontor_orders.domain import order as domain
 from kontor_orders.domain.order import MAX_QUANTITY, OrderError
+from kontor_orders.domain.returns import withdrawal_deadline
 from kontor_orders.store.orders import get_order
 
 router = APIRouter(tags=["orders"])
@@ -104,6 +105,35 @@ class LineOut(BaseModel):
     line_gross: MoneyAmount
 
 
+class TimelineEntryOut(BaseModel):
+    event: str = Field(description="what happened, e.g. placed, confirmed, payment_received")
+    at: datetime
+    status: str = Field(description="the order's status afterwards")
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class ShipmentLineOut(BaseModel):
+    line_no: int
+    quantity: int
+
+
+class ShipmentOut(BaseModel):
+    shipment_id: str
+    carrier: str
+    tracking_number: str | None
+    lines: list[ShipmentLineOut]
+    shipped_at: datetime
+
+
+class ShippingChargeOut(BaseModel):
+    method: str
+    carrier: str | None
+    net: MoneyAmount
+    vat_rate: Decimal
+    vat: MoneyAmount
+    gross: MoneyAmount
+
+
 class OrderOut(BaseModel):
     id: str
     number: str
@@ -117,6 +147,17 @@ class OrderOut(BaseModel):
     vat_total: MoneyAmount
     gross_total: MoneyAmount
     placed_at: datetime
+    shipping: ShippingChargeOut | None = None
+    buyer_vat_id: str | None = None
+    coupon_codes: list[str] = Field(default_factory=list)
+    amount_paid: MoneyAmount = Decimal("0")
+    paid_at: datetime | None = None
+    shipments: list[ShipmentOut] = Field(default_factory=list)
+    delivered_at: datetime | None = None
+    withdrawal_deadline: datetime | None = Field(
+        default=None, description="End of the 14-day withdrawal period (Europe/Berlin)"
+    )
+    timeline: list[TimelineEntryOut] = Field(default_factory=list)
 
     @classmethod
     def of(cls, order: domain.Order) -> OrderOut:
@@ -165,6 +206,38 @@ class OrderOut(BaseModel):
             vat_total=order.vat_total,
             gross_total=order.gross_total,
             placed_at=order.placed_at,
+            shipping=None
+            if order.shipping is None
+            else ShippingChargeOut(
+                method=order.shipping.method,
+                carrier=order.shipping.carrier,
+                net=order.shipping.net,
+                vat_rate=order.shipping.vat_rate,
+                vat=order.shipping.vat,
+                gross=order.shipping.gross,
+            ),
+            buyer_vat_id=order.buyer_vat_id,
+            coupon_codes=order.coupon_codes,
+            amount_paid=order.amount_paid,
+            paid_at=order.paid_at,
+            shipments=[
+                ShipmentOut(
+                    shipment_id=s.shipment_id,
+                    carrier=s.carrier,
+                    tracking_number=s.tracking_number,
+                    lines=[ShipmentLineOut(line_no=n, quantity=q) for n, q in s.lines],
+                    shipped_at=s.shipped_at,
+                )
+                for s in order.shipments
+            ],
+            delivered_at=order.delivered_at,
+            withdrawal_deadline=withdrawal_deadline(order.delivered_at)
+            if order.delivered_at
+            else None,
+            timeline=[
+                TimelineEntryOut(event=e.event, at=e.at, status=e.status, details=e.details)
+                for e in order.timeline
+            ],
         )
 
 

@@ -5,9 +5,25 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 CENT = Decimal("0.01")
 MAX_QUANTITY = 999
+
+#: Every status an order can have, in the order of its life.
+STATUSES = (
+    "placed",
+    "confirmed",
+    "rejected",
+    "cancelled",
+    "paid",
+    "partially_shipped",
+    "shipped",
+    "delivered",
+)
+CANCELLABLE = frozenset({"placed", "confirmed", "paid"})
+SHIPPABLE = frozenset({"confirmed", "paid", "partially_shipped"})
+CLOSED = frozenset({"rejected", "cancelled"})
 
 
 def cents(amount: Decimal) -> Decimal:
@@ -20,6 +36,54 @@ class OrderError(ValueError):
     def __init__(self, field: tuple[str | int, ...], message: str) -> None:
         super().__init__(message)
         self.field = field
+
+
+class IllegalTransition(Exception):
+    """``action`` is not allowed while the order is in ``current_state``."""
+
+    def __init__(self, action: str, current_state: str) -> None:
+        super().__init__(f"cannot {action} an order that is {current_state}")
+        self.action = action
+        self.current_state = current_state
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One thing that happened to an order; ``status`` is the order's status afterwards."""
+
+    event: str
+    at: datetime
+    status: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Shipment:
+    shipment_id: str
+    carrier: str
+    tracking_number: str | None
+    lines: tuple[tuple[int, int], ...]  # (line_no, quantity)
+    shipped_at: datetime
+
+
+@dataclass(frozen=True)
+class ShippingCharge:
+    """What the customer pays for delivery; ``standard_gross`` is what the
+    standard method would have cost (the most a withdrawal refunds, §357 (2) BGB)."""
+
+    method: str
+    net: Decimal
+    vat_rate: Decimal
+    carrier: str | None = None
+    standard_gross: Decimal | None = None
+
+    @property
+    def vat(self) -> Decimal:
+        return cents(self.net * self.vat_rate)
+
+    @property
+    def gross(self) -> Decimal:
+        return self.net + self.vat
 
 
 @dataclass(frozen=True)
@@ -91,15 +155,26 @@ class Order:
     placed_at: datetime
     status: str = "placed"
     version: int = 1
-    history: list[tuple[str, datetime]] = field(default_factory=list)
+    timeline: list[TimelineEntry] = field(default_factory=list)
+    shipping: ShippingCharge | None = None
+    buyer_vat_id: str | None = None
+    coupon_codes: list[str] = field(default_factory=list)
+    cart_id: str | None = None
+    shipments: list[Shipment] = field(default_factory=list)
+    amount_paid: Decimal = Decimal("0")
+    paid_at: datetime | None = None
+    delivered_at: datetime | None = None
+    returned: dict[int, int] = field(default_factory=dict)  # line_no -> pieces returned
 
     @property
     def net_total(self) -> Decimal:
-        return sum((line.line_net for line in self.lines), Decimal("0"))
+        goods = sum((line.line_net for line in self.lines), Decimal("0"))
+        return goods + (self.shipping.net if self.shipping else Decimal("0"))
 
     @property
     def vat_total(self) -> Decimal:
-        return sum((line.line_vat for line in self.lines), Decimal("0"))
+        goods = sum((line.line_vat for line in self.lines), Decimal("0"))
+        return goods + (self.shipping.vat if self.shipping else Decimal("0"))
 
     @property
     def gross_total(self) -> Decimal:
@@ -117,6 +192,10 @@ class Order:
         requested: list[tuple[str, int]],
         products: dict[str, PricedProduct],
         now: datetime,
+        shipping: ShippingCharge | None = None,
+        buyer_vat_id: str | None = None,
+        coupon_codes: list[str] | None = None,
+        cart_id: str | None = None,
     ) -> Order:
         """Price the requested (sku, quantity) lines from the known products.
 
@@ -165,5 +244,152 @@ class Order:
             lines=lines,
             currency=currencies.pop(),
             placed_at=now,
-            history=[("placed", now)],
+            timeline=[TimelineEntry("placed", now, "placed")],
+            shipping=shipping,
+            buyer_vat_id=buyer_vat_id,
+            coupon_codes=list(coupon_codes or []),
+            cart_id=cart_id,
         )
+
+    # ------------------------------------------------------------------ life cycle
+    #
+    # Events from other services (reservations, payments) may arrive in any order
+    # relative to each other and to HTTP calls. Their handlers never raise for a
+    # state they do not fit: they record what happened on the timeline and change
+    # the status only where that is meaningful. HTTP commands, in contrast, raise
+    # IllegalTransition (409) when the order is in the wrong state.
+
+    def _record(self, event: str, now: datetime, **details: Any) -> None:
+        if now.tzinfo is None:
+            raise ValueError("time must be timezone-aware")
+        self.timeline.append(TimelineEntry(event, now, self.status, details))
+
+    def _move(self, status: str, now: datetime, **details: Any) -> None:
+        self.status = status
+        self._record(status, now, **details)
+
+    @property
+    def fully_paid(self) -> bool:
+        return self.amount_paid >= self.gross_total
+
+    def confirm(self, now: datetime) -> bool:
+        """Stock is reserved. True if the order was confirmed now (emit OrderConfirmed).
+
+        A payment that arrived before the reservation is applied right after the
+        confirmation, so the order goes on to ``paid``. A reservation for an order
+        that was cancelled meanwhile only lands on the timeline (the catalog
+        releases it on OrderCancelled).
+        """
+        if self.status != "placed":
+            self._record("stock_reserved_ignored", now, reason=f"order is {self.status}")
+            return False
+        self._move("confirmed", now)
+        if self.fully_paid:
+            self._move("paid", now, paid_at=self.paid_at)
+        return True
+
+    def reject(self, reason: str, details: list[str], now: datetime) -> bool:
+        """The reservation failed. True if the order was rejected now (emit OrderRejected)."""
+        if self.status != "placed":
+            self._record("reservation_rejected_ignored", now, reason=f"order is {self.status}")
+            return False
+        self._move("rejected", now, reason=reason, details=details)
+        if self.amount_paid > 0:
+            self._record("refund_due", now, amount=str(self.amount_paid))
+        return True
+
+    def record_payment(self, payment_id: str, amount: Decimal, received_at: datetime) -> bool:
+        """Money arrived. True if this made a confirmed order ``paid``.
+
+        Paid before confirmation: remembered, applied on confirmation. Paid after
+        shipping (e.g. on invoice): recorded, the shipping status stays. Paid for a
+        rejected or cancelled order: recorded as a refund that is due.
+        """
+        self.amount_paid += amount
+        was_paid = self.paid_at is not None
+        if self.fully_paid and not was_paid:
+            self.paid_at = received_at
+        self._record("payment_received", received_at, payment_id=payment_id, amount=str(amount))
+        if self.status in CLOSED:
+            self._record("refund_due", received_at, amount=str(amount))
+            return False
+        if self.status == "confirmed" and self.fully_paid:
+            self._move("paid", received_at)
+            return True
+        return False
+
+    def cancel(self, reason: str, cancelled_by: str, now: datetime) -> list[tuple[str, int]]:
+        """Cancel before shipping; the (sku, quantity) lines to release."""
+        if self.status not in CANCELLABLE:
+            raise IllegalTransition("cancel", self.status)
+        self._move("cancelled", now, reason=reason, cancelled_by=cancelled_by)
+        if self.amount_paid > 0:
+            self._record("refund_due", now, amount=str(self.amount_paid))
+        return [(line.sku, line.quantity) for line in self.lines]
+
+    def shipped_quantity(self, line_no: int) -> int:
+        return sum(q for s in self.shipments for n, q in s.lines if n == line_no)
+
+    @property
+    def completely_shipped(self) -> bool:
+        return all(self.shipped_quantity(line.line_no) >= line.quantity for line in self.lines)
+
+    def ship(
+        self,
+        *,
+        shipment_id: str,
+        carrier: str,
+        tracking_number: str | None,
+        lines: list[tuple[int, int]],
+        now: datetime,
+    ) -> Shipment:
+        """Record a shipment of (line_no, quantity); raises OrderError for bad lines."""
+        if self.status not in SHIPPABLE:
+            raise IllegalTransition("ship", self.status)
+        if not lines:
+            raise OrderError(("lines",), "a shipment needs at least one line")
+        by_no = {line.line_no: line for line in self.lines}
+        seen: set[int] = set()
+        for index, (line_no, quantity) in enumerate(lines):
+            line = by_no.get(line_no)
+            if line is None:
+                raise OrderError(("lines", index, "line_no"), f"the order has no line {line_no}")
+            if line_no in seen:
+                raise OrderError(("lines", index, "line_no"), f"line {line_no} appears twice")
+            seen.add(line_no)
+            open_ = line.quantity - self.shipped_quantity(line_no)
+            if not 1 <= quantity <= open_:
+                raise OrderError(
+                    ("lines", index, "quantity"),
+                    f"line {line_no} has {open_} piece(s) left to ship",
+                )
+        shipment = Shipment(shipment_id, carrier, tracking_number, tuple(lines), now)
+        self.shipments.append(shipment)
+        status = "shipped" if self.completely_shipped else "partially_shipped"
+        self._move(
+            status,
+            now,
+            shipment_id=shipment_id,
+            carrier=carrier,
+            tracking_number=tracking_number,
+            lines=[{"line_no": n, "quantity": q} for n, q in lines],
+        )
+        return shipment
+
+    def deliver(self, delivered_at: datetime, now: datetime) -> None:
+        """The carrier delivered everything; starts the withdrawal period."""
+        if self.status != "shipped":
+            raise IllegalTransition("deliver", self.status)
+        if delivered_at.tzinfo is None:
+            raise ValueError("time must be timezone-aware")
+        if delivered_at > now:
+            raise OrderError(("delivered_at",), "delivery cannot be in the future")
+        last_shipped = max(s.shipped_at for s in self.shipments)
+        if delivered_at < last_shipped:
+            raise OrderError(("delivered_at",), "delivery cannot be before the last shipment")
+        self.delivered_at = delivered_at
+        self._move("delivered", delivered_at)
+
+    def note(self, event: str, now: datetime, **details: Any) -> None:
+        """Put something that happened around the order (return, complaint) on its timeline."""
+        self._record(event, now, **details)

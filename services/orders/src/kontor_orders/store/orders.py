@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from kontor_servicekit.store import Transaction
 from pymongo.asynchronous.database import AsyncDatabase
 
-from kontor_orders.domain.order import Address, Customer, Order, OrderLine
+from kontor_orders.domain.order import (
+    Address,
+    Customer,
+    Order,
+    OrderLine,
+    Shipment,
+    ShippingCharge,
+    TimelineEntry,
+)
 
 ORDERS = "orders"
 
@@ -55,7 +64,37 @@ def to_document(order: Order) -> dict[str, Any]:
             for line in order.lines
         ],
         "placed_at": order.placed_at,
-        "history": [{"status": s, "at": at} for s, at in order.history],
+        "skus": [line.sku for line in order.lines],
+        "timeline": [
+            {"event": e.event, "at": e.at, "status": e.status, "details": e.details}
+            for e in order.timeline
+        ],
+        "shipping": None
+        if order.shipping is None
+        else {
+            "method": order.shipping.method,
+            "net": order.shipping.net,
+            "vat_rate": order.shipping.vat_rate,
+            "carrier": order.shipping.carrier,
+            "standard_gross": order.shipping.standard_gross,
+        },
+        "buyer_vat_id": order.buyer_vat_id,
+        "coupon_codes": order.coupon_codes,
+        "cart_id": order.cart_id,
+        "shipments": [
+            {
+                "shipment_id": s.shipment_id,
+                "carrier": s.carrier,
+                "tracking_number": s.tracking_number,
+                "lines": [{"line_no": n, "quantity": q} for n, q in s.lines],
+                "shipped_at": s.shipped_at,
+            }
+            for s in order.shipments
+        ],
+        "amount_paid": order.amount_paid,
+        "paid_at": order.paid_at,
+        "delivered_at": order.delivered_at,
+        "returned": [{"line_no": n, "quantity": q} for n, q in order.returned.items()],
     }
 
 
@@ -73,8 +112,32 @@ def from_document(doc: dict[str, Any]) -> Order:
         currency=doc["currency"],
         lines=[OrderLine(**line) for line in doc["lines"]],
         placed_at=doc["placed_at"],
-        history=[(h["status"], h["at"]) for h in doc.get("history", [])],
+        timeline=[_timeline_entry(e) for e in doc.get("timeline", [])]
+        # orders stored before the timeline existed kept their status history
+        or [TimelineEntry(h["status"], h["at"], h["status"]) for h in doc.get("history", [])],
+        shipping=None if not doc.get("shipping") else ShippingCharge(**doc["shipping"]),
+        buyer_vat_id=doc.get("buyer_vat_id"),
+        coupon_codes=list(doc.get("coupon_codes", [])),
+        cart_id=doc.get("cart_id"),
+        shipments=[
+            Shipment(
+                shipment_id=s["shipment_id"],
+                carrier=s["carrier"],
+                tracking_number=s.get("tracking_number"),
+                lines=tuple((x["line_no"], x["quantity"]) for x in s["lines"]),
+                shipped_at=s["shipped_at"],
+            )
+            for s in doc.get("shipments", [])
+        ],
+        amount_paid=Decimal(str(doc.get("amount_paid", "0"))),
+        paid_at=doc.get("paid_at"),
+        delivered_at=doc.get("delivered_at"),
+        returned={r["line_no"]: r["quantity"] for r in doc.get("returned", [])},
     )
+
+
+def _timeline_entry(doc: dict[str, Any]) -> TimelineEntry:
+    return TimelineEntry(doc["event"], doc["at"], doc["status"], dict(doc.get("details") or {}))
 
 
 class OrderRepository:
@@ -83,6 +146,22 @@ class OrderRepository:
 
     async def add(self, order: Order) -> None:
         await self.tx.db[ORDERS].insert_one(to_document(order), session=self.tx.session)
+
+    async def get(self, order_id: str) -> Order | None:
+        doc = await self.tx.db[ORDERS].find_one({"_id": order_id}, session=self.tx.session)
+        return None if doc is None else from_document(doc)
+
+    async def by_number(self, number: str) -> Order | None:
+        doc = await self.tx.db[ORDERS].find_one({"number": number}, session=self.tx.session)
+        return None if doc is None else from_document(doc)
+
+    async def save(self, order: Order) -> None:
+        """Replace the stored order; the transaction's snapshot isolation makes two
+        concurrent changes of one order conflict, and the loser retries."""
+        order.version += 1
+        await self.tx.db[ORDERS].replace_one(
+            {"_id": order.id}, to_document(order), session=self.tx.session
+        )
 
 
 async def get_order(db: AsyncDatabase[dict[str, Any]], order_id: str) -> Order | None:
