@@ -11,11 +11,23 @@ from fastapi import APIRouter, Depends, Path, Request, status
 from kontor_servicekit.apitypes import MoneyAmount
 from kontor_servicekit.auth import require_scope
 from kontor_servicekit.errors import NotFound, UnprocessableEntity, problem_responses
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
 
 from kontor_orders.application.place_order import PlaceOrder, place_order
 from kontor_orders.domain import order as domain
 from kontor_orders.domain.order import MAX_QUANTITY, OrderError
+from kontor_orders.domain.parties import (
+    ISO_COUNTRIES,
+    normalize_coupon_codes,
+    normalize_vat_id,
+    vat_id_problem,
+)
 from kontor_orders.domain.returns import withdrawal_deadline
 from kontor_orders.store.orders import get_order
 
@@ -41,6 +53,13 @@ class AddressIn(BaseModel):
     country: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")
     postcode: str = Field(min_length=2, max_length=12)
     city: str = Field(min_length=1, max_length=100)
+
+    @field_validator("country")
+    @classmethod
+    def _country_is_assigned(cls, country: str) -> str:
+        if country not in ISO_COUNTRIES:
+            raise ValueError(f"{country!r} is not an ISO 3166-1 alpha-2 country code")
+        return country
 
     @field_validator("postcode")
     @classmethod
@@ -90,6 +109,37 @@ class OrderIn(BaseModel):
     shipping_address: AddressIn
     billing_address: AddressIn | None = None
     lines: list[LineIn] = Field(min_length=1, max_length=200)
+    buyer_vat_id: str | None = Field(
+        default=None,
+        max_length=20,
+        description="USt-IdNr. of a business buyer (DE + 9 digits, or another EU format)",
+    )
+    coupon_codes: list[str] = Field(
+        default_factory=list,
+        max_length=5,
+        description="Carried into OrderPlaced; evaluated by marketing/billing, not here",
+    )
+    shipping_method: str | None = Field(
+        default=None,
+        max_length=40,
+        description="A method the catalog announced (e.g. standard, express); none: no charge",
+    )
+
+    @field_validator("buyer_vat_id")
+    @classmethod
+    def _vat_id_well_formed(cls, raw: str | None) -> str | None:
+        if raw is None:
+            return None
+        vat_id = normalize_vat_id(raw)
+        problem = vat_id_problem(vat_id)
+        if problem:
+            raise ValueError(problem)
+        return vat_id
+
+    @field_validator("coupon_codes")
+    @classmethod
+    def _coupon_codes(cls, codes: list[str]) -> list[str]:
+        return normalize_coupon_codes(codes)
 
 
 class LineOut(BaseModel):
@@ -252,6 +302,13 @@ OrderId = Annotated[str, Path(min_length=1, max_length=64)]
     summary="Place an order (emits OrderPlaced)",
 )
 async def post_order(request: Request, body: OrderIn) -> OrderOut:
+    invoice_to = "billing_address" if body.billing_address else "shipping_address"
+    if body.buyer_vat_id and not (body.billing_address or body.shipping_address).company:
+        msg = "a buyer with a VAT id needs the company name on the invoice address"
+        raise UnprocessableEntity(
+            detail=msg,
+            errors=[{"loc": ["body", invoice_to, "company"], "msg": msg, "type": "missing"}],
+        )
     command = PlaceOrder(
         customer=domain.Customer(
             email=body.customer.email,
@@ -261,6 +318,9 @@ async def post_order(request: Request, body: OrderIn) -> OrderOut:
         shipping_address=body.shipping_address.to_domain(),
         billing_address=body.billing_address.to_domain() if body.billing_address else None,
         lines=[(line.sku, line.quantity) for line in body.lines],
+        buyer_vat_id=body.buyer_vat_id,
+        coupon_codes=body.coupon_codes,
+        shipping_method=body.shipping_method,
     )
     try:
         kit = request.app.state.kit

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from kontor_contracts.events import common
 from kontor_contracts.events.orders import OrderLine as OrderLineEvent
-from kontor_contracts.events.orders import OrderPlaced
+from kontor_contracts.events.orders import OrderPlaced, ShippingCharge
 from kontor_servicekit.clock import utc_now
 from kontor_servicekit.numbers import NumberBlocks
 from kontor_servicekit.store import Store, Transaction
@@ -16,6 +16,7 @@ from kontor_servicekit.store import Store, Transaction
 from kontor_orders.domain.order import Address, Customer, Order
 from kontor_orders.store.catalog_products import priced_products
 from kontor_orders.store.orders import OrderRepository
+from kontor_orders.store.shipping_methods import shipping_charge
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -26,6 +27,10 @@ class PlaceOrder:
     shipping_address: Address
     billing_address: Address | None
     lines: list[tuple[str, int]]
+    buyer_vat_id: str | None = None
+    coupon_codes: list[str] = field(default_factory=list)
+    shipping_method: str | None = None
+    cart_id: str | None = None
 
 
 def _address_event(a: Address) -> common.Address:
@@ -70,6 +75,18 @@ def order_placed(order: Order) -> OrderPlaced:
         vat_total=order.vat_total,
         gross_total=order.gross_total,
         placed_at=order.placed_at,
+        shipping=None
+        if order.shipping is None
+        else ShippingCharge(
+            method=order.shipping.method,
+            net=order.shipping.net,
+            vat_rate=order.shipping.vat_rate,
+            vat=order.shipping.vat,
+            gross=order.shipping.gross,
+            carrier=order.shipping.carrier,
+        ),
+        coupon_codes=order.coupon_codes,
+        buyer_vat_id=order.buyer_vat_id,
     )
 
 
@@ -84,7 +101,7 @@ async def place_order(store: Store, numbers: NumberBlocks, command: PlaceOrder) 
     products = await priced_products(store.db, [sku for sku, _ in command.lines])
     order_id = str(uuid.uuid4())
     # Validate before taking a number, so a rejected request uses none up.
-    Order.place(
+    draft = Order.place(
         order_id=order_id,
         number="pending",
         customer=command.customer,
@@ -94,6 +111,9 @@ async def place_order(store: Store, numbers: NumberBlocks, command: PlaceOrder) 
         products=products,
         now=now,
     )
+    shipping = None
+    if command.shipping_method is not None:
+        shipping = await shipping_charge(store.db, command.shipping_method, draft.currency)
 
     year = now.astimezone(BERLIN).year
     number = f"B-{year}-{await numbers.next(f'order-number:{year}'):06d}"
@@ -108,6 +128,10 @@ async def place_order(store: Store, numbers: NumberBlocks, command: PlaceOrder) 
             requested=command.lines,
             products=products,
             now=now,
+            shipping=shipping,
+            buyer_vat_id=command.buyer_vat_id,
+            coupon_codes=command.coupon_codes,
+            cart_id=command.cart_id,
         )
         await OrderRepository(tx).add(order)
         tx.emit(order_placed(order), aggregate_id=order.id)

@@ -1,0 +1,169 @@
+"""Placing orders with business buyers, coupons and shipping methods; address checks."""
+
+from __future__ import annotations
+
+import copy
+import json
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from kontor_contracts.samples import ORDER
+from kontor_servicekit.store import OUTBOX
+
+pytestmark = pytest.mark.integration
+
+COMPANY_ADDRESS = {
+    "name": "Einkauf",
+    "company": "Muster GmbH",
+    "street": "Industriestr. 5",
+    "postcode": "80331",
+    "city": "München",
+    "country": "DE",
+}
+
+
+async def seed(orders: Any) -> None:
+    db = orders.kit.store.db
+    await db["catalog_products"].insert_one(
+        {
+            "_id": "TEE-RED-M",
+            "name": "T-Shirt rot, M",
+            "price_net": Decimal("19.99"),
+            "vat_rate": Decimal("0.19"),
+            "vat_class": "standard",
+            "currency": "EUR",
+            "discontinued": False,
+        }
+    )
+    await db["shipping_methods"].insert_many(
+        [
+            {
+                "_id": "standard",
+                "name": "Standard",
+                "carrier": "DHL",
+                "price_net": Decimal("4.16"),
+                "vat_rate": Decimal("0.19"),
+                "currency": "EUR",
+                "active": True,
+            },
+            {
+                "_id": "express",
+                "name": "Express",
+                "carrier": "DHL",
+                "price_net": Decimal("12.60"),
+                "vat_rate": Decimal("0.19"),
+                "currency": "EUR",
+                "active": True,
+            },
+            {
+                "_id": "pickup",
+                "name": "Abholung",
+                "price_net": Decimal("0"),
+                "vat_rate": Decimal("0.19"),
+                "currency": "EUR",
+                "active": False,
+            },
+        ]
+    )
+
+
+def order(**extra: Any) -> dict[str, Any]:
+    body: dict[str, Any] = copy.deepcopy(ORDER)
+    body.update(extra)
+    return body
+
+
+async def placed_event(orders: Any, order_id: str) -> dict[str, Any]:
+    doc = await orders.kit.store.db[OUTBOX].find_one({"key": order_id, "type": "OrderPlaced"})
+    assert doc is not None
+    payload: dict[str, Any] = json.loads(doc["value"])["payload"]
+    return payload
+
+
+def field_errors(response: Any) -> list[list[Any]]:
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    return [e["loc"] for e in response.json()["errors"]]
+
+
+async def test_business_buyer_coupons_and_express_shipping(start_service: Any) -> None:
+    async with start_service("orders") as orders:
+        await seed(orders)
+        response = await orders.client.post(
+            "/orders",
+            json=order(
+                billing_address=COMPANY_ADDRESS,
+                buyer_vat_id="de 123 456 789",
+                coupon_codes=["summer10", "SUMMER10"],
+                shipping_method="express",
+            ),
+        )
+        assert response.status_code == 201, response.text
+        body = response.json()
+        assert body["buyer_vat_id"] == "DE123456789"
+        assert body["coupon_codes"] == ["SUMMER10"]
+        assert body["shipping"] == {
+            "method": "express",
+            "carrier": "DHL",
+            "net": "12.60",
+            "vat_rate": "0.19",
+            "vat": "2.39",
+            "gross": "14.99",
+        }
+        # 2 x 19.99 net = 39.98 + 7.60 VAT = 47.58; plus 14.99 shipping
+        assert body["gross_total"] == "62.57"
+        event = await placed_event(orders, body["id"])
+        assert event["buyer_vat_id"] == "DE123456789"
+        assert event["coupon_codes"] == ["SUMMER10"]
+        assert event["shipping"]["gross"] == "14.99"
+        assert event["net_total"] == "52.58"
+        assert event["gross_total"] == "62.57"
+        read = await orders.client.get(f"/orders/{body['id']}")
+        assert read.json()["shipping"] == body["shipping"]
+
+
+async def test_without_the_new_fields_nothing_changes(start_service: Any) -> None:
+    async with start_service("orders") as orders:
+        await seed(orders)
+        response = await orders.client.post("/orders", json=order())
+        assert response.status_code == 201, response.text
+        body = response.json()
+        assert body["shipping"] is None and body["coupon_codes"] == []
+        assert body["gross_total"] == "47.58"
+
+
+@pytest.mark.parametrize(
+    ("extra", "loc"),
+    [
+        (
+            {"buyer_vat_id": "DE12345678", "billing_address": COMPANY_ADDRESS},
+            ["body", "buyer_vat_id"],
+        ),
+        (
+            {"buyer_vat_id": "XX123456789", "billing_address": COMPANY_ADDRESS},
+            ["body", "buyer_vat_id"],
+        ),
+        ({"buyer_vat_id": "DE123456789"}, ["body", "shipping_address", "company"]),
+        ({"coupon_codes": ["10 % off"]}, ["body", "coupon_codes"]),
+        ({"shipping_method": "drone"}, ["body", "shipping_method"]),
+        ({"shipping_method": "pickup"}, ["body", "shipping_method"]),
+        (
+            {"billing_address": {**COMPANY_ADDRESS, "country": "XX", "postcode": "1234"}},
+            ["body", "billing_address", "country"],
+        ),
+        (
+            {"billing_address": {**COMPANY_ADDRESS, "postcode": "8033"}},
+            ["body", "billing_address", "postcode"],
+        ),
+    ],
+)
+async def test_bad_placement_input_is_refused_with_its_path(
+    start_service: Any, extra: dict[str, Any], loc: list[Any]
+) -> None:
+    async with start_service("orders") as orders:
+        await seed(orders)
+        response = await orders.client.post("/orders", json=order(**extra))
+        assert loc in field_errors(response)
+        assert await orders.kit.store.db["orders"].count_documents({}) == 0
+        assert await orders.kit.store.db[OUTBOX].count_documents({}) == 0
