@@ -171,6 +171,10 @@ async def test_created_product_is_returned_with_its_gross_price(start_service: A
             "gross": "1.61",  # 1.605 half up
             "currency": "EUR",
             "vat_rate": "0.07",
+            # no earlier price, no measure: nothing to strike through, no base price
+            "lowest_30_days": None,
+            "strike_through": None,
+            "base_price": None,
         }
         read = await catalog.client.get("/products/BOOK-1")
         assert {**read.json(), "created_at": None} == {**created.json(), "created_at": None}

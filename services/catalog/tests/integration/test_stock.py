@@ -50,7 +50,8 @@ async def _stock(catalog: Any, sku: str) -> dict[str, Any]:
 
 
 async def _outbox(catalog: Any, type_: str) -> list[dict[str, Any]]:
-    return await catalog.kit.store.db[OUTBOX].find({"type": type_}).to_list()
+    rows: list[dict[str, Any]] = await catalog.kit.store.db[OUTBOX].find({"type": type_}).to_list()
+    return rows
 
 
 def _placed(order_id: str, *lines: tuple[str, int]) -> Envelope:
@@ -162,7 +163,8 @@ async def test_ten_orders_race_for_three_pieces(start_service: Any) -> None:
             async def work(tx: Transaction) -> str:
                 return (await reserve_order(tx, order_id, [Requested("LAST-ONE", 1)])).status
 
-            return await store.transaction(work)
+            outcome: str = await store.transaction(work)
+            return outcome
 
         outcomes = await asyncio.gather(*(place(order_id) for order_id in order_ids))
         assert sorted(outcomes) == ["rejected"] * 7 + ["reserved"] * 3

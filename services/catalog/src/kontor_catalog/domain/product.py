@@ -48,6 +48,8 @@ class Product:
     gtin: str | None = None
     discontinued: bool = False
     version: int = 1
+    content_quantity: Decimal | None = None
+    content_unit: str | None = None
 
     @property
     def vat_rate(self) -> Decimal:
@@ -70,6 +72,8 @@ class Product:
         now: datetime,
         description: str | None = None,
         gtin: str | None = None,
+        content_quantity: Decimal | None = None,
+        content_unit: str | None = None,
     ) -> Product:
         if not SKU_PATTERN.match(sku):
             raise ProductError("sku", "letters, digits and . _ - only, at most 64 characters")
@@ -83,6 +87,10 @@ class Product:
             raise ProductError("stock", "must not be negative")
         if now.tzinfo is None:
             raise ValueError("time must be timezone-aware")
+        if (content_quantity is None) != (content_unit is None):
+            raise ProductError("content", "quantity and unit go together")
+        if content_quantity is not None and content_quantity <= 0:
+            raise ProductError("content.quantity", "must be positive")
         return cls(
             sku=sku,
             name=name.strip(),
@@ -93,4 +101,6 @@ class Product:
             created_at=now,
             description=description,
             gtin=gtin,
+            content_quantity=content_quantity,
+            content_unit=content_unit,
         )

@@ -1,0 +1,102 @@
+"""Price rules of the Preisangabenverordnung (PAngV), pure.
+
+- §11 PAngV: a price reduction may only be announced against the lowest total price
+  the merchant asked in the 30 days before the reduction. The strike-through price
+  is therefore not chosen by anyone: it *is* that lowest price, computed from the
+  product's own price history, and shown only when the current price is below it.
+- §4 PAngV: goods sold by weight, volume or length show a base price (Grundpreis)
+  per 1 kg, 1 l or 1 m next to the total price.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from kontor_catalog.domain.product import CENT, VAT_RATES, ProductError, gross_price
+
+REFERENCE_WINDOW = timedelta(days=30)
+
+#: content unit -> (base unit, factor to the base unit)
+UNITS: dict[str, tuple[str, Decimal]] = {
+    "kg": ("kg", Decimal(1)),
+    "g": ("kg", Decimal("0.001")),
+    "l": ("l", Decimal(1)),
+    "ml": ("l", Decimal("0.001")),
+    "m": ("m", Decimal(1)),
+    "cm": ("m", Decimal("0.01")),
+    "m2": ("m2", Decimal(1)),
+    "m3": ("m3", Decimal(1)),
+}
+
+
+@dataclass(frozen=True)
+class PricePoint:
+    """A price that applied from ``effective_at`` until the next point."""
+
+    effective_at: datetime
+    net: Decimal
+    vat_class: str
+
+    @property
+    def gross(self) -> Decimal:
+        return gross_price(self.net, self.vat_class)
+
+
+@dataclass(frozen=True)
+class ReferencePrice:
+    lowest_30_days: Decimal | None
+    """Lowest gross price in the 30 days before the current price took effect."""
+    strike_through: Decimal | None
+    """The price that may be struck through: the 30-day lowest, if the current is below."""
+
+
+def reference_price(history: Sequence[PricePoint]) -> ReferencePrice:
+    """The §11 PAngV reference of the newest point in ``history`` (any order)."""
+    if not history:
+        return ReferencePrice(None, None)
+    points = sorted(history, key=lambda p: p.effective_at)
+    current = points[-1]
+    window_start = current.effective_at - REFERENCE_WINDOW
+    earlier = points[:-1]
+    in_window = [
+        point.gross
+        for point, following in zip(earlier, points[1:], strict=True)
+        # in effect at some moment of [window_start, current.effective_at)
+        if following.effective_at > window_start and point.effective_at < current.effective_at
+    ]
+    if not in_window:
+        return ReferencePrice(None, None)
+    lowest = min(in_window)
+    return ReferencePrice(lowest, lowest if current.gross < lowest else None)
+
+
+@dataclass(frozen=True)
+class BasePrice:
+    amount: Decimal
+    per: str
+    """e.g. '1 kg'"""
+
+
+def check_content(quantity: Decimal, unit: str) -> None:
+    if unit not in UNITS:
+        raise ProductError("content.unit", f"one of {', '.join(UNITS)}")
+    if quantity <= 0:
+        raise ProductError("content.quantity", "must be positive")
+
+
+def base_price(gross: Decimal, quantity: Decimal, unit: str) -> BasePrice:
+    """Gross price per 1 kg / 1 l / 1 m / 1 m² / 1 m³, rounded half up to the cent."""
+    check_content(quantity, unit)
+    base_unit, factor = UNITS[unit]
+    amount = (gross / (quantity * factor)).quantize(CENT, rounding=ROUND_HALF_UP)
+    return BasePrice(amount=amount, per=f"1 {base_unit}")
+
+
+def check_price(net: Decimal, vat_class: str) -> None:
+    if vat_class not in VAT_RATES:
+        raise ProductError("vat_class", f"one of {', '.join(VAT_RATES)}")
+    if net < 0:
+        raise ProductError("net", "must not be negative")
