@@ -48,6 +48,12 @@ class ProductCreated(Event):
     reorder_point: int | None = Field(
         default=None, ge=0, description="Meldebestand: reorder when stock falls to this"
     )
+    parent_sku: Sku | None = Field(
+        default=None, description="For a variant: the SKU of the product it is a variant of"
+    )
+    variant_attributes: dict[str, str] | None = Field(
+        default=None, description='For a variant: what sets it apart, e.g. {"size": "M"}'
+    )
 
 
 class ProductUpdated(Event):

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from kontor_servicekit.runner import run_service
 from kontor_servicekit.service import ServiceDefinition, create_service_app
 
+from kontor_catalog.api.categories import router as categories_router
 from kontor_catalog.api.products import router as products_router
 from kontor_catalog.api.stock import router as stock_router
 from kontor_catalog.consumers.orders import RESERVATIONS, RESTOCKING
@@ -18,7 +19,7 @@ def definition(settings: CatalogSettings) -> ServiceDefinition:
         settings=settings,
         title="Kontor catalog",
         description="The assortment: products, prices, VAT classes and stock.",
-        routers=[products_router, stock_router],
+        routers=[products_router, stock_router, categories_router],
         subscriptions=[RESERVATIONS, RESTOCKING],
         indexes=ensure_indexes,
         ensure_topics=settings.kafka_ensure_topics,

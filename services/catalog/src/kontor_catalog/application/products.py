@@ -1,19 +1,33 @@
-"""Use cases of the assortment."""
+"""Use cases of the assortment: create, describe, price and discontinue products."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
-from kontor_contracts.events.catalog import ProductCreated, ProductPriceChanged
+from kontor_contracts.events.catalog import (
+    ProductCreated,
+    ProductDiscontinued,
+    ProductPriceChanged,
+    ProductUpdated,
+)
 from kontor_servicekit.clock import utc_now
 from kontor_servicekit.store import Store, Transaction
 
 from kontor_catalog.domain.pricing import PricePoint, check_content, check_price
-from kontor_catalog.domain.product import VAT_RATES, Product
+from kontor_catalog.domain.product import VAT_RATES, Product, ProductError
 from kontor_catalog.domain.stock import DEFAULT_WAREHOUSE
+from kontor_catalog.store.categories import missing_categories
 from kontor_catalog.store.products import ProductRepository
 from kontor_catalog.store.stock import StockRepository
+
+
+class UnknownSku(LookupError):
+    def __init__(self, sku: str) -> None:
+        super().__init__(f"no product with SKU {sku!r}")
+        self.sku = sku
 
 
 @dataclass(frozen=True)
@@ -28,10 +42,23 @@ class CreateProduct:
     gtin: str | None = None
     content_quantity: Decimal | None = None
     content_unit: str | None = None
+    name_en: str | None = None
+    description_en: str | None = None
+    brand: str | None = None
+    categories: list[str] = field(default_factory=list)
+    attributes: dict[str, str] = field(default_factory=dict)
+    parent_sku: str | None = None
+    variant_attributes: dict[str, str] | None = None
 
 
-async def create_product(store: Store, command: CreateProduct) -> Product:
-    """Add a product to the assortment and announce it (``ProductCreated``)."""
+async def _check_categories(tx: Transaction, categories: list[str]) -> None:
+    missing = await missing_categories(tx, categories)
+    if missing:
+        raise ProductError("categories", f"unknown categories: {', '.join(missing)}")
+
+
+async def add_product(tx: Transaction, command: CreateProduct) -> Product:
+    """Add a product in ``tx`` (also used by the CSV import, one row per transaction)."""
     product = Product.create(
         sku=command.sku,
         name=command.name,
@@ -43,30 +70,110 @@ async def create_product(store: Store, command: CreateProduct) -> Product:
         gtin=command.gtin,
         content_quantity=command.content_quantity,
         content_unit=command.content_unit,
+        name_en=command.name_en,
+        description_en=command.description_en,
+        brand=command.brand,
+        categories=command.categories,
+        attributes=command.attributes,
+        parent_sku=command.parent_sku,
+        variant_attributes=command.variant_attributes,
         now=utc_now(),
     )
     if product.content_quantity is not None and product.content_unit is not None:
         check_content(product.content_quantity, product.content_unit)
+    products = ProductRepository(tx)
+    if product.parent_sku is not None:
+        parent = await products.get(product.parent_sku)
+        if parent is None:
+            raise ProductError("parent_sku", f"no product with SKU {product.parent_sku!r}")
+        if parent.parent_sku is not None:
+            raise ProductError("parent_sku", "a variant cannot have variants")
+    await _check_categories(tx, product.categories)
+    await products.add(product)
+    # The legacy ``stock`` of a new product is on hand in the default warehouse.
+    await StockRepository(tx).add_on_hand(product.sku, DEFAULT_WAREHOUSE, product.stock)
+    tx.emit(
+        ProductCreated(
+            sku=product.sku,
+            name=product.name,
+            description=product.description,
+            price_net=product.price_net,
+            price_gross=product.price_gross,
+            vat_class=product.vat_class,
+            vat_rate=product.vat_rate,
+            currency=product.currency,
+            stock=product.stock,
+            gtin=product.gtin,
+            category=product.categories[0] if product.categories else None,
+            brand=product.brand,
+            parent_sku=product.parent_sku,
+            variant_attributes=product.variant_attributes,
+        ),
+        aggregate_id=product.sku,
+    )
+    return product
+
+
+async def create_product(store: Store, command: CreateProduct) -> Product:
+    """Add a product to the assortment and announce it (``ProductCreated``)."""
 
     async def work(tx: Transaction) -> Product:
-        await ProductRepository(tx).add(product)
-        # The legacy ``stock`` of a new product is on hand in the default warehouse.
-        await StockRepository(tx).add_on_hand(product.sku, DEFAULT_WAREHOUSE, product.stock)
+        return await add_product(tx, command)
+
+    return await store.transaction(work)
+
+
+async def update_product(store: Store, sku: str, changes: Mapping[str, Any]) -> list[str]:
+    """Change descriptive data; ``ProductUpdated`` names the changed fields (none: no event).
+
+    The event carries the contract's fields (name, description, gtin, brand, and
+    ``category``, the first category); ``changed_fields`` lists every field that
+    changed, also those the contract has no value field for (name_en, attributes, ...).
+    """
+
+    async def work(tx: Transaction) -> list[str]:
+        products = ProductRepository(tx)
+        product = await products.get(sku)
+        if product is None:
+            raise UnknownSku(sku)
+        changed = product.update(changes)
+        if not changed:
+            return []
+        if "categories" in changed:
+            await _check_categories(tx, product.categories)
+        await products.save(product)
+        listed = [*changed, "category"] if "categories" in changed else changed
         tx.emit(
-            ProductCreated(
-                sku=product.sku,
-                name=product.name,
-                description=product.description,
-                price_net=product.price_net,
-                price_gross=product.price_gross,
-                vat_class=product.vat_class,
-                vat_rate=product.vat_rate,
-                currency=product.currency,
-                stock=product.stock,
-                gtin=product.gtin,
+            ProductUpdated(
+                sku=sku,
+                changed_fields=listed,
+                name=product.name if "name" in changed else None,
+                description=product.description if "description" in changed else None,
+                gtin=product.gtin if "gtin" in changed else None,
+                brand=product.brand if "brand" in changed else None,
+                category=product.categories[0]
+                if "categories" in changed and product.categories
+                else None,
             ),
-            aggregate_id=product.sku,
+            aggregate_id=sku,
         )
+        return changed
+
+    return await store.transaction(work)
+
+
+async def discontinue_product(store: Store, sku: str, reason: str | None) -> Product:
+    """Stop selling a product (``ProductDiscontinued``); its data and history stay."""
+
+    async def work(tx: Transaction) -> Product:
+        products = ProductRepository(tx)
+        product = await products.get(sku)
+        if product is None:
+            raise UnknownSku(sku)
+        now = utc_now()
+        product.discontinue(now, reason)
+        await products.save(product)
+        tx.emit(ProductDiscontinued(sku=sku, reason=reason, effective_at=now), aggregate_id=sku)
         return product
 
     return await store.transaction(work)
@@ -77,12 +184,6 @@ class ChangePrice:
     sku: str
     price_net: Decimal
     vat_class: str
-
-
-class UnknownSku(LookupError):
-    def __init__(self, sku: str) -> None:
-        super().__init__(f"no product with SKU {sku!r}")
-        self.sku = sku
 
 
 async def change_price(store: Store, command: ChangePrice) -> bool:
@@ -99,19 +200,20 @@ async def change_price(store: Store, command: ChangePrice) -> bool:
             raise UnknownSku(command.sku)
         if product.price_net == command.price_net and product.vat_class == command.vat_class:
             return False
+        old_net, old_gross = product.price_net, product.price_gross
         point = PricePoint(utc_now(), command.price_net, command.vat_class)
         await products.set_price(product, point)
         tx.emit(
             ProductPriceChanged(
                 sku=product.sku,
-                old_price_net=product.price_net,
+                old_price_net=old_net,
                 new_price_net=point.net,
                 price_gross=point.gross,
                 vat_class=point.vat_class,
                 vat_rate=VAT_RATES[point.vat_class],
                 currency=product.currency,
                 effective_at=point.effective_at,
-                old_price_gross=product.price_gross,
+                old_price_gross=old_gross,
             ),
             aggregate_id=product.sku,
         )

@@ -6,9 +6,13 @@ Pure Python: no web framework, broker, database or pydantic here.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from kontor_catalog.domain.gtin import gtin_problem
 
 #: German VAT rates by class (§12 UStG): standard 19 %, reduced 7 %, zero 0 %.
 VAT_RATES: dict[str, Decimal] = {
@@ -20,6 +24,18 @@ VAT_RATES: dict[str, Decimal] = {
 #: No "/": a SKU is one segment of a URL path (``/products/{sku}``).
 SKU_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$")
 CENT = Decimal("0.01")
+
+#: What ``PATCH /products/{sku}`` may change (announced with ProductUpdated).
+DESCRIPTIVE_FIELDS = (
+    "name",
+    "name_en",
+    "description",
+    "description_en",
+    "brand",
+    "gtin",
+    "categories",
+    "attributes",
+)
 
 
 class ProductError(ValueError):
@@ -50,6 +66,15 @@ class Product:
     version: int = 1
     content_quantity: Decimal | None = None
     content_unit: str | None = None
+    name_en: str | None = None
+    description_en: str | None = None
+    brand: str | None = None
+    categories: list[str] = field(default_factory=list)
+    attributes: dict[str, str] = field(default_factory=dict)
+    parent_sku: str | None = None
+    variant_attributes: dict[str, str] | None = None
+    discontinued_at: datetime | None = None
+    discontinue_reason: str | None = None
 
     @property
     def vat_rate(self) -> Decimal:
@@ -74,6 +99,13 @@ class Product:
         gtin: str | None = None,
         content_quantity: Decimal | None = None,
         content_unit: str | None = None,
+        name_en: str | None = None,
+        description_en: str | None = None,
+        brand: str | None = None,
+        categories: list[str] | None = None,
+        attributes: dict[str, str] | None = None,
+        parent_sku: str | None = None,
+        variant_attributes: dict[str, str] | None = None,
     ) -> Product:
         if not SKU_PATTERN.match(sku):
             raise ProductError("sku", "letters, digits and . _ - only, at most 64 characters")
@@ -91,6 +123,14 @@ class Product:
             raise ProductError("content", "quantity and unit go together")
         if content_quantity is not None and content_quantity <= 0:
             raise ProductError("content.quantity", "must be positive")
+        if gtin is not None and (problem := gtin_problem(gtin)) is not None:
+            raise ProductError("gtin", problem)
+        if (parent_sku is None) != (not variant_attributes):
+            raise ProductError(
+                "variant_attributes", "a variant has a parent_sku and variant_attributes"
+            )
+        if parent_sku == sku:
+            raise ProductError("parent_sku", "a product is not a variant of itself")
         return cls(
             sku=sku,
             name=name.strip(),
@@ -103,4 +143,44 @@ class Product:
             gtin=gtin,
             content_quantity=content_quantity,
             content_unit=content_unit,
+            name_en=name_en,
+            description_en=description_en,
+            brand=brand,
+            categories=list(dict.fromkeys(categories or [])),
+            attributes=dict(attributes or {}),
+            parent_sku=parent_sku,
+            variant_attributes=dict(variant_attributes) if variant_attributes else None,
         )
+
+    def update(self, changes: Mapping[str, Any]) -> list[str]:
+        """Apply descriptive changes (field -> new value, None clears); the fields changed.
+
+        Prices, stock and the variant relation do not change here.
+        """
+        unknown = set(changes) - set(DESCRIPTIVE_FIELDS)
+        if unknown:
+            raise ProductError(sorted(unknown)[0], "cannot be changed here")
+        if "name" in changes and (changes["name"] is None or not str(changes["name"]).strip()):
+            raise ProductError("name", "must not be blank")
+        gtin = changes.get("gtin")
+        if gtin is not None and (problem := gtin_problem(gtin)) is not None:
+            raise ProductError("gtin", problem)
+        if "name" in changes:
+            changes = {**changes, "name": str(changes["name"]).strip()}
+        if "categories" in changes:
+            changes = {**changes, "categories": list(dict.fromkeys(changes["categories"] or []))}
+        if "attributes" in changes:
+            changes = {**changes, "attributes": dict(changes["attributes"] or {})}
+        changed = []
+        for name in DESCRIPTIVE_FIELDS:
+            if name in changes and getattr(self, name) != changes[name]:
+                setattr(self, name, changes[name])
+                changed.append(name)
+        return changed
+
+    def discontinue(self, now: datetime, reason: str | None) -> None:
+        if self.discontinued:
+            raise ProductError("sku", "discontinued already")
+        self.discontinued = True
+        self.discontinued_at = now
+        self.discontinue_reason = reason
