@@ -59,6 +59,8 @@ class ServiceDefinition:
     version: str = "0.1.0"
     ensure_topics: bool = False
     on_started: list[Callable[[Kit], Awaitable[None]]] = field(default_factory=list)
+    on_stopping: list[Callable[[Kit], Awaitable[None]]] = field(default_factory=list)
+    """Run first on shutdown, e.g. to stop background tasks started in ``on_started``."""
 
     @property
     def name(self) -> str:
@@ -187,6 +189,9 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
             yield
         finally:
             log.info("%s stopping", name)
+            for stop_hook in definition.on_stopping:
+                with contextlib.suppress(Exception):
+                    await stop_hook(kit)
             with contextlib.suppress(Exception):
                 await broker.stop()  # stops consuming; offsets of handled messages are committed
             await relay.stop(grace_s=settings.shutdown_grace_s)

@@ -2,18 +2,34 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Any
+
 from fastapi import FastAPI
 from kontor_servicekit.clock import utc_now
 from kontor_servicekit.numbers import NumberBlocks
 from kontor_servicekit.runner import run_service
-from kontor_servicekit.service import ServiceDefinition, create_service_app
+from kontor_servicekit.service import Kit, ServiceDefinition, create_service_app
+from pymongo.asynchronous.database import AsyncDatabase
 
+from kontor_orders.api.carts import router as carts_router
 from kontor_orders.api.order_life import router as order_life_router
 from kontor_orders.api.orders import router as orders_router
+from kontor_orders.api.returns import RateLimiter
+from kontor_orders.api.returns import router as returns_router
+from kontor_orders.application.carts import AbandonmentSweeper
 from kontor_orders.consumers.catalog import CATALOG_PROJECTION
 from kontor_orders.consumers.order_life import PAYMENTS, RESERVATIONS
 from kontor_orders.settings import OrdersSettings
-from kontor_orders.store.orders import ensure_indexes
+from kontor_orders.store.carts import ensure_cart_indexes
+from kontor_orders.store.orders import ensure_indexes as ensure_order_indexes
+from kontor_orders.store.returns import ensure_return_indexes
+
+
+async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
+    await ensure_order_indexes(db)
+    await ensure_cart_indexes(db)
+    await ensure_return_indexes(db)
 
 
 def definition(settings: OrdersSettings) -> ServiceDefinition:
@@ -21,7 +37,7 @@ def definition(settings: OrdersSettings) -> ServiceDefinition:
         settings=settings,
         title="Kontor orders",
         description="Orders from placement to delivery, returns and complaints.",
-        routers=[orders_router, order_life_router],
+        routers=[orders_router, order_life_router, carts_router, returns_router],
         subscriptions=[CATALOG_PROJECTION, RESERVATIONS, PAYMENTS],
         indexes=ensure_indexes,
         ensure_topics=settings.kafka_ensure_topics,
@@ -29,10 +45,28 @@ def definition(settings: OrdersSettings) -> ServiceDefinition:
 
 
 def create_app(settings: OrdersSettings | None = None) -> FastAPI:
-    app = create_service_app(definition(settings or OrdersSettings()))
+    settings = settings or OrdersSettings()
+    service = definition(settings)
+    app = create_service_app(service)
     app.state.order_numbers = NumberBlocks(app.state.kit.store)
     # "now" of every use case: tests move time by replacing it
     app.state.clock = utc_now
+    app.state.withdrawal_limiter = RateLimiter(settings.withdrawal_rate_limit)
+    sweeper = AbandonmentSweeper(
+        app.state.kit.store,
+        quiet=timedelta(seconds=settings.cart_abandon_after_s),
+        interval_s=settings.cart_sweep_interval_s,
+        clock=lambda: app.state.clock(),
+    )
+
+    async def start_sweeper(kit: Kit) -> None:
+        sweeper.start()
+
+    async def stop_sweeper(kit: Kit) -> None:
+        await sweeper.stop()
+
+    service.on_started.append(start_sweeper)
+    service.on_stopping.append(stop_sweeper)
     return app
 
 

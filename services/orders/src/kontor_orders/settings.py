@@ -6,3 +6,10 @@ class OrdersSettings(ServiceSettings):
 
     service_name = "orders"
     default_http_port = 8002
+
+    cart_abandon_after_s: float = 2 * 60 * 60
+    """A cart in checkout with no activity for this long is abandoned (CartAbandoned)."""
+    cart_sweep_interval_s: float = 60.0
+    """How often the service looks for abandoned carts."""
+    withdrawal_rate_limit: int = 10
+    """Public withdrawal requests per client address and minute (then 429)."""

@@ -41,9 +41,9 @@ async def domain_errors(kind: str, ident: str) -> AsyncIterator[None]:
     except IllegalTransition as exc:
         raise Conflict(detail=str(exc), extra={"current_state": exc.current_state}) from exc
     except OrderError as exc:
+        loc = list(exc.field) if exc.field[0] in ("path", "query", "body") else ["body", *exc.field]
         raise UnprocessableEntity(
-            detail=str(exc),
-            errors=[{"loc": ["body", *exc.field], "msg": str(exc), "type": "value_error"}],
+            detail=str(exc), errors=[{"loc": loc, "msg": str(exc), "type": "value_error"}]
         ) from exc
 
 

@@ -10,7 +10,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Request, status
 from kontor_servicekit.apitypes import MoneyAmount
 from kontor_servicekit.auth import require_scope
-from kontor_servicekit.errors import NotFound, UnprocessableEntity, problem_responses
+from kontor_servicekit.errors import (
+    Conflict,
+    NotFound,
+    UnprocessableEntity,
+    problem_responses,
+)
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -21,7 +26,7 @@ from pydantic import (
 
 from kontor_orders.application.place_order import PlaceOrder, place_order
 from kontor_orders.domain import order as domain
-from kontor_orders.domain.order import MAX_QUANTITY, OrderError
+from kontor_orders.domain.order import MAX_QUANTITY, IllegalTransition, OrderError
 from kontor_orders.domain.parties import (
     ISO_COUNTRIES,
     normalize_coupon_codes,
@@ -108,7 +113,15 @@ class OrderIn(BaseModel):
     customer: CustomerIn
     shipping_address: AddressIn
     billing_address: AddressIn | None = None
-    lines: list[LineIn] = Field(min_length=1, max_length=200)
+    lines: list[LineIn] | None = Field(
+        default=None, min_length=1, max_length=200, description="Required unless cart_id is given"
+    )
+    cart_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="Order the content of this cart, priced now (instead of lines)",
+    )
     buyer_vat_id: str | None = Field(
         default=None,
         max_length=20,
@@ -298,8 +311,8 @@ OrderId = Annotated[str, Path(min_length=1, max_length=64)]
     "/orders",
     status_code=status.HTTP_201_CREATED,
     dependencies=[Depends(require_scope("orders:write"))],
-    responses=problem_responses(401, 403, 413, 422),
-    summary="Place an order (emits OrderPlaced)",
+    responses=problem_responses(401, 403, 409, 413, 422),
+    summary="Place an order from lines or from a cart (emits OrderPlaced)",
 )
 async def post_order(request: Request, body: OrderIn) -> OrderOut:
     invoice_to = "billing_address" if body.billing_address else "shipping_address"
@@ -309,6 +322,11 @@ async def post_order(request: Request, body: OrderIn) -> OrderOut:
             detail=msg,
             errors=[{"loc": ["body", invoice_to, "company"], "msg": msg, "type": "missing"}],
         )
+    if (body.lines is None) == (body.cart_id is None):
+        msg = "give either lines or cart_id" if body.lines else "Field required"
+        raise UnprocessableEntity(
+            detail=msg, errors=[{"loc": ["body", "lines"], "msg": msg, "type": "missing"}]
+        )
     command = PlaceOrder(
         customer=domain.Customer(
             email=body.customer.email,
@@ -317,7 +335,8 @@ async def post_order(request: Request, body: OrderIn) -> OrderOut:
         ),
         shipping_address=body.shipping_address.to_domain(),
         billing_address=body.billing_address.to_domain() if body.billing_address else None,
-        lines=[(line.sku, line.quantity) for line in body.lines],
+        lines=[(line.sku, line.quantity) for line in body.lines or []],
+        cart_id=body.cart_id,
         buyer_vat_id=body.buyer_vat_id,
         coupon_codes=body.coupon_codes,
         shipping_method=body.shipping_method,
@@ -325,6 +344,8 @@ async def post_order(request: Request, body: OrderIn) -> OrderOut:
     try:
         kit = request.app.state.kit
         order = await place_order(kit.store, request.app.state.order_numbers, command)
+    except IllegalTransition as exc:
+        raise Conflict(detail=str(exc), extra={"current_state": exc.current_state}) from exc
     except OrderError as exc:
         raise UnprocessableEntity(
             detail=str(exc),

@@ -13,7 +13,8 @@ from kontor_servicekit.clock import utc_now
 from kontor_servicekit.numbers import NumberBlocks
 from kontor_servicekit.store import Store, Transaction
 
-from kontor_orders.domain.order import Address, Customer, Order
+from kontor_orders.domain.order import Address, Customer, IllegalTransition, Order, OrderError
+from kontor_orders.store.carts import CartRepository, get_cart
 from kontor_orders.store.catalog_products import priced_products
 from kontor_orders.store.orders import OrderRepository
 from kontor_orders.store.shipping_methods import shipping_charge
@@ -98,7 +99,13 @@ async def place_order(store: Store, numbers: NumberBlocks, command: PlaceOrder) 
     counter inside every order's transaction made concurrent orders conflict.
     """
     now = utc_now()
-    products = await priced_products(store.db, [sku for sku, _ in command.lines])
+    requested = command.lines
+    if command.cart_id is not None:
+        cart = await get_cart(store.db, command.cart_id)
+        if cart is None:
+            raise OrderError(("cart_id",), f"no cart {command.cart_id!r}")
+        requested = cart.order_from()
+    products = await priced_products(store.db, [sku for sku, _ in requested])
     order_id = str(uuid.uuid4())
     # Validate before taking a number, so a rejected request uses none up.
     draft = Order.place(
@@ -107,7 +114,7 @@ async def place_order(store: Store, numbers: NumberBlocks, command: PlaceOrder) 
         customer=command.customer,
         shipping_address=command.shipping_address,
         billing_address=command.billing_address,
-        requested=command.lines,
+        requested=requested,
         products=products,
         now=now,
     )
@@ -125,7 +132,7 @@ async def place_order(store: Store, numbers: NumberBlocks, command: PlaceOrder) 
             customer=command.customer,
             shipping_address=command.shipping_address,
             billing_address=command.billing_address,
-            requested=command.lines,
+            requested=requested,
             products=products,
             now=now,
             shipping=shipping,
@@ -133,6 +140,15 @@ async def place_order(store: Store, numbers: NumberBlocks, command: PlaceOrder) 
             coupon_codes=command.coupon_codes,
             cart_id=command.cart_id,
         )
+        if command.cart_id is not None:
+            carts = CartRepository(tx)
+            cart = await carts.get(command.cart_id)
+            assert cart is not None
+            if cart.order_from() != requested:
+                # changed between pricing and now: the customer must see the new content
+                raise IllegalTransition("order a changed", "changed")
+            cart.mark_ordered(order.id, now)
+            await carts.save(cart)
         await OrderRepository(tx).add(order)
         tx.emit(order_placed(order), aggregate_id=order.id)
         return order

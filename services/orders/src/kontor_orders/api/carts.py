@@ -1,0 +1,173 @@
+"""HTTP routes of shopping carts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Request, status
+from kontor_servicekit.apitypes import MoneyAmount
+from kontor_servicekit.auth import require_scope
+from kontor_servicekit.errors import NotFound, problem_responses
+from pydantic import BaseModel, ConfigDict, Field
+
+from kontor_orders.api.order_life import domain_errors, now_of
+from kontor_orders.application.carts import (
+    NoSuchLine,
+    UnknownCart,
+    create_cart,
+    remove_cart_line,
+    set_cart_line,
+    start_checkout,
+)
+from kontor_orders.domain.cart import Cart
+from kontor_orders.domain.order import MAX_QUANTITY
+from kontor_orders.store.carts import get_cart
+
+router = APIRouter(tags=["carts"])
+
+CartId = Annotated[str, Path(min_length=1, max_length=64)]
+Sku = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[^/\s]+$")]
+
+
+class CartIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"customer_email": "anna@example.de"}, {}]},
+    )
+    customer_email: str | None = Field(
+        default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+    )
+
+
+class CartLineIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"quantity": 2}]})
+    quantity: int = Field(ge=1, le=MAX_QUANTITY)
+
+
+class CartLineOut(BaseModel):
+    sku: str
+    name: str
+    quantity: int
+    unit_price_net: MoneyAmount
+    unit_price_gross: MoneyAmount
+    vat_rate: Decimal
+    gross: MoneyAmount
+
+
+class CartOut(BaseModel):
+    id: str
+    status: str = Field(description="open, checkout, ordered or abandoned")
+    customer_email: str | None
+    currency: str
+    lines: list[CartLineOut]
+    value: MoneyAmount = Field(description="Gross value at today's prices")
+    created_at: datetime
+    last_activity_at: datetime
+    checkout_started_at: datetime | None
+    order_id: str | None
+
+    @classmethod
+    def of(cls, cart: Cart) -> CartOut:
+        return cls(
+            id=cart.id,
+            status=cart.status,
+            customer_email=cart.customer_email,
+            currency=cart.currency,
+            lines=[
+                CartLineOut(
+                    sku=line.sku,
+                    name=line.name,
+                    quantity=line.quantity,
+                    unit_price_net=line.unit_price_net,
+                    unit_price_gross=line.unit_price_gross,
+                    vat_rate=line.vat_rate,
+                    gross=line.gross,
+                )
+                for line in cart.lines
+            ],
+            value=cart.value,
+            created_at=cart.created_at,
+            last_activity_at=cart.last_activity_at,
+            checkout_started_at=cart.checkout_started_at,
+            order_id=cart.order_id,
+        )
+
+
+@router.post(
+    "/carts",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[Depends(require_scope("orders:write"))],
+    responses=problem_responses(401, 403, 422),
+    summary="Open a cart (emits CartUpdated)",
+)
+async def post_cart(request: Request, body: CartIn) -> CartOut:
+    cart = await create_cart(
+        request.app.state.kit.store, customer_email=body.customer_email, now=now_of(request)
+    )
+    return CartOut.of(cart)
+
+
+@router.get(
+    "/carts/{cart_id}",
+    dependencies=[Depends(require_scope("orders:read"))],
+    responses=problem_responses(401, 403, 404),
+    summary="One cart",
+)
+async def read_cart(request: Request, cart_id: CartId) -> CartOut:
+    cart = await get_cart(request.app.state.kit.store.db, cart_id)
+    if cart is None:
+        raise NotFound(detail=f"no cart {cart_id!r}")
+    return CartOut.of(cart)
+
+
+@router.put(
+    "/carts/{cart_id}/lines/{sku}",
+    dependencies=[Depends(require_scope("orders:write"))],
+    responses=problem_responses(401, 403, 404, 409, 422),
+    summary="Put a quantity of an article in the cart, priced now (emits CartUpdated)",
+)
+async def put_cart_line(request: Request, cart_id: CartId, sku: Sku, body: CartLineIn) -> CartOut:
+    try:
+        async with domain_errors("cart", cart_id):
+            cart = await set_cart_line(
+                request.app.state.kit.store, cart_id, sku, body.quantity, now_of(request)
+            )
+    except UnknownCart as exc:
+        raise NotFound(detail=f"no cart {cart_id!r}") from exc
+    return CartOut.of(cart)
+
+
+@router.delete(
+    "/carts/{cart_id}/lines/{sku}",
+    dependencies=[Depends(require_scope("orders:write"))],
+    responses=problem_responses(401, 403, 404, 409),
+    summary="Take an article out of the cart (emits CartUpdated)",
+)
+async def delete_cart_line(request: Request, cart_id: CartId, sku: Sku) -> CartOut:
+    try:
+        async with domain_errors("cart", cart_id):
+            cart = await remove_cart_line(
+                request.app.state.kit.store, cart_id, sku, now_of(request)
+            )
+    except UnknownCart as exc:
+        raise NotFound(detail=f"no cart {cart_id!r}") from exc
+    except NoSuchLine as exc:
+        raise NotFound(detail=f"cart {cart_id!r} holds no {sku!r}") from exc
+    return CartOut.of(cart)
+
+
+@router.post(
+    "/carts/{cart_id}/checkout",
+    dependencies=[Depends(require_scope("orders:write"))],
+    responses=problem_responses(401, 403, 404, 409, 422),
+    summary="Start checkout (emits CheckoutStarted; a quiet cart is abandoned later)",
+)
+async def post_checkout(request: Request, cart_id: CartId) -> CartOut:
+    try:
+        async with domain_errors("cart", cart_id):
+            cart = await start_checkout(request.app.state.kit.store, cart_id, now_of(request))
+    except UnknownCart as exc:
+        raise NotFound(detail=f"no cart {cart_id!r}") from exc
+    return CartOut.of(cart)

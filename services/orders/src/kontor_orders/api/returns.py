@@ -1,0 +1,498 @@
+"""HTTP routes of returns: the public withdrawal function and merchant returns."""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict, deque
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Request, status
+from fastapi.responses import HTMLResponse
+from kontor_servicekit.apitypes import MoneyAmount
+from kontor_servicekit.auth import Principal, require_scope
+from kontor_servicekit.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    ProblemError,
+    UnprocessableEntity,
+    problem_responses,
+)
+from pydantic import BaseModel, ConfigDict, Field
+
+from kontor_orders.api.order_life import domain_errors, now_of
+from kontor_orders.application.order_life import UnknownOrder
+from kontor_orders.application.returns import (
+    OverrideNeedsNote,
+    UnknownReturn,
+    UnknownWithdrawal,
+    confirm_withdrawal,
+    receive_return,
+    request_return,
+    start_withdrawal,
+)
+from kontor_orders.domain.order import MAX_QUANTITY
+from kontor_orders.domain.returns import BERLIN, DeadlinePassed, Return, ReturnLine
+from kontor_orders.store.returns import RETURNS, from_document, get_return
+
+router = APIRouter(tags=["returns"])
+
+ReturnId = Annotated[str, Path(min_length=1, max_length=64)]
+
+WITHDRAW_TAG = "Vertrag widerrufen (withdrawal)"
+
+
+class RateLimiter:
+    """At most ``limit`` requests per client address in a sliding minute.
+
+    In memory, per process: with N replicas a client gets at most N x limit. That
+    is enough against scripted guessing of order numbers and e-mail addresses.
+    """
+
+    def __init__(self, limit: int, window_s: float = 60.0) -> None:
+        self.limit = limit
+        self.window_s = window_s
+        self._seen: dict[str, deque[float]] = defaultdict(deque)
+
+    def retry_after(self, client: str) -> int | None:
+        """None if admitted (and counted), else seconds until the next admission."""
+        now = time.monotonic()
+        seen = self._seen[client]
+        while seen and seen[0] <= now - self.window_s:
+            seen.popleft()
+        if len(seen) >= self.limit:
+            return max(1, int(seen[0] + self.window_s - now) + 1)
+        seen.append(now)
+        return None
+
+
+async def rate_limited(request: Request) -> None:
+    limiter: RateLimiter = request.app.state.withdrawal_limiter
+    client = request.client.host if request.client else "unknown"
+    wait = limiter.retry_after(client)
+    if wait is not None:
+        raise ProblemError(
+            f"Too many withdrawal requests from this address; try again in {wait} s.",
+            status=429,
+            title="Too Many Requests",
+            headers={"Retry-After": str(wait)},
+        )
+
+
+@asynccontextmanager
+async def return_errors(kind: str, ident: str) -> AsyncIterator[None]:
+    try:
+        async with domain_errors(kind, ident):
+            yield
+    except DeadlinePassed as exc:
+        raise Conflict(
+            detail=str(exc),
+            title="Withdrawal period ended",
+            extra={"deadline": exc.deadline.isoformat(), "current_state": "delivered"},
+        ) from exc
+    except (UnknownReturn, UnknownWithdrawal) as exc:
+        raise NotFound(detail=f"no {kind} {ident!r}") from exc
+    except OverrideNeedsNote as exc:
+        raise UnprocessableEntity(
+            detail=str(exc),
+            errors=[{"loc": ["body", "note"], "msg": str(exc), "type": "missing"}],
+        ) from exc
+
+
+class ReturnLineIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    line_no: int = Field(ge=1, le=200, description="Order line")
+    quantity: int = Field(ge=1, le=MAX_QUANTITY)
+    reason: str | None = Field(default=None, max_length=200, description="e.g. too_small")
+
+
+class ReturnLineOut(BaseModel):
+    line_no: int
+    sku: str
+    quantity: int
+    reason: str | None
+
+    @classmethod
+    def of(cls, line: ReturnLine) -> ReturnLineOut:
+        return cls(line_no=line.line_no, sku=line.sku, quantity=line.quantity, reason=line.reason)
+
+
+# ------------------------------------------------------------------ public withdrawal
+
+WITHDRAWAL_DESCRIPTION = """\
+**Vertrag widerrufen**: the electronic withdrawal function (Art. 11a of Directive
+2011/83/EU as amended by Directive (EU) 2023/2673, applicable from 19 June 2026).
+No login or token: identify the order by its number and the e-mail address used when
+ordering. Step 1 (this call) chooses the lines and answers a pending withdrawal; nothing
+is declared yet. Step 2, `POST /withdrawals/{id}/confirmation`, declares the withdrawal
+and answers at once with the date and time it was received. Limited to 10 requests per
+minute and client address (429)."""
+
+
+class WithdrawalIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"order_number": "B-2026-000042", "email": "anna@example.de"},
+                {
+                    "order_number": "B-2026-000042",
+                    "email": "anna@example.de",
+                    "lines": [{"line_no": 1, "quantity": 1, "reason": "too_small"}],
+                },
+            ]
+        },
+    )
+    order_number: str = Field(min_length=1, max_length=32)
+    email: str = Field(min_length=3, max_length=254)
+    lines: list[ReturnLineIn] | None = Field(
+        default=None, min_length=1, max_length=200, description="None: everything shipped"
+    )
+
+
+class PendingWithdrawalOut(BaseModel):
+    id: str
+    status: Literal["pending"] = "pending"
+    order_number: str
+    lines: list[ReturnLineOut]
+    deadline: datetime | None = Field(description="End of the withdrawal period, if it started")
+    confirm_with: str = Field(description="POST here to declare the withdrawal")
+
+
+class WithdrawalConfirmationOut(BaseModel):
+    withdrawal_id: str
+    return_id: str
+    status: Literal["confirmed"] = "confirmed"
+    order_number: str
+    lines: list[ReturnLineOut]
+    received_at: datetime = Field(description="When the declaration was received")
+    message: str
+
+
+@router.get(
+    "/withdrawals",
+    response_class=HTMLResponse,
+    tags=[WITHDRAW_TAG],
+    summary="Vertrag widerrufen: the withdrawal form (HTML)",
+    description="A minimal page for customers; it calls the two POST steps below.",
+)
+async def withdrawal_form() -> HTMLResponse:
+    return HTMLResponse(WITHDRAWAL_FORM)
+
+
+@router.post(
+    "/withdrawals",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[Depends(rate_limited)],
+    tags=[WITHDRAW_TAG],
+    responses=problem_responses(404, 409, 422, 429),
+    summary="Vertrag widerrufen, step 1: identify the order and choose the lines",
+    description=WITHDRAWAL_DESCRIPTION,
+)
+async def post_withdrawal(request: Request, body: WithdrawalIn) -> PendingWithdrawalOut:
+    async with return_errors("order", body.order_number):
+        pending = await start_withdrawal(
+            request.app.state.kit.store,
+            order_number=body.order_number,
+            email=body.email,
+            lines=None
+            if body.lines is None
+            else [(x.line_no, x.quantity, x.reason) for x in body.lines],
+            now=now_of(request),
+        )
+    return PendingWithdrawalOut(
+        id=pending.id,
+        order_number=pending.order_number,
+        lines=[ReturnLineOut.of(x) for x in pending.lines],
+        deadline=pending.deadline,
+        confirm_with=f"/withdrawals/{pending.id}/confirmation",
+    )
+
+
+@router.post(
+    "/withdrawals/{withdrawal_id}/confirmation",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[Depends(rate_limited)],
+    tags=[WITHDRAW_TAG],
+    responses=problem_responses(404, 409, 429),
+    summary="Vertrag widerrufen, step 2: declare the withdrawal (emits ReturnRequested)",
+    description="Answers at once with the date and time the declaration was received.",
+)
+async def post_withdrawal_confirmation(
+    request: Request, withdrawal_id: ReturnId
+) -> WithdrawalConfirmationOut:
+    async with return_errors("withdrawal", withdrawal_id):
+        r = await confirm_withdrawal(request.app.state.kit.store, withdrawal_id, now_of(request))
+    local = r.requested_at.astimezone(BERLIN)
+    return WithdrawalConfirmationOut(
+        withdrawal_id=withdrawal_id,
+        return_id=r.id,
+        order_number=r.order_number,
+        lines=[ReturnLineOut.of(x) for x in r.lines],
+        received_at=r.requested_at,
+        message=(
+            f"Ihr Widerruf zur Bestellung {r.order_number} ist am "
+            f"{local:%d.%m.%Y} um {local:%H:%M:%S} Uhr eingegangen."
+        ),
+    )
+
+
+# ------------------------------------------------------------------ merchant returns
+
+
+class ReturnIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "order_id": "0b6f1c1e-4c1a-4f7e-9d0a-2f3c1e2d4b5a",
+                    "lines": [{"line_no": 1, "quantity": 1, "reason": "defect"}],
+                    "kind": "goodwill",
+                },
+                {
+                    "order_id": "0b6f1c1e-4c1a-4f7e-9d0a-2f3c1e2d4b5a",
+                    "lines": [{"line_no": 1, "quantity": 1}],
+                    "kind": "withdrawal",
+                    "override_deadline": True,
+                    "note": "Widerruf per Brief am 14. Tag eingegangen, heute erfasst",
+                },
+            ]
+        },
+    )
+    order_id: str = Field(min_length=1, max_length=64)
+    lines: list[ReturnLineIn] = Field(min_length=1, max_length=200)
+    kind: Literal["withdrawal", "goodwill", "complaint"] = "goodwill"
+    note: str | None = Field(default=None, max_length=2000)
+    override_deadline: bool = Field(
+        default=False, description="Accept a withdrawal after the period (orders:admin, note)"
+    )
+
+
+class InspectedLineIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    line_no: int = Field(ge=1, le=200)
+    quantity: int = Field(ge=1, le=MAX_QUANTITY)
+    condition: str = Field(min_length=1, max_length=40, description="as_new, opened, damaged")
+    disposition: Literal["restock", "write_off"]
+
+
+class ReceiptIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "lines": [
+                        {
+                            "line_no": 1,
+                            "quantity": 1,
+                            "condition": "as_new",
+                            "disposition": "restock",
+                        }
+                    ]
+                }
+            ]
+        },
+    )
+    lines: list[InspectedLineIn] = Field(min_length=1, max_length=200)
+
+
+class InspectedLineOut(BaseModel):
+    line_no: int
+    sku: str
+    quantity: int
+    condition: str
+    disposition: str
+
+
+class RefundOut(BaseModel):
+    amount: MoneyAmount
+    includes_shipping: bool
+
+
+class ReturnOut(BaseModel):
+    id: str
+    order_id: str
+    order_number: str
+    status: str = Field(description="requested, received or completed")
+    withdrawal: bool
+    kind: str
+    note: str | None
+    lines: list[ReturnLineOut]
+    deadline: datetime | None
+    requested_at: datetime
+    inspected: list[InspectedLineOut]
+    received_at: datetime | None
+    refund: RefundOut | None
+    completed_at: datetime | None
+
+    @classmethod
+    def of(cls, r: Return) -> ReturnOut:
+        return cls(
+            id=r.id,
+            order_id=r.order_id,
+            order_number=r.order_number,
+            status=r.status,
+            withdrawal=r.withdrawal,
+            kind=r.kind,
+            note=r.note,
+            lines=[ReturnLineOut.of(x) for x in r.lines],
+            deadline=r.deadline,
+            requested_at=r.requested_at,
+            inspected=[
+                InspectedLineOut(
+                    line_no=x.line_no,
+                    sku=x.sku,
+                    quantity=x.quantity,
+                    condition=x.condition,
+                    disposition=x.disposition,
+                )
+                for x in r.inspected
+            ],
+            received_at=r.received_at,
+            refund=None
+            if r.refund is None
+            else RefundOut(amount=r.refund.amount, includes_shipping=r.refund.includes_shipping),
+            completed_at=r.completed_at,
+        )
+
+
+@router.post(
+    "/returns",
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(401, 403, 404, 409, 422),
+    summary="Record a return: withdrawal, complaint or goodwill (emits ReturnRequested)",
+    description="A withdrawal after the 14-day period is refused (409 with `deadline`) "
+    "unless `override_deadline` is set with a `note`, which needs `orders:admin`.",
+)
+async def post_return(
+    request: Request,
+    body: ReturnIn,
+    principal: Annotated[Principal, Depends(require_scope("orders:write"))],
+) -> ReturnOut:
+    if body.override_deadline and not principal.has_scope("orders:admin"):
+        raise Forbidden("Overriding the withdrawal deadline needs the scope orders:admin.")
+    async with return_errors("order", body.order_id):
+        try:
+            r = await request_return(
+                request.app.state.kit.store,
+                order_id=body.order_id,
+                lines=[(x.line_no, x.quantity, x.reason) for x in body.lines],
+                withdrawal=body.kind == "withdrawal",
+                kind=body.kind,
+                note=body.note,
+                override_deadline=body.override_deadline,
+                now=now_of(request),
+            )
+        except UnknownOrder as exc:
+            raise NotFound(detail=f"no order {body.order_id!r}") from exc
+    return ReturnOut.of(r)
+
+
+@router.get(
+    "/returns",
+    dependencies=[Depends(require_scope("orders:read"))],
+    responses=problem_responses(401, 403, 422),
+    summary="Returns, newest first; status=open for those not yet settled",
+)
+async def list_returns(
+    request: Request,
+    status_: Annotated[
+        Literal["open", "requested", "received", "completed"] | None, Query(alias="status")
+    ] = None,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> list[ReturnOut]:
+    query: dict[str, object] = {}
+    if status_ == "open":
+        query["status"] = {"$in": ["requested", "received"]}
+    elif status_ is not None:
+        query["status"] = status_
+    docs = (
+        await request.app.state.kit.store.db[RETURNS]
+        .find(query)
+        .sort("requested_at", -1)
+        .skip((page - 1) * page_size)
+        .limit(page_size)
+        .to_list(None)
+    )
+    return [ReturnOut.of(from_document(d)) for d in docs]
+
+
+@router.get(
+    "/returns/{return_id}",
+    dependencies=[Depends(require_scope("orders:read"))],
+    responses=problem_responses(401, 403, 404),
+    summary="One return",
+)
+async def read_return(request: Request, return_id: ReturnId) -> ReturnOut:
+    r = await get_return(request.app.state.kit.store.db, return_id)
+    if r is None:
+        raise NotFound(detail=f"no return {return_id!r}")
+    return ReturnOut.of(r)
+
+
+@router.post(
+    "/returns/{return_id}/receipt",
+    dependencies=[Depends(require_scope("orders:write"))],
+    responses=problem_responses(401, 403, 404, 409, 422),
+    summary="Record arrival and inspection per line (emits ReturnReceived, ReturnCompleted)",
+    description="Restocked lines go back into the catalog's stock. The refund is the "
+    "goods' gross amounts, plus the standard shipping when a withdrawal takes back the "
+    "whole order.",
+)
+async def post_receipt(request: Request, return_id: ReturnId, body: ReceiptIn) -> ReturnOut:
+    async with return_errors("return", return_id):
+        r = await receive_return(
+            request.app.state.kit.store,
+            return_id,
+            [(x.line_no, x.quantity, x.condition, x.disposition) for x in body.lines],
+            now_of(request),
+        )
+    return ReturnOut.of(r)
+
+
+WITHDRAWAL_FORM = """<!doctype html>
+<html lang="de"><head><meta charset="utf-8"><title>Vertrag widerrufen</title></head>
+<body>
+<h1>Vertrag widerrufen</h1>
+<p>Hier können Sie Ihren Vertrag widerrufen. Geben Sie Ihre Bestellnummer und die
+E-Mail-Adresse Ihrer Bestellung an. Im zweiten Schritt bestätigen Sie den Widerruf.</p>
+<form id="identify">
+  <label>Bestellnummer <input name="order_number" required></label><br>
+  <label>E-Mail-Adresse <input name="email" type="email" required></label><br>
+  <button type="submit">Weiter</button>
+</form>
+<div id="step2" hidden>
+  <p id="summary"></p>
+  <button id="confirm">Vertrag widerrufen</button>
+</div>
+<p id="result" role="status"></p>
+<script>
+let pending = null;
+const show = (text) => { document.getElementById("result").textContent = text; };
+document.getElementById("identify").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const form = new FormData(e.target);
+  const r = await fetch("withdrawals", {method: "POST",
+    headers: {"Content-Type": "application/json"},
+    body: JSON.stringify({order_number: form.get("order_number"), email: form.get("email")})});
+  const body = await r.json();
+  if (!r.ok) { show(body.detail || body.title); return; }
+  pending = body;
+  document.getElementById("summary").textContent = "Widerruf für " + body.lines.map(
+    l => l.quantity + " x " + l.sku).join(", ");
+  document.getElementById("step2").hidden = false;
+});
+document.getElementById("confirm").addEventListener("click", async () => {
+  const r = await fetch(pending.confirm_with.slice(1), {method: "POST"});
+  const body = await r.json();
+  show(r.ok ? body.message : (body.detail || body.title));
+});
+</script>
+</body></html>
+"""

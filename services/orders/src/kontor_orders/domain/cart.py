@@ -1,0 +1,139 @@
+"""A shopping cart: lines priced as the catalog stands, checkout, abandonment. Pure.
+
+open -> checkout -> ordered, or checkout -> abandoned after a quiet period. A
+change to an abandoned cart opens it again (the customer came back); an ordered
+cart is closed for good.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from kontor_orders.domain.order import (
+    MAX_QUANTITY,
+    IllegalTransition,
+    OrderError,
+    PricedProduct,
+    cents,
+)
+
+MAX_CART_LINES = 200
+CART_STATUSES = ("open", "checkout", "ordered", "abandoned")
+
+
+@dataclass(frozen=True)
+class CartLine:
+    sku: str
+    name: str
+    quantity: int
+    unit_price_net: Decimal
+    vat_rate: Decimal
+
+    @property
+    def unit_price_gross(self) -> Decimal:
+        return cents(self.unit_price_net * (1 + self.vat_rate))
+
+    @property
+    def gross(self) -> Decimal:
+        return self.line_net + cents(self.line_net * self.vat_rate)
+
+    @property
+    def line_net(self) -> Decimal:
+        return cents(self.unit_price_net * self.quantity)
+
+
+@dataclass
+class Cart:
+    id: str
+    created_at: datetime
+    last_activity_at: datetime
+    currency: str = "EUR"
+    customer_email: str | None = None
+    status: str = "open"
+    lines: list[CartLine] = field(default_factory=list)
+    checkout_started_at: datetime | None = None
+    order_id: str | None = None
+    abandoned_at: datetime | None = None
+
+    @property
+    def value(self) -> Decimal:
+        """Gross value, rounded per line as the order will be."""
+        return sum((line.gross for line in self.lines), Decimal("0.00"))
+
+    def _touch(self, now: datetime) -> None:
+        if now.tzinfo is None:
+            raise ValueError("time must be timezone-aware")
+        if self.status == "ordered":
+            raise IllegalTransition("change", "ordered")
+        if self.status == "abandoned":
+            self.status = "open"
+            self.abandoned_at = None
+        self.last_activity_at = now
+
+    def set_line(
+        self, product: PricedProduct | None, sku: str, quantity: int, now: datetime
+    ) -> None:
+        """Put ``quantity`` pieces of ``sku`` in the cart, priced as the catalog stands."""
+        if product is None:
+            raise OrderError(("path", "sku"), f"unknown SKU {sku!r}")
+        if product.discontinued:
+            raise OrderError(("path", "sku"), f"{sku!r} is discontinued")
+        if not 1 <= quantity <= MAX_QUANTITY:
+            raise OrderError(("body", "quantity"), f"between 1 and {MAX_QUANTITY}")
+        others = [line for line in self.lines if line.sku != sku]
+        if others and product.currency != self.currency:
+            raise OrderError(("path", "sku"), f"{sku!r} is priced in {product.currency}")
+        if len(others) >= MAX_CART_LINES:
+            raise OrderError(("path", "sku"), f"a cart holds at most {MAX_CART_LINES} lines")
+        self._touch(now)
+        line = CartLine(sku, product.name, quantity, product.price_net, product.vat_rate)
+        position = next((i for i, x in enumerate(self.lines) if x.sku == sku), None)
+        if position is None:
+            self.lines.append(line)
+        else:
+            self.lines[position] = line
+        self.currency = product.currency
+
+    def remove_line(self, sku: str, now: datetime) -> bool:
+        """False if the cart has no such line."""
+        if all(line.sku != sku for line in self.lines):
+            return False
+        self._touch(now)
+        self.lines = [line for line in self.lines if line.sku != sku]
+        return True
+
+    def start_checkout(self, now: datetime) -> None:
+        if self.status not in ("open", "checkout", "abandoned"):
+            raise IllegalTransition("check out", self.status)
+        if not self.lines:
+            raise OrderError(("path", "cart_id"), "the cart is empty")
+        self._touch(now)
+        self.status = "checkout"
+        self.checkout_started_at = now
+
+    def is_abandoned(self, now: datetime, quiet: timedelta) -> bool:
+        return self.status == "checkout" and self.last_activity_at + quiet <= now
+
+    def abandon(self, now: datetime, quiet: timedelta) -> bool:
+        """True if the cart was abandoned now (emit CartAbandoned)."""
+        if not self.is_abandoned(now, quiet):
+            return False
+        self.status = "abandoned"
+        self.abandoned_at = now
+        return True
+
+    def order_from(self) -> list[tuple[str, int]]:
+        """The (sku, quantity) to order; raises if the cart cannot be ordered."""
+        if self.status == "ordered":
+            raise IllegalTransition("order", "ordered")
+        if not self.lines:
+            raise OrderError(("cart_id",), "the cart is empty")
+        return [(line.sku, line.quantity) for line in self.lines]
+
+    def mark_ordered(self, order_id: str, now: datetime) -> None:
+        self.order_from()
+        self.status = "ordered"
+        self.order_id = order_id
+        self.last_activity_at = now

@@ -1,0 +1,270 @@
+"""Returns over HTTP: the public two-step withdrawal without a token, its deadline and
+rate limit, merchant returns with an admin override, receipt and refund.
+
+"Now" is moved by replacing the app's clock (``app.state.clock``), which every use
+case takes its time from; orders are brought to ``delivered`` through the API.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+from kontor_contracts.envelope import Envelope
+from kontor_contracts.events.catalog import ReservationLine, StockReserved
+from kontor_contracts.samples import ORDER
+from kontor_servicekit.store import OUTBOX
+from kontor_servicekit.testing import as_message, eventually, produce, topic_of, wait_for_assignment
+
+pytestmark = pytest.mark.integration
+
+DELIVERED = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)  # 12:00 in Berlin; deadline 15 June 23:59
+
+
+def at(moment: datetime) -> Callable[[], datetime]:
+    return lambda: moment
+
+
+async def seed(orders: Any) -> None:
+    db = orders.kit.store.db
+    await db["catalog_products"].insert_many(
+        [
+            {
+                "_id": sku,
+                "name": sku,
+                "price_net": Decimal(net),
+                "vat_rate": Decimal("0.19"),
+                "vat_class": "standard",
+                "currency": "EUR",
+            }
+            for sku, net in (("TEE-RED-M", "10.00"), ("MUG-1", "5.00"))
+        ]
+    )
+    await db["shipping_methods"].insert_many(
+        [
+            {"_id": m, "price_net": Decimal(n), "vat_rate": Decimal("0.19"), "currency": "EUR"}
+            for m, n in (("standard", "4.16"), ("express", "8.40"))
+        ]
+    )
+
+
+async def delivered_order(orders: Any, infra: Any, namespace: str) -> dict[str, Any]:
+    """Place (express shipping), reserve, ship and deliver one order at DELIVERED."""
+    orders.app.state.clock = at(DELIVERED - timedelta(days=2))
+    body = {
+        **ORDER,
+        "lines": [{"sku": "TEE-RED-M", "quantity": 2}, {"sku": "MUG-1", "quantity": 1}],
+        "shipping_method": "express",
+    }
+    placed = (await orders.client.post("/orders", json=body)).json()
+    oid = placed["id"]
+    envelope = Envelope.wrap(
+        StockReserved(
+            order_id=oid, lines=[ReservationLine(sku="TEE-RED-M", quantity=2, warehouse="main")]
+        ),
+        producer="catalog",
+        aggregate_id=oid,
+    )
+    await produce(
+        infra.kafka_bootstrap, topic_of(namespace, "StockReserved"), [as_message(envelope)]
+    )
+
+    async def confirmed() -> bool:
+        doc = await orders.kit.store.db["orders"].find_one({"_id": oid})
+        return bool(doc and doc["status"] == "confirmed")
+
+    await eventually(confirmed)
+    orders.app.state.clock = at(DELIVERED - timedelta(days=1))
+    shipped = await orders.client.post(
+        f"/orders/{oid}/shipments",
+        json={
+            "carrier": "DHL",
+            "lines": [{"line_no": 1, "quantity": 2}, {"line_no": 2, "quantity": 1}],
+        },
+    )
+    assert shipped.status_code == 201, shipped.text
+    orders.app.state.clock = at(DELIVERED)
+    delivered = await orders.client.post(f"/orders/{oid}/delivery", json={})
+    assert delivered.status_code == 200, delivered.text
+    result: dict[str, Any] = delivered.json()
+    return result
+
+
+def public(orders: Any) -> httpx.AsyncClient:
+    """A client without any token, as a customer's browser."""
+    return httpx.AsyncClient(transport=orders.client._transport, base_url="http://orders")
+
+
+async def outbox(orders: Any, key: str) -> list[tuple[str, dict[str, Any]]]:
+    docs = await orders.kit.store.db[OUTBOX].find({"key": key}).sort("seq", 1).to_list(None)
+    return [(d["type"], json.loads(d["value"])["payload"]) for d in docs]
+
+
+async def test_withdrawal_in_two_steps_receipt_and_refund(
+    start_service: Any, infra: Any, namespace: str
+) -> None:
+    async with start_service("orders") as orders, public(orders) as customer:
+        await wait_for_assignment(orders)
+        await seed(orders)
+        order = await delivered_order(orders, infra, namespace)
+        assert order["withdrawal_deadline"] == "2026-06-15T23:59:59.999000+02:00"
+
+        form = await customer.get("/withdrawals")
+        assert form.status_code == 200 and "Vertrag widerrufen" in form.text
+
+        wrong = await customer.post(
+            "/withdrawals", json={"order_number": order["number"], "email": "eve@example.de"}
+        )
+        assert wrong.status_code == 404
+
+        orders.app.state.clock = at(datetime(2026, 6, 15, 21, 0, tzinfo=UTC))  # day 14, 23:00
+        step1 = await customer.post(
+            "/withdrawals", json={"order_number": order["number"], "email": "ANNA@example.de"}
+        )
+        assert step1.status_code == 201, step1.text
+        pending = step1.json()
+        assert [(x["line_no"], x["quantity"]) for x in pending["lines"]] == [(1, 2), (2, 1)]
+        assert await orders.kit.store.db["returns"].count_documents({}) == 0  # nothing declared
+
+        step2 = await customer.post(pending["confirm_with"])
+        assert step2.status_code == 201, step2.text
+        confirmation = step2.json()
+        assert confirmation["received_at"] == "2026-06-15T21:00:00Z"
+        assert "15.06.2026 um 23:00:00 Uhr" in confirmation["message"]
+        twice = await customer.post(pending["confirm_with"])
+        assert twice.status_code == 409 and twice.json()["current_state"] == "confirmed"
+
+        return_id = confirmation["return_id"]
+        [(kind, requested)] = await outbox(orders, return_id)
+        assert kind == "ReturnRequested" and requested["withdrawal"] is True
+
+        receipt = await orders.client.post(
+            f"/returns/{return_id}/receipt",
+            json={
+                "lines": [
+                    {"line_no": 1, "quantity": 2, "condition": "as_new", "disposition": "restock"},
+                    {
+                        "line_no": 2,
+                        "quantity": 1,
+                        "condition": "damaged",
+                        "disposition": "write_off",
+                    },
+                ]
+            },
+        )
+        assert receipt.status_code == 200, receipt.text
+        settled = receipt.json()
+        assert settled["status"] == "completed"
+        # goods 23.80 + 5.95 = 29.75; express 10.00 paid, standard 4.95 refunded
+        assert settled["refund"] == {"amount": "34.70", "includes_shipping": True}
+        types = [t for t, _ in await outbox(orders, return_id)]
+        assert types == ["ReturnRequested", "ReturnReceived", "ReturnCompleted"]
+        completed = dict(await outbox(orders, return_id))["ReturnCompleted"]
+        assert completed["refund_amount"] == "34.70" and completed["includes_shipping"] is True
+        received = dict(await outbox(orders, return_id))["ReturnReceived"]
+        assert [x["disposition"] for x in received["lines"]] == ["restock", "write_off"]
+
+        again = await orders.client.post(
+            f"/returns/{return_id}/receipt",
+            json={
+                "lines": [{"line_no": 1, "quantity": 1, "condition": "x", "disposition": "restock"}]
+            },
+        )
+        assert again.status_code == 409 and again.json()["current_state"] == "completed"
+
+        timeline = (await orders.client.get(f"/orders/{order['id']}")).json()["timeline"]
+        events = [e["event"] for e in timeline]
+        assert events[-3:] == ["withdrawal_declared", "return_received", "refund_decided"]
+
+
+async def test_withdrawal_on_day_15_is_refused_unless_an_admin_overrides(
+    start_service: Any, infra: Any, namespace: str, auth_keys: Any
+) -> None:
+    async with start_service("orders") as orders, public(orders) as customer:
+        await wait_for_assignment(orders)
+        await seed(orders)
+        order = await delivered_order(orders, infra, namespace)
+        orders.app.state.clock = at(datetime(2026, 6, 15, 22, 0, tzinfo=UTC))  # day 15, 00:00
+        late = await customer.post(
+            "/withdrawals", json={"order_number": order["number"], "email": "anna@example.de"}
+        )
+        assert late.status_code == 409, late.text
+        assert late.headers["content-type"] == "application/problem+json"
+        assert late.json()["deadline"] == "2026-06-15T23:59:59.999000+02:00"
+
+        merchant_body = {
+            "order_id": order["id"],
+            "kind": "withdrawal",
+            "lines": [{"line_no": 1, "quantity": 1}],
+        }
+        refused = await orders.client.post("/returns", json=merchant_body)
+        assert refused.status_code == 409 and "deadline" in refused.json()
+
+        writer = {"Authorization": f"Bearer {auth_keys.token('orders:write')}"}
+        no_admin = await orders.client.post(
+            "/returns",
+            json={**merchant_body, "override_deadline": True, "note": "Brief"},
+            headers=writer,
+        )
+        assert no_admin.status_code == 403
+        no_note = await orders.client.post(
+            "/returns", json={**merchant_body, "override_deadline": True}
+        )
+        assert no_note.status_code == 422
+        assert no_note.json()["errors"][0]["loc"] == ["body", "note"]
+        assert await orders.kit.store.db["returns"].count_documents({}) == 0
+
+        overridden = await orders.client.post(
+            "/returns",
+            json={**merchant_body, "override_deadline": True, "note": "Brief vom 15.06. erfasst"},
+        )
+        assert overridden.status_code == 201, overridden.text
+        assert overridden.json()["status"] == "requested"
+
+        goodwill = await orders.client.post(
+            "/returns",
+            json={
+                "order_id": order["id"],
+                "kind": "goodwill",
+                "lines": [{"line_no": 1, "quantity": 1}],
+            },
+        )
+        assert goodwill.status_code == 201
+        too_many = await orders.client.post(
+            "/returns",
+            json={
+                "order_id": order["id"],
+                "kind": "goodwill",
+                "lines": [{"line_no": 1, "quantity": 1}],
+            },
+        )
+        assert too_many.status_code == 422
+        assert too_many.json()["errors"][0]["loc"] == ["body", "lines", 0, "quantity"]
+
+        open_returns = (await orders.client.get("/returns?status=open")).json()
+        assert {r["kind"] for r in open_returns} == {"withdrawal", "goodwill"}
+        assert (await orders.client.get("/returns?status=completed")).json() == []
+        assert (await orders.client.get("/returns/nope")).status_code == 404
+        unknown = await orders.client.post("/returns", json={**merchant_body, "order_id": "nope"})
+        assert unknown.status_code == 404
+
+
+async def test_public_withdrawal_is_rate_limited_per_client(start_service: Any) -> None:
+    async with (
+        start_service("orders", withdrawal_rate_limit=3) as orders,
+        public(orders) as customer,
+    ):
+        body = {"order_number": "B-2026-999999", "email": "anna@example.de"}
+        for _ in range(3):
+            assert (await customer.post("/withdrawals", json=body)).status_code == 404
+        limited = await customer.post("/withdrawals", json=body)
+        assert limited.status_code == 429
+        assert limited.headers["content-type"] == "application/problem+json"
+        assert int(limited.headers["retry-after"]) >= 1
+        confirm = await customer.post("/withdrawals/nope/confirmation")
+        assert confirm.status_code == 429
