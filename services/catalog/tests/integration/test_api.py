@@ -141,11 +141,12 @@ async def test_duplicate_sku_is_a_409_and_keeps_the_first(start_service: Any) ->
         assert await catalog.kit.store.db[OUTBOX].count_documents({}) == 1
 
 
-async def test_body_over_one_mebibyte_is_a_413_and_stores_nothing(start_service: Any) -> None:
+async def test_body_over_six_mebibytes_is_a_413_and_stores_nothing(start_service: Any) -> None:
+    # The catalog's limit is 6 MiB (images up to 5 MiB); other services keep 1 MiB.
     async with start_service("catalog") as catalog:
-        huge = _product(description="x" * (1024 * 1024))
+        huge = _product(description="x" * (6 * 1024 * 1024))
         response = await catalog.client.post("/products", json=huge)
-        assert "1048576" in _problem(response, 413)["detail"]
+        assert "6291456" in _problem(response, 413)["detail"]
         await _nothing_stored(catalog)
 
         # the same without a Content-Length (chunked upload)

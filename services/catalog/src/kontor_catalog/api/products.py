@@ -14,6 +14,7 @@ from kontor_servicekit.auth import require_scope
 from kontor_servicekit.errors import Conflict, NotFound, UnprocessableEntity, problem_responses
 from pydantic import BaseModel, ConfigDict, Field
 
+from kontor_catalog.api.images import ImageOut
 from kontor_catalog.application.products import (
     ChangePrice,
     CreateProduct,
@@ -26,6 +27,7 @@ from kontor_catalog.application.products import (
 from kontor_catalog.domain.pricing import PricePoint, base_price, reference_price
 from kontor_catalog.domain.product import Product, ProductError
 from kontor_catalog.store.categories import subtree
+from kontor_catalog.store.images import images_of
 from kontor_catalog.store.products import (
     GtinTaken,
     ProductQuery,
@@ -169,6 +171,7 @@ class ProductOut(BaseModel):
     parent_sku: str | None = None
     variant_attributes: dict[str, str] | None = None
     variants: list[str] = Field(default_factory=list, description="SKUs of its variants")
+    images: list[ImageOut] = Field(default_factory=list, description="In order")
     discontinued_at: datetime | None = None
 
     @classmethod
@@ -179,6 +182,7 @@ class ProductOut(BaseModel):
         available: int | None = None,
         history: Sequence[PricePoint] = (),
         variants: Sequence[str] = (),
+        images: Sequence[ImageOut] = (),
     ) -> ProductOut:
         reference = reference_price(history)
         base = None
@@ -214,6 +218,7 @@ class ProductOut(BaseModel):
             parent_sku=product.parent_sku,
             variant_attributes=product.variant_attributes,
             variants=list(variants),
+            images=list(images),
             discontinued_at=product.discontinued_at,
         )
 
@@ -287,6 +292,7 @@ async def _product_out(request: Request, product: Product) -> ProductOut:
         available=(await available_by_sku(db, [product.sku]))[product.sku],
         history=await price_history(db, product.sku),
         variants=[v.sku for v in await variants_of(db, product.sku)],
+        images=[ImageOut.of(doc) for doc in await images_of(db, product.sku)],
     )
 
 

@@ -22,8 +22,6 @@ from pymongo.errors import DuplicateKeyError
 
 from kontor_catalog.domain.pricing import PricePoint
 from kontor_catalog.domain.product import Product
-from kontor_catalog.store.categories import ensure_category_indexes
-from kontor_catalog.store.stock import ensure_stock_indexes
 
 PRODUCTS = "products"
 PRICE_HISTORY = "price_history"
@@ -236,9 +234,7 @@ async def find_products(
     return [from_document(doc) async for doc in cursor], total
 
 
-async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
-    await ensure_stock_indexes(db)
-    await ensure_category_indexes(db)
+async def ensure_product_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     # The SKU is the _id: unique by construction. GTINs are unique where given.
     await db[PRODUCTS].create_index(
         "gtin",
