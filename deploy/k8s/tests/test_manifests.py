@@ -159,7 +159,8 @@ def test_scaling_check_reports_too_many_replicas_and_two_autoscalers(
     docs = copy.deepcopy(prod)
     scaled = checks.by_name(docs, "ScaledObject")["billing"]
     scaled["spec"]["maxReplicaCount"] = 7
-    hpa = copy.deepcopy(checks.by_name(docs, "HorizontalPodAutoscaler")["catalog"])
+    # support consumes nothing, so it scales by CPU (an HPA) rather than by lag
+    hpa = copy.deepcopy(checks.by_name(docs, "HorizontalPodAutoscaler")["support"])
     hpa["metadata"]["name"] = "billing"
     hpa["spec"]["scaleTargetRef"]["name"] = "billing"
     docs.append(hpa)
