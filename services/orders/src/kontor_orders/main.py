@@ -13,15 +13,18 @@ from kontor_servicekit.service import Kit, ServiceDefinition, create_service_app
 from pymongo.asynchronous.database import AsyncDatabase
 
 from kontor_orders.api.carts import router as carts_router
+from kontor_orders.api.complaints import router as complaints_router
 from kontor_orders.api.order_life import router as order_life_router
 from kontor_orders.api.orders import router as orders_router
 from kontor_orders.api.returns import RateLimiter
 from kontor_orders.api.returns import router as returns_router
+from kontor_orders.api.views import router as views_router
 from kontor_orders.application.carts import AbandonmentSweeper
 from kontor_orders.consumers.catalog import CATALOG_PROJECTION
 from kontor_orders.consumers.order_life import PAYMENTS, RESERVATIONS
 from kontor_orders.settings import OrdersSettings
 from kontor_orders.store.carts import ensure_cart_indexes
+from kontor_orders.store.complaints import ensure_complaint_indexes
 from kontor_orders.store.orders import ensure_indexes as ensure_order_indexes
 from kontor_orders.store.returns import ensure_return_indexes
 
@@ -30,6 +33,7 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     await ensure_order_indexes(db)
     await ensure_cart_indexes(db)
     await ensure_return_indexes(db)
+    await ensure_complaint_indexes(db)
 
 
 def definition(settings: OrdersSettings) -> ServiceDefinition:
@@ -37,7 +41,14 @@ def definition(settings: OrdersSettings) -> ServiceDefinition:
         settings=settings,
         title="Kontor orders",
         description="Orders from placement to delivery, returns and complaints.",
-        routers=[orders_router, order_life_router, carts_router, returns_router],
+        routers=[
+            views_router,  # before /orders/{order_id}
+            orders_router,
+            order_life_router,
+            carts_router,
+            returns_router,
+            complaints_router,
+        ],
         subscriptions=[CATALOG_PROJECTION, RESERVATIONS, PAYMENTS],
         indexes=ensure_indexes,
         ensure_topics=settings.kafka_ensure_topics,

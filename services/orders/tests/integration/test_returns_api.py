@@ -268,3 +268,81 @@ async def test_public_withdrawal_is_rate_limited_per_client(start_service: Any) 
         assert int(limited.headers["retry-after"]) >= 1
         confirm = await customer.post("/withdrawals/nope/confirmation")
         assert confirm.status_code == 429
+
+
+async def test_complaints_resolved_by_replacement_and_refund(
+    start_service: Any, infra: Any, namespace: str
+) -> None:
+    async with start_service("orders") as orders:
+        await wait_for_assignment(orders)
+        await seed(orders)
+        order = await delivered_order(orders, infra, namespace)
+        body = {
+            "order_id": order["id"],
+            "line_no": 1,
+            "description": "Naht offen",
+            "photo_ids": ["upload-1", "upload-2"],
+            "kind": "defect",
+            "desired_remedy": "replacement",
+        }
+        filed = await orders.client.post("/complaints", json=body)
+        assert filed.status_code == 201, filed.text
+        first = filed.json()
+        assert (first["sku"], first["status"]) == ("TEE-RED-M", "open")
+        [(kind, payload)] = await outbox(orders, first["id"])
+        assert kind == "ComplaintFiled"
+        assert payload["photo_ids"] == ["upload-1", "upload-2"]
+        assert payload["customer"]["email"] == "anna@example.de"
+
+        second = (await orders.client.post("/complaints", json={**body, "line_no": 2})).json()
+        open_now = (await orders.client.get("/complaints?status=open")).json()
+        assert {c["id"] for c in open_now} == {first["id"], second["id"]}
+
+        no_carrier = await orders.client.post(
+            f"/complaints/{first['id']}/resolution", json={"remedy": "replacement"}
+        )
+        assert no_carrier.status_code == 422
+        assert no_carrier.json()["errors"][0]["loc"] == ["body", "carrier"]
+        replaced = await orders.client.post(
+            f"/complaints/{first['id']}/resolution",
+            json={"remedy": "replacement", "carrier": "DHL", "tracking_number": "R1"},
+        )
+        assert replaced.status_code == 200, replaced.text
+        assert replaced.json()["resolution"]["tracking_number"] == "R1"
+        again = await orders.client.post(
+            f"/complaints/{first['id']}/resolution", json={"remedy": "refund"}
+        )
+        assert again.status_code == 409 and again.json()["current_state"] == "resolved"
+
+        too_much = await orders.client.post(
+            f"/complaints/{second['id']}/resolution", json={"remedy": "refund", "amount": "99.00"}
+        )
+        assert too_much.status_code == 422
+        assert too_much.json()["errors"][0]["loc"] == ["body", "amount"]
+        refunded = await orders.client.post(
+            f"/complaints/{second['id']}/resolution", json={"remedy": "refund"}
+        )
+        assert refunded.json()["resolution"]["refund_amount"] == "5.95"
+        completed = dict(await outbox(orders, second["id"]))["ReturnCompleted"]
+        assert completed["refund_amount"] == "5.95" and completed["includes_shipping"] is False
+
+        assert (await orders.client.get("/complaints?status=open")).json() == []
+        assert len((await orders.client.get("/complaints?status=resolved")).json()) == 2
+        assert (await orders.client.get("/complaints/nope")).status_code == 404
+        unknown = await orders.client.post("/complaints", json={**body, "order_id": "nope"})
+        assert unknown.status_code == 404
+        expired = at(datetime(2028, 6, 2, tzinfo=UTC))
+        orders.app.state.clock = expired
+        late = await orders.client.post("/complaints", json=body)
+        assert late.status_code == 409 and late.json()["warranty_end"].startswith("2028-06-01")
+
+        events = [
+            e["event"]
+            for e in (await orders.client.get(f"/orders/{order['id']}")).json()["timeline"]
+        ]
+        assert events[-4:] == [
+            "complaint_filed",
+            "complaint_filed",
+            "replacement_shipped",
+            "complaint_refunded",
+        ]

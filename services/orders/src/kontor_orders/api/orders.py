@@ -343,7 +343,9 @@ async def post_order(request: Request, body: OrderIn) -> OrderOut:
     )
     try:
         kit = request.app.state.kit
-        order = await place_order(kit.store, request.app.state.order_numbers, command)
+        order = await place_order(
+            kit.store, request.app.state.order_numbers, command, request.app.state.clock()
+        )
     except IllegalTransition as exc:
         raise Conflict(detail=str(exc), extra={"current_state": exc.current_state}) from exc
     except OrderError as exc:

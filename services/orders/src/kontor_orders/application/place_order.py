@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from kontor_contracts.events import common
@@ -91,14 +92,16 @@ def order_placed(order: Order) -> OrderPlaced:
     )
 
 
-async def place_order(store: Store, numbers: NumberBlocks, command: PlaceOrder) -> Order:
+async def place_order(
+    store: Store, numbers: NumberBlocks, command: PlaceOrder, now: datetime | None = None
+) -> Order:
     """Price, store and announce an order; raises OrderError for bad lines.
 
     Order numbers are unique and increase per process but may have gaps: unlike
     invoice numbers they need not be consecutive, and taking them from a shared
     counter inside every order's transaction made concurrent orders conflict.
     """
-    now = utc_now()
+    now = now or utc_now()
     requested = command.lines
     if command.cart_id is not None:
         cart = await get_cart(store.db, command.cart_id)

@@ -64,7 +64,6 @@ def to_document(order: Order) -> dict[str, Any]:
             for line in order.lines
         ],
         "placed_at": order.placed_at,
-        "skus": [line.sku for line in order.lines],
         "timeline": [
             {"event": e.event, "at": e.at, "status": e.status, "details": e.details}
             for e in order.timeline
@@ -173,3 +172,8 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     await db[ORDERS].create_index("number", unique=True, name="number_unique")
     await db[ORDERS].create_index([("customer.email", 1), ("placed_at", -1)], name="by_customer")
     await db[ORDERS].create_index([("status", 1), ("placed_at", -1)], name="by_status")
+    await db[ORDERS].create_index([("placed_at", -1)], name="by_time")
+    await db[ORDERS].create_index([("lines.sku", 1), ("placed_at", -1)], name="by_sku")
+    await db[ORDERS].create_index(
+        [("customer.customer_id", 1), ("placed_at", -1)], name="by_customer_id"
+    )

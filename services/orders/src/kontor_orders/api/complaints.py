@@ -1,0 +1,219 @@
+"""HTTP routes of complaints (Reklamationen)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Request, status
+from kontor_servicekit.apitypes import MoneyAmount
+from kontor_servicekit.auth import require_scope
+from kontor_servicekit.errors import Conflict, NotFound, UnprocessableEntity, problem_responses
+from pydantic import BaseModel, ConfigDict, Field
+
+from kontor_orders.api.order_life import domain_errors, now_of
+from kontor_orders.application.complaints import (
+    UnknownComplaint,
+    file_complaint,
+    resolve_complaint,
+)
+from kontor_orders.domain.complaint import Complaint, WarrantyExpired
+from kontor_orders.store.complaints import COMPLAINTS, from_document, get_complaint
+
+router = APIRouter(tags=["complaints"])
+
+ComplaintId = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+class ComplaintIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "order_id": "0b6f1c1e-4c1a-4f7e-9d0a-2f3c1e2d4b5a",
+                    "line_no": 1,
+                    "description": "Naht am Ärmel nach dem ersten Waschen aufgegangen",
+                    "photo_ids": ["upload-7f3a"],
+                    "kind": "defect",
+                    "desired_remedy": "replacement",
+                }
+            ]
+        },
+    )
+    order_id: str = Field(min_length=1, max_length=64)
+    line_no: int = Field(ge=1, le=200)
+    description: str = Field(min_length=1, max_length=4000)
+    photo_ids: list[Annotated[str, Field(min_length=1, max_length=128)]] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Ids of photos stored elsewhere (e.g. the shop's upload store); "
+        "this service keeps only the references",
+    )
+    kind: Literal["defect", "transport_damage", "wrong_item", "missing_item"] | None = None
+    desired_remedy: Literal["repair", "replacement", "refund", "price_reduction"] | None = None
+
+
+class ResolutionIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"remedy": "replacement", "carrier": "DHL", "tracking_number": "JJD0099"},
+                {"remedy": "refund", "amount": "11.90", "note": "Kulanz"},
+            ]
+        },
+    )
+    remedy: Literal["replacement", "refund"]
+    note: str | None = Field(default=None, max_length=2000)
+    amount: MoneyAmount | None = Field(
+        default=None, description="Refund (gross); default one piece of the line"
+    )
+    carrier: str | None = Field(default=None, min_length=1, max_length=40)
+    tracking_number: str | None = Field(default=None, min_length=1, max_length=64)
+
+
+class ResolutionOut(BaseModel):
+    remedy: str
+    at: datetime
+    note: str | None
+    refund_amount: MoneyAmount | None
+    carrier: str | None
+    tracking_number: str | None
+
+
+class ComplaintOut(BaseModel):
+    id: str
+    order_id: str
+    order_number: str
+    line_no: int
+    sku: str
+    description: str
+    photo_ids: list[str]
+    kind: str | None
+    desired_remedy: str | None
+    status: str = Field(description="open or resolved")
+    filed_at: datetime
+    resolution: ResolutionOut | None
+
+    @classmethod
+    def of(cls, c: Complaint) -> ComplaintOut:
+        r = c.resolution
+        return cls(
+            id=c.id,
+            order_id=c.order_id,
+            order_number=c.order_number,
+            line_no=c.line_no,
+            sku=c.sku,
+            description=c.description,
+            photo_ids=c.photo_ids,
+            kind=c.kind,
+            desired_remedy=c.desired_remedy,
+            status=c.status,
+            filed_at=c.filed_at,
+            resolution=None
+            if r is None
+            else ResolutionOut(
+                remedy=r.remedy,
+                at=r.at,
+                note=r.note,
+                refund_amount=r.refund_amount,
+                carrier=r.carrier,
+                tracking_number=r.tracking_number,
+            ),
+        )
+
+
+@router.post(
+    "/complaints",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[Depends(require_scope("orders:write"))],
+    responses=problem_responses(401, 403, 404, 409, 422),
+    summary="File a complaint about a delivered article (emits ComplaintFiled)",
+)
+async def post_complaint(request: Request, body: ComplaintIn) -> ComplaintOut:
+    try:
+        async with domain_errors("order", body.order_id):
+            c = await file_complaint(
+                request.app.state.kit.store,
+                order_id=body.order_id,
+                line_no=body.line_no,
+                description=body.description,
+                photo_ids=body.photo_ids,
+                kind=body.kind,
+                desired_remedy=body.desired_remedy,
+                now=now_of(request),
+            )
+    except WarrantyExpired as exc:
+        raise Conflict(
+            detail=str(exc), extra={"warranty_end": exc.end.isoformat(), "current_state": "expired"}
+        ) from exc
+    return ComplaintOut.of(c)
+
+
+@router.get(
+    "/complaints",
+    dependencies=[Depends(require_scope("orders:read"))],
+    responses=problem_responses(401, 403, 422),
+    summary="Complaints, newest first; status=open for unresolved ones",
+)
+async def list_complaints(
+    request: Request,
+    status_: Annotated[Literal["open", "resolved"] | None, Query(alias="status")] = None,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> list[ComplaintOut]:
+    query = {} if status_ is None else {"status": status_}
+    docs = (
+        await request.app.state.kit.store.db[COMPLAINTS]
+        .find(query)
+        .sort("filed_at", -1)
+        .skip((page - 1) * page_size)
+        .limit(page_size)
+        .to_list(None)
+    )
+    return [ComplaintOut.of(from_document(d)) for d in docs]
+
+
+@router.get(
+    "/complaints/{complaint_id}",
+    dependencies=[Depends(require_scope("orders:read"))],
+    responses=problem_responses(401, 403, 404),
+    summary="One complaint",
+)
+async def read_complaint(request: Request, complaint_id: ComplaintId) -> ComplaintOut:
+    c = await get_complaint(request.app.state.kit.store.db, complaint_id)
+    if c is None:
+        raise NotFound(detail=f"no complaint {complaint_id!r}")
+    return ComplaintOut.of(c)
+
+
+@router.post(
+    "/complaints/{complaint_id}/resolution",
+    dependencies=[Depends(require_scope("orders:write"))],
+    responses=problem_responses(401, 403, 404, 409, 422),
+    summary="Resolve by replacement shipment or refund (a refund emits ReturnCompleted)",
+)
+async def post_resolution(
+    request: Request, complaint_id: ComplaintId, body: ResolutionIn
+) -> ComplaintOut:
+    if body.remedy == "replacement" and body.carrier is None:
+        msg = "a replacement shipment needs its carrier"
+        raise UnprocessableEntity(
+            detail=msg, errors=[{"loc": ["body", "carrier"], "msg": msg, "type": "missing"}]
+        )
+    try:
+        async with domain_errors("complaint", complaint_id):
+            c = await resolve_complaint(
+                request.app.state.kit.store,
+                complaint_id,
+                remedy=body.remedy,
+                note=body.note,
+                amount=body.amount,
+                carrier=body.carrier,
+                tracking_number=body.tracking_number,
+                now=now_of(request),
+            )
+    except UnknownComplaint as exc:
+        raise NotFound(detail=f"no complaint {complaint_id!r}") from exc
+    return ComplaintOut.of(c)

@@ -1,0 +1,113 @@
+"""Complaints (Reklamation, warranty §437 BGB): filed for a delivered article,
+resolved by a replacement shipment or a refund. Pure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from kontor_orders.domain.order import IllegalTransition, Order, OrderError, cents
+
+COMPLAINT_STATUSES = ("open", "resolved")
+REMEDIES = ("replacement", "refund")
+WARRANTY_YEARS = 2
+
+
+def warranty_end(delivered_at: datetime) -> datetime:
+    """Two years from delivery (§438 (1) no. 3, (2) BGB)."""
+    try:
+        return delivered_at.replace(year=delivered_at.year + WARRANTY_YEARS)
+    except ValueError:  # 29 February
+        return delivered_at.replace(year=delivered_at.year + WARRANTY_YEARS, day=28)
+
+
+class WarrantyExpired(Exception):
+    def __init__(self, end: datetime) -> None:
+        super().__init__(f"the warranty ended on {end.isoformat()} (2 years after delivery)")
+        self.end = end
+
+
+@dataclass(frozen=True)
+class Resolution:
+    remedy: str
+    at: datetime
+    note: str | None = None
+    refund_amount: Decimal | None = None
+    carrier: str | None = None
+    tracking_number: str | None = None
+
+
+@dataclass
+class Complaint:
+    id: str
+    order_id: str
+    order_number: str
+    line_no: int
+    sku: str
+    description: str
+    filed_at: datetime
+    photo_ids: list[str] = field(default_factory=list)
+    kind: str | None = None
+    desired_remedy: str | None = None
+    status: str = "open"
+    resolution: Resolution | None = None
+
+    @classmethod
+    def file(
+        cls,
+        *,
+        complaint_id: str,
+        order: Order,
+        line_no: int,
+        description: str,
+        photo_ids: list[str],
+        kind: str | None,
+        desired_remedy: str | None,
+        now: datetime,
+    ) -> Complaint:
+        line = next((x for x in order.lines if x.line_no == line_no), None)
+        if line is None:
+            raise OrderError(("line_no",), f"the order has no line {line_no}")
+        if order.shipped_quantity(line_no) == 0:
+            raise IllegalTransition("complain about an unshipped line of", order.status)
+        if order.delivered_at is not None and now > warranty_end(order.delivered_at):
+            raise WarrantyExpired(warranty_end(order.delivered_at))
+        return cls(
+            id=complaint_id,
+            order_id=order.id,
+            order_number=order.number,
+            line_no=line_no,
+            sku=line.sku,
+            description=description,
+            filed_at=now,
+            photo_ids=list(photo_ids),
+            kind=kind,
+            desired_remedy=desired_remedy,
+        )
+
+    def resolve_by_replacement(
+        self, *, carrier: str, tracking_number: str | None, note: str | None, now: datetime
+    ) -> Resolution:
+        self._open()
+        self.resolution = Resolution("replacement", now, note, None, carrier, tracking_number)
+        self.status = "resolved"
+        return self.resolution
+
+    def resolve_by_refund(
+        self, order: Order, *, amount: Decimal | None, note: str | None, now: datetime
+    ) -> Resolution:
+        """Refund ``amount`` (default: one piece of the line, gross) up to the line's gross."""
+        self._open()
+        line = next(x for x in order.lines if x.line_no == self.line_no)
+        one_piece = cents(line.line_gross / line.quantity)
+        refund = one_piece if amount is None else amount
+        if not Decimal("0") < refund <= line.line_gross:
+            raise OrderError(("amount",), f"between 0.01 and {line.line_gross}")
+        self.resolution = Resolution("refund", now, note, refund)
+        self.status = "resolved"
+        return self.resolution
+
+    def _open(self) -> None:
+        if self.status != "open":
+            raise IllegalTransition("resolve", self.status)
