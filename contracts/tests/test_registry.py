@@ -30,6 +30,7 @@ EXPECTED_TOPICS = {
     ],
     "catalog.stock.v1": ["StockAdjusted"],
     "catalog.reservation.v1": ["StockReserved", "StockReservationRejected", "StockReleased"],
+    "catalog.shipping.v1": ["ShippingMethodChanged"],
     "orders.cart.v1": ["CartUpdated", "CheckoutStarted", "CartAbandoned"],
     "orders.order.v1": [
         "OrderPlaced",
@@ -105,6 +106,7 @@ def test_lookups() -> None:
         "catalog.product.v1",
         "catalog.stock.v1",
         "catalog.reservation.v1",
+        "catalog.shipping.v1",
     }
     assert REGISTRY.owned_by("nobody") == []
     assert REGISTRY.spec_of(ProductCreated).topic == "catalog.product.v1"

@@ -197,6 +197,16 @@ def _topic(name: str, *, key: str, retention_ms: int = DEFAULT_RETENTION_MS) -> 
 _PRODUCT = _topic("catalog.product.v1", key="sku", retention_ms=RETENTION_FOREVER)
 _STOCK = _topic("catalog.stock.v1", key="sku")
 _RESERVATION = _topic("catalog.reservation.v1", key="order_id")
+# Shipping methods: each event is the full state of one method, so compaction (keep the
+# newest per key) loses nothing and a rebuilding consumer reads one event per method.
+_SHIPPING = TopicSpec(
+    name="catalog.shipping.v1",
+    owner="catalog",
+    aggregate="shipping",
+    key="method_id",
+    retention_ms=RETENTION_FOREVER,
+    compacted=True,
+)
 _CART = _topic("orders.cart.v1", key="cart_id")
 _ORDER = _topic("orders.order.v1", key="order_id", retention_ms=FACTS_RETENTION_MS)
 _RETURN = _topic("orders.return.v1", key="return_id", retention_ms=FACTS_RETENTION_MS)
@@ -216,6 +226,7 @@ REGISTRY = Registry(
         _PRODUCT,
         _STOCK,
         _RESERVATION,
+        _SHIPPING,
         _CART,
         _ORDER,
         _RETURN,
@@ -243,6 +254,7 @@ REGISTRY = Registry(
             catalog.StockReservationRejected,
             catalog.StockReleased,
         ),
+        *_events(_SHIPPING, catalog.ShippingMethodChanged),
         *_events(_CART, orders.CartUpdated, orders.CheckoutStarted, orders.CartAbandoned),
         *_events(
             _ORDER,

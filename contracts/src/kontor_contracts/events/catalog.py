@@ -8,7 +8,7 @@ from pydantic import AwareDatetime, Field
 
 from ..envelope import ContractModel, Event
 from ..money import Amount, Currency, VatRate
-from .common import Id, Quantity, Sku, VatClass
+from .common import CountryCode, Id, Quantity, Sku, VatClass
 
 __all__ = [
     "ProductCreated",
@@ -17,6 +17,9 @@ __all__ = [
     "ProductUpdated",
     "ReservationLine",
     "ReservationShortfall",
+    "ShippingMethodChanged",
+    "ShippingRate",
+    "ShippingZone",
     "StockAdjusted",
     "StockReleased",
     "StockReservationRejected",
@@ -172,3 +175,54 @@ class StockReleased(Event):
     reason: str | None = Field(
         default=None, description="e.g. order_cancelled, order_rejected, expired"
     )
+
+
+# --- catalog.shipping.v1 (key: method_id) ------------------------------------------
+
+
+class ShippingZone(ContractModel):
+    """Destination countries priced alike; a country is in at most one zone of a method."""
+
+    zone_id: Id
+    name: str | None = None
+    countries: list[CountryCode] = Field(min_length=1)
+
+
+class ShippingRate(ContractModel):
+    """One row of a zone's rate table.
+
+    The rows of a zone are ascending by their bound; the first row whose bound is at
+    least the order's weight (``basis`` weight, grams) or gross goods value (``basis``
+    value) applies. A row without a bound applies to everything above the others.
+    """
+
+    zone_id: Id
+    max_weight_grams: int | None = Field(default=None, ge=0)
+    max_value: Amount | None = Field(default=None, description="Gross goods value")
+    price_net: Amount
+
+
+class ShippingMethodChanged(Event):
+    """A shipping method was created, changed or withdrawn: its full state.
+
+    The newest event per ``method_id`` is the truth (a snapshot, not a delta).
+    Withdrawn methods stay with ``active`` false.
+    """
+
+    event_type = "ShippingMethodChanged"
+
+    method_id: Id = Field(description="What an order names as its shipping method, e.g. standard")
+    name: str = Field(min_length=1)
+    carrier: str | None = Field(default=None, description="e.g. DHL, DPD, Hermes")
+    basis: Literal["weight", "value"]
+    zones: list[ShippingZone] = Field(min_length=1)
+    rates: list[ShippingRate] = Field(min_length=1)
+    free_from: Amount | None = Field(
+        default=None, description="Gross goods value from which shipping is free"
+    )
+    currency: Currency
+    vat_rate: VatRate = Field(
+        description="VAT rate of the net prices (shipping follows the goods' VAT as an "
+        "ancillary service; for baskets of mixed rates the orders service may split it)"
+    )
+    active: bool
