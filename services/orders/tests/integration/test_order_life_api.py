@@ -244,3 +244,25 @@ async def test_unknown_order_and_bad_input(start_service: Any) -> None:
             "/orders/x/delivery", json={"delivered_at": "2026-06-01T10:00:00"}
         )
         assert problem(naive, 422)["errors"][0]["loc"] == ["body", "delivered_at"]
+
+
+async def test_the_saga_survives_a_restart_between_its_steps(
+    start_service: Any, infra: Any, namespace: str
+) -> None:
+    """Placed while running; the catalog answers while orders is down; a new process
+    of orders (same database, same consumer group) picks the answer up and confirms."""
+    async with start_service("orders") as orders:
+        await wait_for_assignment(orders)
+        await seed_products(orders)
+        order = await place(orders)
+        await eventually(
+            lambda: orders.kit.store.db[OUTBOX].find_one(
+                {"key": order["id"], "type": "OrderPlaced", "status": {"$ne": "pending"}}
+            )
+        )
+    await publish(infra, namespace, "catalog", reserved(order["id"]), order["id"])
+    async with start_service("orders") as restarted:
+        await wait_for_assignment(restarted)
+        body = await status_becomes(restarted, order["id"], "confirmed")
+        assert [e["event"] for e in body["timeline"]] == ["placed", "confirmed"]
+        assert "OrderConfirmed" in await outbox_types(restarted, order["id"])

@@ -121,8 +121,8 @@ def test_rejected_reservation_rejects_with_reason() -> None:
     assert order.timeline[-1].details["reason"] == "out_of_stock"
 
 
-@pytest.mark.parametrize("status", [s for s in STATUSES if s != "placed"])
-def test_reservation_answers_for_a_non_placed_order_change_nothing(status: str) -> None:
+@pytest.mark.parametrize("status", ["rejected", "cancelled"])
+def test_reservation_answers_for_a_closed_order_only_land_on_the_timeline(status: str) -> None:
     order = IN_STATE[status]()
     assert order.confirm(later(30)) is False
     assert order.reject("out_of_stock", [], later(31)) is False
@@ -131,6 +131,19 @@ def test_reservation_answers_for_a_non_placed_order_change_nothing(status: str) 
         "stock_reserved_ignored",
         "reservation_rejected_ignored",
     ]
+
+
+@pytest.mark.parametrize(
+    "status", ["confirmed", "paid", "partially_shipped", "shipped", "delivered"]
+)
+def test_a_second_reservation_answer_for_a_live_order_changes_nothing(status: str) -> None:
+    order = IN_STATE[status]()
+    before = list(order.timeline)
+    assert order.confirm(later(30)) is False
+    assert order.status == status and order.timeline == before
+    assert order.reject("out_of_stock", [], later(31)) is False
+    assert order.status == status
+    assert order.timeline[-1].event == "reservation_rejected_after_confirmation"
 
 
 # ------------------------------------------------------------------ payment

@@ -281,7 +281,9 @@ class Order:
         releases it on OrderCancelled).
         """
         if self.status != "placed":
-            self._record("stock_reserved_ignored", now, reason=f"order is {self.status}")
+            # a second answer for a live order is a duplicate: nothing to note
+            if self.status in CLOSED:
+                self._record("stock_reserved_ignored", now, reason=f"order is {self.status}")
             return False
         self._move("confirmed", now)
         if self.fully_paid:
@@ -291,7 +293,11 @@ class Order:
     def reject(self, reason: str, details: list[str], now: datetime) -> bool:
         """The reservation failed. True if the order was rejected now (emit OrderRejected)."""
         if self.status != "placed":
-            self._record("reservation_rejected_ignored", now, reason=f"order is {self.status}")
+            if self.status in CLOSED:
+                self._record("reservation_rejected_ignored", now, reason=f"order is {self.status}")
+            else:
+                # contradicts the reservation this order was confirmed on: keep it visible
+                self._record("reservation_rejected_after_confirmation", now, reason=reason)
             return False
         self._move("rejected", now, reason=reason, details=details)
         if self.amount_paid > 0:
