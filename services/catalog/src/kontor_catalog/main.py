@@ -9,6 +9,7 @@ from kontor_servicekit.service import ServiceDefinition, create_service_app
 from kontor_catalog.api.categories import router as categories_router
 from kontor_catalog.api.images import router as images_router
 from kontor_catalog.api.products import router as products_router
+from kontor_catalog.api.shipping import router as shipping_router
 from kontor_catalog.api.stock import router as stock_router
 from kontor_catalog.consumers.orders import RESERVATIONS, RESTOCKING
 from kontor_catalog.settings import CatalogSettings
@@ -20,7 +21,13 @@ def definition(settings: CatalogSettings) -> ServiceDefinition:
         settings=settings,
         title="Kontor catalog",
         description="The assortment: products, prices, VAT classes and stock.",
-        routers=[products_router, stock_router, categories_router, images_router],
+        routers=[
+            products_router,
+            stock_router,
+            categories_router,
+            images_router,
+            shipping_router,
+        ],
         subscriptions=[RESERVATIONS, RESTOCKING],
         indexes=ensure_indexes,
         ensure_topics=settings.kafka_ensure_topics,

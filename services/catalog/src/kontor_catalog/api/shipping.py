@@ -1,0 +1,290 @@
+"""HTTP routes of shipping methods (each change emits ShippingMethodChanged)."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Body, Depends, Path, Query, Request, status
+from kontor_servicekit.apitypes import MoneyAmount
+from kontor_servicekit.auth import require_scope
+from kontor_servicekit.errors import Conflict, NotFound, UnprocessableEntity, problem_responses
+from pydantic import BaseModel, ConfigDict, Field
+
+from kontor_catalog.application.shipping import (
+    UnknownMethod,
+    create_method,
+    replace_method,
+    withdraw_method,
+)
+from kontor_catalog.domain.product import CENT
+from kontor_catalog.domain.shipping import Rate, ShippingError, ShippingMethod, Zone
+from kontor_catalog.store.shipping import MethodTaken, get_method, list_methods
+
+router = APIRouter(tags=["shipping"])
+
+MethodPath = Annotated[str, Path(min_length=1, max_length=64, examples=["standard"])]
+Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$", examples=["DE"])]
+
+
+class ZoneIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    zone_id: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]{0,31}$")
+    name: str | None = Field(default=None, max_length=100)
+    countries: list[Country] = Field(min_length=1, max_length=250)
+
+
+class RateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    zone_id: str = Field(max_length=32)
+    max_weight_grams: int | None = Field(default=None, ge=0, le=10_000_000)
+    max_value: MoneyAmount | None = Field(default=None, description="Gross goods value")
+    price_net: MoneyAmount
+
+
+class MethodBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=100)
+    carrier: str | None = Field(default=None, max_length=50)
+    basis: Literal["weight", "value"]
+    zones: list[ZoneIn] = Field(min_length=1, max_length=50)
+    rates: list[RateIn] = Field(min_length=1, max_length=500)
+    free_from: MoneyAmount | None = Field(
+        default=None, description="Gross goods value from which shipping is free"
+    )
+    currency: Literal["EUR"] = "EUR"
+    vat_rate: MoneyAmount = Field(default=Decimal("0.19"), description="VAT of the net prices")
+    active: bool = True
+
+    def method(self, method_id: str) -> ShippingMethod:
+        return ShippingMethod(
+            method_id=method_id,
+            name=self.name,
+            carrier=self.carrier,
+            basis=self.basis,
+            zones=tuple(Zone(z.zone_id, tuple(z.countries), z.name) for z in self.zones),
+            rates=tuple(
+                Rate(r.zone_id, r.price_net, r.max_weight_grams, r.max_value) for r in self.rates
+            ),
+            free_from=self.free_from,
+            currency=self.currency,
+            vat_rate=self.vat_rate,
+            active=self.active,
+        )
+
+
+class MethodIn(MethodBody):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_\-]{0,63}$", examples=["standard"])
+
+
+class MethodOut(MethodBody):
+    id: str
+    currency: str  # type: ignore[assignment]
+
+    @classmethod
+    def of(cls, method: ShippingMethod) -> MethodOut:
+        return cls(
+            id=method.method_id,
+            name=method.name,
+            carrier=method.carrier,
+            basis=method.basis,
+            zones=[
+                ZoneIn(zone_id=z.zone_id, name=z.name, countries=list(z.countries))
+                for z in method.zones
+            ],
+            rates=[
+                RateIn(
+                    zone_id=r.zone_id,
+                    max_weight_grams=r.max_weight_grams,
+                    max_value=r.max_value,
+                    price_net=r.price_net,
+                )
+                for r in method.rates
+            ],
+            free_from=method.free_from,
+            currency=method.currency,
+            vat_rate=method.vat_rate,
+            active=method.active,
+        )
+
+
+EXAMPLE = {
+    "id": "standard",
+    "name": "DHL Paket",
+    "carrier": "DHL",
+    "basis": "weight",
+    "zones": [
+        {"zone_id": "de", "name": "Deutschland", "countries": ["DE"]},
+        {"zone_id": "eu-1", "name": "EU Zone 1", "countries": ["AT", "BE", "FR", "NL"]},
+    ],
+    "rates": [
+        {"zone_id": "de", "max_weight_grams": 2000, "price_net": "4.12"},
+        {"zone_id": "de", "price_net": "5.88"},
+        {"zone_id": "eu-1", "price_net": "12.61"},
+    ],
+    "free_from": "50.00",
+    "currency": "EUR",
+    "vat_rate": "0.19",
+}
+VALUE_EXAMPLE = {
+    "id": "express",
+    "name": "Express",
+    "carrier": "DPD",
+    "basis": "value",
+    "zones": [{"zone_id": "de", "countries": ["DE"]}],
+    "rates": [
+        {"zone_id": "de", "max_value": "100.00", "price_net": "12.56"},
+        {"zone_id": "de", "price_net": "8.36"},
+    ],
+}
+
+
+def _refused(exc: ShippingError) -> UnprocessableEntity:
+    return UnprocessableEntity(
+        detail=str(exc),
+        errors=[
+            {
+                # "zones.1.countries" -> ["body", "zones", 1, "countries"], as pydantic says it
+                "loc": ["body", *(int(p) if p.isdigit() else p for p in exc.field.split("."))],
+                "msg": str(exc),
+                "type": "value_error",
+            }
+        ],
+    )
+
+
+@router.post(
+    "/shipping-methods",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[Depends(require_scope("catalog:write"))],
+    responses=problem_responses(401, 403, 409, 413, 422),
+    summary="Add a shipping method (emits ShippingMethodChanged)",
+)
+async def post_method(
+    request: Request,
+    body: Annotated[
+        MethodIn,
+        Body(
+            openapi_examples={
+                "weight": {"summary": "By weight, free from 50 EUR", "value": EXAMPLE},
+                "value": {"summary": "By goods value", "value": VALUE_EXAMPLE},
+            }
+        ),
+    ],
+) -> MethodOut:
+    try:
+        method = await create_method(request.app.state.kit.store, body.method(body.id))
+    except ShippingError as exc:
+        raise _refused(exc) from exc
+    except MethodTaken as exc:
+        raise Conflict(detail=str(exc)) from exc
+    return MethodOut.of(method)
+
+
+@router.get(
+    "/shipping-methods",
+    dependencies=[Depends(require_scope("catalog:read"))],
+    responses=problem_responses(401, 403),
+    summary="Every shipping method, withdrawn ones included (active false)",
+)
+async def read_methods(request: Request) -> list[MethodOut]:
+    return [MethodOut.of(m) for m in await list_methods(request.app.state.kit.store.db)]
+
+
+@router.get(
+    "/shipping-methods/{method_id}",
+    dependencies=[Depends(require_scope("catalog:read"))],
+    responses=problem_responses(401, 403, 404),
+    summary="One shipping method",
+)
+async def read_method(request: Request, method_id: MethodPath) -> MethodOut:
+    method = await get_method(request.app.state.kit.store.db, method_id)
+    if method is None:
+        raise NotFound(detail=f"no shipping method {method_id!r}")
+    return MethodOut.of(method)
+
+
+@router.put(
+    "/shipping-methods/{method_id}",
+    dependencies=[Depends(require_scope("catalog:write"))],
+    responses=problem_responses(401, 403, 404, 413, 422),
+    summary="Replace a shipping method (emits ShippingMethodChanged if anything changed)",
+)
+async def put_method(
+    request: Request,
+    method_id: MethodPath,
+    body: Annotated[
+        MethodBody,
+        Body(
+            openapi_examples={
+                "cheaper": {
+                    "summary": "New prices",
+                    "value": {k: v for k, v in EXAMPLE.items() if k != "id"},
+                }
+            }
+        ),
+    ],
+) -> MethodOut:
+    store = request.app.state.kit.store
+    try:
+        await replace_method(store, body.method(method_id))
+    except ShippingError as exc:
+        raise _refused(exc) from exc
+    except UnknownMethod as exc:
+        raise NotFound(detail=f"no shipping method {method_id!r}") from exc
+    return await read_method(request, method_id)
+
+
+@router.delete(
+    "/shipping-methods/{method_id}",
+    dependencies=[Depends(require_scope("catalog:write"))],
+    responses=problem_responses(401, 403, 404),
+    summary="Withdraw a shipping method: it stays, inactive (emits ShippingMethodChanged)",
+)
+async def delete_method(request: Request, method_id: MethodPath) -> MethodOut:
+    try:
+        method = await withdraw_method(request.app.state.kit.store, method_id)
+    except UnknownMethod as exc:
+        raise NotFound(detail=f"no shipping method {method_id!r}") from exc
+    return MethodOut.of(method)
+
+
+class QuoteOut(BaseModel):
+    method_id: str
+    available: bool = Field(
+        description="False: no zone for the country, beyond the table, or withdrawn"
+    )
+    price_net: MoneyAmount | None
+    price_gross: MoneyAmount | None
+    currency: str
+
+
+@router.get(
+    "/shipping-methods/{method_id}/quote",
+    dependencies=[Depends(require_scope("catalog:read"))],
+    responses=problem_responses(401, 403, 404, 422),
+    summary="What the method charges for an order to a country, by weight and goods value",
+)
+async def quote_method(
+    request: Request,
+    method_id: MethodPath,
+    country: Annotated[str, Query(pattern=r"^[A-Z]{2}$", examples=["DE"])],
+    weight_grams: Annotated[int, Query(ge=0, le=10_000_000, examples=[1500])] = 0,
+    goods_value: Annotated[MoneyAmount, Query(examples=["39.90"])] = Decimal(0),
+) -> QuoteOut:
+    method = await get_method(request.app.state.kit.store.db, method_id)
+    if method is None:
+        raise NotFound(detail=f"no shipping method {method_id!r}")
+    net = method.quote(country=country, weight_grams=weight_grams, goods_value=goods_value)
+    gross = (
+        None
+        if net is None
+        else (net * (1 + method.vat_rate)).quantize(CENT, rounding=ROUND_HALF_UP)
+    )
+    return QuoteOut(
+        method_id=method_id,
+        available=net is not None,
+        price_net=net,
+        price_gross=gross,
+        currency=method.currency,
+    )
