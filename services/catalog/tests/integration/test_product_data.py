@@ -72,6 +72,7 @@ async def test_variants_gtin_categories_and_attributes(start_service: Any) -> No
                 "parent_sku": "TEE-RED",
                 "variant_attributes": {"size": "L", "colour": "rot"},
                 "stock": 4,
+                "weight_grams": 180,
             },
         )
         assert variant["parent_sku"] == "TEE-RED"
@@ -83,6 +84,7 @@ async def test_variants_gtin_categories_and_attributes(start_service: Any) -> No
         assert created["parent_sku"] == "TEE-RED"
         assert created["variant_attributes"] == {"size": "L", "colour": "rot"}
         assert (created["category"], created["brand"]) == ("t-shirts", "Nordfaser")
+        assert (created["weight_grams"], variant["weight_grams"]) == (180, 180)
 
         for body, status, loc in (
             ({"gtin": "4006381333932"}, 422, ["body", "gtin"]),
@@ -119,7 +121,12 @@ async def test_patch_announces_changed_fields_and_discontinue_keeps_history(
         await _post(catalog, "/products", {**PRODUCT, "brand": "Nordfaser"})
         patched = await catalog.client.patch(
             "/products/TEE-RED-M",
-            json={"name_en": "T-shirt red, M", "brand": None, "categories": ["t-shirts"]},
+            json={
+                "name_en": "T-shirt red, M",
+                "brand": None,
+                "categories": ["t-shirts"],
+                "weight_grams": 200,
+            },
         )
         assert patched.status_code == 200, patched.text
         body = patched.json()
@@ -132,8 +139,15 @@ async def test_patch_announces_changed_fields_and_discontinue_keeps_history(
         assert same.status_code == 200
         updated = await _events(catalog, "ProductUpdated")
         assert len(updated) == 1
-        assert updated[0]["changed_fields"] == ["name_en", "brand", "categories", "category"]
+        assert updated[0]["changed_fields"] == [
+            "name_en",
+            "brand",
+            "categories",
+            "weight_grams",
+            "category",
+        ]
         assert (updated[0]["brand"], updated[0]["category"]) == (None, "t-shirts")
+        assert updated[0]["weight_grams"] == 200
 
         for body, status in (
             ({"price": {"net": "1.00"}}, 422),

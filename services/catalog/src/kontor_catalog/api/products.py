@@ -130,6 +130,9 @@ class ProductIn(BaseModel):
     variant_attributes: dict[AttributeKey, AttributeValue] | None = Field(
         default=None, max_length=10, description='What sets a variant apart: {"size": "M"}'
     )
+    weight_grams: int | None = Field(
+        default=None, ge=0, le=10_000_000, description="Shipping weight per piece"
+    )
 
 
 class PriceOut(BaseModel):
@@ -172,6 +175,7 @@ class ProductOut(BaseModel):
     variant_attributes: dict[str, str] | None = None
     variants: list[str] = Field(default_factory=list, description="SKUs of its variants")
     images: list[ImageOut] = Field(default_factory=list, description="In order")
+    weight_grams: int | None = None
     discontinued_at: datetime | None = None
 
     @classmethod
@@ -219,6 +223,7 @@ class ProductOut(BaseModel):
             variant_attributes=product.variant_attributes,
             variants=list(variants),
             images=list(images),
+            weight_grams=product.weight_grams,
             discontinued_at=product.discontinued_at,
         )
 
@@ -260,6 +265,7 @@ async def post_product(request: Request, body: ProductIn) -> ProductOut:
                 attributes=body.attributes,
                 parent_sku=body.parent_sku,
                 variant_attributes=body.variant_attributes,
+                weight_grams=body.weight_grams,
             ),
         )
     except (SkuTaken, GtinTaken) as exc:
@@ -361,6 +367,7 @@ class ProductPatch(BaseModel):
     gtin: str | None = Field(default=None, pattern=r"^\d{8}$|^\d{12,14}$")
     categories: list[CategoryId] | None = Field(default=None, max_length=20)
     attributes: dict[AttributeKey, AttributeValue] | None = Field(default=None, max_length=50)
+    weight_grams: int | None = Field(default=None, ge=0, le=10_000_000)
 
 
 @router.patch(

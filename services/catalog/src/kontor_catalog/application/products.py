@@ -49,6 +49,7 @@ class CreateProduct:
     attributes: dict[str, str] = field(default_factory=dict)
     parent_sku: str | None = None
     variant_attributes: dict[str, str] | None = None
+    weight_grams: int | None = None
 
 
 async def _check_categories(tx: Transaction, categories: list[str]) -> None:
@@ -77,6 +78,7 @@ async def add_product(tx: Transaction, command: CreateProduct) -> Product:
         attributes=command.attributes,
         parent_sku=command.parent_sku,
         variant_attributes=command.variant_attributes,
+        weight_grams=command.weight_grams,
         now=utc_now(),
     )
     if product.content_quantity is not None and product.content_unit is not None:
@@ -108,6 +110,7 @@ async def add_product(tx: Transaction, command: CreateProduct) -> Product:
             brand=product.brand,
             parent_sku=product.parent_sku,
             variant_attributes=product.variant_attributes,
+            weight_grams=product.weight_grams,
         ),
         aggregate_id=product.sku,
     )
@@ -151,6 +154,7 @@ async def update_product(store: Store, sku: str, changes: Mapping[str, Any]) -> 
                 description=product.description if "description" in changed else None,
                 gtin=product.gtin if "gtin" in changed else None,
                 brand=product.brand if "brand" in changed else None,
+                weight_grams=product.weight_grams if "weight_grams" in changed else None,
                 category=product.categories[0]
                 if "categories" in changed and product.categories
                 else None,

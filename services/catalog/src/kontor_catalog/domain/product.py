@@ -35,6 +35,7 @@ DESCRIPTIVE_FIELDS = (
     "gtin",
     "categories",
     "attributes",
+    "weight_grams",
 )
 
 
@@ -74,6 +75,7 @@ class Product:
     parent_sku: str | None = None
     variant_attributes: dict[str, str] | None = None
     discontinued_at: datetime | None = None
+    weight_grams: int | None = None
     discontinue_reason: str | None = None
 
     @property
@@ -106,6 +108,7 @@ class Product:
         attributes: dict[str, str] | None = None,
         parent_sku: str | None = None,
         variant_attributes: dict[str, str] | None = None,
+        weight_grams: int | None = None,
     ) -> Product:
         if not SKU_PATTERN.match(sku):
             raise ProductError("sku", "letters, digits and . _ - only, at most 64 characters")
@@ -129,6 +132,8 @@ class Product:
             raise ProductError(
                 "variant_attributes", "a variant has a parent_sku and variant_attributes"
             )
+        if weight_grams is not None and weight_grams < 0:
+            raise ProductError("weight_grams", "must not be negative")
         if parent_sku == sku:
             raise ProductError("parent_sku", "a product is not a variant of itself")
         return cls(
@@ -150,6 +155,7 @@ class Product:
             attributes=dict(attributes or {}),
             parent_sku=parent_sku,
             variant_attributes=dict(variant_attributes) if variant_attributes else None,
+            weight_grams=weight_grams,
         )
 
     def update(self, changes: Mapping[str, Any]) -> list[str]:

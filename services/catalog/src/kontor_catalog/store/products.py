@@ -84,6 +84,7 @@ def to_document(product: Product) -> dict[str, Any]:
         "version": product.version,
         "content_quantity": product.content_quantity,
         "content_unit": product.content_unit,
+        "weight_grams": product.weight_grams,
         "search_terms": search_terms(product),
     }
 
@@ -112,6 +113,7 @@ def from_document(doc: dict[str, Any]) -> Product:
         version=doc.get("version", 1),
         content_quantity=doc.get("content_quantity"),
         content_unit=doc.get("content_unit"),
+        weight_grams=doc.get("weight_grams"),
     )
 
 
