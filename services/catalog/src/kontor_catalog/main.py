@@ -7,6 +7,7 @@ from kontor_servicekit.runner import run_service
 from kontor_servicekit.service import ServiceDefinition, create_service_app
 
 from kontor_catalog.api.categories import router as categories_router
+from kontor_catalog.api.csv_io import router as csv_router
 from kontor_catalog.api.images import router as images_router
 from kontor_catalog.api.products import router as products_router
 from kontor_catalog.api.shipping import router as shipping_router
@@ -22,6 +23,7 @@ def definition(settings: CatalogSettings) -> ServiceDefinition:
         title="Kontor catalog",
         description="The assortment: products, prices, VAT classes and stock.",
         routers=[
+            csv_router,  # before products: /products/export is not a SKU
             products_router,
             stock_router,
             categories_router,

@@ -135,35 +135,41 @@ async def update_product(store: Store, sku: str, changes: Mapping[str, Any]) -> 
     """
 
     async def work(tx: Transaction) -> list[str]:
-        products = ProductRepository(tx)
-        product = await products.get(sku)
+        product = await ProductRepository(tx).get(sku)
         if product is None:
             raise UnknownSku(sku)
-        changed = product.update(changes)
-        if not changed:
-            return []
-        if "categories" in changed:
-            await _check_categories(tx, product.categories)
-        await products.save(product)
-        listed = [*changed, "category"] if "categories" in changed else changed
-        tx.emit(
-            ProductUpdated(
-                sku=sku,
-                changed_fields=listed,
-                name=product.name if "name" in changed else None,
-                description=product.description if "description" in changed else None,
-                gtin=product.gtin if "gtin" in changed else None,
-                brand=product.brand if "brand" in changed else None,
-                weight_grams=product.weight_grams if "weight_grams" in changed else None,
-                category=product.categories[0]
-                if "categories" in changed and product.categories
-                else None,
-            ),
-            aggregate_id=sku,
-        )
-        return changed
+        return await apply_update(tx, product, changes)
 
     return await store.transaction(work)
+
+
+async def apply_update(tx: Transaction, product: Product, changes: Mapping[str, Any]) -> list[str]:
+    """Apply descriptive changes in ``tx`` and announce them; the fields that changed."""
+    sku = product.sku
+    products = ProductRepository(tx)
+    changed = product.update(changes)
+    if not changed:
+        return []
+    if "categories" in changed:
+        await _check_categories(tx, product.categories)
+    await products.save(product)
+    listed = [*changed, "category"] if "categories" in changed else changed
+    tx.emit(
+        ProductUpdated(
+            sku=sku,
+            changed_fields=listed,
+            name=product.name if "name" in changed else None,
+            description=product.description if "description" in changed else None,
+            gtin=product.gtin if "gtin" in changed else None,
+            brand=product.brand if "brand" in changed else None,
+            weight_grams=product.weight_grams if "weight_grams" in changed else None,
+            category=product.categories[0]
+            if "categories" in changed and product.categories
+            else None,
+        ),
+        aggregate_id=sku,
+    )
+    return changed
 
 
 async def discontinue_product(store: Store, sku: str, reason: str | None) -> Product:
@@ -190,6 +196,31 @@ class ChangePrice:
     vat_class: str
 
 
+async def apply_price(tx: Transaction, product: Product, net: Decimal, vat_class: str) -> bool:
+    """Set a new price in ``tx`` and announce it; False (no event) if it is the same."""
+    check_price(net, vat_class)
+    if product.price_net == net and product.vat_class == vat_class:
+        return False
+    old_net, old_gross = product.price_net, product.price_gross
+    point = PricePoint(utc_now(), net, vat_class)
+    await ProductRepository(tx).set_price(product, point)
+    tx.emit(
+        ProductPriceChanged(
+            sku=product.sku,
+            old_price_net=old_net,
+            new_price_net=point.net,
+            price_gross=point.gross,
+            vat_class=point.vat_class,
+            vat_rate=VAT_RATES[point.vat_class],
+            currency=product.currency,
+            effective_at=point.effective_at,
+            old_price_gross=old_gross,
+        ),
+        aggregate_id=product.sku,
+    )
+    return True
+
+
 async def change_price(store: Store, command: ChangePrice) -> bool:
     """Set a new net price and/or VAT class (``ProductPriceChanged``); False if unchanged.
 
@@ -198,29 +229,9 @@ async def change_price(store: Store, command: ChangePrice) -> bool:
     check_price(command.price_net, command.vat_class)
 
     async def work(tx: Transaction) -> bool:
-        products = ProductRepository(tx)
-        product = await products.get(command.sku)
+        product = await ProductRepository(tx).get(command.sku)
         if product is None:
             raise UnknownSku(command.sku)
-        if product.price_net == command.price_net and product.vat_class == command.vat_class:
-            return False
-        old_net, old_gross = product.price_net, product.price_gross
-        point = PricePoint(utc_now(), command.price_net, command.vat_class)
-        await products.set_price(product, point)
-        tx.emit(
-            ProductPriceChanged(
-                sku=product.sku,
-                old_price_net=old_net,
-                new_price_net=point.net,
-                price_gross=point.gross,
-                vat_class=point.vat_class,
-                vat_rate=VAT_RATES[point.vat_class],
-                currency=product.currency,
-                effective_at=point.effective_at,
-                old_price_gross=old_gross,
-            ),
-            aggregate_id=product.sku,
-        )
-        return True
+        return await apply_price(tx, product, command.price_net, command.vat_class)
 
     return await store.transaction(work)
