@@ -5,8 +5,10 @@ catalog and orders run with their real consumers: OrderPlaced -> the catalog res
 ``billing.payment.v1`` exactly as billing will publish it (billing does not emit it
 yet); shipping in two parts, delivery, the public withdrawal, receipt with restock
 (the catalog's on-hand goes back up through ReturnReceived) and the refund in
-ReturnCompleted. Time is moved by replacing the orders app's clock
-(``app.state.clock``), from which every orders use case takes "now".
+ReturnCompleted. Shipping is priced from the catalog's shipping methods
+(ShippingMethodChanged -> orders' read model) and product weights. Time is moved
+by replacing the orders app's clock (``app.state.clock``), from which every orders
+use case takes "now".
 """
 
 from __future__ import annotations
@@ -33,7 +35,34 @@ from kontor_servicekit.testing import (
 
 pytestmark = pytest.mark.integration
 
-MUG = {**PRODUCT, "sku": "MUG-1", "name": "Tasse", "price": {"net": "8.00", "currency": "EUR"}}
+TEE = {**PRODUCT, "weight_grams": 200}
+MUG = {
+    **PRODUCT,
+    "sku": "MUG-1",
+    "name": "Tasse",
+    "price": {"net": "8.00", "currency": "EUR"},
+    "weight_grams": 350,
+}
+DE = [{"zone_id": "de", "countries": ["DE"]}]
+STANDARD = {
+    "id": "standard",
+    "name": "DHL Paket",
+    "carrier": "DHL",
+    "basis": "weight",
+    "zones": DE,
+    "rates": [
+        {"zone_id": "de", "max_weight_grams": 2000, "price_net": "4.12"},
+        {"zone_id": "de", "price_net": "5.88"},
+    ],
+}
+EXPRESS = {
+    "id": "express",
+    "name": "DHL Express",
+    "carrier": "DHL",
+    "basis": "value",
+    "zones": DE,
+    "rates": [{"zone_id": "de", "price_net": "9.99"}],
+}
 
 
 async def products_known(orders: Any, *skus: str) -> None:
@@ -60,8 +89,8 @@ async def stock(catalog: Any, sku: str) -> dict[str, Any]:
     return result
 
 
-async def place(orders: Any, lines: list[dict[str, Any]]) -> dict[str, Any]:
-    response = await orders.client.post("/orders", json={**ORDER, "lines": lines})
+async def place(orders: Any, lines: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
+    response = await orders.client.post("/orders", json={**ORDER, "lines": lines, **extra})
     assert response.status_code == 201, response.text
     result: dict[str, Any] = response.json()
     return result
@@ -100,15 +129,29 @@ async def test_place_reserve_confirm_pay_ship_deliver_withdraw_restock_refund(
     ):
         await wait_for_assignment(catalog)
         await wait_for_assignment(orders)
-        for product in (PRODUCT, MUG):
+        for product in (TEE, MUG):
             assert (await catalog.client.post("/products", json=product)).status_code == 201
+        for method in (STANDARD, EXPRESS):
+            created = await catalog.client.post("/shipping-methods", json=method)
+            assert created.status_code == 201, created.text
         await products_known(orders, "TEE-RED-M", "MUG-1")
 
-        # place -> catalog reserves -> orders confirms
+        async def methods_known() -> bool:
+            n = await orders.kit.store.db["shipping_methods"].count_documents({})
+            return bool(n == 2)
+
+        await eventually(methods_known, timeout=30)
+
+        # place (express, priced from the catalog's method) -> catalog reserves -> confirmed
         order = await place(
-            orders, [{"sku": "TEE-RED-M", "quantity": 3}, {"sku": "MUG-1", "quantity": 1}]
+            orders,
+            [{"sku": "TEE-RED-M", "quantity": 3}, {"sku": "MUG-1", "quantity": 1}],
+            shipping_method="express",
         )
         oid = order["id"]
+        # goods 71.36 + 9.52; express 9.99 net + 1.90 VAT
+        assert order["shipping"]["gross"] == "11.89"
+        assert order["gross_total"] == "92.77"
         await status_becomes(orders, oid, "confirmed")
         tee = await stock(catalog, "TEE-RED-M")
         assert (tee["on_hand"], tee["reserved"], tee["available"]) == (10, 3, 7)
@@ -180,11 +223,9 @@ async def test_place_reserve_confirm_pay_ship_deliver_withdraw_restock_refund(
             },
         )
         assert receipt.status_code == 200, receipt.text
-        # the whole order came back: the refund is everything paid (no shipping was charged)
-        assert receipt.json()["refund"] == {
-            "amount": order["gross_total"],
-            "includes_shipping": False,
-        }
+        # the whole order came back: the goods plus what standard shipping would have cost
+        # (4.12 net for 950 g, 4.90 gross), not the express surcharge (§357 (2) BGB)
+        assert receipt.json()["refund"] == {"amount": "85.78", "includes_shipping": True}
 
         async def restocked() -> bool:
             return bool((await stock(catalog, "TEE-RED-M"))["on_hand"] == on_hand_before + 3)
@@ -196,7 +237,7 @@ async def test_place_reserve_confirm_pay_ship_deliver_withdraw_restock_refund(
             infra.kafka_bootstrap, topic_of(namespace, "ReturnCompleted"), 2
         )
         by_type = {json.loads(r.value)["type"]: json.loads(r.value)["payload"] for r in records}
-        assert by_type["ReturnCompleted"]["refund_amount"] == order["gross_total"]
+        assert by_type["ReturnCompleted"]["refund_amount"] == "85.78"
         assert by_type["ReturnCompleted"]["return_id"] == return_id
 
         timeline = [

@@ -110,6 +110,7 @@ def test_facts_come_from_the_code(facts: list[ServiceFacts]) -> None:
         "orders.catalog-projection": ["catalog.product.v1"],
         "orders.payments": ["billing.payment.v1"],
         "orders.reservations": ["catalog.reservation.v1"],
+        "orders.shipping-projection": ["catalog.shipping.v1"],
     }
     assert by["billing"].groups == {"billing.invoicing": ["orders.order.v1"]}
     assert by["billing"].dead_letters == ["billing.invoicing.dlt"]

@@ -20,7 +20,7 @@ from kontor_orders.api.returns import RateLimiter
 from kontor_orders.api.returns import router as returns_router
 from kontor_orders.api.views import router as views_router
 from kontor_orders.application.carts import AbandonmentSweeper
-from kontor_orders.consumers.catalog import CATALOG_PROJECTION
+from kontor_orders.consumers.catalog import CATALOG_PROJECTION, SHIPPING_PROJECTION
 from kontor_orders.consumers.order_life import PAYMENTS, RESERVATIONS
 from kontor_orders.settings import OrdersSettings
 from kontor_orders.store.carts import ensure_cart_indexes
@@ -49,7 +49,7 @@ def definition(settings: OrdersSettings) -> ServiceDefinition:
             returns_router,
             complaints_router,
         ],
-        subscriptions=[CATALOG_PROJECTION, RESERVATIONS, PAYMENTS],
+        subscriptions=[CATALOG_PROJECTION, SHIPPING_PROJECTION, RESERVATIONS, PAYMENTS],
         indexes=ensure_indexes,
         ensure_topics=settings.kafka_ensure_topics,
     )

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from kontor_contracts.envelope import Envelope
+from kontor_contracts.events.catalog import ShippingMethodChanged, ShippingRate, ShippingZone
 from kontor_contracts.samples import ORDER
-from kontor_servicekit.store import OUTBOX
+from kontor_servicekit.store import INBOX, OUTBOX
+from kontor_servicekit.testing import (
+    as_message,
+    eventually,
+    produce,
+    topic_of,
+    wait_for_assignment,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -38,34 +48,29 @@ async def seed(orders: Any) -> None:
     )
     await db["shipping_methods"].insert_many(
         [
-            {
-                "_id": "standard",
-                "name": "Standard",
-                "carrier": "DHL",
-                "price_net": Decimal("4.16"),
-                "vat_rate": Decimal("0.19"),
-                "currency": "EUR",
-                "active": True,
-            },
-            {
-                "_id": "express",
-                "name": "Express",
-                "carrier": "DHL",
-                "price_net": Decimal("12.60"),
-                "vat_rate": Decimal("0.19"),
-                "currency": "EUR",
-                "active": True,
-            },
-            {
-                "_id": "pickup",
-                "name": "Abholung",
-                "price_net": Decimal("0"),
-                "vat_rate": Decimal("0.19"),
-                "currency": "EUR",
-                "active": False,
-            },
+            shipping_method("standard", "4.16", carrier="DHL"),
+            shipping_method("express", "12.60", carrier="DHL"),
+            shipping_method("pickup", "0", active=False),
         ]
     )
+
+
+def shipping_method(
+    method_id: str, net: str, *, carrier: str | None = None, active: bool = True
+) -> dict[str, Any]:
+    """As the shipping read model keeps a ShippingMethodChanged: one flat rate to DE/AT."""
+    return {
+        "_id": method_id,
+        "name": method_id,
+        "carrier": carrier,
+        "basis": "value",
+        "zones": [{"zone_id": "dach", "countries": ["DE", "AT"]}],
+        "rates": [{"zone_id": "dach", "price_net": Decimal(net), "max_value": None}],
+        "free_from": None,
+        "currency": "EUR",
+        "vat_rate": Decimal("0.19"),
+        "active": active,
+    }
 
 
 def order(**extra: Any) -> dict[str, Any]:
@@ -149,6 +154,13 @@ async def test_without_the_new_fields_nothing_changes(start_service: Any) -> Non
         ({"shipping_method": "drone"}, ["body", "shipping_method"]),
         ({"shipping_method": "pickup"}, ["body", "shipping_method"]),
         (
+            {
+                "shipping_method": "standard",
+                "shipping_address": {**COMPANY_ADDRESS, "country": "CH", "postcode": "8001"},
+            },
+            ["body", "shipping_method"],
+        ),
+        (
             {"billing_address": {**COMPANY_ADDRESS, "country": "XX", "postcode": "1234"}},
             ["body", "billing_address", "country"],
         ),
@@ -167,3 +179,67 @@ async def test_bad_placement_input_is_refused_with_its_path(
         assert loc in field_errors(response)
         assert await orders.kit.store.db["orders"].count_documents({}) == 0
         assert await orders.kit.store.db[OUTBOX].count_documents({}) == 0
+
+
+async def test_shipping_methods_come_from_catalog_events(
+    start_service: Any, infra: Any, namespace: str
+) -> None:
+    """ShippingMethodChanged replaces the method; an older event arriving late changes nothing."""
+
+    def changed(net: str, at: datetime, active: bool = True) -> Envelope:
+        event = ShippingMethodChanged(
+            method_id="standard",
+            name="DHL Paket",
+            carrier="DHL",
+            basis="weight",
+            zones=[ShippingZone(zone_id="de", countries=["DE"])],
+            rates=[ShippingRate(zone_id="de", price_net=Decimal(net))],
+            currency="EUR",
+            vat_rate=Decimal("0.19"),
+            active=active,
+        )
+        envelope = Envelope.wrap(event, producer="catalog", aggregate_id="standard")
+        return envelope.model_copy(update={"occurred_at": at})
+
+    async with start_service("orders") as orders:
+        await wait_for_assignment(orders)
+        await orders.kit.store.db["catalog_products"].insert_one(
+            {
+                "_id": "TEE-RED-M",
+                "name": "T-Shirt rot, M",
+                "price_net": Decimal("19.99"),
+                "vat_rate": Decimal("0.19"),
+                "currency": "EUR",
+            }
+        )
+        now = datetime.now(UTC)
+        topic = topic_of(namespace, "ShippingMethodChanged")
+        await produce(infra.kafka_bootstrap, topic, [as_message(changed("5.00", now))])
+        await produce(
+            infra.kafka_bootstrap, topic, [as_message(changed("1.00", now - timedelta(hours=1)))]
+        )
+        withdrawal = changed("6.00", now + timedelta(seconds=1), active=False)
+
+        async def both_handled() -> bool:
+            n = await orders.kit.store.db[INBOX].count_documents(
+                {"_id": {"$regex": "shipping-projection"}}
+            )
+            return bool(n == 2)
+
+        await eventually(both_handled)
+        doc = await orders.kit.store.db["shipping_methods"].find_one({"_id": "standard"})
+        assert str(doc["rates"][0]["price_net"]) == "5.00"
+
+        placed = await orders.client.post("/orders", json=order(shipping_method="standard"))
+        assert placed.status_code == 201, placed.text
+        assert placed.json()["shipping"]["net"] == "5.00"
+
+        await produce(infra.kafka_bootstrap, topic, [as_message(withdrawal)])
+
+        async def withdrawn() -> bool:
+            d = await orders.kit.store.db["shipping_methods"].find_one({"_id": "standard"})
+            return bool(d and d["active"] is False)
+
+        await eventually(withdrawn)
+        refused = await orders.client.post("/orders", json=order(shipping_method="standard"))
+        assert ["body", "shipping_method"] in field_errors(refused)

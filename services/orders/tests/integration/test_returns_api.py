@@ -47,7 +47,15 @@ async def seed(orders: Any) -> None:
     )
     await db["shipping_methods"].insert_many(
         [
-            {"_id": m, "price_net": Decimal(n), "vat_rate": Decimal("0.19"), "currency": "EUR"}
+            {
+                "_id": m,
+                "basis": "weight",
+                "zones": [{"zone_id": "de", "countries": ["DE"]}],
+                "rates": [{"zone_id": "de", "price_net": Decimal(n)}],
+                "vat_rate": Decimal("0.19"),
+                "currency": "EUR",
+                "active": True,
+            }
             for m, n in (("standard", "4.16"), ("express", "8.40"))
         ]
     )

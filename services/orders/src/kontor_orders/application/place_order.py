@@ -15,10 +15,11 @@ from kontor_servicekit.numbers import NumberBlocks
 from kontor_servicekit.store import Store, Transaction
 
 from kontor_orders.domain.order import Address, Customer, IllegalTransition, Order, OrderError
+from kontor_orders.domain.shipping import shipping_charge
 from kontor_orders.store.carts import CartRepository, get_cart
 from kontor_orders.store.catalog_products import priced_products
 from kontor_orders.store.orders import OrderRepository
-from kontor_orders.store.shipping_methods import shipping_charge
+from kontor_orders.store.shipping_methods import methods_for
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -123,7 +124,19 @@ async def place_order(
     )
     shipping = None
     if command.shipping_method is not None:
-        shipping = await shipping_charge(store.db, command.shipping_method, draft.currency)
+        method, standard = await methods_for(store.db, command.shipping_method)
+        shipping = shipping_charge(
+            method,
+            standard,
+            requested=command.shipping_method,
+            currency=draft.currency,
+            country=command.shipping_address.country,
+            goods_gross=draft.gross_total,
+            # an article without a known weight counts as 0 g
+            weight_grams=sum(
+                (products[line.sku].weight_grams or 0) * line.quantity for line in draft.lines
+            ),
+        )
 
     year = now.astimezone(BERLIN).year
     number = f"B-{year}-{await numbers.next(f'order-number:{year}'):06d}"

@@ -7,11 +7,13 @@ from kontor_contracts.events.catalog import (
     ProductDiscontinued,
     ProductPriceChanged,
     ProductUpdated,
+    ShippingMethodChanged,
 )
 from kontor_servicekit.consumer import Subscription
 
 from kontor_orders.application import catalog_projection as p
 from kontor_orders.store.catalog_products import CATALOG_PRODUCTS
+from kontor_orders.store.shipping_methods import SHIPPING_METHODS
 
 CATALOG_PROJECTION = Subscription(
     purpose="catalog-projection",
@@ -23,4 +25,11 @@ CATALOG_PROJECTION = Subscription(
         ProductPriceChanged: p.project_price_changed,
         ProductDiscontinued: p.project_discontinued,
     },
+)
+
+SHIPPING_PROJECTION = Subscription(
+    purpose="shipping-projection",
+    description="Keeps the shipping methods the order service prices shipping from",
+    projection=(SHIPPING_METHODS,),
+    handlers={ShippingMethodChanged: p.project_shipping_method_changed},
 )

@@ -96,6 +96,7 @@ class PricedProduct:
     vat_rate: Decimal
     currency: str
     discontinued: bool = False
+    weight_grams: int | None = None
 
 
 @dataclass(frozen=True)

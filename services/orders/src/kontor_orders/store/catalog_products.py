@@ -49,6 +49,7 @@ async def priced_products(
             vat_rate=Decimal(d["vat_rate"]),
             currency=d["currency"],
             discontinued=d.get("discontinued", False),
+            weight_grams=d.get("weight_grams"),
         )
         for d in docs
         if "price_net" in d

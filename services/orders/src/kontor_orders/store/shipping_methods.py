@@ -1,8 +1,8 @@
 """The order service's read model of the catalog's shipping methods.
 
-Fed by ShippingMethodChanged on ``catalog.shipping.v1`` (the full state of one
-method per event); like the product read model, an older event arriving late
-changes nothing.
+Fed by ShippingMethodChanged on ``catalog.shipping.v1``: each event is the full
+state of one method, so the document is replaced; an older event arriving late
+changes nothing (event time kept to the microsecond, as for products).
 """
 
 from __future__ import annotations
@@ -15,51 +15,67 @@ from kontor_servicekit.clock import micros
 from kontor_servicekit.store import Transaction
 from pymongo.asynchronous.database import AsyncDatabase
 
-from kontor_orders.domain.order import OrderError, ShippingCharge
+from kontor_orders.domain.shipping import STANDARD, RateRow, ShippingMethod
 
 SHIPPING_METHODS = "shipping_methods"
-STANDARD = "standard"
 
 
 async def apply_shipping_method(
-    tx: Transaction, code: str, fields: dict[str, Any], occurred_at: datetime
+    tx: Transaction, method_id: str, state: dict[str, Any], occurred_at: datetime
 ) -> None:
     collection = tx.db[SHIPPING_METHODS]
     as_of = micros(occurred_at)
-    current = await collection.find_one({"_id": code}, {"as_of_us": 1}, session=tx.session)
+    current = await collection.find_one({"_id": method_id}, {"as_of_us": 1}, session=tx.session)
     if current is not None and current.get("as_of_us", -1) > as_of:
         return
-    await collection.update_one(
-        {"_id": code},
-        {"$set": {**fields, "as_of_us": as_of, "as_of": occurred_at}},
+    await collection.replace_one(
+        {"_id": method_id},
+        {**state, "_id": method_id, "as_of_us": as_of, "as_of": occurred_at},
         upsert=True,
         session=tx.session,
     )
 
 
-async def shipping_charge(
-    db: AsyncDatabase[dict[str, Any]], method: str, currency: str
-) -> ShippingCharge:
-    """The charge for ``method`` now; OrderError(("shipping_method",)) if it can't be used."""
+def _decimal(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+def method_of(doc: dict[str, Any]) -> ShippingMethod:
+    return ShippingMethod(
+        method_id=doc["_id"],
+        name=doc.get("name", doc["_id"]),
+        basis=doc["basis"],
+        zones={z["zone_id"]: tuple(z["countries"]) for z in doc["zones"]},
+        rates=tuple(
+            RateRow(
+                zone_id=r["zone_id"],
+                price_net=Decimal(str(r["price_net"])),
+                max_weight_grams=r.get("max_weight_grams"),
+                max_value=_decimal(r.get("max_value")),
+            )
+            for r in doc["rates"]
+        ),
+        currency=doc["currency"],
+        vat_rate=Decimal(str(doc["vat_rate"])),
+        active=doc.get("active", True),
+        carrier=doc.get("carrier"),
+        free_from=_decimal(doc.get("free_from")),
+    )
+
+
+async def methods_for(
+    db: AsyncDatabase[dict[str, Any]], method_id: str
+) -> tuple[ShippingMethod | None, ShippingMethod | None]:
+    """The requested method and the standard method, as known now."""
     docs = {
         d["_id"]: d
-        for d in await db[SHIPPING_METHODS].find({"_id": {"$in": [method, STANDARD]}}).to_list(None)
+        for d in await db[SHIPPING_METHODS]
+        .find({"_id": {"$in": [method_id, STANDARD]}})
+        .to_list(None)
     }
-    doc = docs.get(method)
-    if doc is None or not doc.get("active", True):
-        raise OrderError(("shipping_method",), f"no shipping method {method!r} is offered")
-    if doc["currency"] != currency:
-        raise OrderError(("shipping_method",), f"{method!r} is priced in {doc['currency']}")
+    requested = docs.get(method_id)
     standard = docs.get(STANDARD)
-    standard_gross = None
-    if standard is not None and standard["currency"] == currency:
-        standard_gross = ShippingCharge(
-            STANDARD, Decimal(standard["price_net"]), Decimal(standard["vat_rate"])
-        ).gross
-    return ShippingCharge(
-        method=method,
-        net=Decimal(doc["price_net"]),
-        vat_rate=Decimal(doc["vat_rate"]),
-        carrier=doc.get("carrier"),
-        standard_gross=standard_gross,
+    return (
+        None if requested is None else method_of(requested),
+        None if standard is None else method_of(standard),
     )
