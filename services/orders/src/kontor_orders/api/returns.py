@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import time
-from collections import defaultdict, deque
-from collections.abc import AsyncIterator
+from collections import deque
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Annotated, Literal
@@ -50,23 +51,44 @@ class RateLimiter:
 
     In memory, per process: with N replicas a client gets at most N x limit. That
     is enough against scripted guessing of order numbers and e-mail addresses.
+    Addresses with no request in the window are forgotten, so memory stays bounded
+    by the addresses active within one window.
     """
 
-    def __init__(self, limit: int, window_s: float = 60.0) -> None:
+    def __init__(
+        self,
+        limit: int,
+        window_s: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.limit = limit
         self.window_s = window_s
-        self._seen: dict[str, deque[float]] = defaultdict(deque)
+        self.clock = clock
+        self._seen: dict[str, deque[float]] = {}
+        self._next_sweep = 0.0
+
+    def _forget_idle(self, now: float) -> None:
+        if now < self._next_sweep:
+            return
+        self._next_sweep = now + self.window_s
+        for client in [c for c, seen in self._seen.items() if seen[-1] <= now - self.window_s]:
+            del self._seen[client]
 
     def retry_after(self, client: str) -> int | None:
         """None if admitted (and counted), else seconds until the next admission."""
-        now = time.monotonic()
-        seen = self._seen[client]
+        now = self.clock()
+        self._forget_idle(now)
+        seen = self._seen.setdefault(client, deque())
         while seen and seen[0] <= now - self.window_s:
             seen.popleft()
         if len(seen) >= self.limit:
-            return max(1, int(seen[0] + self.window_s - now) + 1)
+            return max(1, math.ceil(seen[0] + self.window_s - now))
         seen.append(now)
         return None
+
+    @property
+    def tracked(self) -> int:
+        return len(self._seen)
 
 
 async def rate_limited(request: Request) -> None:
