@@ -31,6 +31,10 @@ async def test_product_order_invoice_chain(start_service: Any, infra: Any, names
             "gross": "23.79",
             "currency": "EUR",
             "vat_rate": "0.19",
+            # a new product: no earlier price to strike through, not sold by measure
+            "lowest_30_days": None,
+            "strike_through": None,
+            "base_price": None,
         }
         duplicate = await catalog.client.post("/products", json=PRODUCT)
         assert duplicate.status_code == 409
