@@ -104,6 +104,7 @@ def test_schemathesis_finds_no_server_error(
             ],
             capture_output=True,
             text=True,
+            cwd=tmp_path,  # schemathesis keeps its example database in the working directory
             timeout=540,
             check=False,
         )
