@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from kontor_catalog.application.stock import reserve_order
+from kontor_catalog.application.stock import on_order_cancelled, on_order_shipped, reserve_order
 from kontor_catalog.domain.stock import Requested
 from kontor_contracts.envelope import Envelope
 from kontor_contracts.events.common import Address, Customer, SkuQuantity
@@ -21,10 +21,13 @@ from kontor_contracts.events.orders import (
     OrderCancelled,
     OrderLine,
     OrderPlaced,
+    OrderShipped,
     ReceivedReturnLine,
     ReturnReceived,
+    ShippedLine,
 )
 from kontor_contracts.samples import PRODUCT
+from kontor_servicekit.consumer import PermanentError
 from kontor_servicekit.store import OUTBOX, Transaction
 from kontor_servicekit.testing import (
     as_message,
@@ -309,3 +312,68 @@ async def _all_restock_seen(catalog: Any) -> bool:
         for line in text.splitlines()
         if not line.startswith("#")
     )
+
+
+async def test_shipments_consume_the_reservation_once(start_service: Any) -> None:
+    async with start_service("catalog") as catalog:
+        await _add_product(catalog, "TEE-RED-M", 5)
+        store = catalog.kit.store
+
+        async def run(handler: Any, event: Any, order_id: str) -> None:
+            envelope = Envelope.wrap(event, producer="orders", aggregate_id=order_id)
+
+            async def work(tx: Transaction) -> None:
+                await handler(event, tx, envelope)
+
+            await store.transaction(work)
+
+        async def reserve(tx: Transaction) -> Any:
+            return await reserve_order(tx, "o-1", [Requested("TEE-RED-M", 3)])
+
+        await store.transaction(reserve)
+        shipped = OrderShipped(
+            order_id="o-1",
+            shipment_id="s-1",
+            carrier="DHL",
+            lines=[ShippedLine(line_no=1, sku="TEE-RED-M", quantity=2)],
+            complete=False,
+        )
+        await run(on_order_shipped, shipped, "o-1")
+        await run(on_order_shipped, shipped, "o-1")  # the same shipment again: booked once
+        tee = await _stock(catalog, "TEE-RED-M")
+        assert (tee["on_hand"], tee["reserved"], tee["available"]) == (3, 1, 2)
+        booked = [
+            Envelope.from_bytes(r["value"].encode()).payload
+            for r in await _outbox(catalog, "StockAdjusted")
+        ]
+        assert [(p["delta"], p["reason"], p["reference"], p["on_hand"]) for p in booked] == [
+            (-2, "shipment", "s-1", 3)
+        ]
+
+        # cancelling the rest releases only what has not shipped
+        cancel = OrderCancelled(order_id="o-1", reason="customer")
+        await run(on_order_cancelled, cancel, "o-1")
+        tee = await _stock(catalog, "TEE-RED-M")
+        assert (tee["on_hand"], tee["reserved"], tee["available"]) == (3, 0, 3)
+        released = await _outbox(catalog, "StockReleased")
+        assert Envelope.from_bytes(released[0]["value"].encode()).payload["lines"] == [
+            {"sku": "TEE-RED-M", "quantity": 1, "warehouse": "main"}
+        ]
+
+        # an order never reserved here ships from what is available ...
+        unreserved = shipped.model_copy(update={"order_id": "o-2", "shipment_id": "s-2"})
+        await run(on_order_shipped, unreserved, "o-2")
+        assert (await _stock(catalog, "TEE-RED-M"))["on_hand"] == 1
+        # ... but never below zero: that is parked for a person, and changes nothing
+        too_many = OrderShipped(
+            order_id="o-3",
+            shipment_id="s-3",
+            carrier="DHL",
+            lines=[ShippedLine(line_no=1, sku="TEE-RED-M", quantity=2)],
+            complete=True,
+        )
+        with pytest.raises(PermanentError, match="beyond reservation and stock"):
+            await run(on_order_shipped, too_many, "o-3")
+        tee = await _stock(catalog, "TEE-RED-M")
+        assert (tee["on_hand"], tee["reserved"], tee["available"]) == (1, 0, 1)
+        assert await store.db["shipments"].count_documents({}) == 2

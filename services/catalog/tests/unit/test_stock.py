@@ -6,12 +6,14 @@ import pytest
 from kontor_catalog.domain.stock import (
     Allocation,
     Requested,
+    ReservedLine,
     Shortfall,
     StockError,
     StockLevel,
     check_warehouse,
     counted_delta,
     plan_reservation,
+    plan_shipment,
 )
 
 
@@ -79,3 +81,16 @@ def test_warehouse_ids() -> None:
     for bad in ("", "Main", "a/b", "x" * 33):
         with pytest.raises(StockError):
             check_warehouse(bad)
+
+
+def test_shipment_takes_from_the_shipping_warehouse_first_then_the_rest() -> None:
+    lines = [
+        ReservedLine("A", "main", 2),
+        ReservedLine("A", "east", 3, shipped=1),
+        ReservedLine("B", "main", 1),
+    ]
+    assert plan_shipment(lines, "A", 3, "east") == ([(1, 2), (0, 1)], 0)
+    assert plan_shipment(lines, "A", 3, None) == ([(0, 2), (1, 1)], 0)
+    assert plan_shipment(lines, "A", 6, None) == ([(0, 2), (1, 2)], 2)
+    assert plan_shipment(lines, "C", 1, None) == ([], 1)
+    assert plan_shipment([ReservedLine("A", "main", 2, shipped=2)], "A", 1) == ([], 1)

@@ -19,23 +19,27 @@ from kontor_contracts.events.orders import (
     OrderCancelled,
     OrderPlaced,
     OrderRejected,
+    OrderShipped,
     ReturnReceived,
 )
 from kontor_servicekit.clock import utc_now
+from kontor_servicekit.consumer import PermanentError
 from kontor_servicekit.store import Store, Transaction
 
 from kontor_catalog.domain.stock import (
     DEFAULT_WAREHOUSE,
     Allocation,
     Requested,
+    ReservedLine,
     StockError,
     StockLevel,
     check_warehouse,
     counted_delta,
     plan_reservation,
+    plan_shipment,
 )
 from kontor_catalog.store.products import PRODUCTS
-from kontor_catalog.store.stock import StockRepository
+from kontor_catalog.store.stock import StockChanged, StockRepository
 
 Reason = Literal[
     "goods_receipt", "inventory_count", "return_restock", "write_off", "correction", "shipment"
@@ -191,9 +195,12 @@ async def release_order(tx: Transaction, order_id: str, *, reason: str) -> bool:
     if reservation is None or reservation["status"] != "reserved":
         return False
     allocations = [
-        Allocation(line["sku"], line["warehouse"], line["quantity"])
+        Allocation(line["sku"], line["warehouse"], line["quantity"] - line.get("shipped", 0))
         for line in reservation["lines"]
+        if line["quantity"] > line.get("shipped", 0)
     ]
+    if not allocations:  # all of it shipped: nothing held any more
+        return False
     for allocation in allocations:
         await repo.release(allocation)
     await repo.mark_released(order_id, reason=reason, now=utc_now())
@@ -227,6 +234,60 @@ async def on_order_cancelled(event: OrderCancelled, tx: Transaction, env: Envelo
 async def on_order_rejected(event: OrderRejected, tx: Transaction, env: Envelope) -> None:
     # Rejected for another reason than stock (say, payment): give back what is held.
     await release_order(tx, event.order_id, reason="order_rejected")
+
+
+async def on_order_shipped(event: OrderShipped, tx: Transaction, env: Envelope) -> None:
+    """Shipped pieces leave the stock: taken from the order's reservation, once per shipment.
+
+    Pieces shipped beyond the reservation (or of an order never reserved here) come out
+    of what is available in the shipping warehouse; if that is not there either, the
+    event is parked for a person to look at rather than driving stock negative.
+    """
+    repo = StockRepository(tx)
+    if not await repo.record_shipment(event.shipment_id, event.order_id, utc_now()):
+        return
+    reservation = await repo.reservation(event.order_id)
+    held = reservation is not None and reservation["status"] == "reserved"
+    lines = [
+        ReservedLine(line["sku"], line["warehouse"], line["quantity"], line.get("shipped", 0))
+        for line in (reservation["lines"] if reservation is not None and held else [])
+    ]
+    for shipped in event.lines:
+        taken, beyond = plan_shipment(lines, shipped.sku, shipped.quantity, event.warehouse)
+        for index, pieces in taken:
+            line = lines[index]
+            level = await repo.ship_reserved(line.sku, line.warehouse, pieces)
+            lines[index] = ReservedLine(
+                line.sku, line.warehouse, line.quantity, line.shipped + pieces
+            )
+            await _adjusted(
+                tx, repo, level, delta=-pieces, reason="shipment", reference=event.shipment_id
+            )
+        if beyond:
+            warehouse = event.warehouse or DEFAULT_WAREHOUSE
+            try:
+                level = await repo.add_on_hand(shipped.sku, warehouse, -beyond)
+            except StockChanged as exc:
+                raise PermanentError(
+                    f"shipment {event.shipment_id}: {beyond} x {shipped.sku} shipped from "
+                    f"{warehouse} beyond reservation and stock"
+                ) from exc
+            await _adjusted(
+                tx, repo, level, delta=-beyond, reason="shipment", reference=event.shipment_id
+            )
+    if reservation is not None and lines:
+        await repo.set_reservation_lines(
+            event.order_id,
+            [
+                {
+                    "sku": line.sku,
+                    "warehouse": line.warehouse,
+                    "quantity": line.quantity,
+                    "shipped": line.shipped,
+                }
+                for line in lines
+            ],
+        )
 
 
 async def on_return_received(event: ReturnReceived, tx: Transaction, env: Envelope) -> None:

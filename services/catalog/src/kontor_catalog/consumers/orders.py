@@ -6,6 +6,7 @@ from kontor_contracts.events.orders import (
     OrderCancelled,
     OrderPlaced,
     OrderRejected,
+    OrderShipped,
     ReturnReceived,
 )
 from kontor_servicekit.consumer import Subscription
@@ -15,11 +16,12 @@ from kontor_catalog.application import stock
 RESERVATIONS = Subscription(
     purpose="reservations",
     description="Reserves the stock of every placed order (all lines or none), "
-    "releases it when the order is cancelled or rejected",
+    "releases it when the order is cancelled or rejected, books shipments out of it",
     handlers={
         OrderPlaced: stock.on_order_placed,
         OrderCancelled: stock.on_order_cancelled,
         OrderRejected: stock.on_order_rejected,
+        OrderShipped: stock.on_order_shipped,
     },
 )
 

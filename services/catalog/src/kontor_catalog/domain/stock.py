@@ -134,3 +134,40 @@ def check_warehouse(warehouse: str) -> str:
     if not WAREHOUSE_PATTERN.match(warehouse):
         raise StockError("warehouse", "lower-case letters, digits, _ and - only, at most 32")
     return warehouse
+
+
+@dataclass(frozen=True)
+class ReservedLine:
+    """One allocation of a reservation and how much of it has shipped."""
+
+    sku: str
+    warehouse: str
+    quantity: int
+    shipped: int = 0
+
+    @property
+    def open(self) -> int:
+        return self.quantity - self.shipped
+
+
+def plan_shipment(
+    lines: Sequence[ReservedLine], sku: str, quantity: int, warehouse: str | None = None
+) -> tuple[list[tuple[int, int]], int]:
+    """Which reserved lines a shipment of ``quantity`` x ``sku`` consumes.
+
+    Returns (index into ``lines``, pieces) pairs and the pieces not covered by the
+    reservation (shipped beyond it). Lines of the shipping warehouse go first.
+    """
+    order = sorted(
+        (i for i, line in enumerate(lines) if line.sku == sku and line.open > 0),
+        key=lambda i: (lines[i].warehouse != warehouse, i),
+    )
+    taken: list[tuple[int, int]] = []
+    missing = quantity
+    for index in order:
+        take = min(missing, lines[index].open)
+        taken.append((index, take))
+        missing -= take
+        if missing == 0:
+            break
+    return taken, missing

@@ -19,6 +19,7 @@ from kontor_catalog.domain.stock import Allocation, StockLevel
 
 STOCK = "stock"
 RESERVATIONS = "reservations"
+SHIPMENTS = "shipments"
 
 
 class StockChanged(Exception):
@@ -90,6 +91,41 @@ class StockRepository:
         )
         if result.matched_count == 0:
             raise StockChanged(level_id(allocation.sku, allocation.warehouse))
+
+    async def ship_reserved(self, sku: str, warehouse: str, quantity: int) -> StockLevel:
+        """Reserved pieces leave the warehouse: on hand and reserved both go down."""
+        result = await self.stock.update_one(
+            {
+                "_id": level_id(sku, warehouse),
+                "reserved": {"$gte": quantity},
+                "on_hand": {"$gte": quantity},
+            },
+            {"$inc": {"reserved": -quantity, "on_hand": -quantity}},
+            session=self.tx.session,
+        )
+        if result.matched_count == 0:
+            raise StockChanged(level_id(sku, warehouse))
+        return await self.level(sku, warehouse)
+
+    async def set_reservation_lines(self, order_id: str, lines: list[dict[str, Any]]) -> None:
+        await self.reservations.update_one(
+            {"_id": order_id}, {"$set": {"lines": lines}}, session=self.tx.session
+        )
+
+    async def record_shipment(self, shipment_id: str, order_id: str, now: datetime) -> bool:
+        """False if this shipment was booked already (e.g. redelivered under a new event id).
+
+        Looked up first: a duplicate key error would abort the whole transaction. Two
+        deliveries racing both insert; one fails, is retried by the consumer, and then
+        finds the booking.
+        """
+        shipments = self.tx.db[SHIPMENTS]
+        if await shipments.find_one({"_id": shipment_id}, {"_id": 1}, session=self.tx.session):
+            return False
+        await shipments.insert_one(
+            {"_id": shipment_id, "order_id": order_id, "booked_at": now}, session=self.tx.session
+        )
+        return True
 
     async def available_total(self, sku: str) -> int:
         return sum(level.available for level in await self.levels([sku]))
