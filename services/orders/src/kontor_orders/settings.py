@@ -7,6 +7,9 @@ class OrdersSettings(ServiceSettings):
     service_name = "orders"
     default_http_port = 8002
 
+    max_body_bytes: int = 6 * 1024 * 1024
+    """Complaint photos are up to 5 MiB; JSON bodies stay far below."""
+
     cart_abandon_after_s: float = 2 * 60 * 60
     """A cart in checkout with no activity for this long is abandoned (CartAbandoned)."""
     cart_sweep_interval_s: float = 60.0

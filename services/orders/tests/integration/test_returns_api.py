@@ -278,6 +278,50 @@ async def test_public_withdrawal_is_rate_limited_per_client(start_service: Any) 
         assert confirm.status_code == 429
 
 
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+async def upload_photo(orders: Any, data: bytes, name: str = "photo.jpg") -> str:
+    response = await orders.client.post("/complaint-photos", files={"file": (name, data)})
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+async def test_complaint_photos_are_checked_by_content_and_must_exist(
+    start_service: Any, infra: Any, namespace: str
+) -> None:
+    async with start_service("orders") as orders:
+        await wait_for_assignment(orders)
+        await seed(orders)
+        order = await delivered_order(orders, infra, namespace)
+        # a text file named like a photo is refused by its bytes
+        fake = await orders.client.post(
+            "/complaint-photos", files={"file": ("defect.jpg", b"just some text")}
+        )
+        assert fake.status_code == 422
+        assert fake.json()["errors"][0]["loc"] == ["body", "file"]
+        empty = await orders.client.post("/complaint-photos", files={"file": ("e.png", b"")})
+        assert empty.status_code == 422
+        photo = await upload_photo(orders, JPEG)
+        body = {
+            "order_id": order["id"],
+            "line_no": 1,
+            "description": "Naht offen",
+            "photo_ids": [photo, "6747a1c2e4b0a1b2c3d4e5f6", "not-an-id"],
+        }
+        unknown = await orders.client.post("/complaints", json=body)
+        assert unknown.status_code == 422
+        assert [e["loc"] for e in unknown.json()["errors"]] == [
+            ["body", "photo_ids", 1],
+            ["body", "photo_ids", 2],
+        ]
+        assert await orders.kit.store.db["complaints"].count_documents({}) == 0
+        assert (await orders.client.get("/complaint-photos/nope")).status_code == 404
+        served = await orders.client.get(f"/complaint-photos/{photo}")
+        assert (served.headers["content-type"], served.content) == ("image/jpeg", JPEG)
+
+
 async def test_complaints_resolved_by_replacement_and_refund(
     start_service: Any, infra: Any, namespace: str
 ) -> None:
@@ -285,11 +329,12 @@ async def test_complaints_resolved_by_replacement_and_refund(
         await wait_for_assignment(orders)
         await seed(orders)
         order = await delivered_order(orders, infra, namespace)
+        photo_ids = [await upload_photo(orders, JPEG), await upload_photo(orders, PNG)]
         body = {
             "order_id": order["id"],
             "line_no": 1,
             "description": "Naht offen",
-            "photo_ids": ["upload-1", "upload-2"],
+            "photo_ids": photo_ids,
             "kind": "defect",
             "desired_remedy": "replacement",
         }
@@ -299,7 +344,10 @@ async def test_complaints_resolved_by_replacement_and_refund(
         assert (first["sku"], first["status"]) == ("TEE-RED-M", "open")
         [(kind, payload)] = await outbox(orders, first["id"])
         assert kind == "ComplaintFiled"
-        assert payload["photo_ids"] == ["upload-1", "upload-2"]
+        assert payload["photo_ids"] == photo_ids
+        served = await orders.client.get(f"/complaint-photos/{photo_ids[1]}")
+        assert (served.status_code, served.headers["content-type"]) == (200, "image/png")
+        assert served.content == PNG
         assert payload["customer"]["email"] == "anna@example.de"
 
         second = (await orders.client.post("/complaints", json={**body, "line_no": 2})).json()

@@ -5,10 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request, status
+from fastapi import APIRouter, Depends, File, Path, Query, Request, Response, UploadFile, status
 from kontor_servicekit.apitypes import MoneyAmount
 from kontor_servicekit.auth import require_scope
-from kontor_servicekit.errors import Conflict, NotFound, UnprocessableEntity, problem_responses
+from kontor_servicekit.clock import utc_now
+from kontor_servicekit.errors import (
+    Conflict,
+    NotFound,
+    PayloadTooLarge,
+    UnprocessableEntity,
+    problem_responses,
+)
+from kontor_servicekit.images import IMAGE_TYPES, MAX_IMAGE_BYTES, sniff_image_type
 from pydantic import BaseModel, ConfigDict, Field
 
 from kontor_orders.api.order_life import domain_errors, now_of
@@ -19,6 +27,7 @@ from kontor_orders.application.complaints import (
 )
 from kontor_orders.domain.complaint import Complaint, WarrantyExpired
 from kontor_orders.store.complaints import COMPLAINTS, from_document, get_complaint
+from kontor_orders.store.photos import missing_photos, photo_bytes, store_photo
 
 router = APIRouter(tags=["complaints"])
 
@@ -34,7 +43,7 @@ class ComplaintIn(BaseModel):
                     "order_id": "0b6f1c1e-4c1a-4f7e-9d0a-2f3c1e2d4b5a",
                     "line_no": 1,
                     "description": "Naht am Ärmel nach dem ersten Waschen aufgegangen",
-                    "photo_ids": ["upload-7f3a"],
+                    "photo_ids": ["6747a1c2e4b0a1b2c3d4e5f6"],
                     "kind": "defect",
                     "desired_remedy": "replacement",
                 }
@@ -47,8 +56,7 @@ class ComplaintIn(BaseModel):
     photo_ids: list[Annotated[str, Field(min_length=1, max_length=128)]] = Field(
         default_factory=list,
         max_length=20,
-        description="Ids of photos stored elsewhere (e.g. the shop's upload store); "
-        "this service keeps only the references",
+        description="Ids of photos uploaded first with POST /complaint-photos",
     )
     kind: Literal["defect", "transport_damage", "wrong_item", "missing_item"] | None = None
     desired_remedy: Literal["repair", "replacement", "refund", "price_reduction"] | None = None
@@ -132,6 +140,15 @@ class ComplaintOut(BaseModel):
     summary="File a complaint about a delivered article (emits ComplaintFiled)",
 )
 async def post_complaint(request: Request, body: ComplaintIn) -> ComplaintOut:
+    missing = await missing_photos(request.app.state.kit.store.db, body.photo_ids)
+    if missing:
+        raise UnprocessableEntity(
+            detail="unknown photo ids: upload photos with POST /complaint-photos first",
+            errors=[
+                {"loc": ["body", "photo_ids", i], "msg": "no such photo", "type": "value_error"}
+                for i in missing
+            ],
+        )
     try:
         async with domain_errors("order", body.order_id):
             c = await file_complaint(
@@ -217,3 +234,84 @@ async def post_resolution(
     except UnknownComplaint as exc:
         raise NotFound(detail=f"no complaint {complaint_id!r}") from exc
     return ComplaintOut.of(c)
+
+
+class PhotoOut(BaseModel):
+    id: str = Field(examples=["6747a1c2e4b0a1b2c3d4e5f6"])
+    content_type: str = Field(examples=["image/jpeg"])
+    size: int = Field(description="Bytes")
+    url: str = Field(examples=["/complaint-photos/6747a1c2e4b0a1b2c3d4e5f6"])
+
+
+def _bad_photo(message: str) -> UnprocessableEntity:
+    return UnprocessableEntity(
+        detail=message, errors=[{"loc": ["body", "file"], "msg": message, "type": "value_error"}]
+    )
+
+
+@router.post(
+    "/complaint-photos",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[Depends(require_scope("orders:write"))],
+    responses=problem_responses(401, 403, 413, 422),
+    summary="Upload a photo of a defect (multipart field 'file'; JPEG, PNG or WebP, 5 MiB)",
+    description="The type is read from the file's first bytes, not from its name. Refer to "
+    "the returned id in `photo_ids` when filing the complaint.",
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "multipart/form-data": {
+                    "examples": {
+                        "photo": {
+                            "summary": "A photo of the torn seam",
+                            "value": {"file": "(JPEG)"},
+                        }
+                    }
+                }
+            }
+        }
+    },
+)
+async def post_photo(
+    request: Request,
+    file: Annotated[UploadFile, File(description="JPEG, PNG or WebP, at most 5 MiB")],
+) -> PhotoOut:
+    data = await file.read(MAX_IMAGE_BYTES + 1)
+    if len(data) > MAX_IMAGE_BYTES:
+        raise PayloadTooLarge(detail=f"a photo may have at most {MAX_IMAGE_BYTES} bytes")
+    if not data:
+        raise _bad_photo("the file is empty")
+    content_type = sniff_image_type(data[:16])
+    if content_type is None:
+        raise _bad_photo("not a JPEG, PNG or WebP image (judged by its content)")
+    photo_id = await store_photo(
+        request.app.state.kit.store.db,
+        data=data,
+        content_type=content_type,
+        filename=(file.filename or "photo")[:200],
+        now=utc_now(),
+    )
+    return PhotoOut(
+        id=photo_id, content_type=content_type, size=len(data), url=f"/complaint-photos/{photo_id}"
+    )
+
+
+@router.get(
+    "/complaint-photos/{photo_id}",
+    dependencies=[Depends(require_scope("orders:read"))],
+    responses={
+        200: {"content": {t: {} for t in IMAGE_TYPES}},
+        **problem_responses(401, 403, 404),
+    },
+    response_class=Response,
+    summary="A complaint photo's bytes with their content type",
+)
+async def read_photo(
+    request: Request,
+    photo_id: Annotated[str, Path(max_length=64, examples=["6747a1c2e4b0a1b2c3d4e5f6"])],
+) -> Response:
+    found = await photo_bytes(request.app.state.kit.store.db, photo_id)
+    if found is None:
+        raise NotFound(detail=f"no photo {photo_id!r}")
+    content_type, data = found
+    return Response(data, media_type=content_type)
