@@ -46,3 +46,12 @@ async def test_a_restarted_process_continues_after_the_last_reserved_block(store
 def test_block_size_must_be_positive(store: Store) -> None:
     with pytest.raises(ValueError, match="positive"):
         NumberBlocks(store, block_size=0)
+
+
+async def test_raising_the_floor_continues_after_numbers_taken_elsewhere(store: Store) -> None:
+    allocator = NumberBlocks(store, block_size=10)
+    assert await allocator.next("order-number:2026") == 1
+    await allocator.raise_floor("order-number:2026", 41)  # an older version used 1..41
+    assert await allocator.next("order-number:2026") == 42
+    await allocator.raise_floor("order-number:2026", 5)  # never lowers
+    assert await NumberBlocks(store).next("order-number:2026") > 42

@@ -46,6 +46,16 @@ class NumberBlocks:
             block.next += 1
             return number
 
+    async def raise_floor(self, key: str, at_least: int) -> None:
+        """Never hand out ``at_least`` or a smaller number for ``key`` (e.g. numbers
+        taken before this allocator existed)."""
+        await (
+            self.store.db[SEQUENCES]
+            .with_options(write_concern=JOURNALED)
+            .update_one({"_id": f"block:{key}"}, {"$max": {"value": at_least}}, upsert=True)
+        )
+        self._blocks.pop(key, None)
+
     async def _reserve(self, key: str) -> _Block:
         counters = self.store.db[SEQUENCES].with_options(write_concern=JOURNALED)
         counter_id = f"block:{key}"

@@ -73,9 +73,17 @@ def create_app(settings: OrdersSettings | None = None) -> FastAPI:
     async def start_sweeper(kit: Kit) -> None:
         sweeper.start()
 
+    async def continue_legacy_numbers(kit: Kit) -> None:
+        # The first version took order numbers from the gap-free counter
+        # "order-number:<year>"; the block allocator continues after them.
+        legacy = kit.store.db["sequences"].find({"_id": {"$regex": "^order-number:"}})
+        async for doc in legacy:
+            await app.state.order_numbers.raise_floor(doc["_id"], int(doc["value"]))
+
     async def stop_sweeper(kit: Kit) -> None:
         await sweeper.stop()
 
+    service.on_started.append(continue_legacy_numbers)
     service.on_started.append(start_sweeper)
     service.on_stopping.append(stop_sweeper)
     return app

@@ -241,3 +241,20 @@ async def test_health_metrics_and_openapi(start_service: Any) -> None:
         assert PROBLEM in post["responses"]["413"]["content"]
         quantity = spec["components"]["schemas"]["LineIn"]["properties"]["quantity"]
         assert (quantity["minimum"], quantity["maximum"]) == (1, 999)
+
+
+async def test_numbers_of_the_first_version_are_continued_not_reused(start_service: Any) -> None:
+    # The first version took order numbers from the gap-free counter
+    # "order-number:<year>"; after an upgrade the block allocator continues after them.
+    async with start_service("orders") as orders:
+        await _seed_products(orders)
+        first = (await orders.client.post("/orders", json=ORDER)).json()["number"]
+        year = first.split("-")[1]
+        db = orders.kit.store.db
+        await db["sequences"].insert_one({"_id": f"order-number:{year}", "value": 7})
+        await db["orders"].insert_one({"_id": "legacy-7", "number": f"B-{year}-000007"})
+        await db["sequences"].delete_one({"_id": f"block:order-number:{year}"})
+    async with start_service("orders") as restarted:
+        placed = await restarted.client.post("/orders", json=ORDER)
+        assert placed.status_code == 201, placed.text
+        assert int(placed.json()["number"].rsplit("-", 1)[1]) > 7

@@ -13,6 +13,7 @@ from kontor_servicekit.auth import require_scope
 from kontor_servicekit.errors import (
     Conflict,
     NotFound,
+    ProblemError,
     UnprocessableEntity,
     problem_responses,
 )
@@ -24,7 +25,7 @@ from pydantic import (
     field_validator,
 )
 
-from kontor_orders.application.place_order import PlaceOrder, place_order
+from kontor_orders.application.place_order import NumberTaken, PlaceOrder, place_order
 from kontor_orders.domain import order as domain
 from kontor_orders.domain.order import MAX_QUANTITY, IllegalTransition, OrderError
 from kontor_orders.domain.parties import (
@@ -352,6 +353,12 @@ async def post_order(request: Request, body: OrderIn) -> OrderOut:
         raise UnprocessableEntity(
             detail=str(exc),
             errors=[{"loc": ["body", *exc.field], "msg": str(exc), "type": "value_error"}],
+        ) from exc
+    except NumberTaken as exc:
+        raise ProblemError(
+            detail="no free order number right now; retry shortly",
+            status=503,
+            headers={"Retry-After": "1"},
         ) from exc
     return OrderOut.of(order)
 
