@@ -148,7 +148,7 @@ def render(definition: ServiceDefinition) -> str:
 def _definition_of(service: str) -> ServiceDefinition:
     import importlib
 
-    from kontor_servicekit.testing import settings_for
+    from kontor_servicekit.settings import settings_for
 
     main = importlib.import_module(f"kontor_{service}.main")
     definition: ServiceDefinition = main.definition(settings_for(service))

@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("service")
     parser.add_argument("purpose", help="the subscription, e.g. catalog-projection")
     args = parser.parse_args(argv)
-    from kontor_servicekit.testing import settings_for
+    from kontor_servicekit.settings import settings_for
 
     settings = settings_for(args.service)
     definition = importlib.import_module(f"kontor_{args.service}.main").definition(settings)

@@ -150,3 +150,26 @@ class ServiceSettings(BaseSettings):
             if self.kafka_password is not None:
                 options["sasl_plain_password"] = self.kafka_password.get_secret_value()
         return options
+
+
+SETTINGS_CLASSES = {
+    "catalog": "CatalogSettings",
+    "orders": "OrdersSettings",
+    "billing": "BillingSettings",
+    "support": "SupportSettings",
+    "marketing": "MarketingSettings",
+    "analytics": "AnalyticsSettings",
+}
+
+
+def settings_for(service: str, **values: Any) -> ServiceSettings:
+    """The settings of ``service`` (read from the environment, ``values`` win).
+
+    For commands that act for a service (rebuild, AsyncAPI generation): the service's
+    package must be installed, which it is in its own image.
+    """
+    import importlib
+
+    module = importlib.import_module(f"kontor_{service}.settings")
+    cls: type[ServiceSettings] = getattr(module, SETTINGS_CLASSES[service])
+    return cls(**values)

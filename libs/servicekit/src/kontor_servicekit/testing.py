@@ -25,16 +25,7 @@ from kontor_contracts.wire import to_headers
 
 from kontor_servicekit.auth import all_scopes, generate_keypair, mint_token
 from kontor_servicekit.service import Kit
-from kontor_servicekit.settings import ServiceSettings
-
-SETTINGS_CLASSES = {
-    "catalog": "CatalogSettings",
-    "orders": "OrdersSettings",
-    "billing": "BillingSettings",
-    "support": "SupportSettings",
-    "marketing": "MarketingSettings",
-    "analytics": "AnalyticsSettings",
-}
+from kontor_servicekit.settings import ServiceSettings, settings_for
 
 
 @dataclass(frozen=True)
@@ -57,12 +48,6 @@ class RunningService:
     def kit(self) -> Kit:
         kit: Kit = self.app.state.kit
         return kit
-
-
-def settings_for(service: str, **values: Any) -> ServiceSettings:
-    module = importlib.import_module(f"kontor_{service}.settings")
-    cls: type[ServiceSettings] = getattr(module, SETTINGS_CLASSES[service])
-    return cls(**values)
 
 
 def test_settings(
