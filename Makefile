@@ -5,7 +5,7 @@ SYNC := $(UV) sync --locked --all-packages --quiet
 RUN := $(UV) run --locked --all-packages
 
 .PHONY: help setup run infra token test test-unit test-integration lint format bench \
-        contracts-check contracts-update asyncapi asyncapi-check images k8s-validate k8s-generate clean
+        contracts-check contracts-update asyncapi asyncapi-check dockerfiles images k8s-validate k8s-generate clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' Makefile | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -60,6 +60,9 @@ k8s-generate: setup ## regenerate the Kafka topics, users and autoscaling from t
 
 k8s-validate: setup ## render every overlay and validate it strictly
 	$(RUN) python deploy/k8s/validate.py
+
+dockerfiles: setup ## render the six Dockerfiles from deploy/Dockerfile.template
+	$(RUN) python deploy/dockerfiles.py write
 
 images: ## build the six container images (needs a Docker engine)
 	bash deploy/images.sh

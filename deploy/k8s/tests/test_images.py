@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from kontor_contracts.registry import SERVICES
@@ -35,3 +36,22 @@ def test_dockerignore_keeps_local_state_out() -> None:
     lines = (REPO_ROOT / ".dockerignore").read_text().splitlines()
     for entry in (".git", "**/.venv", "**/__pycache__", ".kontor"):
         assert entry in lines
+
+
+def test_dockerfiles_are_rendered_from_the_one_template(tmp_path: Path) -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "dockerfiles", Path(__file__).resolve().parents[2] / "dockerfiles.py"
+    )
+    assert spec is not None and spec.loader is not None
+    dockerfiles = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(dockerfiles)
+    assert dockerfiles.stale() == [], "run `make dockerfiles`"
+    # a hand edit in one service's Dockerfile is noticed
+    for service in dockerfiles.SERVICES:
+        target = tmp_path / "services" / service / "Dockerfile"
+        target.parent.mkdir(parents=True)
+        target.write_text(dockerfiles.render(service))
+    (tmp_path / "services" / "orders" / "Dockerfile").write_text("FROM scratch\n")
+    assert dockerfiles.stale(tmp_path) == ["orders"]

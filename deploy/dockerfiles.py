@@ -1,0 +1,46 @@
+"""The six Dockerfiles come from one template (``deploy/Dockerfile.template``).
+
+Each service has its own Dockerfile so it can be built and shipped on its own, but
+they differ only in the service's name; this keeps them from drifting apart.
+``python deploy/dockerfiles.py write|check`` (``make dockerfiles``).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TEMPLATE = ROOT / "deploy" / "Dockerfile.template"
+SERVICES = ("catalog", "orders", "billing", "support", "marketing", "analytics")
+
+
+def render(service: str) -> str:
+    return TEMPLATE.read_text().replace("{service}", service).replace("{SERVICE}", service.upper())
+
+
+def stale(root: Path = ROOT) -> list[str]:
+    """Services whose Dockerfile differs from the template."""
+    return [
+        s
+        for s in SERVICES
+        if not (root / "services" / s / "Dockerfile").exists()
+        or (root / "services" / s / "Dockerfile").read_text() != render(s)
+    ]
+
+
+def main(argv: list[str]) -> int:
+    action = argv[1] if len(argv) > 1 else "check"
+    if action == "write":
+        for service in SERVICES:
+            (ROOT / "services" / service / "Dockerfile").write_text(render(service))
+        return 0
+    differing = stale()
+    if differing:
+        print(f"Dockerfiles differ from deploy/Dockerfile.template: {', '.join(differing)}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv))
