@@ -157,6 +157,8 @@ class OrderIn(BaseModel):
 
 
 class LineOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     line_no: int
     sku: str
     name: str
@@ -190,6 +192,8 @@ class ShipmentOut(BaseModel):
 
 
 class ShippingChargeOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     method: str
     carrier: str | None
     net: MoneyAmount
@@ -250,21 +254,7 @@ class OrderOut(BaseModel):
             ),
             shipping_address=shipping,
             billing_address=address(order.billing_address),
-            lines=[
-                LineOut(
-                    line_no=line.line_no,
-                    sku=line.sku,
-                    name=line.name,
-                    quantity=line.quantity,
-                    unit_price_net=line.unit_price_net,
-                    unit_price_gross=line.unit_price_gross,
-                    vat_rate=line.vat_rate,
-                    line_net=line.line_net,
-                    line_vat=line.line_vat,
-                    line_gross=line.line_gross,
-                )
-                for line in order.lines
-            ],
+            lines=[LineOut.model_validate(line) for line in order.lines],
             currency=order.currency,
             net_total=order.net_total,
             vat_total=order.vat_total,
@@ -272,14 +262,7 @@ class OrderOut(BaseModel):
             placed_at=order.placed_at,
             shipping=None
             if order.shipping is None
-            else ShippingChargeOut(
-                method=order.shipping.method,
-                carrier=order.shipping.carrier,
-                net=order.shipping.net,
-                vat_rate=order.shipping.vat_rate,
-                vat=order.shipping.vat,
-                gross=order.shipping.gross,
-            ),
+            else ShippingChargeOut.model_validate(order.shipping),
             buyer_vat_id=order.buyer_vat_id,
             coupon_codes=order.coupon_codes,
             amount_paid=order.amount_paid,

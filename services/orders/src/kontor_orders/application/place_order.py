@@ -58,21 +58,7 @@ def order_placed(order: Order) -> OrderPlaced:
         ),
         billing_address=_address_event(order.billing_address) if order.billing_address else None,
         shipping_address=_address_event(order.shipping_address),
-        lines=[
-            OrderLineEvent(
-                line_no=line.line_no,
-                sku=line.sku,
-                name=line.name,
-                quantity=line.quantity,
-                unit_price_net=line.unit_price_net,
-                unit_price_gross=line.unit_price_gross,
-                vat_rate=line.vat_rate,
-                line_net=line.line_net,
-                line_vat=line.line_vat,
-                line_gross=line.line_gross,
-            )
-            for line in order.lines
-        ],
+        lines=[OrderLineEvent.model_validate(line, from_attributes=True) for line in order.lines],
         currency=order.currency,
         net_total=order.net_total,
         vat_total=order.vat_total,
@@ -80,14 +66,7 @@ def order_placed(order: Order) -> OrderPlaced:
         placed_at=order.placed_at,
         shipping=None
         if order.shipping is None
-        else ShippingCharge(
-            method=order.shipping.method,
-            net=order.shipping.net,
-            vat_rate=order.shipping.vat_rate,
-            vat=order.shipping.vat,
-            gross=order.shipping.gross,
-            carrier=order.shipping.carrier,
-        ),
+        else ShippingCharge.model_validate(order.shipping, from_attributes=True),
         coupon_codes=order.coupon_codes,
         buyer_vat_id=order.buyer_vat_id,
     )
