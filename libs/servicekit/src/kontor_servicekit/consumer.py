@@ -7,9 +7,12 @@ For each message:
    at once (retrying cannot fix a malformed message);
 2. the handler runs in one transaction together with the inbox record of the
    event id: a redelivered event raises :class:`AlreadyHandled` and has no effect;
-3. a failing handler is retried ``max_attempts`` times with backoff, then the
-   message is parked on the group's dead-letter topic and in the ``dead_letters``
-   collection with the error, and the partition moves on;
+3. a handler that raises :class:`PermanentError` or a domain error
+   (:mod:`kontor_servicekit.domain_errors`) is dead-lettered at once, one that raises
+   ``Unavailable`` gets the message again later; any other failing handler is retried
+   ``max_attempts`` times with backoff, then the message is parked on the group's
+   dead-letter topic and in the ``dead_letters`` collection with the error, and the
+   partition moves on;
 4. a database or broker outage is not the message's fault: the offset is not
    committed, the message is fetched again, and nothing is dead-lettered;
 5. the offset is committed (manual ack) only after the transaction committed.
@@ -34,6 +37,7 @@ from kontor_contracts.registry import REGISTRY, dead_letter_topic
 from pydantic import ValidationError
 from pymongo.errors import ConnectionFailure, PyMongoError
 
+from kontor_servicekit.domain_errors import DomainError, Unavailable
 from kontor_servicekit.logging import log_context
 from kontor_servicekit.store import AlreadyHandled, Store, Transaction, TransactionAborted
 
@@ -41,7 +45,9 @@ log = logging.getLogger(__name__)
 
 DEAD_LETTERS = "dead_letters"
 
-Handler = Callable[[Any, Transaction, Envelope], Awaitable[None]]
+Handler = Callable[[Any, Any, Envelope], Awaitable[None]]
+"""``handler(event, unit_of_work, envelope)``: the unit of work is the subscription's
+(``Subscription.unit_of_work``), or the bare :class:`Transaction` without one."""
 
 
 class PermanentError(Exception):
@@ -68,8 +74,15 @@ class Subscription:
     issues numbered invoices): those must never be replayed from the beginning.
     """
 
+    unit_of_work: Callable[[Transaction], Any] | None = None
+    """Builds the service's unit of work on the handler's transaction (see ``uow``)."""
+
     def group(self, service: str) -> str:
         return f"{service}.{self.purpose}"
+
+    def bind(self, tx: Transaction) -> Any:
+        """What a handler gets as its second argument inside ``tx``."""
+        return tx if self.unit_of_work is None else self.unit_of_work(tx)
 
     def topics(self) -> list[str]:
         return sorted({REGISTRY.topic_of(model) for model in self.handlers})
@@ -163,7 +176,7 @@ class MessageHandler:
             attempt += 1
             try:
                 await self.runtime.store.transaction(
-                    lambda tx: handler(event, tx, envelope),
+                    lambda tx: handler(event, self.subscription.bind(tx), envelope),
                     correlation_id=envelope.correlation_id,
                     causation_id=str(envelope.id),
                     inbox_key=f"{self.group}:{envelope.id}",
@@ -176,7 +189,12 @@ class MessageHandler:
                 log.warning("infrastructure unavailable or contended, will redeliver: %s", exc)
                 self.runtime.metrics.handled(self.group, envelope.type, "retry_later")
                 return "retry_later"
-            except PermanentError as exc:
+            except Unavailable as exc:
+                log.warning("handler says it is not ready, will redeliver: %s", exc)
+                self.runtime.metrics.handled(self.group, envelope.type, "retry_later")
+                return "retry_later"
+            except (PermanentError, DomainError) as exc:
+                # A refused command stays refused: retrying cannot change the answer.
                 await self.dead_letter(record, exc, attempts=attempt)
                 return "dead_lettered"
             except Exception as exc:
