@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from kontor_billing.consumers.orders import INVOICING
+from kontor_billing.consumers.orders import invoicing
 from kontor_contracts.samples import PRODUCT
 from kontor_orders.consumers.catalog import CATALOG_PROJECTION
+from kontor_servicekit.clock import utc_now
 from kontor_servicekit.rebuild import GroupActive, NotRebuildable, rebuild_projection
 from kontor_servicekit.testing import eventually, wait_for_assignment
 
@@ -74,4 +75,4 @@ async def test_a_subscription_with_side_effects_is_never_replayed(start_service:
     async with start_service("billing") as billing:
         settings = billing.settings
     with pytest.raises(NotRebuildable):
-        await rebuild_projection(settings, INVOICING)
+        await rebuild_projection(settings, invoicing(utc_now))

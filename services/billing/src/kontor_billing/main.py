@@ -1,31 +1,38 @@
-"""Composition root of the billing service."""
+"""Composition root of the billing service: the one place where its parts are wired."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
+from kontor_servicekit.clock import Clock, utc_now
+from kontor_servicekit.context import attach_context
 from kontor_servicekit.runner import run_service
 from kontor_servicekit.service import ServiceDefinition, create_service_app
 
 from kontor_billing.api.invoices import router as invoices_router
-from kontor_billing.consumers.orders import INVOICING
+from kontor_billing.consumers.orders import invoicing
+from kontor_billing.context import BillingContext
 from kontor_billing.settings import BillingSettings
-from kontor_billing.store.invoices import ensure_indexes
+from kontor_billing.store.indexes import ensure_indexes
+from kontor_billing.store.queries import InvoiceQueries
 
 
-def definition(settings: BillingSettings) -> ServiceDefinition:
+def definition(settings: BillingSettings, clock: Clock = utc_now) -> ServiceDefinition:
     return ServiceDefinition(
         settings=settings,
         title="Kontor billing",
         description="Invoices, credit notes and payments by German rules.",
         routers=[invoices_router],
-        subscriptions=[INVOICING],
+        subscriptions=[invoicing(clock)],
         indexes=ensure_indexes,
         ensure_topics=settings.kafka_ensure_topics,
     )
 
 
-def create_app(settings: BillingSettings | None = None) -> FastAPI:
-    return create_service_app(definition(settings or BillingSettings()))
+def create_app(settings: BillingSettings | None = None, clock: Clock = utc_now) -> FastAPI:
+    app = create_service_app(definition(settings or BillingSettings(), clock))
+    kit = app.state.kit
+    attach_context(app, BillingContext(invoices=InvoiceQueries(kit.store.db), clock=clock))
+    return app
 
 
 def run() -> None:

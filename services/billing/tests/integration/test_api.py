@@ -1,7 +1,7 @@
 """Billing's HTTP behaviour: auth, parameter validation, 404, body limit, operations.
 
 Runs the real app via ``start_service``. Invoices are written the way the consumer
-writes them (``InvoiceRepository`` in a transaction): billing has no route that
+writes them (``MongoInvoiceRepository`` in a transaction): billing has no route that
 creates one.
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from kontor_billing.domain.invoice import Invoice, InvoiceLine, Party
-from kontor_billing.store.invoices import INVOICES, InvoiceRepository
+from kontor_billing.store.invoices import INVOICES, MongoInvoiceRepository
 from kontor_servicekit.consumer import DEAD_LETTERS
 from kontor_servicekit.store import OUTBOX, Transaction
 
@@ -77,7 +77,7 @@ async def _store_invoice(billing: Any, order_id: str) -> Invoice:
     )
 
     async def work(tx: Transaction) -> None:
-        await InvoiceRepository(tx).add(invoice)
+        await MongoInvoiceRepository(tx).add(invoice)
 
     await billing.kit.store.transaction(work)
     return invoice

@@ -20,12 +20,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from faststream.kafka import KafkaBroker, TestKafkaBroker
-from kontor_billing.consumers.orders import INVOICING
-from kontor_billing.store.invoices import INVOICES, ensure_indexes
+from kontor_billing.consumers.orders import invoicing
+from kontor_billing.store.indexes import ensure_indexes
+from kontor_billing.store.invoices import INVOICES
 from kontor_contracts.envelope import Envelope
 from kontor_contracts.examples import load_example
 from kontor_contracts.samples import order_placed_envelope
 from kontor_contracts.wire import headers_dict, to_headers
+from kontor_servicekit.clock import utc_now
 from kontor_servicekit.consumer import DEAD_LETTERS, ConsumerRuntime, register_subscriptions
 from kontor_servicekit.store import INBOX, OUTBOX, Store, create_client
 
@@ -110,7 +112,7 @@ async def billing(infra: Any, namespace: str) -> AsyncIterator[Billing]:
     )
     broker = KafkaBroker("127.0.0.1:9")  # never contacted: TestKafkaBroker patches it
     register_subscriptions(
-        broker, runtime, [INVOICING], session_timeout_ms=2000, heartbeat_interval_ms=500
+        broker, runtime, [invoicing(utc_now)], session_timeout_ms=2000, heartbeat_interval_ms=500
     )
     try:
         async with TestKafkaBroker(broker) as in_memory:

@@ -6,13 +6,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query
 from kontor_servicekit.apitypes import MoneyAmount
 from kontor_servicekit.auth import require_scope
-from kontor_servicekit.errors import NotFound, problem_responses
+from kontor_servicekit.domain_errors import NotFound
+from kontor_servicekit.errors import problem_responses
 from pydantic import BaseModel
 
-from kontor_billing.store.invoices import invoice_by_number, invoices_of_order
+from kontor_billing.context import Context
 
 router = APIRouter(tags=["invoices"])
 
@@ -75,10 +76,10 @@ class InvoiceOut(BaseModel):
     summary="The invoices of an order",
 )
 async def list_invoices(
-    request: Request,
+    ctx: Context,
     order_id: Annotated[str, Query(min_length=1, max_length=64, description="The order's id")],
 ) -> list[InvoiceOut]:
-    docs = await invoices_of_order(request.app.state.kit.store.db, order_id)
+    docs = await ctx.invoices.of_order(order_id)
     return [InvoiceOut.of(d) for d in docs]
 
 
@@ -89,9 +90,9 @@ async def list_invoices(
     summary="One invoice by its number",
 )
 async def read_invoice(
-    request: Request, number: Annotated[str, Path(min_length=1, max_length=32)]
+    ctx: Context, number: Annotated[str, Path(min_length=1, max_length=32)]
 ) -> InvoiceOut:
-    doc = await invoice_by_number(request.app.state.kit.store.db, number)
+    doc = await ctx.invoices.by_number(number)
     if doc is None:
-        raise NotFound(detail=f"no invoice {number!r}")
+        raise NotFound("invoice", number)
     return InvoiceOut.of(doc)

@@ -9,9 +9,10 @@ from kontor_contracts.events import common
 from kontor_contracts.events.billing import InvoiceIssued, VatBreakdown
 from kontor_contracts.events.billing import InvoiceLine as InvoiceLineEvent
 from kontor_contracts.events.orders import OrderPlaced
-from kontor_servicekit.clock import utc_now
-from kontor_servicekit.store import Transaction
+from kontor_servicekit.clock import Clock
 
+from kontor_billing.application.unit_of_work import BillingUnitOfWork
+from kontor_billing.domain.events import InvoiceWasIssued
 from kontor_billing.domain.invoice import (
     Invoice,
     InvoiceLine,
@@ -19,7 +20,6 @@ from kontor_billing.domain.invoice import (
     invoice_number,
     numbering_year,
 )
-from kontor_billing.store.invoices import InvoiceRepository
 
 
 def invoice_issued(invoice: Invoice) -> InvoiceIssued:
@@ -72,14 +72,19 @@ def invoice_issued(invoice: Invoice) -> InvoiceIssued:
     )
 
 
-async def on_order_placed(event: OrderPlaced, tx: Transaction, env: Envelope) -> None:
-    """Issue the order's invoice with the next number of the year, and announce it."""
-    invoices = InvoiceRepository(tx)
-    if await invoices.for_order_exists(event.order_id):
+async def on_order_placed(
+    event: OrderPlaced, uow: BillingUnitOfWork, env: Envelope, *, clock: Clock
+) -> None:
+    """Issue the order's invoice with the next number of the year, and announce it.
+
+    The number is taken in the same unit of work that stores the invoice, so an
+    aborted unit gives it back and the year's numbers stay gap-free.
+    """
+    if await uow.invoices.for_order_exists(event.order_id):
         return
-    issued_at = utc_now()
+    issued_at = clock()
     year = numbering_year(issued_at)
-    number = invoice_number(year, await tx.next_sequence(f"invoice:{year}"))
+    number = invoice_number(year, await uow.next_sequence(f"invoice:{year}"))
     address = event.billing_address or event.shipping_address
     lines = [
         InvoiceLine(
@@ -126,5 +131,12 @@ async def on_order_placed(event: OrderPlaced, tx: Transaction, env: Envelope) ->
         issued_at=issued_at,
         buyer_vat_id=event.buyer_vat_id,
     )
-    await invoices.add(invoice)
-    tx.emit(invoice_issued(invoice), aggregate_id=invoice.id)
+    await uow.invoices.add(invoice)
+    publish(uow, invoice)
+
+
+def publish(uow: BillingUnitOfWork, invoice: Invoice) -> None:
+    """Emit the contract events of what ``invoice`` recorded."""
+    for recorded in invoice.pull_events():
+        if isinstance(recorded, InvoiceWasIssued):
+            uow.emit(invoice_issued(invoice), aggregate_id=invoice.id)

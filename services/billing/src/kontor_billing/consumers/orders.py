@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from kontor_contracts.events.orders import OrderPlaced
+from kontor_servicekit.clock import Clock
 from kontor_servicekit.consumer import Subscription
 
 from kontor_billing.application.invoicing import on_order_placed
+from kontor_billing.store.unit_of_work import MongoBillingUnitOfWork
 
-INVOICING = Subscription(
-    purpose="invoicing",
-    description="Issues the invoice of every placed order",
-    handlers={OrderPlaced: on_order_placed},
-)
+
+def invoicing(clock: Clock) -> Subscription:
+    return Subscription(
+        purpose="invoicing",
+        description="Issues the invoice of every placed order",
+        handlers={OrderPlaced: partial(on_order_placed, clock=clock)},
+        unit_of_work=MongoBillingUnitOfWork,
+    )

@@ -13,9 +13,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
-BERLIN = ZoneInfo("Europe/Berlin")
+from kontor_servicekit.aggregate import RecordsEvents
+from kontor_servicekit.clock import BERLIN
+
+from kontor_billing.domain.events import InvoiceWasIssued
+
 PAYMENT_TERM_DAYS = 14
 
 
@@ -71,7 +74,7 @@ class Party:
 
 
 @dataclass
-class Invoice:
+class Invoice(RecordsEvents):
     id: str
     number: str
     order_id: str
@@ -121,7 +124,7 @@ class Invoice:
             raise ValueError("an invoice needs at least one line")
         if issued_at.tzinfo is None:
             raise ValueError("time must be timezone-aware")
-        return cls(
+        invoice = cls(
             id=invoice_id,
             number=number,
             order_id=order_id,
@@ -133,6 +136,8 @@ class Invoice:
             buyer_vat_id=buyer_vat_id,
             vat_breakdown=vat_breakdown(lines),
         )
+        invoice.record(InvoiceWasIssued(invoice_id))
+        return invoice
 
 
 def vat_breakdown(lines: list[InvoiceLine]) -> list[VatRow]:

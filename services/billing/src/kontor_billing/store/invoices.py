@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from kontor_servicekit.store import Transaction
-from pymongo.asynchronous.database import AsyncDatabase
 
 from kontor_billing.domain.invoice import Invoice
 
@@ -36,7 +35,9 @@ def to_document(invoice: Invoice) -> dict[str, Any]:
     }
 
 
-class InvoiceRepository:
+class MongoInvoiceRepository:
+    """``InvoiceRepository`` inside one Mongo transaction."""
+
     def __init__(self, tx: Transaction) -> None:
         self.tx = tx
 
@@ -48,28 +49,3 @@ class InvoiceRepository:
 
     async def add(self, invoice: Invoice) -> None:
         await self.tx.db[INVOICES].insert_one(to_document(invoice), session=self.tx.session)
-
-
-async def invoices_of_order(
-    db: AsyncDatabase[dict[str, Any]], order_id: str
-) -> list[dict[str, Any]]:
-    return await db[INVOICES].find({"order_id": order_id}).sort("number", 1).to_list(100)
-
-
-async def invoice_by_number(
-    db: AsyncDatabase[dict[str, Any]], number: str
-) -> dict[str, Any] | None:
-    return await db[INVOICES].find_one({"number": number})
-
-
-async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
-    await db[INVOICES].create_index("number", unique=True, name="number_unique")
-    await db[INVOICES].create_index("order_id", name="by_order")
-    # One invoice per order: a second OrderPlaced for the same order (a replay from
-    # another producer instance) cannot bill twice, even past the inbox.
-    await db[INVOICES].create_index(
-        [("order_id", 1), ("kind", 1)],
-        unique=True,
-        name="one_invoice_per_order",
-        partialFilterExpression={"kind": "invoice"},
-    )

@@ -1,0 +1,13 @@
+"""What billing's aggregates record when they change (see ``kontor_servicekit.aggregate``).
+
+The application turns each into the contract event other services subscribe to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class InvoiceWasIssued:
+    invoice_id: str

@@ -1,0 +1,14 @@
+"""Billing's unit of work over one MongoDB transaction."""
+
+from __future__ import annotations
+
+from kontor_servicekit.store import Transaction
+from kontor_servicekit.uow import MongoUnitOfWork
+
+from kontor_billing.store.invoices import MongoInvoiceRepository
+
+
+class MongoBillingUnitOfWork(MongoUnitOfWork):
+    def __init__(self, tx: Transaction) -> None:
+        super().__init__(tx)
+        self.invoices = MongoInvoiceRepository(tx)
