@@ -1,29 +1,43 @@
-"""Composition root of the support service.
-
-No features yet: it serves health, metrics, OpenAPI and its AsyncAPI document,
-and consumes nothing until its issue lands.
-"""
+"""Composition root of the support service: the one place where its parts are wired."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
+from kontor_servicekit.clock import Clock, utc_now
+from kontor_servicekit.context import attach_context
 from kontor_servicekit.runner import run_service
 from kontor_servicekit.service import ServiceDefinition, create_service_app
+from kontor_servicekit.uow import MongoTransactor
 
+from kontor_support.context import SupportContext
 from kontor_support.settings import SupportSettings
+from kontor_support.store.indexes import ensure_indexes
+from kontor_support.store.queries import SupportQueries
+from kontor_support.store.unit_of_work import MongoSupportUnitOfWork
 
 
-def definition(settings: SupportSettings) -> ServiceDefinition:
+def definition(settings: SupportSettings, clock: Clock = utc_now) -> ServiceDefinition:
     return ServiceDefinition(
         settings=settings,
         title="Kontor support",
         description="Customer contact on every channel: tickets and their answers.",
+        routers=[],
+        subscriptions=[],
+        indexes=ensure_indexes,
         ensure_topics=settings.kafka_ensure_topics,
     )
 
 
-def create_app(settings: SupportSettings | None = None) -> FastAPI:
-    return create_service_app(definition(settings or SupportSettings()))
+def create_app(settings: SupportSettings | None = None, clock: Clock = utc_now) -> FastAPI:
+    app = create_service_app(definition(settings or SupportSettings(), clock))
+    store = app.state.kit.store
+    context = SupportContext(
+        transactor=MongoTransactor(store, MongoSupportUnitOfWork),
+        queries=SupportQueries(store.db),
+        clock=clock,
+    )
+    attach_context(app, context)
+    return app
 
 
 def run() -> None:

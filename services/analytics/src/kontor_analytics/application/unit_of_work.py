@@ -1,0 +1,16 @@
+"""What analytics's use cases need of the database.
+
+Implemented over MongoDB in ``store/unit_of_work.py`` and in memory in
+``store/memory.py``. Each repository the features need is a Protocol here and an
+attribute of :class:`AnalyticsUnitOfWork`.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from kontor_servicekit.uow import UnitOfWork
+
+
+class AnalyticsUnitOfWork(UnitOfWork, Protocol):
+    """The repositories of analytics (none yet) plus the outbox and sequences."""

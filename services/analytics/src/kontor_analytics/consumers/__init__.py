@@ -1,0 +1,1 @@
+"""Analytics's subscriptions: contract event -> use case, built in ``main.py``."""

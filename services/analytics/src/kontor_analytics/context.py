@@ -1,0 +1,24 @@
+"""Analytics's container: what its routes are built with (see ``main.py``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends
+from kontor_servicekit.clock import Clock
+from kontor_servicekit.context import context_dependency
+from kontor_servicekit.uow import Transactor
+
+from kontor_analytics.application.unit_of_work import AnalyticsUnitOfWork
+from kontor_analytics.store.queries import AnalyticsQueries
+
+
+@dataclass
+class AnalyticsContext:
+    transactor: Transactor[AnalyticsUnitOfWork]
+    queries: AnalyticsQueries
+    clock: Clock
+
+
+Context = Annotated[AnalyticsContext, Depends(context_dependency(AnalyticsContext))]

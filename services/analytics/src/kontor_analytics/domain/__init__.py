@@ -1,0 +1,1 @@
+"""Analytics's business rules: pure (no framework, broker or database)."""

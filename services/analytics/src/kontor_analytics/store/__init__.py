@@ -1,0 +1,1 @@
+"""Analytics's database: repositories, unit of work, queries, indexes."""

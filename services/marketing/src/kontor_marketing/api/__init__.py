@@ -1,0 +1,1 @@
+"""Marketing's HTTP routes: parse, call one use case or one query, map the result."""

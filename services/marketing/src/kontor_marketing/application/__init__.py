@@ -1,0 +1,1 @@
+"""Marketing's use cases: commands in, events out; the only callers of ``domain/``."""

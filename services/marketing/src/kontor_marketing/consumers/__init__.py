@@ -1,0 +1,1 @@
+"""Marketing's subscriptions: contract event -> use case, built in ``main.py``."""

@@ -1,0 +1,1 @@
+"""Marketing's business rules: pure (no framework, broker or database)."""

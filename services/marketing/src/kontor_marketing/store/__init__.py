@@ -1,0 +1,1 @@
+"""Marketing's database: repositories, unit of work, queries, indexes."""

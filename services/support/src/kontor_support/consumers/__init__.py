@@ -1,0 +1,1 @@
+"""Support's subscriptions: contract event -> use case, built in ``main.py``."""

@@ -1,0 +1,1 @@
+"""Support's business rules: pure (no framework, broker or database)."""

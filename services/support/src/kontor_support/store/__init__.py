@@ -1,0 +1,1 @@
+"""Support's database: repositories, unit of work, queries, indexes."""

@@ -1,0 +1,113 @@
+"""The shape every service shares, checked on the source (``docs/service-shape.md``).
+
+- ``domain/`` is pure: the standard library, the service's own domain and the kit's
+  pure modules, nothing else (no FastAPI, FastStream, PyMongo, pydantic, contracts).
+- ``api/`` holds no database access: no PyMongo/BSON/GridFS import, no import of the
+  service's ``store`` package, no ``.db`` / ``.store`` attribute, and no ``try`` (the
+  kit maps the domain error family once).
+- ``application/`` reaches data only through its unit of work: no PyMongo import and
+  no ``.db`` attribute.
+- the three layered folders exist in every service.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.unit
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVICES = ("catalog", "orders", "billing", "support", "marketing", "analytics")
+KIT_PURE = {
+    "kontor_servicekit.clock",
+    "kontor_servicekit.aggregate",
+    "kontor_servicekit.domain_errors",
+    "kontor_servicekit.shipping_rates",
+    "kontor_servicekit.ratelimit",
+}
+DATABASE_MODULES = ("pymongo", "bson", "gridfs", "motor")
+
+
+def package(service: str) -> Path:
+    return ROOT / "services" / service / "src" / f"kontor_{service}"
+
+
+def modules(service: str, layer: str) -> Iterator[Path]:
+    yield from sorted((package(service) / layer).rglob("*.py"))
+
+
+def imported(tree: ast.AST) -> Iterator[tuple[int, str]]:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, alias.name
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            yield node.lineno, node.module
+
+
+def where(path: Path, line: int) -> str:
+    return f"{path.relative_to(ROOT)}:{line}"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_service_has_the_same_rooms(service: str) -> None:
+    for room in ("domain", "application", "store", "consumers", "api"):
+        assert (package(service) / room / "__init__.py").is_file(), f"{service} lacks {room}/"
+    for module in ("main.py", "settings.py", "context.py"):
+        assert (package(service) / module).is_file(), f"{service} lacks {module}"
+    assert (ROOT / "services" / service / "README.md").is_file()
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_domain_is_pure(service: str) -> None:
+    own = f"kontor_{service}.domain"
+    found = []
+    for path in modules(service, "domain"):
+        for line, name in imported(ast.parse(path.read_text())):
+            top = name.split(".")[0]
+            allowed = (
+                top in sys.stdlib_module_names
+                or name == own
+                or name.startswith(own + ".")
+                or name in KIT_PURE
+            )
+            if not allowed:
+                found.append(f"{where(path, line)} imports {name}")
+    assert found == []
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_routes_do_not_touch_the_database_or_catch_domain_errors(service: str) -> None:
+    found = []
+    for path in modules(service, "api"):
+        tree = ast.parse(path.read_text())
+        for line, name in imported(tree):
+            if name.split(".")[0] in DATABASE_MODULES:
+                found.append(f"{where(path, line)} imports {name}")
+            if name.startswith(f"kontor_{service}.store"):
+                found.append(f"{where(path, line)} imports the store ({name})")
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and node.attr in {"db", "store", "collection"}:
+                found.append(f"{where(path, node.lineno)} uses .{node.attr}")
+            if isinstance(node, ast.Try):
+                found.append(f"{where(path, node.lineno)} has a try block")
+    assert found == []
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_use_cases_reach_data_only_through_their_unit_of_work(service: str) -> None:
+    found = []
+    for path in modules(service, "application"):
+        tree = ast.parse(path.read_text())
+        for line, name in imported(tree):
+            if name.split(".")[0] in DATABASE_MODULES or name == "kontor_servicekit.store":
+                found.append(f"{where(path, line)} imports {name}")
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and node.attr in {"db", "session"}:
+                found.append(f"{where(path, node.lineno)} uses .{node.attr}")
+    assert found == []
