@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from kontor_servicekit.clock import micros
 from kontor_servicekit.projections import upsert_if_newer
-from kontor_servicekit.store import Store, Transaction, create_client
+from kontor_servicekit.service_testing import temporary_store
+from kontor_servicekit.store import Store, Transaction
 from pymongo.asynchronous.collection import AsyncCollection
 
 pytestmark = pytest.mark.integration
@@ -26,14 +27,10 @@ class Boom(Exception):
 
 @pytest.fixture
 async def store(infra: Any, namespace: str) -> AsyncIterator[Store]:
-    client = create_client(infra.mongo_url, app_name="kontor-servicekit-tests")
-    store = Store(client, f"{namespace}_projections", producer="orders")
-    await store.ensure_indexes()
-    try:
+    async with temporary_store(
+        infra.mongo_url, f"{namespace}_projections", producer="orders"
+    ) as store:
         yield store
-    finally:
-        await client.drop_database(store.db.name)
-        await client.close()
 
 
 def things(store: Store) -> AsyncCollection[dict[str, Any]]:
