@@ -7,6 +7,8 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from kontor_servicekit.shipping_rates import shipping_gross, shipping_vat
+
 CENT = Decimal("0.01")
 MAX_QUANTITY = 999
 
@@ -74,16 +76,17 @@ class ShippingCharge:
     method: str
     net: Decimal
     vat_rate: Decimal
+    currency: str
     carrier: str | None = None
     standard_gross: Decimal | None = None
 
     @property
     def vat(self) -> Decimal:
-        return cents(self.net * self.vat_rate)
+        return shipping_vat(self.net, self.vat_rate, self.currency)
 
     @property
     def gross(self) -> Decimal:
-        return self.net + self.vat
+        return shipping_gross(self.net, self.vat_rate, self.currency)
 
 
 @dataclass(frozen=True)
