@@ -7,7 +7,9 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from kontor_orders.domain.order import IllegalTransition, Order, OrderError, cents
+from kontor_contracts.money import quantize
+
+from kontor_orders.domain.order import IllegalTransition, Order, OrderError
 
 BERLIN = ZoneInfo("Europe/Berlin")
 WITHDRAWAL_DAYS = 14
@@ -124,7 +126,7 @@ def refund_for(
         if quantity == line.quantity:
             amount += line.line_gross
         else:
-            amount += cents(line.line_gross * quantity / line.quantity)
+            amount += quantize(line.line_gross * quantity / line.quantity, order.currency)
         refunded.append((line_no, line.sku, quantity))
     includes_shipping = False
     if withdrawal and whole_order and order.shipping is not None:

@@ -109,7 +109,7 @@ def from_document(doc: dict[str, Any]) -> Order:
         shipping_address=shipping,
         billing_address=_address_of(doc.get("billing_address")),
         currency=doc["currency"],
-        lines=[OrderLine(**line) for line in doc["lines"]],
+        lines=[OrderLine(**line, currency=doc["currency"]) for line in doc["lines"]],
         placed_at=doc["placed_at"],
         timeline=[_timeline_entry(e) for e in doc.get("timeline", [])]
         # orders stored before the timeline existed kept their status history
