@@ -17,7 +17,6 @@ from kontor_orders.domain.order import (
     ShippingCharge,
 )
 from kontor_orders.domain.returns import (
-    BERLIN,
     DeadlinePassed,
     Return,
     check_withdrawal_allowed,
@@ -26,6 +25,7 @@ from kontor_orders.domain.returns import (
     whole_order_returned,
     withdrawal_deadline,
 )
+from kontor_servicekit.clock import BERLIN
 
 T0 = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
 TEE = PricedProduct("TEE", "T-Shirt", Decimal("10.00"), Decimal("0.19"), "EUR")

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, status
 from fastapi.responses import HTMLResponse
 from kontor_servicekit.apitypes import MoneyAmount
 from kontor_servicekit.auth import Principal, require_scope
+from kontor_servicekit.clock import BERLIN
 from kontor_servicekit.errors import (
     Conflict,
     Forbidden,
@@ -34,7 +35,7 @@ from kontor_orders.application.returns import (
     start_withdrawal,
 )
 from kontor_orders.domain.order import MAX_QUANTITY
-from kontor_orders.domain.returns import BERLIN, DeadlinePassed, Return, ReturnLine
+from kontor_orders.domain.returns import DeadlinePassed, Return, ReturnLine
 from kontor_orders.store.returns import RETURNS, from_document, get_return
 
 router = APIRouter(tags=["returns"])

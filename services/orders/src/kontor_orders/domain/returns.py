@@ -5,13 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from kontor_contracts.money import quantize
+from kontor_servicekit.clock import BERLIN
 
 from kontor_orders.domain.order import IllegalTransition, Order, OrderError
 
-BERLIN = ZoneInfo("Europe/Berlin")
 WITHDRAWAL_DAYS = 14
 RETURN_STATUSES = ("requested", "received", "completed")
 OPEN_RETURN_STATUSES = ("requested", "received")
