@@ -10,9 +10,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from kontor_contracts.registry import SERVICES
+
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "deploy" / "Dockerfile.template"
-SERVICES = ("catalog", "orders", "billing", "support", "marketing", "analytics")
 
 
 def render(service: str) -> str:

@@ -1,9 +1,9 @@
 """Billing's ``billing.invoicing`` subscription with FastStream's in-memory broker.
 
-The real Subscription and MessageHandler are wired by ``register_subscriptions`` onto a
-``KafkaBroker`` that :class:`TestKafkaBroker` keeps in memory; the store is a real
-``Store`` on the session's database (one database per test); dead letters go to a
-recording producer.
+The real Subscription and MessageHandler run on the kit's service-test harness
+(:func:`kontor_servicekit.service_testing.in_memory_service`): an in-memory broker,
+a real ``Store`` on the session's database (one database per test), dead letters
+and consumer metrics recorded.
 
 In memory every record has partition 0 and offset 0, so two dead letters of one test
 would share the ``dead_letters`` id ``<topic>:0:0``: each test parks at most one.
@@ -12,121 +12,46 @@ would share the ``dead_letters`` id ``<topic>:0:0``: each test parks at most one
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
-from faststream.kafka import KafkaBroker, TestKafkaBroker
 from kontor_billing.consumers.orders import invoicing
 from kontor_billing.store.indexes import ensure_indexes
 from kontor_billing.store.invoices import INVOICES
 from kontor_contracts.envelope import Envelope
 from kontor_contracts.examples import load_example
 from kontor_contracts.samples import order_placed_envelope
-from kontor_contracts.wire import headers_dict, to_headers
-from kontor_servicekit.clock import utc_now
-from kontor_servicekit.consumer import DEAD_LETTERS, ConsumerRuntime, register_subscriptions
-from kontor_servicekit.store import INBOX, OUTBOX, Store, create_client
+from kontor_servicekit.clock import BERLIN, utc_now
+from kontor_servicekit.consumer import DEAD_LETTERS
+from kontor_servicekit.service_testing import InMemoryService, in_memory_service
+from kontor_servicekit.store import INBOX, OUTBOX
 
 pytestmark = pytest.mark.service
 
-
-@dataclass
-class Parked:
-    topic: str
-    value: bytes | None
-    key: bytes | None
-    headers: dict[str, str]
-
-
-@dataclass
-class DeadLetterRecorder:
-    """The runtime's dead-letter producer: records instead of sending."""
-
-    parked: list[Parked] = field(default_factory=list)
-
-    async def send_and_wait(
-        self,
-        topic: str,
-        value: bytes | None = None,
-        key: bytes | None = None,
-        headers: list[tuple[str, bytes]] | None = None,
-    ) -> None:
-        self.parked.append(Parked(topic, value, key, headers_dict(headers or [])))
-
-
-@dataclass
-class MetricsRecorder:
-    outcomes: list[tuple[str, str, str]] = field(default_factory=list)
-    dead: list[tuple[str, str]] = field(default_factory=list)
-
-    def handled(self, group: str, event_type: str, outcome: str) -> None:
-        self.outcomes.append((group, event_type, outcome))
-
-    def dead_lettered(self, group: str, topic: str) -> None:
-        self.dead.append((group, topic))
-
-
-@dataclass
-class Billing:
-    broker: KafkaBroker
-    store: Store
-    dead_letters: DeadLetterRecorder
-    metrics: MetricsRecorder
-    prefix: str
-
-    @property
-    def orders_topic(self) -> str:
-        return f"{self.prefix}orders.order.v1"
-
-    @property
-    def dead_letter_topic(self) -> str:
-        return f"{self.prefix}billing.invoicing.dlt"
-
-    async def publish(self, value: bytes, *, key: bytes = b"k", headers: Any = None) -> None:
-        await self.broker.publish(value, topic=self.orders_topic, key=key, headers=headers)
-
-    async def publish_envelope(self, envelope: Envelope) -> None:
-        headers = {name: value.decode() for name, value in to_headers(envelope)}
-        await self.publish(envelope.to_bytes(), key=envelope.aggregate_id.encode(), headers=headers)
+ORDERS = "orders.order.v1"
+DLT = "billing.invoicing.dlt"
 
 
 @pytest.fixture
-async def billing(infra: Any, namespace: str) -> AsyncIterator[Billing]:
-    client = create_client(infra.mongo_url, app_name="kontor-billing-service-tests")
-    store = Store(client, f"{namespace}_billing", producer="billing")
-    await store.ensure_indexes()
-    await ensure_indexes(store.db)
-    recorder, metrics = DeadLetterRecorder(), MetricsRecorder()
-    runtime = ConsumerRuntime(
-        service="billing",
-        store=store,
-        producer=recorder,
-        metrics=metrics,
-        topic_prefix=f"{namespace}.",
+async def billing(infra: Any, namespace: str) -> AsyncIterator[InMemoryService]:
+    async with in_memory_service(
+        "billing",
+        [invoicing(utc_now)],
+        mongo_url=infra.mongo_url,
+        namespace=namespace,
+        indexes=ensure_indexes,
         max_attempts=3,
-        retry_backoff_s=0.001,
-    )
-    broker = KafkaBroker("127.0.0.1:9")  # never contacted: TestKafkaBroker patches it
-    register_subscriptions(
-        broker, runtime, [invoicing(utc_now)], session_timeout_ms=2000, heartbeat_interval_ms=500
-    )
-    try:
-        async with TestKafkaBroker(broker) as in_memory:
-            yield Billing(in_memory, store, recorder, metrics, f"{namespace}.")
-    finally:
-        await client.drop_database(store.db.name)
-        await client.close()
+    ) as service:
+        yield service
 
 
 def _current_year() -> int:
-    return datetime.now(UTC).astimezone(ZoneInfo("Europe/Berlin")).year
+    return datetime.now(UTC).astimezone(BERLIN).year
 
 
-async def test_order_placed_issues_one_invoice_and_announces_it(billing: Billing) -> None:
+async def test_order_placed_issues_one_invoice_and_announces_it(billing: InMemoryService) -> None:
     placed = order_placed_envelope()
     await billing.publish_envelope(placed)
 
@@ -153,7 +78,7 @@ async def test_order_placed_issues_one_invoice_and_announces_it(billing: Billing
     assert billing.dead_letters.parked == []
 
 
-async def test_the_same_order_placed_twice_yields_one_invoice(billing: Billing) -> None:
+async def test_the_same_order_placed_twice_yields_one_invoice(billing: InMemoryService) -> None:
     placed = order_placed_envelope()
     await billing.publish_envelope(placed)
     await billing.publish_envelope(placed)
@@ -165,7 +90,7 @@ async def test_the_same_order_placed_twice_yields_one_invoice(billing: Billing) 
 
 
 async def test_a_second_order_placed_with_a_new_event_id_still_bills_once(
-    billing: Billing,
+    billing: InMemoryService,
 ) -> None:
     # Another producer instance re-published the same order under a new event id:
     # the inbox cannot see it, the one-invoice-per-order rule must.
@@ -179,7 +104,7 @@ async def test_a_second_order_placed_with_a_new_event_id_still_bills_once(
     assert billing.dead_letters.parked == []
 
 
-async def test_consecutive_orders_get_consecutive_numbers(billing: Billing) -> None:
+async def test_consecutive_orders_get_consecutive_numbers(billing: InMemoryService) -> None:
     for n in range(1, 4):
         await billing.publish_envelope(order_placed_envelope(number=n))
     numbers = sorted(d["number"] for d in await billing.store.db[INVOICES].find({}).to_list(None))
@@ -187,34 +112,36 @@ async def test_consecutive_orders_get_consecutive_numbers(billing: Billing) -> N
     assert numbers == [f"RE-{year}-{n:06d}" for n in (1, 2, 3)]
 
 
-async def test_junk_bytes_are_dead_lettered_with_the_reason(billing: Billing) -> None:
-    await billing.publish(b"{this is not json", key=b"order-7", headers={"x-trace": "abc"})
+async def test_junk_bytes_are_dead_lettered_with_the_reason(billing: InMemoryService) -> None:
+    await billing.publish(
+        b"{this is not json", topic=ORDERS, key=b"order-7", headers={"x-trace": "abc"}
+    )
 
     [parked] = billing.dead_letters.parked
-    assert parked.topic == billing.dead_letter_topic
+    assert parked.topic == billing.topic(DLT)
     assert parked.value == b"{this is not json"
     assert parked.key == b"order-7"
     assert parked.headers["x-trace"] == "abc"  # the original headers travel along
     assert parked.headers["kontor_dlt_error_type"] == "ValidationError"
-    assert parked.headers["kontor_dlt_original_topic"] == billing.orders_topic
+    assert parked.headers["kontor_dlt_original_topic"] == billing.topic(ORDERS)
     assert parked.headers["kontor_dlt_group"].endswith("billing.invoicing")
     assert parked.headers["kontor_dlt_attempts"] == "1"  # retrying cannot fix junk
 
     [doc] = await billing.store.db[DEAD_LETTERS].find({}).to_list(None)
-    assert doc["_id"] == f"{billing.orders_topic}:0:0"
+    assert doc["_id"] == f"{billing.topic(ORDERS)}:0:0"
     assert doc["status"] == "parked"
     assert doc["reason"].startswith("ValidationError")
     assert doc["value"] == b"{this is not json"
-    assert doc["dead_letter_topic"] == billing.dead_letter_topic
+    assert doc["dead_letter_topic"] == billing.topic(DLT)
     assert await billing.store.db[INVOICES].count_documents({}) == 0
     assert await billing.store.db[INBOX].count_documents({}) == 0
-    assert billing.metrics.dead == [(doc["group"], billing.orders_topic)]
+    assert billing.metrics.dead == [(doc["group"], billing.topic(ORDERS))]
 
 
-async def test_an_unknown_event_type_is_dead_lettered(billing: Billing) -> None:
+async def test_an_unknown_event_type_is_dead_lettered(billing: InMemoryService) -> None:
     placed = order_placed_envelope()
     unknown = placed.model_copy(update={"type": "OrderTeleported"})
-    await billing.publish_envelope(unknown)
+    await billing.publish_envelope(unknown, topic=ORDERS)
 
     [parked] = billing.dead_letters.parked
     assert parked.headers["kontor_dlt_error_type"] == "UnknownEventType"
@@ -225,15 +152,18 @@ async def test_an_unknown_event_type_is_dead_lettered(billing: Billing) -> None:
     assert await billing.store.db[INVOICES].count_documents({}) == 0
 
 
-async def test_an_unknown_version_of_a_known_type_is_dead_lettered(billing: Billing) -> None:
-    await billing.publish_envelope(order_placed_envelope().model_copy(update={"version": 9}))
+async def test_an_unknown_version_of_a_known_type_is_dead_lettered(
+    billing: InMemoryService,
+) -> None:
+    unknown = order_placed_envelope().model_copy(update={"version": 9})
+    await billing.publish_envelope(unknown, topic=ORDERS)
     [parked] = billing.dead_letters.parked
     assert parked.headers["kontor_dlt_error_type"] == "UnknownEventType"
     assert await billing.store.db[INVOICES].count_documents({}) == 0
 
 
 async def test_a_known_event_billing_does_not_handle_is_skipped_not_parked(
-    billing: Billing,
+    billing: InMemoryService,
 ) -> None:
     cancelled = load_example("OrderCancelled")
     assert cancelled.payload_model()  # a valid, registered event on the same topic
@@ -245,7 +175,7 @@ async def test_a_known_event_billing_does_not_handle_is_skipped_not_parked(
 
 
 async def test_a_failing_handler_is_retried_then_parked_and_uses_up_no_number(
-    billing: Billing,
+    billing: InMemoryService,
 ) -> None:
     year = _current_year()
     # A stale invoice already holds number 1 (e.g. restored from a backup without

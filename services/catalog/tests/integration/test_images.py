@@ -49,6 +49,8 @@ async def test_images_are_stored_listed_in_order_and_served(start_service: Any) 
             assert served.status_code == 200
             assert served.headers["content-type"] == image["content_type"]
             assert served.content == data
+            assert served.headers["x-content-type-options"] == "nosniff"
+            assert served.headers["cache-control"] == "private, max-age=86400"
         files = catalog.kit.store.db["product_images.files"]
         assert await files.count_documents({}) == 3
 

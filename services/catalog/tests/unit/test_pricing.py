@@ -17,7 +17,7 @@ NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
 
 def at(days_ago: float, net: str, vat_class: str = "zero") -> PricePoint:
-    return PricePoint(NOW - timedelta(days=days_ago), Decimal(net), vat_class)
+    return PricePoint(NOW - timedelta(days=days_ago), Decimal(net), vat_class, "EUR")
 
 
 def test_no_history_before_the_current_price_means_no_reference() -> None:
@@ -60,16 +60,18 @@ def test_reference_is_gross_and_follows_vat_class() -> None:
 
 
 def test_base_price_per_kilogram_litre_and_metre() -> None:
-    assert base_price(Decimal("2.49"), Decimal("250"), "g").amount == Decimal("9.96")
-    assert base_price(Decimal("2.49"), Decimal("250"), "g").per == "1 kg"
-    assert base_price(Decimal("1.99"), Decimal("0.75"), "l").amount == Decimal("2.65")
-    assert base_price(Decimal("1.00"), Decimal("330"), "ml").per == "1 l"
-    assert base_price(Decimal("12.00"), Decimal("5"), "m").amount == Decimal("2.40")
-    assert base_price(Decimal("0.05"), Decimal("200"), "cm").amount == Decimal("0.03")  # 0.025 up
+    assert base_price(Decimal("2.49"), Decimal("250"), "g", "EUR").amount == Decimal("9.96")
+    assert base_price(Decimal("2.49"), Decimal("250"), "g", "EUR").per == "1 kg"
+    assert base_price(Decimal("1.99"), Decimal("0.75"), "l", "EUR").amount == Decimal("2.65")
+    assert base_price(Decimal("1.00"), Decimal("330"), "ml", "EUR").per == "1 l"
+    assert base_price(Decimal("12.00"), Decimal("5"), "m", "EUR").amount == Decimal("2.40")
+    assert base_price(Decimal("0.05"), Decimal("200"), "cm", "EUR").amount == Decimal(
+        "0.03"
+    )  # 0.025 up
 
 
 def test_base_price_refuses_nonsense() -> None:
     with pytest.raises(ProductError):
-        base_price(Decimal("1"), Decimal("0"), "kg")
+        base_price(Decimal("1"), Decimal("0"), "kg", "EUR")
     with pytest.raises(ProductError):
-        base_price(Decimal("1"), Decimal("1"), "stone")
+        base_price(Decimal("1"), Decimal("1"), "stone", "EUR")

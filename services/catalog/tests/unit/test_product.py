@@ -51,7 +51,7 @@ def _create(**overrides: Any) -> Product:
 def test_gross_price_is_net_plus_vat_rounded_half_up_to_the_cent(
     net: str, vat_class: str, gross: str
 ) -> None:
-    result = gross_price(Decimal(net), vat_class)
+    result = gross_price(Decimal(net), vat_class, "EUR")
     assert result == Decimal(gross)
     assert result.as_tuple().exponent == -2  # always two places, also for "0"
 
@@ -71,7 +71,7 @@ def test_vat_rates_are_the_german_ones() -> None:
 def test_gross_price_is_within_half_a_cent_of_the_exact_value(cents: int, vat_class: str) -> None:
     net = Decimal(cents).scaleb(-2)
     exact = net * (1 + VAT_RATES[vat_class])
-    gross = gross_price(net, vat_class)
+    gross = gross_price(net, vat_class, "EUR")
     assert exact - Decimal("0.005") < gross <= exact + Decimal("0.005")
     assert gross >= net
 

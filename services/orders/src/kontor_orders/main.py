@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI
 from kontor_servicekit.clock import utc_now
 from kontor_servicekit.numbers import NumberBlocks
+from kontor_servicekit.ratelimit import RateLimiter
 from kontor_servicekit.runner import run_service
 from kontor_servicekit.service import Kit, ServiceDefinition, create_service_app
 from pymongo.asynchronous.database import AsyncDatabase
@@ -16,7 +17,6 @@ from kontor_orders.api.carts import router as carts_router
 from kontor_orders.api.complaints import router as complaints_router
 from kontor_orders.api.order_life import router as order_life_router
 from kontor_orders.api.orders import router as orders_router
-from kontor_orders.api.returns import RateLimiter
 from kontor_orders.api.returns import router as returns_router
 from kontor_orders.api.views import router as views_router
 from kontor_orders.application.carts import AbandonmentSweeper

@@ -320,6 +320,9 @@ async def test_complaint_photos_are_checked_by_content_and_must_exist(
         assert (await orders.client.get("/complaint-photos/nope")).status_code == 404
         served = await orders.client.get(f"/complaint-photos/{photo}")
         assert (served.headers["content-type"], served.content) == ("image/jpeg", JPEG)
+        # served like the catalog's product images: no type guessing, cached privately
+        assert served.headers["x-content-type-options"] == "nosniff"
+        assert served.headers["cache-control"] == "private, max-age=86400"
 
 
 async def test_complaints_resolved_by_replacement_and_refund(

@@ -1,17 +1,16 @@
 """Orders' reservation and payment subscriptions with FastStream's in-memory broker
-over the real store: the saga's steps, redelivery, and what is dead-lettered."""
+over the real store (the kit's service-test harness): the saga's steps, redelivery,
+and what is dead-lettered."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from faststream.kafka import KafkaBroker, TestKafkaBroker
 from kontor_contracts.envelope import Envelope, Event
 from kontor_contracts.events.billing import PaymentReceived
 from kontor_contracts.events.catalog import (
@@ -20,13 +19,11 @@ from kontor_contracts.events.catalog import (
     StockReservationRejected,
     StockReserved,
 )
-from kontor_contracts.registry import REGISTRY
-from kontor_contracts.wire import to_headers
 from kontor_orders.consumers.order_life import PAYMENTS, RESERVATIONS
 from kontor_orders.domain.order import Address, Customer, Order, PricedProduct
 from kontor_orders.store.orders import ORDERS, OrderRepository, from_document
-from kontor_servicekit.consumer import ConsumerRuntime, register_subscriptions
-from kontor_servicekit.store import OUTBOX, Store, Transaction, create_client
+from kontor_servicekit.service_testing import InMemoryService, in_memory_service
+from kontor_servicekit.store import OUTBOX, Store, Transaction
 
 pytestmark = pytest.mark.service
 
@@ -34,83 +31,27 @@ T0 = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
 TEE = PricedProduct("TEE", "T-Shirt", Decimal("10.00"), Decimal("0.19"), "EUR")
 
 
-@dataclass
-class DeadLetters:
-    parked: list[str] = field(default_factory=list)
-
-    async def send_and_wait(
-        self,
-        topic: str,
-        value: bytes | None = None,
-        key: bytes | None = None,
-        headers: list[tuple[str, bytes]] | None = None,
-    ) -> None:
-        self.parked.append(topic)
-
-
-class Metrics:
-    def handled(self, group: str, event_type: str, outcome: str) -> None:
-        pass
-
-    def dead_lettered(self, group: str, topic: str) -> None:
-        pass
-
-
-@dataclass
-class Harness:
-    broker: KafkaBroker
-    store: Store
-    dead_letters: DeadLetters
-    prefix: str
-
-    async def publish(self, envelope: Envelope) -> None:
-        topic = REGISTRY.spec_for(envelope.type, envelope.version).topic
-        await self.broker.publish(
-            envelope.to_bytes(),
-            topic=f"{self.prefix}{topic}",
-            key=envelope.aggregate_id.encode(),
-            headers={name: value.decode() for name, value in to_headers(envelope)},
-        )
-
-    async def order(self, order_id: str) -> Order:
-        doc = await self.store.db[ORDERS].find_one({"_id": order_id})
-        assert doc is not None
-        return from_document(doc)
-
-    async def emitted(self, order_id: str) -> list[str]:
-        docs = await self.store.db[OUTBOX].find({"key": order_id}).to_list(None)
-        return [d["type"] for d in docs]
-
-
 @pytest.fixture
-async def harness(infra: Any, namespace: str) -> AsyncIterator[Harness]:
-    client = create_client(infra.mongo_url, app_name="kontor-orders-life-tests")
-    store = Store(client, f"{namespace}_orders", producer="orders")
-    await store.ensure_indexes()
-    dead = DeadLetters()
-    runtime = ConsumerRuntime(
-        service="orders",
-        store=store,
-        producer=dead,
-        metrics=Metrics(),
-        topic_prefix=f"{namespace}.",
-        max_attempts=2,
-        retry_backoff_s=0.001,
-    )
-    broker = KafkaBroker("127.0.0.1:9")
-    register_subscriptions(
-        broker,
-        runtime,
+async def harness(infra: Any, namespace: str) -> AsyncIterator[InMemoryService]:
+    async with in_memory_service(
+        "orders",
         [RESERVATIONS, PAYMENTS],
-        session_timeout_ms=2000,
-        heartbeat_interval_ms=500,
-    )
-    try:
-        async with TestKafkaBroker(broker) as in_memory:
-            yield Harness(in_memory, store, dead, f"{namespace}.")
-    finally:
-        await client.drop_database(store.db.name)
-        await client.close()
+        mongo_url=infra.mongo_url,
+        namespace=namespace,
+        max_attempts=2,
+    ) as service:
+        yield service
+
+
+async def stored_order(harness: InMemoryService, order_id: str) -> Order:
+    doc = await harness.store.db[ORDERS].find_one({"_id": order_id})
+    assert doc is not None
+    return from_document(doc)
+
+
+async def emitted(harness: InMemoryService, order_id: str) -> list[str]:
+    docs = await harness.store.db[OUTBOX].find({"key": order_id}).to_list(None)
+    return [d["type"] for d in docs]
 
 
 async def placed(store: Store) -> str:
@@ -155,46 +96,48 @@ def paid(order_id: str, amount: str, currency: str = "EUR") -> Envelope:
     return wrap(event, "billing", order_id)
 
 
-async def test_reserved_confirms_once_even_when_redelivered(harness: Harness) -> None:
+async def test_reserved_confirms_once_even_when_redelivered(harness: InMemoryService) -> None:
     oid = await placed(harness.store)
     envelope = reserved(oid)
-    await harness.publish(envelope)
-    await harness.publish(envelope)  # redelivery: the inbox absorbs it
-    await harness.publish(reserved(oid))  # a second answer: no change, no event
-    order = await harness.order(oid)
+    await harness.publish_envelope(envelope)
+    await harness.publish_envelope(envelope)  # redelivery: the inbox absorbs it
+    await harness.publish_envelope(reserved(oid))  # a second answer: no change, no event
+    order = await stored_order(harness, oid)
     assert order.status == "confirmed"
     assert [e.event for e in order.timeline] == ["placed", "confirmed"]
-    assert await harness.emitted(oid) == ["OrderConfirmed"]
+    assert await emitted(harness, oid) == ["OrderConfirmed"]
 
 
-async def test_rejection_rejects_with_the_shortfalls(harness: Harness) -> None:
+async def test_rejection_rejects_with_the_shortfalls(harness: InMemoryService) -> None:
     oid = await placed(harness.store)
     event = StockReservationRejected(
         order_id=oid, reasons=[ReservationShortfall(sku="TEE", requested=2, available=1)]
     )
-    await harness.publish(wrap(event, "catalog", oid))
-    order = await harness.order(oid)
+    await harness.publish_envelope(wrap(event, "catalog", oid))
+    order = await stored_order(harness, oid)
     assert order.status == "rejected"
     assert order.timeline[-1].details["details"] == ["TEE: requested 2, available 1"]
-    assert await harness.emitted(oid) == ["OrderRejected"]
+    assert await emitted(harness, oid) == ["OrderRejected"]
 
 
-async def test_partial_payments_then_confirmation(harness: Harness) -> None:
+async def test_partial_payments_then_confirmation(harness: InMemoryService) -> None:
     oid = await placed(harness.store)  # gross 23.80
-    await harness.publish(paid(oid, "20.00"))
-    await harness.publish(paid(oid, "3.80"))
-    assert (await harness.order(oid)).status == "placed"
-    await harness.publish(reserved(oid))
-    order = await harness.order(oid)
+    await harness.publish_envelope(paid(oid, "20.00"))
+    await harness.publish_envelope(paid(oid, "3.80"))
+    assert (await stored_order(harness, oid)).status == "placed"
+    await harness.publish_envelope(reserved(oid))
+    order = await stored_order(harness, oid)
     assert order.status == "paid" and order.amount_paid == Decimal("23.80")
 
 
-async def test_unknown_orders_and_foreign_currencies_are_dead_lettered(harness: Harness) -> None:
-    await harness.publish(reserved("no-such-order"))
+async def test_unknown_orders_and_foreign_currencies_are_dead_lettered(
+    harness: InMemoryService,
+) -> None:
+    await harness.publish_envelope(reserved("no-such-order"))
     oid = await placed(harness.store)
-    await harness.publish(paid(oid, "23.80", currency="CHF"))
-    assert harness.dead_letters.parked == [
+    await harness.publish_envelope(paid(oid, "23.80", currency="CHF"))
+    assert [parked.topic for parked in harness.dead_letters.parked] == [
         f"{harness.prefix}orders.reservations.dlt",
         f"{harness.prefix}orders.payments.dlt",
     ]
-    assert (await harness.order(oid)).amount_paid == 0
+    assert (await stored_order(harness, oid)).amount_paid == 0

@@ -50,7 +50,7 @@ def _place(
 
 
 def _line(net: str, rate: str, quantity: int = 1) -> OrderLine:
-    return OrderLine(1, "X", "X", quantity, Decimal(net), Decimal(rate))
+    return OrderLine(1, "X", "X", quantity, Decimal(net), Decimal(rate), "EUR")
 
 
 # --------------------------------------------------------------------------- line pricing
@@ -190,6 +190,20 @@ def test_mixed_currencies_are_refused() -> None:
 def test_order_in_another_single_currency_takes_that_currency() -> None:
     chf = PricedProduct("SWISS-1", "Schokolade", Decimal("3.00"), Decimal("0.07"), "CHF")
     assert _place([("SWISS-1", 2)], {"SWISS-1": chf}).currency == "CHF"
+
+
+def test_lines_are_rounded_to_the_minor_unit_of_the_orders_currency() -> None:
+    camera = PricedProduct("CAM-1", "Kamera", Decimal("1000.5"), Decimal("0.1"), "JPY")
+    order = _place([("CAM-1", 1)], {"CAM-1": camera})
+    [line] = order.lines
+    # yen have no minor unit: 1000.5 -> 1001 net, 100.1 -> 100 VAT
+    assert (line.line_net, line.line_vat, line.line_gross) == (
+        Decimal("1001"),
+        Decimal("100"),
+        Decimal("1101"),
+    )
+    assert line.unit_price_gross == Decimal("1101")  # 1100.55
+    assert order.gross_total == Decimal("1101")
 
 
 def test_naive_time_is_refused() -> None:

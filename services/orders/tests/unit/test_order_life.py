@@ -316,7 +316,7 @@ def test_shipping_is_part_of_the_totals() -> None:
         requested=[("TEE", 1)],
         products={"TEE": TEE},
         now=T0,
-        shipping=ShippingCharge("express", Decimal("9.90"), Decimal("0.19")),
+        shipping=ShippingCharge("express", Decimal("9.90"), Decimal("0.19"), "EUR"),
     )
     assert order.net_total == Decimal("19.90")
     assert order.vat_total == Decimal("1.90") + Decimal("1.88")

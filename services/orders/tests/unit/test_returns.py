@@ -17,7 +17,6 @@ from kontor_orders.domain.order import (
     ShippingCharge,
 )
 from kontor_orders.domain.returns import (
-    BERLIN,
     DeadlinePassed,
     Return,
     check_withdrawal_allowed,
@@ -26,6 +25,7 @@ from kontor_orders.domain.returns import (
     whole_order_returned,
     withdrawal_deadline,
 )
+from kontor_servicekit.clock import BERLIN
 
 T0 = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
 TEE = PricedProduct("TEE", "T-Shirt", Decimal("10.00"), Decimal("0.19"), "EUR")
@@ -140,7 +140,7 @@ def test_bad_return_lines(
 
 
 EXPRESS = ShippingCharge(
-    "express", Decimal("8.40"), Decimal("0.19"), standard_gross=Decimal("4.95")
+    "express", Decimal("8.40"), Decimal("0.19"), "EUR", standard_gross=Decimal("4.95")
 )
 
 
@@ -165,7 +165,9 @@ def test_withdrawal_of_the_whole_order_refunds_standard_shipping_not_express() -
 
 
 def test_standard_shipping_is_refunded_in_full() -> None:
-    standard = ShippingCharge("standard", Decimal("4.16"), Decimal("0.19"), standard_gross=None)
+    standard = ShippingCharge(
+        "standard", Decimal("4.16"), Decimal("0.19"), "EUR", standard_gross=None
+    )
     order = delivered_order(T0, standard)
     refund = refund_for(order, [(1, 2), (2, 3)], withdrawal=True, whole_order=True)
     assert refund.amount == Decimal("35.69") + Decimal("4.95")

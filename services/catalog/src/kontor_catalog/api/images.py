@@ -6,17 +6,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Path, Request, Response, UploadFile, status
 from kontor_servicekit.auth import require_scope
+from kontor_servicekit.blobs import IMAGE_RESPONSES, blob_response, read_image_upload
 from kontor_servicekit.clock import utc_now
-from kontor_servicekit.errors import (
-    NotFound,
-    PayloadTooLarge,
-    UnprocessableEntity,
-    problem_responses,
-)
+from kontor_servicekit.errors import NotFound, problem_responses
 from pydantic import BaseModel, Field
 
-from kontor_catalog.domain.images import MAX_IMAGE_BYTES, sniff_image_type
-from kontor_catalog.store.images import ProductMissing, image_bytes, images_of, store_image
+from kontor_catalog.store.images import ProductMissing, image_blob, images_of, store_image
 from kontor_catalog.store.products import get_product
 
 router = APIRouter(tags=["images"])
@@ -42,12 +37,6 @@ class ImageOut(BaseModel):
             alt=doc.get("alt"),
             url=f"/products/{doc['sku']}/images/{doc['_id']}",
         )
-
-
-def _bad_file(message: str) -> UnprocessableEntity:
-    return UnprocessableEntity(
-        detail=message, errors=[{"loc": ["body", "file"], "msg": message, "type": "value_error"}]
-    )
 
 
 @router.post(
@@ -82,24 +71,9 @@ async def post_image(
     store = request.app.state.kit.store
     if await get_product(store.db, sku) is None:
         raise NotFound(detail=f"no product with SKU {sku!r}")
-    data = await file.read(MAX_IMAGE_BYTES + 1)
-    if len(data) > MAX_IMAGE_BYTES:
-        raise PayloadTooLarge(detail=f"an image may have at most {MAX_IMAGE_BYTES} bytes")
-    if not data:
-        raise _bad_file("the file is empty")
-    content_type = sniff_image_type(data[:16])
-    if content_type is None:
-        raise _bad_file("not a JPEG, PNG or WebP image (judged by its content)")
+    upload = await read_image_upload(file, what="an image", default_name="image")
     try:
-        doc = await store_image(
-            store,
-            sku=sku,
-            data=data,
-            content_type=content_type,
-            filename=(file.filename or "image")[:200],
-            alt=alt,
-            now=utc_now(),
-        )
+        doc = await store_image(store, sku=sku, upload=upload, alt=alt, now=utc_now())
     except ProductMissing as exc:
         raise NotFound(detail=f"no product with SKU {sku!r}") from exc
     return ImageOut.of(doc)
@@ -121,10 +95,7 @@ async def list_images(request: Request, sku: SkuPath) -> list[ImageOut]:
 @router.get(
     "/products/{sku}/images/{image_id}",
     dependencies=[Depends(require_scope("catalog:read"))],
-    responses={
-        200: {"content": {t: {} for t in ("image/jpeg", "image/png", "image/webp")}},
-        **problem_responses(401, 403, 404),
-    },
+    responses={**IMAGE_RESPONSES, **problem_responses(401, 403, 404)},
     response_class=Response,
     summary="The image's bytes with their content type",
 )
@@ -133,12 +104,7 @@ async def read_image(
     sku: SkuPath,
     image_id: Annotated[str, Path(max_length=64, examples=["6747a1c2e4b0a1b2c3d4e5f6"])],
 ) -> Response:
-    found = await image_bytes(request.app.state.kit.store.db, sku, image_id)
-    if found is None:
+    blob = await image_blob(request.app.state.kit.store.db, sku, image_id)
+    if blob is None:
         raise NotFound(detail=f"no image {image_id!r} of {sku!r}")
-    doc, data = found
-    return Response(
-        content=data,
-        media_type=doc["content_type"],
-        headers={"Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"},
-    )
+    return blob_response(blob)

@@ -193,7 +193,12 @@ class ProductOut(BaseModel):
         content = None
         if product.content_quantity is not None and product.content_unit is not None:
             content = ContentOut(quantity=product.content_quantity, unit=product.content_unit)
-            per = base_price(product.price_gross, product.content_quantity, product.content_unit)
+            per = base_price(
+                product.price_gross,
+                product.content_quantity,
+                product.content_unit,
+                product.currency,
+            )
             base = BasePriceOut(amount=per.amount, per=per.per)
         return cls(
             sku=product.sku,
@@ -274,7 +279,9 @@ async def post_product(request: Request, body: ProductIn) -> ProductOut:
         raise _refused(exc) from exc
     return ProductOut.of(
         product,
-        history=[PricePoint(product.created_at, product.price_net, product.vat_class)],
+        history=[
+            PricePoint(product.created_at, product.price_net, product.vat_class, product.currency)
+        ],
     )
 
 
@@ -296,7 +303,7 @@ async def _product_out(request: Request, product: Product) -> ProductOut:
     return ProductOut.of(
         product,
         available=(await available_by_sku(db, [product.sku]))[product.sku],
-        history=await price_history(db, product.sku),
+        history=await price_history(db, product.sku, currency=product.currency),
         variants=[v.sku for v in await variants_of(db, product.sku)],
         images=[ImageOut.of(doc) for doc in await images_of(db, product.sku)],
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request, status
@@ -17,7 +17,6 @@ from kontor_catalog.application.shipping import (
     replace_method,
     withdraw_method,
 )
-from kontor_catalog.domain.product import CENT
 from kontor_catalog.domain.shipping import Rate, ShippingError, ShippingMethod, Zone
 from kontor_catalog.store.shipping import MethodTaken, get_method, list_methods
 
@@ -276,11 +275,7 @@ async def quote_method(
     if method is None:
         raise NotFound(detail=f"no shipping method {method_id!r}")
     net = method.quote(country=country, weight_grams=weight_grams, goods_value=goods_value)
-    gross = (
-        None
-        if net is None
-        else (net * (1 + method.vat_rate)).quantize(CENT, rounding=ROUND_HALF_UP)
-    )
+    gross = None if net is None else method.gross_of(net)
     return QuoteOut(
         method_id=method_id,
         available=net is not None,

@@ -202,7 +202,7 @@ async def apply_price(tx: Transaction, product: Product, net: Decimal, vat_class
     if product.price_net == net and product.vat_class == vat_class:
         return False
     old_net, old_gross = product.price_net, product.price_gross
-    point = PricePoint(utc_now(), net, vat_class)
+    point = PricePoint(utc_now(), net, vat_class, product.currency)
     await ProductRepository(tx).set_price(product, point)
     tx.emit(
         ProductPriceChanged(

@@ -13,9 +13,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
-from kontor_catalog.domain.product import CENT, VAT_RATES, ProductError, gross_price
+from kontor_contracts.money import quantize
+
+from kontor_catalog.domain.product import VAT_RATES, ProductError, gross_price
 
 REFERENCE_WINDOW = timedelta(days=30)
 
@@ -39,10 +41,11 @@ class PricePoint:
     effective_at: datetime
     net: Decimal
     vat_class: str
+    currency: str
 
     @property
     def gross(self) -> Decimal:
-        return gross_price(self.net, self.vat_class)
+        return gross_price(self.net, self.vat_class, self.currency)
 
 
 @dataclass(frozen=True)
@@ -87,11 +90,12 @@ def check_content(quantity: Decimal, unit: str) -> None:
         raise ProductError("content.quantity", "must be positive")
 
 
-def base_price(gross: Decimal, quantity: Decimal, unit: str) -> BasePrice:
-    """Gross price per 1 kg / 1 l / 1 m / 1 m² / 1 m³, rounded half up to the cent."""
+def base_price(gross: Decimal, quantity: Decimal, unit: str, currency: str) -> BasePrice:
+    """Gross price per 1 kg / 1 l / 1 m / 1 m² / 1 m³, rounded half up to the
+    currency's minor unit."""
     check_content(quantity, unit)
     base_unit, factor = UNITS[unit]
-    amount = (gross / (quantity * factor)).quantize(CENT, rounding=ROUND_HALF_UP)
+    amount = quantize(gross / (quantity * factor), currency)
     return BasePrice(amount=amount, per=f"1 {base_unit}")
 
 

@@ -9,8 +9,10 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
+
+from kontor_contracts.money import quantize
 
 from kontor_catalog.domain.gtin import gtin_problem
 
@@ -23,7 +25,6 @@ VAT_RATES: dict[str, Decimal] = {
 
 #: No "/": a SKU is one segment of a URL path (``/products/{sku}``).
 SKU_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$")
-CENT = Decimal("0.01")
 
 #: What ``PATCH /products/{sku}`` may change (announced with ProductUpdated).
 DESCRIPTIVE_FIELDS = (
@@ -47,9 +48,9 @@ class ProductError(ValueError):
         self.field = field
 
 
-def gross_price(net: Decimal, vat_class: str) -> Decimal:
-    """Gross unit price: net plus VAT, rounded half up to the cent."""
-    return (net * (1 + VAT_RATES[vat_class])).quantize(CENT, rounding=ROUND_HALF_UP)
+def gross_price(net: Decimal, vat_class: str, currency: str) -> Decimal:
+    """Gross unit price: net plus VAT, rounded half up to the currency's minor unit."""
+    return quantize(net * (1 + VAT_RATES[vat_class]), currency)
 
 
 @dataclass
@@ -84,7 +85,7 @@ class Product:
 
     @property
     def price_gross(self) -> Decimal:
-        return gross_price(self.price_net, self.vat_class)
+        return gross_price(self.price_net, self.vat_class, self.currency)
 
     @classmethod
     def create(

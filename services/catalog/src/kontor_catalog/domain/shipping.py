@@ -1,9 +1,10 @@
 """Shipping methods: zones of countries, rate tables by weight or goods value, free shipping.
 
-Pure. A rate table of a zone is read top-down: the first row whose bound is at least
-the order's weight (grams) or gross goods value applies; a row without a bound (only
-the last) takes everything above. From ``free_from`` (gross goods value) on, shipping
-costs nothing.
+Pure. The rows of a zone's table ascend by their bound; only the last may be open.
+The first row whose bound is at least the order's weight (grams) or gross goods value
+applies; an open row takes everything above. From ``free_from`` (gross goods value)
+on, shipping costs nothing. The table is evaluated, and VAT and gross rounded, by
+:mod:`kontor_servicekit.shipping_rates`, as orders does when it charges the method.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
+
+from kontor_servicekit.shipping_rates import RateRow, bound_of, rate_net, shipping_gross
 
 from kontor_catalog.domain.product import ProductError
 
@@ -32,12 +35,8 @@ class Zone:
     name: str | None = None
 
 
-@dataclass(frozen=True)
-class Rate:
-    zone_id: str
-    price_net: Decimal
-    max_weight_grams: int | None = None
-    max_value: Decimal | None = None
+#: One row of a zone's rate table (the kit's, shared with orders).
+Rate = RateRow
 
 
 @dataclass(frozen=True)
@@ -90,18 +89,13 @@ class ShippingMethod:
         if not Decimal(0) <= self.vat_rate < 1:
             raise ShippingError("vat_rate", "a fraction, e.g. 0.19")
 
-    def _bound(self, rate: Rate) -> Decimal | None:
-        if self.basis == "weight":
-            return None if rate.max_weight_grams is None else Decimal(rate.max_weight_grams)
-        return rate.max_value
-
     def _check_table(self, zone_id: str) -> None:
         rows = [(i, r) for i, r in enumerate(self.rates) if r.zone_id == zone_id]
         if not rows:
             raise ShippingError("rates", f"zone {zone_id!r} has no rate")
         previous: Decimal | None = None
         for position, (index, rate) in enumerate(rows):
-            bound = self._bound(rate)
+            bound = bound_of(rate, self.basis)
             if bound is None:
                 if position != len(rows) - 1:
                     raise ShippingError(f"rates.{index}", "only the last row of a zone is open")
@@ -120,13 +114,15 @@ class ShippingMethod:
         zone = self.zone_of(country)
         if zone is None:
             return None
-        if self.free_from is not None and goods_value >= self.free_from:
-            return Decimal("0.00")
-        measure = Decimal(weight_grams) if self.basis == "weight" else goods_value
-        for rate in self.rates:
-            if rate.zone_id != zone.zone_id:
-                continue
-            bound = self._bound(rate)
-            if bound is None or measure <= bound:
-                return rate.price_net
-        return None  # heavier/dearer than the last bounded row
+        return rate_net(
+            self.rates,
+            basis=self.basis,
+            zone_id=zone.zone_id,
+            weight_grams=weight_grams,
+            goods_gross=goods_value,
+            free_from=self.free_from,
+        )  # None: heavier/dearer than the last bounded row
+
+    def gross_of(self, net: Decimal) -> Decimal:
+        """A quoted net price with this method's VAT, rounded as the order will charge it."""
+        return shipping_gross(net, self.vat_rate, self.currency)

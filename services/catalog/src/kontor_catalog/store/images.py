@@ -10,8 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bson import ObjectId
-from gridfs import AsyncGridFSBucket, NoFile
+from kontor_servicekit.blobs import Blob, BlobStore, Upload
 from kontor_servicekit.store import Store, Transaction
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -25,35 +24,36 @@ class ProductMissing(LookupError):
     pass
 
 
-def bucket(db: AsyncDatabase[dict[str, Any]]) -> AsyncGridFSBucket:
-    return AsyncGridFSBucket(db, bucket_name=BUCKET)
+def blobs(db: AsyncDatabase[dict[str, Any]]) -> BlobStore:
+    return BlobStore(db, BUCKET)
 
 
 async def store_image(
     store: Store,
     *,
     sku: str,
-    data: bytes,
-    content_type: str,
-    filename: str,
+    upload: Upload,
     alt: str | None,
     now: datetime,
 ) -> dict[str, Any]:
-    files = bucket(store.db)
-    file_id = await files.upload_from_stream(
-        filename, data, metadata={"sku": sku, "content_type": content_type}
+    files = blobs(store.db)
+    file_id = await files.put(
+        upload.data,
+        filename=upload.filename,
+        content_type=upload.content_type,
+        metadata={"sku": sku},
     )
 
     async def work(tx: Transaction) -> dict[str, Any]:
         if await tx.db[PRODUCTS].find_one({"_id": sku}, {"_id": 1}, session=tx.session) is None:
             raise ProductMissing(sku)
         doc = {
-            "_id": str(file_id),
+            "_id": file_id,
             "sku": sku,
             "position": await tx.next_sequence(f"image-position:{sku}"),
-            "content_type": content_type,
-            "size": len(data),
-            "filename": filename,
+            "content_type": upload.content_type,
+            "size": upload.size,
+            "filename": upload.filename,
             "alt": alt,
             "uploaded_at": now,
         }
@@ -71,17 +71,11 @@ async def images_of(db: AsyncDatabase[dict[str, Any]], sku: str) -> list[dict[st
     return await db[IMAGES].find({"sku": sku}).sort("position", 1).to_list()
 
 
-async def image_bytes(
-    db: AsyncDatabase[dict[str, Any]], sku: str, image_id: str
-) -> tuple[dict[str, Any], bytes] | None:
-    doc = await db[IMAGES].find_one({"_id": image_id, "sku": sku})
-    if doc is None or not ObjectId.is_valid(image_id):
+async def image_blob(db: AsyncDatabase[dict[str, Any]], sku: str, image_id: str) -> Blob | None:
+    """The bytes of image ``image_id`` if it is registered as an image of ``sku``."""
+    if await db[IMAGES].find_one({"_id": image_id, "sku": sku}, {"_id": 1}) is None:
         return None
-    try:
-        stream = await bucket(db).open_download_stream(ObjectId(image_id))
-    except NoFile:
-        return None
-    return doc, await stream.read()
+    return await blobs(db).get(image_id)
 
 
 async def ensure_image_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:

@@ -135,7 +135,8 @@ class ProductRepository:
         except DuplicateKeyError as exc:
             raise _duplicate(exc, product) from exc
         await self.record_price(
-            product.sku, PricePoint(product.created_at, product.price_net, product.vat_class)
+            product.sku,
+            PricePoint(product.created_at, product.price_net, product.vat_class, product.currency),
         )
 
     async def get(self, sku: str) -> Product | None:
@@ -180,9 +181,15 @@ async def variants_of(db: AsyncDatabase[dict[str, Any]], sku: str) -> list[Produ
     return [from_document(doc) async for doc in cursor]
 
 
-async def price_history(db: AsyncDatabase[dict[str, Any]], sku: str) -> list[PricePoint]:
+async def price_history(
+    db: AsyncDatabase[dict[str, Any]], sku: str, *, currency: str
+) -> list[PricePoint]:
+    """The prices of ``sku`` in order; ``currency`` is the product's (not stored per point)."""
     cursor = db[PRICE_HISTORY].find({"sku": sku}).sort([("effective_at", 1), ("_id", 1)])
-    return [PricePoint(doc["effective_at"], doc["net"], doc["vat_class"]) async for doc in cursor]
+    return [
+        PricePoint(doc["effective_at"], doc["net"], doc["vat_class"], currency)
+        async for doc in cursor
+    ]
 
 
 @dataclass(frozen=True)

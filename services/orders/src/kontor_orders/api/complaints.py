@@ -8,15 +8,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, File, Path, Query, Request, Response, UploadFile, status
 from kontor_servicekit.apitypes import MoneyAmount
 from kontor_servicekit.auth import require_scope
+from kontor_servicekit.blobs import IMAGE_RESPONSES, blob_response, read_image_upload
 from kontor_servicekit.clock import utc_now
-from kontor_servicekit.errors import (
-    Conflict,
-    NotFound,
-    PayloadTooLarge,
-    UnprocessableEntity,
-    problem_responses,
-)
-from kontor_servicekit.images import IMAGE_TYPES, MAX_IMAGE_BYTES, sniff_image_type
+from kontor_servicekit.errors import Conflict, NotFound, UnprocessableEntity, problem_responses
 from pydantic import BaseModel, ConfigDict, Field
 
 from kontor_orders.api.order_life import domain_errors, now_of
@@ -27,7 +21,7 @@ from kontor_orders.application.complaints import (
 )
 from kontor_orders.domain.complaint import Complaint, WarrantyExpired
 from kontor_orders.store.complaints import COMPLAINTS, from_document, get_complaint
-from kontor_orders.store.photos import missing_photos, photo_bytes, store_photo
+from kontor_orders.store.photos import get_photo, missing_photos, store_photo
 
 router = APIRouter(tags=["complaints"])
 
@@ -243,12 +237,6 @@ class PhotoOut(BaseModel):
     url: str = Field(examples=["/complaint-photos/6747a1c2e4b0a1b2c3d4e5f6"])
 
 
-def _bad_photo(message: str) -> UnprocessableEntity:
-    return UnprocessableEntity(
-        detail=message, errors=[{"loc": ["body", "file"], "msg": message, "type": "value_error"}]
-    )
-
-
 @router.post(
     "/complaint-photos",
     status_code=status.HTTP_201_CREATED,
@@ -276,33 +264,20 @@ async def post_photo(
     request: Request,
     file: Annotated[UploadFile, File(description="JPEG, PNG or WebP, at most 5 MiB")],
 ) -> PhotoOut:
-    data = await file.read(MAX_IMAGE_BYTES + 1)
-    if len(data) > MAX_IMAGE_BYTES:
-        raise PayloadTooLarge(detail=f"a photo may have at most {MAX_IMAGE_BYTES} bytes")
-    if not data:
-        raise _bad_photo("the file is empty")
-    content_type = sniff_image_type(data[:16])
-    if content_type is None:
-        raise _bad_photo("not a JPEG, PNG or WebP image (judged by its content)")
-    photo_id = await store_photo(
-        request.app.state.kit.store.db,
-        data=data,
-        content_type=content_type,
-        filename=(file.filename or "photo")[:200],
-        now=utc_now(),
-    )
+    upload = await read_image_upload(file, what="a photo", default_name="photo")
+    photo_id = await store_photo(request.app.state.kit.store.db, upload, now=utc_now())
     return PhotoOut(
-        id=photo_id, content_type=content_type, size=len(data), url=f"/complaint-photos/{photo_id}"
+        id=photo_id,
+        content_type=upload.content_type,
+        size=upload.size,
+        url=f"/complaint-photos/{photo_id}",
     )
 
 
 @router.get(
     "/complaint-photos/{photo_id}",
     dependencies=[Depends(require_scope("orders:read"))],
-    responses={
-        200: {"content": {t: {} for t in IMAGE_TYPES}},
-        **problem_responses(401, 403, 404),
-    },
+    responses={**IMAGE_RESPONSES, **problem_responses(401, 403, 404)},
     response_class=Response,
     summary="A complaint photo's bytes with their content type",
 )
@@ -310,8 +285,7 @@ async def read_photo(
     request: Request,
     photo_id: Annotated[str, Path(max_length=64, examples=["6747a1c2e4b0a1b2c3d4e5f6"])],
 ) -> Response:
-    found = await photo_bytes(request.app.state.kit.store.db, photo_id)
-    if found is None:
+    photo = await get_photo(request.app.state.kit.store.db, photo_id)
+    if photo is None:
         raise NotFound(detail=f"no photo {photo_id!r}")
-    content_type, data = found
-    return Response(data, media_type=content_type)
+    return blob_response(photo)

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import math
-import time
-from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Annotated, Literal
@@ -14,6 +11,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, status
 from fastapi.responses import HTMLResponse
 from kontor_servicekit.apitypes import MoneyAmount
 from kontor_servicekit.auth import Principal, require_scope
+from kontor_servicekit.clock import BERLIN
 from kontor_servicekit.errors import (
     Conflict,
     Forbidden,
@@ -22,6 +20,7 @@ from kontor_servicekit.errors import (
     UnprocessableEntity,
     problem_responses,
 )
+from kontor_servicekit.ratelimit import RateLimiter
 from pydantic import BaseModel, ConfigDict, Field
 
 from kontor_orders.api.order_life import domain_errors, now_of
@@ -36,7 +35,7 @@ from kontor_orders.application.returns import (
     start_withdrawal,
 )
 from kontor_orders.domain.order import MAX_QUANTITY
-from kontor_orders.domain.returns import BERLIN, DeadlinePassed, Return, ReturnLine
+from kontor_orders.domain.returns import DeadlinePassed, Return, ReturnLine
 from kontor_orders.store.returns import RETURNS, from_document, get_return
 
 router = APIRouter(tags=["returns"])
@@ -44,51 +43,6 @@ router = APIRouter(tags=["returns"])
 ReturnId = Annotated[str, Path(min_length=1, max_length=64)]
 
 WITHDRAW_TAG = "Vertrag widerrufen (withdrawal)"
-
-
-class RateLimiter:
-    """At most ``limit`` requests per client address in a sliding minute.
-
-    In memory, per process: with N replicas a client gets at most N x limit. That
-    is enough against scripted guessing of order numbers and e-mail addresses.
-    Addresses with no request in the window are forgotten, so memory stays bounded
-    by the addresses active within one window.
-    """
-
-    def __init__(
-        self,
-        limit: int,
-        window_s: float = 60.0,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.limit = limit
-        self.window_s = window_s
-        self.clock = clock
-        self._seen: dict[str, deque[float]] = {}
-        self._next_sweep = 0.0
-
-    def _forget_idle(self, now: float) -> None:
-        if now < self._next_sweep:
-            return
-        self._next_sweep = now + self.window_s
-        for client in [c for c, seen in self._seen.items() if seen[-1] <= now - self.window_s]:
-            del self._seen[client]
-
-    def retry_after(self, client: str) -> int | None:
-        """None if admitted (and counted), else seconds until the next admission."""
-        now = self.clock()
-        self._forget_idle(now)
-        seen = self._seen.setdefault(client, deque())
-        while seen and seen[0] <= now - self.window_s:
-            seen.popleft()
-        if len(seen) >= self.limit:
-            return max(1, math.ceil(seen[0] + self.window_s - now))
-        seen.append(now)
-        return None
-
-    @property
-    def tracked(self) -> int:
-        return len(self._seen)
 
 
 async def rate_limited(request: Request) -> None:

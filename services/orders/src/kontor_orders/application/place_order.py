@@ -5,12 +5,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from kontor_contracts.events import common
 from kontor_contracts.events.orders import OrderLine as OrderLineEvent
 from kontor_contracts.events.orders import OrderPlaced, ShippingCharge
-from kontor_servicekit.clock import utc_now
+from kontor_servicekit.clock import BERLIN, utc_now
 from kontor_servicekit.numbers import NumberBlocks
 from kontor_servicekit.store import Store, Transaction
 
@@ -20,8 +19,6 @@ from kontor_orders.store.carts import CartRepository, get_cart
 from kontor_orders.store.catalog_products import priced_products
 from kontor_orders.store.orders import ORDERS, OrderRepository
 from kontor_orders.store.shipping_methods import methods_for
-
-BERLIN = ZoneInfo("Europe/Berlin")
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from kontor_contracts.money import quantize
+
 from kontor_orders.domain.order import (
     MAX_QUANTITY,
     IllegalTransition,
     OrderError,
     PricedProduct,
-    cents,
 )
 
 MAX_CART_LINES = 200
@@ -30,18 +31,19 @@ class CartLine:
     quantity: int
     unit_price_net: Decimal
     vat_rate: Decimal
+    currency: str
 
     @property
     def unit_price_gross(self) -> Decimal:
-        return cents(self.unit_price_net * (1 + self.vat_rate))
+        return quantize(self.unit_price_net * (1 + self.vat_rate), self.currency)
 
     @property
     def gross(self) -> Decimal:
-        return self.line_net + cents(self.line_net * self.vat_rate)
+        return self.line_net + quantize(self.line_net * self.vat_rate, self.currency)
 
     @property
     def line_net(self) -> Decimal:
-        return cents(self.unit_price_net * self.quantity)
+        return quantize(self.unit_price_net * self.quantity, self.currency)
 
 
 @dataclass
@@ -88,7 +90,9 @@ class Cart:
         if len(others) >= MAX_CART_LINES:
             raise OrderError(("path", "sku"), f"a cart holds at most {MAX_CART_LINES} lines")
         self._touch(now)
-        line = CartLine(sku, product.name, quantity, product.price_net, product.vat_rate)
+        line = CartLine(
+            sku, product.name, quantity, product.price_net, product.vat_rate, product.currency
+        )
         position = next((i for i, x in enumerate(self.lines) if x.sku == sku), None)
         if position is None:
             self.lines.append(line)

@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from kontor_orders.domain.order import IllegalTransition, Order, OrderError, cents
+from kontor_contracts.money import quantize
+
+from kontor_orders.domain.order import IllegalTransition, Order, OrderError
 
 COMPLAINT_STATUSES = ("open", "resolved")
 REMEDIES = ("replacement", "refund")
@@ -100,7 +102,7 @@ class Complaint:
         """Refund ``amount`` (default: one piece of the line, gross) up to the line's gross."""
         self._open()
         line = next(x for x in order.lines if x.line_no == self.line_no)
-        one_piece = cents(line.line_gross / line.quantity)
+        one_piece = quantize(line.line_gross / line.quantity, order.currency)
         refund = one_piece if amount is None else amount
         if not Decimal("0") < refund <= line.line_gross:
             raise OrderError(("amount",), f"between 0.01 and {line.line_gross}")

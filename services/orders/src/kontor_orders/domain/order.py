@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
-CENT = Decimal("0.01")
+from kontor_contracts.money import quantize
+from kontor_servicekit.shipping_rates import shipping_gross, shipping_vat
+
 MAX_QUANTITY = 999
 
 #: Every status an order can have, in the order of its life.
@@ -24,10 +26,6 @@ STATUSES = (
 CANCELLABLE = frozenset({"placed", "confirmed", "paid"})
 SHIPPABLE = frozenset({"confirmed", "paid", "partially_shipped"})
 CLOSED = frozenset({"rejected", "cancelled"})
-
-
-def cents(amount: Decimal) -> Decimal:
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 class OrderError(ValueError):
@@ -74,16 +72,17 @@ class ShippingCharge:
     method: str
     net: Decimal
     vat_rate: Decimal
+    currency: str
     carrier: str | None = None
     standard_gross: Decimal | None = None
 
     @property
     def vat(self) -> Decimal:
-        return cents(self.net * self.vat_rate)
+        return shipping_vat(self.net, self.vat_rate, self.currency)
 
     @property
     def gross(self) -> Decimal:
-        return self.net + self.vat
+        return shipping_gross(self.net, self.vat_rate, self.currency)
 
 
 @dataclass(frozen=True)
@@ -118,7 +117,8 @@ class Customer:
 
 @dataclass(frozen=True)
 class OrderLine:
-    """One priced line. VAT and gross are derived and rounded per line."""
+    """One priced line. VAT and gross are derived and rounded per line, to the
+    minor unit of the order's ``currency``."""
 
     line_no: int
     sku: str
@@ -126,18 +126,19 @@ class OrderLine:
     quantity: int
     unit_price_net: Decimal
     vat_rate: Decimal
+    currency: str
 
     @property
     def unit_price_gross(self) -> Decimal:
-        return cents(self.unit_price_net * (1 + self.vat_rate))
+        return quantize(self.unit_price_net * (1 + self.vat_rate), self.currency)
 
     @property
     def line_net(self) -> Decimal:
-        return cents(self.unit_price_net * self.quantity)
+        return quantize(self.unit_price_net * self.quantity, self.currency)
 
     @property
     def line_vat(self) -> Decimal:
-        return cents(self.line_net * self.vat_rate)
+        return quantize(self.line_net * self.vat_rate, self.currency)
 
     @property
     def line_gross(self) -> Decimal:
@@ -232,6 +233,7 @@ class Order:
                     quantity=quantity,
                     unit_price_net=product.price_net,
                     vat_rate=product.vat_rate,
+                    currency=product.currency,
                 )
             )
         if len(currencies) != 1:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
-from kontor_orders.domain.order import IllegalTransition, Order, OrderError, cents
+from kontor_contracts.money import quantize
+from kontor_servicekit.clock import BERLIN
 
-BERLIN = ZoneInfo("Europe/Berlin")
+from kontor_orders.domain.order import IllegalTransition, Order, OrderError
+
 WITHDRAWAL_DAYS = 14
 RETURN_STATUSES = ("requested", "received", "completed")
 OPEN_RETURN_STATUSES = ("requested", "received")
@@ -124,7 +125,7 @@ def refund_for(
         if quantity == line.quantity:
             amount += line.line_gross
         else:
-            amount += cents(line.line_gross * quantity / line.quantity)
+            amount += quantize(line.line_gross * quantity / line.quantity, order.currency)
         refunded.append((line_no, line.sku, quantity))
     includes_shipping = False
     if withdrawal and whole_order and order.shipping is not None:

@@ -1,21 +1,21 @@
-"""Shipping charges from the catalog's shipping methods (zones and rate tables). Pure."""
+"""Shipping charges from the catalog's shipping methods (zones and rate tables). Pure.
+
+The table is evaluated by :mod:`kontor_servicekit.shipping_rates`, as the catalog
+does when it quotes the method.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
 
+from kontor_servicekit.shipping_rates import RateRow, rate_net, shipping_gross
+
 from kontor_orders.domain.order import OrderError, ShippingCharge
 
+__all__ = ["STANDARD", "RateRow", "ShippingMethod", "shipping_charge"]
+
 STANDARD = "standard"
-
-
-@dataclass(frozen=True)
-class RateRow:
-    zone_id: str
-    price_net: Decimal
-    max_weight_grams: int | None = None
-    max_value: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -41,31 +41,24 @@ class ShippingMethod:
 
         The first row of the zone (ascending by bound) whose bound is at least the
         basket's weight or gross goods value applies; a row without a bound takes
-        everything above. Free from ``free_from`` (gross goods value).
+        everything above. Free from ``free_from`` (gross goods value). See
+        :func:`kontor_servicekit.shipping_rates.rate_net`.
         """
         if not self.active:
             raise OrderError(("shipping_method",), f"{self.method_id!r} is no longer offered")
         zone = self.zone_of(country)
         if zone is None:
             raise OrderError(("shipping_method",), f"{self.method_id!r} does not ship to {country}")
-        if self.free_from is not None and goods_gross >= self.free_from:
-            return Decimal("0.00")
-        by_weight = self.basis == "weight"
-        measure: Decimal = Decimal(weight_grams) if by_weight else goods_gross
-
-        def bound(row: RateRow) -> Decimal | None:
-            if by_weight:
-                return None if row.max_weight_grams is None else Decimal(row.max_weight_grams)
-            return row.max_value
-
-        rows = sorted(
-            (r for r in self.rates if r.zone_id == zone),
-            key=lambda r: (bound(r) is None, bound(r) or Decimal(0)),
+        net = rate_net(
+            self.rates,
+            basis=self.basis,
+            zone_id=zone,
+            weight_grams=weight_grams,
+            goods_gross=goods_gross,
+            free_from=self.free_from,
         )
-        for row in rows:
-            limit = bound(row)
-            if limit is None or measure <= limit:
-                return row.price_net
+        if net is not None:
+            return net
         raise OrderError(
             ("shipping_method",), f"{self.method_id!r} has no rate for this basket to {country}"
         )
@@ -97,11 +90,12 @@ def shipping_charge(
         except OrderError:
             standard_gross = None  # no standard to this basket: the charge itself is the cap
         else:
-            standard_gross = ShippingCharge(STANDARD, standard_net, standard.vat_rate).gross
+            standard_gross = shipping_gross(standard_net, standard.vat_rate, currency)
     return ShippingCharge(
         method=method.method_id,
         net=net,
         vat_rate=method.vat_rate,
+        currency=currency,
         carrier=method.carrier,
         standard_gross=standard_gross,
     )

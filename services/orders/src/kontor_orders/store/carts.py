@@ -48,7 +48,7 @@ def from_document(doc: dict[str, Any]) -> Cart:
         checkout_started_at=doc.get("checkout_started_at"),
         abandoned_at=doc.get("abandoned_at"),
         order_id=doc.get("order_id"),
-        lines=[CartLine(**line) for line in doc["lines"]],
+        lines=[CartLine(**line, currency=doc["currency"]) for line in doc["lines"]],
     )
 
 

@@ -1,8 +1,8 @@
 """The order service's read model of the catalog, fed by catalog events.
 
-Each document remembers the time of the last event applied (as microseconds since
-the epoch: BSON dates keep only milliseconds, too coarse to order two changes of
-one product), so an older event that arrives late changes nothing.
+Each event tells part of a product (its fields are merged in); the newest event
+wins (:func:`kontor_servicekit.projections.upsert_if_newer`), so an older event
+that arrives late changes nothing.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from kontor_servicekit.clock import micros
+from kontor_servicekit.projections import upsert_if_newer
 from kontor_servicekit.store import Transaction
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -24,16 +24,8 @@ async def apply_product_fact(
     tx: Transaction, sku: str, fields: dict[str, Any], occurred_at: datetime
 ) -> None:
     """Upsert ``fields`` of ``sku`` unless a newer fact was applied already."""
-    collection = tx.db[CATALOG_PRODUCTS]
-    as_of = micros(occurred_at)
-    current = await collection.find_one({"_id": sku}, {"as_of_us": 1}, session=tx.session)
-    if current is not None and current.get("as_of_us", -1) > as_of:
-        return
-    await collection.update_one(
-        {"_id": sku},
-        {"$set": {**fields, "as_of_us": as_of, "as_of": occurred_at}},
-        upsert=True,
-        session=tx.session,
+    await upsert_if_newer(
+        tx.db[CATALOG_PRODUCTS], sku, fields, occurred_at=occurred_at, session=tx.session
     )
 
 

@@ -109,12 +109,14 @@ def from_document(doc: dict[str, Any]) -> Order:
         shipping_address=shipping,
         billing_address=_address_of(doc.get("billing_address")),
         currency=doc["currency"],
-        lines=[OrderLine(**line) for line in doc["lines"]],
+        lines=[OrderLine(**line, currency=doc["currency"]) for line in doc["lines"]],
         placed_at=doc["placed_at"],
         timeline=[_timeline_entry(e) for e in doc.get("timeline", [])]
         # orders stored before the timeline existed kept their status history
         or [TimelineEntry(h["status"], h["at"], h["status"]) for h in doc.get("history", [])],
-        shipping=None if not doc.get("shipping") else ShippingCharge(**doc["shipping"]),
+        shipping=None
+        if not doc.get("shipping")
+        else ShippingCharge(**doc["shipping"], currency=doc["currency"]),
         buyer_vat_id=doc.get("buyer_vat_id"),
         coupon_codes=list(doc.get("coupon_codes", [])),
         cart_id=doc.get("cart_id"),

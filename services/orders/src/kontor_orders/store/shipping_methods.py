@@ -1,8 +1,9 @@
 """The order service's read model of the catalog's shipping methods.
 
 Fed by ShippingMethodChanged on ``catalog.shipping.v1``: each event is the full
-state of one method, so the document is replaced; an older event arriving late
-changes nothing (event time kept to the microsecond, as for products).
+state of one method, so the document is replaced; the newest event wins
+(:func:`kontor_servicekit.projections.upsert_if_newer`, as for products), so an
+older event arriving late changes nothing.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from kontor_servicekit.clock import micros
+from kontor_servicekit.projections import upsert_if_newer
 from kontor_servicekit.store import Transaction
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -23,16 +24,13 @@ SHIPPING_METHODS = "shipping_methods"
 async def apply_shipping_method(
     tx: Transaction, method_id: str, state: dict[str, Any], occurred_at: datetime
 ) -> None:
-    collection = tx.db[SHIPPING_METHODS]
-    as_of = micros(occurred_at)
-    current = await collection.find_one({"_id": method_id}, {"as_of_us": 1}, session=tx.session)
-    if current is not None and current.get("as_of_us", -1) > as_of:
-        return
-    await collection.replace_one(
-        {"_id": method_id},
-        {**state, "_id": method_id, "as_of_us": as_of, "as_of": occurred_at},
-        upsert=True,
+    await upsert_if_newer(
+        tx.db[SHIPPING_METHODS],
+        method_id,
+        state,
+        occurred_at=occurred_at,
         session=tx.session,
+        replace=True,
     )
 
 

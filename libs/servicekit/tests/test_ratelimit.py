@@ -1,8 +1,12 @@
-"""The public withdrawal function's rate limit: a sliding window per client address."""
+"""The kit's rate limit (e.g. of orders' public withdrawal function): a sliding window per
+client address, with idle addresses forgotten."""
 
 from __future__ import annotations
 
-from kontor_orders.api.returns import RateLimiter
+import pytest
+from kontor_servicekit.ratelimit import RateLimiter
+
+pytestmark = pytest.mark.unit
 
 
 class Clock:

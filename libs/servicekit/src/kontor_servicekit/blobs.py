@@ -1,0 +1,172 @@
+"""Uploaded images and their bytes: the upload check, a GridFS blob store, the response.
+
+Shared by the catalog (product images) and orders (complaint photos), so both judge
+an upload the same way and serve the bytes with the same headers:
+
+- :func:`read_image_upload` reads a multipart upload up to one byte past the limit
+  (a larger file is refused without being read to its end) and judges the bytes,
+  not the file name or the Content-Type the client claims (:mod:`kontor_servicekit.images`).
+- :class:`BlobStore` keeps the bytes in a GridFS bucket (``AsyncGridFSBucket``) of the
+  service's own database. GridFS writes are not part of a transaction: a caller that
+  registers a blob in a transaction deletes it again if the transaction fails.
+- :func:`blob_response` serves stored bytes with their content type,
+  ``X-Content-Type-Options: nosniff`` (a browser must not guess another type from
+  the bytes) and a private day of caching (a blob's id names bytes that never change).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from contextlib import suppress
+from dataclasses import dataclass, field
+from typing import Any
+
+from bson import ObjectId
+from fastapi import Response, UploadFile
+from gridfs import AsyncGridFSBucket, NoFile
+from pymongo.asynchronous.database import AsyncDatabase
+
+from kontor_servicekit.errors import PayloadTooLarge, UnprocessableEntity
+from kontor_servicekit.images import IMAGE_TYPES, MAX_IMAGE_BYTES, sniff_image_type
+
+__all__ = [
+    "IMAGE_RESPONSES",
+    "SERVED_HEADERS",
+    "Blob",
+    "BlobStore",
+    "Upload",
+    "blob_response",
+    "read_image_upload",
+]
+
+#: Headers of every served blob.
+SERVED_HEADERS: Mapping[str, str] = {
+    "Cache-Control": "private, max-age=86400",
+    "X-Content-Type-Options": "nosniff",
+}
+
+#: The OpenAPI ``responses`` entry of a route that serves an image blob.
+IMAGE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {media_type: {} for media_type in IMAGE_TYPES}}
+}
+
+#: Bytes judged to tell the type (the longest magic number checked is 12 bytes).
+_HEAD = 16
+
+
+@dataclass(frozen=True)
+class Upload:
+    """An accepted upload: its bytes, the type they were judged to be, a file name."""
+
+    data: bytes
+    content_type: str
+    filename: str
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+
+def _refused(message: str, field_name: str) -> UnprocessableEntity:
+    return UnprocessableEntity(
+        detail=message,
+        errors=[{"loc": ["body", field_name], "msg": message, "type": "value_error"}],
+    )
+
+
+async def read_image_upload(
+    file: UploadFile,
+    *,
+    what: str,
+    default_name: str,
+    max_bytes: int = MAX_IMAGE_BYTES,
+    field_name: str = "file",
+) -> Upload:
+    """The upload if it is a JPEG, PNG or WebP image of at most ``max_bytes``.
+
+    ``what`` names one such file in the 413 detail ("an image", "a photo");
+    ``default_name`` stands in for a missing file name. Refuses with 413
+    (:class:`PayloadTooLarge`) or 422 (:class:`UnprocessableEntity` at
+    ``["body", field_name]``: empty, or not an image by its content).
+    """
+    data = await file.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise PayloadTooLarge(detail=f"{what} may have at most {max_bytes} bytes")
+    if not data:
+        raise _refused("the file is empty", field_name)
+    content_type = sniff_image_type(data[:_HEAD])
+    if content_type is None:
+        raise _refused("not a JPEG, PNG or WebP image (judged by its content)", field_name)
+    return Upload(data, content_type, (file.filename or default_name)[:200])
+
+
+@dataclass(frozen=True)
+class Blob:
+    id: str
+    data: bytes
+    content_type: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def _object_id(blob_id: str) -> ObjectId | None:
+    return ObjectId(blob_id) if ObjectId.is_valid(blob_id) else None
+
+
+class BlobStore:
+    """Bytes in the GridFS bucket ``bucket`` of ``db``; ids are ObjectId strings."""
+
+    def __init__(self, db: AsyncDatabase[dict[str, Any]], bucket: str) -> None:
+        self.db = db
+        self.bucket = bucket
+        self._files = AsyncGridFSBucket(db, bucket_name=bucket)
+
+    async def put(
+        self,
+        data: bytes,
+        *,
+        filename: str,
+        content_type: str,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> str:
+        """Store ``data``; its content type is kept in the file's metadata. Returns the id."""
+        file_id = await self._files.upload_from_stream(
+            filename, data, metadata={"content_type": content_type, **(metadata or {})}
+        )
+        return str(file_id)
+
+    async def get(self, blob_id: str) -> Blob | None:
+        """The blob, or None if ``blob_id`` is no id or names no stored file."""
+        oid = _object_id(blob_id)
+        if oid is None:
+            return None
+        try:
+            stream = await self._files.open_download_stream(oid)
+        except NoFile:
+            return None
+        data = await stream.read()
+        metadata = dict(stream.metadata or {})
+        content_type = str(metadata.get("content_type", "application/octet-stream"))
+        return Blob(blob_id, data, content_type, metadata)
+
+    async def exists(self, blob_ids: Sequence[str]) -> list[bool]:
+        """For each id in ``blob_ids``, in order: whether it names a stored blob."""
+        wanted = [_object_id(blob_id) for blob_id in blob_ids]
+        valid = [oid for oid in wanted if oid is not None]
+        known: set[ObjectId] = set()
+        if valid:
+            found = self.db[f"{self.bucket}.files"].find({"_id": {"$in": valid}}, {"_id": 1})
+            known = {doc["_id"] for doc in await found.to_list(None)}
+        return [oid is not None and oid in known for oid in wanted]
+
+    async def delete(self, blob_id: str) -> None:
+        """Remove the blob; an unknown id is no error."""
+        oid = _object_id(blob_id)
+        if oid is None:
+            return
+        with suppress(NoFile):
+            await self._files.delete(oid)
+
+
+def blob_response(blob: Blob) -> Response:
+    """The blob's bytes with its content type and :data:`SERVED_HEADERS`."""
+    return Response(content=blob.data, media_type=blob.content_type, headers=dict(SERVED_HEADERS))

@@ -1,0 +1,168 @@
+"""Uploads judged by their bytes, the GridFS blob store, and how blobs are served.
+
+The store tests need the session's MongoDB-protocol server (``infra``); each has its
+own database.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from fastapi import UploadFile
+from kontor_servicekit.blobs import (
+    IMAGE_RESPONSES,
+    Blob,
+    BlobStore,
+    blob_response,
+    read_image_upload,
+)
+from kontor_servicekit.errors import PayloadTooLarge, UnprocessableEntity
+from kontor_servicekit.store import create_client
+
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(300)
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(100)
+WEBP = b"RIFF\x24\x00\x00\x00WEBPVP8 " + bytes(100)
+
+
+class CountingFile(io.BytesIO):
+    """A spooled upload that remembers how much was asked of it."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(data)
+        self.asked: list[int] = []
+
+    def read(self, size: int | None = -1) -> bytes:
+        self.asked.append(-1 if size is None else size)
+        return super().read(size)
+
+
+def upload(data: bytes, filename: str | None = "x.bin") -> UploadFile:
+    return UploadFile(file=io.BytesIO(data), filename=filename)
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    ("data", "content_type"),
+    [(JPEG, "image/jpeg"), (PNG, "image/png"), (WEBP, "image/webp")],
+)
+async def test_the_bytes_decide_the_type_not_the_name(data: bytes, content_type: str) -> None:
+    accepted = await read_image_upload(upload(data, "lies.gif"), what="an image", default_name="i")
+    assert (accepted.content_type, accepted.data, accepted.size) == (content_type, data, len(data))
+    assert accepted.filename == "lies.gif"
+
+
+@pytest.mark.unit
+async def test_a_missing_name_is_replaced_and_a_long_one_cut() -> None:
+    unnamed = await read_image_upload(upload(JPEG, None), what="a photo", default_name="photo")
+    assert unnamed.filename == "photo"
+    long = await read_image_upload(upload(JPEG, "a" * 300), what="a photo", default_name="photo")
+    assert long.filename == "a" * 200
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "the file is empty"),
+        (b"GIF89a" + bytes(50), "not a JPEG, PNG or WebP image (judged by its content)"),
+        (b"hello", "not a JPEG, PNG or WebP image (judged by its content)"),
+    ],
+)
+async def test_empty_or_foreign_bytes_are_refused_at_the_field(data: bytes, message: str) -> None:
+    with pytest.raises(UnprocessableEntity) as refused:
+        await read_image_upload(upload(data), what="an image", default_name="i", field_name="pic")
+    assert refused.value.detail == message
+    assert [(e["loc"], e["msg"]) for e in refused.value.errors] == [(["body", "pic"], message)]
+
+
+@pytest.mark.unit
+async def test_the_limit_is_inclusive_and_a_larger_file_is_not_read_to_its_end() -> None:
+    exactly = JPEG + bytes(1000 - len(JPEG))
+    assert (
+        await read_image_upload(upload(exactly), what="a photo", default_name="p", max_bytes=1000)
+    ).size == 1000
+
+    spooled = CountingFile(exactly + bytes(10_000))
+    with pytest.raises(PayloadTooLarge) as refused:
+        await read_image_upload(
+            UploadFile(file=spooled, filename="big.jpg"),
+            what="a photo",
+            default_name="p",
+            max_bytes=1000,
+        )
+    assert refused.value.detail == "a photo may have at most 1000 bytes"
+    assert spooled.asked == [1001]
+
+
+@pytest.mark.unit
+def test_a_served_blob_carries_its_type_nosniff_and_cache_headers() -> None:
+    response = blob_response(Blob("6747a1c2e4b0a1b2c3d4e5f6", PNG, "image/png"))
+    assert response.body == PNG
+    assert response.media_type == "image/png"
+    assert response.headers["content-type"] == "image/png"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["cache-control"] == "private, max-age=86400"
+    assert set(IMAGE_RESPONSES[200]["content"]) == {"image/jpeg", "image/png", "image/webp"}
+
+
+@pytest.fixture
+async def blobs(infra: Any, namespace: str) -> AsyncIterator[BlobStore]:
+    client = create_client(infra.mongo_url, app_name="kontor-servicekit-tests")
+    db = client[f"{namespace}_blobs"]
+    try:
+        yield BlobStore(db, "pictures")
+    finally:
+        await client.drop_database(db.name)
+        await client.close()
+
+
+@pytest.mark.integration
+async def test_put_then_get_returns_the_bytes_type_and_metadata(blobs: BlobStore) -> None:
+    at = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
+    blob_id = await blobs.put(
+        JPEG, filename="front.jpg", content_type="image/jpeg", metadata={"at": at}
+    )
+    blob = await blobs.get(blob_id)
+    assert blob is not None
+    assert (blob.id, blob.data, blob.content_type) == (blob_id, JPEG, "image/jpeg")
+    assert blob.metadata == {"content_type": "image/jpeg", "at": at}
+    files = await blobs.db["pictures.files"].find({}).to_list(None)
+    assert [(str(f["_id"]), f["filename"], f["length"]) for f in files] == [
+        (blob_id, "front.jpg", len(JPEG))
+    ]
+
+
+@pytest.mark.integration
+async def test_unknown_and_malformed_ids_are_none_and_not_existing(blobs: BlobStore) -> None:
+    stored = await blobs.put(PNG, filename="a.png", content_type="image/png")
+    unknown = "6747a1c2e4b0a1b2c3d4e5f6"
+    assert await blobs.get(unknown) is None
+    assert await blobs.get("not-an-id") is None
+    assert await blobs.get("") is None
+    assert await blobs.exists([stored, unknown, "not-an-id", stored]) == [True, False, False, True]
+    assert await blobs.exists(["nope"]) == [False]
+    assert await blobs.exists([]) == []
+
+
+@pytest.mark.integration
+async def test_delete_removes_the_bytes_and_tolerates_unknown_ids(blobs: BlobStore) -> None:
+    kept = await blobs.put(PNG, filename="kept.png", content_type="image/png")
+    gone = await blobs.put(JPEG, filename="gone.jpg", content_type="image/jpeg")
+    await blobs.delete(gone)
+    await blobs.delete(gone)
+    await blobs.delete("not-an-id")
+    assert await blobs.get(gone) is None
+    assert await blobs.exists([kept, gone]) == [True, False]
+    assert await blobs.db["pictures.chunks"].count_documents({}) == 1
+
+
+@pytest.mark.integration
+async def test_buckets_of_one_database_are_apart(blobs: BlobStore) -> None:
+    other = BlobStore(blobs.db, "other")
+    blob_id = await blobs.put(PNG, filename="a.png", content_type="image/png")
+    assert await other.get(blob_id) is None
+    assert await other.exists([blob_id]) == [False]
