@@ -28,7 +28,7 @@ from typing import Annotated, Any
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from fastapi import FastAPI, Request, Security
+from fastapi import APIRouter, Depends, FastAPI, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from .errors import Forbidden, ProblemError, Unauthorized
@@ -51,6 +51,7 @@ __all__ = [
     "mint_token",
     "public_key_from_private",
     "require_scope",
+    "scoped_router",
     "write_keypair",
 ]
 
@@ -375,3 +376,8 @@ def require_scope(scope: str) -> Callable[..., Awaitable[Principal]]:
 
     dependency.__name__ = f"require_scope[{scope}]"
     return dependency
+
+
+def scoped_router(scope: str, *, prefix: str, tags: list[str]) -> APIRouter:
+    """An ``APIRouter`` every route of which needs ``scope`` (the admin APIs of the kit)."""
+    return APIRouter(prefix=prefix, tags=list(tags), dependencies=[Depends(require_scope(scope))])

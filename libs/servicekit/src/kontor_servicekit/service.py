@@ -37,6 +37,7 @@ from kontor_servicekit.kafka import create_producer, ensure_topics
 from kontor_servicekit.logging import CorrelationIdMiddleware, configure_logging
 from kontor_servicekit.metrics import HttpMetricsMiddleware, ServiceMetrics
 from kontor_servicekit.outbox import OutboxRelay
+from kontor_servicekit.outbox_admin import outbox_router
 from kontor_servicekit.settings import ServiceSettings
 from kontor_servicekit.store import Document, Store, TransactionAborted, create_client
 from kontor_servicekit.telemetry import configure_tracing
@@ -128,6 +129,10 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
         batch_size=settings.outbox_batch_size,
         poll_interval_s=settings.outbox_poll_interval_s,
         lease_s=settings.outbox_lease_s,
+        max_attempts=settings.outbox_max_attempts,
+        retry_backoff_s=settings.outbox_retry_backoff_s,
+        retry_backoff_max_s=settings.outbox_retry_backoff_max_s,
+        tracer_provider=tracer_provider,
         on_published=metrics.published,
     )
     runtime = ConsumerRuntime(
@@ -151,6 +156,7 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
 
     async def refresh_backlog() -> None:
         metrics.outbox_backlog.set(await relay.backlog())
+        metrics.outbox_failed.set(await relay.failed_count())
 
     async def refresh_lag() -> None:
         for subscriber in runtime.subscribers:
@@ -219,6 +225,7 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(CorrelationIdMiddleware)
     app.include_router(_operations_router(kit))
+    app.include_router(outbox_router(name))
     if definition.subscriptions:
         app.include_router(dead_letter_router(name))
     for router in definition.routers:

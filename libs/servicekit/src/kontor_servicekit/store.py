@@ -223,6 +223,8 @@ class Store:
                 "created_at": now,
                 "trace": carrier,
                 "attempts": 0,
+                "last_error": None,
+                "last_attempt_at": None,
             }
             for envelope in tx.pending
         ]
