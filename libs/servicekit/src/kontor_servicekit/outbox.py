@@ -87,6 +87,17 @@ def _due(row: Document, now: datetime) -> bool:
     return next_attempt_at is not None and bool(next_attempt_at <= now)
 
 
+async def _outcome(delivery: asyncio.Future[Any] | BaseException) -> BaseException | None:
+    """None when the broker acknowledged the record, else the error."""
+    if isinstance(delivery, BaseException):
+        return delivery
+    try:
+        await delivery
+    except Exception as exc:
+        return exc
+    return None
+
+
 class OutboxRelay:
     """Moves outbox rows to Kafka through their lifecycle (see the module docstring)."""
 
@@ -262,44 +273,59 @@ class OutboxRelay:
         producer = self.producer
         if producer is None:
             raise RuntimeError("the outbox relay has no producer yet")
-        outbox = self.store.db[OUTBOX]
-        now = self.clock()
-        await outbox.update_many(
+        await self._claim(wave)
+        handed = [(row, await self._hand_over(producer, row)) for row in wave]
+        sent_ids: list[str] = []
+        failures: dict[str, BaseException] = {}
+        for row, delivery in handed:
+            error = await _outcome(delivery)
+            if error is None:
+                sent_ids.append(row["_id"])
+            else:
+                failures[str(row["key"])] = error
+                await self._mark_failed(row, error)
+        await self._mark_sent(sent_ids)
+        return failures
+
+    async def _claim(self, wave: list[Document]) -> None:
+        await self.store.db[OUTBOX].update_many(
             {"_id": {"$in": [row["_id"] for row in wave]}},
             {
-                "$set": {"status": IN_FLIGHT, "claimed_by": self.owner, "last_attempt_at": now},
+                "$set": {
+                    "status": IN_FLIGHT,
+                    "claimed_by": self.owner,
+                    "last_attempt_at": self.clock(),
+                },
                 "$inc": {"attempts": 1},
             },
         )
-        pending: list[tuple[Document, asyncio.Future[Any] | BaseException]] = []
-        for row in wave:
-            try:
-                pending.append((row, await self._send(producer, row)))
-            except Exception as exc:
-                pending.append((row, exc))
-        sent_ids: list[str] = []
-        failures: dict[str, BaseException] = {}
-        for row, future in pending:
-            try:
-                if isinstance(future, BaseException):
-                    raise future
-                await future
-                sent_ids.append(row["_id"])
-            except Exception as exc:
-                failures[str(row["key"])] = exc
-                await self._mark_failed(row, exc)
-        if sent_ids:
-            await outbox.with_options(write_concern=JOURNALED).update_many(
+
+    async def _hand_over(
+        self, producer: Producer, row: Document
+    ) -> asyncio.Future[Any] | BaseException:
+        """The producer's future for ``row``, or why the producer refused it at once."""
+        try:
+            return await self._send(producer, row)
+        except Exception as exc:
+            return exc
+
+    async def _mark_sent(self, sent_ids: list[str]) -> None:
+        if not sent_ids:
+            return
+        await (
+            self.store.db[OUTBOX]
+            .with_options(write_concern=JOURNALED)
+            .update_many(
                 {"_id": {"$in": sent_ids}},
                 {
                     "$set": {"status": SENT, "sent_at": self.clock()},
                     "$unset": {"claimed_by": "", "next_attempt_at": ""},
                 },
             )
-            self.published += len(sent_ids)
-            if self._on_published is not None:
-                self._on_published(len(sent_ids))
-        return failures
+        )
+        self.published += len(sent_ids)
+        if self._on_published is not None:
+            self._on_published(len(sent_ids))
 
     def _backoff(self, attempt: int) -> float:
         return float(min(self.retry_backoff_s * 2 ** max(attempt - 1, 0), self.retry_backoff_max_s))
