@@ -144,26 +144,14 @@ class ProducerHolder:
         if producer is not None:
             await producer.stop()
 
-    async def send(
-        self,
-        topic: str,
-        value: bytes | None = None,
-        key: bytes | None = None,
-        headers: list[tuple[str, bytes]] | None = None,
-    ) -> asyncio.Future[Any]:
-        future: asyncio.Future[Any] = await self.producer.send(
-            topic, value=value, key=key, headers=headers
-        )
+    # Same signatures as AIOKafkaProducer's (the relay's Producer and the consumers'
+    # DeadLetterProducer protocols): forwarded as they are.
+    async def send(self, *args: Any, **kwargs: Any) -> asyncio.Future[Any]:
+        future: asyncio.Future[Any] = await self.producer.send(*args, **kwargs)
         return future
 
-    async def send_and_wait(
-        self,
-        topic: str,
-        value: bytes | None = None,
-        key: bytes | None = None,
-        headers: list[tuple[str, bytes]] | None = None,
-    ) -> Any:
-        return await self.producer.send_and_wait(topic, value=value, key=key, headers=headers)
+    async def send_and_wait(self, *args: Any, **kwargs: Any) -> Any:
+        return await self.producer.send_and_wait(*args, **kwargs)
 
 
 @dataclass
