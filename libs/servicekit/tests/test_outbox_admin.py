@@ -11,9 +11,9 @@ import pytest
 from asgi_lifespan import LifespanManager
 from bson import ObjectId
 from kontor_contracts.samples import order_placed_envelope
-from kontor_servicekit import testing
 from kontor_servicekit.clock import utc_now
 from kontor_servicekit.service import Kit, ServiceDefinition, create_service_app
+from kontor_servicekit.settings import ServiceSettings
 from kontor_servicekit.store import OUTBOX
 from kontor_servicekit.testing import Keys, eventually
 
@@ -21,19 +21,9 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-async def service(
-    infra: Any, namespace: str, auth_keys: Keys
-) -> AsyncIterator[tuple[httpx.AsyncClient, Kit]]:
-    settings = testing.test_settings(
-        "orders",
-        kafka_bootstrap=infra.kafka_bootstrap,
-        mongo_url=infra.mongo_url,
-        namespace=namespace,
-        public_key=auth_keys.public_pem,
-        idempotent=infra.idempotent_producer,
-    )
+async def service(kit_settings: ServiceSettings) -> AsyncIterator[tuple[httpx.AsyncClient, Kit]]:
     app = create_service_app(
-        ServiceDefinition(settings=settings, title="kit only", description="no routes of its own")
+        ServiceDefinition(settings=kit_settings, title="kit only", description="no routes")
     )
     async with LifespanManager(app, startup_timeout=60, shutdown_timeout=30) as manager:
         transport = httpx.ASGITransport(app=manager.app)

@@ -1,9 +1,11 @@
 """Builds a Kontor service: one call wires what every service shares.
 
 A service's ``create_app(settings)`` describes itself in a :class:`ServiceDefinition`
-(its routers, its subscriptions, its indexes, its hooks) and gets a FastAPI app whose
-lifespan connects Mongo, starts the outbox relay and the consumers, and stops them in
-the reverse order, draining the outbox and committing offsets on the way out.
+(its routers, its subscriptions, its indexes, its migrations, its hooks) and gets a
+FastAPI app whose lifespan connects Mongo, creates the indexes, runs the migrations not
+yet done (:mod:`kontor_servicekit.migrations`), starts the outbox relay and the
+consumers, and stops them in the reverse order, draining the outbox and committing
+offsets on the way out.
 
 :func:`create_service_app` is composed of named steps, each usable and readable on
 its own: :func:`build_kit` (store, broker, producer holder, relay, consumers,
@@ -77,6 +79,7 @@ from kontor_servicekit.errors import (
 from kontor_servicekit.kafka import create_producer, ensure_topics
 from kontor_servicekit.logging import CorrelationIdMiddleware, configure_logging
 from kontor_servicekit.metrics import HttpMetricsMiddleware, ServiceMetrics
+from kontor_servicekit.migrations import Migration, run_migrations
 from kontor_servicekit.outbox import OutboxRelay
 from kontor_servicekit.outbox_admin import outbox_router
 from kontor_servicekit.settings import ServiceSettings
@@ -102,6 +105,9 @@ class ServiceDefinition:
     routers: list[APIRouter] = field(default_factory=list)
     subscriptions: list[Subscription] = field(default_factory=list)
     indexes: IndexSetup | None = None
+    """Creates the service's indexes (only that: data changes are ``migrations``)."""
+    migrations: list[Migration] = field(default_factory=list)
+    """Run once each, in order, after the indexes and before the relay and consumers."""
     version: str = "0.1.0"
     ensure_topics: bool = False
     on_started: list[Callable[[Kit], Awaitable[None]]] = field(default_factory=list)
@@ -335,10 +341,15 @@ def service_lifespan(kit: Kit) -> Callable[[FastAPI], contextlib.AbstractAsyncCo
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await prepare_database(kit)
-        await start_messaging(kit)
-        for hook in kit.definition.on_started:
-            await hook(kit)
+        try:
+            await prepare_database(kit)
+            await start_messaging(kit)
+            for hook in kit.definition.on_started:
+                await hook(kit)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await stop_service(kit)  # what started stops; the client is closed
+            raise
         settings = kit.settings
         log.info("%s started on %s:%s", kit.definition.name, settings.http_host, settings.http_port)
         try:
@@ -350,10 +361,11 @@ def service_lifespan(kit: Kit) -> Callable[[FastAPI], contextlib.AbstractAsyncCo
 
 
 async def prepare_database(kit: Kit) -> None:
-    """The kit's indexes, then the service's."""
+    """The kit's indexes, the service's, then the migrations not yet done."""
     await kit.store.ensure_indexes()
     if kit.definition.indexes is not None:
         await kit.definition.indexes(kit.store.db)
+    await run_migrations(kit.store, kit.definition.migrations)
 
 
 async def start_messaging(kit: Kit) -> None:
