@@ -24,7 +24,6 @@ from kontor_servicekit.outbox import LEASES, OutboxRelay
 from kontor_servicekit.store import OUTBOX, Store, Transaction, create_client
 from kontor_servicekit.telemetry import configure_tracing
 from kontor_servicekit.testing import consume_all, eventually
-from opentelemetry import trace
 
 pytestmark = pytest.mark.integration
 
@@ -99,15 +98,15 @@ async def _commit(store: Store, *aggregate_ids: str) -> list[Envelope]:
 
 
 async def test_publishes_pending_rows_in_commit_order_and_marks_them_sent(store: Store) -> None:
-    configure_tracing("orders", None)  # a recording tracer provider, as every service has
-    tracer = trace.get_tracer("test")
+    provider = configure_tracing("orders", None)  # a recording provider, as every service has
+    tracer = provider.get_tracer("test")
     with tracer.start_as_current_span("POST /orders") as span:
         committed = await _commit(store, "o-1", "o-2")
     trace_id = format(span.get_span_context().trace_id, "032x")
     committed += await _commit(store, "o-3")
     committed += await _commit(store, "o-1")
     producer = RecordingProducer()
-    relay = OutboxRelay(store, producer, topic_prefix="t123.")
+    relay = OutboxRelay(store, producer, topic_prefix="t123.", tracer_provider=provider)
 
     assert await relay.backlog() == 4
     assert await relay.publish_pending() == 4

@@ -77,14 +77,18 @@ from kontor_servicekit.errors import (
     problem_response,
 )
 from kontor_servicekit.kafka import create_producer, ensure_topics
-from kontor_servicekit.logging import CorrelationIdMiddleware, configure_logging
+from kontor_servicekit.logging import (
+    CorrelationIdMiddleware,
+    configure_logging,
+    service_log_context,
+)
 from kontor_servicekit.metrics import HttpMetricsMiddleware, ServiceMetrics
 from kontor_servicekit.migrations import Migration, run_migrations
 from kontor_servicekit.outbox import OutboxRelay
 from kontor_servicekit.outbox_admin import outbox_router
 from kontor_servicekit.settings import ServiceSettings
 from kontor_servicekit.store import Document, Store, TransactionAborted, create_client
-from kontor_servicekit.telemetry import configure_tracing
+from kontor_servicekit.telemetry import configure_tracing, mongo_command_tracer
 
 log = logging.getLogger(__name__)
 
@@ -226,11 +230,12 @@ def build_kit(definition: ServiceDefinition) -> Kit:
     configure_logging(name, settings.log_level)
     tracer_provider = configure_tracing(name, settings.otlp_endpoint)
     metrics = ServiceMetrics(name)
-    store = Store(
-        create_client(settings.mongo_url, app_name=f"kontor-{name}"),
-        settings.mongo_database,
-        producer=name,
+    client = create_client(
+        settings.mongo_url,
+        app_name=f"kontor-{name}",
+        event_listeners=[mongo_command_tracer(tracer_provider)],
     )
+    store = Store(client, settings.mongo_database, producer=name)
     producers = ProducerHolder()
     relay = build_relay(settings, store, producers, metrics, tracer_provider)
     broker = build_broker(settings, tracer_provider)
@@ -341,21 +346,23 @@ def service_lifespan(kit: Kit) -> Callable[[FastAPI], contextlib.AbstractAsyncCo
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        try:
-            await prepare_database(kit)
-            await start_messaging(kit)
-            for hook in kit.definition.on_started:
-                await hook(kit)
-        except BaseException:
-            with contextlib.suppress(Exception):
-                await stop_service(kit)  # what started stops; the client is closed
-            raise
-        settings = kit.settings
-        log.info("%s started on %s:%s", kit.definition.name, settings.http_host, settings.http_port)
-        try:
-            yield
-        finally:
-            await stop_service(kit)
+        # the relay's, the consumers' and the hooks' tasks inherit the service's log name
+        with service_log_context(kit.definition.name):
+            try:
+                await prepare_database(kit)
+                await start_messaging(kit)
+                for hook in kit.definition.on_started:
+                    await hook(kit)
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    await stop_service(kit)  # what started stops; the client is closed
+                raise
+            address = f"{kit.settings.http_host}:{kit.settings.http_port}"
+            log.info("%s started on %s", kit.definition.name, address)
+            try:
+                yield
+            finally:
+                await stop_service(kit)
 
     return lifespan
 
@@ -406,7 +413,7 @@ def install_http_pipeline(app: FastAPI, kit: Kit) -> None:
     app.add_exception_handler(TransactionAborted, _contended)
     app.add_middleware(HttpMetricsMiddleware, metrics=kit.metrics)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(CorrelationIdMiddleware)
+    app.add_middleware(CorrelationIdMiddleware, service=kit.definition.name)
 
 
 def include_routes(app: FastAPI, kit: Kit) -> None:
