@@ -4,7 +4,7 @@ UV := $(shell ./scripts/bootstrap.sh)
 SYNC := $(UV) sync --locked --all-packages --quiet
 RUN := $(UV) run --locked --all-packages
 
-.PHONY: help setup run infra token test test-unit test-integration lint format bench \
+.PHONY: help setup run infra token test test-unit test-service test-integration lint format bench \
         contracts-check contracts-update asyncapi asyncapi-check dockerfiles images k8s-validate k8s-generate clean
 
 help:
@@ -25,10 +25,13 @@ token: setup ## a bearer token with every scope (last line)
 test: setup ## every tier: unit, service (in-memory broker) and integration (real broker + database)
 	$(RUN) pytest
 
-test-unit: setup
-	$(RUN) pytest -m "unit or service"
+test-unit: setup ## tests that need no broker and no database (fast)
+	$(RUN) pytest -m unit
 
-test-integration: setup
+test-service: setup ## services with the in-memory broker over a real database
+	$(RUN) pytest -m service
+
+test-integration: setup ## real Kafka-protocol broker and MongoDB-protocol server
 	$(RUN) pytest -m integration
 
 lint: setup ## ruff and mypy

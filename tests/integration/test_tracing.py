@@ -12,8 +12,7 @@ from typing import Any
 import pytest
 from kontor_contracts.samples import ORDER, PRODUCT
 from kontor_servicekit.testing import eventually, wait_for_assignment
-from opentelemetry import trace
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
@@ -29,10 +28,10 @@ async def test_one_trace_from_http_through_kafka_to_the_consumers_mongo_calls(
         start_service("orders") as orders,
         start_service("billing") as billing,
     ):
-        provider = trace.get_tracer_provider()
-        assert isinstance(provider, TracerProvider)
+        # each service traces with a provider of its own: one exporter listens to all three
         exporter = InMemorySpanExporter()
-        provider.add_span_processor(SimpleSpanProcessor(exporter))
+        for service in (catalog, orders, billing):
+            service.kit.tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))
         await wait_for_assignment(orders)
         await wait_for_assignment(billing)
         assert (await catalog.client.post("/products", json=PRODUCT)).status_code == 201
@@ -98,3 +97,12 @@ async def test_one_trace_from_http_through_kafka_to_the_consumers_mongo_calls(
         assert "orders.order.v1" in consumer.name
         assert consumer.context.trace_id == producer.context.trace_id
         assert {s.context.trace_id for s in spans} == {producer.context.trace_id}
+        # and every span says which service made it
+        assert _service_of(producer) == "kontor-orders"
+        assert _service_of(consumer) == _service_of(invoice_insert) == "kontor-billing"
+        server = next(s for s in spans if s.kind == SpanKind.SERVER)
+        assert _service_of(server) == "kontor-orders"
+
+
+def _service_of(span: ReadableSpan) -> str:
+    return str(span.resource.attributes["service.name"])

@@ -135,6 +135,7 @@ def test_infra_sigterm_stops_broker_and_database(
     assert not [pid for pid in children if is_running(pid)]
 
 
+@pytest.mark.unit  # a bind test refuses the command before anything starts
 @pytest.mark.parametrize("command", ["run", "infra"])
 @pytest.mark.parametrize("role", ["broker", "database"])
 def test_a_taken_port_fails_before_anything_starts(tmp_path: Path, command: str, role: str) -> None:
@@ -152,6 +153,7 @@ def test_a_taken_port_fails_before_anything_starts(tmp_path: Path, command: str,
     assert not (tmp_path / "logs").exists()  # nothing was started
 
 
+@pytest.mark.unit
 def test_token_last_line_verifies_with_the_public_key(tmp_path: Path) -> None:
     from kontor_servicekit.auth import all_scopes
 

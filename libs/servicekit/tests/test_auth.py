@@ -1,10 +1,11 @@
-"""Bearer JWT verification and scope checks, against a small FastAPI app."""
+"""Bearer JWT verification and scope checks, against a small FastAPI app.
+
+Tokens are minted with the local issuer (``kontor_local.tokens``), as in every test.
+"""
 
 from __future__ import annotations
 
-import stat
 from datetime import timedelta
-from pathlib import Path
 from typing import Annotated
 
 import httpx
@@ -13,18 +14,15 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import Depends, FastAPI
+from kontor_local.tokens import generate_keypair, mint_token
 from kontor_servicekit.auth import (
     Authenticator,
     AuthError,
     AuthSettings,
     Principal,
     all_scopes,
-    generate_keypair,
     install_authenticator,
-    load_or_create_keys,
-    mint_token,
     require_scope,
-    write_keypair,
 )
 from kontor_servicekit.errors import PROBLEM_JSON, install_error_handlers
 
@@ -87,17 +85,6 @@ def test_all_scopes_covers_every_service_and_action() -> None:
     assert scopes[:3] == ["catalog:read", "catalog:write", "catalog:admin"]
     assert len(scopes) == 18
     assert "analytics:admin" in scopes
-
-
-def test_token_claims_and_es256(keys: tuple[str, str]) -> None:
-    private_pem, public_pem = keys
-    encoded = token(private_pem, ["catalog:read", "orders:write"], subject="alice")
-    assert jwt.get_unverified_header(encoded)["alg"] == "ES256"
-    claims = jwt.decode(encoded, public_pem, algorithms=["ES256"], audience=AUDIENCE)
-    assert claims["scope"] == "catalog:read orders:write"
-    assert claims["sub"] == "alice"
-    assert claims["iss"] == ISSUER
-    assert {"iat", "nbf", "exp", "jti"} <= claims.keys()
 
 
 async def test_good_token_passes_and_reaches_handler(keys: tuple[str, str]) -> None:
@@ -255,25 +242,3 @@ def test_openapi_declares_bearer_scheme(keys: tuple[str, str]) -> None:
     schema = app.openapi()
     assert schema["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
     assert schema["paths"]["/products"]["post"]["security"] == [{"bearer": []}]
-
-
-def test_write_keypair_is_idempotent_and_private_key_is_0600(tmp_path: Path) -> None:
-    private_path, public_path = write_keypair(tmp_path / "keys")
-    assert stat.S_IMODE(private_path.stat().st_mode) == 0o600
-    first = (private_path.read_text(), public_path.read_text())
-
-    write_keypair(tmp_path / "keys")
-    assert (private_path.read_text(), public_path.read_text()) == first
-
-    private_pem, public_pem = load_or_create_keys(tmp_path / "keys")
-    assert (private_pem, public_pem) == first
-    principal = Authenticator(AuthSettings(public_pem, issuer=ISSUER, audience=AUDIENCE)).verify(
-        token(private_pem, ["support:read"])
-    )
-    assert principal.subject == "kontor-local-admin"
-
-
-def test_write_keypair_refuses_public_key_without_private_key(tmp_path: Path) -> None:
-    (tmp_path / "jwt-public.pem").write_text(generate_keypair()[1])
-    with pytest.raises(FileExistsError):
-        write_keypair(tmp_path)

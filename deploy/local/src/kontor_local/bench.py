@@ -790,7 +790,9 @@ def _terminate_as_interrupt() -> Iterator[None]:
 
 
 def _token(keys_dir: Path) -> tuple[str, Path]:
-    from kontor_servicekit.auth import all_scopes, mint_token, write_keypair
+    from kontor_servicekit.auth import all_scopes
+
+    from .tokens import mint_token, write_keypair
 
     private_path, public_path = write_keypair(keys_dir)
     token = mint_token(private_path.read_text("ascii"), scopes=all_scopes())

@@ -45,9 +45,9 @@ def ensure_keys(settings: LocalSettings) -> tuple[str, Path]:
 
     The services read the public key from ``KONTOR_AUTH_PUBLIC_KEY_FILE``.
     """
-    from kontor_servicekit import auth
+    from .tokens import load_or_create_keys
 
-    private_pem, public_pem = auth.load_or_create_keys(settings.keys_dir)
+    private_pem, public_pem = load_or_create_keys(settings.keys_dir)
     public_file = settings.public_key_file
     if not public_file.exists():  # servicekit names it so today; keep the contract anyway
         public_file.parent.mkdir(parents=True, exist_ok=True)
@@ -59,15 +59,17 @@ def mint(settings: LocalSettings, scopes: Sequence[str] | None, ttl_hours: float
     """A bearer token signed with the local private key."""
     from datetime import timedelta
 
-    from kontor_servicekit import auth
+    from kontor_servicekit.auth import all_scopes
+
+    from .tokens import mint_token
 
     private_pem, _ = ensure_keys(settings)
-    chosen = list(scopes) if scopes else list(auth.all_scopes())
+    chosen = list(scopes) if scopes else list(all_scopes())
     token: str
     if ttl_hours is None:
-        token = auth.mint_token(private_pem, scopes=chosen)
+        token = mint_token(private_pem, scopes=chosen)
     else:
-        token = auth.mint_token(private_pem, scopes=chosen, ttl=timedelta(hours=ttl_hours))
+        token = mint_token(private_pem, scopes=chosen, ttl=timedelta(hours=ttl_hours))
     return token
 
 
@@ -220,7 +222,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("kontor-local: interrupted during startup", file=sys.stderr, flush=True)
         return 130
     except ImportError as exc:
-        print(f"kontor-local: {exc} (is kontor_servicekit.auth there yet?)", file=sys.stderr)
+        print(f"kontor-local: {exc} (run make setup)", file=sys.stderr)
         return 2
 
 

@@ -2,6 +2,9 @@
 
 The issuer (the local runtime, or an identity provider in production) holds the
 private key; a service holds only the public key and can verify but never mint.
+Key generation and minting live in the local runtime (``kontor_local.tokens``),
+which no service image contains.
+
 ES256 (ECDSA P-256) is the default; RS256 keys are accepted too. The algorithm is
 taken from the key type, never from the token header, so a token cannot choose a
 weaker algorithm than the key was made for.
@@ -15,12 +18,8 @@ A service with no public key configured rejects every request (fail closed).
 
 from __future__ import annotations
 
-import os
-import tempfile
-import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import MappingProxyType
 from typing import Annotated, Any
@@ -28,36 +27,29 @@ from typing import Annotated, Any
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from fastapi import FastAPI, Request, Security
+from fastapi import APIRouter, Depends, FastAPI, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from .errors import Forbidden, ProblemError, Unauthorized
 
 __all__ = [
     "ACTIONS",
-    "PRIVATE_KEY_FILE",
-    "PUBLIC_KEY_FILE",
     "SERVICES",
     "AuthError",
     "AuthSettings",
     "Authenticator",
     "Principal",
+    "algorithm_for",
     "all_scopes",
     "bearer_scheme",
-    "generate_keypair",
     "install_authenticator",
-    "load_or_create_keys",
     "load_public_key",
-    "mint_token",
-    "public_key_from_private",
     "require_scope",
-    "write_keypair",
+    "scoped_router",
 ]
 
 SERVICES = ("catalog", "orders", "billing", "support", "marketing", "analytics")
 ACTIONS = ("read", "write", "admin")
-PRIVATE_KEY_FILE = "jwt-private.pem"
-PUBLIC_KEY_FILE = "jwt-public.pem"
 
 _EC_ALGORITHMS = {"secp256r1": "ES256", "secp384r1": "ES384", "secp521r1": "ES512"}
 
@@ -82,83 +74,6 @@ def _implied_scopes(scopes: Iterable[str]) -> frozenset[str]:
 # --------------------------------------------------------------------------- keys
 
 
-def generate_keypair() -> tuple[str, str]:
-    """A fresh ES256 key pair as (private PEM in PKCS#8, public PEM in SPKI)."""
-    private_key = ec.generate_private_key(ec.SECP256R1())
-    private_pem = private_key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode("ascii")
-    return private_pem, public_key_from_private(private_pem)
-
-
-def public_key_from_private(private_key_pem: str) -> str:
-    private_key = serialization.load_pem_private_key(private_key_pem.encode(), password=None)
-    return (
-        private_key.public_key()
-        .public_bytes(
-            serialization.Encoding.PEM,
-            serialization.PublicFormat.SubjectPublicKeyInfo,
-        )
-        .decode("ascii")
-    )
-
-
-def _link_new_file(path: Path, content: str, mode: int) -> bool:
-    """Atomically create ``path`` with ``content`` and ``mode``; False if it exists."""
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    tmp = Path(tmp_name)
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "w", encoding="ascii") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            return False
-        return True
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def write_keypair(directory: Path) -> tuple[Path, Path]:
-    """Create ``jwt-private.pem`` (0600) and ``jwt-public.pem`` in ``directory`` if missing.
-
-    Existing keys are kept, so this is safe to run on every start; a missing public
-    key is derived from an existing private key. A public key without its private
-    key is an error (a new private key could not match it). Returns (private, public).
-    """
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    private_path = directory / PRIVATE_KEY_FILE
-    public_path = directory / PUBLIC_KEY_FILE
-    if not private_path.exists():
-        if public_path.exists():
-            raise FileExistsError(
-                f"{public_path} exists but {private_path} does not; restore the private "
-                "key or remove the public key to create a new pair"
-            )
-        private_pem, _ = generate_keypair()
-        _link_new_file(private_path, private_pem, 0o600)  # loses a race: keep the winner
-    if not public_path.exists():
-        private_pem = private_path.read_text(encoding="ascii")
-        _link_new_file(public_path, public_key_from_private(private_pem), 0o644)
-    return private_path, public_path
-
-
-def load_or_create_keys(directory: Path) -> tuple[str, str]:
-    """(private PEM, public PEM) from ``directory``, creating them on first use."""
-    private_path, public_path = write_keypair(Path(directory))
-    private_pem = private_path.read_text(encoding="ascii")
-    public_pem = public_path.read_text(encoding="ascii")
-    if public_key_from_private(private_pem).strip() != public_pem.strip():
-        raise ValueError(f"{public_path} does not belong to {private_path}")
-    return private_pem, public_pem
-
-
 def load_public_key(pem: str | None = None, path: Path | None = None) -> str | None:
     """The public key from an inline PEM or a file (inline wins); None if neither is set."""
     if pem:
@@ -168,7 +83,8 @@ def load_public_key(pem: str | None = None, path: Path | None = None) -> str | N
     return None
 
 
-def _algorithm_for(key: object) -> str:
+def algorithm_for(key: object) -> str:
+    """The JWS algorithm a key is made for (never the one a token header names)."""
     if isinstance(key, ec.EllipticCurvePrivateKey | ec.EllipticCurvePublicKey):
         algorithm = _EC_ALGORITHMS.get(key.curve.name)
         if algorithm is None:
@@ -181,37 +97,7 @@ def _algorithm_for(key: object) -> str:
     raise ValueError(f"unsupported key type {type(key).__name__}; use EC P-256 or RSA")
 
 
-# --------------------------------------------------------------------------- tokens
-
-
-def mint_token(
-    private_key_pem: str,
-    *,
-    scopes: Iterable[str],
-    subject: str = "kontor-local-admin",
-    issuer: str = "kontor-local",
-    audience: str = "kontor",
-    ttl: timedelta = timedelta(hours=12),
-) -> str:
-    """A signed access token; ``scope`` is space-separated as in OAuth 2 (RFC 8693 §4.2)."""
-    scope_list = list(dict.fromkeys(scopes))
-    for scope in scope_list:
-        if not scope or any(ch.isspace() for ch in scope):
-            raise ValueError(f"invalid scope {scope!r}")
-    private_key = serialization.load_pem_private_key(private_key_pem.encode(), password=None)
-    algorithm = _algorithm_for(private_key)
-    now = datetime.now(UTC)
-    claims = {
-        "sub": subject,
-        "iss": issuer,
-        "aud": audience,
-        "iat": now,
-        "nbf": now,
-        "exp": now + ttl,
-        "jti": str(uuid.uuid4()),
-        "scope": " ".join(scope_list),
-    }
-    return jwt.encode(claims, private_key, algorithm=algorithm)  # type: ignore[arg-type]
+# --------------------------------------------------------------------------- verification
 
 
 @dataclass(frozen=True)
@@ -259,7 +145,7 @@ class Authenticator:
         self._algorithm: str | None = None
         if settings.public_key_pem:
             key = serialization.load_pem_public_key(settings.public_key_pem.encode())
-            self._algorithm = _algorithm_for(key)
+            self._algorithm = algorithm_for(key)
             self._key = key
 
     @property
@@ -375,3 +261,8 @@ def require_scope(scope: str) -> Callable[..., Awaitable[Principal]]:
 
     dependency.__name__ = f"require_scope[{scope}]"
     return dependency
+
+
+def scoped_router(scope: str, *, prefix: str, tags: list[str]) -> APIRouter:
+    """An ``APIRouter`` every route of which needs ``scope`` (the admin APIs of the kit)."""
+    return APIRouter(prefix=prefix, tags=list(tags), dependencies=[Depends(require_scope(scope))])

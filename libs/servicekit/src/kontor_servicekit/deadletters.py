@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import AwareDatetime, BaseModel
 
-from kontor_servicekit.auth import require_scope
+from kontor_servicekit.auth import scoped_router
 from kontor_servicekit.consumer import DEAD_LETTERS, ParkedRecord
 from kontor_servicekit.errors import Conflict, NotFound, ProblemError, problem_responses
 
@@ -59,12 +59,10 @@ def _view(doc: dict[str, Any]) -> DeadLetter:
 
 
 def dead_letter_router(service: str) -> APIRouter:
-    router = APIRouter(prefix="/admin/dead-letters", tags=["admin"])
-    admin = Depends(require_scope(f"{service}:admin"))
+    router = scoped_router(f"{service}:admin", prefix="/admin/dead-letters", tags=["admin"])
 
     @router.get(
         "",
-        dependencies=[admin],
         responses=problem_responses(401, 403),
         summary="List messages parked on this service's dead-letter topics",
     )
@@ -80,7 +78,6 @@ def dead_letter_router(service: str) -> APIRouter:
 
     @router.post(
         "/{dead_letter_id}/replay",
-        dependencies=[admin],
         responses=problem_responses(401, 403, 404, 409, 503),
         summary="Hand a parked message to its consumer group again",
         description=(

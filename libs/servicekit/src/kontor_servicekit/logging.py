@@ -6,6 +6,13 @@ fields of the current log context (``correlation_id``, ``event_id``,
 ``event_type``, ...) set with :func:`log_context` or :func:`bind_log_context`.
 Fields passed with ``extra=`` are added as they are; ``exc`` holds a traceback.
 
+``service`` is the service the current task works for: the kit sets it with
+:func:`service_log_context` around each app's lifespan (so the relay's, the
+consumers' and the hooks' tasks inherit it) and in :class:`CorrelationIdMiddleware`
+for each request. Several services in one process (tests, the benchmark) share the
+one root handler and still log under their own names; a line logged outside any
+service's work carries the name last given to :func:`configure_logging`.
+
 Run uvicorn with ``log_config=None`` after :func:`configure_logging` so that its
 own configuration does not replace ours (its loggers are pointed at the root).
 """
@@ -36,6 +43,7 @@ __all__ = [
     "current_log_context",
     "log_context",
     "reset_log_context",
+    "service_log_context",
 ]
 
 CORRELATION_ID_HEADER = "X-Correlation-ID"
@@ -51,6 +59,7 @@ _RESERVED_KEYS = frozenset({"ts", "level", "logger", "msg", "service"})
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 _log_context: ContextVar[Mapping[str, Any]] = ContextVar("kontor_log_context", default=_EMPTY)
+_service: ContextVar[str | None] = ContextVar("kontor_log_service", default=None)
 
 
 # --------------------------------------------------------------------------- context
@@ -94,6 +103,16 @@ def log_context(**fields: Any) -> Iterator[Mapping[str, Any]]:
         _log_context.reset(token)
 
 
+@contextlib.contextmanager
+def service_log_context(service: str) -> Iterator[None]:
+    """Log as ``service`` in this task and in every task started inside the block."""
+    token = _service.set(service)
+    try:
+        yield
+    finally:
+        _service.reset(token)
+
+
 def current_correlation_id() -> str | None:
     value = _log_context.get().get("correlation_id")
     return value if isinstance(value, str) else None
@@ -123,7 +142,7 @@ class JsonLogFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "msg": record.getMessage(),
-            "service": self.service,
+            "service": _service.get() or self.service,
         }
         span_context = trace.get_current_span().get_span_context()
         if span_context.is_valid:
@@ -214,12 +233,16 @@ class CorrelationIdMiddleware:
 
     A valid ``X-Correlation-ID`` (at most 128 characters of ``A-Z a-z 0-9 . _ : -``)
     is kept; otherwise a UUID4 is generated. The id goes into the log context, into
-    ``request.state.correlation_id`` and back out on the response header.
+    ``request.state.correlation_id`` and back out on the response header. With
+    ``service``, the request's log lines carry that service's name.
     """
 
-    def __init__(self, app: ASGIApp, header: str = CORRELATION_ID_HEADER) -> None:
+    def __init__(
+        self, app: ASGIApp, header: str = CORRELATION_ID_HEADER, service: str | None = None
+    ) -> None:
         self.app = app
         self.header = header.lower().encode("latin-1")
+        self.service = service
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -242,5 +265,8 @@ class CorrelationIdMiddleware:
                 message["headers"] = headers
             await send(message)
 
-        with log_context(correlation_id=correlation_id):
+        with contextlib.ExitStack() as stack:
+            if self.service is not None:
+                stack.enter_context(service_log_context(self.service))
+            stack.enter_context(log_context(correlation_id=correlation_id))
             await self.app(scope, receive, send_with_header)

@@ -42,7 +42,12 @@ class ServiceMetrics:
         )
         self.outbox_backlog = Gauge(
             "kontor_outbox_backlog",
-            "Outbox rows committed but not yet published",
+            "Outbox rows committed but not yet published (pending, in flight or failed)",
+            registry=self.registry,
+        )
+        self.outbox_failed = Gauge(
+            "kontor_outbox_failed",
+            "Outbox rows whose last publish attempt failed (retrying or given up)",
             registry=self.registry,
         )
         self.consumer_lag = Gauge(

@@ -1,9 +1,51 @@
 """Builds a Kontor service: one call wires what every service shares.
 
 A service's ``create_app(settings)`` describes itself in a :class:`ServiceDefinition`
-(its routers, its subscriptions, its indexes) and gets a FastAPI app whose lifespan
-connects Mongo, starts the outbox relay and the consumers, and stops them in the
-reverse order, draining the outbox and committing offsets on the way out.
+(its routers, its subscriptions, its indexes, its migrations, its hooks) and gets a
+FastAPI app whose lifespan connects Mongo, creates the indexes, runs the migrations not
+yet done (:mod:`kontor_servicekit.migrations`), starts the outbox relay and the
+consumers, and stops them in the reverse order, draining the outbox and committing
+offsets on the way out.
+
+:func:`create_service_app` is composed of named steps, each usable and readable on
+its own: :func:`build_kit` (store, broker, producer holder, relay, consumers,
+metrics), :func:`service_lifespan` (start and stop in order),
+:func:`install_http_pipeline` (authenticator, error handlers, middlewares) and
+:func:`include_routes` (operations, admin, the service's routers).
+
+The Kafka producer binds to the running event loop, so it is made in the lifespan;
+the relay and the consumers get it from a :class:`ProducerHolder` they are given
+at construction.
+
+**A typed container per service.** Instead of untyped ``app.state.xxx`` attributes,
+a service puts what its routes need into one object of its own class, attaches it
+to the app in ``main.py`` and asks for it, typed, in its routes::
+
+    # main.py
+    @dataclass
+    class OrdersContext:
+        numbers: NumberBlocks
+        clock: Clock
+        withdrawal_limiter: RateLimiter
+
+    def create_app(settings: OrdersSettings | None = None) -> FastAPI:
+        settings = settings or OrdersSettings()
+        app = create_service_app(definition(settings))
+        kit: Kit = app.state.kit
+        attach_context(app, OrdersContext(NumberBlocks(kit.store), utc_now, RateLimiter(5)))
+        return app
+
+    # api/orders.py
+    Context = Annotated[OrdersContext, Depends(context_dependency(OrdersContext))]
+
+    @router.post("/orders")
+    async def place_order(body: PlaceOrderIn, context: Context) -> OrderOut:
+        number = await context.numbers.next(...)
+
+Outside a request (hooks, background tasks) :func:`context_of` gives the same object;
+a hook may also simply close over it. The container is stored on ``app.state`` under
+:data:`CONTEXT_ATTRIBUTE`; asking for a class the attached object is not an instance
+of is a programming error (``RuntimeError``), not a 500 with a vague message.
 """
 
 from __future__ import annotations
@@ -14,7 +56,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, FastAPI, Request, Response
@@ -23,9 +65,10 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from kontor_contracts.registry import REGISTRY, dead_letter_topic
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from opentelemetry.sdk.trace import TracerProvider
 from pymongo.asynchronous.database import AsyncDatabase
 
-from kontor_servicekit.auth import Authenticator, AuthSettings
+from kontor_servicekit.auth import AuthSettings, install_authenticator
 from kontor_servicekit.consumer import ConsumerRuntime, Subscription, register_subscriptions
 from kontor_servicekit.deadletters import dead_letter_router
 from kontor_servicekit.errors import (
@@ -34,16 +77,26 @@ from kontor_servicekit.errors import (
     problem_response,
 )
 from kontor_servicekit.kafka import create_producer, ensure_topics
-from kontor_servicekit.logging import CorrelationIdMiddleware, configure_logging
+from kontor_servicekit.logging import (
+    CorrelationIdMiddleware,
+    configure_logging,
+    service_log_context,
+)
 from kontor_servicekit.metrics import HttpMetricsMiddleware, ServiceMetrics
+from kontor_servicekit.migrations import Migration, run_migrations
 from kontor_servicekit.outbox import OutboxRelay
+from kontor_servicekit.outbox_admin import outbox_router
 from kontor_servicekit.settings import ServiceSettings
 from kontor_servicekit.store import Document, Store, TransactionAborted, create_client
-from kontor_servicekit.telemetry import configure_tracing
+from kontor_servicekit.telemetry import configure_tracing, mongo_command_tracer
 
 log = logging.getLogger(__name__)
 
 IndexSetup = Callable[[AsyncDatabase[Document]], Awaitable[None]]
+C = TypeVar("C")
+
+#: The ``app.state`` attribute that holds the service's typed container.
+CONTEXT_ATTRIBUTE = "service_context"
 
 
 @dataclass
@@ -56,15 +109,59 @@ class ServiceDefinition:
     routers: list[APIRouter] = field(default_factory=list)
     subscriptions: list[Subscription] = field(default_factory=list)
     indexes: IndexSetup | None = None
+    """Creates the service's indexes (only that: data changes are ``migrations``)."""
+    migrations: list[Migration] = field(default_factory=list)
+    """Run once each, in order, after the indexes and before the relay and consumers."""
     version: str = "0.1.0"
     ensure_topics: bool = False
     on_started: list[Callable[[Kit], Awaitable[None]]] = field(default_factory=list)
+    """Run after the relay and the consumers started (read when the app starts)."""
     on_stopping: list[Callable[[Kit], Awaitable[None]]] = field(default_factory=list)
     """Run first on shutdown, e.g. to stop background tasks started in ``on_started``."""
 
     @property
     def name(self) -> str:
         return self.settings.service_name
+
+
+class ProducerHolder:
+    """The service's Kafka producer, from the moment the lifespan started it.
+
+    The relay and the consumer runtime are built before the event loop runs and get
+    this holder instead of the producer; it forwards ``send`` and ``send_and_wait``
+    to the started producer and refuses them (``RuntimeError``) before and after.
+    """
+
+    def __init__(self) -> None:
+        self._producer: AIOKafkaProducer | None = None
+
+    @property
+    def started(self) -> bool:
+        return self._producer is not None
+
+    @property
+    def producer(self) -> AIOKafkaProducer:
+        if self._producer is None:
+            raise RuntimeError("the Kafka producer is not started (outside the app's lifespan)")
+        return self._producer
+
+    async def start(self, producer: AIOKafkaProducer) -> None:
+        await producer.start()
+        self._producer = producer
+
+    async def stop(self) -> None:
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            await producer.stop()
+
+    # Same signatures as AIOKafkaProducer's (the relay's Producer and the consumers'
+    # DeadLetterProducer protocols): forwarded as they are.
+    async def send(self, *args: Any, **kwargs: Any) -> asyncio.Future[Any]:
+        future: asyncio.Future[Any] = await self.producer.send(*args, **kwargs)
+        return future
+
+    async def send_and_wait(self, *args: Any, **kwargs: Any) -> Any:
+        return await self.producer.send_and_wait(*args, **kwargs)
 
 
 @dataclass
@@ -74,11 +171,17 @@ class Kit:
     definition: ServiceDefinition
     settings: ServiceSettings
     store: Store
-    producer: AIOKafkaProducer
+    producers: ProducerHolder
     broker: KafkaBroker
     relay: OutboxRelay
     metrics: ServiceMetrics
     consumers: ConsumerRuntime
+    tracer_provider: TracerProvider
+
+    @property
+    def producer(self) -> AIOKafkaProducer:
+        """The started producer (only inside the app's lifespan)."""
+        return self.producers.producer
 
 
 def publishes(service: str) -> list[str]:
@@ -104,36 +207,93 @@ def topics_to_provision(definition: ServiceDefinition) -> list[tuple[str, int]]:
 
 def create_service_app(definition: ServiceDefinition) -> FastAPI:
     """The FastAPI app of a service, with its consumers and relay in the lifespan."""
+    kit = build_kit(definition)
+    app = FastAPI(
+        title=definition.title,
+        description=definition.description,
+        version=definition.version,
+        lifespan=service_lifespan(kit),
+    )
+    app.state.kit = kit
+    install_http_pipeline(app, kit)
+    include_routes(app, kit)
+    FastAPIInstrumentor.instrument_app(
+        app, tracer_provider=kit.tracer_provider, excluded_urls="health/.*,metrics"
+    )
+    return app
+
+
+def build_kit(definition: ServiceDefinition) -> Kit:
+    """Every shared part of the service, constructed but not started."""
     settings = definition.settings
     name = definition.name
     configure_logging(name, settings.log_level)
     tracer_provider = configure_tracing(name, settings.otlp_endpoint)
     metrics = ServiceMetrics(name)
-
-    client = create_client(settings.mongo_url, app_name=f"kontor-{name}")
+    client = create_client(
+        settings.mongo_url,
+        app_name=f"kontor-{name}",
+        event_listeners=[mongo_command_tracer(tracer_provider)],
+    )
     store = Store(client, settings.mongo_database, producer=name)
-    # aiokafka clients bind to the running event loop: the producer is made in the lifespan.
-    producer: Any = None
-    broker = KafkaBroker(
+    producers = ProducerHolder()
+    relay = build_relay(settings, store, producers, metrics, tracer_provider)
+    broker = build_broker(settings, tracer_provider)
+    consumers = build_consumers(definition, broker, store, producers, metrics)
+    kit = Kit(
+        definition, settings, store, producers, broker, relay, metrics, consumers, tracer_provider
+    )
+    install_metric_refreshers(kit)
+    return kit
+
+
+def build_broker(settings: ServiceSettings, tracer_provider: TracerProvider) -> KafkaBroker:
+    """FastStream's broker for the consumers, traced with the service's provider."""
+    name = settings.service_name
+    return KafkaBroker(
         settings.kafka_bootstrap,
         security=settings.faststream_security(),
         middlewares=[KafkaTelemetryMiddleware(tracer_provider=tracer_provider)],
         client_id=f"kontor-{name}-consumer",
         logger=logging.getLogger(f"kontor.{name}.broker"),
     )
-    relay = OutboxRelay(
+
+
+def build_relay(
+    settings: ServiceSettings,
+    store: Store,
+    producers: ProducerHolder,
+    metrics: ServiceMetrics,
+    tracer_provider: TracerProvider,
+) -> OutboxRelay:
+    return OutboxRelay(
         store,
-        producer,
+        producers,
         topic_prefix=settings.topic_prefix,
         batch_size=settings.outbox_batch_size,
         poll_interval_s=settings.outbox_poll_interval_s,
         lease_s=settings.outbox_lease_s,
+        max_attempts=settings.outbox_max_attempts,
+        retry_backoff_s=settings.outbox_retry_backoff_s,
+        retry_backoff_max_s=settings.outbox_retry_backoff_max_s,
+        tracer_provider=tracer_provider,
         on_published=metrics.published,
     )
+
+
+def build_consumers(
+    definition: ServiceDefinition,
+    broker: KafkaBroker,
+    store: Store,
+    producers: ProducerHolder,
+    metrics: ServiceMetrics,
+) -> ConsumerRuntime:
+    """The consumer runtime with every subscription registered on ``broker``."""
+    settings = definition.settings
     runtime = ConsumerRuntime(
-        service=name,
+        service=definition.name,
         store=store,
-        producer=producer,
+        producer=producers,
         metrics=metrics,
         topic_prefix=settings.topic_prefix,
         max_attempts=settings.consumer_max_attempts,
@@ -147,86 +307,157 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
         heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
         rebalance_timeout_ms=settings.kafka_rebalance_timeout_ms,
     )
-    kit = Kit(definition, settings, store, producer, broker, relay, metrics, runtime)
+    return runtime
 
-    async def refresh_backlog() -> None:
+
+def install_metric_refreshers(kit: Kit) -> None:
+    """Gauges read right before a scrape: outbox backlog and failures, consumer lag."""
+    metrics, relay, runtime = kit.metrics, kit.relay, kit.consumers
+
+    async def refresh_outbox() -> None:
         metrics.outbox_backlog.set(await relay.backlog())
+        metrics.outbox_failed.set(await relay.failed_count())
 
     async def refresh_lag() -> None:
-        for subscriber in runtime.subscribers:
-            consumer = getattr(subscriber, "consumer", None)
-            if consumer is None:
-                continue
-            group = getattr(subscriber, "group_id", "") or ""
-            for tp in consumer.assignment():
-                highwater = consumer.highwater(tp)
-                if highwater is None:
-                    continue
-                position = await consumer.position(tp)
-                metrics.consumer_lag.labels(group, tp.topic, str(tp.partition)).set(
-                    max(highwater - position, 0)
-                )
+        await _refresh_consumer_lag(metrics, runtime)
 
-    metrics.add_refresher(refresh_backlog)
+    metrics.add_refresher(refresh_outbox)
     metrics.add_refresher(refresh_lag)
+
+
+async def _refresh_consumer_lag(metrics: ServiceMetrics, runtime: ConsumerRuntime) -> None:
+    for subscriber in runtime.subscribers:
+        consumer = getattr(subscriber, "consumer", None)
+        if consumer is None:
+            continue
+        group = getattr(subscriber, "group_id", "") or ""
+        for tp in consumer.assignment():
+            highwater = consumer.highwater(tp)
+            if highwater is None:
+                continue
+            position = await consumer.position(tp)
+            metrics.consumer_lag.labels(group, tp.topic, str(tp.partition)).set(
+                max(highwater - position, 0)
+            )
+
+
+def service_lifespan(kit: Kit) -> Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]]:
+    """Start in order (database, topics, producer, relay, consumers, hooks); stop reversed."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await store.ensure_indexes()
-        if definition.indexes is not None:
-            await definition.indexes(store.db)
-        if definition.ensure_topics:
-            await ensure_topics(settings, topics_to_provision(definition))
-        started_producer = create_producer(settings)
-        kit.producer = relay.producer = runtime.producer = started_producer
-        await started_producer.start()
-        relay.start()
-        await broker.start()
-        for hook in definition.on_started:
-            await hook(kit)
-        log.info("%s started on %s:%s", name, settings.http_host, settings.http_port)
-        try:
-            yield
-        finally:
-            log.info("%s stopping", name)
-            for stop_hook in definition.on_stopping:
+        # the relay's, the consumers' and the hooks' tasks inherit the service's log name
+        with service_log_context(kit.definition.name):
+            try:
+                await prepare_database(kit)
+                await start_messaging(kit)
+                for hook in kit.definition.on_started:
+                    await hook(kit)
+            except BaseException:
                 with contextlib.suppress(Exception):
-                    await stop_hook(kit)
-            with contextlib.suppress(Exception):
-                await broker.stop()  # stops consuming; offsets of handled messages are committed
-            await relay.stop(grace_s=settings.shutdown_grace_s)
-            with contextlib.suppress(Exception):
-                await started_producer.stop()
-            await client.close()
+                    await stop_service(kit)  # what started stops; the client is closed
+                raise
+            address = f"{kit.settings.http_host}:{kit.settings.http_port}"
+            log.info("%s started on %s", kit.definition.name, address)
+            try:
+                yield
+            finally:
+                await stop_service(kit)
 
-    app = FastAPI(
-        title=definition.title,
-        description=definition.description,
-        version=definition.version,
-        lifespan=lifespan,
-    )
-    app.state.kit = kit
-    app.state.authenticator = Authenticator(
+    return lifespan
+
+
+async def prepare_database(kit: Kit) -> None:
+    """The kit's indexes, the service's, then the migrations not yet done."""
+    await kit.store.ensure_indexes()
+    if kit.definition.indexes is not None:
+        await kit.definition.indexes(kit.store.db)
+    await run_migrations(kit.store, kit.definition.migrations)
+
+
+async def start_messaging(kit: Kit) -> None:
+    """Topics (where the service provisions them), the producer, the relay, the consumers."""
+    if kit.definition.ensure_topics:
+        await ensure_topics(kit.settings, topics_to_provision(kit.definition))
+    await kit.producers.start(create_producer(kit.settings))
+    kit.relay.start()
+    await kit.broker.start()
+
+
+async def stop_service(kit: Kit) -> None:
+    """Hooks, consumers (offsets of handled messages committed), outbox drained, clients."""
+    log.info("%s stopping", kit.definition.name)
+    for stop_hook in kit.definition.on_stopping:
+        with contextlib.suppress(Exception):
+            await stop_hook(kit)
+    with contextlib.suppress(Exception):
+        await kit.broker.stop()
+    await kit.relay.stop(grace_s=kit.settings.shutdown_grace_s)
+    with contextlib.suppress(Exception):
+        await kit.producers.stop()
+    await kit.store.client.close()
+
+
+def install_http_pipeline(app: FastAPI, kit: Kit) -> None:
+    """Token verification, problem+json errors, metrics, body limit, correlation ids."""
+    settings = kit.settings
+    install_authenticator(
+        app,
         AuthSettings(
             public_key_pem=settings.public_key_pem(),
             issuer=settings.auth_issuer,
             audience=settings.auth_audience,
-        )
+        ),
     )
     install_error_handlers(app)
     app.add_exception_handler(TransactionAborted, _contended)
-    app.add_middleware(HttpMetricsMiddleware, metrics=metrics)
+    app.add_middleware(HttpMetricsMiddleware, metrics=kit.metrics)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(CorrelationIdMiddleware)
+    app.add_middleware(CorrelationIdMiddleware, service=kit.definition.name)
+
+
+def include_routes(app: FastAPI, kit: Kit) -> None:
+    """Operations, the admin APIs of the kit, then the service's own routers."""
+    name = kit.definition.name
     app.include_router(_operations_router(kit))
-    if definition.subscriptions:
+    app.include_router(outbox_router(name))
+    if kit.definition.subscriptions:
         app.include_router(dead_letter_router(name))
-    for router in definition.routers:
+    for router in kit.definition.routers:
         app.include_router(router)
-    FastAPIInstrumentor.instrument_app(
-        app, tracer_provider=tracer_provider, excluded_urls="health/.*,metrics"
-    )
-    return app
+
+
+# --------------------------------------------------------------------------- context
+
+
+def attach_context(app: FastAPI, context: object) -> None:
+    """Make ``context`` the service's typed container (see the module docstring)."""
+    setattr(app.state, CONTEXT_ATTRIBUTE, context)
+
+
+def context_of(app: FastAPI, cls: type[C]) -> C:
+    """The container attached with :func:`attach_context`, checked to be a ``cls``."""
+    context = getattr(app.state, CONTEXT_ATTRIBUTE, None)
+    if context is None:
+        raise RuntimeError(f"no service context attached: attach_context(app, {cls.__name__}(...))")
+    if not isinstance(context, cls):
+        raise RuntimeError(
+            f"the service context is a {type(context).__name__}, not a {cls.__name__}"
+        )
+    return context
+
+
+def context_dependency(cls: type[C]) -> Callable[[Request], C]:
+    """A FastAPI dependency returning the service's container as a ``cls``.
+
+    ``Annotated[OrdersContext, Depends(context_dependency(OrdersContext))]``.
+    """
+
+    def dependency(request: Request) -> C:
+        return context_of(request.app, cls)
+
+    dependency.__name__ = f"context[{cls.__name__}]"
+    return dependency
 
 
 async def _contended(request: Request, exc: Exception) -> Response:

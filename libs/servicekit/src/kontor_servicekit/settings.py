@@ -73,6 +73,15 @@ class ServiceSettings(BaseSettings):
     outbox_poll_interval_s: float = 0.5
     outbox_batch_size: int = 500
     outbox_lease_s: float = 10.0
+    outbox_max_attempts: int = Field(
+        default=5,
+        description="Tries of one outbox row before it is kept as failed for an admin retry "
+        "(broker outages do not count: they are retried until the broker is back).",
+    )
+    outbox_retry_backoff_s: float = Field(
+        default=1.0, description="Wait before the 2nd try of a failed outbox row; doubles."
+    )
+    outbox_retry_backoff_max_s: float = 60.0
     consumer_max_attempts: int = 5
     consumer_retry_backoff_s: float = 0.2
     shutdown_grace_s: float = 20.0

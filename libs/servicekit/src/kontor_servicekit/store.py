@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -24,6 +24,7 @@ from pymongo import AsyncMongoClient, ReturnDocument, WriteConcern
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.monitoring import CommandListener
 from pymongo.read_concern import ReadConcern
 
 from kontor_servicekit.codecs import DECIMAL_CODEC
@@ -223,14 +224,21 @@ class Store:
                 "created_at": now,
                 "trace": carrier,
                 "attempts": 0,
+                "last_error": None,
+                "last_attempt_at": None,
             }
             for envelope in tx.pending
         ]
         await tx.db[OUTBOX].insert_many(rows, session=tx.session)
 
 
-def create_client(url: str, *, app_name: str) -> AsyncMongoClient[Document]:
-    """An ``AsyncMongoClient`` with timezone-aware datetimes and Decimal128 round-trips."""
+def create_client(
+    url: str, *, app_name: str, event_listeners: Sequence[CommandListener] = ()
+) -> AsyncMongoClient[Document]:
+    """An ``AsyncMongoClient`` with timezone-aware datetimes and Decimal128 round-trips.
+
+    ``event_listeners`` are this client's own (the service's Mongo tracing).
+    """
     return AsyncMongoClient(
         url,
         appname=app_name,
@@ -238,4 +246,5 @@ def create_client(url: str, *, app_name: str) -> AsyncMongoClient[Document]:
         tzinfo=UTC,
         serverSelectionTimeoutMS=5000,
         type_registry=TypeRegistry([DECIMAL_CODEC]),
+        event_listeners=list(event_listeners),
     )

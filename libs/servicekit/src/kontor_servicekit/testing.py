@@ -22,8 +22,9 @@ from fastapi import FastAPI
 from kontor_contracts.envelope import Envelope
 from kontor_contracts.registry import REGISTRY
 from kontor_contracts.wire import to_headers
+from kontor_local.tokens import generate_keypair, mint_token
 
-from kontor_servicekit.auth import all_scopes, generate_keypair, mint_token
+from kontor_servicekit.auth import all_scopes
 from kontor_servicekit.service import Kit
 from kontor_servicekit.settings import ServiceSettings, settings_for
 
