@@ -8,16 +8,13 @@ from typing import Annotated
 import httpx
 import pytest
 from fastapi import Depends, FastAPI
-from kontor_servicekit.service import (
+from kontor_servicekit.context import (
     CONTEXT_ATTRIBUTE,
-    Kit,
-    ProducerHolder,
-    ServiceDefinition,
     attach_context,
     context_dependency,
     context_of,
-    create_service_app,
 )
+from kontor_servicekit.service import Kit, ProducerHolder, ServiceDefinition, create_service_app
 from kontor_servicekit.settings import settings_for
 
 pytestmark = pytest.mark.unit

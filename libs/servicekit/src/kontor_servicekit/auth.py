@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from fastapi import APIRouter, Depends, FastAPI, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from kontor_contracts.registry import SERVICES as REGISTRY_SERVICES
 
 from .errors import Forbidden, ProblemError, Unauthorized
 
@@ -48,7 +49,8 @@ __all__ = [
     "scoped_router",
 ]
 
-SERVICES = ("catalog", "orders", "billing", "support", "marketing", "analytics")
+SERVICES = REGISTRY_SERVICES
+"""The six services (the contract registry keeps the one list)."""
 ACTIONS = ("read", "write", "admin")
 
 _EC_ALGORITHMS = {"secp256r1": "ES256", "secp384r1": "ES384", "secp521r1": "ES512"}

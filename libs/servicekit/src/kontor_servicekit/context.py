@@ -25,23 +25,29 @@ from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
 
-__all__ = ["attach_context", "context_dependency", "context_of"]
+__all__ = ["CONTEXT_ATTRIBUTE", "attach_context", "context_dependency", "context_of"]
 
 T = TypeVar("T")
 
-_ATTRIBUTE = "service_context"
+CONTEXT_ATTRIBUTE = "service_context"
 
 
 def attach_context(app: FastAPI, context: object) -> None:
     """Make ``context`` the service's container (one per app)."""
-    setattr(app.state, _ATTRIBUTE, context)
+    setattr(app.state, CONTEXT_ATTRIBUTE, context)
 
 
 def context_of(app: FastAPI, kind: type[T]) -> T:
     """The container attached to ``app``, checked to be a ``kind``."""
-    context: Any = getattr(app.state, _ATTRIBUTE, None)
+    context: Any = getattr(app.state, CONTEXT_ATTRIBUTE, None)
+    if context is None:
+        raise RuntimeError(
+            f"no service context attached: attach_context(app, {kind.__name__}(...))"
+        )
     if not isinstance(context, kind):
-        raise RuntimeError(f"no {kind.__name__} attached to this app (see attach_context)")
+        raise RuntimeError(
+            f"the service context is a {type(context).__name__}, not a {kind.__name__}"
+        )
     return context
 
 
@@ -51,5 +57,5 @@ def context_dependency(kind: type[T]) -> Callable[[Request], T]:
     def dependency(request: Request) -> T:
         return context_of(request.app, kind)
 
-    dependency.__name__ = f"{kind.__name__.lower()}_context"
+    dependency.__name__ = f"context[{kind.__name__}]"
     return dependency

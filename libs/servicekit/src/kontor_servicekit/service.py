@@ -17,35 +17,9 @@ The Kafka producer binds to the running event loop, so it is made in the lifespa
 the relay and the consumers get it from a :class:`ProducerHolder` they are given
 at construction.
 
-**A typed container per service.** Instead of untyped ``app.state.xxx`` attributes,
-a service puts what its routes need into one object of its own class, attaches it
-to the app in ``main.py`` and asks for it, typed, in its routes::
-
-    # main.py
-    @dataclass
-    class OrdersContext:
-        numbers: NumberBlocks
-        clock: Clock
-        withdrawal_limiter: RateLimiter
-
-    def create_app(settings: OrdersSettings | None = None) -> FastAPI:
-        settings = settings or OrdersSettings()
-        app = create_service_app(definition(settings))
-        kit: Kit = app.state.kit
-        attach_context(app, OrdersContext(NumberBlocks(kit.store), utc_now, RateLimiter(5)))
-        return app
-
-    # api/orders.py
-    Context = Annotated[OrdersContext, Depends(context_dependency(OrdersContext))]
-
-    @router.post("/orders")
-    async def place_order(body: PlaceOrderIn, context: Context) -> OrderOut:
-        number = await context.numbers.next(...)
-
-Outside a request (hooks, background tasks) :func:`context_of` gives the same object;
-a hook may also simply close over it. The container is stored on ``app.state`` under
-:data:`CONTEXT_ATTRIBUTE`; asking for a class the attached object is not an instance
-of is a programming error (``RuntimeError``), not a 500 with a vague message.
+**A typed container per service** (:mod:`kontor_servicekit.context`): ``main.py``
+builds one object with what the routes need and attaches it with
+``attach_context(app, ...)``; routes get it typed through ``context_dependency``.
 """
 
 from __future__ import annotations
@@ -70,6 +44,12 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from kontor_servicekit.auth import AuthSettings, install_authenticator
 from kontor_servicekit.consumer import ConsumerRuntime, Subscription, register_subscriptions
+from kontor_servicekit.context import (  # re-exported: the container goes with the app
+    CONTEXT_ATTRIBUTE as CONTEXT_ATTRIBUTE,
+)
+from kontor_servicekit.context import attach_context as attach_context
+from kontor_servicekit.context import context_dependency as context_dependency
+from kontor_servicekit.context import context_of as context_of
 from kontor_servicekit.deadletters import dead_letter_router
 from kontor_servicekit.errors import (
     BodySizeLimitMiddleware,
@@ -96,7 +76,6 @@ IndexSetup = Callable[[AsyncDatabase[Document]], Awaitable[None]]
 C = TypeVar("C")
 
 #: The ``app.state`` attribute that holds the service's typed container.
-CONTEXT_ATTRIBUTE = "service_context"
 
 
 @dataclass
@@ -425,39 +404,6 @@ def include_routes(app: FastAPI, kit: Kit) -> None:
         app.include_router(dead_letter_router(name))
     for router in kit.definition.routers:
         app.include_router(router)
-
-
-# --------------------------------------------------------------------------- context
-
-
-def attach_context(app: FastAPI, context: object) -> None:
-    """Make ``context`` the service's typed container (see the module docstring)."""
-    setattr(app.state, CONTEXT_ATTRIBUTE, context)
-
-
-def context_of(app: FastAPI, cls: type[C]) -> C:
-    """The container attached with :func:`attach_context`, checked to be a ``cls``."""
-    context = getattr(app.state, CONTEXT_ATTRIBUTE, None)
-    if context is None:
-        raise RuntimeError(f"no service context attached: attach_context(app, {cls.__name__}(...))")
-    if not isinstance(context, cls):
-        raise RuntimeError(
-            f"the service context is a {type(context).__name__}, not a {cls.__name__}"
-        )
-    return context
-
-
-def context_dependency(cls: type[C]) -> Callable[[Request], C]:
-    """A FastAPI dependency returning the service's container as a ``cls``.
-
-    ``Annotated[OrdersContext, Depends(context_dependency(OrdersContext))]``.
-    """
-
-    def dependency(request: Request) -> C:
-        return context_of(request.app, cls)
-
-    dependency.__name__ = f"context[{cls.__name__}]"
-    return dependency
 
 
 async def _contended(request: Request, exc: Exception) -> Response:
