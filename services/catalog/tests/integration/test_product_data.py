@@ -169,6 +169,10 @@ async def test_patch_announces_changed_fields_and_discontinue_keeps_history(
         twice = await catalog.client.post("/products/TEE-RED-M/discontinue", json={})
         assert twice.status_code == 409
         assert twice.json()["current_state"]["discontinued"] is True
+        # the refusal shows the product as GET shows it
+        shown = (await catalog.client.get("/products/TEE-RED-M")).json()
+        assert twice.json()["current_state"] == shown == gone.json()
+        assert twice.json()["detail"] == "cannot discontinue product TEE-RED-M: it is discontinued"
         missing = await catalog.client.post("/products/NOPE/discontinue", json={})
         assert missing.status_code == 404
         discontinued = await _events(catalog, "ProductDiscontinued")

@@ -14,7 +14,9 @@ from typing import Any
 
 import pytest
 from kontor_catalog.application.stock import on_order_cancelled, on_order_shipped, reserve_order
-from kontor_catalog.domain.stock import Requested
+from kontor_catalog.application.unit_of_work import CatalogUnitOfWork
+from kontor_catalog.context import CatalogContext
+from kontor_catalog.domain.stock import BeyondStock, Requested
 from kontor_contracts.envelope import Envelope
 from kontor_contracts.events.common import Address, Customer, SkuQuantity
 from kontor_contracts.events.orders import (
@@ -27,8 +29,9 @@ from kontor_contracts.events.orders import (
     ShippedLine,
 )
 from kontor_contracts.samples import PRODUCT
-from kontor_servicekit.consumer import PermanentError
-from kontor_servicekit.store import OUTBOX, Transaction
+from kontor_servicekit.clock import utc_now
+from kontor_servicekit.context import context_of
+from kontor_servicekit.store import OUTBOX
 from kontor_servicekit.testing import (
     as_message,
     eventually,
@@ -50,6 +53,10 @@ async def _stock(catalog: Any, sku: str) -> dict[str, Any]:
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
+
+
+def _transactor(catalog: Any) -> Any:
+    return context_of(catalog.app, CatalogContext).transactor
 
 
 async def _outbox(catalog: Any, type_: str) -> list[dict[str, Any]]:
@@ -130,12 +137,11 @@ async def test_receipts_counts_and_levels_per_warehouse(start_service: Any) -> N
 async def test_stock_refusals_change_nothing(start_service: Any) -> None:
     async with start_service("catalog") as catalog:
         await _add_product(catalog, "TEE-RED-M", 3)
-        store = catalog.kit.store
 
-        async def reserve(tx: Transaction) -> Any:
-            return await reserve_order(tx, "o-1", [Requested("TEE-RED-M", 2)])
+        async def reserve(uow: CatalogUnitOfWork) -> Any:
+            return await reserve_order(uow, "o-1", [Requested("TEE-RED-M", 2)], now=utc_now())
 
-        await store.transaction(reserve)
+        await _transactor(catalog).run(reserve)
         before = await _stock(catalog, "TEE-RED-M")
         unknown = await catalog.client.post("/stock/NOPE/receipts", json={"quantity": 1})
         assert unknown.status_code == 404
@@ -152,6 +158,7 @@ async def test_stock_refusals_change_nothing(start_service: Any) -> None:
         below_reserved = await catalog.client.post("/stock/TEE-RED-M/counts", json={"counted": 1})
         assert below_reserved.status_code == 409
         assert below_reserved.json()["current_state"]["reserved"] == 2
+        assert below_reserved.json()["current_state"] == before
         assert await _stock(catalog, "TEE-RED-M") == before
         assert await _outbox(catalog, "StockAdjusted") == []
 
@@ -163,10 +170,11 @@ async def test_ten_orders_race_for_three_pieces(start_service: Any) -> None:
         order_ids = [f"race-{n}" for n in range(10)]
 
         async def place(order_id: str) -> str:
-            async def work(tx: Transaction) -> str:
-                return (await reserve_order(tx, order_id, [Requested("LAST-ONE", 1)])).status
+            async def work(uow: CatalogUnitOfWork) -> str:
+                lines = [Requested("LAST-ONE", 1)]
+                return (await reserve_order(uow, order_id, lines, now=utc_now())).status
 
-            outcome: str = await store.transaction(work)
+            outcome: str = await _transactor(catalog).run(work)
             return outcome
 
         outcomes = await asyncio.gather(*(place(order_id) for order_id in order_ids))
@@ -322,15 +330,15 @@ async def test_shipments_consume_the_reservation_once(start_service: Any) -> Non
         async def run(handler: Any, event: Any, order_id: str) -> None:
             envelope = Envelope.wrap(event, producer="orders", aggregate_id=order_id)
 
-            async def work(tx: Transaction) -> None:
-                await handler(event, tx, envelope)
+            async def work(uow: CatalogUnitOfWork) -> None:
+                await handler(event, uow, envelope, clock=utc_now)
 
-            await store.transaction(work)
+            await _transactor(catalog).run(work)
 
-        async def reserve(tx: Transaction) -> Any:
-            return await reserve_order(tx, "o-1", [Requested("TEE-RED-M", 3)])
+        async def reserve(uow: CatalogUnitOfWork) -> Any:
+            return await reserve_order(uow, "o-1", [Requested("TEE-RED-M", 3)], now=utc_now())
 
-        await store.transaction(reserve)
+        await _transactor(catalog).run(reserve)
         shipped = OrderShipped(
             order_id="o-1",
             shipment_id="s-1",
@@ -372,7 +380,7 @@ async def test_shipments_consume_the_reservation_once(start_service: Any) -> Non
             lines=[ShippedLine(line_no=1, sku="TEE-RED-M", quantity=2)],
             complete=True,
         )
-        with pytest.raises(PermanentError, match="beyond reservation and stock"):
+        with pytest.raises(BeyondStock, match="beyond reservation and stock"):
             await run(on_order_shipped, too_many, "o-3")
         tee = await _stock(catalog, "TEE-RED-M")
         assert (tee["on_hand"], tee["reserved"], tee["available"]) == (1, 0, 1)

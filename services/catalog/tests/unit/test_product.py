@@ -93,20 +93,20 @@ def test_create_trims_the_name_and_starts_at_version_1() -> None:
 @pytest.mark.parametrize(
     ("overrides", "field"),
     [
-        ({"sku": ""}, "sku"),
-        ({"sku": "-LEADING-DASH"}, "sku"),
-        ({"sku": "HAS SPACE"}, "sku"),
-        ({"sku": "X" * 65}, "sku"),
-        ({"sku": "UMLAUT-Ä"}, "sku"),
-        ({"name": ""}, "name"),
-        ({"name": "   "}, "name"),
-        ({"vat_class": "super-reduced"}, "vat_class"),
-        ({"vat_class": "STANDARD"}, "vat_class"),
-        ({"price_net": Decimal("-0.01")}, "price.net"),
-        ({"stock": -1}, "stock"),
+        ({"sku": ""}, ("sku",)),
+        ({"sku": "-LEADING-DASH"}, ("sku",)),
+        ({"sku": "HAS SPACE"}, ("sku",)),
+        ({"sku": "X" * 65}, ("sku",)),
+        ({"sku": "UMLAUT-Ä"}, ("sku",)),
+        ({"name": ""}, ("name",)),
+        ({"name": "   "}, ("name",)),
+        ({"vat_class": "super-reduced"}, ("vat_class",)),
+        ({"vat_class": "STANDARD"}, ("vat_class",)),
+        ({"price_net": Decimal("-0.01")}, ("price", "net")),
+        ({"stock": -1}, ("stock",)),
     ],
 )
-def test_a_rule_broken_names_the_field(overrides: dict[str, Any], field: str) -> None:
+def test_a_rule_broken_names_the_field(overrides: dict[str, Any], field: tuple[str, ...]) -> None:
     with pytest.raises(ProductError) as caught:
         _create(**overrides)
     assert caught.value.field == field
@@ -117,7 +117,7 @@ def test_a_slash_is_not_allowed_in_a_sku() -> None:
     # A SKU is one segment of /products/{sku}; with "/" it could never be read back.
     with pytest.raises(ProductError) as caught:
         _create(sku="TEE/RED/M")
-    assert caught.value.field == "sku"
+    assert caught.value.field == ("sku",)
 
 
 def test_product_error_is_a_value_error() -> None:

@@ -7,8 +7,16 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from kontor_catalog.domain.events import (
+    PriceWasChanged,
+    ProductWasCreated,
+    ProductWasDiscontinued,
+    ProductWasUpdated,
+)
+from kontor_catalog.domain.pricing import PricePoint
 from kontor_catalog.domain.product import Product, ProductError
 from kontor_catalog.store.products import normalise_words, search_terms
+from kontor_servicekit.domain_errors import IllegalTransition
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
@@ -31,7 +39,7 @@ def test_gtin_with_wrong_check_digit_is_refused_on_create() -> None:
     assert product(gtin="4006381333931").gtin == "4006381333931"
     with pytest.raises(ProductError) as refused:
         product(gtin="4006381333932")
-    assert refused.value.field == "gtin"
+    assert refused.value.field == ("gtin",)
 
 
 def test_a_variant_has_a_parent_and_variant_attributes_together() -> None:
@@ -47,23 +55,51 @@ def test_a_variant_has_a_parent_and_variant_attributes_together() -> None:
             product(**changes)
 
 
-def test_update_lists_only_what_changed_and_clears_with_none() -> None:
+def test_a_new_product_records_that_it_was_created() -> None:
+    assert product().pull_events() == [ProductWasCreated("TEE-RED-M")]
+
+
+def test_update_records_only_what_changed_and_clears_with_none() -> None:
     p = product(brand="Nordfaser", categories=["a", "a", "b"])
+    p.pull_events()
     assert p.categories == ["a", "b"]
-    changed = p.update({"name": " T-Shirt rot, M ", "brand": None, "name_en": "T-shirt red, M"})
-    assert changed == ["name_en", "brand"]
+    p.update({"name": " T-Shirt rot, M ", "brand": None, "name_en": "T-shirt red, M"})
+    assert p.pull_events() == [ProductWasUpdated("TEE-RED-M", ("name_en", "brand"))]
     assert (p.brand, p.name_en) == (None, "T-shirt red, M")
-    assert p.update({"attributes": {"material": "Baumwolle"}}) == ["attributes"]
-    assert p.update({"attributes": {"material": "Baumwolle"}}) == []
+    p.update({"attributes": {"material": "Baumwolle"}})
+    assert p.pull_events() == [ProductWasUpdated("TEE-RED-M", ("attributes",))]
+    p.update({"attributes": {"material": "Baumwolle"}})
+    assert p.pull_events() == []
+
+
+def test_a_price_change_records_old_and_new_and_the_same_price_records_nothing() -> None:
+    p = product()
+    p.pull_events()
+    later = datetime(2026, 12, 1, tzinfo=UTC)
+    p.change_price(Decimal("16.80"), "standard", later)
+    assert (p.price_net, p.price_gross) == (Decimal("16.80"), Decimal("19.99"))
+    assert p.pull_events() == [
+        PriceWasChanged(
+            "TEE-RED-M",
+            old_net=Decimal("19.99"),
+            old_gross=Decimal("23.79"),
+            new=PricePoint(later, Decimal("16.80"), "standard", "EUR"),
+        )
+    ]
+    p.change_price(Decimal("16.80"), "standard", later)
+    assert p.pull_events() == []
+    with pytest.raises(ProductError) as refused:
+        p.change_price(Decimal("1"), "luxury", later)
+    assert refused.value.field == ("vat_class",)
 
 
 def test_update_refuses_blank_names_bad_gtins_and_prices() -> None:
     p = product()
     for changes, field in (
-        ({"name": "  "}, "name"),
-        ({"name": None}, "name"),
-        ({"gtin": "12345678"}, "gtin"),
-        ({"price_net": Decimal(1)}, "price_net"),
+        ({"name": "  "}, ("name",)),
+        ({"name": None}, ("name",)),
+        ({"gtin": "12345678"}, ("gtin",)),
+        ({"price_net": Decimal(1)}, ("price_net",)),
     ):
         with pytest.raises(ProductError) as refused:
             p.update(changes)
@@ -73,10 +109,15 @@ def test_update_refuses_blank_names_bad_gtins_and_prices() -> None:
 
 def test_discontinue_once() -> None:
     p = product()
+    p.pull_events()
     p.discontinue(NOW, "end of line")
     assert (p.discontinued, p.discontinued_at, p.discontinue_reason) == (True, NOW, "end of line")
-    with pytest.raises(ProductError):
+    assert p.pull_events() == [ProductWasDiscontinued("TEE-RED-M", "end of line", NOW)]
+    with pytest.raises(IllegalTransition) as refused:
         p.discontinue(NOW, None)
+    assert str(refused.value) == "cannot discontinue product TEE-RED-M: it is discontinued"
+    assert refused.value.current_state == "discontinued"
+    assert p.pull_events() == []
 
 
 def test_search_terms_are_folded_lower_case_words() -> None:

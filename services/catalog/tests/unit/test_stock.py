@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from kontor_catalog.domain.stock import (
     Allocation,
+    CountBelowReserved,
     Requested,
     ReservedLine,
     Shortfall,
@@ -70,7 +71,7 @@ def test_count_books_the_difference_and_refuses_less_than_reserved() -> None:
     assert counted_delta(level("A", "main", 10, reserved=2), 7) == -3
     assert counted_delta(level("A", "main", 10, reserved=2), 12) == 2
     assert counted_delta(level("A", "main", 10, reserved=2), 2) == -8
-    with pytest.raises(StockError, match="reserved"):
+    with pytest.raises(CountBelowReserved, match="reserved"):
         counted_delta(level("A", "main", 10, reserved=2), 1)
     with pytest.raises(StockError):
         counted_delta(level("A", "main", 0), -1)

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Path, Request, status
+from fastapi import APIRouter, Body, Depends, Path, status
 from kontor_servicekit.auth import require_scope
-from kontor_servicekit.clock import utc_now
-from kontor_servicekit.errors import Conflict, NotFound, UnprocessableEntity, problem_responses
-from kontor_servicekit.store import Transaction
+from kontor_servicekit.domain_errors import NotFound
+from kontor_servicekit.errors import problem_responses
 from pydantic import BaseModel, ConfigDict, Field
 
-from kontor_catalog.store.categories import (
-    CategoryTaken,
-    UnknownCategory,
-    add_category,
-    get_category,
-    list_categories,
-)
+from kontor_catalog.application.categories import AddCategory, add_category
+from kontor_catalog.context import Context
+from kontor_catalog.domain.category import Category
 
 router = APIRouter(tags=["categories"])
 
@@ -40,13 +35,13 @@ class CategoryOut(BaseModel):
     path: list[str] = Field(description="Ancestor ids from the root down")
 
     @classmethod
-    def of(cls, doc: dict[str, Any]) -> CategoryOut:
+    def of(cls, category: Category) -> CategoryOut:
         return cls(
-            id=doc["_id"],
-            name=doc["name"],
-            name_en=doc.get("name_en"),
-            parent_id=doc.get("parent_id"),
-            path=doc["path"],
+            id=category.id,
+            name=category.name,
+            name_en=category.name_en,
+            parent_id=category.parent_id,
+            path=list(category.path),
         )
 
 
@@ -58,7 +53,7 @@ class CategoryOut(BaseModel):
     summary="Add a category (under a parent, or as a root)",
 )
 async def post_category(
-    request: Request,
+    ctx: Context,
     body: Annotated[
         CategoryIn,
         Body(
@@ -77,26 +72,12 @@ async def post_category(
         ),
     ],
 ) -> CategoryOut:
-    async def work(tx: Transaction) -> dict[str, Any]:
-        return await add_category(
-            tx,
-            category_id=body.id,
-            name=body.name,
-            name_en=body.name_en,
-            parent_id=body.parent_id,
-            now=utc_now(),
-        )
-
-    try:
-        doc = await request.app.state.kit.store.transaction(work)
-    except CategoryTaken as exc:
-        raise Conflict(detail=str(exc)) from exc
-    except UnknownCategory as exc:
-        raise UnprocessableEntity(
-            detail=str(exc),
-            errors=[{"loc": ["body", "parent_id"], "msg": str(exc), "type": "value_error"}],
-        ) from exc
-    return CategoryOut.of(doc)
+    category = await add_category(
+        ctx.transactor,
+        AddCategory(body.id, body.name, name_en=body.name_en, parent_id=body.parent_id),
+        clock=ctx.clock,
+    )
+    return CategoryOut.of(category)
 
 
 @router.get(
@@ -105,8 +86,8 @@ async def post_category(
     responses=problem_responses(401, 403),
     summary="Every category with its parent and path (build the tree from parent_id)",
 )
-async def read_categories(request: Request) -> list[CategoryOut]:
-    return [CategoryOut.of(doc) for doc in await list_categories(request.app.state.kit.store.db)]
+async def read_categories(ctx: Context) -> list[CategoryOut]:
+    return [CategoryOut.of(category) for category in await ctx.categories.all()]
 
 
 @router.get(
@@ -116,9 +97,9 @@ async def read_categories(request: Request) -> list[CategoryOut]:
     summary="One category",
 )
 async def read_category(
-    request: Request, category_id: Annotated[str, Path(max_length=64, examples=["t-shirts"])]
+    ctx: Context, category_id: Annotated[str, Path(max_length=64, examples=["t-shirts"])]
 ) -> CategoryOut:
-    doc = await get_category(request.app.state.kit.store.db, category_id)
-    if doc is None:
-        raise NotFound(detail=f"no category {category_id!r}")
-    return CategoryOut.of(doc)
+    category = await ctx.categories.one(category_id)
+    if category is None:
+        raise NotFound("category", category_id, message=f"no category {category_id!r}")
+    return CategoryOut.of(category)

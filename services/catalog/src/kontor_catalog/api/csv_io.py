@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Response, UploadFile
 from kontor_servicekit.auth import require_scope
-from kontor_servicekit.errors import UnprocessableEntity, problem_responses
+from kontor_servicekit.errors import problem_responses
 from pydantic import BaseModel, Field
 
-from kontor_catalog.application.csv_import import export_records, import_rows
-from kontor_catalog.domain.csv_format import COLUMNS, CsvFileError, decode, parse_csv, write_csv
+from kontor_catalog.application.csv_import import import_file
+from kontor_catalog.context import Context
+from kontor_catalog.domain.csv_format import COLUMNS, write_csv
 
 router = APIRouter(tags=["import/export"])
 
@@ -61,16 +62,9 @@ class ImportReportOut(BaseModel):
     },
 )
 async def post_import(
-    request: Request, file: Annotated[UploadFile, File(description="The CSV file")]
+    ctx: Context, file: Annotated[UploadFile, File(description="The CSV file")]
 ) -> ImportReportOut:
-    try:
-        rows, errors = parse_csv(decode(await file.read()))
-    except CsvFileError as exc:
-        raise UnprocessableEntity(
-            detail=str(exc),
-            errors=[{"loc": ["body", "file"], "msg": str(exc), "type": "value_error"}],
-        ) from exc
-    report = await import_rows(request.app.state.kit.store, rows, errors)
+    report = await import_file(ctx.transactor, await file.read(), clock=ctx.clock)
     return ImportReportOut(
         created=report.created,
         updated=report.updated,
@@ -90,8 +84,8 @@ async def post_import(
     response_class=Response,
     summary="Every product as CSV, in the import's format (stock = on hand, all warehouses)",
 )
-async def get_export(request: Request) -> Response:
-    text = write_csv(await export_records(request.app.state.kit.store.db))
+async def get_export(ctx: Context) -> Response:
+    text = write_csv(await ctx.products.csv_records())
     return Response(
         content=text.encode("utf-8"),
         media_type="text/csv; charset=utf-8",

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from functools import partial
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Path, Request, Response, UploadFile, status
+from fastapi import APIRouter, Depends, File, Form, Path, Response, UploadFile, status
 from kontor_servicekit.auth import require_scope
 from kontor_servicekit.blobs import IMAGE_RESPONSES, blob_response, read_image_upload
-from kontor_servicekit.clock import utc_now
-from kontor_servicekit.errors import NotFound, problem_responses
+from kontor_servicekit.domain_errors import NotFound
+from kontor_servicekit.errors import problem_responses
 from pydantic import BaseModel, Field
 
-from kontor_catalog.store.images import ProductMissing, image_blob, images_of, store_image
-from kontor_catalog.store.products import get_product
+from kontor_catalog.application.images import add_image
+from kontor_catalog.context import Context
+from kontor_catalog.domain.errors import UnknownProduct
+from kontor_catalog.domain.images import ProductImage
 
 router = APIRouter(tags=["images"])
 
@@ -28,15 +31,8 @@ class ImageOut(BaseModel):
     url: str = Field(examples=["/products/TEE-RED-M/images/6747a1c2e4b0a1b2c3d4e5f6"])
 
     @classmethod
-    def of(cls, doc: dict[str, Any]) -> ImageOut:
-        return cls(
-            id=doc["_id"],
-            position=doc["position"],
-            content_type=doc["content_type"],
-            size=doc["size"],
-            alt=doc.get("alt"),
-            url=f"/products/{doc['sku']}/images/{doc['_id']}",
-        )
+    def of(cls, image: ProductImage) -> ImageOut:
+        return cls.model_validate(image.as_dict())
 
 
 @router.post(
@@ -63,20 +59,20 @@ class ImageOut(BaseModel):
     },
 )
 async def post_image(
-    request: Request,
+    ctx: Context,
     sku: SkuPath,
     file: Annotated[UploadFile, File(description="JPEG, PNG or WebP, at most 5 MiB")],
     alt: Annotated[str | None, Form(max_length=300, description="Alternative text")] = None,
 ) -> ImageOut:
-    store = request.app.state.kit.store
-    if await get_product(store.db, sku) is None:
-        raise NotFound(detail=f"no product with SKU {sku!r}")
-    upload = await read_image_upload(file, what="an image", default_name="image")
-    try:
-        doc = await store_image(store, sku=sku, upload=upload, alt=alt, now=utc_now())
-    except ProductMissing as exc:
-        raise NotFound(detail=f"no product with SKU {sku!r}") from exc
-    return ImageOut.of(doc)
+    image = await add_image(
+        ctx.transactor,
+        ctx.blobs,
+        sku=sku,
+        upload=partial(read_image_upload, file, what="an image", default_name="image"),
+        alt=alt,
+        clock=ctx.clock,
+    )
+    return ImageOut.of(image)
 
 
 @router.get(
@@ -85,11 +81,11 @@ async def post_image(
     responses=problem_responses(401, 403, 404),
     summary="The images of a product, in order",
 )
-async def list_images(request: Request, sku: SkuPath) -> list[ImageOut]:
-    db = request.app.state.kit.store.db
-    if await get_product(db, sku) is None:
-        raise NotFound(detail=f"no product with SKU {sku!r}")
-    return [ImageOut.of(doc) for doc in await images_of(db, sku)]
+async def list_images(ctx: Context, sku: SkuPath) -> list[ImageOut]:
+    images = await ctx.images.of_product(sku)
+    if images is None:
+        raise UnknownProduct(sku)
+    return [ImageOut.of(image) for image in images]
 
 
 @router.get(
@@ -100,11 +96,11 @@ async def list_images(request: Request, sku: SkuPath) -> list[ImageOut]:
     summary="The image's bytes with their content type",
 )
 async def read_image(
-    request: Request,
+    ctx: Context,
     sku: SkuPath,
     image_id: Annotated[str, Path(max_length=64, examples=["6747a1c2e4b0a1b2c3d4e5f6"])],
 ) -> Response:
-    blob = await image_blob(request.app.state.kit.store.db, sku, image_id)
+    blob = await ctx.images.blob(sku, image_id)
     if blob is None:
-        raise NotFound(detail=f"no image {image_id!r} of {sku!r}")
+        raise NotFound("image", image_id, message=f"no image {image_id!r} of {sku!r}")
     return blob_response(blob)

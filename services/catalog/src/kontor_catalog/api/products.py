@@ -2,42 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Depends, Path, Query, Request, status
+from fastapi import APIRouter, Body, Depends, Path, Query, status
 from kontor_servicekit.apitypes import MoneyAmount
 from kontor_servicekit.auth import require_scope
-from kontor_servicekit.errors import Conflict, NotFound, UnprocessableEntity, problem_responses
+from kontor_servicekit.errors import problem_responses
 from pydantic import BaseModel, ConfigDict, Field
 
 from kontor_catalog.api.images import ImageOut
 from kontor_catalog.application.products import (
     ChangePrice,
     CreateProduct,
-    UnknownSku,
     change_price,
     create_product,
     discontinue_product,
     update_product,
 )
-from kontor_catalog.domain.pricing import PricePoint, base_price, reference_price
-from kontor_catalog.domain.product import Product, ProductError
-from kontor_catalog.store.categories import subtree
-from kontor_catalog.store.images import images_of
-from kontor_catalog.store.products import (
-    GtinTaken,
-    ProductQuery,
-    SkuTaken,
-    find_products,
-    get_product,
-    price_history,
-    variants_of,
-)
-from kontor_catalog.store.stock import available_by_sku, skus_in_stock
+from kontor_catalog.context import Context
+from kontor_catalog.domain.errors import UnknownProduct
+from kontor_catalog.domain.product_view import ProductView
 
 router = APIRouter(tags=["products"])
 
@@ -179,65 +165,9 @@ class ProductOut(BaseModel):
     discontinued_at: datetime | None = None
 
     @classmethod
-    def of(
-        cls,
-        product: Product,
-        *,
-        available: int | None = None,
-        history: Sequence[PricePoint] = (),
-        variants: Sequence[str] = (),
-        images: Sequence[ImageOut] = (),
-    ) -> ProductOut:
-        reference = reference_price(history)
-        base = None
-        content = None
-        if product.content_quantity is not None and product.content_unit is not None:
-            content = ContentOut(quantity=product.content_quantity, unit=product.content_unit)
-            per = base_price(
-                product.price_gross,
-                product.content_quantity,
-                product.content_unit,
-                product.currency,
-            )
-            base = BasePriceOut(amount=per.amount, per=per.per)
-        return cls(
-            sku=product.sku,
-            name=product.name,
-            description=product.description,
-            gtin=product.gtin,
-            price=PriceOut(
-                net=product.price_net,
-                gross=product.price_gross,
-                currency=product.currency,
-                vat_rate=product.vat_rate,
-                lowest_30_days=reference.lowest_30_days,
-                strike_through=reference.strike_through,
-                base_price=base,
-            ),
-            content=content,
-            vat_class=product.vat_class,
-            stock=product.stock if available is None else available,
-            discontinued=product.discontinued,
-            created_at=product.created_at,
-            name_en=product.name_en,
-            description_en=product.description_en,
-            brand=product.brand,
-            categories=product.categories,
-            attributes=product.attributes,
-            parent_sku=product.parent_sku,
-            variant_attributes=product.variant_attributes,
-            variants=list(variants),
-            images=list(images),
-            weight_grams=product.weight_grams,
-            discontinued_at=product.discontinued_at,
-        )
-
-
-def _refused(exc: ProductError) -> UnprocessableEntity:
-    return UnprocessableEntity(
-        detail=str(exc),
-        errors=[{"loc": ["body", *exc.field.split(".")], "msg": str(exc), "type": "value_error"}],
-    )
+    def of(cls, view: ProductView) -> ProductOut:
+        """Prices by the PAngV, stock, variants and images as the domain derives them."""
+        return cls.model_validate(view.as_dict())
 
 
 @router.post(
@@ -247,42 +177,32 @@ def _refused(exc: ProductError) -> UnprocessableEntity:
     responses=problem_responses(401, 403, 409, 413, 422),
     summary="Add a product to the assortment (emits ProductCreated)",
 )
-async def post_product(request: Request, body: ProductIn) -> ProductOut:
-    store = request.app.state.kit.store
-    try:
-        product = await create_product(
-            store,
-            CreateProduct(
-                sku=body.sku,
-                name=body.name,
-                description=body.description,
-                gtin=body.gtin,
-                price_net=body.price.net,
-                currency=body.price.currency,
-                vat_class=body.vat_class,
-                stock=body.stock,
-                content_quantity=body.content.quantity if body.content else None,
-                content_unit=body.content.unit if body.content else None,
-                name_en=body.name_en,
-                description_en=body.description_en,
-                brand=body.brand,
-                categories=body.categories,
-                attributes=body.attributes,
-                parent_sku=body.parent_sku,
-                variant_attributes=body.variant_attributes,
-                weight_grams=body.weight_grams,
-            ),
-        )
-    except (SkuTaken, GtinTaken) as exc:
-        raise Conflict(detail=str(exc)) from exc
-    except ProductError as exc:
-        raise _refused(exc) from exc
-    return ProductOut.of(
-        product,
-        history=[
-            PricePoint(product.created_at, product.price_net, product.vat_class, product.currency)
-        ],
+async def post_product(ctx: Context, body: ProductIn) -> ProductOut:
+    view = await create_product(
+        ctx.transactor,
+        CreateProduct(
+            sku=body.sku,
+            name=body.name,
+            description=body.description,
+            gtin=body.gtin,
+            price_net=body.price.net,
+            currency=body.price.currency,
+            vat_class=body.vat_class,
+            stock=body.stock,
+            content_quantity=body.content.quantity if body.content else None,
+            content_unit=body.content.unit if body.content else None,
+            name_en=body.name_en,
+            description_en=body.description_en,
+            brand=body.brand,
+            categories=body.categories,
+            attributes=body.attributes,
+            parent_sku=body.parent_sku,
+            variant_attributes=body.variant_attributes,
+            weight_grams=body.weight_grams,
+        ),
+        clock=ctx.clock,
     )
+    return ProductOut.of(view)
 
 
 @router.get(
@@ -291,22 +211,11 @@ async def post_product(request: Request, body: ProductIn) -> ProductOut:
     responses=problem_responses(401, 403, 404),
     summary="One product",
 )
-async def read_product(request: Request, sku: SkuPath) -> ProductOut:
-    product = await get_product(request.app.state.kit.store.db, sku)
-    if product is None:
-        raise NotFound(detail=f"no product with SKU {sku!r}")
-    return await _product_out(request, product)
-
-
-async def _product_out(request: Request, product: Product) -> ProductOut:
-    db = request.app.state.kit.store.db
-    return ProductOut.of(
-        product,
-        available=(await available_by_sku(db, [product.sku]))[product.sku],
-        history=await price_history(db, product.sku, currency=product.currency),
-        variants=[v.sku for v in await variants_of(db, product.sku)],
-        images=[ImageOut.of(doc) for doc in await images_of(db, product.sku)],
-    )
+async def read_product(ctx: Context, sku: SkuPath) -> ProductOut:
+    view = await ctx.products.one(sku)
+    if view is None:
+        raise UnknownProduct(sku)
+    return ProductOut.of(view)
 
 
 class PriceChangeIn(BaseModel):
@@ -328,7 +237,7 @@ class PriceChangeIn(BaseModel):
     "price (§11 PAngV). Setting the current price again changes and emits nothing.",
 )
 async def put_price(
-    request: Request,
+    ctx: Context,
     sku: SkuPath,
     body: Annotated[
         PriceChangeIn,
@@ -346,20 +255,10 @@ async def put_price(
         ),
     ],
 ) -> ProductOut:
-    store = request.app.state.kit.store
-    current = await get_product(store.db, sku)
-    if current is None:
-        raise NotFound(detail=f"no product with SKU {sku!r}")
-    try:
-        await change_price(
-            store,
-            ChangePrice(sku=sku, price_net=body.net, vat_class=body.vat_class or current.vat_class),
-        )
-    except UnknownSku as exc:
-        raise NotFound(detail=str(exc)) from exc
-    product = await get_product(store.db, sku)
-    assert product is not None
-    return await _product_out(request, product)
+    view = await change_price(
+        ctx.transactor, ChangePrice(sku, body.net, body.vat_class), clock=ctx.clock
+    )
+    return ProductOut.of(view)
 
 
 class ProductPatch(BaseModel):
@@ -386,7 +285,7 @@ class ProductPatch(BaseModel):
     "attributes. Prices change via PUT /products/{sku}/price. Nothing changed: no event.",
 )
 async def patch_product(
-    request: Request,
+    ctx: Context,
     sku: SkuPath,
     body: Annotated[
         ProductPatch,
@@ -401,19 +300,8 @@ async def patch_product(
         ),
     ],
 ) -> ProductOut:
-    store = request.app.state.kit.store
     changes = {name: getattr(body, name) for name in body.model_fields_set}
-    try:
-        await update_product(store, sku, changes)
-    except UnknownSku as exc:
-        raise NotFound(detail=str(exc)) from exc
-    except GtinTaken as exc:
-        raise Conflict(detail=str(exc)) from exc
-    except ProductError as exc:
-        raise _refused(exc) from exc
-    product = await get_product(store.db, sku)
-    assert product is not None
-    return await _product_out(request, product)
+    return ProductOut.of(await update_product(ctx.transactor, sku, changes))
 
 
 class DiscontinueIn(BaseModel):
@@ -428,7 +316,7 @@ class DiscontinueIn(BaseModel):
     summary="Discontinue a product (emits ProductDiscontinued); its data and history stay",
 )
 async def post_discontinue(
-    request: Request,
+    ctx: Context,
     sku: SkuPath,
     body: Annotated[
         DiscontinueIn,
@@ -442,17 +330,8 @@ async def post_discontinue(
         ),
     ],
 ) -> ProductOut:
-    store = request.app.state.kit.store
-    try:
-        product = await discontinue_product(store, sku, body.reason)
-    except UnknownSku as exc:
-        raise NotFound(detail=str(exc)) from exc
-    except ProductError as exc:
-        current = await get_product(store.db, sku)
-        assert current is not None
-        state = (await _product_out(request, current)).model_dump(mode="json")
-        raise Conflict(detail=str(exc), extra={"current_state": state}) from exc
-    return await _product_out(request, product)
+    view = await discontinue_product(ctx.transactor, sku, body.reason, clock=ctx.clock)
+    return ProductOut.of(view)
 
 
 class ProductPage(BaseModel):
@@ -473,7 +352,7 @@ class ProductPage(BaseModel):
     "available in some warehouse. Sorted by SKU.",
 )
 async def list_products(
-    request: Request,
+    ctx: Context,
     q: Annotated[str | None, Query(max_length=200, examples=["t-shirt rot"])] = None,
     category: Annotated[str | None, Query(max_length=64, examples=["t-shirts"])] = None,
     min_price: Annotated[MoneyAmount | None, Query(examples=["10.00"])] = None,
@@ -482,24 +361,18 @@ async def list_products(
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> ProductPage:
-    db = request.app.state.kit.store.db
-    stocked = await skus_in_stock(db) if in_stock is not None else None
-    query = ProductQuery(
+    found = await ctx.products.search(
         q=q,
-        categories=await subtree(db, category) if category is not None else None,
+        category=category,
         min_price=min_price,
         max_price=max_price,
+        in_stock=in_stock,
         page=page,
         page_size=page_size,
     )
-    if in_stock is True:
-        query = replace(query, skus=stocked)
-    products, total = await find_products(
-        db, query, exclude_skus=stocked if in_stock is False else None
-    )
     return ProductPage(
-        items=[await _product_out(request, product) for product in products],
-        total=total,
+        items=[ProductOut.of(view) for view in found.items],
+        total=found.total,
         page=page,
         page_size=page_size,
     )

@@ -5,20 +5,15 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Depends, Path, Query, Request, status
+from fastapi import APIRouter, Body, Depends, Path, Query, status
 from kontor_servicekit.apitypes import MoneyAmount
 from kontor_servicekit.auth import require_scope
-from kontor_servicekit.errors import Conflict, NotFound, UnprocessableEntity, problem_responses
+from kontor_servicekit.errors import problem_responses
 from pydantic import BaseModel, ConfigDict, Field
 
-from kontor_catalog.application.shipping import (
-    UnknownMethod,
-    create_method,
-    replace_method,
-    withdraw_method,
-)
-from kontor_catalog.domain.shipping import Rate, ShippingError, ShippingMethod, Zone
-from kontor_catalog.store.shipping import MethodTaken, get_method, list_methods
+from kontor_catalog.application.shipping import create_method, replace_method, withdraw_method
+from kontor_catalog.context import Context
+from kontor_catalog.domain.shipping import Rate, ShippingMethod, UnknownMethod, Zone
 
 router = APIRouter(tags=["shipping"])
 
@@ -138,20 +133,6 @@ VALUE_EXAMPLE = {
 }
 
 
-def _refused(exc: ShippingError) -> UnprocessableEntity:
-    return UnprocessableEntity(
-        detail=str(exc),
-        errors=[
-            {
-                # "zones.1.countries" -> ["body", "zones", 1, "countries"], as pydantic says it
-                "loc": ["body", *(int(p) if p.isdigit() else p for p in exc.field.split("."))],
-                "msg": str(exc),
-                "type": "value_error",
-            }
-        ],
-    )
-
-
 @router.post(
     "/shipping-methods",
     status_code=status.HTTP_201_CREATED,
@@ -160,7 +141,7 @@ def _refused(exc: ShippingError) -> UnprocessableEntity:
     summary="Add a shipping method (emits ShippingMethodChanged)",
 )
 async def post_method(
-    request: Request,
+    ctx: Context,
     body: Annotated[
         MethodIn,
         Body(
@@ -171,13 +152,7 @@ async def post_method(
         ),
     ],
 ) -> MethodOut:
-    try:
-        method = await create_method(request.app.state.kit.store, body.method(body.id))
-    except ShippingError as exc:
-        raise _refused(exc) from exc
-    except MethodTaken as exc:
-        raise Conflict(detail=str(exc)) from exc
-    return MethodOut.of(method)
+    return MethodOut.of(await create_method(ctx.transactor, body.method(body.id)))
 
 
 @router.get(
@@ -186,8 +161,8 @@ async def post_method(
     responses=problem_responses(401, 403),
     summary="Every shipping method, withdrawn ones included (active false)",
 )
-async def read_methods(request: Request) -> list[MethodOut]:
-    return [MethodOut.of(m) for m in await list_methods(request.app.state.kit.store.db)]
+async def read_methods(ctx: Context) -> list[MethodOut]:
+    return [MethodOut.of(m) for m in await ctx.shipping.all()]
 
 
 @router.get(
@@ -196,10 +171,10 @@ async def read_methods(request: Request) -> list[MethodOut]:
     responses=problem_responses(401, 403, 404),
     summary="One shipping method",
 )
-async def read_method(request: Request, method_id: MethodPath) -> MethodOut:
-    method = await get_method(request.app.state.kit.store.db, method_id)
+async def read_method(ctx: Context, method_id: MethodPath) -> MethodOut:
+    method = await ctx.shipping.one(method_id)
     if method is None:
-        raise NotFound(detail=f"no shipping method {method_id!r}")
+        raise UnknownMethod(method_id)
     return MethodOut.of(method)
 
 
@@ -210,7 +185,7 @@ async def read_method(request: Request, method_id: MethodPath) -> MethodOut:
     summary="Replace a shipping method (emits ShippingMethodChanged if anything changed)",
 )
 async def put_method(
-    request: Request,
+    ctx: Context,
     method_id: MethodPath,
     body: Annotated[
         MethodBody,
@@ -224,14 +199,7 @@ async def put_method(
         ),
     ],
 ) -> MethodOut:
-    store = request.app.state.kit.store
-    try:
-        await replace_method(store, body.method(method_id))
-    except ShippingError as exc:
-        raise _refused(exc) from exc
-    except UnknownMethod as exc:
-        raise NotFound(detail=f"no shipping method {method_id!r}") from exc
-    return await read_method(request, method_id)
+    return MethodOut.of(await replace_method(ctx.transactor, body.method(method_id)))
 
 
 @router.delete(
@@ -240,12 +208,8 @@ async def put_method(
     responses=problem_responses(401, 403, 404),
     summary="Withdraw a shipping method: it stays, inactive (emits ShippingMethodChanged)",
 )
-async def delete_method(request: Request, method_id: MethodPath) -> MethodOut:
-    try:
-        method = await withdraw_method(request.app.state.kit.store, method_id)
-    except UnknownMethod as exc:
-        raise NotFound(detail=f"no shipping method {method_id!r}") from exc
-    return MethodOut.of(method)
+async def delete_method(ctx: Context, method_id: MethodPath) -> MethodOut:
+    return MethodOut.of(await withdraw_method(ctx.transactor, method_id))
 
 
 class QuoteOut(BaseModel):
@@ -265,21 +229,20 @@ class QuoteOut(BaseModel):
     summary="What the method charges for an order to a country, by weight and goods value",
 )
 async def quote_method(
-    request: Request,
+    ctx: Context,
     method_id: MethodPath,
     country: Annotated[str, Query(pattern=r"^[A-Z]{2}$", examples=["DE"])],
     weight_grams: Annotated[int, Query(ge=0, le=10_000_000, examples=[1500])] = 0,
     goods_value: Annotated[MoneyAmount, Query(examples=["39.90"])] = Decimal(0),
 ) -> QuoteOut:
-    method = await get_method(request.app.state.kit.store.db, method_id)
+    method = await ctx.shipping.one(method_id)
     if method is None:
-        raise NotFound(detail=f"no shipping method {method_id!r}")
-    net = method.quote(country=country, weight_grams=weight_grams, goods_value=goods_value)
-    gross = None if net is None else method.gross_of(net)
+        raise UnknownMethod(method_id)
+    quote = method.price_quote(country=country, weight_grams=weight_grams, goods_value=goods_value)
     return QuoteOut(
-        method_id=method_id,
-        available=net is not None,
-        price_net=net,
-        price_gross=gross,
-        currency=method.currency,
+        method_id=quote.method_id,
+        available=quote.available,
+        price_net=quote.net,
+        price_gross=quote.gross,
+        currency=quote.currency,
     )

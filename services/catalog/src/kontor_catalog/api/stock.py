@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Path, Request, status
+from fastapi import APIRouter, Body, Depends, Path, status
 from kontor_servicekit.auth import require_scope
-from kontor_servicekit.errors import Conflict, NotFound, UnprocessableEntity, problem_responses
+from kontor_servicekit.errors import problem_responses
 from pydantic import BaseModel, ConfigDict, Field
 
-from kontor_catalog.application.stock import UnknownProduct, count_stock, receive_goods
-from kontor_catalog.domain.stock import DEFAULT_WAREHOUSE, StockError, StockLevel
-from kontor_catalog.store.products import get_product
-from kontor_catalog.store.stock import stock_levels
+from kontor_catalog.application.stock import count_stock, receive_goods
+from kontor_catalog.context import Context
+from kontor_catalog.domain.errors import UnknownProduct
+from kontor_catalog.domain.stock import DEFAULT_WAREHOUSE, StockSummary
 
 router = APIRouter(tags=["stock"])
 
@@ -34,15 +34,6 @@ class LevelOut(BaseModel):
     reserved: int
     available: int
 
-    @classmethod
-    def of(cls, level: StockLevel) -> LevelOut:
-        return cls(
-            warehouse=level.warehouse,
-            on_hand=level.on_hand,
-            reserved=level.reserved,
-            available=level.available,
-        )
-
 
 class StockOut(BaseModel):
     sku: str
@@ -52,14 +43,8 @@ class StockOut(BaseModel):
     warehouses: list[LevelOut]
 
     @classmethod
-    def of(cls, sku: str, levels: list[StockLevel]) -> StockOut:
-        return cls(
-            sku=sku,
-            on_hand=sum(level.on_hand for level in levels),
-            reserved=sum(level.reserved for level in levels),
-            available=sum(level.available for level in levels),
-            warehouses=[LevelOut.of(level) for level in levels],
-        )
+    def of(cls, stock: StockSummary) -> StockOut:
+        return cls.model_validate(stock.as_dict())
 
 
 class ReceiptIn(BaseModel):
@@ -78,27 +63,17 @@ class CountIn(BaseModel):
     note: str | None = Field(default=None, max_length=2000)
 
 
-def _refused(exc: StockError) -> UnprocessableEntity:
-    return UnprocessableEntity(
-        detail=str(exc),
-        errors=[{"loc": ["body", exc.field], "msg": str(exc), "type": "value_error"}],
-    )
-
-
-async def _stock(request: Request, sku: str) -> StockOut:
-    return StockOut.of(sku, await stock_levels(request.app.state.kit.store.db, sku))
-
-
 @router.get(
     "/stock/{sku}",
     dependencies=[Depends(require_scope("catalog:read"))],
     responses=problem_responses(401, 403, 404),
     summary="Stock of one article: on hand, reserved and available per warehouse",
 )
-async def read_stock(request: Request, sku: SkuPath) -> StockOut:
-    if await get_product(request.app.state.kit.store.db, sku) is None:
-        raise NotFound(detail=f"no product with SKU {sku!r}")
-    return await _stock(request, sku)
+async def read_stock(ctx: Context, sku: SkuPath) -> StockOut:
+    stock = await ctx.stock.of(sku)
+    if stock is None:
+        raise UnknownProduct(sku)
+    return StockOut.of(stock)
 
 
 @router.post(
@@ -109,7 +84,7 @@ async def read_stock(request: Request, sku: SkuPath) -> StockOut:
     summary="Book a goods receipt (emits StockAdjusted, reason goods_receipt)",
 )
 async def post_receipt(
-    request: Request,
+    ctx: Context,
     sku: SkuPath,
     body: Annotated[
         ReceiptIn,
@@ -123,20 +98,15 @@ async def post_receipt(
         ),
     ],
 ) -> StockOut:
-    try:
-        await receive_goods(
-            request.app.state.kit.store,
-            sku=sku,
-            warehouse=body.warehouse,
-            quantity=body.quantity,
-            reference=body.reference,
-            note=body.note,
-        )
-    except UnknownProduct as exc:
-        raise NotFound(detail=str(exc)) from exc
-    except StockError as exc:
-        raise _refused(exc) from exc
-    return await _stock(request, sku)
+    stock = await receive_goods(
+        ctx.transactor,
+        sku=sku,
+        warehouse=body.warehouse,
+        quantity=body.quantity,
+        reference=body.reference,
+        note=body.note,
+    )
+    return StockOut.of(stock)
 
 
 @router.post(
@@ -149,7 +119,7 @@ async def post_receipt(
     "for open orders is refused with 409 (stock never goes negative).",
 )
 async def post_count(
-    request: Request,
+    ctx: Context,
     sku: SkuPath,
     body: Annotated[
         CountIn,
@@ -163,18 +133,12 @@ async def post_count(
         ),
     ],
 ) -> StockOut:
-    try:
-        await count_stock(
-            request.app.state.kit.store,
-            sku=sku,
-            warehouse=body.warehouse,
-            counted=body.counted,
-            reference=body.reference,
-            note=body.note,
-        )
-    except UnknownProduct as exc:
-        raise NotFound(detail=str(exc)) from exc
-    except StockError as exc:
-        current = await _stock(request, sku)
-        raise Conflict(detail=str(exc), extra={"current_state": current.model_dump()}) from exc
-    return await _stock(request, sku)
+    stock = await count_stock(
+        ctx.transactor,
+        sku=sku,
+        warehouse=body.warehouse,
+        counted=body.counted,
+        reference=body.reference,
+        note=body.note,
+    )
+    return StockOut.of(stock)

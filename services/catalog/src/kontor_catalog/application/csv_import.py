@@ -1,4 +1,4 @@
-"""Import and export of products as CSV; each imported row is its own transaction.
+"""Import of products from CSV; each imported row is its own unit of work.
 
 A row for a new SKU creates the product (ProductCreated, its stock on hand in the
 default warehouse). A row for an existing SKU updates its descriptive data
@@ -11,21 +11,17 @@ changes nothing; the others are imported.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 
-from kontor_servicekit.store import Store, Transaction
-from pymongo.asynchronous.database import AsyncDatabase
+from kontor_servicekit.clock import Clock
+from kontor_servicekit.uow import Transactor
 
-from kontor_catalog.application.products import (
-    CreateProduct,
-    add_product,
-    apply_price,
-    apply_update,
-)
-from kontor_catalog.domain.csv_format import CellError, ProductRow
-from kontor_catalog.domain.product import DESCRIPTIVE_FIELDS, ProductError
-from kontor_catalog.store.products import PRODUCTS, GtinTaken, SkuTaken, from_document
-from kontor_catalog.store.stock import STOCK
+from kontor_catalog.application.products import CreateProduct, add_product, describe, save
+from kontor_catalog.application.unit_of_work import CatalogUnitOfWork
+from kontor_catalog.domain.csv_format import CellError, ProductRow, decode, parse_csv
+from kontor_catalog.domain.errors import GtinTaken, ProductError, SkuTaken
+from kontor_catalog.domain.product import DESCRIPTIVE_FIELDS
 
 Outcome = Literal["created", "updated", "unchanged"]
 
@@ -75,15 +71,14 @@ def _command(values: dict[str, Any]) -> CreateProduct:
     )
 
 
-async def import_row(tx: Transaction, row: ProductRow) -> Outcome:
+async def import_row(uow: CatalogUnitOfWork, row: ProductRow, now: datetime) -> Outcome:
     values = row.values
     if (values.get("currency") or "EUR") != "EUR":
         raise ProductError("currency", "only EUR")
-    doc = await tx.db[PRODUCTS].find_one({"_id": values["sku"]}, session=tx.session)
-    if doc is None:
-        await add_product(tx, _command(values))
+    product = await uow.products.get(values["sku"])
+    if product is None:
+        await add_product(uow, _command(values), now)
         return "created"
-    product = from_document(doc)
     for name in _FIXED:
         if name in values and values[name] != getattr(product, name):
             raise ProductError(name, "set when the product is created; cannot change by import")
@@ -92,70 +87,52 @@ async def import_row(tx: Transaction, row: ProductRow) -> Outcome:
         changes["categories"] = changes["categories"] or []
     if "attributes" in changes:
         changes["attributes"] = changes["attributes"] or {}
-    changed = await apply_update(tx, product, changes)
-    repriced = await apply_price(tx, product, values["price_net"], values["vat_class"])
-    return "updated" if changed or repriced else "unchanged"
+    await describe(uow, product, changes)
+    product.change_price(values["price_net"], values["vat_class"], now)
+    changed = bool(product.recorded_events)
+    await save(uow, product)
+    return "updated" if changed else "unchanged"
+
+
+def _column(exc: ProductError) -> str:
+    dotted = ".".join(str(part) for part in exc.field or ())
+    return _COLUMN_OF.get(dotted, dotted)
+
+
+async def import_file(
+    transactor: Transactor[CatalogUnitOfWork], data: bytes, *, clock: Clock
+) -> ImportReport:
+    """Import a CSV file; one that cannot be read at all (encoding, header) is refused."""
+    rows, errors = parse_csv(decode(data))
+    return await import_rows(transactor, rows, errors, clock=clock)
 
 
 async def import_rows(
-    store: Store, rows: list[ProductRow], errors: list[CellError]
+    transactor: Transactor[CatalogUnitOfWork],
+    rows: list[ProductRow],
+    errors: list[CellError],
+    *,
+    clock: Clock,
 ) -> ImportReport:
-    """Import every parsed row on its own; ``errors`` (from parsing) go into the report."""
+    """Import every parsed row in a unit of its own; ``errors`` (from parsing) go into the
+    report. A row that is refused changes nothing."""
     report = ImportReport(errors=list(errors))
     for row in rows:
 
-        async def work(tx: Transaction, row: ProductRow = row) -> Outcome:
-            return await import_row(tx, row)
+        async def work(uow: CatalogUnitOfWork, row: ProductRow = row) -> Outcome:
+            return await import_row(uow, row, clock())
 
         try:
-            outcome = await store.transaction(work)
+            outcome = await transactor.run(work)
         except ProductError as exc:
-            column = _COLUMN_OF.get(exc.field, exc.field)
-            report.errors.append(CellError(row.row, column, str(exc)))
+            report.errors.append(CellError(row.row, _column(exc), exc.message))
             continue
         except SkuTaken as exc:
-            report.errors.append(CellError(row.row, "sku", str(exc)))
+            report.errors.append(CellError(row.row, "sku", exc.message))
             continue
         except GtinTaken as exc:
-            report.errors.append(CellError(row.row, "gtin", str(exc)))
+            report.errors.append(CellError(row.row, "gtin", exc.message))
             continue
         setattr(report, outcome, getattr(report, outcome) + 1)
     report.errors.sort(key=lambda e: e.row)
     return report
-
-
-async def export_records(db: AsyncDatabase[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Every product as a CSV record; parents before variants, so the file imports as is.
-
-    ``stock`` is what is on hand in all warehouses (an import puts it in the default one).
-    """
-    on_hand: dict[str, int] = {}
-    async for level in db[STOCK].find({}, {"sku": 1, "on_hand": 1}):
-        on_hand[level["sku"]] = on_hand.get(level["sku"], 0) + level["on_hand"]
-    records = []
-    cursor = db[PRODUCTS].find().sort([("parent_sku", 1), ("_id", 1)])
-    async for doc in cursor:
-        product = from_document(doc)
-        records.append(
-            {
-                "sku": product.sku,
-                "name": product.name,
-                "name_en": product.name_en,
-                "description": product.description,
-                "description_en": product.description_en,
-                "brand": product.brand,
-                "gtin": product.gtin,
-                "price_net": product.price_net,
-                "currency": product.currency,
-                "vat_class": product.vat_class,
-                "stock": on_hand.get(product.sku, 0),
-                "categories": product.categories or None,
-                "attributes": product.attributes or None,
-                "parent_sku": product.parent_sku,
-                "variant_attributes": product.variant_attributes,
-                "weight_grams": product.weight_grams,
-                "content_quantity": product.content_quantity,
-                "content_unit": product.content_unit,
-            }
-        )
-    return records

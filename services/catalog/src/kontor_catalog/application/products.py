@@ -1,33 +1,40 @@
-"""Use cases of the assortment: create, describe, price and discontinue products."""
+"""Use cases of the assortment: create, describe, price and discontinue products.
+
+Each command runs in one unit of work; the product records what changed and the use
+case announces it (ProductCreated, ProductUpdated, ProductPriceChanged,
+ProductDiscontinued) and answers with the product as it is shown.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from kontor_contracts.envelope import Event
 from kontor_contracts.events.catalog import (
     ProductCreated,
     ProductDiscontinued,
     ProductPriceChanged,
     ProductUpdated,
 )
-from kontor_servicekit.clock import utc_now
-from kontor_servicekit.store import Store, Transaction
+from kontor_servicekit.clock import Clock
+from kontor_servicekit.domain_errors import IllegalTransition
+from kontor_servicekit.uow import Transactor
 
-from kontor_catalog.domain.pricing import PricePoint, check_content, check_price
-from kontor_catalog.domain.product import VAT_RATES, Product, ProductError
-from kontor_catalog.domain.stock import DEFAULT_WAREHOUSE
-from kontor_catalog.store.categories import missing_categories
-from kontor_catalog.store.products import ProductRepository
-from kontor_catalog.store.stock import StockRepository
-
-
-class UnknownSku(LookupError):
-    def __init__(self, sku: str) -> None:
-        super().__init__(f"no product with SKU {sku!r}")
-        self.sku = sku
+from kontor_catalog.application.unit_of_work import CatalogUnitOfWork
+from kontor_catalog.domain.errors import ProductError, UnknownProduct
+from kontor_catalog.domain.events import (
+    PriceWasChanged,
+    ProductWasCreated,
+    ProductWasDiscontinued,
+    ProductWasUpdated,
+)
+from kontor_catalog.domain.pricing import VAT_RATES
+from kontor_catalog.domain.product import Product
+from kontor_catalog.domain.product_view import ProductView
 
 
 @dataclass(frozen=True)
@@ -52,14 +59,27 @@ class CreateProduct:
     weight_grams: int | None = None
 
 
-async def _check_categories(tx: Transaction, categories: list[str]) -> None:
-    missing = await missing_categories(tx, categories)
-    if missing:
-        raise ProductError("categories", f"unknown categories: {', '.join(missing)}")
+@dataclass(frozen=True)
+class ChangePrice:
+    sku: str
+    price_net: Decimal
+    vat_class: str | None = None
+    """None: the product keeps its VAT class."""
 
 
-async def add_product(tx: Transaction, command: CreateProduct) -> Product:
-    """Add a product in ``tx`` (also used by the CSV import, one row per transaction)."""
+async def create_product(
+    transactor: Transactor[CatalogUnitOfWork], command: CreateProduct, *, clock: Clock
+) -> ProductView:
+    """Add a product to the assortment and announce it (``ProductCreated``)."""
+
+    async def work(uow: CatalogUnitOfWork) -> Product:
+        return await add_product(uow, command, clock())
+
+    return ProductView.of_new(await transactor.run(work))
+
+
+async def add_product(uow: CatalogUnitOfWork, command: CreateProduct, now: datetime) -> Product:
+    """Add a product in ``uow`` (also used by the CSV import, one row per unit)."""
     product = Product.create(
         sku=command.sku,
         name=command.name,
@@ -79,23 +99,129 @@ async def add_product(tx: Transaction, command: CreateProduct) -> Product:
         parent_sku=command.parent_sku,
         variant_attributes=command.variant_attributes,
         weight_grams=command.weight_grams,
-        now=utc_now(),
+        now=now,
     )
-    if product.content_quantity is not None and product.content_unit is not None:
-        check_content(product.content_quantity, product.content_unit)
-    products = ProductRepository(tx)
     if product.parent_sku is not None:
-        parent = await products.get(product.parent_sku)
+        parent = await uow.products.get(product.parent_sku)
         if parent is None:
             raise ProductError("parent_sku", f"no product with SKU {product.parent_sku!r}")
         if parent.parent_sku is not None:
             raise ProductError("parent_sku", "a variant cannot have variants")
-    await _check_categories(tx, product.categories)
-    await products.add(product)
-    # The legacy ``stock`` of a new product is on hand in the default warehouse.
-    await StockRepository(tx).add_on_hand(product.sku, DEFAULT_WAREHOUSE, product.stock)
-    tx.emit(
-        ProductCreated(
+    await _check_categories(uow, product.categories)
+    await uow.products.add(product)
+    stock = (await uow.stock.of([product.sku]))[product.sku]
+    stock.open_with(product.stock)
+    await uow.stock.save(stock)
+    publish(uow, product)
+    return product
+
+
+async def update_product(
+    transactor: Transactor[CatalogUnitOfWork], sku: str, changes: Mapping[str, Any]
+) -> ProductView:
+    """Change descriptive data; ``ProductUpdated`` names the changed fields (none: no event).
+
+    The event carries the contract's fields (name, description, gtin, brand, and
+    ``category``, the first category); ``changed_fields`` lists every field that
+    changed, also those the contract has no value field for (name_en, attributes, ...).
+    """
+
+    async def work(uow: CatalogUnitOfWork) -> ProductView:
+        product = await _product(uow, sku)
+        await describe(uow, product, changes)
+        await save(uow, product)
+        return await view_of(uow, product)
+
+    return await transactor.run(work)
+
+
+async def change_price(
+    transactor: Transactor[CatalogUnitOfWork], command: ChangePrice, *, clock: Clock
+) -> ProductView:
+    """Set a new net price and/or VAT class (``ProductPriceChanged``; the same: no event).
+
+    Every price is kept in the history: the §11 PAngV reference price is computed from it.
+    """
+
+    async def work(uow: CatalogUnitOfWork) -> ProductView:
+        product = await _product(uow, command.sku)
+        product.change_price(command.price_net, command.vat_class or product.vat_class, clock())
+        await save(uow, product)
+        return await view_of(uow, product)
+
+    return await transactor.run(work)
+
+
+async def discontinue_product(
+    transactor: Transactor[CatalogUnitOfWork], sku: str, reason: str | None, *, clock: Clock
+) -> ProductView:
+    """Stop selling a product (``ProductDiscontinued``); its data and history stay.
+
+    Twice is refused, with the product as it is shown as the ``current_state``.
+    """
+
+    async def work(uow: CatalogUnitOfWork) -> ProductView:
+        product = await _product(uow, sku)
+        try:
+            product.discontinue(clock(), reason)
+        except IllegalTransition as refused:
+            refused.details["current_state"] = (await view_of(uow, product)).as_json()
+            raise
+        await save(uow, product)
+        return await view_of(uow, product)
+
+    return await transactor.run(work)
+
+
+async def describe(uow: CatalogUnitOfWork, product: Product, changes: Mapping[str, Any]) -> None:
+    """Apply descriptive changes; changed categories must exist."""
+    product.update(changes)
+    changed = [
+        f
+        for e in product.recorded_events
+        if isinstance(e, ProductWasUpdated)
+        for f in e.changed_fields
+    ]
+    if "categories" in changed:
+        await _check_categories(uow, product.categories)
+
+
+async def save(uow: CatalogUnitOfWork, product: Product) -> None:
+    """Store what the product recorded (new prices into its history) and announce it.
+
+    A product that recorded nothing is not written.
+    """
+    if not product.recorded_events:
+        return
+    await uow.products.save(product)
+    for recorded in product.recorded_events:
+        if isinstance(recorded, PriceWasChanged):
+            await uow.products.record_price(product.sku, recorded.new)
+    publish(uow, product)
+
+
+async def view_of(uow: CatalogUnitOfWork, product: Product) -> ProductView:
+    """The product as it is shown, read in ``uow``."""
+    stock = (await uow.stock.of([product.sku]))[product.sku]
+    return ProductView(
+        product,
+        available=stock.available,
+        history=tuple(await uow.products.price_history(product.sku, currency=product.currency)),
+        variants=tuple(await uow.products.variants_of(product.sku)),
+        images=tuple(await uow.images.of(product.sku)),
+    )
+
+
+def publish(uow: CatalogUnitOfWork, product: Product) -> None:
+    """Emit the contract events of what ``product`` recorded."""
+    for recorded in product.pull_events():
+        uow.emit(contract_event(product, recorded), aggregate_id=product.sku)
+
+
+def contract_event(product: Product, recorded: object) -> Event:
+    """The contract event announcing ``recorded`` (the product as it is now)."""
+    if isinstance(recorded, ProductWasCreated):
+        return ProductCreated(
             sku=product.sku,
             name=product.name,
             description=product.description,
@@ -111,53 +237,12 @@ async def add_product(tx: Transaction, command: CreateProduct) -> Product:
             parent_sku=product.parent_sku,
             variant_attributes=product.variant_attributes,
             weight_grams=product.weight_grams,
-        ),
-        aggregate_id=product.sku,
-    )
-    return product
-
-
-async def create_product(store: Store, command: CreateProduct) -> Product:
-    """Add a product to the assortment and announce it (``ProductCreated``)."""
-
-    async def work(tx: Transaction) -> Product:
-        return await add_product(tx, command)
-
-    return await store.transaction(work)
-
-
-async def update_product(store: Store, sku: str, changes: Mapping[str, Any]) -> list[str]:
-    """Change descriptive data; ``ProductUpdated`` names the changed fields (none: no event).
-
-    The event carries the contract's fields (name, description, gtin, brand, and
-    ``category``, the first category); ``changed_fields`` lists every field that
-    changed, also those the contract has no value field for (name_en, attributes, ...).
-    """
-
-    async def work(tx: Transaction) -> list[str]:
-        product = await ProductRepository(tx).get(sku)
-        if product is None:
-            raise UnknownSku(sku)
-        return await apply_update(tx, product, changes)
-
-    return await store.transaction(work)
-
-
-async def apply_update(tx: Transaction, product: Product, changes: Mapping[str, Any]) -> list[str]:
-    """Apply descriptive changes in ``tx`` and announce them; the fields that changed."""
-    sku = product.sku
-    products = ProductRepository(tx)
-    changed = product.update(changes)
-    if not changed:
-        return []
-    if "categories" in changed:
-        await _check_categories(tx, product.categories)
-    await products.save(product)
-    listed = [*changed, "category"] if "categories" in changed else changed
-    tx.emit(
-        ProductUpdated(
-            sku=sku,
-            changed_fields=listed,
+        )
+    if isinstance(recorded, ProductWasUpdated):
+        changed = recorded.changed_fields
+        return ProductUpdated(
+            sku=product.sku,
+            changed_fields=[*changed, "category"] if "categories" in changed else list(changed),
             name=product.name if "name" in changed else None,
             description=product.description if "description" in changed else None,
             gtin=product.gtin if "gtin" in changed else None,
@@ -166,72 +251,35 @@ async def apply_update(tx: Transaction, product: Product, changes: Mapping[str, 
             category=product.categories[0]
             if "categories" in changed and product.categories
             else None,
-        ),
-        aggregate_id=sku,
-    )
-    return changed
-
-
-async def discontinue_product(store: Store, sku: str, reason: str | None) -> Product:
-    """Stop selling a product (``ProductDiscontinued``); its data and history stay."""
-
-    async def work(tx: Transaction) -> Product:
-        products = ProductRepository(tx)
-        product = await products.get(sku)
-        if product is None:
-            raise UnknownSku(sku)
-        now = utc_now()
-        product.discontinue(now, reason)
-        await products.save(product)
-        tx.emit(ProductDiscontinued(sku=sku, reason=reason, effective_at=now), aggregate_id=sku)
-        return product
-
-    return await store.transaction(work)
-
-
-@dataclass(frozen=True)
-class ChangePrice:
-    sku: str
-    price_net: Decimal
-    vat_class: str
-
-
-async def apply_price(tx: Transaction, product: Product, net: Decimal, vat_class: str) -> bool:
-    """Set a new price in ``tx`` and announce it; False (no event) if it is the same."""
-    check_price(net, vat_class)
-    if product.price_net == net and product.vat_class == vat_class:
-        return False
-    old_net, old_gross = product.price_net, product.price_gross
-    point = PricePoint(utc_now(), net, vat_class, product.currency)
-    await ProductRepository(tx).set_price(product, point)
-    tx.emit(
-        ProductPriceChanged(
+        )
+    if isinstance(recorded, PriceWasChanged):
+        point = recorded.new
+        return ProductPriceChanged(
             sku=product.sku,
-            old_price_net=old_net,
+            old_price_net=recorded.old_net,
             new_price_net=point.net,
             price_gross=point.gross,
             vat_class=point.vat_class,
             vat_rate=VAT_RATES[point.vat_class],
             currency=product.currency,
             effective_at=point.effective_at,
-            old_price_gross=old_gross,
-        ),
-        aggregate_id=product.sku,
-    )
-    return True
+            old_price_gross=recorded.old_gross,
+        )
+    if isinstance(recorded, ProductWasDiscontinued):
+        return ProductDiscontinued(
+            sku=recorded.sku, reason=recorded.reason, effective_at=recorded.at
+        )
+    raise TypeError(f"no contract event for {recorded!r}")
 
 
-async def change_price(store: Store, command: ChangePrice) -> bool:
-    """Set a new net price and/or VAT class (``ProductPriceChanged``); False if unchanged.
+async def _product(uow: CatalogUnitOfWork, sku: str) -> Product:
+    product = await uow.products.get(sku)
+    if product is None:
+        raise UnknownProduct(sku)
+    return product
 
-    Every price is kept in the history: the §11 PAngV reference price is computed from it.
-    """
-    check_price(command.price_net, command.vat_class)
 
-    async def work(tx: Transaction) -> bool:
-        product = await ProductRepository(tx).get(command.sku)
-        if product is None:
-            raise UnknownSku(command.sku)
-        return await apply_price(tx, product, command.price_net, command.vat_class)
-
-    return await store.transaction(work)
+async def _check_categories(uow: CatalogUnitOfWork, categories: list[str]) -> None:
+    missing = await uow.categories.missing(categories)
+    if missing:
+        raise ProductError("categories", f"unknown categories: {', '.join(missing)}")

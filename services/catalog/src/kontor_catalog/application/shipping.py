@@ -5,14 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 from kontor_contracts.events.catalog import ShippingMethodChanged, ShippingRate, ShippingZone
-from kontor_servicekit.store import Store, Transaction
+from kontor_servicekit.uow import Transactor
 
-from kontor_catalog.domain.shipping import ShippingMethod
-from kontor_catalog.store.shipping import ShippingRepository
-
-
-class UnknownMethod(LookupError):
-    pass
+from kontor_catalog.application.unit_of_work import CatalogUnitOfWork
+from kontor_catalog.domain.shipping import ShippingMethod, UnknownMethod
 
 
 def _changed(method: ShippingMethod) -> ShippingMethodChanged:
@@ -41,45 +37,53 @@ def _changed(method: ShippingMethod) -> ShippingMethodChanged:
     )
 
 
-async def create_method(store: Store, method: ShippingMethod) -> ShippingMethod:
-    async def work(tx: Transaction) -> ShippingMethod:
-        await ShippingRepository(tx).add(method)
-        tx.emit(_changed(method), aggregate_id=method.method_id)
+async def create_method(
+    transactor: Transactor[CatalogUnitOfWork], method: ShippingMethod
+) -> ShippingMethod:
+    """Add a method (``MethodTaken`` if its id is) and announce it."""
+
+    async def work(uow: CatalogUnitOfWork) -> ShippingMethod:
+        await uow.shipping_methods.add(method)
+        uow.emit(_changed(method), aggregate_id=method.method_id)
         return method
 
-    return await store.transaction(work)
+    return await transactor.run(work)
 
 
-async def replace_method(store: Store, method: ShippingMethod) -> bool:
-    """Replace a method's state; False (and no event) if nothing changed."""
+async def replace_method(
+    transactor: Transactor[CatalogUnitOfWork], method: ShippingMethod
+) -> ShippingMethod:
+    """Replace a method's state and announce it; the same state again announces nothing."""
 
-    async def work(tx: Transaction) -> bool:
-        methods = ShippingRepository(tx)
-        current = await methods.get(method.method_id)
-        if current is None:
-            raise UnknownMethod(method.method_id)
-        if current == method:
-            return False
-        await methods.replace(method)
-        tx.emit(_changed(method), aggregate_id=method.method_id)
-        return True
+    async def work(uow: CatalogUnitOfWork) -> ShippingMethod:
+        current = await _method(uow, method.method_id)
+        if current != method:
+            await uow.shipping_methods.replace(method)
+            uow.emit(_changed(method), aggregate_id=method.method_id)
+        return method
 
-    return await store.transaction(work)
+    return await transactor.run(work)
 
 
-async def withdraw_method(store: Store, method_id: str) -> ShippingMethod:
+async def withdraw_method(
+    transactor: Transactor[CatalogUnitOfWork], method_id: str
+) -> ShippingMethod:
     """Stop offering a method: it stays, inactive, so orders see why it is gone."""
 
-    async def work(tx: Transaction) -> ShippingMethod:
-        methods = ShippingRepository(tx)
-        current = await methods.get(method_id)
-        if current is None:
-            raise UnknownMethod(method_id)
+    async def work(uow: CatalogUnitOfWork) -> ShippingMethod:
+        current = await _method(uow, method_id)
         if not current.active:
             return current
         withdrawn = replace(current, active=False)
-        await methods.replace(withdrawn)
-        tx.emit(_changed(withdrawn), aggregate_id=method_id)
+        await uow.shipping_methods.replace(withdrawn)
+        uow.emit(_changed(withdrawn), aggregate_id=method_id)
         return withdrawn
 
-    return await store.transaction(work)
+    return await transactor.run(work)
+
+
+async def _method(uow: CatalogUnitOfWork, method_id: str) -> ShippingMethod:
+    method = await uow.shipping_methods.get(method_id)
+    if method is None:
+        raise UnknownMethod(method_id)
+    return method

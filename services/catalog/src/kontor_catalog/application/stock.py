@@ -1,9 +1,16 @@
-"""Use cases of stock: goods receipt, inventory count, reservations, releases, returns."""
+"""Use cases of stock: goods receipt, inventory count, reservations, releases, returns.
+
+HTTP commands (receipts, counts) run in a unit of work of their own; the handlers of
+the orders service's events run in the consumer's (inbox) unit of work. The stock and
+reservation aggregates record what moved; the use cases announce it (StockAdjusted,
+StockReserved, StockReservationRejected, StockReleased).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
 
 from kontor_contracts.envelope import Envelope
@@ -22,34 +29,25 @@ from kontor_contracts.events.orders import (
     OrderShipped,
     ReturnReceived,
 )
-from kontor_servicekit.clock import utc_now
-from kontor_servicekit.consumer import PermanentError
-from kontor_servicekit.store import Store, Transaction
+from kontor_servicekit.clock import Clock
+from kontor_servicekit.uow import Transactor
 
+from kontor_catalog.application.unit_of_work import CatalogUnitOfWork
+from kontor_catalog.domain.errors import UnknownProduct
+from kontor_catalog.domain.events import (
+    ReservationWasRejected,
+    ReservationWasReleased,
+    StockWasAdjusted,
+    StockWasReserved,
+)
 from kontor_catalog.domain.stock import (
     DEFAULT_WAREHOUSE,
     Allocation,
+    ArticleStock,
     Requested,
-    ReservedLine,
-    StockError,
-    StockLevel,
-    check_warehouse,
-    counted_delta,
-    plan_reservation,
-    plan_shipment,
+    Reservation,
+    StockSummary,
 )
-from kontor_catalog.store.products import PRODUCTS
-from kontor_catalog.store.stock import StockChanged, StockRepository
-
-Reason = Literal[
-    "goods_receipt", "inventory_count", "return_restock", "write_off", "correction", "shipment"
-]
-
-
-class UnknownProduct(LookupError):
-    def __init__(self, sku: str) -> None:
-        super().__init__(f"no product with SKU {sku!r}")
-        self.sku = sku
 
 
 @dataclass(frozen=True)
@@ -58,251 +56,219 @@ class ReservationOutcome:
     allocations: tuple[Allocation, ...] = ()
 
 
-async def _adjusted(
-    tx: Transaction,
-    repo: StockRepository,
-    level: StockLevel,
-    *,
-    delta: int,
-    reason: Reason,
-    reference: str | None,
-    note: str | None = None,
-) -> None:
-    tx.emit(
-        StockAdjusted(
-            sku=level.sku,
-            warehouse=level.warehouse,
-            delta=delta,
-            on_hand=level.on_hand,
-            reason=reason,
-            available=await repo.available_total(level.sku),
-            reference=reference,
-            note=note,
-        ),
-        aggregate_id=level.sku,
-    )
-
-
-async def _require_product(tx: Transaction, sku: str) -> None:
-    if await tx.db[PRODUCTS].find_one({"_id": sku}, {"_id": 1}, session=tx.session) is None:
-        raise UnknownProduct(sku)
-
-
 async def receive_goods(
-    store: Store,
+    transactor: Transactor[CatalogUnitOfWork],
     *,
     sku: str,
     warehouse: str,
     quantity: int,
     reference: str | None = None,
     note: str | None = None,
-) -> StockLevel:
+) -> StockSummary:
     """Goods receipt (Wareneingang): ``quantity`` more pieces on hand in ``warehouse``."""
-    check_warehouse(warehouse)
-    if quantity <= 0:
-        raise StockError("quantity", "must be positive")
 
-    async def work(tx: Transaction) -> StockLevel:
-        await _require_product(tx, sku)
-        repo = StockRepository(tx)
-        level = await repo.add_on_hand(sku, warehouse, quantity)
-        await _adjusted(
-            tx, repo, level, delta=quantity, reason="goods_receipt", reference=reference, note=note
-        )
-        return level
+    async def work(uow: CatalogUnitOfWork) -> StockSummary:
+        stock = await _stock_of_product(uow, sku)
+        stock.receive(warehouse, quantity, reference=reference, note=note)
+        await save(uow, stock)
+        return stock.summary()
 
-    return await store.transaction(work)
+    return await transactor.run(work)
 
 
 async def count_stock(
-    store: Store,
+    transactor: Transactor[CatalogUnitOfWork],
     *,
     sku: str,
     warehouse: str,
     counted: int,
     reference: str | None = None,
     note: str | None = None,
-) -> StockLevel:
-    """Inventory count (Inventur): on hand becomes what was counted; the difference is booked."""
-    check_warehouse(warehouse)
+) -> StockSummary:
+    """Inventory count (Inventur): on hand becomes what was counted; the difference is booked.
 
-    async def work(tx: Transaction) -> StockLevel:
-        await _require_product(tx, sku)
-        repo = StockRepository(tx)
-        delta = counted_delta(await repo.level(sku, warehouse), counted)
-        level = await repo.add_on_hand(sku, warehouse, delta)
-        await _adjusted(
-            tx, repo, level, delta=delta, reason="inventory_count", reference=reference, note=note
-        )
-        return level
+    A count below the pieces reserved is refused with the stock as ``current_state``.
+    """
 
-    return await store.transaction(work)
+    async def work(uow: CatalogUnitOfWork) -> StockSummary:
+        stock = await _stock_of_product(uow, sku)
+        stock.count(warehouse, counted, reference=reference, note=note)
+        await save(uow, stock)
+        return stock.summary()
+
+    return await transactor.run(work)
 
 
 async def reserve_order(
-    tx: Transaction, order_id: str, lines: Sequence[Requested]
+    uow: CatalogUnitOfWork, order_id: str, lines: Sequence[Requested], *, now: datetime
 ) -> ReservationOutcome:
     """Reserve every line of an order or none; once per order id, whatever is redelivered."""
-    repo = StockRepository(tx)
-    if await repo.reservation(order_id) is not None:
+    if await uow.reservations.get(order_id) is not None:
         return ReservationOutcome("duplicate")
-    plan = plan_reservation(lines, await repo.levels(line.sku for line in lines))
-    now = utc_now()
-    if not plan.ok:
-        await repo.record_reservation(
-            order_id,
-            status="rejected",
-            allocations=(),
-            shortfalls=[
-                {"sku": s.sku, "requested": s.requested, "available": s.available}
-                for s in plan.shortfalls
-            ],
-            now=now,
-        )
-        tx.emit(
-            StockReservationRejected(
-                order_id=order_id,
-                reasons=[
-                    ReservationShortfall(sku=s.sku, requested=s.requested, available=s.available)
-                    for s in plan.shortfalls
-                ],
-            ),
-            aggregate_id=order_id,
-        )
-        return ReservationOutcome("rejected")
-    for allocation in plan.allocations:
-        await repo.reserve(allocation)
-    await repo.record_reservation(
-        order_id, status="reserved", allocations=plan.allocations, shortfalls=(), now=now
+    stocks = await uow.stock.of(line.sku for line in lines)
+    reservation = Reservation.place(order_id, lines, stocks, now)
+    for stock in stocks.values():
+        await uow.stock.save(stock)
+    await uow.reservations.add(reservation)
+    allocations = tuple(
+        Allocation(line.sku, line.warehouse, line.quantity) for line in reservation.lines
     )
-    tx.emit(
-        StockReserved(
-            order_id=order_id,
-            lines=[
-                ReservationLine(sku=a.sku, quantity=a.quantity, warehouse=a.warehouse)
-                for a in plan.allocations
-            ],
-        ),
-        aggregate_id=order_id,
-    )
-    return ReservationOutcome("reserved", plan.allocations)
+    publish_reservation(uow, reservation)
+    return ReservationOutcome("reserved" if reservation.held else "rejected", allocations)
 
 
-async def release_order(tx: Transaction, order_id: str, *, reason: str) -> bool:
-    """Give an order's reservation back; False when there is nothing (left) to release."""
-    repo = StockRepository(tx)
-    reservation = await repo.reservation(order_id)
-    if reservation is None or reservation["status"] != "reserved":
-        return False
-    allocations = [
-        Allocation(line["sku"], line["warehouse"], line["quantity"] - line.get("shipped", 0))
-        for line in reservation["lines"]
-        if line["quantity"] > line.get("shipped", 0)
-    ]
-    if not allocations:  # all of it shipped: nothing held any more
-        return False
-    for allocation in allocations:
-        await repo.release(allocation)
-    await repo.mark_released(order_id, reason=reason, now=utc_now())
-    tx.emit(
-        StockReleased(
-            order_id=order_id,
-            lines=[
-                ReservationLine(sku=a.sku, quantity=a.quantity, warehouse=a.warehouse)
-                for a in allocations
-            ],
-            reason=reason,
-        ),
-        aggregate_id=order_id,
-    )
-    return True
+async def release_order(
+    uow: CatalogUnitOfWork, order_id: str, *, reason: str, now: datetime
+) -> None:
+    """Give back what an order still holds (not what shipped); nothing held: nothing happens."""
+    reservation = await uow.reservations.get(order_id)
+    if reservation is None or not reservation.held:
+        return
+    stocks = await uow.stock.of(line.sku for line in reservation.lines)
+    reservation.release(reason, now, stocks)
+    if not reservation.recorded_events:
+        return
+    for stock in stocks.values():
+        await uow.stock.save(stock)
+    await uow.reservations.save(reservation)
+    publish_reservation(uow, reservation)
 
 
 # --- consumer handlers -------------------------------------------------------------
 
 
-async def on_order_placed(event: OrderPlaced, tx: Transaction, env: Envelope) -> None:
+async def on_order_placed(
+    event: OrderPlaced, uow: CatalogUnitOfWork, env: Envelope, *, clock: Clock
+) -> None:
     await reserve_order(
-        tx, event.order_id, [Requested(line.sku, line.quantity) for line in event.lines]
+        uow,
+        event.order_id,
+        [Requested(line.sku, line.quantity) for line in event.lines],
+        now=clock(),
     )
 
 
-async def on_order_cancelled(event: OrderCancelled, tx: Transaction, env: Envelope) -> None:
-    await release_order(tx, event.order_id, reason="order_cancelled")
+async def on_order_cancelled(
+    event: OrderCancelled, uow: CatalogUnitOfWork, env: Envelope, *, clock: Clock
+) -> None:
+    await release_order(uow, event.order_id, reason="order_cancelled", now=clock())
 
 
-async def on_order_rejected(event: OrderRejected, tx: Transaction, env: Envelope) -> None:
+async def on_order_rejected(
+    event: OrderRejected, uow: CatalogUnitOfWork, env: Envelope, *, clock: Clock
+) -> None:
     # Rejected for another reason than stock (say, payment): give back what is held.
-    await release_order(tx, event.order_id, reason="order_rejected")
+    await release_order(uow, event.order_id, reason="order_rejected", now=clock())
 
 
-async def on_order_shipped(event: OrderShipped, tx: Transaction, env: Envelope) -> None:
+async def on_order_shipped(
+    event: OrderShipped, uow: CatalogUnitOfWork, env: Envelope, *, clock: Clock
+) -> None:
     """Shipped pieces leave the stock: taken from the order's reservation, once per shipment.
 
     Pieces shipped beyond the reservation (or of an order never reserved here) come out
     of what is available in the shipping warehouse; if that is not there either, the
-    event is parked for a person to look at rather than driving stock negative.
+    event is refused (dead-lettered for a person to look at) rather than driving stock
+    negative.
     """
-    repo = StockRepository(tx)
-    if not await repo.record_shipment(event.shipment_id, event.order_id, utc_now()):
+    if not await uow.shipments.book(event.shipment_id, event.order_id, clock()):
         return
-    reservation = await repo.reservation(event.order_id)
-    held = reservation is not None and reservation["status"] == "reserved"
-    lines = [
-        ReservedLine(line["sku"], line["warehouse"], line["quantity"], line.get("shipped", 0))
-        for line in (reservation["lines"] if reservation is not None and held else [])
-    ]
+    reservation = await uow.reservations.get(event.order_id)
+    stocks = await uow.stock.of(line.sku for line in event.lines)
     for shipped in event.lines:
-        taken, beyond = plan_shipment(lines, shipped.sku, shipped.quantity, event.warehouse)
-        for index, pieces in taken:
-            line = lines[index]
-            level = await repo.ship_reserved(line.sku, line.warehouse, pieces)
-            lines[index] = ReservedLine(
-                line.sku, line.warehouse, line.quantity, line.shipped + pieces
-            )
-            await _adjusted(
-                tx, repo, level, delta=-pieces, reason="shipment", reference=event.shipment_id
+        stock = stocks[shipped.sku]
+        taken: list[Allocation] = []
+        beyond = shipped.quantity
+        if reservation is not None:
+            taken, beyond = reservation.ship(shipped.sku, shipped.quantity, event.warehouse)
+        for allocation in taken:
+            stock.ship_reserved(
+                allocation.warehouse, allocation.quantity, reference=event.shipment_id
             )
         if beyond:
-            warehouse = event.warehouse or DEFAULT_WAREHOUSE
-            try:
-                level = await repo.add_on_hand(shipped.sku, warehouse, -beyond)
-            except StockChanged as exc:
-                raise PermanentError(
-                    f"shipment {event.shipment_id}: {beyond} x {shipped.sku} shipped from "
-                    f"{warehouse} beyond reservation and stock"
-                ) from exc
-            await _adjusted(
-                tx, repo, level, delta=-beyond, reason="shipment", reference=event.shipment_id
+            stock.ship_unreserved(
+                event.warehouse or DEFAULT_WAREHOUSE, beyond, reference=event.shipment_id
             )
-    if reservation is not None and lines:
-        await repo.set_reservation_lines(
-            event.order_id,
-            [
-                {
-                    "sku": line.sku,
-                    "warehouse": line.warehouse,
-                    "quantity": line.quantity,
-                    "shipped": line.shipped,
-                }
-                for line in lines
-            ],
-        )
+        publish_stock(uow, stock)
+    for stock in stocks.values():
+        await uow.stock.save(stock)
+    if reservation is not None and reservation.held and reservation.lines:
+        await uow.reservations.save(reservation)
 
 
-async def on_return_received(event: ReturnReceived, tx: Transaction, env: Envelope) -> None:
+async def on_return_received(
+    event: ReturnReceived, uow: CatalogUnitOfWork, env: Envelope, *, clock: Clock
+) -> None:
     """Put the returned pieces marked ``restock`` back on hand, where they arrived."""
-    repo = StockRepository(tx)
-    for line in event.lines:
-        if line.disposition != "restock":
+    restocked = [line for line in event.lines if line.disposition == "restock"]
+    stocks = await uow.stock.of(line.sku for line in restocked)
+    for line in restocked:
+        stock = stocks[line.sku]
+        stock.restock(line.warehouse or DEFAULT_WAREHOUSE, line.quantity, reference=event.return_id)
+        publish_stock(uow, stock)
+    for stock in stocks.values():
+        await uow.stock.save(stock)
+
+
+# --- announcing what the aggregates recorded --------------------------------------
+
+
+async def save(uow: CatalogUnitOfWork, stock: ArticleStock) -> None:
+    """Store the levels that moved and announce each movement."""
+    await uow.stock.save(stock)
+    publish_stock(uow, stock)
+
+
+def publish_stock(uow: CatalogUnitOfWork, stock: ArticleStock) -> None:
+    for recorded in stock.pull_events():
+        if isinstance(recorded, StockWasAdjusted):
+            uow.emit(
+                StockAdjusted(
+                    sku=recorded.sku,
+                    warehouse=recorded.warehouse,
+                    delta=recorded.delta,
+                    on_hand=recorded.on_hand,
+                    reason=recorded.reason,
+                    available=recorded.available,
+                    reference=recorded.reference,
+                    note=recorded.note,
+                ),
+                aggregate_id=recorded.sku,
+            )
+
+
+def publish_reservation(uow: CatalogUnitOfWork, reservation: Reservation) -> None:
+    for recorded in reservation.pull_events():
+        if isinstance(recorded, StockWasReserved):
+            event: StockReserved | StockReservationRejected | StockReleased = StockReserved(
+                order_id=recorded.order_id, lines=_lines(recorded.allocations)
+            )
+        elif isinstance(recorded, ReservationWasRejected):
+            event = StockReservationRejected(
+                order_id=recorded.order_id,
+                reasons=[
+                    ReservationShortfall(sku=s.sku, requested=s.requested, available=s.available)
+                    for s in recorded.shortfalls
+                ],
+            )
+        elif isinstance(recorded, ReservationWasReleased):
+            event = StockReleased(
+                order_id=recorded.order_id,
+                lines=_lines(recorded.allocations),
+                reason=recorded.reason,
+            )
+        else:
             continue
-        warehouse = line.warehouse or DEFAULT_WAREHOUSE
-        level = await repo.add_on_hand(line.sku, warehouse, line.quantity)
-        await _adjusted(
-            tx,
-            repo,
-            level,
-            delta=line.quantity,
-            reason="return_restock",
-            reference=event.return_id,
-        )
+        uow.emit(event, aggregate_id=reservation.order_id)
+
+
+def _lines(allocations: Sequence[Allocation]) -> list[ReservationLine]:
+    return [
+        ReservationLine(sku=a.sku, quantity=a.quantity, warehouse=a.warehouse) for a in allocations
+    ]
+
+
+async def _stock_of_product(uow: CatalogUnitOfWork, sku: str) -> ArticleStock:
+    if not await uow.products.exists(sku):
+        raise UnknownProduct(sku)
+    return (await uow.stock.of([sku]))[sku]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from kontor_contracts.events.orders import (
     OrderCancelled,
     OrderPlaced,
@@ -9,24 +11,32 @@ from kontor_contracts.events.orders import (
     OrderShipped,
     ReturnReceived,
 )
+from kontor_servicekit.clock import Clock
 from kontor_servicekit.consumer import Subscription
 
 from kontor_catalog.application import stock
+from kontor_catalog.store.unit_of_work import MongoCatalogUnitOfWork
 
-RESERVATIONS = Subscription(
-    purpose="reservations",
-    description="Reserves the stock of every placed order (all lines or none), "
-    "releases it when the order is cancelled or rejected, books shipments out of it",
-    handlers={
-        OrderPlaced: stock.on_order_placed,
-        OrderCancelled: stock.on_order_cancelled,
-        OrderRejected: stock.on_order_rejected,
-        OrderShipped: stock.on_order_shipped,
-    },
-)
 
-RESTOCKING = Subscription(
-    purpose="restocking",
-    description="Puts returned goods marked 'restock' back on hand",
-    handlers={ReturnReceived: stock.on_return_received},
-)
+def reservations(clock: Clock) -> Subscription:
+    return Subscription(
+        purpose="reservations",
+        description="Reserves the stock of every placed order (all lines or none), "
+        "releases it when the order is cancelled or rejected, books shipments out of it",
+        handlers={
+            OrderPlaced: partial(stock.on_order_placed, clock=clock),
+            OrderCancelled: partial(stock.on_order_cancelled, clock=clock),
+            OrderRejected: partial(stock.on_order_rejected, clock=clock),
+            OrderShipped: partial(stock.on_order_shipped, clock=clock),
+        },
+        unit_of_work=MongoCatalogUnitOfWork,
+    )
+
+
+def restocking(clock: Clock) -> Subscription:
+    return Subscription(
+        purpose="restocking",
+        description="Puts returned goods marked 'restock' back on hand",
+        handlers={ReturnReceived: partial(stock.on_return_received, clock=clock)},
+        unit_of_work=MongoCatalogUnitOfWork,
+    )

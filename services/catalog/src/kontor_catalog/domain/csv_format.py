@@ -17,6 +17,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from kontor_servicekit.domain_errors import Invalid
+
+from kontor_catalog.domain.product import Product
+
 REQUIRED = ("sku", "name", "price_net", "vat_class")
 COLUMNS = (
     "sku",
@@ -53,8 +57,11 @@ class CellError:
     message: str
 
 
-class CsvFileError(ValueError):
-    """The file as a whole cannot be read (encoding, header)."""
+class CsvFileError(Invalid, ValueError):
+    """The file as a whole cannot be read (encoding, header): 422 at ``file``."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, field=("file",))
 
 
 @dataclass
@@ -184,3 +191,27 @@ def _cell(value: Any) -> str:
     if isinstance(value, dict):
         return "|".join(f"{k}={v}" for k, v in value.items())
     return str(value)
+
+
+def csv_record(product: Product, on_hand: int) -> dict[str, Any]:
+    """A product as a row of the export (``stock``: on hand in all warehouses)."""
+    return {
+        "sku": product.sku,
+        "name": product.name,
+        "name_en": product.name_en,
+        "description": product.description,
+        "description_en": product.description_en,
+        "brand": product.brand,
+        "gtin": product.gtin,
+        "price_net": product.price_net,
+        "currency": product.currency,
+        "vat_class": product.vat_class,
+        "stock": on_hand,
+        "categories": product.categories or None,
+        "attributes": product.attributes or None,
+        "parent_sku": product.parent_sku,
+        "variant_attributes": product.variant_attributes,
+        "weight_grams": product.weight_grams,
+        "content_quantity": product.content_quantity,
+        "content_unit": product.content_unit,
+    }

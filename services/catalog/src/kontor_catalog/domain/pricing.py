@@ -17,7 +17,14 @@ from decimal import Decimal
 
 from kontor_contracts.money import quantize
 
-from kontor_catalog.domain.product import VAT_RATES, ProductError, gross_price
+from kontor_catalog.domain.errors import ProductError
+
+#: German VAT rates by class (§12 UStG): standard 19 %, reduced 7 %, zero 0 %.
+VAT_RATES: dict[str, Decimal] = {
+    "standard": Decimal("0.19"),
+    "reduced": Decimal("0.07"),
+    "zero": Decimal("0"),
+}
 
 REFERENCE_WINDOW = timedelta(days=30)
 
@@ -32,6 +39,11 @@ UNITS: dict[str, tuple[str, Decimal]] = {
     "m2": ("m2", Decimal(1)),
     "m3": ("m3", Decimal(1)),
 }
+
+
+def gross_price(net: Decimal, vat_class: str, currency: str) -> Decimal:
+    """Gross unit price: net plus VAT, rounded half up to the currency's minor unit."""
+    return quantize(net * (1 + VAT_RATES[vat_class]), currency)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,8 @@
-"""The assortment's rules: what a product is and how its gross price is derived.
+"""The assortment's rules: what a product is, how it changes and what it records.
 
-Pure Python: no web framework, broker, database or pydantic here.
+Pure Python: no web framework, broker, database or pydantic here. The product is an
+aggregate: each change records a domain event (``domain/events.py``) that the use
+case turns into the contract event; a change that changes nothing records nothing.
 """
 
 from __future__ import annotations
@@ -12,16 +14,33 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from kontor_contracts.money import quantize
+from kontor_servicekit.aggregate import RecordsEvents
+from kontor_servicekit.domain_errors import IllegalTransition
 
+from kontor_catalog.domain.errors import ProductError
+from kontor_catalog.domain.events import (
+    PriceWasChanged,
+    ProductWasCreated,
+    ProductWasDiscontinued,
+    ProductWasUpdated,
+)
 from kontor_catalog.domain.gtin import gtin_problem
+from kontor_catalog.domain.pricing import (
+    VAT_RATES,
+    PricePoint,
+    check_content,
+    check_price,
+    gross_price,
+)
 
-#: German VAT rates by class (§12 UStG): standard 19 %, reduced 7 %, zero 0 %.
-VAT_RATES: dict[str, Decimal] = {
-    "standard": Decimal("0.19"),
-    "reduced": Decimal("0.07"),
-    "zero": Decimal("0"),
-}
+__all__ = [
+    "DESCRIPTIVE_FIELDS",
+    "SKU_PATTERN",
+    "VAT_RATES",
+    "Product",
+    "ProductError",
+    "gross_price",
+]
 
 #: No "/": a SKU is one segment of a URL path (``/products/{sku}``).
 SKU_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$")
@@ -40,21 +59,8 @@ DESCRIPTIVE_FIELDS = (
 )
 
 
-class ProductError(ValueError):
-    """A product that would break a rule of the assortment."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-
-
-def gross_price(net: Decimal, vat_class: str, currency: str) -> Decimal:
-    """Gross unit price: net plus VAT, rounded half up to the currency's minor unit."""
-    return quantize(net * (1 + VAT_RATES[vat_class]), currency)
-
-
 @dataclass
-class Product:
+class Product(RecordsEvents):
     sku: str
     name: str
     price_net: Decimal
@@ -137,7 +143,9 @@ class Product:
             raise ProductError("weight_grams", "must not be negative")
         if parent_sku == sku:
             raise ProductError("parent_sku", "a product is not a variant of itself")
-        return cls(
+        if content_quantity is not None and content_unit is not None:
+            check_content(content_quantity, content_unit)
+        product = cls(
             sku=sku,
             name=name.strip(),
             price_net=price_net,
@@ -158,10 +166,18 @@ class Product:
             variant_attributes=dict(variant_attributes) if variant_attributes else None,
             weight_grams=weight_grams,
         )
+        product.record(ProductWasCreated(sku))
+        return product
 
-    def update(self, changes: Mapping[str, Any]) -> list[str]:
-        """Apply descriptive changes (field -> new value, None clears); the fields changed.
+    @property
+    def first_price(self) -> PricePoint:
+        """The price the product was created with, in effect from its creation."""
+        return PricePoint(self.created_at, self.price_net, self.vat_class, self.currency)
 
+    def update(self, changes: Mapping[str, Any]) -> None:
+        """Apply descriptive changes (field -> new value, None clears).
+
+        Records :class:`ProductWasUpdated` with the fields that changed, if any.
         Prices, stock and the variant relation do not change here.
         """
         unknown = set(changes) - set(DESCRIPTIVE_FIELDS)
@@ -183,11 +199,30 @@ class Product:
             if name in changes and getattr(self, name) != changes[name]:
                 setattr(self, name, changes[name])
                 changed.append(name)
-        return changed
+        if changed:
+            self.record(ProductWasUpdated(self.sku, tuple(changed)))
+
+    def change_price(self, net: Decimal, vat_class: str, now: datetime) -> None:
+        """A new net price and/or VAT class from ``now`` on (records :class:`PriceWasChanged`).
+
+        The same price again changes and records nothing.
+        """
+        check_price(net, vat_class)
+        if self.price_net == net and self.vat_class == vat_class:
+            return
+        old_net, old_gross = self.price_net, self.price_gross
+        self.price_net, self.vat_class = net, vat_class
+        self.record(
+            PriceWasChanged(
+                self.sku, old_net, old_gross, PricePoint(now, net, vat_class, self.currency)
+            )
+        )
 
     def discontinue(self, now: datetime, reason: str | None) -> None:
+        """Stop selling it (records :class:`ProductWasDiscontinued`); twice is refused."""
         if self.discontinued:
-            raise ProductError("sku", "discontinued already")
+            raise IllegalTransition(f"product {self.sku}", "discontinue", "discontinued")
         self.discontinued = True
         self.discontinued_at = now
         self.discontinue_reason = reason
+        self.record(ProductWasDiscontinued(self.sku, reason, now))

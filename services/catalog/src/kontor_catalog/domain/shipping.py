@@ -14,15 +14,28 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
+from kontor_servicekit.domain_errors import Conflict, NotFound
 from kontor_servicekit.shipping_rates import RateRow, bound_of, rate_net, shipping_gross
 
-from kontor_catalog.domain.product import ProductError
+from kontor_catalog.domain.errors import ProductError
 
 Basis = Literal["weight", "value"]
 
 
 class ShippingError(ProductError):
     """A shipping method that would break a rule (``field`` names the offending part)."""
+
+
+class MethodTaken(Conflict):
+    def __init__(self, method_id: str) -> None:
+        super().__init__(f"a shipping method {method_id!r} exists already")
+        self.method_id = method_id
+
+
+class UnknownMethod(NotFound):
+    def __init__(self, method_id: str) -> None:
+        super().__init__("shipping method", method_id, message=f"no shipping method {method_id!r}")
+        self.method_id = method_id
 
 
 METHOD_ID = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,63}$")
@@ -126,3 +139,26 @@ class ShippingMethod:
     def gross_of(self, net: Decimal) -> Decimal:
         """A quoted net price with this method's VAT, rounded as the order will charge it."""
         return shipping_gross(net, self.vat_rate, self.currency)
+
+    def price_quote(self, *, country: str, weight_grams: int, goods_value: Decimal) -> Quote:
+        """What the method charges for an order, net and gross, or that it is not offered."""
+        net = self.quote(country=country, weight_grams=weight_grams, goods_value=goods_value)
+        return Quote(
+            method_id=self.method_id,
+            net=net,
+            gross=None if net is None else self.gross_of(net),
+            currency=self.currency,
+        )
+
+
+@dataclass(frozen=True)
+class Quote:
+    method_id: str
+    net: Decimal | None
+    """None: no zone for the country, beyond the table, or withdrawn."""
+    gross: Decimal | None
+    currency: str
+
+    @property
+    def available(self) -> bool:
+        return self.net is not None

@@ -1,81 +1,58 @@
-"""The category tree: each category knows its parent and the path of its ancestors."""
+"""The category tree in the catalog's database: each category with its parent and path."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Sequence
 from typing import Any
 
 from kontor_servicekit.store import Transaction
-from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
+
+from kontor_catalog.domain.category import Category, CategoryTaken
 
 CATEGORIES = "categories"
 
 
-class CategoryTaken(Exception):
-    pass
-
-
-class UnknownCategory(LookupError):
-    def __init__(self, category_id: str) -> None:
-        super().__init__(f"no category {category_id!r}")
-        self.category_id = category_id
-
-
-async def add_category(
-    tx: Transaction,
-    *,
-    category_id: str,
-    name: str,
-    name_en: str | None,
-    parent_id: str | None,
-    now: datetime,
-) -> dict[str, Any]:
-    path: list[str] = []
-    if parent_id is not None:
-        parent = await tx.db[CATEGORIES].find_one({"_id": parent_id}, session=tx.session)
-        if parent is None:
-            raise UnknownCategory(parent_id)
-        path = [*parent["path"], parent_id]
-    doc = {
-        "_id": category_id,
-        "name": name,
-        "name_en": name_en,
-        "parent_id": parent_id,
-        "path": path,
-        "created_at": now,
+def to_document(category: Category) -> dict[str, Any]:
+    return {
+        "_id": category.id,
+        "name": category.name,
+        "name_en": category.name_en,
+        "parent_id": category.parent_id,
+        "path": list(category.path),
+        "created_at": category.created_at,
     }
-    try:
-        await tx.db[CATEGORIES].insert_one(doc, session=tx.session)
-    except DuplicateKeyError as exc:
-        raise CategoryTaken(f"a category {category_id!r} exists already") from exc
-    return doc
 
 
-async def missing_categories(tx: Transaction, ids: list[str]) -> list[str]:
-    cursor = tx.db[CATEGORIES].find({"_id": {"$in": ids}}, {"_id": 1}, session=tx.session)
-    found = {doc["_id"] async for doc in cursor}
-    return [category_id for category_id in ids if category_id not in found]
+def from_document(doc: dict[str, Any]) -> Category:
+    return Category(
+        id=doc["_id"],
+        name=doc["name"],
+        name_en=doc.get("name_en"),
+        parent_id=doc.get("parent_id"),
+        path=tuple(doc["path"]),
+        created_at=doc["created_at"],
+    )
 
 
-async def subtree(db: AsyncDatabase[dict[str, Any]], category_id: str) -> list[str]:
-    """The category and all its descendants (empty if it does not exist)."""
-    if await db[CATEGORIES].find_one({"_id": category_id}, {"_id": 1}) is None:
-        return []
-    below = [doc["_id"] async for doc in db[CATEGORIES].find({"path": category_id}, {"_id": 1})]
-    return [category_id, *below]
+class MongoCategoryRepository:
+    def __init__(self, tx: Transaction) -> None:
+        self.tx = tx
+        self.categories = tx.db[CATEGORIES]
 
+    async def get(self, category_id: str) -> Category | None:
+        doc = await self.categories.find_one({"_id": category_id}, session=self.tx.session)
+        return None if doc is None else from_document(doc)
 
-async def list_categories(db: AsyncDatabase[dict[str, Any]]) -> list[dict[str, Any]]:
-    return await db[CATEGORIES].find().sort([("path", 1), ("_id", 1)]).to_list()
+    async def add(self, category: Category) -> None:
+        try:
+            await self.categories.insert_one(to_document(category), session=self.tx.session)
+        except DuplicateKeyError as exc:
+            raise CategoryTaken(category.id) from exc
 
-
-async def get_category(
-    db: AsyncDatabase[dict[str, Any]], category_id: str
-) -> dict[str, Any] | None:
-    return await db[CATEGORIES].find_one({"_id": category_id})
-
-
-async def ensure_category_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
-    await db[CATEGORIES].create_index("path", name="path")
-    await db[CATEGORIES].create_index("parent_id", name="parent_id")
+    async def missing(self, ids: Sequence[str]) -> list[str]:
+        cursor = self.categories.find(
+            {"_id": {"$in": list(ids)}}, {"_id": 1}, session=self.tx.session
+        )
+        found = {doc["_id"] async for doc in cursor}
+        return [category_id for category_id in ids if category_id not in found]

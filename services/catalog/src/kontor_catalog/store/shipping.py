@@ -5,16 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from kontor_servicekit.store import Transaction
-from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from kontor_catalog.domain.shipping import Rate, ShippingMethod, Zone
+from kontor_catalog.domain.shipping import MethodTaken, Rate, ShippingMethod, Zone
 
 SHIPPING_METHODS = "shipping_methods"
-
-
-class MethodTaken(Exception):
-    pass
 
 
 def to_document(method: ShippingMethod) -> dict[str, Any]:
@@ -61,7 +56,7 @@ def from_document(doc: dict[str, Any]) -> ShippingMethod:
     )
 
 
-class ShippingRepository:
+class MongoShippingMethodRepository:
     def __init__(self, tx: Transaction) -> None:
         self.tx = tx
         self.methods = tx.db[SHIPPING_METHODS]
@@ -76,7 +71,7 @@ class ShippingRepository:
                 {**to_document(method), "version": 1}, session=self.tx.session
             )
         except DuplicateKeyError as exc:
-            raise MethodTaken(f"a shipping method {method.method_id!r} exists already") from exc
+            raise MethodTaken(method.method_id) from exc
 
     async def replace(self, method: ShippingMethod) -> None:
         await self.methods.update_one(
@@ -87,14 +82,3 @@ class ShippingRepository:
             },
             session=self.tx.session,
         )
-
-
-async def list_methods(db: AsyncDatabase[dict[str, Any]]) -> list[ShippingMethod]:
-    return [
-        from_document(doc) for doc in await db[SHIPPING_METHODS].find().sort("_id", 1).to_list()
-    ]
-
-
-async def get_method(db: AsyncDatabase[dict[str, Any]], method_id: str) -> ShippingMethod | None:
-    doc = await db[SHIPPING_METHODS].find_one({"_id": method_id})
-    return None if doc is None else from_document(doc)

@@ -1,0 +1,82 @@
+"""Use case of product images: register an uploaded image after its bytes are stored.
+
+The bytes go to a blob store first (GridFS writes are not part of a transaction);
+the image is then registered, with the next position of the product, in a unit of
+work. If that fails, the bytes are deleted again: no registered image lacks its
+bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Protocol
+
+from kontor_servicekit.blobs import Upload
+from kontor_servicekit.clock import Clock
+from kontor_servicekit.uow import Transactor
+
+from kontor_catalog.application.unit_of_work import CatalogUnitOfWork
+from kontor_catalog.domain.errors import UnknownProduct
+from kontor_catalog.domain.images import ProductImage
+
+
+class ImageBlobs(Protocol):
+    """Where the bytes of images are kept (GridFS in production)."""
+
+    async def put(
+        self,
+        data: bytes,
+        *,
+        filename: str,
+        content_type: str,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> str: ...
+
+    async def delete(self, blob_id: str) -> None: ...
+
+
+async def add_image(
+    transactor: Transactor[CatalogUnitOfWork],
+    blobs: ImageBlobs,
+    *,
+    sku: str,
+    upload: Callable[[], Awaitable[Upload]],
+    alt: str | None,
+    clock: Clock,
+) -> ProductImage:
+    """Store an image of product ``sku`` as its last one.
+
+    ``upload`` reads and checks the file; it is read only for a product that exists.
+    """
+
+    async def product_exists(uow: CatalogUnitOfWork) -> bool:
+        return await uow.products.exists(sku)
+
+    if not await transactor.run(product_exists):
+        raise UnknownProduct(sku)
+    image = await upload()
+    blob_id = await blobs.put(
+        image.data, filename=image.filename, content_type=image.content_type, metadata={"sku": sku}
+    )
+
+    async def register(uow: CatalogUnitOfWork) -> ProductImage:
+        if not await uow.products.exists(sku):
+            raise UnknownProduct(sku)
+        registered = ProductImage(
+            id=blob_id,
+            sku=sku,
+            position=await uow.next_sequence(f"image-position:{sku}"),
+            content_type=image.content_type,
+            size=image.size,
+            filename=image.filename,
+            alt=alt,
+            uploaded_at=clock(),
+        )
+        await uow.images.add(registered)
+        return registered
+
+    try:
+        return await transactor.run(register)
+    except BaseException:
+        await blobs.delete(blob_id)
+        raise
