@@ -20,6 +20,7 @@ from kontor_catalog.context import CatalogContext
 from kontor_catalog.settings import CatalogSettings
 from kontor_catalog.store.images import blobs
 from kontor_catalog.store.indexes import ensure_indexes
+from kontor_catalog.store.migrations import MIGRATIONS
 from kontor_catalog.store.queries import (
     CategoryQueries,
     ImageQueries,
@@ -45,6 +46,7 @@ def definition(settings: CatalogSettings, clock: Clock = utc_now) -> ServiceDefi
         ],
         subscriptions=[reservations(clock), restocking(clock)],
         indexes=ensure_indexes,
+        migrations=MIGRATIONS,
         ensure_topics=settings.kafka_ensure_topics,
     )
 

@@ -1,4 +1,4 @@
-"""Startup setup of the catalog's database: every index, then legacy documents migrated."""
+"""The catalog's indexes (created at start; data changes are migrations, see main.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from kontor_catalog.store.categories import CATEGORIES
 from kontor_catalog.store.images import IMAGES
-from kontor_catalog.store.migrations import migrate_legacy_products
 from kontor_catalog.store.products import PRICE_HISTORY, PRODUCTS
 from kontor_catalog.store.stock import STOCK
 
@@ -31,5 +30,3 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     await db[CATEGORIES].create_index("path", name="path")
     await db[CATEGORIES].create_index("parent_id", name="parent_id")
     await db[IMAGES].create_index([("sku", 1), ("position", 1)], name="sku_position")
-    # Kept here until the lead moves it to the kit's migrations (see store/migrations.py).
-    await migrate_legacy_products(db)

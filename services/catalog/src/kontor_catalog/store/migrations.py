@@ -1,6 +1,7 @@
 """Bring products written before stock per warehouse and search existed up to date.
 
-Runs at startup, before any consumer starts, and is idempotent (only documents that
+A kit migration (``MIGRATIONS``, run once by ``kontor_servicekit.migrations`` after the
+indexes and before any consumer starts); it is idempotent as well (only documents that
 lack the new fields are touched): a product without any stock level gets its legacy
 ``stock`` on hand in the default warehouse; a product without ``search_terms`` (or
 ``price_gross``) is rewritten with them.
@@ -11,6 +12,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from kontor_servicekit.migrations import Migration
+from kontor_servicekit.store import Store
 from pymongo.asynchronous.database import AsyncDatabase
 
 from kontor_catalog.domain.stock import DEFAULT_WAREHOUSE
@@ -46,3 +49,17 @@ async def migrate_legacy_products(db: AsyncDatabase[dict[str, Any]]) -> int:
     if migrated:
         log.info("brought %d legacy products up to date", migrated)
     return migrated
+
+
+async def _legacy_products(store: Store) -> None:
+    await migrate_legacy_products(store.db)
+
+
+#: The catalog's migrations, in order; a name is never reused.
+MIGRATIONS = [
+    Migration(
+        "catalog-0001-legacy-products",
+        _legacy_products,
+        "stock on hand in warehouse main and search terms for first-slice products",
+    ),
+]
