@@ -8,6 +8,7 @@ consumers call.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -108,12 +109,15 @@ class World:
         """An event through a consumer handler, in one unit with the inbox."""
         return await self.transactor.deliver(handler, event, envelope)
 
-    async def place(self, lines: list[tuple[str, int]] | None = None, **changes: Any) -> Order:
+    async def place(
+        self, lines: Sequence[tuple[str, int]] | None = (("TEE", 2), ("MUG", 1)), **changes: Any
+    ) -> Order:
+        """Place Anna's order (``lines=None`` with a ``cart_id`` to order a cart)."""
         fields: dict[str, Any] = {
             "customer": ANNA,
             "shipping_address": HOME,
             "billing_address": None,
-            "lines": [("TEE", 2), ("MUG", 1)] if lines is None else lines,
+            "lines": None if lines is None else list(lines),
         }
         fields.update(changes)
         return await place_order(self.transactor, self.numbers, PlaceOrder(**fields), self.clock)
