@@ -7,7 +7,7 @@ yet); shipping in two parts, delivery, the public withdrawal, receipt with resto
 (the catalog's on-hand goes back up through ReturnReceived) and the refund in
 ReturnCompleted. Shipping is priced from the catalog's shipping methods
 (ShippingMethodChanged -> orders' read model) and product weights. Time is moved
-by replacing the orders app's clock (``app.state.clock``), from which every orders
+by replacing the orders app's clock (``OrdersContext.clock``), from which every orders
 use case takes "now".
 """
 
@@ -24,6 +24,8 @@ import pytest
 from kontor_contracts.envelope import Envelope
 from kontor_contracts.events.billing import PaymentReceived
 from kontor_contracts.samples import ORDER, PRODUCT
+from kontor_orders.context import OrdersContext
+from kontor_servicekit.context import context_of
 from kontor_servicekit.testing import (
     as_message,
     consume_all,
@@ -294,7 +296,7 @@ async def test_missing_stock_rejects_and_day_15_withdrawal_is_refused(
         delivered_at = datetime.fromisoformat(delivered["delivered_at"])
 
         # 15 days later (whatever time of day): the period ended at the end of day 14
-        orders.app.state.clock = lambda: delivered_at + timedelta(days=15)
+        context_of(orders.app, OrdersContext).clock = lambda: delivered_at + timedelta(days=15)
         late = await customer.post(
             "/withdrawals", json={"order_number": order["number"], "email": "anna@example.de"}
         )

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from kontor_billing.consumers.orders import invoicing
 from kontor_contracts.samples import PRODUCT
-from kontor_orders.consumers.catalog import CATALOG_PROJECTION
+from kontor_orders.consumers.catalog import catalog_projection
 from kontor_servicekit.clock import utc_now
 from kontor_servicekit.rebuild import GroupActive, NotRebuildable, rebuild_projection
 from kontor_servicekit.testing import eventually, wait_for_assignment
@@ -40,7 +40,7 @@ async def test_orders_catalog_read_model_is_rebuilt_from_the_topic(start_service
             await collection.delete_one({"_id": "MUG-1"})
             await collection.update_one({"_id": "TEE-RED-M"}, {"$set": {"name": "kaputt"}})
 
-        report = await rebuild_projection(settings, CATALOG_PROJECTION)
+        report = await rebuild_projection(settings, catalog_projection())
         assert report.dropped_collections == ("catalog_products",)
         assert report.inbox_entries_removed == 3
         assert report.partitions_reset == 6
@@ -65,7 +65,7 @@ async def test_rebuild_is_refused_while_the_service_consumes(start_service: Any)
         assert (await catalog.client.post("/products", json=PRODUCT)).status_code == 201
         await eventually(lambda: _read_model(orders), timeout=30)
         with pytest.raises(GroupActive):
-            await rebuild_projection(orders.settings, CATALOG_PROJECTION)
+            await rebuild_projection(orders.settings, catalog_projection())
         # nothing was dropped
         assert set(await _read_model(orders)) == {PRODUCT["sku"]}
         assert await orders.kit.store.db["inbox"].count_documents({}) == 1

@@ -55,7 +55,15 @@ def make_app() -> FastAPI:
     async def limited() -> None:
         raise RateLimited("too many requests", retry_after_s=30)
 
+    @app.post("/late")
+    async def late() -> None:
+        raise PeriodEnded("order o-1", "withdraw from", "delivered")
+
     return app
+
+
+class PeriodEnded(IllegalTransition):
+    title = "Withdrawal period ended"
 
 
 async def call(method: str, path: str) -> httpx.Response:
@@ -106,6 +114,18 @@ async def test_invalid_is_422_with_every_field_path_and_pointer() -> None:
             "type": "unknown_sku",
         },
     ]
+
+
+async def test_invalid_has_the_422_title_of_the_edge() -> None:
+    response = await call("POST", "/orders")
+    assert response.json()["title"] == "Unprocessable Content"
+
+
+async def test_a_domain_error_may_name_its_title() -> None:
+    response = await call("POST", "/late")
+    assert response.status_code == 409
+    assert response.json()["title"] == "Withdrawal period ended"
+    assert response.json()["current_state"] == "delivered"
 
 
 async def test_invalid_query_parameter_names_the_parameter() -> None:

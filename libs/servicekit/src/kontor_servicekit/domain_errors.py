@@ -38,7 +38,13 @@ Location = Literal["body", "query", "path", "header"]
 
 
 class DomainError(Exception):
-    """A business rule refused a command. ``details`` become extension members."""
+    """A business rule refused a command. ``details`` become extension members.
+
+    A subclass may set ``title`` (the problem's title, e.g. "Withdrawal period
+    ended"); without one the title is the standard name of the status.
+    """
+
+    title: str | None = None
 
     def __init__(self, message: str, *, details: Mapping[str, Any] | None = None) -> None:
         super().__init__(message)

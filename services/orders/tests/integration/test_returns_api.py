@@ -1,7 +1,7 @@
 """Returns over HTTP: the public two-step withdrawal without a token, its deadline and
 rate limit, merchant returns with an admin override, receipt and refund.
 
-"Now" is moved by replacing the app's clock (``app.state.clock``), which every use
+"Now" is moved by replacing the app's clock (``OrdersContext.clock``), which every use
 case takes its time from; orders are brought to ``delivered`` through the API.
 """
 
@@ -18,6 +18,8 @@ import pytest
 from kontor_contracts.envelope import Envelope
 from kontor_contracts.events.catalog import ReservationLine, StockReserved
 from kontor_contracts.samples import ORDER
+from kontor_orders.context import OrdersContext
+from kontor_servicekit.context import context_of
 from kontor_servicekit.store import OUTBOX
 from kontor_servicekit.testing import as_message, eventually, produce, topic_of, wait_for_assignment
 
@@ -28,6 +30,11 @@ DELIVERED = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)  # 12:00 in Berlin; deadline
 
 def at(moment: datetime) -> Callable[[], datetime]:
     return lambda: moment
+
+
+def move_to(orders: Any, moment: datetime) -> None:
+    """Make ``moment`` "now" for every use case: the context's clock."""
+    context_of(orders.app, OrdersContext).clock = at(moment)
 
 
 async def seed(orders: Any) -> None:
@@ -63,7 +70,7 @@ async def seed(orders: Any) -> None:
 
 async def delivered_order(orders: Any, infra: Any, namespace: str) -> dict[str, Any]:
     """Place (express shipping), reserve, ship and deliver one order at DELIVERED."""
-    orders.app.state.clock = at(DELIVERED - timedelta(days=2))
+    move_to(orders, DELIVERED - timedelta(days=2))
     body = {
         **ORDER,
         "lines": [{"sku": "TEE-RED-M", "quantity": 2}, {"sku": "MUG-1", "quantity": 1}],
@@ -87,7 +94,7 @@ async def delivered_order(orders: Any, infra: Any, namespace: str) -> dict[str, 
         return bool(doc and doc["status"] == "confirmed")
 
     await eventually(confirmed)
-    orders.app.state.clock = at(DELIVERED - timedelta(days=1))
+    move_to(orders, DELIVERED - timedelta(days=1))
     shipped = await orders.client.post(
         f"/orders/{oid}/shipments",
         json={
@@ -96,7 +103,7 @@ async def delivered_order(orders: Any, infra: Any, namespace: str) -> dict[str, 
         },
     )
     assert shipped.status_code == 201, shipped.text
-    orders.app.state.clock = at(DELIVERED)
+    move_to(orders, DELIVERED)
     delivered = await orders.client.post(f"/orders/{oid}/delivery", json={})
     assert delivered.status_code == 200, delivered.text
     result: dict[str, Any] = delivered.json()
@@ -130,7 +137,7 @@ async def test_withdrawal_in_two_steps_receipt_and_refund(
         )
         assert wrong.status_code == 404
 
-        orders.app.state.clock = at(datetime(2026, 6, 15, 21, 0, tzinfo=UTC))  # day 14, 23:00
+        move_to(orders, datetime(2026, 6, 15, 21, 0, tzinfo=UTC))  # day 14, 23:00
         step1 = await customer.post(
             "/withdrawals", json={"order_number": order["number"], "email": "ANNA@example.de"}
         )
@@ -197,7 +204,7 @@ async def test_withdrawal_on_day_15_is_refused_unless_an_admin_overrides(
         await wait_for_assignment(orders)
         await seed(orders)
         order = await delivered_order(orders, infra, namespace)
-        orders.app.state.clock = at(datetime(2026, 6, 15, 22, 0, tzinfo=UTC))  # day 15, 00:00
+        move_to(orders, datetime(2026, 6, 15, 22, 0, tzinfo=UTC))  # day 15, 00:00
         late = await customer.post(
             "/withdrawals", json={"order_number": order["number"], "email": "anna@example.de"}
         )
@@ -390,8 +397,7 @@ async def test_complaints_resolved_by_replacement_and_refund(
         assert (await orders.client.get("/complaints/nope")).status_code == 404
         unknown = await orders.client.post("/complaints", json={**body, "order_id": "nope"})
         assert unknown.status_code == 404
-        expired = at(datetime(2028, 6, 2, tzinfo=UTC))
-        orders.app.state.clock = expired
+        move_to(orders, datetime(2028, 6, 2, tzinfo=UTC))  # the warranty has expired
         late = await orders.client.post("/complaints", json=body)
         assert late.status_code == 409 and late.json()["warranty_end"].startswith("2028-06-01")
 

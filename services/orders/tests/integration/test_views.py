@@ -10,6 +10,8 @@ import pytest
 from kontor_contracts.envelope import Envelope
 from kontor_contracts.events.catalog import ReservationLine, StockReserved
 from kontor_contracts.samples import ORDER
+from kontor_orders.context import OrdersContext
+from kontor_servicekit.context import context_of
 from kontor_servicekit.testing import as_message, eventually, produce, topic_of, wait_for_assignment
 
 pytestmark = pytest.mark.integration
@@ -34,7 +36,7 @@ async def seed(orders: Any) -> None:
 
 
 async def place(orders: Any, at: datetime, sku: str, email: str) -> str:
-    orders.app.state.clock = lambda: at
+    context_of(orders.app, OrdersContext).clock = lambda: at
     body = {
         **ORDER,
         "customer": {"email": email, "name": "X"},
@@ -72,7 +74,7 @@ async def test_order_list_filters_and_pages(start_service: Any, infra: Any, name
             return bool(n == 2)
 
         await eventually(both_confirmed)
-        orders.app.state.clock = lambda: T0 + timedelta(hours=5)
+        context_of(orders.app, OrdersContext).clock = lambda: T0 + timedelta(hours=5)
         await orders.client.post(
             f"/orders/{d}/shipments",
             json={"carrier": "DHL", "lines": [{"line_no": 1, "quantity": 1}]},

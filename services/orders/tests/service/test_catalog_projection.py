@@ -3,7 +3,7 @@
 Catalog events go through the real Subscription and MessageHandler (the kit's
 service-test harness) into the real ``catalog_products`` read model (a ``Store`` on
 the session's database, one database per test). What the read model holds is read
-back the way ``place_order`` reads it.
+back the way ``place_order`` reads it (the unit of work's ``products``).
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from typing import Any
 import pytest
 from kontor_contracts.envelope import Envelope
 from kontor_contracts.examples import load_example
-from kontor_orders.consumers.catalog import CATALOG_PROJECTION
-from kontor_orders.store.catalog_products import CATALOG_PRODUCTS, priced_products
+from kontor_orders.consumers.catalog import catalog_projection
+from kontor_orders.domain.order import PricedProduct
+from kontor_orders.store.catalog_products import CATALOG_PRODUCTS, MongoCatalogProducts
 from kontor_servicekit.service_testing import InMemoryService, in_memory_service
 
 pytestmark = pytest.mark.service
@@ -30,12 +31,17 @@ SKU = "KB-1042"
 async def orders(infra: Any, namespace: str) -> AsyncIterator[InMemoryService]:
     async with in_memory_service(
         "orders",
-        [CATALOG_PROJECTION],
+        [catalog_projection()],
         mongo_url=infra.mongo_url,
         namespace=namespace,
         max_attempts=2,
     ) as service:
         yield service
+
+
+async def priced_products(orders: InMemoryService, skus: list[str]) -> dict[str, PricedProduct]:
+    """The products as ``place_order`` reads them: through its unit of work."""
+    return await orders.store.transaction(lambda tx: MongoCatalogProducts(tx).priced(skus))
 
 
 async def stored_product(orders: InMemoryService) -> dict[str, Any]:
@@ -88,7 +94,7 @@ async def test_product_created_then_price_changed(orders: InMemoryService) -> No
     assert product["name"] == "Espressobohnen Classico 1 kg"  # untouched fields stay
     assert product["as_of"] == changed.occurred_at
 
-    priced = (await priced_products(orders.store.db, [SKU, "UNKNOWN"]))[SKU]
+    priced = (await priced_products(orders, [SKU, "UNKNOWN"]))[SKU]
     assert (priced.price_net, priced.vat_rate, priced.currency) == (
         Decimal("16.80"),
         Decimal("0.07"),
@@ -137,7 +143,7 @@ async def test_a_price_change_before_the_product_is_known_is_kept(orders: InMemo
     product = await stored_product(orders)
     assert product["price_net"] == Decimal("16.80")
     # the price alone (no name) is enough to price an order; the SKU stands in for the name
-    assert (await priced_products(orders.store.db, [SKU]))[SKU].name == SKU
+    assert (await priced_products(orders, [SKU]))[SKU].name == SKU
 
 
 async def test_redelivered_price_change_is_skipped(orders: InMemoryService) -> None:
@@ -164,7 +170,7 @@ async def test_discontinued_product_is_marked_and_a_later_order_would_refuse_it(
     await orders.publish_envelope(created)
     await orders.publish_envelope(discontinued)
     assert (await stored_product(orders))["discontinued"] is True
-    assert (await priced_products(orders.store.db, [SKU]))[SKU].discontinued is True
+    assert (await priced_products(orders, [SKU]))[SKU].discontinued is True
 
 
 async def test_a_catalog_event_with_a_bad_payload_is_dead_lettered(orders: InMemoryService) -> None:

@@ -19,9 +19,9 @@ from kontor_contracts.events.catalog import (
     StockReservationRejected,
     StockReserved,
 )
-from kontor_orders.consumers.order_life import PAYMENTS, RESERVATIONS
+from kontor_orders.consumers.order_life import payments, reservations
 from kontor_orders.domain.order import Address, Customer, Order, PricedProduct
-from kontor_orders.store.orders import ORDERS, OrderRepository, from_document
+from kontor_orders.store.orders import ORDERS, MongoOrderRepository, from_document
 from kontor_servicekit.service_testing import InMemoryService, in_memory_service
 from kontor_servicekit.store import OUTBOX, Store, Transaction
 
@@ -35,7 +35,7 @@ TEE = PricedProduct("TEE", "T-Shirt", Decimal("10.00"), Decimal("0.19"), "EUR")
 async def harness(infra: Any, namespace: str) -> AsyncIterator[InMemoryService]:
     async with in_memory_service(
         "orders",
-        [RESERVATIONS, PAYMENTS],
+        [reservations(), payments()],
         mongo_url=infra.mongo_url,
         namespace=namespace,
         max_attempts=2,
@@ -67,7 +67,7 @@ async def placed(store: Store) -> str:
     )
 
     async def work(tx: Transaction) -> None:
-        await OrderRepository(tx).add(order)
+        await MongoOrderRepository(tx).add(order)
 
     await store.transaction(work)
     return order.id

@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from kontor_orders.domain.cart import Cart
+from kontor_orders.domain.cart import Cart, NoSuchLine
+from kontor_orders.domain.events import CartWasAbandoned, CartWasChanged, CheckoutWasStarted
 from kontor_orders.domain.order import IllegalTransition, OrderError, PricedProduct
 
 T0 = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
@@ -36,8 +37,13 @@ def test_set_line_replaces_quantity_in_place_and_remove_drops_it() -> None:
     c.set_line(TEE, "TEE", 5, T0 + timedelta(minutes=1))
     assert [(line.sku, line.quantity) for line in c.lines] == [("TEE", 5), ("BOOK", 1)]
     assert c.last_activity_at == T0 + timedelta(minutes=1)
-    assert c.remove_line("TEE", T0) is True
-    assert c.remove_line("TEE", T0) is False
+    c.pull_events()
+    c.remove_line("TEE", T0)
+    assert c.pull_events() == [CartWasChanged("c-1")]
+    with pytest.raises(NoSuchLine) as caught:
+        c.remove_line("TEE", T0)
+    assert str(caught.value) == "cart 'c-1' holds no 'TEE'"
+    assert c.pull_events() == []
     assert [line.sku for line in c.lines] == ["BOOK"]
 
 
@@ -75,12 +81,18 @@ def test_checkout_of_an_empty_cart_is_refused() -> None:
 def test_cart_is_abandoned_only_after_checkout_and_the_quiet_period() -> None:
     c = cart()
     c.set_line(TEE, "TEE", 1, T0)
-    assert not c.abandon(T0 + QUIET * 10, QUIET)  # never checked out: just a cart
+    assert c.pull_events() == [CartWasChanged("c-1")]
+    c.abandon(T0 + QUIET * 10, QUIET)  # never checked out: just a cart
+    assert c.pull_events() == []
     c.start_checkout(T0 + timedelta(minutes=5))
-    assert not c.abandon(T0 + timedelta(minutes=5) + QUIET - timedelta(milliseconds=1), QUIET)
-    assert c.abandon(T0 + timedelta(minutes=5) + QUIET, QUIET)
+    assert c.pull_events() == [CheckoutWasStarted("c-1")]
+    c.abandon(T0 + timedelta(minutes=5) + QUIET - timedelta(milliseconds=1), QUIET)
+    assert c.pull_events() == []
+    c.abandon(T0 + timedelta(minutes=5) + QUIET, QUIET)
+    assert c.pull_events() == [CartWasAbandoned("c-1", T0 + timedelta(minutes=5))]
     assert c.status == "abandoned"
-    assert not c.abandon(T0 + QUIET * 10, QUIET)  # once
+    c.abandon(T0 + QUIET * 10, QUIET)  # once
+    assert c.pull_events() == []
 
 
 def test_activity_during_checkout_postpones_abandonment() -> None:
@@ -88,7 +100,10 @@ def test_activity_during_checkout_postpones_abandonment() -> None:
     c.set_line(TEE, "TEE", 1, T0)
     c.start_checkout(T0)
     c.set_line(TEE, "TEE", 2, T0 + QUIET - timedelta(minutes=1))
-    assert not c.abandon(T0 + QUIET, QUIET)
+    c.pull_events()
+    c.abandon(T0 + QUIET, QUIET)
+    assert c.pull_events() == []
+    assert c.status == "checkout"
 
 
 def test_changing_an_abandoned_cart_reopens_it() -> None:

@@ -1,4 +1,5 @@
-"""The order state machine: every transition, legal and illegal, and out-of-order events."""
+"""The order state machine: every transition, legal and illegal, and out-of-order events,
+and what each change records (``domain/events.py``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,16 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from kontor_orders.domain.events import (
+    OrderWasCancelled,
+    OrderWasConfirmed,
+    OrderWasDelivered,
+    OrderWasPaid,
+    OrderWasPlaced,
+    OrderWasRejected,
+    OrderWasShipped,
+    PaymentWasRecorded,
+)
 from kontor_orders.domain.order import (
     STATUSES,
     Address,
@@ -30,7 +41,7 @@ def later(minutes: int) -> datetime:
 
 
 def placed() -> Order:
-    return Order.place(
+    order = Order.place(
         order_id="o-1",
         number="B-2026-000001",
         customer=ANNA,
@@ -40,23 +51,28 @@ def placed() -> Order:
         products={"TEE": TEE, "MUG": MUG},
         now=T0,
     )
+    assert order.pull_events() == [OrderWasPlaced("o-1")]
+    return order
 
 
 def confirmed() -> Order:
     order = placed()
-    assert order.confirm(later(1))
+    order.confirm(later(1))
+    assert order.pull_events() == [OrderWasConfirmed("o-1", later(1))]
     return order
 
 
 def paid() -> Order:
     order = confirmed()
-    assert order.record_payment("p-1", order.gross_total, later(2))
+    order.record_payment("p-1", order.gross_total, "EUR", later(2))
+    assert OrderWasPaid("o-1", later(2)) in order.pull_events()
     return order
 
 
 def partially_shipped() -> Order:
     order = paid()
     order.ship(shipment_id="s-1", carrier="DHL", tracking_number="1", lines=[(1, 1)], now=later(3))
+    order.pull_events()
     return order
 
 
@@ -65,24 +81,30 @@ def shipped() -> Order:
     order.ship(
         shipment_id="s-2", carrier="DPD", tracking_number="2", lines=[(1, 1), (2, 1)], now=later(4)
     )
+    order.pull_events()
     return order
 
 
 def delivered() -> Order:
     order = shipped()
     order.deliver(later(5), later(6))
+    assert order.pull_events() == [OrderWasDelivered("o-1", later(5), "s-2")]
     return order
 
 
 def rejected() -> Order:
     order = placed()
-    assert order.reject("out_of_stock", ["TEE: requested 2, available 0"], later(1))
+    order.reject("out_of_stock", ["TEE: requested 2, available 0"], later(1))
+    assert order.pull_events() == [
+        OrderWasRejected("o-1", "out_of_stock", ("TEE: requested 2, available 0",))
+    ]
     return order
 
 
 def cancelled() -> Order:
     order = confirmed()
     order.cancel("customer_request", "customer", later(2))
+    order.pull_events()
     return order
 
 
@@ -109,7 +131,8 @@ def test_every_status_has_a_builder() -> None:
 
 def test_reserved_order_is_confirmed_and_on_the_timeline() -> None:
     order = placed()
-    assert order.confirm(later(1)) is True
+    order.confirm(later(1))
+    assert order.pull_events() == [OrderWasConfirmed("o-1", later(1))]
     assert order.status == "confirmed"
     assert [e.event for e in order.timeline] == ["placed", "confirmed"]
     assert order.timeline[-1].at == later(1)
@@ -124,8 +147,9 @@ def test_rejected_reservation_rejects_with_reason() -> None:
 @pytest.mark.parametrize("status", ["rejected", "cancelled"])
 def test_reservation_answers_for_a_closed_order_only_land_on_the_timeline(status: str) -> None:
     order = IN_STATE[status]()
-    assert order.confirm(later(30)) is False
-    assert order.reject("out_of_stock", [], later(31)) is False
+    order.confirm(later(30))
+    order.reject("out_of_stock", [], later(31))
+    assert order.pull_events() == []
     assert order.status == status
     assert [e.event for e in order.timeline[-2:]] == [
         "stock_reserved_ignored",
@@ -139,9 +163,11 @@ def test_reservation_answers_for_a_closed_order_only_land_on_the_timeline(status
 def test_a_second_reservation_answer_for_a_live_order_changes_nothing(status: str) -> None:
     order = IN_STATE[status]()
     before = list(order.timeline)
-    assert order.confirm(later(30)) is False
+    order.confirm(later(30))
+    assert order.pull_events() == []
     assert order.status == status and order.timeline == before
-    assert order.reject("out_of_stock", [], later(31)) is False
+    order.reject("out_of_stock", [], later(31))
+    assert order.pull_events() == []
     assert order.status == status
     assert order.timeline[-1].event == "reservation_rejected_after_confirmation"
 
@@ -158,18 +184,25 @@ def test_payment_of_a_confirmed_order_makes_it_paid() -> None:
 
 def test_payment_before_confirmation_is_applied_on_confirmation() -> None:
     order = placed()
-    assert order.record_payment("p-1", order.gross_total, later(1)) is False
+    order.record_payment("p-1", order.gross_total, "EUR", later(1))
+    assert order.pull_events() == [PaymentWasRecorded("o-1", "p-1", order.gross_total)]
     assert order.status == "placed"
-    assert order.confirm(later(2)) is True
+    order.confirm(later(2))
+    assert order.pull_events() == [
+        OrderWasConfirmed("o-1", later(2)),
+        OrderWasPaid("o-1", later(2)),
+    ]
     assert order.status == "paid"
     assert [e.event for e in order.timeline] == ["placed", "payment_received", "confirmed", "paid"]
 
 
 def test_partial_payments_add_up() -> None:
     order = confirmed()
-    assert order.record_payment("p-1", Decimal("10.00"), later(2)) is False
+    order.record_payment("p-1", Decimal("10.00"), "EUR", later(2))
+    assert order.pull_events() == [PaymentWasRecorded("o-1", "p-1", Decimal("10.00"))]
     assert order.status == "confirmed"
-    assert order.record_payment("p-2", order.gross_total - Decimal("10.00"), later(3)) is True
+    order.record_payment("p-2", order.gross_total - Decimal("10.00"), "EUR", later(3))
+    assert OrderWasPaid("o-1", later(3)) in order.pull_events()
     assert order.status == "paid"
     assert order.paid_at == later(3)
 
@@ -177,7 +210,7 @@ def test_partial_payments_add_up() -> None:
 @pytest.mark.parametrize("status", ["partially_shipped", "shipped", "delivered"])
 def test_payment_after_shipping_keeps_the_shipping_status(status: str) -> None:
     order = IN_STATE[status]()
-    order.record_payment("p-9", Decimal("1.00"), later(40))
+    order.record_payment("p-9", Decimal("1.00"), "EUR", later(40))
     assert order.status == status
     assert order.timeline[-1].event == "payment_received"
 
@@ -185,7 +218,8 @@ def test_payment_after_shipping_keeps_the_shipping_status(status: str) -> None:
 @pytest.mark.parametrize("status", ["rejected", "cancelled"])
 def test_payment_for_a_closed_order_records_a_refund_due(status: str) -> None:
     order = IN_STATE[status]()
-    assert order.record_payment("p-1", Decimal("5.00"), later(40)) is False
+    order.record_payment("p-1", Decimal("5.00"), "EUR", later(40))
+    assert order.pull_events() == [PaymentWasRecorded("o-1", "p-1", Decimal("5.00"))]
     assert order.status == status
     assert order.timeline[-1].event == "refund_due"
 
@@ -196,9 +230,11 @@ def test_payment_for_a_closed_order_records_a_refund_due(status: str) -> None:
 @pytest.mark.parametrize("status", ["placed", "confirmed", "paid"])
 def test_cancel_before_shipping_releases_every_line(status: str) -> None:
     order = IN_STATE[status]()
-    lines = order.cancel("customer_request", "customer", later(30))
+    order.cancel("customer_request", "customer", later(30))
     assert order.status == "cancelled"
-    assert lines == [("TEE", 2), ("MUG", 1)]
+    assert order.pull_events() == [
+        OrderWasCancelled("o-1", "customer_request", "customer", (("TEE", 2), ("MUG", 1)))
+    ]
     entry = next(e for e in order.timeline if e.event == "cancelled")
     assert entry.details == {"reason": "customer_request", "cancelled_by": "customer"}
 
@@ -218,7 +254,9 @@ def test_cancel_after_shipping_or_closing_is_illegal(status: str) -> None:
     with pytest.raises(IllegalTransition) as caught:
         order.cancel("x", "merchant", later(30))
     assert caught.value.current_state == status
+    assert str(caught.value) == f"cannot cancel order B-2026-000001: it is {status}"
     assert order.status == status and order.timeline == before
+    assert order.pull_events() == []
 
 
 # ------------------------------------------------------------------ shipping
@@ -230,10 +268,16 @@ def test_shipping_part_then_rest(status: str) -> None:
     order.ship(shipment_id="s-1", carrier="DHL", tracking_number="1", lines=[(1, 1)], now=later(9))
     assert order.status == "partially_shipped"
     assert order.shipped_quantity(1) == 1
+    assert order.pull_events() == [
+        OrderWasShipped("o-1", "s-1", "DHL", "1", ((1, "TEE", 1),), False, later(9))
+    ]
     order.ship(
         shipment_id="s-2", carrier="DHL", tracking_number="2", lines=[(1, 1), (2, 1)], now=later(10)
     )
     assert order.status == "shipped"
+    assert order.pull_events() == [
+        OrderWasShipped("o-1", "s-2", "DHL", "2", ((1, "TEE", 1), (2, "MUG", 1)), True, later(10))
+    ]
     assert order.completely_shipped
     assert order.timeline[-1].details["tracking_number"] == "2"
 

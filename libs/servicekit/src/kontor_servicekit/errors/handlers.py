@@ -23,6 +23,7 @@ from kontor_servicekit import domain_errors
 from kontor_servicekit.errors.openapi import patch_openapi
 from kontor_servicekit.errors.problems import (
     ProblemError,
+    UnprocessableEntity,
     escape_pointer_token,
     phrase,
     problem_response,
@@ -185,9 +186,13 @@ def domain_problem(exc: domain_errors.DomainError) -> ProblemError:
         headers["Retry-After"] = str(exc.retry_after_s)
     else:
         status = 422
-    return ProblemError(
-        exc.message, status=status, title=phrase(status), extra=extra, headers=headers
-    )
+    title = exc.title or _TITLES.get(status) or phrase(status)
+    return ProblemError(exc.message, status=status, title=title, extra=extra, headers=headers)
+
+
+# The 422 title of the edge (framework validation, UnprocessableEntity) is RFC 9110's
+# name; Python 3.11's HTTPStatus still says "Unprocessable Entity".
+_TITLES = {422: UnprocessableEntity.title}
 
 
 def field_problem(problem: domain_errors.FieldProblem) -> dict[str, Any]:

@@ -6,24 +6,21 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request, status
+from fastapi import APIRouter, Depends, Path, status
 from kontor_servicekit.apitypes import MoneyAmount
 from kontor_servicekit.auth import require_scope
-from kontor_servicekit.errors import NotFound, problem_responses
+from kontor_servicekit.errors import problem_responses
 from pydantic import BaseModel, ConfigDict, Field
 
-from kontor_orders.api.order_life import domain_errors, now_of
 from kontor_orders.application.carts import (
-    NoSuchLine,
-    UnknownCart,
     create_cart,
     remove_cart_line,
     set_cart_line,
     start_checkout,
 )
-from kontor_orders.domain.cart import Cart
+from kontor_orders.context import Context
+from kontor_orders.domain.cart import Cart, UnknownCart
 from kontor_orders.domain.order import MAX_QUANTITY
-from kontor_orders.store.carts import get_cart
 
 router = APIRouter(tags=["carts"])
 
@@ -102,10 +99,8 @@ class CartOut(BaseModel):
     responses=problem_responses(401, 403, 422),
     summary="Open a cart (emits CartUpdated)",
 )
-async def post_cart(request: Request, body: CartIn) -> CartOut:
-    cart = await create_cart(
-        request.app.state.kit.store, customer_email=body.customer_email, now=now_of(request)
-    )
+async def post_cart(ctx: Context, body: CartIn) -> CartOut:
+    cart = await create_cart(ctx.transactor, customer_email=body.customer_email, clock=ctx.clock)
     return CartOut.of(cart)
 
 
@@ -115,10 +110,10 @@ async def post_cart(request: Request, body: CartIn) -> CartOut:
     responses=problem_responses(401, 403, 404),
     summary="One cart",
 )
-async def read_cart(request: Request, cart_id: CartId) -> CartOut:
-    cart = await get_cart(request.app.state.kit.store.db, cart_id)
+async def read_cart(ctx: Context, cart_id: CartId) -> CartOut:
+    cart = await ctx.carts.cart(cart_id)
     if cart is None:
-        raise NotFound(detail=f"no cart {cart_id!r}")
+        raise UnknownCart(cart_id)
     return CartOut.of(cart)
 
 
@@ -128,14 +123,8 @@ async def read_cart(request: Request, cart_id: CartId) -> CartOut:
     responses=problem_responses(401, 403, 404, 409, 422),
     summary="Put a quantity of an article in the cart, priced now (emits CartUpdated)",
 )
-async def put_cart_line(request: Request, cart_id: CartId, sku: Sku, body: CartLineIn) -> CartOut:
-    try:
-        async with domain_errors("cart", cart_id):
-            cart = await set_cart_line(
-                request.app.state.kit.store, cart_id, sku, body.quantity, now_of(request)
-            )
-    except UnknownCart as exc:
-        raise NotFound(detail=f"no cart {cart_id!r}") from exc
+async def put_cart_line(ctx: Context, cart_id: CartId, sku: Sku, body: CartLineIn) -> CartOut:
+    cart = await set_cart_line(ctx.transactor, cart_id, sku, body.quantity, ctx.clock)
     return CartOut.of(cart)
 
 
@@ -145,16 +134,8 @@ async def put_cart_line(request: Request, cart_id: CartId, sku: Sku, body: CartL
     responses=problem_responses(401, 403, 404, 409),
     summary="Take an article out of the cart (emits CartUpdated)",
 )
-async def delete_cart_line(request: Request, cart_id: CartId, sku: Sku) -> CartOut:
-    try:
-        async with domain_errors("cart", cart_id):
-            cart = await remove_cart_line(
-                request.app.state.kit.store, cart_id, sku, now_of(request)
-            )
-    except UnknownCart as exc:
-        raise NotFound(detail=f"no cart {cart_id!r}") from exc
-    except NoSuchLine as exc:
-        raise NotFound(detail=f"cart {cart_id!r} holds no {sku!r}") from exc
+async def delete_cart_line(ctx: Context, cart_id: CartId, sku: Sku) -> CartOut:
+    cart = await remove_cart_line(ctx.transactor, cart_id, sku, ctx.clock)
     return CartOut.of(cart)
 
 
@@ -164,10 +145,6 @@ async def delete_cart_line(request: Request, cart_id: CartId, sku: Sku) -> CartO
     responses=problem_responses(401, 403, 404, 409, 422),
     summary="Start checkout (emits CheckoutStarted; a quiet cart is abandoned later)",
 )
-async def post_checkout(request: Request, cart_id: CartId) -> CartOut:
-    try:
-        async with domain_errors("cart", cart_id):
-            cart = await start_checkout(request.app.state.kit.store, cart_id, now_of(request))
-    except UnknownCart as exc:
-        raise NotFound(detail=f"no cart {cart_id!r}") from exc
+async def post_checkout(ctx: Context, cart_id: CartId) -> CartOut:
+    cart = await start_checkout(ctx.transactor, cart_id, ctx.clock)
     return CartOut.of(cart)

@@ -5,23 +5,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, File, Path, Query, Request, Response, UploadFile, status
+from fastapi import APIRouter, Depends, File, Path, Query, Response, UploadFile, status
 from kontor_servicekit.apitypes import MoneyAmount
 from kontor_servicekit.auth import require_scope
 from kontor_servicekit.blobs import IMAGE_RESPONSES, blob_response, read_image_upload
-from kontor_servicekit.clock import utc_now
-from kontor_servicekit.errors import Conflict, NotFound, UnprocessableEntity, problem_responses
+from kontor_servicekit.domain_errors import NotFound
+from kontor_servicekit.errors import problem_responses
 from pydantic import BaseModel, ConfigDict, Field
 
-from kontor_orders.api.order_life import domain_errors, now_of
 from kontor_orders.application.complaints import (
-    UnknownComplaint,
+    FileComplaint,
+    ResolveComplaint,
     file_complaint,
     resolve_complaint,
 )
-from kontor_orders.domain.complaint import Complaint, WarrantyExpired
-from kontor_orders.store.complaints import COMPLAINTS, from_document, get_complaint
-from kontor_orders.store.photos import get_photo, missing_photos, store_photo
+from kontor_orders.context import Context
+from kontor_orders.domain.complaint import Complaint, UnknownComplaint
 
 router = APIRouter(tags=["complaints"])
 
@@ -133,32 +132,16 @@ class ComplaintOut(BaseModel):
     responses=problem_responses(401, 403, 404, 409, 422),
     summary="File a complaint about a delivered article (emits ComplaintFiled)",
 )
-async def post_complaint(request: Request, body: ComplaintIn) -> ComplaintOut:
-    missing = await missing_photos(request.app.state.kit.store.db, body.photo_ids)
-    if missing:
-        raise UnprocessableEntity(
-            detail="unknown photo ids: upload photos with POST /complaint-photos first",
-            errors=[
-                {"loc": ["body", "photo_ids", i], "msg": "no such photo", "type": "value_error"}
-                for i in missing
-            ],
-        )
-    try:
-        async with domain_errors("order", body.order_id):
-            c = await file_complaint(
-                request.app.state.kit.store,
-                order_id=body.order_id,
-                line_no=body.line_no,
-                description=body.description,
-                photo_ids=body.photo_ids,
-                kind=body.kind,
-                desired_remedy=body.desired_remedy,
-                now=now_of(request),
-            )
-    except WarrantyExpired as exc:
-        raise Conflict(
-            detail=str(exc), extra={"warranty_end": exc.end.isoformat(), "current_state": "expired"}
-        ) from exc
+async def post_complaint(ctx: Context, body: ComplaintIn) -> ComplaintOut:
+    command = FileComplaint(
+        order_id=body.order_id,
+        line_no=body.line_no,
+        description=body.description,
+        photo_ids=body.photo_ids,
+        kind=body.kind,
+        desired_remedy=body.desired_remedy,
+    )
+    c = await file_complaint(ctx.transactor, command, ctx.clock)
     return ComplaintOut.of(c)
 
 
@@ -169,21 +152,13 @@ async def post_complaint(request: Request, body: ComplaintIn) -> ComplaintOut:
     summary="Complaints, newest first; status=open for unresolved ones",
 )
 async def list_complaints(
-    request: Request,
+    ctx: Context,
     status_: Annotated[Literal["open", "resolved"] | None, Query(alias="status")] = None,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[ComplaintOut]:
-    query = {} if status_ is None else {"status": status_}
-    docs = (
-        await request.app.state.kit.store.db[COMPLAINTS]
-        .find(query)
-        .sort("filed_at", -1)
-        .skip((page - 1) * page_size)
-        .limit(page_size)
-        .to_list(None)
-    )
-    return [ComplaintOut.of(from_document(d)) for d in docs]
+    found = await ctx.complaints.page(status_, page=page, page_size=page_size)
+    return [ComplaintOut.of(c) for c in found]
 
 
 @router.get(
@@ -192,10 +167,10 @@ async def list_complaints(
     responses=problem_responses(401, 403, 404),
     summary="One complaint",
 )
-async def read_complaint(request: Request, complaint_id: ComplaintId) -> ComplaintOut:
-    c = await get_complaint(request.app.state.kit.store.db, complaint_id)
+async def read_complaint(ctx: Context, complaint_id: ComplaintId) -> ComplaintOut:
+    c = await ctx.complaints.get(complaint_id)
     if c is None:
-        raise NotFound(detail=f"no complaint {complaint_id!r}")
+        raise UnknownComplaint(complaint_id)
     return ComplaintOut.of(c)
 
 
@@ -206,27 +181,16 @@ async def read_complaint(request: Request, complaint_id: ComplaintId) -> Complai
     summary="Resolve by replacement shipment or refund (a refund emits ReturnCompleted)",
 )
 async def post_resolution(
-    request: Request, complaint_id: ComplaintId, body: ResolutionIn
+    ctx: Context, complaint_id: ComplaintId, body: ResolutionIn
 ) -> ComplaintOut:
-    if body.remedy == "replacement" and body.carrier is None:
-        msg = "a replacement shipment needs its carrier"
-        raise UnprocessableEntity(
-            detail=msg, errors=[{"loc": ["body", "carrier"], "msg": msg, "type": "missing"}]
-        )
-    try:
-        async with domain_errors("complaint", complaint_id):
-            c = await resolve_complaint(
-                request.app.state.kit.store,
-                complaint_id,
-                remedy=body.remedy,
-                note=body.note,
-                amount=body.amount,
-                carrier=body.carrier,
-                tracking_number=body.tracking_number,
-                now=now_of(request),
-            )
-    except UnknownComplaint as exc:
-        raise NotFound(detail=f"no complaint {complaint_id!r}") from exc
+    command = ResolveComplaint(
+        remedy=body.remedy,
+        note=body.note,
+        amount=body.amount,
+        carrier=body.carrier,
+        tracking_number=body.tracking_number,
+    )
+    c = await resolve_complaint(ctx.transactor, complaint_id, command, ctx.clock)
     return ComplaintOut.of(c)
 
 
@@ -261,11 +225,11 @@ class PhotoOut(BaseModel):
     },
 )
 async def post_photo(
-    request: Request,
+    ctx: Context,
     file: Annotated[UploadFile, File(description="JPEG, PNG or WebP, at most 5 MiB")],
 ) -> PhotoOut:
     upload = await read_image_upload(file, what="a photo", default_name="photo")
-    photo_id = await store_photo(request.app.state.kit.store.db, upload, now=utc_now())
+    photo_id = await ctx.photos.put(upload, now=ctx.clock())
     return PhotoOut(
         id=photo_id,
         content_type=upload.content_type,
@@ -282,10 +246,10 @@ async def post_photo(
     summary="A complaint photo's bytes with their content type",
 )
 async def read_photo(
-    request: Request,
+    ctx: Context,
     photo_id: Annotated[str, Path(max_length=64, examples=["6747a1c2e4b0a1b2c3d4e5f6"])],
 ) -> Response:
-    photo = await get_photo(request.app.state.kit.store.db, photo_id)
+    photo = await ctx.photos.get(photo_id)
     if photo is None:
-        raise NotFound(detail=f"no photo {photo_id!r}")
+        raise NotFound("photo", photo_id)
     return blob_response(photo)

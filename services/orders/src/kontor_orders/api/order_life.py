@@ -2,49 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path
 from kontor_servicekit.auth import require_scope
-from kontor_servicekit.errors import Conflict, NotFound, UnprocessableEntity, problem_responses
+from kontor_servicekit.errors import problem_responses
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from kontor_orders.api.orders import OrderOut
-from kontor_orders.application.order_life import (
-    UnknownOrder,
-    cancel_order,
-    deliver_order,
-    ship_order,
-)
-from kontor_orders.domain.order import MAX_QUANTITY, IllegalTransition, OrderError
+from kontor_orders.application.order_life import cancel_order, deliver_order, ship_order
+from kontor_orders.context import Context
+from kontor_orders.domain.order import MAX_QUANTITY
 
 router = APIRouter(tags=["orders"])
 
 OrderId = Annotated[str, Path(min_length=1, max_length=64)]
-
-
-def now_of(request: Request) -> datetime:
-    now: datetime = request.app.state.clock()
-    return now
-
-
-@asynccontextmanager
-async def domain_errors(kind: str, ident: str) -> AsyncIterator[None]:
-    """Domain refusals as problems: unknown id 404, wrong state 409, bad input 422."""
-    try:
-        yield
-    except UnknownOrder as exc:
-        raise NotFound(detail=f"no {kind} {ident!r}") from exc
-    except IllegalTransition as exc:
-        raise Conflict(detail=str(exc), extra={"current_state": exc.current_state}) from exc
-    except OrderError as exc:
-        loc = list(exc.field) if exc.field[0] in ("path", "query", "body") else ["body", *exc.field]
-        raise UnprocessableEntity(
-            detail=str(exc), errors=[{"loc": loc, "msg": str(exc), "type": "value_error"}]
-        ) from exc
 
 
 class CancelIn(BaseModel):
@@ -64,15 +36,14 @@ class CancelIn(BaseModel):
     responses=problem_responses(401, 403, 404, 409, 422),
     summary="Cancel an order before it ships (emits OrderCancelled with the lines to release)",
 )
-async def post_cancel(request: Request, order_id: OrderId, body: CancelIn) -> OrderOut:
-    async with domain_errors("order", order_id):
-        order = await cancel_order(
-            request.app.state.kit.store,
-            order_id,
-            reason=body.reason,
-            cancelled_by=body.cancelled_by,
-            now=now_of(request),
-        )
+async def post_cancel(ctx: Context, order_id: OrderId, body: CancelIn) -> OrderOut:
+    order = await cancel_order(
+        ctx.transactor,
+        order_id,
+        reason=body.reason,
+        cancelled_by=body.cancelled_by,
+        clock=ctx.clock,
+    )
     return OrderOut.of(order)
 
 
@@ -107,16 +78,15 @@ class ShipmentIn(BaseModel):
     responses=problem_responses(401, 403, 404, 409, 422),
     summary="Record a (partial) shipment with carrier and tracking number (emits OrderShipped)",
 )
-async def post_shipment(request: Request, order_id: OrderId, body: ShipmentIn) -> OrderOut:
-    async with domain_errors("order", order_id):
-        order = await ship_order(
-            request.app.state.kit.store,
-            order_id,
-            carrier=body.carrier,
-            tracking_number=body.tracking_number,
-            lines=[(line.line_no, line.quantity) for line in body.lines],
-            now=now_of(request),
-        )
+async def post_shipment(ctx: Context, order_id: OrderId, body: ShipmentIn) -> OrderOut:
+    order = await ship_order(
+        ctx.transactor,
+        order_id,
+        carrier=body.carrier,
+        tracking_number=body.tracking_number,
+        lines=[(line.line_no, line.quantity) for line in body.lines],
+        clock=ctx.clock,
+    )
     return OrderOut.of(order)
 
 
@@ -136,11 +106,8 @@ class DeliveryIn(BaseModel):
     responses=problem_responses(401, 403, 404, 409, 422),
     summary="Record delivery (emits OrderDelivered; starts the withdrawal period)",
 )
-async def post_delivery(request: Request, order_id: OrderId, body: DeliveryIn) -> OrderOut:
-    now = now_of(request)
-    at = body.delivered_at or now
-    # BSON keeps milliseconds: cut here so the answer and a later GET agree
-    at = at.replace(microsecond=at.microsecond // 1000 * 1000)
-    async with domain_errors("order", order_id):
-        order = await deliver_order(request.app.state.kit.store, order_id, delivered_at=at, now=now)
+async def post_delivery(ctx: Context, order_id: OrderId, body: DeliveryIn) -> OrderOut:
+    order = await deliver_order(
+        ctx.transactor, order_id, delivered_at=body.delivered_at, clock=ctx.clock
+    )
     return OrderOut.of(order)

@@ -7,16 +7,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request, status
+from fastapi import APIRouter, Depends, Path, status
 from kontor_servicekit.apitypes import MoneyAmount
 from kontor_servicekit.auth import require_scope
-from kontor_servicekit.errors import (
-    Conflict,
-    NotFound,
-    ProblemError,
-    UnprocessableEntity,
-    problem_responses,
-)
+from kontor_servicekit.domain_errors import NotFound
+from kontor_servicekit.errors import problem_responses
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -25,9 +20,10 @@ from pydantic import (
     field_validator,
 )
 
-from kontor_orders.application.place_order import NumberTaken, PlaceOrder, place_order
+from kontor_orders.application.place_order import PlaceOrder, place_order
+from kontor_orders.context import Context
 from kontor_orders.domain import order as domain
-from kontor_orders.domain.order import MAX_QUANTITY, IllegalTransition, OrderError
+from kontor_orders.domain.order import MAX_QUANTITY
 from kontor_orders.domain.parties import (
     ISO_COUNTRIES,
     normalize_coupon_codes,
@@ -35,7 +31,6 @@ from kontor_orders.domain.parties import (
     vat_id_problem,
 )
 from kontor_orders.domain.returns import withdrawal_deadline
-from kontor_orders.store.orders import get_order
 
 router = APIRouter(tags=["orders"])
 
@@ -298,19 +293,7 @@ OrderId = Annotated[str, Path(min_length=1, max_length=64)]
     responses=problem_responses(401, 403, 409, 413, 422),
     summary="Place an order from lines or from a cart (emits OrderPlaced)",
 )
-async def post_order(request: Request, body: OrderIn) -> OrderOut:
-    invoice_to = "billing_address" if body.billing_address else "shipping_address"
-    if body.buyer_vat_id and not (body.billing_address or body.shipping_address).company:
-        msg = "a buyer with a VAT id needs the company name on the invoice address"
-        raise UnprocessableEntity(
-            detail=msg,
-            errors=[{"loc": ["body", invoice_to, "company"], "msg": msg, "type": "missing"}],
-        )
-    if (body.lines is None) == (body.cart_id is None):
-        msg = "give either lines or cart_id" if body.lines else "Field required"
-        raise UnprocessableEntity(
-            detail=msg, errors=[{"loc": ["body", "lines"], "msg": msg, "type": "missing"}]
-        )
+async def post_order(ctx: Context, body: OrderIn) -> OrderOut:
     command = PlaceOrder(
         customer=domain.Customer(
             email=body.customer.email,
@@ -319,30 +302,13 @@ async def post_order(request: Request, body: OrderIn) -> OrderOut:
         ),
         shipping_address=body.shipping_address.to_domain(),
         billing_address=body.billing_address.to_domain() if body.billing_address else None,
-        lines=[(line.sku, line.quantity) for line in body.lines or []],
+        lines=None if body.lines is None else [(line.sku, line.quantity) for line in body.lines],
         cart_id=body.cart_id,
         buyer_vat_id=body.buyer_vat_id,
         coupon_codes=body.coupon_codes,
         shipping_method=body.shipping_method,
     )
-    try:
-        kit = request.app.state.kit
-        order = await place_order(
-            kit.store, request.app.state.order_numbers, command, request.app.state.clock()
-        )
-    except IllegalTransition as exc:
-        raise Conflict(detail=str(exc), extra={"current_state": exc.current_state}) from exc
-    except OrderError as exc:
-        raise UnprocessableEntity(
-            detail=str(exc),
-            errors=[{"loc": ["body", *exc.field], "msg": str(exc), "type": "value_error"}],
-        ) from exc
-    except NumberTaken as exc:
-        raise ProblemError(
-            detail="no free order number right now; retry shortly",
-            status=503,
-            headers={"Retry-After": "1"},
-        ) from exc
+    order = await place_order(ctx.transactor, ctx.numbers, command, ctx.clock)
     return OrderOut.of(order)
 
 
@@ -352,8 +318,8 @@ async def post_order(request: Request, body: OrderIn) -> OrderOut:
     responses=problem_responses(401, 403, 404),
     summary="One order",
 )
-async def read_order(request: Request, order_id: OrderId) -> OrderOut:
-    order = await get_order(request.app.state.kit.store.db, order_id)
+async def read_order(ctx: Context, order_id: OrderId) -> OrderOut:
+    order = await ctx.orders.order(order_id)
     if order is None:
-        raise NotFound(detail=f"no order {order_id!r}")
+        raise NotFound("order", order_id)
     return OrderOut.of(order)

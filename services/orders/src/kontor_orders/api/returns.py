@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -11,32 +9,21 @@ from fastapi import APIRouter, Depends, Path, Query, Request, status
 from fastapi.responses import HTMLResponse
 from kontor_servicekit.apitypes import MoneyAmount
 from kontor_servicekit.auth import Principal, require_scope
-from kontor_servicekit.clock import BERLIN
-from kontor_servicekit.errors import (
-    Conflict,
-    Forbidden,
-    NotFound,
-    ProblemError,
-    UnprocessableEntity,
-    problem_responses,
-)
-from kontor_servicekit.ratelimit import RateLimiter
+from kontor_servicekit.domain_errors import RateLimited
+from kontor_servicekit.errors import Forbidden, problem_responses
 from pydantic import BaseModel, ConfigDict, Field
 
-from kontor_orders.api.order_life import domain_errors, now_of
-from kontor_orders.application.order_life import UnknownOrder
+from kontor_orders.api.withdrawal_pages import WITHDRAWAL_FORM, confirmation_message
 from kontor_orders.application.returns import (
-    OverrideNeedsNote,
-    UnknownReturn,
-    UnknownWithdrawal,
+    RequestReturn,
     confirm_withdrawal,
     receive_return,
     request_return,
     start_withdrawal,
 )
+from kontor_orders.context import Context
 from kontor_orders.domain.order import MAX_QUANTITY
-from kontor_orders.domain.returns import DeadlinePassed, Return, ReturnLine
-from kontor_orders.store.returns import RETURNS, from_document, get_return
+from kontor_orders.domain.returns import Return, ReturnLine, UnknownReturn
 
 router = APIRouter(tags=["returns"])
 
@@ -45,37 +32,15 @@ ReturnId = Annotated[str, Path(min_length=1, max_length=64)]
 WITHDRAW_TAG = "Vertrag widerrufen (withdrawal)"
 
 
-async def rate_limited(request: Request) -> None:
-    limiter: RateLimiter = request.app.state.withdrawal_limiter
+async def rate_limited(request: Request, ctx: Context) -> None:
+    """The public withdrawal function admits so many requests per client address."""
     client = request.client.host if request.client else "unknown"
-    wait = limiter.retry_after(client)
+    wait = ctx.withdrawal_limiter.retry_after(client)
     if wait is not None:
-        raise ProblemError(
+        raise RateLimited(
             f"Too many withdrawal requests from this address; try again in {wait} s.",
-            status=429,
-            title="Too Many Requests",
-            headers={"Retry-After": str(wait)},
+            retry_after_s=wait,
         )
-
-
-@asynccontextmanager
-async def return_errors(kind: str, ident: str) -> AsyncIterator[None]:
-    try:
-        async with domain_errors(kind, ident):
-            yield
-    except DeadlinePassed as exc:
-        raise Conflict(
-            detail=str(exc),
-            title="Withdrawal period ended",
-            extra={"deadline": exc.deadline.isoformat(), "current_state": "delivered"},
-        ) from exc
-    except (UnknownReturn, UnknownWithdrawal) as exc:
-        raise NotFound(detail=f"no {kind} {ident!r}") from exc
-    except OverrideNeedsNote as exc:
-        raise UnprocessableEntity(
-            detail=str(exc),
-            errors=[{"loc": ["body", "note"], "msg": str(exc), "type": "missing"}],
-        ) from exc
 
 
 class ReturnLineIn(BaseModel):
@@ -168,17 +133,16 @@ async def withdrawal_form() -> HTMLResponse:
     summary="Vertrag widerrufen, step 1: identify the order and choose the lines",
     description=WITHDRAWAL_DESCRIPTION,
 )
-async def post_withdrawal(request: Request, body: WithdrawalIn) -> PendingWithdrawalOut:
-    async with return_errors("order", body.order_number):
-        pending = await start_withdrawal(
-            request.app.state.kit.store,
-            order_number=body.order_number,
-            email=body.email,
-            lines=None
-            if body.lines is None
-            else [(x.line_no, x.quantity, x.reason) for x in body.lines],
-            now=now_of(request),
-        )
+async def post_withdrawal(ctx: Context, body: WithdrawalIn) -> PendingWithdrawalOut:
+    pending = await start_withdrawal(
+        ctx.transactor,
+        order_number=body.order_number,
+        email=body.email,
+        lines=None
+        if body.lines is None
+        else [(x.line_no, x.quantity, x.reason) for x in body.lines],
+        clock=ctx.clock,
+    )
     return PendingWithdrawalOut(
         id=pending.id,
         order_number=pending.order_number,
@@ -198,21 +162,16 @@ async def post_withdrawal(request: Request, body: WithdrawalIn) -> PendingWithdr
     description="Answers at once with the date and time the declaration was received.",
 )
 async def post_withdrawal_confirmation(
-    request: Request, withdrawal_id: ReturnId
+    ctx: Context, withdrawal_id: ReturnId
 ) -> WithdrawalConfirmationOut:
-    async with return_errors("withdrawal", withdrawal_id):
-        r = await confirm_withdrawal(request.app.state.kit.store, withdrawal_id, now_of(request))
-    local = r.requested_at.astimezone(BERLIN)
+    r = await confirm_withdrawal(ctx.transactor, withdrawal_id, ctx.clock)
     return WithdrawalConfirmationOut(
         withdrawal_id=withdrawal_id,
         return_id=r.id,
         order_number=r.order_number,
         lines=[ReturnLineOut.of(x) for x in r.lines],
         received_at=r.requested_at,
-        message=(
-            f"Ihr Widerruf zur Bestellung {r.order_number} ist am "
-            f"{local:%d.%m.%Y} um {local:%H:%M:%S} Uhr eingegangen."
-        ),
+        message=confirmation_message(r.order_number, r.requested_at),
     )
 
 
@@ -346,26 +305,20 @@ class ReturnOut(BaseModel):
     "unless `override_deadline` is set with a `note`, which needs `orders:admin`.",
 )
 async def post_return(
-    request: Request,
+    ctx: Context,
     body: ReturnIn,
     principal: Annotated[Principal, Depends(require_scope("orders:write"))],
 ) -> ReturnOut:
     if body.override_deadline and not principal.has_scope("orders:admin"):
         raise Forbidden("Overriding the withdrawal deadline needs the scope orders:admin.")
-    async with return_errors("order", body.order_id):
-        try:
-            r = await request_return(
-                request.app.state.kit.store,
-                order_id=body.order_id,
-                lines=[(x.line_no, x.quantity, x.reason) for x in body.lines],
-                withdrawal=body.kind == "withdrawal",
-                kind=body.kind,
-                note=body.note,
-                override_deadline=body.override_deadline,
-                now=now_of(request),
-            )
-        except UnknownOrder as exc:
-            raise NotFound(detail=f"no order {body.order_id!r}") from exc
+    command = RequestReturn(
+        order_id=body.order_id,
+        lines=[(x.line_no, x.quantity, x.reason) for x in body.lines],
+        kind=body.kind,
+        note=body.note,
+        override_deadline=body.override_deadline,
+    )
+    r = await request_return(ctx.transactor, command, ctx.clock)
     return ReturnOut.of(r)
 
 
@@ -376,27 +329,15 @@ async def post_return(
     summary="Returns, newest first; status=open for those not yet settled",
 )
 async def list_returns(
-    request: Request,
+    ctx: Context,
     status_: Annotated[
         Literal["open", "requested", "received", "completed"] | None, Query(alias="status")
     ] = None,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[ReturnOut]:
-    query: dict[str, object] = {}
-    if status_ == "open":
-        query["status"] = {"$in": ["requested", "received"]}
-    elif status_ is not None:
-        query["status"] = status_
-    docs = (
-        await request.app.state.kit.store.db[RETURNS]
-        .find(query)
-        .sort("requested_at", -1)
-        .skip((page - 1) * page_size)
-        .limit(page_size)
-        .to_list(None)
-    )
-    return [ReturnOut.of(from_document(d)) for d in docs]
+    found = await ctx.returns.page(status_, page=page, page_size=page_size)
+    return [ReturnOut.of(r) for r in found]
 
 
 @router.get(
@@ -405,10 +346,10 @@ async def list_returns(
     responses=problem_responses(401, 403, 404),
     summary="One return",
 )
-async def read_return(request: Request, return_id: ReturnId) -> ReturnOut:
-    r = await get_return(request.app.state.kit.store.db, return_id)
+async def read_return(ctx: Context, return_id: ReturnId) -> ReturnOut:
+    r = await ctx.returns.get(return_id)
     if r is None:
-        raise NotFound(detail=f"no return {return_id!r}")
+        raise UnknownReturn(return_id)
     return ReturnOut.of(r)
 
 
@@ -421,54 +362,7 @@ async def read_return(request: Request, return_id: ReturnId) -> ReturnOut:
     "goods' gross amounts, plus the standard shipping when a withdrawal takes back the "
     "whole order.",
 )
-async def post_receipt(request: Request, return_id: ReturnId, body: ReceiptIn) -> ReturnOut:
-    async with return_errors("return", return_id):
-        r = await receive_return(
-            request.app.state.kit.store,
-            return_id,
-            [(x.line_no, x.quantity, x.condition, x.disposition) for x in body.lines],
-            now_of(request),
-        )
+async def post_receipt(ctx: Context, return_id: ReturnId, body: ReceiptIn) -> ReturnOut:
+    inspected = [(x.line_no, x.quantity, x.condition, x.disposition) for x in body.lines]
+    r = await receive_return(ctx.transactor, return_id, inspected, ctx.clock)
     return ReturnOut.of(r)
-
-
-WITHDRAWAL_FORM = """<!doctype html>
-<html lang="de"><head><meta charset="utf-8"><title>Vertrag widerrufen</title></head>
-<body>
-<h1>Vertrag widerrufen</h1>
-<p>Hier können Sie Ihren Vertrag widerrufen. Geben Sie Ihre Bestellnummer und die
-E-Mail-Adresse Ihrer Bestellung an. Im zweiten Schritt bestätigen Sie den Widerruf.</p>
-<form id="identify">
-  <label>Bestellnummer <input name="order_number" required></label><br>
-  <label>E-Mail-Adresse <input name="email" type="email" required></label><br>
-  <button type="submit">Weiter</button>
-</form>
-<div id="step2" hidden>
-  <p id="summary"></p>
-  <button id="confirm">Vertrag widerrufen</button>
-</div>
-<p id="result" role="status"></p>
-<script>
-let pending = null;
-const show = (text) => { document.getElementById("result").textContent = text; };
-document.getElementById("identify").addEventListener("submit", async (e) => {
-  e.preventDefault();
-  const form = new FormData(e.target);
-  const r = await fetch("withdrawals", {method: "POST",
-    headers: {"Content-Type": "application/json"},
-    body: JSON.stringify({order_number: form.get("order_number"), email: form.get("email")})});
-  const body = await r.json();
-  if (!r.ok) { show(body.detail || body.title); return; }
-  pending = body;
-  document.getElementById("summary").textContent = "Widerruf für " + body.lines.map(
-    l => l.quantity + " x " + l.sku).join(", ");
-  document.getElementById("step2").hidden = false;
-});
-document.getElementById("confirm").addEventListener("click", async () => {
-  const r = await fetch(pending.confirm_with.slice(1), {method: "POST"});
-  const body = await r.json();
-  show(r.ok ? body.message : (body.detail || body.title));
-});
-</script>
-</body></html>
-"""

@@ -7,16 +7,17 @@ not taken for an order id.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from kontor_servicekit.apitypes import MoneyAmount
 from kontor_servicekit.auth import require_scope
-from kontor_servicekit.errors import UnprocessableEntity, problem_responses
+from kontor_servicekit.errors import problem_responses
 from pydantic import AwareDatetime, BaseModel, Field
 
-from kontor_orders.domain.order import SHIPPABLE, Order
-from kontor_orders.store.orders import ORDERS, from_document
+from kontor_orders.application.views import OrderFilter, Page
+from kontor_orders.context import Context
+from kontor_orders.domain.order import Order
 
 router = APIRouter(tags=["orders"])
 
@@ -62,15 +63,8 @@ class OrderSummaryOut(BaseModel):
             currency=order.currency,
             gross_total=order.gross_total,
             open_lines=[
-                OpenLineOut(
-                    line_no=line.line_no,
-                    sku=line.sku,
-                    name=line.name,
-                    quantity=line.quantity - order.shipped_quantity(line.line_no),
-                )
-                for line in order.lines
-                if order.status not in ("rejected", "cancelled")
-                and line.quantity > order.shipped_quantity(line.line_no)
+                OpenLineOut(line_no=line.line_no, sku=line.sku, name=line.name, quantity=pieces)
+                for line, pieces in order.open_lines()
             ],
         )
 
@@ -81,25 +75,10 @@ class OrderPageOut(BaseModel):
     page_size: int
     total: int
 
-
-async def _page(
-    request: Request, query: dict[str, Any], sort: int, page: int, page_size: int
-) -> OrderPageOut:
-    collection = request.app.state.kit.store.db[ORDERS]
-    total = await collection.count_documents(query)
-    docs = (
-        await collection.find(query)
-        .sort([("placed_at", sort), ("_id", 1)])
-        .skip((page - 1) * page_size)
-        .limit(page_size)
-        .to_list(None)
-    )
-    return OrderPageOut(
-        items=[OrderSummaryOut.of(from_document(d)) for d in docs],
-        page=page,
-        page_size=page_size,
-        total=total,
-    )
+    @classmethod
+    def of(cls, found: Page[Order], page: int, page_size: int) -> OrderPageOut:
+        items = [OrderSummaryOut.of(order) for order in found.items]
+        return cls(items=items, page=page, page_size=page_size, total=found.total)
 
 
 @router.get(
@@ -109,7 +88,7 @@ async def _page(
     summary="Orders, newest first, filtered by status, time, customer and article",
 )
 async def list_orders(
-    request: Request,
+    ctx: Context,
     status: Annotated[list[Status] | None, Query(description="One or more statuses")] = None,
     from_: Annotated[
         AwareDatetime | None, Query(alias="from", description="placed at or after")
@@ -122,27 +101,15 @@ async def list_orders(
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> OrderPageOut:
-    if from_ is not None and to is not None and to <= from_:
-        msg = "to must be after from"
-        raise UnprocessableEntity(
-            detail=msg, errors=[{"loc": ["query", "to"], "msg": msg, "type": "value_error"}]
-        )
-    query: dict[str, Any] = {}
-    if status:
-        query["status"] = {"$in": status}
-    placed: dict[str, datetime] = {}
-    if from_ is not None:
-        placed["$gte"] = from_
-    if to is not None:
-        placed["$lt"] = to
-    if placed:
-        query["placed_at"] = placed
-    if customer is not None:
-        field = "customer.email" if "@" in customer else "customer.customer_id"
-        query[field] = customer
-    if sku is not None:
-        query["lines.sku"] = sku
-    return await _page(request, query, -1, page, page_size)
+    wanted = OrderFilter(
+        statuses=tuple(status or ()),
+        placed_from=from_,
+        placed_before=to,
+        customer=customer,
+        sku=sku,
+    )
+    found = await ctx.orders.page(wanted, page=page, page_size=page_size)
+    return OrderPageOut.of(found, page, page_size)
 
 
 @router.get(
@@ -152,8 +119,9 @@ async def list_orders(
     summary="The shipping queue: confirmed, paid or partly shipped orders, oldest first",
 )
 async def orders_to_ship(
-    request: Request,
+    ctx: Context,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> OrderPageOut:
-    return await _page(request, {"status": {"$in": sorted(SHIPPABLE)}}, 1, page, page_size)
+    found = await ctx.orders.to_ship(page=page, page_size=page_size)
+    return OrderPageOut.of(found, page, page_size)

@@ -8,142 +8,104 @@ import contextlib
 import logging
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from kontor_contracts.events.orders import CartAbandoned, CartUpdated, CheckoutStarted
-from kontor_contracts.events.orders import CartLine as CartLineEvent
-from kontor_servicekit.store import Store, Transaction
+from kontor_servicekit.clock import Clock
+from kontor_servicekit.uow import Transactor
 
-from kontor_orders.domain.cart import Cart
-from kontor_orders.domain.order import PricedProduct
-from kontor_orders.store.carts import CartRepository, quiet_checkouts
-from kontor_orders.store.catalog_products import priced_products
+from kontor_orders.application.contract_events import publish_cart
+from kontor_orders.application.unit_of_work import OrdersUnitOfWork
+from kontor_orders.domain.cart import Cart, UnknownCart
 
 log = logging.getLogger(__name__)
 
 
-class UnknownCart(LookupError):
-    pass
+async def create_cart(
+    transactor: Transactor[OrdersUnitOfWork], *, customer_email: str | None, clock: Clock
+) -> Cart:
+    cart = Cart.open(cart_id=str(uuid.uuid4()), customer_email=customer_email, now=clock())
 
-
-def _lines(cart: Cart) -> list[CartLineEvent]:
-    return [
-        CartLineEvent(
-            sku=line.sku,
-            quantity=line.quantity,
-            unit_price_gross=line.unit_price_gross,
-            name=line.name,
-        )
-        for line in cart.lines
-    ]
-
-
-def _updated(cart: Cart) -> CartUpdated:
-    return CartUpdated(
-        cart_id=cart.id,
-        customer_email=cart.customer_email,
-        lines=_lines(cart),
-        currency=cart.currency,
-        value=cart.value,
-    )
-
-
-async def create_cart(store: Store, *, customer_email: str | None, now: datetime) -> Cart:
-    cart = Cart(
-        id=str(uuid.uuid4()), created_at=now, last_activity_at=now, customer_email=customer_email
-    )
-
-    async def work(tx: Transaction) -> Cart:
-        await CartRepository(tx).add(cart)
-        tx.emit(_updated(cart), aggregate_id=cart.id)
+    async def work(uow: OrdersUnitOfWork) -> Cart:
+        await uow.carts.add(cart)
+        publish_cart(uow, cart)
         return cart
 
-    return await store.transaction(work)
+    return await transactor.run(work)
 
 
-async def _change(store: Store, cart_id: str, change: Callable[[Cart, Transaction], bool]) -> Cart:
-    async def work(tx: Transaction) -> Cart:
-        cart = await CartRepository(tx).get(cart_id)
-        if cart is None:
-            raise UnknownCart(cart_id)
-        if change(cart, tx):
-            await CartRepository(tx).save(cart)
+async def _load(uow: OrdersUnitOfWork, cart_id: str) -> Cart:
+    cart = await uow.carts.get(cart_id)
+    if cart is None:
+        raise UnknownCart(cart_id)
+    return cart
+
+
+async def _save(uow: OrdersUnitOfWork, cart: Cart) -> None:
+    """Store the cart if it changed, and announce what changed."""
+    if cart.recorded_events:
+        await uow.carts.save(cart)
+        publish_cart(uow, cart)
+
+
+async def _change(
+    transactor: Transactor[OrdersUnitOfWork], cart_id: str, change: Callable[[Cart], None]
+) -> Cart:
+    async def work(uow: OrdersUnitOfWork) -> Cart:
+        cart = await _load(uow, cart_id)
+        change(cart)
+        await _save(uow, cart)
         return cart
 
-    return await store.transaction(work)
+    return await transactor.run(work)
 
 
-async def set_cart_line(store: Store, cart_id: str, sku: str, quantity: int, now: datetime) -> Cart:
-    products = await priced_products(store.db, [sku])
-    product: PricedProduct | None = products.get(sku)
+async def set_cart_line(
+    transactor: Transactor[OrdersUnitOfWork],
+    cart_id: str,
+    sku: str,
+    quantity: int,
+    clock: Clock,
+) -> Cart:
+    """Put ``quantity`` pieces of ``sku`` in the cart, priced as the catalog stands now."""
+    now = clock()
 
-    def change(cart: Cart, tx: Transaction) -> bool:
+    async def work(uow: OrdersUnitOfWork) -> Cart:
+        product = (await uow.products.priced([sku])).get(sku)
+        cart = await _load(uow, cart_id)
         cart.set_line(product, sku, quantity, now)
-        tx.emit(_updated(cart), aggregate_id=cart.id)
-        return True
+        await _save(uow, cart)
+        return cart
 
-    return await _change(store, cart_id, change)
-
-
-class NoSuchLine(LookupError):
-    pass
+    return await transactor.run(work)
 
 
-async def remove_cart_line(store: Store, cart_id: str, sku: str, now: datetime) -> Cart:
-    def change(cart: Cart, tx: Transaction) -> bool:
-        if not cart.remove_line(sku, now):
-            raise NoSuchLine(sku)
-        tx.emit(_updated(cart), aggregate_id=cart.id)
-        return True
-
-    return await _change(store, cart_id, change)
+async def remove_cart_line(
+    transactor: Transactor[OrdersUnitOfWork], cart_id: str, sku: str, clock: Clock
+) -> Cart:
+    now = clock()
+    return await _change(transactor, cart_id, lambda cart: cart.remove_line(sku, now))
 
 
-async def start_checkout(store: Store, cart_id: str, now: datetime) -> Cart:
-    def change(cart: Cart, tx: Transaction) -> bool:
-        cart.start_checkout(now)
-        tx.emit(
-            CheckoutStarted(
-                cart_id=cart.id,
-                customer_email=cart.customer_email,
-                lines=_lines(cart),
-                currency=cart.currency,
-                value=cart.value,
-            ),
-            aggregate_id=cart.id,
-        )
-        return True
-
-    return await _change(store, cart_id, change)
+async def start_checkout(
+    transactor: Transactor[OrdersUnitOfWork], cart_id: str, clock: Clock
+) -> Cart:
+    now = clock()
+    return await _change(transactor, cart_id, lambda cart: cart.start_checkout(now))
 
 
-async def abandon_quiet_carts(store: Store, *, quiet: timedelta, now: datetime) -> int:
+async def abandon_quiet_carts(
+    transactor: Transactor[OrdersUnitOfWork], *, quiet: timedelta, clock: Clock
+) -> int:
     """Abandon every cart quiet for ``quiet`` since checkout; how many were abandoned.
 
-    Each cart in its own transaction, re-checked inside it: a customer who touches
+    Each cart in its own unit of work, re-checked inside it: a customer who touches
     the cart meanwhile wins (the write conflict retries and finds it active).
     """
+    now = clock()
+    quiet_ids = await transactor.run(lambda uow: uow.carts.quiet_checkouts(now - quiet))
     abandoned = 0
-    for cart_id in await quiet_checkouts(store.db, now - quiet):
-
-        def change(cart: Cart, tx: Transaction) -> bool:
-            last_activity = cart.last_activity_at
-            if not cart.abandon(now, quiet):
-                return False
-            tx.emit(
-                CartAbandoned(
-                    cart_id=cart.id,
-                    value=cart.value,
-                    currency=cart.currency,
-                    last_activity_at=last_activity,
-                    customer_email=cart.customer_email,
-                    lines=_lines(cart),
-                ),
-                aggregate_id=cart.id,
-            )
-            return True
-
-        cart = await _change(store, cart_id, change)
+    for cart_id in quiet_ids:
+        cart = await _change(transactor, cart_id, lambda cart: cart.abandon(now, quiet))
         abandoned += cart.status == "abandoned"
     return abandoned
 
@@ -151,19 +113,20 @@ async def abandon_quiet_carts(store: Store, *, quiet: timedelta, now: datetime) 
 class AbandonmentSweeper:
     """Periodically abandons quiet carts; started and stopped with the service.
 
-    Several replicas may sweep at once: each abandonment is a transaction that
-    re-checks the cart, so a cart is abandoned (and announced) once.
+    Several replicas may sweep at once: each abandonment is a unit of work that
+    re-checks the cart, so a cart is abandoned (and announced) once. ``clock`` is
+    asked each round (tests move time).
     """
 
     def __init__(
         self,
-        store: Store,
+        transactor: Transactor[OrdersUnitOfWork],
         *,
         quiet: timedelta,
         interval_s: float,
-        clock: Callable[[], datetime],
+        clock: Clock,
     ) -> None:
-        self.store = store
+        self.transactor = transactor
         self.quiet = quiet
         self.interval_s = interval_s
         self.clock = clock
@@ -172,7 +135,7 @@ class AbandonmentSweeper:
     async def _run(self) -> None:
         while True:
             try:
-                await abandon_quiet_carts(self.store, quiet=self.quiet, now=self.clock())
+                await abandon_quiet_carts(self.transactor, quiet=self.quiet, clock=self.clock)
             except Exception:
                 log.exception("abandoning quiet carts failed; trying again next round")
             await asyncio.sleep(self.interval_s)

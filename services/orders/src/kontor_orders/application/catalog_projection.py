@@ -1,4 +1,7 @@
-"""Keeping the catalog read model: catalog events -> product facts."""
+"""Keeping the catalog read models: catalog events -> product facts and shipping methods.
+
+The newest event wins in both read models: an older event arriving late changes nothing.
+"""
 
 from __future__ import annotations
 
@@ -10,15 +13,14 @@ from kontor_contracts.events.catalog import (
     ProductUpdated,
     ShippingMethodChanged,
 )
-from kontor_servicekit.store import Transaction
 
-from kontor_orders.store.catalog_products import apply_product_fact
-from kontor_orders.store.shipping_methods import apply_shipping_method
+from kontor_orders.application.unit_of_work import OrdersUnitOfWork
 
 
-async def project_product_created(event: ProductCreated, tx: Transaction, env: Envelope) -> None:
-    await apply_product_fact(
-        tx,
+async def project_product_created(
+    event: ProductCreated, uow: OrdersUnitOfWork, env: Envelope
+) -> None:
+    await uow.products.apply(
         event.sku,
         {
             "name": event.name,
@@ -33,19 +35,22 @@ async def project_product_created(event: ProductCreated, tx: Transaction, env: E
     )
 
 
-async def project_product_updated(event: ProductUpdated, tx: Transaction, env: Envelope) -> None:
+async def project_product_updated(
+    event: ProductUpdated, uow: OrdersUnitOfWork, env: Envelope
+) -> None:
     fields: dict[str, object] = {}
     if "name" in event.changed_fields and event.name:
         fields["name"] = event.name
     if "weight_grams" in event.changed_fields:
         fields["weight_grams"] = event.weight_grams  # shipping by weight
     if fields:
-        await apply_product_fact(tx, event.sku, fields, env.occurred_at)
+        await uow.products.apply(event.sku, fields, env.occurred_at)
 
 
-async def project_price_changed(event: ProductPriceChanged, tx: Transaction, env: Envelope) -> None:
-    await apply_product_fact(
-        tx,
+async def project_price_changed(
+    event: ProductPriceChanged, uow: OrdersUnitOfWork, env: Envelope
+) -> None:
+    await uow.products.apply(
         event.sku,
         {
             "price_net": event.new_price_net,
@@ -57,12 +62,14 @@ async def project_price_changed(event: ProductPriceChanged, tx: Transaction, env
     )
 
 
-async def project_discontinued(event: ProductDiscontinued, tx: Transaction, env: Envelope) -> None:
-    await apply_product_fact(tx, event.sku, {"discontinued": True}, env.occurred_at)
+async def project_discontinued(
+    event: ProductDiscontinued, uow: OrdersUnitOfWork, env: Envelope
+) -> None:
+    await uow.products.apply(event.sku, {"discontinued": True}, env.occurred_at)
 
 
 async def project_shipping_method_changed(
-    event: ShippingMethodChanged, tx: Transaction, env: Envelope
+    event: ShippingMethodChanged, uow: OrdersUnitOfWork, env: Envelope
 ) -> None:
     """The event is the method's whole state: replace what we knew."""
     state = event.model_dump(
@@ -79,4 +86,4 @@ async def project_shipping_method_changed(
             "active",
         },
     )
-    await apply_shipping_method(tx, event.method_id, state, env.occurred_at)
+    await uow.shipping_methods.replace(event.method_id, state, env.occurred_at)

@@ -9,127 +9,98 @@ not reopen the order's shipping status.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from dataclasses import dataclass, field
 from decimal import Decimal
 
-from kontor_contracts.events import common
-from kontor_contracts.events.orders import ComplaintFiled, ReturnCompleted, ShippedLine
-from kontor_servicekit.store import Store, Transaction
+from kontor_servicekit.clock import Clock
+from kontor_servicekit.uow import Transactor
 
-from kontor_orders.application.order_life import UnknownOrder
-from kontor_orders.domain.complaint import Complaint
-from kontor_orders.store.complaints import ComplaintRepository
-from kontor_orders.store.orders import OrderRepository
+from kontor_orders.application.contract_events import publish_complaint
+from kontor_orders.application.order_life import load_order
+from kontor_orders.application.unit_of_work import OrdersUnitOfWork
+from kontor_orders.domain.complaint import (
+    Complaint,
+    UnknownComplaint,
+    require_known_photos,
+    require_replacement_carrier,
+)
 
 
-class UnknownComplaint(LookupError):
-    pass
+@dataclass(frozen=True)
+class FileComplaint:
+    order_id: str
+    line_no: int
+    description: str
+    photo_ids: list[str] = field(default_factory=list)
+    kind: str | None = None
+    desired_remedy: str | None = None
 
 
 async def file_complaint(
-    store: Store,
-    *,
-    order_id: str,
-    line_no: int,
-    description: str,
-    photo_ids: list[str],
-    kind: str | None,
-    desired_remedy: str | None,
-    now: datetime,
+    transactor: Transactor[OrdersUnitOfWork], command: FileComplaint, clock: Clock
 ) -> Complaint:
+    """File a complaint about a shipped line within the warranty; its photos must
+    have been uploaded first."""
+    now = clock()
     complaint_id = str(uuid.uuid4())
 
-    async def work(tx: Transaction) -> Complaint:
-        orders = OrderRepository(tx)
-        order = await orders.get(order_id)
-        if order is None:
-            raise UnknownOrder(order_id)
+    async def work(uow: OrdersUnitOfWork) -> Complaint:
+        require_known_photos(command.photo_ids, await uow.photos.exists(command.photo_ids))
+        order = await load_order(uow, command.order_id)
         c = Complaint.file(
             complaint_id=complaint_id,
             order=order,
-            line_no=line_no,
-            description=description,
-            photo_ids=photo_ids,
-            kind=kind,
-            desired_remedy=desired_remedy,
+            line_no=command.line_no,
+            description=command.description,
+            photo_ids=command.photo_ids,
+            kind=command.kind,
+            desired_remedy=command.desired_remedy,
             now=now,
         )
-        order.note("complaint_filed", now, complaint_id=c.id, sku=c.sku, kind=kind)
-        await orders.save(order)
-        await ComplaintRepository(tx).add(c)
-        tx.emit(
-            ComplaintFiled(
-                complaint_id=c.id,
-                order_id=order.id,
-                sku=c.sku,
-                description=description,
-                photo_ids=photo_ids,
-                customer=common.Customer(
-                    customer_id=order.customer.customer_id,
-                    email=order.customer.email,
-                    name=order.customer.name,
-                ),
-                kind=kind,
-                desired_remedy=desired_remedy,
-                filed_at=now,
-            ),
-            aggregate_id=c.id,
-        )
+        await uow.orders.save(order)
+        await uow.complaints.add(c)
+        publish_complaint(uow, c, order)
         return c
 
-    return await store.transaction(work)
+    return await transactor.run(work)
+
+
+@dataclass(frozen=True)
+class ResolveComplaint:
+    remedy: str  # replacement | refund
+    note: str | None = None
+    amount: Decimal | None = None
+    """Refund (gross); default one piece of the line."""
+    carrier: str | None = None
+    tracking_number: str | None = None
 
 
 async def resolve_complaint(
-    store: Store,
+    transactor: Transactor[OrdersUnitOfWork],
     complaint_id: str,
-    *,
-    remedy: str,
-    note: str | None,
-    amount: Decimal | None,
-    carrier: str | None,
-    tracking_number: str | None,
-    now: datetime,
+    command: ResolveComplaint,
+    clock: Clock,
 ) -> Complaint:
-    async def work(tx: Transaction) -> Complaint:
-        complaints = ComplaintRepository(tx)
-        c = await complaints.get(complaint_id)
+    require_replacement_carrier(command.remedy, command.carrier)
+    now = clock()
+
+    async def work(uow: OrdersUnitOfWork) -> Complaint:
+        c = await uow.complaints.get(complaint_id)
         if c is None:
             raise UnknownComplaint(complaint_id)
-        orders = OrderRepository(tx)
-        order = await orders.get(c.order_id)
-        assert order is not None
-        if remedy == "replacement":
-            assert carrier is not None
-            r = c.resolve_by_replacement(
-                carrier=carrier, tracking_number=tracking_number, note=note, now=now
-            )
-            order.note(
-                "replacement_shipped",
-                now,
-                complaint_id=c.id,
-                sku=c.sku,
-                carrier=carrier,
-                tracking_number=tracking_number,
-            )
-        else:
-            r = c.resolve_by_refund(order, amount=amount, note=note, now=now)
-            assert r.refund_amount is not None
-            order.note("complaint_refunded", now, complaint_id=c.id, amount=str(r.refund_amount))
-            tx.emit(
-                ReturnCompleted(
-                    return_id=c.id,
-                    order_id=order.id,
-                    refund_amount=r.refund_amount,
-                    currency=order.currency,
-                    includes_shipping=False,
-                    lines=[ShippedLine(line_no=c.line_no, sku=c.sku, quantity=1)],
-                    completed_at=now,
-                ),
-                aggregate_id=c.id,
-            )
-        await orders.save(order)
-        await complaints.save(c)
+        order = await load_order(uow, c.order_id)
+        c.resolve(
+            order,
+            remedy=command.remedy,
+            note=command.note,
+            amount=command.amount,
+            carrier=command.carrier,
+            tracking_number=command.tracking_number,
+            now=now,
+        )
+        await uow.orders.save(order)
+        await uow.complaints.save(c)
+        publish_complaint(uow, c, order)
         return c
 
-    return await store.transaction(work)
+    return await transactor.run(work)

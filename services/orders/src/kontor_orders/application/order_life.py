@@ -11,169 +11,125 @@ and the outbox).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import datetime
 
 from kontor_contracts.envelope import Envelope
 from kontor_contracts.events.billing import PaymentReceived
 from kontor_contracts.events.catalog import StockReservationRejected, StockReserved
-from kontor_contracts.events.common import SkuQuantity
-from kontor_contracts.events.orders import (
-    OrderCancelled,
-    OrderConfirmed,
-    OrderDelivered,
-    OrderRejected,
-    OrderShipped,
-    ShippedLine,
-)
-from kontor_servicekit.consumer import PermanentError
-from kontor_servicekit.store import Store, Transaction
+from kontor_servicekit.clock import Clock
+from kontor_servicekit.uow import Transactor
 
-from kontor_orders.domain.order import Order
-from kontor_orders.store.orders import OrderRepository
+from kontor_orders.application.contract_events import publish_order
+from kontor_orders.application.unit_of_work import OrdersUnitOfWork
+from kontor_orders.domain.order import Order, UnknownOrder
 
 
-class UnknownOrder(LookupError):
-    pass
-
-
-async def _load(tx: Transaction, order_id: str) -> Order:
-    order = await OrderRepository(tx).get(order_id)
+async def load_order(uow: OrdersUnitOfWork, order_id: str) -> Order:
+    """The order, or UnknownOrder (404; for an event it is dead-lettered at once:
+    reservations and payments only exist for orders this service announced)."""
+    order = await uow.orders.get(order_id)
     if order is None:
         raise UnknownOrder(order_id)
     return order
 
 
+async def _save(uow: OrdersUnitOfWork, order: Order) -> None:
+    await uow.orders.save(order)
+    publish_order(uow, order)
+
+
 # ------------------------------------------------------------------ event handlers
 
 
-async def _for_order(tx: Transaction, order_id: str) -> Order:
-    try:
-        return await _load(tx, order_id)
-    except UnknownOrder as exc:
-        # Reservations and payments only exist for orders this service announced.
-        raise PermanentError(f"no order {order_id!r}") from exc
-
-
-async def on_stock_reserved(event: StockReserved, tx: Transaction, env: Envelope) -> None:
-    order = await _for_order(tx, event.order_id)
-    if order.confirm(env.occurred_at):
-        tx.emit(
-            OrderConfirmed(
-                order_id=order.id, order_number=order.number, confirmed_at=env.occurred_at
-            ),
-            aggregate_id=order.id,
-        )
-    await OrderRepository(tx).save(order)
+async def on_stock_reserved(event: StockReserved, uow: OrdersUnitOfWork, env: Envelope) -> None:
+    order = await load_order(uow, event.order_id)
+    order.confirm(env.occurred_at)
+    await _save(uow, order)
 
 
 async def on_stock_reservation_rejected(
-    event: StockReservationRejected, tx: Transaction, env: Envelope
+    event: StockReservationRejected, uow: OrdersUnitOfWork, env: Envelope
 ) -> None:
-    order = await _for_order(tx, event.order_id)
+    order = await load_order(uow, event.order_id)
     details = [f"{r.sku}: requested {r.requested}, available {r.available}" for r in event.reasons]
-    if order.reject("out_of_stock", details, env.occurred_at):
-        tx.emit(
-            OrderRejected(
-                order_id=order.id,
-                order_number=order.number,
-                reason="out_of_stock",
-                details=details,
-            ),
-            aggregate_id=order.id,
-        )
-    await OrderRepository(tx).save(order)
+    order.reject("out_of_stock", details, env.occurred_at)
+    await _save(uow, order)
 
 
-async def on_payment_received(event: PaymentReceived, tx: Transaction, env: Envelope) -> None:
-    order = await _for_order(tx, event.order_id)
-    if event.currency != order.currency:
-        raise PermanentError(f"payment in {event.currency} for an order in {order.currency}")
-    order.record_payment(event.payment_id, event.amount, event.received_at)
-    await OrderRepository(tx).save(order)
+async def on_payment_received(event: PaymentReceived, uow: OrdersUnitOfWork, env: Envelope) -> None:
+    order = await load_order(uow, event.order_id)
+    order.record_payment(event.payment_id, event.amount, event.currency, event.received_at)
+    await _save(uow, order)
 
 
 # ------------------------------------------------------------------ commands (HTTP)
 
 
 async def _change(
-    store: Store, order_id: str, change: Callable[[Order, Transaction], None]
+    transactor: Transactor[OrdersUnitOfWork], order_id: str, change: Callable[[Order], None]
 ) -> Order:
-    async def work(tx: Transaction) -> Order:
-        order = await _load(tx, order_id)
-        change(order, tx)
-        await OrderRepository(tx).save(order)
+    async def work(uow: OrdersUnitOfWork) -> Order:
+        order = await load_order(uow, order_id)
+        change(order)
+        await _save(uow, order)
         return order
 
-    return await store.transaction(work)
+    return await transactor.run(work)
 
 
-def cancel_order(
-    store: Store, order_id: str, *, reason: str, cancelled_by: str, now: datetime
-) -> Awaitable[Order]:
-    def change(order: Order, tx: Transaction) -> None:
-        lines = order.cancel(reason, cancelled_by, now)
-        tx.emit(
-            OrderCancelled(
-                order_id=order.id,
-                order_number=order.number,
-                reason=reason,
-                cancelled_by=cancelled_by,
-                lines=[SkuQuantity(sku=sku, quantity=q) for sku, q in lines],
-            ),
-            aggregate_id=order.id,
-        )
-
-    return _change(store, order_id, change)
+async def cancel_order(
+    transactor: Transactor[OrdersUnitOfWork],
+    order_id: str,
+    *,
+    reason: str,
+    cancelled_by: str,
+    clock: Clock,
+) -> Order:
+    """Cancel before shipping: OrderCancelled with the lines the catalog releases."""
+    now = clock()
+    return await _change(transactor, order_id, lambda o: o.cancel(reason, cancelled_by, now))
 
 
-def ship_order(
-    store: Store,
+async def ship_order(
+    transactor: Transactor[OrdersUnitOfWork],
     order_id: str,
     *,
     carrier: str,
     tracking_number: str | None,
     lines: list[tuple[int, int]],
-    now: datetime,
-) -> Awaitable[Order]:
+    clock: Clock,
+) -> Order:
+    """Record a (partial) shipment: OrderShipped, ``complete`` with the last piece."""
+    now = clock()
     shipment_id = str(uuid.uuid4())
-
-    def change(order: Order, tx: Transaction) -> None:
-        shipment = order.ship(
+    return await _change(
+        transactor,
+        order_id,
+        lambda o: o.ship(
             shipment_id=shipment_id,
             carrier=carrier,
             tracking_number=tracking_number,
             lines=lines,
             now=now,
-        )
-        by_no = {line.line_no: line for line in order.lines}
-        tx.emit(
-            OrderShipped(
-                order_id=order.id,
-                shipment_id=shipment.shipment_id,
-                carrier=carrier,
-                tracking_number=tracking_number,
-                lines=[
-                    ShippedLine(line_no=n, sku=by_no[n].sku, quantity=q) for n, q in shipment.lines
-                ],
-                complete=order.completely_shipped,
-                shipped_at=now,
-            ),
-            aggregate_id=order.id,
-        )
-
-    return _change(store, order_id, change)
+        ),
+    )
 
 
-def deliver_order(
-    store: Store, order_id: str, *, delivered_at: datetime, now: datetime
-) -> Awaitable[Order]:
-    def change(order: Order, tx: Transaction) -> None:
-        order.deliver(delivered_at, now)
-        last = order.shipments[-1].shipment_id if order.shipments else None
-        tx.emit(
-            OrderDelivered(order_id=order.id, delivered_at=delivered_at, shipment_id=last),
-            aggregate_id=order.id,
-        )
+def _to_millis(moment: datetime) -> datetime:
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
-    return _change(store, order_id, change)
+
+async def deliver_order(
+    transactor: Transactor[OrdersUnitOfWork],
+    order_id: str,
+    *,
+    delivered_at: datetime | None,
+    clock: Clock,
+) -> Order:
+    """The carrier delivered (``delivered_at``, default now): OrderDelivered; the
+    withdrawal period starts."""
+    now = clock()
+    # BSON keeps milliseconds: cut here so the answer and a later GET agree
+    at = _to_millis(delivered_at or now)
+    return await _change(transactor, order_id, lambda o: o.deliver(at, now))

@@ -4,21 +4,24 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from functools import partial
 
-from kontor_contracts.events import common
-from kontor_contracts.events.orders import OrderLine as OrderLineEvent
-from kontor_contracts.events.orders import OrderPlaced, ShippingCharge
-from kontor_servicekit.clock import BERLIN, utc_now
-from kontor_servicekit.numbers import NumberBlocks
-from kontor_servicekit.store import Store, Transaction
+from kontor_servicekit.clock import BERLIN, Clock
+from kontor_servicekit.domain_errors import Invalid, Unavailable
+from kontor_servicekit.uow import Transactor
 
-from kontor_orders.domain.order import Address, Customer, IllegalTransition, Order, OrderError
+from kontor_orders.application.contract_events import publish_cart, publish_order
+from kontor_orders.application.unit_of_work import OrderNumbers, OrdersUnitOfWork
+from kontor_orders.domain.cart import Cart
+from kontor_orders.domain.order import (
+    Address,
+    Customer,
+    Order,
+    OrderError,
+    ShippingCharge,
+    require_company_for_vat_id,
+)
 from kontor_orders.domain.shipping import shipping_charge
-from kontor_orders.store.carts import CartRepository, get_cart
-from kontor_orders.store.catalog_products import priced_products
-from kontor_orders.store.orders import ORDERS, OrderRepository
-from kontor_orders.store.shipping_methods import methods_for
 
 
 @dataclass(frozen=True)
@@ -26,55 +29,30 @@ class PlaceOrder:
     customer: Customer
     shipping_address: Address
     billing_address: Address | None
-    lines: list[tuple[str, int]]
+    lines: list[tuple[str, int]] | None
+    """(sku, quantity); None when the order is placed from ``cart_id``."""
     buyer_vat_id: str | None = None
     coupon_codes: list[str] = field(default_factory=list)
     shipping_method: str | None = None
     cart_id: str | None = None
 
 
-def _address_event(a: Address) -> common.Address:
-    return common.Address(
-        name=a.name,
-        company=a.company,
-        street=a.street,
-        postcode=a.postcode,
-        city=a.city,
-        country=a.country,
-    )
+class NumberTaken(Unavailable):
+    """No free order number right now (the allocator's floor is too low); retry."""
+
+    def __init__(self) -> None:
+        super().__init__("no free order number right now; retry shortly", retry_after_s=1)
 
 
-def order_placed(order: Order) -> OrderPlaced:
-    return OrderPlaced(
-        order_id=order.id,
-        order_number=order.number,
-        customer=common.Customer(
-            customer_id=order.customer.customer_id,
-            email=order.customer.email,
-            name=order.customer.name,
-        ),
-        billing_address=_address_event(order.billing_address) if order.billing_address else None,
-        shipping_address=_address_event(order.shipping_address),
-        lines=[OrderLineEvent.model_validate(line, from_attributes=True) for line in order.lines],
-        currency=order.currency,
-        net_total=order.net_total,
-        vat_total=order.vat_total,
-        gross_total=order.gross_total,
-        placed_at=order.placed_at,
-        shipping=None
-        if order.shipping is None
-        else ShippingCharge.model_validate(order.shipping, from_attributes=True),
-        coupon_codes=order.coupon_codes,
-        buyer_vat_id=order.buyer_vat_id,
-    )
-
-
-class NumberTaken(RuntimeError):
-    """The order number is in use already; the allocator's floor is too low."""
+#: How many numbers are tried before the request is answered 503.
+NUMBER_ATTEMPTS = 5
 
 
 async def place_order(
-    store: Store, numbers: NumberBlocks, command: PlaceOrder, now: datetime | None = None
+    transactor: Transactor[OrdersUnitOfWork],
+    numbers: OrderNumbers,
+    command: PlaceOrder,
+    clock: Clock,
 ) -> Order:
     """Price, store and announce an order; raises OrderError for bad lines.
 
@@ -82,78 +60,78 @@ async def place_order(
     invoice numbers they need not be consecutive, and taking them from a shared
     counter inside every order's transaction made concurrent orders conflict.
     """
-    now = now or utc_now()
-    requested = command.lines
-    if command.cart_id is not None:
-        cart = await get_cart(store.db, command.cart_id)
-        if cart is None:
-            raise OrderError(("cart_id",), f"no cart {command.cart_id!r}")
-        requested = cart.order_from()
-    products = await priced_products(store.db, [sku for sku, _ in requested])
-    order_id = str(uuid.uuid4())
-    # Validate before taking a number, so a rejected request uses none up.
-    draft = Order.place(
-        order_id=order_id,
-        number="pending",
-        customer=command.customer,
-        shipping_address=command.shipping_address,
-        billing_address=command.billing_address,
-        requested=requested,
-        products=products,
-        now=now,
+    require_company_for_vat_id(
+        command.buyer_vat_id, command.shipping_address, command.billing_address
     )
-    shipping = None
-    if command.shipping_method is not None:
-        method, standard = await methods_for(store.db, command.shipping_method)
-        shipping = shipping_charge(
-            method,
-            standard,
-            requested=command.shipping_method,
-            currency=draft.currency,
-            country=command.shipping_address.country,
-            goods_gross=draft.gross_total,
-            # an article without a known weight counts as 0 g
-            weight_grams=sum(
-                (products[line.sku].weight_grams or 0) * line.quantity for line in draft.lines
-            ),
-        )
+    if (command.lines is None) == (command.cart_id is None):
+        msg = "give either lines or cart_id" if command.lines else "Field required"
+        raise Invalid(msg, field=("lines",), type_="missing")
+    now = clock()
+    order_id = str(uuid.uuid4())
 
-    year = now.astimezone(BERLIN).year
-    for _ in range(5):
-        number = f"B-{year}-{await numbers.next(f'order-number:{year}'):06d}"
-        # Numbers handed out before the allocator's floor was raised (an older version
-        # counted differently) are skipped, never reused; the unique index stays the guard.
-        if await store.db[ORDERS].find_one({"number": number}, {"_id": 1}) is None:
-            break
-    else:
-        raise NumberTaken(number)
-
-    async def work(tx: Transaction) -> Order:
-        order = Order.place(
+    async def work(uow: OrdersUnitOfWork) -> Order:
+        cart: Cart | None = None
+        requested = command.lines or []
+        if command.cart_id is not None:
+            cart = await uow.carts.get(command.cart_id)
+            if cart is None:
+                raise OrderError(("cart_id",), f"no cart {command.cart_id!r}")
+            requested = cart.order_from()
+        products = await uow.products.priced([sku for sku, _ in requested])
+        place = partial(
+            Order.place,
             order_id=order_id,
-            number=number,
             customer=command.customer,
             shipping_address=command.shipping_address,
             billing_address=command.billing_address,
             requested=requested,
             products=products,
             now=now,
+        )
+        # Validate before taking a number, so a rejected request uses none up.
+        draft = place(number="pending")
+        shipping: ShippingCharge | None = None
+        if command.shipping_method is not None:
+            method, standard = await uow.shipping_methods.with_standard(command.shipping_method)
+            shipping = shipping_charge(
+                method,
+                standard,
+                requested=command.shipping_method,
+                currency=draft.currency,
+                country=command.shipping_address.country,
+                goods_gross=draft.gross_total,
+                # an article without a known weight counts as 0 g
+                weight_grams=sum(
+                    (products[line.sku].weight_grams or 0) * line.quantity for line in draft.lines
+                ),
+            )
+        order = place(
+            number=await _free_number(uow, numbers, now.astimezone(BERLIN).year),
             shipping=shipping,
             buyer_vat_id=command.buyer_vat_id,
             coupon_codes=command.coupon_codes,
             cart_id=command.cart_id,
         )
-        if command.cart_id is not None:
-            carts = CartRepository(tx)
-            cart = await carts.get(command.cart_id)
-            assert cart is not None
-            if cart.order_from() != requested:
-                # changed between pricing and now: the customer must see the new content
-                raise IllegalTransition("order a changed", "changed")
+        if cart is not None:
             cart.mark_ordered(order.id, now)
-            await carts.save(cart)
-        await OrderRepository(tx).add(order)
-        tx.emit(order_placed(order), aggregate_id=order.id)
+            await uow.carts.save(cart)
+            publish_cart(uow, cart)
+        await uow.orders.add(order)
+        publish_order(uow, order)
         return order
 
-    return await store.transaction(work)
+    return await transactor.run(work)
+
+
+async def _free_number(uow: OrdersUnitOfWork, numbers: OrderNumbers, year: int) -> str:
+    """The next order number of ``year`` no order has.
+
+    Numbers handed out before the allocator's floor was raised (an older version
+    counted differently) are skipped, never reused; the unique index stays the guard.
+    A unit of work that runs again (a write conflict) takes a new number: a gap.
+    """
+    for _ in range(NUMBER_ATTEMPTS):
+        number = f"B-{year}-{await numbers.next(f'order-number:{year}'):06d}"
+        if not await uow.orders.number_taken(number):
+            return number
+    raise NumberTaken()

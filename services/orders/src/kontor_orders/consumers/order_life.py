@@ -1,4 +1,8 @@
-"""Subscriptions that drive the order's life: reservations and payments."""
+"""Subscriptions that drive the order's life: reservations and payments.
+
+Their handlers take the time of the event (when the catalog reserved, when the money
+arrived), not the clock: a late delivery does not move when it happened.
+"""
 
 from __future__ import annotations
 
@@ -7,18 +11,25 @@ from kontor_contracts.events.catalog import StockReservationRejected, StockReser
 from kontor_servicekit.consumer import Subscription
 
 from kontor_orders.application import order_life
+from kontor_orders.store.unit_of_work import MongoOrdersUnitOfWork
 
-RESERVATIONS = Subscription(
-    purpose="reservations",
-    description="Confirms or rejects placed orders as the catalog reserves their stock",
-    handlers={
-        StockReserved: order_life.on_stock_reserved,
-        StockReservationRejected: order_life.on_stock_reservation_rejected,
-    },
-)
 
-PAYMENTS = Subscription(
-    purpose="payments",
-    description="Marks orders paid when billing reports the money arrived",
-    handlers={PaymentReceived: order_life.on_payment_received},
-)
+def reservations() -> Subscription:
+    return Subscription(
+        purpose="reservations",
+        description="Confirms or rejects placed orders as the catalog reserves their stock",
+        handlers={
+            StockReserved: order_life.on_stock_reserved,
+            StockReservationRejected: order_life.on_stock_reservation_rejected,
+        },
+        unit_of_work=MongoOrdersUnitOfWork,
+    )
+
+
+def payments() -> Subscription:
+    return Subscription(
+        purpose="payments",
+        description="Marks orders paid when billing reports the money arrived",
+        handlers={PaymentReceived: order_life.on_payment_received},
+        unit_of_work=MongoOrdersUnitOfWork,
+    )

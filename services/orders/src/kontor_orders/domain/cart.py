@@ -12,13 +12,16 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from kontor_contracts.money import quantize
+from kontor_servicekit.aggregate import RecordsEvents
+from kontor_servicekit.domain_errors import IllegalTransition, NotFound
 
-from kontor_orders.domain.order import (
-    MAX_QUANTITY,
-    IllegalTransition,
-    OrderError,
-    PricedProduct,
+from kontor_orders.domain.events import (
+    CartWasAbandoned,
+    CartWasChanged,
+    CartWasOrdered,
+    CheckoutWasStarted,
 )
+from kontor_orders.domain.order import MAX_QUANTITY, OrderError, PricedProduct
 
 MAX_CART_LINES = 200
 CART_STATUSES = ("open", "checkout", "ordered", "abandoned")
@@ -46,8 +49,18 @@ class CartLine:
         return quantize(self.unit_price_net * self.quantity, self.currency)
 
 
+class UnknownCart(NotFound):
+    def __init__(self, key: str) -> None:
+        super().__init__("cart", key)
+
+
+class NoSuchLine(NotFound):
+    def __init__(self, cart_id: str, sku: str) -> None:
+        super().__init__("cart line", sku, message=f"cart {cart_id!r} holds no {sku!r}")
+
+
 @dataclass
-class Cart:
+class Cart(RecordsEvents):
     id: str
     created_at: datetime
     last_activity_at: datetime
@@ -59,6 +72,17 @@ class Cart:
     order_id: str | None = None
     abandoned_at: datetime | None = None
 
+    @classmethod
+    def open(cls, *, cart_id: str, customer_email: str | None, now: datetime) -> Cart:
+        """A new, empty cart: records CartWasChanged (the empty cart is announced)."""
+        cart = cls(id=cart_id, created_at=now, last_activity_at=now, customer_email=customer_email)
+        cart.record(CartWasChanged(cart_id))
+        return cart
+
+    @property
+    def subject(self) -> str:
+        return f"cart {self.id}"
+
     @property
     def value(self) -> Decimal:
         """Gross value, rounded per line as the order will be."""
@@ -68,7 +92,7 @@ class Cart:
         if now.tzinfo is None:
             raise ValueError("time must be timezone-aware")
         if self.status == "ordered":
-            raise IllegalTransition("change", "ordered")
+            raise IllegalTransition(self.subject, "change", "ordered")
         if self.status == "abandoned":
             self.status = "open"
             self.abandoned_at = None
@@ -77,7 +101,8 @@ class Cart:
     def set_line(
         self, product: PricedProduct | None, sku: str, quantity: int, now: datetime
     ) -> None:
-        """Put ``quantity`` pieces of ``sku`` in the cart, priced as the catalog stands."""
+        """Put ``quantity`` pieces of ``sku`` in the cart, priced as the catalog stands
+        (records CartWasChanged)."""
         if product is None:
             raise OrderError(("path", "sku"), f"unknown SKU {sku!r}")
         if product.discontinued:
@@ -99,39 +124,41 @@ class Cart:
         else:
             self.lines[position] = line
         self.currency = product.currency
+        self.record(CartWasChanged(self.id))
 
-    def remove_line(self, sku: str, now: datetime) -> bool:
-        """False if the cart has no such line."""
+    def remove_line(self, sku: str, now: datetime) -> None:
+        """Take ``sku`` out (records CartWasChanged); NoSuchLine if it is not in the cart."""
         if all(line.sku != sku for line in self.lines):
-            return False
+            raise NoSuchLine(self.id, sku)
         self._touch(now)
         self.lines = [line for line in self.lines if line.sku != sku]
-        return True
+        self.record(CartWasChanged(self.id))
 
     def start_checkout(self, now: datetime) -> None:
         if self.status not in ("open", "checkout", "abandoned"):
-            raise IllegalTransition("check out", self.status)
+            raise IllegalTransition(self.subject, "check out", self.status)
         if not self.lines:
             raise OrderError(("path", "cart_id"), "the cart is empty")
         self._touch(now)
         self.status = "checkout"
         self.checkout_started_at = now
+        self.record(CheckoutWasStarted(self.id))
 
     def is_abandoned(self, now: datetime, quiet: timedelta) -> bool:
         return self.status == "checkout" and self.last_activity_at + quiet <= now
 
-    def abandon(self, now: datetime, quiet: timedelta) -> bool:
-        """True if the cart was abandoned now (emit CartAbandoned)."""
+    def abandon(self, now: datetime, quiet: timedelta) -> None:
+        """Records CartWasAbandoned if the cart has been quiet in checkout for ``quiet``."""
         if not self.is_abandoned(now, quiet):
-            return False
+            return
+        self.record(CartWasAbandoned(self.id, self.last_activity_at))
         self.status = "abandoned"
         self.abandoned_at = now
-        return True
 
     def order_from(self) -> list[tuple[str, int]]:
         """The (sku, quantity) to order; raises if the cart cannot be ordered."""
         if self.status == "ordered":
-            raise IllegalTransition("order", "ordered")
+            raise IllegalTransition(self.subject, "order", "ordered")
         if not self.lines:
             raise OrderError(("cart_id",), "the cart is empty")
         return [(line.sku, line.quantity) for line in self.lines]
@@ -141,3 +168,4 @@ class Cart:
         self.status = "ordered"
         self.order_id = order_id
         self.last_activity_at = now
+        self.record(CartWasOrdered(self.id, order_id))

@@ -8,8 +8,11 @@ from datetime import datetime
 from decimal import Decimal
 
 from kontor_contracts.money import quantize
+from kontor_servicekit.aggregate import RecordsEvents
+from kontor_servicekit.domain_errors import FieldProblem, IllegalTransition, Invalid, NotFound
 
-from kontor_orders.domain.order import IllegalTransition, Order, OrderError
+from kontor_orders.domain.events import ComplaintWasFiled, ComplaintWasResolved
+from kontor_orders.domain.order import Order, OrderError
 
 COMPLAINT_STATUSES = ("open", "resolved")
 REMEDIES = ("replacement", "refund")
@@ -24,10 +27,40 @@ def warranty_end(delivered_at: datetime) -> datetime:
         return delivered_at.replace(year=delivered_at.year + WARRANTY_YEARS, day=28)
 
 
-class WarrantyExpired(Exception):
-    def __init__(self, end: datetime) -> None:
-        super().__init__(f"the warranty ended on {end.isoformat()} (2 years after delivery)")
+class WarrantyExpired(IllegalTransition):
+    """Filed more than two years after delivery (409 with ``warranty_end``)."""
+
+    def __init__(self, subject: str, end: datetime) -> None:
+        super().__init__(
+            subject,
+            "complain about",
+            "expired",
+            message=f"the warranty ended on {end.isoformat()} (2 years after delivery)",
+        )
+        self.details["warranty_end"] = end.isoformat()
         self.end = end
+
+
+class UnknownComplaint(NotFound):
+    def __init__(self, key: str) -> None:
+        super().__init__("complaint", key)
+
+
+def require_replacement_carrier(remedy: str, carrier: str | None) -> None:
+    """A replacement is a shipment: it needs its carrier."""
+    if remedy == "replacement" and carrier is None:
+        msg = "a replacement shipment needs its carrier"
+        raise Invalid(msg, field=("carrier",), type_="missing")
+
+
+def require_known_photos(photo_ids: list[str], known: list[bool]) -> None:
+    """Every referenced photo was uploaded first (``known[i]`` for ``photo_ids[i]``)."""
+    missing = [i for i, found in enumerate(known) if not found]
+    if missing:
+        raise Invalid(
+            "unknown photo ids: upload photos with POST /complaint-photos first",
+            problems=[FieldProblem(("photo_ids", i), "no such photo") for i in missing],
+        )
 
 
 @dataclass(frozen=True)
@@ -41,7 +74,7 @@ class Resolution:
 
 
 @dataclass
-class Complaint:
+class Complaint(RecordsEvents):
     id: str
     order_id: str
     order_number: str
@@ -72,10 +105,12 @@ class Complaint:
         if line is None:
             raise OrderError(("line_no",), f"the order has no line {line_no}")
         if order.shipped_quantity(line_no) == 0:
-            raise IllegalTransition("complain about an unshipped line of", order.status)
+            raise IllegalTransition(
+                order.subject, "complain about an unshipped line of", order.status
+            )
         if order.delivered_at is not None and now > warranty_end(order.delivered_at):
-            raise WarrantyExpired(warranty_end(order.delivered_at))
-        return cls(
+            raise WarrantyExpired(order.subject, warranty_end(order.delivered_at))
+        complaint = cls(
             id=complaint_id,
             order_id=order.id,
             order_number=order.number,
@@ -87,13 +122,22 @@ class Complaint:
             kind=kind,
             desired_remedy=desired_remedy,
         )
+        order.note("complaint_filed", now, complaint_id=complaint_id, sku=line.sku, kind=kind)
+        complaint.record(ComplaintWasFiled(complaint_id))
+        return complaint
+
+    @property
+    def subject(self) -> str:
+        return f"complaint {self.id}"
 
     def resolve_by_replacement(
         self, *, carrier: str, tracking_number: str | None, note: str | None, now: datetime
     ) -> Resolution:
+        """A replacement was shipped; records ComplaintWasResolved."""
         self._open()
         self.resolution = Resolution("replacement", now, note, None, carrier, tracking_number)
         self.status = "resolved"
+        self.record(ComplaintWasResolved(self.id, "replacement", None))
         return self.resolution
 
     def resolve_by_refund(
@@ -108,8 +152,42 @@ class Complaint:
             raise OrderError(("amount",), f"between 0.01 and {line.line_gross}")
         self.resolution = Resolution("refund", now, note, refund)
         self.status = "resolved"
+        self.record(ComplaintWasResolved(self.id, "refund", refund))
         return self.resolution
+
+    def resolve(
+        self,
+        order: Order,
+        *,
+        remedy: str,
+        note: str | None,
+        amount: Decimal | None,
+        carrier: str | None,
+        tracking_number: str | None,
+        now: datetime,
+    ) -> Resolution:
+        """Resolve by ``remedy`` (replacement or refund) and note it on the order's timeline."""
+        if remedy == "replacement":
+            require_replacement_carrier(remedy, carrier)
+            assert carrier is not None
+            resolution = self.resolve_by_replacement(
+                carrier=carrier, tracking_number=tracking_number, note=note, now=now
+            )
+            order.note(
+                "replacement_shipped",
+                now,
+                complaint_id=self.id,
+                sku=self.sku,
+                carrier=carrier,
+                tracking_number=tracking_number,
+            )
+            return resolution
+        resolution = self.resolve_by_refund(order, amount=amount, note=note, now=now)
+        order.note(
+            "complaint_refunded", now, complaint_id=self.id, amount=str(resolution.refund_amount)
+        )
+        return resolution
 
     def _open(self) -> None:
         if self.status != "open":
-            raise IllegalTransition("resolve", self.status)
+            raise IllegalTransition(self.subject, "resolve", self.status)

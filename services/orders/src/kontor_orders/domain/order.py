@@ -5,10 +5,29 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from kontor_contracts.money import quantize
+from kontor_servicekit.aggregate import RecordsEvents
+from kontor_servicekit.domain_errors import (
+    Conflict,
+    IllegalTransition,
+    Invalid,
+    Location,
+    NotFound,
+)
 from kontor_servicekit.shipping_rates import shipping_gross, shipping_vat
+
+from kontor_orders.domain.events import (
+    OrderWasCancelled,
+    OrderWasConfirmed,
+    OrderWasDelivered,
+    OrderWasPaid,
+    OrderWasPlaced,
+    OrderWasRejected,
+    OrderWasShipped,
+    PaymentWasRecorded,
+)
 
 MAX_QUANTITY = 999
 
@@ -28,21 +47,35 @@ SHIPPABLE = frozenset({"confirmed", "paid", "partially_shipped"})
 CLOSED = frozenset({"rejected", "cancelled"})
 
 
-class OrderError(ValueError):
-    """An order that cannot be placed; ``field`` is the path of the bad input."""
-
-    def __init__(self, field: tuple[str | int, ...], message: str) -> None:
-        super().__init__(message)
-        self.field = field
+_LOCATIONS = ("body", "path", "query", "header")
 
 
-class IllegalTransition(Exception):
-    """``action`` is not allowed while the order is in ``current_state``."""
+class OrderError(Invalid, ValueError):
+    """Input the order service refuses; ``field`` is the path of the bad input.
 
-    def __init__(self, action: str, current_state: str) -> None:
-        super().__init__(f"cannot {action} an order that is {current_state}")
-        self.action = action
-        self.current_state = current_state
+    The path is in the request body unless it starts with its location
+    (``("path", "sku")``); the kit answers 422 with the field's ``loc`` and pointer.
+    """
+
+    def __init__(
+        self, field: tuple[str | int, ...], message: str, *, type_: str = "value_error"
+    ) -> None:
+        location: Location = "body"
+        path = field
+        if field and field[0] in _LOCATIONS:
+            location, path = cast(Location, field[0]), field[1:]
+        super().__init__(message, field=path, type_=type_, location=location)
+        self._given = field
+
+    @property
+    def field(self) -> tuple[str | int, ...]:
+        """The path as given, with its location if one was given."""
+        return self._given
+
+
+class UnknownOrder(NotFound):
+    def __init__(self, key: str) -> None:
+        super().__init__("order", key)
 
 
 @dataclass(frozen=True)
@@ -108,6 +141,20 @@ class Address:
     company: str | None = None
 
 
+def require_company_for_vat_id(
+    buyer_vat_id: str | None, shipping_address: Address, billing_address: Address | None
+) -> None:
+    """A buyer with a VAT id is a business: its name must be on the invoice address
+    (the billing address, else the shipping address)."""
+    invoice_to = "billing_address" if billing_address else "shipping_address"
+    if buyer_vat_id and not (billing_address or shipping_address).company:
+        raise OrderError(
+            (invoice_to, "company"),
+            "a buyer with a VAT id needs the company name on the invoice address",
+            type_="missing",
+        )
+
+
 @dataclass(frozen=True)
 class Customer:
     email: str
@@ -146,7 +193,7 @@ class OrderLine:
 
 
 @dataclass
-class Order:
+class Order(RecordsEvents):
     id: str
     number: str
     customer: Customer
@@ -206,6 +253,7 @@ class Order:
         """
         if now.tzinfo is None:
             raise ValueError("time must be timezone-aware")
+        require_company_for_vat_id(buyer_vat_id, shipping_address, billing_address)
         if not requested:
             raise OrderError(("lines",), "an order needs at least one line")
         lines: list[OrderLine] = []
@@ -238,7 +286,7 @@ class Order:
             )
         if len(currencies) != 1:
             raise OrderError(("lines",), "all lines of an order must have the same currency")
-        return cls(
+        order = cls(
             id=order_id,
             number=number,
             customer=customer,
@@ -253,30 +301,43 @@ class Order:
             coupon_codes=list(coupon_codes or []),
             cart_id=cart_id,
         )
+        order.record(OrderWasPlaced(order_id))
+        return order
+
+    @property
+    def subject(self) -> str:
+        """How errors name this order."""
+        return f"order {self.number}"
 
     # ------------------------------------------------------------------ life cycle
     #
     # Events from other services (reservations, payments) may arrive in any order
     # relative to each other and to HTTP calls. Their handlers never raise for a
-    # state they do not fit: they record what happened on the timeline and change
+    # state they do not fit: they note what happened on the timeline and change
     # the status only where that is meaningful. HTTP commands, in contrast, raise
-    # IllegalTransition (409) when the order is in the wrong state.
+    # IllegalTransition (409) when the order is in the wrong state. A change others
+    # must hear of records its domain event (``domain/events.py``); a change that
+    # changes nothing records nothing.
 
-    def _record(self, event: str, now: datetime, **details: Any) -> None:
+    def _log(self, event: str, now: datetime, **details: Any) -> None:
         if now.tzinfo is None:
             raise ValueError("time must be timezone-aware")
         self.timeline.append(TimelineEntry(event, now, self.status, details))
 
     def _move(self, status: str, now: datetime, **details: Any) -> None:
         self.status = status
-        self._record(status, now, **details)
+        self._log(status, now, **details)
+
+    def _refused(self, action: str) -> IllegalTransition:
+        return IllegalTransition(self.subject, action, self.status)
 
     @property
     def fully_paid(self) -> bool:
         return self.amount_paid >= self.gross_total
 
-    def confirm(self, now: datetime) -> bool:
-        """Stock is reserved. True if the order was confirmed now (emit OrderConfirmed).
+    def confirm(self, now: datetime) -> None:
+        """Stock is reserved: records OrderWasConfirmed (and OrderWasPaid if it was paid
+        in full before).
 
         A payment that arrived before the reservation is applied right after the
         confirmation, so the order goes on to ``paid``. A reservation for an order
@@ -286,55 +347,63 @@ class Order:
         if self.status != "placed":
             # a second answer for a live order is a duplicate: nothing to note
             if self.status in CLOSED:
-                self._record("stock_reserved_ignored", now, reason=f"order is {self.status}")
-            return False
+                self._log("stock_reserved_ignored", now, reason=f"order is {self.status}")
+            return
         self._move("confirmed", now)
+        self.record(OrderWasConfirmed(self.id, now))
         if self.fully_paid:
             self._move("paid", now, paid_at=self.paid_at)
-        return True
+            self.record(OrderWasPaid(self.id, now))
 
-    def reject(self, reason: str, details: list[str], now: datetime) -> bool:
-        """The reservation failed. True if the order was rejected now (emit OrderRejected)."""
+    def reject(self, reason: str, details: list[str], now: datetime) -> None:
+        """The reservation failed: records OrderWasRejected if the order was placed."""
         if self.status != "placed":
             if self.status in CLOSED:
-                self._record("reservation_rejected_ignored", now, reason=f"order is {self.status}")
+                self._log("reservation_rejected_ignored", now, reason=f"order is {self.status}")
             else:
                 # contradicts the reservation this order was confirmed on: keep it visible
-                self._record("reservation_rejected_after_confirmation", now, reason=reason)
-            return False
+                self._log("reservation_rejected_after_confirmation", now, reason=reason)
+            return
         self._move("rejected", now, reason=reason, details=details)
+        self.record(OrderWasRejected(self.id, reason, tuple(details)))
         if self.amount_paid > 0:
-            self._record("refund_due", now, amount=str(self.amount_paid))
-        return True
+            self._log("refund_due", now, amount=str(self.amount_paid))
 
-    def record_payment(self, payment_id: str, amount: Decimal, received_at: datetime) -> bool:
-        """Money arrived. True if this made a confirmed order ``paid``.
+    def record_payment(
+        self, payment_id: str, amount: Decimal, currency: str, received_at: datetime
+    ) -> None:
+        """Money arrived: records PaymentWasRecorded, and OrderWasPaid when it makes a
+        confirmed order ``paid``.
 
         Paid before confirmation: remembered, applied on confirmation. Paid after
         shipping (e.g. on invoice): recorded, the shipping status stays. Paid for a
-        rejected or cancelled order: recorded as a refund that is due.
+        rejected or cancelled order: recorded as a refund that is due. A payment in
+        another currency is refused (Conflict): it cannot be added up.
         """
+        if currency != self.currency:
+            raise Conflict(f"payment in {currency} for an order in {self.currency}")
         self.amount_paid += amount
         was_paid = self.paid_at is not None
         if self.fully_paid and not was_paid:
             self.paid_at = received_at
-        self._record("payment_received", received_at, payment_id=payment_id, amount=str(amount))
+        self._log("payment_received", received_at, payment_id=payment_id, amount=str(amount))
+        self.record(PaymentWasRecorded(self.id, payment_id, amount))
         if self.status in CLOSED:
-            self._record("refund_due", received_at, amount=str(amount))
-            return False
+            self._log("refund_due", received_at, amount=str(amount))
+            return
         if self.status == "confirmed" and self.fully_paid:
             self._move("paid", received_at)
-            return True
-        return False
+            self.record(OrderWasPaid(self.id, received_at))
 
-    def cancel(self, reason: str, cancelled_by: str, now: datetime) -> list[tuple[str, int]]:
-        """Cancel before shipping; the (sku, quantity) lines to release."""
+    def cancel(self, reason: str, cancelled_by: str, now: datetime) -> None:
+        """Cancel before shipping: records OrderWasCancelled with the lines to release."""
         if self.status not in CANCELLABLE:
-            raise IllegalTransition("cancel", self.status)
+            raise self._refused("cancel")
         self._move("cancelled", now, reason=reason, cancelled_by=cancelled_by)
         if self.amount_paid > 0:
-            self._record("refund_due", now, amount=str(self.amount_paid))
-        return [(line.sku, line.quantity) for line in self.lines]
+            self._log("refund_due", now, amount=str(self.amount_paid))
+        lines = tuple((line.sku, line.quantity) for line in self.lines)
+        self.record(OrderWasCancelled(self.id, reason, cancelled_by, lines))
 
     def shipped_quantity(self, line_no: int) -> int:
         return sum(q for s in self.shipments for n, q in s.lines if n == line_no)
@@ -342,6 +411,16 @@ class Order:
     @property
     def completely_shipped(self) -> bool:
         return all(self.shipped_quantity(line.line_no) >= line.quantity for line in self.lines)
+
+    def open_lines(self) -> list[tuple[OrderLine, int]]:
+        """The lines with pieces still to ship, and how many; none of a closed order."""
+        if self.status in CLOSED:
+            return []
+        return [
+            (line, open_)
+            for line in self.lines
+            if (open_ := line.quantity - self.shipped_quantity(line.line_no)) > 0
+        ]
 
     def ship(
         self,
@@ -351,10 +430,11 @@ class Order:
         tracking_number: str | None,
         lines: list[tuple[int, int]],
         now: datetime,
-    ) -> Shipment:
-        """Record a shipment of (line_no, quantity); raises OrderError for bad lines."""
+    ) -> None:
+        """Record a shipment of (line_no, quantity): records OrderWasShipped;
+        raises OrderError for bad lines."""
         if self.status not in SHIPPABLE:
-            raise IllegalTransition("ship", self.status)
+            raise self._refused("ship")
         if not lines:
             raise OrderError(("lines",), "a shipment needs at least one line")
         by_no = {line.line_no: line for line in self.lines}
@@ -383,12 +463,23 @@ class Order:
             tracking_number=tracking_number,
             lines=[{"line_no": n, "quantity": q} for n, q in lines],
         )
-        return shipment
+        self.record(
+            OrderWasShipped(
+                order_id=self.id,
+                shipment_id=shipment_id,
+                carrier=carrier,
+                tracking_number=tracking_number,
+                lines=tuple((n, by_no[n].sku, q) for n, q in shipment.lines),
+                complete=self.completely_shipped,
+                shipped_at=now,
+            )
+        )
 
     def deliver(self, delivered_at: datetime, now: datetime) -> None:
-        """The carrier delivered everything; starts the withdrawal period."""
+        """The carrier delivered everything; starts the withdrawal period.
+        Records OrderWasDelivered."""
         if self.status != "shipped":
-            raise IllegalTransition("deliver", self.status)
+            raise self._refused("deliver")
         if delivered_at.tzinfo is None:
             raise ValueError("time must be timezone-aware")
         if delivered_at > now:
@@ -398,7 +489,9 @@ class Order:
             raise OrderError(("delivered_at",), "delivery cannot be before the last shipment")
         self.delivered_at = delivered_at
         self._move("delivered", delivered_at)
+        last = self.shipments[-1].shipment_id if self.shipments else None
+        self.record(OrderWasDelivered(self.id, delivered_at, last))
 
     def note(self, event: str, now: datetime, **details: Any) -> None:
         """Put something that happened around the order (return, complaint) on its timeline."""
-        self._record(event, now, **details)
+        self._log(event, now, **details)

@@ -1,19 +1,51 @@
-"""Returns and withdrawals (Widerruf): deadline, quantities, refund. Pure."""
+"""Returns and withdrawals (Widerruf): deadline, quantities, refund. Pure.
+
+A customer's withdrawal has two steps: a pending :class:`Withdrawal` (the order and
+the lines chosen, nothing declared yet), then its declaration, which makes a
+:class:`Return`. The merchant records returns directly (by phone, letter, complaint
+or goodwill). A return is requested -> received -> completed (with the refund).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from kontor_contracts.money import quantize
+from kontor_servicekit.aggregate import RecordsEvents
 from kontor_servicekit.clock import BERLIN
+from kontor_servicekit.domain_errors import IllegalTransition, Invalid, NotFound
 
-from kontor_orders.domain.order import IllegalTransition, Order, OrderError
+from kontor_orders.domain.events import (
+    ReturnWasCompleted,
+    ReturnWasReceived,
+    ReturnWasRequested,
+    WithdrawalWasDeclared,
+)
+from kontor_orders.domain.order import Order, OrderError, UnknownOrder
 
 WITHDRAWAL_DAYS = 14
 RETURN_STATUSES = ("requested", "received", "completed")
 OPEN_RETURN_STATUSES = ("requested", "received")
+#: An order whose goods (some of them) are with the customer.
+RETURNABLE = ("partially_shipped", "shipped", "delivered")
+
+Requested = list[tuple[int, int, str | None]]
+"""(line_no, quantity, reason) a customer or the merchant asks to return."""
+Inspected = Sequence[tuple[int, int, str, str]]
+"""(line_no, quantity, condition, disposition) of what arrived."""
+
+
+class UnknownReturn(NotFound):
+    def __init__(self, key: str) -> None:
+        super().__init__("return", key)
+
+
+class UnknownWithdrawal(NotFound):
+    def __init__(self, key: str) -> None:
+        super().__init__("withdrawal", key)
 
 
 def withdrawal_deadline(delivered_at: datetime) -> datetime:
@@ -31,11 +63,20 @@ def withdrawal_deadline(delivered_at: datetime) -> datetime:
     return datetime.combine(last_day, time(23, 59, 59, 999000), tzinfo=BERLIN)
 
 
-class DeadlinePassed(Exception):
-    def __init__(self, deadline: datetime) -> None:
+class DeadlinePassed(IllegalTransition):
+    """The 14 days are over (409 with ``deadline``); the merchant may override."""
+
+    title = "Withdrawal period ended"
+
+    def __init__(self, subject: str, deadline: datetime) -> None:
         super().__init__(
-            f"the withdrawal period ended on {deadline.isoformat()} (14 days after delivery)"
+            subject,
+            "withdraw from",
+            "delivered",
+            message=f"the withdrawal period ended on {deadline.isoformat()} "
+            "(14 days after delivery)",
         )
+        self.details["deadline"] = deadline.isoformat()
         self.deadline = deadline
 
 
@@ -45,14 +86,30 @@ def check_withdrawal_allowed(order: Order, now: datetime) -> datetime | None:
     Before delivery the period has not started, so a shipped order can always be
     withdrawn from; an order that was never shipped is cancelled instead.
     """
-    if order.status not in ("partially_shipped", "shipped", "delivered"):
-        raise IllegalTransition("withdraw from", order.status)
+    if order.status not in RETURNABLE:
+        raise IllegalTransition(order.subject, "withdraw from", order.status)
     if order.delivered_at is None:
         return None
     deadline = withdrawal_deadline(order.delivered_at)
     if now > deadline:
-        raise DeadlinePassed(deadline)
+        raise DeadlinePassed(order.subject, deadline)
     return deadline
+
+
+def identified(order: Order | None, order_number: str, email: str) -> Order:
+    """The order a customer names by number and e-mail address.
+
+    One answer for "no such number" and "wrong e-mail": the number alone reveals nothing.
+    """
+    if order is None or order.customer.email.casefold() != email.strip().casefold():
+        raise UnknownOrder(order_number)
+    return order
+
+
+def require_note_for_override(override_deadline: bool, note: str | None) -> None:
+    """Accepting a withdrawal after its period needs a note saying why."""
+    if override_deadline and not (note and note.strip()):
+        raise Invalid("an override needs a note", field=("note",), type_="missing")
 
 
 @dataclass(frozen=True)
@@ -63,7 +120,16 @@ class ReturnLine:
     reason: str | None = None
 
 
-def return_lines(order: Order, requested: list[tuple[int, int, str | None]]) -> list[ReturnLine]:
+def returnable_lines(order: Order) -> Requested:
+    """Everything shipped and not yet returned (a withdrawal that names no lines)."""
+    return [
+        (line.line_no, open_, None)
+        for line in order.lines
+        if (open_ := order.shipped_quantity(line.line_no) - order.returned.get(line.line_no, 0)) > 0
+    ]
+
+
+def return_lines(order: Order, requested: Requested) -> list[ReturnLine]:
     """Validate (line_no, quantity, reason) against what was shipped and not yet returned,
     and book the quantities on the order (so two returns cannot take the same piece)."""
     if not requested:
@@ -139,7 +205,50 @@ def refund_for(
 
 
 @dataclass
-class Return:
+class Withdrawal(RecordsEvents):
+    """Step 1 of the customer's withdrawal: the order and the lines, not declared yet.
+
+    ``pending`` until the customer declares it (``confirmed``, with its return).
+    """
+
+    id: str
+    order_id: str
+    order_number: str
+    lines: list[ReturnLine]
+    deadline: datetime | None
+    created_at: datetime
+    status: str = "pending"
+    confirmed_at: datetime | None = None
+    return_id: str | None = None
+
+    @classmethod
+    def start(
+        cls, *, withdrawal_id: str, order: Order, lines: Requested | None, now: datetime
+    ) -> Withdrawal:
+        """Check the period and the lines (all returnable ones if none are named).
+
+        The lines are checked against the order but not booked on it: nothing is
+        declared yet, so the order is not to be saved.
+        """
+        deadline = check_withdrawal_allowed(order, now)
+        chosen = return_lines(order, lines or returnable_lines(order))
+        return cls(withdrawal_id, order.id, order.number, chosen, deadline, now)
+
+    def requested(self) -> Requested:
+        return [(x.line_no, x.quantity, x.reason) for x in self.lines]
+
+    def declare(self, return_id: str, now: datetime) -> None:
+        """Step 2: declared now, as return ``return_id``; records WithdrawalWasDeclared."""
+        if self.status != "pending":
+            raise IllegalTransition(f"withdrawal {self.id}", "confirm", self.status)
+        self.status = "confirmed"
+        self.confirmed_at = now
+        self.return_id = return_id
+        self.record(WithdrawalWasDeclared(self.id, return_id))
+
+
+@dataclass
+class Return(RecordsEvents):
     """A return of goods: a withdrawal (statutory) or a merchant-side return
     (complaint, goodwill). requested -> received -> completed."""
 
@@ -158,10 +267,77 @@ class Return:
     refund: Refund | None = None
     completed_at: datetime | None = None
 
-    def receive(self, inspected: list[tuple[int, int, str, str]], now: datetime) -> None:
-        """Record arrival and inspection of (line_no, quantity, condition, disposition)."""
+    @classmethod
+    def of_withdrawal(
+        cls, *, return_id: str, order: Order, withdrawal: Withdrawal, now: datetime
+    ) -> Return:
+        """The return a declared withdrawal makes: the period is checked against now
+        and the lines are booked on the order. Records ReturnWasRequested."""
+        deadline = check_withdrawal_allowed(order, now)
+        chosen = return_lines(order, withdrawal.requested())
+        r = cls(
+            id=return_id,
+            order_id=order.id,
+            order_number=order.number,
+            withdrawal=True,
+            kind="withdrawal",
+            lines=chosen,
+            requested_at=now,
+            deadline=deadline,
+        )
+        order.note("withdrawal_declared", now, return_id=r.id, withdrawal_id=withdrawal.id)
+        r.record(ReturnWasRequested(r.id))
+        return r
+
+    @classmethod
+    def take_back(
+        cls,
+        *,
+        return_id: str,
+        order: Order,
+        lines: Requested,
+        kind: str,
+        note: str | None,
+        override_deadline: bool,
+        now: datetime,
+    ) -> Return:
+        """A return the merchant records. A withdrawal after the period is refused
+        (DeadlinePassed) unless overridden with a note; other kinds need goods that
+        were shipped. Books the lines on the order; records ReturnWasRequested."""
+        require_note_for_override(override_deadline, note)
+        withdrawal = kind == "withdrawal"
+        deadline = None
+        if withdrawal and not override_deadline:
+            deadline = check_withdrawal_allowed(order, now)
+        elif order.status not in RETURNABLE:
+            raise IllegalTransition(order.subject, "take back goods of", order.status)
+        r = cls(
+            id=return_id,
+            order_id=order.id,
+            order_number=order.number,
+            withdrawal=withdrawal,
+            kind=kind,
+            note=note,
+            lines=return_lines(order, lines),
+            requested_at=now,
+            deadline=deadline,
+        )
+        details: dict[str, object] = {"return_id": r.id, "kind": kind}
+        if override_deadline:
+            details["deadline_overridden"] = note
+        order.note("return_requested", now, **details)
+        r.record(ReturnWasRequested(r.id))
+        return r
+
+    @property
+    def subject(self) -> str:
+        return f"return {self.id}"
+
+    def receive(self, inspected: Inspected, now: datetime) -> None:
+        """Record arrival and inspection of (line_no, quantity, condition, disposition);
+        records ReturnWasReceived."""
         if self.status != "requested":
-            raise IllegalTransition("receive", self.status)
+            raise IllegalTransition(self.subject, "receive", self.status)
         by_no = {line.line_no: line for line in self.lines}
         if not inspected:
             raise OrderError(("lines",), "inspect at least one line")
@@ -184,10 +360,40 @@ class Return:
         self.inspected = result
         self.received_at = now
         self.status = "received"
+        self.record(ReturnWasReceived(self.id))
 
     def complete(self, refund: Refund, now: datetime) -> None:
+        """The refund is decided; records ReturnWasCompleted."""
         if self.status != "received":
-            raise IllegalTransition("complete", self.status)
+            raise IllegalTransition(self.subject, "complete", self.status)
         self.refund = refund
         self.completed_at = now
         self.status = "completed"
+        self.record(ReturnWasCompleted(self.id))
+
+    def settle(self, order: Order, inspected: Inspected, now: datetime) -> Refund:
+        """Goods arrived and were inspected: receive them, book on ``order`` what came
+        back, and decide the refund at once (complete)."""
+        self.receive(inspected, now)
+        # pieces announced but not received are no longer "returned" on the order
+        for line in self.lines:
+            got = next((x.quantity for x in self.inspected if x.line_no == line.line_no), 0)
+            order.returned[line.line_no] -= line.quantity - got
+        refund = refund_for(
+            order,
+            [(x.line_no, x.quantity) for x in self.inspected],
+            withdrawal=self.withdrawal,
+            whole_order=whole_order_returned(order),
+        )
+        self.complete(refund, now)
+        order.note(
+            "return_received",
+            now,
+            return_id=self.id,
+            lines=[
+                {"line_no": x.line_no, "quantity": x.quantity, "disposition": x.disposition}
+                for x in self.inspected
+            ],
+        )
+        order.note("refund_decided", now, return_id=self.id, amount=str(refund.amount))
+        return refund

@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Any
 
 from kontor_servicekit.store import Transaction
-from pymongo.asynchronous.database import AsyncDatabase
 
 from kontor_orders.domain.cart import Cart, CartLine
 
@@ -52,7 +51,9 @@ def from_document(doc: dict[str, Any]) -> Cart:
     )
 
 
-class CartRepository:
+class MongoCartRepository:
+    """``CartRepository`` inside one Mongo transaction."""
+
     def __init__(self, tx: Transaction) -> None:
         self.tx = tx
 
@@ -68,24 +69,16 @@ class CartRepository:
             {"_id": cart.id}, to_document(cart), session=self.tx.session
         )
 
-
-async def get_cart(db: AsyncDatabase[dict[str, Any]], cart_id: str) -> Cart | None:
-    doc = await db[CARTS].find_one({"_id": cart_id})
-    return None if doc is None else from_document(doc)
-
-
-async def quiet_checkouts(
-    db: AsyncDatabase[dict[str, Any]], before: datetime, limit: int = 100
-) -> list[str]:
-    """Ids of carts in checkout with no activity since ``before`` (index ``checkout_quiet``)."""
-    docs = (
-        await db[CARTS]
-        .find({"status": "checkout", "last_activity_at": {"$lte": before}}, {"_id": 1})
-        .limit(limit)
-        .to_list(None)
-    )
-    return [d["_id"] for d in docs]
-
-
-async def ensure_cart_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
-    await db[CARTS].create_index([("status", 1), ("last_activity_at", 1)], name="checkout_quiet")
+    async def quiet_checkouts(self, before: datetime, limit: int = 100) -> list[str]:
+        """Ids of carts in checkout with no activity since ``before`` (index ``checkout_quiet``)."""
+        docs = (
+            await self.tx.db[CARTS]
+            .find(
+                {"status": "checkout", "last_activity_at": {"$lte": before}},
+                {"_id": 1},
+                session=self.tx.session,
+            )
+            .limit(limit)
+            .to_list(None)
+        )
+        return [d["_id"] for d in docs]

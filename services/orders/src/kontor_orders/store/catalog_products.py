@@ -7,42 +7,54 @@ that arrives late changes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from kontor_servicekit.projections import upsert_if_newer
 from kontor_servicekit.store import Transaction
-from pymongo.asynchronous.database import AsyncDatabase
 
 from kontor_orders.domain.order import PricedProduct
 
 CATALOG_PRODUCTS = "catalog_products"
 
 
-async def apply_product_fact(
-    tx: Transaction, sku: str, fields: dict[str, Any], occurred_at: datetime
-) -> None:
-    """Upsert ``fields`` of ``sku`` unless a newer fact was applied already."""
-    await upsert_if_newer(
-        tx.db[CATALOG_PRODUCTS], sku, fields, occurred_at=occurred_at, session=tx.session
+def priced_product(doc: Mapping[str, Any]) -> PricedProduct | None:
+    """The product a document describes; None if no price is known yet."""
+    if "price_net" not in doc:
+        return None
+    return PricedProduct(
+        sku=doc["_id"],
+        name=doc.get("name", doc["_id"]),
+        price_net=Decimal(str(doc["price_net"])),
+        vat_rate=Decimal(str(doc["vat_rate"])),
+        currency=doc["currency"],
+        discontinued=doc.get("discontinued", False),
+        weight_grams=doc.get("weight_grams"),
     )
 
 
-async def priced_products(
-    db: AsyncDatabase[dict[str, Any]], skus: list[str]
-) -> dict[str, PricedProduct]:
-    docs = await db[CATALOG_PRODUCTS].find({"_id": {"$in": skus}}).to_list(None)
-    return {
-        d["_id"]: PricedProduct(
-            sku=d["_id"],
-            name=d.get("name", d["_id"]),
-            price_net=Decimal(d["price_net"]),
-            vat_rate=Decimal(d["vat_rate"]),
-            currency=d["currency"],
-            discontinued=d.get("discontinued", False),
-            weight_grams=d.get("weight_grams"),
+class MongoCatalogProducts:
+    """``CatalogProducts`` inside one Mongo transaction."""
+
+    def __init__(self, tx: Transaction) -> None:
+        self.tx = tx
+
+    async def priced(self, skus: list[str]) -> dict[str, PricedProduct]:
+        docs = (
+            await self.tx.db[CATALOG_PRODUCTS]
+            .find({"_id": {"$in": skus}}, session=self.tx.session)
+            .to_list(None)
         )
-        for d in docs
-        if "price_net" in d
-    }
+        found = (priced_product(d) for d in docs)
+        return {p.sku: p for p in found if p is not None}
+
+    async def apply(self, sku: str, facts: Mapping[str, Any], occurred_at: datetime) -> None:
+        await upsert_if_newer(
+            self.tx.db[CATALOG_PRODUCTS],
+            sku,
+            facts,
+            occurred_at=occurred_at,
+            session=self.tx.session,
+        )

@@ -6,7 +6,6 @@ from decimal import Decimal
 from typing import Any
 
 from kontor_servicekit.store import Transaction
-from pymongo.asynchronous.database import AsyncDatabase
 
 from kontor_orders.domain.complaint import Complaint, Resolution
 
@@ -69,7 +68,9 @@ def from_document(doc: dict[str, Any]) -> Complaint:
     )
 
 
-class ComplaintRepository:
+class MongoComplaintRepository:
+    """``ComplaintRepository`` inside one Mongo transaction."""
+
     def __init__(self, tx: Transaction) -> None:
         self.tx = tx
 
@@ -84,13 +85,3 @@ class ComplaintRepository:
         await self.tx.db[COMPLAINTS].replace_one(
             {"_id": c.id}, to_document(c), session=self.tx.session
         )
-
-
-async def get_complaint(db: AsyncDatabase[dict[str, Any]], complaint_id: str) -> Complaint | None:
-    doc = await db[COMPLAINTS].find_one({"_id": complaint_id})
-    return None if doc is None else from_document(doc)
-
-
-async def ensure_complaint_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
-    await db[COMPLAINTS].create_index([("status", 1), ("filed_at", -1)], name="by_status")
-    await db[COMPLAINTS].create_index("order_id", name="by_order")

@@ -6,7 +6,6 @@ from decimal import Decimal
 from typing import Any
 
 from kontor_servicekit.store import Transaction
-from pymongo.asynchronous.database import AsyncDatabase
 
 from kontor_orders.domain.order import (
     Address,
@@ -141,7 +140,9 @@ def _timeline_entry(doc: dict[str, Any]) -> TimelineEntry:
     return TimelineEntry(doc["event"], doc["at"], doc["status"], dict(doc.get("details") or {}))
 
 
-class OrderRepository:
+class MongoOrderRepository:
+    """``OrderRepository`` inside one Mongo transaction."""
+
     def __init__(self, tx: Transaction) -> None:
         self.tx = tx
 
@@ -156,6 +157,12 @@ class OrderRepository:
         doc = await self.tx.db[ORDERS].find_one({"number": number}, session=self.tx.session)
         return None if doc is None else from_document(doc)
 
+    async def number_taken(self, number: str) -> bool:
+        doc = await self.tx.db[ORDERS].find_one(
+            {"number": number}, {"_id": 1}, session=self.tx.session
+        )
+        return doc is not None
+
     async def save(self, order: Order) -> None:
         """Replace the stored order; the transaction's snapshot isolation makes two
         concurrent changes of one order conflict, and the loser retries."""
@@ -163,19 +170,3 @@ class OrderRepository:
         await self.tx.db[ORDERS].replace_one(
             {"_id": order.id}, to_document(order), session=self.tx.session
         )
-
-
-async def get_order(db: AsyncDatabase[dict[str, Any]], order_id: str) -> Order | None:
-    doc = await db[ORDERS].find_one({"_id": order_id})
-    return None if doc is None else from_document(doc)
-
-
-async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
-    await db[ORDERS].create_index("number", unique=True, name="number_unique")
-    await db[ORDERS].create_index([("customer.email", 1), ("placed_at", -1)], name="by_customer")
-    await db[ORDERS].create_index([("status", 1), ("placed_at", -1)], name="by_status")
-    await db[ORDERS].create_index([("placed_at", -1)], name="by_time")
-    await db[ORDERS].create_index([("lines.sku", 1), ("placed_at", -1)], name="by_sku")
-    await db[ORDERS].create_index(
-        [("customer.customer_id", 1), ("placed_at", -1)], name="by_customer_id"
-    )

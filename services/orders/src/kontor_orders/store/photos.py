@@ -10,28 +10,39 @@ from datetime import datetime
 from typing import Any
 
 from kontor_servicekit.blobs import Blob, BlobStore, Upload
+from kontor_servicekit.store import Transaction
 from pymongo.asynchronous.database import AsyncDatabase
 
 BUCKET = "complaint_photos"
 
 
-def blobs(db: AsyncDatabase[dict[str, Any]]) -> BlobStore:
-    return BlobStore(db, BUCKET)
+class ComplaintPhotos:
+    """The photo store the routes upload to and serve from."""
+
+    def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
+        self.blobs = BlobStore(db, BUCKET)
+
+    async def put(self, upload: Upload, *, now: datetime) -> str:
+        """Store an upload checked by ``read_image_upload``; its id."""
+        return await self.blobs.put(
+            upload.data,
+            filename=upload.filename,
+            content_type=upload.content_type,
+            metadata={"uploaded_at": now},
+        )
+
+    async def get(self, photo_id: str) -> Blob | None:
+        return await self.blobs.get(photo_id)
 
 
-async def store_photo(db: AsyncDatabase[dict[str, Any]], upload: Upload, *, now: datetime) -> str:
-    return await blobs(db).put(
-        upload.data,
-        filename=upload.filename,
-        content_type=upload.content_type,
-        metadata={"uploaded_at": now},
-    )
+class MongoPhotoIndex:
+    """``PhotoIndex`` for a unit of work. GridFS files are written outside any
+    transaction (when uploaded), so the lookup needs no session."""
 
+    def __init__(self, tx: Transaction) -> None:
+        self.tx = tx
 
-async def missing_photos(db: AsyncDatabase[dict[str, Any]], photo_ids: list[str]) -> list[int]:
-    """Positions in ``photo_ids`` of ids that name no stored photo."""
-    return [i for i, known in enumerate(await blobs(db).exists(photo_ids)) if not known]
-
-
-async def get_photo(db: AsyncDatabase[dict[str, Any]], photo_id: str) -> Blob | None:
-    return await blobs(db).get(photo_id)
+    async def exists(self, photo_ids: list[str]) -> list[bool]:
+        if not photo_ids:
+            return []
+        return await BlobStore(self.tx.db, BUCKET).exists(photo_ids)

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from kontor_servicekit.store import Transaction
-from pymongo.asynchronous.database import AsyncDatabase
 
-from kontor_orders.domain.returns import InspectedLine, Refund, Return, ReturnLine
+from kontor_orders.domain.returns import InspectedLine, Refund, Return, ReturnLine, Withdrawal
 
 RETURNS = "returns"
 WITHDRAWALS = "withdrawals"
+
+
+def _line(x: ReturnLine) -> dict[str, Any]:
+    return {"line_no": x.line_no, "sku": x.sku, "quantity": x.quantity, "reason": x.reason}
 
 
 def to_document(r: Return) -> dict[str, Any]:
@@ -26,10 +28,7 @@ def to_document(r: Return) -> dict[str, Any]:
         "status": r.status,
         "deadline": r.deadline,
         "requested_at": r.requested_at,
-        "lines": [
-            {"line_no": x.line_no, "sku": x.sku, "quantity": x.quantity, "reason": x.reason}
-            for x in r.lines
-        ],
+        "lines": [_line(x) for x in r.lines],
         "inspected": [
             {
                 "line_no": x.line_no,
@@ -78,7 +77,37 @@ def from_document(doc: dict[str, Any]) -> Return:
     )
 
 
-class ReturnRepository:
+def withdrawal_to_document(w: Withdrawal) -> dict[str, Any]:
+    return {
+        "_id": w.id,
+        "order_id": w.order_id,
+        "order_number": w.order_number,
+        "status": w.status,
+        "lines": [_line(x) for x in w.lines],
+        "deadline": w.deadline,
+        "created_at": w.created_at,
+        "confirmed_at": w.confirmed_at,
+        "return_id": w.return_id,
+    }
+
+
+def withdrawal_from_document(doc: dict[str, Any]) -> Withdrawal:
+    return Withdrawal(
+        id=doc["_id"],
+        order_id=doc["order_id"],
+        order_number=doc["order_number"],
+        status=doc["status"],
+        lines=[ReturnLine(**x) for x in doc["lines"]],
+        deadline=doc.get("deadline"),
+        created_at=doc["created_at"],
+        confirmed_at=doc.get("confirmed_at"),
+        return_id=doc.get("return_id"),
+    )
+
+
+class MongoReturnRepository:
+    """``ReturnRepository`` inside one Mongo transaction."""
+
     def __init__(self, tx: Transaction) -> None:
         self.tx = tx
 
@@ -95,42 +124,22 @@ class ReturnRepository:
         )
 
 
-async def get_return(db: AsyncDatabase[dict[str, Any]], return_id: str) -> Return | None:
-    doc = await db[RETURNS].find_one({"_id": return_id})
-    return None if doc is None else from_document(doc)
+class MongoWithdrawalRepository:
+    """``WithdrawalRepository`` inside one Mongo transaction."""
 
+    def __init__(self, tx: Transaction) -> None:
+        self.tx = tx
 
-async def ensure_return_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
-    await db[RETURNS].create_index([("status", 1), ("requested_at", -1)], name="by_status")
-    await db[RETURNS].create_index("order_id", name="by_order")
+    async def add(self, w: Withdrawal) -> None:
+        await self.tx.db[WITHDRAWALS].insert_one(withdrawal_to_document(w), session=self.tx.session)
 
+    async def get(self, withdrawal_id: str) -> Withdrawal | None:
+        doc = await self.tx.db[WITHDRAWALS].find_one(
+            {"_id": withdrawal_id}, session=self.tx.session
+        )
+        return None if doc is None else withdrawal_from_document(doc)
 
-async def withdrawal_at(
-    db: AsyncDatabase[dict[str, Any]], withdrawal_id: str
-) -> dict[str, Any] | None:
-    return await db[WITHDRAWALS].find_one({"_id": withdrawal_id})
-
-
-def new_withdrawal_document(
-    *,
-    withdrawal_id: str,
-    order_id: str,
-    order_number: str,
-    lines: list[ReturnLine],
-    deadline: datetime | None,
-    now: datetime,
-) -> dict[str, Any]:
-    return {
-        "_id": withdrawal_id,
-        "order_id": order_id,
-        "order_number": order_number,
-        "status": "pending",
-        "lines": [
-            {"line_no": x.line_no, "sku": x.sku, "quantity": x.quantity, "reason": x.reason}
-            for x in lines
-        ],
-        "deadline": deadline,
-        "created_at": now,
-        "confirmed_at": None,
-        "return_id": None,
-    }
+    async def save(self, w: Withdrawal) -> None:
+        await self.tx.db[WITHDRAWALS].replace_one(
+            {"_id": w.id}, withdrawal_to_document(w), session=self.tx.session
+        )

@@ -8,37 +8,24 @@ older event arriving late changes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from kontor_servicekit.projections import upsert_if_newer
 from kontor_servicekit.store import Transaction
-from pymongo.asynchronous.database import AsyncDatabase
 
 from kontor_orders.domain.shipping import STANDARD, RateRow, ShippingMethod
 
 SHIPPING_METHODS = "shipping_methods"
 
 
-async def apply_shipping_method(
-    tx: Transaction, method_id: str, state: dict[str, Any], occurred_at: datetime
-) -> None:
-    await upsert_if_newer(
-        tx.db[SHIPPING_METHODS],
-        method_id,
-        state,
-        occurred_at=occurred_at,
-        session=tx.session,
-        replace=True,
-    )
-
-
 def _decimal(value: Any) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
 
-def method_of(doc: dict[str, Any]) -> ShippingMethod:
+def method_of(doc: Mapping[str, Any]) -> ShippingMethod:
     return ShippingMethod(
         method_id=doc["_id"],
         name=doc.get("name", doc["_id"]),
@@ -61,19 +48,41 @@ def method_of(doc: dict[str, Any]) -> ShippingMethod:
     )
 
 
-async def methods_for(
-    db: AsyncDatabase[dict[str, Any]], method_id: str
+def requested_and_standard(
+    docs: Mapping[str, Mapping[str, Any]], method_id: str
 ) -> tuple[ShippingMethod | None, ShippingMethod | None]:
-    """The requested method and the standard method, as known now."""
-    docs = {
-        d["_id"]: d
-        for d in await db[SHIPPING_METHODS]
-        .find({"_id": {"$in": [method_id, STANDARD]}})
-        .to_list(None)
-    }
-    requested = docs.get(method_id)
-    standard = docs.get(STANDARD)
+    """The method ``method_id`` and the standard method among ``docs`` (by id)."""
+    requested, standard = docs.get(method_id), docs.get(STANDARD)
     return (
         None if requested is None else method_of(requested),
         None if standard is None else method_of(standard),
     )
+
+
+class MongoShippingMethods:
+    """``ShippingMethods`` inside one Mongo transaction."""
+
+    def __init__(self, tx: Transaction) -> None:
+        self.tx = tx
+
+    async def with_standard(
+        self, method_id: str
+    ) -> tuple[ShippingMethod | None, ShippingMethod | None]:
+        docs = (
+            await self.tx.db[SHIPPING_METHODS]
+            .find({"_id": {"$in": [method_id, STANDARD]}}, session=self.tx.session)
+            .to_list(None)
+        )
+        return requested_and_standard({d["_id"]: d for d in docs}, method_id)
+
+    async def replace(
+        self, method_id: str, state: Mapping[str, Any], occurred_at: datetime
+    ) -> None:
+        await upsert_if_newer(
+            self.tx.db[SHIPPING_METHODS],
+            method_id,
+            state,
+            occurred_at=occurred_at,
+            session=self.tx.session,
+            replace=True,
+        )

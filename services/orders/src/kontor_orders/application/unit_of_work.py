@@ -1,0 +1,141 @@
+"""What the orders service's use cases need of the database: repositories and the
+unit of work.
+
+Implemented over MongoDB in ``store/unit_of_work.py`` and in memory in
+``store/memory.py`` (for the unit tests).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Protocol
+
+from kontor_servicekit.uow import UnitOfWork
+
+from kontor_orders.domain.cart import Cart
+from kontor_orders.domain.complaint import Complaint
+from kontor_orders.domain.order import Order, PricedProduct
+from kontor_orders.domain.returns import Return, Withdrawal
+from kontor_orders.domain.shipping import ShippingMethod
+
+
+class OrderRepository(Protocol):
+    async def add(self, order: Order) -> None: ...
+
+    async def get(self, order_id: str) -> Order | None: ...
+
+    async def by_number(self, number: str) -> Order | None: ...
+
+    async def number_taken(self, number: str) -> bool:
+        """Whether an order has this number already (numbers are unique)."""
+        ...
+
+    async def save(self, order: Order) -> None:
+        """Store the changed order (its version goes up)."""
+        ...
+
+
+class CartRepository(Protocol):
+    async def add(self, cart: Cart) -> None: ...
+
+    async def get(self, cart_id: str) -> Cart | None: ...
+
+    async def save(self, cart: Cart) -> None: ...
+
+    async def quiet_checkouts(self, before: datetime, limit: int = 100) -> list[str]:
+        """Ids of carts in checkout with no activity since ``before``."""
+        ...
+
+
+class ReturnRepository(Protocol):
+    async def add(self, r: Return) -> None: ...
+
+    async def get(self, return_id: str) -> Return | None: ...
+
+    async def save(self, r: Return) -> None: ...
+
+
+class WithdrawalRepository(Protocol):
+    async def add(self, withdrawal: Withdrawal) -> None: ...
+
+    async def get(self, withdrawal_id: str) -> Withdrawal | None: ...
+
+    async def save(self, withdrawal: Withdrawal) -> None: ...
+
+
+class ComplaintRepository(Protocol):
+    async def add(self, complaint: Complaint) -> None: ...
+
+    async def get(self, complaint_id: str) -> Complaint | None: ...
+
+    async def save(self, complaint: Complaint) -> None: ...
+
+
+class PhotoIndex(Protocol):
+    async def exists(self, photo_ids: list[str]) -> list[bool]:
+        """For each id whether a complaint photo with it was uploaded."""
+        ...
+
+
+class CatalogProducts(Protocol):
+    """The read model of the catalog's products (fed by catalog events)."""
+
+    async def priced(self, skus: list[str]) -> dict[str, PricedProduct]:
+        """The known, priced products among ``skus``."""
+        ...
+
+    async def apply(self, sku: str, facts: Mapping[str, Any], occurred_at: datetime) -> None:
+        """Merge ``facts`` into the product unless a newer event was applied already."""
+        ...
+
+
+class ShippingMethods(Protocol):
+    """The read model of the catalog's shipping methods."""
+
+    async def with_standard(
+        self, method_id: str
+    ) -> tuple[ShippingMethod | None, ShippingMethod | None]:
+        """The method ``method_id`` and the standard method, as known now."""
+        ...
+
+    async def replace(
+        self, method_id: str, state: Mapping[str, Any], occurred_at: datetime
+    ) -> None:
+        """Make ``state`` the method's whole state unless a newer event was applied."""
+        ...
+
+
+class OrdersUnitOfWork(UnitOfWork, Protocol):
+    """The repositories of one unit of work (read-only members, so an implementation
+    may hold its own repository classes)."""
+
+    @property
+    def orders(self) -> OrderRepository: ...
+
+    @property
+    def carts(self) -> CartRepository: ...
+
+    @property
+    def returns(self) -> ReturnRepository: ...
+
+    @property
+    def withdrawals(self) -> WithdrawalRepository: ...
+
+    @property
+    def complaints(self) -> ComplaintRepository: ...
+
+    @property
+    def photos(self) -> PhotoIndex: ...
+
+    @property
+    def products(self) -> CatalogProducts: ...
+
+    @property
+    def shipping_methods(self) -> ShippingMethods: ...
+
+
+class OrderNumbers(Protocol):
+    """Unique, increasing numbers that may have gaps (``kontor_servicekit.numbers``)."""
+
+    async def next(self, key: str) -> int: ...

@@ -1,0 +1,36 @@
+"""The orders service's container: what its routes are built with (see ``main.py``).
+
+``clock`` is asked on every request and by the cart sweeper, so a test that
+replaces it moves "now" for every use case.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends
+from kontor_servicekit.clock import Clock
+from kontor_servicekit.context import context_dependency
+from kontor_servicekit.ratelimit import RateLimiter
+from kontor_servicekit.uow import Transactor
+
+from kontor_orders.application.unit_of_work import OrderNumbers, OrdersUnitOfWork
+from kontor_orders.store.photos import ComplaintPhotos
+from kontor_orders.store.queries import CartQueries, ComplaintQueries, OrderQueries, ReturnQueries
+
+
+@dataclass
+class OrdersContext:
+    transactor: Transactor[OrdersUnitOfWork]
+    numbers: OrderNumbers
+    clock: Clock
+    orders: OrderQueries
+    carts: CartQueries
+    returns: ReturnQueries
+    complaints: ComplaintQueries
+    photos: ComplaintPhotos
+    withdrawal_limiter: RateLimiter
+
+
+Context = Annotated[OrdersContext, Depends(context_dependency(OrdersContext))]

@@ -1,0 +1,29 @@
+"""The orders database's indexes (data changes are migrations, see ``migrations.py``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+from kontor_orders.store.carts import CARTS
+from kontor_orders.store.complaints import COMPLAINTS
+from kontor_orders.store.orders import ORDERS
+from kontor_orders.store.returns import RETURNS
+
+
+async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
+    orders = db[ORDERS]
+    await orders.create_index("number", unique=True, name="number_unique")
+    await orders.create_index([("customer.email", 1), ("placed_at", -1)], name="by_customer")
+    await orders.create_index([("status", 1), ("placed_at", -1)], name="by_status")
+    await orders.create_index([("placed_at", -1)], name="by_time")
+    await orders.create_index([("lines.sku", 1), ("placed_at", -1)], name="by_sku")
+    await orders.create_index(
+        [("customer.customer_id", 1), ("placed_at", -1)], name="by_customer_id"
+    )
+    await db[CARTS].create_index([("status", 1), ("last_activity_at", 1)], name="checkout_quiet")
+    await db[RETURNS].create_index([("status", 1), ("requested_at", -1)], name="by_status")
+    await db[RETURNS].create_index("order_id", name="by_order")
+    await db[COMPLAINTS].create_index([("status", 1), ("filed_at", -1)], name="by_status")
+    await db[COMPLAINTS].create_index("order_id", name="by_order")

@@ -1,0 +1,126 @@
+"""The orders service's read side: what the routes show, answered from the database.
+
+Each call is a constant number of round trips (a page: one count, one find). What is
+returned is for showing; it is never saved back (commands load through the unit of
+work).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+from kontor_orders.application.views import OrderFilter, Page
+from kontor_orders.domain.cart import Cart
+from kontor_orders.domain.complaint import Complaint
+from kontor_orders.domain.order import SHIPPABLE, Order
+from kontor_orders.domain.returns import OPEN_RETURN_STATUSES, Return
+from kontor_orders.store import carts, complaints, orders, returns
+
+Document = dict[str, Any]
+
+
+def _skip(page: int, page_size: int) -> int:
+    return (page - 1) * page_size
+
+
+class OrderQueries:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.db = db
+
+    async def order(self, order_id: str) -> Order | None:
+        doc = await self.db[orders.ORDERS].find_one({"_id": order_id})
+        return None if doc is None else orders.from_document(doc)
+
+    async def page(self, wanted: OrderFilter, *, page: int, page_size: int) -> Page[Order]:
+        """Orders matching ``wanted``, newest first."""
+        query: Document = {}
+        if wanted.statuses:
+            query["status"] = {"$in": list(wanted.statuses)}
+        placed: Document = {}
+        if wanted.placed_from is not None:
+            placed["$gte"] = wanted.placed_from
+        if wanted.placed_before is not None:
+            placed["$lt"] = wanted.placed_before
+        if placed:
+            query["placed_at"] = placed
+        if wanted.customer is not None:
+            by = "customer.email" if wanted.customer_is_email else "customer.customer_id"
+            query[by] = wanted.customer
+        if wanted.sku is not None:
+            query["lines.sku"] = wanted.sku
+        return await self._page(query, -1, page, page_size)
+
+    async def to_ship(self, *, page: int, page_size: int) -> Page[Order]:
+        """The shipping queue: confirmed, paid and partly shipped orders, oldest first."""
+        return await self._page({"status": {"$in": sorted(SHIPPABLE)}}, 1, page, page_size)
+
+    async def _page(self, query: Document, sort: int, page: int, page_size: int) -> Page[Order]:
+        collection = self.db[orders.ORDERS]
+        total = await collection.count_documents(query)
+        docs = (
+            await collection.find(query)
+            .sort([("placed_at", sort), ("_id", 1)])
+            .skip(_skip(page, page_size))
+            .limit(page_size)
+            .to_list(None)
+        )
+        return Page([orders.from_document(d) for d in docs], total)
+
+
+class CartQueries:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.db = db
+
+    async def cart(self, cart_id: str) -> Cart | None:
+        doc = await self.db[carts.CARTS].find_one({"_id": cart_id})
+        return None if doc is None else carts.from_document(doc)
+
+
+class ReturnQueries:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.db = db
+
+    async def get(self, return_id: str) -> Return | None:
+        doc = await self.db[returns.RETURNS].find_one({"_id": return_id})
+        return None if doc is None else returns.from_document(doc)
+
+    async def page(self, status: str | None, *, page: int, page_size: int) -> list[Return]:
+        """Returns, newest first; ``open`` for those not yet settled."""
+        query: Document = {}
+        if status == "open":
+            query["status"] = {"$in": list(OPEN_RETURN_STATUSES)}
+        elif status is not None:
+            query["status"] = status
+        docs = (
+            await self.db[returns.RETURNS]
+            .find(query)
+            .sort("requested_at", -1)
+            .skip(_skip(page, page_size))
+            .limit(page_size)
+            .to_list(None)
+        )
+        return [returns.from_document(d) for d in docs]
+
+
+class ComplaintQueries:
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.db = db
+
+    async def get(self, complaint_id: str) -> Complaint | None:
+        doc = await self.db[complaints.COMPLAINTS].find_one({"_id": complaint_id})
+        return None if doc is None else complaints.from_document(doc)
+
+    async def page(self, status: str | None, *, page: int, page_size: int) -> list[Complaint]:
+        """Complaints, newest first; ``open`` for unresolved ones."""
+        query = {} if status is None else {"status": status}
+        docs = (
+            await self.db[complaints.COMPLAINTS]
+            .find(query)
+            .sort("filed_at", -1)
+            .skip(_skip(page, page_size))
+            .limit(page_size)
+            .to_list(None)
+        )
+        return [complaints.from_document(d) for d in docs]

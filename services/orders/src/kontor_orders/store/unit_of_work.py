@@ -1,0 +1,27 @@
+"""The orders service's unit of work over one MongoDB transaction."""
+
+from __future__ import annotations
+
+from kontor_servicekit.store import Transaction
+from kontor_servicekit.uow import MongoUnitOfWork
+
+from kontor_orders.store.carts import MongoCartRepository
+from kontor_orders.store.catalog_products import MongoCatalogProducts
+from kontor_orders.store.complaints import MongoComplaintRepository
+from kontor_orders.store.orders import MongoOrderRepository
+from kontor_orders.store.photos import MongoPhotoIndex
+from kontor_orders.store.returns import MongoReturnRepository, MongoWithdrawalRepository
+from kontor_orders.store.shipping_methods import MongoShippingMethods
+
+
+class MongoOrdersUnitOfWork(MongoUnitOfWork):
+    def __init__(self, tx: Transaction) -> None:
+        super().__init__(tx)
+        self.orders = MongoOrderRepository(tx)
+        self.carts = MongoCartRepository(tx)
+        self.returns = MongoReturnRepository(tx)
+        self.withdrawals = MongoWithdrawalRepository(tx)
+        self.complaints = MongoComplaintRepository(tx)
+        self.photos = MongoPhotoIndex(tx)
+        self.products = MongoCatalogProducts(tx)
+        self.shipping_methods = MongoShippingMethods(tx)
