@@ -25,7 +25,7 @@ from kontor_orders.consumers.order_life import payments, reservations
 from kontor_orders.context import OrdersContext
 from kontor_orders.settings import OrdersSettings
 from kontor_orders.store.indexes import ensure_indexes
-from kontor_orders.store.migrations import continue_legacy_numbers
+from kontor_orders.store.migrations import MIGRATIONS
 from kontor_orders.store.photos import ComplaintPhotos
 from kontor_orders.store.queries import CartQueries, ComplaintQueries, OrderQueries, ReturnQueries
 from kontor_orders.store.unit_of_work import MongoOrdersUnitOfWork
@@ -46,6 +46,7 @@ def definition(settings: OrdersSettings) -> ServiceDefinition:
         ],
         subscriptions=[catalog_projection(), shipping_projection(), reservations(), payments()],
         indexes=ensure_indexes,
+        migrations=MIGRATIONS,
         ensure_topics=settings.kafka_ensure_topics,
     )
 
@@ -78,16 +79,12 @@ def create_app(settings: OrdersSettings | None = None, clock: Clock = utc_now) -
         clock=lambda: context.clock(),
     )
 
-    async def continue_numbers(kit: Kit) -> None:
-        await continue_legacy_numbers(kit.store.db, numbers)
-
     async def start_sweeper(kit: Kit) -> None:
         sweeper.start()
 
     async def stop_sweeper(kit: Kit) -> None:
         await sweeper.stop()
 
-    service.on_started.append(continue_numbers)
     service.on_started.append(start_sweeper)
     service.on_stopping.append(stop_sweeper)
     return app

@@ -254,6 +254,8 @@ async def test_numbers_of_the_first_version_are_continued_not_reused(start_servi
         await db["sequences"].insert_one({"_id": f"order-number:{year}", "value": 7})
         await db["orders"].insert_one({"_id": "legacy-7", "number": f"B-{year}-000007"})
         await db["sequences"].delete_one({"_id": f"block:order-number:{year}"})
+        # what the database of the first version looks like: its migrations never ran
+        await db["migrations"].delete_one({"_id": "orders-0001-continue-legacy-numbers"})
     async with start_service("orders") as restarted:
         placed = await restarted.client.post("/orders", json=ORDER)
         assert placed.status_code == 201, placed.text
