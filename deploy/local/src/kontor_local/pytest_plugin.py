@@ -23,7 +23,7 @@ import shutil
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -58,9 +58,14 @@ class Infra:
     log_dir: Path | None = None
     _stop: Callable[[], None] | None = field(default=None, repr=False)
 
-    def create_topics(self, specs: Sequence[tuple[str, int]]) -> list[str]:
-        """Create the missing topics ``[(name, partitions), ...]``; returns those created."""
-        created: list[str] = ensure_topics_sync(self.kafka_bootstrap, specs)
+    def create_topics(
+        self, specs: Sequence[tuple[str, int]], configs: Mapping[str, str] | None = None
+    ) -> list[str]:
+        """Create the missing topics ``[(name, partitions), ...]``; returns those created.
+
+        ``configs``: topic configuration for the ones created (``max.message.bytes``).
+        """
+        created: list[str] = ensure_topics_sync(self.kafka_bootstrap, specs, configs)
         return created
 
     def stop(self) -> None:

@@ -138,7 +138,7 @@ def _env_int(env: Mapping[str, str], name: str, default: int) -> int:
     try:
         return int(raw)
     except ValueError as exc:
-        raise LocalRuntimeError(f"{name}={raw!r} is not a port number") from exc
+        raise LocalRuntimeError(f"{name}={raw!r} is not a whole number") from exc
 
 
 def _env_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -163,6 +163,9 @@ class LocalSettings:
     s3_port: int = 9090
     mongo_sync_on_commit: bool = True
     ready_timeout: float = 60.0
+    kafka_max_message_bytes: int = 1_048_576
+    """``KONTOR_KAFKA_MAX_MESSAGE_BYTES``, the services' own setting (they read the same
+    variable): the registry topics are created with it as ``max.message.bytes``."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> LocalSettings:
@@ -187,6 +190,7 @@ class LocalSettings:
             s3_port=_env_int(env, "KONTOR_LOCAL_S3_PORT", 9090),
             mongo_sync_on_commit=_env_bool(env, "KONTOR_LOCAL_MONGO_SYNC_ON_COMMIT", True),
             ready_timeout=float(env.get("KONTOR_LOCAL_READY_TIMEOUT", "60")),
+            kafka_max_message_bytes=_env_int(env, "KONTOR_KAFKA_MAX_MESSAGE_BYTES", 1_048_576),
         )
 
     @property
@@ -581,10 +585,16 @@ class Database:
 # --------------------------------------------------------------------------- topics
 
 
-async def ensure_topics(bootstrap: str, specs: Sequence[tuple[str, int]]) -> list[str]:
+async def ensure_topics(
+    bootstrap: str,
+    specs: Sequence[tuple[str, int]],
+    configs: Mapping[str, str] | None = None,
+) -> list[str]:
     """Create the missing topics with their partition counts; returns the names created.
 
-    Idempotent: existing topics (and a concurrent creator's TopicAlreadyExists) are fine.
+    ``configs`` (e.g. ``{"max.message.bytes": "1048576"}``) is given to every topic
+    created; existing topics are left as they are. Idempotent: existing topics (and a
+    concurrent creator's TopicAlreadyExists) are fine.
     """
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic
     from aiokafka.errors import TopicAlreadyExistsError
@@ -600,7 +610,14 @@ async def ensure_topics(bootstrap: str, specs: Sequence[tuple[str, int]]) -> lis
         for name, partitions in wanted.items():
             try:
                 response = await admin.create_topics(
-                    [NewTopic(name=name, num_partitions=partitions, replication_factor=1)]
+                    [
+                        NewTopic(
+                            name=name,
+                            num_partitions=partitions,
+                            replication_factor=1,
+                            topic_configs=dict(configs or {}),
+                        )
+                    ]
                 )
             except TopicAlreadyExistsError:
                 continue
@@ -617,9 +634,13 @@ async def ensure_topics(bootstrap: str, specs: Sequence[tuple[str, int]]) -> lis
         await admin.close()
 
 
-def ensure_topics_sync(bootstrap: str, specs: Sequence[tuple[str, int]]) -> list[str]:
+def ensure_topics_sync(
+    bootstrap: str,
+    specs: Sequence[tuple[str, int]],
+    configs: Mapping[str, str] | None = None,
+) -> list[str]:
     """:func:`ensure_topics` for callers without an event loop."""
-    return run_sync(lambda: ensure_topics(bootstrap, specs))
+    return run_sync(lambda: ensure_topics(bootstrap, specs, configs))
 
 
 def registry_topic_specs(
@@ -757,8 +778,11 @@ class Platform:
                 self.timings.seconds["s3rver"] = self.s3.start()
             self.timings.seconds["broker"] = self.broker.start()
             if topics:
+                from kontor_servicekit.kafka import topic_configs
+
                 started = time.monotonic()
-                ensure_topics_sync(self.kafka_bootstrap, topics)
+                configs = topic_configs(self.settings.kafka_max_message_bytes)
+                ensure_topics_sync(self.kafka_bootstrap, topics, configs)
                 self.timings.seconds["topics"] = time.monotonic() - started
         except BaseException:
             self.stop()

@@ -277,6 +277,7 @@ def build_consumers(
         topic_prefix=settings.topic_prefix,
         max_attempts=settings.consumer_max_attempts,
         retry_backoff_s=settings.consumer_retry_backoff_s,
+        max_message_bytes=settings.kafka_max_message_bytes,
     )
     register_subscriptions(
         broker,

@@ -122,10 +122,19 @@ async def wait_for_assignment(service: RunningService, timeout: float = 30.0) ->
 
 
 async def produce(
-    bootstrap: str, topic: str, messages: list[tuple[bytes, bytes, list[tuple[str, bytes]]]]
+    bootstrap: str,
+    topic: str,
+    messages: list[tuple[bytes, bytes, list[tuple[str, bytes]]]],
+    *,
+    max_request_size: int = 1_048_576,
 ) -> None:
-    """Produce raw (key, value, headers) messages and wait for every acknowledgement."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+    """Produce raw (key, value, headers) messages and wait for every acknowledgement.
+
+    ``max_request_size`` above a service's limit plays a misconfigured producer.
+    """
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", linger_ms=5, max_request_size=max_request_size
+    )
     await producer.start()
     try:
         futures = [

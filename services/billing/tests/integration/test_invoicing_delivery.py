@@ -3,7 +3,10 @@
 - the same OrderPlaced delivered twice yields one invoice;
 - a billing process killed (SIGKILL) in the middle of a stream and restarted
   loses and duplicates nothing: 100 orders in, 100 invoices numbered 1..100;
-- a malformed message is dead-lettered with its reason and the next one is handled.
+- a malformed message is dead-lettered with its reason and the next one is handled;
+- a 5 MB message (above ``kafka_max_message_bytes``) is parked in ``dead_letters``
+  with its reason, although the dead-letter topic refuses it, is counted, and the
+  next message is handled.
 """
 
 from __future__ import annotations
@@ -126,6 +129,53 @@ async def test_malformed_message_is_dead_lettered_and_next_is_handled(
             "/admin/dead-letters", headers={"Authorization": "Bearer nope"}
         )
         assert no_scope.status_code == 401
+
+
+async def test_oversized_message_is_parked_with_its_reason_counted_and_the_next_is_handled(
+    start_service: Any, infra: Any, namespace: str
+) -> None:
+    topic = topic_of(namespace, "OrderPlaced")
+    # A misconfigured producer and topic: both allow 8 MiB (Tansu does not enforce a
+    # topic's max.message.bytes anyway; Apache Kafka would refuse 5 MB on a 1 MiB topic).
+    infra.create_topics([(topic, 6)], configs={"max.message.bytes": str(8 * 1024 * 1024)})
+    async with start_service("billing") as billing:
+        assert billing.settings.kafka_max_message_bytes == 1_048_576  # the default
+        await wait_for_assignment(billing)
+        good = order_placed_envelope()
+        huge = order_placed_envelope()
+        key = good.aggregate_id.encode()  # same key: same partition, the huge one first
+        huge_value = huge.to_bytes() + b" " * 5_000_000  # still a valid OrderPlaced
+        await produce(
+            infra.kafka_bootstrap,
+            topic,
+            [(key, huge_value, []), as_message(good)],
+            max_request_size=8 * 1024 * 1024,
+        )
+        invoices = billing.kit.store.db["invoices"]
+        await eventually(lambda: invoices.find_one({"order_id": good.aggregate_id}), timeout=30)
+        assert await invoices.count_documents({"order_id": huge.aggregate_id}) == 0
+
+        parked = await billing.kit.store.db["dead_letters"].find_one({"topic": topic})
+        assert parked is not None
+        assert parked["error_type"] == "MessageTooLarge"
+        assert "more than kafka_max_message_bytes (1048576 bytes)" in parked["reason"]
+        assert parked["value"] == huge_value  # the whole message is kept for inspection
+        assert parked["value_bytes"] == len(huge_value)
+        assert parked["dead_letter_topic_published"] is False
+        assert parked["dead_letter_topic_error"].startswith("MessageSizeTooLargeError")
+
+        listed = (await billing.client.get("/admin/dead-letters")).json()
+        assert [(d["error_type"], d["dead_letter_topic_published"]) for d in listed] == [
+            ("MessageTooLarge", False)
+        ]
+        text = (await billing.client.get("/metrics")).text
+        group = f"{namespace}.billing.invoicing"
+        assert f'kontor_dead_letters_total{{group="{group}",topic="{topic}"}} 1.0' in text
+        assert (
+            "kontor_dead_letter_publish_failures_total{"
+            f'dead_letter_topic="{group}.dlt",error_type="MessageSizeTooLargeError",'
+            f'group="{group}"}} 1.0'
+        ) in text
 
 
 async def _parked(service: Any, dead_letter_id: str) -> dict[str, Any]:
