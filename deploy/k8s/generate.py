@@ -57,6 +57,12 @@ DLT_RETENTION_MS = 28 * DAY_MS
 """Parked messages are kept in the service's ``dead_letters`` collection (that is what
 replay reads); the topic is the audit trail and alerting feed, kept four weeks."""
 
+MONGO_TRANSACTION_LIFETIME_S = 5
+"""mongod's ``transactionLifetimeLimitSeconds`` (default 60): a transaction left open by
+a killed pod blocks the documents it wrote (billing's invoice counter) until mongod
+aborts it, between this and 1.5 times this after it began. Kontor's transactions take
+milliseconds; the embedded runtime uses the same limit (ADR 0010)."""
+
 SHUTDOWN_GRACE_S = 20
 """``KONTOR_SHUTDOWN_GRACE_S``: uvicorn's graceful HTTP shutdown and the outbox drain
 each get up to this long (they run one after the other)."""
@@ -483,6 +489,9 @@ def mongodb(f: ServiceFacts) -> Manifest:
             "type": "ReplicaSet",
             "version": "8.0.4",
             "security": {"authentication": {"modes": ["SCRAM"]}},
+            "additionalMongodConfig": {
+                "setParameter": {"transactionLifetimeLimitSeconds": MONGO_TRANSACTION_LIFETIME_S}
+            },
             "users": [
                 {
                     "name": f.name,

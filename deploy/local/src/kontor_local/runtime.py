@@ -41,6 +41,11 @@ SERVICE_NAMES: tuple[str, ...] = (
 DEFAULT_BROKER_PORT = 9092
 DEFAULT_MONGO_PORT = 27017
 DEFAULT_SERVICE_PORTS: dict[str, int] = {n: 8001 + i for i, n in enumerate(SERVICE_NAMES)}
+DEFAULT_TRANSACTION_LIFETIME_S = 5.0
+"""How long the database lets a transaction live (MongoDB's
+``transactionLifetimeLimitSeconds``, 60 by default): a transaction left open by a
+killed process blocks its documents that long. Kontor's transactions take
+milliseconds; the same value is set for MongoDB in deploy/k8s (ADR 0010)."""
 
 # s3rver (npm) keeps the broker log on disk when KONTOR_LOCAL_BROKER_STORAGE=s3.
 S3RVER_PACKAGE = "s3rver@3.7.1"
@@ -162,6 +167,7 @@ class LocalSettings:
     broker_storage: BrokerStorage = "memory"
     s3_port: int = 9090
     mongo_sync_on_commit: bool = True
+    mongo_transaction_lifetime_s: float = DEFAULT_TRANSACTION_LIFETIME_S
     ready_timeout: float = 60.0
     kafka_max_message_bytes: int = 1_048_576
     """``KONTOR_KAFKA_MAX_MESSAGE_BYTES``, the services' own setting (they read the same
@@ -189,6 +195,10 @@ class LocalSettings:
             broker_storage="s3" if storage == "s3" else "memory",
             s3_port=_env_int(env, "KONTOR_LOCAL_S3_PORT", 9090),
             mongo_sync_on_commit=_env_bool(env, "KONTOR_LOCAL_MONGO_SYNC_ON_COMMIT", True),
+            mongo_transaction_lifetime_s=float(
+                env.get("KONTOR_LOCAL_MONGO_TRANSACTION_LIFETIME_S")
+                or DEFAULT_TRANSACTION_LIFETIME_S
+            ),
             ready_timeout=float(env.get("KONTOR_LOCAL_READY_TIMEOUT", "60")),
             kafka_max_message_bytes=_env_int(env, "KONTOR_KAFKA_MAX_MESSAGE_BYTES", 1_048_576),
         )
@@ -530,7 +540,12 @@ def mongo_answers(url: str) -> bool:
 
 
 class Database:
-    """SecantusDB on ``127.0.0.1:port``; ``storage_path`` may be ``":memory:"``."""
+    """SecantusDB on ``127.0.0.1:port``; ``storage_path`` may be ``":memory:"``.
+
+    ``transaction_lifetime_s`` (None: SecantusDB's own 60 s) runs it through
+    :mod:`kontor_local.secantusd`, which can set it; ``enable_test_commands`` allows
+    ``configureFailPoint`` (tests only: never on a port others can reach).
+    """
 
     def __init__(
         self,
@@ -538,33 +553,37 @@ class Database:
         storage_path: Path | str,
         log_dir: Path,
         sync_on_commit: bool = False,
+        transaction_lifetime_s: float | None = DEFAULT_TRANSACTION_LIFETIME_S,
+        enable_test_commands: bool = False,
     ) -> None:
         self.port = port
         self.storage_path = storage_path
         self.sync_on_commit = sync_on_commit
+        self.transaction_lifetime_s = transaction_lifetime_s
+        self.enable_test_commands = enable_test_commands
         self.url = mongo_url(port)
         self.log_dir = log_dir
         self.process: ManagedProcess | None = None
+
+    def argv(self) -> list[str]:
+        """The server's command line."""
+        argv = [sys.executable, "-m", "secantus"]
+        if self.transaction_lifetime_s is not None:
+            argv = [sys.executable, "-m", "kontor_local.secantusd"]
+            argv += ["--transaction-lifetime-seconds", f"{self.transaction_lifetime_s:g}"]
+        argv += ["--host", HOST, "--port", str(self.port)]
+        argv += ["--storage-path", str(self.storage_path), "--log-level", "WARNING"]
+        if self.sync_on_commit:
+            argv.append("--sync-on-commit")
+        if self.enable_test_commands:
+            argv.append("--enable-test-commands")
+        return argv
 
     def start(self, timeout: float = 30.0) -> float:
         """Start and wait until ``ping`` succeeds. Returns seconds to ready."""
         if isinstance(self.storage_path, Path):
             self.storage_path.mkdir(parents=True, exist_ok=True)
-        argv = [
-            sys.executable,
-            "-m",
-            "secantus",
-            "--host",
-            HOST,
-            "--port",
-            str(self.port),
-            "--storage-path",
-            str(self.storage_path),
-            "--log-level",
-            "WARNING",
-        ]
-        if self.sync_on_commit:
-            argv.append("--sync-on-commit")
+        argv = self.argv()
         # SecantusDB would auto-discover ./secantusd.toml: run it from the log dir.
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.process = ManagedProcess(
@@ -755,6 +774,7 @@ class Platform:
             storage,
             self.log_dir,
             sync_on_commit=settings.mongo_sync_on_commit and storage != ":memory:",
+            transaction_lifetime_s=settings.mongo_transaction_lifetime_s,
         )
         self.broker = Broker(settings.broker_port, self.log_dir, engine, broker_env)
         self.services: dict[str, ManagedProcess] = {}
