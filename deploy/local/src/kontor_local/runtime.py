@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import os
 import shutil
 import signal
@@ -705,6 +704,16 @@ class ServiceSpec:
         return list(self.command) if self.command else [sys.executable, "-m", self.module]
 
 
+LOCAL_CONSUMER_TIMEOUTS = {
+    "KONTOR_KAFKA_SESSION_TIMEOUT_MS": "3000",
+    "KONTOR_KAFKA_HEARTBEAT_INTERVAL_MS": "1000",
+    "KONTOR_KAFKA_REBALANCE_TIMEOUT_MS": "10000",
+}
+"""Shorter than the services' defaults (10 s, 3 s, 30 s): a group join on Tansu takes
+about half the session timeout (1.5 s instead of 5 s), and a restarted service's
+predecessor leaves its groups after 3 s. Every service runs one replica locally."""
+
+
 def service_env(
     spec: ServiceSpec,
     *,
@@ -728,6 +737,8 @@ def service_env(
             "PYTHONUNBUFFERED": "1",
         }
     )
+    for name, value in LOCAL_CONSUMER_TIMEOUTS.items():
+        env.setdefault(name, value)  # an operator's own value wins
     env.update(spec.env)
     return env
 
@@ -739,14 +750,44 @@ def http_ready(url: str) -> bool:
         return False
 
 
+ReadyState = Literal["down", "ready", "consuming"]
+
+
+def readiness(url: str) -> tuple[ReadyState, str | None]:
+    """``GET /health/ready``: down, ready (200, consumers still joining) or consuming.
+
+    The second value is the reason a service's consumers failed to start, if they did
+    (a body without ``checks.consumers`` has nothing to consume).
+    """
+    try:
+        response = httpx.get(url, timeout=1.0)
+    except httpx.HTTPError:
+        return "down", None
+    try:
+        consumers = str(response.json().get("checks", {}).get("consumers", "ok"))
+    except ValueError:
+        consumers = "ok"
+    if consumers.startswith("failed"):
+        return "down", consumers
+    if response.status_code != 200:
+        return "down", None
+    return ("consuming" if consumers == "ok" else "ready"), None
+
+
 # --------------------------------------------------------------------------- platform
 
 
 @dataclass
 class Timings:
-    """Seconds from start to ready, per component."""
+    """Seconds from start to ready, per component.
+
+    A service's figure counts from the moment the services were started, which is
+    when the database and the broker were ready; ``consuming`` is when its consumer
+    groups had their first assignment too (``/health/ready`` ``checks.consumers``).
+    """
 
     seconds: dict[str, float] = field(default_factory=dict)
+    consuming: dict[str, float] = field(default_factory=dict)
 
 
 class Platform:
@@ -814,7 +855,11 @@ class Platform:
         public_key_file: Path,
         timeout: float | None = None,
     ) -> None:
-        """Start every service, then wait until all answer ``/health/ready`` with 200."""
+        """Start every service, then wait until all are ready and consuming.
+
+        All are polled together, so each one's figure is its own: ready when
+        ``/health/ready`` answers 200, consuming when its consumer groups joined too.
+        """
         limit = self.settings.ready_timeout if timeout is None else timeout
         self.specs = list(specs)
         try:
@@ -835,22 +880,44 @@ class Platform:
                 )
                 self.services[spec.name] = process
                 process.start()
-            deadline = started + limit
-            for spec in specs:
-                process = self.services[spec.name]
-                remaining = max(deadline - time.monotonic(), 0.5)
-                ready_url = f"{spec.url}/health/ready"
-                wait_until(
-                    process,
-                    functools.partial(http_ready, ready_url),
-                    remaining,
-                    f"GET {ready_url}",
-                    0.2,
-                )
-                self.timings.seconds[spec.name] = time.monotonic() - started
+            self._wait_until_consuming(specs, started, started + limit)
         except BaseException:
             self.stop()
             raise
+
+    def _wait_until_consuming(
+        self, specs: Sequence[ServiceSpec], started: float, deadline: float
+    ) -> None:
+        waiting = {spec.name: spec for spec in specs}
+        while waiting:
+            for name, spec in list(waiting.items()):
+                process = self.services[name]
+                if not process.alive():
+                    raise process.died_error(f"waiting for GET {spec.url}/health/ready")
+                state, failure = readiness(f"{spec.url}/health/ready")
+                if failure is not None:
+                    raise LocalRuntimeError(
+                        f"{name}: its consumers could not start ({failure}); log "
+                        f"{process.log_path}, last lines:\n{process.log_tail()}"
+                    )
+                now = time.monotonic() - started
+                if state != "down":
+                    self.timings.seconds.setdefault(name, now)
+                if state == "consuming":
+                    self.timings.consuming[name] = now
+                    del waiting[name]
+            if not waiting:
+                return
+            if time.monotonic() > deadline:
+                name = next(iter(waiting))
+                process = self.services[name]
+                what = "consumer groups" if name in self.timings.seconds else "readiness"
+                raise LocalRuntimeError(
+                    f"{name} did not become ready ({what}) within "
+                    f"{deadline - started:.0f} s; log {process.log_path}, last lines:\n"
+                    f"{process.log_tail()}"
+                )
+            time.sleep(0.1)
 
     def children(self) -> list[ManagedProcess]:
         infra = [self.database.process, self.s3.process if self.s3 else None, self.broker.process]

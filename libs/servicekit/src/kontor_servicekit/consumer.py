@@ -19,6 +19,15 @@ For each message:
 5. the offset is committed (manual ack) only after the transaction committed, or
    after the message was parked in the ``dead_letters`` collection.
 
+**Starting.** The consumer groups of a service join at the same time, in the
+background (:meth:`ConsumerRuntime.start_in_background`): aiokafka's ``start()``
+waits for the group join (about half the session timeout on Tansu, the initial
+rebalance delay on Apache Kafka), and FastStream starts subscribers one after the
+other, so a service with four groups used to wait four joins before it answered
+HTTP. Readiness does not wait for the joins (events wait in their topics meanwhile);
+``/health/ready`` reports ``consumers: joining`` until every group has its first
+assignment, and a start that failed makes liveness and readiness fail.
+
 Parking never loses a message: it is stored in ``dead_letters`` (the record the admin
 API lists and replays) whether or not the dead-letter topic took it. A topic that
 refuses it for good (too large, an invalid record) is noted on the record
@@ -32,6 +41,7 @@ the message is fetched again: nothing is skipped without a trace.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import traceback
 from collections.abc import Awaitable, Callable, Mapping
@@ -153,6 +163,59 @@ class ConsumerRuntime:
     """Pause after a message is left for redelivery (outage, write conflict)."""
     subscribers: list[Any] = field(default_factory=list)
     handlers: dict[str, MessageHandler] = field(default_factory=dict)
+    starting: asyncio.Task[None] | None = None
+
+    def start_in_background(self, broker: KafkaBroker) -> None:
+        """Start every subscriber of ``broker`` at once, without waiting for the joins."""
+        task = asyncio.create_task(start_subscribers(broker), name=f"{self.service}-consumers")
+        task.add_done_callback(_log_start_failure)
+        self.starting = task
+
+    async def wait_started(self, timeout: float | None = None) -> None:
+        """Until every group has joined (and raise what made the start fail)."""
+        if self.starting is not None:
+            await asyncio.wait_for(asyncio.shield(self.starting), timeout)
+
+    def status(self) -> str:
+        """``ok`` (all joined, or nothing to consume), ``joining``, or ``failed: ...``."""
+        task = self.starting
+        if not self.subscribers:
+            return "ok"
+        if task is None:
+            return "not started"
+        if not task.done():
+            return "joining"
+        if task.cancelled():
+            return "stopped"
+        error = task.exception()
+        return "ok" if error is None else f"failed: {type(error).__name__}: {error}"
+
+    async def stop_starting(self) -> None:
+        """Cancel a start still waiting for its joins (the broker stop follows)."""
+        task, self.starting = self.starting, None
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
+
+
+async def start_subscribers(broker: KafkaBroker) -> None:
+    """What ``broker.start()`` does, with the subscribers started concurrently."""
+    await broker.connect()
+    results = await asyncio.gather(
+        *(subscriber.start() for subscriber in broker.subscribers), return_exceptions=True
+    )
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    for publisher in broker.publishers:
+        await publisher.start()
+    broker.running = True
+
+
+def _log_start_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("the consumers could not start: %r", task.exception())
 
 
 @dataclass(frozen=True)

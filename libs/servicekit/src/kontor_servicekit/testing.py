@@ -90,6 +90,9 @@ async def run_service(
     app: FastAPI = module.create_app(settings)
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     async with LifespanManager(app, startup_timeout=60, shutdown_timeout=30) as manager:
+        # Tests expect a started service to consume at once: wait for the group joins
+        # that the lifespan itself no longer waits for.
+        await app.state.kit.consumers.wait_started(timeout=60)
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(
             transport=transport, base_url=f"http://{service}", headers=headers
