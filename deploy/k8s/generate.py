@@ -26,6 +26,7 @@ from typing import Any
 import yaml
 from kontor_contracts.registry import DAY_MS, REGISTRY, SERVICES, TopicSpec
 from kontor_servicekit.service import ServiceDefinition, consumes, dead_letter_topics, publishes
+from kontor_servicekit.settings import DEFAULT_KAFKA_MAX_MESSAGE_BYTES
 
 K8S_DIR = Path(__file__).resolve().parent
 BASE_DIR = K8S_DIR / "base"
@@ -49,9 +50,18 @@ REPLICAS = 3
 MIN_INSYNC_REPLICAS = 2
 DLT_PARTITIONS = 1
 """Dead letters are rare and listed in order: one partition per group's DLT."""
+KAFKA_MAX_MESSAGE_BYTES = DEFAULT_KAFKA_MAX_MESSAGE_BYTES
+"""One limit: every topic's ``max.message.bytes`` and every service's
+``KONTOR_KAFKA_MAX_MESSAGE_BYTES`` (producer ``max_request_size``, consumer fetch size)."""
 DLT_RETENTION_MS = 28 * DAY_MS
 """Parked messages are kept in the service's ``dead_letters`` collection (that is what
 replay reads); the topic is the audit trail and alerting feed, kept four weeks."""
+
+MONGO_TRANSACTION_LIFETIME_S = 5
+"""mongod's ``transactionLifetimeLimitSeconds`` (default 60): a transaction left open by
+a killed pod blocks the documents it wrote (billing's invoice counter) until mongod
+aborts it, between this and 1.5 times this after it began. Kontor's transactions take
+milliseconds; the embedded runtime uses the same limit (ADR 0010)."""
 
 SHUTDOWN_GRACE_S = 20
 """``KONTOR_SHUTDOWN_GRACE_S``: uvicorn's graceful HTTP shutdown and the outbox drain
@@ -150,6 +160,7 @@ def kafka_topic(name: str, partitions: int, retention_ms: int, compacted: bool) 
                 "cleanup.policy": "compact" if compacted else "delete",
                 "retention.ms": retention_ms,
                 "min.insync.replicas": MIN_INSYNC_REPLICAS,
+                "max.message.bytes": KAFKA_MAX_MESSAGE_BYTES,
             },
         },
     }
@@ -229,6 +240,7 @@ def config_map(f: ServiceFacts) -> Manifest:
             f"{f.env_prefix}HTTP_PORT": str(HTTP_PORT),
             f"{f.env_prefix}MONGO_DATABASE": f"kontor_{f.name}",
             "KONTOR_SHUTDOWN_GRACE_S": str(SHUTDOWN_GRACE_S),
+            "KONTOR_KAFKA_MAX_MESSAGE_BYTES": str(KAFKA_MAX_MESSAGE_BYTES),
             f"{f.env_prefix}LOG_LEVEL": "INFO",
         },
     }
@@ -477,6 +489,9 @@ def mongodb(f: ServiceFacts) -> Manifest:
             "type": "ReplicaSet",
             "version": "8.0.4",
             "security": {"authentication": {"modes": ["SCRAM"]}},
+            "additionalMongodConfig": {
+                "setParameter": {"transactionLifetimeLimitSeconds": MONGO_TRANSACTION_LIFETIME_S}
+            },
             "users": [
                 {
                     "name": f.name,

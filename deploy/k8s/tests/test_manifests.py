@@ -238,3 +238,32 @@ def test_each_service_has_its_own_replica_set_and_user(
         (user,) = spec["users"]
         assert user["roles"] == [{"name": "readWrite", "db": f"kontor_{f.name}"}]
         assert user["passwordSecretRef"]["name"] == f"{f.mongo}-password"
+
+
+def test_a_crashed_pods_transaction_ends_after_the_same_lifetime_as_locally(prod: Docs) -> None:
+    """transactionLifetimeLimitSeconds bounds how long a killed consumer blocks a counter."""
+    from kontor_local.runtime import DEFAULT_TRANSACTION_LIFETIME_S
+
+    mongos = checks.of_kind(prod, "MongoDBCommunity")
+    assert len(mongos) == 6
+    for mongo in mongos:
+        parameters = mongo["spec"]["additionalMongodConfig"]["setParameter"]
+        assert parameters["transactionLifetimeLimitSeconds"] == 5
+    assert generate.MONGO_TRANSACTION_LIFETIME_S == DEFAULT_TRANSACTION_LIFETIME_S
+
+
+def test_one_message_size_limit_for_every_topic_and_every_service(prod: Docs) -> None:
+    """Topics refuse what the services' producers would refuse, and the consumers fetch it."""
+    limit = generate.KAFKA_MAX_MESSAGE_BYTES
+    assert limit == 1_048_576
+    topics = checks.of_kind(prod, "KafkaTopic")
+    assert topics
+    assert {t["spec"]["topicName"]: t["spec"]["config"]["max.message.bytes"] for t in topics} == {
+        t["spec"]["topicName"]: limit for t in topics
+    }
+    settings = [
+        c for c in checks.of_kind(prod, "ConfigMap") if c["metadata"]["name"].endswith("-settings")
+    ]
+    assert len(settings) == 6
+    for config_map in settings:
+        assert config_map["data"]["KONTOR_KAFKA_MAX_MESSAGE_BYTES"] == str(limit)

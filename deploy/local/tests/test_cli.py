@@ -38,6 +38,12 @@ def cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "kontor_local.cli", *args]
 
 
+def launch(out: Path, env: dict[str, str], *args: str) -> subprocess.Popen[bytes]:
+    """``kontor-local <args>`` with stdout and stderr into ``out``."""
+    with out.open("wb") as sink:
+        return subprocess.Popen(cli(*args), env=env, stdout=sink, stderr=subprocess.STDOUT)
+
+
 def wait_for_text(path: Path, proc: subprocess.Popen[bytes], text: str, timeout: float) -> str:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -71,13 +77,7 @@ def test_run_launches_a_service_waits_for_ready_and_stops_everything_on_sigint(
 ) -> None:
     env = cli_env(tmp_path, KONTOR_DUMMY_NAME="dummy")
     out = tmp_path / "out.txt"
-    with out.open("wb") as sink:
-        proc = subprocess.Popen(
-            cli("run", "--service", "dummy=kontor_dummy_service"),
-            env=env,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
+    proc = launch(out, env, "run", "--service", "dummy=kontor_dummy_service")
     started.append(proc)
     output = wait_for_text(out, proc, "Ctrl-C stops everything.", 60)
     port = env["KONTOR_LOCAL_DUMMY_PORT"]
@@ -101,13 +101,7 @@ def test_run_reports_a_dead_service_and_stops_the_rest(
 ) -> None:
     env = cli_env(tmp_path, KONTOR_DUMMY_NAME="dummy", KONTOR_DUMMY_CRASH_AFTER="3")
     out = tmp_path / "out.txt"
-    with out.open("wb") as sink:
-        proc = subprocess.Popen(
-            cli("run", "--service", "dummy=kontor_dummy_service"),
-            env=env,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
+    proc = launch(out, env, "run", "--service", "dummy=kontor_dummy_service")
     started.append(proc)
     wait_for_text(out, proc, "Ctrl-C stops everything.", 60)
     children = descendants(proc.pid)
@@ -122,8 +116,7 @@ def test_infra_sigterm_stops_broker_and_database(
 ) -> None:
     env = cli_env(tmp_path)
     out = tmp_path / "out.txt"
-    with out.open("wb") as sink:
-        proc = subprocess.Popen(cli("infra"), env=env, stdout=sink, stderr=subprocess.STDOUT)
+    proc = launch(out, env, "infra")
     started.append(proc)
     output = wait_for_text(out, proc, "Ctrl-C stops both.", 60)
     assert f"KONTOR_KAFKA_BOOTSTRAP=127.0.0.1:{env['KONTOR_LOCAL_BROKER_PORT']}" in output

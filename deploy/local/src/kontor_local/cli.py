@@ -101,6 +101,22 @@ def _timings(platform: Platform) -> str:
     return ", ".join(f"{k} {v:.2f}s" for k, v in platform.timings.seconds.items())
 
 
+def _consuming(platform: Platform) -> str:
+    """When each service's consumer groups joined, and the slowest service's figures."""
+    timings = platform.timings
+    services = [s.name for s in platform.specs if s.name in timings.consuming]
+    if not services:
+        return ""
+    joined = ", ".join(f"{name} {timings.consuming[name]:.2f}s" for name in services)
+    slowest = max(timings.seconds[name] for name in services)
+    last = max(timings.consuming[name] for name in services)
+    return (
+        f"consuming in: {joined}\n"
+        f"services after the database and broker: every one ready in {slowest:.2f}s, "
+        f"consuming in {last:.2f}s"
+    )
+
+
 # --------------------------------------------------------------------------- commands
 
 
@@ -154,6 +170,9 @@ def cmd_run(args: argparse.Namespace, settings: LocalSettings) -> int:
             _say(line)
         _say("token: make token   (or: uv run kontor-local token)")
         _say(f"ready in: {_timings(platform)}")
+        consuming = _consuming(platform)
+        if consuming:
+            _say(consuming)
         _say("Ctrl-C stops everything.")
         return _watch(platform)
     finally:

@@ -23,7 +23,7 @@ import shutil
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -31,6 +31,7 @@ from typing import Any, Literal
 import pytest
 
 from .runtime import (
+    DEFAULT_TRANSACTION_LIFETIME_S,
     Broker,
     Database,
     LocalRuntimeError,
@@ -58,9 +59,14 @@ class Infra:
     log_dir: Path | None = None
     _stop: Callable[[], None] | None = field(default=None, repr=False)
 
-    def create_topics(self, specs: Sequence[tuple[str, int]]) -> list[str]:
-        """Create the missing topics ``[(name, partitions), ...]``; returns those created."""
-        created: list[str] = ensure_topics_sync(self.kafka_bootstrap, specs)
+    def create_topics(
+        self, specs: Sequence[tuple[str, int]], configs: Mapping[str, str] | None = None
+    ) -> list[str]:
+        """Create the missing topics ``[(name, partitions), ...]``; returns those created.
+
+        ``configs``: topic configuration for the ones created (``max.message.bytes``).
+        """
+        created: list[str] = ensure_topics_sync(self.kafka_bootstrap, specs, configs)
         return created
 
     def stop(self) -> None:
@@ -140,8 +146,12 @@ def infra_from_env(env: dict[str, str] | None = None) -> Infra:
 
 
 def start_embedded(log_dir: Path) -> Infra:
-    """Tansu (memory) and SecantusDB (``:memory:``) on free ephemeral ports."""
-    database = Database(free_port(), ":memory:", log_dir)
+    """Tansu (memory) and SecantusDB (``:memory:``) on free ephemeral ports.
+
+    The database runs with the runtime's transaction lifetime (as ``make run`` and
+    MongoDB in k8s do) and with test commands (failpoints) on: it is the tests' own.
+    """
+    database = Database(free_port(), ":memory:", log_dir, enable_test_commands=True)
     broker = Broker(free_port(), log_dir)
 
     def stop() -> None:
@@ -202,7 +212,10 @@ def start_containers() -> Infra:  # pragma: no cover - needs a Docker engine
     kafka = KafkaContainer(image=KAFKA_IMAGE).with_kraft()
     mongo = (
         DockerContainer(MONGO_IMAGE)
-        .with_command("--replSet rs0 --bind_ip_all")
+        .with_command(
+            "--replSet rs0 --bind_ip_all --setParameter enableTestCommands=1 "
+            f"--setParameter transactionLifetimeLimitSeconds={DEFAULT_TRANSACTION_LIFETIME_S:g}"
+        )
         .with_exposed_ports(27017)
     )
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import os
 import shutil
 import signal
@@ -41,6 +40,11 @@ SERVICE_NAMES: tuple[str, ...] = (
 DEFAULT_BROKER_PORT = 9092
 DEFAULT_MONGO_PORT = 27017
 DEFAULT_SERVICE_PORTS: dict[str, int] = {n: 8001 + i for i, n in enumerate(SERVICE_NAMES)}
+DEFAULT_TRANSACTION_LIFETIME_S = 5.0
+"""How long the database lets a transaction live (MongoDB's
+``transactionLifetimeLimitSeconds``, 60 by default): a transaction left open by a
+killed process blocks its documents that long. Kontor's transactions take
+milliseconds; the same value is set for MongoDB in deploy/k8s (ADR 0010)."""
 
 # s3rver (npm) keeps the broker log on disk when KONTOR_LOCAL_BROKER_STORAGE=s3.
 S3RVER_PACKAGE = "s3rver@3.7.1"
@@ -138,7 +142,7 @@ def _env_int(env: Mapping[str, str], name: str, default: int) -> int:
     try:
         return int(raw)
     except ValueError as exc:
-        raise LocalRuntimeError(f"{name}={raw!r} is not a port number") from exc
+        raise LocalRuntimeError(f"{name}={raw!r} is not a whole number") from exc
 
 
 def _env_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -162,7 +166,11 @@ class LocalSettings:
     broker_storage: BrokerStorage = "memory"
     s3_port: int = 9090
     mongo_sync_on_commit: bool = True
+    mongo_transaction_lifetime_s: float = DEFAULT_TRANSACTION_LIFETIME_S
     ready_timeout: float = 60.0
+    kafka_max_message_bytes: int = 1_048_576
+    """``KONTOR_KAFKA_MAX_MESSAGE_BYTES``, the services' own setting (they read the same
+    variable): the registry topics are created with it as ``max.message.bytes``."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> LocalSettings:
@@ -186,7 +194,12 @@ class LocalSettings:
             broker_storage="s3" if storage == "s3" else "memory",
             s3_port=_env_int(env, "KONTOR_LOCAL_S3_PORT", 9090),
             mongo_sync_on_commit=_env_bool(env, "KONTOR_LOCAL_MONGO_SYNC_ON_COMMIT", True),
+            mongo_transaction_lifetime_s=float(
+                env.get("KONTOR_LOCAL_MONGO_TRANSACTION_LIFETIME_S")
+                or DEFAULT_TRANSACTION_LIFETIME_S
+            ),
             ready_timeout=float(env.get("KONTOR_LOCAL_READY_TIMEOUT", "60")),
+            kafka_max_message_bytes=_env_int(env, "KONTOR_KAFKA_MAX_MESSAGE_BYTES", 1_048_576),
         )
 
     @property
@@ -526,7 +539,12 @@ def mongo_answers(url: str) -> bool:
 
 
 class Database:
-    """SecantusDB on ``127.0.0.1:port``; ``storage_path`` may be ``":memory:"``."""
+    """SecantusDB on ``127.0.0.1:port``; ``storage_path`` may be ``":memory:"``.
+
+    ``transaction_lifetime_s`` (None: SecantusDB's own 60 s) runs it through
+    :mod:`kontor_local.secantusd`, which can set it; ``enable_test_commands`` allows
+    ``configureFailPoint`` (tests only: never on a port others can reach).
+    """
 
     def __init__(
         self,
@@ -534,33 +552,37 @@ class Database:
         storage_path: Path | str,
         log_dir: Path,
         sync_on_commit: bool = False,
+        transaction_lifetime_s: float | None = DEFAULT_TRANSACTION_LIFETIME_S,
+        enable_test_commands: bool = False,
     ) -> None:
         self.port = port
         self.storage_path = storage_path
         self.sync_on_commit = sync_on_commit
+        self.transaction_lifetime_s = transaction_lifetime_s
+        self.enable_test_commands = enable_test_commands
         self.url = mongo_url(port)
         self.log_dir = log_dir
         self.process: ManagedProcess | None = None
+
+    def argv(self) -> list[str]:
+        """The server's command line."""
+        argv = [sys.executable, "-m", "secantus"]
+        if self.transaction_lifetime_s is not None:
+            argv = [sys.executable, "-m", "kontor_local.secantusd"]
+            argv += ["--transaction-lifetime-seconds", f"{self.transaction_lifetime_s:g}"]
+        argv += ["--host", HOST, "--port", str(self.port)]
+        argv += ["--storage-path", str(self.storage_path), "--log-level", "WARNING"]
+        if self.sync_on_commit:
+            argv.append("--sync-on-commit")
+        if self.enable_test_commands:
+            argv.append("--enable-test-commands")
+        return argv
 
     def start(self, timeout: float = 30.0) -> float:
         """Start and wait until ``ping`` succeeds. Returns seconds to ready."""
         if isinstance(self.storage_path, Path):
             self.storage_path.mkdir(parents=True, exist_ok=True)
-        argv = [
-            sys.executable,
-            "-m",
-            "secantus",
-            "--host",
-            HOST,
-            "--port",
-            str(self.port),
-            "--storage-path",
-            str(self.storage_path),
-            "--log-level",
-            "WARNING",
-        ]
-        if self.sync_on_commit:
-            argv.append("--sync-on-commit")
+        argv = self.argv()
         # SecantusDB would auto-discover ./secantusd.toml: run it from the log dir.
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.process = ManagedProcess(
@@ -581,10 +603,16 @@ class Database:
 # --------------------------------------------------------------------------- topics
 
 
-async def ensure_topics(bootstrap: str, specs: Sequence[tuple[str, int]]) -> list[str]:
+async def ensure_topics(
+    bootstrap: str,
+    specs: Sequence[tuple[str, int]],
+    configs: Mapping[str, str] | None = None,
+) -> list[str]:
     """Create the missing topics with their partition counts; returns the names created.
 
-    Idempotent: existing topics (and a concurrent creator's TopicAlreadyExists) are fine.
+    ``configs`` (e.g. ``{"max.message.bytes": "1048576"}``) is given to every topic
+    created; existing topics are left as they are. Idempotent: existing topics (and a
+    concurrent creator's TopicAlreadyExists) are fine.
     """
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic
     from aiokafka.errors import TopicAlreadyExistsError
@@ -600,7 +628,14 @@ async def ensure_topics(bootstrap: str, specs: Sequence[tuple[str, int]]) -> lis
         for name, partitions in wanted.items():
             try:
                 response = await admin.create_topics(
-                    [NewTopic(name=name, num_partitions=partitions, replication_factor=1)]
+                    [
+                        NewTopic(
+                            name=name,
+                            num_partitions=partitions,
+                            replication_factor=1,
+                            topic_configs=dict(configs or {}),
+                        )
+                    ]
                 )
             except TopicAlreadyExistsError:
                 continue
@@ -617,9 +652,13 @@ async def ensure_topics(bootstrap: str, specs: Sequence[tuple[str, int]]) -> lis
         await admin.close()
 
 
-def ensure_topics_sync(bootstrap: str, specs: Sequence[tuple[str, int]]) -> list[str]:
+def ensure_topics_sync(
+    bootstrap: str,
+    specs: Sequence[tuple[str, int]],
+    configs: Mapping[str, str] | None = None,
+) -> list[str]:
     """:func:`ensure_topics` for callers without an event loop."""
-    return run_sync(lambda: ensure_topics(bootstrap, specs))
+    return run_sync(lambda: ensure_topics(bootstrap, specs, configs))
 
 
 def registry_topic_specs(
@@ -665,6 +704,16 @@ class ServiceSpec:
         return list(self.command) if self.command else [sys.executable, "-m", self.module]
 
 
+LOCAL_CONSUMER_TIMEOUTS = {
+    "KONTOR_KAFKA_SESSION_TIMEOUT_MS": "3000",
+    "KONTOR_KAFKA_HEARTBEAT_INTERVAL_MS": "1000",
+    "KONTOR_KAFKA_REBALANCE_TIMEOUT_MS": "10000",
+}
+"""Shorter than the services' defaults (10 s, 3 s, 30 s): a group join on Tansu takes
+about half the session timeout (1.5 s instead of 5 s), and a restarted service's
+predecessor leaves its groups after 3 s. Every service runs one replica locally."""
+
+
 def service_env(
     spec: ServiceSpec,
     *,
@@ -688,6 +737,8 @@ def service_env(
             "PYTHONUNBUFFERED": "1",
         }
     )
+    for name, value in LOCAL_CONSUMER_TIMEOUTS.items():
+        env.setdefault(name, value)  # an operator's own value wins
     env.update(spec.env)
     return env
 
@@ -699,14 +750,44 @@ def http_ready(url: str) -> bool:
         return False
 
 
+ReadyState = Literal["down", "ready", "consuming"]
+
+
+def readiness(url: str) -> tuple[ReadyState, str | None]:
+    """``GET /health/ready``: down, ready (200, consumers still joining) or consuming.
+
+    The second value is the reason a service's consumers failed to start, if they did
+    (a body without ``checks.consumers`` has nothing to consume).
+    """
+    try:
+        response = httpx.get(url, timeout=1.0)
+    except httpx.HTTPError:
+        return "down", None
+    try:
+        consumers = str(response.json().get("checks", {}).get("consumers", "ok"))
+    except ValueError:
+        consumers = "ok"
+    if consumers.startswith("failed"):
+        return "down", consumers
+    if response.status_code != 200:
+        return "down", None
+    return ("consuming" if consumers == "ok" else "ready"), None
+
+
 # --------------------------------------------------------------------------- platform
 
 
 @dataclass
 class Timings:
-    """Seconds from start to ready, per component."""
+    """Seconds from start to ready, per component.
+
+    A service's figure counts from the moment the services were started, which is
+    when the database and the broker were ready; ``consuming`` is when its consumer
+    groups had their first assignment too (``/health/ready`` ``checks.consumers``).
+    """
 
     seconds: dict[str, float] = field(default_factory=dict)
+    consuming: dict[str, float] = field(default_factory=dict)
 
 
 class Platform:
@@ -734,6 +815,7 @@ class Platform:
             storage,
             self.log_dir,
             sync_on_commit=settings.mongo_sync_on_commit and storage != ":memory:",
+            transaction_lifetime_s=settings.mongo_transaction_lifetime_s,
         )
         self.broker = Broker(settings.broker_port, self.log_dir, engine, broker_env)
         self.services: dict[str, ManagedProcess] = {}
@@ -757,8 +839,11 @@ class Platform:
                 self.timings.seconds["s3rver"] = self.s3.start()
             self.timings.seconds["broker"] = self.broker.start()
             if topics:
+                from kontor_servicekit.kafka import topic_configs
+
                 started = time.monotonic()
-                ensure_topics_sync(self.kafka_bootstrap, topics)
+                configs = topic_configs(self.settings.kafka_max_message_bytes)
+                ensure_topics_sync(self.kafka_bootstrap, topics, configs)
                 self.timings.seconds["topics"] = time.monotonic() - started
         except BaseException:
             self.stop()
@@ -770,7 +855,11 @@ class Platform:
         public_key_file: Path,
         timeout: float | None = None,
     ) -> None:
-        """Start every service, then wait until all answer ``/health/ready`` with 200."""
+        """Start every service, then wait until all are ready and consuming.
+
+        All are polled together, so each one's figure is its own: ready when
+        ``/health/ready`` answers 200, consuming when its consumer groups joined too.
+        """
         limit = self.settings.ready_timeout if timeout is None else timeout
         self.specs = list(specs)
         try:
@@ -791,22 +880,44 @@ class Platform:
                 )
                 self.services[spec.name] = process
                 process.start()
-            deadline = started + limit
-            for spec in specs:
-                process = self.services[spec.name]
-                remaining = max(deadline - time.monotonic(), 0.5)
-                ready_url = f"{spec.url}/health/ready"
-                wait_until(
-                    process,
-                    functools.partial(http_ready, ready_url),
-                    remaining,
-                    f"GET {ready_url}",
-                    0.2,
-                )
-                self.timings.seconds[spec.name] = time.monotonic() - started
+            self._wait_until_consuming(specs, started, started + limit)
         except BaseException:
             self.stop()
             raise
+
+    def _wait_until_consuming(
+        self, specs: Sequence[ServiceSpec], started: float, deadline: float
+    ) -> None:
+        waiting = {spec.name: spec for spec in specs}
+        while waiting:
+            for name, spec in list(waiting.items()):
+                process = self.services[name]
+                if not process.alive():
+                    raise process.died_error(f"waiting for GET {spec.url}/health/ready")
+                state, failure = readiness(f"{spec.url}/health/ready")
+                if failure is not None:
+                    raise LocalRuntimeError(
+                        f"{name}: its consumers could not start ({failure}); log "
+                        f"{process.log_path}, last lines:\n{process.log_tail()}"
+                    )
+                now = time.monotonic() - started
+                if state != "down":
+                    self.timings.seconds.setdefault(name, now)
+                if state == "consuming":
+                    self.timings.consuming[name] = now
+                    del waiting[name]
+            if not waiting:
+                return
+            if time.monotonic() > deadline:
+                name = next(iter(waiting))
+                process = self.services[name]
+                what = "consumer groups" if name in self.timings.seconds else "readiness"
+                raise LocalRuntimeError(
+                    f"{name} did not become ready ({what}) within "
+                    f"{deadline - started:.0f} s; log {process.log_path}, last lines:\n"
+                    f"{process.log_tail()}"
+                )
+            time.sleep(0.1)
 
     def children(self) -> list[ManagedProcess]:
         infra = [self.database.process, self.s3.process if self.s3 else None, self.broker.process]

@@ -3,7 +3,8 @@
 A subscription is one consumer group for one purpose (``billing.invoicing``).
 For each message:
 
-1. the body must be a valid envelope of a registered event, else it is dead-lettered
+1. a message larger than ``kafka_max_message_bytes`` is dead-lettered unhandled, and
+   the body must be a valid envelope of a registered event, else it is dead-lettered
    at once (retrying cannot fix a malformed message);
 2. the handler runs in one transaction together with the inbox record of the
    event id: a redelivered event raises :class:`AlreadyHandled` and has no effect;
@@ -15,12 +16,32 @@ For each message:
    partition moves on;
 4. a database or broker outage is not the message's fault: the offset is not
    committed, the message is fetched again, and nothing is dead-lettered;
-5. the offset is committed (manual ack) only after the transaction committed.
+5. the offset is committed (manual ack) only after the transaction committed, or
+   after the message was parked in the ``dead_letters`` collection.
+
+**Starting.** The consumer groups of a service join at the same time, in the
+background (:meth:`ConsumerRuntime.start_in_background`): aiokafka's ``start()``
+waits for the group join (about half the session timeout on Tansu, the initial
+rebalance delay on Apache Kafka), and FastStream starts subscribers one after the
+other, so a service with four groups used to wait four joins before it answered
+HTTP. Readiness does not wait for the joins (events wait in their topics meanwhile);
+``/health/ready`` reports ``consumers: joining`` until every group has its first
+assignment, and a start that failed makes liveness and readiness fail.
+
+Parking never loses a message: it is stored in ``dead_letters`` (the record the admin
+API lists and replays) whether or not the dead-letter topic took it. A topic that
+refuses it for good (too large, an invalid record) is noted on the record
+(``dead_letter_topic_published: false`` and the error) and counted in
+``kontor_dead_letter_publish_failures_total``; a broker outage parks it in the
+database and leaves the offset uncommitted, so the topic copy is made once the broker
+is back. If even the database write fails, the offset is not committed either and
+the message is fetched again: nothing is skipped without a trace.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import traceback
 from collections.abc import Awaitable, Callable, Mapping
@@ -38,12 +59,19 @@ from pydantic import ValidationError
 from pymongo.errors import ConnectionFailure, PyMongoError
 
 from kontor_servicekit.domain_errors import DomainError, Unavailable
+from kontor_servicekit.kafka import consumer_size_options, record_size
 from kontor_servicekit.logging import log_context
+from kontor_servicekit.outbox import is_outage
+from kontor_servicekit.settings import DEFAULT_KAFKA_MAX_MESSAGE_BYTES
 from kontor_servicekit.store import AlreadyHandled, Store, Transaction, TransactionAborted
 
 log = logging.getLogger(__name__)
 
 DEAD_LETTERS = "dead_letters"
+
+STORED_VALUE_LIMIT = 8 * 1024 * 1024
+"""At most this much of a parked message's value is stored (a MongoDB document holds
+16 MiB); a longer one is cut and marked ``value_truncated``."""
 
 Handler = Callable[[Any, Any, Envelope], Awaitable[None]]
 """``handler(event, unit_of_work, envelope)``: the unit of work is the subscription's
@@ -52,6 +80,21 @@ Handler = Callable[[Any, Any, Envelope], Awaitable[None]]
 
 class PermanentError(Exception):
     """Raised by a handler for input it can never handle: dead-lettered without retries."""
+
+
+class MessageTooLarge(PermanentError):
+    """A consumed message above ``kafka_max_message_bytes``: never handled.
+
+    Whatever it would cause could not be published under the same limit; the
+    producer that wrote it is misconfigured.
+    """
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(
+            f"the message is {size} bytes, more than kafka_max_message_bytes ({limit} bytes)"
+        )
+        self.size = size
+        self.limit = limit
 
 
 @dataclass(frozen=True)
@@ -91,6 +134,7 @@ class Subscription:
 class ConsumerMetrics(Protocol):
     def handled(self, group: str, event_type: str, outcome: str) -> None: ...
     def dead_lettered(self, group: str, topic: str) -> None: ...
+    def dead_letter_publish_failed(self, group: str, topic: str, error_type: str) -> None: ...
 
 
 class DeadLetterProducer(Protocol):
@@ -114,8 +158,64 @@ class ConsumerRuntime:
     topic_prefix: str = ""
     max_attempts: int = 5
     retry_backoff_s: float = 0.2
+    max_message_bytes: int = DEFAULT_KAFKA_MAX_MESSAGE_BYTES
+    redeliver_pause_s: float = 1.0
+    """Pause after a message is left for redelivery (outage, write conflict)."""
     subscribers: list[Any] = field(default_factory=list)
     handlers: dict[str, MessageHandler] = field(default_factory=dict)
+    starting: asyncio.Task[None] | None = None
+
+    def start_in_background(self, broker: KafkaBroker) -> None:
+        """Start every subscriber of ``broker`` at once, without waiting for the joins."""
+        task = asyncio.create_task(start_subscribers(broker), name=f"{self.service}-consumers")
+        task.add_done_callback(_log_start_failure)
+        self.starting = task
+
+    async def wait_started(self, timeout: float | None = None) -> None:
+        """Until every group has joined (and raise what made the start fail)."""
+        if self.starting is not None:
+            await asyncio.wait_for(asyncio.shield(self.starting), timeout)
+
+    def status(self) -> str:
+        """``ok`` (all joined, or nothing to consume), ``joining``, or ``failed: ...``."""
+        task = self.starting
+        if not self.subscribers:
+            return "ok"
+        if task is None:
+            return "not started"
+        if not task.done():
+            return "joining"
+        if task.cancelled():
+            return "stopped"
+        error = task.exception()
+        return "ok" if error is None else f"failed: {type(error).__name__}: {error}"
+
+    async def stop_starting(self) -> None:
+        """Cancel a start still waiting for its joins (the broker stop follows)."""
+        task, self.starting = self.starting, None
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
+
+
+async def start_subscribers(broker: KafkaBroker) -> None:
+    """What ``broker.start()`` does, with the subscribers started concurrently."""
+    await broker.connect()
+    results = await asyncio.gather(
+        *(subscriber.start() for subscriber in broker.subscribers), return_exceptions=True
+    )
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    for publisher in broker.publishers:
+        await publisher.start()
+    broker.running = True
+
+
+def _log_start_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("the consumers could not start: %r", task.exception())
 
 
 @dataclass(frozen=True)
@@ -142,21 +242,37 @@ class MessageHandler:
     async def __call__(self, message: KafkaMessage) -> None:
         record = message.raw_message
         assert not isinstance(record, tuple)
-        outcome = await self.handle_record(record.value, record)
+        try:
+            outcome = await self.handle_record(record.value, record)
+        except Exception:
+            # Not handled and not parked (e.g. the database is gone while parking):
+            # acknowledging would skip the message without a trace, so fetch it again.
+            log.exception(
+                "message %s:%s:%s neither handled nor parked; will redeliver",
+                record.topic,
+                record.partition,
+                record.offset,
+            )
+            self.runtime.metrics.handled(self.group, "unknown", "retry_later")
+            outcome = "retry_later"
         if outcome == "retry_later":
             await message.nack()
-            await asyncio.sleep(1.0)
+            await asyncio.sleep(self.runtime.redeliver_pause_s)
         else:
             await message.ack()
 
     async def handle_record(self, value: bytes | None, record: Any) -> str:
         """Handle one record; returns the outcome (``handled``, ``duplicate``, ...)."""
+        size = record_size(record.key, value, record.headers)
+        if size > self.runtime.max_message_bytes:
+            return await self.dead_letter(
+                record, MessageTooLarge(size, self.runtime.max_message_bytes), attempts=1
+            )
         try:
             envelope = Envelope.from_bytes(value or b"")
             event = envelope.payload_model()
         except (ValidationError, UnknownEventType, ValueError) as exc:
-            await self.dead_letter(record, exc, attempts=1)
-            return "dead_lettered"
+            return await self.dead_letter(record, exc, attempts=1)
         entry = self.by_type.get(envelope.type)
         if entry is None:
             self.runtime.metrics.handled(self.group, envelope.type, "ignored")
@@ -195,16 +311,14 @@ class MessageHandler:
                 return "retry_later"
             except (PermanentError, DomainError) as exc:
                 # A refused command stays refused: retrying cannot change the answer.
-                await self.dead_letter(record, exc, attempts=attempt)
-                return "dead_lettered"
+                return await self.dead_letter(record, exc, attempts=attempt)
             except Exception as exc:
                 if isinstance(exc, PyMongoError) and not _is_data_error(exc):
                     log.warning("database error, will redeliver: %s", exc)
                     return "retry_later"
                 if attempt >= self.runtime.max_attempts:
                     log.exception("handler failed %d times; dead-lettering", attempt)
-                    await self.dead_letter(record, exc, attempts=attempt)
-                    return "dead_lettered"
+                    return await self.dead_letter(record, exc, attempts=attempt)
                 log.warning("handler failed (attempt %d): %s", attempt, exc)
                 await asyncio.sleep(self.runtime.retry_backoff_s * 2 ** (attempt - 1))
                 continue
@@ -212,8 +326,14 @@ class MessageHandler:
             self.runtime.metrics.handled(self.group, envelope.type, "handled")
             return "handled"
 
-    async def dead_letter(self, record: Any, exc: BaseException, *, attempts: int) -> None:
-        """Park ``record`` on the group's dead-letter topic and in the database."""
+    async def dead_letter(self, record: Any, exc: BaseException, *, attempts: int) -> str:
+        """Park ``record`` in the database and on the group's dead-letter topic.
+
+        Returns ``dead_lettered``, or ``retry_later`` when the topic could not be
+        reached (a broker outage): the database holds the message already, the offset
+        stays uncommitted and the topic copy is made on redelivery. A database error
+        propagates: the caller must not acknowledge the message.
+        """
         reason = f"{type(exc).__name__}: {exc}"[:4000]
         dlt = self.runtime.topic_prefix + dead_letter_topic(
             self.subscription.group(self.runtime.service)
@@ -229,9 +349,22 @@ class MessageHandler:
             ("kontor_dlt_group", self.group.encode()),
             ("kontor_dlt_attempts", str(attempts).encode()),
         ]
-        await self.runtime.producer.send_and_wait(
-            dlt, value=record.value, key=record.key, headers=headers
-        )
+        publish_error: BaseException | None = None
+        try:
+            await self.runtime.producer.send_and_wait(
+                dlt, value=record.value, key=record.key, headers=headers
+            )
+        except Exception as error:  # whatever the topic says, the database copy follows
+            publish_error = error
+            self.runtime.metrics.dead_letter_publish_failed(self.group, dlt, type(error).__name__)
+            log.error(
+                "dead-letter topic %s refused the message (%s: %s); parking it in %s",
+                dlt,
+                type(error).__name__,
+                error,
+                DEAD_LETTERS,
+            )
+        value = record.value
         doc_id = f"{original_topic}:{record.partition}:{record.offset}"
         await self.runtime.store.db[DEAD_LETTERS].update_one(
             {"_id": doc_id},
@@ -242,21 +375,31 @@ class MessageHandler:
                     "partition": record.partition,
                     "offset": record.offset,
                     "key": record.key,
-                    "value": record.value,
+                    "value": None if value is None else value[:STORED_VALUE_LIMIT],
+                    "value_bytes": 0 if value is None else len(value),
+                    "value_truncated": value is not None and len(value) > STORED_VALUE_LIMIT,
                     "headers": [[k, v] for k, v in (record.headers or [])],
                     "reason": reason,
                     "error_type": type(exc).__name__,
                     "traceback": "".join(traceback.format_exception(exc))[-8000:],
                     "attempts": attempts,
                     "dead_letter_topic": dlt,
+                    "dead_letter_topic_published": publish_error is None,
+                    "dead_letter_topic_error": None
+                    if publish_error is None
+                    else f"{type(publish_error).__name__}: {publish_error}"[:2000],
                     "status": "parked",
                     "dead_lettered_at": datetime.now(UTC),
                 }
             },
             upsert=True,
         )
+        if publish_error is not None and is_outage(publish_error):
+            log.warning("broker unavailable while dead-lettering; will redeliver: %s", reason)
+            return "retry_later"
         self.runtime.metrics.dead_lettered(self.group, original_topic)
         log.error("message dead-lettered: %s", reason, extra={"dead_letter_topic": dlt})
+        return "dead_lettered"
 
 
 def _is_data_error(exc: PyMongoError) -> bool:
@@ -275,8 +418,12 @@ def register_subscriptions(
     heartbeat_interval_ms: int,
     rebalance_timeout_ms: int = 30_000,
 ) -> list[MessageHandler]:
-    """Wire each subscription as a FastStream subscriber with manual acknowledgement."""
+    """Wire each subscription as a FastStream subscriber with manual acknowledgement.
+
+    The consumers fetch messages up to ``runtime.max_message_bytes`` per partition.
+    """
     handlers: list[MessageHandler] = []
+    sizes = consumer_size_options(runtime.max_message_bytes)
     for subscription in subscriptions:
         handler = MessageHandler(runtime, subscription)
         topics = [runtime.topic_prefix + t for t in subscription.topics()]
@@ -289,6 +436,8 @@ def register_subscriptions(
             heartbeat_interval_ms=heartbeat_interval_ms,
             rebalance_timeout_ms=rebalance_timeout_ms,
             max_poll_records=100,
+            max_partition_fetch_bytes=sizes["max_partition_fetch_bytes"],
+            fetch_max_bytes=sizes["fetch_max_bytes"],
             title=handler.group,
             description=subscription.description,
         )

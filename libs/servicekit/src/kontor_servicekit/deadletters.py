@@ -32,6 +32,13 @@ class DeadLetter(BaseModel):
     replayed_at: AwareDatetime | None = None
     key: str | None = None
     value_preview: str
+    size_bytes: int | None = None
+    """The parked value's length; ``value_truncated``: only the first 8 MiB were kept."""
+    value_truncated: bool = False
+    dead_letter_topic_published: bool = True
+    """False: the dead-letter topic refused the message (see ``dead_letter_topic_error``);
+    this record is its only copy."""
+    dead_letter_topic_error: str | None = None
 
 
 class ReplayResult(BaseModel):
@@ -55,6 +62,10 @@ def _view(doc: dict[str, Any]) -> DeadLetter:
         replayed_at=doc.get("replayed_at"),
         key=doc["key"].decode(errors="replace") if doc.get("key") else None,
         value_preview=bytes(value)[:2000].decode(errors="replace"),
+        size_bytes=doc.get("value_bytes"),
+        value_truncated=bool(doc.get("value_truncated", False)),
+        dead_letter_topic_published=bool(doc.get("dead_letter_topic_published", True)),
+        dead_letter_topic_error=doc.get("dead_letter_topic_error"),
     )
 
 
@@ -95,6 +106,11 @@ def dead_letter_router(service: str) -> APIRouter:
         if doc["status"] != "parked":
             raise Conflict(
                 detail="this message was replayed already", extra={"current_state": doc["status"]}
+            )
+        if doc.get("value_truncated"):
+            raise Conflict(
+                detail="only the first bytes of this message were kept; it cannot be replayed",
+                extra={"current_state": doc["status"]},
             )
         handler = kit.consumers.handlers.get(doc["group"])
         if handler is None:

@@ -31,8 +31,16 @@ class ServiceMetrics:
         )
         self.dead_letters = Counter(
             "kontor_dead_letters_total",
-            "Messages parked on a dead-letter topic",
+            "Messages dead-lettered: parked in dead_letters and, unless that publish "
+            "failed, on the group's dead-letter topic",
             ["group", "topic"],
+            registry=self.registry,
+        )
+        self.dead_letter_publish_failures = Counter(
+            "kontor_dead_letter_publish_failures_total",
+            "Dead letters the dead-letter topic refused (too large, broker error): kept "
+            "in the dead_letters collection only",
+            ["group", "dead_letter_topic", "error_type"],
             registry=self.registry,
         )
         self.events_published = Counter(
@@ -63,6 +71,9 @@ class ServiceMetrics:
 
     def dead_lettered(self, group: str, topic: str) -> None:
         self.dead_letters.labels(group, topic).inc()
+
+    def dead_letter_publish_failed(self, group: str, topic: str, error_type: str) -> None:
+        self.dead_letter_publish_failures.labels(group, topic, error_type).inc()
 
     def published(self, count: int) -> None:
         self.events_published.inc(count)

@@ -277,6 +277,7 @@ def build_consumers(
         topic_prefix=settings.topic_prefix,
         max_attempts=settings.consumer_max_attempts,
         retry_backoff_s=settings.consumer_retry_backoff_s,
+        max_message_bytes=settings.kafka_max_message_bytes,
     )
     register_subscriptions(
         broker,
@@ -355,12 +356,16 @@ async def prepare_database(kit: Kit) -> None:
 
 
 async def start_messaging(kit: Kit) -> None:
-    """Topics (where the service provisions them), the producer, the relay, the consumers."""
+    """Topics (where the service provisions them), the producer, the relay, the consumers.
+
+    The consumer groups join concurrently in the background (``kit.consumers.status()``,
+    ``/health/ready``): the lifespan, and with it HTTP, does not wait for the joins.
+    """
     if kit.definition.ensure_topics:
         await ensure_topics(kit.settings, topics_to_provision(kit.definition))
     await kit.producers.start(create_producer(kit.settings))
     kit.relay.start()
-    await kit.broker.start()
+    kit.consumers.start_in_background(kit.broker)
 
 
 async def stop_service(kit: Kit) -> None:
@@ -369,6 +374,7 @@ async def stop_service(kit: Kit) -> None:
     for stop_hook in kit.definition.on_stopping:
         with contextlib.suppress(Exception):
             await stop_hook(kit)
+    await kit.consumers.stop_starting()
     with contextlib.suppress(Exception):
         await kit.broker.stop()
     await kit.relay.stop(grace_s=kit.settings.shutdown_grace_s)
@@ -418,11 +424,22 @@ async def _contended(request: Request, exc: Exception) -> Response:
 def _operations_router(kit: Kit) -> APIRouter:
     router = APIRouter(tags=["operations"])
 
-    @router.get("/health/live", summary="The process is up")
-    async def live() -> dict[str, str]:
-        return {"status": "ok"}
+    @router.get(
+        "/health/live", summary="The process is up (and its consumers did not fail to start)"
+    )
+    async def live() -> JSONResponse:
+        consumers = kit.consumers.status()
+        if consumers.startswith("failed"):
+            return JSONResponse({"status": "failed", "consumers": consumers}, status_code=503)
+        return JSONResponse({"status": "ok"})
 
-    @router.get("/health/ready", summary="The database and the broker are reachable")
+    @router.get(
+        "/health/ready",
+        summary="The database and the broker are reachable",
+        description="`checks.consumers` appears while the consumer groups are `joining` "
+        "(until each has its first assignment), which does not make the service unready "
+        "(events wait in their topics), and when their start failed, which does.",
+    )
     async def ready() -> JSONResponse:
         checks: dict[str, str] = {}
         try:
@@ -436,6 +453,10 @@ def _operations_router(kit: Kit) -> APIRouter:
         except Exception as exc:
             checks["kafka"] = f"unreachable: {type(exc).__name__}"
         ok = all(v == "ok" for v in checks.values())
+        consumers = kit.consumers.status()
+        if consumers != "ok":  # listed while joining (still ready) or when failed (not)
+            checks["consumers"] = consumers
+            ok = ok and not consumers.startswith("failed")
         return JSONResponse(
             {"status": "ok" if ok else "unavailable", "checks": checks},
             status_code=200 if ok else 503,

@@ -81,12 +81,16 @@ class MetricsRecorder:
 
     outcomes: list[tuple[str, str, str]] = field(default_factory=list)
     dead: list[tuple[str, str]] = field(default_factory=list)
+    publish_failures: list[tuple[str, str, str]] = field(default_factory=list)
 
     def handled(self, group: str, event_type: str, outcome: str) -> None:
         self.outcomes.append((group, event_type, outcome))
 
     def dead_lettered(self, group: str, topic: str) -> None:
         self.dead.append((group, topic))
+
+    def dead_letter_publish_failed(self, group: str, topic: str, error_type: str) -> None:
+        self.publish_failures.append((group, topic, error_type))
 
 
 @dataclass

@@ -18,6 +18,9 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+DEFAULT_KAFKA_MAX_MESSAGE_BYTES = 1_048_576
+"""1 MiB, Apache Kafka's own default for producers, fetches and topics."""
+
 
 class ServiceSettings(BaseSettings):
     """Base class; each service subclasses it and sets ``service_name``."""
@@ -42,6 +45,14 @@ class ServiceSettings(BaseSettings):
         default=30_000,
         description="How long a rebalance waits for members to rejoin (aiokafka's default "
         "is max_poll_interval_ms, 5 minutes, which stalls a group after a member vanished).",
+    )
+    kafka_max_message_bytes: int = Field(
+        default=DEFAULT_KAFKA_MAX_MESSAGE_BYTES,
+        ge=16_384,
+        description="The largest Kafka message, one limit everywhere: the producer's "
+        "max_request_size, the consumers' max_partition_fetch_bytes, the topics' "
+        "max.message.bytes (where Kontor creates them; Strimzi's KafkaTopics in k8s). A "
+        "consumed message above it is dead-lettered without being handled.",
     )
     kafka_ensure_topics: bool = Field(
         default=False,

@@ -52,8 +52,9 @@ class TransactionAborted(Exception):
 
     Transient: typically another writer holds the same document, or a crashed
     process left a transaction open that the server aborts after its lifetime
-    limit (60 s on MongoDB and SecantusDB). Callers retry later; it is never a
-    reason to dead-letter a message.
+    limit (``transactionLifetimeLimitSeconds``: 60 s by default on MongoDB and
+    SecantusDB, 5 s as Kontor runs them, ADR 0010). Callers retry later; it is never
+    a reason to dead-letter a message.
     """
 
 
@@ -164,8 +165,10 @@ class Store:
         :class:`AlreadyHandled` is raised and nothing else is written.
         """
         delay = 0.005
-        deadline = time.monotonic() + self.conflict_budget_s
+        began = time.monotonic()
+        deadline = began + self.conflict_budget_s
         attempt = 0
+        warned = False
         while True:
             attempt += 1
             async with self.client.start_session() as session:
@@ -187,6 +190,14 @@ class Store:
                 except PyMongoError as exc:
                     if _is_transient(exc) and time.monotonic() < deadline:
                         log.debug("transaction conflict, retrying", extra={"attempt": attempt})
+                        if not warned and time.monotonic() - began > 1.0:
+                            warned = True  # longer than any of ours: likely a dead writer's
+                            log.warning(
+                                "write conflicts for over 1 s (%s); another transaction holds "
+                                "the documents, maybe one a killed process left open, which "
+                                "the database ends after its transaction lifetime",
+                                exc,
+                            )
                         await asyncio.sleep(delay)
                         delay = min(delay * 2, 0.5)
                         continue

@@ -90,6 +90,9 @@ async def run_service(
     app: FastAPI = module.create_app(settings)
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     async with LifespanManager(app, startup_timeout=60, shutdown_timeout=30) as manager:
+        # Tests expect a started service to consume at once: wait for the group joins
+        # that the lifespan itself no longer waits for.
+        await app.state.kit.consumers.wait_started(timeout=60)
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(
             transport=transport, base_url=f"http://{service}", headers=headers
@@ -122,10 +125,19 @@ async def wait_for_assignment(service: RunningService, timeout: float = 30.0) ->
 
 
 async def produce(
-    bootstrap: str, topic: str, messages: list[tuple[bytes, bytes, list[tuple[str, bytes]]]]
+    bootstrap: str,
+    topic: str,
+    messages: list[tuple[bytes, bytes, list[tuple[str, bytes]]]],
+    *,
+    max_request_size: int = 1_048_576,
 ) -> None:
-    """Produce raw (key, value, headers) messages and wait for every acknowledgement."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+    """Produce raw (key, value, headers) messages and wait for every acknowledgement.
+
+    ``max_request_size`` above a service's limit plays a misconfigured producer.
+    """
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", linger_ms=5, max_request_size=max_request_size
+    )
     await producer.start()
     try:
         futures = [

@@ -1,9 +1,13 @@
 """Billing's delivery guarantees on the real broker and database.
 
 - the same OrderPlaced delivered twice yields one invoice;
-- a billing process killed (SIGKILL) in the middle of a stream and restarted
-  loses and duplicates nothing: 100 orders in, 100 invoices numbered 1..100;
-- a malformed message is dead-lettered with its reason and the next one is handled.
+- a billing process killed (SIGKILL) while a transaction of it holds the invoice
+  counter is replaced by one that issues invoices again within 10 s, and nothing is
+  lost or duplicated: 300 orders in, 300 invoices numbered 1..300;
+- a malformed message is dead-lettered with its reason and the next one is handled;
+- a 5 MB message (above ``kafka_max_message_bytes``) is parked in ``dead_letters``
+  with its reason, although the dead-letter topic refuses it, is counted, and the
+  next message is handled.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +32,7 @@ from kontor_servicekit.testing import (
     wait_for_assignment,
 )
 from pymongo import AsyncMongoClient
+from pymongo.errors import OperationFailure
 
 pytestmark = pytest.mark.integration
 
@@ -128,6 +134,53 @@ async def test_malformed_message_is_dead_lettered_and_next_is_handled(
         assert no_scope.status_code == 401
 
 
+async def test_oversized_message_is_parked_with_its_reason_counted_and_the_next_is_handled(
+    start_service: Any, infra: Any, namespace: str
+) -> None:
+    topic = topic_of(namespace, "OrderPlaced")
+    # A misconfigured producer and topic: both allow 8 MiB (Tansu does not enforce a
+    # topic's max.message.bytes anyway; Apache Kafka would refuse 5 MB on a 1 MiB topic).
+    infra.create_topics([(topic, 6)], configs={"max.message.bytes": str(8 * 1024 * 1024)})
+    async with start_service("billing") as billing:
+        assert billing.settings.kafka_max_message_bytes == 1_048_576  # the default
+        await wait_for_assignment(billing)
+        good = order_placed_envelope()
+        huge = order_placed_envelope()
+        key = good.aggregate_id.encode()  # same key: same partition, the huge one first
+        huge_value = huge.to_bytes() + b" " * 5_000_000  # still a valid OrderPlaced
+        await produce(
+            infra.kafka_bootstrap,
+            topic,
+            [(key, huge_value, []), as_message(good)],
+            max_request_size=8 * 1024 * 1024,
+        )
+        invoices = billing.kit.store.db["invoices"]
+        await eventually(lambda: invoices.find_one({"order_id": good.aggregate_id}), timeout=30)
+        assert await invoices.count_documents({"order_id": huge.aggregate_id}) == 0
+
+        parked = await billing.kit.store.db["dead_letters"].find_one({"topic": topic})
+        assert parked is not None
+        assert parked["error_type"] == "MessageTooLarge"
+        assert "more than kafka_max_message_bytes (1048576 bytes)" in parked["reason"]
+        assert parked["value"] == huge_value  # the whole message is kept for inspection
+        assert parked["value_bytes"] == len(huge_value)
+        assert parked["dead_letter_topic_published"] is False
+        assert parked["dead_letter_topic_error"].startswith("MessageSizeTooLargeError")
+
+        listed = (await billing.client.get("/admin/dead-letters")).json()
+        assert [(d["error_type"], d["dead_letter_topic_published"]) for d in listed] == [
+            ("MessageTooLarge", False)
+        ]
+        text = (await billing.client.get("/metrics")).text
+        group = f"{namespace}.billing.invoicing"
+        assert f'kontor_dead_letters_total{{group="{group}",topic="{topic}"}} 1.0' in text
+        assert (
+            "kontor_dead_letter_publish_failures_total{"
+            f'dead_letter_topic="{group}.dlt",error_type="MessageSizeTooLargeError",'
+            f'group="{group}"}} 1.0'
+        ) in text
+
+
 async def _parked(service: Any, dead_letter_id: str) -> dict[str, Any]:
     doc = await service.kit.store.db["dead_letters"].find_one({"_id": dead_letter_id})
     assert doc is not None
@@ -152,10 +205,20 @@ def _billing_env(infra: Any, namespace: str, public_key: str) -> dict[str, str]:
     return env
 
 
-async def test_killed_consumer_loses_and_duplicates_nothing(
+async def test_killed_consumer_mid_transaction_loses_nothing_and_is_replaced_within_10_s(
     infra: Any, namespace: str, auth_keys: Any, tmp_path: Path
 ) -> None:
-    total = 100
+    """SIGKILL billing in the middle of a transaction that takes the invoice number.
+
+    A failpoint holds billing's next counter increment (``findAndModify``, which only
+    ``next_sequence`` sends) for 3 s; billing is killed during that wait, so the
+    database then runs the increment in a transaction whose client is gone: the
+    counter is held until the database's transaction lifetime ends it (a probe of the
+    test's own conflicts on it, and is aborted, so it takes no number). The successor
+    must issue its first invoice within 10 s of being started; afterwards every order
+    has exactly one invoice, numbered 1..N without gaps, and every invoice was announced.
+    """
+    total = 200
     topic = topic_of(namespace, "OrderPlaced")
     infra.create_topics([(topic, 6)])
     envelopes = [order_placed_envelope(number=n) for n in range(1, total + 1)]
@@ -170,18 +233,33 @@ async def test_killed_consumer_loses_and_duplicates_nothing(
         )
 
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(infra.mongo_url)
-    invoices = client[f"{namespace}_billing"]["invoices"]
+    db = client[f"{namespace}_billing"]
+    invoices = db["invoices"]
     process = start()
     try:
-        # Kill it hard somewhere in the middle of the stream.
         await eventually(lambda: _count_at_least(invoices, 10), timeout=60, interval=0.01)
+        await _hold_next_counter_increment(client, block_s=3.0)
+        blocked_at = time.monotonic()
+        await asyncio.sleep(0.5)  # billing is waiting for its findAndModify now
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=10)
-        killed_at = await invoices.count_documents({})
-        assert killed_at < total, "the stream was finished before the kill; make it longer"
+        killed_at = time.monotonic()
+        await asyncio.sleep(max(blocked_at + 4.0 - time.monotonic(), 0))  # it has run now
+        assert await _sequence_is_held(client, db.name), "the kill left no transaction open"
+        left = await invoices.count_documents({})
+        assert left < total, "the stream was finished before the kill; make it longer"
 
+        started_at = time.monotonic()
         process = start()
+        await eventually(lambda: _count_at_least(invoices, left + 1), timeout=120, interval=0.01)
+        handling_again_at = time.monotonic()
         await eventually(lambda: _count_at_least(invoices, total), timeout=120, interval=0.1)
+        print(
+            f"\nkilled holding the counter after {left} invoices; the successor's first "
+            f"invoice came {handling_again_at - started_at:.2f} s after its start "
+            f"({handling_again_at - killed_at:.2f} s after the kill)"
+        )
+        assert handling_again_at - started_at < 10.0
         await asyncio.sleep(2.0)  # anything duplicated would show up now
 
         docs = await invoices.find({}).to_list(None)
@@ -205,6 +283,50 @@ async def test_killed_consumer_loses_and_duplicates_nothing(
                 process.kill()
         log.close()
         await client.close()
+
+
+async def _hold_next_counter_increment(
+    client: AsyncMongoClient[dict[str, Any]], *, block_s: float
+) -> None:
+    """Make billing's next ``findAndModify`` wait ``block_s`` before the server runs it."""
+    try:
+        await client.admin.command(
+            {
+                "configureFailPoint": "failCommand",
+                "mode": {"times": 1},
+                "data": {
+                    "failCommands": ["findAndModify"],
+                    "appName": "kontor-billing",
+                    "blockConnection": True,
+                    "blockTimeMS": int(block_s * 1000),
+                },
+            }
+        )
+    except OperationFailure as exc:
+        pytest.skip(f"the database has no failpoints (enableTestCommands): {exc}")
+
+
+async def _sequence_is_held(client: AsyncMongoClient[dict[str, Any]], db_name: str) -> bool:
+    """Whether an open transaction holds the invoice counter: a write to it conflicts.
+
+    The probe's own transaction is always aborted, so it takes no number.
+    """
+    sequences = client[db_name]["sequences"]
+    counter = await sequences.find_one({"_id": {"$regex": "^invoice:"}})
+    assert counter is not None
+    async with client.start_session() as session:
+        await session.start_transaction()
+        try:
+            await sequences.update_one(
+                {"_id": counter["_id"]}, {"$inc": {"value": 1}}, session=session
+            )
+        except OperationFailure as exc:
+            if exc.has_error_label("TransientTransactionError"):
+                return True
+            raise
+        finally:
+            await session.abort_transaction()
+    return False
 
 
 async def _count_at_least(collection: Any, n: int) -> bool:
