@@ -667,7 +667,7 @@ async def measure_kafka(
         group_id=None,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
-        fetch_max_wait_ms=10,
+        fetch_max_wait_ms=100,  # see EventWatcher
     )
     producer = AIOKafkaProducer(
         bootstrap_servers=bootstrap,
