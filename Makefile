@@ -4,7 +4,7 @@ UV := $(shell ./scripts/bootstrap.sh)
 SYNC := $(UV) sync --locked --all-packages --quiet
 RUN := $(UV) run --locked --all-packages
 
-.PHONY: help setup run infra token test test-unit test-service test-integration lint format bench \
+.PHONY: help setup run infra token test test-unit test-service test-integration lint format bench soak \
         contracts-check contracts-update asyncapi asyncapi-check dockerfiles images k8s-validate k8s-generate clean
 
 help:
@@ -45,6 +45,9 @@ format: setup
 
 bench: setup ## orders/s and latency through the HTTP API vs raw Kafka and raw Mongo
 	$(RUN) python -m kontor_local.bench
+
+soak: setup ## the order life for 3 min while parts of the runtime are SIGKILLed; reconciles every count
+	$(RUN) python -m kontor_local.soak $(SOAK_ARGS)
 
 contracts-check: setup ## fail when a committed JSON schema is stale
 	$(RUN) python -m kontor_contracts.schemas check

@@ -26,6 +26,7 @@ def cli_env(data_dir: Path, **extra: str) -> dict[str, str]:
         KONTOR_LOCAL_DATA_DIR=str(data_dir),
         KONTOR_LOCAL_BROKER_PORT=str(free_port()),
         KONTOR_LOCAL_MONGO_PORT=str(free_port()),
+        KONTOR_LOCAL_S3_PORT=str(free_port()),
         KONTOR_LOCAL_DUMMY_PORT=str(free_port()),
         KONTOR_LOCAL_READY_TIMEOUT="30",
         PYTHONPATH=os.pathsep.join([str(FIXTURES), env.get("PYTHONPATH", "")]),

@@ -29,7 +29,9 @@ pytestmark = pytest.mark.integration
 
 
 def settings_for(data_dir: Path) -> LocalSettings:
-    return LocalSettings(data_dir=data_dir, broker_port=free_port(), mongo_port=free_port())
+    return LocalSettings(
+        data_dir=data_dir, broker_port=free_port(), mongo_port=free_port(), s3_port=free_port()
+    )
 
 
 @pytest.fixture
@@ -111,12 +113,13 @@ async def test_mongo_crud_and_multi_document_transaction(platform: Platform) -> 
 def test_stop_leaves_no_child_process(tmp_path: Path) -> None:
     platform = Platform(settings_for(tmp_path), mongo_storage=":memory:")
     platform.start_infra()
-    pids = [p.pid for p in platform.children()]
-    assert len(pids) == 2 and all(pid is not None and is_running(pid) for pid in pids)
+    pids = [p.pid for p in platform.children()]  # database, object store, broker
+    assert len(pids) == 3 and all(pid is not None and is_running(pid) for pid in pids)
     platform.stop()
     assert not any(is_running(pid) for pid in pids if pid is not None)
     assert port_is_free(platform.settings.broker_port)
     assert port_is_free(platform.settings.mongo_port)
+    assert port_is_free(platform.settings.s3_port)
 
 
 def test_taken_port_is_named() -> None:

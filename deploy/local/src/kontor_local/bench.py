@@ -2,8 +2,9 @@
 
 ``python -m kontor_local.bench [--orders N] [--concurrency C] [--json PATH]``
 
-One run starts a fresh embedded broker (``memory://``) and database (on-disk temp
-dir, ``--sync-on-commit`` as ``make run`` has it) on free ports, creates the
+One run starts a fresh embedded broker (its storage as ``make run`` has it: ``disk``
+unless ``KONTOR_LOCAL_BROKER_STORAGE=memory``) and database (on-disk temp dir,
+``--sync-on-commit`` as ``make run`` has it) on free ports, creates the
 registry topics, starts catalog, orders and billing as processes and then measures:
 
 (a) the flow: ``POST /orders`` -> OrderPlaced (outbox) -> billing issues the invoice
@@ -277,7 +278,8 @@ class EventWatcher:
             group_id=None,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
-            fetch_max_wait_ms=10,
+            # Tansu on s3 may not show new records to a faster poll (ADR 0011)
+            fetch_max_wait_ms=100,
         )
         await consumer.start()
         try:
@@ -665,7 +667,7 @@ async def measure_kafka(
         group_id=None,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
-        fetch_max_wait_ms=10,
+        fetch_max_wait_ms=100,  # see EventWatcher
     )
     producer = AIOKafkaProducer(
         bootstrap_servers=bootstrap,
@@ -817,14 +819,18 @@ def run_bench(
     run_started = time.perf_counter()
     tmp = Path(tempfile.mkdtemp(prefix="kontor-bench-", dir=work_dir))
     ok = False
+    configured = LocalSettings.from_env()
     settings = LocalSettings(
         data_dir=tmp,
         broker_port=free_port(),
         mongo_port=free_port(),
         service_ports={name: free_port() for name in BENCH_SERVICES},
-        broker_storage="memory",
-        # As `make run`: --sync-on-commit unless KONTOR_LOCAL_MONGO_SYNC_ON_COMMIT says no.
-        mongo_sync_on_commit=LocalSettings.from_env().mongo_sync_on_commit,
+        s3_port=free_port(),
+        # As `make run`: the broker storage (disk unless KONTOR_LOCAL_BROKER_STORAGE=memory)
+        # and --sync-on-commit unless KONTOR_LOCAL_MONGO_SYNC_ON_COMMIT says no.
+        broker_storage=configured.broker_storage,
+        broker_fsync=configured.broker_fsync,
+        mongo_sync_on_commit=configured.mongo_sync_on_commit,
     )
     try:
         with _terminate_as_interrupt(), Platform(settings, log_dir=tmp / "logs") as platform:
@@ -859,6 +865,9 @@ def run_bench(
             )
             report.startup_seconds = startup
             report.machine["mongo_sync_on_commit"] = platform.database.sync_on_commit
+            report.machine["broker_storage"] = settings.broker_storage + (
+                " (fsync)" if settings.broker_storage == "disk" and settings.broker_fsync else ""
+            )
             report.total_seconds = round(time.perf_counter() - run_started, 1)
             ok = True
             return report
@@ -1006,6 +1015,7 @@ def format_report(report: BenchReport) -> str:
             f"{_inverse(report.ratio_flow_to_mongo_journaled)})",
         ),
         ("machine", f"{mi['cores']} cores, Python {mi['python']}, {mi['platform']}"),
+        ("broker storage", str(mi.get("broker_storage", "?"))),
         (
             "database",
             "SecantusDB on disk, --sync-on-commit "

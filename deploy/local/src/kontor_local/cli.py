@@ -93,7 +93,7 @@ def _infra_lines(platform: Platform) -> list[str]:
         f"data: {s.data_dir}   logs: {platform.log_dir}",
     ]
     if platform.s3 is not None:
-        lines.insert(1, f"broker storage (s3rver):  {platform.s3.endpoint}  ({s.s3_dir})")
+        lines.insert(1, f"broker storage (object store): {platform.s3.endpoint}  ({s.broker_dir})")
     return lines
 
 

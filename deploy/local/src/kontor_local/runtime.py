@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -46,12 +46,13 @@ DEFAULT_TRANSACTION_LIFETIME_S = 5.0
 killed process blocks its documents that long. Kontor's transactions take
 milliseconds; the same value is set for MongoDB in deploy/k8s (ADR 0010)."""
 
-# s3rver (npm) keeps the broker log on disk when KONTOR_LOCAL_BROKER_STORAGE=s3.
-S3RVER_PACKAGE = "s3rver@3.7.1"
+# The broker keeps its log and consumer offsets as objects (Tansu's s3:// engine) in
+# kontor_local.objectstore, on disk, unless KONTOR_LOCAL_BROKER_STORAGE=memory (ADR 0011).
 S3_BUCKET = "tansu"
-S3_CREDENTIAL = "S3RVER"  # s3rver's fixed development credentials
+S3_CREDENTIAL = "kontor-local"  # the object store does not check credentials (loopback)
+DEFAULT_OBJECTSTORE_PORT = 9090
 
-BrokerStorage = Literal["memory", "s3"]
+BrokerStorage = Literal["disk", "memory"]
 
 
 class LocalRuntimeError(RuntimeError):
@@ -163,8 +164,9 @@ class LocalSettings:
     broker_port: int = DEFAULT_BROKER_PORT
     mongo_port: int = DEFAULT_MONGO_PORT
     service_ports: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_SERVICE_PORTS))
-    broker_storage: BrokerStorage = "memory"
-    s3_port: int = 9090
+    broker_storage: BrokerStorage = "disk"
+    s3_port: int = DEFAULT_OBJECTSTORE_PORT
+    broker_fsync: bool = False
     mongo_sync_on_commit: bool = True
     mongo_transaction_lifetime_s: float = DEFAULT_TRANSACTION_LIFETIME_S
     ready_timeout: float = 60.0
@@ -177,10 +179,11 @@ class LocalSettings:
         env = os.environ if env is None else env
         raw_dir = env.get("KONTOR_LOCAL_DATA_DIR")
         data_dir = Path(raw_dir) if raw_dir else find_repo_root() / ".kontor"
-        storage = env.get("KONTOR_LOCAL_BROKER_STORAGE", "memory").strip().lower()
-        if storage not in ("memory", "s3"):
+        storage = env.get("KONTOR_LOCAL_BROKER_STORAGE", "disk").strip().lower() or "disk"
+        if storage not in ("disk", "memory"):
             raise LocalRuntimeError(
-                f"KONTOR_LOCAL_BROKER_STORAGE={storage!r}: expected 'memory' or 's3'"
+                f"KONTOR_LOCAL_BROKER_STORAGE={storage!r}: expected 'disk' (the default: "
+                f"the broker log survives restarts) or 'memory'"
             )
         ports = {
             name: _env_int(env, f"KONTOR_LOCAL_{name.upper()}_PORT", port)
@@ -191,8 +194,9 @@ class LocalSettings:
             broker_port=_env_int(env, "KONTOR_LOCAL_BROKER_PORT", DEFAULT_BROKER_PORT),
             mongo_port=_env_int(env, "KONTOR_LOCAL_MONGO_PORT", DEFAULT_MONGO_PORT),
             service_ports=ports,
-            broker_storage="s3" if storage == "s3" else "memory",
-            s3_port=_env_int(env, "KONTOR_LOCAL_S3_PORT", 9090),
+            broker_storage="memory" if storage == "memory" else "disk",
+            s3_port=_env_int(env, "KONTOR_LOCAL_S3_PORT", DEFAULT_OBJECTSTORE_PORT),
+            broker_fsync=_env_bool(env, "KONTOR_LOCAL_BROKER_FSYNC", False),
             mongo_sync_on_commit=_env_bool(env, "KONTOR_LOCAL_MONGO_SYNC_ON_COMMIT", True),
             mongo_transaction_lifetime_s=float(
                 env.get("KONTOR_LOCAL_MONGO_TRANSACTION_LIFETIME_S")
@@ -219,13 +223,14 @@ class LocalSettings:
         return self.keys_dir / "jwt-public.pem"
 
     @property
-    def s3_dir(self) -> Path:
-        return self.data_dir / "s3"
+    def broker_dir(self) -> Path:
+        """The broker's objects (log, watermarks, consumer offsets) with ``disk`` storage."""
+        return self.data_dir / "broker"
 
     def infra_ports(self) -> dict[str, int]:
         ports = {"broker": self.broker_port, "database": self.mongo_port}
-        if self.broker_storage == "s3":
-            ports["s3rver, the broker's storage"] = self.s3_port
+        if self.broker_storage == "disk":
+            ports["object store, the broker's storage"] = self.s3_port
         return ports
 
     def all_ports(self, services: Iterable[ServiceSpec]) -> dict[str, int]:
@@ -249,6 +254,28 @@ class LocalSettings:
 
 
 # --------------------------------------------------------------------------- processes
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+@functools.cache
+def _libc() -> Any:
+    import ctypes
+
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: SIGKILL when the runtime dies (Linux), even by SIGKILL.
+
+    Children run in their own session (Ctrl-C reaches only the runtime, which stops
+    them in order), so without this a runtime killed with SIGKILL would leave them
+    running on their ports; with it, killing the runtime kills all of it. libc is
+    loaded in the parent (``_libc()`` before the fork), the child only calls prctl.
+    """
+    with contextlib.suppress(Exception):
+        _libc().prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL))
 
 
 class ManagedProcess:
@@ -292,6 +319,8 @@ class ManagedProcess:
         log.write(f"\n=== {stamp} starting {self.name}: {' '.join(self.argv)}\n".encode())
         log.flush()
         self._log = log
+        with contextlib.suppress(OSError):
+            _libc()
         try:
             self._popen = subprocess.Popen(
                 self.argv,
@@ -301,11 +330,24 @@ class ManagedProcess:
                 env=self.env,
                 cwd=self.cwd,
                 start_new_session=True,  # own process group: Ctrl-C goes to us, not it
+                preexec_fn=_die_with_parent,
             )
         except OSError as exc:
             log.close()
             self._log = None
             raise LocalRuntimeError(f"cannot start {self.name} ({self.argv[0]}): {exc}") from exc
+
+    def kill(self) -> int | None:
+        """SIGKILL the process group at once (a crash, for tests and ``make soak``)."""
+        popen = self._popen
+        if popen is None:
+            return None
+        self._signal_group(signal.SIGKILL)
+        popen.wait(10)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+        return popen.returncode
 
     def _signal_group(self, signum: int) -> None:
         assert self._popen is not None
@@ -392,68 +434,45 @@ def kafka_answers(bootstrap: str) -> bool:
     return run_sync(lambda: _kafka_answers(bootstrap))
 
 
-class S3Server:
-    """s3rver from npm: an S3-compatible server keeping objects on disk."""
+class ObjectStore:
+    """The broker's durable storage: ``kontor_local.objectstore`` (S3 API, files on disk)."""
 
-    def __init__(self, port: int, data_dir: Path, log_dir: Path) -> None:
+    def __init__(self, port: int, data_dir: Path, log_dir: Path, *, fsync: bool = False) -> None:
         self.port = port
         self.data_dir = data_dir
-        self.install_dir = data_dir.parent / "s3rver-npm"
+        self.fsync = fsync
         self.endpoint = f"http://{HOST}:{port}"
         self.process: ManagedProcess | None = None
         self.log_dir = log_dir
 
-    def ensure_installed(self) -> Path:
-        binary = self.install_dir / "node_modules" / ".bin" / "s3rver"
-        if binary.exists():
-            return binary
-        npm = shutil.which("npm")
-        if npm is None or shutil.which("node") is None:
-            raise LocalRuntimeError(
-                "KONTOR_LOCAL_BROKER_STORAGE=s3 needs node and npm on PATH "
-                "(to install s3rver); use KONTOR_LOCAL_BROKER_STORAGE=memory instead"
-            )
-        self.install_dir.mkdir(parents=True, exist_ok=True)
-        result = subprocess.run(
-            [
-                npm,
-                "install",
-                "--no-audit",
-                "--no-fund",
-                "--prefix",
-                str(self.install_dir),
-                S3RVER_PACKAGE,
-            ],
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        if result.returncode != 0 or not binary.exists():
-            raise LocalRuntimeError(
-                f"npm install {S3RVER_PACKAGE} failed:\n{result.stdout}\n{result.stderr}"
-            )
-        return binary
-
     def start(self, timeout: float = 30.0) -> float:
-        binary = self.ensure_installed()
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.process = ManagedProcess(
-            "s3rver",
-            [str(binary), "-d", str(self.data_dir), "-a", HOST, "-p", str(self.port), "--silent"],
-            self.log_dir / "s3rver.log",
-        )
+        argv = [
+            sys.executable,
+            "-m",
+            "kontor_local.objectstore",
+            "--root",
+            str(self.data_dir),
+            "--host",
+            HOST,
+            "--port",
+            str(self.port),
+            "--bucket",
+            S3_BUCKET,
+        ]
+        if self.fsync:
+            argv.append("--fsync")
+        self.process = ManagedProcess("objectstore", argv, self.log_dir / "objectstore.log")
         self.process.start()
 
         def bucket_ready() -> bool:
             try:
-                # s3rver accepts unsigned requests; PUT on an existing bucket is harmless.
-                response = httpx.put(f"{self.endpoint}/{S3_BUCKET}", timeout=1.0)
+                response = httpx.head(f"{self.endpoint}/{S3_BUCKET}", timeout=1.0)
             except httpx.HTTPError:
                 return False
-            return response.status_code in (200, 409)
+            return response.status_code == 200
 
-        return wait_until(self.process, bucket_ready, timeout, "bucket creation", 0.1)
+        return wait_until(self.process, bucket_ready, timeout, "its bucket", 0.05)
 
     def broker_env(self) -> dict[str, str]:
         return {
@@ -803,11 +822,13 @@ class Platform:
         self.settings = settings
         self.log_dir = log_dir or settings.logs_dir
         storage: Path | str = settings.mongo_dir if mongo_storage is None else mongo_storage
-        self.s3: S3Server | None = None
+        self.s3: ObjectStore | None = None
         broker_env: dict[str, str] = {}
         engine = "memory://tansu/"
-        if settings.broker_storage == "s3":
-            self.s3 = S3Server(settings.s3_port, settings.s3_dir, self.log_dir)
+        if settings.broker_storage == "disk":
+            self.s3 = ObjectStore(
+                settings.s3_port, settings.broker_dir, self.log_dir, fsync=settings.broker_fsync
+            )
             broker_env = self.s3.broker_env()
             engine = f"s3://{S3_BUCKET}/"
         self.database = Database(
@@ -832,11 +853,11 @@ class Platform:
         return self.database.url
 
     def start_infra(self, topics: Sequence[tuple[str, int]] = ()) -> None:
-        """Database, (s3rver,) broker, then the topics. Stops what started on failure."""
+        """Database, (object store,) broker, then the topics. Stops what started on failure."""
         try:
             self.timings.seconds["database"] = self.database.start()
             if self.s3 is not None:
-                self.timings.seconds["s3rver"] = self.s3.start()
+                self.timings.seconds["objectstore"] = self.s3.start()
             self.timings.seconds["broker"] = self.broker.start()
             if topics:
                 from kontor_servicekit.kafka import topic_configs
@@ -930,7 +951,7 @@ class Platform:
         return None
 
     def stop(self) -> None:
-        """Services first, then the broker (and s3rver), then the database."""
+        """Services first, then the broker (and its object store), then the database."""
         if self._stopped:
             return
         self._stopped = True
