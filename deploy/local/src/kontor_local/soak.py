@@ -707,7 +707,20 @@ class SoakReport:
     total_seconds: float
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        plain: dict[str, Any] = _json_keys(asdict(self))
+        return plain
+
+
+def _json_keys(value: Any) -> Any:
+    """``value`` with every mapping key a string (JSON has no tuple keys)."""
+    if isinstance(value, dict):
+        return {
+            (" ".join(map(str, k)) if isinstance(k, tuple) else k): _json_keys(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [_json_keys(v) for v in value]
+    return value
 
 
 class Chaos:
