@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import asdict
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -227,14 +228,7 @@ class OrderOut(BaseModel):
         def address(a: domain.Address | None) -> AddressIn | None:
             if a is None:
                 return None
-            return AddressIn.model_construct(
-                name=a.name,
-                company=a.company,
-                street=a.street,
-                postcode=a.postcode,
-                city=a.city,
-                country=a.country,
-            )
+            return AddressIn.model_construct(**asdict(a))
 
         shipping = address(order.shipping_address)
         assert shipping is not None

@@ -8,6 +8,7 @@ cart, a declared withdrawal) have no contract event; the order's timeline shows 
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from kontor_contracts.events import common
@@ -44,14 +45,7 @@ from kontor_orders.domain.returns import Return
 
 
 def _address(a: Address) -> common.Address:
-    return common.Address(
-        name=a.name,
-        company=a.company,
-        street=a.street,
-        postcode=a.postcode,
-        city=a.city,
-        country=a.country,
-    )
+    return common.Address(**asdict(a))
 
 
 def _customer(c: Customer) -> common.Customer:
