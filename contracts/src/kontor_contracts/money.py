@@ -20,6 +20,8 @@ from pydantic import (
     WithJsonSchema,
 )
 
+from kontor_contracts.bounds import amount_problem
+
 __all__ = [
     "AMOUNT_PATTERN",
     "MINOR_UNITS",
@@ -37,7 +39,8 @@ AMOUNT_PATTERN = r"^-?\d+(\.\d+)?$"
 VAT_RATE_PATTERN = r"^(0(\.\d+)?|1(\.0+)?)$"
 """A fraction between 0 and 1 inclusive, e.g. "0.19", "0.07", "0"."""
 
-_AMOUNT_RE = re.compile(AMOUNT_PATTERN)
+_AMOUNT_RE = re.compile(AMOUNT_PATTERN, re.ASCII)
+"""ASCII digits only: ``\\d`` alone would also match Arabic-Indic and other digits."""
 
 MINOR_UNITS: dict[str, int] = {"EUR": 2, "USD": 2, "GBP": 2, "CHF": 2, "JPY": 0}
 """Decimal places of a currency's minor unit (ISO 4217); unknown currencies use 2."""
@@ -59,17 +62,25 @@ def _to_decimal(value: Any) -> Decimal:
     if isinstance(value, Decimal):
         if not value.is_finite():
             raise ValueError("amount must be a finite number (no NaN or Infinity)")
-        return value
+        return _bounded(value)
     if isinstance(value, int):
-        return Decimal(value)
+        return _bounded(Decimal(value))
     if isinstance(value, str):
         if not _AMOUNT_RE.fullmatch(value):
             raise ValueError(f"amount {value!r} is not a plain decimal string like '19.99' or '-5'")
         try:
-            return Decimal(value)
+            return _bounded(Decimal(value))
         except InvalidOperation as exc:  # pragma: no cover - the pattern excludes this
             raise ValueError(f"amount {value!r} is not a decimal number") from exc
     raise ValueError(f"amount must be str, int or Decimal, got {type(value).__name__}")
+
+
+def _bounded(amount: Decimal) -> Decimal:
+    """Any amount of any event stays below the bound of ADR 0014 (any precision)."""
+    problem = amount_problem(amount, places=None)
+    if problem:
+        raise ValueError(f"amount {problem}")
+    return amount
 
 
 def decimal_to_str(value: Decimal) -> str:

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from kontor_contracts.bounds import MAX_QUANTITY
 from kontor_orders.domain.order import (
-    MAX_QUANTITY,
     Address,
     Customer,
     Order,

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from kontor_contracts.bounds import MAX_UNIT_PRICE
 from kontor_contracts.money import quantize
 
 from kontor_catalog.domain.errors import ProductError
@@ -95,11 +96,19 @@ class BasePrice:
     """e.g. '1 kg'"""
 
 
+#: The smallest content in base units (0.01 g, 0.01 ml, 0.001 cm): the base price of a
+#: piece at the highest price stays within the bounds of ADR 0014 (1.19e6 / 1e-5 < 1e12).
+MIN_BASE_CONTENT = Decimal("0.00001")
+
+
 def check_content(quantity: Decimal, unit: str) -> None:
     if unit not in UNITS:
         raise ProductError("content.unit", f"one of {', '.join(UNITS)}")
     if quantity <= 0:
         raise ProductError("content.quantity", "must be positive")
+    factor = UNITS[unit][1]
+    if quantity * factor < MIN_BASE_CONTENT:
+        raise ProductError("content.quantity", f"at least {MIN_BASE_CONTENT / factor:f} {unit}")
 
 
 def base_price(gross: Decimal, quantity: Decimal, unit: str, currency: str) -> BasePrice:
@@ -116,3 +125,5 @@ def check_price(net: Decimal, vat_class: str) -> None:
         raise ProductError("vat_class", f"one of {', '.join(VAT_RATES)}")
     if net < 0:
         raise ProductError("net", "must not be negative")
+    if net > MAX_UNIT_PRICE:
+        raise ProductError("net", f"at most {MAX_UNIT_PRICE:,} per piece (ADR 0014)")

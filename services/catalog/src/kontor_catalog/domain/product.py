@@ -14,6 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from kontor_contracts.bounds import MAX_STOCK_MOVE, MAX_UNIT_PRICE
 from kontor_servicekit.aggregate import RecordsEvents
 from kontor_servicekit.domain_errors import IllegalTransition
 
@@ -125,8 +126,10 @@ class Product(RecordsEvents):
             raise ProductError("vat_class", f"one of {', '.join(VAT_RATES)}")
         if price_net < 0:
             raise ProductError("price.net", "must not be negative")
-        if stock < 0:
-            raise ProductError("stock", "must not be negative")
+        if price_net > MAX_UNIT_PRICE:
+            raise ProductError("price.net", f"at most {MAX_UNIT_PRICE:,} per piece (ADR 0014)")
+        if not 0 <= stock <= MAX_STOCK_MOVE:
+            raise ProductError("stock", f"between 0 and {MAX_STOCK_MOVE:,}")
         if now.tzinfo is None:
             raise ValueError("time must be timezone-aware")
         if (content_quantity is None) != (content_unit is None):

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from kontor_contracts.bounds import MAX_STOCK
 from kontor_servicekit.aggregate import RecordsEvents
 from kontor_servicekit.domain_errors import Conflict, Invalid
 
@@ -282,6 +283,10 @@ class ArticleStock(RecordsEvents):
         )
         if moved.on_hand < 0 or moved.reserved < 0 or moved.available < 0:
             raise BeyondStock(f"{self.sku} in {warehouse}: stock would go negative")
+        if moved.on_hand > MAX_STOCK:
+            raise StockError(
+                "quantity", f"at most {MAX_STOCK:,} pieces on hand in one warehouse (ADR 0014)"
+            )
         self.levels[warehouse] = moved
         pending = self.moves.setdefault(warehouse, LevelMove())
         pending.on_hand += on_hand

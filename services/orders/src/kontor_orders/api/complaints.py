@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, File, Path, Query, Response, UploadFile, status
-from kontor_servicekit.apitypes import MoneyAmount
+from kontor_servicekit.apitypes import LineNo, MoneyAmount
 from kontor_servicekit.auth import require_scope
 from kontor_servicekit.blobs import IMAGE_RESPONSES, blob_response, read_image_upload
 from kontor_servicekit.domain_errors import NotFound
@@ -44,7 +44,7 @@ class ComplaintIn(BaseModel):
         },
     )
     order_id: str = Field(min_length=1, max_length=64)
-    line_no: int = Field(ge=1, le=200)
+    line_no: LineNo
     description: str = Field(min_length=1, max_length=4000)
     photo_ids: list[Annotated[str, Field(min_length=1, max_length=128)]] = Field(
         default_factory=list,

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from kontor_contracts.bounds import MAX_LINES, MAX_QUANTITY
 from kontor_contracts.money import quantize
 from kontor_servicekit.aggregate import RecordsEvents
 from kontor_servicekit.domain_errors import IllegalTransition, NotFound
@@ -21,9 +22,9 @@ from kontor_orders.domain.events import (
     CartWasOrdered,
     CheckoutWasStarted,
 )
-from kontor_orders.domain.order import MAX_QUANTITY, OrderError, PricedProduct
+from kontor_orders.domain.order import OrderError, PricedProduct
 
-MAX_CART_LINES = 200
+MAX_CART_LINES = MAX_LINES
 CART_STATUSES = ("open", "checkout", "ordered", "abandoned")
 
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
 
+from kontor_contracts.bounds import MAX_LINES, MAX_QUANTITY, MAX_UNIT_PRICE, MAX_VAT_RATE
 from kontor_contracts.money import quantize
 from kontor_servicekit.aggregate import RecordsEvents
 from kontor_servicekit.domain_errors import (
@@ -28,8 +29,6 @@ from kontor_orders.domain.events import (
     OrderWasShipped,
     PaymentWasRecorded,
 )
-
-MAX_QUANTITY = 999
 
 #: Every status an order can have, in the order of its life.
 STATUSES = (
@@ -256,6 +255,8 @@ class Order(RecordsEvents):
         require_company_for_vat_id(buyer_vat_id, shipping_address, billing_address)
         if not requested:
             raise OrderError(("lines",), "an order needs at least one line")
+        if len(requested) > MAX_LINES:
+            raise OrderError(("lines",), f"an order has at most {MAX_LINES} lines")
         lines: list[OrderLine] = []
         currencies: set[str] = set()
         seen: set[str] = set()
@@ -272,6 +273,12 @@ class Order(RecordsEvents):
                 raise OrderError(("lines", index, "sku"), f"unknown SKU {sku!r}")
             if product.discontinued:
                 raise OrderError(("lines", index, "sku"), f"{sku!r} is discontinued")
+            if not (0 <= product.price_net <= MAX_UNIT_PRICE and product.vat_rate <= MAX_VAT_RATE):
+                # only a price announced before the bounds of ADR 0014 can be outside them
+                raise OrderError(
+                    ("lines", index, "sku"),
+                    f"{sku!r} has a price outside the bounds (at most {MAX_UNIT_PRICE:,} net)",
+                )
             currencies.add(product.currency)
             lines.append(
                 OrderLine(
