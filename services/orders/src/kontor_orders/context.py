@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import Depends
 from kontor_servicekit.clock import Clock
 from kontor_servicekit.context import context_dependency
+from kontor_servicekit.idempotency import Answers
 from kontor_servicekit.ratelimit import RateLimiter
 from kontor_servicekit.uow import Transactor
 
@@ -31,6 +32,8 @@ class OrdersContext:
     complaints: ComplaintQueries
     photos: ComplaintPhotos
     withdrawal_limiter: RateLimiter
+    answers: Answers
+    """Create routes: the answer built before the commit, and Idempotency-Key."""
 
 
 Context = Annotated[OrdersContext, Depends(context_dependency(OrdersContext))]

@@ -7,6 +7,7 @@ from datetime import timedelta
 from fastapi import FastAPI
 from kontor_servicekit.clock import Clock, utc_now
 from kontor_servicekit.context import attach_context
+from kontor_servicekit.idempotency import Answers
 from kontor_servicekit.numbers import NumberBlocks
 from kontor_servicekit.ratelimit import RateLimiter
 from kontor_servicekit.runner import run_service
@@ -70,6 +71,7 @@ def create_app(settings: OrdersSettings | None = None, clock: Clock = utc_now) -
         complaints=ComplaintQueries(store.db),
         photos=ComplaintPhotos(store.db),
         withdrawal_limiter=RateLimiter(settings.withdrawal_rate_limit),
+        answers=Answers(store),
     )
     attach_context(app, context)
     sweeper = AbandonmentSweeper(

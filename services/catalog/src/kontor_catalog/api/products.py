@@ -6,10 +6,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Depends, Path, Query, status
-from kontor_servicekit.apitypes import MoneyAmount
+from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response, status
+from kontor_servicekit.apitypes import Count, MoneyAmount, StockCount, UnitPrice
 from kontor_servicekit.auth import require_scope
 from kontor_servicekit.errors import problem_responses
+from kontor_servicekit.idempotency import IdempotencyKey
 from pydantic import BaseModel, ConfigDict, Field
 
 from kontor_catalog.api.images import ImageOut
@@ -32,7 +33,7 @@ SkuPath = Annotated[str, Path(min_length=1, max_length=64, examples=["TEE-RED-M"
 
 class PriceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    net: MoneyAmount = Field(description="Net price per piece, decimal string")
+    net: UnitPrice = Field(description="Net price per piece, decimal string")
     currency: Literal["EUR"] = "EUR"
 
 
@@ -103,7 +104,7 @@ class ProductIn(BaseModel):
     gtin: str | None = Field(default=None, pattern=r"^\d{8}$|^\d{12,14}$")
     price: PriceIn
     vat_class: Literal["standard", "reduced", "zero"]
-    stock: int = Field(default=0, ge=0, le=10_000_000)
+    stock: StockCount = 0
     content: ContentIn | None = None
     name_en: str | None = Field(default=None, min_length=1, max_length=200)
     description_en: str | None = Field(default=None, max_length=20_000)
@@ -116,7 +117,7 @@ class ProductIn(BaseModel):
     variant_attributes: dict[AttributeKey, AttributeValue] | None = Field(
         default=None, max_length=10, description='What sets a variant apart: {"size": "M"}'
     )
-    weight_grams: int | None = Field(
+    weight_grams: Count | None = Field(
         default=None, ge=0, le=10_000_000, description="Shipping weight per piece"
     )
 
@@ -173,36 +174,45 @@ class ProductOut(BaseModel):
 @router.post(
     "/products",
     status_code=status.HTTP_201_CREATED,
+    response_model=ProductOut,
     dependencies=[Depends(require_scope("catalog:write"))],
     responses=problem_responses(401, 403, 409, 413, 422),
     summary="Add a product to the assortment (emits ProductCreated)",
+    description="With an `Idempotency-Key` a retry answers the first answer again.",
 )
-async def post_product(ctx: Context, body: ProductIn) -> ProductOut:
-    view = await create_product(
-        ctx.transactor,
-        CreateProduct(
-            sku=body.sku,
-            name=body.name,
-            description=body.description,
-            gtin=body.gtin,
-            price_net=body.price.net,
-            currency=body.price.currency,
-            vat_class=body.vat_class,
-            stock=body.stock,
-            content_quantity=body.content.quantity if body.content else None,
-            content_unit=body.content.unit if body.content else None,
-            name_en=body.name_en,
-            description_en=body.description_en,
-            brand=body.brand,
-            categories=body.categories,
-            attributes=body.attributes,
-            parent_sku=body.parent_sku,
-            variant_attributes=body.variant_attributes,
-            weight_grams=body.weight_grams,
-        ),
-        clock=ctx.clock,
+async def post_product(
+    ctx: Context, request: Request, body: ProductIn, idempotency_key: IdempotencyKey = None
+) -> Response:
+    command = CreateProduct(
+        sku=body.sku,
+        name=body.name,
+        description=body.description,
+        gtin=body.gtin,
+        price_net=body.price.net,
+        currency=body.price.currency,
+        vat_class=body.vat_class,
+        stock=body.stock,
+        content_quantity=body.content.quantity if body.content else None,
+        content_unit=body.content.unit if body.content else None,
+        name_en=body.name_en,
+        description_en=body.description_en,
+        brand=body.brand,
+        categories=body.categories,
+        attributes=body.attributes,
+        parent_sku=body.parent_sku,
+        variant_attributes=body.variant_attributes,
+        weight_grams=body.weight_grams,
     )
-    return ProductOut.of(view)
+    return await ctx.answers.respond(
+        request,
+        ctx.transactor,
+        lambda transactor: create_product(transactor, command, clock=ctx.clock),
+        present=ProductOut.of,
+        status_code=status.HTTP_201_CREATED,
+        key=idempotency_key,
+        body=body,
+        location=lambda out: f"/products/{out.sku}",
+    )
 
 
 @router.get(
@@ -220,7 +230,7 @@ async def read_product(ctx: Context, sku: SkuPath) -> ProductOut:
 
 class PriceChangeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    net: MoneyAmount = Field(description="New net price per piece, decimal string")
+    net: UnitPrice = Field(description="New net price per piece, decimal string")
     currency: Literal["EUR"] = "EUR"
     vat_class: Literal["standard", "reduced", "zero"] | None = Field(
         default=None, description="New VAT class; unchanged if left out"
@@ -273,7 +283,7 @@ class ProductPatch(BaseModel):
     gtin: str | None = Field(default=None, pattern=r"^\d{8}$|^\d{12,14}$")
     categories: list[CategoryId] | None = Field(default=None, max_length=20)
     attributes: dict[AttributeKey, AttributeValue] | None = Field(default=None, max_length=50)
-    weight_grams: int | None = Field(default=None, ge=0, le=10_000_000)
+    weight_grams: Count | None = Field(default=None, ge=0, le=10_000_000)
 
 
 @router.patch(

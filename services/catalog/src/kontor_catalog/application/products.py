@@ -72,10 +72,10 @@ async def create_product(
 ) -> ProductView:
     """Add a product to the assortment and announce it (``ProductCreated``)."""
 
-    async def work(uow: CatalogUnitOfWork) -> Product:
-        return await add_product(uow, command, clock())
+    async def work(uow: CatalogUnitOfWork) -> ProductView:
+        return ProductView.of_new(await add_product(uow, command, clock()))
 
-    return ProductView.of_new(await transactor.run(work))
+    return await transactor.run(work)
 
 
 async def add_product(uow: CatalogUnitOfWork, command: CreateProduct, now: datetime) -> Product:

@@ -8,11 +8,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, status
-from kontor_servicekit.apitypes import MoneyAmount
+from fastapi import APIRouter, Depends, Path, Request, Response, status
+from kontor_servicekit.apitypes import MoneyAmount, Quantity
 from kontor_servicekit.auth import require_scope
 from kontor_servicekit.domain_errors import NotFound
 from kontor_servicekit.errors import problem_responses
+from kontor_servicekit.idempotency import IdempotencyKey
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -24,7 +25,6 @@ from pydantic import (
 from kontor_orders.application.place_order import PlaceOrder, place_order
 from kontor_orders.context import Context
 from kontor_orders.domain import order as domain
-from kontor_orders.domain.order import MAX_QUANTITY
 from kontor_orders.domain.parties import (
     ISO_COUNTRIES,
     normalize_coupon_codes,
@@ -85,7 +85,7 @@ class AddressIn(BaseModel):
 class LineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     sku: str = Field(min_length=1, max_length=64)
-    quantity: int = Field(ge=1, le=MAX_QUANTITY)
+    quantity: Quantity
 
 
 class OrderIn(BaseModel):
@@ -283,11 +283,16 @@ OrderId = Annotated[str, Path(min_length=1, max_length=64)]
 @router.post(
     "/orders",
     status_code=status.HTTP_201_CREATED,
+    response_model=OrderOut,
     dependencies=[Depends(require_scope("orders:write"))],
     responses=problem_responses(401, 403, 409, 413, 422),
     summary="Place an order from lines or from a cart (emits OrderPlaced)",
+    description="With an `Idempotency-Key` a retry answers the first order again "
+    "instead of placing a second one.",
 )
-async def post_order(ctx: Context, body: OrderIn) -> OrderOut:
+async def post_order(
+    ctx: Context, request: Request, body: OrderIn, idempotency_key: IdempotencyKey = None
+) -> Response:
     command = PlaceOrder(
         customer=domain.Customer(
             email=body.customer.email,
@@ -302,8 +307,16 @@ async def post_order(ctx: Context, body: OrderIn) -> OrderOut:
         coupon_codes=body.coupon_codes,
         shipping_method=body.shipping_method,
     )
-    order = await place_order(ctx.transactor, ctx.numbers, command, ctx.clock)
-    return OrderOut.of(order)
+    return await ctx.answers.respond(
+        request,
+        ctx.transactor,
+        lambda transactor: place_order(transactor, ctx.numbers, command, ctx.clock),
+        present=OrderOut.of,
+        status_code=status.HTTP_201_CREATED,
+        key=idempotency_key,
+        body=body,
+        location=lambda out: f"/orders/{out.id}",
+    )
 
 
 @router.get(

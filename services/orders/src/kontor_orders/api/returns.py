@@ -6,11 +6,12 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, status
-from fastapi.responses import HTMLResponse
-from kontor_servicekit.apitypes import MoneyAmount
+from fastapi.responses import HTMLResponse, Response
+from kontor_servicekit.apitypes import Flag, LineNo, MoneyAmount, Quantity
 from kontor_servicekit.auth import Principal, require_scope
 from kontor_servicekit.domain_errors import RateLimited
 from kontor_servicekit.errors import Forbidden, problem_responses
+from kontor_servicekit.idempotency import IdempotencyKey
 from pydantic import BaseModel, ConfigDict, Field
 
 from kontor_orders.api.withdrawal_pages import WITHDRAWAL_FORM, confirmation_message
@@ -22,7 +23,6 @@ from kontor_orders.application.returns import (
     start_withdrawal,
 )
 from kontor_orders.context import Context
-from kontor_orders.domain.order import MAX_QUANTITY
 from kontor_orders.domain.returns import Return, ReturnLine, UnknownReturn
 
 router = APIRouter(tags=["returns"])
@@ -45,8 +45,8 @@ async def rate_limited(request: Request, ctx: Context) -> None:
 
 class ReturnLineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    line_no: int = Field(ge=1, le=200, description="Order line")
-    quantity: int = Field(ge=1, le=MAX_QUANTITY)
+    line_no: LineNo = Field(description="Order line")
+    quantity: Quantity
     reason: str | None = Field(default=None, max_length=200, description="e.g. too_small")
 
 
@@ -202,15 +202,15 @@ class ReturnIn(BaseModel):
     lines: list[ReturnLineIn] = Field(min_length=1, max_length=200)
     kind: Literal["withdrawal", "goodwill", "complaint"] = "goodwill"
     note: str | None = Field(default=None, max_length=2000)
-    override_deadline: bool = Field(
+    override_deadline: Flag = Field(
         default=False, description="Accept a withdrawal after the period (orders:admin, note)"
     )
 
 
 class InspectedLineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    line_no: int = Field(ge=1, le=200)
-    quantity: int = Field(ge=1, le=MAX_QUANTITY)
+    line_no: LineNo
+    quantity: Quantity
     condition: str = Field(min_length=1, max_length=40, description="as_new, opened, damaged")
     disposition: Literal["restock", "write_off"]
 
@@ -299,16 +299,20 @@ class ReturnOut(BaseModel):
 @router.post(
     "/returns",
     status_code=status.HTTP_201_CREATED,
+    response_model=ReturnOut,
     responses=problem_responses(401, 403, 404, 409, 422),
     summary="Record a return: withdrawal, complaint or goodwill (emits ReturnRequested)",
     description="A withdrawal after the 14-day period is refused (409 with `deadline`) "
-    "unless `override_deadline` is set with a `note`, which needs `orders:admin`.",
+    "unless `override_deadline` is set with a `note`, which needs `orders:admin`. "
+    "With an `Idempotency-Key` a retry answers the first return again.",
 )
 async def post_return(
     ctx: Context,
+    request: Request,
     body: ReturnIn,
     principal: Annotated[Principal, Depends(require_scope("orders:write"))],
-) -> ReturnOut:
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
     if body.override_deadline and not principal.has_scope("orders:admin"):
         raise Forbidden("Overriding the withdrawal deadline needs the scope orders:admin.")
     command = RequestReturn(
@@ -318,8 +322,16 @@ async def post_return(
         note=body.note,
         override_deadline=body.override_deadline,
     )
-    r = await request_return(ctx.transactor, command, ctx.clock)
-    return ReturnOut.of(r)
+    return await ctx.answers.respond(
+        request,
+        ctx.transactor,
+        lambda transactor: request_return(transactor, command, ctx.clock),
+        present=ReturnOut.of,
+        status_code=status.HTTP_201_CREATED,
+        key=idempotency_key,
+        body=body,
+        location=lambda out: f"/returns/{out.id}",
+    )
 
 
 @router.get(
