@@ -27,6 +27,7 @@ SERVICES = ("catalog", "orders", "billing", "support", "marketing", "analytics")
 # code uses only its plain functions (quantize), no pydantic model.
 KIT_PURE = {
     "kontor_contracts.money",
+    "kontor_contracts.bounds",  # the bounds of ADR 0014: constants and one plain function
     "kontor_servicekit.clock",
     "kontor_servicekit.aggregate",
     "kontor_servicekit.domain_errors",

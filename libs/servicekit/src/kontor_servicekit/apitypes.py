@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from kontor_contracts.bounds import (
     AMOUNT_PLACES,
@@ -27,7 +27,15 @@ from kontor_contracts.bounds import (
     MAX_UNIT_PRICE,
     amount_problem,
 )
-from pydantic import BeforeValidator, Field, PlainSerializer, Strict, WithJsonSchema
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    Field,
+    PlainSerializer,
+    Strict,
+    ValidationError,
+    WithJsonSchema,
+)
 
 __all__ = [
     "AMOUNT_JSON_PATTERN",
@@ -39,7 +47,10 @@ __all__ = [
     "Quantity",
     "StockCount",
     "UnitPrice",
+    "validated",
 ]
+
+M = TypeVar("M", bound=BaseModel)
 
 
 def _integer_digits(maximum: Decimal) -> int:
@@ -138,3 +149,15 @@ StockCount = Annotated[int, Strict(), Field(ge=0, le=MAX_STOCK_MOVE)]
 
 Flag = Annotated[bool, Strict()]
 """JSON true or false only."""
+
+
+def validated(model: type[M], data: Any) -> tuple[M | None, list[dict[str, Any]]]:
+    """``model`` checked against ``data`` the way a request body is, without raising.
+
+    For input that does not arrive as a request body but must meet the same rules (a
+    row of a CSV import): the model, or None and pydantic's errors (``loc``, ``msg``).
+    """
+    try:
+        return model.model_validate(data), []
+    except ValidationError as invalid:
+        return None, [dict(error) for error in invalid.errors()]

@@ -183,7 +183,22 @@ class ProductOut(BaseModel):
 async def post_product(
     ctx: Context, request: Request, body: ProductIn, idempotency_key: IdempotencyKey = None
 ) -> Response:
-    command = CreateProduct(
+    command = create_command(body)
+    return await ctx.answers.respond(
+        request,
+        ctx.transactor,
+        lambda transactor: create_product(transactor, command, clock=ctx.clock),
+        present=ProductOut.of,
+        status_code=status.HTTP_201_CREATED,
+        key=idempotency_key,
+        body=body,
+        location=lambda out: f"/products/{out.sku}",
+    )
+
+
+def create_command(body: ProductIn) -> CreateProduct:
+    """The command of a checked product (POST /products and each row of the CSV import)."""
+    return CreateProduct(
         sku=body.sku,
         name=body.name,
         description=body.description,
@@ -202,16 +217,6 @@ async def post_product(
         parent_sku=body.parent_sku,
         variant_attributes=body.variant_attributes,
         weight_grams=body.weight_grams,
-    )
-    return await ctx.answers.respond(
-        request,
-        ctx.transactor,
-        lambda transactor: create_product(transactor, command, clock=ctx.clock),
-        present=ProductOut.of,
-        status_code=status.HTTP_201_CREATED,
-        key=idempotency_key,
-        body=body,
-        location=lambda out: f"/products/{out.sku}",
     )
 
 

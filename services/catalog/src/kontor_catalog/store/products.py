@@ -139,6 +139,12 @@ class MongoProductRepository:
         doc = await self.products.find_one({"_id": sku}, {"_id": 1}, session=self.tx.session)
         return doc is not None
 
+    async def gtin_holder(self, gtin: str, *, other_than: str) -> str | None:
+        doc = await self.products.find_one(
+            {"gtin": gtin, "_id": {"$ne": other_than}}, {"_id": 1}, session=self.tx.session
+        )
+        return None if doc is None else str(doc["_id"])
+
     async def add(self, product: Product) -> None:
         try:
             await self.products.insert_one(to_document(product), session=self.tx.session)
