@@ -43,6 +43,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from pymongo.asynchronous.database import AsyncDatabase
 
 from kontor_servicekit.auth import AuthSettings, install_authenticator
+from kontor_servicekit.browser import SecurityHeadersMiddleware
 from kontor_servicekit.consumer import ConsumerRuntime, Subscription, register_subscriptions
 from kontor_servicekit.context import (  # re-exported: the container goes with the app
     CONTEXT_ATTRIBUTE as CONTEXT_ATTRIBUTE,
@@ -51,8 +52,10 @@ from kontor_servicekit.context import attach_context as attach_context
 from kontor_servicekit.context import context_dependency as context_dependency
 from kontor_servicekit.context import context_of as context_of
 from kontor_servicekit.deadletters import dead_letter_router
+from kontor_servicekit.docs import install_docs
 from kontor_servicekit.errors import (
     BodySizeLimitMiddleware,
+    StrictJsonMiddleware,
     install_error_handlers,
     problem_response,
 )
@@ -192,9 +195,12 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
         description=definition.description,
         version=definition.version,
         lifespan=service_lifespan(kit),
+        docs_url=None,  # FastAPI's pages load Swagger UI from a CDN; install_docs serves it
+        redoc_url=None,
     )
     app.state.kit = kit
     install_http_pipeline(app, kit)
+    install_docs(app)
     include_routes(app, kit)
     FastAPIInstrumentor.instrument_app(
         app, tracer_provider=kit.tracer_provider, excluded_urls="health/.*,metrics"
@@ -384,7 +390,8 @@ async def stop_service(kit: Kit) -> None:
 
 
 def install_http_pipeline(app: FastAPI, kit: Kit) -> None:
-    """Token verification, problem+json errors, metrics, body limit, correlation ids."""
+    """Token verification, problem+json errors, metrics, standard JSON only, body limit,
+    correlation ids, the browser's defences (outermost: on every answer, 413 included)."""
     settings = kit.settings
     install_authenticator(
         app,
@@ -397,8 +404,10 @@ def install_http_pipeline(app: FastAPI, kit: Kit) -> None:
     install_error_handlers(app)
     app.add_exception_handler(TransactionAborted, _contended)
     app.add_middleware(HttpMetricsMiddleware, metrics=kit.metrics)
+    app.add_middleware(StrictJsonMiddleware)  # inside the body limit: reads a bounded body
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(CorrelationIdMiddleware, service=kit.definition.name)
+    app.add_middleware(SecurityHeadersMiddleware)
 
 
 def include_routes(app: FastAPI, kit: Kit) -> None:
