@@ -12,7 +12,7 @@ import re
 import httpx
 import pytest
 import uvicorn
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from kontor_servicekit.browser import (
     API_CSP,
     SecurityHeadersMiddleware,
@@ -56,9 +56,13 @@ def make_app() -> tuple[FastAPI, list[str]]:
         calls.append(item.name)
         return {"name": item.name}
 
-    @app.get("/items")
+    included = APIRouter()  # a route of an included router answers the same path
+
+    @included.get("/items")
     async def page() -> dict[str, int]:
         return {"count": len(calls)}
+
+    app.include_router(included)
 
     @app.patch("/items/{item_id}")
     async def change(item_id: str, request: Request) -> dict[str, int]:

@@ -35,6 +35,7 @@ from typing import Any, TypeVar
 from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from kontor_contracts.registry import REGISTRY, dead_letter_topic
@@ -177,6 +178,46 @@ def consumes(definition: ServiceDefinition) -> list[str]:
 
 def dead_letter_topics(definition: ServiceDefinition) -> list[str]:
     return sorted(dead_letter_topic(s.group(definition.name)) for s in definition.subscriptions)
+
+
+#: What the kit serves for operators and tools, never through a public ingress:
+#: documentation, metrics, health and the event catalogue.
+OPERATIONS_PATHS = (
+    "/docs",
+    "/redoc",
+    "/openapi.json",
+    "/asyncapi.json",
+    "/metrics",
+    "/health/live",
+    "/health/ready",
+)
+
+
+def api_routers(definition: ServiceDefinition) -> list[APIRouter]:
+    """The routers of the service's API: the kit's admin APIs, then the service's own."""
+    routers = [outbox_router(definition.name)]
+    if definition.subscriptions:
+        routers.append(dead_letter_router(definition.name))
+    return routers + list(definition.routers)
+
+
+def api_path_prefixes(definition: ServiceDefinition) -> list[str]:
+    """The first path segment of every API route (``/products``, ``/admin``), sorted.
+
+    What a public ingress routes to the service (and nothing of :data:`OPERATIONS_PATHS`).
+    """
+    prefixes = set()
+    for router in api_routers(definition):
+        for route in iter_route_contexts(router.routes):
+            path = route.path or ""
+            segment = path.split("/")[1] if path.startswith("/") else ""
+            if not segment or "{" in segment:
+                raise ValueError(f"{definition.name}: {path!r} has no fixed first segment")
+            prefixes.add(f"/{segment}")
+    clash = [p for p in OPERATIONS_PATHS if any(p.startswith(f"{x}/") or p == x for x in prefixes)]
+    if clash:
+        raise ValueError(f"{definition.name}: API prefixes would expose {clash}")
+    return sorted(prefixes)
 
 
 def topics_to_provision(definition: ServiceDefinition) -> list[tuple[str, int]]:
@@ -412,12 +453,8 @@ def install_http_pipeline(app: FastAPI, kit: Kit) -> None:
 
 def include_routes(app: FastAPI, kit: Kit) -> None:
     """Operations, the admin APIs of the kit, then the service's own routers."""
-    name = kit.definition.name
     app.include_router(_operations_router(kit))
-    app.include_router(outbox_router(name))
-    if kit.definition.subscriptions:
-        app.include_router(dead_letter_router(name))
-    for router in kit.definition.routers:
+    for router in api_routers(kit.definition):
         app.include_router(router)
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -107,8 +108,8 @@ def allowed_methods(request: Request) -> list[str]:
     (``GET /withdrawals`` and ``POST /withdrawals`` are two routes).
     """
     methods: set[str] = set()
-    for route in request.app.router.routes:
-        route_methods = getattr(route, "methods", None)
+    for route in iter_route_contexts(request.app.router.routes):  # included routers too
+        route_methods = route.methods
         if route_methods and route.matches(request.scope)[0] is not Match.NONE:
             methods |= set(route_methods)
     return sorted(methods)
