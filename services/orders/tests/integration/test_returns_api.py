@@ -20,8 +20,16 @@ from kontor_contracts.events.catalog import ReservationLine, StockReserved
 from kontor_contracts.samples import ORDER
 from kontor_orders.context import OrdersContext
 from kontor_servicekit.context import context_of
+from kontor_servicekit.images import decode_image
 from kontor_servicekit.store import OUTBOX
-from kontor_servicekit.testing import as_message, eventually, produce, topic_of, wait_for_assignment
+from kontor_servicekit.testing import (
+    as_message,
+    eventually,
+    produce,
+    sample_image,
+    topic_of,
+    wait_for_assignment,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -285,8 +293,8 @@ async def test_public_withdrawal_is_rate_limited_per_client(start_service: Any) 
         assert confirm.status_code == 429
 
 
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+JPEG = sample_image("image/jpeg")
+PNG = sample_image("image/png")
 
 
 async def upload_photo(orders: Any, data: bytes, name: str = "photo.jpg") -> str:
@@ -326,7 +334,8 @@ async def test_complaint_photos_are_checked_by_content_and_must_exist(
         assert await orders.kit.store.db["complaints"].count_documents({}) == 0
         assert (await orders.client.get("/complaint-photos/nope")).status_code == 404
         served = await orders.client.get(f"/complaint-photos/{photo}")
-        assert (served.headers["content-type"], served.content) == ("image/jpeg", JPEG)
+        stored = decode_image(JPEG).data  # a re-encoded copy, no metadata
+        assert (served.headers["content-type"], served.content) == ("image/jpeg", stored)
         # served like the catalog's product images: no type guessing, cached privately
         assert served.headers["x-content-type-options"] == "nosniff"
         assert served.headers["cache-control"] == "private, max-age=86400"
@@ -357,7 +366,7 @@ async def test_complaints_resolved_by_replacement_and_refund(
         assert payload["photo_ids"] == photo_ids
         served = await orders.client.get(f"/complaint-photos/{photo_ids[1]}")
         assert (served.status_code, served.headers["content-type"]) == (200, "image/png")
-        assert served.content == PNG
+        assert served.content == decode_image(PNG).data
         assert payload["customer"]["email"] == "anna@example.de"
 
         second = (await orders.client.post("/complaints", json={**body, "line_no": 2})).json()
