@@ -7,6 +7,7 @@ replaces it moves "now" for every use case.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends
@@ -31,6 +32,8 @@ class OrdersContext:
     complaints: ComplaintQueries
     photos: ComplaintPhotos
     withdrawal_limiter: RateLimiter
+    price_lock: timedelta = timedelta(minutes=30)
+    """How long checkout fixes a cart's prices (``checkout_price_lock_s``)."""
 
 
 Context = Annotated[OrdersContext, Depends(context_dependency(OrdersContext))]

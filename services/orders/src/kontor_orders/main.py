@@ -70,6 +70,7 @@ def create_app(settings: OrdersSettings | None = None, clock: Clock = utc_now) -
         complaints=ComplaintQueries(store.db),
         photos=ComplaintPhotos(store.db),
         withdrawal_limiter=RateLimiter(settings.withdrawal_rate_limit),
+        price_lock=timedelta(seconds=settings.checkout_price_lock_s),
     )
     attach_context(app, context)
     sweeper = AbandonmentSweeper(

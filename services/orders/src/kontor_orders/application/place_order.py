@@ -78,6 +78,8 @@ async def place_order(
                 raise OrderError(("cart_id",), f"no cart {command.cart_id!r}")
             requested = cart.order_from()
         products = await uow.products.priced([sku for sku, _ in requested])
+        if cart is not None:
+            products = cart.prices_for_order(products, now)
         place = partial(
             Order.place,
             order_id=order_id,
@@ -104,6 +106,7 @@ async def place_order(
                 weight_grams=sum(
                     (products[line.sku].weight_grams or 0) * line.quantity for line in draft.lines
                 ),
+                goods_net_by_rate=draft.goods_net_by_rate,
             )
         order = place(
             number=await _free_number(uow, numbers, now.astimezone(BERLIN).year),
