@@ -18,6 +18,7 @@ from kontor_orders.api.complaints import router as complaints_router
 from kontor_orders.api.order_life import router as order_life_router
 from kontor_orders.api.orders import router as orders_router
 from kontor_orders.api.returns import router as returns_router
+from kontor_orders.api.vat_ids import router as vat_ids_router
 from kontor_orders.api.views import router as views_router
 from kontor_orders.application.carts import AbandonmentSweeper
 from kontor_orders.consumers.catalog import catalog_projection, shipping_projection
@@ -43,6 +44,7 @@ def definition(settings: OrdersSettings) -> ServiceDefinition:
             carts_router,
             returns_router,
             complaints_router,
+            vat_ids_router,
         ],
         subscriptions=[catalog_projection(), shipping_projection(), reservations(), payments()],
         indexes=ensure_indexes,

@@ -89,6 +89,7 @@ async def place_order(
             requested=requested,
             products=products,
             now=now,
+            buyer_vat_id=command.buyer_vat_id,  # who buys decides the pricing and the VAT
         )
         # Validate before taking a number, so a rejected request uses none up.
         draft = place(number="pending")
@@ -111,7 +112,6 @@ async def place_order(
         order = place(
             number=await _free_number(uow, numbers, now.astimezone(BERLIN).year),
             shipping=shipping,
-            buyer_vat_id=command.buyer_vat_id,
             coupon_codes=command.coupon_codes,
             cart_id=command.cart_id,
         )

@@ -100,8 +100,8 @@ class Shipment:
 
 
 @dataclass(frozen=True)
-class ShippingPart:
-    """The part of the shipping net taxed at one rate."""
+class VatRow:
+    """Net, VAT and gross at one rate: of an order (goods and shipping), or a shipping part."""
 
     vat_rate: Decimal
     net: Decimal
@@ -132,11 +132,9 @@ class ShippingCharge:
     split: tuple[tuple[Decimal, Decimal], ...] = ()
 
     @property
-    def parts(self) -> list[ShippingPart]:
+    def parts(self) -> list[VatRow]:
         pairs = self.split or ((self.vat_rate, self.net),)
-        return [
-            ShippingPart(rate, net, shipping_vat(net, rate, self.currency)) for rate, net in pairs
-        ]
+        return [VatRow(rate, net, shipping_vat(net, rate, self.currency)) for rate, net in pairs]
 
     @property
     def vat(self) -> Decimal:
@@ -290,19 +288,6 @@ class OrderLine:
             line_vat,
             line_net + line_vat,
         )
-
-
-@dataclass(frozen=True)
-class VatRow:
-    """An order's net, VAT and gross at one rate, goods and shipping together."""
-
-    vat_rate: Decimal
-    net: Decimal
-    vat: Decimal
-
-    @property
-    def gross(self) -> Decimal:
-        return self.net + self.vat
 
 
 @dataclass
