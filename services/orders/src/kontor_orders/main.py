@@ -22,6 +22,7 @@ from kontor_orders.api.vat_ids import router as vat_ids_router
 from kontor_orders.api.views import router as views_router
 from kontor_orders.application.carts import AbandonmentSweeper
 from kontor_orders.consumers.catalog import catalog_projection, shipping_projection
+from kontor_orders.consumers.marketing import coupon_projection
 from kontor_orders.consumers.order_life import payments, reservations
 from kontor_orders.context import OrdersContext
 from kontor_orders.settings import OrdersSettings
@@ -46,7 +47,13 @@ def definition(settings: OrdersSettings) -> ServiceDefinition:
             complaints_router,
             vat_ids_router,
         ],
-        subscriptions=[catalog_projection(), shipping_projection(), reservations(), payments()],
+        subscriptions=[
+            catalog_projection(),
+            shipping_projection(),
+            coupon_projection(),
+            reservations(),
+            payments(),
+        ],
         indexes=ensure_indexes,
         migrations=MIGRATIONS,
         ensure_topics=settings.kafka_ensure_topics,

@@ -127,7 +127,7 @@ class OrderIn(BaseModel):
     coupon_codes: list[str] = Field(
         default_factory=list,
         max_length=5,
-        description="Carried into OrderPlaced; evaluated by marketing/billing, not here",
+        description="Applied from the read model of marketing's coupons; an unknown code: 422",
     )
     shipping_method: str | None = Field(
         default=None,

@@ -72,6 +72,7 @@ def order_placed(order: Order) -> OrderPlaced:
         buyer_vat_id=order.buyer_vat_id,
         price_basis=order.price_basis,
         vat_exemption=_exemption(order),
+        discount_gross=order.discount_gross,
     )
 
 

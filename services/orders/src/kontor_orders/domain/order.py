@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from kontor_contracts.money import quantize
+from kontor_contracts.money import allocate, quantize
 from kontor_servicekit.aggregate import RecordsEvents
 from kontor_servicekit.domain_errors import (
     Conflict,
@@ -316,6 +316,19 @@ class Order(RecordsEvents):
     """``gross`` for a consumer, ``net`` for a business buyer (ADR 0017)."""
     vat_treatment: str = "domestic"
     vat_id_check: VatIdCheck | None = None
+    discount_gross: Decimal | None = None
+    """The coupons' discount, gross, already in the lines; None: no coupon applied."""
+
+    @property
+    def goods_base(self) -> Decimal:
+        """The goods' sum coupons are taken off: gross for a consumer, net for a business."""
+        if self.price_basis == "gross":
+            return sum((line.line_gross for line in self.lines), Decimal("0"))
+        return sum((line.line_net for line in self.lines), Decimal("0"))
+
+    @property
+    def goods_gross(self) -> Decimal:
+        return sum((line.line_gross for line in self.lines), Decimal("0"))
 
     @property
     def vat_exempt(self) -> bool:
@@ -379,11 +392,14 @@ class Order(RecordsEvents):
         buyer_vat_id: str | None = None,
         coupon_codes: list[str] | None = None,
         cart_id: str | None = None,
+        discount: Decimal = Decimal("0"),
     ) -> Order:
         """Price the requested (sku, quantity) lines from the known products.
 
         The price is fixed at this moment: a later price change does not touch
-        an order that was placed.
+        an order that was placed. ``discount`` (coupons, :mod:`coupons`) is off the
+        goods' basis sum (gross for a consumer, net for a business buyer), spread
+        over the lines.
         """
         if now.tzinfo is None:
             raise ValueError("time must be timezone-aware")
@@ -413,7 +429,9 @@ class Order(RecordsEvents):
         if len(currencies) != 1:
             raise OrderError(("lines",), "all lines of an order must have the same currency")
         currency = currencies.pop()
-        lines = _priced_lines(chosen, basis, currency, exempt=treatment != "domestic")
+        exempt = treatment != "domestic"
+        lines = _priced_lines(chosen, basis, currency, exempt=exempt, discount=discount)
+        undiscounted = _priced_lines(chosen, basis, currency, exempt=exempt)
         order = cls(
             id=order_id,
             number=number,
@@ -431,6 +449,10 @@ class Order(RecordsEvents):
             price_basis=basis,
             vat_treatment=treatment,
             vat_id_check=None if buyer_vat_id is None else VatIdCheck(buyer_vat_id, now),
+            discount_gross=sum((x.line_gross for x in undiscounted), Decimal("0"))
+            - sum((x.line_gross for x in lines), Decimal("0"))
+            if discount
+            else None,
         )
         order.record(OrderWasPlaced(order_id))
         return order
@@ -646,8 +668,10 @@ def _priced_lines(
     currency: str,
     *,
     exempt: bool,
+    discount: Decimal = Decimal("0"),
 ) -> list[OrderLine]:
-    """The lines priced by ADR 0017; an exempt supply carries 0 % on every line."""
+    """The lines priced by ADR 0017; an exempt supply carries 0 % on every line;
+    ``discount`` is spread over the lines in proportion to their amounts."""
     goods = [
         GoodsLine(
             quantity=quantity,
@@ -657,6 +681,14 @@ def _priced_lines(
         )
         for _, _, quantity, product in chosen
     ]
+    if discount:
+        bases = [
+            a.gross if basis == "gross" else a.net for a in price_goods(goods, basis, currency)
+        ]
+        if not Decimal("0") < discount <= sum(bases, Decimal("0")):
+            raise OrderError(("coupon_codes",), "the discount exceeds the goods")
+        shares = allocate(discount, bases, currency)
+        goods = [replace(g, discount=share) for g, share in zip(goods, shares, strict=True)]
     amounts = price_goods(goods, basis, currency)
     return [
         OrderLine(

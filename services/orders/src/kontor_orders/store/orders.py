@@ -69,6 +69,7 @@ def to_document(order: Order) -> dict[str, Any]:
             for line in order.lines
         ],
         "price_basis": order.price_basis,
+        "discount_gross": order.discount_gross,
         "vat_treatment": order.vat_treatment,
         "vat_id_check": None if order.vat_id_check is None else asdict(order.vat_id_check),
         "placed_at": order.placed_at,
@@ -143,6 +144,7 @@ def from_document(doc: dict[str, Any]) -> Order:
         returned={r["line_no"]: r["quantity"] for r in doc.get("returned", [])},
         # orders stored before ADR 0017 were priced from the net, per line
         price_basis=doc.get("price_basis", "net"),
+        discount_gross=None if doc.get("discount_gross") is None else _dec(doc["discount_gross"]),
         vat_treatment=doc.get("vat_treatment", "domestic"),
         vat_id_check=None if not doc.get("vat_id_check") else VatIdCheck(**doc["vat_id_check"]),
     )
