@@ -46,7 +46,7 @@ EXPECTED_TOPICS = {
     "billing.payment.v1": ["PaymentReceived", "PaymentOverdue"],
     "support.ticket.v1": ["TicketOpened", "TicketUpdated", "TicketResolved"],
     "marketing.campaign.v1": ["CampaignScheduled", "CampaignSent"],
-    "marketing.coupon.v1": ["CouponRedeemed"],
+    "marketing.coupon.v1": ["CouponRedeemed", "CouponDefined", "CouponWithdrawn"],
     "marketing.consent.v1": ["ConsentChanged"],
     "analytics.kpi.v1": ["KpiThresholdBreached"],
 }

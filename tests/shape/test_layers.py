@@ -33,6 +33,7 @@ KIT_PURE = {
     "kontor_servicekit.domain_errors",
     "kontor_servicekit.shipping_rates",
     "kontor_servicekit.ratelimit",
+    "kontor_servicekit.vat_ids",
 }
 DATABASE_MODULES = ("pymongo", "bson", "gridfs", "motor")
 

@@ -8,6 +8,7 @@ turns them into binary floating point. Rounding happens at the edges only
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Annotated, Any
 
@@ -29,6 +30,7 @@ __all__ = [
     "Currency",
     "Money",
     "VatRate",
+    "allocate",
     "decimal_to_str",
     "quantize",
 ]
@@ -138,3 +140,34 @@ def quantize(amount: Decimal, currency: str) -> Decimal:
     """
     places = MINOR_UNITS.get(currency.upper(), _DEFAULT_MINOR_UNITS)
     return amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def allocate(total: Decimal, weights: Sequence[Decimal], currency: str) -> list[Decimal]:
+    """Split ``total`` (already in minor units of ``currency``) in proportion to
+    ``weights``, so that the parts are in minor units and add up to ``total`` exactly.
+
+    Largest remainder: each part is first rounded down to the minor unit, then the
+    minor units still missing go to the parts with the largest remainders (the
+    earlier part first on a tie). Weights of zero get nothing unless all are zero,
+    then the parts are equal as far as the minor unit allows. A negative ``total``
+    is split as its absolute value and negated.
+    """
+    if not weights:
+        raise ValueError("nothing to allocate to")
+    if any(w < 0 for w in weights):
+        raise ValueError("weights must not be negative")
+    if total < 0:
+        return [-part for part in allocate(-total, weights, currency)]
+    unit = Decimal(1).scaleb(-MINOR_UNITS.get(currency.upper(), _DEFAULT_MINOR_UNITS))
+    if quantize(total, currency) != total:
+        raise ValueError(f"{total} is not in minor units of {currency}")
+    units = int(total / unit)
+    basis = list(weights) if sum(weights) > 0 else [Decimal(1)] * len(weights)
+    whole = sum(basis)
+    shares = [Decimal(units) * w / whole for w in basis]
+    floors = [int(share) for share in shares]
+    missing = units - sum(floors)
+    by_remainder = sorted(range(len(shares)), key=lambda i: (-(shares[i] - floors[i]), i))
+    for i in by_remainder[:missing]:
+        floors[i] += 1
+    return [Decimal(n) * unit for n in floors]

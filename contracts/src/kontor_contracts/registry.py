@@ -273,7 +273,9 @@ REGISTRY = Registry(
         *_events(_PAYMENT, billing.PaymentReceived, billing.PaymentOverdue),
         *_events(_TICKET, support.TicketOpened, support.TicketUpdated, support.TicketResolved),
         *_events(_CAMPAIGN, marketing.CampaignScheduled, marketing.CampaignSent),
-        *_events(_COUPON, marketing.CouponRedeemed),
+        *_events(
+            _COUPON, marketing.CouponRedeemed, marketing.CouponDefined, marketing.CouponWithdrawn
+        ),
         *_events(_CONSENT, marketing.ConsentChanged),
         *_events(_KPI, analytics.KpiThresholdBreached),
     ],

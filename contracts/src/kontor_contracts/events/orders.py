@@ -35,6 +35,8 @@ __all__ = [
     "ReturnRequested",
     "ShippedLine",
     "ShippingCharge",
+    "ShippingVatPart",
+    "VatExemption",
 ]
 
 
@@ -103,13 +105,46 @@ class OrderLine(ContractModel):
     line_gross: Amount
 
 
+class ShippingVatPart(ContractModel):
+    """The part of the shipping charge taxed at one rate."""
+
+    vat_rate: VatRate
+    net: Amount
+    vat: Amount
+    gross: Amount
+
+
 class ShippingCharge(ContractModel):
     method: str = Field(min_length=1, description="e.g. standard, express, pickup")
     net: Amount
-    vat_rate: VatRate
+    vat_rate: VatRate = Field(description="The rate of the largest part (see parts)")
     vat: Amount
     gross: Amount
     carrier: str | None = None
+    parts: list[ShippingVatPart] | None = Field(
+        default=None,
+        description="Shipping follows the VAT of the goods: its net split over the goods' "
+        "rates in proportion to their net, each part taxed at its rate; the parts add up "
+        "to net, vat and gross. None (older events): all of it at vat_rate",
+    )
+
+
+class VatExemption(ContractModel):
+    """Why the order carries no VAT, for its documents (EN 16931 BT-120/BT-121)."""
+
+    category: Literal["K"] = Field(
+        description="EN 16931 VAT category: K, intra-community supply of goods"
+    )
+    reason_code: str = Field(default="VATEX-EU-IC", description="CEF VATEX code (BT-121)")
+    reason: str = Field(
+        min_length=1,
+        description="The note the documents carry (BT-120), e.g. "
+        "'Steuerfreie innergemeinschaftliche Lieferung (§4 Nr. 1b, §6a UStG)'",
+    )
+    vies_confirmation: Literal["pending", "confirmed"] = Field(
+        description="The buyer's VAT id passed format and check digits; whether VIES "
+        "confirmed it (by a merchant, by hand) when the order was placed"
+    )
 
 
 class OrderPlaced(Event):
@@ -141,6 +176,16 @@ class OrderPlaced(Event):
     )
     sales_channel: str | None = Field(default=None, description="e.g. webshop, marketplace")
     locale: str | None = Field(default=None, description="Customer's language, e.g. de-DE")
+    price_basis: Literal["gross", "net"] | None = Field(
+        default=None,
+        description="gross: a consumer's lines are quantity x unit gross, VAT derived per "
+        "rate from the gross sum; net: a business buyer's, VAT per rate from the net sum",
+    )
+    vat_exemption: VatExemption | None = Field(
+        default=None,
+        description="Set for a VAT-free intra-community supply (§4 Nr. 1b, §6a UStG): "
+        "every line and the shipping at 0 %",
+    )
 
 
 class OrderConfirmed(Event):

@@ -25,6 +25,7 @@ from kontor_contracts.bounds import (
     MAX_QUANTITY,
     MAX_STOCK_MOVE,
     MAX_UNIT_PRICE,
+    MAX_VAT_RATE,
     amount_problem,
 )
 from pydantic import (
@@ -46,6 +47,7 @@ __all__ = [
     "Pieces",
     "Quantity",
     "StockCount",
+    "UnitGrossPrice",
     "UnitPrice",
     "validated",
 ]
@@ -131,6 +133,22 @@ UnitPrice = Annotated[
     ),
 ]
 """A net price per piece (or per shipping charge), at most MAX_UNIT_PRICE."""
+
+MAX_UNIT_GROSS = MAX_UNIT_PRICE * (1 + MAX_VAT_RATE)
+
+UnitGrossPrice = Annotated[
+    Decimal,
+    BeforeValidator(_amount_parser(MAX_UNIT_GROSS)),
+    PlainSerializer(_to_str, return_type=str, when_used="json"),
+    WithJsonSchema(
+        _amount_schema(
+            MAX_UNIT_GROSS,
+            "Gross price of one piece as displayed: decimal string, ASCII digits, at most "
+            "4 places, at most 1,190,000 (its net at most 1,000,000)",
+        )
+    ),
+]
+"""A gross price per piece, at most MAX_UNIT_PRICE plus the highest VAT on it."""
 
 Count = Annotated[int, Strict()]
 """A JSON integer, nothing that could be turned into one; add bounds with Field."""

@@ -7,6 +7,7 @@ replaces it moves "now" for every use case.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends
@@ -34,6 +35,8 @@ class OrdersContext:
     withdrawal_limiter: RateLimiter
     answers: Answers
     """Create routes: the answer built before the commit, and Idempotency-Key."""
+    price_lock: timedelta = timedelta(minutes=30)
+    """How long checkout fixes a cart's prices (``checkout_price_lock_s``)."""
 
 
 Context = Annotated[OrdersContext, Depends(context_dependency(OrdersContext))]

@@ -19,9 +19,11 @@ from kontor_orders.api.complaints import router as complaints_router
 from kontor_orders.api.order_life import router as order_life_router
 from kontor_orders.api.orders import router as orders_router
 from kontor_orders.api.returns import router as returns_router
+from kontor_orders.api.vat_ids import router as vat_ids_router
 from kontor_orders.api.views import router as views_router
 from kontor_orders.application.carts import AbandonmentSweeper
 from kontor_orders.consumers.catalog import catalog_projection, shipping_projection
+from kontor_orders.consumers.marketing import coupon_projection
 from kontor_orders.consumers.order_life import payments, reservations
 from kontor_orders.context import OrdersContext
 from kontor_orders.settings import OrdersSettings
@@ -44,8 +46,15 @@ def definition(settings: OrdersSettings) -> ServiceDefinition:
             carts_router,
             returns_router,
             complaints_router,
+            vat_ids_router,
         ],
-        subscriptions=[catalog_projection(), shipping_projection(), reservations(), payments()],
+        subscriptions=[
+            catalog_projection(),
+            shipping_projection(),
+            coupon_projection(),
+            reservations(),
+            payments(),
+        ],
         indexes=ensure_indexes,
         migrations=MIGRATIONS,
         ensure_topics=settings.kafka_ensure_topics,
@@ -72,6 +81,7 @@ def create_app(settings: OrdersSettings | None = None, clock: Clock = utc_now) -
         photos=ComplaintPhotos(store.db),
         withdrawal_limiter=RateLimiter(settings.withdrawal_rate_limit),
         answers=Answers(store),
+        price_lock=timedelta(seconds=settings.checkout_price_lock_s),
     )
     attach_context(app, context)
     sweeper = AbandonmentSweeper(

@@ -7,11 +7,11 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response, status
-from kontor_servicekit.apitypes import Count, MoneyAmount, StockCount, UnitPrice
+from kontor_servicekit.apitypes import Count, MoneyAmount, StockCount, UnitGrossPrice, UnitPrice
 from kontor_servicekit.auth import require_scope
 from kontor_servicekit.errors import problem_responses
 from kontor_servicekit.idempotency import IdempotencyKey
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from kontor_catalog.api.images import ImageOut
 from kontor_catalog.application.products import (
@@ -32,9 +32,22 @@ SkuPath = Annotated[str, Path(min_length=1, max_length=64, examples=["TEE-RED-M"
 
 
 class PriceIn(BaseModel):
+    """Net (B2B) or gross (B2C, the price the shop displays): exactly one of them."""
+
     model_config = ConfigDict(extra="forbid")
-    net: UnitPrice = Field(description="Net price per piece, decimal string")
+    net: UnitPrice | None = Field(default=None, description="Net price per piece")
+    gross: UnitGrossPrice | None = Field(
+        default=None,
+        description="Gross price per piece as displayed (B2C); kept exactly, the net "
+        "is derived to four places",
+    )
     currency: Literal["EUR"] = "EUR"
+
+    @model_validator(mode="after")
+    def _net_or_gross(self) -> PriceIn:
+        if (self.net is None) == (self.gross is None):
+            raise ValueError("give either net or gross")
+        return self
 
 
 #: A non-negative decimal string; the kit's money type has exactly the rules a content
@@ -125,6 +138,9 @@ class ProductIn(BaseModel):
 class PriceOut(BaseModel):
     net: MoneyAmount
     gross: MoneyAmount
+    entered: Literal["net", "gross"] = Field(
+        default="net", description="Which of the two was entered (the other is derived)"
+    )
     currency: str
     vat_rate: Decimal
     lowest_30_days: MoneyAmount | None = Field(
@@ -204,6 +220,7 @@ def create_command(body: ProductIn) -> CreateProduct:
         description=body.description,
         gtin=body.gtin,
         price_net=body.price.net,
+        price_gross=body.price.gross,
         currency=body.price.currency,
         vat_class=body.vat_class,
         stock=body.stock,
@@ -235,11 +252,24 @@ async def read_product(ctx: Context, sku: SkuPath) -> ProductOut:
 
 class PriceChangeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    net: UnitPrice = Field(description="New net price per piece, decimal string")
+    net: UnitPrice | None = Field(default=None, description="New net price per piece")
+    gross: UnitGrossPrice | None = Field(
+        default=None, description="New gross price per piece as displayed (instead of net)"
+    )
     currency: Literal["EUR"] = "EUR"
     vat_class: Literal["standard", "reduced", "zero"] | None = Field(
-        default=None, description="New VAT class; unchanged if left out"
+        default=None,
+        description="New VAT class; unchanged if left out. Alone it keeps the price as "
+        "entered: a gross-entered price keeps its gross",
     )
+
+    @model_validator(mode="after")
+    def _one_price(self) -> PriceChangeIn:
+        if self.net is not None and self.gross is not None:
+            raise ValueError("give either net or gross")
+        if self.net is None and self.gross is None and self.vat_class is None:
+            raise ValueError("give net, gross or vat_class")
+        return self
 
 
 @router.put(
@@ -266,12 +296,18 @@ async def put_price(
                     "summary": "Price and VAT class together",
                     "value": {"net": "16.80", "currency": "EUR", "vat_class": "reduced"},
                 },
+                "gross": {
+                    "summary": "A new displayed gross price (B2C)",
+                    "value": {"gross": "14.99", "currency": "EUR"},
+                },
             }
         ),
     ],
 ) -> ProductOut:
     view = await change_price(
-        ctx.transactor, ChangePrice(sku, body.net, body.vat_class), clock=ctx.clock
+        ctx.transactor,
+        ChangePrice(sku, body.net, body.vat_class, price_gross=body.gross),
+        clock=ctx.clock,
     )
     return ProductOut.of(view)
 

@@ -63,6 +63,11 @@ class CartOut(BaseModel):
     created_at: datetime
     last_activity_at: datetime
     checkout_started_at: datetime | None
+    prices_locked_until: datetime | None = Field(
+        default=None,
+        description="Until when an order from this cart charges the prices shown at "
+        "checkout; later, a changed price refuses the order (409 naming the lines)",
+    )
     order_id: str | None
 
     @classmethod
@@ -88,6 +93,7 @@ class CartOut(BaseModel):
             created_at=cart.created_at,
             last_activity_at=cart.last_activity_at,
             checkout_started_at=cart.checkout_started_at,
+            prices_locked_until=cart.prices_locked_until,
             order_id=cart.order_id,
         )
 
@@ -144,7 +150,8 @@ async def delete_cart_line(ctx: Context, cart_id: CartId, sku: Sku) -> CartOut:
     dependencies=[Depends(require_scope("orders:write"))],
     response_model=CartOut,
     responses=problem_responses(401, 403, 404, 409, 422),
-    summary="Start checkout (emits CheckoutStarted; a quiet cart is abandoned later)",
+    summary="Start checkout: prices the cart now and fixes those prices for a stated time "
+    "(emits CheckoutStarted; a quiet cart is abandoned later)",
     description="With an `Idempotency-Key` a retry answers the first answer again.",
 )
 async def post_checkout(
@@ -153,7 +160,9 @@ async def post_checkout(
     return await ctx.answers.respond(
         request,
         ctx.transactor,
-        lambda transactor: start_checkout(transactor, cart_id, ctx.clock),
+        lambda transactor: start_checkout(
+            transactor, cart_id, ctx.clock, price_lock=ctx.price_lock
+        ),
         present=CartOut.of,
         key=idempotency_key,
     )

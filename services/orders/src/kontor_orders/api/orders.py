@@ -127,7 +127,7 @@ class OrderIn(BaseModel):
     coupon_codes: list[str] = Field(
         default_factory=list,
         max_length=5,
-        description="Carried into OrderPlaced; evaluated by marketing/billing, not here",
+        description="Applied from the read model of marketing's coupons; an unknown code: 422",
     )
     shipping_method: str | None = Field(
         default=None,
@@ -187,15 +187,39 @@ class ShipmentOut(BaseModel):
     shipped_at: datetime
 
 
+class VatRowOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    vat_rate: Decimal
+    net: MoneyAmount
+    vat: MoneyAmount
+    gross: MoneyAmount
+
+
 class ShippingChargeOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     method: str
     carrier: str | None
     net: MoneyAmount
-    vat_rate: Decimal
+    vat_rate: Decimal = Field(description="The rate of the largest part")
     vat: MoneyAmount
     gross: MoneyAmount
+    parts: list[VatRowOut] = Field(
+        default_factory=list,
+        description="Shipping follows the VAT of the goods: split over their rates by net",
+    )
+
+
+class VatIdCheckOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    vat_id: str
+    checked_at: datetime = Field(description="Format and check digits checked (offline)")
+    vies: str = Field(description="pending, or confirmed by a merchant (VIES, by hand)")
+    confirmed_by: str | None = None
+    confirmed_at: datetime | None = None
+    reference: str | None = None
 
 
 class OrderOut(BaseModel):
@@ -213,6 +237,13 @@ class OrderOut(BaseModel):
     placed_at: datetime
     shipping: ShippingChargeOut | None = None
     buyer_vat_id: str | None = None
+    price_basis: str = Field(
+        default="net", description="gross (consumer: quantity x unit gross) or net (business)"
+    )
+    vat_treatment: str = Field(default="domestic", description="or intra_community_supply")
+    vat_note: str | None = Field(default=None, description="What the documents must say")
+    vat_id_check: VatIdCheckOut | None = None
+    vat_breakdown: list[VatRowOut] = Field(default_factory=list, description="Per rate")
     coupon_codes: list[str] = Field(default_factory=list)
     amount_paid: MoneyAmount = Decimal("0")
     paid_at: datetime | None = None
@@ -253,6 +284,13 @@ class OrderOut(BaseModel):
             if order.shipping is None
             else ShippingChargeOut.model_validate(order.shipping),
             buyer_vat_id=order.buyer_vat_id,
+            price_basis=order.price_basis,
+            vat_treatment=order.vat_treatment,
+            vat_note=order.vat_note,
+            vat_id_check=None
+            if order.vat_id_check is None
+            else VatIdCheckOut.model_validate(order.vat_id_check),
+            vat_breakdown=[VatRowOut.model_validate(row) for row in order.vat_breakdown],
             coupon_codes=order.coupon_codes,
             amount_paid=order.amount_paid,
             paid_at=order.paid_at,

@@ -29,6 +29,8 @@ from kontor_contracts.events.orders import (
     ReturnRequested,
     ShippedLine,
     ShippingCharge,
+    ShippingVatPart,
+    VatExemption,
 )
 from kontor_contracts.events.orders import CartLine as CartLineEvent
 from kontor_contracts.events.orders import OrderLine as OrderLineEvent
@@ -65,11 +67,41 @@ def order_placed(order: Order) -> OrderPlaced:
         vat_total=order.vat_total,
         gross_total=order.gross_total,
         placed_at=order.placed_at,
-        shipping=None
-        if order.shipping is None
-        else ShippingCharge.model_validate(order.shipping, from_attributes=True),
+        shipping=_shipping(order),
         coupon_codes=order.coupon_codes,
         buyer_vat_id=order.buyer_vat_id,
+        price_basis=order.price_basis,
+        vat_exemption=_exemption(order),
+        discount_gross=order.discount_gross,
+    )
+
+
+def _shipping(order: Order) -> ShippingCharge | None:
+    charge = order.shipping
+    if charge is None:
+        return None
+    return ShippingCharge(
+        method=charge.method,
+        net=charge.net,
+        vat_rate=charge.vat_rate,
+        vat=charge.vat,
+        gross=charge.gross,
+        carrier=charge.carrier,
+        parts=[
+            ShippingVatPart(vat_rate=p.vat_rate, net=p.net, vat=p.vat, gross=p.gross)
+            for p in charge.parts
+        ],
+    )
+
+
+def _exemption(order: Order) -> VatExemption | None:
+    if order.vat_note is None:
+        return None
+    check = order.vat_id_check
+    return VatExemption(
+        category="K",
+        reason=order.vat_note,
+        vies_confirmation="confirmed" if check and check.vies == "confirmed" else "pending",
     )
 
 

@@ -32,6 +32,8 @@ def priced_product(doc: Mapping[str, Any]) -> PricedProduct | None:
         currency=doc["currency"],
         discontinued=doc.get("discontinued", False),
         weight_grams=doc.get("weight_grams"),
+        # the displayed gross the catalog announced (documents before it: from the net)
+        price_gross=None if doc.get("price_gross") is None else Decimal(str(doc["price_gross"])),
     )
 
 
