@@ -194,7 +194,14 @@ async def test_withdrawal_in_two_steps_receipt_and_refund(
 
         timeline = (await orders.client.get(f"/orders/{order['id']}")).json()["timeline"]
         events = [e["event"] for e in timeline]
-        assert events[-3:] == ["withdrawal_declared", "return_received", "refund_decided"]
+        # every piece came back: the order is returned (issue 10 point 11)
+        assert events[-4:] == [
+            "withdrawal_declared",
+            "returned",
+            "return_received",
+            "refund_decided",
+        ]
+        assert (await orders.client.get(f"/orders/{order['id']}")).json()["status"] == "returned"
 
 
 async def test_withdrawal_on_day_15_is_refused_unless_an_admin_overrides(
@@ -383,8 +390,10 @@ async def test_complaints_resolved_by_replacement_and_refund(
         too_much = await orders.client.post(
             f"/complaints/{second['id']}/resolution", json={"remedy": "refund", "amount": "99.00"}
         )
-        assert too_much.status_code == 422
-        assert too_much.json()["errors"][0]["loc"] == ["body", "amount"]
+        # issue 10 point 6: above what is still refundable is a 409 naming the rest
+        assert too_much.status_code == 409, too_much.text
+        assert (too_much.json()["remaining"], too_much.json()["currency"]) == ("5.95", "EUR")
+        assert "still refundable on line 2" in too_much.json()["detail"]
         refunded = await orders.client.post(
             f"/complaints/{second['id']}/resolution", json={"remedy": "refund"}
         )

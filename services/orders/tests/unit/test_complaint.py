@@ -15,6 +15,7 @@ from kontor_orders.domain.order import (
     OrderError,
     PricedProduct,
 )
+from kontor_orders.domain.refunds import RefundExceedsRemaining
 
 T0 = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
 TEE = PricedProduct("TEE", "T-Shirt", Decimal("10.00"), Decimal("0.19"), "EUR")
@@ -90,8 +91,15 @@ def test_refund_defaults_to_one_piece_and_is_capped_by_the_line() -> None:
     assert file(o).resolve_by_refund(
         o, amount=Decimal("5"), note="Minderung", now=T0
     ).refund_amount == Decimal("5")
-    for bad in (Decimal("0"), Decimal("23.81")):
-        c = file(o)
-        with pytest.raises(OrderError):
-            c.resolve_by_refund(o, amount=bad, note=None, now=T0)
-        assert c.status == "open"
+    c = file(o)
+    with pytest.raises(OrderError):
+        c.resolve_by_refund(o, amount=Decimal("0"), note=None, now=T0)
+    assert c.status == "open"
+    # above the line's gross (23.80): refused, naming what is left (issue 10 point 6:
+    # a 409 with the remaining amount, no longer a 422 naming the line's gross)
+    fresh = order()
+    c = file(fresh)
+    with pytest.raises(RefundExceedsRemaining) as caught:
+        c.resolve_by_refund(fresh, amount=Decimal("23.81"), note=None, now=T0)
+    assert caught.value.details == {"remaining": "23.80", "currency": "EUR"}
+    assert c.status == "open"

@@ -206,8 +206,7 @@ def publish_return(uow: UnitOfWork, r: Return, *, currency: str) -> None:
                     ),
                     aggregate_id=r.id,
                 )
-            case recorded.ReturnWasReceived():
-                assert r.received_at is not None
+            case recorded.ReturnWasReceived(lines=arrived, received_at=at):
                 uow.emit(
                     ReturnReceived(
                         return_id=r.id,
@@ -220,9 +219,9 @@ def publish_return(uow: UnitOfWork, r: Return, *, currency: str) -> None:
                                 disposition=x.disposition,
                                 line_no=x.line_no,
                             )
-                            for x in r.inspected
+                            for x in arrived
                         ],
-                        received_at=r.received_at,
+                        received_at=at,
                     ),
                     aggregate_id=r.id,
                 )

@@ -13,6 +13,13 @@ from kontor_servicekit.domain_errors import FieldProblem, IllegalTransition, Inv
 
 from kontor_orders.domain.events import ComplaintWasFiled, ComplaintWasResolved
 from kontor_orders.domain.order import Order, OrderError
+from kontor_orders.domain.refunds import (
+    RefundExceedsRemaining,
+    book_refund,
+    line_refundable,
+    order_refundable,
+    require_refundable,
+)
 
 COMPLAINT_STATUSES = ("open", "resolved")
 REMEDIES = ("replacement", "refund")
@@ -108,6 +115,15 @@ class Complaint(RecordsEvents):
             raise IllegalTransition(
                 order.subject, "complain about an unshipped line of", order.status
             )
+        if order.fully_returned(line_no):
+            # the goods are back (or on their way): the return settles them, not a complaint
+            raise IllegalTransition(
+                order.subject,
+                "complain about",
+                order.status,
+                message=f"cannot complain about line {line_no} of {order.subject}: "
+                "every shipped piece of it was returned",
+            )
         if order.delivered_at is not None and now > warranty_end(order.delivered_at):
             raise WarrantyExpired(order.subject, warranty_end(order.delivered_at))
         complaint = cls(
@@ -143,13 +159,29 @@ class Complaint(RecordsEvents):
     def resolve_by_refund(
         self, order: Order, *, amount: Decimal | None, note: str | None, now: datetime
     ) -> Resolution:
-        """Refund ``amount`` (default: one piece of the line, gross) up to the line's gross."""
+        """Refund ``amount`` (default: one piece of the line, gross, cut to what is still
+        refundable) and book it on the order.
+
+        A named amount above what is still refundable on the line or the order (gross
+        minus earlier refunds by returns and complaints) is refused
+        (RefundExceedsRemaining, 409 with ``remaining``); so is any refund when nothing
+        is left."""
         self._open()
         line = next(x for x in order.lines if x.line_no == self.line_no)
-        one_piece = quantize(line.line_gross / line.quantity, order.currency)
-        refund = one_piece if amount is None else amount
-        if not Decimal("0") < refund <= line.line_gross:
-            raise OrderError(("amount",), f"between 0.01 and {line.line_gross}")
+        if amount is not None and amount <= 0:
+            raise OrderError(("amount",), "a refund is at least 0.01")
+        left = min(line_refundable(order, self.line_no), order_refundable(order))
+        if amount is None:
+            one_piece = quantize(line.line_gross / line.quantity, order.currency)
+            if left <= 0:
+                raise RefundExceedsRemaining(
+                    f"line {self.line_no} of {order.subject}", one_piece, left, order.currency
+                )
+            refund = min(one_piece, left)
+        else:
+            require_refundable(order, self.line_no, amount)
+            refund = amount
+        book_refund(order, {self.line_no: refund})
         self.resolution = Resolution("refund", now, note, refund)
         self.status = "resolved"
         self.record(ComplaintWasResolved(self.id, "refund", refund))
