@@ -382,10 +382,15 @@ async def test_complaints_resolved_by_replacement_and_refund(
         )
         assert replaced.status_code == 200, replaced.text
         assert replaced.json()["resolution"]["tracking_number"] == "R1"
+        # issue 10 point 9: a replacement waits for the catalog to book it out (the
+        # catalog does not run here: tests/integration/test_replacements_and_early_withdrawal)
+        assert replaced.json()["status"] == "replacement_pending"
+        assert "ReplacementRequested" in [t for t, _ in await outbox(orders, first["id"])]
         again = await orders.client.post(
             f"/complaints/{first['id']}/resolution", json={"remedy": "refund"}
         )
-        assert again.status_code == 409 and again.json()["current_state"] == "resolved"
+        assert again.status_code == 409
+        assert again.json()["current_state"] == "replacement_pending"
 
         too_much = await orders.client.post(
             f"/complaints/{second['id']}/resolution", json={"remedy": "refund", "amount": "99.00"}
@@ -402,7 +407,9 @@ async def test_complaints_resolved_by_replacement_and_refund(
         assert completed["refund_amount"] == "5.95" and completed["includes_shipping"] is False
 
         assert (await orders.client.get("/complaints?status=open")).json() == []
-        assert len((await orders.client.get("/complaints?status=resolved")).json()) == 2
+        assert len((await orders.client.get("/complaints?status=resolved")).json()) == 1
+        pending = (await orders.client.get("/complaints?status=replacement_pending")).json()
+        assert [c["id"] for c in pending] == [first["id"]]
         assert (await orders.client.get("/complaints/nope")).status_code == 404
         unknown = await orders.client.post("/complaints", json={**body, "order_id": "nope"})
         assert unknown.status_code == 404
@@ -417,6 +424,6 @@ async def test_complaints_resolved_by_replacement_and_refund(
         assert events[-4:] == [
             "complaint_filed",
             "complaint_filed",
-            "replacement_shipped",
+            "replacement_requested",
             "complaint_refunded",
         ]

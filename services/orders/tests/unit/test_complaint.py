@@ -75,12 +75,19 @@ def test_warranty_is_two_years_from_delivery() -> None:
 
 
 def test_resolution_by_replacement() -> None:
-    c = file(order())
+    # issue 10 point 9: a replacement waits for the catalog to book it out
+    o = order()
+    c = file(o)
     r = c.resolve_by_replacement(carrier="DHL", tracking_number="X1", note=None, now=T0)
-    assert c.status == "resolved" and r.remedy == "replacement" and r.tracking_number == "X1"
+    assert c.status == "replacement_pending"
+    assert r.remedy == "replacement" and r.tracking_number == "X1"
     with pytest.raises(IllegalTransition) as caught:
         c.resolve_by_replacement(carrier="DHL", tracking_number=None, note=None, now=T0)
-    assert caught.value.current_state == "resolved"
+    assert caught.value.current_state == "replacement_pending"
+    c.replacement_booked(o, T0)
+    assert c.status == "resolved"
+    c.replacement_rejected(o, "too late", T0)  # an answer for a resolved complaint
+    assert c.status == "resolved" and c.replacement_refused is None
 
 
 def test_refund_defaults_to_one_piece_and_is_capped_by_the_line() -> None:

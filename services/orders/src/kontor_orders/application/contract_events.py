@@ -24,6 +24,7 @@ from kontor_contracts.events.orders import (
     OrderRejected,
     OrderShipped,
     ReceivedReturnLine,
+    ReplacementRequested,
     ReturnCompleted,
     ReturnReceived,
     ReturnRequested,
@@ -267,6 +268,21 @@ def publish_complaint(uow: UnitOfWork, c: Complaint, order: Order) -> None:
                         kind=c.kind,
                         desired_remedy=c.desired_remedy,
                         filed_at=c.filed_at,
+                    ),
+                    aggregate_id=c.id,
+                )
+            case recorded.ReplacementWasRequested(quantity=quantity):
+                assert c.resolution is not None and c.resolution.carrier is not None
+                uow.emit(
+                    ReplacementRequested(
+                        complaint_id=c.id,
+                        order_id=order.id,
+                        line_no=c.line_no,
+                        sku=c.sku,
+                        quantity=quantity,
+                        carrier=c.resolution.carrier,
+                        tracking_number=c.resolution.tracking_number,
+                        requested_at=c.resolution.at,
                     ),
                     aggregate_id=c.id,
                 )

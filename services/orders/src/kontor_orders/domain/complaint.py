@@ -1,5 +1,11 @@
 """Complaints (Reklamation, warranty §437 BGB): filed for a delivered article,
-resolved by a replacement shipment or a refund. Pure."""
+resolved by a replacement shipment or a refund. Pure.
+
+A replacement is a shipment: resolving by replacement asks the catalog to reserve and
+book out the piece (``replacement_pending``); the complaint is ``resolved`` when the
+catalog booked it out, and ``open`` again (with the shortfall) when there was no stock,
+so the merchant can refund instead or try again after a goods receipt.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +17,11 @@ from kontor_contracts.money import quantize
 from kontor_servicekit.aggregate import RecordsEvents
 from kontor_servicekit.domain_errors import FieldProblem, IllegalTransition, Invalid, NotFound
 
-from kontor_orders.domain.events import ComplaintWasFiled, ComplaintWasResolved
+from kontor_orders.domain.events import (
+    ComplaintWasFiled,
+    ComplaintWasResolved,
+    ReplacementWasRequested,
+)
 from kontor_orders.domain.order import Order, OrderError
 from kontor_orders.domain.refunds import (
     RefundExceedsRemaining,
@@ -21,7 +31,9 @@ from kontor_orders.domain.refunds import (
     require_refundable,
 )
 
-COMPLAINT_STATUSES = ("open", "resolved")
+COMPLAINT_STATUSES = ("open", "replacement_pending", "resolved")
+#: Pieces a replacement ships (one of the line, as a refund's default is one piece).
+REPLACEMENT_QUANTITY = 1
 REMEDIES = ("replacement", "refund")
 WARRANTY_YEARS = 2
 
@@ -94,6 +106,8 @@ class Complaint(RecordsEvents):
     desired_remedy: str | None = None
     status: str = "open"
     resolution: Resolution | None = None
+    replacement_refused: str | None = None
+    """Why the last replacement could not ship (the catalog's shortfall)."""
 
     @classmethod
     def file(
@@ -149,12 +163,41 @@ class Complaint(RecordsEvents):
     def resolve_by_replacement(
         self, *, carrier: str, tracking_number: str | None, note: str | None, now: datetime
     ) -> Resolution:
-        """A replacement was shipped; records ComplaintWasResolved."""
+        """A replacement is to ship: records ReplacementWasRequested (the catalog reserves
+        and books it out); ``replacement_pending`` until the catalog answers."""
         self._open()
         self.resolution = Resolution("replacement", now, note, None, carrier, tracking_number)
+        self.status = "replacement_pending"
+        self.replacement_refused = None
+        self.record(ReplacementWasRequested(self.id, REPLACEMENT_QUANTITY))
+        return self.resolution
+
+    def replacement_booked(self, order: Order, now: datetime) -> None:
+        """The catalog booked the replacement out of stock: the complaint is resolved
+        (records ComplaintWasResolved). An answer for a complaint no longer waiting
+        changes nothing (a duplicate)."""
+        if self.status != "replacement_pending" or self.resolution is None:
+            return
         self.status = "resolved"
         self.record(ComplaintWasResolved(self.id, "replacement", None))
-        return self.resolution
+        order.note(
+            "replacement_shipped",
+            now,
+            complaint_id=self.id,
+            sku=self.sku,
+            carrier=self.resolution.carrier,
+            tracking_number=self.resolution.tracking_number,
+        )
+
+    def replacement_rejected(self, order: Order, shortfall: str, now: datetime) -> None:
+        """No stock for the replacement: the complaint is open again, with the reason,
+        for another remedy or another try."""
+        if self.status != "replacement_pending":
+            return
+        self.status = "open"
+        self.resolution = None
+        self.replacement_refused = shortfall
+        order.note("replacement_refused", now, complaint_id=self.id, reason=shortfall)
 
     def resolve_by_refund(
         self, order: Order, *, amount: Decimal | None, note: str | None, now: datetime
@@ -206,7 +249,7 @@ class Complaint(RecordsEvents):
                 carrier=carrier, tracking_number=tracking_number, note=note, now=now
             )
             order.note(
-                "replacement_shipped",
+                "replacement_requested",
                 now,
                 complaint_id=self.id,
                 sku=self.sku,

@@ -146,3 +146,11 @@ class ComplaintWasResolved:
     complaint_id: str
     remedy: str
     refund_amount: Decimal | None
+
+
+@dataclass(frozen=True)
+class ReplacementWasRequested:
+    """A replacement of ``quantity`` piece(s) is to be reserved and booked out."""
+
+    complaint_id: str
+    quantity: int

@@ -206,7 +206,7 @@ class Refund:
     includes_shipping: bool
     lines: tuple[tuple[int, str, int], ...]  # (line_no, sku, quantity)
     line_amounts: tuple[tuple[int, Decimal], ...] = ()
-    """(line_no, gross) of the goods; the rest of ``amount`` is shipping or not per line."""
+    """(line_no, gross refunded) of the goods; ``shipping`` is the rest of ``amount``."""
     shipping: Decimal = Decimal("0")
 
 
