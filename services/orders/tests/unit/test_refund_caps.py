@@ -22,7 +22,14 @@ from kontor_orders.application.complaints import (
 from kontor_orders.application.returns import RequestReturn, receive_return, request_return
 from kontor_orders.domain.complaint import Complaint
 from kontor_orders.domain.order import Order
-from kontor_orders.domain.refunds import RefundExceedsRemaining
+from kontor_orders.domain.refunds import (
+    RefundExceedsRemaining,
+    book_refund,
+    capped,
+    line_refundable,
+    order_refundable,
+    require_refundable,
+)
 from kontor_servicekit.domain_errors import IllegalTransition
 
 pytestmark = pytest.mark.unit
@@ -141,3 +148,20 @@ async def test_no_complaint_about_a_line_that_was_returned_in_full(
     # a line returned in part may still be complained about
     await return_and_receive(world, order, COFFEE, 2)
     assert (await complain(world, order, COFFEE)).status == "open"
+
+
+async def test_the_order_caps_below_its_lines_when_refunds_not_tied_to_a_line_were_booked(
+    order: Order,
+) -> None:
+    # e.g. a refund of the order as a whole (a withdrawn order's payment, a discount on
+    # the order): the lines still show their gross, the order has 2.00 left
+    book_refund(order, {}, other=order.gross_total - Decimal("2.00"))
+    assert line_refundable(order, TEE) == Decimal("29.99")
+    assert order_refundable(order) == Decimal("2.00")
+    lines, shipping = capped(order, {COFFEE: Decimal("7.48"), TEE: Decimal("29.99")})
+    assert (lines, shipping) == ({COFFEE: Decimal("2.00"), TEE: Decimal("0.00")}, Decimal("0"))
+    with pytest.raises(RefundExceedsRemaining) as caught:
+        require_refundable(order, TEE, Decimal("2.01"))
+    assert caught.value.details == {"remaining": "2.00", "currency": "EUR"}
+    assert str(caught.value).endswith(f"on order {order.number}: 2.00 EUR")
+    require_refundable(order, TEE, Decimal("2.00"))
