@@ -29,7 +29,13 @@ EXPECTED_TOPICS = {
         "ProductDiscontinued",
     ],
     "catalog.stock.v1": ["StockAdjusted"],
-    "catalog.reservation.v1": ["StockReserved", "StockReservationRejected", "StockReleased"],
+    "catalog.reservation.v1": [
+        "StockReserved",
+        "StockReservationRejected",
+        "StockReleased",
+        "ReplacementStockBooked",
+        "ReplacementStockRejected",
+    ],
     "catalog.shipping.v1": ["ShippingMethodChanged"],
     "orders.cart.v1": ["CartUpdated", "CheckoutStarted", "CartAbandoned"],
     "orders.order.v1": [
@@ -41,7 +47,7 @@ EXPECTED_TOPICS = {
         "OrderDelivered",
     ],
     "orders.return.v1": ["ReturnRequested", "ReturnReceived", "ReturnCompleted"],
-    "orders.complaint.v1": ["ComplaintFiled"],
+    "orders.complaint.v1": ["ComplaintFiled", "ReplacementRequested"],
     "billing.invoice.v1": ["InvoiceIssued", "InvoiceCancelled", "CreditNoteIssued"],
     "billing.payment.v1": ["PaymentReceived", "PaymentOverdue"],
     "support.ticket.v1": ["TicketOpened", "TicketUpdated", "TicketResolved"],

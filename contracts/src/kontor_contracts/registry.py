@@ -253,6 +253,8 @@ REGISTRY = Registry(
             catalog.StockReserved,
             catalog.StockReservationRejected,
             catalog.StockReleased,
+            catalog.ReplacementStockBooked,
+            catalog.ReplacementStockRejected,
         ),
         *_events(_SHIPPING, catalog.ShippingMethodChanged),
         *_events(_CART, orders.CartUpdated, orders.CheckoutStarted, orders.CartAbandoned),
@@ -266,7 +268,7 @@ REGISTRY = Registry(
             orders.OrderDelivered,
         ),
         *_events(_RETURN, orders.ReturnRequested, orders.ReturnReceived, orders.ReturnCompleted),
-        *_events(_COMPLAINT, orders.ComplaintFiled),
+        *_events(_COMPLAINT, orders.ComplaintFiled, orders.ReplacementRequested),
         *_events(
             _INVOICE, billing.InvoiceIssued, billing.InvoiceCancelled, billing.CreditNoteIssued
         ),

@@ -29,6 +29,7 @@ __all__ = [
     "OrderRejected",
     "OrderShipped",
     "ReceivedReturnLine",
+    "ReplacementRequested",
     "ReturnCompleted",
     "ReturnLine",
     "ReturnReceived",
@@ -334,3 +335,20 @@ class ComplaintFiled(Event):
         default=None, description="repair, replacement, refund or price_reduction (§437 BGB)"
     )
     filed_at: AwareDatetime | None = None
+
+
+class ReplacementRequested(Event):
+    """A complaint is resolved by a replacement: a shipment of ``quantity`` x ``sku`` for
+    the order, to be reserved and booked out of stock (the catalog answers with
+    ReplacementStockBooked or ReplacementStockRejected)."""
+
+    event_type = "ReplacementRequested"
+
+    complaint_id: Id
+    order_id: Id
+    line_no: int = Field(ge=1, description="Order line replaced")
+    sku: Sku
+    quantity: Quantity
+    carrier: str = Field(min_length=1)
+    tracking_number: str | None = None
+    requested_at: AwareDatetime

@@ -97,8 +97,14 @@ def create_app(settings: OrdersSettings | None = None, clock: Clock = utc_now) -
     async def stop_sweeper(kit: Kit) -> None:
         await sweeper.stop()
 
+    async def hand_back_numbers(kit: Kit) -> None:
+        # HTTP has finished its requests when the lifespan stops: no number is taken
+        # after this (one that were would come from a fresh block)
+        await numbers.release()
+
     service.on_started.append(start_sweeper)
     service.on_stopping.append(stop_sweeper)
+    service.on_stopping.append(hand_back_numbers)
     return app
 
 

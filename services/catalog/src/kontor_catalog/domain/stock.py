@@ -437,6 +437,18 @@ class Reservation(RecordsEvents):
         self.release_reason = reason
         self.record(ReservationWasReleased(self.order_id, still_held, reason))
 
+    def ship_everything(self, stocks: Mapping[str, ArticleStock], *, reference: str) -> None:
+        """Book every held piece out of its warehouse at once (a complaint's replacement
+        ships as soon as it is reserved): on hand and reserved go down together."""
+        if not self.held:
+            return
+        for index, line in enumerate(self.lines):
+            if line.open > 0:
+                stocks[line.sku].ship_reserved(line.warehouse, line.open, reference=reference)
+                self.lines[index] = ReservedLine(
+                    line.sku, line.warehouse, line.quantity, line.quantity
+                )
+
     def ship(self, sku: str, quantity: int, warehouse: str | None) -> tuple[list[Allocation], int]:
         """Mark ``quantity`` x ``sku`` shipped from the held lines (the shipping warehouse's
         first): the pieces taken per warehouse, and those beyond the reservation."""

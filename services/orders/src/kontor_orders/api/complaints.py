@@ -93,9 +93,14 @@ class ComplaintOut(BaseModel):
     photo_ids: list[str]
     kind: str | None
     desired_remedy: str | None
-    status: str = Field(description="open or resolved")
+    status: str = Field(
+        description="open, replacement_pending (the catalog books the replacement out) or resolved"
+    )
     filed_at: datetime
     resolution: ResolutionOut | None
+    replacement_refused: str | None = Field(
+        default=None, description="Why the last replacement could not ship (no stock)"
+    )
 
     @classmethod
     def of(cls, c: Complaint) -> ComplaintOut:
@@ -111,6 +116,7 @@ class ComplaintOut(BaseModel):
             kind=c.kind,
             desired_remedy=c.desired_remedy,
             status=c.status,
+            replacement_refused=c.replacement_refused,
             filed_at=c.filed_at,
             resolution=None
             if r is None
@@ -153,7 +159,9 @@ async def post_complaint(ctx: Context, body: ComplaintIn) -> ComplaintOut:
 )
 async def list_complaints(
     ctx: Context,
-    status_: Annotated[Literal["open", "resolved"] | None, Query(alias="status")] = None,
+    status_: Annotated[
+        Literal["open", "replacement_pending", "resolved"] | None, Query(alias="status")
+    ] = None,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[ComplaintOut]:
@@ -179,6 +187,11 @@ async def read_complaint(ctx: Context, complaint_id: ComplaintId) -> ComplaintOu
     dependencies=[Depends(require_scope("orders:write"))],
     responses=problem_responses(401, 403, 404, 409, 422),
     summary="Resolve by replacement shipment or refund (a refund emits ReturnCompleted)",
+    description="A replacement is a shipment: it answers `replacement_pending` and emits "
+    "ReplacementRequested; the catalog reserves and books the piece out of stock and the "
+    "complaint becomes `resolved`, or `open` again with `replacement_refused` when there "
+    "is no stock. A refund is capped by what is still refundable on the line and the "
+    "order (409 with `remaining`).",
 )
 async def post_resolution(
     ctx: Context, complaint_id: ComplaintId, body: ResolutionIn

@@ -24,6 +24,7 @@ from kontor_contracts.events.orders import (
     OrderRejected,
     OrderShipped,
     ReceivedReturnLine,
+    ReplacementRequested,
     ReturnCompleted,
     ReturnReceived,
     ReturnRequested,
@@ -238,8 +239,7 @@ def publish_return(uow: UnitOfWork, r: Return, *, currency: str) -> None:
                     ),
                     aggregate_id=r.id,
                 )
-            case recorded.ReturnWasReceived():
-                assert r.received_at is not None
+            case recorded.ReturnWasReceived(lines=arrived, received_at=at):
                 uow.emit(
                     ReturnReceived(
                         return_id=r.id,
@@ -252,9 +252,9 @@ def publish_return(uow: UnitOfWork, r: Return, *, currency: str) -> None:
                                 disposition=x.disposition,
                                 line_no=x.line_no,
                             )
-                            for x in r.inspected
+                            for x in arrived
                         ],
-                        received_at=r.received_at,
+                        received_at=at,
                     ),
                     aggregate_id=r.id,
                 )
@@ -300,6 +300,21 @@ def publish_complaint(uow: UnitOfWork, c: Complaint, order: Order) -> None:
                         kind=c.kind,
                         desired_remedy=c.desired_remedy,
                         filed_at=c.filed_at,
+                    ),
+                    aggregate_id=c.id,
+                )
+            case recorded.ReplacementWasRequested(quantity=quantity):
+                assert c.resolution is not None and c.resolution.carrier is not None
+                uow.emit(
+                    ReplacementRequested(
+                        complaint_id=c.id,
+                        order_id=order.id,
+                        line_no=c.line_no,
+                        sku=c.sku,
+                        quantity=quantity,
+                        carrier=c.resolution.carrier,
+                        tracking_number=c.resolution.tracking_number,
+                        requested_at=c.resolution.at,
                     ),
                     aggregate_id=c.id,
                 )

@@ -42,9 +42,15 @@ STATUSES = (
     "partially_shipped",
     "shipped",
     "delivered",
+    "partially_returned",
+    "returned",
 )
 CANCELLABLE = frozenset({"placed", "confirmed", "paid"})
-SHIPPABLE = frozenset({"confirmed", "paid", "partially_shipped"})
+#: The shipping queue (GET /orders/to-ship).
+TO_SHIP = frozenset({"confirmed", "paid", "partially_shipped"})
+#: Pieces still to ship can go out; a partly returned order may still have some (it is
+#: not in the queue: the status cannot tell whether pieces are left).
+SHIPPABLE = TO_SHIP | {"partially_returned"}
 CLOSED = frozenset({"rejected", "cancelled"})
 
 
@@ -310,7 +316,15 @@ class Order(RecordsEvents):
     amount_paid: Decimal = Decimal("0")
     paid_at: datetime | None = None
     delivered_at: datetime | None = None
-    returned: dict[int, int] = field(default_factory=dict)  # line_no -> pieces returned
+    returned: dict[int, int] = field(default_factory=dict)
+    """line_no -> pieces booked for return (announced and not released, or received)."""
+    taken_back: dict[int, int] = field(default_factory=dict)
+    """line_no -> pieces that came back (received by a return): the order's returned status."""
+    refunded_lines: dict[int, Decimal] = field(default_factory=dict)
+    """line_no -> gross refunded on that line (returns, complaints)."""
+    refunded_shipping: Decimal = Decimal("0")
+    refunded_total: Decimal = Decimal("0")
+    """Every refund booked on the order (lines, shipping, a withdrawn order's payment)."""
     price_basis: str = "net"
     """``gross`` for a consumer, ``net`` for a business buyer (ADR 0017)."""
     vat_treatment: str = "domestic"
@@ -626,7 +640,10 @@ class Order(RecordsEvents):
                 )
         shipment = Shipment(shipment_id, carrier, tracking_number, tuple(lines), now)
         self.shipments.append(shipment)
-        status = "shipped" if self.completely_shipped else "partially_shipped"
+        if self.status == "partially_returned":
+            status = self.status  # goods came back: shipping the rest does not hide that
+        else:
+            status = "shipped" if self.completely_shipped else "partially_shipped"
         self._move(
             status,
             now,
@@ -647,10 +664,22 @@ class Order(RecordsEvents):
             )
         )
 
+    @property
+    def _deliverable(self) -> bool:
+        if self.status == "shipped":
+            return True
+        # some pieces came back before the delivery was recorded: the rest was delivered
+        return (
+            self.status == "partially_returned"
+            and self.delivered_at is None
+            and self.completely_shipped
+        )
+
     def deliver(self, delivered_at: datetime, now: datetime) -> None:
         """The carrier delivered everything; starts the withdrawal period.
-        Records OrderWasDelivered."""
-        if self.status != "shipped":
+        Records OrderWasDelivered. A fully returned order is never delivered; a partly
+        returned one keeps its status (the delivery is on the timeline)."""
+        if not self._deliverable:
             raise self._refused("deliver")
         if delivered_at.tzinfo is None:
             raise ValueError("time must be timezone-aware")
@@ -660,9 +689,31 @@ class Order(RecordsEvents):
         if delivered_at < last_shipped:
             raise OrderError(("delivered_at",), "delivery cannot be before the last shipment")
         self.delivered_at = delivered_at
-        self._move("delivered", delivered_at)
+        if self.status == "partially_returned":
+            self._log("delivered", delivered_at)
+        else:
+            self._move("delivered", delivered_at)
         last = self.shipments[-1].shipment_id if self.shipments else None
         self.record(OrderWasDelivered(self.id, delivered_at, last))
+
+    def take_back(self, pieces: dict[int, int], now: datetime, **details: Any) -> None:
+        """Returned pieces (line_no -> quantity) arrived: the order is ``returned`` when
+        every ordered piece came back, else ``partially_returned``."""
+        if self.status not in ("partially_shipped", "shipped", "delivered", "partially_returned"):
+            raise self._refused("take back goods of")
+        for line_no, quantity in pieces.items():
+            self.taken_back[line_no] = self.taken_back.get(line_no, 0) + quantity
+        everything = all(
+            self.taken_back.get(line.line_no, 0) >= line.quantity for line in self.lines
+        )
+        status = "returned" if everything else "partially_returned"
+        if status != self.status:
+            self._move(status, now, **details)
+
+    def fully_returned(self, line_no: int) -> bool:
+        """Every shipped piece of the line is back or on its way back."""
+        shipped = self.shipped_quantity(line_no)
+        return shipped > 0 and self.returned.get(line_no, 0) >= shipped
 
     def note(self, event: str, now: datetime, **details: Any) -> None:
         """Put something that happened around the order (return, complaint) on its timeline."""

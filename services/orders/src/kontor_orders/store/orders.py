@@ -104,6 +104,10 @@ def to_document(order: Order) -> dict[str, Any]:
         "paid_at": order.paid_at,
         "delivered_at": order.delivered_at,
         "returned": [{"line_no": n, "quantity": q} for n, q in order.returned.items()],
+        "taken_back": [{"line_no": n, "quantity": q} for n, q in order.taken_back.items()],
+        "refunded_lines": [{"line_no": n, "amount": a} for n, a in order.refunded_lines.items()],
+        "refunded_shipping": order.refunded_shipping,
+        "refunded_total": order.refunded_total,
     }
 
 
@@ -147,6 +151,13 @@ def from_document(doc: dict[str, Any]) -> Order:
         discount_gross=None if doc.get("discount_gross") is None else _dec(doc["discount_gross"]),
         vat_treatment=doc.get("vat_treatment", "domestic"),
         vat_id_check=None if not doc.get("vat_id_check") else VatIdCheck(**doc["vat_id_check"]),
+        # orders stored before these existed: nothing came back, nothing refunded
+        taken_back={r["line_no"]: r["quantity"] for r in doc.get("taken_back", [])},
+        refunded_lines={
+            r["line_no"]: Decimal(str(r["amount"])) for r in doc.get("refunded_lines", [])
+        },
+        refunded_shipping=Decimal(str(doc.get("refunded_shipping", "0"))),
+        refunded_total=Decimal(str(doc.get("refunded_total", "0"))),
     )
 
 
