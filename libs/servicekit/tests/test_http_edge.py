@@ -264,6 +264,15 @@ def test_a_decoded_image_is_kept_reencoded_without_metadata(content_type: str) -
     assert decode_image(image.data).data == image.data  # the stored copy decodes
 
 
+def test_a_phone_jpeg_with_more_pictures_is_a_jpeg() -> None:
+    first, second = Image.new("RGB", (5, 4), (200, 0, 0)), Image.new("RGB", (5, 4))
+    out = io.BytesIO()
+    first.save(out, "MPO", save_all=True, append_images=[second])  # as phones write them
+    image = decode_image(out.getvalue())
+    assert (image.content_type, image.width, image.height) == ("image/jpeg", 5, 4)
+    assert Image.open(io.BytesIO(image.data)).format == "JPEG"  # the first picture only
+
+
 def test_a_decompression_bomb_is_refused_from_its_header() -> None:
     out = io.BytesIO()
     Image.new("1", (8_000, 6_000)).save(out, "PNG")  # 48 megapixels in a few kB
