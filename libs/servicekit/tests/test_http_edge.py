@@ -30,6 +30,7 @@ from kontor_servicekit.errors import (
 )
 from kontor_servicekit.images import NotAnImage, decode_image
 from kontor_servicekit.runner import uvicorn_options
+from kontor_servicekit.service import ServiceDefinition, api_path_prefixes
 from kontor_servicekit.settings import ServiceSettings
 from kontor_servicekit.testing import sample_image
 from PIL import Image
@@ -264,6 +265,15 @@ def test_a_decoded_image_is_kept_reencoded_without_metadata(content_type: str) -
     assert decode_image(image.data).data == image.data  # the stored copy decodes
 
 
+def test_a_phone_jpeg_with_more_pictures_is_a_jpeg() -> None:
+    first, second = Image.new("RGB", (5, 4), (200, 0, 0)), Image.new("RGB", (5, 4))
+    out = io.BytesIO()
+    first.save(out, "MPO", save_all=True, append_images=[second])  # as phones write them
+    image = decode_image(out.getvalue())
+    assert (image.content_type, image.width, image.height) == ("image/jpeg", 5, 4)
+    assert Image.open(io.BytesIO(image.data)).format == "JPEG"  # the first picture only
+
+
 def test_a_decompression_bomb_is_refused_from_its_header() -> None:
     out = io.BytesIO()
     Image.new("1", (8_000, 6_000)).save(out, "PNG")  # 48 megapixels in a few kB
@@ -285,3 +295,31 @@ def test_a_decompression_bomb_is_refused_from_its_header() -> None:
 def test_bytes_that_only_start_like_an_image_are_refused(data: bytes) -> None:
     with pytest.raises(NotAnImage, match="that decodes"):
         decode_image(data)
+
+
+def _definition(*paths: str) -> ServiceDefinition:
+    router = APIRouter()
+    for path in paths:
+        router.add_api_route(path, lambda: None, methods=["GET"])
+    return ServiceDefinition(
+        settings=ServiceSettings(), title="t", description="d", routers=[router]
+    )
+
+
+def test_the_ingress_prefixes_are_the_first_segments_of_the_api_routes() -> None:
+    definition = _definition("/products", "/products/{sku}/images", "/stock/receipts")
+    assert api_path_prefixes(definition) == ["/admin", "/products", "/stock"]
+
+
+@pytest.mark.parametrize(
+    ("path", "problem"),
+    [
+        ("/{anything}", "has no fixed first segment"),
+        ("/", "has no fixed first segment"),
+        ("/health/deep", "would expose"),
+        ("/docs", "would expose"),
+    ],
+)
+def test_a_prefix_that_would_expose_operations_is_refused(path: str, problem: str) -> None:
+    with pytest.raises(ValueError, match=problem):
+        api_path_prefixes(_definition("/products", path))

@@ -31,6 +31,8 @@ MAX_IMAGE_PIXELS = 40_000_000
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp")
 
 _FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+#: What Pillow calls a JPEG it read: phones write MPO (a JPEG with more pictures appended).
+_AS_FORMAT = {"JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG", "WEBP": "WEBP"}
 _MODES = {
     "JPEG": ("L", "RGB", "CMYK"),
     "PNG": ("1", "L", "LA", "P", "RGB", "RGBA", "I", "I;16"),
@@ -73,7 +75,7 @@ def decode_image(data: bytes, *, max_pixels: int = MAX_IMAGE_PIXELS) -> DecodedI
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # checked below
         try:
             with Image.open(io.BytesIO(data), formats=list(_FORMATS)) as probe:
-                format_, (width, height) = str(probe.format), probe.size
+                format_, (width, height) = _AS_FORMAT[str(probe.format)], probe.size
                 if width * height > max_pixels:
                     raise NotAnImage(
                         f"the image has {width} x {height} pixels; at most {max_pixels} "
