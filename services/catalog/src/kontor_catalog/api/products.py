@@ -11,7 +11,7 @@ from kontor_servicekit.apitypes import MoneyAmount
 from kontor_servicekit.auth import require_scope
 from kontor_servicekit.errors import problem_responses
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from pydantic.json_schema import JsonDict
+from pydantic.config import JsonDict
 
 from kontor_catalog.api.images import ImageOut
 from kontor_catalog.application.products import (
