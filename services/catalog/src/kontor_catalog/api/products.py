@@ -43,7 +43,8 @@ def _left_out_or_amount(description: str) -> Any:
         assert isinstance(branches, list)
         for branch in branches:
             if isinstance(branch, dict) and branch.get("type") != "null":
-                field.update(branch)
+                for key, value in branch.items():
+                    field.setdefault(key, value)  # the field's own description wins
 
     return Field(default=None, description=description, json_schema_extra=schema)
 
