@@ -8,6 +8,7 @@ data ``make run`` starts with) gets a "MUSTER" watermark on every page.
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 from decimal import Decimal
 from html import escape
@@ -17,6 +18,9 @@ from weasyprint import HTML
 
 from kontor_billing.documents.cii import TITLES
 from kontor_billing.documents.model import EXEMPTION, DocumentData, DocumentKind
+
+# weasyprint logs every layout step at INFO: one line per step and document is noise
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 LABELS: dict[str, dict[str, str]] = {
     "de": {
