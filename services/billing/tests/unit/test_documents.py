@@ -18,6 +18,7 @@ from decimal import Decimal
 import pytest
 from kontor_billing.documents import DocumentInvalid, issue_documents
 from kontor_billing.documents.cii import build_cii
+from kontor_billing.documents.from_invoice import EXAMPLE_SELLER
 from kontor_billing.documents.model import (
     XRECHNUNG,
     Allowance,
@@ -26,7 +27,6 @@ from kontor_billing.documents.model import (
     DocumentKind,
     Line,
     Note,
-    Seller,
     VatCategory,
 )
 from kontor_billing.documents.validation import validate
@@ -41,22 +41,7 @@ NS = {
     "ram": "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100",
 }
 
-SELLER = Seller(
-    name="Musterhandel",
-    legal_form="GmbH",
-    street="Marktplatz 1",
-    postcode="10117",
-    city="Berlin",
-    country="DE",
-    email="buchhaltung@musterhandel.de",
-    vat_id="DE136695976",
-    tax_number="30/123/45678",
-    registry="Amtsgericht Berlin-Charlottenburg HRB 12345",
-    managing_directors=("Erika Mustermann",),
-    iban="DE89370400440532013000",
-    bic="COBADEFFXXX",
-    phone="+49 30 1234567",
-)
+SELLER = dataclasses.replace(EXAMPLE_SELLER, sample=False)
 CONSUMER = Buyer(
     name="Max Kunde",
     street="Hauptstraße 5",
