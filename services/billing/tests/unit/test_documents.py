@@ -105,7 +105,8 @@ CORRECTION = dataclasses.replace(
     kind=DocumentKind.CORRECTION,
     number="RK-2026-000001",
     issue_date=date(2026, 12, 10),
-    lines=(line(1, "Erstattung: Kaffeebohnen 1 kg (Retoure)", "1", "15.00", "7"),),
+    # a refund: the signed difference, negative quantity at the positive unit price (BR-27)
+    lines=(line(1, "Erstattung: Kaffeebohnen 1 kg (Retoure)", "-1", "15.00", "7"),),
     notes=(Note("Rechnungskorrektur zu RE-2026-000001 vom 02.12.2026"),),
     original_number="RE-2026-000001",
     original_date=date(2026, 12, 2),
@@ -195,6 +196,10 @@ def test_intra_community_supply_names_both_vat_ids_and_the_exemption() -> None:
     assert xpath(xml, "//ram:ShipToTradeParty/ram:PostalTradeAddress/ram:CountryID/text()") == [
         "NL"
     ]
+
+
+def test_a_refund_correction_is_the_negative_difference() -> None:
+    assert xpath(build_cii(CORRECTION), "//ram:GrandTotalAmount/text()") == ["-16.05"]
 
 
 def test_corrections_and_cancellations_reference_their_invoice() -> None:
