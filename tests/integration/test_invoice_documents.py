@@ -4,6 +4,7 @@ that XML embedded, and a second request serves the same bytes (one stored file e
 
 from __future__ import annotations
 
+import asyncio
 import io
 import time
 from typing import Any
@@ -43,9 +44,14 @@ async def test_an_orders_invoice_as_xml_and_pdf_twice_the_same(
         [invoice] = await eventually(invoices, timeout=30)
         number = invoice["number"]
 
+        # two first requests racing: both render, one file is stored, both answer with it
         started = time.perf_counter()
-        xml = await billing.client.get(f"/invoices/{number}/xml")
+        xml, racing = await asyncio.gather(
+            billing.client.get(f"/invoices/{number}/xml"),
+            billing.client.get(f"/invoices/{number}/xml"),
+        )
         first_render_s = time.perf_counter() - started
+        assert racing.content == xml.content
         assert xml.status_code == 200, xml.text
         assert xml.headers["content-type"] == "application/xml"
         assert validate(xml.content, xrechnung=False) == []

@@ -54,18 +54,17 @@ def build_cii(data: DocumentData) -> bytes:
         doc.header.notes.add(included)
 
     agreement = doc.trade.agreement
-    if data.buyer.buyer_reference:
+    if data.buyer.buyer_reference:  # BT-10: the buyer's own reference, not our order number
         agreement.buyer_reference = data.buyer.buyer_reference
-    elif data.order_number:
-        agreement.buyer_reference = data.order_number
     _seller(agreement.seller, data.seller, contact=data.xrechnung)
     _buyer(agreement.buyer, data.buyer)
     if data.order_number:
         agreement.seller_order.issuer_assigned_id = data.order_number
 
     delivery = doc.trade.delivery
-    if data.supply_date is not None:
-        delivery.event.occurrence = data.supply_date
+    # BT-72: without a known date of supply it is the issue date, as the note on the
+    # document says ("Leistungsdatum entspricht Rechnungsdatum"); K needs one (BR-IC-11)
+    delivery.event.occurrence = data.supply_date or data.issue_date
     if any(row.category is VatCategory.INTRA_COMMUNITY for row in data.breakdown):
         ship_to = delivery.ship_to
         ship_to.name = data.buyer.display_name

@@ -1,8 +1,8 @@
 """Rendered invoice documents in GridFS, one file per number and format, never replaced.
 
-The file's ``_id`` is ``"<number>.<format>"``: GridFS's unique ``files_id``/``n`` index on
-the chunks refuses a second upload under the same id, so two racing first requests store
-one file and both serve it. GridFS is not transactional; a half-written loser leaves
+The file's ``_id`` is ``"<number>.<format>"``: GridFS's unique ``files_id``/``n`` index
+on the chunks refuses a second upload under the same id (``FileExists``), so two racing
+first requests store one file and both serve it. GridFS is not transactional; a half-written loser leaves
 nothing behind that a reader would see (its files document was never written).
 """
 
@@ -14,6 +14,7 @@ from typing import Any
 
 from bson.decimal128 import Decimal128
 from gridfs import AsyncGridFSBucket, NoFile
+from gridfs.errors import FileExists
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
@@ -91,8 +92,8 @@ class MongoDocumentFiles:
                 file_id, file_id, data, metadata={"number": number, "format": fmt}
             )
             return data
-        except DuplicateKeyError:
-            pass
+        except (FileExists, DuplicateKeyError):
+            pass  # another request stored it first: serve that one
         for _ in range(50):  # the winner may still be writing its files document
             stored = await self.get(number, fmt)
             if stored is not None:
