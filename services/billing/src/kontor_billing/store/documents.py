@@ -2,8 +2,8 @@
 
 The file's ``_id`` is ``"<number>.<format>"``: GridFS's unique ``files_id``/``n`` index
 on the chunks refuses a second upload under the same id (``FileExists``), so two racing
-first requests store one file and both serve it. GridFS is not transactional; a half-written loser leaves
-nothing behind that a reader would see (its files document was never written).
+first requests store one file and both serve it. GridFS is not transactional; the loser's
+chunk is refused before its files document is written, so it leaves nothing behind.
 """
 
 from __future__ import annotations
