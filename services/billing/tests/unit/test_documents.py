@@ -16,9 +16,10 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from kontor_billing.documents import DocumentInvalid, issue_documents
 from kontor_billing.documents.cii import build_cii
+from kontor_billing.documents.errors import DocumentInvalid
 from kontor_billing.documents.from_invoice import EXAMPLE_SELLER
+from kontor_billing.documents.issue import issue_documents
 from kontor_billing.documents.model import (
     XRECHNUNG,
     Allowance,

@@ -11,14 +11,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from kontor_servicekit.domain_errors import Conflict, NotFound
 
-from kontor_billing.documents import DocumentInvalid, Rendered, issue_documents
+from kontor_billing.documents.errors import DocumentInvalid
 from kontor_billing.documents.from_invoice import document_of
 from kontor_billing.documents.model import Seller
 from kontor_billing.domain.invoice import Invoice
+
+if TYPE_CHECKING:
+    from kontor_billing.documents.issue import Rendered
 
 Format = Literal["pdf", "xml"]
 MEDIA_TYPES: dict[Format, str] = {"pdf": "application/pdf", "xml": "application/xml"}
@@ -49,10 +52,13 @@ class DocumentFiles(Protocol):
         ...
 
 
-Render = Callable[[Invoice, Seller, str | None], Rendered]
+Render = Callable[[Invoice, Seller, str | None], "Rendered"]
 
 
 def render(invoice: Invoice, seller: Seller, buyer_reference: str | None) -> Rendered:
+    # imported here: weasyprint and factur-x take seconds to load, not at service start
+    from kontor_billing.documents.issue import issue_documents
+
     return issue_documents(document_of(invoice, seller, buyer_reference=buyer_reference))
 
 

@@ -15,7 +15,6 @@ and then reused. Warnings and information-level asserts are not failures.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,8 @@ from typing import Any
 from facturx import xml_check_xsd
 from lxml import etree
 from saxonche import PySaxonProcessor
+
+from kontor_billing.documents.errors import Failure
 
 RULES = Path(__file__).parent / "rules"
 STYLES = {
@@ -32,13 +33,6 @@ STYLES = {
 SVRL = "{http://purl.oclc.org/dsdl/svrl}"
 
 _lock = threading.Lock()
-
-
-@dataclass(frozen=True)
-class Failure:
-    rule: str
-    rule_set: str
-    text: str
 
 
 @cache
