@@ -4,7 +4,7 @@ Pure frozen data: :mod:`kontor_billing.documents.cii` turns it into EN 16931 CII
 :mod:`kontor_billing.documents.pdf` into a PDF. Amounts are Decimal in the document's
 currency with two places; quantities are Decimal. Signs follow EN 16931: an invoice
 (380), a correction (384) and a cancellation (381, a credit note) all carry positive
-amounts; the type code says in which direction the money goes (see ADR 0020).
+amounts; the type code says in which direction the money goes (see ADR 0022).
 """
 
 from __future__ import annotations
