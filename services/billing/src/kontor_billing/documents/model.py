@@ -3,8 +3,9 @@
 Pure frozen data: :mod:`kontor_billing.documents.cii` turns it into EN 16931 CII XML,
 :mod:`kontor_billing.documents.pdf` into a PDF. Amounts are Decimal in the document's
 currency with two places; quantities are Decimal. Signs follow EN 16931: an invoice
-(380), a correction (384) and a cancellation (381, a credit note) all carry positive
-amounts; the type code says in which direction the money goes (see ADR 0022).
+(380) and a cancellation (381, a credit note) carry positive amounts, the type code says
+in which direction the money goes; a correction (384) carries the signed difference to
+the original, a refund as negative quantities at positive unit prices (see ADR 0022).
 """
 
 from __future__ import annotations
