@@ -261,6 +261,8 @@ def test_the_pdf_is_a_facturx_pdf_a3_with_the_xml_and_its_xmp() -> None:
     root = reader.trailer["/Root"]
     [spec] = [f.get_object() for f in root["/AF"]]
     assert spec["/AFRelationship"] == "/Data"
+    # PDF/A: an output intent (sRGB from weasyprint's pdf/a-3b) and the XMP as Metadata stream
+    assert root["/OutputIntents"][0].get_object()["/S"] == "/GTS_PDFA1"
     xmp = reader.trailer["/Root"]["/Metadata"].get_object().get_data().decode("utf-8")
     assert re.search(r"pdfaid:part(>|=\")3", xmp)
     assert re.search(r"pdfaid:conformance(>|=\")B", xmp)
