@@ -168,6 +168,11 @@ class OrderPlaced(Event):
     shipping: ShippingCharge | None = None
     coupon_codes: list[str] = Field(default_factory=list)
     buyer_vat_id: str | None = Field(default=None, description="USt-IdNr. of a business buyer")
+    buyer_reference: str | None = Field(
+        default=None,
+        max_length=46,
+        description="Leitweg-ID of a public-sector buyer: the XRechnung Buyer reference (BT-10)",
+    )
     placed_at: AwareDatetime
     payment_method: str | None = Field(
         default=None, description="e.g. invoice, prepayment, paypal, card, sepa_direct_debit"

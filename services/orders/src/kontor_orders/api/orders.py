@@ -25,6 +25,7 @@ from pydantic import (
 from kontor_orders.application.place_order import PlaceOrder, place_order
 from kontor_orders.context import Context
 from kontor_orders.domain import order as domain
+from kontor_orders.domain.leitweg import leitweg_id_problem
 from kontor_orders.domain.parties import (
     ISO_COUNTRIES,
     normalize_coupon_codes,
@@ -124,6 +125,12 @@ class OrderIn(BaseModel):
         max_length=20,
         description="USt-IdNr. of a business buyer (DE + 9 digits, or another EU format)",
     )
+    buyer_reference: str | None = Field(
+        default=None,
+        max_length=46,
+        description="Leitweg-ID of a public-sector buyer (XRechnung Buyer reference, BT-10), "
+        "e.g. 04011000-12345-03; format and check digits are checked",
+    )
     coupon_codes: list[str] = Field(
         default_factory=list,
         max_length=5,
@@ -145,6 +152,16 @@ class OrderIn(BaseModel):
         if problem:
             raise ValueError(problem)
         return vat_id
+
+    @field_validator("buyer_reference")
+    @classmethod
+    def _leitweg_id(cls, raw: str | None) -> str | None:
+        if raw is None:
+            return None
+        problem = leitweg_id_problem(raw.strip())
+        if problem:
+            raise ValueError(problem)
+        return raw.strip()
 
     @field_validator("coupon_codes")
     @classmethod
@@ -342,6 +359,7 @@ async def post_order(
         lines=None if body.lines is None else [(line.sku, line.quantity) for line in body.lines],
         cart_id=body.cart_id,
         buyer_vat_id=body.buyer_vat_id,
+        buyer_reference=body.buyer_reference,
         coupon_codes=body.coupon_codes,
         shipping_method=body.shipping_method,
     )

@@ -71,6 +71,7 @@ def order_placed(order: Order) -> OrderPlaced:
         shipping=_shipping(order),
         coupon_codes=order.coupon_codes,
         buyer_vat_id=order.buyer_vat_id,
+        buyer_reference=order.buyer_reference,
         price_basis=order.price_basis,
         vat_exemption=_exemption(order),
         discount_gross=order.discount_gross,

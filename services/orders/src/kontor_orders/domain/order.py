@@ -310,6 +310,7 @@ class Order(RecordsEvents):
     timeline: list[TimelineEntry] = field(default_factory=list)
     shipping: ShippingCharge | None = None
     buyer_vat_id: str | None = None
+    buyer_reference: str | None = None  # Leitweg-ID of a public-sector buyer
     coupon_codes: list[str] = field(default_factory=list)
     cart_id: str | None = None
     shipments: list[Shipment] = field(default_factory=list)
@@ -406,6 +407,7 @@ class Order(RecordsEvents):
         coupon_codes: list[str] | None = None,
         cart_id: str | None = None,
         discount: Decimal = Decimal("0"),
+        buyer_reference: str | None = None,
     ) -> Order:
         """Price the requested (sku, quantity) lines from the known products.
 
@@ -465,6 +467,7 @@ class Order(RecordsEvents):
             timeline=[TimelineEntry("placed", now, "placed")],
             shipping=shipping,
             buyer_vat_id=buyer_vat_id,
+            buyer_reference=buyer_reference,
             coupon_codes=list(coupon_codes or []),
             cart_id=cart_id,
             price_basis=basis,

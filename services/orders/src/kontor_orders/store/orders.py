@@ -88,6 +88,7 @@ def to_document(order: Order) -> dict[str, Any]:
             "split": [{"vat_rate": r, "net": n} for r, n in order.shipping.split],
         },
         "buyer_vat_id": order.buyer_vat_id,
+        "buyer_reference": order.buyer_reference,
         "coupon_codes": order.coupon_codes,
         "cart_id": order.cart_id,
         "shipments": [
@@ -130,6 +131,7 @@ def from_document(doc: dict[str, Any]) -> Order:
         or [TimelineEntry(h["status"], h["at"], h["status"]) for h in doc.get("history", [])],
         shipping=_shipping(doc.get("shipping"), doc["currency"]),
         buyer_vat_id=doc.get("buyer_vat_id"),
+        buyer_reference=doc.get("buyer_reference"),
         coupon_codes=list(doc.get("coupon_codes", [])),
         cart_id=doc.get("cart_id"),
         shipments=[
