@@ -310,7 +310,7 @@ async def post_order(ctx: Context, body: OrderIn) -> OrderOut:
     "/orders/{order_id}",
     dependencies=[Depends(require_scope("orders:read"))],
     responses=problem_responses(401, 403, 404),
-    summary="One order",
+    summary="One order, by its id or its number (B-2026-000001)",
 )
 async def read_order(ctx: Context, order_id: OrderId) -> OrderOut:
     order = await ctx.orders.order(order_id)

@@ -25,6 +25,7 @@ from kontor_orders.domain.events import (
     WithdrawalWasDeclared,
 )
 from kontor_orders.domain.order import Order, OrderError, UnknownOrder
+from kontor_orders.domain.parties import email_key
 
 WITHDRAWAL_DAYS = 14
 RETURN_STATUSES = ("requested", "received", "completed")
@@ -101,7 +102,7 @@ def identified(order: Order | None, order_number: str, email: str) -> Order:
 
     One answer for "no such number" and "wrong e-mail": the number alone reveals nothing.
     """
-    if order is None or order.customer.email.casefold() != email.strip().casefold():
+    if order is None or email_key(order.customer.email) != email_key(email):
         raise UnknownOrder(order_number)
     return order
 

@@ -16,8 +16,12 @@ from kontor_orders.domain.order import (
     ShippingCharge,
     TimelineEntry,
 )
+from kontor_orders.domain.parties import email_key
 
 ORDERS = "orders"
+
+#: The customer's e-mail as it is matched (``email_key``), beside the address as given.
+EMAIL_KEY = "customer_email_key"
 
 
 def _address(a: Address | None) -> dict[str, Any] | None:
@@ -48,6 +52,7 @@ def to_document(order: Order) -> dict[str, Any]:
             "name": order.customer.name,
             "customer_id": order.customer.customer_id,
         },
+        EMAIL_KEY: email_key(order.customer.email),
         "shipping_address": _address(order.shipping_address),
         "billing_address": _address(order.billing_address),
         "currency": order.currency,

@@ -15,6 +15,7 @@ from kontor_orders.application.views import OrderFilter, Page
 from kontor_orders.domain.cart import Cart
 from kontor_orders.domain.complaint import Complaint
 from kontor_orders.domain.order import SHIPPABLE, Order
+from kontor_orders.domain.parties import order_number_key
 from kontor_orders.domain.returns import OPEN_RETURN_STATUSES, Return
 from kontor_orders.store import carts, complaints, orders, returns
 
@@ -29,8 +30,11 @@ class OrderQueries:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.db = db
 
-    async def order(self, order_id: str) -> Order | None:
-        doc = await self.db[orders.ORDERS].find_one({"_id": order_id})
+    async def order(self, key: str) -> Order | None:
+        """The order with the id or the number ``key`` (``B-2026-000001``, any case)."""
+        doc = await self.db[orders.ORDERS].find_one(
+            {"$or": [{"_id": key}, {"number": order_number_key(key)}]}
+        )
         return None if doc is None else orders.from_document(doc)
 
     async def page(self, wanted: OrderFilter, *, page: int, page_size: int) -> Page[Order]:
@@ -46,10 +50,12 @@ class OrderQueries:
         if placed:
             query["placed_at"] = placed
         if wanted.customer is not None:
-            by = "customer.email" if wanted.customer_is_email else "customer.customer_id"
-            query[by] = wanted.customer
+            by = orders.EMAIL_KEY if wanted.customer_is_email else "customer.customer_id"
+            query[by] = wanted.customer_key
         if wanted.sku is not None:
             query["lines.sku"] = wanted.sku
+        if wanted.number is not None:
+            query["number"] = wanted.number_key
         return await self._page(query, -1, page, page_size)
 
     async def to_ship(self, *, page: int, page_size: int) -> Page[Order]:
