@@ -4,9 +4,20 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+)
+
+from kontor_servicekit.clock import iso_utc
+
+T = TypeVar("T")
 
 PLAIN_DECIMAL = re.compile(r"^\d{1,9}(\.\d+)?$")
 
@@ -48,3 +59,29 @@ MoneyAmount = Annotated[
     ),
 ]
 """A non-negative amount given and returned as a decimal string (never a float)."""
+
+
+Instant = Annotated[
+    AwareDatetime,
+    PlainSerializer(iso_utc, return_type=str, when_used="json"),
+    WithJsonSchema(
+        {"type": "string", "format": "date-time", "examples": ["2026-12-01T09:30:00Z"]},
+    ),
+]
+"""A moment in an answer, always written by :func:`~kontor_servicekit.clock.iso_utc`: UTC
+with ``Z`` (``2026-12-01T09:30:00Z``),
+whatever zone it was computed in (a withdrawal deadline is a Berlin end of day: it is
+written as the same moment in UTC). Every time field of a response model is one."""
+
+
+class PageOut(BaseModel, Generic[T]):
+    """The one shape of a list answer: a page of ``items`` and where it is.
+
+    Services subclass it per item type (``class ReturnPage(PageOut[ReturnOut])``) so the
+    OpenAPI schema keeps a readable name.
+    """
+
+    items: list[T]
+    page: int = Field(ge=1)
+    page_size: int = Field(ge=1)
+    total: int = Field(ge=0, description="Matches in all pages")

@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request
-from pydantic import AwareDatetime, BaseModel
+from pydantic import BaseModel
 
+from kontor_servicekit.apitypes import Instant
 from kontor_servicekit.auth import scoped_router
 from kontor_servicekit.consumer import DEAD_LETTERS, ParkedRecord
 from kontor_servicekit.errors import Conflict, NotFound, ProblemError, problem_responses
@@ -28,8 +29,8 @@ class DeadLetter(BaseModel):
     error_type: str
     attempts: int
     status: Literal["parked", "replayed"]
-    dead_lettered_at: AwareDatetime
-    replayed_at: AwareDatetime | None = None
+    dead_lettered_at: Instant
+    replayed_at: Instant | None = None
     key: str | None = None
     value_preview: str
     size_bytes: int | None = None

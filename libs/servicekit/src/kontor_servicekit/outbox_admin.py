@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request
-from pydantic import AwareDatetime, BaseModel
+from pydantic import BaseModel
 
+from kontor_servicekit.apitypes import Instant
 from kontor_servicekit.auth import scoped_router
 from kontor_servicekit.errors import Conflict, NotFound, problem_responses
 from kontor_servicekit.outbox import FAILED, OutboxRelay
@@ -26,11 +27,11 @@ class OutboxRow(BaseModel):
     status: Literal["pending", "in_flight", "sent", "failed"]
     attempts: int
     last_error: str | None = None
-    last_attempt_at: AwareDatetime | None = None
-    next_attempt_at: AwareDatetime | None = None
+    last_attempt_at: Instant | None = None
+    next_attempt_at: Instant | None = None
     """When the relay tries again by itself; ``None`` for a failed row: it gave up."""
     manual_retries: int = 0
-    created_at: AwareDatetime
+    created_at: Instant
 
 
 def _view(doc: dict[str, Any]) -> OutboxRow:

@@ -134,7 +134,11 @@ async def test_on_day_15_the_withdrawal_is_refused_with_its_deadline(world: Any)
     world.clock.set(DAY_15)
     with pytest.raises(DeadlinePassed) as caught:
         await withdraw(world, order)
-    assert caught.value.details == {"current_state": "delivered", "deadline": DEADLINE}
+    # the problem's deadline is written in UTC (the kit's one form of a moment)
+    assert caught.value.details == {
+        "current_state": "delivered",
+        "deadline": "2026-06-17T21:59:59.999000Z",
+    }
     assert caught.value.title == "Withdrawal period ended"
     assert "withdrawal period ended" in str(caught.value)
     assert world.db.rows("withdrawals") == []

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Depends, Path, Query, status
-from kontor_servicekit.apitypes import MoneyAmount
+from kontor_servicekit.apitypes import Instant, MoneyAmount, PageOut
 from kontor_servicekit.auth import require_scope
 from kontor_servicekit.errors import problem_responses
 from pydantic import BaseModel, ConfigDict, Field
@@ -150,7 +149,7 @@ class ProductOut(BaseModel):
     vat_class: str
     stock: int = Field(description="Pieces available (on hand minus reserved), all warehouses")
     discontinued: bool
-    created_at: datetime
+    created_at: Instant
     content: ContentOut | None = None
     name_en: str | None = None
     description_en: str | None = None
@@ -162,7 +161,7 @@ class ProductOut(BaseModel):
     variants: list[str] = Field(default_factory=list, description="SKUs of its variants")
     images: list[ImageOut] = Field(default_factory=list, description="In order")
     weight_grams: int | None = None
-    discontinued_at: datetime | None = None
+    discontinued_at: Instant | None = None
 
     @classmethod
     def of(cls, view: ProductView) -> ProductOut:
@@ -334,11 +333,8 @@ async def post_discontinue(
     return ProductOut.of(view)
 
 
-class ProductPage(BaseModel):
-    items: list[ProductOut]
-    total: int = Field(description="Matches in all pages")
-    page: int
-    page_size: int
+class ProductPage(PageOut[ProductOut]):
+    """A page of products (the kit's one list shape)."""
 
 
 @router.get(

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, status
-from kontor_servicekit.apitypes import MoneyAmount
+from kontor_servicekit.apitypes import Instant, MoneyAmount
 from kontor_servicekit.auth import require_scope
 from kontor_servicekit.errors import problem_responses
 from pydantic import BaseModel, ConfigDict, Field
@@ -60,9 +59,9 @@ class CartOut(BaseModel):
     currency: str
     lines: list[CartLineOut]
     value: MoneyAmount = Field(description="Gross value at today's prices")
-    created_at: datetime
-    last_activity_at: datetime
-    checkout_started_at: datetime | None
+    created_at: Instant
+    last_activity_at: Instant
+    checkout_started_at: Instant | None
     order_id: str | None
 
     @classmethod

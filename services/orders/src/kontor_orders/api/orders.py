@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict
-from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, status
-from kontor_servicekit.apitypes import MoneyAmount
+from kontor_servicekit.apitypes import Instant, MoneyAmount
 from kontor_servicekit.auth import require_scope
 from kontor_servicekit.domain_errors import NotFound
 from kontor_servicekit.errors import problem_responses
@@ -169,7 +168,7 @@ class LineOut(BaseModel):
 
 class TimelineEntryOut(BaseModel):
     event: str = Field(description="what happened, e.g. placed, confirmed, payment_received")
-    at: datetime
+    at: Instant
     status: str = Field(description="the order's status afterwards")
     details: dict[str, Any] = Field(default_factory=dict)
 
@@ -184,7 +183,7 @@ class ShipmentOut(BaseModel):
     carrier: str
     tracking_number: str | None
     lines: list[ShipmentLineOut]
-    shipped_at: datetime
+    shipped_at: Instant
 
 
 class ShippingChargeOut(BaseModel):
@@ -210,15 +209,15 @@ class OrderOut(BaseModel):
     net_total: MoneyAmount
     vat_total: MoneyAmount
     gross_total: MoneyAmount
-    placed_at: datetime
+    placed_at: Instant
     shipping: ShippingChargeOut | None = None
     buyer_vat_id: str | None = None
     coupon_codes: list[str] = Field(default_factory=list)
     amount_paid: MoneyAmount = Decimal("0")
-    paid_at: datetime | None = None
+    paid_at: Instant | None = None
     shipments: list[ShipmentOut] = Field(default_factory=list)
-    delivered_at: datetime | None = None
-    withdrawal_deadline: datetime | None = Field(
+    delivered_at: Instant | None = None
+    withdrawal_deadline: Instant | None = Field(
         default=None, description="End of the 14-day withdrawal period (Europe/Berlin)"
     )
     timeline: list[TimelineEntryOut] = Field(default_factory=list)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, status
 from fastapi.responses import HTMLResponse
-from kontor_servicekit.apitypes import MoneyAmount
+from kontor_servicekit.apitypes import Instant, MoneyAmount, PageOut
 from kontor_servicekit.auth import Principal, require_scope
 from kontor_servicekit.domain_errors import RateLimited
 from kontor_servicekit.errors import Forbidden, problem_responses
@@ -99,7 +98,7 @@ class PendingWithdrawalOut(BaseModel):
     status: Literal["pending"] = "pending"
     order_number: str
     lines: list[ReturnLineOut]
-    deadline: datetime | None = Field(description="End of the withdrawal period, if it started")
+    deadline: Instant | None = Field(description="End of the withdrawal period, if it started")
     confirm_with: str = Field(description="POST here to declare the withdrawal")
 
 
@@ -109,7 +108,7 @@ class WithdrawalConfirmationOut(BaseModel):
     status: Literal["confirmed"] = "confirmed"
     order_number: str
     lines: list[ReturnLineOut]
-    received_at: datetime = Field(description="When the declaration was received")
+    received_at: Instant = Field(description="When the declaration was received")
     message: str
 
 
@@ -258,12 +257,12 @@ class ReturnOut(BaseModel):
     kind: str
     note: str | None
     lines: list[ReturnLineOut]
-    deadline: datetime | None
-    requested_at: datetime
+    deadline: Instant | None
+    requested_at: Instant
     inspected: list[InspectedLineOut]
-    received_at: datetime | None
+    received_at: Instant | None
     refund: RefundOut | None
-    completed_at: datetime | None
+    completed_at: Instant | None
 
     @classmethod
     def of(cls, r: Return) -> ReturnOut:
@@ -322,6 +321,10 @@ async def post_return(
     return ReturnOut.of(r)
 
 
+class ReturnPage(PageOut[ReturnOut]):
+    """A page of returns (the kit's one list shape)."""
+
+
 @router.get(
     "/returns",
     dependencies=[Depends(require_scope("orders:read"))],
@@ -335,9 +338,10 @@ async def list_returns(
     ] = None,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> list[ReturnOut]:
+) -> ReturnPage:
     found = await ctx.returns.page(status_, page=page, page_size=page_size)
-    return [ReturnOut.of(r) for r in found]
+    items = [ReturnOut.of(r) for r in found.items]
+    return ReturnPage(items=items, page=page, page_size=page_size, total=found.total)
 
 
 @router.get(

@@ -6,11 +6,11 @@ not taken for an order id.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
-from kontor_servicekit.apitypes import MoneyAmount
+from kontor_servicekit.apitypes import Instant, MoneyAmount, PageOut
 from kontor_servicekit.auth import require_scope
 from kontor_servicekit.errors import problem_responses
 from pydantic import AwareDatetime, BaseModel, Field
@@ -46,7 +46,7 @@ class OrderSummaryOut(BaseModel):
     status: str
     customer_email: str
     customer_name: str
-    placed_at: datetime
+    placed_at: Instant
     currency: str
     gross_total: MoneyAmount
     open_lines: list[OpenLineOut] = Field(description="Lines with pieces not yet shipped")
@@ -69,11 +69,8 @@ class OrderSummaryOut(BaseModel):
         )
 
 
-class OrderPageOut(BaseModel):
-    items: list[OrderSummaryOut]
-    page: int
-    page_size: int
-    total: int
+class OrderPageOut(PageOut[OrderSummaryOut]):
+    """A page of orders (the kit's one list shape)."""
 
     @classmethod
     def of(cls, found: Page[Order], page: int, page_size: int) -> OrderPageOut:

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from kontor_contracts.money import quantize
 from kontor_servicekit.aggregate import RecordsEvents
-from kontor_servicekit.clock import BERLIN
+from kontor_servicekit.clock import BERLIN, iso_utc
 from kontor_servicekit.domain_errors import IllegalTransition, Invalid, NotFound
 
 from kontor_orders.domain.events import (
@@ -77,7 +77,7 @@ class DeadlinePassed(IllegalTransition):
             message=f"the withdrawal period ended on {deadline.isoformat()} "
             "(14 days after delivery)",
         )
-        self.details["deadline"] = deadline.isoformat()
+        self.details["deadline"] = iso_utc(deadline)
         self.deadline = deadline
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from kontor_orders.application.views import OrderFilter, Page
@@ -24,6 +25,33 @@ Document = dict[str, Any]
 
 def _skip(page: int, page_size: int) -> int:
     return (page - 1) * page_size
+
+
+async def _newest_first(
+    collection: AsyncCollection[Document], query: Document, at: str, page: int, page_size: int
+) -> Page[Document]:
+    return await _page_of(collection, query, at, -1, page, page_size)
+
+
+async def _page_of(
+    collection: AsyncCollection[Document],
+    query: Document,
+    at: str,
+    direction: int,
+    page: int,
+    page_size: int,
+) -> Page[Document]:
+    """One page of documents sorted by ``at`` (ties by id), and the count of all: two
+    round trips."""
+    total = await collection.count_documents(query)
+    docs = (
+        await collection.find(query)
+        .sort([(at, direction), ("_id", 1)])
+        .skip(_skip(page, page_size))
+        .limit(page_size)
+        .to_list(None)
+    )
+    return Page(docs, total)
 
 
 class OrderQueries:
@@ -64,15 +92,8 @@ class OrderQueries:
 
     async def _page(self, query: Document, sort: int, page: int, page_size: int) -> Page[Order]:
         collection = self.db[orders.ORDERS]
-        total = await collection.count_documents(query)
-        docs = (
-            await collection.find(query)
-            .sort([("placed_at", sort), ("_id", 1)])
-            .skip(_skip(page, page_size))
-            .limit(page_size)
-            .to_list(None)
-        )
-        return Page([orders.from_document(d) for d in docs], total)
+        found = await _page_of(collection, query, "placed_at", sort, page, page_size)
+        return Page([orders.from_document(d) for d in found.items], found.total)
 
 
 class CartQueries:
@@ -92,22 +113,17 @@ class ReturnQueries:
         doc = await self.db[returns.RETURNS].find_one({"_id": return_id})
         return None if doc is None else returns.from_document(doc)
 
-    async def page(self, status: str | None, *, page: int, page_size: int) -> list[Return]:
+    async def page(self, status: str | None, *, page: int, page_size: int) -> Page[Return]:
         """Returns, newest first; ``open`` for those not yet settled."""
         query: Document = {}
         if status == "open":
             query["status"] = {"$in": list(OPEN_RETURN_STATUSES)}
         elif status is not None:
             query["status"] = status
-        docs = (
-            await self.db[returns.RETURNS]
-            .find(query)
-            .sort("requested_at", -1)
-            .skip(_skip(page, page_size))
-            .limit(page_size)
-            .to_list(None)
+        found = await _newest_first(
+            self.db[returns.RETURNS], query, "requested_at", page, page_size
         )
-        return [returns.from_document(d) for d in docs]
+        return Page([returns.from_document(d) for d in found.items], found.total)
 
 
 class ComplaintQueries:
@@ -118,15 +134,9 @@ class ComplaintQueries:
         doc = await self.db[complaints.COMPLAINTS].find_one({"_id": complaint_id})
         return None if doc is None else complaints.from_document(doc)
 
-    async def page(self, status: str | None, *, page: int, page_size: int) -> list[Complaint]:
+    async def page(self, status: str | None, *, page: int, page_size: int) -> Page[Complaint]:
         """Complaints, newest first; ``open`` for unresolved ones."""
         query = {} if status is None else {"status": status}
-        docs = (
-            await self.db[complaints.COMPLAINTS]
-            .find(query)
-            .sort("filed_at", -1)
-            .skip(_skip(page, page_size))
-            .limit(page_size)
-            .to_list(None)
-        )
-        return [complaints.from_document(d) for d in docs]
+        collection = self.db[complaints.COMPLAINTS]
+        found = await _newest_first(collection, query, "filed_at", page, page_size)
+        return Page([complaints.from_document(d) for d in found.items], found.total)
