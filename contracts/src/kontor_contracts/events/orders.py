@@ -35,6 +35,8 @@ __all__ = [
     "ReturnRequested",
     "ShippedLine",
     "ShippingCharge",
+    "WithdrawalReceived",
+    "WithdrawnLine",
 ]
 
 
@@ -229,6 +231,38 @@ class ReturnRequested(Event):
     requested_at: AwareDatetime
     withdrawal: bool = Field(
         description="True: statutory withdrawal (Widerruf, §355 BGB); False: goodwill"
+    )
+
+
+class WithdrawnLine(ContractModel):
+    """A line of a withdrawal as the customer saw it on the receipt."""
+
+    line_no: int = Field(ge=1)
+    sku: Sku
+    name: str = Field(min_length=1, description="The product's name on the order")
+    quantity: Quantity
+
+
+class WithdrawalReceived(Event):
+    """A consumer's withdrawal (Widerruf) was received through the withdrawal function.
+
+    The merchant must confirm its receipt without delay on a durable medium (§356a BGB):
+    this event carries what the receipt says and where to send it. The receipt page
+    already shows and offers it for download; support is to mail it (it does not send
+    mail yet). Published once per withdrawal, also if the customer confirms twice.
+    """
+
+    event_type = "WithdrawalReceived"
+
+    withdrawal_id: Id
+    return_id: Id
+    order_id: Id
+    order_number: str = Field(min_length=1, max_length=32)
+    customer: Customer
+    lines: list[WithdrawnLine] = Field(min_length=1)
+    received_at: AwareDatetime = Field(description="When the declaration was received")
+    language: Literal["de", "en"] = Field(
+        default="de", description="The language of the page it was declared on"
     )
 
 

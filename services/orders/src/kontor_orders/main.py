@@ -19,6 +19,7 @@ from kontor_orders.api.order_life import router as order_life_router
 from kontor_orders.api.orders import router as orders_router
 from kontor_orders.api.returns import router as returns_router
 from kontor_orders.api.views import router as views_router
+from kontor_orders.api.withdrawal_form import router as withdrawal_page_router
 from kontor_orders.application.carts import AbandonmentSweeper
 from kontor_orders.consumers.catalog import catalog_projection, shipping_projection
 from kontor_orders.consumers.order_life import payments, reservations
@@ -41,6 +42,7 @@ def definition(settings: OrdersSettings) -> ServiceDefinition:
             orders_router,
             order_life_router,
             carts_router,
+            withdrawal_page_router,
             returns_router,
             complaints_router,
         ],

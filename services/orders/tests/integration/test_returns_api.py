@@ -151,12 +151,17 @@ async def test_withdrawal_in_two_steps_receipt_and_refund(
         confirmation = step2.json()
         assert confirmation["received_at"] == "2026-06-15T21:00:00Z"
         assert "15.06.2026 um 23:00:00 Uhr" in confirmation["message"]
-        twice = await customer.post(pending["confirm_with"])
-        assert twice.status_code == 409 and twice.json()["current_state"] == "confirmed"
+        move_to(orders, datetime(2026, 6, 15, 22, 30, tzinfo=UTC))  # day 15: still received
+        twice = await customer.post(pending["confirm_with"])  # was 409; issue 10 point 16
+        assert twice.status_code == 201 and twice.json() == confirmation
 
         return_id = confirmation["return_id"]
-        [(kind, requested)] = await outbox(orders, return_id)
+        [(kind, requested), (notice, receipt_of)] = await outbox(orders, return_id)
         assert kind == "ReturnRequested" and requested["withdrawal"] is True
+        assert (
+            notice == "WithdrawalReceived" and receipt_of["received_at"] == "2026-06-15T21:00:00Z"
+        )
+        assert receipt_of["customer"]["email"] == "anna@example.de"
 
         receipt = await orders.client.post(
             f"/returns/{return_id}/receipt",
@@ -178,7 +183,12 @@ async def test_withdrawal_in_two_steps_receipt_and_refund(
         # goods 23.80 + 5.95 = 29.75; express 10.00 paid, standard 4.95 refunded
         assert settled["refund"] == {"amount": "34.70", "includes_shipping": True}
         types = [t for t, _ in await outbox(orders, return_id)]
-        assert types == ["ReturnRequested", "ReturnReceived", "ReturnCompleted"]
+        assert types == [
+            "ReturnRequested",
+            "WithdrawalReceived",
+            "ReturnReceived",
+            "ReturnCompleted",
+        ]
         completed = dict(await outbox(orders, return_id))["ReturnCompleted"]
         assert completed["refund_amount"] == "34.70" and completed["includes_shipping"] is True
         received = dict(await outbox(orders, return_id))["ReturnReceived"]

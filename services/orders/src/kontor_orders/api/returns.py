@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, status
-from fastapi.responses import HTMLResponse
 from kontor_servicekit.apitypes import Instant, MoneyAmount, PageOut
 from kontor_servicekit.auth import Principal, require_scope
 from kontor_servicekit.domain_errors import RateLimited
 from kontor_servicekit.errors import Forbidden, problem_responses
 from pydantic import BaseModel, ConfigDict, Field
 
-from kontor_orders.api.withdrawal_pages import WITHDRAWAL_FORM, confirmation_message
+from kontor_orders.api.withdrawal_pages import confirmation_message
 from kontor_orders.application.returns import (
     RequestReturn,
     confirm_withdrawal,
@@ -110,17 +109,6 @@ class WithdrawalConfirmationOut(BaseModel):
     lines: list[ReturnLineOut]
     received_at: Instant = Field(description="When the declaration was received")
     message: str
-
-
-@router.get(
-    "/withdrawals",
-    response_class=HTMLResponse,
-    tags=[WITHDRAW_TAG],
-    summary="Vertrag widerrufen: the withdrawal form (HTML)",
-    description="A minimal page for customers; it calls the two POST steps below.",
-)
-async def withdrawal_form() -> HTMLResponse:
-    return HTMLResponse(WITHDRAWAL_FORM)
 
 
 @router.post(

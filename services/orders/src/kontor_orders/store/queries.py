@@ -13,6 +13,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from kontor_orders.application.views import OrderFilter, Page
+from kontor_orders.application.withdrawal_form import ShownWithdrawal, shown
 from kontor_orders.domain.cart import Cart
 from kontor_orders.domain.complaint import Complaint
 from kontor_orders.domain.order import SHIPPABLE, Order
@@ -112,6 +113,22 @@ class ReturnQueries:
     async def get(self, return_id: str) -> Return | None:
         doc = await self.db[returns.RETURNS].find_one({"_id": return_id})
         return None if doc is None else returns.from_document(doc)
+
+    async def withdrawal(self, withdrawal_id: str) -> ShownWithdrawal | None:
+        """A withdrawal as its page shows it: with product names, and its receipt (time
+        and lines of its return) once declared. Three round trips."""
+        doc = await self.db[returns.WITHDRAWALS].find_one({"_id": withdrawal_id})
+        if doc is None:
+            return None
+        withdrawal = returns.withdrawal_from_document(doc)
+        order_doc = await self.db[orders.ORDERS].find_one({"_id": withdrawal.order_id})
+        if order_doc is None:
+            return None
+        declared = None
+        if withdrawal.return_id is not None:
+            return_doc = await self.db[returns.RETURNS].find_one({"_id": withdrawal.return_id})
+            declared = None if return_doc is None else returns.from_document(return_doc)
+        return shown(withdrawal, orders.from_document(order_doc), declared)
 
     async def page(self, status: str | None, *, page: int, page_size: int) -> Page[Return]:
         """Returns, newest first; ``open`` for those not yet settled."""
