@@ -344,7 +344,8 @@ class ProductPage(PageOut[ProductOut]):
     summary="Search and filter products, paginated with the total count",
     description="`q`: every word must be the start of a word of the SKU, GTIN, German or "
     "English name, brand or attribute values (case-insensitive, umlauts folded: 'groesse' "
-    "finds 'Größe'). `category` includes its subcategories. Prices are gross. `in_stock`: "
+    "finds 'Größe'); a `q` with no letter or digit (only emoji or punctuation) finds "
+    "nothing. `category` includes its subcategories. Prices are gross. `in_stock`: "
     "available in some warehouse. Sorted by SKU.",
 )
 async def list_products(

@@ -33,7 +33,7 @@ from kontor_servicekit.clock import Clock
 from kontor_servicekit.uow import Transactor
 
 from kontor_catalog.application.unit_of_work import CatalogUnitOfWork
-from kontor_catalog.domain.errors import UnknownProduct
+from kontor_catalog.domain.errors import ParentHoldsNoStock, UnknownProduct
 from kontor_catalog.domain.events import (
     ReservationWasRejected,
     ReservationWasReleased,
@@ -91,7 +91,8 @@ async def count_stock(
     """
 
     async def work(uow: CatalogUnitOfWork) -> StockSummary:
-        stock = await _stock_of_product(uow, sku)
+        # a count of 0 may book out what a parent held before it had variants
+        stock = await _stock_of_product(uow, sku, clearing=counted == 0)
         stock.count(warehouse, counted, reference=reference, note=note)
         await save(uow, stock)
         return stock.summary()
@@ -268,7 +269,14 @@ def _lines(allocations: Sequence[Allocation]) -> list[ReservationLine]:
     ]
 
 
-async def _stock_of_product(uow: CatalogUnitOfWork, sku: str) -> ArticleStock:
+async def _stock_of_product(
+    uow: CatalogUnitOfWork, sku: str, *, clearing: bool = False
+) -> ArticleStock:
+    """The stock of an article that can be on a shelf: a product without variants
+    (``clearing``: or a parent whose stock is being booked out)."""
     if not await uow.products.exists(sku):
         raise UnknownProduct(sku)
+    variants = await uow.products.variants_of(sku)
+    if variants and not clearing:
+        raise ParentHoldsNoStock(sku, variants)
     return (await uow.stock.of([sku]))[sku]

@@ -89,6 +89,10 @@ class CatalogProducts(Protocol):
         """Merge ``facts`` into the product unless a newer event was applied already."""
         ...
 
+    async def mark_parent(self, sku: str) -> None:
+        """``sku`` has variants (whenever that was learnt: it stays a parent)."""
+        ...
+
 
 class ShippingMethods(Protocol):
     """The read model of the catalog's shipping methods."""

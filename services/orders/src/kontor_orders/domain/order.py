@@ -129,6 +129,8 @@ class PricedProduct:
     currency: str
     discontinued: bool = False
     weight_grams: int | None = None
+    has_variants: bool = False
+    """A parent (the "T-shirt"): what is ordered is one of its variants (red, size M)."""
 
 
 @dataclass(frozen=True)
@@ -272,6 +274,8 @@ class Order(RecordsEvents):
                 raise OrderError(("lines", index, "sku"), f"unknown SKU {sku!r}")
             if product.discontinued:
                 raise OrderError(("lines", index, "sku"), f"{sku!r} is discontinued")
+            if product.has_variants:
+                raise OrderError(("lines", index, "sku"), f"{sku!r} has variants: order one")
             currencies.add(product.currency)
             lines.append(
                 OrderLine(

@@ -129,6 +129,9 @@ class InMemoryCatalogProducts:
     async def apply(self, sku: str, facts: Mapping[str, Any], occurred_at: datetime) -> None:
         _upsert_if_newer(self.table, sku, facts, occurred_at, replace=False)
 
+    async def mark_parent(self, sku: str) -> None:
+        self.table.put({**(self.table.get(sku) or {"_id": sku}), "has_variants": True})
+
 
 class InMemoryShippingMethods:
     def __init__(self, table: InMemoryTable[Document]) -> None:
