@@ -16,6 +16,7 @@ from ..money import Amount, Currency, VatRate
 from .common import Address, Customer, Email, Id, Quantity, Sku, SkuQuantity
 
 __all__ = [
+    "PREPAYMENT_NOT_RECEIVED",
     "CartAbandoned",
     "CartLine",
     "CartUpdated",
@@ -166,13 +167,21 @@ class OrderRejected(Event):
     details: list[str] = Field(default_factory=list)
 
 
+#: ``OrderCancelled.reason`` of a prepayment order not paid in time (``cancelled_by``
+#: system): its reservation expired, the catalog releases it with reason ``expired``.
+PREPAYMENT_NOT_RECEIVED = "prepayment_not_received"
+
+
 class OrderCancelled(Event):
     """The order was cancelled before shipping; ``lines`` are to be released."""
 
     event_type = "OrderCancelled"
 
     order_id: Id
-    reason: str = Field(min_length=1)
+    reason: str = Field(
+        min_length=1,
+        description="Free text, or prepayment_not_received (by system: unpaid in time)",
+    )
     lines: list[SkuQuantity] = Field(default_factory=list)
     order_number: str | None = None
     cancelled_by: str | None = Field(default=None, description="customer, merchant or system")

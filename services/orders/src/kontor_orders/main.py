@@ -11,6 +11,7 @@ from kontor_servicekit.numbers import NumberBlocks
 from kontor_servicekit.ratelimit import RateLimiter
 from kontor_servicekit.runner import run_service
 from kontor_servicekit.service import Kit, ServiceDefinition, create_service_app
+from kontor_servicekit.sweeper import Sweeper
 from kontor_servicekit.uow import MongoTransactor
 
 from kontor_orders.api.carts import router as carts_router
@@ -20,7 +21,8 @@ from kontor_orders.api.orders import router as orders_router
 from kontor_orders.api.returns import router as returns_router
 from kontor_orders.api.views import router as views_router
 from kontor_orders.api.withdrawal_form import router as withdrawal_page_router
-from kontor_orders.application.carts import AbandonmentSweeper
+from kontor_orders.application.carts import abandon_quiet_carts
+from kontor_orders.application.prepayments import cancel_unpaid_prepayments
 from kontor_orders.consumers.catalog import catalog_projection, shipping_projection
 from kontor_orders.consumers.order_life import payments, reservations
 from kontor_orders.context import OrdersContext
@@ -74,18 +76,30 @@ def create_app(settings: OrdersSettings | None = None, clock: Clock = utc_now) -
         withdrawal_limiter=RateLimiter(settings.withdrawal_rate_limit),
     )
     attach_context(app, context)
-    sweeper = AbandonmentSweeper(
-        transactor,
-        quiet=timedelta(seconds=settings.cart_abandon_after_s),
-        interval_s=settings.cart_sweep_interval_s,
-        clock=lambda: context.clock(),
-    )
+    # the clock is asked each round (tests move time)
+    quiet = timedelta(seconds=settings.cart_abandon_after_s)
+    sweepers = [
+        Sweeper(
+            "cart-abandonment",
+            lambda: abandon_quiet_carts(transactor, quiet=quiet, clock=context.clock),
+            interval_s=settings.cart_sweep_interval_s,
+        ),
+        Sweeper(
+            "unpaid-prepayments",
+            lambda: cancel_unpaid_prepayments(
+                transactor, days=settings.prepayment_days, clock=context.clock
+            ),
+            interval_s=settings.prepayment_sweep_interval_s,
+        ),
+    ]
 
     async def start_sweeper(kit: Kit) -> None:
-        sweeper.start()
+        for sweeper in sweepers:
+            sweeper.start()
 
     async def stop_sweeper(kit: Kit) -> None:
-        await sweeper.stop()
+        for sweeper in sweepers:
+            await sweeper.stop()
 
     service.on_started.append(start_sweeper)
     service.on_stopping.append(stop_sweeper)

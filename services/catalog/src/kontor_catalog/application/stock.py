@@ -23,6 +23,7 @@ from kontor_contracts.events.catalog import (
     StockReserved,
 )
 from kontor_contracts.events.orders import (
+    PREPAYMENT_NOT_RECEIVED,
     OrderCancelled,
     OrderPlaced,
     OrderRejected,
@@ -152,7 +153,10 @@ async def on_order_placed(
 async def on_order_cancelled(
     event: OrderCancelled, uow: CatalogUnitOfWork, env: Envelope, *, clock: Clock
 ) -> None:
-    await release_order(uow, event.order_id, reason="order_cancelled", now=clock())
+    # a prepayment not received in time: the reservation expired (orders cancelled it)
+    expired = event.reason == PREPAYMENT_NOT_RECEIVED and event.cancelled_by == "system"
+    reason = "expired" if expired else "order_cancelled"
+    await release_order(uow, event.order_id, reason=reason, now=clock())
 
 
 async def on_order_rejected(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, status
 from kontor_servicekit.apitypes import Instant, MoneyAmount
@@ -33,6 +33,8 @@ from kontor_orders.domain.parties import (
 from kontor_orders.domain.returns import withdrawal_deadline
 
 router = APIRouter(tags=["orders"])
+
+PaymentMethod = Literal["prepayment", "invoice", "paypal", "card", "sepa_direct_debit"]
 
 #: German postcodes have five digits; other countries are checked for length only here.
 POSTCODE_DE = r"^\d{5}$"
@@ -133,6 +135,11 @@ class OrderIn(BaseModel):
         max_length=40,
         description="A method the catalog announced (e.g. standard, express); none: no charge",
     )
+    payment_method: PaymentMethod | None = Field(
+        default=None,
+        description="How the customer pays; an unpaid prepayment order is cancelled after "
+        "the days the service is set to (its stock goes back)",
+    )
 
     @field_validator("buyer_vat_id")
     @classmethod
@@ -213,6 +220,7 @@ class OrderOut(BaseModel):
     shipping: ShippingChargeOut | None = None
     buyer_vat_id: str | None = None
     coupon_codes: list[str] = Field(default_factory=list)
+    payment_method: str | None = None
     amount_paid: MoneyAmount = Decimal("0")
     paid_at: Instant | None = None
     shipments: list[ShipmentOut] = Field(default_factory=list)
@@ -253,6 +261,7 @@ class OrderOut(BaseModel):
             else ShippingChargeOut.model_validate(order.shipping),
             buyer_vat_id=order.buyer_vat_id,
             coupon_codes=order.coupon_codes,
+            payment_method=order.payment_method,
             amount_paid=order.amount_paid,
             paid_at=order.paid_at,
             shipments=[
@@ -300,6 +309,7 @@ async def post_order(ctx: Context, body: OrderIn) -> OrderOut:
         buyer_vat_id=body.buyer_vat_id,
         coupon_codes=body.coupon_codes,
         shipping_method=body.shipping_method,
+        payment_method=body.payment_method,
     )
     order = await place_order(ctx.transactor, ctx.numbers, command, ctx.clock)
     return OrderOut.of(order)

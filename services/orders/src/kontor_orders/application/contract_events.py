@@ -73,6 +73,7 @@ def order_placed(order: Order) -> OrderPlaced:
         else ShippingCharge.model_validate(order.shipping, from_attributes=True),
         coupon_codes=order.coupon_codes,
         buyer_vat_id=order.buyer_vat_id,
+        payment_method=order.payment_method,
     )
 
 

@@ -34,6 +34,7 @@ class PlaceOrder:
     buyer_vat_id: str | None = None
     coupon_codes: list[str] = field(default_factory=list)
     shipping_method: str | None = None
+    payment_method: str | None = None
     cart_id: str | None = None
 
 
@@ -111,6 +112,7 @@ async def place_order(
             buyer_vat_id=command.buyer_vat_id,
             coupon_codes=command.coupon_codes,
             cart_id=command.cart_id,
+            payment_method=command.payment_method,
         )
         if cart is not None:
             cart.mark_ordered(order.id, now)

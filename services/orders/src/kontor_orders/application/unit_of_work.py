@@ -27,6 +27,10 @@ class OrderRepository(Protocol):
 
     async def by_number(self, number: str) -> Order | None: ...
 
+    async def awaiting_prepayment(self, placed_before: datetime, limit: int = 100) -> list[str]:
+        """Ids of confirmed prepayment orders placed by ``placed_before``, oldest first."""
+        ...
+
     async def number_taken(self, number: str) -> bool:
         """Whether an order has this number already (numbers are unique)."""
         ...

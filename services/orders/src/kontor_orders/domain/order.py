@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, cast
 
@@ -45,6 +45,13 @@ STATUSES = (
 CANCELLABLE = frozenset({"placed", "confirmed", "paid"})
 SHIPPABLE = frozenset({"confirmed", "paid", "partially_shipped"})
 CLOSED = frozenset({"rejected", "cancelled"})
+
+#: How the customer pays (carried in OrderPlaced); None: not told (no payment rule applies).
+PAYMENT_METHODS = ("prepayment", "invoice", "paypal", "card", "sepa_direct_debit")
+#: The reason of the cancellation of a prepayment order not paid in time; the same
+#: string as ``kontor_contracts.events.orders.PREPAYMENT_NOT_RECEIVED`` (the domain
+#: imports no contracts), which the catalog reads as "reservation expired".
+PREPAYMENT_NOT_RECEIVED = "prepayment_not_received"
 
 
 _LOCATIONS = ("body", "path", "query", "header")
@@ -211,6 +218,7 @@ class Order(RecordsEvents):
     buyer_vat_id: str | None = None
     coupon_codes: list[str] = field(default_factory=list)
     cart_id: str | None = None
+    payment_method: str | None = None
     shipments: list[Shipment] = field(default_factory=list)
     amount_paid: Decimal = Decimal("0")
     paid_at: datetime | None = None
@@ -247,6 +255,7 @@ class Order(RecordsEvents):
         buyer_vat_id: str | None = None,
         coupon_codes: list[str] | None = None,
         cart_id: str | None = None,
+        payment_method: str | None = None,
     ) -> Order:
         """Price the requested (sku, quantity) lines from the known products.
 
@@ -303,6 +312,7 @@ class Order(RecordsEvents):
             shipping=shipping,
             buyer_vat_id=buyer_vat_id,
             coupon_codes=list(coupon_codes or []),
+            payment_method=payment_method,
             cart_id=cart_id,
         )
         order.record(OrderWasPlaced(order_id))
@@ -408,6 +418,21 @@ class Order(RecordsEvents):
             self._log("refund_due", now, amount=str(self.amount_paid))
         lines = tuple((line.sku, line.quantity) for line in self.lines)
         self.record(OrderWasCancelled(self.id, reason, cancelled_by, lines))
+
+    def awaits_prepayment_since(self, now: datetime, days: int) -> bool:
+        """A prepayment order, reserved but not (fully) paid, placed ``days`` or more ago."""
+        return (
+            self.payment_method == "prepayment"
+            and self.status == "confirmed"
+            and self.amount_paid < self.gross_total
+            and now - self.placed_at >= timedelta(days=days)
+        )
+
+    def expire_prepayment(self, now: datetime, days: int) -> None:
+        """Cancel a prepayment order not paid within ``days`` (records OrderWasCancelled,
+        so its reserved stock goes back); one paid or changed meanwhile stays as it is."""
+        if self.awaits_prepayment_since(now, days):
+            self.cancel(PREPAYMENT_NOT_RECEIVED, "system", now)
 
     def shipped_quantity(self, line_no: int) -> int:
         return sum(q for s in self.shipments for n, q in s.lines if n == line_no)

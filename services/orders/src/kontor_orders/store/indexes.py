@@ -22,6 +22,9 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     await orders.create_index(
         [("customer.customer_id", 1), ("placed_at", -1)], name="by_customer_id"
     )
+    await orders.create_index(
+        [("payment_method", 1), ("status", 1), ("placed_at", 1)], name="awaiting_prepayment"
+    )
     await db[CARTS].create_index([("status", 1), ("last_activity_at", 1)], name="checkout_quiet")
     await db[RETURNS].create_index([("status", 1), ("requested_at", -1)], name="by_status")
     await db[RETURNS].create_index("order_id", name="by_order")

@@ -49,6 +49,16 @@ class InMemoryOrderRepository:
     async def number_taken(self, number: str) -> bool:
         return bool(self.table.where(lambda o: o.number == number))
 
+    async def awaiting_prepayment(self, placed_before: datetime, limit: int = 100) -> list[str]:
+        found = self.table.where(
+            lambda o: (
+                o.payment_method == "prepayment"
+                and o.status == "confirmed"
+                and o.placed_at <= placed_before
+            )
+        )
+        return [o.id for o in sorted(found, key=lambda o: o.placed_at)][:limit]
+
     async def save(self, order: Order) -> None:
         order.version += 1
         self.table.put(order)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -83,6 +84,7 @@ def to_document(order: Order) -> dict[str, Any]:
         },
         "buyer_vat_id": order.buyer_vat_id,
         "coupon_codes": order.coupon_codes,
+        "payment_method": order.payment_method,
         "cart_id": order.cart_id,
         "shipments": [
             {
@@ -123,6 +125,7 @@ def from_document(doc: dict[str, Any]) -> Order:
         else ShippingCharge(**doc["shipping"], currency=doc["currency"]),
         buyer_vat_id=doc.get("buyer_vat_id"),
         coupon_codes=list(doc.get("coupon_codes", [])),
+        payment_method=doc.get("payment_method"),
         cart_id=doc.get("cart_id"),
         shipments=[
             Shipment(
@@ -161,6 +164,23 @@ class MongoOrderRepository:
     async def by_number(self, number: str) -> Order | None:
         doc = await self.tx.db[ORDERS].find_one({"number": number}, session=self.tx.session)
         return None if doc is None else from_document(doc)
+
+    async def awaiting_prepayment(self, placed_before: datetime, limit: int = 100) -> list[str]:
+        cursor = (
+            self.tx.db[ORDERS]
+            .find(
+                {
+                    "payment_method": "prepayment",
+                    "status": "confirmed",
+                    "placed_at": {"$lte": placed_before},
+                },
+                {"_id": 1},
+                session=self.tx.session,
+            )
+            .sort("placed_at", 1)
+            .limit(limit)
+        )
+        return [doc["_id"] async for doc in cursor]
 
     async def number_taken(self, number: str) -> bool:
         doc = await self.tx.db[ORDERS].find_one(
