@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kontor_servicekit.store import find_page
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -44,14 +45,8 @@ async def _page_of(
 ) -> Page[Document]:
     """One page of documents sorted by ``at`` (ties by id), and the count of all: two
     round trips."""
-    total = await collection.count_documents(query)
-    docs = (
-        await collection.find(query)
-        .sort([(at, direction), ("_id", 1)])
-        .skip(_skip(page, page_size))
-        .limit(page_size)
-        .to_list(None)
-    )
+    sort = [(at, direction), ("_id", 1)]
+    docs, total = await find_page(collection, query, sort, page=page, page_size=page_size)
     return Page(docs, total)
 
 
