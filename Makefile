@@ -4,7 +4,7 @@ UV := $(shell ./scripts/bootstrap.sh)
 SYNC := $(UV) sync --locked --all-packages --quiet
 RUN := $(UV) run --locked --all-packages
 
-.PHONY: help setup run infra token test test-unit test-service test-integration lint format bench soak \
+.PHONY: help setup run infra token test test-unit test-service test-integration test-security lint format bench soak \
         contracts-check contracts-update asyncapi asyncapi-check dockerfiles images k8s-validate k8s-generate clean
 
 help:
@@ -22,7 +22,7 @@ infra: setup ## only the embedded broker and database
 token: setup ## a bearer token with every scope (last line)
 	@$(RUN) kontor-local token
 
-test: setup ## every tier: unit, service (in-memory broker) and integration (real broker + database)
+test: setup ## every tier: unit, service (in-memory broker), integration (real broker + database), security
 	$(RUN) pytest
 
 test-unit: setup ## tests that need no broker and no database (fast)
@@ -33,6 +33,9 @@ test-service: setup ## services with the in-memory broker over a real database
 
 test-integration: setup ## real Kafka-protocol broker and MongoDB-protocol server
 	$(RUN) pytest -m integration
+
+test-security: setup ## hostile input against every service's HTTP edge (real broker + database)
+	$(RUN) pytest -m security
 
 lint: setup ## ruff and mypy
 	$(RUN) ruff check .

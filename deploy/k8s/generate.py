@@ -25,7 +25,13 @@ from typing import Any
 
 import yaml
 from kontor_contracts.registry import DAY_MS, REGISTRY, SERVICES, TopicSpec
-from kontor_servicekit.service import ServiceDefinition, consumes, dead_letter_topics, publishes
+from kontor_servicekit.service import (
+    ServiceDefinition,
+    api_path_prefixes,
+    consumes,
+    dead_letter_topics,
+    publishes,
+)
 from kontor_servicekit.settings import DEFAULT_KAFKA_MAX_MESSAGE_BYTES
 
 K8S_DIR = Path(__file__).resolve().parent
@@ -79,7 +85,19 @@ MAX_REPLICAS_CPU_ONLY = 6
 
 INGRESS_CLASS = "nginx"
 INGRESS_CONTROLLER_NAMESPACE = "ingress-nginx"
+INGRESS_CONTROLLER_PODS = {
+    "app.kubernetes.io/name": "ingress-nginx",
+    "app.kubernetes.io/component": "controller",
+}
+"""The controller's pod labels (the ingress-nginx Helm chart's)."""
+INGRESS_CONTROLLER_CIDR = "10.244.0.0/16"
+"""The addresses the ingress controller's pods have: the cluster's pod network (the
+kubeadm/flannel/kind default; set the cluster's own). ``KONTOR_TRUSTED_PROXIES``: only
+from these is an ``X-Forwarded-For`` believed, and the NetworkPolicy lets no other pod
+of that network but the controller and Prometheus connect."""
 MONITORING_NAMESPACE = "monitoring"
+PROMETHEUS_PODS = {"app.kubernetes.io/name": "prometheus"}
+"""The scraping pods' labels (the Prometheus operator's)."""
 OVERLAY_DOMAINS = {"dev": "kontor.localtest.me", "prod": "api.kontor.example"}
 PROD_TLS_SECRET = "kontor-api-tls"
 
@@ -96,6 +114,8 @@ class ServiceFacts:
     groups: dict[str, list[str]] = field(default_factory=dict)
     """consumer group -> the topics it reads"""
     dead_letters: list[str] = field(default_factory=list)
+    api_prefixes: list[str] = field(default_factory=lambda: ["/"])
+    """The path prefixes the ingress routes to the service (its API routes only)."""
 
     @property
     def kafka_user(self) -> str:
@@ -129,6 +149,7 @@ def service_facts(service: str) -> ServiceFacts:
         consumes=consumes(definition),
         groups={s.group(service): s.topics() for s in definition.subscriptions},
         dead_letters=dead_letter_topics(definition),
+        api_prefixes=api_path_prefixes(definition),
     )
 
 
@@ -241,6 +262,7 @@ def config_map(f: ServiceFacts) -> Manifest:
             f"{f.env_prefix}MONGO_DATABASE": f"kontor_{f.name}",
             "KONTOR_SHUTDOWN_GRACE_S": str(SHUTDOWN_GRACE_S),
             "KONTOR_KAFKA_MAX_MESSAGE_BYTES": str(KAFKA_MAX_MESSAGE_BYTES),
+            "KONTOR_TRUSTED_PROXIES": INGRESS_CONTROLLER_CIDR,
             f"{f.env_prefix}LOG_LEVEL": "INFO",
         },
     }
@@ -406,8 +428,10 @@ def _port(port: int, protocol: str = "TCP") -> Manifest:
 
 
 def network_policy(f: ServiceFacts) -> Manifest:
-    """Only Kafka, its own MongoDB, the collector and DNS out; the Ingress (and
-    Prometheus for /metrics) in."""
+    """Only Kafka, its own MongoDB, the collector and DNS out; in only the ingress
+    controller's pods (which route the API prefixes, nothing else) and Prometheus's
+    (for /metrics). No other pod of the cluster reaches /metrics, /docs or /health/*;
+    the kubelet's probes are not subject to NetworkPolicies on common CNIs."""
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
@@ -423,12 +447,14 @@ def network_policy(f: ServiceFacts) -> Manifest:
                                 "matchLabels": {
                                     "kubernetes.io/metadata.name": INGRESS_CONTROLLER_NAMESPACE
                                 }
-                            }
+                            },
+                            "podSelector": {"matchLabels": dict(INGRESS_CONTROLLER_PODS)},
                         },
                         {
                             "namespaceSelector": {
                                 "matchLabels": {"kubernetes.io/metadata.name": MONITORING_NAMESPACE}
-                            }
+                            },
+                            "podSelector": {"matchLabels": dict(PROMETHEUS_PODS)},
                         },
                     ],
                     "ports": [_port(HTTP_PORT)],
@@ -662,7 +688,10 @@ def service_files(f: ServiceFacts) -> dict[str, list[Manifest]]:
 
 
 def ingress(facts: list[ServiceFacts], overlay: str) -> Manifest:
-    """One host per service, so each API keeps its own routes (/products, /orders, ...)."""
+    """One host per service, so each API keeps its own routes (/products, /orders, ...).
+
+    Only the API's path prefixes are routed (read from the service's routers): /docs,
+    /openapi.json, /asyncapi.json, /metrics and /health/* answer 404 at the ingress."""
     domain = OVERLAY_DOMAINS[overlay]
     hosts = [f"{f.name}.{domain}" for f in facts]
     spec: Manifest = {
@@ -673,10 +702,11 @@ def ingress(facts: list[ServiceFacts], overlay: str) -> Manifest:
                 "http": {
                     "paths": [
                         {
-                            "path": "/",
+                            "path": prefix,
                             "pathType": "Prefix",
                             "backend": {"service": {"name": f.name, "port": {"name": "http"}}},
                         }
+                        for prefix in f.api_prefixes
                     ]
                 },
             }

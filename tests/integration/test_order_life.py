@@ -266,6 +266,7 @@ async def test_place_reserve_confirm_pay_ship_deliver_withdraw_restock_refund(
             "shipped",
             "delivered",
             "withdrawal_declared",
+            "returned",
             "return_received",
             "refund_decided",
         ]

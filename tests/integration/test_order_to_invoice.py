@@ -29,6 +29,7 @@ async def test_product_order_invoice_chain(start_service: Any, infra: Any, names
         assert created.json()["price"] == {
             "net": "19.99",
             "gross": "23.79",
+            "entered": "net",  # the price was entered net (issue 10 point 1)
             "currency": "EUR",
             "vat_rate": "0.19",
             # a new product: no earlier price to strike through, not sold by measure

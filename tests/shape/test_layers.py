@@ -27,11 +27,13 @@ SERVICES = ("catalog", "orders", "billing", "support", "marketing", "analytics")
 # code uses only its plain functions (quantize), no pydantic model.
 KIT_PURE = {
     "kontor_contracts.money",
+    "kontor_contracts.bounds",  # the bounds of ADR 0014: constants and one plain function
     "kontor_servicekit.clock",
     "kontor_servicekit.aggregate",
     "kontor_servicekit.domain_errors",
     "kontor_servicekit.shipping_rates",
     "kontor_servicekit.ratelimit",
+    "kontor_servicekit.vat_ids",
 }
 DATABASE_MODULES = ("pymongo", "bson", "gridfs", "motor")
 

@@ -253,6 +253,8 @@ REGISTRY = Registry(
             catalog.StockReserved,
             catalog.StockReservationRejected,
             catalog.StockReleased,
+            catalog.ReplacementStockBooked,
+            catalog.ReplacementStockRejected,
         ),
         *_events(_SHIPPING, catalog.ShippingMethodChanged),
         *_events(_CART, orders.CartUpdated, orders.CheckoutStarted, orders.CartAbandoned),
@@ -272,14 +274,16 @@ REGISTRY = Registry(
             orders.ReturnCompleted,
             orders.WithdrawalReceived,
         ),
-        *_events(_COMPLAINT, orders.ComplaintFiled),
+        *_events(_COMPLAINT, orders.ComplaintFiled, orders.ReplacementRequested),
         *_events(
             _INVOICE, billing.InvoiceIssued, billing.InvoiceCancelled, billing.CreditNoteIssued
         ),
         *_events(_PAYMENT, billing.PaymentReceived, billing.PaymentOverdue),
         *_events(_TICKET, support.TicketOpened, support.TicketUpdated, support.TicketResolved),
         *_events(_CAMPAIGN, marketing.CampaignScheduled, marketing.CampaignSent),
-        *_events(_COUPON, marketing.CouponRedeemed),
+        *_events(
+            _COUPON, marketing.CouponRedeemed, marketing.CouponDefined, marketing.CouponWithdrawn
+        ),
         *_events(_CONSENT, marketing.ConsentChanged),
         *_events(_KPI, analytics.KpiThresholdBreached),
     ],

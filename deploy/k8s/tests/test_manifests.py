@@ -108,6 +108,7 @@ def test_facts_come_from_the_code(facts: list[ServiceFacts]) -> None:
     by = {f.name: f for f in facts}
     assert by["orders"].groups == {
         "orders.catalog-projection": ["catalog.product.v1"],
+        "orders.coupon-projection": ["marketing.coupon.v1"],
         "orders.payments": ["billing.payment.v1"],
         "orders.reservations": ["catalog.reservation.v1"],
         "orders.shipping-projection": ["catalog.shipping.v1"],

@@ -1,4 +1,4 @@
-"""Uploads judged by their bytes, the GridFS blob store, and how blobs are served.
+"""Uploads judged by decoding them, the GridFS blob store, and how blobs are served.
 
 The store tests need the session's MongoDB-protocol server (``infra``); each has its
 own database.
@@ -21,11 +21,13 @@ from kontor_servicekit.blobs import (
     read_image_upload,
 )
 from kontor_servicekit.errors import PayloadTooLarge, UnprocessableEntity
+from kontor_servicekit.images import decode_image
 from kontor_servicekit.store import create_client
+from kontor_servicekit.testing import sample_image
 
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(300)
-PNG = b"\x89PNG\r\n\x1a\n" + bytes(100)
-WEBP = b"RIFF\x24\x00\x00\x00WEBPVP8 " + bytes(100)
+JPEG = sample_image("image/jpeg")
+PNG = sample_image("image/png")
+WEBP = sample_image("image/webp")
 
 
 class CountingFile(io.BytesIO):
@@ -51,7 +53,9 @@ def upload(data: bytes, filename: str | None = "x.bin") -> UploadFile:
 )
 async def test_the_bytes_decide_the_type_not_the_name(data: bytes, content_type: str) -> None:
     accepted = await read_image_upload(upload(data, "lies.gif"), what="an image", default_name="i")
-    assert (accepted.content_type, accepted.data, accepted.size) == (content_type, data, len(data))
+    assert accepted.content_type == content_type
+    assert accepted.data == decode_image(data).data  # the re-encoded copy is kept
+    assert accepted.size == len(accepted.data)
     assert accepted.filename == "lies.gif"
 
 
@@ -70,6 +74,16 @@ async def test_a_missing_name_is_replaced_and_a_long_one_cut() -> None:
         (b"", "the file is empty"),
         (b"GIF89a" + bytes(50), "not a JPEG, PNG or WebP image (judged by its content)"),
         (b"hello", "not a JPEG, PNG or WebP image (judged by its content)"),
+        # issue 9: a signature followed by HTML, or a 15-byte "PNG", were accepted
+        (
+            b"\x89PNG\r\n\x1a\n<html><script>alert(1)</script></html>",
+            "not a JPEG, PNG or WebP image that decodes (UnidentifiedImageError)",
+        ),
+        (
+            b"\x89PNG\r\n\x1a\n1234567",
+            "not a JPEG, PNG or WebP image that decodes (UnidentifiedImageError)",
+        ),
+        (JPEG[:-60], "not a JPEG, PNG or WebP image that decodes (OSError)"),
     ],
 )
 async def test_empty_or_foreign_bytes_are_refused_at_the_field(data: bytes, message: str) -> None:
@@ -81,10 +95,11 @@ async def test_empty_or_foreign_bytes_are_refused_at_the_field(data: bytes, mess
 
 @pytest.mark.unit
 async def test_the_limit_is_inclusive_and_a_larger_file_is_not_read_to_its_end() -> None:
-    exactly = JPEG + bytes(1000 - len(JPEG))
-    assert (
-        await read_image_upload(upload(exactly), what="a photo", default_name="p", max_bytes=1000)
-    ).size == 1000
+    exactly = JPEG + bytes(1000 - len(JPEG))  # trailing bytes after the image's end
+    accepted = await read_image_upload(
+        upload(exactly), what="a photo", default_name="p", max_bytes=1000
+    )
+    assert accepted.data == decode_image(JPEG).data  # the trailer is not kept
 
     spooled = CountingFile(exactly + bytes(10_000))
     with pytest.raises(PayloadTooLarge) as refused:

@@ -15,6 +15,8 @@ __all__ = [
     "ProductDiscontinued",
     "ProductPriceChanged",
     "ProductUpdated",
+    "ReplacementStockBooked",
+    "ReplacementStockRejected",
     "ReservationLine",
     "ReservationShortfall",
     "ShippingMethodChanged",
@@ -175,6 +177,28 @@ class StockReleased(Event):
     reason: str | None = Field(
         default=None, description="e.g. order_cancelled, order_rejected, expired"
     )
+
+
+class ReplacementStockBooked(Event):
+    """The piece(s) of a complaint's replacement were reserved and booked out of stock
+    (the replacement ships; StockAdjusted with reason ``shipment`` and the complaint id
+    as reference tells the movement)."""
+
+    event_type = "ReplacementStockBooked"
+
+    order_id: Id
+    complaint_id: Id
+    lines: list[ReservationLine] = Field(min_length=1)
+
+
+class ReplacementStockRejected(Event):
+    """A complaint's replacement could not be reserved: nothing was taken."""
+
+    event_type = "ReplacementStockRejected"
+
+    order_id: Id
+    complaint_id: Id
+    reasons: list[ReservationShortfall] = Field(min_length=1)
 
 
 # --- catalog.shipping.v1 (key: method_id) ------------------------------------------

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
 
+from ..bounds import MAX_STOCK
 from ..envelope import ContractModel
 
 __all__ = [
@@ -26,8 +27,18 @@ Id = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 Sku = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 """The merchant's stock keeping unit (Artikelnummer)."""
 
-Quantity = Annotated[int, Field(gt=0)]
-"""A number of pieces; always positive (direction is given by the event, not the sign)."""
+
+def _within_stock_bound(pieces: int) -> int:
+    if pieces > MAX_STOCK:
+        raise ValueError(f"at most {MAX_STOCK:,} pieces (ADR 0014)")
+    return pieces
+
+
+Quantity = Annotated[int, Field(gt=0), AfterValidator(_within_stock_bound)]
+"""A number of pieces; always positive (direction is given by the event, not the sign).
+
+At most MAX_STOCK (ADR 0014); the v1 schemas do not state that bound, as adding a
+constraint to a published schema counts as breaking (ADR 0002)."""
 
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 """ISO 3166-1 alpha-2, e.g. 'DE', 'AT'."""

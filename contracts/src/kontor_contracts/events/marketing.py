@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, model_validator
 
 from ..envelope import Event
 from ..money import Amount, Currency
 from .common import Email, Id
 
-__all__ = ["CampaignScheduled", "CampaignSent", "ConsentChanged", "CouponRedeemed"]
+__all__ = [
+    "CampaignScheduled",
+    "CampaignSent",
+    "ConsentChanged",
+    "CouponDefined",
+    "CouponRedeemed",
+    "CouponWithdrawn",
+]
 
 
 # --- marketing.campaign.v1 (key: campaign_id) --------------------------------------
@@ -43,6 +51,52 @@ class CampaignSent(Event):
 
 
 # --- marketing.coupon.v1 (key: code) -----------------------------------------------
+
+
+class CouponDefined(Event):
+    """A coupon code customers may give at checkout (its whole state: the newest wins).
+
+    Orders applies it from its read model at placement. Marketing does not publish
+    it yet (its own issue); until then orders knows no coupon and refuses every code.
+    """
+
+    event_type = "CouponDefined"
+
+    code: str = Field(pattern=r"^[A-Z0-9][A-Z0-9_-]{2,31}$", description="Upper case")
+    kind: Literal["percent", "value"]
+    percent: Amount | None = Field(
+        default=None, description="For kind percent (0 < p <= 100): off the goods' gross"
+    )
+    value: Amount | None = Field(
+        default=None, description="For kind value: gross amount off the goods (at most them)"
+    )
+    currency: Currency = "EUR"
+    minimum_order_value: Amount | None = Field(
+        default=None, description="Gross goods value the order must reach"
+    )
+    valid_from: AwareDatetime | None = None
+    valid_until: AwareDatetime | None = Field(default=None, description="Exclusive")
+    single_use: bool = Field(default=False, description="True: one order may use it, once")
+    campaign_id: Id | None = None
+
+    @model_validator(mode="after")
+    def _amount_of_its_kind(self) -> CouponDefined:
+        if (self.kind == "percent") != (self.percent is not None) or (self.kind == "value") != (
+            self.value is not None
+        ):
+            raise ValueError("a percent coupon has percent, a value coupon has value")
+        if self.percent is not None and not Decimal(0) < self.percent <= Decimal(100):
+            raise ValueError("percent must be above 0 and at most 100")
+        return self
+
+
+class CouponWithdrawn(Event):
+    """The coupon may no longer be used (orders placed with it keep their discount)."""
+
+    event_type = "CouponWithdrawn"
+
+    code: str = Field(min_length=1)
+    withdrawn_at: AwareDatetime | None = None
 
 
 class CouponRedeemed(Event):

@@ -30,12 +30,15 @@ __all__ = [
     "OrderRejected",
     "OrderShipped",
     "ReceivedReturnLine",
+    "ReplacementRequested",
     "ReturnCompleted",
     "ReturnLine",
     "ReturnReceived",
     "ReturnRequested",
     "ShippedLine",
     "ShippingCharge",
+    "ShippingVatPart",
+    "VatExemption",
     "WithdrawalReceived",
     "WithdrawnLine",
 ]
@@ -106,13 +109,46 @@ class OrderLine(ContractModel):
     line_gross: Amount
 
 
+class ShippingVatPart(ContractModel):
+    """The part of the shipping charge taxed at one rate."""
+
+    vat_rate: VatRate
+    net: Amount
+    vat: Amount
+    gross: Amount
+
+
 class ShippingCharge(ContractModel):
     method: str = Field(min_length=1, description="e.g. standard, express, pickup")
     net: Amount
-    vat_rate: VatRate
+    vat_rate: VatRate = Field(description="The rate of the largest part (see parts)")
     vat: Amount
     gross: Amount
     carrier: str | None = None
+    parts: list[ShippingVatPart] | None = Field(
+        default=None,
+        description="Shipping follows the VAT of the goods: its net split over the goods' "
+        "rates in proportion to their net, each part taxed at its rate; the parts add up "
+        "to net, vat and gross. None (older events): all of it at vat_rate",
+    )
+
+
+class VatExemption(ContractModel):
+    """Why the order carries no VAT, for its documents (EN 16931 BT-120/BT-121)."""
+
+    category: Literal["K"] = Field(
+        description="EN 16931 VAT category: K, intra-community supply of goods"
+    )
+    reason_code: str = Field(default="VATEX-EU-IC", description="CEF VATEX code (BT-121)")
+    reason: str = Field(
+        min_length=1,
+        description="The note the documents carry (BT-120), e.g. "
+        "'Steuerfreie innergemeinschaftliche Lieferung (§4 Nr. 1b, §6a UStG)'",
+    )
+    vies_confirmation: Literal["pending", "confirmed"] = Field(
+        description="The buyer's VAT id passed format and check digits; whether VIES "
+        "confirmed it (by a merchant, by hand) when the order was placed"
+    )
 
 
 class OrderPlaced(Event):
@@ -144,6 +180,16 @@ class OrderPlaced(Event):
     )
     sales_channel: str | None = Field(default=None, description="e.g. webshop, marketplace")
     locale: str | None = Field(default=None, description="Customer's language, e.g. de-DE")
+    price_basis: Literal["gross", "net"] | None = Field(
+        default=None,
+        description="gross: a consumer's lines are quantity x unit gross, VAT derived per "
+        "rate from the gross sum; net: a business buyer's, VAT per rate from the net sum",
+    )
+    vat_exemption: VatExemption | None = Field(
+        default=None,
+        description="Set for a VAT-free intra-community supply (§4 Nr. 1b, §6a UStG): "
+        "every line and the shipping at 0 %",
+    )
 
 
 class OrderConfirmed(Event):
@@ -273,6 +319,11 @@ class WithdrawalReceived(Event):
     language: Literal["de", "en"] = Field(
         default="de", description="The language of the page it was declared on"
     )
+    cancels_order: bool = Field(
+        default=False,
+        description="Nothing was shipped yet: the withdrawal is of the whole order and "
+        "cancelled it (OrderCancelled; what was paid is refunded, ReturnCompleted)",
+    )
 
 
 class ReceivedReturnLine(ContractModel):
@@ -332,3 +383,20 @@ class ComplaintFiled(Event):
         default=None, description="repair, replacement, refund or price_reduction (§437 BGB)"
     )
     filed_at: AwareDatetime | None = None
+
+
+class ReplacementRequested(Event):
+    """A complaint is resolved by a replacement: a shipment of ``quantity`` x ``sku`` for
+    the order, to be reserved and booked out of stock (the catalog answers with
+    ReplacementStockBooked or ReplacementStockRejected)."""
+
+    event_type = "ReplacementRequested"
+
+    complaint_id: Id
+    order_id: Id
+    line_no: int = Field(ge=1, description="Order line replaced")
+    sku: Sku
+    quantity: Quantity
+    carrier: str = Field(min_length=1)
+    tracking_number: str | None = None
+    requested_at: AwareDatetime

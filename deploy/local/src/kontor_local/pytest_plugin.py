@@ -319,11 +319,13 @@ _PATH_MARKERS = (
     ("/tests/integration/", "integration"),
     ("/tests/service/", "service"),
     ("/tests/unit/", "unit"),
+    ("/tests/security/", "security"),
 )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark tests by directory: ``tests/integration``, ``tests/service``, ``tests/unit``."""
+    """Mark tests by directory: ``tests/integration``, ``tests/service``, ``tests/unit``,
+    ``tests/security``."""
     for item in items:
         path = "/" + str(item.path).replace(os.sep, "/").lstrip("/")
         for fragment, marker in _PATH_MARKERS:

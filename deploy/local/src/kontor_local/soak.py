@@ -75,6 +75,8 @@ DECIDED = {
     "partially_shipped",
     "shipped",
     "delivered",
+    "partially_returned",
+    "returned",
 }
 HOLDS_RESERVATION = {"confirmed", "paid", "partially_shipped"}
 
@@ -559,7 +561,7 @@ async def reconcile(shop: Shop, services: Sequence[str] = SOAK_SERVICES) -> Reco
     returns = await _all_pages(shop, "/returns", {})
     restocked: Counter[str] = Counter()
     for ret in returns:
-        if ret["status"] in ("received", "completed"):
+        if ret["status"] in ("partially_received", "received", "completed"):
             for line in ret["inspected"]:
                 if line["disposition"] == "restock":
                     restocked[line["sku"]] += int(line["quantity"])

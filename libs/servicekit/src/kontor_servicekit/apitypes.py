@@ -1,64 +1,130 @@
-"""Request and response field types shared by the services' HTTP APIs."""
+"""Request and response field types shared by the services' HTTP APIs (ADR 0014, 0015).
+
+Strict on purpose: FastAPI validates a parsed JSON body in pydantic's *lax* Python
+mode, which turns ``true`` into 1, ``"1_000"`` into 1000, ``" 1.00 "`` into a number,
+``"١٩.٩٩"`` (Arabic-Indic digits) into 19.99 and ``1`` into the string-typed amount
+``"1"``. The types here accept exactly what the OpenAPI says:
+
+- amounts: a JSON *string* of ASCII digits, ``^[0-9]+(\\.[0-9]{1,4})?$``, within the
+  bounds of :mod:`kontor_contracts.bounds` (a response model built from a ``Decimal``
+  is checked against the same bounds, so what goes in can always come out);
+- counts and quantities: JSON integers only (no bool, no float, no string);
+- flags: JSON ``true``/``false`` only.
+"""
 
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Annotated, Any, Generic, TypeVar
 
+from kontor_contracts.bounds import (
+    AMOUNT_PLACES,
+    MAX_AMOUNT,
+    MAX_LINES,
+    MAX_QUANTITY,
+    MAX_STOCK_MOVE,
+    MAX_UNIT_PRICE,
+    MAX_VAT_RATE,
+    amount_problem,
+)
 from pydantic import (
     AwareDatetime,
     BaseModel,
     BeforeValidator,
     Field,
     PlainSerializer,
+    Strict,
+    ValidationError,
     WithJsonSchema,
 )
 
 from kontor_servicekit.clock import iso_utc
 
+__all__ = [
+    "AMOUNT_JSON_PATTERN",
+    "Count",
+    "Flag",
+    "Instant",
+    "LineNo",
+    "MoneyAmount",
+    "PageOut",
+    "Pieces",
+    "Quantity",
+    "StockCount",
+    "UnitGrossPrice",
+    "UnitPrice",
+    "validated",
+]
+
+M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
 
-PLAIN_DECIMAL = re.compile(r"^\d{1,9}(\.\d+)?$")
+
+def _integer_digits(maximum: Decimal) -> int:
+    """12 below MAX_AMOUNT (exclusive), 7 up to MAX_UNIT_PRICE (inclusive)."""
+    return len(str(int(maximum))) - (1 if maximum >= MAX_AMOUNT else 0)
 
 
-def _parse_amount(value: Any) -> Decimal:
-    if isinstance(value, bool | float):
-        raise ValueError('give amounts as decimal strings, e.g. "19.99"')
-    if isinstance(value, Decimal):
-        amount = value
-    elif isinstance(value, int):
-        amount = Decimal(value)
-    elif isinstance(value, str):
-        if not PLAIN_DECIMAL.match(value.strip()):
-            raise ValueError('a plain decimal number like "19.99" (no sign, no exponent)')
-        try:
-            amount = Decimal(value.strip())
-        except InvalidOperation:
-            raise ValueError("not a decimal number") from None
-    else:
-        raise ValueError('give amounts as decimal strings, e.g. "19.99"')
-    if not amount.is_finite():
-        raise ValueError("must be a finite number")
-    exponent = amount.as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -4:
-        raise ValueError("at most 4 decimal places")
-    if amount < 0:
-        raise ValueError("must not be negative")
-    if amount >= Decimal("1000000000"):
-        raise ValueError("must be less than 1,000,000,000")
-    return amount
+def _pattern(maximum: Decimal) -> str:
+    return rf"^[0-9]{{1,{_integer_digits(maximum)}}}(\.[0-9]{{1,{AMOUNT_PLACES}}})?$"
+
+
+AMOUNT_JSON_PATTERN = _pattern(MAX_AMOUNT)
+"""A non-negative decimal in plain notation, ASCII digits, at most 4 places."""
+
+
+def _amount_parser(maximum: Decimal) -> Any:
+    amount_re = re.compile(_pattern(maximum), re.ASCII)
+
+    def parse(value: Any) -> Decimal:
+        if isinstance(value, Decimal):  # built by the service itself (a response model)
+            amount = value
+        elif isinstance(value, str):
+            if not amount_re.fullmatch(value):
+                raise ValueError(
+                    'a plain decimal string of ASCII digits like "19.99" '
+                    "(no sign, spaces, exponent or separators; at most 4 places)"
+                )
+            amount = Decimal(value)
+        else:
+            raise ValueError('give amounts as JSON strings, e.g. "19.99"')
+        if amount < 0:
+            raise ValueError("must not be negative")
+        problem = amount_problem(amount, maximum=maximum)
+        if problem:
+            raise ValueError(problem)
+        return amount
+
+    return parse
+
+
+def _amount_schema(maximum: Decimal, description: str) -> dict[str, Any]:
+    return {
+        "type": "string",
+        "pattern": _pattern(maximum),
+        "maxLength": _integer_digits(maximum) + 1 + AMOUNT_PLACES,
+        "description": description,
+        "examples": ["19.99"],
+    }
+
+
+def _to_str(value: Decimal) -> str:
+    return format(value, "f")
 
 
 MoneyAmount = Annotated[
     Decimal,
-    BeforeValidator(_parse_amount),
-    PlainSerializer(lambda d: format(d, "f"), return_type=str, when_used="json"),
+    BeforeValidator(_amount_parser(MAX_AMOUNT)),
+    PlainSerializer(_to_str, return_type=str, when_used="json"),
     WithJsonSchema(
-        {"type": "string", "pattern": r"^\d+(\.\d{1,4})?$", "examples": ["19.99"]},
+        _amount_schema(
+            MAX_AMOUNT,
+            "Decimal string, ASCII digits, at most 4 places, below 1,000,000,000,000",
+        )
     ),
 ]
-"""A non-negative amount given and returned as a decimal string (never a float)."""
+"""A non-negative amount given and returned as a decimal string (never a number)."""
 
 
 Instant = Annotated[
@@ -85,3 +151,64 @@ class PageOut(BaseModel, Generic[T]):
     page: int = Field(ge=1)
     page_size: int = Field(ge=1)
     total: int = Field(ge=0, description="Matches in all pages")
+
+
+UnitPrice = Annotated[
+    Decimal,
+    BeforeValidator(_amount_parser(MAX_UNIT_PRICE)),
+    PlainSerializer(_to_str, return_type=str, when_used="json"),
+    WithJsonSchema(
+        _amount_schema(
+            MAX_UNIT_PRICE,
+            "Net price of one piece: decimal string, ASCII digits, at most 4 places, "
+            "at most 1,000,000",
+        )
+    ),
+]
+"""A net price per piece (or per shipping charge), at most MAX_UNIT_PRICE."""
+
+MAX_UNIT_GROSS = MAX_UNIT_PRICE * (1 + MAX_VAT_RATE)
+
+UnitGrossPrice = Annotated[
+    Decimal,
+    BeforeValidator(_amount_parser(MAX_UNIT_GROSS)),
+    PlainSerializer(_to_str, return_type=str, when_used="json"),
+    WithJsonSchema(
+        _amount_schema(
+            MAX_UNIT_GROSS,
+            "Gross price of one piece as displayed: decimal string, ASCII digits, at most "
+            "4 places, at most 1,190,000 (its net at most 1,000,000)",
+        )
+    ),
+]
+"""A gross price per piece, at most MAX_UNIT_PRICE plus the highest VAT on it."""
+
+Count = Annotated[int, Strict()]
+"""A JSON integer, nothing that could be turned into one; add bounds with Field."""
+
+Quantity = Annotated[int, Strict(), Field(ge=1, le=MAX_QUANTITY)]
+"""Pieces on one order, cart, return or shipment line: 1 to 999."""
+
+LineNo = Annotated[int, Strict(), Field(ge=1, le=MAX_LINES)]
+"""The number of an order line: 1 to 200."""
+
+Pieces = Annotated[int, Strict(), Field(ge=1, le=MAX_STOCK_MOVE)]
+"""Pieces of one goods receipt: 1 to 10,000,000."""
+
+StockCount = Annotated[int, Strict(), Field(ge=0, le=MAX_STOCK_MOVE)]
+"""An opening stock or a counted stock: 0 to 10,000,000."""
+
+Flag = Annotated[bool, Strict()]
+"""JSON true or false only."""
+
+
+def validated(model: type[M], data: Any) -> tuple[M | None, list[dict[str, Any]]]:
+    """``model`` checked against ``data`` the way a request body is, without raising.
+
+    For input that does not arrive as a request body but must meet the same rules (a
+    row of a CSV import): the model, or None and pydantic's errors (``loc``, ``msg``).
+    """
+    try:
+        return model.model_validate(data), []
+    except ValidationError as invalid:
+        return None, [dict(error) for error in invalid.errors()]

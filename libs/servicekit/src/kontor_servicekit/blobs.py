@@ -4,8 +4,10 @@ Shared by the catalog (product images) and orders (complaint photos), so both ju
 an upload the same way and serve the bytes with the same headers:
 
 - :func:`read_image_upload` reads a multipart upload up to one byte past the limit
-  (a larger file is refused without being read to its end) and judges the bytes,
-  not the file name or the Content-Type the client claims (:mod:`kontor_servicekit.images`).
+  (a larger file is refused without being read to its end) and decodes the image,
+  not trusting the file name, the Content-Type the client claims or the first bytes;
+  the upload it returns holds a re-encoded copy without metadata
+  (:func:`kontor_servicekit.images.decode_image`).
 - :class:`BlobStore` keeps the bytes in a GridFS bucket (``AsyncGridFSBucket``) of the
   service's own database. GridFS writes are not part of a transaction: a caller that
   registers a blob in a transaction deletes it again if the transaction fails.
@@ -27,7 +29,7 @@ from gridfs import AsyncGridFSBucket, NoFile
 from pymongo.asynchronous.database import AsyncDatabase
 
 from kontor_servicekit.errors import PayloadTooLarge, UnprocessableEntity
-from kontor_servicekit.images import IMAGE_TYPES, MAX_IMAGE_BYTES, sniff_image_type
+from kontor_servicekit.images import IMAGE_TYPES, MAX_IMAGE_BYTES, NotAnImage, decode_image
 
 __all__ = [
     "IMAGE_RESPONSES",
@@ -50,13 +52,10 @@ IMAGE_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"content": {media_type: {} for media_type in IMAGE_TYPES}}
 }
 
-#: Bytes judged to tell the type (the longest magic number checked is 12 bytes).
-_HEAD = 16
-
 
 @dataclass(frozen=True)
 class Upload:
-    """An accepted upload: its bytes, the type they were judged to be, a file name."""
+    """An accepted upload: its re-encoded bytes, their type, a file name."""
 
     data: bytes
     content_type: str
@@ -82,22 +81,24 @@ async def read_image_upload(
     max_bytes: int = MAX_IMAGE_BYTES,
     field_name: str = "file",
 ) -> Upload:
-    """The upload if it is a JPEG, PNG or WebP image of at most ``max_bytes``.
+    """The upload if it is a JPEG, PNG or WebP image of at most ``max_bytes`` that decodes.
 
     ``what`` names one such file in the 413 detail ("an image", "a photo");
     ``default_name`` stands in for a missing file name. Refuses with 413
     (:class:`PayloadTooLarge`) or 422 (:class:`UnprocessableEntity` at
-    ``["body", field_name]``: empty, or not an image by its content).
+    ``["body", field_name]``: empty, not an image that decodes, too many pixels).
+    The upload holds the re-encoded image, not the bytes sent.
     """
     data = await file.read(max_bytes + 1)
     if len(data) > max_bytes:
         raise PayloadTooLarge(detail=f"{what} may have at most {max_bytes} bytes")
     if not data:
         raise _refused("the file is empty", field_name)
-    content_type = sniff_image_type(data[:_HEAD])
-    if content_type is None:
-        raise _refused("not a JPEG, PNG or WebP image (judged by its content)", field_name)
-    return Upload(data, content_type, (file.filename or default_name)[:200])
+    try:
+        image = decode_image(data)
+    except NotAnImage as exc:
+        raise _refused(str(exc), field_name) from None
+    return Upload(image.data, image.content_type, (file.filename or default_name)[:200])
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,9 @@ Gap-free numbers (invoices) come from ``Transaction.next_sequence``, which every
 writer takes inside its own transaction and therefore serialises all writers on
 one counter. Numbers that only need to be unique and readable don't need that: each
 process reserves a block of them in a short transaction of its own and hands them
-out from memory. A process that stops leaves the rest of its block unused (a gap).
+out from memory. A process that is killed leaves the rest of its block unused (a gap);
+one that stops cleanly hands the rest back (:meth:`NumberBlocks.release`) when no other
+process reserved a block after it, so a clean restart continues without a gap.
 """
 
 from __future__ import annotations
@@ -45,6 +47,26 @@ class NumberBlocks:
             number = block.next
             block.next += 1
             return number
+
+    async def release(self) -> None:
+        """Hand the unused rest of every block back, where that is safe (on a clean stop).
+
+        The counter goes back to the last number handed out only if it still stands at
+        the end of this process's block (a compare-and-set): if another process reserved
+        a block after it, lowering the counter would give that block's numbers out twice,
+        so the rest stays a gap. Numbers already handed out are never handed back (an
+        order may be committing with one). After this, ``next`` reserves a fresh block.
+        """
+        async with self._lock:
+            blocks, self._blocks = self._blocks, {}
+            counters = self.store.db[SEQUENCES].with_options(write_concern=JOURNALED)
+            for key, block in blocks.items():
+                if block.next > block.last:
+                    continue  # used up: nothing to hand back
+                await counters.update_one(
+                    {"_id": f"block:{key}", "value": block.last},
+                    {"$set": {"value": block.next - 1}},
+                )
 
     async def raise_floor(self, key: str, at_least: int) -> None:
         """Never hand out ``at_least`` or a smaller number for ``key`` (e.g. numbers

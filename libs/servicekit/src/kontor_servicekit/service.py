@@ -35,6 +35,7 @@ from typing import Any, TypeVar
 from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from faststream.kafka import KafkaBroker
 from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from kontor_contracts.registry import REGISTRY, dead_letter_topic
@@ -43,6 +44,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from pymongo.asynchronous.database import AsyncDatabase
 
 from kontor_servicekit.auth import AuthSettings, install_authenticator
+from kontor_servicekit.browser import SecurityHeadersMiddleware
 from kontor_servicekit.consumer import ConsumerRuntime, Subscription, register_subscriptions
 from kontor_servicekit.context import (  # re-exported: the container goes with the app
     CONTEXT_ATTRIBUTE as CONTEXT_ATTRIBUTE,
@@ -51,8 +53,10 @@ from kontor_servicekit.context import attach_context as attach_context
 from kontor_servicekit.context import context_dependency as context_dependency
 from kontor_servicekit.context import context_of as context_of
 from kontor_servicekit.deadletters import dead_letter_router
+from kontor_servicekit.docs import install_docs
 from kontor_servicekit.errors import (
     BodySizeLimitMiddleware,
+    StrictJsonMiddleware,
     install_error_handlers,
     problem_response,
 )
@@ -176,6 +180,46 @@ def dead_letter_topics(definition: ServiceDefinition) -> list[str]:
     return sorted(dead_letter_topic(s.group(definition.name)) for s in definition.subscriptions)
 
 
+#: What the kit serves for operators and tools, never through a public ingress:
+#: documentation, metrics, health and the event catalogue.
+OPERATIONS_PATHS = (
+    "/docs",
+    "/redoc",
+    "/openapi.json",
+    "/asyncapi.json",
+    "/metrics",
+    "/health/live",
+    "/health/ready",
+)
+
+
+def api_routers(definition: ServiceDefinition) -> list[APIRouter]:
+    """The routers of the service's API: the kit's admin APIs, then the service's own."""
+    routers = [outbox_router(definition.name)]
+    if definition.subscriptions:
+        routers.append(dead_letter_router(definition.name))
+    return routers + list(definition.routers)
+
+
+def api_path_prefixes(definition: ServiceDefinition) -> list[str]:
+    """The first path segment of every API route (``/products``, ``/admin``), sorted.
+
+    What a public ingress routes to the service (and nothing of :data:`OPERATIONS_PATHS`).
+    """
+    prefixes = set()
+    for router in api_routers(definition):
+        for route in iter_route_contexts(router.routes):
+            path = route.path or ""
+            segment = path.split("/")[1] if path.startswith("/") else ""
+            if not segment or "{" in segment:
+                raise ValueError(f"{definition.name}: {path!r} has no fixed first segment")
+            prefixes.add(f"/{segment}")
+    clash = [p for p in OPERATIONS_PATHS if any(p.startswith(f"{x}/") or p == x for x in prefixes)]
+    if clash:
+        raise ValueError(f"{definition.name}: API prefixes would expose {clash}")
+    return sorted(prefixes)
+
+
 def topics_to_provision(definition: ServiceDefinition) -> list[tuple[str, int]]:
     prefix = definition.settings.topic_prefix
     names = publishes(definition.name) + consumes(definition)
@@ -192,9 +236,12 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
         description=definition.description,
         version=definition.version,
         lifespan=service_lifespan(kit),
+        docs_url=None,  # FastAPI's pages load Swagger UI from a CDN; install_docs serves it
+        redoc_url=None,
     )
     app.state.kit = kit
     install_http_pipeline(app, kit)
+    install_docs(app)
     include_routes(app, kit)
     FastAPIInstrumentor.instrument_app(
         app, tracer_provider=kit.tracer_provider, excluded_urls="health/.*,metrics"
@@ -384,7 +431,8 @@ async def stop_service(kit: Kit) -> None:
 
 
 def install_http_pipeline(app: FastAPI, kit: Kit) -> None:
-    """Token verification, problem+json errors, metrics, body limit, correlation ids."""
+    """Token verification, problem+json errors, metrics, standard JSON only, body limit,
+    correlation ids, the browser's defences (outermost: on every answer, 413 included)."""
     settings = kit.settings
     install_authenticator(
         app,
@@ -397,18 +445,16 @@ def install_http_pipeline(app: FastAPI, kit: Kit) -> None:
     install_error_handlers(app)
     app.add_exception_handler(TransactionAborted, _contended)
     app.add_middleware(HttpMetricsMiddleware, metrics=kit.metrics)
+    app.add_middleware(StrictJsonMiddleware)  # inside the body limit: reads a bounded body
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(CorrelationIdMiddleware, service=kit.definition.name)
+    app.add_middleware(SecurityHeadersMiddleware)
 
 
 def include_routes(app: FastAPI, kit: Kit) -> None:
     """Operations, the admin APIs of the kit, then the service's own routers."""
-    name = kit.definition.name
     app.include_router(_operations_router(kit))
-    app.include_router(outbox_router(name))
-    if kit.definition.subscriptions:
-        app.include_router(dead_letter_router(name))
-    for router in kit.definition.routers:
+    for router in api_routers(kit.definition):
         app.include_router(router)
 
 

@@ -70,6 +70,14 @@ class ServiceSettings(BaseSettings):
         default=-1, description="-1: the service's default port; 0: any free port"
     )
     max_body_bytes: int = 1_048_576
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated addresses or CIDR ranges of the reverse proxies whose "
+        "X-Forwarded-For / X-Forwarded-Proto are believed (the ingress controller's pods "
+        "in k8s). Empty (the default): no proxy is trusted, forwarded headers are ignored "
+        "and the client address is the socket's, so a made-up X-Forwarded-For cannot "
+        "dodge a per-address rate limit.",
+    )
 
     auth_public_key: str | None = None
     auth_public_key_file: Path | None = None
@@ -193,3 +201,8 @@ def settings_for(service: str, **values: Any) -> ServiceSettings:
     module = importlib.import_module(f"kontor_{service}.settings")
     cls: type[ServiceSettings] = getattr(module, SETTINGS_CLASSES[service])
     return cls(**values)
+
+
+def trusted_proxy_list(value: str) -> list[str]:
+    """``trusted_proxies`` as uvicorn's ``forwarded_allow_ips`` (blank entries dropped)."""
+    return [part.strip() for part in value.split(",") if part.strip()]

@@ -17,6 +17,12 @@ The rules:
 - VAT is the net times the rate, rounded half up to the currency's minor unit; the
   gross is net plus that VAT, as on every order and invoice line (the contracts
   demand that nets, VATs and grosses of an order add up).
+- Shipping is an ancillary service and follows the VAT of the goods
+  (:func:`split_by_goods`): its net is split over the goods' VAT rates in proportion
+  to the goods' net value per rate, each part taxed at its rate. A coffee-only basket
+  (7 %) pays 7 % on shipping; a basket of 30 net at 19 % and 10 net at 7 % pays 19 %
+  on three quarters of the shipping and 7 % on the rest. The method's own
+  ``vat_rate`` applies only to a basket without goods value.
 
 Why here: it is behaviour two services share at run time (like :mod:`kontor_servicekit.images`),
 not a wire format, and the kit's package imports nothing, so domain code may import
@@ -32,9 +38,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from kontor_contracts.money import quantize
+from kontor_contracts.money import allocate, quantize
 
-__all__ = ["FREE", "RateRow", "bound_of", "rate_net", "shipping_gross", "shipping_vat"]
+__all__ = [
+    "FREE",
+    "RateRow",
+    "bound_of",
+    "rate_net",
+    "shipping_gross",
+    "shipping_vat",
+    "split_by_goods",
+]
 
 #: What free shipping costs, net and gross.
 FREE = Decimal("0.00")
@@ -93,3 +107,31 @@ def shipping_vat(net: Decimal, vat_rate: Decimal, currency: str) -> Decimal:
 def shipping_gross(net: Decimal, vat_rate: Decimal, currency: str) -> Decimal:
     """Net plus its rounded VAT: what the customer pays for shipping."""
     return net + shipping_vat(net, vat_rate, currency)
+
+
+def split_by_goods(
+    net: Decimal,
+    goods_net_by_rate: dict[Decimal, Decimal],
+    currency: str,
+    *,
+    fallback_rate: Decimal,
+) -> list[tuple[Decimal, Decimal]]:
+    """The shipping ``net`` as (VAT rate, net part) pairs, highest rate first.
+
+    In proportion to the goods' net per rate (largest remainder, the parts add up
+    to ``net``); rates whose part is nothing are left out. Without goods value
+    (nothing priced, or only free goods) the whole net is at ``fallback_rate``.
+    """
+    rates = sorted(
+        (rate.normalize() for rate, value in goods_net_by_rate.items() if value > 0),
+        reverse=True,
+    )
+    if not rates:
+        return [(fallback_rate, net)]
+    weights = [
+        sum((v for r, v in goods_net_by_rate.items() if r.normalize() == rate), Decimal(0))
+        for rate in rates
+    ]
+    parts = allocate(net, weights, currency)
+    kept = [(rate, part) for rate, part in zip(rates, parts, strict=True) if part != 0]
+    return kept or [(rates[0], net)]

@@ -39,6 +39,7 @@ Document = dict[str, Any]
 OUTBOX = "outbox"
 INBOX = "inbox"
 SEQUENCES = "sequences"
+IDEMPOTENCY = "idempotency_keys"
 
 #: Journaled: a kill -9 right after the acknowledgement must not lose the write.
 JOURNALED = WriteConcern(w=1, j=True)
@@ -144,6 +145,10 @@ class Store:
         )
         await self.db[INBOX].create_index(
             "handled_at", name="handled_ttl", expireAfterSeconds=30 * 24 * 3600
+        )
+        # Idempotency-Key answers (kontor_servicekit.idempotency) go when they expire
+        await self.db[IDEMPOTENCY].create_index(
+            "expires_at", name="expiry_ttl", expireAfterSeconds=0
         )
 
     async def ping(self) -> None:

@@ -28,6 +28,33 @@ from kontor_servicekit.auth import all_scopes
 from kontor_servicekit.service import Kit
 from kontor_servicekit.settings import ServiceSettings, settings_for
 
+_PIL_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
+
+
+def sample_image(
+    content_type: str = "image/png", size: tuple[int, int] = (4, 3), *, comment: str = ""
+) -> bytes:
+    """A real, decodable image of ``content_type`` (what an upload test sends).
+
+    ``comment``: written into the file's metadata (a PNG text chunk, a JPEG comment),
+    to see that the stored copy drops it.
+    """
+    import io
+
+    from PIL import Image, PngImagePlugin
+
+    image = Image.new("RGB", size, (200, 30, 30))
+    out = io.BytesIO()
+    options: dict[str, Any] = {}
+    if comment and content_type == "image/png":
+        info = PngImagePlugin.PngInfo()
+        info.add_text("Comment", comment)
+        options["pnginfo"] = info
+    elif comment:
+        options["comment"] = comment.encode()
+    image.save(out, _PIL_FORMATS[content_type], **options)
+    return out.getvalue()
+
 
 @dataclass(frozen=True)
 class Keys:

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends
 from kontor_servicekit.clock import Clock
 from kontor_servicekit.context import context_dependency
+from kontor_servicekit.idempotency import Answers
 from kontor_servicekit.uow import Transactor
 
 from kontor_catalog.application.images import ImageBlobs
@@ -33,6 +34,8 @@ class CatalogContext:
     blobs: ImageBlobs
     """Where image bytes go (GridFS)."""
     clock: Clock
+    answers: Answers
+    """Create routes: the answer built before the commit, and Idempotency-Key."""
 
 
 Context = Annotated[CatalogContext, Depends(context_dependency(CatalogContext))]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from kontor_servicekit.clock import Clock, utc_now
 from kontor_servicekit.context import attach_context
+from kontor_servicekit.idempotency import Answers
 from kontor_servicekit.runner import run_service
 from kontor_servicekit.service import ServiceDefinition, create_service_app
 from kontor_servicekit.uow import MongoTransactor
@@ -65,6 +66,7 @@ def create_app(settings: CatalogSettings | None = None, clock: Clock = utc_now) 
             shipping=ShippingQueries(db),
             blobs=blobs(db),
             clock=clock,
+            answers=Answers(app.state.kit.store),
         ),
     )
     return app

@@ -1,4 +1,5 @@
-"""CSV import and export over HTTP: per-row report, no half imports, round trip."""
+"""CSV import and export over HTTP: every bad row reported, whole file or nothing, round
+trip, formulas neutralised."""
 
 from __future__ import annotations
 
@@ -28,28 +29,38 @@ async def _categories(catalog: Any) -> None:
         assert (await catalog.client.post("/categories", json=body)).status_code == 201
 
 
-async def test_import_reports_per_row_and_never_half_imports(start_service: Any) -> None:
+async def test_import_reports_every_bad_row_and_applies_the_whole_file_or_nothing(
+    start_service: Any,
+) -> None:
     async with start_service("catalog") as catalog:
         await _categories(catalog)
+        good = (
+            "KAFFEE-1;Espresso Crème;Espresso cream;17,66;7;120;kaffee;roast=dark;Hanse;"
+            "4006381333931;;;1000;1;kg\r\n"
+            "TEE-RED;T-Shirt rot;;16,80;standard;0;bekleidung;;;;;;;;\r\n"
+            "TEE-RED-M;T-Shirt rot, M;;16,80;19;5;bekleidung;;;;TEE-RED;size=M;180;;\r\n"
+        )
         text = (
             BOM
             + HEADER
+            + good
             + (
-                "KAFFEE-1;Espresso Crème;Espresso cream;17,66;7;120;kaffee;roast=dark;Hanse;"
-                "4006381333931;;;1000;1;kg\r\n"
-                "TEE-RED;T-Shirt rot;;16,80;standard;0;bekleidung;;;;;;;;\r\n"
-                "TEE-RED-M;T-Shirt rot, M;;16,80;19;5;bekleidung;;;;TEE-RED;size=M;180;;\r\n"
                 "BAD-CAT;Unbekannt;;1,00;standard;3;nope;;;;;;;;\r\n"
                 "BAD-GTIN;Falsch;;1,00;standard;3;;;;4006381333932;;;;;\r\n"
                 "DUP-GTIN;Doppelt;;1,00;standard;3;;;;4006381333931;;;;;\r\n"
                 "BAD-PRICE;Preis;;1,2,3;luxury;-4;;;;;;;;;\r\n"
                 "ORPHAN;Waise;;1,00;standard;1;;;;;NOPE;size=L;;;\r\n"
+                "HUGE-STOCK;Lager;;1,00;standard;99999999999999999999999;;;;;;;;;\r\n"
+                "WHERE;Injektion;;1,00;standard;1;;$where=1;;;;;;;\r\n"
+                "DOTTED;Punkt;;1,00;standard;1;;a.b=1;;;;;;;\r\n"
+                "HUGE-PRICE;Preis;;999999999999999999999,123456789;standard;1;;;;;;;;;\r\n"
             )
         )
         response = await _import(catalog, text)
         assert response.status_code == 200, response.text
         report = response.json()
-        assert (report["created"], report["updated"], report["failed"]) == (3, 0, 5)
+        assert (report["created"], report["updated"], report["failed"]) == (0, 0, 9)
+        assert report["applied"] is False
         assert [(e["row"], e["column"]) for e in report["errors"]] == [
             (5, "categories"),
             (6, "gtin"),
@@ -57,8 +68,17 @@ async def test_import_reports_per_row_and_never_half_imports(start_service: Any)
             (8, "price_net"),
             (8, "stock"),
             (9, "parent_sku"),
+            (10, "stock"),
+            (11, "attributes"),
+            (12, "attributes"),
+            (13, "price_net"),
         ]
         db = catalog.kit.store.db
+        assert await db["products"].count_documents({}) == 0
+        assert await db[OUTBOX].count_documents({"type": "ProductCreated"}) == 0
+
+        applied = (await _import(catalog, BOM + HEADER + good)).json()
+        assert (applied["created"], applied["failed"], applied["applied"]) == (3, 0, True)
         assert sorted(await db["products"].distinct("_id")) == ["KAFFEE-1", "TEE-RED", "TEE-RED-M"]
         # the failed rows left nothing behind: no stock, no events
         assert sorted(await db["stock"].distinct("sku")) == ["KAFFEE-1", "TEE-RED", "TEE-RED-M"]
@@ -87,8 +107,10 @@ async def test_import_reports_per_row_and_never_half_imports(start_service: Any)
             )
         )
         second = (await _import(catalog, again)).json()
-        assert (second["created"], second["updated"], second["unchanged"]) == (0, 1, 1)
+        assert (second["created"], second["updated"], second["applied"]) == (0, 0, False)
         assert [(e["row"], e["column"]) for e in second["errors"]] == [(4, "variant_attributes")]
+        second = (await _import(catalog, again.rsplit("TEE-RED-M;", 1)[0])).json()
+        assert (second["created"], second["updated"], second["unchanged"]) == (0, 1, 1)
         coffee = (await catalog.client.get("/products/KAFFEE-1")).json()
         assert (coffee["name"], coffee["price"]["net"], coffee["stock"]) == (
             "Espresso Crème Classico",
@@ -170,3 +192,34 @@ def _comparable(product: dict[str, Any]) -> dict[str, Any]:
         for k, v in product.items()
         if k not in {"created_at", "images", "variants", "discontinued_at"}
     }
+
+
+async def test_export_neutralises_formulas_and_the_import_restores_them(
+    start_service: Any,
+) -> None:
+    async with start_service("catalog") as catalog:
+        names = {
+            "F-EQ": '=HYPERLINK("http://evil.example";"klick")',
+            "F-PLUS": "+49 Hotline",
+            "F-MINUS": "-20 % Rabatt",
+            "F-AT": "@SUM(1+1)",
+            "F-QUOTE": "'zitiert",
+        }
+        for sku, name in names.items():
+            body = {"sku": sku, "name": name, "price": {"net": "1.00"}, "vat_class": "standard"}
+            assert (await catalog.client.post("/products", json=body)).status_code == 201
+        exported = (await catalog.client.get("/products/export")).content.decode("utf-8")
+        cells = {line.split(";")[0]: line for line in exported.splitlines()[1:]}
+        assert cells["F-EQ"].split(";")[1].startswith("\"'=HYPERLINK(")
+        for sku in ("F-PLUS", "F-MINUS", "F-AT", "F-QUOTE"):
+            assert cells[sku].split(";")[1].startswith("'"), cells[sku]
+        assert all(
+            not cell.startswith(("=", "+", "-", "@"))
+            for line in exported.splitlines()
+            for cell in line.split(";")
+        )
+    async with start_service("catalog", mongo_database=f"rt_{uuid.uuid4().hex[:12]}") as fresh:
+        report = (await _import(fresh, exported)).json()
+        assert (report["created"], report["errors"]) == (5, [])
+        for sku, name in names.items():
+            assert (await fresh.client.get(f"/products/{sku}")).json()["name"] == name

@@ -1,4 +1,4 @@
-"""Product images: type from magic numbers, size limits, GridFS storage, order, bytes."""
+"""Product images: type from decoding, size limits, GridFS storage, order, bytes."""
 
 from __future__ import annotations
 
@@ -6,12 +6,14 @@ from typing import Any
 
 import pytest
 from kontor_contracts.samples import PRODUCT
+from kontor_servicekit.images import decode_image
+from kontor_servicekit.testing import sample_image
 
 pytestmark = pytest.mark.integration
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(range(200))
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(300)
-WEBP = b"RIFF\x24\x00\x00\x00WEBPVP8 " + bytes(100)
+PNG = sample_image("image/png")
+JPEG = sample_image("image/jpeg")
+WEBP = sample_image("image/webp")
 GIF = b"GIF89a" + bytes(50)
 
 
@@ -36,7 +38,7 @@ async def test_images_are_stored_listed_in_order_and_served(start_service: Any) 
             uploaded.append(response.json())
         assert [i["content_type"] for i in uploaded] == ["image/jpeg", "image/png", "image/webp"]
         assert [i["position"] for i in uploaded] == [1, 2, 3]
-        assert uploaded[0]["size"] == len(JPEG)
+        assert uploaded[0]["size"] == len(decode_image(JPEG).data)  # the re-encoded copy
         assert uploaded[0]["alt"] == "alt of front.png"
 
         listed = (await catalog.client.get("/products/TEE-RED-M/images")).json()
@@ -48,7 +50,7 @@ async def test_images_are_stored_listed_in_order_and_served(start_service: Any) 
             served = await catalog.client.get(image["url"])
             assert served.status_code == 200
             assert served.headers["content-type"] == image["content_type"]
-            assert served.content == data
+            assert served.content == decode_image(data).data
             assert served.headers["x-content-type-options"] == "nosniff"
             assert served.headers["cache-control"] == "private, max-age=86400"
         files = catalog.kit.store.db["product_images.files"]
@@ -63,7 +65,14 @@ async def test_images_are_stored_listed_in_order_and_served(start_service: Any) 
 async def test_wrong_type_or_size_is_refused_and_nothing_is_stored(start_service: Any) -> None:
     async with start_service("catalog") as catalog:
         assert (await catalog.client.post("/products", json=PRODUCT)).status_code == 201
-        for data, name in ((GIF, "cat.png"), (b"hello", "photo.jpg"), (b"", "empty.png")):
+        signature_then_html = b"\x89PNG\r\n\x1a\n<html><script>alert(1)</script></html>"
+        for data, name in (
+            (GIF, "cat.png"),
+            (b"hello", "photo.jpg"),
+            (b"", "empty.png"),
+            (signature_then_html, "page.png"),  # issue 9: accepted by its first bytes
+            (b"\x89PNG\r\n\x1a\n1234567", "tiny.png"),  # a 15-byte "PNG"
+        ):
             refused = await _upload(catalog, data, name, "image/png")
             assert refused.status_code == 422, name
             assert refused.json()["errors"][0]["loc"] == ["body", "file"]

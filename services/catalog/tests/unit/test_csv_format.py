@@ -10,8 +10,10 @@ from kontor_catalog.domain.csv_format import (
     CellError,
     CsvFileError,
     decode,
+    neutralise,
     parse_csv,
     parse_decimal,
+    restore,
     write_csv,
 )
 
@@ -111,3 +113,19 @@ def test_written_csv_reads_back_the_same() -> None:
     assert errors == []
     parsed = {k: v for k, v in rows[0].values.items() if v is not None}
     assert parsed == record
+
+
+@pytest.mark.parametrize(
+    "text", ["=1+1", "+49", "-5", "@SUM(A1)", "\tx", "\rx", "'=x", "'quoted", "''"]
+)
+def test_formula_starts_are_neutralised_and_restored_exactly(text: str) -> None:
+    cell = neutralise(text)
+    assert cell.startswith("'")
+    assert restore(cell) == text
+
+
+@pytest.mark.parametrize("text", ["Espresso", "19,99", "a=b", "x'y", "'plain"])
+def test_other_cells_pass_unchanged_on_import(text: str) -> None:
+    if not text.startswith("'"):
+        assert neutralise(text) == text
+    assert restore(text) == text

@@ -1,4 +1,5 @@
-"""The CSV import (each row its own unit of work) and image registration, in memory."""
+"""The CSV import (the whole file in one unit of work, or nothing) and image registration,
+in memory."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from kontor_catalog.api.csv_io import check_row
 from kontor_catalog.application.categories import AddCategory, add_category
-from kontor_catalog.application.csv_import import import_file
+from kontor_catalog.application.csv_import import import_file as _import_file
 from kontor_catalog.application.images import add_image, remove_image, reorder_images
 from kontor_catalog.domain.csv_format import CsvFileError
 from kontor_catalog.domain.errors import UnknownProduct
@@ -29,33 +31,54 @@ AddProduct = Callable[..., Awaitable[ProductView]]
 HEADER = "sku;name;price_net;vat_class;stock;categories;gtin;parent_sku;variant_attributes\r\n"
 
 
+async def import_file(transactor: Any, data: bytes, *, clock: FakeClock) -> Any:
+    """The import with the API's row check, as the route runs it."""
+    return await _import_file(transactor, data, check=check_row, clock=clock)
+
+
 def csv(*rows: str) -> bytes:
     return ("\ufeff" + HEADER + "".join(row + "\r\n" for row in rows)).encode()
 
 
-async def test_each_row_is_imported_on_its_own_and_a_bad_row_changes_nothing(
+async def test_every_bad_row_is_reported_and_a_file_with_one_is_applied_not_at_all(
     catalog: FakeTransactor[Any], clock: FakeClock
 ) -> None:
     await add_category(catalog, AddCategory("kaffee", "Kaffee"), clock=clock)
+    good = (
+        "KAFFEE-1;Espresso;17,66;7;120;kaffee;4006381333931;;",
+        "DUP-GTIN-2;Doppelt;1,00;standard;3;;;;",
+    )
     report = await import_file(
         catalog,
         csv(
-            "KAFFEE-1;Espresso;17,66;7;120;kaffee;4006381333931;;",
+            good[0],
             "BAD-CAT;Unbekannt;1,00;standard;3;nope;;;",
             "DUP-GTIN;Doppelt;1,00;standard;3;;4006381333931;;",
-            "DUP-GTIN-2;Doppelt;1,00;standard;3;;;;",
+            good[1],
             "ORPHAN;Waise;1,00;standard;1;;;NOPE;size=L",
             "BAD-PRICE;Preis;1,2,3;standard;1;;;;",
+            "HUGE-STOCK;Lager;1,00;standard;99999999999999999999999;;;;",
+            "HUGE-PRICE;Preis;999999999999999999999,123456789;standard;1;;;;",
         ),
         clock=clock,
     )
-    assert (report.created, report.updated, report.unchanged, report.failed_rows) == (2, 0, 0, 4)
+    assert (report.created, report.updated, report.unchanged, report.failed_rows) == (0, 0, 0, 6)
+    assert report.applied is False
     assert [(e.row, e.column) for e in report.errors] == [
         (3, "categories"),
         (4, "gtin"),
         (6, "parent_sku"),
         (7, "price_net"),
+        (8, "stock"),
+        (9, "price_net"),
     ]
+    assert catalog.db.rows("products") == []
+    assert catalog.db.event_types() == []  # (categories announce nothing)
+    assert catalog.db.rows("stock") == []
+
+    # the good rows alone: applied, whole
+    report = await import_file(catalog, csv(*good), clock=clock)
+    assert (report.created, report.failed_rows, report.applied) == (2, 0, True)
     assert sorted(p.sku for p in catalog.db.rows("products")) == ["DUP-GTIN-2", "KAFFEE-1"]
     assert sorted(level.sku for level in catalog.db.rows("stock")) == ["DUP-GTIN-2", "KAFFEE-1"]
     assert sorted(e.sku for e in catalog.db.events(ProductCreated)) == ["DUP-GTIN-2", "KAFFEE-1"]
@@ -70,21 +93,29 @@ async def test_an_existing_sku_is_updated_and_repriced_in_one_unit_or_not_at_all
     await add_product("TEE-RED-M", parent_sku="TEE-RED", variant_attributes={"size": "M"})
     await add_category(catalog, AddCategory("bekleidung", "Bekleidung"), clock=clock)
     before = catalog.db.event_types()
+    good = (
+        "TEE-RED;T-Shirt rot (neu);16,80;standard;999;bekleidung;;;",  # updated
+        "TEE-RED-M;T-Shirt rot, M;19,99;standard;5;;;TEE-RED;size=M",  # unchanged
+    )
     report = await import_file(
         catalog,
         csv(
-            "TEE-RED;T-Shirt rot (neu);16,80;standard;999;bekleidung;;;",  # updated
-            "TEE-RED-M;T-Shirt rot, M;19,99;standard;5;;;TEE-RED;size=M",  # unchanged
+            *good,
             "TEE-RED-M;T-Shirt rot, L;19,99;standard;5;;;TEE-RED;size=L",  # fixed field
             "TEE-RED-M;T-Shirt rot, M!;9,99;standard;5;nope;;TEE-RED;size=M",  # bad category
         ),
         clock=clock,
     )
-    assert (report.created, report.updated, report.unchanged) == (0, 1, 1)
+    assert (report.created, report.updated, report.unchanged, report.applied) == (0, 0, 0, False)
     assert [(e.row, e.column) for e in report.errors] == [
         (4, "variant_attributes"),
         (5, "categories"),
     ]
+    assert catalog.db.event_types() == before  # not even the good rows
+    assert {p.sku: p.name for p in catalog.db.rows("products")}["TEE-RED"] == "T-Shirt rot, M"
+
+    report = await import_file(catalog, csv(*good), clock=clock)
+    assert (report.created, report.updated, report.unchanged, report.applied) == (0, 1, 1, True)
     new = catalog.db.outbox[len(before) :]
     assert [e.type for e in new] == ["ProductUpdated", "ProductPriceChanged"]
     [updated] = catalog.db.events(ProductUpdated)

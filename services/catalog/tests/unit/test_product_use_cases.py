@@ -284,6 +284,7 @@ async def test_the_product_as_shown_has_its_variants_stock_and_prices(
     assert view.as_json()["price"] == {
         "net": "19.99",
         "gross": "23.79",
+        "entered": "net",
         "currency": "EUR",
         "vat_rate": "0.19",
         "lowest_30_days": None,

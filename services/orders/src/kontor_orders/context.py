@@ -7,11 +7,13 @@ replaces it moves "now" for every use case.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends
 from kontor_servicekit.clock import Clock
 from kontor_servicekit.context import context_dependency
+from kontor_servicekit.idempotency import Answers
 from kontor_servicekit.ratelimit import RateLimiter
 from kontor_servicekit.uow import Transactor
 
@@ -31,6 +33,10 @@ class OrdersContext:
     complaints: ComplaintQueries
     photos: ComplaintPhotos
     withdrawal_limiter: RateLimiter
+    answers: Answers
+    """Create routes: the answer built before the commit, and Idempotency-Key."""
+    price_lock: timedelta = timedelta(minutes=30)
+    """How long checkout fixes a cart's prices (``checkout_price_lock_s``)."""
 
 
 Context = Annotated[OrdersContext, Depends(context_dependency(OrdersContext))]

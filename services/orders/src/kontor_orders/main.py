@@ -7,6 +7,7 @@ from datetime import timedelta
 from fastapi import FastAPI
 from kontor_servicekit.clock import Clock, utc_now
 from kontor_servicekit.context import attach_context
+from kontor_servicekit.idempotency import Answers
 from kontor_servicekit.numbers import NumberBlocks
 from kontor_servicekit.ratelimit import RateLimiter
 from kontor_servicekit.runner import run_service
@@ -19,11 +20,13 @@ from kontor_orders.api.complaints import router as complaints_router
 from kontor_orders.api.order_life import router as order_life_router
 from kontor_orders.api.orders import router as orders_router
 from kontor_orders.api.returns import router as returns_router
+from kontor_orders.api.vat_ids import router as vat_ids_router
 from kontor_orders.api.views import router as views_router
 from kontor_orders.api.withdrawal_form import router as withdrawal_page_router
 from kontor_orders.application.carts import abandon_quiet_carts
 from kontor_orders.application.prepayments import cancel_unpaid_prepayments
 from kontor_orders.consumers.catalog import catalog_projection, shipping_projection
+from kontor_orders.consumers.marketing import coupon_projection
 from kontor_orders.consumers.order_life import payments, reservations
 from kontor_orders.context import OrdersContext
 from kontor_orders.settings import OrdersSettings
@@ -47,8 +50,15 @@ def definition(settings: OrdersSettings) -> ServiceDefinition:
             withdrawal_page_router,
             returns_router,
             complaints_router,
+            vat_ids_router,
         ],
-        subscriptions=[catalog_projection(), shipping_projection(), reservations(), payments()],
+        subscriptions=[
+            catalog_projection(),
+            shipping_projection(),
+            coupon_projection(),
+            reservations(),
+            payments(),
+        ],
         indexes=ensure_indexes,
         migrations=MIGRATIONS,
         ensure_topics=settings.kafka_ensure_topics,
@@ -74,6 +84,8 @@ def create_app(settings: OrdersSettings | None = None, clock: Clock = utc_now) -
         complaints=ComplaintQueries(store.db),
         photos=ComplaintPhotos(store.db),
         withdrawal_limiter=RateLimiter(settings.withdrawal_rate_limit),
+        answers=Answers(store),
+        price_lock=timedelta(seconds=settings.checkout_price_lock_s),
     )
     attach_context(app, context)
     # the clock is asked each round (tests move time)
@@ -101,8 +113,14 @@ def create_app(settings: OrdersSettings | None = None, clock: Clock = utc_now) -
         for sweeper in sweepers:
             await sweeper.stop()
 
+    async def hand_back_numbers(kit: Kit) -> None:
+        # HTTP has finished its requests when the lifespan stops: no number is taken
+        # after this (one that were would come from a fresh block)
+        await numbers.release()
+
     service.on_started.append(start_sweeper)
     service.on_stopping.append(stop_sweeper)
+    service.on_stopping.append(hand_back_numbers)
     return app
 
 

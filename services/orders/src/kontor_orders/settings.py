@@ -13,6 +13,9 @@ class OrdersSettings(ServiceSettings):
 
     cart_abandon_after_s: float = 2 * 60 * 60
     """A cart in checkout with no activity for this long is abandoned (CartAbandoned)."""
+    checkout_price_lock_s: float = 30 * 60
+    """How long checkout fixes the prices the customer saw (shown as
+    ``prices_locked_until``); an order from the cart within it charges them."""
     cart_sweep_interval_s: float = 60.0
     """How often the service looks for abandoned carts."""
     prepayment_days: int = Field(default=7, ge=1, le=365)

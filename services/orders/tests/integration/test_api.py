@@ -260,3 +260,18 @@ async def test_numbers_of_the_first_version_are_continued_not_reused(start_servi
         placed = await restarted.client.post("/orders", json=ORDER)
         assert placed.status_code == 201, placed.text
         assert int(placed.json()["number"].rsplit("-", 1)[1]) > 7
+
+
+async def test_a_clean_restart_continues_the_order_numbers_without_a_gap(
+    start_service: Any,
+) -> None:
+    # issue 10 point 15: B-2026-000013, restart, B-2026-000051 (the rest of a block of 50)
+    async with start_service("orders") as orders:
+        await _seed_products(orders)
+        numbers = [(await orders.client.post("/orders", json=ORDER)).json()["number"]]
+        numbers.append((await orders.client.post("/orders", json=ORDER)).json()["number"])
+    async with start_service("orders") as restarted:
+        placed = await restarted.client.post("/orders", json=ORDER)
+        assert placed.status_code == 201, placed.text
+        seq = [int(n.rsplit("-", 1)[1]) for n in [*numbers, placed.json()["number"]]]
+        assert seq == [seq[0], seq[0] + 1, seq[0] + 2]

@@ -99,14 +99,14 @@ async def test_business_buyer_coupons_and_express_shipping(start_service: Any) -
             "/orders",
             json=order(
                 billing_address=COMPANY_ADDRESS,
-                buyer_vat_id="de 123 456 789",
+                buyer_vat_id="de 136 695 976",  # check digits valid (issue 10 point 4)
                 coupon_codes=["summer10", "SUMMER10"],
                 shipping_method="express",
             ),
         )
         assert response.status_code == 201, response.text
         body = response.json()
-        assert body["buyer_vat_id"] == "DE123456789"
+        assert body["buyer_vat_id"] == "DE136695976"
         assert body["coupon_codes"] == ["SUMMER10"]
         assert body["shipping"] == {
             "method": "express",
@@ -115,11 +115,13 @@ async def test_business_buyer_coupons_and_express_shipping(start_service: Any) -
             "vat_rate": "0.19",
             "vat": "2.39",
             "gross": "14.99",
+            # the goods are all at 19 %: so is all of the shipping (issue 10 point 5)
+            "parts": [{"vat_rate": "0.19", "net": "12.60", "vat": "2.39", "gross": "14.99"}],
         }
         # 2 x 19.99 net = 39.98 + 7.60 VAT = 47.58; plus 14.99 shipping
         assert body["gross_total"] == "62.57"
         event = await placed_event(orders, body["id"])
-        assert event["buyer_vat_id"] == "DE123456789"
+        assert event["buyer_vat_id"] == "DE136695976"
         assert event["coupon_codes"] == ["SUMMER10"]
         assert event["shipping"]["gross"] == "14.99"
         assert event["net_total"] == "52.58"
@@ -149,7 +151,11 @@ async def test_without_the_new_fields_nothing_changes(start_service: Any) -> Non
             {"buyer_vat_id": "XX123456789", "billing_address": COMPANY_ADDRESS},
             ["body", "buyer_vat_id"],
         ),
-        ({"buyer_vat_id": "DE123456789"}, ["body", "shipping_address", "company"]),
+        (
+            {"buyer_vat_id": "DE123456789", "billing_address": COMPANY_ADDRESS},
+            ["body", "buyer_vat_id"],  # wrong check digit (issue 10 point 4)
+        ),
+        ({"buyer_vat_id": "DE136695976"}, ["body", "shipping_address", "company"]),
         ({"coupon_codes": ["10 % off"]}, ["body", "coupon_codes"]),
         ({"shipping_method": "drone"}, ["body", "shipping_method"]),
         ({"shipping_method": "pickup"}, ["body", "shipping_method"]),

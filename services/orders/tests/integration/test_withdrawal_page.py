@@ -140,7 +140,8 @@ def move_to(orders: Any, moment: datetime) -> None:
     context_of(orders.app, OrdersContext).clock = at(moment)
 
 
-async def delivered_order(orders: Any, infra: Any, namespace: str) -> dict[str, Any]:
+async def confirmed_order(orders: Any, infra: Any, namespace: str) -> str:
+    """Anna's order of two T-shirts and a mug, placed and confirmed (nothing shipped)."""
     await orders.kit.store.db["catalog_products"].insert_many(
         [
             {
@@ -177,6 +178,11 @@ async def delivered_order(orders: Any, infra: Any, namespace: str) -> dict[str, 
         return bool(doc and doc["status"] == "confirmed")
 
     await eventually(confirmed)
+    return str(oid)
+
+
+async def delivered_order(orders: Any, infra: Any, namespace: str) -> dict[str, Any]:
+    oid = await confirmed_order(orders, infra, namespace)
     move_to(orders, DELIVERED - timedelta(days=1))
     lines = [{"line_no": 1, "quantity": 2}, {"line_no": 2, "quantity": 1}]
     shipped = await orders.client.post(
@@ -343,3 +349,84 @@ async def test_the_page_speaks_english_to_an_english_browser_and_refuses_late_wi
         assert unknown.status_code == 404 and "Diesen Widerruf kennen wir nicht" in unknown.text
         stale = await german.post("/withdrawals/page/nope/confirm", data={"lang": "de"})
         assert stale.status_code == 404 and "Diesen Widerruf kennen wir nicht" in stale.text
+
+
+async def test_before_shipment_the_page_withdraws_the_whole_order_and_cancels_it(
+    start_service: Any, infra: Any, namespace: str
+) -> None:
+    async with (
+        start_service("orders") as orders,
+        browser(orders) as client,
+        browser(orders, "en-GB,en;q=0.9") as english,
+    ):
+        await wait_for_assignment(orders)
+        oid = await confirmed_order(orders, infra, namespace)
+        number = (await orders.client.get(f"/orders/{oid}")).json()["number"]
+        customer = Browser(client)
+
+        _, start = await customer.open("/withdrawals")
+        response, whole = await customer.press(
+            start, "Vertrag widerrufen", order_number=number, email="anna@example.de"
+        )
+        assert response.status_code == 200, response.text
+        assert_no_script_no_inline_style(whole)
+        assert "ist noch nicht versandt" in whole.text and "wird storniert" in whole.text
+        form = whole.button("Weiter")
+        assert not [f for f in form.fields if f.startswith("quantity-")]  # nothing to choose
+        assert NAMES["TEE-RED-M"] in whole.text and NAMES["MUG-1"] in whole.text
+
+        response, review = await customer.press(whole, "Weiter")
+        assert response.status_code == 200, response.text
+        assert review.button_texts() == ["Widerruf bestätigen"]
+        assert "mit dem Widerruf wird sie storniert" in review.text
+        assert (await orders.client.get(f"/orders/{oid}")).json()["status"] == "confirmed"
+
+        response, receipt = await customer.press(review, "Widerruf bestätigen")
+        assert response.status_code == 200 and response.history[0].status_code == 303
+        assert f"Ihre Bestellung {number} ist storniert." in receipt.text
+        assert f"2 \N{MULTIPLICATION SIGN} {NAMES['TEE-RED-M']}" in receipt.text
+        order = (await orders.client.get(f"/orders/{oid}")).json()
+        assert order["status"] == "cancelled"
+        _, again = await customer.press(review, "Widerruf bestätigen")
+        assert again.text == receipt.text
+
+        [(_, download)] = [link for link in receipt.links if link[0].startswith("Bestätigung")]
+        kept = await client.get(download)
+        assert f"Ihre Bestellung {number} ist storniert." in kept.text
+
+        [doc] = await orders.kit.store.db["withdrawals"].find().to_list(None)
+        shown_en = await english.get(f"/withdrawals/{doc['_id']}/receipt")
+        assert f"Your order {number} is cancelled." in shown_en.text
+
+        [r] = await orders.kit.store.db["returns"].find().to_list(None)
+        assert (r["status"], r["cancelled_order"]) == ("completed", True)
+        # nothing was paid: no ReturnCompleted; the receipt for support says it cancelled
+        [(kind, received)] = await outbox_types(orders, r["_id"])
+        assert kind == "WithdrawalReceived" and received["cancels_order"] is True
+        cancelled = [t for t, _ in await outbox_types(orders, oid) if t == "OrderCancelled"]
+        assert cancelled == ["OrderCancelled"]
+
+
+async def test_before_shipment_a_second_json_confirmation_answers_the_same_cancellation(
+    start_service: Any, infra: Any, namespace: str
+) -> None:
+    async with start_service("orders") as orders:
+        await wait_for_assignment(orders)
+        oid = await confirmed_order(orders, infra, namespace)
+        number = (await orders.client.get(f"/orders/{oid}")).json()["number"]
+        pending = await orders.client.post(
+            "/withdrawals", json={"order_number": number, "email": "anna@example.de"}
+        )
+        assert pending.status_code == 201 and pending.json()["cancels_order"] is True
+        confirm = pending.json()["confirm_with"]
+        first = await orders.client.post(confirm)
+        assert first.status_code == 201, first.text
+        assert first.json()["order_cancelled"] is True
+        assert first.json()["received_at"].endswith("Z")
+        move_to(orders, DELIVERED + timedelta(days=40))
+        second = await orders.client.post(confirm)
+        assert second.status_code == 201 and second.json() == first.json()
+        order = (await orders.client.get(f"/orders/{oid}")).json()
+        assert order["status"] == "cancelled"
+        kinds = [t for t, _ in await outbox_types(orders, oid)]
+        assert kinds.count("OrderCancelled") == 1

@@ -15,6 +15,7 @@ from kontor_orders.domain.order import (
     OrderError,
     PricedProduct,
 )
+from kontor_orders.domain.refunds import RefundExceedsRemaining
 
 T0 = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
 TEE = PricedProduct("TEE", "T-Shirt", Decimal("10.00"), Decimal("0.19"), "EUR")
@@ -74,12 +75,19 @@ def test_warranty_is_two_years_from_delivery() -> None:
 
 
 def test_resolution_by_replacement() -> None:
-    c = file(order())
+    # issue 10 point 9: a replacement waits for the catalog to book it out
+    o = order()
+    c = file(o)
     r = c.resolve_by_replacement(carrier="DHL", tracking_number="X1", note=None, now=T0)
-    assert c.status == "resolved" and r.remedy == "replacement" and r.tracking_number == "X1"
+    assert c.status == "replacement_pending"
+    assert r.remedy == "replacement" and r.tracking_number == "X1"
     with pytest.raises(IllegalTransition) as caught:
         c.resolve_by_replacement(carrier="DHL", tracking_number=None, note=None, now=T0)
-    assert caught.value.current_state == "resolved"
+    assert caught.value.current_state == "replacement_pending"
+    c.replacement_booked(o, T0)
+    assert c.status == "resolved"
+    c.replacement_rejected(o, "too late", T0)  # an answer for a resolved complaint
+    assert c.status == "resolved" and c.replacement_refused is None
 
 
 def test_refund_defaults_to_one_piece_and_is_capped_by_the_line() -> None:
@@ -90,8 +98,15 @@ def test_refund_defaults_to_one_piece_and_is_capped_by_the_line() -> None:
     assert file(o).resolve_by_refund(
         o, amount=Decimal("5"), note="Minderung", now=T0
     ).refund_amount == Decimal("5")
-    for bad in (Decimal("0"), Decimal("23.81")):
-        c = file(o)
-        with pytest.raises(OrderError):
-            c.resolve_by_refund(o, amount=bad, note=None, now=T0)
-        assert c.status == "open"
+    c = file(o)
+    with pytest.raises(OrderError):
+        c.resolve_by_refund(o, amount=Decimal("0"), note=None, now=T0)
+    assert c.status == "open"
+    # above the line's gross (23.80): refused, naming what is left (issue 10 point 6:
+    # a 409 with the remaining amount, no longer a 422 naming the line's gross)
+    fresh = order()
+    c = file(fresh)
+    with pytest.raises(RefundExceedsRemaining) as caught:
+        c.resolve_by_refund(fresh, amount=Decimal("23.81"), note=None, now=T0)
+    assert caught.value.details == {"remaining": "23.80", "currency": "EUR"}
+    assert c.status == "open"

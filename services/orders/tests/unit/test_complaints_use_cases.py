@@ -8,15 +8,24 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from kontor_contracts.events.orders import ComplaintFiled, ReturnCompleted
+from kontor_contracts.events.catalog import (
+    ReplacementStockBooked,
+    ReplacementStockRejected,
+    ReservationLine,
+    ReservationShortfall,
+)
+from kontor_contracts.events.orders import ComplaintFiled, ReplacementRequested, ReturnCompleted
 from kontor_orders.application.complaints import (
     FileComplaint,
     ResolveComplaint,
     file_complaint,
+    on_replacement_stock_booked,
+    on_replacement_stock_rejected,
     resolve_complaint,
 )
 from kontor_orders.domain.complaint import Complaint, WarrantyExpired
 from kontor_orders.domain.order import Order, OrderError
+from kontor_orders.domain.refunds import RefundExceedsRemaining
 from kontor_servicekit.domain_errors import IllegalTransition, Invalid, NotFound
 
 pytestmark = pytest.mark.unit
@@ -109,21 +118,81 @@ async def test_an_unshipped_line_and_an_unknown_order_or_line_are_refused(world:
 
 
 async def test_a_replacement_resolves_without_a_refund(world: Any) -> None:
+    # issue 10 point 9 changed this test: a replacement is a shipment the catalog books
+    # out; the complaint waits for its answer (it was "resolved" at once, stock unchanged)
     order = await world.delivered()
     c = await complain(world, order)
     world.new_events()
-    resolved = await resolve_complaint(
+    pending = await resolve_complaint(
         world.transactor,
         c.id,
         ResolveComplaint("replacement", carrier="DHL", tracking_number="JJD1"),
         world.clock,
     )
-    assert resolved.status == "resolved"
-    assert resolved.resolution is not None and resolved.resolution.carrier == "DHL"
+    assert pending.status == "replacement_pending"
+    assert pending.resolution is not None and pending.resolution.carrier == "DHL"
+    [requested] = world.new_events()
+    assert isinstance(requested, ReplacementRequested)
+    assert (requested.complaint_id, requested.order_id, requested.sku) == (c.id, order.id, "TEE")
+    assert (requested.line_no, requested.quantity, requested.carrier) == (1, 1, "DHL")
+    assert requested.tracking_number == "JJD1"
+    assert world.order(order.id).timeline[-1].event == "replacement_requested"
+
+    booked = ReplacementStockBooked(
+        order_id=order.id,
+        complaint_id=c.id,
+        lines=[ReservationLine(sku="TEE", quantity=1, warehouse="main")],
+    )
+    assert await world.deliver(on_replacement_stock_booked, booked)
+    [stored] = world.db.rows("complaints")
+    assert stored.status == "resolved"
     stored_order = world.order(order.id)
     assert stored_order.status == "delivered"  # the shipping status is not reopened
     assert stored_order.timeline[-1].event == "replacement_shipped"
-    assert world.new_events() == []
+    assert stored_order.timeline[-1].details["tracking_number"] == "JJD1"
+    assert world.new_events() == []  # no refund
+    # the same answer again (say, replayed under another event id) changes nothing
+    again = ReplacementStockBooked(**booked.model_dump())
+    assert await world.deliver(on_replacement_stock_booked, again)
+    assert len(world.order(order.id).timeline) == len(stored_order.timeline)
+
+
+async def test_a_replacement_without_stock_opens_the_complaint_again(world: Any) -> None:
+    order = await world.delivered()
+    c = await complain(world, order)
+    command = ResolveComplaint("replacement", carrier="DHL")
+    await resolve_complaint(world.transactor, c.id, command, world.clock)
+    rejected = ReplacementStockRejected(
+        order_id=order.id,
+        complaint_id=c.id,
+        reasons=[ReservationShortfall(sku="TEE", requested=1, available=0)],
+    )
+    await world.deliver(on_replacement_stock_rejected, rejected)
+    [stored] = world.db.rows("complaints")
+    assert (stored.status, stored.resolution) == ("open", None)
+    assert stored.replacement_refused == "TEE: requested 1, available 0"
+    timeline = world.order(order.id).timeline[-1]
+    assert (timeline.event, timeline.details["reason"]) == (
+        "replacement_refused",
+        "TEE: requested 1, available 0",
+    )
+    # the merchant refunds instead
+    world.new_events()
+    refunded = await resolve_complaint(
+        world.transactor, c.id, ResolveComplaint("refund"), world.clock
+    )
+    assert refunded.status == "resolved"
+    assert [type(e).__name__ for e in world.new_events()] == ["ReturnCompleted"]
+
+
+async def test_an_answer_for_an_unknown_complaint_is_refused(world: Any) -> None:
+    booked = ReplacementStockBooked(
+        order_id="o",
+        complaint_id="nope",
+        lines=[ReservationLine(sku="TEE", quantity=1, warehouse="main")],
+    )
+    with pytest.raises(NotFound, match="no complaint 'nope'"):
+        await world.deliver(on_replacement_stock_booked, booked)
 
 
 async def test_a_replacement_needs_its_carrier(world: Any) -> None:
@@ -161,11 +230,12 @@ async def test_a_refund_is_announced_as_a_completed_return_of_the_complaint(worl
 async def test_a_refund_is_at_most_the_line_and_a_complaint_is_resolved_once(world: Any) -> None:
     order = await world.delivered()
     c = await complain(world, order)
-    with pytest.raises(OrderError) as too_much:
+    # issue 10 point 6 changed this: 409 naming what is left, no longer 422 at amount
+    with pytest.raises(RefundExceedsRemaining) as too_much:
         await resolve_complaint(
             world.transactor, c.id, ResolveComplaint("refund", amount=Decimal("23.81")), world.clock
         )
-    assert too_much.value.field == ("amount",)
+    assert too_much.value.details == {"remaining": "23.80", "currency": "EUR"}
     await resolve_complaint(
         world.transactor, c.id, ResolveComplaint("refund", amount=Decimal("23.80")), world.clock
     )

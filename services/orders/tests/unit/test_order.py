@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from kontor_contracts.bounds import MAX_QUANTITY
+from kontor_contracts.money import quantize
 from kontor_orders.domain.order import (
-    MAX_QUANTITY,
     Address,
     Customer,
     Order,
@@ -50,7 +51,15 @@ def _place(
 
 
 def _line(net: str, rate: str, quantity: int = 1) -> OrderLine:
-    return OrderLine(1, "X", "X", quantity, Decimal(net), Decimal(rate), "EUR")
+    """A business buyer's (net-priced) single line."""
+    product = PricedProduct("X", "X", Decimal(net), Decimal(rate), "EUR")
+    order = _place(
+        [("X", quantity)],
+        {"X": product},
+        buyer_vat_id="DE136695976",
+        billing_address=replace(BERLIN, company="Muster GmbH"),
+    )
+    return order.lines[0]
 
 
 # --------------------------------------------------------------------------- line pricing
@@ -121,6 +130,10 @@ def test_four_decimal_unit_price_is_rounded_on_the_line_net() -> None:
     )
 )
 def test_totals_are_the_sums_of_the_rounded_lines(lines: list[tuple[int, str, int]]) -> None:
+    # ADR 0017: a consumer's line gross is quantity x displayed unit gross; the VAT is
+    # derived once per rate from the gross sum and spread over the lines (it was
+    # rounded per line from the net, so a line's VAT was within half a cent of its
+    # net x rate; now the rate's VAT is, and the lines add up to it)
     products = {
         f"SKU-{i}": PricedProduct(f"SKU-{i}", "x", Decimal(n).scaleb(-4), Decimal(r), "EUR")
         for i, (n, r, _) in enumerate(lines)
@@ -132,7 +145,58 @@ def test_totals_are_the_sums_of_the_rounded_lines(lines: list[tuple[int, str, in
     for line in order.lines:
         assert line.line_net.as_tuple().exponent == -2
         assert line.line_vat.as_tuple().exponent == -2
-        assert abs(line.line_vat - line.line_net * line.vat_rate) <= Decimal("0.005")
+        assert line.line_gross == line.quantity * line.unit_price_gross
+        assert line.line_net + line.line_vat == line.line_gross
+    for row in order.vat_breakdown:
+        rate_gross = sum(x.line_gross for x in order.lines if x.vat_rate == row.vat_rate)
+        assert row.gross == rate_gross
+        assert row.vat == quantize(rate_gross * row.vat_rate / (1 + row.vat_rate), "EUR")
+
+
+@pytest.mark.parametrize(
+    ("gross", "quantity", "line_gross"),
+    [("14.99", 2, "29.98"), ("19.99", 3, "59.97"), ("19.99", 6, "119.94")],
+)
+def test_a_consumers_line_is_quantity_times_the_displayed_unit_gross(
+    gross: str, quantity: int, line_gross: str
+) -> None:
+    # issue 10 point 1: these were 29.99, 59.98 and 119.95, rounded from the net
+    net = (Decimal(gross) / Decimal("1.19")).quantize(Decimal("0.0001"))  # as the catalog keeps it
+    product = PricedProduct("P", "P", net, Decimal("0.19"), "EUR", price_gross=Decimal(gross))
+    order = _place([("P", quantity)], {"P": product})
+    [line] = order.lines
+    assert line.unit_price_gross == Decimal(gross)
+    assert line.line_gross == order.gross_total == Decimal(line_gross)
+    assert line.line_vat == quantize(Decimal(line_gross) * Decimal("0.19") / Decimal("1.19"), "EUR")
+    assert order.price_basis == "gross"
+
+
+def test_the_vat_of_a_consumer_order_is_derived_per_rate_from_the_gross_sum() -> None:
+    # two 19 % lines of 14.99 (VAT 2.39 each from its own gross, 4.78 together) and the
+    # gross sum 29.98 whose VAT is 4.7866 -> 4.79: the rate's VAT is 4.79
+    a = PricedProduct(
+        "A", "A", Decimal("12.5966"), Decimal("0.19"), "EUR", price_gross=Decimal("14.99")
+    )
+    b = replace(a, sku="B")
+    order = _place([("A", 1), ("B", 1)], {"A": a, "B": b})
+    assert [row.vat for row in order.vat_breakdown] == [Decimal("4.79")]
+    assert sorted(line.line_vat for line in order.lines) == [Decimal("2.39"), Decimal("2.40")]
+    assert order.gross_total == Decimal("29.98")
+
+
+def test_a_business_buyer_is_priced_from_the_net_with_vat_per_rate() -> None:
+    order = _place(
+        [("TEE-RED-M", 6)],
+        buyer_vat_id="DE136695976",
+        billing_address=replace(BERLIN, company="Muster GmbH"),
+    )
+    [line] = order.lines
+    assert order.price_basis == "net"
+    assert (line.line_net, line.line_vat, line.line_gross) == (
+        Decimal("119.94"),
+        Decimal("22.79"),  # 22.7886
+        Decimal("142.73"),
+    )
 
 
 # --------------------------------------------------------------------------- refusals

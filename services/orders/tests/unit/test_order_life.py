@@ -108,6 +108,19 @@ def cancelled() -> Order:
     return order
 
 
+def partially_returned() -> Order:
+    order = delivered()
+    order.take_back({1: 1}, later(7), return_id="r-1")
+    assert order.pull_events() == []
+    return order
+
+
+def returned() -> Order:
+    order = partially_returned()
+    order.take_back({1: 1, 2: 1}, later(8), return_id="r-2")
+    return order
+
+
 IN_STATE: dict[str, Callable[[], Order]] = {
     "placed": placed,
     "confirmed": confirmed,
@@ -117,6 +130,8 @@ IN_STATE: dict[str, Callable[[], Order]] = {
     "partially_shipped": partially_shipped,
     "shipped": shipped,
     "delivered": delivered,
+    "partially_returned": partially_returned,
+    "returned": returned,
 }
 
 
@@ -246,7 +261,16 @@ def test_cancelling_a_paid_order_records_the_refund_due() -> None:
 
 
 @pytest.mark.parametrize(
-    "status", ["rejected", "cancelled", "partially_shipped", "shipped", "delivered"]
+    "status",
+    [
+        "rejected",
+        "cancelled",
+        "partially_shipped",
+        "shipped",
+        "delivered",
+        "partially_returned",
+        "returned",
+    ],
 )
 def test_cancel_after_shipping_or_closing_is_illegal(status: str) -> None:
     order = IN_STATE[status]()
@@ -288,7 +312,9 @@ def test_shipping_everything_at_once_is_shipped() -> None:
     assert order.status == "shipped"
 
 
-@pytest.mark.parametrize("status", ["placed", "rejected", "cancelled", "shipped", "delivered"])
+@pytest.mark.parametrize(
+    "status", ["placed", "rejected", "cancelled", "shipped", "delivered", "returned"]
+)
 def test_shipping_in_other_states_is_illegal(status: str) -> None:
     order = IN_STATE[status]()
     with pytest.raises(IllegalTransition) as caught:
@@ -331,10 +357,7 @@ def test_delivery_of_a_shipped_order() -> None:
     assert order.delivered_at == later(5)
 
 
-@pytest.mark.parametrize(
-    "status",
-    ["placed", "confirmed", "rejected", "cancelled", "paid", "partially_shipped", "delivered"],
-)
+@pytest.mark.parametrize("status", [s for s in STATUSES if s != "shipped"])
 def test_delivery_in_other_states_is_illegal(status: str) -> None:
     with pytest.raises(IllegalTransition):
         IN_STATE[status]().deliver(later(50), later(50))
@@ -370,3 +393,57 @@ def test_shipping_is_part_of_the_totals() -> None:
 def test_naive_time_is_refused() -> None:
     with pytest.raises(ValueError, match="timezone"):
         placed().confirm(datetime(2026, 6, 1, 9, 0))  # noqa: DTZ001
+
+
+# ------------------------------------------------------------------ goods coming back
+
+
+def test_goods_coming_back_make_the_order_partially_returned_then_returned() -> None:
+    order = delivered()
+    order.take_back({1: 1}, later(7), return_id="r-1")
+    assert order.status == "partially_returned"
+    assert (order.timeline[-1].event, order.timeline[-1].details) == (
+        "partially_returned",
+        {"return_id": "r-1"},
+    )
+    order.take_back({1: 1, 2: 1}, later(8), return_id="r-2")
+    assert order.status == "returned"
+    assert order.taken_back == {1: 2, 2: 1}
+
+
+def test_a_fully_returned_shipped_order_can_no_longer_be_marked_delivered() -> None:
+    # issue 10 point 11: it stayed "shipped" and could still be delivered
+    order = shipped()
+    order.take_back({1: 2, 2: 1}, later(7), return_id="r-1")
+    assert order.status == "returned"
+    with pytest.raises(IllegalTransition) as caught:
+        order.deliver(later(8), later(8))
+    assert caught.value.current_state == "returned"
+    assert order.delivered_at is None and order.pull_events() == []
+
+
+def test_a_partly_returned_order_is_delivered_without_hiding_the_return() -> None:
+    order = shipped()
+    order.take_back({2: 1}, later(7), return_id="r-1")
+    order.deliver(later(7), later(8))
+    assert order.status == "partially_returned" and order.delivered_at == later(7)
+    assert order.pull_events() == [OrderWasDelivered("o-1", later(7), "s-2")]
+    assert order.timeline[-1].event == "delivered"
+    with pytest.raises(IllegalTransition):  # once
+        order.deliver(later(8), later(8))
+
+
+def test_the_rest_of_a_partly_returned_order_can_still_ship() -> None:
+    order = partially_shipped()
+    order.take_back({1: 1}, later(5), return_id="r-1")
+    assert order.status == "partially_returned"
+    order.ship(
+        shipment_id="s-2", carrier="DHL", tracking_number=None, lines=[(1, 1), (2, 1)], now=later(6)
+    )
+    assert order.status == "partially_returned" and order.completely_shipped
+
+
+@pytest.mark.parametrize("status", ["placed", "confirmed", "paid", "cancelled", "returned"])
+def test_goods_cannot_come_back_of_an_order_that_has_none_out(status: str) -> None:
+    with pytest.raises(IllegalTransition):
+        IN_STATE[status]().take_back({1: 1}, later(50))

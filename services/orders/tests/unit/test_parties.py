@@ -18,10 +18,20 @@ def test_iso_countries_are_the_assigned_alpha_2_codes() -> None:
 
 
 @pytest.mark.parametrize(
-    "vat_id", ["DE123456789", "ATU12345678", "FRXX123456789", "NL123456789B01", "EL123456789"]
+    "vat_id", ["DE136695976", "ATU13585627", "FR40303265045", "NL004495445B01", "EL094259216"]
 )
 def test_well_formed_vat_ids(vat_id: str) -> None:
     assert vat_id_problem(vat_id) is None
+
+
+@pytest.mark.parametrize(
+    "vat_id", ["DE123456789", "ATU12345678", "FR12303265045", "NL123456789B01", "EL123456789"]
+)
+def test_vat_ids_with_a_wrong_check_digit_are_refused(vat_id: str) -> None:
+    # issue 10 point 4: the format alone let ATU12345678 through; python-stdnum's
+    # check digits refuse it (whether it is assigned is for VIES)
+    problem = vat_id_problem(vat_id)
+    assert problem is not None and "check digit" in problem
 
 
 @pytest.mark.parametrize(

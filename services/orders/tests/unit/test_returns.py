@@ -159,8 +159,9 @@ def test_withdrawal_of_the_whole_order_refunds_standard_shipping_not_express() -
     return_lines(order, [(1, 2, None), (2, 3, None)])
     assert whole_order_returned(order)
     refund = refund_for(order, [(1, 2), (2, 3)], withdrawal=True, whole_order=True)
-    # goods 23.80 + (9.99 net, 1.90 VAT) 11.89 = 35.69; shipping capped at standard 4.95
-    assert refund.amount == Decimal("35.69") + Decimal("4.95")
+    # goods 2 x 11.90 + 3 x 3.96 (the displayed gross of 3.33 net, ADR 0017) = 35.68;
+    # shipping capped at standard 4.95
+    assert refund.amount == Decimal("35.68") + Decimal("4.95")
     assert refund.includes_shipping
 
 
@@ -170,18 +171,18 @@ def test_standard_shipping_is_refunded_in_full() -> None:
     )
     order = delivered_order(T0, standard)
     refund = refund_for(order, [(1, 2), (2, 3)], withdrawal=True, whole_order=True)
-    assert refund.amount == Decimal("35.69") + Decimal("4.95")
+    assert refund.amount == Decimal("35.68") + Decimal("4.95")
 
 
 def test_goodwill_return_of_everything_refunds_no_shipping() -> None:
     order = delivered_order(T0, EXPRESS)
     refund = refund_for(order, [(1, 2), (2, 3)], withdrawal=False, whole_order=True)
-    assert refund.amount == Decimal("35.69") and not refund.includes_shipping
+    assert refund.amount == Decimal("35.68") and not refund.includes_shipping
 
 
 def test_partial_line_refunds_round_half_up_per_line() -> None:
     order = delivered_order(T0)
-    # line 2: 3 x 3.33 = 9.99 net + 1.90 VAT = 11.89; one of three = 3.9633.. -> 3.96
+    # line 2: 3 x 3.96 (3.33 net + 19 %, displayed) = 11.88; one of three = 3.96
     assert refund_for(order, [(2, 1)], withdrawal=True, whole_order=False).amount == Decimal("3.96")
 
 

@@ -18,8 +18,10 @@ from kontor_contracts.events.orders import (
     ReturnRequested,
     WithdrawalReceived,
 )
+from kontor_orders.application.order_life import cancel_order
 from kontor_orders.application.returns import (
     RequestReturn,
+    close_return,
     confirm_withdrawal,
     receive_return,
     request_return,
@@ -177,12 +179,18 @@ async def test_the_declaration_is_checked_against_its_own_moment(world: Any) -> 
     assert world.db.rows("returns") == [] and world.new_events() == []
 
 
-async def test_an_order_not_shipped_is_cancelled_not_withdrawn(world: Any) -> None:
+async def test_a_cancelled_order_cannot_be_withdrawn_from(world: Any) -> None:
+    # issue 10 point 7 changed this test: a confirmed order not yet shipped can now be
+    # withdrawn from (it is cancelled, test_withdrawal_before_shipment.py); a closed one
+    # cannot
     order = await world.confirmed()
+    await cancel_order(
+        world.transactor, order.id, reason="x", cancelled_by="merchant", clock=world.clock
+    )
     with pytest.raises(IllegalTransition) as caught:
         await withdraw(world, order)
-    assert caught.value.current_state == "confirmed"
-    assert str(caught.value) == f"cannot withdraw from order {order.number}: it is confirmed"
+    assert caught.value.current_state == "cancelled"
+    assert str(caught.value) == f"cannot withdraw from order {order.number}: it is cancelled"
 
 
 # ------------------------------------------------------------------ merchant returns
@@ -289,11 +297,15 @@ async def test_the_receipt_restocks_and_refunds_the_whole_order_with_standard_sh
 async def test_pieces_that_did_not_arrive_are_not_refunded_and_can_come_later(
     world: Any,
 ) -> None:
+    # issue 10 point 10 changed this test: a partial receipt no longer completes the
+    # return; the merchant closes it (with a reason) to settle what arrived
     order = await world.delivered()
     r = await merchant_return(world, order, lines=[(1, 2, None)])
-    settled = await receive_return(
+    partial = await receive_return(
         world.transactor, r.id, [(1, 1, "as_new", "restock")], world.clock
     )
+    assert (partial.status, partial.refund) == ("partially_received", None)
+    settled = await close_return(world.transactor, r.id, "second piece lost", world.clock)
     assert settled.refund is not None
     assert settled.refund.amount == Decimal("11.90")  # one of two pieces of 23.80
     assert settled.refund.includes_shipping is False

@@ -4,12 +4,15 @@ its language by the browser, and refusals in the customer's words (issue 10 poin
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from kontor_orders.api.withdrawal_pages import Pages, language_of, refusal_text, status_of
+from kontor_orders.application.order_life import ship_order
 from kontor_orders.application.withdrawal_form import (
     Refused,
+    ShownLine,
     ShownWithdrawal,
     choose_lines,
     chosen_lines,
@@ -116,6 +119,108 @@ async def test_declaring_twice_shows_the_same_receipt(world: Any) -> None:
     assert world.new_events() == []
     unknown = await declare(world.transactor, "nope", world.clock, language="de")
     assert isinstance(unknown, Refused) and isinstance(unknown.error, NotFound)
+
+
+async def test_before_shipment_the_page_offers_the_whole_order_and_cancels_it(
+    world: Any,
+) -> None:
+    order = await world.confirmed()
+    found = await lines_to_choose(
+        world.transactor, order_number=order.number, email="anna@example.de", clock=world.clock
+    )
+    assert isinstance(found, ShownWithdrawal) and found.cancels_order
+    assert [(x.line_no, x.quantity) for x in found.lines] == [(1, 2), (2, 1)]
+    assert found.deadline is None
+    # no quantities to choose: the page posts the whole order
+    pending = await choose_lines(
+        world.transactor,
+        order_number=order.number,
+        email="anna@example.de",
+        fields={"whole_order": "yes", "lang": "de"},
+        clock=world.clock,
+    )
+    assert isinstance(pending, ShownWithdrawal) and pending.withdrawal_id is not None
+    assert pending.cancels_order and [(x.line_no, x.quantity) for x in pending.lines] == [
+        (1, 2),
+        (2, 1),
+    ]
+    world.new_events()
+    first = await declare(world.transactor, pending.withdrawal_id, world.clock, language="de")
+    assert isinstance(first, ShownWithdrawal) and first.cancels_order
+    assert first.refund == Decimal("0") and first.received_at == world.clock()
+    assert world.new_event_types() == ["OrderCancelled", "WithdrawalReceived"]
+    assert world.order(order.id).status == "cancelled"
+    again = await declare(world.transactor, pending.withdrawal_id, world.clock, language="de")
+    assert again == first and world.new_events() == []
+
+
+async def test_shipped_after_the_page_offered_the_whole_order_the_lines_are_chosen(
+    world: Any,
+) -> None:
+    order = await world.confirmed()
+    await ship_order(
+        world.transactor,
+        order.id,
+        carrier="DHL",
+        tracking_number=None,
+        lines=[(1, 2)],
+        clock=world.clock,
+    )
+    stale = await choose_lines(
+        world.transactor,
+        order_number=order.number,
+        email="anna@example.de",
+        fields={"whole_order": "yes"},
+        clock=world.clock,
+    )
+    # "the whole order" is not "everything shipped": the shipped line is offered instead
+    assert isinstance(stale, Refused) and isinstance(stale.error, Invalid)
+    assert stale.choices is not None and not stale.choices.cancels_order
+    assert [(x.line_no, x.quantity) for x in stale.choices.lines] == [(1, 2)]
+    assert world.db.rows("withdrawals") == []
+
+
+@pytest.mark.parametrize(
+    ("lang", "whole", "cancelled", "refunded"),
+    [
+        (
+            "de",
+            "ist noch nicht versandt. Ein Widerruf gilt daher für die ganze Bestellung",
+            "Ihre Bestellung B-1 ist storniert.",
+            "Den bereits gezahlten Betrag von 1.029,75 € erstatten wir Ihnen.",
+        ),
+        (
+            "en",
+            "has not been shipped yet. A withdrawal is therefore from the whole order",
+            "Your order B-1 is cancelled.",
+            "The €1,029.75 you have paid already will be refunded.",
+        ),
+    ],
+)
+def test_the_pages_say_that_a_withdrawal_before_shipment_cancels_the_order(
+    lang: Any, whole: str, cancelled: str, refunded: str
+) -> None:
+    pages = Pages(lang)
+    line = ShownLine(1, "TEE", "T-Shirt", 2)
+    offered = ShownWithdrawal(None, "B-1", [line], None, cancels_order=True)
+    choose = pages.choose(offered, email="anna@example.de")
+    assert whole in choose and 'name="whole_order" value="yes"' in choose
+    assert 'name="quantity-1"' not in choose  # no choice to make
+    pending = ShownWithdrawal("w-1", "B-1", [line], None, cancels_order=True)
+    assert pages.t["whole_review"] in pages.review(pending)
+    received = datetime(2026, 6, 1, 10, 0, tzinfo=BERLIN)
+    declared = ShownWithdrawal(
+        "w-1", "B-1", [line], None, received, "r-1", cancels_order=True, refund=Decimal("1029.75")
+    )
+    for text in (pages.receipt(declared), pages.receipt_text(declared)):
+        assert cancelled in text and refunded in text
+    unpaid = ShownWithdrawal("w-1", "B-1", [line], None, received, "r-1", cancels_order=True)
+    assert cancelled in pages.receipt(unpaid) and refunded not in pages.receipt(unpaid)
+    shipped = ShownWithdrawal("w-1", "B-1", [line], None, received, "r-1")
+    assert cancelled not in pages.receipt(shipped)
+    assert 'name="quantity-1"' in pages.choose(
+        ShownWithdrawal(None, "B-1", [line], None), email="a@b.de"
+    )
 
 
 def test_chosen_lines_are_read_from_the_form_fields() -> None:

@@ -21,6 +21,17 @@ def _instance(scope: Scope) -> str | None:
     return path if isinstance(path, str) else None
 
 
+def replaying(buffered: list[Message], receive: Receive) -> Receive:
+    """A ``receive`` that hands out the ``buffered`` messages first, then ``receive``'s."""
+
+    async def replay() -> Message:
+        if buffered:
+            return buffered.pop(0)
+        return await receive()
+
+    return replay
+
+
 class BodySizeLimitMiddleware:
     """Rejects request bodies larger than ``max_bytes`` with 413 problem+json.
 
@@ -77,9 +88,4 @@ class BodySizeLimitMiddleware:
             if not message.get("more_body", False):
                 break
 
-        async def replay() -> Message:
-            if buffered:
-                return buffered.pop(0)
-            return await receive()
-
-        await self.app(scope, replay, send)
+        await self.app(scope, replaying(buffered, receive), send)

@@ -17,7 +17,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from kontor_servicekit import domain_errors
 from kontor_servicekit.errors.openapi import patch_openapi
@@ -27,6 +29,7 @@ from kontor_servicekit.errors.problems import (
     escape_pointer_token,
     phrase,
     problem_response,
+    serialisable,
 )
 
 _MAX_ECHOED_INPUT_CHARS = 64
@@ -79,7 +82,7 @@ def _field_error(raw: Mapping[str, Any]) -> dict[str, Any]:
     error["type"] = str(raw.get("type", ""))
     # Echo only short scalars: never a whole (possibly huge or secret-bearing) document.
     if "input" in raw and _echoable(raw["input"]) and error["type"] != "missing":
-        error["input"] = raw["input"]
+        error["input"] = serialisable(raw["input"])  # a NaN, a lone surrogate: printable
     return error
 
 
@@ -97,16 +100,34 @@ async def _validation_error_handler(request: Request, exc: Exception) -> JSONRes
     )
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route of the app serves at the request's path (RFC 9110 ``Allow``).
+
+    Starlette answers 405 with the methods of the first route whose path matched,
+    though another route may serve the same path with other methods
+    (``GET /withdrawals`` and ``POST /withdrawals`` are two routes).
+    """
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.router.routes):  # included routers too
+        route_methods = route.methods
+        if route_methods and route.matches(request.scope)[0] is not Match.NONE:
+            methods |= set(route_methods)
+    return sorted(methods)
+
+
 async def _http_exception_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     title = phrase(exc.status_code)
     detail = exc.detail if isinstance(exc.detail, str) and exc.detail != title else None
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(allowed_methods(request)) or headers.get("Allow", "")
     return problem_response(
         exc.status_code,
         title,
         detail,
         instance=request.url.path,
-        headers=exc.headers,
+        headers=headers,
     )
 
 

@@ -78,11 +78,14 @@ def patch_openapi(app: FastAPI) -> None:
                     continue
                 if "requestBody" in operation:
                     # A body that is not decodable at all (bad UTF-8, broken multipart)
-                    # is a 400 from the framework before validation runs.
+                    # is a 400 from the framework before validation runs, and so is
+                    # JSON that is not RFC 8259 JSON (StrictJsonMiddleware).
                     operation.setdefault("responses", {}).setdefault(
                         "400",
                         {
-                            "description": "Bad Request (the body could not be parsed)",
+                            "description": "Bad Request: the body could not be parsed, or is "
+                            "not standard JSON (RFC 8259) of valid Unicode (NaN, Infinity, "
+                            "1e400, a lone surrogate such as \\ud800)",
                             "content": {PROBLEM_JSON: {"schema": {"$ref": _PROBLEM_REF}}},
                         },
                     )

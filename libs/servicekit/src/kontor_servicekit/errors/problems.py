@@ -7,6 +7,7 @@ Business refusals are not raised as these: use cases raise the domain family in
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
@@ -161,4 +162,33 @@ def problem_response(
     headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
     body = problem_body(status, title, detail, instance=instance, type_=type_, extra=extra)
-    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
+    return ProblemJSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
+
+
+def serialisable(value: Any) -> Any:
+    """``value`` with what JSON cannot carry made printable: a non-finite float as its
+    text (``"nan"``), a string that is not valid Unicode with its lone surrogates as
+    ``\\udXXX`` escapes, anything else unknown as its ``repr``."""
+    if value is None or isinstance(value, bool | int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, Mapping):
+        return {str(serialisable(str(k))): serialisable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [serialisable(item) for item in value]
+    return serialisable(repr(value))
+
+
+class ProblemJSONResponse(JSONResponse):
+    """A problem body that always serialises: what does not (a NaN, a lone surrogate, an
+    object an error carried) is made printable by :func:`serialisable` instead of
+    turning the error answer into a second, unexplained 500."""
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return super().render(content)
+        except (TypeError, ValueError):  # UnicodeEncodeError is a ValueError
+            return super().render(serialisable(content))

@@ -8,7 +8,7 @@ from kontor_contracts.envelope import Envelope
 from kontor_contracts.events import common
 from kontor_contracts.events.billing import InvoiceIssued, VatBreakdown
 from kontor_contracts.events.billing import InvoiceLine as InvoiceLineEvent
-from kontor_contracts.events.orders import OrderPlaced
+from kontor_contracts.events.orders import OrderPlaced, ShippingCharge, ShippingVatPart
 from kontor_servicekit.clock import Clock
 
 from kontor_billing.application.unit_of_work import BillingUnitOfWork
@@ -100,18 +100,25 @@ async def on_order_placed(
         for line in event.lines
     ]
     if event.shipping is not None:
-        lines.append(
-            InvoiceLine(
-                line_no=len(lines) + 1,
-                sku=None,
-                description=f"Versand ({event.shipping.method})",
-                quantity=1,
-                unit_price_net=event.shipping.net,
-                vat_rate=event.shipping.vat_rate,
-                net=event.shipping.net,
-                vat=event.shipping.vat,
+        # shipping follows the VAT of the goods: one line per rate it was split over
+        shipping = event.shipping
+        parts: list[ShippingVatPart | ShippingCharge] = [*(shipping.parts or [])] or [shipping]
+        for part in parts:
+            label = f"Versand ({shipping.method})"
+            if len(parts) > 1:
+                label += f", Anteil {(part.vat_rate * 100).normalize():f} %"
+            lines.append(
+                InvoiceLine(
+                    line_no=len(lines) + 1,
+                    sku=None,
+                    description=label,
+                    quantity=1,
+                    unit_price_net=part.net,
+                    vat_rate=part.vat_rate,
+                    net=part.net,
+                    vat=part.vat,
+                )
             )
-        )
     invoice = Invoice.issue(
         invoice_id=str(uuid.uuid4()),
         number=number,

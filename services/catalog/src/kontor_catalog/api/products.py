@@ -5,11 +5,20 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Depends, Path, Query, status
-from kontor_servicekit.apitypes import Instant, MoneyAmount, PageOut
+from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response, status
+from kontor_servicekit.apitypes import (
+    Count,
+    Instant,
+    MoneyAmount,
+    PageOut,
+    StockCount,
+    UnitGrossPrice,
+    UnitPrice,
+)
 from kontor_servicekit.auth import require_scope
 from kontor_servicekit.errors import problem_responses
-from pydantic import BaseModel, ConfigDict, Field
+from kontor_servicekit.idempotency import IdempotencyKey
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from kontor_catalog.api.images import ImageOut
 from kontor_catalog.application.products import (
@@ -30,9 +39,22 @@ SkuPath = Annotated[str, Path(min_length=1, max_length=64, examples=["TEE-RED-M"
 
 
 class PriceIn(BaseModel):
+    """Net (B2B) or gross (B2C, the price the shop displays): exactly one of them."""
+
     model_config = ConfigDict(extra="forbid")
-    net: MoneyAmount = Field(description="Net price per piece, decimal string")
+    net: UnitPrice | None = Field(default=None, description="Net price per piece")
+    gross: UnitGrossPrice | None = Field(
+        default=None,
+        description="Gross price per piece as displayed (B2C); kept exactly, the net "
+        "is derived to four places",
+    )
     currency: Literal["EUR"] = "EUR"
+
+    @model_validator(mode="after")
+    def _net_or_gross(self) -> PriceIn:
+        if (self.net is None) == (self.gross is None):
+            raise ValueError("give either net or gross")
+        return self
 
 
 #: A non-negative decimal string; the kit's money type has exactly the rules a content
@@ -102,7 +124,7 @@ class ProductIn(BaseModel):
     gtin: str | None = Field(default=None, pattern=r"^\d{8}$|^\d{12,14}$")
     price: PriceIn
     vat_class: Literal["standard", "reduced", "zero"]
-    stock: int = Field(default=0, ge=0, le=10_000_000)
+    stock: StockCount = 0
     content: ContentIn | None = None
     name_en: str | None = Field(default=None, min_length=1, max_length=200)
     description_en: str | None = Field(default=None, max_length=20_000)
@@ -115,7 +137,7 @@ class ProductIn(BaseModel):
     variant_attributes: dict[AttributeKey, AttributeValue] | None = Field(
         default=None, max_length=10, description='What sets a variant apart: {"size": "M"}'
     )
-    weight_grams: int | None = Field(
+    weight_grams: Count | None = Field(
         default=None, ge=0, le=10_000_000, description="Shipping weight per piece"
     )
 
@@ -123,6 +145,9 @@ class ProductIn(BaseModel):
 class PriceOut(BaseModel):
     net: MoneyAmount
     gross: MoneyAmount
+    entered: Literal["net", "gross"] = Field(
+        default="net", description="Which of the two was entered (the other is derived)"
+    )
     currency: str
     vat_rate: Decimal
     lowest_30_days: MoneyAmount | None = Field(
@@ -172,36 +197,51 @@ class ProductOut(BaseModel):
 @router.post(
     "/products",
     status_code=status.HTTP_201_CREATED,
+    response_model=ProductOut,
     dependencies=[Depends(require_scope("catalog:write"))],
     responses=problem_responses(401, 403, 409, 413, 422),
     summary="Add a product to the assortment (emits ProductCreated)",
+    description="With an `Idempotency-Key` a retry answers the first answer again.",
 )
-async def post_product(ctx: Context, body: ProductIn) -> ProductOut:
-    view = await create_product(
+async def post_product(
+    ctx: Context, request: Request, body: ProductIn, idempotency_key: IdempotencyKey = None
+) -> Response:
+    command = create_command(body)
+    return await ctx.answers.respond(
+        request,
         ctx.transactor,
-        CreateProduct(
-            sku=body.sku,
-            name=body.name,
-            description=body.description,
-            gtin=body.gtin,
-            price_net=body.price.net,
-            currency=body.price.currency,
-            vat_class=body.vat_class,
-            stock=body.stock,
-            content_quantity=body.content.quantity if body.content else None,
-            content_unit=body.content.unit if body.content else None,
-            name_en=body.name_en,
-            description_en=body.description_en,
-            brand=body.brand,
-            categories=body.categories,
-            attributes=body.attributes,
-            parent_sku=body.parent_sku,
-            variant_attributes=body.variant_attributes,
-            weight_grams=body.weight_grams,
-        ),
-        clock=ctx.clock,
+        lambda transactor: create_product(transactor, command, clock=ctx.clock),
+        present=ProductOut.of,
+        status_code=status.HTTP_201_CREATED,
+        key=idempotency_key,
+        body=body,
+        location=lambda out: f"/products/{out.sku}",
     )
-    return ProductOut.of(view)
+
+
+def create_command(body: ProductIn) -> CreateProduct:
+    """The command of a checked product (POST /products and each row of the CSV import)."""
+    return CreateProduct(
+        sku=body.sku,
+        name=body.name,
+        description=body.description,
+        gtin=body.gtin,
+        price_net=body.price.net,
+        price_gross=body.price.gross,
+        currency=body.price.currency,
+        vat_class=body.vat_class,
+        stock=body.stock,
+        content_quantity=body.content.quantity if body.content else None,
+        content_unit=body.content.unit if body.content else None,
+        name_en=body.name_en,
+        description_en=body.description_en,
+        brand=body.brand,
+        categories=body.categories,
+        attributes=body.attributes,
+        parent_sku=body.parent_sku,
+        variant_attributes=body.variant_attributes,
+        weight_grams=body.weight_grams,
+    )
 
 
 @router.get(
@@ -219,11 +259,24 @@ async def read_product(ctx: Context, sku: SkuPath) -> ProductOut:
 
 class PriceChangeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    net: MoneyAmount = Field(description="New net price per piece, decimal string")
+    net: UnitPrice | None = Field(default=None, description="New net price per piece")
+    gross: UnitGrossPrice | None = Field(
+        default=None, description="New gross price per piece as displayed (instead of net)"
+    )
     currency: Literal["EUR"] = "EUR"
     vat_class: Literal["standard", "reduced", "zero"] | None = Field(
-        default=None, description="New VAT class; unchanged if left out"
+        default=None,
+        description="New VAT class; unchanged if left out. Alone it keeps the price as "
+        "entered: a gross-entered price keeps its gross",
     )
+
+    @model_validator(mode="after")
+    def _one_price(self) -> PriceChangeIn:
+        if self.net is not None and self.gross is not None:
+            raise ValueError("give either net or gross")
+        if self.net is None and self.gross is None and self.vat_class is None:
+            raise ValueError("give net, gross or vat_class")
+        return self
 
 
 @router.put(
@@ -250,12 +303,18 @@ async def put_price(
                     "summary": "Price and VAT class together",
                     "value": {"net": "16.80", "currency": "EUR", "vat_class": "reduced"},
                 },
+                "gross": {
+                    "summary": "A new displayed gross price (B2C)",
+                    "value": {"gross": "14.99", "currency": "EUR"},
+                },
             }
         ),
     ],
 ) -> ProductOut:
     view = await change_price(
-        ctx.transactor, ChangePrice(sku, body.net, body.vat_class), clock=ctx.clock
+        ctx.transactor,
+        ChangePrice(sku, body.net, body.vat_class, price_gross=body.gross),
+        clock=ctx.clock,
     )
     return ProductOut.of(view)
 
@@ -272,7 +331,7 @@ class ProductPatch(BaseModel):
     gtin: str | None = Field(default=None, pattern=r"^\d{8}$|^\d{12,14}$")
     categories: list[CategoryId] | None = Field(default=None, max_length=20)
     attributes: dict[AttributeKey, AttributeValue] | None = Field(default=None, max_length=50)
-    weight_grams: int | None = Field(default=None, ge=0, le=10_000_000)
+    weight_grams: Count | None = Field(default=None, ge=0, le=10_000_000)
 
 
 @router.patch(

@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Depends, Path, Query, status
-from kontor_servicekit.apitypes import MoneyAmount
+from kontor_servicekit.apitypes import Count, Flag, MoneyAmount, UnitPrice
 from kontor_servicekit.auth import require_scope
 from kontor_servicekit.errors import problem_responses
 from pydantic import BaseModel, ConfigDict, Field
@@ -31,9 +31,9 @@ class ZoneIn(BaseModel):
 class RateIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     zone_id: str = Field(max_length=32)
-    max_weight_grams: int | None = Field(default=None, ge=0, le=10_000_000)
+    max_weight_grams: Count | None = Field(default=None, ge=0, le=10_000_000)
     max_value: MoneyAmount | None = Field(default=None, description="Gross goods value")
-    price_net: MoneyAmount
+    price_net: UnitPrice
 
 
 class MethodBody(BaseModel):
@@ -48,7 +48,7 @@ class MethodBody(BaseModel):
     )
     currency: Literal["EUR"] = "EUR"
     vat_rate: MoneyAmount = Field(default=Decimal("0.19"), description="VAT of the net prices")
-    active: bool = True
+    active: Flag = True
 
     def method(self, method_id: str) -> ShippingMethod:
         return ShippingMethod(

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Path, status
+from fastapi import APIRouter, Body, Depends, Path, Request, Response, status
+from kontor_servicekit.apitypes import Pieces, StockCount
 from kontor_servicekit.auth import require_scope
 from kontor_servicekit.errors import problem_responses
+from kontor_servicekit.idempotency import IdempotencyKey
 from pydantic import BaseModel, ConfigDict, Field
 
 from kontor_catalog.application.stock import count_stock, receive_goods
@@ -50,7 +52,7 @@ class StockOut(BaseModel):
 class ReceiptIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     warehouse: Warehouse
-    quantity: int = Field(gt=0, le=10_000_000)
+    quantity: Pieces
     reference: str | None = Field(default=None, max_length=128, description="Delivery note no.")
     note: str | None = Field(default=None, max_length=2000)
 
@@ -58,7 +60,7 @@ class ReceiptIn(BaseModel):
 class CountIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     warehouse: Warehouse
-    counted: int = Field(ge=0, le=10_000_000, description="Pieces physically counted")
+    counted: StockCount = Field(description="Pieces physically counted")
     reference: str | None = Field(default=None, max_length=128, description="Count id")
     note: str | None = Field(default=None, max_length=2000)
 
@@ -79,12 +81,15 @@ async def read_stock(ctx: Context, sku: SkuPath) -> StockOut:
 @router.post(
     "/stock/{sku}/receipts",
     status_code=status.HTTP_201_CREATED,
+    response_model=StockOut,
     dependencies=[Depends(require_scope("catalog:write"))],
-    responses=problem_responses(401, 403, 404, 413, 422),
+    responses=problem_responses(401, 403, 404, 409, 413, 422),
     summary="Book a goods receipt (emits StockAdjusted, reason goods_receipt)",
+    description="With an `Idempotency-Key` a retried receipt is booked once.",
 )
 async def post_receipt(
     ctx: Context,
+    request: Request,
     sku: SkuPath,
     body: Annotated[
         ReceiptIn,
@@ -97,16 +102,25 @@ async def post_receipt(
             }
         ),
     ],
-) -> StockOut:
-    stock = await receive_goods(
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    return await ctx.answers.respond(
+        request,
         ctx.transactor,
-        sku=sku,
-        warehouse=body.warehouse,
-        quantity=body.quantity,
-        reference=body.reference,
-        note=body.note,
+        lambda transactor: receive_goods(
+            transactor,
+            sku=sku,
+            warehouse=body.warehouse,
+            quantity=body.quantity,
+            reference=body.reference,
+            note=body.note,
+        ),
+        present=StockOut.of,
+        status_code=status.HTTP_201_CREATED,
+        key=idempotency_key,
+        body=body,
+        location=lambda _: f"/stock/{sku}",
     )
-    return StockOut.of(stock)
 
 
 @router.post(

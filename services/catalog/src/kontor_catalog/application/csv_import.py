@@ -1,16 +1,22 @@
-"""Import of products from CSV; each imported row is its own unit of work.
+"""Import of products from CSV: the whole file in one unit of work, or nothing.
+
+Every row is checked with the API's own rules (the route passes them in as
+``check``: ``POST /products``'s request model, not a copy), then against what is
+stored (categories, parents, GTINs, fixed fields), and every bad row is reported with
+its row number, column and message. Only a file without any bad row is applied, in one
+transaction; a file with one is applied not at all.
 
 A row for a new SKU creates the product (ProductCreated, its stock on hand in the
 default warehouse). A row for an existing SKU updates its descriptive data
-(ProductUpdated) and price (ProductPriceChanged) in one transaction; its ``stock``
-cell is ignored (stock changes through receipts and counts), and the fields fixed at
-creation (parent_sku, variant_attributes, content) must match. A row that fails
-changes nothing; the others are imported.
+(ProductUpdated) and price (ProductPriceChanged); its ``stock`` cell is ignored
+(stock changes through receipts and counts), and the fields fixed at creation
+(parent_sku, variant_attributes, content) must match.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
@@ -42,42 +48,46 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     errors: list[CellError] = field(default_factory=list)
+    applied: bool = True
+    """False: the file had bad rows and nothing of it was applied."""
 
     @property
     def failed_rows(self) -> int:
         return len({error.row for error in self.errors})
 
 
-def _command(values: dict[str, Any]) -> CreateProduct:
-    return CreateProduct(
-        sku=values["sku"],
-        name=values["name"],
-        price_net=values["price_net"],
-        currency=values.get("currency") or "EUR",
-        vat_class=values["vat_class"],
-        stock=values.get("stock") or 0,
-        description=values.get("description"),
-        gtin=values.get("gtin"),
-        content_quantity=values.get("content_quantity"),
-        content_unit=values.get("content_unit"),
-        name_en=values.get("name_en"),
-        description_en=values.get("description_en"),
-        brand=values.get("brand"),
-        categories=values.get("categories") or [],
-        attributes=values.get("attributes") or {},
-        parent_sku=values.get("parent_sku"),
-        variant_attributes=values.get("variant_attributes"),
-        weight_grams=values.get("weight_grams"),
-    )
+class RowInvalid(Exception):
+    """A row the API's rules refuse: (column, message) pairs."""
+
+    def __init__(self, problems: list[tuple[str | None, str]]) -> None:
+        super().__init__(problems)
+        self.problems = problems
 
 
-async def import_row(uow: CatalogUnitOfWork, row: ProductRow, now: datetime) -> Outcome:
-    values = row.values
-    if (values.get("currency") or "EUR") != "EUR":
-        raise ProductError("currency", "only EUR")
-    product = await uow.products.get(values["sku"])
+RowCheck = Callable[[dict[str, Any]], CreateProduct]
+"""The API's validation of a product, applied to a row's parsed cells (raises RowInvalid)."""
+
+
+class _Refused(Exception):
+    """Rolls the import's unit back; carries the report of every bad row."""
+
+    def __init__(self, report: ImportReport) -> None:
+        super().__init__("import refused")
+        self.report = report
+
+
+async def import_row(
+    uow: CatalogUnitOfWork, row: ProductRow, command: CreateProduct, now: datetime
+) -> Outcome:
+    """Apply one checked row (``command``; ``row.values`` names the file's columns)."""
+    values = {name: getattr(command, name) for name in row.values}
+    product = await uow.products.get(command.sku)
+    if command.gtin is not None and await uow.products.gtin_holder(
+        command.gtin, other_than=command.sku
+    ):
+        raise GtinTaken(command.gtin)  # checked by a read: a failed write would end the unit
     if product is None:
-        await add_product(uow, _command(values), now)
+        await add_product(uow, command, now)
         return "created"
     for name in _FIXED:
         if name in values and values[name] != getattr(product, name):
@@ -100,11 +110,11 @@ def _column(exc: ProductError) -> str:
 
 
 async def import_file(
-    transactor: Transactor[CatalogUnitOfWork], data: bytes, *, clock: Clock
+    transactor: Transactor[CatalogUnitOfWork], data: bytes, *, check: RowCheck, clock: Clock
 ) -> ImportReport:
     """Import a CSV file; one that cannot be read at all (encoding, header) is refused."""
     rows, errors = parse_csv(decode(data))
-    return await import_rows(transactor, rows, errors, clock=clock)
+    return await import_rows(transactor, rows, errors, check=check, clock=clock)
 
 
 async def import_rows(
@@ -112,30 +122,48 @@ async def import_rows(
     rows: list[ProductRow],
     errors: list[CellError],
     *,
+    check: RowCheck,
     clock: Clock,
 ) -> ImportReport:
-    """Import every parsed row in a unit of its own; ``errors`` (from parsing) go into the
-    report. A row that is refused changes nothing."""
-    report = ImportReport(errors=list(errors))
+    """Check every row, then apply all of them in one unit, or none if any is bad.
+
+    ``errors`` (from parsing) go into the report. Rows that pass ``check`` are still run
+    against the stored data, in the unit, so their conflicts are reported too; the unit
+    is then rolled back.
+    """
+    bad = list(errors)
+    checked: list[tuple[ProductRow, CreateProduct]] = []
     for row in rows:
-
-        async def work(uow: CatalogUnitOfWork, row: ProductRow = row) -> Outcome:
-            return await import_row(uow, row, clock())
-
         try:
-            outcome = await transactor.run(work)
-        except ProductError as exc:
-            report.errors.append(CellError(row.row, _column(exc), exc.message))
-            continue
-        except SkuTaken as exc:
-            report.errors.append(CellError(row.row, "sku", exc.message))
-            continue
-        except GtinTaken as exc:
-            report.errors.append(CellError(row.row, "gtin", exc.message))
-            continue
-        except ParentHasStock as exc:
-            report.errors.append(CellError(row.row, "parent_sku", exc.message))
-            continue
-        setattr(report, outcome, getattr(report, outcome) + 1)
+            checked.append((row, check(row.values)))
+        except RowInvalid as invalid:
+            bad.extend(CellError(row.row, column, message) for column, message in invalid.problems)
+
+    async def work(uow: CatalogUnitOfWork) -> ImportReport:
+        report = ImportReport(errors=list(bad))
+        for row, command in checked:
+            try:
+                outcome = await import_row(uow, row, command, clock())
+            except ProductError as exc:
+                report.errors.append(CellError(row.row, _column(exc), exc.message))
+                continue
+            except SkuTaken as exc:
+                report.errors.append(CellError(row.row, "sku", exc.message))
+                continue
+            except GtinTaken as exc:
+                report.errors.append(CellError(row.row, "gtin", exc.message))
+                continue
+            except ParentHasStock as exc:
+                report.errors.append(CellError(row.row, "parent_sku", exc.message))
+                continue
+            setattr(report, outcome, getattr(report, outcome) + 1)
+        if report.errors:
+            raise _Refused(report)
+        return report
+
+    try:
+        report = await transactor.run(work)
+    except _Refused as refused:
+        report = replace(refused.report, created=0, updated=0, unchanged=0, applied=False)
     report.errors.sort(key=lambda e: e.row)
     return report

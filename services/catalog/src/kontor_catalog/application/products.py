@@ -41,7 +41,8 @@ from kontor_catalog.domain.product_view import ProductView
 class CreateProduct:
     sku: str
     name: str
-    price_net: Decimal
+    price_net: Decimal | None
+    """None: the price is entered gross (``price_gross``)."""
     currency: str
     vat_class: str
     stock: int
@@ -57,14 +58,18 @@ class CreateProduct:
     parent_sku: str | None = None
     variant_attributes: dict[str, str] | None = None
     weight_grams: int | None = None
+    price_gross: Decimal | None = None
+    """The displayed gross price per piece (B2C), instead of ``price_net``."""
 
 
 @dataclass(frozen=True)
 class ChangePrice:
     sku: str
-    price_net: Decimal
+    price_net: Decimal | None
     vat_class: str | None = None
     """None: the product keeps its VAT class."""
+    price_gross: Decimal | None = None
+    """A gross price instead of ``price_net``; neither: only the VAT class changes."""
 
 
 async def create_product(
@@ -72,10 +77,10 @@ async def create_product(
 ) -> ProductView:
     """Add a product to the assortment and announce it (``ProductCreated``)."""
 
-    async def work(uow: CatalogUnitOfWork) -> Product:
-        return await add_product(uow, command, clock())
+    async def work(uow: CatalogUnitOfWork) -> ProductView:
+        return ProductView.of_new(await add_product(uow, command, clock()))
 
-    return ProductView.of_new(await transactor.run(work))
+    return await transactor.run(work)
 
 
 async def add_product(uow: CatalogUnitOfWork, command: CreateProduct, now: datetime) -> Product:
@@ -84,6 +89,7 @@ async def add_product(uow: CatalogUnitOfWork, command: CreateProduct, now: datet
         sku=command.sku,
         name=command.name,
         price_net=command.price_net,
+        price_gross=command.price_gross,
         currency=command.currency,
         vat_class=command.vat_class,
         stock=command.stock,
@@ -148,7 +154,12 @@ async def change_price(
 
     async def work(uow: CatalogUnitOfWork) -> ProductView:
         product = await _product(uow, command.sku)
-        product.change_price(command.price_net, command.vat_class or product.vat_class, clock())
+        product.change_price(
+            command.price_net,
+            command.vat_class or product.vat_class,
+            clock(),
+            gross=command.price_gross,
+        )
         await save(uow, product)
         return await view_of(uow, product)
 

@@ -1,4 +1,5 @@
-"""Use cases of stock: goods receipt, inventory count, reservations, releases, returns.
+"""Use cases of stock: goods receipt, inventory count, reservations, releases, returns,
+and the replacements of complaints (reserved and booked out at once).
 
 HTTP commands (receipts, counts) run in a unit of work of their own; the handlers of
 the orders service's events run in the consumer's (inbox) unit of work. The stock and
@@ -15,6 +16,8 @@ from typing import Literal
 
 from kontor_contracts.envelope import Envelope
 from kontor_contracts.events.catalog import (
+    ReplacementStockBooked,
+    ReplacementStockRejected,
     ReservationLine,
     ReservationShortfall,
     StockAdjusted,
@@ -28,6 +31,7 @@ from kontor_contracts.events.orders import (
     OrderPlaced,
     OrderRejected,
     OrderShipped,
+    ReplacementRequested,
     ReturnReceived,
 )
 from kontor_servicekit.clock import Clock
@@ -136,6 +140,53 @@ async def release_order(
     publish_reservation(uow, reservation)
 
 
+def replacement_key(complaint_id: str) -> str:
+    """The reservation of a complaint's replacement (an order's is its order id)."""
+    return f"replacement:{complaint_id}"
+
+
+async def ship_replacement(
+    uow: CatalogUnitOfWork,
+    *,
+    complaint_id: str,
+    order_id: str,
+    lines: Sequence[Requested],
+    now: datetime,
+) -> ReservationOutcome:
+    """A complaint's replacement is a shipment: reserve its pieces like an order's and
+    book them out at once (StockAdjusted ``shipment``, reference = complaint id), or take
+    nothing when they are not there. Answers ReplacementStockBooked or
+    ReplacementStockRejected; once per complaint, whatever is redelivered."""
+    key = replacement_key(complaint_id)
+    if await uow.reservations.get(key) is not None:
+        return ReservationOutcome("duplicate")
+    stocks = await uow.stock.of(line.sku for line in lines)
+    reservation = Reservation.place(key, lines, stocks, now)
+    reservation.pull_events()  # answered below as a replacement, not as an order's
+    answer: ReplacementStockBooked | ReplacementStockRejected
+    if reservation.held:
+        allocations = tuple(Allocation(x.sku, x.warehouse, x.quantity) for x in reservation.lines)
+        reservation.ship_everything(stocks, reference=complaint_id)
+        answer = ReplacementStockBooked(
+            order_id=order_id, complaint_id=complaint_id, lines=_lines(allocations)
+        )
+    else:
+        allocations = ()
+        answer = ReplacementStockRejected(
+            order_id=order_id,
+            complaint_id=complaint_id,
+            reasons=[
+                ReservationShortfall(sku=s.sku, requested=s.requested, available=s.available)
+                for s in reservation.shortfalls
+            ],
+        )
+    for stock in stocks.values():
+        await save(uow, stock)
+    await uow.reservations.add(reservation)
+    uow.emit(answer, aggregate_id=order_id)
+    return ReservationOutcome("reserved" if reservation.held else "rejected", allocations)
+
+
 # --- consumer handlers -------------------------------------------------------------
 
 
@@ -199,6 +250,18 @@ async def on_order_shipped(
         await uow.stock.save(stock)
     if reservation is not None and reservation.held and reservation.lines:
         await uow.reservations.save(reservation)
+
+
+async def on_replacement_requested(
+    event: ReplacementRequested, uow: CatalogUnitOfWork, env: Envelope, *, clock: Clock
+) -> None:
+    await ship_replacement(
+        uow,
+        complaint_id=event.complaint_id,
+        order_id=event.order_id,
+        lines=[Requested(event.sku, event.quantity)],
+        now=clock(),
+    )
 
 
 async def on_return_received(

@@ -25,6 +25,10 @@ class ProductRepository(Protocol):
 
     async def exists(self, sku: str) -> bool: ...
 
+    async def gtin_holder(self, gtin: str, *, other_than: str) -> str | None:
+        """The SKU of another product with ``gtin``, if there is one (read, no write)."""
+        ...
+
     async def add(self, product: Product) -> None:
         """Store a new product and its first price; ``SkuTaken`` / ``GtinTaken`` if taken."""
         ...

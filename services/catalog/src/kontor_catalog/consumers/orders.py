@@ -9,6 +9,7 @@ from kontor_contracts.events.orders import (
     OrderPlaced,
     OrderRejected,
     OrderShipped,
+    ReplacementRequested,
     ReturnReceived,
 )
 from kontor_servicekit.clock import Clock
@@ -22,12 +23,14 @@ def reservations(clock: Clock) -> Subscription:
     return Subscription(
         purpose="reservations",
         description="Reserves the stock of every placed order (all lines or none), "
-        "releases it when the order is cancelled or rejected, books shipments out of it",
+        "releases it when the order is cancelled or rejected, books shipments out of it, "
+        "and reserves and books out the replacements of complaints",
         handlers={
             OrderPlaced: partial(stock.on_order_placed, clock=clock),
             OrderCancelled: partial(stock.on_order_cancelled, clock=clock),
             OrderRejected: partial(stock.on_order_rejected, clock=clock),
             OrderShipped: partial(stock.on_order_shipped, clock=clock),
+            ReplacementRequested: partial(stock.on_replacement_requested, clock=clock),
         },
         unit_of_work=MongoCatalogUnitOfWork,
     )

@@ -5,6 +5,12 @@ shows umlauts), a header row naming the columns in any order. Decimals may use a
 German comma ("19,99", "1.234,56") or a point ("19.99"). Lists are separated by
 "|": categories "kaffee|bio", attributes and variant attributes "key=value|key=value".
 An empty cell is "no value". Row numbers count like a spreadsheet: the header is row 1.
+
+CSV injection (OWASP): a spreadsheet runs a cell that starts with ``=``, ``+``, ``-``,
+``@``, a tab or a carriage return as a formula. The export writes such a cell with a
+leading apostrophe (``'=1+1``), which a spreadsheet shows as text and hides; a cell
+that itself starts with an apostrophe gets one more, so the import can drop exactly
+one apostrophe before any of these characters and the round trip is exact.
 """
 
 from __future__ import annotations
@@ -48,6 +54,19 @@ VAT_ALIASES = {"19": "standard", "7": "reduced", "0": "zero"}
 _GERMAN = re.compile(r"^\d{1,3}(\.\d{3})+(,\d+)?$|^\d+,\d+$")
 _PLAIN = re.compile(r"^\d+(\.\d+)?$")
 BOM = "\ufeff"
+
+#: What a spreadsheet would take for the start of a formula, plus the escape itself.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
+
+
+def neutralise(text: str) -> str:
+    """A cell a spreadsheet shows as text: ``'`` before a formula start (OWASP)."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def restore(text: str) -> str:
+    """Undo :func:`neutralise`: drop one ``'`` that protects a formula start."""
+    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_STARTS) else text
 
 
 @dataclass(frozen=True)
@@ -151,8 +170,8 @@ def parse_csv(text: str) -> tuple[list[ProductRow], list[CellError]]:
             continue
         row = ProductRow(number)
         row_errors = []
-        for name, cell in zip(header, cells, strict=True):
-            cell = cell.strip()
+        for name, raw in zip(header, cells, strict=True):
+            cell = restore(raw.strip())
             if not cell:
                 if name in REQUIRED:
                     row_errors.append(CellError(number, name, "required"))
@@ -187,10 +206,10 @@ def _cell(value: Any) -> str:
     if isinstance(value, Decimal):
         return format_decimal(value)
     if isinstance(value, list):
-        return "|".join(value)
+        return neutralise("|".join(value))
     if isinstance(value, dict):
-        return "|".join(f"{k}={v}" for k, v in value.items())
-    return str(value)
+        return neutralise("|".join(f"{k}={v}" for k, v in value.items()))
+    return neutralise(str(value))
 
 
 def csv_record(product: Product, on_hand: int) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from kontor_contracts.bounds import MAX_STOCK_MOVE, MAX_UNIT_PRICE
 from kontor_servicekit.aggregate import RecordsEvents
 from kontor_servicekit.domain_errors import IllegalTransition
 
@@ -31,6 +32,7 @@ from kontor_catalog.domain.pricing import (
     check_content,
     check_price,
     gross_price,
+    net_from_gross,
 )
 
 __all__ = [
@@ -84,6 +86,8 @@ class Product(RecordsEvents):
     discontinued_at: datetime | None = None
     weight_grams: int | None = None
     discontinue_reason: str | None = None
+    price_basis: str = "net"
+    """How the current price was entered: ``net`` or ``gross`` (kept on a VAT change)."""
 
     @property
     def vat_rate(self) -> Decimal:
@@ -99,7 +103,7 @@ class Product(RecordsEvents):
         *,
         sku: str,
         name: str,
-        price_net: Decimal,
+        price_net: Decimal | None,
         currency: str,
         vat_class: str,
         stock: int,
@@ -116,17 +120,28 @@ class Product(RecordsEvents):
         parent_sku: str | None = None,
         variant_attributes: dict[str, str] | None = None,
         weight_grams: int | None = None,
+        price_gross: Decimal | None = None,
     ) -> Product:
+        """A new product; its price is ``price_net`` or ``price_gross`` (exactly one)."""
         if not SKU_PATTERN.match(sku):
             raise ProductError("sku", "letters, digits and . _ - only, at most 64 characters")
         if not name.strip():
             raise ProductError("name", "must not be blank")
         if vat_class not in VAT_RATES:
             raise ProductError("vat_class", f"one of {', '.join(VAT_RATES)}")
+        if (price_net is None) == (price_gross is None):
+            raise ProductError("price", "give either net or gross")
+        if price_gross is not None:
+            if price_gross < 0:
+                raise ProductError("price.gross", "must not be negative")
+            price_net = net_from_gross(price_gross, vat_class)
+        assert price_net is not None
         if price_net < 0:
             raise ProductError("price.net", "must not be negative")
-        if stock < 0:
-            raise ProductError("stock", "must not be negative")
+        if price_net > MAX_UNIT_PRICE:
+            raise ProductError("price.net", f"at most {MAX_UNIT_PRICE:,} per piece (ADR 0014)")
+        if not 0 <= stock <= MAX_STOCK_MOVE:
+            raise ProductError("stock", f"between 0 and {MAX_STOCK_MOVE:,}")
         if now.tzinfo is None:
             raise ValueError("time must be timezone-aware")
         if (content_quantity is None) != (content_unit is None):
@@ -165,6 +180,7 @@ class Product(RecordsEvents):
             parent_sku=parent_sku,
             variant_attributes=dict(variant_attributes) if variant_attributes else None,
             weight_grams=weight_grams,
+            price_basis="net" if price_gross is None else "gross",
         )
         product.record(ProductWasCreated(sku))
         return product
@@ -202,16 +218,38 @@ class Product(RecordsEvents):
         if changed:
             self.record(ProductWasUpdated(self.sku, tuple(changed)))
 
-    def change_price(self, net: Decimal, vat_class: str, now: datetime) -> None:
-        """A new net price and/or VAT class from ``now`` on (records :class:`PriceWasChanged`).
+    def change_price(
+        self,
+        net: Decimal | None,
+        vat_class: str,
+        now: datetime,
+        *,
+        gross: Decimal | None = None,
+    ) -> None:
+        """A new net or gross price and/or VAT class from ``now`` on (records
+        :class:`PriceWasChanged`).
 
-        The same price again changes and records nothing.
+        Neither net nor gross: only the VAT class changes, and the price that was
+        entered stays (a gross-entered price keeps its gross, its net follows the new
+        rate). The same price again changes and records nothing.
         """
+        basis = self.price_basis
+        if net is not None and gross is not None:
+            raise ProductError("price", "give either net or gross")
+        if gross is None and net is None and basis == "gross":
+            gross = self.price_gross
+        if gross is not None:
+            net, basis = net_from_gross(gross, vat_class), "gross"
+        elif net is None:
+            net = self.price_net
+        else:
+            basis = "net"
         check_price(net, vat_class)
         if self.price_net == net and self.vat_class == vat_class:
+            self.price_basis = basis
             return
         old_net, old_gross = self.price_net, self.price_gross
-        self.price_net, self.vat_class = net, vat_class
+        self.price_net, self.vat_class, self.price_basis = net, vat_class, basis
         self.record(
             PriceWasChanged(
                 self.sku, old_net, old_gross, PricePoint(now, net, vat_class, self.currency)

@@ -67,6 +67,7 @@ class ProductView:
             "price": {
                 "net": product.price_net,
                 "gross": product.price_gross,
+                "entered": product.price_basis,
                 "currency": product.currency,
                 "vat_rate": product.vat_rate,
                 "lowest_30_days": reference.lowest_30_days,

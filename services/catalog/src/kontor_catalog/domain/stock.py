@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from kontor_contracts.bounds import MAX_STOCK
 from kontor_servicekit.aggregate import RecordsEvents
 from kontor_servicekit.domain_errors import Conflict, Invalid
 
@@ -282,6 +283,10 @@ class ArticleStock(RecordsEvents):
         )
         if moved.on_hand < 0 or moved.reserved < 0 or moved.available < 0:
             raise BeyondStock(f"{self.sku} in {warehouse}: stock would go negative")
+        if moved.on_hand > MAX_STOCK:
+            raise StockError(
+                "quantity", f"at most {MAX_STOCK:,} pieces on hand in one warehouse (ADR 0014)"
+            )
         self.levels[warehouse] = moved
         pending = self.moves.setdefault(warehouse, LevelMove())
         pending.on_hand += on_hand
@@ -431,6 +436,18 @@ class Reservation(RecordsEvents):
         self.released_at = now
         self.release_reason = reason
         self.record(ReservationWasReleased(self.order_id, still_held, reason))
+
+    def ship_everything(self, stocks: Mapping[str, ArticleStock], *, reference: str) -> None:
+        """Book every held piece out of its warehouse at once (a complaint's replacement
+        ships as soon as it is reserved): on hand and reserved go down together."""
+        if not self.held:
+            return
+        for index, line in enumerate(self.lines):
+            if line.open > 0:
+                stocks[line.sku].ship_reserved(line.warehouse, line.open, reference=reference)
+                self.lines[index] = ReservedLine(
+                    line.sku, line.warehouse, line.quantity, line.quantity
+                )
 
     def ship(self, sku: str, quantity: int, warehouse: str | None) -> tuple[list[Allocation], int]:
         """Mark ``quantity`` x ``sku`` shipped from the held lines (the shipping warehouse's

@@ -59,6 +59,10 @@ class InMemoryProductRepository:
     async def exists(self, sku: str) -> bool:
         return self.table.get(sku) is not None
 
+    async def gtin_holder(self, gtin: str, *, other_than: str) -> str | None:
+        found = self.table.where(lambda p: p.gtin == gtin and p.sku != other_than)
+        return found[0].sku if found else None
+
     def _check_gtin(self, product: Product) -> None:
         if product.gtin is not None and self.table.where(
             lambda p: p.gtin == product.gtin and p.sku != product.sku

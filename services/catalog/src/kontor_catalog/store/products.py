@@ -59,6 +59,7 @@ def to_document(product: Product) -> dict[str, Any]:
         "variant_attributes": product.variant_attributes,
         "price_net": product.price_net,
         "price_gross": product.price_gross,
+        "price_basis": product.price_basis,
         "currency": product.currency,
         "vat_class": product.vat_class,
         "stock": product.stock,
@@ -88,6 +89,7 @@ def from_document(doc: dict[str, Any]) -> Product:
         parent_sku=doc.get("parent_sku"),
         variant_attributes=doc.get("variant_attributes"),
         price_net=doc["price_net"],
+        price_basis=doc.get("price_basis", "net"),
         currency=doc["currency"],
         vat_class=doc["vat_class"],
         stock=doc["stock"],
@@ -138,6 +140,12 @@ class MongoProductRepository:
     async def exists(self, sku: str) -> bool:
         doc = await self.products.find_one({"_id": sku}, {"_id": 1}, session=self.tx.session)
         return doc is not None
+
+    async def gtin_holder(self, gtin: str, *, other_than: str) -> str | None:
+        doc = await self.products.find_one(
+            {"gtin": gtin, "_id": {"$ne": other_than}}, {"_id": 1}, session=self.tx.session
+        )
+        return None if doc is None else str(doc["_id"])
 
     async def add(self, product: Product) -> None:
         try:

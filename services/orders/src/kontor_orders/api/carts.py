@@ -5,10 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, status
-from kontor_servicekit.apitypes import Instant, MoneyAmount
+from fastapi import APIRouter, Depends, Path, Request, Response, status
+from kontor_servicekit.apitypes import Instant, MoneyAmount, Quantity
 from kontor_servicekit.auth import require_scope
 from kontor_servicekit.errors import problem_responses
+from kontor_servicekit.idempotency import IdempotencyKey
 from pydantic import BaseModel, ConfigDict, Field
 
 from kontor_orders.application.carts import (
@@ -19,7 +20,6 @@ from kontor_orders.application.carts import (
 )
 from kontor_orders.context import Context
 from kontor_orders.domain.cart import Cart, UnknownCart
-from kontor_orders.domain.order import MAX_QUANTITY
 
 router = APIRouter(tags=["carts"])
 
@@ -39,7 +39,7 @@ class CartIn(BaseModel):
 
 class CartLineIn(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"quantity": 2}]})
-    quantity: int = Field(ge=1, le=MAX_QUANTITY)
+    quantity: Quantity
 
 
 class CartLineOut(BaseModel):
@@ -62,6 +62,11 @@ class CartOut(BaseModel):
     created_at: Instant
     last_activity_at: Instant
     checkout_started_at: Instant | None
+    prices_locked_until: Instant | None = Field(
+        default=None,
+        description="Until when an order from this cart charges the prices shown at "
+        "checkout; later, a changed price refuses the order (409 naming the lines)",
+    )
     order_id: str | None
 
     @classmethod
@@ -87,6 +92,7 @@ class CartOut(BaseModel):
             created_at=cart.created_at,
             last_activity_at=cart.last_activity_at,
             checkout_started_at=cart.checkout_started_at,
+            prices_locked_until=cart.prices_locked_until,
             order_id=cart.order_id,
         )
 
@@ -141,9 +147,21 @@ async def delete_cart_line(ctx: Context, cart_id: CartId, sku: Sku) -> CartOut:
 @router.post(
     "/carts/{cart_id}/checkout",
     dependencies=[Depends(require_scope("orders:write"))],
+    response_model=CartOut,
     responses=problem_responses(401, 403, 404, 409, 422),
-    summary="Start checkout (emits CheckoutStarted; a quiet cart is abandoned later)",
+    summary="Start checkout: prices the cart now and fixes those prices for a stated time "
+    "(emits CheckoutStarted; a quiet cart is abandoned later)",
+    description="With an `Idempotency-Key` a retry answers the first answer again.",
 )
-async def post_checkout(ctx: Context, cart_id: CartId) -> CartOut:
-    cart = await start_checkout(ctx.transactor, cart_id, ctx.clock)
-    return CartOut.of(cart)
+async def post_checkout(
+    ctx: Context, request: Request, cart_id: CartId, idempotency_key: IdempotencyKey = None
+) -> Response:
+    return await ctx.answers.respond(
+        request,
+        ctx.transactor,
+        lambda transactor: start_checkout(
+            transactor, cart_id, ctx.clock, price_lock=ctx.price_lock
+        ),
+        present=CartOut.of,
+        key=idempotency_key,
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, File, Path, Query, Response, UploadFile, status
-from kontor_servicekit.apitypes import Instant, MoneyAmount, PageOut
+from kontor_servicekit.apitypes import Instant, LineNo, MoneyAmount, PageOut
 from kontor_servicekit.auth import require_scope
 from kontor_servicekit.blobs import IMAGE_RESPONSES, blob_response, read_image_upload
 from kontor_servicekit.domain_errors import NotFound
@@ -43,7 +43,7 @@ class ComplaintIn(BaseModel):
         },
     )
     order_id: str = Field(min_length=1, max_length=64)
-    line_no: int = Field(ge=1, le=200)
+    line_no: LineNo
     description: str = Field(min_length=1, max_length=4000)
     photo_ids: list[Annotated[str, Field(min_length=1, max_length=128)]] = Field(
         default_factory=list,
@@ -92,9 +92,14 @@ class ComplaintOut(BaseModel):
     photo_ids: list[str]
     kind: str | None
     desired_remedy: str | None
-    status: str = Field(description="open or resolved")
+    status: str = Field(
+        description="open, replacement_pending (the catalog books the replacement out) or resolved"
+    )
     filed_at: Instant
     resolution: ResolutionOut | None
+    replacement_refused: str | None = Field(
+        default=None, description="Why the last replacement could not ship (no stock)"
+    )
 
     @classmethod
     def of(cls, c: Complaint) -> ComplaintOut:
@@ -110,6 +115,7 @@ class ComplaintOut(BaseModel):
             kind=c.kind,
             desired_remedy=c.desired_remedy,
             status=c.status,
+            replacement_refused=c.replacement_refused,
             filed_at=c.filed_at,
             resolution=None
             if r is None
@@ -156,7 +162,9 @@ class ComplaintPage(PageOut[ComplaintOut]):
 )
 async def list_complaints(
     ctx: Context,
-    status_: Annotated[Literal["open", "resolved"] | None, Query(alias="status")] = None,
+    status_: Annotated[
+        Literal["open", "replacement_pending", "resolved"] | None, Query(alias="status")
+    ] = None,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> ComplaintPage:
@@ -183,6 +191,11 @@ async def read_complaint(ctx: Context, complaint_id: ComplaintId) -> ComplaintOu
     dependencies=[Depends(require_scope("orders:write"))],
     responses=problem_responses(401, 403, 404, 409, 422),
     summary="Resolve by replacement shipment or refund (a refund emits ReturnCompleted)",
+    description="A replacement is a shipment: it answers `replacement_pending` and emits "
+    "ReplacementRequested; the catalog reserves and books the piece out of stock and the "
+    "complaint becomes `resolved`, or `open` again with `replacement_refused` when there "
+    "is no stock. A refund is capped by what is still refundable on the line and the "
+    "order (409 with `remaining`).",
 )
 async def post_resolution(
     ctx: Context, complaint_id: ComplaintId, body: ResolutionIn

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
+from kontor_servicekit.apitypes import LineNo, Quantity
 from kontor_servicekit.auth import require_scope
 from kontor_servicekit.errors import problem_responses
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -12,7 +13,6 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from kontor_orders.api.orders import OrderOut
 from kontor_orders.application.order_life import cancel_order, deliver_order, ship_order
 from kontor_orders.context import Context
-from kontor_orders.domain.order import MAX_QUANTITY
 
 router = APIRouter(tags=["orders"])
 
@@ -49,8 +49,8 @@ async def post_cancel(ctx: Context, order_id: OrderId, body: CancelIn) -> OrderO
 
 class ShipmentLineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    line_no: int = Field(ge=1, le=200)
-    quantity: int = Field(ge=1, le=MAX_QUANTITY)
+    line_no: LineNo
+    quantity: Quantity
 
 
 class ShipmentIn(BaseModel):

@@ -7,11 +7,12 @@ from dataclasses import asdict
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, status
-from kontor_servicekit.apitypes import Instant, MoneyAmount
+from fastapi import APIRouter, Depends, Path, Request, Response, status
+from kontor_servicekit.apitypes import Instant, MoneyAmount, Quantity
 from kontor_servicekit.auth import require_scope
 from kontor_servicekit.domain_errors import NotFound
 from kontor_servicekit.errors import problem_responses
+from kontor_servicekit.idempotency import IdempotencyKey
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -23,7 +24,6 @@ from pydantic import (
 from kontor_orders.application.place_order import PlaceOrder, place_order
 from kontor_orders.context import Context
 from kontor_orders.domain import order as domain
-from kontor_orders.domain.order import MAX_QUANTITY
 from kontor_orders.domain.parties import (
     ISO_COUNTRIES,
     normalize_coupon_codes,
@@ -86,7 +86,7 @@ class AddressIn(BaseModel):
 class LineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     sku: str = Field(min_length=1, max_length=64)
-    quantity: int = Field(ge=1, le=MAX_QUANTITY)
+    quantity: Quantity
 
 
 class OrderIn(BaseModel):
@@ -128,7 +128,7 @@ class OrderIn(BaseModel):
     coupon_codes: list[str] = Field(
         default_factory=list,
         max_length=5,
-        description="Carried into OrderPlaced; evaluated by marketing/billing, not here",
+        description="Applied from the read model of marketing's coupons; an unknown code: 422",
     )
     shipping_method: str | None = Field(
         default=None,
@@ -193,15 +193,39 @@ class ShipmentOut(BaseModel):
     shipped_at: Instant
 
 
+class VatRowOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    vat_rate: Decimal
+    net: MoneyAmount
+    vat: MoneyAmount
+    gross: MoneyAmount
+
+
 class ShippingChargeOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     method: str
     carrier: str | None
     net: MoneyAmount
-    vat_rate: Decimal
+    vat_rate: Decimal = Field(description="The rate of the largest part")
     vat: MoneyAmount
     gross: MoneyAmount
+    parts: list[VatRowOut] = Field(
+        default_factory=list,
+        description="Shipping follows the VAT of the goods: split over their rates by net",
+    )
+
+
+class VatIdCheckOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    vat_id: str
+    checked_at: Instant = Field(description="Format and check digits checked (offline)")
+    vies: str = Field(description="pending, or confirmed by a merchant (VIES, by hand)")
+    confirmed_by: str | None = None
+    confirmed_at: Instant | None = None
+    reference: str | None = None
 
 
 class OrderOut(BaseModel):
@@ -219,6 +243,13 @@ class OrderOut(BaseModel):
     placed_at: Instant
     shipping: ShippingChargeOut | None = None
     buyer_vat_id: str | None = None
+    price_basis: str = Field(
+        default="net", description="gross (consumer: quantity x unit gross) or net (business)"
+    )
+    vat_treatment: str = Field(default="domestic", description="or intra_community_supply")
+    vat_note: str | None = Field(default=None, description="What the documents must say")
+    vat_id_check: VatIdCheckOut | None = None
+    vat_breakdown: list[VatRowOut] = Field(default_factory=list, description="Per rate")
     coupon_codes: list[str] = Field(default_factory=list)
     payment_method: str | None = None
     amount_paid: MoneyAmount = Decimal("0")
@@ -260,6 +291,13 @@ class OrderOut(BaseModel):
             if order.shipping is None
             else ShippingChargeOut.model_validate(order.shipping),
             buyer_vat_id=order.buyer_vat_id,
+            price_basis=order.price_basis,
+            vat_treatment=order.vat_treatment,
+            vat_note=order.vat_note,
+            vat_id_check=None
+            if order.vat_id_check is None
+            else VatIdCheckOut.model_validate(order.vat_id_check),
+            vat_breakdown=[VatRowOut.model_validate(row) for row in order.vat_breakdown],
             coupon_codes=order.coupon_codes,
             payment_method=order.payment_method,
             amount_paid=order.amount_paid,
@@ -291,11 +329,16 @@ OrderId = Annotated[str, Path(min_length=1, max_length=64)]
 @router.post(
     "/orders",
     status_code=status.HTTP_201_CREATED,
+    response_model=OrderOut,
     dependencies=[Depends(require_scope("orders:write"))],
     responses=problem_responses(401, 403, 409, 413, 422),
     summary="Place an order from lines or from a cart (emits OrderPlaced)",
+    description="With an `Idempotency-Key` a retry answers the first order again "
+    "instead of placing a second one.",
 )
-async def post_order(ctx: Context, body: OrderIn) -> OrderOut:
+async def post_order(
+    ctx: Context, request: Request, body: OrderIn, idempotency_key: IdempotencyKey = None
+) -> Response:
     command = PlaceOrder(
         customer=domain.Customer(
             email=body.customer.email,
@@ -311,8 +354,16 @@ async def post_order(ctx: Context, body: OrderIn) -> OrderOut:
         shipping_method=body.shipping_method,
         payment_method=body.payment_method,
     )
-    order = await place_order(ctx.transactor, ctx.numbers, command, ctx.clock)
-    return OrderOut.of(order)
+    return await ctx.answers.respond(
+        request,
+        ctx.transactor,
+        lambda transactor: place_order(transactor, ctx.numbers, command, ctx.clock),
+        present=OrderOut.of,
+        status_code=status.HTTP_201_CREATED,
+        key=idempotency_key,
+        body=body,
+        location=lambda out: f"/orders/{out.id}",
+    )
 
 
 @router.get(

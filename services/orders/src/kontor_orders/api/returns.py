@@ -5,22 +5,24 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, status
-from kontor_servicekit.apitypes import Instant, MoneyAmount, PageOut
+from fastapi.responses import Response
+from kontor_servicekit.apitypes import Flag, Instant, LineNo, MoneyAmount, PageOut, Quantity
 from kontor_servicekit.auth import Principal, require_scope
 from kontor_servicekit.domain_errors import RateLimited
 from kontor_servicekit.errors import Forbidden, problem_responses
+from kontor_servicekit.idempotency import IdempotencyKey
 from pydantic import BaseModel, ConfigDict, Field
 
 from kontor_orders.api.withdrawal_pages import confirmation_message
 from kontor_orders.application.returns import (
     RequestReturn,
+    close_return,
     confirm_withdrawal,
     receive_return,
     request_return,
     start_withdrawal,
 )
 from kontor_orders.context import Context
-from kontor_orders.domain.order import MAX_QUANTITY
 from kontor_orders.domain.returns import Return, ReturnLine, UnknownReturn
 
 router = APIRouter(tags=["returns"])
@@ -43,8 +45,8 @@ async def rate_limited(request: Request, ctx: Context) -> None:
 
 class ReturnLineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    line_no: int = Field(ge=1, le=200, description="Order line")
-    quantity: int = Field(ge=1, le=MAX_QUANTITY)
+    line_no: LineNo = Field(description="Order line")
+    quantity: Quantity
     reason: str | None = Field(default=None, max_length=200, description="e.g. too_small")
 
 
@@ -68,7 +70,11 @@ No login or token: identify the order by its number and the e-mail address used 
 ordering. Step 1 (this call) chooses the lines and answers a pending withdrawal; nothing
 is declared yet. Step 2, `POST /withdrawals/{id}/confirmation`, declares the withdrawal
 and answers at once with the date and time it was received. Limited to 10 requests per
-minute and client address (429)."""
+minute and client address (429).
+
+An order not shipped yet can be withdrawn from as well (§355 BGB): the withdrawal is of
+the whole order (`cancels_order: true`; name no lines, or every line with all its
+pieces, else 422), and its declaration cancels the order and refunds what was paid."""
 
 
 class WithdrawalIn(BaseModel):
@@ -99,6 +105,9 @@ class PendingWithdrawalOut(BaseModel):
     lines: list[ReturnLineOut]
     deadline: Instant | None = Field(description="End of the withdrawal period, if it started")
     confirm_with: str = Field(description="POST here to declare the withdrawal")
+    cancels_order: bool = Field(
+        default=False, description="Nothing is shipped yet: the declaration cancels the order"
+    )
 
 
 class WithdrawalConfirmationOut(BaseModel):
@@ -109,6 +118,12 @@ class WithdrawalConfirmationOut(BaseModel):
     lines: list[ReturnLineOut]
     received_at: Instant = Field(description="When the declaration was received")
     message: str
+    order_cancelled: bool = Field(
+        default=False, description="The order was not shipped yet and is cancelled"
+    )
+    refund: RefundOut | None = Field(
+        default=None, description="Decided at once when the order is cancelled (what was paid)"
+    )
 
 
 @router.post(
@@ -136,6 +151,7 @@ async def post_withdrawal(ctx: Context, body: WithdrawalIn) -> PendingWithdrawal
         lines=[ReturnLineOut.of(x) for x in pending.lines],
         deadline=pending.deadline,
         confirm_with=f"/withdrawals/{pending.id}/confirmation",
+        cancels_order=pending.cancels_order,
     )
 
 
@@ -159,6 +175,8 @@ async def post_withdrawal_confirmation(
         lines=[ReturnLineOut.of(x) for x in r.lines],
         received_at=r.requested_at,
         message=confirmation_message(r.order_number, r.requested_at),
+        order_cancelled=r.cancelled_order,
+        refund=RefundOut.of(r) if r.cancelled_order else None,
     )
 
 
@@ -189,15 +207,15 @@ class ReturnIn(BaseModel):
     lines: list[ReturnLineIn] = Field(min_length=1, max_length=200)
     kind: Literal["withdrawal", "goodwill", "complaint"] = "goodwill"
     note: str | None = Field(default=None, max_length=2000)
-    override_deadline: bool = Field(
+    override_deadline: Flag = Field(
         default=False, description="Accept a withdrawal after the period (orders:admin, note)"
     )
 
 
 class InspectedLineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    line_no: int = Field(ge=1, le=200)
-    quantity: int = Field(ge=1, le=MAX_QUANTITY)
+    line_no: LineNo
+    quantity: Quantity
     condition: str = Field(min_length=1, max_length=40, description="as_new, opened, damaged")
     disposition: Literal["restock", "write_off"]
 
@@ -235,12 +253,23 @@ class RefundOut(BaseModel):
     amount: MoneyAmount
     includes_shipping: bool
 
+    @classmethod
+    def of(cls, r: Return) -> RefundOut | None:
+        if r.refund is None:
+            return None
+        return cls(amount=r.refund.amount, includes_shipping=r.refund.includes_shipping)
+
+
+class OutstandingLineOut(BaseModel):
+    line_no: int
+    quantity: int
+
 
 class ReturnOut(BaseModel):
     id: str
     order_id: str
     order_number: str
-    status: str = Field(description="requested, received or completed")
+    status: str = Field(description="requested, partially_received, received or completed")
     withdrawal: bool
     kind: str
     note: str | None
@@ -251,6 +280,15 @@ class ReturnOut(BaseModel):
     received_at: Instant | None
     refund: RefundOut | None
     completed_at: Instant | None
+    outstanding: list[OutstandingLineOut] = Field(
+        description="Pieces announced and not received yet"
+    )
+    closed_reason: str | None = Field(
+        description="Why the merchant closed the return before every piece arrived"
+    )
+    cancelled_order: bool = Field(
+        description="A withdrawal before shipment: the order was cancelled, no goods travel"
+    )
 
     @classmethod
     def of(cls, r: Return) -> ReturnOut:
@@ -276,26 +314,35 @@ class ReturnOut(BaseModel):
                 for x in r.inspected
             ],
             received_at=r.received_at,
-            refund=None
-            if r.refund is None
-            else RefundOut(amount=r.refund.amount, includes_shipping=r.refund.includes_shipping),
+            refund=RefundOut.of(r),
             completed_at=r.completed_at,
+            outstanding=[
+                OutstandingLineOut(line_no=n, quantity=q) for n, q in r.outstanding.items()
+            ]
+            if r.status != "completed"
+            else [],
+            closed_reason=r.closed_reason,
+            cancelled_order=r.cancelled_order,
         )
 
 
 @router.post(
     "/returns",
     status_code=status.HTTP_201_CREATED,
+    response_model=ReturnOut,
     responses=problem_responses(401, 403, 404, 409, 422),
     summary="Record a return: withdrawal, complaint or goodwill (emits ReturnRequested)",
     description="A withdrawal after the 14-day period is refused (409 with `deadline`) "
-    "unless `override_deadline` is set with a `note`, which needs `orders:admin`.",
+    "unless `override_deadline` is set with a `note`, which needs `orders:admin`. "
+    "With an `Idempotency-Key` a retry answers the first return again.",
 )
 async def post_return(
     ctx: Context,
+    request: Request,
     body: ReturnIn,
     principal: Annotated[Principal, Depends(require_scope("orders:write"))],
-) -> ReturnOut:
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
     if body.override_deadline and not principal.has_scope("orders:admin"):
         raise Forbidden("Overriding the withdrawal deadline needs the scope orders:admin.")
     command = RequestReturn(
@@ -305,8 +352,16 @@ async def post_return(
         note=body.note,
         override_deadline=body.override_deadline,
     )
-    r = await request_return(ctx.transactor, command, ctx.clock)
-    return ReturnOut.of(r)
+    return await ctx.answers.respond(
+        request,
+        ctx.transactor,
+        lambda transactor: request_return(transactor, command, ctx.clock),
+        present=ReturnOut.of,
+        status_code=status.HTTP_201_CREATED,
+        key=idempotency_key,
+        body=body,
+        location=lambda out: f"/returns/{out.id}",
+    )
 
 
 class ReturnPage(PageOut[ReturnOut]):
@@ -322,7 +377,8 @@ class ReturnPage(PageOut[ReturnOut]):
 async def list_returns(
     ctx: Context,
     status_: Annotated[
-        Literal["open", "requested", "received", "completed"] | None, Query(alias="status")
+        Literal["open", "requested", "partially_received", "received", "completed"] | None,
+        Query(alias="status"),
     ] = None,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -350,11 +406,35 @@ async def read_return(ctx: Context, return_id: ReturnId) -> ReturnOut:
     dependencies=[Depends(require_scope("orders:write"))],
     responses=problem_responses(401, 403, 404, 409, 422),
     summary="Record arrival and inspection per line (emits ReturnReceived, ReturnCompleted)",
-    description="Restocked lines go back into the catalog's stock. The refund is the "
-    "goods' gross amounts, plus the standard shipping when a withdrawal takes back the "
-    "whole order.",
+    description="Restocked lines go back into the catalog's stock. A line may appear "
+    "several times (2 restocked + 1 written off); a receipt may be partial: the return "
+    "stays open (`partially_received`, `outstanding`) until every announced piece came "
+    "or the merchant closes it. Then the refund is decided: the goods' gross amounts, "
+    "plus the standard shipping when a withdrawal takes back the whole order, each "
+    "capped by what is still refundable on the line and the order.",
 )
 async def post_receipt(ctx: Context, return_id: ReturnId, body: ReceiptIn) -> ReturnOut:
     inspected = [(x.line_no, x.quantity, x.condition, x.disposition) for x in body.lines]
     r = await receive_return(ctx.transactor, return_id, inspected, ctx.clock)
+    return ReturnOut.of(r)
+
+
+class CloseIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"reason": "third piece never arrived"}]},
+    )
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+@router.post(
+    "/returns/{return_id}/close",
+    dependencies=[Depends(require_scope("orders:write"))],
+    responses=problem_responses(401, 403, 404, 409, 422),
+    summary="Close a return before every piece arrived (emits ReturnCompleted)",
+    description="The pieces not received are no longer expected (they may be returned "
+    "again later); the refund for what arrived is decided.",
+)
+async def post_close(ctx: Context, return_id: ReturnId, body: CloseIn) -> ReturnOut:
+    r = await close_return(ctx.transactor, return_id, body.reason, ctx.clock)
     return ReturnOut.of(r)

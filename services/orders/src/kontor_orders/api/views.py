@@ -30,6 +30,8 @@ Status = Literal[
     "partially_shipped",
     "shipped",
     "delivered",
+    "partially_returned",
+    "returned",
 ]
 
 

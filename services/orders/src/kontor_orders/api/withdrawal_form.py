@@ -19,6 +19,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, status
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from kontor_servicekit.browser import html_page
 from kontor_servicekit.domain_errors import RateLimited
 
 from kontor_orders.api.returns import WITHDRAW_TAG
@@ -72,7 +73,9 @@ Wait = Annotated[int | None, Depends(wait_s)]
 
 
 def html(page: str, status_code: int = status.HTTP_200_OK) -> HTMLResponse:
-    return HTMLResponse(page, status_code=status_code)
+    """The page with the kit's page policy: same-origin stylesheet and form posts only,
+    no script at all (the pages have none, so no hash is allowed either)."""
+    return html_page(page, status_code=status_code)
 
 
 def too_many(shown: Pages, wait: int) -> HTMLResponse:

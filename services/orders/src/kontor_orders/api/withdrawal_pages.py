@@ -4,7 +4,8 @@
 Presentation only: no data access, no rules (those are in ``domain/returns.py``; the
 steps are in ``application/withdrawal_form.py``). The pages are plain HTML forms that
 work without JavaScript; they carry no inline script or style (the one stylesheet is
-served by the service), so a ``default-src 'self'`` Content-Security-Policy allows them.
+served by the service), so the kit's page policy (``kontor_servicekit.browser``) allows
+them with same-origin styles and form posts and no script at all.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
 from html import escape
 from importlib.resources import files
 from typing import Literal
@@ -128,6 +130,14 @@ TEXTS: dict[Language, dict[str, str]] = {
         "{seconds} Sekunden erneut.",
         "refused": "Ihr Widerruf konnte nicht angenommen werden. Bitte wenden Sie sich an "
         "unseren Kundenservice.",
+        "whole_title": "Widerruf Ihrer Bestellung",
+        "whole_intro": "Bestellung {number} ist noch nicht versandt. Ein Widerruf gilt daher "
+        "für die ganze Bestellung: alle Artikel werden widerrufen und die Bestellung wird "
+        "storniert. Bereits Gezahltes erstatten wir Ihnen.",
+        "whole_review": "Ihre Bestellung ist noch nicht versandt: mit dem Widerruf wird sie "
+        "storniert.",
+        "cancelled": "Ihre Bestellung {number} ist storniert.",
+        "refunded": "Den bereits gezahlten Betrag von {amount} erstatten wir Ihnen.",
     },
     "en": {
         "title": "Withdraw from contract",
@@ -174,6 +184,13 @@ TEXTS: dict[Language, dict[str, str]] = {
         "missing": "Please enter your order number and your e-mail address.",
         "too_many": "Too many requests from your address. Please try again in {seconds} seconds.",
         "refused": "Your withdrawal could not be accepted. Please contact our customer service.",
+        "whole_title": "Withdrawal from your order",
+        "whole_intro": "Order {number} has not been shipped yet. A withdrawal is therefore "
+        "from the whole order: every article is withdrawn from and the order is cancelled. "
+        "What you have paid already is refunded.",
+        "whole_review": "Your order has not been shipped yet: the withdrawal cancels it.",
+        "cancelled": "Your order {number} is cancelled.",
+        "refunded": "The {amount} you have paid already will be refunded.",
     },
 }
 
@@ -197,6 +214,13 @@ STATES: dict[Language, dict[str, str]] = {
 def _date(moment: datetime, lang: Language) -> str:
     local = moment.astimezone(BERLIN)
     return f"{local:%d.%m.%Y}" if lang == "de" else f"{local:%d %B %Y}"
+
+
+def _money(amount: Decimal, currency: str, lang: Language) -> str:
+    if lang == "de":
+        shown = f"{amount:,.2f}".replace(",", "\u2009").replace(".", ",").replace("\u2009", ".")
+        return f"{shown} €" if currency == "EUR" else f"{shown} {currency}"
+    return f"€{amount:,.2f}" if currency == "EUR" else f"{currency} {amount:,.2f}"
 
 
 def refusal_text(error: DomainError, lang: Language, *, choosing: bool = False) -> str:
@@ -304,8 +328,11 @@ class Pages:
         chosen: dict[int, int] | None = None,
         problem: str | None = None,
     ) -> str:
-        """Step 2: the lines that can be withdrawn, by product name, with a quantity each."""
+        """Step 2: the lines that can be withdrawn, by product name, with a quantity each;
+        nothing shipped yet: the whole order, with no choice (it is cancelled)."""
         t = self.t
+        if shown.cancels_order:
+            return self._whole_order(shown, email=email, problem=problem)
         deadline = (
             t["deadline"].format(date=_date(shown.deadline, self.lang))
             if shown.deadline is not None
@@ -336,6 +363,21 @@ class Pages:
         )
         return self._layout(t["choose_title"], body)
 
+    def _whole_order(self, shown: ShownWithdrawal, *, email: str, problem: str | None) -> str:
+        """Step 2 before shipment: every line is withdrawn from, the order is cancelled."""
+        t = self.t
+        hidden = self._hidden(
+            lang=self.lang, order_number=shown.order_number, email=email, whole_order="yes"
+        )
+        body = (
+            f"{self._problem(problem)}"
+            f'<p class="whole-order">{escape(t["whole_intro"].format(number=shown.order_number))}'
+            f"</p>\n{self._lines(shown)}\n"
+            f'<form method="post" action="{self.url("/withdrawals/page/review")}">{hidden}\n'
+            f"{self._submit('review', t['next'])}</form>\n{self._back()}"
+        )
+        return self._layout(t["whole_title"], body)
+
     def review(self, shown: ShownWithdrawal) -> str:
         """Step 3: what will be declared, and the distinct "Widerruf bestätigen" button."""
         t = self.t
@@ -343,7 +385,8 @@ class Pages:
         action = self.url(f"/withdrawals/page/{shown.withdrawal_id}/confirm")
         body = (
             f"<p>{escape(t['review_intro'].format(number=shown.order_number))}</p>\n"
-            f"{self._lines(shown)}\n<p>{escape(t['review_hint'])}</p>\n"
+            f"{self._lines(shown)}\n{self._whole_review(shown)}"
+            f"<p>{escape(t['review_hint'])}</p>\n"
             f'<form method="post" action="{action}">{self._hidden(lang=self.lang)}'
             f"{self._submit('confirm', t['confirm'])}</form>\n{self._back()}"
         )
@@ -357,7 +400,8 @@ class Pages:
         download = self.url(f"/withdrawals/{shown.withdrawal_id}/receipt.txt")
         body = (
             f'<p class="received" role="status">{escape(self.message(shown))}</p>\n'
-            f"<p>{escape(t['receipt_lines'])}</p>\n{self._lines(shown)}\n"
+            + "".join(f'<p class="whole-order">{escape(x)}</p>\n' for x in self.cancelled(shown))
+            + f"<p>{escape(t['receipt_lines'])}</p>\n{self._lines(shown)}\n"
             f"<p>{escape(t['reference'])}: <code>{escape(shown.withdrawal_id)}</code></p>\n"
             f"<p>{escape(t['keep'])}</p>\n"
             f'<p><a href="{download}?lang={self.lang}" download>{escape(t["download"])}</a></p>'
@@ -368,10 +412,26 @@ class Pages:
         """The receipt as a plain text file (what the customer downloads and keeps)."""
         t = self.t
         lines = "\n".join(f"  {x.quantity} x {x.name} ({x.sku})" for x in shown.lines)
+        cancelled = "".join(f"{x}\n" for x in self.cancelled(shown))
         return (
-            f"{t['receipt_title']}\n\n{self.message(shown)}\n\n{t['receipt_lines']}\n{lines}\n\n"
-            f"{t['reference']}: {shown.withdrawal_id}\n"
+            f"{t['receipt_title']}\n\n{self.message(shown)}\n{cancelled}\n"
+            f"{t['receipt_lines']}\n{lines}\n\n{t['reference']}: {shown.withdrawal_id}\n"
         )
+
+    def cancelled(self, shown: ShownWithdrawal) -> list[str]:
+        """Before shipment: that the order is cancelled, and the refund of what was paid."""
+        if not shown.cancels_order:
+            return []
+        said = [self.t["cancelled"].format(number=shown.order_number)]
+        if shown.refund:
+            amount = _money(shown.refund, shown.currency, self.lang)
+            said.append(self.t["refunded"].format(amount=amount))
+        return said
+
+    def _whole_review(self, shown: ShownWithdrawal) -> str:
+        if not shown.cancels_order:
+            return ""
+        return f'<p class="whole-order">{escape(self.t["whole_review"])}</p>\n'
 
     def message(self, shown: ShownWithdrawal) -> str:
         assert shown.received_at is not None

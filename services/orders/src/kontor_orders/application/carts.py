@@ -82,10 +82,23 @@ async def remove_cart_line(
 
 
 async def start_checkout(
-    transactor: Transactor[OrdersUnitOfWork], cart_id: str, clock: Clock
+    transactor: Transactor[OrdersUnitOfWork],
+    cart_id: str,
+    clock: Clock,
+    *,
+    price_lock: timedelta = timedelta(minutes=30),
 ) -> Cart:
+    """Price the cart as the catalog stands and fix those prices for ``price_lock``."""
     now = clock()
-    return await _change(transactor, cart_id, lambda cart: cart.start_checkout(now))
+
+    async def work(uow: OrdersUnitOfWork) -> Cart:
+        cart = await _load(uow, cart_id)
+        products = await uow.products.priced([line.sku for line in cart.lines])
+        cart.start_checkout(now, products, price_lock)
+        await _save(uow, cart)
+        return cart
+
+    return await transactor.run(work)
 
 
 async def abandon_quiet_carts(

@@ -25,6 +25,7 @@ async def project_product_created(
         {
             "name": event.name,
             "price_net": event.price_net,
+            "price_gross": event.price_gross,
             "vat_rate": event.vat_rate,
             "vat_class": event.vat_class,
             "currency": event.currency,
@@ -56,6 +57,7 @@ async def project_price_changed(
         event.sku,
         {
             "price_net": event.new_price_net,
+            "price_gross": event.price_gross,
             "vat_rate": event.vat_rate,
             "vat_class": event.vat_class,
             "currency": event.currency,

@@ -2,16 +2,21 @@
 
 A refund is announced as ReturnCompleted with the complaint's id as ``return_id``
 (no goods come back): that is the event billing issues credit notes from. A
-replacement shipment is recorded on the complaint and the timeline only; it does
-not reopen the order's shipping status.
+replacement is a shipment: ReplacementRequested asks the catalog to reserve and book
+out the piece; its answer (ReplacementStockBooked / ReplacementStockRejected on
+``catalog.reservation.v1``) resolves the complaint or opens it again. It does not
+reopen the order's shipping status.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from kontor_contracts.envelope import Envelope
+from kontor_contracts.events.catalog import ReplacementStockBooked, ReplacementStockRejected
 from kontor_servicekit.clock import Clock
 from kontor_servicekit.uow import Transactor
 
@@ -24,6 +29,7 @@ from kontor_orders.domain.complaint import (
     require_known_photos,
     require_replacement_carrier,
 )
+from kontor_orders.domain.order import Order
 
 
 @dataclass(frozen=True)
@@ -104,3 +110,42 @@ async def resolve_complaint(
         return c
 
     return await transactor.run(work)
+
+
+# ------------------------------------------------------------------ the catalog's answer
+
+
+async def _answered(
+    uow: OrdersUnitOfWork, complaint_id: str, answer: Callable[[Complaint, Order], None]
+) -> None:
+    c = await uow.complaints.get(complaint_id)
+    if c is None:
+        raise UnknownComplaint(complaint_id)  # dead-lettered: we never asked for it
+    order = await load_order(uow, c.order_id)
+    answer(c, order)
+    await uow.orders.save(order)
+    await uow.complaints.save(c)
+    publish_complaint(uow, c, order)
+
+
+async def on_replacement_stock_booked(
+    event: ReplacementStockBooked, uow: OrdersUnitOfWork, env: Envelope
+) -> None:
+    """The replacement left the warehouse: the complaint is resolved."""
+    await _answered(
+        uow, event.complaint_id, lambda c, order: c.replacement_booked(order, env.occurred_at)
+    )
+
+
+async def on_replacement_stock_rejected(
+    event: ReplacementStockRejected, uow: OrdersUnitOfWork, env: Envelope
+) -> None:
+    """No stock for the replacement: the complaint is open again, with the shortfall."""
+    shortfall = "; ".join(
+        f"{r.sku}: requested {r.requested}, available {r.available}" for r in event.reasons
+    )
+    await _answered(
+        uow,
+        event.complaint_id,
+        lambda c, order: c.replacement_rejected(order, shortfall, env.occurred_at),
+    )

@@ -25,11 +25,14 @@ from kontor_contracts.events.orders import (
     OrderRejected,
     OrderShipped,
     ReceivedReturnLine,
+    ReplacementRequested,
     ReturnCompleted,
     ReturnReceived,
     ReturnRequested,
     ShippedLine,
     ShippingCharge,
+    ShippingVatPart,
+    VatExemption,
     WithdrawalReceived,
     WithdrawnLine,
 )
@@ -68,12 +71,42 @@ def order_placed(order: Order) -> OrderPlaced:
         vat_total=order.vat_total,
         gross_total=order.gross_total,
         placed_at=order.placed_at,
-        shipping=None
-        if order.shipping is None
-        else ShippingCharge.model_validate(order.shipping, from_attributes=True),
+        shipping=_shipping(order),
         coupon_codes=order.coupon_codes,
         buyer_vat_id=order.buyer_vat_id,
         payment_method=order.payment_method,
+        price_basis=order.price_basis,
+        vat_exemption=_exemption(order),
+        discount_gross=order.discount_gross,
+    )
+
+
+def _shipping(order: Order) -> ShippingCharge | None:
+    charge = order.shipping
+    if charge is None:
+        return None
+    return ShippingCharge(
+        method=charge.method,
+        net=charge.net,
+        vat_rate=charge.vat_rate,
+        vat=charge.vat,
+        gross=charge.gross,
+        carrier=charge.carrier,
+        parts=[
+            ShippingVatPart(vat_rate=p.vat_rate, net=p.net, vat=p.vat, gross=p.gross)
+            for p in charge.parts
+        ],
+    )
+
+
+def _exemption(order: Order) -> VatExemption | None:
+    if order.vat_note is None:
+        return None
+    check = order.vat_id_check
+    return VatExemption(
+        category="K",
+        reason=order.vat_note,
+        vies_confirmation="confirmed" if check and check.vies == "confirmed" else "pending",
     )
 
 
@@ -217,6 +250,7 @@ def publish_withdrawal(
                         ],
                         received_at=r.requested_at,
                         language="en" if language == "en" else "de",
+                        cancels_order=r.cancelled_order,
                     ),
                     aggregate_id=r.id,
                 )
@@ -242,8 +276,7 @@ def publish_return(uow: UnitOfWork, r: Return, *, currency: str) -> None:
                     ),
                     aggregate_id=r.id,
                 )
-            case recorded.ReturnWasReceived():
-                assert r.received_at is not None
+            case recorded.ReturnWasReceived(lines=arrived, received_at=at):
                 uow.emit(
                     ReturnReceived(
                         return_id=r.id,
@@ -256,9 +289,9 @@ def publish_return(uow: UnitOfWork, r: Return, *, currency: str) -> None:
                                 disposition=x.disposition,
                                 line_no=x.line_no,
                             )
-                            for x in r.inspected
+                            for x in arrived
                         ],
-                        received_at=r.received_at,
+                        received_at=at,
                     ),
                     aggregate_id=r.id,
                 )
@@ -304,6 +337,21 @@ def publish_complaint(uow: UnitOfWork, c: Complaint, order: Order) -> None:
                         kind=c.kind,
                         desired_remedy=c.desired_remedy,
                         filed_at=c.filed_at,
+                    ),
+                    aggregate_id=c.id,
+                )
+            case recorded.ReplacementWasRequested(quantity=quantity):
+                assert c.resolution is not None and c.resolution.carrier is not None
+                uow.emit(
+                    ReplacementRequested(
+                        complaint_id=c.id,
+                        order_id=order.id,
+                        line_no=c.line_no,
+                        sku=c.sku,
+                        quantity=quantity,
+                        carrier=c.resolution.carrier,
+                        tracking_number=c.resolution.tracking_number,
+                        requested_at=c.resolution.at,
                     ),
                     aggregate_id=c.id,
                 )

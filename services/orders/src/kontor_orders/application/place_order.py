@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import partial
 
 from kontor_servicekit.clock import BERLIN, Clock
@@ -13,6 +14,7 @@ from kontor_servicekit.uow import Transactor
 from kontor_orders.application.contract_events import publish_cart, publish_order
 from kontor_orders.application.unit_of_work import OrderNumbers, OrdersUnitOfWork
 from kontor_orders.domain.cart import Cart
+from kontor_orders.domain.coupons import Coupon, coupon_discount
 from kontor_orders.domain.order import (
     Address,
     Customer,
@@ -79,6 +81,8 @@ async def place_order(
                 raise OrderError(("cart_id",), f"no cart {command.cart_id!r}")
             requested = cart.order_from()
         products = await uow.products.priced([sku for sku, _ in requested])
+        if cart is not None:
+            products = cart.prices_for_order(products, now)
         place = partial(
             Order.place,
             order_id=order_id,
@@ -88,9 +92,23 @@ async def place_order(
             requested=requested,
             products=products,
             now=now,
+            buyer_vat_id=command.buyer_vat_id,  # who buys decides the pricing and the VAT
         )
         # Validate before taking a number, so a rejected request uses none up.
         draft = place(number="pending")
+        discount, coupons = Decimal("0"), list[Coupon]()
+        if command.coupon_codes:
+            discount, coupons = coupon_discount(
+                command.coupon_codes,
+                await uow.coupons.known(command.coupon_codes),
+                used=await uow.coupons.used(command.coupon_codes),
+                goods_gross=draft.goods_gross,
+                goods_base=draft.goods_base,
+                currency=draft.currency,
+                now=now,
+            )
+            place = partial(place, discount=discount)
+            draft = place(number="pending")
         shipping: ShippingCharge | None = None
         if command.shipping_method is not None:
             method, standard = await uow.shipping_methods.with_standard(command.shipping_method)
@@ -105,11 +123,11 @@ async def place_order(
                 weight_grams=sum(
                     (products[line.sku].weight_grams or 0) * line.quantity for line in draft.lines
                 ),
+                goods_net_by_rate=draft.goods_net_by_rate,
             )
         order = place(
             number=await _free_number(uow, numbers, now.astimezone(BERLIN).year),
             shipping=shipping,
-            buyer_vat_id=command.buyer_vat_id,
             coupon_codes=command.coupon_codes,
             cart_id=command.cart_id,
             payment_method=command.payment_method,
@@ -118,6 +136,9 @@ async def place_order(
             cart.mark_ordered(order.id, now)
             await uow.carts.save(cart)
             publish_cart(uow, cart)
+        for coupon in coupons:
+            if coupon.single_use:  # unique per code, in this order's transaction
+                await uow.coupons.redeem(coupon.code, order.id, now)
         await uow.orders.add(order)
         publish_order(uow, order)
         return order

@@ -4,17 +4,20 @@ receipt that settles a return (ReturnReceived, then ReturnCompleted with the ref
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from kontor_servicekit.clock import Clock
 from kontor_servicekit.uow import Transactor
 
 from kontor_orders.application.contract_events import (
+    publish_order,
     publish_return,
     publish_withdrawal,
 )
 from kontor_orders.application.order_life import load_order
 from kontor_orders.application.unit_of_work import OrdersUnitOfWork
+from kontor_orders.domain.order import Order
 from kontor_orders.domain.returns import (
     Inspected,
     Requested,
@@ -59,6 +62,9 @@ async def confirm_withdrawal(
 ) -> Return:
     """Step 2: the declaration. Received now; the period is checked against now.
 
+    An order not shipped yet is cancelled (OrderCancelled: the catalog releases its
+    reservation) and what was paid is refunded (ReturnCompleted).
+
     A second confirmation of the same withdrawal (a second click, a reload) answers the
     return of the first, with its time of receipt, and changes and publishes nothing.
     """
@@ -79,6 +85,7 @@ async def confirm_withdrawal(
         await uow.orders.save(order)
         await uow.returns.add(r)
         await uow.withdrawals.save(withdrawal)
+        publish_order(uow, order)
         publish_return(uow, r, currency=order.currency)
         publish_withdrawal(uow, withdrawal, r, order, language=language)
         return r
@@ -126,25 +133,42 @@ async def request_return(
     return await transactor.run(work)
 
 
-async def receive_return(
+async def _settle(
     transactor: Transactor[OrdersUnitOfWork],
     return_id: str,
-    inspected: Inspected,
-    clock: Clock,
+    change: Callable[[Return, Order], object],
 ) -> Return:
-    """Goods arrived and were inspected: ReturnReceived (the catalog restocks), then
-    the refund is decided at once: ReturnCompleted (billing issues the credit note)."""
-    now = clock()
-
     async def work(uow: OrdersUnitOfWork) -> Return:
         r = await uow.returns.get(return_id)
         if r is None:
             raise UnknownReturn(return_id)
         order = await load_order(uow, r.order_id)
-        r.settle(order, inspected, now)
+        change(r, order)
         await uow.orders.save(order)
         await uow.returns.save(r)
         publish_return(uow, r, currency=order.currency)
         return r
 
     return await transactor.run(work)
+
+
+async def receive_return(
+    transactor: Transactor[OrdersUnitOfWork],
+    return_id: str,
+    inspected: Inspected,
+    clock: Clock,
+) -> Return:
+    """Goods arrived and were inspected: ReturnReceived (the catalog restocks); once
+    every announced piece is in, the refund is decided at once: ReturnCompleted
+    (billing issues the credit note). A partial receipt leaves the return open."""
+    now = clock()
+    return await _settle(transactor, return_id, lambda r, order: r.settle(order, inspected, now))
+
+
+async def close_return(
+    transactor: Transactor[OrdersUnitOfWork], return_id: str, reason: str, clock: Clock
+) -> Return:
+    """The merchant closes a return before every piece arrived: the rest is no longer
+    expected, and the refund for what arrived is decided (ReturnCompleted)."""
+    now = clock()
+    return await _settle(transactor, return_id, lambda r, order: r.close(order, reason, now))

@@ -15,6 +15,7 @@ from kontor_servicekit.uow import UnitOfWork
 
 from kontor_orders.domain.cart import Cart
 from kontor_orders.domain.complaint import Complaint
+from kontor_orders.domain.coupons import Coupon
 from kontor_orders.domain.order import Order, PricedProduct
 from kontor_orders.domain.returns import Return, Withdrawal
 from kontor_orders.domain.shipping import ShippingMethod
@@ -114,6 +115,26 @@ class ShippingMethods(Protocol):
         ...
 
 
+class Coupons(Protocol):
+    """The read model of marketing's coupons and the redemptions of single-use codes."""
+
+    async def known(self, codes: list[str]) -> dict[str, Coupon]:
+        """The coupons among ``codes`` the read model knows (withdrawn ones included)."""
+        ...
+
+    async def used(self, codes: list[str]) -> set[str]:
+        """The codes among ``codes`` redeemed already."""
+        ...
+
+    async def redeem(self, code: str, order_id: str, at: datetime) -> None:
+        """Record that ``order_id`` used ``code`` (unique per code: Conflict if used)."""
+        ...
+
+    async def apply(self, code: str, facts: Mapping[str, Any], occurred_at: datetime) -> None:
+        """Merge ``facts`` into the coupon unless a newer event was applied already."""
+        ...
+
+
 class OrdersUnitOfWork(UnitOfWork, Protocol):
     """The repositories of one unit of work (read-only members, so an implementation
     may hold its own repository classes)."""
@@ -141,6 +162,9 @@ class OrdersUnitOfWork(UnitOfWork, Protocol):
 
     @property
     def shipping_methods(self) -> ShippingMethods: ...
+
+    @property
+    def coupons(self) -> Coupons: ...
 
 
 class OrderNumbers(Protocol):

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from kontor_servicekit.clock import Clock
 from kontor_servicekit.domain_errors import DomainError, Invalid
@@ -22,7 +23,13 @@ from kontor_orders.application.returns import confirm_withdrawal, start_withdraw
 from kontor_orders.application.unit_of_work import OrdersUnitOfWork
 from kontor_orders.domain.order import Order
 from kontor_orders.domain.parties import order_number_key
-from kontor_orders.domain.returns import Requested, Return, Withdrawal, identified
+from kontor_orders.domain.returns import (
+    Requested,
+    Return,
+    Withdrawal,
+    cancels_order,
+    identified,
+)
 
 
 @dataclass(frozen=True)
@@ -36,7 +43,11 @@ class ShownLine:
 @dataclass(frozen=True)
 class ShownWithdrawal:
     """A withdrawal as the page shows it. ``withdrawal_id`` is None for the lines a
-    customer may choose from (nothing stored yet); ``received_at`` is set once declared."""
+    customer may choose from (nothing stored yet); ``received_at`` is set once declared.
+
+    ``cancels_order``: nothing is shipped yet, so there is no choice: the withdrawal is
+    of the whole order and cancels it; once declared, ``refund`` is what was paid and is
+    refunded (in ``currency``)."""
 
     withdrawal_id: str | None
     order_number: str
@@ -44,6 +55,9 @@ class ShownWithdrawal:
     deadline: datetime | None
     received_at: datetime | None = None
     return_id: str | None = None
+    cancels_order: bool = False
+    refund: Decimal | None = None
+    currency: str = "EUR"
 
 
 @dataclass(frozen=True)
@@ -67,6 +81,11 @@ def shown(withdrawal: Withdrawal, order: Order, declared: Return | None = None) 
         deadline=withdrawal.deadline,
         received_at=None if declared is None else declared.requested_at,
         return_id=None if declared is None else declared.id,
+        cancels_order=withdrawal.cancels_order if declared is None else declared.cancelled_order,
+        refund=declared.refund.amount
+        if declared is not None and declared.cancelled_order and declared.refund is not None
+        else None,
+        currency=order.currency,
     )
 
 
@@ -80,6 +99,8 @@ def _identity(order_number: str, email: str) -> tuple[str, str]:
 
 
 QUANTITY_FIELD = "quantity-"
+#: The field the page posts instead of quantities when nothing is shipped yet.
+WHOLE_ORDER_FIELD = "whole_order"
 
 
 def chosen_lines(fields: Mapping[str, str]) -> Requested:
@@ -130,10 +151,12 @@ async def choose_lines(
     try:
         number, address = _identity(order_number, email)
         lines = chosen_lines(fields)
-        if not lines:
+        if not lines and fields.get(WHOLE_ORDER_FIELD) == "yes":
+            await _still_unshipped(transactor, number, address)
+        elif not lines:
             raise Invalid("choose at least one line", field=("lines",), type_="missing")
         withdrawal = await start_withdrawal(
-            transactor, order_number=number, email=address, lines=lines, clock=clock
+            transactor, order_number=number, email=address, lines=lines or None, clock=clock
         )
         order = await transactor.run(lambda uow: _order(uow, withdrawal.order_id))
         return shown(withdrawal, order)
@@ -144,6 +167,19 @@ async def choose_lines(
         return Refused(error, again if isinstance(again, ShownWithdrawal) else None)
     except DomainError as error:
         return Refused(error)
+
+
+async def _still_unshipped(
+    transactor: Transactor[OrdersUnitOfWork], number: str, address: str
+) -> None:
+    """The page offered the whole order (nothing shipped); if something has shipped since,
+    the customer must choose lines after all (no lines would mean "everything shipped")."""
+
+    async def work(uow: OrdersUnitOfWork) -> bool:
+        return cancels_order(identified(await uow.orders.by_number(number), number, address))
+
+    if not await transactor.run(work):
+        raise Invalid("choose at least one line", field=("lines",), type_="missing")
 
 
 async def declare(

@@ -7,20 +7,28 @@ arrived), not the clock: a late delivery does not move when it happened.
 from __future__ import annotations
 
 from kontor_contracts.events.billing import PaymentReceived
-from kontor_contracts.events.catalog import StockReservationRejected, StockReserved
+from kontor_contracts.events.catalog import (
+    ReplacementStockBooked,
+    ReplacementStockRejected,
+    StockReservationRejected,
+    StockReserved,
+)
 from kontor_servicekit.consumer import Subscription
 
-from kontor_orders.application import order_life
+from kontor_orders.application import complaints, order_life
 from kontor_orders.store.unit_of_work import MongoOrdersUnitOfWork
 
 
 def reservations() -> Subscription:
     return Subscription(
         purpose="reservations",
-        description="Confirms or rejects placed orders as the catalog reserves their stock",
+        description="Confirms or rejects placed orders as the catalog reserves their stock, "
+        "and resolves or reopens complaints as it books out their replacements",
         handlers={
             StockReserved: order_life.on_stock_reserved,
             StockReservationRejected: order_life.on_stock_reservation_rejected,
+            ReplacementStockBooked: complaints.on_replacement_stock_booked,
+            ReplacementStockRejected: complaints.on_replacement_stock_rejected,
         },
         unit_of_work=MongoOrdersUnitOfWork,
     )

@@ -3,17 +3,24 @@
 open -> checkout -> ordered, or checkout -> abandoned after a quiet period. A
 change to an abandoned cart opens it again (the customer came back); an ordered
 cart is closed for good.
+
+Checkout prices the lines as the catalog stands then and fixes those prices for a
+stated time (``prices_locked_until``, a setting): an order from the cart charges
+them, even if the catalog changed meanwhile. After that time (or without a
+checkout) the order is placed only if no price changed since the customer saw it;
+otherwise it is refused with 409 naming the changed lines (ADR 0018).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from kontor_contracts.bounds import MAX_LINES, MAX_QUANTITY
 from kontor_contracts.money import quantize
 from kontor_servicekit.aggregate import RecordsEvents
-from kontor_servicekit.domain_errors import IllegalTransition, NotFound
+from kontor_servicekit.domain_errors import Conflict, IllegalTransition, NotFound
 
 from kontor_orders.domain.events import (
     CartWasAbandoned,
@@ -21,9 +28,10 @@ from kontor_orders.domain.events import (
     CartWasOrdered,
     CheckoutWasStarted,
 )
-from kontor_orders.domain.order import MAX_QUANTITY, OrderError, PricedProduct
+from kontor_orders.domain.order import OrderError, PricedProduct
+from kontor_orders.domain.pricing import unit_gross_of
 
-MAX_CART_LINES = 200
+MAX_CART_LINES = MAX_LINES
 CART_STATUSES = ("open", "checkout", "ordered", "abandoned")
 
 
@@ -35,18 +43,63 @@ class CartLine:
     unit_price_net: Decimal
     vat_rate: Decimal
     currency: str
+    price_gross: Decimal | None = None
+    """The displayed unit gross when the line was priced; None (older carts): from the net."""
+
+    @classmethod
+    def priced(cls, product: PricedProduct, quantity: int) -> CartLine:
+        return cls(
+            product.sku,
+            product.name,
+            quantity,
+            product.price_net,
+            product.vat_rate,
+            product.currency,
+            product.unit_price_gross,
+        )
 
     @property
     def unit_price_gross(self) -> Decimal:
-        return quantize(self.unit_price_net * (1 + self.vat_rate), self.currency)
+        if self.price_gross is not None:
+            return self.price_gross
+        return unit_gross_of(self.unit_price_net, self.vat_rate, self.currency)
 
     @property
     def gross(self) -> Decimal:
-        return self.line_net + quantize(self.line_net * self.vat_rate, self.currency)
+        """Quantity x displayed unit gross, as a consumer's order line (ADR 0017)."""
+        return self.quantity * self.unit_price_gross
 
     @property
     def line_net(self) -> Decimal:
         return quantize(self.unit_price_net * self.quantity, self.currency)
+
+    def same_price(self, product: PricedProduct) -> bool:
+        return (self.unit_price_net, self.unit_price_gross, self.vat_rate) == (
+            product.price_net,
+            product.unit_price_gross,
+            product.vat_rate,
+        )
+
+    def as_product(self, current: PricedProduct) -> PricedProduct:
+        """``current`` at this line's price (the locked one)."""
+        return replace(
+            current,
+            price_net=self.unit_price_net,
+            vat_rate=self.vat_rate,
+            price_gross=self.unit_price_gross,
+        )
+
+
+class PricesChanged(Conflict):
+    """The prices the customer saw are no longer locked and some changed (409)."""
+
+    def __init__(self, cart_id: str, changed: list[dict[str, str]]) -> None:
+        skus = ", ".join(line["sku"] for line in changed)
+        super().__init__(
+            f"prices changed since checkout of cart {cart_id} for {skus}; "
+            "check out again to see the new prices",
+            details={"changed_lines": changed},
+        )
 
 
 class UnknownCart(NotFound):
@@ -71,6 +124,8 @@ class Cart(RecordsEvents):
     checkout_started_at: datetime | None = None
     order_id: str | None = None
     abandoned_at: datetime | None = None
+    prices_locked_until: datetime | None = None
+    """Until when an order from this cart charges the prices of its checkout."""
 
     @classmethod
     def open(cls, *, cart_id: str, customer_email: str | None, now: datetime) -> Cart:
@@ -85,7 +140,7 @@ class Cart(RecordsEvents):
 
     @property
     def value(self) -> Decimal:
-        """Gross value, rounded per line as the order will be."""
+        """Gross value: the sum of quantity x displayed unit gross, as the order will be."""
         return sum((line.gross for line in self.lines), Decimal("0.00"))
 
     def _touch(self, now: datetime) -> None:
@@ -97,6 +152,7 @@ class Cart(RecordsEvents):
             self.status = "open"
             self.abandoned_at = None
         self.last_activity_at = now
+        self.prices_locked_until = None  # a changed cart is checked out again
 
     def set_line(
         self, product: PricedProduct | None, sku: str, quantity: int, now: datetime
@@ -117,9 +173,7 @@ class Cart(RecordsEvents):
         if len(others) >= MAX_CART_LINES:
             raise OrderError(("path", "sku"), f"a cart holds at most {MAX_CART_LINES} lines")
         self._touch(now)
-        line = CartLine(
-            sku, product.name, quantity, product.price_net, product.vat_rate, product.currency
-        )
+        line = CartLine.priced(product, quantity)
         position = next((i for i, x in enumerate(self.lines) if x.sku == sku), None)
         if position is None:
             self.lines.append(line)
@@ -136,15 +190,63 @@ class Cart(RecordsEvents):
         self.lines = [line for line in self.lines if line.sku != sku]
         self.record(CartWasChanged(self.id))
 
-    def start_checkout(self, now: datetime) -> None:
+    def start_checkout(
+        self,
+        now: datetime,
+        products: dict[str, PricedProduct] | None = None,
+        lock: timedelta = timedelta(0),
+    ) -> None:
+        """Price the lines as the catalog stands now and fix those prices until
+        ``now + lock`` (records CheckoutWasStarted). A line whose product is gone
+        or discontinued is refused with its path."""
         if self.status not in ("open", "checkout", "abandoned"):
             raise IllegalTransition(self.subject, "check out", self.status)
         if not self.lines:
             raise OrderError(("path", "cart_id"), "the cart is empty")
+        if products is not None:
+            repriced = []
+            for index, line in enumerate(self.lines):
+                product = products.get(line.sku)
+                if product is None or product.discontinued:
+                    raise OrderError(
+                        ("lines", index, "sku"), f"{line.sku!r} can no longer be ordered"
+                    )
+                repriced.append(CartLine.priced(product, line.quantity))
+            self.lines = repriced
         self._touch(now)
         self.status = "checkout"
         self.checkout_started_at = now
+        self.prices_locked_until = now + lock
         self.record(CheckoutWasStarted(self.id))
+
+    def prices_for_order(
+        self, current: dict[str, PricedProduct], now: datetime
+    ) -> dict[str, PricedProduct]:
+        """The products to price the order from: at the locked prices while the lock
+        holds, else the current ones if no price changed; PricesChanged otherwise.
+        A product no longer known is left out (the order names its line)."""
+        locked = self.prices_locked_until is not None and now <= self.prices_locked_until
+        changed: list[dict[str, str]] = []
+        priced: dict[str, PricedProduct] = {}
+        for line in self.lines:
+            product = current.get(line.sku)
+            if product is None:
+                continue
+            if locked:
+                priced[line.sku] = line.as_product(product)
+                continue
+            if not line.same_price(product):
+                changed.append(
+                    {
+                        "sku": line.sku,
+                        "unit_price_gross_seen": str(line.unit_price_gross),
+                        "unit_price_gross_now": str(product.unit_price_gross),
+                    }
+                )
+            priced[line.sku] = product
+        if changed:
+            raise PricesChanged(self.id, changed)
+        return priced
 
     def is_abandoned(self, now: datetime, quiet: timedelta) -> bool:
         return self.status == "checkout" and self.last_activity_at + quiet <= now

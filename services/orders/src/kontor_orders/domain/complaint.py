@@ -1,5 +1,11 @@
 """Complaints (Reklamation, warranty §437 BGB): filed for a delivered article,
-resolved by a replacement shipment or a refund. Pure."""
+resolved by a replacement shipment or a refund. Pure.
+
+A replacement is a shipment: resolving by replacement asks the catalog to reserve and
+book out the piece (``replacement_pending``); the complaint is ``resolved`` when the
+catalog booked it out, and ``open`` again (with the shortfall) when there was no stock,
+so the merchant can refund instead or try again after a goods receipt.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +18,23 @@ from kontor_servicekit.aggregate import RecordsEvents
 from kontor_servicekit.clock import iso_utc
 from kontor_servicekit.domain_errors import FieldProblem, IllegalTransition, Invalid, NotFound
 
-from kontor_orders.domain.events import ComplaintWasFiled, ComplaintWasResolved
+from kontor_orders.domain.events import (
+    ComplaintWasFiled,
+    ComplaintWasResolved,
+    ReplacementWasRequested,
+)
 from kontor_orders.domain.order import Order, OrderError
+from kontor_orders.domain.refunds import (
+    RefundExceedsRemaining,
+    book_refund,
+    line_refundable,
+    order_refundable,
+    require_refundable,
+)
 
-COMPLAINT_STATUSES = ("open", "resolved")
+COMPLAINT_STATUSES = ("open", "replacement_pending", "resolved")
+#: Pieces a replacement ships (one of the line, as a refund's default is one piece).
+REPLACEMENT_QUANTITY = 1
 REMEDIES = ("replacement", "refund")
 WARRANTY_YEARS = 2
 
@@ -88,6 +107,8 @@ class Complaint(RecordsEvents):
     desired_remedy: str | None = None
     status: str = "open"
     resolution: Resolution | None = None
+    replacement_refused: str | None = None
+    """Why the last replacement could not ship (the catalog's shortfall)."""
 
     @classmethod
     def file(
@@ -108,6 +129,15 @@ class Complaint(RecordsEvents):
         if order.shipped_quantity(line_no) == 0:
             raise IllegalTransition(
                 order.subject, "complain about an unshipped line of", order.status
+            )
+        if order.fully_returned(line_no):
+            # the goods are back (or on their way): the return settles them, not a complaint
+            raise IllegalTransition(
+                order.subject,
+                "complain about",
+                order.status,
+                message=f"cannot complain about line {line_no} of {order.subject}: "
+                "every shipped piece of it was returned",
             )
         if order.delivered_at is not None and now > warranty_end(order.delivered_at):
             raise WarrantyExpired(order.subject, warranty_end(order.delivered_at))
@@ -134,23 +164,68 @@ class Complaint(RecordsEvents):
     def resolve_by_replacement(
         self, *, carrier: str, tracking_number: str | None, note: str | None, now: datetime
     ) -> Resolution:
-        """A replacement was shipped; records ComplaintWasResolved."""
+        """A replacement is to ship: records ReplacementWasRequested (the catalog reserves
+        and books it out); ``replacement_pending`` until the catalog answers."""
         self._open()
         self.resolution = Resolution("replacement", now, note, None, carrier, tracking_number)
+        self.status = "replacement_pending"
+        self.replacement_refused = None
+        self.record(ReplacementWasRequested(self.id, REPLACEMENT_QUANTITY))
+        return self.resolution
+
+    def replacement_booked(self, order: Order, now: datetime) -> None:
+        """The catalog booked the replacement out of stock: the complaint is resolved
+        (records ComplaintWasResolved). An answer for a complaint no longer waiting
+        changes nothing (a duplicate)."""
+        if self.status != "replacement_pending" or self.resolution is None:
+            return
         self.status = "resolved"
         self.record(ComplaintWasResolved(self.id, "replacement", None))
-        return self.resolution
+        order.note(
+            "replacement_shipped",
+            now,
+            complaint_id=self.id,
+            sku=self.sku,
+            carrier=self.resolution.carrier,
+            tracking_number=self.resolution.tracking_number,
+        )
+
+    def replacement_rejected(self, order: Order, shortfall: str, now: datetime) -> None:
+        """No stock for the replacement: the complaint is open again, with the reason,
+        for another remedy or another try."""
+        if self.status != "replacement_pending":
+            return
+        self.status = "open"
+        self.resolution = None
+        self.replacement_refused = shortfall
+        order.note("replacement_refused", now, complaint_id=self.id, reason=shortfall)
 
     def resolve_by_refund(
         self, order: Order, *, amount: Decimal | None, note: str | None, now: datetime
     ) -> Resolution:
-        """Refund ``amount`` (default: one piece of the line, gross) up to the line's gross."""
+        """Refund ``amount`` (default: one piece of the line, gross, cut to what is still
+        refundable) and book it on the order.
+
+        A named amount above what is still refundable on the line or the order (gross
+        minus earlier refunds by returns and complaints) is refused
+        (RefundExceedsRemaining, 409 with ``remaining``); so is any refund when nothing
+        is left."""
         self._open()
         line = next(x for x in order.lines if x.line_no == self.line_no)
-        one_piece = quantize(line.line_gross / line.quantity, order.currency)
-        refund = one_piece if amount is None else amount
-        if not Decimal("0") < refund <= line.line_gross:
-            raise OrderError(("amount",), f"between 0.01 and {line.line_gross}")
+        if amount is not None and amount <= 0:
+            raise OrderError(("amount",), "a refund is at least 0.01")
+        left = min(line_refundable(order, self.line_no), order_refundable(order))
+        if amount is None:
+            one_piece = quantize(line.line_gross / line.quantity, order.currency)
+            if left <= 0:
+                raise RefundExceedsRemaining(
+                    f"line {self.line_no} of {order.subject}", one_piece, left, order.currency
+                )
+            refund = min(one_piece, left)
+        else:
+            require_refundable(order, self.line_no, amount)
+            refund = amount
+        book_refund(order, {self.line_no: refund})
         self.resolution = Resolution("refund", now, note, refund)
         self.status = "resolved"
         self.record(ComplaintWasResolved(self.id, "refund", refund))
@@ -175,7 +250,7 @@ class Complaint(RecordsEvents):
                 carrier=carrier, tracking_number=tracking_number, note=note, now=now
             )
             order.note(
-                "replacement_shipped",
+                "replacement_requested",
                 now,
                 complaint_id=self.id,
                 sku=self.sku,

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 # ------------------------------------------------------------------ orders
 
@@ -120,7 +121,11 @@ class ReturnWasRequested:
 
 @dataclass(frozen=True)
 class ReturnWasReceived:
+    """One receipt: ``lines`` are the pieces that arrived with it (InspectedLine)."""
+
     return_id: str
+    lines: tuple[Any, ...] = ()
+    received_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -141,3 +146,11 @@ class ComplaintWasResolved:
     complaint_id: str
     remedy: str
     refund_amount: Decimal | None
+
+
+@dataclass(frozen=True)
+class ReplacementWasRequested:
+    """A replacement of ``quantity`` piece(s) is to be reserved and booked out."""
+
+    complaint_id: str
+    quantity: int

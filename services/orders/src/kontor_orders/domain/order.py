@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, cast
 
-from kontor_contracts.money import quantize
+from kontor_contracts.bounds import MAX_LINES, MAX_QUANTITY, MAX_UNIT_PRICE, MAX_VAT_RATE
+from kontor_contracts.money import allocate, quantize
 from kontor_servicekit.aggregate import RecordsEvents
 from kontor_servicekit.domain_errors import (
     Conflict,
@@ -17,6 +18,7 @@ from kontor_servicekit.domain_errors import (
     NotFound,
 )
 from kontor_servicekit.shipping_rates import shipping_gross, shipping_vat
+from kontor_servicekit.vat_ids import EU_MEMBER_STATES, country_of
 
 from kontor_orders.domain.events import (
     OrderWasCancelled,
@@ -28,8 +30,7 @@ from kontor_orders.domain.events import (
     OrderWasShipped,
     PaymentWasRecorded,
 )
-
-MAX_QUANTITY = 999
+from kontor_orders.domain.pricing import GoodsLine, price_goods, unit_gross_of
 
 #: Every status an order can have, in the order of its life.
 STATUSES = (
@@ -41,9 +42,15 @@ STATUSES = (
     "partially_shipped",
     "shipped",
     "delivered",
+    "partially_returned",
+    "returned",
 )
 CANCELLABLE = frozenset({"placed", "confirmed", "paid"})
-SHIPPABLE = frozenset({"confirmed", "paid", "partially_shipped"})
+#: The shipping queue (GET /orders/to-ship).
+TO_SHIP = frozenset({"confirmed", "paid", "partially_shipped"})
+#: Pieces still to ship can go out; a partly returned order may still have some (it is
+#: not in the queue: the status cannot tell whether pieces are left).
+SHIPPABLE = TO_SHIP | {"partially_returned"}
 CLOSED = frozenset({"rejected", "cancelled"})
 
 #: How the customer pays (carried in OrderPlaced); None: not told (no payment rule applies).
@@ -105,9 +112,28 @@ class Shipment:
 
 
 @dataclass(frozen=True)
+class VatRow:
+    """Net, VAT and gross at one rate: of an order (goods and shipping), or a shipping part."""
+
+    vat_rate: Decimal
+    net: Decimal
+    vat: Decimal
+
+    @property
+    def gross(self) -> Decimal:
+        return self.net + self.vat
+
+
+@dataclass(frozen=True)
 class ShippingCharge:
     """What the customer pays for delivery; ``standard_gross`` is what the
-    standard method would have cost (the most a withdrawal refunds, §357 (2) BGB)."""
+    standard method would have cost (the most a withdrawal refunds, §357 (2) BGB).
+
+    Shipping follows the VAT of the goods: ``split`` holds (rate, net part) pairs in
+    proportion to the goods' net per rate (:mod:`kontor_orders.domain.pricing`);
+    empty (an order stored before the split), the whole net is at ``vat_rate``.
+    ``vat_rate`` is the rate of the largest part.
+    """
 
     method: str
     net: Decimal
@@ -115,14 +141,24 @@ class ShippingCharge:
     currency: str
     carrier: str | None = None
     standard_gross: Decimal | None = None
+    split: tuple[tuple[Decimal, Decimal], ...] = ()
+
+    @property
+    def parts(self) -> list[VatRow]:
+        pairs = self.split or ((self.vat_rate, self.net),)
+        return [VatRow(rate, net, shipping_vat(net, rate, self.currency)) for rate, net in pairs]
 
     @property
     def vat(self) -> Decimal:
-        return shipping_vat(self.net, self.vat_rate, self.currency)
+        if not self.split:
+            return shipping_vat(self.net, self.vat_rate, self.currency)
+        return sum((part.vat for part in self.parts), Decimal("0"))
 
     @property
     def gross(self) -> Decimal:
-        return shipping_gross(self.net, self.vat_rate, self.currency)
+        if not self.split:
+            return shipping_gross(self.net, self.vat_rate, self.currency)
+        return self.net + self.vat
 
 
 @dataclass(frozen=True)
@@ -138,6 +174,14 @@ class PricedProduct:
     weight_grams: int | None = None
     has_variants: bool = False
     """A parent (the "T-shirt"): what is ordered is one of its variants (red, size M)."""
+    price_gross: Decimal | None = None
+    """The displayed gross the catalog announced; None: derived from the net."""
+
+    @property
+    def unit_price_gross(self) -> Decimal:
+        if self.price_gross is not None:
+            return self.price_gross
+        return unit_gross_of(self.price_net, self.vat_rate, self.currency)
 
 
 @dataclass(frozen=True)
@@ -164,6 +208,48 @@ def require_company_for_vat_id(
         )
 
 
+#: Why an intra-community supply carries no VAT, as its documents say (§14a Abs. 3 UStG).
+INTRA_COMMUNITY_NOTE = "Steuerfreie innergemeinschaftliche Lieferung (§4 Nr. 1b, §6a UStG)"
+
+#: ``domestic``: German VAT; ``intra_community_supply``: VAT-free (§4 Nr. 1b, §6a UStG).
+VAT_TREATMENTS = ("domestic", "intra_community_supply")
+
+
+def vat_treatment(buyer_vat_id: str | None, shipping_address: Address) -> str:
+    """``intra_community_supply`` for a business buyer with a VAT id of another member
+    state whose goods go to another member state; else ``domestic``.
+
+    The VAT id's format and check digits are checked before (``parties``); whether
+    it is assigned is for VIES (:class:`VatIdCheck`, pending until confirmed).
+    """
+    if buyer_vat_id is None:
+        return "domestic"
+    destination = shipping_address.country
+    buyer_state = country_of(buyer_vat_id)
+    if (
+        destination != "DE"
+        and destination in EU_MEMBER_STATES
+        and buyer_state != "DE"
+        and (buyer_state in EU_MEMBER_STATES or buyer_vat_id.startswith("XI"))
+    ):
+        return "intra_community_supply"
+    return "domestic"
+
+
+@dataclass(frozen=True)
+class VatIdCheck:
+    """How the buyer's VAT id was checked: format and check digits at placement
+    (offline); the VIES confirmation is ``pending`` until a merchant confirms it."""
+
+    vat_id: str
+    checked_at: datetime
+    vies: str = "pending"  # pending | confirmed
+    confirmed_by: str | None = None
+    confirmed_at: datetime | None = None
+    reference: str | None = None
+    """The VIES consultation number or a note of how it was confirmed."""
+
+
 @dataclass(frozen=True)
 class Customer:
     email: str
@@ -173,8 +259,8 @@ class Customer:
 
 @dataclass(frozen=True)
 class OrderLine:
-    """One priced line. VAT and gross are derived and rounded per line, to the
-    minor unit of the order's ``currency``."""
+    """One priced line, its amounts fixed at placement (:func:`pricing.price_goods`),
+    in the minor unit of the order's ``currency``."""
 
     line_no: int
     sku: str
@@ -183,22 +269,39 @@ class OrderLine:
     unit_price_net: Decimal
     vat_rate: Decimal
     currency: str
+    unit_price_gross: Decimal
+    line_net: Decimal
+    line_vat: Decimal
+    line_gross: Decimal
 
-    @property
-    def unit_price_gross(self) -> Decimal:
-        return quantize(self.unit_price_net * (1 + self.vat_rate), self.currency)
-
-    @property
-    def line_net(self) -> Decimal:
-        return quantize(self.unit_price_net * self.quantity, self.currency)
-
-    @property
-    def line_vat(self) -> Decimal:
-        return quantize(self.line_net * self.vat_rate, self.currency)
-
-    @property
-    def line_gross(self) -> Decimal:
-        return self.line_net + self.line_vat
+    @classmethod
+    def rounded_from_net(
+        cls,
+        line_no: int,
+        sku: str,
+        name: str,
+        quantity: int,
+        unit_price_net: Decimal,
+        vat_rate: Decimal,
+        currency: str,
+    ) -> OrderLine:
+        """A line as orders stored before ADR 0017 priced it: net rounded per line,
+        VAT rounded per line from it (their figures stay what the customer paid)."""
+        line_net = quantize(unit_price_net * quantity, currency)
+        line_vat = quantize(line_net * vat_rate, currency)
+        return cls(
+            line_no,
+            sku,
+            name,
+            quantity,
+            unit_price_net,
+            vat_rate,
+            currency,
+            unit_gross_of(unit_price_net, vat_rate, currency),
+            line_net,
+            line_vat,
+            line_net + line_vat,
+        )
 
 
 @dataclass
@@ -223,7 +326,64 @@ class Order(RecordsEvents):
     amount_paid: Decimal = Decimal("0")
     paid_at: datetime | None = None
     delivered_at: datetime | None = None
-    returned: dict[int, int] = field(default_factory=dict)  # line_no -> pieces returned
+    returned: dict[int, int] = field(default_factory=dict)
+    """line_no -> pieces booked for return (announced and not released, or received)."""
+    taken_back: dict[int, int] = field(default_factory=dict)
+    """line_no -> pieces that came back (received by a return): the order's returned status."""
+    refunded_lines: dict[int, Decimal] = field(default_factory=dict)
+    """line_no -> gross refunded on that line (returns, complaints)."""
+    refunded_shipping: Decimal = Decimal("0")
+    refunded_total: Decimal = Decimal("0")
+    """Every refund booked on the order (lines, shipping, a withdrawn order's payment)."""
+    price_basis: str = "net"
+    """``gross`` for a consumer, ``net`` for a business buyer (ADR 0017)."""
+    vat_treatment: str = "domestic"
+    vat_id_check: VatIdCheck | None = None
+    discount_gross: Decimal | None = None
+    """The coupons' discount, gross, already in the lines; None: no coupon applied."""
+
+    @property
+    def goods_base(self) -> Decimal:
+        """The goods' sum coupons are taken off: gross for a consumer, net for a business."""
+        if self.price_basis == "gross":
+            return sum((line.line_gross for line in self.lines), Decimal("0"))
+        return sum((line.line_net for line in self.lines), Decimal("0"))
+
+    @property
+    def goods_gross(self) -> Decimal:
+        return sum((line.line_gross for line in self.lines), Decimal("0"))
+
+    @property
+    def vat_exempt(self) -> bool:
+        return self.vat_treatment == "intra_community_supply"
+
+    @property
+    def vat_note(self) -> str | None:
+        """What the order's documents must say about its VAT, if anything."""
+        return INTRA_COMMUNITY_NOTE if self.vat_exempt else None
+
+    @property
+    def vat_breakdown(self) -> list[VatRow]:
+        """Net and VAT per rate, goods and shipping, highest rate first."""
+        net: dict[Decimal, Decimal] = {}
+        vat: dict[Decimal, Decimal] = {}
+        rows = [(line.vat_rate, line.line_net, line.line_vat) for line in self.lines]
+        if self.shipping is not None:
+            rows += [(p.vat_rate, p.net, p.vat) for p in self.shipping.parts]
+        for rate, n, v in rows:
+            key = rate.normalize()
+            net[key] = net.get(key, Decimal("0")) + n
+            vat[key] = vat.get(key, Decimal("0")) + v
+        return [VatRow(r, net[r], vat[r]) for r in sorted(net, reverse=True)]
+
+    @property
+    def goods_net_by_rate(self) -> dict[Decimal, Decimal]:
+        """The goods' net per VAT rate: what the shipping's VAT is split by."""
+        by_rate: dict[Decimal, Decimal] = {}
+        for line in self.lines:
+            key = line.vat_rate.normalize()
+            by_rate[key] = by_rate.get(key, Decimal("0")) + line.line_net
+        return by_rate
 
     @property
     def net_total(self) -> Decimal:
@@ -256,18 +416,25 @@ class Order(RecordsEvents):
         coupon_codes: list[str] | None = None,
         cart_id: str | None = None,
         payment_method: str | None = None,
+        discount: Decimal = Decimal("0"),
     ) -> Order:
         """Price the requested (sku, quantity) lines from the known products.
 
         The price is fixed at this moment: a later price change does not touch
-        an order that was placed.
+        an order that was placed. ``discount`` (coupons, :mod:`coupons`) is off the
+        goods' basis sum (gross for a consumer, net for a business buyer), spread
+        over the lines.
         """
         if now.tzinfo is None:
             raise ValueError("time must be timezone-aware")
         require_company_for_vat_id(buyer_vat_id, shipping_address, billing_address)
         if not requested:
             raise OrderError(("lines",), "an order needs at least one line")
-        lines: list[OrderLine] = []
+        if len(requested) > MAX_LINES:
+            raise OrderError(("lines",), f"an order has at most {MAX_LINES} lines")
+        treatment = vat_treatment(buyer_vat_id, shipping_address)
+        basis = "gross" if buyer_vat_id is None else "net"
+        chosen: list[tuple[int, str, int, PricedProduct]] = []
         currencies: set[str] = set()
         seen: set[str] = set()
         for index, (sku, quantity) in enumerate(requested):
@@ -285,20 +452,20 @@ class Order(RecordsEvents):
                 raise OrderError(("lines", index, "sku"), f"{sku!r} is discontinued")
             if product.has_variants:
                 raise OrderError(("lines", index, "sku"), f"{sku!r} has variants: order one")
-            currencies.add(product.currency)
-            lines.append(
-                OrderLine(
-                    line_no=index + 1,
-                    sku=sku,
-                    name=product.name,
-                    quantity=quantity,
-                    unit_price_net=product.price_net,
-                    vat_rate=product.vat_rate,
-                    currency=product.currency,
+            if not (0 <= product.price_net <= MAX_UNIT_PRICE and product.vat_rate <= MAX_VAT_RATE):
+                # only a price announced before the bounds of ADR 0014 can be outside them
+                raise OrderError(
+                    ("lines", index, "sku"),
+                    f"{sku!r} has a price outside the bounds (at most {MAX_UNIT_PRICE:,} net)",
                 )
-            )
+            currencies.add(product.currency)
+            chosen.append((index + 1, sku, quantity, product))
         if len(currencies) != 1:
             raise OrderError(("lines",), "all lines of an order must have the same currency")
+        currency = currencies.pop()
+        exempt = treatment != "domestic"
+        lines = _priced_lines(chosen, basis, currency, exempt=exempt, discount=discount)
+        undiscounted = _priced_lines(chosen, basis, currency, exempt=exempt)
         order = cls(
             id=order_id,
             number=number,
@@ -306,7 +473,7 @@ class Order(RecordsEvents):
             shipping_address=shipping_address,
             billing_address=billing_address,
             lines=lines,
-            currency=currencies.pop(),
+            currency=currency,
             placed_at=now,
             timeline=[TimelineEntry("placed", now, "placed")],
             shipping=shipping,
@@ -314,6 +481,13 @@ class Order(RecordsEvents):
             coupon_codes=list(coupon_codes or []),
             payment_method=payment_method,
             cart_id=cart_id,
+            price_basis=basis,
+            vat_treatment=treatment,
+            vat_id_check=None if buyer_vat_id is None else VatIdCheck(buyer_vat_id, now),
+            discount_gross=sum((x.line_gross for x in undiscounted), Decimal("0"))
+            - sum((x.line_gross for x in lines), Decimal("0"))
+            if discount
+            else None,
         )
         order.record(OrderWasPlaced(order_id))
         return order
@@ -322,6 +496,18 @@ class Order(RecordsEvents):
     def subject(self) -> str:
         """How errors name this order."""
         return f"order {self.number}"
+
+    def confirm_vat_id(self, *, by: str, reference: str | None, now: datetime) -> None:
+        """A merchant confirmed the buyer's VAT id (VIES, by hand); twice changes nothing."""
+        check = self.vat_id_check
+        if check is None:
+            raise Conflict(f"{self.subject} has no buyer VAT id to confirm")
+        if check.vies == "confirmed":
+            return
+        self.vat_id_check = VatIdCheck(
+            check.vat_id, check.checked_at, "confirmed", by, now, reference
+        )
+        self._log("vat_id_confirmed", now, vat_id=check.vat_id, by=by, reference=reference)
 
     # ------------------------------------------------------------------ life cycle
     #
@@ -483,7 +669,10 @@ class Order(RecordsEvents):
                 )
         shipment = Shipment(shipment_id, carrier, tracking_number, tuple(lines), now)
         self.shipments.append(shipment)
-        status = "shipped" if self.completely_shipped else "partially_shipped"
+        if self.status == "partially_returned":
+            status = self.status  # goods came back: shipping the rest does not hide that
+        else:
+            status = "shipped" if self.completely_shipped else "partially_shipped"
         self._move(
             status,
             now,
@@ -504,10 +693,22 @@ class Order(RecordsEvents):
             )
         )
 
+    @property
+    def _deliverable(self) -> bool:
+        if self.status == "shipped":
+            return True
+        # some pieces came back before the delivery was recorded: the rest was delivered
+        return (
+            self.status == "partially_returned"
+            and self.delivered_at is None
+            and self.completely_shipped
+        )
+
     def deliver(self, delivered_at: datetime, now: datetime) -> None:
         """The carrier delivered everything; starts the withdrawal period.
-        Records OrderWasDelivered."""
-        if self.status != "shipped":
+        Records OrderWasDelivered. A fully returned order is never delivered; a partly
+        returned one keeps its status (the delivery is on the timeline)."""
+        if not self._deliverable:
             raise self._refused("deliver")
         if delivered_at.tzinfo is None:
             raise ValueError("time must be timezone-aware")
@@ -517,10 +718,80 @@ class Order(RecordsEvents):
         if delivered_at < last_shipped:
             raise OrderError(("delivered_at",), "delivery cannot be before the last shipment")
         self.delivered_at = delivered_at
-        self._move("delivered", delivered_at)
+        if self.status == "partially_returned":
+            self._log("delivered", delivered_at)
+        else:
+            self._move("delivered", delivered_at)
         last = self.shipments[-1].shipment_id if self.shipments else None
         self.record(OrderWasDelivered(self.id, delivered_at, last))
+
+    def take_back(self, pieces: dict[int, int], now: datetime, **details: Any) -> None:
+        """Returned pieces (line_no -> quantity) arrived: the order is ``returned`` when
+        every ordered piece came back, else ``partially_returned``."""
+        if self.status not in ("partially_shipped", "shipped", "delivered", "partially_returned"):
+            raise self._refused("take back goods of")
+        for line_no, quantity in pieces.items():
+            self.taken_back[line_no] = self.taken_back.get(line_no, 0) + quantity
+        everything = all(
+            self.taken_back.get(line.line_no, 0) >= line.quantity for line in self.lines
+        )
+        status = "returned" if everything else "partially_returned"
+        if status != self.status:
+            self._move(status, now, **details)
+
+    def fully_returned(self, line_no: int) -> bool:
+        """Every shipped piece of the line is back or on its way back."""
+        shipped = self.shipped_quantity(line_no)
+        return shipped > 0 and self.returned.get(line_no, 0) >= shipped
 
     def note(self, event: str, now: datetime, **details: Any) -> None:
         """Put something that happened around the order (return, complaint) on its timeline."""
         self._log(event, now, **details)
+
+
+def _priced_lines(
+    chosen: list[tuple[int, str, int, PricedProduct]],
+    basis: str,
+    currency: str,
+    *,
+    exempt: bool,
+    discount: Decimal = Decimal("0"),
+) -> list[OrderLine]:
+    """The lines priced by ADR 0017; an exempt supply carries 0 % on every line;
+    ``discount`` is spread over the lines in proportion to their amounts."""
+    goods = [
+        GoodsLine(
+            quantity=quantity,
+            unit_price_net=product.price_net,
+            unit_price_gross=product.price_net if exempt else product.unit_price_gross,
+            vat_rate=Decimal("0") if exempt else product.vat_rate,
+        )
+        for _, _, quantity, product in chosen
+    ]
+    if discount:
+        bases = [
+            a.gross if basis == "gross" else a.net for a in price_goods(goods, basis, currency)
+        ]
+        if not Decimal("0") < discount <= sum(bases, Decimal("0")):
+            raise OrderError(("coupon_codes",), "the discount exceeds the goods")
+        shares = allocate(discount, bases, currency)
+        goods = [replace(g, discount=share) for g, share in zip(goods, shares, strict=True)]
+    amounts = price_goods(goods, basis, currency)
+    return [
+        OrderLine(
+            line_no=line_no,
+            sku=sku,
+            name=product.name,
+            quantity=quantity,
+            unit_price_net=product.price_net,
+            vat_rate=good.vat_rate,
+            currency=currency,
+            unit_price_gross=good.unit_price_gross,
+            line_net=amount.net,
+            line_vat=amount.vat,
+            line_gross=amount.gross,
+        )
+        for (line_no, sku, quantity, product), good, amount in zip(
+            chosen, goods, amounts, strict=True
+        )
+    ]

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from kontor_servicekit.vat_ids import vat_id_check_problem
+
 #: ISO 3166-1 alpha-2, officially assigned codes.
 _ISO_COUNTRY_CODES = """
     AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI
@@ -62,7 +64,11 @@ def normalize_vat_id(raw: str) -> str:
 
 
 def vat_id_problem(vat_id: str) -> str | None:
-    """Why ``vat_id`` (normalized) is not a well-formed EU VAT id, or None."""
+    """Why ``vat_id`` (normalized) is not a well-formed EU VAT id, or None.
+
+    The format of the member state, then its check digits (python-stdnum, offline);
+    that the number is assigned is for the VIES confirmation, recorded as pending.
+    """
     prefix, rest = vat_id[:2], vat_id[2:]
     pattern = VAT_ID_FORMATS.get(prefix)
     if pattern is None:
@@ -71,7 +77,7 @@ def vat_id_problem(vat_id: str) -> str | None:
         if prefix == "DE":
             return "a German USt-IdNr. is DE followed by 9 digits"
         return f"not a valid {prefix} VAT id"
-    return None
+    return vat_id_check_problem(vat_id)
 
 
 COUPON_CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{2,31}$")

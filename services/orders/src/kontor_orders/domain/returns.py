@@ -3,7 +3,11 @@
 A customer's withdrawal has two steps: a pending :class:`Withdrawal` (the order and
 the lines chosen, nothing declared yet), then its declaration, which makes a
 :class:`Return`. The merchant records returns directly (by phone, letter, complaint
-or goodwill). A return is requested -> received -> completed (with the refund).
+or goodwill). A return is requested -> (partially_received ->) received -> completed
+(with the refund), or closed by the merchant with a reason before everything arrived.
+
+A withdrawal from an order not yet shipped cancels it: the declaration makes a return
+that is completed at once with the refund of what was paid (no goods travel).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 
 from kontor_contracts.money import quantize
 from kontor_servicekit.aggregate import RecordsEvents
@@ -24,14 +29,15 @@ from kontor_orders.domain.events import (
     ReturnWasRequested,
     WithdrawalWasDeclared,
 )
-from kontor_orders.domain.order import Order, OrderError, UnknownOrder
+from kontor_orders.domain.order import CANCELLABLE, Order, OrderError, UnknownOrder
 from kontor_orders.domain.parties import email_key
+from kontor_orders.domain.refunds import book_refund, capped, order_refundable
 
 WITHDRAWAL_DAYS = 14
-RETURN_STATUSES = ("requested", "received", "completed")
-OPEN_RETURN_STATUSES = ("requested", "received")
+RETURN_STATUSES = ("requested", "partially_received", "received", "completed")
+OPEN_RETURN_STATUSES = ("requested", "partially_received", "received")
 #: An order whose goods (some of them) are with the customer.
-RETURNABLE = ("partially_shipped", "shipped", "delivered")
+RETURNABLE = ("partially_shipped", "shipped", "delivered", "partially_returned")
 
 Requested = list[tuple[int, int, str | None]]
 """(line_no, quantity, reason) a customer or the merchant asks to return."""
@@ -82,10 +88,12 @@ class DeadlinePassed(IllegalTransition):
 
 
 def check_withdrawal_allowed(order: Order, now: datetime) -> datetime | None:
-    """Raise unless ``order`` may be withdrawn from at ``now``; the deadline if known.
+    """Raise unless goods of ``order`` may be sent back by withdrawal at ``now``; the
+    deadline if known.
 
     Before delivery the period has not started, so a shipped order can always be
-    withdrawn from; an order that was never shipped is cancelled instead.
+    withdrawn from; an order that was never shipped has no goods to send back (the
+    customer's withdrawal cancels it: :func:`cancels_order`).
     """
     if order.status not in RETURNABLE:
         raise IllegalTransition(order.subject, "withdraw from", order.status)
@@ -95,6 +103,29 @@ def check_withdrawal_allowed(order: Order, now: datetime) -> datetime | None:
     if now > deadline:
         raise DeadlinePassed(order.subject, deadline)
     return deadline
+
+
+def cancels_order(order: Order) -> bool:
+    """A withdrawal before anything was shipped cancels the order (§355 BGB: the
+    consumer may withdraw at any time before the period ends, also before delivery)."""
+    return order.status in CANCELLABLE and not order.shipments
+
+
+def _whole_order(order: Order, lines: Requested | None) -> list[ReturnLine]:
+    """Before shipment a withdrawal is of the whole order: every line, all pieces."""
+    reasons = {line_no: reason for line_no, _, reason in lines or []}
+    chosen = [
+        ReturnLine(line.line_no, line.sku, line.quantity, reasons.get(line.line_no))
+        for line in order.lines
+    ]
+    named = sorted((line_no, quantity) for line_no, quantity, _ in lines or [])
+    if lines and named != [(x.line_no, x.quantity) for x in chosen]:
+        raise OrderError(
+            ("lines",),
+            "nothing is shipped yet: a withdrawal cancels the whole order "
+            "(name no lines, or every line with all its pieces)",
+        )
+    return chosen
 
 
 def identified(order: Order | None, order_number: str, email: str) -> Order:
@@ -175,6 +206,9 @@ class Refund:
     amount: Decimal
     includes_shipping: bool
     lines: tuple[tuple[int, str, int], ...]  # (line_no, sku, quantity)
+    line_amounts: tuple[tuple[int, Decimal], ...] = ()
+    """(line_no, gross refunded) of the goods; ``shipping`` is the rest of ``amount``."""
+    shipping: Decimal = Decimal("0")
 
 
 def refund_for(
@@ -183,26 +217,31 @@ def refund_for(
     """Gross refund for (line_no, quantity): each line's share of its gross amount
     (rounded half-up per line), plus the shipping the customer paid, up to the
     standard method's cost, when a withdrawal takes back the whole order
-    (§357 (2) BGB: express surcharges are not refunded)."""
+    (§357 (2) BGB: express surcharges are not refunded).
+
+    Every amount is capped by what is still refundable (``domain/refunds.py``): a line
+    refunded before (by a complaint, an earlier return) gives back only the rest, and
+    the last pieces of a line get what rounding left of its gross, not a cent more.
+    """
     by_no = {line.line_no: line for line in order.lines}
-    amount = Decimal("0")
+    wanted: dict[int, Decimal] = {}
     refunded: list[tuple[int, str, int]] = []
     for line_no, quantity in lines:
         line = by_no[line_no]
         if quantity == line.quantity:
-            amount += line.line_gross
+            share = line.line_gross
         else:
-            amount += quantize(line.line_gross * quantity / line.quantity, order.currency)
+            share = quantize(line.line_gross * quantity / line.quantity, order.currency)
+        wanted[line_no] = wanted.get(line_no, Decimal("0")) + share
         refunded.append((line_no, line.sku, quantity))
-    includes_shipping = False
+    shipping = Decimal("0")
     if withdrawal and whole_order and order.shipping is not None:
         shipping = order.shipping.gross
         if order.shipping.standard_gross is not None:
             shipping = min(shipping, order.shipping.standard_gross)
-        if shipping > 0:
-            amount += shipping
-            includes_shipping = True
-    return Refund(amount, includes_shipping, tuple(refunded))
+    amounts, shipping = capped(order, wanted, shipping)
+    amount = sum(amounts.values(), Decimal("0")) + shipping
+    return Refund(amount, shipping > 0, tuple(refunded), tuple(amounts.items()), shipping)
 
 
 @dataclass
@@ -210,6 +249,8 @@ class Withdrawal(RecordsEvents):
     """Step 1 of the customer's withdrawal: the order and the lines, not declared yet.
 
     ``pending`` until the customer declares it (``confirmed``, with its return).
+    ``cancels_order``: nothing was shipped when it was started, so it is of the whole
+    order and its declaration cancels the order.
     """
 
     id: str
@@ -221,16 +262,21 @@ class Withdrawal(RecordsEvents):
     status: str = "pending"
     confirmed_at: datetime | None = None
     return_id: str | None = None
+    cancels_order: bool = False
 
     @classmethod
     def start(
         cls, *, withdrawal_id: str, order: Order, lines: Requested | None, now: datetime
     ) -> Withdrawal:
-        """Check the period and the lines (all returnable ones if none are named).
+        """Check the period and the lines (all returnable ones if none are named; the
+        whole order if nothing is shipped yet).
 
         The lines are checked against the order but not booked on it: nothing is
         declared yet, so the order is not to be saved.
         """
+        if cancels_order(order):
+            chosen = _whole_order(order, lines)
+            return cls(withdrawal_id, order.id, order.number, chosen, None, now, cancels_order=True)
         deadline = check_withdrawal_allowed(order, now)
         chosen = return_lines(order, lines or returnable_lines(order))
         return cls(withdrawal_id, order.id, order.number, chosen, deadline, now)
@@ -251,7 +297,9 @@ class Withdrawal(RecordsEvents):
 @dataclass
 class Return(RecordsEvents):
     """A return of goods: a withdrawal (statutory) or a merchant-side return
-    (complaint, goodwill). requested -> received -> completed."""
+    (complaint, goodwill). requested -> (partially_received ->) received -> completed;
+    ``closed_reason`` when the merchant closed it before every piece arrived;
+    ``cancelled_order`` when it is a withdrawal before shipment (no goods travel)."""
 
     id: str
     order_id: str
@@ -267,27 +315,73 @@ class Return(RecordsEvents):
     received_at: datetime | None = None
     refund: Refund | None = None
     completed_at: datetime | None = None
+    closed_reason: str | None = None
+    cancelled_order: bool = False
 
     @classmethod
     def of_withdrawal(
         cls, *, return_id: str, order: Order, withdrawal: Withdrawal, now: datetime
     ) -> Return:
         """The return a declared withdrawal makes: the period is checked against now
-        and the lines are booked on the order. Records ReturnWasRequested."""
+        and the lines are booked on the order. Records ReturnWasRequested.
+
+        Nothing shipped yet: the order is cancelled (it records OrderWasCancelled, so
+        the catalog releases the reservation) and what was paid is refunded at once
+        (records ReturnWasCompleted when there is something to refund).
+        """
+        if cancels_order(order):
+            return cls._cancelling(return_id, order, withdrawal, now)
         deadline = check_withdrawal_allowed(order, now)
-        chosen = return_lines(order, withdrawal.requested())
-        r = cls(
+        # started before shipment, shipped since: what is with the customer goes back
+        requested = returnable_lines(order) if withdrawal.cancels_order else None
+        chosen = return_lines(order, requested or withdrawal.requested())
+        r = cls._withdrawn(return_id, order, chosen, now, deadline=deadline)
+        order.note("withdrawal_declared", now, return_id=r.id, withdrawal_id=withdrawal.id)
+        r.record(ReturnWasRequested(r.id))
+        return r
+
+    @classmethod
+    def _withdrawn(
+        cls, return_id: str, order: Order, lines: list[ReturnLine], now: datetime, **more: Any
+    ) -> Return:
+        return cls(
             id=return_id,
             order_id=order.id,
             order_number=order.number,
             withdrawal=True,
             kind="withdrawal",
-            lines=chosen,
+            lines=lines,
             requested_at=now,
-            deadline=deadline,
+            **more,
         )
-        order.note("withdrawal_declared", now, return_id=r.id, withdrawal_id=withdrawal.id)
-        r.record(ReturnWasRequested(r.id))
+
+    @classmethod
+    def _cancelling(
+        cls, return_id: str, order: Order, withdrawal: Withdrawal, now: datetime
+    ) -> Return:
+        order.note("withdrawal_declared", now, return_id=return_id, withdrawal_id=withdrawal.id)
+        order.cancel("withdrawal", "customer", now)
+        amount = min(order.amount_paid, order_refundable(order))
+        book_refund(order, {}, other=amount)
+        lines = withdrawal.lines  # the whole order (Withdrawal.start)
+        r = cls._withdrawn(
+            return_id,
+            order,
+            list(lines),
+            now,
+            note="withdrawal before shipment: the order is cancelled",
+            status="completed",
+            refund=Refund(
+                amount,
+                includes_shipping=order.shipping is not None and amount >= order.gross_total,
+                lines=tuple((x.line_no, x.sku, x.quantity) for x in lines),
+            ),
+            completed_at=now,
+            cancelled_order=True,
+        )
+        order.note("refund_decided", now, return_id=r.id, amount=str(amount))
+        if amount > 0:
+            r.record(ReturnWasCompleted(r.id))
         return r
 
     @classmethod
@@ -334,34 +428,54 @@ class Return(RecordsEvents):
     def subject(self) -> str:
         return f"return {self.id}"
 
-    def receive(self, inspected: Inspected, now: datetime) -> None:
-        """Record arrival and inspection of (line_no, quantity, condition, disposition);
-        records ReturnWasReceived."""
-        if self.status != "requested":
+    def received(self, line_no: int) -> int:
+        """Pieces of ``line_no`` received so far (over every receipt)."""
+        return sum(x.quantity for x in self.inspected if x.line_no == line_no)
+
+    @property
+    def outstanding(self) -> dict[int, int]:
+        """line_no -> pieces announced and not received yet."""
+        return {
+            line.line_no: left
+            for line in self.lines
+            if (left := line.quantity - self.received(line.line_no)) > 0
+        }
+
+    def receive(self, inspected: Inspected, now: datetime) -> list[InspectedLine]:
+        """Record the arrival and inspection of (line_no, quantity, condition,
+        disposition); records ReturnWasReceived with this receipt's lines.
+
+        A line may appear several times (2 restocked + 1 written off); a receipt may
+        be partial: the return is ``partially_received`` until every announced piece
+        came, then ``received``.
+        """
+        if self.status not in ("requested", "partially_received"):
             raise IllegalTransition(self.subject, "receive", self.status)
         by_no = {line.line_no: line for line in self.lines}
         if not inspected:
             raise OrderError(("lines",), "inspect at least one line")
-        seen: set[int] = set()
+        outstanding = self.outstanding
+        counted: dict[int, int] = {}
         result: list[InspectedLine] = []
         for index, (line_no, quantity, condition, disposition) in enumerate(inspected):
             line = by_no.get(line_no)
             if line is None:
                 raise OrderError(("lines", index, "line_no"), f"line {line_no} is not returned")
-            if line_no in seen:
-                raise OrderError(("lines", index, "line_no"), f"line {line_no} appears twice")
-            seen.add(line_no)
-            if not 1 <= quantity <= line.quantity:
+            counted[line_no] = counted.get(line_no, 0) + quantity
+            left = outstanding.get(line_no, 0)
+            if quantity < 1 or counted[line_no] > left:
                 raise OrderError(
-                    ("lines", index, "quantity"), f"at most {line.quantity} piece(s) announced"
+                    ("lines", index, "quantity"),
+                    f"at most {line.quantity} piece(s) announced, {left} not yet received",
                 )
             if disposition not in ("restock", "write_off"):
                 raise OrderError(("lines", index, "disposition"), "restock or write_off")
             result.append(InspectedLine(line_no, line.sku, quantity, condition, disposition))
-        self.inspected = result
+        self.inspected = [*self.inspected, *result]
         self.received_at = now
-        self.status = "received"
-        self.record(ReturnWasReceived(self.id))
+        self.status = "partially_received" if self.outstanding else "received"
+        self.record(ReturnWasReceived(self.id, tuple(result), now))
+        return result
 
     def complete(self, refund: Refund, now: datetime) -> None:
         """The refund is decided; records ReturnWasCompleted."""
@@ -372,29 +486,64 @@ class Return(RecordsEvents):
         self.status = "completed"
         self.record(ReturnWasCompleted(self.id))
 
-    def settle(self, order: Order, inspected: Inspected, now: datetime) -> Refund:
-        """Goods arrived and were inspected: receive them, book on ``order`` what came
-        back, and decide the refund at once (complete)."""
-        self.receive(inspected, now)
-        # pieces announced but not received are no longer "returned" on the order
-        for line in self.lines:
-            got = next((x.quantity for x in self.inspected if x.line_no == line.line_no), 0)
-            order.returned[line.line_no] -= line.quantity - got
-        refund = refund_for(
-            order,
-            [(x.line_no, x.quantity) for x in self.inspected],
-            withdrawal=self.withdrawal,
-            whole_order=whole_order_returned(order),
-        )
-        self.complete(refund, now)
+    def settle(self, order: Order, inspected: Inspected, now: datetime) -> Refund | None:
+        """Goods arrived and were inspected: receive them and book on ``order`` what
+        came back; when every announced piece is in, decide the refund at once
+        (complete). None while pieces are still outstanding."""
+        arrived = self.receive(inspected, now)
+        pieces: dict[int, int] = {}
+        for x in arrived:
+            pieces[x.line_no] = pieces.get(x.line_no, 0) + x.quantity
+        order.take_back(pieces, now, return_id=self.id)
         order.note(
             "return_received",
             now,
             return_id=self.id,
             lines=[
                 {"line_no": x.line_no, "quantity": x.quantity, "disposition": x.disposition}
-                for x in self.inspected
+                for x in arrived
             ],
+            outstanding=[{"line_no": n, "quantity": q} for n, q in self.outstanding.items()],
         )
+        if self.status != "received":
+            return None
+        return self._refund(order, now)
+
+    def close(self, order: Order, reason: str, now: datetime) -> Refund:
+        """The merchant closes the return before every piece arrived (``reason``): the
+        pieces not received are no longer booked as returned on the order, and the
+        refund for what did arrive is decided (records ReturnWasCompleted)."""
+        if self.status not in ("requested", "partially_received"):
+            raise IllegalTransition(self.subject, "close", self.status)
+        if not reason.strip():
+            raise Invalid("closing a return needs a reason", field=("reason",), type_="missing")
+        missing = self.outstanding
+        for line_no, quantity in missing.items():
+            order.returned[line_no] -= quantity
+            if not order.returned[line_no]:
+                del order.returned[line_no]
+        self.closed_reason = reason
+        self.status = "received"
+        order.note(
+            "return_closed",
+            now,
+            return_id=self.id,
+            reason=reason,
+            not_received=[{"line_no": n, "quantity": q} for n, q in missing.items()],
+        )
+        return self._refund(order, now)
+
+    def _refund(self, order: Order, now: datetime) -> Refund:
+        totals: dict[int, int] = {}
+        for x in self.inspected:
+            totals[x.line_no] = totals.get(x.line_no, 0) + x.quantity
+        refund = refund_for(
+            order,
+            list(totals.items()),
+            withdrawal=self.withdrawal,
+            whole_order=whole_order_returned(order),
+        )
+        book_refund(order, dict(refund.line_amounts), shipping=refund.shipping)
+        self.complete(refund, now)
         order.note("refund_decided", now, return_id=self.id, amount=str(refund.amount))
         return refund

@@ -6,10 +6,10 @@ does when it quotes the method.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from kontor_servicekit.shipping_rates import RateRow, rate_net, shipping_gross
+from kontor_servicekit.shipping_rates import RateRow, rate_net, split_by_goods
 
 from kontor_orders.domain.order import OrderError, ShippingCharge
 
@@ -73,9 +73,14 @@ def shipping_charge(
     country: str,
     goods_gross: Decimal,
     weight_grams: int,
+    goods_net_by_rate: dict[Decimal, Decimal] | None = None,
 ) -> ShippingCharge:
     """The charge for the requested method, with what standard would have cost
-    (the most a withdrawal of the whole order refunds)."""
+    (the most a withdrawal of the whole order refunds).
+
+    Its VAT follows the goods (``goods_net_by_rate``, see
+    :func:`kontor_servicekit.shipping_rates.split_by_goods`); None: the method's rate.
+    """
     if method is None:
         raise OrderError(("shipping_method",), f"no shipping method {requested!r} is offered")
     if method.currency != currency:
@@ -90,12 +95,28 @@ def shipping_charge(
         except OrderError:
             standard_gross = None  # no standard to this basket: the charge itself is the cap
         else:
-            standard_gross = shipping_gross(standard_net, standard.vat_rate, currency)
+            standard_gross = _charge(standard, standard_net, currency, goods_net_by_rate).gross
+    return replace(_charge(method, net, currency, goods_net_by_rate), standard_gross=standard_gross)
+
+
+def _charge(
+    method: ShippingMethod,
+    net: Decimal,
+    currency: str,
+    goods_net_by_rate: dict[Decimal, Decimal] | None,
+) -> ShippingCharge:
+    split: tuple[tuple[Decimal, Decimal], ...] = ()
+    rate = method.vat_rate
+    if goods_net_by_rate is not None:
+        split = tuple(
+            split_by_goods(net, goods_net_by_rate, currency, fallback_rate=method.vat_rate)
+        )
+        rate = max(split, key=lambda part: part[1])[0]
     return ShippingCharge(
         method=method.method_id,
         net=net,
-        vat_rate=method.vat_rate,
+        vat_rate=rate,
         currency=currency,
         carrier=method.carrier,
-        standard_gross=standard_gross,
+        split=split,
     )

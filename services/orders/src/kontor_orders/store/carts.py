@@ -23,6 +23,7 @@ def to_document(cart: Cart) -> dict[str, Any]:
         "checkout_started_at": cart.checkout_started_at,
         "abandoned_at": cart.abandoned_at,
         "order_id": cart.order_id,
+        "prices_locked_until": cart.prices_locked_until,
         "lines": [
             {
                 "sku": line.sku,
@@ -30,6 +31,7 @@ def to_document(cart: Cart) -> dict[str, Any]:
                 "quantity": line.quantity,
                 "unit_price_net": line.unit_price_net,
                 "vat_rate": line.vat_rate,
+                "price_gross": line.price_gross,
             }
             for line in cart.lines
         ],
@@ -47,6 +49,7 @@ def from_document(doc: dict[str, Any]) -> Cart:
         checkout_started_at=doc.get("checkout_started_at"),
         abandoned_at=doc.get("abandoned_at"),
         order_id=doc.get("order_id"),
+        prices_locked_until=doc.get("prices_locked_until"),
         lines=[CartLine(**line, currency=doc["currency"]) for line in doc["lines"]],
     )
 

@@ -33,6 +33,8 @@ def priced_product(doc: Mapping[str, Any]) -> PricedProduct | None:
         discontinued=doc.get("discontinued", False),
         weight_grams=doc.get("weight_grams"),
         has_variants=doc.get("has_variants", False),
+        # the displayed gross the catalog announced (documents before it: from the net)
+        price_gross=None if doc.get("price_gross") is None else Decimal(str(doc["price_gross"])),
     )
 
 

@@ -36,6 +36,7 @@ def to_document(c: Complaint) -> dict[str, Any]:
             "carrier": r.carrier,
             "tracking_number": r.tracking_number,
         },
+        "replacement_refused": c.replacement_refused,
     }
 
 
@@ -65,6 +66,7 @@ def from_document(doc: dict[str, Any]) -> Complaint:
             carrier=r.get("carrier"),
             tracking_number=r.get("tracking_number"),
         ),
+        replacement_refused=doc.get("replacement_refused"),
     )
 
 

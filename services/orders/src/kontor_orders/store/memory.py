@@ -19,10 +19,12 @@ from kontor_servicekit.projections import AS_OF, VERSION
 
 from kontor_orders.domain.cart import Cart
 from kontor_orders.domain.complaint import Complaint
+from kontor_orders.domain.coupons import Coupon
 from kontor_orders.domain.order import Order, PricedProduct
 from kontor_orders.domain.returns import Return, Withdrawal
 from kontor_orders.domain.shipping import STANDARD, ShippingMethod
 from kontor_orders.store.catalog_products import CATALOG_PRODUCTS, priced_product
+from kontor_orders.store.coupons import COUPONS, REDEMPTIONS, coupon_of
 from kontor_orders.store.photos import BUCKET
 from kontor_orders.store.shipping_methods import SHIPPING_METHODS, requested_and_standard
 
@@ -159,6 +161,25 @@ class InMemoryShippingMethods:
         _upsert_if_newer(self.table, method_id, state, occurred_at, replace=True)
 
 
+class InMemoryCoupons:
+    def __init__(self, table: InMemoryTable[Document], redemptions: InMemoryTable[Document]):
+        self.table = table
+        self.redemptions = redemptions
+
+    async def known(self, codes: list[str]) -> dict[str, Coupon]:
+        found = (self.table.get(code) for code in codes)
+        return {d["_id"]: coupon_of(d) for d in found if d is not None and "kind" in d}
+
+    async def used(self, codes: list[str]) -> set[str]:
+        return {code for code in codes if self.redemptions.get(code) is not None}
+
+    async def redeem(self, code: str, order_id: str, at: datetime) -> None:
+        self.redemptions.insert({"_id": code, "order_id": order_id, "redeemed_at": at})
+
+    async def apply(self, code: str, facts: Mapping[str, Any], occurred_at: datetime) -> None:
+        _upsert_if_newer(self.table, code, facts, occurred_at, replace=False)
+
+
 class InMemoryOrdersUnitOfWork(FakeUnitOfWork):
     def __init__(self, db: FakeDatabase) -> None:
         super().__init__(db)
@@ -179,6 +200,10 @@ class InMemoryOrdersUnitOfWork(FakeUnitOfWork):
         )
         self.shipping_methods = InMemoryShippingMethods(
             self.table(SHIPPING_METHODS, key=lambda d: d["_id"])
+        )
+        self.coupons = InMemoryCoupons(
+            self.table(COUPONS, key=lambda d: d["_id"]),
+            self.table(REDEMPTIONS, key=lambda d: d["_id"]),
         )
 
 

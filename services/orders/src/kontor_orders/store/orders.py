@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -16,6 +17,7 @@ from kontor_orders.domain.order import (
     Shipment,
     ShippingCharge,
     TimelineEntry,
+    VatIdCheck,
 )
 from kontor_orders.domain.parties import email_key
 
@@ -65,9 +67,17 @@ def to_document(order: Order) -> dict[str, Any]:
                 "quantity": line.quantity,
                 "unit_price_net": line.unit_price_net,
                 "vat_rate": line.vat_rate,
+                "unit_price_gross": line.unit_price_gross,
+                "line_net": line.line_net,
+                "line_vat": line.line_vat,
+                "line_gross": line.line_gross,
             }
             for line in order.lines
         ],
+        "price_basis": order.price_basis,
+        "discount_gross": order.discount_gross,
+        "vat_treatment": order.vat_treatment,
+        "vat_id_check": None if order.vat_id_check is None else asdict(order.vat_id_check),
         "placed_at": order.placed_at,
         "timeline": [
             {"event": e.event, "at": e.at, "status": e.status, "details": e.details}
@@ -81,6 +91,7 @@ def to_document(order: Order) -> dict[str, Any]:
             "vat_rate": order.shipping.vat_rate,
             "carrier": order.shipping.carrier,
             "standard_gross": order.shipping.standard_gross,
+            "split": [{"vat_rate": r, "net": n} for r, n in order.shipping.split],
         },
         "buyer_vat_id": order.buyer_vat_id,
         "coupon_codes": order.coupon_codes,
@@ -100,6 +111,10 @@ def to_document(order: Order) -> dict[str, Any]:
         "paid_at": order.paid_at,
         "delivered_at": order.delivered_at,
         "returned": [{"line_no": n, "quantity": q} for n, q in order.returned.items()],
+        "taken_back": [{"line_no": n, "quantity": q} for n, q in order.taken_back.items()],
+        "refunded_lines": [{"line_no": n, "amount": a} for n, a in order.refunded_lines.items()],
+        "refunded_shipping": order.refunded_shipping,
+        "refunded_total": order.refunded_total,
     }
 
 
@@ -115,14 +130,12 @@ def from_document(doc: dict[str, Any]) -> Order:
         shipping_address=shipping,
         billing_address=_address_of(doc.get("billing_address")),
         currency=doc["currency"],
-        lines=[OrderLine(**line, currency=doc["currency"]) for line in doc["lines"]],
+        lines=[_line(line, doc["currency"]) for line in doc["lines"]],
         placed_at=doc["placed_at"],
         timeline=[_timeline_entry(e) for e in doc.get("timeline", [])]
         # orders stored before the timeline existed kept their status history
         or [TimelineEntry(h["status"], h["at"], h["status"]) for h in doc.get("history", [])],
-        shipping=None
-        if not doc.get("shipping")
-        else ShippingCharge(**doc["shipping"], currency=doc["currency"]),
+        shipping=_shipping(doc.get("shipping"), doc["currency"]),
         buyer_vat_id=doc.get("buyer_vat_id"),
         coupon_codes=list(doc.get("coupon_codes", [])),
         payment_method=doc.get("payment_method"),
@@ -141,6 +154,45 @@ def from_document(doc: dict[str, Any]) -> Order:
         paid_at=doc.get("paid_at"),
         delivered_at=doc.get("delivered_at"),
         returned={r["line_no"]: r["quantity"] for r in doc.get("returned", [])},
+        # orders stored before ADR 0017 were priced from the net, per line
+        price_basis=doc.get("price_basis", "net"),
+        discount_gross=None if doc.get("discount_gross") is None else _dec(doc["discount_gross"]),
+        vat_treatment=doc.get("vat_treatment", "domestic"),
+        vat_id_check=None if not doc.get("vat_id_check") else VatIdCheck(**doc["vat_id_check"]),
+        # orders stored before these existed: nothing came back, nothing refunded
+        taken_back={r["line_no"]: r["quantity"] for r in doc.get("taken_back", [])},
+        refunded_lines={
+            r["line_no"]: Decimal(str(r["amount"])) for r in doc.get("refunded_lines", [])
+        },
+        refunded_shipping=Decimal(str(doc.get("refunded_shipping", "0"))),
+        refunded_total=Decimal(str(doc.get("refunded_total", "0"))),
+    )
+
+
+def _dec(value: Any) -> Decimal:
+    return Decimal(str(value))
+
+
+def _line(doc: dict[str, Any], currency: str) -> OrderLine:
+    keys = ("line_no", "sku", "name", "quantity", "unit_price_net", "vat_rate")
+    if "line_gross" not in doc:  # stored before ADR 0017: priced per line from the net
+        return OrderLine.rounded_from_net(**{k: doc[k] for k in keys}, currency=currency)
+    return OrderLine(
+        **{k: doc[k] for k in keys},
+        currency=currency,
+        unit_price_gross=_dec(doc["unit_price_gross"]),
+        line_net=_dec(doc["line_net"]),
+        line_vat=_dec(doc["line_vat"]),
+        line_gross=_dec(doc["line_gross"]),
+    )
+
+
+def _shipping(doc: dict[str, Any] | None, currency: str) -> ShippingCharge | None:
+    if not doc:
+        return None
+    split = tuple((_dec(p["vat_rate"]), _dec(p["net"])) for p in doc.get("split") or [])
+    return ShippingCharge(
+        **{k: v for k, v in doc.items() if k != "split"}, currency=currency, split=split
     )
 
 

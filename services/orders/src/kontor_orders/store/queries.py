@@ -17,7 +17,7 @@ from kontor_orders.application.views import OrderFilter, Page
 from kontor_orders.application.withdrawal_form import ShownWithdrawal, shown
 from kontor_orders.domain.cart import Cart
 from kontor_orders.domain.complaint import Complaint
-from kontor_orders.domain.order import SHIPPABLE, Order
+from kontor_orders.domain.order import TO_SHIP, Order
 from kontor_orders.domain.parties import order_number_key
 from kontor_orders.domain.returns import OPEN_RETURN_STATUSES, Return
 from kontor_orders.store import carts, complaints, orders, returns
@@ -84,7 +84,7 @@ class OrderQueries:
 
     async def to_ship(self, *, page: int, page_size: int) -> Page[Order]:
         """The shipping queue: confirmed, paid and partly shipped orders, oldest first."""
-        return await self._page({"status": {"$in": sorted(SHIPPABLE)}}, 1, page, page_size)
+        return await self._page({"status": {"$in": sorted(TO_SHIP)}}, 1, page, page_size)
 
     async def _page(self, query: Document, sort: int, page: int, page_size: int) -> Page[Order]:
         collection = self.db[orders.ORDERS]

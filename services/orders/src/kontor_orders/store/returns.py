@@ -46,8 +46,12 @@ def to_document(r: Return) -> dict[str, Any]:
             "amount": r.refund.amount,
             "includes_shipping": r.refund.includes_shipping,
             "lines": [{"line_no": n, "sku": s, "quantity": q} for n, s, q in r.refund.lines],
+            "line_amounts": [{"line_no": n, "amount": a} for n, a in r.refund.line_amounts],
+            "shipping": r.refund.shipping,
         },
         "completed_at": r.completed_at,
+        "closed_reason": r.closed_reason,
+        "cancelled_order": r.cancelled_order,
     }
 
 
@@ -72,8 +76,14 @@ def from_document(doc: dict[str, Any]) -> Return:
             amount=Decimal(str(refund["amount"])),
             includes_shipping=refund["includes_shipping"],
             lines=tuple((x["line_no"], x["sku"], x["quantity"]) for x in refund["lines"]),
+            line_amounts=tuple(
+                (x["line_no"], Decimal(str(x["amount"]))) for x in refund.get("line_amounts", [])
+            ),
+            shipping=Decimal(str(refund.get("shipping", "0"))),
         ),
         completed_at=doc.get("completed_at"),
+        closed_reason=doc.get("closed_reason"),
+        cancelled_order=doc.get("cancelled_order", False),
     )
 
 
@@ -88,6 +98,7 @@ def withdrawal_to_document(w: Withdrawal) -> dict[str, Any]:
         "created_at": w.created_at,
         "confirmed_at": w.confirmed_at,
         "return_id": w.return_id,
+        "cancels_order": w.cancels_order,
     }
 
 
@@ -102,6 +113,7 @@ def withdrawal_from_document(doc: dict[str, Any]) -> Withdrawal:
         created_at=doc["created_at"],
         confirmed_at=doc.get("confirmed_at"),
         return_id=doc.get("return_id"),
+        cancels_order=doc.get("cancels_order", False),
     )
 
 

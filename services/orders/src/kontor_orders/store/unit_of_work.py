@@ -8,6 +8,7 @@ from kontor_servicekit.uow import MongoUnitOfWork
 from kontor_orders.store.carts import MongoCartRepository
 from kontor_orders.store.catalog_products import MongoCatalogProducts
 from kontor_orders.store.complaints import MongoComplaintRepository
+from kontor_orders.store.coupons import MongoCoupons
 from kontor_orders.store.orders import MongoOrderRepository
 from kontor_orders.store.photos import MongoPhotoIndex
 from kontor_orders.store.returns import MongoReturnRepository, MongoWithdrawalRepository
@@ -25,3 +26,4 @@ class MongoOrdersUnitOfWork(MongoUnitOfWork):
         self.photos = MongoPhotoIndex(tx)
         self.products = MongoCatalogProducts(tx)
         self.shipping_methods = MongoShippingMethods(tx)
+        self.coupons = MongoCoupons(tx)

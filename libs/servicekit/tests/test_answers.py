@@ -1,0 +1,72 @@
+"""Answers are rendered inside the unit of work: a response model that refuses the
+result rolls the write back (issue 9: no response-model failure after a commit)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from kontor_contracts.bounds import MAX_AMOUNT, MAX_DOCUMENT_TOTAL
+from kontor_servicekit.apitypes import MoneyAmount
+from kontor_servicekit.fakes import FakeDatabase, FakeTransactor, FakeUnitOfWork
+from kontor_servicekit.idempotency import Answers
+from kontor_servicekit.uow import Transactor
+from pydantic import BaseModel, ValidationError
+from starlette.requests import Request
+
+pytestmark = pytest.mark.unit
+
+
+class TotalOut(BaseModel):
+    total: MoneyAmount
+
+
+class LedgerUnitOfWork(FakeUnitOfWork):
+    def __init__(self, db: FakeDatabase) -> None:
+        super().__init__(db)
+        self.entries = self.table("entries", key=lambda e: e["id"])
+
+
+def _request() -> Request:
+    return Request({"type": "http", "method": "POST", "path": "/entries", "headers": []})
+
+
+def _book(total: Decimal) -> Any:
+    async def use_case(transactor: Transactor[LedgerUnitOfWork]) -> Decimal:
+        async def work(uow: LedgerUnitOfWork) -> Decimal:
+            uow.entries.insert({"id": "e-1", "total": total})
+            return total
+
+        return await transactor.run(work)
+
+    return use_case
+
+
+async def test_the_answer_is_rendered_before_the_commit() -> None:
+    transactor = FakeTransactor(LedgerUnitOfWork)
+    answers = Answers(store=None)  # type: ignore[arg-type]  # no key: the store is not used
+    response = await answers.respond(
+        _request(),
+        transactor,
+        _book(MAX_DOCUMENT_TOTAL),
+        present=lambda total: TotalOut(total=total),
+        status_code=201,
+    )
+    assert response.status_code == 201
+    assert response.body == b'{"total":"237763190000.00"}'
+    assert transactor.db.commits == 1
+
+
+async def test_a_response_model_that_refuses_the_result_rolls_the_write_back() -> None:
+    transactor = FakeTransactor(LedgerUnitOfWork)
+    answers = Answers(store=None)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError):
+        await answers.respond(
+            _request(),
+            transactor,
+            _book(MAX_AMOUNT),  # beyond what the response model allows
+            present=lambda total: TotalOut(total=total),
+        )
+    assert transactor.db.rows("entries") == []
+    assert transactor.db.commits == 0

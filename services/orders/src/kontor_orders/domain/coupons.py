@@ -1,0 +1,82 @@
+"""Coupons at placement, from the read model of marketing's coupons (ADR 0018). Pure.
+
+A code the read model does not know, a withdrawn one, one outside its validity, one
+whose minimum order value the goods do not reach, or a single-use code used already
+is refused with 422 at its place in ``coupon_codes``. A valid coupon takes ``percent``
+of the goods, or ``value`` (at most the goods), off the goods' basis sum (gross for a
+consumer, net for a business buyer); the discount is spread over the lines in
+proportion to their amounts, so every line is after discounts, as OrderPlaced says.
+Shipping is never discounted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from kontor_contracts.money import quantize
+
+from kontor_orders.domain.order import OrderError
+
+
+@dataclass(frozen=True)
+class Coupon:
+    code: str
+    kind: str  # percent | value
+    percent: Decimal | None = None
+    value: Decimal | None = None
+    currency: str = "EUR"
+    minimum_order_value: Decimal | None = None
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+    single_use: bool = False
+    withdrawn: bool = False
+
+    def discount_on(self, base: Decimal, currency: str) -> Decimal:
+        """What it takes off a goods sum of ``base``, rounded; never more than ``base``."""
+        if self.kind == "percent":
+            assert self.percent is not None
+            return min(base, quantize(base * self.percent / 100, currency))
+        assert self.value is not None
+        return min(base, self.value)
+
+
+def coupon_discount(
+    codes: Sequence[str],
+    known: dict[str, Coupon],
+    *,
+    used: set[str],
+    goods_gross: Decimal,
+    goods_base: Decimal,
+    currency: str,
+    now: datetime,
+) -> tuple[Decimal, list[Coupon]]:
+    """The total discount of ``codes`` on the goods and the coupons applied, in order.
+
+    ``used``: the single-use codes redeemed already. Each coupon applies to what the
+    earlier ones left; refusals name the code's index (``coupon_codes``, i).
+    """
+    applied: list[Coupon] = []
+    left = goods_base
+    for index, code in enumerate(codes):
+        where = ("coupon_codes", index)
+        coupon = known.get(code)
+        if coupon is None or coupon.withdrawn:
+            raise OrderError(where, f"unknown coupon code {code!r}")
+        if coupon.currency != currency:
+            raise OrderError(where, f"{code!r} is for orders in {coupon.currency}")
+        if (coupon.valid_from and now < coupon.valid_from) or (
+            coupon.valid_until and now >= coupon.valid_until
+        ):
+            raise OrderError(where, f"{code!r} is not valid now")
+        if coupon.minimum_order_value is not None and goods_gross < coupon.minimum_order_value:
+            raise OrderError(
+                where, f"{code!r} needs goods of at least {coupon.minimum_order_value} {currency}"
+            )
+        if coupon.single_use and code in used:
+            raise OrderError(where, f"{code!r} was used already")
+        left -= coupon.discount_on(left, currency)
+        applied.append(coupon)
+    return goods_base - left, applied
