@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response, status
-from kontor_servicekit.apitypes import Count, MoneyAmount, StockCount, UnitGrossPrice, UnitPrice
+from kontor_servicekit.apitypes import (
+    Count,
+    Instant,
+    MoneyAmount,
+    PageOut,
+    StockCount,
+    UnitGrossPrice,
+    UnitPrice,
+)
 from kontor_servicekit.auth import require_scope
 from kontor_servicekit.errors import problem_responses
 from kontor_servicekit.idempotency import IdempotencyKey
@@ -195,7 +202,7 @@ class ProductOut(BaseModel):
     vat_class: str
     stock: int = Field(description="Pieces available (on hand minus reserved), all warehouses")
     discontinued: bool
-    created_at: datetime
+    created_at: Instant
     content: ContentOut | None = None
     name_en: str | None = None
     description_en: str | None = None
@@ -207,7 +214,7 @@ class ProductOut(BaseModel):
     variants: list[str] = Field(default_factory=list, description="SKUs of its variants")
     images: list[ImageOut] = Field(default_factory=list, description="In order")
     weight_grams: int | None = None
-    discontinued_at: datetime | None = None
+    discontinued_at: Instant | None = None
 
     @classmethod
     def of(cls, view: ProductView) -> ProductOut:
@@ -426,11 +433,8 @@ async def post_discontinue(
     return ProductOut.of(view)
 
 
-class ProductPage(BaseModel):
-    items: list[ProductOut]
-    total: int = Field(description="Matches in all pages")
-    page: int
-    page_size: int
+class ProductPage(PageOut[ProductOut]):
+    """A page of products (the kit's one list shape)."""
 
 
 @router.get(
@@ -440,7 +444,8 @@ class ProductPage(BaseModel):
     summary="Search and filter products, paginated with the total count",
     description="`q`: every word must be the start of a word of the SKU, GTIN, German or "
     "English name, brand or attribute values (case-insensitive, umlauts folded: 'groesse' "
-    "finds 'Größe'). `category` includes its subcategories. Prices are gross. `in_stock`: "
+    "finds 'Größe'); a `q` with no letter or digit (only emoji or punctuation) finds "
+    "nothing. `category` includes its subcategories. Prices are gross. `in_stock`: "
     "available in some warehouse. Sorted by SKU.",
 )
 async def list_products(

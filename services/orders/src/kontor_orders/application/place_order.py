@@ -37,6 +37,7 @@ class PlaceOrder:
     buyer_reference: str | None = None
     coupon_codes: list[str] = field(default_factory=list)
     shipping_method: str | None = None
+    payment_method: str | None = None
     cart_id: str | None = None
 
 
@@ -131,6 +132,7 @@ async def place_order(
             shipping=shipping,
             coupon_codes=command.coupon_codes,
             cart_id=command.cart_id,
+            payment_method=command.payment_method,
         )
         if cart is not None:
             cart.mark_ordered(order.id, now)
