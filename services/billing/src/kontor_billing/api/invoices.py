@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Depends, Path, Query
-from kontor_servicekit.apitypes import MoneyAmount
+from kontor_servicekit.apitypes import SignedAmount
 from kontor_servicekit.auth import require_scope
 from kontor_servicekit.domain_errors import NotFound
 from kontor_servicekit.errors import problem_responses
@@ -28,20 +28,20 @@ class InvoiceLineOut(BaseModel):
     sku: str | None
     description: str
     quantity: int
-    unit_price_net: MoneyAmount
+    unit_price_net: SignedAmount
     vat_rate: Decimal
     vat_category: str
-    net: MoneyAmount
-    vat: MoneyAmount
-    gross: MoneyAmount
+    net: SignedAmount
+    vat: SignedAmount
+    gross: SignedAmount
 
 
 class VatRowOut(BaseModel):
     vat_rate: Decimal
     category: str = Field(description="EN 16931 VAT category: S, Z, E (§19 UStG), K (intra-EU)")
-    net: MoneyAmount
-    vat: MoneyAmount
-    gross: MoneyAmount
+    net: SignedAmount
+    vat: SignedAmount
+    gross: SignedAmount
 
 
 class BuyerOut(BaseModel):
@@ -84,9 +84,9 @@ class InvoiceOut(BaseModel):
     )
     lines: list[InvoiceLineOut]
     vat_breakdown: list[VatRowOut]
-    net_total: MoneyAmount
-    vat_total: MoneyAmount
-    gross_total: MoneyAmount
+    net_total: SignedAmount
+    vat_total: SignedAmount
+    gross_total: SignedAmount
     notes: list[str]
     sample: bool = Field(description="Issued with the example seller: not a valid invoice")
     original_number: str | None = Field(
