@@ -20,6 +20,7 @@ from kontor_billing.context import BillingContext
 from kontor_billing.domain.seller import seller_missing_reason
 from kontor_billing.settings import BillingSettings
 from kontor_billing.store.indexes import ensure_indexes
+from kontor_billing.store.migrations import MIGRATIONS
 from kontor_billing.store.queries import InvoiceQueries, SellerQueries
 from kontor_billing.store.unit_of_work import MongoBillingUnitOfWork
 
@@ -59,6 +60,7 @@ def definition(settings: BillingSettings, clock: Clock = utc_now) -> ServiceDefi
         routers=[invoices_router, seller_router, audit_router],
         subscriptions=[invoicing(clock, policy)],
         indexes=ensure_indexes,
+        migrations=MIGRATIONS,
         ensure_topics=settings.kafka_ensure_topics,
         readiness={"seller": seller_readiness(policy)},
     )

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from kontor_billing.domain.invoice import Invoice, InvoiceLine, Party
+from kontor_billing.domain.seller import EXAMPLE_SELLER
 from kontor_billing.store.invoices import INVOICES, MongoInvoiceRepository
 from kontor_servicekit.consumer import DEAD_LETTERS
 from kontor_servicekit.store import OUTBOX, Transaction
@@ -74,6 +75,7 @@ async def _store_invoice(billing: Any, order_id: str) -> Invoice:
             ),
         ],
         issued_at=datetime(2026, 12, 31, 23, 30, tzinfo=UTC),
+        seller=EXAMPLE_SELLER,  # the database refuses a document without its seller
     )
 
     async def work(tx: Transaction) -> None:

@@ -7,7 +7,8 @@
 - a completed return with a refund gets a correction (``KR-``), CreditNoteIssued;
 - without the seller's §14 minimum nothing is issued and /health/ready says why;
   PUT /seller issues what waited;
-- the audit chain verifies, and a document edited behind billing's back is named.
+- the audit chain verifies, and a document edited behind billing's back is named;
+- the database itself refuses documents and entries without their mandatory fields.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from kontor_servicekit.testing import (
     topic_of,
     wait_for_assignment,
 )
+from pymongo.errors import WriteError
 
 pytestmark = pytest.mark.integration
 
@@ -248,3 +250,30 @@ async def test_the_audit_chain_names_a_document_edited_behind_billings_back(
         assert broken["ok"] is False
         assert broken["first_broken"]["number"] == second["number"]
         assert broken["first_broken"]["reason"] == "document differs from the one issued"
+
+
+async def test_the_database_refuses_documents_and_entries_without_their_fields(
+    start_service: Any, infra: Any, namespace: str
+) -> None:
+    async with start_service("billing") as billing:
+        await wait_for_assignment(billing)
+        a = order_placed_envelope()
+        await _send(infra, namespace, a, order_confirmed_envelope(a))
+        await _handled(billing, 2)
+        [invoice] = await _invoices(billing)
+        db = billing.kit.store.db
+        refused = [
+            lambda: db["invoices"].insert_one({"_id": "forged", "number": "RE-2026-999999"}),
+            lambda: db["invoices"].update_one(
+                {"number": invoice["number"]}, {"$unset": {"seller": ""}}
+            ),
+            lambda: db["invoices"].update_one(
+                {"number": invoice["number"]}, {"$set": {"gross_total": "1.00"}}
+            ),
+            lambda: db["audit"].update_one({}, {"$set": {"entry_sha256": "forged"}}),
+        ]
+        for write in refused:
+            with pytest.raises(WriteError) as caught:
+                await write()
+            assert caught.value.code == 121  # DocumentValidationFailure
+        assert (await billing.client.get("/audit/verify")).json()["ok"] is True
