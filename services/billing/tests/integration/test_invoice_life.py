@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from kontor_billing.audit_command import verify as verify_command
 from kontor_contracts.envelope import Envelope, Event
 from kontor_contracts.events.orders import (
     OrderCancelled,
@@ -228,7 +229,7 @@ async def test_no_document_without_the_sellers_data_and_put_seller_issues_what_w
 
 
 async def test_the_audit_chain_names_a_document_edited_behind_billings_back(
-    start_service: Any, infra: Any, namespace: str
+    start_service: Any, infra: Any, namespace: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     async with start_service("billing") as billing:
         await wait_for_assignment(billing)
@@ -241,6 +242,7 @@ async def test_the_audit_chain_names_a_document_edited_behind_billings_back(
         assert verified["ok"] is True
         [chain] = verified["chains"]
         assert chain["entries"] == 3
+        assert await verify_command(billing.settings) == 0  # the command says the same
 
         second = (await _invoices(billing))[1]  # newest first: the second of three
         await billing.kit.store.db["invoices"].update_one(
@@ -250,6 +252,9 @@ async def test_the_audit_chain_names_a_document_edited_behind_billings_back(
         assert broken["ok"] is False
         assert broken["first_broken"]["number"] == second["number"]
         assert broken["first_broken"]["reason"] == "document differs from the one issued"
+        capsys.readouterr()
+        assert await verify_command(billing.settings) == 1
+        assert f"BROKEN at entry 2 ({second['number']})" in capsys.readouterr().out
 
 
 async def test_the_database_refuses_documents_and_entries_without_their_fields(
