@@ -548,14 +548,18 @@ async def measure_flow(
         platform.kafka_bootstrap, INVOICE_TOPIC, partitions.get(INVOICE_TOPIC, 1), "InvoiceIssued"
     )
     # Where the time goes: POST -> OrderPlaced on the topic (orders: transaction, outbox
-    # relay) and OrderPlaced -> InvoiceIssued (billing: consume, invoice, its outbox).
+    # relay) and OrderPlaced -> InvoiceIssued (the catalog reserves, orders confirms,
+    # billing consumes the confirmation, invoices, its outbox).
     order_watcher = EventWatcher(
         platform.kafka_bootstrap, ORDER_TOPIC, partitions.get(ORDER_TOPIC, 1), "OrderPlaced"
     )
     await watcher.start()
     await order_watcher.start()
     try:
-        await flow.create_product(dict(PRODUCT))
+        # enough stock for every order: billing invoices only confirmed orders (issue 11),
+        # a rejected one would never get its invoice
+        pieces = sum(int(line["quantity"]) for line in order["lines"])
+        await flow.create_product({**PRODUCT, "stock": pieces * (orders + warmup + 1)})
         first = await flow.first_order(order)
         warm = await flow.place(order, warmup, max(1, min(concurrency, warmup)))
         if warm.failures:
