@@ -245,6 +245,11 @@ async def test_the_audit_chain_names_a_document_edited_behind_billings_back(
         assert await verify_command(billing.settings) == 0  # the command says the same
 
         second = (await _invoices(billing))[1]  # newest first: the second of three
+        paged = (await billing.client.get("/invoices", params={"page_size": 2, "page": 2})).json()
+        assert (paged["total"], [i["number"] for i in paged["items"]]) == (
+            3,
+            [f"{second['number'][:-6]}000001"],
+        )
         await billing.kit.store.db["invoices"].update_one(
             {"number": second["number"]}, {"$set": {"gross_total": Decimal("1.00")}}
         )
