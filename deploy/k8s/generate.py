@@ -264,6 +264,8 @@ def config_map(f: ServiceFacts) -> Manifest:
             "KONTOR_KAFKA_MAX_MESSAGE_BYTES": str(KAFKA_MAX_MESSAGE_BYTES),
             "KONTOR_TRUSTED_PROXIES": INGRESS_CONTROLLER_CIDR,
             f"{f.env_prefix}LOG_LEVEL": "INFO",
+            # a cluster issues no sample invoices: until PUT /seller they wait (ADR 0020)
+            **({f"{f.env_prefix}EXAMPLE_SELLER": "false"} if f.name == "billing" else {}),
         },
     }
 

@@ -55,7 +55,7 @@ async def test_product_order_invoice_chain(start_service: Any, infra: Any, names
         async def invoices() -> list[dict[str, Any]]:
             response = await billing.client.get("/invoices", params={"order_id": order["id"]})
             assert response.status_code == 200
-            return response.json()  # type: ignore[no-any-return]
+            return response.json()["items"]  # type: ignore[no-any-return]
 
         [invoice] = await eventually(invoices, timeout=30)
         assert invoice["order_id"] == order["id"]

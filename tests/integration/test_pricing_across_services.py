@@ -75,7 +75,7 @@ async def ready(catalog: Any, orders: Any) -> None:
 async def invoice_of(billing: Any, order_id: str) -> dict[str, Any]:
     async def probe() -> list[dict[str, Any]]:
         response = await billing.client.get("/invoices", params={"order_id": order_id})
-        return response.json()  # type: ignore[no-any-return]
+        return response.json()["items"]  # type: ignore[no-any-return]
 
     [invoice] = await eventually(probe, timeout=30)
     return invoice  # type: ignore[no-any-return]

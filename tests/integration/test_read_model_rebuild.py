@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from kontor_billing.application.invoicing import BillingPolicy
 from kontor_billing.consumers.orders import invoicing
 from kontor_contracts.samples import PRODUCT
 from kontor_orders.consumers.catalog import catalog_projection
@@ -75,4 +76,4 @@ async def test_a_subscription_with_side_effects_is_never_replayed(start_service:
     async with start_service("billing") as billing:
         settings = billing.settings
     with pytest.raises(NotRebuildable):
-        await rebuild_projection(settings, invoicing(utc_now))
+        await rebuild_projection(settings, invoicing(utc_now, BillingPolicy()))

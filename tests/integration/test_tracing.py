@@ -43,7 +43,8 @@ async def test_one_trace_from_http_through_kafka_to_the_consumers_mongo_calls(
         order = (await eventually(place, timeout=30, interval=0.2)).json()
 
         async def invoiced() -> Any:
-            return (await billing.client.get("/invoices", params={"order_id": order["id"]})).json()
+            response = await billing.client.get("/invoices", params={"order_id": order["id"]})
+            return response.json()["items"]
 
         await eventually(invoiced, timeout=30)
 

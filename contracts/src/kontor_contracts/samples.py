@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from kontor_contracts.envelope import Envelope
 from kontor_contracts.events.common import Address, Customer
-from kontor_contracts.events.orders import OrderLine, OrderPlaced
+from kontor_contracts.events.orders import OrderConfirmed, OrderLine, OrderPlaced
 
 PRODUCT = {
     "sku": "TEE-RED-M",
@@ -76,3 +76,17 @@ def order_placed_envelope(order_id: str | None = None, number: int = 1) -> Envel
         placed_at=datetime.now(UTC),
     )
     return Envelope.wrap(event, producer="orders", aggregate_id=order_id)
+
+
+def order_confirmed_envelope(placed: Envelope) -> Envelope:
+    """The OrderConfirmed orders would publish for the OrderPlaced ``placed`` (same
+    order, same flow): billing invoices on it."""
+    order_id = placed.aggregate_id
+    event = OrderConfirmed(
+        order_id=order_id,
+        order_number=placed.payload.get("order_number"),
+        confirmed_at=datetime.now(UTC),
+    )
+    return Envelope.wrap(
+        event, producer="orders", aggregate_id=order_id, correlation_id=placed.correlation_id
+    )

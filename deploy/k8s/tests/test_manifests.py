@@ -113,7 +113,8 @@ def test_facts_come_from_the_code(facts: list[ServiceFacts]) -> None:
         "orders.reservations": ["catalog.reservation.v1"],
         "orders.shipping-projection": ["catalog.shipping.v1"],
     }
-    assert by["billing"].groups == {"billing.invoicing": ["orders.order.v1"]}
+    # billing invoices from orders' order events and corrects from refunds (issue 11)
+    assert by["billing"].groups == {"billing.invoicing": ["orders.order.v1", "orders.return.v1"]}
     assert by["billing"].dead_letters == ["billing.invoicing.dlt"]
     assert "orders.order.v1" in by["orders"].publishes
 
@@ -167,7 +168,10 @@ def test_scaling_check_reports_too_many_replicas_and_two_autoscalers(
     hpa["spec"]["scaleTargetRef"]["name"] = "billing"
     docs.append(hpa)
     problems = checks.scaling_problems(docs, facts)
-    assert "billing: maxReplicaCount 7 > 6 partitions of ['orders.order.v1']" in problems
+    assert (
+        "billing: maxReplicaCount 7 > 6 partitions of ['orders.order.v1', 'orders.return.v1']"
+        in problems
+    )
     assert "Deployment billing: has both a ScaledObject and an HPA" in problems
 
 

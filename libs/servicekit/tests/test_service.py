@@ -78,3 +78,28 @@ def test_asking_for_a_context_that_is_missing_or_of_another_class_fails_loudly()
     attach_context(app, OtherContext(1))
     with pytest.raises(RuntimeError, match="is a OtherContext, not a OrdersContext"):
         context_of(app, OrdersContext)
+
+
+async def test_a_services_own_readiness_checks_are_listed_and_a_raising_one_is_named() -> None:
+    settings = settings_for("orders", mongo_url="mongodb://127.0.0.1:1/?connectTimeoutMS=100")
+
+    async def incomplete(kit: Kit) -> str:
+        return "seller master data lacks city"
+
+    async def broken(kit: Kit) -> str:
+        raise RuntimeError("boom")
+
+    definition = ServiceDefinition(
+        settings=settings,
+        title="t",
+        description="d",
+        readiness={"seller": incomplete, "other": broken},
+    )
+    app = create_service_app(definition)
+    transport = httpx.ASGITransport(app=app)  # no lifespan: database and broker are down
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        response = await client.get("/health/ready")
+    assert response.status_code == 503
+    checks = response.json()["checks"]
+    assert checks["seller"] == "seller master data lacks city"
+    assert checks["other"] == "failed: RuntimeError"

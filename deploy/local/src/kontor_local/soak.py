@@ -18,7 +18,8 @@ processes on free loopback ports. Then, for ``--seconds``:
 Then everything still dead is started, the shop finishes the lives it began, the
 run waits until the system is quiet and reconciles every count exactly, from the
 services' APIs (not from what the shop believes): every order decided, every order
-invoiced exactly once (billing invoices every placed order), invoice numbers
+confirmed order invoiced exactly once and no rejected one (billing invoices on
+OrderConfirmed), invoice numbers
 gap-free and unique, order numbers unique, per product ``on hand = start - shipped +
 restocked`` and ``reserved`` = what confirmed, unshipped orders hold, every accepted
 POST visible, no dead letter, no failed or unsent outbox row. It prints a table and
@@ -552,8 +553,9 @@ async def reconcile(shop: Shop, services: Sequence[str] = SOAK_SERVICES) -> Reco
     invoices: dict[str, list[dict[str, Any]]] = {}
     for order in orders:
         response = await shop.call("billing", "GET", "/invoices", params={"order_id": order["id"]})
-        invoices[order["id"]] = list(response.json()) if response.status_code == 200 else []
-    per_order = Counter(len(v) for v in invoices.values())
+        invoices[order["id"]] = response.json()["items"] if response.status_code == 200 else []
+    # billing invoices on OrderConfirmed: every order orders accepted once, none rejected
+    per_order = Counter((o["status"] == "rejected", len(invoices[o["id"]])) for o in orders)
     numbers = [str(i["number"]) for v in invoices.values() for i in v]
     invoice_years = _numbers(numbers, INVOICE_NUMBER)
     order_numbers = [str(o["number"]) for o in orders]
@@ -593,10 +595,13 @@ async def reconcile(shop: Shop, services: Sequence[str] = SOAK_SERVICES) -> Reco
             set(shop.accepted) <= ids,
         ),
         Check(
-            "invoices: exactly one per order",
-            f"{len(orders)} x 1",
-            ", ".join(f"{n} order(s) with {k}" for k, n in sorted(per_order.items())),
-            set(per_order) <= {1},
+            "invoices: one per confirmed order, none per rejected one",
+            f"{len(orders) - by_status.get('rejected', 0)} x 1, {by_status.get('rejected', 0)} x 0",
+            ", ".join(
+                f"{n} {'rejected' if rejected else 'accepted'} order(s) with {k}"
+                for (rejected, k), n in sorted(per_order.items())
+            ),
+            set(per_order) <= {(False, 1), (True, 0)},
         ),
         Check(
             "invoice numbers gap-free and unique",

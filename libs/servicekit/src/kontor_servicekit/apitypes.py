@@ -153,6 +153,21 @@ class PageOut(BaseModel, Generic[T]):
     total: int = Field(ge=0, description="Matches in all pages")
 
 
+SignedAmount = Annotated[
+    Decimal,
+    PlainSerializer(_to_str, return_type=str, when_used="json"),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^-?[0-9]+(\.[0-9]+)?$",
+            "description": "Decimal string, negative on documents that reduce an invoice "
+            "(cancellations, corrections)",
+            "examples": ["-19.99"],
+        }
+    ),
+]
+"""An amount in an answer that may be negative (a cancellation's lines), as a string."""
+
 UnitPrice = Annotated[
     Decimal,
     BeforeValidator(_amount_parser(MAX_UNIT_PRICE)),

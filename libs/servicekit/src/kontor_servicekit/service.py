@@ -101,6 +101,9 @@ class ServiceDefinition:
     """Run after the relay and the consumers started (read when the app starts)."""
     on_stopping: list[Callable[[Kit], Awaitable[None]]] = field(default_factory=list)
     """Run first on shutdown, e.g. to stop background tasks started in ``on_started``."""
+    readiness: dict[str, Callable[[Kit], Awaitable[str]]] = field(default_factory=dict)
+    """Extra checks of ``/health/ready`` by name: each answers ``"ok"`` or why the
+    service cannot do its work (billing: the seller's data is incomplete)."""
 
     @property
     def name(self) -> str:
@@ -498,6 +501,11 @@ def _operations_router(kit: Kit) -> APIRouter:
             checks["kafka"] = "ok"
         except Exception as exc:
             checks["kafka"] = f"unreachable: {type(exc).__name__}"
+        for name, check in kit.definition.readiness.items():
+            try:
+                checks[name] = await asyncio.wait_for(check(kit), timeout=2.0)
+            except Exception as exc:
+                checks[name] = f"failed: {type(exc).__name__}"
         ok = all(v == "ok" for v in checks.values())
         consumers = kit.consumers.status()
         if consumers != "ok":  # listed while joining (still ready) or when failed (not)

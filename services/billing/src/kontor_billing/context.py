@@ -8,9 +8,12 @@ from typing import Annotated
 from fastapi import Depends
 from kontor_servicekit.clock import Clock
 from kontor_servicekit.context import context_dependency
+from kontor_servicekit.uow import Transactor
 
 from kontor_billing.application.documents import InvoiceDocuments
-from kontor_billing.store.queries import InvoiceQueries
+from kontor_billing.application.invoicing import BillingPolicy
+from kontor_billing.application.unit_of_work import BillingUnitOfWork
+from kontor_billing.store.queries import InvoiceQueries, SellerQueries
 
 
 @dataclass
@@ -18,6 +21,9 @@ class BillingContext:
     invoices: InvoiceQueries
     clock: Clock
     documents: InvoiceDocuments
+    transactor: Transactor[BillingUnitOfWork]
+    sellers: SellerQueries
+    policy: BillingPolicy
 
 
 Context = Annotated[BillingContext, Depends(context_dependency(BillingContext))]

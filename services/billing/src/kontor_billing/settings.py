@@ -1,4 +1,7 @@
+from typing import Literal
+
 from kontor_servicekit.settings import ServiceSettings
+from pydantic import Field
 
 
 class BillingSettings(ServiceSettings):
@@ -6,3 +9,20 @@ class BillingSettings(ServiceSettings):
 
     service_name = "billing"
     default_http_port = 8003
+
+    invoice_on: Literal["confirmed", "shipped"] = Field(
+        default="confirmed",
+        description="The event an order is invoiced on: its OrderConfirmed or its first "
+        "OrderShipped (then the shipment's date is the date of supply)",
+    )
+    example_seller: bool = Field(
+        default=True,
+        description="Until the merchant PUTs /seller, issue with an example seller and mark "
+        "every document a sample; false: invoices wait (and /health/ready says why)",
+    )
+    small_business: bool = Field(
+        default=False, description="§19 UStG small-business mode: no VAT shown, the note instead"
+    )
+    invoice_prefix: str = Field(default="RE-", min_length=1, max_length=8)
+    cancellation_prefix: str = Field(default="ST-", min_length=1, max_length=8)
+    correction_prefix: str = Field(default="KR-", min_length=1, max_length=8)

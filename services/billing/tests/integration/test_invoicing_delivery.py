@@ -1,6 +1,7 @@
 """Billing's delivery guarantees on the real broker and database.
 
-- the same OrderPlaced delivered twice yields one invoice;
+- an order is invoiced on its OrderConfirmed (orders' events carry both, in order, on
+  the order's key); the same OrderPlaced delivered twice yields one invoice;
 - a billing process killed (SIGKILL) while a transaction of it holds the invoice
   counter is replaced by one that issues invoices again within 10 s, and nothing is
   lost or duplicated: 300 orders in, 300 invoices numbered 1..300;
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kontor_contracts.samples import order_placed_envelope
+from kontor_contracts.samples import order_confirmed_envelope, order_placed_envelope
 from kontor_servicekit.testing import (
     as_message,
     consume_all,
@@ -48,13 +49,21 @@ async def test_same_order_placed_twice_yields_one_invoice(
         await produce(
             infra.kafka_bootstrap,
             topic,
-            [as_message(envelope), as_message(envelope), as_message(marker)],
+            [
+                as_message(envelope),
+                as_message(envelope),
+                as_message(order_confirmed_envelope(envelope)),
+                as_message(marker),
+                as_message(order_confirmed_envelope(marker)),
+            ],
         )
         invoices = billing.kit.store.db["invoices"]
         await eventually(lambda: invoices.find_one({"order_id": marker.aggregate_id}), timeout=30)
         # one partition key per order: both copies precede the marker only if keys match,
-        # so wait for the duplicate's inbox decision explicitly through the metric too.
+        # so wait for the duplicate's inbox decision explicitly through the metric too,
+        # and for the invoice its confirmation (after both copies) issues.
         await eventually(lambda: _metric(billing, 'outcome="duplicate"'), timeout=15)
+        await eventually(lambda: invoices.find_one({"order_id": envelope.aggregate_id}))
         assert await invoices.count_documents({"order_id": envelope.aggregate_id}) == 1
         assert await invoices.count_documents({}) == 2
 
@@ -75,13 +84,16 @@ async def test_malformed_message_is_dead_lettered_and_next_is_handled(
         broken_payload = order_placed_envelope(order_id=good.aggregate_id).model_copy(
             update={"payload": {"order_id": good.aggregate_id, "lines": "not a list"}}
         )
+        other = order_placed_envelope()  # placed only: the replay below confirms it
         await produce(
             infra.kafka_bootstrap,
             topic,
             [
                 (key, b"{this is not json", []),
                 (key, broken_payload.to_bytes(), []),
+                as_message(other),
                 as_message(good),
+                as_message(order_confirmed_envelope(good)),
             ],
         )
         invoices = billing.kit.store.db["invoices"]
@@ -112,7 +124,8 @@ async def test_malformed_message_is_dead_lettered_and_next_is_handled(
 
         # A parked message that can be handled now (say, after a fix) is handled by
         # replay through the same handler and inbox, and cannot be replayed twice.
-        fixed = order_placed_envelope()
+        fixed = order_confirmed_envelope(other)
+        assert await invoices.count_documents({"order_id": other.aggregate_id}) == 0
         await billing.kit.store.db["dead_letters"].insert_one(
             {
                 **{k: v for k, v in (await _parked(billing, first["id"])).items() if k != "_id"},
@@ -125,7 +138,7 @@ async def test_malformed_message_is_dead_lettered_and_next_is_handled(
         assert handled.status_code == 200, handled.text
         assert handled.json()["outcome"] == "handled"
         assert handled.json()["dead_letter"]["status"] == "replayed"
-        assert await invoices.count_documents({"order_id": fixed.aggregate_id}) == 1
+        assert await invoices.count_documents({"order_id": other.aggregate_id}) == 1
         again = await billing.client.post("/admin/dead-letters/fixed-1/replay")
         assert again.status_code == 409
         assert (await billing.client.post("/admin/dead-letters/nope/replay")).status_code == 404
@@ -153,7 +166,12 @@ async def test_oversized_message_is_parked_with_its_reason_counted_and_the_next_
         await produce(
             infra.kafka_bootstrap,
             topic,
-            [(key, huge_value, []), as_message(good)],
+            [
+                (key, huge_value, []),
+                (key, order_confirmed_envelope(huge).to_bytes(), []),  # handled, no placement
+                as_message(good),
+                as_message(order_confirmed_envelope(good)),
+            ],
             max_request_size=8 * 1024 * 1024,
         )
         invoices = billing.kit.store.db["invoices"]
@@ -224,7 +242,11 @@ async def test_killed_consumer_mid_transaction_loses_nothing_and_is_replaced_wit
     topic = topic_of(namespace, "OrderPlaced")
     infra.create_topics([(topic, 6)])
     envelopes = [order_placed_envelope(number=n) for n in range(1, total + 1)]
-    await produce(infra.kafka_bootstrap, topic, [as_message(e) for e in envelopes])
+    await produce(
+        infra.kafka_bootstrap,
+        topic,
+        [m for e in envelopes for m in (as_message(e), as_message(order_confirmed_envelope(e)))],
+    )
 
     env = _billing_env(infra, namespace, auth_keys.public_pem)
     log = (tmp_path / "billing.log").open("ab")

@@ -17,12 +17,13 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from kontor_billing.application.invoicing import BillingPolicy
 from kontor_billing.consumers.orders import invoicing
 from kontor_billing.store.indexes import ensure_indexes
 from kontor_billing.store.invoices import INVOICES
 from kontor_contracts.envelope import Envelope
 from kontor_contracts.examples import load_example
-from kontor_contracts.samples import order_placed_envelope
+from kontor_contracts.samples import order_confirmed_envelope, order_placed_envelope
 from kontor_servicekit.clock import BERLIN, utc_now
 from kontor_servicekit.consumer import DEAD_LETTERS
 from kontor_servicekit.service_testing import InMemoryService, in_memory_service
@@ -38,7 +39,7 @@ DLT = "billing.invoicing.dlt"
 async def billing(infra: Any, namespace: str) -> AsyncIterator[InMemoryService]:
     async with in_memory_service(
         "billing",
-        [invoicing(utc_now)],
+        [invoicing(utc_now, BillingPolicy())],
         mongo_url=infra.mongo_url,
         namespace=namespace,
         indexes=ensure_indexes,
@@ -51,9 +52,21 @@ def _current_year() -> int:
     return datetime.now(UTC).astimezone(BERLIN).year
 
 
-async def test_order_placed_issues_one_invoice_and_announces_it(billing: InMemoryService) -> None:
+async def _place_and_confirm(billing: InMemoryService, placed: Envelope) -> Envelope:
+    confirmed = order_confirmed_envelope(placed)
+    await billing.publish_envelope(placed)
+    await billing.publish_envelope(confirmed)
+    return confirmed
+
+
+async def test_the_confirmation_issues_one_invoice_and_announces_it(
+    billing: InMemoryService,
+) -> None:
     placed = order_placed_envelope()
     await billing.publish_envelope(placed)
+    assert await billing.store.db[INVOICES].count_documents({}) == 0  # placed is not enough
+    confirmed = order_confirmed_envelope(placed)
+    await billing.publish_envelope(confirmed)
 
     [invoice] = await billing.store.db[INVOICES].find({}).to_list(None)
     assert invoice["order_id"] == placed.aggregate_id
@@ -73,20 +86,29 @@ async def test_order_placed_issues_one_invoice_and_announces_it(billing: InMemor
     assert issued.type == "InvoiceIssued"
     assert row["key"] == invoice["_id"]
     assert issued.correlation_id == placed.correlation_id  # the flow stays correlated
-    assert issued.causation_id == str(placed.id)
-    assert [o[1:] for o in billing.metrics.outcomes] == [("OrderPlaced", "handled")]
+    assert issued.causation_id == str(confirmed.id)
+    assert [o[1:] for o in billing.metrics.outcomes] == [
+        ("OrderPlaced", "handled"),
+        ("OrderConfirmed", "handled"),
+    ]
     assert billing.dead_letters.parked == []
 
 
-async def test_the_same_order_placed_twice_yields_one_invoice(billing: InMemoryService) -> None:
+async def test_the_same_confirmation_twice_yields_one_invoice(billing: InMemoryService) -> None:
     placed = order_placed_envelope()
-    await billing.publish_envelope(placed)
+    confirmed = await _place_and_confirm(billing, placed)
+    await billing.publish_envelope(confirmed)
     await billing.publish_envelope(placed)
 
     assert await billing.store.db[INVOICES].count_documents({}) == 1
     assert await billing.store.db[OUTBOX].count_documents({}) == 1
-    assert await billing.store.db[INBOX].count_documents({}) == 1
-    assert [o[2] for o in billing.metrics.outcomes] == ["handled", "duplicate"]
+    assert await billing.store.db[INBOX].count_documents({}) == 2
+    assert [o[2] for o in billing.metrics.outcomes] == [
+        "handled",
+        "handled",
+        "duplicate",
+        "duplicate",
+    ]
 
 
 async def test_a_second_order_placed_with_a_new_event_id_still_bills_once(
@@ -95,9 +117,9 @@ async def test_a_second_order_placed_with_a_new_event_id_still_bills_once(
     # Another producer instance re-published the same order under a new event id:
     # the inbox cannot see it, the one-invoice-per-order rule must.
     placed = order_placed_envelope()
-    again = placed.model_copy(update={"id": order_placed_envelope().id})
-    await billing.publish_envelope(placed)
-    await billing.publish_envelope(again)
+    confirmed = await _place_and_confirm(billing, placed)
+    await billing.publish_envelope(placed.model_copy(update={"id": order_placed_envelope().id}))
+    await billing.publish_envelope(confirmed.model_copy(update={"id": order_placed_envelope().id}))
 
     assert await billing.store.db[INVOICES].count_documents({}) == 1
     assert await billing.store.db[OUTBOX].count_documents({}) == 1
@@ -106,7 +128,7 @@ async def test_a_second_order_placed_with_a_new_event_id_still_bills_once(
 
 async def test_consecutive_orders_get_consecutive_numbers(billing: InMemoryService) -> None:
     for n in range(1, 4):
-        await billing.publish_envelope(order_placed_envelope(number=n))
+        await _place_and_confirm(billing, order_placed_envelope(number=n))
     numbers = sorted(d["number"] for d in await billing.store.db[INVOICES].find({}).to_list(None))
     year = _current_year()
     assert numbers == [f"RE-{year}-{n:06d}" for n in (1, 2, 3)]
@@ -165,12 +187,12 @@ async def test_an_unknown_version_of_a_known_type_is_dead_lettered(
 async def test_a_known_event_billing_does_not_handle_is_skipped_not_parked(
     billing: InMemoryService,
 ) -> None:
-    cancelled = load_example("OrderCancelled")
-    assert cancelled.payload_model()  # a valid, registered event on the same topic
-    await billing.publish_envelope(cancelled)
+    delivered = load_example("OrderDelivered")
+    assert delivered.payload_model()  # a valid, registered event on the same topic
+    await billing.publish_envelope(delivered)
 
     assert billing.dead_letters.parked == []
-    assert [o[1:] for o in billing.metrics.outcomes] == [("OrderCancelled", "ignored")]
+    assert [o[1:] for o in billing.metrics.outcomes] == [("OrderDelivered", "ignored")]
     assert await billing.store.db[INBOX].count_documents({}) == 0
 
 
@@ -184,13 +206,14 @@ async def test_a_failing_handler_is_retried_then_parked_and_uses_up_no_number(
         {"_id": "stale", "number": f"RE-{year}-000001", "kind": "imported", "order_id": "x"}
     )
     placed = order_placed_envelope()
-    await billing.publish_envelope(placed)
+    confirmed = await _place_and_confirm(billing, placed)
 
     [parked] = billing.dead_letters.parked
     assert parked.headers["kontor_dlt_error_type"] == "DuplicateKeyError"
     assert parked.headers["kontor_dlt_attempts"] == "3"
-    assert parked.value == placed.to_bytes()
+    assert parked.value == confirmed.to_bytes()
     assert await billing.store.db[INVOICES].count_documents({"order_id": placed.aggregate_id}) == 0
-    assert await billing.store.db[INBOX].count_documents({}) == 0  # can be replayed later
+    # only the placement is recorded; the confirmation can be replayed later
+    assert await billing.store.db[INBOX].count_documents({}) == 1
     assert await billing.store.db[OUTBOX].count_documents({}) == 0
     assert await billing.store.db["sequences"].find_one({"_id": f"invoice:{year}"}) is None

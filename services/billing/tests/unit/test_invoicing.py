@@ -1,4 +1,8 @@
-"""The invoicing use case over the in-memory unit of work (no database, no broker)."""
+"""The invoicing use case over the in-memory unit of work (no database, no broker).
+
+An order is invoiced on its confirmation (see ``test_invoice_life.py`` for the rest of
+an invoice's life); these tests place and confirm it.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,12 @@ from decimal import Decimal
 from functools import partial
 
 import pytest
-from kontor_billing.application.invoicing import on_order_placed
+from kontor_billing.application.invoicing import on_order_confirmed, on_order_placed
 from kontor_billing.domain.invoice import Invoice
 from kontor_billing.store.memory import InMemoryBillingUnitOfWork
 from kontor_contracts.events.billing import InvoiceIssued
 from kontor_contracts.events.common import Address
-from kontor_contracts.events.orders import OrderPlaced, ShippingCharge
+from kontor_contracts.events.orders import OrderConfirmed, OrderPlaced, ShippingCharge
 from kontor_contracts.samples import order_placed_envelope
 from kontor_servicekit.clock import FakeClock
 from kontor_servicekit.fakes import FakeTransactor
@@ -26,6 +30,17 @@ def placed(order_id: str = "o-1", **changes: object) -> OrderPlaced:
     return event.model_copy(update=changes)
 
 
+def confirmed(order_id: str = "o-1") -> OrderConfirmed:
+    return OrderConfirmed(order_id=order_id, confirmed_at=datetime(2026, 6, 1, 9, tzinfo=UTC))
+
+
+async def place_and_confirm(
+    transactor: FakeTransactor[InMemoryBillingUnitOfWork], clock: FakeClock, event: OrderPlaced
+) -> None:
+    await transactor.deliver(partial(on_order_placed, clock=clock), event)
+    await transactor.deliver(partial(on_order_confirmed, clock=clock), confirmed(event.order_id))
+
+
 def billing() -> tuple[FakeTransactor[InMemoryBillingUnitOfWork], FakeClock]:
     return FakeTransactor(InMemoryBillingUnitOfWork), FakeClock(
         datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
@@ -34,7 +49,7 @@ def billing() -> tuple[FakeTransactor[InMemoryBillingUnitOfWork], FakeClock]:
 
 async def test_a_placed_order_gets_an_invoice_with_the_years_first_number() -> None:
     transactor, clock = billing()
-    await transactor.deliver(partial(on_order_placed, clock=clock), placed())
+    await place_and_confirm(transactor, clock, placed())
     [invoice] = transactor.db.rows("invoices")
     assert invoice.number == "RE-2026-000001"
     assert invoice.issued_at == clock()
@@ -47,9 +62,8 @@ async def test_a_placed_order_gets_an_invoice_with_the_years_first_number() -> N
 
 async def test_numbers_follow_each_other_without_gaps() -> None:
     transactor, clock = billing()
-    handle = partial(on_order_placed, clock=clock)
     for n in range(3):
-        await transactor.deliver(handle, placed(f"o-{n}"))
+        await place_and_confirm(transactor, clock, placed(f"o-{n}"))
     numbers = sorted(i.number for i in transactor.db.rows("invoices"))
     assert numbers == ["RE-2026-000001", "RE-2026-000002", "RE-2026-000003"]
 
@@ -57,7 +71,7 @@ async def test_numbers_follow_each_other_without_gaps() -> None:
 async def test_the_numbering_year_is_the_year_in_berlin() -> None:
     transactor, clock = billing()
     clock.set(datetime(2026, 12, 31, 23, 30, tzinfo=UTC))  # 00:30 on 1 January in Berlin
-    await transactor.deliver(partial(on_order_placed, clock=clock), placed())
+    await place_and_confirm(transactor, clock, placed())
     [invoice] = transactor.db.rows("invoices")
     assert invoice.number == "RE-2027-000001"
     assert transactor.db.sequences == {"invoice:2027": 1}
@@ -66,9 +80,10 @@ async def test_the_numbering_year_is_the_year_in_berlin() -> None:
 async def test_a_second_orderplaced_for_the_same_order_bills_nothing() -> None:
     transactor, clock = billing()
     handle = partial(on_order_placed, clock=clock)
-    await transactor.deliver(handle, placed("o-1"))
+    await place_and_confirm(transactor, clock, placed("o-1"))
     # another event id (a replay from elsewhere), so the inbox does not catch it
     await transactor.deliver(handle, placed("o-1"))
+    await transactor.deliver(partial(on_order_confirmed, clock=clock), confirmed("o-1"))
     assert len(transactor.db.rows("invoices")) == 1
     assert transactor.db.event_types() == ["InvoiceIssued"]
     assert transactor.db.sequences == {"invoice:2026": 1}
@@ -91,10 +106,7 @@ async def test_shipping_is_its_own_line_and_the_billing_address_wins() -> None:
         vat=Decimal("0.78"),
         gross=Decimal("4.90"),
     )
-    await transactor.deliver(
-        partial(on_order_placed, clock=clock),
-        placed(billing_address=company, shipping=shipping),
-    )
+    await place_and_confirm(transactor, clock, placed(billing_address=company, shipping=shipping))
     [invoice] = transactor.db.rows("invoices")
     assert isinstance(invoice, Invoice)
     assert invoice.buyer.company == "Beispiel GmbH"

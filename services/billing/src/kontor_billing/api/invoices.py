@@ -1,21 +1,26 @@
-"""HTTP routes of invoices."""
+"""HTTP routes of invoices, cancellations (Storno) and corrections (credit notes)."""
 
 from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
-from kontor_servicekit.apitypes import Instant, MoneyAmount
+from fastapi import APIRouter, Body, Depends, Path, Query
+from kontor_servicekit.apitypes import Instant, SignedAmount
 from kontor_servicekit.auth import require_scope
 from kontor_servicekit.domain_errors import NotFound
 from kontor_servicekit.errors import problem_responses
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
+from kontor_billing.api.seller import SellerOut
+from kontor_billing.application.invoicing import cancel_invoice
+from kontor_billing.application.views import InvoiceFilter, InvoiceView, Status
 from kontor_billing.context import Context
+from kontor_billing.domain.invoice import Invoice
 
 router = APIRouter(tags=["invoices"])
+Number = Annotated[str, Path(min_length=1, max_length=32)]
 
 
 class InvoiceLineOut(BaseModel):
@@ -23,18 +28,20 @@ class InvoiceLineOut(BaseModel):
     sku: str | None
     description: str
     quantity: int
-    unit_price_net: MoneyAmount
+    unit_price_net: SignedAmount
     vat_rate: Decimal
-    net: MoneyAmount
-    vat: MoneyAmount
-    gross: MoneyAmount
+    vat_category: str
+    net: SignedAmount
+    vat: SignedAmount
+    gross: SignedAmount
 
 
 class VatRowOut(BaseModel):
     vat_rate: Decimal
-    net: MoneyAmount
-    vat: MoneyAmount
-    gross: MoneyAmount
+    category: str = Field(description="EN 16931 VAT category: S, Z, E (§19 UStG), K (intra-EU)")
+    net: SignedAmount
+    vat: SignedAmount
+    gross: SignedAmount
 
 
 class BuyerOut(BaseModel):
@@ -45,54 +52,188 @@ class BuyerOut(BaseModel):
     postcode: str
     city: str
     country: str
+    vat_id: str | None
+    buyer_reference: str | None = Field(description="Leitweg-ID (XRechnung BT-10)")
+
+
+class ReferenceOut(BaseModel):
+    number: str
+    kind: str
+    issue_date: date
 
 
 class InvoiceOut(BaseModel):
     id: str
     number: str
+    kind: Literal["invoice", "cancellation", "correction"]
+    status: Status = Field(
+        description="issued; cancelled (a cancellation refers to it); corrected (a "
+        "correction does). Cancellations and corrections are always issued."
+    )
     order_id: str
     order_number: str | None
+    seller: SellerOut | None
     buyer: BuyerOut
     buyer_vat_id: str | None
     currency: str
     issued_at: Instant
     issue_date: date
     due_date: date
+    supply_date: date | None = Field(
+        description="Date of supply (Leistungsdatum); null: the issue date (see notes)"
+    )
     lines: list[InvoiceLineOut]
     vat_breakdown: list[VatRowOut]
-    net_total: MoneyAmount
-    vat_total: MoneyAmount
-    gross_total: MoneyAmount
+    net_total: SignedAmount
+    vat_total: SignedAmount
+    gross_total: SignedAmount
+    notes: list[str]
+    sample: bool = Field(description="Issued with the example seller: not a valid invoice")
+    original_number: str | None = Field(
+        description="The invoice a cancellation/correction refers to"
+    )
+    reason: str | None
+    references: list[ReferenceOut] = Field(description="Its cancellation and corrections")
 
     @classmethod
-    def of(cls, doc: dict[str, Any]) -> InvoiceOut:
-        return cls.model_validate({**doc, "id": doc["_id"]})
+    def of(cls, view: InvoiceView) -> InvoiceOut:
+        i: Invoice = view.invoice
+        return cls(
+            id=i.id,
+            number=i.number,
+            kind=i.kind,
+            status=view.status,
+            order_id=i.order_id,
+            order_number=i.order_number,
+            seller=SellerOut.of(i.seller) if i.seller else None,
+            buyer=BuyerOut.model_validate(vars(i.buyer)),
+            buyer_vat_id=i.buyer_vat_id,
+            currency=i.currency,
+            issued_at=i.issued_at,
+            issue_date=i.issue_date,
+            due_date=i.due_date,
+            supply_date=i.supply_date,
+            lines=[InvoiceLineOut.model_validate({**vars(x), "gross": x.gross}) for x in i.lines],
+            vat_breakdown=[
+                VatRowOut.model_validate({**vars(r), "gross": r.gross}) for r in i.vat_breakdown
+            ],
+            net_total=i.net_total,
+            vat_total=i.vat_total,
+            gross_total=i.gross_total,
+            notes=i.notes,
+            sample=i.sample,
+            original_number=i.original_number,
+            reason=i.reason,
+            references=[ReferenceOut.model_validate(vars(r)) for r in view.references],
+        )
+
+
+class InvoicePageOut(BaseModel):
+    items: list[InvoiceOut]
+    page: int
+    page_size: int
+    total: int
+
+
+Page = Annotated[int, Query(ge=1, le=10_000)]
+PageSize = Annotated[int, Query(ge=1, le=200)]
 
 
 @router.get(
     "/invoices",
     dependencies=[Depends(require_scope("billing:read"))],
     responses=problem_responses(401, 403, 422),
-    summary="The invoices of an order",
+    summary="Invoices (or cancellations), newest number first, filtered",
 )
 async def list_invoices(
     ctx: Context,
-    order_id: Annotated[str, Query(min_length=1, max_length=64, description="The order's id")],
-) -> list[InvoiceOut]:
-    docs = await ctx.invoices.of_order(order_id)
-    return [InvoiceOut.of(d) for d in docs]
+    order_id: Annotated[
+        str | None, Query(min_length=1, max_length=64, description="The order's id")
+    ] = None,
+    status: Annotated[list[Status] | None, Query(description="One or more statuses")] = None,
+    from_: Annotated[date | None, Query(alias="from", description="issued on or after")] = None,
+    to: Annotated[date | None, Query(description="issued on or before")] = None,
+    customer_email: Annotated[
+        str | None, Query(min_length=3, max_length=254, description="case-insensitive")
+    ] = None,
+    kind: Annotated[Literal["invoice", "cancellation"], Query()] = "invoice",
+    page: Page = 1,
+    page_size: PageSize = 50,
+) -> InvoicePageOut:
+    wanted = InvoiceFilter(
+        kind=kind,
+        statuses=tuple(status or ()),
+        issued_from=from_,
+        issued_to=to,
+        customer_email=customer_email,
+        order_id=order_id,
+    )
+    found = await ctx.invoices.page(wanted, page=page, page_size=page_size)
+    return InvoicePageOut(
+        items=[InvoiceOut.of(v) for v in found.items],
+        page=page,
+        page_size=page_size,
+        total=found.total,
+    )
 
 
 @router.get(
     "/invoices/{number}",
     dependencies=[Depends(require_scope("billing:read"))],
     responses=problem_responses(401, 403, 404),
-    summary="One invoice by its number",
+    summary="One invoice, cancellation or correction by its number",
 )
-async def read_invoice(
-    ctx: Context, number: Annotated[str, Path(min_length=1, max_length=32)]
-) -> InvoiceOut:
-    doc = await ctx.invoices.by_number(number)
-    if doc is None:
+async def read_invoice(ctx: Context, number: Number) -> InvoiceOut:
+    view = await ctx.invoices.by_number(number)
+    if view is None:
         raise NotFound("invoice", number)
-    return InvoiceOut.of(doc)
+    return InvoiceOut.of(view)
+
+
+class CancelIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str | None = Field(default=None, min_length=1, max_length=500)
+
+
+@router.post(
+    "/invoices/{number}/cancel",
+    status_code=201,
+    dependencies=[Depends(require_scope("billing:admin"))],
+    responses=problem_responses(401, 403, 404, 409, 422),
+    summary="Cancel an invoice: its cancellation document (Storno) with its own number",
+)
+async def cancel(
+    ctx: Context, number: Number, body: Annotated[CancelIn | None, Body()] = None
+) -> InvoiceOut:
+    reason = body.reason if body else None
+    cancellation = await ctx.transactor.run(
+        lambda uow: cancel_invoice(uow, number, reason, clock=ctx.clock, policy=ctx.policy)
+    )
+    return InvoiceOut.of(InvoiceView(cancellation, "issued", []))
+
+
+@router.get(
+    "/credit-notes",
+    dependencies=[Depends(require_scope("billing:read"))],
+    responses=problem_responses(401, 403, 422),
+    summary="The corrections (Rechnungskorrekturen) of an order",
+)
+async def list_credit_notes(
+    ctx: Context,
+    order_id: Annotated[str, Query(min_length=1, max_length=64, description="The order's id")],
+) -> list[InvoiceOut]:
+    return [InvoiceOut.of(v) for v in await ctx.invoices.credit_notes(order_id)]
+
+
+@router.get(
+    "/credit-notes/{number}",
+    dependencies=[Depends(require_scope("billing:read"))],
+    responses=problem_responses(401, 403, 404),
+    summary="One correction by its number",
+)
+async def read_credit_note(ctx: Context, number: Number) -> InvoiceOut:
+    view = await ctx.invoices.by_number(number, kind="correction")
+    if view is None:
+        raise NotFound("credit note", number)
+    return InvoiceOut.of(view)

@@ -20,6 +20,7 @@ from kontor_billing.documents.model import (
     VatRow,
 )
 from kontor_billing.domain.invoice import Invoice
+from kontor_billing.domain.seller import Seller as SellerData
 
 #: The example seller ``make run`` starts with: every document issued with it is a sample.
 EXAMPLE_SELLER = Seller(
@@ -52,9 +53,34 @@ def category_of(invoice: Invoice, rate: Decimal) -> VatCategory:
     return VatCategory.ZERO
 
 
+def seller_of(seller: SellerData) -> Seller:
+    """The seller snapshot an invoice was issued with, as the documents need it."""
+    return Seller(
+        name=seller.name,
+        street=seller.street,
+        postcode=seller.postcode,
+        city=seller.city,
+        country=seller.country,
+        email=seller.email or "",
+        legal_form=seller.legal_form,
+        vat_id=seller.vat_id,
+        tax_number=seller.tax_number,
+        registry=seller.registry,
+        managing_directors=tuple(seller.managing_directors),
+        iban=seller.iban,
+        bic=seller.bic,
+        phone=seller.phone,
+        sample=seller.sample,
+    )
+
+
 def document_of(
     invoice: Invoice, seller: Seller, *, buyer_reference: str | None = None
 ) -> DocumentData:
+    """``seller`` is the fallback for an invoice issued before it kept its seller's snapshot."""
+    if invoice.seller is not None:
+        seller = seller_of(invoice.seller)
+    buyer_reference = buyer_reference or invoice.buyer.buyer_reference
     lines = tuple(
         Line(
             line_no=line.line_no,
@@ -69,7 +95,7 @@ def document_of(
         )
         for line in invoice.lines
     )
-    notes = [Note(SUPPLY_IS_ISSUE_DATE)]
+    notes = [] if invoice.supply_date is not None else [Note(SUPPLY_IS_ISSUE_DATE)]
     for category in sorted({line.category for line in lines}):
         if category in EXEMPTION:
             notes.append(Note(EXEMPTION[category][1], "AAK"))
@@ -80,7 +106,7 @@ def document_of(
         kind=DocumentKind.INVOICE,
         number=invoice.number,
         issue_date=invoice.issue_date,
-        supply_date=None,
+        supply_date=invoice.supply_date,
         currency=invoice.currency,
         seller=seller,
         buyer=Buyer(

@@ -11,3 +11,14 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class InvoiceWasIssued:
     invoice_id: str
+
+
+@dataclass(frozen=True)
+class InvoiceWasCancelled:
+    invoice_id: str
+    cancellation_id: str
+
+
+@dataclass(frozen=True)
+class CorrectionWasIssued:
+    correction_id: str

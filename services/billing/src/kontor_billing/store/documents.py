@@ -9,56 +9,18 @@ chunk is refused before its files document is written, so it leaves nothing behi
 from __future__ import annotations
 
 import asyncio
-from decimal import Decimal
 from typing import Any
 
-from bson.decimal128 import Decimal128
 from gridfs import AsyncGridFSBucket, NoFile
 from gridfs.errors import FileExists
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from kontor_billing.application.documents import Format
-from kontor_billing.domain.invoice import Invoice, InvoiceLine, Party, VatRow
-from kontor_billing.store.invoices import INVOICES
+from kontor_billing.domain.invoice import Invoice
+from kontor_billing.store.invoices import INVOICES, from_document
 
 BUCKET = "invoice_documents"
-
-
-def _decimal(value: Any) -> Decimal:
-    return value.to_decimal() if isinstance(value, Decimal128) else Decimal(str(value))
-
-
-def invoice_from_document(doc: dict[str, Any]) -> Invoice:
-    lines = [
-        InvoiceLine(
-            line_no=line["line_no"],
-            sku=line.get("sku"),
-            description=line["description"],
-            quantity=line["quantity"],
-            unit_price_net=_decimal(line["unit_price_net"]),
-            vat_rate=_decimal(line["vat_rate"]),
-            net=_decimal(line["net"]),
-            vat=_decimal(line["vat"]),
-        )
-        for line in doc["lines"]
-    ]
-    buyer = doc["buyer"]
-    return Invoice(
-        id=doc["_id"],
-        number=doc["number"],
-        order_id=doc["order_id"],
-        order_number=doc.get("order_number"),
-        buyer=Party(**{k: buyer.get(k) for k in Party.__dataclass_fields__}),
-        currency=doc["currency"],
-        lines=lines,
-        issued_at=doc["issued_at"],
-        buyer_vat_id=doc.get("buyer_vat_id"),
-        vat_breakdown=[
-            VatRow(_decimal(r["vat_rate"]), _decimal(r["net"]), _decimal(r["vat"]))
-            for r in doc["vat_breakdown"]
-        ],
-    )
 
 
 class MongoDocumentFiles:
@@ -71,11 +33,13 @@ class MongoDocumentFiles:
 
     async def invoice(self, number: str) -> Invoice | None:
         doc = await self._doc(number)
-        return None if doc is None else invoice_from_document(doc)
+        return None if doc is None else from_document(doc)
 
     async def buyer_reference(self, number: str) -> str | None:
         doc = await self._doc(number)
-        return None if doc is None else doc.get("buyer_reference")
+        if doc is None:
+            return None
+        return doc.get("buyer_reference") or (doc.get("buyer") or {}).get("buyer_reference")
 
     async def get(self, number: str, fmt: Format) -> bytes | None:
         try:

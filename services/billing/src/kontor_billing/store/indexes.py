@@ -7,6 +7,7 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from kontor_billing.store.invoices import INVOICES
+from kontor_billing.store.ledger import AUDIT, ORDERS
 
 
 async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
@@ -20,3 +21,21 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
         name="one_invoice_per_order",
         partialFilterExpression={"kind": "invoice"},
     )
+    # One cancellation per invoice, one correction per refund (return or complaint).
+    await db[INVOICES].create_index(
+        "original_number",
+        unique=True,
+        name="one_cancellation_per_invoice",
+        partialFilterExpression={"kind": "cancellation"},
+    )
+    await db[INVOICES].create_index(
+        "return_id",
+        unique=True,
+        name="one_correction_per_refund",
+        partialFilterExpression={"kind": "correction"},
+    )
+    await db[INVOICES].create_index("original_number", name="by_original")
+    await db[INVOICES].create_index([("kind", 1), ("number", -1)], name="by_kind_number")
+    await db[INVOICES].create_index("customer_email", name="by_customer_email")
+    await db[AUDIT].create_index([("chain", 1), ("seq", 1)], unique=True, name="chain_seq")
+    await db[ORDERS].create_index("waiting", name="waiting", sparse=True)

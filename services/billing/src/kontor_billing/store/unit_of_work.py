@@ -6,9 +6,13 @@ from kontor_servicekit.store import Transaction
 from kontor_servicekit.uow import MongoUnitOfWork
 
 from kontor_billing.store.invoices import MongoInvoiceRepository
+from kontor_billing.store.ledger import MongoAuditLog, MongoOrderBook, MongoSellerRepository
 
 
 class MongoBillingUnitOfWork(MongoUnitOfWork):
     def __init__(self, tx: Transaction) -> None:
         super().__init__(tx)
         self.invoices = MongoInvoiceRepository(tx)
+        self.orders = MongoOrderBook(tx)
+        self.seller = MongoSellerRepository(tx)
+        self.audit = MongoAuditLog(tx)

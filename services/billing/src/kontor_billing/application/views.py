@@ -1,0 +1,62 @@
+"""What billing's read side answers with (built in ``store/queries.py``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+from kontor_servicekit.domain_errors import Invalid
+
+from kontor_billing.domain.audit import BrokenLink
+from kontor_billing.domain.invoice import Invoice
+
+Status = Literal["issued", "cancelled", "corrected"]
+
+
+@dataclass(frozen=True)
+class InvoiceFilter:
+    kind: str = "invoice"
+    statuses: tuple[Status, ...] = ()
+    issued_from: date | None = None
+    issued_to: date | None = None
+    customer_email: str | None = None
+    order_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.issued_from and self.issued_to and self.issued_to < self.issued_from:
+            raise Invalid("to must not be before from", field=("to",), location="query")
+
+
+@dataclass(frozen=True)
+class Reference:
+    number: str
+    kind: str
+    issue_date: str
+
+
+@dataclass(frozen=True)
+class InvoiceView:
+    """A document with what is known about it now: its status and what refers to it.
+
+    The status is not stored on the document (issued documents never change): an
+    invoice is ``cancelled`` when a cancellation refers to it, ``corrected`` when a
+    correction does, else ``issued``.
+    """
+
+    invoice: Invoice
+    status: Status
+    references: list[Reference]
+
+
+@dataclass(frozen=True)
+class InvoicePage:
+    items: list[InvoiceView]
+    total: int
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    chain: str
+    entries: int
+    broken: BrokenLink | None

@@ -1,0 +1,115 @@
+"""Billing's migrations: the database's own checks on issued documents (ADR 0021).
+
+A ``$jsonSchema`` validator on ``invoices`` and ``audit`` refuses any write (insert or
+update) that leaves a document without its mandatory fields, with a number that is
+not a number of a range, an unknown kind, amounts that are not decimals, or hashes
+that are not SHA-256. It cannot refuse an update that keeps the shape: the audit
+chain finds those.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kontor_servicekit.migrations import Migration
+from kontor_servicekit.store import Store
+
+from kontor_billing.store.invoices import INVOICES
+from kontor_billing.store.ledger import AUDIT
+
+AMOUNT = {"bsonType": "decimal"}
+TEXT = {"bsonType": "string", "minLength": 1}
+SHA256 = {"bsonType": "string", "pattern": "^[0-9a-f]{64}$"}
+
+INVOICE_SCHEMA: dict[str, Any] = {
+    "bsonType": "object",
+    "required": [
+        "number",
+        "kind",
+        "order_id",
+        "buyer",
+        "seller",
+        "currency",
+        "issued_at",
+        "issue_date",
+        "lines",
+        "vat_breakdown",
+        "net_total",
+        "vat_total",
+        "gross_total",
+    ],
+    "properties": {
+        "number": {"bsonType": "string", "pattern": "^.+[0-9]{4}-[0-9]{6}$"},
+        "kind": {"enum": ["invoice", "cancellation", "correction"]},
+        "order_id": TEXT,
+        "buyer": {"bsonType": "object", "required": ["name", "street", "postcode", "city"]},
+        "seller": {"bsonType": "object", "required": ["name", "street", "postcode", "city"]},
+        "currency": {"bsonType": "string", "pattern": "^[A-Z]{3}$"},
+        "issued_at": {"bsonType": "date"},
+        "lines": {
+            "bsonType": "array",
+            "minItems": 1,
+            "items": {
+                "bsonType": "object",
+                "required": ["description", "quantity", "net", "vat", "vat_rate"],
+                "properties": {"net": AMOUNT, "vat": AMOUNT, "vat_rate": AMOUNT},
+            },
+        },
+        "vat_breakdown": {"bsonType": "array", "minItems": 1},
+        "net_total": AMOUNT,
+        "vat_total": AMOUNT,
+        "gross_total": AMOUNT,
+    },
+}
+
+AUDIT_SCHEMA: dict[str, Any] = {
+    "bsonType": "object",
+    "required": [
+        "chain",
+        "seq",
+        "number",
+        "action",
+        "document_sha256",
+        "previous_sha256",
+        "entry_sha256",
+        "at",
+    ],
+    "properties": {
+        "chain": TEXT,
+        "seq": {"bsonType": ["int", "long"], "minimum": 1},
+        "number": TEXT,
+        "action": {"enum": ["issued", "cancelled", "corrected"]},
+        "document_sha256": SHA256,
+        "previous_sha256": SHA256,
+        "entry_sha256": SHA256,
+        "at": {"bsonType": "date"},
+    },
+}
+
+
+async def _validate(store: Store, collection: str, schema: dict[str, Any]) -> None:
+    names = await store.db.list_collection_names()
+    if collection not in names:
+        await store.db.create_collection(collection)
+    await store.db.command(
+        {
+            "collMod": collection,
+            "validator": {"$jsonSchema": schema},
+            "validationLevel": "strict",
+            "validationAction": "error",
+        }
+    )
+
+
+async def validate_documents(store: Store) -> None:
+    await _validate(store, INVOICES, INVOICE_SCHEMA)
+    await _validate(store, AUDIT, AUDIT_SCHEMA)
+
+
+MIGRATIONS = [
+    Migration(
+        "0001-document-validators",
+        validate_documents,
+        "the database refuses documents and audit entries without their mandatory fields",
+    )
+]
