@@ -9,6 +9,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
+from urllib.parse import quote_plus
 
 from .runtime import (
     LocalRuntimeError,
@@ -85,11 +86,20 @@ def _table(platform: Platform, specs: Sequence[ServiceSpec]) -> str:
     return "\n".join(lines)
 
 
+def _masked(platform: Platform) -> str:
+    """The database URL with its password replaced by where to find it."""
+    password_file = platform.database.password_file
+    if password_file is None or not password_file.exists():
+        return platform.mongo_url
+    password = quote_plus(password_file.read_text("ascii").strip())
+    return f"{platform.mongo_url.replace(password, '***')}  (password in {password_file})"
+
+
 def _infra_lines(platform: Platform) -> list[str]:
     s = platform.settings
     lines = [
         f"broker (Kafka protocol, Tansu {s.broker_storage}): {platform.kafka_bootstrap}",
-        f"database (MongoDB protocol, SecantusDB):  {platform.mongo_url}",
+        f"database (MongoDB protocol, SecantusDB):  {_masked(platform)}",
         f"data: {s.data_dir}   logs: {platform.log_dir}",
     ]
     if platform.s3 is not None:

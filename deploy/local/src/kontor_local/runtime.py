@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, Literal, TypeVar
+from urllib.parse import quote_plus
 
 import httpx
 
@@ -130,12 +131,33 @@ def free_port(host: str = HOST) -> int:
         return port
 
 
-def mongo_url(port: int, host: str = HOST) -> str:
+def mongo_url(port: int, host: str = HOST, credentials: tuple[str, str] | None = None) -> str:
     """The connection URL the services get for the embedded SecantusDB.
 
     ``retryWrites=false``: retryable writes slow SecantusDB down after ~10k writes.
     """
-    return f"mongodb://{host}:{port}/?retryWrites=false&directConnection=true"
+    if credentials is None:
+        return f"mongodb://{host}:{port}/?retryWrites=false&directConnection=true"
+    user, password = (quote_plus(part) for part in credentials)
+    return (
+        f"mongodb://{user}:{password}@{host}:{port}/"
+        "?retryWrites=false&directConnection=true&authSource=admin"
+    )
+
+
+MONGO_USER = "kontor"
+
+
+def load_or_create_secret(path: Path) -> str:
+    """The secret in ``path``, created (0600, in a 0700 directory) if missing."""
+    import secrets
+
+    make_private_dir(path.parent)
+    with contextlib.suppress(FileExistsError):
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
+        with os.fdopen(fd, "w", encoding="ascii") as out:
+            out.write(secrets.token_urlsafe(24) + "\n")
+    return path.read_text("ascii").strip()
 
 
 PRIVATE_UMASK = 0o077
@@ -192,6 +214,10 @@ class LocalSettings:
     broker_fsync: bool = False
     mongo_sync_on_commit: bool = True
     mongo_transaction_lifetime_s: float = DEFAULT_TRANSACTION_LIFETIME_S
+    mongo_auth: bool = True
+    """SecantusDB with ``--auth``: only clients with the password in
+    ``keys/mongo-password`` (created 0600 on first start) may read or write (issue 9).
+    Not for an in-memory database (the tests')."""
     ready_timeout: float = 60.0
     service_start: ServiceStart = "fork"
     """``fork``: the services' code is imported once (:mod:`kontor_local.zygote`, while
@@ -235,6 +261,7 @@ class LocalSettings:
                 env.get("KONTOR_LOCAL_MONGO_TRANSACTION_LIFETIME_S")
                 or DEFAULT_TRANSACTION_LIFETIME_S
             ),
+            mongo_auth=_env_bool(env, "KONTOR_LOCAL_MONGO_AUTH", True),
             ready_timeout=float(env.get("KONTOR_LOCAL_READY_TIMEOUT", "60")),
             kafka_max_message_bytes=_env_int(env, "KONTOR_KAFKA_MAX_MESSAGE_BYTES", 1_048_576),
             service_start="exec" if start == "exec" else "fork",
@@ -255,6 +282,11 @@ class LocalSettings:
     @property
     def public_key_file(self) -> Path:
         return self.keys_dir / "jwt-public.pem"
+
+    @property
+    def mongo_password_file(self) -> Path:
+        """The database password of user ``kontor`` (``mongo_auth``)."""
+        return self.keys_dir / "mongo-password"
 
     @property
     def broker_dir(self) -> Path:
@@ -819,10 +851,10 @@ class Broker:
 # --------------------------------------------------------------------------- database
 
 
-def mongo_answers(url: str) -> bool:
-    """True when a MongoDB-protocol server answers ``ping``."""
+def mongo_answers(url: str, *, any_reply: bool = False) -> bool:
+    """True when a MongoDB-protocol server answers ``ping`` (``any_reply``: also a refusal)."""
     from pymongo import MongoClient
-    from pymongo.errors import PyMongoError
+    from pymongo.errors import OperationFailure, PyMongoError
 
     client: MongoClient[dict[str, Any]] = MongoClient(
         url, serverSelectionTimeoutMS=300, connectTimeoutMS=300
@@ -830,8 +862,26 @@ def mongo_answers(url: str) -> bool:
     try:
         client.admin.command("ping")
         return True
+    except OperationFailure:
+        return any_reply  # it answered: with "authentication failed", say
     except PyMongoError:
         return False
+    finally:
+        client.close()
+
+
+def provision_user(url: str, user: str, password: str) -> None:
+    """Create (or give a new password to) ``user`` with role ``root`` on a server without auth."""
+    from pymongo import MongoClient
+    from pymongo.errors import OperationFailure
+
+    client: MongoClient[dict[str, Any]] = MongoClient(url, serverSelectionTimeoutMS=5000)
+    try:
+        roles = [{"role": "root", "db": "admin"}]
+        try:
+            client.admin.command("createUser", user, pwd=password, roles=roles)
+        except OperationFailure:  # exists (its password file was deleted): a new password
+            client.admin.command("updateUser", user, pwd=password, roles=roles)
     finally:
         client.close()
 
@@ -842,6 +892,9 @@ class Database:
     ``transaction_lifetime_s`` (None: SecantusDB's own 60 s) runs it through
     :mod:`kontor_local.secantusd`, which can set it; ``enable_test_commands`` allows
     ``configureFailPoint`` (tests only: never on a port others can reach).
+    ``password_file``: run with ``--auth``; user ``kontor`` (role ``root``) with the
+    password in that file (created if missing) is created on the first start, also in
+    a data directory of a version that ran without it, and ``url`` carries it.
     """
 
     def __init__(
@@ -852,8 +905,10 @@ class Database:
         sync_on_commit: bool = False,
         transaction_lifetime_s: float | None = DEFAULT_TRANSACTION_LIFETIME_S,
         enable_test_commands: bool = False,
+        password_file: Path | None = None,
     ) -> None:
         self.port = port
+        self.password_file = password_file
         self.storage_path = storage_path
         self.sync_on_commit = sync_on_commit
         self.transaction_lifetime_s = transaction_lifetime_s
@@ -862,7 +917,7 @@ class Database:
         self.log_dir = log_dir
         self.process: ManagedProcess | None = None
 
-    def argv(self) -> list[str]:
+    def argv(self, *, auth: bool | None = None) -> list[str]:
         """The server's command line."""
         argv = [sys.executable, "-m", "secantus"]
         if self.transaction_lifetime_s is not None:
@@ -874,24 +929,41 @@ class Database:
             argv.append("--sync-on-commit")
         if self.enable_test_commands:
             argv.append("--enable-test-commands")
+        if self.password_file is not None if auth is None else auth:
+            argv.append("--auth")
         return argv
 
     def start(self, timeout: float = 30.0) -> float:
         """Start and wait until ``ping`` succeeds. Returns seconds to ready."""
+        started = time.monotonic()
         if isinstance(self.storage_path, Path):
             make_private_dir(self.storage_path)
-        argv = self.argv()
         # SecantusDB would auto-discover ./secantusd.toml: run it from the log dir.
         make_private_dir(self.log_dir)
+        if self.password_file is None:
+            self._run(self.argv(), timeout)
+            return time.monotonic() - started
+        credentials = (MONGO_USER, load_or_create_secret(self.password_file))
+        self.url = mongo_url(self.port, credentials=credentials)
+        anonymous = mongo_url(self.port)
+        self._run(self.argv(auth=True), timeout, lambda: mongo_answers(self.url, any_reply=True))
+        if not mongo_answers(self.url):  # no such user yet (a new or an older data dir)
+            assert self.process is not None
+            self.process.stop()
+            self._run(self.argv(auth=False), timeout, lambda: mongo_answers(anonymous))
+            provision_user(anonymous, *credentials)
+            self.process.stop()
+            self._run(self.argv(auth=True), timeout)
+        return time.monotonic() - started
+
+    def _run(
+        self, argv: list[str], timeout: float, probe: Callable[[], bool] | None = None
+    ) -> None:
         self.process = ManagedProcess(
-            "database",
-            argv,
-            self.log_dir / "database.log",
-            cwd=self.log_dir,
-            stop_timeout=10.0,
+            "database", argv, self.log_dir / "database.log", cwd=self.log_dir, stop_timeout=10.0
         )
         self.process.start()
-        return wait_until(self.process, lambda: mongo_answers(self.url), timeout, "ping")
+        wait_until(self.process, probe or (lambda: mongo_answers(self.url)), timeout, "ping")
 
     def stop(self) -> None:
         if self.process is not None:
@@ -1116,6 +1188,11 @@ class Platform:
             self.log_dir,
             sync_on_commit=settings.mongo_sync_on_commit and storage != ":memory:",
             transaction_lifetime_s=settings.mongo_transaction_lifetime_s,
+            password_file=(
+                settings.mongo_password_file
+                if settings.mongo_auth and storage != ":memory:"
+                else None
+            ),
         )
         self.broker = Broker(settings.broker_port, self.log_dir, engine, broker_env)
         self.services: dict[str, ManagedProcess] = {}
