@@ -851,7 +851,7 @@ class Broker:
 # --------------------------------------------------------------------------- database
 
 
-def mongo_answers(url: str, *, any_reply: bool = False) -> bool:
+def mongo_answers(url: str, any_reply: bool = False) -> bool:
     """True when a MongoDB-protocol server answers ``ping`` (``any_reply``: also a refusal)."""
     from pymongo import MongoClient
     from pymongo.errors import OperationFailure, PyMongoError
@@ -946,14 +946,19 @@ class Database:
         credentials = (MONGO_USER, load_or_create_secret(self.password_file))
         self.url = mongo_url(self.port, credentials=credentials)
         anonymous = mongo_url(self.port)
-        self._run(self.argv(auth=True), timeout, lambda: mongo_answers(self.url, any_reply=True))
-        if not mongo_answers(self.url):  # no such user yet (a new or an older data dir)
-            assert self.process is not None
+        fresh = isinstance(self.storage_path, Path) and not any(self.storage_path.iterdir())
+        if not fresh:
+            self._run(self.argv(auth=True), timeout, lambda: mongo_answers(self.url, True))
+            if mongo_answers(self.url):
+                return time.monotonic() - started
+            assert self.process is not None  # no such user: a data dir of an older version
             self.process.stop()
-            self._run(self.argv(auth=False), timeout, lambda: mongo_answers(anonymous))
-            provision_user(anonymous, *credentials)
-            self.process.stop()
-            self._run(self.argv(auth=True), timeout)
+        # The first start of a data directory: create the user, then start with --auth.
+        self._run(self.argv(auth=False), timeout, lambda: mongo_answers(anonymous))
+        provision_user(anonymous, *credentials)
+        assert self.process is not None
+        self.process.stop()
+        self._run(self.argv(auth=True), timeout)
         return time.monotonic() - started
 
     def _run(
