@@ -36,6 +36,7 @@ def test_only_the_runtime_s_password_opens_the_database_also_an_older_data_dir(
 
     database = Database(port, storage, logs, password_file=password)
     database.start()
+    assert database.provisioning_s is not None  # the user was created first
     try:
         assert stat.S_IMODE(password.stat().st_mode) == 0o600
         assert "kontor:" in database.url and "authSource=admin" in database.url
@@ -52,6 +53,7 @@ def test_only_the_runtime_s_password_opens_the_database_also_an_older_data_dir(
 
     again = Database(port, storage, logs, password_file=password)  # the user is there now
     again.start()
+    assert again.provisioning_s is None  # one start
     try:
         assert again.url == database.url
         assert client(again.url)["shop"]["invoices"].count_documents({}) == 1
