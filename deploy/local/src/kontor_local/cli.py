@@ -9,6 +9,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
+from urllib.parse import quote_plus
 
 from .runtime import (
     LocalRuntimeError,
@@ -85,11 +86,20 @@ def _table(platform: Platform, specs: Sequence[ServiceSpec]) -> str:
     return "\n".join(lines)
 
 
+def _masked(platform: Platform) -> str:
+    """The database URL with its password replaced by where to find it."""
+    password_file = platform.database.password_file
+    if password_file is None or not password_file.exists():
+        return platform.mongo_url
+    password = quote_plus(password_file.read_text("ascii").strip())
+    return f"{platform.mongo_url.replace(password, '***')}  (password in {password_file})"
+
+
 def _infra_lines(platform: Platform) -> list[str]:
     s = platform.settings
     lines = [
         f"broker (Kafka protocol, Tansu {s.broker_storage}): {platform.kafka_bootstrap}",
-        f"database (MongoDB protocol, SecantusDB):  {platform.mongo_url}",
+        f"database (MongoDB protocol, SecantusDB):  {_masked(platform)}",
         f"data: {s.data_dir}   logs: {platform.log_dir}",
     ]
     if platform.s3 is not None:
@@ -110,11 +120,18 @@ def _consuming(platform: Platform) -> str:
     joined = ", ".join(f"{name} {timings.consuming[name]:.2f}s" for name in services)
     slowest = max(timings.seconds[name] for name in services)
     last = max(timings.consuming[name] for name in services)
-    return (
-        f"consuming in: {joined}\n"
+    lines = [
+        f"consuming in: {joined}",
         f"services after the database and broker: every one ready in {slowest:.2f}s, "
-        f"consuming in {last:.2f}s"
-    )
+        f"consuming in {last:.2f}s",
+    ]
+    zygote = platform.zygote
+    if zygote is not None and zygote.import_seconds is not None:
+        lines.append(
+            f"(their code was imported once, in {zygote.import_seconds:.2f}s from the start, "
+            "alongside the database and broker; each service is a fork of that process)"
+        )
+    return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------- commands
@@ -162,6 +179,7 @@ def cmd_run(args: argparse.Namespace, settings: LocalSettings) -> int:
         _say(f"warning: no JWT keys ({exc}); services get {public_key_file} which is missing")
     platform = Platform(settings)
     try:
+        platform.prepare_services(specs)  # imports the services' code while the infra starts
         platform.start_infra(registry_topic_specs())
         platform.start_services(specs, public_key_file)
         _say(_table(platform, specs))

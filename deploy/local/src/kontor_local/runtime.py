@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import json
 import os
 import signal
 import socket
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, Literal, TypeVar
+from urllib.parse import quote_plus
 
 import httpx
 
@@ -53,6 +55,7 @@ S3_CREDENTIAL = "kontor-local"  # the object store does not check credentials (l
 DEFAULT_OBJECTSTORE_PORT = 9090
 
 BrokerStorage = Literal["disk", "memory"]
+ServiceStart = Literal["fork", "exec"]
 
 
 class LocalRuntimeError(RuntimeError):
@@ -128,12 +131,54 @@ def free_port(host: str = HOST) -> int:
         return port
 
 
-def mongo_url(port: int, host: str = HOST) -> str:
+def mongo_url(port: int, host: str = HOST, credentials: tuple[str, str] | None = None) -> str:
     """The connection URL the services get for the embedded SecantusDB.
 
     ``retryWrites=false``: retryable writes slow SecantusDB down after ~10k writes.
     """
-    return f"mongodb://{host}:{port}/?retryWrites=false&directConnection=true"
+    if credentials is None:
+        return f"mongodb://{host}:{port}/?retryWrites=false&directConnection=true"
+    user, password = (quote_plus(part) for part in credentials)
+    return (
+        f"mongodb://{user}:{password}@{host}:{port}/"
+        "?retryWrites=false&directConnection=true&authSource=admin"
+    )
+
+
+MONGO_USER = "kontor"
+
+
+def load_or_create_secret(path: Path) -> str:
+    """The secret in ``path``, created (0600, in a 0700 directory) if missing."""
+    import secrets
+
+    make_private_dir(path.parent)
+    with contextlib.suppress(FileExistsError):
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
+        with os.fdopen(fd, "w", encoding="ascii") as out:
+            out.write(secrets.token_urlsafe(24) + "\n")
+    return path.read_text("ascii").strip()
+
+
+PRIVATE_UMASK = 0o077
+"""The children's umask: whatever they create (database files, broker objects, logs) is
+readable by the user who runs Kontor only (issue 9)."""
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+
+
+def make_private_dir(path: Path) -> Path:
+    """``path`` (and missing parents) created 0700; an existing one of ours is made 0700.
+
+    The data directory holds every document, the broker log and the JWT signing key;
+    with it 0700 no other local user can read anything below it, whatever the modes of
+    files an older version created there.
+    """
+    path.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+    with contextlib.suppress(OSError):
+        if path.stat().st_uid == os.getuid() and path.stat().st_mode & 0o077:
+            path.chmod(PRIVATE_DIR_MODE)
+    return path
 
 
 def _env_int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -169,7 +214,15 @@ class LocalSettings:
     broker_fsync: bool = False
     mongo_sync_on_commit: bool = True
     mongo_transaction_lifetime_s: float = DEFAULT_TRANSACTION_LIFETIME_S
+    mongo_auth: bool = True
+    """SecantusDB with ``--auth``: only clients with the password in
+    ``keys/mongo-password`` (created 0600 on first start) may read or write (issue 9).
+    Not for an in-memory database (the tests')."""
     ready_timeout: float = 60.0
+    service_start: ServiceStart = "fork"
+    """``fork``: the services' code is imported once (:mod:`kontor_local.zygote`, while
+    the database and broker start) and each service is a fork of that process;
+    ``exec``: each service is a fresh ``python -m kontor_<name>``."""
     kafka_max_message_bytes: int = 1_048_576
     """``KONTOR_KAFKA_MAX_MESSAGE_BYTES``, the services' own setting (they read the same
     variable): the registry topics are created with it as ``max.message.bytes``."""
@@ -179,6 +232,12 @@ class LocalSettings:
         env = os.environ if env is None else env
         raw_dir = env.get("KONTOR_LOCAL_DATA_DIR")
         data_dir = Path(raw_dir) if raw_dir else find_repo_root() / ".kontor"
+        start = env.get("KONTOR_LOCAL_SERVICE_START", "fork").strip().lower() or "fork"
+        if start not in ("fork", "exec"):
+            raise LocalRuntimeError(
+                f"KONTOR_LOCAL_SERVICE_START={start!r}: expected 'fork' (the default: the "
+                f"services' code is imported once) or 'exec' (a fresh interpreter each)"
+            )
         storage = env.get("KONTOR_LOCAL_BROKER_STORAGE", "disk").strip().lower() or "disk"
         if storage not in ("disk", "memory"):
             raise LocalRuntimeError(
@@ -202,8 +261,10 @@ class LocalSettings:
                 env.get("KONTOR_LOCAL_MONGO_TRANSACTION_LIFETIME_S")
                 or DEFAULT_TRANSACTION_LIFETIME_S
             ),
+            mongo_auth=_env_bool(env, "KONTOR_LOCAL_MONGO_AUTH", True),
             ready_timeout=float(env.get("KONTOR_LOCAL_READY_TIMEOUT", "60")),
             kafka_max_message_bytes=_env_int(env, "KONTOR_KAFKA_MAX_MESSAGE_BYTES", 1_048_576),
+            service_start="exec" if start == "exec" else "fork",
         )
 
     @property
@@ -221,6 +282,11 @@ class LocalSettings:
     @property
     def public_key_file(self) -> Path:
         return self.keys_dir / "jwt-public.pem"
+
+    @property
+    def mongo_password_file(self) -> Path:
+        """The database password of user ``kontor`` (``mongo_auth``)."""
+        return self.keys_dir / "mongo-password"
 
     @property
     def broker_dir(self) -> Path:
@@ -278,6 +344,17 @@ def _die_with_parent() -> None:
         _libc().prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL))
 
 
+def open_log(path: Path, what: str) -> IO[bytes]:
+    """``path`` opened for appending (created for its owner only), after ``=== <time> <what>``."""
+    make_private_dir(path.parent)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, PRIVATE_FILE_MODE)
+    log = os.fdopen(fd, "ab")
+    stamp = datetime.now(UTC).isoformat(timespec="seconds")
+    log.write(f"\n=== {stamp} {what}\n".encode())
+    log.flush()
+    return log
+
+
 class ManagedProcess:
     """A child in its own process group whose output goes to a log file."""
 
@@ -313,11 +390,7 @@ class ManagedProcess:
     def start(self) -> None:
         if self.alive():
             return
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = self.log_path.open("ab")
-        stamp = datetime.now(UTC).isoformat(timespec="seconds")
-        log.write(f"\n=== {stamp} starting {self.name}: {' '.join(self.argv)}\n".encode())
-        log.flush()
+        log = open_log(self.log_path, f"starting {self.name}: {' '.join(self.argv)}")
         self._log = log
         with contextlib.suppress(OSError):
             _libc()
@@ -331,6 +404,7 @@ class ManagedProcess:
                 cwd=self.cwd,
                 start_new_session=True,  # own process group: Ctrl-C goes to us, not it
                 preexec_fn=_die_with_parent,
+                umask=PRIVATE_UMASK,  # its files (database, broker objects) for its owner only
             )
         except OSError as exc:
             log.close()
@@ -386,6 +460,243 @@ class ManagedProcess:
             f"{self.name} exited with code {self.returncode} while {doing}; "
             f"log {self.log_path}, last lines:\n{self.log_tail()}"
         )
+
+
+class ServiceZygote:
+    """``kontor_local.zygote``: imports the services' code once and forks them on request.
+
+    Started before the database and the broker (:meth:`Platform.prepare_services`), so
+    the imports run while they start. It dies with this process (``PR_SET_PDEATHSIG``)
+    and its forks die with it; a zygote that died is started again by the next fork.
+    """
+
+    def __init__(self, preload: Sequence[str], log_path: Path) -> None:
+        self.preload = list(preload)
+        self.log_path = log_path
+        self.started_at = 0.0
+        self.import_seconds: float | None = None
+        self.failed_imports: list[str] = []
+        self._popen: subprocess.Popen[bytes] | None = None
+        self._log: IO[bytes] | None = None
+        self._ready = threading.Event()
+        self._lock = threading.Lock()
+        self._next_id = 0
+        self._pids: dict[int, int] = {}
+        self._answered = threading.Condition(self._lock)
+        self.exits: dict[int, int] = {}
+        self._exited = threading.Condition(self._lock)
+
+    @property
+    def pid(self) -> int | None:
+        return None if self._popen is None else self._popen.pid
+
+    def start(self) -> None:
+        if self.alive():
+            return
+        self._close_log()
+        self._ready = threading.Event()
+        self.import_seconds = None
+        log = open_log(self.log_path, f"starting the service zygote: {' '.join(self.preload)}")
+        self._log = log
+        self.started_at = time.monotonic()
+        with contextlib.suppress(OSError):
+            _libc()
+        popen = subprocess.Popen(
+            [sys.executable, "-m", "kontor_local.zygote", *self.preload],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
+            umask=PRIVATE_UMASK,
+        )
+        self._popen = popen
+        threading.Thread(
+            target=self._read, args=(popen, self._ready), name="kontor-local-zygote", daemon=True
+        ).start()
+
+    def _read(self, popen: subprocess.Popen[bytes], ready: threading.Event) -> None:
+        assert popen.stdout is not None
+        for line in popen.stdout:
+            try:
+                message = json.loads(line)
+            except ValueError:
+                continue  # not the protocol (the zygote sends it only JSON lines)
+            with self._lock:
+                if "ready" in message:
+                    self.import_seconds = time.monotonic() - self.started_at
+                    self.failed_imports = list(message.get("failed", []))
+                    ready.set()
+                elif "pid" in message:
+                    self._pids[int(message["id"])] = int(message["pid"])
+                    self._answered.notify_all()
+                elif "exit" in message:
+                    self.exits[int(message["exit"])] = int(message["code"])
+                    self._exited.notify_all()
+        ready.set()  # the zygote is gone: nobody waits for it any longer
+        with self._lock:
+            self._answered.notify_all()
+            self._exited.notify_all()
+
+    def alive(self) -> bool:
+        return self._popen is not None and self._popen.poll() is None
+
+    def fork(self, module: str, env: Mapping[str, str], log_path: Path, timeout: float) -> int:
+        """Start ``python -m module`` as a fork of the zygote; returns its pid."""
+        self.start()  # again, if it died
+        if not self._ready.wait(timeout) or not self.alive():
+            raise LocalRuntimeError(
+                f"the service zygote did not import the services' code within {timeout:.0f} s; "
+                f"log {self.log_path}"
+            )
+        assert self._popen is not None and self._popen.stdin is not None
+        with self._lock:
+            self._next_id += 1
+            request_id = self._next_id
+            request = {"id": request_id, "module": module, "env": dict(env), "log": str(log_path)}
+            try:
+                self._popen.stdin.write(json.dumps(request).encode() + b"\n")
+                self._popen.stdin.flush()
+            except OSError as exc:
+                raise LocalRuntimeError(f"the service zygote died forking {module}") from exc
+            if not self._answered.wait_for(
+                lambda: request_id in self._pids or not self.alive(), timeout
+            ):
+                raise LocalRuntimeError(f"the service zygote did not fork {module} in time")
+            if request_id not in self._pids:
+                raise LocalRuntimeError(f"the service zygote died forking {module}")
+            return self._pids.pop(request_id)
+
+    def exit_code(self, pid: int) -> int | None:
+        with self._lock:
+            return self.exits.get(pid)
+
+    def wait_exit(self, pid: int, timeout: float) -> int | None:
+        with self._lock:
+            self._exited.wait_for(lambda: pid in self.exits or not self.alive(), timeout)
+            return self.exits.get(pid)
+
+    def stop(self) -> None:
+        """End the zygote, and with it any fork still running (stop those first)."""
+        popen = self._popen
+        if popen is None:
+            return
+        if popen.stdin is not None:
+            with contextlib.suppress(OSError):
+                popen.stdin.close()
+        try:
+            popen.wait(5)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(popen.pid, signal.SIGKILL)
+            popen.wait(5)
+        self._close_log()
+
+    def _close_log(self) -> None:
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+
+class ForkedProcess(ManagedProcess):
+    """A service forked by the :class:`ServiceZygote`, managed like a :class:`ManagedProcess`.
+
+    Its own session and process group (pgid = pid), its own log and environment; it
+    dies with the zygote, which dies with the runtime. Not a child of this process:
+    its exit code comes from the zygote. ``kill`` and ``start`` again work as for any
+    child (the soak and the durability tests restart single services).
+    """
+
+    def __init__(
+        self,
+        zygote: ServiceZygote,
+        name: str,
+        module: str,
+        log_path: Path,
+        env: Mapping[str, str],
+        stop_timeout: float = 10.0,
+        fork_timeout: float = 60.0,
+    ) -> None:
+        super().__init__(name, [sys.executable, "-m", module], log_path, env, None, stop_timeout)
+        self.zygote = zygote
+        self.module = module
+        self.fork_timeout = fork_timeout
+        self._pid: int | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self._pid
+
+    @property
+    def returncode(self) -> int | None:
+        if self._pid is None:
+            return None
+        code = self.zygote.exit_code(self._pid)
+        if code is None and not _exists(self._pid):
+            code = self.zygote.wait_exit(self._pid, 1.0)  # it reaps it and says how it ended
+            if code is None:
+                return -1  # gone without the zygote telling (it died first)
+        return code
+
+    def alive(self) -> bool:
+        return self._pid is not None and self.returncode is None
+
+    def start(self) -> None:
+        if self.alive():
+            return
+        open_log(self.log_path, f"forking {self.name}: python -m {self.module}").close()
+        self._pid = self.zygote.fork(self.module, self.env, self.log_path, self.fork_timeout)
+
+    def _signal_group(self, signum: int) -> None:
+        assert self._pid is not None
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self._pid, signum)
+
+    def kill(self) -> int | None:
+        if self._pid is None:
+            return None
+        self._signal_group(signal.SIGKILL)
+        self._gone_within(10)
+        return self.returncode
+
+    def stop(self, timeout: float | None = None) -> int | None:
+        if self._pid is None:
+            return None
+        wait = self.stop_timeout if timeout is None else timeout
+        if self.alive():
+            self._signal_group(signal.SIGTERM)
+            if not self._gone_within(wait):
+                self._signal_group(signal.SIGKILL)
+                self._gone_within(5)
+        self._signal_group(signal.SIGKILL)  # whatever it left behind in its group
+        return self.returncode
+
+    def _gone_within(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while self.alive():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            if self.zygote.alive():
+                self.zygote.wait_exit(self._pid or 0, min(remaining, 0.5))
+            else:  # nobody reports its exit any more: look for it
+                time.sleep(min(remaining, 0.05))
+        return True
+
+
+def _exists(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat[stat.rindex(")") + 2 :][:1] not in ("Z", "X")
 
 
 def wait_until(
@@ -446,7 +757,7 @@ class ObjectStore:
         self.log_dir = log_dir
 
     def start(self, timeout: float = 30.0) -> float:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        make_private_dir(self.data_dir)
         argv = [
             sys.executable,
             "-m",
@@ -540,10 +851,10 @@ class Broker:
 # --------------------------------------------------------------------------- database
 
 
-def mongo_answers(url: str) -> bool:
-    """True when a MongoDB-protocol server answers ``ping``."""
+def mongo_answers(url: str, any_reply: bool = False) -> bool:
+    """True when a MongoDB-protocol server answers ``ping`` (``any_reply``: also a refusal)."""
     from pymongo import MongoClient
-    from pymongo.errors import PyMongoError
+    from pymongo.errors import OperationFailure, PyMongoError
 
     client: MongoClient[dict[str, Any]] = MongoClient(
         url, serverSelectionTimeoutMS=300, connectTimeoutMS=300
@@ -551,8 +862,26 @@ def mongo_answers(url: str) -> bool:
     try:
         client.admin.command("ping")
         return True
+    except OperationFailure:
+        return any_reply  # it answered: with "authentication failed", say
     except PyMongoError:
         return False
+    finally:
+        client.close()
+
+
+def provision_user(url: str, user: str, password: str) -> None:
+    """Create (or give a new password to) ``user`` with role ``root`` on a server without auth."""
+    from pymongo import MongoClient
+    from pymongo.errors import OperationFailure
+
+    client: MongoClient[dict[str, Any]] = MongoClient(url, serverSelectionTimeoutMS=5000)
+    try:
+        roles = [{"role": "root", "db": "admin"}]
+        try:
+            client.admin.command("createUser", user, pwd=password, roles=roles)
+        except OperationFailure:  # exists (its password file was deleted): a new password
+            client.admin.command("updateUser", user, pwd=password, roles=roles)
     finally:
         client.close()
 
@@ -563,6 +892,9 @@ class Database:
     ``transaction_lifetime_s`` (None: SecantusDB's own 60 s) runs it through
     :mod:`kontor_local.secantusd`, which can set it; ``enable_test_commands`` allows
     ``configureFailPoint`` (tests only: never on a port others can reach).
+    ``password_file``: run with ``--auth``; user ``kontor`` (role ``root``) with the
+    password in that file (created if missing) is created on the first start, also in
+    a data directory of a version that ran without it, and ``url`` carries it.
     """
 
     def __init__(
@@ -573,8 +905,12 @@ class Database:
         sync_on_commit: bool = False,
         transaction_lifetime_s: float | None = DEFAULT_TRANSACTION_LIFETIME_S,
         enable_test_commands: bool = False,
+        password_file: Path | None = None,
     ) -> None:
         self.port = port
+        self.password_file = password_file
+        self.provisioning_s: float | None = None
+        """How long the last start spent creating the user (a new data directory)."""
         self.storage_path = storage_path
         self.sync_on_commit = sync_on_commit
         self.transaction_lifetime_s = transaction_lifetime_s
@@ -583,7 +919,7 @@ class Database:
         self.log_dir = log_dir
         self.process: ManagedProcess | None = None
 
-    def argv(self) -> list[str]:
+    def argv(self, *, auth: bool | None = None) -> list[str]:
         """The server's command line."""
         argv = [sys.executable, "-m", "secantus"]
         if self.transaction_lifetime_s is not None:
@@ -595,24 +931,52 @@ class Database:
             argv.append("--sync-on-commit")
         if self.enable_test_commands:
             argv.append("--enable-test-commands")
+        if self.password_file is not None if auth is None else auth:
+            argv.append("--auth")
         return argv
 
     def start(self, timeout: float = 30.0) -> float:
-        """Start and wait until ``ping`` succeeds. Returns seconds to ready."""
+        """Start and wait until ``ping`` succeeds. Returns seconds to ready.
+
+        Creating the user first (a new data directory) is not counted in the figure:
+        it is ``provisioning_s``.
+        """
+        started = time.monotonic()
+        self.provisioning_s = None
         if isinstance(self.storage_path, Path):
-            self.storage_path.mkdir(parents=True, exist_ok=True)
-        argv = self.argv()
+            make_private_dir(self.storage_path)
         # SecantusDB would auto-discover ./secantusd.toml: run it from the log dir.
-        self.log_dir.mkdir(parents=True, exist_ok=True)
+        make_private_dir(self.log_dir)
+        if self.password_file is None:
+            self._run(self.argv(), timeout)
+            return time.monotonic() - started
+        credentials = (MONGO_USER, load_or_create_secret(self.password_file))
+        self.url = mongo_url(self.port, credentials=credentials)
+        anonymous = mongo_url(self.port)
+        fresh = isinstance(self.storage_path, Path) and not any(self.storage_path.iterdir())
+        if not fresh:
+            self._run(self.argv(auth=True), timeout, lambda: mongo_answers(self.url, True))
+            if mongo_answers(self.url):
+                return time.monotonic() - started
+            assert self.process is not None  # no such user: a data dir of an older version
+            self.process.stop()
+        # The first start of a data directory: create the user, then start with --auth.
+        self._run(self.argv(auth=False), timeout, lambda: mongo_answers(anonymous))
+        provision_user(anonymous, *credentials)
+        assert self.process is not None
+        self.process.stop()
+        self.provisioning_s = time.monotonic() - started
+        self._run(self.argv(auth=True), timeout)
+        return time.monotonic() - started - self.provisioning_s
+
+    def _run(
+        self, argv: list[str], timeout: float, probe: Callable[[], bool] | None = None
+    ) -> None:
         self.process = ManagedProcess(
-            "database",
-            argv,
-            self.log_dir / "database.log",
-            cwd=self.log_dir,
-            stop_timeout=10.0,
+            "database", argv, self.log_dir / "database.log", cwd=self.log_dir, stop_timeout=10.0
         )
         self.process.start()
-        return wait_until(self.process, lambda: mongo_answers(self.url), timeout, "ping")
+        wait_until(self.process, probe or (lambda: mongo_answers(self.url)), timeout, "ping")
 
     def stop(self) -> None:
         if self.process is not None:
@@ -837,10 +1201,16 @@ class Platform:
             self.log_dir,
             sync_on_commit=settings.mongo_sync_on_commit and storage != ":memory:",
             transaction_lifetime_s=settings.mongo_transaction_lifetime_s,
+            password_file=(
+                settings.mongo_password_file
+                if settings.mongo_auth and storage != ":memory:"
+                else None
+            ),
         )
         self.broker = Broker(settings.broker_port, self.log_dir, engine, broker_env)
         self.services: dict[str, ManagedProcess] = {}
         self.specs: list[ServiceSpec] = []
+        self.zygote: ServiceZygote | None = None
         self.timings = Timings()
         self._stopped = False
 
@@ -855,7 +1225,12 @@ class Platform:
     def start_infra(self, topics: Sequence[tuple[str, int]] = ()) -> None:
         """Database, (object store,) broker, then the topics. Stops what started on failure."""
         try:
+            make_private_dir(self.settings.data_dir)
             self.timings.seconds["database"] = self.database.start()
+            if self.database.provisioning_s is not None:
+                self.timings.seconds["database user created (first start)"] = (
+                    self.database.provisioning_s
+                )
             if self.s3 is not None:
                 self.timings.seconds["objectstore"] = self.s3.start()
             self.timings.seconds["broker"] = self.broker.start()
@@ -869,6 +1244,28 @@ class Platform:
         except BaseException:
             self.stop()
             raise
+
+    def prepare_services(self, specs: Sequence[ServiceSpec]) -> None:
+        """Start importing the services' code (``service_start`` fork), e.g. before the infra.
+
+        Only services run as a module (no ``command``) are forked; the others are
+        started as their own command by :meth:`start_services`.
+        """
+        if self.settings.service_start != "fork" or self.zygote is not None:
+            return
+        modules = [spec.module for spec in specs if spec.command is None]
+        if not modules:
+            return
+        preload = ["kontor_servicekit.service", "kontor_servicekit.runner"]
+        preload += [f"{module}.main" for module in modules]
+        self.zygote = ServiceZygote(preload, self.log_dir / "zygote.log")
+        self.zygote.start()
+
+    def _process_for(self, spec: ServiceSpec, env: Mapping[str, str]) -> ManagedProcess:
+        log_path = self.log_dir / f"{spec.name}.log"
+        if self.zygote is not None and spec.command is None:
+            return ForkedProcess(self.zygote, spec.name, spec.module, log_path, env)
+        return ManagedProcess(spec.name, spec.argv(), log_path, env, stop_timeout=10.0)
 
     def start_services(
         self,
@@ -885,6 +1282,7 @@ class Platform:
         self.specs = list(specs)
         try:
             started = time.monotonic()
+            self.prepare_services(specs)
             for spec in specs:
                 env = service_env(
                     spec,
@@ -892,13 +1290,7 @@ class Platform:
                     mongo=self.mongo_url,
                     public_key_file=public_key_file,
                 )
-                process = ManagedProcess(
-                    spec.name,
-                    spec.argv(),
-                    self.log_dir / f"{spec.name}.log",
-                    env,
-                    stop_timeout=10.0,
-                )
+                process = self._process_for(spec, env)
                 self.services[spec.name] = process
                 process.start()
             self._wait_until_consuming(specs, started, started + limit)
@@ -957,6 +1349,8 @@ class Platform:
         self._stopped = True
         for process in reversed(list(self.services.values())):
             process.stop()
+        if self.zygote is not None:
+            self.zygote.stop()
         self.broker.stop()
         if self.s3 is not None:
             self.s3.stop()

@@ -166,6 +166,7 @@ class Cluster:
         return (*(s.name for s in self.specs), *infra)
 
     def start(self) -> None:
+        self.platform.prepare_services(self.specs)  # the services' code, while the infra starts
         self.platform.start_infra(registry_topic_specs())
         self.platform.start_services(self.specs, self.public_key)
 

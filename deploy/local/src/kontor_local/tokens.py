@@ -88,7 +88,7 @@ def write_keypair(directory: Path) -> tuple[Path, Path]:
     key is an error (a new private key could not match it). Returns (private, public).
     """
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     private_path = directory / PRIVATE_KEY_FILE
     public_path = directory / PUBLIC_KEY_FILE
     if not private_path.exists():
