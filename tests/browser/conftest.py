@@ -252,8 +252,8 @@ async def delivered_order(orders: ServedService, token: str, kafka_bootstrap: st
     return str(number)
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture
 def anna_order(served: ServiceThread, infra: Any, auth_keys: Any) -> str:
-    """The number of a delivered order of anna@example.de, for the withdrawal page."""
+    """The number of a new delivered order of anna@example.de, for the withdrawal page."""
     orders = served.services["orders"]
     return served.run(delivered_order(orders, auth_keys.token(), infra.kafka_bootstrap))
