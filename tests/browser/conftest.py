@@ -207,19 +207,17 @@ async def delivered_order(orders: ServedService, token: str, kafka_bootstrap: st
     delivered now over orders' HTTP API; its number. Catalog's part (the product
     read model, the reservation) is played directly: orders runs in a namespace of
     its own, so the catalog of this tier does not answer its events."""
-    await orders.kit.store.db["catalog_products"].insert_many(
-        [
-            {
-                "_id": sku,
-                "name": name,
-                "price_net": Decimal("10.00"),
-                "vat_rate": Decimal("0.19"),
-                "vat_class": "standard",
-                "currency": "EUR",
-            }
-            for sku, name in NAMES.items()
-        ]
-    )
+    for sku, name in NAMES.items():  # the read model of catalog's products (once)
+        product = {
+            "name": name,
+            "price_net": Decimal("10.00"),
+            "vat_rate": Decimal("0.19"),
+            "vat_class": "standard",
+            "currency": "EUR",
+        }
+        await orders.kit.store.db["catalog_products"].replace_one(
+            {"_id": sku}, product, upsert=True
+        )
     lines = [{"sku": "TEE-RED-M", "quantity": 2}, {"sku": "MUG-1", "quantity": 1}]
     headers = {"Authorization": f"Bearer {token}"}
     async with httpx.AsyncClient(base_url=orders.url, headers=headers, timeout=30) as client:
@@ -250,6 +248,12 @@ async def delivered_order(orders: ServedService, token: str, kafka_bootstrap: st
         delivered = await client.post(f"/orders/{oid}/delivery", json={})
         assert delivered.status_code == 200, delivered.text
     return str(number)
+
+
+@pytest.fixture
+def product_names() -> dict[str, str]:
+    """The names of the products of :func:`anna_order`, by SKU."""
+    return dict(NAMES)
 
 
 @pytest.fixture
