@@ -46,7 +46,12 @@ EXPECTED_TOPICS = {
         "OrderShipped",
         "OrderDelivered",
     ],
-    "orders.return.v1": ["ReturnRequested", "ReturnReceived", "ReturnCompleted"],
+    "orders.return.v1": [
+        "ReturnRequested",
+        "ReturnReceived",
+        "ReturnCompleted",
+        "WithdrawalReceived",
+    ],
     "orders.complaint.v1": ["ComplaintFiled", "ReplacementRequested"],
     "billing.invoice.v1": ["InvoiceIssued", "InvoiceCancelled", "CreditNoteIssued"],
     "billing.payment.v1": ["PaymentReceived", "PaymentOverdue"],

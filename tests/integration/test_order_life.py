@@ -151,9 +151,11 @@ async def test_place_reserve_confirm_pay_ship_deliver_withdraw_restock_refund(
             shipping_method="express",
         )
         oid = order["id"]
-        # goods 71.36 + 9.52; express 9.99 net + 1.90 VAT
+        # goods at quantity x displayed gross (issue 10 point 1): 3 x 23.79 (19.99 net)
+        # = 71.37 (71.36 when rounded from the net) + 1 x 9.52; express 9.99 net + 1.90 VAT
+        assert [line["line_gross"] for line in order["lines"]] == ["71.37", "9.52"]
         assert order["shipping"]["gross"] == "11.89"
-        assert order["gross_total"] == "92.77"
+        assert order["gross_total"] == "92.78"
         await status_becomes(orders, oid, "confirmed")
         tee = await stock(catalog, "TEE-RED-M")
         assert (tee["on_hand"], tee["reserved"], tee["available"]) == (10, 3, 7)
@@ -237,9 +239,10 @@ async def test_place_reserve_confirm_pay_ship_deliver_withdraw_restock_refund(
             },
         )
         assert receipt.status_code == 200, receipt.text
-        # the whole order came back: the goods plus what standard shipping would have cost
-        # (4.12 net for 950 g, 4.90 gross), not the express surcharge (§357 (2) BGB)
-        assert receipt.json()["refund"] == {"amount": "85.78", "includes_shipping": True}
+        # the whole order came back: the goods as paid (71.37 + 9.52) plus what standard
+        # shipping would have cost (4.12 net for 950 g, 4.90 gross), not the express
+        # surcharge (§357 (2) BGB)
+        assert receipt.json()["refund"] == {"amount": "85.79", "includes_shipping": True}
 
         async def restocked() -> bool:
             return bool((await stock(catalog, "TEE-RED-M"))["on_hand"] == on_hand_before + 3)
@@ -251,7 +254,7 @@ async def test_place_reserve_confirm_pay_ship_deliver_withdraw_restock_refund(
             infra.kafka_bootstrap, topic_of(namespace, "ReturnCompleted"), 2
         )
         by_type = {json.loads(r.value)["type"]: json.loads(r.value)["payload"] for r in records}
-        assert by_type["ReturnCompleted"]["refund_amount"] == "85.78"
+        assert by_type["ReturnCompleted"]["refund_amount"] == "85.79"  # as the receipt said
         assert by_type["ReturnCompleted"]["return_id"] == return_id
 
         timeline = [

@@ -101,13 +101,21 @@ async def test_a_withdrawal_before_shipment_releases_the_stock_and_refunds(
             return (tee["on_hand"], tee["reserved"], tee["available"]) == (10, 0, 10)
 
         await eventually(released, timeout=30)
-        [record] = await consume_all(
-            infra.kafka_bootstrap, topic_of(namespace, "ReturnCompleted"), 1
+        # the return topic carries the refund and the receipt for support (issue 10 point 16)
+        records = await consume_all(
+            infra.kafka_bootstrap, topic_of(namespace, "ReturnCompleted"), 2
         )
-        completed = json.loads(record.value)["payload"]
+        published = {json.loads(r.value)["type"]: json.loads(r.value)["payload"] for r in records}
+        assert set(published) == {"ReturnCompleted", "WithdrawalReceived"}
+        completed = published["ReturnCompleted"]
         assert (completed["return_id"], completed["refund_amount"]) == (
             confirmation["return_id"],
             order["gross_total"],
+        )
+        received = published["WithdrawalReceived"]
+        assert (received["return_id"], received["cancels_order"]) == (
+            confirmation["return_id"],
+            True,
         )
 
 

@@ -65,18 +65,25 @@ async def test_every_html_page_and_answer_carries_the_browser_defences(
         print(f"{name}: {pages} HTML pages, {len(others)} other answers checked")
 
 
-async def test_the_withdrawal_page_allows_its_own_script_and_nothing_else(
+async def test_the_withdrawal_pages_run_no_script_and_post_only_to_their_origin(
     start_service: Any,
 ) -> None:
+    """The withdrawal page works without JavaScript (issue 10 point 16): its policy
+    allows no script at all (no inline hash), its one stylesheet and its form posts from
+    the same origin only, also on a step after a form post."""
     async with start_service("orders", token=None) as orders:
-        page = await orders.client.get("/withdrawals")
-        policy = page.headers["content-security-policy"]
-        inline = re.findall(r"<script>(.*?)</script>", page.text, re.DOTALL)
-        assert len(inline) == 1
-        hashes = re.findall(r"'sha256-[^']+'", policy)
-        assert len(hashes) == 1  # exactly the page's one inline script
-        assert "connect-src 'self'" in policy  # its fetch() of POST /withdrawals
-        assert "style-src 'self'" in policy and "unsafe-inline" not in policy
+        first = await orders.client.get("/withdrawals")
+        step = await orders.client.post(
+            "/withdrawals/page/lines", data={"order_number": "B-1", "email": "a@b.de"}
+        )
+        assert step.status_code == 404  # no such order: the first step again, in German
+        for page in (first, step):
+            policy = page.headers["content-security-policy"]
+            assert "<script" not in page.text and "style=" not in page.text
+            assert re.findall(r"'sha256-[^']+'", policy) == []  # nothing inline to allow
+            assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+            assert "style-src 'self'" in policy and "form-action 'self'" in policy
+            assert re.findall(r'action="([^"]+)"', page.text) == ["/withdrawals/page/lines"]
 
 
 @pytest.mark.parametrize("name", SERVICES)

@@ -116,3 +116,33 @@ def test_use_cases_reach_data_only_through_their_unit_of_work(service: str) -> N
             if isinstance(node, ast.Attribute) and node.attr in {"db", "session"}:
                 found.append(f"{where(path, node.lineno)} uses .{node.attr}")
     assert found == []
+
+
+#: Kit modules that define answer models of their own (the admin routes).
+KIT_ANSWER_MODULES = ("outbox_admin.py", "deadletters.py")
+
+
+def _answer_modules() -> Iterator[Path]:
+    for service in SERVICES:
+        yield from modules(service, "api")
+    kit = ROOT / "libs" / "servicekit" / "src" / "kontor_servicekit"
+    for name in KIT_ANSWER_MODULES:
+        yield kit / name
+
+
+def test_answers_write_moments_in_one_form() -> None:
+    """Every time field of a response model is the kit's ``Instant`` (UTC with ``Z``);
+    a bare ``datetime`` would be written in whatever zone it was computed in. Request
+    models (``...In``) may take ``AwareDatetime``: they parse, they do not write."""
+    found = []
+    for path in _answer_modules():
+        for cls in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(cls, ast.ClassDef) or cls.name.endswith("In"):
+                continue
+            for node in cls.body:
+                if not isinstance(node, ast.AnnAssign):
+                    continue
+                names = {n.id for n in ast.walk(node.annotation) if isinstance(n, ast.Name)}
+                if names & {"datetime", "AwareDatetime", "NaiveDatetime"}:
+                    found.append(f"{where(path, node.lineno)} {cls.name}: not an Instant")
+    assert found == []

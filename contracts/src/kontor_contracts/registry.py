@@ -267,7 +267,13 @@ REGISTRY = Registry(
             orders.OrderShipped,
             orders.OrderDelivered,
         ),
-        *_events(_RETURN, orders.ReturnRequested, orders.ReturnReceived, orders.ReturnCompleted),
+        *_events(
+            _RETURN,
+            orders.ReturnRequested,
+            orders.ReturnReceived,
+            orders.ReturnCompleted,
+            orders.WithdrawalReceived,
+        ),
         *_events(_COMPLAINT, orders.ComplaintFiled, orders.ReplacementRequested),
         *_events(
             _INVOICE, billing.InvoiceIssued, billing.InvoiceCancelled, billing.CreditNoteIssued

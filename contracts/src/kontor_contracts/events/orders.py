@@ -16,6 +16,7 @@ from ..money import Amount, Currency, VatRate
 from .common import Address, Customer, Email, Id, Quantity, Sku, SkuQuantity
 
 __all__ = [
+    "PREPAYMENT_NOT_RECEIVED",
     "CartAbandoned",
     "CartLine",
     "CartUpdated",
@@ -38,6 +39,8 @@ __all__ = [
     "ShippingCharge",
     "ShippingVatPart",
     "VatExemption",
+    "WithdrawalReceived",
+    "WithdrawnLine",
 ]
 
 
@@ -168,6 +171,11 @@ class OrderPlaced(Event):
     shipping: ShippingCharge | None = None
     coupon_codes: list[str] = Field(default_factory=list)
     buyer_vat_id: str | None = Field(default=None, description="USt-IdNr. of a business buyer")
+    buyer_reference: str | None = Field(
+        default=None,
+        max_length=46,
+        description="Leitweg-ID of a public-sector buyer: the XRechnung Buyer reference (BT-10)",
+    )
     placed_at: AwareDatetime
     payment_method: str | None = Field(
         default=None, description="e.g. invoice, prepayment, paypal, card, sepa_direct_debit"
@@ -210,13 +218,21 @@ class OrderRejected(Event):
     details: list[str] = Field(default_factory=list)
 
 
+#: ``OrderCancelled.reason`` of a prepayment order not paid in time (``cancelled_by``
+#: system): its reservation expired, the catalog releases it with reason ``expired``.
+PREPAYMENT_NOT_RECEIVED = "prepayment_not_received"
+
+
 class OrderCancelled(Event):
     """The order was cancelled before shipping; ``lines`` are to be released."""
 
     event_type = "OrderCancelled"
 
     order_id: Id
-    reason: str = Field(min_length=1)
+    reason: str = Field(
+        min_length=1,
+        description="Free text, or prepayment_not_received (by system: unpaid in time)",
+    )
     lines: list[SkuQuantity] = Field(default_factory=list)
     order_number: str | None = None
     cancelled_by: str | None = Field(default=None, description="customer, merchant or system")
@@ -275,6 +291,43 @@ class ReturnRequested(Event):
     requested_at: AwareDatetime
     withdrawal: bool = Field(
         description="True: statutory withdrawal (Widerruf, §355 BGB); False: goodwill"
+    )
+
+
+class WithdrawnLine(ContractModel):
+    """A line of a withdrawal as the customer saw it on the receipt."""
+
+    line_no: int = Field(ge=1)
+    sku: Sku
+    name: str = Field(min_length=1, description="The product's name on the order")
+    quantity: Quantity
+
+
+class WithdrawalReceived(Event):
+    """A consumer's withdrawal (Widerruf) was received through the withdrawal function.
+
+    The merchant must confirm its receipt without delay on a durable medium (§356a BGB):
+    this event carries what the receipt says and where to send it. The receipt page
+    already shows and offers it for download; support is to mail it (it does not send
+    mail yet). Published once per withdrawal, also if the customer confirms twice.
+    """
+
+    event_type = "WithdrawalReceived"
+
+    withdrawal_id: Id
+    return_id: Id
+    order_id: Id
+    order_number: str = Field(min_length=1, max_length=32)
+    customer: Customer
+    lines: list[WithdrawnLine] = Field(min_length=1)
+    received_at: AwareDatetime = Field(description="When the declaration was received")
+    language: Literal["de", "en"] = Field(
+        default="de", description="The language of the page it was declared on"
+    )
+    cancels_order: bool = Field(
+        default=False,
+        description="Nothing was shipped yet: the withdrawal is of the whole order and "
+        "cancelled it (OrderCancelled; what was paid is refunded, ReturnCompleted)",
     )
 
 

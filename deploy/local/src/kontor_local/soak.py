@@ -639,9 +639,9 @@ async def reconcile(shop: Shop, services: Sequence[str] = SOAK_SERVICES) -> Reco
     backlog: dict[str, float] = {}
     for service in services:
         dl = await shop.call(service, "GET", "/admin/dead-letters")
-        parked[service] = len(dl.json()) if dl.status_code == 200 else -1
+        parked[service] = int(dl.json()["total"]) if dl.status_code == 200 else -1
         fl = await shop.call(service, "GET", "/admin/outbox/failures")
-        failed[service] = len(fl.json()) if fl.status_code == 200 else -1
+        failed[service] = int(fl.json()["total"]) if fl.status_code == 200 else -1
         backlog[service] = await _metric(shop, service, "kontor_outbox_backlog")
     checks += [
         Check(

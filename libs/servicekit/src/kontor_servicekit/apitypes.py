@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from kontor_contracts.bounds import (
     AMOUNT_PLACES,
@@ -29,6 +29,7 @@ from kontor_contracts.bounds import (
     amount_problem,
 )
 from pydantic import (
+    AwareDatetime,
     BaseModel,
     BeforeValidator,
     Field,
@@ -38,12 +39,16 @@ from pydantic import (
     WithJsonSchema,
 )
 
+from kontor_servicekit.clock import iso_utc
+
 __all__ = [
     "AMOUNT_JSON_PATTERN",
     "Count",
     "Flag",
+    "Instant",
     "LineNo",
     "MoneyAmount",
+    "PageOut",
     "Pieces",
     "Quantity",
     "StockCount",
@@ -53,6 +58,7 @@ __all__ = [
 ]
 
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 
 
 def _integer_digits(maximum: Decimal) -> int:
@@ -119,6 +125,33 @@ MoneyAmount = Annotated[
     ),
 ]
 """A non-negative amount given and returned as a decimal string (never a number)."""
+
+
+Instant = Annotated[
+    AwareDatetime,
+    PlainSerializer(iso_utc, return_type=str, when_used="json"),
+    WithJsonSchema(
+        {"type": "string", "format": "date-time", "examples": ["2026-12-01T09:30:00Z"]},
+    ),
+]
+"""A moment in an answer, always written by :func:`~kontor_servicekit.clock.iso_utc`: UTC
+with ``Z`` (``2026-12-01T09:30:00Z``),
+whatever zone it was computed in (a withdrawal deadline is a Berlin end of day: it is
+written as the same moment in UTC). Every time field of a response model is one."""
+
+
+class PageOut(BaseModel, Generic[T]):
+    """The one shape of a list answer: a page of ``items`` and where it is.
+
+    Services subclass it per item type (``class ReturnPage(PageOut[ReturnOut])``) so the
+    OpenAPI schema keeps a readable name.
+    """
+
+    items: list[T]
+    page: int = Field(ge=1)
+    page_size: int = Field(ge=1)
+    total: int = Field(ge=0, description="Matches in all pages")
+
 
 UnitPrice = Annotated[
     Decimal,

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-__all__ = ["BERLIN", "Clock", "FakeClock", "micros", "utc_now"]
+__all__ = ["BERLIN", "Clock", "FakeClock", "iso_utc", "micros", "utc_now"]
 
 #: The merchant's time zone: business days, deadlines and numbering years are German.
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -65,3 +65,11 @@ def micros(moment: datetime) -> int:
         raise ValueError("time must be timezone-aware")
     delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def iso_utc(moment: datetime) -> str:
+    """The one written form of a moment in answers and problem details: ISO 8601 in UTC
+    with ``Z`` (``2026-06-15T21:59:59.999000Z``), whatever zone it was computed in."""
+    if moment.tzinfo is None:
+        raise ValueError("time must be timezone-aware")
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")

@@ -6,11 +6,13 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request
-from pydantic import AwareDatetime, BaseModel
+from pydantic import BaseModel
 
+from kontor_servicekit.apitypes import Instant, PageOut
 from kontor_servicekit.auth import scoped_router
 from kontor_servicekit.consumer import DEAD_LETTERS, ParkedRecord
 from kontor_servicekit.errors import Conflict, NotFound, ProblemError, problem_responses
+from kontor_servicekit.store import find_page
 
 
 class ServiceUnavailable(ProblemError):
@@ -28,8 +30,8 @@ class DeadLetter(BaseModel):
     error_type: str
     attempts: int
     status: Literal["parked", "replayed"]
-    dead_lettered_at: AwareDatetime
-    replayed_at: AwareDatetime | None = None
+    dead_lettered_at: Instant
+    replayed_at: Instant | None = None
     key: str | None = None
     value_preview: str
     size_bytes: int | None = None
@@ -39,6 +41,10 @@ class DeadLetter(BaseModel):
     """False: the dead-letter topic refused the message (see ``dead_letter_topic_error``);
     this record is its only copy."""
     dead_letter_topic_error: str | None = None
+
+
+class DeadLetterPage(PageOut[DeadLetter]):
+    """A page of parked messages, newest first (the kit's one list shape)."""
 
 
 class ReplayResult(BaseModel):
@@ -80,12 +86,20 @@ def dead_letter_router(service: str) -> APIRouter:
     async def list_dead_letters(
         request: Request,
         status: Literal["parked", "replayed"] | None = Query(default="parked"),
-        limit: int = Query(default=100, ge=1, le=1000),
-    ) -> list[DeadLetter]:
+        page: int = Query(default=1, ge=1, le=10_000),
+        page_size: int = Query(default=100, ge=1, le=1000),
+    ) -> DeadLetterPage:
         query = {} if status is None else {"status": status}
         store = request.app.state.kit.store
-        docs = await store.db[DEAD_LETTERS].find(query).sort("dead_lettered_at", -1).to_list(limit)
-        return [_view(d) for d in docs]
+        docs, total = await find_page(
+            store.db[DEAD_LETTERS],
+            query,
+            [("dead_lettered_at", -1), ("_id", 1)],
+            page=page,
+            page_size=page_size,
+        )
+        items = [_view(d) for d in docs]
+        return DeadLetterPage(items=items, page=page, page_size=page_size, total=total)
 
     @router.post(
         "/{dead_letter_id}/replay",

@@ -10,12 +10,13 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request
-from pydantic import AwareDatetime, BaseModel
+from pydantic import BaseModel
 
+from kontor_servicekit.apitypes import Instant, PageOut
 from kontor_servicekit.auth import scoped_router
 from kontor_servicekit.errors import Conflict, NotFound, problem_responses
 from kontor_servicekit.outbox import FAILED, OutboxRelay
-from kontor_servicekit.store import OUTBOX
+from kontor_servicekit.store import OUTBOX, find_page
 
 
 class OutboxRow(BaseModel):
@@ -26,11 +27,15 @@ class OutboxRow(BaseModel):
     status: Literal["pending", "in_flight", "sent", "failed"]
     attempts: int
     last_error: str | None = None
-    last_attempt_at: AwareDatetime | None = None
-    next_attempt_at: AwareDatetime | None = None
+    last_attempt_at: Instant | None = None
+    next_attempt_at: Instant | None = None
     """When the relay tries again by itself; ``None`` for a failed row: it gave up."""
     manual_retries: int = 0
-    created_at: AwareDatetime
+    created_at: Instant
+
+
+class OutboxPage(PageOut[OutboxRow]):
+    """A page of failed rows, oldest first (the kit's one list shape)."""
 
 
 def _view(doc: dict[str, Any]) -> OutboxRow:
@@ -62,11 +67,16 @@ def outbox_router(service: str) -> APIRouter:
         ),
     )
     async def list_outbox_failures(
-        request: Request, limit: int = Query(default=100, ge=1, le=1000)
-    ) -> list[OutboxRow]:
+        request: Request,
+        page: int = Query(default=1, ge=1, le=10_000),
+        page_size: int = Query(default=100, ge=1, le=1000),
+    ) -> OutboxPage:
         store = request.app.state.kit.store
-        docs = await store.db[OUTBOX].find({"status": FAILED}).sort("seq", 1).to_list(limit)
-        return [_view(d) for d in docs]
+        docs, total = await find_page(
+            store.db[OUTBOX], {"status": FAILED}, [("seq", 1)], page=page, page_size=page_size
+        )
+        items = [_view(d) for d in docs]
+        return OutboxPage(items=items, page=page, page_size=page_size, total=total)
 
     @router.post(
         "/failures/{row_id}/retry",

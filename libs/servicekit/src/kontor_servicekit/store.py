@@ -22,6 +22,7 @@ from kontor_contracts.registry import REGISTRY
 from opentelemetry import propagate
 from pymongo import AsyncMongoClient, ReturnDocument, WriteConcern
 from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError, PyMongoError
 from pymongo.monitoring import CommandListener
@@ -264,3 +265,18 @@ def create_client(
         type_registry=TypeRegistry([DECIMAL_CODEC]),
         event_listeners=list(event_listeners),
     )
+
+
+async def find_page(
+    collection: AsyncCollection[Document],
+    query: Document,
+    sort: Sequence[tuple[str, int]],
+    *,
+    page: int,
+    page_size: int,
+) -> tuple[list[Document], int]:
+    """One page of the documents matching ``query`` in ``sort`` order, and the count of
+    all of them: two round trips, whatever the page (the lists' ``PageOut``)."""
+    total = await collection.count_documents(query)
+    cursor = collection.find(query).sort(list(sort)).skip((page - 1) * page_size)
+    return await cursor.limit(page_size).to_list(None), total

@@ -9,6 +9,7 @@ from fastapi import Depends
 from kontor_servicekit.clock import Clock
 from kontor_servicekit.context import context_dependency
 
+from kontor_billing.application.documents import InvoiceDocuments
 from kontor_billing.store.queries import InvoiceQueries
 
 
@@ -16,6 +17,7 @@ from kontor_billing.store.queries import InvoiceQueries
 class BillingContext:
     invoices: InvoiceQueries
     clock: Clock
+    documents: InvoiceDocuments
 
 
 Context = Annotated[BillingContext, Depends(context_dependency(BillingContext))]

@@ -97,11 +97,13 @@ async def test_malformed_message_is_dead_lettered_and_next_is_handled(
 
         listed = await billing.client.get("/admin/dead-letters")
         assert listed.status_code == 200
-        assert len(listed.json()) == 2
-        assert {d["error_type"] for d in listed.json()} == {"ValidationError"}
+        assert listed.json()["total"] == 2 and len(listed.json()["items"]) == 2
+        assert {d["error_type"] for d in listed.json()["items"]} == {"ValidationError"}
+        one = (await billing.client.get("/admin/dead-letters?page_size=1&page=2")).json()
+        assert len(one["items"]) == 1 and one["total"] == 2
 
         # Replaying a message that is still broken parks it again, with the new attempt.
-        first = sorted(listed.json(), key=lambda d: d["offset"])[1]
+        first = sorted(listed.json()["items"], key=lambda d: d["offset"])[1]
         replayed = await billing.client.post(f"/admin/dead-letters/{first['id']}/replay")
         assert replayed.status_code == 200, replayed.text
         assert replayed.json()["outcome"] == "dead_lettered"
@@ -167,7 +169,7 @@ async def test_oversized_message_is_parked_with_its_reason_counted_and_the_next_
         assert parked["dead_letter_topic_published"] is False
         assert parked["dead_letter_topic_error"].startswith("MessageSizeTooLargeError")
 
-        listed = (await billing.client.get("/admin/dead-letters")).json()
+        listed = (await billing.client.get("/admin/dead-letters")).json()["items"]
         assert [(d["error_type"], d["dead_letter_topic_published"]) for d in listed] == [
             ("MessageTooLarge", False)
         ]

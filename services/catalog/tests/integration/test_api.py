@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 import httpx
+import jsonschema
 import pytest
 from kontor_contracts.samples import PRODUCT
 from kontor_servicekit.store import OUTBOX
@@ -88,6 +89,16 @@ BAD_PRODUCTS = [
     pytest.param(_product(price__net="abc"), ["body", "price", "net"], id="not-a-number"),
     pytest.param(_product(price__net="NaN"), ["body", "price", "net"], id="nan"),
     pytest.param(_product(price__currency="USD"), ["body", "price", "currency"], id="currency"),
+    pytest.param(_product(price__net=None), ["body", "price", "net"], id="null-price"),
+    pytest.param(
+        _product(price={"gross": None, "currency": "EUR"}),
+        ["body", "price", "gross"],
+        id="null-gross",
+    ),
+    pytest.param(
+        _product(price={"net": "16.80", "gross": "19.99"}), ["body", "price"], id="net-and-gross"
+    ),
+    pytest.param(_product(price={"currency": "EUR"}), ["body", "price"], id="neither"),
     pytest.param(_product(stock=-1), ["body", "stock"], id="negative-stock"),
     pytest.param(_product(stock=2.5), ["body", "stock"], id="fractional-stock"),
     pytest.param(_product(vat_class="luxury"), ["body", "vat_class"], id="vat-class"),
@@ -172,6 +183,7 @@ async def test_created_product_is_returned_with_its_gross_price(start_service: A
             "gross": "1.61",  # 1.605 half up
             "currency": "EUR",
             "vat_rate": "0.07",
+            "entered": "net",  # the gross is derived from it (issue 10 point 1)
             # no earlier price, no measure: nothing to strike through, no base price
             "lowest_30_days": None,
             "strike_through": None,
@@ -236,7 +248,29 @@ async def test_health_metrics_and_openapi(start_service: Any) -> None:
         for status in ("401", "403", "409", "413", "422"):
             assert PROBLEM in post["responses"][status]["content"], status
         assert "404" in spec["paths"]["/products/{sku}"]["get"]["responses"]
-        # money is a decimal string in the contract of the API, never a JSON number
-        price = spec["components"]["schemas"]["PriceIn"]["properties"]["net"]
-        assert price["type"] == "string"
+        # money is a decimal string in the contract of the API, never a JSON number; a
+        # price is given net or gross, exactly one of them (issue 10 point 1), and the
+        # schema says exactly what the route accepts
+        price_in = spec["components"]["schemas"]["PriceIn"]
+        for side in ("net", "gross"):
+            assert price_in["properties"][side]["type"] == "string", side
+            assert "anyOf" not in price_in["properties"][side], side
+        price_schema = jsonschema.Draft202012Validator(price_in)
+        for accepted in ({"net": "19.99"}, {"gross": "19.99", "currency": "EUR"}):
+            assert price_schema.is_valid(accepted), accepted
+        for refused in (
+            {"net": 19.99},
+            {"gross": None},
+            {},
+            {"currency": "EUR"},
+            {"net": "16.80", "gross": "19.99"},
+        ):
+            assert not price_schema.is_valid(refused), refused
+        change_schema = jsonschema.Draft202012Validator(
+            spec["components"]["schemas"]["PriceChangeIn"]
+        )
+        for accepted in ({"net": "16.80"}, {"gross": "19.99"}, {"vat_class": "reduced"}):
+            assert change_schema.is_valid(accepted), accepted
+        for refused in ({"net": "16.80", "gross": "19.99"}, {}, {"vat_class": None}, {"net": None}):
+            assert not change_schema.is_valid(refused), refused
         assert (await catalog.client.get("/docs")).status_code == 200

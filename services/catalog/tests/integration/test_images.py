@@ -103,3 +103,43 @@ async def test_image_upload_needs_the_write_scope(start_service: Any, auth_keys:
         )
         assert refused.status_code == 403
         assert (await catalog.client.get("/products/TEE-RED-M/images", headers=reader)).json() == []
+
+
+async def test_images_are_removed_with_their_bytes_and_reordered(start_service: Any) -> None:
+    # issue 10 point 14: DELETE answered 405 and there was no way to reorder
+    async with start_service("catalog") as catalog:
+        assert (await catalog.client.post("/products", json=PRODUCT)).status_code == 201
+        ids = []
+        for data, name in ((JPEG, "front.jpg"), (PNG, "back.png"), (WEBP, "detail.webp")):
+            response = await _upload(catalog, data, name)
+            assert response.status_code == 201, response.text
+            ids.append(response.json()["id"])
+        front, back, detail = ids
+
+        order = await catalog.client.put(
+            "/products/TEE-RED-M/images/order", json={"image_ids": [detail, front, back]}
+        )
+        assert order.status_code == 200, order.text
+        assert [(i["id"], i["position"]) for i in order.json()] == [
+            (detail, 1),
+            (front, 2),
+            (back, 3),
+        ]
+        product = (await catalog.client.get("/products/TEE-RED-M")).json()
+        assert [i["id"] for i in product["images"]] == [detail, front, back]
+        partial = await catalog.client.put(
+            "/products/TEE-RED-M/images/order", json={"image_ids": [detail, front]}
+        )
+        assert partial.status_code == 422
+        assert partial.json()["errors"][0]["loc"] == ["body", "image_ids"]
+
+        removed = await catalog.client.delete(f"/products/TEE-RED-M/images/{detail}")
+        assert removed.status_code == 204, removed.text
+        listed = (await catalog.client.get("/products/TEE-RED-M/images")).json()
+        assert [(i["id"], i["position"]) for i in listed] == [(front, 1), (back, 2)]
+        assert (await catalog.client.get(f"/products/TEE-RED-M/images/{detail}")).status_code == 404
+        files = catalog.kit.store.db["product_images.files"]
+        assert await files.count_documents({}) == 2
+        again = await catalog.client.delete(f"/products/TEE-RED-M/images/{detail}")
+        assert again.status_code == 404
+        assert (await catalog.client.delete(f"/products/NOPE/images/{front}")).status_code == 404

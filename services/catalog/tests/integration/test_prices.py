@@ -73,6 +73,10 @@ async def test_price_refusals_change_nothing(start_service: Any) -> None:
             ({"net": "-1"}, ["body", "net"]),
             ({"net": "1", "vat_class": "luxury"}, ["body", "vat_class"]),
             ({"net": "1", "currency": "USD"}, ["body", "currency"]),
+            # net or gross, a decimal string each, as the OpenAPI says (never null)
+            ({"net": None, "gross": "20.00"}, ["body", "net"]),
+            ({"net": "16.80", "gross": "19.99"}, ["body"]),
+            ({"currency": "EUR"}, ["body"]),
         ):
             refused = await catalog.client.put("/products/TEE-RED-M/price", json=body)
             assert refused.status_code == 422, body

@@ -55,7 +55,13 @@ async def test_variants_gtin_categories_and_attributes(start_service: Any) -> No
     async with start_service("catalog") as catalog:
         await _tree(catalog)
         parent = {**PRODUCT, "sku": "TEE-RED", "name": "T-Shirt rot", "categories": ["t-shirts"]}
+        # a parent with stock cannot get variants (issue 10 point 14): its stock goes first
         await _post(catalog, "/products", parent)
+        stranded = {**PRODUCT, "sku": "TEE-RED-S", "parent_sku": "TEE-RED"}
+        stranded["variant_attributes"] = {"size": "S"}
+        refused = await _post(catalog, "/products", stranded, 409)
+        assert refused["on_hand"] == PRODUCT["stock"]
+        await _post(catalog, "/stock/TEE-RED/counts", {"warehouse": "main", "counted": 0})
         variant = await _post(
             catalog,
             "/products",
@@ -80,6 +86,9 @@ async def test_variants_gtin_categories_and_attributes(start_service: Any) -> No
         assert variant["stock"] == 4
         assert (await catalog.client.get("/products/TEE-RED")).json()["variants"] == ["TEE-RED-L"]
         assert (await catalog.client.get("/stock/TEE-RED-L")).json()["available"] == 4
+        receipt = {"warehouse": "main", "quantity": 5}
+        on_parent = await _post(catalog, "/stock/TEE-RED/receipts", receipt, 409)
+        assert on_parent["variants"] == ["TEE-RED-L"]
         created = (await _events(catalog, "ProductCreated"))[1]
         assert created["parent_sku"] == "TEE-RED"
         assert created["variant_attributes"] == {"size": "L", "colour": "rot"}
@@ -215,6 +224,11 @@ async def test_search_filters_and_pages(start_service: Any) -> None:
         assert await skus(q="größe bl") == ["TEE-BLUE-M"]
         assert await skus(q="creme") == ["KAFFEE-1"]
         assert await skus(q="sh.*rt") == []  # no regex: words "sh" and "rt", no term starts "rt"
+        # a search with nothing to search for finds nothing, not everything (issue 10 point 14)
+        assert await skus(q="\N{T-SHIRT}\N{SMILING FACE WITH SMILING EYES}") == []
+        assert await skus(q="?!-…") == []
+        assert await skus(q="\N{T-SHIRT} t-shirt ro") == ["TEE-RED-M"]  # words beside an emoji
+        assert len(await skus(q="  ")) == 4  # blank: no filter, as without q
         assert await skus(category="bekleidung") == ["JACKE-1", "TEE-BLUE-M", "TEE-RED-M"]
         assert await skus(category="t-shirts") == ["TEE-BLUE-M", "TEE-RED-M"]
         assert await skus(category="nope") == []

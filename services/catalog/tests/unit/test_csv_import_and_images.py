@@ -11,15 +11,17 @@ import pytest
 from kontor_catalog.api.csv_io import check_row
 from kontor_catalog.application.categories import AddCategory, add_category
 from kontor_catalog.application.csv_import import import_file as _import_file
-from kontor_catalog.application.images import add_image
+from kontor_catalog.application.images import add_image, remove_image, reorder_images
 from kontor_catalog.domain.csv_format import CsvFileError
 from kontor_catalog.domain.errors import UnknownProduct
+from kontor_catalog.domain.images import UnknownImage
 from kontor_catalog.domain.product_view import ProductView
 from kontor_catalog.domain.stock import StockLevel
 from kontor_catalog.store.memory import InMemoryBlobs, InMemoryImageRepository
 from kontor_contracts.events.catalog import ProductCreated, ProductPriceChanged, ProductUpdated
 from kontor_servicekit.blobs import Upload
 from kontor_servicekit.clock import FakeClock
+from kontor_servicekit.domain_errors import Invalid
 from kontor_servicekit.fakes import FakeTransactor
 
 pytestmark = pytest.mark.unit
@@ -87,7 +89,7 @@ async def test_every_bad_row_is_reported_and_a_file_with_one_is_applied_not_at_a
 async def test_an_existing_sku_is_updated_and_repriced_in_one_unit_or_not_at_all(
     catalog: FakeTransactor[Any], clock: FakeClock, add_product: AddProduct
 ) -> None:
-    await add_product("TEE-RED")
+    await add_product("TEE-RED", stock=0)  # a parent holds no stock
     await add_product("TEE-RED-M", parent_sku="TEE-RED", variant_attributes={"size": "M"})
     await add_category(catalog, AddCategory("bekleidung", "Bekleidung"), clock=clock)
     before = catalog.db.event_types()
@@ -130,7 +132,7 @@ async def test_an_existing_sku_is_updated_and_repriced_in_one_unit_or_not_at_all
         "T-Shirt rot, M",
         Decimal("19.99"),
     )
-    assert StockLevel("TEE-RED", "main", 10, 0) in catalog.db.rows("stock")
+    assert StockLevel("TEE-RED-M", "main", 10, 0) in catalog.db.rows("stock")
 
 
 async def test_a_file_that_cannot_be_read_is_refused_as_a_whole(
@@ -216,3 +218,56 @@ async def test_a_failed_registration_deletes_the_stored_bytes(
     assert blobs.blobs == {}
     assert catalog.db.tables.get("product_images", {}) == {}
     assert catalog.db.sequences == {}  # the position was not used up
+
+
+async def three_images(catalog: Any, clock: FakeClock, blobs: InMemoryBlobs) -> list[str]:
+    ids = []
+    for name in ("front", "back", "side"):
+        upload = Upload(PNG.data, "image/png", f"{name}.png")
+        image = await add_image(
+            catalog, blobs, sku="TEE-RED-M", upload=reading(upload, []), alt=name, clock=clock
+        )
+        ids.append(image.id)
+    return ids
+
+
+async def test_an_image_is_removed_with_its_bytes_and_the_others_move_up(
+    catalog: FakeTransactor[Any], clock: FakeClock, add_product: AddProduct
+) -> None:
+    # issue 10 point 14: images could not be removed (405)
+    await add_product()
+    blobs = InMemoryBlobs()
+    front, back, side = await three_images(catalog, clock, blobs)
+    left = await remove_image(catalog, blobs, sku="TEE-RED-M", image_id=front)
+    assert [(i.id, i.position) for i in left] == [(back, 1), (side, 2)]
+    stored = sorted(catalog.db.rows("product_images"), key=lambda i: i.position)
+    assert [(i.id, i.position) for i in stored] == [(back, 1), (side, 2)]
+    assert set(blobs.blobs) == {back, side}
+    with pytest.raises(UnknownImage):
+        await remove_image(catalog, blobs, sku="TEE-RED-M", image_id=front)
+    with pytest.raises(UnknownProduct):
+        await remove_image(catalog, blobs, sku="NOPE", image_id=back)
+    assert set(blobs.blobs) == {back, side}
+    newest = await add_image(
+        catalog, blobs, sku="TEE-RED-M", upload=reading(PNG, []), alt=None, clock=clock
+    )
+    assert newest.position > 2  # a new upload is still the last
+    assert catalog.db.event_types() == ["ProductCreated"]  # images announce nothing
+
+
+async def test_images_are_put_in_another_order_naming_each_once(
+    catalog: FakeTransactor[Any], clock: FakeClock, add_product: AddProduct
+) -> None:
+    await add_product()
+    blobs = InMemoryBlobs()
+    front, back, side = await three_images(catalog, clock, blobs)
+    ordered = await reorder_images(catalog, sku="TEE-RED-M", image_ids=[side, front, back])
+    assert [(i.id, i.position) for i in ordered] == [(side, 1), (front, 2), (back, 3)]
+    stored = sorted(catalog.db.rows("product_images"), key=lambda i: i.position)
+    assert [i.id for i in stored] == [side, front, back]
+    for wrong in ([side, front], [side, front, back, back], [side, front, "nope"]):
+        with pytest.raises(Invalid) as caught:
+            await reorder_images(catalog, sku="TEE-RED-M", image_ids=wrong)
+        assert caught.value.field == ("image_ids",)
+    stored = sorted(catalog.db.rows("product_images"), key=lambda i: i.position)
+    assert [i.id for i in stored] == [side, front, back]  # a refused order changes nothing

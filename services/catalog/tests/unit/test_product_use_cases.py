@@ -17,7 +17,15 @@ from kontor_catalog.application.products import (
     discontinue_product,
     update_product,
 )
-from kontor_catalog.domain.errors import GtinTaken, ProductError, SkuTaken, UnknownProduct
+from kontor_catalog.application.stock import count_stock, receive_goods
+from kontor_catalog.domain.errors import (
+    GtinTaken,
+    ParentHasStock,
+    ParentHoldsNoStock,
+    ProductError,
+    SkuTaken,
+    UnknownProduct,
+)
 from kontor_catalog.domain.pricing import PricePoint
 from kontor_catalog.domain.product_view import ProductView
 from kontor_catalog.domain.stock import StockLevel
@@ -84,7 +92,7 @@ async def test_a_variant_needs_a_parent_that_is_not_a_variant_itself(
     with pytest.raises(ProductError) as orphan:
         await add_product("TEE-RED-L", parent_sku="TEE-RED", variant_attributes={"size": "L"})
     assert orphan.value.field == ("parent_sku",)
-    await add_product("TEE-RED")
+    await add_product("TEE-RED", stock=0)
     await add_product("TEE-RED-L", parent_sku="TEE-RED", variant_attributes={"size": "L"})
     with pytest.raises(ProductError, match="a variant cannot have variants"):
         await add_product("TEE-RED-L-X", parent_sku="TEE-RED-L", variant_attributes={"cut": "X"})
@@ -262,14 +270,16 @@ async def test_discontinue_once_and_twice_is_refused_with_the_product_as_shown(
 async def test_the_product_as_shown_has_its_variants_stock_and_prices(
     catalog: FakeTransactor[Any], clock: FakeClock, add_product: AddProduct
 ) -> None:
-    await add_product("TEE-RED", stock=4)
+    # a parent holds no stock (issue 10 point 14): its variants do
+    await add_product("TEE-RED", stock=0)
     for size in ("S", "M"):
         await add_product(
-            f"TEE-RED-{size}", parent_sku="TEE-RED", variant_attributes={"size": size}
+            f"TEE-RED-{size}", parent_sku="TEE-RED", variant_attributes={"size": size}, stock=4
         )
     view = await update_product(catalog, "TEE-RED", {"name": "T-Shirt rot"})
     assert view.variants == ("TEE-RED-M", "TEE-RED-S")
-    assert view.available == 4
+    assert view.available == 0
+    assert (await update_product(catalog, "TEE-RED-M", {"name": "T-Shirt rot M"})).available == 4
     assert view.history == (PricePoint(clock(), Decimal("19.99"), "standard", "EUR"),)
     assert view.as_json()["price"] == {
         "net": "19.99",
@@ -281,3 +291,26 @@ async def test_the_product_as_shown_has_its_variants_stock_and_prices(
         "strike_through": None,
         "base_price": None,
     }
+
+
+async def test_a_parent_holds_no_stock_its_variants_do(
+    catalog: FakeTransactor[Any], add_product: AddProduct
+) -> None:
+    # issue 10 point 14: the parent of variants could be stocked (and so ordered)
+    await add_product("TEE-RED", stock=3)
+    with pytest.raises(ParentHasStock) as stocked:
+        await add_product("TEE-RED-L", parent_sku="TEE-RED", variant_attributes={"size": "L"})
+    assert stocked.value.details == {"on_hand": 3}
+    await count_stock(catalog, sku="TEE-RED", warehouse="main", counted=0)
+    await add_product("TEE-RED-L", parent_sku="TEE-RED", variant_attributes={"size": "L"})
+    before = catalog.db.event_types()
+    with pytest.raises(ParentHoldsNoStock) as receipt:
+        await receive_goods(catalog, sku="TEE-RED", warehouse="main", quantity=5)
+    assert receipt.value.details == {"variants": ["TEE-RED-L"]}
+    with pytest.raises(ParentHoldsNoStock):
+        await count_stock(catalog, sku="TEE-RED", warehouse="main", counted=2)
+    assert catalog.db.event_types() == before
+    cleared = await count_stock(catalog, sku="TEE-RED", warehouse="main", counted=0)
+    assert cleared.on_hand == 0  # booking out (stock left from before) stays possible
+    summary = await receive_goods(catalog, sku="TEE-RED-L", warehouse="main", quantity=5)
+    assert summary.on_hand == 15  # the variant's 10 from its creation and 5 received

@@ -35,6 +35,7 @@ from kontor_contracts.events.catalog import (
     StockReserved,
 )
 from kontor_contracts.events.orders import (
+    PREPAYMENT_NOT_RECEIVED,
     OrderCancelled,
     OrderPlaced,
     OrderRejected,
@@ -254,6 +255,19 @@ async def test_cancelling_or_rejecting_releases_what_is_held_once(
     by_order = {r.order_id: r for r in catalog.db.rows("reservations")}
     assert (by_order["o-1"].status, by_order["o-1"].released_at) == ("released", clock())
     assert by_order["o-1"].release_reason == "order_cancelled"
+
+
+async def test_an_unpaid_prepayment_releases_its_reservation_as_expired(
+    catalog: FakeTransactor[Any], clock: FakeClock, add_product: AddProduct
+) -> None:
+    # issue 10 point 14: reservations never expired; orders cancels unpaid prepayments
+    await add_product(stock=5)
+    await catalog.deliver(partial(on_order_placed, clock=clock), placed("o-1", ("TEE-RED-M", 2)))
+    unpaid = OrderCancelled(order_id="o-1", reason=PREPAYMENT_NOT_RECEIVED, cancelled_by="system")
+    await catalog.deliver(partial(on_order_cancelled, clock=clock), unpaid)
+    [released] = catalog.db.events(StockReleased)
+    assert (released.order_id, released.reason) == ("o-1", "expired")
+    assert levels(catalog, "TEE-RED-M") == {"main": (5, 0, 5)}
 
 
 async def test_a_rejected_reservation_releases_nothing(

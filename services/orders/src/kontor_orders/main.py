@@ -12,6 +12,7 @@ from kontor_servicekit.numbers import NumberBlocks
 from kontor_servicekit.ratelimit import RateLimiter
 from kontor_servicekit.runner import run_service
 from kontor_servicekit.service import Kit, ServiceDefinition, create_service_app
+from kontor_servicekit.sweeper import Sweeper
 from kontor_servicekit.uow import MongoTransactor
 
 from kontor_orders.api.carts import router as carts_router
@@ -21,7 +22,9 @@ from kontor_orders.api.orders import router as orders_router
 from kontor_orders.api.returns import router as returns_router
 from kontor_orders.api.vat_ids import router as vat_ids_router
 from kontor_orders.api.views import router as views_router
-from kontor_orders.application.carts import AbandonmentSweeper
+from kontor_orders.api.withdrawal_form import router as withdrawal_page_router
+from kontor_orders.application.carts import abandon_quiet_carts
+from kontor_orders.application.prepayments import cancel_unpaid_prepayments
 from kontor_orders.consumers.catalog import catalog_projection, shipping_projection
 from kontor_orders.consumers.marketing import coupon_projection
 from kontor_orders.consumers.order_life import payments, reservations
@@ -44,6 +47,7 @@ def definition(settings: OrdersSettings) -> ServiceDefinition:
             orders_router,
             order_life_router,
             carts_router,
+            withdrawal_page_router,
             returns_router,
             complaints_router,
             vat_ids_router,
@@ -84,18 +88,30 @@ def create_app(settings: OrdersSettings | None = None, clock: Clock = utc_now) -
         price_lock=timedelta(seconds=settings.checkout_price_lock_s),
     )
     attach_context(app, context)
-    sweeper = AbandonmentSweeper(
-        transactor,
-        quiet=timedelta(seconds=settings.cart_abandon_after_s),
-        interval_s=settings.cart_sweep_interval_s,
-        clock=lambda: context.clock(),
-    )
+    # the clock is asked each round (tests move time)
+    quiet = timedelta(seconds=settings.cart_abandon_after_s)
+    sweepers = [
+        Sweeper(
+            "cart-abandonment",
+            lambda: abandon_quiet_carts(transactor, quiet=quiet, clock=context.clock),
+            interval_s=settings.cart_sweep_interval_s,
+        ),
+        Sweeper(
+            "unpaid-prepayments",
+            lambda: cancel_unpaid_prepayments(
+                transactor, days=settings.prepayment_days, clock=context.clock
+            ),
+            interval_s=settings.prepayment_sweep_interval_s,
+        ),
+    ]
 
     async def start_sweeper(kit: Kit) -> None:
-        sweeper.start()
+        for sweeper in sweepers:
+            sweeper.start()
 
     async def stop_sweeper(kit: Kit) -> None:
-        await sweeper.stop()
+        for sweeper in sweepers:
+            await sweeper.stop()
 
     async def hand_back_numbers(kit: Kit) -> None:
         # HTTP has finished its requests when the lifespan stops: no number is taken

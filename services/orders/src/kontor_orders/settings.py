@@ -1,4 +1,5 @@
 from kontor_servicekit.settings import ServiceSettings
+from pydantic import Field
 
 
 class OrdersSettings(ServiceSettings):
@@ -17,5 +18,10 @@ class OrdersSettings(ServiceSettings):
     ``prices_locked_until``); an order from the cart within it charges them."""
     cart_sweep_interval_s: float = 60.0
     """How often the service looks for abandoned carts."""
+    prepayment_days: int = Field(default=7, ge=1, le=365)
+    """A prepayment order unpaid this many days after placement is cancelled; its stock
+    goes back (OrderCancelled, reason prepayment_not_received)."""
+    prepayment_sweep_interval_s: float = Field(default=3600.0, gt=0)
+    """How often the service looks for such orders."""
     withdrawal_rate_limit: int = 10
     """Public withdrawal requests per client address and minute (then 429)."""

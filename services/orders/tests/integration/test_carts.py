@@ -3,7 +3,9 @@ is abandoned by the service's periodic task, and an order can be placed from a c
 
 from __future__ import annotations
 
+import asyncio
 import json
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -61,14 +63,21 @@ async def test_cart_changes_checkout_and_order(start_service: Any) -> None:
         checkout = await orders.client.post(f"/carts/{cart_id}/checkout")
         assert checkout.status_code == 200, checkout.text
         assert checkout.json()["status"] == "checkout"
+        assert checkout.json()["value"] == "47.58"
+        locked_until = datetime.fromisoformat(checkout.json()["prices_locked_until"])
+        started = datetime.fromisoformat(checkout.json()["checkout_started_at"])
+        assert locked_until - started == timedelta(minutes=30)  # the default setting
 
-        # price goes up before the order: the order is priced at that moment
+        # the price goes up before the order, within the lock: the order charges the
+        # prices the customer saw at checkout (issue 10 point 2; it charged 20.99 before)
         await seed(orders, "20.99")
         body = {k: v for k, v in ORDER.items() if k != "lines"}
         placed = await orders.client.post("/orders", json={**body, "cart_id": cart_id})
         assert placed.status_code == 201, placed.text
         assert placed.json()["lines"][0]["quantity"] == 2
-        assert placed.json()["lines"][0]["unit_price_net"] == "20.99"
+        assert placed.json()["lines"][0]["unit_price_net"] == "19.99"
+        assert placed.json()["lines"][0]["unit_price_gross"] == "23.79"
+        assert placed.json()["gross_total"] == checkout.json()["value"] == "47.58"
 
         cart = (await orders.client.get(f"/carts/{cart_id}")).json()
         assert cart["status"] == "ordered" and cart["order_id"] == placed.json()["id"]
@@ -96,6 +105,41 @@ async def test_cart_changes_checkout_and_order(start_service: Any) -> None:
                 "name": "T-Shirt rot, M",
             }
         ]
+
+
+async def test_after_the_lock_a_changed_price_refuses_the_order_naming_the_line(
+    start_service: Any,
+) -> None:
+    """Issue 10 point 2: once the lock has run out, a price changed since checkout is
+    not charged silently: 409 names the line, nothing is placed, and a new checkout
+    shows (and then charges) the new price."""
+    async with start_service("orders", checkout_price_lock_s=0.5) as orders:
+        await seed(orders)
+        cart_id = (await orders.client.post("/carts", json={})).json()["id"]
+        await orders.client.put(f"/carts/{cart_id}/lines/TEE-RED-M", json={"quantity": 2})
+        checkout = await orders.client.post(f"/carts/{cart_id}/checkout")
+        assert checkout.status_code == 200, checkout.text
+        locked_until = datetime.fromisoformat(checkout.json()["prices_locked_until"])
+
+        await seed(orders, "20.99")  # 24.98 gross from now on
+        await asyncio.sleep(max(0.0, (locked_until - datetime.now(UTC)).total_seconds()) + 0.1)
+        body = {k: v for k, v in ORDER.items() if k != "lines"}
+        refused = await orders.client.post("/orders", json={**body, "cart_id": cart_id})
+        assert refused.status_code == 409, refused.text
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert refused.json()["changed_lines"] == [
+            {"sku": "TEE-RED-M", "unit_price_gross_seen": "23.79", "unit_price_gross_now": "24.98"}
+        ]
+        assert "TEE-RED-M" in refused.json()["detail"]
+        assert await orders.kit.store.db["orders"].count_documents({}) == 0
+        assert await orders.kit.store.db[OUTBOX].count_documents({"type": "OrderPlaced"}) == 0
+        assert (await orders.client.get(f"/carts/{cart_id}")).json()["status"] == "checkout"
+
+        again = await orders.client.post(f"/carts/{cart_id}/checkout")
+        assert again.json()["value"] == "49.96"  # 2 x 24.98, the price now shown
+        placed = await orders.client.post("/orders", json={**body, "cart_id": cart_id})
+        assert placed.status_code == 201, placed.text
+        assert placed.json()["gross_total"] == "49.96"
 
 
 async def test_removing_lines_and_empty_checkout(start_service: Any) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from kontor_contracts.envelope import Envelope
 from kontor_contracts.events.catalog import ShippingMethodChanged, ShippingRate, ShippingZone
+from kontor_contracts.events.marketing import CouponDefined
 from kontor_contracts.samples import ORDER
 from kontor_servicekit.store import INBOX, OUTBOX
 from kontor_servicekit.testing import (
@@ -92,22 +93,55 @@ def field_errors(response: Any) -> list[list[Any]]:
     return [e["loc"] for e in response.json()["errors"]]
 
 
-async def test_business_buyer_coupons_and_express_shipping(start_service: Any) -> None:
+async def define_coupon(infra: Any, namespace: str, orders: Any, coupon: CouponDefined) -> None:
+    """Publish ``coupon`` as marketing will (CouponDefined on its topic) and wait until
+    orders' read model holds it."""
+    envelope = Envelope.wrap(coupon, producer="marketing", aggregate_id=coupon.code)
+    await produce(
+        infra.kafka_bootstrap, topic_of(namespace, "CouponDefined"), [as_message(envelope)]
+    )
+
+    async def known() -> bool:
+        return bool(await orders.kit.store.db["coupons"].count_documents({"_id": coupon.code}))
+
+    await eventually(known, timeout=30)
+
+
+async def test_business_buyer_coupons_and_express_shipping(
+    start_service: Any, infra: Any, namespace: str
+) -> None:
     async with start_service("orders") as orders:
+        await wait_for_assignment(orders)
         await seed(orders)
-        response = await orders.client.post(
-            "/orders",
-            json=order(
-                billing_address=COMPANY_ADDRESS,
-                buyer_vat_id="de 136 695 976",  # check digits valid (issue 10 point 4)
-                coupon_codes=["summer10", "SUMMER10"],
-                shipping_method="express",
+        placement = order(
+            billing_address=COMPANY_ADDRESS,
+            buyer_vat_id="de 136 695 976",  # check digits valid (issue 10 point 4)
+            coupon_codes=["summer10", "SUMMER10"],
+            shipping_method="express",
+        )
+        # a code the read model does not know is refused at its place (issue 10 point 3)
+        unknown = await orders.client.post("/orders", json=placement)
+        assert ["body", "coupon_codes", 0] in field_errors(unknown)
+        assert await orders.kit.store.db["orders"].count_documents({}) == 0
+
+        now = datetime.now(UTC)
+        await define_coupon(
+            infra,
+            namespace,
+            orders,
+            CouponDefined(
+                code="SUMMER10",
+                kind="percent",
+                percent=Decimal("10"),
+                valid_from=now - timedelta(hours=1),
+                valid_until=now + timedelta(days=1),
             ),
         )
+        response = await orders.client.post("/orders", json=placement)
         assert response.status_code == 201, response.text
         body = response.json()
         assert body["buyer_vat_id"] == "DE136695976"
-        assert body["coupon_codes"] == ["SUMMER10"]
+        assert body["coupon_codes"] == ["SUMMER10"]  # given twice, applied once
         assert body["shipping"] == {
             "method": "express",
             "carrier": "DHL",
@@ -118,14 +152,19 @@ async def test_business_buyer_coupons_and_express_shipping(start_service: Any) -
             # the goods are all at 19 %: so is all of the shipping (issue 10 point 5)
             "parts": [{"vat_rate": "0.19", "net": "12.60", "vat": "2.39", "gross": "14.99"}],
         }
-        # 2 x 19.99 net = 39.98 + 7.60 VAT = 47.58; plus 14.99 shipping
-        assert body["gross_total"] == "62.57"
+        # a business buyer is priced net: 2 x 19.99 = 39.98 less 10 % (4.00) = 35.98
+        # + 6.84 VAT = 42.82 (without the coupon 47.58); the shipping is not discounted
+        assert body["lines"][0]["line_net"] == "35.98"
+        assert body["net_total"] == "48.58"  # 35.98 + 12.60
+        assert body["vat_total"] == "9.23"  # 6.84 + 2.39
+        assert body["gross_total"] == "57.81"  # 42.82 + 14.99
         event = await placed_event(orders, body["id"])
         assert event["buyer_vat_id"] == "DE136695976"
         assert event["coupon_codes"] == ["SUMMER10"]
+        assert event["discount_gross"] == "4.76"  # 47.58 - 42.82
         assert event["shipping"]["gross"] == "14.99"
-        assert event["net_total"] == "52.58"
-        assert event["gross_total"] == "62.57"
+        assert event["net_total"] == "48.58"
+        assert event["gross_total"] == "57.81"
         read = await orders.client.get(f"/orders/{body['id']}")
         assert read.json()["shipping"] == body["shipping"]
 

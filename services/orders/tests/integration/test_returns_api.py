@@ -135,7 +135,7 @@ async def test_withdrawal_in_two_steps_receipt_and_refund(
         await wait_for_assignment(orders)
         await seed(orders)
         order = await delivered_order(orders, infra, namespace)
-        assert order["withdrawal_deadline"] == "2026-06-15T23:59:59.999000+02:00"
+        assert order["withdrawal_deadline"] == "2026-06-15T21:59:59.999000Z"  # Berlin, in UTC
 
         form = await customer.get("/withdrawals")
         assert form.status_code == 200 and "Vertrag widerrufen" in form.text
@@ -159,12 +159,17 @@ async def test_withdrawal_in_two_steps_receipt_and_refund(
         confirmation = step2.json()
         assert confirmation["received_at"] == "2026-06-15T21:00:00Z"
         assert "15.06.2026 um 23:00:00 Uhr" in confirmation["message"]
-        twice = await customer.post(pending["confirm_with"])
-        assert twice.status_code == 409 and twice.json()["current_state"] == "confirmed"
+        move_to(orders, datetime(2026, 6, 15, 22, 30, tzinfo=UTC))  # day 15: still received
+        twice = await customer.post(pending["confirm_with"])  # was 409; issue 10 point 16
+        assert twice.status_code == 201 and twice.json() == confirmation
 
         return_id = confirmation["return_id"]
-        [(kind, requested)] = await outbox(orders, return_id)
+        [(kind, requested), (notice, receipt_of)] = await outbox(orders, return_id)
         assert kind == "ReturnRequested" and requested["withdrawal"] is True
+        assert (
+            notice == "WithdrawalReceived" and receipt_of["received_at"] == "2026-06-15T21:00:00Z"
+        )
+        assert receipt_of["customer"]["email"] == "anna@example.de"
 
         receipt = await orders.client.post(
             f"/returns/{return_id}/receipt",
@@ -186,7 +191,12 @@ async def test_withdrawal_in_two_steps_receipt_and_refund(
         # goods 23.80 + 5.95 = 29.75; express 10.00 paid, standard 4.95 refunded
         assert settled["refund"] == {"amount": "34.70", "includes_shipping": True}
         types = [t for t, _ in await outbox(orders, return_id)]
-        assert types == ["ReturnRequested", "ReturnReceived", "ReturnCompleted"]
+        assert types == [
+            "ReturnRequested",
+            "WithdrawalReceived",
+            "ReturnReceived",
+            "ReturnCompleted",
+        ]
         completed = dict(await outbox(orders, return_id))["ReturnCompleted"]
         assert completed["refund_amount"] == "34.70" and completed["includes_shipping"] is True
         received = dict(await outbox(orders, return_id))["ReturnReceived"]
@@ -225,7 +235,7 @@ async def test_withdrawal_on_day_15_is_refused_unless_an_admin_overrides(
         )
         assert late.status_code == 409, late.text
         assert late.headers["content-type"] == "application/problem+json"
-        assert late.json()["deadline"] == "2026-06-15T23:59:59.999000+02:00"
+        assert late.json()["deadline"] == "2026-06-15T21:59:59.999000Z"
 
         merchant_body = {
             "order_id": order["id"],
@@ -277,8 +287,12 @@ async def test_withdrawal_on_day_15_is_refused_unless_an_admin_overrides(
         assert too_many.json()["errors"][0]["loc"] == ["body", "lines", 0, "quantity"]
 
         open_returns = (await orders.client.get("/returns?status=open")).json()
-        assert {r["kind"] for r in open_returns} == {"withdrawal", "goodwill"}
-        assert (await orders.client.get("/returns?status=completed")).json() == []
+        assert {r["kind"] for r in open_returns["items"]} == {"withdrawal", "goodwill"}
+        assert open_returns["total"] == 2 and open_returns["page"] == 1
+        first_of_two = (await orders.client.get("/returns?status=open&page_size=1")).json()
+        assert len(first_of_two["items"]) == 1 and first_of_two["total"] == 2
+        none_completed = (await orders.client.get("/returns?status=completed")).json()
+        assert none_completed == {"items": [], "page": 1, "page_size": 50, "total": 0}
         assert (await orders.client.get("/returns/nope")).status_code == 404
         unknown = await orders.client.post("/returns", json={**merchant_body, "order_id": "nope"})
         assert unknown.status_code == 404
@@ -378,7 +392,8 @@ async def test_complaints_resolved_by_replacement_and_refund(
 
         second = (await orders.client.post("/complaints", json={**body, "line_no": 2})).json()
         open_now = (await orders.client.get("/complaints?status=open")).json()
-        assert {c["id"] for c in open_now} == {first["id"], second["id"]}
+        assert {c["id"] for c in open_now["items"]} == {first["id"], second["id"]}
+        assert open_now["total"] == 2
 
         no_carrier = await orders.client.post(
             f"/complaints/{first['id']}/resolution", json={"remedy": "replacement"}
@@ -415,10 +430,12 @@ async def test_complaints_resolved_by_replacement_and_refund(
         completed = dict(await outbox(orders, second["id"]))["ReturnCompleted"]
         assert completed["refund_amount"] == "5.95" and completed["includes_shipping"] is False
 
-        assert (await orders.client.get("/complaints?status=open")).json() == []
-        assert len((await orders.client.get("/complaints?status=resolved")).json()) == 1
+        open_ = (await orders.client.get("/complaints?status=open")).json()
+        assert open_["items"] == [] and open_["total"] == 0
+        resolved = (await orders.client.get("/complaints?status=resolved")).json()
+        assert len(resolved["items"]) == 1 and resolved["total"] == 1
         pending = (await orders.client.get("/complaints?status=replacement_pending")).json()
-        assert [c["id"] for c in pending] == [first["id"]]
+        assert [c["id"] for c in pending["items"]] == [first["id"]] and pending["total"] == 1
         assert (await orders.client.get("/complaints/nope")).status_code == 404
         unknown = await orders.client.post("/complaints", json={**body, "order_id": "nope"})
         assert unknown.status_code == 404

@@ -112,3 +112,56 @@ async def test_order_list_filters_and_pages(start_service: Any, infra: Any, name
             response = await orders.client.get(f"/orders{bad}")
             assert response.status_code == 422, bad
             assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_orders_are_found_by_number_any_case_email_and_berlin_days(
+    start_service: Any,
+) -> None:
+    async with start_service("orders") as orders:
+        await seed(orders)
+        # 23:30 Berlin on 30 Nov, 00:30 Berlin on 1 Dec, 00:30 Berlin on 2 Dec (CET = UTC+1)
+        late = await place(orders, datetime(2026, 11, 30, 22, 30, tzinfo=UTC), "MUG-1", "x@y.de")
+        first = await place(
+            orders, datetime(2026, 11, 30, 23, 30, tzinfo=UTC), "MUG-1", "Anna@Example.DE"
+        )
+        next_day = await place(
+            orders, datetime(2026, 12, 1, 23, 30, tzinfo=UTC), "MUG-1", "anna@example.de"
+        )
+
+        async def ids(query: str) -> list[str]:
+            response = await orders.client.get(f"/orders{query}")
+            assert response.status_code == 200, response.text
+            return [o["id"] for o in response.json()["items"]]
+
+        assert await ids("?from=2026-12-01&to=2026-12-01") == [first]
+        assert await ids("?from=2026-12-01") == [next_day, first]
+        assert await ids("?to=2026-11-30") == [late]
+        assert await ids("?customer=ANNA@example.de") == [next_day, first]
+        assert await ids("?customer=anna@EXAMPLE.de&from=2026-12-02") == [next_day]
+
+        number = (await orders.client.get(f"/orders/{first}")).json()["number"]
+        by_number = await orders.client.get(f"/orders/{number}")
+        assert by_number.status_code == 200, by_number.text
+        assert by_number.json()["id"] == first
+        assert by_number.json()["customer"]["email"] == "Anna@Example.DE"  # kept as given
+        assert (await orders.client.get(f"/orders/{number.lower()}")).json()["id"] == first
+        assert await ids(f"?number={number.lower()}") == [first]
+        assert (await orders.client.get("/orders/B-1999-000001")).status_code == 404
+
+
+async def test_orders_stored_before_email_keys_are_found_after_the_migration(
+    start_service: Any,
+) -> None:
+    async with start_service("orders") as orders:
+        await seed(orders)
+        old = await place(orders, T0, "MUG-1", "Bob@Example.DE")
+        db = orders.kit.store.db
+        # what an order of the earlier version looks like: no key, migration never ran
+        await db["orders"].update_one({"_id": old}, {"$unset": {"customer_email_key": ""}})
+        await db["migrations"].delete_one({"_id": "orders-0002-email-keys"})
+        await db["orders"].create_index([("customer.email", 1)], name="by_customer")
+    async with start_service("orders") as restarted:
+        found = await restarted.client.get("/orders?customer=bob@example.de")
+        assert [o["id"] for o in found.json()["items"]] == [old]
+        indexes = await restarted.kit.store.db["orders"].index_information()
+        assert "by_customer" not in indexes and "by_customer_email" in indexes

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from kontor_contracts.events.orders import CartAbandoned, CartUpdated, CheckoutStarted
 from kontor_orders.application.carts import (
-    AbandonmentSweeper,
     abandon_quiet_carts,
     create_cart,
     remove_cart_line,
@@ -21,6 +20,7 @@ from kontor_orders.application.carts import (
 from kontor_orders.domain.cart import Cart, NoSuchLine, UnknownCart
 from kontor_orders.domain.order import OrderError
 from kontor_servicekit.domain_errors import IllegalTransition
+from kontor_servicekit.sweeper import Sweeper
 
 pytestmark = pytest.mark.unit
 
@@ -171,7 +171,11 @@ async def test_the_sweeper_runs_with_the_clock_it_is_given(world: Any) -> None:
     await set_cart_line(world.transactor, cart.id, "TEE", 1, world.clock)
     await start_checkout(world.transactor, cart.id, world.clock)
     world.clock.advance(QUIET)
-    sweeper = AbandonmentSweeper(world.transactor, quiet=QUIET, interval_s=0.01, clock=world.clock)
+    sweeper = Sweeper(  # the kit's sweeper, as main.py builds it
+        "cart-abandonment",
+        lambda: abandon_quiet_carts(world.transactor, quiet=QUIET, clock=world.clock),
+        interval_s=0.01,
+    )
     sweeper.start()
     try:
         for _ in range(100):

@@ -10,12 +10,14 @@ from typing import Any
 import pytest
 from kontor_contracts.envelope import Envelope
 from kontor_contracts.events.catalog import (
+    ProductCreated,
     ProductDiscontinued,
     ProductPriceChanged,
     ProductUpdated,
     ShippingMethodChanged,
 )
 from kontor_contracts.examples import load_example
+from kontor_orders.application.carts import create_cart, set_cart_line
 from kontor_orders.application.catalog_projection import (
     project_discontinued,
     project_price_changed,
@@ -23,7 +25,7 @@ from kontor_orders.application.catalog_projection import (
     project_product_updated,
     project_shipping_method_changed,
 )
-from kontor_orders.domain.order import PricedProduct
+from kontor_orders.domain.order import OrderError, PricedProduct
 from kontor_orders.domain.shipping import ShippingMethod
 from kontor_servicekit.fakes import envelope_of
 
@@ -120,3 +122,39 @@ async def test_a_shipping_method_is_replaced_by_its_newest_state(world: Any) -> 
     assert method is not None
     assert (method.name, method.active, method.vat_rate) == (event.name, True, event.vat_rate)
     assert [z for z in method.zones] == [z.zone_id for z in event.zones]
+
+
+def parent_of_golden() -> ProductCreated:
+    """KB-1000, the parent of the golden ProductCreated (KB-1042 is its variant)."""
+    payload = load_example("ProductCreated").payload
+    fields = {"sku": "KB-1000", "gtin": None, "parent_sku": None, "variant_attributes": None}
+    return ProductCreated.model_validate({**payload, **fields})
+
+
+async def test_a_product_with_variants_cannot_be_ordered_or_put_in_a_cart(world: Any) -> None:
+    # issue 10 point 14: the parent of variants ("the T-shirt") could be ordered
+    parent_event = parent_of_golden()
+    await world.deliver(project_product_created, parent_event, envelope_of(parent_event))
+    alone = await priced(world, "KB-1000")
+    assert alone is not None and not alone.has_variants  # no variant known yet
+    await created(world)  # KB-1042, a variant of KB-1000
+    parent, variant = await priced(world, "KB-1000"), await priced(world)
+    assert parent is not None and parent.has_variants
+    assert variant is not None and not variant.has_variants
+    with pytest.raises(OrderError, match="has variants") as ordered:
+        await world.place(lines=[("KB-1000", 1)])
+    assert ordered.value.field == ("lines", 0, "sku")
+    cart = await create_cart(world.transactor, customer_email=None, clock=world.clock)
+    with pytest.raises(OrderError, match="has variants"):
+        await set_cart_line(world.transactor, cart.id, "KB-1000", 1, world.clock)
+    placed = await world.place(lines=[(SKU, 1)])
+    assert placed.lines[0].sku == SKU
+
+
+async def test_a_variant_learnt_before_its_parent_still_marks_it(world: Any) -> None:
+    await created(world)  # the variant first (a replay, another partition)
+    assert await priced(world, "KB-1000") is None  # nothing priced is known of it yet
+    parent_event = parent_of_golden()
+    await world.deliver(project_product_created, parent_event, envelope_of(parent_event))
+    parent = await priced(world, "KB-1000")
+    assert parent is not None and parent.has_variants

@@ -7,12 +7,17 @@ its withdrawal period ends on 17 June at 23:59:59.999 in Berlin (21:59:59.999 UT
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from kontor_contracts.events.orders import ReturnCompleted, ReturnReceived, ReturnRequested
+from kontor_contracts.events.orders import (
+    ReturnCompleted,
+    ReturnReceived,
+    ReturnRequested,
+    WithdrawalReceived,
+)
 from kontor_orders.application.order_life import cancel_order
 from kontor_orders.application.returns import (
     RequestReturn,
@@ -87,26 +92,42 @@ async def test_a_withdrawal_in_two_steps(world: Any) -> None:
     assert stored_order.returned == {1: 2, 2: 1}
     assert stored_order.timeline[-1].event == "withdrawal_declared"
     assert stored_order.timeline[-1].details == {"return_id": r.id, "withdrawal_id": pending.id}
-    [requested] = world.new_events()
+    [requested, received] = world.new_events()
     assert isinstance(requested, ReturnRequested)
     assert (requested.return_id, requested.withdrawal) == (r.id, True)
     assert [(x.line_no, x.sku, x.quantity) for x in requested.lines] == [
         (1, "TEE", 2),
         (2, "MUG", 1),
     ]
+    # the receipt on a durable medium: what it says and where support is to mail it
+    assert isinstance(received, WithdrawalReceived)
+    assert (received.withdrawal_id, received.return_id, received.order_number) == (
+        pending.id,
+        r.id,
+        order.number,
+    )
+    assert received.customer.email == "anna@example.de" and received.language == "de"
+    assert received.received_at == r.requested_at
+    assert [(x.line_no, x.name, x.quantity) for x in received.lines] == [
+        (1, order.lines[0].name, 2),
+        (2, order.lines[1].name, 1),
+    ]
 
 
-async def test_a_withdrawal_is_declared_once(world: Any) -> None:
+async def test_a_withdrawal_is_declared_once_and_a_second_click_shows_the_same_receipt(
+    world: Any,
+) -> None:
+    # was: the second confirmation raised IllegalTransition (409); issue 10 point 16
     order = await world.delivered()
     pending = await withdraw(world, order)
-    await confirm_withdrawal(world.transactor, pending.id, world.clock)
+    first = await confirm_withdrawal(world.transactor, pending.id, world.clock)
     world.new_events()
-    with pytest.raises(IllegalTransition) as caught:
-        await confirm_withdrawal(world.transactor, pending.id, world.clock)
-    assert caught.value.current_state == "confirmed"
-    assert str(caught.value) == f"cannot confirm withdrawal {pending.id}: it is confirmed"
+    world.clock.advance(timedelta(minutes=5))
+    again = await confirm_withdrawal(world.transactor, pending.id, world.clock, language="en")
+    assert (again.id, again.requested_at) == (first.id, first.requested_at)
     assert world.new_events() == []
     assert len(world.db.rows("returns")) == 1
+    assert world.order(order.id).returned == {1: 2, 2: 1}  # not booked twice
 
 
 async def test_a_wrong_email_and_an_unknown_number_get_the_same_answer(world: Any) -> None:
@@ -136,7 +157,11 @@ async def test_on_day_15_the_withdrawal_is_refused_with_its_deadline(world: Any)
     world.clock.set(DAY_15)
     with pytest.raises(DeadlinePassed) as caught:
         await withdraw(world, order)
-    assert caught.value.details == {"current_state": "delivered", "deadline": DEADLINE}
+    # the problem's deadline is written in UTC (the kit's one form of a moment)
+    assert caught.value.details == {
+        "current_state": "delivered",
+        "deadline": "2026-06-17T21:59:59.999000Z",
+    }
     assert caught.value.title == "Withdrawal period ended"
     assert "withdrawal period ended" in str(caught.value)
     assert world.db.rows("withdrawals") == []

@@ -10,7 +10,12 @@ from typing import Any
 
 import pytest
 from kontor_contracts.events.billing import PaymentReceived
-from kontor_contracts.events.orders import OrderCancelled, ReturnCompleted, ReturnRequested
+from kontor_contracts.events.orders import (
+    OrderCancelled,
+    ReturnCompleted,
+    ReturnRequested,
+    WithdrawalReceived,
+)
 from kontor_orders.application.order_life import on_payment_received, ship_order
 from kontor_orders.application.returns import confirm_withdrawal, start_withdrawal
 from kontor_orders.domain.order import Order, OrderError
@@ -65,8 +70,12 @@ async def test_a_confirmed_order_is_withdrawn_from_by_cancelling_it(world: Any) 
     assert stored.status == "cancelled"
     cancelled = next(e for e in stored.timeline if e.event == "cancelled")
     assert cancelled.details == {"reason": "withdrawal", "cancelled_by": "customer"}
-    [event] = world.new_events()  # no goods travel: no ReturnRequested, nothing to refund
+    # no goods travel: no ReturnRequested, nothing to refund; the receipt for support
+    event, received = world.new_events()
     assert isinstance(event, OrderCancelled)
+    assert isinstance(received, WithdrawalReceived) and received.cancels_order
+    assert (received.return_id, received.withdrawal_id) == (r.id, pending.id)
+    assert [(x.sku, x.quantity) for x in received.lines] == [("TEE", 2), ("MUG", 1)]
     assert [(x.sku, x.quantity) for x in event.lines] == [("TEE", 2), ("MUG", 1)]
     assert (event.reason, event.cancelled_by) == ("withdrawal", "customer")
 
@@ -78,8 +87,9 @@ async def test_what_was_paid_is_refunded(world: Any) -> None:
     world.new_events()
     r = await confirm_withdrawal(world.transactor, (await withdraw(world, order)).id, world.clock)
     assert r.refund is not None and r.refund.amount == order.gross_total == Decimal("29.75")
-    cancelled, completed = world.new_events()
+    cancelled, completed, received = world.new_events()
     assert isinstance(cancelled, OrderCancelled) and isinstance(completed, ReturnCompleted)
+    assert isinstance(received, WithdrawalReceived) and received.cancels_order
     assert (completed.return_id, completed.refund_amount) == (r.id, Decimal("29.75"))
     assert [(x.line_no, x.quantity) for x in completed.lines] == [(1, 2), (2, 1)]
     assert world.order(order.id).refunded_total == Decimal("29.75")
@@ -125,8 +135,9 @@ async def test_shipped_between_the_two_steps_the_shipped_goods_go_back(world: An
     r = await confirm_withdrawal(world.transactor, pending.id, world.clock)
     assert (r.status, r.cancelled_order) == ("requested", False)
     assert [(x.line_no, x.quantity) for x in r.lines] == [(1, 2)]
-    [requested] = world.new_events()
+    requested, received = world.new_events()
     assert isinstance(requested, ReturnRequested)
+    assert isinstance(received, WithdrawalReceived) and not received.cancels_order
     assert world.order(order.id).status == "partially_shipped"
 
 
@@ -146,3 +157,25 @@ async def test_a_closed_order_is_not_withdrawn_from(world: Any, closed: str) -> 
     assert caught.value.current_state == closed
     with pytest.raises(IllegalTransition):
         await withdraw(world, order)
+
+
+async def test_a_second_confirmation_answers_the_same_cancellation_and_publishes_nothing(
+    world: Any,
+) -> None:
+    order = await world.confirmed()
+    await pay(world, order, order.gross_total)
+    pending = await withdraw(world, order)
+    first = await confirm_withdrawal(world.transactor, pending.id, world.clock)
+    world.new_events()
+    world.clock.advance(timedelta(days=30))  # a reload much later: still the same receipt
+    again = await confirm_withdrawal(world.transactor, pending.id, world.clock)
+    assert (again.id, again.requested_at, again.cancelled_order) == (
+        first.id,
+        first.requested_at,
+        True,
+    )
+    assert again.refund is not None and again.refund.amount == Decimal("29.75")
+    assert world.new_events() == []
+    stored = world.order(order.id)
+    assert stored.status == "cancelled" and stored.refunded_total == Decimal("29.75")
+    assert [e.event for e in stored.timeline].count("cancelled") == 1

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
-from kontor_servicekit.apitypes import MoneyAmount
+from kontor_servicekit.apitypes import Instant, MoneyAmount
 from kontor_servicekit.auth import require_scope
 from kontor_servicekit.domain_errors import NotFound
 from kontor_servicekit.errors import problem_responses
@@ -55,7 +55,7 @@ class InvoiceOut(BaseModel):
     buyer: BuyerOut
     buyer_vat_id: str | None
     currency: str
-    issued_at: datetime
+    issued_at: Instant
     issue_date: date
     due_date: date
     lines: list[InvoiceLineOut]

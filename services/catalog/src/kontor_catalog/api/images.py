@@ -10,9 +10,9 @@ from kontor_servicekit.auth import require_scope
 from kontor_servicekit.blobs import IMAGE_RESPONSES, blob_response, read_image_upload
 from kontor_servicekit.domain_errors import NotFound
 from kontor_servicekit.errors import problem_responses
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from kontor_catalog.application.images import add_image
+from kontor_catalog.application.images import add_image, remove_image, reorder_images
 from kontor_catalog.context import Context
 from kontor_catalog.domain.errors import UnknownProduct
 from kontor_catalog.domain.images import ProductImage
@@ -20,11 +20,14 @@ from kontor_catalog.domain.images import ProductImage
 router = APIRouter(tags=["images"])
 
 SkuPath = Annotated[str, Path(min_length=1, max_length=64, examples=["TEE-RED-M"])]
+ImageId = Annotated[str, Path(max_length=64, examples=["6747a1c2e4b0a1b2c3d4e5f6"])]
 
 
 class ImageOut(BaseModel):
     id: str
-    position: int = Field(description="1 = first image (upload order)")
+    position: int = Field(
+        description="Ascending: the first image has the lowest (upload order unless reordered)"
+    )
     content_type: str = Field(examples=["image/jpeg"])
     size: int = Field(description="Bytes")
     alt: str | None
@@ -98,9 +101,44 @@ async def list_images(ctx: Context, sku: SkuPath) -> list[ImageOut]:
 async def read_image(
     ctx: Context,
     sku: SkuPath,
-    image_id: Annotated[str, Path(max_length=64, examples=["6747a1c2e4b0a1b2c3d4e5f6"])],
+    image_id: ImageId,
 ) -> Response:
     blob = await ctx.images.blob(sku, image_id)
     if blob is None:
         raise NotFound("image", image_id, message=f"no image {image_id!r} of {sku!r}")
     return blob_response(blob)
+
+
+class ImageOrderIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"image_ids": ["6747a1c2e4b0a1b2c3d4e5f7", "6747a1c2e4b0a1b2c3d4e5f6"]}]
+        },
+    )
+    image_ids: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        max_length=100, description="Every image id of the product once, the first image first"
+    )
+
+
+@router.put(
+    "/products/{sku}/images/order",
+    dependencies=[Depends(require_scope("catalog:write"))],
+    responses=problem_responses(401, 403, 404, 422),
+    summary="Put the product's images in another order (the first becomes the main image)",
+)
+async def put_image_order(ctx: Context, sku: SkuPath, body: ImageOrderIn) -> list[ImageOut]:
+    images = await reorder_images(ctx.transactor, sku=sku, image_ids=body.image_ids)
+    return [ImageOut.of(image) for image in images]
+
+
+@router.delete(
+    "/products/{sku}/images/{image_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    dependencies=[Depends(require_scope("catalog:write"))],
+    responses=problem_responses(401, 403, 404, 422),
+    summary="Remove an image (registration and bytes); the images after it move up",
+)
+async def delete_image(ctx: Context, sku: SkuPath, image_id: ImageId) -> Response:
+    await remove_image(ctx.transactor, ctx.blobs, sku=sku, image_id=image_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

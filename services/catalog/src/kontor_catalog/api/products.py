@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response, status
-from kontor_servicekit.apitypes import Count, MoneyAmount, StockCount, UnitGrossPrice, UnitPrice
+from kontor_servicekit.apitypes import (
+    Count,
+    Instant,
+    MoneyAmount,
+    PageOut,
+    StockCount,
+    UnitGrossPrice,
+    UnitPrice,
+)
 from kontor_servicekit.auth import require_scope
 from kontor_servicekit.errors import problem_responses
 from kontor_servicekit.idempotency import IdempotencyKey
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.config import JsonDict
 
 from kontor_catalog.api.images import ImageOut
 from kontor_catalog.application.products import (
@@ -31,17 +39,44 @@ router = APIRouter(tags=["products"])
 SkuPath = Annotated[str, Path(min_length=1, max_length=64, examples=["TEE-RED-M"])]
 
 
+def _left_out_or_amount(description: str) -> Any:
+    """A money field that may be left out but, when given, is a decimal string.
+
+    The schema says exactly that: type string, no ``null`` branch and no ``default:
+    null`` (an explicit ``null`` is refused, see ``_given_means_an_amount``)."""
+
+    def schema(field: JsonDict) -> None:
+        field.pop("default", None)
+        branches = field.pop("anyOf", [])
+        assert isinstance(branches, list)
+        for branch in branches:
+            if isinstance(branch, dict) and branch.get("type") != "null":
+                for key, value in branch.items():
+                    field.setdefault(key, value)  # the field's own description wins
+
+    return Field(default=None, description=description, json_schema_extra=schema)
+
+
+def _given_means_an_amount(value: object) -> object:
+    if value is None:
+        raise ValueError("a price is a decimal string; leave the field out instead of null")
+    return value
+
+
 class PriceIn(BaseModel):
     """Net (B2B) or gross (B2C, the price the shop displays): exactly one of them."""
 
-    model_config = ConfigDict(extra="forbid")
-    net: UnitPrice | None = Field(default=None, description="Net price per piece")
-    gross: UnitGrossPrice | None = Field(
-        default=None,
-        description="Gross price per piece as displayed (B2C); kept exactly, the net "
-        "is derived to four places",
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"oneOf": [{"required": ["net"]}, {"required": ["gross"]}]},
+    )
+    net: UnitPrice | None = _left_out_or_amount("Net price per piece")
+    gross: UnitGrossPrice | None = _left_out_or_amount(
+        "Gross price per piece as displayed (B2C); kept exactly, the net is derived to four places"
     )
     currency: Literal["EUR"] = "EUR"
+
+    _no_null = field_validator("net", "gross", mode="before")(_given_means_an_amount)
 
     @model_validator(mode="after")
     def _net_or_gross(self) -> PriceIn:
@@ -167,7 +202,7 @@ class ProductOut(BaseModel):
     vat_class: str
     stock: int = Field(description="Pieces available (on hand minus reserved), all warehouses")
     discontinued: bool
-    created_at: datetime
+    created_at: Instant
     content: ContentOut | None = None
     name_en: str | None = None
     description_en: str | None = None
@@ -179,7 +214,7 @@ class ProductOut(BaseModel):
     variants: list[str] = Field(default_factory=list, description="SKUs of its variants")
     images: list[ImageOut] = Field(default_factory=list, description="In order")
     weight_grams: int | None = None
-    discontinued_at: datetime | None = None
+    discontinued_at: Instant | None = None
 
     @classmethod
     def of(cls, view: ProductView) -> ProductOut:
@@ -251,10 +286,21 @@ async def read_product(ctx: Context, sku: SkuPath) -> ProductOut:
 
 
 class PriceChangeIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    net: UnitPrice | None = Field(default=None, description="New net price per piece")
-    gross: UnitGrossPrice | None = Field(
-        default=None, description="New gross price per piece as displayed (instead of net)"
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "not": {"required": ["net", "gross"]},
+            "anyOf": [
+                {"required": ["net"]},
+                {"required": ["gross"]},
+                # vat_class alone (null means unchanged, so alone it must be a class)
+                {"required": ["vat_class"], "properties": {"vat_class": {"type": "string"}}},
+            ],
+        },
+    )
+    net: UnitPrice | None = _left_out_or_amount("New net price per piece")
+    gross: UnitGrossPrice | None = _left_out_or_amount(
+        "New gross price per piece as displayed (instead of net)"
     )
     currency: Literal["EUR"] = "EUR"
     vat_class: Literal["standard", "reduced", "zero"] | None = Field(
@@ -262,6 +308,8 @@ class PriceChangeIn(BaseModel):
         description="New VAT class; unchanged if left out. Alone it keeps the price as "
         "entered: a gross-entered price keeps its gross",
     )
+
+    _no_null = field_validator("net", "gross", mode="before")(_given_means_an_amount)
 
     @model_validator(mode="after")
     def _one_price(self) -> PriceChangeIn:
@@ -385,11 +433,8 @@ async def post_discontinue(
     return ProductOut.of(view)
 
 
-class ProductPage(BaseModel):
-    items: list[ProductOut]
-    total: int = Field(description="Matches in all pages")
-    page: int
-    page_size: int
+class ProductPage(PageOut[ProductOut]):
+    """A page of products (the kit's one list shape)."""
 
 
 @router.get(
@@ -399,7 +444,8 @@ class ProductPage(BaseModel):
     summary="Search and filter products, paginated with the total count",
     description="`q`: every word must be the start of a word of the SKU, GTIN, German or "
     "English name, brand or attribute values (case-insensitive, umlauts folded: 'groesse' "
-    "finds 'Größe'). `category` includes its subcategories. Prices are gross. `in_stock`: "
+    "finds 'Größe'); a `q` with no letter or digit (only emoji or punctuation) finds "
+    "nothing. `category` includes its subcategories. Prices are gross. `in_stock`: "
     "available in some warehouse. Sorted by SKU.",
 )
 async def list_products(

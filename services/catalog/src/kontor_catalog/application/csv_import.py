@@ -26,7 +26,7 @@ from kontor_servicekit.uow import Transactor
 from kontor_catalog.application.products import CreateProduct, add_product, describe, save
 from kontor_catalog.application.unit_of_work import CatalogUnitOfWork
 from kontor_catalog.domain.csv_format import CellError, ProductRow, decode, parse_csv
-from kontor_catalog.domain.errors import GtinTaken, ProductError, SkuTaken
+from kontor_catalog.domain.errors import GtinTaken, ParentHasStock, ProductError, SkuTaken
 from kontor_catalog.domain.product import DESCRIPTIVE_FIELDS
 
 Outcome = Literal["created", "updated", "unchanged"]
@@ -152,6 +152,9 @@ async def import_rows(
                 continue
             except GtinTaken as exc:
                 report.errors.append(CellError(row.row, "gtin", exc.message))
+                continue
+            except ParentHasStock as exc:
+                report.errors.append(CellError(row.row, "parent_sku", exc.message))
                 continue
             setattr(report, outcome, getattr(report, outcome) + 1)
         if report.errors:

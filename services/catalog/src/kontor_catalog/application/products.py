@@ -25,7 +25,7 @@ from kontor_servicekit.domain_errors import IllegalTransition
 from kontor_servicekit.uow import Transactor
 
 from kontor_catalog.application.unit_of_work import CatalogUnitOfWork
-from kontor_catalog.domain.errors import ProductError, UnknownProduct
+from kontor_catalog.domain.errors import ParentHasStock, ProductError, UnknownProduct
 from kontor_catalog.domain.events import (
     PriceWasChanged,
     ProductWasCreated,
@@ -113,6 +113,9 @@ async def add_product(uow: CatalogUnitOfWork, command: CreateProduct, now: datet
             raise ProductError("parent_sku", f"no product with SKU {product.parent_sku!r}")
         if parent.parent_sku is not None:
             raise ProductError("parent_sku", "a variant cannot have variants")
+        held = (await uow.stock.of([parent.sku]))[parent.sku].summary().on_hand
+        if held > 0:
+            raise ParentHasStock(parent.sku, held)
     await _check_categories(uow, product.categories)
     await uow.products.add(product)
     stock = (await uow.stock.of([product.sku]))[product.sku]

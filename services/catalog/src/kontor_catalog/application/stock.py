@@ -26,6 +26,7 @@ from kontor_contracts.events.catalog import (
     StockReserved,
 )
 from kontor_contracts.events.orders import (
+    PREPAYMENT_NOT_RECEIVED,
     OrderCancelled,
     OrderPlaced,
     OrderRejected,
@@ -37,7 +38,7 @@ from kontor_servicekit.clock import Clock
 from kontor_servicekit.uow import Transactor
 
 from kontor_catalog.application.unit_of_work import CatalogUnitOfWork
-from kontor_catalog.domain.errors import UnknownProduct
+from kontor_catalog.domain.errors import ParentHoldsNoStock, UnknownProduct
 from kontor_catalog.domain.events import (
     ReservationWasRejected,
     ReservationWasReleased,
@@ -95,7 +96,8 @@ async def count_stock(
     """
 
     async def work(uow: CatalogUnitOfWork) -> StockSummary:
-        stock = await _stock_of_product(uow, sku)
+        # a count of 0 may book out what a parent held before it had variants
+        stock = await _stock_of_product(uow, sku, clearing=counted == 0)
         stock.count(warehouse, counted, reference=reference, note=note)
         await save(uow, stock)
         return stock.summary()
@@ -202,7 +204,10 @@ async def on_order_placed(
 async def on_order_cancelled(
     event: OrderCancelled, uow: CatalogUnitOfWork, env: Envelope, *, clock: Clock
 ) -> None:
-    await release_order(uow, event.order_id, reason="order_cancelled", now=clock())
+    # a prepayment not received in time: the reservation expired (orders cancelled it)
+    expired = event.reason == PREPAYMENT_NOT_RECEIVED and event.cancelled_by == "system"
+    reason = "expired" if expired else "order_cancelled"
+    await release_order(uow, event.order_id, reason=reason, now=clock())
 
 
 async def on_order_rejected(
@@ -331,7 +336,14 @@ def _lines(allocations: Sequence[Allocation]) -> list[ReservationLine]:
     ]
 
 
-async def _stock_of_product(uow: CatalogUnitOfWork, sku: str) -> ArticleStock:
+async def _stock_of_product(
+    uow: CatalogUnitOfWork, sku: str, *, clearing: bool = False
+) -> ArticleStock:
+    """The stock of an article that can be on a shelf: a product without variants
+    (``clearing``: or a parent whose stock is being booked out)."""
     if not await uow.products.exists(sku):
         raise UnknownProduct(sku)
+    variants = await uow.products.variants_of(sku)
+    if variants and not clearing:
+        raise ParentHoldsNoStock(sku, variants)
     return (await uow.stock.of([sku]))[sku]

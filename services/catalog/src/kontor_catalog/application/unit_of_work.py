@@ -103,6 +103,12 @@ class ImageRepository(Protocol):
 
     async def add(self, image: ProductImage) -> None: ...
 
+    async def save(self, image: ProductImage) -> None:
+        """Store the image's (new) position."""
+        ...
+
+    async def remove(self, image_id: str) -> None: ...
+
 
 class CatalogUnitOfWork(UnitOfWork, Protocol):
     products: ProductRepository

@@ -38,3 +38,28 @@ class UnknownProduct(NotFound):
     def __init__(self, sku: str) -> None:
         super().__init__("product", sku, message=f"no product with SKU {sku!r}")
         self.sku = sku
+
+
+class ParentHoldsNoStock(Conflict):
+    """A product with variants is not a thing on a shelf: stock is kept (and orders are
+    placed) per variant, e.g. the T-shirt in red and size M, never the "T-shirt" itself."""
+
+    def __init__(self, sku: str, variants: list[str]) -> None:
+        shown = ", ".join(variants[:5]) + (", ..." if len(variants) > 5 else "")
+        super().__init__(
+            f"{sku!r} has variants ({shown}): stock is kept per variant",
+            details={"variants": variants},
+        )
+        self.sku = sku
+
+
+class ParentHasStock(Conflict):
+    """A product that holds stock cannot become a parent: its pieces would be stranded."""
+
+    def __init__(self, sku: str, on_hand: int) -> None:
+        super().__init__(
+            f"{sku!r} has {on_hand} piece(s) on hand: book them out (an inventory count of 0) "
+            "before it gets variants",
+            details={"on_hand": on_hand},
+        )
+        self.sku = sku

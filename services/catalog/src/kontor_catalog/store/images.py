@@ -55,3 +55,11 @@ class MongoImageRepository:
 
     async def add(self, image: ProductImage) -> None:
         await self.images.insert_one(to_document(image), session=self.tx.session)
+
+    async def save(self, image: ProductImage) -> None:
+        await self.images.update_one(
+            {"_id": image.id}, {"$set": {"position": image.position}}, session=self.tx.session
+        )
+
+    async def remove(self, image_id: str) -> None:
+        await self.images.delete_one({"_id": image_id}, session=self.tx.session)

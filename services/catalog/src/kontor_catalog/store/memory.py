@@ -186,6 +186,12 @@ class InMemoryImageRepository:
     async def add(self, image: ProductImage) -> None:
         self.table.insert(image)
 
+    async def save(self, image: ProductImage) -> None:
+        self.table.put(image)
+
+    async def remove(self, image_id: str) -> None:
+        self.table.delete(image_id)
+
 
 class InMemoryCatalogUnitOfWork(FakeUnitOfWork):
     def __init__(self, db: FakeDatabase) -> None:

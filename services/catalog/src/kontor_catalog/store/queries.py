@@ -148,7 +148,12 @@ class ProductQueries:
         in_stock: bool | None,
     ) -> Document:
         conditions: list[Document] = []
-        for word in normalise_words(q or ""):
+        words = normalise_words(q or "")
+        if q and q.strip() and not words:
+            # only emoji, punctuation or letters no term is made of: nothing can match
+            # (not "no filter", which would answer every product)
+            conditions.append({"_id": {"$in": []}})
+        for word in words:
             conditions.append({"search_terms": {"$regex": f"^{re.escape(word)}"}})
         if category is not None:
             conditions.append({"categories": {"$in": await self._subtree(category)}})

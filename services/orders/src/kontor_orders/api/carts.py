@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request, Response, status
-from kontor_servicekit.apitypes import MoneyAmount, Quantity
+from kontor_servicekit.apitypes import Instant, MoneyAmount, Quantity
 from kontor_servicekit.auth import require_scope
 from kontor_servicekit.errors import problem_responses
 from kontor_servicekit.idempotency import IdempotencyKey
@@ -60,10 +59,10 @@ class CartOut(BaseModel):
     currency: str
     lines: list[CartLineOut]
     value: MoneyAmount = Field(description="Gross value at today's prices")
-    created_at: datetime
-    last_activity_at: datetime
-    checkout_started_at: datetime | None
-    prices_locked_until: datetime | None = Field(
+    created_at: Instant
+    last_activity_at: Instant
+    checkout_started_at: Instant | None
+    prices_locked_until: Instant | None = Field(
         default=None,
         description="Until when an order from this cart charges the prices shown at "
         "checkout; later, a changed price refuses the order (409 naming the lines)",

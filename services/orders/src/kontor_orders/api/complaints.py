@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, File, Path, Query, Response, UploadFile, status
-from kontor_servicekit.apitypes import LineNo, MoneyAmount
+from kontor_servicekit.apitypes import Instant, LineNo, MoneyAmount, PageOut
 from kontor_servicekit.auth import require_scope
 from kontor_servicekit.blobs import IMAGE_RESPONSES, blob_response, read_image_upload
 from kontor_servicekit.domain_errors import NotFound
@@ -76,7 +75,7 @@ class ResolutionIn(BaseModel):
 
 class ResolutionOut(BaseModel):
     remedy: str
-    at: datetime
+    at: Instant
     note: str | None
     refund_amount: MoneyAmount | None
     carrier: str | None
@@ -96,7 +95,7 @@ class ComplaintOut(BaseModel):
     status: str = Field(
         description="open, replacement_pending (the catalog books the replacement out) or resolved"
     )
-    filed_at: datetime
+    filed_at: Instant
     resolution: ResolutionOut | None
     replacement_refused: str | None = Field(
         default=None, description="Why the last replacement could not ship (no stock)"
@@ -151,6 +150,10 @@ async def post_complaint(ctx: Context, body: ComplaintIn) -> ComplaintOut:
     return ComplaintOut.of(c)
 
 
+class ComplaintPage(PageOut[ComplaintOut]):
+    """A page of complaints (the kit's one list shape)."""
+
+
 @router.get(
     "/complaints",
     dependencies=[Depends(require_scope("orders:read"))],
@@ -164,9 +167,10 @@ async def list_complaints(
     ] = None,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> list[ComplaintOut]:
+) -> ComplaintPage:
     found = await ctx.complaints.page(status_, page=page, page_size=page_size)
-    return [ComplaintOut.of(c) for c in found]
+    items = [ComplaintOut.of(c) for c in found.items]
+    return ComplaintPage(items=items, page=page, page_size=page_size, total=found.total)
 
 
 @router.get(

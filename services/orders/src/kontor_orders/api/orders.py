@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict
-from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Request, Response, status
-from kontor_servicekit.apitypes import MoneyAmount, Quantity
+from kontor_servicekit.apitypes import Instant, MoneyAmount, Quantity
 from kontor_servicekit.auth import require_scope
 from kontor_servicekit.domain_errors import NotFound
 from kontor_servicekit.errors import problem_responses
@@ -25,6 +24,7 @@ from pydantic import (
 from kontor_orders.application.place_order import PlaceOrder, place_order
 from kontor_orders.context import Context
 from kontor_orders.domain import order as domain
+from kontor_orders.domain.leitweg import leitweg_id_problem
 from kontor_orders.domain.parties import (
     ISO_COUNTRIES,
     normalize_coupon_codes,
@@ -34,6 +34,8 @@ from kontor_orders.domain.parties import (
 from kontor_orders.domain.returns import withdrawal_deadline
 
 router = APIRouter(tags=["orders"])
+
+PaymentMethod = Literal["prepayment", "invoice", "paypal", "card", "sepa_direct_debit"]
 
 #: German postcodes have five digits; other countries are checked for length only here.
 POSTCODE_DE = r"^\d{5}$"
@@ -124,6 +126,12 @@ class OrderIn(BaseModel):
         max_length=20,
         description="USt-IdNr. of a business buyer (DE + 9 digits, or another EU format)",
     )
+    buyer_reference: str | None = Field(
+        default=None,
+        max_length=46,
+        description="Leitweg-ID of a public-sector buyer (XRechnung Buyer reference, BT-10), "
+        "e.g. 04011000-12345-03; format and check digits are checked",
+    )
     coupon_codes: list[str] = Field(
         default_factory=list,
         max_length=5,
@@ -133,6 +141,11 @@ class OrderIn(BaseModel):
         default=None,
         max_length=40,
         description="A method the catalog announced (e.g. standard, express); none: no charge",
+    )
+    payment_method: PaymentMethod | None = Field(
+        default=None,
+        description="How the customer pays; an unpaid prepayment order is cancelled after "
+        "the days the service is set to (its stock goes back)",
     )
 
     @field_validator("buyer_vat_id")
@@ -145,6 +158,16 @@ class OrderIn(BaseModel):
         if problem:
             raise ValueError(problem)
         return vat_id
+
+    @field_validator("buyer_reference")
+    @classmethod
+    def _leitweg_id(cls, raw: str | None) -> str | None:
+        if raw is None:
+            return None
+        problem = leitweg_id_problem(raw.strip())
+        if problem:
+            raise ValueError(problem)
+        return raw.strip()
 
     @field_validator("coupon_codes")
     @classmethod
@@ -169,7 +192,7 @@ class LineOut(BaseModel):
 
 class TimelineEntryOut(BaseModel):
     event: str = Field(description="what happened, e.g. placed, confirmed, payment_received")
-    at: datetime
+    at: Instant
     status: str = Field(description="the order's status afterwards")
     details: dict[str, Any] = Field(default_factory=dict)
 
@@ -184,7 +207,7 @@ class ShipmentOut(BaseModel):
     carrier: str
     tracking_number: str | None
     lines: list[ShipmentLineOut]
-    shipped_at: datetime
+    shipped_at: Instant
 
 
 class VatRowOut(BaseModel):
@@ -215,10 +238,10 @@ class VatIdCheckOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     vat_id: str
-    checked_at: datetime = Field(description="Format and check digits checked (offline)")
+    checked_at: Instant = Field(description="Format and check digits checked (offline)")
     vies: str = Field(description="pending, or confirmed by a merchant (VIES, by hand)")
     confirmed_by: str | None = None
-    confirmed_at: datetime | None = None
+    confirmed_at: Instant | None = None
     reference: str | None = None
 
 
@@ -234,7 +257,7 @@ class OrderOut(BaseModel):
     net_total: MoneyAmount
     vat_total: MoneyAmount
     gross_total: MoneyAmount
-    placed_at: datetime
+    placed_at: Instant
     shipping: ShippingChargeOut | None = None
     buyer_vat_id: str | None = None
     price_basis: str = Field(
@@ -245,11 +268,12 @@ class OrderOut(BaseModel):
     vat_id_check: VatIdCheckOut | None = None
     vat_breakdown: list[VatRowOut] = Field(default_factory=list, description="Per rate")
     coupon_codes: list[str] = Field(default_factory=list)
+    payment_method: str | None = None
     amount_paid: MoneyAmount = Decimal("0")
-    paid_at: datetime | None = None
+    paid_at: Instant | None = None
     shipments: list[ShipmentOut] = Field(default_factory=list)
-    delivered_at: datetime | None = None
-    withdrawal_deadline: datetime | None = Field(
+    delivered_at: Instant | None = None
+    withdrawal_deadline: Instant | None = Field(
         default=None, description="End of the 14-day withdrawal period (Europe/Berlin)"
     )
     timeline: list[TimelineEntryOut] = Field(default_factory=list)
@@ -292,6 +316,7 @@ class OrderOut(BaseModel):
             else VatIdCheckOut.model_validate(order.vat_id_check),
             vat_breakdown=[VatRowOut.model_validate(row) for row in order.vat_breakdown],
             coupon_codes=order.coupon_codes,
+            payment_method=order.payment_method,
             amount_paid=order.amount_paid,
             paid_at=order.paid_at,
             shipments=[
@@ -342,8 +367,10 @@ async def post_order(
         lines=None if body.lines is None else [(line.sku, line.quantity) for line in body.lines],
         cart_id=body.cart_id,
         buyer_vat_id=body.buyer_vat_id,
+        buyer_reference=body.buyer_reference,
         coupon_codes=body.coupon_codes,
         shipping_method=body.shipping_method,
+        payment_method=body.payment_method,
     )
     return await ctx.answers.respond(
         request,
@@ -361,7 +388,7 @@ async def post_order(
     "/orders/{order_id}",
     dependencies=[Depends(require_scope("orders:read"))],
     responses=problem_responses(401, 403, 404),
-    summary="One order",
+    summary="One order, by its id or its number (B-2026-000001)",
 )
 async def read_order(ctx: Context, order_id: OrderId) -> OrderOut:
     order = await ctx.orders.order(order_id)

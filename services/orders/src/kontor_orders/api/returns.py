@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, status
-from fastapi.responses import HTMLResponse, Response
-from kontor_servicekit.apitypes import Flag, LineNo, MoneyAmount, Quantity
+from fastapi.responses import Response
+from kontor_servicekit.apitypes import Flag, Instant, LineNo, MoneyAmount, PageOut, Quantity
 from kontor_servicekit.auth import Principal, require_scope
-from kontor_servicekit.browser import html_page
 from kontor_servicekit.domain_errors import RateLimited
 from kontor_servicekit.errors import Forbidden, problem_responses
 from kontor_servicekit.idempotency import IdempotencyKey
 from pydantic import BaseModel, ConfigDict, Field
 
-from kontor_orders.api.withdrawal_pages import WITHDRAWAL_FORM, confirmation_message
+from kontor_orders.api.withdrawal_pages import confirmation_message
 from kontor_orders.application.returns import (
     RequestReturn,
     close_return,
@@ -105,7 +103,7 @@ class PendingWithdrawalOut(BaseModel):
     status: Literal["pending"] = "pending"
     order_number: str
     lines: list[ReturnLineOut]
-    deadline: datetime | None = Field(description="End of the withdrawal period, if it started")
+    deadline: Instant | None = Field(description="End of the withdrawal period, if it started")
     confirm_with: str = Field(description="POST here to declare the withdrawal")
     cancels_order: bool = Field(
         default=False, description="Nothing is shipped yet: the declaration cancels the order"
@@ -118,7 +116,7 @@ class WithdrawalConfirmationOut(BaseModel):
     status: Literal["confirmed"] = "confirmed"
     order_number: str
     lines: list[ReturnLineOut]
-    received_at: datetime = Field(description="When the declaration was received")
+    received_at: Instant = Field(description="When the declaration was received")
     message: str
     order_cancelled: bool = Field(
         default=False, description="The order was not shipped yet and is cancelled"
@@ -126,17 +124,6 @@ class WithdrawalConfirmationOut(BaseModel):
     refund: RefundOut | None = Field(
         default=None, description="Decided at once when the order is cancelled (what was paid)"
     )
-
-
-@router.get(
-    "/withdrawals",
-    response_class=HTMLResponse,
-    tags=[WITHDRAW_TAG],
-    summary="Vertrag widerrufen: the withdrawal form (HTML)",
-    description="A minimal page for customers; it calls the two POST steps below.",
-)
-async def withdrawal_form() -> HTMLResponse:
-    return html_page(WITHDRAWAL_FORM)  # its inline script allowed by hash, nothing else
 
 
 @router.post(
@@ -287,12 +274,12 @@ class ReturnOut(BaseModel):
     kind: str
     note: str | None
     lines: list[ReturnLineOut]
-    deadline: datetime | None
-    requested_at: datetime
+    deadline: Instant | None
+    requested_at: Instant
     inspected: list[InspectedLineOut]
-    received_at: datetime | None
+    received_at: Instant | None
     refund: RefundOut | None
-    completed_at: datetime | None
+    completed_at: Instant | None
     outstanding: list[OutstandingLineOut] = Field(
         description="Pieces announced and not received yet"
     )
@@ -377,6 +364,10 @@ async def post_return(
     )
 
 
+class ReturnPage(PageOut[ReturnOut]):
+    """A page of returns (the kit's one list shape)."""
+
+
 @router.get(
     "/returns",
     dependencies=[Depends(require_scope("orders:read"))],
@@ -391,9 +382,10 @@ async def list_returns(
     ] = None,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> list[ReturnOut]:
+) -> ReturnPage:
     found = await ctx.returns.page(status_, page=page, page_size=page_size)
-    return [ReturnOut.of(r) for r in found]
+    items = [ReturnOut.of(r) for r in found.items]
+    return ReturnPage(items=items, page=page, page_size=page_size, total=found.total)
 
 
 @router.get(

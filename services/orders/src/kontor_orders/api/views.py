@@ -6,16 +6,16 @@ not taken for an order id.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
-from kontor_servicekit.apitypes import MoneyAmount
+from kontor_servicekit.apitypes import Instant, MoneyAmount, PageOut
 from kontor_servicekit.auth import require_scope
 from kontor_servicekit.errors import problem_responses
 from pydantic import AwareDatetime, BaseModel, Field
 
-from kontor_orders.application.views import OrderFilter, Page
+from kontor_orders.application.views import OrderFilter, Page, day_end, day_start
 from kontor_orders.context import Context
 from kontor_orders.domain.order import Order
 
@@ -48,7 +48,7 @@ class OrderSummaryOut(BaseModel):
     status: str
     customer_email: str
     customer_name: str
-    placed_at: datetime
+    placed_at: Instant
     currency: str
     gross_total: MoneyAmount
     open_lines: list[OpenLineOut] = Field(description="Lines with pieces not yet shipped")
@@ -71,11 +71,8 @@ class OrderSummaryOut(BaseModel):
         )
 
 
-class OrderPageOut(BaseModel):
-    items: list[OrderSummaryOut]
-    page: int
-    page_size: int
-    total: int
+class OrderPageOut(PageOut[OrderSummaryOut]):
+    """A page of orders (the kit's one list shape)."""
 
     @classmethod
     def of(cls, found: Page[Order], page: int, page_size: int) -> OrderPageOut:
@@ -87,28 +84,39 @@ class OrderPageOut(BaseModel):
     "/orders",
     dependencies=[Depends(require_scope("orders:read"))],
     responses=problem_responses(401, 403, 422),
-    summary="Orders, newest first, filtered by status, time, customer and article",
+    summary="Orders, newest first, filtered by status, time, customer, article and number",
+    description="`from`/`to`: a moment with its offset (`2026-12-01T09:00:00Z`), or a plain "
+    "date meaning that day in Berlin (`from=2026-12-01` from its start, `to=2026-12-01` to "
+    "its end). `customer`: an e-mail address (any case) or a customer id.",
 )
 async def list_orders(
     ctx: Context,
     status: Annotated[list[Status] | None, Query(description="One or more statuses")] = None,
     from_: Annotated[
-        AwareDatetime | None, Query(alias="from", description="placed at or after")
+        AwareDatetime | date | None,
+        Query(alias="from", description="placed at or after; a date: from its start in Berlin"),
     ] = None,
-    to: Annotated[AwareDatetime | None, Query(description="placed before")] = None,
+    to: Annotated[
+        AwareDatetime | date | None,
+        Query(description="placed before; a date: up to its end in Berlin"),
+    ] = None,
     customer: Annotated[
         str | None, Query(min_length=1, max_length=254, description="e-mail or customer id")
     ] = None,
     sku: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    number: Annotated[
+        str | None, Query(min_length=1, max_length=32, description="order number, any case")
+    ] = None,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> OrderPageOut:
     wanted = OrderFilter(
         statuses=tuple(status or ()),
-        placed_from=from_,
-        placed_before=to,
+        placed_from=None if from_ is None else day_start(from_),
+        placed_before=None if to is None else day_end(to),
         customer=customer,
         sku=sku,
+        number=number,
     )
     found = await ctx.orders.page(wanted, page=page, page_size=page_size)
     return OrderPageOut.of(found, page, page_size)

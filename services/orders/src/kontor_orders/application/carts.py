@@ -1,11 +1,8 @@
 """Cart use cases: every change emits the full cart (CartUpdated), checkout emits
-CheckoutStarted, and a sweeper abandons carts that stay quiet after checkout."""
+CheckoutStarted, and the kit's sweeper (main.py) abandons carts quiet after checkout."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
@@ -16,8 +13,6 @@ from kontor_servicekit.uow import Transactor
 from kontor_orders.application.contract_events import publish_cart
 from kontor_orders.application.unit_of_work import OrdersUnitOfWork
 from kontor_orders.domain.cart import Cart, UnknownCart
-
-log = logging.getLogger(__name__)
 
 
 async def create_cart(
@@ -121,44 +116,3 @@ async def abandon_quiet_carts(
         cart = await _change(transactor, cart_id, lambda cart: cart.abandon(now, quiet))
         abandoned += cart.status == "abandoned"
     return abandoned
-
-
-class AbandonmentSweeper:
-    """Periodically abandons quiet carts; started and stopped with the service.
-
-    Several replicas may sweep at once: each abandonment is a unit of work that
-    re-checks the cart, so a cart is abandoned (and announced) once. ``clock`` is
-    asked each round (tests move time).
-    """
-
-    def __init__(
-        self,
-        transactor: Transactor[OrdersUnitOfWork],
-        *,
-        quiet: timedelta,
-        interval_s: float,
-        clock: Clock,
-    ) -> None:
-        self.transactor = transactor
-        self.quiet = quiet
-        self.interval_s = interval_s
-        self.clock = clock
-        self._task: asyncio.Task[None] | None = None
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await abandon_quiet_carts(self.transactor, quiet=self.quiet, clock=self.clock)
-            except Exception:
-                log.exception("abandoning quiet carts failed; trying again next round")
-            await asyncio.sleep(self.interval_s)
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="cart-abandonment")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None

@@ -34,6 +34,8 @@ async def project_product_created(
         },
         env.occurred_at,
     )
+    if event.parent_sku is not None:
+        await uow.products.mark_parent(event.parent_sku)
 
 
 async def project_product_updated(

@@ -3,7 +3,8 @@
 Each use case saves its aggregates and then calls one of the ``publish_*`` functions:
 they pull the recorded domain events and emit the matching contract events into the
 unit of work's outbox. Facts that are this service's own (a payment, an ordered
-cart, a declared withdrawal) have no contract event; the order's timeline shows them.
+cart) have no contract event; the order's timeline shows them. A declared withdrawal
+has one (WithdrawalReceived): its receipt is to be mailed to the customer.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ from kontor_contracts.events.orders import (
     ShippingCharge,
     ShippingVatPart,
     VatExemption,
+    WithdrawalReceived,
+    WithdrawnLine,
 )
 from kontor_contracts.events.orders import CartLine as CartLineEvent
 from kontor_contracts.events.orders import OrderLine as OrderLineEvent
@@ -42,7 +45,7 @@ from kontor_orders.domain import events as recorded
 from kontor_orders.domain.cart import Cart
 from kontor_orders.domain.complaint import Complaint
 from kontor_orders.domain.order import Address, Customer, Order
-from kontor_orders.domain.returns import Return
+from kontor_orders.domain.returns import Return, Withdrawal
 
 # ------------------------------------------------------------------ orders
 
@@ -71,6 +74,8 @@ def order_placed(order: Order) -> OrderPlaced:
         shipping=_shipping(order),
         coupon_codes=order.coupon_codes,
         buyer_vat_id=order.buyer_vat_id,
+        buyer_reference=order.buyer_reference,
+        payment_method=order.payment_method,
         price_basis=order.price_basis,
         vat_exemption=_exemption(order),
         discount_gross=order.discount_gross,
@@ -217,6 +222,39 @@ def publish_cart(uow: UnitOfWork, cart: Cart) -> None:
 
 
 # ------------------------------------------------------------------ returns
+
+
+def publish_withdrawal(
+    uow: UnitOfWork, withdrawal: Withdrawal, r: Return, order: Order, *, language: str
+) -> None:
+    """WithdrawalReceived when ``withdrawal`` was declared (as return ``r`` of ``order``):
+    what the receipt on a durable medium says, and the address to mail it to."""
+    names = {line.line_no: line.name for line in order.lines}
+    for event in withdrawal.pull_events():
+        match event:
+            case recorded.WithdrawalWasDeclared():
+                uow.emit(
+                    WithdrawalReceived(
+                        withdrawal_id=withdrawal.id,
+                        return_id=r.id,
+                        order_id=order.id,
+                        order_number=order.number,
+                        customer=_customer(order.customer),
+                        lines=[
+                            WithdrawnLine(
+                                line_no=x.line_no,
+                                sku=x.sku,
+                                name=names.get(x.line_no) or x.sku,
+                                quantity=x.quantity,
+                            )
+                            for x in r.lines
+                        ],
+                        received_at=r.requested_at,
+                        language="en" if language == "en" else "de",
+                        cancels_order=r.cancelled_order,
+                    ),
+                    aggregate_id=r.id,
+                )
 
 
 def publish_return(uow: UnitOfWork, r: Return, *, currency: str) -> None:

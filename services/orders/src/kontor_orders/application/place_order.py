@@ -34,8 +34,10 @@ class PlaceOrder:
     lines: list[tuple[str, int]] | None
     """(sku, quantity); None when the order is placed from ``cart_id``."""
     buyer_vat_id: str | None = None
+    buyer_reference: str | None = None
     coupon_codes: list[str] = field(default_factory=list)
     shipping_method: str | None = None
+    payment_method: str | None = None
     cart_id: str | None = None
 
 
@@ -92,6 +94,7 @@ async def place_order(
             products=products,
             now=now,
             buyer_vat_id=command.buyer_vat_id,  # who buys decides the pricing and the VAT
+            buyer_reference=command.buyer_reference,
         )
         # Validate before taking a number, so a rejected request uses none up.
         draft = place(number="pending")
@@ -129,6 +132,7 @@ async def place_order(
             shipping=shipping,
             coupon_codes=command.coupon_codes,
             cart_id=command.cart_id,
+            payment_method=command.payment_method,
         )
         if cart is not None:
             cart.mark_ordered(order.id, now)

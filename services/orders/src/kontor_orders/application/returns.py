@@ -10,7 +10,11 @@ from dataclasses import dataclass
 from kontor_servicekit.clock import Clock
 from kontor_servicekit.uow import Transactor
 
-from kontor_orders.application.contract_events import publish_order, publish_return
+from kontor_orders.application.contract_events import (
+    publish_order,
+    publish_return,
+    publish_withdrawal,
+)
 from kontor_orders.application.order_life import load_order
 from kontor_orders.application.unit_of_work import OrdersUnitOfWork
 from kontor_orders.domain.order import Order
@@ -50,12 +54,20 @@ async def start_withdrawal(
 
 
 async def confirm_withdrawal(
-    transactor: Transactor[OrdersUnitOfWork], withdrawal_id: str, clock: Clock
+    transactor: Transactor[OrdersUnitOfWork],
+    withdrawal_id: str,
+    clock: Clock,
+    *,
+    language: str = "de",
 ) -> Return:
     """Step 2: the declaration. Received now; the period is checked against now.
 
     An order not shipped yet is cancelled (OrderCancelled: the catalog releases its
-    reservation) and what was paid is refunded (ReturnCompleted)."""
+    reservation) and what was paid is refunded (ReturnCompleted).
+
+    A second confirmation of the same withdrawal (a second click, a reload) answers the
+    return of the first, with its time of receipt, and changes and publishes nothing.
+    """
     now = clock()
     return_id = str(uuid.uuid4())
 
@@ -63,6 +75,10 @@ async def confirm_withdrawal(
         withdrawal = await uow.withdrawals.get(withdrawal_id)
         if withdrawal is None:
             raise UnknownWithdrawal(withdrawal_id)
+        if withdrawal.return_id is not None and (
+            declared := await uow.returns.get(withdrawal.return_id)
+        ):
+            return declared
         withdrawal.declare(return_id, now)
         order = await load_order(uow, withdrawal.order_id)
         r = Return.of_withdrawal(return_id=return_id, order=order, withdrawal=withdrawal, now=now)
@@ -71,6 +87,7 @@ async def confirm_withdrawal(
         await uow.withdrawals.save(withdrawal)
         publish_order(uow, order)
         publish_return(uow, r, currency=order.currency)
+        publish_withdrawal(uow, withdrawal, r, order, language=language)
         return r
 
     return await transactor.run(work)

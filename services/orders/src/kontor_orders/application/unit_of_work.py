@@ -28,6 +28,10 @@ class OrderRepository(Protocol):
 
     async def by_number(self, number: str) -> Order | None: ...
 
+    async def awaiting_prepayment(self, placed_before: datetime, limit: int = 100) -> list[str]:
+        """Ids of confirmed prepayment orders placed by ``placed_before``, oldest first."""
+        ...
+
     async def number_taken(self, number: str) -> bool:
         """Whether an order has this number already (numbers are unique)."""
         ...
@@ -88,6 +92,10 @@ class CatalogProducts(Protocol):
 
     async def apply(self, sku: str, facts: Mapping[str, Any], occurred_at: datetime) -> None:
         """Merge ``facts`` into the product unless a newer event was applied already."""
+        ...
+
+    async def mark_parent(self, sku: str) -> None:
+        """``sku`` has variants (whenever that was learnt: it stays a parent)."""
         ...
 
 

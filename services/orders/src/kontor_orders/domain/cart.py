@@ -163,6 +163,8 @@ class Cart(RecordsEvents):
             raise OrderError(("path", "sku"), f"unknown SKU {sku!r}")
         if product.discontinued:
             raise OrderError(("path", "sku"), f"{sku!r} is discontinued")
+        if product.has_variants:
+            raise OrderError(("path", "sku"), f"{sku!r} has variants: add one of them")
         if not 1 <= quantity <= MAX_QUANTITY:
             raise OrderError(("body", "quantity"), f"between 1 and {MAX_QUANTITY}")
         others = [line for line in self.lines if line.sku != sku]

@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from kontor_contracts.money import quantize
 from kontor_servicekit.aggregate import RecordsEvents
+from kontor_servicekit.clock import iso_utc
 from kontor_servicekit.domain_errors import FieldProblem, IllegalTransition, Invalid, NotFound
 
 from kontor_orders.domain.events import (
@@ -56,7 +57,7 @@ class WarrantyExpired(IllegalTransition):
             "expired",
             message=f"the warranty ended on {end.isoformat()} (2 years after delivery)",
         )
-        self.details["warranty_end"] = end.isoformat()
+        self.details["warranty_end"] = iso_utc(end)
         self.end = end
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, cast
 
@@ -52,6 +52,13 @@ TO_SHIP = frozenset({"confirmed", "paid", "partially_shipped"})
 #: not in the queue: the status cannot tell whether pieces are left).
 SHIPPABLE = TO_SHIP | {"partially_returned"}
 CLOSED = frozenset({"rejected", "cancelled"})
+
+#: How the customer pays (carried in OrderPlaced); None: not told (no payment rule applies).
+PAYMENT_METHODS = ("prepayment", "invoice", "paypal", "card", "sepa_direct_debit")
+#: The reason of the cancellation of a prepayment order not paid in time; the same
+#: string as ``kontor_contracts.events.orders.PREPAYMENT_NOT_RECEIVED`` (the domain
+#: imports no contracts), which the catalog reads as "reservation expired".
+PREPAYMENT_NOT_RECEIVED = "prepayment_not_received"
 
 
 _LOCATIONS = ("body", "path", "query", "header")
@@ -165,6 +172,8 @@ class PricedProduct:
     currency: str
     discontinued: bool = False
     weight_grams: int | None = None
+    has_variants: bool = False
+    """A parent (the "T-shirt"): what is ordered is one of its variants (red, size M)."""
     price_gross: Decimal | None = None
     """The displayed gross the catalog announced; None: derived from the net."""
 
@@ -310,8 +319,10 @@ class Order(RecordsEvents):
     timeline: list[TimelineEntry] = field(default_factory=list)
     shipping: ShippingCharge | None = None
     buyer_vat_id: str | None = None
+    buyer_reference: str | None = None  # Leitweg-ID of a public-sector buyer
     coupon_codes: list[str] = field(default_factory=list)
     cart_id: str | None = None
+    payment_method: str | None = None
     shipments: list[Shipment] = field(default_factory=list)
     amount_paid: Decimal = Decimal("0")
     paid_at: datetime | None = None
@@ -405,7 +416,9 @@ class Order(RecordsEvents):
         buyer_vat_id: str | None = None,
         coupon_codes: list[str] | None = None,
         cart_id: str | None = None,
+        payment_method: str | None = None,
         discount: Decimal = Decimal("0"),
+        buyer_reference: str | None = None,
     ) -> Order:
         """Price the requested (sku, quantity) lines from the known products.
 
@@ -439,6 +452,8 @@ class Order(RecordsEvents):
                 raise OrderError(("lines", index, "sku"), f"unknown SKU {sku!r}")
             if product.discontinued:
                 raise OrderError(("lines", index, "sku"), f"{sku!r} is discontinued")
+            if product.has_variants:
+                raise OrderError(("lines", index, "sku"), f"{sku!r} has variants: order one")
             if not (0 <= product.price_net <= MAX_UNIT_PRICE and product.vat_rate <= MAX_VAT_RATE):
                 # only a price announced before the bounds of ADR 0014 can be outside them
                 raise OrderError(
@@ -465,7 +480,9 @@ class Order(RecordsEvents):
             timeline=[TimelineEntry("placed", now, "placed")],
             shipping=shipping,
             buyer_vat_id=buyer_vat_id,
+            buyer_reference=buyer_reference,
             coupon_codes=list(coupon_codes or []),
+            payment_method=payment_method,
             cart_id=cart_id,
             price_basis=basis,
             vat_treatment=treatment,
@@ -590,6 +607,21 @@ class Order(RecordsEvents):
             self._log("refund_due", now, amount=str(self.amount_paid))
         lines = tuple((line.sku, line.quantity) for line in self.lines)
         self.record(OrderWasCancelled(self.id, reason, cancelled_by, lines))
+
+    def awaits_prepayment_since(self, now: datetime, days: int) -> bool:
+        """A prepayment order, reserved but not (fully) paid, placed ``days`` or more ago."""
+        return (
+            self.payment_method == "prepayment"
+            and self.status == "confirmed"
+            and self.amount_paid < self.gross_total
+            and now - self.placed_at >= timedelta(days=days)
+        )
+
+    def expire_prepayment(self, now: datetime, days: int) -> None:
+        """Cancel a prepayment order not paid within ``days`` (records OrderWasCancelled,
+        so its reserved stock goes back); one paid or changed meanwhile stays as it is."""
+        if self.awaits_prepayment_since(now, days):
+            self.cancel(PREPAYMENT_NOT_RECEIVED, "system", now)
 
     def shipped_quantity(self, line_no: int) -> int:
         return sum(q for s in self.shipments for n, q in s.lines if n == line_no)

@@ -1,4 +1,5 @@
-"""Checks of buyer data that need no lookup: country codes, VAT ids, coupon codes. Pure."""
+"""Checks of buyer data that need no lookup: country codes, VAT ids, coupon codes,
+e-mail matching. Pure."""
 
 from __future__ import annotations
 
@@ -92,3 +93,17 @@ def normalize_coupon_codes(codes: list[str]) -> list[str]:
         if code not in result:
             result.append(code)
     return result
+
+
+def email_key(email: str) -> str:
+    """The form e-mail addresses are matched in: ``Anna@Example.DE`` is ``anna@example.de``.
+
+    Every lookup by e-mail (the order list's ``customer=``, the withdrawal form) compares
+    this key, never the address as typed; the address itself is kept as given.
+    """
+    return email.strip().casefold()
+
+
+def order_number_key(number: str) -> str:
+    """Order numbers as typed by people: ``b-2026-000001 `` is ``B-2026-000001``."""
+    return number.strip().upper()

@@ -20,7 +20,7 @@ from typing import Any
 
 from kontor_contracts.money import quantize
 from kontor_servicekit.aggregate import RecordsEvents
-from kontor_servicekit.clock import BERLIN
+from kontor_servicekit.clock import BERLIN, iso_utc
 from kontor_servicekit.domain_errors import IllegalTransition, Invalid, NotFound
 
 from kontor_orders.domain.events import (
@@ -30,6 +30,7 @@ from kontor_orders.domain.events import (
     WithdrawalWasDeclared,
 )
 from kontor_orders.domain.order import CANCELLABLE, Order, OrderError, UnknownOrder
+from kontor_orders.domain.parties import email_key
 from kontor_orders.domain.refunds import book_refund, capped, order_refundable
 
 WITHDRAWAL_DAYS = 14
@@ -82,7 +83,7 @@ class DeadlinePassed(IllegalTransition):
             message=f"the withdrawal period ended on {deadline.isoformat()} "
             "(14 days after delivery)",
         )
-        self.details["deadline"] = deadline.isoformat()
+        self.details["deadline"] = iso_utc(deadline)
         self.deadline = deadline
 
 
@@ -132,7 +133,7 @@ def identified(order: Order | None, order_number: str, email: str) -> Order:
 
     One answer for "no such number" and "wrong e-mail": the number alone reveals nothing.
     """
-    if order is None or order.customer.email.casefold() != email.strip().casefold():
+    if order is None or email_key(order.customer.email) != email_key(email):
         raise UnknownOrder(order_number)
     return order
 

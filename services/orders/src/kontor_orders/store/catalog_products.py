@@ -32,6 +32,7 @@ def priced_product(doc: Mapping[str, Any]) -> PricedProduct | None:
         currency=doc["currency"],
         discontinued=doc.get("discontinued", False),
         weight_grams=doc.get("weight_grams"),
+        has_variants=doc.get("has_variants", False),
         # the displayed gross the catalog announced (documents before it: from the net)
         price_gross=None if doc.get("price_gross") is None else Decimal(str(doc["price_gross"])),
     )
@@ -51,6 +52,11 @@ class MongoCatalogProducts:
         )
         found = (priced_product(d) for d in docs)
         return {p.sku: p for p in found if p is not None}
+
+    async def mark_parent(self, sku: str) -> None:
+        await self.tx.db[CATALOG_PRODUCTS].update_one(
+            {"_id": sku}, {"$set": {"has_variants": True}}, upsert=True, session=self.tx.session
+        )
 
     async def apply(self, sku: str, facts: Mapping[str, Any], occurred_at: datetime) -> None:
         await upsert_if_newer(

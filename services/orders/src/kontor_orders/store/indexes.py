@@ -8,19 +8,22 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from kontor_orders.store.carts import CARTS
 from kontor_orders.store.complaints import COMPLAINTS
-from kontor_orders.store.orders import ORDERS
+from kontor_orders.store.orders import EMAIL_KEY, ORDERS
 from kontor_orders.store.returns import RETURNS
 
 
 async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     orders = db[ORDERS]
     await orders.create_index("number", unique=True, name="number_unique")
-    await orders.create_index([("customer.email", 1), ("placed_at", -1)], name="by_customer")
+    await orders.create_index([(EMAIL_KEY, 1), ("placed_at", -1)], name="by_customer_email")
     await orders.create_index([("status", 1), ("placed_at", -1)], name="by_status")
     await orders.create_index([("placed_at", -1)], name="by_time")
     await orders.create_index([("lines.sku", 1), ("placed_at", -1)], name="by_sku")
     await orders.create_index(
         [("customer.customer_id", 1), ("placed_at", -1)], name="by_customer_id"
+    )
+    await orders.create_index(
+        [("payment_method", 1), ("status", 1), ("placed_at", 1)], name="awaiting_prepayment"
     )
     await db[CARTS].create_index([("status", 1), ("last_activity_at", 1)], name="checkout_quiet")
     await db[RETURNS].create_index([("status", 1), ("requested_at", -1)], name="by_status")

@@ -51,6 +51,16 @@ class InMemoryOrderRepository:
     async def number_taken(self, number: str) -> bool:
         return bool(self.table.where(lambda o: o.number == number))
 
+    async def awaiting_prepayment(self, placed_before: datetime, limit: int = 100) -> list[str]:
+        found = self.table.where(
+            lambda o: (
+                o.payment_method == "prepayment"
+                and o.status == "confirmed"
+                and o.placed_at <= placed_before
+            )
+        )
+        return [o.id for o in sorted(found, key=lambda o: o.placed_at)][:limit]
+
     async def save(self, order: Order) -> None:
         order.version += 1
         self.table.put(order)
@@ -130,6 +140,9 @@ class InMemoryCatalogProducts:
 
     async def apply(self, sku: str, facts: Mapping[str, Any], occurred_at: datetime) -> None:
         _upsert_if_newer(self.table, sku, facts, occurred_at, replace=False)
+
+    async def mark_parent(self, sku: str) -> None:
+        self.table.put({**(self.table.get(sku) or {"_id": sku}), "has_variants": True})
 
 
 class InMemoryShippingMethods:

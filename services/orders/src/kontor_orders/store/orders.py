@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -18,8 +19,12 @@ from kontor_orders.domain.order import (
     TimelineEntry,
     VatIdCheck,
 )
+from kontor_orders.domain.parties import email_key
 
 ORDERS = "orders"
+
+#: The customer's e-mail as it is matched (``email_key``), beside the address as given.
+EMAIL_KEY = "customer_email_key"
 
 
 def _address(a: Address | None) -> dict[str, Any] | None:
@@ -50,6 +55,7 @@ def to_document(order: Order) -> dict[str, Any]:
             "name": order.customer.name,
             "customer_id": order.customer.customer_id,
         },
+        EMAIL_KEY: email_key(order.customer.email),
         "shipping_address": _address(order.shipping_address),
         "billing_address": _address(order.billing_address),
         "currency": order.currency,
@@ -88,7 +94,9 @@ def to_document(order: Order) -> dict[str, Any]:
             "split": [{"vat_rate": r, "net": n} for r, n in order.shipping.split],
         },
         "buyer_vat_id": order.buyer_vat_id,
+        "buyer_reference": order.buyer_reference,
         "coupon_codes": order.coupon_codes,
+        "payment_method": order.payment_method,
         "cart_id": order.cart_id,
         "shipments": [
             {
@@ -130,7 +138,9 @@ def from_document(doc: dict[str, Any]) -> Order:
         or [TimelineEntry(h["status"], h["at"], h["status"]) for h in doc.get("history", [])],
         shipping=_shipping(doc.get("shipping"), doc["currency"]),
         buyer_vat_id=doc.get("buyer_vat_id"),
+        buyer_reference=doc.get("buyer_reference"),
         coupon_codes=list(doc.get("coupon_codes", [])),
+        payment_method=doc.get("payment_method"),
         cart_id=doc.get("cart_id"),
         shipments=[
             Shipment(
@@ -208,6 +218,23 @@ class MongoOrderRepository:
     async def by_number(self, number: str) -> Order | None:
         doc = await self.tx.db[ORDERS].find_one({"number": number}, session=self.tx.session)
         return None if doc is None else from_document(doc)
+
+    async def awaiting_prepayment(self, placed_before: datetime, limit: int = 100) -> list[str]:
+        cursor = (
+            self.tx.db[ORDERS]
+            .find(
+                {
+                    "payment_method": "prepayment",
+                    "status": "confirmed",
+                    "placed_at": {"$lte": placed_before},
+                },
+                {"_id": 1},
+                session=self.tx.session,
+            )
+            .sort("placed_at", 1)
+            .limit(limit)
+        )
+        return [doc["_id"] async for doc in cursor]
 
     async def number_taken(self, number: str) -> bool:
         doc = await self.tx.db[ORDERS].find_one(

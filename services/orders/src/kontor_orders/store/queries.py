@@ -9,12 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from kontor_servicekit.store import find_page
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from kontor_orders.application.views import OrderFilter, Page
+from kontor_orders.application.withdrawal_form import ShownWithdrawal, shown
 from kontor_orders.domain.cart import Cart
 from kontor_orders.domain.complaint import Complaint
 from kontor_orders.domain.order import TO_SHIP, Order
+from kontor_orders.domain.parties import order_number_key
 from kontor_orders.domain.returns import OPEN_RETURN_STATUSES, Return
 from kontor_orders.store import carts, complaints, orders, returns
 
@@ -25,12 +29,36 @@ def _skip(page: int, page_size: int) -> int:
     return (page - 1) * page_size
 
 
+async def _newest_first(
+    collection: AsyncCollection[Document], query: Document, at: str, page: int, page_size: int
+) -> Page[Document]:
+    return await _page_of(collection, query, at, -1, page, page_size)
+
+
+async def _page_of(
+    collection: AsyncCollection[Document],
+    query: Document,
+    at: str,
+    direction: int,
+    page: int,
+    page_size: int,
+) -> Page[Document]:
+    """One page of documents sorted by ``at`` (ties by id), and the count of all: two
+    round trips."""
+    sort = [(at, direction), ("_id", 1)]
+    docs, total = await find_page(collection, query, sort, page=page, page_size=page_size)
+    return Page(docs, total)
+
+
 class OrderQueries:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self.db = db
 
-    async def order(self, order_id: str) -> Order | None:
-        doc = await self.db[orders.ORDERS].find_one({"_id": order_id})
+    async def order(self, key: str) -> Order | None:
+        """The order with the id or the number ``key`` (``B-2026-000001``, any case)."""
+        doc = await self.db[orders.ORDERS].find_one(
+            {"$or": [{"_id": key}, {"number": order_number_key(key)}]}
+        )
         return None if doc is None else orders.from_document(doc)
 
     async def page(self, wanted: OrderFilter, *, page: int, page_size: int) -> Page[Order]:
@@ -46,10 +74,12 @@ class OrderQueries:
         if placed:
             query["placed_at"] = placed
         if wanted.customer is not None:
-            by = "customer.email" if wanted.customer_is_email else "customer.customer_id"
-            query[by] = wanted.customer
+            by = orders.EMAIL_KEY if wanted.customer_is_email else "customer.customer_id"
+            query[by] = wanted.customer_key
         if wanted.sku is not None:
             query["lines.sku"] = wanted.sku
+        if wanted.number is not None:
+            query["number"] = wanted.number_key
         return await self._page(query, -1, page, page_size)
 
     async def to_ship(self, *, page: int, page_size: int) -> Page[Order]:
@@ -58,15 +88,8 @@ class OrderQueries:
 
     async def _page(self, query: Document, sort: int, page: int, page_size: int) -> Page[Order]:
         collection = self.db[orders.ORDERS]
-        total = await collection.count_documents(query)
-        docs = (
-            await collection.find(query)
-            .sort([("placed_at", sort), ("_id", 1)])
-            .skip(_skip(page, page_size))
-            .limit(page_size)
-            .to_list(None)
-        )
-        return Page([orders.from_document(d) for d in docs], total)
+        found = await _page_of(collection, query, "placed_at", sort, page, page_size)
+        return Page([orders.from_document(d) for d in found.items], found.total)
 
 
 class CartQueries:
@@ -86,22 +109,33 @@ class ReturnQueries:
         doc = await self.db[returns.RETURNS].find_one({"_id": return_id})
         return None if doc is None else returns.from_document(doc)
 
-    async def page(self, status: str | None, *, page: int, page_size: int) -> list[Return]:
+    async def withdrawal(self, withdrawal_id: str) -> ShownWithdrawal | None:
+        """A withdrawal as its page shows it: with product names, and its receipt (time
+        and lines of its return) once declared. Three round trips."""
+        doc = await self.db[returns.WITHDRAWALS].find_one({"_id": withdrawal_id})
+        if doc is None:
+            return None
+        withdrawal = returns.withdrawal_from_document(doc)
+        order_doc = await self.db[orders.ORDERS].find_one({"_id": withdrawal.order_id})
+        if order_doc is None:
+            return None
+        declared = None
+        if withdrawal.return_id is not None:
+            return_doc = await self.db[returns.RETURNS].find_one({"_id": withdrawal.return_id})
+            declared = None if return_doc is None else returns.from_document(return_doc)
+        return shown(withdrawal, orders.from_document(order_doc), declared)
+
+    async def page(self, status: str | None, *, page: int, page_size: int) -> Page[Return]:
         """Returns, newest first; ``open`` for those not yet settled."""
         query: Document = {}
         if status == "open":
             query["status"] = {"$in": list(OPEN_RETURN_STATUSES)}
         elif status is not None:
             query["status"] = status
-        docs = (
-            await self.db[returns.RETURNS]
-            .find(query)
-            .sort("requested_at", -1)
-            .skip(_skip(page, page_size))
-            .limit(page_size)
-            .to_list(None)
+        found = await _newest_first(
+            self.db[returns.RETURNS], query, "requested_at", page, page_size
         )
-        return [returns.from_document(d) for d in docs]
+        return Page([returns.from_document(d) for d in found.items], found.total)
 
 
 class ComplaintQueries:
@@ -112,15 +146,9 @@ class ComplaintQueries:
         doc = await self.db[complaints.COMPLAINTS].find_one({"_id": complaint_id})
         return None if doc is None else complaints.from_document(doc)
 
-    async def page(self, status: str | None, *, page: int, page_size: int) -> list[Complaint]:
+    async def page(self, status: str | None, *, page: int, page_size: int) -> Page[Complaint]:
         """Complaints, newest first; ``open`` for unresolved ones."""
         query = {} if status is None else {"status": status}
-        docs = (
-            await self.db[complaints.COMPLAINTS]
-            .find(query)
-            .sort("filed_at", -1)
-            .skip(_skip(page, page_size))
-            .limit(page_size)
-            .to_list(None)
-        )
-        return [complaints.from_document(d) for d in docs]
+        collection = self.db[complaints.COMPLAINTS]
+        found = await _newest_first(collection, query, "filed_at", page, page_size)
+        return Page([complaints.from_document(d) for d in found.items], found.total)

@@ -1,0 +1,54 @@
+"""HTTP routes of an invoice's documents: the Factur-X PDF/A-3 and the CII XML."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Response
+from kontor_servicekit.auth import require_scope
+from kontor_servicekit.errors import problem_responses
+
+from kontor_billing.application.documents import StoredFile
+from kontor_billing.context import Context
+
+router = APIRouter(tags=["invoices"])
+
+Number = Annotated[str, Path(min_length=1, max_length=32)]
+
+
+def _served(file: StoredFile) -> Response:
+    return Response(
+        content=file.data,
+        media_type=file.media_type,
+        headers={
+            "Content-Disposition": f'inline; filename="{file.filename}"',
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, max-age=86400",
+        },
+    )
+
+
+def _content(media_type: str) -> dict[int | str, dict[str, Any]]:
+    return {200: {"content": {media_type: {}}}}
+
+
+@router.get(
+    "/invoices/{number}/pdf",
+    dependencies=[Depends(require_scope("billing:read"))],
+    responses={**_content("application/pdf"), **problem_responses(401, 403, 404, 409)},
+    response_class=Response,
+    summary="The invoice as ZUGFeRD / Factur-X PDF/A-3 (EN 16931 XML embedded)",
+)
+async def invoice_pdf(ctx: Context, number: Number) -> Response:
+    return _served(await ctx.documents.file(number, "pdf"))
+
+
+@router.get(
+    "/invoices/{number}/xml",
+    dependencies=[Depends(require_scope("billing:read"))],
+    responses={**_content("application/xml"), **problem_responses(401, 403, 404, 409)},
+    response_class=Response,
+    summary="The invoice as EN 16931 CII XML (XRechnung when the buyer has a Leitweg-ID)",
+)
+async def invoice_xml(ctx: Context, number: Number) -> Response:
+    return _served(await ctx.documents.file(number, "xml"))
