@@ -4,7 +4,7 @@ UV := $(shell ./scripts/bootstrap.sh)
 SYNC := $(UV) sync --locked --all-packages --quiet
 RUN := $(UV) run --locked --all-packages
 
-.PHONY: help setup run infra token test test-unit test-service test-integration test-security lint format bench soak \
+.PHONY: help setup run infra token test test-unit test-service test-integration test-security test-browser lint format bench soak \
         contracts-check contracts-update asyncapi asyncapi-check dockerfiles images k8s-validate k8s-generate clean
 
 help:
@@ -22,8 +22,11 @@ infra: setup ## only the embedded broker and database
 token: setup ## a bearer token with every scope (last line)
 	@$(RUN) kontor-local token
 
-test: setup ## every tier: unit, service (in-memory broker), integration (real broker + database), security
-	$(RUN) pytest
+# The browser tier needs a headless Chromium: ensure-browser.sh finds one or installs Debian's.
+BROWSER = KONTOR_BROWSER="$$(./scripts/ensure-browser.sh)"
+
+test: setup ## every tier: unit, service (in-memory broker), integration (real broker + database), security, browser
+	$(BROWSER) $(RUN) pytest
 
 test-unit: setup ## tests that need no broker and no database (fast)
 	$(RUN) pytest -m unit
@@ -36,6 +39,9 @@ test-integration: setup ## real Kafka-protocol broker and MongoDB-protocol serve
 
 test-security: setup ## hostile input against every service's HTTP edge (real broker + database)
 	$(RUN) pytest -m security
+
+test-browser: setup ## the pages in headless Chromium (installs Debian's chromium-headless-shell if missing)
+	$(BROWSER) $(RUN) pytest -m browser
 
 lint: setup ## ruff and mypy
 	$(RUN) ruff check .

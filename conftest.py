@@ -4,13 +4,16 @@ The kontor_local plugin provides the ``infra``, ``namespace``, ``topic_prefix``,
 ``mongo_db_name`` and ``create_topics`` fixtures and marks tests by directory.
 
 Every test has exactly one tier marker, so ``make test-unit``, ``make test-service``,
-``make test-integration`` and ``make test-security`` together run every test once:
+``make test-integration``, ``make test-security`` and ``make test-browser`` together
+run every test once:
 
 - ``unit``: no broker and no database (pure code, fakes, local files and processes);
 - ``service``: FastStream's in-memory ``TestKafkaBroker`` over a real database;
 - ``integration``: a real Kafka-protocol broker and MongoDB-protocol server;
 - ``security``: hostile input against every service's HTTP edge (``tests/security/``),
-  in-process and through a real uvicorn, over the real broker and database.
+  in-process and through a real uvicorn, over the real broker and database;
+- ``browser``: the pages in a real headless Chromium against services over real
+  sockets (``tests/browser/``; ``scripts/ensure-browser.sh`` provides the browser).
 
 A test without a tier, with two, or a ``unit`` test that asks for the session's
 broker and database (the ``infra`` fixture) fails the collection, with or without
@@ -23,7 +26,7 @@ import pytest
 
 pytest_plugins = ["kontor_local.pytest_plugin", "kontor_servicekit.testing"]
 
-TIERS = ("unit", "service", "integration", "security")
+TIERS = ("unit", "service", "integration", "security", "browser")
 
 
 def tier_problems(items: list[pytest.Item]) -> list[str]:

@@ -1,11 +1,11 @@
 """A real browser against a running orders service: its pages work under their CSP.
 
-Not part of ``make test`` (it needs a browser, which the project does not install):
+``make test`` runs these checks itself (the browser tier, ``tests/browser/``); this
+script points them at a service that is already running, by hand:
 
-    apt-get install chromium-headless-shell          # Debian's package
-    python3 -m venv /tmp/pw && /tmp/pw/bin/pip install playwright
+    ./scripts/ensure-browser.sh                      # Debian's chromium-headless-shell
     make run                                         # orders on 8002
-    /tmp/pw/bin/python scripts/browser_csp_check.py http://127.0.0.1:8002
+    .venv/bin/python scripts/browser_csp_check.py http://127.0.0.1:8002
 
 Submits the withdrawal form (an unknown order: the page shows the 404's detail),
 renders /docs (Swagger UI) and /redoc, frames the form from another origin, and

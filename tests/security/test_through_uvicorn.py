@@ -8,17 +8,14 @@ Before (issue 9) the services ran with uvicorn's ``proxy_headers`` on and its de
 
 from __future__ import annotations
 
-import asyncio
-import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from kontor_local.runtime import free_port
-from kontor_servicekit.runner import uvicorn_options
+from kontor_servicekit.testing import serve_on_socket
 from kontor_servicekit.testing import test_settings as isolated_settings
 
 pytestmark = pytest.mark.security
@@ -41,19 +38,8 @@ async def served(
         http_port=free_port(),
         **overrides,
     )
-    app = importlib.import_module(f"kontor_{service}.main").create_app(settings)
-    server = uvicorn.Server(uvicorn.Config(app, **uvicorn_options(settings)))
-    task = asyncio.create_task(server.serve())
-    try:
-        for _ in range(600):
-            if server.started or task.done():
-                break
-            await asyncio.sleep(0.05)
-        assert server.started, "uvicorn did not start"
-        yield f"http://{settings.http_host}:{settings.http_port}"
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, timeout=30)
+    async with serve_on_socket(service, settings) as running:
+        yield running.url
 
 
 async def forged_posts(url: str, count: int) -> list[int]:

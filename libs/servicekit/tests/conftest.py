@@ -18,14 +18,7 @@ def kit_settings_for(
     """Settings of a service built by the kit alone: a service's name, none of its code."""
 
     def settings(service: str) -> ServiceSettings:
-        return testing.test_settings(
-            service,
-            kafka_bootstrap=infra.kafka_bootstrap,
-            mongo_url=infra.mongo_url,
-            namespace=namespace,
-            public_key=auth_keys.public_pem,
-            idempotent=infra.idempotent_producer,
-        )
+        return testing.settings_on(infra, namespace, auth_keys, service)
 
     return settings
 

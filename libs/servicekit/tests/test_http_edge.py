@@ -323,3 +323,16 @@ def test_the_ingress_prefixes_are_the_first_segments_of_the_api_routes() -> None
 def test_a_prefix_that_would_expose_operations_is_refused(path: str, problem: str) -> None:
     with pytest.raises(ValueError, match=problem):
         api_path_prefixes(_definition("/products", path))
+
+
+async def test_redocs_bundle_is_served_without_its_cdn_logo() -> None:
+    """ReDoc's bundle draws a logo from cdn.redoc.ly, which the page's policy refuses
+    (the browser tier saw the violation): the kit's copy asks for a ``data:`` image."""
+    app, _ = make_app()
+    shipped = (DOCS_ASSETS / "redoc.standalone.js").read_bytes()
+    assert b"https://cdn.redoc.ly/" in shipped
+    served = await call(app, "GET", "/docs/static/redoc.standalone.js")
+    assert served.status_code == 200
+    assert served.headers["content-type"].startswith("text/javascript")
+    assert b"cdn.redoc.ly" not in served.content
+    assert len(served.content) == len(shipped) - len("https://cdn.redoc.ly/redoc/logo-mini.svg") + 6

@@ -320,12 +320,13 @@ _PATH_MARKERS = (
     ("/tests/service/", "service"),
     ("/tests/unit/", "unit"),
     ("/tests/security/", "security"),
+    ("/tests/browser/", "browser"),
 )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark tests by directory: ``tests/integration``, ``tests/service``, ``tests/unit``,
-    ``tests/security``."""
+    ``tests/security``, ``tests/browser``."""
     for item in items:
         path = "/" + str(item.path).replace(os.sep, "/").lstrip("/")
         for fragment, marker in _PATH_MARKERS:

@@ -6,7 +6,10 @@ CSS for docs", the kit serves the assets the ``fastapi-offline`` package ships (
 UI 5, ReDoc 2) under ``/docs/static/`` and builds both pages on them, with a policy
 (:func:`kontor_servicekit.browser.html_page`) that allows the page's one inline
 script by its hash and nothing from another origin. Swagger UI's validator badge
-(a call to validator.swagger.io) is switched off.
+(a call to validator.swagger.io) is switched off. ReDoc's bundle draws the Redocly
+logo from cdn.redoc.ly in its menu, which the policy refuses (a CSP violation on every
+visit, seen in the browser tier): the kit serves the bundle with that address replaced
+by an empty ``data:`` image, which ReDoc's own error handler then hides.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from pathlib import Path
 import fastapi_offline
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from kontor_servicekit.browser import html_page
@@ -27,6 +30,15 @@ __all__ = ["DOCS_ASSETS", "DOCS_STATIC_URL", "install_docs"]
 #: The directory of the shipped Swagger UI and ReDoc files.
 DOCS_ASSETS = Path(fastapi_offline.__file__).parent / "static"
 DOCS_STATIC_URL = "/docs/static"
+REDOC_BUNDLE = "redoc.standalone.js"
+#: What ReDoc's bundle would fetch from another origin, and what it gets instead.
+REDOC_CDN_LOGO = (b"https://cdn.redoc.ly/redoc/logo-mini.svg", b"data:,")
+
+
+def redoc_bundle() -> bytes:
+    """ReDoc's standalone bundle without its one request to another origin."""
+    bundle = (DOCS_ASSETS / REDOC_BUNDLE).read_bytes()
+    return bundle.replace(*REDOC_CDN_LOGO)
 
 
 def install_docs(app: FastAPI, *, docs_url: str = "/docs", redoc_url: str = "/redoc") -> None:
@@ -34,6 +46,13 @@ def install_docs(app: FastAPI, *, docs_url: str = "/docs", redoc_url: str = "/re
 
     The app must be built with ``docs_url=None, redoc_url=None`` (FastAPI's CDN pages off).
     """
+    bundle = redoc_bundle()
+
+    # Before the mount, so that this one file of it is answered here.
+    @app.get(f"{DOCS_STATIC_URL}/{REDOC_BUNDLE}", include_in_schema=False)
+    async def redoc_script() -> Response:
+        return Response(bundle, media_type="text/javascript")
+
     app.mount(DOCS_STATIC_URL, StaticFiles(directory=DOCS_ASSETS), name="docs-static")
 
     def page(request: Request, build: Callable[[str, str], HTMLResponse]) -> HTMLResponse:
@@ -56,7 +75,7 @@ def install_docs(app: FastAPI, *, docs_url: str = "/docs", redoc_url: str = "/re
         return get_redoc_html(
             openapi_url=openapi,
             title=f"{app.title} - ReDoc",
-            redoc_js_url=f"{static}/redoc.standalone.js",
+            redoc_js_url=f"{static}/{REDOC_BUNDLE}",
             redoc_favicon_url=f"{static}/favicon.png",
             with_google_fonts=False,
         )

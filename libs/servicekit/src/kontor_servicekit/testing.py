@@ -1,4 +1,6 @@
-"""Test helpers: run a service in-process against the session's broker and database.
+"""Test helpers: run a service in-process against the session's broker and database,
+through an in-process client (:func:`run_service`) or on a real socket
+(:func:`serve_on_socket`, as ``run_service`` of the runner serves it).
 
 Used by the service and integration tests of every service; registered as the
 pytest plugin ``kontor_servicekit.testing`` from the repository's root conftest.
@@ -16,6 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
@@ -25,6 +28,7 @@ from kontor_contracts.wire import to_headers
 from kontor_local.tokens import generate_keypair, mint_token
 
 from kontor_servicekit.auth import all_scopes
+from kontor_servicekit.runner import uvicorn_options
 from kontor_servicekit.service import Kit
 from kontor_servicekit.settings import ServiceSettings, settings_for
 
@@ -127,6 +131,39 @@ async def run_service(
             yield RunningService(service, app, settings, client)
 
 
+@dataclass
+class ServedService:
+    name: str
+    app: FastAPI
+    settings: ServiceSettings
+    url: str
+
+    @property
+    def kit(self) -> Kit:
+        kit: Kit = self.app.state.kit
+        return kit
+
+
+@asynccontextmanager
+async def serve_on_socket(service: str, settings: ServiceSettings) -> AsyncIterator[ServedService]:
+    """Serve a service's app with uvicorn on ``settings.http_host:http_port``, with the
+    options of the real runner (proxy headers, graceful shutdown), until the block ends."""
+    app: FastAPI = importlib.import_module(f"kontor_{service}.main").create_app(settings)
+    server = uvicorn.Server(uvicorn.Config(app, **uvicorn_options(settings)))
+    task = asyncio.create_task(server.serve())
+    try:
+        for _ in range(1200):
+            if server.started or task.done():
+                break
+            await asyncio.sleep(0.05)
+        assert server.started, f"uvicorn did not start {service}"
+        url = f"http://{settings.http_host}:{settings.http_port}"
+        yield ServedService(service, app, settings, url)
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, timeout=30)
+
+
 async def eventually(
     probe: Callable[[], Awaitable[Any]], *, timeout: float = 30.0, interval: float = 0.05
 ) -> Any:
@@ -211,20 +248,27 @@ def auth_keys() -> Keys:
     return Keys(private_pem, public_pem)
 
 
+def settings_on(
+    infra: Any, namespace: str, keys: Keys, service: str, **overrides: Any
+) -> ServiceSettings:
+    """:func:`test_settings` of ``service`` on the session's broker and database (``infra``)."""
+    return test_settings(
+        service,
+        kafka_bootstrap=infra.kafka_bootstrap,
+        mongo_url=infra.mongo_url,
+        namespace=namespace,
+        public_key=keys.public_pem,
+        idempotent=infra.idempotent_producer,
+        **overrides,
+    )
+
+
 @pytest.fixture
 def start_service(infra: Any, namespace: str, auth_keys: Keys) -> Iterator[Callable[..., Any]]:
     """``async with start_service("billing", **setting_overrides) as billing: ...``"""
 
     def start(service: str, *, token: str | None = "all", **overrides: Any) -> Any:
-        settings = test_settings(
-            service,
-            kafka_bootstrap=infra.kafka_bootstrap,
-            mongo_url=infra.mongo_url,
-            namespace=namespace,
-            public_key=auth_keys.public_pem,
-            idempotent=infra.idempotent_producer,
-            **overrides,
-        )
+        settings = settings_on(infra, namespace, auth_keys, service, **overrides)
         bearer = auth_keys.token() if token == "all" else token
         return run_service(service, settings, bearer)
 
