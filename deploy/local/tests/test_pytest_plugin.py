@@ -146,7 +146,7 @@ def test_a_test_without_exactly_one_tier_fails_the_collection_even_under_m(
     assert bad.returncode == pytest.ExitCode.USAGE_ERROR, bad.stdout + bad.stderr
     assert (
         "test_bad.py::test_untiered: needs exactly one of unit, service, integration, "
-        "security (none)" in (bad.stderr)
+        "security, browser (none)" in (bad.stderr)
     )
     assert "test_bad.py::test_two_tiers: needs exactly one of" in bad.stderr
     assert "(unit, integration)" in bad.stderr
