@@ -77,13 +77,13 @@ async def test_a_missing_name_is_replaced_and_a_long_one_cut() -> None:
         # issue 9: a signature followed by HTML, or a 15-byte "PNG", were accepted
         (
             b"\x89PNG\r\n\x1a\n<html><script>alert(1)</script></html>",
-            "not a JPEG, PNG or WebP image that decodes (UnidentifiedImageError)",
+            "not a JPEG, PNG or WebP image that decodes",
         ),
         (
             b"\x89PNG\r\n\x1a\n1234567",
-            "not a JPEG, PNG or WebP image that decodes (UnidentifiedImageError)",
+            "not a JPEG, PNG or WebP image that decodes",
         ),
-        (JPEG[:-60], "not a JPEG, PNG or WebP image that decodes (OSError)"),
+        (JPEG[:-60], "not a JPEG, PNG or WebP image that decodes"),
     ],
 )
 async def test_empty_or_foreign_bytes_are_refused_at_the_field(data: bytes, message: str) -> None:
