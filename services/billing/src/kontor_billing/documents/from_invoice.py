@@ -20,28 +20,10 @@ from kontor_billing.documents.model import (
     VatRow,
 )
 from kontor_billing.domain.invoice import Invoice
+from kontor_billing.domain.seller import EXAMPLE_SELLER as EXAMPLE_SELLER_DATA
+from kontor_billing.domain.seller import SAMPLE_NOTE
 from kontor_billing.domain.seller import Seller as SellerData
 
-#: The example seller ``make run`` starts with: every document issued with it is a sample.
-EXAMPLE_SELLER = Seller(
-    name="Musterhandel",
-    legal_form="GmbH",
-    street="Marktplatz 1",
-    postcode="10117",
-    city="Berlin",
-    country="DE",
-    email="buchhaltung@musterhandel.de",
-    vat_id="DE136695976",
-    tax_number="30/123/45678",
-    registry="Amtsgericht Berlin-Charlottenburg HRB 12345",
-    managing_directors=("Erika Mustermann",),
-    iban="DE89370400440532013000",
-    bic="COBADEFFXXX",
-    phone="+49 30 1234567",
-    sample=True,
-)
-
-SAMPLE_NOTE = "MUSTER: Beispieldaten des Verkäufers, keine gültige Rechnung."
 SUPPLY_IS_ISSUE_DATE = "Leistungsdatum entspricht Rechnungsdatum"
 
 
@@ -72,6 +54,11 @@ def seller_of(seller: SellerData) -> Seller:
         phone=seller.phone,
         sample=seller.sample,
     )
+
+
+#: The example seller ``make run`` starts with (the domain's one, as documents read it):
+#: every document issued with it is a sample.
+EXAMPLE_SELLER = seller_of(EXAMPLE_SELLER_DATA)
 
 
 def document_of(

@@ -59,6 +59,7 @@ EXAMPLE_SELLER = Seller(
     email="buchhaltung@musterhandel.de",
     registry="Amtsgericht Berlin-Charlottenburg HRB 12345",
     managing_directors=("Erika Mustermann",),
+    phone="+49 30 1234567",
     sample=True,
 )
 """What ``make run`` starts with until the merchant PUTs real data (marked sample)."""
