@@ -9,9 +9,12 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from kontor_contracts.events.catalog import ReservationShortfall, StockReservationRejected
 from kontor_contracts.events.orders import OrderPlaced
+from kontor_orders.application.order_life import cancel_order, on_stock_reservation_rejected
 from kontor_orders.application.place_order import PlaceOrder, place_order
 from kontor_orders.domain.order import Address, Order
+from kontor_servicekit.fakes import envelope_of
 
 from .conftest import ANNA, HOME
 
@@ -108,3 +111,29 @@ async def test_an_opt_in_taxes_abroad_from_the_first_euro_reduced_rate_for_reduc
     rates = {line.sku: line.vat_rate for line in order.lines}
     assert rates == {"BIG": Decimal("0.20"), "BOOK": Decimal("0.055")}
     assert order.gross_total == Decimal("1190.00") + Decimal("21.40")
+
+
+async def test_a_cancelled_or_rejected_distance_sale_is_taken_off_the_total_once(
+    shop: Any,
+) -> None:
+    kept = await _order(shop, PARIS, 5)
+    cancelled = await _order(shop, VIENNA, 5)
+    assert _total(shop, 2026) == Decimal("10000.00")
+    await cancel_order(
+        shop.transactor, cancelled.id, reason="customer", cancelled_by="m.mueller", clock=shop.clock
+    )
+    assert _total(shop, 2026) == Decimal("5000.00")
+    assert shop.order(cancelled.id).distance_sale_net is None
+    rejected = await _order(shop, PARIS, 1)
+    refusal = StockReservationRejected(
+        order_id=rejected.id,
+        reasons=[ReservationShortfall(sku="BIG", requested=1, available=0)],
+    )
+    for _ in range(2):  # a redelivery takes nothing back twice
+        await shop.deliver(
+            on_stock_reservation_rejected, refusal, envelope_of(refusal, occurred_at=shop.clock())
+        )
+    assert _total(shop, 2026) == Decimal("5000.00")
+    # 5,000 + 6,000 at home rates exceeds it again: the next sale is taxed abroad
+    assert (await _order(shop, PARIS, 6)).vat_country == "FR"
+    assert kept.distance_sale_net == Decimal("5000.00")

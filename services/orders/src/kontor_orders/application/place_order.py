@@ -147,8 +147,8 @@ async def place_order(
             if coupon.single_use:  # unique per code, in this order's transaction
                 await uow.coupons.redeem(coupon.code, order.id, now)
         await uow.orders.add(order)
-        if is_distance_sale(order.buyer_vat_id, order.shipping_address.country):
-            await uow.distance_sales.add(year, order.net_total)
+        if order.distance_sale_net is not None:
+            await uow.distance_sales.add(year, order.distance_sale_net)
         publish_order(uow, order)
         return order
 

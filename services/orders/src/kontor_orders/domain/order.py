@@ -9,6 +9,7 @@ from functools import partial
 from typing import Any, cast
 
 from kontor_contracts.bounds import MAX_LINES, MAX_QUANTITY, MAX_UNIT_PRICE, MAX_VAT_RATE
+from kontor_contracts.eu_vat import is_distance_sale
 from kontor_contracts.money import allocate, quantize
 from kontor_servicekit.aggregate import RecordsEvents
 from kontor_servicekit.clock import BERLIN
@@ -350,6 +351,9 @@ class Order(RecordsEvents):
     vat_country: str | None = None
     """The member state whose rates the order carries when it is not Germany's: a
     distance sale under the One-Stop-Shop (``oss_distance_sale``, ADR 0026)."""
+    distance_sale_net: Decimal | None = None
+    """The net this order added to the year's distance sales (a consumer abroad); None:
+    it counts for nothing (domestic, business, placed before ADR 0026, or taken back)."""
 
     @property
     def goods_base(self) -> Decimal:
@@ -516,8 +520,18 @@ class Order(RecordsEvents):
             else None,
             vat_country=vat_country,
         )
+        if is_distance_sale(buyer_vat_id, shipping_address.country):
+            order.distance_sale_net = order.net_total
         order.record(OrderWasPlaced(order_id))
         return order
+
+    def take_back_distance_sale(self) -> Decimal | None:
+        """The net to take off the year's distance sales now that the order is rejected or
+        cancelled (never supplied), once; None: nothing to take back."""
+        if self.status not in CLOSED or self.distance_sale_net is None:
+            return None
+        net, self.distance_sale_net = self.distance_sale_net, None
+        return net
 
     @property
     def subject(self) -> str:
