@@ -17,13 +17,15 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from kontor_billing.application.invoicing import _store
 from kontor_billing.domain.invoice import Invoice, InvoiceLine, Party
 from kontor_billing.domain.seller import EXAMPLE_SELLER
-from kontor_billing.retention_command import list_deletable
-from kontor_billing.store.invoices import MongoInvoiceRepository
+from kontor_billing.retention_command import list_deletable, purge
+from kontor_billing.store.unit_of_work import MongoBillingUnitOfWork
 from kontor_contracts.samples import ORDER
-from kontor_servicekit.store import Transaction
+from kontor_servicekit.clock import FakeClock
 from kontor_servicekit.testing import eventually, settings_on, wait_for_assignment
+from kontor_servicekit.uow import MongoTransactor
 
 pytestmark = pytest.mark.integration
 
@@ -202,17 +204,14 @@ async def test_a_2017_invoice_is_deletable_on_new_year_2026_a_2018_one_is_not(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     async with start_service("billing") as billing:
-        old = _invoice(
-            "RE-2017-000001", datetime(2017, 12, 31, 23, 30, tzinfo=UTC)
-        )  # 2018 in Berlin
+        # 31.12.2017 23:30 UTC is New Year 2018 in Berlin: the Berlin year counts
+        old = _invoice("RE-2017-000001", datetime(2017, 12, 31, 23, 30, tzinfo=UTC))
         older = _invoice("RE-2017-000002", datetime(2017, 6, 1, 10, tzinfo=UTC))
         young = _invoice("RE-2018-000001", datetime(2018, 1, 2, 10, tzinfo=UTC))
 
-        async def work(tx: Transaction) -> None:
-            for invoice in (old, older, young):
-                await MongoInvoiceRepository(tx).add(invoice)
-
-        await billing.kit.store.transaction(work)
+        transactor = MongoTransactor(billing.kit.store, MongoBillingUnitOfWork)
+        for invoice in (old, older, young):  # as the consumer stores them: with the chain
+            await transactor.run(lambda uow, i=invoice: _store(uow, i, at=i.issued_at))
 
         def listed(answer: Any) -> list[tuple[str, str, int, str]]:
             assert answer.status_code == 200, answer.text
@@ -236,3 +235,16 @@ async def test_a_2017_invoice_is_deletable_on_new_year_2026_a_2018_one_is_not(
         printed = capsys.readouterr().out.splitlines()
         assert "RE-2017-000002\tinvoice\t2017\t2025-12-31" in printed
         assert not any(line.startswith(("RE-2018", "RE-2017-000001")) for line in printed)
+
+        # the purge deletes what the list shows today, leaves a tombstone, and the chain holds
+        new_year = FakeClock(datetime(2026, 1, 1, 8, tzinfo=UTC))
+        assert await purge(settings, clock=new_year) == 0  # type: ignore[arg-type]
+        assert "RE-2017-000002" in capsys.readouterr().out
+        assert listed(await billing.client.get(url, params={"as_of": "2026-01-01"})) == []
+        gone = await billing.client.get("/invoices/RE-2017-000002")
+        assert gone.status_code == 404
+        assert (await billing.client.get("/invoices/RE-2018-000001")).status_code == 200
+        verified = (await billing.client.get("/audit/verify")).json()
+        assert verified["ok"] is True, verified
+        tombstones = await billing.kit.store.db["audit"].count_documents({"action": "purged"})
+        assert tombstones == 1

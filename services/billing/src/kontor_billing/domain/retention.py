@@ -22,8 +22,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
+from kontor_billing.domain.audit import PURGED
+
 __all__ = [
     "KIND_CLASSES",
+    "PURGED",
     "Deletable",
     "RetentionClass",
     "RetentionPeriods",

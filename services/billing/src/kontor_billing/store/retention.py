@@ -9,12 +9,15 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from kontor_servicekit.store import find_page
+from kontor_servicekit.clock import BERLIN
+from kontor_servicekit.fakes import InMemoryTable
+from kontor_servicekit.store import Transaction, find_page
 from pymongo.asynchronous.database import AsyncDatabase
 
-from kontor_billing.domain.invoice import KINDS
+from kontor_billing.domain.invoice import KINDS, Invoice
 from kontor_billing.domain.retention import Deletable, RetentionPeriods, last_deletable_year
-from kontor_billing.store.invoices import INVOICES
+from kontor_billing.store.canonical import document_sha256
+from kontor_billing.store.invoices import INVOICES, to_document
 from kontor_billing.store.ledger import AUDIT
 
 Document = dict[str, Any]
@@ -62,9 +65,11 @@ class RetentionQueries:
         ]
         chains = []
         for chain in sorted(await self.db[AUDIT].distinct("chain")):
-            year = chain.rsplit("-", 1)[-1]
-            if year.isdigit():
-                chains.append(Deletable.of(chain, "audit_chain", int(year), self.periods))
+            # a book's period runs from the year of its last entry (§147 Abs. 4 AO)
+            last = await self.db[AUDIT].find_one({"chain": chain}, sort=[("seq", -1)])
+            if last is not None:
+                year = last["at"].astimezone(BERLIN).year
+                chains.append(Deletable.of(chain, "audit_chain", year, self.periods))
         return DeletableList(
             as_of=as_of,
             # the query chose them; the rule says so too (a wrong query must not purge)
@@ -72,3 +77,41 @@ class RetentionQueries:
             total=total,
             audit_chains=[c for c in chains if c.deletable_on(as_of)],
         )
+
+
+class MongoRetainedDocuments:
+    """``RetainedDocuments`` inside one Mongo transaction: the only delete of ``invoices``,
+    and only of a document issued before the day it is given."""
+
+    def __init__(self, tx: Transaction) -> None:
+        self.tx = tx
+
+    async def issued(self, number: str) -> tuple[str, date] | None:
+        doc = await self.tx.db[INVOICES].find_one(
+            {"number": number}, {"kind": 1, "issue_date": 1}, session=self.tx.session
+        )
+        return None if doc is None else (doc["kind"], date.fromisoformat(doc["issue_date"]))
+
+    async def purge(self, number: str, *, issued_before: date) -> str:
+        query = {"number": number, "issue_date": {"$lt": issued_before.isoformat()}}
+        doc = await self.tx.db[INVOICES].find_one(query, session=self.tx.session)
+        if doc is None:
+            raise LookupError(f"no document {number} issued before {issued_before}")
+        await self.tx.db[INVOICES].delete_one({"_id": doc["_id"], **query}, session=self.tx.session)
+        return document_sha256(doc)
+
+
+class InMemoryRetainedDocuments:
+    def __init__(self, table: InMemoryTable[Invoice]) -> None:
+        self.table = table
+
+    async def issued(self, number: str) -> tuple[str, date] | None:
+        found = self.table.where(lambda i: i.number == number)
+        return (found[0].kind, found[0].issue_date) if found else None
+
+    async def purge(self, number: str, *, issued_before: date) -> str:
+        found = self.table.where(lambda i: i.number == number and i.issue_date < issued_before)
+        if not found:
+            raise LookupError(f"no document {number} issued before {issued_before}")
+        self.table.delete(found[0].id)
+        return document_sha256(to_document(found[0]))
