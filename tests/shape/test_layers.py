@@ -34,6 +34,7 @@ KIT_PURE = {
     "kontor_servicekit.shipping_rates",
     "kontor_servicekit.ratelimit",
     "kontor_servicekit.vat_ids",
+    "kontor_contracts.eu_vat",  # the EU rates table and threshold rule (ADR 0026): stdlib only
 }
 DATABASE_MODULES = ("pymongo", "bson", "gridfs", "motor")
 

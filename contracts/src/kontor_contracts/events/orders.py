@@ -13,7 +13,7 @@ from pydantic import AwareDatetime, Field
 
 from ..envelope import ContractModel, Event
 from ..money import Amount, Currency, VatRate
-from .common import Address, Customer, Email, Id, Quantity, Sku, SkuQuantity
+from .common import Address, CountryCode, Customer, Email, Id, Quantity, Sku, SkuQuantity
 
 __all__ = [
     "PREPAYMENT_NOT_RECEIVED",
@@ -194,6 +194,12 @@ class OrderPlaced(Event):
         default=None,
         description="Set for a VAT-free intra-community supply (§4 Nr. 1b, §6a UStG): "
         "every line and the shipping at 0 %",
+    )
+    vat_country: CountryCode | None = Field(
+        default=None,
+        description="Set for a distance sale to a consumer taxed in the destination member "
+        "state (One-Stop-Shop, §3c UStG): every line and the shipping carry that state's "
+        "rates (kontor_contracts.eu_vat); None: German VAT (or the exemption)",
     )
 
 

@@ -13,7 +13,9 @@ from kontor_servicekit.uow import Transactor
 from kontor_billing.application.documents import InvoiceDocuments
 from kontor_billing.application.invoicing import BillingPolicy
 from kontor_billing.application.unit_of_work import BillingUnitOfWork
+from kontor_billing.store.oss import OssQueries
 from kontor_billing.store.queries import InvoiceQueries, SellerQueries
+from kontor_billing.store.retention import RetentionQueries
 
 
 @dataclass
@@ -24,6 +26,8 @@ class BillingContext:
     transactor: Transactor[BillingUnitOfWork]
     sellers: SellerQueries
     policy: BillingPolicy
+    oss: OssQueries
+    retention: RetentionQueries
 
 
 Context = Annotated[BillingContext, Depends(context_dependency(BillingContext))]

@@ -14,6 +14,8 @@ from kontor_servicekit.uow import MongoTransactor
 from kontor_billing.api.audit import router as audit_router
 from kontor_billing.api.documents import router as documents_router
 from kontor_billing.api.invoices import router as invoices_router
+from kontor_billing.api.oss import router as oss_router
+from kontor_billing.api.retention import router as retention_router
 from kontor_billing.api.seller import router as seller_router
 from kontor_billing.application.documents import InvoiceDocuments
 from kontor_billing.application.invoicing import BillingPolicy
@@ -25,7 +27,9 @@ from kontor_billing.settings import BillingSettings
 from kontor_billing.store.documents import MongoDocumentFiles
 from kontor_billing.store.indexes import ensure_indexes
 from kontor_billing.store.migrations import MIGRATIONS
+from kontor_billing.store.oss import OssQueries
 from kontor_billing.store.queries import InvoiceQueries, SellerQueries
+from kontor_billing.store.retention import RetentionQueries
 from kontor_billing.store.unit_of_work import MongoBillingUnitOfWork
 
 
@@ -61,7 +65,14 @@ def definition(settings: BillingSettings, clock: Clock = utc_now) -> ServiceDefi
         settings=settings,
         title="Kontor billing",
         description="Invoices, cancellations and corrections by German rules.",
-        routers=[invoices_router, documents_router, seller_router, audit_router],
+        routers=[
+            invoices_router,
+            documents_router,
+            seller_router,
+            audit_router,
+            oss_router,
+            retention_router,
+        ],
         subscriptions=[invoicing(clock, policy)],
         indexes=ensure_indexes,
         migrations=MIGRATIONS,
@@ -84,6 +95,8 @@ def create_app(settings: BillingSettings | None = None, clock: Clock = utc_now) 
             transactor=MongoTransactor(kit.store, MongoBillingUnitOfWork),
             sellers=SellerQueries(kit.store.db),
             policy=policy_of(settings),
+            oss=OssQueries(kit.store.db, opt_in=settings.oss_opt_in),
+            retention=RetentionQueries(kit.store.db, settings.retention_periods),
         ),
     )
     return app

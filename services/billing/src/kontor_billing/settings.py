@@ -3,6 +3,8 @@ from typing import Literal
 from kontor_servicekit.settings import ServiceSettings
 from pydantic import Field
 
+from kontor_billing.domain.retention import RetentionPeriods
+
 
 class BillingSettings(ServiceSettings):
     """Billing settings: ``KONTOR_BILLING_<FIELD>`` or ``KONTOR_<FIELD>``."""
@@ -26,3 +28,29 @@ class BillingSettings(ServiceSettings):
     invoice_prefix: str = Field(default="RE-", min_length=1, max_length=8)
     cancellation_prefix: str = Field(default="ST-", min_length=1, max_length=8)
     correction_prefix: str = Field(default="KR-", min_length=1, max_length=8)
+    oss_opt_in: bool = Field(
+        default=False,
+        description="The merchant opted in to the One-Stop-Shop from the first euro (§3c "
+        "Abs. 4 S. 2 UStG); must match orders' OSS_OPT_IN, which prices the orders (ADR 0026)",
+    )
+    retention_booking_voucher_years: int = Field(
+        default=8,
+        ge=8,
+        le=30,
+        description="§147 Abs. 3 AO: invoices, cancellations, corrections (and later payments, "
+        "incoming invoices), from the end of the calendar year (ADR 0027)",
+    )
+    retention_books_and_records_years: int = Field(
+        default=10, ge=10, le=30, description="§147 Abs. 3 AO: the audit log, journals, exports"
+    )
+    retention_business_letter_years: int = Field(
+        default=6, ge=6, le=30, description="§147 Abs. 3 AO: quotes, dunning letters"
+    )
+
+    @property
+    def retention_periods(self) -> RetentionPeriods:
+        return RetentionPeriods(
+            booking_voucher=self.retention_booking_voucher_years,
+            books_and_records=self.retention_books_and_records_years,
+            business_letter=self.retention_business_letter_years,
+        )

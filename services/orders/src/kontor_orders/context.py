@@ -37,6 +37,9 @@ class OrdersContext:
     """Create routes: the answer built before the commit, and Idempotency-Key."""
     price_lock: timedelta = timedelta(minutes=30)
     """How long checkout fixes a cart's prices (``checkout_price_lock_s``)."""
+    oss_opt_in: bool = False
+    """The merchant opted in to the One-Stop-Shop: every distance sale to a consumer
+    abroad carries the destination's rates from the first euro (ADR 0026)."""
 
 
 Context = Annotated[OrdersContext, Depends(context_dependency(OrdersContext))]

@@ -86,6 +86,7 @@ def create_app(settings: OrdersSettings | None = None, clock: Clock = utc_now) -
         withdrawal_limiter=RateLimiter(settings.withdrawal_rate_limit),
         answers=Answers(store),
         price_lock=timedelta(seconds=settings.checkout_price_lock_s),
+        oss_opt_in=settings.oss_opt_in,
     )
     attach_context(app, context)
     # the clock is asked each round (tests move time)

@@ -25,3 +25,7 @@ class OrdersSettings(ServiceSettings):
     """How often the service looks for such orders."""
     withdrawal_rate_limit: int = 10
     """Public withdrawal requests per client address and minute (then 429)."""
+    oss_opt_in: bool = False
+    """One-Stop-Shop from the first euro (§3c Abs. 4 S. 2 UStG, binding for two calendar
+    years): distance sales to consumers abroad carry the destination's rates even below
+    the EUR 10,000 threshold (ADR 0026). Billing's ``OSS_OPT_IN`` must say the same."""

@@ -94,6 +94,11 @@ class InvoiceOut(BaseModel):
     )
     reason: str | None
     references: list[ReferenceOut] = Field(description="Its cancellation and corrections")
+    vat_country: str | None = Field(
+        default=None,
+        description="A distance sale taxed in the destination member state (One-Stop-Shop, "
+        "§3c UStG): the state whose rates the lines carry; null: German VAT",
+    )
 
     @classmethod
     def of(cls, view: InvoiceView) -> InvoiceOut:
@@ -125,6 +130,7 @@ class InvoiceOut(BaseModel):
             original_number=i.original_number,
             reason=i.reason,
             references=[ReferenceOut.model_validate(vars(r)) for r in view.references],
+            vat_country=i.vat_country,
         )
 
 

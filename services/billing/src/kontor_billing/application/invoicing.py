@@ -144,6 +144,8 @@ def placed_order(event: OrderPlaced) -> PlacedOrder:
         exemption_note=event.vat_exemption.reason if event.vat_exemption else None,
         discount_gross=event.discount_gross,
         coupon_codes=tuple(event.coupon_codes),
+        destination_country=event.shipping_address.country,
+        vat_country=event.vat_country,
     )
 
 

@@ -6,6 +6,7 @@ Implemented over MongoDB in ``store/unit_of_work.py`` and in memory in
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Protocol
 
 from kontor_servicekit.uow import UnitOfWork
@@ -85,3 +86,20 @@ class BillingUnitOfWork(UnitOfWork, Protocol):
 
     @property
     def audit(self) -> AuditLog: ...
+
+    @property
+    def retained(self) -> RetainedDocuments: ...
+
+
+class RetainedDocuments(Protocol):
+    """Issued documents as the retention purge sees them (ADR 0027): the one delete there
+    is, for documents whose retention period has ended."""
+
+    async def issued(self, number: str) -> tuple[str, date] | None:
+        """The kind and issue date (Europe/Berlin) of document ``number``, if stored."""
+        ...
+
+    async def purge(self, number: str, *, issued_before: date) -> str:
+        """Delete document ``number`` if it was issued before ``issued_before``; returns
+        the SHA-256 of the document as it was stored (the tombstone's hash)."""
+        ...

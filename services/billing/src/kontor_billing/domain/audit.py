@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 GENESIS = "0" * 64
+#: The action of a tombstone: the document was deleted after its retention period.
+PURGED = "purged"
 
 
 @dataclass(frozen=True)
@@ -23,7 +25,8 @@ class AuditEntry:
     seq: int
     number: str
     action: str
-    """issued, cancelled (the invoice, by a cancellation), corrected (by a correction)"""
+    """issued, cancelled (the invoice, by a cancellation), corrected (by a correction),
+    purged (deleted after its retention period: a tombstone, ADR 0027)"""
     document_sha256: str
     previous_sha256: str
     at: datetime
@@ -87,6 +90,10 @@ def first_broken(
     gone). Checked per entry: no entry missing before it, its seal, its link to the
     one before, and that its document is still what was recorded.
     """
+    # a document deleted after its retention period leaves a tombstone (ADR 0027): the
+    # entry ``purged`` with the SHA-256 of what was deleted; its earlier entries must
+    # match that hash instead of a stored document
+    tombstones = {e.number: e.document_sha256 for e in entries if e.action == PURGED}
     previous: AuditEntry | None = None
     for expected, entry in enumerate(entries, start=1):
         if entry.seq != expected:
@@ -99,6 +106,8 @@ def first_broken(
                 entry.chain, entry.seq, entry.number, "link to the previous entry broken"
             )
         current = documents.get(entry.number)
+        if current is None and entry.number in tombstones:
+            current = tombstones[entry.number]
         if current is None:
             return BrokenLink(entry.chain, entry.seq, entry.number, "document is missing")
         if current != entry.document_sha256:

@@ -120,6 +120,11 @@ class Invoice(RecordsEvents):
     reason: str | None = None
     return_id: str | None = None
     """For a correction: the return (or complaint) whose refund it documents."""
+    destination_country: str | None = None
+    """Where the goods went (the order's shipping address); None: stored before."""
+    vat_country: str | None = None
+    """A distance sale taxed in the destination state (One-Stop-Shop, ADR 0026), whose
+    rates the lines carry; None: German VAT (or an exemption)."""
 
     @property
     def buyer_vat_id(self) -> str | None:
@@ -165,6 +170,8 @@ class Invoice(RecordsEvents):
         seller: Seller | None = None,
         supply_date: date | None = None,
         notes: list[str] | None = None,
+        destination_country: str | None = None,
+        vat_country: str | None = None,
     ) -> Invoice:
         if not lines:
             raise ValueError("an invoice needs at least one line")
@@ -185,6 +192,8 @@ class Invoice(RecordsEvents):
             seller=seller,
             supply_date=supply_date,
             notes=_standard_notes(seller, supply_date, notes or []),
+            destination_country=destination_country,
+            vat_country=vat_country,
         )
         invoice.record(InvoiceWasIssued(invoice_id))
         return invoice
@@ -261,6 +270,8 @@ class Invoice(RecordsEvents):
             original_number=self.number,
             reason=reason,
             return_id=return_id,
+            destination_country=self.destination_country,
+            vat_country=self.vat_country,
         )
 
 
@@ -350,6 +361,9 @@ def build_invoice(
             f"{placed.exemption_note}. USt-IdNr. des Lieferers: {seller.vat_id or '-'}, "
             f"USt-IdNr. des Abnehmers: {placed.buyer.vat_id or '-'}"
         )
+    oss = placed.vat_country is not None and not small_business and not intra_eu
+    if oss:
+        notes.append(oss_note(placed.vat_country or ""))
     if placed.discount_gross:
         codes = ", ".join(placed.coupon_codes)
         notes.append(
@@ -369,6 +383,16 @@ def build_invoice(
         seller=seller,
         supply_date=supply,
         notes=notes,
+        destination_country=placed.destination_country,
+        vat_country=placed.vat_country if oss else None,
+    )
+
+
+def oss_note(country: str) -> str:
+    """What an invoice taxed in the destination state says (§3c UStG, One-Stop-Shop)."""
+    return (
+        f"Fernverkauf nach §3c UStG: Umsatzsteuer des Bestimmungslandes {country} "
+        "(Steuersätze dieses Mitgliedstaats), erklärt im One-Stop-Shop (OSS)."
     )
 
 

@@ -63,6 +63,11 @@ class PlacedOrder:
     """Set for a VAT-free intra-community supply: the note the documents carry."""
     discount_gross: Decimal | None = None
     coupon_codes: tuple[str, ...] = ()
+    destination_country: str | None = None
+    """Where the goods go (the shipping address): a distance sale's member state."""
+    vat_country: str | None = None
+    """A distance sale taxed in the destination state (One-Stop-Shop, ADR 0026): the
+    lines carry that state's rates; None: German VAT (or the exemption)."""
 
 
 @dataclass

@@ -64,6 +64,8 @@ def to_document(invoice: Invoice) -> dict[str, Any]:
         "original_number": invoice.original_number,
         "reason": invoice.reason,
         "return_id": invoice.return_id,
+        "destination_country": invoice.destination_country,
+        "vat_country": invoice.vat_country,
     }
 
 
@@ -102,6 +104,8 @@ def from_document(doc: dict[str, Any]) -> Invoice:
         original_number=doc.get("original_number"),
         reason=doc.get("reason"),
         return_id=doc.get("return_id"),
+        destination_country=doc.get("destination_country"),
+        vat_country=doc.get("vat_country"),
     )
 
 

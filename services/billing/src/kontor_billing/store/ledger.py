@@ -42,6 +42,8 @@ def order_of(doc: dict[str, Any]) -> BilledOrder:
             exemption_note=placed.get("exemption_note"),
             discount_gross=placed.get("discount_gross"),
             coupon_codes=tuple(placed.get("coupon_codes") or ()),
+            destination_country=placed.get("destination_country"),
+            vat_country=placed.get("vat_country"),
         ),
         confirmed_at=doc.get("confirmed_at"),
         shipped_at=doc.get("shipped_at"),

@@ -113,3 +113,27 @@ MIGRATIONS = [
         "the database refuses documents and audit entries without their mandatory fields",
     )
 ]
+
+
+#: ADR 0027: an audit entry may be a tombstone (``purged``) of a document deleted after
+#: its retention period; everything else of the entry's shape stays as 0001 demands.
+AUDIT_SCHEMA_WITH_TOMBSTONES: dict[str, Any] = {
+    **AUDIT_SCHEMA,
+    "properties": {
+        **AUDIT_SCHEMA["properties"],
+        "action": {"enum": ["issued", "cancelled", "corrected", "purged"]},
+    },
+}
+
+
+async def allow_tombstones(store: Store) -> None:
+    await _validate(store, AUDIT, AUDIT_SCHEMA_WITH_TOMBSTONES)
+
+
+MIGRATIONS.append(
+    Migration(
+        "0200-oss",
+        allow_tombstones,
+        "audit entries may be tombstones of documents purged after their retention (ADR 0027)",
+    )
+)

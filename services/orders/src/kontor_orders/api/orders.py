@@ -263,7 +263,13 @@ class OrderOut(BaseModel):
     price_basis: str = Field(
         default="net", description="gross (consumer: quantity x unit gross) or net (business)"
     )
-    vat_treatment: str = Field(default="domestic", description="or intra_community_supply")
+    vat_treatment: str = Field(
+        default="domestic", description="or intra_community_supply, oss_distance_sale"
+    )
+    vat_country: str | None = Field(
+        default=None,
+        description="oss_distance_sale: the member state whose rates the order carries",
+    )
     vat_note: str | None = Field(default=None, description="What the documents must say")
     vat_id_check: VatIdCheckOut | None = None
     vat_breakdown: list[VatRowOut] = Field(default_factory=list, description="Per rate")
@@ -310,6 +316,7 @@ class OrderOut(BaseModel):
             buyer_vat_id=order.buyer_vat_id,
             price_basis=order.price_basis,
             vat_treatment=order.vat_treatment,
+            vat_country=order.vat_country,
             vat_note=order.vat_note,
             vat_id_check=None
             if order.vat_id_check is None
@@ -375,7 +382,9 @@ async def post_order(
     return await ctx.answers.respond(
         request,
         ctx.transactor,
-        lambda transactor: place_order(transactor, ctx.numbers, command, ctx.clock),
+        lambda transactor: place_order(
+            transactor, ctx.numbers, command, ctx.clock, oss_opt_in=ctx.oss_opt_in
+        ),
         present=OrderOut.of,
         status_code=status.HTTP_201_CREATED,
         key=idempotency_key,

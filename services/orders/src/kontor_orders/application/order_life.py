@@ -21,6 +21,7 @@ from kontor_servicekit.clock import Clock
 from kontor_servicekit.uow import Transactor
 
 from kontor_orders.application.contract_events import publish_order
+from kontor_orders.application.distance_sales import take_back_distance_sale
 from kontor_orders.application.unit_of_work import OrdersUnitOfWork
 from kontor_orders.domain.order import Order, UnknownOrder
 
@@ -35,6 +36,7 @@ async def load_order(uow: OrdersUnitOfWork, order_id: str) -> Order:
 
 
 async def _save(uow: OrdersUnitOfWork, order: Order) -> None:
+    await take_back_distance_sale(uow, order)
     await uow.orders.save(order)
     publish_order(uow, order)
 

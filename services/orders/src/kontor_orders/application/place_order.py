@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import partial
 
+from kontor_contracts.eu_vat import is_distance_sale
 from kontor_servicekit.clock import BERLIN, Clock
 from kontor_servicekit.domain_errors import Invalid, Unavailable
 from kontor_servicekit.uow import Transactor
@@ -20,9 +21,11 @@ from kontor_orders.domain.order import (
     Customer,
     Order,
     OrderError,
+    PricedProduct,
     ShippingCharge,
     require_company_for_vat_id,
 )
+from kontor_orders.domain.oss import taxed_in
 from kontor_orders.domain.shipping import shipping_charge
 
 
@@ -57,6 +60,8 @@ async def place_order(
     numbers: OrderNumbers,
     command: PlaceOrder,
     clock: Clock,
+    *,
+    oss_opt_in: bool = False,
 ) -> Order:
     """Price, store and announce an order; raises OrderError for bad lines.
 
@@ -111,24 +116,24 @@ async def place_order(
             )
             place = partial(place, discount=discount)
             draft = place(number="pending")
-        shipping: ShippingCharge | None = None
-        if command.shipping_method is not None:
-            method, standard = await uow.shipping_methods.with_standard(command.shipping_method)
-            shipping = shipping_charge(
-                method,
-                standard,
-                requested=command.shipping_method,
-                currency=draft.currency,
-                country=command.shipping_address.country,
-                goods_gross=draft.gross_total,
-                # an article without a known weight counts as 0 g
-                weight_grams=sum(
-                    (products[line.sku].weight_grams or 0) * line.quantity for line in draft.lines
-                ),
-                goods_net_by_rate=draft.goods_net_by_rate,
+        shipping = await _shipping(uow, command, draft, products)
+        year = now.astimezone(BERLIN).year
+        home = place(number="pending", shipping=shipping)
+        vat_country = None
+        if is_distance_sale(command.buyer_vat_id, command.shipping_address.country):
+            vat_country = taxed_in(
+                buyer_vat_id=command.buyer_vat_id,
+                destination=command.shipping_address.country,
+                sales=await uow.distance_sales.of(year),
+                sale_net_at_home=home.net_total,
+                opt_in=oss_opt_in,
             )
+        if vat_country is not None:  # same gross, the destination's rates (ADR 0026)
+            place = partial(place, vat_country=vat_country)
+            draft = place(number="pending")
+            shipping = await _shipping(uow, command, draft, products)
         order = place(
-            number=await _free_number(uow, numbers, now.astimezone(BERLIN).year),
+            number=await _free_number(uow, numbers, year),
             shipping=shipping,
             coupon_codes=command.coupon_codes,
             cart_id=command.cart_id,
@@ -142,10 +147,37 @@ async def place_order(
             if coupon.single_use:  # unique per code, in this order's transaction
                 await uow.coupons.redeem(coupon.code, order.id, now)
         await uow.orders.add(order)
+        if order.distance_sale_net is not None:
+            await uow.distance_sales.add(year, order.distance_sale_net)
         publish_order(uow, order)
         return order
 
     return await transactor.run(work)
+
+
+async def _shipping(
+    uow: OrdersUnitOfWork,
+    command: PlaceOrder,
+    draft: Order,
+    products: dict[str, PricedProduct],
+) -> ShippingCharge | None:
+    """The shipping charge of the drafted order (its VAT follows the draft's goods)."""
+    if command.shipping_method is None:
+        return None
+    method, standard = await uow.shipping_methods.with_standard(command.shipping_method)
+    return shipping_charge(
+        method,
+        standard,
+        requested=command.shipping_method,
+        currency=draft.currency,
+        country=command.shipping_address.country,
+        goods_gross=draft.gross_total,
+        # an article without a known weight counts as 0 g
+        weight_grams=sum(
+            (products[line.sku].weight_grams or 0) * line.quantity for line in draft.lines
+        ),
+        goods_net_by_rate=draft.goods_net_by_rate,
+    )
 
 
 async def _free_number(uow: OrdersUnitOfWork, numbers: OrderNumbers, year: int) -> str:

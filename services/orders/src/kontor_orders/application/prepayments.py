@@ -16,6 +16,7 @@ from kontor_servicekit.clock import Clock
 from kontor_servicekit.uow import Transactor
 
 from kontor_orders.application.contract_events import publish_order
+from kontor_orders.application.distance_sales import take_back_distance_sale
 from kontor_orders.application.order_life import load_order
 from kontor_orders.application.unit_of_work import OrdersUnitOfWork
 
@@ -40,6 +41,7 @@ async def cancel_unpaid_prepayments(
             order.expire_prepayment(now, days)
             if not order.recorded_events:
                 return False
+            await take_back_distance_sale(uow, order)
             await uow.orders.save(order)
             publish_order(uow, order)
             return True

@@ -15,6 +15,7 @@ from kontor_orders.application.contract_events import (
     publish_return,
     publish_withdrawal,
 )
+from kontor_orders.application.distance_sales import take_back_distance_sale
 from kontor_orders.application.order_life import load_order
 from kontor_orders.application.unit_of_work import OrdersUnitOfWork
 from kontor_orders.domain.order import Order
@@ -82,6 +83,7 @@ async def confirm_withdrawal(
         withdrawal.declare(return_id, now)
         order = await load_order(uow, withdrawal.order_id)
         r = Return.of_withdrawal(return_id=return_id, order=order, withdrawal=withdrawal, now=now)
+        await take_back_distance_sale(uow, order)
         await uow.orders.save(order)
         await uow.returns.add(r)
         await uow.withdrawals.save(withdrawal)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Protocol
 
 from kontor_servicekit.uow import UnitOfWork
@@ -17,6 +18,7 @@ from kontor_orders.domain.cart import Cart
 from kontor_orders.domain.complaint import Complaint
 from kontor_orders.domain.coupons import Coupon
 from kontor_orders.domain.order import Order, PricedProduct
+from kontor_orders.domain.oss import DistanceSales
 from kontor_orders.domain.returns import Return, Withdrawal
 from kontor_orders.domain.shipping import ShippingMethod
 
@@ -135,6 +137,17 @@ class Coupons(Protocol):
         ...
 
 
+class DistanceSalesTotals(Protocol):
+    """The running net total of distance sales to consumers abroad per calendar year
+    (One-Stop-Shop, ADR 0026), written in the order's transaction."""
+
+    async def of(self, year: int) -> DistanceSales:
+        """The totals of ``year - 1`` and ``year``."""
+        ...
+
+    async def add(self, year: int, net: Decimal) -> None: ...
+
+
 class OrdersUnitOfWork(UnitOfWork, Protocol):
     """The repositories of one unit of work (read-only members, so an implementation
     may hold its own repository classes)."""
@@ -165,6 +178,9 @@ class OrdersUnitOfWork(UnitOfWork, Protocol):
 
     @property
     def coupons(self) -> Coupons: ...
+
+    @property
+    def distance_sales(self) -> DistanceSalesTotals: ...
 
 
 class OrderNumbers(Protocol):

@@ -5,11 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any, cast
 
 from kontor_contracts.bounds import MAX_LINES, MAX_QUANTITY, MAX_UNIT_PRICE, MAX_VAT_RATE
+from kontor_contracts.eu_vat import is_distance_sale
 from kontor_contracts.money import allocate, quantize
 from kontor_servicekit.aggregate import RecordsEvents
+from kontor_servicekit.clock import BERLIN
 from kontor_servicekit.domain_errors import (
     Conflict,
     IllegalTransition,
@@ -30,6 +33,7 @@ from kontor_orders.domain.events import (
     OrderWasShipped,
     PaymentWasRecorded,
 )
+from kontor_orders.domain.oss import destination_priced
 from kontor_orders.domain.pricing import GoodsLine, price_goods, unit_gross_of
 
 #: Every status an order can have, in the order of its life.
@@ -211,8 +215,10 @@ def require_company_for_vat_id(
 #: Why an intra-community supply carries no VAT, as its documents say (§14a Abs. 3 UStG).
 INTRA_COMMUNITY_NOTE = "Steuerfreie innergemeinschaftliche Lieferung (§4 Nr. 1b, §6a UStG)"
 
-#: ``domestic``: German VAT; ``intra_community_supply``: VAT-free (§4 Nr. 1b, §6a UStG).
-VAT_TREATMENTS = ("domestic", "intra_community_supply")
+#: ``domestic``: German VAT; ``intra_community_supply``: VAT-free (§4 Nr. 1b, §6a UStG);
+#: ``oss_distance_sale``: a consumer abroad taxed at the destination's rates (§3c UStG,
+#: One-Stop-Shop, ADR 0026; the order's ``vat_country``).
+VAT_TREATMENTS = ("domestic", "intra_community_supply", "oss_distance_sale")
 
 
 def vat_treatment(buyer_vat_id: str | None, shipping_address: Address) -> str:
@@ -342,6 +348,12 @@ class Order(RecordsEvents):
     vat_id_check: VatIdCheck | None = None
     discount_gross: Decimal | None = None
     """The coupons' discount, gross, already in the lines; None: no coupon applied."""
+    vat_country: str | None = None
+    """The member state whose rates the order carries when it is not Germany's: a
+    distance sale under the One-Stop-Shop (``oss_distance_sale``, ADR 0026)."""
+    distance_sale_net: Decimal | None = None
+    """The net this order added to the year's distance sales (a consumer abroad); None:
+    it counts for nothing (domestic, business, placed before ADR 0026, or taken back)."""
 
     @property
     def goods_base(self) -> Decimal:
@@ -419,13 +431,16 @@ class Order(RecordsEvents):
         payment_method: str | None = None,
         discount: Decimal = Decimal("0"),
         buyer_reference: str | None = None,
+        vat_country: str | None = None,
     ) -> Order:
         """Price the requested (sku, quantity) lines from the known products.
 
         The price is fixed at this moment: a later price change does not touch
         an order that was placed. ``discount`` (coupons, :mod:`coupons`) is off the
         goods' basis sum (gross for a consumer, net for a business buyer), spread
-        over the lines.
+        over the lines. ``vat_country`` (a consumer's distance sale under the
+        One-Stop-Shop, decided by :mod:`kontor_orders.domain.oss`) prices every line at
+        that state's rate for the German one, gross prices unchanged (ADR 0026).
         """
         if now.tzinfo is None:
             raise ValueError("time must be timezone-aware")
@@ -435,6 +450,11 @@ class Order(RecordsEvents):
         if len(requested) > MAX_LINES:
             raise OrderError(("lines",), f"an order has at most {MAX_LINES} lines")
         treatment = vat_treatment(buyer_vat_id, shipping_address)
+        if vat_country is not None:
+            if treatment != "domestic" or buyer_vat_id is not None:
+                raise ValueError("only a consumer's sale is taxed in the destination state")
+            treatment = "oss_distance_sale"
+            chosen_rates = partial(destination_priced, vat_country, now.astimezone(BERLIN).date())
         basis = "gross" if buyer_vat_id is None else "net"
         chosen: list[tuple[int, str, int, PricedProduct]] = []
         currencies: set[str] = set()
@@ -461,11 +481,18 @@ class Order(RecordsEvents):
                     f"{sku!r} has a price outside the bounds (at most {MAX_UNIT_PRICE:,} net)",
                 )
             currencies.add(product.currency)
+            if vat_country is not None:
+                try:
+                    product = chosen_rates(product)
+                except (KeyError, ValueError) as exc:
+                    raise OrderError(
+                        ("lines", index, "sku"), f"{sku!r}: no VAT rate of {vat_country}: {exc}"
+                    ) from exc
             chosen.append((index + 1, sku, quantity, product))
         if len(currencies) != 1:
             raise OrderError(("lines",), "all lines of an order must have the same currency")
         currency = currencies.pop()
-        exempt = treatment != "domestic"
+        exempt = treatment == "intra_community_supply"
         lines = _priced_lines(chosen, basis, currency, exempt=exempt, discount=discount)
         undiscounted = _priced_lines(chosen, basis, currency, exempt=exempt)
         order = cls(
@@ -491,9 +518,20 @@ class Order(RecordsEvents):
             - sum((x.line_gross for x in lines), Decimal("0"))
             if discount
             else None,
+            vat_country=vat_country,
         )
+        if is_distance_sale(buyer_vat_id, shipping_address.country):
+            order.distance_sale_net = order.net_total
         order.record(OrderWasPlaced(order_id))
         return order
+
+    def take_back_distance_sale(self) -> Decimal | None:
+        """The net to take off the year's distance sales now that the order is rejected or
+        cancelled (never supplied), once; None: nothing to take back."""
+        if self.status not in CLOSED or self.distance_sale_net is None:
+            return None
+        net, self.distance_sale_net = self.distance_sale_net, None
+        return net
 
     @property
     def subject(self) -> str:

@@ -25,6 +25,7 @@ from kontor_orders.domain.returns import Return, Withdrawal
 from kontor_orders.domain.shipping import STANDARD, ShippingMethod
 from kontor_orders.store.catalog_products import CATALOG_PRODUCTS, priced_product
 from kontor_orders.store.coupons import COUPONS, REDEMPTIONS, coupon_of
+from kontor_orders.store.oss import DISTANCE_SALES, InMemoryDistanceSales
 from kontor_orders.store.photos import BUCKET
 from kontor_orders.store.shipping_methods import SHIPPING_METHODS, requested_and_standard
 
@@ -204,6 +205,9 @@ class InMemoryOrdersUnitOfWork(FakeUnitOfWork):
         self.coupons = InMemoryCoupons(
             self.table(COUPONS, key=lambda d: d["_id"]),
             self.table(REDEMPTIONS, key=lambda d: d["_id"]),
+        )
+        self.distance_sales = InMemoryDistanceSales(
+            self.table(DISTANCE_SALES, key=lambda d: d["_id"])
         )
 
 

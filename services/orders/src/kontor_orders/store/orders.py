@@ -77,6 +77,8 @@ def to_document(order: Order) -> dict[str, Any]:
         "price_basis": order.price_basis,
         "discount_gross": order.discount_gross,
         "vat_treatment": order.vat_treatment,
+        "vat_country": order.vat_country,
+        "distance_sale_net": order.distance_sale_net,
         "vat_id_check": None if order.vat_id_check is None else asdict(order.vat_id_check),
         "placed_at": order.placed_at,
         "timeline": [
@@ -160,6 +162,10 @@ def from_document(doc: dict[str, Any]) -> Order:
         price_basis=doc.get("price_basis", "net"),
         discount_gross=None if doc.get("discount_gross") is None else _dec(doc["discount_gross"]),
         vat_treatment=doc.get("vat_treatment", "domestic"),
+        vat_country=doc.get("vat_country"),
+        distance_sale_net=None
+        if doc.get("distance_sale_net") is None
+        else _dec(doc["distance_sale_net"]),
         vat_id_check=None if not doc.get("vat_id_check") else VatIdCheck(**doc["vat_id_check"]),
         # orders stored before these existed: nothing came back, nothing refunded
         taken_back={r["line_no"]: r["quantity"] for r in doc.get("taken_back", [])},

@@ -10,6 +10,7 @@ from kontor_orders.store.catalog_products import MongoCatalogProducts
 from kontor_orders.store.complaints import MongoComplaintRepository
 from kontor_orders.store.coupons import MongoCoupons
 from kontor_orders.store.orders import MongoOrderRepository
+from kontor_orders.store.oss import MongoDistanceSales
 from kontor_orders.store.photos import MongoPhotoIndex
 from kontor_orders.store.returns import MongoReturnRepository, MongoWithdrawalRepository
 from kontor_orders.store.shipping_methods import MongoShippingMethods
@@ -27,3 +28,4 @@ class MongoOrdersUnitOfWork(MongoUnitOfWork):
         self.products = MongoCatalogProducts(tx)
         self.shipping_methods = MongoShippingMethods(tx)
         self.coupons = MongoCoupons(tx)
+        self.distance_sales = MongoDistanceSales(tx)
