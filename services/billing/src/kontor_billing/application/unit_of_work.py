@@ -11,6 +11,7 @@ from typing import Protocol
 from kontor_servicekit.uow import UnitOfWork
 
 from kontor_billing.domain.audit import AuditEntry
+from kontor_billing.domain.incoming import IncomingInvoice
 from kontor_billing.domain.invoice import Invoice
 from kontor_billing.domain.order import BilledOrder
 from kontor_billing.domain.seller import Seller
@@ -85,3 +86,24 @@ class BillingUnitOfWork(UnitOfWork, Protocol):
 
     @property
     def audit(self) -> AuditLog: ...
+
+    @property
+    def incoming(self) -> IncomingInvoiceRepository: ...
+
+
+class IncomingInvoiceRepository(Protocol):
+    """Suppliers' invoices (issue 12): the record of each received file, once per sha256."""
+
+    async def get(self, invoice_id: str) -> IncomingInvoice | None: ...
+
+    async def by_sha256(self, sha256: str) -> IncomingInvoice | None: ...
+
+    async def of_supplier(self, supplier_key: str) -> list[IncomingInvoice]:
+        """Every record of the supplier (``Supplier.key``), for the duplicate checks."""
+        ...
+
+    async def add(self, invoice: IncomingInvoice) -> None:
+        """A new record; a second one with the same sha256 conflicts."""
+        ...
+
+    async def save(self, invoice: IncomingInvoice) -> None: ...

@@ -195,7 +195,7 @@ def read_cii(root: etree._Element) -> InvoiceFields:
     issue_date = cii_date("rsm:ExchangedDocument/ram:IssueDateTime")
     terms = r.nodes(f"{_SETTLEMENT}/ram:SpecifiedTradePaymentTerms")
     descriptions = [d for t in terms if (d := r.text("ram:Description", t))]
-    due = next((d for t in terms if (d := cii_date_at(r, "ram:DueDateDateTime", t))), None)
+    due = next((day for t in terms if (day := cii_date_at(r, "ram:DueDateDateTime", t))), None)
     address = f"{_SELLER}/ram:PostalTradeAddress"
     fields = InvoiceFields(
         type_code=r.text("rsm:ExchangedDocument/ram:TypeCode"),
