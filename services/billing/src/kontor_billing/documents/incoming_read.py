@@ -7,7 +7,7 @@
   UBL 2.1's ``Invoice`` / ``CreditNote``;
 - anything else is refused (422), and so is XML that does not parse.
 
-XML is parsed by lxml without entities, DTDs or network access. The business terms are
+XML is parsed by lxml without entities, DTDs or network access; a DOCTYPE is refused. The business terms are
 read by the EN 16931 syntax bindings (CEN/TS 16931-3-2 for UBL 2.1, -3-3 for CII D16B),
 one XPath per term, so both syntaxes fill the same :class:`InvoiceFields`. A term that is
 missing or malformed reads as None: a refused document is still kept with what it says.
@@ -55,7 +55,7 @@ _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=Fals
 
 @dataclass(frozen=True)
 class Read:
-    """An upload understood: its kind, the XML (if any), the syntax and its fields."""
+    """An upload understood: its kind, the XML (if any, as UTF-8), the syntax, its fields."""
 
     format: Format
     media_type: str
@@ -69,10 +69,15 @@ def _refused(message: str) -> Invalid:
 
 
 def parse_xml(xml: bytes) -> etree._Element:
+    """The root of ``xml``; refused if it does not parse or declares a DOCTYPE (no
+    e-invoice syntax uses one, and Saxon, which runs the rules, would expand entities)."""
     try:
-        return etree.fromstring(xml, _PARSER)
+        root = etree.fromstring(xml, _PARSER)
     except etree.XMLSyntaxError as exc:
         raise _refused(f"the file is no well-formed XML: {exc}") from None
+    if root.getroottree().docinfo.doctype:
+        raise _refused("an e-invoice has no DOCTYPE: entities and DTDs are not accepted")
+    return root
 
 
 def read_upload(data: bytes) -> Read:
@@ -86,16 +91,22 @@ def read_upload(data: bytes) -> Read:
         root = parse_xml(xml)
         if root.tag != CII_ROOT:
             raise _refused("the PDF embeds an XML that is no CII invoice (ZUGFeRD / Factur-X)")
-        return Read("facturx-pdf", "application/pdf", xml, "cii", read_cii(root))
+        return Read("facturx-pdf", "application/pdf", utf8(root), "cii", read_cii(root))
     root = parse_xml(data)
     if root.tag == CII_ROOT:
-        return Read("cii", "application/xml", data, "cii", read_cii(root))
+        return Read("cii", "application/xml", utf8(root), "cii", read_cii(root))
     if root.tag in UBL_ROOTS:
-        return Read("ubl", "application/xml", data, UBL_ROOTS[root.tag], read_ubl(root))
+        return Read("ubl", "application/xml", utf8(root), UBL_ROOTS[root.tag], read_ubl(root))
     raise _refused(
         "not an invoice: expected a CII (XRechnung, ZUGFeRD, Factur-X) or UBL 2.1 "
         "Invoice/CreditNote XML, or a PDF"
     )
+
+
+def utf8(root: etree._Element) -> bytes:
+    """The XML again, as UTF-8 whatever the file's encoding (what the rules are run on;
+    the file itself is kept as received)."""
+    return bytes(etree.tostring(root, encoding="utf-8", xml_declaration=True))
 
 
 def embedded_xml(pdf: bytes) -> bytes | None:
