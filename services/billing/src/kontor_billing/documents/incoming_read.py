@@ -7,10 +7,11 @@
   UBL 2.1's ``Invoice`` / ``CreditNote``;
 - anything else is refused (422), and so is XML that does not parse.
 
-XML is parsed by lxml without entities, DTDs or network access; a DOCTYPE is refused. The business terms are
-read by the EN 16931 syntax bindings (CEN/TS 16931-3-2 for UBL 2.1, -3-3 for CII D16B),
-one XPath per term, so both syntaxes fill the same :class:`InvoiceFields`. A term that is
-missing or malformed reads as None: a refused document is still kept with what it says.
+XML is parsed by lxml without entities, DTDs or network access; a DOCTYPE is refused.
+The business terms are read by the EN 16931 syntax bindings (CEN/TS 16931-3-2 for UBL
+2.1, -3-3 for CII D16B), one XPath per term, so both syntaxes fill the same
+:class:`InvoiceFields`. A term that is missing or malformed reads as None: a refused
+document is still kept with what it says.
 """
 
 from __future__ import annotations
