@@ -10,6 +10,7 @@ layout, the migration's validator and the events on ``billing.payable.v1``.
 from __future__ import annotations
 
 import hashlib
+import json
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -242,6 +243,39 @@ async def test_xrechnung_and_zugferd_received_duplicates_flagged_approved_and_an
         assert [i["id"] for i in listed["items"]] == [xr["id"]] and listed["total"] == 1
         due = (await client.get("/incoming-invoices/due")).json()
         assert {d["id"] for d in due["items"]} == {xr["id"], zf["id"], suspect.json()["id"]}
+        assert due["total"] == 3
+
+        # a plain PDF with its fields as typed in; an e-invoice's fields are its own
+        typed = {
+            "supplier": {"name": "Druckerei Blau KG", "iban": "DE89 3704 0044 0532 0130 00"},
+            "number": "Q-77",
+            "issue_date": "2026-11-25",
+            "gross_total": "297.50",
+            "skonto": {"percent": "2.00", "days": 7},
+        }
+        plain = await client.post(
+            "/incoming-invoices",
+            data={"fields": json.dumps(typed)},
+            **_upload("plain.pdf"),
+        )
+        assert plain.status_code == 201, plain.text
+        p = plain.json()
+        assert (p["status"], p["format"], p["validation"]["outcome"]) == (
+            "received",
+            "pdf",
+            "not_checked",
+        )
+        assert (p["supplier"]["iban"], p["amount_due"], p["skonto"]["until"]) == (
+            "DE89370400440532013000",
+            "297.50",
+            "2026-12-02",
+        )
+        refused = await client.put(f"/incoming-invoices/{zf['id']}/fields", json=typed)
+        assert refused.status_code == 409, refused.text
+        bad = await client.post(
+            "/incoming-invoices", data={"fields": "{not json"}, **_upload("plain.pdf")
+        )
+        assert bad.status_code == 422, bad.text
 
         # what the payouts read (branch s3-payouts), where they read it
         doc = await billing.kit.store.db[INCOMING].find_one({"_id": xr["id"]})
@@ -261,14 +295,15 @@ async def test_xrechnung_and_zugferd_received_duplicates_flagged_approved_and_an
         assert doc["approved_account"] == "3400"
 
         records = await consume_all(
-            infra.kafka_bootstrap, topic_of(namespace, "IncomingInvoiceReceived"), expected=4
+            infra.kafka_bootstrap, topic_of(namespace, "IncomingInvoiceReceived"), expected=5
         )
         envelopes = [Envelope.from_bytes(r.value) for r in records]
         assert (
             sorted(e.type for e in envelopes)
-            == ["IncomingInvoiceApproved"] + ["IncomingInvoiceReceived"] * 3
+            == ["IncomingInvoiceApproved"] + ["IncomingInvoiceReceived"] * 4
         )
-        assert {r.key.decode() for r in records} == {xr["id"], zf["id"], suspect.json()["id"]}
+        keys = {r.key.decode() for r in records}
+        assert keys == {xr["id"], zf["id"], suspect.json()["id"], p["id"]}
         [approval] = [e.payload_model() for e in envelopes if e.type == "IncomingInvoiceApproved"]
         assert (approval.invoice_id, approval.amount_due, approval.expense_account) == (
             xr["id"],

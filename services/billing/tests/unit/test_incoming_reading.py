@@ -346,9 +346,30 @@ def test_an_xml_with_a_doctype_is_refused_before_any_entity_is_expanded() -> Non
             Skonto(D("3.00"), 7, date(2026, 11, 27), D("100.00")),
         ),
         ("#SKONTO#TAGE=x#PROZENT=2.00#\n", None),
+        ("#SKONTO#TAGE=99999999#PROZENT=2.00#\n", None),  # no payment term: 274,000 years
+        ("#SKONTO#TAGE=14#PROZENT=0.00#\n", None),
+        ("#SKONTO#TAGE=14#PROZENT=2.00#BASISBETRAG=1E+400#\n", None),
         ("Zahlbar sofort", None),
         (None, None),
     ],
 )
 def test_skonto_follows_the_xrechnung_convention(terms: str | None, expected: object) -> None:
     assert skonto_of_terms(terms, date(2026, 11, 20)) == expected
+
+
+def test_a_skonto_past_the_end_of_the_calendar_has_no_deadline() -> None:
+    skonto = skonto_of_terms("#SKONTO#TAGE=14#PROZENT=2.00#\n", date(9999, 12, 30))
+    assert skonto == Skonto(D("2.00"), 14, None)
+
+
+def test_amounts_no_invoice_has_read_as_missing_and_the_rules_refuse_them() -> None:
+    huge = data("xrechnung-cii.xml").replace(
+        b"<ram:GrandTotalAmount>256.89<", b"<ram:GrandTotalAmount>1E+400<"
+    )
+    read = read_upload(huge)
+    assert read.fields.gross_total is None  # a database could not even store it
+    assert read.xml is not None
+    report = check(read.xml, "cii", read.fields.specification)
+    assert report.outcome == "refused"
+    # the XSD names the value; Saxon cannot even read it, which refuses too (no 500)
+    assert report.rule_ids == ["EN16931-NOT-RUN", "XSD"]

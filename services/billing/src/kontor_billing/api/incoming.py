@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Path, Query, Response, UploadFile, status
@@ -99,8 +99,8 @@ class FieldsIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     supplier: SupplierIn
     number: Short = Field(examples=["RG-2026-117"])
-    issue_date: date
-    due_date: date | None = None
+    issue_date: date = Field(ge=date(2000, 1, 1), le=date(2099, 12, 31))
+    due_date: date | None = Field(default=None, ge=date(2000, 1, 1), le=date(2099, 12, 31))
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "EUR"
     net_total: MoneyAmount | None = None
     vat_total: MoneyAmount | None = None
@@ -142,7 +142,7 @@ class FieldsIn(BaseModel):
             else Skonto(
                 percent=self.skonto.percent,
                 days=self.skonto.days,
-                until=date.fromordinal(self.issue_date.toordinal() + self.skonto.days),
+                until=self.issue_date + timedelta(days=self.skonto.days),
             ),
         )
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -41,7 +42,8 @@ from kontor_billing.domain.incoming import (
 if TYPE_CHECKING:
     from kontor_billing.documents.incoming_read import Read
 
-MAX_INVOICE_BYTES = 20 * 1024 * 1024
+MAX_INVOICE_BYTES = 10 * 1024 * 1024
+ISO_CURRENCY = re.compile(r"[A-Z]{3}")
 
 
 @dataclass(frozen=True)
@@ -104,7 +106,7 @@ def received_event(invoice: IncomingInvoice) -> IncomingInvoiceReceived:
         supplier_vat_id=f.supplier.vat_id,
         issue_date=f.issue_date,
         due_date=f.due_date,
-        currency=f.currency if f.currency and len(f.currency) == 3 else None,
+        currency=f.currency if f.currency and ISO_CURRENCY.fullmatch(f.currency) else None,
         gross_total=f.gross_total,
         amount_due=f.amount_due,
         rule_ids=invoice.report.rule_ids,

@@ -20,6 +20,7 @@ from typing import Any
 
 from facturx import xml_check_xsd
 from lxml import etree
+from saxonche import PySaxonApiError
 
 from kontor_billing.documents.validation import STYLES, SVRL, _lock, _processor
 from kontor_billing.domain.incoming import Finding, ValidationReport, judged
@@ -44,8 +45,12 @@ def _compiled(name: str) -> Any:
 def rule_findings(xml: bytes, name: str) -> list[Finding]:
     """Every failed assert of rule set ``name``, fatal or warning (information is dropped)."""
     with _lock:
-        node = _processor().parse_xml(xml_text=xml.decode("utf-8"))
-        svrl = _compiled(name).transform_to_string(xdm_node=node)
+        try:
+            node = _processor().parse_xml(xml_text=xml.decode("utf-8"))
+            svrl = _compiled(name).transform_to_string(xdm_node=node)
+        except PySaxonApiError as exc:  # a value the rules cannot even read, e.g. 1E+400
+            text = " ".join(str(exc).split())[:300]
+            return [Finding(f"{name}-NOT-RUN", name, f"the rules could not run: {text}")]
     findings = []
     for failed in etree.fromstring(svrl.encode("utf-8")).iter(f"{SVRL}failed-assert"):
         flag = failed.get("flag") or "fatal"

@@ -17,7 +17,7 @@ document is still kept with what it says.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from kontor_servicekit.domain_errors import Invalid
@@ -31,6 +31,7 @@ from kontor_billing.domain.incoming import (
     Skonto,
     Supplier,
     VatRow,
+    days_after,
     with_skonto,
 )
 
@@ -50,6 +51,13 @@ UBL_ROOTS = {
     f"{{{UBL_NS['inv']}}}Invoice": "ubl-2.1-invoice",
     f"{{{UBL_NS['cn']}}}CreditNote": "ubl-2.1-creditnote",
 }
+
+#: Amounts at or beyond this, or with more than 10 places, read as None.
+LARGEST = Decimal("1e15")
+#: Lines kept per record (the file keeps them all): a record must fit a database document.
+MAX_LINES = 5000
+#: Days of a payment term beyond this are no payment term.
+MAX_DAYS = 3650
 
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 
@@ -139,7 +147,9 @@ def _amount(text: str | None) -> Decimal | None:
         value = Decimal(text)
     except InvalidOperation:
         return None
-    return value if value.is_finite() else None
+    if not value.is_finite() or abs(value) >= LARGEST or value != round(value, 10):
+        return None  # no invoice amount; the rules name the term (Decimal128 could not hold it)
+    return value
 
 
 def _iso_date(text: str | None) -> date | None:
@@ -273,7 +283,7 @@ def read_cii(root: etree._Element) -> InvoiceFields:
             _cii_line(r, item)
             for item in r.nodes(
                 "rsm:SupplyChainTradeTransaction/ram:IncludedSupplyChainTradeLineItem"
-            )
+            )[:MAX_LINES]
         ),
         specification=r.text(
             "rsm:ExchangedDocumentContext/ram:GuidelineSpecifiedDocumentContextParameter/ram:ID"
@@ -295,13 +305,15 @@ def _cii_discount(
         if discount is None:
             continue
         percent = r.amount("ram:CalculationPercent", discount)
-        if percent is None:
+        if percent is None or not 0 < percent < 100:
             continue
         days_text = r.text("ram:BasisPeriodMeasure", discount)
         days = int(days_text) if days_text and days_text.isdigit() else None
+        if days is not None and days > MAX_DAYS:
+            days = None
         start = cii_date_at(r, "ram:BasisDateTime", discount) or issue_date
-        until = start + timedelta(days=days) if start and days is not None else None
-        return Skonto(percent, days, until, r.amount("ram:BasisAmount", discount))
+        basis = r.amount("ram:BasisAmount", discount)
+        return Skonto(percent, days, days_after(start, days), basis)
     return None
 
 
@@ -393,7 +405,9 @@ def read_ubl(root: etree._Element) -> InvoiceFields:
             for sub in r.nodes("cac:TaxTotal/cac:TaxSubtotal")
         ),
         payment_terms="\n".join(terms) or None,
-        lines=tuple(_ubl_line(r, line) for line in r.nodes("cac:InvoiceLine|cac:CreditNoteLine")),
+        lines=tuple(
+            _ubl_line(r, line) for line in r.nodes("cac:InvoiceLine|cac:CreditNoteLine")[:MAX_LINES]
+        ),
         specification=r.text("cbc:CustomizationID"),
     )
     return with_skonto(fields)

@@ -37,6 +37,9 @@ OPEN: tuple[Status, ...] = ("received", "approved")
 
 #: SKR03 / SKR04 account numbers: four digits (up to eight with longer account lengths).
 ACCOUNT = re.compile(r"^[0-9]{4,8}$")
+#: A Skonto of more days than this (ten years), or of no percentage, is no payment term.
+MAX_TERM_DAYS = 3650
+LARGEST_BASIS = Decimal("1e15")
 SKONTO = re.compile(r"#SKONTO#([^\n]*?)#(?:\s|$)")
 
 
@@ -188,9 +191,22 @@ def skonto_of_terms(terms: str | None, issue_date: date | None) -> Skonto | None
             basis = Decimal(parts["BASISBETRAG"]) if "BASISBETRAG" in parts else None
         except (KeyError, ValueError, InvalidOperation):
             continue
-        until = issue_date + timedelta(days=days) if issue_date else None
-        return Skonto(percent=percent, days=days, until=until, basis=basis)
+        if not 0 <= days <= MAX_TERM_DAYS or not 0 < percent < 100:
+            continue
+        if basis is not None and not (basis.is_finite() and 0 <= basis < LARGEST_BASIS):
+            continue
+        return Skonto(percent=percent, days=days, until=days_after(issue_date, days), basis=basis)
     return None
+
+
+def days_after(start: date | None, days: int | None) -> date | None:
+    """``start`` plus ``days``, or None if either is unknown or the sum leaves the calendar."""
+    if start is None or days is None:
+        return None
+    try:
+        return start + timedelta(days=days)
+    except OverflowError:
+        return None
 
 
 @dataclass(frozen=True)
