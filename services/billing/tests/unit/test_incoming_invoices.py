@@ -338,3 +338,20 @@ async def test_the_due_list_puts_the_next_deadline_first_with_skonto_while_it_la
     later = due_entries(rows, today + timedelta(days=9))
     assert [e.invoice.id for e in later] == [zf.id, xr.id, ubl.id]
     assert later[0].days_left == -1 and later[1].skonto_until is None
+
+
+async def test_an_iban_a_bank_would_refuse_is_a_warning_in_the_report(billing: Billing) -> None:
+    wrong_check_digits = (
+        (DATA / "xrechnung-cii.xml")
+        .read_bytes()
+        .replace(b"DE02120300000000202051", b"DE03120300000000202051")
+    )
+    invoice = (await billing.receive(wrong_check_digits)).invoice
+    report = invoice.report
+    assert (report.outcome, invoice.status) == ("accepted_with_warnings", "received")
+    # KoSIT's BR-DE-19 (a warning in XRechnung) and schwifty's check both say so
+    assert [(w.rule, w.severity) for w in report.warnings] == [
+        ("BR-DE-19", "warning"),
+        ("IBAN", "warning"),
+    ]
+    assert report.rule_sets == ("XSD", "EN16931", "XRechnung", "IBAN")

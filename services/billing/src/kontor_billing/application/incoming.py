@@ -25,9 +25,11 @@ from kontor_servicekit.clock import Clock
 from kontor_servicekit.domain_errors import NotFound
 from kontor_servicekit.uow import Transactor
 
+from kontor_billing.application.bank import compact_bank_code
 from kontor_billing.application.unit_of_work import BillingUnitOfWork
 from kontor_billing.domain.incoming import (
     NOT_AN_E_INVOICE,
+    Finding,
     IncomingApproved,
     IncomingInvoice,
     IncomingReceived,
@@ -36,6 +38,7 @@ from kontor_billing.domain.incoming import (
     ValidationReport,
     choose_account,
     duplicate_hints,
+    with_finding,
     with_skonto,
 )
 
@@ -72,7 +75,14 @@ def read_and_check(data: bytes) -> tuple[Read, ValidationReport]:
     read = read_upload(data)
     if read.xml is None or read.syntax is None:
         return read, NOT_AN_E_INVOICE
-    return read, check(read.xml, read.syntax, read.fields.specification)
+    report = check(read.xml, read.syntax, read.fields.specification)
+    iban = read.fields.supplier.iban
+    if iban:
+        try:  # the payouts pay to it: say now if a bank would refuse it
+            compact_bank_code("iban", iban)
+        except ValueError as exc:
+            report = with_finding(report, Finding("IBAN", "IBAN", str(exc), "warning"))
+    return read, report
 
 
 Judge = Callable[[bytes], "tuple[Read, ValidationReport]"]

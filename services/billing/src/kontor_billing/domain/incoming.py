@@ -173,6 +173,19 @@ def judged(
     return ValidationReport(outcome, rule_sets, errors, warnings, not_checked)
 
 
+def with_finding(report: ValidationReport, finding: Finding) -> ValidationReport:
+    """``report`` with one more finding (of a check outside the rule sets, e.g. the IBAN)."""
+    sets = (
+        report.rule_sets
+        if finding.rule_set in report.rule_sets
+        else (
+            *report.rule_sets,
+            finding.rule_set,
+        )
+    )
+    return judged(sets, [*report.errors, *report.warnings, finding], report.not_checked)
+
+
 NOT_AN_E_INVOICE = ValidationReport(
     "not_checked", (), not_checked=("a plain PDF is no e-invoice: no EN 16931 rules apply",)
 )
