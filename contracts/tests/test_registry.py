@@ -60,6 +60,7 @@ EXPECTED_TOPICS = {
     "marketing.coupon.v1": ["CouponRedeemed", "CouponDefined", "CouponWithdrawn"],
     "marketing.consent.v1": ["ConsentChanged"],
     "analytics.kpi.v1": ["KpiThresholdBreached"],
+    "billing.payable.v1": ["IncomingInvoiceReceived", "IncomingInvoiceApproved"],
 }
 
 

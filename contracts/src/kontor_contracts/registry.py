@@ -220,6 +220,8 @@ _CAMPAIGN = _topic("marketing.campaign.v1", key="campaign_id")
 _COUPON = _topic("marketing.coupon.v1", key="code")
 _CONSENT = _topic("marketing.consent.v1", key="email")
 _KPI = _topic("analytics.kpi.v1", key="kpi")
+# Supplier invoices billing received (issue 12): keyed by the incoming invoice's id.
+_PAYABLE = _topic("billing.payable.v1", key="invoice_id", retention_ms=FACTS_RETENTION_MS)
 
 REGISTRY = Registry(
     topics=[
@@ -238,6 +240,7 @@ REGISTRY = Registry(
         _COUPON,
         _CONSENT,
         _KPI,
+        _PAYABLE,
     ],
     events=[
         *_events(
@@ -286,6 +289,7 @@ REGISTRY = Registry(
         ),
         *_events(_CONSENT, marketing.ConsentChanged),
         *_events(_KPI, analytics.KpiThresholdBreached),
+        *_events(_PAYABLE, billing.IncomingInvoiceReceived, billing.IncomingInvoiceApproved),
     ],
 )
 """Every topic and event of Kontor."""

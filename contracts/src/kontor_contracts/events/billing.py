@@ -12,6 +12,8 @@ from .common import Address, Customer, Id, Quantity, Sku
 
 __all__ = [
     "CreditNoteIssued",
+    "IncomingInvoiceApproved",
+    "IncomingInvoiceReceived",
     "InvoiceCancelled",
     "InvoiceIssued",
     "InvoiceLine",
@@ -139,3 +141,66 @@ class PaymentOverdue(Event):
     invoice_number: str | None = None
     dunning_level: int | None = Field(default=None, ge=0)
     customer: Customer | None = None
+
+
+# --- billing.payable.v1 (key: invoice_id, the incoming invoice's id) -----------------
+
+
+class IncomingInvoiceReceived(Event):
+    """A supplier's invoice was received and kept (also when its validation refused it)."""
+
+    event_type = "IncomingInvoiceReceived"
+
+    invoice_id: Id
+    status: str = Field(
+        min_length=1, description="incomplete, received (awaits approval) or refused"
+    )
+    validation: str = Field(
+        min_length=1,
+        description="accepted, accepted_with_warnings, refused or not_checked (plain PDF)",
+    )
+    format: str = Field(min_length=1, description="cii, ubl, facturx-pdf or pdf")
+    sha256: str = Field(pattern="^[0-9a-f]{64}$", description="Of the file as received")
+    received_at: AwareDatetime
+    number: str | None = Field(default=None, description="The supplier's invoice number")
+    supplier_name: str | None = None
+    supplier_vat_id: str | None = None
+    issue_date: date | None = None
+    due_date: date | None = None
+    currency: Currency | None = None
+    gross_total: Amount | None = None
+    amount_due: Amount | None = None
+    rule_ids: list[str] = Field(default_factory=list, description="Failed rules, if refused")
+    duplicate_suspected: bool = False
+
+
+class IncomingInvoiceApproved(Event):
+    """A person approved a supplier's invoice for payment and booked it to an account."""
+
+    event_type = "IncomingInvoiceApproved"
+
+    invoice_id: Id
+    number: str = Field(min_length=1)
+    supplier_name: str = Field(min_length=1)
+    currency: Currency
+    amount_due: Amount
+    expense_account: str = Field(
+        pattern="^[0-9]{4,8}$", description="SKR03/SKR04 account the expense is booked to"
+    )
+    approved_at: AwareDatetime
+    approved_by: str = Field(min_length=1)
+    supplier_iban: str | None = None
+    supplier_bic: str | None = None
+    supplier_vat_id: str | None = None
+    issue_date: date | None = None
+    due_date: date | None = None
+    skonto_percent: Amount | None = Field(
+        default=None, description="Cash discount (Skonto) in percent, e.g. '2.00'"
+    )
+    skonto_until: date | None = None
+    amount_after_skonto: Amount | None = Field(
+        default=None, description="What to pay by skonto_until"
+    )
+    net_total: Amount | None = None
+    vat_total: Amount | None = None
+    gross_total: Amount | None = None

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from bson import ObjectId
 from fastapi import Response, UploadFile
@@ -36,6 +36,7 @@ __all__ = [
     "SERVED_HEADERS",
     "Blob",
     "BlobStore",
+    "BlobWriter",
     "Upload",
     "blob_response",
     "read_image_upload",
@@ -171,3 +172,20 @@ class BlobStore:
 def blob_response(blob: Blob) -> Response:
     """The blob's bytes with its content type and :data:`SERVED_HEADERS`."""
     return Response(content=blob.data, media_type=blob.content_type, headers=dict(SERVED_HEADERS))
+
+
+class BlobWriter(Protocol):
+    """What a use case needs of a blob store: :class:`BlobStore` in production, a dict in
+    the unit tests. Put the bytes before the unit of work that registers them; delete
+    them again if that unit of work fails."""
+
+    async def put(
+        self,
+        data: bytes,
+        *,
+        filename: str,
+        content_type: str,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> str: ...
+
+    async def delete(self, blob_id: str) -> None: ...

@@ -6,13 +6,16 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends
+from kontor_servicekit.blobs import BlobStore
 from kontor_servicekit.clock import Clock
 from kontor_servicekit.context import context_dependency
 from kontor_servicekit.uow import Transactor
 
 from kontor_billing.application.documents import InvoiceDocuments
+from kontor_billing.application.incoming import IncomingPolicy
 from kontor_billing.application.invoicing import BillingPolicy
 from kontor_billing.application.unit_of_work import BillingUnitOfWork
+from kontor_billing.store.incoming_queries import IncomingQueries
 from kontor_billing.store.oss import OssQueries
 from kontor_billing.store.queries import InvoiceQueries, SellerQueries
 from kontor_billing.store.retention import RetentionQueries
@@ -28,6 +31,16 @@ class BillingContext:
     policy: BillingPolicy
     oss: OssQueries
     retention: RetentionQueries
+    incoming: IncomingContext | None = None  # issue 12; None in apps built without it
 
 
 Context = Annotated[BillingContext, Depends(context_dependency(BillingContext))]
+
+
+@dataclass
+class IncomingContext:
+    """What the incoming-invoice routes are built with (issue 12)."""
+
+    queries: IncomingQueries
+    files: BlobStore  # the files as received (GridFS bucket ``incoming_invoice_files``)
+    policy: IncomingPolicy

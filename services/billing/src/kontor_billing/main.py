@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI
+from kontor_servicekit.blobs import BlobStore
 from kontor_servicekit.clock import Clock, utc_now
 from kontor_servicekit.context import attach_context
 from kontor_servicekit.runner import run_service
@@ -13,18 +14,22 @@ from kontor_servicekit.uow import MongoTransactor
 
 from kontor_billing.api.audit import router as audit_router
 from kontor_billing.api.documents import router as documents_router
+from kontor_billing.api.incoming import router as incoming_router
 from kontor_billing.api.invoices import router as invoices_router
 from kontor_billing.api.oss import router as oss_router
 from kontor_billing.api.retention import router as retention_router
 from kontor_billing.api.seller import router as seller_router
 from kontor_billing.application.documents import InvoiceDocuments
+from kontor_billing.application.incoming import IncomingPolicy
 from kontor_billing.application.invoicing import BillingPolicy
 from kontor_billing.consumers.orders import invoicing
-from kontor_billing.context import BillingContext
+from kontor_billing.context import BillingContext, IncomingContext
 from kontor_billing.documents.from_invoice import EXAMPLE_SELLER
 from kontor_billing.domain.seller import seller_missing_reason
 from kontor_billing.settings import BillingSettings
 from kontor_billing.store.documents import MongoDocumentFiles
+from kontor_billing.store.incoming import INCOMING_FILES
+from kontor_billing.store.incoming_queries import IncomingQueries
 from kontor_billing.store.indexes import ensure_indexes
 from kontor_billing.store.migrations import MIGRATIONS
 from kontor_billing.store.oss import OssQueries
@@ -72,6 +77,7 @@ def definition(settings: BillingSettings, clock: Clock = utc_now) -> ServiceDefi
             audit_router,
             oss_router,
             retention_router,
+            incoming_router,
         ],
         subscriptions=[invoicing(clock, policy)],
         indexes=ensure_indexes,
@@ -97,9 +103,21 @@ def create_app(settings: BillingSettings | None = None, clock: Clock = utc_now) 
             policy=policy_of(settings),
             oss=OssQueries(kit.store.db, opt_in=settings.oss_opt_in),
             retention=RetentionQueries(kit.store.db, settings.retention_periods),
+            incoming=incoming_of(settings, BlobStore(kit.store.db, INCOMING_FILES)),
         ),
     )
     return app
+
+
+def incoming_of(settings: BillingSettings, files: BlobStore) -> IncomingContext:
+    default = settings.incoming_expense_account or (
+        "3400" if settings.incoming_chart == "SKR03" else "5400"
+    )
+    return IncomingContext(
+        queries=IncomingQueries(files.db, files),
+        files=files,
+        policy=IncomingPolicy(default, dict(settings.incoming_supplier_accounts)),
+    )
 
 
 def run() -> None:

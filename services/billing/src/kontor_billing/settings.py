@@ -54,3 +54,22 @@ class BillingSettings(ServiceSettings):
             books_and_records=self.retention_books_and_records_years,
             business_letter=self.retention_business_letter_years,
         )
+
+    #: Incoming invoices (issue 12) are files of up to 10 MiB (checked by the route); the
+    #: multipart envelope and the optional form fields add a little.
+    max_body_bytes: int = 11 * 1024 * 1024
+    incoming_chart: Literal["SKR03", "SKR04"] = Field(
+        default="SKR03",
+        description="The chart of accounts approvals book to (the default account's chart)",
+    )
+    incoming_expense_account: str | None = Field(
+        default=None,
+        pattern="^[0-9]{4,8}$",
+        description="The expense account of an approval that names none and whose supplier "
+        "has none: by default 3400 (SKR03) or 5400 (SKR04), Wareneingang 19 % Vorsteuer",
+    )
+    incoming_supplier_accounts: dict[str, str] = Field(
+        default_factory=dict,
+        description='Expense account per supplier, by VAT id or name, as JSON: {"DE136695976": '
+        '"4930"}',
+    )

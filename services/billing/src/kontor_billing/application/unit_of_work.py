@@ -12,6 +12,7 @@ from typing import Protocol
 from kontor_servicekit.uow import UnitOfWork
 
 from kontor_billing.domain.audit import AuditEntry
+from kontor_billing.domain.incoming import IncomingInvoice
 from kontor_billing.domain.invoice import Invoice
 from kontor_billing.domain.order import BilledOrder
 from kontor_billing.domain.seller import Seller
@@ -90,6 +91,9 @@ class BillingUnitOfWork(UnitOfWork, Protocol):
     @property
     def retained(self) -> RetainedDocuments: ...
 
+    @property
+    def incoming(self) -> IncomingInvoiceRepository: ...
+
 
 class RetainedDocuments(Protocol):
     """Issued documents as the retention purge sees them (ADR 0027): the one delete there
@@ -103,3 +107,21 @@ class RetainedDocuments(Protocol):
         """Delete document ``number`` if it was issued before ``issued_before``; returns
         the SHA-256 of the document as it was stored (the tombstone's hash)."""
         ...
+
+
+class IncomingInvoiceRepository(Protocol):
+    """Suppliers' invoices (issue 12): the record of each received file, once per sha256."""
+
+    async def get(self, invoice_id: str) -> IncomingInvoice | None: ...
+
+    async def by_sha256(self, sha256: str) -> IncomingInvoice | None: ...
+
+    async def of_supplier(self, supplier_key: str) -> list[IncomingInvoice]:
+        """Every record of the supplier (``Supplier.key``), for the duplicate checks."""
+        ...
+
+    async def add(self, invoice: IncomingInvoice) -> None:
+        """A new record; a second one with the same sha256 conflicts."""
+        ...
+
+    async def save(self, invoice: IncomingInvoice) -> None: ...

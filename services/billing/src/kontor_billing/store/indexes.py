@@ -6,6 +6,7 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from kontor_billing.store.incoming import INCOMING
 from kontor_billing.store.invoices import INVOICES
 from kontor_billing.store.ledger import AUDIT, ORDERS
 
@@ -39,3 +40,9 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     await db[INVOICES].create_index("customer_email", name="by_customer_email")
     await db[AUDIT].create_index([("chain", 1), ("seq", 1)], unique=True, name="chain_seq")
     await db[ORDERS].create_index("waiting", name="waiting", sparse=True)
+    # Incoming invoices (issue 12): one record per file, the duplicate checks per
+    # supplier, the lists by status and received time, the due list.
+    await db[INCOMING].create_index("sha256", unique=True, name="one_record_per_file")
+    await db[INCOMING].create_index("supplier_key", name="by_supplier")
+    await db[INCOMING].create_index([("status", 1), ("received_at", -1)], name="by_status")
+    await db[INCOMING].create_index("received_at", name="by_received")

@@ -10,6 +10,7 @@ from kontor_billing.domain.order import BilledOrder
 from kontor_billing.domain.seller import Seller
 from kontor_billing.store.canonical import document_sha256
 from kontor_billing.store.invoices import to_document
+from kontor_billing.store.memory_incoming import InMemoryIncomingInvoiceRepository
 from kontor_billing.store.retention import InMemoryRetainedDocuments
 
 
@@ -91,3 +92,6 @@ class InMemoryBillingUnitOfWork(FakeUnitOfWork):
         self.seller = InMemorySellerRepository(self.table("seller", key=lambda s: "current"))
         self.audit = InMemoryAuditLog(self.table("audit", key=lambda e: f"{e.chain}:{e.seq}"))
         self.retained = InMemoryRetainedDocuments(self.table("invoices", key=lambda i: i.id))
+        self.incoming = InMemoryIncomingInvoiceRepository(
+            self.table("incoming_invoices", key=lambda i: i.id)
+        )

@@ -14,6 +14,7 @@ from typing import Any
 from kontor_servicekit.migrations import Migration
 from kontor_servicekit.store import Store
 
+from kontor_billing.store.incoming import INCOMING
 from kontor_billing.store.invoices import INVOICES
 from kontor_billing.store.ledger import AUDIT
 
@@ -135,5 +136,38 @@ MIGRATIONS.append(
         "0200-oss",
         allow_tombstones,
         "audit entries may be tombstones of documents purged after their retention (ADR 0027)",
+    )
+)
+
+
+# --- incoming invoices (issue 12) ----------------------------------------------------
+
+INCOMING_SCHEMA: dict[str, Any] = {
+    "bsonType": "object",
+    "required": ["sha256", "file_id", "format", "status", "validation", "received_at", "supplier"],
+    "properties": {
+        "sha256": SHA256,
+        "file_id": TEXT,
+        "format": {"enum": ["cii", "ubl", "facturx-pdf", "pdf"]},
+        "status": {"enum": ["incomplete", "received", "refused", "approved", "rejected", "paid"]},
+        "validation": {"bsonType": "object", "required": ["outcome", "rule_sets"]},
+        "received_at": {"bsonType": "date"},
+        "supplier": {"bsonType": "object"},
+        "amount_due": {"bsonType": ["decimal", "null"]},
+        "gross_total": {"bsonType": ["decimal", "null"]},
+        "approved_account": {"bsonType": ["string", "null"], "pattern": "^[0-9]{4,8}$"},
+    },
+}
+
+
+async def validate_incoming(store: Store) -> None:
+    await _validate(store, INCOMING, INCOMING_SCHEMA)
+
+
+MIGRATIONS.append(
+    Migration(
+        "0500-incoming",
+        validate_incoming,
+        "the database refuses incoming-invoice records without file, hash, status or report",
     )
 )

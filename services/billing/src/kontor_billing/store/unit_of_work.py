@@ -5,6 +5,7 @@ from __future__ import annotations
 from kontor_servicekit.store import Transaction
 from kontor_servicekit.uow import MongoUnitOfWork
 
+from kontor_billing.store.incoming import MongoIncomingInvoiceRepository
 from kontor_billing.store.invoices import MongoInvoiceRepository
 from kontor_billing.store.ledger import MongoAuditLog, MongoOrderBook, MongoSellerRepository
 from kontor_billing.store.retention import MongoRetainedDocuments
@@ -18,3 +19,4 @@ class MongoBillingUnitOfWork(MongoUnitOfWork):
         self.seller = MongoSellerRepository(tx)
         self.audit = MongoAuditLog(tx)
         self.retained = MongoRetainedDocuments(tx)
+        self.incoming = MongoIncomingInvoiceRepository(tx)

@@ -11,10 +11,9 @@ announce nothing.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Protocol
+from collections.abc import Awaitable, Callable
 
-from kontor_servicekit.blobs import Upload
+from kontor_servicekit.blobs import BlobWriter, Upload
 from kontor_servicekit.clock import Clock
 from kontor_servicekit.uow import Transactor
 
@@ -22,20 +21,8 @@ from kontor_catalog.application.unit_of_work import CatalogUnitOfWork
 from kontor_catalog.domain.errors import UnknownProduct
 from kontor_catalog.domain.images import ProductImage, arranged, without
 
-
-class ImageBlobs(Protocol):
-    """Where the bytes of images are kept (GridFS in production)."""
-
-    async def put(
-        self,
-        data: bytes,
-        *,
-        filename: str,
-        content_type: str,
-        metadata: Mapping[str, Any] | None = None,
-    ) -> str: ...
-
-    async def delete(self, blob_id: str) -> None: ...
+#: Where the bytes of images are kept (GridFS in production): the kit's protocol.
+ImageBlobs = BlobWriter
 
 
 async def add_image(
