@@ -8,12 +8,14 @@ from typing import Annotated
 from fastapi import Depends
 from kontor_servicekit.clock import Clock
 from kontor_servicekit.context import context_dependency
+from kontor_servicekit.idempotency import Answers
 from kontor_servicekit.uow import Transactor
 
 from kontor_billing.application.documents import InvoiceDocuments
 from kontor_billing.application.invoicing import BillingPolicy
 from kontor_billing.application.unit_of_work import BillingUnitOfWork
 from kontor_billing.store.queries import InvoiceQueries, SellerQueries
+from kontor_billing.store.receivables_queries import ReceivableQueries
 
 
 @dataclass
@@ -24,6 +26,8 @@ class BillingContext:
     transactor: Transactor[BillingUnitOfWork]
     sellers: SellerQueries
     policy: BillingPolicy
+    receivables: ReceivableQueries
+    answers: Answers
 
 
 Context = Annotated[BillingContext, Depends(context_dependency(BillingContext))]

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import FastAPI
 from kontor_servicekit.clock import Clock, utc_now
 from kontor_servicekit.context import attach_context
+from kontor_servicekit.idempotency import Answers
 from kontor_servicekit.runner import run_service
 from kontor_servicekit.service import Kit, ServiceDefinition, create_service_app
 from kontor_servicekit.uow import MongoTransactor
@@ -14,6 +15,7 @@ from kontor_servicekit.uow import MongoTransactor
 from kontor_billing.api.audit import router as audit_router
 from kontor_billing.api.documents import router as documents_router
 from kontor_billing.api.invoices import router as invoices_router
+from kontor_billing.api.payments import router as payments_router
 from kontor_billing.api.seller import router as seller_router
 from kontor_billing.application.documents import InvoiceDocuments
 from kontor_billing.application.invoicing import BillingPolicy
@@ -26,6 +28,7 @@ from kontor_billing.store.documents import MongoDocumentFiles
 from kontor_billing.store.indexes import ensure_indexes
 from kontor_billing.store.migrations import MIGRATIONS
 from kontor_billing.store.queries import InvoiceQueries, SellerQueries
+from kontor_billing.store.receivables_queries import ReceivableQueries
 from kontor_billing.store.unit_of_work import MongoBillingUnitOfWork
 
 
@@ -61,7 +64,7 @@ def definition(settings: BillingSettings, clock: Clock = utc_now) -> ServiceDefi
         settings=settings,
         title="Kontor billing",
         description="Invoices, cancellations and corrections by German rules.",
-        routers=[invoices_router, documents_router, seller_router, audit_router],
+        routers=[invoices_router, documents_router, seller_router, audit_router, payments_router],
         subscriptions=[invoicing(clock, policy)],
         indexes=ensure_indexes,
         migrations=MIGRATIONS,
@@ -84,6 +87,8 @@ def create_app(settings: BillingSettings | None = None, clock: Clock = utc_now) 
             transactor=MongoTransactor(kit.store, MongoBillingUnitOfWork),
             sellers=SellerQueries(kit.store.db),
             policy=policy_of(settings),
+            receivables=ReceivableQueries(kit.store.db),
+            answers=Answers(kit.store),
         ),
     )
     return app

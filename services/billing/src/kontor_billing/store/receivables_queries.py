@@ -107,3 +107,7 @@ class ReceivableQueries:
             .to_list(None)
         )
         return [payment_of(d) for d in docs]
+
+    async def payment(self, payment_id: str) -> Payment | None:
+        doc = await self.db[PAYMENTS].find_one({"_id": payment_id})
+        return None if doc is None else payment_of(doc)
