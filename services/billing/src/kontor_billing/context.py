@@ -13,6 +13,7 @@ from kontor_servicekit.uow import Transactor
 
 from kontor_billing.application.documents import InvoiceDocuments
 from kontor_billing.application.invoicing import BillingPolicy
+from kontor_billing.application.stripe_webhooks import StripeWebhookSettings
 from kontor_billing.application.unit_of_work import BillingUnitOfWork
 from kontor_billing.store.queries import InvoiceQueries, SellerQueries
 from kontor_billing.store.receivables_queries import ReceivableQueries
@@ -28,6 +29,7 @@ class BillingContext:
     policy: BillingPolicy
     receivables: ReceivableQueries
     answers: Answers
+    stripe: StripeWebhookSettings
 
 
 Context = Annotated[BillingContext, Depends(context_dependency(BillingContext))]

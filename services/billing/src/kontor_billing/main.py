@@ -17,8 +17,10 @@ from kontor_billing.api.documents import router as documents_router
 from kontor_billing.api.invoices import router as invoices_router
 from kontor_billing.api.payments import router as payments_router
 from kontor_billing.api.seller import router as seller_router
+from kontor_billing.api.stripe_webhooks import router as stripe_router
 from kontor_billing.application.documents import InvoiceDocuments
 from kontor_billing.application.invoicing import BillingPolicy
+from kontor_billing.application.stripe_webhooks import StripeWebhookSettings
 from kontor_billing.consumers.orders import invoicing
 from kontor_billing.context import BillingContext
 from kontor_billing.documents.from_invoice import EXAMPLE_SELLER
@@ -64,7 +66,14 @@ def definition(settings: BillingSettings, clock: Clock = utc_now) -> ServiceDefi
         settings=settings,
         title="Kontor billing",
         description="Invoices, cancellations and corrections by German rules.",
-        routers=[invoices_router, documents_router, seller_router, audit_router, payments_router],
+        routers=[
+            invoices_router,
+            documents_router,
+            seller_router,
+            audit_router,
+            payments_router,
+            stripe_router,
+        ],
         subscriptions=[invoicing(clock, policy)],
         indexes=ensure_indexes,
         migrations=MIGRATIONS,
@@ -89,6 +98,12 @@ def create_app(settings: BillingSettings | None = None, clock: Clock = utc_now) 
             policy=policy_of(settings),
             receivables=ReceivableQueries(kit.store.db),
             answers=Answers(kit.store),
+            stripe=StripeWebhookSettings(
+                secret=settings.stripe_webhook_secret.get_secret_value()
+                if settings.stripe_webhook_secret
+                else None,
+                tolerance_s=settings.stripe_webhook_tolerance_s,
+            ),
         ),
     )
     return app

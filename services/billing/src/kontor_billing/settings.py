@@ -1,7 +1,7 @@
 from typing import Literal
 
 from kontor_servicekit.settings import ServiceSettings
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 
 class BillingSettings(ServiceSettings):
@@ -26,3 +26,14 @@ class BillingSettings(ServiceSettings):
     invoice_prefix: str = Field(default="RE-", min_length=1, max_length=8)
     cancellation_prefix: str = Field(default="ST-", min_length=1, max_length=8)
     correction_prefix: str = Field(default="KR-", min_length=1, max_length=8)
+    stripe_webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="The Stripe endpoint's signing secret (whsec_...); unset: POST "
+        "/webhooks/stripe answers 503",
+    )
+    stripe_webhook_tolerance_s: int = Field(
+        default=300,
+        ge=1,
+        le=3600,
+        description="How old a webhook's signed timestamp may be (a replay guard)",
+    )

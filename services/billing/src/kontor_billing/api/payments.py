@@ -15,12 +15,14 @@ from kontor_servicekit.errors import problem_responses
 from kontor_servicekit.idempotency import IdempotencyKey
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from kontor_billing.api.invoices import Page, PageSize
 from kontor_billing.application.payments import ManualPayment, book_manual_payment
 from kontor_billing.application.receivables import dispute_receivable
 from kontor_billing.context import Context
 from kontor_billing.domain.receivables import (
     BookedPayment,
     Payment,
+    PaymentMethod,
     Receivable,
     ReceivableStatus,
 )
@@ -28,20 +30,6 @@ from kontor_billing.domain.receivables import (
 router = APIRouter(tags=["payments"])
 
 InvoiceNumber = Annotated[str, Path(min_length=1, max_length=32)]
-Page = Annotated[int, Query(ge=1, le=10_000)]
-PageSize = Annotated[int, Query(ge=1, le=200)]
-Method = Literal[
-    "bank_transfer",
-    "prepayment",
-    "invoice",
-    "card",
-    "wallet",
-    "paypal",
-    "sepa_direct_debit",
-    "cash",
-    "cash_on_delivery",
-    "manual",
-]
 
 
 class PaymentIn(BaseModel):
@@ -51,7 +39,7 @@ class PaymentIn(BaseModel):
 
     amount: MoneyAmount = Field(description="Positive, at most two decimal places")
     currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
-    method: Method
+    method: PaymentMethod
     date: dt.date = Field(
         description="The day the money arrived (Europe/Berlin), not in the future"
     )

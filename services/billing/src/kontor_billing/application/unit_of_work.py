@@ -6,7 +6,7 @@ Implemented over MongoDB in ``store/unit_of_work.py`` and in memory in
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Protocol
 
 from kontor_servicekit.uow import UnitOfWork
@@ -108,6 +108,14 @@ class PaymentRepository(Protocol):
         ...
 
 
+class StripeEventLog(Protocol):
+    """The ids of the Stripe events handled (each once)."""
+
+    async def add(self, event_id: str, event_type: str, at: datetime) -> bool:
+        """Remember the event; False if it was handled before."""
+        ...
+
+
 class BillingUnitOfWork(UnitOfWork, Protocol):
     """The repositories of one unit of work (read-only members, so an implementation
     may hold its own repository classes)."""
@@ -129,3 +137,6 @@ class BillingUnitOfWork(UnitOfWork, Protocol):
 
     @property
     def payments(self) -> PaymentRepository: ...
+
+    @property
+    def stripe_events(self) -> StripeEventLog: ...

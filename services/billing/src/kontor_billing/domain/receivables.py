@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, get_args
 
 from kontor_servicekit.aggregate import RecordsEvents
 from kontor_servicekit.clock import BERLIN
@@ -34,7 +34,7 @@ RECEIVABLE_STATUSES: tuple[ReceivableStatus, ...] = (
 )
 PaymentSource = Literal["manual", "stripe", "bank"]
 PaymentDirection = Literal["in", "out"]
-PAYMENT_METHODS = (
+PaymentMethod = Literal[
     "bank_transfer",
     "prepayment",
     "invoice",
@@ -45,7 +45,8 @@ PAYMENT_METHODS = (
     "cash",
     "cash_on_delivery",
     "manual",
-)
+]
+PAYMENT_METHODS: tuple[str, ...] = get_args(PaymentMethod)
 
 
 # ------------------------------------------------------------------ recorded events

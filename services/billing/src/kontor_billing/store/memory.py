@@ -13,6 +13,7 @@ from kontor_billing.store.invoices import to_document
 from kontor_billing.store.memory_receivables import (
     InMemoryPaymentRepository,
     InMemoryReceivableRepository,
+    InMemoryStripeEventLog,
 )
 
 
@@ -99,3 +100,4 @@ class InMemoryBillingUnitOfWork(FakeUnitOfWork):
         self.payments = InMemoryPaymentRepository(
             self.table("payments", key=lambda p: p.payment_id)
         )
+        self.stripe_events = InMemoryStripeEventLog(self.table("stripe_events", key=lambda e: e[0]))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from kontor_servicekit.fakes import InMemoryTable
 
@@ -47,3 +47,14 @@ class InMemoryPaymentRepository:
     async def unapplied_of_order(self, order_id: str) -> list[Payment]:
         found = self.table.where(lambda p: p.order_id == order_id and p.invoice_number is None)
         return sorted(found, key=lambda p: p.received_at)
+
+
+class InMemoryStripeEventLog:
+    def __init__(self, table: InMemoryTable[tuple[str, str, datetime]]) -> None:
+        self.table = table
+
+    async def add(self, event_id: str, event_type: str, at: datetime) -> bool:
+        if self.table.get(event_id) is not None:
+            return False
+        self.table.insert((event_id, event_type, at))
+        return True

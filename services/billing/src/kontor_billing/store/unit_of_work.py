@@ -7,7 +7,11 @@ from kontor_servicekit.uow import MongoUnitOfWork
 
 from kontor_billing.store.invoices import MongoInvoiceRepository
 from kontor_billing.store.ledger import MongoAuditLog, MongoOrderBook, MongoSellerRepository
-from kontor_billing.store.receivables import MongoPaymentRepository, MongoReceivableRepository
+from kontor_billing.store.receivables import (
+    MongoPaymentRepository,
+    MongoReceivableRepository,
+    MongoStripeEventLog,
+)
 
 
 class MongoBillingUnitOfWork(MongoUnitOfWork):
@@ -19,3 +23,4 @@ class MongoBillingUnitOfWork(MongoUnitOfWork):
         self.audit = MongoAuditLog(tx)
         self.receivables = MongoReceivableRepository(tx)
         self.payments = MongoPaymentRepository(tx)
+        self.stripe_events = MongoStripeEventLog(tx)

@@ -1,0 +1,131 @@
+"""Payments on the real broker and database (issue 12): a Stripe-signed webhook books
+the payment of an invoiced order and PaymentReceived crosses Kafka; a forged one is
+refused, a replayed one changes nothing; a refund event is booked and announced.
+
+The webhook is posted without a token (Stripe has none): the signature is the proof.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import stripe
+from kontor_contracts.samples import order_confirmed_envelope, order_placed_envelope
+from kontor_servicekit.testing import (
+    as_message,
+    consume_all,
+    eventually,
+    produce,
+    topic_of,
+    wait_for_assignment,
+)
+
+pytestmark = pytest.mark.integration
+
+SECRET = "whsec_integration_" + "s" * 20
+
+
+def _signed(event: dict[str, Any], secret: str = SECRET) -> tuple[bytes, dict[str, str]]:
+    body = json.dumps(event)
+    header = stripe.WebhookSignature.generate_signature_header(body, secret)
+    return body.encode(), {"Stripe-Signature": header, "Content-Type": "application/json"}
+
+
+def _event(event_id: str, kind: str, obj: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": event_id,
+        "object": "event",
+        "type": kind,
+        "created": int(time.time()),
+        "data": {"object": obj},
+    }
+
+
+async def test_stripe_webhooks_book_once_refuse_forgeries_and_announce(
+    start_service: Any, infra: Any, namespace: str, auth_keys: Any
+) -> None:
+    async with start_service("billing", token=None, stripe_webhook_secret=SECRET) as billing:
+        await wait_for_assignment(billing)
+        read = {"Authorization": f"Bearer {auth_keys.token()}"}
+        placed = order_placed_envelope()
+        order_id = placed.aggregate_id
+        topic = topic_of(namespace, "OrderPlaced")
+        await produce(
+            infra.kafka_bootstrap,
+            topic,
+            [as_message(placed), as_message(order_confirmed_envelope(placed))],
+        )
+
+        async def receivable() -> Any:
+            response = await billing.client.get("/receivables", headers=read)
+            assert response.status_code == 200, response.text
+            found = [r for r in response.json()["items"] if r["order_id"] == order_id]
+            return found[0] if found else None
+
+        opened = await eventually(receivable, timeout=30)
+        assert opened["status"] == "open"
+        gross = Decimal(opened["gross_total"])
+        intent = {
+            "id": "pi_int_1",
+            "object": "payment_intent",
+            "amount_received": int(gross * 100),
+            "currency": "eur",
+            "payment_method_types": ["card"],
+            "metadata": {"order_id": order_id},
+        }
+        body, headers = _signed(_event("evt_int_1", "payment_intent.succeeded", intent))
+
+        forged_body, forged_headers = _signed(
+            _event("evt_int_1", "payment_intent.succeeded", intent), secret="whsec_forger"
+        )
+        forged = await billing.client.post(
+            "/webhooks/stripe", content=forged_body, headers=forged_headers
+        )
+        assert forged.status_code == 400, forged.text
+        assert forged.headers["content-type"] == "application/problem+json"
+
+        first = await billing.client.post("/webhooks/stripe", content=body, headers=headers)
+        assert first.status_code == 200, first.text
+        assert first.json()["outcome"] == "booked"
+        assert first.json()["payment_ids"] == ["pi_int_1"]
+        replay = await billing.client.post("/webhooks/stripe", content=body, headers=headers)
+        assert replay.status_code == 200
+        assert replay.json()["outcome"] == "replayed"
+
+        number = opened["invoice_number"]
+        paid = (await billing.client.get(f"/receivables/{number}", headers=read)).json()
+        assert paid["status"] == "paid" and Decimal(paid["open_amount"]) == 0
+
+        charge = {
+            "id": "ch_int_1",
+            "object": "charge",
+            "payment_intent": "pi_int_1",
+            "amount_refunded": 500,
+            "currency": "eur",
+            "metadata": {},
+        }
+        refund_body, refund_headers = _signed(_event("evt_int_2", "charge.refunded", charge))
+        refunded = await billing.client.post(
+            "/webhooks/stripe", content=refund_body, headers=refund_headers
+        )
+        assert refunded.status_code == 200, refunded.text
+        after = (await billing.client.get(f"/receivables/{number}", headers=read)).json()
+        assert Decimal(after["open_amount"]) == Decimal("5.00")
+        payments = (
+            await billing.client.get("/payments", params={"invoice_number": number}, headers=read)
+        ).json()
+        assert [(p["direction"], p["amount"]) for p in payments["items"]] == [
+            ("in", format(gross, "f")),
+            ("out", "5.00"),
+        ]
+
+        received = await consume_all(
+            infra.kafka_bootstrap, topic_of(namespace, "PaymentReceived"), expected=2
+        )
+        types = sorted(json.loads(r.value)["type"] for r in received)
+        assert types == ["PaymentReceived", "PaymentRefunded"]  # once each, same topic
+        assert all(r.key.decode() == order_id for r in received)
