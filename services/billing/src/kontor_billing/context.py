@@ -12,11 +12,12 @@ from kontor_servicekit.idempotency import Answers
 from kontor_servicekit.uow import Transactor
 
 from kontor_billing.application.documents import InvoiceDocuments
+from kontor_billing.application.dunning import DunningDocuments
 from kontor_billing.application.invoicing import BillingPolicy
 from kontor_billing.application.stripe_webhooks import StripeWebhookSettings
 from kontor_billing.application.unit_of_work import BillingUnitOfWork
 from kontor_billing.store.queries import InvoiceQueries, SellerQueries
-from kontor_billing.store.receivables_queries import ReceivableQueries
+from kontor_billing.store.receivables_queries import DunningQueries, ReceivableQueries
 
 
 @dataclass
@@ -30,6 +31,8 @@ class BillingContext:
     receivables: ReceivableQueries
     answers: Answers
     stripe: StripeWebhookSettings
+    dunning: DunningQueries
+    dunning_documents: DunningDocuments
 
 
 Context = Annotated[BillingContext, Depends(context_dependency(BillingContext))]

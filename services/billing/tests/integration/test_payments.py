@@ -7,14 +7,19 @@ The webhook is posted without a token (Stripe has none): the signature is the pr
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 import stripe
+from kontor_billing.context import BillingContext
 from kontor_contracts.samples import order_confirmed_envelope, order_placed_envelope
+from kontor_servicekit.clock import FakeClock
+from kontor_servicekit.context import context_of
 from kontor_servicekit.testing import (
     as_message,
     consume_all,
@@ -129,3 +134,71 @@ async def test_stripe_webhooks_book_once_refuse_forgeries_and_announce(
         types = sorted(json.loads(r.value)["type"] for r in received)
         assert types == ["PaymentReceived", "PaymentRefunded"]  # once each, same topic
         assert all(r.key.decode() == order_id for r in received)
+
+
+async def test_dunning_through_all_levels_to_a_stop_by_payment(
+    start_service: Any, infra: Any, namespace: str
+) -> None:
+    async with start_service("billing", dunning_sweep_interval_s=0.1) as billing:
+        await wait_for_assignment(billing)
+        placed = order_placed_envelope(number=2)
+        order_id = placed.aggregate_id
+        await produce(
+            infra.kafka_bootstrap,
+            topic_of(namespace, "OrderPlaced"),
+            [as_message(placed), as_message(order_confirmed_envelope(placed))],
+        )
+
+        async def receivable() -> Any:
+            found = (await billing.client.get("/receivables")).json()["items"]
+            return next((r for r in found if r["order_id"] == order_id), None)
+
+        opened = await eventually(receivable, timeout=30)
+        number, due = opened["invoice_number"], date.fromisoformat(opened["due_date"])
+        context = context_of(billing.app, BillingContext)
+        clock = FakeClock(datetime.combine(due, datetime.min.time(), tzinfo=UTC))
+        context.clock = clock  # the sweeper asks the context's clock each round
+
+        async def notices(count: int) -> Any:
+            page = (await billing.client.get("/dunning", params={"invoice_number": number})).json()
+            return page["items"] if page["total"] == count else None
+
+        clock.set(clock() + timedelta(days=7, hours=9))
+        [reminder] = await eventually(lambda: notices(1), timeout=30)
+        assert reminder["level"] == 1 and reminder["number"].startswith("MA-")
+        clock.set(clock() + timedelta(days=14))
+        items = await eventually(lambda: notices(2), timeout=30)
+        first = items[1]
+        assert first["level"] == 2 and Decimal(first["interest"]) > 0
+        assert Decimal(first["fees_total"]) == Decimal("2.50")
+
+        pdf = await billing.client.get(f"/dunning/{first['number']}/pdf")
+        assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+        assert pdf.headers["content-type"] == "application/pdf"
+
+        paid = await billing.client.post(
+            "/payments",
+            json={
+                "amount": opened["open_amount"],
+                "method": "bank_transfer",
+                "date": (clock() - timedelta(days=1)).date().isoformat(),
+                "invoice_number": number,
+            },
+        )
+        assert paid.status_code == 201, paid.text
+        assert paid.json()["receivable"]["dunning_stopped"] == "settled"
+        clock.set(clock() + timedelta(days=30))
+        await asyncio.sleep(1.0)  # several sweeps at 0.1 s: none may issue the 3rd level
+        assert (await notices(2)) is not None
+        overdue = await consume_all(
+            infra.kafka_bootstrap,
+            topic_of(namespace, "PaymentOverdue"),
+            expected=3,
+            timeout_ms=3000,
+        )
+        levels = [
+            json.loads(r.value)["payload"]["dunning_level"]
+            for r in overdue
+            if json.loads(r.value)["type"] == "PaymentOverdue"
+        ]
+        assert levels == [1, 2]

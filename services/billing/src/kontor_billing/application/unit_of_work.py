@@ -12,6 +12,7 @@ from typing import Protocol
 from kontor_servicekit.uow import UnitOfWork
 
 from kontor_billing.domain.audit import AuditEntry
+from kontor_billing.domain.dunning import DunningNotice
 from kontor_billing.domain.invoice import Invoice
 from kontor_billing.domain.order import BilledOrder
 from kontor_billing.domain.receivables import Payment, Receivable
@@ -87,8 +88,11 @@ class ReceivableRepository(Protocol):
 
     async def save(self, receivable: Receivable) -> None: ...
 
-    async def unsettled_due_before(self, day: date, limit: int) -> list[Receivable]:
-        """Receivables with money open whose due date is before ``day`` (for dunning)."""
+    async def dunning_candidates(
+        self, due_before: date, below_level: int, limit: int
+    ) -> list[Receivable]:
+        """Receivables with money open, not disputed, due before ``due_before`` and
+        dunned below ``below_level``: oldest due date first."""
         ...
 
 
@@ -116,6 +120,12 @@ class StripeEventLog(Protocol):
         ...
 
 
+class DunningNoticeRepository(Protocol):
+    async def add(self, notice: DunningNotice) -> None:
+        """A new notice; its number is unique (a second one conflicts)."""
+        ...
+
+
 class BillingUnitOfWork(UnitOfWork, Protocol):
     """The repositories of one unit of work (read-only members, so an implementation
     may hold its own repository classes)."""
@@ -140,3 +150,6 @@ class BillingUnitOfWork(UnitOfWork, Protocol):
 
     @property
     def stripe_events(self) -> StripeEventLog: ...
+
+    @property
+    def dunning(self) -> DunningNoticeRepository: ...

@@ -10,6 +10,7 @@ from kontor_billing.domain.order import BilledOrder
 from kontor_billing.domain.seller import Seller
 from kontor_billing.store.canonical import document_sha256
 from kontor_billing.store.invoices import to_document
+from kontor_billing.store.memory_dunning import InMemoryDunningNotices
 from kontor_billing.store.memory_receivables import (
     InMemoryPaymentRepository,
     InMemoryReceivableRepository,
@@ -101,3 +102,4 @@ class InMemoryBillingUnitOfWork(FakeUnitOfWork):
             self.table("payments", key=lambda p: p.payment_id)
         )
         self.stripe_events = InMemoryStripeEventLog(self.table("stripe_events", key=lambda e: e[0]))
+        self.dunning = InMemoryDunningNotices(self.table("dunning_notices", key=lambda n: n.number))

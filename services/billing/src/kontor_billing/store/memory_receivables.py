@@ -26,8 +26,17 @@ class InMemoryReceivableRepository:
     async def save(self, receivable: Receivable) -> None:
         self.table.put(receivable)
 
-    async def unsettled_due_before(self, day: date, limit: int) -> list[Receivable]:
-        found = self.table.where(lambda r: not r.settled and r.due_date < day)
+    async def dunning_candidates(
+        self, due_before: date, below_level: int, limit: int
+    ) -> list[Receivable]:
+        found = self.table.where(
+            lambda r: (
+                not r.settled
+                and r.disputed_at is None
+                and r.dunning_level < below_level
+                and r.due_date < due_before
+            )
+        )
         return sorted(found, key=lambda r: r.due_date)[:limit]
 
 

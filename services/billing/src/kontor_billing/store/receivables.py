@@ -115,10 +115,17 @@ class MongoReceivableRepository:
             session=self.tx.session,
         )
 
-    async def unsettled_due_before(self, day: date, limit: int) -> list[Receivable]:
+    async def dunning_candidates(
+        self, due_before: date, below_level: int, limit: int
+    ) -> list[Receivable]:
         docs = (
             await self._docs.find(
-                {"settled": False, "due_date": {"$lt": day.isoformat()}},
+                {
+                    "settled": False,
+                    "disputed_at": None,
+                    "dunning_level": {"$lt": below_level},
+                    "due_date": {"$lt": due_before.isoformat()},
+                },
                 session=self.tx.session,
             )
             .sort("due_date", 1)

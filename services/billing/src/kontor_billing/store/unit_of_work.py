@@ -5,6 +5,7 @@ from __future__ import annotations
 from kontor_servicekit.store import Transaction
 from kontor_servicekit.uow import MongoUnitOfWork
 
+from kontor_billing.store.dunning import MongoDunningNotices
 from kontor_billing.store.invoices import MongoInvoiceRepository
 from kontor_billing.store.ledger import MongoAuditLog, MongoOrderBook, MongoSellerRepository
 from kontor_billing.store.receivables import (
@@ -24,3 +25,4 @@ class MongoBillingUnitOfWork(MongoUnitOfWork):
         self.receivables = MongoReceivableRepository(tx)
         self.payments = MongoPaymentRepository(tx)
         self.stripe_events = MongoStripeEventLog(tx)
+        self.dunning = MongoDunningNotices(tx)
