@@ -31,7 +31,7 @@ class BillingSettings(ServiceSettings):
     stripe_webhook_secret: SecretStr | None = Field(
         default=None,
         description="The Stripe endpoint's signing secret (whsec_...); unset: POST "
-        "/webhooks/stripe answers 503",
+        "/webhooks/stripe refuses every event (400)",
     )
     stripe_webhook_tolerance_s: int = Field(
         default=300,

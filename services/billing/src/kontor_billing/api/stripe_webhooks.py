@@ -35,12 +35,19 @@ class WebhookOut(BaseModel):
 
 @router.post(
     "/webhooks/stripe",
-    responses=problem_responses(400, 404, 409, 413, 422, 503),
+    responses=problem_responses(400, 404, 409, 413, 422),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "description": "The Stripe event exactly as Stripe sent it (verified raw)",
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        }
+    },
     summary="Stripe webhook (payment_intent.succeeded, charge.refunded), signature verified",
     description="The raw body is verified with the `Stripe-Signature` header and the "
     "endpoint secret (`stripe.Webhook.construct_event`, tolerance from settings). "
-    "A forged or too old signature answers 400; an event id handled before answers "
-    "200 with `outcome: replayed` and changes nothing.",
+    "A forged or too old signature (or no secret configured) answers 400; an event "
+    "id handled before answers 200 with `outcome: replayed` and changes nothing.",
 )
 async def stripe_webhook(
     ctx: Context,

@@ -11,12 +11,13 @@ which stops Stripe's retries.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
 from kontor_servicekit.clock import Clock
-from kontor_servicekit.domain_errors import NotFound, Unavailable
+from kontor_servicekit.domain_errors import NotFound
 from kontor_servicekit.uow import Transactor
 
 from kontor_billing.application.payments import book_payment, book_refund
@@ -29,6 +30,8 @@ from kontor_billing.domain.stripe_events import (
     payment_of_intent,
     refunds_of_charge,
 )
+
+log = logging.getLogger(__name__)
 
 Outcome = Literal["refused", "replayed", "booked", "ignored"]
 
@@ -57,9 +60,9 @@ def verify(
     import stripe
 
     if not settings.secret:
-        raise Unavailable(
-            "Stripe webhooks are not configured (no webhook secret)", retry_after_s=300
-        )
+        # nothing can be verified: refused like a forgery (and said so in the log)
+        log.warning("a Stripe webhook was refused: no webhook secret is configured")
+        return "Stripe webhooks are not configured (no webhook secret in settings)"
     try:
         stripe.Webhook.construct_event(
             payload, signature, settings.secret, tolerance=settings.tolerance_s
