@@ -79,7 +79,7 @@ def charge_refunded(
         "id": event_id,
         "object": "event",
         "type": "charge.refunded",
-        "created": int(AT.timestamp()) + 60,
+        "created": int(AT.timestamp()) + 3600,
         "data": {"object": charge},
     }
 
@@ -179,6 +179,9 @@ async def test_charge_refunded_books_each_refund_against_the_receivable() -> Non
         ("re_1", Decimal("5.00")),
         ("re_2", Decimal("2.50")),
     ]
+    stored = {p.payment_id: p for p in billing.db.rows("payments")}
+    assert stored["re_1"].booked_at == clock()  # booked now, received when Stripe says
+    assert stored["re_1"].direction == "out"
     after = await billing.run(lambda uow: uow.receivables.get(r.invoice_number))
     assert after is not None
     assert after.open_amount == Decimal("7.50")

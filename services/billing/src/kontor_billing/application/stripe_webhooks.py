@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
@@ -77,7 +78,9 @@ def verify(
     return StripeEvent.of(data)
 
 
-async def _charge_refunded(uow: BillingUnitOfWork, event: StripeEvent) -> list[BookedPayment]:
+async def _charge_refunded(
+    uow: BillingUnitOfWork, event: StripeEvent, now: datetime
+) -> list[BookedPayment]:
     charge = event.object
     charge_id = str(charge.get("id", ""))
     intent_id = charge.get("payment_intent")
@@ -98,7 +101,7 @@ async def _charge_refunded(uow: BillingUnitOfWork, event: StripeEvent) -> list[B
     )
     booked = []
     for refund in refunds_of_charge(event, number, Decimal(so_far)):
-        booked.append(await book_refund(uow, refund, event.created))
+        booked.append(await book_refund(uow, refund, now))
     return booked
 
 
@@ -126,7 +129,7 @@ async def handle_stripe_webhook(
                 "booked", event.id, event.type, booked=(await book_payment(uow, booking, now),)
             )
         if event.type == CHARGE_REFUNDED:
-            refunds = await _charge_refunded(uow, event)
+            refunds = await _charge_refunded(uow, event, now)
             return WebhookResult("booked", event.id, event.type, booked=tuple(refunds))
         return WebhookResult("ignored", event.id, event.type)
 

@@ -95,7 +95,7 @@ class ReceivableQueries:
         docs, total = await find_page(
             self.db[PAYMENTS],
             query,
-            [("received_at", 1), ("_id", 1)],
+            [("received_at", 1), ("booked_at", 1), ("_id", 1)],
             page=page,
             page_size=page_size,
         )
@@ -105,7 +105,7 @@ class ReceivableQueries:
         docs = (
             await self.db[PAYMENTS]
             .find({"invoice_number": invoice_number})
-            .sort("received_at", 1)
+            .sort([("received_at", 1), ("booked_at", 1)])
             .to_list(None)
         )
         return [payment_of(d) for d in docs]
