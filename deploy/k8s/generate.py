@@ -274,6 +274,26 @@ def _secret_env(name: str, secret: str, key: str) -> Manifest:
     return {"name": name, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}
 
 
+def service_secret_env(f: ServiceFacts) -> list[Manifest]:
+    """Secrets of one service, created by whoever operates it (optional: it starts without)."""
+    if f.name == "billing":
+        # The Stripe endpoint's signing secret (ADR 0028): without it every webhook is
+        # refused, the rest of billing runs.
+        return [
+            {
+                "name": "KONTOR_BILLING_STRIPE_WEBHOOK_SECRET",
+                "valueFrom": {
+                    "secretKeyRef": {
+                        "name": "billing-stripe",
+                        "key": "webhook-secret",
+                        "optional": True,
+                    }
+                },
+            }
+        ]
+    return []
+
+
 def deployment(f: ServiceFacts) -> Manifest:
     probe_port = "http"
     container = {
@@ -298,6 +318,7 @@ def deployment(f: ServiceFacts) -> Manifest:
                 "name": "KONTOR_AUTH_PUBLIC_KEY",
                 "valueFrom": {"configMapKeyRef": {"name": "kontor-auth", "key": "public-key.pem"}},
             },
+            *service_secret_env(f),
         ],
         "resources": {
             "requests": {"cpu": "100m", "memory": "256Mi"},

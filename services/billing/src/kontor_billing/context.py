@@ -9,15 +9,19 @@ from fastapi import Depends
 from kontor_servicekit.blobs import BlobStore
 from kontor_servicekit.clock import Clock
 from kontor_servicekit.context import context_dependency
+from kontor_servicekit.idempotency import Answers
 from kontor_servicekit.uow import Transactor
 
 from kontor_billing.application.documents import InvoiceDocuments
+from kontor_billing.application.dunning import DunningDocuments
 from kontor_billing.application.incoming import IncomingPolicy
 from kontor_billing.application.invoicing import BillingPolicy
+from kontor_billing.application.stripe_webhooks import StripeWebhookSettings
 from kontor_billing.application.unit_of_work import BillingUnitOfWork
 from kontor_billing.store.incoming_queries import IncomingQueries
 from kontor_billing.store.oss import OssQueries
 from kontor_billing.store.queries import InvoiceQueries, SellerQueries
+from kontor_billing.store.receivables_queries import DunningQueries, ReceivableQueries
 from kontor_billing.store.retention import RetentionQueries
 
 
@@ -31,6 +35,11 @@ class BillingContext:
     policy: BillingPolicy
     oss: OssQueries
     retention: RetentionQueries
+    receivables: ReceivableQueries
+    answers: Answers
+    stripe: StripeWebhookSettings
+    dunning: DunningQueries
+    dunning_documents: DunningDocuments
     incoming: IncomingContext | None = None  # issue 12; None in apps built without it
 
 

@@ -34,6 +34,7 @@ from kontor_contracts.events.orders import (
 from kontor_servicekit.clock import Clock
 from kontor_servicekit.domain_errors import Conflict, IllegalTransition, NotFound
 
+from kontor_billing.application.receivables import on_document_issued
 from kontor_billing.application.unit_of_work import BillingUnitOfWork
 from kontor_billing.domain.audit import next_entry
 from kontor_billing.domain.events import (
@@ -146,6 +147,7 @@ def placed_order(event: OrderPlaced) -> PlacedOrder:
         coupon_codes=tuple(event.coupon_codes),
         destination_country=event.shipping_address.country,
         vat_country=event.vat_country,
+        payment_method=event.payment_method,
     )
 
 
@@ -323,6 +325,7 @@ async def _chain(
 async def _store(uow: BillingUnitOfWork, document: Invoice, *, at: datetime) -> None:
     sha256 = await uow.invoices.add(document)
     await _chain(uow, document.number, "issued", sha256, at=at)
+    await on_document_issued(uow, document, at=at)
 
 
 async def _invoice_if_due(

@@ -6,15 +6,17 @@ Implemented over MongoDB in ``store/unit_of_work.py`` and in memory in
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Protocol
 
 from kontor_servicekit.uow import UnitOfWork
 
 from kontor_billing.domain.audit import AuditEntry
+from kontor_billing.domain.dunning import DunningNotice
 from kontor_billing.domain.incoming import IncomingInvoice
 from kontor_billing.domain.invoice import Invoice
 from kontor_billing.domain.order import BilledOrder
+from kontor_billing.domain.receivables import Payment, Receivable
 from kontor_billing.domain.seller import Seller
 
 
@@ -72,6 +74,59 @@ class AuditLog(Protocol):
         ...
 
 
+class ReceivableRepository(Protocol):
+    """The receivables ledger: one receivable per issued invoice (key: its number)."""
+
+    async def get(self, invoice_number: str) -> Receivable | None: ...
+
+    async def of_order(self, order_id: str) -> Receivable | None:
+        """The receivable of the order's invoice, if one was issued."""
+        ...
+
+    async def add(self, receivable: Receivable) -> None:
+        """A new receivable; a second one for the same invoice conflicts."""
+        ...
+
+    async def save(self, receivable: Receivable) -> None: ...
+
+    async def dunning_candidates(
+        self, due_before: date, below_level: int, limit: int
+    ) -> list[Receivable]:
+        """Receivables with money open, not disputed, due before ``due_before`` and
+        dunned below ``below_level``: oldest due date first."""
+        ...
+
+
+class PaymentRepository(Protocol):
+    """Every payment booked (in) and refund recorded (out); the payment id is the key."""
+
+    async def get(self, payment_id: str) -> Payment | None: ...
+
+    async def add(self, payment: Payment) -> None:
+        """A new payment; a second one with the same id conflicts."""
+        ...
+
+    async def save(self, payment: Payment) -> None: ...
+
+    async def unapplied_of_order(self, order_id: str) -> list[Payment]:
+        """Payments of the order booked before its invoice existed."""
+        ...
+
+
+class StripeEventLog(Protocol):
+    """The ids of the Stripe events handled (each once)."""
+
+    async def add(self, event_id: str, event_type: str, at: datetime) -> bool:
+        """Remember the event; False if it was handled before."""
+        ...
+
+
+class DunningNoticeRepository(Protocol):
+    async def add(self, notice: DunningNotice) -> None:
+        """A new notice; its number is unique (a second one conflicts)."""
+        ...
+
+
 class BillingUnitOfWork(UnitOfWork, Protocol):
     """The repositories of one unit of work (read-only members, so an implementation
     may hold its own repository classes)."""
@@ -93,6 +148,18 @@ class BillingUnitOfWork(UnitOfWork, Protocol):
 
     @property
     def incoming(self) -> IncomingInvoiceRepository: ...
+
+    @property
+    def receivables(self) -> ReceivableRepository: ...
+
+    @property
+    def payments(self) -> PaymentRepository: ...
+
+    @property
+    def stripe_events(self) -> StripeEventLog: ...
+
+    @property
+    def dunning(self) -> DunningNoticeRepository: ...
 
 
 class RetainedDocuments(Protocol):

@@ -68,6 +68,8 @@ class PlacedOrder:
     vat_country: str | None = None
     """A distance sale taxed in the destination state (One-Stop-Shop, ADR 0026): the
     lines carry that state's rates; None: German VAT (or the exemption)."""
+    payment_method: str | None = None
+    """As the order says (invoice, prepayment, card, ...): the receivable keeps it."""
 
 
 @dataclass

@@ -6,9 +6,11 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from kontor_billing.store.dunning import DUNNING_NOTICES
 from kontor_billing.store.incoming import INCOMING
 from kontor_billing.store.invoices import INVOICES
 from kontor_billing.store.ledger import AUDIT, ORDERS
+from kontor_billing.store.receivables import PAYMENTS, RECEIVABLES
 
 
 async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
@@ -46,3 +48,12 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     await db[INCOMING].create_index("supplier_key", name="by_supplier")
     await db[INCOMING].create_index([("status", 1), ("received_at", -1)], name="by_status")
     await db[INCOMING].create_index("received_at", name="by_received")
+    # the receivables ledger: one per invoice (_id), one per order, open items by due date
+    await db[RECEIVABLES].create_index("order_id", unique=True, name="one_receivable_per_order")
+    await db[RECEIVABLES].create_index(
+        [("settled", 1), ("disputed_at", 1), ("due_date", 1)], name="dunning_candidates"
+    )
+    await db[RECEIVABLES].create_index([("status", 1), ("due_date", 1)], name="by_status_due")
+    await db[PAYMENTS].create_index([("invoice_number", 1), ("received_at", 1)], name="by_invoice")
+    await db[PAYMENTS].create_index([("order_id", 1), ("received_at", 1)], name="by_order")
+    await db[DUNNING_NOTICES].create_index([("invoice_number", 1), ("level", 1)], name="by_invoice")

@@ -44,6 +44,7 @@ def order_of(doc: dict[str, Any]) -> BilledOrder:
             coupon_codes=tuple(placed.get("coupon_codes") or ()),
             destination_country=placed.get("destination_country"),
             vat_country=placed.get("vat_country"),
+            payment_method=placed.get("payment_method"),
         ),
         confirmed_at=doc.get("confirmed_at"),
         shipped_at=doc.get("shipped_at"),

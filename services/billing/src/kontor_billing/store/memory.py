@@ -10,7 +10,13 @@ from kontor_billing.domain.order import BilledOrder
 from kontor_billing.domain.seller import Seller
 from kontor_billing.store.canonical import document_sha256
 from kontor_billing.store.invoices import to_document
+from kontor_billing.store.memory_dunning import InMemoryDunningNotices
 from kontor_billing.store.memory_incoming import InMemoryIncomingInvoiceRepository
+from kontor_billing.store.memory_receivables import (
+    InMemoryPaymentRepository,
+    InMemoryReceivableRepository,
+    InMemoryStripeEventLog,
+)
 from kontor_billing.store.retention import InMemoryRetainedDocuments
 
 
@@ -95,3 +101,11 @@ class InMemoryBillingUnitOfWork(FakeUnitOfWork):
         self.incoming = InMemoryIncomingInvoiceRepository(
             self.table("incoming_invoices", key=lambda i: i.id)
         )
+        self.receivables = InMemoryReceivableRepository(
+            self.table("receivables", key=lambda r: r.invoice_number)
+        )
+        self.payments = InMemoryPaymentRepository(
+            self.table("payments", key=lambda p: p.payment_id)
+        )
+        self.stripe_events = InMemoryStripeEventLog(self.table("stripe_events", key=lambda e: e[0]))
+        self.dunning = InMemoryDunningNotices(self.table("dunning_notices", key=lambda n: n.number))

@@ -5,9 +5,15 @@ from __future__ import annotations
 from kontor_servicekit.store import Transaction
 from kontor_servicekit.uow import MongoUnitOfWork
 
+from kontor_billing.store.dunning import MongoDunningNotices
 from kontor_billing.store.incoming import MongoIncomingInvoiceRepository
 from kontor_billing.store.invoices import MongoInvoiceRepository
 from kontor_billing.store.ledger import MongoAuditLog, MongoOrderBook, MongoSellerRepository
+from kontor_billing.store.receivables import (
+    MongoPaymentRepository,
+    MongoReceivableRepository,
+    MongoStripeEventLog,
+)
 from kontor_billing.store.retention import MongoRetainedDocuments
 
 
@@ -20,3 +26,7 @@ class MongoBillingUnitOfWork(MongoUnitOfWork):
         self.audit = MongoAuditLog(tx)
         self.retained = MongoRetainedDocuments(tx)
         self.incoming = MongoIncomingInvoiceRepository(tx)
+        self.receivables = MongoReceivableRepository(tx)
+        self.payments = MongoPaymentRepository(tx)
+        self.stripe_events = MongoStripeEventLog(tx)
+        self.dunning = MongoDunningNotices(tx)
