@@ -6,6 +6,7 @@ Implemented over MongoDB in ``store/unit_of_work.py`` and in memory in
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Protocol
 
 from kontor_servicekit.uow import UnitOfWork
@@ -13,6 +14,7 @@ from kontor_servicekit.uow import UnitOfWork
 from kontor_billing.domain.audit import AuditEntry
 from kontor_billing.domain.invoice import Invoice
 from kontor_billing.domain.order import BilledOrder
+from kontor_billing.domain.receivables import Payment, Receivable
 from kontor_billing.domain.seller import Seller
 
 
@@ -70,6 +72,42 @@ class AuditLog(Protocol):
         ...
 
 
+class ReceivableRepository(Protocol):
+    """The receivables ledger: one receivable per issued invoice (key: its number)."""
+
+    async def get(self, invoice_number: str) -> Receivable | None: ...
+
+    async def of_order(self, order_id: str) -> Receivable | None:
+        """The receivable of the order's invoice, if one was issued."""
+        ...
+
+    async def add(self, receivable: Receivable) -> None:
+        """A new receivable; a second one for the same invoice conflicts."""
+        ...
+
+    async def save(self, receivable: Receivable) -> None: ...
+
+    async def unsettled_due_before(self, day: date, limit: int) -> list[Receivable]:
+        """Receivables with money open whose due date is before ``day`` (for dunning)."""
+        ...
+
+
+class PaymentRepository(Protocol):
+    """Every payment booked (in) and refund recorded (out); the payment id is the key."""
+
+    async def get(self, payment_id: str) -> Payment | None: ...
+
+    async def add(self, payment: Payment) -> None:
+        """A new payment; a second one with the same id conflicts."""
+        ...
+
+    async def save(self, payment: Payment) -> None: ...
+
+    async def unapplied_of_order(self, order_id: str) -> list[Payment]:
+        """Payments of the order booked before its invoice existed."""
+        ...
+
+
 class BillingUnitOfWork(UnitOfWork, Protocol):
     """The repositories of one unit of work (read-only members, so an implementation
     may hold its own repository classes)."""
@@ -85,3 +123,9 @@ class BillingUnitOfWork(UnitOfWork, Protocol):
 
     @property
     def audit(self) -> AuditLog: ...
+
+    @property
+    def receivables(self) -> ReceivableRepository: ...
+
+    @property
+    def payments(self) -> PaymentRepository: ...

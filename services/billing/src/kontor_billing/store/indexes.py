@@ -8,6 +8,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from kontor_billing.store.invoices import INVOICES
 from kontor_billing.store.ledger import AUDIT, ORDERS
+from kontor_billing.store.receivables import PAYMENTS, RECEIVABLES
 
 
 async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
@@ -39,3 +40,9 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     await db[INVOICES].create_index("customer_email", name="by_customer_email")
     await db[AUDIT].create_index([("chain", 1), ("seq", 1)], unique=True, name="chain_seq")
     await db[ORDERS].create_index("waiting", name="waiting", sparse=True)
+    # the receivables ledger: one per invoice (_id), one per order, open items by due date
+    await db[RECEIVABLES].create_index("order_id", unique=True, name="one_receivable_per_order")
+    await db[RECEIVABLES].create_index([("settled", 1), ("due_date", 1)], name="unsettled_by_due")
+    await db[RECEIVABLES].create_index([("status", 1), ("due_date", 1)], name="by_status_due")
+    await db[PAYMENTS].create_index([("invoice_number", 1), ("received_at", 1)], name="by_invoice")
+    await db[PAYMENTS].create_index([("order_id", 1), ("received_at", 1)], name="by_order")

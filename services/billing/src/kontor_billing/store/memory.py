@@ -10,6 +10,10 @@ from kontor_billing.domain.order import BilledOrder
 from kontor_billing.domain.seller import Seller
 from kontor_billing.store.canonical import document_sha256
 from kontor_billing.store.invoices import to_document
+from kontor_billing.store.memory_receivables import (
+    InMemoryPaymentRepository,
+    InMemoryReceivableRepository,
+)
 
 
 class InMemoryInvoiceRepository:
@@ -89,3 +93,9 @@ class InMemoryBillingUnitOfWork(FakeUnitOfWork):
         self.orders = InMemoryOrderBook(self.table("orders", key=lambda o: o.order_id))
         self.seller = InMemorySellerRepository(self.table("seller", key=lambda s: "current"))
         self.audit = InMemoryAuditLog(self.table("audit", key=lambda e: f"{e.chain}:{e.seq}"))
+        self.receivables = InMemoryReceivableRepository(
+            self.table("receivables", key=lambda r: r.invoice_number)
+        )
+        self.payments = InMemoryPaymentRepository(
+            self.table("payments", key=lambda p: p.payment_id)
+        )
