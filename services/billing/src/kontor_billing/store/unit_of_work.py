@@ -5,6 +5,11 @@ from __future__ import annotations
 from kontor_servicekit.store import Transaction
 from kontor_servicekit.uow import MongoUnitOfWork
 
+from kontor_billing.store.bank_statements import (
+    MongoBankStatementRepository,
+    MongoBankTransactionRepository,
+    MongoOpenItemFinder,
+)
 from kontor_billing.store.invoices import MongoInvoiceRepository
 from kontor_billing.store.ledger import MongoAuditLog, MongoOrderBook, MongoSellerRepository
 from kontor_billing.store.receivables import MongoPaymentRepository, MongoReceivableRepository
@@ -19,3 +24,6 @@ class MongoBillingUnitOfWork(MongoUnitOfWork):
         self.audit = MongoAuditLog(tx)
         self.receivables = MongoReceivableRepository(tx)
         self.payments = MongoPaymentRepository(tx)
+        self.bank_statements = MongoBankStatementRepository(tx)
+        self.bank_transactions = MongoBankTransactionRepository(tx)
+        self.open_items = MongoOpenItemFinder(tx)
