@@ -12,9 +12,11 @@ from kontor_servicekit.service import Kit, ServiceDefinition, create_service_app
 from kontor_servicekit.uow import MongoTransactor
 
 from kontor_billing.api.audit import router as audit_router
+from kontor_billing.api.bank_statements import router as bank_router
 from kontor_billing.api.documents import router as documents_router
 from kontor_billing.api.invoices import router as invoices_router
 from kontor_billing.api.seller import router as seller_router
+from kontor_billing.application.bank_statements import NoPayouts
 from kontor_billing.application.documents import InvoiceDocuments
 from kontor_billing.application.invoicing import BillingPolicy
 from kontor_billing.consumers.orders import invoicing
@@ -22,6 +24,8 @@ from kontor_billing.context import BillingContext
 from kontor_billing.documents.from_invoice import EXAMPLE_SELLER
 from kontor_billing.domain.seller import seller_missing_reason
 from kontor_billing.settings import BillingSettings
+from kontor_billing.store.bank_queries import BankQueries
+from kontor_billing.store.bank_statements import MongoStatementFiles
 from kontor_billing.store.documents import MongoDocumentFiles
 from kontor_billing.store.indexes import ensure_indexes
 from kontor_billing.store.migrations import MIGRATIONS
@@ -61,7 +65,7 @@ def definition(settings: BillingSettings, clock: Clock = utc_now) -> ServiceDefi
         settings=settings,
         title="Kontor billing",
         description="Invoices, cancellations and corrections by German rules.",
-        routers=[invoices_router, documents_router, seller_router, audit_router],
+        routers=[invoices_router, documents_router, seller_router, audit_router, bank_router],
         subscriptions=[invoicing(clock, policy)],
         indexes=ensure_indexes,
         migrations=MIGRATIONS,
@@ -84,6 +88,9 @@ def create_app(settings: BillingSettings | None = None, clock: Clock = utc_now) 
             transactor=MongoTransactor(kit.store, MongoBillingUnitOfWork),
             sellers=SellerQueries(kit.store.db),
             policy=policy_of(settings),
+            bank=BankQueries(kit.store.db),
+            bank_files=MongoStatementFiles(kit.store.db),
+            payouts=NoPayouts(),  # the lead wires the payouts store here (s3-payouts)
         ),
     )
     return app

@@ -26,3 +26,6 @@ class BillingSettings(ServiceSettings):
     invoice_prefix: str = Field(default="RE-", min_length=1, max_length=8)
     cancellation_prefix: str = Field(default="ST-", min_length=1, max_length=8)
     correction_prefix: str = Field(default="KR-", min_length=1, max_length=8)
+    #: Bank statement files are up to 10 MiB (checked by the route); the multipart
+    #: envelope adds a little.
+    max_body_bytes: int = 11 * 1024 * 1024

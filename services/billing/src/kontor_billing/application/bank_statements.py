@@ -40,7 +40,7 @@ from kontor_billing.domain.bank_statements import (
     booking_ids,
 )
 from kontor_billing.domain.receivables import PaymentBooking
-from kontor_billing.domain.reconciliation import decide
+from kontor_billing.domain.reconciliation import Suggestion, decide
 
 METHOD = "bank_transfer"
 
@@ -64,6 +64,14 @@ class NoPayouts:
 
     async def by_end_to_end_id(self, end_to_end_id: str) -> str | None:
         return None
+
+
+@dataclass(frozen=True)
+class TransactionView:
+    """A booking for display, with suggestions while it waits (computed when read)."""
+
+    transaction: BankTransaction
+    suggestions: tuple[Suggestion, ...]
 
 
 @dataclass(frozen=True)

@@ -94,6 +94,8 @@ def references_in(text: str) -> list[Reference]:
     found: list[Reference] = []
     for m in _SPACED.finditer(upper):
         letters, year, six, short = m.groups()
+        if six is None and letters is None:
+            continue  # "2026 12": a year and a short number, without a prefix, say nothing
         found.append(Reference(letters, year + (six or short).zfill(6)))
     squeezed = re.sub(r"[\s\-_./:#]+", "", upper)
     for m in _SQUEEZED.finditer(squeezed):
