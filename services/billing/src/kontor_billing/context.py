@@ -8,14 +8,18 @@ from typing import Annotated
 from fastapi import Depends
 from kontor_servicekit.clock import Clock
 from kontor_servicekit.context import context_dependency
+from kontor_servicekit.idempotency import Answers
 from kontor_servicekit.uow import Transactor
 
 from kontor_billing.application.bank_statements import PayoutLookup, StatementFiles
 from kontor_billing.application.documents import InvoiceDocuments
+from kontor_billing.application.dunning import DunningDocuments
 from kontor_billing.application.invoicing import BillingPolicy
+from kontor_billing.application.stripe_webhooks import StripeWebhookSettings
 from kontor_billing.application.unit_of_work import BillingUnitOfWork
 from kontor_billing.store.bank_queries import BankQueries
 from kontor_billing.store.queries import InvoiceQueries, SellerQueries
+from kontor_billing.store.receivables_queries import DunningQueries, ReceivableQueries
 
 
 @dataclass
@@ -26,6 +30,11 @@ class BillingContext:
     transactor: Transactor[BillingUnitOfWork]
     sellers: SellerQueries
     policy: BillingPolicy
+    receivables: ReceivableQueries
+    answers: Answers
+    stripe: StripeWebhookSettings
+    dunning: DunningQueries
+    dunning_documents: DunningDocuments
     bank: BankQueries
     bank_files: StatementFiles
     payouts: PayoutLookup

@@ -6,22 +6,30 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI
 from kontor_servicekit.clock import Clock, utc_now
-from kontor_servicekit.context import attach_context
+from kontor_servicekit.context import attach_context, context_of
+from kontor_servicekit.idempotency import Answers
 from kontor_servicekit.runner import run_service
 from kontor_servicekit.service import Kit, ServiceDefinition, create_service_app
+from kontor_servicekit.sweeper import Sweeper
 from kontor_servicekit.uow import MongoTransactor
 
 from kontor_billing.api.audit import router as audit_router
 from kontor_billing.api.bank_statements import router as bank_router
 from kontor_billing.api.documents import router as documents_router
+from kontor_billing.api.dunning import router as dunning_router
 from kontor_billing.api.invoices import router as invoices_router
+from kontor_billing.api.payments import router as payments_router
 from kontor_billing.api.seller import router as seller_router
+from kontor_billing.api.stripe_webhooks import router as stripe_router
 from kontor_billing.application.bank_statements import NoPayouts
 from kontor_billing.application.documents import InvoiceDocuments
+from kontor_billing.application.dunning import DunningDocuments, run_dunning
 from kontor_billing.application.invoicing import BillingPolicy
+from kontor_billing.application.stripe_webhooks import StripeWebhookSettings
 from kontor_billing.consumers.orders import invoicing
 from kontor_billing.context import BillingContext
 from kontor_billing.documents.from_invoice import EXAMPLE_SELLER
+from kontor_billing.domain.dunning import BaseRateTable, DunningLevel, DunningPolicy
 from kontor_billing.domain.seller import seller_missing_reason
 from kontor_billing.settings import BillingSettings
 from kontor_billing.store.bank_queries import BankQueries
@@ -30,6 +38,7 @@ from kontor_billing.store.documents import MongoDocumentFiles
 from kontor_billing.store.indexes import ensure_indexes
 from kontor_billing.store.migrations import MIGRATIONS
 from kontor_billing.store.queries import InvoiceQueries, SellerQueries
+from kontor_billing.store.receivables_queries import DunningQueries, ReceivableQueries
 from kontor_billing.store.unit_of_work import MongoBillingUnitOfWork
 
 
@@ -41,6 +50,21 @@ def policy_of(settings: BillingSettings) -> BillingPolicy:
         invoice_prefix=settings.invoice_prefix,
         cancellation_prefix=settings.cancellation_prefix,
         correction_prefix=settings.correction_prefix,
+    )
+
+
+def dunning_policy_of(settings: BillingSettings) -> DunningPolicy:
+    return DunningPolicy(
+        levels=(
+            DunningLevel(1, settings.dunning_reminder_days, settings.dunning_reminder_fee),
+            DunningLevel(2, settings.dunning_first_notice_days, settings.dunning_first_notice_fee),
+            DunningLevel(
+                3, settings.dunning_second_notice_days, settings.dunning_second_notice_fee
+            ),
+        ),
+        pay_within_days=settings.dunning_pay_within_days,
+        prefix=settings.dunning_prefix,
+        base_rates=BaseRateTable.with_extra(settings.dunning_base_rates),
     )
 
 
@@ -65,7 +89,16 @@ def definition(settings: BillingSettings, clock: Clock = utc_now) -> ServiceDefi
         settings=settings,
         title="Kontor billing",
         description="Invoices, cancellations and corrections by German rules.",
-        routers=[invoices_router, documents_router, seller_router, audit_router, bank_router],
+        routers=[
+            invoices_router,
+            documents_router,
+            seller_router,
+            audit_router,
+            payments_router,
+            stripe_router,
+            dunning_router,
+            bank_router,
+        ],
         subscriptions=[invoicing(clock, policy)],
         indexes=ensure_indexes,
         migrations=MIGRATIONS,
@@ -88,12 +121,45 @@ def create_app(settings: BillingSettings | None = None, clock: Clock = utc_now) 
             transactor=MongoTransactor(kit.store, MongoBillingUnitOfWork),
             sellers=SellerQueries(kit.store.db),
             policy=policy_of(settings),
+            receivables=ReceivableQueries(kit.store.db),
+            answers=Answers(kit.store),
+            dunning=DunningQueries(kit.store.db),
+            dunning_documents=DunningDocuments(DunningQueries(kit.store.db)),
+            stripe=StripeWebhookSettings(
+                secret=settings.stripe_webhook_secret.get_secret_value()
+                if settings.stripe_webhook_secret
+                else None,
+                tolerance_s=settings.stripe_webhook_tolerance_s,
+            ),
             bank=BankQueries(kit.store.db),
             bank_files=MongoStatementFiles(kit.store.db),
             payouts=NoPayouts(),  # the lead wires the payouts store here (s3-payouts)
         ),
     )
+    if settings.dunning_enabled:
+        _start_dunning(app, settings)
     return app
+
+
+def _start_dunning(app: FastAPI, settings: BillingSettings) -> None:
+    """The dunning sweep on the context's clock (asked each round: tests move time)."""
+    kit = app.state.kit
+    context = context_of(app, BillingContext)
+    policy = dunning_policy_of(settings)
+    sweeper = Sweeper(
+        "dunning",
+        lambda: run_dunning(context.transactor, policy=policy, clock=context.clock),
+        interval_s=settings.dunning_sweep_interval_s,
+    )
+
+    async def start(kit: Kit) -> None:
+        sweeper.start()
+
+    async def stop(kit: Kit) -> None:
+        await sweeper.stop()
+
+    kit.definition.on_started.append(start)
+    kit.definition.on_stopping.append(stop)
 
 
 def run() -> None:

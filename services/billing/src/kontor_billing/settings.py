@@ -1,7 +1,9 @@
+from datetime import date
+from decimal import Decimal
 from typing import Literal
 
 from kontor_servicekit.settings import ServiceSettings
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 
 class BillingSettings(ServiceSettings):
@@ -26,6 +28,42 @@ class BillingSettings(ServiceSettings):
     invoice_prefix: str = Field(default="RE-", min_length=1, max_length=8)
     cancellation_prefix: str = Field(default="ST-", min_length=1, max_length=8)
     correction_prefix: str = Field(default="KR-", min_length=1, max_length=8)
+    stripe_webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="The Stripe endpoint's signing secret (whsec_...); unset: POST "
+        "/webhooks/stripe refuses every event (400)",
+    )
+    stripe_webhook_tolerance_s: int = Field(
+        default=300,
+        ge=1,
+        le=3600,
+        description="How old a webhook's signed timestamp may be (a replay guard)",
+    )
+    dunning_enabled: bool = Field(
+        default=True, description="Run the dunning sweep (reminders and dunning notices)"
+    )
+    dunning_sweep_interval_s: float = Field(default=3600, gt=0, le=86_400)
+    dunning_reminder_days: int = Field(
+        default=7, ge=1, le=365, description="Payment reminder this many days after the due date"
+    )
+    dunning_reminder_fee: Decimal = Field(default=Decimal("0.00"), ge=0, le=1000)
+    dunning_first_notice_days: int = Field(
+        default=14, ge=1, le=365, description="1st dunning notice this many days after the reminder"
+    )
+    dunning_first_notice_fee: Decimal = Field(default=Decimal("2.50"), ge=0, le=1000)
+    dunning_second_notice_days: int = Field(
+        default=14, ge=1, le=365, description="2nd dunning notice this many days after the 1st"
+    )
+    dunning_second_notice_fee: Decimal = Field(default=Decimal("5.00"), ge=0, le=1000)
+    dunning_pay_within_days: int = Field(
+        default=10, ge=1, le=90, description="The new deadline each reminder or notice sets"
+    )
+    dunning_prefix: str = Field(default="MA-", min_length=1, max_length=8)
+    dunning_base_rates: dict[date, Decimal] = Field(
+        default_factory=dict,
+        description="Basiszinssatz values (percent) by the day they apply from, added to "
+        'the built-in table, e.g. {"2027-01-01": "1.27"} (ADR 0029: keep it current)',
+    )
     #: Bank statement files are up to 10 MiB (checked by the route); the multipart
     #: envelope adds a little.
     max_body_bytes: int = 11 * 1024 * 1024

@@ -10,10 +10,15 @@ booking; the same id for different money is a Conflict.
 
 from __future__ import annotations
 
-from datetime import datetime
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
 
 from kontor_contracts.events.billing import PaymentReceived, PaymentRefunded
+from kontor_servicekit.clock import Clock
 from kontor_servicekit.domain_errors import Conflict, NotFound
+from kontor_servicekit.uow import Transactor
 
 from kontor_billing.application.unit_of_work import BillingUnitOfWork
 from kontor_billing.domain.receivables import (
@@ -22,6 +27,7 @@ from kontor_billing.domain.receivables import (
     PaymentBooking,
     PaymentDirection,
     Receivable,
+    received_moment,
 )
 
 
@@ -129,3 +135,36 @@ async def book_refund(
             aggregate_id=payment.order_id,
         )
     return booked
+
+
+@dataclass(frozen=True)
+class ManualPayment:
+    """A payment the merchant books by hand (``POST /payments``)."""
+
+    amount: Decimal
+    currency: str
+    method: str
+    received_on: date
+    reference: str | None = None
+    order_id: str | None = None
+    invoice_number: str | None = None
+
+
+async def book_manual_payment(
+    transactor: Transactor[BillingUnitOfWork], manual: ManualPayment, *, clock: Clock
+) -> BookedPayment:
+    """Book a payment by hand: a new payment id (a retry is made safe by the route's
+    Idempotency-Key), received on the day given (now, if today)."""
+    now = clock()
+    booking = PaymentBooking(
+        payment_id=f"pay_{uuid.uuid4().hex}",
+        amount=manual.amount,
+        currency=manual.currency,
+        method=manual.method,
+        received_at=received_moment(manual.received_on, now),
+        source="manual",
+        reference=manual.reference,
+        invoice_number=manual.invoice_number,
+        order_id=manual.order_id,
+    )
+    return await transactor.run(lambda uow: book_payment(uow, booking, now))

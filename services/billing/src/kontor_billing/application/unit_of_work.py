@@ -6,7 +6,7 @@ Implemented over MongoDB in ``store/unit_of_work.py`` and in memory in
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Protocol
 
 from kontor_servicekit.uow import UnitOfWork
@@ -18,6 +18,7 @@ from kontor_billing.domain.bank_statements import (
     BankTransaction,
     StatementLine,
 )
+from kontor_billing.domain.dunning import DunningNotice
 from kontor_billing.domain.invoice import Invoice
 from kontor_billing.domain.order import BilledOrder
 from kontor_billing.domain.receivables import Payment, Receivable
@@ -94,8 +95,11 @@ class ReceivableRepository(Protocol):
 
     async def save(self, receivable: Receivable) -> None: ...
 
-    async def unsettled_due_before(self, day: date, limit: int) -> list[Receivable]:
-        """Receivables with money open whose due date is before ``day`` (for dunning)."""
+    async def dunning_candidates(
+        self, due_before: date, below_level: int, limit: int
+    ) -> list[Receivable]:
+        """Receivables with money open, not disputed, due before ``due_before`` and
+        dunned below ``below_level``: oldest due date first."""
         ...
 
 
@@ -112,6 +116,20 @@ class PaymentRepository(Protocol):
 
     async def unapplied_of_order(self, order_id: str) -> list[Payment]:
         """Payments of the order booked before its invoice existed."""
+        ...
+
+
+class StripeEventLog(Protocol):
+    """The ids of the Stripe events handled (each once)."""
+
+    async def add(self, event_id: str, event_type: str, at: datetime) -> bool:
+        """Remember the event; False if it was handled before."""
+        ...
+
+
+class DunningNoticeRepository(Protocol):
+    async def add(self, notice: DunningNotice) -> None:
+        """A new notice; its number is unique (a second one conflicts)."""
         ...
 
 
@@ -175,6 +193,12 @@ class BillingUnitOfWork(UnitOfWork, Protocol):
 
     @property
     def payments(self) -> PaymentRepository: ...
+
+    @property
+    def stripe_events(self) -> StripeEventLog: ...
+
+    @property
+    def dunning(self) -> DunningNoticeRepository: ...
 
     @property
     def bank_statements(self) -> BankStatementRepository: ...

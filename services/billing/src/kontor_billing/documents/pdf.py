@@ -17,7 +17,7 @@ from facturx import generate_from_binary
 from weasyprint import HTML
 
 from kontor_billing.documents.cii import TITLES
-from kontor_billing.documents.model import EXEMPTION, DocumentData, DocumentKind
+from kontor_billing.documents.model import EXEMPTION, Buyer, DocumentData, DocumentKind, Seller
 
 # weasyprint logs every layout step at INFO: one line per step and document is noise
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
@@ -130,6 +130,40 @@ def day(value: date, lang: str) -> str:
     return value.strftime("%d.%m.%Y") if lang == "de" else value.isoformat()
 
 
+def letter_head(s: Seller, b: Buyer, lang: str) -> str:
+    """The sample watermark, the company details footer, the letterhead and the address
+    field: what every letter of the seller starts with (invoices, dunning notices)."""
+    t = LABELS[lang]
+    e = escape
+    tax_ids = []
+    if s.vat_id:
+        tax_ids.append(f"{t['vat_id']}: {e(s.vat_id)}")
+    if s.tax_number:
+        tax_ids.append(f"{t['tax_number']}: {e(s.tax_number)}")
+    company = [e(s.legal_name), e(s.street), f"{e(s.postcode)} {e(s.city)}", e(s.email)]
+    legal = [e(s.registry or ""), *tax_ids]
+    if s.managing_directors:
+        legal.append(f"{t['directors']}: {e(', '.join(s.managing_directors))}")
+    bank = [t["bank"]]
+    if s.iban:
+        bank.append(f"IBAN {e(s.iban)}")
+    if s.bic:
+        bank.append(f"BIC {e(s.bic)}")
+    footer = "".join(
+        f"<td>{'<br>'.join(x for x in col if x)}</td>" for col in (company, legal, bank)
+    )
+    buyer_lines = [b.company, b.name if b.company else None, b.name if not b.company else None]
+    buyer_html = "<br>".join(e(x) for x in buyer_lines if x)
+    watermark = f"<div class='watermark'>{t['sample']}</div>" if s.sample else ""
+    sender_city = f"{e(s.postcode)} {e(s.city)}"
+    return f"""{watermark}
+<footer><table><tr>{footer}</tr></table></footer>
+<div class="letterhead"><div class="name">{e(s.legal_name)}</div>
+{e(s.street)} · {e(s.postcode)} {e(s.city)} · {e(s.country)}</div>
+<div class="addr"><div class="sender">{e(s.legal_name)} · {e(s.street)} · {sender_city}</div>
+{buyer_html}<br>{e(b.street)}<br>{e(b.postcode)} {e(b.city)}<br>{e(b.country)}</div>"""
+
+
 def render_html(data: DocumentData) -> str:
     lang = data.buyer.language
     t = LABELS[lang]
@@ -209,37 +243,11 @@ def render_html(data: DocumentData) -> str:
         notes.append(f"{t['due']} {day(data.due_date, lang)}")
     notes_html = "".join(f"<p>{e(n)}</p>" for n in notes)
 
-    tax_ids = []
-    if s.vat_id:
-        tax_ids.append(f"{t['vat_id']}: {e(s.vat_id)}")
-    if s.tax_number:
-        tax_ids.append(f"{t['tax_number']}: {e(s.tax_number)}")
-    company = [e(s.legal_name), e(s.street), f"{e(s.postcode)} {e(s.city)}", e(s.email)]
-    legal = [e(s.registry or ""), *tax_ids]
-    if s.managing_directors:
-        legal.append(f"{t['directors']}: {e(', '.join(s.managing_directors))}")
-    bank = [t["bank"]]
-    if s.iban:
-        bank.append(f"IBAN {e(s.iban)}")
-    if s.bic:
-        bank.append(f"BIC {e(s.bic)}")
-    footer = "".join(
-        f"<td>{'<br>'.join(x for x in col if x)}</td>" for col in (company, legal, bank)
-    )
-    buyer_lines = [b.company, b.name if b.company else None, b.name if not b.company else None]
-    buyer_html = "<br>".join(e(x) for x in buyer_lines if x)
-    watermark = f"<div class='watermark'>{t['sample']}</div>" if s.sample else ""
-    sender_city = f"{e(s.postcode)} {e(s.city)}"
     meta_html = "".join(f"<tr><td>{k}</td><td>{e(v)}</td></tr>" for k, v in meta)
     return f"""<!DOCTYPE html>
 <html lang="{lang}"><head><meta charset="utf-8"><title>{e(title)} {e(data.number)}</title>
 <style>{CSS}</style></head><body>
-{watermark}
-<footer><table><tr>{footer}</tr></table></footer>
-<div class="letterhead"><div class="name">{e(s.legal_name)}</div>
-{e(s.street)} · {e(s.postcode)} {e(s.city)} · {e(s.country)}</div>
-<div class="addr"><div class="sender">{e(s.legal_name)} · {e(s.street)} · {sender_city}</div>
-{buyer_html}<br>{e(b.street)}<br>{e(b.postcode)} {e(b.city)}<br>{e(b.country)}</div>
+{letter_head(s, b, lang)}
 <table class="meta">{meta_html}</table>
 <h1>{e(title)} {e(data.number)}</h1>
 <table class="lines"><thead><tr><th>{t["pos"]}</th><th>{t["item"]}</th><th>{t["sku"]}</th>

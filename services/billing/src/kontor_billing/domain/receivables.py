@@ -14,11 +14,12 @@ second booking with the same id changes nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, get_args
 
 from kontor_servicekit.aggregate import RecordsEvents
+from kontor_servicekit.clock import BERLIN
 from kontor_servicekit.domain_errors import Conflict, FieldProblem, IllegalTransition, Invalid
 
 ZERO = Decimal("0")
@@ -33,7 +34,7 @@ RECEIVABLE_STATUSES: tuple[ReceivableStatus, ...] = (
 )
 PaymentSource = Literal["manual", "stripe", "bank"]
 PaymentDirection = Literal["in", "out"]
-PAYMENT_METHODS = (
+PaymentMethod = Literal[
     "bank_transfer",
     "prepayment",
     "invoice",
@@ -44,7 +45,8 @@ PAYMENT_METHODS = (
     "cash",
     "cash_on_delivery",
     "manual",
-)
+]
+PAYMENT_METHODS: tuple[str, ...] = get_args(PaymentMethod)
 
 
 # ------------------------------------------------------------------ recorded events
@@ -193,6 +195,17 @@ class BookedPayment:
     receivable: Receivable | None
     """None for a payment of an order not invoiced yet (kept, applied on its invoice)."""
     replayed: bool = False
+
+
+def received_moment(day: date, now: datetime) -> datetime:
+    """When money booked for ``day`` (a Berlin calendar day) arrived: now if today,
+    else the start of that day; a day in the future is refused."""
+    today = now.astimezone(BERLIN).date()
+    if day > today:
+        raise Invalid("the payment date lies in the future", field=("date",))
+    if day == today:
+        return now
+    return datetime.combine(day, time(0), tzinfo=BERLIN)
 
 
 # ------------------------------------------------------------------ the receivable

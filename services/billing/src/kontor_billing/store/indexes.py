@@ -7,6 +7,7 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from kontor_billing.store.bank_statements import BANK_TRANSACTIONS
+from kontor_billing.store.dunning import DUNNING_NOTICES
 from kontor_billing.store.invoices import INVOICES
 from kontor_billing.store.ledger import AUDIT, ORDERS
 from kontor_billing.store.receivables import PAYMENTS, RECEIVABLES
@@ -43,10 +44,13 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     await db[ORDERS].create_index("waiting", name="waiting", sparse=True)
     # the receivables ledger: one per invoice (_id), one per order, open items by due date
     await db[RECEIVABLES].create_index("order_id", unique=True, name="one_receivable_per_order")
-    await db[RECEIVABLES].create_index([("settled", 1), ("due_date", 1)], name="unsettled_by_due")
+    await db[RECEIVABLES].create_index(
+        [("settled", 1), ("disputed_at", 1), ("due_date", 1)], name="dunning_candidates"
+    )
     await db[RECEIVABLES].create_index([("status", 1), ("due_date", 1)], name="by_status_due")
     await db[PAYMENTS].create_index([("invoice_number", 1), ("received_at", 1)], name="by_invoice")
     await db[PAYMENTS].create_index([("order_id", 1), ("received_at", 1)], name="by_order")
+    await db[DUNNING_NOTICES].create_index([("invoice_number", 1), ("level", 1)], name="by_invoice")
     # bank statements (ADR 0030): the queue by status, the payer's earlier payments
     await db[BANK_TRANSACTIONS].create_index(
         [("status", 1), ("booking_date", -1)], name="bank_by_status_date"

@@ -15,9 +15,11 @@ from kontor_billing.store.memory_bank import (
     InMemoryBankTransactionRepository,
     InMemoryOpenItemFinder,
 )
+from kontor_billing.store.memory_dunning import InMemoryDunningNotices
 from kontor_billing.store.memory_receivables import (
     InMemoryPaymentRepository,
     InMemoryReceivableRepository,
+    InMemoryStripeEventLog,
 )
 
 
@@ -104,6 +106,8 @@ class InMemoryBillingUnitOfWork(FakeUnitOfWork):
         self.payments = InMemoryPaymentRepository(
             self.table("payments", key=lambda p: p.payment_id)
         )
+        self.stripe_events = InMemoryStripeEventLog(self.table("stripe_events", key=lambda e: e[0]))
+        self.dunning = InMemoryDunningNotices(self.table("dunning_notices", key=lambda n: n.number))
         self.bank_statements = InMemoryBankStatementRepository(
             self.table("bank_statements", key=lambda s: s.id),
             self.table("bank_accounts", key=lambda a: a.iban),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from kontor_servicekit.fakes import InMemoryTable
 
@@ -26,8 +26,17 @@ class InMemoryReceivableRepository:
     async def save(self, receivable: Receivable) -> None:
         self.table.put(receivable)
 
-    async def unsettled_due_before(self, day: date, limit: int) -> list[Receivable]:
-        found = self.table.where(lambda r: not r.settled and r.due_date < day)
+    async def dunning_candidates(
+        self, due_before: date, below_level: int, limit: int
+    ) -> list[Receivable]:
+        found = self.table.where(
+            lambda r: (
+                not r.settled
+                and r.disputed_at is None
+                and r.dunning_level < below_level
+                and r.due_date < due_before
+            )
+        )
         return sorted(found, key=lambda r: r.due_date)[:limit]
 
 
@@ -47,3 +56,14 @@ class InMemoryPaymentRepository:
     async def unapplied_of_order(self, order_id: str) -> list[Payment]:
         found = self.table.where(lambda p: p.order_id == order_id and p.invoice_number is None)
         return sorted(found, key=lambda p: p.received_at)
+
+
+class InMemoryStripeEventLog:
+    def __init__(self, table: InMemoryTable[tuple[str, str, datetime]]) -> None:
+        self.table = table
+
+    async def add(self, event_id: str, event_type: str, at: datetime) -> bool:
+        if self.table.get(event_id) is not None:
+            return False
+        self.table.insert((event_id, event_type, at))
+        return True

@@ -16,6 +16,7 @@ from kontor_servicekit.store import Store
 
 from kontor_billing.store.invoices import INVOICES
 from kontor_billing.store.ledger import AUDIT
+from kontor_billing.store.receivables_migration import open_missing_receivables
 
 AMOUNT = {"bsonType": "decimal"}
 TEXT = {"bsonType": "string", "minLength": 1}
@@ -111,5 +112,10 @@ MIGRATIONS = [
         "0001-document-validators",
         validate_documents,
         "the database refuses documents and audit entries without their mandatory fields",
-    )
+    ),
+    Migration(
+        "0300-payments",
+        open_missing_receivables,
+        "a receivable for every invoice issued before the receivables ledger",
+    ),
 ]

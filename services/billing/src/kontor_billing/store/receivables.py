@@ -8,7 +8,7 @@ construction). Amounts are Decimal128, dates ISO strings (sortable), moments awa
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from kontor_servicekit.store import Transaction
@@ -17,6 +17,7 @@ from kontor_billing.domain.receivables import AppliedPayment, Credit, Payment, R
 
 RECEIVABLES = "receivables"
 PAYMENTS = "payments"
+STRIPE_EVENTS = "stripe_events"
 
 
 def receivable_document(r: Receivable) -> dict[str, Any]:
@@ -114,10 +115,17 @@ class MongoReceivableRepository:
             session=self.tx.session,
         )
 
-    async def unsettled_due_before(self, day: date, limit: int) -> list[Receivable]:
+    async def dunning_candidates(
+        self, due_before: date, below_level: int, limit: int
+    ) -> list[Receivable]:
         docs = (
             await self._docs.find(
-                {"settled": False, "due_date": {"$lt": day.isoformat()}},
+                {
+                    "settled": False,
+                    "disputed_at": None,
+                    "dunning_level": {"$lt": below_level},
+                    "due_date": {"$lt": due_before.isoformat()},
+                },
                 session=self.tx.session,
             )
             .sort("due_date", 1)
@@ -156,3 +164,17 @@ class MongoPaymentRepository:
             .to_list(None)
         )
         return [payment_of(d) for d in docs]
+
+
+class MongoStripeEventLog:
+    def __init__(self, tx: Transaction) -> None:
+        self.tx = tx
+
+    async def add(self, event_id: str, event_type: str, at: datetime) -> bool:
+        docs = self.tx.db[STRIPE_EVENTS]
+        if await docs.find_one({"_id": event_id}, {"_id": 1}, session=self.tx.session):
+            return False
+        await docs.insert_one(
+            {"_id": event_id, "type": event_type, "received_at": at}, session=self.tx.session
+        )
+        return True

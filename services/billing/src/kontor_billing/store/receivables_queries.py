@@ -11,7 +11,9 @@ from typing import Any
 from kontor_servicekit.store import find_page
 from pymongo.asynchronous.database import AsyncDatabase
 
+from kontor_billing.domain.dunning import DunningNotice
 from kontor_billing.domain.receivables import Payment, Receivable, ReceivableStatus
+from kontor_billing.store.dunning import DUNNING_NOTICES, notice_of
 from kontor_billing.store.receivables import PAYMENTS, RECEIVABLES, payment_of, receivable_of
 
 Document = dict[str, Any]
@@ -107,3 +109,37 @@ class ReceivableQueries:
             .to_list(None)
         )
         return [payment_of(d) for d in docs]
+
+    async def payment(self, payment_id: str) -> Payment | None:
+        doc = await self.db[PAYMENTS].find_one({"_id": payment_id})
+        return None if doc is None else payment_of(doc)
+
+
+@dataclass(frozen=True)
+class NoticePage:
+    items: list[DunningNotice]
+    total: int
+
+
+class DunningQueries:
+    """The reminders and dunning notices (``GET /dunning``)."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.db = db
+
+    async def page(
+        self, *, invoice_number: str | None = None, page: int = 1, page_size: int = 50
+    ) -> NoticePage:
+        query: Document = {"invoice_number": invoice_number} if invoice_number else {}
+        docs, total = await find_page(
+            self.db[DUNNING_NOTICES],
+            query,
+            [("issued_at", 1), ("_id", 1)],
+            page=page,
+            page_size=page_size,
+        )
+        return NoticePage(items=[notice_of(d) for d in docs], total=total)
+
+    async def by_number(self, number: str) -> DunningNotice | None:
+        doc = await self.db[DUNNING_NOTICES].find_one({"_id": number})
+        return None if doc is None else notice_of(doc)

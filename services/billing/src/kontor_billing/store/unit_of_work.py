@@ -10,9 +10,14 @@ from kontor_billing.store.bank_statements import (
     MongoBankTransactionRepository,
     MongoOpenItemFinder,
 )
+from kontor_billing.store.dunning import MongoDunningNotices
 from kontor_billing.store.invoices import MongoInvoiceRepository
 from kontor_billing.store.ledger import MongoAuditLog, MongoOrderBook, MongoSellerRepository
-from kontor_billing.store.receivables import MongoPaymentRepository, MongoReceivableRepository
+from kontor_billing.store.receivables import (
+    MongoPaymentRepository,
+    MongoReceivableRepository,
+    MongoStripeEventLog,
+)
 
 
 class MongoBillingUnitOfWork(MongoUnitOfWork):
@@ -24,6 +29,8 @@ class MongoBillingUnitOfWork(MongoUnitOfWork):
         self.audit = MongoAuditLog(tx)
         self.receivables = MongoReceivableRepository(tx)
         self.payments = MongoPaymentRepository(tx)
+        self.stripe_events = MongoStripeEventLog(tx)
+        self.dunning = MongoDunningNotices(tx)
         self.bank_statements = MongoBankStatementRepository(tx)
         self.bank_transactions = MongoBankTransactionRepository(tx)
         self.open_items = MongoOpenItemFinder(tx)

@@ -1,0 +1,104 @@
+"""HTTP routes of dunning: the reminders and notices of an invoice, and their PDFs."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Response
+from kontor_servicekit.apitypes import Instant, MoneyAmount, PageOut
+from kontor_servicekit.auth import require_scope
+from kontor_servicekit.domain_errors import NotFound
+from kontor_servicekit.errors import problem_responses
+from pydantic import BaseModel, Field
+
+from kontor_billing.api.documents import _content, _served
+from kontor_billing.api.invoices import Page, PageSize
+from kontor_billing.context import Context
+from kontor_billing.domain.dunning import DunningNotice
+
+router = APIRouter(tags=["dunning"])
+Number = Annotated[str, Path(min_length=1, max_length=32)]
+
+
+class DunningNoticeOut(BaseModel):
+    number: str
+    level: int = Field(description="1 payment reminder, 2 first, 3 second dunning notice")
+    name: str
+    title: str
+    invoice_number: str
+    order_id: str
+    issued_at: Instant
+    issue_date: date
+    due_date: date = Field(description="The invoice's due date")
+    days_overdue: int
+    currency: str
+    open_amount: MoneyAmount
+    fee: MoneyAmount = Field(description="This level's fee")
+    fees_total: MoneyAmount
+    interest: MoneyAmount = Field(description="§288 BGB default interest so far")
+    interest_rate_percent: MoneyAmount
+    base_rate_percent: MoneyAmount = Field(description="Basiszinssatz applied (last period)")
+    interest_since: date | None
+    flat_fee: MoneyAmount = Field(description="§288 (5) BGB flat fee (businesses, once)")
+    business: bool
+    total_claim: MoneyAmount
+    pay_by: date
+    pdf: str
+
+    @classmethod
+    def of(cls, n: DunningNotice) -> DunningNoticeOut:
+        return cls(
+            **{k: getattr(n, k) for k in cls.model_fields if k not in ("pdf", "total_claim")},
+            total_claim=n.total_claim,
+            pdf=f"/dunning/{n.number}/pdf",
+        )
+
+
+class DunningPage(PageOut[DunningNoticeOut]):
+    pass
+
+
+@router.get(
+    "/dunning",
+    dependencies=[Depends(require_scope("billing:read"))],
+    responses=problem_responses(401, 403, 422),
+    summary="Reminders and dunning notices, oldest first, of an invoice if given",
+)
+async def list_notices(
+    ctx: Context,
+    invoice_number: Annotated[str | None, Query(min_length=1, max_length=32)] = None,
+    page: Page = 1,
+    page_size: PageSize = 50,
+) -> DunningPage:
+    found = await ctx.dunning.page(invoice_number=invoice_number, page=page, page_size=page_size)
+    return DunningPage(
+        items=[DunningNoticeOut.of(n) for n in found.items],
+        page=page,
+        page_size=page_size,
+        total=found.total,
+    )
+
+
+@router.get(
+    "/dunning/{number}",
+    dependencies=[Depends(require_scope("billing:read"))],
+    responses=problem_responses(401, 403, 404),
+    summary="One reminder or dunning notice",
+)
+async def read_notice(ctx: Context, number: Number) -> DunningNoticeOut:
+    notice = await ctx.dunning.by_number(number)
+    if notice is None:
+        raise NotFound("dunning notice", number)
+    return DunningNoticeOut.of(notice)
+
+
+@router.get(
+    "/dunning/{number}/pdf",
+    dependencies=[Depends(require_scope("billing:read"))],
+    responses={**_content("application/pdf"), **problem_responses(401, 403, 404)},
+    response_class=Response,
+    summary="The reminder or dunning notice as a PDF letter",
+)
+async def notice_pdf(ctx: Context, number: Number) -> Response:
+    return _served(await ctx.dunning_documents.pdf(number))
