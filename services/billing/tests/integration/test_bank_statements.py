@@ -83,6 +83,13 @@ async def test_statements_pay_invoices_once_and_orders_follow(
         anna, bernd, clara = [await eventually(partial(invoice_of, o)) for o in placed]
         assert anna["gross_total"] == bernd["gross_total"] == clara["gross_total"] == "47.58"
 
+        refused = await billing.client.post(
+            "/bank-statements", files={"file": ("auszug.xml", b"<html>no</html>", "text/xml")}
+        )
+        assert refused.status_code == 422
+        assert [e["loc"] for e in refused.json()["errors"]] == [["body", "file"]]
+        assert await billing.kit.store.db["bank_statement_files.files"].count_documents({}) == 0
+
         statement = camt_paying(anna, bernd)
         files = {"file": ("kontoauszug.xml", statement, "application/xml")}
         first = await billing.client.post("/bank-statements", files=files)

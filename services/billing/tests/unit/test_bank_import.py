@@ -312,3 +312,15 @@ async def test_a_debit_without_a_known_payout_waits() -> None:
     assert result.matched_payouts == 0
     refund = transactions(billing)["2026120205000203"]
     assert (refund.status, refund.reason) == ("unmatched", "no payout with this EndToEndId")
+
+
+async def test_a_debit_imported_before_its_payout_was_known_is_matched_on_a_later_import() -> None:
+    billing: Billing = FakeTransactor(InMemoryBillingUnitOfWork)
+    await import_statement(billing, Files(), NoPayouts(), MT940, "b.sta", FakeClock(AT))
+    payouts = Payouts(**{"KONTOR-RF-000018": "po-18"})
+    again = await import_statement(billing, Files(), payouts, MT940, "b.sta", FakeClock(AT))
+    assert (again.new, again.matched_payouts, again.unmatched) == (0, 1, 0)
+    refund = transactions(billing)["2026120205000203"]
+    assert (refund.status, refund.payout_id) == ("matched_payout", "po-18")
+    # the credits that wait are not decided again: still waiting, not counted
+    assert transactions(billing)["2026120205000201"].status == "unmatched"

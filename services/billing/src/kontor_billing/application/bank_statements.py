@@ -100,7 +100,9 @@ async def _store_bookings(
         new = 0
         for tx_id, line in zip(ids, statement.lines, strict=True):
             if tx_id in known:
-                if known[tx_id] == "pending":
+                # a debit whose payout was not known at its first import is looked up again
+                waits_for_payout = known[tx_id] == "unmatched" and line.direction == "debit"
+                if known[tx_id] == "pending" or (waits_for_payout and line.end_to_end_id):
                     undecided.append(tx_id)
                 continue
             await uow.bank_transactions.add(
@@ -176,21 +178,25 @@ async def _pay(uow: BillingUnitOfWork, tx: BankTransaction, now: datetime) -> No
 
 async def reconcile(
     uow: BillingUnitOfWork, transaction_id: str, payouts: PayoutLookup, now: datetime
-) -> str:
-    """Decide one booking not decided yet; its status after (unchanged if decided)."""
+) -> str | None:
+    """Decide one booking not decided yet: its new status, None if nothing changed (decided
+    already, or a waiting debit whose payout is still unknown)."""
     tx = await uow.bank_transactions.get(transaction_id)
     if tx is None:
         raise NotFound("bank transaction", transaction_id)
-    if tx.status != "pending":
-        return tx.status
+    retry_payout = tx.status == "unmatched" and tx.direction == "debit"
+    if tx.status != "pending" and not retry_payout:
+        return None
     if tx.direction == "debit":
         payout = (
             await payouts.by_end_to_end_id(tx.line.end_to_end_id) if tx.line.end_to_end_id else None
         )
-        if payout is None:
-            tx.wait("no payout with this EndToEndId")
-        else:
+        if payout is not None:
             tx.settles_payout(payout, now)
+        elif retry_payout:
+            return None
+        else:
+            tx.wait("no payout with this EndToEndId")
     else:
         payer = (
             await uow.bank_transactions.customers_paying_from(tx.line.counterparty_iban)
@@ -228,7 +234,8 @@ async def import_statement(
     counts = {"matched": 0, "matched_payout": 0, "unmatched": 0}
     for tx_id in dict.fromkeys(stored.undecided):
         status = await transactor.run(_reconciler(tx_id, payouts, clock))
-        counts[status] = counts.get(status, 0) + 1
+        if status is not None:
+            counts[status] = counts.get(status, 0) + 1
     return ImportResult(
         statement=stored.statement,
         duplicate_file=stored.duplicate_file,
@@ -242,7 +249,7 @@ async def import_statement(
 
 def _reconciler(
     tx_id: str, payouts: PayoutLookup, clock: Clock
-) -> Callable[[BillingUnitOfWork], Awaitable[str]]:
+) -> Callable[[BillingUnitOfWork], Awaitable[str | None]]:
     return lambda uow: reconcile(uow, tx_id, payouts, clock())
 
 
