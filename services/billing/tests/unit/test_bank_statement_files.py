@@ -175,3 +175,25 @@ def test_without_a_bank_reference_the_fields_and_the_ordinal_identify_it() -> No
     assert booking_ids(s.account_iban, [greta]) == [first]
     assert booking_ids(s.account_iban, [replace(greta, remittance="RE2026000203 ")]) == [first]
     assert booking_ids(s.account_iban, [replace(greta, amount=Decimal("50.01"))]) != [first]
+
+
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        ((b'<Amt Ccy="EUR">57.98</Amt>', b'<Amt Ccy="EUR">NaN</Amt>', 2), "not an amount"),
+        ((b'<Amt Ccy="EUR">1250.00</Amt>', b"", 1), "without its amount"),
+    ],
+)
+def test_a_broken_camt_is_refused_not_a_server_error(
+    change: tuple[bytes, bytes, int], says: str
+) -> None:
+    with pytest.raises(Invalid) as refused:
+        parse_statement(CAMT02.replace(*change))
+    assert says in refused.value.message
+
+
+def test_a_broken_mt940_is_refused_with_a_short_reason() -> None:
+    with pytest.raises(Invalid) as refused:
+        parse_statement(MT940.replace(b":61:2612021202CR64,50", b":61:2612x21202CR64,50", 1))
+    assert refused.value.message.startswith("not a readable MT940 statement")
+    assert len(refused.value.message) < 250

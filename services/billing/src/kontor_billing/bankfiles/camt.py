@@ -31,9 +31,12 @@ CLOSING = ("CLBD",)
 
 def _decimal(text: str | None, what: str) -> Decimal:
     try:
-        return Decimal((text or "").strip())
+        value = Decimal((text or "").strip())
     except InvalidOperation as exc:
         raise Invalid(f"not an amount in {what}: {text!r}", field=("file",)) from exc
+    if not value.is_finite():
+        raise Invalid(f"not an amount in {what}: {text!r}", field=("file",))
+    return value
 
 
 def _day(text: str | None, what: str) -> date:
@@ -59,6 +62,8 @@ def _balance(stmt: Any, codes: tuple[str, ...]) -> Balance | None:
             if _text(bal, "Tp/CdOrPrtry/Cd") != code:
                 continue
             amount_element = bal.find(_path("Amt"))
+            if amount_element is None:
+                raise Invalid(f"a balance {code} without its amount", field=("file",))
             amount = _decimal(amount_element.text, f"balance {code}")
             if _text(bal, "CdtDbtInd") == "DBIT":
                 amount = -amount

@@ -80,8 +80,10 @@ def parse_mt940(raw: bytes) -> list[ParsedStatement]:
 
     try:
         blocks = mt940.parse_statements(raw, options=mt940.Options.all())
-    except (ValueError, KeyError, TypeError, RuntimeError) as exc:
-        raise Invalid(f"not a readable MT940 statement: {exc}", field=("file",)) from exc
+    except (ValueError, KeyError, TypeError, RuntimeError, ArithmeticError) as exc:
+        # the library's message quotes its patterns at length: the first line is enough
+        first = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        raise Invalid(f"not a readable MT940 statement: {first}", field=("file",)) from exc
     found = []
     for block in blocks:
         data = block.data
