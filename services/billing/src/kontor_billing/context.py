@@ -12,12 +12,14 @@ from kontor_servicekit.context import context_dependency
 from kontor_servicekit.idempotency import Answers
 from kontor_servicekit.uow import Transactor
 
+from kontor_billing.application.bank_statements import PayoutLookup, StatementFiles
 from kontor_billing.application.documents import InvoiceDocuments
 from kontor_billing.application.dunning import DunningDocuments
 from kontor_billing.application.incoming import IncomingPolicy
 from kontor_billing.application.invoicing import BillingPolicy
 from kontor_billing.application.stripe_webhooks import StripeWebhookSettings
 from kontor_billing.application.unit_of_work import BillingUnitOfWork
+from kontor_billing.store.bank_queries import BankQueries
 from kontor_billing.store.incoming_queries import IncomingQueries
 from kontor_billing.store.oss import OssQueries
 from kontor_billing.store.queries import InvoiceQueries, SellerQueries
@@ -40,6 +42,9 @@ class BillingContext:
     stripe: StripeWebhookSettings
     dunning: DunningQueries
     dunning_documents: DunningDocuments
+    bank: BankQueries
+    bank_files: StatementFiles
+    payouts: PayoutLookup
     incoming: IncomingContext | None = None  # issue 12; None in apps built without it
 
 

@@ -15,6 +15,7 @@ from kontor_servicekit.sweeper import Sweeper
 from kontor_servicekit.uow import MongoTransactor
 
 from kontor_billing.api.audit import router as audit_router
+from kontor_billing.api.bank_statements import router as bank_router
 from kontor_billing.api.documents import router as documents_router
 from kontor_billing.api.dunning import router as dunning_router
 from kontor_billing.api.incoming import router as incoming_router
@@ -24,6 +25,7 @@ from kontor_billing.api.payments import router as payments_router
 from kontor_billing.api.retention import router as retention_router
 from kontor_billing.api.seller import router as seller_router
 from kontor_billing.api.stripe_webhooks import router as stripe_router
+from kontor_billing.application.bank_statements import NoPayouts
 from kontor_billing.application.documents import InvoiceDocuments
 from kontor_billing.application.dunning import DunningDocuments, run_dunning
 from kontor_billing.application.incoming import IncomingPolicy
@@ -35,6 +37,8 @@ from kontor_billing.documents.from_invoice import EXAMPLE_SELLER
 from kontor_billing.domain.dunning import BaseRateTable, DunningLevel, DunningPolicy
 from kontor_billing.domain.seller import seller_missing_reason
 from kontor_billing.settings import BillingSettings
+from kontor_billing.store.bank_queries import BankQueries
+from kontor_billing.store.bank_statements import MongoStatementFiles
 from kontor_billing.store.documents import MongoDocumentFiles
 from kontor_billing.store.incoming import INCOMING_FILES
 from kontor_billing.store.incoming_queries import IncomingQueries
@@ -105,6 +109,7 @@ def definition(settings: BillingSettings, clock: Clock = utc_now) -> ServiceDefi
             payments_router,
             stripe_router,
             dunning_router,
+            bank_router,
         ],
         subscriptions=[invoicing(clock, policy)],
         indexes=ensure_indexes,
@@ -141,6 +146,9 @@ def create_app(settings: BillingSettings | None = None, clock: Clock = utc_now) 
                 else None,
                 tolerance_s=settings.stripe_webhook_tolerance_s,
             ),
+            bank=BankQueries(kit.store.db),
+            bank_files=MongoStatementFiles(kit.store.db),
+            payouts=NoPayouts(),  # the lead wires the payouts store here (s3-payouts)
         ),
     )
     if settings.dunning_enabled:

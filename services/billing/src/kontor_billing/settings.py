@@ -57,8 +57,8 @@ class BillingSettings(ServiceSettings):
             business_letter=self.retention_business_letter_years,
         )
 
-    #: Incoming invoices (issue 12) are files of up to 10 MiB (checked by the route); the
-    #: multipart envelope and the optional form fields add a little.
+    #: Incoming invoices and bank statements (issue 12) are files of up to 10 MiB (checked
+    #: by their routes); the multipart envelope and the optional form fields add a little.
     max_body_bytes: int = 11 * 1024 * 1024
     incoming_chart: Literal["SKR03", "SKR04"] = Field(
         default="SKR03",

@@ -12,11 +12,18 @@ from typing import Protocol
 from kontor_servicekit.uow import UnitOfWork
 
 from kontor_billing.domain.audit import AuditEntry
+from kontor_billing.domain.bank_statements import (
+    BankAccount,
+    BankStatement,
+    BankTransaction,
+    StatementLine,
+)
 from kontor_billing.domain.dunning import DunningNotice
 from kontor_billing.domain.incoming import IncomingInvoice
 from kontor_billing.domain.invoice import Invoice
 from kontor_billing.domain.order import BilledOrder
 from kontor_billing.domain.receivables import Payment, Receivable
+from kontor_billing.domain.reconciliation import OpenItem
 from kontor_billing.domain.seller import Seller
 
 
@@ -127,6 +134,45 @@ class DunningNoticeRepository(Protocol):
         ...
 
 
+class BankStatementRepository(Protocol):
+    """Imported statement files (key: the file's SHA-256) and the accounts' balances."""
+
+    async def get(self, statement_id: str) -> BankStatement | None: ...
+
+    async def add(self, statement: BankStatement) -> None: ...
+
+    async def account(self, iban: str) -> BankAccount | None: ...
+
+    async def save_account(self, account: BankAccount) -> None: ...
+
+
+class BankTransactionRepository(Protocol):
+    """Every booking of every statement, once (key: ``booking_ids``)."""
+
+    async def get(self, transaction_id: str) -> BankTransaction | None: ...
+
+    async def known(self, transaction_ids: list[str]) -> dict[str, str]:
+        """The ids among ``transaction_ids`` stored already, with their status."""
+        ...
+
+    async def add(self, transaction: BankTransaction) -> None: ...
+
+    async def save(self, transaction: BankTransaction) -> None: ...
+
+    async def customers_paying_from(self, iban: str) -> frozenset[str]:
+        """The e-mails of customers whose invoices this IBAN paid before."""
+        ...
+
+
+class OpenItemFinder(Protocol):
+    async def candidates(
+        self, lines: list[StatementLine], payer_emails: frozenset[str]
+    ) -> list[OpenItem]:
+        """Receivables a credit may pay: named in its text (invoice or order number),
+        open with its amount, of its payer's name, of customers its IBAN paid before."""
+        ...
+
+
 class BillingUnitOfWork(UnitOfWork, Protocol):
     """The repositories of one unit of work (read-only members, so an implementation
     may hold its own repository classes)."""
@@ -160,6 +206,15 @@ class BillingUnitOfWork(UnitOfWork, Protocol):
 
     @property
     def dunning(self) -> DunningNoticeRepository: ...
+
+    @property
+    def bank_statements(self) -> BankStatementRepository: ...
+
+    @property
+    def bank_transactions(self) -> BankTransactionRepository: ...
+
+    @property
+    def open_items(self) -> OpenItemFinder: ...
 
 
 class RetainedDocuments(Protocol):

@@ -6,6 +6,7 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from kontor_billing.store.bank_statements import BANK_TRANSACTIONS
 from kontor_billing.store.dunning import DUNNING_NOTICES
 from kontor_billing.store.incoming import INCOMING
 from kontor_billing.store.invoices import INVOICES
@@ -57,3 +58,14 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     await db[PAYMENTS].create_index([("invoice_number", 1), ("received_at", 1)], name="by_invoice")
     await db[PAYMENTS].create_index([("order_id", 1), ("received_at", 1)], name="by_order")
     await db[DUNNING_NOTICES].create_index([("invoice_number", 1), ("level", 1)], name="by_invoice")
+    # bank statements (ADR 0030): the queue by status, the payer's earlier payments
+    await db[BANK_TRANSACTIONS].create_index(
+        [("status", 1), ("booking_date", -1)], name="bank_by_status_date"
+    )
+    await db[BANK_TRANSACTIONS].create_index(
+        [("counterparty_iban", 1), ("status", 1)], name="bank_by_payer_iban"
+    )
+    await db[RECEIVABLES].create_index("order_number", name="receivable_by_order_number")
+    await db[RECEIVABLES].create_index(
+        [("settled", 1), ("open_amount", 1)], name="receivable_open_by_amount"
+    )

@@ -10,6 +10,11 @@ from kontor_billing.domain.order import BilledOrder
 from kontor_billing.domain.seller import Seller
 from kontor_billing.store.canonical import document_sha256
 from kontor_billing.store.invoices import to_document
+from kontor_billing.store.memory_bank import (
+    InMemoryBankStatementRepository,
+    InMemoryBankTransactionRepository,
+    InMemoryOpenItemFinder,
+)
 from kontor_billing.store.memory_dunning import InMemoryDunningNotices
 from kontor_billing.store.memory_incoming import InMemoryIncomingInvoiceRepository
 from kontor_billing.store.memory_receivables import (
@@ -109,3 +114,13 @@ class InMemoryBillingUnitOfWork(FakeUnitOfWork):
         )
         self.stripe_events = InMemoryStripeEventLog(self.table("stripe_events", key=lambda e: e[0]))
         self.dunning = InMemoryDunningNotices(self.table("dunning_notices", key=lambda n: n.number))
+        self.bank_statements = InMemoryBankStatementRepository(
+            self.table("bank_statements", key=lambda s: s.id),
+            self.table("bank_accounts", key=lambda a: a.iban),
+        )
+        self.bank_transactions = InMemoryBankTransactionRepository(
+            self.table("bank_transactions", key=lambda t: t.id)
+        )
+        self.open_items = InMemoryOpenItemFinder(
+            self.table("receivables", key=lambda r: r.invoice_number)
+        )

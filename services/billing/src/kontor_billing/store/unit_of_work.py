@@ -5,6 +5,11 @@ from __future__ import annotations
 from kontor_servicekit.store import Transaction
 from kontor_servicekit.uow import MongoUnitOfWork
 
+from kontor_billing.store.bank_statements import (
+    MongoBankStatementRepository,
+    MongoBankTransactionRepository,
+    MongoOpenItemFinder,
+)
 from kontor_billing.store.dunning import MongoDunningNotices
 from kontor_billing.store.incoming import MongoIncomingInvoiceRepository
 from kontor_billing.store.invoices import MongoInvoiceRepository
@@ -30,3 +35,6 @@ class MongoBillingUnitOfWork(MongoUnitOfWork):
         self.payments = MongoPaymentRepository(tx)
         self.stripe_events = MongoStripeEventLog(tx)
         self.dunning = MongoDunningNotices(tx)
+        self.bank_statements = MongoBankStatementRepository(tx)
+        self.bank_transactions = MongoBankTransactionRepository(tx)
+        self.open_items = MongoOpenItemFinder(tx)
