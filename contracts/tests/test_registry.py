@@ -60,6 +60,12 @@ EXPECTED_TOPICS = {
     "marketing.coupon.v1": ["CouponRedeemed", "CouponDefined", "CouponWithdrawn"],
     "marketing.consent.v1": ["ConsentChanged"],
     "analytics.kpi.v1": ["KpiThresholdBreached"],
+    "orders.privacy_request.v1": [
+        "DataExportRequested",
+        "CustomerDataExported",
+        "ErasureRequested",
+        "CustomerDataErased",
+    ],
 }
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
 from pydantic import AwareDatetime, Field
 
 from ..envelope import ContractModel, Event
 from ..money import Amount, Currency, VatRate
+from ..personal import NotPersonal, Personal
 from .common import Address, Customer, Id, Quantity, Sku
 
 __all__ = [
@@ -24,7 +26,9 @@ __all__ = [
 class InvoiceLine(ContractModel):
     line_no: int = Field(ge=1)
     sku: Sku | None = Field(default=None, description="None for shipping and other charges")
-    description: str = Field(min_length=1)
+    description: Annotated[str, NotPersonal("the product's or the charge's name")] = Field(
+        min_length=1
+    )
     quantity: Quantity
     unit_price_net: Amount
     vat_rate: VatRate
@@ -67,7 +71,7 @@ class InvoiceIssued(Event):
     gross_total: Amount
     due_date: date
     delivery_date: date | None = Field(default=None, description="Leistungsdatum")
-    buyer_vat_id: str | None = None
+    buyer_vat_id: Annotated[str | None, Personal("vat_id")] = None
     payment_method: str | None = None
     order_number: str | None = None
     document_id: str | None = Field(
@@ -122,7 +126,9 @@ class PaymentReceived(Event):
     currency: Currency
     method: str = Field(min_length=1, description="e.g. bank_transfer, paypal, card, sepa")
     received_at: AwareDatetime
-    reference: str | None = Field(default=None, description="Remittance info / PSP reference")
+    reference: Annotated[str | None, Personal("text")] = Field(
+        default=None, description="Remittance info / PSP reference"
+    )
 
 
 class PaymentOverdue(Event):
