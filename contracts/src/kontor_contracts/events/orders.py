@@ -36,6 +36,8 @@ __all__ = [
     "OrderPlaced",
     "OrderRejected",
     "OrderShipped",
+    "PrivacyAnswer",
+    "PrivacyRequest",
     "ReceivedReturnLine",
     "ReplacementRequested",
     "ReturnCompleted",
@@ -427,10 +429,8 @@ class ReplacementRequested(Event):
 # in order with it.
 
 
-class DataExportRequested(Event):
-    """The merchant asked, on a customer's behalf, for a copy of their data (Art. 15/20)."""
-
-    event_type = "DataExportRequested"
+class PrivacyRequest(ContractModel):
+    """What a data export and an erasure request carry (the base of both)."""
 
     request_id: Id
     subject_id: Id = Field(description="The person's pseudonymous id (keyed HMAC of the e-mail)")
@@ -443,14 +443,25 @@ class DataExportRequested(Event):
     )
 
 
-class CustomerDataExported(Event):
-    """One service's part of a data export."""
-
-    event_type = "CustomerDataExported"
+class PrivacyAnswer(ContractModel):
+    """What every service's answer to a privacy request carries (the base of both)."""
 
     request_id: Id
     service: str = Field(min_length=1)
     subject_id: Id
+
+
+class DataExportRequested(PrivacyRequest, Event):
+    """The merchant asked, on a customer's behalf, for a copy of their data (Art. 15/20)."""
+
+    event_type = "DataExportRequested"
+
+
+class CustomerDataExported(PrivacyAnswer, Event):
+    """One service's part of a data export."""
+
+    event_type = "CustomerDataExported"
+
     part: Annotated[dict[str, Any] | None, Personal("text")] = Field(
         default=None, description="The service's part of the export document (JSON)"
     )
@@ -460,20 +471,10 @@ class CustomerDataExported(Event):
     exported_at: AwareDatetime
 
 
-class ErasureRequested(Event):
+class ErasureRequested(PrivacyRequest, Event):
     """The merchant asked, on a customer's behalf, to erase their data (Art. 17)."""
 
     event_type = "ErasureRequested"
-
-    request_id: Id
-    subject_id: Id = Field(description="The person's pseudonymous id (keyed HMAC of the e-mail)")
-    email: Annotated[Email, Personal("email")] = Field(
-        description="How each service finds the person's data"
-    )
-    requested_at: AwareDatetime
-    expected: list[str] = Field(
-        default_factory=list, description="The services whose answers complete the request"
-    )
 
 
 class ErasedItem(ContractModel):
@@ -487,14 +488,11 @@ class ErasedItem(ContractModel):
     until: date | None = Field(default=None, description="For retained records: kept until")
 
 
-class CustomerDataErased(Event):
+class CustomerDataErased(PrivacyAnswer, Event):
     """One service erased (deleted or anonymised) the person's data, keeping what law needs."""
 
     event_type = "CustomerDataErased"
 
-    request_id: Id
-    service: str = Field(min_length=1)
-    subject_id: Id
     deleted: list[ErasedItem] = Field(default_factory=list)
     anonymised: list[ErasedItem] = Field(default_factory=list)
     retained: list[ErasedItem] = Field(default_factory=list)
