@@ -42,6 +42,7 @@ __all__ = [
     "LOOKS_PERSONAL",
     "PLACEHOLDER_DOMAIN",
     "PLACEHOLDER_TEXT",
+    "SEALED_ALGORITHM",
     "NotPersonal",
     "Personal",
     "PersonalField",
