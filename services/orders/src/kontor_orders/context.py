@@ -17,6 +17,7 @@ from kontor_servicekit.idempotency import Answers
 from kontor_servicekit.ratelimit import RateLimiter
 from kontor_servicekit.uow import Transactor
 
+from kontor_orders.application.privacy import PrivacyDesk
 from kontor_orders.application.unit_of_work import OrderNumbers, OrdersUnitOfWork
 from kontor_orders.store.photos import ComplaintPhotos
 from kontor_orders.store.queries import CartQueries, ComplaintQueries, OrderQueries, ReturnQueries
@@ -37,6 +38,8 @@ class OrdersContext:
     """Create routes: the answer built before the commit, and Idempotency-Key."""
     price_lock: timedelta = timedelta(minutes=30)
     """How long checkout fixes a cart's prices (``checkout_price_lock_s``)."""
+    privacy: PrivacyDesk | None = None
+    """Privacy requests (issue 13): the key store, the expected services."""
 
 
 Context = Annotated[OrdersContext, Depends(context_dependency(OrdersContext))]

@@ -1,3 +1,4 @@
+from kontor_contracts.registry import SERVICES
 from kontor_servicekit.settings import ServiceSettings
 from pydantic import Field
 
@@ -25,3 +26,11 @@ class OrdersSettings(ServiceSettings):
     """How often the service looks for such orders."""
     withdrawal_rate_limit: int = 10
     """Public withdrawal requests per client address and minute (then 429)."""
+    privacy_expected_services: list[str] = Field(
+        default_factory=lambda: list(SERVICES),
+        description="The services whose answers complete a privacy request (issue 13); "
+        'JSON, e.g. ["catalog","orders"]. Every service that holds personal data belongs in it.',
+    )
+    privacy_keep_days: int = Field(default=30, ge=1, le=365)
+    """A privacy request (with an export's document) is deleted this many days after it
+    was asked for (TTL index on ``privacy_requests.expires_at``)."""

@@ -11,6 +11,7 @@ from kontor_orders.store.complaints import MongoComplaintRepository
 from kontor_orders.store.coupons import MongoCoupons
 from kontor_orders.store.orders import MongoOrderRepository
 from kontor_orders.store.photos import MongoPhotoIndex
+from kontor_orders.store.privacy import MongoPersonalRecords, MongoPrivacyRequestRepository
 from kontor_orders.store.returns import MongoReturnRepository, MongoWithdrawalRepository
 from kontor_orders.store.shipping_methods import MongoShippingMethods
 
@@ -27,3 +28,5 @@ class MongoOrdersUnitOfWork(MongoUnitOfWork):
         self.products = MongoCatalogProducts(tx)
         self.shipping_methods = MongoShippingMethods(tx)
         self.coupons = MongoCoupons(tx)
+        self.privacy_requests = MongoPrivacyRequestRepository(tx)
+        self.personal_records = MongoPersonalRecords(tx)
