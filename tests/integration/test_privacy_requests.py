@@ -1,9 +1,9 @@
 """Privacy requests across services on the real broker and database (issue 13).
 
-One customer's export is answered by the catalog and orders and shown complete when
-those two are the expected set; her erasure anonymises her order in orders' API, keeps
-its number and amounts, leaves another customer's order alone, and destroys her data
-key in the shared key store.
+One customer's export is answered by the catalog, orders and billing and shown complete
+when those three are the expected set; her erasure anonymises her order in orders' API,
+keeps its number and amounts, leaves another customer's order alone, destroys her data
+key in the shared key store, and leaves her invoice with billing (a tax record).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from kontor_servicekit.testing import Keys, eventually, wait_for_assignment
 
 pytestmark = pytest.mark.integration
 
-EXPECTED = ["catalog", "orders"]
+EXPECTED = ["billing", "catalog", "orders"]
 
 
 def berts_order() -> dict[str, Any]:
@@ -35,9 +35,11 @@ async def test_an_export_is_gathered_and_an_erasure_anonymises_the_customers_ord
     async with (
         start_service("catalog") as catalog,
         start_service("orders", privacy_expected_services=EXPECTED) as orders,
+        start_service("billing") as billing,
     ):
         await wait_for_assignment(catalog)
         await wait_for_assignment(orders)
+        await wait_for_assignment(billing)
         assert (await catalog.client.post("/products", json=PRODUCT)).status_code == 201
 
         async def placed(body: dict[str, Any]) -> Any:
@@ -47,6 +49,12 @@ async def test_an_export_is_gathered_and_an_erasure_anonymises_the_customers_ord
         anna = await eventually(lambda: placed(ORDER), timeout=30, interval=0.2)
         bert = await placed(berts_order())
         assert bert is not None
+
+        async def invoice_of(order: dict[str, Any]) -> Any:
+            response = await billing.client.get("/invoices", params={"order_id": order["id"]})
+            return response.json()["items"]
+
+        [invoice] = await eventually(lambda: invoice_of(anna), timeout=30)
 
         async def completed(request_id: str) -> Any:
             response = await orders.client.get(f"/privacy/requests/{request_id}")
@@ -69,6 +77,7 @@ async def test_an_export_is_gathered_and_an_erasure_anonymises_the_customers_ord
         assert [o["number"] for o in parts["orders"]["orders"]] == [anna["number"]]
         assert parts["orders"]["orders"][0]["customer"]["name"] == "Anna Muster"
         assert parts["catalog"]["personal_data"] == {}
+        assert [d["number"] for d in parts["billing"]["documents"]] == [invoice["number"]]
         download = await orders.client.get(f"/privacy/requests/{export['id']}/document")
         assert download.status_code == 200
         assert download.headers["content-disposition"].startswith("attachment")
@@ -86,6 +95,9 @@ async def test_an_export_is_gathered_and_an_erasure_anonymises_the_customers_ord
         assert done["subject_id"] == export["subject_id"] and done["document"] is None
         assert done["services"]["orders"]["anonymised"][0]["what"] == "orders"
         assert done["services"]["catalog"]["anonymised"] == []
+        [kept] = done["services"]["billing"]["retained"]
+        assert kept["count"] == 1 and "§147 AO" in kept["why"]
+        assert await invoice_of(anna) == [invoice]  # the tax record stays as issued
         assert await privacy.kit.store.find(export["subject_id"]) is None
 
         shown = (await orders.client.get(f"/orders/{anna['id']}")).json()

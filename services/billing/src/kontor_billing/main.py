@@ -21,6 +21,7 @@ from kontor_billing.consumers.orders import invoicing
 from kontor_billing.context import BillingContext
 from kontor_billing.documents.from_invoice import EXAMPLE_SELLER
 from kontor_billing.domain.seller import seller_missing_reason
+from kontor_billing.privacy import privacy_participant
 from kontor_billing.settings import BillingSettings
 from kontor_billing.store.documents import MongoDocumentFiles
 from kontor_billing.store.indexes import ensure_indexes
@@ -62,7 +63,7 @@ def definition(settings: BillingSettings, clock: Clock = utc_now) -> ServiceDefi
         title="Kontor billing",
         description="Invoices, cancellations and corrections by German rules.",
         routers=[invoices_router, documents_router, seller_router, audit_router],
-        subscriptions=[invoicing(clock, policy)],
+        subscriptions=[invoicing(clock, policy), privacy_participant(clock)],
         indexes=ensure_indexes,
         migrations=MIGRATIONS,
         ensure_topics=settings.kafka_ensure_topics,

@@ -133,10 +133,12 @@ def privacy_subscription(
     service: str,
     participant: PrivacyParticipant[Any],
     *,
-    unit_of_work: Callable[[Transaction], Any],
+    unit_of_work: Callable[[Transaction], Any] | None,
     clock: Clock = utc_now,
 ) -> Subscription:
-    """The group ``<service>.privacy``: answers export and erasure requests."""
+    """The group ``<service>.privacy``: answers export and erasure requests.
+
+    ``unit_of_work`` None: the participant gets the consumer's bare transaction."""
 
     async def on_export(event: DataExportRequested, uow: Any, envelope: Envelope) -> None:
         await answer_export(service, participant, event, uow, clock())
