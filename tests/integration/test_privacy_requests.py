@@ -100,6 +100,8 @@ async def test_an_export_is_gathered_and_an_erasure_anonymises_the_customers_ord
         assert await invoice_of(anna) == [invoice]  # the tax record stays as issued
         assert await privacy.kit.store.find(export["subject_id"]) is None
 
+        forgotten = await orders.client.get(f"/privacy/requests/{export['id']}/document")
+        assert "Anna" not in forgotten.text and "anna@" not in forgotten.text.lower()
         shown = (await orders.client.get(f"/orders/{anna['id']}")).json()
         assert "Anna" not in str(shown) and "Hauptstr" not in str(shown)
         assert "anna@example.de" not in str(shown).lower()

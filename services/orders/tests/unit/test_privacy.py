@@ -201,3 +201,26 @@ async def test_orders_anonymises_the_persons_orders_and_keeps_numbers_and_amount
     )
     assert again.anonymised == []
     assert "Anna" not in str(world.db.rows("orders")) + str(world.db.rows("complaints"))
+
+
+async def test_an_erasure_makes_earlier_exports_of_the_person_forget_their_data(
+    world: Any,
+) -> None:
+    d = desk(world, expected=("orders",))
+    export = await request_privacy(d, kind="export", email="anna@example.de", clock=world.clock)
+    other = await request_privacy(d, kind="export", email="bert@example.de", clock=world.clock)
+    for request, name in ((export, "Anna"), (other, "Bert")):
+        answer = CustomerDataExported(
+            request_id=request.id,
+            service="orders",
+            subject_id=request.subject_id,
+            part={"orders": [{"customer": {"name": name}}]},
+            exported_at=world.clock(),
+        )
+        await world.deliver(on_data_exported, answer)
+    await request_privacy(d, kind="erasure", email="anna@example.de", clock=world.clock)
+    forgotten = (await privacy_request(d, export.id)).document()
+    assert forgotten["email"] is None and forgotten["services"] == {"orders": None}
+    assert "Anna" not in str(world.db.rows("privacy_requests"))
+    kept = (await privacy_request(d, other.id)).document()
+    assert kept["services"]["orders"]["orders"][0]["customer"]["name"] == "Bert"

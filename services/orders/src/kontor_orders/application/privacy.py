@@ -90,6 +90,10 @@ async def request_privacy(
             now=now,
             keep_until=now + desk.keep_for,
         )
+        if kind == "erasure":  # earlier exports of the person keep their data no longer
+            for earlier in await uow.privacy_requests.of_subject(subject_id):
+                if earlier.forget_personal_data():
+                    await uow.privacy_requests.save(earlier)
         await uow.privacy_requests.add(request)
         request.pull_events()
         model = DataExportRequested if kind == "export" else ErasureRequested

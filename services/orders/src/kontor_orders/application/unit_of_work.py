@@ -184,6 +184,10 @@ class PrivacyRequestRepository(Protocol):
 
     async def save(self, request: PrivacyRequest) -> None: ...
 
+    async def of_subject(self, subject_id: str) -> list[PrivacyRequest]:
+        """Every request about this person (index ``by_subject``)."""
+        ...
+
 
 class PersonalRecords(Protocol):
     """Everything orders holds on one person, found by their e-mail."""

@@ -105,6 +105,18 @@ class PrivacyRequest(RecordsEvents):
             self.completed_at = at
             self.record(PrivacyRequestCompleted(self.id))
 
+    def forget_personal_data(self) -> bool:
+        """An erasure of the same person came after this export: its e-mail and the
+        gathered parts go (what was asked and who answered stays). False if nothing
+        was left to forget."""
+        parts = [a for a in self.answers.values() if a.get("part") is not None]
+        if self.email is None and not parts:
+            return False
+        self.email = None
+        for answer in parts:
+            answer["part"] = None
+        return True
+
     def document(self) -> dict[str, Any]:
         """An export's document: each service's part under its name (so far)."""
         if self.kind != "export":

@@ -208,7 +208,7 @@ class InMemoryOrdersUnitOfWork(FakeUnitOfWork):
             self.table(COUPONS, key=lambda d: d["_id"]),
             self.table(REDEMPTIONS, key=lambda d: d["_id"]),
         )
-        self.privacy_requests: InMemoryRepository[PrivacyRequest] = InMemoryRepository(
+        self.privacy_requests = InMemoryPrivacyRequests(
             self.table(PRIVACY_REQUESTS, key=lambda r: r.id)
         )
         self.personal_records = InMemoryPersonalRecords(self)
@@ -223,6 +223,11 @@ class InMemoryNumbers:
     async def next(self, key: str) -> int:
         self.issued[key] = self.issued.get(key, 0) + 1
         return self.issued[key]
+
+
+class InMemoryPrivacyRequests(InMemoryRepository[PrivacyRequest]):
+    async def of_subject(self, subject_id: str) -> list[PrivacyRequest]:
+        return self.table.where(lambda r: r.subject_id == subject_id)
 
 
 class InMemoryPersonalRecords:

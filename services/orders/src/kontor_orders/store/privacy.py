@@ -74,6 +74,12 @@ class MongoPrivacyRequestRepository:
             {"_id": request.id}, to_document(request), session=self.tx.session
         )
 
+    async def of_subject(self, subject_id: str) -> list[PrivacyRequest]:
+        cursor = self.tx.db[PRIVACY_REQUESTS].find(
+            {"subject_id": subject_id}, session=self.tx.session
+        )
+        return [from_document(doc) async for doc in cursor]
+
 
 class MongoPersonalRecords:
     """What orders holds on one person (indexes ``by_customer_email`` and ``by_order``)."""
