@@ -233,15 +233,16 @@ _CAMPAIGN = _topic("marketing.campaign.v1", key="campaign_id")
 _COUPON = _topic("marketing.coupon.v1", key="code")
 _CONSENT = _topic("marketing.consent.v1", key="email")
 _KPI = _topic("analytics.kpi.v1", key="kpi")
-# Privacy requests (ADR 0035): orders coordinates, every service answers on the same
+# Privacy requests (ADR 0035): orders coordinates, every participant answers on the same
 # topic, keyed by the request. 7 days: a request is complete within hours; its state
 # lives in orders' privacy_requests, and the topic carries the person's data in an export.
+# A service that joins (support, marketing, analytics) adds itself to the producers.
 _PRIVACY_REQUEST = TopicSpec(
     name="orders.privacy_request.v1",
     owner="orders",
     aggregate="privacy_request",
     key="request_id",
-    producers=SERVICES,
+    producers=("catalog", "billing"),
 )
 
 REGISTRY = Registry(
