@@ -61,6 +61,12 @@ EXPECTED_TOPICS = {
     "marketing.consent.v1": ["ConsentChanged"],
     "analytics.kpi.v1": ["KpiThresholdBreached"],
     "billing.payable.v1": ["IncomingInvoiceReceived", "IncomingInvoiceApproved"],
+    "orders.privacy_request.v1": [
+        "DataExportRequested",
+        "CustomerDataExported",
+        "ErasureRequested",
+        "CustomerDataErased",
+    ],
 }
 
 
@@ -174,3 +180,20 @@ def test_registry_rejects_inconsistent_definitions() -> None:
     keyed = TopicSpec(name="orders.thing.v1", owner="orders", aggregate="thing", key="sku")
     with pytest.raises(ValueError, match="key field"):
         Registry([keyed], [good])
+
+
+def test_only_the_privacy_protocol_topic_has_producers_besides_its_owner() -> None:
+    shared = {t.name: t.producers for t in REGISTRY.topics() if t.producers}
+    assert shared == {"orders.privacy_request.v1": ("catalog", "billing")}
+    assert "orders.privacy_request.v1" in [t.name for t in REGISTRY.produced_by("billing")]
+    assert "orders.privacy_request.v1" not in [t.name for t in REGISTRY.produced_by("support")]
+    assert [t.name for t in REGISTRY.owned_by("billing")] == [
+        "billing.invoice.v1",
+        "billing.payment.v1",
+        "billing.payable.v1",
+    ]
+    stranger = TopicSpec(
+        name="orders.thing.v1", owner="orders", aggregate="thing", producers=("shipping",)
+    )
+    with pytest.raises(ValueError, match="producer"):
+        Registry([stranger], [])

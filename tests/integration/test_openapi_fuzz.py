@@ -26,6 +26,7 @@ import httpx
 import pytest
 from kontor_contracts.registry import SERVICES
 from kontor_local.runtime import free_port
+from kontor_servicekit.testing import TEST_PRIVACY_KEK
 
 pytestmark = pytest.mark.integration
 
@@ -55,6 +56,9 @@ def service_process(
         KONTOR_KAFKA_ENSURE_TOPICS="true",
         KONTOR_AUTH_PUBLIC_KEY=public_key,
         KONTOR_LOG_LEVEL="WARNING",
+        # privacy requests (issue 13) need the master key, else they answer 503
+        KONTOR_PRIVACY_KEK=TEST_PRIVACY_KEK,
+        KONTOR_PRIVACY_KEYS_DATABASE=f"{namespace}_keys",
         **{
             f"KONTOR_{service.upper()}_HTTP_PORT": str(port),
             f"KONTOR_{service.upper()}_MONGO_DATABASE": f"{namespace}_{service}",

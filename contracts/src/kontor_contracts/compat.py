@@ -17,7 +17,10 @@ So only additive, optional changes are allowed. :func:`breaking_changes` reports
 * a changed validation constraint (pattern, format, length, bounds), for the same
   two reasons.
 
-Titles, descriptions, defaults and examples may change freely. The schemas are
+Titles, descriptions, defaults and examples may change freely, and so may marking a
+field personal (``x-personal``, :mod:`kontor_contracts.personal`): a reader ignores the
+keyword. Dropping the mark is reported: the field's values would then be published
+unsealed and survive a customer's erasure (ADR 0034). The schemas are
 pydantic's output: ``$ref`` into ``$defs``, ``anyOf`` for unions and ``Optional``.
 """
 
@@ -115,6 +118,11 @@ class _Comparison:
     # --- comparing -------------------------------------------------------------------
 
     def compare(self, old: Schema, new: Schema, path: str, seen: frozenset[Any]) -> None:
+        if old.get("x-personal") and not new.get("x-personal"):
+            self.problems.append(
+                f"{path}: no longer marked personal (x-personal): its values would be "
+                "published unsealed and survive an erasure"
+            )
         old_branches = self._branches(old, self.old_root)
         new_branches = self._branches(new, self.new_root)
         old_by_kind = _group(old_branches, self._kind)

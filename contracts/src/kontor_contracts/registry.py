@@ -76,6 +76,9 @@ class TopicSpec:
     compacted: bool = False
     key: str = ""
     """The payload field whose value is the Kafka key (the aggregate id), e.g. 'order_id'."""
+    producers: tuple[str, ...] = ()
+    """Services besides the owner that produce to it: only a protocol every service
+    answers on (the privacy requests, ADR 0035); empty for every other topic."""
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,8 @@ class Registry:
                 raise ValueError(f"topic {topic.name}: owner {topic.owner} is not a service")
             if match["owner"] != topic.owner or match["aggregate"] != topic.aggregate:
                 raise ValueError(f"topic {topic.name}: name disagrees with owner/aggregate")
+            if not set(topic.producers) <= set(SERVICES):
+                raise ValueError(f"topic {topic.name}: a producer is not a service")
             self._topics[topic.name] = topic
         self._events: dict[tuple[str, int], EventSpec] = {}
         self._by_model: dict[type[Event], EventSpec] = {}
@@ -162,6 +167,14 @@ class Registry:
 
     def owned_by(self, service: str) -> list[TopicSpec]:
         return [topic for topic in self._topics.values() if topic.owner == service]
+
+    def produced_by(self, service: str) -> list[TopicSpec]:
+        """The topics ``service`` may produce to: its own and the protocols it answers on."""
+        return [
+            topic
+            for topic in self._topics.values()
+            if topic.owner == service or service in topic.producers
+        ]
 
     def all_events(self) -> list[EventSpec]:
         return list(self._events.values())
@@ -222,6 +235,17 @@ _CONSENT = _topic("marketing.consent.v1", key="email")
 _KPI = _topic("analytics.kpi.v1", key="kpi")
 # Supplier invoices billing received (issue 12): keyed by the incoming invoice's id.
 _PAYABLE = _topic("billing.payable.v1", key="invoice_id", retention_ms=FACTS_RETENTION_MS)
+# Privacy requests (ADR 0035): orders coordinates, every participant answers on the same
+# topic, keyed by the request. 7 days: a request is complete within hours; its state
+# lives in orders' privacy_requests, and the topic carries the person's data in an export.
+# A service that joins (support, marketing, analytics) adds itself to the producers.
+_PRIVACY_REQUEST = TopicSpec(
+    name="orders.privacy_request.v1",
+    owner="orders",
+    aggregate="privacy_request",
+    key="request_id",
+    producers=("catalog", "billing"),
+)
 
 REGISTRY = Registry(
     topics=[
@@ -241,6 +265,7 @@ REGISTRY = Registry(
         _CONSENT,
         _KPI,
         _PAYABLE,
+        _PRIVACY_REQUEST,
     ],
     events=[
         *_events(
@@ -292,6 +317,13 @@ REGISTRY = Registry(
         *_events(_CONSENT, marketing.ConsentChanged),
         *_events(_KPI, analytics.KpiThresholdBreached),
         *_events(_PAYABLE, billing.IncomingInvoiceReceived, billing.IncomingInvoiceApproved),
+        *_events(
+            _PRIVACY_REQUEST,
+            orders.DataExportRequested,
+            orders.CustomerDataExported,
+            orders.ErasureRequested,
+            orders.CustomerDataErased,
+        ),
     ],
 )
 """Every topic and event of Kontor."""

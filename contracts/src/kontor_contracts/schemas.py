@@ -21,6 +21,7 @@ from typing import Any
 
 from .compat import breaking_changes
 from .envelope import Envelope
+from .personal import Sealed, personal_fields
 from .registry import REGISTRY, EventSpec, Registry
 
 __all__ = [
@@ -59,7 +60,24 @@ def event_schema(spec: EventSpec) -> dict[str, Any]:
         "topic": spec.topic,
         "owner": spec.owner,
     }
+    if personal_fields(spec.model):
+        _declare_sealed(schema)
     return schema
+
+
+def _declare_sealed(schema: dict[str, Any]) -> None:
+    """The optional ``sealed`` property of an event with personal fields (ADR 0034).
+
+    Not a model field: a producer seals the payload after the model dumped it, and a
+    v1 model ignores it (``extra="ignore"``). The schema describes the wire.
+    """
+    schema.setdefault("$defs", {})["Sealed"] = Sealed.model_json_schema(mode="serialization")
+    schema["properties"]["sealed"] = {
+        "anyOf": [{"$ref": "#/$defs/Sealed"}, {"type": "null"}],
+        "default": None,
+        "description": "The personal fields' real values, encrypted for the person "
+        "(kontor_servicekit.privacy); the fields marked x-personal then hold placeholders",
+    }
 
 
 def envelope_schema() -> dict[str, Any]:

@@ -110,12 +110,19 @@ def test_facts_come_from_the_code(facts: list[ServiceFacts]) -> None:
         "orders.catalog-projection": ["catalog.product.v1"],
         "orders.coupon-projection": ["marketing.coupon.v1"],
         "orders.payments": ["billing.payment.v1"],
+        "orders.privacy": ["orders.privacy_request.v1"],
+        "orders.privacy-requests": ["orders.privacy_request.v1"],
         "orders.reservations": ["catalog.reservation.v1"],
         "orders.shipping-projection": ["catalog.shipping.v1"],
     }
-    # billing invoices from orders' order events and corrects from refunds (issue 11)
-    assert by["billing"].groups == {"billing.invoicing": ["orders.order.v1", "orders.return.v1"]}
-    assert by["billing"].dead_letters == ["billing.invoicing.dlt"]
+    # billing invoices from orders' order events and corrects from refunds (issue 11),
+    # and answers privacy requests on orders' protocol topic (issue 13)
+    assert by["billing"].groups == {
+        "billing.invoicing": ["orders.order.v1", "orders.return.v1"],
+        "billing.privacy": ["orders.privacy_request.v1"],
+    }
+    assert by["billing"].dead_letters == ["billing.invoicing.dlt", "billing.privacy.dlt"]
+    assert "orders.privacy_request.v1" in by["billing"].publishes
     assert "orders.order.v1" in by["orders"].publishes
 
 
@@ -169,8 +176,8 @@ def test_scaling_check_reports_too_many_replicas_and_two_autoscalers(
     docs.append(hpa)
     problems = checks.scaling_problems(docs, facts)
     assert (
-        "billing: maxReplicaCount 7 > 6 partitions of ['orders.order.v1', 'orders.return.v1']"
-        in problems
+        "billing: maxReplicaCount 7 > 6 partitions of "
+        "['orders.order.v1', 'orders.privacy_request.v1', 'orders.return.v1']" in problems
     )
     assert "Deployment billing: has both a ScaledObject and an HPA" in problems
 

@@ -83,8 +83,9 @@ def bearer(value: str) -> dict[str, str]:
 def test_all_scopes_covers_every_service_and_action() -> None:
     scopes = all_scopes()
     assert scopes[:3] == ["catalog:read", "catalog:write", "catalog:admin"]
-    assert len(scopes) == 18
+    assert len(scopes) == 19  # 6 services x 3 actions, and privacy:admin (issue 13)
     assert "analytics:admin" in scopes
+    assert scopes[-1] == "privacy:admin"
 
 
 async def test_good_token_passes_and_reaches_handler(keys: tuple[str, str]) -> None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
 from pydantic import AwareDatetime, Field
 
 from ..envelope import ContractModel, Event
 from ..money import Amount, Currency, VatRate
+from ..personal import NotPersonal, Personal
 from .common import Address, Customer, Id, Quantity, Sku
 
 __all__ = [
@@ -27,7 +29,9 @@ __all__ = [
 class InvoiceLine(ContractModel):
     line_no: int = Field(ge=1)
     sku: Sku | None = Field(default=None, description="None for shipping and other charges")
-    description: str = Field(min_length=1)
+    description: Annotated[str, NotPersonal("the product's or the charge's name")] = Field(
+        min_length=1
+    )
     quantity: Quantity
     unit_price_net: Amount
     vat_rate: VatRate
@@ -70,7 +74,7 @@ class InvoiceIssued(Event):
     gross_total: Amount
     due_date: date
     delivery_date: date | None = Field(default=None, description="Leistungsdatum")
-    buyer_vat_id: str | None = None
+    buyer_vat_id: Annotated[str | None, Personal("vat_id")] = None
     payment_method: str | None = None
     order_number: str | None = None
     document_id: str | None = Field(
@@ -125,7 +129,9 @@ class PaymentReceived(Event):
     currency: Currency
     method: str = Field(min_length=1, description="e.g. bank_transfer, paypal, card, sepa")
     received_at: AwareDatetime
-    reference: str | None = Field(default=None, description="Remittance info / PSP reference")
+    reference: Annotated[str | None, Personal("text")] = Field(
+        default=None, description="Remittance info / PSP reference"
+    )
     invoice_number: str | None = Field(default=None, description="The invoice it was applied to")
     open_amount: Amount | None = Field(
         default=None, description="What the invoice still asks after this payment"
@@ -173,9 +179,14 @@ class PaymentRefunded(Event):
     currency: Currency
     method: str = Field(min_length=1)
     refunded_at: AwareDatetime
-    reference: str | None = None
+    reference: Annotated[str | None, Personal("text")] = None
     open_amount: Amount | None = None
     source: str | None = None
+
+
+#: Suppliers are the merchant's business partners, not the customers a privacy request is
+#: about; their invoices are booking vouchers kept for §147 AO (docs/privacy.md).
+_SUPPLIER = "a supplier's business identity on its invoice, a booking voucher (§147 AO)"
 
 
 # --- billing.payable.v1 (key: invoice_id, the incoming invoice's id) -----------------
@@ -198,8 +209,8 @@ class IncomingInvoiceReceived(Event):
     sha256: str = Field(pattern="^[0-9a-f]{64}$", description="Of the file as received")
     received_at: AwareDatetime
     number: str | None = Field(default=None, description="The supplier's invoice number")
-    supplier_name: str | None = None
-    supplier_vat_id: str | None = None
+    supplier_name: Annotated[str | None, NotPersonal(_SUPPLIER)] = None
+    supplier_vat_id: Annotated[str | None, NotPersonal(_SUPPLIER)] = None
     issue_date: date | None = None
     due_date: date | None = None
     currency: Currency | None = None
@@ -216,7 +227,7 @@ class IncomingInvoiceApproved(Event):
 
     invoice_id: Id
     number: str = Field(min_length=1)
-    supplier_name: str = Field(min_length=1)
+    supplier_name: Annotated[str, NotPersonal(_SUPPLIER)] = Field(min_length=1)
     currency: Currency
     amount_due: Amount
     expense_account: str = Field(
@@ -224,9 +235,9 @@ class IncomingInvoiceApproved(Event):
     )
     approved_at: AwareDatetime
     approved_by: str = Field(min_length=1)
-    supplier_iban: str | None = None
+    supplier_iban: Annotated[str | None, NotPersonal(_SUPPLIER)] = None
     supplier_bic: str | None = None
-    supplier_vat_id: str | None = None
+    supplier_vat_id: Annotated[str | None, NotPersonal(_SUPPLIER)] = None
     issue_date: date | None = None
     due_date: date | None = None
     skonto_percent: Amount | None = Field(

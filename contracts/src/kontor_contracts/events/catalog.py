@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field
 
 from ..envelope import ContractModel, Event
 from ..money import Amount, Currency, VatRate
+from ..personal import NotPersonal
 from .common import CountryCode, Id, Quantity, Sku, VatClass
 
 __all__ = [
@@ -29,6 +30,9 @@ __all__ = [
 ]
 
 
+_PRODUCT = "the product's text, the same for every customer"
+
+
 # --- catalog.product.v1 (key: sku) -------------------------------------------------
 
 
@@ -38,8 +42,8 @@ class ProductCreated(Event):
     event_type = "ProductCreated"
 
     sku: Sku
-    name: str = Field(min_length=1)
-    description: str | None = None
+    name: Annotated[str, NotPersonal(_PRODUCT)] = Field(min_length=1)
+    description: Annotated[str | None, NotPersonal(_PRODUCT)] = None
     price_net: Amount = Field(description="Net selling price per piece")
     price_gross: Amount = Field(description="Gross selling price per piece (net + VAT)")
     vat_class: VatClass
@@ -72,8 +76,8 @@ class ProductUpdated(Event):
 
     sku: Sku
     changed_fields: list[str] = Field(default_factory=list)
-    name: str | None = None
-    description: str | None = None
+    name: Annotated[str | None, NotPersonal(_PRODUCT)] = None
+    description: Annotated[str | None, NotPersonal(_PRODUCT)] = None
     gtin: str | None = None
     category: str | None = None
     brand: str | None = None
@@ -125,10 +129,12 @@ class StockAdjusted(Event):
     available: int | None = Field(
         default=None, description="On hand minus reserved, all warehouses, afterwards"
     )
-    reference: str | None = Field(
+    reference: Annotated[str | None, NotPersonal("a document or count id")] = Field(
         default=None, description="Delivery note, return id, shipment id or count id"
     )
-    note: str | None = None
+    note: Annotated[
+        str | None, NotPersonal("staff's note about goods; names no customer (docs/privacy.md)")
+    ] = None
 
 
 # --- catalog.reservation.v1 (key: order_id) ----------------------------------------
@@ -208,7 +214,7 @@ class ShippingZone(ContractModel):
     """Destination countries priced alike; a country is in at most one zone of a method."""
 
     zone_id: Id
-    name: str | None = None
+    name: Annotated[str | None, NotPersonal("a shipping zone's name")] = None
     countries: list[CountryCode] = Field(min_length=1)
 
 
@@ -236,7 +242,7 @@ class ShippingMethodChanged(Event):
     event_type = "ShippingMethodChanged"
 
     method_id: Id = Field(description="What an order names as its shipping method, e.g. standard")
-    name: str = Field(min_length=1)
+    name: Annotated[str, NotPersonal("a shipping method's name")] = Field(min_length=1)
     carrier: str | None = Field(default=None, description="e.g. DHL, DPD, Hermes")
     basis: Literal["weight", "value"]
     zones: list[ShippingZone] = Field(min_length=1)

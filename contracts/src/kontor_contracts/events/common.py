@@ -8,6 +8,7 @@ from pydantic import AfterValidator, Field, StringConstraints
 
 from ..bounds import MAX_STOCK
 from ..envelope import ContractModel
+from ..personal import NotPersonal, Personal
 
 __all__ = [
     "Address",
@@ -52,25 +53,35 @@ VatClass = Literal["standard", "reduced", "zero"]
 """German VAT class: standard (19 %), reduced (7 %, e.g. books, food) or zero (0 %)."""
 
 
+_AREA = (
+    "without street and name an area of thousands of people; tax (place of supply, OSS), "
+    "shipping zones and regional figures need it after an erasure too"
+)
+
+
 class Address(ContractModel):
     """A postal address, as printed on an invoice or a shipping label."""
 
-    name: str = Field(min_length=1, description="Recipient's name")
-    company: str | None = None
-    street: str = Field(min_length=1, description="Street and house number")
-    postcode: str = Field(min_length=1)
-    city: str = Field(min_length=1)
+    name: Annotated[str, Personal("name")] = Field(min_length=1, description="Recipient's name")
+    company: Annotated[str | None, Personal("company")] = None
+    street: Annotated[str, Personal("street")] = Field(
+        min_length=1, description="Street and house number"
+    )
+    postcode: Annotated[str, NotPersonal(_AREA)] = Field(min_length=1)
+    city: Annotated[str, NotPersonal(_AREA)] = Field(min_length=1)
     country: CountryCode
-    address_line2: str | None = Field(default=None, description="c/o, floor, Packstation no.")
+    address_line2: Annotated[str | None, Personal("address")] = Field(
+        default=None, description="c/o, floor, Packstation no."
+    )
 
 
 class Customer(ContractModel):
     """Who bought (or wrote to us). ``customer_id`` is None for guest checkouts."""
 
     customer_id: Id | None = None
-    email: Email
-    name: str = Field(min_length=1)
-    phone: str | None = None
+    email: Annotated[Email, Personal("email")]
+    name: Annotated[str, Personal("name")] = Field(min_length=1)
+    phone: Annotated[str | None, Personal("phone")] = None
 
 
 class SkuQuantity(ContractModel):

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field, model_validator
 
 from ..envelope import Event
 from ..money import Amount, Currency
+from ..personal import NotPersonal, Personal
 from .common import Email, Id
 
 __all__ = [
@@ -30,13 +31,13 @@ class CampaignScheduled(Event):
     event_type = "CampaignScheduled"
 
     campaign_id: Id
-    name: str = Field(min_length=1)
+    name: Annotated[str, NotPersonal("the campaign's name")] = Field(min_length=1)
     channel: str = Field(min_length=1, description="e.g. email, newsletter, social, ads")
     scheduled_for: AwareDatetime
     audience: str = Field(min_length=1, description="Segment name, e.g. 'Stammkunden DE'")
     audience_size: int | None = Field(default=None, ge=0)
     coupon_code: str | None = None
-    subject: str | None = None
+    subject: Annotated[str | None, NotPersonal("the campaign mail's subject line")] = None
 
 
 class CampaignSent(Event):
@@ -109,7 +110,7 @@ class CouponRedeemed(Event):
     discount: Amount = Field(description="Gross discount granted on the order")
     currency: Currency
     campaign_id: Id | None = None
-    customer_email: Email | None = None
+    customer_email: Annotated[Email | None, Personal("email")] = None
     redeemed_at: AwareDatetime | None = None
 
 
@@ -125,7 +126,7 @@ class ConsentChanged(Event):
 
     event_type = "ConsentChanged"
 
-    email: Email
+    email: Annotated[Email, Personal("email")]
     channel: Literal["email", "sms", "phone", "post"]
     granted: bool
     source: str = Field(

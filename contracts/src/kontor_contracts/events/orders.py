@@ -7,12 +7,14 @@ and gross. Billing can invoice an order from OrderPlaced alone.
 
 from __future__ import annotations
 
-from typing import Literal
+from datetime import date
+from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, Field
 
 from ..envelope import ContractModel, Event
 from ..money import Amount, Currency, VatRate
+from ..personal import NotPersonal, Personal
 from .common import Address, CountryCode, Customer, Email, Id, Quantity, Sku, SkuQuantity
 
 __all__ = [
@@ -22,6 +24,11 @@ __all__ = [
     "CartUpdated",
     "CheckoutStarted",
     "ComplaintFiled",
+    "CustomerDataErased",
+    "CustomerDataExported",
+    "DataExportRequested",
+    "ErasedItem",
+    "ErasureRequested",
     "OrderCancelled",
     "OrderConfirmed",
     "OrderDelivered",
@@ -29,6 +36,8 @@ __all__ = [
     "OrderPlaced",
     "OrderRejected",
     "OrderShipped",
+    "PrivacyAnswer",
+    "PrivacyRequest",
     "ReceivedReturnLine",
     "ReplacementRequested",
     "ReturnCompleted",
@@ -51,7 +60,7 @@ class CartLine(ContractModel):
     sku: Sku
     quantity: Quantity
     unit_price_gross: Amount
-    name: str | None = None
+    name: Annotated[str | None, NotPersonal("the product's name")] = None
 
 
 class CartUpdated(Event):
@@ -60,7 +69,7 @@ class CartUpdated(Event):
     event_type = "CartUpdated"
 
     cart_id: Id
-    customer_email: Email | None = None
+    customer_email: Annotated[Email | None, Personal("email")] = None
     lines: list[CartLine]
     currency: Currency
     value: Amount = Field(description="Gross value of the cart")
@@ -72,7 +81,7 @@ class CheckoutStarted(Event):
     event_type = "CheckoutStarted"
 
     cart_id: Id
-    customer_email: Email | None = None
+    customer_email: Annotated[Email | None, Personal("email")] = None
     lines: list[CartLine] = Field(default_factory=list)
     currency: Currency
     value: Amount = Field(description="Gross value of the cart")
@@ -87,7 +96,7 @@ class CartAbandoned(Event):
     value: Amount
     currency: Currency
     last_activity_at: AwareDatetime
-    customer_email: Email | None = Field(
+    customer_email: Annotated[Email | None, Personal("email")] = Field(
         default=None, description="Only for a reminder if marketing holds consent"
     )
     lines: list[CartLine] = Field(default_factory=list)
@@ -99,7 +108,7 @@ class CartAbandoned(Event):
 class OrderLine(ContractModel):
     line_no: int = Field(ge=1)
     sku: Sku
-    name: str = Field(min_length=1)
+    name: Annotated[str, NotPersonal("the product's name")] = Field(min_length=1)
     quantity: Quantity
     unit_price_net: Amount
     unit_price_gross: Amount
@@ -170,8 +179,12 @@ class OrderPlaced(Event):
     gross_total: Amount
     shipping: ShippingCharge | None = None
     coupon_codes: list[str] = Field(default_factory=list)
-    buyer_vat_id: str | None = Field(default=None, description="USt-IdNr. of a business buyer")
-    buyer_reference: str | None = Field(
+    buyer_vat_id: Annotated[str | None, Personal("vat_id")] = Field(
+        default=None, description="USt-IdNr. of a business buyer"
+    )
+    buyer_reference: Annotated[
+        str | None, NotPersonal("a public-sector buyer's routing id (Leitweg-ID)")
+    ] = Field(
         default=None,
         max_length=46,
         description="Leitweg-ID of a public-sector buyer: the XRechnung Buyer reference (BT-10)",
@@ -305,7 +318,9 @@ class WithdrawnLine(ContractModel):
 
     line_no: int = Field(ge=1)
     sku: Sku
-    name: str = Field(min_length=1, description="The product's name on the order")
+    name: Annotated[str, NotPersonal("the product's name")] = Field(
+        min_length=1, description="The product's name on the order"
+    )
     quantity: Quantity
 
 
@@ -384,7 +399,7 @@ class ComplaintFiled(Event):
     complaint_id: Id
     order_id: Id
     sku: Sku
-    description: str = Field(min_length=1)
+    description: Annotated[str, Personal("text")] = Field(min_length=1)
     photo_ids: list[str] = Field(default_factory=list)
     customer: Customer | None = None
     kind: str | None = Field(
@@ -411,3 +426,80 @@ class ReplacementRequested(Event):
     carrier: str = Field(min_length=1)
     tracking_number: str | None = None
     requested_at: AwareDatetime
+
+
+# --- orders.privacy_request.v1 (key: request_id) -------------------------------------
+# The privacy request protocol (issue 13, ADR 0035): orders coordinates a request (a
+# customer's data exported or erased); every service answers on the same topic
+# (``TopicSpec.producers``), keyed by the request, so the answers of one request stay
+# in order with it.
+
+
+class PrivacyRequest(ContractModel):
+    """What a data export and an erasure request carry (the base of both)."""
+
+    request_id: Id
+    subject_id: Id = Field(description="The person's pseudonymous id (keyed HMAC of the e-mail)")
+    email: Annotated[Email, Personal("email")] = Field(
+        description="How each service finds the person's data"
+    )
+    requested_at: AwareDatetime
+    expected: list[str] = Field(
+        default_factory=list, description="The services whose answers complete the request"
+    )
+
+
+class PrivacyAnswer(ContractModel):
+    """What every service's answer to a privacy request carries (the base of both)."""
+
+    request_id: Id
+    service: str = Field(min_length=1)
+    subject_id: Id
+
+
+class DataExportRequested(PrivacyRequest, Event):
+    """The merchant asked, on a customer's behalf, for a copy of their data (Art. 15/20)."""
+
+    event_type = "DataExportRequested"
+
+
+class CustomerDataExported(PrivacyAnswer, Event):
+    """One service's part of a data export."""
+
+    event_type = "CustomerDataExported"
+
+    part: Annotated[dict[str, Any] | None, Personal("text")] = Field(
+        default=None, description="The service's part of the export document (JSON)"
+    )
+    blob_ref: str | None = Field(
+        default=None, description="Where a part too large for an event is stored instead"
+    )
+    exported_at: AwareDatetime
+
+
+class ErasureRequested(PrivacyRequest, Event):
+    """The merchant asked, on a customer's behalf, to erase their data (Art. 17)."""
+
+    event_type = "ErasureRequested"
+
+
+class ErasedItem(ContractModel):
+    """What a service did to one kind of record of the person."""
+
+    what: str = Field(min_length=1, description="e.g. orders, carts, invoices")
+    count: int = Field(ge=0)
+    why: str | None = Field(
+        default=None, description="For retained records: the law or purpose, e.g. §147 AO"
+    )
+    until: date | None = Field(default=None, description="For retained records: kept until")
+
+
+class CustomerDataErased(PrivacyAnswer, Event):
+    """One service erased (deleted or anonymised) the person's data, keeping what law needs."""
+
+    event_type = "CustomerDataErased"
+
+    deleted: list[ErasedItem] = Field(default_factory=list)
+    anonymised: list[ErasedItem] = Field(default_factory=list)
+    retained: list[ErasedItem] = Field(default_factory=list)
+    erased_at: AwareDatetime

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field
 
 from ..envelope import Event
+from ..personal import Personal
 from .common import Customer, Id
 
 __all__ = ["TicketOpened", "TicketResolved", "TicketUpdated"]
@@ -23,7 +24,7 @@ class TicketOpened(Event):
     ticket_id: Id
     channel: Literal["email", "phone", "chat", "form", "social"]
     customer: Customer
-    subject: str = Field(min_length=1)
+    subject: Annotated[str, Personal("text")] = Field(min_length=1)
     order_id: Id | None = None
     category: str | None = Field(
         default=None, description="e.g. delivery, return, complaint, invoice, product_question"
@@ -42,7 +43,7 @@ class TicketUpdated(Event):
     priority: str | None = None
     assignee: str | None = None
     order_id: Id | None = None
-    note: str | None = None
+    note: Annotated[str | None, Personal("text")] = None
 
 
 class TicketResolved(Event):
@@ -51,7 +52,7 @@ class TicketResolved(Event):
     event_type = "TicketResolved"
 
     ticket_id: Id
-    resolution: str = Field(min_length=1)
+    resolution: Annotated[str, Personal("text")] = Field(min_length=1)
     resolved_at: AwareDatetime
     order_id: Id | None = None
     category: str | None = None

@@ -41,6 +41,9 @@ def _say(text: str = "") -> None:
 # --------------------------------------------------------------------------- keys
 
 
+PRIVACY_KEK_FILE = "privacy-kek"
+
+
 def ensure_keys(settings: LocalSettings) -> tuple[str, Path]:
     """Create the JWT key pair in ``<data>/keys`` if missing; returns (private PEM, public file).
 
@@ -53,6 +56,10 @@ def ensure_keys(settings: LocalSettings) -> tuple[str, Path]:
     if not public_file.exists():  # servicekit names it so today; keep the contract anyway
         public_file.parent.mkdir(parents=True, exist_ok=True)
         public_file.write_text(public_pem, encoding="ascii")
+    # the privacy master key (issue 13, ADR 0034): made once, 0600, beside the JWT keys
+    from kontor_servicekit.privacy.keys import MasterKey
+
+    MasterKey.create_file(settings.keys_dir / PRIVACY_KEK_FILE)
     return private_pem, public_file
 
 

@@ -1122,6 +1122,9 @@ def service_env(
     )
     for name, value in LOCAL_CONSUMER_TIMEOUTS.items():
         env.setdefault(name, value)  # an operator's own value wins
+    privacy_kek = public_key_file.parent / "privacy-kek"  # made by the CLI's ensure_keys
+    if privacy_kek.exists():
+        env.setdefault("KONTOR_PRIVACY_KEK_FILE", str(privacy_kek))
     env.update(spec.env)
     return env
 

@@ -35,6 +35,7 @@ from .errors import Forbidden, ProblemError, Unauthorized
 
 __all__ = [
     "ACTIONS",
+    "CROSS_SERVICE_SCOPES",
     "SERVICES",
     "AuthError",
     "AuthSettings",
@@ -56,9 +57,18 @@ ACTIONS = ("read", "write", "admin")
 _EC_ALGORITHMS = {"secp256r1": "ES256", "secp384r1": "ES384", "secp521r1": "ES512"}
 
 
+CROSS_SERVICE_SCOPES = ("privacy:admin",)
+"""Scopes of work that spans the services: ``privacy:admin`` asks every service for a
+customer's data or its erasure (issue 13; the routes are on orders)."""
+
+
 def all_scopes() -> list[str]:
-    """Every scope: ``catalog:read``, ``catalog:write``, ``catalog:admin``, ``orders:read``, ..."""
-    return [f"{service}:{action}" for service in SERVICES for action in ACTIONS]
+    """Every scope: ``catalog:read``, ``catalog:write``, ``catalog:admin``, ``orders:read``,
+    ..., then the cross-service ones (``privacy:admin``)."""
+    return [
+        *(f"{service}:{action}" for service in SERVICES for action in ACTIONS),
+        *CROSS_SERVICE_SCOPES,
+    ]
 
 
 def _implied_scopes(scopes: Iterable[str]) -> frozenset[str]:

@@ -171,8 +171,9 @@ class Kit:
 
 
 def publishes(service: str) -> list[str]:
-    """The contract topics a service produces to (the ones it owns)."""
-    return sorted(t.name for t in REGISTRY.owned_by(service))
+    """The contract topics a service produces to (the ones it owns, and protocol topics
+    it answers on, ``TopicSpec.producers``)."""
+    return sorted(t.name for t in REGISTRY.produced_by(service))
 
 
 def consumes(definition: ServiceDefinition) -> list[str]:

@@ -105,6 +105,25 @@ class ServiceSettings(BaseSettings):
     consumer_retry_backoff_s: float = 0.2
     shutdown_grace_s: float = 20.0
 
+    privacy_kek: SecretStr | None = Field(
+        default=None,
+        description="The privacy master key (base64 of 32 bytes) that wraps every person's "
+        "data key (ADR 0034); privacy_kek_file is the usual way to give it.",
+    )
+    privacy_kek_file: Path | None = Field(
+        default=None,
+        description="File holding the privacy master key: .kontor/keys/privacy-kek on one "
+        "machine, a mounted Secret in k8s. Unset (and no privacy_kek): no sealing, and "
+        "privacy requests answer 503.",
+    )
+    privacy_keys_mongo_url: str | None = Field(
+        default=None,
+        description="The server of the shared key store; unset: the service's own server.",
+    )
+    privacy_keys_database: str = Field(
+        default="kontor_keys", description="The shared key store's database (data_keys)."
+    )
+
     @model_validator(mode="after")
     def _defaults_per_service(self) -> ServiceSettings:
         if not self.mongo_database:

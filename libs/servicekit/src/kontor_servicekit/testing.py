@@ -9,7 +9,9 @@ pytest plugin ``kontor_servicekit.testing`` from the repository's root conftest.
 from __future__ import annotations
 
 import asyncio
+import base64
 import importlib
+import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
@@ -82,6 +84,10 @@ class RunningService:
         return kit
 
 
+TEST_PRIVACY_KEK = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode("ascii")
+"""The privacy master key of this test session (every service of a test shares it)."""
+
+
 def test_settings(
     service: str,
     *,
@@ -107,6 +113,9 @@ def test_settings(
         "outbox_poll_interval_s": 0.2,
         "consumer_retry_backoff_s": 0.01,
         "shutdown_grace_s": 5.0,
+        # privacy (issue 13): the session's master key, a key store of the test's own
+        "privacy_kek": TEST_PRIVACY_KEK,
+        "privacy_keys_database": f"{namespace}_keys",
     }
     values.update(overrides)
     return settings_for(service, **values)

@@ -36,6 +36,7 @@ from kontor_billing.context import BillingContext, IncomingContext
 from kontor_billing.documents.from_invoice import EXAMPLE_SELLER
 from kontor_billing.domain.dunning import BaseRateTable, DunningLevel, DunningPolicy
 from kontor_billing.domain.seller import seller_missing_reason
+from kontor_billing.privacy import privacy_participant
 from kontor_billing.settings import BillingSettings
 from kontor_billing.store.bank_queries import BankQueries
 from kontor_billing.store.bank_statements import MongoStatementFiles
@@ -111,7 +112,7 @@ def definition(settings: BillingSettings, clock: Clock = utc_now) -> ServiceDefi
             dunning_router,
             bank_router,
         ],
-        subscriptions=[invoicing(clock, policy)],
+        subscriptions=[invoicing(clock, policy), privacy_participant(clock)],
         indexes=ensure_indexes,
         migrations=MIGRATIONS,
         ensure_topics=settings.kafka_ensure_topics,

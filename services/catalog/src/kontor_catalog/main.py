@@ -17,6 +17,7 @@ from kontor_catalog.api.products import router as products_router
 from kontor_catalog.api.shipping import router as shipping_router
 from kontor_catalog.api.stock import router as stock_router
 from kontor_catalog.consumers.orders import reservations, restocking
+from kontor_catalog.consumers.privacy import privacy_participant
 from kontor_catalog.context import CatalogContext
 from kontor_catalog.settings import CatalogSettings
 from kontor_catalog.store.images import blobs
@@ -45,7 +46,7 @@ def definition(settings: CatalogSettings, clock: Clock = utc_now) -> ServiceDefi
             images_router,
             shipping_router,
         ],
-        subscriptions=[reservations(clock), restocking(clock)],
+        subscriptions=[reservations(clock), restocking(clock), privacy_participant(clock)],
         indexes=ensure_indexes,
         migrations=MIGRATIONS,
         ensure_topics=settings.kafka_ensure_topics,

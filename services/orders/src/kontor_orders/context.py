@@ -17,6 +17,7 @@ from kontor_servicekit.idempotency import Answers
 from kontor_servicekit.ratelimit import RateLimiter
 from kontor_servicekit.uow import Transactor
 
+from kontor_orders.application.privacy import PrivacyDesk
 from kontor_orders.application.unit_of_work import OrderNumbers, OrdersUnitOfWork
 from kontor_orders.store.photos import ComplaintPhotos
 from kontor_orders.store.queries import CartQueries, ComplaintQueries, OrderQueries, ReturnQueries
@@ -40,6 +41,8 @@ class OrdersContext:
     oss_opt_in: bool = False
     """The merchant opted in to the One-Stop-Shop: every distance sale to a consumer
     abroad carries the destination's rates from the first euro (ADR 0026)."""
+    privacy: PrivacyDesk | None = None
+    """Privacy requests (issue 13): the key store, the expected services."""
 
 
 Context = Annotated[OrdersContext, Depends(context_dependency(OrdersContext))]

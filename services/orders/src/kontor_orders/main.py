@@ -9,6 +9,7 @@ from kontor_servicekit.clock import Clock, utc_now
 from kontor_servicekit.context import attach_context
 from kontor_servicekit.idempotency import Answers
 from kontor_servicekit.numbers import NumberBlocks
+from kontor_servicekit.privacy.setup import privacy_kit
 from kontor_servicekit.ratelimit import RateLimiter
 from kontor_servicekit.runner import run_service
 from kontor_servicekit.service import Kit, ServiceDefinition, create_service_app
@@ -19,15 +20,18 @@ from kontor_orders.api.carts import router as carts_router
 from kontor_orders.api.complaints import router as complaints_router
 from kontor_orders.api.order_life import router as order_life_router
 from kontor_orders.api.orders import router as orders_router
+from kontor_orders.api.privacy import router as privacy_router
 from kontor_orders.api.returns import router as returns_router
 from kontor_orders.api.vat_ids import router as vat_ids_router
 from kontor_orders.api.views import router as views_router
 from kontor_orders.api.withdrawal_form import router as withdrawal_page_router
 from kontor_orders.application.carts import abandon_quiet_carts
 from kontor_orders.application.prepayments import cancel_unpaid_prepayments
+from kontor_orders.application.privacy import PrivacyDesk
 from kontor_orders.consumers.catalog import catalog_projection, shipping_projection
 from kontor_orders.consumers.marketing import coupon_projection
 from kontor_orders.consumers.order_life import payments, reservations
+from kontor_orders.consumers.privacy import privacy_answers, privacy_participant
 from kontor_orders.context import OrdersContext
 from kontor_orders.settings import OrdersSettings
 from kontor_orders.store.indexes import ensure_indexes
@@ -51,6 +55,7 @@ def definition(settings: OrdersSettings) -> ServiceDefinition:
             returns_router,
             complaints_router,
             vat_ids_router,
+            privacy_router,
         ],
         subscriptions=[
             catalog_projection(),
@@ -58,6 +63,8 @@ def definition(settings: OrdersSettings) -> ServiceDefinition:
             coupon_projection(),
             reservations(),
             payments(),
+            privacy_participant(),
+            privacy_answers(),
         ],
         indexes=ensure_indexes,
         migrations=MIGRATIONS,
@@ -87,6 +94,12 @@ def create_app(settings: OrdersSettings | None = None, clock: Clock = utc_now) -
         answers=Answers(store),
         price_lock=timedelta(seconds=settings.checkout_price_lock_s),
         oss_opt_in=settings.oss_opt_in,
+        privacy=PrivacyDesk(
+            transactor=transactor,
+            kit=privacy_kit(settings, store, clock),
+            expected=tuple(settings.privacy_expected_services),
+            keep_for=timedelta(days=settings.privacy_keep_days),
+        ),
     )
     attach_context(app, context)
     # the clock is asked each round (tests move time)

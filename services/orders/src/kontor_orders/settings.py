@@ -1,3 +1,4 @@
+from kontor_contracts.registry import SERVICES
 from kontor_servicekit.settings import ServiceSettings
 from pydantic import Field
 
@@ -29,3 +30,11 @@ class OrdersSettings(ServiceSettings):
     """One-Stop-Shop from the first euro (§3c Abs. 4 S. 2 UStG, binding for two calendar
     years): distance sales to consumers abroad carry the destination's rates even below
     the EUR 10,000 threshold (ADR 0026). Billing's ``OSS_OPT_IN`` must say the same."""
+    privacy_expected_services: list[str] = Field(
+        default_factory=lambda: list(SERVICES),
+        description="The services whose answers complete a privacy request (issue 13); "
+        'JSON, e.g. ["catalog","orders"]. Every service that holds personal data belongs in it.',
+    )
+    privacy_keep_days: int = Field(default=30, ge=1, le=365)
+    """A privacy request (with an export's document) is deleted this many days after it
+    was asked for (TTL index on ``privacy_requests.expires_at``)."""

@@ -19,6 +19,7 @@ from kontor_orders.domain.complaint import Complaint
 from kontor_orders.domain.coupons import Coupon
 from kontor_orders.domain.order import Order, PricedProduct
 from kontor_orders.domain.oss import DistanceSales
+from kontor_orders.domain.privacy import PrivacyRequest
 from kontor_orders.domain.returns import Return, Withdrawal
 from kontor_orders.domain.shipping import ShippingMethod
 
@@ -187,3 +188,45 @@ class OrderNumbers(Protocol):
     """Unique, increasing numbers that may have gaps (``kontor_servicekit.numbers``)."""
 
     async def next(self, key: str) -> int: ...
+
+
+# --- privacy (issue 13): appended, see application/privacy.py -----------------------
+
+
+class PrivacyRequestRepository(Protocol):
+    async def add(self, request: PrivacyRequest) -> None: ...
+
+    async def get(self, request_id: str) -> PrivacyRequest | None: ...
+
+    async def save(self, request: PrivacyRequest) -> None: ...
+
+    async def of_subject(self, subject_id: str) -> list[PrivacyRequest]:
+        """Every request about this person (index ``by_subject``)."""
+        ...
+
+
+class PersonalRecords(Protocol):
+    """Everything orders holds on one person, found by their e-mail."""
+
+    async def orders_of(self, email: str) -> list[Order]:
+        """Orders whose customer has this e-mail (matched as ``email_key``)."""
+        ...
+
+    async def carts_of(self, email: str) -> list[Cart]:
+        """Carts with this e-mail (case-insensitive)."""
+        ...
+
+    async def returns_of(self, order_ids: list[str]) -> list[Return]: ...
+
+    async def complaints_of(self, order_ids: list[str]) -> list[Complaint]: ...
+
+
+class PrivacyUnitOfWork(OrdersUnitOfWork, Protocol):
+    """The orders unit of work with the privacy repositories (the Mongo and in-memory
+    units of work have them; the use cases of application/privacy.py take this)."""
+
+    @property
+    def privacy_requests(self) -> PrivacyRequestRepository: ...
+
+    @property
+    def personal_records(self) -> PersonalRecords: ...

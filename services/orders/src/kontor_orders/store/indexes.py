@@ -9,6 +9,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from kontor_orders.store.carts import CARTS
 from kontor_orders.store.complaints import COMPLAINTS
 from kontor_orders.store.orders import EMAIL_KEY, ORDERS
+from kontor_orders.store.privacy import PRIVACY_REQUESTS
 from kontor_orders.store.returns import RETURNS
 
 
@@ -30,3 +31,12 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     await db[RETURNS].create_index("order_id", name="by_order")
     await db[COMPLAINTS].create_index([("status", 1), ("filed_at", -1)], name="by_status")
     await db[COMPLAINTS].create_index("order_id", name="by_order")
+    await ensure_privacy_indexes(db)
+
+
+async def ensure_privacy_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
+    """Privacy requests go (with an export's document) when they expire (issue 13)."""
+    await db[PRIVACY_REQUESTS].create_index(
+        "expires_at", expireAfterSeconds=0, name="privacy_expired"
+    )
+    await db[PRIVACY_REQUESTS].create_index("subject_id", name="by_subject")

@@ -21,12 +21,15 @@ from kontor_orders.domain.cart import Cart
 from kontor_orders.domain.complaint import Complaint
 from kontor_orders.domain.coupons import Coupon
 from kontor_orders.domain.order import Order, PricedProduct
+from kontor_orders.domain.parties import email_key
+from kontor_orders.domain.privacy import PrivacyRequest
 from kontor_orders.domain.returns import Return, Withdrawal
 from kontor_orders.domain.shipping import STANDARD, ShippingMethod
 from kontor_orders.store.catalog_products import CATALOG_PRODUCTS, priced_product
 from kontor_orders.store.coupons import COUPONS, REDEMPTIONS, coupon_of
 from kontor_orders.store.oss import DISTANCE_SALES, InMemoryDistanceSales
 from kontor_orders.store.photos import BUCKET
+from kontor_orders.store.privacy import PRIVACY_REQUESTS
 from kontor_orders.store.shipping_methods import SHIPPING_METHODS, requested_and_standard
 
 Document = dict[str, Any]
@@ -209,6 +212,10 @@ class InMemoryOrdersUnitOfWork(FakeUnitOfWork):
         self.distance_sales = InMemoryDistanceSales(
             self.table(DISTANCE_SALES, key=lambda d: d["_id"])
         )
+        self.privacy_requests = InMemoryPrivacyRequests(
+            self.table(PRIVACY_REQUESTS, key=lambda r: r.id)
+        )
+        self.personal_records = InMemoryPersonalRecords(self)
 
 
 class InMemoryNumbers:
@@ -220,3 +227,31 @@ class InMemoryNumbers:
     async def next(self, key: str) -> int:
         self.issued[key] = self.issued.get(key, 0) + 1
         return self.issued[key]
+
+
+class InMemoryPrivacyRequests(InMemoryRepository[PrivacyRequest]):
+    async def of_subject(self, subject_id: str) -> list[PrivacyRequest]:
+        return self.table.where(lambda r: r.subject_id == subject_id)
+
+
+class InMemoryPersonalRecords:
+    """``PersonalRecords`` over the in-memory tables of one unit of work."""
+
+    def __init__(self, uow: InMemoryOrdersUnitOfWork) -> None:
+        self.uow = uow
+
+    async def orders_of(self, email: str) -> list[Order]:
+        key = email_key(email)
+        return self.uow.orders.table.where(lambda o: email_key(o.customer.email) == key)
+
+    async def carts_of(self, email: str) -> list[Cart]:
+        key = email_key(email)
+        return self.uow.carts.table.where(
+            lambda c: c.customer_email is not None and email_key(c.customer_email) == key
+        )
+
+    async def returns_of(self, order_ids: list[str]) -> list[Return]:
+        return self.uow.returns.table.where(lambda r: r.order_id in order_ids)
+
+    async def complaints_of(self, order_ids: list[str]) -> list[Complaint]:
+        return self.uow.complaints.table.where(lambda c: c.order_id in order_ids)

@@ -12,6 +12,7 @@ from kontor_orders.store.coupons import MongoCoupons
 from kontor_orders.store.orders import MongoOrderRepository
 from kontor_orders.store.oss import MongoDistanceSales
 from kontor_orders.store.photos import MongoPhotoIndex
+from kontor_orders.store.privacy import MongoPersonalRecords, MongoPrivacyRequestRepository
 from kontor_orders.store.returns import MongoReturnRepository, MongoWithdrawalRepository
 from kontor_orders.store.shipping_methods import MongoShippingMethods
 
@@ -29,3 +30,5 @@ class MongoOrdersUnitOfWork(MongoUnitOfWork):
         self.shipping_methods = MongoShippingMethods(tx)
         self.coupons = MongoCoupons(tx)
         self.distance_sales = MongoDistanceSales(tx)
+        self.privacy_requests = MongoPrivacyRequestRepository(tx)
+        self.personal_records = MongoPersonalRecords(tx)

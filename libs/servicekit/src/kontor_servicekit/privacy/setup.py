@@ -1,0 +1,51 @@
+"""The privacy parts a service gets from its settings (``KONTOR_PRIVACY_*``, ADR 0034)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kontor_servicekit.clock import Clock, utc_now
+from kontor_servicekit.domain_errors import Unavailable
+from kontor_servicekit.privacy.keys import KeyStore, MasterKey, MongoKeyStore, Pseudonyms
+from kontor_servicekit.settings import ServiceSettings
+from kontor_servicekit.store import Store, create_client
+
+__all__ = ["PrivacyKit", "master_key_of", "privacy_kit"]
+
+
+def master_key_of(settings: ServiceSettings) -> MasterKey | None:
+    """The master key from ``privacy_kek`` (inline) or ``privacy_kek_file``; None if neither."""
+    if settings.privacy_kek is not None:
+        return MasterKey.from_text(settings.privacy_kek.get_secret_value())
+    if settings.privacy_kek_file is not None:
+        return MasterKey.from_file(settings.privacy_kek_file)
+    return None
+
+
+@dataclass
+class PrivacyKit:
+    """The key store and the pseudonyms, or why there are none (no master key set)."""
+
+    master: MasterKey | None
+    store: KeyStore | None
+    pseudonyms: Pseudonyms | None
+
+    def require(self) -> tuple[KeyStore, Pseudonyms]:
+        if self.store is None or self.pseudonyms is None:
+            raise Unavailable(
+                "privacy keys are not configured: set KONTOR_PRIVACY_KEK_FILE or "
+                "KONTOR_PRIVACY_KEK (docs/privacy.md)"
+            )
+        return self.store, self.pseudonyms
+
+
+def privacy_kit(settings: ServiceSettings, store: Store, clock: Clock = utc_now) -> PrivacyKit:
+    """The shared key store (``privacy_keys_database`` on ``privacy_keys_mongo_url``, by
+    default the service's own server and client) under the service's master key."""
+    master = master_key_of(settings)
+    if master is None:
+        return PrivacyKit(None, None, None)
+    url = settings.privacy_keys_mongo_url
+    client = store.client if url is None else create_client(url, app_name="kontor-keys")
+    db = client[settings.privacy_keys_database]
+    return PrivacyKit(master, MongoKeyStore(db, master, clock), Pseudonyms.of(master))

@@ -1,0 +1,133 @@
+"""HTTP routes of privacy requests (issue 13): export or erase a customer's data.
+
+``POST /privacy/requests`` asks every service (``KONTOR_ORDERS_PRIVACY_EXPECTED_SERVICES``)
+through ``orders.privacy_request.v1``; ``GET /privacy/requests/{id}`` shows who has
+answered and, for an export, the gathered document; ``.../document`` downloads it.
+Scope ``privacy:admin``: the answers hold the person's whole data.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Response
+from fastapi.responses import JSONResponse
+from kontor_contracts.events.common import Email
+from kontor_servicekit.apitypes import Instant
+from kontor_servicekit.auth import require_scope
+from kontor_servicekit.errors import problem_responses
+from pydantic import BaseModel, ConfigDict, Field
+
+from kontor_orders.application.privacy import privacy_request, request_privacy
+from kontor_orders.context import Context
+from kontor_orders.domain.privacy import PrivacyRequest, plain
+
+router = APIRouter(tags=["privacy"], dependencies=[Depends(require_scope("privacy:admin"))])
+
+RequestId = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+class PrivacyRequestIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"kind": "export", "email": "anna@example.de"}]},
+    )
+    kind: Literal["export", "erasure"] = Field(
+        description="export: a copy of the person's data (Art. 15/20 DSGVO); erasure: "
+        "delete or anonymise it everywhere, keeping what tax law requires (Art. 17)"
+    )
+    email: Email = Field(description="The customer's e-mail address")
+
+
+class ErasedItemOut(BaseModel):
+    what: str
+    count: int
+    why: str | None = None
+    until: str | None = Field(default=None, description="Kept until (date)")
+
+
+class ServiceAnswerOut(BaseModel):
+    answered_at: Instant
+    deleted: list[ErasedItemOut] | None = None
+    anonymised: list[ErasedItemOut] | None = None
+    retained: list[ErasedItemOut] | None = None
+    blob_ref: str | None = None
+
+
+class PrivacyRequestOut(BaseModel):
+    id: str
+    kind: Literal["export", "erasure"]
+    status: Literal["pending", "complete"]
+    subject_id: str = Field(description="The person's pseudonymous id, the same in every service")
+    requested_at: Instant
+    completed_at: Instant | None
+    expected: list[str]
+    missing: list[str] = Field(description="Expected services that have not answered yet")
+    services: dict[str, ServiceAnswerOut] = Field(description="Each service's answer")
+    document: dict[str, Any] | None = Field(
+        description="An export's document: each service's part (so far); null for an erasure"
+    )
+
+    @classmethod
+    def of(cls, r: PrivacyRequest) -> PrivacyRequestOut:
+        return cls(
+            id=r.id,
+            kind=r.kind,
+            status="complete" if r.status == "complete" else "pending",
+            subject_id=r.subject_id,
+            requested_at=r.requested_at,
+            completed_at=r.completed_at,
+            expected=list(r.expected),
+            missing=r.missing,
+            services={
+                service: ServiceAnswerOut.model_validate(
+                    {k: v for k, v in answer.items() if k != "part"}
+                )
+                for service, answer in sorted(r.answers.items())
+            },
+            document=plain(r.document()) if r.kind == "export" else None,
+        )
+
+
+@router.post(
+    "/privacy/requests",
+    status_code=202,
+    responses=problem_responses(401, 403, 409, 422, 503),
+    summary="Ask every service to export or erase a customer's data",
+    description="202: the request is on its way (DataExportRequested / ErasureRequested); "
+    "`GET /privacy/requests/{id}` shows the answers. An erasure destroys the customer's "
+    "event key at once (every sealed copy on every topic becomes unreadable). 503: the "
+    "privacy master key is not configured.",
+)
+async def post_privacy_request(
+    ctx: Context, body: PrivacyRequestIn, response: Response
+) -> PrivacyRequestOut:
+    request = await request_privacy(ctx.privacy, kind=body.kind, email=body.email, clock=ctx.clock)
+    response.headers["Location"] = f"/privacy/requests/{request.id}"
+    return PrivacyRequestOut.of(request)
+
+
+@router.get(
+    "/privacy/requests/{request_id}",
+    responses=problem_responses(401, 403, 404, 503),
+    summary="A privacy request: pending or complete, each service's answer, the document",
+)
+async def get_privacy_request(ctx: Context, request_id: RequestId) -> PrivacyRequestOut:
+    return PrivacyRequestOut.of(await privacy_request(ctx.privacy, request_id))
+
+
+@router.get(
+    "/privacy/requests/{request_id}/document",
+    responses={
+        200: {"content": {"application/json": {}}, "description": "The export as a file"},
+        **problem_responses(401, 403, 404, 409, 503),
+    },
+    summary="An export's document as a JSON download (409 for an erasure)",
+    response_class=JSONResponse,
+)
+async def get_privacy_document(ctx: Context, request_id: RequestId) -> JSONResponse:
+    request = await privacy_request(ctx.privacy, request_id)
+    return JSONResponse(
+        plain(request.document()),
+        headers={"Content-Disposition": f'attachment; filename="{request.id}.json"'},
+    )

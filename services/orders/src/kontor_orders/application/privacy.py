@@ -1,0 +1,222 @@
+"""Privacy requests: orders coordinates them and is a participant (issue 13, ADR 0035).
+
+Coordinator: :func:`request_privacy` opens a request and emits ``DataExportRequested``
+or ``ErasureRequested`` on ``orders.privacy_request.v1``; :func:`on_data_exported` and
+:func:`on_data_erased` record each service's answer, and the request is complete when
+every expected service (``KONTOR_ORDERS_PRIVACY_EXPECTED_SERVICES``) has answered.
+An erasure destroys the person's data key in the shared key store as soon as the
+request is committed: from then on every sealed copy of their data on any topic is
+unreadable (ADR 0034); no service needs the key to erase its own records.
+
+Participant: :class:`OrdersPrivacy` exports the person's orders, returns, complaints and
+carts, and erases them (see ``domain/privacy.py``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from kontor_contracts.envelope import Envelope, Event
+from kontor_contracts.events.orders import (
+    CustomerDataErased,
+    CustomerDataExported,
+    DataExportRequested,
+    ErasedItem,
+    ErasureRequested,
+)
+from kontor_contracts.personal import PLACEHOLDER_DOMAIN
+from kontor_servicekit.clock import Clock
+from kontor_servicekit.domain_errors import NotFound, Unavailable
+from kontor_servicekit.privacy.participant import ErasureSummary, Subject
+from kontor_servicekit.privacy.setup import PrivacyKit
+from kontor_servicekit.uow import Transactor
+
+from kontor_orders.application.unit_of_work import PrivacyUnitOfWork
+from kontor_orders.domain.privacy import (
+    PrivacyRequest,
+    erase_cart,
+    erase_complaint,
+    erase_order,
+    erase_return,
+    export_part,
+)
+
+#: How long billing's tax records (which refer to the order numbers and amounts kept
+#: here) must be kept: §147 AO, ten years from the end of the calendar year.
+TAX_RETENTION_YEARS = 10
+
+
+def pseudonymous_email(subject: Subject) -> str:
+    """The e-mail an erased person's records carry: the same as a sealed event's."""
+    return f"p-{subject.subject_id.removeprefix('subj_')}@{PLACEHOLDER_DOMAIN}"
+
+
+@dataclass
+class PrivacyDesk:
+    """What the privacy routes need (``main.py`` builds it into the context)."""
+
+    transactor: Transactor[PrivacyUnitOfWork]
+    kit: PrivacyKit
+    expected: tuple[str, ...]
+    keep_for: timedelta
+
+
+def _desk(desk: PrivacyDesk | None) -> PrivacyDesk:
+    if desk is None:
+        raise Unavailable("privacy requests are not set up in this service")
+    return desk
+
+
+async def request_privacy(
+    desk: PrivacyDesk | None, *, kind: str, email: str, clock: Clock
+) -> PrivacyRequest:
+    """Open an export or erasure request for the person with ``email``."""
+    desk = _desk(desk)
+    keys, pseudonyms = desk.kit.require()
+    now = clock()
+    request_id = f"prq_{uuid.uuid4().hex}"
+    subject_id = pseudonyms.subject_id(email)
+
+    async def work(uow: PrivacyUnitOfWork) -> PrivacyRequest:
+        request = PrivacyRequest.open(
+            request_id=request_id,
+            kind=kind,
+            subject_id=subject_id,
+            email=email,
+            expected=desk.expected,
+            now=now,
+            keep_until=now + desk.keep_for,
+        )
+        if kind == "erasure":  # earlier exports of the person keep their data no longer
+            for earlier in await uow.privacy_requests.of_subject(subject_id):
+                if earlier.forget_personal_data():
+                    await uow.privacy_requests.save(earlier)
+        await uow.privacy_requests.add(request)
+        request.pull_events()
+        model = DataExportRequested if kind == "export" else ErasureRequested
+        event: Event = model(
+            request_id=request_id,
+            subject_id=subject_id,
+            email=email,
+            requested_at=now,
+            expected=list(request.expected),
+        )
+        uow.emit(event, aggregate_id=request_id)
+        return request
+
+    request = await desk.transactor.run(work)
+    if request.kind == "erasure":
+        # after the commit: the request is on its way; the key goes now (ADR 0034)
+        await keys.destroy(subject_id)
+    return request
+
+
+async def _record(
+    uow: PrivacyUnitOfWork, request_id: str, service: str, answer: dict[str, Any], at: datetime
+) -> None:
+    request = await uow.privacy_requests.get(request_id)
+    if request is None:  # another coordinator's request (a shared topic in tests)
+        return
+    request.record_answer(service, answer, at)
+    request.pull_events()
+    await uow.privacy_requests.save(request)
+
+
+async def on_data_exported(
+    event: CustomerDataExported, uow: PrivacyUnitOfWork, env: Envelope
+) -> None:
+    answer = {"part": event.part, "blob_ref": event.blob_ref}
+    await _record(uow, event.request_id, event.service, answer, event.exported_at)
+
+
+async def on_data_erased(event: CustomerDataErased, uow: PrivacyUnitOfWork, env: Envelope) -> None:
+    answer = event.model_dump(mode="json", include={"deleted", "anonymised", "retained"})
+    await _record(uow, event.request_id, event.service, answer, event.erased_at)
+
+
+async def privacy_request(desk: PrivacyDesk | None, request_id: str) -> PrivacyRequest:
+    async def work(uow: PrivacyUnitOfWork) -> PrivacyRequest:
+        request = await uow.privacy_requests.get(request_id)
+        if request is None:
+            raise NotFound("privacy request", request_id)
+        return request
+
+    return await _desk(desk).transactor.run(work)
+
+
+# ------------------------------------------------------------------ participant
+
+
+def _tax_records_until(now: datetime) -> date:
+    return date(now.year + TAX_RETENTION_YEARS, 12, 31)
+
+
+class OrdersPrivacy:
+    """Orders as a privacy participant (``kontor_servicekit.privacy.participant``)."""
+
+    async def export(self, subject: Subject, uow: PrivacyUnitOfWork) -> dict[str, Any]:
+        records = uow.personal_records
+        orders = await records.orders_of(subject.email)
+        ids = [o.id for o in orders]
+        return export_part(
+            orders,
+            await records.returns_of(ids),
+            await records.complaints_of(ids),
+            await records.carts_of(subject.email),
+        )
+
+    async def erase(
+        self, subject: Subject, uow: PrivacyUnitOfWork, now: datetime
+    ) -> ErasureSummary:
+        records = uow.personal_records
+        email = pseudonymous_email(subject)
+        orders = await records.orders_of(subject.email)
+        ids = [o.id for o in orders]
+        returns = await records.returns_of(ids)
+        complaints = await records.complaints_of(ids)
+        carts = await records.carts_of(subject.email)
+        changed = {"orders": 0, "returns": 0, "complaints": 0, "carts": 0}
+        for order in orders:
+            if erase_order(order, email, subject.subject_id, now):
+                await uow.orders.save(order)
+                changed["orders"] += 1
+        for r in returns:
+            if erase_return(r):
+                await uow.returns.save(r)
+                changed["returns"] += 1
+        for complaint in complaints:
+            if erase_complaint(complaint):
+                await uow.complaints.save(complaint)
+                changed["complaints"] += 1
+        for cart in carts:
+            if erase_cart(cart, email):
+                await uow.carts.save(cart)
+                changed["carts"] += 1
+        anonymised = [
+            ErasedItem(what=what, count=count) for what, count in changed.items() if count
+        ]
+        retained = []
+        if orders:
+            retained.append(
+                ErasedItem(
+                    what="order numbers, lines, amounts, postcode, city and country",
+                    count=len(orders),
+                    why="billing's invoices and the VAT returns refer to them (§147 AO, "
+                    "§14b UStG); no name, e-mail or street is kept with them",
+                    until=_tax_records_until(now),
+                )
+            )
+        photos = sum(len(c.photo_ids) for c in complaints)
+        if photos:
+            retained.append(
+                ErasedItem(
+                    what="complaint photos",
+                    count=photos,
+                    why="evidence of the defect while warranty claims run (§438 BGB); "
+                    "deleting them is not built yet (docs/privacy.md)",
+                )
+            )
+        return ErasureSummary(anonymised=anonymised, retained=retained)

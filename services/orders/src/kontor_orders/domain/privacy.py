@@ -1,0 +1,215 @@
+"""Privacy requests (issue 13, ADR 0035) and what erasure does to orders' records. Pure.
+
+A :class:`PrivacyRequest` is an export or an erasure of one person's data, asked for by
+the merchant. It waits for the answer of every expected service and is ``complete``
+when each has answered; an export's document is the services' parts side by side.
+
+Erasure in orders (:func:`erase_order` and friends): the person's name, e-mail,
+company, street and VAT id are replaced by placeholders; what is left is what the
+order's own accounting and billing's tax records refer to: the order number, its lines
+and amounts, the postcode, city and country (place of supply, OSS), the dates.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any, Literal
+
+from kontor_servicekit.aggregate import RecordsEvents
+from kontor_servicekit.domain_errors import Conflict, Invalid
+
+from kontor_orders.domain.cart import Cart
+from kontor_orders.domain.complaint import Complaint
+from kontor_orders.domain.order import Address, Customer, Order
+from kontor_orders.domain.returns import Return
+
+Kind = Literal["export", "erasure"]
+KINDS: tuple[Kind, ...] = ("export", "erasure")
+PLACEHOLDER = "—"
+"""What stands for a required personal text once erased (``kontor_contracts.personal``)."""
+
+
+@dataclass(frozen=True)
+class PrivacyRequested:
+    """Recorded when a request is opened (the use case emits the contract event)."""
+
+    request_id: str
+
+
+@dataclass(frozen=True)
+class PrivacyRequestCompleted:
+    request_id: str
+
+
+@dataclass
+class PrivacyRequest(RecordsEvents):
+    id: str
+    kind: Kind
+    subject_id: str
+    expected: tuple[str, ...]
+    requested_at: datetime
+    email: str | None = None
+    """Kept for an export only (its document holds it anyway); an erasure forgets it."""
+    answers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """service -> its answer (the export part, or what it erased), with ``answered_at``."""
+    status: str = "pending"
+    completed_at: datetime | None = None
+    expires_at: datetime | None = None
+    """When the record (with an export's document) is deleted (TTL)."""
+    version: int = 1
+
+    @classmethod
+    def open(
+        cls,
+        *,
+        request_id: str,
+        kind: str,
+        subject_id: str,
+        email: str,
+        expected: tuple[str, ...],
+        now: datetime,
+        keep_until: datetime,
+    ) -> PrivacyRequest:
+        if kind not in KINDS:
+            raise Invalid(f"kind must be one of {', '.join(KINDS)}", field=("kind",))
+        if not expected:
+            raise Conflict("no service is expected to answer privacy requests (a setting)")
+        request = cls(
+            id=request_id,
+            kind=kind,  # checked above
+            subject_id=subject_id,
+            expected=tuple(dict.fromkeys(expected)),
+            requested_at=now,
+            email=email if kind == "export" else None,
+            expires_at=keep_until,
+        )
+        request.record(PrivacyRequested(request_id))
+        return request
+
+    @property
+    def missing(self) -> list[str]:
+        return [service for service in self.expected if service not in self.answers]
+
+    def record_answer(self, service: str, answer: dict[str, Any], at: datetime) -> None:
+        """One service answered; the first answer of a service counts (a redelivery or a
+        second copy changes nothing). Complete once every expected service answered."""
+        if service in self.answers:
+            return
+        self.answers[service] = {**answer, "answered_at": at}
+        if self.status == "pending" and not self.missing:
+            self.status = "complete"
+            self.completed_at = at
+            self.record(PrivacyRequestCompleted(self.id))
+
+    def forget_personal_data(self) -> bool:
+        """An erasure of the same person came after this export: its e-mail and the
+        gathered parts go (what was asked and who answered stays). False if nothing
+        was left to forget."""
+        parts = [a for a in self.answers.values() if a.get("part") is not None]
+        if self.email is None and not parts:
+            return False
+        self.email = None
+        for answer in parts:
+            answer["part"] = None
+        return True
+
+    def document(self) -> dict[str, Any]:
+        """An export's document: each service's part under its name (so far)."""
+        if self.kind != "export":
+            raise Conflict(f"privacy request {self.id} is an erasure: it has no document")
+        return {
+            "request_id": self.id,
+            "subject_id": self.subject_id,
+            "email": self.email,
+            "requested_at": self.requested_at,
+            "complete": self.status == "complete",
+            "services": {
+                service: answer.get("part")
+                for service, answer in sorted(self.answers.items())
+                if "part" in answer
+            },
+        }
+
+
+# ------------------------------------------------------------------ export
+
+
+def plain(value: Any) -> Any:
+    """A domain object as JSON-able data: dataclasses as dicts, amounts as strings."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {
+            f.name: plain(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if not f.name.startswith("_")
+        }
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [plain(v) for v in value]
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+def export_part(
+    orders: list[Order], returns: list[Return], complaints: list[Complaint], carts: list[Cart]
+) -> dict[str, Any]:
+    """Orders' part of a person's export: everything it holds on them, as stored."""
+    return {
+        "orders": [plain(o) for o in orders],
+        "returns": [plain(r) for r in returns],
+        "complaints": [plain(c) for c in complaints],
+        "carts": [plain(c) for c in carts],
+    }
+
+
+# ------------------------------------------------------------------ erasure
+
+
+def _erased_address(address: Address) -> Address:
+    return replace(address, name=PLACEHOLDER, street=PLACEHOLDER, company=None)
+
+
+def erase_order(order: Order, pseudonymous_email: str, subject_id: str, now: datetime) -> bool:
+    """Replace the person's data on ``order``; False if it was erased already."""
+    erased = Customer(email=pseudonymous_email, name=PLACEHOLDER, customer_id=None)
+    if order.customer == erased:
+        return False
+    order.customer = erased
+    order.shipping_address = _erased_address(order.shipping_address)
+    if order.billing_address is not None:
+        order.billing_address = _erased_address(order.billing_address)
+    order.buyer_vat_id = None
+    order.note("personal_data_erased", now, subject_id=subject_id)
+    return True
+
+
+def erase_cart(cart: Cart, pseudonymous_email: str) -> bool:
+    if cart.customer_email in (None, pseudonymous_email):
+        return False
+    cart.customer_email = pseudonymous_email
+    return True
+
+
+def erase_return(r: Return) -> bool:
+    """A return's note may quote the customer: it goes; lines and refunds stay."""
+    if r.note is None:
+        return False
+    r.note = None
+    return True
+
+
+def erase_complaint(complaint: Complaint) -> bool:
+    """The customer's description goes; what was decided (and photo ids) stays."""
+    if complaint.description == PLACEHOLDER:
+        return False
+    complaint.description = PLACEHOLDER
+    return True

@@ -1,0 +1,114 @@
+"""Privacy requests across services on the real broker and database (issue 13).
+
+One customer's export is answered by the catalog, orders and billing and shown complete
+when those three are the expected set; her erasure anonymises her order in orders' API,
+keeps its number and amounts, leaves another customer's order alone, destroys her data
+key in the shared key store, and leaves her invoice with billing (a tax record).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+from kontor_contracts.samples import ORDER, PRODUCT
+from kontor_orders.context import OrdersContext
+from kontor_servicekit.context import context_of
+from kontor_servicekit.testing import Keys, eventually, wait_for_assignment
+
+pytestmark = pytest.mark.integration
+
+EXPECTED = ["billing", "catalog", "orders"]
+
+
+def berts_order() -> dict[str, Any]:
+    order = copy.deepcopy(ORDER)
+    order["customer"] = {"email": "bert@example.de", "name": "Bert Beispiel"}
+    order["shipping_address"].update(name="Bert Beispiel", street="Ring 9")
+    return order
+
+
+async def test_an_export_is_gathered_and_an_erasure_anonymises_the_customers_order(
+    start_service: Any, auth_keys: Keys
+) -> None:
+    async with (
+        start_service("catalog") as catalog,
+        start_service("orders", privacy_expected_services=EXPECTED) as orders,
+        start_service("billing") as billing,
+    ):
+        await wait_for_assignment(catalog)
+        await wait_for_assignment(orders)
+        await wait_for_assignment(billing)
+        assert (await catalog.client.post("/products", json=PRODUCT)).status_code == 201
+
+        async def placed(body: dict[str, Any]) -> Any:
+            response = await orders.client.post("/orders", json=body)
+            return response.json() if response.status_code == 201 else None
+
+        anna = await eventually(lambda: placed(ORDER), timeout=30, interval=0.2)
+        bert = await placed(berts_order())
+        assert bert is not None
+
+        async def invoice_of(order: dict[str, Any]) -> Any:
+            response = await billing.client.get("/invoices", params={"order_id": order["id"]})
+            return response.json()["items"]
+
+        [invoice] = await eventually(lambda: invoice_of(anna), timeout=30)
+
+        async def completed(request_id: str) -> Any:
+            response = await orders.client.get(f"/privacy/requests/{request_id}")
+            assert response.status_code == 200, response.text
+            body = response.json()
+            return body if body["status"] == "complete" else None
+
+        # the scope guards the person's whole data
+        other = {"Authorization": f"Bearer {auth_keys.token('orders:admin')}"}
+        body = {"kind": "export", "email": "Anna@Example.de"}
+        denied = await orders.client.post("/privacy/requests", json=body, headers=other)
+        assert denied.status_code == 403
+
+        asked = await orders.client.post("/privacy/requests", json=body)
+        assert asked.status_code == 202, asked.text
+        assert asked.json()["status"] == "pending"
+        export = await eventually(lambda: completed(asked.json()["id"]), timeout=30)
+        assert sorted(export["services"]) == EXPECTED and export["missing"] == []
+        parts = export["document"]["services"]
+        assert [o["number"] for o in parts["orders"]["orders"]] == [anna["number"]]
+        assert parts["orders"]["orders"][0]["customer"]["name"] == "Anna Muster"
+        assert parts["catalog"]["personal_data"] == {}
+        assert [d["number"] for d in parts["billing"]["documents"]] == [invoice["number"]]
+        download = await orders.client.get(f"/privacy/requests/{export['id']}/document")
+        assert download.status_code == 200
+        assert download.headers["content-disposition"].startswith("attachment")
+        assert download.json()["services"] == parts
+
+        # a key sealed her events (as producers will); the erasure destroys it
+        privacy = context_of(orders.app, OrdersContext).privacy
+        assert privacy is not None and privacy.kit.store is not None
+        await privacy.kit.store.key_for(export["subject_id"])
+
+        erase = {"kind": "erasure", "email": "anna@example.de"}
+        erasure = await orders.client.post("/privacy/requests", json=erase)
+        assert erasure.status_code == 202, erasure.text
+        done = await eventually(lambda: completed(erasure.json()["id"]), timeout=30)
+        assert done["subject_id"] == export["subject_id"] and done["document"] is None
+        assert done["services"]["orders"]["anonymised"][0]["what"] == "orders"
+        assert done["services"]["catalog"]["anonymised"] == []
+        [kept] = done["services"]["billing"]["retained"]
+        assert kept["count"] == 1 and "§147 AO" in kept["why"]
+        assert await invoice_of(anna) == [invoice]  # the tax record stays as issued
+        assert await privacy.kit.store.find(export["subject_id"]) is None
+
+        forgotten = await orders.client.get(f"/privacy/requests/{export['id']}/document")
+        assert "Anna" not in forgotten.text and "anna@" not in forgotten.text.lower()
+        shown = (await orders.client.get(f"/orders/{anna['id']}")).json()
+        assert "Anna" not in str(shown) and "Hauptstr" not in str(shown)
+        assert "anna@example.de" not in str(shown).lower()
+        assert shown["customer"]["email"].endswith("@pseudonym.invalid")
+        assert (shown["number"], shown["gross_total"]) == (anna["number"], anna["gross_total"])
+        assert shown["shipping_address"]["postcode"] == "10115"
+        found = await orders.client.get("/orders", params={"customer": "anna@example.de"})
+        assert found.json()["total"] == 0
+        untouched = (await orders.client.get(f"/orders/{bert['id']}")).json()
+        assert untouched["customer"]["name"] == "Bert Beispiel"
