@@ -113,9 +113,13 @@ def test_facts_come_from_the_code(facts: list[ServiceFacts]) -> None:
         "orders.reservations": ["catalog.reservation.v1"],
         "orders.shipping-projection": ["catalog.shipping.v1"],
     }
-    # billing invoices from orders' order events and corrects from refunds (issue 11)
-    assert by["billing"].groups == {"billing.invoicing": ["orders.order.v1", "orders.return.v1"]}
-    assert by["billing"].dead_letters == ["billing.invoicing.dlt"]
+    # billing invoices from orders' order events and corrects from refunds (issue 11);
+    # it plans refunds from its own credit documents (issue 12, payouts)
+    assert by["billing"].groups == {
+        "billing.invoicing": ["orders.order.v1", "orders.return.v1"],
+        "billing.payouts": ["billing.invoice.v1"],
+    }
+    assert by["billing"].dead_letters == ["billing.invoicing.dlt", "billing.payouts.dlt"]
     assert "orders.order.v1" in by["orders"].publishes
 
 
@@ -169,8 +173,8 @@ def test_scaling_check_reports_too_many_replicas_and_two_autoscalers(
     docs.append(hpa)
     problems = checks.scaling_problems(docs, facts)
     assert (
-        "billing: maxReplicaCount 7 > 6 partitions of ['orders.order.v1', 'orders.return.v1']"
-        in problems
+        "billing: maxReplicaCount 7 > 6 partitions of "
+        "['billing.invoice.v1', 'orders.order.v1', 'orders.return.v1']" in problems
     )
     assert "Deployment billing: has both a ScaledObject and an HPA" in problems
 

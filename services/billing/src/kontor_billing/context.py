@@ -12,7 +12,9 @@ from kontor_servicekit.uow import Transactor
 
 from kontor_billing.application.documents import InvoiceDocuments
 from kontor_billing.application.invoicing import BillingPolicy
+from kontor_billing.application.payouts import PayoutsUnitOfWork
 from kontor_billing.application.unit_of_work import BillingUnitOfWork
+from kontor_billing.store.payouts import PayoutQueries
 from kontor_billing.store.queries import InvoiceQueries, SellerQueries
 
 
@@ -24,6 +26,8 @@ class BillingContext:
     transactor: Transactor[BillingUnitOfWork]
     sellers: SellerQueries
     policy: BillingPolicy
+    payouts: PayoutQueries
+    payout_transactor: Transactor[PayoutsUnitOfWork]
 
 
 Context = Annotated[BillingContext, Depends(context_dependency(BillingContext))]

@@ -14,17 +14,21 @@ from kontor_servicekit.uow import MongoTransactor
 from kontor_billing.api.audit import router as audit_router
 from kontor_billing.api.documents import router as documents_router
 from kontor_billing.api.invoices import router as invoices_router
+from kontor_billing.api.payouts import router as payouts_router
 from kontor_billing.api.seller import router as seller_router
 from kontor_billing.application.documents import InvoiceDocuments
 from kontor_billing.application.invoicing import BillingPolicy
 from kontor_billing.consumers.orders import invoicing
+from kontor_billing.consumers.payouts import payouts
 from kontor_billing.context import BillingContext
 from kontor_billing.documents.from_invoice import EXAMPLE_SELLER
 from kontor_billing.domain.seller import seller_missing_reason
+from kontor_billing.payouts_wiring import provider_refund_sweeper
 from kontor_billing.settings import BillingSettings
 from kontor_billing.store.documents import MongoDocumentFiles
 from kontor_billing.store.indexes import ensure_indexes
 from kontor_billing.store.migrations import MIGRATIONS
+from kontor_billing.store.payouts import PayoutQueries
 from kontor_billing.store.queries import InvoiceQueries, SellerQueries
 from kontor_billing.store.unit_of_work import MongoBillingUnitOfWork
 
@@ -61,8 +65,8 @@ def definition(settings: BillingSettings, clock: Clock = utc_now) -> ServiceDefi
         settings=settings,
         title="Kontor billing",
         description="Invoices, cancellations and corrections by German rules.",
-        routers=[invoices_router, documents_router, seller_router, audit_router],
-        subscriptions=[invoicing(clock, policy)],
+        routers=[invoices_router, documents_router, seller_router, audit_router, payouts_router],
+        subscriptions=[invoicing(clock, policy), payouts(clock)],
         indexes=ensure_indexes,
         migrations=MIGRATIONS,
         ensure_topics=settings.kafka_ensure_topics,
@@ -84,8 +88,11 @@ def create_app(settings: BillingSettings | None = None, clock: Clock = utc_now) 
             transactor=MongoTransactor(kit.store, MongoBillingUnitOfWork),
             sellers=SellerQueries(kit.store.db),
             policy=policy_of(settings),
+            payouts=PayoutQueries(kit.store.db),
+            payout_transactor=MongoTransactor(kit.store, MongoBillingUnitOfWork),
         ),
     )
+    provider_refund_sweeper(kit, settings, clock)
     return app
 
 

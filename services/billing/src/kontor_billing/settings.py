@@ -1,7 +1,7 @@
 from typing import Literal
 
 from kontor_servicekit.settings import ServiceSettings
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 
 class BillingSettings(ServiceSettings):
@@ -26,3 +26,14 @@ class BillingSettings(ServiceSettings):
     invoice_prefix: str = Field(default="RE-", min_length=1, max_length=8)
     cancellation_prefix: str = Field(default="ST-", min_length=1, max_length=8)
     correction_prefix: str = Field(default="KR-", min_length=1, max_length=8)
+    refund_provider_url: str | None = Field(
+        default=None,
+        description="Base URL of the card/wallet provider's Stripe-shaped API "
+        "(https://api.stripe.com); unset: card refunds wait (the payout item says why)",
+    )
+    refund_provider_secret: SecretStr | None = Field(
+        default=None, description="The provider's secret key (bearer token of POST /v1/refunds)"
+    )
+    refund_sweep_interval_s: float = Field(
+        default=30.0, gt=0, description="How often pending card refunds are sent to the provider"
+    )

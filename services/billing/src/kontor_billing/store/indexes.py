@@ -8,6 +8,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from kontor_billing.store.invoices import INVOICES
 from kontor_billing.store.ledger import AUDIT, ORDERS
+from kontor_billing.store.payouts import PAYOUT_ITEMS
 
 
 async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
@@ -39,3 +40,11 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     await db[INVOICES].create_index("customer_email", name="by_customer_email")
     await db[AUDIT].create_index([("chain", 1), ("seq", 1)], unique=True, name="chain_seq")
     await db[ORDERS].create_index("waiting", name="waiting", sparse=True)
+    # payouts (issue 12): one item per refunded document / paid supplier invoice, each
+    # EndToEndId (= its number) once, the sweeper's and runs' reads
+    await db[PAYOUT_ITEMS].create_index("number", unique=True, name="number_unique")
+    await db[PAYOUT_ITEMS].create_index(
+        [("kind", 1), ("source_id", 1)], unique=True, name="one_payout_per_source"
+    )
+    await db[PAYOUT_ITEMS].create_index([("status", 1), ("route", 1)], name="by_status")
+    await db[PAYOUT_ITEMS].create_index("order_id", name="by_order", sparse=True)

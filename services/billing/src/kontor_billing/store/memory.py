@@ -10,6 +10,12 @@ from kontor_billing.domain.order import BilledOrder
 from kontor_billing.domain.seller import Seller
 from kontor_billing.store.canonical import document_sha256
 from kontor_billing.store.invoices import to_document
+from kontor_billing.store.memory_payouts import (
+    InMemoryOrderPayments,
+    InMemoryPayableSource,
+    InMemoryPaymentRunRepository,
+    InMemoryPayoutRepository,
+)
 
 
 class InMemoryInvoiceRepository:
@@ -89,3 +95,9 @@ class InMemoryBillingUnitOfWork(FakeUnitOfWork):
         self.orders = InMemoryOrderBook(self.table("orders", key=lambda o: o.order_id))
         self.seller = InMemorySellerRepository(self.table("seller", key=lambda s: "current"))
         self.audit = InMemoryAuditLog(self.table("audit", key=lambda e: f"{e.chain}:{e.seq}"))
+        self.payouts = InMemoryPayoutRepository(self.table("payout_items", key=lambda i: i.id))
+        self.payment_runs = InMemoryPaymentRunRepository(
+            self.table("payment_runs", key=lambda r: r[0].id)
+        )
+        self.payables = InMemoryPayableSource(self.table("approved_payables", key=lambda p: p.id))
+        self.order_payments = InMemoryOrderPayments(self.table("paid_orders", key=lambda p: p[0]))

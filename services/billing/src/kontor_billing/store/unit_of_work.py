@@ -7,6 +7,12 @@ from kontor_servicekit.uow import MongoUnitOfWork
 
 from kontor_billing.store.invoices import MongoInvoiceRepository
 from kontor_billing.store.ledger import MongoAuditLog, MongoOrderBook, MongoSellerRepository
+from kontor_billing.store.payouts import (
+    MongoOrderPayments,
+    MongoPayableSource,
+    MongoPaymentRunRepository,
+    MongoPayoutRepository,
+)
 
 
 class MongoBillingUnitOfWork(MongoUnitOfWork):
@@ -16,3 +22,7 @@ class MongoBillingUnitOfWork(MongoUnitOfWork):
         self.orders = MongoOrderBook(tx)
         self.seller = MongoSellerRepository(tx)
         self.audit = MongoAuditLog(tx)
+        self.payouts = MongoPayoutRepository(tx)
+        self.payment_runs = MongoPaymentRunRepository(tx)
+        self.payables = MongoPayableSource(tx)
+        self.order_payments = MongoOrderPayments(tx)
