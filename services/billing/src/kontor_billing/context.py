@@ -10,10 +10,11 @@ from kontor_servicekit.clock import Clock
 from kontor_servicekit.context import context_dependency
 from kontor_servicekit.uow import Transactor
 
+from kontor_billing.application.datev import AccountingUnitOfWork, DatevPolicy
 from kontor_billing.application.documents import InvoiceDocuments
 from kontor_billing.application.invoicing import BillingPolicy
-from kontor_billing.application.payouts import PayoutsUnitOfWork
 from kontor_billing.application.unit_of_work import BillingUnitOfWork
+from kontor_billing.store.datev import OpenItemQueries
 from kontor_billing.store.payouts import PayoutQueries
 from kontor_billing.store.queries import InvoiceQueries, SellerQueries
 
@@ -27,7 +28,9 @@ class BillingContext:
     sellers: SellerQueries
     policy: BillingPolicy
     payouts: PayoutQueries
-    payout_transactor: Transactor[PayoutsUnitOfWork]
+    payout_transactor: Transactor[AccountingUnitOfWork]
+    datev: DatevPolicy
+    open_items: OpenItemQueries
 
 
 Context = Annotated[BillingContext, Depends(context_dependency(BillingContext))]

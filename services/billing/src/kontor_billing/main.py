@@ -12,6 +12,7 @@ from kontor_servicekit.service import Kit, ServiceDefinition, create_service_app
 from kontor_servicekit.uow import MongoTransactor
 
 from kontor_billing.api.audit import router as audit_router
+from kontor_billing.api.datev import router as datev_router
 from kontor_billing.api.documents import router as documents_router
 from kontor_billing.api.invoices import router as invoices_router
 from kontor_billing.api.payouts import router as payouts_router
@@ -23,8 +24,9 @@ from kontor_billing.consumers.payouts import payouts
 from kontor_billing.context import BillingContext
 from kontor_billing.documents.from_invoice import EXAMPLE_SELLER
 from kontor_billing.domain.seller import seller_missing_reason
-from kontor_billing.payouts_wiring import provider_refund_sweeper
+from kontor_billing.payouts_wiring import datev_policy, provider_refund_sweeper
 from kontor_billing.settings import BillingSettings
+from kontor_billing.store.datev import OpenItemQueries
 from kontor_billing.store.documents import MongoDocumentFiles
 from kontor_billing.store.indexes import ensure_indexes
 from kontor_billing.store.migrations import MIGRATIONS
@@ -65,7 +67,14 @@ def definition(settings: BillingSettings, clock: Clock = utc_now) -> ServiceDefi
         settings=settings,
         title="Kontor billing",
         description="Invoices, cancellations and corrections by German rules.",
-        routers=[invoices_router, documents_router, seller_router, audit_router, payouts_router],
+        routers=[
+            invoices_router,
+            documents_router,
+            seller_router,
+            audit_router,
+            payouts_router,
+            datev_router,
+        ],
         subscriptions=[invoicing(clock, policy), payouts(clock)],
         indexes=ensure_indexes,
         migrations=MIGRATIONS,
@@ -90,6 +99,8 @@ def create_app(settings: BillingSettings | None = None, clock: Clock = utc_now) 
             policy=policy_of(settings),
             payouts=PayoutQueries(kit.store.db),
             payout_transactor=MongoTransactor(kit.store, MongoBillingUnitOfWork),
+            datev=datev_policy(settings),
+            open_items=OpenItemQueries(kit.store.db),
         ),
     )
     provider_refund_sweeper(kit, settings, clock)

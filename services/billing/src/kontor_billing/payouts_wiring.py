@@ -1,5 +1,6 @@
-"""The payouts' background part, wired from ``main.py``: the sweeper that sends pending
-card/wallet refunds to the provider (outside any transaction, ADR 0033)."""
+"""What ``main.py`` wires for payouts and the accounting export: the sweeper that sends
+pending card/wallet refunds to the provider (outside any transaction, ADR 0033), and
+the DATEV policy from the settings."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ from kontor_servicekit.service import Kit
 from kontor_servicekit.sweeper import Sweeper
 from kontor_servicekit.uow import MongoTransactor
 
+from kontor_billing.application.datev import DatevPolicy
 from kontor_billing.application.payouts import (
     NoRefundProvider,
     RefundProvider,
     execute_provider_refunds,
 )
+from kontor_billing.domain.datev import accounts_of
 from kontor_billing.settings import BillingSettings
 from kontor_billing.store.unit_of_work import MongoBillingUnitOfWork
 
@@ -45,3 +48,14 @@ def provider_refund_sweeper(kit: Kit, settings: BillingSettings, clock: Clock) -
     kit.definition.on_started.append(start)
     kit.definition.on_stopping.append(stop)
     return sweeper
+
+
+def datev_policy(settings: BillingSettings) -> DatevPolicy:
+    return DatevPolicy(
+        chart=settings.datev_chart,
+        accounts=accounts_of(settings.datev_chart, settings.datev_accounts),
+        advisor=settings.datev_advisor,
+        client=settings.datev_client,
+        locked=settings.datev_lock,
+        fiscal_year_start_month=settings.datev_fiscal_year_start_month,
+    )

@@ -10,6 +10,7 @@ from kontor_billing.domain.order import BilledOrder
 from kontor_billing.domain.seller import Seller
 from kontor_billing.store.canonical import document_sha256
 from kontor_billing.store.invoices import to_document
+from kontor_billing.store.memory_datev import InMemoryAccountingSource, InMemoryExportRepository
 from kontor_billing.store.memory_payouts import (
     InMemoryOrderPayments,
     InMemoryPayableSource,
@@ -101,3 +102,12 @@ class InMemoryBillingUnitOfWork(FakeUnitOfWork):
         )
         self.payables = InMemoryPayableSource(self.table("approved_payables", key=lambda p: p.id))
         self.order_payments = InMemoryOrderPayments(self.table("paid_orders", key=lambda p: p[0]))
+        self.accounting = InMemoryAccountingSource(
+            self.table("invoices", key=lambda i: i.id),
+            self.table("received_payments", key=lambda p: p.id),
+            self.table("booked_incoming", key=lambda d: d.id),
+            self.table("payout_items", key=lambda i: i.id),
+        )
+        self.datev_exports = InMemoryExportRepository(
+            self.table("datev_exports", key=lambda r: r[0].period.key)
+        )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from kontor_servicekit.store import Transaction
 from kontor_servicekit.uow import MongoUnitOfWork
 
+from kontor_billing.store.datev import MongoAccountingSource, MongoExportRepository
 from kontor_billing.store.invoices import MongoInvoiceRepository
 from kontor_billing.store.ledger import MongoAuditLog, MongoOrderBook, MongoSellerRepository
 from kontor_billing.store.payouts import (
@@ -26,3 +27,5 @@ class MongoBillingUnitOfWork(MongoUnitOfWork):
         self.payment_runs = MongoPaymentRunRepository(tx)
         self.payables = MongoPayableSource(tx)
         self.order_payments = MongoOrderPayments(tx)
+        self.accounting = MongoAccountingSource(tx)
+        self.datev_exports = MongoExportRepository(tx)
