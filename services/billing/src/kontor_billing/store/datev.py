@@ -204,20 +204,27 @@ class OpenItemQueries:
         self.db = db
 
     async def receivables(self, today: date) -> list[OpenItem]:
+        """Refunds count once: a provider's refund event the payments part books as a
+        payment ``out`` with the provider's refund id is the payout item's refund."""
         documents = [from_document(d) async for d in self.db[INVOICES].find({})]
-        paid: dict[str, Decimal] = {}
-        async for p in self.db[PAYMENTS].find({"invoice_number": {"$ne": None}}):
-            sign = -1 if p.get("direction") == "out" else 1
-            paid[p["invoice_number"]] = paid.get(p["invoice_number"], Decimal("0")) + sign * (
-                Decimal(str(p["amount"]))
-            )
         refunded: dict[str, Decimal] = {}
+        ours: set[str] = set()
         async for item in self.db[PAYOUT_ITEMS].find(
-            {"kind": "refund", "route": "sepa", "status": {"$in": ["sent", "settled"]}}
+            {"kind": "refund", "status": {"$in": ["sent", "settled"]}}
         ):
             refunded[item["source_id"]] = (
                 refunded.get(item["source_id"], Decimal("0")) + (item["amount"])
             )
+            if item.get("provider_refund_id"):
+                ours.add(item["provider_refund_id"])
+        paid: dict[str, Decimal] = {}
+        async for p in self.db[PAYMENTS].find({"invoice_number": {"$ne": None}}):
+            out = p.get("direction") == "out"
+            if out and (p["_id"] in ours or p.get("reference") in ours):
+                continue
+            paid[p["invoice_number"]] = paid.get(p["invoice_number"], Decimal("0")) + (
+                -1 if out else 1
+            ) * Decimal(str(p["amount"]))
         return receivable_items(documents, paid, today, refunded)
 
     async def payables(self, today: date) -> list[OpenItem]:
