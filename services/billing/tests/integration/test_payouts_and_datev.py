@@ -46,6 +46,7 @@ SELLER = {
     "iban": "DE89370400440532013000",
     "bic": "COBADEFFXXX",
 }
+CUSTOMER = "DE02120300000000202051"
 NS = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.001.001.09"}
 
 
@@ -118,29 +119,44 @@ async def test_a_month_paid_out_and_exported_to_datev(
         await eventually(lambda: _all(invoice_of, bank, card, unpaid), timeout=30)
         invoices = {p.aggregate_id: await invoice_of(p.aggregate_id) for p in (bank, card, unpaid)}
         now = datetime.now(UTC)
-        # the payments as the payments part stores them (direction in)
-        for placed, method, ref, iban in (
-            (bank, "bank_transfer", "RE overweisung", "DE02120300000000202051"),
-            (card, "card", "pi_card_1", None),
+        # the payments as the payments part stores them (direction in): one matched
+        # from a bank statement (its account in bank_transactions), one by card
+        for placed, method, source, ref in (
+            (bank, "bank_transfer", "bank", "RE Ueberweisung"),
+            (card, "card", "stripe", "pi_card_1"),
         ):
             inv = invoices[placed.aggregate_id]
             assert inv is not None
+            payment_id = (
+                f"bank:tx-1:{inv['number']}"
+                if source == "bank"
+                else f"stripe:{placed.aggregate_id}"
+            )
             await db["payments"].insert_one(
                 {
-                    "_id": f"pay-{placed.aggregate_id}",
-                    "payment_id": f"pay-{placed.aggregate_id}",
+                    "_id": payment_id,
+                    "payment_id": payment_id,
                     "amount": inv["gross_total"],
                     "currency": "EUR",
                     "method": method,
                     "received_at": now,
+                    "source": source,
                     "order_id": placed.aggregate_id,
                     "invoice_number": inv["number"],
                     "reference": ref,
                     "direction": "in",
-                    "payer_iban": iban,
-                    "payer_name": "Anna Muster" if iban else None,
                 }
             )
+        await db["bank_transactions"].insert_one(
+            {"_id": "tx-1", "counterparty_name": "Anna Muster", "counterparty_iban": CUSTOMER}
+        )
+        await db["bank_accounts"].insert_one(
+            {
+                "_id": SELLER["iban"],
+                "iban": SELLER["iban"],
+                "balance": {"amount": Decimal("5000.00"), "currency": "EUR", "on": "2026-11-30"},
+            }
+        )
         # a T-shirt back from both paid orders; the unpaid invoice is cancelled
         for placed in (bank, card):
             refund = ReturnCompleted(
@@ -170,7 +186,12 @@ async def test_a_month_paid_out_and_exported_to_datev(
                 "amount_due": Decimal("1190.00"),
                 "gross_total": Decimal("1190.00"),
                 "vat_breakdown": [
-                    {"rate": "19", "net": Decimal("1000.00"), "vat": Decimal("190.00")}
+                    {
+                        "category": "S",
+                        "rate": Decimal("19.00"),
+                        "basis": Decimal("1000.00"),
+                        "vat": Decimal("190.00"),
+                    }
                 ],
                 "currency": "EUR",
                 "skonto": {"percent": "2", "until": (today + timedelta(days=10)).isoformat()},
@@ -213,6 +234,7 @@ async def test_a_month_paid_out_and_exported_to_datev(
             for t in transfers
         }
         items = {i["end_to_end_id"]: i for i in body["items"]}
+        assert CUSTOMER in {i["iban"] for i in items.values()}  # from the bank booking
         assert got == {k: (Decimal(i["amount"]), i["iban"]) for k, i in items.items()}
         assert (await billing.client.post("/payment-runs", json={})).status_code == 422
         sent = await billing.client.get("/payout-items", params={"status": "sent"})
@@ -253,6 +275,11 @@ async def test_a_month_paid_out_and_exported_to_datev(
         assert receivable.status_code == 200, receivable.text
         # every invoice is paid, credited and refunded, or cancelled: nothing open
         assert receivable.json()["items"] == []
+        assert receivable.json()["bank_balance"] == {
+            "amount": "5000.00",
+            "date": "2026-11-30",
+            "iban": SELLER["iban"],
+        }
         payable = await billing.client.get(
             "/open-items", params={"side": "payable", "format": "csv"}
         )

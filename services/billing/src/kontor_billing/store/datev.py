@@ -41,7 +41,7 @@ from kontor_billing.store.payouts import (
 )
 
 DATEV_EXPORTS = "datev_exports"
-BANK_STATEMENTS = "bank_statements"
+BANK_ACCOUNTS = "bank_accounts"
 BOOKED_INCOMING = ("approved", "paid", "booked")
 Document = dict[str, Any]
 
@@ -76,14 +76,15 @@ def received_of(doc: Document) -> ReceivedPayment:
 
 
 def incoming_of(doc: Document) -> IncomingDocument:
-    """An incoming invoice as incoming invoices store it: ``vat_breakdown`` rows
-    (``rate``/``vat_rate``, ``net``, ``vat``) when known, else ``gross_total``."""
+    """An incoming invoice as incoming invoices store it (``store/incoming.py`` of
+    branch s3-incoming): ``vat_breakdown`` rows (``rate`` in percent, ``basis``, ``vat``)
+    when known, else ``gross_total``."""
     rows = doc.get("vat_breakdown") or []
     parts = [
         VatPart(
-            Decimal(str(r.get("rate", r.get("vat_rate", "0")))),
+            Decimal(str(r.get("rate", r.get("vat_rate")) or "0")),
             str(r.get("category") or "S"),
-            Decimal(str(r.get("net", "0"))),
+            Decimal(str(r.get("basis", r.get("net")) or "0")),
             Decimal(str(r.get("vat", "0"))),
         )
         for r in rows
@@ -257,15 +258,17 @@ class OpenItemQueries:
         return OpenItems(side, today, items, await self.last_balance())
 
     async def last_balance(self) -> BankBalance | None:
-        """The closing balance of the newest statement (``bank_statements``, kept by
-        the bank-statement import: ``closing_balance`` {``amount``, ``date``}, ``iban``)."""
-        doc = await self.db[BANK_STATEMENTS].find_one(
-            {"closing_balance": {"$ne": None}}, sort=[("closing_balance.date", -1)]
+        """The closing balance of the newest statement (``bank_accounts``, kept by the
+        bank-statement import per IBAN: ``balance`` {``amount``, ``on``})."""
+        doc = await self.db[BANK_ACCOUNTS].find_one(
+            {"balance": {"$ne": None}}, sort=[("balance.on", -1)]
         )
         if doc is None:
             return None
-        balance = doc["closing_balance"]
-        when = _date(balance.get("date"))
+        balance = doc["balance"]
+        when = _date(balance.get("on"))
         if when is None:
             return None
-        return BankBalance(Decimal(str(balance["amount"])), when, str(doc.get("iban") or ""))
+        return BankBalance(
+            Decimal(str(balance["amount"])), when, str(doc.get("iban") or doc["_id"])
+        )

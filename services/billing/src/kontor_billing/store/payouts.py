@@ -3,6 +3,7 @@ collections other parts of billing own: ``payments`` and ``incoming_invoices``."
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -28,6 +29,7 @@ PAYOUT_ITEMS = "payout_items"
 PAYMENT_RUNS = "payment_runs"
 PAYMENTS = "payments"
 INCOMING_INVOICES = "incoming_invoices"
+BANK_TRANSACTIONS = "bank_transactions"
 
 Document = dict[str, Any]
 
@@ -243,7 +245,24 @@ class MongoOrderPayments:
             .sort("received_at", 1)
             .to_list(None)
         )
-        return paid_summary(docs)
+        summary = paid_summary(docs)
+        if summary is None or summary.payer_iban:
+            return summary
+        # a payment matched from a bank statement: the account it came from
+        # (payment id ``bank:<transaction id>:<invoice number>``, ADR 0030)
+        for doc in reversed(docs):
+            parts = str(doc["_id"]).split(":")
+            if doc.get("source") == "bank" and len(parts) == 3:
+                tx = await self.tx.db[BANK_TRANSACTIONS].find_one(
+                    {"_id": parts[1]}, session=self.tx.session
+                )
+                if tx and tx.get("counterparty_iban"):
+                    return replace(
+                        summary,
+                        payer_iban=tx["counterparty_iban"],
+                        payer_name=tx.get("counterparty_name") or summary.payer_name,
+                    )
+        return summary
 
 
 class PayoutQueries:
