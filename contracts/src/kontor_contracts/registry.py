@@ -278,7 +278,9 @@ REGISTRY = Registry(
         *_events(
             _INVOICE, billing.InvoiceIssued, billing.InvoiceCancelled, billing.CreditNoteIssued
         ),
-        *_events(_PAYMENT, billing.PaymentReceived, billing.PaymentOverdue),
+        *_events(
+            _PAYMENT, billing.PaymentReceived, billing.PaymentOverdue, billing.PaymentRefunded
+        ),
         *_events(_TICKET, support.TicketOpened, support.TicketUpdated, support.TicketResolved),
         *_events(_CAMPAIGN, marketing.CampaignScheduled, marketing.CampaignSent),
         *_events(

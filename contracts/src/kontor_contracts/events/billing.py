@@ -17,6 +17,7 @@ __all__ = [
     "InvoiceLine",
     "PaymentOverdue",
     "PaymentReceived",
+    "PaymentRefunded",
     "VatBreakdown",
 ]
 
@@ -123,6 +124,14 @@ class PaymentReceived(Event):
     method: str = Field(min_length=1, description="e.g. bank_transfer, paypal, card, sepa")
     received_at: AwareDatetime
     reference: str | None = Field(default=None, description="Remittance info / PSP reference")
+    invoice_number: str | None = Field(default=None, description="The invoice it was applied to")
+    open_amount: Amount | None = Field(
+        default=None, description="What the invoice still asks after this payment"
+    )
+    overpaid_amount: Amount | None = Field(
+        default=None, description="Money beyond what the invoice asks: the customer's credit"
+    )
+    source: str | None = Field(default=None, description="manual, stripe or bank")
 
 
 class PaymentOverdue(Event):
@@ -139,3 +148,29 @@ class PaymentOverdue(Event):
     invoice_number: str | None = None
     dunning_level: int | None = Field(default=None, ge=0)
     customer: Customer | None = None
+    notice_number: str | None = Field(
+        default=None, description="Number of the reminder or dunning notice (e.g. MA-2026-000001)"
+    )
+    fee: Amount | None = Field(default=None, description="Dunning fee of this level")
+    interest: Amount | None = Field(default=None, description="Default interest so far")
+    flat_fee: Amount | None = Field(
+        default=None, description="§288 (5) BGB flat fee (business customers, once)"
+    )
+
+
+class PaymentRefunded(Event):
+    """Money went back to the customer (e.g. a card refund) and was booked against the invoice."""
+
+    event_type = "PaymentRefunded"
+
+    payment_id: Id = Field(description="Id of the refund (the provider's refund or charge id)")
+    order_id: Id
+    invoice_id: Id | None = None
+    invoice_number: str | None = None
+    amount: Amount = Field(description="The amount refunded, a positive figure")
+    currency: Currency
+    method: str = Field(min_length=1)
+    refunded_at: AwareDatetime
+    reference: str | None = None
+    open_amount: Amount | None = None
+    source: str | None = None

@@ -10,10 +10,12 @@ from kontor_servicekit.clock import Clock
 from kontor_servicekit.context import context_dependency
 from kontor_servicekit.uow import Transactor
 
+from kontor_billing.application.bank_statements import PayoutLookup, StatementFiles
 from kontor_billing.application.datev import AccountingUnitOfWork, DatevPolicy
 from kontor_billing.application.documents import InvoiceDocuments
 from kontor_billing.application.invoicing import BillingPolicy
 from kontor_billing.application.unit_of_work import BillingUnitOfWork
+from kontor_billing.store.bank_queries import BankQueries
 from kontor_billing.store.datev import OpenItemQueries
 from kontor_billing.store.payouts import PayoutQueries
 from kontor_billing.store.queries import InvoiceQueries, SellerQueries
@@ -27,10 +29,13 @@ class BillingContext:
     transactor: Transactor[BillingUnitOfWork]
     sellers: SellerQueries
     policy: BillingPolicy
-    payouts: PayoutQueries
+    payout_queries: PayoutQueries
     payout_transactor: Transactor[AccountingUnitOfWork]
     datev: DatevPolicy
     open_items: OpenItemQueries
+    bank: BankQueries
+    bank_files: StatementFiles
+    payouts: PayoutLookup
 
 
 Context = Annotated[BillingContext, Depends(context_dependency(BillingContext))]

@@ -12,6 +12,7 @@ from kontor_servicekit.service import Kit, ServiceDefinition, create_service_app
 from kontor_servicekit.uow import MongoTransactor
 
 from kontor_billing.api.audit import router as audit_router
+from kontor_billing.api.bank_statements import router as bank_router
 from kontor_billing.api.datev import router as datev_router
 from kontor_billing.api.documents import router as documents_router
 from kontor_billing.api.invoices import router as invoices_router
@@ -26,6 +27,8 @@ from kontor_billing.documents.from_invoice import EXAMPLE_SELLER
 from kontor_billing.domain.seller import seller_missing_reason
 from kontor_billing.payouts_wiring import datev_policy, provider_refund_sweeper
 from kontor_billing.settings import BillingSettings
+from kontor_billing.store.bank_queries import BankQueries
+from kontor_billing.store.bank_statements import MongoStatementFiles
 from kontor_billing.store.datev import OpenItemQueries
 from kontor_billing.store.documents import MongoDocumentFiles
 from kontor_billing.store.indexes import ensure_indexes
@@ -74,6 +77,7 @@ def definition(settings: BillingSettings, clock: Clock = utc_now) -> ServiceDefi
             audit_router,
             payouts_router,
             datev_router,
+            bank_router,
         ],
         subscriptions=[invoicing(clock, policy), payouts(clock)],
         indexes=ensure_indexes,
@@ -97,10 +101,13 @@ def create_app(settings: BillingSettings | None = None, clock: Clock = utc_now) 
             transactor=MongoTransactor(kit.store, MongoBillingUnitOfWork),
             sellers=SellerQueries(kit.store.db),
             policy=policy_of(settings),
-            payouts=PayoutQueries(kit.store.db),
+            payout_queries=PayoutQueries(kit.store.db),
             payout_transactor=MongoTransactor(kit.store, MongoBillingUnitOfWork),
             datev=datev_policy(settings),
             open_items=OpenItemQueries(kit.store.db),
+            bank=BankQueries(kit.store.db),
+            bank_files=MongoStatementFiles(kit.store.db),
+            payouts=PayoutQueries(kit.store.db),  # the bank's debits find payout items
         ),
     )
     provider_refund_sweeper(kit, settings, clock)

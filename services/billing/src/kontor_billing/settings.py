@@ -60,3 +60,6 @@ class BillingSettings(ServiceSettings):
         description="Mark exported bookings as fixed (Festschreibung 1); default: the "
         "accountant fixes them after the import",
     )
+    #: Bank statement files are up to 10 MiB (checked by the route); the multipart
+    #: envelope adds a little.
+    max_body_bytes: int = 11 * 1024 * 1024

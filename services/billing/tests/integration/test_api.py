@@ -154,13 +154,15 @@ async def test_unknown_invoice_and_dead_letter_are_404_problems(start_service: A
         _problem(replay, 404)
 
 
-async def test_body_over_one_mebibyte_is_a_413_and_changes_nothing(start_service: Any) -> None:
+async def test_body_over_the_limit_is_a_413_and_changes_nothing(start_service: Any) -> None:
     async with start_service("billing") as billing:
+        # 11 MiB since bank statements (issue 12): a statement file of 10 MiB and its envelope
+        assert billing.settings.max_body_bytes == 11 * 1024 * 1024
         await billing.kit.store.db[DEAD_LETTERS].insert_one(
             {"_id": "t:0:5", "status": "parked", "topic": "t", "headers": []}
         )
         response = await billing.client.post(
-            "/admin/dead-letters/t:0:5/replay", content=b"x" * (1024 * 1024 + 1)
+            "/admin/dead-letters/t:0:5/replay", content=b"x" * (billing.settings.max_body_bytes + 1)
         )
         _problem(response, 413)
         doc = await billing.kit.store.db[DEAD_LETTERS].find_one({"_id": "t:0:5"})

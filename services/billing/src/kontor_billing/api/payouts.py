@@ -142,7 +142,7 @@ async def new_payment_run(
     summary="One payment run",
 )
 async def read_payment_run(ctx: Context, run_id: RunId) -> PaymentRunOut:
-    run = await ctx.payouts.run(run_id)
+    run = await ctx.payout_queries.run(run_id)
     if run is None:
         raise NotFound("payment run", run_id)
     return PaymentRunOut.of(run)
@@ -159,7 +159,7 @@ async def read_payment_run(ctx: Context, run_id: RunId) -> PaymentRunOut:
     summary="The run's pain.001.001.09 file, as written (for the bank's upload)",
 )
 async def payment_run_file(ctx: Context, run_id: RunId) -> Response:
-    found = await ctx.payouts.run_file(run_id)
+    found = await ctx.payout_queries.run_file(run_id)
     if found is None:
         raise NotFound("payment run", run_id)
     run, data = found
@@ -187,7 +187,7 @@ async def list_payout_items(
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> PayoutItemPage:
-    items, total = await ctx.payouts.items(
+    items, total = await ctx.payout_queries.items(
         status=status, kind=kind, run_id=run_id, page=page, page_size=page_size
     )
     return PayoutItemPage(

@@ -34,6 +34,7 @@ from kontor_contracts.events.orders import (
 from kontor_servicekit.clock import Clock
 from kontor_servicekit.domain_errors import Conflict, IllegalTransition, NotFound
 
+from kontor_billing.application.receivables import on_document_issued
 from kontor_billing.application.unit_of_work import BillingUnitOfWork
 from kontor_billing.domain.audit import next_entry
 from kontor_billing.domain.events import (
@@ -144,6 +145,7 @@ def placed_order(event: OrderPlaced) -> PlacedOrder:
         exemption_note=event.vat_exemption.reason if event.vat_exemption else None,
         discount_gross=event.discount_gross,
         coupon_codes=tuple(event.coupon_codes),
+        payment_method=event.payment_method,
     )
 
 
@@ -321,6 +323,7 @@ async def _chain(
 async def _store(uow: BillingUnitOfWork, document: Invoice, *, at: datetime) -> None:
     sha256 = await uow.invoices.add(document)
     await _chain(uow, document.number, "issued", sha256, at=at)
+    await on_document_issued(uow, document, at=at)
 
 
 async def _invoice_if_due(

@@ -6,13 +6,22 @@ Implemented over MongoDB in ``store/unit_of_work.py`` and in memory in
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Protocol
 
 from kontor_servicekit.uow import UnitOfWork
 
 from kontor_billing.domain.audit import AuditEntry
+from kontor_billing.domain.bank_statements import (
+    BankAccount,
+    BankStatement,
+    BankTransaction,
+    StatementLine,
+)
 from kontor_billing.domain.invoice import Invoice
 from kontor_billing.domain.order import BilledOrder
+from kontor_billing.domain.receivables import Payment, Receivable
+from kontor_billing.domain.reconciliation import OpenItem
 from kontor_billing.domain.seller import Seller
 
 
@@ -70,6 +79,81 @@ class AuditLog(Protocol):
         ...
 
 
+class ReceivableRepository(Protocol):
+    """The receivables ledger: one receivable per issued invoice (key: its number)."""
+
+    async def get(self, invoice_number: str) -> Receivable | None: ...
+
+    async def of_order(self, order_id: str) -> Receivable | None:
+        """The receivable of the order's invoice, if one was issued."""
+        ...
+
+    async def add(self, receivable: Receivable) -> None:
+        """A new receivable; a second one for the same invoice conflicts."""
+        ...
+
+    async def save(self, receivable: Receivable) -> None: ...
+
+    async def unsettled_due_before(self, day: date, limit: int) -> list[Receivable]:
+        """Receivables with money open whose due date is before ``day`` (for dunning)."""
+        ...
+
+
+class PaymentRepository(Protocol):
+    """Every payment booked (in) and refund recorded (out); the payment id is the key."""
+
+    async def get(self, payment_id: str) -> Payment | None: ...
+
+    async def add(self, payment: Payment) -> None:
+        """A new payment; a second one with the same id conflicts."""
+        ...
+
+    async def save(self, payment: Payment) -> None: ...
+
+    async def unapplied_of_order(self, order_id: str) -> list[Payment]:
+        """Payments of the order booked before its invoice existed."""
+        ...
+
+
+class BankStatementRepository(Protocol):
+    """Imported statement files (key: the file's SHA-256) and the accounts' balances."""
+
+    async def get(self, statement_id: str) -> BankStatement | None: ...
+
+    async def add(self, statement: BankStatement) -> None: ...
+
+    async def account(self, iban: str) -> BankAccount | None: ...
+
+    async def save_account(self, account: BankAccount) -> None: ...
+
+
+class BankTransactionRepository(Protocol):
+    """Every booking of every statement, once (key: ``booking_ids``)."""
+
+    async def get(self, transaction_id: str) -> BankTransaction | None: ...
+
+    async def known(self, transaction_ids: list[str]) -> dict[str, str]:
+        """The ids among ``transaction_ids`` stored already, with their status."""
+        ...
+
+    async def add(self, transaction: BankTransaction) -> None: ...
+
+    async def save(self, transaction: BankTransaction) -> None: ...
+
+    async def customers_paying_from(self, iban: str) -> frozenset[str]:
+        """The e-mails of customers whose invoices this IBAN paid before."""
+        ...
+
+
+class OpenItemFinder(Protocol):
+    async def candidates(
+        self, lines: list[StatementLine], payer_emails: frozenset[str]
+    ) -> list[OpenItem]:
+        """Receivables a credit may pay: named in its text (invoice or order number),
+        open with its amount, of its payer's name, of customers its IBAN paid before."""
+        ...
+
+
 class BillingUnitOfWork(UnitOfWork, Protocol):
     """The repositories of one unit of work (read-only members, so an implementation
     may hold its own repository classes)."""
@@ -85,3 +169,18 @@ class BillingUnitOfWork(UnitOfWork, Protocol):
 
     @property
     def audit(self) -> AuditLog: ...
+
+    @property
+    def receivables(self) -> ReceivableRepository: ...
+
+    @property
+    def payments(self) -> PaymentRepository: ...
+
+    @property
+    def bank_statements(self) -> BankStatementRepository: ...
+
+    @property
+    def bank_transactions(self) -> BankTransactionRepository: ...
+
+    @property
+    def open_items(self) -> OpenItemFinder: ...

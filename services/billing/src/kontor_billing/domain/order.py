@@ -63,6 +63,8 @@ class PlacedOrder:
     """Set for a VAT-free intra-community supply: the note the documents carry."""
     discount_gross: Decimal | None = None
     coupon_codes: tuple[str, ...] = ()
+    payment_method: str | None = None
+    """As the order says (invoice, prepayment, card, ...): the receivable keeps it."""
 
 
 @dataclass

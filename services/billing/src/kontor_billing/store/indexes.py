@@ -6,9 +6,11 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from kontor_billing.store.bank_statements import BANK_TRANSACTIONS
 from kontor_billing.store.invoices import INVOICES
 from kontor_billing.store.ledger import AUDIT, ORDERS
 from kontor_billing.store.payouts import PAYOUT_ITEMS
+from kontor_billing.store.receivables import PAYMENTS, RECEIVABLES
 
 
 async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
@@ -48,3 +50,20 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     )
     await db[PAYOUT_ITEMS].create_index([("status", 1), ("route", 1)], name="by_status")
     await db[PAYOUT_ITEMS].create_index("order_id", name="by_order", sparse=True)
+    # the receivables ledger: one per invoice (_id), one per order, open items by due date
+    await db[RECEIVABLES].create_index("order_id", unique=True, name="one_receivable_per_order")
+    await db[RECEIVABLES].create_index([("settled", 1), ("due_date", 1)], name="unsettled_by_due")
+    await db[RECEIVABLES].create_index([("status", 1), ("due_date", 1)], name="by_status_due")
+    await db[PAYMENTS].create_index([("invoice_number", 1), ("received_at", 1)], name="by_invoice")
+    await db[PAYMENTS].create_index([("order_id", 1), ("received_at", 1)], name="by_order")
+    # bank statements (ADR 0030): the queue by status, the payer's earlier payments
+    await db[BANK_TRANSACTIONS].create_index(
+        [("status", 1), ("booking_date", -1)], name="bank_by_status_date"
+    )
+    await db[BANK_TRANSACTIONS].create_index(
+        [("counterparty_iban", 1), ("status", 1)], name="bank_by_payer_iban"
+    )
+    await db[RECEIVABLES].create_index("order_number", name="receivable_by_order_number")
+    await db[RECEIVABLES].create_index(
+        [("settled", 1), ("open_amount", 1)], name="receivable_open_by_amount"
+    )

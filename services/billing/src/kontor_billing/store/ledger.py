@@ -42,6 +42,7 @@ def order_of(doc: dict[str, Any]) -> BilledOrder:
             exemption_note=placed.get("exemption_note"),
             discount_gross=placed.get("discount_gross"),
             coupon_codes=tuple(placed.get("coupon_codes") or ()),
+            payment_method=placed.get("payment_method"),
         ),
         confirmed_at=doc.get("confirmed_at"),
         shipped_at=doc.get("shipped_at"),

@@ -10,12 +10,21 @@ from kontor_billing.domain.order import BilledOrder
 from kontor_billing.domain.seller import Seller
 from kontor_billing.store.canonical import document_sha256
 from kontor_billing.store.invoices import to_document
+from kontor_billing.store.memory_bank import (
+    InMemoryBankStatementRepository,
+    InMemoryBankTransactionRepository,
+    InMemoryOpenItemFinder,
+)
 from kontor_billing.store.memory_datev import InMemoryAccountingSource, InMemoryExportRepository
 from kontor_billing.store.memory_payouts import (
     InMemoryOrderPayments,
     InMemoryPayableSource,
     InMemoryPaymentRunRepository,
     InMemoryPayoutRepository,
+)
+from kontor_billing.store.memory_receivables import (
+    InMemoryPaymentRepository,
+    InMemoryReceivableRepository,
 )
 
 
@@ -110,4 +119,20 @@ class InMemoryBillingUnitOfWork(FakeUnitOfWork):
         )
         self.datev_exports = InMemoryExportRepository(
             self.table("datev_exports", key=lambda r: r[0].period.key)
+        )
+        self.receivables = InMemoryReceivableRepository(
+            self.table("receivables", key=lambda r: r.invoice_number)
+        )
+        self.payments = InMemoryPaymentRepository(
+            self.table("payments", key=lambda p: p.payment_id)
+        )
+        self.bank_statements = InMemoryBankStatementRepository(
+            self.table("bank_statements", key=lambda s: s.id),
+            self.table("bank_accounts", key=lambda a: a.iban),
+        )
+        self.bank_transactions = InMemoryBankTransactionRepository(
+            self.table("bank_transactions", key=lambda t: t.id)
+        )
+        self.open_items = InMemoryOpenItemFinder(
+            self.table("receivables", key=lambda r: r.invoice_number)
         )

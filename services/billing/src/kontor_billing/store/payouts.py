@@ -292,6 +292,11 @@ class PayoutQueries:
         )
         return [item_of(d) for d in docs], total
 
+    async def by_end_to_end_id(self, end_to_end_id: str) -> str | None:
+        """The bank reconciliation's ``PayoutLookup``: the item a debit pays."""
+        doc = await self.db[PAYOUT_ITEMS].find_one({"end_to_end_id": end_to_end_id}, {"_id": 1})
+        return None if doc is None else str(doc["_id"])
+
     async def run(self, run_id: str) -> PaymentRun | None:
         doc = await self.db[PAYMENT_RUNS].find_one({"_id": run_id}, {"file": 0})
         return None if doc is None else run_of(doc)

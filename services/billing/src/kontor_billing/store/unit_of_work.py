@@ -5,6 +5,11 @@ from __future__ import annotations
 from kontor_servicekit.store import Transaction
 from kontor_servicekit.uow import MongoUnitOfWork
 
+from kontor_billing.store.bank_statements import (
+    MongoBankStatementRepository,
+    MongoBankTransactionRepository,
+    MongoOpenItemFinder,
+)
 from kontor_billing.store.datev import MongoAccountingSource, MongoExportRepository
 from kontor_billing.store.invoices import MongoInvoiceRepository
 from kontor_billing.store.ledger import MongoAuditLog, MongoOrderBook, MongoSellerRepository
@@ -14,6 +19,7 @@ from kontor_billing.store.payouts import (
     MongoPaymentRunRepository,
     MongoPayoutRepository,
 )
+from kontor_billing.store.receivables import MongoPaymentRepository, MongoReceivableRepository
 
 
 class MongoBillingUnitOfWork(MongoUnitOfWork):
@@ -29,3 +35,8 @@ class MongoBillingUnitOfWork(MongoUnitOfWork):
         self.order_payments = MongoOrderPayments(tx)
         self.accounting = MongoAccountingSource(tx)
         self.datev_exports = MongoExportRepository(tx)
+        self.receivables = MongoReceivableRepository(tx)
+        self.payments = MongoPaymentRepository(tx)
+        self.bank_statements = MongoBankStatementRepository(tx)
+        self.bank_transactions = MongoBankTransactionRepository(tx)
+        self.open_items = MongoOpenItemFinder(tx)
