@@ -116,12 +116,18 @@ def test_facts_come_from_the_code(facts: list[ServiceFacts]) -> None:
         "orders.shipping-projection": ["catalog.shipping.v1"],
     }
     # billing invoices from orders' order events and corrects from refunds (issue 11),
-    # and answers privacy requests on orders' protocol topic (issue 13)
+    # answers privacy requests on orders' protocol topic (issue 13) and plans refunds
+    # from its own credit documents (issue 12, payouts)
     assert by["billing"].groups == {
         "billing.invoicing": ["orders.order.v1", "orders.return.v1"],
         "billing.privacy": ["orders.privacy_request.v1"],
+        "billing.payouts": ["billing.invoice.v1"],
     }
-    assert by["billing"].dead_letters == ["billing.invoicing.dlt", "billing.privacy.dlt"]
+    assert by["billing"].dead_letters == [
+        "billing.invoicing.dlt",
+        "billing.payouts.dlt",
+        "billing.privacy.dlt",
+    ]
     assert "orders.privacy_request.v1" in by["billing"].publishes
     assert "orders.order.v1" in by["orders"].publishes
 
@@ -177,7 +183,8 @@ def test_scaling_check_reports_too_many_replicas_and_two_autoscalers(
     problems = checks.scaling_problems(docs, facts)
     assert (
         "billing: maxReplicaCount 7 > 6 partitions of "
-        "['orders.order.v1', 'orders.privacy_request.v1', 'orders.return.v1']" in problems
+        "['billing.invoice.v1', 'orders.order.v1', 'orders.privacy_request.v1', 'orders.return.v1']"
+        in problems
     )
     assert "Deployment billing: has both a ScaledObject and an HPA" in problems
 

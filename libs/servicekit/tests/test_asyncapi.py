@@ -20,8 +20,10 @@ def test_committed_asyncapi_documents_are_current() -> None:
 def test_billing_document_describes_what_billing_consumes_and_publishes() -> None:
     doc = json.loads(document_path("billing", ROOT).read_text())
     assert doc["asyncapi"] == "3.0.0"
-    # orders for invoices, cancellations and (returns) corrections; privacy requests
+    # orders for invoices, cancellations and (returns) corrections; privacy requests; its
+    # own credit documents for the payouts (issue 12)
     assert doc["x-kontor-consumes"] == [
+        "billing.invoice.v1",
         "orders.order.v1",
         "orders.privacy_request.v1",
         "orders.return.v1",

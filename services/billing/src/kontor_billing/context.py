@@ -13,6 +13,7 @@ from kontor_servicekit.idempotency import Answers
 from kontor_servicekit.uow import Transactor
 
 from kontor_billing.application.bank_statements import PayoutLookup, StatementFiles
+from kontor_billing.application.datev import AccountingUnitOfWork, DatevPolicy
 from kontor_billing.application.documents import InvoiceDocuments
 from kontor_billing.application.dunning import DunningDocuments
 from kontor_billing.application.incoming import IncomingPolicy
@@ -20,8 +21,10 @@ from kontor_billing.application.invoicing import BillingPolicy
 from kontor_billing.application.stripe_webhooks import StripeWebhookSettings
 from kontor_billing.application.unit_of_work import BillingUnitOfWork
 from kontor_billing.store.bank_queries import BankQueries
+from kontor_billing.store.datev import OpenItemQueries
 from kontor_billing.store.incoming_queries import IncomingQueries
 from kontor_billing.store.oss import OssQueries
+from kontor_billing.store.payouts import PayoutQueries
 from kontor_billing.store.queries import InvoiceQueries, SellerQueries
 from kontor_billing.store.receivables_queries import DunningQueries, ReceivableQueries
 from kontor_billing.store.retention import RetentionQueries
@@ -42,6 +45,10 @@ class BillingContext:
     stripe: StripeWebhookSettings
     dunning: DunningQueries
     dunning_documents: DunningDocuments
+    payout_queries: PayoutQueries
+    payout_transactor: Transactor[AccountingUnitOfWork]
+    datev: DatevPolicy
+    open_items: OpenItemQueries
     bank: BankQueries
     bank_files: StatementFiles
     payouts: PayoutLookup

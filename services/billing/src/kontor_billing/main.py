@@ -16,36 +16,41 @@ from kontor_servicekit.uow import MongoTransactor
 
 from kontor_billing.api.audit import router as audit_router
 from kontor_billing.api.bank_statements import router as bank_router
+from kontor_billing.api.datev import router as datev_router
 from kontor_billing.api.documents import router as documents_router
 from kontor_billing.api.dunning import router as dunning_router
 from kontor_billing.api.incoming import router as incoming_router
 from kontor_billing.api.invoices import router as invoices_router
 from kontor_billing.api.oss import router as oss_router
 from kontor_billing.api.payments import router as payments_router
+from kontor_billing.api.payouts import router as payouts_router
 from kontor_billing.api.retention import router as retention_router
 from kontor_billing.api.seller import router as seller_router
 from kontor_billing.api.stripe_webhooks import router as stripe_router
-from kontor_billing.application.bank_statements import NoPayouts
 from kontor_billing.application.documents import InvoiceDocuments
 from kontor_billing.application.dunning import DunningDocuments, run_dunning
 from kontor_billing.application.incoming import IncomingPolicy
 from kontor_billing.application.invoicing import BillingPolicy
 from kontor_billing.application.stripe_webhooks import StripeWebhookSettings
 from kontor_billing.consumers.orders import invoicing
+from kontor_billing.consumers.payouts import payouts
 from kontor_billing.context import BillingContext, IncomingContext
 from kontor_billing.documents.from_invoice import EXAMPLE_SELLER
 from kontor_billing.domain.dunning import BaseRateTable, DunningLevel, DunningPolicy
 from kontor_billing.domain.seller import seller_missing_reason
+from kontor_billing.payouts_wiring import datev_policy, provider_refund_sweeper
 from kontor_billing.privacy import privacy_participant
 from kontor_billing.settings import BillingSettings
 from kontor_billing.store.bank_queries import BankQueries
 from kontor_billing.store.bank_statements import MongoStatementFiles
+from kontor_billing.store.datev import OpenItemQueries
 from kontor_billing.store.documents import MongoDocumentFiles
 from kontor_billing.store.incoming import INCOMING_FILES
 from kontor_billing.store.incoming_queries import IncomingQueries
 from kontor_billing.store.indexes import ensure_indexes
 from kontor_billing.store.migrations import MIGRATIONS
 from kontor_billing.store.oss import OssQueries
+from kontor_billing.store.payouts import PayoutQueries
 from kontor_billing.store.queries import InvoiceQueries, SellerQueries
 from kontor_billing.store.receivables_queries import DunningQueries, ReceivableQueries
 from kontor_billing.store.retention import RetentionQueries
@@ -111,8 +116,10 @@ def definition(settings: BillingSettings, clock: Clock = utc_now) -> ServiceDefi
             stripe_router,
             dunning_router,
             bank_router,
+            payouts_router,
+            datev_router,
         ],
-        subscriptions=[invoicing(clock, policy), privacy_participant(clock)],
+        subscriptions=[invoicing(clock, policy), privacy_participant(clock), payouts(clock)],
         indexes=ensure_indexes,
         migrations=MIGRATIONS,
         ensure_topics=settings.kafka_ensure_topics,
@@ -147,13 +154,18 @@ def create_app(settings: BillingSettings | None = None, clock: Clock = utc_now) 
                 else None,
                 tolerance_s=settings.stripe_webhook_tolerance_s,
             ),
+            payout_queries=PayoutQueries(kit.store.db),
+            payout_transactor=MongoTransactor(kit.store, MongoBillingUnitOfWork),
+            datev=datev_policy(settings),
+            open_items=OpenItemQueries(kit.store.db),
             bank=BankQueries(kit.store.db),
             bank_files=MongoStatementFiles(kit.store.db),
-            payouts=NoPayouts(),  # the lead wires the payouts store here (s3-payouts)
+            payouts=PayoutQueries(kit.store.db),  # the bank's debits find payout items
         ),
     )
     if settings.dunning_enabled:
         _start_dunning(app, settings)
+    provider_refund_sweeper(kit, settings, clock)
     return app
 
 

@@ -20,13 +20,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, time
 from decimal import Decimal
-from typing import Protocol
+from typing import Protocol, cast
 
 from kontor_servicekit.clock import BERLIN, Clock
 from kontor_servicekit.domain_errors import FieldProblem, Invalid, NotFound
 from kontor_servicekit.uow import Transactor
 
 from kontor_billing.application.payments import book_payment
+from kontor_billing.application.payouts import PayoutsUnitOfWork, settle_payout
 from kontor_billing.application.unit_of_work import BillingUnitOfWork
 from kontor_billing.bankfiles import parse_statement
 from kontor_billing.domain.bank_statements import (
@@ -193,6 +194,8 @@ async def reconcile(
         )
         if payout is not None:
             tx.settles_payout(payout, now)
+            # the payout item the debit pays is settled in the same unit (ADR 0033)
+            await settle_payout(cast(PayoutsUnitOfWork, uow), tx.line.end_to_end_id or "", at=now)
         elif retry_payout:
             return None
         else:

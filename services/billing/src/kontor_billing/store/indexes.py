@@ -11,6 +11,7 @@ from kontor_billing.store.dunning import DUNNING_NOTICES
 from kontor_billing.store.incoming import INCOMING
 from kontor_billing.store.invoices import INVOICES
 from kontor_billing.store.ledger import AUDIT, ORDERS
+from kontor_billing.store.payouts import PAYOUT_ITEMS
 from kontor_billing.store.receivables import PAYMENTS, RECEIVABLES
 
 
@@ -49,6 +50,14 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     await db[INCOMING].create_index("supplier_key", name="by_supplier")
     await db[INCOMING].create_index([("status", 1), ("received_at", -1)], name="by_status")
     await db[INCOMING].create_index("received_at", name="by_received")
+    # payouts (issue 12): one item per refunded document / paid supplier invoice, each
+    # EndToEndId (= its number) once, the sweeper's and runs' reads
+    await db[PAYOUT_ITEMS].create_index("number", unique=True, name="number_unique")
+    await db[PAYOUT_ITEMS].create_index(
+        [("kind", 1), ("source_id", 1)], unique=True, name="one_payout_per_source"
+    )
+    await db[PAYOUT_ITEMS].create_index([("status", 1), ("route", 1)], name="by_status")
+    await db[PAYOUT_ITEMS].create_index("order_id", name="by_order", sparse=True)
     # the receivables ledger: one per invoice (_id), one per order, open items by due date
     await db[RECEIVABLES].create_index("order_id", unique=True, name="one_receivable_per_order")
     await db[RECEIVABLES].create_index(

@@ -15,8 +15,15 @@ from kontor_billing.store.memory_bank import (
     InMemoryBankTransactionRepository,
     InMemoryOpenItemFinder,
 )
+from kontor_billing.store.memory_datev import InMemoryAccountingSource, InMemoryExportRepository
 from kontor_billing.store.memory_dunning import InMemoryDunningNotices
 from kontor_billing.store.memory_incoming import InMemoryIncomingInvoiceRepository
+from kontor_billing.store.memory_payouts import (
+    InMemoryOrderPayments,
+    InMemoryPayableSource,
+    InMemoryPaymentRunRepository,
+    InMemoryPayoutRepository,
+)
 from kontor_billing.store.memory_receivables import (
     InMemoryPaymentRepository,
     InMemoryReceivableRepository,
@@ -105,6 +112,21 @@ class InMemoryBillingUnitOfWork(FakeUnitOfWork):
         self.retained = InMemoryRetainedDocuments(self.table("invoices", key=lambda i: i.id))
         self.incoming = InMemoryIncomingInvoiceRepository(
             self.table("incoming_invoices", key=lambda i: i.id)
+        )
+        self.payouts = InMemoryPayoutRepository(self.table("payout_items", key=lambda i: i.id))
+        self.payment_runs = InMemoryPaymentRunRepository(
+            self.table("payment_runs", key=lambda r: r[0].id)
+        )
+        self.payables = InMemoryPayableSource(self.table("approved_payables", key=lambda p: p.id))
+        self.order_payments = InMemoryOrderPayments(self.table("paid_orders", key=lambda p: p[0]))
+        self.accounting = InMemoryAccountingSource(
+            self.table("invoices", key=lambda i: i.id),
+            self.table("received_payments", key=lambda p: p.id),
+            self.table("booked_incoming", key=lambda d: d.id),
+            self.table("payout_items", key=lambda i: i.id),
+        )
+        self.datev_exports = InMemoryExportRepository(
+            self.table("datev_exports", key=lambda r: r[0].period.key)
         )
         self.receivables = InMemoryReceivableRepository(
             self.table("receivables", key=lambda r: r.invoice_number)

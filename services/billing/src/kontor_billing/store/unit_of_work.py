@@ -10,10 +10,17 @@ from kontor_billing.store.bank_statements import (
     MongoBankTransactionRepository,
     MongoOpenItemFinder,
 )
+from kontor_billing.store.datev import MongoAccountingSource, MongoExportRepository
 from kontor_billing.store.dunning import MongoDunningNotices
 from kontor_billing.store.incoming import MongoIncomingInvoiceRepository
 from kontor_billing.store.invoices import MongoInvoiceRepository
 from kontor_billing.store.ledger import MongoAuditLog, MongoOrderBook, MongoSellerRepository
+from kontor_billing.store.payouts import (
+    MongoOrderPayments,
+    MongoPayableSource,
+    MongoPaymentRunRepository,
+    MongoPayoutRepository,
+)
 from kontor_billing.store.receivables import (
     MongoPaymentRepository,
     MongoReceivableRepository,
@@ -31,6 +38,12 @@ class MongoBillingUnitOfWork(MongoUnitOfWork):
         self.audit = MongoAuditLog(tx)
         self.retained = MongoRetainedDocuments(tx)
         self.incoming = MongoIncomingInvoiceRepository(tx)
+        self.payouts = MongoPayoutRepository(tx)
+        self.payment_runs = MongoPaymentRunRepository(tx)
+        self.payables = MongoPayableSource(tx)
+        self.order_payments = MongoOrderPayments(tx)
+        self.accounting = MongoAccountingSource(tx)
+        self.datev_exports = MongoExportRepository(tx)
         self.receivables = MongoReceivableRepository(tx)
         self.payments = MongoPaymentRepository(tx)
         self.stripe_events = MongoStripeEventLog(tx)

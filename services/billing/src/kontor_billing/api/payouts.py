@@ -1,0 +1,223 @@
+"""HTTP routes of payouts: payment runs (SEPA pain.001 files) and payout items."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, Path, Query, Response
+from kontor_servicekit.apitypes import Instant, PageOut, SignedAmount
+from kontor_servicekit.auth import require_scope
+from kontor_servicekit.domain_errors import NotFound
+from kontor_servicekit.errors import problem_responses
+from pydantic import BaseModel, ConfigDict, Field
+
+from kontor_billing.application.payouts import (
+    CreatedRun,
+    create_payment_run,
+    give_payout_account,
+)
+from kontor_billing.context import Context
+from kontor_billing.domain.payouts import PaymentRun, PayoutItem, PayoutKind, PayoutStatus
+
+router = APIRouter(tags=["payouts"])
+RunId = Annotated[str, Path(min_length=1, max_length=32)]
+
+
+class PayoutItemOut(BaseModel):
+    number: str
+    end_to_end_id: str | None = Field(description="The SEPA EndToEndId (SEPA items)")
+    kind: PayoutKind
+    route: str = Field(description="sepa (credit transfer) or provider (card/wallet refund)")
+    status: PayoutStatus
+    source_number: str = Field(description="The correction/cancellation or incoming invoice")
+    order_id: str | None
+    creditor_name: str
+    iban: str | None
+    amount: SignedAmount
+    discount: SignedAmount = Field(description="Skonto taken (supplier payments)")
+    currency: str
+    remittance: str
+    run_id: str | None
+    provider_refund_id: str | None
+    failure: str | None
+    created_at: Instant
+    sent_at: Instant | None
+    settled_at: Instant | None
+
+    @classmethod
+    def of(cls, item: PayoutItem) -> PayoutItemOut:
+        return cls.model_validate(
+            {
+                **{k: getattr(item, k) for k in cls.model_fields if hasattr(item, k)},
+                "end_to_end_id": item.end_to_end_id,
+            }
+        )
+
+
+class PayoutItemPage(PageOut[PayoutItemOut]):
+    pass
+
+
+class SkippedOut(BaseModel):
+    source_number: str
+    reason: str
+
+
+class PaymentRunOut(BaseModel):
+    id: str
+    created_at: Instant
+    execution_date: date
+    file_schema: str = Field(description="The file's ISO 20022 message: pain.001.001.09")
+    currency: str
+    count: int
+    control_sum: SignedAmount
+    debtor_name: str
+    debtor_iban: str
+    file: str = Field(description="Where the pain.001 file is downloaded")
+    items: list[PayoutItemOut] | None = None
+    skipped: list[SkippedOut] = Field(
+        default_factory=list, description="Due items not paid, and why (e.g. a bad IBAN)"
+    )
+
+    @classmethod
+    def of(cls, run: PaymentRun, created: CreatedRun | None = None) -> PaymentRunOut:
+        return cls(
+            id=run.id,
+            created_at=run.created_at,
+            execution_date=run.execution_date,
+            file_schema=run.schema,
+            currency=run.currency,
+            count=len(run.item_ids),
+            control_sum=run.control_sum,
+            debtor_name=run.debtor_name,
+            debtor_iban=run.debtor_iban,
+            file=f"/payment-runs/{run.id}/file",
+            items=None if created is None else [PayoutItemOut.of(i) for i in created.items],
+            skipped=[]
+            if created is None
+            else [
+                SkippedOut(source_number=s.source_number, reason=s.reason) for s in created.skipped
+            ],
+        )
+
+
+class PaymentRunIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    execution_date: date | None = Field(
+        default=None, description="Requested execution date (ReqdExctnDt); default today"
+    )
+    due_until: date | None = Field(
+        default=None,
+        description="Pay supplier invoices due (or whose Skonto deadline falls) by this "
+        "day; default the execution date",
+    )
+
+
+@router.post(
+    "/payment-runs",
+    status_code=201,
+    dependencies=[Depends(require_scope("billing:admin"))],
+    responses=problem_responses(401, 403, 422),
+    summary="A payment run: every due payout in ONE SEPA pain.001.001.09 file",
+)
+async def new_payment_run(
+    ctx: Context, body: Annotated[PaymentRunIn | None, Body()] = None
+) -> PaymentRunOut:
+    wanted = body or PaymentRunIn()
+    created = await create_payment_run(
+        ctx.payout_transactor,
+        execution_date=wanted.execution_date,
+        due_until=wanted.due_until,
+        clock=ctx.clock,
+    )
+    return PaymentRunOut.of(created.run, created)
+
+
+@router.get(
+    "/payment-runs/{run_id}",
+    dependencies=[Depends(require_scope("billing:read"))],
+    responses=problem_responses(401, 403, 404),
+    summary="One payment run",
+)
+async def read_payment_run(ctx: Context, run_id: RunId) -> PaymentRunOut:
+    run = await ctx.payout_queries.run(run_id)
+    if run is None:
+        raise NotFound("payment run", run_id)
+    return PaymentRunOut.of(run)
+
+
+@router.get(
+    "/payment-runs/{run_id}/file",
+    dependencies=[Depends(require_scope("billing:admin"))],
+    responses={
+        200: {"content": {"application/xml": {}}},
+        **problem_responses(401, 403, 404),
+    },
+    response_class=Response,
+    summary="The run's pain.001.001.09 file, as written (for the bank's upload)",
+)
+async def payment_run_file(ctx: Context, run_id: RunId) -> Response:
+    found = await ctx.payout_queries.run_file(run_id)
+    if found is None:
+        raise NotFound("payment run", run_id)
+    run, data = found
+    return Response(
+        content=data,
+        media_type="application/xml",
+        headers={
+            "Content-Disposition": f'attachment; filename="{run.file_name}"',
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+@router.get(
+    "/payout-items",
+    dependencies=[Depends(require_scope("billing:read"))],
+    responses=problem_responses(401, 403, 422),
+    summary="Refunds and supplier payments, newest first",
+)
+async def list_payout_items(
+    ctx: Context,
+    status: Annotated[PayoutStatus | None, Query()] = None,
+    kind: Annotated[PayoutKind | None, Query()] = None,
+    run_id: Annotated[str | None, Query(min_length=1, max_length=32)] = None,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> PayoutItemPage:
+    items, total = await ctx.payout_queries.items(
+        status=status, kind=kind, run_id=run_id, page=page, page_size=page_size
+    )
+    return PayoutItemPage(
+        items=[PayoutItemOut.of(i) for i in items], page=page, page_size=page_size, total=total
+    )
+
+
+class AccountIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    iban: str = Field(min_length=15, max_length=42)
+    name: str | None = Field(default=None, min_length=1, max_length=70)
+    bic: str | None = Field(default=None, min_length=8, max_length=11)
+
+
+@router.put(
+    "/payout-items/{number}/account",
+    dependencies=[Depends(require_scope("billing:admin"))],
+    responses=problem_responses(401, 403, 404, 409, 422),
+    summary="The customer's account for a SEPA refund that waits for one",
+)
+async def set_payout_account(
+    ctx: Context, number: Annotated[str, Path(min_length=1, max_length=32)], body: AccountIn
+) -> PayoutItemOut:
+    item = await give_payout_account(
+        ctx.payout_transactor,
+        number,
+        iban=body.iban,
+        name=body.name,
+        bic=body.bic,
+        clock=ctx.clock,
+    )
+    return PayoutItemOut.of(item)

@@ -1,0 +1,184 @@
+"""The DATEV export of a period, and the open items (OPOS).
+
+The first export of a period is kept as written (``datev_exports``: the file, its
+creation time, the documents in it); every later export of that period answers those
+same bytes, so an accountant importing it twice gets the same batch, and the EXTF
+header's "created at" is the time of that first export (no wall clock in a re-export).
+What was issued or booked for the period after it was exported (an incoming invoice
+dated in it, a payment whose statement came late) is not slipped into the kept file: it
+is listed as ``late_documents`` (``GET /exports``) for the accountant to book.
+A period that overlaps an exported one without being it is refused (it would book the
+overlap twice).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Protocol
+
+from kontor_servicekit.clock import Clock
+from kontor_servicekit.domain_errors import Conflict
+from kontor_servicekit.uow import Transactor
+
+from kontor_billing.application.payouts import PayoutsUnitOfWork
+from kontor_billing.domain.datev import (
+    Accounts,
+    Chart,
+    Header,
+    Period,
+    PeriodSources,
+    bookings_of,
+    extf_file,
+    file_name,
+    source_keys,
+)
+
+
+@dataclass(frozen=True)
+class DatevPolicy:
+    chart: Chart
+    accounts: Accounts
+    advisor: int
+    client: int
+    locked: bool = False
+    fiscal_year_start_month: int = 1
+
+
+@dataclass(frozen=True)
+class ExportRecord:
+    """A period as first exported."""
+
+    period: Period
+    created_at: datetime
+    chart: Chart
+    keys: list[str]
+    bookings: int
+    sha256: str
+    file_name: str
+
+
+class AccountingSource(Protocol):
+    """What a period booked, read from billing's collections (invoices, payments,
+    incoming invoices, payout items)."""
+
+    async def sources(self, start: date, end: date) -> PeriodSources: ...
+
+
+class ExportRepository(Protocol):
+    async def get(self, key: str) -> tuple[ExportRecord, bytes] | None: ...
+
+    async def add(self, record: ExportRecord, file: bytes) -> None:
+        """A second first export of the same period conflicts (unique key)."""
+        ...
+
+    async def all(self) -> list[ExportRecord]: ...
+
+
+class AccountingUnitOfWork(PayoutsUnitOfWork, Protocol):
+    @property
+    def accounting(self) -> AccountingSource: ...
+
+    @property
+    def datev_exports(self) -> ExportRepository: ...
+
+
+@dataclass(frozen=True)
+class LateDocument:
+    key: str
+    kind: str
+    number: str
+
+
+@dataclass(frozen=True)
+class DatevExport:
+    record: ExportRecord
+    file: bytes
+    late: list[LateDocument]
+    first: bool
+
+
+KINDS = {"doc": "document", "pay": "payment", "in": "incoming_invoice", "out": "payout"}
+
+
+def _late(record: ExportRecord, now_keys: list[str]) -> list[LateDocument]:
+    kept = set(record.keys)
+    return [
+        LateDocument(key, KINDS.get(key.split(":")[0], "?"), key.split(":", 1)[1])
+        for key in now_keys
+        if key not in kept
+    ]
+
+
+async def export_datev(
+    transactor: Transactor[AccountingUnitOfWork],
+    wanted: Period,
+    *,
+    policy: DatevPolicy,
+    clock: Clock,
+) -> DatevExport:
+    async def work(uow: AccountingUnitOfWork) -> DatevExport:
+        bookings = bookings_of(
+            await uow.accounting.sources(wanted.start, wanted.end), policy.accounts
+        )
+        keys = source_keys(bookings)
+        kept = await uow.datev_exports.get(wanted.key)
+        if kept is not None:
+            record, file = kept
+            return DatevExport(record, file, _late(record, keys), first=False)
+        for other in await uow.datev_exports.all():
+            if other.period.overlaps(wanted):
+                raise Conflict(
+                    f"the period overlaps the exported period {other.period.start} to "
+                    f"{other.period.end}: export that period, or one that does not overlap"
+                )
+        header = Header(
+            created_at=clock(),
+            advisor=policy.advisor,
+            client=policy.client,
+            chart=policy.chart,
+            period=wanted,
+            description=f"Kontor {wanted.start:%d.%m.%Y}-{wanted.end:%d.%m.%Y}",
+            locked=policy.locked,
+        )
+        file = extf_file(header, bookings)
+        record = ExportRecord(
+            period=wanted,
+            created_at=header.created_at,
+            chart=policy.chart,
+            keys=keys,
+            bookings=len(bookings),
+            sha256=hashlib.sha256(file).hexdigest(),
+            file_name=file_name(header),
+        )
+        await uow.datev_exports.add(record, file)
+        return DatevExport(record, file, [], first=True)
+
+    return await transactor.run(work)
+
+
+@dataclass(frozen=True)
+class ExportedPeriod:
+    record: ExportRecord
+    late: list[LateDocument]
+
+
+async def exported_periods(
+    transactor: Transactor[AccountingUnitOfWork], *, policy: DatevPolicy
+) -> list[ExportedPeriod]:
+    """Every exported period, newest first, with what came for it after its export."""
+
+    async def work(uow: AccountingUnitOfWork) -> list[ExportedPeriod]:
+        out = []
+        for record in sorted(
+            await uow.datev_exports.all(), key=lambda r: r.period.start, reverse=True
+        ):
+            now = bookings_of(
+                await uow.accounting.sources(record.period.start, record.period.end),
+                policy.accounts,
+            )
+            out.append(ExportedPeriod(record, _late(record, source_keys(now))))
+        return out
+
+    return await transactor.run(work)

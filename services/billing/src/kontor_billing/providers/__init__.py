@@ -1,0 +1,1 @@
+"""Billing's calls to systems outside Kontor (the card/wallet provider)."""

@@ -1,0 +1,274 @@
+"""What the DATEV export and the open items read: billing's documents, the payments,
+the incoming invoices and the payout items; and the kept exports (``datev_exports``)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from kontor_servicekit.clock import BERLIN
+from kontor_servicekit.domain_errors import Conflict
+from kontor_servicekit.store import Transaction
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from kontor_billing.application.datev import ExportRecord
+from kontor_billing.domain.datev import (
+    IncomingDocument,
+    Period,
+    PeriodSources,
+    ReceivedPayment,
+    VatPart,
+    outgoing_of,
+    payout_booking_of,
+)
+from kontor_billing.domain.open_items import (
+    BankBalance,
+    OpenItem,
+    OpenItems,
+    Side,
+    payable_item,
+    receivable_items,
+)
+from kontor_billing.store.invoices import INVOICES, from_document
+from kontor_billing.store.payouts import (
+    INCOMING_INVOICES,
+    PAYMENTS,
+    PAYOUT_ITEMS,
+    item_of,
+    payable_of,
+)
+
+DATEV_EXPORTS = "datev_exports"
+BANK_ACCOUNTS = "bank_accounts"
+BOOKED_INCOMING = ("approved", "paid", "booked")
+Document = dict[str, Any]
+
+
+def day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    """The period's days in Berlin, as moments: [start 00:00, the day after end 00:00)."""
+    return (
+        datetime.combine(start, time(), BERLIN),
+        datetime.combine(end + timedelta(days=1), time(), BERLIN),
+    )
+
+
+def _date(value: Any) -> date | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.astimezone(BERLIN).date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def received_of(doc: Document) -> ReceivedPayment:
+    return ReceivedPayment(
+        id=str(doc["_id"]),
+        received_on=doc["received_at"].astimezone(BERLIN).date(),
+        amount=Decimal(str(doc["amount"])),
+        method=str(doc.get("method") or "manual"),
+        invoice_number=doc.get("invoice_number"),
+        reference=doc.get("reference"),
+    )
+
+
+def incoming_of(doc: Document) -> IncomingDocument:
+    """An incoming invoice as incoming invoices store it (``store/incoming.py`` of
+    branch s3-incoming): ``vat_breakdown`` rows (``rate`` in percent, ``basis``, ``vat``)
+    when known, else ``gross_total``."""
+    rows = doc.get("vat_breakdown") or []
+    parts = [
+        VatPart(
+            Decimal(str(r.get("rate", r.get("vat_rate")) or "0")),
+            str(r.get("category") or "S"),
+            Decimal(str(r.get("basis", r.get("net")) or "0")),
+            Decimal(str(r.get("vat", "0"))),
+        )
+        for r in rows
+    ] or [
+        VatPart(
+            Decimal("0"),
+            "S",
+            Decimal(str(doc.get("gross_total") or doc.get("amount_due") or "0")),
+            Decimal("0"),
+        )
+    ]
+    supplier = doc.get("supplier") or {}
+    return IncomingDocument(
+        id=str(doc["_id"]),
+        number=str(doc.get("number") or doc["_id"]),
+        issue_date=_date(doc.get("issue_date")) or date.min,
+        supplier_name=str(supplier.get("name") or "?"),
+        account=doc.get("approved_account"),
+        parts=parts,
+        due_date=_date(doc.get("due_date")),
+    )
+
+
+def record_document(record: ExportRecord, file: bytes) -> Document:
+    return {
+        "_id": record.period.key,
+        "start": record.period.start.isoformat(),
+        "end": record.period.end.isoformat(),
+        "fiscal_year_start": record.period.fiscal_year_start.isoformat(),
+        "created_at": record.created_at,
+        "chart": record.chart,
+        "keys": list(record.keys),
+        "bookings": record.bookings,
+        "sha256": record.sha256,
+        "file_name": record.file_name,
+        "file": file,
+    }
+
+
+def record_of(doc: Document) -> ExportRecord:
+    return ExportRecord(
+        period=Period(
+            date.fromisoformat(doc["start"]),
+            date.fromisoformat(doc["end"]),
+            date.fromisoformat(doc["fiscal_year_start"]),
+        ),
+        created_at=doc["created_at"],
+        chart=doc["chart"],
+        keys=list(doc["keys"]),
+        bookings=doc["bookings"],
+        sha256=doc["sha256"],
+        file_name=doc["file_name"],
+    )
+
+
+class MongoAccountingSource:
+    def __init__(self, tx: Transaction) -> None:
+        self.tx = tx
+
+    async def _find(self, collection: str, query: Document) -> list[Document]:
+        cursor = self.tx.db[collection].find(query, session=self.tx.session).sort("_id", 1)
+        return list(await cursor.to_list(None))
+
+    async def sources(self, start: date, end: date) -> PeriodSources:
+        first, after = day_bounds(start, end)
+        iso = {"$gte": start.isoformat(), "$lte": end.isoformat()}
+        documents = await self._find(INVOICES, {"issue_date": iso})
+        payments = await self._find(
+            PAYMENTS, {"direction": {"$ne": "out"}, "received_at": {"$gte": first, "$lt": after}}
+        )
+        incoming = await self._find(
+            INCOMING_INVOICES, {"status": {"$in": list(BOOKED_INCOMING)}, "issue_date": iso}
+        )
+        payouts = await self._find(
+            PAYOUT_ITEMS,
+            {
+                "status": {"$in": ["sent", "settled"]},
+                "$or": [
+                    {"sent_at": {"$gte": first, "$lt": after}},
+                    {"sent_at": None, "settled_at": {"$gte": first, "$lt": after}},
+                ],
+            },
+        )
+        booked = [payout_booking_of(item_of(d)) for d in payouts]
+        return PeriodSources(
+            documents=[outgoing_of(from_document(d)) for d in documents],
+            payments=[received_of(d) for d in payments],
+            incoming=[incoming_of(d) for d in incoming],
+            payouts=[b for b in booked if b is not None and start <= b.booked_on <= end],
+        )
+
+
+class MongoExportRepository:
+    def __init__(self, tx: Transaction) -> None:
+        self.tx = tx
+
+    async def get(self, key: str) -> tuple[ExportRecord, bytes] | None:
+        doc = await self.tx.db[DATEV_EXPORTS].find_one({"_id": key}, session=self.tx.session)
+        return None if doc is None else (record_of(doc), bytes(doc["file"]))
+
+    async def add(self, record: ExportRecord, file: bytes) -> None:
+        try:
+            await self.tx.db[DATEV_EXPORTS].insert_one(
+                record_document(record, file), session=self.tx.session
+            )
+        except DuplicateKeyError as exc:
+            raise Conflict(f"the period {record.period.key} is being exported") from exc
+
+    async def all(self) -> list[ExportRecord]:
+        cursor = self.tx.db[DATEV_EXPORTS].find({}, {"file": 0}, session=self.tx.session)
+        return [record_of(d) for d in await cursor.to_list(None)]
+
+
+class OpenItemQueries:
+    """OPOS: open receivables and payables, and the balance of the last statement."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self.db = db
+
+    async def receivables(self, today: date) -> list[OpenItem]:
+        """Refunds count once: a provider's refund event the payments part books as a
+        payment ``out`` with the provider's refund id is the payout item's refund."""
+        documents = [from_document(d) async for d in self.db[INVOICES].find({})]
+        refunded: dict[str, Decimal] = {}
+        ours: set[str] = set()
+        async for item in self.db[PAYOUT_ITEMS].find(
+            {"kind": "refund", "status": {"$in": ["sent", "settled"]}}
+        ):
+            refunded[item["source_id"]] = (
+                refunded.get(item["source_id"], Decimal("0")) + (item["amount"])
+            )
+            if item.get("provider_refund_id"):
+                ours.add(item["provider_refund_id"])
+        paid: dict[str, Decimal] = {}
+        async for p in self.db[PAYMENTS].find({"invoice_number": {"$ne": None}}):
+            out = p.get("direction") == "out"
+            if out and (p["_id"] in ours or p.get("reference") in ours):
+                continue
+            paid[p["invoice_number"]] = paid.get(p["invoice_number"], Decimal("0")) + (
+                -1 if out else 1
+            ) * Decimal(str(p["amount"]))
+        return receivable_items(documents, paid, today, refunded)
+
+    async def payables(self, today: date) -> list[OpenItem]:
+        paid_out = set(
+            await self.db[PAYOUT_ITEMS].distinct(
+                "source_id", {"kind": "supplier", "status": {"$in": ["sent", "settled"]}}
+            )
+        )
+        items = []
+        async for doc in self.db[INCOMING_INVOICES].find({"status": "approved"}).sort("_id", 1):
+            if str(doc["_id"]) in paid_out:
+                continue
+            payable = payable_of(doc)
+            items.append(
+                payable_item(
+                    number=payable.number,
+                    supplier=payable.supplier_name,
+                    issue_date=_date(doc.get("issue_date")),
+                    due_date=payable.due_date,
+                    currency=payable.currency,
+                    amount_due=payable.amount_due,
+                    skonto_until=payable.skonto.until if payable.skonto else None,
+                    today=today,
+                )
+            )
+        return sorted(items, key=lambda i: (-i.days_overdue, i.due_date or date.max, i.number))
+
+    async def open_items(self, side: Side, today: date) -> OpenItems:
+        items = await (self.receivables(today) if side == "receivable" else self.payables(today))
+        return OpenItems(side, today, items, await self.last_balance())
+
+    async def last_balance(self) -> BankBalance | None:
+        """The closing balance of the newest statement (``bank_accounts``, kept by the
+        bank-statement import per IBAN: ``balance`` {``amount``, ``on``})."""
+        doc = await self.db[BANK_ACCOUNTS].find_one(
+            {"balance": {"$ne": None}}, sort=[("balance.on", -1)]
+        )
+        if doc is None:
+            return None
+        balance = doc["balance"]
+        when = _date(balance.get("on"))
+        if when is None:
+            return None
+        return BankBalance(
+            Decimal(str(balance["amount"])), when, str(doc.get("iban") or doc["_id"])
+        )
