@@ -178,6 +178,12 @@ async def test_a_month_paid_out_and_exported_to_datev(
         await db["incoming_invoices"].insert_one(
             {
                 "_id": "ii-1",
+                # the fields incoming invoices' $jsonSchema demands (migration 0500)
+                "sha256": "a" * 64,
+                "file_id": "file-ii-1",
+                "format": "cii",
+                "validation": {"outcome": "accepted", "rule_sets": ["EN16931-CII"]},
+                "received_at": now,
                 "status": "approved",
                 "number": "LS-4711",
                 "supplier": {"name": "Stoff AG", "iban": "DE02500105170137075030"},
