@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends
 from kontor_servicekit.clock import Clock
 from kontor_servicekit.context import context_dependency
+from kontor_servicekit.idempotency import Answers
 from kontor_servicekit.uow import Transactor
 
 from kontor_billing.application.documents import InvoiceDocuments
@@ -24,6 +25,7 @@ class BillingContext:
     transactor: Transactor[BillingUnitOfWork]
     sellers: SellerQueries
     policy: BillingPolicy
+    answers: Answers
 
 
 Context = Annotated[BillingContext, Depends(context_dependency(BillingContext))]
