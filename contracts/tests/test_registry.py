@@ -55,6 +55,7 @@ EXPECTED_TOPICS = {
     "orders.complaint.v1": ["ComplaintFiled", "ReplacementRequested"],
     "billing.invoice.v1": ["InvoiceIssued", "InvoiceCancelled", "CreditNoteIssued"],
     "billing.payment.v1": ["PaymentReceived", "PaymentOverdue"],
+    "billing.quote.v1": ["QuoteAccepted"],
     "support.ticket.v1": ["TicketOpened", "TicketUpdated", "TicketResolved"],
     "marketing.campaign.v1": ["CampaignScheduled", "CampaignSent"],
     "marketing.coupon.v1": ["CouponRedeemed", "CouponDefined", "CouponWithdrawn"],

@@ -220,6 +220,7 @@ _CAMPAIGN = _topic("marketing.campaign.v1", key="campaign_id")
 _COUPON = _topic("marketing.coupon.v1", key="code")
 _CONSENT = _topic("marketing.consent.v1", key="email")
 _KPI = _topic("analytics.kpi.v1", key="kpi")
+_QUOTE = _topic("billing.quote.v1", key="quote_number", retention_ms=FACTS_RETENTION_MS)
 
 REGISTRY = Registry(
     topics=[
@@ -238,6 +239,7 @@ REGISTRY = Registry(
         _COUPON,
         _CONSENT,
         _KPI,
+        _QUOTE,
     ],
     events=[
         *_events(
@@ -286,6 +288,7 @@ REGISTRY = Registry(
         ),
         *_events(_CONSENT, marketing.ConsentChanged),
         *_events(_KPI, analytics.KpiThresholdBreached),
+        *_events(_QUOTE, billing.QuoteAccepted),
     ],
 )
 """Every topic and event of Kontor."""

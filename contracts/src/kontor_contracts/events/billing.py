@@ -17,6 +17,8 @@ __all__ = [
     "InvoiceLine",
     "PaymentOverdue",
     "PaymentReceived",
+    "QuoteAccepted",
+    "QuotedLine",
     "VatBreakdown",
 ]
 
@@ -139,3 +141,38 @@ class PaymentOverdue(Event):
     invoice_number: str | None = None
     dunning_level: int | None = Field(default=None, ge=0)
     customer: Customer | None = None
+
+
+# --- billing.quote.v1 (key: quote_number) ------------------------------------------
+
+
+class QuotedLine(ContractModel):
+    """One line of an accepted quote, at the price the quote froze (not today's)."""
+
+    line_no: int = Field(ge=1)
+    sku: Sku
+    name: str = Field(min_length=1)
+    quantity: Quantity
+    unit_price_net: Amount = Field(description="Quoted net per piece, after the discount")
+    unit_price_gross: Amount = Field(description="Quoted gross per piece, after the discount")
+    vat_rate: VatRate
+
+
+class QuoteAccepted(Event):
+    """The buyer accepted a quote (Angebot) in time: orders places the order at the
+    quoted prices, once per quote number."""
+
+    event_type = "QuoteAccepted"
+
+    quote_number: str = Field(min_length=1, description="e.g. AN-2026-000001")
+    customer: Customer
+    billing_address: Address
+    shipping_address: Address | None = Field(
+        default=None, description="None: ship to the billing address"
+    )
+    buyer_vat_id: str | None = None
+    buyer_reference: str | None = None
+    currency: Currency
+    lines: list[QuotedLine] = Field(min_length=1)
+    valid_until: date
+    accepted_at: AwareDatetime

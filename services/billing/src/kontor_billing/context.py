@@ -13,8 +13,11 @@ from kontor_servicekit.uow import Transactor
 
 from kontor_billing.application.documents import InvoiceDocuments
 from kontor_billing.application.invoicing import BillingPolicy
+from kontor_billing.application.quote_documents import QuoteDocuments
+from kontor_billing.application.quotes import QuotePolicy
 from kontor_billing.application.unit_of_work import BillingUnitOfWork
 from kontor_billing.store.queries import InvoiceQueries, SellerQueries
+from kontor_billing.store.quotes import QuoteQueries
 
 
 @dataclass
@@ -26,6 +29,9 @@ class BillingContext:
     sellers: SellerQueries
     policy: BillingPolicy
     answers: Answers
+    quotes: QuoteQueries
+    quote_policy: QuotePolicy
+    quote_documents: QuoteDocuments
 
 
 Context = Annotated[BillingContext, Depends(context_dependency(BillingContext))]

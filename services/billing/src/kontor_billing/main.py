@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 from fastapi import FastAPI
 from kontor_servicekit.clock import Clock, utc_now
-from kontor_servicekit.context import attach_context
+from kontor_servicekit.context import attach_context, context_of
 from kontor_servicekit.idempotency import Answers
 from kontor_servicekit.runner import run_service
 from kontor_servicekit.service import Kit, ServiceDefinition, create_service_app
+from kontor_servicekit.sweeper import Sweeper
 from kontor_servicekit.uow import MongoTransactor
 
 from kontor_billing.api.audit import router as audit_router
 from kontor_billing.api.documents import router as documents_router
 from kontor_billing.api.invoices import router as invoices_router
+from kontor_billing.api.quotes import router as quotes_router
 from kontor_billing.api.seller import router as seller_router
 from kontor_billing.application.documents import InvoiceDocuments
 from kontor_billing.application.invoicing import BillingPolicy
+from kontor_billing.application.quote_documents import QuoteDocuments
+from kontor_billing.application.quotes import QuotePolicy, expire_quotes
+from kontor_billing.consumers.catalog import quote_catalog
 from kontor_billing.consumers.orders import invoicing
 from kontor_billing.context import BillingContext
 from kontor_billing.documents.from_invoice import EXAMPLE_SELLER
@@ -27,6 +33,7 @@ from kontor_billing.store.documents import MongoDocumentFiles
 from kontor_billing.store.indexes import ensure_indexes
 from kontor_billing.store.migrations import MIGRATIONS
 from kontor_billing.store.queries import InvoiceQueries, SellerQueries
+from kontor_billing.store.quotes import QuoteQueries
 from kontor_billing.store.unit_of_work import MongoBillingUnitOfWork
 
 
@@ -62,8 +69,8 @@ def definition(settings: BillingSettings, clock: Clock = utc_now) -> ServiceDefi
         settings=settings,
         title="Kontor billing",
         description="Invoices, cancellations and corrections by German rules.",
-        routers=[invoices_router, documents_router, seller_router, audit_router],
-        subscriptions=[invoicing(clock, policy)],
+        routers=[invoices_router, documents_router, seller_router, audit_router, quotes_router],
+        subscriptions=[invoicing(clock, policy), quote_catalog()],
         indexes=ensure_indexes,
         migrations=MIGRATIONS,
         ensure_topics=settings.kafka_ensure_topics,
@@ -86,9 +93,37 @@ def create_app(settings: BillingSettings | None = None, clock: Clock = utc_now) 
             sellers=SellerQueries(kit.store.db),
             policy=policy_of(settings),
             answers=Answers(kit.store),
+            quotes=QuoteQueries(kit.store.db),
+            quote_policy=QuotePolicy(
+                prefix=settings.quote_prefix, validity=timedelta(days=settings.quote_validity_days)
+            ),
+            quote_documents=QuoteDocuments(
+                MongoTransactor(kit.store, MongoBillingUnitOfWork),
+                example_seller=settings.example_seller,
+            ),
         ),
     )
+    start_quote_expiry(app, kit, settings)
     return app
+
+
+def start_quote_expiry(app: FastAPI, kit: Kit, settings: BillingSettings) -> None:
+    """Open quotes past valid_until expire by themselves (the context's clock, each round)."""
+    context = context_of(app, BillingContext)
+    sweeper = Sweeper(
+        "quote-expiry",
+        lambda: expire_quotes(context.transactor, clock=context.clock),
+        interval_s=settings.quote_sweep_interval_s,
+    )
+
+    async def start(kit: Kit) -> None:
+        sweeper.start()
+
+    async def stop(kit: Kit) -> None:
+        await sweeper.stop()
+
+    kit.definition.on_started.append(start)
+    kit.definition.on_stopping.append(stop)
 
 
 def run() -> None:

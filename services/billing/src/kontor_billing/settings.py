@@ -26,3 +26,12 @@ class BillingSettings(ServiceSettings):
     invoice_prefix: str = Field(default="RE-", min_length=1, max_length=8)
     cancellation_prefix: str = Field(default="ST-", min_length=1, max_length=8)
     correction_prefix: str = Field(default="KR-", min_length=1, max_length=8)
+    quote_prefix: str = Field(
+        default="AN-", min_length=1, max_length=8, description="Quotes' number range prefix"
+    )
+    quote_validity_days: int = Field(
+        default=30, ge=1, le=365, description="A quote's validity when valid_until is not given"
+    )
+    quote_sweep_interval_s: float = Field(
+        default=60, gt=0, description="How often open quotes past valid_until are expired"
+    )

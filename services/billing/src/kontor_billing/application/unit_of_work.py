@@ -6,13 +6,16 @@ Implemented over MongoDB in ``store/unit_of_work.py`` and in memory in
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Protocol
 
 from kontor_servicekit.uow import UnitOfWork
 
 from kontor_billing.domain.audit import AuditEntry
 from kontor_billing.domain.invoice import Invoice
 from kontor_billing.domain.order import BilledOrder
+from kontor_billing.domain.quotes import CatalogPrice, Quote
 from kontor_billing.domain.seller import Seller
 
 
@@ -85,3 +88,31 @@ class BillingUnitOfWork(UnitOfWork, Protocol):
 
     @property
     def audit(self) -> AuditLog: ...
+
+    @property
+    def quotes(self) -> QuoteRepository: ...
+
+    @property
+    def catalog(self) -> QuoteCatalog: ...
+
+
+class QuoteRepository(Protocol):
+    async def add(self, quote: Quote) -> None: ...
+
+    async def get(self, number: str) -> Quote | None: ...
+
+    async def save(self, quote: Quote) -> None: ...
+
+    async def due_to_expire(self, now: datetime, limit: int) -> list[str]:
+        """Numbers of open quotes whose validity ended before ``now``."""
+        ...
+
+
+class QuoteCatalog(Protocol):
+    """Billing's read model of the catalog's products (from catalog events), for quotes."""
+
+    async def prices(self, skus: list[str]) -> dict[str, CatalogPrice]: ...
+
+    async def apply(self, sku: str, facts: Mapping[str, Any], occurred_at: datetime) -> None:
+        """Merge ``facts`` into the product unless a newer event was applied already."""
+        ...

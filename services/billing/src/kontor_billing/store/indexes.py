@@ -8,6 +8,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from kontor_billing.store.invoices import INVOICES
 from kontor_billing.store.ledger import AUDIT, ORDERS
+from kontor_billing.store.quotes import ensure_quote_indexes
 
 
 async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
@@ -39,3 +40,4 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     await db[INVOICES].create_index("customer_email", name="by_customer_email")
     await db[AUDIT].create_index([("chain", 1), ("seq", 1)], unique=True, name="chain_seq")
     await db[ORDERS].create_index("waiting", name="waiting", sparse=True)
+    await ensure_quote_indexes(db)

@@ -7,6 +7,7 @@ from kontor_servicekit.uow import MongoUnitOfWork
 
 from kontor_billing.store.invoices import MongoInvoiceRepository
 from kontor_billing.store.ledger import MongoAuditLog, MongoOrderBook, MongoSellerRepository
+from kontor_billing.store.quotes import MongoQuoteCatalog, MongoQuoteRepository
 
 
 class MongoBillingUnitOfWork(MongoUnitOfWork):
@@ -16,3 +17,5 @@ class MongoBillingUnitOfWork(MongoUnitOfWork):
         self.orders = MongoOrderBook(tx)
         self.seller = MongoSellerRepository(tx)
         self.audit = MongoAuditLog(tx)
+        self.quotes = MongoQuoteRepository(tx)
+        self.catalog = MongoQuoteCatalog(tx)
