@@ -128,7 +128,7 @@ async def place_order(
                 goods_net_by_rate=draft.goods_net_by_rate,
             )
         order = place(
-            number=await _free_number(uow, numbers, now.astimezone(BERLIN).year),
+            number=await free_number(uow, numbers, now.astimezone(BERLIN).year),
             shipping=shipping,
             coupon_codes=command.coupon_codes,
             cart_id=command.cart_id,
@@ -148,7 +148,7 @@ async def place_order(
     return await transactor.run(work)
 
 
-async def _free_number(uow: OrdersUnitOfWork, numbers: OrderNumbers, year: int) -> str:
+async def free_number(uow: OrdersUnitOfWork, numbers: OrderNumbers, year: int) -> str:
     """The next order number of ``year`` no order has.
 
     Numbers handed out before the allocator's floor was raised (an older version

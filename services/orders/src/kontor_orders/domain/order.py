@@ -342,6 +342,8 @@ class Order(RecordsEvents):
     vat_id_check: VatIdCheck | None = None
     discount_gross: Decimal | None = None
     """The coupons' discount, gross, already in the lines; None: no coupon applied."""
+    quote_number: str | None = None
+    """The accepted quote (billing's Angebot) the order was placed from, at its prices."""
 
     @property
     def goods_base(self) -> Decimal:
@@ -419,6 +421,7 @@ class Order(RecordsEvents):
         payment_method: str | None = None,
         discount: Decimal = Decimal("0"),
         buyer_reference: str | None = None,
+        quote_number: str | None = None,
     ) -> Order:
         """Price the requested (sku, quantity) lines from the known products.
 
@@ -491,6 +494,7 @@ class Order(RecordsEvents):
             - sum((x.line_gross for x in lines), Decimal("0"))
             if discount
             else None,
+            quote_number=quote_number,
         )
         order.record(OrderWasPlaced(order_id))
         return order
