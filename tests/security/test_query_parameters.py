@@ -6,9 +6,15 @@ without anyone listing it."""
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
+import httpx
 import pytest
+from kontor_servicekit.testing import Keys
+from kontor_servicekit.testing import test_settings as isolated_settings
 
 from tests.security.openapi_routes import SERVICES, operations
 
@@ -37,12 +43,31 @@ BAD = {"integer": BAD_INTEGERS, "boolean": BAD_BOOLEANS, "date": BAD_DATES}
 BAD["moment"] = BAD_MOMENTS
 
 
+@asynccontextmanager
+async def unstarted(name: str, keys: Keys) -> AsyncIterator[httpx.AsyncClient]:
+    """The service's app without its lifespan: no broker, no database. A query parameter
+    is refused before the route runs, so nothing is reached that would need them."""
+    settings = isolated_settings(
+        name,
+        kafka_bootstrap="127.0.0.1:9",
+        mongo_url="mongodb://127.0.0.1:9/?serverSelectionTimeoutMS=100",
+        namespace="query-params",
+        public_key=keys.public_pem,
+        idempotent=False,
+    )
+    app = importlib.import_module(f"kontor_{name}.main").create_app(settings)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url=f"http://{name}",
+        headers={"Authorization": f"Bearer {keys.token()}"},
+    ) as client:
+        yield client
+
+
 @pytest.mark.parametrize("name", SERVICES)
-async def test_query_parameters_take_only_what_the_openapi_says(
-    name: str, start_service: Any
-) -> None:
-    async with start_service(name) as service:
-        document = (await service.client.get("/openapi.json")).json()
+async def test_query_parameters_take_only_what_the_openapi_says(name: str, auth_keys: Keys) -> None:
+    async with unstarted(name, auth_keys) as client:
+        document = (await client.get("/openapi.json")).json()
         probed, tries = set(), 0
         for operation in operations(document):
             if operation.method != "GET":
@@ -60,7 +85,7 @@ async def test_query_parameters_take_only_what_the_openapi_says(
                             if p.get("required") and p["in"] == "query"
                         }
                         params[parameter["name"]] = value
-                        response = await service.client.get(operation.url(), params=params)
+                        response = await client.get(operation.url(), params=params)
                         where = f"GET {operation.template}?{parameter['name']}={value!r}"
                         assert response.status_code == 422, (where, response.text[:300])
                         assert response.headers["content-type"] == "application/problem+json"
@@ -85,6 +110,5 @@ async def test_the_canonical_spellings_still_pass(start_service: Any) -> None:
         ):
             response = await orders.client.get(f"/orders?{query}")
             assert response.status_code == 200, (query, response.text[:300])
-    async with start_service("catalog") as catalog:
-        response = await catalog.client.get("/products?in_stock=false&page=2&page_size=5")
+        response = await orders.client.get("/admin/dead-letters?status=parked&page=2")
         assert response.status_code == 200, response.text[:300]

@@ -132,6 +132,8 @@ async def test_a_refused_quote_takes_no_number(billing: Billing, clock: FakeCloc
         _command(lines=[("TEE", 1), ("TEE", 2)]),
         _command(valid_until=date(2026, 12, 1)),
         _command(valid_until=date(2028, 1, 1)),
+        _command(valid_until=date(9999, 12, 31)),  # no overflow at the end of the calendar
+        _command(valid_until=date(1, 1, 1)),
         _command(discount_percent=Decimal("100")),
         _command(lines=[]),
     ]

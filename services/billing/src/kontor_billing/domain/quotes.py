@@ -201,7 +201,7 @@ class Quote(RecordsEvents):
         today = now.astimezone(BERLIN).date()
         if valid_until < today:
             raise Invalid("valid_until lies in the past", field=("valid_until",))
-        if end_of_day(valid_until) - now > MAX_VALIDITY:
+        if valid_until > (now + MAX_VALIDITY).astimezone(BERLIN).date():
             raise Invalid("a quote is valid for at most a year", field=("valid_until",))
         return cls(
             number=number,
