@@ -20,9 +20,14 @@ def test_committed_asyncapi_documents_are_current() -> None:
 def test_billing_document_describes_what_billing_consumes_and_publishes() -> None:
     doc = json.loads(document_path("billing", ROOT).read_text())
     assert doc["asyncapi"] == "3.0.0"
-    # orders for invoices, cancellations and (returns) corrections
-    assert doc["x-kontor-consumes"] == ["orders.order.v1", "orders.return.v1"]
+    # orders for invoices, cancellations and (returns) corrections; the catalog for quotes
+    assert doc["x-kontor-consumes"] == [
+        "catalog.product.v1",
+        "orders.order.v1",
+        "orders.return.v1",
+    ]
     assert "billing.invoice.v1" in doc["x-kontor-publishes"]
+    assert "billing.quote.v1" in doc["x-kontor-publishes"]
     receive = doc["operations"]["receive_billing_invoicing_orders_order_v1"]
     assert receive["action"] == "receive"
     assert receive["bindings"]["kafka"]["groupId"]["enum"] == ["billing.invoicing"]
