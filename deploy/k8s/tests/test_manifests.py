@@ -110,12 +110,17 @@ def test_facts_come_from_the_code(facts: list[ServiceFacts]) -> None:
         "orders.catalog-projection": ["catalog.product.v1"],
         "orders.coupon-projection": ["marketing.coupon.v1"],
         "orders.payments": ["billing.payment.v1"],
+        "orders.quote-orders": ["billing.quote.v1"],
         "orders.reservations": ["catalog.reservation.v1"],
         "orders.shipping-projection": ["catalog.shipping.v1"],
     }
-    # billing invoices from orders' order events and corrects from refunds (issue 11)
-    assert by["billing"].groups == {"billing.invoicing": ["orders.order.v1", "orders.return.v1"]}
-    assert by["billing"].dead_letters == ["billing.invoicing.dlt"]
+    # billing invoices from orders' order events and corrects from refunds (issue 11);
+    # it prices quotes from its own read model of the catalog
+    assert by["billing"].groups == {
+        "billing.invoicing": ["orders.order.v1", "orders.return.v1"],
+        "billing.quote-catalog": ["catalog.product.v1"],
+    }
+    assert by["billing"].dead_letters == ["billing.invoicing.dlt", "billing.quote-catalog.dlt"]
     assert "orders.order.v1" in by["orders"].publishes
 
 
@@ -169,8 +174,8 @@ def test_scaling_check_reports_too_many_replicas_and_two_autoscalers(
     docs.append(hpa)
     problems = checks.scaling_problems(docs, facts)
     assert (
-        "billing: maxReplicaCount 7 > 6 partitions of ['orders.order.v1', 'orders.return.v1']"
-        in problems
+        "billing: maxReplicaCount 7 > 6 partitions of "
+        "['catalog.product.v1', 'orders.order.v1', 'orders.return.v1']" in problems
     )
     assert "Deployment billing: has both a ScaledObject and an HPA" in problems
 
