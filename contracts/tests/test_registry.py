@@ -55,6 +55,7 @@ EXPECTED_TOPICS = {
     "orders.complaint.v1": ["ComplaintFiled", "ReplacementRequested"],
     "billing.invoice.v1": ["InvoiceIssued", "InvoiceCancelled", "CreditNoteIssued"],
     "billing.payment.v1": ["PaymentReceived", "PaymentOverdue", "PaymentRefunded"],
+    "billing.quote.v1": ["QuoteAccepted"],
     "support.ticket.v1": ["TicketOpened", "TicketUpdated", "TicketResolved"],
     "marketing.campaign.v1": ["CampaignScheduled", "CampaignSent"],
     "marketing.coupon.v1": ["CouponRedeemed", "CouponDefined", "CouponWithdrawn"],
@@ -191,6 +192,7 @@ def test_only_the_privacy_protocol_topic_has_producers_besides_its_owner() -> No
         "billing.invoice.v1",
         "billing.payment.v1",
         "billing.payable.v1",
+        "billing.quote.v1",
     ]
     stranger = TopicSpec(
         name="orders.thing.v1", owner="orders", aggregate="thing", producers=("shipping",)

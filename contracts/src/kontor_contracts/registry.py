@@ -246,6 +246,7 @@ _PRIVACY_REQUEST = TopicSpec(
     key="request_id",
     producers=("catalog", "billing"),
 )
+_QUOTE = _topic("billing.quote.v1", key="quote_number", retention_ms=FACTS_RETENTION_MS)
 
 REGISTRY = Registry(
     topics=[
@@ -266,6 +267,7 @@ REGISTRY = Registry(
         _KPI,
         _PAYABLE,
         _PRIVACY_REQUEST,
+        _QUOTE,
     ],
     events=[
         *_events(
@@ -324,6 +326,7 @@ REGISTRY = Registry(
             orders.ErasureRequested,
             orders.CustomerDataErased,
         ),
+        *_events(_QUOTE, billing.QuoteAccepted),
     ],
 )
 """Every topic and event of Kontor."""

@@ -112,14 +112,17 @@ def test_facts_come_from_the_code(facts: list[ServiceFacts]) -> None:
         "orders.payments": ["billing.payment.v1"],
         "orders.privacy": ["orders.privacy_request.v1"],
         "orders.privacy-requests": ["orders.privacy_request.v1"],
+        "orders.quote-orders": ["billing.quote.v1"],
         "orders.reservations": ["catalog.reservation.v1"],
         "orders.shipping-projection": ["catalog.shipping.v1"],
     }
     # billing invoices from orders' order events and corrects from refunds (issue 11),
-    # answers privacy requests on orders' protocol topic (issue 13) and plans refunds
-    # from its own credit documents (issue 12, payouts)
+    # prices quotes from its own read model of the catalog (issue 11), answers privacy
+    # requests on orders' protocol topic (issue 13) and plans refunds from its own
+    # credit documents (issue 12, payouts)
     assert by["billing"].groups == {
         "billing.invoicing": ["orders.order.v1", "orders.return.v1"],
+        "billing.quote-catalog": ["catalog.product.v1"],
         "billing.privacy": ["orders.privacy_request.v1"],
         "billing.payouts": ["billing.invoice.v1"],
     }
@@ -127,6 +130,7 @@ def test_facts_come_from_the_code(facts: list[ServiceFacts]) -> None:
         "billing.invoicing.dlt",
         "billing.payouts.dlt",
         "billing.privacy.dlt",
+        "billing.quote-catalog.dlt",
     ]
     assert "orders.privacy_request.v1" in by["billing"].publishes
     assert "orders.order.v1" in by["orders"].publishes
@@ -183,8 +187,8 @@ def test_scaling_check_reports_too_many_replicas_and_two_autoscalers(
     problems = checks.scaling_problems(docs, facts)
     assert (
         "billing: maxReplicaCount 7 > 6 partitions of "
-        "['billing.invoice.v1', 'orders.order.v1', 'orders.privacy_request.v1', 'orders.return.v1']"
-        in problems
+        "['billing.invoice.v1', 'catalog.product.v1', 'orders.order.v1', "
+        "'orders.privacy_request.v1', 'orders.return.v1']" in problems
     )
     assert "Deployment billing: has both a ScaledObject and an HPA" in problems
 

@@ -70,3 +70,49 @@ async def test_a_response_model_that_refuses_the_result_rolls_the_write_back() -
         )
     assert transactor.db.rows("entries") == []
     assert transactor.db.commits == 0
+
+
+async def test_an_update_answer_is_rendered_before_the_commit_too() -> None:
+    transactor = FakeTransactor(LedgerUnitOfWork)
+    answers = Answers(store=None)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError):
+        await answers.answer(
+            transactor, _book(MAX_AMOUNT), present=lambda total: TotalOut(total=total)
+        )
+    assert transactor.db.rows("entries") == []
+    assert transactor.db.commits == 0
+
+    listed = await answers.answer(
+        transactor, _book(Decimal("1.50")), present=lambda total: [TotalOut(total=total)] * 2
+    )
+    assert listed.body == b'[{"total":"1.50"},{"total":"1.50"}]'
+    assert transactor.db.commits == 1
+
+
+async def test_a_refusal_the_use_case_answers_itself_is_rendered_after_the_rollback() -> None:
+    """The CSV import's shape: its block raises, the use case answers a report instead."""
+    transactor = FakeTransactor(LedgerUnitOfWork)
+
+    async def refused(inner: Transactor[LedgerUnitOfWork]) -> Decimal:
+        try:
+            return await _book(Decimal("-1"))(_Raising(inner))
+        except RuntimeError:
+            return Decimal("0")
+
+    answer = await Answers(store=None).answer(  # type: ignore[arg-type]
+        transactor, refused, present=lambda total: TotalOut(total=total)
+    )
+    assert answer.body == b'{"total":"0"}'
+    assert transactor.db.rows("entries") == []
+
+
+class _Raising:
+    def __init__(self, inner: Transactor[LedgerUnitOfWork]) -> None:
+        self.inner = inner
+
+    async def run(self, work: Any, *, correlation_id: str | None = None) -> Any:
+        async def failing(uow: LedgerUnitOfWork) -> Any:
+            await work(uow)
+            raise RuntimeError("refused")
+
+        return await self.inner.run(failing, correlation_id=correlation_id)

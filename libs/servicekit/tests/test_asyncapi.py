@@ -21,14 +21,16 @@ def test_billing_document_describes_what_billing_consumes_and_publishes() -> Non
     doc = json.loads(document_path("billing", ROOT).read_text())
     assert doc["asyncapi"] == "3.0.0"
     # orders for invoices, cancellations and (returns) corrections; privacy requests; its
-    # own credit documents for the payouts (issue 12)
+    # own credit documents for the payouts (issue 12); the catalog for quotes
     assert doc["x-kontor-consumes"] == [
         "billing.invoice.v1",
+        "catalog.product.v1",
         "orders.order.v1",
         "orders.privacy_request.v1",
         "orders.return.v1",
     ]
     assert "billing.invoice.v1" in doc["x-kontor-publishes"]
+    assert "billing.quote.v1" in doc["x-kontor-publishes"]
     receive = doc["operations"]["receive_billing_invoicing_orders_order_v1"]
     assert receive["action"] == "receive"
     assert receive["bindings"]["kafka"]["groupId"]["enum"] == ["billing.invoicing"]

@@ -22,6 +22,8 @@ __all__ = [
     "PaymentOverdue",
     "PaymentReceived",
     "PaymentRefunded",
+    "QuoteAccepted",
+    "QuotedLine",
     "VatBreakdown",
 ]
 
@@ -250,3 +252,40 @@ class IncomingInvoiceApproved(Event):
     net_total: Amount | None = None
     vat_total: Amount | None = None
     gross_total: Amount | None = None
+
+
+# --- billing.quote.v1 (key: quote_number) ------------------------------------------
+
+
+class QuotedLine(ContractModel):
+    """One line of an accepted quote, at the price the quote froze (not today's)."""
+
+    line_no: int = Field(ge=1)
+    sku: Sku
+    name: Annotated[str, NotPersonal("the product's name")] = Field(min_length=1)
+    quantity: Quantity
+    unit_price_net: Amount = Field(description="Quoted net per piece, after the discount")
+    unit_price_gross: Amount = Field(description="Quoted gross per piece, after the discount")
+    vat_rate: VatRate
+
+
+class QuoteAccepted(Event):
+    """The buyer accepted a quote (Angebot) in time: orders places the order at the
+    quoted prices, once per quote number."""
+
+    event_type = "QuoteAccepted"
+
+    quote_number: str = Field(min_length=1, description="e.g. AN-2026-000001")
+    customer: Customer
+    billing_address: Address
+    shipping_address: Address | None = Field(
+        default=None, description="None: ship to the billing address"
+    )
+    buyer_vat_id: Annotated[str | None, Personal("vat_id")] = None
+    buyer_reference: Annotated[
+        str | None, NotPersonal("a public-sector buyer's Leitweg-ID, an authority's routing id")
+    ] = None
+    currency: Currency
+    lines: list[QuotedLine] = Field(min_length=1)
+    valid_until: date
+    accepted_at: AwareDatetime

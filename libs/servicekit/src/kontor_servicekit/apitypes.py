@@ -15,9 +15,11 @@ mode, which turns ``true`` into 1, ``"1_000"`` into 1000, ``" 1.00 "`` into a nu
 from __future__ import annotations
 
 import re
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Generic, TypeVar
 
+from fastapi import Query
 from kontor_contracts.bounds import (
     AMOUNT_PLACES,
     MAX_AMOUNT,
@@ -48,9 +50,14 @@ __all__ = [
     "Instant",
     "LineNo",
     "MoneyAmount",
+    "Page",
     "PageOut",
     "Pieces",
     "Quantity",
+    "QueryBool",
+    "QueryDate",
+    "QueryInt",
+    "QueryMoment",
     "StockCount",
     "UnitGrossPrice",
     "UnitPrice",
@@ -227,3 +234,81 @@ def validated(model: type[M], data: Any) -> tuple[M | None, list[dict[str, Any]]
         return model.model_validate(data), []
     except ValidationError as invalid:
         return None, [dict(error) for error in invalid.errors()]
+
+
+# --- Query parameters (issue 9): exactly what the OpenAPI says, ASCII only -------------
+#
+# A query parameter arrives as a string, and pydantic's lax mode reads ``1_000``,
+# `` 1``, ``+1`` and ``1.0`` as integers, ``yes``/``on``/``t``/``1`` as true, a
+# datetime string as a date and ``1700000000`` as a moment. These types take only the
+# canonical spelling; anything else is a 422 whose field is ``query.<name>``. Bounds
+# stay with the route (``Annotated[QueryInt, Query(ge=1, le=200)]``).
+
+_QUERY_INT = re.compile(r"(0|[1-9][0-9]{0,17})")
+_QUERY_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_QUERY_MOMENT = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?(Z|[+-][0-9]{2}:[0-9]{2})"
+)
+
+
+def _query_int(value: Any) -> Any:
+    if isinstance(value, str):
+        if _QUERY_INT.fullmatch(value) is None:
+            raise ValueError("an integer in ASCII digits, no sign, no leading zero, no spaces")
+        return int(value)
+    return value
+
+
+def _query_bool(value: Any) -> Any:
+    if isinstance(value, str):
+        if value not in ("true", "false"):
+            raise ValueError("true or false")
+        return value == "true"
+    return value
+
+
+def _query_date(value: Any) -> Any:
+    if isinstance(value, str):
+        if _QUERY_DATE.fullmatch(value) is None:
+            raise ValueError("an ISO 8601 date, YYYY-MM-DD")
+        return date.fromisoformat(value)
+    return value
+
+
+def _query_moment(value: Any) -> Any:
+    if isinstance(value, str):
+        if _QUERY_DATE.fullmatch(value) is not None:
+            return date.fromisoformat(value)
+        if _QUERY_MOMENT.fullmatch(value) is None:
+            raise ValueError("an ISO 8601 date (YYYY-MM-DD) or moment with offset (…T09:00:00Z)")
+        return datetime.fromisoformat(value)
+    return value
+
+
+QueryInt = Annotated[int, BeforeValidator(_query_int)]
+"""A query integer: ASCII digits only (``1``, not ``1_000``, `` 1``, ``+1``, ``1.0``)."""
+
+QueryBool = Annotated[bool, BeforeValidator(_query_bool)]
+"""A query flag: exactly ``true`` or ``false``."""
+
+QueryDate = Annotated[
+    date, BeforeValidator(_query_date), WithJsonSchema({"type": "string", "format": "date"})
+]
+"""A query date: ``YYYY-MM-DD`` only (no time, no timestamp)."""
+
+QueryMoment = Annotated[
+    AwareDatetime | date,
+    BeforeValidator(_query_moment),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "format": "date-time"},
+                {"type": "string", "format": "date"},
+            ]
+        }
+    ),
+]
+"""A query moment: an ISO 8601 date, or date and time with its offset (``Z`` or ±hh:mm)."""
+
+Page = Annotated[QueryInt, Query(ge=1, le=10_000, description="The page, from 1")]
+"""The ``page`` of every list (``PageOut``)."""

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
-from kontor_servicekit.apitypes import Instant, PageOut
+from kontor_servicekit.apitypes import Instant, Page, PageOut, QueryInt
 from kontor_servicekit.auth import scoped_router
 from kontor_servicekit.consumer import DEAD_LETTERS, ParkedRecord
 from kontor_servicekit.errors import Conflict, NotFound, ProblemError, problem_responses
@@ -86,8 +86,8 @@ def dead_letter_router(service: str) -> APIRouter:
     async def list_dead_letters(
         request: Request,
         status: Literal["parked", "replayed"] | None = Query(default="parked"),
-        page: int = Query(default=1, ge=1, le=10_000),
-        page_size: int = Query(default=100, ge=1, le=1000),
+        page: Page = 1,
+        page_size: Annotated[QueryInt, Query(ge=1, le=1000)] = 100,
     ) -> DeadLetterPage:
         query = {} if status is None else {"status": status}
         store = request.app.state.kit.store

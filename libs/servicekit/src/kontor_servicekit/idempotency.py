@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Generic, TypeVar
@@ -171,19 +171,9 @@ class Answers:
         body (part of what makes a retry "the same request").
         """
 
-        def render(result: Any) -> Answer:
-            model = present(result)
-            return Answer(
-                status_code,
-                model.model_dump_json().encode(),
-                location(model) if location else None,
-            )
-
+        render = _renderer(present, status_code, location)
         if key is None:
-            rendering: _Rendering[U] = _Rendering(transactor, render, None)
-            await use_case(rendering)
-            assert rendering.answer is not None, "the use case ran no unit of work"
-            return rendering.answer.response(replayed=False)
+            return await self.answer(transactor, use_case, present=present, status_code=status_code)
 
         token = str(uuid.uuid4())
         replay = await self._claim(key, fingerprint(request.method, request.url.path, body), token)
@@ -201,6 +191,29 @@ class Answers:
             raise
         assert rendering.answer is not None, "the use case ran no unit of work"
         return rendering.answer.response(replayed=False)
+
+    async def answer(
+        self,
+        transactor: Transactor[U],
+        use_case: Callable[[Transactor[U]], Awaitable[R]],
+        *,
+        present: Callable[[R], BaseModel | Sequence[BaseModel]],
+        status_code: int = 200,
+    ) -> Response:
+        """Run ``use_case``; answer ``present(result)``, rendered before the commit.
+
+        For every state-changing route without an Idempotency-Key (updates, state
+        changes): a result the response model refuses rolls the write back (issue 9).
+        ``present`` gets the result of the use case's block (the use case must return
+        it as it is), and may answer a list of models (a JSON array). A use case whose
+        block did not commit (it raised and the use case answered a refusal, as the CSV
+        import does) wrote nothing: its result is rendered after the block.
+        """
+        render = _renderer(present, status_code, None)
+        rendering: _Rendering[U] = _Rendering(transactor, render, None)
+        result = await use_case(rendering)
+        answer = rendering.answer if rendering.answer is not None else render(result)
+        return answer.response(replayed=False)
 
     async def _claim(self, key: str, print_: str, token: str) -> Answer | None:
         """Claim ``key`` for this request, or the stored answer to replay."""
@@ -258,6 +271,22 @@ class Answers:
         await self.store.db[IDEMPOTENCY].delete_one(
             {"_id": key, "token": token, "state": "in_flight"}
         )
+
+
+def _renderer(
+    present: Callable[[Any], BaseModel | Sequence[BaseModel]],
+    status_code: int,
+    location: Callable[[Any], str] | None,
+) -> Callable[[Any], Answer]:
+    def render(result: Any) -> Answer:
+        model = present(result)
+        if isinstance(model, BaseModel):
+            body = model.model_dump_json().encode()
+        else:
+            body = b"[" + b",".join(item.model_dump_json().encode() for item in model) + b"]"
+        return Answer(status_code, body, location(model) if location else None)
+
+    return render
 
 
 def _aware(moment: datetime) -> datetime:

@@ -6,7 +6,9 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from fastapi.routing import iter_route_contexts
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
@@ -92,7 +94,12 @@ class ServiceMetrics:
 
 
 class HttpMetricsMiddleware:
-    """Records the latency of every request under its route template, not its path."""
+    """Records the latency of every request under its route template, not its path.
+
+    The outermost middleware: a request the edge refuses before routing (400 for
+    non-standard JSON, 413 for an oversized body) is counted under the template of the
+    route it was addressed to, like every other answer.
+    """
 
     def __init__(self, app: ASGIApp, metrics: ServiceMetrics) -> None:
         self.app = app
@@ -113,8 +120,18 @@ class HttpMetricsMiddleware:
         try:
             await self.app(scope, receive, capture)
         finally:
-            route: Any = scope.get("route")
+            route: Any = scope.get("route") or _addressed_route(scope)
             template = getattr(route, "path", None) or "unmatched"
             self.metrics.http_latency.labels(
                 scope.get("method", ""), template, str(status["code"])
             ).observe(time.perf_counter() - started)
+
+
+def _addressed_route(scope: Scope) -> Any:
+    """The route a request refused before routing was addressed to (``None``: no route)."""
+    app: Any = scope.get("app")
+    router = getattr(app, "router", None)
+    for route in iter_route_contexts(getattr(router, "routes", ())):  # included routers too
+        if route.matches(scope)[0] is Match.FULL:
+            return route
+    return None

@@ -7,12 +7,12 @@ cause is fixed, hand it back to the relay.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
-from kontor_servicekit.apitypes import Instant, PageOut
+from kontor_servicekit.apitypes import Instant, Page, PageOut, QueryInt
 from kontor_servicekit.auth import scoped_router
 from kontor_servicekit.errors import Conflict, NotFound, problem_responses
 from kontor_servicekit.outbox import FAILED, OutboxRelay
@@ -68,8 +68,8 @@ def outbox_router(service: str) -> APIRouter:
     )
     async def list_outbox_failures(
         request: Request,
-        page: int = Query(default=1, ge=1, le=10_000),
-        page_size: int = Query(default=100, ge=1, le=1000),
+        page: Page = 1,
+        page_size: Annotated[QueryInt, Query(ge=1, le=1000)] = 100,
     ) -> OutboxPage:
         store = request.app.state.kit.store
         docs, total = await find_page(

@@ -448,11 +448,12 @@ def install_http_pipeline(app: FastAPI, kit: Kit) -> None:
     )
     install_error_handlers(app)
     app.add_exception_handler(TransactionAborted, _contended)
-    app.add_middleware(HttpMetricsMiddleware, metrics=kit.metrics)
     app.add_middleware(StrictJsonMiddleware)  # inside the body limit: reads a bounded body
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(CorrelationIdMiddleware, service=kit.definition.name)
     app.add_middleware(SecurityHeadersMiddleware)
+    # outermost: the 400 (hostile JSON) and 413 (oversized) refusals above are counted too
+    app.add_middleware(HttpMetricsMiddleware, metrics=kit.metrics)
 
 
 def include_routes(app: FastAPI, kit: Kit) -> None:

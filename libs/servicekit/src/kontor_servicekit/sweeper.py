@@ -7,8 +7,7 @@ once. A step that raises is logged and tried again in the next round: a sweeper 
 dies of one bad round::
 
     sweeper = Sweeper("cart-abandonment", lambda: abandon_quiet_carts(...), interval_s=60)
-    service.on_started.append(lambda kit: sweeper.start())
-    service.on_stopping.append(lambda kit: sweeper.stop())
+    sweeper.runs_with(kit.definition)  # started with the service, stopped before it stops
 """
 
 from __future__ import annotations
@@ -17,10 +16,18 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
 
 __all__ = ["Sweeper"]
 
 log = logging.getLogger(__name__)
+
+
+class _Lifecycle(Protocol):
+    """What a sweeper hooks into: a ServiceDefinition's start and stop hooks."""
+
+    on_started: list[Callable[[Any], Awaitable[None]]]
+    on_stopping: list[Callable[[Any], Awaitable[None]]]
 
 
 class Sweeper:
@@ -56,3 +63,16 @@ class Sweeper:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+
+    def runs_with(self, service: _Lifecycle) -> Sweeper:
+        """Start with ``service`` (after it started) and stop first when it stops."""
+
+        async def start(_kit: object) -> None:
+            self.start()
+
+        async def stop(_kit: object) -> None:
+            await self.stop()
+
+        service.on_started.append(start)
+        service.on_stopping.append(stop)
+        return self

@@ -18,6 +18,8 @@ from kontor_billing.application.documents import InvoiceDocuments
 from kontor_billing.application.dunning import DunningDocuments
 from kontor_billing.application.incoming import IncomingPolicy
 from kontor_billing.application.invoicing import BillingPolicy
+from kontor_billing.application.quote_documents import QuoteDocuments
+from kontor_billing.application.quotes import QuotePolicy
 from kontor_billing.application.stripe_webhooks import StripeWebhookSettings
 from kontor_billing.application.unit_of_work import BillingUnitOfWork
 from kontor_billing.store.bank_queries import BankQueries
@@ -26,6 +28,7 @@ from kontor_billing.store.incoming_queries import IncomingQueries
 from kontor_billing.store.oss import OssQueries
 from kontor_billing.store.payouts import PayoutQueries
 from kontor_billing.store.queries import InvoiceQueries, SellerQueries
+from kontor_billing.store.quotes import QuoteQueries
 from kontor_billing.store.receivables_queries import DunningQueries, ReceivableQueries
 from kontor_billing.store.retention import RetentionQueries
 
@@ -52,6 +55,9 @@ class BillingContext:
     bank: BankQueries
     bank_files: StatementFiles
     payouts: PayoutLookup
+    quotes: QuoteQueries
+    quote_policy: QuotePolicy
+    quote_documents: QuoteDocuments
     incoming: IncomingContext | None = None  # issue 12; None in apps built without it
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 from fastapi import FastAPI
 from kontor_servicekit.blobs import BlobStore
@@ -24,6 +25,7 @@ from kontor_billing.api.invoices import router as invoices_router
 from kontor_billing.api.oss import router as oss_router
 from kontor_billing.api.payments import router as payments_router
 from kontor_billing.api.payouts import router as payouts_router
+from kontor_billing.api.quotes import router as quotes_router
 from kontor_billing.api.retention import router as retention_router
 from kontor_billing.api.seller import router as seller_router
 from kontor_billing.api.stripe_webhooks import router as stripe_router
@@ -31,7 +33,10 @@ from kontor_billing.application.documents import InvoiceDocuments
 from kontor_billing.application.dunning import DunningDocuments, run_dunning
 from kontor_billing.application.incoming import IncomingPolicy
 from kontor_billing.application.invoicing import BillingPolicy
+from kontor_billing.application.quote_documents import QuoteDocuments
+from kontor_billing.application.quotes import QuotePolicy, expire_quotes
 from kontor_billing.application.stripe_webhooks import StripeWebhookSettings
+from kontor_billing.consumers.catalog import quote_catalog
 from kontor_billing.consumers.orders import invoicing
 from kontor_billing.consumers.payouts import payouts
 from kontor_billing.context import BillingContext, IncomingContext
@@ -52,6 +57,7 @@ from kontor_billing.store.migrations import MIGRATIONS
 from kontor_billing.store.oss import OssQueries
 from kontor_billing.store.payouts import PayoutQueries
 from kontor_billing.store.queries import InvoiceQueries, SellerQueries
+from kontor_billing.store.quotes import QuoteQueries
 from kontor_billing.store.receivables_queries import DunningQueries, ReceivableQueries
 from kontor_billing.store.retention import RetentionQueries
 from kontor_billing.store.unit_of_work import MongoBillingUnitOfWork
@@ -118,8 +124,14 @@ def definition(settings: BillingSettings, clock: Clock = utc_now) -> ServiceDefi
             bank_router,
             payouts_router,
             datev_router,
+            quotes_router,
         ],
-        subscriptions=[invoicing(clock, policy), privacy_participant(clock), payouts(clock)],
+        subscriptions=[
+            invoicing(clock, policy),
+            privacy_participant(clock),
+            payouts(clock),
+            quote_catalog(),
+        ],
         indexes=ensure_indexes,
         migrations=MIGRATIONS,
         ensure_topics=settings.kafka_ensure_topics,
@@ -161,11 +173,20 @@ def create_app(settings: BillingSettings | None = None, clock: Clock = utc_now) 
             bank=BankQueries(kit.store.db),
             bank_files=MongoStatementFiles(kit.store.db),
             payouts=PayoutQueries(kit.store.db),  # the bank's debits find payout items
+            quotes=QuoteQueries(kit.store.db),
+            quote_policy=QuotePolicy(
+                prefix=settings.quote_prefix, validity=timedelta(days=settings.quote_validity_days)
+            ),
+            quote_documents=QuoteDocuments(
+                MongoTransactor(kit.store, MongoBillingUnitOfWork),
+                example_seller=settings.example_seller,
+            ),
         ),
     )
     if settings.dunning_enabled:
         _start_dunning(app, settings)
     provider_refund_sweeper(kit, settings, clock)
+    start_quote_expiry(app, kit, settings)
     return app
 
 
@@ -185,20 +206,21 @@ def _start_dunning(app: FastAPI, settings: BillingSettings) -> None:
     kit = app.state.kit
     context = context_of(app, BillingContext)
     policy = dunning_policy_of(settings)
-    sweeper = Sweeper(
+    Sweeper(
         "dunning",
         lambda: run_dunning(context.transactor, policy=policy, clock=context.clock),
         interval_s=settings.dunning_sweep_interval_s,
-    )
+    ).runs_with(kit.definition)
 
-    async def start(kit: Kit) -> None:
-        sweeper.start()
 
-    async def stop(kit: Kit) -> None:
-        await sweeper.stop()
-
-    kit.definition.on_started.append(start)
-    kit.definition.on_stopping.append(stop)
+def start_quote_expiry(app: FastAPI, kit: Kit, settings: BillingSettings) -> None:
+    """Open quotes past valid_until expire by themselves (the context's clock, each round)."""
+    context = context_of(app, BillingContext)
+    Sweeper(
+        "quote-expiry",
+        lambda: expire_quotes(context.transactor, clock=context.clock),
+        interval_s=settings.quote_sweep_interval_s,
+    ).runs_with(kit.definition)
 
 
 def run() -> None:

@@ -38,16 +38,7 @@ def provider_refund_sweeper(kit: Kit, settings: BillingSettings, clock: Clock) -
         lambda: execute_provider_refunds(transactor, provider, clock=clock),
         interval_s=settings.refund_sweep_interval_s,
     )
-
-    async def start(kit: Kit) -> None:
-        sweeper.start()
-
-    async def stop(kit: Kit) -> None:
-        await sweeper.stop()
-
-    kit.definition.on_started.append(start)
-    kit.definition.on_stopping.append(stop)
-    return sweeper
+    return sweeper.runs_with(kit.definition)
 
 
 def datev_policy(settings: BillingSettings) -> DatevPolicy:

@@ -147,3 +147,12 @@ class BillingSettings(ServiceSettings):
         description="Basiszinssatz values (percent) by the day they apply from, added to "
         'the built-in table, e.g. {"2027-01-01": "1.27"} (ADR 0029: keep it current)',
     )
+    quote_prefix: str = Field(
+        default="AN-", min_length=1, max_length=8, description="Quotes' number range prefix"
+    )
+    quote_validity_days: int = Field(
+        default=30, ge=1, le=365, description="A quote's validity when valid_until is not given"
+    )
+    quote_sweep_interval_s: float = Field(
+        default=60, gt=0, description="How often open quotes past valid_until are expired"
+    )

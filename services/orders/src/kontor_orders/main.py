@@ -28,10 +28,13 @@ from kontor_orders.api.withdrawal_form import router as withdrawal_page_router
 from kontor_orders.application.carts import abandon_quiet_carts
 from kontor_orders.application.prepayments import cancel_unpaid_prepayments
 from kontor_orders.application.privacy import PrivacyDesk
+from kontor_orders.application.quote_orders import LateNumbers
+from kontor_orders.application.unit_of_work import OrderNumbers
 from kontor_orders.consumers.catalog import catalog_projection, shipping_projection
 from kontor_orders.consumers.marketing import coupon_projection
 from kontor_orders.consumers.order_life import payments, reservations
 from kontor_orders.consumers.privacy import privacy_answers, privacy_participant
+from kontor_orders.consumers.quotes import quote_orders
 from kontor_orders.context import OrdersContext
 from kontor_orders.settings import OrdersSettings
 from kontor_orders.store.indexes import ensure_indexes
@@ -41,7 +44,11 @@ from kontor_orders.store.queries import CartQueries, ComplaintQueries, OrderQuer
 from kontor_orders.store.unit_of_work import MongoOrdersUnitOfWork
 
 
-def definition(settings: OrdersSettings) -> ServiceDefinition:
+def definition(
+    settings: OrdersSettings, quote_numbers: OrderNumbers | None = None
+) -> ServiceDefinition:
+    """``quote_numbers``: where the orders of accepted quotes take their numbers (the
+    process's ``NumberBlocks``, handed over by :func:`create_app`)."""
     return ServiceDefinition(
         settings=settings,
         title="Kontor orders",
@@ -65,6 +72,7 @@ def definition(settings: OrdersSettings) -> ServiceDefinition:
             payments(),
             privacy_participant(),
             privacy_answers(),
+            quote_orders(quote_numbers or LateNumbers()),
         ],
         indexes=ensure_indexes,
         migrations=MIGRATIONS,
@@ -76,10 +84,12 @@ def create_app(settings: OrdersSettings | None = None, clock: Clock = utc_now) -
     """The orders app; ``clock`` is "now" of every use case (tests replace
     ``OrdersContext.clock`` to move time)."""
     settings = settings or OrdersSettings()
-    service = definition(settings)
+    quote_numbers = LateNumbers()
+    service = definition(settings, quote_numbers)
     app = create_service_app(service)
     store = app.state.kit.store
     numbers = NumberBlocks(store)
+    quote_numbers.numbers = numbers
     transactor = MongoTransactor(store, MongoOrdersUnitOfWork)
     context = OrdersContext(
         transactor=transactor,

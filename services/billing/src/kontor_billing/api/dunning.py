@@ -6,14 +6,14 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
-from kontor_servicekit.apitypes import Instant, MoneyAmount, PageOut
+from kontor_servicekit.apitypes import Instant, MoneyAmount, Page, PageOut
 from kontor_servicekit.auth import require_scope
 from kontor_servicekit.domain_errors import NotFound
 from kontor_servicekit.errors import problem_responses
 from pydantic import BaseModel, Field
 
 from kontor_billing.api.documents import _content, _served
-from kontor_billing.api.invoices import Page, PageSize
+from kontor_billing.api.invoices import PageSize
 from kontor_billing.context import Context
 from kontor_billing.domain.dunning import DunningNotice
 

@@ -7,7 +7,8 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Depends, Path, Query
-from kontor_servicekit.apitypes import Instant, SignedAmount
+from fastapi.responses import Response
+from kontor_servicekit.apitypes import Instant, Page, QueryDate, QueryInt, SignedAmount
 from kontor_servicekit.auth import require_scope
 from kontor_servicekit.domain_errors import NotFound
 from kontor_servicekit.errors import problem_responses
@@ -141,8 +142,7 @@ class InvoicePageOut(BaseModel):
     total: int
 
 
-Page = Annotated[int, Query(ge=1, le=10_000)]
-PageSize = Annotated[int, Query(ge=1, le=200)]
+PageSize = Annotated[QueryInt, Query(ge=1, le=200)]
 
 
 @router.get(
@@ -157,8 +157,10 @@ async def list_invoices(
         str | None, Query(min_length=1, max_length=64, description="The order's id")
     ] = None,
     status: Annotated[list[Status] | None, Query(description="One or more statuses")] = None,
-    from_: Annotated[date | None, Query(alias="from", description="issued on or after")] = None,
-    to: Annotated[date | None, Query(description="issued on or before")] = None,
+    from_: Annotated[
+        QueryDate | None, Query(alias="from", description="issued on or after")
+    ] = None,
+    to: Annotated[QueryDate | None, Query(description="issued on or before")] = None,
     customer_email: Annotated[
         str | None, Query(min_length=3, max_length=254, description="case-insensitive")
     ] = None,
@@ -205,18 +207,23 @@ class CancelIn(BaseModel):
 @router.post(
     "/invoices/{number}/cancel",
     status_code=201,
+    response_model=InvoiceOut,
     dependencies=[Depends(require_scope("billing:admin"))],
     responses=problem_responses(401, 403, 404, 409, 422),
     summary="Cancel an invoice: its cancellation document (Storno) with its own number",
 )
 async def cancel(
     ctx: Context, number: Number, body: Annotated[CancelIn | None, Body()] = None
-) -> InvoiceOut:
+) -> Response:
     reason = body.reason if body else None
-    cancellation = await ctx.transactor.run(
-        lambda uow: cancel_invoice(uow, number, reason, clock=ctx.clock, policy=ctx.policy)
+    return await ctx.answers.answer(
+        ctx.transactor,
+        lambda transactor: transactor.run(
+            lambda uow: cancel_invoice(uow, number, reason, clock=ctx.clock, policy=ctx.policy)
+        ),
+        present=lambda cancellation: InvoiceOut.of(InvoiceView(cancellation, "issued", [])),
+        status_code=201,
     )
-    return InvoiceOut.of(InvoiceView(cancellation, "issued", []))
 
 
 @router.get(

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from kontor_servicekit.apitypes import Instant, MoneyAmount, PageOut
+from kontor_servicekit.apitypes import Instant, MoneyAmount, Page, PageOut
 from kontor_servicekit.auth import require_scope
 from kontor_servicekit.clock import BERLIN
 from kontor_servicekit.domain_errors import NotFound
@@ -15,7 +15,7 @@ from kontor_servicekit.errors import problem_responses
 from kontor_servicekit.idempotency import IdempotencyKey
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from kontor_billing.api.invoices import Page, PageSize
+from kontor_billing.api.invoices import PageSize
 from kontor_billing.application.payments import ManualPayment, book_manual_payment
 from kontor_billing.application.receivables import dispute_receivable
 from kontor_billing.context import Context

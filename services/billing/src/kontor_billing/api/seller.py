@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends
+from fastapi.responses import Response
 from kontor_servicekit.auth import require_scope
 from kontor_servicekit.errors import problem_responses
 from kontor_servicekit.vat_ids import vat_id_check_problem
@@ -125,15 +126,19 @@ async def read_seller(ctx: Context) -> SellerStateOut:
 
 @router.put(
     "/seller",
+    response_model=SellerStateOut,
     dependencies=[Depends(require_scope("billing:admin"))],
     responses=problem_responses(401, 403, 422),
     summary="Set the seller's master data for every document issued from now on",
 )
-async def put_seller(ctx: Context, body: SellerIn) -> SellerStateOut:
+async def put_seller(ctx: Context, body: SellerIn) -> Response:
     seller = body.seller()
-    issued = await ctx.transactor.run(
-        lambda uow: update_seller(uow, seller, clock=ctx.clock, policy=ctx.policy)
-    )
-    return SellerStateOut(
-        seller=SellerOut.of(seller), ready=True, reason=None, issued_now=len(issued)
+    return await ctx.answers.answer(
+        ctx.transactor,
+        lambda transactor: transactor.run(
+            lambda uow: update_seller(uow, seller, clock=ctx.clock, policy=ctx.policy)
+        ),
+        present=lambda issued: SellerStateOut(
+            seller=SellerOut.of(seller), ready=True, reason=None, issued_now=len(issued)
+        ),
     )

@@ -6,8 +6,9 @@ Implemented over MongoDB in ``store/unit_of_work.py`` and in memory in
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from kontor_servicekit.uow import UnitOfWork
 
@@ -22,6 +23,7 @@ from kontor_billing.domain.dunning import DunningNotice
 from kontor_billing.domain.incoming import IncomingInvoice
 from kontor_billing.domain.invoice import Invoice
 from kontor_billing.domain.order import BilledOrder
+from kontor_billing.domain.quotes import CatalogPrice, Quote
 from kontor_billing.domain.receivables import Payment, Receivable
 from kontor_billing.domain.reconciliation import OpenItem
 from kontor_billing.domain.seller import Seller
@@ -216,6 +218,12 @@ class BillingUnitOfWork(UnitOfWork, Protocol):
     @property
     def open_items(self) -> OpenItemFinder: ...
 
+    @property
+    def quotes(self) -> QuoteRepository: ...
+
+    @property
+    def catalog(self) -> QuoteCatalog: ...
+
 
 class RetainedDocuments(Protocol):
     """Issued documents as the retention purge sees them (ADR 0027): the one delete there
@@ -247,3 +255,25 @@ class IncomingInvoiceRepository(Protocol):
         ...
 
     async def save(self, invoice: IncomingInvoice) -> None: ...
+
+
+class QuoteRepository(Protocol):
+    async def add(self, quote: Quote) -> None: ...
+
+    async def get(self, number: str) -> Quote | None: ...
+
+    async def save(self, quote: Quote) -> None: ...
+
+    async def due_to_expire(self, now: datetime, limit: int) -> list[str]:
+        """Numbers of open quotes whose validity ended before ``now``."""
+        ...
+
+
+class QuoteCatalog(Protocol):
+    """Billing's read model of the catalog's products (from catalog events), for quotes."""
+
+    async def prices(self, skus: list[str]) -> dict[str, CatalogPrice]: ...
+
+    async def apply(self, sku: str, facts: Mapping[str, Any], occurred_at: datetime) -> None:
+        """Merge ``facts`` into the product unless a newer event was applied already."""
+        ...

@@ -30,6 +30,7 @@ TITLES: dict[DocumentKind, tuple[str, str]] = {
     DocumentKind.INVOICE: ("Rechnung", "Invoice"),
     DocumentKind.CORRECTION: ("Rechnungskorrektur", "Corrected invoice"),
     DocumentKind.CANCELLATION: ("Stornorechnung", "Cancellation invoice"),
+    DocumentKind.QUOTE: ("Angebot", "Quote"),
 }
 
 SEPA_CREDIT_TRANSFER = "58"  # UNTDID 4461

@@ -29,6 +29,7 @@ class DocumentKind(StrEnum):
     INVOICE = "380"
     CORRECTION = "384"
     CANCELLATION = "381"
+    QUOTE = "310"  # offer / quotation: a PDF only, never an e-invoice (no CII XML)
 
 
 class VatCategory(StrEnum):

@@ -87,6 +87,12 @@ LABELS: dict[str, dict[str, str]] = {
     },
 }
 
+#: A quote (Angebot) is no invoice: its date is the quote's, its "due" date its validity.
+QUOTE_LABELS: dict[str, dict[str, str]] = {
+    "de": {"date": "Angebotsdatum", "due": "Gültig bis", "gross_total": "Angebotssumme"},
+    "en": {"date": "Quote date", "due": "Valid until", "gross_total": "Quote total"},
+}
+
 CSS = """
 @page { size: A4; margin: 20mm 18mm 32mm 20mm;
   @bottom-center { content: element(footer); } }
@@ -166,7 +172,8 @@ def letter_head(s: Seller, b: Buyer, lang: str) -> str:
 
 def render_html(data: DocumentData) -> str:
     lang = data.buyer.language
-    t = LABELS[lang]
+    quote = data.kind is DocumentKind.QUOTE
+    t = {**LABELS[lang], **QUOTE_LABELS[lang]} if quote else LABELS[lang]
     e = escape
     s, b = data.seller, data.buyer
     cur = data.currency
@@ -230,7 +237,7 @@ def render_html(data: DocumentData) -> str:
     totals_html += f"<tr class='grand'><td>{t['gross_total']}</td><td class='num'>{grand}</td></tr>"
 
     notes = [n.text for n in data.notes]
-    if data.supply_date is None and not any("Leistungsdatum" in n for n in notes):
+    if not quote and data.supply_date is None and not any("Leistungsdatum" in n for n in notes):
         notes.append(t["supply_same"])
     for row in data.breakdown:
         if row.category in EXEMPTION:
@@ -239,7 +246,7 @@ def render_html(data: DocumentData) -> str:
                 notes.append(note)
     if data.payment_terms:
         notes.append(data.payment_terms)
-    if data.due_date and data.kind is DocumentKind.INVOICE:
+    if data.due_date and data.kind in (DocumentKind.INVOICE, DocumentKind.QUOTE):
         notes.append(f"{t['due']} {day(data.due_date, lang)}")
     notes_html = "".join(f"<p>{e(n)}</p>" for n in notes)
 

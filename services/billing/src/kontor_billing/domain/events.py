@@ -22,3 +22,18 @@ class InvoiceWasCancelled:
 @dataclass(frozen=True)
 class CorrectionWasIssued:
     correction_id: str
+
+
+@dataclass(frozen=True)
+class QuoteWasAccepted:
+    number: str
+
+
+@dataclass(frozen=True)
+class QuoteWasDeclined:
+    number: str
+
+
+@dataclass(frozen=True)
+class QuoteWasExpired:
+    number: str

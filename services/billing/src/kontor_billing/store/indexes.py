@@ -12,6 +12,7 @@ from kontor_billing.store.incoming import INCOMING
 from kontor_billing.store.invoices import INVOICES
 from kontor_billing.store.ledger import AUDIT, ORDERS
 from kontor_billing.store.payouts import PAYOUT_ITEMS
+from kontor_billing.store.quotes import ensure_quote_indexes
 from kontor_billing.store.receivables import PAYMENTS, RECEIVABLES
 
 
@@ -78,3 +79,4 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     await db[RECEIVABLES].create_index(
         [("settled", 1), ("open_amount", 1)], name="receivable_open_by_amount"
     )
+    await ensure_quote_indexes(db)

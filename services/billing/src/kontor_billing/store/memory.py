@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
 from kontor_servicekit.fakes import FakeDatabase, FakeUnitOfWork, InMemoryTable
 
 from kontor_billing.domain.audit import AuditEntry
 from kontor_billing.domain.invoice import Invoice
 from kontor_billing.domain.order import BilledOrder
+from kontor_billing.domain.quotes import CatalogPrice, Quote
 from kontor_billing.domain.seller import Seller
 from kontor_billing.store.canonical import document_sha256
 from kontor_billing.store.invoices import to_document
@@ -29,6 +34,7 @@ from kontor_billing.store.memory_receivables import (
     InMemoryReceivableRepository,
     InMemoryStripeEventLog,
 )
+from kontor_billing.store.quotes import catalog_price
 from kontor_billing.store.retention import InMemoryRetainedDocuments
 
 
@@ -146,3 +152,42 @@ class InMemoryBillingUnitOfWork(FakeUnitOfWork):
         self.open_items = InMemoryOpenItemFinder(
             self.table("receivables", key=lambda r: r.invoice_number)
         )
+        self.quotes = InMemoryQuoteRepository(self.table("quotes", key=lambda q: q.number))
+        self.catalog = InMemoryQuoteCatalog(self.table("quote_catalog", key=lambda p: p["sku"]))
+
+
+class InMemoryQuoteRepository:
+    def __init__(self, table: InMemoryTable[Quote]) -> None:
+        self.table = table
+
+    async def add(self, quote: Quote) -> None:
+        self.table.insert(quote)
+
+    async def get(self, number: str) -> Quote | None:
+        return self.table.get(number)
+
+    async def save(self, quote: Quote) -> None:
+        self.table.put(quote)
+
+    async def due_to_expire(self, now: datetime, limit: int) -> list[str]:
+        due = sorted(
+            self.table.where(lambda q: q.is_due_to_expire(now)), key=lambda q: q.expires_at
+        )
+        return [q.number for q in due[:limit]]
+
+
+class InMemoryQuoteCatalog:
+    """The catalog read model in memory: the newest event wins, as in MongoDB."""
+
+    def __init__(self, table: InMemoryTable[dict[str, Any]]) -> None:
+        self.table = table
+
+    async def prices(self, skus: list[str]) -> dict[str, CatalogPrice]:
+        found = (catalog_price({"_id": sku, **(self.table.get(sku) or {})}) for sku in skus)
+        return {p.sku: p for p in found if p is not None}
+
+    async def apply(self, sku: str, facts: Mapping[str, Any], occurred_at: datetime) -> None:
+        current = self.table.get(sku) or {"sku": sku}
+        if current.get("as_of", occurred_at) > occurred_at:
+            return
+        self.table.put({**current, **facts, "as_of": occurred_at})

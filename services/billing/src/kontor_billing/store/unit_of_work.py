@@ -21,6 +21,7 @@ from kontor_billing.store.payouts import (
     MongoPaymentRunRepository,
     MongoPayoutRepository,
 )
+from kontor_billing.store.quotes import MongoQuoteCatalog, MongoQuoteRepository
 from kontor_billing.store.receivables import (
     MongoPaymentRepository,
     MongoReceivableRepository,
@@ -51,3 +52,5 @@ class MongoBillingUnitOfWork(MongoUnitOfWork):
         self.bank_statements = MongoBankStatementRepository(tx)
         self.bank_transactions = MongoBankTransactionRepository(tx)
         self.open_items = MongoOpenItemFinder(tx)
+        self.quotes = MongoQuoteRepository(tx)
+        self.catalog = MongoQuoteCatalog(tx)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Path, status
+from fastapi.responses import Response
 from kontor_servicekit.auth import require_scope
 from kontor_servicekit.domain_errors import NotFound
 from kontor_servicekit.errors import problem_responses
@@ -48,6 +49,7 @@ class CategoryOut(BaseModel):
 @router.post(
     "/categories",
     status_code=status.HTTP_201_CREATED,
+    response_model=CategoryOut,
     dependencies=[Depends(require_scope("catalog:write"))],
     responses=problem_responses(401, 403, 409, 413, 422),
     summary="Add a category (under a parent, or as a root)",
@@ -71,13 +73,14 @@ async def post_category(
             }
         ),
     ],
-) -> CategoryOut:
-    category = await add_category(
+) -> Response:
+    command = AddCategory(body.id, body.name, name_en=body.name_en, parent_id=body.parent_id)
+    return await ctx.answers.answer(
         ctx.transactor,
-        AddCategory(body.id, body.name, name_en=body.name_en, parent_id=body.parent_id),
-        clock=ctx.clock,
+        lambda transactor: add_category(transactor, command, clock=ctx.clock),
+        present=CategoryOut.of,
+        status_code=status.HTTP_201_CREATED,
     )
-    return CategoryOut.of(category)
 
 
 @router.get(

@@ -86,6 +86,7 @@ def _message(error: Any) -> str:
 
 @router.post(
     "/products/import",
+    response_model=ImportReportOut,
     dependencies=[Depends(require_scope("catalog:write"))],
     responses=problem_responses(401, 403, 413, 422),
     summary="Import products from CSV (multipart field 'file'); a report per row",
@@ -112,15 +113,19 @@ def _message(error: Any) -> str:
 )
 async def post_import(
     ctx: Context, file: Annotated[UploadFile, File(description="The CSV file")]
-) -> ImportReportOut:
-    report = await import_file(ctx.transactor, await file.read(), check=check_row, clock=ctx.clock)
-    return ImportReportOut(
-        created=report.created,
-        updated=report.updated,
-        unchanged=report.unchanged,
-        failed=report.failed_rows,
-        applied=report.applied,
-        errors=[RowError(row=e.row, column=e.column, message=e.message) for e in report.errors],
+) -> Response:
+    content = await file.read()
+    return await ctx.answers.answer(
+        ctx.transactor,
+        lambda transactor: import_file(transactor, content, check=check_row, clock=ctx.clock),
+        present=lambda report: ImportReportOut(
+            created=report.created,
+            updated=report.updated,
+            unchanged=report.unchanged,
+            failed=report.failed_rows,
+            applied=report.applied,
+            errors=[RowError(row=e.row, column=e.column, message=e.message) for e in report.errors],
+        ),
     )
 
 

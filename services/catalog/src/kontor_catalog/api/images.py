@@ -41,6 +41,7 @@ class ImageOut(BaseModel):
 @router.post(
     "/products/{sku}/images",
     status_code=status.HTTP_201_CREATED,
+    response_model=ImageOut,
     dependencies=[Depends(require_scope("catalog:write"))],
     responses=problem_responses(401, 403, 404, 413, 422),
     summary="Upload an image (multipart field 'file'; JPEG, PNG or WebP, at most 5 MiB)",
@@ -66,16 +67,21 @@ async def post_image(
     sku: SkuPath,
     file: Annotated[UploadFile, File(description="JPEG, PNG or WebP, at most 5 MiB")],
     alt: Annotated[str | None, Form(max_length=300, description="Alternative text")] = None,
-) -> ImageOut:
-    image = await add_image(
+) -> Response:
+    return await ctx.answers.answer(
         ctx.transactor,
-        ctx.blobs,
-        sku=sku,
-        upload=partial(read_image_upload, file, what="an image", default_name="image"),
-        alt=alt,
-        clock=ctx.clock,
+        lambda transactor: add_image(
+            transactor,
+            ctx.blobs,
+            sku=sku,
+            upload=partial(read_image_upload, file, what="an image", default_name="image"),
+            alt=alt,
+            clock=ctx.clock,
+            lookup=ctx.transactor,
+        ),
+        present=ImageOut.of,
+        status_code=status.HTTP_201_CREATED,
     )
-    return ImageOut.of(image)
 
 
 @router.get(
@@ -123,13 +129,17 @@ class ImageOrderIn(BaseModel):
 
 @router.put(
     "/products/{sku}/images/order",
+    response_model=list[ImageOut],
     dependencies=[Depends(require_scope("catalog:write"))],
     responses=problem_responses(401, 403, 404, 422),
     summary="Put the product's images in another order (the first becomes the main image)",
 )
-async def put_image_order(ctx: Context, sku: SkuPath, body: ImageOrderIn) -> list[ImageOut]:
-    images = await reorder_images(ctx.transactor, sku=sku, image_ids=body.image_ids)
-    return [ImageOut.of(image) for image in images]
+async def put_image_order(ctx: Context, sku: SkuPath, body: ImageOrderIn) -> Response:
+    return await ctx.answers.answer(
+        ctx.transactor,
+        lambda transactor: reorder_images(transactor, sku=sku, image_ids=body.image_ids),
+        present=lambda images: [ImageOut.of(image) for image in images],
+    )
 
 
 @router.delete(

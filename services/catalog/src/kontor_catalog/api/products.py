@@ -10,7 +10,10 @@ from kontor_servicekit.apitypes import (
     Count,
     Instant,
     MoneyAmount,
+    Page,
     PageOut,
+    QueryBool,
+    QueryInt,
     StockCount,
     UnitGrossPrice,
     UnitPrice,
@@ -322,6 +325,7 @@ class PriceChangeIn(BaseModel):
 
 @router.put(
     "/products/{sku}/price",
+    response_model=ProductOut,
     dependencies=[Depends(require_scope("catalog:write"))],
     responses=problem_responses(401, 403, 404, 413, 422),
     summary="Change the price or VAT class (emits ProductPriceChanged if anything changed)",
@@ -351,13 +355,13 @@ async def put_price(
             }
         ),
     ],
-) -> ProductOut:
-    view = await change_price(
+) -> Response:
+    command = ChangePrice(sku, body.net, body.vat_class, price_gross=body.gross)
+    return await ctx.answers.answer(
         ctx.transactor,
-        ChangePrice(sku, body.net, body.vat_class, price_gross=body.gross),
-        clock=ctx.clock,
+        lambda transactor: change_price(transactor, command, clock=ctx.clock),
+        present=ProductOut.of,
     )
-    return ProductOut.of(view)
 
 
 class ProductPatch(BaseModel):
@@ -377,6 +381,7 @@ class ProductPatch(BaseModel):
 
 @router.patch(
     "/products/{sku}",
+    response_model=ProductOut,
     dependencies=[Depends(require_scope("catalog:write"))],
     responses=problem_responses(401, 403, 404, 409, 413, 422),
     summary="Change descriptive data (emits ProductUpdated with changed_fields)",
@@ -398,9 +403,13 @@ async def patch_product(
             }
         ),
     ],
-) -> ProductOut:
+) -> Response:
     changes = {name: getattr(body, name) for name in body.model_fields_set}
-    return ProductOut.of(await update_product(ctx.transactor, sku, changes))
+    return await ctx.answers.answer(
+        ctx.transactor,
+        lambda transactor: update_product(transactor, sku, changes),
+        present=ProductOut.of,
+    )
 
 
 class DiscontinueIn(BaseModel):
@@ -410,6 +419,7 @@ class DiscontinueIn(BaseModel):
 
 @router.post(
     "/products/{sku}/discontinue",
+    response_model=ProductOut,
     dependencies=[Depends(require_scope("catalog:write"))],
     responses=problem_responses(401, 403, 404, 409, 413, 422),
     summary="Discontinue a product (emits ProductDiscontinued); its data and history stay",
@@ -428,9 +438,12 @@ async def post_discontinue(
             }
         ),
     ],
-) -> ProductOut:
-    view = await discontinue_product(ctx.transactor, sku, body.reason, clock=ctx.clock)
-    return ProductOut.of(view)
+) -> Response:
+    return await ctx.answers.answer(
+        ctx.transactor,
+        lambda transactor: discontinue_product(transactor, sku, body.reason, clock=ctx.clock),
+        present=ProductOut.of,
+    )
 
 
 class ProductPage(PageOut[ProductOut]):
@@ -454,9 +467,9 @@ async def list_products(
     category: Annotated[str | None, Query(max_length=64, examples=["t-shirts"])] = None,
     min_price: Annotated[MoneyAmount | None, Query(examples=["10.00"])] = None,
     max_price: Annotated[MoneyAmount | None, Query(examples=["50.00"])] = None,
-    in_stock: Annotated[bool | None, Query(examples=[True])] = None,
-    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=100)] = 20,
+    in_stock: Annotated[QueryBool | None, Query(examples=[True])] = None,
+    page: Page = 1,
+    page_size: Annotated[QueryInt, Query(ge=1, le=100)] = 20,
 ) -> ProductPage:
     found = await ctx.products.search(
         q=q,

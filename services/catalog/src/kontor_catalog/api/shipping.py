@@ -6,7 +6,8 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Depends, Path, Query, status
-from kontor_servicekit.apitypes import Count, Flag, MoneyAmount, UnitPrice
+from fastapi.responses import Response
+from kontor_servicekit.apitypes import Count, Flag, MoneyAmount, QueryInt, UnitPrice
 from kontor_servicekit.auth import require_scope
 from kontor_servicekit.errors import problem_responses
 from pydantic import BaseModel, ConfigDict, Field
@@ -136,6 +137,7 @@ VALUE_EXAMPLE = {
 @router.post(
     "/shipping-methods",
     status_code=status.HTTP_201_CREATED,
+    response_model=MethodOut,
     dependencies=[Depends(require_scope("catalog:write"))],
     responses=problem_responses(401, 403, 409, 413, 422),
     summary="Add a shipping method (emits ShippingMethodChanged)",
@@ -151,8 +153,14 @@ async def post_method(
             }
         ),
     ],
-) -> MethodOut:
-    return MethodOut.of(await create_method(ctx.transactor, body.method(body.id)))
+) -> Response:
+    method = body.method(body.id)
+    return await ctx.answers.answer(
+        ctx.transactor,
+        lambda transactor: create_method(transactor, method),
+        present=MethodOut.of,
+        status_code=status.HTTP_201_CREATED,
+    )
 
 
 @router.get(
@@ -180,6 +188,7 @@ async def read_method(ctx: Context, method_id: MethodPath) -> MethodOut:
 
 @router.put(
     "/shipping-methods/{method_id}",
+    response_model=MethodOut,
     dependencies=[Depends(require_scope("catalog:write"))],
     responses=problem_responses(401, 403, 404, 413, 422),
     summary="Replace a shipping method (emits ShippingMethodChanged if anything changed)",
@@ -198,18 +207,28 @@ async def put_method(
             }
         ),
     ],
-) -> MethodOut:
-    return MethodOut.of(await replace_method(ctx.transactor, body.method(method_id)))
+) -> Response:
+    method = body.method(method_id)
+    return await ctx.answers.answer(
+        ctx.transactor,
+        lambda transactor: replace_method(transactor, method),
+        present=MethodOut.of,
+    )
 
 
 @router.delete(
     "/shipping-methods/{method_id}",
+    response_model=MethodOut,
     dependencies=[Depends(require_scope("catalog:write"))],
     responses=problem_responses(401, 403, 404),
     summary="Withdraw a shipping method: it stays, inactive (emits ShippingMethodChanged)",
 )
-async def delete_method(ctx: Context, method_id: MethodPath) -> MethodOut:
-    return MethodOut.of(await withdraw_method(ctx.transactor, method_id))
+async def delete_method(ctx: Context, method_id: MethodPath) -> Response:
+    return await ctx.answers.answer(
+        ctx.transactor,
+        lambda transactor: withdraw_method(transactor, method_id),
+        present=MethodOut.of,
+    )
 
 
 class QuoteOut(BaseModel):
@@ -232,7 +251,7 @@ async def quote_method(
     ctx: Context,
     method_id: MethodPath,
     country: Annotated[str, Query(pattern=r"^[A-Z]{2}$", examples=["DE"])],
-    weight_grams: Annotated[int, Query(ge=0, le=10_000_000, examples=[1500])] = 0,
+    weight_grams: Annotated[QueryInt, Query(ge=0, le=10_000_000, examples=[1500])] = 0,
     goods_value: Annotated[MoneyAmount, Query(examples=["39.90"])] = Decimal(0),
 ) -> QuoteOut:
     method = await ctx.shipping.one(method_id)

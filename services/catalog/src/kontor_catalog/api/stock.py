@@ -126,6 +126,7 @@ async def post_receipt(
 @router.post(
     "/stock/{sku}/counts",
     status_code=status.HTTP_201_CREATED,
+    response_model=StockOut,
     dependencies=[Depends(require_scope("catalog:write"))],
     responses=problem_responses(401, 403, 404, 409, 413, 422),
     summary="Book an inventory count (emits StockAdjusted, reason inventory_count)",
@@ -146,13 +147,17 @@ async def post_count(
             }
         ),
     ],
-) -> StockOut:
-    stock = await count_stock(
+) -> Response:
+    return await ctx.answers.answer(
         ctx.transactor,
-        sku=sku,
-        warehouse=body.warehouse,
-        counted=body.counted,
-        reference=body.reference,
-        note=body.note,
+        lambda transactor: count_stock(
+            transactor,
+            sku=sku,
+            warehouse=body.warehouse,
+            counted=body.counted,
+            reference=body.reference,
+            note=body.note,
+        ),
+        present=StockOut.of,
+        status_code=status.HTTP_201_CREATED,
     )
-    return StockOut.of(stock)

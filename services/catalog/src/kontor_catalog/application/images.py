@@ -33,16 +33,19 @@ async def add_image(
     upload: Callable[[], Awaitable[Upload]],
     alt: str | None,
     clock: Clock,
+    lookup: Transactor[CatalogUnitOfWork] | None = None,
 ) -> ProductImage:
     """Store an image of product ``sku`` as its last one.
 
-    ``upload`` reads and checks the file; it is read only for a product that exists.
+    ``upload`` reads and checks the file; it is read only for a product that exists
+    (looked up with ``lookup``, by default ``transactor``: a route that renders its
+    answer in ``transactor``'s one write passes its plain transactor here).
     """
 
     async def product_exists(uow: CatalogUnitOfWork) -> bool:
         return await uow.products.exists(sku)
 
-    if not await transactor.run(product_exists):
+    if not await (lookup or transactor).run(product_exists):
         raise UnknownProduct(sku)
     image = await upload()
     blob_id = await blobs.put(

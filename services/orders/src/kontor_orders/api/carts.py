@@ -100,13 +100,20 @@ class CartOut(BaseModel):
 @router.post(
     "/carts",
     status_code=status.HTTP_201_CREATED,
+    response_model=CartOut,
     dependencies=[Depends(require_scope("orders:write"))],
     responses=problem_responses(401, 403, 422),
     summary="Open a cart (emits CartUpdated)",
 )
-async def post_cart(ctx: Context, body: CartIn) -> CartOut:
-    cart = await create_cart(ctx.transactor, customer_email=body.customer_email, clock=ctx.clock)
-    return CartOut.of(cart)
+async def post_cart(ctx: Context, body: CartIn) -> Response:
+    return await ctx.answers.answer(
+        ctx.transactor,
+        lambda transactor: create_cart(
+            transactor, customer_email=body.customer_email, clock=ctx.clock
+        ),
+        present=CartOut.of,
+        status_code=status.HTTP_201_CREATED,
+    )
 
 
 @router.get(
@@ -124,24 +131,32 @@ async def read_cart(ctx: Context, cart_id: CartId) -> CartOut:
 
 @router.put(
     "/carts/{cart_id}/lines/{sku}",
+    response_model=CartOut,
     dependencies=[Depends(require_scope("orders:write"))],
     responses=problem_responses(401, 403, 404, 409, 422),
     summary="Put a quantity of an article in the cart, priced now (emits CartUpdated)",
 )
-async def put_cart_line(ctx: Context, cart_id: CartId, sku: Sku, body: CartLineIn) -> CartOut:
-    cart = await set_cart_line(ctx.transactor, cart_id, sku, body.quantity, ctx.clock)
-    return CartOut.of(cart)
+async def put_cart_line(ctx: Context, cart_id: CartId, sku: Sku, body: CartLineIn) -> Response:
+    return await ctx.answers.answer(
+        ctx.transactor,
+        lambda transactor: set_cart_line(transactor, cart_id, sku, body.quantity, ctx.clock),
+        present=CartOut.of,
+    )
 
 
 @router.delete(
     "/carts/{cart_id}/lines/{sku}",
+    response_model=CartOut,
     dependencies=[Depends(require_scope("orders:write"))],
     responses=problem_responses(401, 403, 404, 409),
     summary="Take an article out of the cart (emits CartUpdated)",
 )
-async def delete_cart_line(ctx: Context, cart_id: CartId, sku: Sku) -> CartOut:
-    cart = await remove_cart_line(ctx.transactor, cart_id, sku, ctx.clock)
-    return CartOut.of(cart)
+async def delete_cart_line(ctx: Context, cart_id: CartId, sku: Sku) -> Response:
+    return await ctx.answers.answer(
+        ctx.transactor,
+        lambda transactor: remove_cart_line(transactor, cart_id, sku, ctx.clock),
+        present=CartOut.of,
+    )
 
 
 @router.post(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, File, Path, Query, Response, UploadFile, status
-from kontor_servicekit.apitypes import Instant, LineNo, MoneyAmount, PageOut
+from kontor_servicekit.apitypes import Instant, LineNo, MoneyAmount, Page, PageOut, QueryInt
 from kontor_servicekit.auth import require_scope
 from kontor_servicekit.blobs import IMAGE_RESPONSES, blob_response, read_image_upload
 from kontor_servicekit.domain_errors import NotFound
@@ -133,11 +133,12 @@ class ComplaintOut(BaseModel):
 @router.post(
     "/complaints",
     status_code=status.HTTP_201_CREATED,
+    response_model=ComplaintOut,
     dependencies=[Depends(require_scope("orders:write"))],
     responses=problem_responses(401, 403, 404, 409, 422),
     summary="File a complaint about a delivered article (emits ComplaintFiled)",
 )
-async def post_complaint(ctx: Context, body: ComplaintIn) -> ComplaintOut:
+async def post_complaint(ctx: Context, body: ComplaintIn) -> Response:
     command = FileComplaint(
         order_id=body.order_id,
         line_no=body.line_no,
@@ -146,8 +147,12 @@ async def post_complaint(ctx: Context, body: ComplaintIn) -> ComplaintOut:
         kind=body.kind,
         desired_remedy=body.desired_remedy,
     )
-    c = await file_complaint(ctx.transactor, command, ctx.clock)
-    return ComplaintOut.of(c)
+    return await ctx.answers.answer(
+        ctx.transactor,
+        lambda transactor: file_complaint(transactor, command, ctx.clock),
+        present=ComplaintOut.of,
+        status_code=status.HTTP_201_CREATED,
+    )
 
 
 class ComplaintPage(PageOut[ComplaintOut]):
@@ -165,8 +170,8 @@ async def list_complaints(
     status_: Annotated[
         Literal["open", "replacement_pending", "resolved"] | None, Query(alias="status")
     ] = None,
-    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+    page: Page = 1,
+    page_size: Annotated[QueryInt, Query(ge=1, le=200)] = 50,
 ) -> ComplaintPage:
     found = await ctx.complaints.page(status_, page=page, page_size=page_size)
     items = [ComplaintOut.of(c) for c in found.items]
@@ -188,6 +193,7 @@ async def read_complaint(ctx: Context, complaint_id: ComplaintId) -> ComplaintOu
 
 @router.post(
     "/complaints/{complaint_id}/resolution",
+    response_model=ComplaintOut,
     dependencies=[Depends(require_scope("orders:write"))],
     responses=problem_responses(401, 403, 404, 409, 422),
     summary="Resolve by replacement shipment or refund (a refund emits ReturnCompleted)",
@@ -197,9 +203,7 @@ async def read_complaint(ctx: Context, complaint_id: ComplaintId) -> ComplaintOu
     "is no stock. A refund is capped by what is still refundable on the line and the "
     "order (409 with `remaining`).",
 )
-async def post_resolution(
-    ctx: Context, complaint_id: ComplaintId, body: ResolutionIn
-) -> ComplaintOut:
+async def post_resolution(ctx: Context, complaint_id: ComplaintId, body: ResolutionIn) -> Response:
     command = ResolveComplaint(
         remedy=body.remedy,
         note=body.note,
@@ -207,8 +211,11 @@ async def post_resolution(
         carrier=body.carrier,
         tracking_number=body.tracking_number,
     )
-    c = await resolve_complaint(ctx.transactor, complaint_id, command, ctx.clock)
-    return ComplaintOut.of(c)
+    return await ctx.answers.answer(
+        ctx.transactor,
+        lambda transactor: resolve_complaint(transactor, complaint_id, command, ctx.clock),
+        present=ComplaintOut.of,
+    )
 
 
 class PhotoOut(BaseModel):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
+from fastapi.responses import Response
 from kontor_servicekit.apitypes import LineNo, Quantity
 from kontor_servicekit.auth import require_scope
 from kontor_servicekit.errors import problem_responses
@@ -32,19 +33,23 @@ class CancelIn(BaseModel):
 
 @router.post(
     "/orders/{order_id}/cancel",
+    response_model=OrderOut,
     dependencies=[Depends(require_scope("orders:write"))],
     responses=problem_responses(401, 403, 404, 409, 422),
     summary="Cancel an order before it ships (emits OrderCancelled with the lines to release)",
 )
-async def post_cancel(ctx: Context, order_id: OrderId, body: CancelIn) -> OrderOut:
-    order = await cancel_order(
+async def post_cancel(ctx: Context, order_id: OrderId, body: CancelIn) -> Response:
+    return await ctx.answers.answer(
         ctx.transactor,
-        order_id,
-        reason=body.reason,
-        cancelled_by=body.cancelled_by,
-        clock=ctx.clock,
+        lambda transactor: cancel_order(
+            transactor,
+            order_id,
+            reason=body.reason,
+            cancelled_by=body.cancelled_by,
+            clock=ctx.clock,
+        ),
+        present=OrderOut.of,
     )
-    return OrderOut.of(order)
 
 
 class ShipmentLineIn(BaseModel):
@@ -74,20 +79,25 @@ class ShipmentIn(BaseModel):
 @router.post(
     "/orders/{order_id}/shipments",
     status_code=201,
+    response_model=OrderOut,
     dependencies=[Depends(require_scope("orders:write"))],
     responses=problem_responses(401, 403, 404, 409, 422),
     summary="Record a (partial) shipment with carrier and tracking number (emits OrderShipped)",
 )
-async def post_shipment(ctx: Context, order_id: OrderId, body: ShipmentIn) -> OrderOut:
-    order = await ship_order(
+async def post_shipment(ctx: Context, order_id: OrderId, body: ShipmentIn) -> Response:
+    return await ctx.answers.answer(
         ctx.transactor,
-        order_id,
-        carrier=body.carrier,
-        tracking_number=body.tracking_number,
-        lines=[(line.line_no, line.quantity) for line in body.lines],
-        clock=ctx.clock,
+        lambda transactor: ship_order(
+            transactor,
+            order_id,
+            carrier=body.carrier,
+            tracking_number=body.tracking_number,
+            lines=[(line.line_no, line.quantity) for line in body.lines],
+            clock=ctx.clock,
+        ),
+        present=OrderOut.of,
+        status_code=201,
     )
-    return OrderOut.of(order)
 
 
 class DeliveryIn(BaseModel):
@@ -102,12 +112,16 @@ class DeliveryIn(BaseModel):
 
 @router.post(
     "/orders/{order_id}/delivery",
+    response_model=OrderOut,
     dependencies=[Depends(require_scope("orders:write"))],
     responses=problem_responses(401, 403, 404, 409, 422),
     summary="Record delivery (emits OrderDelivered; starts the withdrawal period)",
 )
-async def post_delivery(ctx: Context, order_id: OrderId, body: DeliveryIn) -> OrderOut:
-    order = await deliver_order(
-        ctx.transactor, order_id, delivered_at=body.delivered_at, clock=ctx.clock
+async def post_delivery(ctx: Context, order_id: OrderId, body: DeliveryIn) -> Response:
+    return await ctx.answers.answer(
+        ctx.transactor,
+        lambda transactor: deliver_order(
+            transactor, order_id, delivered_at=body.delivered_at, clock=ctx.clock
+        ),
+        present=OrderOut.of,
     )
-    return OrderOut.of(order)

@@ -283,6 +283,9 @@ class OrderOut(BaseModel):
         default=None, description="End of the 14-day withdrawal period (Europe/Berlin)"
     )
     timeline: list[TimelineEntryOut] = Field(default_factory=list)
+    quote_number: str | None = Field(
+        default=None, description="The accepted quote it was placed from (its prices)"
+    )
 
     @classmethod
     def of(cls, order: domain.Order) -> OrderOut:
@@ -344,6 +347,7 @@ class OrderOut(BaseModel):
                 TimelineEntryOut(event=e.event, at=e.at, status=e.status, details=e.details)
                 for e in order.timeline
             ],
+            quote_number=order.quote_number,
         )
 
 

@@ -6,7 +6,16 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, status
 from fastapi.responses import Response
-from kontor_servicekit.apitypes import Flag, Instant, LineNo, MoneyAmount, PageOut, Quantity
+from kontor_servicekit.apitypes import (
+    Flag,
+    Instant,
+    LineNo,
+    MoneyAmount,
+    Page,
+    PageOut,
+    Quantity,
+    QueryInt,
+)
 from kontor_servicekit.auth import Principal, require_scope
 from kontor_servicekit.domain_errors import RateLimited
 from kontor_servicekit.errors import Forbidden, problem_responses
@@ -129,54 +138,61 @@ class WithdrawalConfirmationOut(BaseModel):
 @router.post(
     "/withdrawals",
     status_code=status.HTTP_201_CREATED,
+    response_model=PendingWithdrawalOut,
     dependencies=[Depends(rate_limited)],
     tags=[WITHDRAW_TAG],
     responses=problem_responses(404, 409, 422, 429),
     summary="Vertrag widerrufen, step 1: identify the order and choose the lines",
     description=WITHDRAWAL_DESCRIPTION,
 )
-async def post_withdrawal(ctx: Context, body: WithdrawalIn) -> PendingWithdrawalOut:
-    pending = await start_withdrawal(
+async def post_withdrawal(ctx: Context, body: WithdrawalIn) -> Response:
+    lines = None if body.lines is None else [(x.line_no, x.quantity, x.reason) for x in body.lines]
+    return await ctx.answers.answer(
         ctx.transactor,
-        order_number=body.order_number,
-        email=body.email,
-        lines=None
-        if body.lines is None
-        else [(x.line_no, x.quantity, x.reason) for x in body.lines],
-        clock=ctx.clock,
-    )
-    return PendingWithdrawalOut(
-        id=pending.id,
-        order_number=pending.order_number,
-        lines=[ReturnLineOut.of(x) for x in pending.lines],
-        deadline=pending.deadline,
-        confirm_with=f"/withdrawals/{pending.id}/confirmation",
-        cancels_order=pending.cancels_order,
+        lambda transactor: start_withdrawal(
+            transactor,
+            order_number=body.order_number,
+            email=body.email,
+            lines=lines,
+            clock=ctx.clock,
+        ),
+        present=lambda pending: PendingWithdrawalOut(
+            id=pending.id,
+            order_number=pending.order_number,
+            lines=[ReturnLineOut.of(x) for x in pending.lines],
+            deadline=pending.deadline,
+            confirm_with=f"/withdrawals/{pending.id}/confirmation",
+            cancels_order=pending.cancels_order,
+        ),
+        status_code=status.HTTP_201_CREATED,
     )
 
 
 @router.post(
     "/withdrawals/{withdrawal_id}/confirmation",
     status_code=status.HTTP_201_CREATED,
+    response_model=WithdrawalConfirmationOut,
     dependencies=[Depends(rate_limited)],
     tags=[WITHDRAW_TAG],
     responses=problem_responses(404, 409, 429),
     summary="Vertrag widerrufen, step 2: declare the withdrawal (emits ReturnRequested)",
     description="Answers at once with the date and time the declaration was received.",
 )
-async def post_withdrawal_confirmation(
-    ctx: Context, withdrawal_id: ReturnId
-) -> WithdrawalConfirmationOut:
-    r = await confirm_withdrawal(ctx.transactor, withdrawal_id, ctx.clock)
-    return WithdrawalConfirmationOut(
-        withdrawal_id=withdrawal_id,
-        return_id=r.id,
-        order_number=r.order_number,
-        lines=[ReturnLineOut.of(x) for x in r.lines],
-        received_at=r.requested_at,
-        message=confirmation_message(r.order_number, r.requested_at),
-        order_cancelled=r.cancelled_order,
-        refund=RefundOut.of(r) if r.cancelled_order else None,
+async def post_withdrawal_confirmation(ctx: Context, withdrawal_id: ReturnId) -> Response:
+    return await ctx.answers.answer(
+        ctx.transactor,
+        lambda transactor: confirm_withdrawal(transactor, withdrawal_id, ctx.clock),
+        present=lambda r: WithdrawalConfirmationOut(
+            withdrawal_id=withdrawal_id,
+            return_id=r.id,
+            order_number=r.order_number,
+            lines=[ReturnLineOut.of(x) for x in r.lines],
+            received_at=r.requested_at,
+            message=confirmation_message(r.order_number, r.requested_at),
+            order_cancelled=r.cancelled_order,
+            refund=RefundOut.of(r) if r.cancelled_order else None,
+        ),
+        status_code=status.HTTP_201_CREATED,
     )
 
 
@@ -380,8 +396,8 @@ async def list_returns(
         Literal["open", "requested", "partially_received", "received", "completed"] | None,
         Query(alias="status"),
     ] = None,
-    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+    page: Page = 1,
+    page_size: Annotated[QueryInt, Query(ge=1, le=200)] = 50,
 ) -> ReturnPage:
     found = await ctx.returns.page(status_, page=page, page_size=page_size)
     items = [ReturnOut.of(r) for r in found.items]
@@ -403,6 +419,7 @@ async def read_return(ctx: Context, return_id: ReturnId) -> ReturnOut:
 
 @router.post(
     "/returns/{return_id}/receipt",
+    response_model=ReturnOut,
     dependencies=[Depends(require_scope("orders:write"))],
     responses=problem_responses(401, 403, 404, 409, 422),
     summary="Record arrival and inspection per line (emits ReturnReceived, ReturnCompleted)",
@@ -413,10 +430,13 @@ async def read_return(ctx: Context, return_id: ReturnId) -> ReturnOut:
     "plus the standard shipping when a withdrawal takes back the whole order, each "
     "capped by what is still refundable on the line and the order.",
 )
-async def post_receipt(ctx: Context, return_id: ReturnId, body: ReceiptIn) -> ReturnOut:
+async def post_receipt(ctx: Context, return_id: ReturnId, body: ReceiptIn) -> Response:
     inspected = [(x.line_no, x.quantity, x.condition, x.disposition) for x in body.lines]
-    r = await receive_return(ctx.transactor, return_id, inspected, ctx.clock)
-    return ReturnOut.of(r)
+    return await ctx.answers.answer(
+        ctx.transactor,
+        lambda transactor: receive_return(transactor, return_id, inspected, ctx.clock),
+        present=ReturnOut.of,
+    )
 
 
 class CloseIn(BaseModel):
@@ -429,12 +449,16 @@ class CloseIn(BaseModel):
 
 @router.post(
     "/returns/{return_id}/close",
+    response_model=ReturnOut,
     dependencies=[Depends(require_scope("orders:write"))],
     responses=problem_responses(401, 403, 404, 409, 422),
     summary="Close a return before every piece arrived (emits ReturnCompleted)",
     description="The pieces not received are no longer expected (they may be returned "
     "again later); the refund for what arrived is decided.",
 )
-async def post_close(ctx: Context, return_id: ReturnId, body: CloseIn) -> ReturnOut:
-    r = await close_return(ctx.transactor, return_id, body.reason, ctx.clock)
-    return ReturnOut.of(r)
+async def post_close(ctx: Context, return_id: ReturnId, body: CloseIn) -> Response:
+    return await ctx.answers.answer(
+        ctx.transactor,
+        lambda transactor: close_return(transactor, return_id, body.reason, ctx.clock),
+        present=ReturnOut.of,
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
+from fastapi.responses import Response
 from kontor_servicekit.auth import require_scope
 from kontor_servicekit.errors import problem_responses
 from pydantic import BaseModel, ConfigDict, Field
@@ -33,6 +34,7 @@ class VatIdConfirmationIn(BaseModel):
 
 @router.post(
     "/orders/{order_id}/vat-id-confirmation",
+    response_model=OrderOut,
     dependencies=[Depends(require_scope("orders:write"))],
     responses=problem_responses(401, 403, 404, 409, 422),
     summary="Record that the buyer's VAT id was confirmed in VIES (by hand)",
@@ -42,12 +44,15 @@ class VatIdConfirmationIn(BaseModel):
 )
 async def post_vat_id_confirmation(
     ctx: Context, order_id: OrderId, body: VatIdConfirmationIn
-) -> OrderOut:
-    order = await confirm_vat_id(
+) -> Response:
+    return await ctx.answers.answer(
         ctx.transactor,
-        order_id,
-        confirmed_by=body.confirmed_by,
-        reference=body.reference,
-        clock=ctx.clock,
+        lambda transactor: confirm_vat_id(
+            transactor,
+            order_id,
+            confirmed_by=body.confirmed_by,
+            reference=body.reference,
+            clock=ctx.clock,
+        ),
+        present=OrderOut.of,
     )
-    return OrderOut.of(order)

@@ -6,14 +6,14 @@ not taken for an order id.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
-from kontor_servicekit.apitypes import Instant, MoneyAmount, PageOut
+from kontor_servicekit.apitypes import Instant, MoneyAmount, PageOut, QueryInt, QueryMoment
+from kontor_servicekit.apitypes import Page as PageNumber
 from kontor_servicekit.auth import require_scope
 from kontor_servicekit.errors import problem_responses
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from kontor_orders.application.views import OrderFilter, Page, day_end, day_start
 from kontor_orders.context import Context
@@ -93,11 +93,11 @@ async def list_orders(
     ctx: Context,
     status: Annotated[list[Status] | None, Query(description="One or more statuses")] = None,
     from_: Annotated[
-        AwareDatetime | date | None,
+        QueryMoment | None,
         Query(alias="from", description="placed at or after; a date: from its start in Berlin"),
     ] = None,
     to: Annotated[
-        AwareDatetime | date | None,
+        QueryMoment | None,
         Query(description="placed before; a date: up to its end in Berlin"),
     ] = None,
     customer: Annotated[
@@ -107,8 +107,8 @@ async def list_orders(
     number: Annotated[
         str | None, Query(min_length=1, max_length=32, description="order number, any case")
     ] = None,
-    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+    page: PageNumber = 1,
+    page_size: Annotated[QueryInt, Query(ge=1, le=200)] = 50,
 ) -> OrderPageOut:
     wanted = OrderFilter(
         statuses=tuple(status or ()),
@@ -130,8 +130,8 @@ async def list_orders(
 )
 async def orders_to_ship(
     ctx: Context,
-    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+    page: PageNumber = 1,
+    page_size: Annotated[QueryInt, Query(ge=1, le=200)] = 50,
 ) -> OrderPageOut:
     found = await ctx.orders.to_ship(page=page, page_size=page_size)
     return OrderPageOut.of(found, page, page_size)

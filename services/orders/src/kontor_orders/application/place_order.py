@@ -133,7 +133,7 @@ async def place_order(
             draft = place(number="pending")
             shipping = await _shipping(uow, command, draft, products)
         order = place(
-            number=await _free_number(uow, numbers, year),
+            number=await free_number(uow, numbers, year),
             shipping=shipping,
             coupon_codes=command.coupon_codes,
             cart_id=command.cart_id,
@@ -180,7 +180,7 @@ async def _shipping(
     )
 
 
-async def _free_number(uow: OrdersUnitOfWork, numbers: OrderNumbers, year: int) -> str:
+async def free_number(uow: OrdersUnitOfWork, numbers: OrderNumbers, year: int) -> str:
     """The next order number of ``year`` no order has.
 
     Numbers handed out before the allocator's floor was raised (an older version

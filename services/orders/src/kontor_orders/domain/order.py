@@ -354,6 +354,8 @@ class Order(RecordsEvents):
     distance_sale_net: Decimal | None = None
     """The net this order added to the year's distance sales (a consumer abroad); None:
     it counts for nothing (domestic, business, placed before ADR 0026, or taken back)."""
+    quote_number: str | None = None
+    """The accepted quote (billing's Angebot) the order was placed from, at its prices."""
 
     @property
     def goods_base(self) -> Decimal:
@@ -432,6 +434,7 @@ class Order(RecordsEvents):
         discount: Decimal = Decimal("0"),
         buyer_reference: str | None = None,
         vat_country: str | None = None,
+        quote_number: str | None = None,
     ) -> Order:
         """Price the requested (sku, quantity) lines from the known products.
 
@@ -519,6 +522,7 @@ class Order(RecordsEvents):
             if discount
             else None,
             vat_country=vat_country,
+            quote_number=quote_number,
         )
         if is_distance_sale(buyer_vat_id, shipping_address.country):
             order.distance_sale_net = order.net_total

@@ -118,6 +118,7 @@ def to_document(order: Order) -> dict[str, Any]:
         "refunded_lines": [{"line_no": n, "amount": a} for n, a in order.refunded_lines.items()],
         "refunded_shipping": order.refunded_shipping,
         "refunded_total": order.refunded_total,
+        "quote_number": order.quote_number,
     }
 
 
@@ -144,6 +145,7 @@ def from_document(doc: dict[str, Any]) -> Order:
         coupon_codes=list(doc.get("coupon_codes", [])),
         payment_method=doc.get("payment_method"),
         cart_id=doc.get("cart_id"),
+        quote_number=doc.get("quote_number"),
         shipments=[
             Shipment(
                 shipment_id=s["shipment_id"],
