@@ -116,3 +116,26 @@ class _Raising:
             raise RuntimeError("refused")
 
         return await self.inner.run(failing, correlation_id=correlation_id)
+
+
+async def test_a_created_answer_without_a_key_keeps_its_location() -> None:
+    """``respond`` without an Idempotency-Key (and ``answer``) still say where it is."""
+    transactor = FakeTransactor(LedgerUnitOfWork)
+    answers = Answers(store=None)  # type: ignore[arg-type]  # no key: the store is not used
+    responded = await answers.respond(
+        _request(),
+        transactor,
+        _book(Decimal("2.00")),
+        present=lambda total: TotalOut(total=total),
+        status_code=201,
+        location=lambda out: f"/entries/{out.total}",
+    )
+    assert responded.headers["Location"] == "/entries/2.00"
+    answered = await answers.answer(
+        FakeTransactor(LedgerUnitOfWork),
+        _book(Decimal("3.00")),
+        present=lambda total: TotalOut(total=total),
+        status_code=202,
+        location=lambda out: f"/entries/{out.total}",
+    )
+    assert (answered.status_code, answered.headers["Location"]) == (202, "/entries/3.00")

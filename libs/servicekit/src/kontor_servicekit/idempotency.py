@@ -173,7 +173,9 @@ class Answers:
 
         render = _renderer(present, status_code, location)
         if key is None:
-            return await self.answer(transactor, use_case, present=present, status_code=status_code)
+            return await self.answer(
+                transactor, use_case, present=present, status_code=status_code, location=location
+            )
 
         token = str(uuid.uuid4())
         replay = await self._claim(key, fingerprint(request.method, request.url.path, body), token)
@@ -199,6 +201,7 @@ class Answers:
         *,
         present: Callable[[R], BaseModel | Sequence[BaseModel]],
         status_code: int = 200,
+        location: Callable[[Any], str] | None = None,
     ) -> Response:
         """Run ``use_case``; answer ``present(result)``, rendered before the commit.
 
@@ -209,7 +212,7 @@ class Answers:
         block did not commit (it raised and the use case answered a refusal, as the CSV
         import does) wrote nothing: its result is rendered after the block.
         """
-        render = _renderer(present, status_code, None)
+        render = _renderer(present, status_code, location)
         rendering: _Rendering[U] = _Rendering(transactor, render, None)
         result = await use_case(rendering)
         answer = rendering.answer if rendering.answer is not None else render(result)
