@@ -151,7 +151,13 @@ def test_answers_write_moments_in_one_form() -> None:
 
 #: Writing routes whose effect is not in a unit of work, so nothing can be rolled back
 #: (the photo is a blob with no registration: an unused one expires with the blob store).
-OUTSIDE_A_UNIT_OF_WORK = {"post_photo"}
+#: The two multipart uploads of billing write their file to GridFS before (and outside)
+#: any unit of work and run several blocks (a statement: its bookings, then one block per
+#: booking to reconcile; an incoming invoice: the duplicate look-up, then the record);
+#: their status (201 new, 200 the same bytes again) is known only after the last one.
+#: Both are idempotent by the file's SHA-256: a retry after a failed answer gets the
+#: first record with 200, nothing is booked twice.
+OUTSIDE_A_UNIT_OF_WORK = {"post_photo", "post_statement", "post_incoming"}
 
 
 def _writing_routes() -> Iterator[tuple[Path, ast.AsyncFunctionDef]]:

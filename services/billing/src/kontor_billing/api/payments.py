@@ -7,7 +7,7 @@ from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from kontor_servicekit.apitypes import Instant, MoneyAmount, Page, PageOut
+from kontor_servicekit.apitypes import Instant, MoneyAmount, Page, PageOut, QueryBool
 from kontor_servicekit.auth import require_scope
 from kontor_servicekit.clock import BERLIN
 from kontor_servicekit.domain_errors import NotFound
@@ -240,7 +240,7 @@ async def read_payment(
 async def list_receivables(
     ctx: Context,
     status: Annotated[list[ReceivableStatus] | None, Query()] = None,
-    overdue: Annotated[bool, Query(description="only past due and unsettled")] = False,
+    overdue: Annotated[QueryBool, Query(description="only past due and unsettled")] = False,
     customer_email: Annotated[str | None, Query(min_length=3, max_length=254)] = None,
     page: Page = 1,
     page_size: PageSize = 50,
@@ -285,9 +285,13 @@ class DisputeIn(BaseModel):
     dependencies=[Depends(require_scope("billing:admin"))],
     responses=problem_responses(401, 403, 404, 409, 422),
     summary="The customer disputes the invoice: its dunning stops",
+    response_model=ReceivableOut,
 )
-async def dispute(ctx: Context, invoice_number: InvoiceNumber, body: DisputeIn) -> ReceivableOut:
-    receivable = await ctx.transactor.run(
-        lambda uow: dispute_receivable(uow, invoice_number, body.reason, now=ctx.clock())
+async def dispute(ctx: Context, invoice_number: InvoiceNumber, body: DisputeIn) -> Response:
+    return await ctx.answers.answer(
+        ctx.transactor,
+        lambda transactor: transactor.run(
+            lambda uow: dispute_receivable(uow, invoice_number, body.reason, now=ctx.clock())
+        ),
+        present=lambda receivable: ReceivableOut.of(receivable, _today(ctx)),
     )
-    return ReceivableOut.of(receivable, _today(ctx))

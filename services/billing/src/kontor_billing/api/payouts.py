@@ -6,12 +6,13 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Response
-from kontor_servicekit.apitypes import Instant, PageOut, SignedAmount
+from kontor_servicekit.apitypes import Instant, Page, PageOut, SignedAmount
 from kontor_servicekit.auth import require_scope
 from kontor_servicekit.domain_errors import NotFound
 from kontor_servicekit.errors import problem_responses
 from pydantic import BaseModel, ConfigDict, Field
 
+from kontor_billing.api.invoices import PageSize
 from kontor_billing.application.payouts import (
     CreatedRun,
     create_payment_run,
@@ -121,18 +122,23 @@ class PaymentRunIn(BaseModel):
     dependencies=[Depends(require_scope("billing:admin"))],
     responses=problem_responses(401, 403, 422),
     summary="A payment run: every due payout in ONE SEPA pain.001.001.09 file",
+    response_model=PaymentRunOut,
 )
 async def new_payment_run(
     ctx: Context, body: Annotated[PaymentRunIn | None, Body()] = None
-) -> PaymentRunOut:
+) -> Response:
     wanted = body or PaymentRunIn()
-    created = await create_payment_run(
+    return await ctx.answers.answer(
         ctx.payout_transactor,
-        execution_date=wanted.execution_date,
-        due_until=wanted.due_until,
-        clock=ctx.clock,
+        lambda transactor: create_payment_run(
+            transactor,
+            execution_date=wanted.execution_date,
+            due_until=wanted.due_until,
+            clock=ctx.clock,
+        ),
+        present=lambda created: PaymentRunOut.of(created.run, created),
+        status_code=201,
     )
-    return PaymentRunOut.of(created.run, created)
 
 
 @router.get(
@@ -184,8 +190,8 @@ async def list_payout_items(
     status: Annotated[PayoutStatus | None, Query()] = None,
     kind: Annotated[PayoutKind | None, Query()] = None,
     run_id: Annotated[str | None, Query(min_length=1, max_length=32)] = None,
-    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+    page: Page = 1,
+    page_size: PageSize = 50,
 ) -> PayoutItemPage:
     items, total = await ctx.payout_queries.items(
         status=status, kind=kind, run_id=run_id, page=page, page_size=page_size
@@ -208,16 +214,20 @@ class AccountIn(BaseModel):
     dependencies=[Depends(require_scope("billing:admin"))],
     responses=problem_responses(401, 403, 404, 409, 422),
     summary="The customer's account for a SEPA refund that waits for one",
+    response_model=PayoutItemOut,
 )
 async def set_payout_account(
     ctx: Context, number: Annotated[str, Path(min_length=1, max_length=32)], body: AccountIn
-) -> PayoutItemOut:
-    item = await give_payout_account(
+) -> Response:
+    return await ctx.answers.answer(
         ctx.payout_transactor,
-        number,
-        iban=body.iban,
-        name=body.name,
-        bic=body.bic,
-        clock=ctx.clock,
+        lambda transactor: give_payout_account(
+            transactor,
+            number,
+            iban=body.iban,
+            name=body.name,
+            bic=body.bic,
+            clock=ctx.clock,
+        ),
+        present=PayoutItemOut.of,
     )
-    return PayoutItemOut.of(item)

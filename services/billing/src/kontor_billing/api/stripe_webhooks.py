@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header, Request, Response
 from kontor_servicekit.errors import problem_responses
 from kontor_servicekit.errors.problems import ProblemError
 from pydantic import BaseModel, Field
 
-from kontor_billing.application.stripe_webhooks import handle_stripe_webhook
+from kontor_billing.application.stripe_webhooks import WebhookResult, handle_stripe_webhook
 from kontor_billing.context import Context
 
 router = APIRouter(tags=["webhooks"])
@@ -48,19 +48,26 @@ class WebhookOut(BaseModel):
     "endpoint secret (`stripe.Webhook.construct_event`, tolerance from settings). "
     "A forged or too old signature (or no secret configured) answers 400; an event "
     "id handled before answers 200 with `outcome: replayed` and changes nothing.",
+    response_model=WebhookOut,
 )
 async def stripe_webhook(
     ctx: Context,
     request: Request,
     stripe_signature: Annotated[str | None, Header(alias="Stripe-Signature")] = None,
-) -> WebhookOut:
-    result = await handle_stripe_webhook(
+) -> Response:
+    raw = await request.body()
+    return await ctx.answers.answer(
         ctx.transactor,
-        await request.body(),
-        stripe_signature,
-        settings=ctx.stripe,
-        clock=ctx.clock,
+        lambda transactor: handle_stripe_webhook(
+            transactor, raw, stripe_signature, settings=ctx.stripe, clock=ctx.clock
+        ),
+        present=_answer,
     )
+
+
+def _answer(result: WebhookResult) -> WebhookOut:
+    """The webhook's answer; a refused event (bad signature) never reached a unit of work,
+    so refusing it here rolls nothing back."""
     if result.outcome == "refused":
         raise WebhookRefused(result.reason)
     return WebhookOut(

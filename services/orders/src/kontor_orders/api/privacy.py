@@ -18,13 +18,26 @@ from kontor_servicekit.auth import require_scope
 from kontor_servicekit.errors import problem_responses
 from pydantic import BaseModel, ConfigDict, Field
 
-from kontor_orders.application.privacy import privacy_request, request_privacy
+from kontor_orders.application.privacy import (
+    PrivacyDesk,
+    privacy_request,
+    request_privacy,
+    set_up_desk,
+)
 from kontor_orders.context import Context
 from kontor_orders.domain.privacy import PrivacyRequest, plain
 
 router = APIRouter(tags=["privacy"], dependencies=[Depends(require_scope("privacy:admin"))])
 
 RequestId = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+def _set_up_desk(ctx: Context) -> PrivacyDesk:
+    return set_up_desk(ctx.privacy)
+
+
+#: The privacy desk; 503 when the service has none (its transactor runs the request).
+Desk = Annotated[PrivacyDesk, Depends(_set_up_desk)]
 
 
 class PrivacyRequestIn(BaseModel):
@@ -98,13 +111,18 @@ class PrivacyRequestOut(BaseModel):
     "`GET /privacy/requests/{id}` shows the answers. An erasure destroys the customer's "
     "event key at once (every sealed copy on every topic becomes unreadable). 503: the "
     "privacy master key is not configured.",
+    response_model=PrivacyRequestOut,
 )
-async def post_privacy_request(
-    ctx: Context, body: PrivacyRequestIn, response: Response
-) -> PrivacyRequestOut:
-    request = await request_privacy(ctx.privacy, kind=body.kind, email=body.email, clock=ctx.clock)
-    response.headers["Location"] = f"/privacy/requests/{request.id}"
-    return PrivacyRequestOut.of(request)
+async def post_privacy_request(ctx: Context, body: PrivacyRequestIn, desk: Desk) -> Response:
+    return await ctx.answers.answer(
+        desk.transactor,
+        lambda transactor: request_privacy(
+            desk, kind=body.kind, email=body.email, clock=ctx.clock, transactor=transactor
+        ),
+        present=PrivacyRequestOut.of,
+        status_code=202,
+        location=lambda out: f"/privacy/requests/{out.id}",
+    )
 
 
 @router.get(

@@ -70,10 +70,22 @@ def _desk(desk: PrivacyDesk | None) -> PrivacyDesk:
     return desk
 
 
+def set_up_desk(desk: PrivacyDesk | None) -> PrivacyDesk:
+    """The desk, or 503 when this service has no privacy requests set up."""
+    return _desk(desk)
+
+
 async def request_privacy(
-    desk: PrivacyDesk | None, *, kind: str, email: str, clock: Clock
+    desk: PrivacyDesk | None,
+    *,
+    kind: str,
+    email: str,
+    clock: Clock,
+    transactor: Transactor[PrivacyUnitOfWork] | None = None,
 ) -> PrivacyRequest:
-    """Open an export or erasure request for the person with ``email``."""
+    """Open an export or erasure request for the person with ``email``.
+
+    ``transactor``: the desk's, wrapped (the route's answer is rendered in the block)."""
     desk = _desk(desk)
     keys, pseudonyms = desk.kit.require()
     now = clock()
@@ -107,7 +119,7 @@ async def request_privacy(
         uow.emit(event, aggregate_id=request_id)
         return request
 
-    request = await desk.transactor.run(work)
+    request = await (transactor or desk.transactor).run(work)
     if request.kind == "erasure":
         # after the commit: the request is on its way; the key goes now (ADR 0034)
         await keys.destroy(subject_id)
