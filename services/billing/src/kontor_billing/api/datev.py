@@ -6,7 +6,7 @@ from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
-from kontor_servicekit.apitypes import Instant, SignedAmount
+from kontor_servicekit.apitypes import Instant, QueryDate, SignedAmount
 from kontor_servicekit.auth import require_scope
 from kontor_servicekit.clock import BERLIN
 from kontor_servicekit.errors import problem_responses
@@ -36,8 +36,8 @@ MEDIA_TYPE = "text/csv; charset=windows-1252"
 )
 async def datev_export(
     ctx: Context,
-    from_: Annotated[date, Query(alias="from", description="First day (YYYY-MM-DD)")],
-    to: Annotated[date, Query(description="Last day (YYYY-MM-DD)")],
+    from_: Annotated[QueryDate, Query(alias="from", description="First day (YYYY-MM-DD)")],
+    to: Annotated[QueryDate, Query(description="Last day (YYYY-MM-DD)")],
 ) -> Response:
     wanted = period(from_, to, fiscal_year_start_month=ctx.datev.fiscal_year_start_month)
     export = await export_datev(ctx.payout_transactor, wanted, policy=ctx.datev, clock=ctx.clock)

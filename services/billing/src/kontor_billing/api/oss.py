@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from kontor_servicekit.apitypes import SignedAmount
+from kontor_servicekit.apitypes import QueryInt, SignedAmount
 from kontor_servicekit.auth import require_scope
 from kontor_servicekit.clock import BERLIN
 from kontor_servicekit.errors import problem_responses
@@ -21,7 +21,7 @@ from kontor_billing.domain.oss import OssReturn, Threshold, YearTotal
 
 router = APIRouter(tags=["oss"])
 
-Year = Annotated[int, Query(ge=2021, le=2100, description="Calendar year")]
+Year = Annotated[QueryInt, Query(ge=2021, le=2100, description="Calendar year")]
 
 
 class RateOut(BaseModel):
@@ -114,7 +114,7 @@ async def oss_returns(
     ctx: Context,
     request: Request,
     year: Year,
-    quarter: Annotated[int, Query(ge=1, le=4)],
+    quarter: Annotated[QueryInt, Query(ge=1, le=4)],
     format: Annotated[Literal["json", "csv"] | None, Query(description="or Accept")] = None,
 ) -> OssReturnOut | Response:
     figures = await ctx.oss.quarter(year, quarter)

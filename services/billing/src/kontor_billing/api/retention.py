@@ -7,7 +7,7 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from kontor_servicekit.apitypes import PageOut
+from kontor_servicekit.apitypes import Page, PageOut, QueryDate, QueryInt
 from kontor_servicekit.auth import require_scope
 from kontor_servicekit.clock import BERLIN
 from kontor_servicekit.errors import problem_responses
@@ -45,9 +45,11 @@ class DeletablePage(PageOut[DeletableOut]):
 )
 async def deletable(
     ctx: Context,
-    as_of: Annotated[date | None, Query(description="The day asked about; default today")] = None,
-    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=500)] = 100,
+    as_of: Annotated[
+        QueryDate | None, Query(description="The day asked about; default today")
+    ] = None,
+    page: Page = 1,
+    page_size: Annotated[QueryInt, Query(ge=1, le=500)] = 100,
 ) -> DeletablePage:
     day = as_of or ctx.clock().astimezone(BERLIN).date()
     found = await ctx.retention.deletable(day, page=page, page_size=page_size)
