@@ -71,6 +71,7 @@ async def test_an_export_is_gathered_and_an_erasure_anonymises_the_customers_ord
         asked = await orders.client.post("/privacy/requests", json=body)
         assert asked.status_code == 202, asked.text
         assert asked.json()["status"] == "pending"
+        assert asked.headers["location"] == f"/privacy/requests/{asked.json()['id']}"
         export = await eventually(lambda: completed(asked.json()["id"]), timeout=30)
         assert sorted(export["services"]) == EXPECTED and export["missing"] == []
         parts = export["document"]["services"]
