@@ -12,9 +12,12 @@ from kontor_servicekit.service import Kit, ServiceDefinition, create_service_app
 from kontor_servicekit.uow import MongoTransactor
 
 from kontor_billing.api.audit import router as audit_router
+from kontor_billing.api.document_queue import router as document_queue_router
 from kontor_billing.api.documents import router as documents_router
 from kontor_billing.api.invoices import router as invoices_router
+from kontor_billing.api.reissue import router as reissue_router
 from kontor_billing.api.seller import router as seller_router
+from kontor_billing.application.document_check import rules_check, warm_up
 from kontor_billing.application.documents import InvoiceDocuments
 from kontor_billing.application.invoicing import BillingPolicy
 from kontor_billing.consumers.orders import invoicing
@@ -22,6 +25,7 @@ from kontor_billing.context import BillingContext
 from kontor_billing.documents.from_invoice import EXAMPLE_SELLER
 from kontor_billing.domain.seller import seller_missing_reason
 from kontor_billing.settings import BillingSettings
+from kontor_billing.store.document_queue import WaitingQueries
 from kontor_billing.store.documents import MongoDocumentFiles
 from kontor_billing.store.indexes import ensure_indexes
 from kontor_billing.store.migrations import MIGRATIONS
@@ -37,6 +41,7 @@ def policy_of(settings: BillingSettings) -> BillingPolicy:
         invoice_prefix=settings.invoice_prefix,
         cancellation_prefix=settings.cancellation_prefix,
         correction_prefix=settings.correction_prefix,
+        check_documents=rules_check(),
     )
 
 
@@ -61,12 +66,20 @@ def definition(settings: BillingSettings, clock: Clock = utc_now) -> ServiceDefi
         settings=settings,
         title="Kontor billing",
         description="Invoices, cancellations and corrections by German rules.",
-        routers=[invoices_router, documents_router, seller_router, audit_router],
+        routers=[
+            invoices_router,
+            documents_router,
+            seller_router,
+            audit_router,
+            document_queue_router,
+            reissue_router,
+        ],
         subscriptions=[invoicing(clock, policy)],
         indexes=ensure_indexes,
         migrations=MIGRATIONS,
         ensure_topics=settings.kafka_ensure_topics,
         readiness={"seller": seller_readiness(policy)},
+        on_started=[warm_up(policy.check_documents)],
     )
 
 
@@ -84,6 +97,7 @@ def create_app(settings: BillingSettings | None = None, clock: Clock = utc_now) 
             transactor=MongoTransactor(kit.store, MongoBillingUnitOfWork),
             sellers=SellerQueries(kit.store.db),
             policy=policy_of(settings),
+            waiting=WaitingQueries(kit.store.db),
         ),
     )
     return app

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from kontor_billing.api.seller import SellerOut
 from kontor_billing.application.invoicing import cancel_invoice
-from kontor_billing.application.views import InvoiceFilter, InvoiceView, Status
+from kontor_billing.application.views import DocumentStatus, InvoiceFilter, InvoiceView, Status
 from kontor_billing.context import Context
 from kontor_billing.domain.invoice import Invoice
 
@@ -94,6 +94,14 @@ class InvoiceOut(BaseModel):
     )
     reason: str | None
     references: list[ReferenceOut] = Field(description="Its cancellation and corrections")
+    document_status: DocumentStatus = Field(
+        default="pending",
+        description="Its PDF and XML: pending (checked when issued, made on the first "
+        "request), rendered (stored), failed (refused by the e-invoice rules in rule_ids)",
+    )
+    rule_ids: list[str] = Field(
+        default_factory=list, description="For document_status failed: the broken rules"
+    )
 
     @classmethod
     def of(cls, view: InvoiceView) -> InvoiceOut:
@@ -125,6 +133,8 @@ class InvoiceOut(BaseModel):
             original_number=i.original_number,
             reason=i.reason,
             references=[ReferenceOut.model_validate(vars(r)) for r in view.references],
+            document_status=view.document_status,
+            rule_ids=list(view.rule_ids),
         )
 
 

@@ -120,6 +120,11 @@ class Invoice(RecordsEvents):
     reason: str | None = None
     return_id: str | None = None
     """For a correction: the return (or complaint) whose refund it documents."""
+    original_issue_date: date | None = None
+    """For a cancellation or a correction: the issue date of the invoice it refers to (BT-26)."""
+    generation: int = 1
+    """An invoice of an order whose earlier invoices were cancelled: 2, 3, ... (a reissue).
+    Storage allows one invoice per order and generation, so never two valid ones."""
 
     @property
     def buyer_vat_id(self) -> str | None:
@@ -261,6 +266,7 @@ class Invoice(RecordsEvents):
             original_number=self.number,
             reason=reason,
             return_id=return_id,
+            original_issue_date=self.issue_date,
         )
 
 

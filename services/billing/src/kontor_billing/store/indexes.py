@@ -6,19 +6,21 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from kontor_billing.store.invoices import INVOICES
+from kontor_billing.store.invoices import INVOICES, ONE_VALID_INVOICE
 from kontor_billing.store.ledger import AUDIT, ORDERS
 
 
 async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     await db[INVOICES].create_index("number", unique=True, name="number_unique")
     await db[INVOICES].create_index("order_id", name="by_order")
-    # One invoice per order: a second OrderPlaced for the same order (a replay from
-    # another producer instance) cannot bill twice, even past the inbox.
+    # One *valid* invoice per order: a second OrderPlaced for the same order (a replay
+    # from another producer instance) cannot bill twice, even past the inbox; a reissue
+    # after a cancellation is the next generation, and two racing reissues cannot both
+    # win (ADR 0025; migration 0025 drops the old one_invoice_per_order).
     await db[INVOICES].create_index(
-        [("order_id", 1), ("kind", 1)],
+        [("order_id", 1), ("generation", 1)],
         unique=True,
-        name="one_invoice_per_order",
+        name=ONE_VALID_INVOICE,
         partialFilterExpression={"kind": "invoice"},
     )
     # One cancellation per invoice, one correction per refund (return or complaint).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from kontor_servicekit.domain_errors import Conflict
 from kontor_servicekit.fakes import FakeDatabase, FakeUnitOfWork, InMemoryTable
 
 from kontor_billing.domain.audit import AuditEntry
@@ -22,6 +23,14 @@ class InMemoryInvoiceRepository:
     async def add(self, invoice: Invoice) -> str:
         if self.table.where(lambda i: i.number == invoice.number):
             raise AssertionError(f"invoice number {invoice.number} used twice")
+        if invoice.kind == "invoice" and self.table.where(  # the one_valid_invoice index
+            lambda i: (
+                i.kind == "invoice"
+                and i.order_id == invoice.order_id
+                and i.generation == invoice.generation
+            )
+        ):
+            raise Conflict(f"order {invoice.order_id} was invoiced again already")
         self.table.insert(invoice)
         return document_sha256(to_document(invoice))
 
@@ -31,7 +40,7 @@ class InMemoryInvoiceRepository:
 
     async def invoice_of(self, order_id: str) -> Invoice | None:
         found = self.table.where(lambda i: i.order_id == order_id and i.kind == "invoice")
-        return found[0] if found else None
+        return max(found, key=lambda i: i.generation) if found else None
 
     async def referring_to(self, number: str) -> list[Invoice]:
         return sorted(

@@ -1,0 +1,82 @@
+"""E-invoice rules checked before a number is taken (ADR 0025).
+
+A number, once taken, must never be lost (GoBD, §14 Abs. 4 Nr. 4 UStG): an invoice
+numbered and then found to break EN 16931 or BR-DE could only be cancelled, leaving a
+number with a useless document behind. So the document's data is checked *before* the
+number is drawn: the draft (the same invoice with a provisional number) is turned into
+its CII XML and validated; when a rule fails, no number is taken and the order waits
+un-numbered in billing's order book with the rule ids (``GET /documents/failed``),
+to be issued when the data is fixed (``PUT /seller`` and ``POST /documents/failed/retry``
+try every waiting order again).
+
+The check itself is injected (``BillingPolicy.check_documents``): the service passes
+:func:`rules_check` (saxonche, in a worker thread); unit tests pass their own or none.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from kontor_servicekit.domain_errors import Conflict
+
+from kontor_billing.domain.invoice import Invoice, document_number, numbering_year
+
+DocumentCheck = Callable[[Invoice], Awaitable[list[str]]]
+"""The rule ids a document would break (empty: it may be issued)."""
+
+#: The sequence a draft carries in place of its number: the rules never look at it.
+PROVISIONAL_SEQUENCE = 999_999
+
+
+def provisional_number(prefix: str, issued_at: datetime) -> str:
+    return document_number(prefix, numbering_year(issued_at), PROVISIONAL_SEQUENCE)
+
+
+def rules_check() -> DocumentCheck:
+    """The real check: the draft's CII XML against XSD, EN 16931 and (with a Leitweg-ID)
+    BR-DE, in a worker thread so the event loop keeps serving."""
+
+    async def check(draft: Invoice) -> list[str]:
+        # imported here: factur-x and saxonche load in seconds, not at service start
+        from kontor_billing.documents.from_invoice import EXAMPLE_SELLER, document_of
+        from kontor_billing.documents.issue import broken_rules
+
+        return await asyncio.to_thread(broken_rules, document_of(draft, EXAMPLE_SELLER))
+
+    return check
+
+
+def warm_up(check: DocumentCheck | None) -> Callable[[object], Awaitable[None]]:
+    """A start hook compiling the rule sets once, before the first invoice needs them
+    inside its (5 s) transaction."""
+
+    async def run(_kit: object) -> None:
+        if check is not None:
+            from kontor_billing.documents.validation import validate
+
+            await asyncio.to_thread(validate, b"<warm-up/>", xrechnung=True)
+
+    return run
+
+
+async def refused(check: DocumentCheck | None, draft: Invoice) -> list[str]:
+    """The rule ids ``draft`` breaks; none when no check is configured."""
+    return [] if check is None else await check(draft)
+
+
+def refusal(kind: str, rule_ids: list[str]) -> Conflict:
+    """Why a cancellation or correction is not issued (no number was taken)."""
+    return Conflict(
+        f"the {kind} breaks e-invoice rules and is not issued (no number taken): "
+        + ", ".join(rule_ids),
+        details={"rule_ids": rule_ids},
+    )
+
+
+def waiting_reason(rule_ids: list[str]) -> str:
+    return (
+        "its documents break e-invoice rules: " + ", ".join(rule_ids) + " (fix the data, then "
+        "PUT /seller or POST /documents/failed/retry)"
+    )
