@@ -17,7 +17,7 @@ from kontor_billing.api.documents import router as documents_router
 from kontor_billing.api.invoices import router as invoices_router
 from kontor_billing.api.reissue import router as reissue_router
 from kontor_billing.api.seller import router as seller_router
-from kontor_billing.application.document_check import rules_check, warm_up
+from kontor_billing.application.document_check import RulesCheck
 from kontor_billing.application.documents import InvoiceDocuments
 from kontor_billing.application.invoicing import BillingPolicy
 from kontor_billing.consumers.orders import invoicing
@@ -32,6 +32,10 @@ from kontor_billing.store.migrations import MIGRATIONS
 from kontor_billing.store.queries import InvoiceQueries, SellerQueries
 from kontor_billing.store.unit_of_work import MongoBillingUnitOfWork
 
+#: The e-invoice rules every document passes before its number (ADR 0025): one per
+#: process, loaded in the background from the start (a check before raises Unavailable).
+RULES = RulesCheck(background=True)
+
 
 def policy_of(settings: BillingSettings) -> BillingPolicy:
     return BillingPolicy(
@@ -41,7 +45,7 @@ def policy_of(settings: BillingSettings) -> BillingPolicy:
         invoice_prefix=settings.invoice_prefix,
         cancellation_prefix=settings.cancellation_prefix,
         correction_prefix=settings.correction_prefix,
-        check_documents=rules_check(),
+        check_documents=RULES,
     )
 
 
@@ -79,7 +83,7 @@ def definition(settings: BillingSettings, clock: Clock = utc_now) -> ServiceDefi
         migrations=MIGRATIONS,
         ensure_topics=settings.kafka_ensure_topics,
         readiness={"seller": seller_readiness(policy)},
-        on_started=[warm_up(policy.check_documents)],
+        on_started=[RULES.loading_hook()],
     )
 
 

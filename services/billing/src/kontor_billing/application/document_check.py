@@ -9,17 +9,18 @@ un-numbered in billing's order book with the rule ids (``GET /documents/failed``
 to be issued when the data is fixed (``PUT /seller`` and ``POST /documents/failed/retry``
 try every waiting order again).
 
-The check itself is injected (``BillingPolicy.check_documents``): the service passes
-:func:`rules_check` (saxonche, in a worker thread); unit tests pass their own or none.
+The check itself is injected (``BillingPolicy.check_documents``): the service passes a
+:class:`RulesCheck` (saxonche, in a worker thread); unit tests pass their own or none.
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
-from kontor_servicekit.domain_errors import Conflict
+from kontor_servicekit.domain_errors import Conflict, Unavailable
 
 from kontor_billing.domain.invoice import Invoice, document_number, numbering_year
 
@@ -34,31 +35,58 @@ def provisional_number(prefix: str, issued_at: datetime) -> str:
     return document_number(prefix, numbering_year(issued_at), PROVISIONAL_SEQUENCE)
 
 
-def rules_check() -> DocumentCheck:
+class RulesCheck:
     """The real check: the draft's CII XML against XSD, EN 16931 and (with a Leitweg-ID)
-    BR-DE, in a worker thread so the event loop keeps serving."""
+    BR-DE, in a worker thread so the event loop keeps serving.
 
-    async def check(draft: Invoice) -> list[str]:
-        # imported here: factur-x and saxonche load in seconds, not at service start
+    Loading the renderers and compiling the rule sets takes seconds (more on a busy
+    machine), longer than a transaction may wait (5 s, ADR 0010). The service starts the
+    loading in the background when it starts (``loading_hook``) and, until it is done,
+    a check raises ``Unavailable``: the consumer gets the event again a moment later, a
+    route answers 503, and no transaction waits for an import. Without ``background``
+    (the unit tests) the first check loads them itself.
+    """
+
+    def __init__(self, *, background: bool = False) -> None:
+        self.background = background
+        self.loaded = threading.Event()
+        self._lock = threading.Lock()
+
+    def load(self) -> None:
+        with self._lock:
+            if self.loaded.is_set():
+                return
+            from kontor_billing.documents.from_invoice import document_of
+            from kontor_billing.documents.issue import broken_rules
+            from kontor_billing.documents.validation import STYLES, check_rules
+
+            for name in STYLES:  # compiles each rule set (the XSD loads in milliseconds)
+                check_rules(b"<warm-up/>", name)
+            del document_of, broken_rules
+            self.loaded.set()
+
+    def loading_hook(self) -> Callable[[object], Awaitable[None]]:
+        """An ``on_started`` hook: loads in a daemon thread, returns at once."""
+
+        async def start(_kit: object) -> None:
+            threading.Thread(target=self.load, name="e-invoice-rules", daemon=True).start()
+
+        return start
+
+    async def __call__(self, draft: Invoice) -> list[str]:
+        if not self.loaded.is_set():
+            if self.background:
+                raise Unavailable("the e-invoice rule sets are still loading", retry_after_s=2)
+            await asyncio.to_thread(self.load)
         from kontor_billing.documents.from_invoice import EXAMPLE_SELLER, document_of
         from kontor_billing.documents.issue import broken_rules
 
         return await asyncio.to_thread(broken_rules, document_of(draft, EXAMPLE_SELLER))
 
-    return check
 
-
-def warm_up(check: DocumentCheck | None) -> Callable[[object], Awaitable[None]]:
-    """A start hook compiling the rule sets once, before the first invoice needs them
-    inside its (5 s) transaction."""
-
-    async def run(_kit: object) -> None:
-        if check is not None:
-            from kontor_billing.documents.validation import validate
-
-            await asyncio.to_thread(validate, b"<warm-up/>", xrechnung=True)
-
-    return run
+def rules_check() -> RulesCheck:
+    """The check for tests: loads the rule sets on first use."""
+    return RulesCheck()
 
 
 async def refused(check: DocumentCheck | None, draft: Invoice) -> list[str]:

@@ -26,6 +26,7 @@ from kontor_billing.domain.seller import SAMPLE_NOTE
 from kontor_billing.domain.seller import Seller as SellerData
 
 SUPPLY_IS_ISSUE_DATE = "Leistungsdatum entspricht Rechnungsdatum"
+SUPPLY_EN = "Date of supply equals the invoice date"
 
 
 def category_of(invoice: Invoice, rate: Decimal) -> VatCategory:
@@ -153,7 +154,7 @@ def document_of(
         )
         for line in invoice.lines
     )
-    notes = [] if invoice.supply_date is not None else [Note(SUPPLY_IS_ISSUE_DATE)]
+    notes = [] if invoice.supply_date is not None else [Note(SUPPLY_IS_ISSUE_DATE, None, SUPPLY_EN)]
     for category in sorted({line.category for line in lines}):
         if category in EXEMPTION:
             notes.append(Note(EXEMPTION[category][1], "AAK", EXEMPTION[category][2]))
