@@ -13,6 +13,7 @@ from kontor_servicekit.uow import Transactor
 from kontor_billing.application.documents import InvoiceDocuments
 from kontor_billing.application.invoicing import BillingPolicy
 from kontor_billing.application.unit_of_work import BillingUnitOfWork
+from kontor_billing.store.buyer_languages import BuyerLanguageQueries
 from kontor_billing.store.document_queue import WaitingQueries
 from kontor_billing.store.queries import InvoiceQueries, SellerQueries
 
@@ -26,6 +27,7 @@ class BillingContext:
     sellers: SellerQueries
     policy: BillingPolicy
     waiting: WaitingQueries
+    languages: BuyerLanguageQueries
 
 
 Context = Annotated[BillingContext, Depends(context_dependency(BillingContext))]

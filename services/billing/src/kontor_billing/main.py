@@ -12,6 +12,7 @@ from kontor_servicekit.service import Kit, ServiceDefinition, create_service_app
 from kontor_servicekit.uow import MongoTransactor
 
 from kontor_billing.api.audit import router as audit_router
+from kontor_billing.api.buyer_language import router as buyer_language_router
 from kontor_billing.api.document_queue import router as document_queue_router
 from kontor_billing.api.documents import router as documents_router
 from kontor_billing.api.invoices import router as invoices_router
@@ -25,6 +26,7 @@ from kontor_billing.context import BillingContext
 from kontor_billing.documents.from_invoice import EXAMPLE_SELLER
 from kontor_billing.domain.seller import seller_missing_reason
 from kontor_billing.settings import BillingSettings
+from kontor_billing.store.buyer_languages import BuyerLanguageQueries
 from kontor_billing.store.document_queue import WaitingQueries
 from kontor_billing.store.documents import MongoDocumentFiles
 from kontor_billing.store.indexes import ensure_indexes
@@ -77,6 +79,7 @@ def definition(settings: BillingSettings, clock: Clock = utc_now) -> ServiceDefi
             audit_router,
             document_queue_router,
             reissue_router,
+            buyer_language_router,
         ],
         subscriptions=[invoicing(clock, policy)],
         indexes=ensure_indexes,
@@ -102,6 +105,7 @@ def create_app(settings: BillingSettings | None = None, clock: Clock = utc_now) 
             sellers=SellerQueries(kit.store.db),
             policy=policy_of(settings),
             waiting=WaitingQueries(kit.store.db),
+            languages=BuyerLanguageQueries(kit.store.db),
         ),
     )
     return app

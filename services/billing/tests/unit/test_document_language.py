@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 
 import pytest
+from kontor_billing.application.buyer_language import set_buyer_language
 from kontor_billing.application.documents import render
 from kontor_billing.documents.from_invoice import EXAMPLE_SELLER
 from kontor_billing.domain.invoice import Invoice
@@ -32,15 +33,27 @@ def text(invoice: Invoice) -> str:
 
 
 def test_the_locale_chooses_the_language() -> None:
-    assert [language_of(x) for x in ("en-GB", "EN", "en_US", "de-DE", "fr-FR", None, "")] == [
+    assert [language_of(x) for x in ("en-GB", "EN", "en_US", "de-DE", "fr-FR", None, " ")] == [
         "en",
         "en",
         "en",
         "de",
         "de",
-        "de",
-        "de",
+        None,
+        None,
     ]
+
+
+async def test_without_a_locale_the_merchants_choice_for_the_buyer_then_german() -> None:
+    billing = Billing()
+    await billing.run(lambda uow: set_buyer_language(uow, "ANNA@example.de", "en"))
+    await billing.deliver(placed("o-1", locale=None), confirmed("o-1"))
+    await billing.deliver(placed("o-2", locale="de-DE"), confirmed("o-2"))  # the locale wins
+    billing.transactor.db.tables["buyer_languages"].clear()
+    await billing.deliver(placed("o-3", locale=None), confirmed("o-3"))
+    languages = [d.buyer.language for d in billing.documents()]
+    assert languages == ["en", "de", "de"]
+    assert "Invoice RE-2026-000001" in text(billing.documents()[0])
 
 
 #: Every §14 field as (German, English) wording; the shared values are in both.

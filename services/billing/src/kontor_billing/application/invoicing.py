@@ -35,6 +35,7 @@ from kontor_contracts.events.orders import (
 from kontor_servicekit.clock import Clock
 from kontor_servicekit.domain_errors import Conflict, IllegalTransition, NotFound
 
+from kontor_billing.application.buyer_language import with_buyer_language
 from kontor_billing.application.document_check import (
     DocumentCheck,
     provisional_number,
@@ -366,6 +367,7 @@ async def _invoice_if_due(
         await uow.orders.save(order)
         return None
     issued_at = clock()
+    order = await with_buyer_language(uow, order)
     rule_ids = await _broken_rules(order, seller, issued_at, policy)
     if rule_ids:  # no number is taken: the order waits until the data is fixed
         order.waiting = waiting_reason(rule_ids)

@@ -29,14 +29,19 @@ class Buyer:
     vat_id: str | None = None
     buyer_reference: str | None = None
     """Leitweg-ID of a public-sector buyer (XRechnung BT-10), if the order has one."""
-    language: str = "de"
-    """The language of the buyer's documents: ``de`` or ``en`` (from the order's locale)."""
+    language: str | None = None
+    """The language of the buyer's documents, ``de`` or ``en``: from the order's locale, else
+    the merchant's choice for the buyer's e-mail when invoiced (``PUT /buyers/{email}/
+    language``), else German. None: not known yet."""
 
 
-def language_of(locale: str | None) -> str:
+def language_of(locale: str | None) -> str | None:
     """The documents' language for an order's locale (``en-GB`` -> ``en``): German unless
-    the customer chose English."""
-    return "en" if (locale or "").strip().lower()[:2] == "en" else "de"
+    the customer chose English; None without a locale."""
+    text = (locale or "").strip().lower()
+    if not text:
+        return None
+    return "en" if text[:2] == "en" else "de"
 
 
 @dataclass(frozen=True)

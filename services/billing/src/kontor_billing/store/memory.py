@@ -91,6 +91,18 @@ class InMemoryAuditLog:
         self.table.insert(entry)
 
 
+class InMemoryBuyerLanguages:
+    def __init__(self, table: InMemoryTable[tuple[str, str]]) -> None:
+        self.table = table
+
+    async def get(self, email: str) -> str | None:
+        row = self.table.get(email.lower())
+        return row[1] if row else None
+
+    async def set(self, email: str, language: str) -> None:
+        self.table.put((email.lower(), language))
+
+
 class InMemoryBillingUnitOfWork(FakeUnitOfWork):
     def __init__(self, db: FakeDatabase) -> None:
         super().__init__(db)
@@ -98,3 +110,6 @@ class InMemoryBillingUnitOfWork(FakeUnitOfWork):
         self.orders = InMemoryOrderBook(self.table("orders", key=lambda o: o.order_id))
         self.seller = InMemorySellerRepository(self.table("seller", key=lambda s: "current"))
         self.audit = InMemoryAuditLog(self.table("audit", key=lambda e: f"{e.chain}:{e.seq}"))
+        self.buyer_languages = InMemoryBuyerLanguages(
+            self.table("buyer_languages", key=lambda row: row[0])
+        )

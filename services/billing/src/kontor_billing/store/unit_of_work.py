@@ -5,6 +5,7 @@ from __future__ import annotations
 from kontor_servicekit.store import Transaction
 from kontor_servicekit.uow import MongoUnitOfWork
 
+from kontor_billing.store.buyer_languages import MongoBuyerLanguages
 from kontor_billing.store.invoices import MongoInvoiceRepository
 from kontor_billing.store.ledger import MongoAuditLog, MongoOrderBook, MongoSellerRepository
 
@@ -16,3 +17,4 @@ class MongoBillingUnitOfWork(MongoUnitOfWork):
         self.orders = MongoOrderBook(tx)
         self.seller = MongoSellerRepository(tx)
         self.audit = MongoAuditLog(tx)
+        self.buyer_languages = MongoBuyerLanguages(tx)
