@@ -13,12 +13,16 @@ and database (issue 11, ADR 0025).
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from typing import Any
 
 import pytest
+from kontor_billing.store.invoices import MongoInvoiceRepository, from_document
 from kontor_contracts.envelope import Envelope
 from kontor_contracts.events.orders import OrderPlaced
 from kontor_contracts.samples import order_confirmed_envelope, order_placed_envelope
+from kontor_servicekit.domain_errors import Conflict
+from kontor_servicekit.store import Transaction
 from kontor_servicekit.testing import consume_all, topic_of, wait_for_assignment
 from pypdf import PdfReader
 
@@ -108,6 +112,19 @@ async def test_refused_before_its_number_then_issued_and_storno_with_a_new_invoi
         assert f"<ram:IssuerAssignedID>{first['number']}</ram:IssuerAssignedID>".encode() in storno
         new_xml = (await client.get(f"/invoices/{new['number']}/xml")).content
         assert b"Neue Str. 9" in new_xml
+
+        # the database itself keeps one invoice per order and generation (migration 0025
+        # replaced the old one-per-order index): a racing second reissue cannot be stored
+        indexes = await billing.kit.store.db["invoices"].index_information()
+        assert "one_valid_invoice_per_order" in indexes and "one_invoice_per_order" not in indexes
+        stored = await billing.kit.store.db["invoices"].find_one({"number": new["number"]})
+        twin = replace(from_document(stored), id="twin", number=f"RE-{year}-000099")
+
+        async def add_twin(tx: Transaction) -> None:
+            await MongoInvoiceRepository(tx).add(twin)
+
+        with pytest.raises(Conflict):
+            await billing.kit.store.transaction(add_twin)
 
         announced = await consume_all(
             infra.kafka_bootstrap, topic_of(namespace, "InvoiceIssued"), expected=4
