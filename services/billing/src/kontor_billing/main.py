@@ -35,8 +35,8 @@ from kontor_billing.store.queries import InvoiceQueries, SellerQueries
 from kontor_billing.store.unit_of_work import MongoBillingUnitOfWork
 
 #: The e-invoice rules every document passes before its number (ADR 0025): one per
-#: process, loaded in the background from the start (a check before raises Unavailable).
-RULES = RulesCheck(background=True)
+#: process, loaded in the background from the start (a check before waits for it).
+RULES = RulesCheck()
 
 
 def policy_of(settings: BillingSettings) -> BillingPolicy:

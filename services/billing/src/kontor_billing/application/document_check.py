@@ -20,7 +20,7 @@ import threading
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
-from kontor_servicekit.domain_errors import Conflict, Unavailable
+from kontor_servicekit.domain_errors import Conflict
 
 from kontor_billing.domain.invoice import Invoice, document_number, numbering_year
 
@@ -39,16 +39,15 @@ class RulesCheck:
     """The real check: the draft's CII XML against XSD, EN 16931 and (with a Leitweg-ID)
     BR-DE, in a worker thread so the event loop keeps serving.
 
-    Loading the renderers and compiling the rule sets takes seconds (more on a busy
-    machine), longer than a transaction may wait (5 s, ADR 0010). The service starts the
-    loading in the background when it starts (``loading_hook``) and, until it is done,
-    a check raises ``Unavailable``: the consumer gets the event again a moment later, a
-    route answers 503, and no transaction waits for an import. Without ``background``
-    (the unit tests) the first check loads them itself.
+    Importing drafthorse and saxonche and compiling the two rule sets takes about 1.5 s
+    (more on a busy machine). The service starts that in a daemon thread when it starts
+    (``loading_hook``); a check that comes earlier waits for it in its worker thread, so
+    only the first documents after a start wait, for what is left of the loading. (Tried
+    and measured worse: refusing with ``Unavailable`` until loaded, so the consumer gets
+    the event again after its pause; see ADR 0025.)
     """
 
-    def __init__(self, *, background: bool = False) -> None:
-        self.background = background
+    def __init__(self) -> None:
         self.loaded = threading.Event()
         self._lock = threading.Lock()
 
@@ -56,8 +55,8 @@ class RulesCheck:
         with self._lock:
             if self.loaded.is_set():
                 return
+            from kontor_billing.documents.check import broken_rules
             from kontor_billing.documents.from_invoice import document_of
-            from kontor_billing.documents.issue import broken_rules
             from kontor_billing.documents.validation import STYLES, check_rules
 
             for name in STYLES:  # compiles each rule set (the XSD loads in milliseconds)
@@ -75,17 +74,15 @@ class RulesCheck:
 
     async def __call__(self, draft: Invoice) -> list[str]:
         if not self.loaded.is_set():
-            if self.background:
-                raise Unavailable("the e-invoice rule sets are still loading", retry_after_s=2)
-            await asyncio.to_thread(self.load)
+            await asyncio.to_thread(self.load)  # waits for the loading thread, if running
+        from kontor_billing.documents.check import broken_rules
         from kontor_billing.documents.from_invoice import EXAMPLE_SELLER, document_of
-        from kontor_billing.documents.issue import broken_rules
 
         return await asyncio.to_thread(broken_rules, document_of(draft, EXAMPLE_SELLER))
 
 
 def rules_check() -> RulesCheck:
-    """The check for tests: loads the rule sets on first use."""
+    """A check that loads the rule sets on first use (the tests')."""
     return RulesCheck()
 
 

@@ -24,11 +24,3 @@ def issue_documents(data: DocumentData) -> Rendered:
     if failures:
         raise DocumentInvalid(data.number, failures)
     return Rendered(xml=xml, pdf=facturx_pdf(data, xml))
-
-
-def broken_rules(data: DocumentData) -> list[str]:
-    """The rule ids the document's XML breaks (XSD, EN 16931, BR-DE), without a PDF:
-    empty when it may be issued. Cheap enough (about 10 ms once the rule sets are
-    compiled) to run before a number is taken."""
-    failures = validate(build_cii(data), xrechnung=data.xrechnung)
-    return sorted({f.rule for f in failures})
