@@ -24,11 +24,15 @@ token: setup ## a bearer token with every scope (last line)
 
 # The browser tier needs a headless Chromium: ensure-browser.sh finds one or installs Debian's.
 BROWSER = KONTOR_BROWSER="$$(./scripts/ensure-browser.sh)"
+# Billing's PDF render proof (a unit test) needs Debian's poppler-utils (pdftoppm, pdftotext).
+POPPLER = ./scripts/ensure-debian-packages.sh poppler-utils:pdftoppm
 
 test: setup ## every tier: unit, service (in-memory broker), integration (real broker + database), security, browser
+	$(POPPLER)
 	$(BROWSER) $(RUN) pytest
 
 test-unit: setup ## tests that need no broker and no database (fast)
+	$(POPPLER)
 	$(RUN) pytest -m unit
 
 test-service: setup ## services with the in-memory broker over a real database

@@ -16,8 +16,35 @@ ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "deploy" / "Dockerfile.template"
 
 
+#: Debian packages a service's Python dependencies load at run time, installed in its
+#: final stage only (without recommends, the package lists removed). Billing: weasyprint 70
+#: opens Pango, PangoFT2, HarfBuzz (with its subsetter) and fontconfig (pulled by Pango);
+#: the PDFs name DejaVu Sans. Cairo is not among them (weasyprint writes PDF itself).
+RUNTIME_PACKAGES: dict[str, tuple[str, ...]] = {
+    "billing": ("fonts-dejavu-core", "libharfbuzz-subset0", "libpango-1.0-0", "libpangoft2-1.0-0"),
+}
+
+
+def runtime_packages(service: str) -> str:
+    packages = RUNTIME_PACKAGES.get(service)
+    if not packages:
+        return ""
+    return (
+        f"# The OS libraries kontor-{service}'s Python packages load at run time "
+        "(deploy/dockerfiles.py).\n"
+        "RUN apt-get update \\\n"
+        f" && apt-get install -y --no-install-recommends {' '.join(packages)} \\\n"
+        " && rm -rf /var/lib/apt/lists/*\n"
+    )
+
+
 def render(service: str) -> str:
-    return TEMPLATE.read_text().replace("{service}", service).replace("{SERVICE}", service.upper())
+    return (
+        TEMPLATE.read_text()
+        .replace("{runtime_packages}\n", runtime_packages(service))
+        .replace("{service}", service)
+        .replace("{SERVICE}", service.upper())
+    )
 
 
 def stale(root: Path = ROOT) -> list[str]:

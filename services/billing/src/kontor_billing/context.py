@@ -23,7 +23,9 @@ from kontor_billing.application.quotes import QuotePolicy
 from kontor_billing.application.stripe_webhooks import StripeWebhookSettings
 from kontor_billing.application.unit_of_work import BillingUnitOfWork
 from kontor_billing.store.bank_queries import BankQueries
+from kontor_billing.store.buyer_languages import BuyerLanguageQueries
 from kontor_billing.store.datev import OpenItemQueries
+from kontor_billing.store.document_queue import WaitingQueries
 from kontor_billing.store.incoming_queries import IncomingQueries
 from kontor_billing.store.oss import OssQueries
 from kontor_billing.store.payouts import PayoutQueries
@@ -58,6 +60,8 @@ class BillingContext:
     quotes: QuoteQueries
     quote_policy: QuotePolicy
     quote_documents: QuoteDocuments
+    waiting: WaitingQueries
+    languages: BuyerLanguageQueries
     incoming: IncomingContext | None = None  # issue 12; None in apps built without it
 
 

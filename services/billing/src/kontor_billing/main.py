@@ -17,7 +17,9 @@ from kontor_servicekit.uow import MongoTransactor
 
 from kontor_billing.api.audit import router as audit_router
 from kontor_billing.api.bank_statements import router as bank_router
+from kontor_billing.api.buyer_language import router as buyer_language_router
 from kontor_billing.api.datev import router as datev_router
+from kontor_billing.api.document_queue import router as document_queue_router
 from kontor_billing.api.documents import router as documents_router
 from kontor_billing.api.dunning import router as dunning_router
 from kontor_billing.api.incoming import router as incoming_router
@@ -26,9 +28,11 @@ from kontor_billing.api.oss import router as oss_router
 from kontor_billing.api.payments import router as payments_router
 from kontor_billing.api.payouts import router as payouts_router
 from kontor_billing.api.quotes import router as quotes_router
+from kontor_billing.api.reissue import router as reissue_router
 from kontor_billing.api.retention import router as retention_router
 from kontor_billing.api.seller import router as seller_router
 from kontor_billing.api.stripe_webhooks import router as stripe_router
+from kontor_billing.application.document_check import RulesCheck
 from kontor_billing.application.documents import InvoiceDocuments
 from kontor_billing.application.dunning import DunningDocuments, run_dunning
 from kontor_billing.application.incoming import IncomingPolicy
@@ -48,7 +52,9 @@ from kontor_billing.privacy import privacy_participant
 from kontor_billing.settings import BillingSettings
 from kontor_billing.store.bank_queries import BankQueries
 from kontor_billing.store.bank_statements import MongoStatementFiles
+from kontor_billing.store.buyer_languages import BuyerLanguageQueries
 from kontor_billing.store.datev import OpenItemQueries
+from kontor_billing.store.document_queue import WaitingQueries
 from kontor_billing.store.documents import MongoDocumentFiles
 from kontor_billing.store.incoming import INCOMING_FILES
 from kontor_billing.store.incoming_queries import IncomingQueries
@@ -62,6 +68,10 @@ from kontor_billing.store.receivables_queries import DunningQueries, ReceivableQ
 from kontor_billing.store.retention import RetentionQueries
 from kontor_billing.store.unit_of_work import MongoBillingUnitOfWork
 
+#: The e-invoice rules every document passes before its number (ADR 0025): one per
+#: process, loaded in the background from the start (a check before waits for it).
+RULES = RulesCheck()
+
 
 def policy_of(settings: BillingSettings) -> BillingPolicy:
     return BillingPolicy(
@@ -71,6 +81,7 @@ def policy_of(settings: BillingSettings) -> BillingPolicy:
         invoice_prefix=settings.invoice_prefix,
         cancellation_prefix=settings.cancellation_prefix,
         correction_prefix=settings.correction_prefix,
+        check_documents=RULES,
     )
 
 
@@ -125,6 +136,9 @@ def definition(settings: BillingSettings, clock: Clock = utc_now) -> ServiceDefi
             payouts_router,
             datev_router,
             quotes_router,
+            document_queue_router,
+            reissue_router,
+            buyer_language_router,
         ],
         subscriptions=[
             invoicing(clock, policy),
@@ -136,6 +150,7 @@ def definition(settings: BillingSettings, clock: Clock = utc_now) -> ServiceDefi
         migrations=MIGRATIONS,
         ensure_topics=settings.kafka_ensure_topics,
         readiness={"seller": seller_readiness(policy)},
+        on_started=[RULES.loading_hook()],
     )
 
 
@@ -181,6 +196,8 @@ def create_app(settings: BillingSettings | None = None, clock: Clock = utc_now) 
                 MongoTransactor(kit.store, MongoBillingUnitOfWork),
                 example_seller=settings.example_seller,
             ),
+            waiting=WaitingQueries(kit.store.db),
+            languages=BuyerLanguageQueries(kit.store.db),
         ),
     )
     if settings.dunning_enabled:

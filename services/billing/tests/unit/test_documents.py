@@ -275,32 +275,36 @@ def text_of(data: DocumentData) -> str:
     return " ".join(page.extract_text() for page in pdf_of(data).pages)
 
 
+#: Every §14 Abs. 4 UStG field of ``COUPON`` as its PDF text shows it.
+PARA_14_OF_COUPON = (
+    "Musterhandel GmbH",  # seller's full name and address (Nr. 1)
+    "Marktplatz 1",
+    "10117 Berlin",
+    "Max Kunde",  # buyer's full name and address (Nr. 1)
+    "Hauptstraße 5",
+    "80331 München",
+    "DE136695976",  # VAT id (Nr. 2)
+    "30/123/45678",  # tax number
+    "Rechnungsdatum 02.12.2026",  # issue date (Nr. 3)
+    "RE-2026-000002",  # number (Nr. 4)
+    "Kaffeebohnen 1 kg",  # quantity and description (Nr. 5)
+    "Espressomaschine",
+    "Leistungsdatum 01.12.2026",  # date of supply (Nr. 6)
+    "Nettobetrag zu 19 % (S) 189,00 EUR",  # net per rate, coupon included (Nr. 7)
+    "Nettobetrag zu 7 % (S) 30,00 EUR",
+    "Umsatzsteuer 19 % 35,91 EUR",  # rate and VAT per rate (Nr. 8)
+    "Umsatzsteuer 7 % 2,10 EUR",
+    "Gutschein WINTER10",  # discount agreed in advance (Nr. 7)
+    "Gesamtbetrag 257,01 EUR",
+    "Amtsgericht Berlin-Charlottenburg HRB 12345",  # company details (§35a GmbHG)
+    "Geschäftsführung: Erika Mustermann",
+    "IBAN DE89370400440532013000",
+)
+
+
 def test_the_pdf_text_holds_every_para_14_field() -> None:
     text = text_of(COUPON)
-    for needed in (
-        "Musterhandel GmbH",  # seller's full name and address (Nr. 1)
-        "Marktplatz 1",
-        "10117 Berlin",
-        "Max Kunde",  # buyer's full name and address (Nr. 1)
-        "Hauptstraße 5",
-        "80331 München",
-        "DE136695976",  # VAT id (Nr. 2)
-        "30/123/45678",  # tax number
-        "Rechnungsdatum 02.12.2026",  # issue date (Nr. 3)
-        "RE-2026-000002",  # number (Nr. 4)
-        "Kaffeebohnen 1 kg",  # quantity and description (Nr. 5)
-        "Espressomaschine",
-        "Leistungsdatum 01.12.2026",  # date of supply (Nr. 6)
-        "Nettobetrag zu 19 % (S) 189,00 EUR",  # net per rate, coupon included (Nr. 7)
-        "Nettobetrag zu 7 % (S) 30,00 EUR",
-        "Umsatzsteuer 19 % 35,91 EUR",  # rate and VAT per rate (Nr. 8)
-        "Umsatzsteuer 7 % 2,10 EUR",
-        "Gutschein WINTER10",  # discount agreed in advance (Nr. 7)
-        "Gesamtbetrag 257,01 EUR",
-        "Amtsgericht Berlin-Charlottenburg HRB 12345",  # company details (§35a GmbHG)
-        "Geschäftsführung: Erika Mustermann",
-        "IBAN DE89370400440532013000",
-    ):
+    for needed in PARA_14_OF_COUPON:
         assert needed in text, needed
     assert "MUSTER" not in text.replace("Mustermann", "").replace("Musterhandel", "")
 

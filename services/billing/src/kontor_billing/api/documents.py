@@ -52,3 +52,25 @@ async def invoice_pdf(ctx: Context, number: Number) -> Response:
 )
 async def invoice_xml(ctx: Context, number: Number) -> Response:
     return _served(await ctx.documents.file(number, "xml"))
+
+
+@router.get(
+    "/credit-notes/{number}/pdf",
+    dependencies=[Depends(require_scope("billing:read"))],
+    responses={**_content("application/pdf"), **problem_responses(401, 403, 404, 409)},
+    response_class=Response,
+    summary="The correction (Rechnungskorrektur, type 384) as ZUGFeRD / Factur-X PDF/A-3",
+)
+async def credit_note_pdf(ctx: Context, number: Number) -> Response:
+    return _served(await ctx.documents.file(number, "pdf", kind="correction"))
+
+
+@router.get(
+    "/credit-notes/{number}/xml",
+    dependencies=[Depends(require_scope("billing:read"))],
+    responses={**_content("application/xml"), **problem_responses(401, 403, 404, 409)},
+    response_class=Response,
+    summary="The correction (Rechnungskorrektur, type 384) as EN 16931 CII XML",
+)
+async def credit_note_xml(ctx: Context, number: Number) -> Response:
+    return _served(await ctx.documents.file(number, "xml", kind="correction"))

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from kontor_billing.api.seller import SellerOut
 from kontor_billing.application.invoicing import cancel_invoice
-from kontor_billing.application.views import InvoiceFilter, InvoiceView, Status
+from kontor_billing.application.views import DocumentStatus, InvoiceFilter, InvoiceView, Status
 from kontor_billing.context import Context
 from kontor_billing.domain.invoice import Invoice
 
@@ -100,6 +100,14 @@ class InvoiceOut(BaseModel):
         description="A distance sale taxed in the destination member state (One-Stop-Shop, "
         "§3c UStG): the state whose rates the lines carry; null: German VAT",
     )
+    document_status: DocumentStatus = Field(
+        default="pending",
+        description="Its PDF and XML: pending (checked when issued, made on the first "
+        "request), rendered (stored), failed (refused by the e-invoice rules in rule_ids)",
+    )
+    rule_ids: list[str] = Field(
+        default_factory=list, description="For document_status failed: the broken rules"
+    )
 
     @classmethod
     def of(cls, view: InvoiceView) -> InvoiceOut:
@@ -132,6 +140,8 @@ class InvoiceOut(BaseModel):
             reason=i.reason,
             references=[ReferenceOut.model_validate(vars(r)) for r in view.references],
             vat_country=i.vat_country,
+            document_status=view.document_status,
+            rule_ids=list(view.rule_ids),
         )
 
 

@@ -9,6 +9,7 @@ its number range in that unit too.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -34,6 +35,14 @@ from kontor_contracts.events.orders import (
 from kontor_servicekit.clock import Clock
 from kontor_servicekit.domain_errors import Conflict, IllegalTransition, NotFound
 
+from kontor_billing.application.buyer_language import with_buyer_language
+from kontor_billing.application.document_check import (
+    DocumentCheck,
+    provisional_number,
+    refusal,
+    refused,
+    waiting_reason,
+)
 from kontor_billing.application.receivables import on_document_issued
 from kontor_billing.application.unit_of_work import BillingUnitOfWork
 from kontor_billing.domain.audit import next_entry
@@ -52,7 +61,14 @@ from kontor_billing.domain.invoice import (
     numbering_year,
     refund_lines,
 )
-from kontor_billing.domain.order import BilledOrder, Buyer, InvoiceOn, OrderedLine, PlacedOrder
+from kontor_billing.domain.order import (
+    BilledOrder,
+    Buyer,
+    InvoiceOn,
+    OrderedLine,
+    PlacedOrder,
+    language_of,
+)
 from kontor_billing.domain.seller import EXAMPLE_SELLER, Seller, seller_missing_reason
 
 #: How many waiting invoices one PUT /seller issues (the rest on the next event or PUT).
@@ -71,6 +87,9 @@ class BillingPolicy:
     invoice_prefix: str = "RE-"
     cancellation_prefix: str = "ST-"
     correction_prefix: str = "KR-"
+    check_documents: DocumentCheck | None = None
+    """The e-invoice rules a document must pass before its number is taken (ADR 0025);
+    None: not checked (unit tests of other rules)."""
 
     def prefix(self, kind: Kind) -> str:
         return {
@@ -137,6 +156,7 @@ def placed_order(event: OrderPlaced) -> PlacedOrder:
             country=address.country,
             vat_id=event.buyer_vat_id,
             buyer_reference=getattr(event, "buyer_reference", None),
+            language=language_of(event.locale),
         ),
         currency=event.currency,
         lines=lines,
@@ -259,14 +279,20 @@ async def on_return_completed(
     )
     issued_at = clock()
     seller = await _seller(uow, policy) or invoice.seller or EXAMPLE_SELLER
-    correction = invoice.correction(
-        correction_id=str(uuid.uuid4()),
-        number=await _next_number(uow, "correction", issued_at, policy),
-        issued_at=issued_at,
-        lines=lines,
-        reason=f"Erstattung {event.return_id}",
-        return_id=event.return_id,
-        seller=seller,
+    correction = await _checked_and_numbered(
+        uow,
+        "correction",
+        issued_at,
+        policy,
+        lambda doc_id, number: invoice.correction(
+            correction_id=doc_id,
+            number=number,
+            issued_at=issued_at,
+            lines=lines,
+            reason=f"Erstattung {event.return_id}",
+            return_id=event.return_id,
+            seller=seller,
+        ),
     )
     await _store(uow, correction, at=issued_at)
     await _chain(
@@ -346,6 +372,13 @@ async def _invoice_if_due(
         await uow.orders.save(order)
         return None
     issued_at = clock()
+    order = await with_buyer_language(uow, order)
+    rule_ids = await _broken_rules(order, seller, issued_at, policy)
+    if rule_ids:  # no number is taken: the order waits until the data is fixed
+        order.waiting = waiting_reason(rule_ids)
+        order.rule_ids = rule_ids
+        await uow.orders.save(order)
+        return None
     invoice = build_invoice(
         order,
         invoice_id=str(uuid.uuid4()),
@@ -357,9 +390,45 @@ async def _invoice_if_due(
     await _store(uow, invoice, at=issued_at)
     order.invoice_number = invoice.number
     order.waiting = None
+    order.rule_ids = []
     await uow.orders.save(order)
     publish(uow, invoice)
     return invoice
+
+
+async def _broken_rules(
+    order: BilledOrder, seller: Seller, issued_at: datetime, policy: BillingPolicy
+) -> list[str]:
+    """The rules the order's invoice would break, checked on a draft with a provisional
+    number (ADR 0025)."""
+    if policy.check_documents is None:
+        return []
+    draft = build_invoice(
+        order,
+        invoice_id="draft",
+        number=provisional_number(policy.invoice_prefix, issued_at),
+        seller=seller,
+        issued_at=issued_at,
+        small_business=policy.small_business,
+    )
+    return await refused(policy.check_documents, draft)
+
+
+async def _checked_and_numbered(
+    uow: BillingUnitOfWork,
+    kind: Kind,
+    issued_at: datetime,
+    policy: BillingPolicy,
+    make: Callable[[str, str], Invoice],
+) -> Invoice:
+    """``make(id, number)``'s document: first as a draft with a provisional number against
+    the e-invoice rules, then numbered. A refused one takes no number (ADR 0025); in a
+    consumer it is dead-lettered with the rule ids and replayed once the data is fixed."""
+    draft = make("draft", provisional_number(policy.prefix(kind), issued_at))
+    rule_ids = await refused(policy.check_documents, draft)
+    if rule_ids:
+        raise refusal(kind, rule_ids)
+    return make(str(uuid.uuid4()), await _next_number(uow, kind, issued_at, policy))
 
 
 async def _cancellation_of(uow: BillingUnitOfWork, number: str) -> Invoice | None:
@@ -372,12 +441,18 @@ async def _cancel(
 ) -> Invoice:
     issued_at = clock()
     seller = await _seller(uow, policy) or invoice.seller or EXAMPLE_SELLER
-    cancellation = invoice.cancellation(
-        cancellation_id=str(uuid.uuid4()),
-        number=await _next_number(uow, "cancellation", issued_at, policy),
-        issued_at=issued_at,
-        reason=reason,
-        seller=seller,
+    cancellation = await _checked_and_numbered(
+        uow,
+        "cancellation",
+        issued_at,
+        policy,
+        lambda doc_id, number: invoice.cancellation(
+            cancellation_id=doc_id,
+            number=number,
+            issued_at=issued_at,
+            reason=reason,
+            seller=seller,
+        ),
     )
     await _store(uow, cancellation, at=issued_at)
     await _chain(
@@ -392,6 +467,16 @@ async def _cancel(
     return cancellation
 
 
+async def _an_invoice(uow: BillingUnitOfWork, number: str, action: str) -> Invoice:
+    """Invoice ``number`` (not a cancellation or correction), for ``action`` on it."""
+    invoice = await uow.invoices.by_number(number)
+    if invoice is None:
+        raise NotFound("invoice", number)
+    if invoice.kind != "invoice":
+        raise IllegalTransition(f"{invoice.kind} {number}", action, "a document of its own")
+    return invoice
+
+
 async def cancel_invoice(
     uow: BillingUnitOfWork,
     number: str,
@@ -401,11 +486,7 @@ async def cancel_invoice(
     policy: BillingPolicy = DEFAULT_POLICY,
 ) -> Invoice:
     """The merchant cancels invoice ``number``: its cancellation document (Storno)."""
-    invoice = await uow.invoices.by_number(number)
-    if invoice is None:
-        raise NotFound("invoice", number)
-    if invoice.kind != "invoice":
-        raise IllegalTransition(f"{invoice.kind} {number}", "cancel", "a document of its own")
+    invoice = await _an_invoice(uow, number, "cancel")
     done = await _cancellation_of(uow, number)
     if done is not None:
         raise Conflict(f"invoice {number} is already cancelled by {done.number}")

@@ -175,6 +175,14 @@ class OpenItemFinder(Protocol):
         ...
 
 
+class BuyerLanguages(Protocol):
+    """The merchant's choice of document language per buyer e-mail (lower case)."""
+
+    async def get(self, email: str) -> str | None: ...
+
+    async def set(self, email: str, language: str) -> None: ...
+
+
 class BillingUnitOfWork(UnitOfWork, Protocol):
     """The repositories of one unit of work (read-only members, so an implementation
     may hold its own repository classes)."""
@@ -223,6 +231,9 @@ class BillingUnitOfWork(UnitOfWork, Protocol):
 
     @property
     def catalog(self) -> QuoteCatalog: ...
+
+    @property
+    def buyer_languages(self) -> BuyerLanguages: ...
 
 
 class RetainedDocuments(Protocol):

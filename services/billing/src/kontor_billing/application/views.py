@@ -12,6 +12,9 @@ from kontor_billing.domain.audit import BrokenLink
 from kontor_billing.domain.invoice import Invoice
 
 Status = Literal["issued", "cancelled", "corrected"]
+DocumentStatus = Literal["pending", "rendered", "failed"]
+"""Its PDF and XML: ``pending`` (checked when issued, made on the first request),
+``rendered`` (stored, always served as they are), ``failed`` (refused; ``rule_ids``)."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,9 @@ class InvoiceView:
     invoice: Invoice
     status: Status
     references: list[Reference]
+    document_status: DocumentStatus = "pending"
+    rule_ids: tuple[str, ...] = ()
+    """For ``failed``: the e-invoice rules its documents broke when last rendered."""
 
 
 @dataclass(frozen=True)

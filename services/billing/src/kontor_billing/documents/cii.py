@@ -37,7 +37,8 @@ SEPA_CREDIT_TRANSFER = "58"  # UNTDID 4461
 
 
 def money(amount: Decimal) -> Decimal:
-    return amount.quantize(CENT)
+    # + 0 turns a negative zero (a negated 0.00 VAT) into 0.00: "-0.00" breaks BR-IC-09
+    return amount.quantize(CENT) + 0
 
 
 def build_cii(data: DocumentData) -> bytes:

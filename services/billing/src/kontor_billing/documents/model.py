@@ -142,6 +142,10 @@ class VatRow:
 class Note:
     text: str
     subject: str | None = None  # UNTDID 4451, e.g. AAK (exemption), REG (regulatory)
+    text_en: str | None = None  # the note on an English PDF (the XML keeps ``text``)
+
+    def in_language(self, lang: str) -> str:
+        return self.text_en if lang == "en" and self.text_en else self.text
 
 
 @dataclass(frozen=True)

@@ -236,8 +236,12 @@ def render_html(data: DocumentData) -> str:
     grand = money(data.gross_total)
     totals_html += f"<tr class='grand'><td>{t['gross_total']}</td><td class='num'>{grand}</td></tr>"
 
-    notes = [n.text for n in data.notes]
-    if not quote and data.supply_date is None and not any("Leistungsdatum" in n for n in notes):
+    notes = [n.in_language(lang) for n in data.notes]
+    if (
+        not quote
+        and data.supply_date is None
+        and not any("Leistungsdatum" in n.text for n in data.notes)
+    ):
         notes.append(t["supply_same"])
     for row in data.breakdown:
         if row.category in EXEMPTION:

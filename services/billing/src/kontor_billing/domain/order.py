@@ -29,6 +29,19 @@ class Buyer:
     vat_id: str | None = None
     buyer_reference: str | None = None
     """Leitweg-ID of a public-sector buyer (XRechnung BT-10), if the order has one."""
+    language: str | None = None
+    """The language of the buyer's documents, ``de`` or ``en``: from the order's locale, else
+    the merchant's choice for the buyer's e-mail when invoiced (``PUT /buyers/{email}/
+    language``), else German. None: not known yet."""
+
+
+def language_of(locale: str | None) -> str | None:
+    """The documents' language for an order's locale (``en-GB`` -> ``en``): German unless
+    the customer chose English; None without a locale."""
+    text = (locale or "").strip().lower()
+    if not text:
+        return None
+    return "en" if text[:2] == "en" else "de"
 
 
 @dataclass(frozen=True)
@@ -84,6 +97,8 @@ class BilledOrder:
     invoice_number: str | None = None
     waiting: str | None = None
     """Why the due invoice is not issued yet (e.g. the seller's data is incomplete)."""
+    rule_ids: list[str] = field(default_factory=list)
+    """The e-invoice rules its document broke when it was last tried (it waits un-numbered)."""
 
     def due(self, invoice_on: InvoiceOn) -> bool:
         """Whether the invoice is to be issued now."""

@@ -21,6 +21,8 @@ from kontor_billing.domain.invoice import Invoice
 from kontor_billing.store.invoices import INVOICES, from_document
 
 BUCKET = "invoice_documents"
+FAILURES = "document_failures"
+"""Why the documents of a number were refused when last rendered (``_id`` the number)."""
 
 
 class MongoDocumentFiles:
@@ -29,7 +31,7 @@ class MongoDocumentFiles:
         self.bucket = AsyncGridFSBucket(db, bucket_name=BUCKET)
 
     async def _doc(self, number: str) -> dict[str, Any] | None:
-        return await self.db[INVOICES].find_one({"number": number, "kind": "invoice"})
+        return await self.db[INVOICES].find_one({"number": number})
 
     async def invoice(self, number: str) -> Invoice | None:
         doc = await self._doc(number)
@@ -64,3 +66,11 @@ class MongoDocumentFiles:
                 return stored
             await asyncio.sleep(0.1)
         raise RuntimeError(f"{file_id} is being written by another request")
+
+    async def record_failure(self, number: str, rule_ids: list[str] | None) -> None:
+        if rule_ids is None:
+            await self.db[FAILURES].delete_one({"_id": number})
+            return
+        await self.db[FAILURES].replace_one(
+            {"_id": number}, {"_id": number, "rule_ids": rule_ids}, upsert=True
+        )

@@ -9,7 +9,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from kontor_billing.store.bank_statements import BANK_TRANSACTIONS
 from kontor_billing.store.dunning import DUNNING_NOTICES
 from kontor_billing.store.incoming import INCOMING
-from kontor_billing.store.invoices import INVOICES
+from kontor_billing.store.invoices import INVOICES, ONE_VALID_INVOICE
 from kontor_billing.store.ledger import AUDIT, ORDERS
 from kontor_billing.store.payouts import PAYOUT_ITEMS
 from kontor_billing.store.quotes import ensure_quote_indexes
@@ -19,12 +19,14 @@ from kontor_billing.store.receivables import PAYMENTS, RECEIVABLES
 async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     await db[INVOICES].create_index("number", unique=True, name="number_unique")
     await db[INVOICES].create_index("order_id", name="by_order")
-    # One invoice per order: a second OrderPlaced for the same order (a replay from
-    # another producer instance) cannot bill twice, even past the inbox.
+    # One *valid* invoice per order: a second OrderPlaced for the same order (a replay
+    # from another producer instance) cannot bill twice, even past the inbox; a reissue
+    # after a cancellation is the next generation, and two racing reissues cannot both
+    # win (ADR 0025; migration 0025 drops the old one_invoice_per_order).
     await db[INVOICES].create_index(
-        [("order_id", 1), ("kind", 1)],
+        [("order_id", 1), ("generation", 1)],
         unique=True,
-        name="one_invoice_per_order",
+        name=ONE_VALID_INVOICE,
         partialFilterExpression={"kind": "invoice"},
     )
     # One cancellation per invoice, one correction per refund (return or complaint).
@@ -59,8 +61,11 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     )
     await db[PAYOUT_ITEMS].create_index([("status", 1), ("route", 1)], name="by_status")
     await db[PAYOUT_ITEMS].create_index("order_id", name="by_order", sparse=True)
-    # the receivables ledger: one per invoice (_id), one per order, open items by due date
-    await db[RECEIVABLES].create_index("order_id", unique=True, name="one_receivable_per_order")
+    # the receivables ledger: one per invoice (_id; a reissued invoice after a Storno is a
+    # second one for the order, ADR 0025), open items by due date
+    await db[RECEIVABLES].create_index(
+        [("order_id", 1), ("cancelled_by", 1), ("opened_at", -1)], name="receivables_by_order"
+    )
     await db[RECEIVABLES].create_index(
         [("settled", 1), ("disputed_at", 1), ("due_date", 1)], name="dunning_candidates"
     )

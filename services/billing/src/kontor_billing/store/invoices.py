@@ -10,7 +10,9 @@ from dataclasses import asdict
 from datetime import date
 from typing import Any
 
+from kontor_servicekit.domain_errors import Conflict
 from kontor_servicekit.store import Transaction
+from pymongo.errors import DuplicateKeyError
 
 from kontor_billing.domain.invoice import Invoice, InvoiceLine, VatRow
 from kontor_billing.domain.order import Buyer
@@ -18,6 +20,7 @@ from kontor_billing.domain.seller import Seller
 from kontor_billing.store.canonical import document_sha256
 
 INVOICES = "invoices"
+ONE_VALID_INVOICE = "one_valid_invoice_per_order"
 
 
 def seller_document(seller: Seller) -> dict[str, Any]:
@@ -66,7 +69,15 @@ def to_document(invoice: Invoice) -> dict[str, Any]:
         "return_id": invoice.return_id,
         "destination_country": invoice.destination_country,
         "vat_country": invoice.vat_country,
+        "original_issue_date": (
+            invoice.original_issue_date.isoformat() if invoice.original_issue_date else None
+        ),
+        "generation": invoice.generation,
     }
+
+
+def _date(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None
 
 
 def from_document(doc: dict[str, Any]) -> Invoice:
@@ -106,6 +117,8 @@ def from_document(doc: dict[str, Any]) -> Invoice:
         return_id=doc.get("return_id"),
         destination_country=doc.get("destination_country"),
         vat_country=doc.get("vat_country"),
+        original_issue_date=_date(doc.get("original_issue_date")),
+        generation=int(doc.get("generation") or 1),
     )
 
 
@@ -127,7 +140,12 @@ class MongoInvoiceRepository:
 
     async def add(self, invoice: Invoice) -> str:
         doc = to_document(invoice)
-        await self._docs.insert_one(doc, session=self.tx.session)
+        try:
+            await self._docs.insert_one(doc, session=self.tx.session)
+        except DuplicateKeyError as exc:
+            if invoice.generation > 1 and ONE_VALID_INVOICE in str(exc):
+                raise Conflict(f"order {invoice.order_id} was invoiced again already") from None
+            raise
         return document_sha256(doc)
 
     async def by_number(self, number: str) -> Invoice | None:
@@ -136,7 +154,9 @@ class MongoInvoiceRepository:
 
     async def invoice_of(self, order_id: str) -> Invoice | None:
         doc = await self._docs.find_one(
-            {"order_id": order_id, "kind": "invoice"}, session=self.tx.session
+            {"order_id": order_id, "kind": "invoice"},
+            sort=[("generation", -1)],  # the latest: the earlier ones are cancelled
+            session=self.tx.session,
         )
         return None if doc is None else from_document(doc)
 

@@ -52,6 +52,7 @@ def order_of(doc: dict[str, Any]) -> BilledOrder:
         cancelled=bool(doc.get("cancelled")),
         invoice_number=doc.get("invoice_number"),
         waiting=doc.get("waiting"),
+        rule_ids=list(doc.get("rule_ids") or []),
     )
 
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from kontor_servicekit.domain_errors import Conflict
 from kontor_servicekit.fakes import FakeDatabase, FakeUnitOfWork, InMemoryTable
 
 from kontor_billing.domain.audit import AuditEntry
@@ -48,6 +49,14 @@ class InMemoryInvoiceRepository:
     async def add(self, invoice: Invoice) -> str:
         if self.table.where(lambda i: i.number == invoice.number):
             raise AssertionError(f"invoice number {invoice.number} used twice")
+        if invoice.kind == "invoice" and self.table.where(  # the one_valid_invoice index
+            lambda i: (
+                i.kind == "invoice"
+                and i.order_id == invoice.order_id
+                and i.generation == invoice.generation
+            )
+        ):
+            raise Conflict(f"order {invoice.order_id} was invoiced again already")
         self.table.insert(invoice)
         return document_sha256(to_document(invoice))
 
@@ -57,7 +66,7 @@ class InMemoryInvoiceRepository:
 
     async def invoice_of(self, order_id: str) -> Invoice | None:
         found = self.table.where(lambda i: i.order_id == order_id and i.kind == "invoice")
-        return found[0] if found else None
+        return max(found, key=lambda i: i.generation) if found else None
 
     async def referring_to(self, number: str) -> list[Invoice]:
         return sorted(
@@ -108,6 +117,18 @@ class InMemoryAuditLog:
         self.table.insert(entry)
 
 
+class InMemoryBuyerLanguages:
+    def __init__(self, table: InMemoryTable[tuple[str, str]]) -> None:
+        self.table = table
+
+    async def get(self, email: str) -> str | None:
+        row = self.table.get(email.lower())
+        return row[1] if row else None
+
+    async def set(self, email: str, language: str) -> None:
+        self.table.put((email.lower(), language))
+
+
 class InMemoryBillingUnitOfWork(FakeUnitOfWork):
     def __init__(self, db: FakeDatabase) -> None:
         super().__init__(db)
@@ -154,6 +175,9 @@ class InMemoryBillingUnitOfWork(FakeUnitOfWork):
         )
         self.quotes = InMemoryQuoteRepository(self.table("quotes", key=lambda q: q.number))
         self.catalog = InMemoryQuoteCatalog(self.table("quote_catalog", key=lambda p: p["sku"]))
+        self.buyer_languages = InMemoryBuyerLanguages(
+            self.table("buyer_languages", key=lambda row: row[0])
+        )
 
 
 class InMemoryQuoteRepository:

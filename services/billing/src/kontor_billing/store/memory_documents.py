@@ -14,6 +14,7 @@ class InMemoryDocumentFiles:
         self.buyer_references = buyer_references or {}
         self.files: dict[tuple[str, Format], bytes] = {}
         self.writes = 0
+        self.failures: dict[str, list[str]] = {}
 
     async def invoice(self, number: str) -> Invoice | None:
         return self.invoices.get(number)
@@ -27,3 +28,9 @@ class InMemoryDocumentFiles:
     async def put_once(self, number: str, fmt: Format, data: bytes) -> bytes:
         self.writes += 1
         return self.files.setdefault((number, fmt), data)
+
+    async def record_failure(self, number: str, rule_ids: list[str] | None) -> None:
+        if rule_ids is None:
+            self.failures.pop(number, None)
+        else:
+            self.failures[number] = rule_ids

@@ -18,6 +18,8 @@ class InMemoryReceivableRepository:
 
     async def of_order(self, order_id: str) -> Receivable | None:
         found = self.table.where(lambda r: r.order_id == order_id)
+        # as in MongoDB: the valid (not cancelled) receivable first, else the newest
+        found.sort(key=lambda r: (r.cancelled_by is not None, -r.opened_at.timestamp()))
         return found[0] if found else None
 
     async def add(self, receivable: Receivable) -> None:

@@ -108,6 +108,14 @@ async def validate_documents(store: Store) -> None:
     await _validate(store, AUDIT, AUDIT_SCHEMA)
 
 
+async def one_valid_invoice_per_order(store: Store) -> None:
+    """The unique index of one invoice per order gives way to one per order and
+    generation (``indexes.py`` creates it), so a cancelled invoice can be reissued."""
+    existing = await store.db[INVOICES].index_information()
+    if "one_invoice_per_order" in existing:
+        await store.db[INVOICES].drop_index("one_invoice_per_order")
+
+
 MIGRATIONS = [
     Migration(
         "0001-document-validators",
@@ -118,6 +126,11 @@ MIGRATIONS = [
         "0300-payments",
         open_missing_receivables,
         "a receivable for every invoice issued before the receivables ledger",
+    ),
+    Migration(
+        "0025-one-valid-invoice-per-order",
+        one_valid_invoice_per_order,
+        "one valid invoice per order: the unique index becomes (order_id, generation)",
     ),
 ]
 

@@ -13,6 +13,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from kontor_billing.application.views import (
     ChainReport,
+    DocumentStatus,
     InvoiceFilter,
     InvoicePage,
     InvoiceView,
@@ -22,6 +23,7 @@ from kontor_billing.application.views import (
 from kontor_billing.domain.audit import first_broken
 from kontor_billing.domain.seller import Seller
 from kontor_billing.store.canonical import document_sha256
+from kontor_billing.store.documents import BUCKET, FAILURES
 from kontor_billing.store.invoices import INVOICES, from_document, seller_of
 from kontor_billing.store.ledger import AUDIT, CURRENT_SELLER, ORDERS, SELLER, audit_entry_of
 
@@ -45,6 +47,7 @@ class InvoiceQueries:
                 .sort("number", 1)
             ):
                 referring[ref["original_number"]].append(ref)
+        documents = await self._document_states([d["number"] for d in docs])
         out = []
         for doc in docs:
             refs = referring.get(doc["number"], [])
@@ -61,9 +64,25 @@ class InvoiceQueries:
                     invoice=from_document(doc),
                     status=status,
                     references=[Reference(r["number"], r["kind"], r["issue_date"]) for r in refs],
+                    document_status=documents.get(doc["number"], ("pending", ()))[0],
+                    rule_ids=documents.get(doc["number"], ("pending", ()))[1],
                 )
             )
         return out
+
+    async def _document_states(
+        self, numbers: list[str]
+    ) -> dict[str, tuple[DocumentStatus, tuple[str, ...]]]:
+        """Rendered (its PDF is stored) or failed (with the rule ids), in two round trips."""
+        states: dict[str, tuple[DocumentStatus, tuple[str, ...]]] = {}
+        if not numbers:
+            return states
+        async for failure in self.db[FAILURES].find({"_id": {"$in": numbers}}):
+            states[failure["_id"]] = ("failed", tuple(failure["rule_ids"]))
+        pdfs = [f"{n}.pdf" for n in numbers]
+        async for stored in self.db[f"{BUCKET}.files"].find({"_id": {"$in": pdfs}}, {"_id": 1}):
+            states[stored["_id"].removesuffix(".pdf")] = ("rendered", ())
+        return states
 
     async def of_order(self, order_id: str) -> list[InvoiceView]:
         """The invoices of an order, by number."""

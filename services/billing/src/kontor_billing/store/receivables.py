@@ -101,7 +101,13 @@ class MongoReceivableRepository:
         return None if doc is None else receivable_of(doc)
 
     async def of_order(self, order_id: str) -> Receivable | None:
-        doc = await self._docs.find_one({"order_id": order_id}, session=self.tx.session)
+        # a reissued invoice (ADR 0025) opens a second receivable for the order: the
+        # valid one (not cancelled) is the order's, else the newest
+        doc = await self._docs.find_one(
+            {"order_id": order_id},
+            sort=[("cancelled_by", 1), ("opened_at", -1)],
+            session=self.tx.session,
+        )
         return None if doc is None else receivable_of(doc)
 
     async def add(self, receivable: Receivable) -> None:

@@ -10,6 +10,7 @@ from kontor_billing.store.bank_statements import (
     MongoBankTransactionRepository,
     MongoOpenItemFinder,
 )
+from kontor_billing.store.buyer_languages import MongoBuyerLanguages
 from kontor_billing.store.datev import MongoAccountingSource, MongoExportRepository
 from kontor_billing.store.dunning import MongoDunningNotices
 from kontor_billing.store.incoming import MongoIncomingInvoiceRepository
@@ -54,3 +55,4 @@ class MongoBillingUnitOfWork(MongoUnitOfWork):
         self.open_items = MongoOpenItemFinder(tx)
         self.quotes = MongoQuoteRepository(tx)
         self.catalog = MongoQuoteCatalog(tx)
+        self.buyer_languages = MongoBuyerLanguages(tx)

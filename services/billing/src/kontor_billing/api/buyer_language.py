@@ -1,0 +1,57 @@
+"""HTTP routes of a buyer's document language (German unless English is chosen)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path
+from kontor_servicekit.auth import require_scope
+from kontor_servicekit.errors import problem_responses
+from pydantic import BaseModel, ConfigDict, Field
+
+from kontor_billing.application.buyer_language import Language, set_buyer_language
+from kontor_billing.context import Context
+
+router = APIRouter(tags=["documents"])
+
+Email = Annotated[
+    str,
+    Path(pattern=r"^[^@\s/]+@[^@\s/]+\.[^@\s/]+$", max_length=254, examples=["anna@example.de"]),
+]
+
+
+class LanguageIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    language: Language = Field(description="de or en: the wording of the buyer's PDFs")
+
+
+class LanguageOut(BaseModel):
+    email: str
+    language: Language | None = Field(
+        description="The merchant's choice; null: none (the order's locale, else German)"
+    )
+
+
+@router.get(
+    "/buyers/{email}/language",
+    dependencies=[Depends(require_scope("billing:read"))],
+    responses=problem_responses(401, 403, 422),
+    summary="The document language chosen for a buyer (orders without a locale)",
+)
+async def buyer_language(ctx: Context, email: Email) -> LanguageOut:
+    language = await ctx.languages.of(email)
+    return LanguageOut(
+        email=email.lower(), language="en" if language == "en" else language and "de"
+    )
+
+
+@router.put(
+    "/buyers/{email}/language",
+    dependencies=[Depends(require_scope("billing:admin"))],
+    responses=problem_responses(401, 403, 422),
+    summary="Choose German or English for a buyer's documents issued from now on",
+)
+async def choose_buyer_language(ctx: Context, email: Email, body: LanguageIn) -> LanguageOut:
+    await ctx.transactor.run(lambda uow: set_buyer_language(uow, email, body.language))
+    return LanguageOut(email=email.lower(), language=body.language)
