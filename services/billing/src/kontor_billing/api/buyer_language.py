@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Response
 from kontor_servicekit.auth import require_scope
 from kontor_servicekit.errors import problem_responses
 from pydantic import BaseModel, ConfigDict, Field
@@ -51,7 +51,13 @@ async def buyer_language(ctx: Context, email: Email) -> LanguageOut:
     dependencies=[Depends(require_scope("billing:admin"))],
     responses=problem_responses(401, 403, 422),
     summary="Choose German or English for a buyer's documents issued from now on",
+    response_model=LanguageOut,
 )
-async def choose_buyer_language(ctx: Context, email: Email, body: LanguageIn) -> LanguageOut:
-    await ctx.transactor.run(lambda uow: set_buyer_language(uow, email, body.language))
-    return LanguageOut(email=email.lower(), language=body.language)
+async def choose_buyer_language(ctx: Context, email: Email, body: LanguageIn) -> Response:
+    return await ctx.answers.answer(
+        ctx.transactor,
+        lambda transactor: transactor.run(
+            lambda uow: set_buyer_language(uow, email, body.language)
+        ),
+        present=lambda _: LanguageOut(email=email.lower(), language=body.language),
+    )

@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
-from kontor_servicekit.apitypes import Instant, PageOut
+from fastapi import APIRouter, Depends, Query, Response
+from kontor_servicekit.apitypes import Instant, Page, PageOut, QueryBool
 from kontor_servicekit.auth import require_scope
 from kontor_servicekit.errors import problem_responses
 from pydantic import BaseModel, Field
 
+from kontor_billing.api.invoices import PageSize
 from kontor_billing.application.waiting import WAITING_BATCH, retry_waiting
 from kontor_billing.context import Context
 from kontor_billing.domain.order import BilledOrder
@@ -64,10 +65,10 @@ class RetryOut(BaseModel):
 )
 async def failed_documents(
     ctx: Context,
-    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+    page: Page = 1,
+    page_size: PageSize = 50,
     rules_only: Annotated[
-        bool, Query(description="Only those refused by e-invoice rules (with rule_ids)")
+        QueryBool, Query(description="Only those refused by e-invoice rules (with rule_ids)")
     ] = False,
 ) -> WaitingPage:
     orders, total = await ctx.waiting.page(page=page, page_size=page_size, rules_only=rules_only)
@@ -81,9 +82,15 @@ async def failed_documents(
     dependencies=[Depends(require_scope("billing:admin"))],
     responses=problem_responses(401, 403),
     summary=f"Try the waiting invoices again (up to {WAITING_BATCH}) after the data was fixed",
+    response_model=RetryOut,
 )
-async def retry_failed(ctx: Context) -> RetryOut:
-    issued, still = await ctx.transactor.run(
-        lambda uow: retry_waiting(uow, clock=ctx.clock, policy=ctx.policy)
+async def retry_failed(ctx: Context) -> Response:
+    return await ctx.answers.answer(
+        ctx.transactor,
+        lambda transactor: transactor.run(
+            lambda uow: retry_waiting(uow, clock=ctx.clock, policy=ctx.policy)
+        ),
+        present=lambda retried: RetryOut(
+            issued=[i.number for i in retried[0]], still_waiting=retried[1]
+        ),
     )
-    return RetryOut(issued=[i.number for i in issued], still_waiting=still)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Path
+from fastapi import APIRouter, Body, Depends, Path, Response
 from kontor_servicekit.auth import require_scope
 from kontor_servicekit.errors import problem_responses
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -56,12 +56,17 @@ class ReissueIn(BaseModel):
     dependencies=[Depends(require_scope("billing:admin"))],
     responses=problem_responses(401, 403, 404, 409, 422),
     summary="After its cancellation: a new invoice for the same order (buyer corrected)",
+    response_model=InvoiceOut,
 )
 async def reissue(
     ctx: Context, number: Number, body: Annotated[ReissueIn | None, Body()] = None
-) -> InvoiceOut:
+) -> Response:
     correction = BuyerCorrection(**(body or ReissueIn()).buyer.model_dump())
-    invoice = await ctx.transactor.run(
-        lambda uow: reissue_invoice(uow, number, correction, clock=ctx.clock, policy=ctx.policy)
+    return await ctx.answers.answer(
+        ctx.transactor,
+        lambda transactor: transactor.run(
+            lambda uow: reissue_invoice(uow, number, correction, clock=ctx.clock, policy=ctx.policy)
+        ),
+        present=lambda invoice: InvoiceOut.of(InvoiceView(invoice, "issued", [])),
+        status_code=201,
     )
-    return InvoiceOut.of(InvoiceView(invoice, "issued", []))
