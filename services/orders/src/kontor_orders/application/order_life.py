@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from kontor_contracts.envelope import Envelope
-from kontor_contracts.events.billing import PaymentReceived
+from kontor_contracts.events.billing import PaymentReceived, PaymentRefunded
 from kontor_contracts.events.catalog import StockReservationRejected, StockReserved
 from kontor_servicekit.clock import Clock
 from kontor_servicekit.uow import Transactor
@@ -62,6 +62,12 @@ async def on_stock_reservation_rejected(
 async def on_payment_received(event: PaymentReceived, uow: OrdersUnitOfWork, env: Envelope) -> None:
     order = await load_order(uow, event.order_id)
     order.record_payment(event.payment_id, event.amount, event.currency, event.received_at)
+    await _save(uow, order)
+
+
+async def on_payment_refunded(event: PaymentRefunded, uow: OrdersUnitOfWork, env: Envelope) -> None:
+    order = await load_order(uow, event.order_id)
+    order.record_refund(event.payment_id, event.amount, event.currency, event.refunded_at)
     await _save(uow, order)
 
 

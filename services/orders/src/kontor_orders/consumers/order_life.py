@@ -6,7 +6,7 @@ arrived), not the clock: a late delivery does not move when it happened.
 
 from __future__ import annotations
 
-from kontor_contracts.events.billing import PaymentReceived
+from kontor_contracts.events.billing import PaymentReceived, PaymentRefunded
 from kontor_contracts.events.catalog import (
     ReplacementStockBooked,
     ReplacementStockRejected,
@@ -37,7 +37,11 @@ def reservations() -> Subscription:
 def payments() -> Subscription:
     return Subscription(
         purpose="payments",
-        description="Marks orders paid when billing reports the money arrived",
-        handlers={PaymentReceived: order_life.on_payment_received},
+        description="Marks orders paid when billing reports the money arrived, and takes "
+        "refunded money off what was paid",
+        handlers={
+            PaymentReceived: order_life.on_payment_received,
+            PaymentRefunded: order_life.on_payment_refunded,
+        },
         unit_of_work=MongoOrdersUnitOfWork,
     )

@@ -640,6 +640,29 @@ class Order(RecordsEvents):
             self._move("paid", received_at)
             self.record(OrderWasPaid(self.id, received_at))
 
+    def record_refund(
+        self, refund_id: str, amount: Decimal, currency: str, refunded_at: datetime
+    ) -> None:
+        """Money went back to the customer: ``amount_paid`` goes down by the refund, never
+        below 0, and the refund shows on the timeline. The status and ``paid_at`` stay
+        (a refunded order was still paid and shipped). A refund already on the timeline
+        (same refund id, e.g. republished under a new event id) changes nothing; one in
+        another currency is refused (Conflict), like a payment.
+        """
+        if currency != self.currency:
+            raise Conflict(f"refund in {currency} for an order in {self.currency}")
+        if any(
+            e.event == "payment_refunded" and e.details.get("refund_id") == refund_id
+            for e in self.timeline
+        ):
+            return
+        taken = min(amount, self.amount_paid)
+        self.amount_paid -= taken
+        details: dict[str, Any] = {"refund_id": refund_id, "amount": str(amount)}
+        if taken != amount:
+            details["beyond_paid"] = str(amount - taken)
+        self._log("payment_refunded", refunded_at, **details)
+
     def cancel(self, reason: str, cancelled_by: str, now: datetime) -> None:
         """Cancel before shipping: records OrderWasCancelled with the lines to release."""
         if self.status not in CANCELLABLE:
