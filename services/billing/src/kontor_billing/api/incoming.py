@@ -278,6 +278,9 @@ class IncomingOut(BaseModel):
     rejected_reason: str | None
     rejected_by: str | None
     rejected_at: Instant | None
+    paid_at: Instant | None = Field(
+        default=None, description="When the bank statement settled the transfer paying it"
+    )
 
     @classmethod
     def of(cls, invoice: IncomingInvoice, *, duplicate: bool = False) -> IncomingOut:
@@ -370,6 +373,7 @@ class IncomingOut(BaseModel):
             rejected_reason=invoice.rejected_reason,
             rejected_by=invoice.rejected_by,
             rejected_at=invoice.rejected_at,
+            paid_at=invoice.paid_at,
         )
 
 

@@ -28,6 +28,7 @@ from kontor_servicekit.domain_errors import Invalid, NotFound
 from kontor_servicekit.uow import Transactor
 
 from kontor_billing.application.bank import compact_bank_code
+from kontor_billing.application.supplier_payments import mark_supplier_invoice_paid
 from kontor_billing.application.unit_of_work import BillingUnitOfWork
 from kontor_billing.domain.invoice import document_number, numbering_year
 from kontor_billing.domain.payouts import (
@@ -291,6 +292,7 @@ async def settle_payout(
         return None
     item.settle(at)
     await uow.payouts.save(item)
+    await mark_supplier_invoice_paid(uow, item, at)
     return item
 
 

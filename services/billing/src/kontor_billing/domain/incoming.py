@@ -278,6 +278,7 @@ class IncomingInvoice(RecordsEvents):
     rejected_reason: str | None = None
     rejected_by: str | None = None
     rejected_at: datetime | None = None
+    paid_at: datetime | None = None
 
     @classmethod
     def receive(
@@ -373,6 +374,20 @@ class IncomingInvoice(RecordsEvents):
         self.rejected_reason = reason
         self.rejected_by = by
         self.rejected_at = at
+
+
+def mark_paid(invoice: IncomingInvoice, at: datetime) -> bool:
+    """The transfer paying an approved invoice was settled by the bank: ``paid``. An
+    invoice already paid stays as it is (a statement imported again); False when the
+    invoice is not approved-or-paid, so the caller leaves it alone (it was approved when
+    its payout item was made; a later change is for a person to look at)."""
+    if invoice.status == "paid":
+        return True
+    if invoice.status != "approved":
+        return False
+    invoice.status = "paid"
+    invoice.paid_at = at
+    return True
 
 
 def choose_account(

@@ -166,6 +166,7 @@ def to_document(invoice: IncomingInvoice) -> Document:
         "rejected_reason": invoice.rejected_reason,
         "rejected_by": invoice.rejected_by,
         "rejected_at": invoice.rejected_at,
+        "paid_at": invoice.paid_at,
     }
 
 
@@ -197,6 +198,7 @@ def from_document(doc: Document) -> IncomingInvoice:
         rejected_reason=doc.get("rejected_reason"),
         rejected_by=doc.get("rejected_by"),
         rejected_at=doc.get("rejected_at"),
+        paid_at=doc.get("paid_at"),
     )
 
 
