@@ -116,6 +116,8 @@ class ServiceFacts:
     dead_letters: list[str] = field(default_factory=list)
     api_prefixes: list[str] = field(default_factory=lambda: ["/"])
     """The path prefixes the ingress routes to the service (its API routes only)."""
+    max_body_bytes: int = 1_048_576
+    """The largest request body the service takes (its settings); its ingress lets it pass."""
 
     @property
     def kafka_user(self) -> str:
@@ -150,6 +152,7 @@ def service_facts(service: str) -> ServiceFacts:
         groups={s.group(service): s.topics() for s in definition.subscriptions},
         dead_letters=dead_letter_topics(definition),
         api_prefixes=api_path_prefixes(definition),
+        max_body_bytes=definition.settings.max_body_bytes,
     )
 
 
@@ -710,49 +713,69 @@ def service_files(f: ServiceFacts) -> dict[str, list[Manifest]]:
     return {"kustomization.yaml": [kustomization(sorted(files))], **files}
 
 
-def ingress(facts: list[ServiceFacts], overlay: str) -> Manifest:
-    """One host per service, so each API keeps its own routes (/products, /orders, ...).
+MIB = 1024 * 1024
+
+
+def proxy_body_size(max_body_bytes: int) -> str:
+    """nginx's ``proxy-body-size`` (``m`` = MiB) that lets the service's own limit pass:
+    the service, not the ingress, answers a too large body (413 problem+json)."""
+    return f"{-(-max_body_bytes // MIB)}m"
+
+
+def ingress(facts: list[ServiceFacts], overlay: str) -> list[Manifest]:
+    """One Ingress and host per service, so each API keeps its own routes (/products,
+    /orders, ...) and its own body size (nginx annotations hold per Ingress: billing's
+    10 MiB statements and invoices, the catalog's and orders' images, 1 MiB elsewhere).
 
     Only the API's path prefixes are routed (read from the service's routers): /docs,
     /openapi.json, /asyncapi.json, /metrics and /health/* answer 404 at the ingress."""
     domain = OVERLAY_DOMAINS[overlay]
-    hosts = [f"{f.name}.{domain}" for f in facts]
-    spec: Manifest = {
-        "ingressClassName": INGRESS_CLASS,
-        "rules": [
+    manifests: list[Manifest] = []
+    for f in facts:
+        host = f"{f.name}.{domain}"
+        spec: Manifest = {
+            "ingressClassName": INGRESS_CLASS,
+            "rules": [
+                {
+                    "host": host,
+                    "http": {
+                        "paths": [
+                            {
+                                "path": prefix,
+                                "pathType": "Prefix",
+                                "backend": {"service": {"name": f.name, "port": {"name": "http"}}},
+                            }
+                            for prefix in f.api_prefixes
+                        ]
+                    },
+                }
+            ],
+        }
+        if overlay == "prod":
+            spec["tls"] = [{"hosts": [host], "secretName": PROD_TLS_SECRET}]
+        manifests.append(
             {
-                "host": f"{f.name}.{domain}",
-                "http": {
-                    "paths": [
-                        {
-                            "path": prefix,
-                            "pathType": "Prefix",
-                            "backend": {"service": {"name": f.name, "port": {"name": "http"}}},
-                        }
-                        for prefix in f.api_prefixes
-                    ]
+                "apiVersion": "networking.k8s.io/v1",
+                "kind": "Ingress",
+                "metadata": {
+                    "name": f"kontor-api-{f.name}",
+                    "labels": {
+                        "app.kubernetes.io/part-of": "kontor",
+                        "app.kubernetes.io/name": f.name,
+                    },
+                    "annotations": {
+                        "nginx.ingress.kubernetes.io/proxy-body-size": proxy_body_size(
+                            f.max_body_bytes
+                        ),
+                        "nginx.ingress.kubernetes.io/ssl-redirect": "true"
+                        if overlay == "prod"
+                        else "false",
+                    },
                 },
+                "spec": spec,
             }
-            for f in facts
-        ],
-    }
-    if overlay == "prod":
-        spec["tls"] = [{"hosts": hosts, "secretName": PROD_TLS_SECRET}]
-    return {
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "Ingress",
-        "metadata": {
-            "name": "kontor-api",
-            "labels": {"app.kubernetes.io/part-of": "kontor"},
-            "annotations": {
-                "nginx.ingress.kubernetes.io/proxy-body-size": "1m",
-                "nginx.ingress.kubernetes.io/ssl-redirect": "true"
-                if overlay == "prod"
-                else "false",
-            },
-        },
-        "spec": spec,
-    }
+        )
+    return manifests
 
 
 # --------------------------------------------------------------------------- output
@@ -779,7 +802,7 @@ def render(facts: list[ServiceFacts] | None = None) -> dict[Path, str]:
         for name, manifests in service_files(f).items():
             out[Path("base") / f.name / name] = dump(manifests)
     for overlay in OVERLAY_DOMAINS:
-        out[Path("overlays") / overlay / "ingress.yaml"] = dump([ingress(facts, overlay)])
+        out[Path("overlays") / overlay / "ingress.yaml"] = dump(ingress(facts, overlay))
     return out
 
 

@@ -290,3 +290,31 @@ def test_one_message_size_limit_for_every_topic_and_every_service(prod: Docs) ->
     assert len(settings) == 6
     for config_map in settings:
         assert config_map["data"]["KONTOR_KAFKA_MAX_MESSAGE_BYTES"] == str(limit)
+
+
+def test_each_hosts_ingress_lets_the_services_own_body_limit_pass(
+    rendered: dict[str, Docs], facts: list[ServiceFacts]
+) -> None:
+    """nginx's body limit is per Ingress: billing's 10 MiB files and the catalog's and
+    orders' images reach the service, which answers a too large body itself."""
+    limits = {f.name: f.max_body_bytes for f in facts}
+    assert limits["billing"] == 11 * 1024 * 1024
+    assert limits["catalog"] == limits["orders"] == 6 * 1024 * 1024
+    for overlay, docs in rendered.items():
+        sizes: dict[str, str] = {}
+        for ing in checks.of_kind(docs, "Ingress"):
+            [rule] = ing["spec"]["rules"]
+            service = rule["http"]["paths"][0]["backend"]["service"]["name"]
+            assert rule["host"].startswith(f"{service}."), overlay
+            sizes[service] = ing["metadata"]["annotations"][
+                "nginx.ingress.kubernetes.io/proxy-body-size"
+            ]
+        assert sizes == {
+            "catalog": "6m",
+            "orders": "6m",
+            "billing": "11m",
+            "support": "1m",
+            "marketing": "1m",
+            "analytics": "1m",
+        }, overlay
+    assert generate.proxy_body_size(1_048_577) == "2m"
