@@ -108,7 +108,7 @@ def test_schemathesis_finds_no_server_error(
                 "--header",
                 f"Authorization: Bearer {auth_keys.token()}",
                 "--max-examples",
-                os.environ.get("KONTOR_FUZZ_EXAMPLES", "40"),
+                os.environ.get("KONTOR_FUZZ_EXAMPLES", "25"),
                 "--generation-deterministic",
                 "--request-timeout",
                 "10",
