@@ -183,3 +183,25 @@ def test_token_last_line_verifies_with_the_public_key(tmp_path: Path) -> None:
     assert claims["scope"] == all_scopes()[0]
     # the key pair is created once and reused
     assert (tmp_path / "keys" / "jwt-public.pem").read_text() == public_key
+
+
+@pytest.mark.integration
+def test_ctrl_c_stops_the_runtime_also_when_it_was_started_with_sigint_ignored(
+    tmp_path: Path, started: list[subprocess.Popen[bytes]]
+) -> None:
+    # as a background job of a non-interactive shell (`nohup make run &` in a script):
+    # SIGINT is ignored when the runtime starts, and Python then installs no handler
+    env = cli_env(tmp_path, KONTOR_DUMMY_NAME="dummy")
+    out = tmp_path / "out.txt"
+    with out.open("wb") as sink:
+        proc = subprocess.Popen(
+            cli("run", "--service", "dummy=kontor_dummy_service"),
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+        )
+    started.append(proc)
+    wait_for_text(out, proc, "Ctrl-C stops everything.", 60)
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(30) == 0

@@ -254,6 +254,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # Ctrl-C (SIGINT) stops the runtime however it was started: a process started in the
+    # background of a non-interactive shell (`nohup make run &` in a script) inherits
+    # SIGINT ignored, and Python then installs no KeyboardInterrupt handler of its own.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _raise_stop)
     try:
         settings = LocalSettings.from_env()
