@@ -11,6 +11,18 @@ from typing import Protocol
 
 from kontor_servicekit.uow import UnitOfWork
 
+from kontor_support.domain.delivery import Delivery
+
+
+class DeliveryRepository(Protocol):
+    async def add(self, delivery: Delivery) -> None: ...
+
+    async def get(self, delivery_id: str) -> Delivery | None: ...
+
+    async def save(self, delivery: Delivery) -> None: ...
+
 
 class SupportUnitOfWork(UnitOfWork, Protocol):
-    """The repositories of support (none yet) plus the outbox and sequences."""
+    """The repositories of support plus the outbox and sequences."""
+
+    deliveries: DeliveryRepository

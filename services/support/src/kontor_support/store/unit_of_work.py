@@ -1,11 +1,19 @@
-"""Support's unit of work over one MongoDB transaction."""
+"""Support's unit of work over one MongoDB transaction.
+
+Each repository is declared with its protocol's type, so mypy checks that the Mongo
+repositories implement them (and the unit of work is a ``SupportUnitOfWork``).
+"""
 
 from __future__ import annotations
 
 from kontor_servicekit.store import Transaction
 from kontor_servicekit.uow import MongoUnitOfWork
 
+from kontor_support.application.unit_of_work import DeliveryRepository
+from kontor_support.store.deliveries import MongoDeliveryRepository
+
 
 class MongoSupportUnitOfWork(MongoUnitOfWork):
     def __init__(self, tx: Transaction) -> None:
         super().__init__(tx)
+        self.deliveries: DeliveryRepository = MongoDeliveryRepository(tx)
