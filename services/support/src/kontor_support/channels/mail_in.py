@@ -28,12 +28,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from email import message_from_bytes, policy
+from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
 from email.utils import getaddresses
 from html.parser import HTMLParser
 from pathlib import PurePosixPath, PureWindowsPath
 
-import filetype  # type: ignore[import-untyped]
+import filetype
 import nh3
 
 from kontor_support.application.inbound import InboundAttachment, InboundMessage
@@ -103,6 +104,18 @@ def _part_text(part: Message) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
 
 
+def _raw_8bit(msg: Message, name: str) -> str | None:
+    """The value of a header sent with raw 8-bit bytes, decoded by :func:`_repair`
+    (the header registry would turn each such byte into U+FFFD), else None."""
+    for key, raw in msg.raw_items():
+        if key.lower() == name.lower() and isinstance(raw, str) and _repair(raw) != raw:
+            try:
+                return str(make_header(decode_header(_repair(raw))))
+            except Exception:  # encoded words too broken to decode: the bytes as they are
+                return _repair(raw)
+    return None
+
+
 def _header(msg: Message, name: str) -> str | None:
     """A header's decoded value, or None; a header the parser cannot read is None."""
     try:
@@ -111,7 +124,7 @@ def _header(msg: Message, name: str) -> str | None:
         return None
     if value is None:
         return None
-    text = _repair(str(value)).strip()
+    text = (_raw_8bit(msg, name) or _repair(str(value))).strip()
     return re.sub(r"\s+", " ", text) or None
 
 
@@ -152,15 +165,15 @@ class _TextCollector(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in _INVISIBLE:
             self.hidden += 1
+        elif tag == "li":
+            self.chunks.append("\n- ")
         elif tag in _BLOCKS:
             self.chunks.append("\n")
-        if tag == "li":
-            self.chunks.append("- ")
 
     def handle_endtag(self, tag: str) -> None:
         if tag in _INVISIBLE:
             self.hidden = max(0, self.hidden - 1)
-        elif tag in _BLOCKS:
+        elif tag in _BLOCKS and tag != "li":  # the next item or the list's end breaks
             self.chunks.append("\n")
 
     def handle_data(self, data: str) -> None:
@@ -264,7 +277,8 @@ def _leaves(part: Message) -> Iterator[Message]:
     payload = part.get_payload()
     if isinstance(payload, list):
         for child in payload:
-            yield from _leaves(child)
+            if isinstance(child, Message):
+                yield from _leaves(child)
 
 
 def _body(msg: EmailMessage, subtype: str) -> Message | None:
@@ -405,11 +419,12 @@ def parse_mail(
     text_part = _body(msg, "plain")
     html_part = _body(msg, "html")
     bodies = {id(p) for p in (text_part, html_part) if p is not None}
-    body_html = sanitise_html(_part_text(html_part)) if html_part is not None else None
+    raw_html = _part_text(html_part) if html_part is not None else None
+    body_html = sanitise_html(raw_html).strip() if raw_html is not None else None
     if text_part is not None:
         body_text = _part_text(text_part)
-    elif body_html is not None:
-        body_text = html_to_text(body_html)
+    elif raw_html is not None:
+        body_text = html_to_text(raw_html)
     else:
         body_text = ""
     attachments, dropped, more_text = _attachments(msg, bodies, limits)
