@@ -114,6 +114,8 @@ class Ticket(RecordsEvents):
     thread_ids: tuple[str, ...] = ()  # Message-IDs of the thread, oldest first (capped)
     automated_last: bool = False  # the newest customer message was an auto-reply
     breached: tuple[str, ...] = ()  # SLA targets already escalated
+    sla_target: str | None = None  # the next SLA target to meet (first_response, ...)
+    sla_due_at: datetime | None = None  # when it breaches (business hours)
     timeline: list[TimelineEntry] = field(default_factory=list)
     version: int = 0
 
