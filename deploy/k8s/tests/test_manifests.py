@@ -179,8 +179,9 @@ def test_scaling_check_reports_too_many_replicas_and_two_autoscalers(
     docs = copy.deepcopy(prod)
     scaled = checks.by_name(docs, "ScaledObject")["billing"]
     scaled["spec"]["maxReplicaCount"] = 7
-    # support consumes nothing, so it scales by CPU (an HPA) rather than by lag
-    hpa = copy.deepcopy(checks.by_name(docs, "HorizontalPodAutoscaler")["support"])
+    # marketing consumes nothing yet, so it scales by CPU (an HPA) rather than by lag
+    # (support did until issue 14 gave it consumers)
+    hpa = copy.deepcopy(checks.by_name(docs, "HorizontalPodAutoscaler")["marketing"])
     hpa["metadata"]["name"] = "billing"
     hpa["spec"]["scaleTargetRef"]["name"] = "billing"
     docs.append(hpa)

@@ -44,6 +44,11 @@ class TicketUpdated(Event):
     assignee: str | None = None
     order_id: Id | None = None
     note: Annotated[str | None, Personal("text")] = None
+    state: str | None = Field(
+        default=None,
+        description="Support's own state: new, open, pending, pending_close, solved, closed, "
+        "merged (status above is the v1 vocabulary it maps to)",
+    )
 
 
 class TicketResolved(Event):

@@ -6,12 +6,14 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends
+from kontor_servicekit.blobs import BlobStore
 from kontor_servicekit.clock import Clock
 from kontor_servicekit.context import context_dependency
+from kontor_servicekit.idempotency import Answers
 from kontor_servicekit.uow import Transactor
 
 from kontor_support.application.unit_of_work import SupportUnitOfWork
-from kontor_support.store.queries import SupportQueries
+from kontor_support.store.queries import SupportQueries, TicketQueries
 
 
 @dataclass
@@ -19,6 +21,10 @@ class SupportContext:
     transactor: Transactor[SupportUnitOfWork]
     queries: SupportQueries
     clock: Clock
+    tickets: TicketQueries
+    answers: Answers
+    blobs: BlobStore  # attachments (GridFS bucket "attachments"); pass to inbound.receive
+    mail_domain: str  # the domain of our mails' Message-IDs
 
 
 Context = Annotated[SupportContext, Depends(context_dependency(SupportContext))]

@@ -1,4 +1,5 @@
 from kontor_servicekit.settings import ServiceSettings
+from pydantic import Field
 
 
 class SupportSettings(ServiceSettings):
@@ -6,3 +7,13 @@ class SupportSettings(ServiceSettings):
 
     service_name = "support"
     default_http_port = 8004
+
+    mail_domain: str = Field(
+        default="support.kontor.local",
+        min_length=1,
+        max_length=200,
+        description="Domain of the Message-IDs of support's mails",
+    )
+    last_dunning_level: int = Field(
+        default=3, ge=1, description="PaymentOverdue at this dunning level opens a ticket"
+    )

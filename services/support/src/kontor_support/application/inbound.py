@@ -14,16 +14,28 @@ caller that may receive attachments passes ``blobs`` (``SupportContext.blobs``).
 
 from __future__ import annotations
 
+import uuid
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
 from kontor_servicekit.blobs import BlobWriter
 from kontor_servicekit.clock import Clock
-from kontor_servicekit.domain_errors import Unavailable
+from kontor_servicekit.domain_errors import Invalid
 from kontor_servicekit.uow import Transactor
 
+from kontor_support.application.tickets import emit_ticket_events, link_from_text, new_ticket
 from kontor_support.application.unit_of_work import SupportUnitOfWork
+from kontor_support.domain.message import Attachment, TicketMessage
+from kontor_support.domain.threading import (
+    normalise_email,
+    normalise_message_id,
+    normalise_phone,
+    thread_candidates,
+    ticket_reference,
+)
+from kontor_support.domain.ticket import Ticket
 
 __all__ = ["InboundAttachment", "InboundMessage", "Received", "receive"]
 
@@ -75,5 +87,155 @@ async def receive(
 ) -> Received:
     """Put ``message`` on its ticket (found by threading, subject reference or
     conversation, else a new one) and answer where it landed."""
-    # WIP (support-core): the ticket model lands in the next commits of this branch
-    raise Unavailable("tickets are not built yet", retry_after_s=60)
+    if message.attachments and blobs is None:
+        raise Invalid("attachments need a blob store", field=("attachments",))
+    stored: list[Attachment] = []
+    if blobs is not None:
+        for attachment in message.attachments:
+            blob_id = await blobs.put(
+                attachment.content,
+                filename=attachment.filename[:200],
+                content_type=attachment.content_type,
+                metadata={"channel": message.channel},
+            )
+            stored.append(
+                Attachment(
+                    blob_id,
+                    attachment.filename[:200],
+                    attachment.content_type,
+                    len(attachment.content),
+                )
+            )
+    try:
+        received = await transactor.run(lambda uow: _receive(uow, message, tuple(stored), clock))
+    except BaseException:
+        await _drop(blobs, stored)
+        raise
+    if received.duplicate:
+        await _drop(blobs, stored)
+    return received
+
+
+async def _drop(blobs: BlobWriter | None, stored: list[Attachment]) -> None:
+    if blobs is None:
+        return
+    for attachment in stored:
+        with suppress(Exception):
+            await blobs.delete(attachment.blob_id)
+
+
+async def _known(
+    uow: SupportUnitOfWork, message: InboundMessage, mail_id: str | None
+) -> TicketMessage | None:
+    if mail_id is not None:
+        found = await uow.messages.by_mail_id(mail_id)
+        if found is not None:
+            return found
+    if message.external_id:
+        return await uow.messages.by_external_id(message.channel, message.external_id)
+    return None
+
+
+async def _thread(
+    uow: SupportUnitOfWork, message: InboundMessage
+) -> tuple[Ticket | None, str | None]:
+    """The ticket the message continues, and a closed one it follows up on."""
+    ticket: Ticket | None = None
+    ticket_id = await uow.messages.ticket_of_mail_ids(
+        thread_candidates(message.in_reply_to, message.references)
+    )
+    if ticket_id is not None:
+        ticket = await uow.tickets.get(ticket_id)
+    if ticket is None:
+        reference = ticket_reference(message.subject)
+        if reference is not None:
+            ticket = await uow.tickets.get(reference)
+    if ticket is None and message.external_conversation_id:
+        ticket = await uow.tickets.open_by_conversation(
+            message.channel, message.external_conversation_id
+        )
+    for _ in range(5):  # a merged ticket's messages go where it was merged into
+        if ticket is None or ticket.merged_into is None:
+            break
+        ticket = await uow.tickets.get(ticket.merged_into)
+    if ticket is not None and ticket.status in ("closed", "merged"):
+        return None, ticket.id
+    return ticket, None
+
+
+async def _receive(
+    uow: SupportUnitOfWork,
+    message: InboundMessage,
+    attachments: tuple[Attachment, ...],
+    clock: Clock,
+) -> Received:
+    mail_id = normalise_message_id(message.message_id)
+    known = await _known(uow, message, mail_id)
+    if known is not None:
+        return Received(known.ticket_id, known.id, created_ticket=False, duplicate=True)
+    at = message.received_at
+    email = normalise_email(message.from_email)
+    phone = normalise_phone(message.from_phone)
+    name = message.from_name
+    if email is None and phone is not None:
+        customer = await uow.customers.by_phone(phone)
+        if customer is not None:
+            email, name = customer["_id"], name or customer.get("name")
+    ticket, follow_up_of = await _thread(uow, message)
+    created = ticket is None
+    incoming = message.direction == "in"
+    if ticket is None:
+        ticket = await new_ticket(
+            uow,
+            at,
+            subject=message.subject or message.body_text[:80] or "(no subject)",
+            channel=message.channel,
+            actor="customer" if incoming and not message.automated else "system",
+            customer_email=email,
+            customer_name=name,
+            customer_phone=phone,
+            external_conversation_id=message.external_conversation_id,
+            follow_up_of=follow_up_of,
+        )
+        ticket.automated_last = message.automated
+    else:
+        if ticket.customer_email is None and email is not None:
+            ticket.customer_email, ticket.customer_name = email, ticket.customer_name or name
+        if incoming:
+            ticket.customer_wrote(at, automated=message.automated)
+    if not incoming:
+        ticket.contact_logged(at, "agent", channel=message.channel)
+    await link_from_text(uow, ticket, message.subject, message.body_text)
+    if mail_id is not None:
+        ticket.remember_mail([mail_id])
+    if email is not None and incoming:
+        await uow.customers.remember(email, name=name, phone=phone, customer_id=None, at=at)
+    stored = TicketMessage(
+        id=str(uuid.uuid4()),
+        ticket_id=ticket.id,
+        direction=message.direction,
+        channel=message.channel,
+        body_text=message.body_text,
+        body_html=message.body_html,
+        at=at,
+        author=email or phone,
+        from_email=email,
+        from_name=name,
+        from_phone=phone,
+        subject=message.subject,
+        mail_id=mail_id,
+        in_reply_to=normalise_message_id(message.in_reply_to),
+        references=tuple(message.references),
+        external_id=message.external_id,
+        external_conversation_id=message.external_conversation_id,
+        duration_s=message.duration_s,
+        attachments=attachments,
+        automated=message.automated,
+    )
+    await uow.messages.add(stored)
+    if created:
+        await uow.tickets.add(ticket)
+    else:
+        await uow.tickets.save(ticket)
+    emit_ticket_events(uow, ticket)
+    return Received(ticket.id, stored.id, created_ticket=created, duplicate=False)

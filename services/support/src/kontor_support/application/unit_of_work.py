@@ -7,11 +7,14 @@ attribute of :class:`SupportUnitOfWork`.
 
 from __future__ import annotations
 
-from typing import Protocol
+from datetime import datetime
+from typing import Any, Protocol
 
 from kontor_servicekit.uow import UnitOfWork
 
 from kontor_support.domain.delivery import Delivery
+from kontor_support.domain.message import TicketMessage
+from kontor_support.domain.ticket import Ticket
 
 
 class DeliveryRepository(Protocol):
@@ -22,7 +25,85 @@ class DeliveryRepository(Protocol):
     async def save(self, delivery: Delivery) -> None: ...
 
 
+class TicketRepository(Protocol):
+    async def get(self, ticket_id: str) -> Ticket | None: ...
+
+    async def add(self, ticket: Ticket) -> None: ...
+
+    async def save(self, ticket: Ticket) -> None:
+        """Write a changed ticket back; ``Conflict`` if another writer changed it first."""
+        ...
+
+    async def open_by_conversation(self, channel: str, conversation_id: str) -> Ticket | None:
+        """The newest not yet closed ticket of this chat, call or social thread."""
+        ...
+
+    async def by_source(self, source: str) -> Ticket | None:
+        """The ticket an event opened (``"ComplaintFiled:<id>"``), if any."""
+        ...
+
+    async def of_customer(self, email: str) -> list[Ticket]: ...
+
+
+class MessageRepository(Protocol):
+    async def add(self, message: TicketMessage) -> None: ...
+
+    async def save(self, message: TicketMessage) -> None: ...
+
+    async def by_mail_id(self, mail_id: str) -> TicketMessage | None: ...
+
+    async def by_external_id(self, channel: str, external_id: str) -> TicketMessage | None: ...
+
+    async def ticket_of_mail_ids(self, mail_ids: list[str]) -> str | None:
+        """The ticket of the first of ``mail_ids`` (in that order) that is known."""
+        ...
+
+    async def of_ticket(self, ticket_id: str) -> list[TicketMessage]: ...
+
+    async def move(self, from_ticket: str, to_ticket: str) -> int: ...
+
+
+class CustomerRepository(Protocol):
+    async def remember(
+        self,
+        email: str,
+        *,
+        name: str | None,
+        phone: str | None,
+        customer_id: str | None,
+        at: datetime,
+    ) -> None: ...
+
+    async def by_phone(self, phone: str) -> dict[str, Any] | None: ...
+
+    async def get(self, email: str) -> dict[str, Any] | None: ...
+
+    async def forget(self, email: str) -> int: ...
+
+
+class OrderContextRepository(Protocol):
+    async def set(self, order_id: str, values: dict[str, Any]) -> None: ...
+
+    async def add(self, order_id: str, section: str, item: dict[str, Any]) -> None: ...
+
+    async def update_item(
+        self, order_id: str, section: str, key: str, value: str, values: dict[str, Any]
+    ) -> None: ...
+
+    async def get(self, order_id: str) -> dict[str, Any] | None: ...
+
+    async def by_number(self, order_number: str) -> dict[str, Any] | None: ...
+
+    async def of_customer(self, email: str) -> list[dict[str, Any]]: ...
+
+    async def forget_customer(self, email: str) -> int: ...
+
+
 class SupportUnitOfWork(UnitOfWork, Protocol):
     """The repositories of support plus the outbox and sequences."""
 
     deliveries: DeliveryRepository
+    tickets: TicketRepository
+    messages: MessageRepository
+    customers: CustomerRepository
+    order_context: OrderContextRepository

@@ -6,10 +6,39 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from kontor_support.store.context import CONTEXT_ORDERS, CUSTOMERS
 from kontor_support.store.deliveries import DELIVERIES
+from kontor_support.store.tickets import MESSAGES, TICKETS
 
 
 async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     # the senders' poll: queued deliveries, oldest first
     await db[DELIVERIES].create_index([("status", 1), ("created_at", 1)], name="queued_in_order")
     await db[DELIVERIES].create_index("ticket_id", name="by_ticket")
+    await db[TICKETS].create_index([("status", 1), ("created_at", -1)], name="by_status")
+    await db[TICKETS].create_index("customer_email", name="by_customer")
+    await db[TICKETS].create_index("order_numbers", name="by_order_number")
+    await db[TICKETS].create_index("external_conversation_id", name="by_conversation")
+    await db[TICKETS].create_index(
+        "source",
+        name="one_per_source",
+        unique=True,
+        partialFilterExpression={"source": {"$type": "string"}},
+    )
+    # a mail (Message-ID) and a channel's message id are received once
+    await db[MESSAGES].create_index(
+        "mail_id",
+        name="one_per_mail",
+        unique=True,
+        partialFilterExpression={"mail_id": {"$type": "string"}},
+    )
+    await db[MESSAGES].create_index(
+        [("channel", 1), ("external_id", 1)],
+        name="one_per_external_id",
+        unique=True,
+        partialFilterExpression={"external_id": {"$type": "string"}},
+    )
+    await db[MESSAGES].create_index([("ticket_id", 1), ("at", 1)], name="of_ticket")
+    await db[CUSTOMERS].create_index("phones", name="by_phone")
+    await db[CONTEXT_ORDERS].create_index("email", name="by_customer")
+    await db[CONTEXT_ORDERS].create_index("order_number", name="by_number")

@@ -6,10 +6,25 @@ The same repositories as ``store/unit_of_work.py`` over :class:`FakeDatabase` ta
 
 from __future__ import annotations
 
+import copy
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from kontor_servicekit.domain_errors import Conflict
 from kontor_servicekit.fakes import FakeDatabase, FakeUnitOfWork, InMemoryTable
 
-from kontor_support.application.unit_of_work import DeliveryRepository
+from kontor_support.application.unit_of_work import (
+    CustomerRepository,
+    DeliveryRepository,
+    MessageRepository,
+    OrderContextRepository,
+    TicketRepository,
+)
 from kontor_support.domain.delivery import Delivery
+from kontor_support.domain.message import TicketMessage
+from kontor_support.domain.ticket import OPEN_STATES, Ticket
+from kontor_support.store.context import SECTIONS
 
 
 class InMemoryDeliveryRepository:
@@ -26,9 +41,164 @@ class InMemoryDeliveryRepository:
         self.table.put(delivery)
 
 
+class InMemoryTicketRepository:
+    def __init__(self, table: InMemoryTable[Ticket]) -> None:
+        self.table = table
+
+    async def get(self, ticket_id: str) -> Ticket | None:
+        return self.table.get(ticket_id)
+
+    async def add(self, ticket: Ticket) -> None:
+        self.table.insert(ticket)
+
+    async def save(self, ticket: Ticket) -> None:
+        stored = self.table.get(ticket.id)
+        if stored is None or stored.version != ticket.version:
+            raise Conflict(f"ticket {ticket.id} was changed meanwhile")
+        ticket.version += 1
+        self.table.put(ticket)
+
+    async def open_by_conversation(self, channel: str, conversation_id: str) -> Ticket | None:
+        found = self.table.where(
+            lambda t: (
+                t.external_conversation_id == conversation_id
+                and t.channel == channel
+                and (t.status in OPEN_STATES or t.status == "solved")
+            )
+        )
+        return max(found, key=lambda t: t.created_at) if found else None
+
+    async def by_source(self, source: str) -> Ticket | None:
+        found = self.table.where(lambda t: t.source == source)
+        return found[0] if found else None
+
+    async def of_customer(self, email: str) -> list[Ticket]:
+        return self.table.where(lambda t: t.customer_email == email)
+
+
+class InMemoryMessageRepository:
+    def __init__(self, table: InMemoryTable[TicketMessage]) -> None:
+        self.table = table
+
+    async def add(self, message: TicketMessage) -> None:
+        self.table.insert(message)
+
+    async def save(self, message: TicketMessage) -> None:
+        self.table.put(message)
+
+    async def by_mail_id(self, mail_id: str) -> TicketMessage | None:
+        found = self.table.where(lambda m: m.mail_id == mail_id)
+        return found[0] if found else None
+
+    async def by_external_id(self, channel: str, external_id: str) -> TicketMessage | None:
+        found = self.table.where(lambda m: m.external_id == external_id and m.channel == channel)
+        return found[0] if found else None
+
+    async def ticket_of_mail_ids(self, mail_ids: list[str]) -> str | None:
+        found = {m.mail_id: m.ticket_id for m in self.table if m.mail_id in mail_ids}
+        return next((found[m] for m in mail_ids if m in found), None)
+
+    async def of_ticket(self, ticket_id: str) -> list[TicketMessage]:
+        return sorted(self.table.where(lambda m: m.ticket_id == ticket_id), key=lambda m: m.at)
+
+    async def move(self, from_ticket: str, to_ticket: str) -> int:
+        moved = self.table.where(lambda m: m.ticket_id == from_ticket)
+        for message in moved:
+            self.table.put(replace(message, ticket_id=to_ticket))
+        return len(moved)
+
+
+class InMemoryCustomerRepository:
+    def __init__(self, rows: dict[str, Any]) -> None:
+        self.rows = rows
+
+    async def remember(
+        self,
+        email: str,
+        *,
+        name: str | None,
+        phone: str | None,
+        customer_id: str | None,
+        at: datetime,
+    ) -> None:
+        row = self.rows.setdefault(email, {"_id": email, "phones": []})
+        row["updated_at"] = at
+        if name:
+            row["name"] = name
+        if customer_id:
+            row["customer_id"] = customer_id
+        if phone and phone not in row["phones"]:
+            row["phones"].append(phone)
+
+    async def by_phone(self, phone: str) -> dict[str, Any] | None:
+        found = [r for r in self.rows.values() if phone in r.get("phones", [])]
+        return copy.deepcopy(found[0]) if found else None
+
+    async def get(self, email: str) -> dict[str, Any] | None:
+        return copy.deepcopy(self.rows.get(email))
+
+    async def forget(self, email: str) -> int:
+        return 1 if self.rows.pop(email, None) is not None else 0
+
+
+class InMemoryOrderContextRepository:
+    def __init__(self, rows: dict[str, Any]) -> None:
+        self.rows = rows
+
+    def _row(self, order_id: str) -> dict[str, Any]:
+        row: dict[str, Any] = self.rows.setdefault(
+            order_id, {"_id": order_id, "order_id": order_id, **{s: [] for s in SECTIONS}}
+        )
+        return row
+
+    async def set(self, order_id: str, values: dict[str, Any]) -> None:
+        self._row(order_id).update(copy.deepcopy(values))
+
+    async def add(self, order_id: str, section: str, item: dict[str, Any]) -> None:
+        if section not in SECTIONS:
+            raise ValueError(f"unknown section {section!r}")
+        self._row(order_id)[section].append(copy.deepcopy(item))
+
+    async def update_item(
+        self, order_id: str, section: str, key: str, value: str, values: dict[str, Any]
+    ) -> None:
+        for item in self.rows.get(order_id, {}).get(section, []):
+            if item.get(key) == value:
+                item.update(copy.deepcopy(values))
+                return
+
+    async def get(self, order_id: str) -> dict[str, Any] | None:
+        return copy.deepcopy(self.rows.get(order_id))
+
+    async def by_number(self, order_number: str) -> dict[str, Any] | None:
+        found = [r for r in self.rows.values() if r.get("order_number") == order_number]
+        return copy.deepcopy(found[0]) if found else None
+
+    async def of_customer(self, email: str) -> list[dict[str, Any]]:
+        return [copy.deepcopy(r) for r in self.rows.values() if r.get("email") == email]
+
+    async def forget_customer(self, email: str) -> int:
+        found = [r for r in self.rows.values() if r.get("email") == email]
+        for row in found:
+            row.update(email=None, customer_name=None)
+        return len(found)
+
+
 class InMemorySupportUnitOfWork(FakeUnitOfWork):
     def __init__(self, db: FakeDatabase) -> None:
         super().__init__(db)
         self.deliveries: DeliveryRepository = InMemoryDeliveryRepository(
             self.table("deliveries", key=lambda d: d.id)
+        )
+        self.tickets: TicketRepository = InMemoryTicketRepository(
+            self.table("tickets", key=lambda t: t.id)
+        )
+        self.messages: MessageRepository = InMemoryMessageRepository(
+            self.table("ticket_messages", key=lambda m: m.id)
+        )
+        self.customers: CustomerRepository = InMemoryCustomerRepository(
+            db.tables.setdefault("customers", {})
+        )
+        self.order_context: OrderContextRepository = InMemoryOrderContextRepository(
+            db.tables.setdefault("context_orders", {})
         )

@@ -5,11 +5,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from kontor_servicekit.store import find_page
 from pymongo.asynchronous.database import AsyncDatabase
 
+from kontor_support.application.views import CustomerView, Page, TicketFilter, TicketView
 from kontor_support.domain.delivery import Delivery
+from kontor_support.domain.ticket import Ticket
+from kontor_support.store.context import CONTEXT_ORDERS, CUSTOMERS
 from kontor_support.store.deliveries import DELIVERIES
 from kontor_support.store.deliveries import from_document as delivery_from_document
+from kontor_support.store.tickets import (
+    MESSAGES,
+    TICKETS,
+    message_from_document,
+    ticket_from_document,
+)
 
 
 class SupportQueries:
@@ -28,3 +38,79 @@ class SupportQueries:
     async def delivery(self, delivery_id: str) -> Delivery | None:
         doc = await self.db[DELIVERIES].find_one({"_id": delivery_id})
         return None if doc is None else delivery_from_document(doc)
+
+
+class TicketQueries:
+    def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
+        self.db = db
+
+    async def page(self, wanted: TicketFilter, *, page: int, page_size: int) -> Page[Ticket]:
+        query: dict[str, Any] = {}
+        if wanted.customer:
+            query["customer_email"] = wanted.customer.strip().lower()
+        if wanted.status:
+            query["status"] = wanted.status
+        if wanted.channel:
+            query["channel"] = wanted.channel
+        if wanted.order_number:
+            query["order_numbers"] = wanted.order_number
+        docs, total = await find_page(
+            self.db[TICKETS],
+            query,
+            [("created_at", -1), ("_id", -1)],
+            page=page,
+            page_size=page_size,
+        )
+        return Page([ticket_from_document(d) for d in docs], total)
+
+    async def ticket(self, ticket_id: str) -> Ticket | None:
+        doc = await self.db[TICKETS].find_one({"_id": ticket_id})
+        return None if doc is None else ticket_from_document(doc)
+
+    async def view(self, ticket_id: str) -> TicketView | None:
+        """The ticket, its messages (oldest first) and its customer's orders: four round
+        trips, whatever the number of messages."""
+        ticket = await self.ticket(ticket_id)
+        if ticket is None:
+            return None
+        cursor = self.db[MESSAGES].find({"ticket_id": ticket_id}).sort([("at", 1), ("_id", 1)])
+        messages = [message_from_document(d) async for d in cursor.limit(1000)]
+        customer = None
+        if ticket.customer_email:
+            customer = await self.db[CUSTOMERS].find_one({"_id": ticket.customer_email})
+        orders = await self._orders(ticket.customer_email, ticket.order_numbers)
+        return TicketView(ticket, messages, customer, orders)
+
+    async def _orders(self, email: str | None, numbers: tuple[str, ...]) -> list[dict[str, Any]]:
+        wanted: list[dict[str, Any]] = []
+        if email:
+            wanted.append({"email": email})
+        if numbers:
+            wanted.append({"order_number": {"$in": list(numbers)}})
+        if not wanted:
+            return []
+        query = wanted[0] if len(wanted) == 1 else {"$or": wanted}
+        cursor = self.db[CONTEXT_ORDERS].find(query).sort([("placed_at", -1), ("_id", 1)])
+        return await cursor.limit(100).to_list(None)
+
+    async def customer(self, email: str) -> CustomerView:
+        email = email.strip().lower()
+        customer = await self.db[CUSTOMERS].find_one({"_id": email})
+        orders = await self._orders(email, ())
+        cursor = self.db[TICKETS].find({"customer_email": email}).sort([("created_at", -1)])
+        tickets = [ticket_from_document(d) async for d in cursor.limit(100)]
+        return CustomerView(email, customer, orders, tickets)
+
+    async def queue(self, *, page: int, page_size: int) -> Page[Ticket]:
+        """Tickets waiting for us, the one whose SLA breaches first first (no SLA due:
+        after those with one, longest waiting first)."""
+        query = {"status": {"$in": ["new", "open"]}}
+        docs, total = await find_page(
+            self.db[TICKETS],
+            query,
+            [("sla_due_at", 1), ("waiting_since", 1), ("created_at", 1)],
+            page=page,
+            page_size=page_size,
+        )
+        tickets = [ticket_from_document(d) for d in docs]
+        return Page(tickets, total)

@@ -9,11 +9,23 @@ from __future__ import annotations
 from kontor_servicekit.store import Transaction
 from kontor_servicekit.uow import MongoUnitOfWork
 
-from kontor_support.application.unit_of_work import DeliveryRepository
+from kontor_support.application.unit_of_work import (
+    CustomerRepository,
+    DeliveryRepository,
+    MessageRepository,
+    OrderContextRepository,
+    TicketRepository,
+)
+from kontor_support.store.context import MongoCustomerRepository, MongoOrderContextRepository
 from kontor_support.store.deliveries import MongoDeliveryRepository
+from kontor_support.store.tickets import MongoMessageRepository, MongoTicketRepository
 
 
 class MongoSupportUnitOfWork(MongoUnitOfWork):
     def __init__(self, tx: Transaction) -> None:
         super().__init__(tx)
         self.deliveries: DeliveryRepository = MongoDeliveryRepository(tx)
+        self.tickets: TicketRepository = MongoTicketRepository(tx)
+        self.messages: MessageRepository = MongoMessageRepository(tx)
+        self.customers: CustomerRepository = MongoCustomerRepository(tx)
+        self.order_context: OrderContextRepository = MongoOrderContextRepository(tx)
