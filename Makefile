@@ -26,10 +26,14 @@ token: setup ## a bearer token with every scope (last line)
 BROWSER = KONTOR_BROWSER="$$(./scripts/ensure-browser.sh)"
 # Billing's PDF render proof (a unit test) needs Debian's poppler-utils (pdftoppm, pdftotext).
 POPPLER = ./scripts/ensure-debian-packages.sh poppler-utils:pdftoppm
+# The suite mostly waits (group joins, polling deadlines, start-ups): pytest-xdist runs it in
+# KONTOR_TEST_WORKERS processes, each with its own broker and database; tests that share a
+# module- or package-wide fixture stay on one worker (loadgroup). 0 runs it in one process.
+TEST_WORKERS ?= $(or $(KONTOR_TEST_WORKERS),3)
 
 test: setup ## every tier: unit, service (in-memory broker), integration (real broker + database), security, browser
 	$(POPPLER)
-	$(BROWSER) $(RUN) pytest
+	$(BROWSER) $(RUN) pytest -n $(TEST_WORKERS) --dist loadgroup
 
 test-unit: setup ## tests that need no broker and no database (fast)
 	$(POPPLER)

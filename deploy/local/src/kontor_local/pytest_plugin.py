@@ -324,14 +324,56 @@ _PATH_MARKERS = (
 )
 
 
+# tryfirst: before the repo-root conftest checks the tiers, and before an xdist worker
+# (whose plugin registers after the conftests, so is otherwise called first) turns the
+# xdist_group marks into the suffix of the node ids it schedules by.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark tests by directory: ``tests/integration``, ``tests/service``, ``tests/unit``,
-    ``tests/security``, ``tests/browser``."""
+    ``tests/security``, ``tests/browser``; and group them for pytest-xdist."""
     for item in items:
         path = "/" + str(item.path).replace(os.sep, "/").lstrip("/")
         for fragment, marker in _PATH_MARKERS:
             if fragment in path and item.get_closest_marker(marker) is None:
                 item.add_marker(getattr(pytest.mark, marker))
+        group = shared_fixture_group(item)
+        if group is not None and item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
+# --------------------------------------------------------------------------- xdist
+
+# A test's own fixtures are made per test; a wider fixture is made once per module,
+# package or session *of each xdist worker*. The tests that share one defined in the
+# repository go to the same worker (``--dist loadgroup``), so it is still made once.
+# Fixtures from plugins and the repo-root conftest (``infra``, ``auth_keys``, pytest's
+# own) are meant to be made per worker, and group nothing.
+_SHARED_SCOPES = ("class", "module", "package", "session")
+
+
+def shared_fixture_group(item: pytest.Item) -> str | None:
+    """The xdist group of ``item``: where its widest repository fixture lives, if any.
+
+    ``module``/``class`` scope: the test's module; ``package``/``session`` scope: the
+    directory (conftest) that defines the fixture. ``None``: the test may run anywhere.
+    """
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return None
+    groups: list[tuple[int, str]] = []
+    for name in info.names_closure:
+        for fixturedef in info.name2fixturedefs.get(name, ()):
+            scope = str(getattr(fixturedef, "scope", "function"))
+            baseid = str(getattr(fixturedef, "baseid", ""))
+            if scope not in _SHARED_SCOPES or not baseid:
+                continue
+            if scope in ("class", "module"):
+                groups.append((0, item.nodeid.split("::", 1)[0]))
+            else:
+                groups.append((1, baseid.split("::", 1)[0]))
+    if not groups:
+        return None
+    return max(groups)[1]
 
 
 @pytest.hookimpl(hookwrapper=True)
