@@ -56,7 +56,7 @@ EXPECTED_TOPICS = {
     "billing.invoice.v1": ["InvoiceIssued", "InvoiceCancelled", "CreditNoteIssued"],
     "billing.payment.v1": ["PaymentReceived", "PaymentOverdue", "PaymentRefunded"],
     "billing.quote.v1": ["QuoteAccepted"],
-    "support.ticket.v1": ["TicketOpened", "TicketUpdated", "TicketResolved"],
+    "support.ticket.v1": ["TicketOpened", "TicketUpdated", "TicketResolved", "TicketSlaBreached"],
     "marketing.campaign.v1": ["CampaignScheduled", "CampaignSent"],
     "marketing.coupon.v1": ["CouponRedeemed", "CouponDefined", "CouponWithdrawn"],
     "marketing.consent.v1": ["ConsentChanged"],

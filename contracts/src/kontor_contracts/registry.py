@@ -311,7 +311,13 @@ REGISTRY = Registry(
         *_events(
             _PAYMENT, billing.PaymentReceived, billing.PaymentOverdue, billing.PaymentRefunded
         ),
-        *_events(_TICKET, support.TicketOpened, support.TicketUpdated, support.TicketResolved),
+        *_events(
+            _TICKET,
+            support.TicketOpened,
+            support.TicketUpdated,
+            support.TicketResolved,
+            support.TicketSlaBreached,
+        ),
         *_events(_CAMPAIGN, marketing.CampaignScheduled, marketing.CampaignSent),
         *_events(
             _COUPON, marketing.CouponRedeemed, marketing.CouponDefined, marketing.CouponWithdrawn

@@ -10,7 +10,7 @@ from ..envelope import Event
 from ..personal import Personal
 from .common import Customer, Id
 
-__all__ = ["TicketOpened", "TicketResolved", "TicketUpdated"]
+__all__ = ["TicketOpened", "TicketResolved", "TicketSlaBreached", "TicketUpdated"]
 
 
 # --- support.ticket.v1 (key: ticket_id) --------------------------------------------
@@ -61,3 +61,17 @@ class TicketResolved(Event):
     resolved_at: AwareDatetime
     order_id: Id | None = None
     category: str | None = None
+
+
+class TicketSlaBreached(Event):
+    """A ticket missed a service-level target (escalation; counted in business hours)."""
+
+    event_type = "TicketSlaBreached"
+
+    ticket_id: Id
+    target: Literal["first_response", "next_response", "resolution"]
+    due_at: AwareDatetime
+    breached_at: AwareDatetime
+    priority: str | None = None
+    assignee: str | None = None
+    group: str | None = None

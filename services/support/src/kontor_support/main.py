@@ -9,11 +9,14 @@ from kontor_servicekit.context import attach_context
 from kontor_servicekit.idempotency import Answers
 from kontor_servicekit.runner import run_service
 from kontor_servicekit.service import ServiceDefinition, create_service_app
+from kontor_servicekit.sweeper import Sweeper
 from kontor_servicekit.uow import MongoTransactor
 
 from kontor_support.api import tickets
+from kontor_support.application.sla import german_calendar, sweep_tickets
 from kontor_support.consumers.context import context_from_billing, context_from_orders
 from kontor_support.context import SupportContext
+from kontor_support.domain.sla import SlaPolicy
 from kontor_support.settings import SupportSettings
 from kontor_support.store.indexes import ensure_indexes
 from kontor_support.store.queries import SupportQueries, TicketQueries
@@ -49,6 +52,19 @@ def create_app(settings: SupportSettings | None = None, clock: Clock = utc_now) 
         mail_domain=settings.mail_domain,
     )
     attach_context(app, context)
+    calendar = german_calendar(settings.holiday_state)
+    policy = SlaPolicy()
+    Sweeper(
+        "ticket-sla",
+        lambda: sweep_tickets(
+            context.transactor,
+            lambda now: context.tickets.to_sweep(now, limit=200),
+            clock=context.clock,
+            policy=policy,
+            calendar=calendar,
+        ),
+        interval_s=settings.sla_sweep_interval_s,
+    ).runs_with(app.state.kit.definition)
     return app
 
 

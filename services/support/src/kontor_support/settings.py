@@ -14,6 +14,14 @@ class SupportSettings(ServiceSettings):
         max_length=200,
         description="Domain of the Message-IDs of support's mails",
     )
+    holiday_state: str = Field(
+        default="BE",
+        pattern=r"^[A-Z]{2}$",
+        description="German state whose public holidays are no business days for SLAs",
+    )
+    sla_sweep_interval_s: float = Field(
+        default=30.0, gt=0, description="How often SLA deadlines and pending dates are checked"
+    )
     last_dunning_level: int = Field(
         default=3, ge=1, description="PaymentOverdue at this dunning level opens a ticket"
     )

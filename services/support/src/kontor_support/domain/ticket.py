@@ -24,7 +24,13 @@ from typing import Any, Literal, get_args
 from kontor_servicekit.aggregate import RecordsEvents
 from kontor_servicekit.domain_errors import IllegalTransition, Invalid
 
-from kontor_support.domain.events import TicketWasChanged, TicketWasOpened, TicketWasSolved
+from kontor_support.domain.events import (
+    SlaWasBreached,
+    TicketWasChanged,
+    TicketWasOpened,
+    TicketWasSolved,
+)
+from kontor_support.domain.sla import BusinessCalendar, SlaPolicy, next_deadline
 
 __all__ = [
     "OPEN_STATES",
@@ -116,6 +122,7 @@ class Ticket(RecordsEvents):
     breached: tuple[str, ...] = ()  # SLA targets already escalated
     sla_target: str | None = None  # the next SLA target to meet (first_response, ...)
     sla_due_at: datetime | None = None  # when it breaches (business hours)
+    sla_planned: bool = False  # False: changed since the SLA sweeper planned it
     timeline: list[TimelineEntry] = field(default_factory=list)
     version: int = 0
 
@@ -153,6 +160,7 @@ class Ticket(RecordsEvents):
     def _log(self, at: datetime, actor: str, kind: str, **detail: Any) -> None:
         self.timeline.append(TimelineEntry(at, actor, kind, detail))
         self.updated_at = at
+        self.sla_planned = False
 
     def _refuse_if_done(self, action: str) -> None:
         if self.status in ("closed", "merged"):
@@ -359,3 +367,35 @@ class Ticket(RecordsEvents):
             target.waiting_since is None or self.waiting_since < target.waiting_since
         ):
             target.waiting_since = self.waiting_since
+
+    # --- service levels -------------------------------------------------------------
+
+    def plan_sla(self, policy: SlaPolicy, calendar: BusinessCalendar) -> None:
+        """Set the next SLA deadline (none while pending, solved, closed or merged)."""
+        self.sla_planned = True
+        self.sla_target, self.sla_due_at = None, None
+        if self.status not in ("new", "open"):
+            return  # pending pauses the clock; solved, closed and merged stop it
+        for target, due in next_deadline(
+            priority=self.priority,
+            created_at=self.created_at,
+            first_response_at=self.first_response_at,
+            waiting_since=self.waiting_since,
+            policy=policy,
+            calendar=calendar,
+        ):
+            if f"{target}@{due.isoformat()}" not in self.breached:
+                self.sla_target, self.sla_due_at = target, due
+                return
+
+    def check_sla(self, at: datetime) -> bool:
+        """Escalate a deadline that passed (each target of each wait once)."""
+        if self.sla_due_at is None or self.sla_target is None or self.sla_due_at > at:
+            return False
+        key = f"{self.sla_target}@{self.sla_due_at.isoformat()}"
+        if key in self.breached:
+            return False
+        self.breached = (*self.breached, key)
+        self.record(SlaWasBreached(self.id, self.sla_target, self.sla_due_at, at))
+        self._log(at, "system", "sla_breached", target=self.sla_target, due_at=self.sla_due_at)
+        return True

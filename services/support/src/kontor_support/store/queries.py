@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from kontor_servicekit.store import find_page
@@ -38,6 +38,9 @@ class SupportQueries:
     async def delivery(self, delivery_id: str) -> Delivery | None:
         doc = await self.db[DELIVERIES].find_one({"_id": delivery_id})
         return None if doc is None else delivery_from_document(doc)
+
+
+_FAR = datetime(9999, 12, 31, tzinfo=UTC)
 
 
 class TicketQueries:
@@ -102,15 +105,28 @@ class TicketQueries:
         return CustomerView(email, customer, orders, tickets)
 
     async def queue(self, *, page: int, page_size: int) -> Page[Ticket]:
-        """Tickets waiting for us, the one whose SLA breaches first first (no SLA due:
-        after those with one, longest waiting first)."""
+        """Tickets waiting for us, the one whose SLA breaches first on top (one not
+        planned yet, or with no target left, after those: longest waiting first)."""
         query = {"status": {"$in": ["new", "open"]}}
-        docs, total = await find_page(
-            self.db[TICKETS],
-            query,
-            [("sla_due_at", 1), ("waiting_since", 1), ("created_at", 1)],
-            page=page,
-            page_size=page_size,
-        )
-        tickets = [ticket_from_document(d) for d in docs]
-        return Page(tickets, total)
+        total = await self.db[TICKETS].count_documents(query)
+        pipeline: list[dict[str, Any]] = [
+            {"$match": query},
+            {"$addFields": {"_due": {"$ifNull": ["$sla_due_at", _FAR]}}},
+            {"$sort": {"_due": 1, "waiting_since": 1, "created_at": 1, "_id": 1}},
+            {"$skip": (page - 1) * page_size},
+            {"$limit": page_size},
+        ]
+        docs = await (await self.db[TICKETS].aggregate(pipeline)).to_list(None)
+        return Page([ticket_from_document(d) for d in docs], total)
+
+    async def to_sweep(self, now: datetime, *, limit: int) -> list[str]:
+        """Ids of tickets the SLA and pending sweep has to look at."""
+        query = {
+            "$or": [
+                {"status": {"$in": ["new", "open"]}, "sla_planned": {"$ne": True}},
+                {"status": {"$in": ["new", "open"]}, "sla_due_at": {"$lte": now}},
+                {"status": {"$in": ["pending", "pending_close"]}, "pending_until": {"$lte": now}},
+            ]
+        }
+        cursor = self.db[TICKETS].find(query, {"_id": 1}).limit(limit)
+        return [doc["_id"] async for doc in cursor]
