@@ -7,10 +7,41 @@ attribute of :class:`MarketingUnitOfWork`.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol
 
 from kontor_servicekit.uow import UnitOfWork
 
+from kontor_marketing.domain.consent import Consent
+from kontor_marketing.domain.mail import QueuedMail
+
+
+class ConsentRepository(Protocol):
+    async def get(self, email: str) -> Consent | None: ...
+
+    async def save(self, consent: Consent) -> None: ...
+
+    async def delete(self, email: str) -> bool: ...
+
+
+class MailQueue(Protocol):
+    async def add(self, mail: QueuedMail) -> None: ...
+
+    async def get(self, mail_id: str) -> QueuedMail | None: ...
+
+    async def save(self, mail: QueuedMail) -> None: ...
+
+    async def due(self, now: datetime, limit: int) -> list[QueuedMail]:
+        """Queued mails whose time has come and claims whose lease ran out, oldest first."""
+        ...
+
+    async def delete_to(self, email: str) -> int:
+        """Forget every mail to ``email`` (erasure); answers how many."""
+        ...
+
 
 class MarketingUnitOfWork(UnitOfWork, Protocol):
-    """The repositories of marketing (none yet) plus the outbox and sequences."""
+    """The repositories of marketing plus the outbox and sequences."""
+
+    consents: ConsentRepository
+    mails: MailQueue

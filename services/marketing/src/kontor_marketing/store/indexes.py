@@ -6,6 +6,10 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from kontor_marketing.store.mails import MAILS
+
 
 async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
-    """None yet: each collection brings its indexes with the feature that adds it."""
+    # the sweeper's question: what is due (queued or with a lapsed claim), oldest first
+    await db[MAILS].create_index([("status", 1), ("due_at", 1)], name="due")
+    await db[MAILS].create_index([("to", 1)], name="to")

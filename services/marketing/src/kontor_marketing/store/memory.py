@@ -2,9 +2,56 @@
 
 from __future__ import annotations
 
-from kontor_servicekit.fakes import FakeDatabase, FakeUnitOfWork
+from datetime import datetime
+
+from kontor_servicekit.fakes import FakeDatabase, FakeUnitOfWork, InMemoryTable
+
+from kontor_marketing.application.unit_of_work import ConsentRepository, MailQueue
+from kontor_marketing.domain.consent import Consent
+from kontor_marketing.domain.mail import QueuedMail
+
+
+class InMemoryConsents:
+    def __init__(self, table: InMemoryTable[Consent]) -> None:
+        self.table = table
+
+    async def get(self, email: str) -> Consent | None:
+        return self.table.get(email)
+
+    async def save(self, consent: Consent) -> None:
+        self.table.put(consent)
+
+    async def delete(self, email: str) -> bool:
+        return self.table.delete(email)
+
+
+class InMemoryMailQueue:
+    def __init__(self, table: InMemoryTable[QueuedMail]) -> None:
+        self.table = table
+
+    async def add(self, mail: QueuedMail) -> None:
+        self.table.insert(mail)
+
+    async def get(self, mail_id: str) -> QueuedMail | None:
+        return self.table.get(mail_id)
+
+    async def save(self, mail: QueuedMail) -> None:
+        self.table.put(mail)
+
+    async def due(self, now: datetime, limit: int) -> list[QueuedMail]:
+        return sorted(self.table.where(lambda m: m.due(now)), key=lambda m: m.created_at)[:limit]
+
+    async def delete_to(self, email: str) -> int:
+        gone = [m.id for m in self.table.where(lambda m: m.mail.to == email)]
+        for mail_id in gone:
+            self.table.delete(mail_id)
+        return len(gone)
 
 
 class InMemoryMarketingUnitOfWork(FakeUnitOfWork):
     def __init__(self, db: FakeDatabase) -> None:
         super().__init__(db)
+        self.consents: ConsentRepository = InMemoryConsents(
+            self.table("consents", key=lambda c: c.email)
+        )
+        self.mails: MailQueue = InMemoryMailQueue(self.table("mails", key=lambda m: m.id))

@@ -1,0 +1,73 @@
+"""Marketing as a privacy participant (issue 13, ADR 0035; ADR 0052).
+
+- **Export**: the person's consent per topic with its whole evidence (what they agreed
+  to, when, the truncated IP) and the mails queued or sent to them (subjects, states).
+- **Erasure**: the consent record and the mails are deleted. No consent is left, so no
+  campaign can reach the address afterwards (sending checks consent when a mail leaves);
+  the proof of past consent goes with it: the person asked for erasure, and without
+  further sends nothing needs proving (ADR 0052).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from kontor_contracts.events.orders import ErasedItem
+from kontor_servicekit.privacy.participant import ErasureSummary, Subject
+
+from kontor_marketing.application.unit_of_work import MarketingUnitOfWork
+from kontor_marketing.domain.consent import normalise_email
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+class MarketingPrivacy:
+    async def export(self, subject: Subject, uow: MarketingUnitOfWork) -> dict[str, Any]:
+        email = normalise_email(subject.email)
+        consent = await uow.consents.get(email)
+        if consent is None:
+            return {"consent": None}
+        return {
+            "consent": {
+                "email": consent.email,
+                "status": consent.status,
+                "locale": consent.locale,
+                "topics": {
+                    name: {
+                        "status": t.status,
+                        "requested_at": _iso(t.requested_at),
+                        "confirmed_at": _iso(t.confirmed_at),
+                        "unsubscribed_at": _iso(t.unsubscribed_at),
+                    }
+                    for name, t in consent.topics.items()
+                },
+                "evidence": [
+                    {
+                        "kind": e.kind,
+                        "at": _iso(e.at),
+                        "topics": list(e.topics),
+                        "source": e.source,
+                        "ip": e.ip,
+                        "text": e.text,
+                        "text_version": e.text_version,
+                    }
+                    for e in consent.evidence
+                ],
+            }
+        }
+
+    async def erase(
+        self, subject: Subject, uow: MarketingUnitOfWork, now: datetime
+    ) -> ErasureSummary:
+        email = normalise_email(subject.email)
+        consents = 1 if await uow.consents.delete(email) else 0
+        mails = await uow.mails.delete_to(email)
+        return ErasureSummary(
+            deleted=[
+                ErasedItem(what="consents", count=consents),
+                ErasedItem(what="mails", count=mails),
+            ]
+        )
