@@ -44,7 +44,7 @@ from kontor_marketing.domain.consent import TOPICS, Consent, normalise_email
 
 router = APIRouter(tags=["newsletter"])
 
-Token = Annotated[str, Path(min_length=10, max_length=1000, pattern=r"^[A-Za-z0-9_.%-]+$")]
+Token = Annotated[str, Path(min_length=1, max_length=1000, pattern=r"^[A-Za-z0-9_.%-]+$")]
 Topic = Literal["news", "offers", "back_in_stock"]
 assert set(Topic.__args__) == set(TOPICS)  # type: ignore[attr-defined]
 
