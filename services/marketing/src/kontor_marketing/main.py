@@ -17,9 +17,11 @@ from kontor_servicekit.service import ServiceDefinition, create_service_app
 from kontor_servicekit.sweeper import Sweeper
 from kontor_servicekit.uow import MongoTransactor
 
+from kontor_marketing.api.coupons import router as coupons_router
 from kontor_marketing.api.newsletter import router as newsletter_router
 from kontor_marketing.application.consent import ConsentLinks
 from kontor_marketing.application.mail import MailSender, send_due_mails
+from kontor_marketing.consumers.orders import coupon_redemptions
 from kontor_marketing.consumers.privacy import privacy_participant
 from kontor_marketing.context import MarketingContext
 from kontor_marketing.domain.links import LinkSigner
@@ -34,8 +36,8 @@ def definition(settings: MarketingSettings, clock: Clock = utc_now) -> ServiceDe
         settings=settings,
         title="Kontor marketing",
         description="Campaigns, coupons and consent, planned from what worked before.",
-        routers=[newsletter_router],
-        subscriptions=[privacy_participant(clock)],
+        routers=[newsletter_router, coupons_router],
+        subscriptions=[privacy_participant(clock), coupon_redemptions()],
         indexes=ensure_indexes,
         ensure_topics=settings.kafka_ensure_topics,
     )

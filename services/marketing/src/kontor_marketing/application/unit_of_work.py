@@ -13,6 +13,7 @@ from typing import Protocol
 from kontor_servicekit.uow import UnitOfWork
 
 from kontor_marketing.domain.consent import Consent
+from kontor_marketing.domain.coupon import Coupon
 from kontor_marketing.domain.mail import QueuedMail
 
 
@@ -40,8 +41,19 @@ class MailQueue(Protocol):
         ...
 
 
+class CouponRepository(Protocol):
+    async def get(self, code: str) -> Coupon | None: ...
+
+    async def add(self, coupon: Coupon) -> None:
+        """Insert; an existing code is a Conflict (unique)."""
+        ...
+
+    async def save(self, coupon: Coupon) -> None: ...
+
+
 class MarketingUnitOfWork(UnitOfWork, Protocol):
     """The repositories of marketing plus the outbox and sequences."""
 
     consents: ConsentRepository
     mails: MailQueue
+    coupons: CouponRepository

@@ -6,6 +6,7 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from kontor_marketing.store.coupons import COUPONS
 from kontor_marketing.store.mails import MAILS
 
 
@@ -13,3 +14,4 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     # the sweeper's question: what is due (queued or with a lapsed claim), oldest first
     await db[MAILS].create_index([("status", 1), ("due_at", 1)], name="due")
     await db[MAILS].create_index([("to", 1)], name="to")
+    await db[COUPONS].create_index([("created_at", -1), ("_id", 1)], name="newest")

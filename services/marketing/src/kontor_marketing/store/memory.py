@@ -6,8 +6,13 @@ from datetime import datetime
 
 from kontor_servicekit.fakes import FakeDatabase, FakeUnitOfWork, InMemoryTable
 
-from kontor_marketing.application.unit_of_work import ConsentRepository, MailQueue
+from kontor_marketing.application.unit_of_work import (
+    ConsentRepository,
+    CouponRepository,
+    MailQueue,
+)
 from kontor_marketing.domain.consent import Consent
+from kontor_marketing.domain.coupon import Coupon
 from kontor_marketing.domain.mail import QueuedMail
 
 
@@ -48,6 +53,20 @@ class InMemoryMailQueue:
         return len(gone)
 
 
+class InMemoryCoupons:
+    def __init__(self, table: InMemoryTable[Coupon]) -> None:
+        self.table = table
+
+    async def get(self, code: str) -> Coupon | None:
+        return self.table.get(code)
+
+    async def add(self, coupon: Coupon) -> None:
+        self.table.insert(coupon)
+
+    async def save(self, coupon: Coupon) -> None:
+        self.table.put(coupon)
+
+
 class InMemoryMarketingUnitOfWork(FakeUnitOfWork):
     def __init__(self, db: FakeDatabase) -> None:
         super().__init__(db)
@@ -55,3 +74,6 @@ class InMemoryMarketingUnitOfWork(FakeUnitOfWork):
             self.table("consents", key=lambda c: c.email)
         )
         self.mails: MailQueue = InMemoryMailQueue(self.table("mails", key=lambda m: m.id))
+        self.coupons: CouponRepository = InMemoryCoupons(
+            self.table("coupons", key=lambda c: c.code)
+        )

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from kontor_servicekit.store import find_page
 from pymongo.asynchronous.database import AsyncDatabase
 
 from kontor_marketing.domain.consent import Consent
+from kontor_marketing.domain.coupon import Coupon
 from kontor_marketing.store.consents import CONSENTS
 from kontor_marketing.store.consents import from_document as consent_of
+from kontor_marketing.store.coupons import COUPONS
+from kontor_marketing.store.coupons import from_document as coupon_of
 
 
 class MarketingQueries:
@@ -18,3 +22,13 @@ class MarketingQueries:
     async def consent(self, email: str) -> Consent | None:
         doc = await self.db[CONSENTS].find_one({"_id": email})
         return None if doc is None else consent_of(doc)
+
+    async def coupon(self, code: str) -> Coupon | None:
+        doc = await self.db[COUPONS].find_one({"_id": code})
+        return None if doc is None else coupon_of(doc)
+
+    async def coupon_page(self, *, page: int, page_size: int) -> tuple[list[Coupon], int]:
+        docs, total = await find_page(
+            self.db[COUPONS], {}, [("created_at", -1), ("_id", 1)], page=page, page_size=page_size
+        )
+        return [coupon_of(d) for d in docs], total

@@ -5,8 +5,13 @@ from __future__ import annotations
 from kontor_servicekit.store import Transaction
 from kontor_servicekit.uow import MongoUnitOfWork
 
-from kontor_marketing.application.unit_of_work import ConsentRepository, MailQueue
+from kontor_marketing.application.unit_of_work import (
+    ConsentRepository,
+    CouponRepository,
+    MailQueue,
+)
 from kontor_marketing.store.consents import MongoConsentRepository
+from kontor_marketing.store.coupons import MongoCouponRepository
 from kontor_marketing.store.mails import MongoMailQueue
 
 
@@ -15,3 +20,4 @@ class MongoMarketingUnitOfWork(MongoUnitOfWork):
         super().__init__(tx)
         self.consents: ConsentRepository = MongoConsentRepository(tx)
         self.mails: MailQueue = MongoMailQueue(tx)
+        self.coupons: CouponRepository = MongoCouponRepository(tx)
