@@ -19,10 +19,13 @@ from kontor_servicekit.uow import MongoTransactor
 
 from kontor_marketing.api.coupons import router as coupons_router
 from kontor_marketing.api.newsletter import router as newsletter_router
+from kontor_marketing.api.profiles import router as profiles_router
 from kontor_marketing.application.consent import ConsentLinks
 from kontor_marketing.application.mail import MailSender, send_due_mails
+from kontor_marketing.application.profiles import refresh_all
 from kontor_marketing.consumers.orders import coupon_redemptions
 from kontor_marketing.consumers.privacy import privacy_participant
+from kontor_marketing.consumers.profiles import profiles
 from kontor_marketing.context import MarketingContext
 from kontor_marketing.domain.links import LinkSigner
 from kontor_marketing.settings import MarketingSettings
@@ -36,8 +39,8 @@ def definition(settings: MarketingSettings, clock: Clock = utc_now) -> ServiceDe
         settings=settings,
         title="Kontor marketing",
         description="Campaigns, coupons and consent, planned from what worked before.",
-        routers=[newsletter_router, coupons_router],
-        subscriptions=[privacy_participant(clock), coupon_redemptions()],
+        routers=[newsletter_router, coupons_router, profiles_router],
+        subscriptions=[privacy_participant(clock), coupon_redemptions(), profiles()],
         indexes=ensure_indexes,
         ensure_topics=settings.kafka_ensure_topics,
     )
@@ -83,6 +86,11 @@ def create_app(
         imprint=settings.imprint,
     )
     attach_context(app, context)
+    Sweeper(
+        "segment-refresh",
+        lambda: refresh_all(transactor, clock=context.clock),
+        interval_s=settings.segment_refresh_interval_s,
+    ).runs_with(service)
     if mail_sender is not None:
         sender = mail_sender
         Sweeper(

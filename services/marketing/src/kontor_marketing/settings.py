@@ -41,6 +41,9 @@ class MarketingSettings(ServiceSettings):
     mail_per_round: int = Field(
         default=50, ge=1, description="At most this many mails per sweep (the send rate)"
     )
+    segment_refresh_interval_s: float = Field(
+        default=3600.0, gt=0, description="How often rules on time (recency) are re-decided"
+    )
     uwg_7_3_existing_customers: bool = Field(
         default=False,
         description="UWG §7 Abs. 3: advertise similar goods by e-mail to existing customers "

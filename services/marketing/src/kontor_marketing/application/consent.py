@@ -18,6 +18,7 @@ from kontor_servicekit.clock import Clock
 from kontor_servicekit.domain_errors import Conflict, Invalid
 from kontor_servicekit.uow import Transactor
 
+from kontor_marketing.application.profiles import refresh_email
 from kontor_marketing.application.unit_of_work import MarketingUnitOfWork
 from kontor_marketing.domain.consent import Consent, normalise_email
 from kontor_marketing.domain.events import ConsentConfirmed, ConsentRequested, ConsentWithdrawn
@@ -115,6 +116,7 @@ async def subscribe(
                     QueuedMail(id=str(uuid.uuid4()), kind="confirmation", mail=mail, created_at=now)
                 )
         await uow.consents.save(consent)
+        await refresh_email(uow, email, now)
         return ConsentOutcome(email, waiting, consent)
 
     return await transactor.run(work)
@@ -138,6 +140,7 @@ async def confirm(
         confirmed = consent.confirm(request_id, at=clock(), ip=ip)
         _announce(uow, consent)
         await uow.consents.save(consent)
+        await refresh_email(uow, email, clock())
         return ConsentOutcome(email, confirmed, consent)
 
     return await transactor.run(work)
@@ -174,6 +177,7 @@ async def unsubscribe(
         changed = consent.unsubscribe(chosen, at=clock(), source=source, ip=ip)
         _announce(uow, consent)
         await uow.consents.save(consent)
+        await refresh_email(uow, email, clock())
         return ConsentOutcome(email, changed, consent)
 
     return await transactor.run(work)

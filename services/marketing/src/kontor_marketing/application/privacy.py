@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from kontor_contracts.events.orders import ErasedItem
@@ -18,6 +18,10 @@ from kontor_servicekit.privacy.participant import ErasureSummary, Subject
 
 from kontor_marketing.application.unit_of_work import MarketingUnitOfWork
 from kontor_marketing.domain.consent import normalise_email
+
+
+def _jsonable(figures: dict[str, Any]) -> dict[str, Any]:
+    return {k: v if isinstance(v, int | bool | str | None) else str(v) for k, v in figures.items()}
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -28,9 +32,14 @@ class MarketingPrivacy:
     async def export(self, subject: Subject, uow: MarketingUnitOfWork) -> dict[str, Any]:
         email = normalise_email(subject.email)
         consent = await uow.consents.get(email)
+        profile = await uow.profiles.get(email)
+        part: dict[str, Any] = {
+            "profile": None if profile is None else _jsonable(profile.figures(datetime.now(UTC)))
+        }
         if consent is None:
-            return {"consent": None}
+            return {**part, "consent": None}
         return {
+            **part,
             "consent": {
                 "email": consent.email,
                 "status": consent.status,
@@ -56,7 +65,7 @@ class MarketingPrivacy:
                     }
                     for e in consent.evidence
                 ],
-            }
+            },
         }
 
     async def erase(
@@ -65,9 +74,11 @@ class MarketingPrivacy:
         email = normalise_email(subject.email)
         consents = 1 if await uow.consents.delete(email) else 0
         mails = await uow.mails.delete_to(email)
+        profiles = 1 if await uow.profiles.delete(email) else 0
         return ErasureSummary(
             deleted=[
                 ErasedItem(what="consents", count=consents),
                 ErasedItem(what="mails", count=mails),
+                ErasedItem(what="profiles", count=profiles),
             ]
         )

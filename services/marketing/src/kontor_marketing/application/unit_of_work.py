@@ -15,6 +15,7 @@ from kontor_servicekit.uow import UnitOfWork
 from kontor_marketing.domain.consent import Consent
 from kontor_marketing.domain.coupon import Coupon
 from kontor_marketing.domain.mail import QueuedMail
+from kontor_marketing.domain.profile import Profile, Segment
 
 
 class ConsentRepository(Protocol):
@@ -51,9 +52,29 @@ class CouponRepository(Protocol):
     async def save(self, coupon: Coupon) -> None: ...
 
 
+class ProfileRepository(Protocol):
+    async def get(self, email: str) -> Profile | None: ...
+
+    async def by_order(self, order_id: str) -> Profile | None: ...
+
+    async def save(self, profile: Profile) -> None: ...
+
+    async def all(self) -> list[Profile]: ...
+
+    async def delete(self, email: str) -> bool: ...
+
+
+class SegmentRepository(Protocol):
+    async def add(self, segment: Segment) -> None: ...
+
+    async def all(self) -> list[Segment]: ...
+
+
 class MarketingUnitOfWork(UnitOfWork, Protocol):
     """The repositories of marketing plus the outbox and sequences."""
 
     consents: ConsentRepository
     mails: MailQueue
     coupons: CouponRepository
+    profiles: ProfileRepository
+    segments: SegmentRepository

@@ -10,10 +10,13 @@ from kontor_marketing.application.unit_of_work import (
     ConsentRepository,
     CouponRepository,
     MailQueue,
+    ProfileRepository,
+    SegmentRepository,
 )
 from kontor_marketing.domain.consent import Consent
 from kontor_marketing.domain.coupon import Coupon
 from kontor_marketing.domain.mail import QueuedMail
+from kontor_marketing.domain.profile import Profile, Segment
 
 
 class InMemoryConsents:
@@ -67,6 +70,38 @@ class InMemoryCoupons:
         self.table.put(coupon)
 
 
+class InMemoryProfiles:
+    def __init__(self, table: InMemoryTable[Profile]) -> None:
+        self.table = table
+
+    async def get(self, email: str) -> Profile | None:
+        return self.table.get(email)
+
+    async def by_order(self, order_id: str) -> Profile | None:
+        found = self.table.where(lambda p: order_id in p.orders)
+        return found[0] if found else None
+
+    async def save(self, profile: Profile) -> None:
+        self.table.put(profile)
+
+    async def all(self) -> list[Profile]:
+        return list(self.table)
+
+    async def delete(self, email: str) -> bool:
+        return self.table.delete(email)
+
+
+class InMemorySegments:
+    def __init__(self, table: InMemoryTable[Segment]) -> None:
+        self.table = table
+
+    async def add(self, segment: Segment) -> None:
+        self.table.insert(segment)
+
+    async def all(self) -> list[Segment]:
+        return list(self.table)
+
+
 class InMemoryMarketingUnitOfWork(FakeUnitOfWork):
     def __init__(self, db: FakeDatabase) -> None:
         super().__init__(db)
@@ -76,4 +111,10 @@ class InMemoryMarketingUnitOfWork(FakeUnitOfWork):
         self.mails: MailQueue = InMemoryMailQueue(self.table("mails", key=lambda m: m.id))
         self.coupons: CouponRepository = InMemoryCoupons(
             self.table("coupons", key=lambda c: c.code)
+        )
+        self.profiles: ProfileRepository = InMemoryProfiles(
+            self.table("profiles", key=lambda p: p.email)
+        )
+        self.segments: SegmentRepository = InMemorySegments(
+            self.table("segments", key=lambda s: s.id)
         )

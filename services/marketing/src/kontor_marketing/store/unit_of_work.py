@@ -9,10 +9,13 @@ from kontor_marketing.application.unit_of_work import (
     ConsentRepository,
     CouponRepository,
     MailQueue,
+    ProfileRepository,
+    SegmentRepository,
 )
 from kontor_marketing.store.consents import MongoConsentRepository
 from kontor_marketing.store.coupons import MongoCouponRepository
 from kontor_marketing.store.mails import MongoMailQueue
+from kontor_marketing.store.profiles import MongoProfileRepository, MongoSegmentRepository
 
 
 class MongoMarketingUnitOfWork(MongoUnitOfWork):
@@ -21,3 +24,5 @@ class MongoMarketingUnitOfWork(MongoUnitOfWork):
         self.consents: ConsentRepository = MongoConsentRepository(tx)
         self.mails: MailQueue = MongoMailQueue(tx)
         self.coupons: CouponRepository = MongoCouponRepository(tx)
+        self.profiles: ProfileRepository = MongoProfileRepository(tx)
+        self.segments: SegmentRepository = MongoSegmentRepository(tx)
