@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from kontor_contracts.envelope import Envelope
+from kontor_contracts.events.orders import DataExportRequested, ErasureRequested
 from kontor_marketing.application.unit_of_work import MarketingUnitOfWork
 from kontor_marketing.context import MarketingContext
 from kontor_marketing.domain.mail import QueuedMail
 from kontor_servicekit.context import context_of
-from kontor_servicekit.testing import consume_all, topic_of
+from kontor_servicekit.testing import as_message, consume_all, produce, topic_of
 
 pytestmark = pytest.mark.integration
 
@@ -107,3 +110,43 @@ async def test_public_routes_are_rate_limited_and_refuse_forged_links(
             "/newsletter/subscriptions", json={"email": "p9@example.de", "topics": ["news"]}
         )
         assert limited.status_code == 429 and "retry-after" in limited.headers
+
+
+async def test_marketing_answers_export_and_erasure_requests(
+    start_service: Any, infra: Any, namespace: str
+) -> None:
+    async with start_service("marketing") as marketing:
+        client = marketing.client
+        asked = await client.post(
+            "/newsletter/subscriptions", json={"email": "erika@example.de", "topics": ["news"]}
+        )
+        assert asked.status_code == 202
+        now = datetime.now(UTC)
+        requests = [
+            kind(
+                request_id=f"pr-{n}",
+                subject_id="subj-1",
+                email="erika@example.de",
+                requested_at=now,
+            )
+            for n, kind in enumerate((DataExportRequested, ErasureRequested))
+        ]
+        for request in requests:
+            envelope = Envelope.wrap(request, producer="orders", aggregate_id=request.request_id)
+            await produce(
+                infra.kafka_bootstrap, topic_of(namespace, envelope.type), [as_message(envelope)]
+            )
+        records = await consume_all(
+            infra.kafka_bootstrap, topic_of(namespace, "CustomerDataErased"), expected=4
+        )
+        answers = {
+            json.loads(r.value)["type"]: json.loads(r.value)["payload"]
+            for r in records
+            if json.loads(r.value)["producer"] == "marketing"
+        }
+        exported = answers["CustomerDataExported"]["part"]["consent"]
+        assert exported["topics"]["news"]["status"] == "pending"
+        assert exported["evidence"][0]["text"].startswith("Ja, ich möchte")
+        erased = answers["CustomerDataErased"]
+        assert {i["what"]: i["count"] for i in erased["deleted"]}["consents"] == 1
+        assert (await client.get("/consents?email=erika@example.de")).status_code == 404
