@@ -179,9 +179,9 @@ def test_scaling_check_reports_too_many_replicas_and_two_autoscalers(
     docs = copy.deepcopy(prod)
     scaled = checks.by_name(docs, "ScaledObject")["billing"]
     scaled["spec"]["maxReplicaCount"] = 7
-    # marketing consumes nothing yet, so it scales by CPU (an HPA) rather than by lag
-    # (support did until issue 14 gave it consumers)
-    hpa = copy.deepcopy(checks.by_name(docs, "HorizontalPodAutoscaler")["marketing"])
+    # analytics consumes nothing yet, so it scales by CPU (an HPA) rather than by lag
+    # (support and marketing did until issues 14 and 15 gave them consumers)
+    hpa = copy.deepcopy(checks.by_name(docs, "HorizontalPodAutoscaler")["analytics"])
     hpa["metadata"]["name"] = "billing"
     hpa["spec"]["scaleTargetRef"]["name"] = "billing"
     docs.append(hpa)
