@@ -68,7 +68,8 @@ class OrderCosts:
 
     db_commands_per_order: dict[str, float]
     top_commands_per_order: dict[str, list[tuple[str, float]]]
-    """Per service the five most frequent ``command collection`` pairs."""
+    """Per service every ``command collection`` pair, most frequent first (the report
+    prints the first five, the JSON keeps all)."""
     handling_ms: dict[str, list[tuple[str, float, int]]]
     """Per service ``(group event_type, mean ms, events)``, slowest first."""
 
@@ -80,7 +81,7 @@ def costs(before: MetricsSnapshot, after: MetricsSnapshot, orders: int) -> Order
     for service, now in after.commands.items():
         delta = _delta(before.commands.get(service, {}), now)
         per_order[service] = round(sum(delta.values()) / orders, 1)
-        ranked = sorted(delta.items(), key=lambda item: -item[1])[:5]
+        ranked = sorted(delta.items(), key=lambda item: -item[1])
         top[service] = [(" ".join(key), round(n / orders, 2)) for key, n in ranked]
     for service, sums in after.handle_sum.items():
         spent = _delta(before.handle_sum.get(service, {}), sums)
@@ -111,7 +112,7 @@ def report_lines(
         ),
     ]
     for service, pairs in found.top_commands_per_order.items():
-        rows.append((f"      {service} top", ", ".join(f"{k} {n:g}" for k, n in pairs)))
+        rows.append((f"      {service} top", ", ".join(f"{k} {n:g}" for k, n in pairs[:5])))
     for service, entries in found.handling_ms.items():
         rows.append(
             (
