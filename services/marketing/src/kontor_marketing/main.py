@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from kontor_servicekit.clock import Clock, utc_now
 from kontor_servicekit.context import attach_context
 from kontor_servicekit.idempotency import Answers
+from kontor_servicekit.mail import SmtpSender, smtp_config
 from kontor_servicekit.privacy.setup import master_key_of
 from kontor_servicekit.ratelimit import RateLimiter
 from kontor_servicekit.runner import run_service
@@ -28,6 +29,7 @@ from kontor_marketing.consumers.privacy import privacy_participant
 from kontor_marketing.consumers.profiles import profiles
 from kontor_marketing.context import MarketingContext
 from kontor_marketing.domain.links import LinkSigner
+from kontor_marketing.outbound import KitMailSender
 from kontor_marketing.settings import MarketingSettings
 from kontor_marketing.store.indexes import ensure_indexes
 from kontor_marketing.store.queries import MarketingQueries
@@ -91,15 +93,17 @@ def create_app(
         lambda: refresh_all(transactor, clock=context.clock),
         interval_s=settings.segment_refresh_interval_s,
     ).runs_with(service)
-    if mail_sender is not None:
-        sender = mail_sender
-        Sweeper(
-            "marketing-mails",
-            lambda: send_due_mails(
-                transactor, sender, clock=context.clock, limit=settings.mail_per_round
-            ),
-            interval_s=settings.mail_sweep_interval_s,
-        ).runs_with(service)
+    sender = mail_sender or KitMailSender(
+        SmtpSender(smtp_config(settings), clock=lambda: context.clock()),
+        mail_from=settings.mail_from,
+    )
+    Sweeper(
+        "marketing-mails",
+        lambda: send_due_mails(
+            transactor, sender, clock=context.clock, limit=settings.mail_per_round
+        ),
+        interval_s=settings.mail_sweep_interval_s,
+    ).runs_with(service)
     return app
 
 

@@ -24,11 +24,6 @@ class MarketingSettings(ServiceSettings):
     subscribe_rate_limit: int = Field(
         default=10, ge=1, description="Public newsletter requests per minute and client address"
     )
-    mail_from: str = Field(
-        default="Kontor Newsletter <newsletter@kontor.local>",
-        min_length=3,
-        description="From of marketing mails",
-    )
     imprint: str = Field(
         default="Kontor Beispiel GmbH · Hauptstr. 1 · 10115 Berlin · HRB 000000 B · "
         "Geschäftsführung: Erika Muster",
