@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import timedelta
+from datetime import time, timedelta
 
 from fastapi import FastAPI
-from kontor_servicekit.clock import Clock, utc_now
+from kontor_servicekit.clock import BERLIN, Clock, utc_now
 from kontor_servicekit.context import attach_context
 from kontor_servicekit.idempotency import Answers
 from kontor_servicekit.mail import SmtpSender, smtp_config
@@ -18,9 +18,11 @@ from kontor_servicekit.service import ServiceDefinition, create_service_app
 from kontor_servicekit.sweeper import Sweeper
 from kontor_servicekit.uow import MongoTransactor
 
+from kontor_marketing.api.campaigns import router as campaigns_router
 from kontor_marketing.api.coupons import router as coupons_router
 from kontor_marketing.api.newsletter import router as newsletter_router
 from kontor_marketing.api.profiles import router as profiles_router
+from kontor_marketing.application.campaigns import CampaignLinks, SendRules, dispatch_due
 from kontor_marketing.application.consent import ConsentLinks
 from kontor_marketing.application.mail import MailSender, send_due_mails
 from kontor_marketing.application.profiles import refresh_all
@@ -28,6 +30,7 @@ from kontor_marketing.consumers.orders import coupon_redemptions
 from kontor_marketing.consumers.privacy import privacy_participant
 from kontor_marketing.consumers.profiles import profiles
 from kontor_marketing.context import MarketingContext
+from kontor_marketing.domain.campaign import QuietHours
 from kontor_marketing.domain.links import LinkSigner
 from kontor_marketing.outbound import KitMailSender
 from kontor_marketing.settings import MarketingSettings
@@ -41,7 +44,7 @@ def definition(settings: MarketingSettings, clock: Clock = utc_now) -> ServiceDe
         settings=settings,
         title="Kontor marketing",
         description="Campaigns, coupons and consent, planned from what worked before.",
-        routers=[newsletter_router, coupons_router, profiles_router],
+        routers=[newsletter_router, coupons_router, profiles_router, campaigns_router],
         subscriptions=[privacy_participant(clock), coupon_redemptions(), profiles()],
         indexes=ensure_indexes,
         ensure_topics=settings.kafka_ensure_topics,
@@ -104,7 +107,23 @@ def create_app(
         ),
         interval_s=settings.mail_sweep_interval_s,
     ).runs_with(service)
+    if context.links is not None:
+        links, rules = CampaignLinks(context.links), send_rules(settings)
+        Sweeper(
+            "campaign-dispatch",
+            lambda: dispatch_due(transactor, links=links, rules=rules, clock=context.clock),
+            interval_s=settings.campaign_sweep_interval_s,
+        ).runs_with(service)
     return app
+
+
+def send_rules(settings: MarketingSettings) -> SendRules:
+    start, end = (time.fromisoformat(t) for t in settings.quiet_hours.split("-"))
+    return SendRules(
+        imprint=settings.imprint,
+        per_week=settings.frequency_cap_per_week,
+        quiet=QuietHours(start, end, BERLIN),
+    )
 
 
 def run() -> None:

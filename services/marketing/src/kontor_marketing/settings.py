@@ -39,6 +39,17 @@ class MarketingSettings(ServiceSettings):
     segment_refresh_interval_s: float = Field(
         default=3600.0, gt=0, description="How often rules on time (recency) are re-decided"
     )
+    frequency_cap_per_week: int = Field(
+        default=2, ge=1, le=50, description="At most this many campaign mails per person in 7 days"
+    )
+    quiet_hours: str = Field(
+        default="21:00-08:00",
+        pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]$",
+        description="No campaign mail leaves in these hours (Europe/Berlin)",
+    )
+    campaign_sweep_interval_s: float = Field(
+        default=5.0, gt=0, description="How often scheduled campaigns are looked at"
+    )
     uwg_7_3_existing_customers: bool = Field(
         default=False,
         description="UWG §7 Abs. 3: advertise similar goods by e-mail to existing customers "

@@ -63,6 +63,7 @@ async def on_order_placed(event: OrderPlaced, uow: MarketingUnitOfWork, env: Env
         return
     profile = await uow.profiles.get(email) or Profile(email=email)
     profile.customer_id = event.customer.customer_id or profile.customer_id
+    profile.name = event.customer.name or profile.name
     profile.order_placed(
         event.order_id, event.gross_total, event.placed_at, tuple(event.coupon_codes)
     )

@@ -12,6 +12,7 @@ from typing import Protocol
 
 from kontor_servicekit.uow import UnitOfWork
 
+from kontor_marketing.domain.campaign import Campaign, Engagement
 from kontor_marketing.domain.consent import Consent
 from kontor_marketing.domain.coupon import Coupon
 from kontor_marketing.domain.mail import QueuedMail
@@ -41,6 +42,10 @@ class MailQueue(Protocol):
         """Forget every mail to ``email`` (erasure); answers how many."""
         ...
 
+    async def campaign_mails_since(self, emails: list[str], since: datetime) -> dict[str, int]:
+        """Campaign mails queued or sent to each of ``emails`` since ``since`` (the cap)."""
+        ...
+
 
 class CouponRepository(Protocol):
     async def get(self, code: str) -> Coupon | None: ...
@@ -63,11 +68,29 @@ class ProfileRepository(Protocol):
 
     async def delete(self, email: str) -> bool: ...
 
+    async def in_segment(self, segment_id: str) -> list[Profile]: ...
+
 
 class SegmentRepository(Protocol):
     async def add(self, segment: Segment) -> None: ...
 
     async def all(self) -> list[Segment]: ...
+
+    async def get(self, segment_id: str) -> Segment | None: ...
+
+
+class CampaignRepository(Protocol):
+    async def get(self, campaign_id: str) -> Campaign | None: ...
+
+    async def save(self, campaign: Campaign) -> None: ...
+
+    async def due(self, now: datetime) -> list[Campaign]: ...
+
+
+class EngagementLog(Protocol):
+    async def add(self, engagement: Engagement) -> None: ...
+
+    async def delete_of(self, email: str) -> int: ...
 
 
 class MarketingUnitOfWork(UnitOfWork, Protocol):
@@ -78,3 +101,5 @@ class MarketingUnitOfWork(UnitOfWork, Protocol):
     coupons: CouponRepository
     profiles: ProfileRepository
     segments: SegmentRepository
+    campaigns: CampaignRepository
+    engagements: EngagementLog

@@ -63,6 +63,23 @@ class MongoMailQueue:
         )
         return [m for m in map(from_document, docs) if m.due(now)]
 
+    async def campaign_mails_since(self, emails: list[str], since: datetime) -> dict[str, int]:
+        rows = await self.collection.aggregate(
+            [
+                {
+                    "$match": {
+                        "to": {"$in": emails},
+                        "kind": "campaign",
+                        "created_at": {"$gte": since},
+                        "status": {"$in": ["queued", "sending", "sent"]},
+                    }
+                },
+                {"$group": {"_id": "$to", "n": {"$sum": 1}}},
+            ],
+            session=self.tx.session,
+        )
+        return {row["_id"]: int(row["n"]) async for row in rows}
+
     async def delete_to(self, email: str) -> int:
         done = await self.collection.delete_many({"to": email}, session=self.tx.session)
         return done.deleted_count

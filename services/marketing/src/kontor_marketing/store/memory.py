@@ -7,12 +7,15 @@ from datetime import datetime
 from kontor_servicekit.fakes import FakeDatabase, FakeUnitOfWork, InMemoryTable
 
 from kontor_marketing.application.unit_of_work import (
+    CampaignRepository,
     ConsentRepository,
     CouponRepository,
+    EngagementLog,
     MailQueue,
     ProfileRepository,
     SegmentRepository,
 )
+from kontor_marketing.domain.campaign import Campaign, Engagement
 from kontor_marketing.domain.consent import Consent
 from kontor_marketing.domain.coupon import Coupon
 from kontor_marketing.domain.mail import QueuedMail
@@ -48,6 +51,18 @@ class InMemoryMailQueue:
 
     async def due(self, now: datetime, limit: int) -> list[QueuedMail]:
         return sorted(self.table.where(lambda m: m.due(now)), key=lambda m: m.created_at)[:limit]
+
+    async def campaign_mails_since(self, emails: list[str], since: datetime) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for m in self.table:
+            if (
+                m.mail.to in emails
+                and m.kind == "campaign"
+                and m.created_at >= since
+                and m.status in {"queued", "sending", "sent"}
+            ):
+                counts[m.mail.to] = counts.get(m.mail.to, 0) + 1
+        return counts
 
     async def delete_to(self, email: str) -> int:
         gone = [m.id for m in self.table.where(lambda m: m.mail.to == email)]
@@ -90,6 +105,9 @@ class InMemoryProfiles:
     async def delete(self, email: str) -> bool:
         return self.table.delete(email)
 
+    async def in_segment(self, segment_id: str) -> list[Profile]:
+        return sorted(self.table.where(lambda p: segment_id in p.segments), key=lambda p: p.email)
+
 
 class InMemorySegments:
     def __init__(self, table: InMemoryTable[Segment]) -> None:
@@ -100,6 +118,36 @@ class InMemorySegments:
 
     async def all(self) -> list[Segment]:
         return list(self.table)
+
+    async def get(self, segment_id: str) -> Segment | None:
+        return self.table.get(segment_id)
+
+
+class InMemoryCampaigns:
+    def __init__(self, table: InMemoryTable[Campaign]) -> None:
+        self.table = table
+
+    async def get(self, campaign_id: str) -> Campaign | None:
+        return self.table.get(campaign_id)
+
+    async def save(self, campaign: Campaign) -> None:
+        self.table.put(campaign)
+
+    async def due(self, now: datetime) -> list[Campaign]:
+        return self.table.where(lambda c: c.due(now))
+
+
+class InMemoryEngagements:
+    def __init__(self, rows: list[Engagement]) -> None:
+        self.rows = rows
+
+    async def add(self, engagement: Engagement) -> None:
+        self.rows.append(engagement)
+
+    async def delete_of(self, email: str) -> int:
+        gone = [e for e in self.rows if e.email == email]
+        self.rows[:] = [e for e in self.rows if e.email != email]
+        return len(gone)
 
 
 class InMemoryMarketingUnitOfWork(FakeUnitOfWork):
@@ -117,4 +165,10 @@ class InMemoryMarketingUnitOfWork(FakeUnitOfWork):
         )
         self.segments: SegmentRepository = InMemorySegments(
             self.table("segments", key=lambda s: s.id)
+        )
+        self.campaigns: CampaignRepository = InMemoryCampaigns(
+            self.table("campaigns", key=lambda c: c.id)
+        )
+        self.engagements: EngagementLog = InMemoryEngagements(
+            self.db.tables.setdefault("engagements", {}).setdefault("rows", [])
         )

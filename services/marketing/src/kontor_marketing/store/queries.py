@@ -7,13 +7,17 @@ from typing import Any
 from kontor_servicekit.store import find_page
 from pymongo.asynchronous.database import AsyncDatabase
 
+from kontor_marketing.domain.campaign import Campaign, CampaignResults
 from kontor_marketing.domain.consent import Consent
 from kontor_marketing.domain.coupon import Coupon
 from kontor_marketing.domain.profile import Profile, Segment
+from kontor_marketing.store.campaigns import CAMPAIGNS, ENGAGEMENTS
+from kontor_marketing.store.campaigns import from_document as campaign_of
 from kontor_marketing.store.consents import CONSENTS
 from kontor_marketing.store.consents import from_document as consent_of
 from kontor_marketing.store.coupons import COUPONS
 from kontor_marketing.store.coupons import from_document as coupon_of
+from kontor_marketing.store.mails import MAILS
 from kontor_marketing.store.profiles import PROFILES, SEGMENTS, segment_of
 from kontor_marketing.store.profiles import from_document as profile_of
 
@@ -60,3 +64,49 @@ class MarketingQueries:
             page_size=page_size,
         )
         return [d["_id"] for d in docs], total
+
+    async def _results(self, ids: list[str]) -> dict[str, CampaignResults]:
+        """Results of ``ids`` in two aggregations (a page costs the same for any size)."""
+        mails = await self.db[MAILS].aggregate(
+            [
+                {"$match": {"campaign_id": {"$in": ids}, "status": {"$in": ["sent", "skipped"]}}},
+                {"$group": {"_id": {"c": "$campaign_id", "s": "$status"}, "n": {"$sum": 1}}},
+            ]
+        )
+        counts: dict[str, dict[str, int]] = {i: {} for i in ids}
+        async for row in mails:
+            counts[row["_id"]["c"]][row["_id"]["s"]] = int(row["n"])
+        people = await self.db[ENGAGEMENTS].aggregate(
+            [
+                {"$match": {"campaign_id": {"$in": ids}}},
+                {"$group": {"_id": {"c": "$campaign_id", "k": "$kind", "e": "$email"}}},
+                {"$group": {"_id": {"c": "$_id.c", "k": "$_id.k"}, "n": {"$sum": 1}}},
+            ]
+        )
+        async for row in people:
+            counts[row["_id"]["c"]][row["_id"]["k"]] = int(row["n"])
+        return {
+            i: CampaignResults(
+                delivered=c.get("sent", 0),
+                skipped=c.get("skipped", 0),
+                opened=c.get("open", 0),
+                clicked=c.get("click", 0),
+                unsubscribed=c.get("unsubscribe", 0),
+            )
+            for i, c in counts.items()
+        }
+
+    async def campaign(self, campaign_id: str) -> tuple[Campaign, CampaignResults] | None:
+        doc = await self.db[CAMPAIGNS].find_one({"_id": campaign_id})
+        if doc is None:
+            return None
+        return campaign_of(doc), (await self._results([campaign_id]))[campaign_id]
+
+    async def campaign_page(
+        self, *, page: int, page_size: int
+    ) -> tuple[list[tuple[Campaign, CampaignResults]], int]:
+        docs, total = await find_page(
+            self.db[CAMPAIGNS], {}, [("created_at", -1), ("_id", 1)], page=page, page_size=page_size
+        )
+        results = await self._results([d["_id"] for d in docs])
+        return [(campaign_of(d), results[d["_id"]]) for d in docs], total

@@ -6,12 +6,15 @@ from kontor_servicekit.store import Transaction
 from kontor_servicekit.uow import MongoUnitOfWork
 
 from kontor_marketing.application.unit_of_work import (
+    CampaignRepository,
     ConsentRepository,
     CouponRepository,
+    EngagementLog,
     MailQueue,
     ProfileRepository,
     SegmentRepository,
 )
+from kontor_marketing.store.campaigns import MongoCampaignRepository, MongoEngagementLog
 from kontor_marketing.store.consents import MongoConsentRepository
 from kontor_marketing.store.coupons import MongoCouponRepository
 from kontor_marketing.store.mails import MongoMailQueue
@@ -26,3 +29,5 @@ class MongoMarketingUnitOfWork(MongoUnitOfWork):
         self.coupons: CouponRepository = MongoCouponRepository(tx)
         self.profiles: ProfileRepository = MongoProfileRepository(tx)
         self.segments: SegmentRepository = MongoSegmentRepository(tx)
+        self.campaigns: CampaignRepository = MongoCampaignRepository(tx)
+        self.engagements: EngagementLog = MongoEngagementLog(tx)
