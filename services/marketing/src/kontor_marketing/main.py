@@ -45,7 +45,11 @@ def definition(settings: MarketingSettings, clock: Clock = utc_now) -> ServiceDe
         title="Kontor marketing",
         description="Campaigns, coupons and consent, planned from what worked before.",
         routers=[newsletter_router, coupons_router, profiles_router, campaigns_router],
-        subscriptions=[privacy_participant(clock), coupon_redemptions(), profiles()],
+        subscriptions=[
+            privacy_participant(clock),
+            coupon_redemptions(),
+            profiles(timedelta(days=settings.attribution_window_days)),
+        ],
         indexes=ensure_indexes,
         ensure_topics=settings.kafka_ensure_topics,
     )

@@ -50,6 +50,9 @@ class MarketingSettings(ServiceSettings):
     campaign_sweep_interval_s: float = Field(
         default=5.0, gt=0, description="How often scheduled campaigns are looked at"
     )
+    attribution_window_days: int = Field(
+        default=5, ge=1, le=90, description="An order within this many days of a click counts"
+    )
     uwg_7_3_existing_customers: bool = Field(
         default=False,
         description="UWG §7 Abs. 3: advertise similar goods by e-mail to existing customers "

@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, status
 from fastapi.responses import RedirectResponse, Response
-from kontor_servicekit.apitypes import Instant, MoneyAmount, Page, PageOut, QueryInt
+from kontor_servicekit.apitypes import Flag, Instant, MoneyAmount, Page, PageOut, QueryInt
 from kontor_servicekit.auth import require_scope
 from kontor_servicekit.domain_errors import NotFound
 from kontor_servicekit.errors import problem_responses
@@ -29,6 +29,7 @@ from kontor_marketing.application.campaigns import (
 )
 from kontor_marketing.context import Context
 from kontor_marketing.domain.campaign import Campaign, CampaignResults
+from kontor_marketing.domain.results import roi
 
 router = APIRouter(tags=["campaigns"])
 
@@ -73,6 +74,11 @@ class CampaignIn(BaseModel):
 class ScheduleIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     send_at: AwareDatetime | None = Field(default=None, description="None: now")
+    at_best_time: Flag = Field(
+        default=False,
+        description="Each person at their best hour of the 24 hours from send_at (their "
+        "own opens and clicks by hour of the week, else the segment's, else the shop's)",
+    )
 
 
 class CampaignOut(BaseModel):
@@ -90,6 +96,7 @@ class CampaignOut(BaseModel):
     recipients: int = Field(description="Mails queued at dispatch")
     skipped_no_consent: int
     skipped_frequency: int
+    at_best_time: bool
     created_at: Instant
 
     @classmethod
@@ -109,6 +116,7 @@ class CampaignOut(BaseModel):
             recipients=c.recipients,
             skipped_no_consent=c.skipped_no_consent,
             skipped_frequency=c.skipped_frequency,
+            at_best_time=c.at_best_time,
             created_at=c.created_at,
         )
 
@@ -119,12 +127,17 @@ class ResultsOut(BaseModel):
     opened: int = Field(description="People who opened (unreliable: see opens_note)")
     clicked: int = Field(description="People who clicked")
     unsubscribed: int = Field(description="Unsubscribes through this campaign's mails")
+    conversions: int = Field(description="Orders attributed (coupon, or a click in the window)")
+    revenue_net: MoneyAmount = Field(description="Their gross less returns; cancelled: 0")
+    returns: int = Field(description="Attributed orders with a return")
+    roi: Decimal | None = Field(description="(net revenue - cost) / cost; None without cost")
     open_rate: Decimal
     click_rate: Decimal
+    conversion_rate: Decimal
     opens_note: str = OPENS_NOTE
 
     @classmethod
-    def of(cls, r: CampaignResults) -> ResultsOut:
+    def of(cls, r: CampaignResults, cost: Decimal) -> ResultsOut:
         def rate(n: int) -> Decimal:
             return (
                 (Decimal(n) / r.delivered).quantize(Decimal("0.0001"))
@@ -138,8 +151,13 @@ class ResultsOut(BaseModel):
             opened=r.opened,
             clicked=r.clicked,
             unsubscribed=r.unsubscribed,
+            conversions=r.conversions,
+            revenue_net=r.revenue_net,
+            returns=r.returns,
+            roi=roi(r.revenue_net, cost),
             open_rate=rate(r.opened),
             click_rate=rate(r.clicked),
+            conversion_rate=rate(r.conversions),
         )
 
 
@@ -190,7 +208,7 @@ async def post_schedule(ctx: Context, campaign_id: CampaignId, body: ScheduleIn)
     return await ctx.answers.answer(
         ctx.transactor,
         lambda transactor: schedule_campaign(
-            transactor, campaign_id, body.send_at, clock=ctx.clock
+            transactor, campaign_id, body.send_at, at_best_time=body.at_best_time, clock=ctx.clock
         ),
         present=CampaignOut.of,
     )
@@ -209,7 +227,7 @@ async def get_campaign(ctx: Context, campaign_id: CampaignId) -> CampaignReportO
         raise NotFound("campaign", campaign_id)
     campaign, results = found
     return CampaignReportOut(
-        **CampaignOut.of(campaign).model_dump(), results=ResultsOut.of(results)
+        **CampaignOut.of(campaign).model_dump(), results=ResultsOut.of(results, campaign.cost)
     )
 
 
@@ -226,7 +244,7 @@ async def list_campaigns(
     rows, total = await ctx.queries.campaign_page(page=page, page_size=page_size)
     return CampaignPage(
         items=[
-            CampaignReportOut(**CampaignOut.of(c).model_dump(), results=ResultsOut.of(r))
+            CampaignReportOut(**CampaignOut.of(c).model_dump(), results=ResultsOut.of(r, c.cost))
             for c, r in rows
         ],
         page=page,

@@ -11,13 +11,14 @@ consent once more as each leaves.
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from urllib.parse import quote
 
 from kontor_contracts.events.marketing import CampaignScheduled, CampaignSent
-from kontor_servicekit.clock import Clock
+from kontor_servicekit.clock import BERLIN, Clock
 from kontor_servicekit.domain_errors import NotFound
 from kontor_servicekit.uow import Transactor
 
@@ -35,6 +36,8 @@ from kontor_marketing.domain.campaign import (
 )
 from kontor_marketing.domain.links import BadLink
 from kontor_marketing.domain.mail import Mail, QueuedMail, with_unsubscribe
+from kontor_marketing.domain.profile import Profile
+from kontor_marketing.domain.results import best_send_time, hour_of_week
 
 OPEN, CLICK = "campaign-open", "campaign-click"
 
@@ -94,6 +97,7 @@ async def schedule_campaign(
     campaign_id: str,
     send_at: datetime | None,
     *,
+    at_best_time: bool = False,
     clock: Clock,
 ) -> Campaign:
     async def work(uow: MarketingUnitOfWork) -> Campaign:
@@ -103,7 +107,7 @@ async def schedule_campaign(
         segment = await uow.segments.get(campaign.segment_id)
         members = await uow.profiles.in_segment(campaign.segment_id)
         now = clock()
-        campaign.schedule(send_at or now, now, len(members))
+        campaign.schedule(send_at or now, now, len(members), at_best_time=at_best_time)
         for event in campaign.pull_events():
             if isinstance(event, CampaignWasScheduled) and campaign.send_at is not None:
                 uow.emit(
@@ -160,6 +164,7 @@ async def _dispatch(
         [p.email for p in members], now - timedelta(days=7)
     )
     not_before = rules.quiet.next_allowed(now)
+    timing = await _histories(uow, members, now) if campaign.at_best_time else None
     sent = no_consent = capped = 0
     for profile in members:
         consent = await uow.consents.get(profile.email)
@@ -170,6 +175,13 @@ async def _dispatch(
             capped += 1
             continue
         mail = personalised(campaign, profile.email, profile.name or "", links, rules.imprint)
+        leaves = not_before
+        if timing is not None:
+            own, segment, shop = timing
+            best = best_send_time(
+                now, own=own.get(profile.email, Counter()), segment=segment, shop=shop, zone=BERLIN
+            )
+            leaves = rules.quiet.next_allowed(best)
         await uow.mails.add(
             QueuedMail(
                 id=str(uuid.uuid4()),
@@ -178,7 +190,7 @@ async def _dispatch(
                 created_at=now,
                 topic=campaign.topic,
                 campaign_id=campaign.id,
-                not_before=None if not_before == now else not_before,
+                not_before=None if leaves == now else leaves,
             )
         )
         sent += 1
@@ -195,6 +207,25 @@ async def _dispatch(
                 aggregate_id=campaign.id,
             )
     await uow.campaigns.save(campaign)
+
+
+async def _histories(
+    uow: MarketingUnitOfWork, members: list[Profile], now: datetime
+) -> tuple[dict[str, Counter[int]], Counter[int], Counter[int]]:
+    """Opens and clicks of the last 180 days by hour of the week: per member, the
+    segment's together, the shop's."""
+    since = now - timedelta(days=180)
+    emails = {p.email for p in members}
+    own: dict[str, Counter[int]] = {}
+    segment: Counter[int] = Counter()
+    shop: Counter[int] = Counter()
+    for engagement in await uow.engagements.of(None, since):
+        hour = hour_of_week(engagement.at, BERLIN)
+        shop[hour] += 1
+        if engagement.email in emails:
+            segment[hour] += 1
+            own.setdefault(engagement.email, Counter())[hour] += 1
+    return own, segment, shop
 
 
 def personalised(

@@ -76,6 +76,7 @@ class MarketingPrivacy:
         mails = await uow.mails.delete_to(email)
         profiles = 1 if await uow.profiles.delete(email) else 0
         engagements = await uow.engagements.delete_of(email)
+        engagements += await uow.conversions.delete_of(email)
         return ErasureSummary(
             deleted=[
                 ErasedItem(what="consents", count=consents),

@@ -17,6 +17,7 @@ from kontor_marketing.domain.consent import Consent
 from kontor_marketing.domain.coupon import Coupon
 from kontor_marketing.domain.mail import QueuedMail
 from kontor_marketing.domain.profile import Profile, Segment
+from kontor_marketing.domain.results import Conversion
 
 
 class ConsentRepository(Protocol):
@@ -86,9 +87,29 @@ class CampaignRepository(Protocol):
 
     async def due(self, now: datetime) -> list[Campaign]: ...
 
+    async def by_coupon(self, code: str) -> Campaign | None:
+        """The newest sent campaign that carried ``code``."""
+        ...
+
 
 class EngagementLog(Protocol):
     async def add(self, engagement: Engagement) -> None: ...
+
+    async def delete_of(self, email: str) -> int: ...
+
+    async def last_click(
+        self, email: str, since: datetime, before: datetime
+    ) -> Engagement | None: ...
+
+    async def of(self, emails: list[str] | None, since: datetime) -> list[Engagement]:
+        """Opens and clicks since ``since`` of ``emails`` (None: everyone's)."""
+        ...
+
+
+class ConversionRepository(Protocol):
+    async def get(self, order_id: str) -> Conversion | None: ...
+
+    async def save(self, conversion: Conversion) -> None: ...
 
     async def delete_of(self, email: str) -> int: ...
 
@@ -103,3 +124,4 @@ class MarketingUnitOfWork(UnitOfWork, Protocol):
     segments: SegmentRepository
     campaigns: CampaignRepository
     engagements: EngagementLog
+    conversions: ConversionRepository

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Any
+
+from kontor_contracts.envelope import Envelope
 from kontor_contracts.events.orders import (
     CartAbandoned,
     OrderCancelled,
@@ -16,14 +20,17 @@ from kontor_marketing.store.profiles import PROFILES
 from kontor_marketing.store.unit_of_work import MongoMarketingUnitOfWork
 
 
-def profiles() -> Subscription:
+def profiles(attribution_window: timedelta = p.ATTRIBUTION_WINDOW) -> Subscription:
+    async def placed(event: OrderPlaced, uow: Any, env: Envelope) -> None:
+        await p.on_order_placed(event, uow, env, window=attribution_window)
+
     return Subscription(
         purpose="profiles",
         description="Folds orders, cancellations, returns and abandoned carts into profiles "
         "and keeps segment membership live",
         projection=(PROFILES,),
         handlers={
-            OrderPlaced: p.on_order_placed,
+            OrderPlaced: placed,
             OrderCancelled: p.on_order_cancelled,
             OrderRejected: p.on_order_rejected,
             ReturnCompleted: p.on_return_completed,

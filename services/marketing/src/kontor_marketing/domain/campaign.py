@@ -62,6 +62,8 @@ class Campaign(RecordsEvents):
     skipped_no_consent: int = 0
     skipped_frequency: int = 0
     audience_size: int = 0
+    at_best_time: bool = False
+    """Each person gets it at their best hour of the next 24 hours (``domain/results``)."""
 
     @classmethod
     def draft(
@@ -100,13 +102,15 @@ class Campaign(RecordsEvents):
             cost=cost,
         )
 
-    def schedule(self, send_at: datetime, now: datetime, audience_size: int) -> None:
+    def schedule(
+        self, send_at: datetime, now: datetime, audience_size: int, *, at_best_time: bool = False
+    ) -> None:
         if self.status != "draft":
             raise IllegalTransition(f"campaign {self.id}", "schedule", self.status)
         if send_at.tzinfo is None:
             raise Invalid("send_at needs its time zone", field=("send_at",))
         self.status, self.send_at = "scheduled", max(send_at, now)
-        self.audience_size = audience_size
+        self.audience_size, self.at_best_time = audience_size, at_best_time
         self.record(CampaignWasScheduled(self.id))
 
     def due(self, now: datetime) -> bool:
@@ -195,3 +199,8 @@ class CampaignResults:
     opened: int = 0
     clicked: int = 0
     unsubscribed: int = 0
+    conversions: int = 0
+    revenue_net: Decimal = Decimal("0")
+    """Attributed orders' gross, less what was refunded, cancelled ones not counted."""
+    returns: int = 0
+    """Attributed orders with a return."""

@@ -10,9 +10,11 @@ from typing import Any
 from kontor_servicekit.store import Transaction
 
 from kontor_marketing.domain.campaign import Campaign, Engagement
+from kontor_marketing.domain.results import Conversion
 
 CAMPAIGNS = "campaigns"
 ENGAGEMENTS = "engagements"
+CONVERSIONS = "conversions"
 
 
 def to_document(campaign: Campaign) -> dict[str, Any]:
@@ -41,6 +43,13 @@ class MongoCampaignRepository:
             {"_id": campaign.id}, to_document(campaign), upsert=True, session=self.tx.session
         )
 
+    async def by_coupon(self, code: str) -> Campaign | None:
+        found = self.collection.find(
+            {"coupon_code": code, "status": "sent"}, session=self.tx.session
+        ).sort("sent_at", -1)
+        docs = await found.limit(1).to_list(None)
+        return from_document(docs[0]) if docs else None
+
     async def due(self, now: datetime) -> list[Campaign]:
         found = self.collection.find(
             {"status": "scheduled", "send_at": {"$lte": now}}, session=self.tx.session
@@ -59,3 +68,56 @@ class MongoEngagementLog:
     async def delete_of(self, email: str) -> int:
         done = await self.collection.delete_many({"email": email}, session=self.tx.session)
         return done.deleted_count
+
+    async def last_click(self, email: str, since: datetime, before: datetime) -> Engagement | None:
+        found = self.collection.find(
+            {"email": email, "kind": "click", "at": {"$gte": since, "$lte": before}},
+            session=self.tx.session,
+        ).sort("at", -1)
+        docs = await found.limit(1).to_list(None)
+        return _engagement(docs[0]) if docs else None
+
+    async def of(self, emails: list[str] | None, since: datetime) -> list[Engagement]:
+        query: dict[str, Any] = {"kind": {"$in": ["open", "click"]}, "at": {"$gte": since}}
+        if emails is not None:
+            query["email"] = {"$in": emails}
+        docs = await self.collection.find(query, session=self.tx.session).to_list(None)
+        return [_engagement(d) for d in docs]
+
+
+def _engagement(doc: dict[str, Any]) -> Engagement:
+    return Engagement(
+        campaign_id=doc["campaign_id"],
+        email=doc["email"],
+        kind=doc["kind"],
+        at=doc["at"],
+        url=doc.get("url"),
+    )
+
+
+class MongoConversions:
+    def __init__(self, tx: Transaction) -> None:
+        self.tx = tx
+        self.collection = tx.db[CONVERSIONS]
+
+    async def get(self, order_id: str) -> Conversion | None:
+        doc = await self.collection.find_one({"_id": order_id}, session=self.tx.session)
+        return None if doc is None else conversion_of(doc)
+
+    async def save(self, conversion: Conversion) -> None:
+        doc = asdict(conversion)
+        doc["_id"] = doc.pop("order_id")
+        await self.collection.replace_one(
+            {"_id": conversion.order_id}, doc, upsert=True, session=self.tx.session
+        )
+
+    async def delete_of(self, email: str) -> int:
+        done = await self.collection.delete_many({"email": email}, session=self.tx.session)
+        return done.deleted_count
+
+
+def conversion_of(doc: dict[str, Any]) -> Conversion:
+    fields = {k: v for k, v in doc.items() if k != "_id"}
+    fields["gross"] = Decimal(str(fields["gross"]))
+    fields["refunded"] = Decimal(str(fields.get("refunded", "0")))
+    return Conversion(order_id=doc["_id"], **fields)

@@ -9,6 +9,7 @@ from kontor_servicekit.fakes import FakeDatabase, FakeUnitOfWork, InMemoryTable
 from kontor_marketing.application.unit_of_work import (
     CampaignRepository,
     ConsentRepository,
+    ConversionRepository,
     CouponRepository,
     EngagementLog,
     MailQueue,
@@ -20,6 +21,7 @@ from kontor_marketing.domain.consent import Consent
 from kontor_marketing.domain.coupon import Coupon
 from kontor_marketing.domain.mail import QueuedMail
 from kontor_marketing.domain.profile import Profile, Segment
+from kontor_marketing.domain.results import Conversion
 
 
 class InMemoryConsents:
@@ -136,6 +138,10 @@ class InMemoryCampaigns:
     async def due(self, now: datetime) -> list[Campaign]:
         return self.table.where(lambda c: c.due(now))
 
+    async def by_coupon(self, code: str) -> Campaign | None:
+        found = self.table.where(lambda c: c.coupon_code == code and c.status == "sent")
+        return max(found, key=lambda c: c.sent_at or c.created_at) if found else None
+
 
 class InMemoryEngagements:
     def __init__(self, rows: list[Engagement]) -> None:
@@ -147,6 +153,40 @@ class InMemoryEngagements:
     async def delete_of(self, email: str) -> int:
         gone = [e for e in self.rows if e.email == email]
         self.rows[:] = [e for e in self.rows if e.email != email]
+        return len(gone)
+
+    async def last_click(self, email: str, since: datetime, before: datetime) -> Engagement | None:
+        found = [
+            e
+            for e in self.rows
+            if e.email == email and e.kind == "click" and since <= e.at <= before
+        ]
+        return max(found, key=lambda e: e.at) if found else None
+
+    async def of(self, emails: list[str] | None, since: datetime) -> list[Engagement]:
+        return [
+            e
+            for e in self.rows
+            if e.kind in {"open", "click"}
+            and e.at >= since
+            and (emails is None or e.email in emails)
+        ]
+
+
+class InMemoryConversions:
+    def __init__(self, table: InMemoryTable[Conversion]) -> None:
+        self.table = table
+
+    async def get(self, order_id: str) -> Conversion | None:
+        return self.table.get(order_id)
+
+    async def save(self, conversion: Conversion) -> None:
+        self.table.put(conversion)
+
+    async def delete_of(self, email: str) -> int:
+        gone = [c.order_id for c in self.table.where(lambda c: c.email == email)]
+        for order_id in gone:
+            self.table.delete(order_id)
         return len(gone)
 
 
@@ -171,4 +211,7 @@ class InMemoryMarketingUnitOfWork(FakeUnitOfWork):
         )
         self.engagements: EngagementLog = InMemoryEngagements(
             self.db.tables.setdefault("engagements", {}).setdefault("rows", [])
+        )
+        self.conversions: ConversionRepository = InMemoryConversions(
+            self.table("conversions", key=lambda c: c.order_id)
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from kontor_servicekit.store import find_page
@@ -11,7 +12,7 @@ from kontor_marketing.domain.campaign import Campaign, CampaignResults
 from kontor_marketing.domain.consent import Consent
 from kontor_marketing.domain.coupon import Coupon
 from kontor_marketing.domain.profile import Profile, Segment
-from kontor_marketing.store.campaigns import CAMPAIGNS, ENGAGEMENTS
+from kontor_marketing.store.campaigns import CAMPAIGNS, CONVERSIONS, ENGAGEMENTS, conversion_of
 from kontor_marketing.store.campaigns import from_document as campaign_of
 from kontor_marketing.store.consents import CONSENTS
 from kontor_marketing.store.consents import from_document as consent_of
@@ -85,6 +86,15 @@ class MarketingQueries:
         )
         async for row in people:
             counts[row["_id"]["c"]][row["_id"]["k"]] = int(row["n"])
+        money: dict[str, tuple[int, Decimal, int]] = {}
+        async for doc in self.db[CONVERSIONS].find({"campaign_id": {"$in": ids}}):
+            conversion = conversion_of(doc)
+            n, net, returns = money.get(conversion.campaign_id, (0, Decimal("0"), 0))
+            money[conversion.campaign_id] = (
+                n + (not conversion.cancelled),
+                net + conversion.net,
+                returns + conversion.returned,
+            )
         return {
             i: CampaignResults(
                 delivered=c.get("sent", 0),
@@ -92,6 +102,9 @@ class MarketingQueries:
                 opened=c.get("open", 0),
                 clicked=c.get("click", 0),
                 unsubscribed=c.get("unsubscribe", 0),
+                conversions=money.get(i, (0, Decimal("0"), 0))[0],
+                revenue_net=money.get(i, (0, Decimal("0"), 0))[1],
+                returns=money.get(i, (0, Decimal("0"), 0))[2],
             )
             for i, c in counts.items()
         }

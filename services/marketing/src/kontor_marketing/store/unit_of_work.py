@@ -8,13 +8,18 @@ from kontor_servicekit.uow import MongoUnitOfWork
 from kontor_marketing.application.unit_of_work import (
     CampaignRepository,
     ConsentRepository,
+    ConversionRepository,
     CouponRepository,
     EngagementLog,
     MailQueue,
     ProfileRepository,
     SegmentRepository,
 )
-from kontor_marketing.store.campaigns import MongoCampaignRepository, MongoEngagementLog
+from kontor_marketing.store.campaigns import (
+    MongoCampaignRepository,
+    MongoConversions,
+    MongoEngagementLog,
+)
 from kontor_marketing.store.consents import MongoConsentRepository
 from kontor_marketing.store.coupons import MongoCouponRepository
 from kontor_marketing.store.mails import MongoMailQueue
@@ -31,3 +36,4 @@ class MongoMarketingUnitOfWork(MongoUnitOfWork):
         self.segments: SegmentRepository = MongoSegmentRepository(tx)
         self.campaigns: CampaignRepository = MongoCampaignRepository(tx)
         self.engagements: EngagementLog = MongoEngagementLog(tx)
+        self.conversions: ConversionRepository = MongoConversions(tx)
