@@ -24,6 +24,7 @@ from kontor_marketing.api.newsletter import router as newsletter_router
 from kontor_marketing.api.profiles import router as profiles_router
 from kontor_marketing.application.campaigns import CampaignLinks, SendRules, dispatch_due
 from kontor_marketing.application.consent import ConsentLinks
+from kontor_marketing.application.flows import CartFlow
 from kontor_marketing.application.mail import MailSender, send_due_mails
 from kontor_marketing.application.profiles import refresh_all
 from kontor_marketing.consumers.orders import coupon_redemptions
@@ -48,7 +49,15 @@ def definition(settings: MarketingSettings, clock: Clock = utc_now) -> ServiceDe
         subscriptions=[
             privacy_participant(clock),
             coupon_redemptions(),
-            profiles(timedelta(days=settings.attribution_window_days)),
+            profiles(
+                timedelta(days=settings.attribution_window_days),
+                CartFlow(
+                    consent_links(settings),
+                    timedelta(seconds=settings.cart_reminder_after_s),
+                    settings.imprint,
+                ),
+                clock,
+            ),
         ],
         indexes=ensure_indexes,
         ensure_topics=settings.kafka_ensure_topics,
@@ -68,6 +77,15 @@ def link_signer(settings: MarketingSettings) -> LinkSigner | None:
     )
 
 
+def consent_links(settings: MarketingSettings) -> ConsentLinks | None:
+    signer = link_signer(settings)
+    if signer is None:
+        return None
+    return ConsentLinks(
+        signer, settings.public_base_url.rstrip("/"), timedelta(hours=settings.confirm_link_hours)
+    )
+
+
 def create_app(
     settings: MarketingSettings | None = None,
     clock: Clock = utc_now,
@@ -78,20 +96,13 @@ def create_app(
     app = create_service_app(service)
     store = app.state.kit.store
     transactor = MongoTransactor(store, MongoMarketingUnitOfWork)
-    signer = link_signer(settings)
     context = MarketingContext(
         transactor=transactor,
         queries=MarketingQueries(store.db),
         clock=clock,
         answers=Answers(store),
         public_limiter=RateLimiter(settings.subscribe_rate_limit),
-        links=None
-        if signer is None
-        else ConsentLinks(
-            signer,
-            settings.public_base_url.rstrip("/"),
-            timedelta(hours=settings.confirm_link_hours),
-        ),
+        links=consent_links(settings),
         imprint=settings.imprint,
     )
     attach_context(app, context)

@@ -53,6 +53,12 @@ class MarketingSettings(ServiceSettings):
     attribution_window_days: int = Field(
         default=5, ge=1, le=90, description="An order within this many days of a click counts"
     )
+    cart_reminder_after_s: float = Field(
+        default=3600.0,
+        ge=0,
+        description="The abandoned-cart reminder leaves this long after "
+        "CartAbandoned, unless the person ordered meanwhile",
+    )
     uwg_7_3_existing_customers: bool = Field(
         default=False,
         description="UWG §7 Abs. 3: advertise similar goods by e-mail to existing customers "

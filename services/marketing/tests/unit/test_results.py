@@ -90,3 +90,54 @@ async def test_attribution_by_coupon_and_by_click_is_net_of_returns_and_cancella
     assert conversions[with_coupon.aggregate_id].net == gross - Decimal("20.00")
     assert conversions[with_coupon.aggregate_id].returned
     assert conversions[by_click.aggregate_id].net == 0
+
+
+async def test_a_cart_reminder_waits_and_the_order_cancels_it() -> None:
+    from kontor_contracts.events.orders import CartAbandoned, CartLine
+    from kontor_marketing.application.consent import ConsentLinks
+    from kontor_marketing.application.flows import CartFlow
+    from kontor_marketing.application.mail import send_due_mails
+    from kontor_marketing.domain.consent import Consent
+    from kontor_marketing.domain.links import LinkSigner
+
+    transactor = FakeTransactor(InMemoryMarketingUnitOfWork)
+    links = ConsentLinks(LinkSigner(b"k" * 32), "https://shop.example", timedelta(hours=1))
+    flow = CartFlow(links, timedelta(hours=1), "Kontor GmbH")
+
+    async def consent(uow: InMemoryMarketingUnitOfWork) -> None:
+        person = Consent(email="anna@example.de", locale="de")
+        person.request(("offers",), request_id="r", at=NOW, source="x", ip=None, locale="de")
+        person.confirm("r", at=NOW, ip=None)
+        await uow.consents.save(person)
+
+    await transactor.run(consent)
+    cart = CartAbandoned(
+        cart_id="cart-1",
+        value=Decimal("47.58"),
+        currency="EUR",
+        last_activity_at=NOW - timedelta(hours=2),
+        customer_email="anna@example.de",
+        lines=[CartLine(sku="TEE", quantity=2, unit_price_gross=Decimal("23.79"))],
+    )
+
+    async def abandoned(
+        event: CartAbandoned, uow: InMemoryMarketingUnitOfWork, env: object
+    ) -> None:
+        from kontor_marketing.application.profiles import on_cart_abandoned
+
+        await on_cart_abandoned(event, uow, env, flow=flow, now=NOW)  # type: ignore[arg-type]
+
+    await transactor.deliver(abandoned, cart)
+    [waiting] = transactor.db.rows("mails")
+    assert (waiting.status, waiting.not_before) == ("queued", NOW + timedelta(hours=1))
+    placed = order_placed_envelope()
+    await transactor.deliver(on_order_placed, placed.payload_model(), placed)
+    [stopped] = transactor.db.rows("mails")
+    assert (stopped.status, stopped.reason) == ("skipped", "ordered")
+
+    class Never:
+        async def send(self, mail: object) -> None:
+            raise AssertionError("nothing may be sent")
+
+    later = NOW + timedelta(hours=2)
+    assert (await send_due_mails(transactor, Never(), clock=lambda: later, limit=5)).sent == 0

@@ -27,6 +27,7 @@ from kontor_servicekit.domain_errors import Invalid
 from kontor_servicekit.uow import Transactor
 
 from kontor_marketing.application.attribution import attribute, order_cancelled, order_refunded
+from kontor_marketing.application.flows import CartFlow, remind_of_cart, stop_cart_reminders
 from kontor_marketing.application.unit_of_work import MarketingUnitOfWork
 from kontor_marketing.domain.consent import normalise_email
 from kontor_marketing.domain.profile import Profile, Segment, check_rule, matches
@@ -68,6 +69,7 @@ async def on_order_placed(
     *,
     window: timedelta = ATTRIBUTION_WINDOW,
 ) -> None:
+    """Fold the order, attribute it to a campaign, stop the person's cart reminders."""
     email = _email(event.customer.email)
     if email is None:
         return
@@ -79,6 +81,7 @@ async def on_order_placed(
     )
     await refresh(uow, profile, env.occurred_at)
     await attribute(uow, event, email, window)
+    await stop_cart_reminders(uow, email)
 
 
 async def _of_order(uow: MarketingUnitOfWork, order_id: str, change: Any, now: datetime) -> None:
@@ -118,13 +121,22 @@ async def on_return_completed(
     await order_refunded(uow, event.order_id, event.refund_amount)
 
 
-async def on_cart_abandoned(event: CartAbandoned, uow: MarketingUnitOfWork, env: Envelope) -> None:
+async def on_cart_abandoned(
+    event: CartAbandoned,
+    uow: MarketingUnitOfWork,
+    env: Envelope,
+    *,
+    flow: CartFlow | None = None,
+    now: datetime | None = None,
+) -> None:
     email = None if event.customer_email is None else _email(event.customer_email)
     if email is None:
         return
     profile = await uow.profiles.get(email) or Profile(email=email)
     profile.cart_abandoned(event.value, event.last_activity_at)
     await refresh(uow, profile, env.occurred_at)
+    if flow is not None:
+        await remind_of_cart(uow, event, email, flow, now or env.occurred_at)
 
 
 # ----------------------------------------------------------------------- segments

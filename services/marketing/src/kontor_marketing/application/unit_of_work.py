@@ -43,6 +43,10 @@ class MailQueue(Protocol):
         """Forget every mail to ``email`` (erasure); answers how many."""
         ...
 
+    async def waiting_flow(self, email: str, flow: str) -> list[QueuedMail]:
+        """Queued mails of ``flow`` to ``email`` not sent yet."""
+        ...
+
     async def campaign_mails_since(self, emails: list[str], since: datetime) -> dict[str, int]:
         """Campaign mails queued or sent to each of ``emails`` since ``since`` (the cap)."""
         ...

@@ -63,6 +63,12 @@ class MongoMailQueue:
         )
         return [m for m in map(from_document, docs) if m.due(now)]
 
+    async def waiting_flow(self, email: str, flow: str) -> list[QueuedMail]:
+        docs = await self.collection.find(
+            {"to": email, "status": "queued", "meta.flow": flow}, session=self.tx.session
+        ).to_list(None)
+        return [from_document(d) for d in docs]
+
     async def campaign_mails_since(self, emails: list[str], since: datetime) -> dict[str, int]:
         rows = await self.collection.aggregate(
             [

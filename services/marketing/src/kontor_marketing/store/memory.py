@@ -54,6 +54,11 @@ class InMemoryMailQueue:
     async def due(self, now: datetime, limit: int) -> list[QueuedMail]:
         return sorted(self.table.where(lambda m: m.due(now)), key=lambda m: m.created_at)[:limit]
 
+    async def waiting_flow(self, email: str, flow: str) -> list[QueuedMail]:
+        return self.table.where(
+            lambda m: m.mail.to == email and m.status == "queued" and m.meta.get("flow") == flow
+        )
+
     async def campaign_mails_since(self, emails: list[str], since: datetime) -> dict[str, int]:
         counts: dict[str, int] = {}
         for m in self.table:

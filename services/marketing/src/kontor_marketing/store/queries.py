@@ -11,6 +11,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from kontor_marketing.domain.campaign import Campaign, CampaignResults
 from kontor_marketing.domain.consent import Consent
 from kontor_marketing.domain.coupon import Coupon
+from kontor_marketing.domain.mail import QueuedMail
 from kontor_marketing.domain.profile import Profile, Segment
 from kontor_marketing.store.campaigns import CAMPAIGNS, CONVERSIONS, ENGAGEMENTS, conversion_of
 from kontor_marketing.store.campaigns import from_document as campaign_of
@@ -19,6 +20,7 @@ from kontor_marketing.store.consents import from_document as consent_of
 from kontor_marketing.store.coupons import COUPONS
 from kontor_marketing.store.coupons import from_document as coupon_of
 from kontor_marketing.store.mails import MAILS
+from kontor_marketing.store.mails import from_document as mail_of
 from kontor_marketing.store.profiles import PROFILES, SEGMENTS, segment_of
 from kontor_marketing.store.profiles import from_document as profile_of
 
@@ -26,6 +28,11 @@ from kontor_marketing.store.profiles import from_document as profile_of
 class MarketingQueries:
     def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
         self.db = db
+
+    async def mails_to(self, email: str) -> list[QueuedMail]:
+        """Every mail queued for ``email``, oldest first (what the person was sent)."""
+        docs = await self.db[MAILS].find({"to": email}).sort("created_at", 1).to_list(None)
+        return [mail_of(d) for d in docs]
 
     async def consent(self, email: str) -> Consent | None:
         doc = await self.db[CONSENTS].find_one({"_id": email})
