@@ -21,6 +21,7 @@ from kontor_servicekit.uow import MongoTransactor
 from kontor_marketing.api.campaigns import router as campaigns_router
 from kontor_marketing.api.coupons import router as coupons_router
 from kontor_marketing.api.newsletter import router as newsletter_router
+from kontor_marketing.api.planning import router as planning_router
 from kontor_marketing.api.profiles import router as profiles_router
 from kontor_marketing.application.campaigns import CampaignLinks, SendRules, dispatch_due
 from kontor_marketing.application.consent import ConsentLinks
@@ -45,7 +46,13 @@ def definition(settings: MarketingSettings, clock: Clock = utc_now) -> ServiceDe
         settings=settings,
         title="Kontor marketing",
         description="Campaigns, coupons and consent, planned from what worked before.",
-        routers=[newsletter_router, coupons_router, profiles_router, campaigns_router],
+        routers=[
+            planning_router,  # the first thing a marketer sees
+            campaigns_router,
+            newsletter_router,
+            coupons_router,
+            profiles_router,
+        ],
         subscriptions=[
             privacy_participant(clock),
             coupon_redemptions(),

@@ -142,3 +142,14 @@ async def test_a_campaign_reaches_only_the_consented_and_tracks_what_came_back(
         assert (results["opened"], results["clicked"], results["unsubscribed"]) == (1, 1, 1)
         assert "unreliable" in results["opens_note"]
         assert len(mail_sink.messages) == 3  # two confirmations, one campaign mail
+
+        planning = (await client.get("/planning")).json()
+        [past] = planning["campaigns"]
+        assert (past["name"], past["segment"], past["results"]["clicked"]) == (
+            "Winter",
+            "Käufer",
+            1,
+        )
+        assert sum(h["engagements"] for h in planning["best_hours"]) == 2  # the open and the click
+        assert [s["segment"] for s in planning["best_segments"]] == ["Käufer"]
+        assert "unreliable" in planning["opens_note"]

@@ -70,3 +70,12 @@ def roi(net: Decimal, cost: Decimal) -> Decimal | None:
     if cost <= 0:
         return None
     return ((net - cost) / cost).quantize(Decimal("0.0001"))
+
+
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def top_hours(hours: Counter[int], n: int = 5) -> list[tuple[str, int, int]]:
+    """The ``n`` hours of the week with most engagement: (weekday, hour, count)."""
+    ranked = sorted(hours.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
+    return [(WEEKDAYS[h // 24], h % 24, count) for h, count in ranked]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -130,3 +131,30 @@ class MarketingQueries:
         )
         results = await self._results([d["_id"] for d in docs])
         return [(campaign_of(d), results[d["_id"]]) for d in docs], total
+
+    async def sent_campaigns(self, limit: int) -> list[tuple[Campaign, CampaignResults, str]]:
+        """The newest sent campaigns with results and their segment's name."""
+        docs = (
+            await self.db[CAMPAIGNS]
+            .find({"status": "sent"})
+            .sort([("sent_at", -1), ("_id", 1)])
+            .limit(limit)
+            .to_list(None)
+        )
+        results = await self._results([d["_id"] for d in docs])
+        ids = list({d["segment_id"] for d in docs})
+        names = {
+            s["_id"]: s["name"]
+            async for s in self.db[SEGMENTS].find({"_id": {"$in": ids}}, {"name": 1})
+        }
+        return [
+            (campaign_of(d), results[d["_id"]], names.get(d["segment_id"], d["segment_id"]))
+            for d in docs
+        ]
+
+    async def engagement_times(self, since: datetime) -> list[datetime]:
+        """When people opened or clicked since ``since``."""
+        rows = self.db[ENGAGEMENTS].find(
+            {"kind": {"$in": ["open", "click"]}, "at": {"$gte": since}}, {"at": 1}
+        )
+        return [r["at"] async for r in rows]
