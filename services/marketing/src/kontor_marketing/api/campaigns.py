@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, status
 from fastapi.responses import RedirectResponse, Response
-from kontor_servicekit.apitypes import Flag, Instant, MoneyAmount, Page, PageOut, QueryInt
+from kontor_servicekit.apitypes import Count, Flag, Instant, MoneyAmount, Page, PageOut, QueryInt
 from kontor_servicekit.auth import require_scope
 from kontor_servicekit.domain_errors import NotFound
 from kontor_servicekit.errors import problem_responses
@@ -40,6 +40,20 @@ OPENS_NOTE = (
     "Opens are unreliable: mail clients prefetch images (so a mail counts as opened "
     "unread) or block them (so a read mail counts as unopened). Judge by clicks."
 )
+
+
+class VariantIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    subject: str | None = Field(default=None, min_length=1, max_length=200)
+    text: str | None = Field(default=None, min_length=1, max_length=100_000)
+    html: str | None = Field(default=None, max_length=500_000)
+
+
+class AbTestIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    sample: MoneyAmount = Field(description="Share of the audience per variant, up to 0.5")
+    metric: Literal["clicks", "opens"] = "clicks"
+    wait_minutes: Count = Field(default=240, ge=0, le=14 * 24 * 60)
 
 
 class CampaignIn(BaseModel):
@@ -69,6 +83,12 @@ class CampaignIn(BaseModel):
     segment_id: str = Field(min_length=1, max_length=64)
     coupon_code: str | None = Field(default=None, min_length=3, max_length=32)
     cost: MoneyAmount = Field(default=Decimal("0"), description="What the campaign cost (ROI)")
+    variant_b: VariantIn | None = Field(
+        default=None, description="A/B test: B's subject and/or content (A is the above)"
+    )
+    ab_test: AbTestIn | None = Field(
+        default=None, description="With variant_b: the sample, the metric and the wait"
+    )
 
 
 class ScheduleIn(BaseModel):
@@ -97,6 +117,11 @@ class CampaignOut(BaseModel):
     skipped_no_consent: int
     skipped_frequency: int
     at_best_time: bool
+    ab_test: bool
+    sent_a: int = Field(description="A/B: the sample that got A")
+    sent_b: int
+    decide_at: Instant | None = Field(description="A/B: when the winner is chosen")
+    winner: str | None
     created_at: Instant
 
     @classmethod
@@ -117,6 +142,11 @@ class CampaignOut(BaseModel):
             skipped_no_consent=c.skipped_no_consent,
             skipped_frequency=c.skipped_frequency,
             at_best_time=c.at_best_time,
+            ab_test=c.ab_test,
+            sent_a=c.sent_a,
+            sent_b=c.sent_b,
+            decide_at=c.decide_at,
+            winner=c.winner,
             created_at=c.created_at,
         )
 
@@ -188,6 +218,12 @@ async def post_campaign(ctx: Context, body: CampaignIn) -> Response:
         html=body.html,
         coupon_code=body.coupon_code,
         cost=body.cost,
+        variant_b_subject=body.variant_b.subject if body.variant_b else None,
+        variant_b_text=body.variant_b.text if body.variant_b else None,
+        variant_b_html=body.variant_b.html if body.variant_b else None,
+        ab_sample=body.ab_test.sample if body.ab_test and body.variant_b else Decimal("0"),
+        ab_metric=body.ab_test.metric if body.ab_test else "clicks",
+        ab_wait_s=body.ab_test.wait_minutes * 60 if body.ab_test else 0,
     )
     return await ctx.answers.answer(
         ctx.transactor,

@@ -10,6 +10,7 @@ consent once more as each leaves.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections import Counter
 from dataclasses import dataclass
@@ -50,12 +51,13 @@ class CampaignLinks:
     def base(self) -> str:
         return self.consent.base_url
 
-    def open_pixel(self, campaign_id: str, email: str) -> str:
-        token = self.consent.signer.sign(OPEN, {"c": campaign_id, "e": email}, expires_at=None)
+    def open_pixel(self, campaign_id: str, email: str, variant: str = "A") -> str:
+        data = {"c": campaign_id, "e": email, "v": variant}
+        token = self.consent.signer.sign(OPEN, data, expires_at=None)
         return f"{self.base}/t/o/{quote(token)}"
 
-    def click(self, campaign_id: str, email: str, url: str) -> str:
-        data = {"c": campaign_id, "e": email, "u": url}
+    def click(self, campaign_id: str, email: str, url: str, variant: str = "A") -> str:
+        data = {"c": campaign_id, "e": email, "u": url, "v": variant}
         token = self.consent.signer.sign(CLICK, data, expires_at=None)
         return f"{self.base}/t/c/{quote(token)}"
 
@@ -70,6 +72,12 @@ class DraftCampaign:
     html: str | None = None
     coupon_code: str | None = None
     cost: Decimal = Decimal("0")
+    variant_b_subject: str | None = None
+    variant_b_text: str | None = None
+    variant_b_html: str | None = None
+    ab_sample: Decimal = Decimal("0")
+    ab_metric: str = "clicks"
+    ab_wait_s: int = 0
 
 
 @dataclass(frozen=True)
@@ -85,7 +93,16 @@ async def create_campaign(
     async def work(uow: MarketingUnitOfWork) -> Campaign:
         if await uow.segments.get(draft.segment_id) is None:
             raise NotFound("segment", draft.segment_id)
-        campaign = Campaign.draft(campaign_id=str(uuid.uuid4()), now=clock(), **draft.__dict__)
+        base = {k: v for k, v in draft.__dict__.items() if not k.startswith(("variant_b", "ab_"))}
+        campaign = Campaign.draft(campaign_id=str(uuid.uuid4()), now=clock(), **base)
+        campaign.with_variant_b(
+            draft.variant_b_subject,
+            draft.variant_b_text,
+            draft.variant_b_html,
+            sample=draft.ab_sample,
+            metric=draft.ab_metric,
+            wait_s=draft.ab_wait_s,
+        )
         await uow.campaigns.save(campaign)
         return campaign
 
@@ -163,38 +180,35 @@ async def _dispatch(
     recent = await uow.mails.campaign_mails_since(
         [p.email for p in members], now - timedelta(days=7)
     )
-    not_before = rules.quiet.next_allowed(now)
-    timing = await _histories(uow, members, now) if campaign.at_best_time else None
-    sent = no_consent = capped = 0
+    eligible: list[Profile] = []
+    no_consent = capped = 0
     for profile in members:
         consent = await uow.consents.get(profile.email)
         if consent is None or not consent.may_receive(campaign.topic):
             no_consent += 1
-            continue
-        if recent.get(profile.email, 0) >= rules.per_week:
+        elif recent.get(profile.email, 0) >= rules.per_week:
             capped += 1
-            continue
-        mail = personalised(campaign, profile.email, profile.name or "", links, rules.imprint)
-        leaves = not_before
-        if timing is not None:
-            own, segment, shop = timing
-            best = best_send_time(
-                now, own=own.get(profile.email, Counter()), segment=segment, shop=shop, zone=BERLIN
-            )
-            leaves = rules.quiet.next_allowed(best)
-        await uow.mails.add(
-            QueuedMail(
-                id=str(uuid.uuid4()),
-                kind="campaign",
-                mail=mail,
-                created_at=now,
-                topic=campaign.topic,
-                campaign_id=campaign.id,
-                not_before=None if leaves == now else leaves,
-            )
-        )
-        sent += 1
-    campaign.dispatched(sent, no_consent, capped, now)
+        else:
+            eligible.append(profile)
+    send = _Sender(uow, campaign, links, rules, now)
+    if campaign.status == "testing":  # the sample's time is up: the rest get the winner
+        people = await uow.engagements.people(campaign.id, campaign.ab_metric[:-1])
+        winner = campaign.decide(people.get("A", 0), people.get("B", 0))
+        done = await uow.mails.campaign_recipients(campaign.id)
+        rest = [p for p in eligible if p.email not in done]
+        await send.all(rest, winner)
+        total = campaign.sent_a + campaign.sent_b + len(rest)
+        campaign.dispatched(total, campaign.skipped_no_consent + no_consent, capped, now)
+    elif campaign.ab_test:
+        ordered = sorted(eligible, key=lambda p: _spread(campaign.id, p.email))
+        k = max(1, int(len(ordered) * campaign.ab_sample)) if ordered else 0
+        await send.all(ordered[:k], "A")
+        await send.all(ordered[k : 2 * k], "B")
+        campaign.skipped_no_consent = no_consent
+        campaign.testing(len(ordered[:k]), len(ordered[k : 2 * k]), now)
+    else:
+        await send.all(eligible, "A")
+        campaign.dispatched(len(eligible), no_consent, capped, now)
     for event in campaign.pull_events():
         if isinstance(event, CampaignWasSent):
             uow.emit(
@@ -207,6 +221,63 @@ async def _dispatch(
                 aggregate_id=campaign.id,
             )
     await uow.campaigns.save(campaign)
+
+
+def _spread(campaign_id: str, email: str) -> str:
+    """A stable random order of the audience per campaign (who is in the sample)."""
+    return hashlib.sha256(f"{campaign_id}:{email}".encode()).hexdigest()
+
+
+class _Sender:
+    """Queues a campaign's personalised mails, each at its moment (quiet hours, best time)."""
+
+    def __init__(
+        self,
+        uow: MarketingUnitOfWork,
+        campaign: Campaign,
+        links: CampaignLinks,
+        rules: SendRules,
+        now: datetime,
+    ) -> None:
+        self.uow, self.campaign, self.links, self.rules, self.now = uow, campaign, links, rules, now
+        self.not_before = rules.quiet.next_allowed(now)
+
+    async def all(self, people: list[Profile], variant: str) -> None:
+        timing = (
+            await _histories(self.uow, people, self.now) if self.campaign.at_best_time else None
+        )
+        for profile in people:
+            leaves = self.not_before
+            if timing is not None:
+                own, segment, shop = timing
+                best = best_send_time(
+                    self.now,
+                    own=own.get(profile.email, Counter()),
+                    segment=segment,
+                    shop=shop,
+                    zone=BERLIN,
+                )
+                leaves = self.rules.quiet.next_allowed(best)
+            mail = personalised(
+                self.campaign,
+                profile.email,
+                profile.name or "",
+                self.links,
+                self.rules.imprint,
+                variant=variant,
+            )
+            await self.uow.mails.add(
+                QueuedMail(
+                    id=str(uuid.uuid4()),
+                    kind="campaign",
+                    mail=mail,
+                    created_at=self.now,
+                    topic=self.campaign.topic,
+                    campaign_id=self.campaign.id,
+                    not_before=None if leaves == self.now else leaves,
+                    meta={"variant": variant},
+                )
+            )
 
 
 async def _histories(
@@ -229,7 +300,13 @@ async def _histories(
 
 
 def personalised(
-    campaign: Campaign, email: str, name: str, links: CampaignLinks, imprint: str
+    campaign: Campaign,
+    email: str,
+    name: str,
+    links: CampaignLinks,
+    imprint: str,
+    *,
+    variant: str = "A",
 ) -> Mail:
     unsubscribe = links.consent.unsubscribe_url(email, campaign_id=campaign.id)
     values = {
@@ -238,21 +315,23 @@ def personalised(
         "coupon_code": campaign.coupon_code or "",
         "unsubscribe_url": unsubscribe,
     }
-    text = render(campaign.text, values)
-    html = None if campaign.html is None else render(campaign.html, values, html=True)
+    subject, body, body_html = campaign.content(variant)
+    text = render(body, values)
+    html = None if body_html is None else render(body_html, values, html=True)
     tracked = {
-        url: links.click(campaign.id, email, url)
+        url: links.click(campaign.id, email, url, variant)
         for url in links_in(text, html)
         if not url.startswith(links.base)
     }
     text = rewrite_links(text, tracked)
     footer = f"\n\n--\nAbmelden / unsubscribe: {unsubscribe}\n{imprint}"
     if html is not None:
-        pixel = f'<img src="{links.open_pixel(campaign.id, email)}" width="1" height="1" alt="">'
+        src = links.open_pixel(campaign.id, email, variant)
+        pixel = f'<img src="{src}" width="1" height="1" alt="">'
         html = rewrite_links(html, tracked) + (
             f'<hr><p><a href="{unsubscribe}">Abmelden / unsubscribe</a></p><p>{imprint}</p>' + pixel
         )
-    mail = Mail(to=email, subject=render(campaign.subject, values), text=text + footer, html=html)
+    mail = Mail(to=email, subject=render(subject, values), text=text + footer, html=html)
     return with_unsubscribe(mail, unsubscribe_url=unsubscribe)
 
 
@@ -280,6 +359,7 @@ async def record_engagement(
                 kind="open" if kind == "open" else "click",
                 at=clock(),
                 url=None if kind == "open" else str(data.get("u")),
+                variant=str(data.get("v") or "A"),
             )
         )
 

@@ -43,6 +43,10 @@ class MailQueue(Protocol):
         """Forget every mail to ``email`` (erasure); answers how many."""
         ...
 
+    async def campaign_recipients(self, campaign_id: str) -> set[str]:
+        """Everyone a mail of the campaign was queued for."""
+        ...
+
     async def waiting_flow(self, email: str, flow: str) -> list[QueuedMail]:
         """Queued mails of ``flow`` to ``email`` not sent yet."""
         ...
@@ -104,6 +108,10 @@ class EngagementLog(Protocol):
     async def last_click(
         self, email: str, since: datetime, before: datetime
     ) -> Engagement | None: ...
+
+    async def people(self, campaign_id: str, kind: str) -> dict[str, int]:
+        """Distinct people per variant who did ``kind`` (open, click) in the campaign."""
+        ...
 
     async def of(self, emails: list[str] | None, since: datetime) -> list[Engagement]:
         """Opens and clicks since ``since`` of ``emails`` (None: everyone's)."""

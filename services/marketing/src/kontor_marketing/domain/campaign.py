@@ -24,7 +24,7 @@ from kontor_servicekit.domain_errors import IllegalTransition, Invalid
 
 from kontor_marketing.domain.consent import TOPICS
 
-CampaignStatus = Literal["draft", "scheduled", "sent"]
+CampaignStatus = Literal["draft", "scheduled", "testing", "sent"]
 
 PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
 PLACEHOLDERS = ("name", "email", "coupon_code", "unsubscribe_url")
@@ -64,6 +64,72 @@ class Campaign(RecordsEvents):
     audience_size: int = 0
     at_best_time: bool = False
     """Each person gets it at their best hour of the next 24 hours (``domain/results``)."""
+    variant_b_subject: str | None = None
+    variant_b_text: str | None = None
+    variant_b_html: str | None = None
+    ab_sample: Decimal = Decimal("0")
+    """A/B test: this share of the audience gets A, as many get B; the rest the winner."""
+    ab_metric: Literal["clicks", "opens"] = "clicks"
+    ab_wait_s: int = 0
+    decide_at: datetime | None = None
+    winner: str | None = None
+    sent_a: int = 0
+    sent_b: int = 0
+
+    def with_variant_b(
+        self,
+        subject: str | None,
+        text: str | None,
+        html: str | None,
+        *,
+        sample: Decimal,
+        metric: str,
+        wait_s: int,
+    ) -> None:
+        """An A/B test: B differs in subject and/or content; ``sample`` of the audience
+        gets each; after ``wait_s`` the variant with more ``metric`` goes to the rest."""
+        if subject is None and text is None and html is None:
+            return
+        if not Decimal("0") < sample <= Decimal("0.5"):
+            raise Invalid(
+                "the sample per variant is above 0 and at most 0.5", field=("ab_test", "sample")
+            )
+        if metric not in ("clicks", "opens"):
+            raise Invalid("the metric is clicks or opens", field=("ab_test", "metric"))
+        for name_, body in (("subject", subject), ("text", text), ("html", html)):
+            unknown = sorted(set(PLACEHOLDER.findall(body or "")) - set(PLACEHOLDERS))
+            if unknown:
+                raise Invalid(f"unknown placeholders {unknown}", field=("variant_b", name_))
+        self.variant_b_subject = subject or self.subject
+        self.variant_b_text, self.variant_b_html = text, html
+        self.ab_sample, self.ab_metric, self.ab_wait_s = sample, metric, wait_s  # type: ignore[assignment]
+
+    @property
+    def ab_test(self) -> bool:
+        return self.variant_b_subject is not None and self.ab_sample > 0
+
+    def content(self, variant: str) -> tuple[str, str, str | None]:
+        """Subject, text and HTML of variant ``A`` or ``B``."""
+        if variant == "B" and self.variant_b_subject is not None:
+            return (
+                self.variant_b_subject,
+                self.variant_b_text or self.text,
+                self.variant_b_html if self.variant_b_html is not None else self.html,
+            )
+        return self.subject, self.text, self.html
+
+    def testing(self, sent_a: int, sent_b: int, now: datetime) -> None:
+        """The sample left; the winner is decided after ``ab_wait_s``."""
+        self.status, self.sent_a, self.sent_b = "testing", sent_a, sent_b
+        self.decide_at = now + timedelta(seconds=self.ab_wait_s)
+
+    def decide(self, people_a: int, people_b: int) -> str:
+        """The variant with the higher rate of ``ab_metric`` among its recipients (a tie
+        keeps A, the original)."""
+        rate_a = Decimal(people_a) / self.sent_a if self.sent_a else Decimal(0)
+        rate_b = Decimal(people_b) / self.sent_b if self.sent_b else Decimal(0)
+        self.winner = "B" if rate_b > rate_a else "A"
+        return self.winner
 
     @classmethod
     def draft(
@@ -114,6 +180,8 @@ class Campaign(RecordsEvents):
         self.record(CampaignWasScheduled(self.id))
 
     def due(self, now: datetime) -> bool:
+        if self.status == "testing":
+            return self.decide_at is not None and self.decide_at <= now
         return self.status == "scheduled" and self.send_at is not None and self.send_at <= now
 
     def dispatched(self, recipients: int, no_consent: int, capped: int, now: datetime) -> None:
@@ -188,6 +256,7 @@ class Engagement:
     kind: Literal["open", "click", "unsubscribe"]
     at: datetime
     url: str | None = None
+    variant: str | None = None
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ def to_document(campaign: Campaign) -> dict[str, Any]:
 def from_document(doc: dict[str, Any]) -> Campaign:
     fields = {k: v for k, v in doc.items() if k != "_id"}
     fields["cost"] = Decimal(str(fields.get("cost", "0")))
+    fields["ab_sample"] = Decimal(str(fields.get("ab_sample", "0")))
     return Campaign(id=doc["_id"], **fields)
 
 
@@ -52,7 +53,13 @@ class MongoCampaignRepository:
 
     async def due(self, now: datetime) -> list[Campaign]:
         found = self.collection.find(
-            {"status": "scheduled", "send_at": {"$lte": now}}, session=self.tx.session
+            {
+                "$or": [
+                    {"status": "scheduled", "send_at": {"$lte": now}},
+                    {"status": "testing", "decide_at": {"$lte": now}},
+                ]
+            },
+            session=self.tx.session,
         )
         return [from_document(d) for d in await found.to_list(None)]
 
@@ -77,6 +84,17 @@ class MongoEngagementLog:
         docs = await found.limit(1).to_list(None)
         return _engagement(docs[0]) if docs else None
 
+    async def people(self, campaign_id: str, kind: str) -> dict[str, int]:
+        rows = await self.collection.aggregate(
+            [
+                {"$match": {"campaign_id": campaign_id, "kind": kind}},
+                {"$group": {"_id": {"v": "$variant", "e": "$email"}}},
+                {"$group": {"_id": "$_id.v", "n": {"$sum": 1}}},
+            ],
+            session=self.tx.session,
+        )
+        return {str(row["_id"]): int(row["n"]) async for row in rows}
+
     async def of(self, emails: list[str] | None, since: datetime) -> list[Engagement]:
         query: dict[str, Any] = {"kind": {"$in": ["open", "click"]}, "at": {"$gte": since}}
         if emails is not None:
@@ -92,6 +110,7 @@ def _engagement(doc: dict[str, Any]) -> Engagement:
         kind=doc["kind"],
         at=doc["at"],
         url=doc.get("url"),
+        variant=doc.get("variant"),
     )
 
 

@@ -63,6 +63,12 @@ class MongoMailQueue:
         )
         return [m for m in map(from_document, docs) if m.due(now)]
 
+    async def campaign_recipients(self, campaign_id: str) -> set[str]:
+        docs = self.collection.find(
+            {"campaign_id": campaign_id}, {"to": 1}, session=self.tx.session
+        )
+        return {d["to"] async for d in docs}
+
     async def waiting_flow(self, email: str, flow: str) -> list[QueuedMail]:
         docs = await self.collection.find(
             {"to": email, "status": "queued", "meta.flow": flow}, session=self.tx.session

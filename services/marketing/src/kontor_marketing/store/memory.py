@@ -54,6 +54,9 @@ class InMemoryMailQueue:
     async def due(self, now: datetime, limit: int) -> list[QueuedMail]:
         return sorted(self.table.where(lambda m: m.due(now)), key=lambda m: m.created_at)[:limit]
 
+    async def campaign_recipients(self, campaign_id: str) -> set[str]:
+        return {m.mail.to for m in self.table if m.campaign_id == campaign_id}
+
     async def waiting_flow(self, email: str, flow: str) -> list[QueuedMail]:
         return self.table.where(
             lambda m: m.mail.to == email and m.status == "queued" and m.meta.get("flow") == flow
@@ -167,6 +170,17 @@ class InMemoryEngagements:
             if e.email == email and e.kind == "click" and since <= e.at <= before
         ]
         return max(found, key=lambda e: e.at) if found else None
+
+    async def people(self, campaign_id: str, kind: str) -> dict[str, int]:
+        seen = {
+            (e.variant, e.email)
+            for e in self.rows
+            if e.campaign_id == campaign_id and e.kind == kind
+        }
+        counts: dict[str, int] = {}
+        for variant, _ in seen:
+            counts[str(variant)] = counts.get(str(variant), 0) + 1
+        return counts
 
     async def of(self, emails: list[str] | None, since: datetime) -> list[Engagement]:
         return [
