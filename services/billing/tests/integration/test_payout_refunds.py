@@ -8,7 +8,6 @@ books nothing more."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
@@ -18,7 +17,6 @@ from typing import Any
 
 import pytest
 import stripe
-import uvicorn
 from kontor_contracts.envelope import Envelope
 from kontor_contracts.events.orders import ReturnCompleted, ShippedLine
 from kontor_contracts.samples import ORDER, PRODUCT
@@ -27,6 +25,7 @@ from kontor_servicekit.testing import (
     consume_all,
     eventually,
     produce,
+    serving,
     topic_of,
     wait_for_assignment,
 )
@@ -64,15 +63,8 @@ async def stripe_refunds() -> AsyncIterator[tuple[list[dict[str, Any]], str]]:
         )
 
     app = Starlette(routes=[Route("/v1/refunds", refund, methods=["POST"])])
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="error"))
-    task = asyncio.create_task(server.serve())
-    for _ in range(500):
-        if server.started:
-            break
-        await asyncio.sleep(0.01)
-    yield calls, f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-    server.should_exit = True
-    await task
+    async with serving(app) as url:
+        yield calls, url
 
 
 def signed(event_id: str, kind: str, obj: dict[str, Any]) -> tuple[bytes, dict[str, str]]:

@@ -39,10 +39,13 @@ from kontor_billing.store.payouts import (
     item_of,
     payable_of,
 )
+from kontor_billing.store.receivables import RECEIVABLES, receivable_of
 
 DATEV_EXPORTS = "datev_exports"
 BANK_ACCOUNTS = "bank_accounts"
 BOOKED_INCOMING = ("approved", "paid", "booked")
+#: Receivables that may still ask or owe something ("paid" ones balance out).
+UNSETTLED = ("open", "partially_paid", "overpaid", "cancelled")
 Document = dict[str, Any]
 
 
@@ -205,28 +208,10 @@ class OpenItemQueries:
         self.db = db
 
     async def receivables(self, today: date) -> list[OpenItem]:
-        """Refunds count once: a provider's refund event the payments part books as a
-        payment ``out`` with the provider's refund id is the payout item's refund."""
-        documents = [from_document(d) async for d in self.db[INVOICES].find({})]
-        refunded: dict[str, Decimal] = {}
-        ours: set[str] = set()
-        async for item in self.db[PAYOUT_ITEMS].find(
-            {"kind": "refund", "status": {"$in": ["sent", "settled"]}}
-        ):
-            refunded[item["source_id"]] = (
-                refunded.get(item["source_id"], Decimal("0")) + (item["amount"])
-            )
-            if item.get("provider_refund_id"):
-                ours.add(item["provider_refund_id"])
-        paid: dict[str, Decimal] = {}
-        async for p in self.db[PAYMENTS].find({"invoice_number": {"$ne": None}}):
-            out = p.get("direction") == "out"
-            if out and (p["_id"] in ours or p.get("reference") in ours):
-                continue
-            paid[p["invoice_number"]] = paid.get(p["invoice_number"], Decimal("0")) + (
-                -1 if out else 1
-            ) * Decimal(str(p["amount"]))
-        return receivable_items(documents, paid, today, refunded)
+        """From the receivables ledger (ADR 0072): every payment, refund (Stripe's or a
+        payout item's, ADR 0071), correction and cancellation is on it once."""
+        cursor = self.db[RECEIVABLES].find({"status": {"$in": list(UNSETTLED)}})
+        return receivable_items([receivable_of(d) async for d in cursor], today)
 
     async def payables(self, today: date) -> list[OpenItem]:
         paid_out = set(
