@@ -282,6 +282,25 @@ async def test_a_month_paid_out_and_exported_to_datev(
         assert again.headers["x-datev-first-export"] == "false"
         [listed] = (await billing.client.get("/exports")).json()
         assert (listed["from"], listed["late_documents"]) == (month["from"], [])
+        # a supplier invoice of the month approved after the export: a follow-up batch
+        follow_up = {**month, "batch": 2}
+        assert (await billing.client.get("/exports/datev", params=follow_up)).status_code == 409
+        late = await db["incoming_invoices"].find_one({"_id": "ii-1"})
+        assert late is not None
+        late.update({"_id": "ii-2", "sha256": "b" * 64, "number": "LS-4712", "skonto": None})
+        await db["incoming_invoices"].insert_one(late)
+        [listed] = (await billing.client.get("/exports")).json()
+        assert listed["late_documents"] == [{"kind": "incoming_invoice", "number": "ii-2"}]
+        second = await billing.client.get("/exports/datev", params=follow_up)
+        assert second.status_code == 200, second.text
+        assert second.headers["x-datev-batch"] == "2"
+        _, late_rows = parse_extf(second.content)
+        assert {r["Belegfeld 1"] for r in late_rows} == {"LS-4712"}
+        assert (await billing.client.get("/exports/datev", params=follow_up)).content == (
+            second.content
+        )
+        batches = (await billing.client.get("/exports")).json()
+        assert [(b["batch"], b["late_documents"]) for b in batches] == [(2, []), (1, [])]
 
         receivable = await billing.client.get("/open-items", params={"side": "receivable"})
         assert receivable.status_code == 200, receivable.text
@@ -296,7 +315,8 @@ async def test_a_month_paid_out_and_exported_to_datev(
             "/open-items", params={"side": "payable", "format": "csv"}
         )
         assert payable.status_code == 200
-        assert payable.text.splitlines()[1:] == []  # the supplier invoice is paid out
+        # the first supplier invoice is paid out; the late one is still to pay
+        assert [r.split(";")[1] for r in payable.text.splitlines()[1:]] == ["LS-4712"]
 
 
 async def _all(invoice_of: Any, *placed: Envelope) -> bool:

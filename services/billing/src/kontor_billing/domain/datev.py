@@ -588,9 +588,17 @@ def extf_file(header: Header, bookings: list[Booking]) -> bytes:
     return ("\r\n".join(lines) + "\r\n").encode(ENCODING, errors="replace")
 
 
-def file_name(header: Header) -> str:
+def file_name(header: Header, batch: int = 1) -> str:
     p = header.period
-    return f"EXTF_Buchungsstapel_{p.start:%Y%m%d}_{p.end:%Y%m%d}.csv"
+    follow_up = f"_{batch}" if batch > 1 else ""
+    return f"EXTF_Buchungsstapel_{p.start:%Y%m%d}_{p.end:%Y%m%d}{follow_up}.csv"
+
+
+def batch_description(p: Period, batch: int) -> str:
+    """The header's "Bezeichnung" (at most 30 characters)."""
+    if batch == 1:
+        return f"Kontor {p.start:%d.%m.%Y}-{p.end:%d.%m.%Y}"
+    return f"Nachtrag {batch} {p.start:%d.%m.%y}-{p.end:%d.%m.%y}"
 
 
 # ------------------------------------------------------------------ from billing's own

@@ -113,7 +113,8 @@ def incoming_of(doc: Document) -> IncomingDocument:
 
 def record_document(record: ExportRecord, file: bytes) -> Document:
     return {
-        "_id": record.period.key,
+        "_id": record.key,
+        "batch": record.batch,
         "start": record.period.start.isoformat(),
         "end": record.period.end.isoformat(),
         "fiscal_year_start": record.period.fiscal_year_start.isoformat(),
@@ -140,6 +141,7 @@ def record_of(doc: Document) -> ExportRecord:
         bookings=doc["bookings"],
         sha256=doc["sha256"],
         file_name=doc["file_name"],
+        batch=int(doc.get("batch", 1)),
     )
 
 
@@ -194,7 +196,7 @@ class MongoExportRepository:
                 record_document(record, file), session=self.tx.session
             )
         except DuplicateKeyError as exc:
-            raise Conflict(f"the period {record.period.key} is being exported") from exc
+            raise Conflict(f"the period {record.key} is being exported") from exc
 
     async def all(self) -> list[ExportRecord]:
         cursor = self.tx.db[DATEV_EXPORTS].find({}, {"file": 0}, session=self.tx.session)

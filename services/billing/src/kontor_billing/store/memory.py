@@ -153,7 +153,7 @@ class InMemoryBillingUnitOfWork(FakeUnitOfWork):
             self.table("payout_items", key=lambda i: i.id),
         )
         self.datev_exports = InMemoryExportRepository(
-            self.table("datev_exports", key=lambda r: r[0].period.key)
+            self.table("datev_exports", key=lambda r: r[0].key)
         )
         self.receivables = InMemoryReceivableRepository(
             self.table("receivables", key=lambda r: r.invoice_number)

@@ -63,8 +63,8 @@ class InMemoryExportRepository:
         return self.table.get(key)
 
     async def add(self, record: ExportRecord, file: bytes) -> None:
-        if self.table.get(record.period.key) is not None:
-            raise Conflict(f"the period {record.period.key} is being exported")
+        if self.table.get(record.key) is not None:
+            raise Conflict(f"the period {record.key} is being exported")
         self.table.insert((record, file))
 
     async def all(self) -> list[ExportRecord]:
