@@ -36,6 +36,7 @@ from kontor_billing.domain.datev import (
     accounts_of,
     bookings_of,
     extf_file,
+    party_account,
     period,
 )
 from kontor_billing.domain.payouts import PayoutItem
@@ -517,3 +518,39 @@ async def test_late_documents_go_into_a_follow_up_batch_once() -> None:
         await books.export_batch(3)
     listed = await exported_periods(books.transactor, policy=books.datev)
     assert [(p.record.batch, p.late) for p in listed] == [(2, []), (1, [])]
+
+
+async def test_debtors_and_creditors_on_personal_accounts_as_an_option() -> None:
+    collective = Books()
+    await a_month(collective)
+    by_collective = parse_extf((await collective.export()).file).balances()
+    books = Books()
+    books.datev = replace(books.datev, personal_accounts=True)
+    await a_month(books)
+    ii = books.table("booked_incoming")["ii-1"]
+    books.table("booked_incoming")["ii-1"] = replace(ii, party="creditor:de136695976")
+    parsed = parse_extf((await books.export()).file)
+    balances = parsed.balances()
+    a = CHARTS["SKR03"]
+    # every booking of the one customer (anna@example.de) on debtor 10000, of the
+    # supplier on creditor 70000; nothing left on the collective accounts
+    assert a.debtors not in balances and a.creditors not in balances
+    assert balances["10000"] == by_collective[a.debtors]
+    assert balances["70000"] == by_collective[a.creditors]
+    assert sum(balances.values()) == 0
+    assert books.transactor.db.tables["datev_party_accounts"] == {
+        "debtor:anna@example.de": ("debtor:anna@example.de", "10000"),
+        "creditor:de136695976": ("creditor:de136695976", "70000"),
+    }
+    # a later period: the same customer keeps the account, a new one gets the next
+    books.clock.set(datetime(2026, 7, 2, 9, tzinfo=UTC))
+    await books.invoice("o-4")
+    [doc] = [d for d in books.documents() if d.number == "RE-2026-000004"]
+    buyer = replace(doc.buyer, email="Bernd@Example.de")
+    books.table("invoices")[doc.id] = replace(doc, buyer=buyer)
+    await books.invoice("o-5")
+    july = parse_extf((await books.export(period(date(2026, 7, 1), date(2026, 7, 31)))).file)
+    assert sorted({r["Konto"] for r in july.rows}) == ["10000", "10001"]
+    assert party_account("debtor", 60000) == "69999"
+    with pytest.raises(Invalid, match="no personal creditor account left"):
+        party_account("creditor", 30001)

@@ -35,6 +35,8 @@ from kontor_billing.domain.datev import (
     bookings_of,
     extf_file,
     file_name,
+    parties_of,
+    party_account,
     source_keys,
 )
 
@@ -47,6 +49,9 @@ class DatevPolicy:
     client: int
     locked: bool = False
     fiscal_year_start_month: int = 1
+    personal_accounts: bool = False
+    """Debtors and creditors on personal accounts (10000-69999, 70000-99999), one per
+    customer e-mail and supplier; default the collective accounts (ADR 0074)."""
 
 
 @dataclass(frozen=True)
@@ -85,9 +90,20 @@ class ExportRepository(Protocol):
     async def all(self) -> list[ExportRecord]: ...
 
 
+class PartyAccountRepository(Protocol):
+    """The personal account given to each debtor and creditor, never changed."""
+
+    async def of(self, parties: list[str]) -> dict[str, str]: ...
+
+    async def add(self, party: str, account: str) -> None: ...
+
+
 class AccountingUnitOfWork(PayoutsUnitOfWork, Protocol):
     @property
     def accounting(self) -> AccountingSource: ...
+
+    @property
+    def party_accounts(self) -> PartyAccountRepository: ...
 
     @property
     def datev_exports(self) -> ExportRepository: ...
@@ -121,6 +137,18 @@ def _late(records: list[ExportRecord], now_keys: list[str]) -> list[LateDocument
     ]
 
 
+async def _party_accounts(uow: AccountingUnitOfWork, parties: list[str]) -> dict[str, str]:
+    """The personal account of each party, a new one (the next of its range, from the
+    gap-free sequence ``datev_debtor``/``datev_creditor``) for a party seen first."""
+    known = await uow.party_accounts.of(parties)
+    for party in parties:
+        if party not in known:
+            kind = party.split(":", 1)[0]
+            known[party] = party_account(kind, await uow.next_sequence(f"datev_{kind}"))
+            await uow.party_accounts.add(party, known[party])
+    return known
+
+
 async def _batches(uow: AccountingUnitOfWork, wanted: Period) -> list[ExportRecord]:
     found = [r for r in await uow.datev_exports.all() if r.period.key == wanted.key]
     return sorted(found, key=lambda r: r.batch)
@@ -139,9 +167,8 @@ async def export_datev(
     the next one and something is late; then kept like the first)."""
 
     async def work(uow: AccountingUnitOfWork) -> DatevExport:
-        bookings = bookings_of(
-            await uow.accounting.sources(wanted.start, wanted.end), policy.accounts
-        )
+        sources = await uow.accounting.sources(wanted.start, wanted.end)
+        bookings = bookings_of(sources, policy.accounts)
         keys = source_keys(bookings)
         batches = await _batches(uow, wanted)
         kept_one = next((r for r in batches if r.batch == batch), None)
@@ -158,6 +185,9 @@ async def export_datev(
                     )
         elif batch != len(batches) + 1 or not batches:
             raise NotFound("DATEV batch", f"{wanted.key} #{batch}")
+        if policy.personal_accounts:
+            parties = await _party_accounts(uow, parties_of(sources))
+            bookings = bookings_of(sources, policy.accounts, parties)
         late = {d.key for d in _late(batches, keys)}
         if batch > 1:
             if not late:

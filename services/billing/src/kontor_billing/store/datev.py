@@ -20,6 +20,8 @@ from kontor_billing.domain.datev import (
     PeriodSources,
     ReceivedPayment,
     VatPart,
+    creditor_of,
+    debtor_of,
     outgoing_of,
     payout_booking_of,
 )
@@ -42,6 +44,7 @@ from kontor_billing.store.payouts import (
 from kontor_billing.store.receivables import RECEIVABLES, receivable_of
 
 DATEV_EXPORTS = "datev_exports"
+DATEV_PARTY_ACCOUNTS = "datev_party_accounts"
 BANK_ACCOUNTS = "bank_accounts"
 BOOKED_INCOMING = ("approved", "paid", "booked")
 #: Receivables that may still ask or owe something ("paid" ones balance out).
@@ -67,7 +70,7 @@ def _date(value: Any) -> date | None:
     return date.fromisoformat(str(value)[:10])
 
 
-def received_of(doc: Document) -> ReceivedPayment:
+def received_of(doc: Document, party: str | None = None) -> ReceivedPayment:
     return ReceivedPayment(
         id=str(doc["_id"]),
         received_on=doc["received_at"].astimezone(BERLIN).date(),
@@ -75,6 +78,7 @@ def received_of(doc: Document) -> ReceivedPayment:
         method=str(doc.get("method") or "manual"),
         invoice_number=doc.get("invoice_number"),
         reference=doc.get("reference"),
+        party=party,
     )
 
 
@@ -108,6 +112,7 @@ def incoming_of(doc: Document) -> IncomingDocument:
         account=doc.get("approved_account"),
         parts=parts,
         due_date=_date(doc.get("due_date")),
+        party=creditor_of(supplier.get("vat_id"), supplier.get("name")),
     )
 
 
@@ -153,6 +158,21 @@ class MongoAccountingSource:
         cursor = self.tx.db[collection].find(query, session=self.tx.session).sort("_id", 1)
         return list(await cursor.to_list(None))
 
+    async def _debtors(self, numbers: list[str | None]) -> dict[str, str]:
+        """The debtor (buyer e-mail) of each document number."""
+        wanted = sorted({n for n in numbers if n})
+        if not wanted:
+            return {}
+        docs = await self._find(INVOICES, {"number": {"$in": wanted}})
+        return {d["number"]: p for d in docs if (p := debtor_of(d.get("buyer", {}).get("email")))}
+
+    async def _creditors(self, ids: list[str]) -> dict[str, str]:
+        """The creditor of each incoming invoice id."""
+        if not ids:
+            return {}
+        docs = await self._find(INCOMING_INVOICES, {"_id": {"$in": sorted(set(ids))}})
+        return {str(d["_id"]): p for d in docs if (p := incoming_of(d).party)}
+
     async def sources(self, start: date, end: date) -> PeriodSources:
         first, after = day_bounds(start, end)
         iso = {"$gte": start.isoformat(), "$lte": end.isoformat()}
@@ -173,12 +193,52 @@ class MongoAccountingSource:
                 ],
             },
         )
-        booked = [payout_booking_of(item_of(d)) for d in payouts]
+        debtors = await self._debtors(
+            [p.get("invoice_number") for p in payments]
+            + [d["source_number"] for d in payouts if d.get("kind") == "refund"]
+        )
+        creditors = await self._creditors(
+            [d["source_id"] for d in payouts if d.get("kind") == "supplier"]
+        )
+        booked = [
+            payout_booking_of(
+                item_of(d),
+                debtors.get(d["source_number"])
+                if d.get("kind") == "refund"
+                else creditors.get(d["source_id"]),
+            )
+            for d in payouts
+        ]
         return PeriodSources(
             documents=[outgoing_of(from_document(d)) for d in documents],
-            payments=[received_of(d) for d in payments],
+            payments=[received_of(d, debtors.get(d.get("invoice_number") or "")) for d in payments],
             incoming=[incoming_of(d) for d in incoming],
             payouts=[b for b in booked if b is not None and start <= b.booked_on <= end],
+        )
+
+
+class MongoPartyAccounts:
+    """``datev_party_accounts``: ``_id`` the party (``debtor:<e-mail>``,
+    ``creditor:<VAT id or name>``), ``account`` its personal account (ADR 0074)."""
+
+    def __init__(self, tx: Transaction) -> None:
+        self.tx = tx
+
+    async def of(self, parties: list[str]) -> dict[str, str]:
+        if not parties:
+            return {}
+        docs = await self._find_parties(parties)
+        return {str(d["_id"]): str(d["account"]) for d in docs}
+
+    async def _find_parties(self, parties: list[str]) -> list[Document]:
+        cursor = self.tx.db[DATEV_PARTY_ACCOUNTS].find(
+            {"_id": {"$in": parties}}, session=self.tx.session
+        )
+        return list(await cursor.to_list(None))
+
+    async def add(self, party: str, account: str) -> None:
+        await self.tx.db[DATEV_PARTY_ACCOUNTS].insert_one(
+            {"_id": party, "account": account}, session=self.tx.session
         )
 
 
