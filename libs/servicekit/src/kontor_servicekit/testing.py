@@ -302,3 +302,20 @@ async def serving(app: Any, *, start_timeout_s: float = 5.0) -> AsyncIterator[st
     finally:
         server.should_exit = True
         await task
+
+
+@pytest.fixture
+def mail_sink() -> Iterator[Any]:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1, a free port, collecting every message.
+
+    Give a service ``**mail_sink.smtp_settings()`` to send its mail here; wait with
+    ``mail_sink.wait_for(n)`` (or ``await mail_sink.arrived(n)``), which returns the
+    parsed messages. See :class:`kontor_servicekit.mail.sink.ThreadedSink`.
+    """
+    from kontor_servicekit.mail.sink import ThreadedSink
+
+    sink = ThreadedSink().start()
+    try:
+        yield sink
+    finally:
+        sink.stop()
