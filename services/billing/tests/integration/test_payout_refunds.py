@@ -2,7 +2,8 @@
 the real broker and database with catalog, orders and billing running: two orders paid
 (one by a Stripe-signed webhook, one booked by hand), a T-shirt back from each; the
 card refund goes through a local fake of the provider's HTTP API, the other in a SEPA
-payment run; orders' ``amount_paid`` follows each ``PaymentRefunded``; Stripe's
+payment run, settled by the bank statement that shows it; orders' ``amount_paid``
+follows each ``PaymentRefunded``; Stripe's
 ``charge.refunded`` for the provider's refund (listed, and as the cumulative figure)
 books nothing more."""
 
@@ -13,6 +14,7 @@ import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -37,6 +39,7 @@ from starlette.routing import Route
 pytestmark = pytest.mark.integration
 
 SECRET = "whsec_refunds_" + "r" * 24
+DATA = Path(__file__).resolve().parents[1] / "data" / "bank"
 SELLER_IBAN = "DE89370400440532013000"
 CUSTOMER_IBAN = "DE02120300000000202051"
 BACK = Decimal("23.79")
@@ -192,6 +195,19 @@ async def test_payout_refunds_are_booked_once_and_orders_amount_paid_follows(
         assert run.status_code == 201, run.text
         assert [i["number"] for i in run.json()["items"]] == [item["number"]]
         await eventually(lambda: amount_paid(by_hand, gross - BACK), timeout=30)
+        # the bank statement shows the transfer (its EndToEndId): settled, booked nothing more
+        statement = (
+            (DATA / "camt053_v02_commerzbank.xml")
+            .read_bytes()
+            .replace(b"KONTOR-RF-000017", item["number"].encode())
+            .replace(b">30.00<", b">23.79<")
+            .replace(b">1377.13<", b">1383.34<")
+        )
+        files = {"file": ("auszug.xml", statement, "application/xml")}
+        imported = await billing.client.post("/bank-statements", files=files)
+        assert imported.status_code == 201, imported.text
+        settled = await billing.client.get("/payout-items", params={"status": "settled"})
+        assert item["number"] in [i["number"] for i in settled.json()["items"]]
 
         # Stripe reports the provider's refund: listed by id, then only the figure
         charge = {
