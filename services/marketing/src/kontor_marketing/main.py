@@ -125,7 +125,11 @@ def create_app(
     Sweeper(
         "marketing-mails",
         lambda: send_due_mails(
-            transactor, sender, clock=context.clock, limit=settings.mail_per_round
+            transactor,
+            sender,
+            clock=context.clock,
+            limit=settings.mail_per_round,
+            uwg_7_3=settings.uwg_7_3_existing_customers,
         ),
         interval_s=settings.mail_sweep_interval_s,
     ).runs_with(service)
@@ -145,6 +149,7 @@ def send_rules(settings: MarketingSettings) -> SendRules:
         imprint=settings.imprint,
         per_week=settings.frequency_cap_per_week,
         quiet=QuietHours(start, end, BERLIN),
+        uwg_7_3=settings.uwg_7_3_existing_customers,
     )
 
 

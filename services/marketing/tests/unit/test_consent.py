@@ -128,3 +128,18 @@ def test_links_admit_only_what_was_signed_for_its_purpose_and_time() -> None:
     with pytest.raises(BadLink) as late:
         signer.verify("confirm", token, now=AT + timedelta(hours=2))
     assert late.value.expired
+
+
+def test_the_uwg_7_3_exception_is_off_unless_set_and_then_narrow() -> None:
+    from kontor_marketing.domain.consent import may_advertise
+
+    assert not may_advertise(None, "offers", has_ordered=True, uwg_7_3=False)
+    assert may_advertise(None, "offers", has_ordered=True, uwg_7_3=True)
+    assert not may_advertise(None, "news", has_ordered=True, uwg_7_3=True)  # not similar goods
+    assert not may_advertise(None, "offers", has_ordered=False, uwg_7_3=True)
+    objected = asked("offers")
+    objected.unsubscribe(None, at=AT, source="list_unsubscribe_one_click", ip=None)
+    assert not may_advertise(objected, "offers", has_ordered=True, uwg_7_3=True)
+    confirmed = asked("news")
+    confirmed.confirm("r-1", at=AT, ip=None)
+    assert may_advertise(confirmed, "news", has_ordered=False, uwg_7_3=False)

@@ -35,12 +35,18 @@ from kontor_marketing.domain.campaign import (
     render,
     rewrite_links,
 )
+from kontor_marketing.domain.consent import may_advertise
 from kontor_marketing.domain.links import BadLink
 from kontor_marketing.domain.mail import Mail, QueuedMail, with_unsubscribe
 from kontor_marketing.domain.profile import Profile
 from kontor_marketing.domain.results import best_send_time, hour_of_week
 
 OPEN, CLICK = "campaign-open", "campaign-click"
+OBJECTION = (
+    "Sie können der Verwendung Ihrer E-Mail-Adresse für Werbung jederzeit widersprechen, "
+    "ohne dass andere als die Übermittlungskosten nach den Basistarifen entstehen."
+)
+"""In every campaign mail: the notice §7 Abs. 3 Nr. 4 UWG requires (ADR 0051)."""
 
 
 @dataclass(frozen=True)
@@ -85,6 +91,7 @@ class SendRules:
     imprint: str
     per_week: int
     quiet: QuietHours
+    uwg_7_3: bool = False
 
 
 async def create_campaign(
@@ -184,7 +191,8 @@ async def _dispatch(
     no_consent = capped = 0
     for profile in members:
         consent = await uow.consents.get(profile.email)
-        if consent is None or not consent.may_receive(campaign.topic):
+        customer = bool(profile.kept_orders())
+        if not may_advertise(consent, campaign.topic, has_ordered=customer, uwg_7_3=rules.uwg_7_3):
             no_consent += 1
         elif recent.get(profile.email, 0) >= rules.per_week:
             capped += 1
@@ -198,7 +206,7 @@ async def _dispatch(
         rest = [p for p in eligible if p.email not in done]
         await send.all(rest, winner)
         total = campaign.sent_a + campaign.sent_b + len(rest)
-        campaign.dispatched(total, campaign.skipped_no_consent + no_consent, capped, now)
+        campaign.dispatched(total, no_consent, capped, now)  # counted over everyone again
     elif campaign.ab_test:
         ordered = sorted(eligible, key=lambda p: _spread(campaign.id, p.email))
         k = max(1, int(len(ordered) * campaign.ab_sample)) if ordered else 0
@@ -324,7 +332,7 @@ def personalised(
         if not url.startswith(links.base)
     }
     text = rewrite_links(text, tracked)
-    footer = f"\n\n--\nAbmelden / unsubscribe: {unsubscribe}\n{imprint}"
+    footer = f"\n\n--\n{OBJECTION}\nAbmelden / unsubscribe: {unsubscribe}\n{imprint}"
     if html is not None:
         src = links.open_pixel(campaign.id, email, variant)
         pixel = f'<img src="{src}" width="1" height="1" alt="">'

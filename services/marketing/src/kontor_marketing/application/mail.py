@@ -21,6 +21,7 @@ from kontor_servicekit.clock import Clock
 from kontor_servicekit.uow import Transactor
 
 from kontor_marketing.application.unit_of_work import MarketingUnitOfWork
+from kontor_marketing.domain.consent import may_advertise
 from kontor_marketing.domain.mail import Mail, QueuedMail
 
 
@@ -44,8 +45,10 @@ async def send_due_mails(
     *,
     clock: Clock,
     limit: int,
+    uwg_7_3: bool = False,
 ) -> RoundResult:
-    """Send at most ``limit`` due mails (the rate bound: ``limit`` per round)."""
+    """Send at most ``limit`` due mails (the rate bound: ``limit`` per round);
+    ``uwg_7_3``: the existing-customer exception (ADR 0051), off unless set."""
 
     async def claim(uow: MarketingUnitOfWork) -> list[QueuedMail]:
         now = clock()
@@ -57,7 +60,7 @@ async def send_due_mails(
 
     result = RoundResult()
     for queued in await transactor.run(claim):
-        if queued.topic is not None and not await _consented(transactor, queued):
+        if queued.topic is not None and not await _consented(transactor, queued, uwg_7_3):
             await _record(transactor, queued.id, lambda m: m.skipped("no consent"), clock)
             result.skipped += 1
             continue
@@ -78,12 +81,16 @@ async def send_due_mails(
     return result
 
 
-async def _consented(transactor: Transactor[MarketingUnitOfWork], queued: QueuedMail) -> bool:
+async def _consented(
+    transactor: Transactor[MarketingUnitOfWork], queued: QueuedMail, uwg_7_3: bool
+) -> bool:
     async def check(uow: MarketingUnitOfWork) -> bool:
         consent = await uow.consents.get(queued.mail.to)
-        return (
-            consent is not None and queued.topic is not None and consent.may_receive(queued.topic)
-        )
+        if queued.topic is None:
+            return False
+        profile = await uow.profiles.get(queued.mail.to) if uwg_7_3 else None
+        ordered = profile is not None and bool(profile.kept_orders())
+        return may_advertise(consent, queued.topic, has_ordered=ordered, uwg_7_3=uwg_7_3)
 
     return await transactor.run(check)
 

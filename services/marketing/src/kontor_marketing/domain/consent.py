@@ -196,3 +196,21 @@ class Consent(RecordsEvents):
             self.evidence.append(Evidence("unsubscribed", at, changed, source, truncate_ip(ip)))
             self.record(ConsentWithdrawn(self.email, changed, self.confirmed_topics(), at, source))
         return changed
+
+
+SIMILAR_GOODS_TOPIC = "offers"
+"""The one topic the UWG §7(3) exception can cover: the seller's own similar goods."""
+
+
+def may_advertise(consent: Consent | None, topic: str, *, has_ordered: bool, uwg_7_3: bool) -> bool:
+    """Whether advertising on ``topic`` may be mailed to the person now.
+
+    Double opt-in consent to the topic, or, only with the §7(3) UWG exception switched on
+    (ADR 0051): ``offers`` to an existing customer (an order placed with the address)
+    who has not objected (no withdrawal of ``offers``)."""
+    if consent is not None and consent.may_receive(topic):
+        return True
+    if not uwg_7_3 or topic != SIMILAR_GOODS_TOPIC or not has_ordered:
+        return False
+    found = None if consent is None else consent.topics.get(topic)
+    return found is None or found.status != "unsubscribed"
