@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from email.message import EmailMessage
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from kontor_contracts.envelope import Envelope
 from kontor_contracts.events.common import Customer
+from kontor_contracts.events.orders import ReturnCompleted
 from kontor_contracts.samples import order_placed_envelope
 from kontor_marketing.context import MarketingContext
 from kontor_servicekit.clock import BERLIN
@@ -142,6 +145,37 @@ async def test_a_campaign_reaches_only_the_consented_and_tracks_what_came_back(
         assert (results["opened"], results["clicked"], results["unsubscribed"]) == (1, 1, 1)
         assert "unreliable" in results["opens_note"]
         assert len(mail_sink.messages) == 3  # two confirmations, one campaign mail
+
+        # anna orders after her click (attributed), then returns part of it
+        bought = order_placed_envelope(number=9)
+        order_id = bought.aggregate_id
+        refund = ReturnCompleted(
+            return_id="r-9",
+            order_id=order_id,
+            refund_amount=Decimal("20.00"),
+            currency="EUR",
+            includes_shipping=False,
+        )
+        await produce(
+            infra.kafka_bootstrap, topic_of(namespace, "OrderPlaced"), [as_message(bought)]
+        )
+
+        async def converted() -> dict[str, Any] | None:
+            shown = (await client.get(f"/campaigns/{campaign_id}")).json()["results"]
+            return shown if shown["conversions"] == 1 else None
+
+        gross = Decimal((await eventually(converted, timeout=30))["revenue_net"])
+        returned = Envelope.wrap(refund, producer="orders", aggregate_id=refund.return_id)
+        await produce(
+            infra.kafka_bootstrap, topic_of(namespace, "ReturnCompleted"), [as_message(returned)]
+        )
+
+        async def net_of_return() -> dict[str, Any] | None:
+            shown = (await client.get(f"/campaigns/{campaign_id}")).json()["results"]
+            return shown if shown["returns"] == 1 else None
+
+        after = await eventually(net_of_return, timeout=30)
+        assert Decimal(after["revenue_net"]) == gross - Decimal("20.00")
 
         planning = (await client.get("/planning")).json()
         [past] = planning["campaigns"]
