@@ -9,8 +9,9 @@ from kontor_servicekit.runner import run_service
 from kontor_servicekit.service import ServiceDefinition, create_service_app
 from kontor_servicekit.uow import MongoTransactor
 
-from kontor_analytics.api import collect
+from kontor_analytics.api import collect, kpis
 from kontor_analytics.application.collect import Collector
+from kontor_analytics.consumers.figures import fact_subscriptions
 from kontor_analytics.context import AnalyticsContext
 from kontor_analytics.settings import AnalyticsSettings
 from kontor_analytics.store.indexes import ensure_indexes
@@ -23,8 +24,8 @@ def definition(settings: AnalyticsSettings, clock: Clock = utc_now) -> ServiceDe
         settings=settings,
         title="Kontor analytics",
         description="Key figures (conversion, cart abandonment, returns) and their thresholds.",
-        routers=[collect.router],
-        subscriptions=[],
+        routers=[collect.router, kpis.router],
+        subscriptions=fact_subscriptions(),
         indexes=ensure_indexes(settings.raw_events_ttl_days),
         ensure_topics=settings.kafka_ensure_topics,
     )
@@ -37,7 +38,7 @@ def create_app(settings: AnalyticsSettings | None = None, clock: Clock = utc_now
     secret = settings.collect_api_secret
     context = AnalyticsContext(
         transactor=MongoTransactor(store, MongoAnalyticsUnitOfWork),
-        queries=AnalyticsQueries(store.db),
+        queries=AnalyticsQueries(store.db, promised_ship_hours=settings.promised_ship_hours),
         clock=clock,
         collector=Collector(
             measurement_id=settings.collect_measurement_id,

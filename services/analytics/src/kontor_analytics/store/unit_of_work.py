@@ -5,8 +5,13 @@ from __future__ import annotations
 from kontor_servicekit.store import Transaction
 from kontor_servicekit.uow import MongoUnitOfWork
 
-from kontor_analytics.application.unit_of_work import RawEventRepository, SessionRepository
+from kontor_analytics.application.unit_of_work import (
+    FactRepository,
+    RawEventRepository,
+    SessionRepository,
+)
 from kontor_analytics.store.collected import MongoRawEventRepository, MongoSessionRepository
+from kontor_analytics.store.facts import MongoFactRepository
 
 
 class MongoAnalyticsUnitOfWork(MongoUnitOfWork):
@@ -14,3 +19,4 @@ class MongoAnalyticsUnitOfWork(MongoUnitOfWork):
         super().__init__(tx)
         self.raw_events: RawEventRepository = MongoRawEventRepository(tx)
         self.sessions: SessionRepository = MongoSessionRepository(tx)
+        self.facts: FactRepository = MongoFactRepository(tx)
