@@ -22,6 +22,8 @@ class AnalyticsContext:
     clock: Clock
     collector: Collector
     session_timeout_min: int = 30
+    dashboard_session_hours: int = 8
+    dashboard_cookie_secure: bool = True
 
 
 Context = Annotated[AnalyticsContext, Depends(context_dependency(AnalyticsContext))]

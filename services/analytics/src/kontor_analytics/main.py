@@ -9,7 +9,7 @@ from kontor_servicekit.runner import run_service
 from kontor_servicekit.service import ServiceDefinition, create_service_app
 from kontor_servicekit.uow import MongoTransactor
 
-from kontor_analytics.api import collect, kpis
+from kontor_analytics.api import collect, dashboard, kpis
 from kontor_analytics.application.collect import Collector
 from kontor_analytics.consumers.figures import fact_subscriptions
 from kontor_analytics.context import AnalyticsContext
@@ -24,7 +24,7 @@ def definition(settings: AnalyticsSettings, clock: Clock = utc_now) -> ServiceDe
         settings=settings,
         title="Kontor analytics",
         description="Key figures (conversion, cart abandonment, returns) and their thresholds.",
-        routers=[collect.router, kpis.router],
+        routers=[collect.router, kpis.router, dashboard.router],
         subscriptions=fact_subscriptions(),
         indexes=ensure_indexes(settings.raw_events_ttl_days),
         ensure_topics=settings.kafka_ensure_topics,
@@ -48,6 +48,8 @@ def create_app(settings: AnalyticsSettings | None = None, clock: Clock = utc_now
             store_ip=settings.collect_store_ip,
         ),
         session_timeout_min=settings.session_timeout_min,
+        dashboard_session_hours=settings.dashboard_session_hours,
+        dashboard_cookie_secure=settings.dashboard_cookie_secure,
     )
     attach_context(app, context)
     return app

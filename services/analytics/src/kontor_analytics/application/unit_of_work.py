@@ -49,6 +49,7 @@ class AnalyticsUnitOfWork(UnitOfWork, Protocol):
     raw_events: RawEventRepository
     sessions: SessionRepository
     facts: FactRepository
+    dashboard_sessions: DashboardSessionRepository
 
 
 class FactRepository(Protocol):
@@ -69,3 +70,9 @@ class FactRepository(Protocol):
     async def invoice_issued(self, invoice_id: str, values: dict[str, Any]) -> None: ...
     async def invoice_paid(self, invoice_id: str, at: datetime) -> None: ...
     async def invoice_overdue(self, invoice_id: str, level: int | None, at: datetime) -> None: ...
+
+
+class DashboardSessionRepository(Protocol):
+    async def add(
+        self, digest: str, *, subject: str, scopes: list[str], expires_at: datetime
+    ) -> None: ...

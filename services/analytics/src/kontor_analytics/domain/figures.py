@@ -535,3 +535,83 @@ ONE_DAY = timedelta(days=1)
 
 def _berlin(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=BERLIN).astimezone(UTC)
+
+
+# --------------------------------------------------------------------------- over time
+
+
+@dataclass(frozen=True)
+class Day:
+    day: date
+    revenue_gross: Decimal
+    orders: int
+    cart_sessions: int
+    abandoned_sessions: int
+
+    @property
+    def abandonment_rate(self) -> float | None:
+        return ratio(self.abandoned_sessions, self.cart_sessions)
+
+
+def days(orders: Iterable[OrderFact], sessions: Iterable[Session], period: Period) -> list[Day]:
+    """Per Berlin day of the period: revenue (orders not rejected) and abandonment."""
+    first = period.start.astimezone(BERLIN).date()
+    last = (period.end - timedelta(microseconds=1)).astimezone(BERLIN).date()
+    revenue: dict[date, Decimal] = defaultdict(lambda: ZERO)
+    count: Counter[date] = Counter()
+    carts: Counter[date] = Counter()
+    left: Counter[date] = Counter()
+    for order in orders:
+        if not order.rejected:
+            day = order.placed_at.astimezone(BERLIN).date()
+            revenue[day] += order.gross
+            count[day] += 1
+    for session in sessions:
+        if "add_to_cart" in session.steps:
+            day = session.started_at.astimezone(BERLIN).date()
+            carts[day] += 1
+            left[day] += not session.purchased_any
+    found: list[Day] = []
+    day = first
+    while day <= last and len(found) < 400:
+        found.append(Day(day, revenue[day], count[day], carts[day], left[day]))
+        day += ONE_DAY
+    return found
+
+
+@dataclass(frozen=True)
+class Cohort:
+    week: str
+    customers: int
+    shares: list[float | None]
+    """Per week since the first order: the share of the cohort that ordered that week."""
+
+
+def cohorts(orders: Iterable[OrderFact], now: datetime, weeks: int = 6) -> list[Cohort]:
+    """Customers by the ISO week of their first order (the last ``weeks`` cohorts), and
+    which share of each ordered again in each following week (week 0 is 100 %)."""
+    by_customer: dict[str, list[datetime]] = defaultdict(list)
+    for order in orders:
+        if order.customer and not order.rejected:
+            by_customer[order.customer].append(order.placed_at)
+
+    def monday(moment: datetime) -> date:
+        day = moment.astimezone(BERLIN).date()
+        return day - timedelta(days=day.weekday())
+
+    this_week = monday(now)
+    members: dict[date, list[set[int]]] = defaultdict(list)
+    for placed in by_customer.values():
+        start = monday(min(placed))
+        members[start].append({(monday(p) - start).days // 7 for p in placed})
+    found = []
+    for start in sorted(members)[-weeks:]:
+        group = members[start]
+        reached = (this_week - start).days // 7
+        shares: list[float | None] = [
+            None if k > reached else ratio(sum(1 for g in group if k in g), len(group))
+            for k in range(weeks)
+        ]
+        iso = start.isocalendar()
+        found.append(Cohort(f"{iso.year}-W{iso.week:02d}", len(group), shares))
+    return found

@@ -9,6 +9,7 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
 from kontor_analytics.store.collected import RAW_EVENTS, SESSIONS
+from kontor_analytics.store.dashboard import DASHBOARD_SESSIONS
 from kontor_analytics.store.facts import FACT_INVOICES, FACT_ORDERS, FACT_RETURNS
 
 RAW_TTL_INDEX = "received_at_ttl"
@@ -36,5 +37,6 @@ def ensure_indexes(
         await db[FACT_ORDERS].create_index("customer")
         await db[FACT_RETURNS].create_index("order_id")
         await db[FACT_INVOICES].create_index("issue_date")
+        await db[DASHBOARD_SESSIONS].create_index("expires_at", expireAfterSeconds=0)
 
     return ensure

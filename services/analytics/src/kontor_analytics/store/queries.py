@@ -12,6 +12,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from kontor_analytics.domain import figures as f
 from kontor_analytics.domain.sessions import Session
 from kontor_analytics.store.collected import RAW_EVENTS, SESSIONS, session_of
+from kontor_analytics.store.dashboard import DASHBOARD_SESSIONS
 from kontor_analytics.store.facts import FACT_INVOICES, FACT_ORDERS, FACT_PRODUCTS, FACT_RETURNS
 
 
@@ -116,6 +117,25 @@ class AnalyticsQueries:
             await self.db[RAW_EVENTS].aggregate([{"$group": {"_id": "$client_id"}}])
         ).to_list(None)
         return sorted(row["_id"] for row in rows)
+
+    async def dashboard_session(self, digest: str, now: datetime) -> list[str] | None:
+        """The scopes of a live dashboard session, None if there is none (or it expired:
+        the TTL monitor deletes late)."""
+        doc = await self.db[DASHBOARD_SESSIONS].find_one({"_id": digest})
+        if doc is None or doc["expires_at"] <= now:
+            return None
+        return list(doc["scopes"])
+
+    async def all_orders(self) -> list[f.OrderFact]:
+        """Every order's placing facts (the cohorts), without returns."""
+        found = await self.db[FACT_ORDERS].find({"placed_at": {"$ne": None}}).to_list(None)
+        return [order_fact(doc) for doc in found]
+
+    async def days(self, period: f.Period) -> list[f.Day]:
+        return f.days(await self.orders_placed(period), await self.sessions_started(period), period)
+
+    async def cohorts(self, now: datetime) -> list[f.Cohort]:
+        return f.cohorts(await self.all_orders(), now)
 
     # ---------------------------------------------------------------- figures
 

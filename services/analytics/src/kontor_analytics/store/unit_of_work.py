@@ -6,11 +6,13 @@ from kontor_servicekit.store import Transaction
 from kontor_servicekit.uow import MongoUnitOfWork
 
 from kontor_analytics.application.unit_of_work import (
+    DashboardSessionRepository,
     FactRepository,
     RawEventRepository,
     SessionRepository,
 )
 from kontor_analytics.store.collected import MongoRawEventRepository, MongoSessionRepository
+from kontor_analytics.store.dashboard import MongoDashboardSessionRepository
 from kontor_analytics.store.facts import MongoFactRepository
 
 
@@ -20,3 +22,4 @@ class MongoAnalyticsUnitOfWork(MongoUnitOfWork):
         self.raw_events: RawEventRepository = MongoRawEventRepository(tx)
         self.sessions: SessionRepository = MongoSessionRepository(tx)
         self.facts: FactRepository = MongoFactRepository(tx)
+        self.dashboard_sessions: DashboardSessionRepository = MongoDashboardSessionRepository(tx)
