@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from kontor_servicekit.uow import UnitOfWork
 
+from kontor_analytics.domain.alerts import Rule
 from kontor_analytics.domain.collect import RawEvent
 from kontor_analytics.domain.sessions import ClientState, Session
 
@@ -50,6 +51,7 @@ class AnalyticsUnitOfWork(UnitOfWork, Protocol):
     sessions: SessionRepository
     facts: FactRepository
     dashboard_sessions: DashboardSessionRepository
+    alerts: AlertRepository
 
 
 class FactRepository(Protocol):
@@ -76,3 +78,10 @@ class DashboardSessionRepository(Protocol):
     async def add(
         self, digest: str, *, subject: str, scopes: list[str], expires_at: datetime
     ) -> None: ...
+
+
+class AlertRepository(Protocol):
+    async def add_rule(self, rule: Rule, created_at: datetime) -> None: ...
+    async def delete_rule(self, rule_id: str) -> bool: ...
+    async def breached(self, key: str) -> bool: ...
+    async def set_state(self, key: str, values: dict[str, Any]) -> None: ...

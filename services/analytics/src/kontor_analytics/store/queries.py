@@ -7,10 +7,13 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from kontor_servicekit.clock import BERLIN
 from pymongo.asynchronous.database import AsyncDatabase
 
+from kontor_analytics.domain import alerts as a
 from kontor_analytics.domain import figures as f
 from kontor_analytics.domain.sessions import Session
+from kontor_analytics.store.alerts import ALERT_RULES, ALERT_STATES, rule_of
 from kontor_analytics.store.collected import RAW_EVENTS, SESSIONS, session_of
 from kontor_analytics.store.dashboard import DASHBOARD_SESSIONS
 from kontor_analytics.store.facts import FACT_INVOICES, FACT_ORDERS, FACT_PRODUCTS, FACT_RETURNS
@@ -136,6 +139,36 @@ class AnalyticsQueries:
 
     async def cohorts(self, now: datetime) -> list[f.Cohort]:
         return f.cohorts(await self.all_orders(), now)
+
+    # ---------------------------------------------------------------- alerts
+
+    async def alert_rules(self) -> list[a.Rule]:
+        found = await self.db[ALERT_RULES].find().sort("created_at", 1).to_list(None)
+        return [rule_of(doc) for doc in found]
+
+    async def alert_states(self) -> list[dict[str, Any]]:
+        """Every subject a rule has judged breached, now or before (newest first)."""
+        found = self.db[ALERT_STATES].find({}, {"_id": 0}).sort("since", -1)
+        return await found.to_list(1000)
+
+    async def observe(self, rule: a.Rule, now: datetime) -> list[a.Observation]:
+        """What ``rule`` sees now (``domain/alerts.py``)."""
+        window = f.Period(now - timedelta(hours=rule.window_hours), now)
+        if rule.kind == "return_rate_sku":
+            return a.return_rate_by_sku(rule, await self.orders_placed(window), window)
+        if rule.kind == "checkout_error_rate":
+            return a.checkout_error_rate(rule, await self.sessions_started(window), window)
+        if rule.kind == "conversion_drop":
+            midnight = f.period_of(now.astimezone(BERLIN).date(), None, now).start
+            today, last_week = a.same_span_last_week(now, midnight)
+            return a.conversion_drop(
+                rule,
+                await self.sessions_started(today),
+                await self.sessions_started(last_week),
+                today,
+            )
+        orders = await self.orders_placed(window)
+        return a.top_sellers_out_of_stock(rule, orders, await self.products(), window)
 
     # ---------------------------------------------------------------- figures
 

@@ -6,11 +6,13 @@ from kontor_servicekit.store import Transaction
 from kontor_servicekit.uow import MongoUnitOfWork
 
 from kontor_analytics.application.unit_of_work import (
+    AlertRepository,
     DashboardSessionRepository,
     FactRepository,
     RawEventRepository,
     SessionRepository,
 )
+from kontor_analytics.store.alerts import MongoAlertRepository
 from kontor_analytics.store.collected import MongoRawEventRepository, MongoSessionRepository
 from kontor_analytics.store.dashboard import MongoDashboardSessionRepository
 from kontor_analytics.store.facts import MongoFactRepository
@@ -22,4 +24,5 @@ class MongoAnalyticsUnitOfWork(MongoUnitOfWork):
         self.raw_events: RawEventRepository = MongoRawEventRepository(tx)
         self.sessions: SessionRepository = MongoSessionRepository(tx)
         self.facts: FactRepository = MongoFactRepository(tx)
+        self.alerts: AlertRepository = MongoAlertRepository(tx)
         self.dashboard_sessions: DashboardSessionRepository = MongoDashboardSessionRepository(tx)
