@@ -15,6 +15,7 @@ from kontor_analytics.api import alerts, collect, dashboard, kpis
 from kontor_analytics.application.alerts import sweep_alerts
 from kontor_analytics.application.collect import Collector
 from kontor_analytics.consumers.figures import fact_subscriptions
+from kontor_analytics.consumers.privacy import privacy_participant
 from kontor_analytics.context import AnalyticsContext
 from kontor_analytics.settings import AnalyticsSettings
 from kontor_analytics.store.indexes import ensure_indexes
@@ -28,7 +29,7 @@ def definition(settings: AnalyticsSettings, clock: Clock = utc_now) -> ServiceDe
         title="Kontor analytics",
         description="Key figures (conversion, cart abandonment, returns) and their thresholds.",
         routers=[collect.router, kpis.router, dashboard.router, alerts.router],
-        subscriptions=fact_subscriptions(),
+        subscriptions=[*fact_subscriptions(), privacy_participant(clock)],
         indexes=ensure_indexes(settings.raw_events_ttl_days),
         ensure_topics=settings.kafka_ensure_topics,
     )

@@ -60,6 +60,7 @@ async def on_order_placed(event: OrderPlaced, uow: AnalyticsUnitOfWork, env: Env
             "channel": event.sales_channel or "webshop",
             "coupons": list(event.coupon_codes),
             "customer": customer_key(event.customer.email),
+            "customer_id": event.customer.customer_id,
         },
     )
 

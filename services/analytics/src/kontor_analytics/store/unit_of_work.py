@@ -9,6 +9,7 @@ from kontor_analytics.application.unit_of_work import (
     AlertRepository,
     DashboardSessionRepository,
     FactRepository,
+    PrivacyRepository,
     RawEventRepository,
     SessionRepository,
 )
@@ -16,6 +17,7 @@ from kontor_analytics.store.alerts import MongoAlertRepository
 from kontor_analytics.store.collected import MongoRawEventRepository, MongoSessionRepository
 from kontor_analytics.store.dashboard import MongoDashboardSessionRepository
 from kontor_analytics.store.facts import MongoFactRepository
+from kontor_analytics.store.privacy import MongoPrivacyRepository
 
 
 class MongoAnalyticsUnitOfWork(MongoUnitOfWork):
@@ -25,4 +27,5 @@ class MongoAnalyticsUnitOfWork(MongoUnitOfWork):
         self.sessions: SessionRepository = MongoSessionRepository(tx)
         self.facts: FactRepository = MongoFactRepository(tx)
         self.alerts: AlertRepository = MongoAlertRepository(tx)
+        self.privacy: PrivacyRepository = MongoPrivacyRepository(tx)
         self.dashboard_sessions: DashboardSessionRepository = MongoDashboardSessionRepository(tx)
