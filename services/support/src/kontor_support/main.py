@@ -7,6 +7,7 @@ from kontor_servicekit.blobs import BlobStore
 from kontor_servicekit.clock import Clock, utc_now
 from kontor_servicekit.context import attach_context
 from kontor_servicekit.idempotency import Answers
+from kontor_servicekit.mail import SmtpReceiver, SmtpSender, smtp_config
 from kontor_servicekit.runner import run_service
 from kontor_servicekit.service import ServiceDefinition, create_service_app
 from kontor_servicekit.sweeper import Sweeper
@@ -14,6 +15,8 @@ from kontor_servicekit.uow import MongoTransactor
 
 from kontor_support.api import tickets
 from kontor_support.application.sla import german_calendar, sweep_tickets
+from kontor_support.channels.mail_out import send_due_mail
+from kontor_support.channels.mail_smtp import accepting, mail_receiver
 from kontor_support.consumers.context import context_from_billing, context_from_orders
 from kontor_support.context import SupportContext
 from kontor_support.domain.sla import SlaPolicy
@@ -65,7 +68,28 @@ def create_app(settings: SupportSettings | None = None, clock: Clock = utc_now) 
         ),
         interval_s=settings.sla_sweep_interval_s,
     ).runs_with(app.state.kit.definition)
+    _mail(app, settings, context)
     return app
+
+
+def _mail(app: FastAPI, settings: SupportSettings, context: SupportContext) -> None:
+    """E-mail in over SMTP and the sweeper that sends queued e-mail replies."""
+    app.state.smtp_receiver = None
+    if settings.smtp_receiver:
+        app.state.smtp_receiver = SmtpReceiver(
+            mail_receiver(context.transactor, clock=context.clock, blobs=context.blobs),
+            host=settings.smtp_receiver_host,
+            port=settings.smtp_receiver_port,
+            max_bytes=settings.smtp_receiver_max_bytes,
+            accepts=accepting(settings.smtp_receiver_accept),
+            hostname=settings.mail_domain,
+        ).runs_with(app.state.kit.definition)
+    sender = SmtpSender(smtp_config(settings), clock=context.clock)
+    Sweeper(
+        "mail-out",
+        lambda: send_due_mail(context.transactor, context.queries, sender, clock=context.clock),
+        interval_s=settings.mail_send_interval_s,
+    ).runs_with(app.state.kit.definition)
 
 
 def run() -> None:

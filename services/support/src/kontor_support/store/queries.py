@@ -26,10 +26,15 @@ class SupportQueries:
     def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
         self.db = db
 
-    async def queued_deliveries(self, limit: int, *, now: datetime | None = None) -> list[Delivery]:
+    async def queued_deliveries(
+        self, limit: int, *, now: datetime | None = None, channel: str | None = None
+    ) -> list[Delivery]:
         """Up to ``limit`` queued replies, oldest first; with ``now`` only those whose
-        retry pause (after a failed attempt) is over. One round trip."""
+        retry pause (after a failed attempt) is over; with ``channel`` only that
+        channel's. One round trip."""
         query: dict[str, Any] = {"status": "queued"}
+        if channel is not None:
+            query["channel"] = channel
         if now is not None:
             query["$or"] = [{"not_before": None}, {"not_before": {"$lte": now}}]
         cursor = self.db[DELIVERIES].find(query).sort([("created_at", 1), ("_id", 1)])
