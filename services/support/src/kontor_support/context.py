@@ -10,9 +10,11 @@ from kontor_servicekit.blobs import BlobStore
 from kontor_servicekit.clock import Clock
 from kontor_servicekit.context import context_dependency
 from kontor_servicekit.idempotency import Answers
+from kontor_servicekit.ratelimit import RateLimiter
 from kontor_servicekit.uow import Transactor
 
 from kontor_support.application.unit_of_work import SupportUnitOfWork
+from kontor_support.channels.chat import ChatChannel
 from kontor_support.store.queries import SupportQueries, TicketQueries
 
 
@@ -25,6 +27,9 @@ class SupportContext:
     answers: Answers
     blobs: BlobStore  # attachments (GridFS bucket "attachments"); pass to inbound.receive
     mail_domain: str  # the domain of our mails' Message-IDs
+    chat: ChatChannel  # the chat sockets of this replica and the token key
+    chat_token_ttl_s: int
+    chat_limiter: RateLimiter  # POST /chats per client address
 
 
 Context = Annotated[SupportContext, Depends(context_dependency(SupportContext))]

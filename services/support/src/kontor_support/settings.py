@@ -1,6 +1,6 @@
 from kontor_servicekit.mail.receiver import DEFAULT_MAX_BYTES
 from kontor_servicekit.settings import ServiceSettings
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 
 class SupportSettings(ServiceSettings):
@@ -45,6 +45,20 @@ class SupportSettings(ServiceSettings):
     )
     mail_send_interval_s: float = Field(
         default=2.0, gt=0, description="How often queued e-mail replies are sent"
+    )
+    chat_token_secret: SecretStr | None = Field(
+        default=None,
+        description="HMAC key of the chats' customer tokens; the same on every replica. "
+        "Unset: a random key per process (tokens end with a restart; one machine only)",
+    )
+    chat_token_ttl_s: int = Field(
+        default=86_400, ge=60, description="How long a chat's customer token admits"
+    )
+    chat_push_interval_s: float = Field(
+        default=0.25, gt=0, description="How often agents' chat replies and typing are pushed"
+    )
+    chat_open_rate_limit: int = Field(
+        default=20, ge=1, description="POST /chats per client address and minute"
     )
     last_dunning_level: int = Field(
         default=3, ge=1, description="PaymentOverdue at this dunning level opens a ticket"

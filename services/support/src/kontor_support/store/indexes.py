@@ -15,6 +15,10 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     # the senders' poll: queued deliveries, oldest first
     await db[DELIVERIES].create_index([("status", 1), ("created_at", 1)], name="queued_in_order")
     await db[DELIVERIES].create_index("ticket_id", name="by_ticket")
+    # the chat pusher: queued chat replies of the chats connected to this replica
+    await db[DELIVERIES].create_index(
+        [("external_conversation_id", 1), ("status", 1)], name="by_conversation"
+    )
     await db[TICKETS].create_index([("status", 1), ("created_at", -1)], name="by_status")
     await db[TICKETS].create_index("customer_email", name="by_customer")
     await db[TICKETS].create_index("order_numbers", name="by_order_number")
