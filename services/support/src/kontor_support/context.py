@@ -30,6 +30,7 @@ class SupportContext:
     chat: ChatChannel  # the chat sockets of this replica and the token key
     chat_token_ttl_s: int
     chat_limiter: RateLimiter  # POST /chats per client address
+    contact_webhook_secret: bytes | None = None  # POST /webhooks/contacts; None: refused
 
 
 Context = Annotated[SupportContext, Depends(context_dependency(SupportContext))]

@@ -16,7 +16,7 @@ from kontor_servicekit.service import ServiceDefinition, create_service_app
 from kontor_servicekit.sweeper import Sweeper
 from kontor_servicekit.uow import MongoTransactor
 
-from kontor_support.api import chats, tickets
+from kontor_support.api import chats, contacts, tickets
 from kontor_support.application.sla import german_calendar, sweep_tickets
 from kontor_support.channels.chat import ChatChannel, ChatHub
 from kontor_support.channels.mail_out import send_due_mail
@@ -35,7 +35,7 @@ def definition(settings: SupportSettings, clock: Clock = utc_now) -> ServiceDefi
         settings=settings,
         title="Kontor support",
         description="Customer contact on every channel: tickets and their answers.",
-        routers=[tickets.router, chats.router],
+        routers=[tickets.router, chats.router, contacts.router],
         subscriptions=[
             context_from_orders(clock),
             context_from_billing(clock, last_dunning_level=settings.last_dunning_level),
@@ -63,6 +63,11 @@ def create_app(settings: SupportSettings | None = None, clock: Clock = utc_now) 
         chat=ChatChannel(ChatHub(transactor, queries, clock), _chat_secret(settings), blobs),
         chat_token_ttl_s=settings.chat_token_ttl_s,
         chat_limiter=RateLimiter(settings.chat_open_rate_limit),
+        contact_webhook_secret=(
+            settings.contact_webhook_secret.get_secret_value().encode("utf-8")
+            if settings.contact_webhook_secret is not None
+            else None
+        ),
     )
     attach_context(app, context)
     calendar = german_calendar(settings.holiday_state)

@@ -60,6 +60,11 @@ class SupportSettings(ServiceSettings):
     chat_open_rate_limit: int = Field(
         default=20, ge=1, description="POST /chats per client address and minute"
     )
+    contact_webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="HMAC key of POST /webhooks/contacts (telephony, social tools); "
+        "unset: the webhook refuses every request",
+    )
     last_dunning_level: int = Field(
         default=3, ge=1, description="PaymentOverdue at this dunning level opens a ticket"
     )
