@@ -15,7 +15,7 @@ from kontor_servicekit.uow import Transactor
 
 from kontor_support.application.unit_of_work import SupportUnitOfWork
 from kontor_support.channels.chat import ChatChannel
-from kontor_support.store.queries import SupportQueries, TicketQueries
+from kontor_support.store.queries import ProductQueries, SupportQueries, TicketQueries
 
 
 @dataclass
@@ -30,6 +30,7 @@ class SupportContext:
     chat: ChatChannel  # the chat sockets of this replica and the token key
     chat_token_ttl_s: int
     chat_limiter: RateLimiter  # POST /chats per client address
+    products: ProductQueries  # product advice
     contact_webhook_secret: bytes | None = None  # POST /webhooks/contacts; None: refused
 
 

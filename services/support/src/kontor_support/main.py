@@ -16,17 +16,18 @@ from kontor_servicekit.service import ServiceDefinition, create_service_app
 from kontor_servicekit.sweeper import Sweeper
 from kontor_servicekit.uow import MongoTransactor
 
-from kontor_support.api import chats, contacts, tickets
+from kontor_support.api import chats, contacts, products, tickets
 from kontor_support.application.sla import german_calendar, sweep_tickets
 from kontor_support.channels.chat import ChatChannel, ChatHub
 from kontor_support.channels.mail_out import send_due_mail
 from kontor_support.channels.mail_smtp import accepting, mail_receiver
 from kontor_support.consumers.context import context_from_billing, context_from_orders
+from kontor_support.consumers.products import products_from_catalog
 from kontor_support.context import SupportContext
 from kontor_support.domain.sla import SlaPolicy
 from kontor_support.settings import SupportSettings
 from kontor_support.store.indexes import ensure_indexes
-from kontor_support.store.queries import SupportQueries, TicketQueries
+from kontor_support.store.queries import ProductQueries, SupportQueries, TicketQueries
 from kontor_support.store.unit_of_work import MongoSupportUnitOfWork
 
 
@@ -35,10 +36,11 @@ def definition(settings: SupportSettings, clock: Clock = utc_now) -> ServiceDefi
         settings=settings,
         title="Kontor support",
         description="Customer contact on every channel: tickets and their answers.",
-        routers=[tickets.router, chats.router, contacts.router],
+        routers=[tickets.router, chats.router, contacts.router, products.router],
         subscriptions=[
             context_from_orders(clock),
             context_from_billing(clock, last_dunning_level=settings.last_dunning_level),
+            products_from_catalog(),
         ],
         indexes=ensure_indexes,
         ensure_topics=settings.kafka_ensure_topics,
@@ -63,6 +65,7 @@ def create_app(settings: SupportSettings | None = None, clock: Clock = utc_now) 
         chat=ChatChannel(ChatHub(transactor, queries, clock), _chat_secret(settings), blobs),
         chat_token_ttl_s=settings.chat_token_ttl_s,
         chat_limiter=RateLimiter(settings.chat_open_rate_limit),
+        products=ProductQueries(store.db),
         contact_webhook_secret=(
             settings.contact_webhook_secret.get_secret_value().encode("utf-8")
             if settings.contact_webhook_secret is not None

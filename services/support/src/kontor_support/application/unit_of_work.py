@@ -34,6 +34,12 @@ class ChatRepository(Protocol):
     async def save(self, chat: Chat) -> None: ...
 
 
+class ProductRepository(Protocol):
+    async def get(self, sku: str) -> dict[str, Any] | None: ...
+
+    async def put(self, sku: str, product: dict[str, Any]) -> None: ...
+
+
 class TicketRepository(Protocol):
     async def get(self, ticket_id: str) -> Ticket | None: ...
 
@@ -113,6 +119,7 @@ class SupportUnitOfWork(UnitOfWork, Protocol):
 
     deliveries: DeliveryRepository
     chats: ChatRepository
+    products: ProductRepository
     tickets: TicketRepository
     messages: MessageRepository
     customers: CustomerRepository

@@ -8,6 +8,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from kontor_support.store.context import CONTEXT_ORDERS, CUSTOMERS
 from kontor_support.store.deliveries import DELIVERIES
+from kontor_support.store.products import PRODUCTS
 from kontor_support.store.tickets import MESSAGES, TICKETS
 
 
@@ -44,5 +45,6 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     )
     await db[MESSAGES].create_index([("ticket_id", 1), ("at", 1)], name="of_ticket")
     await db[CUSTOMERS].create_index("phones", name="by_phone")
+    await db[PRODUCTS].create_index("search", name="by_word")  # multikey: every word
     await db[CONTEXT_ORDERS].create_index("email", name="by_customer")
     await db[CONTEXT_ORDERS].create_index("order_number", name="by_number")

@@ -20,6 +20,7 @@ from kontor_support.application.unit_of_work import (
     DeliveryRepository,
     MessageRepository,
     OrderContextRepository,
+    ProductRepository,
     TicketRepository,
 )
 from kontor_support.domain.chat import Chat
@@ -55,6 +56,18 @@ class InMemoryChatRepository:
 
     async def save(self, chat: Chat) -> None:
         self.table.put(chat)
+
+
+class InMemoryProductRepository:
+    def __init__(self, rows: dict[str, Any]) -> None:
+        self.rows = rows
+
+    async def get(self, sku: str) -> dict[str, Any] | None:
+        row = self.rows.get(sku)
+        return None if row is None else copy.deepcopy(row)
+
+    async def put(self, sku: str, product: dict[str, Any]) -> None:
+        self.rows[sku] = copy.deepcopy(product)
 
 
 class InMemoryTicketRepository:
@@ -207,6 +220,9 @@ class InMemorySupportUnitOfWork(FakeUnitOfWork):
             self.table("deliveries", key=lambda d: d.id)
         )
         self.chats: ChatRepository = InMemoryChatRepository(self.table("chats", key=lambda c: c.id))
+        self.products: ProductRepository = InMemoryProductRepository(
+            db.tables.setdefault("products", {})
+        )
         self.tickets: TicketRepository = InMemoryTicketRepository(
             self.table("tickets", key=lambda t: t.id)
         )

@@ -18,6 +18,7 @@ from kontor_support.store.chats import from_document as chat_from_document
 from kontor_support.store.context import CONTEXT_ORDERS, CUSTOMERS
 from kontor_support.store.deliveries import DELIVERIES
 from kontor_support.store.deliveries import from_document as delivery_from_document
+from kontor_support.store.products import PRODUCTS
 from kontor_support.store.tickets import (
     MESSAGES,
     TICKETS,
@@ -69,6 +70,27 @@ class SupportQueries:
     async def delivery(self, delivery_id: str) -> Delivery | None:
         doc = await self.db[DELIVERIES].find_one({"_id": delivery_id})
         return None if doc is None else delivery_from_document(doc)
+
+
+class ProductQueries:
+    def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
+        self.db = db
+
+    async def search(
+        self, words: list[str], *, in_stock: bool, page: int, page_size: int
+    ) -> Page[dict[str, Any]]:
+        """Products carrying every one of ``words``, in stock first, then by name."""
+        query: dict[str, Any] = {"search": {"$all": words}} if words else {}
+        if in_stock:
+            query["stock"] = {"$gt": 0}
+        docs, total = await find_page(
+            self.db[PRODUCTS],
+            query,
+            [("discontinued", 1), ("stock", -1), ("name", 1), ("_id", 1)],
+            page=page,
+            page_size=page_size,
+        )
+        return Page(docs, total)
 
 
 _FAR = datetime(9999, 12, 31, tzinfo=UTC)

@@ -15,11 +15,13 @@ from kontor_support.application.unit_of_work import (
     DeliveryRepository,
     MessageRepository,
     OrderContextRepository,
+    ProductRepository,
     TicketRepository,
 )
 from kontor_support.store.chats import MongoChatRepository
 from kontor_support.store.context import MongoCustomerRepository, MongoOrderContextRepository
 from kontor_support.store.deliveries import MongoDeliveryRepository
+from kontor_support.store.products import MongoProductRepository
 from kontor_support.store.tickets import MongoMessageRepository, MongoTicketRepository
 
 
@@ -28,6 +30,7 @@ class MongoSupportUnitOfWork(MongoUnitOfWork):
         super().__init__(tx)
         self.deliveries: DeliveryRepository = MongoDeliveryRepository(tx)
         self.chats: ChatRepository = MongoChatRepository(tx)
+        self.products: ProductRepository = MongoProductRepository(tx)
         self.tickets: TicketRepository = MongoTicketRepository(tx)
         self.messages: MessageRepository = MongoMessageRepository(tx)
         self.customers: CustomerRepository = MongoCustomerRepository(tx)
