@@ -31,6 +31,7 @@ class SupportContext:
     chat_token_ttl_s: int
     chat_limiter: RateLimiter  # POST /chats per client address
     products: ProductQueries  # product advice
+    return_instructions: str = ""  # the macros' {{return_instructions}}
     contact_webhook_secret: bytes | None = None  # POST /webhooks/contacts; None: refused
 
 

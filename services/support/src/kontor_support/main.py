@@ -16,7 +16,7 @@ from kontor_servicekit.service import ServiceDefinition, create_service_app
 from kontor_servicekit.sweeper import Sweeper
 from kontor_servicekit.uow import MongoTransactor
 
-from kontor_support.api import chats, contacts, products, tickets
+from kontor_support.api import chats, contacts, macros, products, tickets
 from kontor_support.application.sla import german_calendar, sweep_tickets
 from kontor_support.channels.chat import ChatChannel, ChatHub
 from kontor_support.channels.mail_out import send_due_mail
@@ -36,7 +36,7 @@ def definition(settings: SupportSettings, clock: Clock = utc_now) -> ServiceDefi
         settings=settings,
         title="Kontor support",
         description="Customer contact on every channel: tickets and their answers.",
-        routers=[tickets.router, chats.router, contacts.router, products.router],
+        routers=[tickets.router, chats.router, contacts.router, products.router, macros.router],
         subscriptions=[
             context_from_orders(clock),
             context_from_billing(clock, last_dunning_level=settings.last_dunning_level),
@@ -66,6 +66,7 @@ def create_app(settings: SupportSettings | None = None, clock: Clock = utc_now) 
         chat_token_ttl_s=settings.chat_token_ttl_s,
         chat_limiter=RateLimiter(settings.chat_open_rate_limit),
         products=ProductQueries(store.db),
+        return_instructions=settings.return_instructions,
         contact_webhook_secret=(
             settings.contact_webhook_secret.get_secret_value().encode("utf-8")
             if settings.contact_webhook_secret is not None

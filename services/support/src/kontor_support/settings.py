@@ -65,6 +65,13 @@ class SupportSettings(ServiceSettings):
         description="HMAC key of POST /webhooks/contacts (telephony, social tools); "
         "unset: the webhook refuses every request",
     )
+    return_instructions: str = Field(
+        default="Bitte melden Sie die Rücksendung unter /withdrawals an; Sie erhalten "
+        "dann das Rücksendeetikett per E-Mail.",
+        min_length=1,
+        max_length=2000,
+        description="The macros' {{return_instructions}}",
+    )
     last_dunning_level: int = Field(
         default=3, ge=1, description="PaymentOverdue at this dunning level opens a ticket"
     )

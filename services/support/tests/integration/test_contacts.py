@@ -79,6 +79,16 @@ async def test_calls_thread_by_conversation_and_customer_and_social_by_thread(
         ]
         assert shown["customer_email"] == "anna@example.de"
         assert shown["order_numbers"] == ["B-2026-000042"]
+        macro = await support.client.get(
+            f"/tickets/{ticket_id}/macros/where-is-my-parcel", params={"language": "en"}
+        )
+        assert macro.status_code == 200, macro.text
+        assert "your order B-2026-000042 is on its way" in macro.json()["body"]
+        assert macro.json()["placeholders"] == ["tracking_link"]  # no shipment known
+        listed = (await support.client.get("/macros", params={"language": "de"})).json()
+        assert {m["id"] for m in listed} == {"where-is-my-parcel", "return"}
+        unknown = await support.client.get(f"/tickets/{ticket_id}/macros/nope")
+        assert unknown.status_code == 404
         refused = await support.client.post(
             "/contacts", json=call(customer={}, conversation_id=None)
         )
