@@ -116,6 +116,8 @@ def test_settings(
         # privacy (issue 13): the session's master key, a key store of the test's own
         "privacy_kek": TEST_PRIVACY_KEK,
         "privacy_keys_database": f"{namespace}_keys",
+        # a service's own SMTP receiver (support's) on a free port, not make run's 2525
+        "smtp_receiver_port": 0,
     }
     values.update(overrides)
     return settings_for(service, **values)
