@@ -120,6 +120,11 @@ class Subscription:
     unit_of_work: Callable[[Transaction], Any] | None = None
     """Builds the service's unit of work on the handler's transaction (see ``uow``)."""
 
+    unseal: bool = False
+    """The handlers need the real personal values (ADR 0036): a sealed payload is opened
+    with the person's key before it is parsed, and shows the placeholders once the key
+    is destroyed. Off: the handlers see placeholders and pseudonymous ids only."""
+
     def group(self, service: str) -> str:
         return f"{service}.{self.purpose}"
 
@@ -135,6 +140,17 @@ class ConsumerMetrics(Protocol):
     def handled(self, group: str, event_type: str, outcome: str) -> None: ...
     def dead_lettered(self, group: str, topic: str) -> None: ...
     def dead_letter_publish_failed(self, group: str, topic: str, error_type: str) -> None: ...
+
+
+class Unsealer(Protocol):
+    """Opens a sealed envelope (``kontor_servicekit.privacy.sealing.EnvelopeSealer``)."""
+
+    async def unseal(self, envelope: Envelope) -> Envelope: ...
+
+
+class SealedWithoutKeys(PermanentError):
+    """A sealed event for a subscription that needs its values, in a service without the
+    privacy master key: parked until the key is configured, then replayed."""
 
 
 class DeadLetterProducer(Protocol):
@@ -161,6 +177,8 @@ class ConsumerRuntime:
     max_message_bytes: int = DEFAULT_KAFKA_MAX_MESSAGE_BYTES
     redeliver_pause_s: float = 1.0
     """Pause after a message is left for redelivery (outage, write conflict)."""
+    unsealer: Unsealer | None = None
+    """Opens sealed events for subscriptions with ``unseal`` (None: no master key)."""
     subscribers: list[Any] = field(default_factory=list)
     handlers: dict[str, MessageHandler] = field(default_factory=dict)
     starting: asyncio.Task[None] | None = None
@@ -270,9 +288,16 @@ class MessageHandler:
             )
         try:
             envelope = Envelope.from_bytes(value or b"")
+            if self.subscription.unseal and envelope.type in self.by_type:
+                envelope = await self._unsealed(envelope)
             event = envelope.payload_model()
-        except (ValidationError, UnknownEventType, ValueError) as exc:
+        except (ValidationError, UnknownEventType, ValueError, SealedWithoutKeys) as exc:
+            # ValueError includes SealBroken: a ciphertext its key does not open
             return await self.dead_letter(record, exc, attempts=1)
+        except PyMongoError as exc:  # the key store is out of reach: not the message's fault
+            log.warning("key store unavailable, will redeliver: %s", exc)
+            self.runtime.metrics.handled(self.group, "unknown", "retry_later")
+            return "retry_later"
         entry = self.by_type.get(envelope.type)
         if entry is None:
             self.runtime.metrics.handled(self.group, envelope.type, "ignored")
@@ -285,6 +310,16 @@ class MessageHandler:
             consumer_group=self.group,
         ):
             return await self._handle(handler, event, envelope, record)
+
+    async def _unsealed(self, envelope: Envelope) -> Envelope:
+        if "sealed" not in envelope.payload:
+            return envelope
+        if self.runtime.unsealer is None:
+            raise SealedWithoutKeys(
+                f"{envelope.type} is sealed and {self.group} needs its values, but this "
+                "service has no privacy master key (KONTOR_PRIVACY_KEK_FILE)"
+            )
+        return await self.runtime.unsealer.unseal(envelope)
 
     async def _handle(self, handler: Handler, event: Event, envelope: Envelope, record: Any) -> str:
         attempt = 0

@@ -123,6 +123,13 @@ class ServiceSettings(BaseSettings):
     privacy_keys_database: str = Field(
         default="kontor_keys", description="The shared key store's database (data_keys)."
     )
+    privacy_key_cache_ttl_s: float = Field(
+        default=60.0,
+        ge=0,
+        description="How long a process keeps a person's data key it read (0: not at all). "
+        "Bounds how long an erasure by another service still lets this one open the "
+        "person's sealed events (ADR 0036).",
+    )
 
     @model_validator(mode="after")
     def _defaults_per_service(self) -> ServiceSettings:

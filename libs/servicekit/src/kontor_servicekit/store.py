@@ -13,7 +13,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from bson import ObjectId
 from bson.codec_options import TypeRegistry
@@ -43,6 +43,12 @@ IDEMPOTENCY = "idempotency_keys"
 
 #: Journaled: a kill -9 right after the acknowledgement must not lose the write.
 JOURNALED = WriteConcern(w=1, j=True)
+
+
+class OutboxSealer(Protocol):
+    """What the outbox write passes every event through (``kontor_servicekit.privacy``)."""
+
+    async def seal(self, envelope: Envelope) -> Envelope: ...
 
 
 class AlreadyHandled(Exception):
@@ -132,6 +138,9 @@ class Store:
         self.producer = producer
         self.conflict_budget_s = conflict_budget_s
         self._commit_listeners: list[Callable[[], None]] = []
+        self.sealer: OutboxSealer | None = None
+        """Seals the personal fields of every event as it is written to the outbox (the
+        kit sets it when a privacy master key is configured, ADR 0036)."""
 
     def on_commit(self, listener: Callable[[], None]) -> None:
         """Call ``listener`` after every commit that wrote outbox rows."""
@@ -229,6 +238,9 @@ class Store:
         carrier: dict[str, str] = {}
         propagate.inject(carrier)
         now = datetime.now(UTC)
+        envelopes = tx.pending
+        if self.sealer is not None:  # a key store outage fails the transaction: never clear
+            envelopes = [await self.sealer.seal(envelope) for envelope in envelopes]
         rows = [
             {
                 "_id": str(envelope.id),
@@ -244,7 +256,7 @@ class Store:
                 "last_error": None,
                 "last_attempt_at": None,
             }
-            for envelope in tx.pending
+            for envelope in envelopes
         ]
         await tx.db[OUTBOX].insert_many(rows, session=tx.session)
 

@@ -4,7 +4,8 @@
   matched by ``customer_email``) and billing's read model of their orders.
 - **Erasure**: the documents are *retained*: they are tax records (§147 AO, §14b UStG:
   ten years from the end of the year of issue) and never changed (ADR 0021), so they
-  keep the buyer's name and address (to be shown to ``billing:tax`` only: not built).
+  keep the buyer's name and address, shown to ``billing:tax`` only from then on
+  (``store/erased_buyers.py``, ADR 0037).
   In the read model of orders, an order already invoiced is reduced to what the invoice
   refers to (name, e-mail, street, company and VAT id replaced, as orders does); an order
   not invoiced yet keeps its buyer, since its invoice must still name them (§14 Abs. 4
@@ -28,6 +29,7 @@ from kontor_servicekit.consumer import Subscription
 from kontor_servicekit.privacy.participant import ErasureSummary, Subject, privacy_subscription
 from kontor_servicekit.store import Transaction
 
+from kontor_billing.store.erased_buyers import record_erased
 from kontor_billing.store.invoices import INVOICES
 from kontor_billing.store.ledger import ORDERS
 
@@ -80,6 +82,7 @@ class BillingPrivacy:
                 },
                 session=tx.session,
             )
+        await record_erased(tx, subject.subject_id, now)
         summary = ErasureSummary()
         if invoiced:
             summary.anonymised.append(ErasedItem(what="orders (read model)", count=len(invoiced)))
@@ -88,7 +91,8 @@ class BillingPrivacy:
                 ErasedItem(
                     what="invoices, cancellations and corrections",
                     count=len(documents),
-                    why="tax records, unchanged (§147 AO, §14b UStG; ADR 0021)",
+                    why="tax records, unchanged (§147 AO, §14b UStG; ADR 0021); the "
+                    "buyer shown to the billing:tax scope only",
                     until=_until([d["issue_date"] for d in documents], now),
                 )
             )

@@ -9,7 +9,6 @@ from kontor_servicekit.clock import Clock, utc_now
 from kontor_servicekit.context import attach_context
 from kontor_servicekit.idempotency import Answers
 from kontor_servicekit.numbers import NumberBlocks
-from kontor_servicekit.privacy.setup import privacy_kit
 from kontor_servicekit.ratelimit import RateLimiter
 from kontor_servicekit.runner import run_service
 from kontor_servicekit.service import Kit, ServiceDefinition, create_service_app
@@ -106,7 +105,7 @@ def create_app(settings: OrdersSettings | None = None, clock: Clock = utc_now) -
         oss_opt_in=settings.oss_opt_in,
         privacy=PrivacyDesk(
             transactor=transactor,
-            kit=privacy_kit(settings, store, clock),
+            kit=app.state.kit.privacy,  # the kit's: its cache forgets a destroyed key
             expected=tuple(settings.privacy_expected_services),
             keep_for=timedelta(days=settings.privacy_keep_days),
         ),
