@@ -63,11 +63,18 @@ from kontor_servicekit.kafka import consumer_size_options, record_size
 from kontor_servicekit.logging import log_context
 from kontor_servicekit.outbox import is_outage
 from kontor_servicekit.settings import DEFAULT_KAFKA_MAX_MESSAGE_BYTES
-from kontor_servicekit.store import AlreadyHandled, Store, Transaction, TransactionAborted
+from kontor_servicekit.store import (
+    DEAD_LETTERS as DEAD_LETTERS,
+)
+from kontor_servicekit.store import (
+    AlreadyHandled,
+    Store,
+    Transaction,
+    TransactionAborted,
+)
 
 log = logging.getLogger(__name__)
 
-DEAD_LETTERS = "dead_letters"
 
 STORED_VALUE_LIMIT = 8 * 1024 * 1024
 """At most this much of a parked message's value is stored (a MongoDB document holds

@@ -72,7 +72,14 @@ from kontor_servicekit.outbox import OutboxRelay
 from kontor_servicekit.outbox_admin import outbox_router
 from kontor_servicekit.privacy.setup import PrivacyKit, privacy_kit
 from kontor_servicekit.settings import ServiceSettings
-from kontor_servicekit.store import Document, Store, TransactionAborted, create_client
+from kontor_servicekit.store import (
+    DAY_S,
+    Document,
+    KitRetention,
+    Store,
+    TransactionAborted,
+    create_client,
+)
 from kontor_servicekit.telemetry import configure_tracing, mongo_command_tracer
 
 log = logging.getLogger(__name__)
@@ -414,9 +421,18 @@ def service_lifespan(kit: Kit) -> Callable[[FastAPI], contextlib.AbstractAsyncCo
     return lifespan
 
 
+def kit_retention(settings: ServiceSettings) -> KitRetention:
+    """The TTLs of the kit's own collections (outbox, inbox, dead letters) from settings."""
+    return KitRetention(
+        outbox_sent_s=round(settings.outbox_sent_keep_days * DAY_S),
+        inbox_s=round(settings.inbox_keep_days * DAY_S),
+        dead_letters_s=round(settings.dead_letter_keep_days * DAY_S),
+    )
+
+
 async def prepare_database(kit: Kit) -> None:
     """The kit's indexes, the service's, then the migrations not yet done."""
-    await kit.store.ensure_indexes()
+    await kit.store.ensure_indexes(kit_retention(kit.settings))
     if kit.definition.indexes is not None:
         await kit.definition.indexes(kit.store.db)
     await run_migrations(kit.store, kit.definition.migrations)

@@ -105,6 +105,21 @@ class ServiceSettings(BaseSettings):
     consumer_retry_backoff_s: float = 0.2
     shutdown_grace_s: float = 20.0
 
+    outbox_sent_keep_days: float = Field(
+        default=7, gt=0, description="How long a published outbox row is kept (TTL)."
+    )
+    inbox_keep_days: float = Field(
+        default=30,
+        gt=0,
+        description="How long a handled event's id is kept against redeliveries (TTL).",
+    )
+    dead_letter_keep_days: float = Field(
+        default=28,
+        gt=0,
+        description="How long a parked message (its whole payload) is kept in dead_letters "
+        "(TTL); the dead-letter topics keep theirs as long (deploy/k8s).",
+    )
+
     privacy_kek: SecretStr | None = Field(
         default=None,
         description="The privacy master key (base64 of 32 bytes) that wraps every person's "

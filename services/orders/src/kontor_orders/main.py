@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 
 from fastapi import FastAPI
 from kontor_servicekit.clock import Clock, utc_now
@@ -73,7 +74,7 @@ def definition(
             privacy_answers(),
             quote_orders(quote_numbers or LateNumbers()),
         ],
-        indexes=ensure_indexes,
+        indexes=partial(ensure_indexes, cart_keep_days=settings.cart_keep_days),
         migrations=MIGRATIONS,
         ensure_topics=settings.kafka_ensure_topics,
     )

@@ -35,6 +35,10 @@ class OrdersSettings(ServiceSettings):
         description="The services whose answers complete a privacy request (issue 13); "
         'JSON, e.g. ["catalog","orders"]. Every service that holds personal data belongs in it.',
     )
+    cart_keep_days: float = Field(default=90, gt=0)
+    """A cart (with the e-mail given for it) is deleted this many days after its last
+    activity (TTL index ``cart_ttl`` on ``carts.last_activity_at``); an order made from it
+    keeps what the contract of sale needs."""
     privacy_keep_days: int = Field(default=30, ge=1, le=365)
     """A privacy request (with an export's document) is deleted this many days after it
     was asked for (TTL index on ``privacy_requests.expires_at``)."""

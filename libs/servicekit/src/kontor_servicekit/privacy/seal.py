@@ -125,7 +125,7 @@ def redact(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """A copy of ``payload`` with placeholders in its personal fields, and the values they
     replaced (``{pointer: value}``; placeholders and nulls are not values)."""
-    out = _clone(payload)
+    out: dict[str, Any] = _clone(payload)
     out.pop(SEALED, None)
     values: dict[str, Any] = {}
     for field in fields:
@@ -197,7 +197,7 @@ def unseal(payload: dict[str, Any], key: DataKey | None) -> dict[str, Any]:
     placeholders, and the ciphertext is dropped as well, since nobody can read it.
     """
     header = sealed_of(payload)
-    out = _clone(payload)
+    out: dict[str, Any] = _clone(payload)
     out.pop(SEALED, None)
     if header is None or key is None:
         return out
