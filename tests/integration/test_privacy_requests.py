@@ -83,6 +83,12 @@ async def test_an_export_is_gathered_and_an_erasure_anonymises_the_customers_ord
         assert download.status_code == 200
         assert download.headers["content-disposition"].startswith("attachment")
         assert download.json()["services"] == parts
+        summary = await orders.client.get(f"/privacy/requests/{export['id']}/summary")
+        assert summary.status_code == 200 and summary.headers["content-type"].startswith(
+            "text/html"
+        )
+        assert "Anna Muster" in summary.text and anna["number"] in summary.text
+        assert invoice["number"] in summary.text and "<script" not in summary.text
 
         # a key sealed her events (as producers will); the erasure destroys it
         privacy = context_of(orders.app, OrdersContext).privacy
@@ -113,3 +119,32 @@ async def test_an_export_is_gathered_and_an_erasure_anonymises_the_customers_ord
         assert found.json()["total"] == 0
         untouched = (await orders.client.get(f"/orders/{bert['id']}")).json()
         assert untouched["customer"]["name"] == "Bert Beispiel"
+
+
+async def test_a_service_that_never_answers_times_the_request_out_and_shows_who(
+    start_service: Any,
+) -> None:
+    expected = ["orders", "support"]  # support is not running
+    async with start_service(
+        "orders",
+        privacy_expected_services=expected,
+        privacy_answer_within_s=1.0,
+        privacy_sweep_interval_s=0.2,
+    ) as orders:
+        await wait_for_assignment(orders)
+        asked = await orders.client.post(
+            "/privacy/requests", json={"kind": "export", "email": "anna@example.de"}
+        )
+        assert asked.status_code == 202 and asked.json()["answer_by"] is not None
+
+        async def timed_out() -> Any:
+            body = (await orders.client.get(f"/privacy/requests/{asked.json()['id']}")).json()
+            return body if body["status"] == "timed_out" else None
+
+        body = await eventually(timed_out, timeout=30)
+        assert body["missing"] == ["support"] and list(body["services"]) == ["orders"]
+        erasure = await orders.client.post(
+            "/privacy/requests", json={"kind": "erasure", "email": "anna@example.de"}
+        )
+        summary = await orders.client.get(f"/privacy/requests/{erasure.json()['id']}/summary")
+        assert summary.status_code == 409

@@ -40,7 +40,12 @@ async def test_every_html_page_and_answer_carries_the_browser_defences(
             and "text/html" in op.spec["responses"].get("200", {}).get("content", {})
         ]
         if name == "orders":
-            assert html_routes == ["/withdrawals"]
+            summary = "/privacy/requests/probe-0/summary"
+            assert sorted(html_routes) == sorted(["/withdrawals", summary])
+            asked = await client.post(
+                "/privacy/requests", json={"kind": "export", "email": "anna@example.de"}
+            )
+            html_routes = [u.replace("probe-0", asked.json()["id"]) for u in html_routes]
         pages = 0
         for url in [*html_routes, "/docs", "/redoc"]:
             page = await client.get(url)

@@ -61,7 +61,8 @@ CROSS_SERVICE_SCOPES = ("privacy:admin",)
 """Scopes of work that spans the services: ``privacy:admin`` asks every service for a
 customer's data or its erasure (issue 13; the routes are on orders)."""
 
-SPECIAL_SCOPES = ("billing:tax",)
+BILLING_TAX_SCOPE = "billing:tax"
+SPECIAL_SCOPES = (BILLING_TAX_SCOPE,)
 """Scopes beside read/write/admin, implied by none of them: ``billing:tax`` reads the
 retained tax documents of an erased buyer with their name and address (the tax office,
 the tax adviser; issue 13, ADR 0037)."""

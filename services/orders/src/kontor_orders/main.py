@@ -27,7 +27,7 @@ from kontor_orders.api.views import router as views_router
 from kontor_orders.api.withdrawal_form import router as withdrawal_page_router
 from kontor_orders.application.carts import abandon_quiet_carts
 from kontor_orders.application.prepayments import cancel_unpaid_prepayments
-from kontor_orders.application.privacy import PrivacyDesk
+from kontor_orders.application.privacy import PrivacyDesk, settle_privacy_requests
 from kontor_orders.application.quote_orders import LateNumbers
 from kontor_orders.application.unit_of_work import OrderNumbers
 from kontor_orders.consumers.catalog import catalog_projection, shipping_projection
@@ -109,6 +109,7 @@ def create_app(settings: OrdersSettings | None = None, clock: Clock = utc_now) -
             kit=app.state.kit.privacy,  # the kit's: its cache forgets a destroyed key
             expected=tuple(settings.privacy_expected_services),
             keep_for=timedelta(days=settings.privacy_keep_days),
+            answer_within=timedelta(seconds=settings.privacy_answer_within_s),
         ),
     )
     attach_context(app, context)
@@ -126,6 +127,11 @@ def create_app(settings: OrdersSettings | None = None, clock: Clock = utc_now) -
                 transactor, days=settings.prepayment_days, clock=context.clock
             ),
             interval_s=settings.prepayment_sweep_interval_s,
+        ),
+        Sweeper(
+            "privacy-requests",
+            lambda: settle_privacy_requests(context.privacy, clock=context.clock),
+            interval_s=settings.privacy_sweep_interval_s,
         ),
     ]
 

@@ -39,6 +39,11 @@ class OrdersSettings(ServiceSettings):
     """A cart (with the e-mail given for it) is deleted this many days after its last
     activity (TTL index ``cart_ttl`` on ``carts.last_activity_at``); an order made from it
     keeps what the contract of sale needs."""
+    privacy_answer_within_s: float = Field(default=24 * 3600, gt=0)
+    """A service that has not answered a privacy request this long after it was asked
+    counts as not answering: the request shows ``timed_out`` and who is ``missing``."""
+    privacy_sweep_interval_s: float = Field(default=30, gt=0)
+    """How often requests are checked for the timeout and their own keys destroyed."""
     privacy_keep_days: int = Field(default=30, ge=1, le=365)
     """A privacy request (with an export's document) is deleted this many days after it
     was asked for (TTL index on ``privacy_requests.expires_at``)."""

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Response
+from kontor_servicekit.auth import BILLING_TAX_SCOPE as TAX_SCOPE
 from kontor_servicekit.auth import Principal, require_scope
 from kontor_servicekit.domain_errors import NotFound
 from kontor_servicekit.errors import Forbidden, problem_responses
 
 from kontor_billing.application.documents import StoredFile
 from kontor_billing.context import Context
-from kontor_billing.store.erased_buyers import TAX_SCOPE
 
 router = APIRouter(tags=["invoices"])
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Body, Depends, Path, Query
 from fastapi.responses import Response
 from kontor_contracts.personal import PLACEHOLDER_DOMAIN, PLACEHOLDER_TEXT
 from kontor_servicekit.apitypes import Instant, Page, QueryDate, QueryInt, SignedAmount
+from kontor_servicekit.auth import BILLING_TAX_SCOPE as TAX_SCOPE
 from kontor_servicekit.auth import Principal, require_scope
 from kontor_servicekit.domain_errors import NotFound
 from kontor_servicekit.errors import problem_responses
@@ -20,7 +21,6 @@ from kontor_billing.application.invoicing import cancel_invoice
 from kontor_billing.application.views import DocumentStatus, InvoiceFilter, InvoiceView, Status
 from kontor_billing.context import Context
 from kontor_billing.domain.invoice import Invoice
-from kontor_billing.store.erased_buyers import TAX_SCOPE
 
 router = APIRouter(tags=["invoices"])
 Number = Annotated[str, Path(min_length=1, max_length=32)]

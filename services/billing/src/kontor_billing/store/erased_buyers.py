@@ -22,7 +22,6 @@ from pymongo.asynchronous.database import AsyncDatabase
 from kontor_billing.domain.invoice import Invoice
 
 ERASED_SUBJECTS = "erased_subjects"
-TAX_SCOPE = "billing:tax"
 
 
 async def record_erased(tx: Transaction, subject_id: str, now: datetime) -> None:

@@ -43,3 +43,4 @@ async def ensure_privacy_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
         "expires_at", expireAfterSeconds=0, name="privacy_expired"
     )
     await db[PRIVACY_REQUESTS].create_index("subject_id", name="by_subject")
+    await db[PRIVACY_REQUESTS].create_index("key_destroyed_at", name="unsettled")
