@@ -185,7 +185,7 @@ def test_registry_rejects_inconsistent_definitions() -> None:
 
 def test_only_the_privacy_protocol_topic_has_producers_besides_its_owner() -> None:
     shared = {t.name: t.producers for t in REGISTRY.topics() if t.producers}
-    assert shared == {"orders.privacy_request.v1": ("catalog", "billing")}
+    assert shared == {"orders.privacy_request.v1": ("catalog", "billing", "marketing")}
     assert "orders.privacy_request.v1" in [t.name for t in REGISTRY.produced_by("billing")]
     assert "orders.privacy_request.v1" not in [t.name for t in REGISTRY.produced_by("support")]
     assert [t.name for t in REGISTRY.owned_by("billing")] == [

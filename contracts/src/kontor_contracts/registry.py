@@ -244,7 +244,7 @@ _PRIVACY_REQUEST = TopicSpec(
     owner="orders",
     aggregate="privacy_request",
     key="request_id",
-    producers=("catalog", "billing"),
+    producers=("catalog", "billing", "marketing"),
 )
 _QUOTE = _topic("billing.quote.v1", key="quote_number", retention_ms=FACTS_RETENTION_MS)
 

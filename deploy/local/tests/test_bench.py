@@ -54,6 +54,12 @@ def _assert_complete(report: dict[str, Any], orders: int, concurrency: int) -> N
         "(a)/(c) j": report["ratio_flow_to_mongo_journaled"],
     }
     assert all(value > 0 for value in positive.values()), positive
+    # what an order costs each service, read from the services' own /metrics
+    costs = flow["costs"]
+    assert set(costs["db_commands_per_order"]) == {"catalog", "orders", "billing"}
+    assert all(n > 0 for n in costs["db_commands_per_order"].values()), costs
+    held = {entry[0] for entry in costs["handling_ms"]["billing"]}
+    assert "billing.invoicing OrderConfirmed" in held, held
     assert flow["latency_topic"]["p50_ms"] <= flow["latency_topic"]["p99_ms"]
     assert kafka["messages"] == orders
     assert mongo["documents"] == orders
@@ -86,6 +92,9 @@ def test_bench_reports_every_figure_and_stops_everything(
         "ratio (a)/(b)",
         "ratio (a)/(c) default WC",
         "ratio (a)/(c) j=True",
+        "CPU ms per order",
+        "DB commands per order",
+        "billing ms per event held",
         "20/20 exactly once",
         "gap-free: yes",
         "tansu",

@@ -422,3 +422,47 @@ async def test_an_expired_lease_is_taken_over(store: Store) -> None:
 
 async def _backlog_is(relay: OutboxRelay, n: int) -> bool:
     return await relay.backlog() == n
+
+
+async def test_the_holder_writes_its_lease_once_per_half_lease(store: Store) -> None:
+    clock = FakeClock()
+    relay = OutboxRelay(store, RecordingProducer(), lease_s=10, clock=clock)
+
+    async def until() -> Any:
+        lease = await store.db[LEASES].find_one({"_id": "outbox-relay"})
+        assert lease is not None and lease["owner"] == relay.owner
+        return lease["until"]
+
+    assert await relay._hold_lease() is True
+    first = await until()
+    clock.advance(timedelta(seconds=4))  # passes within the first half: no write
+    assert await relay._hold_lease() is True
+    assert await until() == first
+    clock.advance(timedelta(seconds=2))  # past half the lease: renewed for a whole one
+    assert await relay._hold_lease() is True
+    assert await until() > first
+
+
+async def test_a_new_holder_keeps_back_the_keys_its_predecessor_failed(store: Store) -> None:
+    clock = FakeClock()
+    earlier = OutboxRelay(store, RecordingProducer(), lease_s=10, clock=clock)
+    assert await earlier._hold_lease() is True
+    assert await earlier.publish_pending() == 0  # it saw no failed row
+    clock.advance(timedelta(seconds=11))  # its lease ran out: another replica takes over
+
+    a1, a2 = await _commit(store, "order-a", "order-a")
+    other = OutboxRelay(
+        store, RecordingProducer(fail={str(a1.id)}), lease_s=10, retry_backoff_s=60, clock=clock
+    )
+    assert await other._hold_lease() is True
+    assert await other.publish_pending() == 0  # a1 failed, a2 waits behind it
+    clock.advance(timedelta(seconds=11))  # that replica dies; the first one is back
+
+    producer = RecordingProducer()
+    earlier.producer = producer
+    assert await earlier._hold_lease() is True
+    assert await earlier.publish_pending() == 0  # a2 still waits behind the failed a1
+    assert producer.attempted == []
+    clock.advance(timedelta(seconds=60))  # a1 is due: both go out, in order
+    assert await earlier.publish_pending() == 2
+    assert [s.headers["ce_id"] for s in producer.sent] == [str(a1.id), str(a2.id)]

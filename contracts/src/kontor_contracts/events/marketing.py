@@ -137,3 +137,9 @@ class ConsentChanged(Event):
     double_opt_in_at: AwareDatetime | None = Field(
         default=None, description="When the double opt-in was confirmed (email consent)"
     )
+    topics: list[str] | None = Field(
+        default=None,
+        max_length=20,
+        description="The newsletter topics consented to after this change (e.g. news, "
+        "offers); granted is true while any is. None: the channel as a whole",
+    )

@@ -196,6 +196,11 @@ class OrderPlaced(Event):
     discount_gross: Amount | None = Field(
         default=None, description="Total coupon discount, already included in the lines"
     )
+    coupon_discounts: dict[str, Amount] | None = Field(
+        default=None,
+        description="discount_gross per coupon code (they add up to it); None: no coupon, "
+        "or placed before this field",
+    )
     sales_channel: str | None = Field(default=None, description="e.g. webshop, marketplace")
     locale: str | None = Field(default=None, description="Customer's language, e.g. de-DE")
     price_basis: Literal["gross", "net"] | None = Field(

@@ -52,6 +52,7 @@ from typing import Any
 
 import httpx
 
+from kontor_local.bench_costs import OrderCosts, costs, report_lines, snapshot
 from kontor_local.runtime import (
     LocalSettings,
     Platform,
@@ -130,6 +131,7 @@ class FlowResult:
     invoice_events_duplicated: int
     invoice_numbers_gap_free: bool
     cpu_seconds: dict[str, float] = field(default_factory=dict)
+    costs: OrderCosts | None = None
 
 
 @dataclass
@@ -567,6 +569,9 @@ async def measure_flow(
         warm_ids = [first, *(p.order_id for p in warm.placed)]
         await watcher.wait_for(warm_ids, timeout=60.0)
 
+        services = ("catalog", "orders", "billing")
+        scrapers = {name: flow.client(name) for name in services}
+        metrics_before = await snapshot(scrapers)
         cpu_before = _cpu_snapshot(platform)
         started = time.perf_counter()
         run = await flow.place(order, orders, concurrency, sample_every)
@@ -576,6 +581,9 @@ async def measure_flow(
         await watcher.wait_for(ids, timeout=120.0 + orders * 0.5)
         await order_watcher.wait_for(ids, timeout=10.0)
         cpu = _cpu_delta(cpu_before, _cpu_snapshot(platform))
+        order_costs = costs(metrics_before, await snapshot(scrapers), len(run.placed))
+        for scraper in scrapers.values():
+            await scraper.aclose()
         flow.check_services()
 
         last_invoice = max((watcher.seen[i] for i in ids), default=started)
@@ -613,6 +621,7 @@ async def measure_flow(
             invoice_events_duplicated=watcher.duplicates,
             invoice_numbers_gap_free=numbers_gap_free(all_numbers),
             cpu_seconds=cpu,
+            costs=order_costs,
         )
         return result, first
     finally:
@@ -990,6 +999,7 @@ def format_report(report: BenchReport) -> str:
                 f"{n} {s:.1f}" for n, s in sorted(f.cpu_seconds.items(), key=lambda item: -item[1])
             ),
         ),
+        *(report_lines(f.costs, f.cpu_seconds, f.orders) if f.costs else []),
         (
             "(b) raw Kafka produce+consume, msgs/s",
             f"{k.msgs_per_s:,.1f}  ({k.seconds:.3f} s; produce alone {k.produce_seconds:.3f} s; "

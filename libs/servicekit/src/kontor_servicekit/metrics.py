@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi.routing import iter_route_contexts
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from pymongo import monitoring
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -66,10 +67,33 @@ class ServiceMetrics:
             ["group", "topic", "partition"],
             registry=self.registry,
         )
+        self.handle_seconds = Histogram(
+            "kontor_event_handle_seconds",
+            "Time from taking an event until its transaction (inbox, effect, outbox) "
+            "committed, by group and type: the serial cost of one consumed event",
+            ["group", "event_type"],
+            registry=self.registry,
+            buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+        )
+        self.db_commands = Counter(
+            "kontor_db_commands_total",
+            "Database commands sent, by command and collection (cost per order in make bench)",
+            ["command", "collection"],
+            registry=self.registry,
+        )
+        self.db_command_seconds = Counter(
+            "kontor_db_command_seconds_total",
+            "Seconds database commands took, client side, by command",
+            ["command"],
+            registry=self.registry,
+        )
         self._refreshers: list[Callable[[], Awaitable[None]]] = []
 
     def handled(self, group: str, event_type: str, outcome: str) -> None:
         self.events_handled.labels(group, event_type, outcome).inc()
+
+    def observe_handling(self, group: str, event_type: str, seconds: float) -> None:
+        self.handle_seconds.labels(group, event_type).observe(seconds)
 
     def dead_lettered(self, group: str, topic: str) -> None:
         self.dead_letters.labels(group, topic).inc()
@@ -79,6 +103,10 @@ class ServiceMetrics:
 
     def published(self, count: int) -> None:
         self.events_published.inc(count)
+
+    def db_listener(self) -> monitoring.CommandListener:
+        """A PyMongo listener (``event_listeners=[...]``) counting this client's commands."""
+        return _DbCommandCounter(self)
 
     def add_refresher(self, refresher: Callable[[], Awaitable[None]]) -> None:
         """Register a coroutine that updates gauges right before a scrape."""
@@ -91,6 +119,47 @@ class ServiceMetrics:
             except Exception:  # a scrape must not fail because one source is down
                 continue
         return generate_latest(self.registry)
+
+
+#: Commands that are the driver's own housekeeping, not the service's work.
+_HOUSEKEEPING = frozenset(
+    {
+        "hello",
+        "ismaster",
+        "isMaster",
+        "ping",
+        "saslStart",
+        "saslContinue",
+        "endSessions",
+        "buildInfo",
+        "getMore",
+    }
+)
+
+
+class _DbCommandCounter(monitoring.CommandListener):
+    def __init__(self, metrics: ServiceMetrics) -> None:
+        self.metrics = metrics
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        name = event.command_name
+        if name in _HOUSEKEEPING:
+            return
+        target = event.command.get(name)
+        collection = target if isinstance(target, str) else "-"
+        self.metrics.db_commands.labels(name, collection).inc()
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        if event.command_name not in _HOUSEKEEPING:
+            self.metrics.db_command_seconds.labels(event.command_name).inc(
+                event.duration_micros / 1e6
+            )
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        if event.command_name not in _HOUSEKEEPING:
+            self.metrics.db_command_seconds.labels(event.command_name).inc(
+                event.duration_micros / 1e6
+            )
 
 
 class HttpMetricsMiddleware:

@@ -274,7 +274,7 @@ def build_kit(definition: ServiceDefinition) -> Kit:
     client = create_client(
         settings.mongo_url,
         app_name=f"kontor-{name}",
-        event_listeners=[mongo_command_tracer(tracer_provider)],
+        event_listeners=[mongo_command_tracer(tracer_provider), metrics.db_listener()],
     )
     store = Store(client, settings.mongo_database, producer=name)
     privacy = privacy_kit(settings, store)

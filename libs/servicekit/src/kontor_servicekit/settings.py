@@ -8,7 +8,7 @@ ConfigMap for the shared addresses and lets an operator override one service.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import (
@@ -88,6 +88,23 @@ class ServiceSettings(BaseSettings):
         default=None, description="OTLP/HTTP endpoint; traces are not exported when unset."
     )
     log_level: str = "INFO"
+
+    smtp_host: str = Field(
+        default="127.0.0.1",
+        description="The SMTP relay every outgoing mail goes to: the local mail sink in "
+        "`make run` (one .eml per message under .kontor/mail/), the relay in production.",
+    )
+    smtp_port: int = Field(default=1025, ge=1, le=65535)
+    smtp_security: Literal["none", "starttls", "tls"] = Field(
+        default="none", description="none on one machine (loopback); starttls or tls to a relay."
+    )
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_timeout_s: float = Field(default=30.0, gt=0)
+    mail_from: str = Field(
+        default="Kontor <noreply@kontor.local>",
+        description="The From of mail that names none; its domain is the Message-IDs'.",
+    )
 
     outbox_poll_interval_s: float = 0.5
     outbox_batch_size: int = 500

@@ -296,3 +296,20 @@ def start_service(infra: Any, namespace: str, auth_keys: Keys) -> Iterator[Calla
         return run_service(service, settings, bearer)
 
     yield start
+
+
+@pytest.fixture
+def mail_sink() -> Iterator[Any]:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1, a free port, collecting every message.
+
+    Give a service ``**mail_sink.smtp_settings()`` to send its mail here; wait with
+    ``mail_sink.wait_for(n)`` (or ``await mail_sink.arrived(n)``), which returns the
+    parsed messages. See :class:`kontor_servicekit.mail.sink.ThreadedSink`.
+    """
+    from kontor_servicekit.mail.sink import ThreadedSink
+
+    sink = ThreadedSink().start()
+    try:
+        yield sink
+    finally:
+        sink.stop()

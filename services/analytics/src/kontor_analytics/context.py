@@ -10,6 +10,7 @@ from kontor_servicekit.clock import Clock
 from kontor_servicekit.context import context_dependency
 from kontor_servicekit.uow import Transactor
 
+from kontor_analytics.application.collect import Collector
 from kontor_analytics.application.unit_of_work import AnalyticsUnitOfWork
 from kontor_analytics.store.queries import AnalyticsQueries
 
@@ -19,6 +20,8 @@ class AnalyticsContext:
     transactor: Transactor[AnalyticsUnitOfWork]
     queries: AnalyticsQueries
     clock: Clock
+    collector: Collector
+    session_timeout_min: int = 30
 
 
 Context = Annotated[AnalyticsContext, Depends(context_dependency(AnalyticsContext))]

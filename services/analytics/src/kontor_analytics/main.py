@@ -9,6 +9,8 @@ from kontor_servicekit.runner import run_service
 from kontor_servicekit.service import ServiceDefinition, create_service_app
 from kontor_servicekit.uow import MongoTransactor
 
+from kontor_analytics.api import collect
+from kontor_analytics.application.collect import Collector
 from kontor_analytics.context import AnalyticsContext
 from kontor_analytics.settings import AnalyticsSettings
 from kontor_analytics.store.indexes import ensure_indexes
@@ -21,20 +23,30 @@ def definition(settings: AnalyticsSettings, clock: Clock = utc_now) -> ServiceDe
         settings=settings,
         title="Kontor analytics",
         description="Key figures (conversion, cart abandonment, returns) and their thresholds.",
-        routers=[],
+        routers=[collect.router],
         subscriptions=[],
-        indexes=ensure_indexes,
+        indexes=ensure_indexes(settings.raw_events_ttl_days),
         ensure_topics=settings.kafka_ensure_topics,
     )
 
 
 def create_app(settings: AnalyticsSettings | None = None, clock: Clock = utc_now) -> FastAPI:
-    app = create_service_app(definition(settings or AnalyticsSettings(), clock))
+    settings = settings or AnalyticsSettings()
+    app = create_service_app(definition(settings, clock))
     store = app.state.kit.store
+    secret = settings.collect_api_secret
     context = AnalyticsContext(
         transactor=MongoTransactor(store, MongoAnalyticsUnitOfWork),
         queries=AnalyticsQueries(store.db),
         clock=clock,
+        collector=Collector(
+            measurement_id=settings.collect_measurement_id,
+            api_secret=None if secret is None else secret.get_secret_value(),
+            consent_required=settings.collect_consent_required,
+            max_events_per_minute=settings.collect_max_events_per_minute,
+            store_ip=settings.collect_store_ip,
+        ),
+        session_timeout_min=settings.session_timeout_min,
     )
     attach_context(app, context)
     return app

@@ -148,7 +148,16 @@ async def test_stripe_webhooks_book_once_refuse_forgeries_and_announce(
 async def test_dunning_through_all_levels_to_a_stop_by_payment(
     start_service: Any, infra: Any, namespace: str
 ) -> None:
-    async with start_service("billing", dunning_sweep_interval_s=0.1) as billing:
+    # the invoice is dated today (wall clock) and dunned up to ~40 days later: give the
+    # table a (test) rate for this half year and the next, so interest is charged whatever
+    # the day the suite runs (the built-in table ends 2026-06-30, ADR 0070)
+    today = datetime.now(UTC).date()
+    half = date(today.year, 1 if today.month <= 6 else 7, 1)
+    following = date(half.year + 1, 1, 1) if half.month == 7 else date(half.year, 7, 1)
+    rates = {half: Decimal("1.27"), following: Decimal("1.27")}
+    async with start_service(
+        "billing", dunning_sweep_interval_s=0.1, dunning_base_rates=rates
+    ) as billing:
         await wait_for_assignment(billing)
         placed = order_placed_envelope(number=2)
         order_id = placed.aggregate_id

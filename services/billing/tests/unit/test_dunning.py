@@ -17,6 +17,7 @@ from kontor_billing.application.payments import book_payment
 from kontor_billing.application.receivables import dispute_receivable
 from kontor_billing.domain.dunning import (
     BaseRateTable,
+    BaseRateUnknown,
     DunningPolicy,
     default_interest,
 )
@@ -209,6 +210,72 @@ def test_the_base_rate_table_is_dated_and_extended_by_settings() -> None:
         (date(2026, 6, 29), date(2026, 6, 30), Decimal("1.27")),
         (date(2026, 7, 1), date(2026, 7, 2), Decimal("1.02")),
     ]
+
+
+def test_a_day_past_the_last_known_half_year_is_refused_not_given_the_old_rate() -> None:
+    table = BaseRateTable()
+    assert table.known_until == date(2026, 6, 30)
+    assert table.on(date(2026, 6, 30)) == Decimal("1.27")
+    with pytest.raises(BaseRateUnknown) as refused:
+        table.on(date(2026, 7, 1))
+    assert refused.value.known_until == date(2026, 6, 30)
+    assert refused.value.field == ("dunning_base_rates",)
+    with pytest.raises(BaseRateUnknown):
+        table.periods(date(2026, 6, 1), date(2026, 7, 1))
+    # a value from settings extends what is known by its half year
+    extended = BaseRateTable.with_extra({date(2026, 7, 1): Decimal("1.02")})
+    assert extended.known_until == date(2026, 12, 31)
+    with pytest.raises(BaseRateUnknown):
+        extended.on(date(2027, 1, 1))
+
+
+def test_interest_past_the_table_stops_at_its_last_day_and_says_so() -> None:
+    table = BaseRateTable()
+    # due 2026-06-20, asked on 2026-07-20: only 21-30 June (10 days) are charged:
+    # 1000 x 6.27 % x 10/365 = 1.7178... -> 1.72, not 31 days at a carried-on 1.27 %
+    short = default_interest(
+        Decimal("1000.00"), date(2026, 6, 20), date(2026, 7, 20), business=False, table=table
+    )
+    assert (short.amount, short.since, short.until) == (
+        Decimal("1.72"),
+        date(2026, 6, 21),
+        date(2026, 6, 30),
+    )
+    assert short.rate_unknown_from == date(2026, 7, 1)
+    # due after the table ends: nothing can be charged yet, and it says why
+    none = default_interest(
+        Decimal("1000.00"), date(2026, 7, 10), date(2026, 8, 10), business=True, table=table
+    )
+    assert (none.amount, none.rate_unknown_from) == (Decimal("0"), date(2026, 7, 1))
+    # within the table nothing is flagged
+    inside = default_interest(
+        Decimal("1000.00"), date(2026, 5, 31), date(2026, 6, 30), business=False, table=table
+    )
+    assert (inside.until, inside.rate_unknown_from) == (date(2026, 6, 30), None)
+
+
+async def test_a_notice_past_the_table_claims_interest_through_its_last_day() -> None:
+    billing, clock = setup()
+    placed = order_placed_envelope("o-1").payload_model()
+    assert isinstance(placed, OrderPlaced)
+    await billing.deliver(partial(on_order_placed, clock=clock), placed)
+    issued = datetime(2026, 6, 1, 9, tzinfo=UTC)  # due 2026-06-15
+    clock.set(issued)
+    await billing.deliver(
+        partial(on_order_confirmed, clock=clock),
+        OrderConfirmed(order_id="o-1", confirmed_at=issued),
+    )
+    at(clock, date(2026, 6, 22))
+    assert await sweep(billing, clock) == [1]
+    at(clock, date(2026, 7, 6))
+    assert await sweep(billing, clock) == [2]
+    reminder, first = billing.db.rows("dunning_notices")
+    assert reminder.base_rate_unknown_from is None  # a reminder claims no interest
+    assert (first.interest_since, first.interest_until) == (date(2026, 6, 16), date(2026, 6, 30))
+    assert first.base_rate_unknown_from == date(2026, 7, 1)
+    expected = first.open_amount * Decimal("6.27") / 100 * 15 / 365
+    assert first.interest == expected.quantize(Decimal("0.01"))
+    assert first.interest > 0
 
 
 def test_levels_are_configurable_and_checked() -> None:

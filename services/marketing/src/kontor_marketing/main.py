@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+from datetime import timedelta
+
 from fastapi import FastAPI
 from kontor_servicekit.clock import Clock, utc_now
 from kontor_servicekit.context import attach_context
+from kontor_servicekit.idempotency import Answers
+from kontor_servicekit.privacy.setup import master_key_of
+from kontor_servicekit.ratelimit import RateLimiter
 from kontor_servicekit.runner import run_service
 from kontor_servicekit.service import ServiceDefinition, create_service_app
+from kontor_servicekit.sweeper import Sweeper
 from kontor_servicekit.uow import MongoTransactor
 
+from kontor_marketing.api.coupons import router as coupons_router
+from kontor_marketing.api.newsletter import router as newsletter_router
+from kontor_marketing.api.profiles import router as profiles_router
+from kontor_marketing.application.consent import ConsentLinks
+from kontor_marketing.application.mail import MailSender, send_due_mails
+from kontor_marketing.application.profiles import refresh_all
+from kontor_marketing.consumers.orders import coupon_redemptions
+from kontor_marketing.consumers.privacy import privacy_participant
+from kontor_marketing.consumers.profiles import profiles
 from kontor_marketing.context import MarketingContext
+from kontor_marketing.domain.links import LinkSigner
 from kontor_marketing.settings import MarketingSettings
 from kontor_marketing.store.indexes import ensure_indexes
 from kontor_marketing.store.queries import MarketingQueries
@@ -21,22 +39,67 @@ def definition(settings: MarketingSettings, clock: Clock = utc_now) -> ServiceDe
         settings=settings,
         title="Kontor marketing",
         description="Campaigns, coupons and consent, planned from what worked before.",
-        routers=[],
-        subscriptions=[],
+        routers=[newsletter_router, coupons_router, profiles_router],
+        subscriptions=[privacy_participant(clock), coupon_redemptions(), profiles()],
         indexes=ensure_indexes,
         ensure_topics=settings.kafka_ensure_topics,
     )
 
 
-def create_app(settings: MarketingSettings | None = None, clock: Clock = utc_now) -> FastAPI:
-    app = create_service_app(definition(settings or MarketingSettings(), clock))
+def link_signer(settings: MarketingSettings) -> LinkSigner | None:
+    """From ``link_secret``, else derived from the privacy master key (every replica
+    has it), else None (the public routes answer 503)."""
+    if settings.link_secret is not None:
+        return LinkSigner(settings.link_secret.get_secret_value().encode())
+    master = master_key_of(settings)
+    if master is None:
+        return None
+    return LinkSigner(
+        hmac.new(master.secret, b"kontor marketing links v1", hashlib.sha256).digest()
+    )
+
+
+def create_app(
+    settings: MarketingSettings | None = None,
+    clock: Clock = utc_now,
+    mail_sender: MailSender | None = None,
+) -> FastAPI:
+    settings = settings or MarketingSettings()
+    service = definition(settings, clock)
+    app = create_service_app(service)
     store = app.state.kit.store
+    transactor = MongoTransactor(store, MongoMarketingUnitOfWork)
+    signer = link_signer(settings)
     context = MarketingContext(
-        transactor=MongoTransactor(store, MongoMarketingUnitOfWork),
+        transactor=transactor,
         queries=MarketingQueries(store.db),
         clock=clock,
+        answers=Answers(store),
+        public_limiter=RateLimiter(settings.subscribe_rate_limit),
+        links=None
+        if signer is None
+        else ConsentLinks(
+            signer,
+            settings.public_base_url.rstrip("/"),
+            timedelta(hours=settings.confirm_link_hours),
+        ),
+        imprint=settings.imprint,
     )
     attach_context(app, context)
+    Sweeper(
+        "segment-refresh",
+        lambda: refresh_all(transactor, clock=context.clock),
+        interval_s=settings.segment_refresh_interval_s,
+    ).runs_with(service)
+    if mail_sender is not None:
+        sender = mail_sender
+        Sweeper(
+            "marketing-mails",
+            lambda: send_due_mails(
+                transactor, sender, clock=context.clock, limit=settings.mail_per_round
+            ),
+            interval_s=settings.mail_sweep_interval_s,
+        ).runs_with(service)
     return app
 
 

@@ -1,4 +1,5 @@
 from kontor_servicekit.settings import ServiceSettings
+from pydantic import Field, SecretStr
 
 
 class MarketingSettings(ServiceSettings):
@@ -6,3 +7,46 @@ class MarketingSettings(ServiceSettings):
 
     service_name = "marketing"
     default_http_port = 8005
+
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8005",
+        pattern=r"^https?://[^\s/]+(/[^\s]*)?$",
+        description="Where people reach the public newsletter routes (links in mails)",
+    )
+    link_secret: SecretStr | None = Field(
+        default=None,
+        description="Signs the links in marketing mails (at least 16 bytes). Unset: "
+        "derived from the privacy master key; neither set: subscriptions answer 503",
+    )
+    confirm_link_hours: int = Field(
+        default=48, ge=1, le=24 * 30, description="How long a confirmation link is valid"
+    )
+    subscribe_rate_limit: int = Field(
+        default=10, ge=1, description="Public newsletter requests per minute and client address"
+    )
+    mail_from: str = Field(
+        default="Kontor Newsletter <newsletter@kontor.local>",
+        min_length=3,
+        description="From of marketing mails",
+    )
+    imprint: str = Field(
+        default="Kontor Beispiel GmbH · Hauptstr. 1 · 10115 Berlin · HRB 000000 B · "
+        "Geschäftsführung: Erika Muster",
+        min_length=1,
+        description="The seller's imprint (Impressum) in every mail's footer",
+    )
+    mail_sweep_interval_s: float = Field(
+        default=2.0, gt=0, description="How often the queued mails are sent"
+    )
+    mail_per_round: int = Field(
+        default=50, ge=1, description="At most this many mails per sweep (the send rate)"
+    )
+    segment_refresh_interval_s: float = Field(
+        default=3600.0, gt=0, description="How often rules on time (recency) are re-decided"
+    )
+    uwg_7_3_existing_customers: bool = Field(
+        default=False,
+        description="UWG §7 Abs. 3: advertise similar goods by e-mail to existing customers "
+        "who gave their address with a purchase and did not object, with an objection "
+        "link in every mail. Off: only double opt-in consent counts (docs/adr/0051)",
+    )

@@ -50,6 +50,8 @@ async def test_a_percent_coupon_is_taken_off_the_goods_and_spread_over_the_lines
     [placed] = world.db.events(OrderPlaced)
     assert placed.discount_gross == Decimal("2.98")
     assert placed.coupon_codes == ["WINTER10"]
+    assert placed.coupon_discounts == {"WINTER10": Decimal("2.98")}  # marketing's CouponRedeemed
+    assert sum(order.line_discounts().values()) == Decimal("2.98")  # shown per line
     assert placed.gross_total == sum(x.line_gross for x in placed.lines) + Decimal("4.95")
 
 

@@ -2,10 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
+from kontor_analytics.store.collected import RAW_EVENTS, SESSIONS
 
-async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
-    """None yet: each collection brings its indexes with the feature that adds it."""
+RAW_TTL_INDEX = "received_at_ttl"
+
+
+def ensure_indexes(
+    raw_events_ttl_days: int,
+) -> Callable[[AsyncDatabase[dict[str, Any]]], Awaitable[None]]:
+    """The indexes, with the raw events' TTL from the settings (changed when it changed)."""
+
+    async def ensure(db: AsyncDatabase[dict[str, Any]]) -> None:
+        ttl = raw_events_ttl_days * 86_400
+        raw = db[RAW_EVENTS]
+        existing = await raw.index_information()
+        current = existing.get(RAW_TTL_INDEX, {}).get("expireAfterSeconds")
+        if current is not None and current != ttl:
+            await raw.drop_index(RAW_TTL_INDEX)
+        await raw.create_index("received_at", name=RAW_TTL_INDEX, expireAfterSeconds=ttl)
+        await raw.create_index([("client_id", ASCENDING), ("at", ASCENDING)])
+        await raw.create_index("user_id", sparse=True)
+        await db[SESSIONS].create_index("started_at")
+        await db[SESSIONS].create_index("client_id")
+        await db[SESSIONS].create_index("user_id", sparse=True)
+
+    return ensure

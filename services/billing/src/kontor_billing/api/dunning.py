@@ -40,6 +40,13 @@ class DunningNoticeOut(BaseModel):
     interest_rate_percent: MoneyAmount
     base_rate_percent: MoneyAmount = Field(description="Basiszinssatz applied (last period)")
     interest_since: date | None
+    interest_until: date | None = Field(
+        description="The last day the interest covers (none on notices issued before it was kept)"
+    )
+    base_rate_unknown_from: date | None = Field(
+        description="Set when the interest stops short: no Basiszinssatz is known from this day "
+        "(add it to DUNNING_BASE_RATES; ADR 0070)"
+    )
     flat_fee: MoneyAmount = Field(description="§288 (5) BGB flat fee (businesses, once)")
     business: bool
     total_claim: MoneyAmount

@@ -114,7 +114,7 @@ class PaymentOut(BaseModel):
     amount: MoneyAmount
     currency: str
     method: str
-    source: str = Field(description="manual, stripe or bank")
+    source: str = Field(description="manual, stripe, bank or payout (a refund paid out, ADR 0071)")
     received_at: Instant
     booked_at: Instant
     reference: str | None

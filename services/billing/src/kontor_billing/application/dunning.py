@@ -10,6 +10,7 @@ the interest so far and the §288 (5) flat fee, for support and marketing.
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import datetime
 from typing import Protocol
 
@@ -24,6 +25,8 @@ from kontor_billing.application.unit_of_work import BillingUnitOfWork
 from kontor_billing.domain.dunning import DunningNotice, DunningPolicy, dunning_notice
 from kontor_billing.domain.invoice import document_number, numbering_year
 from kontor_billing.domain.seller import EXAMPLE_SELLER
+
+log = logging.getLogger(__name__)
 
 #: How many receivables one round looks at (the rest in the next round).
 SWEEP_BATCH = 200
@@ -99,6 +102,14 @@ async def run_dunning(
         notice = await transactor.run(work)
         if notice is not None:
             issued.append(notice)
+            if notice.base_rate_unknown_from is not None:
+                log.warning(
+                    "dunning notice %s claims interest only through %s: no Basiszinssatz "
+                    "is known from %s (set KONTOR_BILLING_DUNNING_BASE_RATES, ADR 0070)",
+                    notice.number,
+                    notice.interest_until,
+                    notice.base_rate_unknown_from,
+                )
     return issued
 
 

@@ -348,10 +348,12 @@ async def _chain(
     )
 
 
-async def _store(uow: BillingUnitOfWork, document: Invoice, *, at: datetime) -> None:
+async def _store(
+    uow: BillingUnitOfWork, document: Invoice, *, at: datetime, order: BilledOrder | None = None
+) -> None:
     sha256 = await uow.invoices.add(document)
     await _chain(uow, document.number, "issued", sha256, at=at)
-    await on_document_issued(uow, document, at=at)
+    await on_document_issued(uow, document, at=at, order=order)
 
 
 async def _invoice_if_due(
@@ -387,7 +389,7 @@ async def _invoice_if_due(
         issued_at=issued_at,
         small_business=policy.small_business,
     )
-    await _store(uow, invoice, at=issued_at)
+    await _store(uow, invoice, at=issued_at, order=order)
     order.invoice_number = invoice.number
     order.waiting = None
     order.rule_ids = []

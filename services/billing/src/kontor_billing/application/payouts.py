@@ -28,6 +28,7 @@ from kontor_servicekit.domain_errors import Invalid, NotFound
 from kontor_servicekit.uow import Transactor
 
 from kontor_billing.application.bank import compact_bank_code
+from kontor_billing.application.payout_refunds import book_paid_out_refund
 from kontor_billing.application.supplier_payments import mark_supplier_invoice_paid
 from kontor_billing.application.unit_of_work import BillingUnitOfWork
 from kontor_billing.domain.invoice import document_number, numbering_year
@@ -117,6 +118,9 @@ class ProviderRefund:
     id: str | None
     status: str
     reason: str | None = None
+    charge: str | None = None
+    """The charge the refund belongs to (Stripe's refund object has it)."""
+    created: datetime | None = None
 
 
 class RefundProvider(Protocol):
@@ -224,6 +228,10 @@ async def _record(
         current.fail(f"refused by the provider: {answer.reason}", now)
     else:
         provider_outcome(current, answer.status, answer.id, now)
+        if current.status in ("sent", "settled"):
+            await book_paid_out_refund(
+                uow, current, now, charge=answer.charge, created=answer.created
+            )
     await uow.payouts.save(current)
     return current
 
@@ -291,6 +299,7 @@ async def settle_payout(
     if item is None or item.route != "sepa":
         return None
     item.settle(at)
+    await book_paid_out_refund(uow, item, at)  # an item sent before ADR 0071: booked now
     await uow.payouts.save(item)
     await mark_supplier_invoice_paid(uow, item, at)
     return item
@@ -424,6 +433,7 @@ async def create_payment_run(
         )
         for item in items:
             item.send(run.id, now)
+            await book_paid_out_refund(uow, item, now)
             await uow.payouts.save(item)
         await uow.payment_runs.add(run, file)
         return CreatedRun(run, items, skipped)

@@ -11,6 +11,7 @@ from kontor_servicekit.domain_errors import NotFound
 
 from kontor_billing.application.unit_of_work import BillingUnitOfWork
 from kontor_billing.domain.invoice import Invoice
+from kontor_billing.domain.order import BilledOrder
 from kontor_billing.domain.receivables import Receivable
 
 
@@ -32,10 +33,16 @@ def receivable_of_invoice(invoice: Invoice, *, payment_method: str | None) -> Re
     )
 
 
-async def on_document_issued(uow: BillingUnitOfWork, document: Invoice, *, at: datetime) -> None:
-    """Keep the ledger in step with a document just stored in this unit of work."""
+async def on_document_issued(
+    uow: BillingUnitOfWork, document: Invoice, *, at: datetime, order: BilledOrder | None = None
+) -> None:
+    """Keep the ledger in step with a document just stored in this unit of work.
+
+    ``order``: the invoice's order when the caller holds it already (one read less on
+    the path of every order)."""
     if document.kind == "invoice":
-        order = await uow.orders.get(document.order_id)
+        if order is None or order.order_id != document.order_id:
+            order = await uow.orders.get(document.order_id)
         method = order.placed.payment_method if order and order.placed else None
         opened = receivable_of_invoice(document, payment_method=method)
         # payments that arrived before the invoice (a prepayment) are applied now;

@@ -15,7 +15,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from kontor_servicekit.clock import Clock
 from kontor_servicekit.domain_errors import NotFound
@@ -23,7 +23,7 @@ from kontor_servicekit.uow import Transactor
 
 from kontor_billing.application.payments import book_payment, book_refund
 from kontor_billing.application.unit_of_work import BillingUnitOfWork
-from kontor_billing.domain.receivables import ZERO, BookedPayment
+from kontor_billing.domain.receivables import ZERO, AppliedPayment, BookedPayment
 from kontor_billing.domain.stripe_events import (
     CHARGE_REFUNDED,
     PAYMENT_SUCCEEDED,
@@ -78,6 +78,26 @@ def verify(
     return StripeEvent.of(data)
 
 
+async def _refunded_of_charge(
+    uow: BillingUnitOfWork, applied: list[AppliedPayment], charge_id: str, intent_id: Any
+) -> Decimal:
+    """Every refund of the charge already on the ledger: the growth booked from earlier
+    events (``<charge>:<cents>``) and refunds booked under their own id for the charge or
+    its intent, by an earlier event or by a payout item (ADR 0071), so the cumulative
+    ``amount_refunded`` books only what is new."""
+    total = ZERO
+    for p in applied:
+        if p.amount >= 0:
+            continue
+        if p.payment_id.startswith(f"{charge_id}:"):
+            total += -p.amount
+            continue
+        stored = await uow.payments.get(p.payment_id)
+        if stored is not None and stored.reference in (charge_id, intent_id):
+            total += -p.amount
+    return total
+
+
 async def _charge_refunded(
     uow: BillingUnitOfWork, event: StripeEvent, now: datetime
 ) -> list[BookedPayment]:
@@ -95,10 +115,7 @@ async def _charge_refunded(
     receivable = await uow.receivables.get(number)
     if receivable is None:
         raise NotFound("receivable", number)
-    so_far = sum(
-        (-p.amount for p in receivable.payments if p.payment_id.startswith(f"{charge_id}:")),
-        ZERO,
-    )
+    so_far = await _refunded_of_charge(uow, receivable.payments, charge_id, intent_id)
     booked = []
     for refund in refunds_of_charge(event, number, Decimal(so_far)):
         booked.append(await book_refund(uow, refund, now))

@@ -63,8 +63,22 @@ def render_notice_html(notice: DunningNotice) -> str:
             (
                 f"Verzugszinsen {rate} % p. a. (Basiszinssatz {base} % + "
                 f"{'9' if notice.business else '5'} Prozentpunkte, § 288 BGB) "
-                f"seit {day(notice.interest_since, 'de')}",
+                f"seit {day(notice.interest_since, 'de')}"
+                + (
+                    f" bis {day(notice.interest_until, 'de')}"
+                    if notice.base_rate_unknown_from is not None and notice.interest_until
+                    else ""
+                ),
                 money(notice.interest),
+            )
+        )
+    if notice.base_rate_unknown_from is not None:
+        rows.append(
+            (
+                "Verzugszinsen ab "
+                f"{day(notice.base_rate_unknown_from, 'de')} werden nach Bekanntgabe des "
+                "Basiszinssatzes gesondert berechnet",
+                "",
             )
         )
     if notice.flat_fee > 0:

@@ -36,7 +36,9 @@ BUSINESS_FLAT_FEE = Decimal("40.00")
 
 #: Basiszinssatz (§247 BGB) in percent, from the day given, as the Deutsche Bundesbank
 #: published it. Keep current: a new value every 1 January and 1 July (ADR 0029); the
-#: setting ``DUNNING_BASE_RATES`` adds values without a release.
+#: setting ``DUNNING_BASE_RATES`` adds values without a release. The value from
+#: 2026-07-01 is not in this table (it could not be confirmed from a source, ADR 0070):
+#: the table knows rates through 2026-06-30 and refuses later days (``BaseRateUnknown``).
 BASE_RATES: tuple[tuple[date, Decimal], ...] = (
     (date(2023, 1, 1), Decimal("1.62")),
     (date(2023, 7, 1), Decimal("3.12")),
@@ -49,6 +51,24 @@ BASE_RATES: tuple[tuple[date, Decimal], ...] = (
 
 LEVEL_NAMES = {1: "payment_reminder", 2: "first_dunning_notice", 3: "second_dunning_notice"}
 LEVEL_TITLES = {1: "Zahlungserinnerung", 2: "1. Mahnung", 3: "2. Mahnung"}
+
+
+def half_year_end(day: date) -> date:
+    """The last day of the half year ``day`` lies in (30 June or 31 December)."""
+    return date(day.year, 6, 30) if day.month <= 6 else date(day.year, 12, 31)
+
+
+class BaseRateUnknown(Invalid):
+    """A day after the last half year the table knows: its base rate was not entered."""
+
+    def __init__(self, day: date, known_until: date) -> None:
+        super().__init__(
+            f"the Basiszinssatz for {day.isoformat()} is not known (the table ends "
+            f"{known_until.isoformat()}); add it to DUNNING_BASE_RATES",
+            field=("dunning_base_rates",),
+        )
+        self.day = day
+        self.known_until = known_until
 
 
 @dataclass(frozen=True)
@@ -66,8 +86,18 @@ class BaseRateTable:
         merged.update(extra)
         return cls(tuple(sorted(merged.items())))
 
+    @property
+    def known_until(self) -> date:
+        """The last day with a known rate: the end of the last entry's half year (the
+        Bundesbank fixes a value for each 1 January and 1 July, so an entry holds until
+        the next one is due, never beyond)."""
+        return half_year_end(self.rates[-1][0])
+
     def on(self, day: date) -> Decimal:
-        """The base rate in force on ``day`` (the earliest known before the table starts)."""
+        """The base rate in force on ``day`` (the earliest known before the table starts);
+        ``BaseRateUnknown`` after ``known_until`` instead of carrying an old rate on."""
+        if day > self.known_until:
+            raise BaseRateUnknown(day, self.known_until)
         rate = self.rates[0][1]
         for start, value in self.rates:
             if start <= day:
@@ -76,6 +106,8 @@ class BaseRateTable:
 
     def periods(self, first: date, last: date) -> list[tuple[date, date, Decimal]]:
         """``[first, last]`` split where the rate changes: (from, to, base rate), inclusive."""
+        if last > self.known_until:
+            raise BaseRateUnknown(last, self.known_until)
         out: list[tuple[date, date, Decimal]] = []
         day = first
         while day <= last:
@@ -96,29 +128,41 @@ class Interest:
     margin_points: Decimal
     days: int
     since: date | None
+    until: date | None = None
+    """The last day charged: before ``on`` when the base rate after it is unknown."""
+    rate_unknown_from: date | None = None
+    """Set when the claim stops short: the first day without a known base rate."""
 
 
 def default_interest(
     principal: Decimal, due_date: date, on: date, *, business: bool, table: BaseRateTable
 ) -> Interest:
-    """§288 BGB interest on ``principal`` from the day after ``due_date`` through ``on``."""
+    """§288 BGB interest on ``principal`` from the day after ``due_date`` through ``on``.
+
+    Days after the table's ``known_until`` are not charged (never at a guessed rate):
+    the claim stops at the last known day and says so (``until``, ``rate_unknown_from``);
+    the rest can be claimed once the rate is entered (ADR 0070)."""
     margin = BUSINESS_MARGIN if business else CONSUMER_MARGIN
     first = due_date + timedelta(days=1)
-    if on < first or principal <= ZERO:
-        base = table.on(on)
-        return Interest(ZERO, base + margin, base, margin, 0, None)
+    last = min(on, table.known_until)
+    unknown_from = table.known_until + timedelta(days=1) if on > table.known_until else None
+    if on < first or principal <= ZERO or last < first:
+        base = table.on(min(on, last))
+        return Interest(ZERO, base + margin, base, margin, 0, None, rate_unknown_from=unknown_from)
     total = ZERO
-    for start, end, base in table.periods(first, on):
+    for start, end, base in table.periods(first, last):
         days = (end - start).days + 1
         total += principal * (base + margin) / Decimal(100) * Decimal(days) / DAYS_PER_YEAR
-    base = table.on(on)
+    base = table.on(last)
     return Interest(
         amount=total.quantize(CENT, rounding=ROUND_HALF_UP),
         rate_percent=base + margin,
         base_rate_percent=base,
         margin_points=margin,
-        days=(on - due_date).days,
+        days=(last - due_date).days,
         since=first,
+        until=last,
+        rate_unknown_from=unknown_from,
     )
 
 
@@ -201,6 +245,10 @@ class DunningNotice:
     pay_by: date
     buyer: Buyer
     seller: Seller
+    interest_until: date | None = None
+    """The last day the interest covers (notices before ADR 0070: none stored)."""
+    base_rate_unknown_from: date | None = None
+    """Set when the interest stops short of the issue date: no base rate known from it."""
 
     @property
     def name(self) -> str:
@@ -260,6 +308,8 @@ def dunning_notice(
         interest_rate_percent=interest.rate_percent,
         base_rate_percent=interest.base_rate_percent,
         interest_since=interest.since if claims_interest else None,
+        interest_until=interest.until if claims_interest else None,
+        base_rate_unknown_from=interest.rate_unknown_from if claims_interest else None,
         flat_fee=flat,
         business=receivable.business,
         pay_by=today + timedelta(days=policy.pay_within_days),

@@ -167,6 +167,8 @@ class PayoutItem:
     sent_at: datetime | None = None
     settled_at: datetime | None = None
     history: list[tuple[str, datetime]] = field(default_factory=list)
+    ledger_payment_id: str | None = None
+    """A refund's booking on the receivables ledger (ADR 0071), once it was handed over."""
 
     @property
     def end_to_end_id(self) -> str | None:

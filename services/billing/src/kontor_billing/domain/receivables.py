@@ -32,7 +32,7 @@ RECEIVABLE_STATUSES: tuple[ReceivableStatus, ...] = (
     "overpaid",
     "cancelled",
 )
-PaymentSource = Literal["manual", "stripe", "bank"]
+PaymentSource = Literal["manual", "stripe", "bank", "payout"]
 PaymentDirection = Literal["in", "out"]
 PaymentMethod = Literal[
     "bank_transfer",

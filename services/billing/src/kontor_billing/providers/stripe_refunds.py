@@ -15,6 +15,7 @@ crash never refunds twice: the provider answers the first refund again. The answ
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import httpx
@@ -67,7 +68,15 @@ class StripeRefunds:
             refund_id, status = body.get("id"), body.get("status")
             if not isinstance(refund_id, str) or not isinstance(status, str):
                 raise Unavailable("the refund provider's answer has no id and status")
-            return ProviderRefund(id=refund_id, status=status)
+            charge, created = body.get("charge"), body.get("created")
+            return ProviderRefund(
+                id=refund_id,
+                status=status,
+                charge=charge if isinstance(charge, str) else None,
+                created=datetime.fromtimestamp(created, tz=UTC)
+                if isinstance(created, int) and not isinstance(created, bool)
+                else None,
+            )
         found = body.get("error")
         error: dict[str, object] = found if isinstance(found, dict) else {}
         reason = error.get("message") or error.get("code") or f"HTTP {answer.status_code}"

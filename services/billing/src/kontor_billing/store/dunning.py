@@ -14,7 +14,15 @@ from kontor_billing.domain.order import Buyer
 from kontor_billing.store.invoices import seller_document, seller_of
 
 DUNNING_NOTICES = "dunning_notices"
-_DATES = ("issue_date", "invoice_date", "due_date", "interest_since", "pay_by")
+_DATES = (
+    "issue_date",
+    "invoice_date",
+    "due_date",
+    "interest_since",
+    "pay_by",
+    "interest_until",
+    "base_rate_unknown_from",
+)
 
 
 def notice_document(notice: DunningNotice) -> dict[str, Any]:

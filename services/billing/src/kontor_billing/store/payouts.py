@@ -58,6 +58,7 @@ def item_document(item: PayoutItem) -> Document:
         "run_id": item.run_id,
         "failure": item.failure,
         "sent_at": item.sent_at,
+        "ledger_payment_id": item.ledger_payment_id,
         "settled_at": item.settled_at,
         "history": [{"status": s, "at": at} for s, at in item.history],
     }

@@ -6,6 +6,15 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from kontor_marketing.store.coupons import COUPONS
+from kontor_marketing.store.mails import MAILS
+from kontor_marketing.store.profiles import PROFILES
+
 
 async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
-    """None yet: each collection brings its indexes with the feature that adds it."""
+    # the sweeper's question: what is due (queued or with a lapsed claim), oldest first
+    await db[MAILS].create_index([("status", 1), ("due_at", 1)], name="due")
+    await db[MAILS].create_index([("to", 1)], name="to")
+    await db[COUPONS].create_index([("created_at", -1), ("_id", 1)], name="newest")
+    await db[PROFILES].create_index([("order_ids", 1)], name="order_ids")
+    await db[PROFILES].create_index([("segments", 1)], name="segments")

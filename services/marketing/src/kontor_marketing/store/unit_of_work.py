@@ -5,7 +5,24 @@ from __future__ import annotations
 from kontor_servicekit.store import Transaction
 from kontor_servicekit.uow import MongoUnitOfWork
 
+from kontor_marketing.application.unit_of_work import (
+    ConsentRepository,
+    CouponRepository,
+    MailQueue,
+    ProfileRepository,
+    SegmentRepository,
+)
+from kontor_marketing.store.consents import MongoConsentRepository
+from kontor_marketing.store.coupons import MongoCouponRepository
+from kontor_marketing.store.mails import MongoMailQueue
+from kontor_marketing.store.profiles import MongoProfileRepository, MongoSegmentRepository
+
 
 class MongoMarketingUnitOfWork(MongoUnitOfWork):
     def __init__(self, tx: Transaction) -> None:
         super().__init__(tx)
+        self.consents: ConsentRepository = MongoConsentRepository(tx)
+        self.mails: MailQueue = MongoMailQueue(tx)
+        self.coupons: CouponRepository = MongoCouponRepository(tx)
+        self.profiles: ProfileRepository = MongoProfileRepository(tx)
+        self.segments: SegmentRepository = MongoSegmentRepository(tx)

@@ -188,6 +188,9 @@ class LineOut(BaseModel):
     line_net: MoneyAmount
     line_vat: MoneyAmount
     line_gross: MoneyAmount
+    discount_gross: MoneyAmount = Field(
+        default=Decimal("0"), description="What coupons took off this line (gross)"
+    )
 
 
 class TimelineEntryOut(BaseModel):
@@ -274,6 +277,12 @@ class OrderOut(BaseModel):
     vat_id_check: VatIdCheckOut | None = None
     vat_breakdown: list[VatRowOut] = Field(default_factory=list, description="Per rate")
     coupon_codes: list[str] = Field(default_factory=list)
+    discount_gross: MoneyAmount | None = Field(
+        default=None, description="Coupons' discount, gross, already in the lines and totals"
+    )
+    coupon_discounts: dict[str, MoneyAmount] = Field(
+        default_factory=dict, description="discount_gross per code"
+    )
     payment_method: str | None = None
     amount_paid: MoneyAmount = Decimal("0")
     paid_at: Instant | None = None
@@ -296,6 +305,7 @@ class OrderOut(BaseModel):
 
         shipping = address(order.shipping_address)
         assert shipping is not None
+        discounts = order.line_discounts()
         return cls(
             id=order.id,
             number=order.number,
@@ -307,7 +317,12 @@ class OrderOut(BaseModel):
             ),
             shipping_address=shipping,
             billing_address=address(order.billing_address),
-            lines=[LineOut.model_validate(line) for line in order.lines],
+            lines=[
+                LineOut.model_validate(line).model_copy(
+                    update={"discount_gross": discounts[line.line_no]}
+                )
+                for line in order.lines
+            ],
             currency=order.currency,
             net_total=order.net_total,
             vat_total=order.vat_total,
@@ -326,6 +341,8 @@ class OrderOut(BaseModel):
             else VatIdCheckOut.model_validate(order.vat_id_check),
             vat_breakdown=[VatRowOut.model_validate(row) for row in order.vat_breakdown],
             coupon_codes=order.coupon_codes,
+            discount_gross=order.discount_gross,
+            coupon_discounts=order.coupon_discounts,
             payment_method=order.payment_method,
             amount_paid=order.amount_paid,
             paid_at=order.paid_at,

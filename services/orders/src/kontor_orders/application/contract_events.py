@@ -79,6 +79,7 @@ def order_placed(order: Order) -> OrderPlaced:
         price_basis=order.price_basis,
         vat_exemption=_exemption(order),
         discount_gross=order.discount_gross,
+        coupon_discounts=dict(order.coupon_discounts) or None,
         vat_country=order.vat_country,
     )
 

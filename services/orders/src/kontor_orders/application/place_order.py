@@ -15,7 +15,7 @@ from kontor_servicekit.uow import Transactor
 from kontor_orders.application.contract_events import publish_cart, publish_order
 from kontor_orders.application.unit_of_work import OrderNumbers, OrdersUnitOfWork
 from kontor_orders.domain.cart import Cart
-from kontor_orders.domain.coupons import Coupon, coupon_discount
+from kontor_orders.domain.coupons import Coupon, coupon_discount, gross_by_code
 from kontor_orders.domain.order import (
     Address,
     Customer,
@@ -103,7 +103,7 @@ async def place_order(
         )
         # Validate before taking a number, so a rejected request uses none up.
         draft = place(number="pending")
-        discount, coupons = Decimal("0"), list[Coupon]()
+        discount, coupons = Decimal("0"), list[tuple[Coupon, Decimal]]()
         if command.coupon_codes:
             discount, coupons = coupon_discount(
                 command.coupon_codes,
@@ -143,7 +143,8 @@ async def place_order(
             cart.mark_ordered(order.id, now)
             await uow.carts.save(cart)
             publish_cart(uow, cart)
-        for coupon in coupons:
+        order.coupon_discounts = gross_by_code(coupons, order.discount_gross, order.currency)
+        for coupon, _ in coupons:
             if coupon.single_use:  # unique per code, in this order's transaction
                 await uow.coupons.redeem(coupon.code, order.id, now)
         await uow.orders.add(order)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from kontor_contracts.money import quantize
+from kontor_contracts.money import allocate, quantize
 
 from kontor_orders.domain.order import OrderError
 
@@ -52,13 +52,14 @@ def coupon_discount(
     goods_base: Decimal,
     currency: str,
     now: datetime,
-) -> tuple[Decimal, list[Coupon]]:
-    """The total discount of ``codes`` on the goods and the coupons applied, in order.
+) -> tuple[Decimal, list[tuple[Coupon, Decimal]]]:
+    """The total discount of ``codes`` on the goods and the coupons applied, in order,
+    each with what it took off the basis.
 
     ``used``: the single-use codes redeemed already. Each coupon applies to what the
     earlier ones left; refusals name the code's index (``coupon_codes``, i).
     """
-    applied: list[Coupon] = []
+    applied: list[tuple[Coupon, Decimal]] = []
     left = goods_base
     for index, code in enumerate(codes):
         where = ("coupon_codes", index)
@@ -77,6 +78,21 @@ def coupon_discount(
             )
         if coupon.single_use and code in used:
             raise OrderError(where, f"{code!r} was used already")
-        left -= coupon.discount_on(left, currency)
-        applied.append(coupon)
+        taken = coupon.discount_on(left, currency)
+        left -= taken
+        applied.append((coupon, taken))
     return goods_base - left, applied
+
+
+def gross_by_code(
+    applied: Sequence[tuple[Coupon, Decimal]], discount_gross: Decimal | None, currency: str
+) -> dict[str, Decimal]:
+    """The order's gross discount per code: split in proportion to what each code took
+    off the basis (for a business buyer the basis is net), adding up exactly."""
+    if not applied or not discount_gross:
+        return {}
+    weights = [taken for _, taken in applied]
+    if not any(weights):
+        return {coupon.code: Decimal("0") for coupon, _ in applied}
+    shares = allocate(discount_gross, weights, currency)
+    return {coupon.code: share for (coupon, _), share in zip(applied, shares, strict=True)}

@@ -348,6 +348,22 @@ class Order(RecordsEvents):
     vat_id_check: VatIdCheck | None = None
     discount_gross: Decimal | None = None
     """The coupons' discount, gross, already in the lines; None: no coupon applied."""
+    coupon_discounts: dict[str, Decimal] = field(default_factory=dict)
+    """``discount_gross`` per code (what marketing reports as CouponRedeemed)."""
+
+    def line_discounts(self) -> dict[int, Decimal]:
+        """line_no -> what the coupons took off the line, gross: the line at its unit
+        gross price less the line as charged (every line 0 without a coupon)."""
+        if not self.discount_gross:
+            return {line.line_no: Decimal("0") for line in self.lines}
+        return {
+            line.line_no: max(
+                Decimal("0"),
+                quantize(line.unit_price_gross * line.quantity, self.currency) - line.line_gross,
+            )
+            for line in self.lines
+        }
+
     vat_country: str | None = None
     """The member state whose rates the order carries when it is not Germany's: a
     distance sale under the One-Stop-Shop (``oss_distance_sale``, ADR 0026)."""

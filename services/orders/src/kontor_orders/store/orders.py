@@ -76,6 +76,7 @@ def to_document(order: Order) -> dict[str, Any]:
         ],
         "price_basis": order.price_basis,
         "discount_gross": order.discount_gross,
+        "coupon_discounts": dict(order.coupon_discounts),
         "vat_treatment": order.vat_treatment,
         "vat_country": order.vat_country,
         "distance_sale_net": order.distance_sale_net,
@@ -163,6 +164,7 @@ def from_document(doc: dict[str, Any]) -> Order:
         # orders stored before ADR 0017 were priced from the net, per line
         price_basis=doc.get("price_basis", "net"),
         discount_gross=None if doc.get("discount_gross") is None else _dec(doc["discount_gross"]),
+        coupon_discounts={c: _dec(v) for c, v in (doc.get("coupon_discounts") or {}).items()},
         vat_treatment=doc.get("vat_treatment", "domestic"),
         vat_country=doc.get("vat_country"),
         distance_sale_net=None

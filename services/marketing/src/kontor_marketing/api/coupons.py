@@ -1,0 +1,191 @@
+"""Coupons (``marketing:write`` to define and withdraw, ``marketing:read`` to look).
+
+``POST /coupons`` takes ``percent_off`` or ``amount_off`` (gross, with its currency),
+a validity window, a minimum order value (gross goods) and ``single_use``; orders
+applies the code at placement from CouponDefined and refuses unknown, withdrawn,
+expired and used single-use codes (ADR 0018, ADR 0050).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Request, status
+from fastapi.responses import Response
+from kontor_servicekit.apitypes import Flag, Instant, MoneyAmount, Page, PageOut, QueryInt
+from kontor_servicekit.auth import require_scope
+from kontor_servicekit.domain_errors import NotFound
+from kontor_servicekit.errors import problem_responses
+from kontor_servicekit.idempotency import IdempotencyKey
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from kontor_marketing.application.coupons import DefineCoupon, define_coupon, withdraw_coupon
+from kontor_marketing.context import Context
+from kontor_marketing.domain.coupon import Coupon
+
+router = APIRouter(tags=["coupons"])
+
+Code = Annotated[str, Path(min_length=3, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+class GrossIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    gross: MoneyAmount
+    currency: Literal["EUR"] = "EUR"
+
+
+class CouponIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "WINTER10",
+                    "percent_off": "10",
+                    "valid_until": "2027-03-31T23:59:59+01:00",
+                },
+                {
+                    "code": "SORRY5",
+                    "amount_off": {"gross": "5.00", "currency": "EUR"},
+                    "single_use": True,
+                },
+            ]
+        },
+    )
+    code: str = Field(min_length=3, max_length=32, description="Stored upper case")
+    percent_off: MoneyAmount | None = Field(default=None, description="Off the goods, 0-100")
+    amount_off: GrossIn | None = Field(default=None, description="Gross off the goods")
+    minimum_order_value: GrossIn | None = Field(
+        default=None, description="Gross goods value an order must reach"
+    )
+    valid_from: AwareDatetime | None = None
+    valid_until: AwareDatetime | None = Field(default=None, description="Exclusive")
+    single_use: Flag = Field(default=False, description="One order may use it, once")
+    campaign_id: str | None = Field(default=None, min_length=1, max_length=64)
+
+
+class CouponOut(BaseModel):
+    code: str
+    kind: Literal["percent", "value"]
+    percent_off: MoneyAmount | None
+    amount_off: MoneyAmount | None
+    currency: str
+    minimum_order_value: MoneyAmount | None
+    valid_from: Instant | None
+    valid_until: Instant | None
+    single_use: bool
+    campaign_id: str | None
+    status: Literal["active", "scheduled", "expired", "withdrawn", "used"]
+    redemptions: int = Field(description="Orders placed with it (as orders reported them)")
+    discount_total: MoneyAmount = Field(description="Gross discount granted with it")
+    created_at: Instant
+    withdrawn_at: Instant | None
+
+    @classmethod
+    def of(cls, coupon: Coupon, now: datetime) -> CouponOut:
+        return cls(
+            code=coupon.code,
+            kind=coupon.kind,
+            percent_off=coupon.percent,
+            amount_off=coupon.value,
+            currency=coupon.currency,
+            minimum_order_value=coupon.minimum_order_value,
+            valid_from=coupon.valid_from,
+            valid_until=coupon.valid_until,
+            single_use=coupon.single_use,
+            campaign_id=coupon.campaign_id,
+            status=coupon.status(now),
+            redemptions=coupon.redemptions,
+            discount_total=coupon.discount_total,
+            created_at=coupon.created_at,
+            withdrawn_at=coupon.withdrawn_at,
+        )
+
+
+class CouponPage(PageOut[CouponOut]):
+    pass
+
+
+@router.post(
+    "/coupons",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CouponOut,
+    dependencies=[Depends(require_scope("marketing:write"))],
+    responses=problem_responses(401, 403, 409, 422),
+    summary="Define a coupon code (emits CouponDefined; orders applies it at placement)",
+)
+async def post_coupon(
+    ctx: Context, request: Request, body: CouponIn, idempotency_key: IdempotencyKey = None
+) -> Response:
+    command = DefineCoupon(
+        code=body.code,
+        percent=body.percent_off,
+        value=None if body.amount_off is None else body.amount_off.gross,
+        currency=body.amount_off.currency if body.amount_off else "EUR",
+        minimum_order_value=None
+        if body.minimum_order_value is None
+        else body.minimum_order_value.gross,
+        valid_from=body.valid_from,
+        valid_until=body.valid_until,
+        single_use=body.single_use,
+        campaign_id=body.campaign_id,
+    )
+    return await ctx.answers.respond(
+        request,
+        ctx.transactor,
+        lambda transactor: define_coupon(transactor, command, clock=ctx.clock),
+        present=lambda coupon: CouponOut.of(coupon, ctx.clock()),
+        status_code=status.HTTP_201_CREATED,
+        key=idempotency_key,
+        body=body,
+        location=lambda out: f"/coupons/{out.code}",
+    )
+
+
+@router.post(
+    "/coupons/{code}/withdrawal",
+    response_model=CouponOut,
+    dependencies=[Depends(require_scope("marketing:write"))],
+    responses=problem_responses(401, 403, 404),
+    summary="Withdraw a coupon (emits CouponWithdrawn; placed orders keep their discount)",
+)
+async def post_withdrawal(ctx: Context, code: Code) -> Response:
+    return await ctx.answers.answer(
+        ctx.transactor,
+        lambda transactor: withdraw_coupon(transactor, code, clock=ctx.clock),
+        present=lambda coupon: CouponOut.of(coupon, ctx.clock()),
+    )
+
+
+@router.get(
+    "/coupons/{code}",
+    response_model=CouponOut,
+    dependencies=[Depends(require_scope("marketing:read"))],
+    responses=problem_responses(401, 403, 404),
+    summary="A coupon with its status and how often it was used",
+)
+async def get_coupon(ctx: Context, code: Code) -> CouponOut:
+    coupon = await ctx.queries.coupon(code.upper())
+    if coupon is None:
+        raise NotFound("coupon", code)
+    return CouponOut.of(coupon, ctx.clock())
+
+
+@router.get(
+    "/coupons",
+    response_model=CouponPage,
+    dependencies=[Depends(require_scope("marketing:read"))],
+    responses=problem_responses(401, 403, 422),
+    summary="Coupons, newest first",
+)
+async def list_coupons(
+    ctx: Context,
+    page: Page = 1,
+    page_size: Annotated[QueryInt, Query(ge=1, le=200)] = 50,
+) -> CouponPage:
+    coupons, total = await ctx.queries.coupon_page(page=page, page_size=page_size)
+    now = ctx.clock()
+    return CouponPage(
+        items=[CouponOut.of(c, now) for c in coupons], page=page, page_size=page_size, total=total
+    )

@@ -1,0 +1,84 @@
+"""Marketing as a privacy participant (issue 13, ADR 0035; ADR 0052).
+
+- **Export**: the person's consent per topic with its whole evidence (what they agreed
+  to, when, the truncated IP) and the mails queued or sent to them (subjects, states).
+- **Erasure**: the consent record and the mails are deleted. No consent is left, so no
+  campaign can reach the address afterwards (sending checks consent when a mail leaves);
+  the proof of past consent goes with it: the person asked for erasure, and without
+  further sends nothing needs proving (ADR 0052).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from kontor_contracts.events.orders import ErasedItem
+from kontor_servicekit.privacy.participant import ErasureSummary, Subject
+
+from kontor_marketing.application.unit_of_work import MarketingUnitOfWork
+from kontor_marketing.domain.consent import normalise_email
+
+
+def _jsonable(figures: dict[str, Any]) -> dict[str, Any]:
+    return {k: v if isinstance(v, int | bool | str | None) else str(v) for k, v in figures.items()}
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+class MarketingPrivacy:
+    async def export(self, subject: Subject, uow: MarketingUnitOfWork) -> dict[str, Any]:
+        email = normalise_email(subject.email)
+        consent = await uow.consents.get(email)
+        profile = await uow.profiles.get(email)
+        part: dict[str, Any] = {
+            "profile": None if profile is None else _jsonable(profile.figures(datetime.now(UTC)))
+        }
+        if consent is None:
+            return {**part, "consent": None}
+        return {
+            **part,
+            "consent": {
+                "email": consent.email,
+                "status": consent.status,
+                "locale": consent.locale,
+                "topics": {
+                    name: {
+                        "status": t.status,
+                        "requested_at": _iso(t.requested_at),
+                        "confirmed_at": _iso(t.confirmed_at),
+                        "unsubscribed_at": _iso(t.unsubscribed_at),
+                    }
+                    for name, t in consent.topics.items()
+                },
+                "evidence": [
+                    {
+                        "kind": e.kind,
+                        "at": _iso(e.at),
+                        "topics": list(e.topics),
+                        "source": e.source,
+                        "ip": e.ip,
+                        "text": e.text,
+                        "text_version": e.text_version,
+                    }
+                    for e in consent.evidence
+                ],
+            },
+        }
+
+    async def erase(
+        self, subject: Subject, uow: MarketingUnitOfWork, now: datetime
+    ) -> ErasureSummary:
+        email = normalise_email(subject.email)
+        consents = 1 if await uow.consents.delete(email) else 0
+        mails = await uow.mails.delete_to(email)
+        profiles = 1 if await uow.profiles.delete(email) else 0
+        return ErasureSummary(
+            deleted=[
+                ErasedItem(what="consents", count=consents),
+                ErasedItem(what="mails", count=mails),
+                ErasedItem(what="profiles", count=profiles),
+            ]
+        )

@@ -1,0 +1,164 @@
+"""Profiles folded from orders' events, and segments kept live over them.
+
+Each handler changes one profile and re-decides its segment membership in the same
+unit (:func:`refresh`), so "who is in the segment" follows the events as they arrive;
+a new segment is decided for every profile when it is saved; a size preview evaluates
+a rule over the profiles without saving it. Rules on time (days since the last order)
+are re-decided by the profile sweeper (``main.py``) as time passes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from kontor_contracts.envelope import Envelope
+from kontor_contracts.events.orders import (
+    CartAbandoned,
+    OrderCancelled,
+    OrderPlaced,
+    OrderRejected,
+    ReturnCompleted,
+)
+from kontor_servicekit.clock import Clock
+from kontor_servicekit.domain_errors import Invalid
+from kontor_servicekit.uow import Transactor
+
+from kontor_marketing.application.unit_of_work import MarketingUnitOfWork
+from kontor_marketing.domain.consent import normalise_email
+from kontor_marketing.domain.profile import Profile, Segment, check_rule, matches
+
+
+async def refresh(uow: MarketingUnitOfWork, profile: Profile, now: datetime) -> Profile:
+    """Take the consent status, re-decide the segments, save."""
+    consent = await uow.consents.get(profile.email)
+    profile.consent = "none" if consent is None else consent.status
+    figures = profile.figures(now)
+    profile.segments = tuple(
+        sorted(s.id for s in await uow.segments.all() if matches(s.rule, figures))
+    )
+    await uow.profiles.save(profile)
+    return profile
+
+
+async def refresh_email(uow: MarketingUnitOfWork, email: str, now: datetime) -> None:
+    """After a consent change: the person's profile (if any) follows it."""
+    profile = await uow.profiles.get(email)
+    if profile is not None:
+        await refresh(uow, profile, now)
+
+
+def _email(raw: str) -> str | None:
+    try:
+        return normalise_email(raw)
+    except Invalid:
+        return None
+
+
+async def on_order_placed(event: OrderPlaced, uow: MarketingUnitOfWork, env: Envelope) -> None:
+    email = _email(event.customer.email)
+    if email is None:
+        return
+    profile = await uow.profiles.get(email) or Profile(email=email)
+    profile.customer_id = event.customer.customer_id or profile.customer_id
+    profile.order_placed(
+        event.order_id, event.gross_total, event.placed_at, tuple(event.coupon_codes)
+    )
+    await refresh(uow, profile, env.occurred_at)
+
+
+async def _of_order(uow: MarketingUnitOfWork, order_id: str, change: Any, now: datetime) -> None:
+    profile = await uow.profiles.by_order(order_id)
+    if profile is None:  # an order placed before marketing listened: nothing to fold
+        return
+    change(profile)
+    await refresh(uow, profile, now)
+
+
+async def on_order_cancelled(
+    event: OrderCancelled, uow: MarketingUnitOfWork, env: Envelope
+) -> None:
+    await _of_order(
+        uow, event.order_id, lambda p: p.order_ended(event.order_id, "cancelled"), env.occurred_at
+    )
+
+
+async def on_order_rejected(event: OrderRejected, uow: MarketingUnitOfWork, env: Envelope) -> None:
+    await _of_order(
+        uow, event.order_id, lambda p: p.order_ended(event.order_id, "rejected"), env.occurred_at
+    )
+
+
+async def on_return_completed(
+    event: ReturnCompleted, uow: MarketingUnitOfWork, env: Envelope
+) -> None:
+    at = event.completed_at or env.occurred_at
+    await _of_order(
+        uow,
+        event.order_id,
+        lambda p: p.refunded(event.order_id, event.refund_amount, at),
+        env.occurred_at,
+    )
+
+
+async def on_cart_abandoned(event: CartAbandoned, uow: MarketingUnitOfWork, env: Envelope) -> None:
+    email = None if event.customer_email is None else _email(event.customer_email)
+    if email is None:
+        return
+    profile = await uow.profiles.get(email) or Profile(email=email)
+    profile.cart_abandoned(event.value, event.last_activity_at)
+    await refresh(uow, profile, env.occurred_at)
+
+
+# ----------------------------------------------------------------------- segments
+
+
+@dataclass(frozen=True)
+class Preview:
+    size: int
+    sample: list[str]
+
+
+async def preview_segment(
+    transactor: Transactor[MarketingUnitOfWork], rule: dict[str, Any], *, clock: Clock
+) -> Preview:
+    check_rule(rule)
+
+    async def work(uow: MarketingUnitOfWork) -> Preview:
+        now = clock()
+        members = [p.email for p in await uow.profiles.all() if matches(rule, p.figures(now))]
+        return Preview(len(members), sorted(members)[:10])
+
+    return await transactor.run(work)
+
+
+async def create_segment(
+    transactor: Transactor[MarketingUnitOfWork], name: str, rule: dict[str, Any], *, clock: Clock
+) -> Segment:
+    check_rule(rule)
+
+    async def work(uow: MarketingUnitOfWork) -> Segment:
+        now = clock()
+        segment = Segment(id=str(uuid.uuid4()), name=name, rule=rule, created_at=now)
+        await uow.segments.add(segment)
+        for profile in await uow.profiles.all():
+            await refresh(uow, profile, now)
+            segment.size += segment.id in profile.segments
+        return segment
+
+    return await transactor.run(work)
+
+
+async def refresh_all(transactor: Transactor[MarketingUnitOfWork], *, clock: Clock) -> int:
+    """Re-decide every profile's segments (time moves rules on recency)."""
+
+    async def work(uow: MarketingUnitOfWork) -> int:
+        now = clock()
+        profiles = await uow.profiles.all()
+        for profile in profiles:
+            await refresh(uow, profile, now)
+        return len(profiles)
+
+    return await transactor.run(work)

@@ -1,0 +1,131 @@
+"""Marketing's outgoing mails: what they say, and their way through the queue. Pure.
+
+A :class:`Mail` is the message (addresses, subject, plain text and HTML, extra headers
+such as ``List-Unsubscribe``); a :class:`QueuedMail` is its delivery: queued in the
+transaction of what caused it, claimed by one sender for a lease, then sent, skipped
+(no consent at the moment of sending) or failed. A mail with a ``topic`` is advertising:
+it is sent only if the person's consent to that topic holds when it leaves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from html import escape
+from typing import Literal
+
+MailStatus = Literal["queued", "sending", "sent", "skipped", "failed"]
+
+MAX_ATTEMPTS = 5
+LEASE = timedelta(minutes=2)
+
+
+@dataclass(frozen=True)
+class Mail:
+    to: str
+    subject: str
+    text: str
+    html: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass
+class QueuedMail:
+    id: str
+    kind: str  # confirmation | campaign | flow
+    mail: Mail
+    created_at: datetime
+    topic: str | None = None
+    campaign_id: str | None = None
+    status: MailStatus = "queued"
+    attempts: int = 0
+    not_before: datetime | None = None
+    lease_until: datetime | None = None
+    sent_at: datetime | None = None
+    reason: str | None = None
+    meta: dict[str, str] = field(default_factory=dict)
+
+    def due(self, now: datetime) -> bool:
+        if self.status == "queued":
+            return self.not_before is None or self.not_before <= now
+        return self.status == "sending" and self.lease_until is not None and self.lease_until <= now
+
+    def claim(self, now: datetime) -> None:
+        self.status = "sending"
+        self.lease_until = now + LEASE
+        self.attempts += 1
+
+    def sent(self, now: datetime) -> None:
+        self.status, self.sent_at, self.lease_until, self.reason = "sent", now, None, None
+
+    def skipped(self, reason: str) -> None:
+        self.status, self.lease_until, self.reason = "skipped", None, reason
+
+    def failed(self, reason: str, now: datetime) -> None:
+        """Retried later with a growing pause, until the attempts are used up."""
+        self.reason, self.lease_until = reason, None
+        if self.attempts >= MAX_ATTEMPTS:
+            self.status = "failed"
+        else:
+            self.status = "queued"
+            self.not_before = now + timedelta(seconds=30 * 2 ** (self.attempts - 1))
+
+
+def confirmation_mail(
+    *,
+    to: str,
+    locale: str,
+    topics: tuple[str, ...],
+    link: str,
+    expires_at: datetime,
+    imprint: str,
+) -> Mail:
+    """The double opt-in mail: the link confirms, nothing else does."""
+    until = expires_at.strftime("%d.%m.%Y %H:%M UTC")
+    names = ", ".join(topics)
+    if locale == "de":
+        subject = "Bitte bestätigen Sie Ihre Newsletter-Anmeldung"
+        lines = [
+            "Hallo,",
+            "",
+            f"Sie (oder jemand mit Ihrer Adresse) haben den Newsletter bestellt: {names}.",
+            "Bitte bestätigen Sie die Anmeldung mit diesem Link:",
+            "",
+            link,
+            "",
+            f"Der Link gilt bis {until}. Ohne Bestätigung senden wir Ihnen keinen Newsletter,",
+            "und Sie müssen nichts weiter tun.",
+        ]
+    else:
+        subject = "Please confirm your newsletter subscription"
+        lines = [
+            "Hello,",
+            "",
+            f"You (or someone using your address) subscribed to the newsletter: {names}.",
+            "Please confirm with this link:",
+            "",
+            link,
+            "",
+            f"The link is valid until {until}. Without confirmation we send you no",
+            "newsletter, and you need do nothing.",
+        ]
+    text = "\n".join([*lines, "", "--", imprint])
+    html = (
+        "<!doctype html><html><body>"
+        + "".join(f"<p>{escape(line)}</p>" for line in lines if line and line != link)
+        + f'<p><a href="{escape(link)}">{escape(link)}</a></p>'
+        + f"<hr><p>{escape(imprint)}</p></body></html>"
+    )
+    return Mail(to=to, subject=subject, text=text, html=html)
+
+
+def with_unsubscribe(mail: Mail, *, unsubscribe_url: str, mailto: str | None = None) -> Mail:
+    """``List-Unsubscribe`` with ``List-Unsubscribe-Post: List-Unsubscribe=One-Click``
+    (RFC 8058; RFC 2369 for the header): the mail client's button unsubscribes with one
+    POST to the URL, without opening a page."""
+    targets = f"<{unsubscribe_url}>" + (f", <mailto:{mailto}>" if mailto else "")
+    extra = (
+        ("List-Unsubscribe", targets),
+        ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+    )
+    return replace(mail, headers=mail.headers + extra)

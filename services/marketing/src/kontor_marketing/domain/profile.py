@@ -1,0 +1,240 @@
+"""Customer profiles as the events describe them, and segments over them. Pure.
+
+A :class:`Profile` (keyed by the normalised e-mail) is folded from orders' events: each
+order with its gross, whether it was cancelled or rejected, and what returns refunded;
+abandoned carts; the consent status. Its figures are what a marketer filters on:
+orders and revenue **net of cancellations and returns**, return rate, average order
+value, first and last order, last activity, an open cart, and RFM scores (1-5 each,
+fixed thresholds: see :func:`rfm`).
+
+A :class:`Segment` is a rule tree over those figures: ``{"all": [...]}`` (AND),
+``{"any": [...]}`` (OR), nested freely, leaves ``{"field", "op", "value"}``. The same
+pure :func:`matches` decides the size preview and the live membership, so a preview
+never disagrees with whom a campaign reaches.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from kontor_servicekit.domain_errors import Invalid
+
+ZERO = Decimal("0")
+
+
+@dataclass
+class OrderFacts:
+    placed_at: datetime
+    gross: Decimal
+    status: str = "placed"  # placed | cancelled | rejected
+    refunded: Decimal = ZERO
+    returned: bool = False
+    coupon_codes: tuple[str, ...] = ()
+
+
+@dataclass
+class Profile:
+    email: str
+    customer_id: str | None = None
+    orders: dict[str, OrderFacts] = field(default_factory=dict)
+    last_activity_at: datetime | None = None
+    open_cart_value: Decimal | None = None
+    open_cart_at: datetime | None = None
+    consent: str = "none"  # none | pending | confirmed | unsubscribed
+    segments: tuple[str, ...] = ()
+
+    def _touch(self, at: datetime) -> None:
+        if self.last_activity_at is None or at > self.last_activity_at:
+            self.last_activity_at = at
+
+    def order_placed(
+        self, order_id: str, gross: Decimal, at: datetime, coupon_codes: tuple[str, ...] = ()
+    ) -> None:
+        self.orders.setdefault(order_id, OrderFacts(at, gross, coupon_codes=coupon_codes))
+        self.open_cart_value, self.open_cart_at = None, None
+        self._touch(at)
+
+    def order_ended(self, order_id: str, status: str) -> None:
+        if order_id in self.orders:
+            self.orders[order_id].status = status
+
+    def refunded(self, order_id: str, amount: Decimal, at: datetime) -> None:
+        if order_id in self.orders:
+            self.orders[order_id].refunded += amount
+            self.orders[order_id].returned = True
+            self._touch(at)
+
+    def cart_abandoned(self, value: Decimal, at: datetime) -> None:
+        self.open_cart_value, self.open_cart_at = value, at
+        self._touch(at)
+
+    # ------------------------------------------------------------------ figures
+
+    def kept_orders(self) -> list[OrderFacts]:
+        return [o for o in self.orders.values() if o.status == "placed"]
+
+    def figures(self, now: datetime) -> dict[str, Any]:
+        kept = self.kept_orders()
+        revenue = sum((o.gross - o.refunded for o in kept), ZERO)
+        count = len(kept)
+        last = max((o.placed_at for o in kept), default=None)
+        first = min((o.placed_at for o in kept), default=None)
+        days = None if last is None else (now - last).days
+        r, f, m = rfm(days, count, revenue)
+        return {
+            "orders": count,
+            "revenue": revenue,
+            "aov": (revenue / count).quantize(Decimal("0.01")) if count else ZERO,
+            "return_rate": (Decimal(sum(1 for o in kept if o.returned)) / count).quantize(
+                Decimal("0.0001")
+            )
+            if count
+            else ZERO,
+            "cancelled": sum(1 for o in self.orders.values() if o.status != "placed"),
+            "first_order_at": first,
+            "last_order_at": last,
+            "days_since_last_order": days,
+            "last_activity_at": self.last_activity_at,
+            "open_cart": self.open_cart_value is not None,
+            "open_cart_value": self.open_cart_value,
+            "rfm_r": r,
+            "rfm_f": f,
+            "rfm_m": m,
+            "rfm": f"{r}{f}{m}",
+            "consent": self.consent,
+        }
+
+
+def rfm(days: int | None, orders: int, revenue: Decimal) -> tuple[int, int, int]:
+    """Recency, frequency, monetary 1-5 on fixed thresholds (a small shop has too few
+    customers for stable quintiles): days since the last order 30/90/180/365, orders
+    1/2/3-4/5-9/10+, net revenue 50/100/250/500 EUR. No order: 0 0 0."""
+    if days is None or not orders:
+        return 0, 0, 0
+    r = 5 if days <= 30 else 4 if days <= 90 else 3 if days <= 180 else 2 if days <= 365 else 1
+    f = 1 if orders == 1 else 2 if orders == 2 else 3 if orders <= 4 else 4 if orders <= 9 else 5
+    m = (
+        1
+        if revenue < 50
+        else 2
+        if revenue < 100
+        else 3
+        if revenue < 250
+        else 4
+        if revenue < 500
+        else 5
+    )
+    return r, f, m
+
+
+# ----------------------------------------------------------------------- segments
+
+NUMERIC = {
+    "orders",
+    "revenue",
+    "aov",
+    "return_rate",
+    "cancelled",
+    "days_since_last_order",
+    "rfm_r",
+    "rfm_f",
+    "rfm_m",
+    "open_cart_value",
+}
+TEXT = {"consent", "rfm"}
+FLAGS = {"open_cart"}
+OPS = {"eq", "ne", "gt", "gte", "lt", "lte", "in"}
+MAX_DEPTH = 5
+MAX_LEAVES = 30
+
+
+def check_rule(rule: Any, path: tuple[str | int, ...] = ("rule",), depth: int = 0) -> int:
+    """Refuse a malformed rule at its path; answers the number of leaves."""
+    if depth > MAX_DEPTH:
+        raise Invalid(f"rules nest at most {MAX_DEPTH} deep", field=path)
+    if not isinstance(rule, dict):
+        raise Invalid("a rule is an object", field=path)
+    for group in ("all", "any"):
+        if group in rule:
+            parts = rule[group]
+            if set(rule) != {group} or not isinstance(parts, list) or not parts:
+                raise Invalid(f"'{group}' holds a non-empty list and nothing else", field=path)
+            leaves = sum(check_rule(p, (*path, group, i), depth + 1) for i, p in enumerate(parts))
+            if leaves > MAX_LEAVES:
+                raise Invalid(f"at most {MAX_LEAVES} conditions", field=path)
+            return leaves
+    if set(rule) != {"field", "op", "value"}:
+        raise Invalid("a condition has field, op and value", field=path)
+    name, op, value = rule["field"], rule["op"], rule["value"]
+    if name not in NUMERIC | TEXT | FLAGS:
+        known = ", ".join(sorted(NUMERIC | TEXT | FLAGS))
+        raise Invalid(f"unknown field; one of {known}", field=(*path, "field"))
+    if op not in OPS:
+        raise Invalid(f"op is one of {', '.join(sorted(OPS))}", field=(*path, "op"))
+    values = value if op == "in" else [value]
+    if op == "in" and (not isinstance(value, list) or not value):
+        raise Invalid("'in' takes a non-empty list", field=(*path, "value"))
+    for v in values:
+        ok = (
+            (name in NUMERIC and isinstance(v, str) and _is_number(v))
+            or (name in NUMERIC and isinstance(v, int) and not isinstance(v, bool))
+            or (name in TEXT and isinstance(v, str))
+            or (name in FLAGS and isinstance(v, bool))
+        )
+        if not ok:
+            raise Invalid(f"a value of {name} does not fit it", field=(*path, "value"))
+    if name not in NUMERIC and op in {"gt", "gte", "lt", "lte"}:
+        raise Invalid(f"{name} compares only with eq, ne, in", field=(*path, "op"))
+    return 1
+
+
+def _is_number(text: str) -> bool:
+    try:
+        Decimal(text)
+    except ArithmeticError:
+        return False
+    return text.replace(".", "", 1).isdigit()
+
+
+def matches(rule: dict[str, Any], figures: dict[str, Any]) -> bool:
+    """Whether a profile's figures satisfy ``rule`` (checked with :func:`check_rule`)."""
+    if "all" in rule:
+        return all(matches(p, figures) for p in rule["all"])
+    if "any" in rule:
+        return any(matches(p, figures) for p in rule["any"])
+    have = figures.get(rule["field"])
+    if have is None:
+        return bool(rule["op"] == "ne")
+    op, value = rule["op"], rule["value"]
+    wanted = [_coerce(have, v) for v in (value if op == "in" else [value])]
+    if op == "in":
+        return have in wanted
+    target = wanted[0]
+    return bool(
+        {
+            "eq": have == target,
+            "ne": have != target,
+            "gt": have > target,
+            "gte": have >= target,
+            "lt": have < target,
+            "lte": have <= target,
+        }[op]
+    )
+
+
+def _coerce(have: Any, value: Any) -> Any:
+    if isinstance(have, (bool, str)):
+        return value
+    return Decimal(str(value))
+
+
+@dataclass
+class Segment:
+    id: str
+    name: str
+    rule: dict[str, Any]
+    created_at: datetime
+    size: int = 0

@@ -1,0 +1,152 @@
+"""The newsletter on the real broker and database (issue 15): a subscription answers 202
+and queues the confirmation mail; its link confirms with a plain GET (ConsentChanged
+granted on marketing.consent.v1); GET /consents shows status, topics and evidence; the
+List-Unsubscribe URL takes the RFC 8058 one-click POST at once; the public routes need
+no token and are rate-limited."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from kontor_contracts.envelope import Envelope
+from kontor_contracts.events.orders import DataExportRequested, ErasureRequested
+from kontor_marketing.application.unit_of_work import MarketingUnitOfWork
+from kontor_marketing.context import MarketingContext
+from kontor_marketing.domain.mail import QueuedMail
+from kontor_servicekit.context import context_of
+from kontor_servicekit.testing import as_message, consume_all, produce, topic_of
+
+pytestmark = pytest.mark.integration
+
+
+async def queued_mails(ctx: MarketingContext, to: str) -> list[QueuedMail]:
+    async def work(uow: MarketingUnitOfWork) -> list[QueuedMail]:
+        return [m for m in await uow.mails.due(ctx.clock(), 100) if m.mail.to == to]
+
+    return await ctx.transactor.run(work)
+
+
+def path_of(text: str, kind: str) -> str:
+    match = re.search(rf"https?://\S+/newsletter/{kind}/\S+", text)
+    assert match, text
+    return urlsplit(match.group(0)).path
+
+
+async def test_double_opt_in_then_one_click_unsubscribe(
+    start_service: Any, infra: Any, namespace: str, auth_keys: Any
+) -> None:
+    async with start_service("marketing", token=None) as marketing:
+        public = marketing.client
+        ctx = context_of(marketing.app, MarketingContext)
+        asked = await public.post(
+            "/newsletter/subscriptions",
+            json={"email": "Anna@Example.de", "topics": ["news", "offers"], "locale": "de"},
+        )
+        assert asked.status_code == 202, asked.text
+        [mail] = await queued_mails(ctx, "anna@example.de")
+        assert "bestätigen" in mail.mail.subject
+
+        confirmed = await public.get(path_of(mail.mail.text, "confirmations"))
+        assert confirmed.status_code == 200, confirmed.text
+        assert "bestätigt" in confirmed.text
+        again = await public.get(path_of(mail.mail.text, "confirmations"))
+        assert again.status_code == 200  # a second click (or a link scanner) changes nothing
+
+        staff = {"Authorization": f"Bearer {auth_keys.token('marketing:read')}"}
+        assert (await public.get("/consents?email=anna@example.de")).status_code == 401
+        shown = (await public.get("/consents?email=ANNA@example.de", headers=staff)).json()
+        assert shown["status"] == "confirmed"
+        assert [(t["topic"], t["status"]) for t in shown["topics"]] == [
+            ("news", "confirmed"),
+            ("offers", "confirmed"),
+        ]
+        assert [e["kind"] for e in shown["evidence"]] == ["requested", "confirmed"]
+        assert shown["evidence"][0]["text"].startswith("Ja, ich möchte")
+        assert shown["evidence"][0]["ip"] in {"127.0.0.0", None}
+
+        unsubscribe = urlsplit(ctx.consent_links().unsubscribe_url("anna@example.de")).path
+        page = await public.get(unsubscribe)
+        assert page.status_code == 200 and "offers" in page.text
+        one_click = await public.post(
+            unsubscribe,
+            content="List-Unsubscribe=One-Click",
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        )
+        assert one_click.status_code == 200, one_click.text
+        assert one_click.json() == {"unsubscribed": ["news", "offers"]}
+        after = (await public.get("/consents?email=anna@example.de", headers=staff)).json()
+        assert after["status"] == "unsubscribed"
+
+        records = await consume_all(
+            infra.kafka_bootstrap, topic_of(namespace, "ConsentChanged"), expected=2
+        )
+        payloads = [json.loads(r.value)["payload"] for r in records]
+        assert [(p["granted"], p["topics"], p["source"]) for p in payloads] == [
+            (True, ["news", "offers"], "newsletter_double_opt_in"),
+            (False, [], "list_unsubscribe_one_click"),
+        ]
+        assert {r.key for r in records} == {b"anna@example.de"}
+
+
+async def test_public_routes_are_rate_limited_and_refuse_forged_links(
+    start_service: Any,
+) -> None:
+    async with start_service("marketing", token=None, subscribe_rate_limit=3) as marketing:
+        public = marketing.client
+        forged = await public.get("/newsletter/confirmations/eyJlIjoiYUBiLmRlIn0.forged")
+        assert forged.status_code == 400 and "signed" in forged.text
+        for n in range(2):
+            ok = await public.post(
+                "/newsletter/subscriptions",
+                json={"email": f"p{n}@example.de", "topics": ["news"]},
+            )
+            assert ok.status_code == 202
+        limited = await public.post(
+            "/newsletter/subscriptions", json={"email": "p9@example.de", "topics": ["news"]}
+        )
+        assert limited.status_code == 429 and "retry-after" in limited.headers
+
+
+async def test_marketing_answers_export_and_erasure_requests(
+    start_service: Any, infra: Any, namespace: str
+) -> None:
+    async with start_service("marketing") as marketing:
+        client = marketing.client
+        asked = await client.post(
+            "/newsletter/subscriptions", json={"email": "erika@example.de", "topics": ["news"]}
+        )
+        assert asked.status_code == 202
+        now = datetime.now(UTC)
+        requests = [
+            kind(
+                request_id=f"pr-{n}",
+                subject_id="subj-1",
+                email="erika@example.de",
+                requested_at=now,
+            )
+            for n, kind in enumerate((DataExportRequested, ErasureRequested))
+        ]
+        for request in requests:
+            envelope = Envelope.wrap(request, producer="orders", aggregate_id=request.request_id)
+            await produce(
+                infra.kafka_bootstrap, topic_of(namespace, envelope.type), [as_message(envelope)]
+            )
+        records = await consume_all(
+            infra.kafka_bootstrap, topic_of(namespace, "CustomerDataErased"), expected=4
+        )
+        answers = {
+            json.loads(r.value)["type"]: json.loads(r.value)["payload"]
+            for r in records
+            if json.loads(r.value)["producer"] == "marketing"
+        }
+        exported = answers["CustomerDataExported"]["part"]["consent"]
+        assert exported["topics"]["news"]["status"] == "pending"
+        assert exported["evidence"][0]["text"].startswith("Ja, ich möchte")
+        erased = answers["CustomerDataErased"]
+        assert {i["what"]: i["count"] for i in erased["deleted"]}["consents"] == 1
+        assert (await client.get("/consents?email=erika@example.de")).status_code == 404

@@ -1,0 +1,72 @@
+"""Profiles from orders' events on the real broker (issue 15): revenue net of a return
+and a cancellation, RFM and AOV shown per customer; a segment's size preview, its saved
+membership, and membership kept live as the next order arrives."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from kontor_contracts.envelope import Envelope
+from kontor_contracts.events.orders import OrderCancelled, ReturnCompleted
+from kontor_contracts.samples import order_placed_envelope
+from kontor_servicekit.testing import as_message, eventually, produce, topic_of
+
+pytestmark = pytest.mark.integration
+
+
+async def test_profiles_and_live_segments(start_service: Any, infra: Any, namespace: str) -> None:
+    placed = [order_placed_envelope(number=n) for n in (1, 2, 3)]
+    gross = placed[0].payload_model().gross_total  # type: ignore[attr-defined]
+    cancelled = OrderCancelled(order_id=placed[2].aggregate_id, reason="customer")
+    returned = ReturnCompleted(
+        return_id="r-1",
+        order_id=placed[1].aggregate_id,
+        refund_amount=Decimal("10.00"),
+        currency="EUR",
+        includes_shipping=False,
+    )
+
+    async def send(*envelopes: Envelope) -> None:
+        for env in envelopes:
+            await produce(infra.kafka_bootstrap, topic_of(namespace, env.type), [as_message(env)])
+
+    async with start_service("marketing") as marketing:
+        client = marketing.client
+        await send(*placed)
+        await send(
+            Envelope.wrap(cancelled, producer="orders", aggregate_id=cancelled.order_id),
+            Envelope.wrap(returned, producer="orders", aggregate_id=returned.return_id),
+        )
+
+        async def folded() -> dict[str, Any] | None:
+            answer = await client.get("/profiles/anna@example.de")
+            body = answer.json() if answer.status_code == 200 else None
+            done = body and body["cancelled"] == 1 and Decimal(body["return_rate"]) > 0
+            return body if done else None
+
+        profile = await eventually(folded, timeout=30)
+        assert profile["orders"] == 2
+        assert Decimal(profile["revenue"]) == 2 * gross - Decimal("10.00")
+        assert Decimal(profile["return_rate"]) == Decimal("0.5")
+        assert profile["rfm"][0] == "5" and profile["consent"] == "none"
+
+        rule = {"field": "orders", "op": "gte", "value": 3}
+        preview = await client.post("/segments/preview", json={"rule": rule})
+        assert preview.json() == {"size": 0, "sample": []}
+        bad = await client.post("/segments", json={"name": "x", "rule": {"any": []}})
+        assert bad.status_code == 422
+        saved = await client.post("/segments", json={"name": "Stammkunden", "rule": rule})
+        assert saved.status_code == 201, saved.text
+        segment_id = saved.json()["id"]
+
+        await send(order_placed_envelope(number=4))
+
+        async def entered() -> list[str] | None:
+            members = (await client.get(f"/segments/{segment_id}/members")).json()
+            return members["items"] or None
+
+        assert await eventually(entered, timeout=30) == ["anna@example.de"]
+        listed = (await client.get("/segments")).json()
+        assert [(s["name"], s["size"]) for s in listed["items"]] == [("Stammkunden", 1)]

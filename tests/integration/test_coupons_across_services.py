@@ -1,0 +1,125 @@
+"""Coupons from marketing to orders and back (issue 15): codes defined with POST /coupons
+reach orders as CouponDefined; orders refuses unknown and expired codes at their field
+path, applies a valid one in the totals and lines, lets a single-use code be used by one
+of six concurrent orders only; marketing counts the use and reports CouponRedeemed."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from kontor_contracts.samples import ORDER
+from kontor_orders.context import OrdersContext
+from kontor_servicekit.context import context_of
+from kontor_servicekit.testing import consume_all, eventually, topic_of
+
+pytestmark = pytest.mark.integration
+
+
+async def seed_product(orders: Any) -> None:
+    await orders.kit.store.db["catalog_products"].insert_one(
+        {
+            "_id": "TEE-RED-M",
+            "name": "T-Shirt rot, M",
+            "price_net": Decimal("19.99"),
+            "vat_rate": Decimal("0.19"),
+            "vat_class": "standard",
+            "currency": "EUR",
+            "discontinued": False,
+        }
+    )
+
+
+def order(*codes: str, email: str = "anna@example.de") -> dict[str, Any]:
+    body: dict[str, Any] = copy.deepcopy(ORDER)
+    body["coupon_codes"] = list(codes)
+    body["customer"]["email"] = email
+    return body
+
+
+async def test_coupons_defined_in_marketing_are_applied_once_by_orders(
+    start_service: Any, infra: Any, namespace: str
+) -> None:
+    async with start_service("orders") as orders, start_service("marketing") as marketing:
+        await seed_product(orders)
+        soon = datetime.now(UTC) + timedelta(hours=1)
+        for body in (
+            {"code": "winter10", "percent_off": "10", "valid_until": "2027-03-31T23:59:59+01:00"},
+            {
+                "code": "SORRY5",
+                "amount_off": {"gross": "5.00", "currency": "EUR"},
+                "single_use": True,
+            },
+            {"code": "HOUR", "percent_off": "50", "valid_until": soon.isoformat()},
+        ):
+            made = await marketing.client.post("/coupons", json=body)
+            assert made.status_code == 201, made.text
+        assert made.json()["status"] == "active"
+        again = await marketing.client.post("/coupons", json={"code": "SORRY5", "percent_off": "1"})
+        assert again.status_code == 409
+
+        async def known() -> bool:
+            return await orders.kit.store.db["coupons"].count_documents({}) == 3
+
+        await eventually(known, timeout=30)
+
+        unknown = await orders.client.post("/orders", json=order("WINTER10", "NOSUCH"))
+        assert unknown.status_code == 422, unknown.text
+        assert [e["loc"] for e in unknown.json()["errors"]] == [["body", "coupon_codes", 1]]
+
+        ctx = context_of(orders.app, OrdersContext)
+        real_clock = ctx.clock
+        ctx.clock = lambda: real_clock() + timedelta(hours=2)  # HOUR has expired
+        expired = await orders.client.post("/orders", json=order("HOUR"))
+        ctx.clock = real_clock
+        assert expired.status_code == 422 and "not valid now" in expired.text
+
+        # 2 x 23.79 gross = 47.58; 10 % = 4.76 off, in the totals and spread over the line
+        applied = await orders.client.post("/orders", json=order("WINTER10"))
+        assert applied.status_code == 201, applied.text
+        placed = applied.json()
+        assert (placed["gross_total"], placed["discount_gross"]) == ("42.82", "4.76")
+        assert placed["coupon_discounts"] == {"WINTER10": "4.76"}
+        assert [(x["line_gross"], x["discount_gross"]) for x in placed["lines"]] == [
+            ("42.82", "4.76")
+        ]
+
+        answers = await asyncio.gather(
+            *(
+                orders.client.post("/orders", json=order("SORRY5", email=f"k{n}@example.de"))
+                for n in range(6)
+            )
+        )
+        statuses = sorted(a.status_code for a in answers)
+        assert statuses == [201, 422, 422, 422, 422, 422], [a.text for a in answers]
+        for refused in (a for a in answers if a.status_code == 422):
+            assert [e["loc"] for e in refused.json()["errors"]] == [["body", "coupon_codes", 0]]
+        [winner] = [a.json() for a in answers if a.status_code == 201]
+        assert winner["discount_gross"] == "5.00" and winner["gross_total"] == "42.58"
+        later = await orders.client.post("/orders", json=order("SORRY5"))
+        assert later.status_code == 422 and "used already" in later.text
+
+        async def used() -> dict[str, Any] | None:
+            shown = (await marketing.client.get("/coupons/SORRY5")).json()
+            return shown if shown["redemptions"] == 1 else None
+
+        shown = await eventually(used, timeout=30)
+        assert (shown["status"], shown["discount_total"]) == ("used", "5.00")
+        records = await consume_all(
+            infra.kafka_bootstrap, topic_of(namespace, "CouponRedeemed"), expected=5
+        )
+        redeemed = [
+            json.loads(r.value)["payload"]
+            for r in records
+            if json.loads(r.value)["type"] == "CouponRedeemed"
+        ]
+        assert sorted((p["code"], p["discount"], p["order_id"]) for p in redeemed) == sorted(
+            [("WINTER10", "4.76", placed["id"]), ("SORRY5", "5.00", winner["id"])]
+        )
+        listed = (await marketing.client.get("/coupons?page_size=10")).json()
+        assert listed["total"] == 3
