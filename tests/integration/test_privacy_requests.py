@@ -79,6 +79,8 @@ async def test_an_export_is_gathered_and_an_erasure_anonymises_the_customers_ord
         assert parts["orders"]["orders"][0]["customer"]["name"] == "Anna Muster"
         assert parts["catalog"]["personal_data"] == {}
         assert [d["number"] for d in parts["billing"]["documents"]] == [invoice["number"]]
+        assert [r["_id"] for r in parts["billing"]["receivables"]] == [invoice["number"]]
+        assert parts["billing"]["bank_transactions"] == parts["billing"]["dunning_notices"] == []
         download = await orders.client.get(f"/privacy/requests/{export['id']}/document")
         assert download.status_code == 200
         assert download.headers["content-disposition"].startswith("attachment")
@@ -102,8 +104,10 @@ async def test_an_export_is_gathered_and_an_erasure_anonymises_the_customers_ord
         assert done["subject_id"] == export["subject_id"] and done["document"] is None
         assert done["services"]["orders"]["anonymised"][0]["what"] == "orders"
         assert done["services"]["catalog"]["anonymised"] == []
-        [kept] = done["services"]["billing"]["retained"]
-        assert kept["count"] == 1 and "§147 AO" in kept["why"]
+        kept = {item["what"]: item for item in done["services"]["billing"]["retained"]}
+        documents = kept["invoices, cancellations and corrections"]
+        assert documents["count"] == 1 and "§147 AO" in documents["why"]
+        assert kept["receivables (open items)"]["count"] == 1  # a booking: kept 10 years
         assert await invoice_of(anna) == [invoice]  # the tax record stays as issued
         assert await privacy.kit.store.find(export["subject_id"]) is None
 

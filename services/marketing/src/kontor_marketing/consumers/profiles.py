@@ -30,4 +30,5 @@ def profiles() -> Subscription:
             CartAbandoned: p.on_cart_abandoned,
         },
         unit_of_work=MongoMarketingUnitOfWork,
+        unseal=True,  # keyed by the customer's e-mail, as the consents are (ADR 0036)
     )
