@@ -9,12 +9,16 @@ key in the shared key store, and leaves her invoice with billing (a tax record).
 from __future__ import annotations
 
 import copy
+import email
+import email.policy
+import re
 from typing import Any
 
 import pytest
 from kontor_contracts.samples import ORDER, PRODUCT
 from kontor_orders.context import OrdersContext
 from kontor_servicekit.context import context_of
+from kontor_servicekit.mail import SmtpReceiver
 from kontor_servicekit.testing import Keys, eventually, wait_for_assignment
 
 pytestmark = pytest.mark.integration
@@ -152,3 +156,49 @@ async def test_a_service_that_never_answers_times_the_request_out_and_shows_who(
         )
         summary = await orders.client.get(f"/privacy/requests/{erasure.json()['id']}/summary")
         assert summary.status_code == 409
+
+
+async def test_a_customer_asks_by_mail_and_confirms_through_the_signed_link_once(
+    start_service: Any, auth_keys: Keys
+) -> None:
+    inbox: list[Any] = []
+
+    async def deliver(mail: Any) -> None:
+        inbox.append(mail)
+
+    receiver = SmtpReceiver(deliver)  # the real SMTP relay the shop mails through
+    await receiver.start()
+    try:
+        async with start_service(
+            "orders", token=None, smtp_port=receiver.port, public_base_url="https://shop.example"
+        ) as orders:
+            asked = await orders.client.post(
+                "/privacy/public-requests", json={"kind": "export", "email": "anna@example.de"}
+            )
+            assert asked.status_code == 202, asked.text
+
+            async def mailed() -> Any:
+                return inbox or None
+
+            [mail] = await eventually(mailed, timeout=10)
+            assert mail.rcpt_tos == ("anna@example.de",)
+            message = email.message_from_bytes(mail.data, policy=email.policy.default)
+            text = message.get_body(preferencelist=("plain",)).get_content()
+            [link] = re.findall(r"https://shop\.example(/privacy/confirmations/\S+)", text)
+
+            page = await orders.client.get(link)  # opening the link changes nothing
+            assert page.status_code == 200 and "anna@example.de" in page.text
+            assert f'action="{link}"' in page.text
+            confirmed = await orders.client.post(link)
+            assert confirmed.status_code == 200, confirmed.text
+            [request_id] = re.findall(r"prq_[0-9a-f]+", confirmed.text)
+            again = await orders.client.post(link)
+            assert again.status_code == 409
+            forged = await orders.client.get(link[:-3] + "AAA")
+            assert forged.status_code == 400
+
+            admin = {"Authorization": f"Bearer {auth_keys.token('privacy:admin')}"}
+            shown = await orders.client.get(f"/privacy/requests/{request_id}", headers=admin)
+            assert shown.status_code == 200 and shown.json()["kind"] == "export"
+    finally:
+        await receiver.stop()

@@ -44,6 +44,15 @@ class OrdersSettings(ServiceSettings):
     counts as not answering: the request shows ``timed_out`` and who is ``missing``."""
     privacy_sweep_interval_s: float = Field(default=30, gt=0)
     """How often requests are checked for the timeout and their own keys destroyed."""
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8002",
+        pattern=r"^https?://[^\s/]+(/[^\s]*)?$",
+        description="Where customers reach orders' public pages (the links in mails)",
+    )
+    privacy_link_valid_h: float = Field(default=24, gt=0)
+    """How long a mailed privacy-request link can be confirmed."""
+    privacy_public_rate_limit: int = Field(default=5, ge=1)
+    """Public privacy requests per client address and minute (then 429)."""
     privacy_keep_days: int = Field(default=30, ge=1, le=365)
     """A privacy request (with an export's document) is deleted this many days after it
     was asked for (TTL index on ``privacy_requests.expires_at``)."""

@@ -82,7 +82,7 @@ def subject_of(envelope: Envelope, pseudonyms: Pseudonyms) -> str | None:
     if spec.model.sealed_per == "aggregate":
         return aggregate_subject_id(pseudonyms, spec.topic, envelope.aggregate_id)
     subject = envelope.payload.get("subject_id")
-    if isinstance(subject, str) and subject.startswith(SUBJECT_PREFIX):
+    if isinstance(subject, str) and subject:
         return subject
     for field in fields_of(envelope.type, envelope.version):
         if field.kind != "email":

@@ -30,7 +30,7 @@ from kontor_contracts.events.orders import (
 from kontor_contracts.personal import PLACEHOLDER_DOMAIN
 from kontor_contracts.registry import REGISTRY
 from kontor_servicekit.clock import Clock
-from kontor_servicekit.domain_errors import NotFound, Unavailable
+from kontor_servicekit.domain_errors import Conflict, NotFound, Unavailable
 from kontor_servicekit.privacy.participant import ErasureSummary, Subject
 from kontor_servicekit.privacy.sealing import aggregate_subject_id
 from kontor_servicekit.privacy.setup import PrivacyKit
@@ -86,17 +86,23 @@ async def request_privacy(
     email: str,
     clock: Clock,
     transactor: Transactor[PrivacyUnitOfWork] | None = None,
+    request_id: str | None = None,
 ) -> PrivacyRequest:
     """Open an export or erasure request for the person with ``email``.
 
-    ``transactor``: the desk's, wrapped (the route's answer is rendered in the block)."""
+    ``transactor``: the desk's, wrapped (the route's answer is rendered in the block).
+    ``request_id``: given by a confirmed link (one request per link: Conflict if it is
+    open already)."""
     desk = _desk(desk)
     keys, pseudonyms = desk.kit.require()
     now = clock()
-    request_id = f"prq_{uuid.uuid4().hex}"
+    given_id = request_id
+    request_id = request_id or f"prq_{uuid.uuid4().hex}"
     subject_id = pseudonyms.subject_id(email)
 
     async def work(uow: PrivacyUnitOfWork) -> PrivacyRequest:
+        if given_id is not None and await uow.privacy_requests.get(given_id) is not None:
+            raise Conflict("this link has been confirmed already")
         request = PrivacyRequest.open(
             request_id=request_id,
             kind=kind,
