@@ -29,7 +29,7 @@ from kontor_orders.context import Context
 
 router = APIRouter(tags=["privacy"])
 
-Token = Annotated[str, Path(min_length=10, max_length=1000)]
+Token = Annotated[str, Path(min_length=1, max_length=1000)]
 KINDS = {
     "export": "eine Kopie Ihrer Daten (Art. 15 DSGVO)",
     "erasure": "die Löschung Ihrer Daten (Art. 17 DSGVO)",
