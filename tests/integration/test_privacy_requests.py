@@ -188,11 +188,11 @@ async def test_a_customer_asks_by_mail_and_confirms_through_the_signed_link_once
 
             page = await orders.client.get(link)  # opening the link changes nothing
             assert page.status_code == 200 and "anna@example.de" in page.text
-            assert f'action="{link}"' in page.text
-            confirmed = await orders.client.post(link)
+            assert f'action="{link}/confirm"' in page.text
+            confirmed = await orders.client.post(f"{link}/confirm")
             assert confirmed.status_code == 200, confirmed.text
             [request_id] = re.findall(r"prq_[0-9a-f]+", confirmed.text)
-            again = await orders.client.post(link)
+            again = await orders.client.post(f"{link}/confirm")
             assert again.status_code == 409
             forged = await orders.client.get(link[:-3] + "AAA")
             assert forged.status_code == 400

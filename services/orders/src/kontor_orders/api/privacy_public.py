@@ -3,7 +3,7 @@
 ``POST /privacy/public-requests`` (no token, rate-limited) mails the link and answers 202
 whatever the address; ``GET /privacy/confirmations/{token}`` shows what the link asks for
 with one button (a GET changes nothing: mail scanners open links);
-``POST /privacy/confirmations/{token}`` opens the request (once per link). 503 without
+``POST /privacy/confirmations/{token}/confirm`` (its form) opens the request, once. 503 without
 the privacy master key (the link key is derived from it).
 """
 
@@ -15,15 +15,16 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Request, Response, status
 from fastapi.responses import HTMLResponse, JSONResponse
 from kontor_contracts.events.common import Email
-from kontor_servicekit.domain_errors import DomainError, RateLimited, Unavailable
+from kontor_servicekit.domain_errors import RateLimited, Unavailable
 from kontor_servicekit.errors import problem_responses
 from pydantic import BaseModel, ConfigDict, Field
 
 from kontor_orders.application.privacy_links import (
+    LinkRefused,
     PublicRequests,
     ask_by_mail,
     confirm_by_link,
-    read_link,
+    link_page,
 )
 from kontor_orders.context import Context
 
@@ -59,9 +60,10 @@ def _page(title: str, body: str, status_code: int = status.HTTP_200_OK) -> HTMLR
     )
 
 
-def _refused(exc: DomainError) -> HTMLResponse:
-    code = 409 if "confirmed already" in str(exc) else 400
-    return _page("Dieser Link gilt nicht", f"<p>{escape(str(exc))}</p>", code)
+def _refused(refused: LinkRefused) -> HTMLResponse:
+    return _page(
+        "Dieser Link gilt nicht", f"<p>{escape(str(refused.error))}</p>", refused.status_code
+    )
 
 
 @router.post(
@@ -90,33 +92,23 @@ async def post_public_request(ctx: Context, request: Request, body: PublicReques
     summary="The page of a mailed link: what it asks for, and one button to confirm",
 )
 async def confirmation_page(ctx: Context, token: Token) -> HTMLResponse:
-    try:
-        asked = read_link(_public(ctx), token, ctx.clock)
-    except Unavailable:
-        raise
-    except DomainError as exc:
-        return _refused(exc)
+    asked = link_page(_public(ctx), token, ctx.clock)
+    if isinstance(asked, LinkRefused):
+        return _refused(asked)
     return _page(
         "Ihre Datenschutz-Anfrage",
         f"<p>Für {escape(asked['email'])}: {escape(KINDS[asked['kind']])}.</p>"
-        f'<form method="post" action="/privacy/confirmations/{escape(token)}">'
+        f'<form method="post" action="/privacy/confirmations/{escape(token)}/confirm">'
         '<button type="submit">Anfrage bestätigen</button></form>',
     )
 
 
-@router.post(
-    "/privacy/confirmations/{token}",
-    responses={200: {"content": {"text/html": {}}}, **problem_responses(503)},
-    response_class=HTMLResponse,
-    summary="Confirm a mailed link: the request is opened (once per link)",
-)
+# the form post of the link's page: it answers a page, not a model (as the withdrawal form)
+@router.post("/privacy/confirmations/{token}/confirm", include_in_schema=False)
 async def confirm(ctx: Context, token: Token) -> HTMLResponse:
-    try:
-        opened = await confirm_by_link(ctx.privacy, _public(ctx), token, ctx.clock)
-    except Unavailable:
-        raise
-    except DomainError as exc:
-        return _refused(exc)
+    opened = await confirm_by_link(ctx.privacy, _public(ctx), token, ctx.clock)
+    if isinstance(opened, LinkRefused):
+        return _refused(opened)
     return _page(
         "Ihre Anfrage ist eingegangen",
         f"<p>Nummer {escape(opened.id)}. Wir melden uns bei Ihnen, sobald alle Teile "

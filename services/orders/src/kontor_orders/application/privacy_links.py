@@ -18,7 +18,7 @@ from datetime import timedelta
 from typing import Protocol
 
 from kontor_servicekit.clock import Clock
-from kontor_servicekit.domain_errors import Invalid
+from kontor_servicekit.domain_errors import DomainError, Invalid, Unavailable
 from kontor_servicekit.links import BadLink, LinkSigner
 from kontor_servicekit.mail import OutgoingMail
 
@@ -68,6 +68,17 @@ async def ask_by_mail(public: PublicRequests, *, kind: str, email: str, clock: C
     await public.sender.send(OutgoingMail(to=[email], subject=SUBJECTS[kind], text=text))
 
 
+@dataclass(frozen=True)
+class LinkRefused:
+    """Why a link's page shows no request (the page says it; not a problem+json)."""
+
+    error: DomainError
+
+    @property
+    def status_code(self) -> int:
+        return 409 if "confirmed already" in str(self.error) else 400
+
+
 def read_link(public: PublicRequests, token: str, clock: Clock) -> dict[str, str]:
     """What a link asks for (``kind``, ``email``, ``id``), or Invalid for a bad one."""
     try:
@@ -79,11 +90,29 @@ def read_link(public: PublicRequests, token: str, clock: Clock) -> dict[str, str
     return {key: str(data[key]) for key in ("kind", "email", "id")}
 
 
+def link_page(public: PublicRequests, token: str, clock: Clock) -> dict[str, str] | LinkRefused:
+    """What the link's page shows: what it asks for, or why it does not admit."""
+    try:
+        return read_link(public, token, clock)
+    except Invalid as error:
+        return LinkRefused(error)
+
+
 async def confirm_by_link(
     desk: PrivacyDesk | None, public: PublicRequests, token: str, clock: Clock
-) -> PrivacyRequest:
-    """Open the request the link asks for, once (Conflict for a second confirmation)."""
-    asked = read_link(public, token, clock)
-    return await request_privacy(
-        desk, kind=asked["kind"], email=asked["email"], clock=clock, request_id=f"prq_{asked['id']}"
-    )
+) -> PrivacyRequest | LinkRefused:
+    """Open the request the link asks for, once (refused: a second confirmation, a bad
+    or expired link). Unavailable (no keys, no database) still raises: 503."""
+    try:
+        asked = read_link(public, token, clock)
+        return await request_privacy(
+            desk,
+            kind=asked["kind"],
+            email=asked["email"],
+            clock=clock,
+            request_id=f"prq_{asked['id']}",
+        )
+    except Unavailable:
+        raise
+    except DomainError as error:
+        return LinkRefused(error)
