@@ -229,6 +229,20 @@ def as_message(envelope: Envelope) -> tuple[bytes, bytes, list[tuple[str, bytes]
     return envelope.aggregate_id.encode(), envelope.to_bytes(), to_headers(envelope)
 
 
+async def outbox_events(service: RunningService, key: str) -> list[tuple[str, dict[str, Any]]]:
+    """``(type, payload)`` of the events ``service`` wrote to its outbox for ``key``, in
+    order, opened with the service's keys (the rows are sealed, ADR 0036)."""
+    docs = await service.kit.store.db["outbox"].find({"key": key}).sort("seq", 1).to_list(None)
+    sealer = service.kit.privacy.sealer
+    opened = []
+    for doc in docs:
+        envelope = Envelope.model_validate_json(doc["value"])
+        if sealer is not None:
+            envelope = await sealer.unseal(envelope)
+        opened.append((envelope.type, envelope.payload))
+    return opened
+
+
 def topic_of(namespace: str, event_type: str) -> str:
     return f"{namespace}.{REGISTRY.spec_for(event_type, 1).topic}"
 
