@@ -144,11 +144,12 @@ async def test_marketing_answers_export_and_erasure_requests(
         records = await consume_all(
             infra.kafka_bootstrap, topic_of(namespace, "CustomerDataErased"), expected=4
         )
-        answers = {
-            json.loads(r.value)["type"]: json.loads(r.value)["payload"]
-            for r in records
-            if json.loads(r.value)["producer"] == "marketing"
-        }
+        sealer = marketing.kit.privacy.sealer  # the answers travel sealed (ADR 0036)
+        answers = {}
+        for record in records:
+            envelope = await sealer.unseal(Envelope.from_bytes(record.value))
+            if envelope.producer == "marketing":
+                answers[envelope.type] = envelope.payload
         exported = answers["CustomerDataExported"]["part"]["consent"]
         assert exported["topics"]["news"]["status"] == "pending"
         assert exported["evidence"][0]["text"].startswith("Ja, ich möchte")

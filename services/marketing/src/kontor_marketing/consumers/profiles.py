@@ -46,4 +46,5 @@ def profiles(
             CartAbandoned: abandoned,
         },
         unit_of_work=MongoMarketingUnitOfWork,
+        unseal=True,  # keyed by the customer's e-mail, as the consents are (ADR 0036)
     )
