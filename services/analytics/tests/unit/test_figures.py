@@ -116,3 +116,16 @@ def test_a_sku_is_judged_only_from_enough_orders() -> None:
         Rule("r", "return_rate_sku", Decimal("0.3"), min_count=4), orders, PERIOD
     )
     assert enough[0].breached
+
+
+def test_periods_outside_the_century_or_backwards_are_refused() -> None:
+    from kontor_servicekit.domain_errors import Invalid
+
+    for start, end, where in (
+        (date(86, 11, 1), None, ("from",)),
+        (date(2026, 1, 1), date(2150, 1, 1), ("to",)),
+        (date(2026, 12, 2), date(2026, 12, 1), ("to",)),
+    ):
+        with pytest.raises(Invalid) as refused:
+            f.period_of(start, end, T0)
+        assert refused.value.field == where
