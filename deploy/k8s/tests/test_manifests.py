@@ -179,12 +179,12 @@ def test_scaling_check_reports_too_many_replicas_and_two_autoscalers(
     docs = copy.deepcopy(prod)
     scaled = checks.by_name(docs, "ScaledObject")["billing"]
     scaled["spec"]["maxReplicaCount"] = 7
-    # every service consumes now (analytics since issue 16), so none has a CPU autoscaler
-    # to copy: the second autoscaler is written here
+    # every service consumes events now, so each scales by lag (a ScaledObject); a CPU
+    # autoscaler added beside billing's must be refused
     hpa = {
         "apiVersion": "autoscaling/v2",
         "kind": "HorizontalPodAutoscaler",
-        "metadata": {"name": "billing", "namespace": scaled["metadata"].get("namespace")},
+        "metadata": {"name": "billing", "namespace": "kontor"},
         "spec": {
             "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "billing"},
             "minReplicas": 1,

@@ -116,6 +116,8 @@ def test_settings(
         # privacy (issue 13): the session's master key, a key store of the test's own
         "privacy_kek": TEST_PRIVACY_KEK,
         "privacy_keys_database": f"{namespace}_keys",
+        # a service's own SMTP receiver (support's) on a free port, not make run's 2525
+        "smtp_receiver_port": 0,
     }
     values.update(overrides)
     return settings_for(service, **values)
@@ -225,6 +227,20 @@ async def produce(
 
 def as_message(envelope: Envelope) -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
     return envelope.aggregate_id.encode(), envelope.to_bytes(), to_headers(envelope)
+
+
+async def outbox_events(service: RunningService, key: str) -> list[tuple[str, dict[str, Any]]]:
+    """``(type, payload)`` of the events ``service`` wrote to its outbox for ``key``, in
+    order, opened with the service's keys (the rows are sealed, ADR 0036)."""
+    docs = await service.kit.store.db["outbox"].find({"key": key}).sort("seq", 1).to_list(None)
+    sealer = service.kit.privacy.sealer
+    opened = []
+    for doc in docs:
+        envelope = Envelope.model_validate_json(doc["value"])
+        if sealer is not None:
+            envelope = await sealer.unseal(envelope)
+        opened.append((envelope.type, envelope.payload))
+    return opened
 
 
 def topic_of(namespace: str, event_type: str) -> str:

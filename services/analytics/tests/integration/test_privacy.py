@@ -97,9 +97,14 @@ async def test_export_and_erasure_of_a_persons_storefront_data(
         export, erasure = request(DataExportRequested), request(ErasureRequested)
         await produce(infra.kafka_bootstrap, topic, [as_message(export)])
 
+        sealer = analytics.kit.privacy.sealer  # the answers travel sealed (ADR 0036)
+
         async def answered(count: int) -> list[dict[str, Any]] | None:
             records = await consume_all(infra.kafka_bootstrap, topic, count, timeout_ms=2000)
-            answers = [json.loads(r.value) for r in records]
+            answers = [
+                json.loads((await sealer.unseal(Envelope.from_bytes(r.value))).to_bytes())
+                for r in records
+            ]
             found = [a for a in answers if a["type"].startswith("CustomerData")]
             return found if len(found) == count // 2 else None
 
