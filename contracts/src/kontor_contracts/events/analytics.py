@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field
 
 from ..envelope import Event
 from ..money import Amount, Currency
+from ..personal import NotPersonal
 
 __all__ = ["KpiThresholdBreached"]
 
@@ -34,7 +35,9 @@ class KpiThresholdBreached(Event):
     rule_id: str | None = Field(
         default=None, description="The alert rule that fired (analytics' /alerts/rules)"
     )
-    subject: str | None = Field(
+    subject: Annotated[
+        str | None, NotPersonal("what a figure is of: a SKU or a category, never a person")
+    ] = Field(
         default=None,
         description="What the figure is of, e.g. sku:TEE-RED-M; none for the whole shop",
     )

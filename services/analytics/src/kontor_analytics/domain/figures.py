@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from kontor_servicekit.clock import BERLIN
+from kontor_servicekit.domain_errors import Invalid
 
 from kontor_analytics.domain.sessions import Session
 
@@ -527,10 +528,19 @@ def period_of(
         if isinstance(start, datetime)
         else _berlin(start)
     )
+    if not EARLIEST <= lower < LATEST:
+        raise Invalid("from must lie between 2000 and 2100", field=("from",), location="query")
+    if not EARLIEST < upper <= LATEST:
+        raise Invalid("to must lie between 2000 and 2100", field=("to",), location="query")
+    if upper <= lower:
+        raise Invalid("to must come after from", field=("to",), location="query")
     return Period(lower, upper)
 
 
 ONE_DAY = timedelta(days=1)
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+"""Periods stay within this century: their comparison periods reach back twice as far."""
 
 
 def _berlin(day: date) -> datetime:
