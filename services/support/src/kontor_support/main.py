@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 
 from fastapi import FastAPI
 from kontor_servicekit.blobs import BlobStore
@@ -17,6 +18,7 @@ from kontor_servicekit.sweeper import Sweeper
 from kontor_servicekit.uow import MongoTransactor
 
 from kontor_support.api import chats, contacts, macros, products, tickets
+from kontor_support.application.context import open_undelivered_tickets
 from kontor_support.application.sla import german_calendar, sweep_tickets
 from kontor_support.channels.chat import ChatChannel, ChatHub
 from kontor_support.channels.mail_out import send_due_mail
@@ -88,6 +90,16 @@ def create_app(settings: SupportSettings | None = None, clock: Clock = utc_now) 
         interval_s=settings.sla_sweep_interval_s,
     ).runs_with(app.state.kit.definition)
     _mail(app, settings, context)
+    Sweeper(
+        "undelivered-orders",
+        lambda: open_undelivered_tickets(
+            context.transactor,
+            context.queries.undelivered,
+            clock=context.clock,
+            after=timedelta(days=settings.undelivered_after_days),
+        ),
+        interval_s=settings.sla_sweep_interval_s,
+    ).runs_with(app.state.kit.definition)
     Sweeper("chat-push", context.chat.hub.push, interval_s=settings.chat_push_interval_s).runs_with(
         app.state.kit.definition
     )

@@ -72,6 +72,12 @@ class SupportSettings(ServiceSettings):
         max_length=2000,
         description="The macros' {{return_instructions}}",
     )
+    undelivered_after_days: int = Field(
+        default=7,
+        ge=1,
+        le=60,
+        description="An order shipped this many days ago and not delivered opens a ticket",
+    )
     last_dunning_level: int = Field(
         default=3, ge=1, description="PaymentOverdue at this dunning level opens a ticket"
     )
