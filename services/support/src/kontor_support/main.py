@@ -11,6 +11,7 @@ from kontor_servicekit.clock import Clock, utc_now
 from kontor_servicekit.context import attach_context
 from kontor_servicekit.idempotency import Answers
 from kontor_servicekit.mail import SmtpReceiver, SmtpSender, smtp_config
+from kontor_servicekit.privacy.participant import privacy_subscription
 from kontor_servicekit.ratelimit import RateLimiter
 from kontor_servicekit.runner import run_service
 from kontor_servicekit.service import ServiceDefinition, create_service_app
@@ -19,6 +20,7 @@ from kontor_servicekit.uow import MongoTransactor
 
 from kontor_support.api import chats, contacts, macros, products, tickets
 from kontor_support.application.context import open_undelivered_tickets
+from kontor_support.application.privacy import SupportPrivacy
 from kontor_support.application.sla import german_calendar, sweep_tickets
 from kontor_support.channels.chat import ChatChannel, ChatHub
 from kontor_support.channels.mail_out import send_due_mail
@@ -33,7 +35,9 @@ from kontor_support.store.queries import ProductQueries, SupportQueries, TicketQ
 from kontor_support.store.unit_of_work import MongoSupportUnitOfWork
 
 
-def definition(settings: SupportSettings, clock: Clock = utc_now) -> ServiceDefinition:
+def definition(
+    settings: SupportSettings, clock: Clock = utc_now, privacy: SupportPrivacy | None = None
+) -> ServiceDefinition:
     return ServiceDefinition(
         settings=settings,
         title="Kontor support",
@@ -43,6 +47,12 @@ def definition(settings: SupportSettings, clock: Clock = utc_now) -> ServiceDefi
             context_from_orders(clock),
             context_from_billing(clock, last_dunning_level=settings.last_dunning_level),
             products_from_catalog(),
+            privacy_subscription(
+                "support",
+                privacy or SupportPrivacy(),
+                unit_of_work=MongoSupportUnitOfWork,
+                clock=clock,
+            ),
         ],
         indexes=ensure_indexes,
         ensure_topics=settings.kafka_ensure_topics,
@@ -51,11 +61,13 @@ def definition(settings: SupportSettings, clock: Clock = utc_now) -> ServiceDefi
 
 def create_app(settings: SupportSettings | None = None, clock: Clock = utc_now) -> FastAPI:
     settings = settings or SupportSettings()
-    app = create_service_app(definition(settings, clock))
+    privacy = SupportPrivacy()  # its blob store is known once the app has its database
+    app = create_service_app(definition(settings, clock, privacy))
     store = app.state.kit.store
     transactor = MongoTransactor(store, MongoSupportUnitOfWork)
     queries = SupportQueries(store.db)
     blobs = BlobStore(store.db, "attachments")
+    privacy.blobs = blobs
     context = SupportContext(
         transactor=transactor,
         queries=queries,
