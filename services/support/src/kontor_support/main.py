@@ -19,6 +19,7 @@ from kontor_servicekit.sweeper import Sweeper
 from kontor_servicekit.uow import MongoTransactor
 
 from kontor_support.api import chats, contacts, macros, products, tickets
+from kontor_support.application.chats import chats_left_to_mail
 from kontor_support.application.context import open_undelivered_tickets
 from kontor_support.application.privacy import SupportPrivacy
 from kontor_support.application.sla import german_calendar, sweep_tickets
@@ -115,6 +116,17 @@ def create_app(settings: SupportSettings | None = None, clock: Clock = utc_now) 
     Sweeper("chat-push", context.chat.hub.push, interval_s=settings.chat_push_interval_s).runs_with(
         app.state.kit.definition
     )
+    Sweeper(
+        "chat-to-mail",
+        lambda: chats_left_to_mail(
+            context.transactor,
+            lambda: context.queries.queued_deliveries(200, channel="chat"),
+            clock=context.clock,
+            after=timedelta(seconds=settings.chat_email_after_s),
+            mail_domain=settings.mail_domain,
+        ),
+        interval_s=min(settings.chat_email_after_s, 30.0),
+    ).runs_with(app.state.kit.definition)
     return app
 
 

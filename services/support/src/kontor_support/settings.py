@@ -57,6 +57,12 @@ class SupportSettings(ServiceSettings):
     chat_push_interval_s: float = Field(
         default=0.25, gt=0, description="How often agents' chat replies and typing are pushed"
     )
+    chat_email_after_s: float = Field(
+        default=300.0,
+        gt=0,
+        description="An agent's chat reply no socket took within this becomes an e-mail "
+        "(the customer left; the ticket continues by mail if they gave an address)",
+    )
     chat_open_rate_limit: int = Field(
         default=20, ge=1, description="POST /chats per client address and minute"
     )
