@@ -9,12 +9,16 @@ key in the shared key store, and leaves her invoice with billing (a tax record).
 from __future__ import annotations
 
 import copy
+import email
+import email.policy
+import re
 from typing import Any
 
 import pytest
 from kontor_contracts.samples import ORDER, PRODUCT
 from kontor_orders.context import OrdersContext
 from kontor_servicekit.context import context_of
+from kontor_servicekit.mail import SmtpReceiver
 from kontor_servicekit.testing import Keys, eventually, wait_for_assignment
 
 pytestmark = pytest.mark.integration
@@ -79,10 +83,18 @@ async def test_an_export_is_gathered_and_an_erasure_anonymises_the_customers_ord
         assert parts["orders"]["orders"][0]["customer"]["name"] == "Anna Muster"
         assert parts["catalog"]["personal_data"] == {}
         assert [d["number"] for d in parts["billing"]["documents"]] == [invoice["number"]]
+        assert [r["_id"] for r in parts["billing"]["receivables"]] == [invoice["number"]]
+        assert parts["billing"]["bank_transactions"] == parts["billing"]["dunning_notices"] == []
         download = await orders.client.get(f"/privacy/requests/{export['id']}/document")
         assert download.status_code == 200
         assert download.headers["content-disposition"].startswith("attachment")
         assert download.json()["services"] == parts
+        summary = await orders.client.get(f"/privacy/requests/{export['id']}/summary")
+        assert summary.status_code == 200 and summary.headers["content-type"].startswith(
+            "text/html"
+        )
+        assert "Anna Muster" in summary.text and anna["number"] in summary.text
+        assert invoice["number"] in summary.text and "<script" not in summary.text
 
         # a key sealed her events (as producers will); the erasure destroys it
         privacy = context_of(orders.app, OrdersContext).privacy
@@ -96,8 +108,10 @@ async def test_an_export_is_gathered_and_an_erasure_anonymises_the_customers_ord
         assert done["subject_id"] == export["subject_id"] and done["document"] is None
         assert done["services"]["orders"]["anonymised"][0]["what"] == "orders"
         assert done["services"]["catalog"]["anonymised"] == []
-        [kept] = done["services"]["billing"]["retained"]
-        assert kept["count"] == 1 and "§147 AO" in kept["why"]
+        kept = {item["what"]: item for item in done["services"]["billing"]["retained"]}
+        documents = kept["invoices, cancellations and corrections"]
+        assert documents["count"] == 1 and "§147 AO" in documents["why"]
+        assert kept["receivables (open items)"]["count"] == 1  # a booking: kept 10 years
         assert await invoice_of(anna) == [invoice]  # the tax record stays as issued
         assert await privacy.kit.store.find(export["subject_id"]) is None
 
@@ -113,3 +127,78 @@ async def test_an_export_is_gathered_and_an_erasure_anonymises_the_customers_ord
         assert found.json()["total"] == 0
         untouched = (await orders.client.get(f"/orders/{bert['id']}")).json()
         assert untouched["customer"]["name"] == "Bert Beispiel"
+
+
+async def test_a_service_that_never_answers_times_the_request_out_and_shows_who(
+    start_service: Any,
+) -> None:
+    expected = ["orders", "support"]  # support is not running
+    async with start_service(
+        "orders",
+        privacy_expected_services=expected,
+        privacy_answer_within_s=1.0,
+        privacy_sweep_interval_s=0.2,
+    ) as orders:
+        await wait_for_assignment(orders)
+        asked = await orders.client.post(
+            "/privacy/requests", json={"kind": "export", "email": "anna@example.de"}
+        )
+        assert asked.status_code == 202 and asked.json()["answer_by"] is not None
+
+        async def timed_out() -> Any:
+            body = (await orders.client.get(f"/privacy/requests/{asked.json()['id']}")).json()
+            return body if body["status"] == "timed_out" else None
+
+        body = await eventually(timed_out, timeout=30)
+        assert body["missing"] == ["support"] and list(body["services"]) == ["orders"]
+        erasure = await orders.client.post(
+            "/privacy/requests", json={"kind": "erasure", "email": "anna@example.de"}
+        )
+        summary = await orders.client.get(f"/privacy/requests/{erasure.json()['id']}/summary")
+        assert summary.status_code == 409
+
+
+async def test_a_customer_asks_by_mail_and_confirms_through_the_signed_link_once(
+    start_service: Any, auth_keys: Keys
+) -> None:
+    inbox: list[Any] = []
+
+    async def deliver(mail: Any) -> None:
+        inbox.append(mail)
+
+    receiver = SmtpReceiver(deliver)  # the real SMTP relay the shop mails through
+    await receiver.start()
+    try:
+        async with start_service(
+            "orders", token=None, smtp_port=receiver.port, public_base_url="https://shop.example"
+        ) as orders:
+            asked = await orders.client.post(
+                "/privacy/public-requests", json={"kind": "export", "email": "anna@example.de"}
+            )
+            assert asked.status_code == 202, asked.text
+
+            async def mailed() -> Any:
+                return inbox or None
+
+            [mail] = await eventually(mailed, timeout=10)
+            assert mail.rcpt_tos == ("anna@example.de",)
+            message = email.message_from_bytes(mail.data, policy=email.policy.default)
+            text = message.get_body(preferencelist=("plain",)).get_content()
+            [link] = re.findall(r"https://shop\.example(/privacy/confirmations/\S+)", text)
+
+            page = await orders.client.get(link)  # opening the link changes nothing
+            assert page.status_code == 200 and "anna@example.de" in page.text
+            assert f'action="{link}/confirm"' in page.text
+            confirmed = await orders.client.post(f"{link}/confirm")
+            assert confirmed.status_code == 200, confirmed.text
+            [request_id] = re.findall(r"prq_[0-9a-f]+", confirmed.text)
+            again = await orders.client.post(f"{link}/confirm")
+            assert again.status_code == 409
+            forged = await orders.client.get(link[:-3] + "AAA")
+            assert forged.status_code == 400
+
+            admin = {"Authorization": f"Bearer {auth_keys.token('privacy:admin')}"}
+            shown = await orders.client.get(f"/privacy/requests/{request_id}", headers=admin)
+            assert shown.status_code == 200 and shown.json()["kind"] == "export"
+    finally:
+        await receiver.stop()

@@ -16,6 +16,7 @@ pytestmark = pytest.mark.security
 #: link did nothing, with this status (and every defence of a page).
 SIGNED_LINK_PAGES = {
     "/newsletter/confirmations/{token}": 400,
+    "/privacy/confirmations/{token}": 400,
     "/newsletter/unsubscribe/{token}": 400,
 }
 
@@ -47,7 +48,17 @@ async def test_every_html_page_and_answer_carries_the_browser_defences(
             and "text/html" in op.spec["responses"].get("200", {}).get("content", {})
         ]
         if name == "orders":
-            assert html_routes == [("/withdrawals", 200)]
+            summary = "/privacy/requests/probe-0/summary"
+            confirmation = ("/privacy/confirmations/probe-0", 400)  # a link not signed
+            assert sorted(html_routes) == sorted(
+                [("/withdrawals", 200), (summary, 200), confirmation]
+            )
+            asked = await client.post(
+                "/privacy/requests", json={"kind": "export", "email": "anna@example.de"}
+            )
+            html_routes = [
+                (u.replace("probe-0", asked.json()["id"]), code) for u, code in html_routes
+            ]
         pages = 0
         for url, expected in [*html_routes, ("/docs", 200), ("/redoc", 200)]:
             page = await client.get(url)

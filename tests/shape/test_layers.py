@@ -34,6 +34,7 @@ KIT_PURE = {
     "kontor_servicekit.shipping_rates",
     "kontor_servicekit.ratelimit",
     "kontor_servicekit.vat_ids",
+    "kontor_servicekit.links",  # signed links (HMAC): stdlib only
     "kontor_contracts.eu_vat",  # the EU rates table and threshold rule (ADR 0026): stdlib only
 }
 DATABASE_MODULES = ("pymongo", "bson", "gridfs", "motor")
@@ -157,7 +158,8 @@ def test_answers_write_moments_in_one_form() -> None:
 #: their status (201 new, 200 the same bytes again) is known only after the last one.
 #: Both are idempotent by the file's SHA-256: a retry after a failed answer gets the
 #: first record with 200, nothing is booked twice.
-OUTSIDE_A_UNIT_OF_WORK = {"post_photo", "post_statement", "post_incoming"}
+# post_public_request writes nothing: it mails a signed link (ADR 0037)
+OUTSIDE_A_UNIT_OF_WORK = {"post_photo", "post_statement", "post_incoming", "post_public_request"}
 
 
 def _writing_routes() -> Iterator[tuple[Path, ast.AsyncFunctionDef]]:

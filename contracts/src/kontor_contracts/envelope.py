@@ -9,7 +9,7 @@ that does calls :meth:`Envelope.payload_model` to get the typed, registered mode
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 from uuid import UUID, uuid4
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -43,6 +43,10 @@ class Event(ContractModel):
 
     event_type: ClassVar[str]
     event_version: ClassVar[int] = 1
+    sealed_per: ClassVar[Literal["person", "aggregate"]] = "person"
+    """Whose key seals the event's personal fields (ADR 0036): the person's (found by the
+    payload's ``subject_id`` or e-mail), or the aggregate's own (a privacy request: its
+    e-mail must stay readable to the services after the person's key is destroyed)."""
 
 
 class Envelope(BaseModel):

@@ -83,9 +83,15 @@ def bearer(value: str) -> dict[str, str]:
 def test_all_scopes_covers_every_service_and_action() -> None:
     scopes = all_scopes()
     assert scopes[:3] == ["catalog:read", "catalog:write", "catalog:admin"]
-    assert len(scopes) == 19  # 6 services x 3 actions, and privacy:admin (issue 13)
+    assert len(scopes) == 20  # 6 services x 3 actions, privacy:admin and billing:tax (issue 13)
     assert "analytics:admin" in scopes
-    assert scopes[-1] == "privacy:admin"
+    assert scopes[-2:] == ["privacy:admin", "billing:tax"]
+
+
+def test_billing_admin_does_not_imply_the_tax_scope() -> None:
+    from kontor_servicekit.auth import _implied_scopes
+
+    assert "billing:tax" not in _implied_scopes(["billing:admin"])
 
 
 async def test_good_token_passes_and_reaches_handler(keys: tuple[str, str]) -> None:

@@ -8,7 +8,7 @@ and gross. Billing can invoice an order from OrderPlaced alone.
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AwareDatetime, Field
 
@@ -442,6 +442,10 @@ class ReplacementRequested(Event):
 
 class PrivacyRequest(ContractModel):
     """What a data export and an erasure request carry (the base of both)."""
+
+    #: Sealed with the request's own key: an erasure destroys the person's key at once,
+    #: and every service still has to read the e-mail it finds the data by (ADR 0036).
+    sealed_per: ClassVar[Literal["person", "aggregate"]] = "aggregate"
 
     request_id: Id
     subject_id: Id = Field(description="The person's pseudonymous id (keyed HMAC of the e-mail)")

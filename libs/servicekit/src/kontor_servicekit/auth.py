@@ -61,13 +61,21 @@ CROSS_SERVICE_SCOPES = ("privacy:admin",)
 """Scopes of work that spans the services: ``privacy:admin`` asks every service for a
 customer's data or its erasure (issue 13; the routes are on orders)."""
 
+BILLING_TAX_SCOPE = "billing:tax"
+SPECIAL_SCOPES = (BILLING_TAX_SCOPE,)
+"""Scopes beside read/write/admin, implied by none of them: ``billing:tax`` reads the
+retained tax documents of an erased buyer with their name and address (the tax office,
+the tax adviser; issue 13, ADR 0037)."""
+
 
 def all_scopes() -> list[str]:
     """Every scope: ``catalog:read``, ``catalog:write``, ``catalog:admin``, ``orders:read``,
-    ..., then the cross-service ones (``privacy:admin``)."""
+    ..., then the cross-service ones (``privacy:admin``) and the special ones
+    (``billing:tax``)."""
     return [
         *(f"{service}:{action}" for service in SERVICES for action in ACTIONS),
         *CROSS_SERVICE_SCOPES,
+        *SPECIAL_SCOPES,
     ]
 
 

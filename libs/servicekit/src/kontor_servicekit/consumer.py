@@ -64,11 +64,18 @@ from kontor_servicekit.kafka import consumer_size_options, record_size
 from kontor_servicekit.logging import log_context
 from kontor_servicekit.outbox import is_outage
 from kontor_servicekit.settings import DEFAULT_KAFKA_MAX_MESSAGE_BYTES
-from kontor_servicekit.store import AlreadyHandled, Store, Transaction, TransactionAborted
+from kontor_servicekit.store import (
+    DEAD_LETTERS as DEAD_LETTERS,
+)
+from kontor_servicekit.store import (
+    AlreadyHandled,
+    Store,
+    Transaction,
+    TransactionAborted,
+)
 
 log = logging.getLogger(__name__)
 
-DEAD_LETTERS = "dead_letters"
 
 STORED_VALUE_LIMIT = 8 * 1024 * 1024
 """At most this much of a parked message's value is stored (a MongoDB document holds
@@ -121,6 +128,11 @@ class Subscription:
     unit_of_work: Callable[[Transaction], Any] | None = None
     """Builds the service's unit of work on the handler's transaction (see ``uow``)."""
 
+    unseal: bool = False
+    """The handlers need the real personal values (ADR 0036): a sealed payload is opened
+    with the person's key before it is parsed, and shows the placeholders once the key
+    is destroyed. Off: the handlers see placeholders and pseudonymous ids only."""
+
     def group(self, service: str) -> str:
         return f"{service}.{self.purpose}"
 
@@ -137,6 +149,17 @@ class ConsumerMetrics(Protocol):
     def observe_handling(self, group: str, event_type: str, seconds: float) -> None: ...
     def dead_lettered(self, group: str, topic: str) -> None: ...
     def dead_letter_publish_failed(self, group: str, topic: str, error_type: str) -> None: ...
+
+
+class Unsealer(Protocol):
+    """Opens a sealed envelope (``kontor_servicekit.privacy.sealing.EnvelopeSealer``)."""
+
+    async def unseal(self, envelope: Envelope) -> Envelope: ...
+
+
+class SealedWithoutKeys(PermanentError):
+    """A sealed event for a subscription that needs its values, in a service without the
+    privacy master key: parked until the key is configured, then replayed."""
 
 
 class DeadLetterProducer(Protocol):
@@ -163,6 +186,8 @@ class ConsumerRuntime:
     max_message_bytes: int = DEFAULT_KAFKA_MAX_MESSAGE_BYTES
     redeliver_pause_s: float = 1.0
     """Pause after a message is left for redelivery (outage, write conflict)."""
+    unsealer: Unsealer | None = None
+    """Opens sealed events for subscriptions with ``unseal`` (None: no master key)."""
     subscribers: list[Any] = field(default_factory=list)
     handlers: dict[str, MessageHandler] = field(default_factory=dict)
     starting: asyncio.Task[None] | None = None
@@ -272,9 +297,16 @@ class MessageHandler:
             )
         try:
             envelope = Envelope.from_bytes(value or b"")
+            if self.subscription.unseal and envelope.type in self.by_type:
+                envelope = await self._unsealed(envelope)
             event = envelope.payload_model()
-        except (ValidationError, UnknownEventType, ValueError) as exc:
+        except (ValidationError, UnknownEventType, ValueError, SealedWithoutKeys) as exc:
+            # ValueError includes SealBroken: a ciphertext its key does not open
             return await self.dead_letter(record, exc, attempts=1)
+        except PyMongoError as exc:  # the key store is out of reach: not the message's fault
+            log.warning("key store unavailable, will redeliver: %s", exc)
+            self.runtime.metrics.handled(self.group, "unknown", "retry_later")
+            return "retry_later"
         entry = self.by_type.get(envelope.type)
         if entry is None:
             self.runtime.metrics.handled(self.group, envelope.type, "ignored")
@@ -287,6 +319,16 @@ class MessageHandler:
             consumer_group=self.group,
         ):
             return await self._handle(handler, event, envelope, record)
+
+    async def _unsealed(self, envelope: Envelope) -> Envelope:
+        if "sealed" not in envelope.payload:
+            return envelope
+        if self.runtime.unsealer is None:
+            raise SealedWithoutKeys(
+                f"{envelope.type} is sealed and {self.group} needs its values, but this "
+                "service has no privacy master key (KONTOR_PRIVACY_KEK_FILE)"
+            )
+        return await self.runtime.unsealer.unseal(envelope)
 
     async def _handle(self, handler: Handler, event: Event, envelope: Envelope, record: Any) -> str:
         attempt = 0

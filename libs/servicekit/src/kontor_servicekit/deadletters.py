@@ -10,9 +10,9 @@ from pydantic import BaseModel
 
 from kontor_servicekit.apitypes import Instant, Page, PageOut, QueryInt
 from kontor_servicekit.auth import scoped_router
-from kontor_servicekit.consumer import DEAD_LETTERS, ParkedRecord
+from kontor_servicekit.consumer import ParkedRecord
 from kontor_servicekit.errors import Conflict, NotFound, ProblemError, problem_responses
-from kontor_servicekit.store import find_page
+from kontor_servicekit.store import DEAD_LETTERS, find_page
 
 
 class ServiceUnavailable(ProblemError):

@@ -70,8 +70,16 @@ from kontor_servicekit.metrics import HttpMetricsMiddleware, ServiceMetrics
 from kontor_servicekit.migrations import Migration, run_migrations
 from kontor_servicekit.outbox import OutboxRelay
 from kontor_servicekit.outbox_admin import outbox_router
+from kontor_servicekit.privacy.setup import PrivacyKit, privacy_kit
 from kontor_servicekit.settings import ServiceSettings
-from kontor_servicekit.store import Document, Store, TransactionAborted, create_client
+from kontor_servicekit.store import (
+    DAY_S,
+    Document,
+    KitRetention,
+    Store,
+    TransactionAborted,
+    create_client,
+)
 from kontor_servicekit.telemetry import configure_tracing, mongo_command_tracer
 
 log = logging.getLogger(__name__)
@@ -163,6 +171,9 @@ class Kit:
     metrics: ServiceMetrics
     consumers: ConsumerRuntime
     tracer_provider: TracerProvider
+    privacy: PrivacyKit = field(default_factory=lambda: PrivacyKit(None, None, None))
+    """The key store and pseudonyms; its sealer seals the outbox and opens events for
+    the subscriptions that ask (ADR 0036). Empty without a privacy master key."""
 
     @property
     def producer(self) -> AIOKafkaProducer:
@@ -266,12 +277,24 @@ def build_kit(definition: ServiceDefinition) -> Kit:
         event_listeners=[mongo_command_tracer(tracer_provider), metrics.db_listener()],
     )
     store = Store(client, settings.mongo_database, producer=name)
+    privacy = privacy_kit(settings, store)
+    store.sealer = privacy.sealer
     producers = ProducerHolder()
     relay = build_relay(settings, store, producers, metrics, tracer_provider)
     broker = build_broker(settings, tracer_provider)
     consumers = build_consumers(definition, broker, store, producers, metrics)
+    consumers.unsealer = privacy.sealer
     kit = Kit(
-        definition, settings, store, producers, broker, relay, metrics, consumers, tracer_provider
+        definition,
+        settings,
+        store,
+        producers,
+        broker,
+        relay,
+        metrics,
+        consumers,
+        tracer_provider,
+        privacy,
     )
     install_metric_refreshers(kit)
     return kit
@@ -398,9 +421,18 @@ def service_lifespan(kit: Kit) -> Callable[[FastAPI], contextlib.AbstractAsyncCo
     return lifespan
 
 
+def kit_retention(settings: ServiceSettings) -> KitRetention:
+    """The TTLs of the kit's own collections (outbox, inbox, dead letters) from settings."""
+    return KitRetention(
+        outbox_sent_s=round(settings.outbox_sent_keep_days * DAY_S),
+        inbox_s=round(settings.inbox_keep_days * DAY_S),
+        dead_letters_s=round(settings.dead_letter_keep_days * DAY_S),
+    )
+
+
 async def prepare_database(kit: Kit) -> None:
     """The kit's indexes, the service's, then the migrations not yet done."""
-    await kit.store.ensure_indexes()
+    await kit.store.ensure_indexes(kit_retention(kit.settings))
     if kit.definition.indexes is not None:
         await kit.definition.indexes(kit.store.db)
     await run_migrations(kit.store, kit.definition.migrations)

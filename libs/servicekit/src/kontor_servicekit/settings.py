@@ -122,6 +122,21 @@ class ServiceSettings(BaseSettings):
     consumer_retry_backoff_s: float = 0.2
     shutdown_grace_s: float = 20.0
 
+    outbox_sent_keep_days: float = Field(
+        default=7, gt=0, description="How long a published outbox row is kept (TTL)."
+    )
+    inbox_keep_days: float = Field(
+        default=30,
+        gt=0,
+        description="How long a handled event's id is kept against redeliveries (TTL).",
+    )
+    dead_letter_keep_days: float = Field(
+        default=28,
+        gt=0,
+        description="How long a parked message (its whole payload) is kept in dead_letters "
+        "(TTL); the dead-letter topics keep theirs as long (deploy/k8s).",
+    )
+
     privacy_kek: SecretStr | None = Field(
         default=None,
         description="The privacy master key (base64 of 32 bytes) that wraps every person's "
@@ -139,6 +154,13 @@ class ServiceSettings(BaseSettings):
     )
     privacy_keys_database: str = Field(
         default="kontor_keys", description="The shared key store's database (data_keys)."
+    )
+    privacy_key_cache_ttl_s: float = Field(
+        default=60.0,
+        ge=0,
+        description="How long a process keeps a person's data key it read (0: not at all). "
+        "Bounds how long an erasure by another service still lets this one open the "
+        "person's sealed events (ADR 0036).",
     )
 
     @model_validator(mode="after")

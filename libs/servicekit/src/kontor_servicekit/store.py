@@ -13,7 +13,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from bson import ObjectId
 from bson.codec_options import TypeRegistry
@@ -24,7 +24,7 @@ from pymongo import AsyncMongoClient, ReturnDocument, WriteConcern
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.errors import DuplicateKeyError, OperationFailure, PyMongoError
 from pymongo.monitoring import CommandListener
 from pymongo.read_concern import ReadConcern
 
@@ -43,6 +43,12 @@ IDEMPOTENCY = "idempotency_keys"
 
 #: Journaled: a kill -9 right after the acknowledgement must not lose the write.
 JOURNALED = WriteConcern(w=1, j=True)
+
+
+class OutboxSealer(Protocol):
+    """What the outbox write passes every event through (``kontor_servicekit.privacy``)."""
+
+    async def seal(self, envelope: Envelope) -> Envelope: ...
 
 
 class AlreadyHandled(Exception):
@@ -110,6 +116,40 @@ class Transaction:
         return int(doc["value"])
 
 
+DEAD_LETTERS = "dead_letters"
+DAY_S = 24 * 3600
+
+
+@dataclass(frozen=True)
+class KitRetention:
+    """How long the kit's own collections keep a row (seconds; settings ``*_keep_days``)."""
+
+    outbox_sent_s: int = 7 * DAY_S
+    inbox_s: int = 30 * DAY_S
+    dead_letters_s: int = 28 * DAY_S
+    """As long as the dead-letter topics keep them (``deploy/k8s``: 28 days)."""
+
+
+async def ensure_ttl_index(
+    collection: AsyncCollection[Document], field_name: str, name: str, seconds: int
+) -> None:
+    """A TTL index ``name`` on ``field_name`` that expires after ``seconds``, changed in
+    place (``collMod``) when it exists with another TTL: a setting that changes must not
+    make the start fail on the old index."""
+    try:
+        await collection.create_index(field_name, name=name, expireAfterSeconds=seconds)
+    except OperationFailure as exc:
+        if exc.code not in (85, 86):  # IndexOptionsConflict, IndexKeySpecsConflict
+            raise
+        try:
+            await collection.database.command(
+                "collMod", collection.name, index={"name": name, "expireAfterSeconds": seconds}
+            )
+        except OperationFailure:  # a server without collMod of TTLs: build it anew
+            await collection.drop_index(name)
+            await collection.create_index(field_name, name=name, expireAfterSeconds=seconds)
+
+
 def _is_transient(exc: PyMongoError) -> bool:
     return exc.has_error_label("TransientTransactionError") or exc.has_error_label(
         "UnknownTransactionCommitResult"
@@ -132,19 +172,23 @@ class Store:
         self.producer = producer
         self.conflict_budget_s = conflict_budget_s
         self._commit_listeners: list[Callable[[], None]] = []
+        self.sealer: OutboxSealer | None = None
+        """Seals the personal fields of every event as it is written to the outbox (the
+        kit sets it when a privacy master key is configured, ADR 0036)."""
 
     def on_commit(self, listener: Callable[[], None]) -> None:
         """Call ``listener`` after every commit that wrote outbox rows."""
         self._commit_listeners.append(listener)
 
-    async def ensure_indexes(self) -> None:
-        """Indexes of the kit's own collections."""
+    async def ensure_indexes(self, retention: KitRetention | None = None) -> None:
+        """Indexes of the kit's own collections, with the TTLs of ``retention``."""
+        keep = retention or KitRetention()
         await self.db[OUTBOX].create_index([("status", 1), ("seq", 1)], name="pending_in_order")
-        await self.db[OUTBOX].create_index(
-            "sent_at", name="sent_ttl", expireAfterSeconds=7 * 24 * 3600
-        )
-        await self.db[INBOX].create_index(
-            "handled_at", name="handled_ttl", expireAfterSeconds=30 * 24 * 3600
+        await ensure_ttl_index(self.db[OUTBOX], "sent_at", "sent_ttl", keep.outbox_sent_s)
+        await ensure_ttl_index(self.db[INBOX], "handled_at", "handled_ttl", keep.inbox_s)
+        # parked messages hold whole payloads (sealed, but still): they go after a while
+        await ensure_ttl_index(
+            self.db[DEAD_LETTERS], "dead_lettered_at", "dead_letter_ttl", keep.dead_letters_s
         )
         # Idempotency-Key answers (kontor_servicekit.idempotency) go when they expire
         await self.db[IDEMPOTENCY].create_index(
@@ -229,6 +273,9 @@ class Store:
         carrier: dict[str, str] = {}
         propagate.inject(carrier)
         now = datetime.now(UTC)
+        envelopes = tx.pending
+        if self.sealer is not None:  # a key store outage fails the transaction: never clear
+            envelopes = [await self.sealer.seal(envelope) for envelope in envelopes]
         rows = [
             {
                 "_id": str(envelope.id),
@@ -244,7 +291,7 @@ class Store:
                 "last_error": None,
                 "last_attempt_at": None,
             }
-            for envelope in tx.pending
+            for envelope in envelopes
         ]
         await tx.db[OUTBOX].insert_many(rows, session=tx.session)
 

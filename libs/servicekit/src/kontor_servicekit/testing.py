@@ -229,6 +229,20 @@ def as_message(envelope: Envelope) -> tuple[bytes, bytes, list[tuple[str, bytes]
     return envelope.aggregate_id.encode(), envelope.to_bytes(), to_headers(envelope)
 
 
+async def outbox_events(service: RunningService, key: str) -> list[tuple[str, dict[str, Any]]]:
+    """``(type, payload)`` of the events ``service`` wrote to its outbox for ``key``, in
+    order, opened with the service's keys (the rows are sealed, ADR 0036)."""
+    docs = await service.kit.store.db["outbox"].find({"key": key}).sort("seq", 1).to_list(None)
+    sealer = service.kit.privacy.sealer
+    opened = []
+    for doc in docs:
+        envelope = Envelope.model_validate_json(doc["value"])
+        if sealer is not None:
+            envelope = await sealer.unseal(envelope)
+        opened.append((envelope.type, envelope.payload))
+    return opened
+
+
 def topic_of(namespace: str, event_type: str) -> str:
     return f"{namespace}.{REGISTRY.spec_for(event_type, 1).topic}"
 
@@ -284,6 +298,26 @@ def start_service(infra: Any, namespace: str, auth_keys: Keys) -> Iterator[Calla
         return run_service(service, settings, bearer)
 
     yield start
+
+
+@asynccontextmanager
+async def serving(app: Any, *, start_timeout_s: float = 5.0) -> AsyncIterator[str]:
+    """``async with serving(starlette_app) as base_url``: a local fake of a third party's
+    HTTP API (a provider, a carrier) on 127.0.0.1 and a free port, stopped on exit."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="error"))
+    task = asyncio.create_task(server.serve())
+    for _ in range(int(start_timeout_s * 100)):  # uvicorn offers no "started" event
+        if server.started or task.done():
+            break
+        await asyncio.sleep(0.01)
+    if not server.started:
+        server.should_exit = True
+        raise RuntimeError("the local fake server did not start")
+    try:
+        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        await task
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ from kontor_billing.store.bank_queries import BankQueries
 from kontor_billing.store.buyer_languages import BuyerLanguageQueries
 from kontor_billing.store.datev import OpenItemQueries
 from kontor_billing.store.document_queue import WaitingQueries
+from kontor_billing.store.erased_buyers import ErasedBuyers
 from kontor_billing.store.incoming_queries import IncomingQueries
 from kontor_billing.store.oss import OssQueries
 from kontor_billing.store.payouts import PayoutQueries
@@ -62,6 +63,7 @@ class BillingContext:
     quote_documents: QuoteDocuments
     waiting: WaitingQueries
     languages: BuyerLanguageQueries
+    erased: ErasedBuyers
     incoming: IncomingContext | None = None  # issue 12; None in apps built without it
 
 

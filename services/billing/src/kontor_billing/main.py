@@ -56,6 +56,7 @@ from kontor_billing.store.buyer_languages import BuyerLanguageQueries
 from kontor_billing.store.datev import OpenItemQueries
 from kontor_billing.store.document_queue import WaitingQueries
 from kontor_billing.store.documents import MongoDocumentFiles
+from kontor_billing.store.erased_buyers import ErasedBuyers
 from kontor_billing.store.incoming import INCOMING_FILES
 from kontor_billing.store.incoming_queries import IncomingQueries
 from kontor_billing.store.indexes import ensure_indexes
@@ -198,6 +199,7 @@ def create_app(settings: BillingSettings | None = None, clock: Clock = utc_now) 
             ),
             waiting=WaitingQueries(kit.store.db),
             languages=BuyerLanguageQueries(kit.store.db),
+            erased=ErasedBuyers(kit.store.db, kit.privacy.pseudonyms),
         ),
     )
     if settings.dunning_enabled:

@@ -2,13 +2,21 @@
 
 - **Export**: every document issued to the buyer (invoices, cancellations, corrections;
   matched by ``customer_email``) and billing's read model of their orders.
+- Also exported: the person's receivables and payments (by the orders of those
+  documents), the reminders and dunning notices sent to them, the bank bookings
+  allocated to their invoices (payer name, IBAN, remittance text), and the incoming
+  invoices they sent as a supplier (a sole trader, matched by the seller e-mail, BT-43).
 - **Erasure**: the documents are *retained*: they are tax records (§147 AO, §14b UStG:
   ten years from the end of the year of issue) and never changed (ADR 0021), so they
-  keep the buyer's name and address (to be shown to ``billing:tax`` only: not built).
+  keep the buyer's name and address, shown to ``billing:tax`` only from then on
+  (``store/erased_buyers.py``, ADR 0037).
   In the read model of orders, an order already invoiced is reduced to what the invoice
   refers to (name, e-mail, street, company and VAT id replaced, as orders does); an order
   not invoiced yet keeps its buyer, since its invoice must still name them (§14 Abs. 4
-  UStG; Art. 17 (3) b DSGVO), and is reported as retained.
+  UStG; Art. 17 (3) b DSGVO), and is reported as retained. The receivables, payments,
+  bank bookings and incoming invoices are bookings and their vouchers (§147 (1) Nr. 1, 4
+  AO: ten years), the reminders and dunning notices business letters sent (§147 (1)
+  Nr. 3 AO: six years): all retained as they are, and reported with why and until.
 
 It works on the consumer's transaction directly (``unit_of_work=None``): the privacy
 queries are its own and touch no other module of billing.
@@ -28,10 +36,16 @@ from kontor_servicekit.consumer import Subscription
 from kontor_servicekit.privacy.participant import ErasureSummary, Subject, privacy_subscription
 from kontor_servicekit.store import Transaction
 
+from kontor_billing.store.bank_statements import BANK_TRANSACTIONS
+from kontor_billing.store.dunning import DUNNING_NOTICES
+from kontor_billing.store.erased_buyers import record_erased
+from kontor_billing.store.incoming import INCOMING
 from kontor_billing.store.invoices import INVOICES
 from kontor_billing.store.ledger import ORDERS
+from kontor_billing.store.receivables import PAYMENTS, RECEIVABLES
 
 TAX_RETENTION_YEARS = 10
+LETTER_RETENTION_YEARS = 6
 
 
 def _jsonable(docs: list[dict[str, Any]]) -> list[Any]:
@@ -48,16 +62,68 @@ def _until(issue_dates: list[str], now: datetime) -> date:
     return date(last.year + TAX_RETENTION_YEARS, 12, 31)
 
 
+def _years_after(now: datetime, years: int) -> date:
+    return date(now.year + years, 12, 31)
+
+
+#: What billing keeps of a person besides the documents: collection -> (what, why, years)
+RETAINED_RECORDS = {
+    "receivables": ("receivables (open items)", "bookings (§147 (1) Nr. 1 AO)", 10),
+    "payments": ("payments and refunds", "bookings (§147 (1) Nr. 1 AO)", 10),
+    "bank_transactions": (
+        "bank bookings (payer name, IBAN, remittance text)",
+        "vouchers of the bookings (§147 (1) Nr. 4 AO)",
+        10,
+    ),
+    "dunning_notices": (
+        "reminders and dunning notices",
+        "business letters sent (§147 (1) Nr. 3 AO)",
+        LETTER_RETENTION_YEARS,
+    ),
+    "incoming_invoices": (
+        "incoming invoices of the person as a supplier",
+        "invoices received (§147 (1) Nr. 4 AO, §14b UStG)",
+        10,
+    ),
+}
+
+
 class BillingPrivacy:
     async def _find(self, tx: Transaction, name: str, query: dict[str, Any]) -> list[Any]:
         return [doc async for doc in tx.db[name].find(query, session=tx.session)]
+
+    async def _records(
+        self, tx: Transaction, subject: Subject, documents: list[dict[str, Any]]
+    ) -> dict[str, list[Any]]:
+        """The person's records besides the documents, by collection (``RETAINED_RECORDS``)."""
+        email = subject.email.strip().lower()
+        numbers = [d["number"] for d in documents]
+        order_ids = sorted({d["order_id"] for d in documents})
+        return {
+            "receivables": await self._find(tx, RECEIVABLES, {"customer_email": email}),
+            "payments": await self._find(tx, PAYMENTS, {"order_id": {"$in": order_ids}}),
+            "bank_transactions": await self._find(
+                tx, BANK_TRANSACTIONS, {"allocations.invoice_number": {"$in": numbers}}
+            ),
+            "dunning_notices": await self._find(
+                tx, DUNNING_NOTICES, {"invoice_number": {"$in": numbers}}
+            ),
+            "incoming_invoices": await self._find(
+                tx, INCOMING, {"supplier.email": _buyer_email(subject.email)}
+            ),
+        }
 
     async def export(self, subject: Subject, tx: Transaction) -> dict[str, Any]:
         documents = await self._find(
             tx, INVOICES, {"customer_email": subject.email.strip().lower()}
         )
         orders = await self._find(tx, ORDERS, {"placed.buyer.email": _buyer_email(subject.email)})
-        return {"documents": _jsonable(documents), "orders": _jsonable(orders)}
+        records = await self._records(tx, subject, documents)
+        return {
+            "documents": _jsonable(documents),
+            "orders": _jsonable(orders),
+            **{name: _jsonable(docs) for name, docs in records.items()},
+        }
 
     async def erase(self, subject: Subject, tx: Transaction, now: datetime) -> ErasureSummary:
         documents = await self._find(
@@ -80,6 +146,7 @@ class BillingPrivacy:
                 },
                 session=tx.session,
             )
+        await record_erased(tx, subject.subject_id, now)
         summary = ErasureSummary()
         if invoiced:
             summary.anonymised.append(ErasedItem(what="orders (read model)", count=len(invoiced)))
@@ -88,10 +155,22 @@ class BillingPrivacy:
                 ErasedItem(
                     what="invoices, cancellations and corrections",
                     count=len(documents),
-                    why="tax records, unchanged (§147 AO, §14b UStG; ADR 0021)",
+                    why="tax records, unchanged (§147 AO, §14b UStG; ADR 0021); the "
+                    "buyer shown to the billing:tax scope only",
                     until=_until([d["issue_date"] for d in documents], now),
                 )
             )
+        for name, docs in (await self._records(tx, subject, documents)).items():
+            if docs:
+                what, why, years = RETAINED_RECORDS[name]
+                summary.retained.append(
+                    ErasedItem(
+                        what=what,
+                        count=len(docs),
+                        why=f"{why}; kept as they are",
+                        until=_years_after(now, years),
+                    )
+                )
         waiting = len(orders) - len(invoiced)
         if waiting:
             summary.retained.append(

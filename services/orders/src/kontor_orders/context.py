@@ -18,6 +18,7 @@ from kontor_servicekit.ratelimit import RateLimiter
 from kontor_servicekit.uow import Transactor
 
 from kontor_orders.application.privacy import PrivacyDesk
+from kontor_orders.application.privacy_links import PublicRequests
 from kontor_orders.application.unit_of_work import OrderNumbers, OrdersUnitOfWork
 from kontor_orders.store.photos import ComplaintPhotos
 from kontor_orders.store.queries import CartQueries, ComplaintQueries, OrderQueries, ReturnQueries
@@ -43,6 +44,10 @@ class OrdersContext:
     abroad carries the destination's rates from the first euro (ADR 0026)."""
     privacy: PrivacyDesk | None = None
     """Privacy requests (issue 13): the key store, the expected services."""
+    public_privacy: PublicRequests | None = None
+    """A customer's own requests by mailed link (None without a privacy master key)."""
+    privacy_limiter: RateLimiter | None = None
+    """Public privacy requests per client address and minute."""
 
 
 Context = Annotated[OrdersContext, Depends(context_dependency(OrdersContext))]

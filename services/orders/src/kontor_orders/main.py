@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 
 from fastapi import FastAPI
 from kontor_servicekit.clock import Clock, utc_now
 from kontor_servicekit.context import attach_context
 from kontor_servicekit.idempotency import Answers
+from kontor_servicekit.links import LinkSigner
+from kontor_servicekit.mail import SmtpSender, smtp_config
 from kontor_servicekit.numbers import NumberBlocks
-from kontor_servicekit.privacy.setup import privacy_kit
 from kontor_servicekit.ratelimit import RateLimiter
 from kontor_servicekit.runner import run_service
 from kontor_servicekit.service import Kit, ServiceDefinition, create_service_app
@@ -21,13 +23,15 @@ from kontor_orders.api.complaints import router as complaints_router
 from kontor_orders.api.order_life import router as order_life_router
 from kontor_orders.api.orders import router as orders_router
 from kontor_orders.api.privacy import router as privacy_router
+from kontor_orders.api.privacy_public import router as privacy_public_router
 from kontor_orders.api.returns import router as returns_router
 from kontor_orders.api.vat_ids import router as vat_ids_router
 from kontor_orders.api.views import router as views_router
 from kontor_orders.api.withdrawal_form import router as withdrawal_page_router
 from kontor_orders.application.carts import abandon_quiet_carts
 from kontor_orders.application.prepayments import cancel_unpaid_prepayments
-from kontor_orders.application.privacy import PrivacyDesk
+from kontor_orders.application.privacy import PrivacyDesk, settle_privacy_requests
+from kontor_orders.application.privacy_links import PublicRequests
 from kontor_orders.application.quote_orders import LateNumbers
 from kontor_orders.application.unit_of_work import OrderNumbers
 from kontor_orders.consumers.catalog import catalog_projection, shipping_projection
@@ -63,6 +67,7 @@ def definition(
             complaints_router,
             vat_ids_router,
             privacy_router,
+            privacy_public_router,
         ],
         subscriptions=[
             catalog_projection(),
@@ -74,7 +79,7 @@ def definition(
             privacy_answers(),
             quote_orders(quote_numbers or LateNumbers()),
         ],
-        indexes=ensure_indexes,
+        indexes=partial(ensure_indexes, cart_keep_days=settings.cart_keep_days),
         migrations=MIGRATIONS,
         ensure_topics=settings.kafka_ensure_topics,
     )
@@ -106,11 +111,21 @@ def create_app(settings: OrdersSettings | None = None, clock: Clock = utc_now) -
         oss_opt_in=settings.oss_opt_in,
         privacy=PrivacyDesk(
             transactor=transactor,
-            kit=privacy_kit(settings, store, clock),
+            kit=app.state.kit.privacy,  # the kit's: its cache forgets a destroyed key
             expected=tuple(settings.privacy_expected_services),
             keep_for=timedelta(days=settings.privacy_keep_days),
+            answer_within=timedelta(seconds=settings.privacy_answer_within_s),
         ),
     )
+    master = app.state.kit.privacy.master
+    if master is not None:  # the link key is derived from the privacy master key
+        context.public_privacy = PublicRequests(
+            signer=LinkSigner(master.derive(b"kontor privacy request links v1")),
+            sender=SmtpSender(smtp_config(settings)),
+            base_url=settings.public_base_url,
+            valid_for=timedelta(hours=settings.privacy_link_valid_h),
+        )
+        context.privacy_limiter = RateLimiter(settings.privacy_public_rate_limit)
     attach_context(app, context)
     # the clock is asked each round (tests move time)
     quiet = timedelta(seconds=settings.cart_abandon_after_s)
@@ -126,6 +141,11 @@ def create_app(settings: OrdersSettings | None = None, clock: Clock = utc_now) -
                 transactor, days=settings.prepayment_days, clock=context.clock
             ),
             interval_s=settings.prepayment_sweep_interval_s,
+        ),
+        Sweeper(
+            "privacy-requests",
+            lambda: settle_privacy_requests(context.privacy, clock=context.clock),
+            interval_s=settings.privacy_sweep_interval_s,
         ),
     ]
 

@@ -35,6 +35,24 @@ class OrdersSettings(ServiceSettings):
         description="The services whose answers complete a privacy request (issue 13); "
         'JSON, e.g. ["catalog","orders"]. Every service that holds personal data belongs in it.',
     )
+    cart_keep_days: float = Field(default=90, gt=0)
+    """A cart (with the e-mail given for it) is deleted this many days after its last
+    activity (TTL index ``cart_ttl`` on ``carts.last_activity_at``); an order made from it
+    keeps what the contract of sale needs."""
+    privacy_answer_within_s: float = Field(default=24 * 3600, gt=0)
+    """A service that has not answered a privacy request this long after it was asked
+    counts as not answering: the request shows ``timed_out`` and who is ``missing``."""
+    privacy_sweep_interval_s: float = Field(default=30, gt=0)
+    """How often requests are checked for the timeout and their own keys destroyed."""
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8002",
+        pattern=r"^https?://[^\s/]+(/[^\s]*)?$",
+        description="Where customers reach orders' public pages (the links in mails)",
+    )
+    privacy_link_valid_h: float = Field(default=24, gt=0)
+    """How long a mailed privacy-request link can be confirmed."""
+    privacy_public_rate_limit: int = Field(default=5, ge=1)
+    """Public privacy requests per client address and minute (then 429)."""
     privacy_keep_days: int = Field(default=30, ge=1, le=365)
     """A privacy request (with an export's document) is deleted this many days after it
     was asked for (TTL index on ``privacy_requests.expires_at``)."""

@@ -4,7 +4,6 @@ is abandoned by the service's periodic task, and an order can be placed from a c
 from __future__ import annotations
 
 import asyncio
-import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -12,7 +11,7 @@ from typing import Any
 import pytest
 from kontor_contracts.samples import ORDER
 from kontor_servicekit.store import OUTBOX
-from kontor_servicekit.testing import eventually
+from kontor_servicekit.testing import eventually, outbox_events
 
 pytestmark = pytest.mark.integration
 
@@ -34,8 +33,7 @@ async def seed(orders: Any, price: str = "19.99") -> None:
 
 
 async def events(orders: Any, key: str) -> list[tuple[str, dict[str, Any]]]:
-    docs = await orders.kit.store.db[OUTBOX].find({"key": key}).sort("seq", 1).to_list(None)
-    return [(d["type"], json.loads(d["value"])["payload"]) for d in docs]
+    return await outbox_events(orders, key)  # opened: the rows are sealed (ADR 0036)
 
 
 async def test_cart_changes_checkout_and_order(start_service: Any) -> None:
@@ -176,6 +174,8 @@ async def test_quiet_cart_after_checkout_is_abandoned(start_service: Any) -> Non
         assert [t for t, _ in emitted].count("CartAbandoned") == 1
         payload = dict(emitted)["CartAbandoned"]
         assert payload["value"] == "23.79" and payload["customer_email"] == "b@example.de"
+        rows = await orders.kit.store.db[OUTBOX].find({"key": quiet["id"]}).to_list(None)
+        assert rows and all("b@example.de" not in row["value"] for row in rows)  # sealed
         assert (await orders.client.get(f"/carts/{idle['id']}")).json()["status"] == "open"
         # the customer comes back: the cart opens again
         back = await orders.client.put(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -17,6 +16,7 @@ from kontor_servicekit.store import INBOX, OUTBOX
 from kontor_servicekit.testing import (
     as_message,
     eventually,
+    outbox_events,
     produce,
     topic_of,
     wait_for_assignment,
@@ -81,10 +81,9 @@ def order(**extra: Any) -> dict[str, Any]:
 
 
 async def placed_event(orders: Any, order_id: str) -> dict[str, Any]:
-    doc = await orders.kit.store.db[OUTBOX].find_one({"key": order_id, "type": "OrderPlaced"})
-    assert doc is not None
-    payload: dict[str, Any] = json.loads(doc["value"])["payload"]
-    return payload
+    events = [p for t, p in await outbox_events(orders, order_id) if t == "OrderPlaced"]
+    assert events, "no OrderPlaced"
+    return events[0]  # opened: the rows are sealed (ADR 0036)
 
 
 def field_errors(response: Any) -> list[list[Any]]:

@@ -7,7 +7,6 @@ case takes its time from; orders are brought to ``delivered`` through the API.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -21,10 +20,10 @@ from kontor_contracts.samples import ORDER
 from kontor_orders.context import OrdersContext
 from kontor_servicekit.context import context_of
 from kontor_servicekit.images import decode_image
-from kontor_servicekit.store import OUTBOX
 from kontor_servicekit.testing import (
     as_message,
     eventually,
+    outbox_events,
     produce,
     sample_image,
     topic_of,
@@ -124,8 +123,7 @@ def public(orders: Any) -> httpx.AsyncClient:
 
 
 async def outbox(orders: Any, key: str) -> list[tuple[str, dict[str, Any]]]:
-    docs = await orders.kit.store.db[OUTBOX].find({"key": key}).sort("seq", 1).to_list(None)
-    return [(d["type"], json.loads(d["value"])["payload"]) for d in docs]
+    return await outbox_events(orders, key)  # opened: the rows are sealed (ADR 0036)
 
 
 async def test_withdrawal_in_two_steps_receipt_and_refund(

@@ -8,7 +8,6 @@ WithdrawalReceived event for support.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -23,8 +22,14 @@ from kontor_contracts.events.catalog import ReservationLine, StockReserved
 from kontor_contracts.samples import ORDER
 from kontor_orders.context import OrdersContext
 from kontor_servicekit.context import context_of
-from kontor_servicekit.store import OUTBOX
-from kontor_servicekit.testing import as_message, eventually, produce, topic_of, wait_for_assignment
+from kontor_servicekit.testing import (
+    as_message,
+    eventually,
+    outbox_events,
+    produce,
+    topic_of,
+    wait_for_assignment,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -207,8 +212,7 @@ def browser(orders: Any, language: str = "de-DE,de;q=0.9,en;q=0.5") -> httpx.Asy
 
 
 async def outbox_types(orders: Any, key: str) -> list[tuple[str, dict[str, Any]]]:
-    docs = await orders.kit.store.db[OUTBOX].find({"key": key}).sort("seq", 1).to_list(None)
-    return [(d["type"], json.loads(d["value"])["payload"]) for d in docs]
+    return await outbox_events(orders, key)  # opened: the rows are sealed (ADR 0036)
 
 
 def assert_no_script_no_inline_style(page: Page) -> None:

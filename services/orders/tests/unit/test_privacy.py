@@ -23,11 +23,13 @@ from kontor_orders.application.privacy import (
     privacy_request,
     pseudonymous_email,
     request_privacy,
+    settle_privacy_requests,
 )
 from kontor_orders.domain.order import Address, Customer
 from kontor_servicekit.domain_errors import Conflict, Invalid, NotFound, Unavailable
 from kontor_servicekit.privacy.keys import InMemoryKeyStore, MasterKey, Pseudonyms
 from kontor_servicekit.privacy.participant import Subject, answer_erasure, answer_export
+from kontor_servicekit.privacy.sealing import aggregate_subject_id
 from kontor_servicekit.privacy.setup import PrivacyKit
 
 pytestmark = pytest.mark.unit
@@ -224,3 +226,54 @@ async def test_an_erasure_makes_earlier_exports_of_the_person_forget_their_data(
     assert "Anna" not in str(world.db.rows("privacy_requests"))
     kept = (await privacy_request(d, other.id)).document()
     assert kept["services"]["orders"]["orders"][0]["customer"]["name"] == "Bert"
+
+
+async def test_a_silent_service_times_the_request_out_and_a_late_answer_completes_it(
+    world: Any,
+) -> None:
+    d = desk(world)
+    d.answer_within = timedelta(hours=24)
+    request = await request_privacy(d, kind="export", email="anna@example.de", clock=world.clock)
+    world.new_events()
+    answer = CustomerDataExported(
+        request_id=request.id,
+        service="orders",
+        subject_id=request.subject_id,
+        part={},
+        exported_at=world.clock(),
+    )
+    await world.deliver(on_data_exported, answer)
+    assert await settle_privacy_requests(d, world.clock) == 0
+    assert (await privacy_request(d, request.id)).status == "pending"
+    world.clock.advance(timedelta(hours=24))
+    assert await settle_privacy_requests(d, world.clock) == 0  # timed out: the key stays
+    late = await privacy_request(d, request.id)
+    assert (late.status, late.missing) == ("timed_out", ["catalog"])
+    assert late.key_destroyed_at is None
+    await world.deliver(on_data_exported, answer.model_copy(update={"service": "catalog"}))
+    assert (await privacy_request(d, request.id)).status == "complete"
+
+
+async def test_the_requests_own_key_goes_once_it_is_complete_or_off_its_topic(world: Any) -> None:
+    d = desk(world, expected=("orders",))
+    assert d.kit.store is not None and d.kit.pseudonyms is not None
+    done = await request_privacy(d, kind="erasure", email="anna@example.de", clock=world.clock)
+    silent = await request_privacy(d, kind="export", email="bert@example.de", clock=world.clock)
+    world.new_events()
+    own = {
+        r.id: aggregate_subject_id(d.kit.pseudonyms, "orders.privacy_request.v1", r.id)
+        for r in (done, silent)
+    }
+    for subject_id in own.values():  # made when the request was sealed at the outbox
+        await d.kit.store.key_for(subject_id)
+    erased = CustomerDataErased(
+        request_id=done.id, service="orders", subject_id=done.subject_id, erased_at=world.clock()
+    )
+    await world.deliver(on_data_erased, erased)
+    assert await settle_privacy_requests(d, world.clock) == 1
+    assert await d.kit.store.find(own[done.id]) is None
+    assert await d.kit.store.find(own[silent.id]) is not None
+    assert await settle_privacy_requests(d, world.clock) == 0  # once
+    world.clock.advance(timedelta(days=7))  # the topic no longer holds the silent one
+    assert await settle_privacy_requests(d, world.clock) == 1
+    assert await d.kit.store.find(own[silent.id]) is None

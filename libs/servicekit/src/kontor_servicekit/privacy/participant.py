@@ -152,4 +152,5 @@ def privacy_subscription(
         "or erases the person's data and says what it did",
         handlers={DataExportRequested: on_export, ErasureRequested: on_erasure},
         unit_of_work=unit_of_work,
+        unseal=True,  # the e-mail each service finds the person's data by (ADR 0036)
     )

@@ -17,7 +17,6 @@ wrong key or a changed ciphertext raises :class:`SealBroken`.
 from __future__ import annotations
 
 import base64
-import copy
 import json
 import os
 from collections.abc import Iterator, Sequence
@@ -25,11 +24,28 @@ from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from kontor_contracts.personal import SEALED_ALGORITHM, PersonalField, Sealed, placeholder
+from kontor_contracts.personal import (
+    PLACEHOLDER_DOMAIN,
+    PLACEHOLDER_TEXT,
+    SEALED_ALGORITHM,
+    PersonalField,
+    Sealed,
+    placeholder,
+)
 
 from kontor_servicekit.privacy.keys import DataKey, Pseudonyms
 
-__all__ = ["SEALED", "SealBroken", "is_sealed", "seal", "sealed_of", "unseal"]
+__all__ = [
+    "SEALED",
+    "SealBroken",
+    "is_placeholder",
+    "is_sealed",
+    "redact",
+    "seal",
+    "seal_values",
+    "sealed_of",
+    "unseal",
+]
 
 SEALED = "sealed"
 """The payload property that carries the ciphertext."""
@@ -47,6 +63,16 @@ def _b64(data: bytes) -> str:
 
 def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _clone(node: Any) -> Any:
+    """A copy of a JSON payload (dicts and lists; the leaves are immutable): several
+    times faster than ``copy.deepcopy``, which dominated the cost of a seal."""
+    if isinstance(node, dict):
+        return {key: _clone(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_clone(value) for value in node]
+    return node
 
 
 def _escape(name: str) -> str:
@@ -87,6 +113,32 @@ def _aad(sealed: Sealed) -> bytes:
     ).encode()
 
 
+def is_placeholder(value: Any) -> bool:
+    """A value that is a placeholder already (an erased record's, a sealed payload's)."""
+    return value == PLACEHOLDER_TEXT or (
+        isinstance(value, str) and value.endswith(f"@{PLACEHOLDER_DOMAIN}")
+    )
+
+
+def redact(
+    payload: dict[str, Any], fields: Sequence[PersonalField], pseudonyms: Pseudonyms
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A copy of ``payload`` with placeholders in its personal fields, and the values they
+    replaced (``{pointer: value}``; placeholders and nulls are not values)."""
+    out: dict[str, Any] = _clone(payload)
+    out.pop(SEALED, None)
+    values: dict[str, Any] = {}
+    for field in fields:
+        for pointer, parent, name in _locate(out, _split(field.path), ""):
+            value = parent[name]
+            if value is None or is_placeholder(value):
+                continue
+            values[pointer] = value
+            pseudonym = pseudonyms.pseudonym(str(value)) if field.kind == "email" else ""
+            parent[name] = placeholder(field, pseudonym)
+    return out, values
+
+
 def seal(
     payload: dict[str, Any],
     fields: Sequence[PersonalField],
@@ -94,16 +146,13 @@ def seal(
     pseudonyms: Pseudonyms,
 ) -> dict[str, Any]:
     """A copy of ``payload`` with its personal values replaced and sealed (see module)."""
-    out = copy.deepcopy(payload)
-    out.pop(SEALED, None)
-    values: dict[str, Any] = {}
-    for field in fields:
-        for pointer, parent, name in _locate(out, _split(field.path), ""):
-            value = parent[name]
-            if value is None:
-                continue
-            values[pointer] = value
-            parent[name] = placeholder(field, pseudonyms.pseudonym(str(value)))
+    out, values = redact(payload, fields, pseudonyms)
+    return seal_values(out, values, key)
+
+
+def seal_values(redacted: dict[str, Any], values: dict[str, Any], key: DataKey) -> dict[str, Any]:
+    """``redacted`` (from :func:`redact`) carrying ``values`` sealed with ``key``."""
+    out = redacted
     if not values:
         return out
     nonce = os.urandom(NONCE_BYTES)
@@ -148,7 +197,7 @@ def unseal(payload: dict[str, Any], key: DataKey | None) -> dict[str, Any]:
     placeholders, and the ciphertext is dropped as well, since nobody can read it.
     """
     header = sealed_of(payload)
-    out = copy.deepcopy(payload)
+    out: dict[str, Any] = _clone(payload)
     out.pop(SEALED, None)
     if header is None or key is None:
         return out

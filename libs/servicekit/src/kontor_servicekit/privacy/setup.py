@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from kontor_servicekit.clock import Clock, utc_now
 from kontor_servicekit.domain_errors import Unavailable
 from kontor_servicekit.privacy.keys import KeyStore, MasterKey, MongoKeyStore, Pseudonyms
+from kontor_servicekit.privacy.sealing import CachedKeyStore, EnvelopeSealer
 from kontor_servicekit.settings import ServiceSettings
 from kontor_servicekit.store import Store, create_client
 
@@ -30,6 +31,13 @@ class PrivacyKit:
     store: KeyStore | None
     pseudonyms: Pseudonyms | None
 
+    @property
+    def sealer(self) -> EnvelopeSealer | None:
+        """Seals events at the outbox and opens them for consumers; None without a key."""
+        if self.store is None or self.pseudonyms is None:
+            return None
+        return EnvelopeSealer(self.store, self.pseudonyms)
+
     def require(self) -> tuple[KeyStore, Pseudonyms]:
         if self.store is None or self.pseudonyms is None:
             raise Unavailable(
@@ -41,11 +49,13 @@ class PrivacyKit:
 
 def privacy_kit(settings: ServiceSettings, store: Store, clock: Clock = utc_now) -> PrivacyKit:
     """The shared key store (``privacy_keys_database`` on ``privacy_keys_mongo_url``, by
-    default the service's own server and client) under the service's master key."""
+    default the service's own server and client) under the service's master key, read
+    through a cache of ``privacy_key_cache_ttl_s``."""
     master = master_key_of(settings)
     if master is None:
         return PrivacyKit(None, None, None)
     url = settings.privacy_keys_mongo_url
     client = store.client if url is None else create_client(url, app_name="kontor-keys")
     db = client[settings.privacy_keys_database]
-    return PrivacyKit(master, MongoKeyStore(db, master, clock), Pseudonyms.of(master))
+    keys = CachedKeyStore(MongoKeyStore(db, master, clock), ttl_s=settings.privacy_key_cache_ttl_s)
+    return PrivacyKit(master, keys, Pseudonyms.of(master))

@@ -8,8 +8,10 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Depends, Path, Query
 from fastapi.responses import Response
+from kontor_contracts.personal import PLACEHOLDER_DOMAIN, PLACEHOLDER_TEXT
 from kontor_servicekit.apitypes import Instant, Page, QueryDate, QueryInt, SignedAmount
-from kontor_servicekit.auth import require_scope
+from kontor_servicekit.auth import BILLING_TAX_SCOPE as TAX_SCOPE
+from kontor_servicekit.auth import Principal, require_scope
 from kontor_servicekit.domain_errors import NotFound
 from kontor_servicekit.errors import problem_responses
 from pydantic import BaseModel, ConfigDict, Field
@@ -22,6 +24,8 @@ from kontor_billing.domain.invoice import Invoice
 
 router = APIRouter(tags=["invoices"])
 Number = Annotated[str, Path(min_length=1, max_length=32)]
+#: ``billing:read``; a holder of ``billing:tax`` also sees the buyer of a restricted one
+Reader = Annotated[Principal, Depends(require_scope("billing:read"))]
 
 
 class InvoiceLineOut(BaseModel):
@@ -108,10 +112,28 @@ class InvoiceOut(BaseModel):
     rule_ids: list[str] = Field(
         default_factory=list, description="For document_status failed: the broken rules"
     )
+    restricted: bool = Field(
+        default=False,
+        description="The buyer was erased (Art. 17 DSGVO) after this was issued: it is "
+        "kept as a tax record (§147 AO) and its buyer's name, e-mail, street, company and "
+        "VAT id are shown to the billing:tax scope only (here: placeholders)",
+    )
 
     @classmethod
-    def of(cls, view: InvoiceView) -> InvoiceOut:
+    def of(cls, view: InvoiceView, erased_subject: str | None = None) -> InvoiceOut:
+        """``erased_subject``: the buyer's subject id when the caller may not see them."""
         i: Invoice = view.invoice
+        buyer = BuyerOut.model_validate(vars(i.buyer))
+        if erased_subject is not None:
+            buyer = buyer.model_copy(
+                update={
+                    "name": PLACEHOLDER_TEXT,
+                    "company": None,
+                    "email": f"p-{erased_subject.removeprefix('subj_')}@{PLACEHOLDER_DOMAIN}",
+                    "street": PLACEHOLDER_TEXT,
+                    "vat_id": None,
+                }
+            )
         return cls(
             id=i.id,
             number=i.number,
@@ -120,8 +142,8 @@ class InvoiceOut(BaseModel):
             order_id=i.order_id,
             order_number=i.order_number,
             seller=SellerOut.of(i.seller) if i.seller else None,
-            buyer=BuyerOut.model_validate(vars(i.buyer)),
-            buyer_vat_id=i.buyer_vat_id,
+            buyer=buyer,
+            buyer_vat_id=None if erased_subject is not None else i.buyer_vat_id,
             currency=i.currency,
             issued_at=i.issued_at,
             issue_date=i.issue_date,
@@ -142,7 +164,24 @@ class InvoiceOut(BaseModel):
             vat_country=i.vat_country,
             document_status=view.document_status,
             rule_ids=list(view.rule_ids),
+            restricted=erased_subject is not None,
         )
+
+
+async def restricted_for(
+    ctx: Context, principal: Principal, invoices: list[Invoice]
+) -> dict[str, str]:
+    """invoice id -> the erased buyer's subject id, for the invoices ``principal`` may see
+    only without their buyer (none for a holder of ``billing:tax``)."""
+    if principal.has_scope(TAX_SCOPE):
+        return {}
+    restricted = await ctx.erased.restricted(invoices)
+    return {i.id: ctx.erased.subject_of(i) or "" for i in invoices if i.id in restricted}
+
+
+async def shown(ctx: Context, principal: Principal, views: list[InvoiceView]) -> list[InvoiceOut]:
+    hidden = await restricted_for(ctx, principal, [v.invoice for v in views])
+    return [InvoiceOut.of(v, hidden.get(v.invoice.id)) for v in views]
 
 
 class InvoicePageOut(BaseModel):
@@ -157,12 +196,12 @@ PageSize = Annotated[QueryInt, Query(ge=1, le=200)]
 
 @router.get(
     "/invoices",
-    dependencies=[Depends(require_scope("billing:read"))],
     responses=problem_responses(401, 403, 422),
     summary="Invoices (or cancellations), newest number first, filtered",
 )
 async def list_invoices(
     ctx: Context,
+    principal: Reader,
     order_id: Annotated[
         str | None, Query(min_length=1, max_length=64, description="The order's id")
     ] = None,
@@ -188,7 +227,7 @@ async def list_invoices(
     )
     found = await ctx.invoices.page(wanted, page=page, page_size=page_size)
     return InvoicePageOut(
-        items=[InvoiceOut.of(v) for v in found.items],
+        items=await shown(ctx, principal, list(found.items)),
         page=page,
         page_size=page_size,
         total=found.total,
@@ -197,15 +236,15 @@ async def list_invoices(
 
 @router.get(
     "/invoices/{number}",
-    dependencies=[Depends(require_scope("billing:read"))],
     responses=problem_responses(401, 403, 404),
     summary="One invoice, cancellation or correction by its number",
 )
-async def read_invoice(ctx: Context, number: Number) -> InvoiceOut:
+async def read_invoice(ctx: Context, principal: Reader, number: Number) -> InvoiceOut:
     view = await ctx.invoices.by_number(number)
     if view is None:
         raise NotFound("invoice", number)
-    return InvoiceOut.of(view)
+    [out] = await shown(ctx, principal, [view])
+    return out
 
 
 class CancelIn(BaseModel):
@@ -238,25 +277,25 @@ async def cancel(
 
 @router.get(
     "/credit-notes",
-    dependencies=[Depends(require_scope("billing:read"))],
     responses=problem_responses(401, 403, 422),
     summary="The corrections (Rechnungskorrekturen) of an order",
 )
 async def list_credit_notes(
     ctx: Context,
+    principal: Reader,
     order_id: Annotated[str, Query(min_length=1, max_length=64, description="The order's id")],
 ) -> list[InvoiceOut]:
-    return [InvoiceOut.of(v) for v in await ctx.invoices.credit_notes(order_id)]
+    return await shown(ctx, principal, list(await ctx.invoices.credit_notes(order_id)))
 
 
 @router.get(
     "/credit-notes/{number}",
-    dependencies=[Depends(require_scope("billing:read"))],
     responses=problem_responses(401, 403, 404),
     summary="One correction by its number",
 )
-async def read_credit_note(ctx: Context, number: Number) -> InvoiceOut:
+async def read_credit_note(ctx: Context, principal: Reader, number: Number) -> InvoiceOut:
     view = await ctx.invoices.by_number(number, kind="correction")
     if view is None:
         raise NotFound("credit note", number)
-    return InvoiceOut.of(view)
+    [out] = await shown(ctx, principal, [view])
+    return out

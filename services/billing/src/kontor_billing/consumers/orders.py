@@ -45,4 +45,5 @@ def invoicing(clock: Clock, policy: BillingPolicy) -> Subscription:
             ReturnCompleted: partial(on_return_completed, clock=clock, policy=policy),
         },
         unit_of_work=MongoBillingUnitOfWork,
+        unseal=True,  # the invoice names the buyer (ADR 0036)
     )

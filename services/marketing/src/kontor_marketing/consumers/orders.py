@@ -15,4 +15,5 @@ def coupon_redemptions() -> Subscription:
         description="Counts the uses of marketing's coupons and reports each as CouponRedeemed",
         handlers={OrderPlaced: on_order_placed},
         unit_of_work=MongoMarketingUnitOfWork,
+        unseal=True,  # keyed by the customer's e-mail, as the consents are (ADR 0036)
     )

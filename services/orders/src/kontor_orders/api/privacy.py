@@ -11,13 +11,14 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from kontor_contracts.events.common import Email
 from kontor_servicekit.apitypes import Instant
 from kontor_servicekit.auth import require_scope
 from kontor_servicekit.errors import problem_responses
 from pydantic import BaseModel, ConfigDict, Field
 
+from kontor_orders.api.privacy_summary import export_summary_html
 from kontor_orders.application.privacy import (
     PrivacyDesk,
     privacy_request,
@@ -70,7 +71,14 @@ class ServiceAnswerOut(BaseModel):
 class PrivacyRequestOut(BaseModel):
     id: str
     kind: Literal["export", "erasure"]
-    status: Literal["pending", "complete"]
+    status: Literal["pending", "complete", "timed_out"] = Field(
+        description="pending; complete (every expected service answered); timed_out "
+        "(answer_by passed and the services in missing have not answered; a late answer "
+        "still completes it)"
+    )
+    answer_by: Instant | None = Field(
+        default=None, description="When a service that has not answered counts as silent"
+    )
     subject_id: str = Field(description="The person's pseudonymous id, the same in every service")
     requested_at: Instant
     completed_at: Instant | None
@@ -86,7 +94,12 @@ class PrivacyRequestOut(BaseModel):
         return cls(
             id=r.id,
             kind=r.kind,
-            status="complete" if r.status == "complete" else "pending",
+            status="timed_out"
+            if r.status == "timed_out"
+            else "complete"
+            if r.status == "complete"
+            else "pending",
+            answer_by=r.answer_by,
             subject_id=r.subject_id,
             requested_at=r.requested_at,
             completed_at=r.completed_at,
@@ -148,4 +161,21 @@ async def get_privacy_document(ctx: Context, request_id: RequestId) -> JSONRespo
     return JSONResponse(
         plain(request.document()),
         headers={"Content-Disposition": f'attachment; filename="{request.id}.json"'},
+    )
+
+
+@router.get(
+    "/privacy/requests/{request_id}/summary",
+    responses={
+        200: {"content": {"text/html": {}}, "description": "The export as one readable page"},
+        **problem_responses(401, 403, 404, 409, 503),
+    },
+    summary="An export's document as a readable HTML page (409 for an erasure)",
+    response_class=HTMLResponse,
+)
+async def get_privacy_summary(ctx: Context, request_id: RequestId) -> HTMLResponse:
+    request = await privacy_request(ctx.privacy, request_id)
+    return HTMLResponse(
+        export_summary_html(plain(request.document()), request.status),
+        headers={"Content-Disposition": f'inline; filename="{request.id}.html"'},
     )

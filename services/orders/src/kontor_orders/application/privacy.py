@@ -28,9 +28,11 @@ from kontor_contracts.events.orders import (
     ErasureRequested,
 )
 from kontor_contracts.personal import PLACEHOLDER_DOMAIN
+from kontor_contracts.registry import REGISTRY
 from kontor_servicekit.clock import Clock
-from kontor_servicekit.domain_errors import NotFound, Unavailable
+from kontor_servicekit.domain_errors import Conflict, NotFound, Unavailable
 from kontor_servicekit.privacy.participant import ErasureSummary, Subject
+from kontor_servicekit.privacy.sealing import aggregate_subject_id
 from kontor_servicekit.privacy.setup import PrivacyKit
 from kontor_servicekit.uow import Transactor
 
@@ -62,6 +64,8 @@ class PrivacyDesk:
     kit: PrivacyKit
     expected: tuple[str, ...]
     keep_for: timedelta
+    answer_within: timedelta | None = None
+    """A service silent for longer counts as not answering (``timed_out``)."""
 
 
 def _desk(desk: PrivacyDesk | None) -> PrivacyDesk:
@@ -82,17 +86,23 @@ async def request_privacy(
     email: str,
     clock: Clock,
     transactor: Transactor[PrivacyUnitOfWork] | None = None,
+    request_id: str | None = None,
 ) -> PrivacyRequest:
     """Open an export or erasure request for the person with ``email``.
 
-    ``transactor``: the desk's, wrapped (the route's answer is rendered in the block)."""
+    ``transactor``: the desk's, wrapped (the route's answer is rendered in the block).
+    ``request_id``: given by a confirmed link (one request per link: Conflict if it is
+    open already)."""
     desk = _desk(desk)
     keys, pseudonyms = desk.kit.require()
     now = clock()
-    request_id = f"prq_{uuid.uuid4().hex}"
+    given_id = request_id
+    request_id = request_id or f"prq_{uuid.uuid4().hex}"
     subject_id = pseudonyms.subject_id(email)
 
     async def work(uow: PrivacyUnitOfWork) -> PrivacyRequest:
+        if given_id is not None and await uow.privacy_requests.get(given_id) is not None:
+            raise Conflict("this link has been confirmed already")
         request = PrivacyRequest.open(
             request_id=request_id,
             kind=kind,
@@ -101,6 +111,7 @@ async def request_privacy(
             expected=desk.expected,
             now=now,
             keep_until=now + desk.keep_for,
+            answer_within=desk.answer_within,
         )
         if kind == "erasure":  # earlier exports of the person keep their data no longer
             for earlier in await uow.privacy_requests.of_subject(subject_id):
@@ -124,6 +135,45 @@ async def request_privacy(
         # after the commit: the request is on its way; the key goes now (ADR 0034)
         await keys.destroy(subject_id)
     return request
+
+
+REQUESTS_TOPIC = REGISTRY.topic_of(DataExportRequested)
+#: How long a request stays on its topic: its own key is destroyed at the latest then.
+REQUESTS_RETENTION = timedelta(milliseconds=REGISTRY.topic(REQUESTS_TOPIC).retention_ms)
+
+
+async def settle_privacy_requests(desk: PrivacyDesk | None, clock: Clock) -> int:
+    """One round of the privacy sweeper: requests past ``answer_by`` time out (showing
+    who did not answer), and the own key of every request that is complete (or has left
+    its topic) is destroyed, so the e-mail sealed in it is unreadable from then on
+    (ADR 0036). Returns how many keys went."""
+    if desk is None or desk.kit.store is None or desk.kit.pseudonyms is None:
+        return 0
+    keys, pseudonyms = desk.kit.require()
+    now = clock()
+
+    async def settle(uow: PrivacyUnitOfWork) -> list[str]:
+        due = []
+        for request in await uow.privacy_requests.unsettled():
+            if request.time_out(now):
+                request.pull_events()
+                await uow.privacy_requests.save(request)
+            if request.key_due(now, REQUESTS_RETENTION):
+                due.append(request.id)
+        return due
+
+    due = await desk.transactor.run(settle)
+    for request_id in due:
+        await keys.destroy(aggregate_subject_id(pseudonyms, REQUESTS_TOPIC, request_id))
+
+        async def mark(uow: PrivacyUnitOfWork, request_id: str = request_id) -> None:
+            request = await uow.privacy_requests.get(request_id)
+            if request is not None:  # destroyed first: a crash here destroys it again
+                request.key_destroyed(now)
+                await uow.privacy_requests.save(request)
+
+        await desk.transactor.run(mark)
+    return len(due)
 
 
 async def _record(

@@ -204,6 +204,10 @@ class PrivacyRequestRepository(Protocol):
         """Every request about this person (index ``by_subject``)."""
         ...
 
+    async def unsettled(self) -> list[PrivacyRequest]:
+        """Requests whose own key is not destroyed yet (the pending ones among them)."""
+        ...
+
 
 class PersonalRecords(Protocol):
     """Everything orders holds on one person, found by their e-mail."""

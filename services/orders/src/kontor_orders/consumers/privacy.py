@@ -29,4 +29,5 @@ def privacy_answers() -> Subscription:
             CustomerDataErased: privacy.on_data_erased,
         },
         unit_of_work=MongoOrdersUnitOfWork,
+        unseal=True,  # an export's parts are sealed with the person's key (ADR 0036)
     )

@@ -18,4 +18,5 @@ def quote_orders(numbers: OrderNumbers) -> Subscription:
         description="Places the order of an accepted quote at its quoted prices, once per quote",
         handlers={QuoteAccepted: partial(on_quote_accepted, numbers=numbers)},
         unit_of_work=MongoOrdersUnitOfWork,
+        unseal=True,  # the order is the buyer's (ADR 0036)
     )

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import Enum
 from typing import Any, Literal
@@ -45,6 +45,12 @@ class PrivacyRequestCompleted:
     request_id: str
 
 
+@dataclass(frozen=True)
+class PrivacyRequestTimedOut:
+    request_id: str
+    missing: tuple[str, ...]
+
+
 @dataclass
 class PrivacyRequest(RecordsEvents):
     id: str
@@ -60,6 +66,11 @@ class PrivacyRequest(RecordsEvents):
     completed_at: datetime | None = None
     expires_at: datetime | None = None
     """When the record (with an export's document) is deleted (TTL)."""
+    answer_by: datetime | None = None
+    """When a service that has not answered yet counts as not answering: the request
+    shows ``timed_out`` with who is ``missing`` (a late answer still completes it)."""
+    key_destroyed_at: datetime | None = None
+    """When the request's own key (what its e-mail was sealed with) was destroyed."""
     version: int = 1
 
     @classmethod
@@ -73,6 +84,7 @@ class PrivacyRequest(RecordsEvents):
         expected: tuple[str, ...],
         now: datetime,
         keep_until: datetime,
+        answer_within: timedelta | None = None,
     ) -> PrivacyRequest:
         if kind not in KINDS:
             raise Invalid(f"kind must be one of {', '.join(KINDS)}", field=("kind",))
@@ -86,6 +98,7 @@ class PrivacyRequest(RecordsEvents):
             requested_at=now,
             email=email if kind == "export" else None,
             expires_at=keep_until,
+            answer_by=None if answer_within is None else now + answer_within,
         )
         request.record(PrivacyRequested(request_id))
         return request
@@ -100,10 +113,30 @@ class PrivacyRequest(RecordsEvents):
         if service in self.answers:
             return
         self.answers[service] = {**answer, "answered_at": at}
-        if self.status == "pending" and not self.missing:
+        if self.status in ("pending", "timed_out") and not self.missing:
             self.status = "complete"
             self.completed_at = at
             self.record(PrivacyRequestCompleted(self.id))
+
+    def time_out(self, now: datetime) -> bool:
+        """A pending request past ``answer_by`` is ``timed_out`` (who is missing shows);
+        False if it is not due."""
+        if self.status != "pending" or self.answer_by is None or now < self.answer_by:
+            return False
+        self.status = "timed_out"
+        self.record(PrivacyRequestTimedOut(self.id, tuple(self.missing)))
+        return True
+
+    def key_due(self, now: datetime, topic_retention: timedelta) -> bool:
+        """Whether the request's own key can go: every service has read the request (it
+        is complete), or no copy of it is left on the topic to read. A timed-out request
+        keeps it, so a late service can still find the person's data and answer."""
+        if self.key_destroyed_at is not None:
+            return False
+        return self.status == "complete" or now >= self.requested_at + topic_retention
+
+    def key_destroyed(self, now: datetime) -> None:
+        self.key_destroyed_at = now
 
     def forget_personal_data(self) -> bool:
         """An erasure of the same person came after this export: its e-mail and the

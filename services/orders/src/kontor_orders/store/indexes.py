@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kontor_servicekit.store import DAY_S, ensure_ttl_index
 from pymongo.asynchronous.database import AsyncDatabase
 
 from kontor_orders.store.carts import CARTS
@@ -13,7 +14,8 @@ from kontor_orders.store.privacy import PRIVACY_REQUESTS
 from kontor_orders.store.returns import RETURNS
 
 
-async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
+async def ensure_indexes(db: AsyncDatabase[dict[str, Any]], *, cart_keep_days: float = 90) -> None:
+    """``cart_keep_days``: a cart (with its e-mail) goes this long after its last activity."""
     orders = db[ORDERS]
     await orders.create_index("number", unique=True, name="number_unique")
     await orders.create_index([(EMAIL_KEY, 1), ("placed_at", -1)], name="by_customer_email")
@@ -27,6 +29,7 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
         [("payment_method", 1), ("status", 1), ("placed_at", 1)], name="awaiting_prepayment"
     )
     await db[CARTS].create_index([("status", 1), ("last_activity_at", 1)], name="checkout_quiet")
+    await ensure_ttl_index(db[CARTS], "last_activity_at", "cart_ttl", round(cart_keep_days * DAY_S))
     await db[RETURNS].create_index([("status", 1), ("requested_at", -1)], name="by_status")
     await db[RETURNS].create_index("order_id", name="by_order")
     await db[COMPLAINTS].create_index([("status", 1), ("filed_at", -1)], name="by_status")
@@ -40,3 +43,4 @@ async def ensure_privacy_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
         "expires_at", expireAfterSeconds=0, name="privacy_expired"
     )
     await db[PRIVACY_REQUESTS].create_index("subject_id", name="by_subject")
+    await db[PRIVACY_REQUESTS].create_index("key_destroyed_at", name="unsettled")

@@ -233,6 +233,9 @@ class InMemoryPrivacyRequests(InMemoryRepository[PrivacyRequest]):
     async def of_subject(self, subject_id: str) -> list[PrivacyRequest]:
         return self.table.where(lambda r: r.subject_id == subject_id)
 
+    async def unsettled(self) -> list[PrivacyRequest]:
+        return self.table.where(lambda r: r.key_destroyed_at is None)
+
 
 class InMemoryPersonalRecords:
     """``PersonalRecords`` over the in-memory tables of one unit of work."""

@@ -35,6 +35,8 @@ def to_document(request: PrivacyRequest) -> dict[str, Any]:
         "status": request.status,
         "completed_at": request.completed_at,
         "expires_at": request.expires_at,
+        "answer_by": request.answer_by,
+        "key_destroyed_at": request.key_destroyed_at,
         "version": request.version,
     }
 
@@ -51,6 +53,8 @@ def from_document(doc: dict[str, Any]) -> PrivacyRequest:
         status=doc["status"],
         completed_at=doc.get("completed_at"),
         expires_at=doc.get("expires_at"),
+        answer_by=doc.get("answer_by"),
+        key_destroyed_at=doc.get("key_destroyed_at"),
         version=doc.get("version", 1),
     )
 
@@ -77,6 +81,14 @@ class MongoPrivacyRequestRepository:
     async def of_subject(self, subject_id: str) -> list[PrivacyRequest]:
         cursor = self.tx.db[PRIVACY_REQUESTS].find(
             {"subject_id": subject_id}, session=self.tx.session
+        )
+        return [from_document(doc) async for doc in cursor]
+
+    async def unsettled(self) -> list[PrivacyRequest]:
+        """Requests still pending, or whose own key is not destroyed yet (index
+        ``unsettled``: few at any time)."""
+        cursor = self.tx.db[PRIVACY_REQUESTS].find(
+            {"key_destroyed_at": None}, session=self.tx.session
         )
         return [from_document(doc) async for doc in cursor]
 

@@ -47,6 +47,7 @@ def context_from_orders(clock: Clock) -> Subscription:
             ComplaintFiled: partial(context.on_complaint_filed, clock=clock),
         },
         unit_of_work=MongoSupportUnitOfWork,
+        unseal=True,  # the customer's name and e-mail for the tickets (ADR 0036)
     )
 
 
@@ -65,4 +66,5 @@ def context_from_billing(clock: Clock, *, last_dunning_level: int) -> Subscripti
             ),
         },
         unit_of_work=MongoSupportUnitOfWork,
+        unseal=True,  # the customer's name and e-mail for the tickets (ADR 0036)
     )
