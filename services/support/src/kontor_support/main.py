@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 
 from fastapi import FastAPI
 from kontor_servicekit.blobs import BlobStore
@@ -10,6 +11,7 @@ from kontor_servicekit.clock import Clock, utc_now
 from kontor_servicekit.context import attach_context
 from kontor_servicekit.idempotency import Answers
 from kontor_servicekit.mail import SmtpReceiver, SmtpSender, smtp_config
+from kontor_servicekit.privacy.participant import privacy_subscription
 from kontor_servicekit.ratelimit import RateLimiter
 from kontor_servicekit.runner import run_service
 from kontor_servicekit.service import ServiceDefinition, create_service_app
@@ -17,6 +19,9 @@ from kontor_servicekit.sweeper import Sweeper
 from kontor_servicekit.uow import MongoTransactor
 
 from kontor_support.api import chats, contacts, macros, products, tickets
+from kontor_support.application.chats import chats_left_to_mail
+from kontor_support.application.context import open_undelivered_tickets
+from kontor_support.application.privacy import SupportPrivacy
 from kontor_support.application.sla import german_calendar, sweep_tickets
 from kontor_support.channels.chat import ChatChannel, ChatHub
 from kontor_support.channels.mail_out import send_due_mail
@@ -31,7 +36,9 @@ from kontor_support.store.queries import ProductQueries, SupportQueries, TicketQ
 from kontor_support.store.unit_of_work import MongoSupportUnitOfWork
 
 
-def definition(settings: SupportSettings, clock: Clock = utc_now) -> ServiceDefinition:
+def definition(
+    settings: SupportSettings, clock: Clock = utc_now, privacy: SupportPrivacy | None = None
+) -> ServiceDefinition:
     return ServiceDefinition(
         settings=settings,
         title="Kontor support",
@@ -41,6 +48,12 @@ def definition(settings: SupportSettings, clock: Clock = utc_now) -> ServiceDefi
             context_from_orders(clock),
             context_from_billing(clock, last_dunning_level=settings.last_dunning_level),
             products_from_catalog(),
+            privacy_subscription(
+                "support",
+                privacy or SupportPrivacy(),
+                unit_of_work=MongoSupportUnitOfWork,
+                clock=clock,
+            ),
         ],
         indexes=ensure_indexes,
         ensure_topics=settings.kafka_ensure_topics,
@@ -49,11 +62,13 @@ def definition(settings: SupportSettings, clock: Clock = utc_now) -> ServiceDefi
 
 def create_app(settings: SupportSettings | None = None, clock: Clock = utc_now) -> FastAPI:
     settings = settings or SupportSettings()
-    app = create_service_app(definition(settings, clock))
+    privacy = SupportPrivacy()  # its blob store is known once the app has its database
+    app = create_service_app(definition(settings, clock, privacy))
     store = app.state.kit.store
     transactor = MongoTransactor(store, MongoSupportUnitOfWork)
     queries = SupportQueries(store.db)
     blobs = BlobStore(store.db, "attachments")
+    privacy.blobs = blobs
     context = SupportContext(
         transactor=transactor,
         queries=queries,
@@ -88,9 +103,30 @@ def create_app(settings: SupportSettings | None = None, clock: Clock = utc_now) 
         interval_s=settings.sla_sweep_interval_s,
     ).runs_with(app.state.kit.definition)
     _mail(app, settings, context)
+    Sweeper(
+        "undelivered-orders",
+        lambda: open_undelivered_tickets(
+            context.transactor,
+            context.queries.undelivered,
+            clock=context.clock,
+            after=timedelta(days=settings.undelivered_after_days),
+        ),
+        interval_s=settings.sla_sweep_interval_s,
+    ).runs_with(app.state.kit.definition)
     Sweeper("chat-push", context.chat.hub.push, interval_s=settings.chat_push_interval_s).runs_with(
         app.state.kit.definition
     )
+    Sweeper(
+        "chat-to-mail",
+        lambda: chats_left_to_mail(
+            context.transactor,
+            lambda: context.queries.queued_deliveries(200, channel="chat"),
+            clock=context.clock,
+            after=timedelta(seconds=settings.chat_email_after_s),
+            mail_domain=settings.mail_domain,
+        ),
+        interval_s=min(settings.chat_email_after_s, 30.0),
+    ).runs_with(app.state.kit.definition)
     return app
 
 

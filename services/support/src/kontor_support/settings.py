@@ -57,6 +57,12 @@ class SupportSettings(ServiceSettings):
     chat_push_interval_s: float = Field(
         default=0.25, gt=0, description="How often agents' chat replies and typing are pushed"
     )
+    chat_email_after_s: float = Field(
+        default=300.0,
+        gt=0,
+        description="An agent's chat reply no socket took within this becomes an e-mail "
+        "(the customer left; the ticket continues by mail if they gave an address)",
+    )
     chat_open_rate_limit: int = Field(
         default=20, ge=1, description="POST /chats per client address and minute"
     )
@@ -71,6 +77,12 @@ class SupportSettings(ServiceSettings):
         min_length=1,
         max_length=2000,
         description="The macros' {{return_instructions}}",
+    )
+    undelivered_after_days: int = Field(
+        default=7,
+        ge=1,
+        le=60,
+        description="An order shipped this many days ago and not delivered opens a ticket",
     )
     last_dunning_level: int = Field(
         default=3, ge=1, description="PaymentOverdue at this dunning level opens a ticket"

@@ -107,3 +107,40 @@ async def test_a_chat_from_the_first_message_to_the_agents_pushed_reply(
                     ("customer", "Gibt es das T-Shirt in blau, M?"),
                     ("agent", "Ja, in Blau und M sind 3 Stück da."),
                 ]
+
+
+async def test_a_chat_the_customer_left_is_answered_by_mail(
+    start_service: Any, mail_sink: Any
+) -> None:
+    from kontor_servicekit.context import context_of
+    from kontor_support.application.chats import chat_message
+    from kontor_support.context import SupportContext
+
+    settings = {
+        **mail_sink.smtp_settings(),
+        "mail_send_interval_s": 0.05,
+        "chat_email_after_s": 0.2,
+    }
+    async with start_service("support", **settings) as support:
+        opened = await support.client.post(
+            "/chats", json={"name": "Anna Muster", "email": "anna@example.de"}
+        )
+        chat_id = opened.json()["id"]
+        ctx = context_of(support.app, SupportContext)
+        chat = await ctx.queries.chat(chat_id)
+        assert chat is not None
+        # the customer wrote, then closed the page: no socket holds the chat
+        received = await chat_message(
+            ctx.transactor, chat, "Ist B-2026-000003 unterwegs?", clock=ctx.clock
+        )
+        reply = await support.client.post(
+            f"/tickets/{received.ticket_id}/replies",
+            json={"body": "Ja, seit gestern.", "internal": False},
+        )
+        assert reply.status_code == 201, reply.text
+        [mail] = await mail_sink.arrived(1)
+        assert mail["To"] == "Anna Muster <anna@example.de>"
+        assert mail["Subject"].endswith(f"[#{received.ticket_id}]")
+        assert "Ja, seit gestern." in mail.get_body(("plain",)).get_content()
+        ticket = (await support.client.get(f"/tickets/{received.ticket_id}")).json()
+        assert ticket["channel"] == "email"  # the rest of it continues by mail

@@ -9,7 +9,8 @@ which the chat channel pushes to the customer (``channels/chat.py``).
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 
 from kontor_servicekit.blobs import BlobWriter
 from kontor_servicekit.clock import Clock
@@ -19,9 +20,17 @@ from kontor_servicekit.uow import Transactor
 from kontor_support.application.inbound import InboundMessage, Received, receive
 from kontor_support.application.unit_of_work import SupportUnitOfWork
 from kontor_support.domain.chat import Chat, Side
-from kontor_support.domain.threading import normalise_email
+from kontor_support.domain.delivery import Delivery
+from kontor_support.domain.threading import new_message_id, normalise_email, reply_subject
 
-__all__ = ["MAX_CHAT_MESSAGE", "chat_message", "chat_seen", "chat_typing", "open_chat"]
+__all__ = [
+    "MAX_CHAT_MESSAGE",
+    "chat_message",
+    "chat_seen",
+    "chat_typing",
+    "chats_left_to_mail",
+    "open_chat",
+]
 
 MAX_CHAT_MESSAGE = 10_000
 
@@ -127,3 +136,47 @@ async def chat_seen(
 ) -> Chat:
     """``side`` has read the chat up to ``at``."""
     return await _change(transactor, chat_id, "read", side, at)
+
+
+async def chats_left_to_mail(
+    transactor: Transactor[SupportUnitOfWork],
+    queued: Callable[[], Awaitable[list[Delivery]]],
+    *,
+    clock: Clock,
+    after: timedelta,
+    mail_domain: str,
+) -> int:
+    """A chat the customer left before an agent answered becomes an e-mail ticket when
+    the customer gave an address: a chat reply still queued ``after`` its creation was
+    pushed by no replica (none holds the customer's socket), so it goes out by mail,
+    and so does the rest of the ticket. Answers how many replies were turned."""
+    now = clock()
+    turned = 0
+    for due in await queued():
+        if due.created_at > now - after:
+            continue
+
+        async def work(uow: SupportUnitOfWork, delivery_id: str = due.id) -> bool:
+            delivery = await uow.deliveries.get(delivery_id)
+            if delivery is None or delivery.status != "queued" or delivery.channel != "chat":
+                return False
+            if delivery.claimed_until is not None and delivery.claimed_until > now:
+                return False  # a replica is pushing it to a socket right now
+            ticket = await uow.tickets.get(delivery.ticket_id)
+            if ticket is None or ticket.customer_email is None:
+                return False  # no address: it waits for the customer to come back
+            delivery.channel = "email"
+            delivery.to_email, delivery.to_name = ticket.customer_email, ticket.customer_name
+            delivery.subject = reply_subject(ticket.subject, ticket.id)
+            delivery.message_id = new_message_id(mail_domain)
+            delivery.in_reply_to = ticket.last_mail_id
+            delivery.references = ticket.thread_ids[-20:]
+            delivery.claim = delivery.claimed_until = None
+            await uow.deliveries.save(delivery)
+            ticket.channel = "email"
+            ticket.remember_mail([delivery.message_id])
+            await uow.tickets.save(ticket)
+            return True
+
+        turned += await transactor.run(work)
+    return turned

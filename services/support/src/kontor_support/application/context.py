@@ -9,7 +9,8 @@ A ``ComplaintFiled`` and a ``PaymentOverdue`` at the last dunning level open a t
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from kontor_contracts.envelope import Envelope
@@ -33,6 +34,7 @@ from kontor_contracts.events.orders import (
     ReturnRequested,
 )
 from kontor_servicekit.clock import Clock
+from kontor_servicekit.uow import Transactor
 
 from kontor_support.application.tickets import emit_ticket_events, new_ticket
 from kontor_support.application.unit_of_work import SupportUnitOfWork
@@ -378,3 +380,53 @@ async def on_payment_overdue(
         priority="high",
         at=at,
     )
+
+
+# --- time alone --------------------------------------------------------------------
+
+
+async def open_undelivered_tickets(
+    transactor: Transactor[SupportUnitOfWork],
+    due: Callable[[datetime], Awaitable[list[str]]],
+    *,
+    clock: Clock,
+    after: timedelta,
+) -> int:
+    """A ticket for each order shipped ``after`` ago and still not delivered (the
+    parcel is probably lost: the agent asks the carrier before the customer asks us).
+    ``due(shipped_before)`` names the orders; each is re-checked in its own unit of work
+    and marked, so several replicas may sweep at once. Answers how many were opened."""
+    now = clock()
+    opened = 0
+    for order_id in await due(now - after):
+
+        async def work(uow: SupportUnitOfWork, order_id: str = order_id) -> bool:
+            order = await uow.order_context.get(order_id)
+            if order is None or order.get("status") != "shipped" or order.get("undelivered"):
+                return False
+            shipped = [s["shipped_at"] for s in order.get("shipments") or () if s.get("shipped_at")]
+            if not shipped or min(shipped) > now - after:
+                return False
+            tracking = ", ".join(
+                f"{s.get('carrier')} {s.get('tracking_number')}"
+                for s in order.get("shipments") or ()
+                if s.get("tracking_number")
+            )
+            days = (now - min(shipped)).days
+            await _ticket_from_event(
+                uow,
+                source=f"NotDelivered:{order_id}",
+                order_id=order_id,
+                customer=None,
+                subject=f"Nicht zugestellt: {order.get('order_number') or order_id}",
+                body=f"Versandt vor {days} Tagen, keine Zustellung gemeldet. "
+                f"Sendung: {tracking or 'ohne Sendungsnummer'}. Beim Versender nachforschen.",
+                category="delivery",
+                priority="high",
+                at=now,
+            )
+            await uow.order_context.set(order_id, {"undelivered": True})
+            return True
+
+        opened += await transactor.run(work)
+    return opened

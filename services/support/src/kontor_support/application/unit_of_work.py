@@ -25,6 +25,11 @@ class DeliveryRepository(Protocol):
 
     async def save(self, delivery: Delivery) -> None: ...
 
+    async def erase_of_ticket(self, ticket_id: str) -> int:
+        """Delete the ticket's deliveries that are still queued (they name the address);
+        the sent ones lose address and text. Answers how many were touched."""
+        ...
+
 
 class ChatRepository(Protocol):
     async def add(self, chat: Chat) -> None: ...
@@ -32,6 +37,12 @@ class ChatRepository(Protocol):
     async def get(self, chat_id: str) -> Chat | None: ...
 
     async def save(self, chat: Chat) -> None: ...
+
+    async def of_customer(self, email: str) -> list[Chat]: ...
+
+    async def forget(self, email: str) -> int:
+        """Delete the chats the address opened; answers how many."""
+        ...
 
 
 class ProductRepository(Protocol):

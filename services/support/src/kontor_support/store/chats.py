@@ -35,5 +35,13 @@ class MongoChatRepository:
         doc = await self.chats.find_one({"_id": chat_id}, session=self.tx.session)
         return None if doc is None else from_document(doc)
 
+    async def of_customer(self, email: str) -> list[Chat]:
+        cursor = self.chats.find({"customer_email": email}, session=self.tx.session)
+        return [from_document(doc) async for doc in cursor]
+
+    async def forget(self, email: str) -> int:
+        done = await self.chats.delete_many({"customer_email": email}, session=self.tx.session)
+        return done.deleted_count
+
     async def save(self, chat: Chat) -> None:
         await self.chats.replace_one({"_id": chat.id}, to_document(chat), session=self.tx.session)

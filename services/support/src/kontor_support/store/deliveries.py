@@ -75,6 +75,17 @@ class MongoDeliveryRepository:
         doc = await self.deliveries.find_one({"_id": delivery_id}, session=self.tx.session)
         return None if doc is None else from_document(doc)
 
+    async def erase_of_ticket(self, ticket_id: str) -> int:
+        queued = await self.deliveries.delete_many(
+            {"ticket_id": ticket_id, "status": {"$ne": "sent"}}, session=self.tx.session
+        )
+        sent = await self.deliveries.update_many(
+            {"ticket_id": ticket_id, "status": "sent"},
+            {"$set": {"to_email": None, "to_name": None, "body_text": "", "body_html": None}},
+            session=self.tx.session,
+        )
+        return queued.deleted_count + sent.modified_count
+
     async def save(self, delivery: Delivery) -> None:
         await self.deliveries.replace_one(
             {"_id": delivery.id}, to_document(delivery), session=self.tx.session

@@ -48,3 +48,6 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     await db[PRODUCTS].create_index("search", name="by_word")  # multikey: every word
     await db[CONTEXT_ORDERS].create_index("email", name="by_customer")
     await db[CONTEXT_ORDERS].create_index("order_number", name="by_number")
+    await db[CONTEXT_ORDERS].create_index(
+        [("status", 1), ("shipments.shipped_at", 1)], name="shipped_by_date"
+    )

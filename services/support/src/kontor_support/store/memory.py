@@ -43,6 +43,18 @@ class InMemoryDeliveryRepository:
     async def save(self, delivery: Delivery) -> None:
         self.table.put(delivery)
 
+    async def erase_of_ticket(self, ticket_id: str) -> int:
+        touched = 0
+        for delivery in self.table.where(lambda d: d.ticket_id == ticket_id):
+            touched += 1
+            if delivery.status != "sent":
+                self.table.delete(delivery.id)
+                continue
+            delivery.to_email = delivery.to_name = delivery.body_html = None
+            delivery.body_text = ""
+            self.table.put(delivery)
+        return touched
+
 
 class InMemoryChatRepository:
     def __init__(self, table: InMemoryTable[Chat]) -> None:
@@ -56,6 +68,15 @@ class InMemoryChatRepository:
 
     async def save(self, chat: Chat) -> None:
         self.table.put(chat)
+
+    async def of_customer(self, email: str) -> list[Chat]:
+        return self.table.where(lambda c: c.customer_email == email)
+
+    async def forget(self, email: str) -> int:
+        gone = await self.of_customer(email)
+        for chat in gone:
+            self.table.delete(chat.id)
+        return len(gone)
 
 
 class InMemoryProductRepository:

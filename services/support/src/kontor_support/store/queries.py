@@ -67,6 +67,16 @@ class SupportQueries:
         cursor = cursor.sort([("at", 1), ("_id", 1)]).limit(limit)
         return [message_from_document(doc) async for doc in cursor]
 
+    async def undelivered(self, shipped_before: datetime, *, limit: int = 200) -> list[str]:
+        """Orders shipped before ``shipped_before``, not delivered, not yet ticketed."""
+        query = {
+            "status": "shipped",
+            "undelivered": {"$ne": True},
+            "shipments.shipped_at": {"$lte": shipped_before},
+        }
+        cursor = self.db[CONTEXT_ORDERS].find(query, {"_id": 1}).limit(limit)
+        return [doc["_id"] async for doc in cursor]
+
     async def delivery(self, delivery_id: str) -> Delivery | None:
         doc = await self.db[DELIVERIES].find_one({"_id": delivery_id})
         return None if doc is None else delivery_from_document(doc)
