@@ -179,11 +179,18 @@ def test_scaling_check_reports_too_many_replicas_and_two_autoscalers(
     docs = copy.deepcopy(prod)
     scaled = checks.by_name(docs, "ScaledObject")["billing"]
     scaled["spec"]["maxReplicaCount"] = 7
-    # marketing consumes nothing yet, so it scales by CPU (an HPA) rather than by lag
-    # (support did until issue 14 gave it consumers)
-    hpa = copy.deepcopy(checks.by_name(docs, "HorizontalPodAutoscaler")["marketing"])
-    hpa["metadata"]["name"] = "billing"
-    hpa["spec"]["scaleTargetRef"]["name"] = "billing"
+    # every service consumes events now, so each scales by lag (a ScaledObject); a CPU
+    # autoscaler added beside billing's must be refused
+    hpa = {
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": "billing", "namespace": "kontor"},
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "billing"},
+            "minReplicas": 1,
+            "maxReplicas": 3,
+        },
+    }
     docs.append(hpa)
     problems = checks.scaling_problems(docs, facts)
     assert (

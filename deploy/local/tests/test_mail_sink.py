@@ -26,6 +26,9 @@ def test_make_run_has_a_sink_on_1025_and_the_services_send_there(tmp_path: Path)
     assert settings.mail_dir == tmp_path.resolve() / "mail"
     assert settings.infra_ports()["mail sink (SMTP)"] == 1025
     assert LocalSettings(data_dir=tmp_path).mail_sink_port == 0  # bench, soak: none
+    assert settings.support_smtp_port == 2525
+    support = ServiceSpec("support", "kontor_support", 8004)
+    assert settings.all_ports([support])["support's SMTP receiver"] == 2525
     spec = ServiceSpec("support", "kontor_support", 8004)
 
     def env(base: dict[str, str], port: int) -> dict[str, str]:

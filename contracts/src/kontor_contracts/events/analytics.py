@@ -31,3 +31,14 @@ class KpiThresholdBreached(Event):
     unit: str | None = Field(default=None, description="e.g. ratio, EUR, count, hours")
     currency: Currency | None = Field(default=None, description="For monetary KPIs")
     severity: str | None = Field(default=None, description="info, warning or critical")
+    rule_id: str | None = Field(
+        default=None, description="The alert rule that fired (analytics' /alerts/rules)"
+    )
+    subject: str | None = Field(
+        default=None,
+        description="What the figure is of, e.g. sku:TEE-RED-M; none for the whole shop",
+    )
+    breach_id: str | None = Field(
+        default=None,
+        description="Names this breach: one event per breach, until the figure recovers",
+    )

@@ -115,6 +115,8 @@ def _infra_lines(platform: Platform) -> list[str]:
     if platform.mail_sink is not None:
         sink = platform.mail_sink
         lines.append(f"mail sink (SMTP): {HOST}:{sink.port}  (every mail sent: {sink.directory})")
+    if s.support_smtp_port and "support" in platform.services:
+        lines.append(f"support's mail in (SMTP): {HOST}:{s.support_smtp_port}  (any recipient)")
     return lines
 
 

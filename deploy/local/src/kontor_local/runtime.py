@@ -54,6 +54,8 @@ S3_BUCKET = "tansu"
 S3_CREDENTIAL = "kontor-local"  # the object store does not check credentials (loopback)
 DEFAULT_OBJECTSTORE_PORT = 9090
 DEFAULT_MAIL_SINK_PORT = 1025
+DEFAULT_SUPPORT_SMTP_PORT = 2525
+"""Support's SMTP receiver in ``make run`` (mail to the shop's support addresses)."""
 """The local mail sink of ``make run`` (kontor_servicekit.mail): every service's
 ``smtp_port`` points at it, and it keeps each message as ``<data>/mail/*.eml``."""
 
@@ -229,6 +231,9 @@ class LocalSettings:
     mail_sink_port: int = 0
     """``KONTOR_LOCAL_MAIL_SINK_PORT`` (1025 from the environment): the mail sink's port;
     0 starts no sink (the benchmark and soak runs send no mail anyone reads)."""
+    support_smtp_port: int = 0
+    """``KONTOR_LOCAL_SUPPORT_SMTP_PORT`` (2525 from the environment): support's SMTP
+    receiver; 0 lets support take any free port (benchmark, soak, tests)."""
     kafka_max_message_bytes: int = 1_048_576
     """``KONTOR_KAFKA_MAX_MESSAGE_BYTES``, the services' own setting (they read the same
     variable): the registry topics are created with it as ``max.message.bytes``."""
@@ -271,6 +276,9 @@ class LocalSettings:
             ready_timeout=float(env.get("KONTOR_LOCAL_READY_TIMEOUT", "60")),
             kafka_max_message_bytes=_env_int(env, "KONTOR_KAFKA_MAX_MESSAGE_BYTES", 1_048_576),
             mail_sink_port=_env_int(env, "KONTOR_LOCAL_MAIL_SINK_PORT", DEFAULT_MAIL_SINK_PORT),
+            support_smtp_port=_env_int(
+                env, "KONTOR_LOCAL_SUPPORT_SMTP_PORT", DEFAULT_SUPPORT_SMTP_PORT
+            ),
             service_start="exec" if start == "exec" else "fork",
         )
 
@@ -317,6 +325,8 @@ class LocalSettings:
         ports = self.infra_ports()
         for spec in services:
             ports[f"service {spec.name}"] = spec.port
+            if spec.name == "support" and self.support_smtp_port:
+                ports["support's SMTP receiver"] = self.support_smtp_port
         return ports
 
     def port_for(self, service: str, default: int) -> int:
@@ -1358,6 +1368,10 @@ class Platform:
                     public_key_file=public_key_file,
                     mail_sink_port=self.mail_sink.port if self.mail_sink is not None else 0,
                 )
+                if spec.name == "support":  # any free port unless make run names 2525
+                    env.setdefault(
+                        "KONTOR_SUPPORT_SMTP_RECEIVER_PORT", str(self.settings.support_smtp_port)
+                    )
                 process = self._process_for(spec, env)
                 self.services[spec.name] = process
                 process.start()

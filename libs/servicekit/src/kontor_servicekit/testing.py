@@ -116,6 +116,8 @@ def test_settings(
         # privacy (issue 13): the session's master key, a key store of the test's own
         "privacy_kek": TEST_PRIVACY_KEK,
         "privacy_keys_database": f"{namespace}_keys",
+        # a service's own SMTP receiver (support's) on a free port, not make run's 2525
+        "smtp_receiver_port": 0,
     }
     values.update(overrides)
     return settings_for(service, **values)
@@ -296,6 +298,26 @@ def start_service(infra: Any, namespace: str, auth_keys: Keys) -> Iterator[Calla
         return run_service(service, settings, bearer)
 
     yield start
+
+
+@asynccontextmanager
+async def serving(app: Any, *, start_timeout_s: float = 5.0) -> AsyncIterator[str]:
+    """``async with serving(starlette_app) as base_url``: a local fake of a third party's
+    HTTP API (a provider, a carrier) on 127.0.0.1 and a free port, stopped on exit."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="error"))
+    task = asyncio.create_task(server.serve())
+    for _ in range(int(start_timeout_s * 100)):  # uvicorn offers no "started" event
+        if server.started or task.done():
+            break
+        await asyncio.sleep(0.01)
+    if not server.started:
+        server.should_exit = True
+        raise RuntimeError("the local fake server did not start")
+    try:
+        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        await task
 
 
 @pytest.fixture

@@ -5,12 +5,17 @@ from __future__ import annotations
 from fastapi import FastAPI
 from kontor_servicekit.clock import Clock, utc_now
 from kontor_servicekit.context import attach_context
+from kontor_servicekit.idempotency import Answers
 from kontor_servicekit.runner import run_service
 from kontor_servicekit.service import ServiceDefinition, create_service_app
+from kontor_servicekit.sweeper import Sweeper
 from kontor_servicekit.uow import MongoTransactor
 
-from kontor_analytics.api import collect
+from kontor_analytics.api import alerts, collect, dashboard, kpis
+from kontor_analytics.application.alerts import sweep_alerts
 from kontor_analytics.application.collect import Collector
+from kontor_analytics.consumers.figures import fact_subscriptions
+from kontor_analytics.consumers.privacy import privacy_participant
 from kontor_analytics.context import AnalyticsContext
 from kontor_analytics.settings import AnalyticsSettings
 from kontor_analytics.store.indexes import ensure_indexes
@@ -23,8 +28,8 @@ def definition(settings: AnalyticsSettings, clock: Clock = utc_now) -> ServiceDe
         settings=settings,
         title="Kontor analytics",
         description="Key figures (conversion, cart abandonment, returns) and their thresholds.",
-        routers=[collect.router],
-        subscriptions=[],
+        routers=[collect.router, kpis.router, dashboard.router, alerts.router],
+        subscriptions=[*fact_subscriptions(), privacy_participant(clock)],
         indexes=ensure_indexes(settings.raw_events_ttl_days),
         ensure_topics=settings.kafka_ensure_topics,
     )
@@ -37,7 +42,7 @@ def create_app(settings: AnalyticsSettings | None = None, clock: Clock = utc_now
     secret = settings.collect_api_secret
     context = AnalyticsContext(
         transactor=MongoTransactor(store, MongoAnalyticsUnitOfWork),
-        queries=AnalyticsQueries(store.db),
+        queries=AnalyticsQueries(store.db, promised_ship_hours=settings.promised_ship_hours),
         clock=clock,
         collector=Collector(
             measurement_id=settings.collect_measurement_id,
@@ -46,9 +51,22 @@ def create_app(settings: AnalyticsSettings | None = None, clock: Clock = utc_now
             max_events_per_minute=settings.collect_max_events_per_minute,
             store_ip=settings.collect_store_ip,
         ),
+        answers=Answers(store),
         session_timeout_min=settings.session_timeout_min,
+        dashboard_session_hours=settings.dashboard_session_hours,
+        dashboard_cookie_secure=settings.dashboard_cookie_secure,
     )
     attach_context(app, context)
+    Sweeper(
+        "kpi-alerts",
+        lambda: sweep_alerts(
+            context.transactor,
+            context.queries.alert_rules,
+            context.queries.observe,
+            clock=context.clock,
+        ),
+        interval_s=settings.alert_interval_s,
+    ).runs_with(app.state.kit.definition)
     return app
 
 

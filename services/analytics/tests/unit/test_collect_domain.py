@@ -43,11 +43,11 @@ def test_the_source_comes_from_campaign_params_utm_tags_or_a_foreign_referrer() 
 def test_a_session_ends_after_the_timeout_unless_the_page_names_its_session() -> None:
     hit = Hit("page_view", T0, {})
     state = ClientState("c", "c:old", T0 - THIRTY)
-    assert session_key("c", hit, state, THIRTY) == "c:old"
+    assert session_key("c", hit, state, timeout=THIRTY) == "c:old"
     later = Hit("page_view", T0 + timedelta(seconds=1), {})
-    assert session_key("c", later, state, THIRTY).startswith("c:t")
+    assert session_key("c", later, state, timeout=THIRTY).startswith("c:t")
     named = Hit("page_view", T0, {"session_id": 17})
-    assert session_key("c", named, state, THIRTY) == "c:17"
+    assert session_key("c", named, state, timeout=THIRTY) == "c:17"
 
 
 def test_a_session_counts_steps_cart_value_and_one_purchase_per_transaction() -> None:
@@ -87,3 +87,12 @@ def test_names_parameters_and_times_follow_googles_limits() -> None:
         ("events", 4, "timestamp_micros"),
         ("events", 5, "timestamp_micros"),
     ]
+
+
+def test_a_late_request_keeps_its_hits_together() -> None:
+    newest = ClientState("c", "c:new", T0 + timedelta(hours=2))
+    first = Hit("page_view", T0, {})
+    key = session_key("c", first, None, newest, timeout=THIRTY)
+    recent = ClientState("c", key, T0)
+    second = Hit("view_item", T0 + timedelta(minutes=2), {})
+    assert session_key("c", second, recent, newest, timeout=THIRTY) == key

@@ -49,4 +49,5 @@ def datev_policy(settings: BillingSettings) -> DatevPolicy:
         client=settings.datev_client,
         locked=settings.datev_lock,
         fiscal_year_start_month=settings.datev_fiscal_year_start_month,
+        personal_accounts=settings.datev_party_accounts == "personal",
     )

@@ -88,6 +88,12 @@ class BillingSettings(ServiceSettings):
     datev_fiscal_year_start_month: int = Field(
         default=1, ge=1, le=12, description="The month the fiscal year starts (WJ-Beginn)"
     )
+    datev_party_accounts: Literal["collective", "personal"] = Field(
+        default="collective",
+        description="Debtors and creditors on the chart's collective accounts (1400/1600 "
+        "SKR03), or on personal accounts, one per customer e-mail (10000-69999) and "
+        "supplier (70000-99999), numbered on first export (ADR 0074)",
+    )
     datev_lock: bool = Field(
         default=False,
         description="Mark exported bookings as fixed (Festschreibung 1); default: the "

@@ -235,7 +235,8 @@ async def test_killed_consumer_mid_transaction_loses_nothing_and_is_replaced_wit
     database then runs the increment in a transaction whose client is gone: the
     counter is held until the database's transaction lifetime ends it (a probe of the
     test's own conflicts on it, and is aborted, so it takes no number). The successor
-    must issue its first invoice within 10 s of being started; afterwards every order
+    must issue its first invoice within 10 s of being started (beyond what a first start
+    took in the same test, which under load alone is more than 10 s); afterwards every order
     has exactly one invoice, numbered 1..N without gaps, and every invoice was announced.
     """
     total = 200
@@ -259,8 +260,13 @@ async def test_killed_consumer_mid_transaction_loses_nothing_and_is_replaced_wit
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(infra.mongo_url)
     db = client[f"{namespace}_billing"]
     invoices = db["invoices"]
+    first_started_at = time.monotonic()
     process = start()
     try:
+        await eventually(lambda: _count_at_least(invoices, 1), timeout=120, interval=0.01)
+        # what starting costs on this machine now (interpreter, imports, group join, rule
+        # sets): the successor pays it again, on top of what the dead transaction holds
+        start_cost = time.monotonic() - first_started_at
         await eventually(lambda: _count_at_least(invoices, 10), timeout=60, interval=0.01)
         await _hold_next_counter_increment(client, block_s=3.0)
         blocked_at = time.monotonic()
@@ -281,9 +287,13 @@ async def test_killed_consumer_mid_transaction_loses_nothing_and_is_replaced_wit
         print(
             f"\nkilled holding the counter after {left} invoices; the successor's first "
             f"invoice came {handling_again_at - started_at:.2f} s after its start "
-            f"({handling_again_at - killed_at:.2f} s after the kill)"
+            f"({handling_again_at - killed_at:.2f} s after the kill; a first start took "
+            f"{start_cost:.2f} s)"
         )
-        assert handling_again_at - started_at < 10.0
+        # held at most the database's transaction lifetime (5 s, ADR 0010) beyond what a
+        # start costs: 10 s on a quiet machine; a held counter that outlived the lifetime
+        # (60 s by default) would fail this under any load
+        assert handling_again_at - started_at < max(10.0, start_cost + 10.0)
         await asyncio.sleep(2.0)  # anything duplicated would show up now
 
         docs = await invoices.find({}).to_list(None)

@@ -2,23 +2,23 @@
 the real broker and database with catalog, orders and billing running: two orders paid
 (one by a Stripe-signed webhook, one booked by hand), a T-shirt back from each; the
 card refund goes through a local fake of the provider's HTTP API, the other in a SEPA
-payment run; orders' ``amount_paid`` follows each ``PaymentRefunded``; Stripe's
+payment run, settled by the bank statement that shows it; orders' ``amount_paid``
+follows each ``PaymentRefunded``; Stripe's
 ``charge.refunded`` for the provider's refund (listed, and as the cumulative figure)
 books nothing more."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 import stripe
-import uvicorn
 from kontor_contracts.envelope import Envelope
 from kontor_contracts.events.orders import ReturnCompleted, ShippedLine
 from kontor_contracts.samples import ORDER, PRODUCT
@@ -27,6 +27,7 @@ from kontor_servicekit.testing import (
     consume_all,
     eventually,
     produce,
+    serving,
     topic_of,
     wait_for_assignment,
 )
@@ -38,6 +39,7 @@ from starlette.routing import Route
 pytestmark = pytest.mark.integration
 
 SECRET = "whsec_refunds_" + "r" * 24
+DATA = Path(__file__).resolve().parents[1] / "data" / "bank"
 SELLER_IBAN = "DE89370400440532013000"
 CUSTOMER_IBAN = "DE02120300000000202051"
 BACK = Decimal("23.79")
@@ -64,15 +66,8 @@ async def stripe_refunds() -> AsyncIterator[tuple[list[dict[str, Any]], str]]:
         )
 
     app = Starlette(routes=[Route("/v1/refunds", refund, methods=["POST"])])
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="error"))
-    task = asyncio.create_task(server.serve())
-    for _ in range(500):
-        if server.started:
-            break
-        await asyncio.sleep(0.01)
-    yield calls, f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-    server.should_exit = True
-    await task
+    async with serving(app) as url:
+        yield calls, url
 
 
 def signed(event_id: str, kind: str, obj: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
@@ -200,6 +195,19 @@ async def test_payout_refunds_are_booked_once_and_orders_amount_paid_follows(
         assert run.status_code == 201, run.text
         assert [i["number"] for i in run.json()["items"]] == [item["number"]]
         await eventually(lambda: amount_paid(by_hand, gross - BACK), timeout=30)
+        # the bank statement shows the transfer (its EndToEndId): settled, booked nothing more
+        statement = (
+            (DATA / "camt053_v02_commerzbank.xml")
+            .read_bytes()
+            .replace(b"KONTOR-RF-000017", item["number"].encode())
+            .replace(b">30.00<", b">23.79<")
+            .replace(b">1377.13<", b">1383.34<")
+        )
+        files = {"file": ("auszug.xml", statement, "application/xml")}
+        imported = await billing.client.post("/bank-statements", files=files)
+        assert imported.status_code == 201, imported.text
+        settled = await billing.client.get("/payout-items", params={"status": "settled"})
+        assert item["number"] in [i["number"] for i in settled.json()["items"]]
 
         # Stripe reports the provider's refund: listed by id, then only the figure
         charge = {

@@ -7,27 +7,38 @@ cancellation of an unpaid invoice (nothing to refund), an approved supplier invo
 with Skonto. Payments and incoming invoices are written as their owners store them
 (``payments``, ``incoming_invoices``). The payment run's pain.001 file is parsed back;
 the DATEV export is read back by a parser of its own and summed per account, exported
-again byte for byte, and the open items are listed.
+again byte for byte, and the open items are listed (from the receivables ledger,
+which the refunds paid out reach, ADR 0071, 0072).
 """
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import pytest
-import uvicorn
+from kontor_billing.application.payments import book_payment
+from kontor_billing.context import BillingContext
+from kontor_billing.domain.receivables import PaymentBooking
 from kontor_contracts.envelope import Envelope
 from kontor_contracts.events.orders import ReturnCompleted, ShippedLine
 from kontor_contracts.samples import order_confirmed_envelope, order_placed_envelope
 from kontor_servicekit.clock import BERLIN
-from kontor_servicekit.testing import as_message, eventually, produce, topic_of, wait_for_assignment
+from kontor_servicekit.context import context_of
+from kontor_servicekit.testing import (
+    as_message,
+    eventually,
+    produce,
+    serving,
+    topic_of,
+    wait_for_assignment,
+)
 from lxml import etree
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -61,15 +72,8 @@ async def provider() -> AsyncIterator[tuple[list[dict[str, Any]], str]]:
         return JSONResponse({"id": f"re_{len(seen)}", "object": "refund", "status": "succeeded"})
 
     app = Starlette(routes=[Route("/v1/refunds", refunds, methods=["POST"])])
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="error"))
-    task = asyncio.create_task(server.serve())
-    for _ in range(500):
-        if server.started:
-            break
-        await asyncio.sleep(0.01)
-    yield seen, f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-    server.should_exit = True
-    await task
+    async with serving(app) as url:
+        yield seen, url
 
 
 def parse_extf(data: bytes) -> tuple[list[str], list[dict[str, str]]]:
@@ -119,34 +123,29 @@ async def test_a_month_paid_out_and_exported_to_datev(
         await eventually(lambda: _all(invoice_of, bank, card, unpaid), timeout=30)
         invoices = {p.aggregate_id: await invoice_of(p.aggregate_id) for p in (bank, card, unpaid)}
         now = datetime.now(UTC)
-        # the payments as the payments part stores them (direction in): one matched
-        # from a bank statement (its account in bank_transactions), one by card
+        # the payments booked the way the payments part books them (on the receivables
+        # ledger, which the open items read): one matched from a bank statement (its
+        # account in bank_transactions), one by card
+        context = context_of(billing.app, BillingContext)
         for placed, method, source, ref in (
             (bank, "bank_transfer", "bank", "RE Ueberweisung"),
             (card, "card", "stripe", "pi_card_1"),
         ):
             inv = invoices[placed.aggregate_id]
             assert inv is not None
-            payment_id = (
-                f"bank:tx-1:{inv['number']}"
+            booking = PaymentBooking(
+                payment_id=f"bank:tx-1:{inv['number']}"
                 if source == "bank"
-                else f"stripe:{placed.aggregate_id}"
+                else f"stripe:{placed.aggregate_id}",
+                amount=inv["gross_total"],
+                currency="EUR",
+                method=method,
+                received_at=now,
+                source=source,  # type: ignore[arg-type]
+                reference=ref,
+                invoice_number=inv["number"],
             )
-            await db["payments"].insert_one(
-                {
-                    "_id": payment_id,
-                    "payment_id": payment_id,
-                    "amount": inv["gross_total"],
-                    "currency": "EUR",
-                    "method": method,
-                    "received_at": now,
-                    "source": source,
-                    "order_id": placed.aggregate_id,
-                    "invoice_number": inv["number"],
-                    "reference": ref,
-                    "direction": "in",
-                }
-            )
+            await context.transactor.run(partial(book_payment, booking=booking, now=now))
         await db["bank_transactions"].insert_one(
             {"_id": "tx-1", "counterparty_name": "Anna Muster", "counterparty_iban": CUSTOMER}
         )
@@ -245,6 +244,13 @@ async def test_a_month_paid_out_and_exported_to_datev(
         assert (await billing.client.post("/payment-runs", json={})).status_code == 422
         sent = await billing.client.get("/payout-items", params={"status": "sent"})
         assert sent.json()["total"] == 2
+        # both refunds are on the ledger once (the run's and the provider's), not in DATEV
+        # as payments: the payout bookings carry them there (sums below)
+        out = [p async for p in db["payments"].find({"direction": "out"})]
+        assert sorted((p["source"], p["amount"]) for p in out) == [
+            ("payout", Decimal("23.79")),
+            ("payout", Decimal("23.79")),
+        ]
 
         # DATEV: the month, read back and summed per account (SKR03 defaults)
         month = {"from": today.replace(day=1).isoformat(), "to": today.isoformat()}
@@ -276,6 +282,25 @@ async def test_a_month_paid_out_and_exported_to_datev(
         assert again.headers["x-datev-first-export"] == "false"
         [listed] = (await billing.client.get("/exports")).json()
         assert (listed["from"], listed["late_documents"]) == (month["from"], [])
+        # a supplier invoice of the month approved after the export: a follow-up batch
+        follow_up = {**month, "batch": 2}
+        assert (await billing.client.get("/exports/datev", params=follow_up)).status_code == 409
+        late = await db["incoming_invoices"].find_one({"_id": "ii-1"})
+        assert late is not None
+        late.update({"_id": "ii-2", "sha256": "b" * 64, "number": "LS-4712", "skonto": None})
+        await db["incoming_invoices"].insert_one(late)
+        [listed] = (await billing.client.get("/exports")).json()
+        assert listed["late_documents"] == [{"kind": "incoming_invoice", "number": "ii-2"}]
+        second = await billing.client.get("/exports/datev", params=follow_up)
+        assert second.status_code == 200, second.text
+        assert second.headers["x-datev-batch"] == "2"
+        _, late_rows = parse_extf(second.content)
+        assert {r["Belegfeld 1"] for r in late_rows} == {"LS-4712"}
+        assert (await billing.client.get("/exports/datev", params=follow_up)).content == (
+            second.content
+        )
+        batches = (await billing.client.get("/exports")).json()
+        assert [(b["batch"], b["late_documents"]) for b in batches] == [(2, []), (1, [])]
 
         receivable = await billing.client.get("/open-items", params={"side": "receivable"})
         assert receivable.status_code == 200, receivable.text
@@ -290,7 +315,8 @@ async def test_a_month_paid_out_and_exported_to_datev(
             "/open-items", params={"side": "payable", "format": "csv"}
         )
         assert payable.status_code == 200
-        assert payable.text.splitlines()[1:] == []  # the supplier invoice is paid out
+        # the first supplier invoice is paid out; the late one is still to pay
+        assert [r.split(";")[1] for r in payable.text.splitlines()[1:]] == ["LS-4712"]
 
 
 async def _all(invoice_of: Any, *placed: Envelope) -> bool:

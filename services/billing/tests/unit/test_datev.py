@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
@@ -35,6 +36,7 @@ from kontor_billing.domain.datev import (
     accounts_of,
     bookings_of,
     extf_file,
+    party_account,
     period,
 )
 from kontor_billing.domain.payouts import PayoutItem
@@ -47,7 +49,7 @@ from kontor_contracts.events.orders import (
 )
 from kontor_contracts.samples import order_placed_envelope
 from kontor_servicekit.clock import FakeClock
-from kontor_servicekit.domain_errors import Conflict, Invalid
+from kontor_servicekit.domain_errors import Conflict, Invalid, NotFound
 from kontor_servicekit.fakes import FakeTransactor
 
 pytestmark = pytest.mark.unit
@@ -282,6 +284,11 @@ class Books:
     async def export(self, wanted: Any = JUNE) -> Any:
         return await export_datev(self.transactor, wanted, policy=self.datev, clock=self.clock)
 
+    async def export_batch(self, batch: int, wanted: Any = JUNE) -> Any:
+        return await export_datev(
+            self.transactor, wanted, policy=self.datev, clock=self.clock, batch=batch
+        )
+
 
 async def a_month(books: Books) -> None:
     await books.invoice("o-1")
@@ -391,12 +398,8 @@ async def test_a_months_bookings_read_back_sum_to_the_documents_per_account() ->
     assert len(set(guids)) == len(guids)
 
 
-async def test_a_period_exported_twice_is_the_same_file_and_later_documents_are_reported() -> None:
-    books = Books()
-    await a_month(books)
-    first = await books.export()
-    assert first.first and first.late == []
-    books.clock.set(datetime(2026, 7, 20, 9, tzinfo=UTC))  # weeks later
+def late_supplier_invoice(books: Books) -> None:
+    """A supplier invoice dated in June, approved weeks after June was exported."""
     books.table("booked_incoming")["ii-2"] = IncomingDocument(
         "ii-2",
         "ER-99",
@@ -405,6 +408,15 @@ async def test_a_period_exported_twice_is_the_same_file_and_later_documents_are_
         None,
         [VatPart(Decimal("0.19"), "S", Decimal("10.00"), Decimal("1.90"))],
     )
+
+
+async def test_a_period_exported_twice_is_the_same_file_and_later_documents_are_reported() -> None:
+    books = Books()
+    await a_month(books)
+    first = await books.export()
+    assert first.first and first.late == []
+    books.clock.set(datetime(2026, 7, 20, 9, tzinfo=UTC))  # weeks later
+    late_supplier_invoice(books)
     again = await books.export()
     assert again.file == first.file  # byte-identical, the first export's time in it
     assert not again.first
@@ -418,3 +430,127 @@ async def test_a_period_exported_twice_is_the_same_file_and_later_documents_are_
         await books.export(period(date(2026, 6, 15), date(2026, 7, 15)))
     july = await books.export(period(date(2026, 7, 1), date(2026, 7, 31)))
     assert parse_extf(july.file).rows == []
+
+
+# ------------------------------------------------------------------ the published format
+
+#: The header of DATEV's own example of a Buchungsstapel (developer.datev.de, "Header" and
+#: "Einstieg" of the DATEV-Format, header version 700, Buchungsstapel version 13).
+DATEV_EXAMPLE_HEADER = (
+    '"EXTF";700;21;"Buchungsstapel";13;20240130140440439;;"RE";"";"";29098;55003;20240101;4;'
+    '20240101;20240831;"Buchungsstapel";"WD";1;0;0;"EUR";;"";;;"03";;;"";""'
+)
+#: Expressions the format description gives per field (header #1-#5; booking #1-#3, #7, #8).
+HEADER_EXPRESSIONS = {
+    0: r'^"(EXTF|DTVF)"$',
+    1: r"^(700)$",
+    2: r"^(16|20|21|46|48|65)$",
+    3: r'^"Buchungsstapel"$',
+    4: r"^(2|4|5|13)$",
+    5: r"^\d{17}$",
+}
+BOOKING_EXPRESSIONS = {
+    "Umsatz (ohne Soll/Haben-Kz)": r"^\d{1,10}[,]\d{2}$",
+    "Soll/Haben-Kennzeichen": r'^["](S|H)["]$',
+    "WKZ Umsatz": r'^["]([A-Z]{3})["]$',
+    "Konto": r"^(\d{1,9})$",
+    "Gegenkonto (ohne BU-Schlüssel)": r"^(\d{1,9})$",
+}
+
+
+def _kind(raw: str) -> str:
+    return "empty" if raw == "" else "text" if raw.startswith('"') else "number"
+
+
+async def test_the_file_follows_the_published_format_field_by_field() -> None:
+    """Read raw (not through the csv module): the header has the example's 31 fields, each
+    quoted where DATEV's example quotes it and a bare number where it has one; every
+    booking line has as many fields as the column line (125) and its amounts, flags,
+    currency and accounts match the format description's expressions."""
+    books = Books()
+    await a_month(books)
+    lines = (await books.export()).file.decode("cp1252").split("\r\n")
+    assert lines[-1] == ""  # every line ends with CRLF
+    ours, example = lines[0].split(";"), DATEV_EXAMPLE_HEADER.split(";")
+    assert len(ours) == len(example) == 31
+    for n, (mine, theirs) in enumerate(zip(ours, example, strict=True)):
+        if "empty" not in (_kind(mine), _kind(theirs)):  # both filled: quoted alike
+            assert _kind(mine) == _kind(theirs), (n, mine, theirs)
+    for n, expression in HEADER_EXPRESSIONS.items():
+        assert re.match(expression, ours[n]), (n, ours[n])
+    columns = lines[1].split(";")
+    assert len(columns) == 125
+    bookings = [line for line in lines[2:] if line]
+    assert len(bookings) >= 10
+    at = {name: columns.index(name) for name in BOOKING_EXPRESSIONS}
+    for line in bookings:
+        fields = line.split(";")  # no booking text here holds a ";"
+        assert len(fields) == len(columns)
+        for name, expression in BOOKING_EXPRESSIONS.items():
+            assert re.match(expression, fields[at[name]]), (name, fields[at[name]])
+
+
+async def test_late_documents_go_into_a_follow_up_batch_once() -> None:
+    books = Books()
+    await a_month(books)
+    first = await books.export()
+    with pytest.raises(Conflict, match="nothing was issued"):
+        await books.export_batch(2)
+    books.clock.set(datetime(2026, 7, 20, 9, tzinfo=UTC))
+    late_supplier_invoice(books)
+    with pytest.raises(NotFound):
+        await books.export_batch(3)  # the next batch is 2
+    second = await books.export_batch(2)
+    assert second.first and second.record.batch == 2
+    assert second.record.file_name == "EXTF_Buchungsstapel_20260601_20260630_2.csv"
+    parsed = parse_extf(second.file)
+    assert [(r["Belegfeld 1"], r["Umsatz (ohne Soll/Haben-Kz)"]) for r in parsed.rows] == [
+        ("ER-99", "11,90")
+    ]
+    assert parsed.header[14:17] == ["20260601", "20260630", "Nachtrag 2 01.06.26-30.06.26"]
+    assert parsed.header[5].startswith("20260720")  # made now, the first batch kept its time
+    assert not set(parse_extf(first.file).rows[0]) - set(parsed.rows[0])  # same columns
+    # nothing is late any more; both batches answer their bytes again
+    again = await books.export()
+    assert again.file == first.file and again.late == []
+    assert (await books.export_batch(2)).file == second.file
+    with pytest.raises(Conflict, match="after batch 2"):
+        await books.export_batch(3)
+    listed = await exported_periods(books.transactor, policy=books.datev)
+    assert [(p.record.batch, p.late) for p in listed] == [(2, []), (1, [])]
+
+
+async def test_debtors_and_creditors_on_personal_accounts_as_an_option() -> None:
+    collective = Books()
+    await a_month(collective)
+    by_collective = parse_extf((await collective.export()).file).balances()
+    books = Books()
+    books.datev = replace(books.datev, personal_accounts=True)
+    await a_month(books)
+    ii = books.table("booked_incoming")["ii-1"]
+    books.table("booked_incoming")["ii-1"] = replace(ii, party="creditor:de136695976")
+    parsed = parse_extf((await books.export()).file)
+    balances = parsed.balances()
+    a = CHARTS["SKR03"]
+    # every booking of the one customer (anna@example.de) on debtor 10000, of the
+    # supplier on creditor 70000; nothing left on the collective accounts
+    assert a.debtors not in balances and a.creditors not in balances
+    assert balances["10000"] == by_collective[a.debtors]
+    assert balances["70000"] == by_collective[a.creditors]
+    assert sum(balances.values()) == 0
+    assert books.transactor.db.tables["datev_party_accounts"] == {
+        "debtor:anna@example.de": ("debtor:anna@example.de", "10000"),
+        "creditor:de136695976": ("creditor:de136695976", "70000"),
+    }
+    # a later period: the same customer keeps the account, a new one gets the next
+    books.clock.set(datetime(2026, 7, 2, 9, tzinfo=UTC))
+    await books.invoice("o-4")
+    [doc] = [d for d in books.documents() if d.number == "RE-2026-000004"]
+    buyer = replace(doc.buyer, email="Bernd@Example.de")
+    books.table("invoices")[doc.id] = replace(doc, buyer=buyer)
+    await books.invoice("o-5")
+    july = parse_extf((await books.export(period(date(2026, 7, 1), date(2026, 7, 31)))).file)
+    assert sorted({r["Konto"] for r in july.rows}) == ["10000", "10001"]
+    assert party_account("debtor", 60000) == "69999"
+    with pytest.raises(Invalid, match="no personal creditor account left"):
+        party_account("creditor", 30001)

@@ -1,5 +1,6 @@
-"""Open items (OPOS): what an invoice still asks after credits, payments and refunds,
-overdue days, and the CSV a German spreadsheet opens (and never runs a formula from)."""
+"""Open items (OPOS) from the receivables ledger: what an invoice still asks after credits,
+payments and refunds, overdue days, and the CSV a German spreadsheet opens (and never
+runs a formula from)."""
 
 from __future__ import annotations
 
@@ -10,65 +11,78 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
-from kontor_billing.domain.invoice import Invoice, InvoiceLine, vat_breakdown
 from kontor_billing.domain.open_items import open_items_csv, payable_item, receivable_items
-from kontor_billing.domain.order import Buyer
+from kontor_billing.domain.receivables import Payment, PaymentBooking, Receivable
 
 pytestmark = pytest.mark.unit
 
-BUYER = Buyer("Anna Muster", "anna@example.de", "Hauptstr. 1", "10115", "Berlin", "DE")
+AT = datetime(2026, 6, 1, 10, tzinfo=UTC)
 
 
-def document(
-    number: str,
-    gross: str,
-    kind: str = "invoice",
-    original: str | None = None,
-    buyer: Buyer = BUYER,
-) -> Invoice:
-    net = (Decimal(gross) / Decimal("1.19")).quantize(Decimal("0.01"))
-    line = InvoiceLine(1, "SKU", "Ware", 1, net, Decimal("0.19"), net, Decimal(gross) - net)
-    return Invoice(
-        id=number,
-        number=number,
+def receivable(number: str, gross: str = "119.00", company: str | None = None) -> Receivable:
+    return Receivable.open(
+        invoice_number=number,
+        invoice_id=number,
         order_id=f"o-{number}",
-        order_number=None,
-        buyer=buyer,
+        order_number=f"B-{number}",
+        customer_email="anna@example.de",
+        customer_name="Anna Muster",
         currency="EUR",
-        lines=[line],
-        issued_at=datetime(2026, 6, 1, 10, tzinfo=UTC),  # due 15 June
-        vat_breakdown=vat_breakdown([line]),
-        kind=kind,  # type: ignore[arg-type]
-        original_number=original,
+        gross_total=Decimal(gross),
+        issue_date=date(2026, 6, 1),
+        due_date=date(2026, 6, 15),
+        opened_at=AT,
+        company=company,
     )
 
 
-def test_an_invoice_is_open_by_what_credits_payments_and_refunds_leave() -> None:
-    docs = [
-        document("RE-1", "119.00"),  # unpaid
-        document("RE-2", "119.00"),  # partly paid
-        document("RE-3", "119.00"),  # paid in full
-        document("RE-4", "119.00"),  # paid, 19.00 credited, not refunded yet: a credit
-        document("KR-1", "-19.00", "correction", "RE-4"),
-        document("RE-5", "119.00"),  # paid, credited and refunded: settled
-        document("KR-2", "-19.00", "correction", "RE-5"),
-        document("RE-6", "119.00"),  # cancelled
-        document("ST-1", "-119.00", "cancellation", "RE-6"),
+def money(r: Receivable, payment_id: str, amount: str, direction: str = "in") -> Receivable:
+    booking = PaymentBooking(
+        payment_id=payment_id,
+        amount=Decimal(amount),
+        currency="EUR",
+        method="bank_transfer",
+        received_at=AT,
+        invoice_number=r.invoice_number,
+    )
+    r.apply(Payment.of(booking, order_id=r.order_id, booked_at=AT, direction=direction), AT)  # type: ignore[arg-type]
+    return r
+
+
+def test_an_invoice_is_open_by_what_the_ledger_says_after_credits_payments_and_refunds() -> None:
+    credited = money(receivable("RE-4"), "p4", "119.00")
+    credited.credit("KR-1", Decimal("19.00"), AT)  # paid, 19.00 credited, not refunded yet
+    refunded = money(receivable("RE-5"), "p5", "119.00")
+    refunded.credit("KR-2", Decimal("19.00"), AT)
+    money(refunded, "payout:AZ-1", "19.00", "out")  # the refund paid out: settled
+    cancelled = receivable("RE-6")
+    cancelled.cancel("ST-1", AT)
+    paid_then_cancelled = money(receivable("RE-7", company="Beispiel GmbH"), "p7", "50.00")
+    paid_then_cancelled.cancel("ST-2", AT)
+    ledger = [
+        receivable("RE-1"),  # unpaid
+        money(receivable("RE-2"), "p2", "100.00"),  # partly paid
+        money(receivable("RE-3"), "p3", "119.00"),  # paid in full
+        credited,
+        refunded,
+        cancelled,
+        paid_then_cancelled,
     ]
-    paid = {n: Decimal("119.00") for n in ("RE-3", "RE-4", "RE-5")} | {"RE-2": Decimal("100")}
-    items = receivable_items(docs, paid, date(2026, 6, 25), {"KR-2": Decimal("19.00")})
-    got = {i.number: (i.open_amount, i.days_overdue) for i in items}
+    items = receivable_items(ledger, date(2026, 6, 25))
+    got = {i.number: (i.open_amount, i.settled, i.days_overdue) for i in items}
     assert got == {
-        "RE-1": (Decimal("119.00"), 10),
-        "RE-2": (Decimal("19.00"), 10),
-        "RE-4": (Decimal("-19.00"), 0),  # the customer's credit: not overdue
+        "RE-1": (Decimal("119.00"), Decimal("0.00"), 10),
+        "RE-2": (Decimal("19.00"), Decimal("100.00"), 10),
+        "RE-4": (Decimal("-19.00"), Decimal("138.00"), 0),  # the customer's credit
+        "RE-7": (Decimal("-50.00"), Decimal("169.00"), 0),  # paid on a cancelled invoice
     }
-    assert [i.number for i in items] == ["RE-1", "RE-2", "RE-4"]  # most overdue first
+    assert [i.number for i in items] == ["RE-1", "RE-2", "RE-4", "RE-7"]  # most overdue first
+    assert items[-1].party == "Beispiel GmbH" and items[0].order_number == "B-RE-1"
 
 
 def test_the_csv_is_semicolons_decimal_commas_and_neutralised_text() -> None:
-    shady = replace(BUYER, name='=HYPERLINK("http://x";"Klick")')
-    items = receivable_items([document("RE-1", "1234.56", buyer=shady)], {}, date(2026, 6, 1))
+    shady = replace(receivable("RE-1", "1234.56"), customer_name='=HYPERLINK("http://x";"Klick")')
+    items = receivable_items([shady], date(2026, 6, 1))
     items.append(
         payable_item(
             number="-LS 1",

@@ -4,7 +4,6 @@ test): the request's shape, the idempotency key, a refusal and an outage."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -12,7 +11,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-import uvicorn
 from kontor_billing.application.payouts import execute_provider_refunds
 from kontor_billing.domain.payouts import PayoutItem
 from kontor_billing.providers.stripe_refunds import StripeRefunds
@@ -20,6 +18,7 @@ from kontor_billing.store.memory import InMemoryBillingUnitOfWork
 from kontor_servicekit.clock import FakeClock
 from kontor_servicekit.domain_errors import Unavailable
 from kontor_servicekit.fakes import FakeTransactor
+from kontor_servicekit.testing import serving
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -80,17 +79,10 @@ class FakeProvider:
 @pytest.fixture
 async def provider() -> AsyncIterator[tuple[FakeProvider, str]]:
     fake = FakeProvider()
-    app = Starlette(routes=[Route("/v1/refunds", fake.refunds, methods=["POST"])])
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="error"))
-    task = asyncio.create_task(server.serve())
-    for _ in range(500):  # at most 5 s to listen
-        if server.started:
-            break
-        await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield fake, f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
+    async with serving(
+        Starlette(routes=[Route("/v1/refunds", fake.refunds, methods=["POST"])])
+    ) as url:
+        yield fake, url
 
 
 def refund_item(n: int, amount: str, intent: str) -> PayoutItem:

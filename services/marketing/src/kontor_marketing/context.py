@@ -13,6 +13,7 @@ from kontor_servicekit.idempotency import Answers
 from kontor_servicekit.ratelimit import RateLimiter
 from kontor_servicekit.uow import Transactor
 
+from kontor_marketing.application.campaigns import CampaignLinks
 from kontor_marketing.application.consent import ConsentLinks
 from kontor_marketing.application.unit_of_work import MarketingUnitOfWork
 from kontor_marketing.store.queries import MarketingQueries
@@ -28,6 +29,9 @@ class MarketingContext:
     links: ConsentLinks | None
     """None: no link secret (nor privacy key) is set; the public routes answer 503."""
     imprint: str
+
+    def campaign_links(self) -> CampaignLinks:
+        return CampaignLinks(self.consent_links())
 
     def consent_links(self) -> ConsentLinks:
         if self.links is None:

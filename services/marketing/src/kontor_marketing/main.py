@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import timedelta
+from datetime import time, timedelta
 
 from fastapi import FastAPI
-from kontor_servicekit.clock import Clock, utc_now
+from kontor_servicekit.clock import BERLIN, Clock, utc_now
 from kontor_servicekit.context import attach_context
 from kontor_servicekit.idempotency import Answers
+from kontor_servicekit.mail import SmtpSender, smtp_config
 from kontor_servicekit.privacy.setup import master_key_of
 from kontor_servicekit.ratelimit import RateLimiter
 from kontor_servicekit.runner import run_service
@@ -17,17 +18,23 @@ from kontor_servicekit.service import ServiceDefinition, create_service_app
 from kontor_servicekit.sweeper import Sweeper
 from kontor_servicekit.uow import MongoTransactor
 
+from kontor_marketing.api.campaigns import router as campaigns_router
 from kontor_marketing.api.coupons import router as coupons_router
 from kontor_marketing.api.newsletter import router as newsletter_router
+from kontor_marketing.api.planning import router as planning_router
 from kontor_marketing.api.profiles import router as profiles_router
+from kontor_marketing.application.campaigns import CampaignLinks, SendRules, dispatch_due
 from kontor_marketing.application.consent import ConsentLinks
+from kontor_marketing.application.flows import CartFlow
 from kontor_marketing.application.mail import MailSender, send_due_mails
 from kontor_marketing.application.profiles import refresh_all
 from kontor_marketing.consumers.orders import coupon_redemptions
 from kontor_marketing.consumers.privacy import privacy_participant
 from kontor_marketing.consumers.profiles import profiles
 from kontor_marketing.context import MarketingContext
+from kontor_marketing.domain.campaign import QuietHours
 from kontor_marketing.domain.links import LinkSigner
+from kontor_marketing.outbound import KitMailSender
 from kontor_marketing.settings import MarketingSettings
 from kontor_marketing.store.indexes import ensure_indexes
 from kontor_marketing.store.queries import MarketingQueries
@@ -39,8 +46,26 @@ def definition(settings: MarketingSettings, clock: Clock = utc_now) -> ServiceDe
         settings=settings,
         title="Kontor marketing",
         description="Campaigns, coupons and consent, planned from what worked before.",
-        routers=[newsletter_router, coupons_router, profiles_router],
-        subscriptions=[privacy_participant(clock), coupon_redemptions(), profiles()],
+        routers=[
+            planning_router,  # the first thing a marketer sees
+            campaigns_router,
+            newsletter_router,
+            coupons_router,
+            profiles_router,
+        ],
+        subscriptions=[
+            privacy_participant(clock),
+            coupon_redemptions(),
+            profiles(
+                timedelta(days=settings.attribution_window_days),
+                CartFlow(
+                    consent_links(settings),
+                    timedelta(seconds=settings.cart_reminder_after_s),
+                    settings.imprint,
+                ),
+                clock,
+            ),
+        ],
         indexes=ensure_indexes,
         ensure_topics=settings.kafka_ensure_topics,
     )
@@ -59,6 +84,15 @@ def link_signer(settings: MarketingSettings) -> LinkSigner | None:
     )
 
 
+def consent_links(settings: MarketingSettings) -> ConsentLinks | None:
+    signer = link_signer(settings)
+    if signer is None:
+        return None
+    return ConsentLinks(
+        signer, settings.public_base_url.rstrip("/"), timedelta(hours=settings.confirm_link_hours)
+    )
+
+
 def create_app(
     settings: MarketingSettings | None = None,
     clock: Clock = utc_now,
@@ -69,20 +103,13 @@ def create_app(
     app = create_service_app(service)
     store = app.state.kit.store
     transactor = MongoTransactor(store, MongoMarketingUnitOfWork)
-    signer = link_signer(settings)
     context = MarketingContext(
         transactor=transactor,
         queries=MarketingQueries(store.db),
         clock=clock,
         answers=Answers(store),
         public_limiter=RateLimiter(settings.subscribe_rate_limit),
-        links=None
-        if signer is None
-        else ConsentLinks(
-            signer,
-            settings.public_base_url.rstrip("/"),
-            timedelta(hours=settings.confirm_link_hours),
-        ),
+        links=consent_links(settings),
         imprint=settings.imprint,
     )
     attach_context(app, context)
@@ -91,16 +118,34 @@ def create_app(
         lambda: refresh_all(transactor, clock=context.clock),
         interval_s=settings.segment_refresh_interval_s,
     ).runs_with(service)
-    if mail_sender is not None:
-        sender = mail_sender
+    sender = mail_sender or KitMailSender(
+        SmtpSender(smtp_config(settings), clock=lambda: context.clock()),
+        mail_from=settings.mail_from,
+    )
+    Sweeper(
+        "marketing-mails",
+        lambda: send_due_mails(
+            transactor, sender, clock=context.clock, limit=settings.mail_per_round
+        ),
+        interval_s=settings.mail_sweep_interval_s,
+    ).runs_with(service)
+    if context.links is not None:
+        links, rules = CampaignLinks(context.links), send_rules(settings)
         Sweeper(
-            "marketing-mails",
-            lambda: send_due_mails(
-                transactor, sender, clock=context.clock, limit=settings.mail_per_round
-            ),
-            interval_s=settings.mail_sweep_interval_s,
+            "campaign-dispatch",
+            lambda: dispatch_due(transactor, links=links, rules=rules, clock=context.clock),
+            interval_s=settings.campaign_sweep_interval_s,
         ).runs_with(service)
     return app
+
+
+def send_rules(settings: MarketingSettings) -> SendRules:
+    start, end = (time.fromisoformat(t) for t in settings.quiet_hours.split("-"))
+    return SendRules(
+        imprint=settings.imprint,
+        per_week=settings.frequency_cap_per_week,
+        quiet=QuietHours(start, end, BERLIN),
+    )
 
 
 def run() -> None:

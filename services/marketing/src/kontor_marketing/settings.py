@@ -24,11 +24,6 @@ class MarketingSettings(ServiceSettings):
     subscribe_rate_limit: int = Field(
         default=10, ge=1, description="Public newsletter requests per minute and client address"
     )
-    mail_from: str = Field(
-        default="Kontor Newsletter <newsletter@kontor.local>",
-        min_length=3,
-        description="From of marketing mails",
-    )
     imprint: str = Field(
         default="Kontor Beispiel GmbH · Hauptstr. 1 · 10115 Berlin · HRB 000000 B · "
         "Geschäftsführung: Erika Muster",
@@ -43,6 +38,26 @@ class MarketingSettings(ServiceSettings):
     )
     segment_refresh_interval_s: float = Field(
         default=3600.0, gt=0, description="How often rules on time (recency) are re-decided"
+    )
+    frequency_cap_per_week: int = Field(
+        default=2, ge=1, le=50, description="At most this many campaign mails per person in 7 days"
+    )
+    quiet_hours: str = Field(
+        default="21:00-08:00",
+        pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]$",
+        description="No campaign mail leaves in these hours (Europe/Berlin)",
+    )
+    campaign_sweep_interval_s: float = Field(
+        default=5.0, gt=0, description="How often scheduled campaigns are looked at"
+    )
+    attribution_window_days: int = Field(
+        default=5, ge=1, le=90, description="An order within this many days of a click counts"
+    )
+    cart_reminder_after_s: float = Field(
+        default=3600.0,
+        ge=0,
+        description="The abandoned-cart reminder leaves this long after "
+        "CartAbandoned, unless the person ordered meanwhile",
     )
     uwg_7_3_existing_customers: bool = Field(
         default=False,

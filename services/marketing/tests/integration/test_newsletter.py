@@ -9,38 +9,40 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime
+from email.message import EmailMessage
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 from kontor_contracts.envelope import Envelope
 from kontor_contracts.events.orders import DataExportRequested, ErasureRequested
-from kontor_marketing.application.unit_of_work import MarketingUnitOfWork
 from kontor_marketing.context import MarketingContext
-from kontor_marketing.domain.mail import QueuedMail
 from kontor_servicekit.context import context_of
 from kontor_servicekit.testing import as_message, consume_all, produce, topic_of
 
 pytestmark = pytest.mark.integration
 
 
-async def queued_mails(ctx: MarketingContext, to: str) -> list[QueuedMail]:
-    async def work(uow: MarketingUnitOfWork) -> list[QueuedMail]:
-        return [m for m in await uow.mails.due(ctx.clock(), 100) if m.mail.to == to]
+FAST_MAIL = {"mail_sweep_interval_s": 0.1, "public_base_url": "https://shop.example"}
 
-    return await ctx.transactor.run(work)
+
+def text_of(message: EmailMessage) -> str:
+    part = message.get_body(("plain",))
+    assert part is not None
+    return str(part.get_content())
 
 
 def path_of(text: str, kind: str) -> str:
-    match = re.search(rf"https?://\S+/newsletter/{kind}/\S+", text)
+    match = re.search(rf"https://shop.example/newsletter/{kind}/\S+", text)
     assert match, text
     return urlsplit(match.group(0)).path
 
 
-async def test_double_opt_in_then_one_click_unsubscribe(
-    start_service: Any, infra: Any, namespace: str, auth_keys: Any
+async def test_double_opt_in_over_smtp_then_one_click_unsubscribe(
+    start_service: Any, infra: Any, namespace: str, auth_keys: Any, mail_sink: Any
 ) -> None:
-    async with start_service("marketing", token=None) as marketing:
+    settings = {**FAST_MAIL, **mail_sink.smtp_settings()}
+    async with start_service("marketing", token=None, **settings) as marketing:
         public = marketing.client
         ctx = context_of(marketing.app, MarketingContext)
         asked = await public.post(
@@ -48,13 +50,16 @@ async def test_double_opt_in_then_one_click_unsubscribe(
             json={"email": "Anna@Example.de", "topics": ["news", "offers"], "locale": "de"},
         )
         assert asked.status_code == 202, asked.text
-        [mail] = await queued_mails(ctx, "anna@example.de")
-        assert "bestätigen" in mail.mail.subject
+        [mail] = await mail_sink.arrived(1)
+        assert mail["To"] == "anna@example.de"
+        assert "bestätigen" in mail["Subject"]
+        assert mail["List-Unsubscribe"] is None  # the confirmation is no advertising
+        link = path_of(text_of(mail), "confirmations")
 
-        confirmed = await public.get(path_of(mail.mail.text, "confirmations"))
+        confirmed = await public.get(link)
         assert confirmed.status_code == 200, confirmed.text
         assert "bestätigt" in confirmed.text
-        again = await public.get(path_of(mail.mail.text, "confirmations"))
+        again = await public.get(link)
         assert again.status_code == 200  # a second click (or a link scanner) changes nothing
 
         staff = {"Authorization": f"Bearer {auth_keys.token('marketing:read')}"}

@@ -10,10 +10,12 @@ from kontor_servicekit.blobs import BlobStore
 from kontor_servicekit.clock import Clock
 from kontor_servicekit.context import context_dependency
 from kontor_servicekit.idempotency import Answers
+from kontor_servicekit.ratelimit import RateLimiter
 from kontor_servicekit.uow import Transactor
 
 from kontor_support.application.unit_of_work import SupportUnitOfWork
-from kontor_support.store.queries import SupportQueries, TicketQueries
+from kontor_support.channels.chat import ChatChannel
+from kontor_support.store.queries import ProductQueries, SupportQueries, TicketQueries
 
 
 @dataclass
@@ -25,6 +27,12 @@ class SupportContext:
     answers: Answers
     blobs: BlobStore  # attachments (GridFS bucket "attachments"); pass to inbound.receive
     mail_domain: str  # the domain of our mails' Message-IDs
+    chat: ChatChannel  # the chat sockets of this replica and the token key
+    chat_token_ttl_s: int
+    chat_limiter: RateLimiter  # POST /chats per client address
+    products: ProductQueries  # product advice
+    return_instructions: str = ""  # the macros' {{return_instructions}}
+    contact_webhook_secret: bytes | None = None  # POST /webhooks/contacts; None: refused
 
 
 Context = Annotated[SupportContext, Depends(context_dependency(SupportContext))]

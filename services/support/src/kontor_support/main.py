@@ -2,24 +2,32 @@
 
 from __future__ import annotations
 
+import secrets
+
 from fastapi import FastAPI
 from kontor_servicekit.blobs import BlobStore
 from kontor_servicekit.clock import Clock, utc_now
 from kontor_servicekit.context import attach_context
 from kontor_servicekit.idempotency import Answers
+from kontor_servicekit.mail import SmtpReceiver, SmtpSender, smtp_config
+from kontor_servicekit.ratelimit import RateLimiter
 from kontor_servicekit.runner import run_service
 from kontor_servicekit.service import ServiceDefinition, create_service_app
 from kontor_servicekit.sweeper import Sweeper
 from kontor_servicekit.uow import MongoTransactor
 
-from kontor_support.api import tickets
+from kontor_support.api import chats, contacts, macros, products, tickets
 from kontor_support.application.sla import german_calendar, sweep_tickets
+from kontor_support.channels.chat import ChatChannel, ChatHub
+from kontor_support.channels.mail_out import send_due_mail
+from kontor_support.channels.mail_smtp import accepting, mail_receiver
 from kontor_support.consumers.context import context_from_billing, context_from_orders
+from kontor_support.consumers.products import products_from_catalog
 from kontor_support.context import SupportContext
 from kontor_support.domain.sla import SlaPolicy
 from kontor_support.settings import SupportSettings
 from kontor_support.store.indexes import ensure_indexes
-from kontor_support.store.queries import SupportQueries, TicketQueries
+from kontor_support.store.queries import ProductQueries, SupportQueries, TicketQueries
 from kontor_support.store.unit_of_work import MongoSupportUnitOfWork
 
 
@@ -28,10 +36,11 @@ def definition(settings: SupportSettings, clock: Clock = utc_now) -> ServiceDefi
         settings=settings,
         title="Kontor support",
         description="Customer contact on every channel: tickets and their answers.",
-        routers=[tickets.router],
+        routers=[tickets.router, chats.router, contacts.router, products.router, macros.router],
         subscriptions=[
             context_from_orders(clock),
             context_from_billing(clock, last_dunning_level=settings.last_dunning_level),
+            products_from_catalog(),
         ],
         indexes=ensure_indexes,
         ensure_topics=settings.kafka_ensure_topics,
@@ -42,14 +51,27 @@ def create_app(settings: SupportSettings | None = None, clock: Clock = utc_now) 
     settings = settings or SupportSettings()
     app = create_service_app(definition(settings, clock))
     store = app.state.kit.store
+    transactor = MongoTransactor(store, MongoSupportUnitOfWork)
+    queries = SupportQueries(store.db)
+    blobs = BlobStore(store.db, "attachments")
     context = SupportContext(
-        transactor=MongoTransactor(store, MongoSupportUnitOfWork),
-        queries=SupportQueries(store.db),
+        transactor=transactor,
+        queries=queries,
         clock=clock,
         tickets=TicketQueries(store.db),
         answers=Answers(store),
-        blobs=BlobStore(store.db, "attachments"),
+        blobs=blobs,
         mail_domain=settings.mail_domain,
+        chat=ChatChannel(ChatHub(transactor, queries, clock), _chat_secret(settings), blobs),
+        chat_token_ttl_s=settings.chat_token_ttl_s,
+        chat_limiter=RateLimiter(settings.chat_open_rate_limit),
+        products=ProductQueries(store.db),
+        return_instructions=settings.return_instructions,
+        contact_webhook_secret=(
+            settings.contact_webhook_secret.get_secret_value().encode("utf-8")
+            if settings.contact_webhook_secret is not None
+            else None
+        ),
     )
     attach_context(app, context)
     calendar = german_calendar(settings.holiday_state)
@@ -65,7 +87,37 @@ def create_app(settings: SupportSettings | None = None, clock: Clock = utc_now) 
         ),
         interval_s=settings.sla_sweep_interval_s,
     ).runs_with(app.state.kit.definition)
+    _mail(app, settings, context)
+    Sweeper("chat-push", context.chat.hub.push, interval_s=settings.chat_push_interval_s).runs_with(
+        app.state.kit.definition
+    )
     return app
+
+
+def _chat_secret(settings: SupportSettings) -> bytes:
+    if settings.chat_token_secret is not None:
+        return settings.chat_token_secret.get_secret_value().encode("utf-8")
+    return secrets.token_bytes(32)  # one process: tokens end with a restart
+
+
+def _mail(app: FastAPI, settings: SupportSettings, context: SupportContext) -> None:
+    """E-mail in over SMTP and the sweeper that sends queued e-mail replies."""
+    app.state.smtp_receiver = None
+    if settings.smtp_receiver:
+        app.state.smtp_receiver = SmtpReceiver(
+            mail_receiver(context.transactor, clock=context.clock, blobs=context.blobs),
+            host=settings.smtp_receiver_host,
+            port=settings.smtp_receiver_port,
+            max_bytes=settings.smtp_receiver_max_bytes,
+            accepts=accepting(settings.smtp_receiver_accept),
+            hostname=settings.mail_domain,
+        ).runs_with(app.state.kit.definition)
+    sender = SmtpSender(smtp_config(settings), clock=context.clock)
+    Sweeper(
+        "mail-out",
+        lambda: send_due_mail(context.transactor, context.queries, sender, clock=context.clock),
+        interval_s=settings.mail_send_interval_s,
+    ).runs_with(app.state.kit.definition)
 
 
 def run() -> None:

@@ -1,5 +1,6 @@
+from kontor_servicekit.mail.receiver import DEFAULT_MAX_BYTES
 from kontor_servicekit.settings import ServiceSettings
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 
 class SupportSettings(ServiceSettings):
@@ -21,6 +22,55 @@ class SupportSettings(ServiceSettings):
     )
     sla_sweep_interval_s: float = Field(
         default=30.0, gt=0, description="How often SLA deadlines and pending dates are checked"
+    )
+    mail_from: str = Field(
+        default="Kontor Kundenservice <support@kontor.local>",
+        description="The From of support's mails: the address customers answer to",
+    )
+    smtp_receiver: bool = Field(
+        default=True, description="Receive mail over SMTP (the kit's receiver, aiosmtpd)"
+    )
+    smtp_receiver_host: str = "127.0.0.1"
+    smtp_receiver_port: int = Field(
+        default=2525, ge=0, le=65535, description="The SMTP receiver's port; 0: any free port"
+    )
+    smtp_receiver_accept: str = Field(
+        default="",
+        max_length=2000,
+        description="Recipients accepted, comma-separated addresses and @domains; "
+        "empty (make run's default): any recipient",
+    )
+    smtp_receiver_max_bytes: int = Field(
+        default=DEFAULT_MAX_BYTES, ge=1024, description="The largest mail accepted (SMTP SIZE)"
+    )
+    mail_send_interval_s: float = Field(
+        default=2.0, gt=0, description="How often queued e-mail replies are sent"
+    )
+    chat_token_secret: SecretStr | None = Field(
+        default=None,
+        description="HMAC key of the chats' customer tokens; the same on every replica. "
+        "Unset: a random key per process (tokens end with a restart; one machine only)",
+    )
+    chat_token_ttl_s: int = Field(
+        default=86_400, ge=60, description="How long a chat's customer token admits"
+    )
+    chat_push_interval_s: float = Field(
+        default=0.25, gt=0, description="How often agents' chat replies and typing are pushed"
+    )
+    chat_open_rate_limit: int = Field(
+        default=20, ge=1, description="POST /chats per client address and minute"
+    )
+    contact_webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="HMAC key of POST /webhooks/contacts (telephony, social tools); "
+        "unset: the webhook refuses every request",
+    )
+    return_instructions: str = Field(
+        default="Bitte melden Sie die Rücksendung unter /withdrawals an; Sie erhalten "
+        "dann das Rücksendeetikett per E-Mail.",
+        min_length=1,
+        max_length=2000,
+        description="The macros' {{return_instructions}}",
     )
     last_dunning_level: int = Field(
         default=3, ge=1, description="PaymentOverdue at this dunning level opens a ticket"

@@ -78,3 +78,28 @@ async def test_an_unknown_delivery_is_not_found() -> None:
     transactor = await stored(queued())
     with pytest.raises(NotFound):
         await mark_delivery(transactor, "d-2", "sent", at=AT)
+
+
+def test_a_sender_takes_a_due_delivery_once_until_its_lease_runs_out() -> None:
+    delivery = queued()
+    lease = timedelta(minutes=5)
+    assert delivery.take("a", AT, lease)
+    assert not delivery.take("b", AT + timedelta(minutes=4), lease)  # a's lease holds
+    assert delivery.take("b", AT + timedelta(minutes=6), lease)  # a died: b may
+    assert delivery.claim == "b"
+    delivery.mark_failed("421 try later", AT + timedelta(minutes=6))
+    assert delivery.claim is None
+    assert not delivery.take("c", AT + timedelta(minutes=6, seconds=30), lease)  # its pause
+    assert delivery.take("c", AT + timedelta(minutes=8), lease)
+    delivery.mark_sent(AT + timedelta(minutes=8))
+    assert not delivery.take("d", AT + timedelta(hours=1), lease)
+
+
+async def test_claiming_goes_through_the_unit_of_work() -> None:
+    from kontor_support.application.deliveries import claim_delivery
+
+    transactor = await stored(queued())
+    taken = await claim_delivery(transactor, "d-1", at=AT, lease=timedelta(minutes=5))
+    assert taken is not None and taken.claimed_until == AT + timedelta(minutes=5)
+    assert await claim_delivery(transactor, "d-1", at=AT, lease=timedelta(minutes=5)) is None
+    assert await claim_delivery(transactor, "nope", at=AT, lease=timedelta(minutes=5)) is None

@@ -6,12 +6,13 @@ from datetime import timedelta
 from importlib import resources
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.responses import Response
+from kontor_servicekit.auth import require_scope
 from kontor_servicekit.errors import Forbidden, problem_responses
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from kontor_analytics.application.collect import EventInput, collect
+from kontor_analytics.application.collect import EventInput, collect, rebuild_sessions
 from kontor_analytics.context import Context
 
 router = APIRouter(tags=["collect"])
@@ -136,3 +137,20 @@ async def get_snippet() -> Response:
         media_type="text/javascript",
         headers={"Cache-Control": "public, max-age=3600"},
     )
+
+
+@router.post(
+    "/sessions/rebuild",
+    status_code=status.HTTP_204_NO_CONTENT,
+    dependencies=[Depends(require_scope("analytics:admin"))],
+    responses=problem_responses(401, 403),
+    summary="Make every session again from the stored raw events",
+    description="After a change of the session rules or a restore: each client's sessions "
+    "are deleted and counted again from its raw events (bots left out), a hundred clients "
+    "per transaction. Events past `raw_events_ttl_days` are gone and cannot come back.",
+)
+async def post_sessions_rebuild(ctx: Context) -> Response:
+    clients = await ctx.queries.collected_clients()
+    timeout = timedelta(minutes=ctx.session_timeout_min)
+    await rebuild_sessions(ctx.transactor, clients, timeout=timeout)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -16,7 +16,7 @@ from kontor_servicekit.uow import Transactor
 
 from kontor_analytics.application.unit_of_work import AnalyticsUnitOfWork
 from kontor_analytics.domain.collect import Hit, RawEvent, check_events, truncate_ip
-from kontor_analytics.domain.sessions import ClientState, Session, session_key
+from kontor_analytics.domain.sessions import ClientState, Session, session_key, sessionize
 
 
 @dataclass(frozen=True)
@@ -133,15 +133,17 @@ async def count_into_sessions(
     """Apply ``hits`` (a person's, each with its user id) to the client's sessions."""
     state = await uow.sessions.client(client_id)
     touched: dict[str, Session] = {}
+    recent: ClientState | None = None  # where this request's previous hit went
     for hit, user_id in sorted(hits, key=lambda pair: pair[0].at):
-        key = session_key(client_id, hit, state, timeout)
+        key = session_key(client_id, hit, recent, state, timeout=timeout)
         session = touched.get(key) or await uow.sessions.get(key)
         if session is None:
             session = Session.start(key, client_id, hit)
         session.apply(hit, user_id)
         touched[key] = session
+        recent = ClientState(client_id, key, hit.at)
         if state is None or hit.at >= state.last_at:
-            state = ClientState(client_id, key, hit.at)
+            state = recent
     for session in touched.values():
         await uow.sessions.save(session)
     if state is not None:
@@ -182,17 +184,31 @@ async def collect(
     return await transactor.run(work)
 
 
-async def rebuild_client_sessions(
-    transactor: Transactor[AnalyticsUnitOfWork], client_id: str, *, timeout: timedelta
+async def rebuild_sessions(
+    transactor: Transactor[AnalyticsUnitOfWork],
+    clients: Sequence[str],
+    *,
+    timeout: timedelta,
+    chunk: int = 100,
 ) -> int:
-    """Forget the client's sessions and count its stored raw events again; how many."""
+    """Every client's sessions again from its raw events (bots left out), ``chunk``
+    clients per transaction; how many sessions."""
+    total = 0
+    for index in range(0, len(clients), chunk):
+        some = list(clients[index : index + chunk])
 
-    async def work(uow: AnalyticsUnitOfWork) -> int:
-        await uow.sessions.forget_client(client_id)
-        events = [e for e in await uow.raw_events.of_client(client_id) if not e.bot]
-        if not events:
-            return 0
-        pairs = [(e.hit, e.user_id) for e in events]
-        return len(await count_into_sessions(uow, client_id, pairs, timeout))
+        async def work(uow: AnalyticsUnitOfWork, some: list[str] = some) -> int:
+            await uow.sessions.forget_clients(some)
+            raw = await uow.raw_events.of_clients(some)
+            made = 0
+            for client_id in some:
+                pairs = [(e.hit, e.user_id) for e in raw.get(client_id, []) if not e.bot]
+                sessions, state = sessionize(client_id, pairs, timeout)
+                await uow.sessions.add_many(sessions)
+                if state is not None:
+                    await uow.sessions.save_client(state)
+                made += len(sessions)
+            return made
 
-    return await transactor.run(work)
+        total += await transactor.run(work)
+    return total

@@ -27,12 +27,16 @@ class ClientState:
     last_at: datetime
 
 
-def session_key(client_id: str, hit: Hit, current: ClientState | None, timeout: timedelta) -> str:
-    """The session ``hit`` belongs to (``current``: the client's session so far)."""
+def session_key(client_id: str, hit: Hit, *known: ClientState | None, timeout: timedelta) -> str:
+    """The session ``hit`` belongs to: the first of the ``known`` sessions (the one the
+    hit's own request continues, then the client's newest) that it comes within the
+    timeout of, else a new one. A request older than the client's newest session (it
+    arrived late) so keeps its hits together instead of making each its own session."""
     if hit.session_id is not None:
         return f"{client_id}:{hit.session_id}"
-    if current is not None and abs(hit.at - current.last_at) <= timeout:
-        return current.session_key
+    for current in known:
+        if current is not None and abs(hit.at - current.last_at) <= timeout:
+            return current.session_key
     return f"{client_id}:t{int(hit.at.timestamp() * 1_000_000)}"
 
 
@@ -111,3 +115,19 @@ def _worth(hit: Hit) -> Decimal:
     if hit.value is not None:
         return hit.value
     return sum(((i.price or Decimal("0")) * i.quantity for i in hit.items), start=Decimal("0"))
+
+
+def sessionize(
+    client_id: str, hits: list[tuple[Hit, str | None]], timeout: timedelta
+) -> tuple[list[Session], ClientState | None]:
+    """A client's sessions from nothing: its hits (each with its user id) in time order."""
+    state: ClientState | None = None
+    sessions: dict[str, Session] = {}
+    for hit, user_id in sorted(hits, key=lambda pair: pair[0].at):
+        key = session_key(client_id, hit, state, timeout=timeout)
+        session = sessions.get(key) or Session.start(key, client_id, hit)
+        session.apply(hit, user_id)
+        sessions[key] = session
+        if state is None or hit.at >= state.last_at:
+            state = ClientState(client_id, key, hit.at)
+    return list(sessions.values()), state

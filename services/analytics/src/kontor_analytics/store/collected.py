@@ -109,9 +109,14 @@ class MongoRawEventRepository:
                 [raw_document(e) for e in events], ordered=False, session=self.tx.session
             )
 
-    async def of_client(self, client_id: str) -> list[RawEvent]:
-        cursor = self.raw.find({"client_id": client_id}, session=self.tx.session).sort("at", 1)
-        return [raw_event(doc) for doc in await cursor.to_list(None)]
+    async def of_clients(self, clients: Sequence[str]) -> dict[str, list[RawEvent]]:
+        cursor = self.raw.find({"client_id": {"$in": list(clients)}}, session=self.tx.session)
+        found: dict[str, list[RawEvent]] = {}
+        for doc in await cursor.to_list(None):
+            found.setdefault(doc["client_id"], []).append(raw_event(doc))
+        for events in found.values():
+            events.sort(key=lambda e: e.hit.at)
+        return found
 
 
 class MongoSessionRepository:
@@ -141,7 +146,13 @@ class MongoSessionRepository:
             {"_id": session.key}, session_document(session), upsert=True, session=self.tx.session
         )
 
-    async def forget_client(self, client_id: str) -> int:
-        done = await self.sessions.delete_many({"client_id": client_id}, session=self.tx.session)
-        await self.clients.delete_one({"_id": client_id}, session=self.tx.session)
+    async def add_many(self, sessions: Sequence[Session]) -> None:
+        if sessions:
+            docs = [session_document(s) for s in sessions]
+            await self.sessions.insert_many(docs, session=self.tx.session)
+
+    async def forget_clients(self, clients: Sequence[str]) -> int:
+        wanted = {"$in": list(clients)}
+        done = await self.sessions.delete_many({"client_id": wanted}, session=self.tx.session)
+        await self.clients.delete_many({"_id": wanted}, session=self.tx.session)
         return done.deleted_count

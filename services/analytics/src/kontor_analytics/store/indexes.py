@@ -9,6 +9,8 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
 from kontor_analytics.store.collected import RAW_EVENTS, SESSIONS
+from kontor_analytics.store.dashboard import DASHBOARD_SESSIONS
+from kontor_analytics.store.facts import FACT_INVOICES, FACT_ORDERS, FACT_RETURNS
 
 RAW_TTL_INDEX = "received_at_ttl"
 
@@ -31,5 +33,10 @@ def ensure_indexes(
         await db[SESSIONS].create_index("started_at")
         await db[SESSIONS].create_index("client_id")
         await db[SESSIONS].create_index("user_id", sparse=True)
+        await db[FACT_ORDERS].create_index("placed_at")
+        await db[FACT_ORDERS].create_index("customer")
+        await db[FACT_RETURNS].create_index("order_id")
+        await db[FACT_INVOICES].create_index("issue_date")
+        await db[DASHBOARD_SESSIONS].create_index("expires_at", expireAfterSeconds=0)
 
     return ensure

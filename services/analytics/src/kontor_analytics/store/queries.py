@@ -1,12 +1,197 @@
-"""Analytics's read side: what the routes show, answered straight from the database."""
+"""Analytics's read side: the facts of a period from the read models, and the figures
+computed from them (``domain/figures.py``)."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
+from kontor_servicekit.clock import BERLIN
 from pymongo.asynchronous.database import AsyncDatabase
+
+from kontor_analytics.domain import alerts as a
+from kontor_analytics.domain import figures as f
+from kontor_analytics.domain.sessions import Session
+from kontor_analytics.store.alerts import ALERT_RULES, ALERT_STATES, rule_of
+from kontor_analytics.store.collected import RAW_EVENTS, SESSIONS, session_of
+from kontor_analytics.store.dashboard import DASHBOARD_SESSIONS
+from kontor_analytics.store.facts import FACT_INVOICES, FACT_ORDERS, FACT_PRODUCTS, FACT_RETURNS
+
+
+def return_fact(doc: dict[str, Any]) -> f.ReturnFact:
+    return f.ReturnFact(
+        requested_at=doc.get("requested_at"),
+        lines=tuple(
+            f.ReturnedLine(line["sku"], line["quantity"], line["reason"])
+            for line in doc.get("lines", [])
+        ),
+        refund=doc.get("refund"),
+    )
+
+
+def order_fact(doc: dict[str, Any], returns: tuple[f.ReturnFact, ...] = ()) -> f.OrderFact:
+    return f.OrderFact(
+        order_id=doc["_id"],
+        placed_at=doc["placed_at"],
+        gross=doc["gross"],
+        net=doc["net"],
+        lines=tuple(
+            f.SoldLine(line["sku"], line["quantity"], line["gross"]) for line in doc["lines"]
+        ),
+        customer=doc.get("customer"),
+        channel=doc.get("channel") or "webshop",
+        cancelled=doc.get("cancelled_at") is not None,
+        rejected=doc.get("rejected_at") is not None,
+        shipped_at=doc.get("shipped_at"),
+        delivered_at=doc.get("delivered_at"),
+        returns=returns,
+    )
+
+
+def product_fact(doc: dict[str, Any]) -> f.ProductFact:
+    stock = doc.get("stock")
+    on_hand = sum(stock.values()) if stock else doc.get("created_stock")
+    return f.ProductFact(
+        sku=doc["_id"],
+        name=doc.get("name"),
+        category=doc.get("category"),
+        attributes=dict(doc.get("attributes") or {}),
+        on_hand=on_hand,
+    )
 
 
 class AnalyticsQueries:
-    def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
+    def __init__(self, db: AsyncDatabase[dict[str, Any]], *, promised_ship_hours: int = 48):
         self.db = db
+        self.promised_ship_hours = promised_ship_hours
+
+    # ---------------------------------------------------------------- facts
+
+    async def orders_placed(self, period: f.Period) -> list[f.OrderFact]:
+        wanted = {"placed_at": {"$gte": period.start, "$lt": period.end}}
+        found = await self.db[FACT_ORDERS].find(wanted).to_list(None)
+        ids = [doc["_id"] for doc in found]
+        returns: dict[str, list[f.ReturnFact]] = {}
+        if ids:
+            cursor = self.db[FACT_RETURNS].find({"order_id": {"$in": ids}})
+            for doc in await cursor.to_list(None):
+                returns.setdefault(doc["order_id"], []).append(return_fact(doc))
+        return [order_fact(doc, tuple(returns.get(doc["_id"], ()))) for doc in found]
+
+    async def sessions_started(self, period: f.Period) -> list[Session]:
+        found = self.db[SESSIONS].find({"started_at": {"$gte": period.start, "$lt": period.end}})
+        return [session_of(doc) for doc in await found.to_list(None)]
+
+    async def products(self) -> dict[str, f.ProductFact]:
+        found = await self.db[FACT_PRODUCTS].find().to_list(None)
+        return {doc["_id"]: product_fact(doc) for doc in found}
+
+    async def invoices_issued(self, period: f.Period) -> list[f.InvoiceFact]:
+        found = self.db[FACT_INVOICES].find(
+            {"issue_date": {"$gte": period.start, "$lt": period.end}}
+        )
+        return [
+            f.InvoiceFact(
+                invoice_id=doc["_id"],
+                issued_at=doc["issue_date"],
+                due_at=doc["due_date"],
+                gross=doc.get("gross") or Decimal("0"),
+                paid_at=doc.get("paid_at"),
+                overdue=doc.get("overdue_at") is not None,
+            )
+            for doc in await found.to_list(None)
+        ]
+
+    async def first_orders(self, customers: set[str]) -> dict[str, datetime]:
+        """Each customer's first order ever (orders placed before the period count)."""
+        if not customers:
+            return {}
+        pipeline: list[dict[str, Any]] = [
+            {"$match": {"customer": {"$in": sorted(customers)}, "placed_at": {"$ne": None}}},
+            {"$group": {"_id": "$customer", "first": {"$min": "$placed_at"}}},
+        ]
+        rows = await (await self.db[FACT_ORDERS].aggregate(pipeline)).to_list(None)
+        return {row["_id"]: row["first"] for row in rows}
+
+    async def collected_clients(self) -> list[str]:
+        """Every client id with a stored raw event (what a sessions rebuild goes over)."""
+        rows = await (
+            await self.db[RAW_EVENTS].aggregate([{"$group": {"_id": "$client_id"}}])
+        ).to_list(None)
+        return sorted(row["_id"] for row in rows)
+
+    async def dashboard_session(self, digest: str, now: datetime) -> list[str] | None:
+        """The scopes of a live dashboard session, None if there is none (or it expired:
+        the TTL monitor deletes late)."""
+        doc = await self.db[DASHBOARD_SESSIONS].find_one({"_id": digest})
+        if doc is None or doc["expires_at"] <= now:
+            return None
+        return list(doc["scopes"])
+
+    async def all_orders(self) -> list[f.OrderFact]:
+        """Every order's placing facts (the cohorts), without returns."""
+        found = await self.db[FACT_ORDERS].find({"placed_at": {"$ne": None}}).to_list(None)
+        return [order_fact(doc) for doc in found]
+
+    async def days(self, period: f.Period) -> list[f.Day]:
+        return f.days(await self.orders_placed(period), await self.sessions_started(period), period)
+
+    async def cohorts(self, now: datetime) -> list[f.Cohort]:
+        return f.cohorts(await self.all_orders(), now)
+
+    # ---------------------------------------------------------------- alerts
+
+    async def alert_rules(self) -> list[a.Rule]:
+        found = await self.db[ALERT_RULES].find().sort("created_at", 1).to_list(None)
+        return [rule_of(doc) for doc in found]
+
+    async def alert_states(self) -> list[dict[str, Any]]:
+        """Every subject a rule has judged breached, now or before (newest first)."""
+        found = self.db[ALERT_STATES].find({}, {"_id": 0}).sort("since", -1)
+        return await found.to_list(1000)
+
+    async def observe(self, rule: a.Rule, now: datetime) -> list[a.Observation]:
+        """What ``rule`` sees now (``domain/alerts.py``)."""
+        window = f.Period(now - timedelta(hours=rule.window_hours), now)
+        if rule.kind == "return_rate_sku":
+            return a.return_rate_by_sku(rule, await self.orders_placed(window), window)
+        if rule.kind == "checkout_error_rate":
+            return a.checkout_error_rate(rule, await self.sessions_started(window), window)
+        if rule.kind == "conversion_drop":
+            midnight = f.period_of(now.astimezone(BERLIN).date(), None, now).start
+            today, last_week = a.same_span_last_week(now, midnight)
+            return a.conversion_drop(
+                rule,
+                await self.sessions_started(today),
+                await self.sessions_started(last_week),
+                today,
+            )
+        orders = await self.orders_placed(window)
+        return a.top_sellers_out_of_stock(rule, orders, await self.products(), window)
+
+    # ---------------------------------------------------------------- figures
+
+    async def sales(self, period: f.Period) -> f.Sales:
+        orders = await self.orders_placed(period)
+        firsts = await self.first_orders({o.customer for o in orders if o.customer})
+        return f.sales(orders, period, firsts)
+
+    async def returns(self, period: f.Period) -> f.Returns:
+        return f.returns(await self.orders_placed(period), await self.products())
+
+    async def fulfilment(self, period: f.Period) -> f.Fulfilment:
+        return f.fulfilment(await self.orders_placed(period), self.promised_ship_hours)
+
+    async def conversion(self, period: f.Period) -> f.Conversion:
+        return f.conversion(await self.sessions_started(period))
+
+    async def funnel(self, period: f.Period) -> f.Funnel:
+        return f.funnel(await self.sessions_started(period))
+
+    async def payments(self, period: f.Period) -> f.Payments:
+        return f.payments(await self.invoices_issued(period))
+
+    async def assortment(self, now: datetime, days: int) -> f.Assortment:
+        recent = f.Period(now - timedelta(days=days), now)
+        return f.assortment(await self.orders_placed(recent), await self.products(), days)

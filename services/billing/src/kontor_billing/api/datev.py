@@ -6,7 +6,7 @@ from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
-from kontor_servicekit.apitypes import Instant, QueryDate, SignedAmount
+from kontor_servicekit.apitypes import Instant, QueryDate, QueryInt, SignedAmount
 from kontor_servicekit.auth import require_scope
 from kontor_servicekit.clock import BERLIN
 from kontor_servicekit.errors import problem_responses
@@ -29,18 +29,33 @@ MEDIA_TYPE = "text/csv; charset=windows-1252"
 @router.get(
     "/exports/datev",
     dependencies=[Depends(require_scope("billing:admin"))],
-    responses={200: {"content": {MEDIA_TYPE: {}}}, **problem_responses(401, 403, 409, 422)},
+    responses={
+        200: {"content": {MEDIA_TYPE: {}}},
+        **problem_responses(401, 403, 404, 409, 422),
+    },
     response_class=Response,
     summary="The period's bookings as a DATEV EXTF Buchungsstapel (format 700, category 21, "
-    "version 13), Windows-1252; the same bytes on every export of the period",
+    "version 13), Windows-1252; the same bytes on every export of the period; batch 2, 3, "
+    "... a follow-up with what came for the period after the batch before",
 )
 async def datev_export(
     ctx: Context,
     from_: Annotated[QueryDate, Query(alias="from", description="First day (YYYY-MM-DD)")],
     to: Annotated[QueryDate, Query(description="Last day (YYYY-MM-DD)")],
+    batch: Annotated[
+        QueryInt,
+        Query(
+            ge=1,
+            le=999,
+            description="1 the first export; n > 1 the n-th batch: made once when it is the "
+            "next one and documents came late (409 when none did), kept afterwards",
+        ),
+    ] = 1,
 ) -> Response:
     wanted = period(from_, to, fiscal_year_start_month=ctx.datev.fiscal_year_start_month)
-    export = await export_datev(ctx.payout_transactor, wanted, policy=ctx.datev, clock=ctx.clock)
+    export = await export_datev(
+        ctx.payout_transactor, wanted, policy=ctx.datev, clock=ctx.clock, batch=batch
+    )
     return Response(
         content=export.file,
         media_type=MEDIA_TYPE,
@@ -48,6 +63,7 @@ async def datev_export(
             "Content-Disposition": f'attachment; filename="{export.record.file_name}"',
             "X-Content-Type-Options": "nosniff",
             "X-Datev-First-Export": "true" if export.first else "false",
+            "X-Datev-Batch": str(export.record.batch),
             "X-Datev-Late-Documents": str(len(export.late)),
             "X-Datev-Sha256": export.record.sha256,
         },
@@ -62,13 +78,15 @@ class LateDocumentOut(BaseModel):
 class ExportedPeriodOut(BaseModel):
     from_: date = Field(serialization_alias="from")
     to: date
+    batch: int = Field(description="1 the first export, 2, 3, ... the follow-ups (ADR 0073)")
     exported_at: Instant = Field(description="The first export: the EXTF header's time")
     chart: str
     bookings: int
     sha256: str
     file_name: str
     late_documents: list[LateDocumentOut] = Field(
-        description="Issued or booked for the period after it was exported: not in the file"
+        description="Issued or booked for the period after it was exported and in no batch "
+        "of it yet: the next batch takes them"
     )
 
     @classmethod
@@ -77,6 +95,7 @@ class ExportedPeriodOut(BaseModel):
         return cls(
             from_=r.period.start,
             to=r.period.end,
+            batch=r.batch,
             exported_at=r.created_at,
             chart=r.chart,
             bookings=r.bookings,

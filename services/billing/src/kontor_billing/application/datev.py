@@ -6,7 +6,9 @@ same bytes, so an accountant importing it twice gets the same batch, and the EXT
 header's "created at" is the time of that first export (no wall clock in a re-export).
 What was issued or booked for the period after it was exported (an incoming invoice
 dated in it, a payment whose statement came late) is not slipped into the kept file: it
-is listed as ``late_documents`` (``GET /exports``) for the accountant to book.
+is listed as ``late_documents`` (``GET /exports``) and goes into a follow-up batch of the
+period (``batch`` 2, 3, ...: only what no earlier batch of the period has, kept and
+answered byte for byte like the first; ADR 0073).
 A period that overlaps an exported one without being it is refused (it would book the
 overlap twice).
 """
@@ -19,7 +21,7 @@ from datetime import date, datetime
 from typing import Protocol
 
 from kontor_servicekit.clock import Clock
-from kontor_servicekit.domain_errors import Conflict
+from kontor_servicekit.domain_errors import Conflict, NotFound
 from kontor_servicekit.uow import Transactor
 
 from kontor_billing.application.payouts import PayoutsUnitOfWork
@@ -29,9 +31,12 @@ from kontor_billing.domain.datev import (
     Header,
     Period,
     PeriodSources,
+    batch_description,
     bookings_of,
     extf_file,
     file_name,
+    parties_of,
+    party_account,
     source_keys,
 )
 
@@ -44,6 +49,9 @@ class DatevPolicy:
     client: int
     locked: bool = False
     fiscal_year_start_month: int = 1
+    personal_accounts: bool = False
+    """Debtors and creditors on personal accounts (10000-69999, 70000-99999), one per
+    customer e-mail and supplier; default the collective accounts (ADR 0074)."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +65,12 @@ class ExportRecord:
     bookings: int
     sha256: str
     file_name: str
+    batch: int = 1
+    """1 the period's first export; 2, 3, ... its follow-up batches (ADR 0073)."""
+
+    @property
+    def key(self) -> str:
+        return self.period.key if self.batch == 1 else f"{self.period.key}#{self.batch}"
 
 
 class AccountingSource(Protocol):
@@ -76,9 +90,20 @@ class ExportRepository(Protocol):
     async def all(self) -> list[ExportRecord]: ...
 
 
+class PartyAccountRepository(Protocol):
+    """The personal account given to each debtor and creditor, never changed."""
+
+    async def of(self, parties: list[str]) -> dict[str, str]: ...
+
+    async def add(self, party: str, account: str) -> None: ...
+
+
 class AccountingUnitOfWork(PayoutsUnitOfWork, Protocol):
     @property
     def accounting(self) -> AccountingSource: ...
+
+    @property
+    def party_accounts(self) -> PartyAccountRepository: ...
 
     @property
     def datev_exports(self) -> ExportRepository: ...
@@ -102,13 +127,31 @@ class DatevExport:
 KINDS = {"doc": "document", "pay": "payment", "in": "incoming_invoice", "out": "payout"}
 
 
-def _late(record: ExportRecord, now_keys: list[str]) -> list[LateDocument]:
-    kept = set(record.keys)
+def _late(records: list[ExportRecord], now_keys: list[str]) -> list[LateDocument]:
+    """What the period books now that no batch of it has."""
+    kept = {key for r in records for key in r.keys}
     return [
         LateDocument(key, KINDS.get(key.split(":")[0], "?"), key.split(":", 1)[1])
         for key in now_keys
         if key not in kept
     ]
+
+
+async def _party_accounts(uow: AccountingUnitOfWork, parties: list[str]) -> dict[str, str]:
+    """The personal account of each party, a new one (the next of its range, from the
+    gap-free sequence ``datev_debtor``/``datev_creditor``) for a party seen first."""
+    known = await uow.party_accounts.of(parties)
+    for party in parties:
+        if party not in known:
+            kind = party.split(":", 1)[0]
+            known[party] = party_account(kind, await uow.next_sequence(f"datev_{kind}"))
+            await uow.party_accounts.add(party, known[party])
+    return known
+
+
+async def _batches(uow: AccountingUnitOfWork, wanted: Period) -> list[ExportRecord]:
+    found = [r for r in await uow.datev_exports.all() if r.period.key == wanted.key]
+    return sorted(found, key=lambda r: r.batch)
 
 
 async def export_datev(
@@ -117,29 +160,48 @@ async def export_datev(
     *,
     policy: DatevPolicy,
     clock: Clock,
+    batch: int = 1,
 ) -> DatevExport:
+    """Batch 1: the period's first export (kept; later the same bytes). Batch n > 1: a
+    follow-up with what came for the period after batch n-1 (made once, when it is
+    the next one and something is late; then kept like the first)."""
+
     async def work(uow: AccountingUnitOfWork) -> DatevExport:
-        bookings = bookings_of(
-            await uow.accounting.sources(wanted.start, wanted.end), policy.accounts
-        )
+        sources = await uow.accounting.sources(wanted.start, wanted.end)
+        bookings = bookings_of(sources, policy.accounts)
         keys = source_keys(bookings)
-        kept = await uow.datev_exports.get(wanted.key)
-        if kept is not None:
-            record, file = kept
-            return DatevExport(record, file, _late(record, keys), first=False)
-        for other in await uow.datev_exports.all():
-            if other.period.overlaps(wanted):
+        batches = await _batches(uow, wanted)
+        kept_one = next((r for r in batches if r.batch == batch), None)
+        if kept_one is not None:
+            found = await uow.datev_exports.get(kept_one.key)
+            assert found is not None
+            return DatevExport(found[0], found[1], _late(batches, keys), first=False)
+        if batch == 1:
+            for other in await uow.datev_exports.all():
+                if other.period.overlaps(wanted):
+                    raise Conflict(
+                        f"the period overlaps the exported period {other.period.start} to "
+                        f"{other.period.end}: export that period, or one that does not overlap"
+                    )
+        elif batch != len(batches) + 1 or not batches:
+            raise NotFound("DATEV batch", f"{wanted.key} #{batch}")
+        if policy.personal_accounts:
+            parties = await _party_accounts(uow, parties_of(sources))
+            bookings = bookings_of(sources, policy.accounts, parties)
+        late = {d.key for d in _late(batches, keys)}
+        if batch > 1:
+            if not late:
                 raise Conflict(
-                    f"the period overlaps the exported period {other.period.start} to "
-                    f"{other.period.end}: export that period, or one that does not overlap"
+                    f"nothing was issued or booked for the period after batch {batch - 1}"
                 )
+            bookings = [b for b in bookings if source_keys([b])[0] in late]
         header = Header(
             created_at=clock(),
             advisor=policy.advisor,
             client=policy.client,
             chart=policy.chart,
             period=wanted,
-            description=f"Kontor {wanted.start:%d.%m.%Y}-{wanted.end:%d.%m.%Y}",
+            description=batch_description(wanted, batch),
             locked=policy.locked,
         )
         file = extf_file(header, bookings)
@@ -147,10 +209,11 @@ async def export_datev(
             period=wanted,
             created_at=header.created_at,
             chart=policy.chart,
-            keys=keys,
+            keys=source_keys(bookings),
             bookings=len(bookings),
             sha256=hashlib.sha256(file).hexdigest(),
-            file_name=file_name(header),
+            file_name=file_name(header, batch),
+            batch=batch,
         )
         await uow.datev_exports.add(record, file)
         return DatevExport(record, file, [], first=True)
@@ -171,14 +234,14 @@ async def exported_periods(
 
     async def work(uow: AccountingUnitOfWork) -> list[ExportedPeriod]:
         out = []
-        for record in sorted(
-            await uow.datev_exports.all(), key=lambda r: r.period.start, reverse=True
-        ):
+        records = await uow.datev_exports.all()
+        for record in sorted(records, key=lambda r: (r.period.start, r.batch), reverse=True):
             now = bookings_of(
                 await uow.accounting.sources(record.period.start, record.period.end),
                 policy.accounts,
             )
-            out.append(ExportedPeriod(record, _late(record, source_keys(now))))
+            same = [r for r in records if r.period.key == record.period.key]
+            out.append(ExportedPeriod(record, _late(same, source_keys(now))))
         return out
 
     return await transactor.run(work)

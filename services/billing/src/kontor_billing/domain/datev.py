@@ -30,7 +30,7 @@ booking is recognisable in DATEV whatever file it came in.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -229,6 +229,8 @@ class OutgoingDocument:
     order_number: str | None = None
     original_number: str | None = None
     supply_date: date | None = None
+    party: str | None = None
+    """The debtor (``debtor:<buyer e-mail>``) for personal accounts."""
 
 
 @dataclass(frozen=True)
@@ -239,6 +241,7 @@ class ReceivedPayment:
     method: str
     invoice_number: str | None
     reference: str | None = None
+    party: str | None = None
 
 
 @dataclass(frozen=True)
@@ -251,6 +254,8 @@ class IncomingDocument:
     parts: list[VatPart]
     """Gross per VAT rate (one part with rate 0 when the rates are not known)."""
     due_date: date | None = None
+    party: str | None = None
+    """The creditor (``creditor:<VAT id or name>``) for personal accounts."""
 
 
 @dataclass(frozen=True)
@@ -263,6 +268,7 @@ class PayoutBooking:
     discount: Decimal
     source_number: str
     creditor_name: str
+    party: str | None = None
 
 
 @dataclass(frozen=True)
@@ -282,6 +288,8 @@ class Booking:
     eu_rate: Decimal | None = None
     supply_date: date | None = None
     due_date: date | None = None
+    party: str | None = None
+    """The debtor or creditor behind ``account``/``contra`` (personal accounts)."""
 
     @property
     def guid(self) -> str:
@@ -348,6 +356,7 @@ def document_bookings(doc: OutgoingDocument, accounts: Accounts) -> list[Booking
                 eu_country_vat_id=eu_column,
                 eu_rate=percent(part.rate) if oss else None,
                 supply_date=doc.supply_date,
+                party=doc.party,
             )
         )
     return out
@@ -366,6 +375,7 @@ def payment_bookings(p: ReceivedPayment, accounts: Accounts) -> list[Booking]:
             document=p.invoice_number or p.id,
             document2=(p.reference or "")[:12],
             text=_text("Zahlung", p.method, p.reference),
+            party=p.party,
         )
     ]
 
@@ -387,6 +397,7 @@ def incoming_bookings(doc: IncomingDocument, accounts: Accounts) -> list[Booking
                 document=doc.number,
                 text=_text("Eingangsrechnung", doc.supplier_name),
                 due_date=doc.due_date,
+                party=doc.party,
             )
         )
     return out
@@ -406,6 +417,7 @@ def payout_bookings(p: PayoutBooking, accounts: Accounts) -> list[Booking]:
             document=p.source_number,
             document2=p.number,
             text=_text("Erstattung" if p.kind == "refund" else "Zahlung", p.creditor_name),
+            party=p.party,
         )
     ]
     if p.discount:
@@ -420,6 +432,7 @@ def payout_bookings(p: PayoutBooking, accounts: Accounts) -> list[Booking]:
                 document=p.source_number,
                 document2=p.number,
                 text=_text("Skonto", p.creditor_name),
+                party=p.party,
             )
         )
     return out
@@ -433,8 +446,53 @@ class PeriodSources:
     payouts: list[PayoutBooking] = field(default_factory=list)
 
 
-def bookings_of(sources: PeriodSources, accounts: Accounts) -> list[Booking]:
-    """Every booking of the period, in a fixed order (date, then source key)."""
+PartyAccounts = Mapping[str, str]
+"""Party (``debtor:…``, ``creditor:…``) -> its personal account (ADR 0074)."""
+
+DEBTOR_ACCOUNTS = (10000, 69999)
+CREDITOR_ACCOUNTS = (70000, 99999)
+
+
+def party_account(kind: str, ordinal: int) -> str:
+    """The ``ordinal``-th (from 1) personal account of debtors or creditors: DATEV's
+    ranges with 4-digit G/L accounts (debtors 10000-69999, creditors 70000-99999)."""
+    first, last = DEBTOR_ACCOUNTS if kind == "debtor" else CREDITOR_ACCOUNTS
+    account = first - 1 + ordinal
+    if not first <= account <= last:
+        raise Invalid(f"no personal {kind} account left (DATEV range {first}-{last})")
+    return str(account)
+
+
+def parties_of(sources: PeriodSources) -> list[str]:
+    """Every debtor and creditor the period's bookings name, sorted."""
+    found = {
+        s.party
+        for group in (sources.documents, sources.payments, sources.incoming, sources.payouts)
+        for s in group
+        if s.party
+    }
+    return sorted(found)
+
+
+def _personal(booking: Booking, accounts: Accounts, parties: PartyAccounts) -> Booking:
+    """The collective debtor/creditor account of ``booking`` replaced by its party's."""
+    own = parties.get(booking.party or "")
+    if own is None:
+        return booking
+    collective = {accounts.debtors, accounts.creditors}
+    return replace(
+        booking,
+        account=own if booking.account in collective else booking.account,
+        contra=own if booking.contra in collective else booking.contra,
+    )
+
+
+def bookings_of(
+    sources: PeriodSources, accounts: Accounts, parties: PartyAccounts | None = None
+) -> list[Booking]:
+    """Every booking of the period, in a fixed order (date, then source key); with
+    ``parties`` on the debtors' and creditors' personal accounts instead of the
+    collective ones (ADR 0074)."""
     found: list[Booking] = []
     for doc in sources.documents:
         found += document_bookings(doc, accounts)
@@ -444,6 +502,8 @@ def bookings_of(sources: PeriodSources, accounts: Accounts) -> list[Booking]:
         found += incoming_bookings(incoming, accounts)
     for payout in sources.payouts:
         found += payout_bookings(payout, accounts)
+    if parties is not None:
+        found = [_personal(b, accounts, parties) for b in found]
     return sorted(found, key=lambda b: (b.on, b.key))
 
 
@@ -588,12 +648,29 @@ def extf_file(header: Header, bookings: list[Booking]) -> bytes:
     return ("\r\n".join(lines) + "\r\n").encode(ENCODING, errors="replace")
 
 
-def file_name(header: Header) -> str:
+def file_name(header: Header, batch: int = 1) -> str:
     p = header.period
-    return f"EXTF_Buchungsstapel_{p.start:%Y%m%d}_{p.end:%Y%m%d}.csv"
+    follow_up = f"_{batch}" if batch > 1 else ""
+    return f"EXTF_Buchungsstapel_{p.start:%Y%m%d}_{p.end:%Y%m%d}{follow_up}.csv"
+
+
+def batch_description(p: Period, batch: int) -> str:
+    """The header's "Bezeichnung" (at most 30 characters)."""
+    if batch == 1:
+        return f"Kontor {p.start:%d.%m.%Y}-{p.end:%d.%m.%Y}"
+    return f"Nachtrag {batch} {p.start:%d.%m.%y}-{p.end:%d.%m.%y}"
 
 
 # ------------------------------------------------------------------ from billing's own
+
+
+def debtor_of(email: str | None) -> str | None:
+    return f"debtor:{email.strip().lower()}" if email else None
+
+
+def creditor_of(vat_id: str | None, name: str | None) -> str | None:
+    key = (vat_id or "").replace(" ", "").upper() or (name or "").strip().lower()
+    return f"creditor:{key}" if key else None
 
 
 def outgoing_of(invoice: Invoice) -> OutgoingDocument:
@@ -608,10 +685,11 @@ def outgoing_of(invoice: Invoice) -> OutgoingDocument:
         order_number=invoice.order_number,
         original_number=invoice.original_number,
         supply_date=invoice.supply_date,
+        party=debtor_of(invoice.buyer.email),
     )
 
 
-def payout_booking_of(item: PayoutItem) -> PayoutBooking | None:
+def payout_booking_of(item: PayoutItem, party: str | None = None) -> PayoutBooking | None:
     """A payout is booked on the day it left: sent in a run (the file went to the bank)
     or settled by the provider; a failed or waiting one is not booked."""
     at = item.sent_at or item.settled_at
@@ -626,4 +704,5 @@ def payout_booking_of(item: PayoutItem) -> PayoutBooking | None:
         discount=item.discount,
         source_number=item.source_number,
         creditor_name=item.creditor_name,
+        party=party,
     )

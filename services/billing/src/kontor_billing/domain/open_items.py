@@ -1,9 +1,10 @@
 """Open items (OPOS): what customers still owe and what billing still owes suppliers.
 Pure: no framework, broker or database.
 
-A receivable is an invoice's gross total less the credits of its corrections and
-cancellation and less the payments applied to it; it is open while that is not zero
-(negative: the customer's credit, to refund or to apply). A payable is an approved
+A receivable is read from the receivables ledger, the one place that says what an
+invoice still asks (its gross total less the credits of its corrections and
+cancellation, less the payments and refunds applied to it); it is open while that is
+not zero (negative: the customer's credit, to refund or to apply). A payable is an approved
 incoming invoice no supplier payment was sent for yet.
 """
 
@@ -14,7 +15,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Literal
 
-from kontor_billing.domain.invoice import Invoice
+from kontor_billing.domain.receivables import Receivable
 
 Side = Literal["receivable", "payable"]
 
@@ -42,43 +43,29 @@ def _overdue(due: date | None, today: date) -> int:
     return max((today - due).days, 0) if due else 0
 
 
-def receivable_items(
-    documents: list[Invoice],
-    paid: dict[str, Decimal],
-    today: date,
-    refunded: dict[str, Decimal] | None = None,
-) -> list[OpenItem]:
-    """Open receivables from the issued documents, the payments per invoice number
-    (net of money given back through the payments, e.g. a provider's refund event) and
-    the refunds paid out per credit document, the longest overdue first."""
-    credits: dict[str, Decimal] = {}
-    for doc in documents:
-        if doc.kind != "invoice" and doc.original_number:
-            back = (refunded or {}).get(doc.number, Decimal("0"))
-            credits[doc.original_number] = (
-                credits.get(doc.original_number, Decimal("0")) - doc.gross_total - back
-            )
+def receivable_items(receivables: list[Receivable], today: date) -> list[OpenItem]:
+    """Open receivables as the receivables ledger has them (ADR 0028, 0072): what each
+    invoice still asks after its credits and cancellation, less the money applied to it
+    (payments in, refunds out), the longest overdue first. A negative open amount is the
+    customer's credit (paid beyond what is due), never overdue."""
     items = []
-    for doc in documents:
-        if doc.kind != "invoice":
-            continue
-        settled = credits.get(doc.number, Decimal("0")) + paid.get(doc.number, Decimal("0"))
-        open_amount = doc.gross_total - settled
-        if open_amount == 0:
+    for r in receivables:
+        balance = r.amount_due - r.paid
+        if balance == 0:
             continue
         items.append(
             OpenItem(
                 side="receivable",
-                number=doc.number,
-                party=doc.buyer.company or doc.buyer.name,
-                issue_date=doc.issue_date,
-                due_date=doc.due_date,
-                currency=doc.currency,
-                amount=doc.gross_total,
-                settled=settled,
-                open_amount=open_amount,
-                days_overdue=_overdue(doc.due_date, today) if open_amount > 0 else 0,
-                order_number=doc.order_number,
+                number=r.invoice_number,
+                party=r.company or r.customer_name,
+                issue_date=r.issue_date,
+                due_date=r.due_date,
+                currency=r.currency,
+                amount=r.gross_total,
+                settled=r.gross_total - balance,
+                open_amount=balance,
+                days_overdue=r.days_overdue(today) if balance > 0 else 0,
+                order_number=r.order_number,
             )
         )
     return sorted(items, key=lambda i: (-i.days_overdue, i.number))

@@ -20,6 +20,8 @@ from kontor_billing.domain.datev import (
     PeriodSources,
     ReceivedPayment,
     VatPart,
+    creditor_of,
+    debtor_of,
     outgoing_of,
     payout_booking_of,
 )
@@ -39,10 +41,14 @@ from kontor_billing.store.payouts import (
     item_of,
     payable_of,
 )
+from kontor_billing.store.receivables import RECEIVABLES, receivable_of
 
 DATEV_EXPORTS = "datev_exports"
+DATEV_PARTY_ACCOUNTS = "datev_party_accounts"
 BANK_ACCOUNTS = "bank_accounts"
 BOOKED_INCOMING = ("approved", "paid", "booked")
+#: Receivables that may still ask or owe something ("paid" ones balance out).
+UNSETTLED = ("open", "partially_paid", "overpaid", "cancelled")
 Document = dict[str, Any]
 
 
@@ -64,7 +70,7 @@ def _date(value: Any) -> date | None:
     return date.fromisoformat(str(value)[:10])
 
 
-def received_of(doc: Document) -> ReceivedPayment:
+def received_of(doc: Document, party: str | None = None) -> ReceivedPayment:
     return ReceivedPayment(
         id=str(doc["_id"]),
         received_on=doc["received_at"].astimezone(BERLIN).date(),
@@ -72,6 +78,7 @@ def received_of(doc: Document) -> ReceivedPayment:
         method=str(doc.get("method") or "manual"),
         invoice_number=doc.get("invoice_number"),
         reference=doc.get("reference"),
+        party=party,
     )
 
 
@@ -105,12 +112,14 @@ def incoming_of(doc: Document) -> IncomingDocument:
         account=doc.get("approved_account"),
         parts=parts,
         due_date=_date(doc.get("due_date")),
+        party=creditor_of(supplier.get("vat_id"), supplier.get("name")),
     )
 
 
 def record_document(record: ExportRecord, file: bytes) -> Document:
     return {
-        "_id": record.period.key,
+        "_id": record.key,
+        "batch": record.batch,
         "start": record.period.start.isoformat(),
         "end": record.period.end.isoformat(),
         "fiscal_year_start": record.period.fiscal_year_start.isoformat(),
@@ -137,6 +146,7 @@ def record_of(doc: Document) -> ExportRecord:
         bookings=doc["bookings"],
         sha256=doc["sha256"],
         file_name=doc["file_name"],
+        batch=int(doc.get("batch", 1)),
     )
 
 
@@ -147,6 +157,21 @@ class MongoAccountingSource:
     async def _find(self, collection: str, query: Document) -> list[Document]:
         cursor = self.tx.db[collection].find(query, session=self.tx.session).sort("_id", 1)
         return list(await cursor.to_list(None))
+
+    async def _debtors(self, numbers: list[str | None]) -> dict[str, str]:
+        """The debtor (buyer e-mail) of each document number."""
+        wanted = sorted({n for n in numbers if n})
+        if not wanted:
+            return {}
+        docs = await self._find(INVOICES, {"number": {"$in": wanted}})
+        return {d["number"]: p for d in docs if (p := debtor_of(d.get("buyer", {}).get("email")))}
+
+    async def _creditors(self, ids: list[str]) -> dict[str, str]:
+        """The creditor of each incoming invoice id."""
+        if not ids:
+            return {}
+        docs = await self._find(INCOMING_INVOICES, {"_id": {"$in": sorted(set(ids))}})
+        return {str(d["_id"]): p for d in docs if (p := incoming_of(d).party)}
 
     async def sources(self, start: date, end: date) -> PeriodSources:
         first, after = day_bounds(start, end)
@@ -168,12 +193,52 @@ class MongoAccountingSource:
                 ],
             },
         )
-        booked = [payout_booking_of(item_of(d)) for d in payouts]
+        debtors = await self._debtors(
+            [p.get("invoice_number") for p in payments]
+            + [d["source_number"] for d in payouts if d.get("kind") == "refund"]
+        )
+        creditors = await self._creditors(
+            [d["source_id"] for d in payouts if d.get("kind") == "supplier"]
+        )
+        booked = [
+            payout_booking_of(
+                item_of(d),
+                debtors.get(d["source_number"])
+                if d.get("kind") == "refund"
+                else creditors.get(d["source_id"]),
+            )
+            for d in payouts
+        ]
         return PeriodSources(
             documents=[outgoing_of(from_document(d)) for d in documents],
-            payments=[received_of(d) for d in payments],
+            payments=[received_of(d, debtors.get(d.get("invoice_number") or "")) for d in payments],
             incoming=[incoming_of(d) for d in incoming],
             payouts=[b for b in booked if b is not None and start <= b.booked_on <= end],
+        )
+
+
+class MongoPartyAccounts:
+    """``datev_party_accounts``: ``_id`` the party (``debtor:<e-mail>``,
+    ``creditor:<VAT id or name>``), ``account`` its personal account (ADR 0074)."""
+
+    def __init__(self, tx: Transaction) -> None:
+        self.tx = tx
+
+    async def of(self, parties: list[str]) -> dict[str, str]:
+        if not parties:
+            return {}
+        docs = await self._find_parties(parties)
+        return {str(d["_id"]): str(d["account"]) for d in docs}
+
+    async def _find_parties(self, parties: list[str]) -> list[Document]:
+        cursor = self.tx.db[DATEV_PARTY_ACCOUNTS].find(
+            {"_id": {"$in": parties}}, session=self.tx.session
+        )
+        return list(await cursor.to_list(None))
+
+    async def add(self, party: str, account: str) -> None:
+        await self.tx.db[DATEV_PARTY_ACCOUNTS].insert_one(
+            {"_id": party, "account": account}, session=self.tx.session
         )
 
 
@@ -191,7 +256,7 @@ class MongoExportRepository:
                 record_document(record, file), session=self.tx.session
             )
         except DuplicateKeyError as exc:
-            raise Conflict(f"the period {record.period.key} is being exported") from exc
+            raise Conflict(f"the period {record.key} is being exported") from exc
 
     async def all(self) -> list[ExportRecord]:
         cursor = self.tx.db[DATEV_EXPORTS].find({}, {"file": 0}, session=self.tx.session)
@@ -205,28 +270,10 @@ class OpenItemQueries:
         self.db = db
 
     async def receivables(self, today: date) -> list[OpenItem]:
-        """Refunds count once: a provider's refund event the payments part books as a
-        payment ``out`` with the provider's refund id is the payout item's refund."""
-        documents = [from_document(d) async for d in self.db[INVOICES].find({})]
-        refunded: dict[str, Decimal] = {}
-        ours: set[str] = set()
-        async for item in self.db[PAYOUT_ITEMS].find(
-            {"kind": "refund", "status": {"$in": ["sent", "settled"]}}
-        ):
-            refunded[item["source_id"]] = (
-                refunded.get(item["source_id"], Decimal("0")) + (item["amount"])
-            )
-            if item.get("provider_refund_id"):
-                ours.add(item["provider_refund_id"])
-        paid: dict[str, Decimal] = {}
-        async for p in self.db[PAYMENTS].find({"invoice_number": {"$ne": None}}):
-            out = p.get("direction") == "out"
-            if out and (p["_id"] in ours or p.get("reference") in ours):
-                continue
-            paid[p["invoice_number"]] = paid.get(p["invoice_number"], Decimal("0")) + (
-                -1 if out else 1
-            ) * Decimal(str(p["amount"]))
-        return receivable_items(documents, paid, today, refunded)
+        """From the receivables ledger (ADR 0072): every payment, refund (Stripe's or a
+        payout item's, ADR 0071), correction and cancellation is on it once."""
+        cursor = self.db[RECEIVABLES].find({"status": {"$in": list(UNSETTLED)}})
+        return receivable_items([receivable_of(d) async for d in cursor], today)
 
     async def payables(self, today: date) -> list[OpenItem]:
         paid_out = set(

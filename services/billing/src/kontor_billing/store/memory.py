@@ -21,7 +21,11 @@ from kontor_billing.store.memory_bank import (
     InMemoryBankTransactionRepository,
     InMemoryOpenItemFinder,
 )
-from kontor_billing.store.memory_datev import InMemoryAccountingSource, InMemoryExportRepository
+from kontor_billing.store.memory_datev import (
+    InMemoryAccountingSource,
+    InMemoryExportRepository,
+    InMemoryPartyAccounts,
+)
 from kontor_billing.store.memory_dunning import InMemoryDunningNotices
 from kontor_billing.store.memory_incoming import InMemoryIncomingInvoiceRepository
 from kontor_billing.store.memory_payouts import (
@@ -153,7 +157,10 @@ class InMemoryBillingUnitOfWork(FakeUnitOfWork):
             self.table("payout_items", key=lambda i: i.id),
         )
         self.datev_exports = InMemoryExportRepository(
-            self.table("datev_exports", key=lambda r: r[0].period.key)
+            self.table("datev_exports", key=lambda r: r[0].key)
+        )
+        self.party_accounts = InMemoryPartyAccounts(
+            self.table("datev_party_accounts", key=lambda p: p[0])
         )
         self.receivables = InMemoryReceivableRepository(
             self.table("receivables", key=lambda r: r.invoice_number)

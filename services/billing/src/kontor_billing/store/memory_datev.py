@@ -4,6 +4,7 @@ export reads them (``received_payments``, ``booked_incoming``)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from kontor_servicekit.domain_errors import Conflict
@@ -14,6 +15,7 @@ from kontor_billing.domain.datev import (
     IncomingDocument,
     PeriodSources,
     ReceivedPayment,
+    debtor_of,
     outgoing_of,
     payout_booking_of,
 )
@@ -40,7 +42,17 @@ class InMemoryAccountingSource:
         def within(day: date) -> bool:
             return start <= day <= end
 
-        booked = [payout_booking_of(i) for i in sorted(self.payouts, key=lambda i: i.id)]
+        debtors = {i.number: d for i in self.invoices if (d := debtor_of(i.buyer.email))}
+        creditors = {d.id: d.party for d in self.incoming if d.party}
+
+        def party_of(item: PayoutItem) -> str | None:
+            if item.kind == "refund":
+                return debtors.get(item.source_number)
+            return creditors.get(item.source_id)
+
+        booked = [
+            payout_booking_of(i, party_of(i)) for i in sorted(self.payouts, key=lambda i: i.id)
+        ]
         return PeriodSources(
             documents=[
                 outgoing_of(i)
@@ -48,7 +60,12 @@ class InMemoryAccountingSource:
                 if within(i.issue_date)
             ],
             payments=sorted(
-                (p for p in self.payments if within(p.received_on)), key=lambda p: p.id
+                (
+                    replace(p, party=p.party or debtors.get(p.invoice_number or ""))
+                    for p in self.payments
+                    if within(p.received_on)
+                ),
+                key=lambda p: p.id,
             ),
             incoming=sorted((d for d in self.incoming if within(d.issue_date)), key=lambda d: d.id),
             payouts=[b for b in booked if b is not None and within(b.booked_on)],
@@ -63,9 +80,20 @@ class InMemoryExportRepository:
         return self.table.get(key)
 
     async def add(self, record: ExportRecord, file: bytes) -> None:
-        if self.table.get(record.period.key) is not None:
-            raise Conflict(f"the period {record.period.key} is being exported")
+        if self.table.get(record.key) is not None:
+            raise Conflict(f"the period {record.key} is being exported")
         self.table.insert((record, file))
 
     async def all(self) -> list[ExportRecord]:
         return [record for record, _ in self.table]
+
+
+class InMemoryPartyAccounts:
+    def __init__(self, table: InMemoryTable[tuple[str, str]]) -> None:
+        self.table = table
+
+    async def of(self, parties: list[str]) -> dict[str, str]:
+        return {p: found[1] for p in parties if (found := self.table.get(p)) is not None}
+
+    async def add(self, party: str, account: str) -> None:
+        self.table.insert((party, account))

@@ -11,7 +11,11 @@ from kontor_billing.store.bank_statements import (
     MongoOpenItemFinder,
 )
 from kontor_billing.store.buyer_languages import MongoBuyerLanguages
-from kontor_billing.store.datev import MongoAccountingSource, MongoExportRepository
+from kontor_billing.store.datev import (
+    MongoAccountingSource,
+    MongoExportRepository,
+    MongoPartyAccounts,
+)
 from kontor_billing.store.dunning import MongoDunningNotices
 from kontor_billing.store.incoming import MongoIncomingInvoiceRepository
 from kontor_billing.store.invoices import MongoInvoiceRepository
@@ -46,6 +50,7 @@ class MongoBillingUnitOfWork(MongoUnitOfWork):
         self.order_payments = MongoOrderPayments(tx)
         self.accounting = MongoAccountingSource(tx)
         self.datev_exports = MongoExportRepository(tx)
+        self.party_accounts = MongoPartyAccounts(tx)
         self.receivables = MongoReceivableRepository(tx)
         self.payments = MongoPaymentRepository(tx)
         self.stripe_events = MongoStripeEventLog(tx)

@@ -122,7 +122,12 @@ async def post_subscription(request: Request, ctx: Context, body: SubscriptionIn
     "/newsletter/confirmations/{token}",
     response_class=HTMLResponse,
     dependencies=[Depends(rate_limited)],
-    responses={400: {"description": "Forged or malformed link"}, 409: {}, 410: {}},
+    responses={
+        400: {"description": "Forged or malformed link"},
+        409: {"description": "Replaced by a newer request, or withdrawn since"},
+        410: {"description": "Expired"},
+        **problem_responses(429),
+    },
     summary="The confirmation link of the mail: confirms the subscription (double opt-in)",
 )
 async def get_confirmation(request: Request, ctx: Context, token: Token) -> HTMLResponse:
@@ -170,7 +175,7 @@ async def post_one_click(request: Request, ctx: Context, token: Token) -> Respon
     "/newsletter/unsubscribe/{token}",
     response_class=HTMLResponse,
     dependencies=[Depends(rate_limited)],
-    responses={400: {"description": "Forged or malformed link"}},
+    responses={400: {"description": "Forged or malformed link"}, **problem_responses(429)},
     summary="The unsubscribe page: everything, or one topic at a time",
 )
 async def get_unsubscribe(request: Request, ctx: Context, token: Token) -> HTMLResponse:

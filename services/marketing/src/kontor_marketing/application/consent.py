@@ -20,6 +20,7 @@ from kontor_servicekit.uow import Transactor
 
 from kontor_marketing.application.profiles import refresh_email
 from kontor_marketing.application.unit_of_work import MarketingUnitOfWork
+from kontor_marketing.domain.campaign import Engagement
 from kontor_marketing.domain.consent import Consent, normalise_email
 from kontor_marketing.domain.events import ConsentConfirmed, ConsentRequested, ConsentWithdrawn
 from kontor_marketing.domain.links import BadLink, LinkSigner
@@ -50,9 +51,14 @@ class ConsentLinks:
         token = self.signer.sign(CONFIRM, {"e": email, "r": request_id}, expires_at=expires)
         return f"{self.base_url}/newsletter/confirmations/{quote(token)}", expires
 
-    def unsubscribe_url(self, email: str, topics: tuple[str, ...] | None = None) -> str:
-        """Never expires: an unsubscribe link must work as long as the mail is kept."""
+    def unsubscribe_url(
+        self, email: str, topics: tuple[str, ...] | None = None, campaign_id: str | None = None
+    ) -> str:
+        """Never expires: an unsubscribe link must work as long as the mail is kept.
+        ``campaign_id``: the campaign whose mail carried it (unsubscribes it caused)."""
         data: dict[str, object] = {"e": email, "t": list(topics) if topics else None}
+        if campaign_id is not None:
+            data["c"] = campaign_id
         token = self.signer.sign(UNSUBSCRIBE, data, expires_at=None)
         return f"{self.base_url}/newsletter/unsubscribe/{quote(token)}"
 
@@ -156,6 +162,11 @@ def unsubscribe_topics(
     return str(data.get("e", "")), topics
 
 
+def _campaign_of(links: ConsentLinks, token: str, clock: Clock) -> str | None:
+    found = links.read(UNSUBSCRIBE, token, clock).get("c")
+    return None if found is None else str(found)
+
+
 async def unsubscribe(
     transactor: Transactor[MarketingUnitOfWork],
     token: str,
@@ -169,6 +180,7 @@ async def unsubscribe(
     """Withdraw ``topics`` (None: the link's topics, or every topic) at once."""
     email, named = unsubscribe_topics(links, token, clock)
     chosen = topics if topics is not None else named
+    campaign_id = _campaign_of(links, token, clock)
 
     async def work(uow: MarketingUnitOfWork) -> ConsentOutcome:
         consent = await uow.consents.get(email)
@@ -178,6 +190,8 @@ async def unsubscribe(
         _announce(uow, consent)
         await uow.consents.save(consent)
         await refresh_email(uow, email, clock())
+        if changed and campaign_id is not None:
+            await uow.engagements.add(Engagement(campaign_id, email, "unsubscribe", clock()))
         return ConsentOutcome(email, changed, consent)
 
     return await transactor.run(work)

@@ -26,7 +26,8 @@ from kontor_marketing.domain.mail import Mail, QueuedMail
 
 class MailSender(Protocol):
     async def send(self, mail: Mail) -> None:
-        """Hand ``mail`` to the relay; raise if it was not accepted."""
+        """Hand ``mail`` to the relay; raise if it was not accepted (an exception with
+        ``permanent`` true: do not try again)."""
         ...
 
 
@@ -64,9 +65,10 @@ async def send_due_mails(
             await sender.send(queued.mail)
         except Exception as exc:  # the relay refused or was unreachable: retried later
             reason = f"{type(exc).__name__}: {exc}"[:300]
+            permanent = bool(getattr(exc, "permanent", False))
 
-            def failed(mail: QueuedMail, why: str = reason) -> None:
-                mail.failed(why, clock())
+            def failed(mail: QueuedMail, why: str = reason, final: bool = permanent) -> None:
+                mail.failed(why, clock(), permanent=final)
 
             await _record(transactor, queued.id, failed, clock)
             result.failed += 1

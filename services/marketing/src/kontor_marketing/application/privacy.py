@@ -75,10 +75,13 @@ class MarketingPrivacy:
         consents = 1 if await uow.consents.delete(email) else 0
         mails = await uow.mails.delete_to(email)
         profiles = 1 if await uow.profiles.delete(email) else 0
+        engagements = await uow.engagements.delete_of(email)
+        engagements += await uow.conversions.delete_of(email)
         return ErasureSummary(
             deleted=[
                 ErasedItem(what="consents", count=consents),
                 ErasedItem(what="mails", count=mails),
                 ErasedItem(what="profiles", count=profiles),
+                ErasedItem(what="engagements", count=engagements),
             ]
         )

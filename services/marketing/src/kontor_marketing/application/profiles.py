@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from kontor_contracts.envelope import Envelope
@@ -26,6 +26,8 @@ from kontor_servicekit.clock import Clock
 from kontor_servicekit.domain_errors import Invalid
 from kontor_servicekit.uow import Transactor
 
+from kontor_marketing.application.attribution import attribute, order_cancelled, order_refunded
+from kontor_marketing.application.flows import CartFlow, remind_of_cart, stop_cart_reminders
 from kontor_marketing.application.unit_of_work import MarketingUnitOfWork
 from kontor_marketing.domain.consent import normalise_email
 from kontor_marketing.domain.profile import Profile, Segment, check_rule, matches
@@ -57,16 +59,29 @@ def _email(raw: str) -> str | None:
         return None
 
 
-async def on_order_placed(event: OrderPlaced, uow: MarketingUnitOfWork, env: Envelope) -> None:
+ATTRIBUTION_WINDOW = timedelta(days=5)
+
+
+async def on_order_placed(
+    event: OrderPlaced,
+    uow: MarketingUnitOfWork,
+    env: Envelope,
+    *,
+    window: timedelta = ATTRIBUTION_WINDOW,
+) -> None:
+    """Fold the order, attribute it to a campaign, stop the person's cart reminders."""
     email = _email(event.customer.email)
     if email is None:
         return
     profile = await uow.profiles.get(email) or Profile(email=email)
     profile.customer_id = event.customer.customer_id or profile.customer_id
+    profile.name = event.customer.name or profile.name
     profile.order_placed(
         event.order_id, event.gross_total, event.placed_at, tuple(event.coupon_codes)
     )
     await refresh(uow, profile, env.occurred_at)
+    await attribute(uow, event, email, window)
+    await stop_cart_reminders(uow, email)
 
 
 async def _of_order(uow: MarketingUnitOfWork, order_id: str, change: Any, now: datetime) -> None:
@@ -83,12 +98,14 @@ async def on_order_cancelled(
     await _of_order(
         uow, event.order_id, lambda p: p.order_ended(event.order_id, "cancelled"), env.occurred_at
     )
+    await order_cancelled(uow, event.order_id)
 
 
 async def on_order_rejected(event: OrderRejected, uow: MarketingUnitOfWork, env: Envelope) -> None:
     await _of_order(
         uow, event.order_id, lambda p: p.order_ended(event.order_id, "rejected"), env.occurred_at
     )
+    await order_cancelled(uow, event.order_id)
 
 
 async def on_return_completed(
@@ -101,15 +118,25 @@ async def on_return_completed(
         lambda p: p.refunded(event.order_id, event.refund_amount, at),
         env.occurred_at,
     )
+    await order_refunded(uow, event.order_id, event.refund_amount)
 
 
-async def on_cart_abandoned(event: CartAbandoned, uow: MarketingUnitOfWork, env: Envelope) -> None:
+async def on_cart_abandoned(
+    event: CartAbandoned,
+    uow: MarketingUnitOfWork,
+    env: Envelope,
+    *,
+    flow: CartFlow | None = None,
+    now: datetime | None = None,
+) -> None:
     email = None if event.customer_email is None else _email(event.customer_email)
     if email is None:
         return
     profile = await uow.profiles.get(email) or Profile(email=email)
     profile.cart_abandoned(event.value, event.last_activity_at)
     await refresh(uow, profile, env.occurred_at)
+    if flow is not None:
+        await remind_of_cart(uow, event, email, flow, now or env.occurred_at)
 
 
 # ----------------------------------------------------------------------- segments

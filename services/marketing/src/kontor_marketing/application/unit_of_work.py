@@ -12,10 +12,12 @@ from typing import Protocol
 
 from kontor_servicekit.uow import UnitOfWork
 
+from kontor_marketing.domain.campaign import Campaign, Engagement
 from kontor_marketing.domain.consent import Consent
 from kontor_marketing.domain.coupon import Coupon
 from kontor_marketing.domain.mail import QueuedMail
 from kontor_marketing.domain.profile import Profile, Segment
+from kontor_marketing.domain.results import Conversion
 
 
 class ConsentRepository(Protocol):
@@ -41,6 +43,18 @@ class MailQueue(Protocol):
         """Forget every mail to ``email`` (erasure); answers how many."""
         ...
 
+    async def campaign_recipients(self, campaign_id: str) -> set[str]:
+        """Everyone a mail of the campaign was queued for."""
+        ...
+
+    async def waiting_flow(self, email: str, flow: str) -> list[QueuedMail]:
+        """Queued mails of ``flow`` to ``email`` not sent yet."""
+        ...
+
+    async def campaign_mails_since(self, emails: list[str], since: datetime) -> dict[str, int]:
+        """Campaign mails queued or sent to each of ``emails`` since ``since`` (the cap)."""
+        ...
+
 
 class CouponRepository(Protocol):
     async def get(self, code: str) -> Coupon | None: ...
@@ -63,11 +77,53 @@ class ProfileRepository(Protocol):
 
     async def delete(self, email: str) -> bool: ...
 
+    async def in_segment(self, segment_id: str) -> list[Profile]: ...
+
 
 class SegmentRepository(Protocol):
     async def add(self, segment: Segment) -> None: ...
 
     async def all(self) -> list[Segment]: ...
+
+    async def get(self, segment_id: str) -> Segment | None: ...
+
+
+class CampaignRepository(Protocol):
+    async def get(self, campaign_id: str) -> Campaign | None: ...
+
+    async def save(self, campaign: Campaign) -> None: ...
+
+    async def due(self, now: datetime) -> list[Campaign]: ...
+
+    async def by_coupon(self, code: str) -> Campaign | None:
+        """The newest sent campaign that carried ``code``."""
+        ...
+
+
+class EngagementLog(Protocol):
+    async def add(self, engagement: Engagement) -> None: ...
+
+    async def delete_of(self, email: str) -> int: ...
+
+    async def last_click(
+        self, email: str, since: datetime, before: datetime
+    ) -> Engagement | None: ...
+
+    async def people(self, campaign_id: str, kind: str) -> dict[str, int]:
+        """Distinct people per variant who did ``kind`` (open, click) in the campaign."""
+        ...
+
+    async def of(self, emails: list[str] | None, since: datetime) -> list[Engagement]:
+        """Opens and clicks since ``since`` of ``emails`` (None: everyone's)."""
+        ...
+
+
+class ConversionRepository(Protocol):
+    async def get(self, order_id: str) -> Conversion | None: ...
+
+    async def save(self, conversion: Conversion) -> None: ...
+
+    async def delete_of(self, email: str) -> int: ...
 
 
 class MarketingUnitOfWork(UnitOfWork, Protocol):
@@ -78,3 +134,6 @@ class MarketingUnitOfWork(UnitOfWork, Protocol):
     coupons: CouponRepository
     profiles: ProfileRepository
     segments: SegmentRepository
+    campaigns: CampaignRepository
+    engagements: EngagementLog
+    conversions: ConversionRepository

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Any
+
+from kontor_contracts.envelope import Envelope
 from kontor_contracts.events.orders import (
     CartAbandoned,
     OrderCancelled,
@@ -9,25 +13,37 @@ from kontor_contracts.events.orders import (
     OrderRejected,
     ReturnCompleted,
 )
+from kontor_servicekit.clock import Clock, utc_now
 from kontor_servicekit.consumer import Subscription
 
 from kontor_marketing.application import profiles as p
+from kontor_marketing.application.flows import CartFlow
 from kontor_marketing.store.profiles import PROFILES
 from kontor_marketing.store.unit_of_work import MongoMarketingUnitOfWork
 
 
-def profiles() -> Subscription:
+def profiles(
+    attribution_window: timedelta = p.ATTRIBUTION_WINDOW,
+    cart_flow: CartFlow | None = None,
+    clock: Clock = utc_now,
+) -> Subscription:
+    async def placed(event: OrderPlaced, uow: Any, env: Envelope) -> None:
+        await p.on_order_placed(event, uow, env, window=attribution_window)
+
+    async def abandoned(event: CartAbandoned, uow: Any, env: Envelope) -> None:
+        await p.on_cart_abandoned(event, uow, env, flow=cart_flow, now=clock())
+
     return Subscription(
         purpose="profiles",
         description="Folds orders, cancellations, returns and abandoned carts into profiles "
         "and keeps segment membership live",
         projection=(PROFILES,),
         handlers={
-            OrderPlaced: p.on_order_placed,
+            OrderPlaced: placed,
             OrderCancelled: p.on_order_cancelled,
             OrderRejected: p.on_order_rejected,
             ReturnCompleted: p.on_return_completed,
-            CartAbandoned: p.on_cart_abandoned,
+            CartAbandoned: abandoned,
         },
         unit_of_work=MongoMarketingUnitOfWork,
         unseal=True,  # keyed by the customer's e-mail, as the consents are (ADR 0036)

@@ -27,6 +27,8 @@ class Mail:
     text: str
     html: str | None = None
     headers: tuple[tuple[str, str], ...] = ()
+    unsubscribe_url: str | None = None
+    """Advertising: the one-click unsubscribe URL (``List-Unsubscribe``, RFC 8058)."""
 
 
 @dataclass
@@ -61,10 +63,11 @@ class QueuedMail:
     def skipped(self, reason: str) -> None:
         self.status, self.lease_until, self.reason = "skipped", None, reason
 
-    def failed(self, reason: str, now: datetime) -> None:
-        """Retried later with a growing pause, until the attempts are used up."""
+    def failed(self, reason: str, now: datetime, *, permanent: bool = False) -> None:
+        """Retried later with a growing pause, until the attempts are used up; a
+        permanent refusal (the relay's 5xx) is given up at once."""
         self.reason, self.lease_until = reason, None
-        if self.attempts >= MAX_ATTEMPTS:
+        if permanent or self.attempts >= MAX_ATTEMPTS:
             self.status = "failed"
         else:
             self.status = "queued"
@@ -119,13 +122,7 @@ def confirmation_mail(
     return Mail(to=to, subject=subject, text=text, html=html)
 
 
-def with_unsubscribe(mail: Mail, *, unsubscribe_url: str, mailto: str | None = None) -> Mail:
-    """``List-Unsubscribe`` with ``List-Unsubscribe-Post: List-Unsubscribe=One-Click``
-    (RFC 8058; RFC 2369 for the header): the mail client's button unsubscribes with one
-    POST to the URL, without opening a page."""
-    targets = f"<{unsubscribe_url}>" + (f", <mailto:{mailto}>" if mailto else "")
-    extra = (
-        ("List-Unsubscribe", targets),
-        ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
-    )
-    return replace(mail, headers=mail.headers + extra)
+def with_unsubscribe(mail: Mail, *, unsubscribe_url: str) -> Mail:
+    """Advertising carries its one-click unsubscribe (``List-Unsubscribe`` with
+    ``List-Unsubscribe-Post: List-Unsubscribe=One-Click``, RFC 8058)."""
+    return replace(mail, unsubscribe_url=unsubscribe_url)

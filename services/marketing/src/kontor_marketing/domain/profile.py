@@ -39,6 +39,7 @@ class OrderFacts:
 class Profile:
     email: str
     customer_id: str | None = None
+    name: str | None = None
     orders: dict[str, OrderFacts] = field(default_factory=dict)
     last_activity_at: datetime | None = None
     open_cart_value: Decimal | None = None

@@ -6,6 +6,7 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from kontor_marketing.store.campaigns import CAMPAIGNS, ENGAGEMENTS
 from kontor_marketing.store.coupons import COUPONS
 from kontor_marketing.store.mails import MAILS
 from kontor_marketing.store.profiles import PROFILES
@@ -18,3 +19,8 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     await db[COUPONS].create_index([("created_at", -1), ("_id", 1)], name="newest")
     await db[PROFILES].create_index([("order_ids", 1)], name="order_ids")
     await db[PROFILES].create_index([("segments", 1)], name="segments")
+    await db[CAMPAIGNS].create_index([("status", 1), ("send_at", 1)], name="due")
+    await db[CAMPAIGNS].create_index([("created_at", -1), ("_id", 1)], name="newest")
+    await db[ENGAGEMENTS].create_index([("campaign_id", 1), ("kind", 1)], name="campaign")
+    await db[ENGAGEMENTS].create_index([("email", 1)], name="email")
+    await db[MAILS].create_index([("campaign_id", 1), ("status", 1)], name="campaign")

@@ -63,6 +63,35 @@ class MongoMailQueue:
         )
         return [m for m in map(from_document, docs) if m.due(now)]
 
+    async def campaign_recipients(self, campaign_id: str) -> set[str]:
+        docs = self.collection.find(
+            {"campaign_id": campaign_id}, {"to": 1}, session=self.tx.session
+        )
+        return {d["to"] async for d in docs}
+
+    async def waiting_flow(self, email: str, flow: str) -> list[QueuedMail]:
+        docs = await self.collection.find(
+            {"to": email, "status": "queued", "meta.flow": flow}, session=self.tx.session
+        ).to_list(None)
+        return [from_document(d) for d in docs]
+
+    async def campaign_mails_since(self, emails: list[str], since: datetime) -> dict[str, int]:
+        rows = await self.collection.aggregate(
+            [
+                {
+                    "$match": {
+                        "to": {"$in": emails},
+                        "kind": "campaign",
+                        "created_at": {"$gte": since},
+                        "status": {"$in": ["queued", "sending", "sent"]},
+                    }
+                },
+                {"$group": {"_id": "$to", "n": {"$sum": 1}}},
+            ],
+            session=self.tx.session,
+        )
+        return {row["_id"]: int(row["n"]) async for row in rows}
+
     async def delete_to(self, email: str) -> int:
         done = await self.collection.delete_many({"to": email}, session=self.tx.session)
         return done.deleted_count

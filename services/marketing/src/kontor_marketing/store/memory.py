@@ -7,16 +7,21 @@ from datetime import datetime
 from kontor_servicekit.fakes import FakeDatabase, FakeUnitOfWork, InMemoryTable
 
 from kontor_marketing.application.unit_of_work import (
+    CampaignRepository,
     ConsentRepository,
+    ConversionRepository,
     CouponRepository,
+    EngagementLog,
     MailQueue,
     ProfileRepository,
     SegmentRepository,
 )
+from kontor_marketing.domain.campaign import Campaign, Engagement
 from kontor_marketing.domain.consent import Consent
 from kontor_marketing.domain.coupon import Coupon
 from kontor_marketing.domain.mail import QueuedMail
 from kontor_marketing.domain.profile import Profile, Segment
+from kontor_marketing.domain.results import Conversion
 
 
 class InMemoryConsents:
@@ -48,6 +53,26 @@ class InMemoryMailQueue:
 
     async def due(self, now: datetime, limit: int) -> list[QueuedMail]:
         return sorted(self.table.where(lambda m: m.due(now)), key=lambda m: m.created_at)[:limit]
+
+    async def campaign_recipients(self, campaign_id: str) -> set[str]:
+        return {m.mail.to for m in self.table if m.campaign_id == campaign_id}
+
+    async def waiting_flow(self, email: str, flow: str) -> list[QueuedMail]:
+        return self.table.where(
+            lambda m: m.mail.to == email and m.status == "queued" and m.meta.get("flow") == flow
+        )
+
+    async def campaign_mails_since(self, emails: list[str], since: datetime) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for m in self.table:
+            if (
+                m.mail.to in emails
+                and m.kind == "campaign"
+                and m.created_at >= since
+                and m.status in {"queued", "sending", "sent"}
+            ):
+                counts[m.mail.to] = counts.get(m.mail.to, 0) + 1
+        return counts
 
     async def delete_to(self, email: str) -> int:
         gone = [m.id for m in self.table.where(lambda m: m.mail.to == email)]
@@ -90,6 +115,9 @@ class InMemoryProfiles:
     async def delete(self, email: str) -> bool:
         return self.table.delete(email)
 
+    async def in_segment(self, segment_id: str) -> list[Profile]:
+        return sorted(self.table.where(lambda p: segment_id in p.segments), key=lambda p: p.email)
+
 
 class InMemorySegments:
     def __init__(self, table: InMemoryTable[Segment]) -> None:
@@ -100,6 +128,85 @@ class InMemorySegments:
 
     async def all(self) -> list[Segment]:
         return list(self.table)
+
+    async def get(self, segment_id: str) -> Segment | None:
+        return self.table.get(segment_id)
+
+
+class InMemoryCampaigns:
+    def __init__(self, table: InMemoryTable[Campaign]) -> None:
+        self.table = table
+
+    async def get(self, campaign_id: str) -> Campaign | None:
+        return self.table.get(campaign_id)
+
+    async def save(self, campaign: Campaign) -> None:
+        self.table.put(campaign)
+
+    async def due(self, now: datetime) -> list[Campaign]:
+        return self.table.where(lambda c: c.due(now))
+
+    async def by_coupon(self, code: str) -> Campaign | None:
+        found = self.table.where(lambda c: c.coupon_code == code and c.status == "sent")
+        return max(found, key=lambda c: c.sent_at or c.created_at) if found else None
+
+
+class InMemoryEngagements:
+    def __init__(self, rows: list[Engagement]) -> None:
+        self.rows = rows
+
+    async def add(self, engagement: Engagement) -> None:
+        self.rows.append(engagement)
+
+    async def delete_of(self, email: str) -> int:
+        gone = [e for e in self.rows if e.email == email]
+        self.rows[:] = [e for e in self.rows if e.email != email]
+        return len(gone)
+
+    async def last_click(self, email: str, since: datetime, before: datetime) -> Engagement | None:
+        found = [
+            e
+            for e in self.rows
+            if e.email == email and e.kind == "click" and since <= e.at <= before
+        ]
+        return max(found, key=lambda e: e.at) if found else None
+
+    async def people(self, campaign_id: str, kind: str) -> dict[str, int]:
+        seen = {
+            (e.variant, e.email)
+            for e in self.rows
+            if e.campaign_id == campaign_id and e.kind == kind
+        }
+        counts: dict[str, int] = {}
+        for variant, _ in seen:
+            counts[str(variant)] = counts.get(str(variant), 0) + 1
+        return counts
+
+    async def of(self, emails: list[str] | None, since: datetime) -> list[Engagement]:
+        return [
+            e
+            for e in self.rows
+            if e.kind in {"open", "click"}
+            and e.at >= since
+            and (emails is None or e.email in emails)
+        ]
+
+
+class InMemoryConversions:
+    def __init__(self, table: InMemoryTable[Conversion]) -> None:
+        self.table = table
+
+    async def get(self, order_id: str) -> Conversion | None:
+        return self.table.get(order_id)
+
+    async def save(self, conversion: Conversion) -> None:
+        self.table.put(conversion)
+
+    async def delete_of(self, email: str) -> int:
+        gone = [c.order_id for c in self.table.where(lambda c: c.email == email)]
+        for order_id in gone:
+            self.table.delete(order_id)
+        return len(gone)
 
 
 class InMemoryMarketingUnitOfWork(FakeUnitOfWork):
@@ -117,4 +224,13 @@ class InMemoryMarketingUnitOfWork(FakeUnitOfWork):
         )
         self.segments: SegmentRepository = InMemorySegments(
             self.table("segments", key=lambda s: s.id)
+        )
+        self.campaigns: CampaignRepository = InMemoryCampaigns(
+            self.table("campaigns", key=lambda c: c.id)
+        )
+        self.engagements: EngagementLog = InMemoryEngagements(
+            self.db.tables.setdefault("engagements", {}).setdefault("rows", [])
+        )
+        self.conversions: ConversionRepository = InMemoryConversions(
+            self.table("conversions", key=lambda c: c.order_id)
         )

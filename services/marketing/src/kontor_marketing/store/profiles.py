@@ -27,6 +27,7 @@ def to_document(profile: Profile) -> dict[str, Any]:
     return {
         "_id": profile.email,
         "customer_id": profile.customer_id,
+        "name": profile.name,
         "orders": {
             oid: {**asdict(o), "coupon_codes": list(o.coupon_codes)}
             for oid, o in profile.orders.items()
@@ -44,6 +45,7 @@ def from_document(doc: dict[str, Any]) -> Profile:
     return Profile(
         email=doc["_id"],
         customer_id=doc.get("customer_id"),
+        name=doc.get("name"),
         orders={
             oid: OrderFacts(
                 placed_at=o["placed_at"],
@@ -93,6 +95,10 @@ class MongoProfileRepository:
         done = await self.collection.delete_one({"_id": email}, session=self.tx.session)
         return done.deleted_count > 0
 
+    async def in_segment(self, segment_id: str) -> list[Profile]:
+        found = self.collection.find({"segments": segment_id}, session=self.tx.session)
+        return [from_document(d) for d in await found.sort("_id", 1).to_list(None)]
+
 
 class MongoSegmentRepository:
     def __init__(self, tx: Transaction) -> None:
@@ -107,3 +113,7 @@ class MongoSegmentRepository:
     async def all(self) -> list[Segment]:
         docs = await self.collection.find({}, session=self.tx.session).to_list(None)
         return [segment_of(d) for d in docs]
+
+    async def get(self, segment_id: str) -> Segment | None:
+        doc = await self.collection.find_one({"_id": segment_id}, session=self.tx.session)
+        return None if doc is None else segment_of(doc)

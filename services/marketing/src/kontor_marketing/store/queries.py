@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from kontor_servicekit.store import find_page
 from pymongo.asynchronous.database import AsyncDatabase
 
+from kontor_marketing.domain.campaign import Campaign, CampaignResults
 from kontor_marketing.domain.consent import Consent
 from kontor_marketing.domain.coupon import Coupon
+from kontor_marketing.domain.mail import QueuedMail
 from kontor_marketing.domain.profile import Profile, Segment
+from kontor_marketing.store.campaigns import CAMPAIGNS, CONVERSIONS, ENGAGEMENTS, conversion_of
+from kontor_marketing.store.campaigns import from_document as campaign_of
 from kontor_marketing.store.consents import CONSENTS
 from kontor_marketing.store.consents import from_document as consent_of
 from kontor_marketing.store.coupons import COUPONS
 from kontor_marketing.store.coupons import from_document as coupon_of
+from kontor_marketing.store.mails import MAILS
+from kontor_marketing.store.mails import from_document as mail_of
 from kontor_marketing.store.profiles import PROFILES, SEGMENTS, segment_of
 from kontor_marketing.store.profiles import from_document as profile_of
 
@@ -21,6 +29,11 @@ from kontor_marketing.store.profiles import from_document as profile_of
 class MarketingQueries:
     def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
         self.db = db
+
+    async def mails_to(self, email: str) -> list[QueuedMail]:
+        """Every mail queued for ``email``, oldest first (what the person was sent)."""
+        docs = await self.db[MAILS].find({"to": email}).sort("created_at", 1).to_list(None)
+        return [mail_of(d) for d in docs]
 
     async def consent(self, email: str) -> Consent | None:
         doc = await self.db[CONSENTS].find_one({"_id": email})
@@ -60,3 +73,88 @@ class MarketingQueries:
             page_size=page_size,
         )
         return [d["_id"] for d in docs], total
+
+    async def _results(self, ids: list[str]) -> dict[str, CampaignResults]:
+        """Results of ``ids`` in two aggregations (a page costs the same for any size)."""
+        mails = await self.db[MAILS].aggregate(
+            [
+                {"$match": {"campaign_id": {"$in": ids}, "status": {"$in": ["sent", "skipped"]}}},
+                {"$group": {"_id": {"c": "$campaign_id", "s": "$status"}, "n": {"$sum": 1}}},
+            ]
+        )
+        counts: dict[str, dict[str, int]] = {i: {} for i in ids}
+        async for row in mails:
+            counts[row["_id"]["c"]][row["_id"]["s"]] = int(row["n"])
+        people = await self.db[ENGAGEMENTS].aggregate(
+            [
+                {"$match": {"campaign_id": {"$in": ids}}},
+                {"$group": {"_id": {"c": "$campaign_id", "k": "$kind", "e": "$email"}}},
+                {"$group": {"_id": {"c": "$_id.c", "k": "$_id.k"}, "n": {"$sum": 1}}},
+            ]
+        )
+        async for row in people:
+            counts[row["_id"]["c"]][row["_id"]["k"]] = int(row["n"])
+        money: dict[str, tuple[int, Decimal, int]] = {}
+        async for doc in self.db[CONVERSIONS].find({"campaign_id": {"$in": ids}}):
+            conversion = conversion_of(doc)
+            n, net, returns = money.get(conversion.campaign_id, (0, Decimal("0"), 0))
+            money[conversion.campaign_id] = (
+                n + (not conversion.cancelled),
+                net + conversion.net,
+                returns + conversion.returned,
+            )
+        return {
+            i: CampaignResults(
+                delivered=c.get("sent", 0),
+                skipped=c.get("skipped", 0),
+                opened=c.get("open", 0),
+                clicked=c.get("click", 0),
+                unsubscribed=c.get("unsubscribe", 0),
+                conversions=money.get(i, (0, Decimal("0"), 0))[0],
+                revenue_net=money.get(i, (0, Decimal("0"), 0))[1],
+                returns=money.get(i, (0, Decimal("0"), 0))[2],
+            )
+            for i, c in counts.items()
+        }
+
+    async def campaign(self, campaign_id: str) -> tuple[Campaign, CampaignResults] | None:
+        doc = await self.db[CAMPAIGNS].find_one({"_id": campaign_id})
+        if doc is None:
+            return None
+        return campaign_of(doc), (await self._results([campaign_id]))[campaign_id]
+
+    async def campaign_page(
+        self, *, page: int, page_size: int
+    ) -> tuple[list[tuple[Campaign, CampaignResults]], int]:
+        docs, total = await find_page(
+            self.db[CAMPAIGNS], {}, [("created_at", -1), ("_id", 1)], page=page, page_size=page_size
+        )
+        results = await self._results([d["_id"] for d in docs])
+        return [(campaign_of(d), results[d["_id"]]) for d in docs], total
+
+    async def sent_campaigns(self, limit: int) -> list[tuple[Campaign, CampaignResults, str]]:
+        """The newest sent campaigns with results and their segment's name."""
+        docs = (
+            await self.db[CAMPAIGNS]
+            .find({"status": "sent"})
+            .sort([("sent_at", -1), ("_id", 1)])
+            .limit(limit)
+            .to_list(None)
+        )
+        results = await self._results([d["_id"] for d in docs])
+        ids = list({d["segment_id"] for d in docs})
+        names = {
+            s["_id"]: s["name"]
+            async for s in self.db[SEGMENTS].find({"_id": {"$in": ids}}, {"name": 1})
+        }
+        return [
+            (campaign_of(d), results[d["_id"]], names.get(d["segment_id"], d["segment_id"]))
+            for d in docs
+        ]
+
+    async def engagement_times(self, since: datetime) -> list[datetime]:
+        """When people opened or clicked since ``since``."""
+        rows = self.db[ENGAGEMENTS].find(
+            {"kind": {"$in": ["open", "click"]}, "at": {"$gte": since}}, {"at": 1}
+        )
+        return [r["at"] async for r in rows]

@@ -6,11 +6,19 @@ from kontor_servicekit.store import Transaction
 from kontor_servicekit.uow import MongoUnitOfWork
 
 from kontor_marketing.application.unit_of_work import (
+    CampaignRepository,
     ConsentRepository,
+    ConversionRepository,
     CouponRepository,
+    EngagementLog,
     MailQueue,
     ProfileRepository,
     SegmentRepository,
+)
+from kontor_marketing.store.campaigns import (
+    MongoCampaignRepository,
+    MongoConversions,
+    MongoEngagementLog,
 )
 from kontor_marketing.store.consents import MongoConsentRepository
 from kontor_marketing.store.coupons import MongoCouponRepository
@@ -26,3 +34,6 @@ class MongoMarketingUnitOfWork(MongoUnitOfWork):
         self.coupons: CouponRepository = MongoCouponRepository(tx)
         self.profiles: ProfileRepository = MongoProfileRepository(tx)
         self.segments: SegmentRepository = MongoSegmentRepository(tx)
+        self.campaigns: CampaignRepository = MongoCampaignRepository(tx)
+        self.engagements: EngagementLog = MongoEngagementLog(tx)
+        self.conversions: ConversionRepository = MongoConversions(tx)

@@ -103,6 +103,8 @@ class MessageOut(BaseModel):
     automated: bool
     attachments: list[AttachmentOut]
     delivery_id: str | None
+    duration_s: int | None = Field(default=None, description="phone: the call's length")
+    external_id: str | None = Field(default=None, description="The channel's id of it")
 
     @classmethod
     def of(cls, m: TicketMessage) -> MessageOut:
@@ -119,6 +121,8 @@ class MessageOut(BaseModel):
             automated=m.automated,
             attachments=[AttachmentOut(**a.__dict__) for a in m.attachments],
             delivery_id=m.delivery_id,
+            duration_s=m.duration_s,
+            external_id=m.external_id,
         )
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import uuid
+from datetime import datetime, timedelta
 from typing import Literal
 
 from kontor_servicekit.domain_errors import NotFound
@@ -11,7 +12,28 @@ from kontor_servicekit.uow import Transactor
 from kontor_support.application.unit_of_work import SupportUnitOfWork
 from kontor_support.domain.delivery import Delivery
 
-__all__ = ["mark_delivery"]
+__all__ = ["claim_delivery", "mark_delivery"]
+
+
+async def claim_delivery(
+    transactor: Transactor[SupportUnitOfWork],
+    delivery_id: str,
+    *,
+    at: datetime,
+    lease: timedelta,
+) -> Delivery | None:
+    """Take ``delivery_id`` for one attempt (several replicas sweep the queue; the unit
+    of work's write conflict lets one of them win). None: not due, or someone else's."""
+    claim = str(uuid.uuid4())
+
+    async def work(uow: SupportUnitOfWork) -> Delivery | None:
+        delivery = await uow.deliveries.get(delivery_id)
+        if delivery is None or not delivery.take(claim, at, lease):
+            return None
+        await uow.deliveries.save(delivery)
+        return delivery
+
+    return await transactor.run(work)
 
 
 async def mark_delivery(

@@ -136,8 +136,24 @@ async def _known(
     return None
 
 
+CUSTOMER_THREADED = ("phone", "social")
+"""Channels whose contacts without a conversation id join the customer's open ticket of
+the same channel (a call back about the same matter); mail and chat never do."""
+
+
+async def _customers_open_ticket(
+    uow: SupportUnitOfWork, channel: str, email: str | None
+) -> Ticket | None:
+    if channel not in CUSTOMER_THREADED or email is None:
+        return None
+    tickets = [
+        t for t in await uow.tickets.of_customer(email) if t.channel == channel and t.is_open
+    ]
+    return max(tickets, key=lambda t: t.updated_at or t.created_at, default=None)
+
+
 async def _thread(
-    uow: SupportUnitOfWork, message: InboundMessage
+    uow: SupportUnitOfWork, message: InboundMessage, email: str | None = None
 ) -> tuple[Ticket | None, str | None]:
     """The ticket the message continues, and a closed one it follows up on."""
     ticket: Ticket | None = None
@@ -154,6 +170,8 @@ async def _thread(
         ticket = await uow.tickets.open_by_conversation(
             message.channel, message.external_conversation_id
         )
+    if ticket is None and not message.external_conversation_id:
+        ticket = await _customers_open_ticket(uow, message.channel, email)
     for _ in range(5):  # a merged ticket's messages go where it was merged into
         if ticket is None or ticket.merged_into is None:
             break
@@ -181,7 +199,7 @@ async def _receive(
         customer = await uow.customers.by_phone(phone)
         if customer is not None:
             email, name = customer["_id"], name or customer.get("name")
-    ticket, follow_up_of = await _thread(uow, message)
+    ticket, follow_up_of = await _thread(uow, message, email)
     created = ticket is None
     incoming = message.direction == "in"
     if ticket is None:

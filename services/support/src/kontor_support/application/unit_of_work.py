@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from kontor_servicekit.uow import UnitOfWork
 
+from kontor_support.domain.chat import Chat
 from kontor_support.domain.delivery import Delivery
 from kontor_support.domain.message import TicketMessage
 from kontor_support.domain.ticket import Ticket
@@ -23,6 +24,20 @@ class DeliveryRepository(Protocol):
     async def get(self, delivery_id: str) -> Delivery | None: ...
 
     async def save(self, delivery: Delivery) -> None: ...
+
+
+class ChatRepository(Protocol):
+    async def add(self, chat: Chat) -> None: ...
+
+    async def get(self, chat_id: str) -> Chat | None: ...
+
+    async def save(self, chat: Chat) -> None: ...
+
+
+class ProductRepository(Protocol):
+    async def get(self, sku: str) -> dict[str, Any] | None: ...
+
+    async def put(self, sku: str, product: dict[str, Any]) -> None: ...
 
 
 class TicketRepository(Protocol):
@@ -103,6 +118,8 @@ class SupportUnitOfWork(UnitOfWork, Protocol):
     """The repositories of support plus the outbox and sequences."""
 
     deliveries: DeliveryRepository
+    chats: ChatRepository
+    products: ProductRepository
     tickets: TicketRepository
     messages: MessageRepository
     customers: CustomerRepository

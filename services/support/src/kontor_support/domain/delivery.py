@@ -49,6 +49,20 @@ class Delivery:
     last_error: str | None = None
     sent_at: datetime | None = None
     not_before: datetime | None = None  # a failed attempt's retry is not due before
+    claim: str | None = None  # the sender that took it for an attempt
+    claimed_until: datetime | None = None  # ... and until when (then another may)
+
+    def take(self, claim: str, at: datetime, lease: timedelta) -> bool:
+        """A sender takes the delivery for one attempt; False when it is not due (sent,
+        failed, in its retry pause) or another sender holds it."""
+        if self.status != "queued":
+            return False
+        if self.not_before is not None and self.not_before > at:
+            return False
+        if self.claimed_until is not None and self.claimed_until > at:
+            return False
+        self.claim, self.claimed_until = claim, at + lease
+        return True
 
     def mark_sent(self, at: datetime) -> bool:
         """Sent now; False (no change) if it was marked sent already (a second sender)."""
@@ -60,6 +74,7 @@ class Delivery:
         self.attempts += 1
         self.sent_at = at
         self.not_before = None
+        self.claim = self.claimed_until = None
         return True
 
     def mark_failed(self, error: str, at: datetime, *, permanent: bool = False) -> bool:
@@ -68,6 +83,7 @@ class Delivery:
             return False
         self.attempts += 1
         self.last_error = error[:1000]
+        self.claim = self.claimed_until = None
         if permanent or self.attempts >= MAX_ATTEMPTS:
             self.status = "failed"
             self.not_before = None

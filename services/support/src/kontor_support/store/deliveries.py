@@ -32,6 +32,8 @@ def to_document(delivery: Delivery) -> dict[str, Any]:
         "created_at": delivery.created_at,
         "sent_at": delivery.sent_at,
         "not_before": delivery.not_before,
+        "claim": delivery.claim,
+        "claimed_until": delivery.claimed_until,
     }
 
 
@@ -56,6 +58,8 @@ def from_document(doc: dict[str, Any]) -> Delivery:
         created_at=doc["created_at"],
         sent_at=doc.get("sent_at"),
         not_before=doc.get("not_before"),
+        claim=doc.get("claim"),
+        claimed_until=doc.get("claimed_until"),
     )
 
 

@@ -8,6 +8,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from kontor_support.store.context import CONTEXT_ORDERS, CUSTOMERS
 from kontor_support.store.deliveries import DELIVERIES
+from kontor_support.store.products import PRODUCTS
 from kontor_support.store.tickets import MESSAGES, TICKETS
 
 
@@ -15,6 +16,10 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     # the senders' poll: queued deliveries, oldest first
     await db[DELIVERIES].create_index([("status", 1), ("created_at", 1)], name="queued_in_order")
     await db[DELIVERIES].create_index("ticket_id", name="by_ticket")
+    # the chat pusher: queued chat replies of the chats connected to this replica
+    await db[DELIVERIES].create_index(
+        [("external_conversation_id", 1), ("status", 1)], name="by_conversation"
+    )
     await db[TICKETS].create_index([("status", 1), ("created_at", -1)], name="by_status")
     await db[TICKETS].create_index("customer_email", name="by_customer")
     await db[TICKETS].create_index("order_numbers", name="by_order_number")
@@ -40,5 +45,6 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     )
     await db[MESSAGES].create_index([("ticket_id", 1), ("at", 1)], name="of_ticket")
     await db[CUSTOMERS].create_index("phones", name="by_phone")
+    await db[PRODUCTS].create_index("search", name="by_word")  # multikey: every word
     await db[CONTEXT_ORDERS].create_index("email", name="by_customer")
     await db[CONTEXT_ORDERS].create_index("order_number", name="by_number")

@@ -15,12 +15,15 @@ from kontor_servicekit.domain_errors import Conflict
 from kontor_servicekit.fakes import FakeDatabase, FakeUnitOfWork, InMemoryTable
 
 from kontor_support.application.unit_of_work import (
+    ChatRepository,
     CustomerRepository,
     DeliveryRepository,
     MessageRepository,
     OrderContextRepository,
+    ProductRepository,
     TicketRepository,
 )
+from kontor_support.domain.chat import Chat
 from kontor_support.domain.delivery import Delivery
 from kontor_support.domain.message import TicketMessage
 from kontor_support.domain.ticket import OPEN_STATES, Ticket
@@ -39,6 +42,32 @@ class InMemoryDeliveryRepository:
 
     async def save(self, delivery: Delivery) -> None:
         self.table.put(delivery)
+
+
+class InMemoryChatRepository:
+    def __init__(self, table: InMemoryTable[Chat]) -> None:
+        self.table = table
+
+    async def add(self, chat: Chat) -> None:
+        self.table.insert(chat)
+
+    async def get(self, chat_id: str) -> Chat | None:
+        return self.table.get(chat_id)
+
+    async def save(self, chat: Chat) -> None:
+        self.table.put(chat)
+
+
+class InMemoryProductRepository:
+    def __init__(self, rows: dict[str, Any]) -> None:
+        self.rows = rows
+
+    async def get(self, sku: str) -> dict[str, Any] | None:
+        row = self.rows.get(sku)
+        return None if row is None else copy.deepcopy(row)
+
+    async def put(self, sku: str, product: dict[str, Any]) -> None:
+        self.rows[sku] = copy.deepcopy(product)
 
 
 class InMemoryTicketRepository:
@@ -189,6 +218,10 @@ class InMemorySupportUnitOfWork(FakeUnitOfWork):
         super().__init__(db)
         self.deliveries: DeliveryRepository = InMemoryDeliveryRepository(
             self.table("deliveries", key=lambda d: d.id)
+        )
+        self.chats: ChatRepository = InMemoryChatRepository(self.table("chats", key=lambda c: c.id))
+        self.products: ProductRepository = InMemoryProductRepository(
+            db.tables.setdefault("products", {})
         )
         self.tickets: TicketRepository = InMemoryTicketRepository(
             self.table("tickets", key=lambda t: t.id)

@@ -9,11 +9,16 @@ from kontor_servicekit.store import find_page
 from pymongo.asynchronous.database import AsyncDatabase
 
 from kontor_support.application.views import CustomerView, Page, TicketFilter, TicketView
+from kontor_support.domain.chat import Chat
 from kontor_support.domain.delivery import Delivery
+from kontor_support.domain.message import TicketMessage
 from kontor_support.domain.ticket import Ticket
+from kontor_support.store.chats import CHATS
+from kontor_support.store.chats import from_document as chat_from_document
 from kontor_support.store.context import CONTEXT_ORDERS, CUSTOMERS
 from kontor_support.store.deliveries import DELIVERIES
 from kontor_support.store.deliveries import from_document as delivery_from_document
+from kontor_support.store.products import PRODUCTS
 from kontor_support.store.tickets import (
     MESSAGES,
     TICKETS,
@@ -26,18 +31,66 @@ class SupportQueries:
     def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
         self.db = db
 
-    async def queued_deliveries(self, limit: int, *, now: datetime | None = None) -> list[Delivery]:
+    async def queued_deliveries(
+        self,
+        limit: int,
+        *,
+        now: datetime | None = None,
+        channel: str | None = None,
+        conversations: list[str] | None = None,
+    ) -> list[Delivery]:
         """Up to ``limit`` queued replies, oldest first; with ``now`` only those whose
-        retry pause (after a failed attempt) is over. One round trip."""
+        retry pause (after a failed attempt) is over; with ``channel`` only that
+        channel's. One round trip."""
         query: dict[str, Any] = {"status": "queued"}
+        if channel is not None:
+            query["channel"] = channel
+        if conversations is not None:
+            query["external_conversation_id"] = {"$in": conversations}
         if now is not None:
             query["$or"] = [{"not_before": None}, {"not_before": {"$lte": now}}]
         cursor = self.db[DELIVERIES].find(query).sort([("created_at", 1), ("_id", 1)])
         return [delivery_from_document(doc) async for doc in cursor.limit(limit)]
 
+    async def chat(self, chat_id: str) -> Chat | None:
+        doc = await self.db[CHATS].find_one({"_id": chat_id})
+        return None if doc is None else chat_from_document(doc)
+
+    async def chats(self, chat_ids: list[str]) -> list[Chat]:
+        """The chats of ``chat_ids`` (one round trip)."""
+        cursor = self.db[CHATS].find({"_id": {"$in": chat_ids}})
+        return [chat_from_document(doc) async for doc in cursor.limit(len(chat_ids))]
+
+    async def transcript(self, ticket_id: str, limit: int = 500) -> list[TicketMessage]:
+        """A ticket's public messages, oldest first (what a chat's customer may see)."""
+        cursor = self.db[MESSAGES].find({"ticket_id": ticket_id, "internal": {"$ne": True}})
+        cursor = cursor.sort([("at", 1), ("_id", 1)]).limit(limit)
+        return [message_from_document(doc) async for doc in cursor]
+
     async def delivery(self, delivery_id: str) -> Delivery | None:
         doc = await self.db[DELIVERIES].find_one({"_id": delivery_id})
         return None if doc is None else delivery_from_document(doc)
+
+
+class ProductQueries:
+    def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
+        self.db = db
+
+    async def search(
+        self, words: list[str], *, in_stock: bool, page: int, page_size: int
+    ) -> Page[dict[str, Any]]:
+        """Products carrying every one of ``words``, in stock first, then by name."""
+        query: dict[str, Any] = {"search": {"$all": words}} if words else {}
+        if in_stock:
+            query["stock"] = {"$gt": 0}
+        docs, total = await find_page(
+            self.db[PRODUCTS],
+            query,
+            [("discontinued", 1), ("stock", -1), ("name", 1), ("_id", 1)],
+            page=page,
+            page_size=page_size,
+        )
+        return Page(docs, total)
 
 
 _FAR = datetime(9999, 12, 31, tzinfo=UTC)

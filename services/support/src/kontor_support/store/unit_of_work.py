@@ -10,14 +10,18 @@ from kontor_servicekit.store import Transaction
 from kontor_servicekit.uow import MongoUnitOfWork
 
 from kontor_support.application.unit_of_work import (
+    ChatRepository,
     CustomerRepository,
     DeliveryRepository,
     MessageRepository,
     OrderContextRepository,
+    ProductRepository,
     TicketRepository,
 )
+from kontor_support.store.chats import MongoChatRepository
 from kontor_support.store.context import MongoCustomerRepository, MongoOrderContextRepository
 from kontor_support.store.deliveries import MongoDeliveryRepository
+from kontor_support.store.products import MongoProductRepository
 from kontor_support.store.tickets import MongoMessageRepository, MongoTicketRepository
 
 
@@ -25,6 +29,8 @@ class MongoSupportUnitOfWork(MongoUnitOfWork):
     def __init__(self, tx: Transaction) -> None:
         super().__init__(tx)
         self.deliveries: DeliveryRepository = MongoDeliveryRepository(tx)
+        self.chats: ChatRepository = MongoChatRepository(tx)
+        self.products: ProductRepository = MongoProductRepository(tx)
         self.tickets: TicketRepository = MongoTicketRepository(tx)
         self.messages: MessageRepository = MongoMessageRepository(tx)
         self.customers: CustomerRepository = MongoCustomerRepository(tx)

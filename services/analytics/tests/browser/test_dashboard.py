@@ -1,0 +1,131 @@
+"""The dashboard in a real headless Chromium (Playwright, the machine's browser): a token
+given once in the address becomes an HttpOnly cookie and leaves the address; the page
+renders the headline figures and every chart from a small seeded history, with no
+console error, no CSP violation and no request to another origin; the screenshot is not
+blank."""
+
+from __future__ import annotations
+
+import io
+import os
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from kontor_contracts.registry import REGISTRY
+from kontor_local.runtime import free_port
+from kontor_servicekit.testing import as_message, eventually, produce, serve_on_socket, settings_on
+from PIL import Image, ImageStat
+from playwright.async_api import async_playwright
+
+from ..integration.history import seeded, utc_now
+
+pytestmark = pytest.mark.browser
+
+BROWSERS = ("/usr/bin/chromium-headless-shell", "/usr/bin/chromium")
+HEADINGS = (
+    "Key figures",
+    "Checkout funnel",
+    "Revenue over time",
+    "Return rate by reason",
+    "Return rate by size",
+    "Cart abandonment over time",
+    "Customer cohorts",
+)
+BROWSER_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36"
+
+
+def executable() -> str:
+    chosen = os.environ.get("KONTOR_BROWSER", "")
+    for candidate in (chosen, *BROWSERS) if chosen else BROWSERS:
+        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    pytest.fail("no headless Chromium: run ./scripts/ensure-browser.sh", pytrace=False)
+
+
+async def test_the_dashboard_renders_in_a_browser_after_a_token_login(
+    infra: Any, namespace: str, auth_keys: Any, tmp_path: Path
+) -> None:
+    now = utc_now()
+    history = seeded(now, orders=60, earlier=10, visits=60)
+    settings = settings_on(
+        infra,
+        namespace,
+        auth_keys,
+        "analytics",
+        http_port=free_port(),
+        dashboard_cookie_secure=False,  # plain http on loopback in the test
+    )
+    token = auth_keys.token("analytics:read")
+    async with serve_on_socket("analytics", settings) as analytics:
+        messages: dict[str, list[Any]] = {}
+        for envelope in [*history.products(), *history.order_events()]:
+            topic = f"{namespace}.{REGISTRY.spec_for(envelope.type, 1).topic}"
+            messages.setdefault(topic, []).append(as_message(envelope))
+        for topic, batch in messages.items():
+            await produce(infra.kafka_bootstrap, topic, batch)
+        async with httpx.AsyncClient(base_url=analytics.url) as client:
+            for visit in history.visits:
+                sent = await client.post(
+                    "/collect?measurement_id=G-KONTOR",
+                    json=visit.body(),
+                    headers={"user-agent": BROWSER_UA},
+                )
+                assert sent.status_code == 204
+            bearer = {"Authorization": f"Bearer {token}"}
+            today = now.date()
+            query = f"from={today - timedelta(days=3)}&to={today}"
+
+            async def seeded_in() -> bool:
+                sales = (await client.get(f"/kpis/sales?{query}", headers=bearer)).json()
+                orders = next(m for m in sales["metrics"] if m["metric"] == "orders")
+                return bool(orders["value"] >= 50)
+
+            await eventually(seeded_in, timeout=60, interval=0.5)
+            assert (await client.get("/dashboard")).status_code == 401
+
+        errors: list[str] = []
+        foreign: list[str] = []
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(
+                executable_path=executable(), args=["--no-sandbox"]
+            )
+            try:
+                context = await browser.new_context(viewport={"width": 1200, "height": 900})
+                page = await context.new_page()
+                page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+                page.on("pageerror", lambda e: errors.append(str(e)))
+                page.on(
+                    "request",
+                    lambda r: None if r.url.startswith(analytics.url) else foreign.append(r.url),
+                )
+                await page.goto(f"{analytics.url}/dashboard?token={token}&{query}")
+                assert "token=" not in page.url
+                assert page.url.startswith(f"{analytics.url}/dashboard?from=")
+                [cookie] = await context.cookies()
+                assert (cookie["name"], cookie["httpOnly"], cookie["sameSite"]) == (
+                    "kontor_dashboard",
+                    True,
+                    "Strict",
+                )
+                assert cookie["value"] not in token
+                headings = await page.locator("h1, h2").all_inner_texts()
+                assert list(HEADINGS) == headings
+                assert await page.locator("svg.chart").count() == 6
+                assert await page.locator("svg.chart rect").count() > 20
+                assert "no comparison" not in await page.locator(".tile").first.inner_text()
+                shot = await page.screenshot(full_page=True, path=str(tmp_path / "dashboard.png"))
+                await page.reload()  # the cookie alone keeps the session
+                assert (await page.locator("h1").inner_text()) == "Key figures"
+            finally:
+                await browser.close()
+        image = Image.open(io.BytesIO(shot)).convert("L")
+        assert image.size[0] >= 1200 and image.size[1] > 900
+        spread = ImageStat.Stat(image).stddev[0]
+        assert spread > 10, f"the screenshot looks blank (grey-level spread {spread:.1f})"
+        dark = sum(1 for p in image.getdata() if p < 128) / (image.size[0] * image.size[1])
+        assert dark > 0.01, f"too little drawn on the page ({dark:.2%} dark pixels)"
+        assert errors == []
+        assert foreign == []

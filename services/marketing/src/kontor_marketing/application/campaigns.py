@@ -1,0 +1,367 @@
+"""Campaigns: draft, schedule, dispatch to a segment, and record what came back.
+
+:func:`dispatch_due` is one round of the campaign sweeper: a campaign whose moment has
+come is resolved to its segment's members **now**, each checked for consent to the
+campaign's topic and against the frequency cap; one personalised mail per recipient is
+queued (with its one-click unsubscribe, tracked links and the open pixel), not before
+the end of quiet hours; the mail sweeper sends them at its bounded rate and checks
+consent once more as each leaves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from urllib.parse import quote
+
+from kontor_contracts.events.marketing import CampaignScheduled, CampaignSent
+from kontor_servicekit.clock import BERLIN, Clock
+from kontor_servicekit.domain_errors import NotFound
+from kontor_servicekit.uow import Transactor
+
+from kontor_marketing.application.consent import ConsentLinks
+from kontor_marketing.application.unit_of_work import MarketingUnitOfWork
+from kontor_marketing.domain.campaign import (
+    Campaign,
+    CampaignWasScheduled,
+    CampaignWasSent,
+    Engagement,
+    QuietHours,
+    links_in,
+    render,
+    rewrite_links,
+)
+from kontor_marketing.domain.links import BadLink
+from kontor_marketing.domain.mail import Mail, QueuedMail, with_unsubscribe
+from kontor_marketing.domain.profile import Profile
+from kontor_marketing.domain.results import best_send_time, hour_of_week
+
+OPEN, CLICK = "campaign-open", "campaign-click"
+
+
+@dataclass(frozen=True)
+class CampaignLinks:
+    consent: ConsentLinks
+
+    @property
+    def base(self) -> str:
+        return self.consent.base_url
+
+    def open_pixel(self, campaign_id: str, email: str, variant: str = "A") -> str:
+        data = {"c": campaign_id, "e": email, "v": variant}
+        token = self.consent.signer.sign(OPEN, data, expires_at=None)
+        return f"{self.base}/t/o/{quote(token)}"
+
+    def click(self, campaign_id: str, email: str, url: str, variant: str = "A") -> str:
+        data = {"c": campaign_id, "e": email, "u": url, "v": variant}
+        token = self.consent.signer.sign(CLICK, data, expires_at=None)
+        return f"{self.base}/t/c/{quote(token)}"
+
+
+@dataclass(frozen=True)
+class DraftCampaign:
+    name: str
+    subject: str
+    text: str
+    topic: str
+    segment_id: str
+    html: str | None = None
+    coupon_code: str | None = None
+    cost: Decimal = Decimal("0")
+    variant_b_subject: str | None = None
+    variant_b_text: str | None = None
+    variant_b_html: str | None = None
+    ab_sample: Decimal = Decimal("0")
+    ab_metric: str = "clicks"
+    ab_wait_s: int = 0
+
+
+@dataclass(frozen=True)
+class SendRules:
+    imprint: str
+    per_week: int
+    quiet: QuietHours
+
+
+async def create_campaign(
+    transactor: Transactor[MarketingUnitOfWork], draft: DraftCampaign, *, clock: Clock
+) -> Campaign:
+    async def work(uow: MarketingUnitOfWork) -> Campaign:
+        if await uow.segments.get(draft.segment_id) is None:
+            raise NotFound("segment", draft.segment_id)
+        base = {k: v for k, v in draft.__dict__.items() if not k.startswith(("variant_b", "ab_"))}
+        campaign = Campaign.draft(campaign_id=str(uuid.uuid4()), now=clock(), **base)
+        campaign.with_variant_b(
+            draft.variant_b_subject,
+            draft.variant_b_text,
+            draft.variant_b_html,
+            sample=draft.ab_sample,
+            metric=draft.ab_metric,
+            wait_s=draft.ab_wait_s,
+        )
+        await uow.campaigns.save(campaign)
+        return campaign
+
+    return await transactor.run(work)
+
+
+async def schedule_campaign(
+    transactor: Transactor[MarketingUnitOfWork],
+    campaign_id: str,
+    send_at: datetime | None,
+    *,
+    at_best_time: bool = False,
+    clock: Clock,
+) -> Campaign:
+    async def work(uow: MarketingUnitOfWork) -> Campaign:
+        campaign = await uow.campaigns.get(campaign_id)
+        if campaign is None:
+            raise NotFound("campaign", campaign_id)
+        segment = await uow.segments.get(campaign.segment_id)
+        members = await uow.profiles.in_segment(campaign.segment_id)
+        now = clock()
+        campaign.schedule(send_at or now, now, len(members), at_best_time=at_best_time)
+        for event in campaign.pull_events():
+            if isinstance(event, CampaignWasScheduled) and campaign.send_at is not None:
+                uow.emit(
+                    CampaignScheduled(
+                        campaign_id=campaign.id,
+                        name=campaign.name,
+                        channel="email",
+                        scheduled_for=campaign.send_at,
+                        audience=segment.name if segment else campaign.segment_id,
+                        audience_size=len(members),
+                        coupon_code=campaign.coupon_code,
+                        subject=campaign.subject,
+                    ),
+                    aggregate_id=campaign.id,
+                )
+        await uow.campaigns.save(campaign)
+        return campaign
+
+    return await transactor.run(work)
+
+
+async def dispatch_due(
+    transactor: Transactor[MarketingUnitOfWork],
+    *,
+    links: CampaignLinks,
+    rules: SendRules,
+    clock: Clock,
+) -> int:
+    """Dispatch every campaign whose moment has come; answers how many."""
+
+    async def due(uow: MarketingUnitOfWork) -> list[str]:
+        return [c.id for c in await uow.campaigns.due(clock())]
+
+    dispatched = 0
+    for campaign_id in await transactor.run(due):
+
+        async def one(uow: MarketingUnitOfWork, cid: str = campaign_id) -> None:
+            await _dispatch(uow, cid, links, rules, clock)
+
+        await transactor.run(one)
+        dispatched += 1
+    return dispatched
+
+
+async def _dispatch(
+    uow: MarketingUnitOfWork, campaign_id: str, links: CampaignLinks, rules: SendRules, clock: Clock
+) -> None:
+    campaign = await uow.campaigns.get(campaign_id)
+    now = clock()
+    if campaign is None or not campaign.due(now):
+        return  # another replica took it
+    members = await uow.profiles.in_segment(campaign.segment_id)
+    recent = await uow.mails.campaign_mails_since(
+        [p.email for p in members], now - timedelta(days=7)
+    )
+    eligible: list[Profile] = []
+    no_consent = capped = 0
+    for profile in members:
+        consent = await uow.consents.get(profile.email)
+        if consent is None or not consent.may_receive(campaign.topic):
+            no_consent += 1
+        elif recent.get(profile.email, 0) >= rules.per_week:
+            capped += 1
+        else:
+            eligible.append(profile)
+    send = _Sender(uow, campaign, links, rules, now)
+    if campaign.status == "testing":  # the sample's time is up: the rest get the winner
+        people = await uow.engagements.people(campaign.id, campaign.ab_metric[:-1])
+        winner = campaign.decide(people.get("A", 0), people.get("B", 0))
+        done = await uow.mails.campaign_recipients(campaign.id)
+        rest = [p for p in eligible if p.email not in done]
+        await send.all(rest, winner)
+        total = campaign.sent_a + campaign.sent_b + len(rest)
+        campaign.dispatched(total, campaign.skipped_no_consent + no_consent, capped, now)
+    elif campaign.ab_test:
+        ordered = sorted(eligible, key=lambda p: _spread(campaign.id, p.email))
+        k = max(1, int(len(ordered) * campaign.ab_sample)) if ordered else 0
+        await send.all(ordered[:k], "A")
+        await send.all(ordered[k : 2 * k], "B")
+        campaign.skipped_no_consent = no_consent
+        campaign.testing(len(ordered[:k]), len(ordered[k : 2 * k]), now)
+    else:
+        await send.all(eligible, "A")
+        campaign.dispatched(len(eligible), no_consent, capped, now)
+    for event in campaign.pull_events():
+        if isinstance(event, CampaignWasSent):
+            uow.emit(
+                CampaignSent(
+                    campaign_id=campaign.id,
+                    recipients=event.recipients,
+                    sent_at=event.at,
+                    channel="email",
+                ),
+                aggregate_id=campaign.id,
+            )
+    await uow.campaigns.save(campaign)
+
+
+def _spread(campaign_id: str, email: str) -> str:
+    """A stable random order of the audience per campaign (who is in the sample)."""
+    return hashlib.sha256(f"{campaign_id}:{email}".encode()).hexdigest()
+
+
+class _Sender:
+    """Queues a campaign's personalised mails, each at its moment (quiet hours, best time)."""
+
+    def __init__(
+        self,
+        uow: MarketingUnitOfWork,
+        campaign: Campaign,
+        links: CampaignLinks,
+        rules: SendRules,
+        now: datetime,
+    ) -> None:
+        self.uow, self.campaign, self.links, self.rules, self.now = uow, campaign, links, rules, now
+        self.not_before = rules.quiet.next_allowed(now)
+
+    async def all(self, people: list[Profile], variant: str) -> None:
+        timing = (
+            await _histories(self.uow, people, self.now) if self.campaign.at_best_time else None
+        )
+        for profile in people:
+            leaves = self.not_before
+            if timing is not None:
+                own, segment, shop = timing
+                best = best_send_time(
+                    self.now,
+                    own=own.get(profile.email, Counter()),
+                    segment=segment,
+                    shop=shop,
+                    zone=BERLIN,
+                )
+                leaves = self.rules.quiet.next_allowed(best)
+            mail = personalised(
+                self.campaign,
+                profile.email,
+                profile.name or "",
+                self.links,
+                self.rules.imprint,
+                variant=variant,
+            )
+            await self.uow.mails.add(
+                QueuedMail(
+                    id=str(uuid.uuid4()),
+                    kind="campaign",
+                    mail=mail,
+                    created_at=self.now,
+                    topic=self.campaign.topic,
+                    campaign_id=self.campaign.id,
+                    not_before=None if leaves == self.now else leaves,
+                    meta={"variant": variant},
+                )
+            )
+
+
+async def _histories(
+    uow: MarketingUnitOfWork, members: list[Profile], now: datetime
+) -> tuple[dict[str, Counter[int]], Counter[int], Counter[int]]:
+    """Opens and clicks of the last 180 days by hour of the week: per member, the
+    segment's together, the shop's."""
+    since = now - timedelta(days=180)
+    emails = {p.email for p in members}
+    own: dict[str, Counter[int]] = {}
+    segment: Counter[int] = Counter()
+    shop: Counter[int] = Counter()
+    for engagement in await uow.engagements.of(None, since):
+        hour = hour_of_week(engagement.at, BERLIN)
+        shop[hour] += 1
+        if engagement.email in emails:
+            segment[hour] += 1
+            own.setdefault(engagement.email, Counter())[hour] += 1
+    return own, segment, shop
+
+
+def personalised(
+    campaign: Campaign,
+    email: str,
+    name: str,
+    links: CampaignLinks,
+    imprint: str,
+    *,
+    variant: str = "A",
+) -> Mail:
+    unsubscribe = links.consent.unsubscribe_url(email, campaign_id=campaign.id)
+    values = {
+        "name": name,
+        "email": email,
+        "coupon_code": campaign.coupon_code or "",
+        "unsubscribe_url": unsubscribe,
+    }
+    subject, body, body_html = campaign.content(variant)
+    text = render(body, values)
+    html = None if body_html is None else render(body_html, values, html=True)
+    tracked = {
+        url: links.click(campaign.id, email, url, variant)
+        for url in links_in(text, html)
+        if not url.startswith(links.base)
+    }
+    text = rewrite_links(text, tracked)
+    footer = f"\n\n--\nAbmelden / unsubscribe: {unsubscribe}\n{imprint}"
+    if html is not None:
+        src = links.open_pixel(campaign.id, email, variant)
+        pixel = f'<img src="{src}" width="1" height="1" alt="">'
+        html = rewrite_links(html, tracked) + (
+            f'<hr><p><a href="{unsubscribe}">Abmelden / unsubscribe</a></p><p>{imprint}</p>' + pixel
+        )
+    mail = Mail(to=email, subject=render(subject, values), text=text + footer, html=html)
+    return with_unsubscribe(mail, unsubscribe_url=unsubscribe)
+
+
+async def record_engagement(
+    transactor: Transactor[MarketingUnitOfWork],
+    token: str,
+    kind: str,
+    *,
+    links: CampaignLinks,
+    clock: Clock,
+) -> str | None:
+    """Record an open or a click; answers the click's target (None: a bad link, which
+    redirects nowhere: no open redirect)."""
+    purpose = OPEN if kind == "open" else CLICK
+    try:
+        data = links.consent.signer.verify(purpose, token, now=clock())
+    except BadLink:
+        return None
+
+    async def work(uow: MarketingUnitOfWork) -> None:
+        await uow.engagements.add(
+            Engagement(
+                campaign_id=str(data.get("c")),
+                email=str(data.get("e")),
+                kind="open" if kind == "open" else "click",
+                at=clock(),
+                url=None if kind == "open" else str(data.get("u")),
+                variant=str(data.get("v") or "A"),
+            )
+        )
+
+    await transactor.run(work)
+    return str(data.get("u") or "")

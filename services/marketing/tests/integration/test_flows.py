@@ -1,0 +1,82 @@
+"""The abandoned-cart flow over real SMTP (issue 15): CartAbandoned queues a reminder
+for a person with consent to offers; the order placed before it leaves cancels it; the
+person who did not order gets it, with the one-click unsubscribe."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from decimal import Decimal
+from email.message import EmailMessage
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from kontor_contracts.envelope import Envelope
+from kontor_contracts.events.orders import CartAbandoned, CartLine
+from kontor_contracts.samples import order_placed_envelope
+from kontor_marketing.context import MarketingContext
+from kontor_servicekit.context import context_of
+from kontor_servicekit.testing import as_message, produce, topic_of
+
+pytestmark = pytest.mark.integration
+
+
+def text_of(message: EmailMessage) -> str:
+    part = message.get_body(("plain",))
+    assert part is not None
+    return str(part.get_content())
+
+
+async def test_an_abandoned_cart_reminder_is_cancelled_by_the_order(
+    start_service: Any, infra: Any, namespace: str, mail_sink: Any
+) -> None:
+    settings = {
+        **mail_sink.smtp_settings(),
+        "mail_sweep_interval_s": 0.1,
+        "public_base_url": "https://shop.example",
+        "cart_reminder_after_s": 3.0,
+    }
+    async with start_service("marketing", **settings) as marketing:
+        client = marketing.client
+        for email in ("anna@example.de", "carla@example.de"):
+            await client.post(
+                "/newsletter/subscriptions", json={"email": email, "topics": ["offers"]}
+            )
+            [mail] = await mail_sink.arrived(1, where=lambda m, e=email: m["To"] == e)
+            link = re.findall(r"https://shop.example(/newsletter/confirmations/\S+)", text_of(mail))
+            assert (await client.get(link[0])).status_code == 200
+        now = datetime.now(UTC)
+        carts = [
+            CartAbandoned(
+                cart_id=f"cart-{n}",
+                value=Decimal("47.58"),
+                currency="EUR",
+                last_activity_at=now,
+                customer_email=email,
+                lines=[CartLine(sku="TEE-RED-M", quantity=2, unit_price_gross=Decimal("23.79"))],
+            )
+            for n, email in enumerate(("anna@example.de", "carla@example.de"))
+        ]
+        for cart in carts:
+            env = Envelope.wrap(cart, producer="orders", aggregate_id=cart.cart_id)
+            await produce(infra.kafka_bootstrap, topic_of(namespace, env.type), [as_message(env)])
+        placed = order_placed_envelope()  # anna orders
+        await produce(
+            infra.kafka_bootstrap, topic_of(namespace, "OrderPlaced"), [as_message(placed)]
+        )
+
+        [reminder] = await mail_sink.arrived(
+            1, where=lambda m: m["To"] == "carla@example.de" and "Warenkorb" in str(m["Subject"])
+        )
+        assert "TEE-RED-M" in text_of(reminder)
+        assert reminder["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        assert urlsplit(re.findall(r"<(https://[^>]+)>", reminder["List-Unsubscribe"])[0]).path
+
+        ctx = context_of(marketing.app, MarketingContext)
+        flows = [m for m in await ctx.queries.mails_to("anna@example.de") if m.kind == "flow"]
+        # the order cancels the waiting reminder, or (arriving first, on its own topic)
+        # keeps it from being queued: either way nothing leaves for her
+        assert [(m.status, m.reason) for m in flows] in ([("skipped", "ordered")], [])
+        sent_to_anna = [m["Subject"] for m in mail_sink.parsed() if m["To"] == "anna@example.de"]
+        assert len(sent_to_anna) == 1  # the confirmation only

@@ -1,0 +1,162 @@
+"""E-mail over real SMTP (issue 14): a customer's mail to support's receiver opens a
+ticket, the agent's reply goes out through the mail sink with the threading headers,
+the customer's answer threads onto the same ticket, an auto-reply is kept and never
+answered, and a relay that is away leaves the reply queued for its retry."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from typing import Any
+
+import aiosmtplib
+import pytest
+from kontor_servicekit.context import context_of
+from kontor_servicekit.mail.sink import ThreadedSink
+from kontor_servicekit.testing import eventually
+from kontor_support.context import SupportContext
+
+pytestmark = pytest.mark.integration
+
+
+def customer_mail(**headers: str) -> EmailMessage:
+    mail = EmailMessage()
+    mail["From"] = "Anna Muster <Anna@Example.de>"
+    mail["To"] = "support@kontor.local"
+    mail["Subject"] = headers.pop("Subject", "Wo bleibt B-2026-000007?")
+    for name, value in headers.items():
+        mail[name.replace("_", "-")] = value
+    mail.set_content("Guten Tag,\nmeine Bestellung ist noch nicht da.\nAnna")
+    return mail
+
+
+async def send_to(support: Any, mail: EmailMessage) -> None:
+    receiver = support.app.state.smtp_receiver
+    await aiosmtplib.send(mail, hostname="127.0.0.1", port=receiver.port, start_tls=False)
+
+
+async def annas_tickets(support: Any) -> list[dict[str, Any]]:
+    """Anna's tickets, once there is one (the receiver stores the mail before it answers
+    250, so this waits for nothing but the first poll)."""
+
+    async def opened() -> list[dict[str, Any]]:
+        page = await support.client.get("/tickets", params={"customer": "anna@example.de"})
+        items: list[dict[str, Any]] = page.json()["items"]
+        return items
+
+    found: list[dict[str, Any]] = await eventually(opened, timeout=15)
+    return found
+
+
+async def messages_of(support: Any, ticket_id: str, count: int) -> list[dict[str, Any]]:
+    async def enough() -> list[dict[str, Any]] | None:
+        shown = (await support.client.get(f"/tickets/{ticket_id}")).json()
+        return shown["messages"] if len(shown["messages"]) >= count else None
+
+    found: list[dict[str, Any]] = await eventually(enough, timeout=15)
+    return found
+
+
+async def test_mail_in_reply_out_and_the_answer_on_the_same_ticket(
+    start_service: Any, mail_sink: ThreadedSink
+) -> None:
+    settings = {**mail_sink.smtp_settings(), "mail_send_interval_s": 0.05}
+    async with start_service("support", **settings) as support:
+        await send_to(support, customer_mail(Message_ID="<m1@mail.example.de>"))
+
+        [ticket] = await annas_tickets(support)
+        assert ticket["channel"] == "email"
+        ticket_id = ticket["id"]
+        reply = await support.client.post(
+            f"/tickets/{ticket_id}/replies",
+            json={"body": "Ihre Sendung ist unterwegs.", "internal": False},
+        )
+        assert reply.status_code == 201, reply.text
+
+        [sent] = await mail_sink.arrived(1)
+        assert sent["To"] == "Anna Muster <anna@example.de>"
+        assert sent["From"] == "Kontor Kundenservice <support@kontor.local>"
+        assert sent["Subject"] == f"Re: Wo bleibt B-2026-000007? [#{ticket_id}]"
+        assert sent["In-Reply-To"] == "<m1@mail.example.de>"
+        assert "<m1@mail.example.de>" in str(sent["References"])
+        assert str(sent["Message-ID"]).endswith("@support.kontor.local>")
+        assert "Ihre Sendung ist unterwegs." in sent.get_body(("plain",)).get_content()
+        ctx = context_of(support.app, SupportContext)
+
+        async def recorded() -> bool:
+            delivery = await ctx.queries.delivery(reply.json()["delivery_id"])
+            return delivery is not None and delivery.status == "sent"
+
+        await eventually(recorded, timeout=10)
+
+        # the customer answers the reply (a subject without the reference): same ticket
+        await send_to(
+            support,
+            customer_mail(
+                Subject="AW: Lieferung",
+                Message_ID="<m2@mail.example.de>",
+                In_Reply_To=str(sent["Message-ID"]),
+                References=f"<m1@mail.example.de> {sent['Message-ID']}",
+            ),
+        )
+        messages = await messages_of(support, ticket_id, 3)
+        assert [(m["direction"], m["channel"]) for m in messages] == [
+            ("in", "email"),
+            ("out", "email"),
+            ("in", "email"),
+        ]
+        page = await support.client.get("/tickets", params={"customer": "anna@example.de"})
+        assert page.json()["total"] == 1
+
+
+async def test_an_auto_reply_is_kept_and_never_answered(
+    start_service: Any, mail_sink: ThreadedSink
+) -> None:
+    settings = {**mail_sink.smtp_settings(), "mail_send_interval_s": 0.05}
+    async with start_service("support", **settings) as support:
+        out_of_office = customer_mail(
+            Subject="Abwesenheitsnotiz: Ihre Anfrage",
+            Message_ID="<ooo@mail.example.de>",
+            Auto_Submitted="auto-replied",
+        )
+        await send_to(support, out_of_office)
+
+        [ticket] = await annas_tickets(support)
+        refused = await support.client.post(
+            f"/tickets/{ticket['id']}/replies", json={"body": "Danke!", "internal": False}
+        )
+        assert refused.status_code == 409, refused.text
+        note = await support.client.post(
+            f"/tickets/{ticket['id']}/replies", json={"body": "Urlaub bis 3.1.", "internal": True}
+        )
+        assert note.status_code == 201
+        ctx = context_of(support.app, SupportContext)
+        assert await ctx.queries.queued_deliveries(10) == []
+    assert mail_sink.messages == []  # nothing went out
+
+
+async def test_a_relay_that_is_away_leaves_the_reply_queued_for_its_retry(
+    start_service: Any, mail_sink: ThreadedSink
+) -> None:
+    port = mail_sink.port
+    mail_sink.stop()  # nobody listens there now
+    settings = {"smtp_port": port, "mail_send_interval_s": 0.05}
+    async with start_service("support", **settings) as support:
+        await send_to(support, customer_mail(Message_ID="<m1@mail.example.de>"))
+        ctx = context_of(support.app, SupportContext)
+
+        [ticket] = await annas_tickets(support)
+        reply = await support.client.post(
+            f"/tickets/{ticket['id']}/replies", json={"body": "Unterwegs.", "internal": False}
+        )
+        delivery_id = reply.json()["delivery_id"]
+
+        async def tried() -> Any:
+            delivery = await ctx.queries.delivery(delivery_id)
+            return delivery if delivery is not None and delivery.attempts else None
+
+        delivery = await eventually(tried, timeout=10)
+        assert delivery.status == "queued"  # a temporary failure: tried again later
+        assert delivery.not_before is not None and delivery.not_before > datetime.now(UTC)
+        assert "could not reach the relay" in (delivery.last_error or "")
+        assert delivery.claim is None
