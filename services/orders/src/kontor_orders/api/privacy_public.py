@@ -85,12 +85,8 @@ async def post_public_request(ctx: Context, request: Request, body: PublicReques
     return JSONResponse({"status": "mailed"}, status_code=202)
 
 
-@router.get(
-    "/privacy/confirmations/{token}",
-    responses={200: {"content": {"text/html": {}}}, **problem_responses(503)},
-    response_class=HTMLResponse,
-    summary="The page of a mailed link: what it asks for, and one button to confirm",
-)
+# a page for the browser that opened the mailed link (hidden, as the withdrawal pages)
+@router.get("/privacy/confirmations/{token}", include_in_schema=False)
 async def confirmation_page(ctx: Context, token: Token) -> HTMLResponse:
     asked = link_page(_public(ctx), token, ctx.clock)
     if isinstance(asked, LinkRefused):
