@@ -12,6 +12,7 @@ import copy
 import email
 import email.policy
 import re
+import socket
 from typing import Any
 
 import pytest
@@ -202,3 +203,18 @@ async def test_a_customer_asks_by_mail_and_confirms_through_the_signed_link_once
             assert shown.status_code == 200 and shown.json()["kind"] == "export"
     finally:
         await receiver.stop()
+
+
+async def test_no_mail_relay_answers_503_and_stores_nothing(start_service: Any) -> None:
+    """Found by schemathesis: an unreachable relay made the public route answer 500."""
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    async with start_service("orders", token=None, smtp_port=port) as orders:
+        asked = await orders.client.post(
+            "/privacy/public-requests", json={"kind": "erasure", "email": "anna@example.de"}
+        )
+        assert asked.status_code == 503, asked.text
+        assert asked.headers["retry-after"] == "30"
+        assert asked.headers["content-type"].startswith("application/problem+json")
+        assert await orders.kit.store.db["privacy_requests"].count_documents({}) == 0

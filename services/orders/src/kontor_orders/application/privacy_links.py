@@ -12,6 +12,7 @@ opened themselves (``GET /privacy/requests/{id}``).
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -20,10 +21,12 @@ from typing import Protocol
 from kontor_servicekit.clock import Clock
 from kontor_servicekit.domain_errors import DomainError, Invalid, Unavailable
 from kontor_servicekit.links import BadLink, LinkSigner
-from kontor_servicekit.mail import OutgoingMail
+from kontor_servicekit.mail import MailDeliveryError, OutgoingMail
 
 from kontor_orders.application.privacy import PrivacyDesk, request_privacy
 from kontor_orders.domain.privacy import PrivacyRequest
+
+log = logging.getLogger(__name__)
 
 PURPOSE = "privacy-request"
 SUBJECTS = {
@@ -65,7 +68,17 @@ async def ask_by_mail(public: PublicRequests, *, kind: str, email: str, clock: C
         f"UTC):\n\n{link_of(public, token)}\n\nWenn nicht, ignorieren Sie diese Nachricht; "
         "es geschieht dann nichts.\n"
     )
-    await public.sender.send(OutgoingMail(to=[email], subject=SUBJECTS[kind], text=text))
+    try:
+        await public.sender.send(OutgoingMail(to=[email], subject=SUBJECTS[kind], text=text))
+    except MailDeliveryError as exc:
+        if exc.permanent:
+            # the relay refused the address for good: the answer stays the same as for any
+            # address (it must not tell who exists), nothing was stored
+            log.warning("privacy link not mailed, refused for good: %s", exc)
+            return
+        raise Unavailable(
+            "the mail relay is unreachable; ask again shortly", retry_after_s=30
+        ) from exc
 
 
 @dataclass(frozen=True)
