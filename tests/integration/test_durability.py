@@ -58,6 +58,9 @@ class Runtime:
             KONTOR_LOCAL_BROKER_PORT=str(free_port()),
             KONTOR_LOCAL_MONGO_PORT=str(free_port()),
             KONTOR_LOCAL_S3_PORT=str(free_port()),
+            # the fixed mail ports of make run (1025, 2525) would collide between workers
+            KONTOR_LOCAL_MAIL_SINK_PORT=str(free_port()),
+            KONTOR_LOCAL_SUPPORT_SMTP_PORT=str(free_port()),
             KONTOR_LOCAL_READY_TIMEOUT="120",
             KONTOR_LOG_LEVEL="WARNING",
             **{f"KONTOR_LOCAL_{n.upper()}_PORT": str(p) for n, p in self.ports.items()},

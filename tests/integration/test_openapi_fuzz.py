@@ -14,6 +14,7 @@ which schemathesis itself never generates.
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -48,6 +49,60 @@ def service_process(
 ) -> Iterator[str]:
     port = free_port()
     env = dict(os.environ)
+    with mail_sink_process(log.parent / "mail", log) as smtp_port:
+        env.update(KONTOR_SMTP_HOST="127.0.0.1", KONTOR_SMTP_PORT=str(smtp_port))
+        with _service(service, env, port, infra, namespace, public_key, log) as url:
+            yield url
+
+
+@contextmanager
+def mail_sink_process(directory: Path, log: Path) -> Iterator[int]:
+    """The kit's mail sink, as ``make run`` starts it: routes that mail get a relay."""
+    port = free_port()
+    with log.open("ab") as out:
+        sink = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "kontor_servicekit.mail",
+                "sink",
+                "--dir",
+                str(directory),
+                "--port",
+                str(port),
+            ],
+            stdout=out,
+            stderr=out,
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if sink.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(f"no mail sink:\n{log.read_text()[-2000:]}") from None
+                time.sleep(0.1)
+        yield port
+    finally:
+        sink.terminate()
+        try:
+            sink.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            sink.kill()
+
+
+@contextmanager
+def _service(
+    service: str,
+    env: dict[str, str],
+    port: int,
+    infra: Any,
+    namespace: str,
+    public_key: str,
+    log: Path,
+) -> Iterator[str]:
     env.update(
         KONTOR_KAFKA_BOOTSTRAP=infra.kafka_bootstrap,
         KONTOR_MONGO_URL=infra.mongo_url,

@@ -218,3 +218,9 @@ async def test_no_mail_relay_answers_503_and_stores_nothing(start_service: Any) 
         assert asked.headers["retry-after"] == "30"
         assert asked.headers["content-type"].startswith("application/problem+json")
         assert await orders.kit.store.db["privacy_requests"].count_documents({}) == 0
+        # an address the contracts' loose syntax lets through but no mail can go to
+        odd = await orders.client.post(
+            "/privacy/public-requests", json={"kind": "export", "email": "\u00bf\u0094@\u4a11"}
+        )
+        assert odd.status_code == 422, odd.text
+        assert "email" in odd.text

@@ -28,6 +28,9 @@ def cli_env(data_dir: Path, **extra: str) -> dict[str, str]:
         KONTOR_LOCAL_MONGO_PORT=str(free_port()),
         KONTOR_LOCAL_S3_PORT=str(free_port()),
         KONTOR_LOCAL_DUMMY_PORT=str(free_port()),
+        # the fixed mail ports of make run (1025, 2525) would collide between workers
+        KONTOR_LOCAL_MAIL_SINK_PORT=str(free_port()),
+        KONTOR_LOCAL_SUPPORT_SMTP_PORT=str(free_port()),
         KONTOR_LOCAL_READY_TIMEOUT="30",
         PYTHONPATH=os.pathsep.join([str(FIXTURES), env.get("PYTHONPATH", "")]),
     )

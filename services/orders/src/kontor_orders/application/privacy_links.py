@@ -69,7 +69,11 @@ async def ask_by_mail(public: PublicRequests, *, kind: str, email: str, clock: C
         "es geschieht dann nichts.\n"
     )
     try:
-        await public.sender.send(OutgoingMail(to=[email], subject=SUBJECTS[kind], text=text))
+        mail = OutgoingMail(to=[email], subject=SUBJECTS[kind], text=text)
+    except ValueError as exc:  # the contracts' Email is a loose syntax check only
+        raise Invalid("no mail can be sent to this address", field=("email",)) from exc
+    try:
+        await public.sender.send(mail)
     except MailDeliveryError as exc:
         if exc.permanent:
             # the relay refused the address for good: the answer stays the same as for any
