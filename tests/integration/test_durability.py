@@ -195,5 +195,7 @@ async def test_sigkill_of_one_part_while_orders_flow_loses_nothing(
     finally:
         await shop.close()
     assert result.ok, explain(result)
-    assert shop.stats.accepted >= 20
+    # enough orders went through the kill: counted as stored, since a POST that timed out
+    # while the part was down (ambiguous) may have landed, and reconciles either way
+    assert result.counts["orders"] >= 20, shop.stats
     assert result.counts["orders"] >= shop.stats.accepted
