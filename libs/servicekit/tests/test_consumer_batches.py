@@ -225,3 +225,32 @@ async def test_each_event_of_a_batch_is_handled_and_emits_in_its_own_trace(
         for row in rows
     ]
     assert traces == parents
+
+
+async def test_a_remembered_document_comes_back_as_the_database_would_give_it(
+    setup: Setup,
+) -> None:
+    from datetime import UTC, datetime, timedelta, timezone
+    from decimal import Decimal
+
+    written = {
+        "_id": "o-1",
+        "at": datetime(2026, 12, 2, 18, 0, 0, 123456, tzinfo=timezone(timedelta(hours=1))),
+        "total": Decimal("19.99"),
+        "lines": [{"sku": "A"}],
+    }
+
+    async def work(tx: Transaction) -> None:
+        assert tx.recall("orders", "o-1") == (False, None)
+        await tx.db["orders"].insert_one(dict(written), session=tx.session)
+        tx.remember("orders", "o-1", written)
+        known, recalled = tx.recall("orders", "o-1")
+        stored = await tx.db["orders"].find_one({"_id": "o-1"}, session=tx.session)
+        assert known and recalled == stored  # milliseconds, UTC, Decimal: as read
+        assert recalled is not None and recalled["at"].tzinfo == UTC
+        recalled["lines"].append({"sku": "B"})  # a copy: the next recall is unchanged
+        assert tx.recall("orders", "o-1")[1] == stored
+        tx.remember("orders", "o-2", None)
+        assert tx.recall("orders", "o-2") == (True, None)
+
+    await setup.store.transaction(work)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
-from bson import ObjectId
+from bson import ObjectId, decode, encode
 from bson.codec_options import TypeRegistry
 from kontor_contracts.envelope import Envelope, Event
 from kontor_contracts.registry import REGISTRY
@@ -80,6 +80,8 @@ class Transaction:
     correlation_id: str | None = None
     causation_id: str | None = None
     pending: list[Envelope] = field(default_factory=list)
+    memo: dict[tuple[str, str], bytes | None] = field(default_factory=dict)
+    """Documents read or written in this transaction, as BSON (see :meth:`remember`)."""
     traces: dict[str, dict[str, str]] = field(default_factory=dict)
     """The trace context each pending event was emitted in (W3C headers by event id): a
     consumer handling several events in one transaction emits each in its own trace."""
@@ -101,6 +103,27 @@ class Transaction:
         self.traces[str(envelope.id)] = carrier
         self.pending.append(envelope)
         return envelope
+
+    def remember(self, collection: str, key: str, doc: Document | None) -> None:
+        """Keep ``doc`` as this transaction's version of ``collection``/``key`` (None: it
+        does not exist), for :meth:`recall` by a later read in the same transaction:
+        the handlers of several events share one (ADR 0110), and the second event of an
+        order need not read again what the first wrote. Kept as BSON, so a recall gives
+        what the database would (milliseconds, UTC, Decimal) as a fresh copy. A
+        repository that remembers a document must write it only through itself. Gone
+        with the transaction, also when a conflict runs the work again."""
+        options = self.db[collection].codec_options
+        self.memo[(collection, key)] = None if doc is None else encode(doc, codec_options=options)
+
+    def recall(self, collection: str, key: str) -> tuple[bool, Document | None]:
+        """``(True, doc)`` when :meth:`remember` kept ``collection``/``key`` (``doc`` None:
+        it does not exist), else ``(False, None)``: read it from the database."""
+        if (collection, key) not in self.memo:
+            return False, None
+        raw = self.memo[(collection, key)]
+        if raw is None:
+            return True, None
+        return True, decode(raw, codec_options=self.db[collection].codec_options)
 
     async def next_sequence(self, key: str) -> int:
         """The next number of a gap-free sequence.

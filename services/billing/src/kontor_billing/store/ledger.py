@@ -69,14 +69,19 @@ class MongoOrderBook:
         self.tx = tx
 
     async def get(self, order_id: str) -> BilledOrder | None:
-        doc = await self.tx.db[ORDERS].find_one({"_id": order_id}, session=self.tx.session)
+        known, doc = self.tx.recall(ORDERS, order_id)  # an earlier event of this transaction
+        if not known:
+            doc = await self.tx.db[ORDERS].find_one({"_id": order_id}, session=self.tx.session)
+            self.tx.remember(ORDERS, order_id, doc)
         return None if doc is None else order_of(doc)
 
     async def save(self, order: BilledOrder) -> None:
         # replace_one, not findAndModify: the invoice counter is the one findAndModify
+        doc = order_document(order)
         await self.tx.db[ORDERS].replace_one(
-            {"_id": order.order_id}, order_document(order), upsert=True, session=self.tx.session
+            {"_id": order.order_id}, doc, upsert=True, session=self.tx.session
         )
+        self.tx.remember(ORDERS, order.order_id, doc)
 
     async def waiting(self, limit: int) -> list[BilledOrder]:
         docs = (
@@ -92,16 +97,20 @@ class MongoSellerRepository:
         self.tx = tx
 
     async def current(self) -> Seller | None:
-        doc = await self.tx.db[SELLER].find_one({"_id": CURRENT_SELLER}, session=self.tx.session)
+        known, doc = self.tx.recall(SELLER, CURRENT_SELLER)
+        if not known:
+            doc = await self.tx.db[SELLER].find_one(
+                {"_id": CURRENT_SELLER}, session=self.tx.session
+            )
+            self.tx.remember(SELLER, CURRENT_SELLER, doc)
         return None if doc is None else seller_of(doc)
 
     async def save(self, seller: Seller) -> None:
+        doc = {"_id": CURRENT_SELLER, **seller_document(seller)}
         await self.tx.db[SELLER].replace_one(
-            {"_id": CURRENT_SELLER},
-            {"_id": CURRENT_SELLER, **seller_document(seller)},
-            upsert=True,
-            session=self.tx.session,
+            {"_id": CURRENT_SELLER}, doc, upsert=True, session=self.tx.session
         )
+        self.tx.remember(SELLER, CURRENT_SELLER, doc)
 
 
 class MongoAuditLog:
@@ -112,14 +121,21 @@ class MongoAuditLog:
         self.tx = tx
 
     async def last(self, chain: str) -> AuditEntry | None:
-        docs = (
-            await self.tx.db[AUDIT]
-            .find({"chain": chain}, session=self.tx.session)
-            .sort("seq", -1)
-            .limit(1)
-            .to_list(1)
-        )
-        return audit_entry_of(docs[0]) if docs else None
+        # the chain's head, which an earlier event of this transaction may have appended
+        known, doc = self.tx.recall(AUDIT, chain)
+        if not known:
+            docs = (
+                await self.tx.db[AUDIT]
+                .find({"chain": chain}, session=self.tx.session)
+                .sort("seq", -1)
+                .limit(1)
+                .to_list(1)
+            )
+            doc = docs[0] if docs else None
+            self.tx.remember(AUDIT, chain, doc)
+        return None if doc is None else audit_entry_of(doc)
 
     async def append(self, entry: AuditEntry) -> None:
-        await self.tx.db[AUDIT].insert_one(audit_document(entry), session=self.tx.session)
+        doc = audit_document(entry)
+        await self.tx.db[AUDIT].insert_one(doc, session=self.tx.session)
+        self.tx.remember(AUDIT, entry.chain, doc)
