@@ -259,6 +259,26 @@ async def test_a_seeded_history_gives_the_figures_and_a_replay_the_same(
         lines = csv.text.strip().splitlines()
         assert lines[0] == "period,step,sessions,drop_off_rate"
         assert lines[1].startswith(f"current,view_item,{sessions['steps'][0]['sessions']},")
+        conversion_csv = await analytics.client.get(f"/kpis/conversion?{query}&format=csv")
+        rows = conversion_csv.text.strip().splitlines()
+        assert rows[0] == "dimension,key,sessions,sessions_with_purchase,rate"
+        assert rows[1] == (
+            f"overall,all,{sessions['sessions']},{sessions['sessions_with_purchase']},"
+            f"{sessions['rate']}"
+        )
+        assert {r.split(",")[0] for r in rows[2:]} >= {"by_source", "by_product", "by_category"}
+        returns_csv = await analytics.client.get(f"/kpis/returns?{query}&format=csv")
+        rows = returns_csv.text.strip().splitlines()
+        assert rows[0] == "dimension,key,units_sold,units_returned,rate"
+        assert rows[1] == (
+            f"overall,all,{returns['units_sold']},{returns['units_returned']},{returns['rate']}"
+        )
+        assert {r.split(",")[0] for r in rows[2:]} == {
+            "by_sku",
+            "by_reason",
+            "by_category",
+            "by_attribute",
+        }
         settings = analytics.settings
     dropped = set()
     for subscription in fact_subscriptions():

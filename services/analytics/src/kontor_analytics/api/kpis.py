@@ -104,6 +104,20 @@ def csv_response(header: Sequence[str], rows: Iterable[Sequence[Any]], name: str
 CSV: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv": {}}}}
 
 
+def dimensions_csv(
+    name: str, figures: Any, dimensions: Sequence[str], columns: Sequence[str]
+) -> Response:
+    """One row per key of each dimension (``figures.overall`` first, as ``overall``):
+    ``dimension,key,<columns>``."""
+    groups = [("overall", [figures.overall])] + [(d, getattr(figures, d)) for d in dimensions]
+    rows = [
+        (group, row.key, *(getattr(row, column) for column in columns))
+        for group, found in groups
+        for row in found
+    ]
+    return csv_response(("dimension", "key", *columns), rows, name)
+
+
 # ------------------------------------------------------------------ funnel
 
 
@@ -245,17 +259,12 @@ class ConversionOut(ConversionFigures):
 async def get_conversion(request: Request, ctx: Context, wanted: Wanted) -> Any:
     period, now, other, before = await both(wanted, ctx, ctx.queries.conversion)
     if wanted.wants_csv(request):
-        groups = [("overall", [now.overall])] + [
-            (name, getattr(now, name))
-            for name in ("by_source", "by_campaign", "by_product", "by_category")
-        ]
-        rows = [
-            (group, r.key, r.sessions, r.sessions_with_purchase, r.rate)
-            for group, found in groups
-            for r in found
-        ]
-        header = ("dimension", "key", "sessions", "sessions_with_purchase", "rate")
-        return csv_response(header, rows, "conversion")
+        return dimensions_csv(
+            "conversion",
+            now,
+            ("by_source", "by_campaign", "by_product", "by_category"),
+            ("sessions", "sessions_with_purchase", "rate"),
+        )
     return ConversionOut(
         **ConversionFigures.of(now).model_dump(),
         period=PeriodOut.of(period),
@@ -337,17 +346,12 @@ class ReturnsOut(ReturnFigures):
 async def get_returns(request: Request, ctx: Context, wanted: Wanted) -> Any:
     period, now, other, before = await both(wanted, ctx, ctx.queries.returns)
     if wanted.wants_csv(request):
-        groups = [("overall", [now.overall])] + [
-            (name, getattr(now, name))
-            for name in ("by_sku", "by_reason", "by_category", "by_attribute")
-        ]
-        rows = [
-            (group, r.key, r.units_sold, r.units_returned, r.rate)
-            for group, found in groups
-            for r in found
-        ]
-        header = ("dimension", "key", "units_sold", "units_returned", "rate")
-        return csv_response(header, rows, "returns")
+        return dimensions_csv(
+            "returns",
+            now,
+            ("by_sku", "by_reason", "by_category", "by_attribute"),
+            ("units_sold", "units_returned", "rate"),
+        )
     return ReturnsOut(
         **ReturnFigures.of(now).model_dump(),
         period=PeriodOut.of(period),
