@@ -6,6 +6,8 @@ from fastapi import FastAPI
 from kontor_servicekit.clock import Clock, utc_now
 from kontor_servicekit.context import attach_context
 from kontor_servicekit.idempotency import Answers
+from kontor_servicekit.privacy.keys import Pseudonyms
+from kontor_servicekit.privacy.setup import master_key_of
 from kontor_servicekit.runner import run_service
 from kontor_servicekit.service import ServiceDefinition, create_service_app
 from kontor_servicekit.sweeper import Sweeper
@@ -29,10 +31,16 @@ def definition(settings: AnalyticsSettings, clock: Clock = utc_now) -> ServiceDe
         title="Kontor analytics",
         description="Key figures (conversion, cart abandonment, returns) and their thresholds.",
         routers=[collect.router, kpis.router, dashboard.router, alerts.router],
-        subscriptions=[*fact_subscriptions(), privacy_participant(clock)],
+        subscriptions=[*fact_subscriptions(pseudonyms_of(settings)), privacy_participant(clock)],
         indexes=ensure_indexes(settings.raw_events_ttl_days),
         ensure_topics=settings.kafka_ensure_topics,
     )
+
+
+def pseudonyms_of(settings: AnalyticsSettings) -> Pseudonyms | None:
+    """The kit's keyed pseudonyms (ADR 0034), None without the privacy master key."""
+    master = master_key_of(settings)
+    return None if master is None else Pseudonyms.of(master)
 
 
 def create_app(settings: AnalyticsSettings | None = None, clock: Clock = utc_now) -> FastAPI:

@@ -63,6 +63,8 @@ async def test_export_and_erasure_of_a_persons_storefront_data(
             return await db["fact_orders"].count_documents({"customer_id": "cust-7"}) == 1
 
         await eventually(order_in, timeout=30)
+        [fact] = await db["fact_orders"].find().to_list(None)
+        assert fact["subject"] == analytics.kit.privacy.require()[1].subject_id(EVA)
         topic = topic_of(namespace, "DataExportRequested")
         export, erasure = request(DataExportRequested), request(ErasureRequested)
         await produce(infra.kafka_bootstrap, topic, [as_message(export)])
@@ -100,4 +102,9 @@ async def test_export_and_erasure_of_a_persons_storefront_data(
         assert [d["client_id"] for d in await db["raw_events"].find().to_list(None)] == ["c.other"]
         assert await db["sessions"].count_documents({"client_id": "c.eva"}) == 0
         [kept] = await db["fact_orders"].find().to_list(None)
-        assert (kept["customer"], kept["customer_id"], str(kept["gross"])) == (None, None, "67.58")
+        assert (kept["customer"], kept["customer_id"], kept["subject"], str(kept["gross"])) == (
+            None,
+            None,
+            None,
+            "67.58",
+        )

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from kontor_analytics.context import Context
 from kontor_analytics.domain import figures as f
+from kontor_analytics.domain import marketing as m
 
 router = APIRouter(tags=["kpis"], dependencies=[Depends(require_scope("analytics:read"))])
 
@@ -549,3 +550,132 @@ async def get_assortment(
         top_sellers=[out(r) for r in found.top_sellers],
         slow_movers=[out(r) for r in found.slow_movers],
     )
+
+
+# ------------------------------------------------------------------ marketing
+
+
+class CampaignOut(BaseModel):
+    campaign_id: str
+    name: str
+    channel: str | None
+    sent_at: Instant | None = Field(description="When it went out (else scheduled for)")
+    recipients: int | None
+    coupon_code: str | None
+    cost: str | None
+    orders: int = Field(description="Orders attributed to it, whenever placed")
+    orders_by_coupon: int
+    orders_by_session: int = Field(description="Bought in a session with its utm_campaign")
+    conversion_rate: float | None = Field(description="Attributed orders / recipients")
+    revenue_gross: str
+    cancelled_gross: str
+    refunded_gross: str
+    revenue_after_cancellations_and_returns: str
+    discount_gross: str
+    roi: float | None = Field(description="(revenue after cancellations and returns - cost) / cost")
+
+    @classmethod
+    def of(cls, r: m.CampaignResult) -> CampaignOut:
+        c = r.campaign
+        return cls(
+            campaign_id=c.campaign_id,
+            name=c.name,
+            channel=c.channel,
+            sent_at=c.went_out,
+            recipients=c.recipients,
+            coupon_code=c.coupon_code,
+            cost=None if c.cost is None else money(c.cost),
+            orders=r.orders,
+            orders_by_coupon=r.by_coupon,
+            orders_by_session=r.by_session,
+            conversion_rate=r.conversion_rate,
+            revenue_gross=money(r.revenue_gross),
+            cancelled_gross=money(r.cancelled_gross),
+            refunded_gross=money(r.refunded_gross),
+            revenue_after_cancellations_and_returns=money(
+                r.revenue_after_cancellations_and_returns
+            ),
+            discount_gross=money(r.discount_gross),
+            roi=r.roi,
+        )
+
+
+class CouponOut(BaseModel):
+    code: str
+    campaign_id: str | None
+    orders: int
+    discount_gross: str
+    revenue_gross: str
+    revenue_after_cancellations_and_returns: str
+
+    @classmethod
+    def of(cls, r: m.CouponRow) -> CouponOut:
+        return cls(
+            code=r.code,
+            campaign_id=r.campaign_id,
+            orders=r.orders,
+            discount_gross=money(r.discount_gross),
+            revenue_gross=money(r.revenue_gross),
+            revenue_after_cancellations_and_returns=money(
+                r.revenue_after_cancellations_and_returns
+            ),
+        )
+
+
+class MarketingOut(MetricsOut):
+    campaigns: list[CampaignOut]
+    coupons: list[CouponOut]
+
+
+def marketing_metrics(x: m.Marketing) -> list[tuple[str, Value, float | int | Decimal | None]]:
+    net_after = x.revenue_after_cancellations_and_returns
+    return [
+        ("campaigns", len(x.campaigns), len(x.campaigns)),
+        ("campaign_cost", money(x.cost), x.cost),
+        ("campaign_revenue_after_cancellations_and_returns", money(net_after), net_after),
+        ("campaign_roi", x.roi, x.roi),
+        ("orders", x.coupons.orders, x.coupons.orders),
+        ("orders_with_coupon", x.coupons.orders_with_coupon, x.coupons.orders_with_coupon),
+        ("coupon_rate", x.coupons.rate, x.coupons.rate),
+        ("coupon_discount_gross", money(x.coupons.discount_gross), x.coupons.discount_gross),
+    ]
+
+
+@router.get(
+    "/kpis/marketing",
+    response_model=MarketingOut,
+    responses={**problem_responses(401, 403, 422), **CSV},
+    summary="Campaign ROI net of cancellations and returns, and coupon use",
+    description=PERIOD + " Campaigns: those sent in the period, with every order "
+    "attributed to them (coupon, else a session with their utm_campaign). Coupons: the "
+    "orders placed in the period.",
+)
+async def get_marketing(request: Request, ctx: Context, wanted: Wanted) -> Any:
+    period, now, other, before = await both(wanted, ctx, ctx.queries.marketing)
+    campaigns = [CampaignOut.of(r) for r in now.campaigns]
+    coupons = [CouponOut.of(r) for r in now.coupons.by_code]
+    if wanted.wants_csv(request):
+        header = (
+            "kind",
+            "key",
+            "campaign_id",
+            "orders",
+            "discount_gross",
+            "revenue_gross",
+            "revenue_after_cancellations_and_returns",
+            "cost",
+            "roi",
+        )
+        keyed: list[tuple[str, str, BaseModel]] = [
+            *(("campaign", c.name, c) for c in campaigns),
+            *(("coupon", c.code, c) for c in coupons),
+        ]
+        rows = [
+            (kind, key, *(getattr(x, col, None) for col in header[2:])) for kind, key, x in keyed
+        ]
+        return csv_response(header, rows, "marketing")
+    old = None if before is None else marketing_metrics(before)
+    headline = metrics_answer(
+        request, wanted, "marketing", period, other, marketing_metrics(now), old
+    )
+    return MarketingOut(**headline.model_dump(by_alias=True), campaigns=campaigns, coupons=coupons)

@@ -103,10 +103,42 @@ class OrderFact:
     shipped_at: datetime | None = None
     delivered_at: datetime | None = None
     returns: tuple[ReturnFact, ...] = ()
+    number: str | None = None
+    coupons: tuple[str, ...] = ()
+    coupon_discounts: Mapping[str, Decimal] | None = None
+    discount_gross: Decimal | None = None
+    subject: str | None = None
+    """The buyer's pseudonymous subject id (ADR 0034), None once erased or unknown."""
+    customer_id: str | None = None
 
     @property
     def units(self) -> int:
         return sum(line.quantity for line in self.lines)
+
+    @property
+    def cancelled_gross(self) -> Decimal:
+        return self.gross if self.cancelled else ZERO
+
+    @property
+    def refunded_gross(self) -> Decimal:
+        """Refunds of its completed returns (none counted for a cancelled order)."""
+        if self.cancelled:
+            return ZERO
+        return sum((r.refund or ZERO for r in self.returns), start=ZERO)
+
+    @property
+    def kept_gross(self) -> Decimal:
+        """Gross after cancellation and refunds: what the order finally brought in."""
+        return self.gross - self.cancelled_gross - self.refunded_gross
+
+    def discount_of(self, code: str) -> Decimal:
+        """The share of the discount that ``code`` gave (ADR 0050: a single code without
+        the per-code split takes the whole discount; several without it: unknown, 0)."""
+        if self.coupon_discounts is not None:
+            return self.coupon_discounts.get(code, ZERO)
+        if len(self.coupons) == 1 and self.discount_gross is not None:
+            return self.discount_gross
+        return ZERO
 
     @property
     def kept(self) -> bool:
@@ -172,10 +204,8 @@ def sales(
         orders=len(placed),
         revenue_gross=sum((o.gross for o in placed), start=ZERO),
         revenue_net=sum((o.net for o in placed), start=ZERO),
-        cancelled_gross=sum((o.gross for o in placed if o.cancelled), start=ZERO),
-        refunded_gross=sum(
-            (r.refund or ZERO for o in placed if not o.cancelled for r in o.returns), start=ZERO
-        ),
+        cancelled_gross=sum((o.cancelled_gross for o in placed), start=ZERO),
+        refunded_gross=sum((o.refunded_gross for o in placed), start=ZERO),
         units=sum(o.units for o in placed),
         new_customers=len(new),
         returning_customers=len(customers - new),

@@ -12,11 +12,19 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from kontor_analytics.domain import alerts as a
 from kontor_analytics.domain import figures as f
+from kontor_analytics.domain import marketing as m
 from kontor_analytics.domain.sessions import Session
 from kontor_analytics.store.alerts import ALERT_RULES, ALERT_STATES, rule_of
 from kontor_analytics.store.collected import RAW_EVENTS, SESSIONS, session_of
 from kontor_analytics.store.dashboard import DASHBOARD_SESSIONS
-from kontor_analytics.store.facts import FACT_INVOICES, FACT_ORDERS, FACT_PRODUCTS, FACT_RETURNS
+from kontor_analytics.store.facts import (
+    FACT_CAMPAIGNS,
+    FACT_COUPONS,
+    FACT_INVOICES,
+    FACT_ORDERS,
+    FACT_PRODUCTS,
+    FACT_RETURNS,
+)
 
 
 def return_fact(doc: dict[str, Any]) -> f.ReturnFact:
@@ -46,6 +54,25 @@ def order_fact(doc: dict[str, Any], returns: tuple[f.ReturnFact, ...] = ()) -> f
         shipped_at=doc.get("shipped_at"),
         delivered_at=doc.get("delivered_at"),
         returns=returns,
+        number=doc.get("number"),
+        coupons=tuple(doc.get("coupons") or ()),
+        coupon_discounts=doc.get("coupon_discounts"),
+        discount_gross=doc.get("discount_gross"),
+        subject=doc.get("subject"),
+        customer_id=doc.get("customer_id"),
+    )
+
+
+def campaign_fact(doc: dict[str, Any]) -> m.CampaignFact:
+    return m.CampaignFact(
+        campaign_id=doc["_id"],
+        name=doc.get("name") or doc["_id"],
+        channel=doc.get("channel"),
+        coupon_code=doc.get("coupon_code"),
+        cost=doc.get("cost"),
+        scheduled_for=doc.get("scheduled_for"),
+        sent_at=doc.get("sent_at"),
+        recipients=doc.get("recipients"),
     )
 
 
@@ -70,7 +97,10 @@ class AnalyticsQueries:
 
     async def orders_placed(self, period: f.Period) -> list[f.OrderFact]:
         wanted = {"placed_at": {"$gte": period.start, "$lt": period.end}}
-        found = await self.db[FACT_ORDERS].find(wanted).to_list(None)
+        return await self._with_returns(await self.db[FACT_ORDERS].find(wanted).to_list(None))
+
+    async def _with_returns(self, found: list[dict[str, Any]]) -> list[f.OrderFact]:
+        """The orders of ``found`` (fact documents) with their returns."""
         ids = [doc["_id"] for doc in found]
         returns: dict[str, list[f.ReturnFact]] = {}
         if ids:
@@ -140,6 +170,45 @@ class AnalyticsQueries:
     async def cohorts(self, now: datetime) -> list[f.Cohort]:
         return f.cohorts(await self.all_orders(), now)
 
+    async def campaigns(self) -> list[m.CampaignFact]:
+        return [campaign_fact(doc) for doc in await self.db[FACT_CAMPAIGNS].find().to_list(None)]
+
+    async def coupons(self) -> dict[str, str | None]:
+        """code -> the campaign it belongs to (None: none)."""
+        found = await self.db[FACT_COUPONS].find().to_list(None)
+        return {doc["_id"]: doc.get("campaign_id") for doc in found}
+
+    async def campaign_orders(
+        self, campaigns: list[m.CampaignFact], coupons: dict[str, str | None]
+    ) -> tuple[list[f.OrderFact], list[m.SessionPurchase]]:
+        """The orders that may be the campaigns': those with one of their coupons, and
+        those bought in a storefront session tagged with one of them (``utm_campaign``:
+        its id or name), with those sessions' purchases."""
+        ids = {c.campaign_id for c in campaigns}
+        codes = [code for code, cid in m.coupon_campaigns(campaigns, coupons).items() if cid in ids]
+        keys = sorted(ids | {c.name for c in campaigns})
+        tagged = self.db[SESSIONS].find(
+            {"campaign": {"$in": keys}, "steps": "purchase"},
+            {"campaign": 1, "transactions": 1, "started_at": 1},
+        )
+        purchases = [
+            m.SessionPurchase(tx, doc["campaign"], doc["started_at"])
+            for doc in await tagged.to_list(None)
+            for tx in doc.get("transactions", [])
+        ]
+        bought = sorted({p.transaction_id for p in purchases})
+        docs: dict[str, dict[str, Any]] = {}
+        for wanted in (
+            {"coupons": {"$in": codes}},
+            {"number": {"$in": bought}},
+            {"_id": {"$in": bought}},
+        ):
+            if next(iter(wanted.values()))["$in"]:
+                for doc in await self.db[FACT_ORDERS].find(wanted).to_list(None):
+                    docs[doc["_id"]] = doc
+        found = [doc for doc in docs.values() if doc.get("placed_at") is not None]
+        return await self._with_returns(found), purchases
+
     # ---------------------------------------------------------------- alerts
 
     async def alert_rules(self) -> list[a.Rule]:
@@ -191,6 +260,19 @@ class AnalyticsQueries:
 
     async def payments(self, period: f.Period) -> f.Payments:
         return f.payments(await self.invoices_issued(period))
+
+    async def marketing(self, period: f.Period) -> m.Marketing:
+        """Campaigns that went out in the period with everything attributed to them, and
+        the coupons used on the orders placed in it (``domain/marketing.py``)."""
+        campaigns, coupons = await self.campaigns(), await self.coupons()
+        sent = [c for c in campaigns if c.went_out is not None and c.went_out in period]
+        orders, purchases = await self.campaign_orders(sent, coupons)
+        attributed = m.attribute(orders, campaigns, coupons, purchases)
+        campaign_of = m.coupon_campaigns(campaigns, coupons)
+        return m.Marketing(
+            campaigns=m.campaign_results(sent, period, orders, attributed, campaign_of),
+            coupons=m.coupon_use(await self.orders_placed(period), campaign_of),
+        )
 
     async def assortment(self, now: datetime, days: int) -> f.Assortment:
         recent = f.Period(now - timedelta(days=days), now)
