@@ -13,70 +13,16 @@ from zoneinfo import ZoneInfo
 import pytest
 from kontor_analytics.consumers.figures import marketing_facts, order_facts, return_facts
 from kontor_contracts.envelope import Envelope
-from kontor_contracts.events.common import Customer
 from kontor_contracts.events.marketing import CampaignScheduled, CampaignSent, CouponDefined
-from kontor_contracts.events.orders import (
-    OrderCancelled,
-    OrderPlaced,
-    OrderRejected,
-    ReturnCompleted,
-    ReturnLine,
-    ReturnRequested,
-)
-from kontor_contracts.samples import order_placed_envelope
+from kontor_contracts.events.orders import OrderCancelled, OrderRejected
 from kontor_servicekit.rebuild import rebuild_projection
 from kontor_servicekit.testing import eventually
 
-from .test_figures import BROWSER, publish
+from .history import BROWSER, GROSS, placed, publish, returned, wrap
 
 pytestmark = pytest.mark.integration
 
 BERLIN = ZoneInfo("Europe/Berlin")
-GROSS = Decimal("67.58")  # every sample order's gross
-
-
-def placed(
-    n: int,
-    at: datetime,
-    *,
-    coupons: dict[str, str] | None = None,
-    email: str = "anna@example.de",
-    customer_id: str | None = None,
-) -> Envelope:
-    """The sample OrderPlaced as order ``n``, placed ``at``, with ``coupons`` (code ->
-    its share of the discount)."""
-    who = Customer(email=email, name="Kundin", customer_id=customer_id)
-    sample = order_placed_envelope(f"o-{n}", number=n, customer=who)
-    payload = {**sample.payload, "placed_at": at}
-    if coupons:
-        discount = sum((Decimal(v) for v in coupons.values()), start=Decimal("0"))
-        payload |= {
-            "coupon_codes": list(coupons),
-            "coupon_discounts": coupons,
-            "discount_gross": discount,
-        }
-    event = OrderPlaced.model_validate(payload)
-    return Envelope.wrap(event, producer="orders", aggregate_id=event.order_id)
-
-
-def wrap(event: Any, key: str, producer: str = "orders") -> Envelope:
-    return Envelope.wrap(event, producer=producer, aggregate_id=key)
-
-
-def returned(order: str, refund: str, at: datetime) -> list[Envelope]:
-    rid = f"{order}-r"
-    line = ReturnLine(sku="TEE-RED-M", quantity=1, reason="too_small")
-    asked = ReturnRequested(
-        return_id=rid, order_id=order, lines=[line], requested_at=at, withdrawal=True
-    )
-    done = ReturnCompleted(
-        return_id=rid,
-        order_id=order,
-        refund_amount=Decimal(refund),
-        currency="EUR",
-        includes_shipping=False,
-    )
-    return [wrap(asked, rid), wrap(done, rid)]
 
 
 def campaign(

@@ -18,6 +18,7 @@ from kontor_servicekit.errors import problem_responses
 from pydantic import BaseModel, ConfigDict, Field
 
 from kontor_analytics.context import Context
+from kontor_analytics.domain import customers as cu
 from kontor_analytics.domain import figures as f
 from kontor_analytics.domain import marketing as m
 
@@ -679,3 +680,143 @@ async def get_marketing(request: Request, ctx: Context, wanted: Wanted) -> Any:
         request, wanted, "marketing", period, other, marketing_metrics(now), old
     )
     return MarketingOut(**headline.model_dump(by_alias=True), campaigns=campaigns, coupons=coupons)
+
+
+# ------------------------------------------------------------------ customers
+
+
+class CohortValueOut(BaseModel):
+    cohort: str = Field(description="Berlin month of the first order")
+    customers: int
+    repeat_customers: int
+    repeat_rate: float | None
+    orders: int
+    revenue_after_cancellations_and_returns: str
+    lifetime_value: str | None = Field(description="Per customer, to date")
+    value_by_month: list[str | None] = Field(
+        description="Cumulative value per customer by month since the first order (0 = "
+        "that month); null for months still to come"
+    )
+
+    @classmethod
+    def of(cls, x: cu.CohortValue) -> CohortValueOut:
+        clv = x.lifetime_value
+        return cls(
+            cohort=x.cohort,
+            customers=x.customers,
+            repeat_customers=x.repeat_customers,
+            repeat_rate=x.repeat_rate,
+            orders=x.orders,
+            revenue_after_cancellations_and_returns=money(x.revenue),
+            lifetime_value=None if clv is None else money(clv),
+            value_by_month=[None if v is None else money(v) for v in x.value_by_month],
+        )
+
+
+class TopCustomerOut(BaseModel):
+    customer: str = Field(description="The pseudonymous subject id (ADR 0034), not a name")
+    customer_id: str | None = Field(description="The shop's customer id, if they had one")
+    orders: int
+    revenue_gross: str
+    revenue_after_cancellations_and_returns: str
+
+    @classmethod
+    def of(cls, x: cu.CustomerRow) -> TopCustomerOut:
+        return cls(
+            customer=x.customer,
+            customer_id=x.customer_id,
+            orders=x.orders,
+            revenue_gross=money(x.revenue_gross),
+            revenue_after_cancellations_and_returns=money(
+                x.revenue_after_cancellations_and_returns
+            ),
+        )
+
+
+class CustomersOut(MetricsOut):
+    cohorts: list[CohortValueOut]
+    top_customers: list[TopCustomerOut]
+
+
+def customer_metrics(x: cu.Customers) -> list[tuple[str, Value, float | int | Decimal | None]]:
+    per = x.revenue_per_customer
+    return [
+        ("customers", x.customers, x.customers),
+        ("new_customers", x.new_customers, x.new_customers),
+        ("returning_customers", x.returning_customers, x.returning_customers),
+        ("repeat_customers", x.repeat_customers, x.repeat_customers),
+        ("repeat_rate", x.repeat_rate, x.repeat_rate),
+        ("revenue_after_cancellations_and_returns", money(x.revenue), x.revenue),
+        ("revenue_per_customer", None if per is None else money(per), per),
+    ]
+
+
+@router.get(
+    "/kpis/customers",
+    response_model=CustomersOut,
+    responses={**problem_responses(401, 403, 422), **CSV},
+    summary="New and returning customers, repeat rate, lifetime value by first-order "
+    "cohort, top customers net of returns",
+    description=PERIOD + " Cohorts: the customers whose first order is in the period, by "
+    "its month. Top customers: by the period's orders net of cancellations and returns, "
+    "shown by pseudonymous id.",
+)
+async def get_customers(
+    request: Request,
+    ctx: Context,
+    wanted: Wanted,
+    top: Annotated[QueryInt, Query(ge=1, le=100, description="How many top customers")] = 10,
+    months: Annotated[
+        QueryInt, Query(ge=1, le=36, description="Months of each cohort's value curve")
+    ] = 12,
+) -> Any:
+    now_at = ctx.clock()
+
+    async def compute(period: f.Period) -> cu.Customers:
+        return await ctx.queries.customers(period, now_at, top=top, months=months)
+
+    period, now, other, before = await both(wanted, ctx, compute)
+    cohorts = [CohortValueOut.of(x) for x in now.cohorts]
+    tops = [TopCustomerOut.of(x) for x in now.top]
+    if wanted.wants_csv(request):
+        header = (
+            "kind",
+            "key",
+            "customer_id",
+            "customers",
+            "orders",
+            "repeat_rate",
+            "value",
+            *(f"month_{k}" for k in range(months)),
+        )
+        rows: list[tuple[Any, ...]] = [
+            (
+                "cohort",
+                x.cohort,
+                None,
+                x.customers,
+                x.orders,
+                x.repeat_rate,
+                x.lifetime_value,
+                *x.value_by_month,
+            )
+            for x in cohorts
+        ]
+        rows += [
+            (
+                "customer",
+                x.customer,
+                x.customer_id,
+                None,
+                x.orders,
+                None,
+                x.revenue_after_cancellations_and_returns,
+            )
+            for x in tops
+        ]
+        return csv_response(header, rows, "customers")
+    old = None if before is None else customer_metrics(before)
+    headline = metrics_answer(
+        request, wanted, "customers", period, other, customer_metrics(now), old
+    )
+    return CustomersOut(**headline.model_dump(by_alias=True), cohorts=cohorts, top_customers=tops)

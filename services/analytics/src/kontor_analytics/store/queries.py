@@ -11,6 +11,7 @@ from kontor_servicekit.clock import BERLIN
 from pymongo.asynchronous.database import AsyncDatabase
 
 from kontor_analytics.domain import alerts as a
+from kontor_analytics.domain import customers as c
 from kontor_analytics.domain import figures as f
 from kontor_analytics.domain import marketing as m
 from kontor_analytics.domain.sessions import Session
@@ -273,6 +274,26 @@ class AnalyticsQueries:
             campaigns=m.campaign_results(sent, period, orders, attributed, campaign_of),
             coupons=m.coupon_use(await self.orders_placed(period), campaign_of),
         )
+
+    async def customers(
+        self, period: f.Period, now: datetime, *, top: int = 10, months: int = 12
+    ) -> c.Customers:
+        """The period's customers, the cohorts of those whose first order is in it, and
+        the top customers (``domain/customers.py``)."""
+        in_period = await self.orders_placed(period)
+        firsts: list[dict[str, Any]] = [
+            {"$match": {"customer": {"$ne": None}, "rejected_at": None}},
+            {"$match": {"placed_at": {"$lt": period.end}}},
+            {"$group": {"_id": "$customer", "first": {"$min": "$placed_at"}}},
+            {"$match": {"first": {"$gte": period.start}}},
+        ]
+        rows = await (await self.db[FACT_ORDERS].aggregate(firsts)).to_list(None)
+        wanted = {row["_id"] for row in rows} | {o.customer for o in in_period if o.customer}
+        found = self.db[FACT_ORDERS].find(
+            {"customer": {"$in": sorted(wanted)}, "placed_at": {"$ne": None}}
+        )
+        theirs = await self._with_returns(await found.to_list(None))
+        return c.customers(in_period, theirs, period, now, top=top, months=months)
 
     async def assortment(self, now: datetime, days: int) -> f.Assortment:
         recent = f.Period(now - timedelta(days=days), now)
