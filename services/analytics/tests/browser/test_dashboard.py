@@ -8,22 +8,26 @@ from __future__ import annotations
 
 import io
 import os
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from kontor_analytics.api.dashboard import DASH
 from kontor_contracts.registry import REGISTRY
 from kontor_local.runtime import free_port
 from kontor_servicekit.testing import as_message, eventually, produce, serve_on_socket, settings_on
 from PIL import Image, ImageStat
 from playwright.async_api import async_playwright
 
-from ..integration.history import seeded, utc_now
+from ..integration.history import PRODUCTS, seeded, utc_now
 
 pytestmark = pytest.mark.browser
 
+BERLIN = ZoneInfo("Europe/Berlin")
 BROWSERS = ("/usr/bin/chromium-headless-shell", "/usr/bin/chromium")
 HEADINGS = (
     "Key figures",
@@ -84,6 +88,18 @@ async def test_the_dashboard_renders_in_a_browser_after_a_token_login(
                 return bool(orders["value"] >= 50)
 
             await eventually(seeded_in, timeout=60, interval=0.5)
+            start = datetime.combine(today - timedelta(days=3), time(0), tzinfo=BERLIN)
+            end = datetime.combine(today + timedelta(days=1), time(0), tzinfo=BERLIN)
+            kept = [o for o in history.orders if start <= o.placed_at < end and not o.rejected]
+
+            def shirts(o: Any) -> list[Decimal]:
+                return [g for sku, _, g in o.lines if PRODUCTS[sku][0] == "Shirts"]
+
+            webshop = [o for o in kept if o.channel == "webshop" and shirts(o)]
+            shirts_orders = len(webshop)
+            shirts_gross = sum((g for o in webshop for g in shirts(o)), start=Decimal("0"))
+            marketplace_shirts = sum(1 for o in kept if o.channel == "marketplace" and shirts(o))
+            assert 0 < marketplace_shirts < shirts_orders
             assert (await client.get("/dashboard")).status_code == 401
 
         errors: list[str] = []
@@ -119,6 +135,48 @@ async def test_the_dashboard_renders_in_a_browser_after_a_token_login(
                 shot = await page.screenshot(full_page=True, path=str(tmp_path / "dashboard.png"))
                 await page.reload()  # the cookie alone keeps the session
                 assert (await page.locator("h1").inner_text()) == "Key figures"
+
+                # the filters: the form's choices come from the data; chosen, the tiles
+                # count only the webshop's orders and only their lines of shirts
+                categories = page.locator('select[name="category"] option')
+                assert await categories.all_inner_texts() == [
+                    "all",
+                    "Accessories",
+                    "Pants",
+                    "Shirts",
+                ]
+                channels = page.locator('select[name="channel"] option')
+                assert await channels.all_inner_texts() == ["all", "marketplace", "webshop"]
+                await page.select_option('select[name="category"]', "Shirts")
+                await page.select_option('select[name="channel"]', "webshop")
+                await page.click('button[type="submit"]')
+                await page.wait_for_url("**category=Shirts**")
+                assert "channel=webshop" in page.url
+                scope = await page.locator("#scope").inner_text()
+                assert "Only category Shirts, channel webshop." in scope
+                tiles = dict(
+                    zip(
+                        await page.locator(".tile h3").all_inner_texts(),
+                        await page.locator(".tile .value").all_inner_texts(),
+                        strict=True,
+                    )
+                )
+                assert tiles["Revenue (gross)"] == f"{shirts_gross:.2f} €"
+                assert tiles["Orders"] == str(shirts_orders)
+                assert list(HEADINGS) == await page.locator("h1, h2").all_inner_texts()
+                assert await page.locator("svg.chart").count() == 6
+                await page.select_option('select[name="channel"]', "marketplace")
+                await page.click('button[type="submit"]')
+                await page.wait_for_url("**channel=marketplace**")
+                tiles = dict(
+                    zip(
+                        await page.locator(".tile h3").all_inner_texts(),
+                        await page.locator(".tile .value").all_inner_texts(),
+                        strict=True,
+                    )
+                )
+                assert tiles["Orders"] == str(marketplace_shirts)
+                assert tiles["Conversion rate"] == DASH  # the storefront is the webshop's
             finally:
                 await browser.close()
         image = Image.open(io.BytesIO(shot)).convert("L")

@@ -59,6 +59,7 @@ class Order:
     placed_at: datetime
     lines: list[tuple[str, int, Decimal]]  # sku, quantity, line gross
     customer: str
+    channel: str = "webshop"
     rejected: bool = False
     cancelled: bool = False
     shipped_at: datetime | None = None
@@ -176,6 +177,7 @@ class History:
                 vat_total=order.gross - order.net,
                 gross_total=order.gross,
                 placed_at=order.placed_at,
+                sales_channel=order.channel,
             ),
             key,
         )
@@ -247,7 +249,11 @@ def seeded(now: datetime, *, orders: int = 300, earlier: int = 40, visits: int =
             qty = rng.randint(1, 3)
             lines.append((sku, qty, PRODUCTS[sku][2] * qty))
         order = Order(
-            str(uuid.UUID(int=rng.getrandbits(128))), placed, lines, rng.choice(customers)
+            str(uuid.UUID(int=rng.getrandbits(128))),
+            placed,
+            lines,
+            rng.choice(customers),
+            channel="marketplace" if i % 7 == 3 else "webshop",
         )
         fate = rng.random() if i < orders else 0.5
         if fate < 0.05:

@@ -79,6 +79,13 @@ async def get_dashboard(
     ] = None,
     from_: Annotated[QueryMoment | None, Query(alias="from")] = None,
     to: Annotated[QueryMoment | None, Query()] = None,
+    category: Annotated[
+        str | None,
+        Query(max_length=200, description="Only this product category (empty: all)"),
+    ] = None,
+    channel: Annotated[
+        str | None, Query(max_length=100, description="Only this sales channel (empty: all)")
+    ] = None,
 ) -> Response:
     if token is not None:
         principal = _verified(request, token)
@@ -106,7 +113,9 @@ async def get_dashboard(
         return answer
     await _admitted(request, ctx)
     period = f.period_of(from_, to, ctx.clock())
-    page = html_page(await render(ctx, period))
+    page = html_page(
+        await render(ctx, period, f.Filter(category=category or None, channel=channel or None))
+    )
     page.headers["Cache-Control"] = "no-store"
     return page
 
@@ -143,15 +152,38 @@ form label { margin-right: .5rem; }
 """
 
 
-async def render(ctx: AnalyticsContext, period: f.Period) -> str:
+def _choice(name: str, label: str, options: list[str], chosen: str | None) -> str:
+    """A select of the filter ``name``: every option known, plus the chosen one."""
+    known = sorted({*options, *([chosen] if chosen else [])})
+    items = [f'<option value=""{" selected" if chosen is None else ""}>all</option>'] + [
+        f'<option value="{escape(o)}"{" selected" if o == chosen else ""}>{escape(o)}</option>'
+        for o in known
+    ]
+    return f'<label>{label} <select name="{name}">{"".join(items)}</select></label>'
+
+
+def _filtered(only: f.Filter) -> str:
+    shown = [
+        f"{name} {escape(value)}"
+        for name, value in (("category", only.category), ("channel", only.channel))
+        if value
+    ]
+    return "" if not shown else f" Only {', '.join(shown)}."
+
+
+async def render(ctx: AnalyticsContext, period: f.Period, only: f.Filter = f.NO_FILTER) -> str:
     before = period.previous()
     q = ctx.queries
-    sales, old_sales = await q.sales(period), await q.sales(before)
-    conversion, old_conversion = await q.conversion(period), await q.conversion(before)
-    returns, old_returns = await q.returns(period), await q.returns(before)
-    funnel, old_funnel = await q.funnel(period), await q.funnel(before)
-    days = await q.days(period)
-    cohorts = await q.cohorts(ctx.clock())
+    sales, old_sales = await q.sales(period, only), await q.sales(before, only)
+    conversion = await q.conversion(period, only)
+    old_conversion = await q.conversion(before, only)
+    returns, old_returns = await q.returns(period, only), await q.returns(before, only)
+    funnel, old_funnel = await q.funnel(period, only), await q.funnel(before, only)
+    days = await q.days(period, only)
+    cohorts = await q.cohorts(ctx.clock(), only)
+    choices = _choice("category", "category", await q.categories(), only.category) + _choice(
+        "channel", "channel", await q.channels(), only.channel
+    )
     aov, old_aov = sales.average_order_value, old_sales.average_order_value
     tiles = "".join(
         [
@@ -253,9 +285,11 @@ async def render(ctx: AnalyticsContext, period: f.Period) -> str:
 <form method="get" action="/dashboard">
 <label>from <input type="date" name="from" value="{shown_from}"></label>
 <label>to <input type="date" name="to" value="{shown_to}"></label>
+{choices}
 <button type="submit">Show</button></form></header>
-<p>{shown_from:%d.%m.%Y} &#8211; {shown_to:%d.%m.%Y} (Berlin), compared with the
-{(before.end - before.start).days} days before. Definitions: docs/analytics.md.</p>
+<p id="scope">{shown_from:%d.%m.%Y} &#8211; {shown_to:%d.%m.%Y} (Berlin), compared with the
+{(before.end - before.start).days} days before.{_filtered(only)} Definitions:
+docs/analytics.md.</p>
 <div class="tiles">{tiles}</div>
 {body}
 </body></html>"""

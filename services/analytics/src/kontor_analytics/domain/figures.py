@@ -11,7 +11,7 @@ from __future__ import annotations
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -163,6 +163,68 @@ class InvoiceFact:
     gross: Decimal
     paid_at: datetime | None = None
     overdue: bool = False
+
+
+# --------------------------------------------------------------------------- filters
+
+
+@dataclass(frozen=True)
+class Filter:
+    """The dashboard's filters (docs/analytics.md): a product category, a sales channel.
+
+    With a category, an order counts with its lines of that category only (their gross,
+    the net in the same proportion, no shipping), its returns with those lines (a
+    completed return's refund in proportion to the pieces), and a session when it viewed
+    or bought an item of it. With a channel, the orders of that sales channel; the
+    storefront's sessions are the ``webshop`` channel's."""
+
+    category: str | None = None
+    channel: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.category is not None or self.channel is not None
+
+    def orders(
+        self, orders: Iterable[OrderFact], products: Mapping[str, ProductFact]
+    ) -> list[OrderFact]:
+        kept = [o for o in orders if self.channel is None or o.channel == self.channel]
+        if self.category is None:
+            return kept
+        skus = {sku for sku, p in products.items() if p.category == self.category}
+        return [narrowed for o in kept if (narrowed := _narrowed(o, skus)) is not None]
+
+    def sessions(self, sessions: Iterable[Session]) -> list[Session]:
+        if self.channel not in (None, WEBSHOP):
+            return []
+        if self.category is None:
+            return list(sessions)
+        wanted = self.category
+        return [
+            s for s in sessions if wanted in s.categories_viewed or wanted in s.categories_purchased
+        ]
+
+
+WEBSHOP = "webshop"
+NO_FILTER = Filter()
+
+
+def _narrowed(order: OrderFact, skus: set[str]) -> OrderFact | None:
+    lines = tuple(line for line in order.lines if line.sku in skus)
+    if not lines:
+        return None
+    gross = sum((line.gross for line in lines), start=ZERO)
+    returns = []
+    for ret in order.returns:
+        mine = tuple(r for r in ret.lines if r.sku in skus)
+        pieces = sum(r.quantity for r in ret.lines)
+        refund = None
+        if ret.refund is not None and pieces:
+            refund = ret.refund * sum(r.quantity for r in mine) / pieces
+        if mine:
+            returns.append(replace(ret, lines=mine, refund=refund))
+    net = order.net * gross / order.gross if order.gross else ZERO
+    return replace(order, lines=lines, gross=gross, net=net, returns=tuple(returns))
 
 
 # --------------------------------------------------------------------------- sales

@@ -89,6 +89,9 @@ def product_fact(doc: dict[str, Any]) -> f.ProductFact:
     )
 
 
+NO_FILTER = f.NO_FILTER
+
+
 class AnalyticsQueries:
     def __init__(self, db: AsyncDatabase[dict[str, Any]], *, promised_ship_hours: int = 48):
         self.db = db
@@ -165,11 +168,15 @@ class AnalyticsQueries:
         found = await self.db[FACT_ORDERS].find({"placed_at": {"$ne": None}}).to_list(None)
         return [order_fact(doc) for doc in found]
 
-    async def days(self, period: f.Period) -> list[f.Day]:
-        return f.days(await self.orders_placed(period), await self.sessions_started(period), period)
+    async def days(self, period: f.Period, only: f.Filter = NO_FILTER) -> list[f.Day]:
+        orders, sessions = await self.orders_of(period, only), await self.sessions_of(period, only)
+        return f.days(orders, sessions, period)
 
-    async def cohorts(self, now: datetime) -> list[f.Cohort]:
-        return f.cohorts(await self.all_orders(), now)
+    async def cohorts(self, now: datetime, only: f.Filter = NO_FILTER) -> list[f.Cohort]:
+        orders = await self.all_orders()
+        if only.active:
+            orders = only.orders(orders, await self.products() if only.category else {})
+        return f.cohorts(orders, now)
 
     async def campaigns(self) -> list[m.CampaignFact]:
         return [campaign_fact(doc) for doc in await self.db[FACT_CAMPAIGNS].find().to_list(None)]
@@ -242,22 +249,40 @@ class AnalyticsQueries:
 
     # ---------------------------------------------------------------- figures
 
-    async def sales(self, period: f.Period) -> f.Sales:
+    async def orders_of(self, period: f.Period, only: f.Filter = NO_FILTER) -> list[f.OrderFact]:
+        """The orders placed in the period, narrowed by the dashboard's filter."""
         orders = await self.orders_placed(period)
+        if not only.active:
+            return orders
+        return only.orders(orders, await self.products() if only.category else {})
+
+    async def sessions_of(self, period: f.Period, only: f.Filter = NO_FILTER) -> list[Session]:
+        return only.sessions(await self.sessions_started(period))
+
+    async def sales(self, period: f.Period, only: f.Filter = NO_FILTER) -> f.Sales:
+        orders = await self.orders_of(period, only)
         firsts = await self.first_orders({o.customer for o in orders if o.customer})
         return f.sales(orders, period, firsts)
 
-    async def returns(self, period: f.Period) -> f.Returns:
-        return f.returns(await self.orders_placed(period), await self.products())
+    async def returns(self, period: f.Period, only: f.Filter = NO_FILTER) -> f.Returns:
+        return f.returns(await self.orders_of(period, only), await self.products())
+
+    async def categories(self) -> list[str]:
+        """Every product category the catalog announced (the dashboard's choices)."""
+        return sorted(c for c in await self.db[FACT_PRODUCTS].distinct("category") if c)
+
+    async def channels(self) -> list[str]:
+        """Every sales channel an order came through (the dashboard's choices)."""
+        return sorted(c for c in await self.db[FACT_ORDERS].distinct("channel") if c)
 
     async def fulfilment(self, period: f.Period) -> f.Fulfilment:
         return f.fulfilment(await self.orders_placed(period), self.promised_ship_hours)
 
-    async def conversion(self, period: f.Period) -> f.Conversion:
-        return f.conversion(await self.sessions_started(period))
+    async def conversion(self, period: f.Period, only: f.Filter = NO_FILTER) -> f.Conversion:
+        return f.conversion(await self.sessions_of(period, only))
 
-    async def funnel(self, period: f.Period) -> f.Funnel:
-        return f.funnel(await self.sessions_started(period))
+    async def funnel(self, period: f.Period, only: f.Filter = NO_FILTER) -> f.Funnel:
+        return f.funnel(await self.sessions_of(period, only))
 
     async def payments(self, period: f.Period) -> f.Payments:
         return f.payments(await self.invoices_issued(period))
