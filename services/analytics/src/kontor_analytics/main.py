@@ -14,6 +14,7 @@ from kontor_servicekit.sweeper import Sweeper
 from kontor_servicekit.uow import MongoTransactor
 
 from kontor_analytics.api import alerts, collect, dashboard, kpis
+from kontor_analytics.api.cors import CollectCorsMiddleware
 from kontor_analytics.application.alerts import sweep_alerts
 from kontor_analytics.application.collect import Collector
 from kontor_analytics.consumers.figures import fact_subscriptions
@@ -32,7 +33,11 @@ def definition(settings: AnalyticsSettings, clock: Clock = utc_now) -> ServiceDe
         description="Key figures (conversion, cart abandonment, returns) and their thresholds.",
         routers=[collect.router, kpis.router, dashboard.router, alerts.router],
         subscriptions=[*fact_subscriptions(pseudonyms_of(settings)), privacy_participant(clock)],
-        indexes=ensure_indexes(settings.raw_events_ttl_days),
+        indexes=ensure_indexes(
+            settings.raw_events_ttl_days,
+            settings.sessions_keep_days,
+            settings.session_timeout_min,
+        ),
         ensure_topics=settings.kafka_ensure_topics,
     )
 
@@ -46,6 +51,8 @@ def pseudonyms_of(settings: AnalyticsSettings) -> Pseudonyms | None:
 def create_app(settings: AnalyticsSettings | None = None, clock: Clock = utc_now) -> FastAPI:
     settings = settings or AnalyticsSettings()
     app = create_service_app(definition(settings, clock))
+    if settings.collect_allowed_origins:
+        app.add_middleware(CollectCorsMiddleware, origins=settings.collect_allowed_origins)
     store = app.state.kit.store
     secret = settings.collect_api_secret
     context = AnalyticsContext(
