@@ -52,6 +52,10 @@ async def test_cohort_lifetime_value_repeat_rate_and_top_customers(
         placed(7, in_this[3], email="dora@example.de"),
         placed(8, in_this[4], email="eve@example.de", customer_id="cust-eve"),
         placed(9, in_this[5], email="eve@example.de", customer_id="cust-eve"),
+        # fritz's order three months back was rejected: his first order is this month's
+        placed(10, three_back + timedelta(days=5), email="fritz@example.de"),
+        wrap(OrderRejected(order_id="o-10", reason="out_of_stock"), "o-10"),
+        placed(11, in_this[6], email="fritz@example.de"),
     ]
     query = f"from={last_month.date()}&to={today}&compare=none&top=2&months=3"
     async with start_service("analytics") as analytics:
@@ -60,20 +64,23 @@ async def test_cohort_lifetime_value_repeat_rate_and_top_customers(
         async def settled() -> dict[str, Any] | None:
             answer = (await analytics.client.get(f"/kpis/customers?{query}")).json()
             metrics = {m["metric"]: m["value"] for m in answer["metrics"]}
-            everything = 6 * GROSS - Decimal("10.00")
+            everything = 7 * GROSS - Decimal("10.00")
             done = metrics["revenue_after_cancellations_and_returns"] == money(everything)
-            return answer if done and metrics["customers"] == 5 else None
+            return answer if done and metrics["customers"] == 6 else None
 
         answer = await eventually(settled, timeout=60, interval=0.5)
         metrics = {m["metric"]: m["value"] for m in answer["metrics"]}
         # anna (first order three months back), bert, carla (cancelled), dora (her first
-        # order rejected), eve; anna, bert and eve ordered more than once
+        # order rejected), eve, fritz; anna, bert and eve ordered more than once
         assert {k: metrics[k] for k in ("new_customers", "returning_customers")} == {
-            "new_customers": 4,
+            "new_customers": 5,
             "returning_customers": 1,
         }
-        assert (metrics["repeat_customers"], metrics["repeat_rate"]) == (3, 0.6)
-        assert metrics["revenue_per_customer"] == money((6 * GROSS - 10) / 5)
+        assert (metrics["repeat_customers"], metrics["repeat_rate"]) == (3, 0.5)
+        assert metrics["revenue_per_customer"] == money((7 * GROSS - 10) / 6)
+        sales = (await analytics.client.get(f"/kpis/sales?{query}")).json()["metrics"]
+        told = {m["metric"]: m["value"] for m in sales}
+        assert (told["new_customers"], told["returning_customers"]) == (5, 1)
 
         last, this = answer["cohorts"]
         assert last["cohort"] == f"{last_month:%Y-%m}" and this["cohort"] == f"{this_month:%Y-%m}"
@@ -81,9 +88,9 @@ async def test_cohort_lifetime_value_repeat_rate_and_top_customers(
         assert (last["customers"], last["repeat_customers"], last["orders"]) == (2, 1, 3)
         assert last["lifetime_value"] == money((2 * GROSS - 10) / 2)
         assert last["value_by_month"] == [money(GROSS / 2), money((2 * GROSS - 10) / 2), None]
-        # this month: dora (one kept order) and eve (two)
-        assert (this["customers"], this["repeat_customers"], this["orders"]) == (2, 1, 3)
-        assert this["value_by_month"] == [money(3 * GROSS / 2), None, None]
+        # this month: dora (one kept order), eve (two) and fritz (one kept)
+        assert (this["customers"], this["repeat_customers"], this["orders"]) == (3, 1, 4)
+        assert this["value_by_month"] == [money(4 * GROSS / 3), None, None]
 
         subject = analytics.kit.privacy.require()[1].subject_id
         assert answer["top_customers"] == [

@@ -138,11 +138,18 @@ class AnalyticsQueries:
         ]
 
     async def first_orders(self, customers: set[str]) -> dict[str, datetime]:
-        """Each customer's first order ever (orders placed before the period count)."""
+        """Each customer's first order ever (orders placed before the period count, a
+        rejected one does not: the customer bought nothing with it)."""
         if not customers:
             return {}
         pipeline: list[dict[str, Any]] = [
-            {"$match": {"customer": {"$in": sorted(customers)}, "placed_at": {"$ne": None}}},
+            {
+                "$match": {
+                    "customer": {"$in": sorted(customers)},
+                    "placed_at": {"$ne": None},
+                    "rejected_at": None,
+                }
+            },
             {"$group": {"_id": "$customer", "first": {"$min": "$placed_at"}}},
         ]
         rows = await (await self.db[FACT_ORDERS].aggregate(pipeline)).to_list(None)
