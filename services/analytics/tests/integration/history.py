@@ -15,6 +15,7 @@ from typing import Any
 from kontor_contracts.envelope import Envelope, Event
 from kontor_contracts.events.catalog import ProductCreated
 from kontor_contracts.events.common import Address, Customer
+from kontor_contracts.events.marketing import CampaignScheduled, CampaignSent, CouponDefined
 from kontor_contracts.events.orders import (
     OrderCancelled,
     OrderConfirmed,
@@ -394,3 +395,24 @@ def returned(order: str, refund: str, at: datetime) -> list[Envelope]:
         includes_shipping=False,
     )
     return [wrap(asked, rid), wrap(done, rid)]
+
+
+def campaign(
+    cid: str, name: str, sent: datetime, *, coupon: str | None, cost: str | None, to: int
+) -> list[Envelope]:
+    scheduled = CampaignScheduled(
+        campaign_id=cid,
+        name=name,
+        channel="email",
+        scheduled_for=sent,
+        audience="Stammkunden",
+        coupon_code=coupon,
+        cost=None if cost is None else Decimal(cost),
+    )
+    went = CampaignSent(campaign_id=cid, recipients=to, sent_at=sent, channel="email")
+    return [wrap(scheduled, cid, "marketing"), wrap(went, cid, "marketing")]
+
+
+def coupon(code: str, cid: str | None) -> Envelope:
+    event = CouponDefined(code=code, kind="percent", percent=Decimal("10"), campaign_id=cid)
+    return wrap(event, code, "marketing")

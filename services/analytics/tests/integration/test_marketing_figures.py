@@ -12,38 +12,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from kontor_analytics.consumers.figures import marketing_facts, order_facts, return_facts
-from kontor_contracts.envelope import Envelope
-from kontor_contracts.events.marketing import CampaignScheduled, CampaignSent, CouponDefined
 from kontor_contracts.events.orders import OrderCancelled, OrderRejected
 from kontor_servicekit.rebuild import rebuild_projection
 from kontor_servicekit.testing import eventually
 
-from .history import BROWSER, GROSS, placed, publish, returned, wrap
+from .history import BROWSER, GROSS, campaign, coupon, placed, publish, returned, wrap
 
 pytestmark = pytest.mark.integration
 
 BERLIN = ZoneInfo("Europe/Berlin")
-
-
-def campaign(
-    cid: str, name: str, sent: datetime, *, coupon: str | None, cost: str | None, to: int
-) -> list[Envelope]:
-    scheduled = CampaignScheduled(
-        campaign_id=cid,
-        name=name,
-        channel="email",
-        scheduled_for=sent,
-        audience="Stammkunden",
-        coupon_code=coupon,
-        cost=None if cost is None else Decimal(cost),
-    )
-    went = CampaignSent(campaign_id=cid, recipients=to, sent_at=sent, channel="email")
-    return [wrap(scheduled, cid, "marketing"), wrap(went, cid, "marketing")]
-
-
-def coupon(code: str, cid: str | None) -> Envelope:
-    event = CouponDefined(code=code, kind="percent", percent=Decimal("10"), campaign_id=cid)
-    return wrap(event, code, "marketing")
 
 
 async def test_campaign_roi_net_of_returns_and_coupon_use(

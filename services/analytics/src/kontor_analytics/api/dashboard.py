@@ -181,6 +181,10 @@ async def render(ctx: AnalyticsContext, period: f.Period, only: f.Filter = f.NO_
     funnel, old_funnel = await q.funnel(period, only), await q.funnel(before, only)
     days = await q.days(period, only)
     cohorts = await q.cohorts(ctx.clock(), only)
+    # campaigns and customer value are the shop's as a whole: the filters do not narrow them
+    marketing, old_marketing = await q.marketing(period), await q.marketing(before)
+    customers = await q.customers(period, ctx.clock(), months=1)
+    whole = " (the whole shop: not narrowed by the filters)" if only.active else ""
     choices = _choice("category", "category", await q.categories(), only.category) + _choice(
         "channel", "channel", await q.channels(), only.channel
     )
@@ -220,6 +224,13 @@ async def render(ctx: AnalyticsContext, period: f.Period, only: f.Filter = f.NO_
                 _pct(funnel.abandonment_rate),
                 funnel.abandonment_rate,
                 old_funnel.abandonment_rate,
+            ),
+            _tile("Campaign ROI", _pct(marketing.roi), marketing.roi, old_marketing.roi),
+            _tile(
+                "Orders with a coupon",
+                _pct(marketing.coupons.rate),
+                marketing.coupons.rate,
+                old_marketing.coupons.rate,
             ),
         ]
     )
@@ -265,6 +276,29 @@ async def render(ctx: AnalyticsContext, period: f.Period, only: f.Filter = f.NO_
                     for d in days
                 ],
                 unit=" %",
+            ),
+        ),
+        (
+            "Campaign ROI",
+            charts.bar_chart(
+                "Return on each campaign sent in the period, net of cancellations and returns"
+                + whole,
+                [
+                    (r.campaign.name, round(100 * r.roi, 1))
+                    for r in marketing.campaigns
+                    if r.roi is not None
+                ],
+                unit=" %",
+            ),
+        ),
+        (
+            "Lifetime value by first-order month",
+            charts.bar_chart(
+                "Value to date per customer of those who first ordered in the period (EUR)" + whole,
+                [
+                    (f"{c.cohort} ({c.customers})", round(float(c.lifetime_value or 0), 2))
+                    for c in customers.cohorts
+                ],
             ),
         ),
         (
