@@ -142,6 +142,32 @@ def expected_sessions(visits: list[Visit]) -> dict[str, Any]:
     }
 
 
+def expected_shirts(history: History, start: datetime, end: datetime) -> dict[str, Any]:
+    """The webshop's shirts only: orders with a shirt, their shirt lines' gross and
+    pieces; of the kept ones, the shirt pieces sold and returned."""
+    from .history import PRODUCTS
+
+    def shirts(lines: list[Any]) -> list[Any]:
+        return [line for line in lines if PRODUCTS[line[0]][0] == "Shirts"]
+
+    placed = [
+        o
+        for o in history.orders
+        if start <= o.placed_at < end and not o.rejected and o.channel == "webshop"
+    ]
+    mine = [o for o in placed if shirts(o.lines)]
+    kept = [o for o in mine if not o.cancelled]
+    return {
+        "orders": len(mine),
+        "revenue_gross": str(
+            sum((g for o in mine for _, _, g in shirts(o.lines)), start=Decimal(0))
+        ),
+        "units": sum(q for o in mine for _, q, _ in shirts(o.lines)),
+        "units_sold": sum(q for o in kept for _, q, _ in shirts(o.lines)),
+        "units_returned": sum(q for o in kept for r in shirts(o.returns) for q in [r[1]]),
+    }
+
+
 async def answers(service: Any, query: str) -> dict[str, Any]:
     found = {}
     for route in ROUTES:
@@ -268,6 +294,22 @@ async def test_a_seeded_history_gives_the_figures_and_a_replay_the_same(
             "by_category",
             "by_attribute",
         }
+        # the dashboard's filters on the figures they narrow (ADR 0097)
+        shirts = expected_shirts(history, start, end)
+        narrowed = f"{query}&category=Shirts&channel=webshop"
+        got = (await analytics.client.get(f"/kpis/sales?{narrowed}")).json()
+        assert {k: metric(got, k)["value"] for k in ("orders", "revenue_gross", "units")} == {
+            k: shirts[k] for k in ("orders", "revenue_gross", "units")
+        }
+        got = (await analytics.client.get(f"/kpis/returns?{narrowed}")).json()
+        assert (got["units_sold"], got["units_returned"]) == (
+            shirts["units_sold"],
+            shirts["units_returned"],
+        )
+        elsewhere = (
+            await analytics.client.get(f"/kpis/conversion?{query}&channel=marketplace")
+        ).json()
+        assert elsewhere["sessions"] == 0  # the storefront's sessions are the webshop's
         settings = analytics.settings
     dropped = set()
     for subscription in fact_subscriptions():

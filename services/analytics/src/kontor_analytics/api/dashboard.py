@@ -21,6 +21,7 @@ from kontor_servicekit.browser import html_page
 from kontor_servicekit.clock import BERLIN
 from kontor_servicekit.errors import Forbidden, Unauthorized, problem_responses
 
+from kontor_analytics.api.kpis import Narrowed
 from kontor_analytics.application.dashboard import digest, open_dashboard_session
 from kontor_analytics.context import AnalyticsContext, Context
 from kontor_analytics.domain import charts
@@ -73,19 +74,13 @@ async def _admitted(request: Request, ctx: AnalyticsContext) -> None:
 async def get_dashboard(
     request: Request,
     ctx: Context,
+    only: Narrowed,
     token: Annotated[
         str | None,
         Query(min_length=1, max_length=8192, description="Once: exchanged for a cookie"),
     ] = None,
     from_: Annotated[QueryMoment | None, Query(alias="from")] = None,
     to: Annotated[QueryMoment | None, Query()] = None,
-    category: Annotated[
-        str | None,
-        Query(max_length=200, description="Only this product category (empty: all)"),
-    ] = None,
-    channel: Annotated[
-        str | None, Query(max_length=100, description="Only this sales channel (empty: all)")
-    ] = None,
 ) -> Response:
     if token is not None:
         principal = _verified(request, token)
@@ -113,9 +108,7 @@ async def get_dashboard(
         return answer
     await _admitted(request, ctx)
     period = f.period_of(from_, to, ctx.clock())
-    page = html_page(
-        await render(ctx, period, f.Filter(category=category or None, channel=channel or None))
-    )
+    page = html_page(await render(ctx, period, only.filter))
     page.headers["Cache-Control"] = "no-store"
     return page
 

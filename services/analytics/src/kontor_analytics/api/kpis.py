@@ -82,6 +82,26 @@ class PeriodQuery:
 Wanted = Annotated[PeriodQuery, Depends()]
 
 
+class FilterQuery:
+    """The dashboard's filters (ADR 0097), on the figures they narrow."""
+
+    def __init__(
+        self,
+        category: Annotated[
+            str | None,
+            Query(max_length=200, description="Only this product category (its lines)"),
+        ] = None,
+        channel: Annotated[
+            str | None,
+            Query(max_length=100, description="Only this sales channel (sessions: webshop)"),
+        ] = None,
+    ) -> None:
+        self.filter = f.Filter(category=category or None, channel=channel or None)
+
+
+Narrowed = Annotated[FilterQuery, Depends()]
+
+
 async def both(
     wanted: PeriodQuery, ctx: Any, compute: Callable[[f.Period], Awaitable[T]]
 ) -> tuple[f.Period, T, f.Period | None, T | None]:
@@ -181,8 +201,10 @@ class FunnelOut(FunnelFigures):
     summary="The checkout funnel step by step, cart abandonment and checkout errors",
     description=PERIOD,
 )
-async def get_funnel(request: Request, ctx: Context, wanted: Wanted) -> Any:
-    period, now, other, before = await both(wanted, ctx, ctx.queries.funnel)
+async def get_funnel(request: Request, ctx: Context, wanted: Wanted, only: Narrowed) -> Any:
+    period, now, other, before = await both(
+        wanted, ctx, lambda p: ctx.queries.funnel(p, only.filter)
+    )
     if wanted.wants_csv(request):
         rows = [("current", s.step, s.sessions, s.drop_off_rate) for s in now.steps]
         if before is not None:
@@ -258,8 +280,10 @@ class ConversionOut(ConversionFigures):
     "source, campaign, product and category",
     description=PERIOD,
 )
-async def get_conversion(request: Request, ctx: Context, wanted: Wanted) -> Any:
-    period, now, other, before = await both(wanted, ctx, ctx.queries.conversion)
+async def get_conversion(request: Request, ctx: Context, wanted: Wanted, only: Narrowed) -> Any:
+    period, now, other, before = await both(
+        wanted, ctx, lambda p: ctx.queries.conversion(p, only.filter)
+    )
     if wanted.wants_csv(request):
         return dimensions_csv(
             "conversion",
@@ -345,8 +369,10 @@ class ReturnsOut(ReturnFigures):
     summary="Return rate overall and by SKU, reason, category and variant attribute",
     description=PERIOD,
 )
-async def get_returns(request: Request, ctx: Context, wanted: Wanted) -> Any:
-    period, now, other, before = await both(wanted, ctx, ctx.queries.returns)
+async def get_returns(request: Request, ctx: Context, wanted: Wanted, only: Narrowed) -> Any:
+    period, now, other, before = await both(
+        wanted, ctx, lambda p: ctx.queries.returns(p, only.filter)
+    )
     if wanted.wants_csv(request):
         return dimensions_csv(
             "returns",
@@ -468,8 +494,10 @@ def metrics_answer(
     "order value, units per order, new and returning customers",
     description=PERIOD,
 )
-async def get_sales(request: Request, ctx: Context, wanted: Wanted) -> Any:
-    period, now, other, before = await both(wanted, ctx, ctx.queries.sales)
+async def get_sales(request: Request, ctx: Context, wanted: Wanted, only: Narrowed) -> Any:
+    period, now, other, before = await both(
+        wanted, ctx, lambda p: ctx.queries.sales(p, only.filter)
+    )
     old = None if before is None else sales_metrics(before)
     return metrics_answer(request, wanted, "sales", period, other, sales_metrics(now), old)
 
