@@ -178,6 +178,7 @@ async def test_the_dashboard_renders_in_a_browser_after_a_token_login(
                 tiles = await tiles_of(page)
                 assert tiles["Revenue (gross)"] == f"{shirts_gross:.2f} €"
                 assert tiles["Orders"] == str(shirts_orders)
+                assert tiles["Campaign ROI (whole shop)"] == first["Campaign ROI"]
                 assert list(HEADINGS) == await page.locator("h1, h2").all_inner_texts()
                 assert await page.locator("svg.chart").count() == 8
                 await page.select_option('select[name="channel"]', "marketplace")

@@ -178,6 +178,7 @@ async def render(ctx: AnalyticsContext, period: f.Period, only: f.Filter = f.NO_
     marketing, old_marketing = await q.marketing(period), await q.marketing(before)
     customers = await q.customers(period, ctx.clock(), months=1)
     whole = " (the whole shop: not narrowed by the filters)" if only.active else ""
+    shop_wide = " (whole shop)" if only.active else ""
     choices = _choice("category", "category", await q.categories(), only.category) + _choice(
         "channel", "channel", await q.channels(), only.channel
     )
@@ -218,9 +219,11 @@ async def render(ctx: AnalyticsContext, period: f.Period, only: f.Filter = f.NO_
                 funnel.abandonment_rate,
                 old_funnel.abandonment_rate,
             ),
-            _tile("Campaign ROI", _pct(marketing.roi), marketing.roi, old_marketing.roi),
             _tile(
-                "Orders with a coupon",
+                "Campaign ROI" + shop_wide, _pct(marketing.roi), marketing.roi, old_marketing.roi
+            ),
+            _tile(
+                "Orders with a coupon" + shop_wide,
                 _pct(marketing.coupons.rate),
                 marketing.coupons.rate,
                 old_marketing.coupons.rate,
