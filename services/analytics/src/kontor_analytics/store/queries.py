@@ -11,7 +11,7 @@ from kontor_servicekit.clock import BERLIN
 from pymongo.asynchronous.database import AsyncDatabase
 
 from kontor_analytics.domain import alerts as a
-from kontor_analytics.domain import customers as c
+from kontor_analytics.domain import customers as cu
 from kontor_analytics.domain import figures as f
 from kontor_analytics.domain import marketing as m
 from kontor_analytics.domain.sessions import Session
@@ -309,7 +309,7 @@ class AnalyticsQueries:
 
     async def customers(
         self, period: f.Period, now: datetime, *, top: int = 10, months: int = 12
-    ) -> c.Customers:
+    ) -> cu.Customers:
         """The period's customers, the cohorts of those whose first order is in it, and
         the top customers (``domain/customers.py``)."""
         in_period = await self.orders_placed(period)
@@ -325,7 +325,7 @@ class AnalyticsQueries:
             {"customer": {"$in": sorted(wanted)}, "placed_at": {"$ne": None}}
         )
         theirs = await self._with_returns(await found.to_list(None))
-        return c.customers(in_period, theirs, period, now, top=top, months=months)
+        return cu.customers(in_period, theirs, period, now, top=top, months=months)
 
     async def assortment(self, now: datetime, days: int) -> f.Assortment:
         recent = f.Period(now - timedelta(days=days), now)
