@@ -31,8 +31,11 @@ ORDER = {
 }
 
 
-def order_placed_envelope(order_id: str | None = None, number: int = 1) -> Envelope:
-    """A valid OrderPlaced as the orders service would publish it."""
+def order_placed_envelope(
+    order_id: str | None = None, number: int = 1, customer: Customer | None = None
+) -> Envelope:
+    """A valid OrderPlaced as the orders service would publish it (by ``customer``, else
+    Anna Muster, a guest)."""
     order_id = order_id or str(uuid.uuid4())
     address = Address(
         name="Anna Muster", street="Hauptstr. 1", postcode="10115", city="Berlin", country="DE"
@@ -40,7 +43,7 @@ def order_placed_envelope(order_id: str | None = None, number: int = 1) -> Envel
     event = OrderPlaced(
         order_id=order_id,
         order_number=f"B-2026-{number:06d}",
-        customer=Customer(email="anna@example.de", name="Anna Muster"),
+        customer=customer or Customer(email="anna@example.de", name="Anna Muster"),
         shipping_address=address,
         billing_address=None,
         lines=[

@@ -38,6 +38,10 @@ class CampaignScheduled(Event):
     audience_size: int | None = Field(default=None, ge=0)
     coupon_code: str | None = None
     subject: Annotated[str | None, NotPersonal("the campaign mail's subject line")] = None
+    cost: Amount | None = Field(
+        default=None, description="What the campaign costs (its ROI's denominator); None: unknown"
+    )
+    currency: Currency = Field(default="EUR", description="The cost's currency")
 
 
 class CampaignSent(Event):

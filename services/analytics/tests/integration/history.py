@@ -15,6 +15,7 @@ from typing import Any
 from kontor_contracts.envelope import Envelope, Event
 from kontor_contracts.events.catalog import ProductCreated
 from kontor_contracts.events.common import Address, Customer
+from kontor_contracts.events.marketing import CampaignScheduled, CampaignSent, CouponDefined
 from kontor_contracts.events.orders import (
     OrderCancelled,
     OrderConfirmed,
@@ -28,7 +29,12 @@ from kontor_contracts.events.orders import (
     ReturnRequested,
     ShippedLine,
 )
+from kontor_contracts.registry import REGISTRY
+from kontor_contracts.samples import order_placed_envelope
+from kontor_servicekit.testing import as_message, produce
 
+BROWSER = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36"
+GROSS = Decimal("67.58")  # every sample order's gross (kontor_contracts.samples)
 CENT = Decimal("0.01")
 PRODUCTS = {
     "TEE-M": ("Shirts", {"size": "M", "colour": "red"}, Decimal("19.99")),
@@ -54,6 +60,7 @@ class Order:
     placed_at: datetime
     lines: list[tuple[str, int, Decimal]]  # sku, quantity, line gross
     customer: str
+    channel: str = "webshop"
     rejected: bool = False
     cancelled: bool = False
     shipped_at: datetime | None = None
@@ -171,6 +178,7 @@ class History:
                 vat_total=order.gross - order.net,
                 gross_total=order.gross,
                 placed_at=order.placed_at,
+                sales_channel=order.channel,
             ),
             key,
         )
@@ -242,7 +250,11 @@ def seeded(now: datetime, *, orders: int = 300, earlier: int = 40, visits: int =
             qty = rng.randint(1, 3)
             lines.append((sku, qty, PRODUCTS[sku][2] * qty))
         order = Order(
-            str(uuid.UUID(int=rng.getrandbits(128))), placed, lines, rng.choice(customers)
+            str(uuid.UUID(int=rng.getrandbits(128))),
+            placed,
+            lines,
+            rng.choice(customers),
+            channel="marketplace" if i % 7 == 3 else "webshop",
         )
         fate = rng.random() if i < orders else 0.5
         if fate < 0.05:
@@ -330,3 +342,77 @@ def _visit(
 
 def utc_now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
+
+
+async def publish(bootstrap: str, namespace: str, envelopes: list[Any]) -> None:
+    by_topic: dict[str, list[Any]] = {}
+    for envelope in envelopes:
+        topic = f"{namespace}.{REGISTRY.spec_for(envelope.type, 1).topic}"
+        by_topic.setdefault(topic, []).append(as_message(envelope))
+    for topic, messages in by_topic.items():
+        await produce(bootstrap, topic, messages)
+
+
+def placed(
+    n: int,
+    at: datetime,
+    *,
+    coupons: dict[str, str] | None = None,
+    email: str = "anna@example.de",
+    customer_id: str | None = None,
+) -> Envelope:
+    """The sample OrderPlaced as order ``n``, placed ``at``, with ``coupons`` (code ->
+    its share of the discount)."""
+    who = Customer(email=email, name="Kundin", customer_id=customer_id)
+    sample = order_placed_envelope(f"o-{n}", number=n, customer=who)
+    payload = {**sample.payload, "placed_at": at}
+    if coupons:
+        discount = sum((Decimal(v) for v in coupons.values()), start=Decimal("0"))
+        payload |= {
+            "coupon_codes": list(coupons),
+            "coupon_discounts": coupons,
+            "discount_gross": discount,
+        }
+    event = OrderPlaced.model_validate(payload)
+    return Envelope.wrap(event, producer="orders", aggregate_id=event.order_id)
+
+
+def wrap(event: Any, key: str, producer: str = "orders") -> Envelope:
+    return Envelope.wrap(event, producer=producer, aggregate_id=key)
+
+
+def returned(order: str, refund: str, at: datetime) -> list[Envelope]:
+    rid = f"{order}-r"
+    line = ReturnLine(sku="TEE-RED-M", quantity=1, reason="too_small")
+    asked = ReturnRequested(
+        return_id=rid, order_id=order, lines=[line], requested_at=at, withdrawal=True
+    )
+    done = ReturnCompleted(
+        return_id=rid,
+        order_id=order,
+        refund_amount=Decimal(refund),
+        currency="EUR",
+        includes_shipping=False,
+    )
+    return [wrap(asked, rid), wrap(done, rid)]
+
+
+def campaign(
+    cid: str, name: str, sent: datetime, *, coupon: str | None, cost: str | None, to: int
+) -> list[Envelope]:
+    scheduled = CampaignScheduled(
+        campaign_id=cid,
+        name=name,
+        channel="email",
+        scheduled_for=sent,
+        audience="Stammkunden",
+        coupon_code=coupon,
+        cost=None if cost is None else Decimal(cost),
+    )
+    went = CampaignSent(campaign_id=cid, recipients=to, sent_at=sent, channel="email")
+    return [wrap(scheduled, cid, "marketing"), wrap(went, cid, "marketing")]
+
+
+def coupon(code: str, cid: str | None) -> Envelope:
+    event = CouponDefined(code=code, kind="percent", percent=Decimal("10"), campaign_id=cid)
+    return wrap(event, code, "marketing")

@@ -11,21 +11,11 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from kontor_contracts.registry import REGISTRY
-from kontor_servicekit.testing import as_message, consume_all, eventually, produce, topic_of
+from kontor_servicekit.testing import consume_all, eventually, topic_of
 
-from .history import PRODUCTS, History, Order, utc_now
+from .history import PRODUCTS, History, Order, publish, utc_now
 
 pytestmark = pytest.mark.integration
-
-
-async def publish(bootstrap: str, namespace: str, envelopes: list[Any]) -> None:
-    by_topic: dict[str, list[Any]] = {}
-    for envelope in envelopes:
-        topic = f"{namespace}.{REGISTRY.spec_for(envelope.type, 1).topic}"
-        by_topic.setdefault(topic, []).append(as_message(envelope))
-    for topic, messages in by_topic.items():
-        await produce(bootstrap, topic, messages)
 
 
 def orders(now: Any, sku: str, count: int, returned: int, start: int) -> list[Order]:

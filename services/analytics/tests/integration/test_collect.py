@@ -218,3 +218,52 @@ async def test_the_snippet_is_served_and_sets_no_cookie(start_service: Any) -> N
         assert answer.headers["content-type"].startswith("text/javascript")
         assert "measurement_id" in answer.text
         assert "document.cookie" not in answer.text
+
+
+SHOP = "https://shop.example"
+PREFLIGHT = {
+    "access-control-request-method": "POST",
+    "access-control-request-headers": "content-type",
+}
+
+
+async def test_collect_answers_cors_for_the_shops_origin_only(start_service: Any) -> None:
+    async with start_service("analytics", token=None, collect_allowed_origins=[SHOP]) as analytics:
+        client = analytics.client
+        asked = await client.options(URL, headers={"origin": SHOP, **PREFLIGHT})
+        assert asked.status_code == 200
+        assert asked.headers["access-control-allow-origin"] == SHOP
+        assert "POST" in asked.headers["access-control-allow-methods"]
+        assert "content-type" in asked.headers["access-control-allow-headers"].lower()
+        assert int(asked.headers["access-control-max-age"]) > 0
+        assert "access-control-allow-credentials" not in asked.headers
+        body = {"client_id": "c.cors", "events": [{"name": "page_view"}]}
+        sent = await client.post(URL, json=body, headers={"origin": SHOP, "user-agent": BROWSER})
+        assert (sent.status_code, sent.headers["access-control-allow-origin"]) == (204, SHOP)
+        bad = await client.post(
+            URL, json={"client_id": "c.cors", "events": []}, headers={"origin": SHOP}
+        )
+        assert (bad.status_code, bad.headers["access-control-allow-origin"]) == (422, SHOP)
+        other = await client.options(URL, headers={"origin": "https://evil.example", **PREFLIGHT})
+        assert other.status_code == 400 and "access-control-allow-origin" not in other.headers
+        elsewhere = await client.options("/kpis/sales", headers={"origin": SHOP, **PREFLIGHT})
+        assert "access-control-allow-origin" not in elsewhere.headers
+    async with start_service("analytics", token=None) as plain:  # no origin configured
+        asked = await plain.client.options(URL, headers={"origin": SHOP, **PREFLIGHT})
+        assert "access-control-allow-origin" not in asked.headers
+
+
+async def test_sessions_and_idle_clients_expire_by_their_ttl_settings(start_service: Any) -> None:
+    def ttl(indexes: dict[str, Any], name: str) -> int:
+        return int(indexes[name]["expireAfterSeconds"])
+
+    async with start_service("analytics", sessions_keep_days=30, session_timeout_min=20) as one:
+        db = one.kit.store.db
+        assert ttl(await db["sessions"].index_information(), "last_at_ttl") == 30 * 86_400
+        # a client's current session is kept past GA4's 72 hours of late hits
+        idle = await db["session_clients"].index_information()
+        assert ttl(idle, "idle_ttl") == 72 * 3600 + 20 * 60
+    async with start_service("analytics", sessions_keep_days=90, raw_events_ttl_days=7) as two:
+        db = two.kit.store.db  # a changed setting changes the index in place at start
+        assert ttl(await db["sessions"].index_information(), "last_at_ttl") == 90 * 86_400
+        assert ttl(await db["raw_events"].index_information(), "received_at_ttl") == 7 * 86_400

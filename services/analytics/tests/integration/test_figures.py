@@ -16,16 +16,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from kontor_analytics.consumers.figures import fact_subscriptions
-from kontor_contracts.registry import REGISTRY
 from kontor_servicekit.rebuild import rebuild_projection
-from kontor_servicekit.testing import as_message, eventually, produce
+from kontor_servicekit.testing import eventually
 
-from .history import History, Visit, cents, seeded, utc_now
+from .history import BROWSER, History, Visit, cents, publish, seeded, utc_now
 
 pytestmark = pytest.mark.integration
 
 BERLIN = ZoneInfo("Europe/Berlin")
-BROWSER = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36"
 GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
 ROUTES = ("sales", "funnel", "conversion", "returns", "fulfilment")
 
@@ -36,15 +34,6 @@ def rate(part: int, whole: int) -> float | None:
 
 def berlin_day_start(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=BERLIN)
-
-
-async def publish(bootstrap: str, namespace: str, envelopes: list[Any]) -> None:
-    by_topic: dict[str, list[Any]] = {}
-    for envelope in envelopes:
-        topic = f"{namespace}.{REGISTRY.spec_for(envelope.type, 1).topic}"
-        by_topic.setdefault(topic, []).append(as_message(envelope))
-    for topic, messages in by_topic.items():
-        await produce(bootstrap, topic, messages)
 
 
 def expected_sales(history: History, start: datetime, end: datetime) -> dict[str, Any]:
@@ -150,6 +139,32 @@ def expected_sessions(visits: list[Visit]) -> dict[str, Any]:
         "by_source": {k: rate(by_source_bought[k], n) for k, n in by_source.items()},
         "by_product": {k: (n, purchased[k]) for k, n in viewed.items()},
         "lost_by_error": dict(lost),
+    }
+
+
+def expected_shirts(history: History, start: datetime, end: datetime) -> dict[str, Any]:
+    """The webshop's shirts only: orders with a shirt, their shirt lines' gross and
+    pieces; of the kept ones, the shirt pieces sold and returned."""
+    from .history import PRODUCTS
+
+    def shirts(lines: list[Any]) -> list[Any]:
+        return [line for line in lines if PRODUCTS[line[0]][0] == "Shirts"]
+
+    placed = [
+        o
+        for o in history.orders
+        if start <= o.placed_at < end and not o.rejected and o.channel == "webshop"
+    ]
+    mine = [o for o in placed if shirts(o.lines)]
+    kept = [o for o in mine if not o.cancelled]
+    return {
+        "orders": len(mine),
+        "revenue_gross": str(
+            sum((g for o in mine for _, _, g in shirts(o.lines)), start=Decimal(0))
+        ),
+        "units": sum(q for o in mine for _, q, _ in shirts(o.lines)),
+        "units_sold": sum(q for o in kept for _, q, _ in shirts(o.lines)),
+        "units_returned": sum(q for o in kept for r in shirts(o.returns) for q in [r[1]]),
     }
 
 
@@ -259,12 +274,55 @@ async def test_a_seeded_history_gives_the_figures_and_a_replay_the_same(
         lines = csv.text.strip().splitlines()
         assert lines[0] == "period,step,sessions,drop_off_rate"
         assert lines[1].startswith(f"current,view_item,{sessions['steps'][0]['sessions']},")
+        conversion_csv = await analytics.client.get(f"/kpis/conversion?{query}&format=csv")
+        rows = conversion_csv.text.strip().splitlines()
+        assert rows[0] == "dimension,key,sessions,sessions_with_purchase,rate"
+        assert rows[1] == (
+            f"overall,all,{sessions['sessions']},{sessions['sessions_with_purchase']},"
+            f"{sessions['rate']}"
+        )
+        assert {r.split(",")[0] for r in rows[2:]} >= {"by_source", "by_product", "by_category"}
+        returns_csv = await analytics.client.get(f"/kpis/returns?{query}&format=csv")
+        rows = returns_csv.text.strip().splitlines()
+        assert rows[0] == "dimension,key,units_sold,units_returned,rate"
+        assert rows[1] == (
+            f"overall,all,{returns['units_sold']},{returns['units_returned']},{returns['rate']}"
+        )
+        assert {r.split(",")[0] for r in rows[2:]} == {
+            "by_sku",
+            "by_reason",
+            "by_category",
+            "by_attribute",
+        }
+        # the dashboard's filters on the figures they narrow (ADR 0097)
+        shirts = expected_shirts(history, start, end)
+        narrowed = f"{query}&category=Shirts&channel=webshop"
+        got = (await analytics.client.get(f"/kpis/sales?{narrowed}")).json()
+        assert {k: metric(got, k)["value"] for k in ("orders", "revenue_gross", "units")} == {
+            k: shirts[k] for k in ("orders", "revenue_gross", "units")
+        }
+        got = (await analytics.client.get(f"/kpis/returns?{narrowed}")).json()
+        assert (got["units_sold"], got["units_returned"]) == (
+            shirts["units_sold"],
+            shirts["units_returned"],
+        )
+        elsewhere = (
+            await analytics.client.get(f"/kpis/conversion?{query}&channel=marketplace")
+        ).json()
+        assert elsewhere["sessions"] == 0  # the storefront's sessions are the webshop's
         settings = analytics.settings
     dropped = set()
     for subscription in fact_subscriptions():
         report = await rebuild_projection(settings, subscription)
         dropped |= set(report.dropped_collections)
-    assert dropped == {"fact_orders", "fact_returns", "fact_products", "fact_invoices"}
+    assert dropped == {
+        "fact_orders",
+        "fact_returns",
+        "fact_products",
+        "fact_invoices",
+        "fact_campaigns",
+        "fact_coupons",
+    }
     async with start_service("analytics") as again:
         db = again.kit.store.db
         await db["sessions"].drop()

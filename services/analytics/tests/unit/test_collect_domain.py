@@ -96,3 +96,14 @@ def test_a_late_request_keeps_its_hits_together() -> None:
     recent = ClientState("c", key, T0)
     second = Hit("view_item", T0 + timedelta(minutes=2), {})
     assert session_key("c", second, recent, newest, timeout=THIRTY) == key
+
+
+def test_allowed_origins_are_origins_or_the_wildcard() -> None:
+    from kontor_analytics.settings import AnalyticsSettings
+    from pydantic import ValidationError
+
+    fine = ["https://shop.example", "http://127.0.0.1:8080", "*"]
+    assert AnalyticsSettings(collect_allowed_origins=fine).collect_allowed_origins == fine
+    for wrong in ("https://shop.example/", "shop.example", "ftp://shop.example", "https://"):
+        with pytest.raises(ValidationError):
+            AnalyticsSettings(collect_allowed_origins=[wrong])

@@ -129,3 +129,21 @@ def test_periods_outside_the_century_or_backwards_are_refused() -> None:
         with pytest.raises(Invalid) as refused:
             f.period_of(start, end, T0)
         assert refused.value.field == where
+
+
+def test_a_category_filter_keeps_its_lines_and_its_share_of_a_refund() -> None:
+    refund = f.ReturnFact(
+        T0, (f.ReturnedLine("A", 1, "too_small"), f.ReturnedLine("B", 3, "x")), Decimal("40")
+    )
+    both = order("o1", "30", ("A", 1), ("B", 2), returns=(refund,))
+    other = order("o2", "20", ("B", 2), channel="marketplace")
+    products = {"A": f.ProductFact("A", category="Shirts"), "B": f.ProductFact("B")}
+    [narrowed] = f.Filter(category="Shirts").orders([both, other], products)
+    assert (narrowed.gross, narrowed.lines) == (Decimal("10"), (both.lines[0],))
+    assert narrowed.net == both.net * Decimal("10") / Decimal("30")
+    assert [(r.lines, r.refund) for r in narrowed.returns] == [(refund.lines[:1], Decimal("10"))]
+    assert f.Filter(channel="marketplace").orders([both, other], products) == [other]
+    assert f.Filter(channel="marketplace").sessions([session("view_item")]) == []
+    shirts = session("view_item")
+    shirts.categories_viewed = {"Shirts"}
+    assert f.Filter(category="Shirts").sessions([shirts, session("view_item")]) == [shirts]

@@ -21,7 +21,7 @@ from kontor_contracts.samples import order_placed_envelope
 from kontor_marketing.context import MarketingContext
 from kontor_servicekit.clock import BERLIN
 from kontor_servicekit.context import context_of
-from kontor_servicekit.testing import as_message, eventually, produce, topic_of
+from kontor_servicekit.testing import as_message, consume_all, eventually, produce, topic_of
 
 pytestmark = pytest.mark.integration
 
@@ -99,12 +99,22 @@ async def test_a_campaign_reaches_only_the_consented_and_tracks_what_came_back(
                 "topic": "offers",
                 "segment_id": segment["id"],
                 "coupon_code": "WINTER10",
+                "cost": "120.00",
             },
         )
         assert made.status_code == 201, made.text
         campaign_id = made.json()["id"]
         scheduled = await client.post(f"/campaigns/{campaign_id}/schedule", json={})
         assert scheduled.status_code == 200, scheduled.text
+        on_topic = await consume_all(
+            infra.kafka_bootstrap, topic_of(namespace, "CampaignScheduled"), 1
+        )  # CampaignSent shares the topic
+        [payload] = [
+            e.payload
+            for e in (Envelope.from_bytes(r.value) for r in on_topic)
+            if e.type == "CampaignScheduled"
+        ]  # analytics's ROI needs the cost
+        assert (payload["coupon_code"], payload["cost"]) == ("WINTER10", "120.00")
 
         [sent] = await mail_sink.arrived(1, where=lambda m: "WINTER10" in str(m["Subject"]))
         assert sent["To"] == "anna@example.de" and sent["Subject"] == "Anna, 10 % mit WINTER10"

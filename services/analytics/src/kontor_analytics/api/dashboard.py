@@ -21,6 +21,7 @@ from kontor_servicekit.browser import html_page
 from kontor_servicekit.clock import BERLIN
 from kontor_servicekit.errors import Forbidden, Unauthorized, problem_responses
 
+from kontor_analytics.api.kpis import Narrowed
 from kontor_analytics.application.dashboard import digest, open_dashboard_session
 from kontor_analytics.context import AnalyticsContext, Context
 from kontor_analytics.domain import charts
@@ -73,6 +74,7 @@ async def _admitted(request: Request, ctx: AnalyticsContext) -> None:
 async def get_dashboard(
     request: Request,
     ctx: Context,
+    only: Narrowed,
     token: Annotated[
         str | None,
         Query(min_length=1, max_length=8192, description="Once: exchanged for a cookie"),
@@ -106,7 +108,7 @@ async def get_dashboard(
         return answer
     await _admitted(request, ctx)
     period = f.period_of(from_, to, ctx.clock())
-    page = html_page(await render(ctx, period))
+    page = html_page(await render(ctx, period, only.filter))
     page.headers["Cache-Control"] = "no-store"
     return page
 
@@ -143,15 +145,43 @@ form label { margin-right: .5rem; }
 """
 
 
-async def render(ctx: AnalyticsContext, period: f.Period) -> str:
+def _choice(name: str, label: str, options: list[str], chosen: str | None) -> str:
+    """A select of the filter ``name``: every option known, plus the chosen one."""
+    known = sorted({*options, *([chosen] if chosen else [])})
+    items = [f'<option value=""{" selected" if chosen is None else ""}>all</option>'] + [
+        f'<option value="{escape(o)}"{" selected" if o == chosen else ""}>{escape(o)}</option>'
+        for o in known
+    ]
+    return f'<label>{label} <select name="{name}">{"".join(items)}</select></label>'
+
+
+def _filtered(only: f.Filter) -> str:
+    shown = [
+        f"{name} {escape(value)}"
+        for name, value in (("category", only.category), ("channel", only.channel))
+        if value
+    ]
+    return "" if not shown else f" Only {', '.join(shown)}."
+
+
+async def render(ctx: AnalyticsContext, period: f.Period, only: f.Filter = f.NO_FILTER) -> str:
     before = period.previous()
     q = ctx.queries
-    sales, old_sales = await q.sales(period), await q.sales(before)
-    conversion, old_conversion = await q.conversion(period), await q.conversion(before)
-    returns, old_returns = await q.returns(period), await q.returns(before)
-    funnel, old_funnel = await q.funnel(period), await q.funnel(before)
-    days = await q.days(period)
-    cohorts = await q.cohorts(ctx.clock())
+    sales, old_sales = await q.sales(period, only), await q.sales(before, only)
+    conversion = await q.conversion(period, only)
+    old_conversion = await q.conversion(before, only)
+    returns, old_returns = await q.returns(period, only), await q.returns(before, only)
+    funnel, old_funnel = await q.funnel(period, only), await q.funnel(before, only)
+    days = await q.days(period, only)
+    cohorts = await q.cohorts(ctx.clock(), only)
+    # campaigns and customer value are the shop's as a whole: the filters do not narrow them
+    marketing, old_marketing = await q.marketing(period), await q.marketing(before)
+    customers = await q.customers(period, ctx.clock(), months=1)
+    whole = " (the whole shop: not narrowed by the filters)" if only.active else ""
+    shop_wide = " (whole shop)" if only.active else ""
+    choices = _choice("category", "category", await q.categories(), only.category) + _choice(
+        "channel", "channel", await q.channels(), only.channel
+    )
     aov, old_aov = sales.average_order_value, old_sales.average_order_value
     tiles = "".join(
         [
@@ -188,6 +218,15 @@ async def render(ctx: AnalyticsContext, period: f.Period) -> str:
                 _pct(funnel.abandonment_rate),
                 funnel.abandonment_rate,
                 old_funnel.abandonment_rate,
+            ),
+            _tile(
+                "Campaign ROI" + shop_wide, _pct(marketing.roi), marketing.roi, old_marketing.roi
+            ),
+            _tile(
+                "Orders with a coupon" + shop_wide,
+                _pct(marketing.coupons.rate),
+                marketing.coupons.rate,
+                old_marketing.coupons.rate,
             ),
         ]
     )
@@ -236,6 +275,29 @@ async def render(ctx: AnalyticsContext, period: f.Period) -> str:
             ),
         ),
         (
+            "Campaign ROI",
+            charts.bar_chart(
+                "Return on each campaign sent in the period, net of cancellations and returns"
+                + whole,
+                [
+                    (r.campaign.name, round(100 * r.roi, 1))
+                    for r in marketing.campaigns
+                    if r.roi is not None
+                ],
+                unit=" %",
+            ),
+        ),
+        (
+            "Lifetime value by first-order month",
+            charts.bar_chart(
+                "Value to date per customer of those who first ordered in the period (EUR)" + whole,
+                [
+                    (f"{c.cohort} ({c.customers})", round(float(c.lifetime_value or 0), 2))
+                    for c in customers.cohorts
+                ],
+            ),
+        ),
+        (
             "Customer cohorts",
             charts.heat_map(
                 "Share of each first-order week's customers ordering in the weeks after",
@@ -253,9 +315,11 @@ async def render(ctx: AnalyticsContext, period: f.Period) -> str:
 <form method="get" action="/dashboard">
 <label>from <input type="date" name="from" value="{shown_from}"></label>
 <label>to <input type="date" name="to" value="{shown_to}"></label>
+{choices}
 <button type="submit">Show</button></form></header>
-<p>{shown_from:%d.%m.%Y} &#8211; {shown_to:%d.%m.%Y} (Berlin), compared with the
-{(before.end - before.start).days} days before. Definitions: docs/analytics.md.</p>
+<p id="scope">{shown_from:%d.%m.%Y} &#8211; {shown_to:%d.%m.%Y} (Berlin), compared with the
+{(before.end - before.start).days} days before.{_filtered(only)} Definitions:
+docs/analytics.md.</p>
 <div class="tiles">{tiles}</div>
 {body}
 </body></html>"""

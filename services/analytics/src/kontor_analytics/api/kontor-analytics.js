@@ -2,7 +2,8 @@
  * <script src="https://analytics.example/collect/snippet.js"
  *         data-endpoint="https://analytics.example/collect" data-measurement-id="G-KONTOR"></script>
  * kontor("view_item", {currency: "EUR", value: 19.99, items: [{item_id: "TEE-RED-M"}]});
- * The client id lives in sessionStorage (this tab only) unless the page sets
+ * From another origin than the service's, that origin must be in the service's
+ * collect_allowed_origins (CORS). The client id lives in sessionStorage (this tab only) unless the page sets
  * window.kontorClientId (e.g. from the shop's own consented GA cookie). */
 (function () {
   "use strict";

@@ -18,7 +18,9 @@ from kontor_servicekit.errors import problem_responses
 from pydantic import BaseModel, ConfigDict, Field
 
 from kontor_analytics.context import Context
+from kontor_analytics.domain import customers as cu
 from kontor_analytics.domain import figures as f
+from kontor_analytics.domain import marketing as m
 
 router = APIRouter(tags=["kpis"], dependencies=[Depends(require_scope("analytics:read"))])
 
@@ -80,6 +82,26 @@ class PeriodQuery:
 Wanted = Annotated[PeriodQuery, Depends()]
 
 
+class FilterQuery:
+    """The dashboard's filters (ADR 0097), on the figures they narrow."""
+
+    def __init__(
+        self,
+        category: Annotated[
+            str | None,
+            Query(max_length=200, description="Only this product category (its lines)"),
+        ] = None,
+        channel: Annotated[
+            str | None,
+            Query(max_length=100, description="Only this sales channel (sessions: webshop)"),
+        ] = None,
+    ) -> None:
+        self.filter = f.Filter(category=category or None, channel=channel or None)
+
+
+Narrowed = Annotated[FilterQuery, Depends()]
+
+
 async def both(
     wanted: PeriodQuery, ctx: Any, compute: Callable[[f.Period], Awaitable[T]]
 ) -> tuple[f.Period, T, f.Period | None, T | None]:
@@ -102,6 +124,20 @@ def csv_response(header: Sequence[str], rows: Iterable[Sequence[Any]], name: str
 
 
 CSV: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv": {}}}}
+
+
+def dimensions_csv(
+    name: str, figures: Any, dimensions: Sequence[str], columns: Sequence[str]
+) -> Response:
+    """One row per key of each dimension (``figures.overall`` first, as ``overall``):
+    ``dimension,key,<columns>``."""
+    groups = [("overall", [figures.overall])] + [(d, getattr(figures, d)) for d in dimensions]
+    rows = [
+        (group, row.key, *(getattr(row, column) for column in columns))
+        for group, found in groups
+        for row in found
+    ]
+    return csv_response(("dimension", "key", *columns), rows, name)
 
 
 # ------------------------------------------------------------------ funnel
@@ -165,8 +201,10 @@ class FunnelOut(FunnelFigures):
     summary="The checkout funnel step by step, cart abandonment and checkout errors",
     description=PERIOD,
 )
-async def get_funnel(request: Request, ctx: Context, wanted: Wanted) -> Any:
-    period, now, other, before = await both(wanted, ctx, ctx.queries.funnel)
+async def get_funnel(request: Request, ctx: Context, wanted: Wanted, only: Narrowed) -> Any:
+    period, now, other, before = await both(
+        wanted, ctx, lambda p: ctx.queries.funnel(p, only.filter)
+    )
     if wanted.wants_csv(request):
         rows = [("current", s.step, s.sessions, s.drop_off_rate) for s in now.steps]
         if before is not None:
@@ -242,20 +280,17 @@ class ConversionOut(ConversionFigures):
     "source, campaign, product and category",
     description=PERIOD,
 )
-async def get_conversion(request: Request, ctx: Context, wanted: Wanted) -> Any:
-    period, now, other, before = await both(wanted, ctx, ctx.queries.conversion)
+async def get_conversion(request: Request, ctx: Context, wanted: Wanted, only: Narrowed) -> Any:
+    period, now, other, before = await both(
+        wanted, ctx, lambda p: ctx.queries.conversion(p, only.filter)
+    )
     if wanted.wants_csv(request):
-        groups = [("overall", [now.overall])] + [
-            (name, getattr(now, name))
-            for name in ("by_source", "by_campaign", "by_product", "by_category")
-        ]
-        rows = [
-            (group, r.key, r.sessions, r.sessions_with_purchase, r.rate)
-            for group, found in groups
-            for r in found
-        ]
-        header = ("dimension", "key", "sessions", "sessions_with_purchase", "rate")
-        return csv_response(header, rows, "conversion")
+        return dimensions_csv(
+            "conversion",
+            now,
+            ("by_source", "by_campaign", "by_product", "by_category"),
+            ("sessions", "sessions_with_purchase", "rate"),
+        )
     return ConversionOut(
         **ConversionFigures.of(now).model_dump(),
         period=PeriodOut.of(period),
@@ -334,20 +369,17 @@ class ReturnsOut(ReturnFigures):
     summary="Return rate overall and by SKU, reason, category and variant attribute",
     description=PERIOD,
 )
-async def get_returns(request: Request, ctx: Context, wanted: Wanted) -> Any:
-    period, now, other, before = await both(wanted, ctx, ctx.queries.returns)
+async def get_returns(request: Request, ctx: Context, wanted: Wanted, only: Narrowed) -> Any:
+    period, now, other, before = await both(
+        wanted, ctx, lambda p: ctx.queries.returns(p, only.filter)
+    )
     if wanted.wants_csv(request):
-        groups = [("overall", [now.overall])] + [
-            (name, getattr(now, name))
-            for name in ("by_sku", "by_reason", "by_category", "by_attribute")
-        ]
-        rows = [
-            (group, r.key, r.units_sold, r.units_returned, r.rate)
-            for group, found in groups
-            for r in found
-        ]
-        header = ("dimension", "key", "units_sold", "units_returned", "rate")
-        return csv_response(header, rows, "returns")
+        return dimensions_csv(
+            "returns",
+            now,
+            ("by_sku", "by_reason", "by_category", "by_attribute"),
+            ("units_sold", "units_returned", "rate"),
+        )
     return ReturnsOut(
         **ReturnFigures.of(now).model_dump(),
         period=PeriodOut.of(period),
@@ -462,8 +494,10 @@ def metrics_answer(
     "order value, units per order, new and returning customers",
     description=PERIOD,
 )
-async def get_sales(request: Request, ctx: Context, wanted: Wanted) -> Any:
-    period, now, other, before = await both(wanted, ctx, ctx.queries.sales)
+async def get_sales(request: Request, ctx: Context, wanted: Wanted, only: Narrowed) -> Any:
+    period, now, other, before = await both(
+        wanted, ctx, lambda p: ctx.queries.sales(p, only.filter)
+    )
     old = None if before is None else sales_metrics(before)
     return metrics_answer(request, wanted, "sales", period, other, sales_metrics(now), old)
 
@@ -545,3 +579,272 @@ async def get_assortment(
         top_sellers=[out(r) for r in found.top_sellers],
         slow_movers=[out(r) for r in found.slow_movers],
     )
+
+
+# ------------------------------------------------------------------ marketing
+
+
+class CampaignOut(BaseModel):
+    campaign_id: str
+    name: str
+    channel: str | None
+    sent_at: Instant | None = Field(description="When it went out (else scheduled for)")
+    recipients: int | None
+    coupon_code: str | None
+    cost: str | None
+    orders: int = Field(description="Orders attributed to it, whenever placed")
+    orders_by_coupon: int
+    orders_by_session: int = Field(description="Bought in a session with its utm_campaign")
+    conversion_rate: float | None = Field(description="Attributed orders / recipients")
+    revenue_gross: str
+    cancelled_gross: str
+    refunded_gross: str
+    revenue_after_cancellations_and_returns: str
+    discount_gross: str
+    roi: float | None = Field(description="(revenue after cancellations and returns - cost) / cost")
+
+    @classmethod
+    def of(cls, r: m.CampaignResult) -> CampaignOut:
+        c = r.campaign
+        return cls(
+            campaign_id=c.campaign_id,
+            name=c.name,
+            channel=c.channel,
+            sent_at=c.went_out,
+            recipients=c.recipients,
+            coupon_code=c.coupon_code,
+            cost=None if c.cost is None else money(c.cost),
+            orders=r.orders,
+            orders_by_coupon=r.by_coupon,
+            orders_by_session=r.by_session,
+            conversion_rate=r.conversion_rate,
+            revenue_gross=money(r.revenue_gross),
+            cancelled_gross=money(r.cancelled_gross),
+            refunded_gross=money(r.refunded_gross),
+            revenue_after_cancellations_and_returns=money(
+                r.revenue_after_cancellations_and_returns
+            ),
+            discount_gross=money(r.discount_gross),
+            roi=r.roi,
+        )
+
+
+class CouponOut(BaseModel):
+    code: str
+    campaign_id: str | None
+    orders: int
+    discount_gross: str
+    revenue_gross: str
+    revenue_after_cancellations_and_returns: str
+
+    @classmethod
+    def of(cls, r: m.CouponRow) -> CouponOut:
+        return cls(
+            code=r.code,
+            campaign_id=r.campaign_id,
+            orders=r.orders,
+            discount_gross=money(r.discount_gross),
+            revenue_gross=money(r.revenue_gross),
+            revenue_after_cancellations_and_returns=money(
+                r.revenue_after_cancellations_and_returns
+            ),
+        )
+
+
+class MarketingOut(MetricsOut):
+    campaigns: list[CampaignOut]
+    coupons: list[CouponOut]
+
+
+def marketing_metrics(x: m.Marketing) -> list[tuple[str, Value, float | int | Decimal | None]]:
+    net_after = x.revenue_after_cancellations_and_returns
+    return [
+        ("campaigns", len(x.campaigns), len(x.campaigns)),
+        ("campaign_cost", money(x.cost), x.cost),
+        ("campaign_revenue_after_cancellations_and_returns", money(net_after), net_after),
+        ("campaign_roi", x.roi, x.roi),
+        ("orders", x.coupons.orders, x.coupons.orders),
+        ("orders_with_coupon", x.coupons.orders_with_coupon, x.coupons.orders_with_coupon),
+        ("coupon_rate", x.coupons.rate, x.coupons.rate),
+        ("coupon_discount_gross", money(x.coupons.discount_gross), x.coupons.discount_gross),
+    ]
+
+
+@router.get(
+    "/kpis/marketing",
+    response_model=MarketingOut,
+    responses={**problem_responses(401, 403, 422), **CSV},
+    summary="Campaign ROI net of cancellations and returns, and coupon use",
+    description=PERIOD + " Campaigns: those sent in the period, with every order "
+    "attributed to them (coupon, else a session with their utm_campaign). Coupons: the "
+    "orders placed in the period.",
+)
+async def get_marketing(request: Request, ctx: Context, wanted: Wanted) -> Any:
+    period, now, other, before = await both(wanted, ctx, ctx.queries.marketing)
+    campaigns = [CampaignOut.of(r) for r in now.campaigns]
+    coupons = [CouponOut.of(r) for r in now.coupons.by_code]
+    if wanted.wants_csv(request):
+        header = (
+            "kind",
+            "key",
+            "campaign_id",
+            "orders",
+            "discount_gross",
+            "revenue_gross",
+            "revenue_after_cancellations_and_returns",
+            "cost",
+            "roi",
+        )
+        keyed: list[tuple[str, str, BaseModel]] = [
+            *(("campaign", c.name, c) for c in campaigns),
+            *(("coupon", c.code, c) for c in coupons),
+        ]
+        rows = [
+            (kind, key, *(getattr(x, col, None) for col in header[2:])) for kind, key, x in keyed
+        ]
+        return csv_response(header, rows, "marketing")
+    old = None if before is None else marketing_metrics(before)
+    headline = metrics_answer(
+        request, wanted, "marketing", period, other, marketing_metrics(now), old
+    )
+    return MarketingOut(**headline.model_dump(by_alias=True), campaigns=campaigns, coupons=coupons)
+
+
+# ------------------------------------------------------------------ customers
+
+
+class CohortValueOut(BaseModel):
+    cohort: str = Field(description="Berlin month of the first order")
+    customers: int
+    repeat_customers: int
+    repeat_rate: float | None
+    orders: int
+    revenue_after_cancellations_and_returns: str
+    lifetime_value: str | None = Field(description="Per customer, to date")
+    value_by_month: list[str | None] = Field(
+        description="Cumulative value per customer by month since the first order (0 = "
+        "that month); null for months still to come"
+    )
+
+    @classmethod
+    def of(cls, x: cu.CohortValue) -> CohortValueOut:
+        clv = x.lifetime_value
+        return cls(
+            cohort=x.cohort,
+            customers=x.customers,
+            repeat_customers=x.repeat_customers,
+            repeat_rate=x.repeat_rate,
+            orders=x.orders,
+            revenue_after_cancellations_and_returns=money(x.revenue),
+            lifetime_value=None if clv is None else money(clv),
+            value_by_month=[None if v is None else money(v) for v in x.value_by_month],
+        )
+
+
+class TopCustomerOut(BaseModel):
+    customer: str = Field(description="The pseudonymous subject id (ADR 0034), not a name")
+    customer_id: str | None = Field(description="The shop's customer id, if they had one")
+    orders: int
+    revenue_gross: str
+    revenue_after_cancellations_and_returns: str
+
+    @classmethod
+    def of(cls, x: cu.CustomerRow) -> TopCustomerOut:
+        return cls(
+            customer=x.customer,
+            customer_id=x.customer_id,
+            orders=x.orders,
+            revenue_gross=money(x.revenue_gross),
+            revenue_after_cancellations_and_returns=money(
+                x.revenue_after_cancellations_and_returns
+            ),
+        )
+
+
+class CustomersOut(MetricsOut):
+    cohorts: list[CohortValueOut]
+    top_customers: list[TopCustomerOut]
+
+
+def customer_metrics(x: cu.Customers) -> list[tuple[str, Value, float | int | Decimal | None]]:
+    per = x.revenue_per_customer
+    return [
+        ("customers", x.customers, x.customers),
+        ("new_customers", x.new_customers, x.new_customers),
+        ("returning_customers", x.returning_customers, x.returning_customers),
+        ("repeat_customers", x.repeat_customers, x.repeat_customers),
+        ("repeat_rate", x.repeat_rate, x.repeat_rate),
+        ("revenue_after_cancellations_and_returns", money(x.revenue), x.revenue),
+        ("revenue_per_customer", None if per is None else money(per), per),
+    ]
+
+
+@router.get(
+    "/kpis/customers",
+    response_model=CustomersOut,
+    responses={**problem_responses(401, 403, 422), **CSV},
+    summary="New and returning customers, repeat rate, lifetime value by first-order "
+    "cohort, top customers net of returns",
+    description=PERIOD + " Cohorts: the customers whose first order is in the period, by "
+    "its month. Top customers: by the period's orders net of cancellations and returns, "
+    "shown by pseudonymous id.",
+)
+async def get_customers(
+    request: Request,
+    ctx: Context,
+    wanted: Wanted,
+    top: Annotated[QueryInt, Query(ge=1, le=100, description="How many top customers")] = 10,
+    months: Annotated[
+        QueryInt, Query(ge=1, le=36, description="Months of each cohort's value curve")
+    ] = 12,
+) -> Any:
+    now_at = ctx.clock()
+
+    async def compute(period: f.Period) -> cu.Customers:
+        return await ctx.queries.customers(period, now_at, top=top, months=months)
+
+    period, now, other, before = await both(wanted, ctx, compute)
+    cohorts = [CohortValueOut.of(x) for x in now.cohorts]
+    tops = [TopCustomerOut.of(x) for x in now.top]
+    if wanted.wants_csv(request):
+        header = (
+            "kind",
+            "key",
+            "customer_id",
+            "customers",
+            "orders",
+            "repeat_rate",
+            "value",
+            *(f"month_{k}" for k in range(months)),
+        )
+        rows: list[tuple[Any, ...]] = [
+            (
+                "cohort",
+                x.cohort,
+                None,
+                x.customers,
+                x.orders,
+                x.repeat_rate,
+                x.lifetime_value,
+                *x.value_by_month,
+            )
+            for x in cohorts
+        ]
+        rows += [
+            (
+                "customer",
+                x.customer,
+                x.customer_id,
+                None,
+                x.orders,
+                None,
+                x.revenue_after_cancellations_and_returns,
+            )
+            for x in tops
+        ]
+        return csv_response(header, rows, "customers")
+    old = None if before is None else customer_metrics(before)
+    headline = metrics_answer(
+        request, wanted, "customers", period, other, customer_metrics(now), old
+    )
+    return CustomersOut(**headline.model_dump(by_alias=True), cohorts=cohorts, top_customers=tops)

@@ -12,6 +12,7 @@ from datetime import datetime
 from kontor_contracts.envelope import Envelope
 from kontor_contracts.events.billing import InvoiceIssued, PaymentOverdue, PaymentReceived
 from kontor_contracts.events.catalog import ProductCreated, ProductUpdated, StockAdjusted
+from kontor_contracts.events.marketing import CampaignScheduled, CampaignSent, CouponDefined
 from kontor_contracts.events.orders import (
     OrderCancelled,
     OrderConfirmed,
@@ -22,6 +23,7 @@ from kontor_contracts.events.orders import (
     ReturnCompleted,
     ReturnRequested,
 )
+from kontor_servicekit.privacy.keys import Pseudonyms
 
 from kontor_analytics.application.unit_of_work import AnalyticsUnitOfWork
 
@@ -35,8 +37,17 @@ def _at(moment: datetime | None, envelope: Envelope) -> datetime:
     return moment or envelope.occurred_at
 
 
-async def on_order_placed(event: OrderPlaced, uow: AnalyticsUnitOfWork, env: Envelope) -> None:
+async def on_order_placed(
+    event: OrderPlaced,
+    uow: AnalyticsUnitOfWork,
+    env: Envelope,
+    *,
+    pseudonyms: Pseudonyms | None = None,
+) -> None:
+    """``pseudonyms``: the buyer's subject id (ADR 0034) keys the top customers; without
+    the privacy master key there is none."""
     shipping = event.shipping.gross if event.shipping is not None else None
+    email = event.customer.email
     await uow.facts.order_placed(
         event.order_id,
         {
@@ -59,8 +70,11 @@ async def on_order_placed(event: OrderPlaced, uow: AnalyticsUnitOfWork, env: Env
             ],
             "channel": event.sales_channel or "webshop",
             "coupons": list(event.coupon_codes),
-            "customer": customer_key(event.customer.email),
+            "coupon_discounts": dict(event.coupon_discounts or {}) or None,
+            "discount_gross": event.discount_gross,
+            "customer": customer_key(email),
             "customer_id": event.customer.customer_id,
+            "subject": None if pseudonyms is None else pseudonyms.subject_id(email),
         },
     )
 
@@ -162,3 +176,31 @@ async def on_payment_overdue(
     event: PaymentOverdue, uow: AnalyticsUnitOfWork, env: Envelope
 ) -> None:
     await uow.facts.invoice_overdue(event.invoice_id, event.dunning_level, env.occurred_at)
+
+
+async def on_campaign_scheduled(
+    event: CampaignScheduled, uow: AnalyticsUnitOfWork, env: Envelope
+) -> None:
+    await uow.facts.campaign(
+        event.campaign_id,
+        {
+            "name": event.name,
+            "channel": event.channel,
+            "scheduled_for": event.scheduled_for,
+            "audience": event.audience,
+            "coupon_code": event.coupon_code,
+            "cost": event.cost,
+            "currency": event.currency,
+        },
+    )
+
+
+async def on_campaign_sent(event: CampaignSent, uow: AnalyticsUnitOfWork, env: Envelope) -> None:
+    # an A/B test announces once, when the winner went out to the rest (the newest wins)
+    await uow.facts.campaign(
+        event.campaign_id, {"sent_at": event.sent_at, "recipients": event.recipients}
+    )
+
+
+async def on_coupon_defined(event: CouponDefined, uow: AnalyticsUnitOfWork, env: Envelope) -> None:
+    await uow.facts.coupon(event.code, {"campaign_id": event.campaign_id, "kind": event.kind})

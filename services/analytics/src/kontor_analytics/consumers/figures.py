@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from kontor_contracts.events.billing import InvoiceIssued, PaymentOverdue, PaymentReceived
 from kontor_contracts.events.catalog import ProductCreated, ProductUpdated, StockAdjusted
+from kontor_contracts.events.marketing import CampaignScheduled, CampaignSent, CouponDefined
 from kontor_contracts.events.orders import (
     OrderCancelled,
     OrderConfirmed,
@@ -15,19 +18,27 @@ from kontor_contracts.events.orders import (
     ReturnRequested,
 )
 from kontor_servicekit.consumer import Subscription
+from kontor_servicekit.privacy.keys import Pseudonyms
 
 from kontor_analytics.application import facts
-from kontor_analytics.store.facts import FACT_INVOICES, FACT_ORDERS, FACT_PRODUCTS, FACT_RETURNS
+from kontor_analytics.store.facts import (
+    FACT_CAMPAIGNS,
+    FACT_COUPONS,
+    FACT_INVOICES,
+    FACT_ORDERS,
+    FACT_PRODUCTS,
+    FACT_RETURNS,
+)
 from kontor_analytics.store.unit_of_work import MongoAnalyticsUnitOfWork
 
 
-def order_facts() -> Subscription:
+def order_facts(pseudonyms: Pseudonyms | None = None) -> Subscription:
     return Subscription(
         purpose="order-facts",
         description="Orders placed, confirmed, rejected, cancelled, shipped and delivered "
         "into fact_orders (a rebuildable projection)",
         handlers={
-            OrderPlaced: facts.on_order_placed,
+            OrderPlaced: partial(facts.on_order_placed, pseudonyms=pseudonyms),
             OrderConfirmed: facts.on_order_confirmed,
             OrderRejected: facts.on_order_rejected,
             OrderCancelled: facts.on_order_cancelled,
@@ -86,6 +97,27 @@ def billing_facts() -> Subscription:
     )
 
 
-def fact_subscriptions() -> list[Subscription]:
-    """One consumer group per source, so the four read models fill side by side."""
-    return [order_facts(), return_facts(), catalog_facts(), billing_facts()]
+def marketing_facts() -> Subscription:
+    return Subscription(
+        purpose="marketing-facts",
+        description="Campaigns scheduled (coupon, cost) and sent (recipients), and each "
+        "coupon's campaign, into fact_campaigns and fact_coupons (a rebuildable projection)",
+        handlers={
+            CampaignScheduled: facts.on_campaign_scheduled,
+            CampaignSent: facts.on_campaign_sent,
+            CouponDefined: facts.on_coupon_defined,
+        },
+        projection=(FACT_CAMPAIGNS, FACT_COUPONS),
+        unit_of_work=MongoAnalyticsUnitOfWork,
+    )
+
+
+def fact_subscriptions(pseudonyms: Pseudonyms | None = None) -> list[Subscription]:
+    """One consumer group per source, so the five read models fill side by side."""
+    return [
+        order_facts(pseudonyms),
+        return_facts(),
+        catalog_facts(),
+        billing_facts(),
+        marketing_facts(),
+    ]

@@ -24,7 +24,8 @@ def _label(text: str, x: float, y: float, anchor: str = "start", size: int = 12)
 
 
 def bar_chart(title: str, bars: Sequence[tuple[str, float]], *, unit: str = "") -> str:
-    """Horizontal bars, one row per label, the value written after each bar."""
+    """Horizontal bars, one row per label, the value written after each bar (a negative
+    value: a bar of one pixel, its value written)."""
     row, left, right = 26, 170, 90
     height = max(1, len(bars)) * row + 36
     top = max((v for _, v in bars), default=0.0) or 1.0
@@ -42,7 +43,7 @@ def bar_chart(title: str, bars: Sequence[tuple[str, float]], *, unit: str = "") 
             f'<rect x="{left}" y="{y}" width="{max(length, 1):.1f}" height="{row - 8}" '
             f'fill="{BAR}"/>'
         )
-        parts.append(_label(f"{value:g}{unit}", left + length + 6, y + 14))
+        parts.append(_label(f"{value:g}{unit}", left + max(length, 0) + 6, y + 14))
     parts.append("</svg>")
     return "".join(parts)
 

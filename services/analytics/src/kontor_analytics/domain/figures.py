@@ -11,7 +11,7 @@ from __future__ import annotations
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -103,10 +103,42 @@ class OrderFact:
     shipped_at: datetime | None = None
     delivered_at: datetime | None = None
     returns: tuple[ReturnFact, ...] = ()
+    number: str | None = None
+    coupons: tuple[str, ...] = ()
+    coupon_discounts: Mapping[str, Decimal] | None = None
+    discount_gross: Decimal | None = None
+    subject: str | None = None
+    """The buyer's pseudonymous subject id (ADR 0034), None once erased or unknown."""
+    customer_id: str | None = None
 
     @property
     def units(self) -> int:
         return sum(line.quantity for line in self.lines)
+
+    @property
+    def cancelled_gross(self) -> Decimal:
+        return self.gross if self.cancelled else ZERO
+
+    @property
+    def refunded_gross(self) -> Decimal:
+        """Refunds of its completed returns (none counted for a cancelled order)."""
+        if self.cancelled:
+            return ZERO
+        return sum((r.refund or ZERO for r in self.returns), start=ZERO)
+
+    @property
+    def kept_gross(self) -> Decimal:
+        """Gross after cancellation and refunds: what the order finally brought in."""
+        return self.gross - self.cancelled_gross - self.refunded_gross
+
+    def discount_of(self, code: str) -> Decimal:
+        """The share of the discount that ``code`` gave (ADR 0050: a single code without
+        the per-code split takes the whole discount; several without it: unknown, 0)."""
+        if self.coupon_discounts is not None:
+            return self.coupon_discounts.get(code, ZERO)
+        if len(self.coupons) == 1 and self.discount_gross is not None:
+            return self.discount_gross
+        return ZERO
 
     @property
     def kept(self) -> bool:
@@ -131,6 +163,68 @@ class InvoiceFact:
     gross: Decimal
     paid_at: datetime | None = None
     overdue: bool = False
+
+
+# --------------------------------------------------------------------------- filters
+
+
+@dataclass(frozen=True)
+class Filter:
+    """The dashboard's filters (docs/analytics.md): a product category, a sales channel.
+
+    With a category, an order counts with its lines of that category only (their gross,
+    the net in the same proportion, no shipping), its returns with those lines (a
+    completed return's refund in proportion to the pieces), and a session when it viewed
+    or bought an item of it. With a channel, the orders of that sales channel; the
+    storefront's sessions are the ``webshop`` channel's."""
+
+    category: str | None = None
+    channel: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.category is not None or self.channel is not None
+
+    def orders(
+        self, orders: Iterable[OrderFact], products: Mapping[str, ProductFact]
+    ) -> list[OrderFact]:
+        kept = [o for o in orders if self.channel is None or o.channel == self.channel]
+        if self.category is None:
+            return kept
+        skus = {sku for sku, p in products.items() if p.category == self.category}
+        return [narrowed for o in kept if (narrowed := _narrowed(o, skus)) is not None]
+
+    def sessions(self, sessions: Iterable[Session]) -> list[Session]:
+        if self.channel not in (None, WEBSHOP):
+            return []
+        if self.category is None:
+            return list(sessions)
+        wanted = self.category
+        return [
+            s for s in sessions if wanted in s.categories_viewed or wanted in s.categories_purchased
+        ]
+
+
+WEBSHOP = "webshop"
+NO_FILTER = Filter()
+
+
+def _narrowed(order: OrderFact, skus: set[str]) -> OrderFact | None:
+    lines = tuple(line for line in order.lines if line.sku in skus)
+    if not lines:
+        return None
+    gross = sum((line.gross for line in lines), start=ZERO)
+    returns = []
+    for ret in order.returns:
+        mine = tuple(r for r in ret.lines if r.sku in skus)
+        pieces = sum(r.quantity for r in ret.lines)
+        refund = None
+        if ret.refund is not None and pieces:
+            refund = ret.refund * sum(r.quantity for r in mine) / pieces
+        if mine:
+            returns.append(replace(ret, lines=mine, refund=refund))
+    net = order.net * gross / order.gross if order.gross else ZERO
+    return replace(order, lines=lines, gross=gross, net=net, returns=tuple(returns))
 
 
 # --------------------------------------------------------------------------- sales
@@ -172,10 +266,8 @@ def sales(
         orders=len(placed),
         revenue_gross=sum((o.gross for o in placed), start=ZERO),
         revenue_net=sum((o.net for o in placed), start=ZERO),
-        cancelled_gross=sum((o.gross for o in placed if o.cancelled), start=ZERO),
-        refunded_gross=sum(
-            (r.refund or ZERO for o in placed if not o.cancelled for r in o.returns), start=ZERO
-        ),
+        cancelled_gross=sum((o.cancelled_gross for o in placed), start=ZERO),
+        refunded_gross=sum((o.refunded_gross for o in placed), start=ZERO),
         units=sum(o.units for o in placed),
         new_customers=len(new),
         returning_customers=len(customers - new),

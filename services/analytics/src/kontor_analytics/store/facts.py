@@ -5,9 +5,11 @@ the customer's e-mail for new/returning), its fate (confirmed, rejected, cancell
 first shipment and delivery times. ``fact_returns``: one document per return (its order, lines with
 reasons, the refund once completed). ``fact_products``: category, parent and variant
 attributes per SKU, and the pieces on hand per warehouse. ``fact_invoices``: issue and
-due dates, the first payment, the dunning. Every write is an upsert of its own fields,
-so events from different topics may arrive in any order; the inbox keeps a redelivered
-event from counting twice. Rebuilt by replay (``kontor_servicekit.rebuild``).
+due dates, the first payment, the dunning. ``fact_campaigns``: name, coupon, cost,
+when sent and to how many; ``fact_coupons``: the campaign of each code. Every write is
+an upsert of its own fields, so events from different topics may arrive in any order;
+the inbox keeps a redelivered event from counting twice. Rebuilt by replay
+(``kontor_servicekit.rebuild``).
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ FACT_ORDERS = "fact_orders"
 FACT_RETURNS = "fact_returns"
 FACT_PRODUCTS = "fact_products"
 FACT_INVOICES = "fact_invoices"
+FACT_CAMPAIGNS = "fact_campaigns"
+FACT_COUPONS = "fact_coupons"
 
 
 def _key(text: str) -> str:
@@ -41,6 +45,8 @@ class MongoFactRepository:
         self.returns = tx.db[FACT_RETURNS]
         self.products = tx.db[FACT_PRODUCTS]
         self.invoices = tx.db[FACT_INVOICES]
+        self.campaigns = tx.db[FACT_CAMPAIGNS]
+        self.coupons = tx.db[FACT_COUPONS]
 
     async def _set(self, collection: Any, key: str, changes: dict[str, Any]) -> None:
         await collection.update_one({"_id": key}, changes, upsert=True, session=self.tx.session)
@@ -100,3 +106,9 @@ class MongoFactRepository:
             invoice_id,
             {"$min": {"overdue_at": at}, "$max": {"dunning_level": level or 1}},
         )
+
+    async def campaign(self, campaign_id: str, values: dict[str, Any]) -> None:
+        await self._set(self.campaigns, campaign_id, {"$set": values})
+
+    async def coupon(self, code: str, values: dict[str, Any]) -> None:
+        await self._set(self.coupons, code, {"$set": values})

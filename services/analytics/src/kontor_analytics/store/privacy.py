@@ -71,7 +71,7 @@ class MongoPrivacyRepository:
         await self.db[SESSION_CLIENTS].delete_many({"_id": {"$in": clients}}, session=s)
         orders = await self.db[FACT_ORDERS].update_many(
             {"customer": email_hash},
-            {"$set": {"customer": None, "customer_id": None}},
+            {"$set": {"customer": None, "customer_id": None, "subject": None}},
             session=s,
         )
         return {

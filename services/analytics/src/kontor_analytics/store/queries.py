@@ -11,12 +11,21 @@ from kontor_servicekit.clock import BERLIN
 from pymongo.asynchronous.database import AsyncDatabase
 
 from kontor_analytics.domain import alerts as a
+from kontor_analytics.domain import customers as cu
 from kontor_analytics.domain import figures as f
+from kontor_analytics.domain import marketing as m
 from kontor_analytics.domain.sessions import Session
 from kontor_analytics.store.alerts import ALERT_RULES, ALERT_STATES, rule_of
 from kontor_analytics.store.collected import RAW_EVENTS, SESSIONS, session_of
 from kontor_analytics.store.dashboard import DASHBOARD_SESSIONS
-from kontor_analytics.store.facts import FACT_INVOICES, FACT_ORDERS, FACT_PRODUCTS, FACT_RETURNS
+from kontor_analytics.store.facts import (
+    FACT_CAMPAIGNS,
+    FACT_COUPONS,
+    FACT_INVOICES,
+    FACT_ORDERS,
+    FACT_PRODUCTS,
+    FACT_RETURNS,
+)
 
 
 def return_fact(doc: dict[str, Any]) -> f.ReturnFact:
@@ -46,6 +55,25 @@ def order_fact(doc: dict[str, Any], returns: tuple[f.ReturnFact, ...] = ()) -> f
         shipped_at=doc.get("shipped_at"),
         delivered_at=doc.get("delivered_at"),
         returns=returns,
+        number=doc.get("number"),
+        coupons=tuple(doc.get("coupons") or ()),
+        coupon_discounts=doc.get("coupon_discounts"),
+        discount_gross=doc.get("discount_gross"),
+        subject=doc.get("subject"),
+        customer_id=doc.get("customer_id"),
+    )
+
+
+def campaign_fact(doc: dict[str, Any]) -> m.CampaignFact:
+    return m.CampaignFact(
+        campaign_id=doc["_id"],
+        name=doc.get("name") or doc["_id"],
+        channel=doc.get("channel"),
+        coupon_code=doc.get("coupon_code"),
+        cost=doc.get("cost"),
+        scheduled_for=doc.get("scheduled_for"),
+        sent_at=doc.get("sent_at"),
+        recipients=doc.get("recipients"),
     )
 
 
@@ -61,6 +89,9 @@ def product_fact(doc: dict[str, Any]) -> f.ProductFact:
     )
 
 
+NO_FILTER = f.NO_FILTER
+
+
 class AnalyticsQueries:
     def __init__(self, db: AsyncDatabase[dict[str, Any]], *, promised_ship_hours: int = 48):
         self.db = db
@@ -70,7 +101,10 @@ class AnalyticsQueries:
 
     async def orders_placed(self, period: f.Period) -> list[f.OrderFact]:
         wanted = {"placed_at": {"$gte": period.start, "$lt": period.end}}
-        found = await self.db[FACT_ORDERS].find(wanted).to_list(None)
+        return await self._with_returns(await self.db[FACT_ORDERS].find(wanted).to_list(None))
+
+    async def _with_returns(self, found: list[dict[str, Any]]) -> list[f.OrderFact]:
+        """The orders of ``found`` (fact documents) with their returns."""
         ids = [doc["_id"] for doc in found]
         returns: dict[str, list[f.ReturnFact]] = {}
         if ids:
@@ -104,11 +138,18 @@ class AnalyticsQueries:
         ]
 
     async def first_orders(self, customers: set[str]) -> dict[str, datetime]:
-        """Each customer's first order ever (orders placed before the period count)."""
+        """Each customer's first order ever (orders placed before the period count, a
+        rejected one does not: the customer bought nothing with it)."""
         if not customers:
             return {}
         pipeline: list[dict[str, Any]] = [
-            {"$match": {"customer": {"$in": sorted(customers)}, "placed_at": {"$ne": None}}},
+            {
+                "$match": {
+                    "customer": {"$in": sorted(customers)},
+                    "placed_at": {"$ne": None},
+                    "rejected_at": None,
+                }
+            },
             {"$group": {"_id": "$customer", "first": {"$min": "$placed_at"}}},
         ]
         rows = await (await self.db[FACT_ORDERS].aggregate(pipeline)).to_list(None)
@@ -134,11 +175,54 @@ class AnalyticsQueries:
         found = await self.db[FACT_ORDERS].find({"placed_at": {"$ne": None}}).to_list(None)
         return [order_fact(doc) for doc in found]
 
-    async def days(self, period: f.Period) -> list[f.Day]:
-        return f.days(await self.orders_placed(period), await self.sessions_started(period), period)
+    async def days(self, period: f.Period, only: f.Filter = NO_FILTER) -> list[f.Day]:
+        orders, sessions = await self.orders_of(period, only), await self.sessions_of(period, only)
+        return f.days(orders, sessions, period)
 
-    async def cohorts(self, now: datetime) -> list[f.Cohort]:
-        return f.cohorts(await self.all_orders(), now)
+    async def cohorts(self, now: datetime, only: f.Filter = NO_FILTER) -> list[f.Cohort]:
+        orders = await self.all_orders()
+        if only.active:
+            orders = only.orders(orders, await self.products() if only.category else {})
+        return f.cohorts(orders, now)
+
+    async def campaigns(self) -> list[m.CampaignFact]:
+        return [campaign_fact(doc) for doc in await self.db[FACT_CAMPAIGNS].find().to_list(None)]
+
+    async def coupons(self) -> dict[str, str | None]:
+        """code -> the campaign it belongs to (None: none)."""
+        found = await self.db[FACT_COUPONS].find().to_list(None)
+        return {doc["_id"]: doc.get("campaign_id") for doc in found}
+
+    async def campaign_orders(
+        self, campaigns: list[m.CampaignFact], coupons: dict[str, str | None]
+    ) -> tuple[list[f.OrderFact], list[m.SessionPurchase]]:
+        """The orders that may be the campaigns': those with one of their coupons, and
+        those bought in a storefront session tagged with one of them (``utm_campaign``:
+        its id or name), with those sessions' purchases."""
+        ids = {c.campaign_id for c in campaigns}
+        codes = [code for code, cid in m.coupon_campaigns(campaigns, coupons).items() if cid in ids]
+        keys = sorted(ids | {c.name for c in campaigns})
+        tagged = self.db[SESSIONS].find(
+            {"campaign": {"$in": keys}, "steps": "purchase"},
+            {"campaign": 1, "transactions": 1, "started_at": 1},
+        )
+        purchases = [
+            m.SessionPurchase(tx, doc["campaign"], doc["started_at"])
+            for doc in await tagged.to_list(None)
+            for tx in doc.get("transactions", [])
+        ]
+        bought = sorted({p.transaction_id for p in purchases})
+        docs: dict[str, dict[str, Any]] = {}
+        for wanted in (
+            {"coupons": {"$in": codes}},
+            {"number": {"$in": bought}},
+            {"_id": {"$in": bought}},
+        ):
+            if next(iter(wanted.values()))["$in"]:
+                for doc in await self.db[FACT_ORDERS].find(wanted).to_list(None):
+                    docs[doc["_id"]] = doc
+        found = [doc for doc in docs.values() if doc.get("placed_at") is not None]
+        return await self._with_returns(found), purchases
 
     # ---------------------------------------------------------------- alerts
 
@@ -172,25 +256,76 @@ class AnalyticsQueries:
 
     # ---------------------------------------------------------------- figures
 
-    async def sales(self, period: f.Period) -> f.Sales:
+    async def orders_of(self, period: f.Period, only: f.Filter = NO_FILTER) -> list[f.OrderFact]:
+        """The orders placed in the period, narrowed by the dashboard's filter."""
         orders = await self.orders_placed(period)
+        if not only.active:
+            return orders
+        return only.orders(orders, await self.products() if only.category else {})
+
+    async def sessions_of(self, period: f.Period, only: f.Filter = NO_FILTER) -> list[Session]:
+        return only.sessions(await self.sessions_started(period))
+
+    async def sales(self, period: f.Period, only: f.Filter = NO_FILTER) -> f.Sales:
+        orders = await self.orders_of(period, only)
         firsts = await self.first_orders({o.customer for o in orders if o.customer})
         return f.sales(orders, period, firsts)
 
-    async def returns(self, period: f.Period) -> f.Returns:
-        return f.returns(await self.orders_placed(period), await self.products())
+    async def returns(self, period: f.Period, only: f.Filter = NO_FILTER) -> f.Returns:
+        return f.returns(await self.orders_of(period, only), await self.products())
+
+    async def categories(self) -> list[str]:
+        """Every product category the catalog announced (the dashboard's choices)."""
+        return sorted(c for c in await self.db[FACT_PRODUCTS].distinct("category") if c)
+
+    async def channels(self) -> list[str]:
+        """Every sales channel an order came through (the dashboard's choices)."""
+        return sorted(c for c in await self.db[FACT_ORDERS].distinct("channel") if c)
 
     async def fulfilment(self, period: f.Period) -> f.Fulfilment:
         return f.fulfilment(await self.orders_placed(period), self.promised_ship_hours)
 
-    async def conversion(self, period: f.Period) -> f.Conversion:
-        return f.conversion(await self.sessions_started(period))
+    async def conversion(self, period: f.Period, only: f.Filter = NO_FILTER) -> f.Conversion:
+        return f.conversion(await self.sessions_of(period, only))
 
-    async def funnel(self, period: f.Period) -> f.Funnel:
-        return f.funnel(await self.sessions_started(period))
+    async def funnel(self, period: f.Period, only: f.Filter = NO_FILTER) -> f.Funnel:
+        return f.funnel(await self.sessions_of(period, only))
 
     async def payments(self, period: f.Period) -> f.Payments:
         return f.payments(await self.invoices_issued(period))
+
+    async def marketing(self, period: f.Period) -> m.Marketing:
+        """Campaigns that went out in the period with everything attributed to them, and
+        the coupons used on the orders placed in it (``domain/marketing.py``)."""
+        campaigns, coupons = await self.campaigns(), await self.coupons()
+        sent = [c for c in campaigns if c.went_out is not None and c.went_out in period]
+        orders, purchases = await self.campaign_orders(sent, coupons)
+        attributed = m.attribute(orders, campaigns, coupons, purchases)
+        campaign_of = m.coupon_campaigns(campaigns, coupons)
+        return m.Marketing(
+            campaigns=m.campaign_results(sent, period, orders, attributed, campaign_of),
+            coupons=m.coupon_use(await self.orders_placed(period), campaign_of),
+        )
+
+    async def customers(
+        self, period: f.Period, now: datetime, *, top: int = 10, months: int = 12
+    ) -> cu.Customers:
+        """The period's customers, the cohorts of those whose first order is in it, and
+        the top customers (``domain/customers.py``)."""
+        in_period = await self.orders_placed(period)
+        firsts: list[dict[str, Any]] = [
+            {"$match": {"customer": {"$ne": None}, "rejected_at": None}},
+            {"$match": {"placed_at": {"$lt": period.end}}},
+            {"$group": {"_id": "$customer", "first": {"$min": "$placed_at"}}},
+            {"$match": {"first": {"$gte": period.start}}},
+        ]
+        rows = await (await self.db[FACT_ORDERS].aggregate(firsts)).to_list(None)
+        wanted = {row["_id"] for row in rows} | {o.customer for o in in_period if o.customer}
+        found = self.db[FACT_ORDERS].find(
+            {"customer": {"$in": sorted(wanted)}, "placed_at": {"$ne": None}}
+        )
+        theirs = await self._with_returns(await found.to_list(None))
+        return cu.customers(in_period, theirs, period, now, top=top, months=months)
 
     async def assortment(self, now: datetime, days: int) -> f.Assortment:
         recent = f.Period(now - timedelta(days=days), now)

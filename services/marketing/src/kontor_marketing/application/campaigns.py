@@ -144,6 +144,7 @@ async def schedule_campaign(
                         audience_size=len(members),
                         coupon_code=campaign.coupon_code,
                         subject=campaign.subject,
+                        cost=campaign.cost,
                     ),
                     aggregate_id=campaign.id,
                 )
