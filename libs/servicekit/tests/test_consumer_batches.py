@@ -254,3 +254,17 @@ async def test_a_remembered_document_comes_back_as_the_database_would_give_it(
         assert tx.recall("orders", "o-2") == (True, None)
 
     await setup.store.transaction(work)
+
+
+async def test_events_the_group_ignores_do_not_split_a_fetch(setup: Setup) -> None:
+    handler = setup.handler(REMEMBER)
+    fetched = records("G-1", "G-2", "G-3")
+    other = Envelope.wrap(
+        OrderConfirmed(order_id="o-9", order_number="G-9"), producer="orders", aggregate_id="o-9"
+    )
+    fetched.insert(1, Record(other.to_bytes(), 99))
+    setup.commands.seen.clear()
+    assert await handler.handle_records(fetched) == 4
+    assert await seen(setup.store) == ["G-1", "G-2", "G-3"]
+    assert setup.commands.seen[("commitTransaction", "1")] == 1
+    assert ("OrderConfirmed", "ignored") in setup.recorder.outcomes

@@ -316,28 +316,36 @@ class MessageHandler:
     async def handle_records(self, records: Sequence[Any]) -> int:
         """Handle ``records`` in order, consecutive handleable events in shared
         transactions; returns how many were finished before one is left for
-        redelivery (``len(records)`` when all were)."""
+        redelivery (``len(records)`` when all were).
+
+        An event type the group ignores does not end a run (it has no effect to keep in
+        order); a record with another outcome of its own does: the run before it is
+        handled first.
+        """
         run: list[_Prepared] = []
-        first = 0  # the index of run[0] in records
         for index, record in enumerate(records):
-            item = await self._prepare(record, record.value)
+            item = await self._prepare(record, record.value, index=index)
+            if isinstance(item, _Verdict) and item.ignored:
+                await item.act()
+                continue
             if isinstance(item, _Prepared):
-                if not run:
-                    first = index
                 run.append(item)
                 if len(run) < self.runtime.batch_max_events:
                     continue
-            # a full run, or a record with its own outcome: the run is handled first
             done = await self._handle_run(run)
             if done < len(run):
-                return first + done
+                return run[done].index
             run = []
             if isinstance(item, _Verdict) and await item.act() == "retry_later":
                 return index
-        return first + await self._handle_run(run) if run else len(records)
+        done = await self._handle_run(run)
+        return run[done].index if done < len(run) else len(records)
 
-    async def _prepare(self, record: Any, value: bytes | None) -> _Prepared | _Verdict:
-        """Check, parse and (if the subscription needs it) unseal one record."""
+    async def _prepare(
+        self, record: Any, value: bytes | None, *, index: int = 0
+    ) -> _Prepared | _Verdict:
+        """Check, parse and (if the subscription needs it) unseal the ``index``-th record
+        of a fetch."""
         size = record_size(record.key, value, record.headers)
         if size > self.runtime.max_message_bytes:
             limit = self.runtime.max_message_bytes
@@ -358,8 +366,8 @@ class MessageHandler:
             return _Verdict(self._outcome("unknown", "retry_later"))
         entry = self.by_type.get(envelope.type)
         if entry is None:
-            return _Verdict(self._outcome(envelope.type, "ignored"))
-        return _Prepared(record, envelope, event, entry[1])
+            return _Verdict(self._outcome(envelope.type, "ignored"), ignored=True)
+        return _Prepared(record, envelope, event, entry[1], index)
 
     def _outcome(self, event_type: str, outcome: str) -> Callable[[], Awaitable[str]]:
         async def counted() -> str:
@@ -637,6 +645,8 @@ class _Prepared:
     envelope: Envelope
     event: Event
     handler: Handler
+    index: int = 0
+    """Its place in the fetch."""
 
 
 @dataclass(frozen=True)
@@ -644,6 +654,7 @@ class _Verdict:
     """A record with an outcome of its own (dead-lettered unhandled, ignored, ...)."""
 
     act: Callable[[], Awaitable[str]]
+    ignored: bool = False
 
 
 class _ItemFailed(Exception):
