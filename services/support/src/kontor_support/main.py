@@ -10,7 +10,9 @@ from kontor_servicekit.blobs import BlobStore
 from kontor_servicekit.clock import Clock, utc_now
 from kontor_servicekit.context import attach_context
 from kontor_servicekit.idempotency import Answers
+from kontor_servicekit.links import LinkSigner
 from kontor_servicekit.mail import SmtpReceiver, SmtpSender, smtp_config
+from kontor_servicekit.privacy.keys import MasterKey
 from kontor_servicekit.privacy.participant import privacy_subscription
 from kontor_servicekit.ratelimit import RateLimiter
 from kontor_servicekit.runner import run_service
@@ -18,10 +20,11 @@ from kontor_servicekit.service import ServiceDefinition, create_service_app
 from kontor_servicekit.sweeper import Sweeper
 from kontor_servicekit.uow import MongoTransactor
 
-from kontor_support.api import chats, contacts, macros, products, tickets
+from kontor_support.api import chats, contacts, macros, products, ratings, tickets
 from kontor_support.application.chats import chats_left_to_mail
 from kontor_support.application.context import open_undelivered_tickets
 from kontor_support.application.privacy import SupportPrivacy
+from kontor_support.application.ratings import RatingLinks
 from kontor_support.application.sla import german_calendar, sweep_tickets
 from kontor_support.channels.chat import ChatChannel, ChatHub
 from kontor_support.channels.mail_out import send_due_mail
@@ -32,7 +35,12 @@ from kontor_support.context import SupportContext
 from kontor_support.domain.sla import SlaPolicy
 from kontor_support.settings import SupportSettings
 from kontor_support.store.indexes import ensure_indexes
-from kontor_support.store.queries import ProductQueries, SupportQueries, TicketQueries
+from kontor_support.store.queries import (
+    ProductQueries,
+    RatingQueries,
+    SupportQueries,
+    TicketQueries,
+)
 from kontor_support.store.unit_of_work import MongoSupportUnitOfWork
 
 
@@ -43,7 +51,14 @@ def definition(
         settings=settings,
         title="Kontor support",
         description="Customer contact on every channel: tickets and their answers.",
-        routers=[tickets.router, chats.router, contacts.router, products.router, macros.router],
+        routers=[
+            tickets.router,
+            chats.router,
+            contacts.router,
+            products.router,
+            macros.router,
+            ratings.router,
+        ],
         subscriptions=[
             context_from_orders(clock),
             context_from_billing(clock, last_dunning_level=settings.last_dunning_level),
@@ -87,6 +102,9 @@ def create_app(settings: SupportSettings | None = None, clock: Clock = utc_now) 
             if settings.contact_webhook_secret is not None
             else None
         ),
+        ratings=RatingQueries(store.db),
+        rating_links=_rating_links(settings, app.state.kit.privacy.master),
+        rating_mail=settings.rating_mail,
     )
     attach_context(app, context)
     calendar = german_calendar(settings.holiday_state)
@@ -134,6 +152,23 @@ def _chat_secret(settings: SupportSettings) -> bytes:
     if settings.chat_token_secret is not None:
         return settings.chat_token_secret.get_secret_value().encode("utf-8")
     return secrets.token_bytes(32)  # one process: tokens end with a restart
+
+
+def _rating_links(settings: SupportSettings, master: MasterKey | None) -> RatingLinks | None:
+    """From ``rating_link_secret``, else derived from the privacy master key (every
+    replica has it), else None: no rating mails."""
+    if settings.rating_link_secret is not None:
+        signer = LinkSigner(settings.rating_link_secret.get_secret_value().encode("utf-8"))
+    elif master is not None:
+        signer = LinkSigner(master.derive(b"kontor support rating links v1"))
+    else:
+        return None
+    return RatingLinks(
+        signer=signer,
+        base_url=settings.public_base_url,
+        valid_for=timedelta(days=settings.rating_link_days),
+        mail_domain=settings.mail_domain,
+    )
 
 
 def _mail(app: FastAPI, settings: SupportSettings, context: SupportContext) -> None:

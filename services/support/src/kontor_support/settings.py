@@ -87,3 +87,20 @@ class SupportSettings(ServiceSettings):
     last_dunning_level: int = Field(
         default=3, ge=1, description="PaymentOverdue at this dunning level opens a ticket"
     )
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8004",
+        pattern=r"^https?://[^\s/]+(/[^\s]*)?$",
+        description="Where customers reach support's public pages (the rating links)",
+    )
+    rating_mail: bool = Field(
+        default=True,
+        description="Ask the customer to rate a ticket when it is first solved (a mail)",
+    )
+    rating_link_secret: SecretStr | None = Field(
+        default=None,
+        description="Signs the rating links (at least 16 bytes). Unset: derived from the "
+        "privacy master key; neither set: no rating mails (the rating pages answer 503)",
+    )
+    rating_link_days: int = Field(
+        default=30, ge=1, le=365, description="How long a rating link can be clicked"
+    )

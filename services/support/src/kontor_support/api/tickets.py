@@ -26,6 +26,7 @@ from kontor_support.application.tickets import (
 from kontor_support.application.views import CustomerView, TicketFilter, TicketView
 from kontor_support.context import Context
 from kontor_support.domain.message import TicketMessage
+from kontor_support.domain.rating import Rating
 from kontor_support.domain.ticket import Ticket, TimelineEntry
 
 router = APIRouter(tags=["tickets"])
@@ -169,9 +170,21 @@ class CustomerOut(BaseModel):
     orders: list[OrderContextOut]
 
 
+class TicketRatingOut(BaseModel):
+    """The customer's satisfaction rating, once they were asked (ADR 0044)."""
+
+    agent: str
+    score: int | None = Field(description="1 (worst) to 5 (best); null: not rated (yet)")
+    comment: str | None
+    requested_at: Instant
+    rated_at: Instant | None
+    expires_at: Instant
+
+
 class TicketDetailOut(TicketOut):
     messages: list[MessageOut]
     customer: CustomerOut | None
+    rating: TicketRatingOut | None = None
 
 
 def _customer(
@@ -192,7 +205,13 @@ def _detail(view: TicketView) -> TicketDetailOut:
         **TicketOut.of(view.ticket).model_dump(),
         messages=[MessageOut.of(m) for m in view.messages],
         customer=_customer(view.ticket.customer_email, view.customer, view.orders),
+        rating=None if view.rating is None else TicketRatingOut(**_rating_fields(view.rating)),
     )
+
+
+def _rating_fields(rating: Rating) -> dict[str, Any]:
+    names = ("agent", "score", "comment", "requested_at", "rated_at", "expires_at")
+    return {name: getattr(rating, name) for name in names}
 
 
 class TicketPage(PageOut[TicketOut]):
@@ -341,7 +360,13 @@ async def patch_ticket(
     )
     return await ctx.answers.answer(
         ctx.transactor,
-        lambda transactor: change_ticket(transactor, ticket_id, command, ctx.clock),
+        lambda transactor: change_ticket(
+            transactor,
+            ticket_id,
+            command,
+            ctx.clock,
+            ratings=ctx.rating_links if ctx.rating_mail else None,
+        ),
         present=TicketOut.of,
     )
 

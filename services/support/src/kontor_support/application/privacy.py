@@ -1,11 +1,13 @@
 """Support as a privacy participant (issue 13, ADR 0035; ADR 0043).
 
 - **Export**: the customer record (name, phones), every ticket of the address with its
-  messages (direction, channel, time, text, attachments' names), the chats it opened.
+  messages (direction, channel, time, text, attachments' names) and the rating given,
+  the chats it opened.
 - **Erasure**: the tickets stay for the merchant's figures (channel, states, times,
   SLA) but lose everything that names or quotes the person: the customer's address,
   name and phone, the subject, every message's text, HTML, sender and attachments
-  (their files are deleted from the blob store), queued replies to the address. The
+  (their files are deleted from the blob store), queued replies to the address (the
+  rating mail too), a rating's comment (its score stays for the figures). The
   customer record and the chats are deleted; the order context forgets the address.
 """
 
@@ -38,6 +40,7 @@ class SupportPrivacy:
         tickets = []
         for ticket in await uow.tickets.of_customer(email):
             messages = await uow.messages.of_ticket(ticket.id)
+            rating = await uow.ratings.get(ticket.id)
             tickets.append(
                 {
                     "id": ticket.id,
@@ -56,6 +59,13 @@ class SupportPrivacy:
                         for m in messages
                         if not m.internal
                     ],
+                    "rating": None
+                    if rating is None or rating.score is None
+                    else {
+                        "score": rating.score,
+                        "comment": rating.comment,
+                        "rated_at": _iso(rating.rated_at),
+                    },
                 }
             )
         chats = await uow.chats.of_customer(email)
@@ -72,7 +82,7 @@ class SupportPrivacy:
     ) -> ErasureSummary:
         email = normalise_email(subject.email) or subject.email
         blob_ids: list[str] = []
-        tickets = messages = deliveries = 0
+        tickets = messages = deliveries = comments = 0
         for ticket in await uow.tickets.of_customer(email):
             for message in await uow.messages.of_ticket(ticket.id):
                 blob_ids += [a.blob_id for a in message.attachments]
@@ -83,6 +93,11 @@ class SupportPrivacy:
                 await uow.messages.save(message)
                 messages += 1
             deliveries += await uow.deliveries.erase_of_ticket(ticket.id)
+            rating = await uow.ratings.get(ticket.id)
+            if rating is not None and rating.comment is not None:
+                rating.comment = None  # the score stays for the figures, the words go
+                await uow.ratings.save(rating)
+                comments += 1
             ticket.customer_email = ticket.customer_name = ticket.customer_phone = None
             ticket.subject = ERASED
             await uow.tickets.save(ticket)
@@ -103,6 +118,7 @@ class SupportPrivacy:
             anonymised=[
                 ErasedItem(what="tickets", count=tickets),
                 ErasedItem(what="ticket_messages", count=messages),
+                ErasedItem(what="rating_comments", count=comments),
                 ErasedItem(what="order_context", count=orders),
             ],
         )

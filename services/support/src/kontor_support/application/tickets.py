@@ -12,6 +12,7 @@ from kontor_servicekit.clock import BERLIN, Clock
 from kontor_servicekit.domain_errors import IllegalTransition, Invalid, NotFound
 from kontor_servicekit.uow import Transactor
 
+from kontor_support.application.ratings import RatingLinks, ask_for_rating
 from kontor_support.application.unit_of_work import SupportUnitOfWork
 from kontor_support.domain.delivery import Delivery
 from kontor_support.domain.events import TicketWasChanged, TicketWasOpened, TicketWasSolved
@@ -193,11 +194,17 @@ async def change_ticket(
     ticket_id: str,
     command: ChangeTicket,
     clock: Clock,
+    *,
+    ratings: RatingLinks | None = None,
 ) -> Ticket:
+    """An agent's change; solving the ticket asks its customer for a rating (once, when
+    ``ratings`` is set up: ADR 0044) in the same unit of work."""
+
     async def work(uow: SupportUnitOfWork) -> Ticket:
+        at = clock()
         ticket = await get_ticket(uow, ticket_id)
         ticket.change(
-            clock(),
+            at,
             command.agent,
             status=command.status,
             priority=command.priority,
@@ -208,6 +215,9 @@ async def change_ticket(
             pending_until=command.pending_until,
             resolution=command.resolution,
         )
+        solved = any(isinstance(e, TicketWasSolved) for e in ticket.recorded_events)
+        if solved and ratings is not None:
+            await ask_for_rating(uow, ticket, at, ratings, actor=command.agent)
         await uow.tickets.save(ticket)
         emit_ticket_events(uow, ticket)
         return ticket

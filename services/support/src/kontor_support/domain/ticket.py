@@ -236,6 +236,10 @@ class Ticket(RecordsEvents):
         if added:
             self._log(at, actor, "linked", **added)
 
+    def rating_asked(self, at: datetime, *, delivery_id: str) -> None:
+        """The customer was asked to rate the solved ticket (the mail is queued)."""
+        self._log(at, "system", "rating_requested", delivery_id=delivery_id)
+
     # --- agent changes ------------------------------------------------------------
 
     def _set_status(self, status: str, at: datetime, actor: str, **detail: Any) -> None:

@@ -9,6 +9,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from kontor_support.store.context import CONTEXT_ORDERS, CUSTOMERS
 from kontor_support.store.deliveries import DELIVERIES
 from kontor_support.store.products import PRODUCTS
+from kontor_support.store.ratings import RATINGS
 from kontor_support.store.tickets import MESSAGES, TICKETS
 
 
@@ -44,6 +45,8 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
         partialFilterExpression={"external_id": {"$type": "string"}},
     )
     await db[MESSAGES].create_index([("ticket_id", 1), ("at", 1)], name="of_ticket")
+    # customer satisfaction: the figures and the list of a period
+    await db[RATINGS].create_index([("requested_at", 1), ("agent", 1)], name="by_period")
     await db[CUSTOMERS].create_index("phones", name="by_phone")
     await db[PRODUCTS].create_index("search", name="by_word")  # multikey: every word
     await db[CONTEXT_ORDERS].create_index("email", name="by_customer")

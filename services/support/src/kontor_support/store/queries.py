@@ -12,6 +12,7 @@ from kontor_support.application.views import CustomerView, Page, TicketFilter, T
 from kontor_support.domain.chat import Chat
 from kontor_support.domain.delivery import Delivery
 from kontor_support.domain.message import TicketMessage
+from kontor_support.domain.rating import Rating, RatingCount
 from kontor_support.domain.ticket import Ticket
 from kontor_support.store.chats import CHATS
 from kontor_support.store.chats import from_document as chat_from_document
@@ -19,6 +20,8 @@ from kontor_support.store.context import CONTEXT_ORDERS, CUSTOMERS
 from kontor_support.store.deliveries import DELIVERIES
 from kontor_support.store.deliveries import from_document as delivery_from_document
 from kontor_support.store.products import PRODUCTS
+from kontor_support.store.ratings import RATINGS
+from kontor_support.store.ratings import from_document as rating_from_document
 from kontor_support.store.tickets import (
     MESSAGES,
     TICKETS,
@@ -106,6 +109,68 @@ class ProductQueries:
 _FAR = datetime(9999, 12, 31, tzinfo=UTC)
 
 
+class RatingQueries:
+    """Customer satisfaction: the ratings asked for in a period, counted or listed."""
+
+    def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
+        self.db = db
+
+    async def of_ticket(self, ticket_id: str) -> Rating | None:
+        doc = await self.db[RATINGS].find_one({"_id": ticket_id})
+        return None if doc is None else rating_from_document(doc)
+
+    async def counts(self, since: datetime, until: datetime) -> list[RatingCount]:
+        """Ratings asked for in [since, until), counted per agent, channel and score
+        (None: not answered): one aggregation, whatever the number of ratings."""
+        pipeline: list[dict[str, Any]] = [
+            {"$match": {"requested_at": {"$gte": since, "$lt": until}}},
+            {
+                "$group": {
+                    "_id": {"agent": "$agent", "channel": "$channel", "score": "$score"},
+                    "count": {"$sum": 1},
+                }
+            },
+        ]
+        rows = await (await self.db[RATINGS].aggregate(pipeline)).to_list(None)
+        return [
+            RatingCount(
+                agent=row["_id"]["agent"],
+                channel=row["_id"]["channel"],
+                score=row["_id"].get("score"),
+                count=int(row["count"]),
+            )
+            for row in rows
+        ]
+
+    async def page(
+        self,
+        since: datetime,
+        until: datetime,
+        *,
+        agent: str | None,
+        channel: str | None,
+        page: int,
+        page_size: int,
+    ) -> Page[Rating]:
+        """The ratings given (answered ones) asked for in [since, until), newest first."""
+        query: dict[str, Any] = {
+            "requested_at": {"$gte": since, "$lt": until},
+            "score": {"$ne": None},
+        }
+        if agent is not None:
+            query["agent"] = agent
+        if channel is not None:
+            query["channel"] = channel
+        docs, total = await find_page(
+            self.db[RATINGS],
+            query,
+            [("requested_at", -1), ("_id", -1)],
+            page=page,
+            page_size=page_size,
+        )
+        return Page([rating_from_document(d) for d in docs], total)
+
+
 class TicketQueries:
     def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
         self.db = db
@@ -134,8 +199,8 @@ class TicketQueries:
         return None if doc is None else ticket_from_document(doc)
 
     async def view(self, ticket_id: str) -> TicketView | None:
-        """The ticket, its messages (oldest first) and its customer's orders: four round
-        trips, whatever the number of messages."""
+        """The ticket, its messages (oldest first), its customer's orders and its rating:
+        five round trips, whatever the number of messages."""
         ticket = await self.ticket(ticket_id)
         if ticket is None:
             return None
@@ -145,7 +210,14 @@ class TicketQueries:
         if ticket.customer_email:
             customer = await self.db[CUSTOMERS].find_one({"_id": ticket.customer_email})
         orders = await self._orders(ticket.customer_email, ticket.order_numbers)
-        return TicketView(ticket, messages, customer, orders)
+        rating = await self.db[RATINGS].find_one({"_id": ticket_id})
+        return TicketView(
+            ticket,
+            messages,
+            customer,
+            orders,
+            None if rating is None else rating_from_document(rating),
+        )
 
     async def _orders(self, email: str | None, numbers: tuple[str, ...]) -> list[dict[str, Any]]:
         wanted: list[dict[str, Any]] = []
