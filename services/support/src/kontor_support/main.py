@@ -29,6 +29,7 @@ from kontor_support.application.sla import german_calendar, sweep_tickets
 from kontor_support.channels.chat import ChatChannel, ChatHub
 from kontor_support.channels.mail_out import send_due_mail
 from kontor_support.channels.mail_smtp import accepting, mail_receiver
+from kontor_support.consumers.alerts import tickets_from_alerts
 from kontor_support.consumers.context import context_from_billing, context_from_orders
 from kontor_support.consumers.products import products_from_catalog
 from kontor_support.context import SupportContext
@@ -63,6 +64,7 @@ def definition(
             context_from_orders(clock),
             context_from_billing(clock, last_dunning_level=settings.last_dunning_level),
             products_from_catalog(),
+            tickets_from_alerts(clock),
             privacy_subscription(
                 "support",
                 privacy or SupportPrivacy(),

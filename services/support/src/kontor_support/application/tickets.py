@@ -32,6 +32,7 @@ __all__ = [
     "new_ticket",
     "open_ticket",
     "reply_to_ticket",
+    "store_event_note",
 ]
 
 #: The domain of the Message-IDs of our mails (a setting of the composition root).
@@ -52,6 +53,37 @@ async def new_ticket(uow: SupportUnitOfWork, at: datetime, **fields: object) -> 
     year = at.astimezone(BERLIN).year
     number = ticket_number(year, await uow.next_sequence(f"ticket:{year}"))
     return Ticket.open(id=number, at=at, **fields)  # type: ignore[arg-type]
+
+
+async def store_event_note(
+    uow: SupportUnitOfWork,
+    ticket: Ticket,
+    *,
+    created: bool,
+    body: str,
+    at: datetime,
+    author: str = "system",
+) -> None:
+    """An event's internal note on ``ticket`` (channel ``web``), the ticket stored (added
+    when ``created``, else saved) and its contract events emitted."""
+    await uow.messages.add(
+        TicketMessage(
+            id=str(uuid.uuid4()),
+            ticket_id=ticket.id,
+            direction="in",
+            channel="web",
+            body_text=body,
+            at=at,
+            internal=True,
+            author=author,
+            subject=ticket.subject,
+        )
+    )
+    if created:
+        await uow.tickets.add(ticket)
+    else:
+        await uow.tickets.save(ticket)
+    emit_ticket_events(uow, ticket)
 
 
 def emit_ticket_events(uow: SupportUnitOfWork, ticket: Ticket) -> None:
