@@ -97,6 +97,13 @@ from these is an ``X-Forwarded-For`` believed, and the NetworkPolicy lets no oth
 of that network but the controller and Prometheus connect."""
 MONITORING_NAMESPACE = "monitoring"
 PROMETHEUS_PODS = {"app.kubernetes.io/name": "prometheus"}
+SMTP_SERVICE_PORT = 25
+"""The Service port of a service's SMTP receiver (support's mail in): SMTP's own port,
+the container listens on the receiver's setting (2525: no root needed)."""
+MAIL_RELAY_NAMESPACE = "mail"
+MAIL_RELAY_PODS = {"app.kubernetes.io/name": "mail-relay"}
+"""The shop's MX/relay pods (spam filtering, TLS from the internet), the only peers that
+may deliver to an SMTP receiver (ADR 0046; an overlay patches them for another relay)."""
 """The scraping pods' labels (the Prometheus operator's)."""
 OVERLAY_DOMAINS = {"dev": "kontor.localtest.me", "prod": "api.kontor.example"}
 PROD_TLS_SECRET = "kontor-api-tls"
@@ -118,6 +125,8 @@ class ServiceFacts:
     """The path prefixes the ingress routes to the service (its API routes only)."""
     max_body_bytes: int = 1_048_576
     """The largest request body the service takes (its settings); its ingress lets it pass."""
+    smtp_receiver_port: int | None = None
+    """The port its SMTP receiver listens on (its settings); None: it receives no mail."""
 
     @property
     def kafka_user(self) -> str:
@@ -153,7 +162,20 @@ def service_facts(service: str) -> ServiceFacts:
         dead_letters=dead_letter_topics(definition),
         api_prefixes=api_path_prefixes(definition),
         max_body_bytes=definition.settings.max_body_bytes,
+        smtp_receiver_port=smtp_receiver_port(definition),
     )
+
+
+def smtp_receiver_port(definition: ServiceDefinition) -> int | None:
+    """The SMTP receiver's port from the service's settings (``smtp_receiver``,
+    ``smtp_receiver_port``): only support has one today."""
+    settings = definition.settings
+    if not getattr(settings, "smtp_receiver", False):
+        return None
+    port = int(getattr(settings, "smtp_receiver_port", 0))
+    if port <= 0:
+        raise ValueError(f"{definition.name}: a cluster's SMTP receiver needs a fixed port")
+    return port
 
 
 def all_facts() -> list[ServiceFacts]:
@@ -269,6 +291,15 @@ def config_map(f: ServiceFacts) -> Manifest:
             f"{f.env_prefix}LOG_LEVEL": "INFO",
             # a cluster issues no sample invoices: until PUT /seller they wait (ADR 0020)
             **({f"{f.env_prefix}EXAMPLE_SELLER": "false"} if f.name == "billing" else {}),
+            # the receiver listens on the pod's address (its default is make run's loopback)
+            **(
+                {
+                    f"{f.env_prefix}SMTP_RECEIVER_HOST": "0.0.0.0",
+                    f"{f.env_prefix}SMTP_RECEIVER_PORT": str(f.smtp_receiver_port),
+                }
+                if f.smtp_receiver_port
+                else {}
+            ),
         },
     }
 
@@ -304,7 +335,14 @@ def deployment(f: ServiceFacts) -> Manifest:
         "image": f"kontor/{f.name}:dev",
         "imagePullPolicy": "IfNotPresent",
         "command": ["python", "-m", f"kontor_{f.name}"],
-        "ports": [{"name": "http", "containerPort": HTTP_PORT, "protocol": "TCP"}],
+        "ports": [
+            {"name": "http", "containerPort": HTTP_PORT, "protocol": "TCP"},
+            *(
+                [{"name": "smtp", "containerPort": f.smtp_receiver_port, "protocol": "TCP"}]
+                if f.smtp_receiver_port
+                else []
+            ),
+        ],
         "envFrom": [
             {"configMapRef": {"name": "kontor-platform"}},
             {"configMapRef": {"name": f"{f.name}-settings"}},
@@ -435,7 +473,21 @@ def service(f: ServiceFacts) -> Manifest:
         "spec": {
             "type": "ClusterIP",
             "selector": selector(f),
-            "ports": [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}],
+            "ports": [
+                {"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"},
+                *(
+                    [
+                        {
+                            "name": "smtp",
+                            "port": SMTP_SERVICE_PORT,
+                            "targetPort": "smtp",
+                            "protocol": "TCP",
+                        }
+                    ]
+                    if f.smtp_receiver_port
+                    else []
+                ),
+            ],
         },
     }
 
@@ -456,8 +508,9 @@ def _port(port: int, protocol: str = "TCP") -> Manifest:
 def network_policy(f: ServiceFacts) -> Manifest:
     """Only Kafka, its own MongoDB, the collector and DNS out; in only the ingress
     controller's pods (which route the API prefixes, nothing else) and Prometheus's
-    (for /metrics). No other pod of the cluster reaches /metrics, /docs or /health/*;
-    the kubelet's probes are not subject to NetworkPolicies on common CNIs."""
+    (for /metrics), and to an SMTP receiver's port only the mail relay's pods. No other
+    pod of the cluster reaches /metrics, /docs or /health/*; the kubelet's probes are not
+    subject to NetworkPolicies on common CNIs."""
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
@@ -484,7 +537,8 @@ def network_policy(f: ServiceFacts) -> Manifest:
                         },
                     ],
                     "ports": [_port(HTTP_PORT)],
-                }
+                },
+                *smtp_ingress(f),
             ],
             "egress": [
                 {
@@ -528,6 +582,25 @@ def network_policy(f: ServiceFacts) -> Manifest:
             ],
         },
     }
+
+
+def smtp_ingress(f: ServiceFacts) -> list[Manifest]:
+    """Mail in: only the shop's MX/relay pods reach the SMTP receiver's port."""
+    if not f.smtp_receiver_port:
+        return []
+    return [
+        {
+            "from": [
+                {
+                    "namespaceSelector": {
+                        "matchLabels": {"kubernetes.io/metadata.name": MAIL_RELAY_NAMESPACE}
+                    },
+                    "podSelector": {"matchLabels": dict(MAIL_RELAY_PODS)},
+                }
+            ],
+            "ports": [_port(f.smtp_receiver_port)],
+        }
+    ]
 
 
 def mongodb(f: ServiceFacts) -> Manifest:

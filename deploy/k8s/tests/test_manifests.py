@@ -259,6 +259,54 @@ def test_network_policy_allows_only_kafka_own_mongo_collector_and_dns(
         assert len(peers) == 4
 
 
+def test_support_s_smtp_receiver_is_served_and_reachable_from_the_mail_relay_only(
+    rendered: dict[str, Docs], facts: list[ServiceFacts]
+) -> None:
+    """Mail in (issue 14, ADR 0046): the receiver's port comes from support's settings;
+    its container port, Service port 25 and the NetworkPolicy's rule from the mail relay's
+    pods agree with it, the ConfigMap makes it listen on the pod's address, and no other
+    service exposes SMTP."""
+    by = {f.name: f for f in facts}
+    assert by["support"].smtp_receiver_port == 2525
+    assert all(f.smtp_receiver_port is None for f in facts if f.name != "support")
+    relay = {
+        "namespaceSelector": {
+            "matchLabels": {"kubernetes.io/metadata.name": generate.MAIL_RELAY_NAMESPACE}
+        },
+        "podSelector": {"matchLabels": generate.MAIL_RELAY_PODS},
+    }
+    for overlay, docs in rendered.items():
+        container = checks.by_name(docs, "Deployment")["support"]["spec"]["template"]["spec"][
+            "containers"
+        ][0]
+        assert {"name": "smtp", "containerPort": 2525, "protocol": "TCP"} in container["ports"]
+        ports = checks.by_name(docs, "Service")["support"]["spec"]["ports"]
+        assert {"name": "smtp", "port": 25, "targetPort": "smtp", "protocol": "TCP"} in ports
+        data = checks.by_name(docs, "ConfigMap")["support-settings"]["data"]
+        assert data["KONTOR_SUPPORT_SMTP_RECEIVER_HOST"] == "0.0.0.0"
+        assert data["KONTOR_SUPPORT_SMTP_RECEIVER_PORT"] == "2525"
+        rules = checks.by_name(docs, "NetworkPolicy")["support"]["spec"]["ingress"]
+        smtp = [r for r in rules if {"protocol": "TCP", "port": 2525} in r["ports"]]
+        assert smtp == [{"from": [relay], "ports": [{"protocol": "TCP", "port": 2525}]}], overlay
+        for service in (f.name for f in facts if f.name != "support"):
+            names = [p["name"] for p in checks.by_name(docs, "Service")[service]["spec"]["ports"]]
+            assert names == ["http"], (overlay, service)
+            rules = checks.by_name(docs, "NetworkPolicy")[service]["spec"]["ingress"]
+            assert [r["ports"] for r in rules] == [[{"protocol": "TCP", "port": 8080}]]
+
+
+def test_a_receiver_on_any_free_port_cannot_be_deployed() -> None:
+    settings = generate.load_definition("support").settings.model_copy(
+        update={"smtp_receiver_port": 0}
+    )
+    definition = copy.copy(generate.load_definition("support"))
+    definition.settings = settings
+    with pytest.raises(ValueError, match="fixed port"):
+        generate.smtp_receiver_port(definition)
+    definition.settings = settings.model_copy(update={"smtp_receiver": False})
+    assert generate.smtp_receiver_port(definition) is None
+
+
 def test_each_service_has_its_own_replica_set_and_user(
     prod: Docs, facts: list[ServiceFacts]
 ) -> None:
