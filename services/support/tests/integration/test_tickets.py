@@ -46,6 +46,46 @@ def _from(producer: str, event: Any, key: str) -> Envelope:
     return Envelope.wrap(event, producer=producer, aggregate_id=key)
 
 
+def _shipped(order_id: str, n: int, at: datetime) -> Envelope:
+    event = OrderShipped(
+        order_id=order_id,
+        shipment_id=f"s-{n}",
+        carrier="DHL",
+        tracking_number=f"JJD{n:04d}",
+        lines=[ShippedLine(line_no=1, sku="TEE-RED-M", quantity=2)],
+        complete=True,
+        shipped_at=at,
+    )
+    return _from("orders", event, order_id)
+
+
+def _return_requested(return_id: str, order_id: str, at: datetime) -> Envelope:
+    event = ReturnRequested(
+        return_id=return_id,
+        order_id=order_id,
+        lines=[ReturnLine(sku="TEE-RED-M", quantity=1)],
+        requested_at=at,
+        withdrawal=True,
+    )
+    return _from("orders", event, return_id)
+
+
+def _credit_note(order_id: str, return_id: str, n: int) -> Envelope:
+    event = CreditNoteIssued(
+        credit_note_id=f"cn-{n}",
+        number=f"GS-2026-{n:06d}",
+        invoice_id=f"i-{n}",
+        order_id=order_id,
+        currency="EUR",
+        net_total=Decimal("16.80"),
+        vat_total=Decimal("3.19"),
+        gross_total=Decimal("19.99"),
+        reason="return",
+        return_id=return_id,
+    )
+    return _from("billing", event, order_id)
+
+
 async def test_mail_reply_and_answer_thread_onto_one_ticket(start_service: Any) -> None:
     async with start_service("support") as support:
         ctx = context_of(support.app, SupportContext)
@@ -114,30 +154,8 @@ async def test_order_life_fills_the_customer_view_and_events_open_tickets(
     now = datetime.now(UTC)
     orders = [
         placed,
-        _from(
-            "orders",
-            OrderShipped(
-                order_id=order_id,
-                shipment_id="s-1",
-                carrier="DHL",
-                tracking_number="JJD0001",
-                lines=[ShippedLine(line_no=1, sku="TEE-RED-M", quantity=2)],
-                complete=True,
-                shipped_at=now,
-            ),
-            order_id,
-        ),
-        _from(
-            "orders",
-            ReturnRequested(
-                return_id=return_id,
-                order_id=order_id,
-                lines=[ReturnLine(sku="TEE-RED-M", quantity=1)],
-                requested_at=now,
-                withdrawal=True,
-            ),
-            return_id,
-        ),
+        _shipped(order_id, 1, now),
+        _return_requested(return_id, order_id, now),
         _from(
             "orders",
             ComplaintFiled(
@@ -151,22 +169,7 @@ async def test_order_life_fills_the_customer_view_and_events_open_tickets(
         ),
     ]
     billing = [
-        _from(
-            "billing",
-            CreditNoteIssued(
-                credit_note_id="cn-1",
-                number="GS-2026-000001",
-                invoice_id="i-1",
-                order_id=order_id,
-                currency="EUR",
-                net_total=Decimal("16.80"),
-                vat_total=Decimal("3.19"),
-                gross_total=Decimal("19.99"),
-                reason="return",
-                return_id=return_id,
-            ),
-            order_id,
-        ),
+        _credit_note(order_id, return_id, 1),
         _from(
             "billing",
             PaymentOverdue(
@@ -245,35 +248,13 @@ async def test_a_ticket_shows_the_whole_order_life_of_its_customer(
             ),
             order_id,
         ),
-        _from(
-            "orders",
-            OrderShipped(
-                order_id=order_id,
-                shipment_id="s-8",
-                carrier="DHL",
-                tracking_number="JJD0008",
-                lines=[ShippedLine(line_no=1, sku="TEE-RED-M", quantity=2)],
-                complete=True,
-                shipped_at=now,
-            ),
-            order_id,
-        ),
+        _shipped(order_id, 8, now),
         _from(
             "orders",
             OrderDelivered(order_id=order_id, delivered_at=now, shipment_id="s-8"),
             order_id,
         ),
-        _from(
-            "orders",
-            ReturnRequested(
-                return_id=return_id,
-                order_id=order_id,
-                lines=[ReturnLine(sku="TEE-RED-M", quantity=1)],
-                requested_at=now,
-                withdrawal=True,
-            ),
-            return_id,
-        ),
+        _return_requested(return_id, order_id, now),
         _from(
             "orders",
             ReturnReceived(
@@ -300,22 +281,7 @@ async def test_a_ticket_shows_the_whole_order_life_of_its_customer(
             ),
             return_id,
         ),
-        _from(
-            "billing",
-            CreditNoteIssued(
-                credit_note_id="cn-8",
-                number="GS-2026-000008",
-                invoice_id="i-8",
-                order_id=order_id,
-                currency="EUR",
-                net_total=Decimal("16.80"),
-                vat_total=Decimal("3.19"),
-                gross_total=Decimal("19.99"),
-                reason="return",
-                return_id=return_id,
-            ),
-            order_id,
-        ),
+        _credit_note(order_id, return_id, 8),
         _from(
             "billing",
             PaymentRefunded(
