@@ -27,8 +27,14 @@ from kontor_support.application.privacy import SupportPrivacy
 from kontor_support.application.ratings import RatingLinks
 from kontor_support.application.sla import german_calendar, sweep_tickets
 from kontor_support.channels.chat import ChatChannel, ChatHub
+from kontor_support.channels.mail_imap import (
+    ImapConfig,
+    ImaplibSession,
+    fallback_message_id,
+    poll_mailbox,
+)
 from kontor_support.channels.mail_out import send_due_mail
-from kontor_support.channels.mail_smtp import accepting, mail_receiver
+from kontor_support.channels.mail_smtp import accepting, mail_receiver, store_mail
 from kontor_support.consumers.alerts import tickets_from_alerts
 from kontor_support.consumers.context import context_from_billing, context_from_orders
 from kontor_support.consumers.products import products_from_catalog
@@ -185,11 +191,49 @@ def _mail(app: FastAPI, settings: SupportSettings, context: SupportContext) -> N
             accepts=accepting(settings.smtp_receiver_accept),
             hostname=settings.mail_domain,
         ).runs_with(app.state.kit.definition)
+    if settings.imap_host is not None:
+        _imap(app, settings, context)
     sender = SmtpSender(smtp_config(settings), clock=context.clock)
     Sweeper(
         "mail-out",
         lambda: send_due_mail(context.transactor, context.queries, sender, clock=context.clock),
         interval_s=settings.mail_send_interval_s,
+    ).runs_with(app.state.kit.definition)
+
+
+def _imap(app: FastAPI, settings: SupportSettings, context: SupportContext) -> None:
+    """E-mail in by polling an existing mailbox (ADR 0047)."""
+    assert settings.imap_host and settings.imap_username and settings.imap_password
+    config = ImapConfig(
+        host=settings.imap_host,
+        port=settings.imap_port,
+        username=settings.imap_username,
+        password=settings.imap_password.get_secret_value(),
+        mailbox=settings.imap_mailbox,
+        security=settings.imap_security,
+        timeout_s=settings.imap_timeout_s,
+        after=settings.imap_after,
+    )
+    fallback = fallback_message_id(settings.mail_domain)
+
+    async def store(raw: bytes) -> None:
+        await store_mail(
+            context.transactor,
+            raw,
+            clock=context.clock,
+            blobs=context.blobs,
+            fallback_id=fallback,
+        )
+
+    Sweeper(
+        "mail-in-imap",
+        lambda: poll_mailbox(
+            lambda: ImaplibSession(config),
+            store,
+            max_bytes=settings.smtp_receiver_max_bytes,
+            after=config.after,
+        ),
+        interval_s=settings.imap_poll_interval_s,
     ).runs_with(app.state.kit.definition)
 
 
