@@ -136,7 +136,17 @@ async def test_mail_reply_and_answer_thread_onto_one_ticket(start_service: Any) 
             ("out", False),
             ("in", False),
         ]
-        assert shown["messages"][0]["attachments"][0]["filename"] == "beleg.txt"
+        [attached] = shown["messages"][0]["attachments"]
+        assert attached["filename"] == "beleg.txt"
+        path = f"/tickets/{first.ticket_id}/attachments/{attached['blob_id']}"
+        download = await support.client.get(path)
+        assert download.status_code == 200 and download.content == b"Beleg"
+        assert download.headers["content-disposition"].startswith("attachment;")
+        assert download.headers["content-security-policy"].startswith("sandbox")
+        other = await support.client.get(
+            f"/tickets/T-2026-999999/attachments/{attached['blob_id']}"
+        )
+        assert other.status_code == 404  # a file only through the ticket it came with
         assert shown["order_numbers"] == ["B-2026-000001"]
         refused = await support.client.post(
             f"/tickets/{first.ticket_id}/replies", json={"body": "Hallo {{customer_name}}"}

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from kontor_servicekit.apitypes import Instant, Page, PageOut, QueryInt
 from kontor_servicekit.auth import Principal, require_scope
+from kontor_servicekit.blobs import blob_response
 from kontor_servicekit.domain_errors import NotFound
 from kontor_servicekit.errors import problem_responses
 from kontor_servicekit.idempotency import IdempotencyKey
@@ -432,6 +433,28 @@ async def post_reply(
         key=idempotency_key,
         body=body,
     )
+
+
+@router.get(
+    "/tickets/{ticket_id}/attachments/{blob_id}",
+    responses={
+        200: {"content": {"*/*": {}}, "description": "The file, as a download"},
+        **problem_responses(401, 403, 404),
+    },
+    response_class=Response,
+    summary="A file attached to one of the ticket's messages (saved, never shown inline)",
+)
+async def read_attachment(
+    ctx: Context,
+    _: Reader,
+    ticket_id: TicketId,
+    blob_id: Annotated[str, Path(min_length=1, max_length=64)],
+) -> Response:
+    attachment = await ctx.tickets.attachment(ticket_id, blob_id)
+    blob = None if attachment is None else await ctx.blobs.get(blob_id)
+    if attachment is None or blob is None:  # another ticket's, or erased since
+        raise NotFound("attachment", blob_id)
+    return blob_response(blob, download_as=attachment.filename)
 
 
 class TimelineOut(BaseModel):

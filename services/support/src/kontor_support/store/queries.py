@@ -11,7 +11,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from kontor_support.application.views import CustomerView, Page, TicketFilter, TicketView
 from kontor_support.domain.chat import Chat
 from kontor_support.domain.delivery import Delivery
-from kontor_support.domain.message import TicketMessage
+from kontor_support.domain.message import Attachment, TicketMessage
 from kontor_support.domain.rating import Rating, RatingCount
 from kontor_support.domain.ticket import Ticket
 from kontor_support.store.chats import CHATS
@@ -230,6 +230,17 @@ class TicketQueries:
         query = wanted[0] if len(wanted) == 1 else {"$or": wanted}
         cursor = self.db[CONTEXT_ORDERS].find(query).sort([("placed_at", -1), ("_id", 1)])
         return await cursor.limit(100).to_list(None)
+
+    async def attachment(self, ticket_id: str, blob_id: str) -> Attachment | None:
+        """The attachment ``blob_id`` if a message of ``ticket_id`` carries it (an agent
+        reads a ticket's files through the ticket, never a blob by its id alone)."""
+        doc = await self.db[MESSAGES].find_one(
+            {"ticket_id": ticket_id, "attachments.blob_id": blob_id}, {"attachments": 1}
+        )
+        if doc is None:
+            return None
+        found = [a for a in doc.get("attachments") or () if a.get("blob_id") == blob_id]
+        return Attachment(**found[0]) if found else None
 
     async def customer(self, email: str) -> CustomerView:
         email = email.strip().lower()
