@@ -25,6 +25,7 @@ from kontor_support.application.chats import chats_left_to_mail
 from kontor_support.application.context import open_undelivered_tickets
 from kontor_support.application.privacy import SupportPrivacy
 from kontor_support.application.ratings import RatingLinks
+from kontor_support.application.retention import anonymise_old_tickets
 from kontor_support.application.sla import german_calendar, sweep_tickets
 from kontor_support.channels.chat import ChatChannel, ChatHub
 from kontor_support.channels.mail_imap import (
@@ -138,6 +139,17 @@ def create_app(settings: SupportSettings | None = None, clock: Clock = utc_now) 
             after=timedelta(days=settings.undelivered_after_days),
         ),
         interval_s=settings.sla_sweep_interval_s,
+    ).runs_with(app.state.kit.definition)
+    Sweeper(
+        "ticket-retention",
+        lambda: anonymise_old_tickets(
+            context.transactor,
+            context.tickets.past_retention,
+            clock=context.clock,
+            keep=timedelta(days=settings.ticket_keep_days),
+            blobs=context.blobs,
+        ),
+        interval_s=settings.retention_sweep_interval_s,
     ).runs_with(app.state.kit.definition)
     Sweeper("chat-push", context.chat.hub.push, interval_s=settings.chat_push_interval_s).runs_with(
         app.state.kit.definition

@@ -128,6 +128,17 @@ class SupportSettings(ServiceSettings):
     )
     imap_timeout_s: float = Field(default=30.0, gt=0)
 
+    ticket_keep_days: int = Field(
+        default=1461,
+        ge=30,
+        le=3650,
+        description="A ticket closed this many days ago is anonymised (its person goes, its "
+        "figures stay); 4 years outlive every claim of a sale (§§ 195, 199 BGB)",
+    )
+    retention_sweep_interval_s: float = Field(
+        default=3600.0, gt=0, description="How often tickets past their retention are looked for"
+    )
+
     @model_validator(mode="after")
     def _imap_needs_a_login(self) -> Self:
         login = (self.imap_username, self.imap_password)

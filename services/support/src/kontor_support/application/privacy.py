@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -22,12 +23,50 @@ from kontor_servicekit.privacy.participant import ErasureSummary, Subject
 
 from kontor_support.application.unit_of_work import SupportUnitOfWork
 from kontor_support.domain.threading import normalise_email
+from kontor_support.domain.ticket import Ticket
 
 ERASED = "(erased)"
 
 
 def _iso(at: datetime | None) -> str | None:
     return None if at is None else at.isoformat()
+
+
+@dataclass(frozen=True)
+class Anonymised:
+    """What :func:`anonymise_ticket` touched; ``blob_ids``: the files to delete after."""
+
+    messages: int
+    deliveries: int
+    comments: int
+    blob_ids: list[str]
+
+
+async def anonymise_ticket(uow: SupportUnitOfWork, ticket: Ticket) -> Anonymised:
+    """Strip ``ticket`` of everything that names or quotes its customer (the erasure and
+    the retention period alike): address, name, phone, subject, every message's text,
+    HTML, sender and attachments, its queued replies, its rating's comment. The ticket is
+    saved; the caller deletes the files in ``blob_ids`` once the unit of work committed."""
+    blob_ids: list[str] = []
+    messages = comments = 0
+    for message in await uow.messages.of_ticket(ticket.id):
+        blob_ids += [a.blob_id for a in message.attachments]
+        message.body_text, message.body_html, message.subject = ERASED, None, None
+        message.author = message.from_email = message.from_name = None
+        message.from_phone = None
+        message.attachments = ()
+        await uow.messages.save(message)
+        messages += 1
+    deliveries = await uow.deliveries.erase_of_ticket(ticket.id)
+    rating = await uow.ratings.get(ticket.id)
+    if rating is not None and rating.comment is not None:
+        rating.comment = None  # the score stays for the figures, the words go
+        await uow.ratings.save(rating)
+        comments += 1
+    ticket.customer_email = ticket.customer_name = ticket.customer_phone = None
+    ticket.subject = ERASED
+    await uow.tickets.save(ticket)
+    return Anonymised(messages, deliveries, comments, blob_ids)
 
 
 class SupportPrivacy:
@@ -84,23 +123,11 @@ class SupportPrivacy:
         blob_ids: list[str] = []
         tickets = messages = deliveries = comments = 0
         for ticket in await uow.tickets.of_customer(email):
-            for message in await uow.messages.of_ticket(ticket.id):
-                blob_ids += [a.blob_id for a in message.attachments]
-                message.body_text, message.body_html, message.subject = ERASED, None, None
-                message.author = message.from_email = message.from_name = None
-                message.from_phone = None
-                message.attachments = ()
-                await uow.messages.save(message)
-                messages += 1
-            deliveries += await uow.deliveries.erase_of_ticket(ticket.id)
-            rating = await uow.ratings.get(ticket.id)
-            if rating is not None and rating.comment is not None:
-                rating.comment = None  # the score stays for the figures, the words go
-                await uow.ratings.save(rating)
-                comments += 1
-            ticket.customer_email = ticket.customer_name = ticket.customer_phone = None
-            ticket.subject = ERASED
-            await uow.tickets.save(ticket)
+            done = await anonymise_ticket(uow, ticket)
+            blob_ids += done.blob_ids
+            messages += done.messages
+            deliveries += done.deliveries
+            comments += done.comments
             tickets += 1
         chats = await uow.chats.forget(email)
         customers = await uow.customers.forget(email)

@@ -23,6 +23,8 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     )
     await db[TICKETS].create_index([("status", 1), ("created_at", -1)], name="by_status")
     await db[TICKETS].create_index("customer_email", name="by_customer")
+    # the retention sweep: closed tickets by the day they were closed
+    await db[TICKETS].create_index([("status", 1), ("closed_at", 1)], name="closed_by_date")
     await db[TICKETS].create_index("order_numbers", name="by_order_number")
     await db[TICKETS].create_index("external_conversation_id", name="by_conversation")
     await db[TICKETS].create_index(

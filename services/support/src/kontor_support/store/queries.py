@@ -265,6 +265,19 @@ class TicketQueries:
         docs = await (await self.db[TICKETS].aggregate(pipeline)).to_list(None)
         return Page([ticket_from_document(d) for d in docs], total)
 
+    async def past_retention(self, ended_before: datetime, *, limit: int = 200) -> list[str]:
+        """Ids of closed tickets (closed before ``ended_before``) and merged ones (last
+        changed before it) not anonymised yet (the retention sweep re-checks each)."""
+        query = {
+            "anonymised_at": None,
+            "$or": [
+                {"status": "closed", "closed_at": {"$lte": ended_before}},
+                {"status": "merged", "updated_at": {"$lte": ended_before}},
+            ],
+        }
+        cursor = self.db[TICKETS].find(query, {"_id": 1}).limit(limit)
+        return [doc["_id"] async for doc in cursor]
+
     async def to_sweep(self, now: datetime, *, limit: int) -> list[str]:
         """Ids of tickets the SLA and pending sweep has to look at."""
         query = {
