@@ -37,9 +37,9 @@ class SupportContext:
     chat_token_ttl_s: int
     chat_limiter: RateLimiter  # POST /chats per client address
     products: ProductQueries  # product advice
+    ratings: RatingQueries  # customer satisfaction figures
     return_instructions: str = ""  # the macros' {{return_instructions}}
     contact_webhook_secret: bytes | None = None  # POST /webhooks/contacts; None: refused
-    ratings: RatingQueries | None = None  # customer satisfaction figures
     rating_links: RatingLinks | None = None  # None: no rating mails, the pages answer 503
     rating_mail: bool = True  # False: no new rating mails (the links sent still work)
 

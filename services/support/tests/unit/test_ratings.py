@@ -285,3 +285,27 @@ def test_the_figures_period_from_dates_and_its_bounds() -> None:
         with pytest.raises(Invalid) as refused:
             wrong.bounds(AT)
         assert refused.value.problems[0].location == "query"
+
+
+async def test_what_a_refused_link_shows_the_person_who_clicked_it() -> None:
+    from kontor_support.application.ratings import LinkRefused, refused_or
+
+    support: Support = FakeTransactor(InMemorySupportUnitOfWork)
+    clock = FakeClock(AT)
+    ticket_id = await solved_ticket(support, clock)
+    [mail] = await rating_mails(support, ticket_id)
+    token = links_of(mail)[3]
+    forged = LinkSigner(b"another key of 16 bytes or more").sign(
+        PURPOSE, {"t": ticket_id}, expires_at=None
+    )
+    unknown = LINKS.signer.sign(PURPOSE, {"t": "T-2026-999999"}, expires_at=None)
+    assert await refused_or(rate_by_link(support, LINKS, forged, 3, clock)) == LinkRefused(
+        "the link is not signed by this shop", 403
+    )
+    assert (await refused_or(rate_by_link(support, LINKS, unknown, 3, clock))).status_code == 404  # type: ignore[union-attr]
+    assert (await refused_or(rate_by_link(support, LINKS, token, 0, clock))).status_code == 422  # type: ignore[union-attr]
+    assert (await refused_or(comment_by_link(support, LINKS, token, "x", clock))).status_code == 409  # type: ignore[union-attr]
+    rated = await refused_or(rate_by_link(support, LINKS, token, 3, clock))
+    assert isinstance(rated, Rating) and rated.score == 3
+    clock.advance(timedelta(days=31))
+    assert (await refused_or(rate_by_link(support, LINKS, token, 3, clock))).status_code == 410  # type: ignore[union-attr]

@@ -19,21 +19,21 @@ from fastapi.responses import HTMLResponse
 from kontor_servicekit.apitypes import Instant, Page, PageOut, QueryInt, QueryMoment
 from kontor_servicekit.auth import Principal, require_scope
 from kontor_servicekit.clock import BERLIN
-from kontor_servicekit.domain_errors import Conflict, Invalid, NotFound, Unavailable
+from kontor_servicekit.domain_errors import Invalid, Unavailable
 from kontor_servicekit.errors import problem_responses
-from kontor_servicekit.links import BadLink
 from pydantic import BaseModel, ConfigDict, Field
 
 from kontor_support.application.ratings import (
+    LinkRefused,
     RatingLinks,
+    check_link,
     comment_by_link,
     rate_by_link,
     rating_link,
-    ticket_of_token,
+    refused_or,
 )
 from kontor_support.context import Context
 from kontor_support.domain.rating import MAX_COMMENT, SCORES, Rating, RatingFigures, summarise
-from kontor_support.store.queries import RatingQueries
 
 router = APIRouter(tags=["ratings"])
 
@@ -41,9 +41,6 @@ Reader = Annotated[Principal, Depends(require_scope("support:read"))]
 Token = Annotated[str, Path(min_length=1, max_length=1000)]
 PageSize = Annotated[QueryInt, Query(ge=1, le=200)]
 ChannelName = Literal["email", "chat", "phone", "social", "web"]
-
-#: What a link's page answers with a page of its own (the rest is problem+json: 503).
-_REFUSED = (BadLink, NotFound, Invalid, Conflict)
 
 #: How far back the figures look when no period is given.
 DEFAULT_DAYS = 30
@@ -55,12 +52,6 @@ def _links(ctx: Context) -> RatingLinks:
     return ctx.rating_links
 
 
-def _queries(ctx: Context) -> RatingQueries:
-    if ctx.ratings is None:
-        raise Unavailable("ratings are not set up in this service")
-    return ctx.ratings
-
-
 def _page(title: str, body: str, status_code: int = status.HTTP_200_OK) -> HTMLResponse:
     return HTMLResponse(
         '<!DOCTYPE html><html lang="de"><head><meta charset="utf-8">'
@@ -70,17 +61,9 @@ def _page(title: str, body: str, status_code: int = status.HTTP_200_OK) -> HTMLR
     )
 
 
-def _refused(error: Exception) -> HTMLResponse:
-    if isinstance(error, BadLink):
-        code = status.HTTP_410_GONE if error.expired else status.HTTP_403_FORBIDDEN
-    elif isinstance(error, NotFound):
-        code = status.HTTP_404_NOT_FOUND
-    elif isinstance(error, Invalid):
-        code = status.HTTP_422_UNPROCESSABLE_CONTENT
-    else:
-        code = status.HTTP_409_CONFLICT
-    text = "Dieser Link gilt nicht mehr." if code in (409, 410) else str(error)
-    return _page("Ihre Bewertung", f"<p>{escape(text)}</p>", code)
+def _refused(refused: LinkRefused) -> HTMLResponse:
+    text = "Dieser Link gilt nicht mehr." if refused.status_code in (409, 410) else refused.reason
+    return _page("Ihre Bewertung", f"<p>{escape(text)}</p>", refused.status_code)
 
 
 def _choices(links: RatingLinks, token: str) -> str:
@@ -193,7 +176,7 @@ Period = Annotated[PeriodQuery, Depends()]
 )
 async def rating_summary(ctx: Context, _: Reader, period: Period) -> SummaryOut:
     since, until = period.bounds(ctx.clock())
-    summary = summarise(await _queries(ctx).counts(since, until))
+    summary = summarise(await ctx.ratings.counts(since, until))
     return SummaryOut(
         period=PeriodOut(from_=since, to=until),
         overall=FiguresOut.of(summary.overall),
@@ -249,7 +232,7 @@ async def list_ratings(
     page_size: PageSize = 50,
 ) -> RatingPage:
     since, until = period.bounds(ctx.clock())
-    found = await _queries(ctx).page(
+    found = await ctx.ratings.page(
         since, until, agent=agent, channel=channel, page=page, page_size=page_size
     )
     return RatingPage(
@@ -269,13 +252,14 @@ async def rating_page(
     score: Annotated[QueryInt | None, Query(ge=1, le=5)] = None,
 ) -> HTMLResponse:
     links = _links(ctx)
-    try:
-        if score is None:  # the mail's links carry a score; a bare link offers them
-            ticket_of_token(links, token, now=ctx.clock())
-            return _page("Ihre Bewertung", _choices(links, token))
-        rating = await rate_by_link(ctx.transactor, links, token, score, ctx.clock)
-    except _REFUSED as error:
-        return _refused(error)
+    if score is None:  # the mail's links carry a score; a bare link offers them
+        known = await refused_or(check_link(links, token, now=ctx.clock()))
+        if isinstance(known, LinkRefused):
+            return _refused(known)
+        return _page("Ihre Bewertung", _choices(links, token))
+    rating = await refused_or(rate_by_link(ctx.transactor, links, token, score, ctx.clock))
+    if isinstance(rating, LinkRefused):
+        return _refused(rating)
     return _page("Ihre Bewertung", _thanks(rating, token))
 
 
@@ -287,8 +271,7 @@ async def rating_comment(
     comment: Annotated[str, Form(max_length=MAX_COMMENT)],
 ) -> HTMLResponse:
     links = _links(ctx)
-    try:
-        rating = await comment_by_link(ctx.transactor, links, token, comment, ctx.clock)
-    except _REFUSED as error:
-        return _refused(error)
+    rating = await refused_or(comment_by_link(ctx.transactor, links, token, comment, ctx.clock))
+    if isinstance(rating, LinkRefused):
+        return _refused(rating)
     return _page("Danke für Ihre Worte", _thanks(rating, token))

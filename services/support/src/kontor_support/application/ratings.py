@@ -12,13 +12,15 @@ the ticket, so a link cannot rate another ticket.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from html import escape
+from typing import TypeVar
 
 from kontor_servicekit.clock import Clock
-from kontor_servicekit.domain_errors import NotFound
-from kontor_servicekit.links import LinkSigner
+from kontor_servicekit.domain_errors import Conflict, Invalid, NotFound
+from kontor_servicekit.links import BadLink, LinkSigner
 from kontor_servicekit.uow import Transactor
 
 from kontor_support.application.unit_of_work import SupportUnitOfWork
@@ -29,15 +31,20 @@ from kontor_support.domain.ticket import Ticket
 
 __all__ = [
     "PURPOSE",
+    "LinkRefused",
     "RatingLinks",
     "ask_for_rating",
+    "check_link",
     "comment_by_link",
     "rate_by_link",
     "rating_link",
+    "refused_or",
     "ticket_of_token",
 ]
 
 PURPOSE = "ticket-rating"
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -49,6 +56,35 @@ class RatingLinks:
     base_url: str
     valid_for: timedelta
     mail_domain: str
+
+
+@dataclass(frozen=True)
+class LinkRefused:
+    """Why a rating link's page cannot do what was asked, with the HTTP status it shows."""
+
+    reason: str
+    status_code: int
+
+
+async def refused_or(outcome: Awaitable[T]) -> T | LinkRefused:
+    """``outcome``, or the refusal a person who clicked a link is shown instead: a link
+    not signed by us (403), expired (410), for nothing known (404), a wrong input (422),
+    a rating that cannot change any more (409). Anything else (a database away) raises."""
+    try:
+        return await outcome
+    except BadLink as error:
+        return LinkRefused(str(error), 410 if error.expired else 403)
+    except NotFound as error:
+        return LinkRefused(str(error), 404)
+    except Invalid as error:
+        return LinkRefused(str(error), 422)
+    except Conflict:
+        return LinkRefused("Dieser Link gilt nicht mehr.", 409)
+
+
+async def check_link(links: RatingLinks, token: str, *, now: datetime) -> str:
+    """The ticket of a link that admits (awaitable, for :func:`refused_or`)."""
+    return ticket_of_token(links, token, now=now)
 
 
 def rating_link(links: RatingLinks, token: str, score: int) -> str:
