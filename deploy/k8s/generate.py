@@ -102,6 +102,8 @@ SMTP_SERVICE_PORT = 25
 the container listens on the receiver's setting (2525: no root needed)."""
 MAIL_RELAY_NAMESPACE = "mail"
 MAIL_RELAY_PODS = {"app.kubernetes.io/name": "mail-relay"}
+MAIL_RELAY_HOST = f"mail-relay.{MAIL_RELAY_NAMESPACE}"
+MAIL_RELAY_SUBMISSION_PORT = 587
 """The shop's MX/relay pods (spam filtering, TLS from the internet), the only peers that
 may deliver to an SMTP receiver (ADR 0046; an overlay patches them for another relay)."""
 """The scraping pods' labels (the Prometheus operator's)."""
@@ -127,6 +129,8 @@ class ServiceFacts:
     """The largest request body the service takes (its settings); its ingress lets it pass."""
     smtp_receiver_port: int | None = None
     """The port its SMTP receiver listens on (its settings); None: it receives no mail."""
+    sends_mail: bool = False
+    """It sends mail (its definition): the relay is its SMTP server and egress peer."""
 
     @property
     def kafka_user(self) -> str:
@@ -163,6 +167,7 @@ def service_facts(service: str) -> ServiceFacts:
         api_prefixes=api_path_prefixes(definition),
         max_body_bytes=definition.settings.max_body_bytes,
         smtp_receiver_port=smtp_receiver_port(definition),
+        sends_mail=definition.sends_mail,
     )
 
 
@@ -291,6 +296,16 @@ def config_map(f: ServiceFacts) -> Manifest:
             f"{f.env_prefix}LOG_LEVEL": "INFO",
             # a cluster issues no sample invoices: until PUT /seller they wait (ADR 0020)
             **({f"{f.env_prefix}EXAMPLE_SELLER": "false"} if f.name == "billing" else {}),
+            # mail out through the shop's relay (submission with STARTTLS; its login: Secret)
+            **(
+                {
+                    f"{f.env_prefix}SMTP_HOST": MAIL_RELAY_HOST,
+                    f"{f.env_prefix}SMTP_PORT": str(MAIL_RELAY_SUBMISSION_PORT),
+                    f"{f.env_prefix}SMTP_SECURITY": "starttls",
+                }
+                if f.sends_mail
+                else {}
+            ),
             # the receiver listens on the pod's address (its default is make run's loopback)
             **(
                 {
@@ -308,24 +323,44 @@ def _secret_env(name: str, secret: str, key: str) -> Manifest:
     return {"name": name, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}
 
 
+def _optional_secret_env(name: str, secret: str, key: str) -> Manifest:
+    return {
+        "name": name,
+        "valueFrom": {"secretKeyRef": {"name": secret, "key": key, "optional": True}},
+    }
+
+
 def service_secret_env(f: ServiceFacts) -> list[Manifest]:
     """Secrets of one service, created by whoever operates it (optional: it starts without)."""
+    found: list[Manifest] = []
     if f.name == "billing":
         # The Stripe endpoint's signing secret (ADR 0028): without it every webhook is
         # refused, the rest of billing runs.
-        return [
-            {
-                "name": "KONTOR_BILLING_STRIPE_WEBHOOK_SECRET",
-                "valueFrom": {
-                    "secretKeyRef": {
-                        "name": "billing-stripe",
-                        "key": "webhook-secret",
-                        "optional": True,
-                    }
-                },
-            }
+        found.append(
+            _optional_secret_env(
+                "KONTOR_BILLING_STRIPE_WEBHOOK_SECRET", "billing-stripe", "webhook-secret"
+            )
+        )
+    if f.sends_mail:  # the relay's login, where it asks for one
+        found += [
+            _optional_secret_env(f"{f.env_prefix}SMTP_USERNAME", f"{f.name}-smtp", "username"),
+            _optional_secret_env(f"{f.env_prefix}SMTP_PASSWORD", f"{f.name}-smtp", "password"),
         ]
-    return []
+    if f.name == "support":
+        # the chat tokens' key must be the same on every replica (ADR 0041), and so the
+        # rating links' (else derived from the privacy key); the contact webhook's key and
+        # the IMAP mailbox's login (ADR 0047), where those channels are used
+        found += [
+            _optional_secret_env(f"{f.env_prefix}{name}", "support-channels", key)
+            for name, key in (
+                ("CHAT_TOKEN_SECRET", "chat-token-secret"),
+                ("RATING_LINK_SECRET", "rating-link-secret"),
+                ("CONTACT_WEBHOOK_SECRET", "contact-webhook-secret"),
+                ("IMAP_USERNAME", "imap-username"),
+                ("IMAP_PASSWORD", "imap-password"),
+            )
+        ]
+    return found
 
 
 def deployment(f: ServiceFacts) -> Manifest:
@@ -579,28 +614,31 @@ def network_policy(f: ServiceFacts) -> Manifest:
                     ],
                     "ports": [_port(53, "UDP"), _port(53, "TCP")],
                 },
+                *smtp_egress(f),
             ],
         },
     }
+
+
+def _mail_relay_peer() -> Manifest:
+    return {
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": MAIL_RELAY_NAMESPACE}},
+        "podSelector": {"matchLabels": dict(MAIL_RELAY_PODS)},
+    }
+
+
+def smtp_egress(f: ServiceFacts) -> list[Manifest]:
+    """Mail out: a service that sends mail reaches the relay's submission port."""
+    if not f.sends_mail:
+        return []
+    return [{"to": [_mail_relay_peer()], "ports": [_port(MAIL_RELAY_SUBMISSION_PORT)]}]
 
 
 def smtp_ingress(f: ServiceFacts) -> list[Manifest]:
     """Mail in: only the shop's MX/relay pods reach the SMTP receiver's port."""
     if not f.smtp_receiver_port:
         return []
-    return [
-        {
-            "from": [
-                {
-                    "namespaceSelector": {
-                        "matchLabels": {"kubernetes.io/metadata.name": MAIL_RELAY_NAMESPACE}
-                    },
-                    "podSelector": {"matchLabels": dict(MAIL_RELAY_PODS)},
-                }
-            ],
-            "ports": [_port(f.smtp_receiver_port)],
-        }
-    ]
+    return [{"from": [_mail_relay_peer()], "ports": [_port(f.smtp_receiver_port)]}]
 
 
 def mongodb(f: ServiceFacts) -> Manifest:

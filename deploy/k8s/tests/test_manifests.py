@@ -256,7 +256,9 @@ def test_network_policy_allows_only_kafka_own_mongo_collector_and_dns(
         assert any(lbl.get("strimzi.io/broker-role") == "true" for lbl in labels)
         assert {"app.kubernetes.io/name": "otel-collector"} in labels
         assert {"k8s-app": "kube-dns"} in labels
-        assert len(peers) == 4
+        # and the mail relay for a service that sends mail (ADR 0046)
+        assert (generate.MAIL_RELAY_PODS in labels) == f.sends_mail, f.name
+        assert len(peers) == 4 + f.sends_mail
 
 
 def test_support_s_smtp_receiver_is_served_and_reachable_from_the_mail_relay_only(
@@ -267,7 +269,7 @@ def test_support_s_smtp_receiver_is_served_and_reachable_from_the_mail_relay_onl
     pods agree with it, the ConfigMap makes it listen on the pod's address, and no other
     service exposes SMTP."""
     by = {f.name: f for f in facts}
-    assert by["support"].smtp_receiver_port == 2525
+    assert by["support"].smtp_receiver_port == 2525 and by["support"].sends_mail
     assert all(f.smtp_receiver_port is None for f in facts if f.name != "support")
     relay = {
         "namespaceSelector": {
@@ -288,6 +290,22 @@ def test_support_s_smtp_receiver_is_served_and_reachable_from_the_mail_relay_onl
         rules = checks.by_name(docs, "NetworkPolicy")["support"]["spec"]["ingress"]
         smtp = [r for r in rules if {"protocol": "TCP", "port": 2525} in r["ports"]]
         assert smtp == [{"from": [relay], "ports": [{"protocol": "TCP", "port": 2525}]}], overlay
+        # mail out: the relay's submission port, its login and support's channel keys
+        # from Secrets (the chat tokens' key must be one for every replica)
+        egress = checks.by_name(docs, "NetworkPolicy")["support"]["spec"]["egress"]
+        assert {"to": [relay], "ports": [{"protocol": "TCP", "port": 587}]} in egress
+        assert data["KONTOR_SUPPORT_SMTP_HOST"] == generate.MAIL_RELAY_HOST
+        assert (data["KONTOR_SUPPORT_SMTP_PORT"], data["KONTOR_SUPPORT_SMTP_SECURITY"]) == (
+            "587",
+            "starttls",
+        )
+        secrets = {
+            e["name"]: e["valueFrom"]["secretKeyRef"]
+            for e in container["env"]
+            if "secretKeyRef" in e.get("valueFrom", {})
+        }
+        for name in ("SMTP_PASSWORD", "CHAT_TOKEN_SECRET", "IMAP_PASSWORD"):
+            assert secrets[f"KONTOR_SUPPORT_{name}"]["optional"] is True, name
         for service in (f.name for f in facts if f.name != "support"):
             names = [p["name"] for p in checks.by_name(docs, "Service")[service]["spec"]["ports"]]
             assert names == ["http"], (overlay, service)

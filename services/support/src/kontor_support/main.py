@@ -81,6 +81,7 @@ def definition(
         ],
         indexes=ensure_indexes,
         ensure_topics=settings.kafka_ensure_topics,
+        sends_mail=True,  # replies and rating mails
     )
 
 
