@@ -131,6 +131,9 @@ class ServiceFacts:
     """The port its SMTP receiver listens on (its settings); None: it receives no mail."""
     sends_mail: bool = False
     """It sends mail (its definition): the relay is its SMTP server and egress peer."""
+    public_links: bool = False
+    """Its mails carry links to its own public pages (a ``public_base_url`` setting): each
+    overlay sets that to the service's ingress host."""
 
     @property
     def kafka_user(self) -> str:
@@ -168,6 +171,7 @@ def service_facts(service: str) -> ServiceFacts:
         max_body_bytes=definition.settings.max_body_bytes,
         smtp_receiver_port=smtp_receiver_port(definition),
         sends_mail=definition.sends_mail,
+        public_links="public_base_url" in type(definition.settings).model_fields,
     )
 
 
@@ -889,6 +893,25 @@ def ingress(facts: list[ServiceFacts], overlay: str) -> list[Manifest]:
     return manifests
 
 
+def public_urls(facts: list[ServiceFacts], overlay: str) -> list[Manifest]:
+    """Patches of the settings ConfigMaps: a service whose mails link to its public pages
+    (privacy confirmations, newsletter consent, ratings) links to its ingress host, not to
+    the loopback address of ``make run``."""
+    scheme = "https" if overlay == "prod" else "http"
+    return [
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": f"{f.name}-settings"},
+            "data": {
+                f"{f.env_prefix}PUBLIC_BASE_URL": f"{scheme}://{f.name}.{OVERLAY_DOMAINS[overlay]}"
+            },
+        }
+        for f in facts
+        if f.public_links
+    ]
+
+
 # --------------------------------------------------------------------------- output
 
 
@@ -914,6 +937,7 @@ def render(facts: list[ServiceFacts] | None = None) -> dict[Path, str]:
             out[Path("base") / f.name / name] = dump(manifests)
     for overlay in OVERLAY_DOMAINS:
         out[Path("overlays") / overlay / "ingress.yaml"] = dump(ingress(facts, overlay))
+        out[Path("overlays") / overlay / "public-urls.yaml"] = dump(public_urls(facts, overlay))
     return out
 
 

@@ -313,6 +313,26 @@ def test_support_s_smtp_receiver_is_served_and_reachable_from_the_mail_relay_onl
             assert [r["ports"] for r in rules] == [[{"protocol": "TCP", "port": 8080}]]
 
 
+def test_links_in_mails_point_at_the_service_s_own_ingress_host(
+    rendered: dict[str, Docs], facts: list[ServiceFacts]
+) -> None:
+    """A service with public pages (orders' privacy confirmations, marketing's consent,
+    support's ratings) puts its ingress host into the links it mails, per overlay: the
+    default is make run's loopback address, which no customer can open."""
+    linking = sorted(f.name for f in facts if f.public_links)
+    assert linking == ["marketing", "orders", "support"]
+    for overlay, docs in rendered.items():
+        maps = checks.by_name(docs, "ConfigMap")
+        scheme = "https" if overlay == "prod" else "http"
+        domain = generate.OVERLAY_DOMAINS[overlay]
+        for name in linking:
+            key = f"KONTOR_{name.upper()}_PUBLIC_BASE_URL"
+            assert maps[f"{name}-settings"]["data"][key] == f"{scheme}://{name}.{domain}"
+            # the patch adds the key: the base's other settings stay
+            assert maps[f"{name}-settings"]["data"]["KONTOR_HTTP_HOST"] == "0.0.0.0"
+        assert "KONTOR_CATALOG_PUBLIC_BASE_URL" not in maps["catalog-settings"]["data"]
+
+
 def test_a_receiver_on_any_free_port_cannot_be_deployed() -> None:
     settings = generate.load_definition("support").settings.model_copy(
         update={"smtp_receiver_port": 0}
