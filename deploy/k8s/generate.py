@@ -97,6 +97,15 @@ from these is an ``X-Forwarded-For`` believed, and the NetworkPolicy lets no oth
 of that network but the controller and Prometheus connect."""
 MONITORING_NAMESPACE = "monitoring"
 PROMETHEUS_PODS = {"app.kubernetes.io/name": "prometheus"}
+SMTP_SERVICE_PORT = 25
+"""The Service port of a service's SMTP receiver (support's mail in): SMTP's own port,
+the container listens on the receiver's setting (2525: no root needed)."""
+MAIL_RELAY_NAMESPACE = "mail"
+MAIL_RELAY_PODS = {"app.kubernetes.io/name": "mail-relay"}
+MAIL_RELAY_HOST = f"mail-relay.{MAIL_RELAY_NAMESPACE}"
+MAIL_RELAY_SUBMISSION_PORT = 587
+"""The shop's MX/relay pods (spam filtering, TLS from the internet), the only peers that
+may deliver to an SMTP receiver (ADR 0046; an overlay patches them for another relay)."""
 """The scraping pods' labels (the Prometheus operator's)."""
 OVERLAY_DOMAINS = {"dev": "kontor.localtest.me", "prod": "api.kontor.example"}
 PROD_TLS_SECRET = "kontor-api-tls"
@@ -118,6 +127,13 @@ class ServiceFacts:
     """The path prefixes the ingress routes to the service (its API routes only)."""
     max_body_bytes: int = 1_048_576
     """The largest request body the service takes (its settings); its ingress lets it pass."""
+    smtp_receiver_port: int | None = None
+    """The port its SMTP receiver listens on (its settings); None: it receives no mail."""
+    sends_mail: bool = False
+    """It sends mail (its definition): the relay is its SMTP server and egress peer."""
+    public_links: bool = False
+    """Its mails carry links to its own public pages (a ``public_base_url`` setting): each
+    overlay sets that to the service's ingress host."""
 
     @property
     def kafka_user(self) -> str:
@@ -153,7 +169,22 @@ def service_facts(service: str) -> ServiceFacts:
         dead_letters=dead_letter_topics(definition),
         api_prefixes=api_path_prefixes(definition),
         max_body_bytes=definition.settings.max_body_bytes,
+        smtp_receiver_port=smtp_receiver_port(definition),
+        sends_mail=definition.sends_mail,
+        public_links="public_base_url" in type(definition.settings).model_fields,
     )
+
+
+def smtp_receiver_port(definition: ServiceDefinition) -> int | None:
+    """The SMTP receiver's port from the service's settings (``smtp_receiver``,
+    ``smtp_receiver_port``): only support has one today."""
+    settings = definition.settings
+    if not getattr(settings, "smtp_receiver", False):
+        return None
+    port = int(getattr(settings, "smtp_receiver_port", 0))
+    if port <= 0:
+        raise ValueError(f"{definition.name}: a cluster's SMTP receiver needs a fixed port")
+    return port
 
 
 def all_facts() -> list[ServiceFacts]:
@@ -269,6 +300,25 @@ def config_map(f: ServiceFacts) -> Manifest:
             f"{f.env_prefix}LOG_LEVEL": "INFO",
             # a cluster issues no sample invoices: until PUT /seller they wait (ADR 0020)
             **({f"{f.env_prefix}EXAMPLE_SELLER": "false"} if f.name == "billing" else {}),
+            # mail out through the shop's relay (submission with STARTTLS; its login: Secret)
+            **(
+                {
+                    f"{f.env_prefix}SMTP_HOST": MAIL_RELAY_HOST,
+                    f"{f.env_prefix}SMTP_PORT": str(MAIL_RELAY_SUBMISSION_PORT),
+                    f"{f.env_prefix}SMTP_SECURITY": "starttls",
+                }
+                if f.sends_mail
+                else {}
+            ),
+            # the receiver listens on the pod's address (its default is make run's loopback)
+            **(
+                {
+                    f"{f.env_prefix}SMTP_RECEIVER_HOST": "0.0.0.0",
+                    f"{f.env_prefix}SMTP_RECEIVER_PORT": str(f.smtp_receiver_port),
+                }
+                if f.smtp_receiver_port
+                else {}
+            ),
         },
     }
 
@@ -277,24 +327,44 @@ def _secret_env(name: str, secret: str, key: str) -> Manifest:
     return {"name": name, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}
 
 
+def _optional_secret_env(name: str, secret: str, key: str) -> Manifest:
+    return {
+        "name": name,
+        "valueFrom": {"secretKeyRef": {"name": secret, "key": key, "optional": True}},
+    }
+
+
 def service_secret_env(f: ServiceFacts) -> list[Manifest]:
     """Secrets of one service, created by whoever operates it (optional: it starts without)."""
+    found: list[Manifest] = []
     if f.name == "billing":
         # The Stripe endpoint's signing secret (ADR 0028): without it every webhook is
         # refused, the rest of billing runs.
-        return [
-            {
-                "name": "KONTOR_BILLING_STRIPE_WEBHOOK_SECRET",
-                "valueFrom": {
-                    "secretKeyRef": {
-                        "name": "billing-stripe",
-                        "key": "webhook-secret",
-                        "optional": True,
-                    }
-                },
-            }
+        found.append(
+            _optional_secret_env(
+                "KONTOR_BILLING_STRIPE_WEBHOOK_SECRET", "billing-stripe", "webhook-secret"
+            )
+        )
+    if f.sends_mail:  # the relay's login, where it asks for one
+        found += [
+            _optional_secret_env(f"{f.env_prefix}SMTP_USERNAME", f"{f.name}-smtp", "username"),
+            _optional_secret_env(f"{f.env_prefix}SMTP_PASSWORD", f"{f.name}-smtp", "password"),
         ]
-    return []
+    if f.name == "support":
+        # the chat tokens' key must be the same on every replica (ADR 0041), and so the
+        # rating links' (else derived from the privacy key); the contact webhook's key and
+        # the IMAP mailbox's login (ADR 0047), where those channels are used
+        found += [
+            _optional_secret_env(f"{f.env_prefix}{name}", "support-channels", key)
+            for name, key in (
+                ("CHAT_TOKEN_SECRET", "chat-token-secret"),
+                ("RATING_LINK_SECRET", "rating-link-secret"),
+                ("CONTACT_WEBHOOK_SECRET", "contact-webhook-secret"),
+                ("IMAP_USERNAME", "imap-username"),
+                ("IMAP_PASSWORD", "imap-password"),
+            )
+        ]
+    return found
 
 
 def deployment(f: ServiceFacts) -> Manifest:
@@ -304,7 +374,14 @@ def deployment(f: ServiceFacts) -> Manifest:
         "image": f"kontor/{f.name}:dev",
         "imagePullPolicy": "IfNotPresent",
         "command": ["python", "-m", f"kontor_{f.name}"],
-        "ports": [{"name": "http", "containerPort": HTTP_PORT, "protocol": "TCP"}],
+        "ports": [
+            {"name": "http", "containerPort": HTTP_PORT, "protocol": "TCP"},
+            *(
+                [{"name": "smtp", "containerPort": f.smtp_receiver_port, "protocol": "TCP"}]
+                if f.smtp_receiver_port
+                else []
+            ),
+        ],
         "envFrom": [
             {"configMapRef": {"name": "kontor-platform"}},
             {"configMapRef": {"name": f"{f.name}-settings"}},
@@ -435,7 +512,21 @@ def service(f: ServiceFacts) -> Manifest:
         "spec": {
             "type": "ClusterIP",
             "selector": selector(f),
-            "ports": [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}],
+            "ports": [
+                {"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"},
+                *(
+                    [
+                        {
+                            "name": "smtp",
+                            "port": SMTP_SERVICE_PORT,
+                            "targetPort": "smtp",
+                            "protocol": "TCP",
+                        }
+                    ]
+                    if f.smtp_receiver_port
+                    else []
+                ),
+            ],
         },
     }
 
@@ -456,8 +547,9 @@ def _port(port: int, protocol: str = "TCP") -> Manifest:
 def network_policy(f: ServiceFacts) -> Manifest:
     """Only Kafka, its own MongoDB, the collector and DNS out; in only the ingress
     controller's pods (which route the API prefixes, nothing else) and Prometheus's
-    (for /metrics). No other pod of the cluster reaches /metrics, /docs or /health/*;
-    the kubelet's probes are not subject to NetworkPolicies on common CNIs."""
+    (for /metrics), and to an SMTP receiver's port only the mail relay's pods. No other
+    pod of the cluster reaches /metrics, /docs or /health/*; the kubelet's probes are not
+    subject to NetworkPolicies on common CNIs."""
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
@@ -484,7 +576,8 @@ def network_policy(f: ServiceFacts) -> Manifest:
                         },
                     ],
                     "ports": [_port(HTTP_PORT)],
-                }
+                },
+                *smtp_ingress(f),
             ],
             "egress": [
                 {
@@ -525,9 +618,31 @@ def network_policy(f: ServiceFacts) -> Manifest:
                     ],
                     "ports": [_port(53, "UDP"), _port(53, "TCP")],
                 },
+                *smtp_egress(f),
             ],
         },
     }
+
+
+def _mail_relay_peer() -> Manifest:
+    return {
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": MAIL_RELAY_NAMESPACE}},
+        "podSelector": {"matchLabels": dict(MAIL_RELAY_PODS)},
+    }
+
+
+def smtp_egress(f: ServiceFacts) -> list[Manifest]:
+    """Mail out: a service that sends mail reaches the relay's submission port."""
+    if not f.sends_mail:
+        return []
+    return [{"to": [_mail_relay_peer()], "ports": [_port(MAIL_RELAY_SUBMISSION_PORT)]}]
+
+
+def smtp_ingress(f: ServiceFacts) -> list[Manifest]:
+    """Mail in: only the shop's MX/relay pods reach the SMTP receiver's port."""
+    if not f.smtp_receiver_port:
+        return []
+    return [{"from": [_mail_relay_peer()], "ports": [_port(f.smtp_receiver_port)]}]
 
 
 def mongodb(f: ServiceFacts) -> Manifest:
@@ -778,6 +893,25 @@ def ingress(facts: list[ServiceFacts], overlay: str) -> list[Manifest]:
     return manifests
 
 
+def public_urls(facts: list[ServiceFacts], overlay: str) -> list[Manifest]:
+    """Patches of the settings ConfigMaps: a service whose mails link to its public pages
+    (privacy confirmations, newsletter consent, ratings) links to its ingress host, not to
+    the loopback address of ``make run``."""
+    scheme = "https" if overlay == "prod" else "http"
+    return [
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": f"{f.name}-settings"},
+            "data": {
+                f"{f.env_prefix}PUBLIC_BASE_URL": f"{scheme}://{f.name}.{OVERLAY_DOMAINS[overlay]}"
+            },
+        }
+        for f in facts
+        if f.public_links
+    ]
+
+
 # --------------------------------------------------------------------------- output
 
 
@@ -803,6 +937,7 @@ def render(facts: list[ServiceFacts] | None = None) -> dict[Path, str]:
             out[Path("base") / f.name / name] = dump(manifests)
     for overlay in OVERLAY_DOMAINS:
         out[Path("overlays") / overlay / "ingress.yaml"] = dump(ingress(facts, overlay))
+        out[Path("overlays") / overlay / "public-urls.yaml"] = dump(public_urls(facts, overlay))
     return out
 
 

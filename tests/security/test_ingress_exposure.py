@@ -78,7 +78,19 @@ def test_only_the_ingress_controller_and_prometheus_reach_a_service(
     for overlay, docs in rendered.items():
         policies = checks.by_name(docs, "NetworkPolicy")
         for service in generate.SERVICES:
-            [rule] = policies[service]["spec"]["ingress"]
+            # the API's port; support's SMTP port (mail in) admits the mail relay only
+            # (deploy/k8s/tests: test_support_s_smtp_receiver_is_served_...)
+            [rule] = [
+                r
+                for r in policies[service]["spec"]["ingress"]
+                if {"protocol": "TCP", "port": generate.HTTP_PORT} in r["ports"]
+            ]
+            others = [r for r in policies[service]["spec"]["ingress"] if r is not rule]
+            assert all(
+                peer["podSelector"]["matchLabels"] == generate.MAIL_RELAY_PODS
+                for r in others
+                for peer in r["from"]
+            ), (overlay, service)
             peers = {
                 (
                     peer["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"],

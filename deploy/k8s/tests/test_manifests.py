@@ -256,7 +256,93 @@ def test_network_policy_allows_only_kafka_own_mongo_collector_and_dns(
         assert any(lbl.get("strimzi.io/broker-role") == "true" for lbl in labels)
         assert {"app.kubernetes.io/name": "otel-collector"} in labels
         assert {"k8s-app": "kube-dns"} in labels
-        assert len(peers) == 4
+        # and the mail relay for a service that sends mail (ADR 0046)
+        assert (generate.MAIL_RELAY_PODS in labels) == f.sends_mail, f.name
+        assert len(peers) == 4 + f.sends_mail
+
+
+def test_support_s_smtp_receiver_is_served_and_reachable_from_the_mail_relay_only(
+    rendered: dict[str, Docs], facts: list[ServiceFacts]
+) -> None:
+    """Mail in (issue 14, ADR 0046): the receiver's port comes from support's settings;
+    its container port, Service port 25 and the NetworkPolicy's rule from the mail relay's
+    pods agree with it, the ConfigMap makes it listen on the pod's address, and no other
+    service exposes SMTP."""
+    by = {f.name: f for f in facts}
+    assert by["support"].smtp_receiver_port == 2525 and by["support"].sends_mail
+    assert all(f.smtp_receiver_port is None for f in facts if f.name != "support")
+    relay = {
+        "namespaceSelector": {
+            "matchLabels": {"kubernetes.io/metadata.name": generate.MAIL_RELAY_NAMESPACE}
+        },
+        "podSelector": {"matchLabels": generate.MAIL_RELAY_PODS},
+    }
+    for overlay, docs in rendered.items():
+        container = checks.by_name(docs, "Deployment")["support"]["spec"]["template"]["spec"][
+            "containers"
+        ][0]
+        assert {"name": "smtp", "containerPort": 2525, "protocol": "TCP"} in container["ports"]
+        ports = checks.by_name(docs, "Service")["support"]["spec"]["ports"]
+        assert {"name": "smtp", "port": 25, "targetPort": "smtp", "protocol": "TCP"} in ports
+        data = checks.by_name(docs, "ConfigMap")["support-settings"]["data"]
+        assert data["KONTOR_SUPPORT_SMTP_RECEIVER_HOST"] == "0.0.0.0"
+        assert data["KONTOR_SUPPORT_SMTP_RECEIVER_PORT"] == "2525"
+        rules = checks.by_name(docs, "NetworkPolicy")["support"]["spec"]["ingress"]
+        smtp = [r for r in rules if {"protocol": "TCP", "port": 2525} in r["ports"]]
+        assert smtp == [{"from": [relay], "ports": [{"protocol": "TCP", "port": 2525}]}], overlay
+        # mail out: the relay's submission port, its login and support's channel keys
+        # from Secrets (the chat tokens' key must be one for every replica)
+        egress = checks.by_name(docs, "NetworkPolicy")["support"]["spec"]["egress"]
+        assert {"to": [relay], "ports": [{"protocol": "TCP", "port": 587}]} in egress
+        assert data["KONTOR_SUPPORT_SMTP_HOST"] == generate.MAIL_RELAY_HOST
+        assert (data["KONTOR_SUPPORT_SMTP_PORT"], data["KONTOR_SUPPORT_SMTP_SECURITY"]) == (
+            "587",
+            "starttls",
+        )
+        secrets = {
+            e["name"]: e["valueFrom"]["secretKeyRef"]
+            for e in container["env"]
+            if "secretKeyRef" in e.get("valueFrom", {})
+        }
+        for name in ("SMTP_PASSWORD", "CHAT_TOKEN_SECRET", "IMAP_PASSWORD"):
+            assert secrets[f"KONTOR_SUPPORT_{name}"]["optional"] is True, name
+        for service in (f.name for f in facts if f.name != "support"):
+            names = [p["name"] for p in checks.by_name(docs, "Service")[service]["spec"]["ports"]]
+            assert names == ["http"], (overlay, service)
+            rules = checks.by_name(docs, "NetworkPolicy")[service]["spec"]["ingress"]
+            assert [r["ports"] for r in rules] == [[{"protocol": "TCP", "port": 8080}]]
+
+
+def test_links_in_mails_point_at_the_service_s_own_ingress_host(
+    rendered: dict[str, Docs], facts: list[ServiceFacts]
+) -> None:
+    """A service with public pages (orders' privacy confirmations, marketing's consent,
+    support's ratings) puts its ingress host into the links it mails, per overlay: the
+    default is make run's loopback address, which no customer can open."""
+    linking = sorted(f.name for f in facts if f.public_links)
+    assert linking == ["marketing", "orders", "support"]
+    for overlay, docs in rendered.items():
+        maps = checks.by_name(docs, "ConfigMap")
+        scheme = "https" if overlay == "prod" else "http"
+        domain = generate.OVERLAY_DOMAINS[overlay]
+        for name in linking:
+            key = f"KONTOR_{name.upper()}_PUBLIC_BASE_URL"
+            assert maps[f"{name}-settings"]["data"][key] == f"{scheme}://{name}.{domain}"
+            # the patch adds the key: the base's other settings stay
+            assert maps[f"{name}-settings"]["data"]["KONTOR_HTTP_HOST"] == "0.0.0.0"
+        assert "KONTOR_CATALOG_PUBLIC_BASE_URL" not in maps["catalog-settings"]["data"]
+
+
+def test_a_receiver_on_any_free_port_cannot_be_deployed() -> None:
+    settings = generate.load_definition("support").settings.model_copy(
+        update={"smtp_receiver_port": 0}
+    )
+    definition = copy.copy(generate.load_definition("support"))
+    definition.settings = settings
+    with pytest.raises(ValueError, match="fixed port"):
+        generate.smtp_receiver_port(definition)
+    definition.settings = settings.model_copy(update={"smtp_receiver": False})
+    assert generate.smtp_receiver_port(definition) is None
 
 
 def test_each_service_has_its_own_replica_set_and_user(

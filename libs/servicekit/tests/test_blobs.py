@@ -17,6 +17,7 @@ from kontor_servicekit.blobs import (
     IMAGE_RESPONSES,
     Blob,
     BlobStore,
+    attachment_disposition,
     blob_response,
     read_image_upload,
 )
@@ -122,6 +123,24 @@ def test_a_served_blob_carries_its_type_nosniff_and_cache_headers() -> None:
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["cache-control"] == "private, max-age=86400"
     assert set(IMAGE_RESPONSES[200]["content"]) == {"image/jpeg", "image/png", "image/webp"}
+    assert "content-disposition" not in response.headers  # an image of ours: shown inline
+
+
+@pytest.mark.unit
+def test_a_file_someone_sent_is_a_sandboxed_download_under_a_safe_name() -> None:
+    served = blob_response(
+        Blob("6747a1c2e4b0a1b2c3d4e5f6", b"<script>", "text/html"), download_as="a.html"
+    )
+    assert served.headers["content-disposition"].startswith('attachment; filename="a.html"')
+    assert served.headers["content-security-policy"].startswith("sandbox")
+    assert served.headers["x-content-type-options"] == "nosniff"
+    assert attachment_disposition("Rechnung März.pdf") == (
+        "attachment; filename=\"Rechnung M_rz.pdf\"; filename*=UTF-8''Rechnung%20M%C3%A4rz.pdf"
+    )
+    hostile = attachment_disposition('../x"; filename="evil.exe\r\nSet-Cookie: a=b')
+    assert "\r" not in hostile and "\n" not in hostile and "/" not in hostile
+    assert hostile.count('"') == 2  # one quoted ASCII name; the rest percent-encoded
+    assert attachment_disposition("\x00") == "attachment; filename=\"file\"; filename*=UTF-8''file"
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+from urllib.parse import quote
 
 from bson import ObjectId
 from fastapi import Response, UploadFile
@@ -38,6 +39,7 @@ __all__ = [
     "BlobStore",
     "BlobWriter",
     "Upload",
+    "attachment_disposition",
     "blob_response",
     "read_image_upload",
 ]
@@ -169,9 +171,27 @@ class BlobStore:
             await self._files.delete(oid)
 
 
-def blob_response(blob: Blob) -> Response:
-    """The blob's bytes with its content type and :data:`SERVED_HEADERS`."""
-    return Response(content=blob.data, media_type=blob.content_type, headers=dict(SERVED_HEADERS))
+def blob_response(blob: Blob, *, download_as: str | None = None) -> Response:
+    """The blob's bytes with its content type and :data:`SERVED_HEADERS`.
+
+    ``download_as``: a file someone else sent (a mail's attachment) that the browser must
+    save under that name and never render in the shop's origin: ``Content-Disposition:
+    attachment`` and a sandboxing ``Content-Security-Policy``."""
+    headers = dict(SERVED_HEADERS)
+    if download_as is not None:
+        headers["Content-Disposition"] = attachment_disposition(download_as)
+        headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return Response(content=blob.data, media_type=blob.content_type, headers=headers)
+
+
+def attachment_disposition(filename: str) -> str:
+    """``attachment`` with an ASCII ``filename`` and the exact name as ``filename*``
+    (RFC 6266, RFC 8187), whatever quotes, slashes or control characters it holds."""
+    name = "".join(ch for ch in filename if ch.isprintable() and ch not in "/\\") or "file"
+    ascii_name = (
+        "".join(ch if ch.isascii() and ch not in '"%;' else "_" for ch in name).strip() or "file"
+    )
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 class BlobWriter(Protocol):

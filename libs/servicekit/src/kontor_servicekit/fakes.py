@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import copy
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -37,6 +37,7 @@ __all__ = [
     "FakeDatabase",
     "FakeTransactor",
     "FakeUnitOfWork",
+    "InMemoryBlobs",
     "InMemoryTable",
     "envelope_of",
 ]
@@ -192,3 +193,28 @@ def envelope_of(event: Event, *, aggregate_id: str | None = None, **fields: Any)
         aggregate_id=aggregate_id or str(uuid.uuid4()),
         **fields,
     )
+
+
+class InMemoryBlobs:
+    """A :class:`~kontor_servicekit.blobs.BlobWriter` in memory (the unit tests' GridFS):
+    ``files`` maps each id to its bytes, content type and metadata."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, tuple[bytes, str, dict[str, Any]]] = {}
+        self._count = 0
+
+    async def put(
+        self,
+        data: bytes,
+        *,
+        filename: str,
+        content_type: str,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> str:
+        self._count += 1
+        blob_id = f"blob-{self._count}"
+        self.files[blob_id] = (data, content_type, {"filename": filename, **(metadata or {})})
+        return blob_id
+
+    async def delete(self, blob_id: str) -> None:
+        self.files.pop(blob_id, None)

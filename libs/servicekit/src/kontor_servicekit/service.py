@@ -112,6 +112,9 @@ class ServiceDefinition:
     readiness: dict[str, Callable[[Kit], Awaitable[str]]] = field(default_factory=dict)
     """Extra checks of ``/health/ready`` by name: each answers ``"ok"`` or why the
     service cannot do its work (billing: the seller's data is incomplete)."""
+    sends_mail: bool = False
+    """It sends mail through the SMTP relay (``smtp_*``): in a cluster its NetworkPolicy
+    lets it reach the relay (``deploy/k8s/generate.py``, ADR 0046)."""
 
     @property
     def name(self) -> str:

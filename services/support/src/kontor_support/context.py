@@ -13,9 +13,15 @@ from kontor_servicekit.idempotency import Answers
 from kontor_servicekit.ratelimit import RateLimiter
 from kontor_servicekit.uow import Transactor
 
+from kontor_support.application.ratings import RatingLinks
 from kontor_support.application.unit_of_work import SupportUnitOfWork
 from kontor_support.channels.chat import ChatChannel
-from kontor_support.store.queries import ProductQueries, SupportQueries, TicketQueries
+from kontor_support.store.queries import (
+    ProductQueries,
+    RatingQueries,
+    SupportQueries,
+    TicketQueries,
+)
 
 
 @dataclass
@@ -31,8 +37,11 @@ class SupportContext:
     chat_token_ttl_s: int
     chat_limiter: RateLimiter  # POST /chats per client address
     products: ProductQueries  # product advice
+    ratings: RatingQueries  # customer satisfaction figures
     return_instructions: str = ""  # the macros' {{return_instructions}}
     contact_webhook_secret: bytes | None = None  # POST /webhooks/contacts; None: refused
+    rating_links: RatingLinks | None = None  # None: no rating mails, the pages answer 503
+    rating_mail: bool = True  # False: no new rating mails (the links sent still work)
 
 
 Context = Annotated[SupportContext, Depends(context_dependency(SupportContext))]

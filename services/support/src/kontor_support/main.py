@@ -10,7 +10,9 @@ from kontor_servicekit.blobs import BlobStore
 from kontor_servicekit.clock import Clock, utc_now
 from kontor_servicekit.context import attach_context
 from kontor_servicekit.idempotency import Answers
+from kontor_servicekit.links import LinkSigner
 from kontor_servicekit.mail import SmtpReceiver, SmtpSender, smtp_config
+from kontor_servicekit.privacy.keys import MasterKey
 from kontor_servicekit.privacy.participant import privacy_subscription
 from kontor_servicekit.ratelimit import RateLimiter
 from kontor_servicekit.runner import run_service
@@ -18,21 +20,35 @@ from kontor_servicekit.service import ServiceDefinition, create_service_app
 from kontor_servicekit.sweeper import Sweeper
 from kontor_servicekit.uow import MongoTransactor
 
-from kontor_support.api import chats, contacts, macros, products, tickets
+from kontor_support.api import chats, contacts, macros, products, ratings, tickets
 from kontor_support.application.chats import chats_left_to_mail
 from kontor_support.application.context import open_undelivered_tickets
 from kontor_support.application.privacy import SupportPrivacy
+from kontor_support.application.ratings import RatingLinks
+from kontor_support.application.retention import anonymise_old_tickets
 from kontor_support.application.sla import german_calendar, sweep_tickets
 from kontor_support.channels.chat import ChatChannel, ChatHub
+from kontor_support.channels.mail_imap import (
+    ImapConfig,
+    ImaplibSession,
+    fallback_message_id,
+    poll_mailbox,
+)
 from kontor_support.channels.mail_out import send_due_mail
-from kontor_support.channels.mail_smtp import accepting, mail_receiver
+from kontor_support.channels.mail_smtp import accepting, mail_receiver, store_mail
+from kontor_support.consumers.alerts import tickets_from_alerts
 from kontor_support.consumers.context import context_from_billing, context_from_orders
 from kontor_support.consumers.products import products_from_catalog
 from kontor_support.context import SupportContext
 from kontor_support.domain.sla import SlaPolicy
 from kontor_support.settings import SupportSettings
 from kontor_support.store.indexes import ensure_indexes
-from kontor_support.store.queries import ProductQueries, SupportQueries, TicketQueries
+from kontor_support.store.queries import (
+    ProductQueries,
+    RatingQueries,
+    SupportQueries,
+    TicketQueries,
+)
 from kontor_support.store.unit_of_work import MongoSupportUnitOfWork
 
 
@@ -43,11 +59,19 @@ def definition(
         settings=settings,
         title="Kontor support",
         description="Customer contact on every channel: tickets and their answers.",
-        routers=[tickets.router, chats.router, contacts.router, products.router, macros.router],
+        routers=[
+            tickets.router,
+            chats.router,
+            contacts.router,
+            products.router,
+            macros.router,
+            ratings.router,
+        ],
         subscriptions=[
             context_from_orders(clock),
             context_from_billing(clock, last_dunning_level=settings.last_dunning_level),
             products_from_catalog(),
+            tickets_from_alerts(clock),
             privacy_subscription(
                 "support",
                 privacy or SupportPrivacy(),
@@ -57,6 +81,7 @@ def definition(
         ],
         indexes=ensure_indexes,
         ensure_topics=settings.kafka_ensure_topics,
+        sends_mail=True,  # replies and rating mails
     )
 
 
@@ -87,6 +112,9 @@ def create_app(settings: SupportSettings | None = None, clock: Clock = utc_now) 
             if settings.contact_webhook_secret is not None
             else None
         ),
+        ratings=RatingQueries(store.db),
+        rating_links=_rating_links(settings, app.state.kit.privacy.master),
+        rating_mail=settings.rating_mail,
     )
     attach_context(app, context)
     calendar = german_calendar(settings.holiday_state)
@@ -113,6 +141,17 @@ def create_app(settings: SupportSettings | None = None, clock: Clock = utc_now) 
         ),
         interval_s=settings.sla_sweep_interval_s,
     ).runs_with(app.state.kit.definition)
+    Sweeper(
+        "ticket-retention",
+        lambda: anonymise_old_tickets(
+            context.transactor,
+            context.tickets.past_retention,
+            clock=context.clock,
+            keep=timedelta(days=settings.ticket_keep_days),
+            blobs=context.blobs,
+        ),
+        interval_s=settings.retention_sweep_interval_s,
+    ).runs_with(app.state.kit.definition)
     Sweeper("chat-push", context.chat.hub.push, interval_s=settings.chat_push_interval_s).runs_with(
         app.state.kit.definition
     )
@@ -136,6 +175,23 @@ def _chat_secret(settings: SupportSettings) -> bytes:
     return secrets.token_bytes(32)  # one process: tokens end with a restart
 
 
+def _rating_links(settings: SupportSettings, master: MasterKey | None) -> RatingLinks | None:
+    """From ``rating_link_secret``, else derived from the privacy master key (every
+    replica has it), else None: no rating mails."""
+    if settings.rating_link_secret is not None:
+        signer = LinkSigner(settings.rating_link_secret.get_secret_value().encode("utf-8"))
+    elif master is not None:
+        signer = LinkSigner(master.derive(b"kontor support rating links v1"))
+    else:
+        return None
+    return RatingLinks(
+        signer=signer,
+        base_url=settings.public_base_url,
+        valid_for=timedelta(days=settings.rating_link_days),
+        mail_domain=settings.mail_domain,
+    )
+
+
 def _mail(app: FastAPI, settings: SupportSettings, context: SupportContext) -> None:
     """E-mail in over SMTP and the sweeper that sends queued e-mail replies."""
     app.state.smtp_receiver = None
@@ -148,11 +204,49 @@ def _mail(app: FastAPI, settings: SupportSettings, context: SupportContext) -> N
             accepts=accepting(settings.smtp_receiver_accept),
             hostname=settings.mail_domain,
         ).runs_with(app.state.kit.definition)
+    if settings.imap_host is not None:
+        _imap(app, settings, context)
     sender = SmtpSender(smtp_config(settings), clock=context.clock)
     Sweeper(
         "mail-out",
         lambda: send_due_mail(context.transactor, context.queries, sender, clock=context.clock),
         interval_s=settings.mail_send_interval_s,
+    ).runs_with(app.state.kit.definition)
+
+
+def _imap(app: FastAPI, settings: SupportSettings, context: SupportContext) -> None:
+    """E-mail in by polling an existing mailbox (ADR 0047)."""
+    assert settings.imap_host and settings.imap_username and settings.imap_password
+    config = ImapConfig(
+        host=settings.imap_host,
+        port=settings.imap_port,
+        username=settings.imap_username,
+        password=settings.imap_password.get_secret_value(),
+        mailbox=settings.imap_mailbox,
+        security=settings.imap_security,
+        timeout_s=settings.imap_timeout_s,
+        after=settings.imap_after,
+    )
+    fallback = fallback_message_id(settings.mail_domain)
+
+    async def store(raw: bytes) -> None:
+        await store_mail(
+            context.transactor,
+            raw,
+            clock=context.clock,
+            blobs=context.blobs,
+            fallback_id=fallback,
+        )
+
+    Sweeper(
+        "mail-in-imap",
+        lambda: poll_mailbox(
+            lambda: ImaplibSession(config),
+            store,
+            max_bytes=settings.smtp_receiver_max_bytes,
+            after=config.after,
+        ),
+        interval_s=settings.imap_poll_interval_s,
     ).runs_with(app.state.kit.definition)
 
 

@@ -1,6 +1,8 @@
+from typing import Literal, Self
+
 from kontor_servicekit.mail.receiver import DEFAULT_MAX_BYTES
 from kontor_servicekit.settings import ServiceSettings
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 
 
 class SupportSettings(ServiceSettings):
@@ -87,3 +89,59 @@ class SupportSettings(ServiceSettings):
     last_dunning_level: int = Field(
         default=3, ge=1, description="PaymentOverdue at this dunning level opens a ticket"
     )
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8004",
+        pattern=r"^https?://[^\s/]+(/[^\s]*)?$",
+        description="Where customers reach support's public pages (the rating links)",
+    )
+    rating_mail: bool = Field(
+        default=True,
+        description="Ask the customer to rate a ticket when it is first solved (a mail)",
+    )
+    rating_link_secret: SecretStr | None = Field(
+        default=None,
+        description="Signs the rating links (at least 16 bytes). Unset: derived from the "
+        "privacy master key; neither set: no rating mails (the rating pages answer 503)",
+    )
+    rating_link_days: int = Field(
+        default=30, ge=1, le=365, description="How long a rating link can be clicked"
+    )
+    imap_host: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=253,
+        description="Poll this IMAP server's mailbox for mail in (unset: no IMAP polling)",
+    )
+    imap_port: int = Field(default=993, ge=1, le=65535)
+    imap_security: Literal["tls", "starttls", "none"] = Field(
+        default="tls", description="tls (IMAPS, 993), starttls (143) or none (tests only)"
+    )
+    imap_username: str | None = Field(default=None, min_length=1, max_length=320)
+    imap_password: SecretStr | None = None
+    imap_mailbox: str = Field(default="INBOX", min_length=1, max_length=200)
+    imap_poll_interval_s: float = Field(
+        default=60.0, gt=0, description="How often the mailbox is read"
+    )
+    imap_after: Literal["seen", "delete"] = Field(
+        default="seen",
+        description="What becomes of a stored mail on the server: marked seen, or deleted",
+    )
+    imap_timeout_s: float = Field(default=30.0, gt=0)
+
+    ticket_keep_days: int = Field(
+        default=1461,
+        ge=30,
+        le=3650,
+        description="A ticket closed this many days ago is anonymised (its person goes, its "
+        "figures stay); 4 years outlive every claim of a sale (§§ 195, 199 BGB)",
+    )
+    retention_sweep_interval_s: float = Field(
+        default=3600.0, gt=0, description="How often tickets past their retention are looked for"
+    )
+
+    @model_validator(mode="after")
+    def _imap_needs_a_login(self) -> Self:
+        login = (self.imap_username, self.imap_password)
+        if self.imap_host is not None and None in login:
+            raise ValueError("imap_host needs imap_username and imap_password")
+        return self

@@ -160,3 +160,67 @@ async def test_a_relay_that_is_away_leaves_the_reply_queued_for_its_retry(
         assert delivery.not_before is not None and delivery.not_before > datetime.now(UTC)
         assert "could not reach the relay" in (delivery.last_error or "")
         assert delivery.claim is None
+
+
+async def test_a_solved_ticket_s_rating_mail_one_click_and_the_figures(
+    start_service: Any, mail_sink: ThreadedSink
+) -> None:
+    """Satisfaction (ADR 0044): solving mails a rating request over real SMTP; its link,
+    opened without any login, records the score in one click, the form adds a comment,
+    and the figures count it for the assignee and the channel."""
+    settings = {**mail_sink.smtp_settings(), "mail_send_interval_s": 0.05}
+    async with start_service("support", **settings) as support:
+        await send_to(support, customer_mail(Message_ID="<r1@mail.example.de>"))
+        [ticket] = await annas_tickets(support)
+        ticket_id = ticket["id"]
+        reply = await support.client.post(
+            f"/tickets/{ticket_id}/replies", json={"body": "Ist unterwegs.", "internal": False}
+        )
+        assert reply.status_code == 201, reply.text
+        solved = await support.client.patch(
+            f"/tickets/{ticket_id}", json={"status": "solved", "assignee": "berta"}
+        )
+        assert solved.status_code == 200, solved.text
+
+        [rating_mail] = await mail_sink.arrived(
+            where=lambda m: str(m["Subject"]).startswith("Wie zufrieden"), timeout=15
+        )
+        assert rating_mail["Subject"] == f"Wie zufrieden waren Sie? [#{ticket_id}]"
+        assert rating_mail["To"] == "Anna Muster <anna@example.de>"
+        assert rating_mail["In-Reply-To"] is not None  # on the ticket's thread
+        text = rating_mail.get_body(("plain",)).get_content()
+        [link] = [w for w in text.split() if "/ratings/" in w and w.endswith("score=4")]
+        path = "/" + link.split("/", 3)[3]  # the page of the support service itself
+
+        anonymous = support.client.headers.pop("Authorization", None)  # no login
+        try:
+            page = await support.client.get(path)
+            assert page.status_code == 200, page.text
+            assert "zufrieden (4 von 5)" in page.text
+            token = path.split("/")[2].split("?")[0]
+            commented = await support.client.post(
+                f"/ratings/{token}/comment", data={"comment": "Schnell und freundlich."}
+            )
+            assert commented.status_code == 200, commented.text
+            forged = await support.client.get(f"/ratings/{token[:-3]}abc?score=1")
+            assert forged.status_code == 403
+        finally:
+            if anonymous is not None:
+                support.client.headers["Authorization"] = anonymous
+
+        shown = (await support.client.get(f"/tickets/{ticket_id}")).json()
+        assert shown["rating"]["score"] == 4
+        assert shown["rating"]["comment"] == "Schnell und freundlich."
+        assert shown["rating"]["agent"] == "berta"
+        summary = (await support.client.get("/ratings/summary")).json()
+        assert summary["overall"]["requested"] == 1 and summary["overall"]["rated"] == 1
+        [berta] = summary["by_agent"]
+        assert (berta["agent"], berta["average"], berta["satisfied_share"]) == ("berta", 4, 1)
+        [email] = summary["by_channel"]
+        assert (email["channel"], email["scores"]["4"]) == ("email", 1)
+        listed = (await support.client.get("/ratings", params={"agent": "berta"})).json()
+        assert [r["comment"] for r in listed["items"]] == ["Schnell und freundlich."]
+        bad = await support.client.get(
+            "/ratings/summary", params={"from": "2026-12-31", "to": "2026-12-01"}
+        )
+        assert bad.status_code == 422

@@ -13,16 +13,25 @@ from typing import Any
 
 import pytest
 from kontor_contracts.envelope import Envelope
-from kontor_contracts.events.billing import CreditNoteIssued, PaymentOverdue
+from kontor_contracts.events.billing import (
+    CreditNoteIssued,
+    PaymentOverdue,
+    PaymentReceived,
+    PaymentRefunded,
+)
 from kontor_contracts.events.common import Customer
 from kontor_contracts.events.orders import (
     ComplaintFiled,
+    OrderDelivered,
     OrderShipped,
+    ReceivedReturnLine,
+    ReturnCompleted,
     ReturnLine,
+    ReturnReceived,
     ReturnRequested,
     ShippedLine,
 )
-from kontor_contracts.samples import order_placed_envelope
+from kontor_contracts.samples import order_confirmed_envelope, order_placed_envelope
 from kontor_servicekit.context import context_of
 from kontor_servicekit.testing import as_message, consume_all, eventually, produce, topic_of
 from kontor_support.application.inbound import InboundAttachment, InboundMessage, receive
@@ -35,6 +44,46 @@ ANNA = Customer(email="anna@example.de", name="Anna Muster")
 
 def _from(producer: str, event: Any, key: str) -> Envelope:
     return Envelope.wrap(event, producer=producer, aggregate_id=key)
+
+
+def _shipped(order_id: str, n: int, at: datetime) -> Envelope:
+    event = OrderShipped(
+        order_id=order_id,
+        shipment_id=f"s-{n}",
+        carrier="DHL",
+        tracking_number=f"JJD{n:04d}",
+        lines=[ShippedLine(line_no=1, sku="TEE-RED-M", quantity=2)],
+        complete=True,
+        shipped_at=at,
+    )
+    return _from("orders", event, order_id)
+
+
+def _return_requested(return_id: str, order_id: str, at: datetime) -> Envelope:
+    event = ReturnRequested(
+        return_id=return_id,
+        order_id=order_id,
+        lines=[ReturnLine(sku="TEE-RED-M", quantity=1)],
+        requested_at=at,
+        withdrawal=True,
+    )
+    return _from("orders", event, return_id)
+
+
+def _credit_note(order_id: str, return_id: str, n: int) -> Envelope:
+    event = CreditNoteIssued(
+        credit_note_id=f"cn-{n}",
+        number=f"GS-2026-{n:06d}",
+        invoice_id=f"i-{n}",
+        order_id=order_id,
+        currency="EUR",
+        net_total=Decimal("16.80"),
+        vat_total=Decimal("3.19"),
+        gross_total=Decimal("19.99"),
+        reason="return",
+        return_id=return_id,
+    )
+    return _from("billing", event, order_id)
 
 
 async def test_mail_reply_and_answer_thread_onto_one_ticket(start_service: Any) -> None:
@@ -87,7 +136,17 @@ async def test_mail_reply_and_answer_thread_onto_one_ticket(start_service: Any) 
             ("out", False),
             ("in", False),
         ]
-        assert shown["messages"][0]["attachments"][0]["filename"] == "beleg.txt"
+        [attached] = shown["messages"][0]["attachments"]
+        assert attached["filename"] == "beleg.txt"
+        path = f"/tickets/{first.ticket_id}/attachments/{attached['blob_id']}"
+        download = await support.client.get(path)
+        assert download.status_code == 200 and download.content == b"Beleg"
+        assert download.headers["content-disposition"].startswith("attachment;")
+        assert download.headers["content-security-policy"].startswith("sandbox")
+        other = await support.client.get(
+            f"/tickets/T-2026-999999/attachments/{attached['blob_id']}"
+        )
+        assert other.status_code == 404  # a file only through the ticket it came with
         assert shown["order_numbers"] == ["B-2026-000001"]
         refused = await support.client.post(
             f"/tickets/{first.ticket_id}/replies", json={"body": "Hallo {{customer_name}}"}
@@ -105,30 +164,8 @@ async def test_order_life_fills_the_customer_view_and_events_open_tickets(
     now = datetime.now(UTC)
     orders = [
         placed,
-        _from(
-            "orders",
-            OrderShipped(
-                order_id=order_id,
-                shipment_id="s-1",
-                carrier="DHL",
-                tracking_number="JJD0001",
-                lines=[ShippedLine(line_no=1, sku="TEE-RED-M", quantity=2)],
-                complete=True,
-                shipped_at=now,
-            ),
-            order_id,
-        ),
-        _from(
-            "orders",
-            ReturnRequested(
-                return_id=return_id,
-                order_id=order_id,
-                lines=[ReturnLine(sku="TEE-RED-M", quantity=1)],
-                requested_at=now,
-                withdrawal=True,
-            ),
-            return_id,
-        ),
+        _shipped(order_id, 1, now),
+        _return_requested(return_id, order_id, now),
         _from(
             "orders",
             ComplaintFiled(
@@ -142,22 +179,7 @@ async def test_order_life_fills_the_customer_view_and_events_open_tickets(
         ),
     ]
     billing = [
-        _from(
-            "billing",
-            CreditNoteIssued(
-                credit_note_id="cn-1",
-                number="GS-2026-000001",
-                invoice_id="i-1",
-                order_id=order_id,
-                currency="EUR",
-                net_total=Decimal("16.80"),
-                vat_total=Decimal("3.19"),
-                gross_total=Decimal("19.99"),
-                reason="return",
-                return_id=return_id,
-            ),
-            order_id,
-        ),
+        _credit_note(order_id, return_id, 1),
         _from(
             "billing",
             PaymentOverdue(
@@ -208,3 +230,119 @@ async def test_order_life_fills_the_customer_view_and_events_open_tickets(
             infra.kafka_bootstrap, topic_of(namespace, "TicketOpened"), 2, timeout_ms=10000
         )
         assert len(announced) == 2
+
+
+async def test_a_ticket_shows_the_whole_order_life_of_its_customer(
+    start_service: Any, infra: Any, namespace: str
+) -> None:
+    """The ticket's customer view (``GET /tickets/{id}``) after a full order life: placed,
+    confirmed, paid, shipped, delivered, returned, received back, refunded with a credit
+    note (the correction): an agent sees all of it on the customer's mail."""
+    placed = order_placed_envelope(number=8)
+    order_id, return_id = placed.aggregate_id, str(uuid.uuid4())
+    number = placed.payload["order_number"]
+    now = datetime.now(UTC)
+    life = [
+        placed,
+        order_confirmed_envelope(placed),
+        _from(
+            "billing",
+            PaymentReceived(
+                payment_id="p-1",
+                order_id=order_id,
+                amount=Decimal("47.59"),
+                currency="EUR",
+                method="paypal",
+                received_at=now,
+                invoice_number="RE-2026-000008",
+            ),
+            order_id,
+        ),
+        _shipped(order_id, 8, now),
+        _from(
+            "orders",
+            OrderDelivered(order_id=order_id, delivered_at=now, shipment_id="s-8"),
+            order_id,
+        ),
+        _return_requested(return_id, order_id, now),
+        _from(
+            "orders",
+            ReturnReceived(
+                return_id=return_id,
+                order_id=order_id,
+                lines=[
+                    ReceivedReturnLine(
+                        sku="TEE-RED-M", quantity=1, condition="as_new", disposition="restock"
+                    )
+                ],
+                received_at=now,
+            ),
+            return_id,
+        ),
+        _from(
+            "orders",
+            ReturnCompleted(
+                return_id=return_id,
+                order_id=order_id,
+                refund_amount=Decimal("19.99"),
+                currency="EUR",
+                includes_shipping=False,
+                completed_at=now,
+            ),
+            return_id,
+        ),
+        _credit_note(order_id, return_id, 8),
+        _from(
+            "billing",
+            PaymentRefunded(
+                payment_id="rf-8",
+                order_id=order_id,
+                amount=Decimal("19.99"),
+                currency="EUR",
+                method="paypal",
+                refunded_at=now,
+            ),
+            order_id,
+        ),
+    ]
+    async with start_service("support") as support:
+        for envelope in life:
+            await produce(
+                infra.kafka_bootstrap, topic_of(namespace, envelope.type), [as_message(envelope)]
+            )
+        ctx = context_of(support.app, SupportContext)
+        asked = await receive(
+            ctx.transactor,
+            InboundMessage(
+                channel="email",
+                received_at=now,
+                body_text=f"Wann kommt das Geld für die Rücksendung zu {number}?",
+                from_email="anna@example.de",
+                subject="Erstattung",
+                message_id="<life@example.de>",
+            ),
+            clock=ctx.clock,
+            blobs=ctx.blobs,
+        )
+
+        async def whole_life() -> dict[str, Any] | None:
+            shown = (await support.client.get(f"/tickets/{asked.ticket_id}")).json()
+            orders = (shown.get("customer") or {}).get("orders") or []
+            if not orders:
+                return None
+            order = orders[0]
+            returns = order["returns"]
+            done = returns and returns[0]["status"] == "completed"
+            return order if done and order["refunds"] and order["credit_notes"] else None
+
+        order = await eventually(whole_life, timeout=30)
+        assert order["order_number"] == number
+        assert order["status"] == "delivered"
+        [shipment] = order["shipments"]
+        assert shipment["tracking_number"] == "JJD0008" and shipment["delivered_at"]
+        [returned] = order["returns"]
+        assert returned["return_id"] == return_id
+        assert (returned["refund_amount"], bool(returned["received_at"])) == ("19.99", True)
+        assert order["payments"][0]["amount"] == "47.59"
+        assert order["credit_notes"][0]["number"] == "GS-2026-000008"
+        assert order["refunds"][0]["amount"] == "19.99"

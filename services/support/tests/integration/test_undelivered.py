@@ -84,3 +84,28 @@ async def test_a_parcel_lost_on_its_way_opens_one_ticket(
         )
         assert again == 0  # a later round opens no second one
         assert len(await delivery_tickets()) == 1
+
+
+async def test_the_sweeper_of_the_running_service_opens_the_ticket_by_itself(
+    start_service: Any, infra: Any, namespace: str
+) -> None:
+    """The wiring (review finding): nothing here calls the sweep; the service's own
+    periodic ``undelivered-orders`` sweeper, with the settings' days, opens the ticket."""
+    lost = order_placed_envelope(number=4)
+    async with start_service(
+        "support", undelivered_after_days=7, sla_sweep_interval_s=0.2
+    ) as support:
+        for envelope in (lost, shipped(lost.aggregate_id, 9)):
+            await produce(
+                infra.kafka_bootstrap, topic_of(namespace, envelope.type), [as_message(envelope)]
+            )
+
+        async def opened() -> list[dict[str, Any]] | None:
+            page = (await support.client.get("/tickets", params={"status": "new"})).json()
+            found = [t for t in page["items"] if t["category"] == "delivery"]
+            return found or None
+
+        [ticket] = await eventually(opened, timeout=30)
+        assert ticket["order_numbers"] == [lost.payload["order_number"]]
+        timeline = (await support.client.get(f"/tickets/{ticket['id']}/timeline")).json()
+        assert timeline[0]["actor"] == "system"

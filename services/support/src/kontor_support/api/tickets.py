@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from kontor_servicekit.apitypes import Instant, Page, PageOut, QueryInt
 from kontor_servicekit.auth import Principal, require_scope
+from kontor_servicekit.blobs import blob_response
 from kontor_servicekit.domain_errors import NotFound
 from kontor_servicekit.errors import problem_responses
 from kontor_servicekit.idempotency import IdempotencyKey
@@ -26,6 +27,7 @@ from kontor_support.application.tickets import (
 from kontor_support.application.views import CustomerView, TicketFilter, TicketView
 from kontor_support.context import Context
 from kontor_support.domain.message import TicketMessage
+from kontor_support.domain.rating import Rating
 from kontor_support.domain.ticket import Ticket, TimelineEntry
 
 router = APIRouter(tags=["tickets"])
@@ -169,9 +171,21 @@ class CustomerOut(BaseModel):
     orders: list[OrderContextOut]
 
 
+class TicketRatingOut(BaseModel):
+    """The customer's satisfaction rating, once they were asked (ADR 0044)."""
+
+    agent: str
+    score: int | None = Field(description="1 (worst) to 5 (best); null: not rated (yet)")
+    comment: str | None
+    requested_at: Instant
+    rated_at: Instant | None
+    expires_at: Instant
+
+
 class TicketDetailOut(TicketOut):
     messages: list[MessageOut]
     customer: CustomerOut | None
+    rating: TicketRatingOut | None = None
 
 
 def _customer(
@@ -192,7 +206,13 @@ def _detail(view: TicketView) -> TicketDetailOut:
         **TicketOut.of(view.ticket).model_dump(),
         messages=[MessageOut.of(m) for m in view.messages],
         customer=_customer(view.ticket.customer_email, view.customer, view.orders),
+        rating=None if view.rating is None else TicketRatingOut(**_rating_fields(view.rating)),
     )
+
+
+def _rating_fields(rating: Rating) -> dict[str, Any]:
+    names = ("agent", "score", "comment", "requested_at", "rated_at", "expires_at")
+    return {name: getattr(rating, name) for name in names}
 
 
 class TicketPage(PageOut[TicketOut]):
@@ -341,7 +361,13 @@ async def patch_ticket(
     )
     return await ctx.answers.answer(
         ctx.transactor,
-        lambda transactor: change_ticket(transactor, ticket_id, command, ctx.clock),
+        lambda transactor: change_ticket(
+            transactor,
+            ticket_id,
+            command,
+            ctx.clock,
+            ratings=ctx.rating_links if ctx.rating_mail else None,
+        ),
         present=TicketOut.of,
     )
 
@@ -407,6 +433,28 @@ async def post_reply(
         key=idempotency_key,
         body=body,
     )
+
+
+@router.get(
+    "/tickets/{ticket_id}/attachments/{blob_id}",
+    responses={
+        200: {"content": {"*/*": {}}, "description": "The file, as a download"},
+        **problem_responses(401, 403, 404),
+    },
+    response_class=Response,
+    summary="A file attached to one of the ticket's messages (saved, never shown inline)",
+)
+async def read_attachment(
+    ctx: Context,
+    _: Reader,
+    ticket_id: TicketId,
+    blob_id: Annotated[str, Path(min_length=1, max_length=64)],
+) -> Response:
+    attachment = await ctx.tickets.attachment(ticket_id, blob_id)
+    blob = None if attachment is None else await ctx.blobs.get(blob_id)
+    if attachment is None or blob is None:  # another ticket's, or erased since
+        raise NotFound("attachment", blob_id)
+    return blob_response(blob, download_as=attachment.filename)
 
 
 class TimelineOut(BaseModel):

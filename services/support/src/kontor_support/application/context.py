@@ -8,7 +8,6 @@ A ``ComplaintFiled`` and a ``PaymentOverdue`` at the last dunning level open a t
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -36,9 +35,8 @@ from kontor_contracts.events.orders import (
 from kontor_servicekit.clock import Clock
 from kontor_servicekit.uow import Transactor
 
-from kontor_support.application.tickets import emit_ticket_events, new_ticket
+from kontor_support.application.tickets import new_ticket, store_event_note
 from kontor_support.application.unit_of_work import SupportUnitOfWork
-from kontor_support.domain.message import TicketMessage
 from kontor_support.domain.threading import normalise_email, normalise_phone
 
 
@@ -216,24 +214,7 @@ async def _ticket_from_event(
             ticket.link(order_numbers=[order["order_number"]], at=at)
     elif ticket.is_open or ticket.status == "solved":
         ticket.customer_wrote(at, actor="system")
-    await uow.messages.add(
-        TicketMessage(
-            id=str(uuid.uuid4()),
-            ticket_id=ticket.id,
-            direction="in",
-            channel="web",
-            body_text=body,
-            at=at,
-            internal=True,
-            author="system",
-            subject=subject,
-        )
-    )
-    if created:
-        await uow.tickets.add(ticket)
-    else:
-        await uow.tickets.save(ticket)
-    emit_ticket_events(uow, ticket)
+    await store_event_note(uow, ticket, created=created, body=body, at=at)
 
 
 async def on_complaint_filed(

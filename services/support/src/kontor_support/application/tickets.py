@@ -12,6 +12,7 @@ from kontor_servicekit.clock import BERLIN, Clock
 from kontor_servicekit.domain_errors import IllegalTransition, Invalid, NotFound
 from kontor_servicekit.uow import Transactor
 
+from kontor_support.application.ratings import RatingLinks, ask_for_rating
 from kontor_support.application.unit_of_work import SupportUnitOfWork
 from kontor_support.domain.delivery import Delivery
 from kontor_support.domain.events import TicketWasChanged, TicketWasOpened, TicketWasSolved
@@ -31,6 +32,7 @@ __all__ = [
     "new_ticket",
     "open_ticket",
     "reply_to_ticket",
+    "store_event_note",
 ]
 
 #: The domain of the Message-IDs of our mails (a setting of the composition root).
@@ -51,6 +53,37 @@ async def new_ticket(uow: SupportUnitOfWork, at: datetime, **fields: object) -> 
     year = at.astimezone(BERLIN).year
     number = ticket_number(year, await uow.next_sequence(f"ticket:{year}"))
     return Ticket.open(id=number, at=at, **fields)  # type: ignore[arg-type]
+
+
+async def store_event_note(
+    uow: SupportUnitOfWork,
+    ticket: Ticket,
+    *,
+    created: bool,
+    body: str,
+    at: datetime,
+    author: str = "system",
+) -> None:
+    """An event's internal note on ``ticket`` (channel ``web``), the ticket stored (added
+    when ``created``, else saved) and its contract events emitted."""
+    await uow.messages.add(
+        TicketMessage(
+            id=str(uuid.uuid4()),
+            ticket_id=ticket.id,
+            direction="in",
+            channel="web",
+            body_text=body,
+            at=at,
+            internal=True,
+            author=author,
+            subject=ticket.subject,
+        )
+    )
+    if created:
+        await uow.tickets.add(ticket)
+    else:
+        await uow.tickets.save(ticket)
+    emit_ticket_events(uow, ticket)
 
 
 def emit_ticket_events(uow: SupportUnitOfWork, ticket: Ticket) -> None:
@@ -193,11 +226,17 @@ async def change_ticket(
     ticket_id: str,
     command: ChangeTicket,
     clock: Clock,
+    *,
+    ratings: RatingLinks | None = None,
 ) -> Ticket:
+    """An agent's change; solving the ticket asks its customer for a rating (once, when
+    ``ratings`` is set up: ADR 0044) in the same unit of work."""
+
     async def work(uow: SupportUnitOfWork) -> Ticket:
+        at = clock()
         ticket = await get_ticket(uow, ticket_id)
         ticket.change(
-            clock(),
+            at,
             command.agent,
             status=command.status,
             priority=command.priority,
@@ -208,6 +247,9 @@ async def change_ticket(
             pending_until=command.pending_until,
             resolution=command.resolution,
         )
+        solved = any(isinstance(e, TicketWasSolved) for e in ticket.recorded_events)
+        if solved and ratings is not None:
+            await ask_for_rating(uow, ticket, at, ratings, actor=command.agent)
         await uow.tickets.save(ticket)
         emit_ticket_events(uow, ticket)
         return ticket

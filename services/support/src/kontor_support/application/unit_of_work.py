@@ -15,6 +15,7 @@ from kontor_servicekit.uow import UnitOfWork
 from kontor_support.domain.chat import Chat
 from kontor_support.domain.delivery import Delivery
 from kontor_support.domain.message import TicketMessage
+from kontor_support.domain.rating import Rating
 from kontor_support.domain.ticket import Ticket
 
 
@@ -49,6 +50,16 @@ class ProductRepository(Protocol):
     async def get(self, sku: str) -> dict[str, Any] | None: ...
 
     async def put(self, sku: str, product: dict[str, Any]) -> None: ...
+
+
+class RatingRepository(Protocol):
+    """One customer satisfaction rating per ticket, keyed by the ticket's id."""
+
+    async def add(self, rating: Rating) -> None: ...
+
+    async def get(self, ticket_id: str) -> Rating | None: ...
+
+    async def save(self, rating: Rating) -> None: ...
 
 
 class TicketRepository(Protocol):
@@ -131,6 +142,7 @@ class SupportUnitOfWork(UnitOfWork, Protocol):
     deliveries: DeliveryRepository
     chats: ChatRepository
     products: ProductRepository
+    ratings: RatingRepository
     tickets: TicketRepository
     messages: MessageRepository
     customers: CustomerRepository

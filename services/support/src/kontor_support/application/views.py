@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from kontor_support.domain.message import TicketMessage
+from kontor_support.domain.rating import Rating
 from kontor_support.domain.ticket import Ticket
 
 T = TypeVar("T")
@@ -33,6 +34,7 @@ class TicketView:
     messages: list[TicketMessage]
     customer: dict[str, Any] | None
     orders: list[dict[str, Any]]
+    rating: Rating | None = None
 
 
 @dataclass(frozen=True)

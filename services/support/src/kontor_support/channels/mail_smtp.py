@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 
 from kontor_servicekit.blobs import BlobWriter
 from kontor_servicekit.clock import Clock
@@ -24,7 +25,7 @@ from kontor_support.application.inbound import receive
 from kontor_support.application.unit_of_work import SupportUnitOfWork
 from kontor_support.channels.mail_in import MailLimits, MalformedMail, parse_mail
 
-__all__ = ["accepting", "mail_receiver"]
+__all__ = ["accepting", "mail_receiver", "store_mail"]
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,33 @@ def accepting(addresses: str) -> Callable[[str], bool] | None:
     return accepts
 
 
+async def store_mail(
+    transactor: Transactor[SupportUnitOfWork],
+    raw: bytes,
+    *,
+    clock: Clock,
+    blobs: BlobWriter,
+    limits: MailLimits | None = None,
+    envelope_from: str | None = None,
+    fallback_id: Callable[[bytes], str] | None = None,
+) -> None:
+    """Parse one raw mail and put it on its ticket (SMTP and IMAP alike). Raises
+    :class:`MalformedMail` (no sender) or a ``DomainError`` (it cannot be kept); a mail
+    without a Message-ID gets ``fallback_id(raw)`` where given, so a mail fetched twice
+    is stored once."""
+    message = parse_mail(raw, received_at=clock(), limits=limits, envelope_from=envelope_from)
+    if message.message_id is None and fallback_id is not None:
+        message = replace(message, message_id=fallback_id(raw))
+    received = await receive(transactor, message, clock=clock, blobs=blobs)
+    log.info(
+        "mail %s from %s on ticket %s%s",
+        message.message_id,
+        message.from_email,
+        received.ticket_id,
+        " (known already)" if received.duplicate else "",
+    )
+
+
 def mail_receiver(
     transactor: Transactor[SupportUnitOfWork],
     *,
@@ -55,21 +83,17 @@ def mail_receiver(
 
     async def on_mail(mail: ReceivedMail) -> None:
         try:
-            message = parse_mail(
-                mail.data, received_at=clock(), limits=limits, envelope_from=mail.mail_from
+            await store_mail(
+                transactor,
+                mail.data,
+                clock=clock,
+                blobs=blobs,
+                limits=limits,
+                envelope_from=mail.mail_from,
             )
         except MalformedMail as exc:
             raise MailRejected(550, f"5.6.0 {exc}") from exc
-        try:
-            received = await receive(transactor, message, clock=clock, blobs=blobs)
         except DomainError as exc:
             raise MailRejected(550, f"5.6.0 the message cannot be kept: {exc}") from exc
-        log.info(
-            "mail %s from %s on ticket %s%s",
-            message.message_id,
-            message.from_email,
-            received.ticket_id,
-            " (known already)" if received.duplicate else "",
-        )
 
     return on_mail

@@ -123,6 +123,7 @@ class Ticket(RecordsEvents):
     sla_target: str | None = None  # the next SLA target to meet (first_response, ...)
     sla_due_at: datetime | None = None  # when it breaches (business hours)
     sla_planned: bool = False  # False: changed since the SLA sweeper planned it
+    anonymised_at: datetime | None = None  # kept past its retention: nobody named any more
     timeline: list[TimelineEntry] = field(default_factory=list)
     version: int = 0
 
@@ -235,6 +236,10 @@ class Ticket(RecordsEvents):
                 added[name] = new
         if added:
             self._log(at, actor, "linked", **added)
+
+    def rating_asked(self, at: datetime, *, delivery_id: str) -> None:
+        """The customer was asked to rate the solved ticket (the mail is queued)."""
+        self._log(at, "system", "rating_requested", delivery_id=delivery_id)
 
     # --- agent changes ------------------------------------------------------------
 

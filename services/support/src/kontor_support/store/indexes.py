@@ -9,6 +9,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from kontor_support.store.context import CONTEXT_ORDERS, CUSTOMERS
 from kontor_support.store.deliveries import DELIVERIES
 from kontor_support.store.products import PRODUCTS
+from kontor_support.store.ratings import RATINGS
 from kontor_support.store.tickets import MESSAGES, TICKETS
 
 
@@ -22,6 +23,8 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     )
     await db[TICKETS].create_index([("status", 1), ("created_at", -1)], name="by_status")
     await db[TICKETS].create_index("customer_email", name="by_customer")
+    # the retention sweep: closed tickets by the day they were closed
+    await db[TICKETS].create_index([("status", 1), ("closed_at", 1)], name="closed_by_date")
     await db[TICKETS].create_index("order_numbers", name="by_order_number")
     await db[TICKETS].create_index("external_conversation_id", name="by_conversation")
     await db[TICKETS].create_index(
@@ -44,6 +47,8 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
         partialFilterExpression={"external_id": {"$type": "string"}},
     )
     await db[MESSAGES].create_index([("ticket_id", 1), ("at", 1)], name="of_ticket")
+    # customer satisfaction: the figures and the list of a period
+    await db[RATINGS].create_index([("requested_at", 1), ("agent", 1)], name="by_period")
     await db[CUSTOMERS].create_index("phones", name="by_phone")
     await db[PRODUCTS].create_index("search", name="by_word")  # multikey: every word
     await db[CONTEXT_ORDERS].create_index("email", name="by_customer")

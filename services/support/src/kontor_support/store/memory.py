@@ -21,11 +21,13 @@ from kontor_support.application.unit_of_work import (
     MessageRepository,
     OrderContextRepository,
     ProductRepository,
+    RatingRepository,
     TicketRepository,
 )
 from kontor_support.domain.chat import Chat
 from kontor_support.domain.delivery import Delivery
 from kontor_support.domain.message import TicketMessage
+from kontor_support.domain.rating import Rating
 from kontor_support.domain.ticket import OPEN_STATES, Ticket
 from kontor_support.store.context import SECTIONS
 
@@ -89,6 +91,20 @@ class InMemoryProductRepository:
 
     async def put(self, sku: str, product: dict[str, Any]) -> None:
         self.rows[sku] = copy.deepcopy(product)
+
+
+class InMemoryRatingRepository:
+    def __init__(self, table: InMemoryTable[Rating]) -> None:
+        self.table = table
+
+    async def add(self, rating: Rating) -> None:
+        self.table.insert(rating)
+
+    async def get(self, ticket_id: str) -> Rating | None:
+        return self.table.get(ticket_id)
+
+    async def save(self, rating: Rating) -> None:
+        self.table.put(rating)
 
 
 class InMemoryTicketRepository:
@@ -243,6 +259,9 @@ class InMemorySupportUnitOfWork(FakeUnitOfWork):
         self.chats: ChatRepository = InMemoryChatRepository(self.table("chats", key=lambda c: c.id))
         self.products: ProductRepository = InMemoryProductRepository(
             db.tables.setdefault("products", {})
+        )
+        self.ratings: RatingRepository = InMemoryRatingRepository(
+            self.table("ratings", key=lambda r: r.ticket_id)
         )
         self.tickets: TicketRepository = InMemoryTicketRepository(
             self.table("tickets", key=lambda t: t.id)

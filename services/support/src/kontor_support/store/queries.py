@@ -11,7 +11,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 from kontor_support.application.views import CustomerView, Page, TicketFilter, TicketView
 from kontor_support.domain.chat import Chat
 from kontor_support.domain.delivery import Delivery
-from kontor_support.domain.message import TicketMessage
+from kontor_support.domain.message import Attachment, TicketMessage
+from kontor_support.domain.rating import Rating, RatingCount
 from kontor_support.domain.ticket import Ticket
 from kontor_support.store.chats import CHATS
 from kontor_support.store.chats import from_document as chat_from_document
@@ -19,6 +20,8 @@ from kontor_support.store.context import CONTEXT_ORDERS, CUSTOMERS
 from kontor_support.store.deliveries import DELIVERIES
 from kontor_support.store.deliveries import from_document as delivery_from_document
 from kontor_support.store.products import PRODUCTS
+from kontor_support.store.ratings import RATINGS
+from kontor_support.store.ratings import from_document as rating_from_document
 from kontor_support.store.tickets import (
     MESSAGES,
     TICKETS,
@@ -106,6 +109,68 @@ class ProductQueries:
 _FAR = datetime(9999, 12, 31, tzinfo=UTC)
 
 
+class RatingQueries:
+    """Customer satisfaction: the ratings asked for in a period, counted or listed."""
+
+    def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
+        self.db = db
+
+    async def of_ticket(self, ticket_id: str) -> Rating | None:
+        doc = await self.db[RATINGS].find_one({"_id": ticket_id})
+        return None if doc is None else rating_from_document(doc)
+
+    async def counts(self, since: datetime, until: datetime) -> list[RatingCount]:
+        """Ratings asked for in [since, until), counted per agent, channel and score
+        (None: not answered): one aggregation, whatever the number of ratings."""
+        pipeline: list[dict[str, Any]] = [
+            {"$match": {"requested_at": {"$gte": since, "$lt": until}}},
+            {
+                "$group": {
+                    "_id": {"agent": "$agent", "channel": "$channel", "score": "$score"},
+                    "count": {"$sum": 1},
+                }
+            },
+        ]
+        rows = await (await self.db[RATINGS].aggregate(pipeline)).to_list(None)
+        return [
+            RatingCount(
+                agent=row["_id"]["agent"],
+                channel=row["_id"]["channel"],
+                score=row["_id"].get("score"),
+                count=int(row["count"]),
+            )
+            for row in rows
+        ]
+
+    async def page(
+        self,
+        since: datetime,
+        until: datetime,
+        *,
+        agent: str | None,
+        channel: str | None,
+        page: int,
+        page_size: int,
+    ) -> Page[Rating]:
+        """The ratings given (answered ones) asked for in [since, until), newest first."""
+        query: dict[str, Any] = {
+            "requested_at": {"$gte": since, "$lt": until},
+            "score": {"$ne": None},
+        }
+        if agent is not None:
+            query["agent"] = agent
+        if channel is not None:
+            query["channel"] = channel
+        docs, total = await find_page(
+            self.db[RATINGS],
+            query,
+            [("requested_at", -1), ("_id", -1)],
+            page=page,
+            page_size=page_size,
+        )
+        return Page([rating_from_document(d) for d in docs], total)
+
+
 class TicketQueries:
     def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
         self.db = db
@@ -134,8 +199,8 @@ class TicketQueries:
         return None if doc is None else ticket_from_document(doc)
 
     async def view(self, ticket_id: str) -> TicketView | None:
-        """The ticket, its messages (oldest first) and its customer's orders: four round
-        trips, whatever the number of messages."""
+        """The ticket, its messages (oldest first), its customer's orders and its rating:
+        five round trips, whatever the number of messages."""
         ticket = await self.ticket(ticket_id)
         if ticket is None:
             return None
@@ -145,7 +210,14 @@ class TicketQueries:
         if ticket.customer_email:
             customer = await self.db[CUSTOMERS].find_one({"_id": ticket.customer_email})
         orders = await self._orders(ticket.customer_email, ticket.order_numbers)
-        return TicketView(ticket, messages, customer, orders)
+        rating = await self.db[RATINGS].find_one({"_id": ticket_id})
+        return TicketView(
+            ticket,
+            messages,
+            customer,
+            orders,
+            None if rating is None else rating_from_document(rating),
+        )
 
     async def _orders(self, email: str | None, numbers: tuple[str, ...]) -> list[dict[str, Any]]:
         wanted: list[dict[str, Any]] = []
@@ -158,6 +230,17 @@ class TicketQueries:
         query = wanted[0] if len(wanted) == 1 else {"$or": wanted}
         cursor = self.db[CONTEXT_ORDERS].find(query).sort([("placed_at", -1), ("_id", 1)])
         return await cursor.limit(100).to_list(None)
+
+    async def attachment(self, ticket_id: str, blob_id: str) -> Attachment | None:
+        """The attachment ``blob_id`` if a message of ``ticket_id`` carries it (an agent
+        reads a ticket's files through the ticket, never a blob by its id alone)."""
+        doc = await self.db[MESSAGES].find_one(
+            {"ticket_id": ticket_id, "attachments.blob_id": blob_id}, {"attachments": 1}
+        )
+        if doc is None:
+            return None
+        found = [a for a in doc.get("attachments") or () if a.get("blob_id") == blob_id]
+        return Attachment(**found[0]) if found else None
 
     async def customer(self, email: str) -> CustomerView:
         email = email.strip().lower()
@@ -181,6 +264,19 @@ class TicketQueries:
         ]
         docs = await (await self.db[TICKETS].aggregate(pipeline)).to_list(None)
         return Page([ticket_from_document(d) for d in docs], total)
+
+    async def past_retention(self, ended_before: datetime, *, limit: int = 200) -> list[str]:
+        """Ids of closed tickets (closed before ``ended_before``) and merged ones (last
+        changed before it) not anonymised yet (the retention sweep re-checks each)."""
+        query = {
+            "anonymised_at": None,
+            "$or": [
+                {"status": "closed", "closed_at": {"$lte": ended_before}},
+                {"status": "merged", "updated_at": {"$lte": ended_before}},
+            ],
+        }
+        cursor = self.db[TICKETS].find(query, {"_id": 1}).limit(limit)
+        return [doc["_id"] async for doc in cursor]
 
     async def to_sweep(self, now: datetime, *, limit: int) -> list[str]:
         """Ids of tickets the SLA and pending sweep has to look at."""

@@ -16,12 +16,14 @@ from kontor_support.application.unit_of_work import (
     MessageRepository,
     OrderContextRepository,
     ProductRepository,
+    RatingRepository,
     TicketRepository,
 )
 from kontor_support.store.chats import MongoChatRepository
 from kontor_support.store.context import MongoCustomerRepository, MongoOrderContextRepository
 from kontor_support.store.deliveries import MongoDeliveryRepository
 from kontor_support.store.products import MongoProductRepository
+from kontor_support.store.ratings import MongoRatingRepository
 from kontor_support.store.tickets import MongoMessageRepository, MongoTicketRepository
 
 
@@ -31,6 +33,7 @@ class MongoSupportUnitOfWork(MongoUnitOfWork):
         self.deliveries: DeliveryRepository = MongoDeliveryRepository(tx)
         self.chats: ChatRepository = MongoChatRepository(tx)
         self.products: ProductRepository = MongoProductRepository(tx)
+        self.ratings: RatingRepository = MongoRatingRepository(tx)
         self.tickets: TicketRepository = MongoTicketRepository(tx)
         self.messages: MessageRepository = MongoMessageRepository(tx)
         self.customers: CustomerRepository = MongoCustomerRepository(tx)
