@@ -2,12 +2,12 @@
 
 Anna buys twice (orders' events on the real broker); a CAMT.053 statement pays the first
 invoice from her account, a return corrects it and her refund is paid out by SEPA in a
-payment run, the second invoice is dunned; she also sent an XRechnung as a sole trader.
-Her export (requested on orders, answered by billing over the broker) carries each of
-those records; after her erasure no billing route shows her name, e-mail, street or
-IBAN to ``billing:read``/``billing:admin`` (JSON with placeholders and ``restricted``,
-files 403 naming ``billing:tax``), while a ``billing:tax`` holder still sees all of it,
-and another payer on the same statement is shown as before.
+payment run, the second invoice is dunned; she asked for a quote and sent an XRechnung
+as a sole trader. Her export (requested on orders, answered by billing over the broker)
+carries each of those records; after her erasure no billing route shows her name,
+e-mail, street or IBAN to ``billing:read``/``billing:admin`` (JSON with placeholders and
+``restricted``, files 403 naming ``billing:tax``), while a ``billing:tax`` holder still
+sees all of it, and another payer on the same statement is shown as before.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import pytest
 from kontor_billing.context import BillingContext
 from kontor_contracts.envelope import Envelope
 from kontor_contracts.events.orders import ReturnCompleted, ShippedLine
-from kontor_contracts.samples import order_confirmed_envelope, order_placed_envelope
+from kontor_contracts.samples import ORDER, PRODUCT, order_confirmed_envelope, order_placed_envelope
 from kontor_servicekit.clock import FakeClock
 from kontor_servicekit.context import context_of
 from kontor_servicekit.testing import (
@@ -85,12 +85,14 @@ async def test_an_erased_buyers_records_are_exported_then_shown_to_billing_tax_o
     rates = {date(today.year, 1, 1): Decimal("1.27"), date(today.year, 7, 1): Decimal("1.27")}
     rates[date(today.year + 1, 1, 1)] = Decimal("1.27")
     async with (
+        start_service("catalog") as catalog,
         start_service("orders", privacy_expected_services=["billing", "orders"]) as orders,
         start_service("billing", dunning_sweep_interval_s=0.1, dunning_base_rates=rates) as billing,
     ):
         await wait_for_assignment(orders)
         await wait_for_assignment(billing)
         assert (await billing.client.put("/seller", json=SELLER)).status_code == 200
+        assert (await catalog.client.post("/products", json=PRODUCT)).status_code == 201
         # order numbers B-2026-000007/8: no invoice number's digits name the other order
         paid_order, dunned_order = (order_placed_envelope(number=n) for n in (7, 8))
         for placed in (paid_order, dunned_order):
@@ -140,6 +142,20 @@ async def test_an_erased_buyers_records_are_exported_then_shown_to_billing_tax_o
         assert run.status_code == 201, run.text
         run_id = run.json()["id"]
 
+        # she asked for a quote (priced once the catalog's product reached billing)
+        ask = {
+            "customer": ORDER["customer"],
+            "billing_address": ORDER["shipping_address"],
+            "lines": [{"sku": PRODUCT["sku"], "quantity": 3}],
+            "notes": "Anna Muster holt selbst ab",
+        }
+
+        async def quoted() -> Any:
+            response = await billing.client.post("/quotes", json=ask)
+            return response.json() if response.status_code == 201 else None
+
+        quote = (await eventually(quoted, timeout=30, interval=0.2))["number"]
+
         # she also supplied us, as a sole trader
         files = {"file": ("rechnung.xml", invoice_of_a_sole_trader(), "application/xml")}
         supplied = await billing.client.post("/incoming-invoices", files=files)
@@ -166,7 +182,7 @@ async def test_an_erased_buyers_records_are_exported_then_shown_to_billing_tax_o
         notice = await eventually(reminder, timeout=30)
         letter = await billing.client.get(f"/dunning/{notice['number']}/pdf")
         assert letter.status_code == 200
-        assert "Muster" in PdfReader(io.BytesIO(letter.content)).pages[0].extract_text()
+        assert "Anna Muster" in PdfReader(io.BytesIO(letter.content)).pages[0].extract_text()
 
         async def completed(request_id: str) -> Any:
             body = (await orders.client.get(f"/privacy/requests/{request_id}")).json()
@@ -191,6 +207,7 @@ async def test_an_erased_buyers_records_are_exported_then_shown_to_billing_tax_o
         assert (paid_out["number"], paid_out["iban"]) == (refund["number"], ANNA_IBAN)
         directions = sorted(p["direction"] for p in part["payments"])
         assert directions == ["in", "out"]  # her payment, and the refund handed over
+        assert [q["_id"] for q in part["quotes"]] == [quote]
         kinds = sorted(d["kind"] for d in part["documents"])
         assert kinds == ["correction", "invoice", "invoice"]
 
@@ -204,6 +221,7 @@ async def test_an_erased_buyers_records_are_exported_then_shown_to_billing_tax_o
         assert kept["incoming invoices of the person as a supplier"] == 1
         assert kept["refunds and supplier payments paid out to the person (name, IBAN)"] == 1
         assert kept["payments and refunds"] == 2
+        assert kept["quotes (Angebote) made to the person"] == 1
 
         staff = {"Authorization": f"Bearer {auth_keys.token('billing:read', 'billing:admin')}"}
         tax = {
@@ -228,6 +246,8 @@ async def test_an_erased_buyers_records_are_exported_then_shown_to_billing_tax_o
             ("/incoming-invoices", {}),
             (f"/incoming-invoices/{incoming_id}", {}),
             ("/incoming-invoices/due", {}),
+            ("/quotes", {}),
+            (f"/quotes/{quote}", {}),
             ("/oss/returns", {"year": str(today.year), "quarter": str((today.month + 2) // 3)}),
             ("/oss/threshold", {}),
         ]
@@ -245,6 +265,8 @@ async def test_an_erased_buyers_records_are_exported_then_shown_to_billing_tax_o
             "/incoming-invoices",
             f"/incoming-invoices/{incoming_id}",
             "/incoming-invoices/due",
+            "/quotes",
+            f"/quotes/{quote}",
         }
         for route, params in shown_as_json:
             if route in naming_her:
@@ -269,6 +291,7 @@ async def test_an_erased_buyers_records_are_exported_then_shown_to_billing_tax_o
         files_of_hers = [
             (f"/bank-statements/{statement_id}/file", {}),
             (f"/dunning/{notice['number']}/pdf", {}),
+            (f"/quotes/{quote}/pdf", {}),
             (f"/payment-runs/{run_id}/file", {}),
             (f"/incoming-invoices/{incoming_id}/file", {}),
             ("/exports/datev", month),
@@ -284,4 +307,4 @@ async def test_an_erased_buyers_records_are_exported_then_shown_to_billing_tax_o
                 if route.endswith("/pdf")
                 else clear.content.decode("cp1252" if "datev" in route else "utf-8")
             )
-            assert "Muster" in content, route
+            assert "Anna Muster" in content, route

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Response
@@ -11,7 +10,7 @@ from kontor_servicekit.auth import Principal, require_scope
 from kontor_servicekit.domain_errors import NotFound
 from kontor_servicekit.errors import problem_responses
 
-from kontor_billing.api.erasure import forbid_unless_tax
+from kontor_billing.api.erasure import any_of, forbid_unless_tax
 from kontor_billing.application.documents import StoredFile
 from kontor_billing.context import Context
 
@@ -30,12 +29,8 @@ async def _may_see(ctx: Context, principal: Reader, number: str, kind: str = "in
         raise NotFound("correction" if kind == "correction" else "invoice", number)
     invoice = view.invoice
     await forbid_unless_tax(
-        principal, lambda: _any(ctx.erased.restricted([invoice])), f"The document {number}"
+        principal, lambda: any_of(ctx.erased.restricted([invoice])), f"The document {number}"
     )
-
-
-async def _any(found: Awaitable[set[str]]) -> bool:
-    return bool(await found)
 
 
 def _served(file: StoredFile) -> Response:

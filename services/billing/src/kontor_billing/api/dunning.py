@@ -12,7 +12,7 @@ from kontor_servicekit.errors import problem_responses
 from pydantic import BaseModel, Field
 
 from kontor_billing.api.documents import _content, _served
-from kontor_billing.api.erasure import forbid_unless_tax, hidden_numbers
+from kontor_billing.api.erasure import any_of, forbid_unless_tax, hidden_numbers
 from kontor_billing.api.invoices import PageSize, Reader
 from kontor_billing.context import Context
 from kontor_billing.domain.dunning import DunningNotice
@@ -121,11 +121,7 @@ async def notice_pdf(ctx: Context, principal: Reader, number: Number) -> Respons
     invoice = notice.invoice_number
     await forbid_unless_tax(
         principal,
-        lambda: _restricted(ctx, invoice),
+        lambda: any_of(ctx.erased.restricted_numbers([invoice])),
         f"The dunning notice {number}",
     )
     return _served(await ctx.dunning_documents.pdf(number))
-
-
-async def _restricted(ctx: Context, invoice_number: str) -> bool:
-    return bool(await ctx.erased.restricted_numbers([invoice_number]))

@@ -9,7 +9,7 @@ and a file that prints them (a PDF, a bank statement, a pain.001, a DATEV batch)
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Collection, Iterable
 from typing import TypeVar
 
 from kontor_contracts.personal import PLACEHOLDER_DOMAIN
@@ -51,3 +51,8 @@ async def forbid_unless_tax(
             f"(§147 AO) and shown with the scope {TAX_SCOPE!r} only.",
             extra={"required_scope": TAX_SCOPE},
         )
+
+
+async def any_of(found: Awaitable[Collection[object]]) -> bool:
+    """Whether ``found`` (restricted records) is not empty: for ``forbid_unless_tax``."""
+    return bool(await found)

@@ -15,7 +15,7 @@ from kontor_servicekit.domain_errors import NotFound
 from kontor_servicekit.errors import PayloadTooLarge, problem_responses
 from pydantic import BaseModel, ConfigDict, Field, Json, ValidationInfo, field_validator
 
-from kontor_billing.api.erasure import forbid_unless_tax, hidden
+from kontor_billing.api.erasure import any_of, forbid_unless_tax, hidden
 from kontor_billing.api.invoices import PageSize, Reader
 from kontor_billing.application.bank import compact_bank_code
 from kontor_billing.application.incoming import (
@@ -600,7 +600,7 @@ async def incoming_file(
         raise NotFound("incoming invoice", invoice_id)
     await forbid_unless_tax(
         principal,
-        lambda: _any_erased(ctx, invoice_id),
+        lambda: any_of(ctx.erased.restricted_incoming([invoice_id])),
         f"The incoming invoice {invoice_id}",
     )
     invoice, blob = found
@@ -614,10 +614,6 @@ async def incoming_file(
             "X-Content-SHA256": invoice.sha256,
         },
     )
-
-
-async def _any_erased(ctx: Context, invoice_id: str) -> bool:
-    return bool(await ctx.erased.restricted_incoming([invoice_id]))
 
 
 @router.put(
