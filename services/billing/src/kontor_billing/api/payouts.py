@@ -46,6 +46,11 @@ class PayoutItemOut(BaseModel):
     run_id: str | None
     provider_refund_id: str | None
     failure: str | None
+    returns: int = Field(
+        default=0,
+        description="How often the bank brought its transfer back (ADR 0077); it then waits "
+        "for another account (failure says why)",
+    )
     created_at: Instant
     sent_at: Instant | None
     settled_at: Instant | None
