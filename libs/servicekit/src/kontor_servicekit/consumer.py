@@ -19,6 +19,14 @@ For each message:
 5. the offset is committed (manual ack) only after the transaction committed, or
    after the message was parked in the ``dead_letters`` collection.
 
+**Batches (ADR 0110).** A fetch holds what the partitions have, up to
+``batch_max_events`` records; consecutive handleable events share one transaction
+(one inbox write, one outbox write, one commit) until the time budget is spent. A
+handler failing in a shared transaction sends the events before it through again
+together and itself alone, through the steps above; an event left for redelivery
+stops the fetch there (what was finished is committed). Each event is handled in a
+consumer span of its own trace.
+
 **Starting.** The consumer groups of a service join at the same time, in the
 background (:meth:`ConsumerRuntime.start_in_background`): aiokafka's ``start()``
 waits for the group join (about half the session timeout on Tansu, the initial
@@ -45,17 +53,20 @@ import contextlib
 import logging
 import time
 import traceback
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
+from aiokafka import TopicPartition
 from aiokafka.errors import KafkaError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from kontor_contracts.envelope import Envelope, Event, UnknownEventType
 from kontor_contracts.registry import REGISTRY, dead_letter_topic
+from opentelemetry import propagate, trace
+from opentelemetry.trace import TracerProvider
 from pydantic import ValidationError
 from pymongo.errors import ConnectionFailure, PyMongoError
 
@@ -72,6 +83,7 @@ from kontor_servicekit.store import (
     Store,
     Transaction,
     TransactionAborted,
+    is_transient,
 )
 
 log = logging.getLogger(__name__)
@@ -188,6 +200,14 @@ class ConsumerRuntime:
     """Pause after a message is left for redelivery (outage, write conflict)."""
     unsealer: Unsealer | None = None
     """Opens sealed events for subscriptions with ``unseal`` (None: no master key)."""
+    batch_max_events: int = 50
+    """At most this many events of one fetch are handled in one transaction (1: one
+    transaction per event)."""
+    batch_time_budget_s: float = 1.0
+    """No further event joins a transaction that has run this long (it must commit well
+    inside the database's transaction lifetime, 5 s as Kontor runs it)."""
+    tracer_provider: TracerProvider | None = None
+    """Each event of a batch is handled in a consumer span continuing its own trace."""
     subscribers: list[Any] = field(default_factory=list)
     handlers: dict[str, MessageHandler] = field(default_factory=dict)
     starting: asyncio.Task[None] | None = None
@@ -265,35 +285,64 @@ class MessageHandler:
         self.subscription = subscription
         self.group = runtime.topic_prefix + subscription.group(runtime.service)
         self.by_type = {REGISTRY.spec_of(m).type: (m, h) for m, h in subscription.handlers.items()}
+        self._tracer = trace.get_tracer("kontor.consumer", tracer_provider=runtime.tracer_provider)
 
     async def __call__(self, message: KafkaMessage) -> None:
-        record = message.raw_message
-        assert not isinstance(record, tuple)
+        """One fetch of the consumer (a batch subscriber's records, or a single record)."""
+        records = _records_of(message.raw_message)
         try:
-            outcome = await self.handle_record(record.value, record)
+            finished = await self.handle_records(records)
         except Exception:
             # Not handled and not parked (e.g. the database is gone while parking):
             # acknowledging would skip the message without a trace, so fetch it again.
             log.exception(
-                "message %s:%s:%s neither handled nor parked; will redeliver",
-                record.topic,
-                record.partition,
-                record.offset,
+                "messages from %s:%s:%s on neither handled nor parked; will redeliver",
+                records[0].topic,
+                records[0].partition,
+                records[0].offset,
             )
             self.runtime.metrics.handled(self.group, "unknown", "retry_later")
-            outcome = "retry_later"
-        if outcome == "retry_later":
-            await message.nack()
-            await asyncio.sleep(self.runtime.redeliver_pause_s)
-        else:
+            finished = 0
+        if finished == len(records):
             await message.ack()
+            return
+        if finished == 0:
+            await message.nack()  # every partition back to its first record of the fetch
+        else:  # commit what was finished, fetch the rest again
+            _rewind(message, records[finished:])
+            await message.ack()
+        await asyncio.sleep(self.runtime.redeliver_pause_s)
 
-    async def handle_record(self, value: bytes | None, record: Any) -> str:
-        """Handle one record; returns the outcome (``handled``, ``duplicate``, ...)."""
+    async def handle_records(self, records: Sequence[Any]) -> int:
+        """Handle ``records`` in order, consecutive handleable events in shared
+        transactions; returns how many were finished before one is left for
+        redelivery (``len(records)`` when all were)."""
+        run: list[_Prepared] = []
+        first = 0  # the index of run[0] in records
+        for index, record in enumerate(records):
+            item = await self._prepare(record, record.value)
+            if isinstance(item, _Prepared):
+                if not run:
+                    first = index
+                run.append(item)
+                if len(run) < self.runtime.batch_max_events:
+                    continue
+            # a full run, or a record with its own outcome: the run is handled first
+            done = await self._handle_run(run)
+            if done < len(run):
+                return first + done
+            run = []
+            if isinstance(item, _Verdict) and await item.act() == "retry_later":
+                return index
+        return first + await self._handle_run(run) if run else len(records)
+
+    async def _prepare(self, record: Any, value: bytes | None) -> _Prepared | _Verdict:
+        """Check, parse and (if the subscription needs it) unseal one record."""
         size = record_size(record.key, value, record.headers)
         if size > self.runtime.max_message_bytes:
-            return await self.dead_letter(
-                record, MessageTooLarge(size, self.runtime.max_message_bytes), attempts=1
+            limit = self.runtime.max_message_bytes
+            return _Verdict(
+                lambda: self.dead_letter(record, MessageTooLarge(size, limit), attempts=1)
             )
         try:
             envelope = Envelope.from_bytes(value or b"")
@@ -302,23 +351,153 @@ class MessageHandler:
             event = envelope.payload_model()
         except (ValidationError, UnknownEventType, ValueError, SealedWithoutKeys) as exc:
             # ValueError includes SealBroken: a ciphertext its key does not open
-            return await self.dead_letter(record, exc, attempts=1)
+            error = exc
+            return _Verdict(lambda: self.dead_letter(record, error, attempts=1))
         except PyMongoError as exc:  # the key store is out of reach: not the message's fault
             log.warning("key store unavailable, will redeliver: %s", exc)
-            self.runtime.metrics.handled(self.group, "unknown", "retry_later")
-            return "retry_later"
+            return _Verdict(self._outcome("unknown", "retry_later"))
         entry = self.by_type.get(envelope.type)
         if entry is None:
-            self.runtime.metrics.handled(self.group, envelope.type, "ignored")
-            return "ignored"
-        _, handler = entry
-        with log_context(
-            event_id=str(envelope.id),
-            event_type=envelope.type,
-            correlation_id=envelope.correlation_id,
-            consumer_group=self.group,
+            return _Verdict(self._outcome(envelope.type, "ignored"))
+        return _Prepared(record, envelope, event, entry[1])
+
+    def _outcome(self, event_type: str, outcome: str) -> Callable[[], Awaitable[str]]:
+        async def counted() -> str:
+            self.runtime.metrics.handled(self.group, event_type, outcome)
+            return outcome
+
+        return counted
+
+    async def handle_record(self, value: bytes | None, record: Any) -> str:
+        """Handle one record in a transaction of its own; returns the outcome
+        (``handled``, ``duplicate``, ``dead_lettered``, ``ignored``, ``retry_later``)."""
+        item = await self._prepare(record, value)
+        if isinstance(item, _Prepared):
+            return await self._handle_one(item)
+        return await item.act()
+
+    async def _handle_one(self, item: _Prepared) -> str:
+        with self._event_scope(item):
+            return await self._handle(item.handler, item.event, item.envelope, item.record)
+
+    @contextlib.contextmanager
+    def _event_scope(self, item: _Prepared) -> Iterator[None]:
+        """The event's log context, and a consumer span continuing the event's own trace
+        (FastStream's span is the fetch's, which may hold events of many traces)."""
+        envelope = item.envelope
+        with (
+            log_context(
+                event_id=str(envelope.id),
+                event_type=envelope.type,
+                correlation_id=envelope.correlation_id,
+                consumer_group=self.group,
+            ),
+            self._tracer.start_as_current_span(
+                f"{item.record.topic} process",
+                kind=trace.SpanKind.CONSUMER,
+                context=propagate.extract(_headers(item.record)),
+                attributes={
+                    "messaging.system": "kafka",
+                    "messaging.operation": "process",
+                    "messaging.destination.name": str(item.record.topic),
+                    "messaging.consumer.group.name": self.group,
+                },
+            ),
         ):
-            return await self._handle(handler, event, envelope, record)
+            yield
+
+    async def _handle_run(self, run: Sequence[_Prepared]) -> int:
+        """Handle consecutive events, several per transaction; returns how many of them
+        were finished before one was left for redelivery.
+
+        A handler that fails inside a shared transaction aborts it: the events before
+        it are handled again together, the failing one alone (so retries, dead-letters
+        and their reasons stay per message), and those after it go on together.
+        """
+        position = 0
+        while position < len(run):
+            rest = run[position:]
+            if len(rest) == 1 or self.runtime.batch_max_events <= 1:
+                if await self._handle_one(rest[0]) == "retry_later":
+                    return position
+                position += 1
+                continue
+            try:
+                position += await self._handle_together(rest)
+            except _ItemFailed as failed:
+                done = await self._handle_run(rest[: failed.index]) if failed.index else 0
+                if done < failed.index or await self._handle_one(rest[done]) == "retry_later":
+                    return position + done
+                position += done + 1
+            except AlreadyHandled:  # redelivered meanwhile (a rebalance): one by one
+                return position + await self._handle_each(rest)
+            except (ConnectionFailure, KafkaError, TransactionAborted) as exc:
+                log.warning("infrastructure unavailable or contended, will redeliver: %s", exc)
+                self.runtime.metrics.handled(self.group, rest[0].envelope.type, "retry_later")
+                return position
+            except PyMongoError as exc:
+                log.warning("database error, will redeliver: %s", exc)
+                return position
+        return position
+
+    async def _handle_each(self, items: Sequence[_Prepared]) -> int:
+        for done, item in enumerate(items):
+            if await self._handle_one(item) == "retry_later":
+                return done
+        return len(items)
+
+    async def _handle_together(self, items: Sequence[_Prepared]) -> int:
+        """Handle a prefix of ``items`` in one transaction (at least one event; no more
+        once the time budget is spent); returns its length."""
+        store = self.runtime.store
+        keys = [f"{self.group}:{item.envelope.id}" for item in items]
+        seen = await store.handled_already(keys)
+        for item, key in zip(items, keys, strict=True):
+            if key in seen:
+                log.info("duplicate event skipped", extra={"event_id": str(item.envelope.id)})
+                self.runtime.metrics.handled(self.group, item.envelope.type, "duplicate")
+        todo = [
+            (pos, item, key)
+            for pos, (item, key) in enumerate(zip(items, keys, strict=True))
+            if key not in seen
+        ]
+        if not todo:
+            return len(items)
+
+        async def work(tx: Transaction) -> int:
+            began = time.perf_counter()
+            count = 0
+            for index, (pos, item, _) in enumerate(todo):
+                if index and time.perf_counter() - began > self.runtime.batch_time_budget_s:
+                    break
+                envelope = item.envelope
+                tx.correlation_id = envelope.correlation_id
+                tx.causation_id = str(envelope.id)
+                with self._event_scope(item):
+                    try:
+                        await item.handler(item.event, self.subscription.bind(tx), envelope)
+                    except PyMongoError as exc:
+                        if _is_data_error(exc) and not is_transient(exc):
+                            raise _ItemFailed(pos) from exc
+                        raise  # a conflict re-runs the transaction, an outage redelivers
+                    except KafkaError:
+                        raise
+                    except Exception as exc:
+                        raise _ItemFailed(pos) from exc
+                count += 1
+            await store.record_inbox_many(tx, [key for _, _, key in todo[:count]])
+            return count
+
+        started = time.perf_counter()
+        count = await store.transaction(work)
+        # the duplicates skipped before the first event not taken are finished too
+        finished = todo[count - 1][0] + 1
+        per_event = (time.perf_counter() - started) / count
+        for _, item, _ in todo[:count]:
+            self.runtime.metrics.observe_handling(self.group, item.envelope.type, per_event)
+            self.runtime.metrics.handled(self.group, item.envelope.type, "handled")
+        log.info("events handled together", extra={"events": count, "consumer_group": self.group})
+        return finished
 
     async def _unsealed(self, envelope: Envelope) -> Envelope:
         if "sealed" not in envelope.payload:
@@ -450,6 +629,56 @@ class MessageHandler:
         return "dead_lettered"
 
 
+@dataclass(frozen=True)
+class _Prepared:
+    """A record ready for its handler."""
+
+    record: Any
+    envelope: Envelope
+    event: Event
+    handler: Handler
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    """A record with an outcome of its own (dead-lettered unhandled, ignored, ...)."""
+
+    act: Callable[[], Awaitable[str]]
+
+
+class _ItemFailed(Exception):
+    """The handler of ``items[index]`` failed inside a shared transaction."""
+
+    def __init__(self, index: int) -> None:
+        super().__init__(index)
+        self.index = index
+
+
+def _records_of(raw: Any) -> tuple[Any, ...]:
+    """The consumer records of a fetch (a tuple; FastStream's test broker gives a list)."""
+    return tuple(raw) if isinstance(raw, (tuple, list)) else (raw,)
+
+
+def _headers(record: Any) -> dict[str, str]:
+    return {
+        key: value.decode(errors="replace") if isinstance(value, bytes) else str(value)
+        for key, value in (record.headers or [])
+    }
+
+
+def _rewind(message: KafkaMessage, unfinished: Sequence[Any]) -> None:
+    """Seek every partition of ``unfinished`` back to its earliest record there."""
+    earliest: dict[TopicPartition, int] = {}
+    for record in unfinished:
+        partition = TopicPartition(record.topic, record.partition)
+        earliest[partition] = min(record.offset, earliest.get(partition, record.offset))
+    consumer = getattr(message, "consumer", None)
+    if consumer is None:
+        return
+    for partition, offset in earliest.items():
+        consumer.seek(partition, offset)
+
+
 def _is_data_error(exc: PyMongoError) -> bool:
     """Errors caused by what the handler wrote (bad document), not by an outage."""
     from pymongo.errors import OperationFailure
@@ -465,10 +694,14 @@ def register_subscriptions(
     session_timeout_ms: int,
     heartbeat_interval_ms: int,
     rebalance_timeout_ms: int = 30_000,
+    batch_timeout_ms: int = 50,
 ) -> list[MessageHandler]:
-    """Wire each subscription as a FastStream subscriber with manual acknowledgement.
+    """Wire each subscription as a FastStream batch subscriber with manual acknowledgement.
 
-    The consumers fetch messages up to ``runtime.max_message_bytes`` per partition.
+    Each fetch hands over what the partitions hold, up to ``runtime.batch_max_events``
+    records (one when the group keeps up, more when it is behind); an empty fetch waits
+    ``batch_timeout_ms`` for records, then as long again. The consumers fetch messages
+    up to ``runtime.max_message_bytes`` per partition.
     """
     handlers: list[MessageHandler] = []
     sizes = consumer_size_options(runtime.max_message_bytes)
@@ -483,6 +716,9 @@ def register_subscriptions(
             session_timeout_ms=session_timeout_ms,
             heartbeat_interval_ms=heartbeat_interval_ms,
             rebalance_timeout_ms=rebalance_timeout_ms,
+            batch=True,
+            max_records=max(1, runtime.batch_max_events),
+            batch_timeout_ms=batch_timeout_ms,
             max_poll_records=100,
             max_partition_fetch_bytes=sizes["max_partition_fetch_bytes"],
             fetch_max_bytes=sizes["fetch_max_bytes"],

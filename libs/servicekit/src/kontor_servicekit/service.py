@@ -282,7 +282,7 @@ def build_kit(definition: ServiceDefinition) -> Kit:
     producers = ProducerHolder()
     relay = build_relay(settings, store, producers, metrics, tracer_provider)
     broker = build_broker(settings, tracer_provider)
-    consumers = build_consumers(definition, broker, store, producers, metrics)
+    consumers = build_consumers(definition, broker, store, producers, metrics, tracer_provider)
     consumers.unsealer = privacy.sealer
     kit = Kit(
         definition,
@@ -340,6 +340,7 @@ def build_consumers(
     store: Store,
     producers: ProducerHolder,
     metrics: ServiceMetrics,
+    tracer_provider: TracerProvider | None = None,
 ) -> ConsumerRuntime:
     """The consumer runtime with every subscription registered on ``broker``."""
     settings = definition.settings
@@ -352,6 +353,9 @@ def build_consumers(
         max_attempts=settings.consumer_max_attempts,
         retry_backoff_s=settings.consumer_retry_backoff_s,
         max_message_bytes=settings.kafka_max_message_bytes,
+        batch_max_events=settings.consumer_batch_max_events,
+        batch_time_budget_s=settings.consumer_batch_time_budget_s,
+        tracer_provider=tracer_provider,
     )
     register_subscriptions(
         broker,
@@ -360,6 +364,7 @@ def build_consumers(
         session_timeout_ms=settings.kafka_session_timeout_ms,
         heartbeat_interval_ms=settings.kafka_heartbeat_interval_ms,
         rebalance_timeout_ms=settings.kafka_rebalance_timeout_ms,
+        batch_timeout_ms=settings.consumer_batch_timeout_ms,
     )
     return runtime
 

@@ -120,6 +120,27 @@ class ServiceSettings(BaseSettings):
     outbox_retry_backoff_max_s: float = 60.0
     consumer_max_attempts: int = 5
     consumer_retry_backoff_s: float = 0.2
+    consumer_batch_max_events: int = Field(
+        default=50,
+        ge=1,
+        le=500,
+        description="At most this many fetched events are handled in one transaction (one "
+        "inbox write, one commit); 1 gives every event a transaction of its own.",
+    )
+    consumer_batch_time_budget_s: float = Field(
+        default=1.0,
+        gt=0,
+        le=3.0,
+        description="No further event joins a consumer transaction that has run this long "
+        "(it must commit inside the database's 5 s transaction lifetime).",
+    )
+    consumer_batch_timeout_ms: int = Field(
+        default=50,
+        ge=1,
+        le=1000,
+        description="How long an idle consumer's fetch waits for records (then as long "
+        "again before the next): the most an event waits for its consumer when idle.",
+    )
     shutdown_grace_s: float = 20.0
 
     outbox_sent_keep_days: float = Field(

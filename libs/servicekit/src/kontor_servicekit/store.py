@@ -24,7 +24,7 @@ from pymongo import AsyncMongoClient, ReturnDocument, WriteConcern
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError, OperationFailure, PyMongoError
+from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure, PyMongoError
 from pymongo.monitoring import CommandListener
 from pymongo.read_concern import ReadConcern
 
@@ -80,6 +80,9 @@ class Transaction:
     correlation_id: str | None = None
     causation_id: str | None = None
     pending: list[Envelope] = field(default_factory=list)
+    traces: dict[str, dict[str, str]] = field(default_factory=dict)
+    """The trace context each pending event was emitted in (W3C headers by event id): a
+    consumer handling several events in one transaction emits each in its own trace."""
 
     def emit(self, event: Event, *, aggregate_id: str) -> Envelope:
         """Record ``event`` for publication once this transaction commits."""
@@ -93,6 +96,9 @@ class Transaction:
         )
         if self.correlation_id is None:
             self.correlation_id = envelope.correlation_id
+        carrier: dict[str, str] = {}
+        propagate.inject(carrier)
+        self.traces[str(envelope.id)] = carrier
         self.pending.append(envelope)
         return envelope
 
@@ -150,7 +156,12 @@ async def ensure_ttl_index(
             await collection.create_index(field_name, name=name, expireAfterSeconds=seconds)
 
 
-def _is_transient(exc: PyMongoError) -> bool:
+def _only_duplicates(exc: BulkWriteError) -> bool:
+    errors = exc.details.get("writeErrors", [])
+    return bool(errors) and all(error.get("code") == 11000 for error in errors)
+
+
+def is_transient(exc: PyMongoError) -> bool:
     return exc.has_error_label("TransientTransactionError") or exc.has_error_label(
         "UnknownTransactionCommitResult"
     )
@@ -238,7 +249,7 @@ class Store:
                         result = await work(tx)
                         await self._write_outbox(tx)
                 except PyMongoError as exc:
-                    if _is_transient(exc) and time.monotonic() < deadline:
+                    if is_transient(exc) and time.monotonic() < deadline:
                         log.debug("transaction conflict, retrying", extra={"attempt": attempt})
                         if not warned and time.monotonic() - began > 1.0:
                             warned = True  # longer than any of ours: likely a dead writer's
@@ -251,7 +262,7 @@ class Store:
                         await asyncio.sleep(delay)
                         delay = min(delay * 2, 0.5)
                         continue
-                    if _is_transient(exc):
+                    if is_transient(exc):
                         raise TransactionAborted(str(exc)) from exc
                     raise
             if tx.pending:
@@ -266,6 +277,28 @@ class Store:
             )
         except DuplicateKeyError as exc:
             raise AlreadyHandled(key) from exc
+
+    async def record_inbox_many(self, tx: Transaction, keys: Sequence[str]) -> None:
+        """Record several handled events in ``tx`` (one command); a key already there
+        raises :class:`AlreadyHandled` (the caller handles them one by one instead)."""
+        if not keys:
+            return
+        now = datetime.now(UTC)
+        try:
+            await tx.db[INBOX].insert_many(
+                [{"_id": key, "handled_at": now} for key in keys], session=tx.session
+            )
+        except (DuplicateKeyError, BulkWriteError) as exc:
+            if isinstance(exc, BulkWriteError) and not _only_duplicates(exc):
+                raise
+            raise AlreadyHandled(", ".join(keys)) from exc
+
+    async def handled_already(self, keys: Sequence[str]) -> set[str]:
+        """Which of ``keys`` the inbox holds (read outside any transaction)."""
+        if not keys:
+            return set()
+        cursor = self.db[INBOX].find({"_id": {"$in": list(keys)}}, {"_id": 1})
+        return {str(doc["_id"]) async for doc in cursor}
 
     async def _write_outbox(self, tx: Transaction) -> None:
         if not tx.pending:
@@ -286,7 +319,7 @@ class Store:
                 "type": envelope.type,
                 "status": "pending",
                 "created_at": now,
-                "trace": carrier,
+                "trace": tx.traces.get(str(envelope.id), carrier),
                 "attempts": 0,
                 "last_error": None,
                 "last_attempt_at": None,
