@@ -8,7 +8,7 @@
   text), the incoming invoices they sent as a supplier (a sole trader, matched by the
   seller e-mail, BT-43), the payout items paying them (refunds of their corrections and
   cancellations, payments of their supplier invoices: name, IBAN), the quotes made to
-  them, and the document language chosen for their e-mail.
+  them, and the document language and payment terms chosen for their e-mail.
 - **Erasure**: the documents are *retained*: they are tax records (§147 AO, §14b UStG:
   ten years from the end of the year of issue) and never changed (ADR 0021), so they
   keep the buyer's name and address, shown to ``billing:tax`` only from then on
@@ -22,7 +22,8 @@
   Nr. 3 AO: six years): all retained as they are, and reported with why and until;
   the routes show them to ``billing:tax`` only from then on (``api/erasure.py``, ADR
   0075). The payout items are vouchers of the bookings, the quotes business letters
-  (retained alike); the document language chosen for the e-mail is deleted.
+  (retained alike); the document language and payment terms chosen for the e-mail
+  are deleted (the documents keep them in their buyer snapshot).
 
 It works on the consumer's transaction directly (``unit_of_work=None``): the privacy
 queries are its own and touch no other module of billing.
@@ -43,7 +44,7 @@ from kontor_servicekit.privacy.participant import ErasureSummary, Subject, priva
 from kontor_servicekit.store import Transaction
 
 from kontor_billing.store.bank_statements import BANK_TRANSACTIONS
-from kontor_billing.store.buyer_languages import BUYER_LANGUAGES
+from kontor_billing.store.buyer_languages import BUYER_LANGUAGES, BUYER_PAYMENT_TERMS
 from kontor_billing.store.dunning import DUNNING_NOTICES
 from kontor_billing.store.erased_buyers import record_erased
 from kontor_billing.store.incoming import INCOMING
@@ -146,11 +147,13 @@ class BillingPrivacy:
         orders = await self._find(tx, ORDERS, {"placed.buyer.email": _buyer_email(subject.email)})
         records = await self._records(tx, subject, documents)
         language = await self._find(tx, BUYER_LANGUAGES, {"_id": subject.email.strip().lower()})
+        terms = await self._find(tx, BUYER_PAYMENT_TERMS, {"_id": subject.email.strip().lower()})
         return {
             "documents": _jsonable(documents),
             "orders": _jsonable(orders),
             **{name: _jsonable(docs) for name, docs in records.items()},
             "document_language": language[0].get("language") if language else None,
+            "payment_term_days": terms[0].get("days") if terms else None,
         }
 
     async def erase(self, subject: Subject, tx: Transaction, now: datetime) -> ErasureSummary:
@@ -176,11 +179,15 @@ class BillingPrivacy:
             )
         await record_erased(tx, subject.subject_id, now)
         summary = ErasureSummary()
-        language = await tx.db[BUYER_LANGUAGES].delete_one(
-            {"_id": subject.email.strip().lower()}, session=tx.session
-        )
-        if language.deleted_count:
-            summary.deleted.append(ErasedItem(what="document language chosen", count=1))
+        for collection, what in (
+            (BUYER_LANGUAGES, "document language chosen"),
+            (BUYER_PAYMENT_TERMS, "payment terms agreed"),
+        ):
+            choice = await tx.db[collection].delete_one(
+                {"_id": subject.email.strip().lower()}, session=tx.session
+            )
+            if choice.deleted_count:
+                summary.deleted.append(ErasedItem(what=what, count=1))
         if invoiced:
             summary.anonymised.append(ErasedItem(what="orders (read model)", count=len(invoiced)))
         if documents:
