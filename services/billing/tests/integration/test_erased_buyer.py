@@ -188,6 +188,11 @@ async def test_an_erased_buyers_records_are_exported_then_shown_to_billing_tax_o
             body = (await orders.client.get(f"/privacy/requests/{request_id}")).json()
             return body if body["status"] == "complete" else None
 
+        # her choices: English documents, 30 days to pay
+        for choice, body in (("language", {"language": "en"}), ("payment-terms", {"days": 30})):
+            chosen = await billing.client.put(f"/buyers/anna@example.de/{choice}", json=body)
+            assert chosen.status_code == 200, chosen.text
+
         # the export carries every kind of record billing holds of her
         asked = await orders.client.post(
             "/privacy/requests", json={"kind": "export", "email": "anna@example.de"}
@@ -208,6 +213,7 @@ async def test_an_erased_buyers_records_are_exported_then_shown_to_billing_tax_o
         directions = sorted(p["direction"] for p in part["payments"])
         assert directions == ["in", "out"]  # her payment, and the refund handed over
         assert [q["_id"] for q in part["quotes"]] == [quote]
+        assert (part["document_language"], part["payment_term_days"]) == ("en", 30)
         kinds = sorted(d["kind"] for d in part["documents"])
         assert kinds == ["correction", "invoice", "invoice"]
 
@@ -222,6 +228,11 @@ async def test_an_erased_buyers_records_are_exported_then_shown_to_billing_tax_o
         assert kept["refunds and supplier payments paid out to the person (name, IBAN)"] == 1
         assert kept["payments and refunds"] == 2
         assert kept["quotes (Angebote) made to the person"] == 1
+        deleted = {i["what"] for i in done["services"]["billing"]["deleted"]}
+        assert deleted == {"document language chosen", "payment terms agreed"}
+        for choice, field in (("language", "language"), ("payment-terms", "days")):
+            gone = await billing.client.get(f"/buyers/anna@example.de/{choice}")
+            assert gone.json()[field] is None
 
         staff = {"Authorization": f"Bearer {auth_keys.token('billing:read', 'billing:admin')}"}
         tax = {
