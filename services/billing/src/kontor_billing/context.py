@@ -23,7 +23,7 @@ from kontor_billing.application.quotes import QuotePolicy
 from kontor_billing.application.stripe_webhooks import StripeWebhookSettings
 from kontor_billing.application.unit_of_work import BillingUnitOfWork
 from kontor_billing.store.bank_queries import BankQueries
-from kontor_billing.store.buyer_languages import BuyerLanguageQueries
+from kontor_billing.store.buyer_languages import BuyerChoiceQueries
 from kontor_billing.store.datev import OpenItemQueries
 from kontor_billing.store.document_queue import WaitingQueries
 from kontor_billing.store.erased_buyers import ErasedBuyers
@@ -62,7 +62,8 @@ class BillingContext:
     quote_policy: QuotePolicy
     quote_documents: QuoteDocuments
     waiting: WaitingQueries
-    languages: BuyerLanguageQueries
+    languages: BuyerChoiceQueries[str]
+    terms: BuyerChoiceQueries[int]
     erased: ErasedBuyers
     incoming: IncomingContext | None = None  # issue 12; None in apps built without it
 

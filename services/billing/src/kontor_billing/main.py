@@ -52,7 +52,11 @@ from kontor_billing.privacy import privacy_participant
 from kontor_billing.settings import BillingSettings
 from kontor_billing.store.bank_queries import BankQueries
 from kontor_billing.store.bank_statements import MongoStatementFiles
-from kontor_billing.store.buyer_languages import BuyerLanguageQueries
+from kontor_billing.store.buyer_languages import (
+    BUYER_LANGUAGES,
+    BUYER_PAYMENT_TERMS,
+    BuyerChoiceQueries,
+)
 from kontor_billing.store.datev import OpenItemQueries
 from kontor_billing.store.document_queue import WaitingQueries
 from kontor_billing.store.documents import MongoDocumentFiles
@@ -198,7 +202,8 @@ def create_app(settings: BillingSettings | None = None, clock: Clock = utc_now) 
                 example_seller=settings.example_seller,
             ),
             waiting=WaitingQueries(kit.store.db),
-            languages=BuyerLanguageQueries(kit.store.db),
+            languages=BuyerChoiceQueries(kit.store.db, BUYER_LANGUAGES, "language", str),
+            terms=BuyerChoiceQueries(kit.store.db, BUYER_PAYMENT_TERMS, "days", int),
             erased=ErasedBuyers(kit.store.db, kit.privacy.pseudonyms),
         ),
     )

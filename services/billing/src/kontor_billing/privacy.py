@@ -4,8 +4,11 @@
   matched by ``customer_email``) and billing's read model of their orders.
 - Also exported: the person's receivables and payments (by the orders of those
   documents), the reminders and dunning notices sent to them, the bank bookings
-  allocated to their invoices (payer name, IBAN, remittance text), and the incoming
-  invoices they sent as a supplier (a sole trader, matched by the seller e-mail, BT-43).
+  allocated to their invoices or settling a payout to them (payer name, IBAN, remittance
+  text), the incoming invoices they sent as a supplier (a sole trader, matched by the
+  seller e-mail, BT-43), the payout items paying them (refunds of their corrections and
+  cancellations, payments of their supplier invoices: name, IBAN), the quotes made to
+  them, and the document language and payment terms chosen for their e-mail.
 - **Erasure**: the documents are *retained*: they are tax records (§147 AO, §14b UStG:
   ten years from the end of the year of issue) and never changed (ADR 0021), so they
   keep the buyer's name and address, shown to ``billing:tax`` only from then on
@@ -16,7 +19,11 @@
   UStG; Art. 17 (3) b DSGVO), and is reported as retained. The receivables, payments,
   bank bookings and incoming invoices are bookings and their vouchers (§147 (1) Nr. 1, 4
   AO: ten years), the reminders and dunning notices business letters sent (§147 (1)
-  Nr. 3 AO: six years): all retained as they are, and reported with why and until.
+  Nr. 3 AO: six years): all retained as they are, and reported with why and until;
+  the routes show them to ``billing:tax`` only from then on (``api/erasure.py``, ADR
+  0075). The payout items are vouchers of the bookings, the quotes business letters
+  (retained alike); the document language and payment terms chosen for the e-mail
+  are deleted (the documents keep them in their buyer snapshot).
 
 It works on the consumer's transaction directly (``unit_of_work=None``): the privacy
 queries are its own and touch no other module of billing.
@@ -37,11 +44,14 @@ from kontor_servicekit.privacy.participant import ErasureSummary, Subject, priva
 from kontor_servicekit.store import Transaction
 
 from kontor_billing.store.bank_statements import BANK_TRANSACTIONS
+from kontor_billing.store.buyer_languages import BUYER_LANGUAGES, BUYER_PAYMENT_TERMS
 from kontor_billing.store.dunning import DUNNING_NOTICES
 from kontor_billing.store.erased_buyers import record_erased
 from kontor_billing.store.incoming import INCOMING
 from kontor_billing.store.invoices import INVOICES
 from kontor_billing.store.ledger import ORDERS
+from kontor_billing.store.payouts import PAYOUT_ITEMS
+from kontor_billing.store.quotes import QUOTES
 from kontor_billing.store.receivables import PAYMENTS, RECEIVABLES
 
 TAX_RETENTION_YEARS = 10
@@ -85,6 +95,16 @@ RETAINED_RECORDS = {
         "invoices received (§147 (1) Nr. 4 AO, §14b UStG)",
         10,
     ),
+    "payout_items": (
+        "refunds and supplier payments paid out to the person (name, IBAN)",
+        "vouchers of the bookings (§147 (1) Nr. 4 AO)",
+        10,
+    ),
+    "quotes": (
+        "quotes (Angebote) made to the person",
+        "business letters sent (§147 (1) Nr. 3 AO)",
+        LETTER_RETENTION_YEARS,
+    ),
 }
 
 
@@ -99,18 +119,25 @@ class BillingPrivacy:
         email = subject.email.strip().lower()
         numbers = [d["number"] for d in documents]
         order_ids = sorted({d["order_id"] for d in documents})
+        incoming = await self._find(tx, INCOMING, {"supplier.email": _buyer_email(subject.email)})
+        supplied = [str(d["_id"]) for d in incoming]
+        payouts = await self._find(
+            tx, PAYOUT_ITEMS, {"source_number": {"$in": numbers}, "kind": "refund"}
+        ) + await self._find(tx, PAYOUT_ITEMS, {"source_id": {"$in": supplied}, "kind": "supplier"})
+        paid_out = [str(d["_id"]) for d in payouts]
+        bookings = await self._find(
+            tx, BANK_TRANSACTIONS, {"allocations.invoice_number": {"$in": numbers}}
+        ) + await self._find(tx, BANK_TRANSACTIONS, {"payout_id": {"$in": paid_out}})
         return {
             "receivables": await self._find(tx, RECEIVABLES, {"customer_email": email}),
             "payments": await self._find(tx, PAYMENTS, {"order_id": {"$in": order_ids}}),
-            "bank_transactions": await self._find(
-                tx, BANK_TRANSACTIONS, {"allocations.invoice_number": {"$in": numbers}}
-            ),
+            "bank_transactions": list({d["_id"]: d for d in bookings}.values()),
             "dunning_notices": await self._find(
                 tx, DUNNING_NOTICES, {"invoice_number": {"$in": numbers}}
             ),
-            "incoming_invoices": await self._find(
-                tx, INCOMING, {"supplier.email": _buyer_email(subject.email)}
-            ),
+            "incoming_invoices": incoming,
+            "payout_items": payouts,
+            "quotes": await self._find(tx, QUOTES, {"buyer.email": _buyer_email(subject.email)}),
         }
 
     async def export(self, subject: Subject, tx: Transaction) -> dict[str, Any]:
@@ -119,10 +146,14 @@ class BillingPrivacy:
         )
         orders = await self._find(tx, ORDERS, {"placed.buyer.email": _buyer_email(subject.email)})
         records = await self._records(tx, subject, documents)
+        language = await self._find(tx, BUYER_LANGUAGES, {"_id": subject.email.strip().lower()})
+        terms = await self._find(tx, BUYER_PAYMENT_TERMS, {"_id": subject.email.strip().lower()})
         return {
             "documents": _jsonable(documents),
             "orders": _jsonable(orders),
             **{name: _jsonable(docs) for name, docs in records.items()},
+            "document_language": language[0].get("language") if language else None,
+            "payment_term_days": terms[0].get("days") if terms else None,
         }
 
     async def erase(self, subject: Subject, tx: Transaction, now: datetime) -> ErasureSummary:
@@ -148,6 +179,15 @@ class BillingPrivacy:
             )
         await record_erased(tx, subject.subject_id, now)
         summary = ErasureSummary()
+        for collection, what in (
+            (BUYER_LANGUAGES, "document language chosen"),
+            (BUYER_PAYMENT_TERMS, "payment terms agreed"),
+        ):
+            choice = await tx.db[collection].delete_one(
+                {"_id": subject.email.strip().lower()}, session=tx.session
+            )
+            if choice.deleted_count:
+                summary.deleted.append(ErasedItem(what=what, count=1))
         if invoiced:
             summary.anonymised.append(ErasedItem(what="orders (read model)", count=len(invoiced)))
         if documents:

@@ -252,3 +252,29 @@ async def test_payout_refunds_are_booked_once_and_orders_amount_paid_follows(
         # and orders saw each once
         assert await amount_paid(by_card, gross - BACK)
         assert await amount_paid(by_hand, gross - BACK)
+
+        # the customer's bank returns the SEPA refund (account closed, ADR 0077): the
+        # refund is undone on the ledger and in orders, and waits for another account
+        bounced = (
+            (DATA / "camt053_v02_returned_refund.xml")
+            .read_bytes()
+            .replace(b"AZ-2026-000001", item["number"].encode())
+        )
+        files = {"file": ("retoure.xml", bounced, "application/xml")}
+        imported = await billing.client.post("/bank-statements", files=files)
+        assert imported.status_code == 201, imported.text
+        assert (imported.json()["matched_payouts"], imported.json()["matched"]) == (1, 0)
+        await eventually(lambda: amount_paid(by_hand, gross), timeout=30)
+        page = await billing.client.get("/payout-items", params={"status": "awaiting_account"})
+        [waits] = page.json()["items"]
+        assert (waits["number"], waits["returns"], waits["iban"]) == (item["number"], 1, None)
+        assert "AC04" in waits["failure"]
+        credit = (await billing.client.get(f"/receivables/{hand_r['invoice_number']}")).json()
+        assert (credit["status"], Decimal(credit["overpaid_amount"])) == ("overpaid", BACK)
+        assert (await billing.client.post("/bank-statements", files=files)).json()["duplicate"]
+        other = {"iban": "DE75512108001245126199", "name": "Anna Muster"}
+        account = await billing.client.put(f"/payout-items/{item['number']}/account", json=other)
+        assert account.status_code == 200, account.text
+        rerun = await billing.client.post("/payment-runs", json={})
+        assert [i["number"] for i in rerun.json()["items"]] == [item["number"]]
+        await eventually(lambda: amount_paid(by_hand, gross - BACK), timeout=30)

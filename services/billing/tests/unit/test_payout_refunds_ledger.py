@@ -25,7 +25,9 @@ from kontor_billing.application.payouts import (
     ProviderRefund,
     create_payment_run,
     execute_provider_refunds,
+    give_payout_account,
     on_credit_document,
+    return_payout,
     settle_payout,
 )
 from kontor_billing.application.stripe_webhooks import StripeWebhookSettings, handle_stripe_webhook
@@ -33,7 +35,7 @@ from kontor_billing.domain.payouts import PaidSummary
 from kontor_billing.domain.receivables import PaymentBooking, Receivable
 from kontor_billing.domain.seller import EXAMPLE_SELLER
 from kontor_billing.store.memory import InMemoryBillingUnitOfWork
-from kontor_contracts.events.billing import CreditNoteIssued, PaymentRefunded
+from kontor_contracts.events.billing import CreditNoteIssued, PaymentReceived, PaymentRefunded
 from kontor_contracts.events.orders import OrderConfirmed, OrderPlaced, ReturnCompleted, ShippedLine
 from kontor_contracts.samples import order_placed_envelope
 from kontor_servicekit.clock import FakeClock
@@ -154,12 +156,8 @@ async def paid_by_card(billing: Billing, clock: FakeClock) -> Receivable:
     return r
 
 
-def refunds(billing: Billing) -> list[PaymentRefunded]:
-    return billing.db.events(PaymentRefunded)
-
-
-async def test_a_sepa_refund_is_booked_once_when_its_run_is_made() -> None:
-    billing, clock = FakeTransactor(InMemoryBillingUnitOfWork), FakeClock(AT)
+async def paid_by_bank_and_returned(billing: Billing, clock: FakeClock) -> Receivable:
+    """Invoiced, paid in full by bank transfer, a T-shirt back: a SEPA refund planned."""
     r = await invoiced(billing, clock)
     money = PaymentBooking(
         payment_id="bank:tx-1:" + r.invoice_number,
@@ -174,6 +172,16 @@ async def test_a_sepa_refund_is_booked_once_when_its_run_is_made() -> None:
     await returned(
         billing, clock, PaidSummary(r.gross_total, "bank_transfer", payer_iban=CUSTOMER_IBAN)
     )
+    return r
+
+
+def refunds(billing: Billing) -> list[PaymentRefunded]:
+    return billing.db.events(PaymentRefunded)
+
+
+async def test_a_sepa_refund_is_booked_once_when_its_run_is_made() -> None:
+    billing, clock = FakeTransactor(InMemoryBillingUnitOfWork), FakeClock(AT)
+    r = await paid_by_bank_and_returned(billing, clock)
     assert refunds(billing) == []  # planned is not paid out
     run = await create_payment_run(billing, execution_date=None, due_until=None, clock=clock)
     [item] = run.items
@@ -194,6 +202,69 @@ async def test_a_sepa_refund_is_booked_once_when_its_run_is_made() -> None:
     await billing.run(lambda uow: settle_payout(uow, item.number, at=clock()))
     assert len(refunds(billing)) == 1
     assert (await receivable(billing)).paid == r.gross_total - BACK
+
+
+async def test_a_returned_sepa_refund_is_reversed_once_and_paid_again_to_another_account() -> None:
+    """ADR 0077: the bank brings the transfer back (account closed): the refund booked for
+    it is reversed (the customer's credit is open again, PaymentReceived), the item waits
+    for another account; the next run pays it again and books that refund once."""
+    billing, clock = FakeTransactor(InMemoryBillingUnitOfWork), FakeClock(AT)
+    r = await paid_by_bank_and_returned(billing, clock)
+    [item] = (
+        await create_payment_run(billing, execution_date=None, due_until=None, clock=clock)
+    ).items
+    clock.set(AT + timedelta(days=3))
+
+    async def bounce(booking_id: str) -> Any:
+        return await billing.run(
+            lambda uow: return_payout(
+                uow,
+                item.number,
+                booking_id=booking_id,
+                reason="AC04 Konto erloschen",
+                received_at=clock(),
+                at=clock(),
+            )
+        )
+
+    back = await bounce("bt-return-1")
+    assert (back.status, back.returns, back.iban, back.ledger_payment_id) == (
+        "awaiting_account",
+        1,
+        None,
+        None,
+    )
+    assert back.failure == "returned by the bank: AC04 Konto erloschen"
+    reversed_ = billing.db.events(PaymentReceived)[-1]
+    assert (reversed_.payment_id, reversed_.amount) == ("payout-return:bt-return-1", BACK)
+    credit = await receivable(billing)
+    assert (credit.paid, credit.status, credit.overpaid_amount) == (r.gross_total, "overpaid", BACK)
+    assert await bounce("bt-return-1") is None  # nothing sent under it now: nothing again
+    assert len(billing.db.events(PaymentReceived)) == 2
+    # the first transfer's debit, imported after its return, changes nothing
+    late = await billing.run(lambda uow: settle_payout(uow, item.number, at=clock()))
+    assert late is not None and late.status == "awaiting_account"
+
+    await give_payout_account(
+        billing, item.number, iban="DE75512108001245126199", name=None, bic=None, clock=clock
+    )
+    [again] = (
+        await create_payment_run(billing, execution_date=None, due_until=None, clock=clock)
+    ).items
+    assert (again.number, again.iban, again.ledger_payment_id) == (
+        item.number,
+        "DE75512108001245126199",
+        f"payout:{item.number}:2",
+    )
+    assert [e.payment_id for e in refunds(billing)] == [
+        f"payout:{item.number}",
+        f"payout:{item.number}:2",
+    ]
+    assert (await receivable(billing)).paid == r.gross_total - BACK
+    # the second transfer's debit settles it, and books nothing more
+    await billing.run(lambda uow: settle_payout(uow, item.number, at=clock()))
+    [settled] = billing.db.rows("payout_items")
+    assert settled.status == "settled" and len(refunds(billing)) == 2
 
 
 async def test_a_provider_refund_is_booked_under_its_id_and_stripes_events_add_nothing() -> None:

@@ -43,9 +43,12 @@ from kontor_orders.context import OrdersContext
 from kontor_orders.settings import OrdersSettings
 from kontor_orders.store.indexes import ensure_indexes
 from kontor_orders.store.migrations import MIGRATIONS
-from kontor_orders.store.photos import ComplaintPhotos
+from kontor_orders.store.photos import ComplaintPhotos, delete_orphaned_photos
 from kontor_orders.store.queries import CartQueries, ComplaintQueries, OrderQueries, ReturnQueries
 from kontor_orders.store.unit_of_work import MongoOrdersUnitOfWork
+
+#: an uploaded photo that no complaint refers to after this long is deleted (ADR 0076)
+PHOTO_ORPHAN_AFTER = timedelta(days=1)
 
 
 def definition(
@@ -79,7 +82,12 @@ def definition(
             privacy_answers(),
             quote_orders(quote_numbers or LateNumbers()),
         ],
-        indexes=partial(ensure_indexes, cart_keep_days=settings.cart_keep_days),
+        indexes=partial(
+            ensure_indexes,
+            cart_keep_days=settings.cart_keep_days,
+            order_keep_years=settings.order_keep_years,
+            complaint_keep_years=settings.complaint_keep_years,
+        ),
         migrations=MIGRATIONS,
         ensure_topics=settings.kafka_ensure_topics,
     )
@@ -141,6 +149,13 @@ def create_app(settings: OrdersSettings | None = None, clock: Clock = utc_now) -
                 transactor, days=settings.prepayment_days, clock=context.clock
             ),
             interval_s=settings.prepayment_sweep_interval_s,
+        ),
+        Sweeper(
+            "complaint-photos",
+            lambda: delete_orphaned_photos(
+                store.db, uploaded_before=context.clock() - PHOTO_ORPHAN_AFTER
+            ),
+            interval_s=settings.photo_sweep_interval_s,
         ),
         Sweeper(
             "privacy-requests",

@@ -39,6 +39,14 @@ class OrdersSettings(ServiceSettings):
     """A cart (with the e-mail given for it) is deleted this many days after its last
     activity (TTL index ``cart_ttl`` on ``carts.last_activity_at``); an order made from it
     keeps what the contract of sale needs."""
+    order_keep_years: int = Field(default=6, ge=6, le=30)
+    """Orders, returns and withdrawals are deleted this many years after the end of the
+    year (Berlin) of their last change: business letters (§147 (1) Nr. 2, 3 AO, §257
+    HGB; at least 6); TTL indexes on ``retention_from`` (ADR 0076)."""
+    complaint_keep_years: int = Field(default=6, ge=6, le=30)
+    """The same for complaints; their photos go with them (the photo sweep)."""
+    photo_sweep_interval_s: float = Field(default=3600, gt=0)
+    """How often complaint photos no complaint refers to (and a day old) are deleted."""
     privacy_answer_within_s: float = Field(default=24 * 3600, gt=0)
     """A service that has not answered a privacy request this long after it was asked
     counts as not answering: the request shows ``timed_out`` and who is ``missing``."""

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, File, Path, Query, Response, UploadFile
+from kontor_contracts.personal import PLACEHOLDER_TEXT
 from kontor_servicekit.apitypes import Instant, MoneyAmount, Page, PageOut, SignedAmount
-from kontor_servicekit.auth import require_scope
+from kontor_servicekit.auth import Principal, require_scope
 from kontor_servicekit.domain_errors import NotFound
 from kontor_servicekit.errors import PayloadTooLarge, problem_responses
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from kontor_billing.api.invoices import PageSize
+from kontor_billing.api.erasure import forbid_unless_tax, hidden
+from kontor_billing.api.invoices import PageSize, Reader
 from kontor_billing.application.bank_statements import (
     ManualAllocation,
     TransactionView,
@@ -175,7 +178,6 @@ async def list_statements(ctx: Context, page: Page = 1, page_size: PageSize = 50
 
 @router.get(
     "/bank-statements/{statement_id}/file",
-    dependencies=[Depends(require_scope("billing:read"))],
     responses={
         **problem_responses(401, 403, 404),
         200: {"content": {"application/octet-stream": {}}},
@@ -183,10 +185,17 @@ async def list_statements(ctx: Context, page: Page = 1, page_size: PageSize = 50
     response_class=Response,
     summary="The statement file exactly as it was uploaded (GoBD)",
 )
-async def read_statement_file(ctx: Context, statement_id: StatementId) -> Response:
+async def read_statement_file(
+    ctx: Context, principal: Reader, statement_id: StatementId
+) -> Response:
     found = await ctx.bank.statement_file(statement_id)
     if found is None:
         raise NotFound("bank statement", statement_id)
+    await forbid_unless_tax(
+        principal,
+        lambda: ctx.erased.statement_restricted(statement_id),
+        f"The bank statement {statement_id}",
+    )
     return Response(
         found.data,
         media_type="application/octet-stream",
@@ -239,8 +248,10 @@ class SuggestionOut(BaseModel):
     reasons: list[str]
 
     @classmethod
-    def of(cls, s: Suggestion) -> SuggestionOut:
-        return cls(**{**vars(s), "score": float(s.score), "reasons": list(s.reasons)})
+    def of(cls, s: Suggestion, erased: bool = False) -> SuggestionOut:
+        """``erased``: the invoice's buyer was erased and the caller may not see them."""
+        shown = {**vars(s), "score": float(s.score), "reasons": list(s.reasons)}
+        return cls(**shown, **({"customer_name": PLACEHOLDER_TEXT} if erased else {}))
 
 
 class CounterpartyOut(BaseModel):
@@ -271,10 +282,28 @@ class TransactionOut(BaseModel):
     reason: str | None = Field(description="Why it waits")
     decided_at: Instant | None
     suggestions: list[SuggestionOut] = Field(description="For a waiting credit, best first")
+    restricted: bool = Field(
+        default=False,
+        description="It paid an invoice of (or a payout to) a person who was erased: kept as "
+        "the voucher of a booking (§147 AO), the payer's name, IBAN and the remittance text "
+        "are shown to the billing:tax scope only (here: placeholders)",
+    )
 
     @classmethod
-    def of(cls, view: TransactionView) -> TransactionOut:
+    def of(cls, view: TransactionView, hidden: Mapping[str, str] | None = None) -> TransactionOut:
+        """``hidden``: booking ids and invoice numbers of erased people the caller may not
+        see (their subject ids)."""
+        hidden = hidden or {}
         t, line = view.transaction, view.transaction.line
+        if t.id in hidden:
+            return cls.of(view).model_copy(
+                update={
+                    "counterparty": CounterpartyOut(name=None, iban=None),
+                    "remittance": PLACEHOLDER_TEXT,
+                    "restricted": True,
+                    "suggestions": [SuggestionOut.of(s, True) for s in view.suggestions],
+                }
+            )
         return cls(
             id=t.id,
             status=t.status,
@@ -300,7 +329,7 @@ class TransactionOut(BaseModel):
             note=t.note,
             reason=t.reason,
             decided_at=t.decided_at,
-            suggestions=[SuggestionOut.of(s) for s in view.suggestions],
+            suggestions=[SuggestionOut.of(s, s.invoice_number in hidden) for s in view.suggestions],
         )
 
 
@@ -310,12 +339,12 @@ class TransactionPage(PageOut[TransactionOut]):
 
 @router.get(
     "/bank-transactions",
-    dependencies=[Depends(require_scope("billing:read"))],
     responses=problem_responses(401, 403, 422),
     summary="Bookings of the imported statements, newest first; the waiting ones with suggestions",
 )
 async def list_transactions(
     ctx: Context,
+    principal: Reader,
     status: Annotated[list[TransactionStatus] | None, Query(description="One or more")] = None,
     direction: Annotated[Direction | None, Query()] = None,
     page: Page = 1,
@@ -324,8 +353,9 @@ async def list_transactions(
     found = await ctx.bank.transactions(
         statuses=tuple(status or ()), direction=direction, page=page, page_size=page_size
     )
+    hidden = await _hidden(ctx, principal, list(found.items))
     return TransactionPage(
-        items=[TransactionOut.of(v) for v in found.items],
+        items=[TransactionOut.of(v, hidden) for v in found.items],
         page=page,
         page_size=page_size,
         total=found.total,
@@ -334,15 +364,38 @@ async def list_transactions(
 
 @router.get(
     "/bank-transactions/{transaction_id}",
-    dependencies=[Depends(require_scope("billing:read"))],
     responses=problem_responses(401, 403, 404, 422),
     summary="One booking",
 )
-async def read_transaction(ctx: Context, transaction_id: TransactionId) -> TransactionOut:
+async def read_transaction(
+    ctx: Context, principal: Reader, transaction_id: TransactionId
+) -> TransactionOut:
     view = await ctx.bank.transaction(transaction_id)
     if view is None:
         raise NotFound("bank transaction", transaction_id)
-    return TransactionOut.of(view)
+    return TransactionOut.of(view, await _hidden(ctx, principal, [view]))
+
+
+async def _hidden(
+    ctx: Context, principal: Principal, views: list[TransactionView]
+) -> dict[str, str]:
+    """The erased people among the bookings and their suggestions, for a caller without
+    billing:tax: booking id or suggested invoice number -> subject id."""
+
+    async def find() -> dict[str, str]:
+        bookings = [
+            (
+                v.transaction.id,
+                [a.invoice_number for a in v.transaction.allocations],
+                v.transaction.payout_id,
+            )
+            for v in views
+        ]
+        found = await ctx.erased.restricted_bookings(bookings)
+        suggested = [s.invoice_number for v in views for s in v.suggestions]
+        return {**found, **await ctx.erased.restricted_numbers(suggested)}
+
+    return await hidden(principal, find)
 
 
 class MatchIn(BaseModel):

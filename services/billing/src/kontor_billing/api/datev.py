@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
+from kontor_contracts.personal import PLACEHOLDER_TEXT
 from kontor_servicekit.apitypes import Instant, QueryDate, QueryInt, SignedAmount
-from kontor_servicekit.auth import require_scope
+from kontor_servicekit.auth import Principal, require_scope
 from kontor_servicekit.clock import BERLIN
 from kontor_servicekit.errors import problem_responses
 from pydantic import BaseModel, Field
 
+from kontor_billing.api.erasure import forbid_unless_tax, hidden
+from kontor_billing.api.invoices import Reader
 from kontor_billing.application.datev import (
     ExportedPeriod,
     LateDocument,
@@ -23,12 +27,13 @@ from kontor_billing.domain.datev import period
 from kontor_billing.domain.open_items import OpenItem, OpenItems, open_items_csv
 
 router = APIRouter(tags=["accounting"])
+#: ``billing:admin``; a batch that names an erased person also needs ``billing:tax``
+Admin = Annotated[Principal, Depends(require_scope("billing:admin"))]
 MEDIA_TYPE = "text/csv; charset=windows-1252"
 
 
 @router.get(
     "/exports/datev",
-    dependencies=[Depends(require_scope("billing:admin"))],
     responses={
         200: {"content": {MEDIA_TYPE: {}}},
         **problem_responses(401, 403, 404, 409, 422),
@@ -40,6 +45,7 @@ MEDIA_TYPE = "text/csv; charset=windows-1252"
 )
 async def datev_export(
     ctx: Context,
+    principal: Admin,
     from_: Annotated[QueryDate, Query(alias="from", description="First day (YYYY-MM-DD)")],
     to: Annotated[QueryDate, Query(description="Last day (YYYY-MM-DD)")],
     batch: Annotated[
@@ -55,6 +61,12 @@ async def datev_export(
     wanted = period(from_, to, fiscal_year_start_month=ctx.datev.fiscal_year_start_month)
     export = await export_datev(
         ctx.payout_transactor, wanted, policy=ctx.datev, clock=ctx.clock, batch=batch
+    )
+    record = export.record
+    await forbid_unless_tax(
+        principal,
+        lambda: ctx.erased.datev_restricted(record.keys, record.period.start, record.period.end),
+        f"The DATEV batch {record.file_name}",
     )
     return Response(
         content=export.file,
@@ -132,6 +144,11 @@ class OpenItemOut(BaseModel):
     days_overdue: int
     order_number: str | None
     skonto_until: date | None
+    restricted: bool = Field(
+        default=False,
+        description="The party (a customer, a sole trader) was erased: kept as a booking "
+        "(§147 AO), the name shown to the billing:tax scope only (here: a placeholder)",
+    )
 
 
 class BankBalanceOut(BaseModel):
@@ -150,26 +167,49 @@ class OpenItemsOut(BaseModel):
     )
 
     @classmethod
-    def of(cls, found: OpenItems) -> OpenItemsOut:
+    def of(cls, found: OpenItems, restricted: frozenset[int] = frozenset()) -> OpenItemsOut:
+        """``restricted``: the positions of the items whose party is shown as a placeholder."""
         b = found.bank_balance
         return cls(
             side=found.side,
             as_of=found.as_of,
             total=found.total,
-            items=[_item(i) for i in found.items],
+            items=[_item(i, n in restricted) for n, i in enumerate(found.items)],
             bank_balance=None
             if b is None
             else BankBalanceOut(amount=b.amount, date=b.on, iban=b.iban),
         )
 
 
-def _item(i: OpenItem) -> OpenItemOut:
-    return OpenItemOut.model_validate({k: getattr(i, k) for k in OpenItemOut.model_fields})
+def _item(i: OpenItem, restricted: bool) -> OpenItemOut:
+    fields = {k: getattr(i, k) for k in OpenItemOut.model_fields if k != "restricted"}
+    return OpenItemOut.model_validate({**fields, "restricted": restricted})
+
+
+async def _without_erased(
+    ctx: Context, principal: Principal, found: OpenItems
+) -> tuple[OpenItems, frozenset[int]]:
+    """The open items with an erased party's name as a placeholder, for a caller without
+    billing:tax, and the positions of those items."""
+
+    async def find() -> dict[str, str]:
+        if found.side == "receivable":
+            return await ctx.erased.restricted_numbers(i.number for i in found.items)
+        return await ctx.erased.restricted_incoming(i.record_id for i in found.items if i.record_id)
+
+    erased = await hidden(principal, find)
+    receivable = found.side == "receivable"
+    hit = frozenset(
+        n for n, i in enumerate(found.items) if (i.number if receivable else i.record_id) in erased
+    )
+    items = [
+        replace(i, party=PLACEHOLDER_TEXT) if n in hit else i for n, i in enumerate(found.items)
+    ]
+    return replace(found, items=items), hit
 
 
 @router.get(
     "/open-items",
-    dependencies=[Depends(require_scope("billing:read"))],
     responses={
         200: {"content": {"application/json": {}, "text/csv": {}}},
         **problem_responses(401, 403, 422),
@@ -179,12 +219,14 @@ def _item(i: OpenItem) -> OpenItemOut:
 )
 async def list_open_items(
     ctx: Context,
+    principal: Reader,
     side: Annotated[Literal["receivable", "payable"], Query()],
     format: Annotated[Literal["json", "csv"], Query(description="json or csv")] = "json",
 ) -> Response | OpenItemsOut:
-    found = await ctx.open_items.open_items(side, ctx.clock().astimezone(BERLIN).date())
+    listed = await ctx.open_items.open_items(side, ctx.clock().astimezone(BERLIN).date())
+    found, restricted = await _without_erased(ctx, principal, listed)
     if format == "json":
-        return OpenItemsOut.of(found)
+        return OpenItemsOut.of(found, restricted)
     return Response(
         content=open_items_csv(found.items).encode("utf-8-sig"),
         media_type="text/csv; charset=utf-8",

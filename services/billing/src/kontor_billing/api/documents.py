@@ -8,8 +8,9 @@ from fastapi import APIRouter, Depends, Path, Response
 from kontor_servicekit.auth import BILLING_TAX_SCOPE as TAX_SCOPE
 from kontor_servicekit.auth import Principal, require_scope
 from kontor_servicekit.domain_errors import NotFound
-from kontor_servicekit.errors import Forbidden, problem_responses
+from kontor_servicekit.errors import problem_responses
 
+from kontor_billing.api.erasure import any_of, forbid_unless_tax
 from kontor_billing.application.documents import StoredFile
 from kontor_billing.context import Context
 
@@ -26,12 +27,10 @@ async def _may_see(ctx: Context, principal: Reader, number: str, kind: str = "in
     view = await ctx.invoices.by_number(number, kind=kind)
     if view is None:
         raise NotFound("correction" if kind == "correction" else "invoice", number)
-    if await ctx.erased.restricted([view.invoice]):
-        raise Forbidden(
-            f"The buyer of {number} was erased: the document is kept as a tax record "
-            f"(§147 AO) and shown with the scope {TAX_SCOPE!r} only.",
-            extra={"required_scope": TAX_SCOPE},
-        )
+    invoice = view.invoice
+    await forbid_unless_tax(
+        principal, lambda: any_of(ctx.erased.restricted([invoice])), f"The document {number}"
+    )
 
 
 def _served(file: StoredFile) -> Response:

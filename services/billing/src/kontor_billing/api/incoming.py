@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Path, Query, Response, UploadFile, status
+from kontor_contracts.personal import PLACEHOLDER_TEXT
 from kontor_servicekit.apitypes import Instant, MoneyAmount, Page, PageOut, QueryDate, SignedAmount
 from kontor_servicekit.auth import Principal, require_scope
 from kontor_servicekit.blobs import SERVED_HEADERS
@@ -14,7 +15,8 @@ from kontor_servicekit.domain_errors import NotFound
 from kontor_servicekit.errors import PayloadTooLarge, problem_responses
 from pydantic import BaseModel, ConfigDict, Field, Json, ValidationInfo, field_validator
 
-from kontor_billing.api.invoices import PageSize
+from kontor_billing.api.erasure import any_of, forbid_unless_tax, hidden
+from kontor_billing.api.invoices import PageSize, Reader
 from kontor_billing.application.bank import compact_bank_code
 from kontor_billing.application.incoming import (
     MAX_INVOICE_BYTES,
@@ -281,6 +283,27 @@ class IncomingOut(BaseModel):
     paid_at: Instant | None = Field(
         default=None, description="When the bank statement settled the transfer paying it"
     )
+    restricted: bool = Field(
+        default=False,
+        description="The supplier is a person (a sole trader) who was erased since: the "
+        "invoice is kept (§147 AO, §14b UStG) and their name, VAT id, tax number, street, "
+        "IBAN, BIC and e-mail are shown to the billing:tax scope only (here: placeholders); "
+        "its file to that scope only",
+    )
+
+    def without_supplier(self) -> IncomingOut:
+        """As shown to a caller who may not see an erased supplier."""
+        address = self.supplier.address.model_copy(update={"street": None})
+        supplier = SupplierOut(
+            name=PLACEHOLDER_TEXT,
+            vat_id=None,
+            tax_number=None,
+            address=address,
+            iban=None,
+            bic=None,
+            email=None,
+        )
+        return self.model_copy(update={"supplier": supplier, "restricted": True})
 
     @classmethod
     def of(cls, invoice: IncomingInvoice, *, duplicate: bool = False) -> IncomingOut:
@@ -395,13 +418,18 @@ class DueOut(BaseModel):
     amount_after_skonto: SignedAmount | None
     next_deadline: date | None
 
+    restricted: bool = Field(
+        default=False, description="An erased supplier's: the name for billing:tax only"
+    )
+
     @classmethod
-    def of(cls, entry: DueEntry) -> DueOut:
+    def of(cls, entry: DueEntry, restricted: bool = False) -> DueOut:
         invoice = entry.invoice
         return cls(
+            restricted=restricted,
             id=invoice.id,
             number=invoice.fields.number,
-            supplier_name=invoice.fields.supplier.name,
+            supplier_name=PLACEHOLDER_TEXT if restricted else invoice.fields.supplier.name,
             status=invoice.status,
             currency=invoice.fields.currency,
             amount_due=invoice.fields.amount_due,
@@ -480,11 +508,12 @@ async def post_incoming(
 
 @router.get(
     "/incoming-invoices",
-    dependencies=[Depends(require_scope("billing:read"))],
     responses=problem_responses(401, 403, 422),
     summary="Incoming invoices, newest received first; filters status, supplier, due_before",
 )
 async def list_incoming(
+    ctx: Context,
+    principal: Reader,
     box: Incoming,
     status_: Annotated[list[Status] | None, Query(alias="status", max_length=len(STATUSES))] = None,
     supplier: Annotated[
@@ -498,13 +527,24 @@ async def list_incoming(
         IncomingFilter(tuple(status_ or ()), supplier, due_before), page=page, page_size=page_size
     )
     return IncomingPage(
-        items=[IncomingOut.of(i) for i in items], page=page, page_size=page_size, total=total
+        items=await _shown(ctx, principal, items), page=page, page_size=page_size, total=total
     )
+
+
+async def _erased(ctx: Context, principal: Principal, ids: list[str]) -> dict[str, str]:
+    return await hidden(principal, lambda: ctx.erased.restricted_incoming(ids))
+
+
+async def _shown(
+    ctx: Context, principal: Principal, invoices: list[IncomingInvoice]
+) -> list[IncomingOut]:
+    erased = await _erased(ctx, principal, [i.id for i in invoices])
+    shown = [IncomingOut.of(i) for i in invoices]
+    return [o.without_supplier() if o.id in erased else o for o in shown]
 
 
 @router.get(
     "/incoming-invoices/due",
-    dependencies=[Depends(require_scope("billing:read"))],
     responses=problem_responses(401, 403, 422),
     summary="What is due: open (received, approved) invoices, the next deadline first",
     description="Per invoice the due date and, while it is ahead, the Skonto deadline with the "
@@ -512,13 +552,16 @@ async def list_incoming(
 )
 async def due_incoming(
     ctx: Context,
+    principal: Reader,
     page: Page = 1,
     page_size: PageSize = 50,
 ) -> DuePage:
     entries = await incoming(ctx).queries.due(ctx.clock().astimezone(BERLIN).date())
     start = (page - 1) * page_size
+    shown = entries[start : start + page_size]
+    erased = await _erased(ctx, principal, [e.invoice.id for e in shown])
     return DuePage(
-        items=[DueOut.of(e) for e in entries[start : start + page_size]],
+        items=[DueOut.of(e, e.invoice.id in erased) for e in shown],
         page=page,
         page_size=page_size,
         total=len(entries),
@@ -527,20 +570,21 @@ async def due_incoming(
 
 @router.get(
     "/incoming-invoices/{invoice_id}",
-    dependencies=[Depends(require_scope("billing:read"))],
     responses=problem_responses(401, 403, 404),
     summary="One incoming invoice with its fields and validation report",
 )
-async def get_incoming(box: Incoming, invoice_id: InvoiceId) -> IncomingOut:
+async def get_incoming(
+    ctx: Context, principal: Reader, box: Incoming, invoice_id: InvoiceId
+) -> IncomingOut:
     invoice = await box.queries.get(invoice_id)
     if invoice is None:
         raise NotFound("incoming invoice", invoice_id)
-    return IncomingOut.of(invoice)
+    [shown] = await _shown(ctx, principal, [invoice])
+    return shown
 
 
 @router.get(
     "/incoming-invoices/{invoice_id}/file",
-    dependencies=[Depends(require_scope("billing:read"))],
     responses={
         200: {"content": {"application/pdf": {}, "application/xml": {}}},
         **problem_responses(401, 403, 404),
@@ -548,10 +592,17 @@ async def get_incoming(box: Incoming, invoice_id: InvoiceId) -> IncomingOut:
     response_class=Response,
     summary="The file exactly as received (GoBD); its sha256 in the X-Content-SHA256 header",
 )
-async def incoming_file(box: Incoming, invoice_id: InvoiceId) -> Response:
+async def incoming_file(
+    ctx: Context, principal: Reader, box: Incoming, invoice_id: InvoiceId
+) -> Response:
     found = await box.queries.file(invoice_id)
     if found is None:
         raise NotFound("incoming invoice", invoice_id)
+    await forbid_unless_tax(
+        principal,
+        lambda: any_of(ctx.erased.restricted_incoming([invoice_id])),
+        f"The incoming invoice {invoice_id}",
+    )
     invoice, blob = found
     safe_name = "".join(c if c.isalnum() or c in "._-" else "_" for c in invoice.filename)
     return Response(

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Depends, Path, Query
 from fastapi.responses import Response
-from kontor_contracts.personal import PLACEHOLDER_DOMAIN, PLACEHOLDER_TEXT
+from kontor_contracts.personal import PLACEHOLDER_TEXT
 from kontor_servicekit.apitypes import Instant, Page, QueryDate, QueryInt, SignedAmount
 from kontor_servicekit.auth import BILLING_TAX_SCOPE as TAX_SCOPE
 from kontor_servicekit.auth import Principal, require_scope
@@ -16,6 +16,7 @@ from kontor_servicekit.domain_errors import NotFound
 from kontor_servicekit.errors import problem_responses
 from pydantic import BaseModel, ConfigDict, Field
 
+from kontor_billing.api.erasure import pseudonymous_email
 from kontor_billing.api.seller import SellerOut
 from kontor_billing.application.invoicing import cancel_invoice
 from kontor_billing.application.views import DocumentStatus, InvoiceFilter, InvoiceView, Status
@@ -129,7 +130,7 @@ class InvoiceOut(BaseModel):
                 update={
                     "name": PLACEHOLDER_TEXT,
                     "company": None,
-                    "email": f"p-{erased_subject.removeprefix('subj_')}@{PLACEHOLDER_DOMAIN}",
+                    "email": pseudonymous_email(erased_subject),
                     "street": PLACEHOLDER_TEXT,
                     "vat_id": None,
                 }

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from kontor_contracts.personal import PLACEHOLDER_TEXT
 from kontor_servicekit.apitypes import Instant, MoneyAmount, Page, PageOut, QueryBool
 from kontor_servicekit.auth import require_scope
 from kontor_servicekit.clock import BERLIN
@@ -15,7 +16,8 @@ from kontor_servicekit.errors import problem_responses
 from kontor_servicekit.idempotency import IdempotencyKey
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from kontor_billing.api.invoices import PageSize
+from kontor_billing.api.erasure import hidden_numbers, pseudonymous_email
+from kontor_billing.api.invoices import PageSize, Reader
 from kontor_billing.application.payments import ManualPayment, book_manual_payment
 from kontor_billing.application.receivables import dispute_receivable
 from kontor_billing.context import Context
@@ -78,17 +80,27 @@ class ReceivableOut(BaseModel):
     dispute_reason: str | None
     dunning_level: int = Field(ge=0, description="The last reminder/dunning level sent")
     dunning_stopped: str | None = Field(description="settled, disputed or cancelled")
+    restricted: bool = Field(
+        default=False,
+        description="The buyer was erased (Art. 17 DSGVO) after the invoice was issued: the "
+        "receivable is kept as a booking (§147 AO) and the buyer's e-mail, name, company "
+        "and the dispute's reason are shown to the billing:tax scope only (here: placeholders)",
+    )
 
     @classmethod
-    def of(cls, r: Receivable, today: date) -> ReceivableOut:
+    def of(cls, r: Receivable, today: date, erased_subject: str | None = None) -> ReceivableOut:
+        """``erased_subject``: the buyer's subject id when the caller may not see them."""
+        erased = erased_subject is not None
         return cls(
             invoice_number=r.invoice_number,
             invoice_id=r.invoice_id,
             order_id=r.order_id,
             order_number=r.order_number,
-            customer_email=r.customer_email,
-            customer_name=r.customer_name,
-            company=r.company,
+            customer_email=pseudonymous_email(erased_subject)
+            if erased_subject
+            else r.customer_email,
+            customer_name=PLACEHOLDER_TEXT if erased else r.customer_name,
+            company=None if erased else r.company,
             currency=r.currency,
             payment_method=r.payment_method,
             gross_total=r.gross_total,
@@ -102,9 +114,10 @@ class ReceivableOut(BaseModel):
             days_overdue=r.days_overdue(today),
             cancelled_by=r.cancelled_by,
             disputed_at=r.disputed_at,
-            dispute_reason=r.dispute_reason,
+            dispute_reason=None if erased else r.dispute_reason,
             dunning_level=r.dunning_level,
             dunning_stopped=r.dunning_stopped,
+            restricted=erased,
         )
 
 
@@ -122,10 +135,18 @@ class PaymentOut(BaseModel):
     invoice_number: str | None = Field(description="null: the order is not invoiced yet")
     open_amount_after: MoneyAmount | None
     status_after: ReceivableStatus | None
+    restricted: bool = Field(
+        default=False,
+        description="Paid for an invoice whose buyer was erased: kept as a booking (§147 AO), "
+        "its reference (the remittance text names the payer) shown to billing:tax only",
+    )
 
     @classmethod
-    def of(cls, p: Payment) -> PaymentOut:
-        return cls.model_validate(vars(p), from_attributes=False)
+    def of(cls, p: Payment, restricted: bool = False) -> PaymentOut:
+        shown = cls.model_validate(vars(p), from_attributes=False)
+        if restricted:
+            return shown.model_copy(update={"reference": None, "restricted": True})
+        return shown
 
 
 class BookedOut(BaseModel):
@@ -192,12 +213,12 @@ def _booked(booked: BookedPayment, today: date) -> BookedOut:
 
 @router.get(
     "/payments",
-    dependencies=[Depends(require_scope("billing:read"))],
     responses=problem_responses(401, 403, 422),
     summary="Payments and refunds, oldest first, of an order and/or an invoice",
 )
 async def list_payments(
     ctx: Context,
+    principal: Reader,
     order_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
     invoice_number: Annotated[str | None, Query(min_length=1, max_length=32)] = None,
     page: Page = 1,
@@ -206,8 +227,9 @@ async def list_payments(
     found = await ctx.receivables.payments(
         invoice_number=invoice_number, order_id=order_id, page=page, page_size=page_size
     )
+    hidden = await hidden_numbers(ctx, principal, [p.invoice_number for p in found.items])
     return PaymentPage(
-        items=[PaymentOut.of(p) for p in found.items],
+        items=[PaymentOut.of(p, p.invoice_number in hidden) for p in found.items],
         page=page,
         page_size=page_size,
         total=found.total,
@@ -216,22 +238,23 @@ async def list_payments(
 
 @router.get(
     "/payments/{payment_id}",
-    dependencies=[Depends(require_scope("billing:read"))],
     responses=problem_responses(401, 403, 404),
     summary="One payment or refund",
 )
 async def read_payment(
-    ctx: Context, payment_id: Annotated[str, Path(min_length=1, max_length=255)]
+    ctx: Context,
+    principal: Reader,
+    payment_id: Annotated[str, Path(min_length=1, max_length=255)],
 ) -> PaymentOut:
     payment = await ctx.receivables.payment(payment_id)
     if payment is None:
         raise NotFound("payment", payment_id)
-    return PaymentOut.of(payment)
+    hidden = await hidden_numbers(ctx, principal, [payment.invoice_number])
+    return PaymentOut.of(payment, payment.invoice_number in hidden)
 
 
 @router.get(
     "/receivables",
-    dependencies=[Depends(require_scope("billing:read"))],
     responses=problem_responses(401, 403, 422),
     summary="The receivables ledger by due date: open amount, due date, days overdue",
     description="`status` is repeatable; open items (OPOS) are "
@@ -239,6 +262,7 @@ async def read_payment(
 )
 async def list_receivables(
     ctx: Context,
+    principal: Reader,
     status: Annotated[list[ReceivableStatus] | None, Query()] = None,
     overdue: Annotated[QueryBool, Query(description="only past due and unsettled")] = False,
     customer_email: Annotated[str | None, Query(min_length=3, max_length=254)] = None,
@@ -253,8 +277,9 @@ async def list_receivables(
         page=page,
         page_size=page_size,
     )
+    hidden = await hidden_numbers(ctx, principal, [r.invoice_number for r in found.items])
     return ReceivablePage(
-        items=[ReceivableOut.of(r, today) for r in found.items],
+        items=[ReceivableOut.of(r, today, hidden.get(r.invoice_number)) for r in found.items],
         page=page,
         page_size=page_size,
         total=found.total,
@@ -263,15 +288,17 @@ async def list_receivables(
 
 @router.get(
     "/receivables/{invoice_number}",
-    dependencies=[Depends(require_scope("billing:read"))],
     responses=problem_responses(401, 403, 404),
     summary="The receivable of one invoice",
 )
-async def read_receivable(ctx: Context, invoice_number: InvoiceNumber) -> ReceivableOut:
+async def read_receivable(
+    ctx: Context, principal: Reader, invoice_number: InvoiceNumber
+) -> ReceivableOut:
     receivable = await ctx.receivables.by_invoice(invoice_number)
     if receivable is None:
         raise NotFound("receivable", invoice_number)
-    return ReceivableOut.of(receivable, _today(ctx))
+    hidden = await hidden_numbers(ctx, principal, [invoice_number])
+    return ReceivableOut.of(receivable, _today(ctx), hidden.get(invoice_number))
 
 
 class DisputeIn(BaseModel):

@@ -6,13 +6,15 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Response
+from kontor_contracts.personal import PLACEHOLDER_TEXT
 from kontor_servicekit.apitypes import Instant, Page, PageOut, SignedAmount
-from kontor_servicekit.auth import require_scope
+from kontor_servicekit.auth import Principal, require_scope
 from kontor_servicekit.domain_errors import NotFound
 from kontor_servicekit.errors import problem_responses
 from pydantic import BaseModel, ConfigDict, Field
 
-from kontor_billing.api.invoices import PageSize
+from kontor_billing.api.erasure import forbid_unless_tax, hidden
+from kontor_billing.api.invoices import PageSize, Reader
 from kontor_billing.application.payouts import (
     CreatedRun,
     create_payment_run,
@@ -21,6 +23,8 @@ from kontor_billing.application.payouts import (
 from kontor_billing.context import Context
 from kontor_billing.domain.payouts import PaymentRun, PayoutItem, PayoutKind, PayoutStatus
 
+#: ``billing:admin``; a payment run's file that pays an erased person also ``billing:tax``
+Admin = Annotated[Principal, Depends(require_scope("billing:admin"))]
 router = APIRouter(tags=["payouts"])
 RunId = Annotated[str, Path(min_length=1, max_length=32)]
 
@@ -42,18 +46,33 @@ class PayoutItemOut(BaseModel):
     run_id: str | None
     provider_refund_id: str | None
     failure: str | None
+    returns: int = Field(
+        default=0,
+        description="How often the bank brought its transfer back (ADR 0077); it then waits "
+        "for another account (failure says why)",
+    )
     created_at: Instant
     sent_at: Instant | None
     settled_at: Instant | None
+    restricted: bool = Field(
+        default=False,
+        description="Paid to a person who was erased since (a customer's refund, a sole "
+        "trader's invoice): kept as a booking (§147 AO), the name and IBAN shown to the "
+        "billing:tax scope only (here: placeholders)",
+    )
 
     @classmethod
-    def of(cls, item: PayoutItem) -> PayoutItemOut:
-        return cls.model_validate(
+    def of(cls, item: PayoutItem, restricted: bool = False) -> PayoutItemOut:
+        shown = cls.model_validate(
             {
                 **{k: getattr(item, k) for k in cls.model_fields if hasattr(item, k)},
                 "end_to_end_id": item.end_to_end_id,
             }
         )
+        if restricted:
+            update = {"creditor_name": PLACEHOLDER_TEXT, "iban": None, "restricted": True}
+            return shown.model_copy(update=update)
+        return shown
 
 
 class PayoutItemPage(PageOut[PayoutItemOut]):
@@ -156,7 +175,6 @@ async def read_payment_run(ctx: Context, run_id: RunId) -> PaymentRunOut:
 
 @router.get(
     "/payment-runs/{run_id}/file",
-    dependencies=[Depends(require_scope("billing:admin"))],
     responses={
         200: {"content": {"application/xml": {}}},
         **problem_responses(401, 403, 404),
@@ -164,10 +182,13 @@ async def read_payment_run(ctx: Context, run_id: RunId) -> PaymentRunOut:
     response_class=Response,
     summary="The run's pain.001.001.09 file, as written (for the bank's upload)",
 )
-async def payment_run_file(ctx: Context, run_id: RunId) -> Response:
+async def payment_run_file(ctx: Context, principal: Admin, run_id: RunId) -> Response:
     found = await ctx.payout_queries.run_file(run_id)
     if found is None:
         raise NotFound("payment run", run_id)
+    await forbid_unless_tax(
+        principal, lambda: ctx.erased.run_restricted(run_id), f"The payment run {run_id}"
+    )
     run, data = found
     return Response(
         content=data,
@@ -181,12 +202,12 @@ async def payment_run_file(ctx: Context, run_id: RunId) -> Response:
 
 @router.get(
     "/payout-items",
-    dependencies=[Depends(require_scope("billing:read"))],
     responses=problem_responses(401, 403, 422),
     summary="Refunds and supplier payments, newest first",
 )
 async def list_payout_items(
     ctx: Context,
+    principal: Reader,
     status: Annotated[PayoutStatus | None, Query()] = None,
     kind: Annotated[PayoutKind | None, Query()] = None,
     run_id: Annotated[str | None, Query(min_length=1, max_length=32)] = None,
@@ -196,8 +217,17 @@ async def list_payout_items(
     items, total = await ctx.payout_queries.items(
         status=status, kind=kind, run_id=run_id, page=page, page_size=page_size
     )
+    erased = await hidden(
+        principal,
+        lambda: ctx.erased.restricted_payouts(
+            (i.id, i.kind, i.source_id, i.source_number) for i in items
+        ),
+    )
     return PayoutItemPage(
-        items=[PayoutItemOut.of(i) for i in items], page=page, page_size=page_size, total=total
+        items=[PayoutItemOut.of(i, i.id in erased) for i in items],
+        page=page,
+        page_size=page_size,
+        total=total,
     )
 
 

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Response, status
+from kontor_contracts.personal import PLACEHOLDER_TEXT
 from kontor_servicekit.apitypes import (
     Instant,
     MoneyAmount,
@@ -21,11 +22,13 @@ from kontor_servicekit.apitypes import (
     QueryDate,
     QueryInt,
 )
-from kontor_servicekit.auth import require_scope
+from kontor_servicekit.auth import Principal, require_scope
 from kontor_servicekit.errors import problem_responses
 from kontor_servicekit.vat_ids import vat_id_check_problem
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from kontor_billing.api.erasure import any_of, forbid_unless_tax, hidden, pseudonymous_email
+from kontor_billing.api.invoices import Reader
 from kontor_billing.application.quotes import MakeQuote, accept_quote, decline_quote, make_quote
 from kontor_billing.context import Context
 from kontor_billing.domain.quotes import Quote, QuoteAddress, QuoteBuyer, QuoteLine, UnknownQuote
@@ -218,6 +221,28 @@ class QuoteOut(BaseModel):
     valid_until: date = Field(description="Valid through this day (Berlin)")
     expires_at: Instant = Field(description="The moment it expires (midnight after valid_until)")
     decided_at: Instant | None = Field(description="When accepted, declined or expired")
+    restricted: bool = Field(
+        default=False,
+        description="The buyer was erased since: the quote is kept as a business letter "
+        "(§147 AO) and their e-mail, name, company, street, VAT id and the notes are shown "
+        "to the billing:tax scope only (here: placeholders); its PDF to that scope only",
+    )
+
+    def without_buyer(self, subject_id: str) -> QuoteOut:
+        """As shown to a caller who may not see the erased buyer ``subject_id``."""
+        person = {"name": PLACEHOLDER_TEXT, "company": None, "street": PLACEHOLDER_TEXT}
+        buyer = self.buyer.model_copy(
+            update={**person, "email": pseudonymous_email(subject_id), "vat_id": None}
+        )
+        ship = self.shipping_address
+        return self.model_copy(
+            update={
+                "buyer": buyer,
+                "shipping_address": None if ship is None else ship.model_copy(update=person),
+                "notes": None,
+                "restricted": True,
+            }
+        )
 
     @classmethod
     def of(cls, quote: Quote) -> QuoteOut:
@@ -267,12 +292,12 @@ async def post_quote(ctx: Context, body: QuoteIn) -> Response:
 
 @router.get(
     "/quotes",
-    dependencies=[Depends(require_scope("billing:read"))],
     responses=problem_responses(401, 403, 422),
     summary="Quotes, newest first, by state and buyer",
 )
 async def list_quotes(
     ctx: Context,
+    principal: Reader,
     state: Annotated[State | None, Query()] = None,
     customer_email: Annotated[str | None, Query(min_length=3, max_length=254)] = None,
     page: Page = 1,
@@ -282,31 +307,48 @@ async def list_quotes(
         state=state, customer_email=customer_email, page=page, page_size=page_size
     )
     return QuotePage(
-        items=[QuoteOut.of(q) for q in quotes], page=page, page_size=page_size, total=total
+        items=await _shown(ctx, principal, quotes), page=page, page_size=page_size, total=total
     )
+
+
+async def _erased(ctx: Context, principal: Principal, quotes: list[Quote]) -> dict[str, str]:
+    """quote number -> subject id of the erased buyers ``principal`` may not see."""
+    people = [(q.number, q.buyer.email, q.created_at) for q in quotes]
+    return await hidden(principal, lambda: ctx.erased.erased_people(people))
+
+
+async def _shown(ctx: Context, principal: Principal, quotes: list[Quote]) -> list[QuoteOut]:
+    erased = await _erased(ctx, principal, quotes)
+    shown = [QuoteOut.of(q) for q in quotes]
+    return [o.without_buyer(erased[o.number]) if o.number in erased else o for o in shown]
 
 
 @router.get(
     "/quotes/{number}",
-    dependencies=[Depends(require_scope("billing:read"))],
     responses=problem_responses(401, 403, 404),
     summary="One quote",
 )
-async def read_quote(ctx: Context, number: QuoteNumber) -> QuoteOut:
+async def read_quote(ctx: Context, principal: Reader, number: QuoteNumber) -> QuoteOut:
     quote = await ctx.quotes.one(number)
     if quote is None:
         raise UnknownQuote(number)
-    return QuoteOut.of(quote)
+    [shown] = await _shown(ctx, principal, [quote])
+    return shown
 
 
 @router.get(
     "/quotes/{number}/pdf",
-    dependencies=[Depends(require_scope("billing:read"))],
     responses={200: {"content": {"application/pdf": {}}}, **problem_responses(401, 403, 404, 409)},
     response_class=Response,
     summary="The quote as a PDF: the seller's letterhead and footer, 'Angebot'",
 )
-async def quote_pdf(ctx: Context, number: QuoteNumber) -> Response:
+async def quote_pdf(ctx: Context, principal: Reader, number: QuoteNumber) -> Response:
+    quote = await ctx.quotes.one(number)
+    if quote is None:
+        raise UnknownQuote(number)
+    await forbid_unless_tax(
+        principal, lambda: any_of(_erased(ctx, principal, [quote])), f"The quote {number}"
+    )
     rendered = await ctx.quote_documents.pdf(number)
     return Response(
         content=rendered,

@@ -27,7 +27,7 @@ from kontor_servicekit.domain_errors import FieldProblem, Invalid, NotFound
 from kontor_servicekit.uow import Transactor
 
 from kontor_billing.application.payments import book_payment
-from kontor_billing.application.payouts import PayoutsUnitOfWork, settle_payout
+from kontor_billing.application.payouts import PayoutsUnitOfWork, return_payout, settle_payout
 from kontor_billing.application.unit_of_work import BillingUnitOfWork
 from kontor_billing.bankfiles import parse_statement
 from kontor_billing.domain.bank_statements import (
@@ -200,6 +200,8 @@ async def reconcile(
             return None
         else:
             tx.wait("no payout with this EndToEndId")
+    elif await _returns_payout(uow, tx, payouts, now):
+        pass  # a refund transfer came back (ADR 0077)
     else:
         payer = (
             await uow.bank_transactions.customers_paying_from(tx.line.counterparty_iban)
@@ -215,6 +217,29 @@ async def reconcile(
             tx.wait(decision.reason or "no match")
     await uow.bank_transactions.save(tx)
     return tx.status
+
+
+async def _returns_payout(
+    uow: BillingUnitOfWork, tx: BankTransaction, payouts: PayoutLookup, now: datetime
+) -> bool:
+    """Whether the credit ``tx`` brings back a refund billing sent: it carries that
+    transfer's EndToEndId (``AZ-…``, billing's own)."""
+    e2e = tx.line.end_to_end_id
+    payout = await payouts.by_end_to_end_id(e2e) if e2e else None
+    if payout is None or e2e is None:
+        return False
+    reason = " ".join(x for x in (tx.line.bank_code, tx.line.remittance) if x) or "no reason"
+    returned = await return_payout(
+        cast(PayoutsUnitOfWork, uow),
+        e2e,
+        booking_id=tx.id,
+        reason=reason,
+        received_at=received_at(tx),
+        at=now,
+    )
+    if returned is not None:
+        tx.brings_back_payout(payout, now)
+    return returned is not None
 
 
 async def import_statement(

@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from kontor_billing.application.payments import book_refund
+from kontor_billing.application.payments import book_payment, book_refund
 from kontor_billing.application.unit_of_work import BillingUnitOfWork
 from kontor_billing.domain.payouts import PayoutItem
 from kontor_billing.domain.receivables import PaymentBooking
@@ -34,9 +34,10 @@ SEPA_REFUND_METHOD = "bank_transfer"
 
 
 def ledger_payment_id(item: PayoutItem) -> str:
+    """The refund's payment id: each hand-over after a return is a booking of its own."""
     if item.route == "provider" and item.provider_refund_id:
         return item.provider_refund_id
-    return f"payout:{item.number}"
+    return f"payout:{item.number}" + (f":{item.returns + 1}" if item.returns else "")
 
 
 async def _reported_by_webhook(
@@ -111,4 +112,36 @@ async def book_paid_out_refund(
     )
     booked = await book_refund(uow, booking, at)
     item.ledger_payment_id = booking.payment_id
+    return not booked.replayed
+
+
+async def book_returned_refund(
+    uow: BillingUnitOfWork,
+    item: PayoutItem,
+    *,
+    booking_id: str,
+    received_at: datetime,
+    now: datetime,
+) -> bool:
+    """``item``'s transfer came back on the bank statement (booking ``booking_id``): the
+    refund booked for it is reversed by a payment in of the same amount against its
+    invoice (``PaymentReceived``; the customer's credit is open again), once per booking.
+    False when nothing was on the ledger to reverse."""
+    if item.kind != "refund" or item.ledger_payment_id is None:
+        return False
+    document = await uow.invoices.by_number(item.source_number)
+    invoice_number = document.original_number if document is not None else None
+    if invoice_number is None:
+        return False
+    booking = PaymentBooking(
+        payment_id=f"payout-return:{booking_id}",
+        amount=item.amount,
+        currency=item.currency,
+        method=SEPA_REFUND_METHOD,
+        received_at=received_at,
+        source="bank",
+        reference=f"returned refund {item.number}",
+        invoice_number=invoice_number,
+    )
+    booked = await book_payment(uow, booking, now)
     return not booked.replayed

@@ -28,7 +28,7 @@ from kontor_servicekit.domain_errors import Invalid, NotFound
 from kontor_servicekit.uow import Transactor
 
 from kontor_billing.application.bank import compact_bank_code
-from kontor_billing.application.payout_refunds import book_paid_out_refund
+from kontor_billing.application.payout_refunds import book_paid_out_refund, book_returned_refund
 from kontor_billing.application.supplier_payments import mark_supplier_invoice_paid
 from kontor_billing.application.unit_of_work import BillingUnitOfWork
 from kontor_billing.domain.invoice import document_number, numbering_year
@@ -302,6 +302,27 @@ async def settle_payout(
     await book_paid_out_refund(uow, item, at)  # an item sent before ADR 0071: booked now
     await uow.payouts.save(item)
     await mark_supplier_invoice_paid(uow, item, at)
+    return item
+
+
+async def return_payout(
+    uow: PayoutsUnitOfWork,
+    end_to_end_id: str,
+    *,
+    booking_id: str,
+    reason: str,
+    received_at: datetime,
+    at: datetime,
+) -> PayoutItem | None:
+    """A credit on the bank statement brings the refund transfer ``end_to_end_id`` back
+    (ADR 0077): the refund is reversed on the ledger and the item waits for another
+    account. None (nothing changes) when no refund was sent under that id."""
+    item = await uow.payouts.by_number(end_to_end_id)
+    if item is None or item.kind != "refund" or item.status not in ("sent", "settled"):
+        return None
+    await book_returned_refund(uow, item, booking_id=booking_id, received_at=received_at, now=at)
+    item.came_back(reason, at)
+    await uow.payouts.save(item)
     return item
 
 

@@ -183,6 +183,14 @@ class BuyerLanguages(Protocol):
     async def set(self, email: str, language: str) -> None: ...
 
 
+class BuyerPaymentTerms(Protocol):
+    """The days to pay agreed per buyer e-mail (lower case)."""
+
+    async def get(self, email: str) -> int | None: ...
+
+    async def set(self, email: str, days: int) -> None: ...
+
+
 class BillingUnitOfWork(UnitOfWork, Protocol):
     """The repositories of one unit of work (read-only members, so an implementation
     may hold its own repository classes)."""
@@ -234,6 +242,9 @@ class BillingUnitOfWork(UnitOfWork, Protocol):
 
     @property
     def buyer_languages(self) -> BuyerLanguages: ...
+
+    @property
+    def buyer_terms(self) -> BuyerPaymentTerms: ...
 
 
 class RetainedDocuments(Protocol):

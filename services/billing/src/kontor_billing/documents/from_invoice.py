@@ -70,12 +70,13 @@ KIND: dict[str, DocumentKind] = {
     "cancellation": DocumentKind.CANCELLATION,
 }
 
-#: What the payment terms say per kind, German and English.
+#: What the payment terms say per kind, German and English (``{days}``: the days to pay).
 TERMS: dict[str, tuple[str, str]] = {
     "invoice": (
-        "Zahlbar innerhalb von 14 Tagen ohne Abzug.",
-        "Payable within 14 days without deduction.",
+        "Zahlbar innerhalb von {days} Tagen ohne Abzug.",
+        "Payable within {days} days without deduction.",
     ),
+    "due_now": ("Zahlbar sofort ohne Abzug.", "Payable immediately without deduction."),
     "correction": (
         "Der Betrag wird mit der Rechnung verrechnet oder erstattet.",
         "The amount is offset against the invoice or refunded.",
@@ -166,7 +167,9 @@ def document_of(
         notes.append(Note(SAMPLE_NOTE, "REG", english(SAMPLE_NOTE)))
     party = invoice.buyer
     language: Literal["de", "en"] = "en" if party.language == "en" else "de"
-    terms = TERMS[invoice.kind][0 if language == "de" else 1]
+    days = (invoice.due_date - invoice.issue_date).days  # the buyer's terms, else 14
+    kind = "due_now" if invoice.kind == "invoice" and days == 0 else invoice.kind
+    terms = TERMS[kind][0 if language == "de" else 1].format(days=days)
     return DocumentData(
         kind=KIND[invoice.kind],
         number=invoice.number,

@@ -246,9 +246,18 @@ class BankTransaction:
         self.decided_at = now
 
     def settles_payout(self, payout_id: str, now: datetime) -> None:
-        self._require_open("match to a payout")
         if self.direction != "debit":
             raise Invalid("only a debit settles a payout")
+        self._to_payout(payout_id, now)
+
+    def brings_back_payout(self, payout_id: str, now: datetime) -> None:
+        """A credit that returns a transfer billing made (ADR 0077)."""
+        if self.direction != "credit":
+            raise Invalid("only a credit brings a payout back")
+        self._to_payout(payout_id, now)
+
+    def _to_payout(self, payout_id: str, now: datetime) -> None:
+        self._require_open("match to a payout")
         self.status = "matched_payout"
         self.payout_id = payout_id
         self.matched_by = "auto"

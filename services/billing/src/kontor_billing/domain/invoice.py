@@ -141,7 +141,8 @@ class Invoice(RecordsEvents):
 
     @property
     def due_date(self) -> date:
-        return self.issue_date + timedelta(days=PAYMENT_TERM_DAYS)
+        days = self.buyer.payment_term_days
+        return self.issue_date + timedelta(days=PAYMENT_TERM_DAYS if days is None else days)
 
     @property
     def net_total(self) -> Decimal:

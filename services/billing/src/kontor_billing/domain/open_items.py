@@ -37,6 +37,8 @@ class OpenItem:
     days_overdue: int
     order_number: str | None = None
     skonto_until: date | None = None
+    record_id: str | None = None
+    """A payable's incoming invoice (its ``id``); a receivable's record is ``number``."""
 
 
 def _overdue(due: date | None, today: date) -> int:
@@ -81,6 +83,7 @@ def payable_item(
     amount_due: Decimal,
     skonto_until: date | None,
     today: date,
+    record_id: str | None = None,
 ) -> OpenItem:
     return OpenItem(
         side="payable",
@@ -94,6 +97,7 @@ def payable_item(
         open_amount=amount_due,
         days_overdue=_overdue(due_date, today),
         skonto_until=skonto_until,
+        record_id=record_id,
     )
 
 

@@ -33,6 +33,9 @@ class Buyer:
     """The language of the buyer's documents, ``de`` or ``en``: from the order's locale, else
     the merchant's choice for the buyer's e-mail when invoiced (``PUT /buyers/{email}/
     language``), else German. None: not known yet."""
+    payment_term_days: int | None = None
+    """Days to pay agreed with the buyer when invoiced (``PUT /buyers/{email}/payment-terms``);
+    None: the default ``PAYMENT_TERM_DAYS``. Kept on the document like the language."""
 
 
 def language_of(locale: str | None) -> str | None:

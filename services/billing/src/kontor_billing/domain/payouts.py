@@ -169,6 +169,9 @@ class PayoutItem:
     history: list[tuple[str, datetime]] = field(default_factory=list)
     ledger_payment_id: str | None = None
     """A refund's booking on the receivables ledger (ADR 0071), once it was handed over."""
+    returns: int = 0
+    """How often the bank brought its transfer back (ADR 0077): each return makes it wait
+    for another account, and its next hand-over is booked anew."""
 
     @property
     def end_to_end_id(self) -> str | None:
@@ -197,8 +200,22 @@ class PayoutItem:
     def settle(self, at: datetime) -> None:
         if self.status == "settled":
             return  # a statement imported again settles nothing twice
+        if self.returns and self.status in ("awaiting_account", "pending"):
+            return  # the debit of a transfer that came back already
         self._move("settled", at, ("sent", "pending"))
         self.settled_at = at
+
+    def came_back(self, reason: str, at: datetime) -> None:
+        """The bank brought the transfer back (a closed or wrong account, ADR 0077): the
+        item waits for another account and is paid again in a later run."""
+        if self.route != "sepa":
+            raise IllegalTransition(f"payout item {self.number}", "come back", self.status)
+        self._move("awaiting_account", at, ("sent", "settled"))
+        self.failure = f"returned by the bank: {reason}"[:200]
+        self.iban = self.bic = None
+        self.settled_at = None
+        self.ledger_payment_id = None
+        self.returns += 1
 
     def fail(self, reason: str, at: datetime) -> None:
         self._move("failed", at, ("pending", "sent"))

@@ -1,38 +1,60 @@
-"""The merchant's choice of document language per buyer e-mail (``buyer_languages``)."""
+"""The merchant's choices per buyer e-mail: the document language (``buyer_languages``)
+and the days to pay (``buyer_payment_terms``)."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
 
 from kontor_servicekit.store import Transaction
 from pymongo.asynchronous.database import AsyncDatabase
 
 BUYER_LANGUAGES = "buyer_languages"
+BUYER_PAYMENT_TERMS = "buyer_payment_terms"
+T = TypeVar("T")
 
 
-class MongoBuyerLanguages:
-    def __init__(self, tx: Transaction) -> None:
-        self.tx = tx
+class MongoBuyerChoice(Generic[T]):
+    """One choice per buyer e-mail (``_id`` lower case) in ``collection``, under ``field``."""
 
-    async def get(self, email: str) -> str | None:
-        doc = await self.tx.db[BUYER_LANGUAGES].find_one(
+    def __init__(self, tx: Transaction, collection: str, field: str, convert: Callable[[Any], T]):
+        self.tx, self.collection, self.field, self.convert = tx, collection, field, convert
+
+    async def get(self, email: str) -> T | None:
+        doc = await self.tx.db[self.collection].find_one(
             {"_id": email.lower()}, session=self.tx.session
         )
-        return None if doc is None else str(doc["language"])
+        return None if doc is None else self.convert(doc[self.field])
 
-    async def set(self, email: str, language: str) -> None:
-        await self.tx.db[BUYER_LANGUAGES].replace_one(
+    async def set(self, email: str, value: T) -> None:
+        await self.tx.db[self.collection].replace_one(
             {"_id": email.lower()},
-            {"_id": email.lower(), "language": language},
+            {"_id": email.lower(), self.field: value},
             upsert=True,
             session=self.tx.session,
         )
 
 
-class BuyerLanguageQueries:
-    def __init__(self, db: AsyncDatabase[dict[str, Any]]) -> None:
-        self.db = db
+def MongoBuyerLanguages(tx: Transaction) -> MongoBuyerChoice[str]:
+    return MongoBuyerChoice(tx, BUYER_LANGUAGES, "language", str)
 
-    async def of(self, email: str) -> str | None:
-        doc = await self.db[BUYER_LANGUAGES].find_one({"_id": email.lower()})
-        return None if doc is None else str(doc["language"])
+
+def MongoBuyerTerms(tx: Transaction) -> MongoBuyerChoice[int]:
+    return MongoBuyerChoice(tx, BUYER_PAYMENT_TERMS, "days", int)
+
+
+class BuyerChoiceQueries(Generic[T]):
+    """The routes' read of one choice per buyer e-mail (see ``MongoBuyerChoice``)."""
+
+    def __init__(
+        self,
+        db: AsyncDatabase[dict[str, Any]],
+        collection: str,
+        field: str,
+        convert: Callable[[Any], T],
+    ) -> None:
+        self.db, self.collection, self.field, self.convert = db, collection, field, convert
+
+    async def of(self, email: str) -> T | None:
+        doc = await self.db[self.collection].find_one({"_id": email.lower()})
+        return None if doc is None else self.convert(doc[self.field])

@@ -296,6 +296,7 @@ class OpenItemQueries:
                     amount_due=payable.amount_due,
                     skonto_until=payable.skonto.until if payable.skonto else None,
                     today=today,
+                    record_id=str(doc["_id"]),
                 )
             )
         return sorted(items, key=lambda i: (-i.days_overdue, i.due_date or date.max, i.number))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from kontor_servicekit.domain_errors import Conflict
 from kontor_servicekit.fakes import FakeDatabase, FakeUnitOfWork, InMemoryTable
@@ -41,6 +41,8 @@ from kontor_billing.store.memory_receivables import (
 )
 from kontor_billing.store.quotes import catalog_price
 from kontor_billing.store.retention import InMemoryRetainedDocuments
+
+T = TypeVar("T")
 
 
 class InMemoryInvoiceRepository:
@@ -121,16 +123,18 @@ class InMemoryAuditLog:
         self.table.insert(entry)
 
 
-class InMemoryBuyerLanguages:
-    def __init__(self, table: InMemoryTable[tuple[str, str]]) -> None:
+class InMemoryBuyerChoice(Generic[T]):
+    """One choice per buyer e-mail (lower case), as ``MongoBuyerChoice``."""
+
+    def __init__(self, table: InMemoryTable[tuple[str, T]]) -> None:
         self.table = table
 
-    async def get(self, email: str) -> str | None:
+    async def get(self, email: str) -> T | None:
         row = self.table.get(email.lower())
         return row[1] if row else None
 
-    async def set(self, email: str, language: str) -> None:
-        self.table.put((email.lower(), language))
+    async def set(self, email: str, value: T) -> None:
+        self.table.put((email.lower(), value))
 
 
 class InMemoryBillingUnitOfWork(FakeUnitOfWork):
@@ -182,8 +186,11 @@ class InMemoryBillingUnitOfWork(FakeUnitOfWork):
         )
         self.quotes = InMemoryQuoteRepository(self.table("quotes", key=lambda q: q.number))
         self.catalog = InMemoryQuoteCatalog(self.table("quote_catalog", key=lambda p: p["sku"]))
-        self.buyer_languages = InMemoryBuyerLanguages(
+        self.buyer_languages: InMemoryBuyerChoice[str] = InMemoryBuyerChoice(
             self.table("buyer_languages", key=lambda row: row[0])
+        )
+        self.buyer_terms: InMemoryBuyerChoice[int] = InMemoryBuyerChoice(
+            self.table("buyer_terms", key=lambda row: row[0])
         )
 
 

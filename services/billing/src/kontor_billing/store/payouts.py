@@ -59,6 +59,7 @@ def item_document(item: PayoutItem) -> Document:
         "failure": item.failure,
         "sent_at": item.sent_at,
         "ledger_payment_id": item.ledger_payment_id,
+        "returns": item.returns,
         "settled_at": item.settled_at,
         "history": [{"status": s, "at": at} for s, at in item.history],
     }

@@ -10,7 +10,7 @@ from kontor_billing.store.bank_statements import (
     MongoBankTransactionRepository,
     MongoOpenItemFinder,
 )
-from kontor_billing.store.buyer_languages import MongoBuyerLanguages
+from kontor_billing.store.buyer_languages import MongoBuyerLanguages, MongoBuyerTerms
 from kontor_billing.store.datev import (
     MongoAccountingSource,
     MongoExportRepository,
@@ -61,3 +61,4 @@ class MongoBillingUnitOfWork(MongoUnitOfWork):
         self.quotes = MongoQuoteRepository(tx)
         self.catalog = MongoQuoteCatalog(tx)
         self.buyer_languages = MongoBuyerLanguages(tx)
+        self.buyer_terms = MongoBuyerTerms(tx)

@@ -8,6 +8,7 @@ from typing import Any
 from kontor_servicekit.store import Transaction
 
 from kontor_orders.domain.complaint import Complaint, Resolution
+from kontor_orders.store.retention import with_retention_from
 
 COMPLAINTS = "complaints"
 
@@ -77,7 +78,9 @@ class MongoComplaintRepository:
         self.tx = tx
 
     async def add(self, c: Complaint) -> None:
-        await self.tx.db[COMPLAINTS].insert_one(to_document(c), session=self.tx.session)
+        await self.tx.db[COMPLAINTS].insert_one(
+            with_retention_from(to_document(c)), session=self.tx.session
+        )
 
     async def get(self, complaint_id: str) -> Complaint | None:
         doc = await self.tx.db[COMPLAINTS].find_one({"_id": complaint_id}, session=self.tx.session)
@@ -85,5 +88,5 @@ class MongoComplaintRepository:
 
     async def save(self, c: Complaint) -> None:
         await self.tx.db[COMPLAINTS].replace_one(
-            {"_id": c.id}, to_document(c), session=self.tx.session
+            {"_id": c.id}, with_retention_from(to_document(c)), session=self.tx.session
         )

@@ -11,11 +11,29 @@ from kontor_orders.store.carts import CARTS
 from kontor_orders.store.complaints import COMPLAINTS
 from kontor_orders.store.orders import EMAIL_KEY, ORDERS
 from kontor_orders.store.privacy import PRIVACY_REQUESTS
-from kontor_orders.store.returns import RETURNS
+from kontor_orders.store.retention import LEGAL_MINIMUM_YEARS, RETENTION_FROM, ttl_seconds
+from kontor_orders.store.returns import RETURNS, WITHDRAWALS
+
+#: collection -> (its TTL index on ``retention_from``, which setting's years)
+KEPT = {
+    ORDERS: ("order_retention", "order"),
+    RETURNS: ("return_retention", "order"),
+    WITHDRAWALS: ("withdrawal_retention", "order"),
+    COMPLAINTS: ("complaint_retention", "complaint"),
+}
 
 
-async def ensure_indexes(db: AsyncDatabase[dict[str, Any]], *, cart_keep_days: float = 90) -> None:
-    """``cart_keep_days``: a cart (with its e-mail) goes this long after its last activity."""
+async def ensure_indexes(
+    db: AsyncDatabase[dict[str, Any]],
+    *,
+    cart_keep_days: float = 90,
+    order_keep_years: int = LEGAL_MINIMUM_YEARS,
+    complaint_keep_years: int = LEGAL_MINIMUM_YEARS,
+) -> None:
+    """``cart_keep_days``: a cart (with its e-mail) goes this long after its last activity;
+    orders, returns and withdrawals ``order_keep_years``, complaints
+    ``complaint_keep_years`` after the end of the year of their last change
+    (``store/retention.py``, ADR 0076)."""
     orders = db[ORDERS]
     await orders.create_index("number", unique=True, name="number_unique")
     await orders.create_index([(EMAIL_KEY, 1), ("placed_at", -1)], name="by_customer_email")
@@ -35,6 +53,9 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]], *, cart_keep_days: f
     await db[COMPLAINTS].create_index([("status", 1), ("filed_at", -1)], name="by_status")
     await db[COMPLAINTS].create_index("order_id", name="by_order")
     await ensure_privacy_indexes(db)
+    years = {"order": order_keep_years, "complaint": complaint_keep_years}
+    for collection, (name, kind) in KEPT.items():
+        await ensure_ttl_index(db[collection], RETENTION_FROM, name, ttl_seconds(years[kind]))
 
 
 async def ensure_privacy_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:

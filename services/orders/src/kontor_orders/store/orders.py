@@ -20,6 +20,7 @@ from kontor_orders.domain.order import (
     VatIdCheck,
 )
 from kontor_orders.domain.parties import email_key
+from kontor_orders.store.retention import with_retention_from
 
 ORDERS = "orders"
 
@@ -219,7 +220,9 @@ class MongoOrderRepository:
         self.tx = tx
 
     async def add(self, order: Order) -> None:
-        await self.tx.db[ORDERS].insert_one(to_document(order), session=self.tx.session)
+        await self.tx.db[ORDERS].insert_one(
+            with_retention_from(to_document(order)), session=self.tx.session
+        )
 
     async def get(self, order_id: str) -> Order | None:
         doc = await self.tx.db[ORDERS].find_one({"_id": order_id}, session=self.tx.session)
@@ -257,5 +260,5 @@ class MongoOrderRepository:
         concurrent changes of one order conflict, and the loser retries."""
         order.version += 1
         await self.tx.db[ORDERS].replace_one(
-            {"_id": order.id}, to_document(order), session=self.tx.session
+            {"_id": order.id}, with_retention_from(to_document(order)), session=self.tx.session
         )

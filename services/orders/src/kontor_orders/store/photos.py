@@ -13,6 +13,8 @@ from kontor_servicekit.blobs import Blob, BlobStore, Upload
 from kontor_servicekit.store import Transaction
 from pymongo.asynchronous.database import AsyncDatabase
 
+from kontor_orders.store.complaints import COMPLAINTS
+
 BUCKET = "complaint_photos"
 
 
@@ -46,3 +48,18 @@ class MongoPhotoIndex:
         if not photo_ids:
             return []
         return await BlobStore(self.tx.db, BUCKET).exists(photo_ids)
+
+
+async def delete_orphaned_photos(
+    db: AsyncDatabase[dict[str, Any]], *, uploaded_before: datetime
+) -> int:
+    """Delete the photos uploaded before ``uploaded_before`` that no complaint refers to
+    (never filed, or their complaint's retention ended: ADR 0076); how many. GridFS
+    files carry no TTL (their chunks would stay), so a sweep does it."""
+    referenced = set(await db[COMPLAINTS].distinct("photo_ids"))
+    blobs = BlobStore(db, BUCKET)
+    old = db[f"{BUCKET}.files"].find({"uploadDate": {"$lt": uploaded_before}}, {"_id": 1})
+    orphans = [str(doc["_id"]) async for doc in old if str(doc["_id"]) not in referenced]
+    for photo_id in orphans:
+        await blobs.delete(photo_id)
+    return len(orphans)

@@ -8,6 +8,7 @@ from typing import Any
 from kontor_servicekit.store import Transaction
 
 from kontor_orders.domain.returns import InspectedLine, Refund, Return, ReturnLine, Withdrawal
+from kontor_orders.store.retention import with_retention_from
 
 RETURNS = "returns"
 WITHDRAWALS = "withdrawals"
@@ -124,7 +125,9 @@ class MongoReturnRepository:
         self.tx = tx
 
     async def add(self, r: Return) -> None:
-        await self.tx.db[RETURNS].insert_one(to_document(r), session=self.tx.session)
+        await self.tx.db[RETURNS].insert_one(
+            with_retention_from(to_document(r)), session=self.tx.session
+        )
 
     async def get(self, return_id: str) -> Return | None:
         doc = await self.tx.db[RETURNS].find_one({"_id": return_id}, session=self.tx.session)
@@ -132,7 +135,7 @@ class MongoReturnRepository:
 
     async def save(self, r: Return) -> None:
         await self.tx.db[RETURNS].replace_one(
-            {"_id": r.id}, to_document(r), session=self.tx.session
+            {"_id": r.id}, with_retention_from(to_document(r)), session=self.tx.session
         )
 
 
@@ -143,7 +146,9 @@ class MongoWithdrawalRepository:
         self.tx = tx
 
     async def add(self, w: Withdrawal) -> None:
-        await self.tx.db[WITHDRAWALS].insert_one(withdrawal_to_document(w), session=self.tx.session)
+        await self.tx.db[WITHDRAWALS].insert_one(
+            with_retention_from(withdrawal_to_document(w)), session=self.tx.session
+        )
 
     async def get(self, withdrawal_id: str) -> Withdrawal | None:
         doc = await self.tx.db[WITHDRAWALS].find_one(
@@ -153,5 +158,5 @@ class MongoWithdrawalRepository:
 
     async def save(self, w: Withdrawal) -> None:
         await self.tx.db[WITHDRAWALS].replace_one(
-            {"_id": w.id}, withdrawal_to_document(w), session=self.tx.session
+            {"_id": w.id}, with_retention_from(withdrawal_to_document(w)), session=self.tx.session
         )
