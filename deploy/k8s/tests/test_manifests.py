@@ -115,6 +115,7 @@ def test_facts_come_from_the_code(facts: list[ServiceFacts]) -> None:
         "orders.quote-orders": ["billing.quote.v1"],
         "orders.reservations": ["catalog.reservation.v1"],
         "orders.shipping-projection": ["catalog.shipping.v1"],
+        "orders.support-tickets": ["support.ticket.v1"],
     }
     # billing invoices from orders' order events and corrects from refunds (issue 11),
     # prices quotes from its own read model of the catalog (issue 11), answers privacy

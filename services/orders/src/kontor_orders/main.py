@@ -39,6 +39,7 @@ from kontor_orders.consumers.marketing import coupon_projection
 from kontor_orders.consumers.order_life import payments, reservations
 from kontor_orders.consumers.privacy import privacy_answers, privacy_participant
 from kontor_orders.consumers.quotes import quote_orders
+from kontor_orders.consumers.support import support_tickets
 from kontor_orders.context import OrdersContext
 from kontor_orders.settings import OrdersSettings
 from kontor_orders.store.indexes import ensure_indexes
@@ -78,6 +79,7 @@ def definition(
             privacy_participant(),
             privacy_answers(),
             quote_orders(quote_numbers or LateNumbers()),
+            support_tickets(),
         ],
         indexes=partial(ensure_indexes, cart_keep_days=settings.cart_keep_days),
         migrations=MIGRATIONS,
