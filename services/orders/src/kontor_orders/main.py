@@ -84,6 +84,7 @@ def definition(
         indexes=partial(ensure_indexes, cart_keep_days=settings.cart_keep_days),
         migrations=MIGRATIONS,
         ensure_topics=settings.kafka_ensure_topics,
+        sends_mail=True,  # the privacy request links: the relay in a cluster (ADR 0046)
     )
 
 
