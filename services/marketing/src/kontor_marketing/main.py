@@ -68,6 +68,7 @@ def definition(settings: MarketingSettings, clock: Clock = utc_now) -> ServiceDe
         ],
         indexes=ensure_indexes,
         ensure_topics=settings.kafka_ensure_topics,
+        sends_mail=True,  # confirmations, newsletters: the relay in a cluster (ADR 0046)
     )
 
 

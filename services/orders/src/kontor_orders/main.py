@@ -39,6 +39,7 @@ from kontor_orders.consumers.marketing import coupon_projection
 from kontor_orders.consumers.order_life import payments, reservations
 from kontor_orders.consumers.privacy import privacy_answers, privacy_participant
 from kontor_orders.consumers.quotes import quote_orders
+from kontor_orders.consumers.support import support_tickets
 from kontor_orders.context import OrdersContext
 from kontor_orders.settings import OrdersSettings
 from kontor_orders.store.indexes import ensure_indexes
@@ -81,6 +82,7 @@ def definition(
             privacy_participant(),
             privacy_answers(),
             quote_orders(quote_numbers or LateNumbers()),
+            support_tickets(),
         ],
         indexes=partial(
             ensure_indexes,
@@ -90,6 +92,7 @@ def definition(
         ),
         migrations=MIGRATIONS,
         ensure_topics=settings.kafka_ensure_topics,
+        sends_mail=True,  # the privacy request links: the relay in a cluster (ADR 0046)
     )
 
 

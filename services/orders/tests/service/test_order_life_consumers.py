@@ -1,6 +1,6 @@
-"""Orders' reservation and payment subscriptions with FastStream's in-memory broker
-over the real store (the kit's service-test harness): the saga's steps, redelivery,
-and what is dead-lettered."""
+"""Orders' reservation, payment and support-ticket subscriptions with FastStream's
+in-memory broker over the real store (the kit's service-test harness): the saga's steps,
+redelivery, what is dead-lettered, and a solved complaint ticket on the timeline."""
 
 from __future__ import annotations
 
@@ -19,7 +19,9 @@ from kontor_contracts.events.catalog import (
     StockReservationRejected,
     StockReserved,
 )
+from kontor_contracts.events.support import TicketResolved
 from kontor_orders.consumers.order_life import payments, reservations
+from kontor_orders.consumers.support import support_tickets
 from kontor_orders.domain.order import Address, Customer, Order, PricedProduct
 from kontor_orders.store.orders import ORDERS, MongoOrderRepository, from_document
 from kontor_servicekit.service_testing import InMemoryService, in_memory_service
@@ -35,7 +37,7 @@ TEE = PricedProduct("TEE", "T-Shirt", Decimal("10.00"), Decimal("0.19"), "EUR")
 async def harness(infra: Any, namespace: str) -> AsyncIterator[InMemoryService]:
     async with in_memory_service(
         "orders",
-        [reservations(), payments()],
+        [reservations(), payments(), support_tickets()],
         mongo_url=infra.mongo_url,
         namespace=namespace,
         max_attempts=2,
@@ -141,3 +143,32 @@ async def test_unknown_orders_and_foreign_currencies_are_dead_lettered(
         f"{harness.prefix}orders.payments.dlt",
     ]
     assert (await stored_order(harness, oid)).amount_paid == 0
+
+
+def resolved(order_id: str | None, category: str | None, ticket_id: str) -> Envelope:
+    event = TicketResolved(
+        ticket_id=ticket_id,
+        resolution="Ersatz ist unterwegs",
+        resolved_at=T0,
+        order_id=order_id,
+        category=category,
+    )
+    return wrap(event, "support", ticket_id)
+
+
+async def test_a_solved_complaint_ticket_is_on_the_order_s_timeline(
+    harness: InMemoryService,
+) -> None:
+    """Issue 14: TicketResolved of a complaint's ticket shows on its order; other tickets,
+    and tickets of an unknown order, change nothing and are not dead-lettered."""
+    oid = await placed(harness.store)
+    await harness.publish_envelope(resolved(oid, "complaint", "T-2026-000007"))
+    await harness.publish_envelope(resolved(oid, "delivery", "T-2026-000008"))
+    await harness.publish_envelope(resolved(None, "complaint", "T-2026-000009"))
+    await harness.publish_envelope(resolved("no-such-order", "complaint", "T-2026-000010"))
+    order = await stored_order(harness, oid)
+    noted = [e for e in order.timeline if e.event == "complaint_ticket_resolved"]
+    assert [(e.at, e.details) for e in noted] == [(T0, {"ticket_id": "T-2026-000007"})]
+    assert order.status == "placed"  # only noted: the order did not change
+    assert await emitted(harness, oid) == []  # and nothing is announced
+    assert harness.dead_letters.parked == []

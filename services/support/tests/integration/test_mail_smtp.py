@@ -204,6 +204,11 @@ async def test_a_solved_ticket_s_rating_mail_one_click_and_the_figures(
             assert commented.status_code == 200, commented.text
             forged = await support.client.get(f"/ratings/{token[:-3]}abc?score=1")
             assert forged.status_code == 403
+            garbage = await support.client.get("/ratings/%00%ff<script>?score=1")
+            assert garbage.status_code == 403 and "<script>" not in garbage.text
+            off_scale = await support.client.get(f"/ratings/{token}?score=7")
+            assert off_scale.status_code == 422  # problem+json naming query.score
+            assert off_scale.json()["errors"][0]["loc"] == ["query", "score"]
         finally:
             if anonymous is not None:
                 support.client.headers["Authorization"] = anonymous
