@@ -320,6 +320,42 @@ async def serving(app: Any, *, start_timeout_s: float = 5.0) -> AsyncIterator[st
         await task
 
 
+@dataclass
+class HoldingRelay:
+    """An SMTP relay that takes every command but never answers the end of a mail's data
+    (a relay scanning content under load): a sender waits there, up to its timeout."""
+
+    port: int
+    holding: asyncio.Event
+    """Set once a mail's data arrived and is held."""
+
+    def smtp_settings(self) -> dict[str, object]:
+        return {"smtp_host": "127.0.0.1", "smtp_port": self.port, "smtp_security": "none"}
+
+
+@asynccontextmanager
+async def holding_relay() -> AsyncIterator[HoldingRelay]:
+    """``async with holding_relay() as relay``: a :class:`HoldingRelay` on 127.0.0.1 and
+    a free port of the running loop, released and closed on exit."""
+    from aiosmtpd.smtp import SMTP
+
+    holding, release = asyncio.Event(), asyncio.Event()
+
+    class Holder:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            holding.set()
+            await release.wait()
+            return "451 released"
+
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(lambda: SMTP(Holder()), "127.0.0.1", 0)
+    try:
+        yield HoldingRelay(server.sockets[0].getsockname()[1], holding)
+    finally:
+        release.set()
+        server.close()
+
+
 @pytest.fixture
 def mail_sink() -> Iterator[Any]:
     """A real SMTP server (aiosmtpd) on 127.0.0.1, a free port, collecting every message.

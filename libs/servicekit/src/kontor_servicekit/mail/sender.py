@@ -8,6 +8,7 @@ caller's retry schedule (a deliveries queue, the outbox) decides when to try aga
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +22,9 @@ from kontor_servicekit.mail.message import OutgoingMail, build_message
 __all__ = ["MailDeliveryError", "SentMail", "SmtpConfig", "SmtpSender"]
 
 log = logging.getLogger(__name__)
+
+QUIT_TIMEOUT_S = 5.0
+"""How long a sent mail's QUIT may wait for its answer."""
 
 SmtpSecurity = Literal["none", "starttls", "tls"]
 
@@ -78,10 +82,18 @@ class SmtpSender:
             password=config.password,
         )
         try:
-            async with client:
+            await client.connect()
+            try:
                 errors, response = await client.send_message(
                     message, sender=envelope_from, recipients=recipients
                 )
+                # the mail is handed over: a QUIT unanswered changes nothing
+                with contextlib.suppress(aiosmtplib.SMTPException, OSError, TimeoutError):
+                    await client.quit(timeout=min(config.timeout_s, QUIT_TIMEOUT_S))
+            finally:
+                # a failed or cancelled send closes at once instead of waiting up to
+                # ``timeout_s`` for the answer to a QUIT (a service stopping, ADR 0054)
+                client.close()
         except aiosmtplib.SMTPRecipientsRefused as exc:
             codes = [refused.code for refused in exc.recipients]
             raise MailDeliveryError(
