@@ -320,6 +320,67 @@ async def serving(app: Any, *, start_timeout_s: float = 5.0) -> AsyncIterator[st
         await task
 
 
+def bounce_report(
+    *, to: str, recipient: str, status: str = "5.1.1", action: str = "failed", headers: str = ""
+) -> bytes:
+    """A relay's delivery status notification (RFC 3464) to ``to`` about ``recipient``:
+    ``headers`` are the returned original's (``text/rfc822-headers``)."""
+    return _report(
+        to,
+        "delivery-status",
+        "Undelivered Mail Returned to Sender",
+        "message/delivery-status",
+        "Reporting-MTA: dns; mx.example.net\n\n"
+        f"Final-Recipient: rfc822; {recipient}\nAction: {action}\nStatus: {status}\n"
+        f"Diagnostic-Code: smtp; 550 {status} mailbox unavailable\n",
+        "text/rfc822-headers",
+        headers,
+    )
+
+
+def complaint_report(*, to: str, recipient: str, original: str = "") -> bytes:
+    """A mailbox provider's complaint (ARF, RFC 5965) to ``to``: ``recipient`` pressed
+    "this is spam" on ``original`` (the returned message, ``message/rfc822``)."""
+    return _report(
+        to,
+        "feedback-report",
+        "Complaint about a message",
+        "message/feedback-report",
+        f"Feedback-Type: abuse\nUser-Agent: Example-FBL/1.0\nVersion: 1\n"
+        f"Original-Rcpt-To: <{recipient}>\n",
+        "message/rfc822",
+        original or f"From: shop@example.net\nTo: {recipient}\nSubject: -\n\n-\n",
+    )
+
+
+def _report(
+    to: str, kind: str, subject: str, part_type: str, fields: str, copy_type: str, copy: str
+) -> bytes:
+    lines = [
+        "From: Mail Delivery System <MAILER-DAEMON@mx.example.net>",
+        f"To: {to}",
+        f"Subject: {subject}",
+        "MIME-Version: 1.0",
+        f'Content-Type: multipart/report; report-type={kind}; boundary="REPORT"',
+        "",
+        "--REPORT",
+        "Content-Type: text/plain",
+        "",
+        "This is an automatically generated report.",
+        "--REPORT",
+        f"Content-Type: {part_type}",
+        "",
+        fields,
+        "--REPORT",
+        f"Content-Type: {copy_type}",
+        "",
+        copy,
+        "--REPORT--",
+        "",
+    ]
+    return "\r\n".join(lines).replace("\r\n", "\n").replace("\n", "\r\n").encode()
+
+
 @dataclass
 class HoldingRelay:
     """An SMTP relay that takes every command but never answers the end of a mail's data

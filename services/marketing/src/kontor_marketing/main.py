@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from kontor_servicekit.clock import BERLIN, Clock, utc_now
 from kontor_servicekit.context import attach_context
 from kontor_servicekit.idempotency import Answers
-from kontor_servicekit.mail import SmtpSender, smtp_config
+from kontor_servicekit.mail import SmtpReceiver, SmtpSender, smtp_config
 from kontor_servicekit.privacy.setup import master_key_of
 from kontor_servicekit.ratelimit import RateLimiter
 from kontor_servicekit.runner import run_service
@@ -23,8 +23,10 @@ from kontor_marketing.api.coupons import router as coupons_router
 from kontor_marketing.api.newsletter import router as newsletter_router
 from kontor_marketing.api.planning import router as planning_router
 from kontor_marketing.api.profiles import router as profiles_router
+from kontor_marketing.api.suppressions import router as suppressions_router
 from kontor_marketing.application.campaigns import CampaignLinks, SendRules, dispatch_due
 from kontor_marketing.application.consent import ConsentLinks
+from kontor_marketing.application.feedback import feedback_receiver
 from kontor_marketing.application.flows import CartFlow
 from kontor_marketing.application.mail import MailSender, send_due_mails
 from kontor_marketing.application.profiles import refresh_all
@@ -33,6 +35,7 @@ from kontor_marketing.consumers.privacy import privacy_participant
 from kontor_marketing.consumers.profiles import profiles
 from kontor_marketing.context import MarketingContext
 from kontor_marketing.domain.campaign import QuietHours
+from kontor_marketing.domain.feedback import is_feedback_address
 from kontor_marketing.domain.links import LinkSigner
 from kontor_marketing.outbound import KitMailSender
 from kontor_marketing.settings import MarketingSettings
@@ -52,6 +55,7 @@ def definition(settings: MarketingSettings, clock: Clock = utc_now) -> ServiceDe
             newsletter_router,
             coupons_router,
             profiles_router,
+            suppressions_router,
         ],
         subscriptions=[
             privacy_participant(clock),
@@ -121,7 +125,19 @@ def create_app(
     sender = mail_sender or KitMailSender(
         SmtpSender(smtp_config(settings), clock=lambda: context.clock()),
         mail_from=settings.mail_from,
+        bounce_address=settings.bounce_address,
     )
+    app.state.smtp_receiver = None
+    if settings.smtp_receiver:
+        bounces = settings.bounce_address
+        app.state.smtp_receiver = SmtpReceiver(
+            feedback_receiver(transactor, bounce_address=bounces, clock=context.clock),
+            host=settings.smtp_receiver_host,
+            port=settings.smtp_receiver_port,
+            max_bytes=settings.smtp_receiver_max_bytes,
+            accepts=lambda address: is_feedback_address(address, bounces),
+            hostname=bounces.rpartition("@")[2],
+        ).runs_with(service)
     Sweeper(
         "marketing-mails",
         lambda: send_due_mails(

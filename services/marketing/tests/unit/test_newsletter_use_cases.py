@@ -165,5 +165,6 @@ async def test_export_shows_the_evidence_and_erasure_deletes_consent_and_mails()
         ("mails", 1),
         ("profiles", 0),
         ("engagements", 0),
+        ("suppressions", 0),
     ]
     assert (await transactor.run(lambda uow: privacy.export(subject, uow)))["consent"] is None

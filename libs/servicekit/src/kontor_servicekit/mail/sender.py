@@ -30,12 +30,22 @@ SmtpSecurity = Literal["none", "starttls", "tls"]
 
 
 class MailDeliveryError(Exception):
-    """The mail was not handed over. ``permanent``: a 5xx answer; do not try again."""
+    """The mail was not handed over. ``permanent``: a 5xx answer; do not try again.
+    ``recipients_refused``: the relay refused the recipients themselves (``RCPT TO``), not
+    the message or the connection: with ``permanent``, a hard bounce at the door."""
 
-    def __init__(self, message: str, *, permanent: bool, code: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        permanent: bool,
+        code: int | None = None,
+        recipients_refused: bool = False,
+    ) -> None:
         super().__init__(message)
         self.permanent = permanent
         self.code = code
+        self.recipients_refused = recipients_refused
 
 
 @dataclass(frozen=True)
@@ -70,7 +80,7 @@ class SmtpSender:
         """Hand ``mail`` to the relay; raises :class:`MailDeliveryError`."""
         message = build_message(mail, sender=self.config.mail_from, now=self._clock())
         recipients = mail.recipients()
-        envelope_from = _bare(str(message["From"]))
+        envelope_from = mail.return_path or _bare(str(message["From"]))
         config = self.config
         client = aiosmtplib.SMTP(
             hostname=config.host,
@@ -100,6 +110,7 @@ class SmtpSender:
                 f"every recipient refused: {exc}",
                 permanent=all(code >= 500 for code in codes),
                 code=max(codes, default=None),
+                recipients_refused=True,
             ) from exc
         except aiosmtplib.SMTPResponseException as exc:
             raise MailDeliveryError(

@@ -15,6 +15,7 @@ from kontor_servicekit.uow import UnitOfWork
 from kontor_marketing.domain.campaign import Campaign, Engagement
 from kontor_marketing.domain.consent import Consent
 from kontor_marketing.domain.coupon import Coupon
+from kontor_marketing.domain.feedback import Suppression
 from kontor_marketing.domain.mail import QueuedMail
 from kontor_marketing.domain.profile import Profile, Segment
 from kontor_marketing.domain.results import Conversion
@@ -24,6 +25,17 @@ class ConsentRepository(Protocol):
     async def get(self, email: str) -> Consent | None: ...
 
     async def save(self, consent: Consent) -> None: ...
+
+    async def delete(self, email: str) -> bool: ...
+
+
+class SuppressionList(Protocol):
+    async def get(self, email: str) -> Suppression | None: ...
+
+    async def add(self, suppression: Suppression) -> bool:
+        """Suppress the address; an address suppressed already keeps its first reason
+        (answers False)."""
+        ...
 
     async def delete(self, email: str) -> bool: ...
 
@@ -137,3 +149,4 @@ class MarketingUnitOfWork(UnitOfWork, Protocol):
     campaigns: CampaignRepository
     engagements: EngagementLog
     conversions: ConversionRepository
+    suppressions: SuppressionList

@@ -15,10 +15,12 @@ from kontor_marketing.application.unit_of_work import (
     MailQueue,
     ProfileRepository,
     SegmentRepository,
+    SuppressionList,
 )
 from kontor_marketing.domain.campaign import Campaign, Engagement
 from kontor_marketing.domain.consent import Consent
 from kontor_marketing.domain.coupon import Coupon
+from kontor_marketing.domain.feedback import Suppression
 from kontor_marketing.domain.mail import QueuedMail
 from kontor_marketing.domain.profile import Profile, Segment
 from kontor_marketing.domain.results import Conversion
@@ -33,6 +35,23 @@ class InMemoryConsents:
 
     async def save(self, consent: Consent) -> None:
         self.table.put(consent)
+
+    async def delete(self, email: str) -> bool:
+        return self.table.delete(email)
+
+
+class InMemorySuppressions:
+    def __init__(self, table: InMemoryTable[Suppression]) -> None:
+        self.table = table
+
+    async def get(self, email: str) -> Suppression | None:
+        return self.table.get(email)
+
+    async def add(self, suppression: Suppression) -> bool:
+        if self.table.get(suppression.email) is not None:
+            return False
+        self.table.put(suppression)
+        return True
 
     async def delete(self, email: str) -> bool:
         return self.table.delete(email)
@@ -233,4 +252,7 @@ class InMemoryMarketingUnitOfWork(FakeUnitOfWork):
         )
         self.conversions: ConversionRepository = InMemoryConversions(
             self.table("conversions", key=lambda c: c.order_id)
+        )
+        self.suppressions: SuppressionList = InMemorySuppressions(
+            self.table("suppressions", key=lambda s: s.email)
         )

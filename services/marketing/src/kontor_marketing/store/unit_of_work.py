@@ -14,6 +14,7 @@ from kontor_marketing.application.unit_of_work import (
     MailQueue,
     ProfileRepository,
     SegmentRepository,
+    SuppressionList,
 )
 from kontor_marketing.store.campaigns import (
     MongoCampaignRepository,
@@ -24,6 +25,7 @@ from kontor_marketing.store.consents import MongoConsentRepository
 from kontor_marketing.store.coupons import MongoCouponRepository
 from kontor_marketing.store.mails import MongoMailQueue
 from kontor_marketing.store.profiles import MongoProfileRepository, MongoSegmentRepository
+from kontor_marketing.store.suppressions import MongoSuppressions
 
 
 class MongoMarketingUnitOfWork(MongoUnitOfWork):
@@ -37,3 +39,4 @@ class MongoMarketingUnitOfWork(MongoUnitOfWork):
         self.campaigns: CampaignRepository = MongoCampaignRepository(tx)
         self.engagements: EngagementLog = MongoEngagementLog(tx)
         self.conversions: ConversionRepository = MongoConversions(tx)
+        self.suppressions: SuppressionList = MongoSuppressions(tx)
