@@ -61,6 +61,10 @@ async def test_double_opt_in_over_smtp_then_one_click_unsubscribe(
         assert "bestätigt" in confirmed.text
         again = await public.get(link)
         assert again.status_code == 200  # a second click (or a link scanner) changes nothing
+        # the welcome flow: one mail after the first opt-in, advertising with its one-click
+        [welcome] = await mail_sink.arrived(1, where=lambda m: "Willkommen" in str(m["Subject"]))
+        assert welcome["To"] == "anna@example.de"
+        assert welcome["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
         staff = {"Authorization": f"Bearer {auth_keys.token('marketing:read')}"}
         assert (await public.get("/consents?email=anna@example.de")).status_code == 401

@@ -23,11 +23,13 @@ from kontor_marketing.application.unit_of_work import MarketingUnitOfWork
 from kontor_marketing.domain.campaign import Engagement
 from kontor_marketing.domain.consent import Consent, normalise_email
 from kontor_marketing.domain.events import ConsentConfirmed, ConsentRequested, ConsentWithdrawn
+from kontor_marketing.domain.flow_mails import welcome_mail
 from kontor_marketing.domain.links import BadLink, LinkSigner
 from kontor_marketing.domain.mail import QueuedMail, confirmation_mail
 
 CONFIRM = "consent-confirm"
 UNSUBSCRIBE = "consent-unsubscribe"
+WELCOME_FLOW = "welcome"
 
 
 class LinkRefused(Invalid):
@@ -135,7 +137,10 @@ async def confirm(
     ip: str | None,
     links: ConsentLinks,
     clock: Clock,
+    imprint: str | None = None,
 ) -> ConsentOutcome:
+    """Confirm by the mail's link; the person's first confirmation queues the welcome
+    mail (with ``imprint`` for its footer; None: none, for the consent alone)."""
     data = links.read(CONFIRM, token, clock)
     email, request_id = str(data.get("e", "")), str(data.get("r", ""))
 
@@ -147,9 +152,41 @@ async def confirm(
         _announce(uow, consent)
         await uow.consents.save(consent)
         await refresh_email(uow, email, clock())
+        first = sum(1 for e in consent.evidence if e.kind == "confirmed") == 1
+        if confirmed and first and imprint is not None:
+            await welcome(uow, consent, confirmed, links=links, imprint=imprint, now=clock())
         return ConsentOutcome(email, confirmed, consent)
 
     return await transactor.run(work)
+
+
+async def welcome(
+    uow: MarketingUnitOfWork,
+    consent: Consent,
+    topics: tuple[str, ...],
+    *,
+    links: ConsentLinks,
+    imprint: str,
+    now: datetime,
+) -> None:
+    """The welcome flow (issue 15): one mail right after the first opt-in."""
+    mail = welcome_mail(
+        to=consent.email,
+        locale=consent.locale,
+        topics=topics,
+        unsubscribe_url=links.unsubscribe_url(consent.email),
+        imprint=imprint,
+    )
+    await uow.mails.add(
+        QueuedMail(
+            id=str(uuid.uuid4()),
+            kind="flow",
+            mail=mail,
+            created_at=now,
+            topic=topics[0],
+            meta={"flow": WELCOME_FLOW},
+        )
+    )
 
 
 def unsubscribe_topics(
@@ -245,10 +282,13 @@ async def confirm_from_mail(
     ip: str | None,
     links: ConsentLinks,
     clock: Clock,
+    imprint: str | None = None,
 ) -> LinkAnswer:
     """:func:`confirm` for the page a mail client opens: a refusal is a page, not an error."""
     try:
-        return LinkAnswer(await confirm(transactor, token, ip=ip, links=links, clock=clock))
+        return LinkAnswer(
+            await confirm(transactor, token, ip=ip, links=links, clock=clock, imprint=imprint)
+        )
     except LinkRefused as exc:
         return LinkAnswer(None, str(exc), 410 if exc.expired else 400)
     except Conflict as exc:

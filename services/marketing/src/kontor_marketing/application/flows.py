@@ -4,8 +4,9 @@
 reminder that leaves after ``delay`` (it is advertising: consent is checked again when
 it leaves); an order placed by the same person before then cancels it, and one placed
 after the cart's last activity that arrived first (orders' carts and orders are two
-topics, in no order with each other) keeps it from being queued. Welcome,
-post-purchase, win-back and back-in-stock flows are not built (README).
+topics, in no order with each other) keeps it from being queued. The welcome mail is
+queued by the confirmation (``application/consent.py``); post-purchase, win-back and
+back-in-stock flows are not built (README).
 """
 
 from __future__ import annotations

@@ -1,0 +1,57 @@
+"""The texts of the flows' mails (issue 15), German or English, imprint in the footer.
+
+Each is advertising: it carries the one-click unsubscribe of its topic and is sent only
+while the person's consent to the topic holds (checked again when it leaves).
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from kontor_marketing.domain.mail import Mail, with_unsubscribe
+
+TOPIC_NAMES = {
+    "de": {"news": "Neuigkeiten", "offers": "Angebote", "back_in_stock": "Wieder da"},
+    "en": {"news": "news", "offers": "offers", "back_in_stock": "back in stock"},
+}
+
+
+def _mail(
+    to: str, subject: str, lines: list[str], *, unsubscribe_url: str, imprint: str, locale: str
+) -> Mail:
+    leave = "Abmelden" if locale == "de" else "Unsubscribe"
+    text = "\n".join([*lines, "", "--", f"{leave}: {unsubscribe_url}", imprint])
+    html = (
+        "<!doctype html><html><body>"
+        + "".join(f"<p>{escape(line)}</p>" for line in lines if line)
+        + f'<hr><p><a href="{escape(unsubscribe_url)}">{leave}</a></p>'
+        + f"<p>{escape(imprint)}</p></body></html>"
+    )
+    mail = Mail(to=to, subject=subject, text=text, html=html)
+    return with_unsubscribe(mail, unsubscribe_url=unsubscribe_url)
+
+
+def welcome_mail(
+    *, to: str, locale: str, topics: tuple[str, ...], unsubscribe_url: str, imprint: str
+) -> Mail:
+    """After the first double opt-in: what the person will get, and how to leave."""
+    names = ", ".join(TOPIC_NAMES.get(locale, TOPIC_NAMES["en"]).get(t, t) for t in topics)
+    if locale == "de":
+        subject = "Willkommen bei unserem Newsletter"
+        lines = [
+            "Hallo,",
+            "",
+            f"schön, dass Sie dabei sind. Sie erhalten von uns: {names}.",
+            "Sie können sich mit dem Link unten jederzeit mit einem Klick abmelden.",
+        ]
+    else:
+        subject = "Welcome to our newsletter"
+        lines = [
+            "Hello,",
+            "",
+            f"glad to have you. You will get: {names}.",
+            "You can leave with one click on the link below at any time.",
+        ]
+    return _mail(
+        to, subject, lines, unsubscribe_url=unsubscribe_url, imprint=imprint, locale=locale
+    )
