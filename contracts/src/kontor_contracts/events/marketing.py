@@ -114,18 +114,26 @@ class CouponRedeemed(Event):
     redeemed_at: AwareDatetime | None = None
 
 
-# --- marketing.consent.v1 (key: email) ---------------------------------------------
+# --- marketing.consent.v2 (key: subject_id) ----------------------------------------
 
 
 class ConsentChanged(Event):
     """A person granted or withdrew consent to advertising on a channel (§7 UWG, Art. 7 DSGVO).
 
     Every consumer that contacts customers for advertising must honour the latest
-    ``granted`` per (email, channel).
+    ``granted`` per (person, channel): per ``subject_id``, the Kafka key.
+
+    v2 (ADR 0056): keyed by the person's pseudonymous subject id instead of the e-mail,
+    which v1 carried in clear as the Kafka key and the envelope's aggregate id, where no
+    erasure reached it. The e-mail stays in the payload, sealed like all personal data.
     """
 
     event_type = "ConsentChanged"
+    event_version = 2
 
+    subject_id: Annotated[
+        str, NotPersonal("the person's keyed pseudonym (ADR 0034), the same in every service")
+    ] = Field(pattern=r"^subj_[0-9a-f]{32}$")
     email: Annotated[Email, Personal("email")]
     channel: Literal["email", "sms", "phone", "post"]
     granted: bool

@@ -244,7 +244,9 @@ async def outbox_events(service: RunningService, key: str) -> list[tuple[str, di
 
 
 def topic_of(namespace: str, event_type: str) -> str:
-    return f"{namespace}.{REGISTRY.spec_for(event_type, 1).topic}"
+    """The namespaced topic of ``event_type`` (its newest version's)."""
+    newest = max(s.version for s in REGISTRY.all_events() if s.type == event_type)
+    return f"{namespace}.{REGISTRY.spec_for(event_type, newest).topic}"
 
 
 async def consume_all(

@@ -235,32 +235,33 @@ async def unsubscribe(
 
 
 def _announce(uow: MarketingUnitOfWork, consent: Consent) -> None:
+    """``ConsentChanged`` keyed by the person's subject id, never by the e-mail: the key
+    and the envelope's aggregate id are not sealed (ADR 0056)."""
     for event in consent.pull_events():
         if isinstance(event, ConsentConfirmed):
-            uow.emit(
-                ConsentChanged(
-                    email=event.email,
-                    channel="email",
-                    granted=True,
-                    source="newsletter_double_opt_in",
-                    changed_at=event.at,
-                    double_opt_in_at=event.at,
-                    topics=list(event.confirmed_topics),
-                ),
-                aggregate_id=event.email,
+            changed = ConsentChanged(
+                subject_id=uow.subject_id(event.email),
+                email=event.email,
+                channel="email",
+                granted=True,
+                source="newsletter_double_opt_in",
+                changed_at=event.at,
+                double_opt_in_at=event.at,
+                topics=list(event.confirmed_topics),
             )
         elif isinstance(event, ConsentWithdrawn):
-            uow.emit(
-                ConsentChanged(
-                    email=event.email,
-                    channel="email",
-                    granted=bool(event.confirmed_topics),
-                    source=event.source,
-                    changed_at=event.at,
-                    topics=list(event.confirmed_topics),
-                ),
-                aggregate_id=event.email,
+            changed = ConsentChanged(
+                subject_id=uow.subject_id(event.email),
+                email=event.email,
+                channel="email",
+                granted=bool(event.confirmed_topics),
+                source=event.source,
+                changed_at=event.at,
+                topics=list(event.confirmed_topics),
             )
+        else:
+            continue
+        uow.emit(changed, aggregate_id=changed.subject_id)
 
 
 # --------------------------------------------------------------- links opened by people
