@@ -27,7 +27,7 @@ from kontor_marketing.api.suppressions import router as suppressions_router
 from kontor_marketing.application.campaigns import CampaignLinks, SendRules, dispatch_due
 from kontor_marketing.application.consent import ConsentLinks
 from kontor_marketing.application.feedback import feedback_receiver
-from kontor_marketing.application.flows import CartFlow
+from kontor_marketing.application.flows import Flow, win_back_due
 from kontor_marketing.application.mail import MailSender, send_due_mails
 from kontor_marketing.application.profiles import refresh_all
 from kontor_marketing.consumers.orders import coupon_redemptions
@@ -62,12 +62,17 @@ def definition(settings: MarketingSettings, clock: Clock = utc_now) -> ServiceDe
             coupon_redemptions(),
             profiles(
                 timedelta(days=settings.attribution_window_days),
-                CartFlow(
+                Flow(
                     consent_links(settings),
                     timedelta(seconds=settings.cart_reminder_after_s),
                     settings.imprint,
                 ),
                 clock,
+                review_flow=Flow(
+                    consent_links(settings),
+                    timedelta(days=settings.review_request_after_days),
+                    settings.imprint,
+                ),
             ),
         ],
         indexes=ensure_indexes,
@@ -148,6 +153,12 @@ def create_app(
             uwg_7_3=settings.uwg_7_3_existing_customers,
         ),
         interval_s=settings.mail_sweep_interval_s,
+    ).runs_with(service)
+    win_back = Flow(context.links, timedelta(days=settings.win_back_after_days), settings.imprint)
+    Sweeper(
+        "win-back",
+        lambda: win_back_due(transactor, win_back, clock=context.clock),
+        interval_s=settings.segment_refresh_interval_s,
     ).runs_with(service)
     if context.links is not None:
         links, rules = CampaignLinks(context.links), send_rules(settings)

@@ -60,6 +60,18 @@ class MarketingSettings(ServiceSettings):
         description="The abandoned-cart reminder leaves this long after "
         "CartAbandoned, unless the person ordered meanwhile",
     )
+    review_request_after_days: float = Field(
+        default=7,
+        ge=0,
+        le=90,
+        description="The review request leaves this long after the delivery (consent to news)",
+    )
+    win_back_after_days: float = Field(
+        default=90,
+        gt=0,
+        le=3650,
+        description="A win-back mail (consent to offers) when the newest order is this old",
+    )
     uwg_7_3_existing_customers: bool = Field(
         default=False,
         description="UWG §7 Abs. 3: advertise similar goods by e-mail to existing customers "

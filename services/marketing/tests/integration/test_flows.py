@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from kontor_contracts.envelope import Envelope
-from kontor_contracts.events.orders import CartAbandoned, CartLine
+from kontor_contracts.events.orders import CartAbandoned, CartLine, OrderDelivered
 from kontor_contracts.samples import order_placed_envelope
 from kontor_marketing.context import MarketingContext
 from kontor_servicekit.context import context_of
@@ -28,24 +28,27 @@ def text_of(message: EmailMessage) -> str:
     return str(part.get_content())
 
 
+FAST = {"mail_sweep_interval_s": 0.1, "public_base_url": "https://shop.example"}
+
+
+async def opted_in(client: Any, mail_sink: Any, email: str, topic: str) -> None:
+    """``email`` subscribed to ``topic`` and clicked the confirmation link."""
+    await client.post("/newsletter/subscriptions", json={"email": email, "topics": [topic]})
+    [mail] = await mail_sink.arrived(
+        1, where=lambda m: m["To"] == email and "bestätigen" in str(m["Subject"])
+    )
+    link = re.findall(r"https://shop.example(/newsletter/confirmations/\S+)", text_of(mail))
+    assert (await client.get(link[0])).status_code == 200
+
+
 async def test_an_abandoned_cart_reminder_is_cancelled_by_the_order(
     start_service: Any, infra: Any, namespace: str, mail_sink: Any
 ) -> None:
-    settings = {
-        **mail_sink.smtp_settings(),
-        "mail_sweep_interval_s": 0.1,
-        "public_base_url": "https://shop.example",
-        "cart_reminder_after_s": 3.0,
-    }
+    settings = {**mail_sink.smtp_settings(), **FAST, "cart_reminder_after_s": 3.0}
     async with start_service("marketing", **settings) as marketing:
         client = marketing.client
         for email in ("anna@example.de", "carla@example.de"):
-            await client.post(
-                "/newsletter/subscriptions", json={"email": email, "topics": ["offers"]}
-            )
-            [mail] = await mail_sink.arrived(1, where=lambda m, e=email: m["To"] == e)
-            link = re.findall(r"https://shop.example(/newsletter/confirmations/\S+)", text_of(mail))
-            assert (await client.get(link[0])).status_code == 200
+            await opted_in(client, mail_sink, email, "offers")
         now = datetime.now(UTC)
         carts = [
             CartAbandoned(
@@ -84,3 +87,24 @@ async def test_an_abandoned_cart_reminder_is_cancelled_by_the_order(
         assert [(m.status, m.reason) for m in flows] in ([("skipped", "ordered")], [])
         sent_to_anna = [m["Subject"] for m in mail_sink.parsed() if m["To"] == "anna@example.de"]
         assert not [s for s in sent_to_anna if "Warenkorb" in str(s)]  # confirmation, welcome
+
+
+async def test_a_delivered_order_brings_the_review_request_over_smtp(
+    start_service: Any, infra: Any, namespace: str, mail_sink: Any
+) -> None:
+    settings = {**mail_sink.smtp_settings(), **FAST, "review_request_after_days": 0}
+    async with start_service("marketing", **settings) as marketing:
+        client = marketing.client
+        await opted_in(client, mail_sink, "anna@example.de", "news")
+        placed = order_placed_envelope(number=42)
+        delivered = OrderDelivered(
+            order_id=placed.payload["order_id"], delivered_at=datetime.now(UTC)
+        )
+        env = Envelope.wrap(delivered, producer="orders", aggregate_id=delivered.order_id)
+        topic = topic_of(namespace, "OrderPlaced")  # one topic: delivery after placement
+        await produce(infra.kafka_bootstrap, topic, [as_message(placed), as_message(env)])
+
+        [review] = await mail_sink.arrived(1, where=lambda m: "zufrieden" in str(m["Subject"]))
+        assert review["To"] == "anna@example.de"
+        assert "B-2026-000042" in text_of(review)
+        assert review["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"

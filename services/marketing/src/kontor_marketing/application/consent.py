@@ -25,7 +25,7 @@ from kontor_marketing.domain.consent import Consent, normalise_email
 from kontor_marketing.domain.events import ConsentConfirmed, ConsentRequested, ConsentWithdrawn
 from kontor_marketing.domain.flow_mails import welcome_mail
 from kontor_marketing.domain.links import BadLink, LinkSigner
-from kontor_marketing.domain.mail import QueuedMail, confirmation_mail
+from kontor_marketing.domain.mail import QueuedMail, confirmation_mail, flow_mail
 
 CONFIRM = "consent-confirm"
 UNSUBSCRIBE = "consent-unsubscribe"
@@ -178,14 +178,7 @@ async def welcome(
         imprint=imprint,
     )
     await uow.mails.add(
-        QueuedMail(
-            id=str(uuid.uuid4()),
-            kind="flow",
-            mail=mail,
-            created_at=now,
-            topic=topics[0],
-            meta={"flow": WELCOME_FLOW},
-        )
+        flow_mail(mail, mail_id=str(uuid.uuid4()), flow=WELCOME_FLOW, topic=topics[0], now=now)
     )
 
 

@@ -18,6 +18,7 @@ from kontor_contracts.envelope import Envelope
 from kontor_contracts.events.orders import (
     CartAbandoned,
     OrderCancelled,
+    OrderDelivered,
     OrderPlaced,
     OrderRejected,
     ReturnCompleted,
@@ -27,7 +28,14 @@ from kontor_servicekit.domain_errors import Invalid
 from kontor_servicekit.uow import Transactor
 
 from kontor_marketing.application.attribution import attribute, order_cancelled, order_refunded
-from kontor_marketing.application.flows import CartFlow, remind_of_cart, stop_cart_reminders
+from kontor_marketing.application.flows import (
+    CartFlow,
+    Flow,
+    ask_for_review,
+    remind_of_cart,
+    stop_cart_reminders,
+    stop_review_request,
+)
 from kontor_marketing.application.unit_of_work import MarketingUnitOfWork
 from kontor_marketing.domain.consent import normalise_email
 from kontor_marketing.domain.profile import Profile, Segment, check_rule, matches
@@ -77,7 +85,11 @@ async def on_order_placed(
     profile.customer_id = event.customer.customer_id or profile.customer_id
     profile.name = event.customer.name or profile.name
     profile.order_placed(
-        event.order_id, event.gross_total, event.placed_at, tuple(event.coupon_codes)
+        event.order_id,
+        event.gross_total,
+        event.placed_at,
+        tuple(event.coupon_codes),
+        number=event.order_number,
     )
     await refresh(uow, profile, env.occurred_at)
     await attribute(uow, event, email, window)
@@ -119,6 +131,22 @@ async def on_return_completed(
         env.occurred_at,
     )
     await order_refunded(uow, event.order_id, event.refund_amount)
+    profile = await uow.profiles.by_order(event.order_id)
+    if profile is not None:
+        await stop_review_request(uow, profile.email, event.order_id)
+
+
+async def on_order_delivered(
+    event: OrderDelivered,
+    uow: MarketingUnitOfWork,
+    env: Envelope,
+    *,
+    flow: Flow | None,
+    now: datetime,
+) -> None:
+    """The review request after the delivery (nothing to fold into the profile)."""
+    if flow is not None:
+        await ask_for_review(uow, event, flow, now)
 
 
 async def on_cart_abandoned(

@@ -63,6 +63,10 @@ class MailQueue(Protocol):
         """Queued mails of ``flow`` to ``email`` not sent yet."""
         ...
 
+    async def of_flow(self, email: str, flow: str) -> list[QueuedMail]:
+        """Every mail of ``flow`` to ``email``, whatever became of it."""
+        ...
+
     async def campaign_mails_since(self, emails: list[str], since: datetime) -> dict[str, int]:
         """Campaign mails queued or sent to each of ``emails`` since ``since`` (the cap)."""
         ...

@@ -55,3 +55,51 @@ def welcome_mail(
     return _mail(
         to, subject, lines, unsubscribe_url=unsubscribe_url, imprint=imprint, locale=locale
     )
+
+
+def review_request_mail(
+    *, to: str, locale: str, order_number: str, unsubscribe_url: str, imprint: str
+) -> Mail:
+    """Some days after the delivery: how was the order?"""
+    if locale == "de":
+        subject = "Wie zufrieden sind Sie mit Ihrer Bestellung?"
+        lines = [
+            "Hallo,",
+            "",
+            f"Ihre Bestellung {order_number} ist vor ein paar Tagen angekommen.",
+            "Wir freuen uns über Ihre Bewertung: sie hilft anderen Kundinnen und Kunden.",
+        ]
+    else:
+        subject = "How do you like your order?"
+        lines = [
+            "Hello,",
+            "",
+            f"Your order {order_number} arrived a few days ago.",
+            "We would be glad of a review: it helps other customers.",
+        ]
+    return _mail(
+        to, subject, lines, unsubscribe_url=unsubscribe_url, imprint=imprint, locale=locale
+    )
+
+
+def win_back_mail(*, to: str, locale: str, days: int, unsubscribe_url: str, imprint: str) -> Mail:
+    """No order for ``days`` days: an invitation back."""
+    if locale == "de":
+        subject = "Wir vermissen Sie"
+        lines = [
+            "Hallo,",
+            "",
+            f"Ihre letzte Bestellung ist {days} Tage her. Schauen Sie doch wieder vorbei:",
+            "in unserem Shop gibt es viel Neues.",
+        ]
+    else:
+        subject = "We miss you"
+        lines = [
+            "Hello,",
+            "",
+            f"Your last order was {days} days ago. Come and have a look:",
+            "there is plenty new in the shop.",
+        ]
+    return _mail(
+        to, subject, lines, unsubscribe_url=unsubscribe_url, imprint=imprint, locale=locale
+    )

@@ -33,6 +33,8 @@ class OrderFacts:
     refunded: Decimal = ZERO
     returned: bool = False
     coupon_codes: tuple[str, ...] = ()
+    number: str | None = None
+    """The order number the customer knows (what a review request names)."""
 
 
 @dataclass
@@ -52,9 +54,16 @@ class Profile:
             self.last_activity_at = at
 
     def order_placed(
-        self, order_id: str, gross: Decimal, at: datetime, coupon_codes: tuple[str, ...] = ()
+        self,
+        order_id: str,
+        gross: Decimal,
+        at: datetime,
+        coupon_codes: tuple[str, ...] = (),
+        number: str | None = None,
     ) -> None:
-        self.orders.setdefault(order_id, OrderFacts(at, gross, coupon_codes=coupon_codes))
+        self.orders.setdefault(
+            order_id, OrderFacts(at, gross, coupon_codes=coupon_codes, number=number)
+        )
         self.open_cart_value, self.open_cart_at = None, None
         self._touch(at)
 
@@ -76,6 +85,10 @@ class Profile:
 
     def kept_orders(self) -> list[OrderFacts]:
         return [o for o in self.orders.values() if o.status == "placed"]
+
+    def last_order_at(self) -> datetime | None:
+        """When the newest order not cancelled or rejected was placed."""
+        return max((o.placed_at for o in self.kept_orders()), default=None)
 
     def figures(self, now: datetime) -> dict[str, Any]:
         kept = self.kept_orders()

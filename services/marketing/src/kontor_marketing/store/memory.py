@@ -81,6 +81,9 @@ class InMemoryMailQueue:
             lambda m: m.mail.to == email and m.status == "queued" and m.meta.get("flow") == flow
         )
 
+    async def of_flow(self, email: str, flow: str) -> list[QueuedMail]:
+        return self.table.where(lambda m: m.mail.to == email and m.meta.get("flow") == flow)
+
     async def campaign_mails_since(self, emails: list[str], since: datetime) -> dict[str, int]:
         counts: dict[str, int] = {}
         for m in self.table:

@@ -54,6 +54,7 @@ def from_document(doc: dict[str, Any]) -> Profile:
                 refunded=Decimal(str(o.get("refunded", "0"))),
                 returned=bool(o.get("returned")),
                 coupon_codes=tuple(o.get("coupon_codes") or ()),
+                number=o.get("number"),
             )
             for oid, o in (doc.get("orders") or {}).items()
         },
