@@ -57,8 +57,8 @@ class CampaignSent(Event):
 class CouponDefined(Event):
     """A coupon code customers may give at checkout (its whole state: the newest wins).
 
-    Orders applies it from its read model at placement. Marketing does not publish
-    it yet (its own issue); until then orders knows no coupon and refuses every code.
+    Marketing publishes it (ADR 0050); orders applies it from its read model at
+    placement and counts the uses of a code with limits there (ADR 0057).
     """
 
     event_type = "CouponDefined"
@@ -79,6 +79,12 @@ class CouponDefined(Event):
     valid_until: AwareDatetime | None = Field(default=None, description="Exclusive")
     single_use: bool = Field(default=False, description="True: one order may use it, once")
     campaign_id: Id | None = None
+    uses_per_customer: int | None = Field(
+        default=None, ge=1, description="How many orders of one customer may use it; None: any"
+    )
+    max_redemptions: int | None = Field(
+        default=None, ge=1, description="How many orders in all may use it; None: any"
+    )
 
     @model_validator(mode="after")
     def _amount_of_its_kind(self) -> CouponDefined:
