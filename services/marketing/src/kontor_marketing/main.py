@@ -27,7 +27,7 @@ from kontor_marketing.api.suppressions import router as suppressions_router
 from kontor_marketing.application.campaigns import CampaignLinks, SendRules, dispatch_due
 from kontor_marketing.application.consent import ConsentLinks
 from kontor_marketing.application.feedback import feedback_receiver
-from kontor_marketing.application.flows import Flow, win_back_due
+from kontor_marketing.application.flows import Flow, entry_mails_due, win_back_due
 from kontor_marketing.application.mail import MailSender, send_due_mails
 from kontor_marketing.application.profiles import refresh_all
 from kontor_marketing.consumers.orders import coupon_redemptions
@@ -159,6 +159,12 @@ def create_app(
         "win-back",
         lambda: win_back_due(transactor, win_back, clock=context.clock),
         interval_s=settings.segment_refresh_interval_s,
+    ).runs_with(service)
+    entries = Flow(context.links, timedelta(0), settings.imprint)
+    Sweeper(
+        "segment-entry-mails",
+        lambda: entry_mails_due(transactor, entries, clock=context.clock),
+        interval_s=settings.campaign_sweep_interval_s,
     ).runs_with(service)
     if context.links is not None:
         links, rules = CampaignLinks(context.links), send_rules(settings)

@@ -108,3 +108,32 @@ async def test_a_delivered_order_brings_the_review_request_over_smtp(
         assert review["To"] == "anna@example.de"
         assert "B-2026-000042" in text_of(review)
         assert review["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+async def test_entering_a_segment_sends_its_entry_mail_over_smtp(
+    start_service: Any, infra: Any, namespace: str, mail_sink: Any
+) -> None:
+    settings = {**mail_sink.smtp_settings(), **FAST, "campaign_sweep_interval_s": 0.2}
+    async with start_service("marketing", **settings) as marketing:
+        client = marketing.client
+        await opted_in(client, mail_sink, "anna@example.de", "offers")
+        rule = {"all": [{"field": "orders", "op": "gte", "value": 2}]}
+        segment = (
+            await client.post("/segments", json={"name": "Stammkunden", "rule": rule})
+        ).json()
+        entry = {"subject": "Danke, {{ name }}!", "text": "10 % mit STAMM10", "topic": "offers"}
+        put = await client.put(f"/segments/{segment['id']}/entry-mail", json=entry)
+        assert put.status_code == 200, put.text
+        assert put.json()["entry_mail"]["topic"] == "offers"
+        bad = await client.put(
+            f"/segments/{segment['id']}/entry-mail", json={**entry, "topic": "x"}
+        )
+        assert bad.status_code == 422
+        orders = [order_placed_envelope(number=n) for n in (1, 2)]
+        topic = topic_of(namespace, "OrderPlaced")
+        await produce(infra.kafka_bootstrap, topic, [as_message(o) for o in orders])
+
+        [mail] = await mail_sink.arrived(1, where=lambda m: "Danke" in str(m["Subject"]))
+        assert (mail["To"], mail["Subject"]) == ("anna@example.de", "Danke, Anna Muster!")
+        assert "STAMM10" in text_of(mail)
+        assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"

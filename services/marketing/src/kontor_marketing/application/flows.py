@@ -15,7 +15,11 @@ order gets none.
 
 **Win-back** (``offers``): a sweeper finds the people whose newest kept order is
 ``delay`` old and who got no win-back since it, and queues one each; the next order
-starts the clock anew. Back-in-stock is not built (README).
+starts the clock anew.
+
+**Entered segment**: ``refresh`` records who entered a segment with an entry mail; a
+sweeper turns the entries into the mails (``domain/segment_flows.py``). Back-in-stock is
+not built (README).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from kontor_marketing.application.unit_of_work import MarketingUnitOfWork
 from kontor_marketing.domain.consent import Consent
 from kontor_marketing.domain.flow_mails import review_request_mail, win_back_mail
 from kontor_marketing.domain.mail import Mail, flow_mail, with_unsubscribe
+from kontor_marketing.domain.segment_flows import ENTRY_FLOW
 
 if TYPE_CHECKING:  # consent -> profiles -> flows: only the type is needed here
     from kontor_marketing.application.consent import ConsentLinks
@@ -189,6 +194,45 @@ async def win_back_due(
                     flow=WIN_BACK_FLOW,
                     topic=WIN_BACK_TOPIC,
                     now=now,
+                )
+            )
+            queued += 1
+        return queued
+
+    return await transactor.run(work)
+
+
+async def entry_mails_due(
+    transactor: Transactor[MarketingUnitOfWork], flow: Flow, *, clock: Clock, limit: int = 200
+) -> int:
+    """Turn recorded segment entries into their mails (the sweeper holds the links)."""
+
+    async def work(uow: MarketingUnitOfWork) -> int:
+        if flow.links is None:
+            return 0
+        queued = 0
+        for entry in await uow.segment_entries.oldest(limit):
+            await uow.segment_entries.delete(entry.id)
+            segment = await uow.segments.get(entry.segment_id)
+            if segment is None or segment.entry_mail is None:
+                continue  # the mail was taken off the segment meanwhile
+            template = segment.entry_mail
+            profile = await uow.profiles.get(entry.email)
+            mail = template.to(
+                entry.email,
+                (profile.name if profile else None) or "",
+                unsubscribe_url=flow.links.unsubscribe_url(entry.email, (template.topic,)),
+                imprint=flow.imprint,
+            )
+            await uow.mails.add(
+                flow_mail(
+                    mail,
+                    mail_id=str(uuid.uuid4()),
+                    flow=ENTRY_FLOW,
+                    topic=template.topic,
+                    now=clock(),
+                    not_before=entry.at + timedelta(minutes=template.delay_minutes),
+                    segment_id=segment.id,
                 )
             )
             queued += 1

@@ -86,6 +86,7 @@ class MarketingPrivacy:
         engagements = await uow.engagements.delete_of(email)
         engagements += await uow.conversions.delete_of(email)
         suppressions = 1 if await uow.suppressions.delete(email) else 0
+        mails += await uow.segment_entries.delete_of(email)
         return ErasureSummary(
             deleted=[
                 ErasedItem(what="consents", count=consents),

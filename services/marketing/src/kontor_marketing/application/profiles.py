@@ -24,7 +24,7 @@ from kontor_contracts.events.orders import (
     ReturnCompleted,
 )
 from kontor_servicekit.clock import Clock
-from kontor_servicekit.domain_errors import Invalid
+from kontor_servicekit.domain_errors import Invalid, NotFound
 from kontor_servicekit.uow import Transactor
 
 from kontor_marketing.application.attribution import attribute, order_cancelled, order_refunded
@@ -39,6 +39,7 @@ from kontor_marketing.application.flows import (
 from kontor_marketing.application.unit_of_work import MarketingUnitOfWork
 from kontor_marketing.domain.consent import normalise_email
 from kontor_marketing.domain.profile import Profile, Segment, check_rule, matches
+from kontor_marketing.domain.segment_flows import EntryMail, SegmentEntry, entered
 
 
 async def refresh(uow: MarketingUnitOfWork, profile: Profile, now: datetime) -> Profile:
@@ -46,9 +47,14 @@ async def refresh(uow: MarketingUnitOfWork, profile: Profile, now: datetime) -> 
     consent = await uow.consents.get(profile.email)
     profile.consent = "none" if consent is None else consent.status
     figures = profile.figures(now)
-    profile.segments = tuple(
-        sorted(s.id for s in await uow.segments.all() if matches(s.rule, figures))
-    )
+    segments = await uow.segments.all()
+    before = profile.segments
+    profile.segments = tuple(sorted(s.id for s in segments if matches(s.rule, figures)))
+    with_mail = {s.id for s in segments if s.entry_mail is not None}
+    for segment_id in entered(before, profile.segments):
+        if segment_id in with_mail:  # "entered segment" as a trigger
+            entry = SegmentEntry(str(uuid.uuid4()), profile.email, segment_id, now)
+            await uow.segment_entries.add(entry)
     await uow.profiles.save(profile)
     return profile
 
@@ -215,5 +221,22 @@ async def refresh_all(transactor: Transactor[MarketingUnitOfWork], *, clock: Clo
         for profile in profiles:
             await refresh(uow, profile, now)
         return len(profiles)
+
+    return await transactor.run(work)
+
+
+async def set_entry_mail(
+    transactor: Transactor[MarketingUnitOfWork], segment_id: str, mail: EntryMail | None
+) -> Segment:
+    """Whoever enters the segment from now on gets ``mail`` (None: nobody any more)."""
+
+    async def work(uow: MarketingUnitOfWork) -> Segment:
+        segment = await uow.segments.get(segment_id)
+        if segment is None:
+            raise NotFound("segment", segment_id)
+        segment.entry_mail = mail
+        await uow.segments.save(segment)
+        segment.size = len(await uow.profiles.in_segment(segment_id))
+        return segment
 
     return await transactor.run(work)

@@ -19,6 +19,7 @@ from kontor_marketing.domain.feedback import Suppression
 from kontor_marketing.domain.mail import QueuedMail
 from kontor_marketing.domain.profile import Profile, Segment
 from kontor_marketing.domain.results import Conversion
+from kontor_marketing.domain.segment_flows import SegmentEntry
 
 
 class ConsentRepository(Protocol):
@@ -99,9 +100,21 @@ class ProfileRepository(Protocol):
 class SegmentRepository(Protocol):
     async def add(self, segment: Segment) -> None: ...
 
+    async def save(self, segment: Segment) -> None: ...
+
     async def all(self) -> list[Segment]: ...
 
     async def get(self, segment_id: str) -> Segment | None: ...
+
+
+class SegmentEntries(Protocol):
+    async def add(self, entry: SegmentEntry) -> None: ...
+
+    async def oldest(self, limit: int) -> list[SegmentEntry]: ...
+
+    async def delete(self, entry_id: str) -> None: ...
+
+    async def delete_of(self, email: str) -> int: ...
 
 
 class CampaignRepository(Protocol):
@@ -154,3 +167,4 @@ class MarketingUnitOfWork(UnitOfWork, Protocol):
     engagements: EngagementLog
     conversions: ConversionRepository
     suppressions: SuppressionList
+    segment_entries: SegmentEntries

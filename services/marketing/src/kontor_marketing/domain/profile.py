@@ -22,6 +22,8 @@ from typing import Any
 
 from kontor_servicekit.domain_errors import Invalid
 
+from kontor_marketing.domain.segment_flows import EntryMail
+
 ZERO = Decimal("0")
 
 
@@ -252,3 +254,5 @@ class Segment:
     rule: dict[str, Any]
     created_at: datetime
     size: int = 0
+    entry_mail: EntryMail | None = None
+    """The mail for whoever enters the segment ("entered segment" as a trigger)."""

@@ -14,6 +14,7 @@ from kontor_marketing.application.unit_of_work import (
     EngagementLog,
     MailQueue,
     ProfileRepository,
+    SegmentEntries,
     SegmentRepository,
     SuppressionList,
 )
@@ -24,6 +25,7 @@ from kontor_marketing.domain.feedback import Suppression
 from kontor_marketing.domain.mail import QueuedMail
 from kontor_marketing.domain.profile import Profile, Segment
 from kontor_marketing.domain.results import Conversion
+from kontor_marketing.domain.segment_flows import SegmentEntry
 
 
 class InMemoryConsents:
@@ -148,11 +150,34 @@ class InMemorySegments:
     async def add(self, segment: Segment) -> None:
         self.table.insert(segment)
 
+    async def save(self, segment: Segment) -> None:
+        self.table.put(segment)
+
     async def all(self) -> list[Segment]:
         return list(self.table)
 
     async def get(self, segment_id: str) -> Segment | None:
         return self.table.get(segment_id)
+
+
+class InMemorySegmentEntries:
+    def __init__(self, table: InMemoryTable[SegmentEntry]) -> None:
+        self.table = table
+
+    async def add(self, entry: SegmentEntry) -> None:
+        self.table.insert(entry)
+
+    async def oldest(self, limit: int) -> list[SegmentEntry]:
+        return sorted(self.table, key=lambda e: e.at)[:limit]
+
+    async def delete(self, entry_id: str) -> None:
+        self.table.delete(entry_id)
+
+    async def delete_of(self, email: str) -> int:
+        gone = [e.id for e in self.table if e.email == email]
+        for entry_id in gone:
+            self.table.delete(entry_id)
+        return len(gone)
 
 
 class InMemoryCampaigns:
@@ -258,4 +283,7 @@ class InMemoryMarketingUnitOfWork(FakeUnitOfWork):
         )
         self.suppressions: SuppressionList = InMemorySuppressions(
             self.table("suppressions", key=lambda s: s.email)
+        )
+        self.segment_entries: SegmentEntries = InMemorySegmentEntries(
+            self.table("segment_entries", key=lambda e: e.id)
         )

@@ -13,6 +13,7 @@ from kontor_marketing.application.unit_of_work import (
     EngagementLog,
     MailQueue,
     ProfileRepository,
+    SegmentEntries,
     SegmentRepository,
     SuppressionList,
 )
@@ -24,7 +25,11 @@ from kontor_marketing.store.campaigns import (
 from kontor_marketing.store.consents import MongoConsentRepository
 from kontor_marketing.store.coupons import MongoCouponRepository
 from kontor_marketing.store.mails import MongoMailQueue
-from kontor_marketing.store.profiles import MongoProfileRepository, MongoSegmentRepository
+from kontor_marketing.store.profiles import (
+    MongoProfileRepository,
+    MongoSegmentEntries,
+    MongoSegmentRepository,
+)
 from kontor_marketing.store.suppressions import MongoSuppressions
 
 
@@ -40,3 +45,4 @@ class MongoMarketingUnitOfWork(MongoUnitOfWork):
         self.engagements: EngagementLog = MongoEngagementLog(tx)
         self.conversions: ConversionRepository = MongoConversions(tx)
         self.suppressions: SuppressionList = MongoSuppressions(tx)
+        self.segment_entries: SegmentEntries = MongoSegmentEntries(tx)
