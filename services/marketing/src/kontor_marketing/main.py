@@ -23,6 +23,7 @@ from kontor_marketing.api.coupons import router as coupons_router
 from kontor_marketing.api.newsletter import router as newsletter_router
 from kontor_marketing.api.planning import router as planning_router
 from kontor_marketing.api.profiles import router as profiles_router
+from kontor_marketing.api.stock_alerts import router as stock_alerts_router
 from kontor_marketing.api.suppressions import router as suppressions_router
 from kontor_marketing.application.campaigns import CampaignLinks, SendRules, dispatch_due
 from kontor_marketing.application.consent import ConsentLinks
@@ -30,9 +31,11 @@ from kontor_marketing.application.feedback import feedback_receiver
 from kontor_marketing.application.flows import Flow, entry_mails_due, win_back_due
 from kontor_marketing.application.mail import MailSender, send_due_mails
 from kontor_marketing.application.profiles import refresh_all
+from kontor_marketing.application.stock_alerts import StockNotices
 from kontor_marketing.consumers.orders import coupon_redemptions
 from kontor_marketing.consumers.privacy import privacy_participant
 from kontor_marketing.consumers.profiles import profiles
+from kontor_marketing.consumers.stock import stock_alerts
 from kontor_marketing.context import MarketingContext
 from kontor_marketing.domain.campaign import QuietHours
 from kontor_marketing.domain.feedback import is_feedback_address
@@ -56,6 +59,7 @@ def definition(settings: MarketingSettings, clock: Clock = utc_now) -> ServiceDe
             coupons_router,
             profiles_router,
             suppressions_router,
+            stock_alerts_router,
         ],
         subscriptions=[
             privacy_participant(clock),
@@ -73,6 +77,9 @@ def definition(settings: MarketingSettings, clock: Clock = utc_now) -> ServiceDe
                     timedelta(days=settings.review_request_after_days),
                     settings.imprint,
                 ),
+            ),
+            stock_alerts(
+                StockNotices(consent_links(settings), settings.shop_url, settings.imprint), clock
             ),
         ],
         indexes=ensure_indexes,

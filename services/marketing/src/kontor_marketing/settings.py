@@ -14,6 +14,11 @@ class MarketingSettings(ServiceSettings):
         pattern=r"^https?://[^\s/]+(/[^\s]*)?$",
         description="Where people reach the public newsletter routes (links in mails)",
     )
+    shop_url: str = Field(
+        default="https://shop.example",
+        pattern=r"^https?://[^\s/]+(/[^\s]*)?$",
+        description="The storefront, linked from the back-in-stock mail",
+    )
     link_secret: SecretStr | None = Field(
         default=None,
         description="Signs the links in marketing mails (at least 16 bytes). Unset: "

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from kontor_contracts.envelope import Envelope
+from kontor_contracts.events.catalog import StockAdjusted
 from kontor_contracts.events.orders import CartAbandoned, CartLine, OrderDelivered
 from kontor_contracts.samples import order_placed_envelope
 from kontor_marketing.context import MarketingContext
@@ -137,3 +138,29 @@ async def test_entering_a_segment_sends_its_entry_mail_over_smtp(
         assert (mail["To"], mail["Subject"]) == ("anna@example.de", "Danke, Anna Muster!")
         assert "STAMM10" in text_of(mail)
         assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+async def test_a_goods_receipt_sends_the_back_in_stock_notice_over_smtp(
+    start_service: Any, infra: Any, namespace: str, mail_sink: Any
+) -> None:
+    settings = {**mail_sink.smtp_settings(), **FAST}
+    async with start_service("marketing", token=None, **settings) as marketing:
+        client = marketing.client
+        asked = await client.post(
+            "/back-in-stock/requests", json={"email": "anna@example.de", "sku": "TEE-RED-M"}
+        )
+        assert asked.status_code == 202, asked.text
+        [mail] = await mail_sink.arrived(1, where=lambda m: "bestätigen" in str(m["Subject"]))
+        link = re.findall(r"https://shop.example(/newsletter/confirmations/\S+)", text_of(mail))
+        assert (await client.get(link[0])).status_code == 200
+        receipt = StockAdjusted(
+            sku="TEE-RED-M", warehouse="main", delta=20, on_hand=20, reason="goods_receipt"
+        )
+        env = Envelope.wrap(receipt, producer="catalog", aggregate_id=receipt.sku)
+        await produce(
+            infra.kafka_bootstrap, topic_of(namespace, "StockAdjusted"), [as_message(env)]
+        )
+
+        [notice] = await mail_sink.arrived(1, where=lambda m: "Wieder da" in str(m["Subject"]))
+        assert notice["To"] == "anna@example.de" and "TEE-RED-M" in text_of(notice)
+        assert notice["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"

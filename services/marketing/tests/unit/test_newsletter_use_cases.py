@@ -197,5 +197,6 @@ async def test_export_shows_the_evidence_and_erasure_deletes_consent_and_mails()
         ("profiles", 0),
         ("engagements", 0),
         ("suppressions", 0),
+        ("back_in_stock_requests", 0),
     ]
     assert (await transactor.run(lambda uow: privacy.export(subject, uow)))["consent"] is None

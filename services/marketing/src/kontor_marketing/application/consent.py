@@ -99,35 +99,48 @@ async def subscribe(
     email = normalise_email(command.email)
 
     async def work(uow: MarketingUnitOfWork) -> ConsentOutcome:
-        now = clock()
-        consent = await uow.consents.get(email) or Consent(email=email, locale=command.locale)
-        waiting = consent.request(
-            command.topics,
-            request_id=str(uuid.uuid4()),
-            at=now,
-            source=command.source,
-            ip=command.ip,
-            locale=command.locale,
-        )
-        for event in consent.pull_events():
-            if isinstance(event, ConsentRequested):
-                url, expires = links.confirm_url(email, event.request_id, clock)
-                mail = confirmation_mail(
-                    to=email,
-                    locale=event.locale,
-                    topics=event.topics,
-                    link=url,
-                    expires_at=expires,
-                    imprint=imprint,
-                )
-                await uow.mails.add(
-                    QueuedMail(id=str(uuid.uuid4()), kind="confirmation", mail=mail, created_at=now)
-                )
-        await uow.consents.save(consent)
-        await refresh_email(uow, email, now)
-        return ConsentOutcome(email, waiting, consent)
+        return await request_consent(uow, command, email, links=links, imprint=imprint, clock=clock)
 
     return await transactor.run(work)
+
+
+async def request_consent(
+    uow: MarketingUnitOfWork,
+    command: Subscribe,
+    email: str,
+    *,
+    links: ConsentLinks,
+    imprint: str,
+    clock: Clock,
+) -> ConsentOutcome:
+    """:func:`subscribe` inside a unit another use case runs (a back-in-stock request)."""
+    now = clock()
+    consent = await uow.consents.get(email) or Consent(email=email, locale=command.locale)
+    waiting = consent.request(
+        command.topics,
+        request_id=str(uuid.uuid4()),
+        at=now,
+        source=command.source,
+        ip=command.ip,
+        locale=command.locale,
+    )
+    for event in consent.pull_events():
+        if isinstance(event, ConsentRequested):
+            url, expires = links.confirm_url(email, event.request_id, clock)
+            mail = confirmation_mail(
+                to=email,
+                locale=event.locale,
+                topics=event.topics,
+                link=url,
+                expires_at=expires,
+                imprint=imprint,
+            )
+            await uow.mails.add(
+                QueuedMail(id=str(uuid.uuid4()), kind="confirmation", mail=mail, created_at=now)
+            )
+    await uow.consents.save(consent)
+    await refresh_email(uow, email, now)
+    return ConsentOutcome(email, waiting, consent)
 
 
 async def confirm(

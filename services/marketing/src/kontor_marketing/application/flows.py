@@ -18,8 +18,8 @@ order gets none.
 starts the clock anew.
 
 **Entered segment**: ``refresh`` records who entered a segment with an entry mail; a
-sweeper turns the entries into the mails (``domain/segment_flows.py``). Back-in-stock is
-not built (README).
+sweeper turns the entries into the mails (``domain/segment_flows.py``). Back in stock:
+``application/stock_alerts.py``.
 """
 
 from __future__ import annotations

@@ -34,7 +34,12 @@ class MarketingPrivacy:
         consent = await uow.consents.get(email)
         profile = await uow.profiles.get(email)
         suppression = await uow.suppressions.get(email)
+        alerts = await uow.stock_alerts.of(email)
         part: dict[str, Any] = {
+            "back_in_stock_requests": [
+                {"sku": a.sku, "requested_at": _iso(a.requested_at), "status": a.status}
+                for a in alerts
+            ],
             "profile": None if profile is None else _jsonable(profile.figures(datetime.now(UTC))),
             "suppression": None
             if suppression is None
@@ -87,6 +92,7 @@ class MarketingPrivacy:
         engagements += await uow.conversions.delete_of(email)
         suppressions = 1 if await uow.suppressions.delete(email) else 0
         mails += await uow.segment_entries.delete_of(email)
+        alerts = await uow.stock_alerts.delete_of(email)
         return ErasureSummary(
             deleted=[
                 ErasedItem(what="consents", count=consents),
@@ -94,5 +100,6 @@ class MarketingPrivacy:
                 ErasedItem(what="profiles", count=profiles),
                 ErasedItem(what="engagements", count=engagements),
                 ErasedItem(what="suppressions", count=suppressions),
+                ErasedItem(what="back_in_stock_requests", count=alerts),
             ]
         )

@@ -20,6 +20,7 @@ from kontor_marketing.domain.mail import QueuedMail
 from kontor_marketing.domain.profile import Profile, Segment
 from kontor_marketing.domain.results import Conversion
 from kontor_marketing.domain.segment_flows import SegmentEntry
+from kontor_marketing.domain.stock_alerts import StockAlert
 
 
 class ConsentRepository(Protocol):
@@ -117,6 +118,18 @@ class SegmentEntries(Protocol):
     async def delete_of(self, email: str) -> int: ...
 
 
+class StockAlerts(Protocol):
+    async def save(self, alert: StockAlert) -> None:
+        """Insert or replace (one per person and article)."""
+        ...
+
+    async def waiting_for(self, sku: str) -> list[StockAlert]: ...
+
+    async def of(self, email: str) -> list[StockAlert]: ...
+
+    async def delete_of(self, email: str) -> int: ...
+
+
 class CampaignRepository(Protocol):
     async def get(self, campaign_id: str) -> Campaign | None: ...
 
@@ -168,3 +181,4 @@ class MarketingUnitOfWork(UnitOfWork, Protocol):
     conversions: ConversionRepository
     suppressions: SuppressionList
     segment_entries: SegmentEntries
+    stock_alerts: StockAlerts

@@ -103,3 +103,18 @@ def win_back_mail(*, to: str, locale: str, days: int, unsubscribe_url: str, impr
     return _mail(
         to, subject, lines, unsubscribe_url=unsubscribe_url, imprint=imprint, locale=locale
     )
+
+
+def back_in_stock_mail(
+    *, to: str, locale: str, sku: str, shop_url: str, unsubscribe_url: str, imprint: str
+) -> Mail:
+    """The article the person asked about can be ordered again."""
+    if locale == "de":
+        subject = f"Wieder da: {sku}"
+        lines = ["Hallo,", "", f"der Artikel {sku} ist wieder lieferbar.", shop_url]
+    else:
+        subject = f"Back in stock: {sku}"
+        lines = ["Hello,", "", f"the article {sku} is available again.", shop_url]
+    return _mail(
+        to, subject, lines, unsubscribe_url=unsubscribe_url, imprint=imprint, locale=locale
+    )

@@ -16,6 +16,7 @@ from kontor_marketing.application.unit_of_work import (
     ProfileRepository,
     SegmentEntries,
     SegmentRepository,
+    StockAlerts,
     SuppressionList,
 )
 from kontor_marketing.domain.campaign import Campaign, Engagement
@@ -26,6 +27,7 @@ from kontor_marketing.domain.mail import QueuedMail
 from kontor_marketing.domain.profile import Profile, Segment
 from kontor_marketing.domain.results import Conversion
 from kontor_marketing.domain.segment_flows import SegmentEntry
+from kontor_marketing.domain.stock_alerts import StockAlert
 
 
 class InMemoryConsents:
@@ -180,6 +182,26 @@ class InMemorySegmentEntries:
         return len(gone)
 
 
+class InMemoryStockAlerts:
+    def __init__(self, table: InMemoryTable[StockAlert]) -> None:
+        self.table = table
+
+    async def save(self, alert: StockAlert) -> None:
+        self.table.put(alert)
+
+    async def waiting_for(self, sku: str) -> list[StockAlert]:
+        return self.table.where(lambda a: a.sku == sku and a.status == "waiting")
+
+    async def of(self, email: str) -> list[StockAlert]:
+        return self.table.where(lambda a: a.email == email)
+
+    async def delete_of(self, email: str) -> int:
+        gone = [a.id for a in self.table if a.email == email]
+        for alert_id in gone:
+            self.table.delete(alert_id)
+        return len(gone)
+
+
 class InMemoryCampaigns:
     def __init__(self, table: InMemoryTable[Campaign]) -> None:
         self.table = table
@@ -286,4 +308,7 @@ class InMemoryMarketingUnitOfWork(FakeUnitOfWork):
         )
         self.segment_entries: SegmentEntries = InMemorySegmentEntries(
             self.table("segment_entries", key=lambda e: e.id)
+        )
+        self.stock_alerts: StockAlerts = InMemoryStockAlerts(
+            self.table("stock_alerts", key=lambda a: a.id)
         )

@@ -15,6 +15,7 @@ from kontor_marketing.application.unit_of_work import (
     ProfileRepository,
     SegmentEntries,
     SegmentRepository,
+    StockAlerts,
     SuppressionList,
 )
 from kontor_marketing.store.campaigns import (
@@ -30,6 +31,7 @@ from kontor_marketing.store.profiles import (
     MongoSegmentEntries,
     MongoSegmentRepository,
 )
+from kontor_marketing.store.stock_alerts import MongoStockAlerts
 from kontor_marketing.store.suppressions import MongoSuppressions
 
 
@@ -46,3 +48,4 @@ class MongoMarketingUnitOfWork(MongoUnitOfWork):
         self.conversions: ConversionRepository = MongoConversions(tx)
         self.suppressions: SuppressionList = MongoSuppressions(tx)
         self.segment_entries: SegmentEntries = MongoSegmentEntries(tx)
+        self.stock_alerts: StockAlerts = MongoStockAlerts(tx)
