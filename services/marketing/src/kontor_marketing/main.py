@@ -32,6 +32,7 @@ from kontor_marketing.application.flows import Flow, entry_mails_due, win_back_d
 from kontor_marketing.application.mail import MailSender, send_due_mails
 from kontor_marketing.application.profiles import refresh_all
 from kontor_marketing.application.stock_alerts import StockNotices
+from kontor_marketing.consumers.catalog import catalog_categories
 from kontor_marketing.consumers.orders import coupon_redemptions
 from kontor_marketing.consumers.privacy import privacy_participant
 from kontor_marketing.consumers.profiles import profiles
@@ -64,6 +65,7 @@ def definition(settings: MarketingSettings, clock: Clock = utc_now) -> ServiceDe
         subscriptions=[
             privacy_participant(clock),
             coupon_redemptions(),
+            catalog_categories(),
             profiles(
                 timedelta(days=settings.attribution_window_days),
                 Flow(

@@ -59,6 +59,9 @@ class ProfileOut(BaseModel):
     rfm: str = Field(description="Recency, frequency, monetary 1-5 each; 000: no order")
     consent: str
     segments: list[str]
+    favourite_categories: list[str] = Field(
+        description="The categories bought most (pieces, orders kept), most first; up to 3"
+    )
 
     @classmethod
     def of(cls, profile: Profile, now: datetime) -> ProfileOut:
@@ -68,6 +71,7 @@ class ProfileOut(BaseModel):
             email=profile.email,
             customer_id=profile.customer_id,
             segments=list(profile.segments),
+            favourite_categories=profile.favourite_categories(),
             **keep,
         )
 

@@ -90,12 +90,18 @@ async def on_order_placed(
     profile = await uow.profiles.get(email) or Profile(email=email)
     profile.customer_id = event.customer.customer_id or profile.customer_id
     profile.name = event.customer.name or profile.name
+    known = await uow.catalog.of(sorted({line.sku for line in event.lines}))
+    categories: dict[str, int] = {}
+    for line in event.lines:
+        if line.sku in known:
+            categories[known[line.sku]] = categories.get(known[line.sku], 0) + line.quantity
     profile.order_placed(
         event.order_id,
         event.gross_total,
         event.placed_at,
         tuple(event.coupon_codes),
         number=event.order_number,
+        categories=categories,
     )
     await refresh(uow, profile, env.occurred_at)
     await attribute(uow, event, email, window)

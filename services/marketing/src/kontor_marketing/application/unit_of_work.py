@@ -130,6 +130,16 @@ class StockAlerts(Protocol):
     async def delete_of(self, email: str) -> int: ...
 
 
+class CatalogCategories(Protocol):
+    async def set(self, sku: str, category: str | None, occurred_at: datetime) -> None:
+        """The article's category, unless a newer event set it already."""
+        ...
+
+    async def of(self, skus: list[str]) -> dict[str, str]:
+        """The categories known of ``skus`` (articles without one are left out)."""
+        ...
+
+
 class CampaignRepository(Protocol):
     async def get(self, campaign_id: str) -> Campaign | None: ...
 
@@ -182,3 +192,4 @@ class MarketingUnitOfWork(UnitOfWork, Protocol):
     suppressions: SuppressionList
     segment_entries: SegmentEntries
     stock_alerts: StockAlerts
+    catalog: CatalogCategories

@@ -37,6 +37,8 @@ class OrderFacts:
     coupon_codes: tuple[str, ...] = ()
     number: str | None = None
     """The order number the customer knows (what a review request names)."""
+    categories: dict[str, int] = field(default_factory=dict)
+    """Pieces per category of the order's articles (those whose category was known)."""
 
 
 @dataclass
@@ -62,10 +64,12 @@ class Profile:
         at: datetime,
         coupon_codes: tuple[str, ...] = (),
         number: str | None = None,
+        categories: dict[str, int] | None = None,
     ) -> None:
-        self.orders.setdefault(
-            order_id, OrderFacts(at, gross, coupon_codes=coupon_codes, number=number)
+        facts = OrderFacts(
+            at, gross, coupon_codes=coupon_codes, number=number, categories=dict(categories or {})
         )
+        self.orders.setdefault(order_id, facts)
         self.open_cart_value, self.open_cart_at = None, None
         self._touch(at)
 
@@ -87,6 +91,14 @@ class Profile:
 
     def kept_orders(self) -> list[OrderFacts]:
         return [o for o in self.orders.values() if o.status == "placed"]
+
+    def favourite_categories(self, top: int = 3) -> list[str]:
+        """The categories the person bought most pieces of (orders kept), most first."""
+        pieces: dict[str, int] = {}
+        for order in self.kept_orders():
+            for category, count in order.categories.items():
+                pieces[category] = pieces.get(category, 0) + count
+        return [c for c, _ in sorted(pieces.items(), key=lambda kv: (-kv[1], kv[0]))][:top]
 
     def last_order_at(self) -> datetime | None:
         """When the newest order not cancelled or rejected was placed."""
@@ -121,6 +133,7 @@ class Profile:
             "rfm_m": m,
             "rfm": f"{r}{f}{m}",
             "consent": self.consent,
+            "favourite_category": next(iter(self.favourite_categories(1)), None),
         }
 
 
@@ -160,7 +173,7 @@ NUMERIC = {
     "rfm_m",
     "open_cart_value",
 }
-TEXT = {"consent", "rfm"}
+TEXT = {"consent", "rfm", "favourite_category"}
 FLAGS = {"open_cart"}
 OPS = {"eq", "ne", "gt", "gte", "lt", "lte", "in"}
 MAX_DEPTH = 5

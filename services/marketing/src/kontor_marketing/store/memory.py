@@ -8,6 +8,7 @@ from kontor_servicekit.fakes import FakeDatabase, FakeUnitOfWork, InMemoryTable
 
 from kontor_marketing.application.unit_of_work import (
     CampaignRepository,
+    CatalogCategories,
     ConsentRepository,
     ConversionRepository,
     CouponRepository,
@@ -202,6 +203,20 @@ class InMemoryStockAlerts:
         return len(gone)
 
 
+class InMemoryCatalogCategories:
+    def __init__(self, rows: dict[str, tuple[datetime, str | None]]) -> None:
+        self.rows = rows
+
+    async def set(self, sku: str, category: str | None, occurred_at: datetime) -> None:
+        current = self.rows.get(sku)
+        if current is None or current[0] <= occurred_at:
+            self.rows[sku] = (occurred_at, category)
+
+    async def of(self, skus: list[str]) -> dict[str, str]:
+        found = {sku: self.rows[sku][1] for sku in skus if sku in self.rows}
+        return {sku: category for sku, category in found.items() if category}
+
+
 class InMemoryCampaigns:
     def __init__(self, table: InMemoryTable[Campaign]) -> None:
         self.table = table
@@ -311,4 +326,7 @@ class InMemoryMarketingUnitOfWork(FakeUnitOfWork):
         )
         self.stock_alerts: StockAlerts = InMemoryStockAlerts(
             self.table("stock_alerts", key=lambda a: a.id)
+        )
+        self.catalog: CatalogCategories = InMemoryCatalogCategories(
+            self.db.tables.setdefault("catalog_categories", {})
         )

@@ -57,6 +57,7 @@ def from_document(doc: dict[str, Any]) -> Profile:
                 returned=bool(o.get("returned")),
                 coupon_codes=tuple(o.get("coupon_codes") or ()),
                 number=o.get("number"),
+                categories=dict(o.get("categories") or {}),
             )
             for oid, o in (doc.get("orders") or {}).items()
         },

@@ -7,6 +7,7 @@ from kontor_servicekit.uow import MongoUnitOfWork
 
 from kontor_marketing.application.unit_of_work import (
     CampaignRepository,
+    CatalogCategories,
     ConsentRepository,
     ConversionRepository,
     CouponRepository,
@@ -23,6 +24,7 @@ from kontor_marketing.store.campaigns import (
     MongoConversions,
     MongoEngagementLog,
 )
+from kontor_marketing.store.catalog import MongoCatalogCategories
 from kontor_marketing.store.consents import MongoConsentRepository
 from kontor_marketing.store.coupons import MongoCouponRepository
 from kontor_marketing.store.mails import MongoMailQueue
@@ -49,3 +51,4 @@ class MongoMarketingUnitOfWork(MongoUnitOfWork):
         self.suppressions: SuppressionList = MongoSuppressions(tx)
         self.segment_entries: SegmentEntries = MongoSegmentEntries(tx)
         self.stock_alerts: StockAlerts = MongoStockAlerts(tx)
+        self.catalog: CatalogCategories = MongoCatalogCategories(tx)
