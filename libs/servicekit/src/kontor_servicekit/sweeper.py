@@ -72,7 +72,7 @@ class Sweeper:
 
     def start(self) -> None:
         if self._task is None:
-            self._stopping.clear()
+            self._stopping = asyncio.Event()  # of the loop it runs on (a restart: a new one)
             self._task = asyncio.create_task(self._run(), name=self.name)
 
     async def stop(self) -> None:
