@@ -78,7 +78,7 @@ EXPECTED: dict[str, list[str]] = {
     "TicketUpdated.v1": ["note"],
     "TicketResolved.v1": ["resolution"],
     "CouponRedeemed.v1": ["customer_email"],
-    "ConsentChanged.v1": ["email"],
+    "ConsentChanged.v2": ["email"],
     "DataExportRequested.v1": ["email"],
     "CustomerDataExported.v1": ["part"],
     "ErasureRequested.v1": ["email"],

@@ -123,3 +123,38 @@ async def test_coupons_defined_in_marketing_are_applied_once_by_orders(
         )
         listed = (await marketing.client.get("/coupons?page_size=10")).json()
         assert listed["total"] == 3
+
+
+async def test_limits_per_customer_and_in_all_hold_under_concurrent_orders(
+    start_service: Any,
+) -> None:
+    """ADR 0057: ``uses_per_customer`` and ``max_redemptions`` from marketing are counted
+    by orders in each order's transaction: concurrent orders cannot overrun them."""
+    async with start_service("orders") as orders, start_service("marketing") as marketing:
+        await seed_product(orders)
+        body = {
+            "code": "WELCOME",
+            "percent_off": "10",
+            "uses_per_customer": 1,
+            "max_redemptions": 3,
+        }
+        made = await marketing.client.post("/coupons", json=body)
+        assert made.status_code == 201, made.text
+        assert (made.json()["uses_per_customer"], made.json()["max_redemptions"]) == (1, 3)
+
+        async def known() -> bool:
+            return await orders.kit.store.db["coupons"].count_documents({}) == 1
+
+        await eventually(known, timeout=30)
+
+        async def statuses(*emails: str) -> list[int]:
+            answers = await asyncio.gather(
+                *(orders.client.post("/orders", json=order("WELCOME", email=e)) for e in emails)
+            )
+            return sorted(a.status_code for a in answers)
+
+        assert await statuses(*["anna@example.de"] * 4) == [201, 422, 422, 422]
+        others = [f"k{n}@example.de" for n in range(4)]
+        assert await statuses(*others) == [201, 201, 422, 422]  # 3 in all
+        refused = await orders.client.post("/orders", json=order("WELCOME", email="z@example.de"))
+        assert refused.status_code == 422 and "as often as it may be" in refused.text

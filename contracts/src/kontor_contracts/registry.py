@@ -231,7 +231,9 @@ _PAYMENT = _topic("billing.payment.v1", key="order_id", retention_ms=FACTS_RETEN
 _TICKET = _topic("support.ticket.v1", key="ticket_id")
 _CAMPAIGN = _topic("marketing.campaign.v1", key="campaign_id")
 _COUPON = _topic("marketing.coupon.v1", key="code")
-_CONSENT = _topic("marketing.consent.v1", key="email")
+# v2 keyed by the person's pseudonymous subject id (ADR 0056); v1 (key: the e-mail in
+# clear) is retired: nothing in Kontor read it, and its key outlived every erasure.
+_CONSENT = _topic("marketing.consent.v2", key="subject_id")
 _KPI = _topic("analytics.kpi.v1", key="kpi")
 # Supplier invoices billing received (issue 12): keyed by the incoming invoice's id.
 _PAYABLE = _topic("billing.payable.v1", key="invoice_id", retention_ms=FACTS_RETENTION_MS)

@@ -28,6 +28,7 @@ from kontor_servicekit.mail import (
 )
 from kontor_servicekit.mail.sink import MailSink, ThreadedSink, parse
 from kontor_servicekit.settings import ServiceSettings
+from kontor_servicekit.testing import holding_relay
 
 pytestmark = pytest.mark.integration
 
@@ -199,3 +200,17 @@ def test_the_sink_command_serves_until_sigterm(tmp_path: Path) -> None:
     finally:
         process.terminate()
         assert process.wait(10) == 0
+
+
+async def test_a_send_cancelled_while_the_relay_holds_the_data_ends_at_once() -> None:
+    """A stopping service cancels a send under way: the sender closes the connection
+    instead of waiting ``timeout_s`` for the answer to a QUIT the relay will not give."""
+    async with holding_relay() as relay:
+        config = SmtpConfig(port=relay.port, timeout_s=30.0)
+        sending = asyncio.create_task(SmtpSender(config, clock=lambda: NOW).send(reply()))
+        await asyncio.wait_for(relay.holding.wait(), 10)
+        began = asyncio.get_running_loop().time()
+        sending.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(sending, 10)
+        assert asyncio.get_running_loop().time() - began < 1.0

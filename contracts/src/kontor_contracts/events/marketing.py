@@ -61,8 +61,8 @@ class CampaignSent(Event):
 class CouponDefined(Event):
     """A coupon code customers may give at checkout (its whole state: the newest wins).
 
-    Orders applies it from its read model at placement. Marketing does not publish
-    it yet (its own issue); until then orders knows no coupon and refuses every code.
+    Marketing publishes it (ADR 0050); orders applies it from its read model at
+    placement and counts the uses of a code with limits there (ADR 0057).
     """
 
     event_type = "CouponDefined"
@@ -83,6 +83,12 @@ class CouponDefined(Event):
     valid_until: AwareDatetime | None = Field(default=None, description="Exclusive")
     single_use: bool = Field(default=False, description="True: one order may use it, once")
     campaign_id: Id | None = None
+    uses_per_customer: int | None = Field(
+        default=None, ge=1, description="How many orders of one customer may use it; None: any"
+    )
+    max_redemptions: int | None = Field(
+        default=None, ge=1, description="How many orders in all may use it; None: any"
+    )
 
     @model_validator(mode="after")
     def _amount_of_its_kind(self) -> CouponDefined:
@@ -118,18 +124,26 @@ class CouponRedeemed(Event):
     redeemed_at: AwareDatetime | None = None
 
 
-# --- marketing.consent.v1 (key: email) ---------------------------------------------
+# --- marketing.consent.v2 (key: subject_id) ----------------------------------------
 
 
 class ConsentChanged(Event):
     """A person granted or withdrew consent to advertising on a channel (§7 UWG, Art. 7 DSGVO).
 
     Every consumer that contacts customers for advertising must honour the latest
-    ``granted`` per (email, channel).
+    ``granted`` per (person, channel): per ``subject_id``, the Kafka key.
+
+    v2 (ADR 0056): keyed by the person's pseudonymous subject id instead of the e-mail,
+    which v1 carried in clear as the Kafka key and the envelope's aggregate id, where no
+    erasure reached it. The e-mail stays in the payload, sealed like all personal data.
     """
 
     event_type = "ConsentChanged"
+    event_version = 2
 
+    subject_id: Annotated[
+        str, NotPersonal("the person's keyed pseudonym (ADR 0034), the same in every service")
+    ] = Field(pattern=r"^subj_[0-9a-f]{32}$")
     email: Annotated[Email, Personal("email")]
     channel: Literal["email", "sms", "phone", "post"]
     granted: bool

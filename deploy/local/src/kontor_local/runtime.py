@@ -1372,6 +1372,8 @@ class Platform:
                     env.setdefault(
                         "KONTOR_SUPPORT_SMTP_RECEIVER_PORT", str(self.settings.support_smtp_port)
                     )
+                if spec.name == "marketing":  # the bounce receiver: any free port (ADR 0055)
+                    env.setdefault("KONTOR_MARKETING_SMTP_RECEIVER_PORT", "0")
                 process = self._process_for(spec, env)
                 self.services[spec.name] = process
                 process.start()

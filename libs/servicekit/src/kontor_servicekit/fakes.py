@@ -30,6 +30,7 @@ from typing import Any, Generic, TypeVar
 from kontor_contracts.envelope import Envelope, Event
 
 from kontor_servicekit.domain_errors import Conflict
+from kontor_servicekit.privacy.keys import UNKEYED_PSEUDONYMS
 from kontor_servicekit.store import AlreadyHandled
 
 __all__ = [
@@ -141,6 +142,9 @@ class FakeUnitOfWork:
     async def next_sequence(self, key: str) -> int:
         self.db.sequences[key] = self.db.sequences.get(key, 0) + 1
         return self.db.sequences[key]
+
+    def subject_id(self, email: str) -> str:
+        return UNKEYED_PSEUDONYMS.subject_id(email)
 
 
 class FakeTransactor(Generic[U]):

@@ -53,10 +53,13 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from kontor_servicekit.clock import Clock, utc_now
 from kontor_servicekit.store import JOURNALED, OUTBOX, Document, Store
+from kontor_servicekit.tasks import stop_task
 
 log = logging.getLogger(__name__)
 
 LEASES = "leases"
+STOP_TIMEOUT_S: Final = 5.0
+"""How long a relay cancelled after its grace may take to go (ADR 0054)."""
 
 PENDING: Final = "pending"
 IN_FLIGHT: Final = "in_flight"
@@ -157,13 +160,11 @@ class OutboxRelay:
         """Drain what is pending (up to ``grace_s``), then release the lease."""
         self._stopping = True
         self._wake.set()
-        if self._task is not None:
-            try:
-                await asyncio.wait_for(self._task, timeout=grace_s)
-            except TimeoutError:
-                self._task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await self._task
+        task, self._task = self._task, None
+        if task is not None:
+            await asyncio.wait({task}, timeout=grace_s)
+            if not await stop_task(task, timeout_s=STOP_TIMEOUT_S):
+                log.warning("the outbox relay did not stop; its lease runs out")
         self._lease_fresh_until = None
         with contextlib.suppress(PyMongoError):
             await self.store.db[LEASES].delete_one({"_id": "outbox-relay", "owner": self.owner})

@@ -282,6 +282,7 @@ def build_kit(definition: ServiceDefinition) -> Kit:
     store = Store(client, settings.mongo_database, producer=name)
     privacy = privacy_kit(settings, store)
     store.sealer = privacy.sealer
+    store.subject_ids = privacy.pseudonyms.subject_id if privacy.pseudonyms else None
     producers = ProducerHolder()
     relay = build_relay(settings, store, producers, metrics, tracer_provider)
     broker = build_broker(settings, tracer_provider)

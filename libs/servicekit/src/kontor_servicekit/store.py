@@ -29,6 +29,7 @@ from pymongo.monitoring import CommandListener
 from pymongo.read_concern import ReadConcern
 
 from kontor_servicekit.codecs import DECIMAL_CODEC
+from kontor_servicekit.privacy.keys import UNKEYED_PSEUDONYMS
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +86,14 @@ class Transaction:
     traces: dict[str, dict[str, str]] = field(default_factory=dict)
     """The trace context each pending event was emitted in (W3C headers by event id): a
     consumer handling several events in one transaction emits each in its own trace."""
+    subject_ids: Callable[[str], str] | None = None
+
+    def subject_id(self, email: str) -> str:
+        """The person's pseudonymous subject id (``subj_<hex>``, ADR 0034): the key of
+        an event that must not carry the e-mail outside its sealed payload (ADR 0056)."""
+        if self.subject_ids is not None:
+            return self.subject_ids(email)
+        return UNKEYED_PSEUDONYMS.subject_id(email)
 
     def emit(self, event: Event, *, aggregate_id: str) -> Envelope:
         """Record ``event`` for publication once this transaction commits."""
@@ -209,6 +218,8 @@ class Store:
         self.sealer: OutboxSealer | None = None
         """Seals the personal fields of every event as it is written to the outbox (the
         kit sets it when a privacy master key is configured, ADR 0036)."""
+        self.subject_ids: Callable[[str], str] | None = None
+        """E-mail -> subject id under the master key (set with :attr:`sealer`)."""
 
     def on_commit(self, listener: Callable[[], None]) -> None:
         """Call ``listener`` after every commit that wrote outbox rows."""
@@ -262,6 +273,7 @@ class Store:
                     producer=self.producer,
                     correlation_id=correlation_id,
                     causation_id=causation_id,
+                    subject_ids=self.subject_ids,
                 )
                 try:
                     async with await session.start_transaction(

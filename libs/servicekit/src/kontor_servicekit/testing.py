@@ -244,7 +244,9 @@ async def outbox_events(service: RunningService, key: str) -> list[tuple[str, di
 
 
 def topic_of(namespace: str, event_type: str) -> str:
-    return f"{namespace}.{REGISTRY.spec_for(event_type, 1).topic}"
+    """The namespaced topic of ``event_type`` (its newest version's)."""
+    newest = max(s.version for s in REGISTRY.all_events() if s.type == event_type)
+    return f"{namespace}.{REGISTRY.spec_for(event_type, newest).topic}"
 
 
 async def consume_all(
@@ -318,6 +320,103 @@ async def serving(app: Any, *, start_timeout_s: float = 5.0) -> AsyncIterator[st
     finally:
         server.should_exit = True
         await task
+
+
+def bounce_report(
+    *, to: str, recipient: str, status: str = "5.1.1", action: str = "failed", headers: str = ""
+) -> bytes:
+    """A relay's delivery status notification (RFC 3464) to ``to`` about ``recipient``:
+    ``headers`` are the returned original's (``text/rfc822-headers``)."""
+    return _report(
+        to,
+        "delivery-status",
+        "Undelivered Mail Returned to Sender",
+        "message/delivery-status",
+        "Reporting-MTA: dns; mx.example.net\n\n"
+        f"Final-Recipient: rfc822; {recipient}\nAction: {action}\nStatus: {status}\n"
+        f"Diagnostic-Code: smtp; 550 {status} mailbox unavailable\n",
+        "text/rfc822-headers",
+        headers,
+    )
+
+
+def complaint_report(*, to: str, recipient: str, original: str = "") -> bytes:
+    """A mailbox provider's complaint (ARF, RFC 5965) to ``to``: ``recipient`` pressed
+    "this is spam" on ``original`` (the returned message, ``message/rfc822``)."""
+    return _report(
+        to,
+        "feedback-report",
+        "Complaint about a message",
+        "message/feedback-report",
+        f"Feedback-Type: abuse\nUser-Agent: Example-FBL/1.0\nVersion: 1\n"
+        f"Original-Rcpt-To: <{recipient}>\n",
+        "message/rfc822",
+        original or f"From: shop@example.net\nTo: {recipient}\nSubject: -\n\n-\n",
+    )
+
+
+def _report(
+    to: str, kind: str, subject: str, part_type: str, fields: str, copy_type: str, copy: str
+) -> bytes:
+    lines = [
+        "From: Mail Delivery System <MAILER-DAEMON@mx.example.net>",
+        f"To: {to}",
+        f"Subject: {subject}",
+        "MIME-Version: 1.0",
+        f'Content-Type: multipart/report; report-type={kind}; boundary="REPORT"',
+        "",
+        "--REPORT",
+        "Content-Type: text/plain",
+        "",
+        "This is an automatically generated report.",
+        "--REPORT",
+        f"Content-Type: {part_type}",
+        "",
+        fields,
+        "--REPORT",
+        f"Content-Type: {copy_type}",
+        "",
+        copy,
+        "--REPORT--",
+        "",
+    ]
+    return "\r\n".join(lines).replace("\r\n", "\n").replace("\n", "\r\n").encode()
+
+
+@dataclass
+class HoldingRelay:
+    """An SMTP relay that takes every command but never answers the end of a mail's data
+    (a relay scanning content under load): a sender waits there, up to its timeout."""
+
+    port: int
+    holding: asyncio.Event
+    """Set once a mail's data arrived and is held."""
+
+    def smtp_settings(self) -> dict[str, object]:
+        return {"smtp_host": "127.0.0.1", "smtp_port": self.port, "smtp_security": "none"}
+
+
+@asynccontextmanager
+async def holding_relay() -> AsyncIterator[HoldingRelay]:
+    """``async with holding_relay() as relay``: a :class:`HoldingRelay` on 127.0.0.1 and
+    a free port of the running loop, released and closed on exit."""
+    from aiosmtpd.smtp import SMTP
+
+    holding, release = asyncio.Event(), asyncio.Event()
+
+    class Holder:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            holding.set()
+            await release.wait()
+            return "451 released"
+
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(lambda: SMTP(Holder()), "127.0.0.1", 0)
+    try:
+        yield HoldingRelay(server.sockets[0].getsockname()[1], holding)
+    finally:
+        release.set()
+        server.close()
 
 
 @pytest.fixture

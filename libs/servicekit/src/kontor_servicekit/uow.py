@@ -55,6 +55,10 @@ class UnitOfWork(Protocol):
         """The next number of the gap-free sequence ``key``, taken in this unit."""
         ...
 
+    def subject_id(self, email: str) -> str:
+        """The person's pseudonymous subject id (ADR 0034, 0056)."""
+        ...
+
 
 class Transactor(Protocol[U_co]):
     """Runs a block of work in one unit of work of type ``U``: all of it commits, or none."""
@@ -77,6 +81,9 @@ class MongoUnitOfWork:
 
     def emit(self, event: Event, *, aggregate_id: str) -> None:
         self.tx.emit(event, aggregate_id=aggregate_id)
+
+    def subject_id(self, email: str) -> str:
+        return self.tx.subject_id(email)
 
     async def next_sequence(self, key: str) -> int:
         return await self.tx.next_sequence(key)

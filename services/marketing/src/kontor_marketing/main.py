@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from kontor_servicekit.clock import BERLIN, Clock, utc_now
 from kontor_servicekit.context import attach_context
 from kontor_servicekit.idempotency import Answers
-from kontor_servicekit.mail import SmtpSender, smtp_config
+from kontor_servicekit.mail import SmtpReceiver, SmtpSender, smtp_config
 from kontor_servicekit.privacy.setup import master_key_of
 from kontor_servicekit.ratelimit import RateLimiter
 from kontor_servicekit.runner import run_service
@@ -23,16 +23,23 @@ from kontor_marketing.api.coupons import router as coupons_router
 from kontor_marketing.api.newsletter import router as newsletter_router
 from kontor_marketing.api.planning import router as planning_router
 from kontor_marketing.api.profiles import router as profiles_router
+from kontor_marketing.api.stock_alerts import router as stock_alerts_router
+from kontor_marketing.api.suppressions import router as suppressions_router
 from kontor_marketing.application.campaigns import CampaignLinks, SendRules, dispatch_due
 from kontor_marketing.application.consent import ConsentLinks
-from kontor_marketing.application.flows import CartFlow
+from kontor_marketing.application.feedback import feedback_receiver
+from kontor_marketing.application.flows import Flow, entry_mails_due, win_back_due
 from kontor_marketing.application.mail import MailSender, send_due_mails
 from kontor_marketing.application.profiles import refresh_all
+from kontor_marketing.application.stock_alerts import StockNotices
+from kontor_marketing.consumers.catalog import catalog_categories
 from kontor_marketing.consumers.orders import coupon_redemptions
 from kontor_marketing.consumers.privacy import privacy_participant
 from kontor_marketing.consumers.profiles import profiles
+from kontor_marketing.consumers.stock import stock_alerts
 from kontor_marketing.context import MarketingContext
 from kontor_marketing.domain.campaign import QuietHours
+from kontor_marketing.domain.feedback import is_feedback_address
 from kontor_marketing.domain.links import LinkSigner
 from kontor_marketing.outbound import KitMailSender
 from kontor_marketing.settings import MarketingSettings
@@ -52,18 +59,29 @@ def definition(settings: MarketingSettings, clock: Clock = utc_now) -> ServiceDe
             newsletter_router,
             coupons_router,
             profiles_router,
+            suppressions_router,
+            stock_alerts_router,
         ],
         subscriptions=[
             privacy_participant(clock),
             coupon_redemptions(),
+            catalog_categories(),
             profiles(
                 timedelta(days=settings.attribution_window_days),
-                CartFlow(
+                Flow(
                     consent_links(settings),
                     timedelta(seconds=settings.cart_reminder_after_s),
                     settings.imprint,
                 ),
                 clock,
+                review_flow=Flow(
+                    consent_links(settings),
+                    timedelta(days=settings.review_request_after_days),
+                    settings.imprint,
+                ),
+            ),
+            stock_alerts(
+                StockNotices(consent_links(settings), settings.shop_url, settings.imprint), clock
             ),
         ],
         indexes=ensure_indexes,
@@ -122,7 +140,19 @@ def create_app(
     sender = mail_sender or KitMailSender(
         SmtpSender(smtp_config(settings), clock=lambda: context.clock()),
         mail_from=settings.mail_from,
+        bounce_address=settings.bounce_address,
     )
+    app.state.smtp_receiver = None
+    if settings.smtp_receiver:
+        bounces = settings.bounce_address
+        app.state.smtp_receiver = SmtpReceiver(
+            feedback_receiver(transactor, bounce_address=bounces, clock=context.clock),
+            host=settings.smtp_receiver_host,
+            port=settings.smtp_receiver_port,
+            max_bytes=settings.smtp_receiver_max_bytes,
+            accepts=lambda address: is_feedback_address(address, bounces),
+            hostname=bounces.rpartition("@")[2],
+        ).runs_with(service)
     Sweeper(
         "marketing-mails",
         lambda: send_due_mails(
@@ -133,6 +163,18 @@ def create_app(
             uwg_7_3=settings.uwg_7_3_existing_customers,
         ),
         interval_s=settings.mail_sweep_interval_s,
+    ).runs_with(service)
+    win_back = Flow(context.links, timedelta(days=settings.win_back_after_days), settings.imprint)
+    Sweeper(
+        "win-back",
+        lambda: win_back_due(transactor, win_back, clock=context.clock),
+        interval_s=settings.segment_refresh_interval_s,
+    ).runs_with(service)
+    entries = Flow(context.links, timedelta(0), settings.imprint)
+    Sweeper(
+        "segment-entry-mails",
+        lambda: entry_mails_due(transactor, entries, clock=context.clock),
+        interval_s=settings.campaign_sweep_interval_s,
     ).runs_with(service)
     if context.links is not None:
         links, rules = CampaignLinks(context.links), send_rules(settings)

@@ -1,3 +1,4 @@
+from kontor_servicekit.mail.receiver import DEFAULT_MAX_BYTES
 from kontor_servicekit.settings import ServiceSettings
 from pydantic import Field, SecretStr
 
@@ -12,6 +13,11 @@ class MarketingSettings(ServiceSettings):
         default="http://127.0.0.1:8005",
         pattern=r"^https?://[^\s/]+(/[^\s]*)?$",
         description="Where people reach the public newsletter routes (links in mails)",
+    )
+    shop_url: str = Field(
+        default="https://shop.example",
+        pattern=r"^https?://[^\s/]+(/[^\s]*)?$",
+        description="The storefront, linked from the back-in-stock mail",
     )
     link_secret: SecretStr | None = Field(
         default=None,
@@ -59,9 +65,38 @@ class MarketingSettings(ServiceSettings):
         description="The abandoned-cart reminder leaves this long after "
         "CartAbandoned, unless the person ordered meanwhile",
     )
+    review_request_after_days: float = Field(
+        default=7,
+        ge=0,
+        le=90,
+        description="The review request leaves this long after the delivery (consent to news)",
+    )
+    win_back_after_days: float = Field(
+        default=90,
+        gt=0,
+        le=3650,
+        description="A win-back mail (consent to offers) when the newest order is this old",
+    )
     uwg_7_3_existing_customers: bool = Field(
         default=False,
         description="UWG §7 Abs. 3: advertise similar goods by e-mail to existing customers "
         "who gave their address with a purchase and did not object, with an objection "
         "link in every mail. Off: only double opt-in consent counts (docs/adr/0051)",
+    )
+    bounce_address: str = Field(
+        default="bounces@kontor.local",
+        pattern=r"^[^\s@+]+@[^\s@]+$",
+        description="The envelope sender of marketing mail (VERP: bounces+<mail id>@...): "
+        "where relays send bounces; route it, and the complaint feedback loops, to the "
+        "receiver below (docs/adr/0055)",
+    )
+    smtp_receiver: bool = Field(
+        default=True, description="Receive bounces and complaints over SMTP (the kit's receiver)"
+    )
+    smtp_receiver_host: str = "127.0.0.1"
+    smtp_receiver_port: int = Field(
+        default=2526, ge=0, le=65535, description="The bounce receiver's port; 0: any free port"
+    )
+    smtp_receiver_max_bytes: int = Field(
+        default=DEFAULT_MAX_BYTES, ge=1024, description="The largest report mail taken"
     )

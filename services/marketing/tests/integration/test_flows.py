@@ -13,7 +13,8 @@ from urllib.parse import urlsplit
 
 import pytest
 from kontor_contracts.envelope import Envelope
-from kontor_contracts.events.orders import CartAbandoned, CartLine
+from kontor_contracts.events.catalog import StockAdjusted
+from kontor_contracts.events.orders import CartAbandoned, CartLine, OrderDelivered
 from kontor_contracts.samples import order_placed_envelope
 from kontor_marketing.context import MarketingContext
 from kontor_servicekit.context import context_of
@@ -28,24 +29,27 @@ def text_of(message: EmailMessage) -> str:
     return str(part.get_content())
 
 
+FAST = {"mail_sweep_interval_s": 0.1, "public_base_url": "https://shop.example"}
+
+
+async def opted_in(client: Any, mail_sink: Any, email: str, topic: str) -> None:
+    """``email`` subscribed to ``topic`` and clicked the confirmation link."""
+    await client.post("/newsletter/subscriptions", json={"email": email, "topics": [topic]})
+    [mail] = await mail_sink.arrived(
+        1, where=lambda m: m["To"] == email and "bestätigen" in str(m["Subject"])
+    )
+    link = re.findall(r"https://shop.example(/newsletter/confirmations/\S+)", text_of(mail))
+    assert (await client.get(link[0])).status_code == 200
+
+
 async def test_an_abandoned_cart_reminder_is_cancelled_by_the_order(
     start_service: Any, infra: Any, namespace: str, mail_sink: Any
 ) -> None:
-    settings = {
-        **mail_sink.smtp_settings(),
-        "mail_sweep_interval_s": 0.1,
-        "public_base_url": "https://shop.example",
-        "cart_reminder_after_s": 3.0,
-    }
+    settings = {**mail_sink.smtp_settings(), **FAST, "cart_reminder_after_s": 3.0}
     async with start_service("marketing", **settings) as marketing:
         client = marketing.client
         for email in ("anna@example.de", "carla@example.de"):
-            await client.post(
-                "/newsletter/subscriptions", json={"email": email, "topics": ["offers"]}
-            )
-            [mail] = await mail_sink.arrived(1, where=lambda m, e=email: m["To"] == e)
-            link = re.findall(r"https://shop.example(/newsletter/confirmations/\S+)", text_of(mail))
-            assert (await client.get(link[0])).status_code == 200
+            await opted_in(client, mail_sink, email, "offers")
         now = datetime.now(UTC)
         carts = [
             CartAbandoned(
@@ -74,9 +78,89 @@ async def test_an_abandoned_cart_reminder_is_cancelled_by_the_order(
         assert urlsplit(re.findall(r"<(https://[^>]+)>", reminder["List-Unsubscribe"])[0]).path
 
         ctx = context_of(marketing.app, MarketingContext)
-        flows = [m for m in await ctx.queries.mails_to("anna@example.de") if m.kind == "flow"]
+        flows = [
+            m
+            for m in await ctx.queries.mails_to("anna@example.de")
+            if m.meta.get("flow") == "abandoned_cart"
+        ]
         # the order cancels the waiting reminder, or (arriving first, on its own topic)
         # keeps it from being queued: either way nothing leaves for her
         assert [(m.status, m.reason) for m in flows] in ([("skipped", "ordered")], [])
         sent_to_anna = [m["Subject"] for m in mail_sink.parsed() if m["To"] == "anna@example.de"]
-        assert len(sent_to_anna) == 1  # the confirmation only
+        assert not [s for s in sent_to_anna if "Warenkorb" in str(s)]  # confirmation, welcome
+
+
+async def test_a_delivered_order_brings_the_review_request_over_smtp(
+    start_service: Any, infra: Any, namespace: str, mail_sink: Any
+) -> None:
+    settings = {**mail_sink.smtp_settings(), **FAST, "review_request_after_days": 0}
+    async with start_service("marketing", **settings) as marketing:
+        client = marketing.client
+        await opted_in(client, mail_sink, "anna@example.de", "news")
+        placed = order_placed_envelope(number=42)
+        delivered = OrderDelivered(
+            order_id=placed.payload["order_id"], delivered_at=datetime.now(UTC)
+        )
+        env = Envelope.wrap(delivered, producer="orders", aggregate_id=delivered.order_id)
+        topic = topic_of(namespace, "OrderPlaced")  # one topic: delivery after placement
+        await produce(infra.kafka_bootstrap, topic, [as_message(placed), as_message(env)])
+
+        [review] = await mail_sink.arrived(1, where=lambda m: "zufrieden" in str(m["Subject"]))
+        assert review["To"] == "anna@example.de"
+        assert "B-2026-000042" in text_of(review)
+        assert review["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+async def test_entering_a_segment_sends_its_entry_mail_over_smtp(
+    start_service: Any, infra: Any, namespace: str, mail_sink: Any
+) -> None:
+    settings = {**mail_sink.smtp_settings(), **FAST, "campaign_sweep_interval_s": 0.2}
+    async with start_service("marketing", **settings) as marketing:
+        client = marketing.client
+        await opted_in(client, mail_sink, "anna@example.de", "offers")
+        rule = {"all": [{"field": "orders", "op": "gte", "value": 2}]}
+        segment = (
+            await client.post("/segments", json={"name": "Stammkunden", "rule": rule})
+        ).json()
+        entry = {"subject": "Danke, {{ name }}!", "text": "10 % mit STAMM10", "topic": "offers"}
+        put = await client.put(f"/segments/{segment['id']}/entry-mail", json=entry)
+        assert put.status_code == 200, put.text
+        assert put.json()["entry_mail"]["topic"] == "offers"
+        bad = await client.put(
+            f"/segments/{segment['id']}/entry-mail", json={**entry, "topic": "x"}
+        )
+        assert bad.status_code == 422
+        orders = [order_placed_envelope(number=n) for n in (1, 2)]
+        topic = topic_of(namespace, "OrderPlaced")
+        await produce(infra.kafka_bootstrap, topic, [as_message(o) for o in orders])
+
+        [mail] = await mail_sink.arrived(1, where=lambda m: "Danke" in str(m["Subject"]))
+        assert (mail["To"], mail["Subject"]) == ("anna@example.de", "Danke, Anna Muster!")
+        assert "STAMM10" in text_of(mail)
+        assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+async def test_a_goods_receipt_sends_the_back_in_stock_notice_over_smtp(
+    start_service: Any, infra: Any, namespace: str, mail_sink: Any
+) -> None:
+    settings = {**mail_sink.smtp_settings(), **FAST}
+    async with start_service("marketing", token=None, **settings) as marketing:
+        client = marketing.client
+        asked = await client.post(
+            "/back-in-stock/requests", json={"email": "anna@example.de", "sku": "TEE-RED-M"}
+        )
+        assert asked.status_code == 202, asked.text
+        [mail] = await mail_sink.arrived(1, where=lambda m: "bestätigen" in str(m["Subject"]))
+        link = re.findall(r"https://shop.example(/newsletter/confirmations/\S+)", text_of(mail))
+        assert (await client.get(link[0])).status_code == 200
+        receipt = StockAdjusted(
+            sku="TEE-RED-M", warehouse="main", delta=20, on_hand=20, reason="goods_receipt"
+        )
+        env = Envelope.wrap(receipt, producer="catalog", aggregate_id=receipt.sku)
+        await produce(
+            infra.kafka_bootstrap, topic_of(namespace, "StockAdjusted"), [as_message(env)]
+        )
+
+        [notice] = await mail_sink.arrived(1, where=lambda m: "Wieder da" in str(m["Subject"]))
+        assert notice["To"] == "anna@example.de" and "TEE-RED-M" in text_of(notice)
+        assert notice["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"

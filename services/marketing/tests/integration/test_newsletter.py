@@ -61,6 +61,10 @@ async def test_double_opt_in_over_smtp_then_one_click_unsubscribe(
         assert "bestätigt" in confirmed.text
         again = await public.get(link)
         assert again.status_code == 200  # a second click (or a link scanner) changes nothing
+        # the welcome flow: one mail after the first opt-in, advertising with its one-click
+        [welcome] = await mail_sink.arrived(1, where=lambda m: "Willkommen" in str(m["Subject"]))
+        assert welcome["To"] == "anna@example.de"
+        assert welcome["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
         staff = {"Authorization": f"Bearer {auth_keys.token('marketing:read')}"}
         assert (await public.get("/consents?email=anna@example.de")).status_code == 401
@@ -87,15 +91,34 @@ async def test_double_opt_in_over_smtp_then_one_click_unsubscribe(
         after = (await public.get("/consents?email=anna@example.de", headers=staff)).json()
         assert after["status"] == "unsubscribed"
 
-        records = await consume_all(
-            infra.kafka_bootstrap, topic_of(namespace, "ConsentChanged"), expected=2
-        )
-        payloads = [json.loads(r.value)["payload"] for r in records]
-        assert [(p["granted"], p["topics"], p["source"]) for p in payloads] == [
+        # marketing.consent.v2 (ADR 0056): keyed by the subject id; the e-mail is nowhere
+        # in clear, not in the key, the envelope or the headers, only sealed in the payload
+        topic = topic_of(namespace, "ConsentChanged")
+        assert topic.endswith("marketing.consent.v2")
+        records = await consume_all(infra.kafka_bootstrap, topic, expected=2)
+        privacy = marketing.kit.privacy
+        subject = privacy.pseudonyms.subject_id("anna@example.de")
+        assert {r.key for r in records} == {subject.encode()}
+        for record in records:
+            wire = record.value + b"".join(v for _, v in record.headers)
+            assert b"anna@example.de" not in wire
+            assert json.loads(record.value)["aggregate_id"] == subject
+        opened = [(await privacy.sealer.unseal(Envelope.from_bytes(r.value))) for r in records]
+        assert [(e.payload["email"], e.payload["subject_id"]) for e in opened] == [
+            ("anna@example.de", subject)
+        ] * 2
+        assert [
+            (e.payload["granted"], e.payload["topics"], e.payload["source"]) for e in opened
+        ] == [
             (True, ["news", "offers"], "newsletter_double_opt_in"),
             (False, [], "list_unsubscribe_one_click"),
         ]
-        assert {r.key for r in records} == {b"anna@example.de"}
+        # erased (the coordinator destroys the person's key): a replay shows placeholders
+        assert await privacy.store.destroy(subject)
+        replayed = await consume_all(infra.kafka_bootstrap, topic, expected=2)
+        for record in replayed:
+            shown = await privacy.sealer.unseal(Envelope.from_bytes(record.value))
+            assert shown.payload["email"].endswith("@pseudonym.invalid")
 
 
 async def test_public_routes_are_rate_limited_and_refuse_forged_links(

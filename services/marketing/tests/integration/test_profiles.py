@@ -1,5 +1,6 @@
 """Profiles from orders' events on the real broker (issue 15): revenue net of a return
-and a cancellation, RFM and AOV shown per customer; a segment's size preview, its saved
+and a cancellation, RFM and AOV shown per customer, favourite categories from the
+catalogue; a segment's size preview, its saved
 membership, and membership kept live as the next order arrives."""
 
 from __future__ import annotations
@@ -9,7 +10,9 @@ from typing import Any
 
 import pytest
 from kontor_contracts.envelope import Envelope
+from kontor_contracts.events.catalog import ProductCreated
 from kontor_contracts.events.orders import OrderCancelled, ReturnCompleted
+from kontor_contracts.examples import load_example
 from kontor_contracts.samples import order_placed_envelope
 from kontor_servicekit.testing import as_message, eventually, produce, topic_of
 
@@ -32,8 +35,17 @@ async def test_profiles_and_live_segments(start_service: Any, infra: Any, namesp
         for env in envelopes:
             await produce(infra.kafka_bootstrap, topic_of(namespace, env.type), [as_message(env)])
 
+    product = load_example("ProductCreated").payload
+    shirt = ProductCreated(**{**product, "sku": "TEE-RED-M", "category": "Shirts"})
+
     async with start_service("marketing") as marketing:
         client = marketing.client
+        await send(Envelope.wrap(shirt, producer="catalog", aggregate_id=shirt.sku))
+
+        async def categorised() -> bool:
+            return bool(await marketing.kit.store.db["catalog_categories"].count_documents({}))
+
+        await eventually(categorised, timeout=30)  # another group: known before the orders
         await send(*placed)
         await send(
             Envelope.wrap(cancelled, producer="orders", aggregate_id=cancelled.order_id),
@@ -51,6 +63,7 @@ async def test_profiles_and_live_segments(start_service: Any, infra: Any, namesp
         assert Decimal(profile["revenue"]) == 2 * gross - Decimal("10.00")
         assert Decimal(profile["return_rate"]) == Decimal("0.5")
         assert profile["rfm"][0] == "5" and profile["consent"] == "none"
+        assert profile["favourite_categories"] == ["Shirts"]  # BOOK-1 has no category
 
         rule = {"field": "orders", "op": "gte", "value": 3}
         preview = await client.post("/segments/preview", json={"rule": rule})

@@ -33,6 +33,8 @@ AT = datetime(2026, 12, 2, 9, tzinfo=UTC)
             {"valid_from": AT + timedelta(days=2), "valid_until": AT + timedelta(days=1)},
             ("valid_until",),
         ),
+        ({"uses_per_customer": 0}, ("uses_per_customer",)),
+        ({"max_redemptions": 0}, ("max_redemptions",)),
     ],
 )
 def test_a_bad_definition_is_refused_at_its_field(fields: dict[str, Any], path: tuple[str]) -> None:
@@ -75,3 +77,14 @@ async def test_a_use_is_counted_once_per_order_and_reported() -> None:
     )
     [coupon] = transactor.db.rows("coupons")
     assert (coupon.redemptions, coupon.status(AT)) == (1, "used")
+
+
+async def test_the_limits_are_announced_and_a_coupon_used_up_shows_as_used() -> None:
+    transactor = FakeTransactor(InMemoryMarketingUnitOfWork)
+    command = DefineCoupon("TWICE", Decimal("10"), None, uses_per_customer=1, max_redemptions=2)
+    coupon = await define_coupon(transactor, command, clock=lambda: AT)
+    [defined] = transactor.db.events(CouponDefined)
+    assert (defined.uses_per_customer, defined.max_redemptions) == (1, 2)
+    for n in (1, 2):
+        coupon.redeemed(f"o-{n}", Decimal("1"), AT)
+        assert coupon.status(AT) == ("active" if n == 1 else "used")

@@ -101,6 +101,37 @@ async def test_double_opt_in_then_unsubscribe_announce_the_consent() -> None:
     assert (withdrawn.granted, withdrawn.topics) == (False, [])
 
 
+async def test_the_first_opt_in_queues_one_welcome_mail_with_its_unsubscribe() -> None:
+    transactor, clock = FakeTransactor(InMemoryMarketingUnitOfWork), Clock()
+    mail = await subscribed(transactor, clock, "anna@example.de")
+    token = token_in(mail, "confirmations")
+    imprint = "Kontor GmbH, Berlin"
+    await confirm(transactor, token, ip=None, links=LINKS, clock=clock, imprint=imprint)
+    await confirm(transactor, token, ip=None, links=LINKS, clock=clock, imprint=imprint)
+    sender = Recorder()
+    await send_due_mails(transactor, sender, clock=clock, limit=10)
+    [welcome] = sender.sent  # the second click confirms nothing new: no second welcome
+    assert welcome.subject == "Willkommen bei unserem Newsletter"
+    assert "Neuigkeiten" in welcome.text and imprint in welcome.text
+    assert (
+        welcome.unsubscribe_url is not None
+        and "/newsletter/unsubscribe/" in welcome.unsubscribe_url
+    )
+
+    # a later opt-in to a further topic is no first one
+    await subscribe(
+        transactor,
+        Subscribe("anna@example.de", ("offers",), "de", "checkout", None),
+        links=LINKS,
+        imprint=imprint,
+        clock=clock,
+    )
+    await send_due_mails(transactor, sender, clock=clock, limit=10)
+    second = token_in(sender.sent[-1], "confirmations")
+    await confirm(transactor, second, ip=None, links=LINKS, clock=clock, imprint=imprint)
+    assert (await send_due_mails(transactor, sender, clock=clock, limit=10)).sent == 0
+
+
 async def test_an_expired_or_altered_link_confirms_nothing() -> None:
     transactor, clock = FakeTransactor(InMemoryMarketingUnitOfWork), Clock()
     mail = await subscribed(transactor, clock, "anna@example.de")
@@ -165,5 +196,7 @@ async def test_export_shows_the_evidence_and_erasure_deletes_consent_and_mails()
         ("mails", 1),
         ("profiles", 0),
         ("engagements", 0),
+        ("suppressions", 0),
+        ("back_in_stock_requests", 0),
     ]
     assert (await transactor.run(lambda uow: privacy.export(subject, uow)))["consent"] is None

@@ -14,7 +14,7 @@ from kontor_orders.application.coupon_projection import (
     project_coupon_defined,
     project_coupon_withdrawn,
 )
-from kontor_orders.domain.order import OrderError
+from kontor_orders.domain.order import Customer, OrderError
 from kontor_servicekit.fakes import envelope_of
 
 pytestmark = pytest.mark.unit
@@ -92,3 +92,28 @@ async def test_a_single_use_code_is_used_once(world: Any) -> None:
     assert caught.value.field == ("coupon_codes", 0)
     assert [r["order_id"] for r in world.db.rows("coupon_redemptions")] == [first.id]
     assert len(world.db.rows("orders")) == 1
+
+
+async def test_a_code_limited_per_customer_and_in_all_is_counted_at_placement(
+    world: Any,
+) -> None:
+    """ADR 0057: uses per customer (by the pseudonymous subject of the e-mail, so the
+    counters hold no address) and in all, counted in the order's transaction."""
+    await define(world, code="TWICE", uses_per_customer=1, max_redemptions=2)
+    await world.place(coupon_codes=["TWICE"])
+    with pytest.raises(OrderError, match="by this customer") as caught:
+        await world.place(
+            coupon_codes=["TWICE"], customer=Customer(email=" Anna@Example.de", name="Anna")
+        )
+    assert caught.value.field == ("coupon_codes", 0)
+    await world.place(
+        coupon_codes=["TWICE"], customer=Customer(email="bert@example.de", name="Bert")
+    )
+    with pytest.raises(OrderError, match="as often as it may be"):
+        await world.place(
+            coupon_codes=["TWICE"], customer=Customer(email="carla@example.de", name="Carla")
+        )
+    counters = {r["_id"]: r["count"] for r in world.db.rows("coupon_redemptions")}
+    assert counters["TWICE#all"] == 2
+    assert not any("@" in key for key in counters)
+    assert len(world.db.rows("orders")) == 2

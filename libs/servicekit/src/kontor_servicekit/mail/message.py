@@ -53,6 +53,8 @@ class OutgoingMail:
     ticket remembers the Message-IDs it sent, to thread the answer); empty: one is made.
     ``list_unsubscribe``: the https URL of a one-click unsubscribe (bulk mail only),
     ``list_unsubscribe_mailto``: an optional ``mailto:`` alternative.
+    ``return_path``: the SMTP envelope sender (``MAIL FROM``), where delivery status
+    notifications (bounces) go; empty: the From address.
     """
 
     to: Sequence[str]
@@ -71,12 +73,15 @@ class OutgoingMail:
     list_unsubscribe_mailto: str | None = None
     headers: Sequence[tuple[str, str]] = ()
     attachments: Sequence[MailAttachment] = field(default_factory=tuple)
+    return_path: str = ""
 
     def __post_init__(self) -> None:
         if not self.to:
             raise ValueError("a mail needs at least one recipient")
         for address in (*self.to, *self.cc):
             _check_address("recipient", address)
+        if self.return_path:
+            _check_address("return_path", self.return_path)
         if self.sender:
             _check_address("sender", self.sender)
         if self.reply_to:

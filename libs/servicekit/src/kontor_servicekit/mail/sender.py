@@ -8,6 +8,7 @@ caller's retry schedule (a deliveries queue, the outbox) decides when to try aga
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,16 +23,29 @@ __all__ = ["MailDeliveryError", "SentMail", "SmtpConfig", "SmtpSender"]
 
 log = logging.getLogger(__name__)
 
+QUIT_TIMEOUT_S = 5.0
+"""How long a sent mail's QUIT may wait for its answer."""
+
 SmtpSecurity = Literal["none", "starttls", "tls"]
 
 
 class MailDeliveryError(Exception):
-    """The mail was not handed over. ``permanent``: a 5xx answer; do not try again."""
+    """The mail was not handed over. ``permanent``: a 5xx answer; do not try again.
+    ``recipients_refused``: the relay refused the recipients themselves (``RCPT TO``), not
+    the message or the connection: with ``permanent``, a hard bounce at the door."""
 
-    def __init__(self, message: str, *, permanent: bool, code: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        permanent: bool,
+        code: int | None = None,
+        recipients_refused: bool = False,
+    ) -> None:
         super().__init__(message)
         self.permanent = permanent
         self.code = code
+        self.recipients_refused = recipients_refused
 
 
 @dataclass(frozen=True)
@@ -66,7 +80,7 @@ class SmtpSender:
         """Hand ``mail`` to the relay; raises :class:`MailDeliveryError`."""
         message = build_message(mail, sender=self.config.mail_from, now=self._clock())
         recipients = mail.recipients()
-        envelope_from = _bare(str(message["From"]))
+        envelope_from = mail.return_path or _bare(str(message["From"]))
         config = self.config
         client = aiosmtplib.SMTP(
             hostname=config.host,
@@ -78,16 +92,25 @@ class SmtpSender:
             password=config.password,
         )
         try:
-            async with client:
+            await client.connect()
+            try:
                 errors, response = await client.send_message(
                     message, sender=envelope_from, recipients=recipients
                 )
+                # the mail is handed over: a QUIT unanswered changes nothing
+                with contextlib.suppress(aiosmtplib.SMTPException, OSError, TimeoutError):
+                    await client.quit(timeout=min(config.timeout_s, QUIT_TIMEOUT_S))
+            finally:
+                # a failed or cancelled send closes at once instead of waiting up to
+                # ``timeout_s`` for the answer to a QUIT (a service stopping, ADR 0054)
+                client.close()
         except aiosmtplib.SMTPRecipientsRefused as exc:
             codes = [refused.code for refused in exc.recipients]
             raise MailDeliveryError(
                 f"every recipient refused: {exc}",
                 permanent=all(code >= 500 for code in codes),
                 code=max(codes, default=None),
+                recipients_refused=True,
             ) from exc
         except aiosmtplib.SMTPResponseException as exc:
             raise MailDeliveryError(

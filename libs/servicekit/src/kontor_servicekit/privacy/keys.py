@@ -139,6 +139,12 @@ class Pseudonyms:
         return SUBJECT_PREFIX + self.pseudonym(email)
 
 
+UNKEYED_PSEUDONYMS = Pseudonyms(hashlib.sha256(b"kontor unkeyed pseudonyms v1").digest())
+"""The pseudonyms of a service without a master key (ADR 0056): anyone can compute them
+from an address. Nothing is sealed then either; with a master key every service uses
+``Pseudonyms.of(master)``."""
+
+
 @dataclass(frozen=True)
 class DataKey:
     subject_id: str

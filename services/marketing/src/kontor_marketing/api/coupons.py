@@ -1,7 +1,8 @@
 """Coupons (``marketing:write`` to define and withdraw, ``marketing:read`` to look).
 
 ``POST /coupons`` takes ``percent_off`` or ``amount_off`` (gross, with its currency),
-a validity window, a minimum order value (gross goods) and ``single_use``; orders
+a validity window, a minimum order value (gross goods), ``single_use``,
+``uses_per_customer`` and ``max_redemptions``; orders
 applies the code at placement from CouponDefined and refuses unknown, withdrawn,
 expired and used single-use codes (ADR 0018, ADR 0050).
 """
@@ -13,7 +14,15 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, status
 from fastapi.responses import Response
-from kontor_servicekit.apitypes import Flag, Instant, MoneyAmount, Page, PageOut, QueryInt
+from kontor_servicekit.apitypes import (
+    Count,
+    Flag,
+    Instant,
+    MoneyAmount,
+    Page,
+    PageOut,
+    QueryInt,
+)
 from kontor_servicekit.auth import require_scope
 from kontor_servicekit.domain_errors import NotFound
 from kontor_servicekit.errors import problem_responses
@@ -63,6 +72,15 @@ class CouponIn(BaseModel):
     valid_until: AwareDatetime | None = Field(default=None, description="Exclusive")
     single_use: Flag = Field(default=False, description="One order may use it, once")
     campaign_id: str | None = Field(default=None, min_length=1, max_length=64)
+    uses_per_customer: Count | None = Field(
+        default=None,
+        ge=1,
+        le=1000,
+        description="Orders of one customer (by e-mail) that may use it",
+    )
+    max_redemptions: Count | None = Field(
+        default=None, ge=1, le=10_000_000, description="Orders in all that may use it"
+    )
 
 
 class CouponOut(BaseModel):
@@ -76,6 +94,8 @@ class CouponOut(BaseModel):
     valid_until: Instant | None
     single_use: bool
     campaign_id: str | None
+    uses_per_customer: int | None
+    max_redemptions: int | None
     status: Literal["active", "scheduled", "expired", "withdrawn", "used"]
     redemptions: int = Field(description="Orders placed with it (as orders reported them)")
     discount_total: MoneyAmount = Field(description="Gross discount granted with it")
@@ -95,6 +115,8 @@ class CouponOut(BaseModel):
             valid_until=coupon.valid_until,
             single_use=coupon.single_use,
             campaign_id=coupon.campaign_id,
+            uses_per_customer=coupon.uses_per_customer,
+            max_redemptions=coupon.max_redemptions,
             status=coupon.status(now),
             redemptions=coupon.redemptions,
             discount_total=coupon.discount_total,
@@ -130,6 +152,8 @@ async def post_coupon(
         valid_until=body.valid_until,
         single_use=body.single_use,
         campaign_id=body.campaign_id,
+        uses_per_customer=body.uses_per_customer,
+        max_redemptions=body.max_redemptions,
     )
     return await ctx.answers.respond(
         request,

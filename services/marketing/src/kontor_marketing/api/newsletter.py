@@ -133,7 +133,12 @@ async def post_subscription(request: Request, ctx: Context, body: SubscriptionIn
 async def get_confirmation(request: Request, ctx: Context, token: Token) -> HTMLResponse:
     lang = language_of(request.headers.get("accept-language"))
     answer = await confirm_from_mail(
-        ctx.transactor, token, ip=client_ip(request), links=ctx.consent_links(), clock=ctx.clock
+        ctx.transactor,
+        token,
+        ip=client_ip(request),
+        links=ctx.consent_links(),
+        clock=ctx.clock,
+        imprint=ctx.imprint,
     )
     if answer.outcome is None:
         return html_page(refused_page(lang, answer.refusal or ""), status_code=answer.status)

@@ -11,20 +11,21 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, status
 from fastapi.responses import Response
-from kontor_servicekit.apitypes import Instant, MoneyAmount, Page, PageOut, QueryInt
+from kontor_servicekit.apitypes import Count, Instant, MoneyAmount, Page, PageOut, QueryInt
 from kontor_servicekit.auth import require_scope
 from kontor_servicekit.domain_errors import NotFound
 from kontor_servicekit.errors import problem_responses
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
-from kontor_marketing.application.profiles import create_segment, preview_segment
+from kontor_marketing.application.profiles import create_segment, preview_segment, set_entry_mail
 from kontor_marketing.context import Context
 from kontor_marketing.domain.consent import normalise_email
-from kontor_marketing.domain.profile import Profile
+from kontor_marketing.domain.profile import Profile, Segment
+from kontor_marketing.domain.segment_flows import MAX_DELAY_MINUTES, EntryMail
 
 router = APIRouter(tags=["profiles and segments"])
 
@@ -58,6 +59,9 @@ class ProfileOut(BaseModel):
     rfm: str = Field(description="Recency, frequency, monetary 1-5 each; 000: no order")
     consent: str
     segments: list[str]
+    favourite_categories: list[str] = Field(
+        description="The categories bought most (pieces, orders kept), most first; up to 3"
+    )
 
     @classmethod
     def of(cls, profile: Profile, now: datetime) -> ProfileOut:
@@ -67,6 +71,7 @@ class ProfileOut(BaseModel):
             email=profile.email,
             customer_id=profile.customer_id,
             segments=list(profile.segments),
+            favourite_categories=profile.favourite_categories(),
             **keep,
         )
 
@@ -108,12 +113,64 @@ class PreviewOut(BaseModel):
     sample: list[str] = Field(description="Up to 10 members, alphabetically")
 
 
+class EntryMailIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "subject": "Danke, {{ name }}!",
+                    "text": "Sie gehören jetzt zu unseren Stammkunden: 10 % mit STAMM10.",
+                    "topic": "offers",
+                    "delay_minutes": 60,
+                }
+            ]
+        },
+    )
+    subject: str = Field(min_length=1, max_length=200)
+    text: str = Field(min_length=1, max_length=100_000)
+    html: str | None = Field(default=None, max_length=500_000)
+    topic: Literal["news", "offers", "back_in_stock"]
+    delay_minutes: Count = Field(default=0, ge=0, le=MAX_DELAY_MINUTES)
+
+
+class EntryMailOut(BaseModel):
+    subject: str
+    text: str
+    html: str | None
+    topic: str
+    delay_minutes: int
+
+
 class SegmentOut(BaseModel):
     id: str
     name: str
     rule: dict[str, Any]
     size: int = Field(description="Members now (kept live as events arrive)")
     created_at: Instant
+    entry_mail: EntryMailOut | None = Field(
+        default=None, description='Sent to whoever enters the segment ("entered segment" flow)'
+    )
+
+    @classmethod
+    def of(cls, s: Segment) -> SegmentOut:
+        entry = s.entry_mail
+        return cls(
+            id=s.id,
+            name=s.name,
+            rule=s.rule,
+            size=s.size,
+            created_at=s.created_at,
+            entry_mail=None
+            if entry is None
+            else EntryMailOut(
+                subject=entry.subject,
+                text=entry.text,
+                html=entry.html,
+                topic=entry.topic,
+                delay_minutes=entry.delay_minutes,
+            ),
+        )
 
 
 class SegmentPage(PageOut[SegmentOut]):
@@ -151,9 +208,7 @@ async def post_segment(ctx: Context, body: SegmentIn) -> Response:
     return await ctx.answers.answer(
         ctx.transactor,
         lambda transactor: create_segment(transactor, body.name, body.rule, clock=ctx.clock),
-        present=lambda s: SegmentOut(
-            id=s.id, name=s.name, rule=s.rule, size=s.size, created_at=s.created_at
-        ),
+        present=SegmentOut.of,
         status_code=status.HTTP_201_CREATED,
     )
 
@@ -170,13 +225,34 @@ async def list_segments(
 ) -> SegmentPage:
     segments, total = await ctx.queries.segment_page(page=page, page_size=page_size)
     return SegmentPage(
-        items=[
-            SegmentOut(id=s.id, name=s.name, rule=s.rule, size=s.size, created_at=s.created_at)
-            for s in segments
-        ],
+        items=[SegmentOut.of(s) for s in segments],
         page=page,
         page_size=page_size,
         total=total,
+    )
+
+
+@router.put(
+    "/segments/{segment_id}/entry-mail",
+    response_model=SegmentOut,
+    dependencies=[Depends(require_scope("marketing:write"))],
+    responses=problem_responses(401, 403, 404, 422),
+    summary='"Entered segment" as a trigger: the mail whoever enters the segment from now on gets',
+)
+async def put_entry_mail(
+    ctx: Context, segment_id: Annotated[str, Path(min_length=1, max_length=64)], body: EntryMailIn
+) -> Response:
+    mail = EntryMail(
+        subject=body.subject,
+        text=body.text,
+        topic=body.topic,
+        delay_minutes=body.delay_minutes,
+        html=body.html,
+    )
+    return await ctx.answers.answer(
+        ctx.transactor,
+        lambda transactor: set_entry_mail(transactor, segment_id, mail),
+        present=SegmentOut.of,
     )
 
 

@@ -23,11 +23,13 @@ from kontor_marketing.application.unit_of_work import MarketingUnitOfWork
 from kontor_marketing.domain.campaign import Engagement
 from kontor_marketing.domain.consent import Consent, normalise_email
 from kontor_marketing.domain.events import ConsentConfirmed, ConsentRequested, ConsentWithdrawn
+from kontor_marketing.domain.flow_mails import welcome_mail
 from kontor_marketing.domain.links import BadLink, LinkSigner
-from kontor_marketing.domain.mail import QueuedMail, confirmation_mail
+from kontor_marketing.domain.mail import QueuedMail, confirmation_mail, flow_mail
 
 CONFIRM = "consent-confirm"
 UNSUBSCRIBE = "consent-unsubscribe"
+WELCOME_FLOW = "welcome"
 
 
 class LinkRefused(Invalid):
@@ -97,35 +99,48 @@ async def subscribe(
     email = normalise_email(command.email)
 
     async def work(uow: MarketingUnitOfWork) -> ConsentOutcome:
-        now = clock()
-        consent = await uow.consents.get(email) or Consent(email=email, locale=command.locale)
-        waiting = consent.request(
-            command.topics,
-            request_id=str(uuid.uuid4()),
-            at=now,
-            source=command.source,
-            ip=command.ip,
-            locale=command.locale,
-        )
-        for event in consent.pull_events():
-            if isinstance(event, ConsentRequested):
-                url, expires = links.confirm_url(email, event.request_id, clock)
-                mail = confirmation_mail(
-                    to=email,
-                    locale=event.locale,
-                    topics=event.topics,
-                    link=url,
-                    expires_at=expires,
-                    imprint=imprint,
-                )
-                await uow.mails.add(
-                    QueuedMail(id=str(uuid.uuid4()), kind="confirmation", mail=mail, created_at=now)
-                )
-        await uow.consents.save(consent)
-        await refresh_email(uow, email, now)
-        return ConsentOutcome(email, waiting, consent)
+        return await request_consent(uow, command, email, links=links, imprint=imprint, clock=clock)
 
     return await transactor.run(work)
+
+
+async def request_consent(
+    uow: MarketingUnitOfWork,
+    command: Subscribe,
+    email: str,
+    *,
+    links: ConsentLinks,
+    imprint: str,
+    clock: Clock,
+) -> ConsentOutcome:
+    """:func:`subscribe` inside a unit another use case runs (a back-in-stock request)."""
+    now = clock()
+    consent = await uow.consents.get(email) or Consent(email=email, locale=command.locale)
+    waiting = consent.request(
+        command.topics,
+        request_id=str(uuid.uuid4()),
+        at=now,
+        source=command.source,
+        ip=command.ip,
+        locale=command.locale,
+    )
+    for event in consent.pull_events():
+        if isinstance(event, ConsentRequested):
+            url, expires = links.confirm_url(email, event.request_id, clock)
+            mail = confirmation_mail(
+                to=email,
+                locale=event.locale,
+                topics=event.topics,
+                link=url,
+                expires_at=expires,
+                imprint=imprint,
+            )
+            await uow.mails.add(
+                QueuedMail(id=str(uuid.uuid4()), kind="confirmation", mail=mail, created_at=now)
+            )
+    await uow.consents.save(consent)
+    await refresh_email(uow, email, now)
+    return ConsentOutcome(email, waiting, consent)
 
 
 async def confirm(
@@ -135,7 +150,10 @@ async def confirm(
     ip: str | None,
     links: ConsentLinks,
     clock: Clock,
+    imprint: str | None = None,
 ) -> ConsentOutcome:
+    """Confirm by the mail's link; the person's first confirmation queues the welcome
+    mail (with ``imprint`` for its footer; None: none, for the consent alone)."""
     data = links.read(CONFIRM, token, clock)
     email, request_id = str(data.get("e", "")), str(data.get("r", ""))
 
@@ -147,9 +165,34 @@ async def confirm(
         _announce(uow, consent)
         await uow.consents.save(consent)
         await refresh_email(uow, email, clock())
+        first = sum(1 for e in consent.evidence if e.kind == "confirmed") == 1
+        if confirmed and first and imprint is not None:
+            await welcome(uow, consent, confirmed, links=links, imprint=imprint, now=clock())
         return ConsentOutcome(email, confirmed, consent)
 
     return await transactor.run(work)
+
+
+async def welcome(
+    uow: MarketingUnitOfWork,
+    consent: Consent,
+    topics: tuple[str, ...],
+    *,
+    links: ConsentLinks,
+    imprint: str,
+    now: datetime,
+) -> None:
+    """The welcome flow (issue 15): one mail right after the first opt-in."""
+    mail = welcome_mail(
+        to=consent.email,
+        locale=consent.locale,
+        topics=topics,
+        unsubscribe_url=links.unsubscribe_url(consent.email),
+        imprint=imprint,
+    )
+    await uow.mails.add(
+        flow_mail(mail, mail_id=str(uuid.uuid4()), flow=WELCOME_FLOW, topic=topics[0], now=now)
+    )
 
 
 def unsubscribe_topics(
@@ -198,32 +241,33 @@ async def unsubscribe(
 
 
 def _announce(uow: MarketingUnitOfWork, consent: Consent) -> None:
+    """``ConsentChanged`` keyed by the person's subject id, never by the e-mail: the key
+    and the envelope's aggregate id are not sealed (ADR 0056)."""
     for event in consent.pull_events():
         if isinstance(event, ConsentConfirmed):
-            uow.emit(
-                ConsentChanged(
-                    email=event.email,
-                    channel="email",
-                    granted=True,
-                    source="newsletter_double_opt_in",
-                    changed_at=event.at,
-                    double_opt_in_at=event.at,
-                    topics=list(event.confirmed_topics),
-                ),
-                aggregate_id=event.email,
+            changed = ConsentChanged(
+                subject_id=uow.subject_id(event.email),
+                email=event.email,
+                channel="email",
+                granted=True,
+                source="newsletter_double_opt_in",
+                changed_at=event.at,
+                double_opt_in_at=event.at,
+                topics=list(event.confirmed_topics),
             )
         elif isinstance(event, ConsentWithdrawn):
-            uow.emit(
-                ConsentChanged(
-                    email=event.email,
-                    channel="email",
-                    granted=bool(event.confirmed_topics),
-                    source=event.source,
-                    changed_at=event.at,
-                    topics=list(event.confirmed_topics),
-                ),
-                aggregate_id=event.email,
+            changed = ConsentChanged(
+                subject_id=uow.subject_id(event.email),
+                email=event.email,
+                channel="email",
+                granted=bool(event.confirmed_topics),
+                source=event.source,
+                changed_at=event.at,
+                topics=list(event.confirmed_topics),
             )
+        else:
+            continue
+        uow.emit(changed, aggregate_id=changed.subject_id)
 
 
 # --------------------------------------------------------------- links opened by people
@@ -245,10 +289,13 @@ async def confirm_from_mail(
     ip: str | None,
     links: ConsentLinks,
     clock: Clock,
+    imprint: str | None = None,
 ) -> LinkAnswer:
     """:func:`confirm` for the page a mail client opens: a refusal is a page, not an error."""
     try:
-        return LinkAnswer(await confirm(transactor, token, ip=ip, links=links, clock=clock))
+        return LinkAnswer(
+            await confirm(transactor, token, ip=ip, links=links, clock=clock, imprint=imprint)
+        )
     except LinkRefused as exc:
         return LinkAnswer(None, str(exc), 410 if exc.expired else 400)
     except Conflict as exc:

@@ -40,6 +40,8 @@ class DefineCoupon:
     valid_until: datetime | None = None
     single_use: bool = False
     campaign_id: str | None = None
+    uses_per_customer: int | None = None
+    max_redemptions: int | None = None
 
 
 def _announce(uow: MarketingUnitOfWork, coupon: Coupon, *, email: str | None = None) -> None:
@@ -57,6 +59,8 @@ def _announce(uow: MarketingUnitOfWork, coupon: Coupon, *, email: str | None = N
                     valid_until=coupon.valid_until,
                     single_use=coupon.single_use,
                     campaign_id=coupon.campaign_id,
+                    uses_per_customer=coupon.uses_per_customer,
+                    max_redemptions=coupon.max_redemptions,
                 ),
                 aggregate_id=coupon.code,
             )
@@ -94,6 +98,8 @@ async def define_coupon(
             valid_until=command.valid_until,
             single_use=command.single_use,
             campaign_id=command.campaign_id,
+            uses_per_customer=command.uses_per_customer,
+            max_redemptions=command.max_redemptions,
         )
         ensure_new(await uow.coupons.get(coupon.code), coupon.code)
         _announce(uow, coupon)

@@ -5,7 +5,10 @@ unit tests). :func:`send_due_mails` is one round of the mail sweeper: it claims 
 mails in one unit (so two replicas never send the same mail), sends each outside any
 transaction, and records the outcome in a unit of its own. Advertising (a mail with a
 topic) is checked against the person's consent **when it leaves**: an unsubscribe that
-arrived after the campaign was planned stops it (UWG §7, issue 15).
+arrived after the campaign was planned stops it (UWG §7, issue 15). No mail at all goes
+to an address suppressed after a hard bounce or a complaint (ADR 0055); a relay that
+refuses the recipient for good suppresses it too. Each mail leaves tagged with its id
+(``X-Kontor-Mail``, the VERP envelope sender) so that reports find it.
 
 A crash between sending and recording leaves the claim to run out: the mail is sent
 again after the lease (at least once, never lost).
@@ -13,15 +16,18 @@ again after the lease (at least once, never lost).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Protocol
 
 from kontor_servicekit.clock import Clock
 from kontor_servicekit.uow import Transactor
 
+from kontor_marketing.application.feedback import suppress_refused
 from kontor_marketing.application.unit_of_work import MarketingUnitOfWork
 from kontor_marketing.domain.consent import may_advertise
+from kontor_marketing.domain.feedback import tagged
 from kontor_marketing.domain.mail import Mail, QueuedMail
 
 
@@ -60,20 +66,26 @@ async def send_due_mails(
 
     result = RoundResult()
     for queued in await transactor.run(claim):
-        if queued.topic is not None and not await _consented(transactor, queued, uwg_7_3):
-            await _record(transactor, queued.id, lambda m: m.skipped("no consent"), clock)
+        held = await _held_back(transactor, queued, uwg_7_3)
+        if held is not None:
+            await _record(transactor, queued.id, partial(QueuedMail.skipped, reason=held), clock)
             result.skipped += 1
             continue
         try:
-            await sender.send(queued.mail)
+            await sender.send(tagged(queued.mail, queued.id))
         except Exception as exc:  # the relay refused or was unreachable: retried later
             reason = f"{type(exc).__name__}: {exc}"[:300]
             permanent = bool(getattr(exc, "permanent", False))
+            refused = permanent and bool(getattr(exc, "recipients_refused", False))
+            code: int | None = getattr(exc, "code", None)
 
             def failed(mail: QueuedMail, why: str = reason, final: bool = permanent) -> None:
                 mail.failed(why, clock(), permanent=final)
 
-            await _record(transactor, queued.id, failed, clock)
+            suppress = partial(
+                suppress_refused, email=queued.mail.to, mail_id=queued.id, code=code, clock=clock
+            )
+            await _record(transactor, queued.id, failed, clock, also=suppress if refused else None)
             result.failed += 1
             continue
         await _record(transactor, queued.id, lambda m: m.sent(clock()), clock)
@@ -81,16 +93,24 @@ async def send_due_mails(
     return result
 
 
-async def _consented(
+async def _held_back(
     transactor: Transactor[MarketingUnitOfWork], queued: QueuedMail, uwg_7_3: bool
-) -> bool:
-    async def check(uow: MarketingUnitOfWork) -> bool:
-        consent = await uow.consents.get(queued.mail.to)
+) -> str | None:
+    """Why ``queued`` may not leave now (its address suppressed, advertising without
+    consent), else None."""
+
+    async def check(uow: MarketingUnitOfWork) -> str | None:
+        suppression = await uow.suppressions.get(queued.mail.to)
+        if suppression is not None:
+            return f"suppressed: {suppression.reason}"
         if queued.topic is None:
-            return False
+            return None
+        consent = await uow.consents.get(queued.mail.to)
         profile = await uow.profiles.get(queued.mail.to) if uwg_7_3 else None
         ordered = profile is not None and bool(profile.kept_orders())
-        return may_advertise(consent, queued.topic, has_ordered=ordered, uwg_7_3=uwg_7_3)
+        if may_advertise(consent, queued.topic, has_ordered=ordered, uwg_7_3=uwg_7_3):
+            return None
+        return "no consent"
 
     return await transactor.run(check)
 
@@ -100,6 +120,8 @@ async def _record(
     mail_id: str,
     change: Callable[[QueuedMail], None],
     clock: Clock,
+    *,
+    also: Callable[[MarketingUnitOfWork], Awaitable[None]] | None = None,
 ) -> None:
     async def work(uow: MarketingUnitOfWork) -> None:
         mail = await uow.mails.get(mail_id)
@@ -107,5 +129,7 @@ async def _record(
             return
         change(mail)
         await uow.mails.save(mail)
+        if also is not None:
+            await also(uow)
 
     await transactor.run(work)

@@ -2,10 +2,10 @@
 
 - **Export**: the person's consent per topic with its whole evidence (what they agreed
   to, when, the truncated IP) and the mails queued or sent to them (subjects, states).
-- **Erasure**: the consent record and the mails are deleted. No consent is left, so no
-  campaign can reach the address afterwards (sending checks consent when a mail leaves);
-  the proof of past consent goes with it: the person asked for erasure, and without
-  further sends nothing needs proving (ADR 0052).
+- **Erasure**: the consent record, the mails and a suppression (ADR 0055) are deleted.
+  No consent is left, so no campaign can reach the address afterwards (sending checks
+  consent when a mail leaves); the proof of past consent goes with it: the person asked
+  for erasure, and without further sends nothing needs proving (ADR 0052).
 """
 
 from __future__ import annotations
@@ -33,8 +33,21 @@ class MarketingPrivacy:
         email = normalise_email(subject.email)
         consent = await uow.consents.get(email)
         profile = await uow.profiles.get(email)
+        suppression = await uow.suppressions.get(email)
+        alerts = await uow.stock_alerts.of(email)
         part: dict[str, Any] = {
-            "profile": None if profile is None else _jsonable(profile.figures(datetime.now(UTC)))
+            "back_in_stock_requests": [
+                {"sku": a.sku, "requested_at": _iso(a.requested_at), "status": a.status}
+                for a in alerts
+            ],
+            "profile": None if profile is None else _jsonable(profile.figures(datetime.now(UTC))),
+            "suppression": None
+            if suppression is None
+            else {
+                "reason": suppression.reason,
+                "at": _iso(suppression.at),
+                "status": suppression.status,
+            },
         }
         if consent is None:
             return {**part, "consent": None}
@@ -77,11 +90,16 @@ class MarketingPrivacy:
         profiles = 1 if await uow.profiles.delete(email) else 0
         engagements = await uow.engagements.delete_of(email)
         engagements += await uow.conversions.delete_of(email)
+        suppressions = 1 if await uow.suppressions.delete(email) else 0
+        mails += await uow.segment_entries.delete_of(email)
+        alerts = await uow.stock_alerts.delete_of(email)
         return ErasureSummary(
             deleted=[
                 ErasedItem(what="consents", count=consents),
                 ErasedItem(what="mails", count=mails),
                 ErasedItem(what="profiles", count=profiles),
                 ErasedItem(what="engagements", count=engagements),
+                ErasedItem(what="suppressions", count=suppressions),
+                ErasedItem(what="back_in_stock_requests", count=alerts),
             ]
         )

@@ -18,19 +18,28 @@ from kontor_contracts.envelope import Envelope
 from kontor_contracts.events.orders import (
     CartAbandoned,
     OrderCancelled,
+    OrderDelivered,
     OrderPlaced,
     OrderRejected,
     ReturnCompleted,
 )
 from kontor_servicekit.clock import Clock
-from kontor_servicekit.domain_errors import Invalid
+from kontor_servicekit.domain_errors import Invalid, NotFound
 from kontor_servicekit.uow import Transactor
 
 from kontor_marketing.application.attribution import attribute, order_cancelled, order_refunded
-from kontor_marketing.application.flows import CartFlow, remind_of_cart, stop_cart_reminders
+from kontor_marketing.application.flows import (
+    CartFlow,
+    Flow,
+    ask_for_review,
+    remind_of_cart,
+    stop_cart_reminders,
+    stop_review_request,
+)
 from kontor_marketing.application.unit_of_work import MarketingUnitOfWork
 from kontor_marketing.domain.consent import normalise_email
 from kontor_marketing.domain.profile import Profile, Segment, check_rule, matches
+from kontor_marketing.domain.segment_flows import EntryMail, SegmentEntry, entered
 
 
 async def refresh(uow: MarketingUnitOfWork, profile: Profile, now: datetime) -> Profile:
@@ -38,9 +47,14 @@ async def refresh(uow: MarketingUnitOfWork, profile: Profile, now: datetime) -> 
     consent = await uow.consents.get(profile.email)
     profile.consent = "none" if consent is None else consent.status
     figures = profile.figures(now)
-    profile.segments = tuple(
-        sorted(s.id for s in await uow.segments.all() if matches(s.rule, figures))
-    )
+    segments = await uow.segments.all()
+    before = profile.segments
+    profile.segments = tuple(sorted(s.id for s in segments if matches(s.rule, figures)))
+    with_mail = {s.id for s in segments if s.entry_mail is not None}
+    for segment_id in entered(before, profile.segments):
+        if segment_id in with_mail:  # "entered segment" as a trigger
+            entry = SegmentEntry(str(uuid.uuid4()), profile.email, segment_id, now)
+            await uow.segment_entries.add(entry)
     await uow.profiles.save(profile)
     return profile
 
@@ -76,8 +90,18 @@ async def on_order_placed(
     profile = await uow.profiles.get(email) or Profile(email=email)
     profile.customer_id = event.customer.customer_id or profile.customer_id
     profile.name = event.customer.name or profile.name
+    known = await uow.catalog.of(sorted({line.sku for line in event.lines}))
+    categories: dict[str, int] = {}
+    for line in event.lines:
+        if line.sku in known:
+            categories[known[line.sku]] = categories.get(known[line.sku], 0) + line.quantity
     profile.order_placed(
-        event.order_id, event.gross_total, event.placed_at, tuple(event.coupon_codes)
+        event.order_id,
+        event.gross_total,
+        event.placed_at,
+        tuple(event.coupon_codes),
+        number=event.order_number,
+        categories=categories,
     )
     await refresh(uow, profile, env.occurred_at)
     await attribute(uow, event, email, window)
@@ -119,6 +143,22 @@ async def on_return_completed(
         env.occurred_at,
     )
     await order_refunded(uow, event.order_id, event.refund_amount)
+    profile = await uow.profiles.by_order(event.order_id)
+    if profile is not None:
+        await stop_review_request(uow, profile.email, event.order_id)
+
+
+async def on_order_delivered(
+    event: OrderDelivered,
+    uow: MarketingUnitOfWork,
+    env: Envelope,
+    *,
+    flow: Flow | None,
+    now: datetime,
+) -> None:
+    """The review request after the delivery (nothing to fold into the profile)."""
+    if flow is not None:
+        await ask_for_review(uow, event, flow, now)
 
 
 async def on_cart_abandoned(
@@ -187,5 +227,22 @@ async def refresh_all(transactor: Transactor[MarketingUnitOfWork], *, clock: Clo
         for profile in profiles:
             await refresh(uow, profile, now)
         return len(profiles)
+
+    return await transactor.run(work)
+
+
+async def set_entry_mail(
+    transactor: Transactor[MarketingUnitOfWork], segment_id: str, mail: EntryMail | None
+) -> Segment:
+    """Whoever enters the segment from now on gets ``mail`` (None: nobody any more)."""
+
+    async def work(uow: MarketingUnitOfWork) -> Segment:
+        segment = await uow.segments.get(segment_id)
+        if segment is None:
+            raise NotFound("segment", segment_id)
+        segment.entry_mail = mail
+        await uow.segments.save(segment)
+        segment.size = len(await uow.profiles.in_segment(segment_id))
+        return segment
 
     return await transactor.run(work)

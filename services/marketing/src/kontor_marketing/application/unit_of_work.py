@@ -15,15 +15,29 @@ from kontor_servicekit.uow import UnitOfWork
 from kontor_marketing.domain.campaign import Campaign, Engagement
 from kontor_marketing.domain.consent import Consent
 from kontor_marketing.domain.coupon import Coupon
+from kontor_marketing.domain.feedback import Suppression
 from kontor_marketing.domain.mail import QueuedMail
 from kontor_marketing.domain.profile import Profile, Segment
 from kontor_marketing.domain.results import Conversion
+from kontor_marketing.domain.segment_flows import SegmentEntry
+from kontor_marketing.domain.stock_alerts import StockAlert
 
 
 class ConsentRepository(Protocol):
     async def get(self, email: str) -> Consent | None: ...
 
     async def save(self, consent: Consent) -> None: ...
+
+    async def delete(self, email: str) -> bool: ...
+
+
+class SuppressionList(Protocol):
+    async def get(self, email: str) -> Suppression | None: ...
+
+    async def add(self, suppression: Suppression) -> bool:
+        """Suppress the address; an address suppressed already keeps its first reason
+        (answers False)."""
+        ...
 
     async def delete(self, email: str) -> bool: ...
 
@@ -49,6 +63,10 @@ class MailQueue(Protocol):
 
     async def waiting_flow(self, email: str, flow: str) -> list[QueuedMail]:
         """Queued mails of ``flow`` to ``email`` not sent yet."""
+        ...
+
+    async def of_flow(self, email: str, flow: str) -> list[QueuedMail]:
+        """Every mail of ``flow`` to ``email``, whatever became of it."""
         ...
 
     async def campaign_mails_since(self, emails: list[str], since: datetime) -> dict[str, int]:
@@ -83,9 +101,43 @@ class ProfileRepository(Protocol):
 class SegmentRepository(Protocol):
     async def add(self, segment: Segment) -> None: ...
 
+    async def save(self, segment: Segment) -> None: ...
+
     async def all(self) -> list[Segment]: ...
 
     async def get(self, segment_id: str) -> Segment | None: ...
+
+
+class SegmentEntries(Protocol):
+    async def add(self, entry: SegmentEntry) -> None: ...
+
+    async def oldest(self, limit: int) -> list[SegmentEntry]: ...
+
+    async def delete(self, entry_id: str) -> None: ...
+
+    async def delete_of(self, email: str) -> int: ...
+
+
+class StockAlerts(Protocol):
+    async def save(self, alert: StockAlert) -> None:
+        """Insert or replace (one per person and article)."""
+        ...
+
+    async def waiting_for(self, sku: str) -> list[StockAlert]: ...
+
+    async def of(self, email: str) -> list[StockAlert]: ...
+
+    async def delete_of(self, email: str) -> int: ...
+
+
+class CatalogCategories(Protocol):
+    async def set(self, sku: str, category: str | None, occurred_at: datetime) -> None:
+        """The article's category, unless a newer event set it already."""
+        ...
+
+    async def of(self, skus: list[str]) -> dict[str, str]:
+        """The categories known of ``skus`` (articles without one are left out)."""
+        ...
 
 
 class CampaignRepository(Protocol):
@@ -137,3 +189,7 @@ class MarketingUnitOfWork(UnitOfWork, Protocol):
     campaigns: CampaignRepository
     engagements: EngagementLog
     conversions: ConversionRepository
+    suppressions: SuppressionList
+    segment_entries: SegmentEntries
+    stock_alerts: StockAlerts
+    catalog: CatalogCategories

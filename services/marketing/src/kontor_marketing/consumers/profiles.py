@@ -9,6 +9,7 @@ from kontor_contracts.envelope import Envelope
 from kontor_contracts.events.orders import (
     CartAbandoned,
     OrderCancelled,
+    OrderDelivered,
     OrderPlaced,
     OrderRejected,
     ReturnCompleted,
@@ -17,7 +18,7 @@ from kontor_servicekit.clock import Clock, utc_now
 from kontor_servicekit.consumer import Subscription
 
 from kontor_marketing.application import profiles as p
-from kontor_marketing.application.flows import CartFlow
+from kontor_marketing.application.flows import CartFlow, Flow
 from kontor_marketing.store.profiles import PROFILES
 from kontor_marketing.store.unit_of_work import MongoMarketingUnitOfWork
 
@@ -26,6 +27,7 @@ def profiles(
     attribution_window: timedelta = p.ATTRIBUTION_WINDOW,
     cart_flow: CartFlow | None = None,
     clock: Clock = utc_now,
+    review_flow: Flow | None = None,
 ) -> Subscription:
     async def placed(event: OrderPlaced, uow: Any, env: Envelope) -> None:
         await p.on_order_placed(event, uow, env, window=attribution_window)
@@ -33,10 +35,13 @@ def profiles(
     async def abandoned(event: CartAbandoned, uow: Any, env: Envelope) -> None:
         await p.on_cart_abandoned(event, uow, env, flow=cart_flow, now=clock())
 
+    async def delivered(event: OrderDelivered, uow: Any, env: Envelope) -> None:
+        await p.on_order_delivered(event, uow, env, flow=review_flow, now=clock())
+
     return Subscription(
         purpose="profiles",
         description="Folds orders, cancellations, returns and abandoned carts into profiles "
-        "and keeps segment membership live",
+        "and keeps segment membership live; deliveries queue the review request",
         projection=(PROFILES,),
         handlers={
             OrderPlaced: placed,
@@ -44,6 +49,7 @@ def profiles(
             OrderRejected: p.on_order_rejected,
             ReturnCompleted: p.on_return_completed,
             CartAbandoned: abandoned,
+            OrderDelivered: delivered,
         },
         unit_of_work=MongoMarketingUnitOfWork,
         unseal=True,  # keyed by the customer's e-mail, as the consents are (ADR 0036)

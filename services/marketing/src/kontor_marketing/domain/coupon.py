@@ -1,10 +1,11 @@
 """Coupons: a code customers give at checkout, defined by marketing, applied by orders.
 
 Marketing owns the definition (percent or value off the goods, a validity window, a
-minimum order value, single use) and announces its whole state; orders keeps a read
-model and decides at placement, in the order's own transaction, whether the code
-applies, and a single-use code is redeemed there once (ADR 0018, ADR 0050). Marketing
-learns of each use from the placed order and keeps the count per coupon. Pure.
+minimum order value, single use, uses per customer and in all) and announces its whole
+state; orders keeps a read model and decides at placement, in the order's own
+transaction, whether the code applies; a single-use code is redeemed there once, and
+the uses per customer and in all are counted there (ADR 0018, ADR 0050, ADR 0057).
+Marketing learns of each use from the placed order and keeps the count per coupon. Pure.
 """
 
 from __future__ import annotations
@@ -55,6 +56,8 @@ class Coupon(RecordsEvents):
     valid_until: datetime | None = None
     single_use: bool = False
     campaign_id: str | None = None
+    uses_per_customer: int | None = None
+    max_redemptions: int | None = None
     withdrawn_at: datetime | None = None
     redemptions: int = 0
     discount_total: Decimal = Decimal("0")
@@ -74,6 +77,8 @@ class Coupon(RecordsEvents):
         valid_until: datetime | None = None,
         single_use: bool = False,
         campaign_id: str | None = None,
+        uses_per_customer: int | None = None,
+        max_redemptions: int | None = None,
     ) -> Coupon:
         code = code.strip().upper()
         if not CODE.match(code):
@@ -94,6 +99,12 @@ class Coupon(RecordsEvents):
             raise Invalid("valid_until is after valid_from", field=("valid_until",))
         if valid_until is not None and valid_until <= now:
             raise Invalid("valid_until is in the past", field=("valid_until",))
+        for name, limit in (
+            ("uses_per_customer", uses_per_customer),
+            ("max_redemptions", max_redemptions),
+        ):
+            if limit is not None and limit < 1:
+                raise Invalid(f"{name} is at least 1", field=(name,))
         coupon = cls(
             code=code,
             kind="percent" if percent is not None else "value",
@@ -106,6 +117,8 @@ class Coupon(RecordsEvents):
             valid_until=valid_until,
             single_use=single_use,
             campaign_id=campaign_id,
+            uses_per_customer=uses_per_customer,
+            max_redemptions=max_redemptions,
         )
         coupon.record(CouponChanged(code))
         return coupon
@@ -129,7 +142,9 @@ class Coupon(RecordsEvents):
     ) -> Literal["active", "scheduled", "expired", "withdrawn", "used"]:
         if self.withdrawn_at is not None:
             return "withdrawn"
-        if self.single_use and self.redemptions:
+        if (self.single_use and self.redemptions) or (
+            self.max_redemptions is not None and self.redemptions >= self.max_redemptions
+        ):
             return "used"
         if self.valid_until is not None and now >= self.valid_until:
             return "expired"

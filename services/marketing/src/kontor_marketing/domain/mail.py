@@ -122,6 +122,29 @@ def confirmation_mail(
     return Mail(to=to, subject=subject, text=text, html=html)
 
 
+def flow_mail(
+    mail: Mail,
+    *,
+    mail_id: str,
+    flow: str,
+    topic: str,
+    now: datetime,
+    not_before: datetime | None = None,
+    **meta: str,
+) -> QueuedMail:
+    """``mail`` queued by the flow ``flow``: advertising on ``topic`` (consent is checked
+    when it leaves), not before ``not_before``."""
+    return QueuedMail(
+        id=mail_id,
+        kind="flow",
+        mail=mail,
+        created_at=now,
+        topic=topic,
+        not_before=not_before,
+        meta={"flow": flow, **meta},
+    )
+
+
 def with_unsubscribe(mail: Mail, *, unsubscribe_url: str) -> Mail:
     """Advertising carries its one-click unsubscribe (``List-Unsubscribe`` with
     ``List-Unsubscribe-Post: List-Unsubscribe=One-Click``, RFC 8058)."""

@@ -22,6 +22,8 @@ from typing import Any
 
 from kontor_servicekit.domain_errors import Invalid
 
+from kontor_marketing.domain.segment_flows import EntryMail
+
 ZERO = Decimal("0")
 
 
@@ -33,6 +35,10 @@ class OrderFacts:
     refunded: Decimal = ZERO
     returned: bool = False
     coupon_codes: tuple[str, ...] = ()
+    number: str | None = None
+    """The order number the customer knows (what a review request names)."""
+    categories: dict[str, int] = field(default_factory=dict)
+    """Pieces per category of the order's articles (those whose category was known)."""
 
 
 @dataclass
@@ -52,9 +58,18 @@ class Profile:
             self.last_activity_at = at
 
     def order_placed(
-        self, order_id: str, gross: Decimal, at: datetime, coupon_codes: tuple[str, ...] = ()
+        self,
+        order_id: str,
+        gross: Decimal,
+        at: datetime,
+        coupon_codes: tuple[str, ...] = (),
+        number: str | None = None,
+        categories: dict[str, int] | None = None,
     ) -> None:
-        self.orders.setdefault(order_id, OrderFacts(at, gross, coupon_codes=coupon_codes))
+        facts = OrderFacts(
+            at, gross, coupon_codes=coupon_codes, number=number, categories=dict(categories or {})
+        )
+        self.orders.setdefault(order_id, facts)
         self.open_cart_value, self.open_cart_at = None, None
         self._touch(at)
 
@@ -76,6 +91,18 @@ class Profile:
 
     def kept_orders(self) -> list[OrderFacts]:
         return [o for o in self.orders.values() if o.status == "placed"]
+
+    def favourite_categories(self, top: int = 3) -> list[str]:
+        """The categories the person bought most pieces of (orders kept), most first."""
+        pieces: dict[str, int] = {}
+        for order in self.kept_orders():
+            for category, count in order.categories.items():
+                pieces[category] = pieces.get(category, 0) + count
+        return [c for c, _ in sorted(pieces.items(), key=lambda kv: (-kv[1], kv[0]))][:top]
+
+    def last_order_at(self) -> datetime | None:
+        """When the newest order not cancelled or rejected was placed."""
+        return max((o.placed_at for o in self.kept_orders()), default=None)
 
     def figures(self, now: datetime) -> dict[str, Any]:
         kept = self.kept_orders()
@@ -106,6 +133,7 @@ class Profile:
             "rfm_m": m,
             "rfm": f"{r}{f}{m}",
             "consent": self.consent,
+            "favourite_category": next(iter(self.favourite_categories(1)), None),
         }
 
 
@@ -145,7 +173,7 @@ NUMERIC = {
     "rfm_m",
     "open_cart_value",
 }
-TEXT = {"consent", "rfm"}
+TEXT = {"consent", "rfm", "favourite_category"}
 FLAGS = {"open_cart"}
 OPS = {"eq", "ne", "gt", "gte", "lt", "lte", "in"}
 MAX_DEPTH = 5
@@ -239,3 +267,5 @@ class Segment:
     rule: dict[str, Any]
     created_at: datetime
     size: int = 0
+    entry_mail: EntryMail | None = None
+    """The mail for whoever enters the segment ("entered segment" as a trigger)."""

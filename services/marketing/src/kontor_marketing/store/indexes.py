@@ -10,6 +10,7 @@ from kontor_marketing.store.campaigns import CAMPAIGNS, ENGAGEMENTS
 from kontor_marketing.store.coupons import COUPONS
 from kontor_marketing.store.mails import MAILS
 from kontor_marketing.store.profiles import PROFILES
+from kontor_marketing.store.stock_alerts import STOCK_ALERTS
 
 
 async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
@@ -24,3 +25,5 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     await db[ENGAGEMENTS].create_index([("campaign_id", 1), ("kind", 1)], name="campaign")
     await db[ENGAGEMENTS].create_index([("email", 1)], name="email")
     await db[MAILS].create_index([("campaign_id", 1), ("status", 1)], name="campaign")
+    await db[STOCK_ALERTS].create_index([("sku", 1), ("status", 1)], name="waiting")
+    await db[STOCK_ALERTS].create_index([("email", 1)], name="email")

@@ -75,6 +75,12 @@ class MongoMailQueue:
         ).to_list(None)
         return [from_document(d) for d in docs]
 
+    async def of_flow(self, email: str, flow: str) -> list[QueuedMail]:
+        docs = await self.collection.find(
+            {"to": email, "meta.flow": flow}, session=self.tx.session
+        ).to_list(None)
+        return [from_document(d) for d in docs]
+
     async def campaign_mails_since(self, emails: list[str], since: datetime) -> dict[str, int]:
         rows = await self.collection.aggregate(
             [

@@ -8,20 +8,27 @@ from kontor_servicekit.fakes import FakeDatabase, FakeUnitOfWork, InMemoryTable
 
 from kontor_marketing.application.unit_of_work import (
     CampaignRepository,
+    CatalogCategories,
     ConsentRepository,
     ConversionRepository,
     CouponRepository,
     EngagementLog,
     MailQueue,
     ProfileRepository,
+    SegmentEntries,
     SegmentRepository,
+    StockAlerts,
+    SuppressionList,
 )
 from kontor_marketing.domain.campaign import Campaign, Engagement
 from kontor_marketing.domain.consent import Consent
 from kontor_marketing.domain.coupon import Coupon
+from kontor_marketing.domain.feedback import Suppression
 from kontor_marketing.domain.mail import QueuedMail
 from kontor_marketing.domain.profile import Profile, Segment
 from kontor_marketing.domain.results import Conversion
+from kontor_marketing.domain.segment_flows import SegmentEntry
+from kontor_marketing.domain.stock_alerts import StockAlert
 
 
 class InMemoryConsents:
@@ -33,6 +40,23 @@ class InMemoryConsents:
 
     async def save(self, consent: Consent) -> None:
         self.table.put(consent)
+
+    async def delete(self, email: str) -> bool:
+        return self.table.delete(email)
+
+
+class InMemorySuppressions:
+    def __init__(self, table: InMemoryTable[Suppression]) -> None:
+        self.table = table
+
+    async def get(self, email: str) -> Suppression | None:
+        return self.table.get(email)
+
+    async def add(self, suppression: Suppression) -> bool:
+        if self.table.get(suppression.email) is not None:
+            return False
+        self.table.put(suppression)
+        return True
 
     async def delete(self, email: str) -> bool:
         return self.table.delete(email)
@@ -61,6 +85,9 @@ class InMemoryMailQueue:
         return self.table.where(
             lambda m: m.mail.to == email and m.status == "queued" and m.meta.get("flow") == flow
         )
+
+    async def of_flow(self, email: str, flow: str) -> list[QueuedMail]:
+        return self.table.where(lambda m: m.mail.to == email and m.meta.get("flow") == flow)
 
     async def campaign_mails_since(self, emails: list[str], since: datetime) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -126,11 +153,68 @@ class InMemorySegments:
     async def add(self, segment: Segment) -> None:
         self.table.insert(segment)
 
+    async def save(self, segment: Segment) -> None:
+        self.table.put(segment)
+
     async def all(self) -> list[Segment]:
         return list(self.table)
 
     async def get(self, segment_id: str) -> Segment | None:
         return self.table.get(segment_id)
+
+
+class InMemorySegmentEntries:
+    def __init__(self, table: InMemoryTable[SegmentEntry]) -> None:
+        self.table = table
+
+    async def add(self, entry: SegmentEntry) -> None:
+        self.table.insert(entry)
+
+    async def oldest(self, limit: int) -> list[SegmentEntry]:
+        return sorted(self.table, key=lambda e: e.at)[:limit]
+
+    async def delete(self, entry_id: str) -> None:
+        self.table.delete(entry_id)
+
+    async def delete_of(self, email: str) -> int:
+        gone = [e.id for e in self.table if e.email == email]
+        for entry_id in gone:
+            self.table.delete(entry_id)
+        return len(gone)
+
+
+class InMemoryStockAlerts:
+    def __init__(self, table: InMemoryTable[StockAlert]) -> None:
+        self.table = table
+
+    async def save(self, alert: StockAlert) -> None:
+        self.table.put(alert)
+
+    async def waiting_for(self, sku: str) -> list[StockAlert]:
+        return self.table.where(lambda a: a.sku == sku and a.status == "waiting")
+
+    async def of(self, email: str) -> list[StockAlert]:
+        return self.table.where(lambda a: a.email == email)
+
+    async def delete_of(self, email: str) -> int:
+        gone = [a.id for a in self.table if a.email == email]
+        for alert_id in gone:
+            self.table.delete(alert_id)
+        return len(gone)
+
+
+class InMemoryCatalogCategories:
+    def __init__(self, rows: dict[str, tuple[datetime, str | None]]) -> None:
+        self.rows = rows
+
+    async def set(self, sku: str, category: str | None, occurred_at: datetime) -> None:
+        current = self.rows.get(sku)
+        if current is None or current[0] <= occurred_at:
+            self.rows[sku] = (occurred_at, category)
+
+    async def of(self, skus: list[str]) -> dict[str, str]:
+        found = {sku: self.rows[sku][1] for sku in skus if sku in self.rows}
+        return {sku: category for sku, category in found.items() if category}
 
 
 class InMemoryCampaigns:
@@ -233,4 +317,16 @@ class InMemoryMarketingUnitOfWork(FakeUnitOfWork):
         )
         self.conversions: ConversionRepository = InMemoryConversions(
             self.table("conversions", key=lambda c: c.order_id)
+        )
+        self.suppressions: SuppressionList = InMemorySuppressions(
+            self.table("suppressions", key=lambda s: s.email)
+        )
+        self.segment_entries: SegmentEntries = InMemorySegmentEntries(
+            self.table("segment_entries", key=lambda e: e.id)
+        )
+        self.stock_alerts: StockAlerts = InMemoryStockAlerts(
+            self.table("stock_alerts", key=lambda a: a.id)
+        )
+        self.catalog: CatalogCategories = InMemoryCatalogCategories(
+            self.db.tables.setdefault("catalog_categories", {})
         )

@@ -14,9 +14,11 @@ from typing import Any
 from kontor_servicekit.store import Transaction
 
 from kontor_marketing.domain.profile import OrderFacts, Profile, Segment
+from kontor_marketing.domain.segment_flows import EntryMail, SegmentEntry
 
 PROFILES = "profiles"
 SEGMENTS = "segments"
+SEGMENT_ENTRIES = "segment_entries"
 
 
 def _dec(value: Any) -> Decimal | None:
@@ -54,6 +56,8 @@ def from_document(doc: dict[str, Any]) -> Profile:
                 refunded=Decimal(str(o.get("refunded", "0"))),
                 returned=bool(o.get("returned")),
                 coupon_codes=tuple(o.get("coupon_codes") or ()),
+                number=o.get("number"),
+                categories=dict(o.get("categories") or {}),
             )
             for oid, o in (doc.get("orders") or {}).items()
         },
@@ -66,7 +70,25 @@ def from_document(doc: dict[str, Any]) -> Profile:
 
 
 def segment_of(doc: dict[str, Any]) -> Segment:
-    return Segment(id=doc["_id"], name=doc["name"], rule=doc["rule"], created_at=doc["created_at"])
+    entry = doc.get("entry_mail")
+    return Segment(
+        id=doc["_id"],
+        name=doc["name"],
+        rule=doc["rule"],
+        created_at=doc["created_at"],
+        entry_mail=None if entry is None else EntryMail(**entry),
+    )
+
+
+def segment_document(segment: Segment) -> dict[str, Any]:
+    entry = None if segment.entry_mail is None else asdict(segment.entry_mail)
+    return {
+        "_id": segment.id,
+        "name": segment.name,
+        "rule": segment.rule,
+        "created_at": segment.created_at,
+        "entry_mail": entry,
+    }
 
 
 class MongoProfileRepository:
@@ -106,9 +128,12 @@ class MongoSegmentRepository:
         self.collection = tx.db[SEGMENTS]
 
     async def add(self, segment: Segment) -> None:
-        doc: dict[str, Any] = {"_id": segment.id, "name": segment.name, "rule": segment.rule}
-        doc["created_at"] = segment.created_at
-        await self.collection.insert_one(doc, session=self.tx.session)
+        await self.collection.insert_one(segment_document(segment), session=self.tx.session)
+
+    async def save(self, segment: Segment) -> None:
+        await self.collection.replace_one(
+            {"_id": segment.id}, segment_document(segment), session=self.tx.session
+        )
 
     async def all(self) -> list[Segment]:
         docs = await self.collection.find({}, session=self.tx.session).to_list(None)
@@ -117,3 +142,30 @@ class MongoSegmentRepository:
     async def get(self, segment_id: str) -> Segment | None:
         doc = await self.collection.find_one({"_id": segment_id}, session=self.tx.session)
         return None if doc is None else segment_of(doc)
+
+
+class MongoSegmentEntries:
+    """``segment_entries``: who entered a segment with an entry mail, until it is queued."""
+
+    def __init__(self, tx: Transaction) -> None:
+        self.tx = tx
+        self.collection = tx.db[SEGMENT_ENTRIES]
+
+    async def add(self, entry: SegmentEntry) -> None:
+        doc = asdict(entry)
+        doc["_id"] = doc.pop("id")
+        await self.collection.insert_one(doc, session=self.tx.session)
+
+    async def oldest(self, limit: int) -> list[SegmentEntry]:
+        docs = await self.collection.find({}, session=self.tx.session).sort("at", 1).to_list(limit)
+        return [
+            SegmentEntry(id=d["_id"], email=d["email"], segment_id=d["segment_id"], at=d["at"])
+            for d in docs
+        ]
+
+    async def delete(self, entry_id: str) -> None:
+        await self.collection.delete_one({"_id": entry_id}, session=self.tx.session)
+
+    async def delete_of(self, email: str) -> int:
+        done = await self.collection.delete_many({"email": email}, session=self.tx.session)
+        return done.deleted_count

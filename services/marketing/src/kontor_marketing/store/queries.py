@@ -12,6 +12,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from kontor_marketing.domain.campaign import Campaign, CampaignResults
 from kontor_marketing.domain.consent import Consent
 from kontor_marketing.domain.coupon import Coupon
+from kontor_marketing.domain.feedback import Suppression
 from kontor_marketing.domain.mail import QueuedMail
 from kontor_marketing.domain.profile import Profile, Segment
 from kontor_marketing.store.campaigns import CAMPAIGNS, CONVERSIONS, ENGAGEMENTS, conversion_of
@@ -24,6 +25,8 @@ from kontor_marketing.store.mails import MAILS
 from kontor_marketing.store.mails import from_document as mail_of
 from kontor_marketing.store.profiles import PROFILES, SEGMENTS, segment_of
 from kontor_marketing.store.profiles import from_document as profile_of
+from kontor_marketing.store.suppressions import SUPPRESSIONS
+from kontor_marketing.store.suppressions import from_document as suppression_of
 
 
 class MarketingQueries:
@@ -38,6 +41,17 @@ class MarketingQueries:
     async def consent(self, email: str) -> Consent | None:
         doc = await self.db[CONSENTS].find_one({"_id": email})
         return None if doc is None else consent_of(doc)
+
+    async def suppression(self, email: str) -> Suppression | None:
+        doc = await self.db[SUPPRESSIONS].find_one({"_id": email})
+        return None if doc is None else suppression_of(doc)
+
+    async def suppression_page(self, *, page: int, page_size: int) -> tuple[list[Suppression], int]:
+        """Suppressed addresses, newest first."""
+        docs, total = await find_page(
+            self.db[SUPPRESSIONS], {}, sort=[("at", -1), ("_id", 1)], page=page, page_size=page_size
+        )
+        return [suppression_of(d) for d in docs], total
 
     async def coupon(self, code: str) -> Coupon | None:
         doc = await self.db[COUPONS].find_one({"_id": code})

@@ -7,23 +7,34 @@ from kontor_servicekit.uow import MongoUnitOfWork
 
 from kontor_marketing.application.unit_of_work import (
     CampaignRepository,
+    CatalogCategories,
     ConsentRepository,
     ConversionRepository,
     CouponRepository,
     EngagementLog,
     MailQueue,
     ProfileRepository,
+    SegmentEntries,
     SegmentRepository,
+    StockAlerts,
+    SuppressionList,
 )
 from kontor_marketing.store.campaigns import (
     MongoCampaignRepository,
     MongoConversions,
     MongoEngagementLog,
 )
+from kontor_marketing.store.catalog import MongoCatalogCategories
 from kontor_marketing.store.consents import MongoConsentRepository
 from kontor_marketing.store.coupons import MongoCouponRepository
 from kontor_marketing.store.mails import MongoMailQueue
-from kontor_marketing.store.profiles import MongoProfileRepository, MongoSegmentRepository
+from kontor_marketing.store.profiles import (
+    MongoProfileRepository,
+    MongoSegmentEntries,
+    MongoSegmentRepository,
+)
+from kontor_marketing.store.stock_alerts import MongoStockAlerts
+from kontor_marketing.store.suppressions import MongoSuppressions
 
 
 class MongoMarketingUnitOfWork(MongoUnitOfWork):
@@ -37,3 +48,7 @@ class MongoMarketingUnitOfWork(MongoUnitOfWork):
         self.campaigns: CampaignRepository = MongoCampaignRepository(tx)
         self.engagements: EngagementLog = MongoEngagementLog(tx)
         self.conversions: ConversionRepository = MongoConversions(tx)
+        self.suppressions: SuppressionList = MongoSuppressions(tx)
+        self.segment_entries: SegmentEntries = MongoSegmentEntries(tx)
+        self.stock_alerts: StockAlerts = MongoStockAlerts(tx)
+        self.catalog: CatalogCategories = MongoCatalogCategories(tx)

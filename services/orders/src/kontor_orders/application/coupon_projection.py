@@ -1,7 +1,6 @@
 """Keeping the read model of marketing's coupons: the newest event wins.
 
-Marketing does not publish CouponDefined yet (its own issue): until it does, the
-read model stays empty and every coupon code is refused at placement.
+A code the read model does not know is refused at placement.
 """
 
 from __future__ import annotations
@@ -26,6 +25,8 @@ async def project_coupon_defined(
             "valid_from",
             "valid_until",
             "single_use",
+            "uses_per_customer",
+            "max_redemptions",
         },
     )
     await uow.coupons.apply(event.code, {**state, "withdrawn": False}, env.occurred_at)

@@ -104,11 +104,13 @@ async def place_order(
         # Validate before taking a number, so a rejected request uses none up.
         draft = place(number="pending")
         discount, coupons = Decimal("0"), list[tuple[Coupon, Decimal]]()
+        customer_key = uow.subject_id(command.customer.email)  # counts, no address stored
         if command.coupon_codes:
             discount, coupons = coupon_discount(
                 command.coupon_codes,
                 await uow.coupons.known(command.coupon_codes),
                 used=await uow.coupons.used(command.coupon_codes),
+                uses=await uow.coupons.uses(command.coupon_codes, customer_key),
                 goods_gross=draft.goods_gross,
                 goods_base=draft.goods_base,
                 currency=draft.currency,
@@ -147,6 +149,8 @@ async def place_order(
         for coupon, _ in coupons:
             if coupon.single_use:  # unique per code, in this order's transaction
                 await uow.coupons.redeem(coupon.code, order.id, now)
+            if coupon.counted:  # limits: counters changed in this order's transaction
+                await uow.coupons.count_use(coupon.code, customer_key, order.id, now)
         await uow.orders.add(order)
         if order.distance_sale_net is not None:
             await uow.distance_sales.add(year, order.distance_sale_net)

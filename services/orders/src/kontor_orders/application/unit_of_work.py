@@ -16,7 +16,7 @@ from kontor_servicekit.uow import UnitOfWork
 
 from kontor_orders.domain.cart import Cart
 from kontor_orders.domain.complaint import Complaint
-from kontor_orders.domain.coupons import Coupon
+from kontor_orders.domain.coupons import Coupon, Uses
 from kontor_orders.domain.order import Order, PricedProduct
 from kontor_orders.domain.oss import DistanceSales
 from kontor_orders.domain.privacy import PrivacyRequest
@@ -131,6 +131,14 @@ class Coupons(Protocol):
 
     async def redeem(self, code: str, order_id: str, at: datetime) -> None:
         """Record that ``order_id`` used ``code`` (unique per code: Conflict if used)."""
+        ...
+
+    async def uses(self, codes: list[str], customer: str) -> dict[str, Uses]:
+        """How often each of ``codes`` was used, in all and by ``customer`` (subject id)."""
+        ...
+
+    async def count_use(self, code: str, customer: str, order_id: str, at: datetime) -> None:
+        """Count one use of a code with limits, in all and by ``customer``."""
         ...
 
     async def apply(self, code: str, facts: Mapping[str, Any], occurred_at: datetime) -> None:

@@ -5,7 +5,10 @@ CouponDefined is the coupon's whole state; the newest event wins, as for product
 ``coupon_redemptions`` holds one document per single-use code, keyed by the code and
 written in the order's own transaction: two concurrent orders with the same code
 both insert the same ``_id``, the database lets one commit, the other's transaction
-conflicts and runs again, finds the redemption and is refused (ADR 0018).
+conflicts and runs again, finds the redemption and is refused (ADR 0018). A code with
+limits has counters there, ``<code>#all`` and ``<code>#<the customer's subject id>``,
+incremented the same way: two concurrent orders change the same counter, one
+transaction runs again and reads the count the other left (ADR 0057).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from kontor_servicekit.projections import upsert_if_newer
 from kontor_servicekit.store import Transaction
 from pymongo.errors import DuplicateKeyError
 
-from kontor_orders.domain.coupons import Coupon
+from kontor_orders.domain.coupons import Coupon, Uses
 
 COUPONS = "coupons"
 REDEMPTIONS = "coupon_redemptions"
@@ -42,7 +45,14 @@ def coupon_of(doc: Mapping[str, Any]) -> Coupon:
         valid_until=doc.get("valid_until"),
         single_use=bool(doc.get("single_use", False)),
         withdrawn=bool(doc.get("withdrawn", False)),
+        uses_per_customer=doc.get("uses_per_customer"),
+        max_redemptions=doc.get("max_redemptions"),
     )
+
+
+def counter_ids(code: str, customer: str) -> tuple[str, str]:
+    """The counters of ``code``: its uses in all and by ``customer`` (a subject id)."""
+    return f"{code}#all", f"{code}#{customer}"
 
 
 class MongoCoupons:
@@ -74,6 +84,29 @@ class MongoCoupons:
             )
         except DuplicateKeyError as exc:
             raise Conflict(f"coupon {code!r} was used already") from exc
+
+    async def uses(self, codes: list[str], customer: str) -> dict[str, Uses]:
+        ids = {code: counter_ids(code, customer) for code in codes}
+        wanted = [i for pair in ids.values() for i in pair]
+        docs = (
+            await self.tx.db[REDEMPTIONS]
+            .find({"_id": {"$in": wanted}}, {"count": 1}, session=self.tx.session)
+            .to_list(None)
+        )
+        counts = {d["_id"]: int(d.get("count", 0)) for d in docs}
+        return {
+            code: Uses(counts.get(total, 0), counts.get(mine, 0))
+            for code, (total, mine) in ids.items()
+        }
+
+    async def count_use(self, code: str, customer: str, order_id: str, at: datetime) -> None:
+        for counter in counter_ids(code, customer):
+            await self.tx.db[REDEMPTIONS].update_one(
+                {"_id": counter},
+                {"$inc": {"count": 1}, "$set": {"last_order_id": order_id, "last_at": at}},
+                upsert=True,
+                session=self.tx.session,
+            )
 
     async def apply(self, code: str, facts: Mapping[str, Any], occurred_at: datetime) -> None:
         await upsert_if_newer(

@@ -19,14 +19,14 @@ from kontor_servicekit.projections import AS_OF, VERSION
 
 from kontor_orders.domain.cart import Cart
 from kontor_orders.domain.complaint import Complaint
-from kontor_orders.domain.coupons import Coupon
+from kontor_orders.domain.coupons import Coupon, Uses
 from kontor_orders.domain.order import Order, PricedProduct
 from kontor_orders.domain.parties import email_key
 from kontor_orders.domain.privacy import PrivacyRequest
 from kontor_orders.domain.returns import Return, Withdrawal
 from kontor_orders.domain.shipping import STANDARD, ShippingMethod
 from kontor_orders.store.catalog_products import CATALOG_PRODUCTS, priced_product
-from kontor_orders.store.coupons import COUPONS, REDEMPTIONS, coupon_of
+from kontor_orders.store.coupons import COUPONS, REDEMPTIONS, counter_ids, coupon_of
 from kontor_orders.store.oss import DISTANCE_SALES, InMemoryDistanceSales
 from kontor_orders.store.photos import BUCKET
 from kontor_orders.store.privacy import PRIVACY_REQUESTS
@@ -179,6 +179,18 @@ class InMemoryCoupons:
 
     async def redeem(self, code: str, order_id: str, at: datetime) -> None:
         self.redemptions.insert({"_id": code, "order_id": order_id, "redeemed_at": at})
+
+    async def uses(self, codes: list[str], customer: str) -> dict[str, Uses]:
+        def count(counter: str) -> int:
+            doc = self.redemptions.get(counter)
+            return 0 if doc is None else int(doc["count"])
+
+        return {code: Uses(*(count(c) for c in counter_ids(code, customer))) for code in codes}
+
+    async def count_use(self, code: str, customer: str, order_id: str, at: datetime) -> None:
+        for counter in counter_ids(code, customer):
+            doc = self.redemptions.get(counter) or {"_id": counter, "count": 0}
+            self.redemptions.put({**doc, "count": doc["count"] + 1, "last_order_id": order_id})
 
     async def apply(self, code: str, facts: Mapping[str, Any], occurred_at: datetime) -> None:
         _upsert_if_newer(self.table, code, facts, occurred_at, replace=False)
