@@ -70,7 +70,24 @@ def _assert_complete(report: dict[str, Any], orders: int, concurrency: int) -> N
     assert report["machine"]["mongo_sync_on_commit"] is expected
 
 
-@pytest.mark.timeout(120)
+def _assert_open_loop(open_loop: dict[str, Any], orders: int, rate: float) -> None:
+    """(d): every scheduled order sent, answered and invoiced, latencies from its slot."""
+    assert (open_loop["orders"], open_loop["rate_per_s"]) == (orders, rate)
+    assert open_loop["failed_posts"] == 0
+    assert open_loop["invoices_seen"] == orders
+    assert open_loop["post_latency"]["count"] == orders
+    assert open_loop["latency_topic"]["count"] == orders
+    assert open_loop["latency_api_sample"]["count"] == -(-orders // open_loop["sample_every"])
+    assert 0 <= open_loop["behind_schedule"] <= orders
+    # an invoice follows its order's POST answer and its OrderPlaced on the topic
+    topic, post = open_loop["latency_topic"], open_loop["post_latency"]
+    assert 0 < post["p50_ms"] <= topic["p50_ms"]
+    assert open_loop["stage_post_to_order_placed"]["p50_ms"] <= topic["p50_ms"]
+    # the schedule held the offered load: 20 orders at 10/s are answered over ~2 s, not at once
+    assert open_loop["post_answered_per_s"] < rate * 2
+
+
+@pytest.mark.timeout(180)
 def test_bench_reports_every_figure_and_stops_everything(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -78,7 +95,8 @@ def test_bench_reports_every_figure_and_stops_everything(
     before = descendants(os.getpid())
     out = tmp_path / "bench.json"
 
-    code = main(["--orders", "20", "--concurrency", "2", "--json", str(out)])
+    small = ["--orders", "20", "--concurrency", "2", "--rate", "10", "--open-seconds", "2"]
+    code = main([*small, "--json", str(out)])
 
     printed = capsys.readouterr()
     assert code == 0, printed.err[-3000:]
@@ -98,8 +116,14 @@ def test_bench_reports_every_figure_and_stops_everything(
         "20/20 exactly once",
         "gap-free: yes",
         "tansu",
+        "(d) open loop, offered load",
+        "10 orders/s for 2 s (20 orders)",
+        "POST /orders (goal p99 < 100 ms)",
+        "POST -> invoice, topic-watch (goal p50 < 300 ms, p99 < 1 s)",
     ):
         assert label in printed.out, label
-    _assert_complete(json.loads(out.read_text()), 20, 2)
+    report = json.loads(out.read_text())
+    _assert_complete(report, 20, 2)
+    _assert_open_loop(report["open_loop"], 20, 10.0)
     assert descendants(os.getpid()) <= before  # broker, database, services: all gone
     assert [p.name for p in tmp_path.iterdir()] == ["bench.json"]  # work dir removed
