@@ -70,6 +70,21 @@ def _assert_complete(report: dict[str, Any], orders: int, concurrency: int) -> N
     assert report["machine"]["mongo_sync_on_commit"] is expected
 
 
+def _assert_start_and_idle(report: dict[str, Any]) -> None:
+    """Each service's time to ready and to consuming, and every component's idle memory."""
+    services = {"catalog", "orders", "billing"}
+    ready, consuming = report["startup_seconds"], report["consuming_seconds"]
+    assert services <= set(ready) and services == set(consuming), (ready, consuming)
+    assert all(0 < ready[name] <= consuming[name] for name in services), (ready, consuming)
+    memory = report["idle"]["memory"]
+    assert services | {"database", "broker"} <= set(memory), memory
+    for name, used in memory.items():
+        assert used["processes"] >= 1, (name, used)
+        assert 0 < used["pss_mb"] <= used["rss_mb"], (name, used)
+    # a service process is a Python interpreter with its libraries: tens of MB, not bytes
+    assert all(memory[name]["rss_mb"] > 20 for name in services), memory
+
+
 def _assert_open_loop(open_loop: dict[str, Any], orders: int, rate: float) -> None:
     """(d): every scheduled order sent, answered and invoiced, latencies from its slot."""
     assert (open_loop["orders"], open_loop["rate_per_s"]) == (orders, rate)
@@ -120,10 +135,13 @@ def test_bench_reports_every_figure_and_stops_everything(
         "10 orders/s for 2 s (20 orders)",
         "POST /orders (goal p99 < 100 ms)",
         "POST -> invoice, topic-watch (goal p50 < 300 ms, p99 < 1 s)",
+        "start to ready (goal 5 s)",
+        "idle memory RSS / PSS",
     ):
         assert label in printed.out, label
     report = json.loads(out.read_text())
     _assert_complete(report, 20, 2)
     _assert_open_loop(report["open_loop"], 20, 10.0)
+    _assert_start_and_idle(report)
     assert descendants(os.getpid()) <= before  # broker, database, services: all gone
     assert [p.name for p in tmp_path.iterdir()] == ["bench.json"]  # work dir removed

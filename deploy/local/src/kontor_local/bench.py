@@ -53,6 +53,13 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from kontor_local.bench_costs import OrderCosts, costs, report_lines, snapshot
+from kontor_local.bench_idle import (
+    IdleResult,
+    group_cpu_seconds,
+    idle_lines,
+    measure_idle,
+    start_lines,
+)
 
 if TYPE_CHECKING:
     from kontor_local.bench_open import OpenLoopResult
@@ -177,6 +184,8 @@ class BenchReport:
     machine: dict[str, Any]
     total_seconds: float
     open_loop: OpenLoopResult | None = None
+    consuming_seconds: dict[str, float] = field(default_factory=dict)
+    idle: IdleResult | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -211,34 +220,11 @@ def machine_info() -> dict[str, Any]:
     }
 
 
-_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-
-
-def _group_cpu_seconds(pgid: int) -> float | None:
-    """User+system CPU seconds of every process in group ``pgid`` (Linux /proc)."""
-    proc = Path("/proc")
-    if not proc.is_dir():
-        return None
-    total = 0
-    for entry in proc.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            text = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = text[text.rindex(")") + 2 :].split()
-        # fields[0] is field 3 (state): pgrp is field 5, utime 14, stime 15.
-        if int(fields[2]) == pgid:
-            total += int(fields[11]) + int(fields[12])
-    return total / _CLOCK_TICKS
-
-
 def _cpu_snapshot(platform: Platform) -> dict[str, float]:
     snapshot: dict[str, float] = {}
     for process in platform.children():
         if process.pid is not None:
-            seconds = _group_cpu_seconds(process.pid)
+            seconds = group_cpu_seconds(process.pid)
             if seconds is not None:
                 snapshot[process.name] = seconds
     times = os.times()
@@ -942,6 +928,9 @@ def run_bench(
                 )
             )
             report.startup_seconds = startup
+            report.consuming_seconds = {
+                k: round(v, 2) for k, v in platform.timings.consuming.items()
+            }
             report.machine["mongo_sync_on_commit"] = platform.database.sync_on_commit
             report.machine["broker_storage"] = settings.broker_storage + (
                 " (fsync)" if settings.broker_storage == "disk" and settings.broker_fsync else ""
@@ -988,6 +977,8 @@ async def _measure(
         say(f"bench: (c) done; (d) open loop, {open_orders} orders at {rate:g}/s")
         open_loop = await measure_open_loop(platform, flow, order, open_orders, rate, sample_every)
     flow.check_services()
+    say("bench: waiting for the services to settle, then idle memory")
+    idle = await measure_idle(platform, BENCH_SERVICES)
     achieved = flow_result.orders_per_s
     return BenchReport(
         orders=orders,
@@ -1002,6 +993,7 @@ async def _measure(
         machine=machine_info(),
         total_seconds=0.0,
         open_loop=open_loop,
+        idle=idle,
     )
 
 
@@ -1122,6 +1114,8 @@ def format_report(report: BenchReport) -> str:
             "startup s (cumulative for services)",
             ", ".join(f"{n} {s}" for n, s in report.startup_seconds.items()),
         ),
+        *start_lines(report.startup_seconds, report.consuming_seconds, BENCH_SERVICES),
+        *(idle_lines(report.idle) if report.idle else []),
         ("whole run", f"{report.total_seconds} s"),
     ]
     width = max(len(label) for label, _ in rows)
