@@ -85,6 +85,21 @@ def _assert_start_and_idle(report: dict[str, Any]) -> None:
     assert all(memory[name]["rss_mb"] > 20 for name in services), memory
 
 
+def _assert_storefront(front: dict[str, Any], flows: int) -> None:
+    """(e): every flow went through all six requests, was paid and invoiced once."""
+    assert (front["flows"], front["completed"], front["failures"]) == (flows, flows, {})
+    assert front["requests_per_flow"] == 6 and front["steps_without_a_route"] == ["address"]
+    steps = front["step_latency"]
+    assert set(steps) == {"cart", "lines", "shipping", "checkout", "order", "payment"}
+    assert all(step["count"] == flows for step in steps.values()), steps
+    assert front["invoices_found_once"] == flows
+    assert front["latency_to_invoice"]["count"] == flows
+    # a flow is its steps one after the other: longer than its slowest step
+    slowest = max(step["p50_ms"] for step in steps.values())
+    assert front["flow_latency"]["p50_ms"] >= slowest
+    assert front["flows_per_s"] > 0
+
+
 def _assert_open_loop(open_loop: dict[str, Any], orders: int, rate: float) -> None:
     """(d): every scheduled order sent, answered and invoiced, latencies from its slot."""
     assert (open_loop["orders"], open_loop["rate_per_s"]) == (orders, rate)
@@ -111,6 +126,7 @@ def test_bench_reports_every_figure_and_stops_everything(
     out = tmp_path / "bench.json"
 
     small = ["--orders", "20", "--concurrency", "2", "--rate", "10", "--open-seconds", "2"]
+    small += ["--storefront", "6"]
     code = main([*small, "--json", str(out)])
 
     printed = capsys.readouterr()
@@ -135,6 +151,8 @@ def test_bench_reports_every_figure_and_stops_everything(
         "10 orders/s for 2 s (20 orders)",
         "POST /orders (goal p99 < 100 ms)",
         "POST -> invoice, topic-watch (goal p50 < 300 ms, p99 < 1 s)",
+        "(e) storefront flows/s",
+        "6/6 flows",
         "start to ready (goal 5 s)",
         "idle memory RSS / PSS",
     ):
@@ -142,6 +160,7 @@ def test_bench_reports_every_figure_and_stops_everything(
     report = json.loads(out.read_text())
     _assert_complete(report, 20, 2)
     _assert_open_loop(report["open_loop"], 20, 10.0)
+    _assert_storefront(report["storefront"], 6)
     _assert_start_and_idle(report)
     assert descendants(os.getpid()) <= before  # broker, database, services: all gone
     assert [p.name for p in tmp_path.iterdir()] == ["bench.json"]  # work dir removed

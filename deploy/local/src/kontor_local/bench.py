@@ -63,6 +63,7 @@ from kontor_local.bench_idle import (
 
 if TYPE_CHECKING:
     from kontor_local.bench_open import OpenLoopResult
+    from kontor_local.bench_storefront import StorefrontResult
 from kontor_local.runtime import (
     LocalSettings,
     Platform,
@@ -184,6 +185,7 @@ class BenchReport:
     machine: dict[str, Any]
     total_seconds: float
     open_loop: OpenLoopResult | None = None
+    storefront: StorefrontResult | None = None
     consuming_seconds: dict[str, float] = field(default_factory=dict)
     idle: IdleResult | None = None
 
@@ -396,7 +398,7 @@ class Placing:
             response = await orders.post("/orders", json=order)
         answered = time.perf_counter()
         if response.status_code != 201:
-            key = f"{response.status_code} {_problem_title(response)}"
+            key = f"{response.status_code} {problem_title(response)}"
             self.failures[key] = self.failures.get(key, 0) + 1
             return
         order_id = str(response.json()["id"])
@@ -428,7 +430,7 @@ class Placing:
         )
 
 
-def _problem_title(response: httpx.Response) -> str:
+def problem_title(response: httpx.Response) -> str:
     with contextlib.suppress(ValueError, AttributeError):
         body = response.json()
         return str(body.get("title") or body.get("detail") or "")[:80]
@@ -863,12 +865,14 @@ def run_bench(
     warmup: int = 5,
     rate: float = 50.0,
     open_seconds: float = 10.0,
+    storefront: int = 100,
     work_dir: Path | None = None,
     log: Any = None,
 ) -> BenchReport:
     """Start a fresh platform, measure (a), (b), (c) and (d), stop everything, return the report.
 
     ``rate`` 0 leaves the open loop (d) out; it sends ``rate * open_seconds`` orders.
+    ``storefront`` is the number of storefront flows (e), 0 for none.
     """
     from kontor_contracts.samples import ORDER
 
@@ -878,6 +882,8 @@ def run_bench(
     open_orders = round(rate * open_seconds) if rate > 0 else 0
     if rate < 0 or (rate > 0 and open_orders < 1):
         raise BenchError("--rate must be 0 (no open loop) or give at least one order")
+    if storefront < 0:
+        raise BenchError("--storefront must be 0 (none) or more")
     run_started = time.perf_counter()
     tmp = Path(tempfile.mkdtemp(prefix="kontor-bench-", dir=work_dir))
     ok = False
@@ -925,6 +931,7 @@ def run_bench(
                     say,
                     rate,
                     open_orders,
+                    storefront,
                 )
             )
             report.startup_seconds = startup
@@ -957,13 +964,17 @@ async def _measure(
     say: Any,
     rate: float = 0.0,
     open_orders: int = 0,
+    storefront: int = 0,
 ) -> BenchReport:
     from kontor_local.bench_open import measure_open_loop
+    from kontor_local.bench_storefront import STOREFRONT_WARMUP, measure_storefront
 
     flow = Flow(urls, token, platform)
+    # (d)'s orders, and (e)'s flows with their warm-up and first order
+    later_orders = open_orders + (storefront + STOREFRONT_WARMUP + 1 if storefront else 0)
     say(f"bench: (a) {orders} orders, {concurrency} clients (after {warmup} warm-up orders)")
     flow_result, sample_order = await measure_flow(
-        platform, flow, order, orders, concurrency, sample_every, warmup, open_orders
+        platform, flow, order, orders, concurrency, sample_every, warmup, later_orders
     )
     say(f"bench: (a) {flow_result.orders_per_s} orders/s; (b) raw Kafka, {orders} messages")
     _key, value, headers = await real_order_placed(platform.kafka_bootstrap, sample_order)
@@ -976,6 +987,10 @@ async def _measure(
     if open_orders:
         say(f"bench: (c) done; (d) open loop, {open_orders} orders at {rate:g}/s")
         open_loop = await measure_open_loop(platform, flow, order, open_orders, rate, sample_every)
+    front = None
+    if storefront:
+        say(f"bench: (e) storefront, {storefront} flows, {concurrency} clients")
+        front = await measure_storefront(platform, flow, order, storefront, concurrency)
     flow.check_services()
     say("bench: waiting for the services to settle, then idle memory")
     idle = await measure_idle(platform, BENCH_SERVICES)
@@ -993,6 +1008,7 @@ async def _measure(
         machine=machine_info(),
         total_seconds=0.0,
         open_loop=open_loop,
+        storefront=front,
         idle=idle,
     )
 
@@ -1002,6 +1018,7 @@ async def _measure(
 
 def format_report(report: BenchReport) -> str:
     from kontor_local.bench_open import open_loop_lines
+    from kontor_local.bench_storefront import storefront_lines
 
     f, k, m = report.flow, report.kafka, report.mongo
     d = f.p50_first_vs_last_tenth_ms
@@ -1097,6 +1114,7 @@ def format_report(report: BenchReport) -> str:
             f"{_inverse(report.ratio_flow_to_mongo_journaled)})",
         ),
         *(open_loop_lines(report.open_loop) if report.open_loop else []),
+        *(storefront_lines(report.storefront) if report.storefront else []),
         ("machine", f"{mi['cores']} cores, Python {mi['python']}, {mi['platform']}"),
         ("broker storage", str(mi.get("broker_storage", "?"))),
         (
@@ -1159,6 +1177,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=10.0,
         help="(d) open loop: seconds of offered load (default 10: 500 orders at 50/s)",
     )
+    parser.add_argument(
+        "--storefront",
+        type=int,
+        default=100,
+        help="(e) storefront flows (cart .. payment) from C clients (default 100; 0: none)",
+    )
     args = parser.parse_args(argv)
     try:
         report = run_bench(
@@ -1168,6 +1192,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             warmup=args.warmup,
             rate=args.rate,
             open_seconds=args.open_seconds,
+            storefront=args.storefront,
         )
     except KeyboardInterrupt:
         print("bench: interrupted; everything stopped", file=sys.stderr)
