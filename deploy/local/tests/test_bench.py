@@ -70,7 +70,54 @@ def _assert_complete(report: dict[str, Any], orders: int, concurrency: int) -> N
     assert report["machine"]["mongo_sync_on_commit"] is expected
 
 
-@pytest.mark.timeout(120)
+def _assert_start_and_idle(report: dict[str, Any]) -> None:
+    """Each service's time to ready and to consuming, and every component's idle memory."""
+    services = {"catalog", "orders", "billing"}
+    ready, consuming = report["startup_seconds"], report["consuming_seconds"]
+    assert services <= set(ready) and services == set(consuming), (ready, consuming)
+    assert all(0 < ready[name] <= consuming[name] for name in services), (ready, consuming)
+    memory = report["idle"]["memory"]
+    assert services | {"database", "broker"} <= set(memory), memory
+    for name, used in memory.items():
+        assert used["processes"] >= 1, (name, used)
+        assert 0 < used["pss_mb"] <= used["rss_mb"], (name, used)
+    # a service process is a Python interpreter with its libraries: tens of MB, not bytes
+    assert all(memory[name]["rss_mb"] > 20 for name in services), memory
+
+
+def _assert_storefront(front: dict[str, Any], flows: int) -> None:
+    """(e): every flow went through all six requests, was paid and invoiced once."""
+    assert (front["flows"], front["completed"], front["failures"]) == (flows, flows, {})
+    assert front["requests_per_flow"] == 6 and front["steps_without_a_route"] == ["address"]
+    steps = front["step_latency"]
+    assert set(steps) == {"cart", "lines", "shipping", "checkout", "order", "payment"}
+    assert all(step["count"] == flows for step in steps.values()), steps
+    assert front["invoices_found_once"] == flows
+    assert front["latency_to_invoice"]["count"] == flows
+    # a flow is its steps one after the other: longer than its slowest step
+    slowest = max(step["p50_ms"] for step in steps.values())
+    assert front["flow_latency"]["p50_ms"] >= slowest
+    assert front["flows_per_s"] > 0
+
+
+def _assert_open_loop(open_loop: dict[str, Any], orders: int, rate: float) -> None:
+    """(d): every scheduled order sent, answered and invoiced, latencies from its slot."""
+    assert (open_loop["orders"], open_loop["rate_per_s"]) == (orders, rate)
+    assert open_loop["failed_posts"] == 0
+    assert open_loop["invoices_seen"] == orders
+    assert open_loop["post_latency"]["count"] == orders
+    assert open_loop["latency_topic"]["count"] == orders
+    assert open_loop["latency_api_sample"]["count"] == -(-orders // open_loop["sample_every"])
+    assert 0 <= open_loop["behind_schedule"] <= orders
+    # an invoice follows its order's POST answer and its OrderPlaced on the topic
+    topic, post = open_loop["latency_topic"], open_loop["post_latency"]
+    assert 0 < post["p50_ms"] <= topic["p50_ms"]
+    assert open_loop["stage_post_to_order_placed"]["p50_ms"] <= topic["p50_ms"]
+    # the schedule held the offered load: 20 orders at 10/s are answered over ~2 s, not at once
+    assert open_loop["post_answered_per_s"] < rate * 2
+
+
+@pytest.mark.timeout(180)
 def test_bench_reports_every_figure_and_stops_everything(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -78,7 +125,9 @@ def test_bench_reports_every_figure_and_stops_everything(
     before = descendants(os.getpid())
     out = tmp_path / "bench.json"
 
-    code = main(["--orders", "20", "--concurrency", "2", "--json", str(out)])
+    small = ["--orders", "20", "--concurrency", "2", "--rate", "10", "--open-seconds", "2"]
+    small += ["--storefront", "6"]
+    code = main([*small, "--json", str(out)])
 
     printed = capsys.readouterr()
     assert code == 0, printed.err[-3000:]
@@ -98,8 +147,20 @@ def test_bench_reports_every_figure_and_stops_everything(
         "20/20 exactly once",
         "gap-free: yes",
         "tansu",
+        "(d) open loop, offered load",
+        "10 orders/s for 2 s (20 orders)",
+        "POST /orders (goal p99 < 100 ms)",
+        "POST -> invoice, topic-watch (goal p50 < 300 ms, p99 < 1 s)",
+        "(e) storefront flows/s",
+        "6/6 flows",
+        "start to ready (goal 5 s)",
+        "idle memory RSS / PSS",
     ):
         assert label in printed.out, label
-    _assert_complete(json.loads(out.read_text()), 20, 2)
+    report = json.loads(out.read_text())
+    _assert_complete(report, 20, 2)
+    _assert_open_loop(report["open_loop"], 20, 10.0)
+    _assert_storefront(report["storefront"], 6)
+    _assert_start_and_idle(report)
     assert descendants(os.getpid()) <= before  # broker, database, services: all gone
     assert [p.name for p in tmp_path.iterdir()] == ["bench.json"]  # work dir removed

@@ -43,16 +43,27 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from kontor_local.bench_costs import OrderCosts, costs, report_lines, snapshot
+from kontor_local.bench_idle import (
+    IdleResult,
+    group_cpu_seconds,
+    idle_lines,
+    measure_idle,
+    start_lines,
+)
+
+if TYPE_CHECKING:
+    from kontor_local.bench_open import OpenLoopResult
+    from kontor_local.bench_storefront import StorefrontResult
 from kontor_local.runtime import (
     LocalSettings,
     Platform,
@@ -173,6 +184,10 @@ class BenchReport:
     startup_seconds: dict[str, float]
     machine: dict[str, Any]
     total_seconds: float
+    open_loop: OpenLoopResult | None = None
+    storefront: StorefrontResult | None = None
+    consuming_seconds: dict[str, float] = field(default_factory=dict)
+    idle: IdleResult | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -207,34 +222,11 @@ def machine_info() -> dict[str, Any]:
     }
 
 
-_CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-
-
-def _group_cpu_seconds(pgid: int) -> float | None:
-    """User+system CPU seconds of every process in group ``pgid`` (Linux /proc)."""
-    proc = Path("/proc")
-    if not proc.is_dir():
-        return None
-    total = 0
-    for entry in proc.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            text = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = text[text.rindex(")") + 2 :].split()
-        # fields[0] is field 3 (state): pgrp is field 5, utime 14, stime 15.
-        if int(fields[2]) == pgid:
-            total += int(fields[11]) + int(fields[12])
-    return total / _CLOCK_TICKS
-
-
 def _cpu_snapshot(platform: Platform) -> dict[str, float]:
     snapshot: dict[str, float] = {}
     for process in platform.children():
         if process.pid is not None:
-            seconds = _group_cpu_seconds(process.pid)
+            seconds = group_cpu_seconds(process.pid)
             if seconds is not None:
                 snapshot[process.name] = seconds
     times = os.times()
@@ -361,7 +353,84 @@ class PlaceResult:
     retried: int  # POSTs repeated after 503 (write conflict on the order number)
 
 
-def _problem_title(response: httpx.Response) -> str:
+class Placing:
+    """One run of ``POST /orders``: what was accepted, what failed, the sampled invoice reads.
+
+    Shared by the closed loop (a fixed number of clients, each waiting for its answer) and
+    the open loop (orders sent on a schedule), so both measure with the same instruments.
+    """
+
+    def __init__(self, flow: Flow, readers: int, count: int) -> None:
+        self.flow = flow
+        self.count = count
+        self.placed: list[_Placed] = []
+        self.failures: dict[str, int] = {}
+        self.sampled: list[float] = []
+        self.sample_gets = 0
+        self.retried = 0
+        self.pollers: list[asyncio.Task[None]] = []
+        self.billing = flow.client("billing", max(1, readers))
+
+    async def __aenter__(self) -> Placing:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        for task in self.pollers:
+            task.cancel()
+        await asyncio.gather(*self.pollers, return_exceptions=True)
+        await self.billing.aclose()
+
+    async def post(
+        self,
+        orders: httpx.AsyncClient,
+        order: dict[str, Any],
+        index: int,
+        sent: float,
+        sample_every: int,
+    ) -> None:
+        """POST one order (latency from ``sent``), retrying a 503 as a client would."""
+        response = await orders.post("/orders", json=order)
+        for _ in range(POST_RETRIES):  # as a client would: 503 + Retry-After
+            if response.status_code != 503:
+                break
+            self.retried += 1
+            await asyncio.sleep(float(response.headers.get("Retry-After", "1")))
+            response = await orders.post("/orders", json=order)
+        answered = time.perf_counter()
+        if response.status_code != 201:
+            key = f"{response.status_code} {problem_title(response)}"
+            self.failures[key] = self.failures.get(key, 0) + 1
+            return
+        order_id = str(response.json()["id"])
+        self.placed.append(_Placed(order_id, sent, answered))
+        if sample_every and index % sample_every == 0:
+            self.pollers.append(asyncio.create_task(self._poll_invoice(order_id, sent)))
+
+    async def _poll_invoice(self, order_id: str, sent: float) -> None:
+        # Every GET is load on billing and the database, so the interval grows
+        # with the time waited (10 % of it, 10 ms .. 500 ms): the error stays
+        # within ~10 % of the latency without flooding a slow system with reads.
+        deadline = time.monotonic() + 120.0 + self.count * 0.5
+        while time.monotonic() < deadline:
+            response = await self.billing.get("/invoices", params={"order_id": order_id})
+            self.sample_gets += 1
+            now = time.perf_counter()
+            if response.status_code == 200 and response.json()["items"]:
+                self.sampled.append(now - sent)
+                return
+            await asyncio.sleep(min(0.5, max(0.01, 0.1 * (now - sent))))
+        raise BenchError(f"invoice of order {order_id} not readable in time")
+
+    async def result(self) -> PlaceResult:
+        """Once every POST is answered: wait for the sampled invoices, then the figures."""
+        workers_done = time.perf_counter()
+        await asyncio.gather(*self.pollers)
+        return PlaceResult(
+            self.placed, self.failures, self.sampled, self.sample_gets, workers_done, self.retried
+        )
+
+
+def problem_title(response: httpx.Response) -> str:
     with contextlib.suppress(ValueError, AttributeError):
         body = response.json()
         return str(body.get("title") or body.get("detail") or "")[:80]
@@ -376,8 +445,12 @@ class Flow:
         self.headers = {"Authorization": f"Bearer {token}"}
         self.platform = platform
 
-    def client(self, service: str, connections: int = 1) -> httpx.AsyncClient:
-        limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    def client(self, service: str, connections: int | None = 1) -> httpx.AsyncClient:
+        """Keep-alive client; ``connections=None``: as many connections as requests in flight
+        (the open loop, so no request waits for a pooled connection)."""
+        limits = httpx.Limits(
+            max_connections=connections, max_keepalive_connections=connections or 64
+        )
         return httpx.AsyncClient(
             base_url=self.urls[service], headers=self.headers, limits=limits, timeout=30.0
         )
@@ -420,65 +493,20 @@ class Flow:
         ``sample_every``-th order, the seconds from sending its POST until
         ``GET /invoices?order_id=`` returned its invoice.
         """
-        placed: list[_Placed] = []
-        failures: dict[str, int] = {}
-        sample_gets = 0
-        retried = 0
-        sampled: list[float] = []
-        pollers: list[asyncio.Task[None]] = []
         next_index = 0
-        billing = self.client("billing", max(1, concurrency))
+        async with Placing(self, concurrency, count) as placing:
 
-        async def poll_invoice(order_id: str, sent: float) -> None:
-            # Every GET is load on billing and the database, so the interval grows
-            # with the time waited (10 % of it, 10 ms .. 500 ms): the error stays
-            # within ~10 % of the latency without flooding a slow system with reads.
-            nonlocal sample_gets
-            deadline = time.monotonic() + 120.0 + count * 0.5
-            while time.monotonic() < deadline:
-                response = await billing.get("/invoices", params={"order_id": order_id})
-                sample_gets += 1
-                now = time.perf_counter()
-                if response.status_code == 200 and response.json()["items"]:
-                    sampled.append(now - sent)
-                    return
-                await asyncio.sleep(min(0.5, max(0.01, 0.1 * (now - sent))))
-            raise BenchError(f"invoice of order {order_id} not readable in time")
+            async def worker() -> None:
+                nonlocal next_index
+                async with self.client("orders") as orders:
+                    while next_index < count:
+                        index = next_index
+                        next_index += 1
+                        sent = time.perf_counter()
+                        await placing.post(orders, order, index, sent, sample_every)
 
-        async def worker() -> None:
-            nonlocal next_index, retried
-            async with self.client("orders") as orders:
-                while next_index < count:
-                    index = next_index
-                    next_index += 1
-                    sent = time.perf_counter()
-                    response = await orders.post("/orders", json=order)
-                    for _ in range(POST_RETRIES):  # as a client would: 503 + Retry-After
-                        if response.status_code != 503:
-                            break
-                        retried += 1
-                        await asyncio.sleep(float(response.headers.get("Retry-After", "1")))
-                        response = await orders.post("/orders", json=order)
-                    answered = time.perf_counter()
-                    if response.status_code != 201:
-                        key = f"{response.status_code} {_problem_title(response)}"
-                        failures[key] = failures.get(key, 0) + 1
-                        continue
-                    order_id = str(response.json()["id"])
-                    placed.append(_Placed(order_id, sent, answered))
-                    if sample_every and index % sample_every == 0:
-                        pollers.append(asyncio.create_task(poll_invoice(order_id, sent)))
-
-        try:
             await asyncio.gather(*(worker() for _ in range(concurrency)))
-            workers_done = time.perf_counter()
-            await asyncio.gather(*pollers)
-        finally:
-            for task in pollers:
-                task.cancel()
-            await asyncio.gather(*pollers, return_exceptions=True)
-            await billing.aclose()
-        return PlaceResult(placed, failures, sampled, sample_gets, workers_done, retried)
+            return await placing.result()
 
     async def invoices_of(
         self, order_ids: Sequence[str], concurrency: int
@@ -515,7 +543,7 @@ def _tenths(placed: Sequence[_Placed], seen: dict[str, float]) -> dict[str, floa
     }
 
 
-def _rate(times: Sequence[float]) -> float:
+def events_per_s(times: Sequence[float]) -> float:
     """Events per second between the first and the last arrival."""
     if len(times) < 2 or max(times) <= min(times):
         return 0.0
@@ -533,6 +561,30 @@ def numbers_gap_free(numbers: Sequence[str]) -> bool:
     return all(sorted(seq) == list(range(1, len(seq) + 1)) for seq in by_year.values())
 
 
+@contextlib.asynccontextmanager
+async def watching(platform: Platform) -> AsyncIterator[tuple[EventWatcher, EventWatcher]]:
+    """InvoiceIssued and OrderPlaced watched from the start of their topics.
+
+    Where the time goes: POST -> OrderPlaced on the topic (orders: transaction, outbox
+    relay) and OrderPlaced -> InvoiceIssued (the catalog reserves, orders confirms,
+    billing consumes the confirmation, invoices, its outbox).
+    """
+    partitions = dict(registry_topic_specs())
+    watcher = EventWatcher(
+        platform.kafka_bootstrap, INVOICE_TOPIC, partitions.get(INVOICE_TOPIC, 1), "InvoiceIssued"
+    )
+    order_watcher = EventWatcher(
+        platform.kafka_bootstrap, ORDER_TOPIC, partitions.get(ORDER_TOPIC, 1), "OrderPlaced"
+    )
+    await watcher.start()
+    try:
+        await order_watcher.start()
+        yield watcher, order_watcher
+    finally:
+        await watcher.stop()
+        await order_watcher.stop()
+
+
 async def measure_flow(
     platform: Platform,
     flow: Flow,
@@ -541,27 +593,20 @@ async def measure_flow(
     concurrency: int,
     sample_every: int,
     warmup: int,
+    later_orders: int = 0,
 ) -> tuple[FlowResult, str]:
-    """(a). Also returns the id of a warm-up order (for the sizes of (b) and (c))."""
+    """(a). Also returns the id of a warm-up order (for the sizes of (b) and (c)).
+
+    The product gets stock for ``later_orders`` more (the open loop, the storefront).
+    """
     from kontor_contracts.samples import PRODUCT
 
-    partitions = dict(registry_topic_specs())
-    watcher = EventWatcher(
-        platform.kafka_bootstrap, INVOICE_TOPIC, partitions.get(INVOICE_TOPIC, 1), "InvoiceIssued"
-    )
-    # Where the time goes: POST -> OrderPlaced on the topic (orders: transaction, outbox
-    # relay) and OrderPlaced -> InvoiceIssued (the catalog reserves, orders confirms,
-    # billing consumes the confirmation, invoices, its outbox).
-    order_watcher = EventWatcher(
-        platform.kafka_bootstrap, ORDER_TOPIC, partitions.get(ORDER_TOPIC, 1), "OrderPlaced"
-    )
-    await watcher.start()
-    await order_watcher.start()
-    try:
+    async with watching(platform) as (watcher, order_watcher):
         # enough stock for every order: billing invoices only confirmed orders (issue 11),
         # a rejected one would never get its invoice
         pieces = sum(int(line["quantity"]) for line in order["lines"])
-        await flow.create_product({**PRODUCT, "stock": pieces * (orders + warmup + 1)})
+        stock = pieces * (orders + warmup + 1 + later_orders)
+        await flow.create_product({**PRODUCT, "stock": stock})
         first = await flow.first_order(order)
         warm = await flow.place(order, warmup, max(1, min(concurrency, warmup)))
         if warm.failures:
@@ -613,8 +658,8 @@ async def measure_flow(
             sample_every=sample_every,
             sample_gets=run.sample_gets,
             p50_first_vs_last_tenth_ms=_tenths(placed, watcher.seen),
-            order_placed_per_s=_rate([order_watcher.seen[i] for i in ids]),
-            invoice_issued_per_s=_rate([watcher.seen[i] for i in ids]),
+            order_placed_per_s=events_per_s([order_watcher.seen[i] for i in ids]),
+            invoice_issued_per_s=events_per_s([watcher.seen[i] for i in ids]),
             invoices_found_once=sum(1 for c in counts if c == 1),
             invoices_missing=sum(1 for c in counts if c == 0),
             invoices_duplicated=sum(1 for c in counts if c > 1),
@@ -624,9 +669,6 @@ async def measure_flow(
             costs=order_costs,
         )
         return result, first
-    finally:
-        await watcher.stop()
-        await order_watcher.stop()
 
 
 # --------------------------------------------------------------------------- (b) raw Kafka
@@ -821,15 +863,27 @@ def run_bench(
     *,
     sample_every: int = 10,
     warmup: int = 5,
+    rate: float = 50.0,
+    open_seconds: float = 10.0,
+    storefront: int = 100,
     work_dir: Path | None = None,
     log: Any = None,
 ) -> BenchReport:
-    """Start a fresh platform, measure (a), (b), (c), stop everything, return the report."""
+    """Start a fresh platform, measure (a), (b), (c) and (d), stop everything, return the report.
+
+    ``rate`` 0 leaves the open loop (d) out; it sends ``rate * open_seconds`` orders.
+    ``storefront`` is the number of storefront flows (e), 0 for none.
+    """
     from kontor_contracts.samples import ORDER
 
     say = log or (lambda message: print(message, file=sys.stderr, flush=True))
     if orders < 1 or concurrency < 1:
         raise BenchError("--orders and --concurrency must be at least 1")
+    open_orders = round(rate * open_seconds) if rate > 0 else 0
+    if rate < 0 or (rate > 0 and open_orders < 1):
+        raise BenchError("--rate must be 0 (no open loop) or give at least one order")
+    if storefront < 0:
+        raise BenchError("--storefront must be 0 (none) or more")
     run_started = time.perf_counter()
     tmp = Path(tempfile.mkdtemp(prefix="kontor-bench-", dir=work_dir))
     ok = False
@@ -875,9 +929,15 @@ def run_bench(
                     sample_every,
                     warmup,
                     say,
+                    rate,
+                    open_orders,
+                    storefront,
                 )
             )
             report.startup_seconds = startup
+            report.consuming_seconds = {
+                k: round(v, 2) for k, v in platform.timings.consuming.items()
+            }
             report.machine["mongo_sync_on_commit"] = platform.database.sync_on_commit
             report.machine["broker_storage"] = settings.broker_storage + (
                 " (fsync)" if settings.broker_storage == "disk" and settings.broker_fsync else ""
@@ -902,11 +962,19 @@ async def _measure(
     sample_every: int,
     warmup: int,
     say: Any,
+    rate: float = 0.0,
+    open_orders: int = 0,
+    storefront: int = 0,
 ) -> BenchReport:
+    from kontor_local.bench_open import measure_open_loop
+    from kontor_local.bench_storefront import STOREFRONT_WARMUP, measure_storefront
+
     flow = Flow(urls, token, platform)
+    # (d)'s orders, and (e)'s flows with their warm-up and first order
+    later_orders = open_orders + (storefront + STOREFRONT_WARMUP + 1 if storefront else 0)
     say(f"bench: (a) {orders} orders, {concurrency} clients (after {warmup} warm-up orders)")
     flow_result, sample_order = await measure_flow(
-        platform, flow, order, orders, concurrency, sample_every, warmup
+        platform, flow, order, orders, concurrency, sample_every, warmup, later_orders
     )
     say(f"bench: (a) {flow_result.orders_per_s} orders/s; (b) raw Kafka, {orders} messages")
     _key, value, headers = await real_order_placed(platform.kafka_bootstrap, sample_order)
@@ -915,20 +983,33 @@ async def _measure(
     say(f"bench: (b) {kafka.msgs_per_s} msgs/s; (c) raw Mongo, {orders} inserts x 2")
     template = await real_order_document(platform.mongo_url, sample_order)
     mongo = await measure_mongo(platform.mongo_url, orders, template)
+    open_loop = None
+    if open_orders:
+        say(f"bench: (c) done; (d) open loop, {open_orders} orders at {rate:g}/s")
+        open_loop = await measure_open_loop(platform, flow, order, open_orders, rate, sample_every)
+    front = None
+    if storefront:
+        say(f"bench: (e) storefront, {storefront} flows, {concurrency} clients")
+        front = await measure_storefront(platform, flow, order, storefront, concurrency)
     flow.check_services()
-    rate = flow_result.orders_per_s
+    say("bench: waiting for the services to settle, then idle memory")
+    idle = await measure_idle(platform, BENCH_SERVICES)
+    achieved = flow_result.orders_per_s
     return BenchReport(
         orders=orders,
         concurrency=concurrency,
         flow=flow_result,
         kafka=kafka,
         mongo=mongo,
-        ratio_flow_to_kafka=round(rate / kafka.msgs_per_s, 5),
-        ratio_flow_to_mongo_default=round(rate / mongo.inserts_per_s_default, 4),
-        ratio_flow_to_mongo_journaled=round(rate / mongo.inserts_per_s_journaled, 4),
+        ratio_flow_to_kafka=round(achieved / kafka.msgs_per_s, 5),
+        ratio_flow_to_mongo_default=round(achieved / mongo.inserts_per_s_default, 4),
+        ratio_flow_to_mongo_journaled=round(achieved / mongo.inserts_per_s_journaled, 4),
         startup_seconds={},
         machine=machine_info(),
         total_seconds=0.0,
+        open_loop=open_loop,
+        storefront=front,
+        idle=idle,
     )
 
 
@@ -936,6 +1017,9 @@ async def _measure(
 
 
 def format_report(report: BenchReport) -> str:
+    from kontor_local.bench_open import open_loop_lines
+    from kontor_local.bench_storefront import storefront_lines
+
     f, k, m = report.flow, report.kafka, report.mongo
     d = f.p50_first_vs_last_tenth_ms
     mi = report.machine
@@ -1029,6 +1113,8 @@ def format_report(report: BenchReport) -> str:
             f"{report.ratio_flow_to_mongo_journaled:.4f}  (1 : "
             f"{_inverse(report.ratio_flow_to_mongo_journaled)})",
         ),
+        *(open_loop_lines(report.open_loop) if report.open_loop else []),
+        *(storefront_lines(report.storefront) if report.storefront else []),
         ("machine", f"{mi['cores']} cores, Python {mi['python']}, {mi['platform']}"),
         ("broker storage", str(mi.get("broker_storage", "?"))),
         (
@@ -1046,6 +1132,8 @@ def format_report(report: BenchReport) -> str:
             "startup s (cumulative for services)",
             ", ".join(f"{n} {s}" for n, s in report.startup_seconds.items()),
         ),
+        *start_lines(report.startup_seconds, report.consuming_seconds, BENCH_SERVICES),
+        *(idle_lines(report.idle) if report.idle else []),
         ("whole run", f"{report.total_seconds} s"),
     ]
     width = max(len(label) for label, _ in rows)
@@ -1077,10 +1165,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="poll the API for every n-th order's invoice (default 10)",
     )
     parser.add_argument("--warmup", type=int, default=5, help="warm-up orders (default 5)")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=50.0,
+        help="(d) open loop: orders per second sent on a fixed schedule (default 50; 0: none)",
+    )
+    parser.add_argument(
+        "--open-seconds",
+        type=float,
+        default=10.0,
+        help="(d) open loop: seconds of offered load (default 10: 500 orders at 50/s)",
+    )
+    parser.add_argument(
+        "--storefront",
+        type=int,
+        default=100,
+        help="(e) storefront flows (cart .. payment) from C clients (default 100; 0: none)",
+    )
     args = parser.parse_args(argv)
     try:
         report = run_bench(
-            args.orders, args.concurrency, sample_every=args.sample_every, warmup=args.warmup
+            args.orders,
+            args.concurrency,
+            sample_every=args.sample_every,
+            warmup=args.warmup,
+            rate=args.rate,
+            open_seconds=args.open_seconds,
+            storefront=args.storefront,
         )
     except KeyboardInterrupt:
         print("bench: interrupted; everything stopped", file=sys.stderr)
