@@ -26,6 +26,16 @@ pytestmark = pytest.mark.unit
 NOW = datetime(2026, 12, 2, 13, 15, tzinfo=UTC)  # Wednesday 14:15 Berlin
 
 
+def _refund(order_id: str) -> ReturnCompleted:
+    return ReturnCompleted(
+        return_id="r-1",
+        order_id=order_id,
+        refund_amount=Decimal("20.00"),
+        currency="EUR",
+        includes_shipping=False,
+    )
+
+
 def test_the_send_time_comes_from_the_persons_history_then_the_segment_then_the_shop() -> None:
     evening = datetime(2026, 11, 25, 19, 30, tzinfo=UTC)  # a Wednesday, 20:30 Berlin
     morning = datetime(2026, 11, 26, 6, 5, tzinfo=UTC)  # a Thursday, 07:05 Berlin
@@ -75,13 +85,7 @@ async def test_attribution_by_coupon_and_by_click_is_net_of_returns_and_cancella
         ("c-2", "click"),
     }
 
-    refund = ReturnCompleted(
-        return_id="r-1",
-        order_id=with_coupon.aggregate_id,
-        refund_amount=Decimal("20.00"),
-        currency="EUR",
-        includes_shipping=False,
-    )
+    refund = _refund(with_coupon.aggregate_id)
     await transactor.deliver(on_return_completed, refund, envelope_of(refund))
     cancel = OrderCancelled(order_id=by_click.aggregate_id, reason="customer")
     await transactor.deliver(on_order_cancelled, cancel, envelope_of(cancel))
@@ -90,6 +94,31 @@ async def test_attribution_by_coupon_and_by_click_is_net_of_returns_and_cancella
     assert conversions[with_coupon.aggregate_id].net == gross - Decimal("20.00")
     assert conversions[with_coupon.aggregate_id].returned
     assert conversions[by_click.aggregate_id].net == 0
+
+
+async def test_a_return_read_before_its_order_is_folded_when_the_order_arrives() -> None:
+    """Orders and returns are on different topics: a catch-up can read the return
+    first; the profile and the attribution end as if it came second (ADR 0112)."""
+    transactor = FakeTransactor(InMemoryMarketingUnitOfWork)
+
+    async def seed(uow: InMemoryMarketingUnitOfWork) -> None:
+        await uow.engagements.add(
+            Engagement("c-2", "anna@example.de", "click", NOW - timedelta(days=1))
+        )
+
+    await transactor.run(seed)
+    placed = order_placed_envelope(number=1)
+    refund = _refund(placed.aggregate_id)
+    await transactor.deliver(on_return_completed, refund, envelope_of(refund))
+    assert transactor.db.rows("profiles") == []  # nothing to fold yet, nothing lost
+    await transactor.deliver(on_order_placed, placed.payload_model(), placed)
+    [profile] = transactor.db.rows("profiles")
+    [order] = profile.orders.values()
+    gross = placed.payload_model().gross_total  # type: ignore[attr-defined]
+    assert (order.refunded, order.returned) == (Decimal("20.00"), True)
+    [conversion] = transactor.db.rows("conversions")
+    assert (conversion.net, conversion.returned) == (gross - Decimal("20.00"), True)
+    assert transactor.db.tables["early_refunds"] == {}  # taken once
 
 
 async def test_a_cart_reminder_waits_and_the_order_cancels_it() -> None:

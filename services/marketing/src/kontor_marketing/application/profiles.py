@@ -103,8 +103,13 @@ async def on_order_placed(
         number=event.order_number,
         categories=categories,
     )
+    early = await uow.early_refunds.take(event.order_id)  # read before the order
+    for amount, at in early:
+        profile.refunded(event.order_id, amount, at)
     await refresh(uow, profile, env.occurred_at)
     await attribute(uow, event, email, window)
+    for amount, _ in early:
+        await order_refunded(uow, event.order_id, amount)
     await stop_cart_reminders(uow, email)
 
 
@@ -136,16 +141,14 @@ async def on_return_completed(
     event: ReturnCompleted, uow: MarketingUnitOfWork, env: Envelope
 ) -> None:
     at = event.completed_at or env.occurred_at
-    await _of_order(
-        uow,
-        event.order_id,
-        lambda p: p.refunded(event.order_id, event.refund_amount, at),
-        env.occurred_at,
-    )
-    await order_refunded(uow, event.order_id, event.refund_amount)
     profile = await uow.profiles.by_order(event.order_id)
-    if profile is not None:
-        await stop_review_request(uow, profile.email, event.order_id)
+    if profile is None:  # its order is on another topic, not read yet (ADR 0112)
+        await uow.early_refunds.park(event.return_id, event.order_id, event.refund_amount, at)
+        return
+    profile.refunded(event.order_id, event.refund_amount, at)
+    await refresh(uow, profile, env.occurred_at)
+    await order_refunded(uow, event.order_id, event.refund_amount)
+    await stop_review_request(uow, profile.email, event.order_id)
 
 
 async def on_order_delivered(

@@ -8,6 +8,7 @@ attribute of :class:`MarketingUnitOfWork`.
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Protocol
 
 from kontor_servicekit.uow import UnitOfWork
@@ -140,6 +141,17 @@ class CatalogCategories(Protocol):
         ...
 
 
+class EarlyRefunds(Protocol):
+    """Refunds of orders not folded yet: returns and orders travel on different topics,
+    so a catch-up or a rebuild can read a return before its order (ADR 0112)."""
+
+    async def park(self, return_id: str, order_id: str, amount: Decimal, at: datetime) -> None: ...
+
+    async def take(self, order_id: str) -> list[tuple[Decimal, datetime]]:
+        """The parked refunds of the order (amount, when), removed."""
+        ...
+
+
 class CampaignRepository(Protocol):
     async def get(self, campaign_id: str) -> Campaign | None: ...
 
@@ -193,3 +205,4 @@ class MarketingUnitOfWork(UnitOfWork, Protocol):
     segment_entries: SegmentEntries
     stock_alerts: StockAlerts
     catalog: CatalogCategories
+    early_refunds: EarlyRefunds

@@ -19,6 +19,7 @@ from kontor_servicekit.consumer import Subscription
 
 from kontor_marketing.application import profiles as p
 from kontor_marketing.application.flows import CartFlow, Flow
+from kontor_marketing.store.early_refunds import EARLY_REFUNDS
 from kontor_marketing.store.profiles import PROFILES
 from kontor_marketing.store.unit_of_work import MongoMarketingUnitOfWork
 
@@ -42,7 +43,7 @@ def profiles(
         purpose="profiles",
         description="Folds orders, cancellations, returns and abandoned carts into profiles "
         "and keeps segment membership live; deliveries queue the review request",
-        projection=(PROFILES,),
+        projection=(PROFILES, EARLY_REFUNDS),
         handlers={
             OrderPlaced: placed,
             OrderCancelled: p.on_order_cancelled,

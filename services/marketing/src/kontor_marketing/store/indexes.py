@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from kontor_servicekit.store import ensure_ttl_index
 from pymongo.asynchronous.database import AsyncDatabase
 
 from kontor_marketing.store.campaigns import CAMPAIGNS, ENGAGEMENTS
 from kontor_marketing.store.coupons import COUPONS
+from kontor_marketing.store.early_refunds import (
+    EARLY_REFUND_TTL_INDEX,
+    EARLY_REFUND_TTL_S,
+    EARLY_REFUNDS,
+)
 from kontor_marketing.store.mails import MAILS
 from kontor_marketing.store.profiles import PROFILES
 from kontor_marketing.store.stock_alerts import STOCK_ALERTS
@@ -27,3 +33,7 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     await db[MAILS].create_index([("campaign_id", 1), ("status", 1)], name="campaign")
     await db[STOCK_ALERTS].create_index([("sku", 1), ("status", 1)], name="waiting")
     await db[STOCK_ALERTS].create_index([("email", 1)], name="email")
+    await db[EARLY_REFUNDS].create_index([("order_id", 1)], name="order_id")
+    await ensure_ttl_index(
+        db[EARLY_REFUNDS], "parked_at", EARLY_REFUND_TTL_INDEX, EARLY_REFUND_TTL_S
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from kontor_servicekit.fakes import FakeDatabase, FakeUnitOfWork, InMemoryTable
 
@@ -12,6 +13,7 @@ from kontor_marketing.application.unit_of_work import (
     ConsentRepository,
     ConversionRepository,
     CouponRepository,
+    EarlyRefunds,
     EngagementLog,
     MailQueue,
     ProfileRepository,
@@ -217,6 +219,18 @@ class InMemoryCatalogCategories:
         return {sku: category for sku, category in found.items() if category}
 
 
+class InMemoryEarlyRefunds:
+    def __init__(self, rows: dict[str, tuple[str, Decimal, datetime]]) -> None:
+        self.rows = rows
+
+    async def park(self, return_id: str, order_id: str, amount: Decimal, at: datetime) -> None:
+        self.rows[return_id] = (order_id, amount, at)
+
+    async def take(self, order_id: str) -> list[tuple[Decimal, datetime]]:
+        mine = sorted(rid for rid, row in self.rows.items() if row[0] == order_id)
+        return [self.rows.pop(rid)[1:] for rid in mine]
+
+
 class InMemoryCampaigns:
     def __init__(self, table: InMemoryTable[Campaign]) -> None:
         self.table = table
@@ -329,4 +343,7 @@ class InMemoryMarketingUnitOfWork(FakeUnitOfWork):
         )
         self.catalog: CatalogCategories = InMemoryCatalogCategories(
             self.db.tables.setdefault("catalog_categories", {})
+        )
+        self.early_refunds: EarlyRefunds = InMemoryEarlyRefunds(
+            self.db.tables.setdefault("early_refunds", {})
         )

@@ -11,6 +11,7 @@ from kontor_marketing.application.unit_of_work import (
     ConsentRepository,
     ConversionRepository,
     CouponRepository,
+    EarlyRefunds,
     EngagementLog,
     MailQueue,
     ProfileRepository,
@@ -27,6 +28,7 @@ from kontor_marketing.store.campaigns import (
 from kontor_marketing.store.catalog import MongoCatalogCategories
 from kontor_marketing.store.consents import MongoConsentRepository
 from kontor_marketing.store.coupons import MongoCouponRepository
+from kontor_marketing.store.early_refunds import MongoEarlyRefunds
 from kontor_marketing.store.mails import MongoMailQueue
 from kontor_marketing.store.profiles import (
     MongoProfileRepository,
@@ -52,3 +54,4 @@ class MongoMarketingUnitOfWork(MongoUnitOfWork):
         self.segment_entries: SegmentEntries = MongoSegmentEntries(tx)
         self.stock_alerts: StockAlerts = MongoStockAlerts(tx)
         self.catalog: CatalogCategories = MongoCatalogCategories(tx)
+        self.early_refunds: EarlyRefunds = MongoEarlyRefunds(tx)
