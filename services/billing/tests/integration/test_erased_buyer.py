@@ -288,6 +288,13 @@ async def test_an_erased_buyers_records_are_exported_then_shown_to_billing_tax_o
             listed = await billing.client.get("/payments", params=payments, headers=headers)
             received = next(p for p in listed.json()["items"] if p["direction"] == "in")
             assert received["reference"] == reference
+        # a search by her address finds nothing of hers (it would say whose they are)
+        for route in ("/invoices", "/receivables", "/quotes"):
+            params = {"customer_email": "anna@example.de"}
+            searched = await billing.client.get(route, params=params, headers=staff)
+            assert searched.json()["total"] == 0, (route, searched.text)
+            found = await billing.client.get(route, params=params, headers=tax)
+            assert found.json()["total"] > 0, route
         one = await billing.client.get(f"/receivables/{paid['invoice_number']}", headers=staff)
         assert one.json()["restricted"] is True and one.json()["gross_total"] == paid["gross_total"]
         assert one.json()["customer_email"].endswith("@pseudonym.invalid")

@@ -55,6 +55,13 @@ class ErasedBuyers:
     def subject_of(self, invoice: Invoice) -> str | None:
         return None if self.pseudonyms is None else self.pseudonyms.subject_id(invoice.buyer.email)
 
+    async def erased_at(self, email: str) -> datetime | None:
+        """When the person of ``email`` was erased (the latest time), None if never."""
+        if self.pseudonyms is None:
+            return None
+        found = await self.db[ERASED_SUBJECTS].find_one({"_id": self.pseudonyms.subject_id(email)})
+        return None if found is None else found["erased_at"]
+
     async def erased_people(self, people: Iterable[tuple[K, str | None, datetime]]) -> dict[K, str]:
         """key -> subject id, for each (key, e-mail, moment) whose person was erased at or
         after that moment (a record made after the erasure is the person's new one)."""
