@@ -288,6 +288,13 @@ async def test_an_erased_buyers_records_are_exported_then_shown_to_billing_tax_o
             listed = await billing.client.get("/payments", params=payments, headers=headers)
             received = next(p for p in listed.json()["items"] if p["direction"] == "in")
             assert received["reference"] == reference
+        # a search by her address finds nothing of hers (it would say whose they are)
+        for route in ("/invoices", "/receivables", "/quotes"):
+            params = {"customer_email": "anna@example.de"}
+            searched = await billing.client.get(route, params=params, headers=staff)
+            assert searched.json()["total"] == 0, (route, searched.text)
+            found = await billing.client.get(route, params=params, headers=tax)
+            assert found.json()["total"] > 0, route
         one = await billing.client.get(f"/receivables/{paid['invoice_number']}", headers=staff)
         assert one.json()["restricted"] is True and one.json()["gross_total"] == paid["gross_total"]
         assert one.json()["customer_email"].endswith("@pseudonym.invalid")
@@ -319,3 +326,29 @@ async def test_an_erased_buyers_records_are_exported_then_shown_to_billing_tax_o
                 else clear.content.decode("cp1252" if "datev" in route else "utf-8")
             )
             assert "Anna Muster" in content, route
+
+        # a return she sent before her erasure completes after it: its correction copies
+        # her invoice's buyer, so it is restricted as her invoice is
+        later = ReturnCompleted(
+            return_id=f"r-{dunned_order.aggregate_id}",
+            order_id=dunned_order.aggregate_id,
+            refund_amount=Decimal("20.00"),
+            currency="EUR",
+            includes_shipping=False,
+            lines=[ShippedLine(line_no=2, sku="BOOK-1", quantity=1)],
+            completed_at=datetime.now(UTC),
+        )
+        late = Envelope.wrap(later, producer="orders", aggregate_id=dunned_order.aggregate_id)
+        await produce(infra.kafka_bootstrap, topic_of(namespace, late.type), [as_message(late)])
+
+        async def correction(headers: dict[str, str]) -> Any:
+            params = {"order_id": dunned_order.aggregate_id}
+            found = await billing.client.get("/credit-notes", params=params, headers=headers)
+            return found.json() or None
+
+        [masked_note] = await eventually(lambda: correction(staff), timeout=30)
+        assert masked_note["restricted"] is True and shown_of_anna(str(masked_note)) == []
+        [clear_note] = await correction(tax)
+        assert clear_note["buyer"]["name"] == "Anna Muster"
+        pdf = await billing.client.get(f"/credit-notes/{clear_note['number']}/pdf", headers=staff)
+        assert pdf.status_code == 403

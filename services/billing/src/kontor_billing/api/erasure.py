@@ -10,6 +10,7 @@ and a file that prints them (a PDF, a bank statement, a pain.001, a DATEV batch)
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Collection, Iterable
+from datetime import datetime
 from typing import TypeVar
 
 from kontor_contracts.personal import PLACEHOLDER_DOMAIN
@@ -39,6 +40,15 @@ async def hidden_numbers(
     """document number -> erased subject, for the restricted documents among ``numbers``
     that ``principal`` may see only without the person."""
     return await hidden(principal, lambda: ctx.erased.restricted_numbers(numbers))
+
+
+async def erased_since(ctx: Context, principal: Principal, email: str | None) -> datetime | None:
+    """A search by ``email`` for a person who was erased, by a caller without
+    ``billing:tax``: the erasure, so that the search finds only what was made after it
+    (their restricted records, found by their address, would say whose they are)."""
+    if email is None or principal.has_scope(TAX_SCOPE):
+        return None
+    return await ctx.erased.erased_at(email)
 
 
 async def forbid_unless_tax(

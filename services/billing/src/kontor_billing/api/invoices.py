@@ -16,7 +16,7 @@ from kontor_servicekit.domain_errors import NotFound
 from kontor_servicekit.errors import problem_responses
 from pydantic import BaseModel, ConfigDict, Field
 
-from kontor_billing.api.erasure import pseudonymous_email
+from kontor_billing.api.erasure import erased_since, pseudonymous_email
 from kontor_billing.api.seller import SellerOut
 from kontor_billing.application.invoicing import cancel_invoice
 from kontor_billing.application.views import DocumentStatus, InvoiceFilter, InvoiceView, Status
@@ -225,6 +225,7 @@ async def list_invoices(
         issued_to=to,
         customer_email=customer_email,
         order_id=order_id,
+        issued_after=await erased_since(ctx, principal, customer_email),
     )
     found = await ctx.invoices.page(wanted, page=page, page_size=page_size)
     return InvoicePageOut(

@@ -16,7 +16,7 @@ from kontor_servicekit.errors import problem_responses
 from kontor_servicekit.idempotency import IdempotencyKey
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from kontor_billing.api.erasure import hidden_numbers, pseudonymous_email
+from kontor_billing.api.erasure import erased_since, hidden_numbers, pseudonymous_email
 from kontor_billing.api.invoices import PageSize, Reader
 from kontor_billing.application.payments import ManualPayment, book_manual_payment
 from kontor_billing.application.receivables import dispute_receivable
@@ -274,6 +274,7 @@ async def list_receivables(
         tuple(status or ()),
         overdue_on=today if overdue else None,
         customer_email=customer_email,
+        opened_after=await erased_since(ctx, principal, customer_email),
         page=page,
         page_size=page_size,
     )

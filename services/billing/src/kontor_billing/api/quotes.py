@@ -27,7 +27,13 @@ from kontor_servicekit.errors import problem_responses
 from kontor_servicekit.vat_ids import vat_id_check_problem
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from kontor_billing.api.erasure import any_of, forbid_unless_tax, hidden, pseudonymous_email
+from kontor_billing.api.erasure import (
+    any_of,
+    erased_since,
+    forbid_unless_tax,
+    hidden,
+    pseudonymous_email,
+)
 from kontor_billing.api.invoices import Reader
 from kontor_billing.application.quotes import MakeQuote, accept_quote, decline_quote, make_quote
 from kontor_billing.context import Context
@@ -304,7 +310,11 @@ async def list_quotes(
     page_size: Annotated[QueryInt, Query(ge=1, le=200)] = 50,
 ) -> QuotePage:
     quotes, total = await ctx.quotes.page(
-        state=state, customer_email=customer_email, page=page, page_size=page_size
+        state=state,
+        customer_email=customer_email,
+        page=page,
+        page_size=page_size,
+        created_after=await erased_since(ctx, principal, customer_email),
     )
     return QuotePage(
         items=await _shown(ctx, principal, quotes), page=page, page_size=page_size, total=total

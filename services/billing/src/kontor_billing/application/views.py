@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Literal
 
 from kontor_servicekit.domain_errors import Invalid
@@ -25,6 +25,8 @@ class InvoiceFilter:
     issued_to: date | None = None
     customer_email: str | None = None
     order_id: str | None = None
+    issued_after: datetime | None = None
+    """Only documents issued after this moment (a search for an erased buyer, ADR 0075)."""
 
     def __post_init__(self) -> None:
         if self.issued_from and self.issued_to and self.issued_to < self.issued_from:

@@ -6,7 +6,8 @@ e-mail: the id is the keyed pseudonym of it, ``kontor_servicekit.privacy``). A d
 issued to that person on or before the erasure is then *restricted*: the buyer's name,
 e-mail, street, company and VAT id are shown to a holder of ``billing:tax`` only (the
 tax office, the merchant's tax adviser), and its PDF and XML, which print them, too.
-A document issued after the erasure (the person bought again) is not restricted.
+A document issued after the erasure (the person bought again) is not restricted; a
+cancellation or correction counts from the invoice it refers to (it copies its buyer).
 
 Billing's other records of the person follow their documents (ADR 0075): a receivable,
 payment, dunning notice, bank booking or refund payout is restricted when the document
@@ -18,7 +19,7 @@ questions below are asked when a route answers.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Sequence
 from datetime import date, datetime
 from typing import Any, TypeVar
 
@@ -54,6 +55,13 @@ class ErasedBuyers:
     def subject_of(self, invoice: Invoice) -> str | None:
         return None if self.pseudonyms is None else self.pseudonyms.subject_id(invoice.buyer.email)
 
+    async def erased_at(self, email: str) -> datetime | None:
+        """When the person of ``email`` was erased (the latest time), None if never."""
+        if self.pseudonyms is None:
+            return None
+        found = await self.db[ERASED_SUBJECTS].find_one({"_id": self.pseudonyms.subject_id(email)})
+        return None if found is None else found["erased_at"]
+
     async def erased_people(self, people: Iterable[tuple[K, str | None, datetime]]) -> dict[K, str]:
         """key -> subject id, for each (key, e-mail, moment) whose person was erased at or
         after that moment (a record made after the erasure is the person's new one)."""
@@ -68,10 +76,30 @@ class ErasedBuyers:
         erased = {doc["_id"]: doc["erased_at"] async for doc in cursor}
         return {key: s for key, s, at in subjects if s in erased and at <= erased[s]}
 
+    async def _issued(self, numbers: Iterable[str]) -> dict[str, datetime]:
+        wanted = sorted(set(numbers))
+        if not wanted:
+            return {}
+        cursor = self.db[INVOICES].find({"number": {"$in": wanted}}, {"number": 1, "issued_at": 1})
+        return {d["number"]: d["issued_at"] async for d in cursor}
+
+    async def _people(
+        self, documents: Sequence[tuple[str, str | None, datetime, str | None]]
+    ) -> dict[str, str]:
+        """key -> subject id for (key, buyer e-mail, issued at, the invoice it refers to):
+        a cancellation or correction counts from its invoice, whose buyer it copies, so
+        one issued after the erasure for an invoice from before is restricted too."""
+        originals = await self._issued(o for _, _, _, o in documents if o)
+        return await self.erased_people(
+            (key, email, originals.get(original, at) if original else at)
+            for key, email, at, original in documents
+        )
+
     async def restricted(self, invoices: Iterable[Invoice]) -> set[str]:
-        """The ids of those ``invoices`` whose buyer was erased after they were issued."""
-        people = [(i.id, i.buyer.email, i.issued_at) for i in invoices]
-        return set(await self.erased_people(people))
+        """The ids of those ``invoices`` whose buyer was erased after they (or the
+        invoice they refer to) were issued."""
+        documents = [(i.id, i.buyer.email, i.issued_at, i.original_number) for i in invoices]
+        return set(await self._people(documents))
 
     async def restricted_numbers(self, numbers: Iterable[str | None]) -> dict[str, str]:
         """document number (invoice, cancellation, correction) -> subject id, for the
@@ -79,11 +107,14 @@ class ErasedBuyers:
         wanted = sorted({n for n in numbers if n})
         if not wanted:
             return {}
-        projection = {"number": 1, "customer_email": 1, "issued_at": 1}
+        projection = {"number": 1, "customer_email": 1, "issued_at": 1, "original_number": 1}
         cursor = self.db[INVOICES].find({"number": {"$in": wanted}}, projection)
         docs = [d async for d in cursor]
-        return await self.erased_people(
-            (d["number"], d.get("customer_email"), d["issued_at"]) for d in docs
+        return await self._people(
+            [
+                (d["number"], d.get("customer_email"), d["issued_at"], d.get("original_number"))
+                for d in docs
+            ]
         )
 
     async def restricted_incoming(self, ids: Iterable[str]) -> dict[str, str]:

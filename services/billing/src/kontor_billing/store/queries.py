@@ -95,6 +95,8 @@ class InvoiceQueries:
             query["order_id"] = wanted.order_id
         if wanted.customer_email:
             query["customer_email"] = wanted.customer_email.strip().lower()
+        if wanted.issued_after:
+            query["issued_at"] = {"$gt": wanted.issued_after}
         dates: Document = {}
         if wanted.issued_from:
             dates["$gte"] = wanted.issued_from.isoformat()

@@ -144,8 +144,12 @@ class QuoteQueries:
         customer_email: str | None,
         page: int,
         page_size: int,
+        created_after: datetime | None = None,
     ) -> tuple[list[Quote], int]:
+        """``created_after``: only quotes made after it (a search for an erased buyer)."""
         query: Document = {}
+        if created_after is not None:
+            query["created_at"] = {"$gt": created_after}
         if state is not None:
             query["state"] = state
         if customer_email is not None:

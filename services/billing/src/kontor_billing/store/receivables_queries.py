@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from kontor_servicekit.store import find_page
@@ -44,11 +44,13 @@ class ReceivableQueries:
         *,
         overdue_on: date | None = None,
         customer_email: str | None = None,
+        opened_after: datetime | None = None,
         page: int = 1,
         page_size: int = 50,
     ) -> ReceivablePage:
         """Receivables by due date (oldest first); ``overdue_on``: only those past due
-        and unsettled on that day."""
+        and unsettled on that day; ``opened_after``: only those opened after that moment
+        (a search for an erased buyer, ADR 0075)."""
         query: Document = {}
         if statuses:
             query["status"] = {"$in": list(statuses)}
@@ -57,6 +59,8 @@ class ReceivableQueries:
             query["due_date"] = {"$lt": overdue_on.isoformat()}
         if customer_email:
             query["customer_email"] = customer_email.strip().lower()
+        if opened_after is not None:
+            query["opened_at"] = {"$gt": opened_after}
         docs, total = await find_page(
             self.db[RECEIVABLES],
             query,
