@@ -13,6 +13,7 @@ import pytest
 from bson import ObjectId
 from kontor_contracts.envelope import Envelope
 from kontor_contracts.samples import order_placed_envelope
+from kontor_servicekit.metrics import ServiceMetrics
 from kontor_servicekit.store import (
     INBOX,
     OUTBOX,
@@ -22,6 +23,7 @@ from kontor_servicekit.store import (
     Transaction,
     create_client,
 )
+from pymongo.errors import OperationFailure
 
 pytestmark = pytest.mark.integration
 
@@ -203,3 +205,34 @@ async def test_first_event_of_a_flow_starts_the_correlation(store: Store) -> Non
     one, two = await store.transaction(work)
     assert one.correlation_id == str(one.id)
     assert two.correlation_id == str(one.id)  # later events of the same unit join it
+
+
+async def test_a_write_conflict_between_transactions_is_counted_by_its_code(
+    infra: Any, namespace: str
+) -> None:
+    """Operations see how often transactions collide (``kontor_db_command_failures_total``,
+    code 112), e.g. billing replicas on the one invoice counter (make bench-replicas)."""
+    metrics = ServiceMetrics("orders")
+    client = create_client(
+        infra.mongo_url, app_name="kontor-conflict-tests", event_listeners=[metrics.db_listener()]
+    )
+    counter = client[f"{namespace}_conflict"]["sequences"]
+    try:
+        await counter.insert_one({"_id": "invoice:2026", "value": 0})
+        first, second = client.start_session(), client.start_session()
+        async with first, second:
+            await first.start_transaction()
+            await second.start_transaction()
+            await counter.update_one({"_id": "invoice:2026"}, {"$inc": {"value": 1}}, session=first)
+            with pytest.raises(OperationFailure) as conflict:
+                await counter.update_one(
+                    {"_id": "invoice:2026"}, {"$inc": {"value": 1}}, session=second
+                )
+            assert conflict.value.code == 112
+            await second.abort_transaction()
+            await first.commit_transaction()
+        text = (await metrics.render()).decode()
+        assert 'kontor_db_command_failures_total{code="112",command="update"} 1.0' in text
+    finally:
+        await client.drop_database(f"{namespace}_conflict")
+        await client.close()

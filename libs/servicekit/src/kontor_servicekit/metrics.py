@@ -87,6 +87,13 @@ class ServiceMetrics:
             ["command"],
             registry=self.registry,
         )
+        self.db_command_failures = Counter(
+            "kontor_db_command_failures_total",
+            "Database commands that failed, by command and server error code (112: a write "
+            "conflict between transactions, retried; 251: a transaction the server aborted)",
+            ["command", "code"],
+            registry=self.registry,
+        )
         self._refreshers: list[Callable[[], Awaitable[None]]] = []
 
     def handled(self, group: str, event_type: str, outcome: str) -> None:
@@ -160,6 +167,8 @@ class _DbCommandCounter(monitoring.CommandListener):
             self.metrics.db_command_seconds.labels(event.command_name).inc(
                 event.duration_micros / 1e6
             )
+            code = event.failure.get("code") if isinstance(event.failure, dict) else None
+            self.metrics.db_command_failures.labels(event.command_name, str(code or "-")).inc()
 
 
 class HttpMetricsMiddleware:
