@@ -4,7 +4,7 @@ UV := $(shell ./scripts/bootstrap.sh)
 SYNC := $(UV) sync --locked --all-packages --quiet
 RUN := $(UV) run --locked --all-packages
 
-.PHONY: help setup run infra token test test-unit test-service test-integration test-security test-browser lint format bench bench-peer soak \
+.PHONY: help setup run infra token test test-unit test-service test-integration test-security test-browser lint format bench bench-peer bench-replicas soak \
         contracts-check contracts-update asyncapi asyncapi-check dockerfiles images k8s-validate k8s-generate clean
 
 help:
@@ -65,6 +65,9 @@ bench: setup ## orders/s and latency through the HTTP API vs raw Kafka and raw M
 
 bench-peer: setup ## the storefront flow beside the Medusa peer's (../shared/peers/medusa), as a ratio
 	$(RUN) python -m kontor_local.bench_peer $(BENCH_PEER_ARGS)
+
+bench-replicas: setup ## billing with 1, 2 and 4 replicas of its consumer group draining one backlog
+	$(RUN) python -m kontor_local.bench_replicas $(BENCH_REPLICAS_ARGS)
 
 soak: setup ## the order life for 3 min while parts of the runtime are SIGKILLed; reconciles every count
 	$(RUN) python -m kontor_local.soak $(SOAK_ARGS)

@@ -14,7 +14,12 @@ from typing import Any
 import yaml
 from kontor_contracts.registry import REGISTRY
 
-from deploy.k8s.generate import DLT_PARTITIONS, DLT_RETENTION_MS, ServiceFacts
+from deploy.k8s.generate import (
+    DLT_PARTITIONS,
+    DLT_RETENTION_MS,
+    SERIAL_MAX_REPLICAS,
+    ServiceFacts,
+)
 
 Manifest = dict[str, Any]
 
@@ -256,6 +261,12 @@ def scaling_problems(docs: list[Manifest], facts: list[ServiceFacts]) -> list[st
         if maximum > limit:
             problems.append(
                 f"{f.name}: maxReplicaCount {maximum} > {limit} partitions of {f.consumes}"
+            )
+        serial = SERIAL_MAX_REPLICAS.get(f.name)
+        if serial is not None and maximum > serial:
+            problems.append(
+                f"{f.name}: maxReplicaCount {maximum} > {serial}: its replicas share one "
+                "serial point (ADR 0125)"
             )
         if int(spec.get("minReplicaCount", 0)) > maximum:
             problems.append(f"{f.name}: minReplicaCount > maxReplicaCount")

@@ -194,6 +194,9 @@ def test_scaling_check_reports_too_many_replicas_and_two_autoscalers(
     }
     docs.append(hpa)
     problems = checks.scaling_problems(docs, facts)
+    assert "billing: maxReplicaCount 7 > 3: its replicas share one serial point (ADR 0125)" in (
+        problems
+    )
     assert (
         "billing: maxReplicaCount 7 > 6 partitions of "
         "['billing.invoice.v1', 'catalog.product.v1', 'orders.order.v1', "
