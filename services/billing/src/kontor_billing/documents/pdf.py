@@ -13,9 +13,6 @@ from datetime import date
 from decimal import Decimal
 from html import escape
 
-from facturx import generate_from_binary
-from weasyprint import HTML
-
 from kontor_billing.documents.cii import TITLES
 from kontor_billing.documents.model import EXEMPTION, Buyer, DocumentData, DocumentKind, Seller
 
@@ -271,12 +268,16 @@ def render_html(data: DocumentData) -> str:
 
 def render_pdf(data: DocumentData) -> bytes:
     """The plain PDF/A-3b (fonts embedded, sRGB output intent), without the XML yet."""
+    from weasyprint import HTML  # seconds of imports: not at service start
+
     pdf: bytes = HTML(string=render_html(data)).write_pdf(pdf_variant="pdf/a-3b")
     return pdf
 
 
 def facturx_pdf(data: DocumentData, xml: bytes) -> bytes:
     """The ZUGFeRD / Factur-X PDF/A-3: the rendered PDF with ``factur-x.xml`` attached."""
+    from facturx import generate_from_binary  # loads pypdf: not at service start
+
     title = f"{TITLES[data.kind][0]} {data.number}"
     metadata = {
         "author": data.seller.legal_name,
