@@ -153,6 +153,7 @@ def create_app(
             accepts=lambda address: is_feedback_address(address, bounces),
             hostname=bounces.rpartition("@")[2],
         ).runs_with(service)
+    quiet = quiet_hours(settings)  # advertising due inside them waits (ADR 0119)
     Sweeper(
         "marketing-mails",
         lambda: send_due_mails(
@@ -161,6 +162,7 @@ def create_app(
             clock=context.clock,
             limit=settings.mail_per_round,
             uwg_7_3=settings.uwg_7_3_existing_customers,
+            quiet=quiet,
         ),
         interval_s=settings.mail_sweep_interval_s,
     ).runs_with(service)
@@ -186,12 +188,17 @@ def create_app(
     return app
 
 
-def send_rules(settings: MarketingSettings) -> SendRules:
+def quiet_hours(settings: MarketingSettings) -> QuietHours:
+    """The hours no advertising leaves in, in the shop's time zone (Europe/Berlin)."""
     start, end = (time.fromisoformat(t) for t in settings.quiet_hours.split("-"))
+    return QuietHours(start, end, BERLIN)
+
+
+def send_rules(settings: MarketingSettings) -> SendRules:
     return SendRules(
         imprint=settings.imprint,
         per_week=settings.frequency_cap_per_week,
-        quiet=QuietHours(start, end, BERLIN),
+        quiet=quiet_hours(settings),
         uwg_7_3=settings.uwg_7_3_existing_customers,
     )
 

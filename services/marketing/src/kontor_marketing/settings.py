@@ -51,7 +51,8 @@ class MarketingSettings(ServiceSettings):
     quiet_hours: str = Field(
         default="21:00-08:00",
         pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]$",
-        description="No campaign mail leaves in these hours (Europe/Berlin)",
+        description="No campaign or flow mail leaves in these hours (Europe/Berlin): one "
+        "due then waits for their end; the double opt-in confirmation does not (ADR 0119)",
     )
     campaign_sweep_interval_s: float = Field(
         default=5.0, gt=0, description="How often scheduled campaigns are looked at"

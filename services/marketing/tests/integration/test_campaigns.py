@@ -7,7 +7,6 @@ unsubscribe the campaign caused."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from email.message import EmailMessage
 from typing import Any
@@ -19,9 +18,10 @@ from kontor_contracts.events.common import Customer
 from kontor_contracts.events.orders import ReturnCompleted
 from kontor_contracts.samples import order_placed_envelope
 from kontor_marketing.context import MarketingContext
-from kontor_servicekit.clock import BERLIN
 from kontor_servicekit.context import context_of
 from kontor_servicekit.testing import as_message, consume_all, eventually, produce, topic_of
+
+from .awake import quiet_hours_not_now
 
 pytestmark = pytest.mark.integration
 
@@ -36,11 +36,6 @@ def path_in(text: str, kind: str) -> str:
     match = re.search(rf"https://shop.example(/{kind}/\S+)", text)
     assert match, text
     return urlsplit(match.group(0)).path
-
-
-def quiet_hours_not_now() -> str:
-    start = datetime.now(UTC).astimezone(BERLIN) + timedelta(hours=3)
-    return f"{start:%H:%M}-{start + timedelta(hours=1):%H:%M}"
 
 
 async def test_a_campaign_reaches_only_the_consented_and_tracks_what_came_back(
