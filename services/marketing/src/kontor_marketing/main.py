@@ -81,7 +81,13 @@ def definition(settings: MarketingSettings, clock: Clock = utc_now) -> ServiceDe
                 ),
             ),
             stock_alerts(
-                StockNotices(consent_links(settings), settings.shop_url, settings.imprint), clock
+                StockNotices(
+                    consent_links(settings),
+                    settings.shop_url,
+                    settings.imprint,
+                    settings.utm_source,
+                ),
+                clock,
             ),
         ],
         indexes=ensure_indexes,
@@ -130,6 +136,7 @@ def create_app(
         public_limiter=RateLimiter(settings.subscribe_rate_limit),
         links=consent_links(settings),
         imprint=settings.imprint,
+        utm_source=settings.utm_source,
     )
     attach_context(app, context)
     Sweeper(
@@ -172,14 +179,14 @@ def create_app(
         lambda: win_back_due(transactor, win_back, clock=context.clock),
         interval_s=settings.segment_refresh_interval_s,
     ).runs_with(service)
-    entries = Flow(context.links, timedelta(0), settings.imprint)
+    entries = Flow(context.links, timedelta(0), settings.imprint, settings.utm_source)
     Sweeper(
         "segment-entry-mails",
         lambda: entry_mails_due(transactor, entries, clock=context.clock),
         interval_s=settings.campaign_sweep_interval_s,
     ).runs_with(service)
     if context.links is not None:
-        links, rules = CampaignLinks(context.links), send_rules(settings)
+        links, rules = CampaignLinks(context.links, settings.utm_source), send_rules(settings)
         Sweeper(
             "campaign-dispatch",
             lambda: dispatch_due(transactor, links=links, rules=rules, clock=context.clock),

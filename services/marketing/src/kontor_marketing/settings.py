@@ -24,6 +24,12 @@ class MarketingSettings(ServiceSettings):
         description="Signs the links in marketing mails (at least 16 bytes). Unset: "
         "derived from the privacy master key; neither set: subscriptions answer 503",
     )
+    utm_source: str = Field(
+        default="kontor",
+        pattern=r"^[A-Za-z0-9._-]{1,64}$",
+        description="utm_source on the shop links of campaign and flow mails (with "
+        "utm_medium=email, utm_campaign the campaign's id or flow-<name>; ADR 0121)",
+    )
     confirm_link_hours: int = Field(
         default=48, ge=1, le=24 * 30, description="How long a confirmation link is valid"
     )

@@ -171,6 +171,8 @@ async def test_a_goods_receipt_sends_the_back_in_stock_notice_over_smtp(
 
         [notice] = await mail_sink.arrived(1, where=lambda m: "Wieder da" in str(m["Subject"]))
         assert notice["To"] == "anna@example.de" and "TEE-RED-M" in text_of(notice)
+        assert "https://shop.example?utm_source=kontor&utm_medium=email" in text_of(notice)
+        assert "utm_campaign=flow-back_in_stock" in text_of(notice)  # ADR 0121
         assert notice["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
 
