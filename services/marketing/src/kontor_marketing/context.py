@@ -29,9 +29,11 @@ class MarketingContext:
     links: ConsentLinks | None
     """None: no link secret (nor privacy key) is set; the public routes answer 503."""
     imprint: str
+    utm_source: str = "kontor"
+    """``utm_source`` of the click redirects' targets (ADR 0121)."""
 
     def campaign_links(self) -> CampaignLinks:
-        return CampaignLinks(self.consent_links())
+        return CampaignLinks(self.consent_links(), self.utm_source)
 
     def consent_links(self) -> ConsentLinks:
         if self.links is None:

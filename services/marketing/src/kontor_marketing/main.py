@@ -81,7 +81,13 @@ def definition(settings: MarketingSettings, clock: Clock = utc_now) -> ServiceDe
                 ),
             ),
             stock_alerts(
-                StockNotices(consent_links(settings), settings.shop_url, settings.imprint), clock
+                StockNotices(
+                    consent_links(settings),
+                    settings.shop_url,
+                    settings.imprint,
+                    settings.utm_source,
+                ),
+                clock,
             ),
         ],
         indexes=ensure_indexes,
@@ -130,6 +136,7 @@ def create_app(
         public_limiter=RateLimiter(settings.subscribe_rate_limit),
         links=consent_links(settings),
         imprint=settings.imprint,
+        utm_source=settings.utm_source,
     )
     attach_context(app, context)
     Sweeper(
@@ -153,6 +160,7 @@ def create_app(
             accepts=lambda address: is_feedback_address(address, bounces),
             hostname=bounces.rpartition("@")[2],
         ).runs_with(service)
+    quiet = quiet_hours(settings)  # advertising due inside them waits (ADR 0119)
     Sweeper(
         "marketing-mails",
         lambda: send_due_mails(
@@ -161,6 +169,7 @@ def create_app(
             clock=context.clock,
             limit=settings.mail_per_round,
             uwg_7_3=settings.uwg_7_3_existing_customers,
+            quiet=quiet,
         ),
         interval_s=settings.mail_sweep_interval_s,
     ).runs_with(service)
@@ -170,14 +179,14 @@ def create_app(
         lambda: win_back_due(transactor, win_back, clock=context.clock),
         interval_s=settings.segment_refresh_interval_s,
     ).runs_with(service)
-    entries = Flow(context.links, timedelta(0), settings.imprint)
+    entries = Flow(context.links, timedelta(0), settings.imprint, settings.utm_source)
     Sweeper(
         "segment-entry-mails",
         lambda: entry_mails_due(transactor, entries, clock=context.clock),
         interval_s=settings.campaign_sweep_interval_s,
     ).runs_with(service)
     if context.links is not None:
-        links, rules = CampaignLinks(context.links), send_rules(settings)
+        links, rules = CampaignLinks(context.links, settings.utm_source), send_rules(settings)
         Sweeper(
             "campaign-dispatch",
             lambda: dispatch_due(transactor, links=links, rules=rules, clock=context.clock),
@@ -186,12 +195,17 @@ def create_app(
     return app
 
 
-def send_rules(settings: MarketingSettings) -> SendRules:
+def quiet_hours(settings: MarketingSettings) -> QuietHours:
+    """The hours no advertising leaves in, in the shop's time zone (Europe/Berlin)."""
     start, end = (time.fromisoformat(t) for t in settings.quiet_hours.split("-"))
+    return QuietHours(start, end, BERLIN)
+
+
+def send_rules(settings: MarketingSettings) -> SendRules:
     return SendRules(
         imprint=settings.imprint,
         per_week=settings.frequency_cap_per_week,
-        quiet=QuietHours(start, end, BERLIN),
+        quiet=quiet_hours(settings),
         uwg_7_3=settings.uwg_7_3_existing_customers,
     )
 

@@ -24,6 +24,12 @@ class MarketingSettings(ServiceSettings):
         description="Signs the links in marketing mails (at least 16 bytes). Unset: "
         "derived from the privacy master key; neither set: subscriptions answer 503",
     )
+    utm_source: str = Field(
+        default="kontor",
+        pattern=r"^[A-Za-z0-9._-]{1,64}$",
+        description="utm_source on the shop links of campaign and flow mails (with "
+        "utm_medium=email, utm_campaign the campaign's id or flow-<name>; ADR 0121)",
+    )
     confirm_link_hours: int = Field(
         default=48, ge=1, le=24 * 30, description="How long a confirmation link is valid"
     )
@@ -51,7 +57,8 @@ class MarketingSettings(ServiceSettings):
     quiet_hours: str = Field(
         default="21:00-08:00",
         pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]$",
-        description="No campaign mail leaves in these hours (Europe/Berlin)",
+        description="No campaign or flow mail leaves in these hours (Europe/Berlin): one "
+        "due then waits for their end; the double opt-in confirmation does not (ADR 0119)",
     )
     campaign_sweep_interval_s: float = Field(
         default=5.0, gt=0, description="How often scheduled campaigns are looked at"

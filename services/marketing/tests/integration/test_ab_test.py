@@ -7,7 +7,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from kontor_contracts.events.common import Customer
@@ -96,7 +96,10 @@ async def test_the_variant_with_more_clicks_goes_to_the_rest(
         assert (testing["status"], testing["sent_a"], testing["sent_b"]) == ("testing", 1, 1)
         [b_mail] = [m for m in sample if "das ist neu" in str(m["Subject"])]
         click = re.findall(r"https://shop.example(/t/c/\S+)", text_of(b_mail))[0]
-        assert (await client.get(urlsplit(click).path, follow_redirects=False)).status_code == 302
+        followed = await client.get(urlsplit(click).path, follow_redirects=False)
+        assert followed.status_code == 302
+        tags = parse_qs(urlsplit(followed.headers["location"]).query)
+        assert (tags["utm_campaign"], tags["utm_content"]) == ([campaign_id], ["B"])
 
         real = ctx.clock
         ctx.clock = lambda: real() + timedelta(minutes=61)  # the wait is over

@@ -1,13 +1,12 @@
 """A campaign to a segment over real SMTP (issue 15): only the member with confirmed
 consent gets it (the unconsented and the unsubscribed are skipped), with List-Unsubscribe
 and List-Unsubscribe-Post; its one-click POST unsubscribes at once; tracked clicks
-redirect only to the signed target; the results count delivered, opens, clicks and the
-unsubscribe the campaign caused."""
+redirect only to the signed target, tagged with the campaign's UTM parameters; the
+results count delivered, opens, clicks and the unsubscribe the campaign caused."""
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from email.message import EmailMessage
 from typing import Any
@@ -19,9 +18,10 @@ from kontor_contracts.events.common import Customer
 from kontor_contracts.events.orders import ReturnCompleted
 from kontor_contracts.samples import order_placed_envelope
 from kontor_marketing.context import MarketingContext
-from kontor_servicekit.clock import BERLIN
 from kontor_servicekit.context import context_of
 from kontor_servicekit.testing import as_message, consume_all, eventually, produce, topic_of
+
+from .awake import quiet_hours_not_now
 
 pytestmark = pytest.mark.integration
 
@@ -38,11 +38,6 @@ def path_in(text: str, kind: str) -> str:
     return urlsplit(match.group(0)).path
 
 
-def quiet_hours_not_now() -> str:
-    start = datetime.now(UTC).astimezone(BERLIN) + timedelta(hours=3)
-    return f"{start:%H:%M}-{start + timedelta(hours=1):%H:%M}"
-
-
 async def test_a_campaign_reaches_only_the_consented_and_tracks_what_came_back(
     start_service: Any, infra: Any, namespace: str, mail_sink: Any
 ) -> None:
@@ -52,6 +47,7 @@ async def test_a_campaign_reaches_only_the_consented_and_tracks_what_came_back(
         "campaign_sweep_interval_s": 0.1,
         "public_base_url": "https://shop.example",
         "quiet_hours": quiet_hours_not_now(),
+        "utm_source": "beispielshop",
     }
     people = ["anna@example.de", "bert@example.de", "carla@example.de"]
     async with start_service("marketing", **settings) as marketing:
@@ -94,7 +90,7 @@ async def test_a_campaign_reaches_only_the_consented_and_tracks_what_came_back(
             json={
                 "name": "Winter",
                 "subject": "{{name}}, 10 % mit {{coupon_code}}",
-                "text": "Hallo {{name}}, hier entlang: https://www.example.org/winter",
+                "text": "Hallo {{name}}, hier entlang: https://www.example.org/winter?farbe=rot",
                 "html": '<p>Hallo {{name}}</p><a href="https://www.example.org/winter">Winter</a>',
                 "topic": "offers",
                 "segment_id": segment["id"],
@@ -125,7 +121,11 @@ async def test_a_campaign_reaches_only_the_consented_and_tracks_what_came_back(
         click = path_in(text, "t/c")
         followed = await client.get(click, follow_redirects=False)
         assert followed.status_code == 302
-        assert followed.headers["location"] == "https://www.example.org/winter"
+        # the target with its own query and the UTM tags analytics attributes by (ADR 0121)
+        assert followed.headers["location"] == (
+            "https://www.example.org/winter?farbe=rot&utm_source=beispielshop"
+            f"&utm_medium=email&utm_campaign={campaign_id}"
+        )
         assert (await client.get(click[:-3] + "abc", follow_redirects=False)).status_code == 404
         html = sent.get_body(("html",))
         assert html is not None

@@ -1,11 +1,13 @@
-"""The abandoned-cart flow over real SMTP (issue 15): CartAbandoned queues a reminder
-for a person with consent to offers; the order placed before it leaves cancels it; the
-person who did not order gets it, with the one-click unsubscribe."""
+"""The flows over real SMTP (issue 15): CartAbandoned queues a reminder for a person
+with consent to offers; the order placed before it leaves cancels it; the person who did
+not order gets it, with the one-click unsubscribe. The review request, the entry mail and
+the back-in-stock notice arrive; inside quiet hours the confirmation leaves and the flow
+mails wait for their end (ADR 0119)."""
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from email.message import EmailMessage
 from typing import Any
@@ -18,7 +20,9 @@ from kontor_contracts.events.orders import CartAbandoned, CartLine, OrderDeliver
 from kontor_contracts.samples import order_placed_envelope
 from kontor_marketing.context import MarketingContext
 from kontor_servicekit.context import context_of
-from kontor_servicekit.testing import as_message, produce, topic_of
+from kontor_servicekit.testing import as_message, eventually, produce, topic_of
+
+from .awake import quiet_hours_around_now, quiet_hours_not_now
 
 pytestmark = pytest.mark.integration
 
@@ -29,7 +33,11 @@ def text_of(message: EmailMessage) -> str:
     return str(part.get_content())
 
 
-FAST = {"mail_sweep_interval_s": 0.1, "public_base_url": "https://shop.example"}
+FAST = {
+    "mail_sweep_interval_s": 0.1,
+    "public_base_url": "https://shop.example",
+    "quiet_hours": quiet_hours_not_now(),
+}
 
 
 async def opted_in(client: Any, mail_sink: Any, email: str, topic: str) -> None:
@@ -163,4 +171,46 @@ async def test_a_goods_receipt_sends_the_back_in_stock_notice_over_smtp(
 
         [notice] = await mail_sink.arrived(1, where=lambda m: "Wieder da" in str(m["Subject"]))
         assert notice["To"] == "anna@example.de" and "TEE-RED-M" in text_of(notice)
+        assert "https://shop.example?utm_source=kontor&utm_medium=email" in text_of(notice)
+        assert "utm_campaign=flow-back_in_stock" in text_of(notice)  # ADR 0121
         assert notice["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+async def test_flow_mails_due_in_quiet_hours_wait_for_their_end_the_confirmation_does_not(
+    start_service: Any, infra: Any, namespace: str, mail_sink: Any
+) -> None:
+    quiet, end = quiet_hours_around_now()
+    settings = {**mail_sink.smtp_settings(), **FAST, "quiet_hours": quiet}
+    async with start_service("marketing", token=None, **settings) as marketing:
+        client, ctx = marketing.client, context_of(marketing.app, MarketingContext)
+        asked = await client.post(
+            "/back-in-stock/requests", json={"email": "anna@example.de", "sku": "TEE-RED-M"}
+        )
+        assert asked.status_code == 202, asked.text
+        # the confirmation leaves inside quiet hours: the person just asked for it
+        [mail] = await mail_sink.arrived(1, where=lambda m: "bestätigen" in str(m["Subject"]))
+        link = re.findall(r"https://shop.example(/newsletter/confirmations/\S+)", text_of(mail))
+        assert (await client.get(link[0])).status_code == 200  # queues the welcome mail
+        receipt = StockAdjusted(
+            sku="TEE-RED-M", warehouse="main", delta=20, on_hand=20, reason="goods_receipt"
+        )
+        env = Envelope.wrap(receipt, producer="catalog", aggregate_id=receipt.sku)
+        await produce(
+            infra.kafka_bootstrap, topic_of(namespace, "StockAdjusted"), [as_message(env)]
+        )
+
+        async def held() -> list[Any] | None:
+            flows = [m for m in await ctx.queries.mails_to("anna@example.de") if m.kind == "flow"]
+            waiting = [m for m in flows if m.status == "queued" and m.not_before == end]
+            return waiting if len(waiting) == 2 else None
+
+        waiting = await eventually(held, timeout=30)  # the sweeper put both back
+        assert sorted(m.meta["flow"] for m in waiting) == ["back_in_stock", "welcome"]
+        assert [str(m["Subject"]) for m in mail_sink.parsed()] == [str(mail["Subject"])]
+
+        real = ctx.clock
+        ctx.clock = lambda: real() + timedelta(hours=1, minutes=1)  # the quiet hours are over
+        later = await mail_sink.arrived(3, timeout=30)
+        subjects = sorted(str(m["Subject"]) for m in later[1:])
+        assert subjects == ["Wieder da: TEE-RED-M", "Willkommen bei unserem Newsletter"]
+        assert {m["To"] for m in later} == {"anna@example.de"}

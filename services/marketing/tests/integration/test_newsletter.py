@@ -20,10 +20,16 @@ from kontor_marketing.context import MarketingContext
 from kontor_servicekit.context import context_of
 from kontor_servicekit.testing import as_message, consume_all, produce, topic_of
 
+from .awake import quiet_hours_not_now
+
 pytestmark = pytest.mark.integration
 
 
-FAST_MAIL = {"mail_sweep_interval_s": 0.1, "public_base_url": "https://shop.example"}
+FAST_MAIL = {
+    "mail_sweep_interval_s": 0.1,
+    "public_base_url": "https://shop.example",
+    "quiet_hours": quiet_hours_not_now(),  # the welcome mail is advertising (ADR 0119)
+}
 
 
 def text_of(message: EmailMessage) -> str:

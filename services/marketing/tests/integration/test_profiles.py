@@ -1,17 +1,21 @@
 """Profiles from orders' events on the real broker (issue 15): revenue net of a return
 (read before its order, ADR 0112) and a cancellation, RFM and AOV shown per customer,
 favourite categories from the catalogue; a segment's size preview, its saved membership,
-and membership kept live as the next order arrives."""
+and membership kept live as the next order arrives; support's tickets on the profile and
+in segment rules."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from kontor_contracts.envelope import Envelope
 from kontor_contracts.events.catalog import ProductCreated
+from kontor_contracts.events.common import Customer
 from kontor_contracts.events.orders import OrderCancelled, ReturnCompleted
+from kontor_contracts.events.support import TicketOpened, TicketResolved
 from kontor_contracts.examples import load_example
 from kontor_contracts.samples import order_placed_envelope
 from kontor_servicekit.testing import as_message, eventually, produce, topic_of
@@ -82,3 +86,55 @@ async def test_profiles_and_live_segments(start_service: Any, infra: Any, namesp
         assert await eventually(entered, timeout=30) == ["anna@example.de"]
         listed = (await client.get("/segments")).json()
         assert [(s["name"], s["size"]) for s in listed["items"]] == [("Stammkunden", 1)]
+
+
+async def test_a_sealed_ticket_shows_on_the_profile_and_moves_segments(
+    start_service: Any, infra: Any, namespace: str
+) -> None:
+    """Support's tickets in profiles: a TicketOpened (the customer sealed, as support
+    publishes it, ADR 0036) makes the profile show an open ticket and a segment with
+    ``open_tickets > 0`` gain the person; TicketResolved (no e-mail) settles it."""
+    async with start_service("marketing") as marketing:
+        client = marketing.client
+        rule = {"field": "open_tickets", "op": "gt", "value": 0}
+        saved = await client.post("/segments", json={"name": "Offene Anliegen", "rule": rule})
+        assert saved.status_code == 201, saved.text
+        segment_id = saved.json()["id"]
+        ticket = TicketOpened(
+            ticket_id="t-1",
+            channel="email",
+            customer=Customer(email="Bert@Example.de", name="Bert Beispiel"),
+            subject="Paket beschädigt",
+            category="complaint",
+            opened_at=datetime.now(UTC),
+        )
+        sealer = marketing.kit.privacy.sealer
+        assert sealer is not None
+        sealed = await sealer.seal(Envelope.wrap(ticket, producer="support", aggregate_id="t-1"))
+        assert "Bert@Example.de" not in sealed.to_bytes().decode()  # only ciphertext travels
+        topic = topic_of(namespace, "TicketOpened")
+        await produce(infra.kafka_bootstrap, topic, [as_message(sealed)])
+
+        async def shown() -> dict[str, Any] | None:
+            answer = await client.get("/profiles/bert@example.de")
+            return answer.json() if answer.status_code == 200 else None
+
+        profile = await eventually(shown, timeout=30)
+        assert (profile["tickets"], profile["open_tickets"]) == (1, 1)
+        assert profile["last_ticket_at"] is not None and profile["orders"] == 0
+        members = (await client.get(f"/segments/{segment_id}/members")).json()
+        assert members["items"] == ["bert@example.de"]
+
+        resolved = TicketResolved(
+            ticket_id="t-1", resolution="Ersatz verschickt", resolved_at=datetime.now(UTC)
+        )
+        env = Envelope.wrap(resolved, producer="support", aggregate_id="t-1")
+        await produce(infra.kafka_bootstrap, topic, [as_message(await sealer.seal(env))])
+
+        async def left() -> bool:
+            members = (await client.get(f"/segments/{segment_id}/members")).json()
+            return not members["items"]
+
+        await eventually(left, timeout=30)
+        after = (await client.get("/profiles/bert@example.de")).json()
+        assert (after["tickets"], after["open_tickets"]) == (1, 0)

@@ -4,7 +4,9 @@ the public tracking links of their mails (no token: the signature is the proof).
 - ``GET /t/o/{token}``: the open pixel (a 1x1 GIF). **Opens are unreliable**: mail
   clients prefetch images (Apple Mail Privacy Protection) or block them.
 - ``GET /t/c/{token}``: a click; redirects (302) to the URL signed into the token only,
-  so the route cannot be used as an open redirect; a bad token answers 404.
+  so the route cannot be used as an open redirect; a bad token answers 404. The target
+  gets the campaign's UTM tags (``utm_source``, ``utm_medium=email``, ``utm_campaign``
+  the campaign's id, ``utm_content`` the A/B variant) unless it has them (ADR 0121).
 """
 
 from __future__ import annotations

@@ -4,7 +4,9 @@ A segment's rule: ``{"all": [...]}`` (AND) or ``{"any": [...]}`` (OR), nested up
 deep, conditions ``{"field": "orders", "op": "gte", "value": 2}``. Fields: orders,
 revenue (net of cancellations and returns), aov, return_rate, cancelled,
 days_since_last_order, rfm_r, rfm_f, rfm_m (1-5), rfm ("545"), open_cart,
-open_cart_value, consent (none, pending, confirmed, unsubscribed).
+open_cart_value, consent (none, pending, confirmed, unsubscribed), favourite_category,
+tickets, open_tickets, days_since_last_ticket (support's tickets: ``open_tickets > 0``
+keeps someone with an unsettled concern out of a campaign).
 """
 
 from __future__ import annotations
@@ -62,6 +64,12 @@ class ProfileOut(BaseModel):
     favourite_categories: list[str] = Field(
         description="The categories bought most (pieces, orders kept), most first; up to 3"
     )
+    tickets: int = Field(description="Support tickets of the person's, all")
+    open_tickets: int = Field(
+        description="Of those, not resolved or closed (open, in progress, waiting for them)"
+    )
+    last_ticket_at: Instant | None = Field(description="When the newest ticket was opened")
+    days_since_last_ticket: int | None
 
     @classmethod
     def of(cls, profile: Profile, now: datetime) -> ProfileOut:

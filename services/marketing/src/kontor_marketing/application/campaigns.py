@@ -36,7 +36,7 @@ from kontor_marketing.domain.campaign import (
     rewrite_links,
 )
 from kontor_marketing.domain.consent import may_advertise
-from kontor_marketing.domain.links import BadLink
+from kontor_marketing.domain.links import BadLink, campaign_utm, with_utm
 from kontor_marketing.domain.mail import Mail, QueuedMail, with_unsubscribe
 from kontor_marketing.domain.profile import Profile
 from kontor_marketing.domain.results import best_send_time, hour_of_week
@@ -52,6 +52,8 @@ OBJECTION = (
 @dataclass(frozen=True)
 class CampaignLinks:
     consent: ConsentLinks
+    utm_source: str = "kontor"
+    """``utm_source`` of the click redirects' targets (the shop's setting, ADR 0121)."""
 
     @property
     def base(self) -> str:
@@ -352,25 +354,35 @@ async def record_engagement(
     links: CampaignLinks,
     clock: Clock,
 ) -> str | None:
-    """Record an open or a click; answers the click's target (None: a bad link, which
-    redirects nowhere: no open redirect)."""
+    """Record an open or a click; answers the click's target with the campaign's UTM
+    tags (ADR 0121; ``utm_content`` the variant when the campaign is an A/B test), or
+    None: a bad link, which redirects nowhere (no open redirect)."""
     purpose = OPEN if kind == "open" else CLICK
     try:
         data = links.consent.signer.verify(purpose, token, now=clock())
     except BadLink:
         return None
 
-    async def work(uow: MarketingUnitOfWork) -> None:
+    campaign_id, variant = str(data.get("c")), str(data.get("v") or "A")
+
+    async def work(uow: MarketingUnitOfWork) -> str:
         await uow.engagements.add(
             Engagement(
-                campaign_id=str(data.get("c")),
+                campaign_id=campaign_id,
                 email=str(data.get("e")),
                 kind="open" if kind == "open" else "click",
                 at=clock(),
                 url=None if kind == "open" else str(data.get("u")),
-                variant=str(data.get("v") or "A"),
+                variant=variant,
             )
         )
+        target = str(data.get("u") or "")
+        if kind == "open" or not target:
+            return target
+        campaign = await uow.campaigns.get(campaign_id)
+        tested = campaign is not None and campaign.ab_test
+        return with_utm(
+            target, campaign_utm(links.utm_source, campaign_id, variant if tested else None)
+        )
 
-    await transactor.run(work)
-    return str(data.get("u") or "")
+    return await transactor.run(work)

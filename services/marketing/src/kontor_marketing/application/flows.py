@@ -36,6 +36,7 @@ from kontor_servicekit.uow import Transactor
 from kontor_marketing.application.unit_of_work import MarketingUnitOfWork
 from kontor_marketing.domain.consent import Consent
 from kontor_marketing.domain.flow_mails import review_request_mail, win_back_mail
+from kontor_marketing.domain.links import flow_utm
 from kontor_marketing.domain.mail import Mail, flow_mail, with_unsubscribe
 from kontor_marketing.domain.segment_flows import ENTRY_FLOW
 
@@ -52,11 +53,13 @@ WIN_BACK_TOPIC = "offers"
 
 @dataclass(frozen=True)
 class Flow:
-    """What a flow needs: the links of its mails, its delay, the imprint."""
+    """What a flow needs: the links of its mails, its delay, the imprint, the
+    ``utm_source`` of the shop links in its mails (ADR 0121)."""
 
     links: ConsentLinks | None
     delay: timedelta
     imprint: str
+    utm_source: str = "kontor"
 
 
 CartFlow = Flow
@@ -223,6 +226,7 @@ async def entry_mails_due(
                 (profile.name if profile else None) or "",
                 unsubscribe_url=flow.links.unsubscribe_url(entry.email, (template.topic,)),
                 imprint=flow.imprint,
+                utm=flow_utm(flow.utm_source, ENTRY_FLOW),
             )
             await uow.mails.add(
                 flow_mail(

@@ -5,7 +5,10 @@ unit tests). :func:`send_due_mails` is one round of the mail sweeper: it claims 
 mails in one unit (so two replicas never send the same mail), sends each outside any
 transaction, and records the outcome in a unit of its own. Advertising (a mail with a
 topic) is checked against the person's consent **when it leaves**: an unsubscribe that
-arrived after the campaign was planned stops it (UWG §7, issue 15). No mail at all goes
+arrived after the campaign was planned stops it (UWG §7, issue 15). Advertising that
+falls due inside quiet hours is put back until they end, whichever flow queued it and
+whenever it was queued (a retry, a backlog after an outage); the double opt-in
+confirmation is exempt (ADR 0119). No mail at all goes
 to an address suppressed after a hard bounce or a complaint (ADR 0055); a relay that
 refuses the recipient for good suppresses it too. Each mail leaves tagged with its id
 (``X-Kontor-Mail``, the VERP envelope sender) so that reports find it.
@@ -26,6 +29,7 @@ from kontor_servicekit.uow import Transactor
 
 from kontor_marketing.application.feedback import suppress_refused
 from kontor_marketing.application.unit_of_work import MarketingUnitOfWork
+from kontor_marketing.domain.campaign import QuietHours
 from kontor_marketing.domain.consent import may_advertise
 from kontor_marketing.domain.feedback import tagged
 from kontor_marketing.domain.mail import Mail, QueuedMail
@@ -43,6 +47,8 @@ class RoundResult:
     sent: int = 0
     skipped: int = 0
     failed: int = 0
+    held: int = 0
+    """Due inside quiet hours: put back until they end."""
 
 
 async def send_due_mails(
@@ -52,20 +58,27 @@ async def send_due_mails(
     clock: Clock,
     limit: int,
     uwg_7_3: bool = False,
+    quiet: QuietHours | None = None,
 ) -> RoundResult:
     """Send at most ``limit`` due mails (the rate bound: ``limit`` per round);
-    ``uwg_7_3``: the existing-customer exception (ADR 0051), off unless set."""
+    ``uwg_7_3``: the existing-customer exception (ADR 0051), off unless set; ``quiet``:
+    the quiet hours advertising waits out (None: none)."""
 
-    async def claim(uow: MarketingUnitOfWork) -> list[QueuedMail]:
+    async def claim(uow: MarketingUnitOfWork) -> tuple[list[QueuedMail], int]:
         now = clock()
-        due = await uow.mails.due(now, limit)
-        for mail in due:
-            mail.claim(now)
+        claimed, waiting = [], 0
+        for mail in await uow.mails.due(now, limit):
+            if quiet is not None and mail.wait_for_quiet_hours(quiet, now):
+                waiting += 1
+            else:
+                mail.claim(now)
+                claimed.append(mail)
             await uow.mails.save(mail)
-        return due
+        return claimed, waiting
 
-    result = RoundResult()
-    for queued in await transactor.run(claim):
+    claimed, waiting = await transactor.run(claim)
+    result = RoundResult(held=waiting)
+    for queued in claimed:
         held = await _held_back(transactor, queued, uwg_7_3)
         if held is not None:
             await _record(transactor, queued.id, partial(QueuedMail.skipped, reason=held), clock)

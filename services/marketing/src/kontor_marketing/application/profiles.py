@@ -1,4 +1,4 @@
-"""Profiles folded from orders' events, and segments kept live over them.
+"""Profiles folded from orders' and support's events, and segments kept live over them.
 
 Each handler changes one profile and re-decides its segment membership in the same
 unit (:func:`refresh`), so "who is in the segment" follows the events as they arrive;
@@ -23,6 +23,7 @@ from kontor_contracts.events.orders import (
     OrderRejected,
     ReturnCompleted,
 )
+from kontor_contracts.events.support import TicketOpened, TicketResolved, TicketUpdated
 from kontor_servicekit.clock import Clock
 from kontor_servicekit.domain_errors import Invalid, NotFound
 from kontor_servicekit.uow import Transactor
@@ -180,6 +181,41 @@ async def on_cart_abandoned(
     await refresh(uow, profile, env.occurred_at)
     if flow is not None:
         await remind_of_cart(uow, event, email, flow, now or env.occurred_at)
+
+
+# ------------------------------------------------------------------------ tickets
+
+
+async def on_ticket_opened(event: TicketOpened, uow: MarketingUnitOfWork, env: Envelope) -> None:
+    """A person contacted support: the ticket counts on their profile (opened, open)."""
+    email = _email(event.customer.email)
+    if email is None:
+        return
+    profile = await uow.profiles.get(email) or Profile(email=email)
+    profile.ticket_opened(event.ticket_id, event.opened_at or env.occurred_at)
+    await refresh(uow, profile, env.occurred_at)
+
+
+async def _ticket_moved(
+    uow: MarketingUnitOfWork, ticket_id: str, status: str, env: Envelope
+) -> None:
+    # no e-mail in these: the ticket's TicketOpened (same key, so read before) named it;
+    # a ticket support never announced (no customer known) is not anyone's
+    profile = await uow.profiles.by_ticket(ticket_id)
+    if profile is None:
+        return
+    profile.ticket_status(ticket_id, status)
+    await refresh(uow, profile, env.occurred_at)
+
+
+async def on_ticket_updated(event: TicketUpdated, uow: MarketingUnitOfWork, env: Envelope) -> None:
+    await _ticket_moved(uow, event.ticket_id, event.status, env)
+
+
+async def on_ticket_resolved(
+    event: TicketResolved, uow: MarketingUnitOfWork, env: Envelope
+) -> None:
+    await _ticket_moved(uow, event.ticket_id, "resolved", env)
 
 
 # ----------------------------------------------------------------------- segments

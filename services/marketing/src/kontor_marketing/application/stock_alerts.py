@@ -20,6 +20,7 @@ from kontor_marketing.application.consent import ConsentLinks, Subscribe, reques
 from kontor_marketing.application.unit_of_work import MarketingUnitOfWork
 from kontor_marketing.domain.consent import normalise_email
 from kontor_marketing.domain.flow_mails import back_in_stock_mail
+from kontor_marketing.domain.links import flow_utm, with_utm
 from kontor_marketing.domain.mail import flow_mail
 from kontor_marketing.domain.stock_alerts import STOCK_FLOW, STOCK_TOPIC, StockAlert, back_again
 
@@ -31,6 +32,8 @@ class StockNotices:
     links: ConsentLinks | None
     shop_url: str
     imprint: str
+    utm_source: str = "kontor"
+    """The shop link carries ``utm_campaign=flow-back_in_stock`` (ADR 0121)."""
 
 
 async def ask_for_stock_alert(
@@ -74,7 +77,7 @@ async def on_stock_adjusted(
             to=alert.email,
             locale=consent.locale if consent else "de",
             sku=event.sku,
-            shop_url=notices.shop_url,
+            shop_url=with_utm(notices.shop_url, flow_utm(notices.utm_source, STOCK_FLOW)),
             unsubscribe_url=notices.links.unsubscribe_url(alert.email, (STOCK_TOPIC,)),
             imprint=notices.imprint,
         )

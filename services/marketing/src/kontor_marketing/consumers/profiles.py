@@ -1,4 +1,5 @@
-"""Subscription ``marketing.profiles``: orders' events folded into customer profiles."""
+"""Subscription ``marketing.profiles``: orders' and support's events folded into customer
+profiles (one group, one projection: a rebuild replays both)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from kontor_contracts.events.orders import (
     OrderRejected,
     ReturnCompleted,
 )
+from kontor_contracts.events.support import TicketOpened, TicketResolved, TicketUpdated
 from kontor_servicekit.clock import Clock, utc_now
 from kontor_servicekit.consumer import Subscription
 
@@ -41,8 +43,9 @@ def profiles(
 
     return Subscription(
         purpose="profiles",
-        description="Folds orders, cancellations, returns and abandoned carts into profiles "
-        "and keeps segment membership live; deliveries queue the review request",
+        description="Folds orders, cancellations, returns, abandoned carts and support "
+        "tickets into profiles and keeps segment membership live; deliveries queue the "
+        "review request",
         projection=(PROFILES, EARLY_REFUNDS),
         handlers={
             OrderPlaced: placed,
@@ -51,7 +54,11 @@ def profiles(
             ReturnCompleted: p.on_return_completed,
             CartAbandoned: abandoned,
             OrderDelivered: delivered,
+            TicketOpened: p.on_ticket_opened,
+            TicketUpdated: p.on_ticket_updated,
+            TicketResolved: p.on_ticket_resolved,
         },
         unit_of_work=MongoMarketingUnitOfWork,
-        unseal=True,  # keyed by the customer's e-mail, as the consents are (ADR 0036)
+        unseal=True,  # keyed by the customer's e-mail, as the consents are (ADR 0036);
+        # TicketOpened's customer is sealed like an order's
     )

@@ -215,7 +215,8 @@ def links_in(*bodies: str | None) -> list[str]:
 
 @dataclass(frozen=True)
 class QuietHours:
-    """No campaign mail between ``start`` and ``end`` local time (e.g. 21:00-08:00)."""
+    """No advertising mail (campaign or flow) between ``start`` and ``end`` local time
+    (e.g. 21:00-08:00); one due then waits for the end (ADR 0119)."""
 
     start: time
     end: time

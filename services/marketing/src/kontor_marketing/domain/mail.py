@@ -4,7 +4,8 @@ A :class:`Mail` is the message (addresses, subject, plain text and HTML, extra h
 such as ``List-Unsubscribe``); a :class:`QueuedMail` is its delivery: queued in the
 transaction of what caused it, claimed by one sender for a lease, then sent, skipped
 (no consent at the moment of sending) or failed. A mail with a ``topic`` is advertising:
-it is sent only if the person's consent to that topic holds when it leaves.
+it is sent only if the person's consent to that topic holds when it leaves, and not
+inside quiet hours (it waits for their end).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from html import escape
 from typing import Literal
+
+from kontor_marketing.domain.campaign import QuietHours
 
 MailStatus = Literal["queued", "sending", "sent", "skipped", "failed"]
 
@@ -51,6 +54,19 @@ class QueuedMail:
         if self.status == "queued":
             return self.not_before is None or self.not_before <= now
         return self.status == "sending" and self.lease_until is not None and self.lease_until <= now
+
+    def wait_for_quiet_hours(self, quiet: QuietHours, now: datetime) -> bool:
+        """Advertising (a mail with a topic: campaigns and every flow) that falls due
+        inside quiet hours waits until they end, in the shop's time zone; True: it waits.
+        A mail without a topic (the double opt-in confirmation: the person just asked
+        for it, its link expires) leaves at once (ADR 0119)."""
+        if self.topic is None:
+            return False
+        allowed = quiet.next_allowed(now)
+        if allowed <= now:
+            return False
+        self.status, self.lease_until, self.not_before = "queued", None, allowed
+        return True
 
     def claim(self, now: datetime) -> None:
         self.status = "sending"

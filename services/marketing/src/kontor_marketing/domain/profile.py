@@ -2,10 +2,12 @@
 
 A :class:`Profile` (keyed by the normalised e-mail) is folded from orders' events: each
 order with its gross, whether it was cancelled or rejected, and what returns refunded;
-abandoned carts; the consent status. Its figures are what a marketer filters on:
-orders and revenue **net of cancellations and returns**, return rate, average order
-value, first and last order, last activity, an open cart, and RFM scores (1-5 each,
-fixed thresholds: see :func:`rfm`).
+abandoned carts; support's tickets (opened when, open or not); the consent status. Its
+figures are what a marketer filters on: orders and revenue **net of cancellations and
+returns**, return rate, average order value, first and last order, last activity, an
+open cart, RFM scores (1-5 each, fixed thresholds: see :func:`rfm`), and tickets (all,
+open, days since the last: ``open_tickets > 0`` keeps an unhappy customer out of a
+campaign).
 
 A :class:`Segment` is a rule tree over those figures: ``{"all": [...]}`` (AND),
 ``{"any": [...]}`` (OR), nested freely, leaves ``{"field", "op", "value"}``. The same
@@ -41,6 +43,22 @@ class OrderFacts:
     """Pieces per category of the order's articles (those whose category was known)."""
 
 
+OPEN_TICKET = frozenset({"open", "in_progress", "waiting_for_customer"})
+"""The ticket statuses (``support.ticket.v1``'s) of a concern not settled yet; the others
+are ``resolved`` and ``closed``."""
+
+
+@dataclass
+class TicketFacts:
+    opened_at: datetime
+    status: str = "open"
+    """The ticket's latest status (support's v1 vocabulary)."""
+
+    @property
+    def open(self) -> bool:
+        return self.status in OPEN_TICKET
+
+
 @dataclass
 class Profile:
     email: str
@@ -52,6 +70,7 @@ class Profile:
     open_cart_at: datetime | None = None
     consent: str = "none"  # none | pending | confirmed | unsubscribed
     segments: tuple[str, ...] = ()
+    tickets: dict[str, TicketFacts] = field(default_factory=dict)
 
     def _touch(self, at: datetime) -> None:
         if self.last_activity_at is None or at > self.last_activity_at:
@@ -87,6 +106,15 @@ class Profile:
         self.open_cart_value, self.open_cart_at = value, at
         self._touch(at)
 
+    def ticket_opened(self, ticket_id: str, at: datetime) -> None:
+        """A ticket of the person's (again, when redelivered: the status it has stays)."""
+        self.tickets.setdefault(ticket_id, TicketFacts(at))
+
+    def ticket_status(self, ticket_id: str, status: str) -> None:
+        """The ticket moved (updated, resolved, reopened by a reply)."""
+        if ticket_id in self.tickets:
+            self.tickets[ticket_id].status = status
+
     # ------------------------------------------------------------------ figures
 
     def kept_orders(self) -> list[OrderFacts]:
@@ -112,6 +140,7 @@ class Profile:
         first = min((o.placed_at for o in kept), default=None)
         days = None if last is None else (now - last).days
         r, f, m = rfm(days, count, revenue)
+        last_ticket = max((t.opened_at for t in self.tickets.values()), default=None)
         return {
             "orders": count,
             "revenue": revenue,
@@ -134,6 +163,10 @@ class Profile:
             "rfm": f"{r}{f}{m}",
             "consent": self.consent,
             "favourite_category": next(iter(self.favourite_categories(1)), None),
+            "tickets": len(self.tickets),
+            "open_tickets": sum(1 for t in self.tickets.values() if t.open),
+            "last_ticket_at": last_ticket,
+            "days_since_last_ticket": None if last_ticket is None else (now - last_ticket).days,
         }
 
 
@@ -172,6 +205,9 @@ NUMERIC = {
     "rfm_f",
     "rfm_m",
     "open_cart_value",
+    "tickets",
+    "open_tickets",
+    "days_since_last_ticket",
 }
 TEXT = {"consent", "rfm", "favourite_category"}
 FLAGS = {"open_cart"}

@@ -10,13 +10,21 @@ holds the links the mail needs (``application/segment_flows.py``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from kontor_servicekit.domain_errors import Invalid
 
-from kontor_marketing.domain.campaign import PLACEHOLDER, PLACEHOLDERS, render
+from kontor_marketing.domain.campaign import (
+    PLACEHOLDER,
+    PLACEHOLDERS,
+    links_in,
+    render,
+    rewrite_links,
+)
 from kontor_marketing.domain.consent import TOPICS
+from kontor_marketing.domain.links import with_utm
 from kontor_marketing.domain.mail import Mail, with_unsubscribe
 
 ENTRY_FLOW = "entered_segment"
@@ -44,8 +52,17 @@ class EntryMail:
                     field=(name,),
                 )
 
-    def to(self, email: str, name: str, *, unsubscribe_url: str, imprint: str) -> Mail:
-        """The mail for one person who entered, personalised, with its one-click."""
+    def to(
+        self,
+        email: str,
+        name: str,
+        *,
+        unsubscribe_url: str,
+        imprint: str,
+        utm: Mapping[str, str] | None = None,
+    ) -> Mail:
+        """The mail for one person who entered, personalised, with its one-click; the
+        links the marketer wrote carry ``utm`` (ADR 0121)."""
         values = {
             "name": name,
             "email": email,
@@ -53,15 +70,21 @@ class EntryMail:
             "unsubscribe_url": unsubscribe_url,
         }
         footer = f"\n\n--\nAbmelden / unsubscribe: {unsubscribe_url}\n{imprint}"
+        tags = dict(utm or {})
+
+        def tagged(body: str) -> str:
+            links = {u: with_utm(u, tags) for u in links_in(body) if tags and u != unsubscribe_url}
+            return rewrite_links(body, links)
+
         html = None
         if self.html is not None:
-            html = render(self.html, values, html=True) + (
+            html = tagged(render(self.html, values, html=True)) + (
                 f'<hr><p><a href="{unsubscribe_url}">Abmelden / unsubscribe</a></p><p>{imprint}</p>'
             )
         mail = Mail(
             to=email,
             subject=render(self.subject, values),
-            text=render(self.text, values) + footer,
+            text=tagged(render(self.text, values)) + footer,
             html=html,
         )
         return with_unsubscribe(mail, unsubscribe_url=unsubscribe_url)

@@ -26,6 +26,7 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     await db[COUPONS].create_index([("created_at", -1), ("_id", 1)], name="newest")
     await db[PROFILES].create_index([("order_ids", 1)], name="order_ids")
     await db[PROFILES].create_index([("segments", 1)], name="segments")
+    await db[PROFILES].create_index([("ticket_ids", 1)], name="ticket_ids")
     await db[CAMPAIGNS].create_index([("status", 1), ("send_at", 1)], name="due")
     await db[CAMPAIGNS].create_index([("created_at", -1), ("_id", 1)], name="newest")
     await db[ENGAGEMENTS].create_index([("campaign_id", 1), ("kind", 1)], name="campaign")

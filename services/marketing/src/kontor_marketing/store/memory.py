@@ -135,6 +135,10 @@ class InMemoryProfiles:
         found = self.table.where(lambda p: order_id in p.orders)
         return found[0] if found else None
 
+    async def by_ticket(self, ticket_id: str) -> Profile | None:
+        found = self.table.where(lambda p: ticket_id in p.tickets)
+        return found[0] if found else None
+
     async def save(self, profile: Profile) -> None:
         self.table.put(profile)
 

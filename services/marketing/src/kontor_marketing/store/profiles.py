@@ -1,8 +1,8 @@
 """Profiles (``profiles``, ``_id`` the e-mail) and segments (``segments``).
 
-A profile document keeps the folded facts, ``order_ids`` (so an event that names only
-the order finds its profile, indexed) and ``segments`` (the live membership, indexed:
-a segment's members are one indexed query).
+A profile document keeps the folded facts, ``order_ids`` and ``ticket_ids`` (so an event
+that names only the order or the ticket finds its profile, indexed) and ``segments``
+(the live membership, indexed: a segment's members are one indexed query).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 from kontor_servicekit.store import Transaction
 
-from kontor_marketing.domain.profile import OrderFacts, Profile, Segment
+from kontor_marketing.domain.profile import OrderFacts, Profile, Segment, TicketFacts
 from kontor_marketing.domain.segment_flows import EntryMail, SegmentEntry
 
 PROFILES = "profiles"
@@ -40,6 +40,8 @@ def to_document(profile: Profile) -> dict[str, Any]:
         "open_cart_at": profile.open_cart_at,
         "consent": profile.consent,
         "segments": list(profile.segments),
+        "tickets": {tid: asdict(t) for tid, t in profile.tickets.items()},
+        "ticket_ids": list(profile.tickets),
     }
 
 
@@ -66,6 +68,10 @@ def from_document(doc: dict[str, Any]) -> Profile:
         open_cart_at=doc.get("open_cart_at"),
         consent=doc.get("consent", "none"),
         segments=tuple(doc.get("segments") or ()),
+        tickets={
+            tid: TicketFacts(opened_at=t["opened_at"], status=t.get("status", "open"))
+            for tid, t in (doc.get("tickets") or {}).items()
+        },
     )
 
 
@@ -102,6 +108,10 @@ class MongoProfileRepository:
 
     async def by_order(self, order_id: str) -> Profile | None:
         doc = await self.collection.find_one({"order_ids": order_id}, session=self.tx.session)
+        return None if doc is None else from_document(doc)
+
+    async def by_ticket(self, ticket_id: str) -> Profile | None:
+        doc = await self.collection.find_one({"ticket_ids": ticket_id}, session=self.tx.session)
         return None if doc is None else from_document(doc)
 
     async def save(self, profile: Profile) -> None:
