@@ -12,6 +12,7 @@ from kontor_servicekit.auth import Principal, require_scope
 from kontor_servicekit.context import context_of
 from kontor_servicekit.domain_errors import NotFound, RateLimited
 from kontor_servicekit.errors import problem_responses
+from kontor_servicekit.languages import preferred_language
 from pydantic import BaseModel, ConfigDict, Field
 
 from kontor_support.application.chats import chat_seen, chat_typing, open_chat
@@ -43,6 +44,11 @@ class ChatIn(BaseModel):
         min_length=3,
         max_length=254,
         description="Where to answer should the chat end unanswered",
+    )
+    language: Literal["de", "en"] | None = Field(
+        default=None,
+        description="The customer's language (the shop page's); unset: the browser's "
+        "Accept-Language, if it names German or English",
     )
 
 
@@ -92,7 +98,9 @@ class ChatOut(BaseModel):
     description="Then connect to `/chats/{id}/ws?token=...` and send "
     '`{"type": "message", "body": "..."}`; the first message opens a ticket.',
 )
-async def post_chat(ctx: Context, body: ChatIn) -> Response:
+async def post_chat(ctx: Context, request: Request, body: ChatIn) -> Response:
+    language = body.language or preferred_language(request.headers.get("accept-language"))
+
     def present(chat: Chat) -> ChatOpenedOut:
         expires_at = chat.created_at + timedelta(seconds=ctx.chat_token_ttl_s)
         token = chat_token(ctx.chat.secret, chat.id, expires_at=expires_at)
@@ -105,7 +113,9 @@ async def post_chat(ctx: Context, body: ChatIn) -> Response:
 
     return await ctx.answers.answer(
         ctx.transactor,
-        lambda transactor: open_chat(transactor, name=body.name, email=body.email, clock=ctx.clock),
+        lambda transactor: open_chat(
+            transactor, name=body.name, email=body.email, clock=ctx.clock, language=language
+        ),
         present=present,
         status_code=status.HTTP_201_CREATED,
     )

@@ -69,6 +69,10 @@ class TicketOut(BaseModel):
     closed_at: Instant | None
     sla_target: str | None
     sla_due_at: Instant | None
+    language: str | None = Field(
+        description="The customer's language, de or en (null: not known, German is used)"
+    )
+    language_source: str | None = Field(description="Who said so: agent, customer or order")
 
     @classmethod
     def of(cls, t: Ticket) -> TicketOut:
@@ -337,13 +341,18 @@ class ChangeIn(BaseModel):
     tags: list[Short] | None = Field(default=None, max_length=30)
     pending_until: AwareDatetime | None = None
     resolution: Annotated[str | None, Field(min_length=1, max_length=2000)] = None
+    language: Literal["de", "en"] | None = Field(
+        default=None,
+        description="The customer's language (the rating mail's): outweighs what their mail, "
+        "browser or order said",
+    )
 
 
 @router.patch(
     "/tickets/{ticket_id}",
     response_model=TicketOut,
     responses=problem_responses(401, 403, 404, 409, 422),
-    summary="Change state, priority, assignee, group, tags or the pending date",
+    summary="Change state, priority, assignee, group, tags, the pending date or the language",
 )
 async def patch_ticket(
     ctx: Context, agent: Writer, ticket_id: TicketId, body: ChangeIn
@@ -358,6 +367,7 @@ async def patch_ticket(
         tags=None if body.tags is None else tuple(body.tags),
         pending_until=body.pending_until,
         resolution=body.resolution,
+        language=body.language,
     )
     return await ctx.answers.answer(
         ctx.transactor,

@@ -41,6 +41,7 @@ async def open_chat(
     name: str | None,
     email: str | None,
     clock: Clock,
+    language: str | None = None,
 ) -> Chat:
     """A new chat (no ticket until the customer writes)."""
     address = normalise_email(email) if email else None
@@ -51,6 +52,7 @@ async def open_chat(
         created_at=clock(),
         customer_email=address,
         customer_name=(name or "").strip()[:200] or None,
+        language=language,
     )
 
     async def work(uow: SupportUnitOfWork) -> Chat:
@@ -87,6 +89,7 @@ async def chat_message(
             subject=None if chat.ticket_id else f"Chat: {text[:60]}",
             external_conversation_id=chat.id,
             external_id=external_id,
+            language=chat.language,
         ),
         clock=clock,
         blobs=blobs,

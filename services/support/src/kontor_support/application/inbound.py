@@ -68,6 +68,7 @@ class InboundMessage:
     duration_s: int | None = None  # phone
     attachments: tuple[InboundAttachment, ...] = ()
     automated: bool = False  # auto-reply/bounce: kept, never answered
+    language: str | None = None  # de or en, as the customer's mail client or browser said
 
 
 @dataclass(frozen=True)
@@ -223,6 +224,8 @@ async def _receive(
             ticket.customer_wrote(at, automated=message.automated)
     if not incoming:
         ticket.contact_logged(at, "agent", channel=message.channel)
+    elif not message.automated:  # an auto-reply's language is its robot's
+        ticket.note_language(message.language, "customer", at)
     await link_from_text(uow, ticket, message.subject, message.body_text)
     if mail_id is not None:
         ticket.remember_mail([mail_id])

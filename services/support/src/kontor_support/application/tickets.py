@@ -219,6 +219,7 @@ class ChangeTicket:
     tags: tuple[str, ...] | None = None
     pending_until: datetime | None = None
     resolution: str | None = None
+    language: str | None = None  # the customer's, as the agent knows it (ADR 0122)
 
 
 async def change_ticket(
@@ -246,6 +247,7 @@ async def change_ticket(
             tags=command.tags,
             pending_until=command.pending_until,
             resolution=command.resolution,
+            language=command.language,
         )
         solved = any(isinstance(e, TicketWasSolved) for e in ticket.recorded_events)
         if solved and ratings is not None:
