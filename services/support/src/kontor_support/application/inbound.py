@@ -77,6 +77,7 @@ class Received:
     message_id: str  # the id of the stored ticket message (not the mail's Message-ID)
     created_ticket: bool
     duplicate: bool
+    attachments: tuple[Attachment, ...] = ()  # the files stored with it
 
 
 async def receive(
@@ -191,7 +192,13 @@ async def _receive(
     mail_id = normalise_message_id(message.message_id)
     known = await _known(uow, message, mail_id)
     if known is not None:
-        return Received(known.ticket_id, known.id, created_ticket=False, duplicate=True)
+        return Received(
+            known.ticket_id,
+            known.id,
+            created_ticket=False,
+            duplicate=True,
+            attachments=known.attachments,
+        )
     at = message.received_at
     email = normalise_email(message.from_email)
     phone = normalise_phone(message.from_phone)
@@ -259,4 +266,6 @@ async def _receive(
     else:
         await uow.tickets.save(ticket)
     emit_ticket_events(uow, ticket)
-    return Received(ticket.id, stored.id, created_ticket=created, duplicate=False)
+    return Received(
+        ticket.id, stored.id, created_ticket=created, duplicate=False, attachments=attachments
+    )
