@@ -396,11 +396,12 @@ def test_one_message_size_limit_for_every_topic_and_every_service(prod: Docs) ->
 def test_each_hosts_ingress_lets_the_services_own_body_limit_pass(
     rendered: dict[str, Docs], facts: list[ServiceFacts]
 ) -> None:
-    """nginx's body limit is per Ingress: billing's 10 MiB files and the catalog's and
-    orders' images reach the service, which answers a too large body itself."""
+    """nginx's body limit is per Ingress: billing's 10 MiB files, the catalog's and
+    orders' images and support's chat files (ADR 0123) reach the service, which answers
+    a too large body itself."""
     limits = {f.name: f.max_body_bytes for f in facts}
     assert limits["billing"] == 11 * 1024 * 1024
-    assert limits["catalog"] == limits["orders"] == 6 * 1024 * 1024
+    assert limits["catalog"] == limits["orders"] == limits["support"] == 6 * 1024 * 1024
     for overlay, docs in rendered.items():
         sizes: dict[str, str] = {}
         for ing in checks.of_kind(docs, "Ingress"):
@@ -414,7 +415,7 @@ def test_each_hosts_ingress_lets_the_services_own_body_limit_pass(
             "catalog": "6m",
             "orders": "6m",
             "billing": "11m",
-            "support": "1m",
+            "support": "6m",
             "marketing": "1m",
             "analytics": "1m",
         }, overlay

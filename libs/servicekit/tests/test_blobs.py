@@ -19,6 +19,8 @@ from kontor_servicekit.blobs import (
     BlobStore,
     attachment_disposition,
     blob_response,
+    file_type,
+    read_file_upload,
     read_image_upload,
 )
 from kontor_servicekit.errors import PayloadTooLarge, UnprocessableEntity
@@ -112,6 +114,55 @@ async def test_the_limit_is_inclusive_and_a_larger_file_is_not_read_to_its_end()
         )
     assert refused.value.detail == "a photo may have at most 1000 bytes"
     assert spooled.asked == [1001]
+
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+@pytest.mark.unit
+async def test_a_handed_over_file_is_kept_as_sent_and_typed_by_its_content() -> None:
+    commented = sample_image("image/png", comment="taken at home")
+    kept = await read_file_upload(
+        upload(commented, "photo.pdf"), what="an attachment", default_name="a", max_bytes=10_000
+    )
+    assert (kept.data, kept.content_type, kept.filename) == (commented, "image/png", "photo.pdf")
+    pdf = await read_file_upload(
+        upload(PDF, None), what="an attachment", default_name="file", max_bytes=10_000
+    )
+    assert (pdf.content_type, pdf.filename, pdf.size) == ("application/pdf", "file", len(PDF))
+    assert file_type(PDF, ("image/png",)) is None  # only the types asked for
+    assert file_type(JPEG) == "image/jpeg" and file_type(WEBP) == "image/webp"
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"<html><script>alert(1)</script></html>",
+        b"\x89PNG\r\n\x1a\n<html><script>alert(1)</script></html>",  # a PNG in name only
+        b"%PDF-1.4 no end",
+        b"GIF89a" + bytes(20),
+    ],
+)
+async def test_a_handed_over_file_of_another_type_is_refused_at_the_field(data: bytes) -> None:
+    with pytest.raises(UnprocessableEntity) as refused:
+        await read_file_upload(upload(data), what="an attachment", default_name="a", max_bytes=999)
+    [error] = refused.value.errors
+    assert error["loc"] == ["body", "file"] and "accepted type" in error["msg"]
+
+
+@pytest.mark.unit
+async def test_a_handed_over_file_over_the_limit_is_refused_unread() -> None:
+    spooled = CountingFile(PDF + bytes(10_000))
+    with pytest.raises(PayloadTooLarge) as refused:
+        await read_file_upload(
+            UploadFile(file=spooled, filename="big.pdf"),
+            what="an attachment",
+            default_name="a",
+            max_bytes=len(PDF),
+        )
+    assert refused.value.detail == f"an attachment may have at most {len(PDF)} bytes"
+    assert spooled.asked == [len(PDF) + 1]
 
 
 @pytest.mark.unit

@@ -7,7 +7,9 @@ an upload the same way and serve the bytes with the same headers:
   (a larger file is refused without being read to its end) and decodes the image,
   not trusting the file name, the Content-Type the client claims or the first bytes;
   the upload it returns holds a re-encoded copy without metadata
-  (:func:`kontor_servicekit.images.decode_image`).
+  (:func:`kontor_servicekit.images.decode_image`). :func:`read_file_upload` is the same
+  for a file a person hands over (support's chat attachments): images that decode and
+  PDFs, judged by their content, kept as sent (as a mail's attachment is).
 - :class:`BlobStore` keeps the bytes in a GridFS bucket (``AsyncGridFSBucket``) of the
   service's own database. GridFS writes are not part of a transaction: a caller that
   registers a blob in a transaction deletes it again if the transaction fails.
@@ -30,9 +32,16 @@ from gridfs import AsyncGridFSBucket, NoFile
 from pymongo.asynchronous.database import AsyncDatabase
 
 from kontor_servicekit.errors import PayloadTooLarge, UnprocessableEntity
-from kontor_servicekit.images import IMAGE_TYPES, MAX_IMAGE_BYTES, NotAnImage, decode_image
+from kontor_servicekit.images import (
+    IMAGE_TYPES,
+    MAX_IMAGE_BYTES,
+    NotAnImage,
+    decode_image,
+    sniff_image_type,
+)
 
 __all__ = [
+    "ATTACHMENT_TYPES",
     "IMAGE_RESPONSES",
     "SERVED_HEADERS",
     "Blob",
@@ -41,6 +50,8 @@ __all__ = [
     "Upload",
     "attachment_disposition",
     "blob_response",
+    "file_type",
+    "read_file_upload",
     "read_image_upload",
 ]
 
@@ -92,16 +103,65 @@ async def read_image_upload(
     ``["body", field_name]``: empty, not an image that decodes, too many pixels).
     The upload holds the re-encoded image, not the bytes sent.
     """
-    data = await file.read(max_bytes + 1)
-    if len(data) > max_bytes:
-        raise PayloadTooLarge(detail=f"{what} may have at most {max_bytes} bytes")
-    if not data:
-        raise _refused("the file is empty", field_name)
+    data = await _read_limited(file, what=what, max_bytes=max_bytes, field_name=field_name)
     try:
         image = decode_image(data)
     except NotAnImage as exc:
         raise _refused(str(exc), field_name) from None
     return Upload(image.data, image.content_type, (file.filename or default_name)[:200])
+
+
+async def _read_limited(file: UploadFile, *, what: str, max_bytes: int, field_name: str) -> bytes:
+    """The upload's bytes, read to one byte past ``max_bytes`` at most (413 beyond), not empty."""
+    data = await file.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise PayloadTooLarge(detail=f"{what} may have at most {max_bytes} bytes")
+    if not data:
+        raise _refused("the file is empty", field_name)
+    return data
+
+
+#: What a person may attach to a conversation (support's chat): images and PDFs.
+ATTACHMENT_TYPES: tuple[str, ...] = (*IMAGE_TYPES, "application/pdf")
+
+
+def file_type(data: bytes, types: Sequence[str] = ATTACHMENT_TYPES) -> str | None:
+    """The type of ``data`` judged by its content, if it is one of ``types``: an image
+    that decodes (:func:`decode_image`, which also refuses bombs), a PDF that begins with
+    ``%PDF-`` and has its ``%%EOF`` near the end; None for anything else."""
+    if "application/pdf" in types and data.startswith(b"%PDF-") and b"%%EOF" in data[-1024:]:
+        return "application/pdf"
+    claimed = sniff_image_type(data[:16])
+    if claimed is None or claimed not in types:
+        return None
+    try:
+        return decode_image(data).content_type
+    except NotAnImage:
+        return None
+
+
+async def read_file_upload(
+    file: UploadFile,
+    *,
+    what: str,
+    default_name: str,
+    max_bytes: int,
+    types: Sequence[str] = ATTACHMENT_TYPES,
+    field_name: str = "file",
+) -> Upload:
+    """The upload, kept as sent, if its content is one of ``types`` (:func:`file_type`)
+    and it has at most ``max_bytes``: a file a person hands over (a chat's attachment,
+    as a mail's) whose recipient wants it as it was; serve it with
+    ``blob_response(download_as=...)``. Refuses with 413 or 422 at
+    ``["body", field_name]`` (empty, a type not accepted, whatever its name says)."""
+    data = await _read_limited(file, what=what, max_bytes=max_bytes, field_name=field_name)
+    content_type = file_type(data, types)
+    if content_type is None:
+        raise _refused(
+            f"not a file of an accepted type ({', '.join(types)}), judged by its content",
+            field_name,
+        )
+    return Upload(data, content_type, (file.filename or default_name)[:200])
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ class SupportContext:
     contact_webhook_secret: bytes | None = None  # POST /webhooks/contacts; None: refused
     rating_links: RatingLinks | None = None  # None: no rating mails, the pages answer 503
     rating_mail: bool = True  # False: no new rating mails (the links sent still work)
+    chat_attachment_max_bytes: int = 5 * 1024 * 1024  # POST /chats/{id}/attachments
 
 
 Context = Annotated[SupportContext, Depends(context_dependency(SupportContext))]

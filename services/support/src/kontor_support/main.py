@@ -104,6 +104,7 @@ def create_app(settings: SupportSettings | None = None, clock: Clock = utc_now) 
         mail_domain=settings.mail_domain,
         chat=ChatChannel(ChatHub(transactor, queries, clock), _chat_secret(settings), blobs),
         chat_token_ttl_s=settings.chat_token_ttl_s,
+        chat_attachment_max_bytes=settings.chat_attachment_max_bytes,
         chat_limiter=RateLimiter(settings.chat_open_rate_limit),
         products=ProductQueries(store.db),
         return_instructions=settings.return_instructions,
@@ -209,7 +210,9 @@ def _mail(app: FastAPI, settings: SupportSettings, context: SupportContext) -> N
     sender = SmtpSender(smtp_config(settings), clock=context.clock)
     Sweeper(
         "mail-out",
-        lambda: send_due_mail(context.transactor, context.queries, sender, clock=context.clock),
+        lambda: send_due_mail(
+            context.transactor, context.queries, sender, clock=context.clock, blobs=context.blobs
+        ),
         interval_s=settings.mail_send_interval_s,
     ).runs_with(app.state.kit.definition)
 

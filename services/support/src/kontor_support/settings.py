@@ -68,6 +68,14 @@ class SupportSettings(ServiceSettings):
     chat_open_rate_limit: int = Field(
         default=20, ge=1, description="POST /chats per client address and minute"
     )
+    chat_attachment_max_bytes: int = Field(
+        default=5 * 1024 * 1024,
+        ge=1024,
+        description="The largest file sent into a chat (POST /chats/{id}/attachments); "
+        "images and PDFs, at most max_body_bytes less 64 KiB for the multipart envelope",
+    )
+    #: Chat files are up to 5 MiB (checked per route); the multipart envelope adds a little.
+    max_body_bytes: int = 6 * 1024 * 1024
     contact_webhook_secret: SecretStr | None = Field(
         default=None,
         description="HMAC key of POST /webhooks/contacts (telephony, social tools); "
@@ -138,6 +146,12 @@ class SupportSettings(ServiceSettings):
     retention_sweep_interval_s: float = Field(
         default=3600.0, gt=0, description="How often tickets past their retention are looked for"
     )
+
+    @model_validator(mode="after")
+    def _chat_files_fit_a_request(self) -> Self:
+        if self.chat_attachment_max_bytes > self.max_body_bytes - 64 * 1024:
+            raise ValueError("chat_attachment_max_bytes must be max_body_bytes - 64 KiB or less")
+        return self
 
     @model_validator(mode="after")
     def _imap_needs_a_login(self) -> Self:

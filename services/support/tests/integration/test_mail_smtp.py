@@ -229,3 +229,73 @@ async def test_a_solved_ticket_s_rating_mail_one_click_and_the_figures(
             "/ratings/summary", params={"from": "2026-12-31", "to": "2026-12-01"}
         )
         assert bad.status_code == 422
+
+
+async def test_an_english_customer_s_rating_mail_and_page_are_english(
+    start_service: Any, mail_sink: ThreadedSink
+) -> None:
+    """ADR 0122: a customer whose mail says ``Content-Language: en-GB`` gets the rating
+    request in English over real SMTP, and its link's page thanks them in English."""
+    settings = {**mail_sink.smtp_settings(), "mail_send_interval_s": 0.05}
+    async with start_service("support", **settings) as support:
+        mail = EmailMessage()
+        mail["From"] = "Jane Doe <jane@example.co.uk>"
+        mail["To"] = "support@kontor.local"
+        mail["Subject"] = "Where is my parcel?"
+        mail["Message-ID"] = "<en1@mail.example.co.uk>"
+        mail.set_content("Hello,\nmy parcel has not arrived yet.\nJane")
+        mail["Content-Language"] = "en-GB"  # as Outlook sends it (after set_content)
+        await send_to(support, mail)
+
+        async def opened() -> list[dict[str, Any]]:
+            page = await support.client.get("/tickets", params={"customer": "jane@example.co.uk"})
+            items: list[dict[str, Any]] = page.json()["items"]
+            return items
+
+        [ticket] = await eventually(opened, timeout=15)
+        assert (ticket["language"], ticket["language_source"]) == ("en", "customer")
+        reply = await support.client.post(
+            f"/tickets/{ticket['id']}/replies",
+            json={"body": "It is on its way.", "internal": False},
+        )
+        assert reply.status_code == 201, reply.text
+        solved = await support.client.patch(f"/tickets/{ticket['id']}", json={"status": "solved"})
+        assert solved.status_code == 200, solved.text
+
+        [rating_mail] = await mail_sink.arrived(
+            where=lambda m: (
+                "jane@example.co.uk" in str(m["To"])
+                and "[#" in str(m["Subject"])
+                and "Re:" not in str(m["Subject"])
+            ),
+            timeout=15,
+        )
+        assert rating_mail["Subject"] == f"How satisfied were you? [#{ticket['id']}]"
+        text = rating_mail.get_body(("plain",)).get_content()
+        assert text.startswith("Hello Jane Doe,")
+        assert "very satisfied" in text and "zufrieden" not in text
+        html = rating_mail.get_body(("html",)).get_content()
+        assert "How satisfied were you with our help?" in html
+        [link] = [w for w in text.split() if "/ratings/" in w and w.endswith("score=4")]
+        path = "/" + link.split("/", 3)[3]
+
+        anonymous = support.client.headers.pop("Authorization", None)  # no login
+        try:
+            page = await support.client.get(path)
+            assert page.status_code == 200, page.text
+            assert '<html lang="en">' in page.text
+            assert "Thank you! Your rating: satisfied (4 out of 5)." in page.text
+            token = path.split("/")[2].split("?")[0]
+            bare = await support.client.get(f"/ratings/{token}")
+            assert "How satisfied were you with our help?" in bare.text
+            commented = await support.client.post(
+                f"/ratings/{token}/comment", data={"comment": "Quick and friendly."}
+            )
+            assert "Thank you for your words" in commented.text
+            forged = await support.client.get(
+                f"/ratings/{token[:-3]}abc?score=1", headers={"Accept-Language": "en-GB,en"}
+            )
+            assert forged.status_code == 403 and '<html lang="en">' in forged.text
+        finally:
+            if anonymous is not None:
+                support.client.headers["Authorization"] = anonymous

@@ -6,9 +6,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from kontor_servicekit.mail import MailAttachment
 from kontor_support.channels.mail_out import outgoing_mail
 from kontor_support.channels.mail_smtp import accepting
 from kontor_support.domain.delivery import Delivery
+from kontor_support.domain.message import Attachment
 
 pytestmark = pytest.mark.unit
 
@@ -27,8 +29,8 @@ def test_accepted_addresses_and_domains_case_insensitive() -> None:
     assert not accepts("support@shop.de.evil.example")
 
 
-def test_a_delivery_becomes_a_threaded_mail() -> None:
-    delivery = Delivery(
+def a_delivery(**changes: object) -> Delivery:
+    values: dict[str, object] = dict(
         id="d-1",
         ticket_id="T-2026-000001",
         ticket_message_id="m-1",
@@ -42,6 +44,11 @@ def test_a_delivery_becomes_a_threaded_mail() -> None:
         in_reply_to="<m1@example.de>",
         references=("<m0@example.de>", "<m1@example.de>"),
     )
+    return Delivery(**{**values, **changes})  # type: ignore[arg-type]
+
+
+def test_a_delivery_becomes_a_threaded_mail() -> None:
+    delivery = a_delivery()
     mail = outgoing_mail(delivery)
     assert list(mail.to) == ["Anna Muster <anna@example.de>"]
     assert mail.message_id == "<r1@support.kontor.local>"
@@ -49,3 +56,10 @@ def test_a_delivery_becomes_a_threaded_mail() -> None:
     assert list(mail.references) == ["<m0@example.de>", "<m1@example.de>"]
     with pytest.raises(ValueError, match="no address"):
         outgoing_mail(Delivery(**{**delivery.__dict__, "to_email": None}))
+
+
+def test_a_delivery_s_files_are_attached() -> None:
+    delivery = a_delivery(attachments=(Attachment("b-1", "etikett.pdf", "application/pdf", 8),))
+    assert outgoing_mail(delivery).attachments == ()  # without the bytes: none
+    file = MailAttachment("etikett.pdf", "application/pdf", b"%PDF-1.4")
+    assert list(outgoing_mail(delivery, [file]).attachments) == [file]

@@ -21,12 +21,14 @@ from kontor_support.application.ratings import (
     PURPOSE,
     RatingLinks,
     comment_by_link,
+    link_data,
     rate_by_link,
 )
 from kontor_support.application.tickets import ChangeTicket, Reply, change_ticket, reply_to_ticket
 from kontor_support.application.unit_of_work import SupportUnitOfWork
 from kontor_support.domain.delivery import Delivery
 from kontor_support.domain.rating import Rating, RatingCount, summarise
+from kontor_support.domain.ticket import Ticket
 from kontor_support.store.memory import InMemorySupportUnitOfWork
 
 pytestmark = pytest.mark.unit
@@ -42,7 +44,14 @@ LINKS = RatingLinks(
 
 
 async def solved_ticket(
-    support: Support, clock: FakeClock, *, answered: bool = True, email: str | None = "a@x.de"
+    support: Support,
+    clock: FakeClock,
+    *,
+    answered: bool = True,
+    email: str | None = "a@x.de",
+    subject: str = "Lieferung",
+    language: str | None = None,
+    agent_language: str | None = None,
 ) -> str:
     received = await receive(
         support,
@@ -53,9 +62,10 @@ async def solved_ticket(
             from_email=email,
             from_name="Anna Kunde",
             from_phone=None if email else "+49301234567",
-            subject="Lieferung",
+            subject=subject,
             message_id=f"<m-{answered}-{email}@example.org>" if email else None,
             external_id=None if email else "call-1",
+            language=language,
         ),
         clock=clock,
     )
@@ -67,7 +77,7 @@ async def solved_ticket(
     await change_ticket(
         support,
         received.ticket_id,
-        ChangeTicket(agent="carl", status="solved"),
+        ChangeTicket(agent="carl", status="solved", language=agent_language),
         clock,
         ratings=LINKS,
     )
@@ -309,3 +319,59 @@ async def test_what_a_refused_link_shows_the_person_who_clicked_it() -> None:
     assert isinstance(rated, Rating) and rated.score == 3
     clock.advance(timedelta(days=31))
     assert (await refused_or(rate_by_link(support, LINKS, token, 3, clock))).status_code == 410  # type: ignore[union-attr]
+
+
+async def test_an_english_customer_s_rating_mail_is_english() -> None:
+    """ADR 0122: the customer's mail said English: mail, link and rating are English."""
+    support: Support = FakeTransactor(InMemorySupportUnitOfWork)
+    clock = FakeClock(AT)
+    ticket_id = await solved_ticket(support, clock, language="en")
+
+    [mail] = await rating_mails(support, ticket_id)
+    assert mail.subject == f"How satisfied were you? [#{ticket_id}]"
+    assert mail.body_text.startswith("Hello Anna Kunde,\n\n")
+    assert f"Your request “Lieferung” ({ticket_id}) has been solved." in mail.body_text
+    assert "★★★★★ very satisfied: https://support.example/ratings/" in mail.body_text
+    assert "The links are valid until 1 January 2027." in mail.body_text
+    assert "zufrieden" not in mail.body_text + (mail.body_html or "")
+    assert "very dissatisfied" in (mail.body_html or "")
+    token = links_of(mail)[4]
+    assert link_data(LINKS, token, now=clock()).language == "en"  # the page's language
+    rated = await rate_by_link(support, LINKS, token, 4, clock)
+    assert (rated.score, rated.language) == (4, "en")
+
+
+async def test_the_order_s_locale_counts_and_the_agent_s_choice_outweighs_all() -> None:
+    support: Support = FakeTransactor(InMemorySupportUnitOfWork)
+    clock = FakeClock(AT)
+
+    async def order(uow: InMemorySupportUnitOfWork) -> None:
+        await uow.order_context.set(
+            "o-7", {"order_number": "B-2026-000007", "email": "jo@x.uk", "locale": "en-GB"}
+        )
+
+    await support.run(order)
+    by_order = await solved_ticket(support, clock, email="jo@x.uk", subject="B-2026-000007")
+    [mail] = await rating_mails(support, by_order)
+    assert mail.subject.startswith("How satisfied")
+
+    async def read(uow: InMemorySupportUnitOfWork) -> Ticket | None:
+        return await uow.tickets.get(by_order)
+
+    stored = await support.run(read)
+    assert stored is not None and (stored.language, stored.language_source) == ("en", "order")
+
+    # an English mail client of a German customer; the agent knows better
+    chosen = await solved_ticket(
+        support, clock, email="kai@x.de", language="en", agent_language="de"
+    )
+    [mail] = await rating_mails(support, chosen)
+    assert mail.subject.startswith("Wie zufrieden waren Sie?")
+    assert "sehr zufrieden" in mail.body_text
+
+
+def test_a_link_from_before_the_language_is_german() -> None:
+    old = LINKS.signer.sign(PURPOSE, {"t": "T-2026-000001"}, expires_at=None)
+    assert link_data(LINKS, old, now=AT).language == "de"
+    odd = LINKS.signer.sign(PURPOSE, {"t": "T-2026-000001", "l": "xx"}, expires_at=None)
+    assert link_data(LINKS, odd, now=AT).language == "de"

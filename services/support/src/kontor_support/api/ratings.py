@@ -14,13 +14,14 @@ from datetime import date, datetime, time, timedelta
 from html import escape
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Form, Path, Query, status
+from fastapi import APIRouter, Depends, Form, Path, Query, Request, status
 from fastapi.responses import HTMLResponse
 from kontor_servicekit.apitypes import Instant, Page, PageOut, QueryInt, QueryMoment
 from kontor_servicekit.auth import Principal, require_scope
 from kontor_servicekit.clock import BERLIN
 from kontor_servicekit.domain_errors import Invalid, Unavailable
 from kontor_servicekit.errors import problem_responses
+from kontor_servicekit.languages import preferred_language
 from pydantic import BaseModel, ConfigDict, Field
 
 from kontor_support.application.ratings import (
@@ -33,7 +34,8 @@ from kontor_support.application.ratings import (
     refused_or,
 )
 from kontor_support.context import Context
-from kontor_support.domain.rating import MAX_COMMENT, SCORES, Rating, RatingFigures, summarise
+from kontor_support.domain.rating import MAX_COMMENT, Rating, RatingFigures, summarise
+from kontor_support.domain.rating_texts import RatingTexts, rating_texts
 
 router = APIRouter(tags=["ratings"])
 
@@ -52,37 +54,41 @@ def _links(ctx: Context) -> RatingLinks:
     return ctx.rating_links
 
 
-def _page(title: str, body: str, status_code: int = status.HTTP_200_OK) -> HTMLResponse:
+def _page(
+    texts: RatingTexts, title: str, body: str, status_code: int = status.HTTP_200_OK
+) -> HTMLResponse:
     return HTMLResponse(
-        '<!DOCTYPE html><html lang="de"><head><meta charset="utf-8">'
+        f'<!DOCTYPE html><html lang="{texts.language}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)}</title></head><body><h1>{escape(title)}</h1>{body}</body></html>",
         status_code=status_code,
     )
 
 
-def _refused(refused: LinkRefused) -> HTMLResponse:
-    text = "Dieser Link gilt nicht mehr." if refused.status_code in (409, 410) else refused.reason
-    return _page("Ihre Bewertung", f"<p>{escape(text)}</p>", refused.status_code)
+def _refused(refused: LinkRefused, request: Request) -> HTMLResponse:
+    """A link that does not admit says nothing of its language: the browser's, else German."""
+    texts = rating_texts(preferred_language(request.headers.get("accept-language")))
+    text = texts.link_gone if refused.status_code in (409, 410) else refused.reason
+    return _page(texts, texts.page_title, f"<p>{escape(text)}</p>", refused.status_code)
 
 
-def _choices(links: RatingLinks, token: str) -> str:
+def _choices(links: RatingLinks, token: str, texts: RatingTexts) -> str:
     items = "".join(
-        f'<li><a href="{escape(rating_link(links, token, s))}">{escape(SCORES[s])}</a></li>'
+        f'<li><a href="{escape(rating_link(links, token, s))}">{escape(texts.scores[s])}</a></li>'
         for s in (5, 4, 3, 2, 1)
     )
-    return f"<p>Wie zufrieden waren Sie mit unserer Hilfe?</p><ul>{items}</ul>"
+    return f"<p>{escape(texts.question)}</p><ul>{items}</ul>"
 
 
-def _thanks(rating: Rating, token: str) -> str:
-    shown = SCORES[rating.score] if rating.score is not None else ""
+def _thanks(rating: Rating, token: str, texts: RatingTexts) -> str:
+    shown = texts.scores[rating.score] if rating.score is not None else ""
     return (
-        f"<p>Danke! Ihre Bewertung: {escape(shown)} ({rating.score} von 5).</p>"
+        f"<p>{escape(texts.thanks.format(score_words=shown, score=rating.score))}</p>"
         f'<form method="post" action="/ratings/{escape(token)}/comment">'
-        '<label for="comment">Möchten Sie uns noch etwas sagen?</label><br>'
+        f'<label for="comment">{escape(texts.comment_label)}</label><br>'
         f'<textarea id="comment" name="comment" maxlength="{MAX_COMMENT}" rows="5" cols="60">'
         f"{escape(rating.comment or '')}</textarea><br>"
-        '<button type="submit">Absenden</button></form>'
+        f'<button type="submit">{escape(texts.submit)}</button></form>'
     )
 
 
@@ -248,30 +254,36 @@ async def list_ratings(
 @router.get("/ratings/{token}", include_in_schema=False)
 async def rating_page(
     ctx: Context,
+    request: Request,
     token: Token,
     score: Annotated[QueryInt | None, Query(ge=1, le=5)] = None,
 ) -> HTMLResponse:
+    """In the language the link was mailed in (ADR 0122)."""
     links = _links(ctx)
     if score is None:  # the mail's links carry a score; a bare link offers them
         known = await refused_or(check_link(links, token, now=ctx.clock()))
         if isinstance(known, LinkRefused):
-            return _refused(known)
-        return _page("Ihre Bewertung", _choices(links, token))
+            return _refused(known, request)
+        texts = rating_texts(known.language)
+        return _page(texts, texts.page_title, _choices(links, token, texts))
     rating = await refused_or(rate_by_link(ctx.transactor, links, token, score, ctx.clock))
     if isinstance(rating, LinkRefused):
-        return _refused(rating)
-    return _page("Ihre Bewertung", _thanks(rating, token))
+        return _refused(rating, request)
+    texts = rating_texts(rating.language)
+    return _page(texts, texts.page_title, _thanks(rating, token, texts))
 
 
 # the form post of the rating page: it answers a page, not a model
 @router.post("/ratings/{token}/comment", include_in_schema=False)
 async def rating_comment(
     ctx: Context,
+    request: Request,
     token: Token,
     comment: Annotated[str, Form(max_length=MAX_COMMENT)],
 ) -> HTMLResponse:
     links = _links(ctx)
     rating = await refused_or(comment_by_link(ctx.transactor, links, token, comment, ctx.clock))
     if isinstance(rating, LinkRefused):
-        return _refused(rating)
-    return _page("Danke für Ihre Worte", _thanks(rating, token))
+        return _refused(rating, request)
+    texts = rating_texts(rating.language)
+    return _page(texts, texts.comment_title, _thanks(rating, token, texts))

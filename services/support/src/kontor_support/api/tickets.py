@@ -25,7 +25,7 @@ from kontor_support.application.tickets import (
     reply_to_ticket,
 )
 from kontor_support.application.views import CustomerView, TicketFilter, TicketView
-from kontor_support.context import Context
+from kontor_support.context import Context, SupportContext
 from kontor_support.domain.message import TicketMessage
 from kontor_support.domain.rating import Rating
 from kontor_support.domain.ticket import Ticket, TimelineEntry
@@ -69,6 +69,10 @@ class TicketOut(BaseModel):
     closed_at: Instant | None
     sla_target: str | None
     sla_due_at: Instant | None
+    language: str | None = Field(
+        description="The customer's language, de or en (null: not known, German is used)"
+    )
+    language_source: str | None = Field(description="Who said so: agent, customer or order")
 
     @classmethod
     def of(cls, t: Ticket) -> TicketOut:
@@ -337,13 +341,18 @@ class ChangeIn(BaseModel):
     tags: list[Short] | None = Field(default=None, max_length=30)
     pending_until: AwareDatetime | None = None
     resolution: Annotated[str | None, Field(min_length=1, max_length=2000)] = None
+    language: Literal["de", "en"] | None = Field(
+        default=None,
+        description="The customer's language (the rating mail's): outweighs what their mail, "
+        "browser or order said",
+    )
 
 
 @router.patch(
     "/tickets/{ticket_id}",
     response_model=TicketOut,
     responses=problem_responses(401, 403, 404, 409, 422),
-    summary="Change state, priority, assignee, group, tags or the pending date",
+    summary="Change state, priority, assignee, group, tags, the pending date or the language",
 )
 async def patch_ticket(
     ctx: Context, agent: Writer, ticket_id: TicketId, body: ChangeIn
@@ -358,6 +367,7 @@ async def patch_ticket(
         tags=None if body.tags is None else tuple(body.tags),
         pending_until=body.pending_until,
         resolution=body.resolution,
+        language=body.language,
     )
     return await ctx.answers.answer(
         ctx.transactor,
@@ -435,26 +445,39 @@ async def post_reply(
     )
 
 
+BlobId = Annotated[str, Path(min_length=1, max_length=64)]
+
+#: The OpenAPI ``responses`` of a route that serves one of a ticket's files.
+FILE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"*/*": {}}, "description": "The file, as a download"},
+    **problem_responses(401, 403, 404),
+}
+
+
+async def ticket_file(
+    ctx: SupportContext, ticket_id: str | None, blob_id: str, *, public: bool = False
+) -> Response:
+    """The file ``blob_id`` of a message of ``ticket_id`` as a sandboxed download
+    (``public``: not an internal note's); 404 for another ticket's or one erased since."""
+    attachment = (
+        await ctx.tickets.attachment(ticket_id, blob_id, public=public) if ticket_id else None
+    )
+    blob = None if attachment is None else await ctx.blobs.get(blob_id)
+    if attachment is None or blob is None:
+        raise NotFound("attachment", blob_id)
+    return blob_response(blob, download_as=attachment.filename)
+
+
 @router.get(
     "/tickets/{ticket_id}/attachments/{blob_id}",
-    responses={
-        200: {"content": {"*/*": {}}, "description": "The file, as a download"},
-        **problem_responses(401, 403, 404),
-    },
+    responses=FILE_RESPONSES,
     response_class=Response,
     summary="A file attached to one of the ticket's messages (saved, never shown inline)",
 )
 async def read_attachment(
-    ctx: Context,
-    _: Reader,
-    ticket_id: TicketId,
-    blob_id: Annotated[str, Path(min_length=1, max_length=64)],
+    ctx: Context, _: Reader, ticket_id: TicketId, blob_id: BlobId
 ) -> Response:
-    attachment = await ctx.tickets.attachment(ticket_id, blob_id)
-    blob = None if attachment is None else await ctx.blobs.get(blob_id)
-    if attachment is None or blob is None:  # another ticket's, or erased since
-        raise NotFound("attachment", blob_id)
-    return blob_response(blob, download_as=attachment.filename)
+    return await ticket_file(ctx, ticket_id, blob_id)
 
 
 class TimelineOut(BaseModel):

@@ -10,21 +10,30 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from datetime import datetime, timedelta
 
 from kontor_servicekit.blobs import BlobWriter
 from kontor_servicekit.clock import Clock
-from kontor_servicekit.domain_errors import Invalid, NotFound
+from kontor_servicekit.domain_errors import IllegalTransition, Invalid, NotFound
 from kontor_servicekit.uow import Transactor
 
-from kontor_support.application.inbound import InboundMessage, Received, receive
+from kontor_support.application.inbound import (
+    InboundAttachment,
+    InboundMessage,
+    Received,
+    receive,
+)
+from kontor_support.application.tickets import Reply, reply_in
 from kontor_support.application.unit_of_work import SupportUnitOfWork
 from kontor_support.domain.chat import Chat, Side
 from kontor_support.domain.delivery import Delivery
+from kontor_support.domain.message import Attachment, TicketMessage
 from kontor_support.domain.threading import new_message_id, normalise_email, reply_subject
 
 __all__ = [
     "MAX_CHAT_MESSAGE",
+    "agent_chat_attachment",
     "chat_message",
     "chat_seen",
     "chat_typing",
@@ -41,6 +50,7 @@ async def open_chat(
     name: str | None,
     email: str | None,
     clock: Clock,
+    language: str | None = None,
 ) -> Chat:
     """A new chat (no ticket until the customer writes)."""
     address = normalise_email(email) if email else None
@@ -51,6 +61,7 @@ async def open_chat(
         created_at=clock(),
         customer_email=address,
         customer_name=(name or "").strip()[:200] or None,
+        language=language,
     )
 
     async def work(uow: SupportUnitOfWork) -> Chat:
@@ -68,10 +79,12 @@ async def chat_message(
     clock: Clock,
     external_id: str | None = None,
     blobs: BlobWriter | None = None,
+    attachments: tuple[InboundAttachment, ...] = (),
 ) -> Received:
-    """The customer wrote ``body`` into ``chat``: onto its ticket (opened by the first)."""
+    """The customer wrote ``body`` into ``chat`` (or sent ``attachments``, with ``body``
+    as their caption, which may be empty): onto its ticket (opened by the first)."""
     text = body.strip()
-    if not text:
+    if not text and not attachments:
         raise Invalid("the message is empty", field=("body",))
     if len(text) > MAX_CHAT_MESSAGE:
         raise Invalid(f"longer than {MAX_CHAT_MESSAGE} characters", field=("body",))
@@ -84,25 +97,71 @@ async def chat_message(
             body_text=text,
             from_email=chat.customer_email,
             from_name=chat.customer_name,
-            subject=None if chat.ticket_id else f"Chat: {text[:60]}",
+            subject=None if chat.ticket_id else f"Chat: {(text or attachments[0].filename)[:60]}",
             external_conversation_id=chat.id,
             external_id=external_id,
+            language=chat.language,
+            attachments=attachments,
         ),
         clock=clock,
         blobs=blobs,
     )
 
-    async def remember(uow: SupportUnitOfWork) -> None:
+    async def remember(uow: SupportUnitOfWork) -> Received:
         stored = await uow.chats.get(chat.id)
         if stored is None:
             raise NotFound("chat", chat.id)
         stored.wrote("customer")
         stored.ticket_id = received.ticket_id
         await uow.chats.save(stored)
+        return received  # each block answers the same (a route renders it in each)
 
     await transactor.run(remember)
     chat.ticket_id = received.ticket_id
     return received
+
+
+async def agent_chat_attachment(
+    transactor: Transactor[SupportUnitOfWork],
+    chat_id: str,
+    file: InboundAttachment,
+    *,
+    agent: str,
+    caption: str,
+    clock: Clock,
+    blobs: BlobWriter,
+    mail_domain: str,
+) -> TicketMessage:
+    """An agent sends ``file`` into the chat (ADR 0123): a public reply on the chat's
+    ticket carrying it, queued for the customer's socket as every chat reply (the
+    ``chat-push`` sweeper pushes it as ``{"type": "attachment", ...}``). The blob is
+    stored first and deleted again if the reply is refused (GridFS is no transaction)."""
+    blob_id = await blobs.put(
+        file.content,
+        filename=file.filename,
+        content_type=file.content_type,
+        metadata={"channel": "chat", "chat_id": chat_id},
+    )
+    attachment = Attachment(blob_id, file.filename, file.content_type, len(file.content))
+    reply = Reply(body=caption.strip(), agent=agent, attachments=(attachment,))
+
+    async def work(uow: SupportUnitOfWork) -> TicketMessage:
+        chat = await uow.chats.get(chat_id)
+        if chat is None:
+            raise NotFound("chat", chat_id)
+        ticket = await uow.tickets.get(chat.ticket_id) if chat.ticket_id else None
+        if ticket is None:
+            raise IllegalTransition(f"chat {chat_id}", "send a file into", "without a ticket")
+        if ticket.channel != "chat":  # the customer left: it continues by e-mail
+            raise IllegalTransition(f"chat {chat_id}", "send a file into", "continued by mail")
+        return await reply_in(uow, ticket, reply, clock(), mail_domain)
+
+    try:
+        return await transactor.run(work)
+    except BaseException:
+        with suppress(Exception):
+            await blobs.delete(blob_id)
+        raise
 
 
 async def _change(

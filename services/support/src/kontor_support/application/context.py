@@ -75,6 +75,7 @@ async def on_order_placed(
             "placed_at": event.placed_at,
             "gross_total": str(event.gross_total),
             "currency": event.currency,
+            "locale": event.locale,  # the customer's language (ADR 0122)
             "lines": [
                 {"line_no": n, "sku": line.sku, "quantity": line.quantity}
                 for n, line in enumerate(event.lines, start=1)

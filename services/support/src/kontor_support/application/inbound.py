@@ -68,6 +68,7 @@ class InboundMessage:
     duration_s: int | None = None  # phone
     attachments: tuple[InboundAttachment, ...] = ()
     automated: bool = False  # auto-reply/bounce: kept, never answered
+    language: str | None = None  # de or en, as the customer's mail client or browser said
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,7 @@ class Received:
     message_id: str  # the id of the stored ticket message (not the mail's Message-ID)
     created_ticket: bool
     duplicate: bool
+    attachments: tuple[Attachment, ...] = ()  # the files stored with it
 
 
 async def receive(
@@ -190,7 +192,13 @@ async def _receive(
     mail_id = normalise_message_id(message.message_id)
     known = await _known(uow, message, mail_id)
     if known is not None:
-        return Received(known.ticket_id, known.id, created_ticket=False, duplicate=True)
+        return Received(
+            known.ticket_id,
+            known.id,
+            created_ticket=False,
+            duplicate=True,
+            attachments=known.attachments,
+        )
     at = message.received_at
     email = normalise_email(message.from_email)
     phone = normalise_phone(message.from_phone)
@@ -223,6 +231,8 @@ async def _receive(
             ticket.customer_wrote(at, automated=message.automated)
     if not incoming:
         ticket.contact_logged(at, "agent", channel=message.channel)
+    elif not message.automated:  # an auto-reply's language is its robot's
+        ticket.note_language(message.language, "customer", at)
     await link_from_text(uow, ticket, message.subject, message.body_text)
     if mail_id is not None:
         ticket.remember_mail([mail_id])
@@ -256,4 +266,6 @@ async def _receive(
     else:
         await uow.tickets.save(ticket)
     emit_ticket_events(uow, ticket)
-    return Received(ticket.id, stored.id, created_ticket=created, duplicate=False)
+    return Received(
+        ticket.id, stored.id, created_ticket=created, duplicate=False, attachments=attachments
+    )

@@ -20,22 +20,27 @@ from typing import TypeVar
 
 from kontor_servicekit.clock import Clock
 from kontor_servicekit.domain_errors import Conflict, Invalid, NotFound
+from kontor_servicekit.languages import language_of_tag
 from kontor_servicekit.links import BadLink, LinkSigner
 from kontor_servicekit.uow import Transactor
 
 from kontor_support.application.unit_of_work import SupportUnitOfWork
 from kontor_support.domain.delivery import Delivery
-from kontor_support.domain.rating import SCORES, Rating
+from kontor_support.domain.rating import Rating
+from kontor_support.domain.rating_texts import RATING_TEXTS, RatingTexts, rating_texts
 from kontor_support.domain.threading import new_message_id
 from kontor_support.domain.ticket import Ticket
 
 __all__ = [
     "PURPOSE",
+    "LinkData",
     "LinkRefused",
     "RatingLinks",
     "ask_for_rating",
     "check_link",
     "comment_by_link",
+    "customer_language",
+    "link_data",
     "rate_by_link",
     "rating_link",
     "refused_or",
@@ -82,81 +87,122 @@ async def refused_or(outcome: Awaitable[T]) -> T | LinkRefused:
         return LinkRefused("Dieser Link gilt nicht mehr.", 409)
 
 
-async def check_link(links: RatingLinks, token: str, *, now: datetime) -> str:
-    """The ticket of a link that admits (awaitable, for :func:`refused_or`)."""
-    return ticket_of_token(links, token, now=now)
+async def check_link(links: RatingLinks, token: str, *, now: datetime) -> LinkData:
+    """What a link that admits says (awaitable, for :func:`refused_or`)."""
+    return link_data(links, token, now=now)
 
 
 def rating_link(links: RatingLinks, token: str, score: int) -> str:
     return f"{links.base_url.rstrip('/')}/ratings/{token}?score={score}"
 
 
-def ticket_of_token(links: RatingLinks, token: str, *, now: datetime) -> str:
-    """The ticket a rating link is for; :class:`BadLink` if it does not admit."""
+@dataclass(frozen=True)
+class LinkData:
+    """What a rating link that admits says: its ticket and the mail's language."""
+
+    ticket_id: str
+    language: str
+
+
+def link_data(links: RatingLinks, token: str, *, now: datetime) -> LinkData:
+    """The ticket a rating link is for and the language it was mailed in (German for a
+    link from before ADR 0122); :class:`BadLink` if it does not admit."""
     data = links.signer.verify(PURPOSE, token, now=now)
     ticket_id = data.get("t")
     if not isinstance(ticket_id, str) or not ticket_id:
         raise NotFound("rating", "(link)")
-    return ticket_id
+    language = data.get("l")
+    return LinkData(ticket_id, language if language in RATING_TEXTS else "de")
+
+
+def ticket_of_token(links: RatingLinks, token: str, *, now: datetime) -> str:
+    """The ticket a rating link is for; :class:`BadLink` if it does not admit."""
+    return link_data(links, token, now=now).ticket_id
 
 
 def _stars(score: int) -> str:
     return "★" * score + "☆" * (5 - score)
 
 
-def _mail_text(ticket: Ticket, token: str, links: RatingLinks, until: datetime) -> str:
-    lines = [f"{_stars(s)} {SCORES[s]}: {rating_link(links, token, s)}" for s in (5, 4, 3, 2, 1)]
+def _mail_text(
+    ticket: Ticket, token: str, links: RatingLinks, until: datetime, t: RatingTexts
+) -> str:
+    lines = [f"{_stars(s)} {t.scores[s]}: {rating_link(links, token, s)}" for s in (5, 4, 3, 2, 1)]
     return (
-        f"Guten Tag{' ' + ticket.customer_name if ticket.customer_name else ''},\n\n"
-        f"Ihre Anfrage „{ticket.subject}“ ({ticket.id}) ist gelöst. Wie zufrieden waren Sie "
-        "mit unserer Hilfe? Ein Klick genügt:\n\n"
+        f"{t.greeting_for(ticket.customer_name)}\n\n"
+        f"{t.solved.format(subject=ticket.subject, ticket=ticket.id)} {t.question}\n\n"
         + "\n".join(lines)
-        + f"\n\nDie Links gelten bis {until:%d.%m.%Y}. Ist noch etwas offen, antworten Sie "
-        "einfach auf diese Mail.\n\nIhr Kundenservice\n"
+        + f"\n\n{t.valid_until.format(until=t.until(until))} {t.anything_open}\n\n"
+        f"{t.signature}\n"
     )
 
 
-def _mail_html(ticket: Ticket, token: str, links: RatingLinks, until: datetime) -> str:
+def _mail_html(
+    ticket: Ticket, token: str, links: RatingLinks, until: datetime, t: RatingTexts
+) -> str:
     items = "".join(
         f'<li><a href="{escape(rating_link(links, token, s))}">'
-        f"{_stars(s)} {escape(SCORES[s])}</a></li>"
+        f"{_stars(s)} {escape(t.scores[s])}</a></li>"
         for s in (5, 4, 3, 2, 1)
     )
+    solved = t.solved.format(subject=escape(ticket.subject), ticket=escape(ticket.id))
     return (
-        f"<p>Ihre Anfrage „{escape(ticket.subject)}“ ({escape(ticket.id)}) ist gelöst. Wie "
-        "zufrieden waren Sie mit unserer Hilfe? Ein Klick genügt:</p>"
-        f"<ul>{items}</ul><p>Die Links gelten bis {until:%d.%m.%Y}. Ist noch etwas offen, "
-        "antworten Sie einfach auf diese Mail.</p><p>Ihr Kundenservice</p>"
+        f"<p>{solved} {escape(t.question)}</p><ul>{items}</ul>"
+        f"<p>{escape(t.valid_until.format(until=t.until(until)))} {escape(t.anything_open)}</p>"
+        f"<p>{escape(t.signature)}</p>"
     )
+
+
+async def _order_locale(uow: SupportUnitOfWork, ticket: Ticket) -> str | None:
+    """The locale of the ticket's order (``OrderPlaced.locale``), if one is known."""
+    order = None
+    if ticket.order_id is not None:
+        order = await uow.order_context.get(ticket.order_id)
+    if order is None and ticket.order_numbers:
+        order = await uow.order_context.by_number(ticket.order_numbers[0])
+    locale = order.get("locale") if order else None
+    return locale if isinstance(locale, str) else None
+
+
+async def customer_language(uow: SupportUnitOfWork, ticket: Ticket, at: datetime) -> str:
+    """The language to write to the ticket's customer in (ADR 0122): what the agent or
+    the customer said, else their order's locale (noted on the ticket), else German."""
+    if ticket.language_source in (None, "order"):
+        ticket.note_language(language_of_tag(await _order_locale(uow, ticket)), "order", at)
+    return ticket.language or "de"
 
 
 async def ask_for_rating(
     uow: SupportUnitOfWork, ticket: Ticket, at: datetime, links: RatingLinks, *, actor: str
 ) -> Rating | None:
     """Ask the customer of the just solved ``ticket`` to rate it (in the solving unit of
-    work; the caller saves the ticket). None when nobody is asked: no address, nobody of
-    ours answered (a ticket solved without an answer was no help to rate), or asked
-    before."""
+    work; the caller saves the ticket), in their language. None when nobody is asked: no
+    address, nobody of ours answered (a ticket solved without an answer was no help to
+    rate), or asked before."""
     if ticket.customer_email is None or ticket.first_response_at is None:
         return None
     if await uow.ratings.get(ticket.id) is not None:
         return None
+    texts = rating_texts(await customer_language(uow, ticket, at))
     rating = Rating(
         ticket_id=ticket.id,
         agent=ticket.assignee or actor,
         channel=ticket.channel,
         requested_at=at,
         expires_at=at + links.valid_for,
+        language=texts.language,
     )
-    token = links.signer.sign(PURPOSE, {"t": ticket.id}, expires_at=rating.expires_at)
+    token = links.signer.sign(
+        PURPOSE, {"t": ticket.id, "l": texts.language}, expires_at=rating.expires_at
+    )
     delivery = Delivery(
         id=str(uuid.uuid4()),
         ticket_id=ticket.id,
         ticket_message_id=f"rating:{ticket.id}",
         channel="email",
-        subject=f"Wie zufrieden waren Sie? [#{ticket.id}]",
-        body_text=_mail_text(ticket, token, links, rating.expires_at),
-        body_html=_mail_html(ticket, token, links, rating.expires_at),
+        subject=f"{texts.subject} [#{ticket.id}]",
+        body_text=_mail_text(ticket, token, links, rating.expires_at, texts),
+        body_html=_mail_html(ticket, token, links, rating.expires_at, texts),
         created_at=at,
         to_email=ticket.customer_email,
         to_name=ticket.customer_name,

@@ -17,7 +17,7 @@ from kontor_support.application.unit_of_work import SupportUnitOfWork
 from kontor_support.domain.delivery import Delivery
 from kontor_support.domain.events import TicketWasChanged, TicketWasOpened, TicketWasSolved
 from kontor_support.domain.macros import refuse_unfilled
-from kontor_support.domain.message import TicketMessage
+from kontor_support.domain.message import Attachment, TicketMessage
 from kontor_support.domain.threading import links_in, new_message_id, reply_subject
 from kontor_support.domain.ticket import CONTRACT_STATUS, Ticket, ticket_number
 
@@ -219,6 +219,7 @@ class ChangeTicket:
     tags: tuple[str, ...] | None = None
     pending_until: datetime | None = None
     resolution: str | None = None
+    language: str | None = None  # the customer's, as the agent knows it (ADR 0122)
 
 
 async def change_ticket(
@@ -246,6 +247,7 @@ async def change_ticket(
             tags=command.tags,
             pending_until=command.pending_until,
             resolution=command.resolution,
+            language=command.language,
         )
         solved = any(isinstance(e, TicketWasSolved) for e in ticket.recorded_events)
         if solved and ratings is not None:
@@ -287,6 +289,7 @@ class Reply:
     internal: bool = False
     body_html: str | None = None
     placeholders: dict[str, str] = field(default_factory=dict)
+    attachments: tuple[Attachment, ...] = ()  # stored blobs (a chat's file: ADR 0123)
 
 
 async def reply_to_ticket(
@@ -303,44 +306,50 @@ async def reply_to_ticket(
     refuse_unfilled(command.body, field=("body",))
 
     async def work(uow: SupportUnitOfWork) -> TicketMessage:
-        at = clock()
-        ticket = await get_ticket(uow, ticket_id)
-        if not command.internal and ticket.automated_last and ticket.waiting_since is None:
-            raise IllegalTransition(
-                f"ticket {ticket.id}",
-                "answer",
-                "waiting on an automated message",
-                message=f"the newest message on ticket {ticket.id} is an auto-reply or "
-                "bounce, which is never answered; write an internal note or wait for the "
-                "customer",
-            )
-        ticket.agent_replied(at, command.agent, internal=command.internal)
-        message = TicketMessage(
-            id=str(uuid.uuid4()),
-            ticket_id=ticket.id,
-            direction="out",
-            channel=ticket.channel,
-            body_text=command.body,
-            body_html=command.body_html,
-            at=at,
-            internal=command.internal,
-            author=command.agent,
-        )
-        if not command.internal:
-            delivery = await _queue(uow, ticket, message, at, mail_domain)
-            message.delivery_id = delivery.id
-            message.mail_id = delivery.message_id
-            message.subject = delivery.subject
-            message.in_reply_to = delivery.in_reply_to
-            message.references = delivery.references
-            if delivery.message_id:
-                ticket.remember_mail([delivery.message_id])
-        await uow.messages.add(message)
-        await uow.tickets.save(ticket)
-        emit_ticket_events(uow, ticket)
-        return message
+        return await reply_in(uow, await get_ticket(uow, ticket_id), command, clock(), mail_domain)
 
     return await transactor.run(work)
+
+
+async def reply_in(
+    uow: SupportUnitOfWork, ticket: Ticket, command: Reply, at: datetime, mail_domain: str
+) -> TicketMessage:
+    """:func:`reply_to_ticket`'s work on ``ticket`` in the caller's unit of work."""
+    if not command.internal and ticket.automated_last and ticket.waiting_since is None:
+        raise IllegalTransition(
+            f"ticket {ticket.id}",
+            "answer",
+            "waiting on an automated message",
+            message=f"the newest message on ticket {ticket.id} is an auto-reply or "
+            "bounce, which is never answered; write an internal note or wait for the "
+            "customer",
+        )
+    ticket.agent_replied(at, command.agent, internal=command.internal)
+    message = TicketMessage(
+        id=str(uuid.uuid4()),
+        ticket_id=ticket.id,
+        direction="out",
+        channel=ticket.channel,
+        body_text=command.body,
+        body_html=command.body_html,
+        at=at,
+        internal=command.internal,
+        author=command.agent,
+        attachments=command.attachments,
+    )
+    if not command.internal:
+        delivery = await _queue(uow, ticket, message, at, mail_domain)
+        message.delivery_id = delivery.id
+        message.mail_id = delivery.message_id
+        message.subject = delivery.subject
+        message.in_reply_to = delivery.in_reply_to
+        message.references = delivery.references
+        if delivery.message_id:
+            ticket.remember_mail([delivery.message_id])
+    await uow.messages.add(message)
+    await uow.tickets.save(ticket)
+    emit_ticket_events(uow, ticket)
+    return message
 
 
 async def _queue(
@@ -369,6 +378,7 @@ async def _queue(
         in_reply_to=ticket.last_mail_id if is_mail else None,
         references=ticket.thread_ids[-20:] if is_mail else (),
         external_conversation_id=ticket.external_conversation_id,
+        attachments=message.attachments,
     )
     await uow.deliveries.add(delivery)
     return delivery

@@ -5,9 +5,13 @@
 
 - in: ``{"type": "message", "body": "..."}`` (optional ``"id"``: the client's id of the
   message, so a resent one is stored once), ``{"type": "typing"}``, ``{"type": "read"}``;
-- out: ``{"type": "history", "messages": [...]}`` at the start (the transcript so far),
-  ``{"type": "ack", "id": ..., "at": ...}`` for each stored message, the agents'
-  ``{"type": "message", "from": "agent", "body": ..., "id": ..., "at": ...}``,
+- out: ``{"type": "history", "messages": [...]}`` at the start (the transcript so far;
+  a message with files has ``attachments``), ``{"type": "ack", "id": ..., "at": ...}``
+  for each stored message, the agents'
+  ``{"type": "message", "from": "agent", "body": ..., "id": ..., "at": ...}``, an agent's
+  file ``{"type": "attachment", "from": "agent", "attachment": {"id", "filename",
+  "content_type", "size", "url"}, "body": <caption>, "id": ..., "at": ...}`` (ADR 0123;
+  the customer downloads ``url?token=...``),
   ``{"type": "typing", "from": "agent"}``, ``{"type": "read", "from": "agent", "at": ...}``
   and ``{"type": "error", "detail": ...}`` for what was refused (the socket stays open).
 
@@ -37,10 +41,11 @@ from kontor_support.application.chats import chat_message, chat_seen, chat_typin
 from kontor_support.application.deliveries import claim_delivery, mark_delivery
 from kontor_support.application.unit_of_work import SupportUnitOfWork
 from kontor_support.channels.signing import BadSignature, verify_chat_token
-from kontor_support.domain.message import TicketMessage
+from kontor_support.domain.delivery import Delivery
+from kontor_support.domain.message import Attachment, TicketMessage
 from kontor_support.store.queries import SupportQueries
 
-__all__ = ["ChatHub", "serve_chat"]
+__all__ = ["ChatHub", "attachment_url", "reply_frame", "serve_chat"]
 
 log = logging.getLogger(__name__)
 
@@ -110,13 +115,7 @@ class ChatHub:
             delivery = await claim_delivery(self.transactor, queued.id, at=now, lease=CLAIM_LEASE)
             if delivery is None or delivery.external_conversation_id is None:
                 continue
-            payload = {
-                "type": "message",
-                "from": "agent",
-                "id": delivery.ticket_message_id,
-                "body": delivery.body_text,
-                "at": _iso(delivery.created_at),
-            }
+            payload = reply_frame(delivery, delivery.external_conversation_id)
             sockets = self.connections.get(delivery.external_conversation_id, [])
             reached = [await _send(c.socket, payload) for c in sockets]
             if any(reached):
@@ -137,13 +136,46 @@ class ChatHub:
         return pushed
 
 
-def _shown(message: TicketMessage) -> dict[str, Any]:
+def attachment_url(chat_id: str, blob_id: str) -> str:
+    """Where a chat's file is downloaded (the customer adds ``?token=...``)."""
+    return f"/chats/{chat_id}/attachments/{blob_id}"
+
+
+def _attachment(chat_id: str, attachment: Attachment) -> dict[str, Any]:
     return {
+        "id": attachment.blob_id,
+        "filename": attachment.filename,
+        "content_type": attachment.content_type,
+        "size": attachment.size,
+        "url": attachment_url(chat_id, attachment.blob_id),
+    }
+
+
+def reply_frame(delivery: Delivery, chat_id: str) -> dict[str, Any]:
+    """An agent's reply as its frame: ``message``, or ``attachment`` (ADR 0123) with the
+    file's metadata and the reply's text as its caption."""
+    payload: dict[str, Any] = {
+        "type": "attachment" if delivery.attachments else "message",
+        "from": "agent",
+        "id": delivery.ticket_message_id,
+        "body": delivery.body_text,
+        "at": _iso(delivery.created_at),
+    }
+    if delivery.attachments:
+        payload["attachment"] = _attachment(chat_id, delivery.attachments[0])
+    return payload
+
+
+def _shown(message: TicketMessage, chat_id: str) -> dict[str, Any]:
+    shown: dict[str, Any] = {
         "id": message.id,
         "from": "customer" if message.direction == "in" else "agent",
         "body": message.body_text,
         "at": _iso(message.at),
     }
+    if message.attachments:
+        shown["attachments"] = [_attachment(chat_id, a) for a in message.attachments]
+    return shown
 
 
 @dataclass
@@ -170,7 +202,7 @@ async def serve_chat(websocket: WebSocket, chat_id: str, token: str, channel: Ch
         return
     await websocket.accept()
     history = await hub.queries.transcript(chat.ticket_id) if chat.ticket_id else []
-    await _send(websocket, {"type": "history", "messages": [_shown(m) for m in history]})
+    await _send(websocket, {"type": "history", "messages": [_shown(m, chat.id) for m in history]})
     connection = hub.join(chat.id, websocket)
     try:
         while True:

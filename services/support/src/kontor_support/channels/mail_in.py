@@ -36,6 +36,7 @@ from pathlib import PurePosixPath, PureWindowsPath
 
 import filetype
 import nh3
+from kontor_servicekit.languages import preferred_language
 
 from kontor_support.application.inbound import InboundAttachment, InboundMessage
 
@@ -44,6 +45,7 @@ __all__ = [
     "MalformedMail",
     "automated_reason",
     "html_to_text",
+    "mail_language",
     "parse_mail",
     "sanitise_html",
 ]
@@ -396,6 +398,21 @@ def _attachments(
 # --------------------------------------------------------------------------- the mail
 
 
+def mail_language(msg: Message, text_part: Message | None = None) -> str | None:
+    """The language a mail says it is in (ADR 0122): its ``Content-Language`` (RFC 3282;
+    Outlook sets it, on the message or on the text part), else the ``Accept-Language``
+    some clients send; None when neither names German or English."""
+    for part, name in (
+        (msg, "Content-Language"),
+        (text_part, "Content-Language"),
+        (msg, "Accept-Language"),
+    ):
+        language = preferred_language(_header(part, name)) if part is not None else None
+        if language is not None:
+            return language
+    return None
+
+
 def parse_mail(
     raw: bytes,
     *,
@@ -449,4 +466,5 @@ def parse_mail(
         references=_ids(_header(msg, "References")),
         attachments=attachments,
         automated=automated_reason(msg, envelope_from) is not None,
+        language=mail_language(msg, text_part),
     )

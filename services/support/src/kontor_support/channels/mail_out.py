@@ -12,11 +12,14 @@ Message-ID lets mail clients see it is the same mail).
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
 from email.utils import formataddr
+from typing import Protocol
 
+from kontor_servicekit.blobs import Blob
 from kontor_servicekit.clock import Clock
-from kontor_servicekit.mail import MailDeliveryError, OutgoingMail, SmtpSender
+from kontor_servicekit.mail import MailAttachment, MailDeliveryError, OutgoingMail, SmtpSender
 from kontor_servicekit.uow import Transactor
 
 from kontor_support.application.deliveries import claim_delivery, mark_delivery
@@ -31,8 +34,8 @@ log = logging.getLogger(__name__)
 CLAIM_LEASE = timedelta(minutes=5)
 
 
-def outgoing_mail(delivery: Delivery) -> OutgoingMail:
-    """The mail of one e-mail delivery."""
+def outgoing_mail(delivery: Delivery, files: Sequence[MailAttachment] = ()) -> OutgoingMail:
+    """The mail of one e-mail delivery, with ``files`` (its attachments' bytes) attached."""
     if delivery.to_email is None:
         raise ValueError(f"delivery {delivery.id} has no address")
     to = formataddr((delivery.to_name or "", delivery.to_email))
@@ -44,7 +47,23 @@ def outgoing_mail(delivery: Delivery) -> OutgoingMail:
         message_id=delivery.message_id or "",
         in_reply_to=delivery.in_reply_to,
         references=delivery.references,
+        attachments=tuple(files),
     )
+
+
+class BlobReader(Protocol):
+    async def get(self, blob_id: str) -> Blob | None: ...
+
+
+async def _files(delivery: Delivery, blobs: BlobReader | None) -> list[MailAttachment]:
+    """The bytes of a delivery's attachments (an agent's chat file that goes by mail once
+    the customer left, ADR 0123); one erased since is left out."""
+    files = []
+    for attachment in delivery.attachments:
+        blob = await blobs.get(attachment.blob_id) if blobs is not None else None
+        if blob is not None:
+            files.append(MailAttachment(attachment.filename, attachment.content_type, blob.data))
+    return files
 
 
 async def send_due_mail(
@@ -54,6 +73,7 @@ async def send_due_mail(
     *,
     clock: Clock,
     limit: int = 50,
+    blobs: BlobReader | None = None,
 ) -> int:
     """Send the due e-mail deliveries (one sweep round); answers how many went out."""
     sent = 0
@@ -62,7 +82,7 @@ async def send_due_mail(
         if delivery is None:
             continue
         try:
-            await sender.send(outgoing_mail(delivery))
+            await sender.send(outgoing_mail(delivery, await _files(delivery, blobs)))
         except MailDeliveryError as exc:
             log.warning("delivery %s not sent (%s): %s", delivery.id, exc.code, exc)
             await mark_delivery(

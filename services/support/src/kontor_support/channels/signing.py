@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 __all__ = [
     "BadSignature",
     "chat_token",
+    "chat_token_admits",
     "sign_webhook",
     "verify_chat_token",
     "verify_webhook",
@@ -59,6 +60,15 @@ def verify_chat_token(secret: bytes, token: str, chat_id: str, *, now: datetime)
         raise BadSignature("the chat token is for another chat")
     if int(expiry) <= now.timestamp():
         raise BadSignature("the chat token has expired")
+
+
+def chat_token_admits(secret: bytes, token: str, chat_id: str, *, now: datetime) -> bool:
+    """Whether ``token`` admits to ``chat_id`` at ``now`` (:func:`verify_chat_token`)."""
+    try:
+        verify_chat_token(secret, token, chat_id, now=now)
+    except BadSignature:
+        return False
+    return True
 
 
 def sign_webhook(secret: bytes, body: bytes, *, at: datetime) -> str:

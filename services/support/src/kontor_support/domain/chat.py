@@ -30,6 +30,7 @@ class Chat:
     agent_typing_at: datetime | None = None
     customer_read_at: datetime | None = None
     agent_read_at: datetime | None = None
+    language: str | None = None  # de or en: what the customer's browser prefers
 
     def typing(self, side: Side, at: datetime) -> bool:
         """``side`` is typing; False (nothing to store) within a second of the last."""

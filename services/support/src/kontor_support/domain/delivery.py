@@ -15,6 +15,8 @@ from typing import Literal
 
 from kontor_servicekit.domain_errors import IllegalTransition
 
+from kontor_support.domain.message import Attachment
+
 __all__ = ["MAX_ATTEMPTS", "Delivery", "DeliveryStatus", "retry_pause"]
 
 DeliveryStatus = Literal["queued", "sent", "failed"]
@@ -51,6 +53,7 @@ class Delivery:
     not_before: datetime | None = None  # a failed attempt's retry is not due before
     claim: str | None = None  # the sender that took it for an attempt
     claimed_until: datetime | None = None  # ... and until when (then another may)
+    attachments: tuple[Attachment, ...] = ()  # a chat reply's file (pushed as "attachment")
 
     def take(self, claim: str, at: datetime, lease: timedelta) -> bool:
         """A sender takes the delivery for one attempt; False when it is not due (sent,

@@ -54,6 +54,7 @@ class Rating:
     score: int | None = None
     rated_at: datetime | None = None
     comment: str | None = None
+    language: str = "de"  # the mail's and the page's (ADR 0122)
 
     def rate(self, score: int, at: datetime) -> bool:
         """Record ``score``; False when it is the score already given (nothing changes)."""

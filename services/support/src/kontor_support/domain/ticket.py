@@ -33,6 +33,7 @@ from kontor_support.domain.events import (
 from kontor_support.domain.sla import BusinessCalendar, SlaPolicy, next_deadline
 
 __all__ = [
+    "LANGUAGES",
     "OPEN_STATES",
     "PRIORITIES",
     "STATES",
@@ -72,6 +73,12 @@ CONTRACT_STATUS: dict[str, str] = {
     "closed": "closed",
     "merged": "closed",
 }
+
+
+#: The languages support answers in, and how much each source of a ticket's language
+#: weighs (ADR 0122).
+LANGUAGES: tuple[str, ...] = ("de", "en")
+_LANGUAGE_WEIGHT = {"order": 1, "customer": 2, "agent": 3}
 
 
 def ticket_number(year: int, sequence: int) -> str:
@@ -123,6 +130,8 @@ class Ticket(RecordsEvents):
     sla_target: str | None = None  # the next SLA target to meet (first_response, ...)
     sla_due_at: datetime | None = None  # when it breaches (business hours)
     sla_planned: bool = False  # False: changed since the SLA sweeper planned it
+    language: str | None = None  # the customer's, de or en (ADR 0122); None: not known
+    language_source: str | None = None  # who said so: agent, customer or order
     anonymised_at: datetime | None = None  # kept past its retention: nobody named any more
     timeline: list[TimelineEntry] = field(default_factory=list)
     version: int = 0
@@ -237,6 +246,28 @@ class Ticket(RecordsEvents):
         if added:
             self._log(at, actor, "linked", **added)
 
+    def note_language(
+        self, language: str | None, source: str, at: datetime, *, actor: str | None = None
+    ) -> bool:
+        """What the customer's language is, as ``source`` says (ADR 0122): an agent's
+        choice outweighs what the customer's mail or browser said, which outweighs the
+        locale of their order; the newest of equal weight wins. True when it changed."""
+        if language not in LANGUAGES:
+            if source == "agent":
+                raise Invalid("a language is de or en", field=("language",))
+            return False
+        if self.language_source is not None and (
+            _LANGUAGE_WEIGHT[source] < _LANGUAGE_WEIGHT[self.language_source]
+        ):
+            return False
+        before, self.language_source = self.language, source
+        if language == before:
+            return False
+        self.language = language
+        who = actor or ("customer" if source == "customer" else "system")
+        self._log(at, who, "language", before=before, after=language, source=source)
+        return True
+
     def rating_asked(self, at: datetime, *, delivery_id: str) -> None:
         """The customer was asked to rate the solved ticket (the mail is queued)."""
         self._log(at, "system", "rating_requested", delivery_id=delivery_id)
@@ -270,10 +301,13 @@ class Ticket(RecordsEvents):
         pending_until: datetime | None = None,
         resolution: str | None = None,
         unassign: bool = False,
+        language: str | None = None,
     ) -> None:
         """An agent's change of any of the ticket's fields; each changed one is logged."""
         self._refuse_if_done("change")
         changed: list[str] = []
+        if language is not None:  # logged, no TicketUpdated: no other service cares
+            self.note_language(language, "agent", at, actor=actor)
         if priority is not None and priority != self.priority:
             if priority not in PRIORITIES:
                 raise Invalid(f"unknown priority {priority!r}", field=("priority",))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from kontor_servicekit.store import Transaction
 
 from kontor_support.domain.delivery import Delivery
+from kontor_support.domain.message import Attachment
 
 DELIVERIES = "deliveries"
 
@@ -34,6 +36,7 @@ def to_document(delivery: Delivery) -> dict[str, Any]:
         "not_before": delivery.not_before,
         "claim": delivery.claim,
         "claimed_until": delivery.claimed_until,
+        "attachments": [asdict(a) for a in delivery.attachments],
     }
 
 
@@ -60,6 +63,7 @@ def from_document(doc: dict[str, Any]) -> Delivery:
         not_before=doc.get("not_before"),
         claim=doc.get("claim"),
         claimed_until=doc.get("claimed_until"),
+        attachments=tuple(Attachment(**a) for a in doc.get("attachments") or ()),
     )
 
 
@@ -81,7 +85,15 @@ class MongoDeliveryRepository:
         )
         sent = await self.deliveries.update_many(
             {"ticket_id": ticket_id, "status": "sent"},
-            {"$set": {"to_email": None, "to_name": None, "body_text": "", "body_html": None}},
+            {
+                "$set": {
+                    "to_email": None,
+                    "to_name": None,
+                    "body_text": "",
+                    "body_html": None,
+                    "attachments": [],
+                }
+            },
             session=self.tx.session,
         )
         return queued.deleted_count + sent.modified_count

@@ -53,7 +53,7 @@ class InMemoryDeliveryRepository:
                 self.table.delete(delivery.id)
                 continue
             delivery.to_email = delivery.to_name = delivery.body_html = None
-            delivery.body_text = ""
+            delivery.body_text, delivery.attachments = "", ()
             self.table.put(delivery)
         return touched
 

@@ -231,12 +231,16 @@ class TicketQueries:
         cursor = self.db[CONTEXT_ORDERS].find(query).sort([("placed_at", -1), ("_id", 1)])
         return await cursor.limit(100).to_list(None)
 
-    async def attachment(self, ticket_id: str, blob_id: str) -> Attachment | None:
+    async def attachment(
+        self, ticket_id: str, blob_id: str, *, public: bool = False
+    ) -> Attachment | None:
         """The attachment ``blob_id`` if a message of ``ticket_id`` carries it (an agent
-        reads a ticket's files through the ticket, never a blob by its id alone)."""
-        doc = await self.db[MESSAGES].find_one(
-            {"ticket_id": ticket_id, "attachments.blob_id": blob_id}, {"attachments": 1}
-        )
+        reads a ticket's files through the ticket, never a blob by its id alone);
+        ``public``: only of a message the customer sees (no internal note's)."""
+        wanted: dict[str, Any] = {"ticket_id": ticket_id, "attachments.blob_id": blob_id}
+        if public:
+            wanted["internal"] = {"$ne": True}
+        doc = await self.db[MESSAGES].find_one(wanted, {"attachments": 1})
         if doc is None:
             return None
         found = [a for a in doc.get("attachments") or () if a.get("blob_id") == blob_id]

@@ -21,6 +21,7 @@ def to_document(rating: Rating) -> dict[str, Any]:
         "score": rating.score,
         "rated_at": rating.rated_at,
         "comment": rating.comment,
+        "language": rating.language,
     }
 
 
@@ -34,6 +35,7 @@ def from_document(doc: dict[str, Any]) -> Rating:
         score=doc.get("score"),
         rated_at=doc.get("rated_at"),
         comment=doc.get("comment"),
+        language=doc.get("language") or "de",  # asked before ADR 0122: German
     )
 
 
