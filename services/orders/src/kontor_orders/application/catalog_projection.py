@@ -31,6 +31,9 @@ async def project_product_created(
             "currency": event.currency,
             "discontinued": False,
             "weight_grams": event.weight_grams,
+            # what coupon restrictions ask for (ADR 0116)
+            "category": event.category,
+            "parent_sku": event.parent_sku,
         },
         env.occurred_at,
     )
@@ -46,6 +49,8 @@ async def project_product_updated(
         fields["name"] = event.name
     if "weight_grams" in event.changed_fields:
         fields["weight_grams"] = event.weight_grams  # shipping by weight
+    if "category" in event.changed_fields:
+        fields["category"] = event.category  # coupon restrictions; None: cleared
     if fields:
         await uow.products.apply(event.sku, fields, env.occurred_at)
 
