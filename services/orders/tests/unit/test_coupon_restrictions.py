@@ -35,7 +35,8 @@ D = Decimal
 
 
 def line(sku: str, gross: str, category: str | None = None, parent: str | None = None) -> Any:
-    return CouponLine(Article(sku, parent, category), gross=D(gross), base=D(gross))
+    categories = frozenset(() if category is None else (category,))
+    return CouponLine(Article(sku, parent, categories), gross=D(gross), base=D(gross))
 
 
 #: A mixed cart: two T-shirts (one a variant of TEE) and a mug.
@@ -173,8 +174,16 @@ def test_a_second_coupon_takes_from_what_the_first_left_of_its_lines() -> None:
 
 
 async def created(
-    world: Any, sku: str, gross: str, category: str | None, parent: str | None = None
+    world: Any,
+    sku: str,
+    gross: str,
+    category: str | None,
+    parent: str | None = None,
+    *,
+    categories: list[str] | None = None,
 ) -> None:
+    """ProductCreated as the catalog announces it (``categories`` None: as it did before
+    it told every category, only the first as ``category``)."""
     event = ProductCreated(
         sku=sku,
         name=f"Artikel {sku}",
@@ -185,6 +194,7 @@ async def created(
         currency="EUR",
         stock=10,
         category=category,
+        categories=categories,
         parent_sku=parent,
         variant_attributes=None if parent is None else {"size": "M"},
     )
@@ -249,3 +259,14 @@ async def test_a_business_buyer_gets_the_restricted_discount_off_the_net(world: 
     # net: TEE 10.00, MUG 2 x 5.00 = 10.00 less 5.00; VAT 19 % on 15.00 = 2.85
     assert [x.line_net for x in order.lines] == [D("10.00"), D("5.00")]
     assert order.net_total == D("15.00") and order.vat_total == D("2.85")
+
+
+async def test_every_category_of_a_product_counts_not_only_its_first(world: Any) -> None:
+    await created(world, "SHIRT", "20.00", "kleidung", categories=["kleidung", "sale"])
+    await define(world, code="SALE50", kind="percent", percent=D("50"), category_ids=["sale"])
+    order = await world.place(lines=[("SHIRT", 1), ("MUG", 1)], coupon_codes=["SALE50"])
+    assert order.line_discounts() == {1: D("10.00"), 2: D("0")}
+    out = ProductUpdated(sku="SHIRT", changed_fields=["categories", "category"], categories=[])
+    await world.deliver(project_product_updated, out, envelope_of(out, occurred_at=world.clock()))
+    with pytest.raises(OrderError, match="applies to none"):
+        await world.place(lines=[("SHIRT", 1)], coupon_codes=["SALE50"])

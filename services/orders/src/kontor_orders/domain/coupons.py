@@ -6,8 +6,8 @@ is refused with 422 at its place in ``coupon_codes``; so is one the customer use
 often as ``uses_per_customer`` allows, or one used ``max_redemptions`` times in all.
 
 A coupon may be restricted to products (``product_skus``: a line's SKU or its parent's)
-or categories (``category_ids``: the line's product's category, or its parent's when a
-variant has none); a line matching either is eligible, an unrestricted coupon makes
+or categories (``category_ids``: one of the line's product's categories, or of its
+parent's when a variant has none); a line matching either is eligible, an unrestricted coupon makes
 every line eligible (ADR 0116). A valid coupon takes ``percent`` of the eligible lines,
 or ``value`` (at most them), off their basis (gross for a consumer, net for a business
 buyer); the minimum order value counts the eligible lines' gross; an order with no
@@ -36,8 +36,8 @@ class Article:
     sku: str
     parent_sku: str | None = None
     """For a variant: the product it is a variant of."""
-    category: str | None = None
-    """The category the catalog announced (a variant without one: its parent's)."""
+    categories: frozenset[str] = frozenset()
+    """The catalog categories it is in (a variant in none: its parent's)."""
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ class Coupon:
         return bool(
             article.sku in self.product_skus
             or (article.parent_sku is not None and article.parent_sku in self.product_skus)
-            or (article.category is not None and article.category in self.category_ids)
+            or not article.categories.isdisjoint(self.category_ids)
         )
 
     def discount_on(self, base: Decimal, currency: str) -> Decimal:

@@ -358,9 +358,9 @@ class Order(RecordsEvents):
         if not self.discount_gross:
             return {line.line_no: Decimal("0") for line in self.lines}
         return {
-            line.line_no: max(
-                Decimal("0"),
+            line.line_no: max(  # a line without a share: 0.00, in cents like the others
                 quantize(line.unit_price_gross * line.quantity, self.currency) - line.line_gross,
+                Decimal("0"),
             )
             for line in self.lines
         }

@@ -1,7 +1,7 @@
 """The order service's read model of the catalog, fed by catalog events.
 
 Each event tells part of a product (its fields are merged in: prices, name, weight,
-and the ``category`` and ``parent_sku`` coupon restrictions ask for); the newest event
+and the ``categories`` and ``parent_sku`` coupon restrictions ask for); the newest event
 wins (:func:`kontor_servicekit.projections.upsert_if_newer`), so an older event
 that arrives late changes nothing.
 """
@@ -41,21 +41,21 @@ def priced_product(doc: Mapping[str, Any]) -> PricedProduct | None:
 
 
 def parents_wanted(docs: Mapping[str, Mapping[str, Any]]) -> list[str]:
-    """The parents whose category the variants among ``docs`` take (they have none)."""
+    """The parents whose categories the variants among ``docs`` take (they have none)."""
     return sorted(
-        {d["parent_sku"] for d in docs.values() if d.get("parent_sku") and not d.get("category")}
+        {d["parent_sku"] for d in docs.values() if d.get("parent_sku") and not d.get("categories")}
     )
 
 
 def articles_of(
     docs: Mapping[str, Mapping[str, Any]], parents: Mapping[str, Mapping[str, Any]]
 ) -> dict[str, Article]:
-    """The articles ``docs`` describe; a variant without a category takes its parent's."""
+    """The articles ``docs`` describe; a variant without categories takes its parent's."""
     articles = {}
     for sku, doc in docs.items():
         parent = doc.get("parent_sku")
-        category = doc.get("category") or (parents.get(parent or "") or {}).get("category")
-        articles[sku] = Article(sku, parent, category)
+        categories = doc.get("categories") or (parents.get(parent or "") or {}).get("categories")
+        articles[sku] = Article(sku, parent, frozenset(categories or ()))
     return articles
 
 
