@@ -193,6 +193,10 @@ async def test_a_category_code_from_marketing_discounts_only_that_categorys_line
             }
             created = await catalog.client.post("/products", json=product)
             assert created.status_code == 201, created.text
+        bad = {"code": "TEES10", "percent_off": "10", "category_ids": ["t-shirts", "T Shirts"]}
+        refused = await marketing.client.post("/coupons", json=bad)
+        assert refused.status_code == 422, refused.text
+        assert [e["loc"] for e in refused.json()["errors"]] == [["body", "category_ids", 1]]
         body = {"code": "TEES10", "percent_off": "10", "category_ids": ["t-shirts"]}
         made = await marketing.client.post("/coupons", json=body)
         assert made.status_code == 201, made.text

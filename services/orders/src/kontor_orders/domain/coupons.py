@@ -7,8 +7,8 @@ often as ``uses_per_customer`` allows, or one used ``max_redemptions`` times in 
 
 A coupon may be restricted to products (``product_skus``: a line's SKU or its parent's)
 or categories (``category_ids``: one of the line's product's categories, or of its
-parent's when a variant has none); a line matching either is eligible, an unrestricted coupon makes
-every line eligible (ADR 0116). A valid coupon takes ``percent`` of the eligible lines,
+parent's when a variant has none); a line matching either is eligible, an unrestricted
+coupon makes every line eligible (ADR 0116). A valid coupon takes ``percent`` of the eligible lines,
 or ``value`` (at most them), off their basis (gross for a consumer, net for a business
 buyer); the minimum order value counts the eligible lines' gross; an order with no
 eligible line is refused at the code. What a coupon takes is spread over its eligible
@@ -131,10 +131,7 @@ def spread(total: Decimal, weights: Sequence[Decimal], currency: str) -> list[De
     if not total:
         return [Decimal("0")] * len(weights)
     unit = Decimal(1).scaleb(-MINOR_UNITS.get(currency.upper(), 2))
-    parts = [
-        (total * w / whole).quantize(unit, rounding=ROUND_DOWN) if whole else Decimal("0")
-        for w in weights
-    ]
+    parts = [(total * w / whole).quantize(unit, rounding=ROUND_DOWN) for w in weights]
     missing = total - sum(parts, Decimal("0"))
     for i in sorted(range(len(weights)), key=lambda i: (-weights[i], i)):
         if not missing:
