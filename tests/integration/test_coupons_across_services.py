@@ -164,9 +164,10 @@ async def test_a_category_code_from_marketing_discounts_only_that_categorys_line
     start_service: Any,
 ) -> None:
     """ADR 0116, 0117: the catalog announces each product's categories (the T-shirt's
-    second is ``t-shirts``), marketing a code for ``t-shirts``; orders takes 10 % off the
-    T-shirt line only (the mug pays full price), shows it on that line and in the totals,
-    and refuses the code on an order of mugs; marketing counts the use."""
+    second is ``t-shirts``; its variant in size M has none of its own), marketing a code for
+    ``t-shirts``; orders takes 10 % off the T-shirt line only (the mug pays full price),
+    shows it on that line and in the totals, and refuses the code on an order of mugs;
+    marketing counts the use."""
     async with (
         start_service("catalog") as catalog,
         start_service("orders") as orders,
@@ -179,9 +180,11 @@ async def test_a_category_code_from_marketing_discounts_only_that_categorys_line
         ):
             added = await catalog.client.post("/categories", json=category)
             assert added.status_code == 201, added.text
-        for sku, gross, categories in (
-            ("TEE-1", "19.99", ["neu", "t-shirts"]),
-            ("MUG-1", "9.99", ["neu", "tassen"]),
+        variant = {"parent_sku": "TEE-1", "variant_attributes": {"size": "M"}}
+        for sku, gross, categories, more in (
+            ("TEE-1", "19.99", ["neu", "t-shirts"], {"stock": 0}),  # a parent holds none
+            ("TEE-1-M", "19.99", [], variant),
+            ("MUG-1", "9.99", ["neu", "tassen"], {}),
         ):
             product = {
                 "sku": sku,
@@ -190,6 +193,7 @@ async def test_a_category_code_from_marketing_discounts_only_that_categorys_line
                 "vat_class": "standard",
                 "stock": 50,
                 "categories": categories,
+                **more,
             }
             created = await catalog.client.post("/products", json=product)
             assert created.status_code == 201, created.text
@@ -206,18 +210,19 @@ async def test_a_category_code_from_marketing_discounts_only_that_categorys_line
             db = orders.kit.store.db
             coupons = await db["coupons"].count_documents({"category_ids": "t-shirts"})
             products = await db["catalog_products"].count_documents({"categories": "neu"})
-            return bool(coupons == 1 and products == 2)
+            variants = await db["catalog_products"].count_documents({"parent_sku": "TEE-1"})
+            return bool(coupons == 1 and products == 2 and variants == 1)
 
         await eventually(known, timeout=30)
 
         mixed = order("TEES10")
-        mixed["lines"] = [{"sku": "TEE-1", "quantity": 2}, {"sku": "MUG-1", "quantity": 1}]
+        mixed["lines"] = [{"sku": "TEE-1-M", "quantity": 2}, {"sku": "MUG-1", "quantity": 1}]
         applied = await orders.client.post("/orders", json=mixed)
         assert applied.status_code == 201, applied.text
         placed = applied.json()
         # T-shirts 2 x 19.99 = 39.98, 10 % = 4.00 (3.998); the mug 9.99 stays as it is
         assert [(x["sku"], x["line_gross"], x["discount_gross"]) for x in placed["lines"]] == [
-            ("TEE-1", "35.98", "4.00"),
+            ("TEE-1-M", "35.98", "4.00"),
             ("MUG-1", "9.99", "0.00"),
         ]
         assert (placed["discount_gross"], placed["gross_total"]) == ("4.00", "45.97")
@@ -238,3 +243,4 @@ async def test_a_category_code_from_marketing_discounts_only_that_categorys_line
 
         shown = await eventually(counted, timeout=30)
         assert shown["discount_total"] == "4.00"
+        assert shown["category_ids"] == ["t-shirts"]  # as stored, read back
