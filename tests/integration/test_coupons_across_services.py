@@ -158,3 +158,89 @@ async def test_limits_per_customer_and_in_all_hold_under_concurrent_orders(
         assert await statuses(*others) == [201, 201, 422, 422]  # 3 in all
         refused = await orders.client.post("/orders", json=order("WELCOME", email="z@example.de"))
         assert refused.status_code == 422 and "as often as it may be" in refused.text
+
+
+async def test_a_category_code_from_marketing_discounts_only_that_categorys_line(
+    start_service: Any,
+) -> None:
+    """ADR 0116, 0117: the catalog announces each product's categories (the T-shirt's
+    second is ``t-shirts``; its variant in size M has none of its own), marketing a code for
+    ``t-shirts``; orders takes 10 % off the T-shirt line only (the mug pays full price),
+    shows it on that line and in the totals, and refuses the code on an order of mugs;
+    marketing counts the use."""
+    async with (
+        start_service("catalog") as catalog,
+        start_service("orders") as orders,
+        start_service("marketing") as marketing,
+    ):
+        for category in (
+            {"id": "neu", "name": "Neu"},
+            {"id": "t-shirts", "name": "T-Shirts"},
+            {"id": "tassen", "name": "Tassen"},
+        ):
+            added = await catalog.client.post("/categories", json=category)
+            assert added.status_code == 201, added.text
+        variant = {"parent_sku": "TEE-1", "variant_attributes": {"size": "M"}}
+        for sku, gross, categories, more in (
+            ("TEE-1", "19.99", ["neu", "t-shirts"], {"stock": 0}),  # a parent holds none
+            ("TEE-1-M", "19.99", [], variant),
+            ("MUG-1", "9.99", ["neu", "tassen"], {}),
+        ):
+            product = {
+                "sku": sku,
+                "name": f"Artikel {sku}",
+                "price": {"gross": gross, "currency": "EUR"},
+                "vat_class": "standard",
+                "stock": 50,
+                "categories": categories,
+                **more,
+            }
+            created = await catalog.client.post("/products", json=product)
+            assert created.status_code == 201, created.text
+        bad = {"code": "TEES10", "percent_off": "10", "category_ids": ["t-shirts", "T Shirts"]}
+        refused = await marketing.client.post("/coupons", json=bad)
+        assert refused.status_code == 422, refused.text
+        assert [e["loc"] for e in refused.json()["errors"]] == [["body", "category_ids", 1]]
+        body = {"code": "TEES10", "percent_off": "10", "category_ids": ["t-shirts"]}
+        made = await marketing.client.post("/coupons", json=body)
+        assert made.status_code == 201, made.text
+        assert (made.json()["category_ids"], made.json()["product_skus"]) == (["t-shirts"], [])
+
+        async def known() -> bool:
+            db = orders.kit.store.db
+            coupons = await db["coupons"].count_documents({"category_ids": "t-shirts"})
+            products = await db["catalog_products"].count_documents({"categories": "neu"})
+            variants = await db["catalog_products"].count_documents({"parent_sku": "TEE-1"})
+            return bool(coupons == 1 and products == 2 and variants == 1)
+
+        await eventually(known, timeout=30)
+
+        mixed = order("TEES10")
+        mixed["lines"] = [{"sku": "TEE-1-M", "quantity": 2}, {"sku": "MUG-1", "quantity": 1}]
+        applied = await orders.client.post("/orders", json=mixed)
+        assert applied.status_code == 201, applied.text
+        placed = applied.json()
+        # T-shirts 2 x 19.99 = 39.98, 10 % = 4.00 (3.998); the mug 9.99 stays as it is
+        assert [(x["sku"], x["line_gross"], x["discount_gross"]) for x in placed["lines"]] == [
+            ("TEE-1-M", "35.98", "4.00"),
+            ("MUG-1", "9.99", "0.00"),
+        ]
+        assert (placed["discount_gross"], placed["gross_total"]) == ("4.00", "45.97")
+        assert placed["coupon_discounts"] == {"TEES10": "4.00"}
+
+        mugs = order("TEES10")
+        mugs["lines"] = [{"sku": "MUG-1", "quantity": 3}]
+        refused = await orders.client.post("/orders", json=mugs)
+        assert refused.status_code == 422, refused.text
+        problem = refused.json()
+        assert refused.headers["content-type"].startswith("application/problem+json")
+        assert [e["loc"] for e in problem["errors"]] == [["body", "coupon_codes", 0]]
+        assert "applies to none of the order's articles" in refused.text
+
+        async def counted() -> dict[str, Any] | None:
+            shown = (await marketing.client.get("/coupons/TEES10")).json()
+            return shown if shown["redemptions"] == 1 else None
+
+        shown = await eventually(counted, timeout=30)
+        assert shown["discount_total"] == "4.00"
+        assert shown["category_ids"] == ["t-shirts"]  # as stored, read back

@@ -51,7 +51,12 @@ class ProductCreated(Event):
     currency: Currency
     stock: int = Field(ge=0, description="Pieces on hand at creation, all warehouses")
     gtin: str | None = Field(default=None, description="GTIN/EAN barcode")
-    category: str | None = None
+    category: str | None = Field(default=None, description="The first of ``categories``")
+    categories: list[str] | None = Field(
+        default=None,
+        description="Every category the product is in (their ids); None: not told (an event "
+        "from before the field: only ``category`` is known)",
+    )
     brand: str | None = None
     weight_grams: int | None = Field(default=None, ge=0)
     reorder_point: int | None = Field(
@@ -79,7 +84,12 @@ class ProductUpdated(Event):
     name: Annotated[str | None, NotPersonal(_PRODUCT)] = None
     description: Annotated[str | None, NotPersonal(_PRODUCT)] = None
     gtin: str | None = None
-    category: str | None = None
+    category: str | None = Field(default=None, description="The first of ``categories``")
+    categories: list[str] | None = Field(
+        default=None,
+        description="When ``changed_fields`` names ``categories``: every category the product "
+        "is in now (empty: none); None: not told",
+    )
     brand: str | None = None
     weight_grams: int | None = Field(default=None, ge=0)
     reorder_point: int | None = Field(default=None, ge=0)

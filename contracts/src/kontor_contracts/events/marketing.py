@@ -5,12 +5,12 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import AwareDatetime, Field, StringConstraints, model_validator
 
 from ..envelope import Event
 from ..money import Amount, Currency
 from ..personal import NotPersonal, Personal
-from .common import Email, Id
+from .common import Email, Id, Sku
 
 __all__ = [
     "CampaignScheduled",
@@ -57,6 +57,9 @@ class CampaignSent(Event):
 
 # --- marketing.coupon.v1 (key: code) -----------------------------------------------
 
+#: A catalog category's id, as the catalog names it (``t-shirts``).
+CategoryId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
 
 class CouponDefined(Event):
     """A coupon code customers may give at checkout (its whole state: the newest wins).
@@ -88,6 +91,18 @@ class CouponDefined(Event):
     )
     max_redemptions: int | None = Field(
         default=None, ge=1, description="How many orders in all may use it; None: any"
+    )
+    product_skus: list[Sku] | None = Field(
+        default=None,
+        max_length=500,
+        description="Only lines of these SKUs (a parent's SKU: all its variants) are "
+        "discounted; None or empty with no category_ids: every line (ADR 0116)",
+    )
+    category_ids: list[CategoryId] | None = Field(
+        default=None,
+        max_length=100,
+        description="Only lines of products in these catalog categories are discounted "
+        "(a line is eligible when it matches product_skus or category_ids; ADR 0116)",
     )
 
     @model_validator(mode="after")

@@ -45,6 +45,7 @@ from kontor_servicekit.clock import iso_utc
 
 __all__ = [
     "AMOUNT_JSON_PATTERN",
+    "CategoryId",
     "Count",
     "Flag",
     "Instant",
@@ -58,6 +59,7 @@ __all__ = [
     "QueryDate",
     "QueryInt",
     "QueryMoment",
+    "Sku",
     "StockCount",
     "UnitGrossPrice",
     "UnitPrice",
@@ -222,6 +224,12 @@ StockCount = Annotated[int, Strict(), Field(ge=0, le=MAX_STOCK_MOVE)]
 
 Flag = Annotated[bool, Strict()]
 """JSON true or false only."""
+
+Sku = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-]*$")]
+"""An article's SKU as the catalog accepts it (``TEE-RED-M``)."""
+
+CategoryId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9\-]{0,63}$")]
+"""A catalog category's id (``t-shirts``)."""
 
 
 def validated(model: type[M], data: Any) -> tuple[M | None, list[dict[str, Any]]]:

@@ -35,6 +35,8 @@ AT = datetime(2026, 12, 2, 9, tzinfo=UTC)
         ),
         ({"uses_per_customer": 0}, ("uses_per_customer",)),
         ({"max_redemptions": 0}, ("max_redemptions",)),
+        ({"product_skus": ("TEE-1", " ")}, ("product_skus", 1)),
+        ({"category_ids": ("",)}, ("category_ids", 0)),
     ],
 )
 def test_a_bad_definition_is_refused_at_its_field(fields: dict[str, Any], path: tuple[str]) -> None:
@@ -88,3 +90,23 @@ async def test_the_limits_are_announced_and_a_coupon_used_up_shows_as_used() -> 
     for n in (1, 2):
         coupon.redeemed(f"o-{n}", Decimal("1"), AT)
         assert coupon.status(AT) == ("active" if n == 1 else "used")
+
+
+async def test_a_restriction_to_products_and_categories_is_announced_to_orders() -> None:
+    """ADR 0116: the SKUs and category ids travel in CouponDefined, each once; a coupon
+    without them announces none (v1 subscribers see the event they knew)."""
+    transactor = FakeTransactor(InMemoryMarketingUnitOfWork)
+    restricted = DefineCoupon(
+        "TEES15",
+        Decimal("15"),
+        None,
+        product_skus=("MUG-1", " MUG-1 "),
+        category_ids=("t-shirts", "T-Shirts"),
+    )
+    coupon = await define_coupon(transactor, restricted, clock=lambda: AT)
+    assert (coupon.product_skus, coupon.category_ids) == (("MUG-1",), ("t-shirts",))
+    await define_coupon(transactor, DefineCoupon("ALL10", Decimal("10"), None), clock=lambda: AT)
+    tees, everything = transactor.db.events(CouponDefined)
+    assert (tees.product_skus, tees.category_ids) == (["MUG-1"], ["t-shirts"])
+    assert (everything.product_skus, everything.category_ids) == (None, None)
+    assert "product_skus" not in everything.model_dump(exclude_none=True)

@@ -247,6 +247,7 @@ def contract_event(product: Product, recorded: object) -> Event:
             stock=product.stock,
             gtin=product.gtin,
             category=product.categories[0] if product.categories else None,
+            categories=list(product.categories),
             brand=product.brand,
             parent_sku=product.parent_sku,
             variant_attributes=product.variant_attributes,
@@ -265,6 +266,7 @@ def contract_event(product: Product, recorded: object) -> Event:
             category=product.categories[0]
             if "categories" in changed and product.categories
             else None,
+            categories=list(product.categories) if "categories" in changed else None,
         )
     if isinstance(recorded, PriceWasChanged):
         point = recorded.new

@@ -2,9 +2,11 @@
 
 ``POST /coupons`` takes ``percent_off`` or ``amount_off`` (gross, with its currency),
 a validity window, a minimum order value (gross goods), ``single_use``,
-``uses_per_customer`` and ``max_redemptions``; orders
+``uses_per_customer`` and ``max_redemptions``, and optionally ``product_skus`` and
+``category_ids`` that restrict it to those articles (ADR 0116); orders
 applies the code at placement from CouponDefined and refuses unknown, withdrawn,
-expired and used single-use codes (ADR 0018, ADR 0050).
+expired and used single-use codes, and a restricted code on an order without an
+article it applies to (ADR 0018, ADR 0050).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request, status
 from fastapi.responses import Response
 from kontor_servicekit.apitypes import (
+    CategoryId,
     Count,
     Flag,
     Instant,
@@ -22,6 +25,7 @@ from kontor_servicekit.apitypes import (
     Page,
     PageOut,
     QueryInt,
+    Sku,
 )
 from kontor_servicekit.auth import require_scope
 from kontor_servicekit.domain_errors import NotFound
@@ -36,6 +40,16 @@ from kontor_marketing.domain.coupon import Coupon
 router = APIRouter(tags=["coupons"])
 
 Code = Annotated[str, Path(min_length=3, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+_ONLY_SKUS = (
+    "Only order lines of these SKUs are discounted (a parent product's SKU: all its "
+    "variants); with category_ids: a line matching either (ADR 0116)"
+)
+_ONLY_CATEGORIES = (
+    "Only order lines of products in these catalog categories (their id, e.g. t-shirts) "
+    "are discounted; neither given: every line"
+)
 
 
 class GrossIn(BaseModel):
@@ -59,6 +73,12 @@ class CouponIn(BaseModel):
                     "amount_off": {"gross": "5.00", "currency": "EUR"},
                     "single_use": True,
                 },
+                {
+                    "code": "TEES15",
+                    "percent_off": "15",
+                    "category_ids": ["t-shirts"],
+                    "product_skus": ["MUG-1"],
+                },
             ]
         },
     )
@@ -81,6 +101,10 @@ class CouponIn(BaseModel):
     max_redemptions: Count | None = Field(
         default=None, ge=1, le=10_000_000, description="Orders in all that may use it"
     )
+    product_skus: list[Sku] = Field(default_factory=list, max_length=500, description=_ONLY_SKUS)
+    category_ids: list[CategoryId] = Field(
+        default_factory=list, max_length=100, description=_ONLY_CATEGORIES
+    )
 
 
 class CouponOut(BaseModel):
@@ -96,6 +120,8 @@ class CouponOut(BaseModel):
     campaign_id: str | None
     uses_per_customer: int | None
     max_redemptions: int | None
+    product_skus: list[str]
+    category_ids: list[str]
     status: Literal["active", "scheduled", "expired", "withdrawn", "used"]
     redemptions: int = Field(description="Orders placed with it (as orders reported them)")
     discount_total: MoneyAmount = Field(description="Gross discount granted with it")
@@ -117,6 +143,8 @@ class CouponOut(BaseModel):
             campaign_id=coupon.campaign_id,
             uses_per_customer=coupon.uses_per_customer,
             max_redemptions=coupon.max_redemptions,
+            product_skus=list(coupon.product_skus),
+            category_ids=list(coupon.category_ids),
             status=coupon.status(now),
             redemptions=coupon.redemptions,
             discount_total=coupon.discount_total,
@@ -154,6 +182,8 @@ async def post_coupon(
         campaign_id=body.campaign_id,
         uses_per_customer=body.uses_per_customer,
         max_redemptions=body.max_redemptions,
+        product_skus=tuple(body.product_skus),
+        category_ids=tuple(body.category_ids),
     )
     return await ctx.answers.respond(
         request,

@@ -42,6 +42,8 @@ class DefineCoupon:
     campaign_id: str | None = None
     uses_per_customer: int | None = None
     max_redemptions: int | None = None
+    product_skus: tuple[str, ...] = ()
+    category_ids: tuple[str, ...] = ()
 
 
 def _announce(uow: MarketingUnitOfWork, coupon: Coupon, *, email: str | None = None) -> None:
@@ -61,6 +63,8 @@ def _announce(uow: MarketingUnitOfWork, coupon: Coupon, *, email: str | None = N
                     campaign_id=coupon.campaign_id,
                     uses_per_customer=coupon.uses_per_customer,
                     max_redemptions=coupon.max_redemptions,
+                    product_skus=list(coupon.product_skus) or None,
+                    category_ids=list(coupon.category_ids) or None,
                 ),
                 aggregate_id=coupon.code,
             )
@@ -100,6 +104,8 @@ async def define_coupon(
             campaign_id=command.campaign_id,
             uses_per_customer=command.uses_per_customer,
             max_redemptions=command.max_redemptions,
+            product_skus=command.product_skus,
+            category_ids=command.category_ids,
         )
         ensure_new(await uow.coupons.get(coupon.code), coupon.code)
         _announce(uow, coupon)

@@ -1,7 +1,8 @@
 """Coupons: a code customers give at checkout, defined by marketing, applied by orders.
 
 Marketing owns the definition (percent or value off the goods, a validity window, a
-minimum order value, single use, uses per customer and in all) and announces its whole
+minimum order value, single use, uses per customer and in all, and the products or
+categories it is restricted to: ADR 0116) and announces its whole
 state; orders keeps a read model and decides at placement, in the order's own
 transaction, whether the code applies; a single-use code is redeemed there once, and
 the uses per customer and in all are counted there (ADR 0018, ADR 0050, ADR 0057).
@@ -11,6 +12,7 @@ Marketing learns of each use from the placed order and keeps the count per coupo
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -58,6 +60,11 @@ class Coupon(RecordsEvents):
     campaign_id: str | None = None
     uses_per_customer: int | None = None
     max_redemptions: int | None = None
+    product_skus: tuple[str, ...] = ()
+    """Only these SKUs (a parent's: its variants) are discounted; with ``category_ids``
+    empty too, every line is (ADR 0116)."""
+    category_ids: tuple[str, ...] = ()
+    """Only products in these catalog categories are discounted."""
     withdrawn_at: datetime | None = None
     redemptions: int = 0
     discount_total: Decimal = Decimal("0")
@@ -79,6 +86,8 @@ class Coupon(RecordsEvents):
         campaign_id: str | None = None,
         uses_per_customer: int | None = None,
         max_redemptions: int | None = None,
+        product_skus: tuple[str, ...] = (),
+        category_ids: tuple[str, ...] = (),
     ) -> Coupon:
         code = code.strip().upper()
         if not CODE.match(code):
@@ -105,6 +114,8 @@ class Coupon(RecordsEvents):
         ):
             if limit is not None and limit < 1:
                 raise Invalid(f"{name} is at least 1", field=(name,))
+        product_skus = _restriction("product_skus", product_skus, str.strip)
+        category_ids = _restriction("category_ids", category_ids, lambda c: c.strip().lower())
         coupon = cls(
             code=code,
             kind="percent" if percent is not None else "value",
@@ -119,6 +130,8 @@ class Coupon(RecordsEvents):
             campaign_id=campaign_id,
             uses_per_customer=uses_per_customer,
             max_redemptions=max_redemptions,
+            product_skus=product_skus,
+            category_ids=category_ids,
         )
         coupon.record(CouponChanged(code))
         return coupon
@@ -151,6 +164,19 @@ class Coupon(RecordsEvents):
         if self.valid_from is not None and now < self.valid_from:
             return "scheduled"
         return "active"
+
+
+def _restriction(
+    name: str, given: tuple[str, ...], normal: Callable[[str], str]
+) -> tuple[str, ...]:
+    """The identifiers of a restriction, normalised, each once, in the order given."""
+    kept: dict[str, None] = {}
+    for index, raw in enumerate(given):
+        value = normal(raw)
+        if not value:
+            raise Invalid(f"{name} holds no empty identifier", field=(name, index))
+        kept[value] = None
+    return tuple(kept)
 
 
 def ensure_new(existing: Coupon | None, code: str) -> None:

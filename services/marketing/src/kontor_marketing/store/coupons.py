@@ -19,7 +19,8 @@ _AMOUNTS = ("percent", "value", "minimum_order_value", "discount_total")
 def to_document(coupon: Coupon) -> dict[str, Any]:
     doc = asdict(coupon)
     doc["_id"] = doc.pop("code")
-    doc["orders"] = list(coupon.orders)
+    for name in ("orders", "product_skus", "category_ids"):
+        doc[name] = list(doc[name])
     return doc
 
 
@@ -28,7 +29,8 @@ def from_document(doc: dict[str, Any]) -> Coupon:
     for name in _AMOUNTS:
         if fields.get(name) is not None:
             fields[name] = Decimal(str(fields[name]))
-    fields["orders"] = tuple(fields.get("orders") or ())
+    for name in ("orders", "product_skus", "category_ids"):
+        fields[name] = tuple(fields.get(name) or ())
     return Coupon(code=doc["_id"], **fields)
 
 

@@ -17,6 +17,14 @@ from kontor_contracts.events.catalog import (
 from kontor_orders.application.unit_of_work import OrdersUnitOfWork
 
 
+def _categories(every: list[str] | None, first: str | None) -> list[str]:
+    """The product's categories: all of them, or (an event from before the catalog told
+    them all) the one ``category`` it named; empty: none."""
+    if every is not None:
+        return list(every)
+    return [] if first is None else [first]
+
+
 async def project_product_created(
     event: ProductCreated, uow: OrdersUnitOfWork, env: Envelope
 ) -> None:
@@ -31,6 +39,9 @@ async def project_product_created(
             "currency": event.currency,
             "discontinued": False,
             "weight_grams": event.weight_grams,
+            # what coupon restrictions ask for (ADR 0117)
+            "categories": _categories(event.categories, event.category),
+            "parent_sku": event.parent_sku,
         },
         env.occurred_at,
     )
@@ -46,6 +57,8 @@ async def project_product_updated(
         fields["name"] = event.name
     if "weight_grams" in event.changed_fields:
         fields["weight_grams"] = event.weight_grams  # shipping by weight
+    if "categories" in event.changed_fields or "category" in event.changed_fields:
+        fields["categories"] = _categories(event.categories, event.category)  # coupons
     if fields:
         await uow.products.apply(event.sku, fields, env.occurred_at)
 

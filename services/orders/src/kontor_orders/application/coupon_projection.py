@@ -27,6 +27,8 @@ async def project_coupon_defined(
             "single_use",
             "uses_per_customer",
             "max_redemptions",
+            "product_skus",
+            "category_ids",
         },
     )
     await uow.coupons.apply(event.code, {**state, "withdrawn": False}, env.occurred_at)

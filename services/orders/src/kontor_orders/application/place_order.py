@@ -15,7 +15,7 @@ from kontor_servicekit.uow import Transactor
 from kontor_orders.application.contract_events import publish_cart, publish_order
 from kontor_orders.application.unit_of_work import OrderNumbers, OrdersUnitOfWork
 from kontor_orders.domain.cart import Cart
-from kontor_orders.domain.coupons import Coupon, coupon_discount, gross_by_code
+from kontor_orders.domain.coupons import Coupon, coupon_discount, coupon_lines, gross_by_code
 from kontor_orders.domain.order import (
     Address,
     Customer,
@@ -103,20 +103,20 @@ async def place_order(
         )
         # Validate before taking a number, so a rejected request uses none up.
         draft = place(number="pending")
-        discount, coupons = Decimal("0"), list[tuple[Coupon, Decimal]]()
+        coupons = list[tuple[Coupon, Decimal]]()
         customer_key = uow.subject_id(command.customer.email)  # counts, no address stored
         if command.coupon_codes:
-            discount, coupons = coupon_discount(
+            articles = await uow.products.articles([line.sku for line in draft.lines])
+            discounts, coupons = coupon_discount(
                 command.coupon_codes,
                 await uow.coupons.known(command.coupon_codes),
                 used=await uow.coupons.used(command.coupon_codes),
                 uses=await uow.coupons.uses(command.coupon_codes, customer_key),
-                goods_gross=draft.goods_gross,
-                goods_base=draft.goods_base,
+                lines=coupon_lines(draft, articles),
                 currency=draft.currency,
                 now=now,
             )
-            place = partial(place, discount=discount)
+            place = partial(place, discounts=discounts)
             draft = place(number="pending")
         shipping = await _shipping(uow, command, draft, products)
         year = now.astimezone(BERLIN).year

@@ -16,7 +16,7 @@ from kontor_servicekit.uow import UnitOfWork
 
 from kontor_orders.domain.cart import Cart
 from kontor_orders.domain.complaint import Complaint
-from kontor_orders.domain.coupons import Coupon, Uses
+from kontor_orders.domain.coupons import Article, Coupon, Uses
 from kontor_orders.domain.order import Order, PricedProduct
 from kontor_orders.domain.oss import DistanceSales
 from kontor_orders.domain.privacy import PrivacyRequest
@@ -99,6 +99,11 @@ class CatalogProducts(Protocol):
 
     async def mark_parent(self, sku: str) -> None:
         """``sku`` has variants (whenever that was learnt: it stays a parent)."""
+        ...
+
+    async def articles(self, skus: list[str]) -> dict[str, Article]:
+        """What coupon restrictions ask of the products among ``skus`` the read model
+        knows: parent and category (a variant without one: its parent's)."""
         ...
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -10,7 +11,7 @@ from typing import Any, cast
 
 from kontor_contracts.bounds import MAX_LINES, MAX_QUANTITY, MAX_UNIT_PRICE, MAX_VAT_RATE
 from kontor_contracts.eu_vat import is_distance_sale
-from kontor_contracts.money import allocate, quantize
+from kontor_contracts.money import quantize
 from kontor_servicekit.aggregate import RecordsEvents
 from kontor_servicekit.clock import BERLIN
 from kontor_servicekit.domain_errors import (
@@ -357,9 +358,9 @@ class Order(RecordsEvents):
         if not self.discount_gross:
             return {line.line_no: Decimal("0") for line in self.lines}
         return {
-            line.line_no: max(
-                Decimal("0"),
+            line.line_no: max(  # a line without a share: 0.00, in cents like the others
                 quantize(line.unit_price_gross * line.quantity, self.currency) - line.line_gross,
+                Decimal("0"),
             )
             for line in self.lines
         }
@@ -372,13 +373,6 @@ class Order(RecordsEvents):
     it counts for nothing (domestic, business, placed before ADR 0026, or taken back)."""
     quote_number: str | None = None
     """The accepted quote (billing's Angebot) the order was placed from, at its prices."""
-
-    @property
-    def goods_base(self) -> Decimal:
-        """The goods' sum coupons are taken off: gross for a consumer, net for a business."""
-        if self.price_basis == "gross":
-            return sum((line.line_gross for line in self.lines), Decimal("0"))
-        return sum((line.line_net for line in self.lines), Decimal("0"))
 
     @property
     def goods_gross(self) -> Decimal:
@@ -447,7 +441,7 @@ class Order(RecordsEvents):
         coupon_codes: list[str] | None = None,
         cart_id: str | None = None,
         payment_method: str | None = None,
-        discount: Decimal = Decimal("0"),
+        discounts: Sequence[Decimal] = (),
         buyer_reference: str | None = None,
         vat_country: str | None = None,
         quote_number: str | None = None,
@@ -455,11 +449,12 @@ class Order(RecordsEvents):
         """Price the requested (sku, quantity) lines from the known products.
 
         The price is fixed at this moment: a later price change does not touch
-        an order that was placed. ``discount`` (coupons, :mod:`coupons`) is off the
-        goods' basis sum (gross for a consumer, net for a business buyer), spread
-        over the lines. ``vat_country`` (a consumer's distance sale under the
-        One-Stop-Shop, decided by :mod:`kontor_orders.domain.oss`) prices every line at
-        that state's rate for the German one, gross prices unchanged (ADR 0026).
+        an order that was placed. ``discounts`` (coupons, :mod:`coupons`): what is
+        taken off each requested line's basis (gross for a consumer, net for a business
+        buyer), in the order of ``requested``; empty: nothing. ``vat_country`` (a
+        consumer's distance sale under the One-Stop-Shop, decided by
+        :mod:`kontor_orders.domain.oss`) prices every line at that state's rate for the
+        German one, gross prices unchanged (ADR 0026).
         """
         if now.tzinfo is None:
             raise ValueError("time must be timezone-aware")
@@ -512,7 +507,7 @@ class Order(RecordsEvents):
             raise OrderError(("lines",), "all lines of an order must have the same currency")
         currency = currencies.pop()
         exempt = treatment == "intra_community_supply"
-        lines = _priced_lines(chosen, basis, currency, exempt=exempt, discount=discount)
+        lines = _priced_lines(chosen, basis, currency, exempt=exempt, discounts=discounts)
         undiscounted = _priced_lines(chosen, basis, currency, exempt=exempt)
         order = cls(
             id=order_id,
@@ -535,7 +530,7 @@ class Order(RecordsEvents):
             vat_id_check=None if buyer_vat_id is None else VatIdCheck(buyer_vat_id, now),
             discount_gross=sum((x.line_gross for x in undiscounted), Decimal("0"))
             - sum((x.line_gross for x in lines), Decimal("0"))
-            if discount
+            if any(discounts)
             else None,
             vat_country=vat_country,
             quote_number=quote_number,
@@ -839,10 +834,10 @@ def _priced_lines(
     currency: str,
     *,
     exempt: bool,
-    discount: Decimal = Decimal("0"),
+    discounts: Sequence[Decimal] = (),
 ) -> list[OrderLine]:
     """The lines priced by ADR 0017; an exempt supply carries 0 % on every line;
-    ``discount`` is spread over the lines in proportion to their amounts."""
+    ``discounts``: what comes off each line's basis (none: nothing)."""
     goods = [
         GoodsLine(
             quantity=quantity,
@@ -852,14 +847,15 @@ def _priced_lines(
         )
         for _, _, quantity, product in chosen
     ]
-    if discount:
+    if any(discounts):
         bases = [
             a.gross if basis == "gross" else a.net for a in price_goods(goods, basis, currency)
         ]
-        if not Decimal("0") < discount <= sum(bases, Decimal("0")):
+        if len(discounts) != len(goods) or not all(
+            Decimal("0") <= share <= line for share, line in zip(discounts, bases, strict=True)
+        ):
             raise OrderError(("coupon_codes",), "the discount exceeds the goods")
-        shares = allocate(discount, bases, currency)
-        goods = [replace(g, discount=share) for g, share in zip(goods, shares, strict=True)]
+        goods = [replace(g, discount=share) for g, share in zip(goods, discounts, strict=True)]
     amounts = price_goods(goods, basis, currency)
     return [
         OrderLine(

@@ -1,6 +1,7 @@
 """The order service's read model of the catalog, fed by catalog events.
 
-Each event tells part of a product (its fields are merged in); the newest event
+Each event tells part of a product (its fields are merged in: prices, name, weight,
+and the ``categories`` and ``parent_sku`` coupon restrictions ask for); the newest event
 wins (:func:`kontor_servicekit.projections.upsert_if_newer`), so an older event
 that arrives late changes nothing.
 """
@@ -15,6 +16,7 @@ from typing import Any
 from kontor_servicekit.projections import upsert_if_newer
 from kontor_servicekit.store import Transaction
 
+from kontor_orders.domain.coupons import Article
 from kontor_orders.domain.order import PricedProduct
 
 CATALOG_PRODUCTS = "catalog_products"
@@ -38,6 +40,25 @@ def priced_product(doc: Mapping[str, Any]) -> PricedProduct | None:
     )
 
 
+def parents_wanted(docs: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """The parents whose categories the variants among ``docs`` take (they have none)."""
+    return sorted(
+        {d["parent_sku"] for d in docs.values() if d.get("parent_sku") and not d.get("categories")}
+    )
+
+
+def articles_of(
+    docs: Mapping[str, Mapping[str, Any]], parents: Mapping[str, Mapping[str, Any]]
+) -> dict[str, Article]:
+    """The articles ``docs`` describe; a variant without categories takes its parent's."""
+    articles = {}
+    for sku, doc in docs.items():
+        parent = doc.get("parent_sku")
+        categories = doc.get("categories") or (parents.get(parent or "") or {}).get("categories")
+        articles[sku] = Article(sku, parent, frozenset(categories or ()))
+    return articles
+
+
 class MongoCatalogProducts:
     """``CatalogProducts`` inside one Mongo transaction."""
 
@@ -52,6 +73,14 @@ class MongoCatalogProducts:
         )
         found = (priced_product(d) for d in docs)
         return {p.sku: p for p in found if p is not None}
+
+    async def _docs(self, skus: list[str]) -> dict[str, dict[str, Any]]:
+        found = self.tx.db[CATALOG_PRODUCTS].find({"_id": {"$in": skus}}, session=self.tx.session)
+        return {d["_id"]: d for d in await found.to_list(None)}
+
+    async def articles(self, skus: list[str]) -> dict[str, Article]:
+        docs = await self._docs(skus)
+        return articles_of(docs, await self._docs(parents_wanted(docs)))
 
     async def mark_parent(self, sku: str) -> None:
         await self.tx.db[CATALOG_PRODUCTS].update_one(

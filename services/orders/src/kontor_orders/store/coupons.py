@@ -47,6 +47,8 @@ def coupon_of(doc: Mapping[str, Any]) -> Coupon:
         withdrawn=bool(doc.get("withdrawn", False)),
         uses_per_customer=doc.get("uses_per_customer"),
         max_redemptions=doc.get("max_redemptions"),
+        product_skus=frozenset(doc.get("product_skus") or ()),
+        category_ids=frozenset(doc.get("category_ids") or ()),
     )
 
 

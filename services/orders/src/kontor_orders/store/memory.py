@@ -19,13 +19,18 @@ from kontor_servicekit.projections import AS_OF, VERSION
 
 from kontor_orders.domain.cart import Cart
 from kontor_orders.domain.complaint import Complaint
-from kontor_orders.domain.coupons import Coupon, Uses
+from kontor_orders.domain.coupons import Article, Coupon, Uses
 from kontor_orders.domain.order import Order, PricedProduct
 from kontor_orders.domain.parties import email_key
 from kontor_orders.domain.privacy import PrivacyRequest
 from kontor_orders.domain.returns import Return, Withdrawal
 from kontor_orders.domain.shipping import STANDARD, ShippingMethod
-from kontor_orders.store.catalog_products import CATALOG_PRODUCTS, priced_product
+from kontor_orders.store.catalog_products import (
+    CATALOG_PRODUCTS,
+    articles_of,
+    parents_wanted,
+    priced_product,
+)
 from kontor_orders.store.coupons import COUPONS, REDEMPTIONS, counter_ids, coupon_of
 from kontor_orders.store.oss import DISTANCE_SALES, InMemoryDistanceSales
 from kontor_orders.store.photos import BUCKET
@@ -147,6 +152,13 @@ class InMemoryCatalogProducts:
 
     async def mark_parent(self, sku: str) -> None:
         self.table.put({**(self.table.get(sku) or {"_id": sku}), "has_variants": True})
+
+    def _docs(self, skus: list[str]) -> dict[str, Document]:
+        return {sku: doc for sku in skus if (doc := self.table.get(sku)) is not None}
+
+    async def articles(self, skus: list[str]) -> dict[str, Article]:
+        docs = self._docs(skus)
+        return articles_of(docs, self._docs(parents_wanted(docs)))
 
 
 class InMemoryShippingMethods:
