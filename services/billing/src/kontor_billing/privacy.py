@@ -29,6 +29,9 @@
   payouts to them, their supplier invoices) are exported and retained as vouchers; the
   erasure keeps the keyed pseudonyms of those IBANs and names (``payer_keys``), so such
   a booking is shown to ``billing:tax`` only, however it arrived before the erasure.
+- **DATEV personal accounts** (ADR 0115): the person's debtor account (and creditor
+  account as a sole trader) is kept under a pseudonymous key with its number only (the
+  books name the number); a row still keyed by the e-mail, VAT id or name is re-keyed.
 
 It works on the consumer's transaction directly (``unit_of_work=None``): the privacy
 queries are its own and touch no other module of billing.
@@ -48,9 +51,11 @@ from kontor_servicekit.consumer import Subscription
 from kontor_servicekit.privacy.participant import ErasureSummary, Subject, privacy_subscription
 from kontor_servicekit.store import Transaction
 
+from kontor_billing.domain.datev import creditor_of, debtor_of, stored_party
 from kontor_billing.domain.erasure import payer_identities
 from kontor_billing.store.bank_statements import BANK_TRANSACTIONS
 from kontor_billing.store.buyer_languages import BUYER_LANGUAGES, BUYER_PAYMENT_TERMS
+from kontor_billing.store.datev import DATEV_PARTY_ACCOUNTS, rekey_party_account
 from kontor_billing.store.dunning import DUNNING_NOTICES
 from kontor_billing.store.erased_buyers import payer_keys, record_erased
 from kontor_billing.store.incoming import INCOMING
@@ -106,6 +111,11 @@ RETAINED_RECORDS = {
         "vouchers of the bookings (§147 (1) Nr. 4 AO)",
         10,
     ),
+    "datev_party_accounts": (
+        "DATEV personal accounts (the number only, under a pseudonymous key)",
+        "the account the books name (§147 (1) Nr. 1 AO)",
+        10,
+    ),
     "unallocated_bank_transactions": (
         "bank bookings from the person's account or name, allocated to nothing",
         "vouchers of the bookings (§147 (1) Nr. 4 AO); the payer shown to the billing:tax "
@@ -144,9 +154,37 @@ def payers_of(
     ]
 
 
+def parties_of(email: str, incoming: list[dict[str, Any]]) -> list[str]:
+    """The person's DATEV parties in clear: the debtor of their e-mail, the creditor of
+    each of their supplier invoices (ADR 0074)."""
+    creditors = (
+        creditor_of((i.get("supplier") or {}).get("vat_id"), (i.get("supplier") or {}).get("name"))
+        for i in incoming
+    )
+    return sorted({p for p in (debtor_of(email), *creditors) if p})
+
+
 class BillingPrivacy:
     async def _find(self, tx: Transaction, name: str, query: dict[str, Any]) -> list[Any]:
         return [doc async for doc in tx.db[name].find(query, session=tx.session)]
+
+    async def _party_accounts(
+        self, tx: Transaction, email: str, incoming: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """The person's rows of ``datev_party_accounts``, each under its pseudonymous key
+        with its account number only (a row keyed in clear is re-keyed, ADR 0115)."""
+        found = []
+        for party in parties_of(email, incoming):
+            key = stored_party(party, tx.subject_id)
+            rows = await self._find(tx, DATEV_PARTY_ACCOUNTS, {"_id": {"$in": [key, party]}})
+            by_id = {str(r["_id"]): r for r in rows}
+            row = by_id.get(key) or by_id.get(party)
+            if row is None:
+                continue
+            if row["_id"] != key or set(row) != {"_id", "account"} or party in by_id:
+                await rekey_party_account(tx, party, key, str(row["account"]))
+            found.append({"_id": key, "account": str(row["account"])})
+        return found
 
     async def _paid_by(
         self, tx: Transaction, payers: list[tuple[str | None, str | None]]
@@ -195,6 +233,7 @@ class BillingPrivacy:
         records["unallocated_bank_transactions"] = await self._paid_by(
             tx, payers_of(documents, records)
         )
+        records["datev_party_accounts"] = await self._party_accounts(tx, email, incoming)
         return records
 
     async def export(self, subject: Subject, tx: Transaction) -> dict[str, Any]:

@@ -101,6 +101,20 @@ async def receivable_of(billing: Any, order: Envelope, headers: Any = None) -> A
     return next((r for r in items if r["order_id"] == order.aggregate_id), None)
 
 
+async def anna_erased(orders: Any) -> Any:
+    """Anna's erasure asked on orders, once every expected service answered."""
+    erasure = await orders.client.post(
+        "/privacy/requests", json={"kind": "erasure", "email": "anna@example.de"}
+    )
+    assert erasure.status_code == 202, erasure.text
+
+    async def completed() -> Any:
+        body = (await orders.client.get(f"/privacy/requests/{erasure.json()['id']}")).json()
+        return body if body["status"] == "complete" else None
+
+    return await eventually(completed, timeout=30)
+
+
 async def test_an_erased_buyers_records_are_exported_then_shown_to_billing_tax_only(
     start_service: Any, infra: Any, namespace: str, auth_keys: Keys
 ) -> None:

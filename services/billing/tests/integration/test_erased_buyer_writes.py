@@ -32,6 +32,7 @@ from services.billing.tests.integration.test_erased_buyer import (
     ANNA_IBAN,
     DATA,
     anna_buys_twice,
+    anna_erased,
     invoice_of_a_sole_trader,
     receivable_of,
     shown_of_anna,
@@ -128,16 +129,7 @@ async def test_write_routes_and_unmatched_credits_show_an_erased_buyer_to_billin
         assert supplied.status_code == 201, supplied.text
         incoming_id = supplied.json()["id"]
 
-        erasure = await orders.client.post(
-            "/privacy/requests", json={"kind": "erasure", "email": "anna@example.de"}
-        )
-        assert erasure.status_code == 202, erasure.text
-
-        async def completed() -> Any:
-            body = (await orders.client.get(f"/privacy/requests/{erasure.json()['id']}")).json()
-            return body if body["status"] == "complete" else None
-
-        done = await eventually(completed, timeout=30)
+        done = await anna_erased(orders)
         kept = {i["what"]: i["count"] for i in done["services"]["billing"]["retained"]}
         assert kept["bank bookings from the person's account or name, allocated to nothing"] == 2
 
