@@ -11,8 +11,9 @@ XRechnung as a sole trader. After her erasure, every write route a ``billing:adm
 a payment (also an Idempotency-Key replay of one booked before the erasure), a
 dispute, matching and ignoring a bank credit, the refund's account, the payment run,
 her supplier invoice received again and approved, her quote declined. The two unmatched
-credits are hers to ``billing:tax`` only, in ``/bank-transactions?status=unmatched`` and
-in their suggestions; Bernd, on the same statement, is shown as before.
+credits (and a third, in her name, on another bank's file, which is then 403 naming
+``billing:tax``) are hers to ``billing:tax`` only, in ``/bank-transactions?status=unmatched``
+and in their suggestions; Bernd, on the same statement, is shown as before.
 """
 
 from __future__ import annotations
@@ -112,6 +113,11 @@ async def test_write_routes_and_unmatched_credits_show_an_erased_buyer_to_billin
         )
         assert matched.status_code == 200, matched.text
         assert shown_of_anna(matched.text) != []  # before the erasure: shown
+        # another bank's file: a credit in her name, nothing else of hers in it
+        other_bank = (DATA / "bank" / "camt053_v08_sparkasse.xml").read_bytes()
+        files = {"file": ("sparkasse.xml", other_bank.replace(b"Greta Gast", b"Anna Muster"), "")}
+        second_file = await billing.client.post("/bank-statements", files=files)
+        assert second_file.status_code == 201, second_file.text
 
         ask = {
             "customer": ORDER["customer"],
@@ -131,7 +137,7 @@ async def test_write_routes_and_unmatched_credits_show_an_erased_buyer_to_billin
 
         done = await anna_erased(orders)
         kept = {i["what"]: i["count"] for i in done["services"]["billing"]["retained"]}
-        assert kept["bank bookings from the person's account or name, allocated to nothing"] == 2
+        assert kept["bank bookings from the person's account or name, allocated to nothing"] == 3
 
         # 2. her unmatched credits: the payer hidden, amount, date and bank reference kept
         queue = await billing.client.get(
@@ -140,9 +146,14 @@ async def test_write_routes_and_unmatched_credits_show_an_erased_buyer_to_billin
         assert queue.status_code == 200
         items = queue.json()["items"]
         hers = [t for t in items if t["restricted"]]
-        assert sorted(t["amount"] for t in hers) == ["29.90", "49.25"]
+        assert sorted(t["amount"] for t in hers) == ["29.90", "49.25", "50.00"]
         assert all(t["counterparty"] == {"name": None, "iban": None} for t in hers)
-        assert all(t["bank_reference"] and t["booking_date"] for t in hers)
+        # what the books need stays: amount, date, the bank's reference where it gave one
+        assert all(t["booking_date"] and t["statement_id"] for t in hers)
+        assert {t["bank_reference"] for t in hers if t["amount"] != "50.00"} == {
+            "2026120105000113",
+            "2026120105000114",
+        }
         assert shown_of_anna(queue.text) == [] and OTHER_SPELLING not in queue.text
         assert "A. Muster" not in queue.text
         others = {t["counterparty"]["name"] for t in items if not t["restricted"]}
@@ -157,6 +168,11 @@ async def test_write_routes_and_unmatched_credits_show_an_erased_buyer_to_billin
             t["counterparty"]["name"] for t in clear.json()["items"]
         }
         by_amount = {t["amount"]: t for t in hers}
+        # the file that carries her credit prints her: billing:tax only
+        route = f"/bank-statements/{second_file.json()['id']}/file"
+        refused = await billing.client.get(route, headers=staff)
+        assert refused.status_code == 403 and "billing:tax" in refused.text
+        assert (await billing.client.get(route, headers=tax)).status_code == 200
 
         # 1. the write routes' answers, to billing:admin without billing:tax
         answers: dict[str, Any] = {}
