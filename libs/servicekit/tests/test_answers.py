@@ -139,3 +139,28 @@ async def test_a_created_answer_without_a_key_keeps_its_location() -> None:
         location=lambda out: f"/entries/{out.total}",
     )
     assert (answered.status_code, answered.headers["Location"]) == (202, "/entries/3.00")
+
+
+async def test_an_async_presenter_looks_up_before_the_commit_and_can_still_roll_back() -> None:
+    """A presenter that awaits (billing asks who is erased, ADR 0113) renders inside the
+    unit of work: its answer is the one sent, and a refusal there writes nothing."""
+    transactor = FakeTransactor(LedgerUnitOfWork)
+    answers = Answers(store=None)  # type: ignore[arg-type]  # no key: the store is not used
+    seen_commits: list[int] = []
+
+    async def present(total: Decimal) -> TotalOut:
+        seen_commits.append(transactor.db.commits)  # rendered before this commit
+        return TotalOut(total=total * 2)
+
+    answered = await answers.answer(transactor, _book(Decimal("1.25")), present=present)
+    assert answered.body == b'{"total":"2.50"}'
+    assert (seen_commits, transactor.db.commits) == ([0], 1)
+    responded = await answers.respond(
+        _request(), FakeTransactor(LedgerUnitOfWork), _book(Decimal("1.00")), present=present
+    )
+    assert responded.body == b'{"total":"2.00"}'
+
+    refusing = FakeTransactor(LedgerUnitOfWork)
+    with pytest.raises(ValidationError):
+        await answers.answer(refusing, _book(MAX_AMOUNT), present=present)
+    assert (refusing.db.rows("entries"), refusing.db.commits) == ([], 0)

@@ -21,12 +21,18 @@ Two guarantees for a route that writes:
    - keys expire after :data:`KEY_TTL` (a TTL index; an expired key counts as new), a
      claim whose process died is taken over after :data:`CLAIM_LEASE`.
 
+``present`` may be a coroutine function: it may look up what the caller may see of the
+result (billing hides an erased person, ADR 0113) and still renders before the commit.
+A replay answers the stored body, or what the route's ``replayed`` makes of it (the same
+answer as the caller may see it now).
+
 Keys are per service; clients should use a fresh UUID per intended effect.
 """
 
 from __future__ import annotations
 
 import hashlib
+import inspect
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -58,6 +64,8 @@ CLAIM_LEASE = timedelta(seconds=60)
 
 R = TypeVar("R")
 U = TypeVar("U")
+Model = BaseModel | Sequence[BaseModel]
+Presenter = Callable[[R], Model | Awaitable[Model]]
 
 IdempotencyKey = Annotated[
     str | None,
@@ -100,6 +108,9 @@ class Answer:
     body: bytes
     location: str | None
 
+    def with_body(self, body: bytes) -> Answer:
+        return Answer(self.status, body, self.location)
+
     def response(self, *, replayed: bool) -> Response:
         headers = {"Location": self.location} if self.location else {}
         if replayed:
@@ -123,7 +134,7 @@ class _Rendering(Generic[U]):
     def __init__(
         self,
         inner: Transactor[U],
-        render: Callable[[Any], Answer],
+        render: Callable[[Any], Awaitable[Answer]],
         store_answer: Callable[[Any, Answer], Awaitable[None]] | None,
     ) -> None:
         self.inner = inner
@@ -136,7 +147,7 @@ class _Rendering(Generic[U]):
     ) -> R:
         async def whole(uow: U) -> R:
             result = await work(uow)
-            answer = self.render(result)
+            answer = await self.render(result)
             if self.store_answer is not None:
                 await self.store_answer(uow, answer)
             self.answer = answer
@@ -158,17 +169,19 @@ class Answers:
         transactor: Transactor[U],
         use_case: Callable[[Transactor[U]], Awaitable[R]],
         *,
-        present: Callable[[R], BaseModel],
+        present: Presenter[R],
         status_code: int = 200,
         key: str | None = None,
         body: BaseModel | None = None,
         location: Callable[[Any], str] | None = None,
+        replayed: Callable[[bytes], Awaitable[bytes]] | None = None,
     ) -> Response:
         """Run ``use_case``; answer ``present(result)``, rendered before the commit.
 
         ``use_case`` gets the transactor to run its block with (it must call ``run``
         once). ``key`` is the Idempotency-Key header, ``body`` the validated request
-        body (part of what makes a retry "the same request").
+        body (part of what makes a retry "the same request"). ``replayed`` turns a
+        stored body into the one this caller gets now (status and Location stay).
         """
 
         render = _renderer(present, status_code, location)
@@ -180,6 +193,8 @@ class Answers:
         token = str(uuid.uuid4())
         replay = await self._claim(key, fingerprint(request.method, request.url.path, body), token)
         if replay is not None:
+            if replayed is not None:
+                replay = replay.with_body(await replayed(replay.body))
             return replay.response(replayed=True)
 
         async def store_answer(uow: Any, answer: Answer) -> None:
@@ -199,7 +214,7 @@ class Answers:
         transactor: Transactor[U],
         use_case: Callable[[Transactor[U]], Awaitable[R]],
         *,
-        present: Callable[[R], BaseModel | Sequence[BaseModel]],
+        present: Presenter[R],
         status_code: int = 200,
         location: Callable[[Any], str] | None = None,
     ) -> Response:
@@ -215,7 +230,7 @@ class Answers:
         render = _renderer(present, status_code, location)
         rendering: _Rendering[U] = _Rendering(transactor, render, None)
         result = await use_case(rendering)
-        answer = rendering.answer if rendering.answer is not None else render(result)
+        answer = rendering.answer if rendering.answer is not None else await render(result)
         return answer.response(replayed=False)
 
     async def _claim(self, key: str, print_: str, token: str) -> Answer | None:
@@ -277,12 +292,13 @@ class Answers:
 
 
 def _renderer(
-    present: Callable[[Any], BaseModel | Sequence[BaseModel]],
+    present: Presenter[Any],
     status_code: int,
     location: Callable[[Any], str] | None,
-) -> Callable[[Any], Answer]:
-    def render(result: Any) -> Answer:
-        model = present(result)
+) -> Callable[[Any], Awaitable[Answer]]:
+    async def render(result: Any) -> Answer:
+        presented = present(result)
+        model: Model = await presented if inspect.isawaitable(presented) else presented
         if isinstance(model, BaseModel):
             body = model.model_dump_json().encode()
         else:

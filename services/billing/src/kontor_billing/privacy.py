@@ -24,6 +24,14 @@
   0075). The payout items are vouchers of the bookings, the quotes business letters
   (retained alike); the document language and payment terms chosen for the e-mail
   are deleted (the documents keep them in their buyer snapshot).
+- **Payers** (ADR 0114): bank bookings allocated to nothing whose payer is one of the
+  person's IBANs or names (from their documents, the bookings that paid them, the
+  payouts to them, their supplier invoices) are exported and retained as vouchers; the
+  erasure keeps the keyed pseudonyms of those IBANs and names (``payer_keys``), so such
+  a booking is shown to ``billing:tax`` only, however it arrived before the erasure.
+- **DATEV personal accounts** (ADR 0115): the person's debtor account (and creditor
+  account as a sole trader) is kept under a pseudonymous key with its number only (the
+  books name the number); a row still keyed by the e-mail, VAT id or name is re-keyed.
 
 It works on the consumer's transaction directly (``unit_of_work=None``): the privacy
 queries are its own and touch no other module of billing.
@@ -43,10 +51,13 @@ from kontor_servicekit.consumer import Subscription
 from kontor_servicekit.privacy.participant import ErasureSummary, Subject, privacy_subscription
 from kontor_servicekit.store import Transaction
 
+from kontor_billing.domain.datev import creditor_of, debtor_of, stored_party
+from kontor_billing.domain.erasure import payer_identities
 from kontor_billing.store.bank_statements import BANK_TRANSACTIONS
 from kontor_billing.store.buyer_languages import BUYER_LANGUAGES, BUYER_PAYMENT_TERMS
+from kontor_billing.store.datev import DATEV_PARTY_ACCOUNTS, rekey_party_account
 from kontor_billing.store.dunning import DUNNING_NOTICES
-from kontor_billing.store.erased_buyers import record_erased
+from kontor_billing.store.erased_buyers import payer_keys, record_erased
 from kontor_billing.store.incoming import INCOMING
 from kontor_billing.store.invoices import INVOICES
 from kontor_billing.store.ledger import ORDERS
@@ -100,6 +111,17 @@ RETAINED_RECORDS = {
         "vouchers of the bookings (§147 (1) Nr. 4 AO)",
         10,
     ),
+    "datev_party_accounts": (
+        "DATEV personal accounts (the number only, under a pseudonymous key)",
+        "the account the books name (§147 (1) Nr. 1 AO)",
+        10,
+    ),
+    "unallocated_bank_transactions": (
+        "bank bookings from the person's account or name, allocated to nothing",
+        "vouchers of the bookings (§147 (1) Nr. 4 AO); the payer shown to the billing:tax "
+        "scope only",
+        10,
+    ),
     "quotes": (
         "quotes (Angebote) made to the person",
         "business letters sent (§147 (1) Nr. 3 AO)",
@@ -108,9 +130,78 @@ RETAINED_RECORDS = {
 }
 
 
+#: A booking that paid nothing (yet): a waiting credit, or one a person ignored.
+UNALLOCATED = {"status": {"$in": ["pending", "unmatched", "ignored"]}}
+
+
+def payers_of(
+    documents: list[dict[str, Any]], records: dict[str, list[Any]]
+) -> list[tuple[str | None, str | None]]:
+    """The person's (IBAN, name) pairs billing knows: their documents' buyer name, the
+    payer of each booking allocated to them, the account of each payout to them, their
+    own account and name as a supplier."""
+    return [
+        *((None, (d.get("buyer") or {}).get("name")) for d in documents),
+        *(
+            (b.get("counterparty_iban"), b.get("counterparty_name"))
+            for b in records["bank_transactions"]
+        ),
+        *((p.get("iban"), p.get("creditor_name")) for p in records["payout_items"]),
+        *(
+            ((i.get("supplier") or {}).get("iban"), (i.get("supplier") or {}).get("name"))
+            for i in records["incoming_invoices"]
+        ),
+    ]
+
+
+def parties_of(email: str, incoming: list[dict[str, Any]]) -> list[str]:
+    """The person's DATEV parties in clear: the debtor of their e-mail, the creditor of
+    each of their supplier invoices (ADR 0074)."""
+    creditors = (
+        creditor_of((i.get("supplier") or {}).get("vat_id"), (i.get("supplier") or {}).get("name"))
+        for i in incoming
+    )
+    return sorted({p for p in (debtor_of(email), *creditors) if p})
+
+
 class BillingPrivacy:
     async def _find(self, tx: Transaction, name: str, query: dict[str, Any]) -> list[Any]:
         return [doc async for doc in tx.db[name].find(query, session=tx.session)]
+
+    async def _party_accounts(
+        self, tx: Transaction, email: str, incoming: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """The person's rows of ``datev_party_accounts``, each under its pseudonymous key
+        with its account number only (a row keyed in clear is re-keyed, ADR 0115)."""
+        found = []
+        for party in parties_of(email, incoming):
+            key = stored_party(party, tx.subject_id)
+            rows = await self._find(tx, DATEV_PARTY_ACCOUNTS, {"_id": {"$in": [key, party]}})
+            by_id = {str(r["_id"]): r for r in rows}
+            row = by_id.get(key) or by_id.get(party)
+            if row is None:
+                continue
+            if row["_id"] != key or set(row) != {"_id", "account"} or party in by_id:
+                await rekey_party_account(tx, party, key, str(row["account"]))
+            found.append({"_id": key, "account": str(row["account"])})
+        return found
+
+    async def _paid_by(
+        self, tx: Transaction, payers: list[tuple[str | None, str | None]]
+    ) -> list[Any]:
+        """The bookings allocated to nothing whose payer is one of ``payers``."""
+        theirs = {i for iban, name in payers for i in payer_identities(iban, name)}
+        if not theirs:
+            return []
+        waiting = await self._find(tx, BANK_TRANSACTIONS, UNALLOCATED)
+        return [
+            b
+            for b in waiting
+            if not b.get("allocations")
+            and not b.get("payout_id")
+            and theirs
+            & set(payer_identities(b.get("counterparty_iban"), b.get("counterparty_name")))
+        ]
 
     async def _records(
         self, tx: Transaction, subject: Subject, documents: list[dict[str, Any]]
@@ -128,7 +219,7 @@ class BillingPrivacy:
         bookings = await self._find(
             tx, BANK_TRANSACTIONS, {"allocations.invoice_number": {"$in": numbers}}
         ) + await self._find(tx, BANK_TRANSACTIONS, {"payout_id": {"$in": paid_out}})
-        return {
+        records = {
             "receivables": await self._find(tx, RECEIVABLES, {"customer_email": email}),
             "payments": await self._find(tx, PAYMENTS, {"order_id": {"$in": order_ids}}),
             "bank_transactions": list({d["_id"]: d for d in bookings}.values()),
@@ -139,6 +230,11 @@ class BillingPrivacy:
             "payout_items": payouts,
             "quotes": await self._find(tx, QUOTES, {"buyer.email": _buyer_email(subject.email)}),
         }
+        records["unallocated_bank_transactions"] = await self._paid_by(
+            tx, payers_of(documents, records)
+        )
+        records["datev_party_accounts"] = await self._party_accounts(tx, email, incoming)
+        return records
 
     async def export(self, subject: Subject, tx: Transaction) -> dict[str, Any]:
         documents = await self._find(
@@ -177,7 +273,9 @@ class BillingPrivacy:
                 },
                 session=tx.session,
             )
-        await record_erased(tx, subject.subject_id, now)
+        records = await self._records(tx, subject, documents)
+        payers = payer_keys(tx.subject_id, payers_of(documents, records))
+        await record_erased(tx, subject.subject_id, now, payers)
         summary = ErasureSummary()
         for collection, what in (
             (BUYER_LANGUAGES, "document language chosen"),
@@ -200,7 +298,7 @@ class BillingPrivacy:
                     until=_until([d["issue_date"] for d in documents], now),
                 )
             )
-        for name, docs in (await self._records(tx, subject, documents)).items():
+        for name, docs in records.items():
             if docs:
                 what, why, years = RETAINED_RECORDS[name]
                 summary.retained.append(

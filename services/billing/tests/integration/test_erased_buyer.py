@@ -78,6 +78,43 @@ def invoice_of_a_sole_trader() -> bytes:
     )
 
 
+async def anna_buys_twice(
+    billing: Any, catalog: Any, infra: Any, namespace: str
+) -> tuple[Envelope, Envelope]:
+    """The seller's data, the product, and Anna's two orders placed and confirmed on the
+    broker (numbers B-2026-000007/8: no invoice number's digits name the other order)."""
+    assert (await billing.client.put("/seller", json=SELLER)).status_code == 200
+    assert (await catalog.client.post("/products", json=PRODUCT)).status_code == 201
+    first, second = (order_placed_envelope(number=n) for n in (7, 8))
+    for placed in (first, second):
+        await produce(
+            infra.kafka_bootstrap,
+            topic_of(namespace, "OrderPlaced"),
+            [as_message(placed), as_message(order_confirmed_envelope(placed))],
+        )
+    return first, second
+
+
+async def receivable_of(billing: Any, order: Envelope, headers: Any = None) -> Any:
+    """The receivable of ``order``'s invoice, once billing invoiced it (else None)."""
+    items = (await billing.client.get("/receivables", headers=headers)).json()["items"]
+    return next((r for r in items if r["order_id"] == order.aggregate_id), None)
+
+
+async def anna_erased(orders: Any) -> Any:
+    """Anna's erasure asked on orders, once every expected service answered."""
+    erasure = await orders.client.post(
+        "/privacy/requests", json={"kind": "erasure", "email": "anna@example.de"}
+    )
+    assert erasure.status_code == 202, erasure.text
+
+    async def completed() -> Any:
+        body = (await orders.client.get(f"/privacy/requests/{erasure.json()['id']}")).json()
+        return body if body["status"] == "complete" else None
+
+    return await eventually(completed, timeout=30)
+
+
 async def test_an_erased_buyers_records_are_exported_then_shown_to_billing_tax_only(
     start_service: Any, infra: Any, namespace: str, auth_keys: Keys
 ) -> None:
@@ -91,23 +128,9 @@ async def test_an_erased_buyers_records_are_exported_then_shown_to_billing_tax_o
     ):
         await wait_for_assignment(orders)
         await wait_for_assignment(billing)
-        assert (await billing.client.put("/seller", json=SELLER)).status_code == 200
-        assert (await catalog.client.post("/products", json=PRODUCT)).status_code == 201
-        # order numbers B-2026-000007/8: no invoice number's digits name the other order
-        paid_order, dunned_order = (order_placed_envelope(number=n) for n in (7, 8))
-        for placed in (paid_order, dunned_order):
-            await produce(
-                infra.kafka_bootstrap,
-                topic_of(namespace, "OrderPlaced"),
-                [as_message(placed), as_message(order_confirmed_envelope(placed))],
-            )
-
-        async def receivable(order: Envelope) -> Any:
-            items = (await billing.client.get("/receivables")).json()["items"]
-            return next((r for r in items if r["order_id"] == order.aggregate_id), None)
-
-        paid = await eventually(lambda: receivable(paid_order), timeout=30)
-        dunned = await eventually(lambda: receivable(dunned_order), timeout=30)
+        paid_order, dunned_order = await anna_buys_twice(billing, catalog, infra, namespace)
+        paid = await eventually(lambda: receivable_of(billing, paid_order), timeout=30)
+        dunned = await eventually(lambda: receivable_of(billing, dunned_order), timeout=30)
 
         # a bank statement: Anna pays the first invoice from her account
         files = {"file": ("auszug.xml", statement_paying(paid), "text/xml")}

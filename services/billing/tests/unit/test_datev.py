@@ -27,6 +27,7 @@ from kontor_billing.application.invoicing import (
 )
 from kontor_billing.domain.datev import (
     CHARTS,
+    STORED_PARTY,
     Header,
     IncomingDocument,
     OutgoingDocument,
@@ -38,6 +39,7 @@ from kontor_billing.domain.datev import (
     extf_file,
     party_account,
     period,
+    stored_party,
 )
 from kontor_billing.domain.payouts import PayoutItem
 from kontor_billing.store.memory import InMemoryBillingUnitOfWork
@@ -51,6 +53,7 @@ from kontor_contracts.samples import order_placed_envelope
 from kontor_servicekit.clock import FakeClock
 from kontor_servicekit.domain_errors import Conflict, Invalid, NotFound
 from kontor_servicekit.fakes import FakeTransactor
+from kontor_servicekit.privacy.keys import UNKEYED_PSEUDONYMS
 
 pytestmark = pytest.mark.unit
 
@@ -538,10 +541,15 @@ async def test_debtors_and_creditors_on_personal_accounts_as_an_option() -> None
     assert balances["10000"] == by_collective[a.debtors]
     assert balances["70000"] == by_collective[a.creditors]
     assert sum(balances.values()) == 0
+    # kept under pseudonymous keys (ADR 0115): the customer's subject id, the supplier's
+    # keyed pseudonym; neither the e-mail nor the VAT id
+    anna = UNKEYED_PSEUDONYMS.subject_id("anna@example.de")
+    supplier = UNKEYED_PSEUDONYMS.subject_id("creditor:de136695976").removeprefix("subj_")
     assert books.transactor.db.tables["datev_party_accounts"] == {
-        "debtor:anna@example.de": ("debtor:anna@example.de", "10000"),
-        "creditor:de136695976": ("creditor:de136695976", "70000"),
+        f"debtor:{anna}": (f"debtor:{anna}", "10000"),
+        f"creditor:ps_{supplier}": (f"creditor:ps_{supplier}", "70000"),
     }
+    assert "anna@example.de" not in str(books.transactor.db.tables["datev_party_accounts"])
     # a later period: the same customer keeps the account, a new one gets the next
     books.clock.set(datetime(2026, 7, 2, 9, tzinfo=UTC))
     await books.invoice("o-4")
@@ -552,5 +560,33 @@ async def test_debtors_and_creditors_on_personal_accounts_as_an_option() -> None
     july = parse_extf((await books.export(period(date(2026, 7, 1), date(2026, 7, 31)))).file)
     assert sorted({r["Konto"] for r in july.rows}) == ["10000", "10001"]
     assert party_account("debtor", 60000) == "69999"
+
+
+async def test_an_account_keyed_by_the_e_mail_keeps_its_number_under_the_pseudonym() -> None:
+    """A row from before ADR 0115 (``debtor:<e-mail>``) is not given a second account:
+    the export finds it by the e-mail, moves it to the subject id and books on it."""
+    books = Books()
+    books.datev = replace(books.datev, personal_accounts=True)
+    books.transactor.db.sequences["datev_debtor"] = 7
+    books.table("datev_party_accounts")["debtor:anna@example.de"] = (
+        "debtor:anna@example.de",
+        "10007",
+    )
+    await a_month(books)
+    parsed = parse_extf((await books.export()).file)
+    assert "10007" in parsed.balances() and "10008" not in parsed.balances()
+    anna = UNKEYED_PSEUDONYMS.subject_id("anna@example.de")
+    rows = books.transactor.db.tables["datev_party_accounts"]
+    assert rows[f"debtor:{anna}"] == (f"debtor:{anna}", "10007")
+    assert "debtor:anna@example.de" not in rows
+
+
+def test_a_party_is_kept_under_its_pseudonym_in_any_spelling() -> None:
+    key = stored_party("debtor:anna@example.de", UNKEYED_PSEUDONYMS.subject_id)
+    assert key == stored_party("debtor:Anna@Example.DE ", UNKEYED_PSEUDONYMS.subject_id)
+    assert STORED_PARTY.match(key) and "anna" not in key
+    assert stored_party(key, UNKEYED_PSEUDONYMS.subject_id) == key  # already pseudonymous
+    creditor = stored_party("creditor:anna muster handwerk", UNKEYED_PSEUDONYMS.subject_id)
+    assert STORED_PARTY.match(creditor) and creditor.startswith("creditor:ps_")
     with pytest.raises(Invalid, match="no personal creditor account left"):
         party_account("creditor", 30001)

@@ -20,7 +20,7 @@ from kontor_billing.application.quotes import (
     project_price_changed,
     project_product_created,
 )
-from kontor_billing.domain.quotes import QuoteBuyer, UnknownQuote
+from kontor_billing.domain.quotes import QuoteBuyer, UnknownQuote, email_search_key
 from kontor_billing.domain.seller import EXAMPLE_SELLER
 from kontor_billing.store.memory import InMemoryBillingUnitOfWork
 from kontor_contracts.envelope import Envelope
@@ -248,3 +248,9 @@ async def test_the_quote_pdf_has_the_sellers_letterhead_and_says_angebot(
     assert "Nachlass von 10 %" in text
     with pytest.raises(UnknownQuote):
         await QuoteDocuments(billing, example_seller=True).pdf("AN-2026-999999")
+
+
+def test_quotes_are_found_by_the_e_mail_in_any_case() -> None:
+    """``GET /quotes?customer_email=`` matches as invoices do: trimmed, lower case."""
+    assert email_search_key(" Anna.Muster@Example.DE ") == "anna.muster@example.de"
+    assert email_search_key("anna.muster@example.de") == email_search_key("ANNA.MUSTER@EXAMPLE.DE")

@@ -15,7 +15,7 @@ from kontor_servicekit.errors import PayloadTooLarge, problem_responses
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from kontor_billing.api.erasure import forbid_unless_tax, hidden
-from kontor_billing.api.invoices import PageSize, Reader
+from kontor_billing.api.invoices import Admin, PageSize, Reader
 from kontor_billing.application.bank_statements import (
     ManualAllocation,
     TransactionView,
@@ -29,6 +29,7 @@ from kontor_billing.domain.bank_statements import (
     Balance,
     BankAccount,
     BankStatement,
+    BankTransaction,
     Direction,
     ImportResult,
     StatementFormat,
@@ -251,7 +252,9 @@ class SuggestionOut(BaseModel):
     def of(cls, s: Suggestion, erased: bool = False) -> SuggestionOut:
         """``erased``: the invoice's buyer was erased and the caller may not see them."""
         shown = {**vars(s), "score": float(s.score), "reasons": list(s.reasons)}
-        return cls(**shown, **({"customer_name": PLACEHOLDER_TEXT} if erased else {}))
+        if erased:
+            shown["customer_name"] = PLACEHOLDER_TEXT
+        return cls(**shown)
 
 
 class CounterpartyOut(BaseModel):
@@ -385,11 +388,14 @@ async def _hidden(
     async def find() -> dict[str, str]:
         bookings = [
             (
-                v.transaction.id,
-                [a.invoice_number for a in v.transaction.allocations],
-                v.transaction.payout_id,
+                t.id,
+                [a.invoice_number for a in t.allocations],
+                t.payout_id,
+                t.line.counterparty_iban,
+                t.line.counterparty_name,
+                t.imported_at,
             )
-            for v in views
+            for t in (v.transaction for v in views)
         ]
         found = await ctx.erased.restricted_bookings(bookings)
         suggested = [s.invoice_number for v in views for s in v.suggestions]
@@ -422,19 +428,27 @@ class MatchIn(BaseModel):
 
 @router.post(
     "/bank-transactions/{transaction_id}/match",
-    dependencies=[Depends(require_scope("billing:admin"))],
     responses=problem_responses(401, 403, 404, 409, 422),
     summary="Match a waiting credit to invoices: books a payment per invoice",
     response_model=TransactionOut,
 )
-async def match(ctx: Context, transaction_id: TransactionId, body: MatchIn) -> Response:
+async def match(
+    ctx: Context, principal: Admin, transaction_id: TransactionId, body: MatchIn
+) -> Response:
     return await ctx.answers.answer(
         ctx.transactor,
         lambda transactor: transactor.run(
             lambda uow: match_transaction(uow, transaction_id, body.allocations(), ctx.clock())
         ),
-        present=lambda tx: TransactionOut.of(TransactionView(tx, ())),
+        present=lambda tx: _decided(ctx, principal, tx),
     )
+
+
+async def _decided(ctx: Context, principal: Principal, tx: BankTransaction) -> TransactionOut:
+    """A booking a person just decided, shown as the read routes show it: one of an
+    erased person (by the invoices it now pays, or its payer) with placeholders."""
+    view = TransactionView(tx, ())
+    return TransactionOut.of(view, await _hidden(ctx, principal, [view]))
 
 
 class IgnoreIn(BaseModel):
@@ -445,16 +459,17 @@ class IgnoreIn(BaseModel):
 
 @router.post(
     "/bank-transactions/{transaction_id}/ignore",
-    dependencies=[Depends(require_scope("billing:admin"))],
     responses=problem_responses(401, 403, 404, 409, 422),
     summary="Mark a waiting booking as no customer payment, with a note",
     response_model=TransactionOut,
 )
-async def ignore(ctx: Context, transaction_id: TransactionId, body: IgnoreIn) -> Response:
+async def ignore(
+    ctx: Context, principal: Admin, transaction_id: TransactionId, body: IgnoreIn
+) -> Response:
     return await ctx.answers.answer(
         ctx.transactor,
         lambda transactor: transactor.run(
             lambda uow: ignore_transaction(uow, transaction_id, body.note, ctx.clock())
         ),
-        present=lambda tx: TransactionOut.of(TransactionView(tx, ())),
+        present=lambda tx: _decided(ctx, principal, tx),
     )

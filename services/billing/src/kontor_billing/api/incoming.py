@@ -503,7 +503,9 @@ async def post_incoming(
     )
     if received.duplicate:
         response.status_code = status.HTTP_200_OK
-    return IncomingOut.of(received.invoice, duplicate=received.duplicate)
+    # the same file again answers the first record: an erased supplier's is masked
+    [shown] = await _shown(ctx, principal, [received.invoice], duplicate=received.duplicate)
+    return shown
 
 
 @router.get(
@@ -536,11 +538,17 @@ async def _erased(ctx: Context, principal: Principal, ids: list[str]) -> dict[st
 
 
 async def _shown(
-    ctx: Context, principal: Principal, invoices: list[IncomingInvoice]
+    ctx: Context, principal: Principal, invoices: list[IncomingInvoice], duplicate: bool = False
 ) -> list[IncomingOut]:
     erased = await _erased(ctx, principal, [i.id for i in invoices])
-    shown = [IncomingOut.of(i) for i in invoices]
+    shown = [IncomingOut.of(i, duplicate=duplicate) for i in invoices]
     return [o.without_supplier() if o.id in erased else o for o in shown]
+
+
+async def _shown_one(ctx: Context, principal: Principal, invoice: IncomingInvoice) -> IncomingOut:
+    """A record a write route changed, as the read routes show it (ADR 0113)."""
+    [shown] = await _shown(ctx, principal, [invoice])
+    return shown
 
 
 @router.get(
@@ -618,16 +626,20 @@ async def incoming_file(
 
 @router.put(
     "/incoming-invoices/{invoice_id}/fields",
-    dependencies=[Depends(require_scope("billing:write"))],
     responses=problem_responses(401, 403, 404, 409, 422),
     summary="Enter the fields of a plain PDF (not of an e-invoice, not after approval)",
     response_model=IncomingOut,
 )
-async def put_fields(ctx: Context, invoice_id: InvoiceId, body: FieldsIn) -> Response:
+async def put_fields(
+    ctx: Context,
+    principal: Annotated[Principal, Depends(require_scope("billing:write"))],
+    invoice_id: InvoiceId,
+    body: FieldsIn,
+) -> Response:
     return await ctx.answers.answer(
         ctx.transactor,
         lambda transactor: enter_fields(transactor, invoice_id, body.fields()),
-        present=IncomingOut.of,
+        present=lambda invoice: _shown_one(ctx, principal, invoice),
     )
 
 
@@ -655,7 +667,7 @@ async def approve(
             by=principal.subject,
             clock=ctx.clock,
         ),
-        present=IncomingOut.of,
+        present=lambda invoice: _shown_one(ctx, principal, invoice),
     )
 
 
@@ -676,5 +688,5 @@ async def reject(
         lambda transactor: reject_invoice(
             transactor, invoice_id, reason=body.reason, by=principal.subject, clock=ctx.clock
         ),
-        present=IncomingOut.of,
+        present=lambda invoice: _shown_one(ctx, principal, invoice),
     )

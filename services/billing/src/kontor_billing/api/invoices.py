@@ -27,6 +27,8 @@ router = APIRouter(tags=["invoices"])
 Number = Annotated[str, Path(min_length=1, max_length=32)]
 #: ``billing:read``; a holder of ``billing:tax`` also sees the buyer of a restricted one
 Reader = Annotated[Principal, Depends(require_scope("billing:read"))]
+#: ``billing:admin``; its answers show an erased person as the read routes do (ADR 0113)
+Admin = Annotated[Principal, Depends(require_scope("billing:admin"))]
 
 
 class InvoiceLineOut(BaseModel):
@@ -185,6 +187,13 @@ async def shown(ctx: Context, principal: Principal, views: list[InvoiceView]) ->
     return [InvoiceOut.of(v, hidden.get(v.invoice.id)) for v in views]
 
 
+async def shown_issued(ctx: Context, principal: Principal, document: Invoice) -> InvoiceOut:
+    """A document a write route just issued (a cancellation, a reissued invoice), shown
+    as the read routes show it: an erased buyer's with placeholders (ADR 0113)."""
+    [out] = await shown(ctx, principal, [InvoiceView(document, "issued", [])])
+    return out
+
+
 class InvoicePageOut(BaseModel):
     items: list[InvoiceOut]
     page: int
@@ -259,12 +268,14 @@ class CancelIn(BaseModel):
     "/invoices/{number}/cancel",
     status_code=201,
     response_model=InvoiceOut,
-    dependencies=[Depends(require_scope("billing:admin"))],
     responses=problem_responses(401, 403, 404, 409, 422),
     summary="Cancel an invoice: its cancellation document (Storno) with its own number",
 )
 async def cancel(
-    ctx: Context, number: Number, body: Annotated[CancelIn | None, Body()] = None
+    ctx: Context,
+    principal: Admin,
+    number: Number,
+    body: Annotated[CancelIn | None, Body()] = None,
 ) -> Response:
     reason = body.reason if body else None
     return await ctx.answers.answer(
@@ -272,7 +283,7 @@ async def cancel(
         lambda transactor: transactor.run(
             lambda uow: cancel_invoice(uow, number, reason, clock=ctx.clock, policy=ctx.policy)
         ),
-        present=lambda cancellation: InvoiceOut.of(InvoiceView(cancellation, "issued", [])),
+        present=lambda cancellation: shown_issued(ctx, principal, cancellation),
         status_code=201,
     )
 

@@ -6,10 +6,10 @@ import datetime as dt
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from kontor_contracts.personal import PLACEHOLDER_TEXT
 from kontor_servicekit.apitypes import Instant, MoneyAmount, Page, PageOut, QueryBool
-from kontor_servicekit.auth import require_scope
+from kontor_servicekit.auth import Principal
 from kontor_servicekit.clock import BERLIN
 from kontor_servicekit.domain_errors import NotFound
 from kontor_servicekit.errors import problem_responses
@@ -17,7 +17,7 @@ from kontor_servicekit.idempotency import IdempotencyKey
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from kontor_billing.api.erasure import erased_since, hidden_numbers, pseudonymous_email
-from kontor_billing.api.invoices import PageSize, Reader
+from kontor_billing.api.invoices import Admin, PageSize, Reader
 from kontor_billing.application.payments import ManualPayment, book_manual_payment
 from kontor_billing.application.receivables import dispute_receivable
 from kontor_billing.context import Context
@@ -87,20 +87,29 @@ class ReceivableOut(BaseModel):
         "and the dispute's reason are shown to the billing:tax scope only (here: placeholders)",
     )
 
+    def without_buyer(self, subject_id: str) -> ReceivableOut:
+        """As shown to a caller who may not see the erased buyer ``subject_id``."""
+        return self.model_copy(
+            update={
+                "customer_email": pseudonymous_email(subject_id),
+                "customer_name": PLACEHOLDER_TEXT,
+                "company": None,
+                "dispute_reason": None,
+                "restricted": True,
+            }
+        )
+
     @classmethod
     def of(cls, r: Receivable, today: date, erased_subject: str | None = None) -> ReceivableOut:
         """``erased_subject``: the buyer's subject id when the caller may not see them."""
-        erased = erased_subject is not None
-        return cls(
+        shown = cls(
             invoice_number=r.invoice_number,
             invoice_id=r.invoice_id,
             order_id=r.order_id,
             order_number=r.order_number,
-            customer_email=pseudonymous_email(erased_subject)
-            if erased_subject
-            else r.customer_email,
-            customer_name=PLACEHOLDER_TEXT if erased else r.customer_name,
-            company=None if erased else r.company,
+            customer_email=r.customer_email,
+            customer_name=r.customer_name,
+            company=r.company,
             currency=r.currency,
             payment_method=r.payment_method,
             gross_total=r.gross_total,
@@ -114,11 +123,11 @@ class ReceivableOut(BaseModel):
             days_overdue=r.days_overdue(today),
             cancelled_by=r.cancelled_by,
             disputed_at=r.disputed_at,
-            dispute_reason=None if erased else r.dispute_reason,
+            dispute_reason=r.dispute_reason,
             dunning_level=r.dunning_level,
             dunning_stopped=r.dunning_stopped,
-            restricted=erased,
         )
+        return shown if erased_subject is None else shown.without_buyer(erased_subject)
 
 
 class PaymentOut(BaseModel):
@@ -141,12 +150,14 @@ class PaymentOut(BaseModel):
         "its reference (the remittance text names the payer) shown to billing:tax only",
     )
 
+    def without_payer(self) -> PaymentOut:
+        """As shown to a caller who may not see the erased buyer it was paid for."""
+        return self.model_copy(update={"reference": None, "restricted": True})
+
     @classmethod
     def of(cls, p: Payment, restricted: bool = False) -> PaymentOut:
         shown = cls.model_validate(vars(p), from_attributes=False)
-        if restricted:
-            return shown.model_copy(update={"reference": None, "restricted": True})
-        return shown
+        return shown.without_payer() if restricted else shown
 
 
 class BookedOut(BaseModel):
@@ -154,6 +165,24 @@ class BookedOut(BaseModel):
     receivable: ReceivableOut | None = Field(
         description="The invoice's ledger after the payment; null before the invoice exists"
     )
+
+    async def as_seen_by(self, ctx: Context, principal: Principal) -> BookedOut:
+        """This answer as ``principal`` may see it: for an invoice whose buyer was
+        erased, the payment and receivable with placeholders (ADR 0113), also when an
+        answer stored for its Idempotency-Key is replayed after the erasure."""
+        number = self.payment.invoice_number
+        hidden = await hidden_numbers(ctx, principal, [number])
+        if number not in hidden:
+            return self
+        receivable = self.receivable
+        return self.model_copy(
+            update={
+                "payment": self.payment.without_payer(),
+                "receivable": None
+                if receivable is None
+                else receivable.without_buyer(hidden[number]),
+            }
+        )
 
 
 class PaymentPage(PageOut[PaymentOut]):
@@ -172,7 +201,6 @@ def _today(ctx: Context) -> date:
     "/payments",
     status_code=201,
     response_model=BookedOut,
-    dependencies=[Depends(require_scope("billing:admin"))],
     responses=problem_responses(401, 403, 404, 409, 422),
     summary="Book a payment by hand (emits PaymentReceived; orders follows it)",
     description="Applied to the invoice's open amount (partial, full or over: an "
@@ -180,7 +208,11 @@ def _today(ctx: Context) -> date:
     "first answer again and books nothing.",
 )
 async def post_payment(
-    ctx: Context, request: Request, body: PaymentIn, idempotency_key: IdempotencyKey = None
+    ctx: Context,
+    principal: Admin,
+    request: Request,
+    body: PaymentIn,
+    idempotency_key: IdempotencyKey = None,
 ) -> Response:
     manual = ManualPayment(
         amount=body.amount,
@@ -196,11 +228,12 @@ async def post_payment(
         request,
         ctx.transactor,
         lambda transactor: book_manual_payment(transactor, manual, clock=ctx.clock),
-        present=lambda booked: _booked(booked, today),
+        present=lambda booked: _booked(booked, today).as_seen_by(ctx, principal),
         status_code=201,
         key=idempotency_key,
         body=body,
         location=lambda out: f"/payments/{out.payment.payment_id}",
+        replayed=lambda stored: _replayed(ctx, principal, stored),
     )
 
 
@@ -209,6 +242,11 @@ def _booked(booked: BookedPayment, today: date) -> BookedOut:
         payment=PaymentOut.of(booked.payment),
         receivable=ReceivableOut.of(booked.receivable, today) if booked.receivable else None,
     )
+
+
+async def _replayed(ctx: Context, principal: Principal, stored: bytes) -> bytes:
+    seen = await BookedOut.model_validate_json(stored).as_seen_by(ctx, principal)
+    return seen.model_dump_json().encode()
 
 
 @router.get(
@@ -310,16 +348,25 @@ class DisputeIn(BaseModel):
 
 @router.post(
     "/receivables/{invoice_number}/dispute",
-    dependencies=[Depends(require_scope("billing:admin"))],
     responses=problem_responses(401, 403, 404, 409, 422),
     summary="The customer disputes the invoice: its dunning stops",
     response_model=ReceivableOut,
 )
-async def dispute(ctx: Context, invoice_number: InvoiceNumber, body: DisputeIn) -> Response:
+async def dispute(
+    ctx: Context, principal: Admin, invoice_number: InvoiceNumber, body: DisputeIn
+) -> Response:
     return await ctx.answers.answer(
         ctx.transactor,
         lambda transactor: transactor.run(
             lambda uow: dispute_receivable(uow, invoice_number, body.reason, now=ctx.clock())
         ),
-        present=lambda receivable: ReceivableOut.of(receivable, _today(ctx)),
+        present=lambda receivable: _receivable_seen(ctx, principal, receivable),
     )
+
+
+async def _receivable_seen(
+    ctx: Context, principal: Principal, receivable: Receivable
+) -> ReceivableOut:
+    """A receivable as the read routes show it (an erased buyer's with placeholders)."""
+    hidden = await hidden_numbers(ctx, principal, [receivable.invoice_number])
+    return ReceivableOut.of(receivable, _today(ctx), hidden.get(receivable.invoice_number))

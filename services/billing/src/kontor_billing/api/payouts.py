@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
 from datetime import date
 from typing import Annotated
 
@@ -101,7 +102,10 @@ class PaymentRunOut(BaseModel):
     )
 
     @classmethod
-    def of(cls, run: PaymentRun, created: CreatedRun | None = None) -> PaymentRunOut:
+    def of(
+        cls, run: PaymentRun, created: CreatedRun | None = None, erased: Collection[str] = ()
+    ) -> PaymentRunOut:
+        """``erased``: the ids of the items paying a person the caller may not see."""
         return cls(
             id=run.id,
             created_at=run.created_at,
@@ -113,7 +117,9 @@ class PaymentRunOut(BaseModel):
             debtor_name=run.debtor_name,
             debtor_iban=run.debtor_iban,
             file=f"/payment-runs/{run.id}/file",
-            items=None if created is None else [PayoutItemOut.of(i) for i in created.items],
+            items=None
+            if created is None
+            else [PayoutItemOut.of(i, i.id in erased) for i in created.items],
             skipped=[]
             if created is None
             else [
@@ -138,13 +144,12 @@ class PaymentRunIn(BaseModel):
 @router.post(
     "/payment-runs",
     status_code=201,
-    dependencies=[Depends(require_scope("billing:admin"))],
     responses=problem_responses(401, 403, 422),
     summary="A payment run: every due payout in ONE SEPA pain.001.001.09 file",
     response_model=PaymentRunOut,
 )
 async def new_payment_run(
-    ctx: Context, body: Annotated[PaymentRunIn | None, Body()] = None
+    ctx: Context, principal: Admin, body: Annotated[PaymentRunIn | None, Body()] = None
 ) -> Response:
     wanted = body or PaymentRunIn()
     return await ctx.answers.answer(
@@ -155,9 +160,14 @@ async def new_payment_run(
             due_until=wanted.due_until,
             clock=ctx.clock,
         ),
-        present=lambda created: PaymentRunOut.of(created.run, created),
+        present=lambda created: _run_seen(ctx, principal, created),
         status_code=201,
     )
+
+
+async def _run_seen(ctx: Context, principal: Principal, created: CreatedRun) -> PaymentRunOut:
+    """A new run with its items as ``GET /payout-items`` shows them (ADR 0113)."""
+    return PaymentRunOut.of(created.run, created, await _erased(ctx, principal, created.items))
 
 
 @router.get(
@@ -217,17 +227,24 @@ async def list_payout_items(
     items, total = await ctx.payout_queries.items(
         status=status, kind=kind, run_id=run_id, page=page, page_size=page_size
     )
-    erased = await hidden(
-        principal,
-        lambda: ctx.erased.restricted_payouts(
-            (i.id, i.kind, i.source_id, i.source_number) for i in items
-        ),
-    )
+    erased = await _erased(ctx, principal, items)
     return PayoutItemPage(
         items=[PayoutItemOut.of(i, i.id in erased) for i in items],
         page=page,
         page_size=page_size,
         total=total,
+    )
+
+
+async def _erased(
+    ctx: Context, principal: Principal, items: Iterable[PayoutItem]
+) -> dict[str, str]:
+    """item id -> subject id of the erased people ``principal`` may not see paid."""
+    return await hidden(
+        principal,
+        lambda: ctx.erased.restricted_payouts(
+            (i.id, i.kind, i.source_id, i.source_number) for i in items
+        ),
     )
 
 
@@ -241,13 +258,15 @@ class AccountIn(BaseModel):
 
 @router.put(
     "/payout-items/{number}/account",
-    dependencies=[Depends(require_scope("billing:admin"))],
     responses=problem_responses(401, 403, 404, 409, 422),
     summary="The customer's account for a SEPA refund that waits for one",
     response_model=PayoutItemOut,
 )
 async def set_payout_account(
-    ctx: Context, number: Annotated[str, Path(min_length=1, max_length=32)], body: AccountIn
+    ctx: Context,
+    principal: Admin,
+    number: Annotated[str, Path(min_length=1, max_length=32)],
+    body: AccountIn,
 ) -> Response:
     return await ctx.answers.answer(
         ctx.payout_transactor,
@@ -259,5 +278,9 @@ async def set_payout_account(
             bic=body.bic,
             clock=ctx.clock,
         ),
-        present=PayoutItemOut.of,
+        present=lambda item: _item_seen(ctx, principal, item),
     )
+
+
+async def _item_seen(ctx: Context, principal: Principal, item: PayoutItem) -> PayoutItemOut:
+    return PayoutItemOut.of(item, item.id in await _erased(ctx, principal, [item]))

@@ -40,6 +40,8 @@ from kontor_billing.context import Context
 from kontor_billing.domain.quotes import Quote, QuoteAddress, QuoteBuyer, QuoteLine, UnknownQuote
 
 router = APIRouter(tags=["quotes"])
+#: ``billing:write``; its answers show an erased buyer as the read routes do (ADR 0113)
+Writer = Annotated[Principal, Depends(require_scope("billing:write"))]
 
 QuoteNumber = Annotated[str, Path(min_length=1, max_length=32, examples=["AN-2026-000001"])]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
@@ -280,18 +282,17 @@ class QuotePage(PageOut[QuoteOut]):
     "/quotes",
     status_code=status.HTTP_201_CREATED,
     response_model=QuoteOut,
-    dependencies=[Depends(require_scope("billing:write"))],
     responses=problem_responses(401, 403, 413, 422),
     summary="Make a quote (Angebot): priced from the catalog now, frozen until valid_until",
 )
-async def post_quote(ctx: Context, body: QuoteIn) -> Response:
+async def post_quote(ctx: Context, principal: Writer, body: QuoteIn) -> Response:
     command = body.command()
     return await ctx.answers.answer(
         ctx.transactor,
         lambda transactor: make_quote(
             transactor, command, clock=ctx.clock, policy=ctx.quote_policy
         ),
-        present=QuoteOut.of,
+        present=lambda quote: _shown_one(ctx, principal, quote),
         status_code=status.HTTP_201_CREATED,
     )
 
@@ -331,6 +332,12 @@ async def _shown(ctx: Context, principal: Principal, quotes: list[Quote]) -> lis
     erased = await _erased(ctx, principal, quotes)
     shown = [QuoteOut.of(q) for q in quotes]
     return [o.without_buyer(erased[o.number]) if o.number in erased else o for o in shown]
+
+
+async def _shown_one(ctx: Context, principal: Principal, quote: Quote) -> QuoteOut:
+    """A quote a write route made or decided, as the read routes show it (ADR 0113)."""
+    [shown] = await _shown(ctx, principal, [quote])
+    return shown
 
 
 @router.get(
@@ -374,29 +381,27 @@ async def quote_pdf(ctx: Context, principal: Reader, number: QuoteNumber) -> Res
 @router.post(
     "/quotes/{number}/accept",
     response_model=QuoteOut,
-    dependencies=[Depends(require_scope("billing:write"))],
     responses=problem_responses(401, 403, 404, 409),
     summary="Record the buyer's acceptance (emits QuoteAccepted: orders places the order)",
     description="409 when the quote expired (valid_until passed), was declined or accepted.",
 )
-async def post_accept(ctx: Context, number: QuoteNumber) -> Response:
+async def post_accept(ctx: Context, principal: Writer, number: QuoteNumber) -> Response:
     return await ctx.answers.answer(
         ctx.transactor,
         lambda transactor: accept_quote(transactor, number, clock=ctx.clock),
-        present=QuoteOut.of,
+        present=lambda quote: _shown_one(ctx, principal, quote),
     )
 
 
 @router.post(
     "/quotes/{number}/decline",
     response_model=QuoteOut,
-    dependencies=[Depends(require_scope("billing:write"))],
     responses=problem_responses(401, 403, 404, 409),
     summary="Record that the buyer declined",
 )
-async def post_decline(ctx: Context, number: QuoteNumber) -> Response:
+async def post_decline(ctx: Context, principal: Writer, number: QuoteNumber) -> Response:
     return await ctx.answers.answer(
         ctx.transactor,
         lambda transactor: decline_quote(transactor, number, clock=ctx.clock),
-        present=QuoteOut.of,
+        present=lambda quote: _shown_one(ctx, principal, quote),
     )

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Path, Response
-from kontor_servicekit.auth import require_scope
+from fastapi import APIRouter, Body, Path, Response
 from kontor_servicekit.errors import problem_responses
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from kontor_billing.api.invoices import InvoiceOut
+from kontor_billing.api.invoices import Admin, InvoiceOut, shown_issued
 from kontor_billing.api.seller import SellerIn
 from kontor_billing.application.reissue import reissue_invoice
-from kontor_billing.application.views import InvoiceView
 from kontor_billing.context import Context
 from kontor_billing.domain.reissue import BuyerCorrection
 
@@ -53,13 +51,15 @@ class ReissueIn(BaseModel):
 @router.post(
     "/invoices/{number}/reissue",
     status_code=201,
-    dependencies=[Depends(require_scope("billing:admin"))],
     responses=problem_responses(401, 403, 404, 409, 422),
     summary="After its cancellation: a new invoice for the same order (buyer corrected)",
     response_model=InvoiceOut,
 )
 async def reissue(
-    ctx: Context, number: Number, body: Annotated[ReissueIn | None, Body()] = None
+    ctx: Context,
+    principal: Admin,
+    number: Number,
+    body: Annotated[ReissueIn | None, Body()] = None,
 ) -> Response:
     correction = BuyerCorrection(**(body or ReissueIn()).buyer.model_dump())
     return await ctx.answers.answer(
@@ -67,6 +67,6 @@ async def reissue(
         lambda transactor: transactor.run(
             lambda uow: reissue_invoice(uow, number, correction, clock=ctx.clock, policy=ctx.policy)
         ),
-        present=lambda invoice: InvoiceOut.of(InvoiceView(invoice, "issued", [])),
+        present=lambda invoice: shown_issued(ctx, principal, invoice),
         status_code=201,
     )

@@ -16,6 +16,7 @@ overlap twice).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
@@ -38,6 +39,7 @@ from kontor_billing.domain.datev import (
     parties_of,
     party_account,
     source_keys,
+    stored_party,
 )
 
 
@@ -91,11 +93,15 @@ class ExportRepository(Protocol):
 
 
 class PartyAccountRepository(Protocol):
-    """The personal account given to each debtor and creditor, never changed."""
+    """The personal account given to each debtor and creditor, never changed, kept by
+    the party's pseudonymous key (``stored_party``, ADR 0115)."""
 
-    async def of(self, parties: list[str]) -> dict[str, str]: ...
+    async def of(self, keys: Mapping[str, str]) -> dict[str, str]:
+        """stored key -> account, for ``keys`` (stored key -> the party in clear: a row
+        still keyed by it, from before ADR 0115, is re-keyed on the way)."""
+        ...
 
-    async def add(self, party: str, account: str) -> None: ...
+    async def add(self, key: str, account: str) -> None: ...
 
 
 class AccountingUnitOfWork(PayoutsUnitOfWork, Protocol):
@@ -139,14 +145,17 @@ def _late(records: list[ExportRecord], now_keys: list[str]) -> list[LateDocument
 
 async def _party_accounts(uow: AccountingUnitOfWork, parties: list[str]) -> dict[str, str]:
     """The personal account of each party, a new one (the next of its range, from the
-    gap-free sequence ``datev_debtor``/``datev_creditor``) for a party seen first."""
-    known = await uow.party_accounts.of(parties)
+    gap-free sequence ``datev_debtor``/``datev_creditor``) for a party seen first; kept
+    under the party's pseudonymous key, never its e-mail, VAT id or name (ADR 0115)."""
+    keys = {party: stored_party(party, uow.subject_id) for party in parties}
+    known = await uow.party_accounts.of({key: party for party, key in keys.items()})
     for party in parties:
-        if party not in known:
+        key = keys[party]
+        if key not in known:
             kind = party.split(":", 1)[0]
-            known[party] = party_account(kind, await uow.next_sequence(f"datev_{kind}"))
-            await uow.party_accounts.add(party, known[party])
-    return known
+            known[key] = party_account(kind, await uow.next_sequence(f"datev_{kind}"))
+            await uow.party_accounts.add(key, known[key])
+    return {party: known[key] for party, key in keys.items()}
 
 
 async def _batches(uow: AccountingUnitOfWork, wanted: Period) -> list[ExportRecord]:

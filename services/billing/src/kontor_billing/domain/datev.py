@@ -29,8 +29,9 @@ booking is recognisable in DATEV whatever file it came in.
 
 from __future__ import annotations
 
+import re
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -671,6 +672,24 @@ def debtor_of(email: str | None) -> str | None:
 def creditor_of(vat_id: str | None, name: str | None) -> str | None:
     key = (vat_id or "").replace(" ", "").upper() or (name or "").strip().lower()
     return f"creditor:{key}" if key else None
+
+
+#: How ``datev_party_accounts`` keys a party (ADR 0115): never the e-mail, VAT id or name.
+STORED_PARTY = re.compile(r"^(debtor:subj_|creditor:ps_)[0-9a-f]{32}$")
+
+
+def stored_party(party: str, pseudonym: Callable[[str], str]) -> str:
+    """The key a party's personal account is kept under (ADR 0115): a debtor by the
+    person's subject id (``debtor:subj_<hex>``, the keyed pseudonym of the e-mail, as
+    ``erased_subjects``), a creditor by the keyed pseudonym of its VAT id or name
+    (``creditor:ps_<hex>``, a sole trader's name is personal too). ``pseudonym`` is the
+    service's subject-id function (HMAC under the privacy master key)."""
+    if STORED_PARTY.match(party):
+        return party
+    kind, _, key = party.partition(":")
+    if kind == "debtor":
+        return f"debtor:{pseudonym(key)}"
+    return f"creditor:ps_{pseudonym(f'creditor:{key}').removeprefix('subj_')}"
 
 
 def outgoing_of(invoice: Invoice) -> OutgoingDocument:

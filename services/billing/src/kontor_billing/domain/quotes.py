@@ -36,6 +36,12 @@ class UnknownQuote(NotFound):
         super().__init__("quote", number)
 
 
+def email_search_key(email: str) -> str:
+    """How quotes are found by e-mail: trimmed, lower case, as invoices and receivables
+    are (``GET /quotes?customer_email=`` is case-insensitive)."""
+    return email.strip().lower()
+
+
 @dataclass(frozen=True)
 class QuoteBuyer:
     """Who the quote is for: the order's customer and billing address, in one."""

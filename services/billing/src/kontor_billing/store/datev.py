@@ -3,18 +3,20 @@ the incoming invoices and the payout items; and the kept exports (``datev_export
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
 from kontor_servicekit.clock import BERLIN
 from kontor_servicekit.domain_errors import Conflict
-from kontor_servicekit.store import Transaction
+from kontor_servicekit.store import Store, Transaction
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from kontor_billing.application.datev import ExportRecord
 from kontor_billing.domain.datev import (
+    STORED_PARTY,
     IncomingDocument,
     Period,
     PeriodSources,
@@ -24,6 +26,7 @@ from kontor_billing.domain.datev import (
     debtor_of,
     outgoing_of,
     payout_booking_of,
+    stored_party,
 )
 from kontor_billing.domain.open_items import (
     BankBalance,
@@ -218,28 +221,61 @@ class MongoAccountingSource:
 
 
 class MongoPartyAccounts:
-    """``datev_party_accounts``: ``_id`` the party (``debtor:<e-mail>``,
-    ``creditor:<VAT id or name>``), ``account`` its personal account (ADR 0074)."""
+    """``datev_party_accounts``: ``_id`` the party's pseudonymous key
+    (``debtor:subj_<hex>``, ``creditor:ps_<hex>``, ``stored_party``, ADR 0115), ``account``
+    its personal account (ADR 0074), nothing else."""
 
     def __init__(self, tx: Transaction) -> None:
         self.tx = tx
 
-    async def of(self, parties: list[str]) -> dict[str, str]:
-        if not parties:
+    async def of(self, keys: Mapping[str, str]) -> dict[str, str]:
+        if not keys:
             return {}
-        docs = await self._find_parties(parties)
-        return {str(d["_id"]): str(d["account"]) for d in docs}
+        docs = await self._find_parties(sorted({*keys, *keys.values()}))
+        by_id = {str(d["_id"]): str(d["account"]) for d in docs}
+        found = {}
+        for key, party in keys.items():
+            if key not in by_id and party in by_id:  # keyed in clear, before ADR 0115
+                await rekey_party_account(self.tx, party, key, by_id[party])
+                by_id[key] = by_id[party]
+            if key in by_id:
+                found[key] = by_id[key]
+        return found
 
-    async def _find_parties(self, parties: list[str]) -> list[Document]:
+    async def _find_parties(self, ids: list[str]) -> list[Document]:
         cursor = self.tx.db[DATEV_PARTY_ACCOUNTS].find(
-            {"_id": {"$in": parties}}, session=self.tx.session
+            {"_id": {"$in": ids}}, session=self.tx.session
         )
         return list(await cursor.to_list(None))
 
-    async def add(self, party: str, account: str) -> None:
+    async def add(self, key: str, account: str) -> None:
         await self.tx.db[DATEV_PARTY_ACCOUNTS].insert_one(
-            {"_id": party, "account": account}, session=self.tx.session
+            {"_id": key, "account": account}, session=self.tx.session
         )
+
+
+async def rekey_party_account(tx: Transaction, old: str, key: str, account: str) -> None:
+    """Move a personal account from ``old`` (the party in clear) to its pseudonymous
+    ``key``, keeping only the account number (ADR 0115)."""
+    await tx.db[DATEV_PARTY_ACCOUNTS].replace_one(
+        {"_id": key}, {"_id": key, "account": account}, upsert=True, session=tx.session
+    )
+    await tx.db[DATEV_PARTY_ACCOUNTS].delete_one({"_id": old}, session=tx.session)
+
+
+async def pseudonymise_party_accounts(store: Store) -> None:
+    """Migration ``0700-datev-party-pseudonyms``: every row still keyed by the e-mail,
+    VAT id or name moves to its pseudonymous key (ADR 0115); each in its own transaction,
+    so a rerun after a crash finishes the rest."""
+    cursor = store.db[DATEV_PARTY_ACCOUNTS].find({}, {"account": 1})
+    legacy = [d async for d in cursor if not STORED_PARTY.match(str(d["_id"]))]
+    for doc in legacy:
+        old, account = str(doc["_id"]), str(doc["account"])
+
+        async def move(tx: Transaction, old: str = old, account: str = account) -> None:
+            await rekey_party_account(tx, old, stored_party(old, tx.subject_id), account)
+
+        await store.transaction(move)
 
 
 class MongoExportRepository:

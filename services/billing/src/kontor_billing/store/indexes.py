@@ -8,6 +8,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from kontor_billing.store.bank_statements import BANK_TRANSACTIONS
 from kontor_billing.store.dunning import DUNNING_NOTICES
+from kontor_billing.store.erased_buyers import ERASED_SUBJECTS
 from kontor_billing.store.incoming import INCOMING
 from kontor_billing.store.invoices import INVOICES, ONE_VALID_INVOICE
 from kontor_billing.store.ledger import AUDIT, ORDERS
@@ -84,4 +85,6 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     await db[RECEIVABLES].create_index(
         [("settled", 1), ("open_amount", 1)], name="receivable_open_by_amount"
     )
+    # an erased person's payers (ADR 0114): is this unmatched credit's payer theirs?
+    await db[ERASED_SUBJECTS].create_index("payer_keys", name="by_payer_key")
     await ensure_quote_indexes(db)

@@ -4,6 +4,7 @@ export reads them (``received_payments``, ``booked_incoming``)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date
 
@@ -92,8 +93,18 @@ class InMemoryPartyAccounts:
     def __init__(self, table: InMemoryTable[tuple[str, str]]) -> None:
         self.table = table
 
-    async def of(self, parties: list[str]) -> dict[str, str]:
-        return {p: found[1] for p in parties if (found := self.table.get(p)) is not None}
+    async def of(self, keys: Mapping[str, str]) -> dict[str, str]:
+        found = {}
+        for key, party in keys.items():
+            row = self.table.get(key)
+            legacy = self.table.get(party) if row is None else None
+            if legacy is not None:  # a row keyed by the party in clear (before ADR 0115)
+                self.table.insert((key, legacy[1]))
+                self.table.delete(party)
+                row = (key, legacy[1])
+            if row is not None:
+                found[key] = row[1]
+        return found
 
     async def add(self, party: str, account: str) -> None:
         self.table.insert((party, account))

@@ -14,9 +14,11 @@ from typing import Any
 from kontor_servicekit.migrations import Migration
 from kontor_servicekit.store import Store
 
+from kontor_billing.store.datev import pseudonymise_party_accounts
 from kontor_billing.store.incoming import INCOMING
 from kontor_billing.store.invoices import INVOICES
 from kontor_billing.store.ledger import AUDIT
+from kontor_billing.store.quotes import add_email_search_keys
 from kontor_billing.store.receivables_migration import open_missing_receivables
 
 AMOUNT = {"bsonType": "decimal"}
@@ -188,5 +190,24 @@ MIGRATIONS.append(
         "0500-incoming",
         validate_incoming,
         "the database refuses incoming-invoice records without file, hash, status or report",
+    )
+)
+
+
+# --- privacy (issue 13) -----------------------------------------------------------------
+
+MIGRATIONS.append(
+    Migration(
+        "0700-datev-party-pseudonyms",
+        pseudonymise_party_accounts,
+        "DATEV personal accounts keyed by a keyed pseudonym, not the e-mail, VAT id or name "
+        "(ADR 0115)",
+    )
+)
+MIGRATIONS.append(
+    Migration(
+        "0701-quote-email-search-key",
+        add_email_search_keys,
+        "quotes found by e-mail case-insensitively: customer_email (lower case) on older quotes",
     )
 )

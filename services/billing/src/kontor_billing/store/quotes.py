@@ -2,7 +2,9 @@
 
 ``quotes``: one document per quote, ``_id`` its number; ``valid_until`` is kept as an
 ISO date string (BSON has no date without a time) and ``expires_at`` as the moment it
-ends, for the sweeper's index. ``quote_catalog``: billing's read model of the
+ends, for the sweeper's index; ``customer_email`` is the buyer's e-mail as searched
+(``email_search_key``: trimmed, lower case; migration ``0701-quote-email-search-key``
+added it to quotes made before). ``quote_catalog``: billing's read model of the
 catalog's products, the newest event winning (``upsert_if_newer``).
 """
 
@@ -15,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from kontor_servicekit.projections import upsert_if_newer
-from kontor_servicekit.store import Document, Transaction, find_page
+from kontor_servicekit.store import Document, Store, Transaction, find_page
 from pymongo.asynchronous.database import AsyncDatabase
 
 from kontor_billing.domain.quotes import (
@@ -25,6 +27,7 @@ from kontor_billing.domain.quotes import (
     QuoteBuyer,
     QuoteLine,
     QuoteState,
+    email_search_key,
 )
 
 QUOTES = "quotes"
@@ -35,6 +38,7 @@ def quote_document(quote: Quote) -> dict[str, Any]:
     doc = asdict(quote)
     doc["_id"] = doc.pop("number")
     doc["valid_until"] = quote.valid_until.isoformat()
+    doc["customer_email"] = email_search_key(quote.buyer.email)
     doc["expires_at"] = quote.expires_at
     doc["lines"] = [asdict(line) for line in quote.lines]
     doc["history"] = [{"state": s, "at": at} for s, at in quote.history]
@@ -153,7 +157,7 @@ class QuoteQueries:
         if state is not None:
             query["state"] = state
         if customer_email is not None:
-            query["buyer.email"] = customer_email
+            query["customer_email"] = email_search_key(customer_email)
         docs, total = await find_page(
             self.db[QUOTES],
             query,
@@ -167,4 +171,13 @@ class QuoteQueries:
 async def ensure_quote_indexes(db: AsyncDatabase[Document]) -> None:
     await db[QUOTES].create_index([("state", 1), ("expires_at", 1)], name="open_by_expiry")
     await db[QUOTES].create_index([("created_at", -1), ("_id", -1)], name="newest_first")
-    await db[QUOTES].create_index("buyer.email", name="by_buyer_email")
+    await db[QUOTES].create_index("customer_email", name="by_customer_email")
+
+
+async def add_email_search_keys(store: Store) -> None:
+    """Migration ``0701-quote-email-search-key``: ``customer_email`` on every quote made
+    before it was kept (a rerun finds only those still without one)."""
+    quotes = store.db[QUOTES]
+    async for doc in quotes.find({"customer_email": {"$exists": False}}, {"buyer.email": 1}):
+        key = email_search_key(str((doc.get("buyer") or {}).get("email") or ""))
+        await quotes.update_one({"_id": doc["_id"]}, {"$set": {"customer_email": key}})
