@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from kontor_servicekit.languages import language_of_tag, preferred_language
+from kontor_servicekit.languages import language_of_tag, normalized_locale, preferred_language
 
 pytestmark = pytest.mark.unit
 
@@ -30,3 +30,17 @@ def test_nothing_supported_is_none() -> None:
     assert preferred_language("fr, it") is None
     assert preferred_language("en;q=0") is None
     assert preferred_language("en;q=abc") is None  # an unreadable weight counts nothing
+
+
+@pytest.mark.parametrize(
+    ("raw", "tag"),
+    [("de-DE", "de-DE"), ("en_gb", "en-GB"), (" EN ", "en"), ("zh-hant-tw", "zh-Hant-TW")],
+)
+def test_a_locale_is_normalised_to_bcp_47_case(raw: str, tag: str) -> None:
+    assert normalized_locale(raw) == tag
+
+
+@pytest.mark.parametrize("raw", ["", "Deutsch!", "d", "de--DE", "de-DE-x-1-2-3-4"])
+def test_what_is_no_language_tag_is_refused(raw: str) -> None:
+    with pytest.raises(ValueError, match="BCP 47"):
+        normalized_locale(raw)

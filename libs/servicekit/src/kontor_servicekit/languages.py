@@ -12,12 +12,33 @@ import re
 from collections.abc import Sequence
 from typing import Literal
 
-__all__ = ["LANGUAGES", "Language", "language_of_tag", "preferred_language"]
+__all__ = ["LANGUAGES", "Language", "language_of_tag", "normalized_locale", "preferred_language"]
 
 Language = Literal["de", "en"]
 LANGUAGES: tuple[Language, ...] = ("de", "en")
 
 _Q = re.compile(r"(0(\.\d{0,3})?|1(\.0{0,3})?)")
+#: A BCP 47 tag as shops send it: language, then optional script/region/variant subtags.
+_LOCALE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,3}")
+
+
+def normalized_locale(raw: str) -> str:
+    """A locale in BCP 47's usual case (``de_de`` -> ``de-DE``, ``EN`` -> ``en``).
+
+    Raises ValueError for anything else (it reaches an API's field as a 422)."""
+    tag = raw.strip().replace("_", "-")
+    if not _LOCALE.fullmatch(tag):
+        raise ValueError("not a language tag (BCP 47), e.g. de-DE or en")
+    first, *rest = tag.split("-")
+    parts = [first.lower()]
+    for part in rest:
+        if len(part) == 2 and part.isalpha():
+            parts.append(part.upper())  # region
+        elif len(part) == 4 and part.isalpha():
+            parts.append(part.title())  # script
+        else:
+            parts.append(part.lower())
+    return "-".join(parts)
 
 
 def language_of_tag(tag: str | None, supported: Sequence[str] = LANGUAGES) -> str | None:

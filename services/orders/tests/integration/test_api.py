@@ -9,6 +9,7 @@ row, no order number used up.
 from __future__ import annotations
 
 import copy
+import json
 import re
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -114,6 +115,7 @@ BAD_ORDERS: list[tuple[str, dict[str, Any], list[str | int]]] = [
         ["body", "shipping_address", "postcode"],
     ),
     ("no-lines", _order(lines=[]), ["body", "lines"]),
+    ("locale-not-a-tag", _order(locale="Deutsch!"), ["body", "locale"]),
     (
         "quantity-0",
         _order(lines=[{"sku": "TEE-RED-M", "quantity": 0}]),
@@ -200,6 +202,19 @@ async def test_placed_order_is_priced_from_the_read_model(start_service: Any) ->
         assert read.json()["lines"] == order["lines"]
         [row] = await orders.kit.store.db[OUTBOX].find({}).to_list(None)
         assert (row["type"], row["key"]) == ("OrderPlaced", order["id"])
+
+
+async def test_the_customers_locale_is_kept_and_published(start_service: Any) -> None:
+    """Billing's invoice and support's mails take the language from OrderPlaced.locale."""
+    async with start_service("orders") as orders:
+        await _seed_products(orders)
+        placed = await orders.client.post("/orders", json=_order(locale="en_gb"))
+        assert placed.status_code == 201, placed.text
+        assert placed.json()["locale"] == "en-GB"
+        read = await orders.client.get(f"/orders/{placed.json()['id']}")
+        assert read.json()["locale"] == "en-GB"
+        [row] = await orders.kit.store.db[OUTBOX].find({"type": "OrderPlaced"}).to_list(None)
+        assert json.loads(row["value"])["payload"]["locale"] == "en-GB"
 
 
 async def test_unknown_order_is_a_404_problem(start_service: Any) -> None:

@@ -61,3 +61,13 @@ async def test_without_one_the_event_carries_none(world: Any) -> None:
     await world.place()
     [placed] = world.db.events(OrderPlaced)
     assert placed.buyer_reference is None
+
+
+async def test_the_customers_locale_travels_in_order_placed(world: Any) -> None:
+    """The shop's locale decides the invoice's language in billing (ADR 0025's
+    ``OrderPlaced.locale``) and the rating mail's in support; orders only keeps and
+    publishes it."""
+    order = await world.place(locale="en-GB")
+    assert world.order(order.id).locale == "en-GB"
+    [placed] = world.db.events(OrderPlaced)
+    assert placed.locale == "en-GB"

@@ -13,6 +13,7 @@ from kontor_servicekit.auth import require_scope
 from kontor_servicekit.domain_errors import NotFound
 from kontor_servicekit.errors import problem_responses
 from kontor_servicekit.idempotency import IdempotencyKey
+from kontor_servicekit.languages import normalized_locale
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -147,6 +148,13 @@ class OrderIn(BaseModel):
         description="How the customer pays; an unpaid prepayment order is cancelled after "
         "the days the service is set to (its stock goes back)",
     )
+    locale: str | None = Field(
+        default=None,
+        max_length=35,
+        description="The customer's language as the shop knows it (BCP 47, e.g. de-DE, "
+        "en-GB): published in OrderPlaced, so the invoice and support's mails speak it "
+        "(German or English; others fall back to German)",
+    )
 
     @field_validator("buyer_vat_id")
     @classmethod
@@ -158,6 +166,11 @@ class OrderIn(BaseModel):
         if problem:
             raise ValueError(problem)
         return vat_id
+
+    @field_validator("locale")
+    @classmethod
+    def _locale(cls, raw: str | None) -> str | None:
+        return None if raw is None else normalized_locale(raw)
 
     @field_validator("buyer_reference")
     @classmethod
@@ -284,6 +297,7 @@ class OrderOut(BaseModel):
         default_factory=dict, description="discount_gross per code"
     )
     payment_method: str | None = None
+    locale: str | None = Field(default=None, description="The customer's language (BCP 47)")
     amount_paid: MoneyAmount = Decimal("0")
     paid_at: Instant | None = None
     shipments: list[ShipmentOut] = Field(default_factory=list)
@@ -344,6 +358,7 @@ class OrderOut(BaseModel):
             discount_gross=order.discount_gross,
             coupon_discounts=order.coupon_discounts,
             payment_method=order.payment_method,
+            locale=order.locale,
             amount_paid=order.amount_paid,
             paid_at=order.paid_at,
             shipments=[
@@ -399,6 +414,7 @@ async def post_order(
         coupon_codes=body.coupon_codes,
         shipping_method=body.shipping_method,
         payment_method=body.payment_method,
+        locale=body.locale,
     )
     return await ctx.answers.respond(
         request,

@@ -75,6 +75,7 @@ def order_placed(order: Order) -> OrderPlaced:
         coupon_codes=order.coupon_codes,
         buyer_vat_id=order.buyer_vat_id,
         buyer_reference=order.buyer_reference,
+        locale=order.locale,
         payment_method=order.payment_method,
         price_basis=order.price_basis,
         vat_exemption=_exemption(order),

@@ -42,6 +42,8 @@ class PlaceOrder:
     shipping_method: str | None = None
     payment_method: str | None = None
     cart_id: str | None = None
+    locale: str | None = None
+    """BCP 47, normalised (``de-DE``): the customer's language for documents and mails."""
 
 
 class NumberTaken(Unavailable):
@@ -100,6 +102,7 @@ async def place_order(
             now=now,
             buyer_vat_id=command.buyer_vat_id,  # who buys decides the pricing and the VAT
             buyer_reference=command.buyer_reference,
+            locale=command.locale,
         )
         # Validate before taking a number, so a rejected request uses none up.
         draft = place(number="pending")

@@ -327,6 +327,7 @@ class Order(RecordsEvents):
     shipping: ShippingCharge | None = None
     buyer_vat_id: str | None = None
     buyer_reference: str | None = None  # Leitweg-ID of a public-sector buyer
+    locale: str | None = None  # the customer's language (BCP 47), for documents and mails
     coupon_codes: list[str] = field(default_factory=list)
     cart_id: str | None = None
     payment_method: str | None = None
@@ -445,6 +446,7 @@ class Order(RecordsEvents):
         buyer_reference: str | None = None,
         vat_country: str | None = None,
         quote_number: str | None = None,
+        locale: str | None = None,
     ) -> Order:
         """Price the requested (sku, quantity) lines from the known products.
 
@@ -522,6 +524,7 @@ class Order(RecordsEvents):
             shipping=shipping,
             buyer_vat_id=buyer_vat_id,
             buyer_reference=buyer_reference,
+            locale=locale,
             coupon_codes=list(coupon_codes or []),
             payment_method=payment_method,
             cart_id=cart_id,
