@@ -236,3 +236,33 @@ async def test_a_write_conflict_between_transactions_is_counted_by_its_code(
     finally:
         await client.drop_database(f"{namespace}_conflict")
         await client.close()
+
+
+async def test_a_late_counter_write_still_conflicts_with_a_commit_after_the_snapshot(
+    infra: Any, namespace: str
+) -> None:
+    """Why late numbering alone does not let two writers of one range run side by side
+    (ADR 0126, 0127; so it was not merged): a transaction's snapshot is taken at its
+    first statement, and a write to the counter that another transaction committed after
+    that conflicts (112), however late it comes; the kit then runs the whole work again."""
+    client = create_client(infra.mongo_url, app_name="kontor-snapshot-tests")
+    db = client[f"{namespace}_snapshot"]
+    try:
+        await db["sequences"].insert_one({"_id": "invoice:2026", "value": 0})
+        async with client.start_session() as late, client.start_session() as other:
+            await late.start_transaction()
+            await db["orders"].find_one({"_id": "o-1"}, session=late)  # the work's first read
+            await other.start_transaction()
+            await db["sequences"].update_one(
+                {"_id": "invoice:2026"}, {"$inc": {"value": 1}}, session=other
+            )
+            await other.commit_transaction()  # done before the late one reaches the counter
+            with pytest.raises(OperationFailure) as conflict:
+                await db["sequences"].update_one(
+                    {"_id": "invoice:2026"}, {"$inc": {"value": 1}}, session=late
+                )
+            assert conflict.value.code == 112
+            await late.abort_transaction()
+    finally:
+        await client.drop_database(f"{namespace}_snapshot")
+        await client.close()
