@@ -12,6 +12,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from kontor_marketing.domain.campaign import Campaign, CampaignResults
 from kontor_marketing.domain.consent import Consent
 from kontor_marketing.domain.coupon import Coupon
+from kontor_marketing.domain.coupon_pool import CouponPool, PoolCounts
 from kontor_marketing.domain.feedback import Suppression
 from kontor_marketing.domain.mail import QueuedMail
 from kontor_marketing.domain.profile import Profile, Segment
@@ -19,6 +20,7 @@ from kontor_marketing.store.campaigns import CAMPAIGNS, CONVERSIONS, ENGAGEMENTS
 from kontor_marketing.store.campaigns import from_document as campaign_of
 from kontor_marketing.store.consents import CONSENTS
 from kontor_marketing.store.consents import from_document as consent_of
+from kontor_marketing.store.coupon_pools import POOL_CODES, POOLS, pool_of
 from kontor_marketing.store.coupons import COUPONS
 from kontor_marketing.store.coupons import from_document as coupon_of
 from kontor_marketing.store.mails import MAILS
@@ -56,6 +58,20 @@ class MarketingQueries:
     async def coupon(self, code: str) -> Coupon | None:
         doc = await self.db[COUPONS].find_one({"_id": code})
         return None if doc is None else coupon_of(doc)
+
+    async def coupon_pool(self, pool_id: str) -> tuple[CouponPool, PoolCounts] | None:
+        """A coupon pool and how many of its codes were generated, handed out, used."""
+        doc = await self.db[POOLS].find_one({"_id": pool_id})
+        if doc is None:
+            return None
+        codes = self.db[POOL_CODES]
+        mine = {"pool_id": pool_id}
+        counts = PoolCounts(
+            generated=await codes.count_documents(mine),
+            assigned=await codes.count_documents({**mine, "assigned_at": {"$ne": None}}),
+            redeemed=await codes.count_documents({**mine, "order_id": {"$ne": None}}),
+        )
+        return pool_of(doc), counts
 
     async def coupon_page(self, *, page: int, page_size: int) -> tuple[list[Coupon], int]:
         docs, total = await find_page(
