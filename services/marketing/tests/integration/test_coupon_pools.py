@@ -1,6 +1,6 @@
 """Handing out a coupon pool's codes over the real database (ADR 0118): dispatches that
 take a code at the same moment in their own transactions never hand out one code twice;
-the pool counts what was handed out."""
+the pool counts what was handed out, and a used-up pool can be topped up."""
 
 from __future__ import annotations
 
@@ -42,3 +42,13 @@ async def test_concurrent_dispatches_hand_out_each_code_once(start_service: Any)
         assert (shown["generated"], shown["assigned"], shown["redeemed"]) == (2, 2, 0)
         missing = await marketing.client.get("/coupon-pools/no-such-pool")
         assert missing.status_code == 404
+
+        # used up: a top-up with the same rules, and the next person gets a new code
+        assert await take(9) is None
+        more = await marketing.client.post(f"/coupon-pools/{pool_id}/codes", json={"count": 1})
+        assert more.status_code == 200, more.text
+        assert (more.json()["generated"], more.json()["assigned"]) == (3, 2)
+        last = await take(9)
+        assert last is not None and last not in handed and last.startswith("DUO-")
+        none = await marketing.client.post("/coupon-pools/no-such-pool/codes", json={"count": 1})
+        assert none.status_code == 404

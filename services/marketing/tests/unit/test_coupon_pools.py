@@ -26,7 +26,12 @@ from kontor_marketing.application.campaigns import (
     schedule_campaign,
 )
 from kontor_marketing.application.consent import ConsentLinks
-from kontor_marketing.application.coupon_pools import DefinePool, define_pool, hand_out
+from kontor_marketing.application.coupon_pools import (
+    DefinePool,
+    add_codes,
+    define_pool,
+    hand_out,
+)
 from kontor_marketing.application.coupons import DefineCoupon, define_coupon
 from kontor_marketing.application.profiles import create_segment, on_order_placed
 from kontor_marketing.domain.campaign import QuietHours, pools_in, unknown_placeholders
@@ -76,7 +81,7 @@ def test_generated_codes_are_unique_well_formed_and_avoid_the_taken() -> None:
         ({"prefix": "A" * 23}, ("prefix",)),
         ({"prefix": "WEL COME"}, ("prefix",)),
         ({"count": 0}, ("count",)),
-        ({"count": 10_001}, ("count",)),
+        ({"count": 2_001}, ("count",)),  # one transaction each: more with a top-up
         ({"percent": Decimal("10"), "value": Decimal("5")}, ("percent_off",)),
         ({"valid_until": NOW - timedelta(days=1)}, ("valid_until",)),
         ({"category_ids": ("",)}, ("category_ids", 0)),
@@ -131,6 +136,14 @@ async def test_a_pool_is_announced_in_batches_with_its_rules() -> None:
     stored = transactor.db.rows("coupon_pool_codes")
     assert sorted(announced) == sorted(c.code for c in stored) and len(set(announced)) == 1001
     assert all(WELL_FORMED.match(c) for c in announced)
+    more, counts = await add_codes(transactor, pool.id, 600)  # a top-up, same rules
+    later = transactor.db.events(CouponCodesIssued)[len(batches) :]
+    assert [(b.batch, len(b.codes)) for b in later] == [(3, 500), (4, 100)]
+    assert (more.count, counts.generated, counts.assigned) == (1601, 1601, 0)
+    assert len({c.code for c in transactor.db.rows("coupon_pool_codes")}) == 1601
+    with pytest.raises(Invalid) as refused:
+        await add_codes(transactor, pool.id, 2001)
+    assert refused.value.field == ("count",)
     with pytest.raises(Conflict):  # a pool's code is not defined again as a coupon
         await define_coupon(
             transactor, DefineCoupon(announced[0], Decimal("5"), None), clock=lambda: NOW

@@ -3,8 +3,9 @@ create, ``marketing:read`` to look; ADR 0118).
 
 ``POST /coupon-pools`` takes a ``prefix``, a ``count`` and the rules of ``POST /coupons``
 (``percent_off`` or ``amount_off``, validity, minimum order value, products or
-categories); every code is single-use. A campaign mail hands one code to each recipient
-through the placeholder ``{{coupon_code:<pool id>}}``.
+categories); every code is single-use. ``POST /coupon-pools/{id}/codes`` adds codes of
+the same rules (at most 2 000 a request: each runs in one transaction). A campaign mail
+hands one code to each recipient through the placeholder ``{{coupon_code:<pool id>}}``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from kontor_servicekit.idempotency import IdempotencyKey
 from pydantic import BaseModel, ConfigDict, Field
 
 from kontor_marketing.api.coupons import CouponRulesIn
-from kontor_marketing.application.coupon_pools import DefinePool, define_pool
+from kontor_marketing.application.coupon_pools import DefinePool, add_codes, define_pool
 from kontor_marketing.context import Context
 from kontor_marketing.domain.coupon_pool import MAX_CODES, CouponPool, PoolCounts
 
@@ -50,6 +51,11 @@ class CouponPoolIn(CouponRulesIn):
         description="Stored upper case; each code is PREFIX-XXXX-XXXX (no 0, O, 1, I, L)",
     )
     count: Count = Field(ge=1, le=MAX_CODES, description="How many unique codes to generate")
+
+
+class MoreCodesIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"count": 500}]})
+    count: Count = Field(ge=1, le=MAX_CODES, description="How many codes to add")
 
 
 class CouponPoolOut(BaseModel):
@@ -116,6 +122,30 @@ async def post_coupon_pool(
         key=idempotency_key,
         body=body,
         location=lambda out: f"/coupon-pools/{out.id}",
+    )
+
+
+@router.post(
+    "/coupon-pools/{pool_id}/codes",
+    response_model=CouponPoolOut,
+    dependencies=[Depends(require_scope("marketing:write"))],
+    responses=problem_responses(401, 403, 404, 409, 422),
+    summary="Add codes to a pool, of its rules (emits CouponCodesIssued in batches)",
+)
+async def post_more_codes(
+    ctx: Context,
+    request: Request,
+    pool_id: PoolId,
+    body: MoreCodesIn,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    return await ctx.answers.respond(
+        request,
+        ctx.transactor,
+        lambda transactor: add_codes(transactor, pool_id, body.count),
+        present=lambda found: CouponPoolOut.of(*found),
+        key=idempotency_key,
+        body=body,
     )
 
 

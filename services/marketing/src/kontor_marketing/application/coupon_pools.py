@@ -15,11 +15,19 @@ from decimal import Decimal
 
 from kontor_contracts.events.marketing import CouponCodesIssued
 from kontor_servicekit.clock import Clock
+from kontor_servicekit.domain_errors import NotFound
 from kontor_servicekit.uow import Transactor
 
 from kontor_marketing.application.coupons import rules_of
 from kontor_marketing.application.unit_of_work import MarketingUnitOfWork
-from kontor_marketing.domain.coupon_pool import BATCH, CouponPool, PoolCode, code_for
+from kontor_marketing.domain.coupon_pool import (
+    BATCH,
+    CouponPool,
+    PoolCode,
+    PoolCounts,
+    code_for,
+    generate_codes,
+)
 
 
 @dataclass(frozen=True)
@@ -42,20 +50,43 @@ async def define_pool(
 ) -> CouponPool:
     async def work(uow: MarketingUnitOfWork) -> CouponPool:
         pool = CouponPool.define(pool_id=str(uuid.uuid4()), now=clock(), **command.__dict__)
-        codes = pool.generate()
+        await _issue(uow, pool, pool.generate())
         await uow.coupon_pools.add(pool)
-        await uow.pool_codes.add_all([PoolCode(code=c, pool_id=pool.id) for c in codes])
-        rules = rules_of(pool.rules)
-        for batch, start in enumerate(range(0, len(codes), BATCH)):
-            uow.emit(
-                CouponCodesIssued(
-                    pool_id=pool.id, codes=codes[start : start + BATCH], batch=batch, **rules
-                ),
-                aggregate_id=pool.id,
-            )
         return pool
 
     return await transactor.run(work)
+
+
+async def add_codes(
+    transactor: Transactor[MarketingUnitOfWork], pool_id: str, count: int
+) -> tuple[CouponPool, PoolCounts]:
+    """``count`` more codes of the pool's rules, announced as the first ones were; the
+    pool and its counts after."""
+
+    async def work(uow: MarketingUnitOfWork) -> tuple[CouponPool, PoolCounts]:
+        pool = await uow.coupon_pools.get(pool_id)
+        if pool is None:
+            raise NotFound("coupon pool", pool_id)
+        pool.grow(count)
+        await _issue(uow, pool, generate_codes(pool.prefix, count))
+        await uow.coupon_pools.save(pool)
+        return pool, await uow.pool_codes.counts(pool_id)
+
+    return await transactor.run(work)
+
+
+async def _issue(uow: MarketingUnitOfWork, pool: CouponPool, codes: list[str]) -> None:
+    """Store new codes of ``pool`` and announce them to orders in batches."""
+    await uow.pool_codes.add_all([PoolCode(code=c, pool_id=pool.id) for c in codes])
+    rules = rules_of(pool.rules)
+    starts = range(0, len(codes), BATCH)
+    for batch, start in zip(pool.announced(len(starts)), starts, strict=True):
+        uow.emit(
+            CouponCodesIssued(
+                pool_id=pool.id, codes=codes[start : start + BATCH], batch=batch, **rules
+            ),
+            aggregate_id=pool.id,
+        )
 
 
 async def hand_out(

@@ -16,7 +16,7 @@ from kontor_servicekit.uow import UnitOfWork
 from kontor_marketing.domain.campaign import Campaign, Engagement
 from kontor_marketing.domain.consent import Consent
 from kontor_marketing.domain.coupon import Coupon
-from kontor_marketing.domain.coupon_pool import CouponPool, PoolCode
+from kontor_marketing.domain.coupon_pool import CouponPool, PoolCode, PoolCounts
 from kontor_marketing.domain.feedback import Suppression
 from kontor_marketing.domain.mail import QueuedMail
 from kontor_marketing.domain.profile import Profile, Segment
@@ -91,6 +91,8 @@ class CouponPoolRepository(Protocol):
 
     async def add(self, pool: CouponPool) -> None: ...
 
+    async def save(self, pool: CouponPool) -> None: ...
+
 
 class PoolCodeRepository(Protocol):
     """The codes of coupon pools, each handed to one person at most (ADR 0118)."""
@@ -110,6 +112,10 @@ class PoolCodeRepository(Protocol):
         ...
 
     async def save(self, code: PoolCode) -> None: ...
+
+    async def counts(self, pool_id: str) -> PoolCounts:
+        """How many of the pool's codes were generated, handed out and used."""
+        ...
 
     async def of(self, email: str) -> list[PoolCode]: ...
 

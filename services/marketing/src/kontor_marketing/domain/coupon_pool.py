@@ -28,7 +28,11 @@ ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 GROUPS, GROUP_LENGTH = 2, 4
 SUFFIX_LENGTH = GROUPS * (GROUP_LENGTH + 1)
 PREFIX = re.compile(rf"^[A-Z0-9][A-Z0-9_-]{{1,{31 - SUFFIX_LENGTH}}}$")
-MAX_CODES = 10_000
+MAX_CODES = 2_000
+"""Codes per pool: generated in one transaction, which must commit well inside the
+database's 5 s transaction lifetime (ADR 0118: 2 000 took 1.6 s, 10 000 did not commit)."""
+MAX_POOL = 100_000
+"""Codes a pool may hold in all, grown by at most :data:`MAX_CODES` at a time."""
 BATCH = 500
 """Codes per CouponCodesIssued (ADR 0118)."""
 
@@ -41,6 +45,8 @@ class CouponPool:
     rules: Coupon
     """What each code takes off and when (single-use); its ``code`` is a sample."""
     created_at: datetime
+    batches: int = 0
+    """CouponCodesIssued announced so far (the next batch's number)."""
 
     @classmethod
     def define(
@@ -67,8 +73,7 @@ class CouponPool:
                 "starting with a letter or digit",
                 field=("prefix",),
             )
-        if not 1 <= count <= MAX_CODES:
-            raise Invalid(f"count is 1 to {MAX_CODES}", field=("count",))
+        _check_count(count)
         rules = Coupon.define(
             code=f"{prefix}-{'-'.join([ALPHABET[0] * GROUP_LENGTH] * GROUPS)}",
             percent=percent,
@@ -91,6 +96,23 @@ class CouponPool:
     ) -> list[str]:
         """``count`` distinct codes of the pool, none of them in ``taken``."""
         return generate_codes(self.prefix, self.count, taken=taken, pick=pick)
+
+    def grow(self, more: int) -> None:
+        """Make room for ``more`` codes (a pool a campaign used up is topped up)."""
+        _check_count(more)
+        if self.count + more > MAX_POOL:
+            raise Invalid(f"a pool holds at most {MAX_POOL} codes", field=("count",))
+        self.count += more
+
+    def announced(self, batches: int) -> range:
+        """Number the next ``batches`` CouponCodesIssued of the pool."""
+        first, self.batches = self.batches, self.batches + batches
+        return range(first, self.batches)
+
+
+def _check_count(count: int) -> None:
+    if not 1 <= count <= MAX_CODES:
+        raise Invalid(f"count is 1 to {MAX_CODES} at a time", field=("count",))
 
 
 def generate_codes(

@@ -14,9 +14,11 @@ from typing import Any
 
 from kontor_servicekit.domain_errors import Conflict
 from kontor_servicekit.store import Transaction
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError
 
-from kontor_marketing.domain.coupon_pool import CouponPool, PoolCode
+from kontor_marketing.domain.coupon_pool import CouponPool, PoolCode, PoolCounts
 from kontor_marketing.store.coupons import from_document as coupon_of
 from kontor_marketing.store.coupons import to_document as coupon_document
 
@@ -33,6 +35,7 @@ def pool_document(pool: CouponPool) -> dict[str, Any]:
         "count": pool.count,
         "rules": rules,
         "created_at": pool.created_at,
+        "batches": pool.batches,
     }
 
 
@@ -45,6 +48,7 @@ def pool_of(doc: dict[str, Any]) -> CouponPool:
         count=int(doc["count"]),
         rules=coupon_of(rules),
         created_at=doc["created_at"],
+        batches=int(doc.get("batches", 0)),
     )
 
 
@@ -59,6 +63,22 @@ def code_of(doc: dict[str, Any]) -> PoolCode:
     return PoolCode(code=doc["_id"], **fields)
 
 
+async def pool_counts(
+    codes: AsyncCollection[dict[str, Any]],
+    pool_id: str,
+    session: AsyncClientSession | None = None,
+) -> PoolCounts:
+    """How many of the pool's codes were generated, handed out and used."""
+    mine = {"pool_id": pool_id}
+    return PoolCounts(
+        generated=await codes.count_documents(mine, session=session),
+        assigned=await codes.count_documents(
+            {**mine, "assigned_at": {"$ne": None}}, session=session
+        ),
+        redeemed=await codes.count_documents({**mine, "order_id": {"$ne": None}}, session=session),
+    )
+
+
 class MongoCouponPools:
     def __init__(self, tx: Transaction) -> None:
         self.tx = tx
@@ -70,6 +90,11 @@ class MongoCouponPools:
 
     async def add(self, pool: CouponPool) -> None:
         await self.collection.insert_one(pool_document(pool), session=self.tx.session)
+
+    async def save(self, pool: CouponPool) -> None:
+        await self.collection.replace_one(
+            {"_id": pool.id}, pool_document(pool), session=self.tx.session
+        )
 
 
 class MongoPoolCodes:
@@ -106,6 +131,9 @@ class MongoPoolCodes:
         await self.collection.replace_one(
             {"_id": code.code}, code_document(code), session=self.tx.session
         )
+
+    async def counts(self, pool_id: str) -> PoolCounts:
+        return await pool_counts(self.collection, pool_id, self.tx.session)
 
     async def of(self, email: str) -> list[PoolCode]:
         docs = self.collection.find({"email": email}, session=self.tx.session)

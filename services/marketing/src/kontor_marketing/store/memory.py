@@ -27,7 +27,7 @@ from kontor_marketing.application.unit_of_work import (
 from kontor_marketing.domain.campaign import Campaign, Engagement
 from kontor_marketing.domain.consent import Consent
 from kontor_marketing.domain.coupon import Coupon
-from kontor_marketing.domain.coupon_pool import CouponPool, PoolCode
+from kontor_marketing.domain.coupon_pool import CouponPool, PoolCode, PoolCounts
 from kontor_marketing.domain.feedback import Suppression
 from kontor_marketing.domain.mail import QueuedMail
 from kontor_marketing.domain.profile import Profile, Segment
@@ -137,6 +137,9 @@ class InMemoryCouponPools:
     async def add(self, pool: CouponPool) -> None:
         self.table.insert(pool)
 
+    async def save(self, pool: CouponPool) -> None:
+        self.table.put(pool)
+
 
 class InMemoryPoolCodes:
     def __init__(self, table: InMemoryTable[PoolCode]) -> None:
@@ -161,6 +164,12 @@ class InMemoryPoolCodes:
 
     async def save(self, code: PoolCode) -> None:
         self.table.put(code)
+
+    async def counts(self, pool_id: str) -> PoolCounts:
+        codes = self.table.where(lambda c: c.pool_id == pool_id)
+        return PoolCounts(
+            len(codes), sum(not c.free for c in codes), sum(c.order_id is not None for c in codes)
+        )
 
     async def of(self, email: str) -> list[PoolCode]:
         return self.table.where(lambda c: c.email == email)

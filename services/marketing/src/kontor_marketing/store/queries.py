@@ -20,7 +20,7 @@ from kontor_marketing.store.campaigns import CAMPAIGNS, CONVERSIONS, ENGAGEMENTS
 from kontor_marketing.store.campaigns import from_document as campaign_of
 from kontor_marketing.store.consents import CONSENTS
 from kontor_marketing.store.consents import from_document as consent_of
-from kontor_marketing.store.coupon_pools import POOL_CODES, POOLS, pool_of
+from kontor_marketing.store.coupon_pools import POOL_CODES, POOLS, pool_counts, pool_of
 from kontor_marketing.store.coupons import COUPONS
 from kontor_marketing.store.coupons import from_document as coupon_of
 from kontor_marketing.store.mails import MAILS
@@ -64,14 +64,7 @@ class MarketingQueries:
         doc = await self.db[POOLS].find_one({"_id": pool_id})
         if doc is None:
             return None
-        codes = self.db[POOL_CODES]
-        mine = {"pool_id": pool_id}
-        counts = PoolCounts(
-            generated=await codes.count_documents(mine),
-            assigned=await codes.count_documents({**mine, "assigned_at": {"$ne": None}}),
-            redeemed=await codes.count_documents({**mine, "order_id": {"$ne": None}}),
-        )
-        return pool_of(doc), counts
+        return pool_of(doc), await pool_counts(self.db[POOL_CODES], pool_id)
 
     async def coupon_page(self, *, page: int, page_size: int) -> tuple[list[Coupon], int]:
         docs, total = await find_page(

@@ -60,8 +60,7 @@ async def project_coupon_codes_issued(
         "pool_id": event.pool_id,
         "withdrawn": False,
     }
-    for code in event.codes:
-        await uow.coupons.apply(code, state, env.occurred_at)
+    await uow.coupons.apply_all(event.codes, state, env.occurred_at)
 
 
 async def project_coupon_withdrawn(
