@@ -39,6 +39,7 @@ from kontor_marketing.domain.campaign import (
     rewrite_links,
 )
 from kontor_marketing.domain.consent import may_advertise
+from kontor_marketing.domain.coupon_pool import NO_CODE
 from kontor_marketing.domain.links import BadLink, campaign_utm, with_utm
 from kontor_marketing.domain.mail import Mail, QueuedMail, with_unsubscribe
 from kontor_marketing.domain.profile import Profile
@@ -312,6 +313,7 @@ class _Sender:
             )
             if exhausted is not None:  # recorded, never sent without its code
                 queued_mail.skipped(f"coupon pool {exhausted} has no free code left")
+                queued_mail.meta[NO_CODE] = exhausted
                 self.campaign.skipped_no_code += 1
             else:
                 queued += 1

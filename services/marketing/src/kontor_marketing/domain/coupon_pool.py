@@ -35,6 +35,8 @@ MAX_POOL = 100_000
 """Codes a pool may hold in all, grown by at most :data:`MAX_CODES` at a time."""
 BATCH = 500
 """Codes per CouponCodesIssued (ADR 0118)."""
+NO_CODE = "no_code_from"
+"""The meta key of a campaign mail skipped at dispatch for want of a code: the pool."""
 
 
 @dataclass

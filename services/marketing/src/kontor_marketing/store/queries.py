@@ -12,7 +12,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from kontor_marketing.domain.campaign import Campaign, CampaignResults
 from kontor_marketing.domain.consent import Consent
 from kontor_marketing.domain.coupon import Coupon
-from kontor_marketing.domain.coupon_pool import CouponPool, PoolCounts
+from kontor_marketing.domain.coupon_pool import NO_CODE, CouponPool, PoolCounts
 from kontor_marketing.domain.feedback import Suppression
 from kontor_marketing.domain.mail import QueuedMail
 from kontor_marketing.domain.profile import Profile, Segment
@@ -101,7 +101,13 @@ class MarketingQueries:
         """Results of ``ids`` in two aggregations (a page costs the same for any size)."""
         mails = await self.db[MAILS].aggregate(
             [
-                {"$match": {"campaign_id": {"$in": ids}, "status": {"$in": ["sent", "skipped"]}}},
+                {
+                    "$match": {
+                        "campaign_id": {"$in": ids},
+                        "status": {"$in": ["sent", "skipped"]},
+                        f"meta.{NO_CODE}": {"$exists": False},  # skipped at dispatch
+                    }
+                },
                 {"$group": {"_id": {"c": "$campaign_id", "s": "$status"}, "n": {"$sum": 1}}},
             ]
         )
