@@ -88,6 +88,9 @@ class EventSpec:
     model: builtins.type[Event]  # "type" is a field name here
     topic: str
     owner: str
+    key: str = ""
+    """The payload field that is this event's Kafka key when it is not the topic's: a
+    coupon pool's batch of codes is keyed by its pool (ADR 0118)."""
 
 
 def dead_letter_topic(group: str) -> str:
@@ -132,8 +135,9 @@ class Registry:
                 raise ValueError(f"event {spec.type}: topic {spec.topic} is not registered")
             if home.owner != spec.owner:
                 raise ValueError(f"event {spec.type}: owner {spec.owner} != topic owner")
-            if home.key and home.key not in spec.model.model_fields:
-                raise ValueError(f"event {spec.type}: has no key field {home.key!r}")
+            key_field = spec.key or home.key
+            if key_field and key_field not in spec.model.model_fields:
+                raise ValueError(f"event {spec.type}: has no key field {key_field!r}")
             self._events[key] = spec
             self._by_model[spec.model] = spec
 
@@ -182,9 +186,10 @@ class Registry:
     def aggregate_id_of(self, event: Event) -> str:
         """The Kafka key of ``event``: the value of its topic's key field."""
         topic = self.topic(self.topic_of(type(event)))
-        if not topic.key:
+        key_field = self.spec_of(type(event)).key or topic.key
+        if not key_field:
             raise ValueError(f"topic {topic.name} declares no key field")
-        return str(getattr(event, topic.key))
+        return str(getattr(event, key_field))
 
 
 def _events(topic: TopicSpec, *models: type[Event]) -> list[EventSpec]:
@@ -322,7 +327,18 @@ REGISTRY = Registry(
         ),
         *_events(_CAMPAIGN, marketing.CampaignScheduled, marketing.CampaignSent),
         *_events(
-            _COUPON, marketing.CouponRedeemed, marketing.CouponDefined, marketing.CouponWithdrawn
+            _COUPON,
+            marketing.CouponRedeemed,
+            marketing.CouponDefined,
+            marketing.CouponWithdrawn,
+        ),
+        EventSpec(
+            type=marketing.CouponCodesIssued.event_type,
+            version=marketing.CouponCodesIssued.event_version,
+            model=marketing.CouponCodesIssued,
+            topic=_COUPON.name,
+            owner=_COUPON.owner,
+            key="pool_id",
         ),
         *_events(_CONSENT, marketing.ConsentChanged),
         *_events(_KPI, analytics.KpiThresholdBreached),

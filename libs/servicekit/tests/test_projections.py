@@ -1,4 +1,5 @@
-"""upsert_if_newer against the real database: the newest event wins, to the microsecond.
+"""upsert_if_newer (and upsert_many_if_newer) against the real database: the newest
+event wins, to the microsecond.
 
 Needs the session's MongoDB-protocol server (``infra``); each test has its own database.
 """
@@ -11,7 +12,7 @@ from typing import Any
 
 import pytest
 from kontor_servicekit.clock import micros
-from kontor_servicekit.projections import upsert_if_newer
+from kontor_servicekit.projections import upsert_if_newer, upsert_many_if_newer
 from kontor_servicekit.service_testing import temporary_store
 from kontor_servicekit.store import Store, Transaction
 from pymongo.asynchronous.collection import AsyncCollection
@@ -126,3 +127,20 @@ async def test_without_a_session_it_writes_directly(store: Store) -> None:
         collection, 7, {"n": 0}, occurred_at=T0 - timedelta(1), session=None
     )
     assert await collection.find_one({"_id": 7}, {"_id": 0, "n": 1}) == {"n": 1}
+
+
+async def test_many_keys_in_one_write_each_keeping_a_newer_state(store: Store) -> None:
+    """One event with the same facts of many documents (a coupon pool's batch of codes):
+    new keys are inserted, older ones merged, a newer one left alone."""
+    await apply(store, "B", {"state": "newer"}, T0 + timedelta(hours=1))
+    await apply(store, "C", {"state": "older", "name": "kept"}, T0 - timedelta(hours=1))
+
+    async def work(tx: Transaction) -> int:
+        return await upsert_many_if_newer(
+            tx.db["things"], ["A", "B", "C"], {"state": "batch"}, occurred_at=T0, session=tx.session
+        )
+
+    assert await store.transaction(work) == 2
+    docs = {d["_id"]: d async for d in things(store).find({})}
+    assert {k: d["state"] for k, d in docs.items()} == {"A": "batch", "B": "newer", "C": "batch"}
+    assert docs["C"]["name"] == "kept" and docs["A"]["as_of_us"] == micros(T0)

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field, StringConstraints, model_validator
 
-from ..envelope import Event
+from ..envelope import ContractModel, Event
 from ..money import Amount, Currency
 from ..personal import NotPersonal, Personal
 from .common import Email, Id, Sku
@@ -16,6 +16,7 @@ __all__ = [
     "CampaignScheduled",
     "CampaignSent",
     "ConsentChanged",
+    "CouponCodesIssued",
     "CouponDefined",
     "CouponRedeemed",
     "CouponWithdrawn",
@@ -60,17 +61,13 @@ class CampaignSent(Event):
 #: A catalog category's id, as the catalog names it (``t-shirts``).
 CategoryId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
+#: A coupon code as events carry it: upper case, 3 to 32 characters.
+CODE_PATTERN = r"^[A-Z0-9][A-Z0-9_-]{2,31}$"
 
-class CouponDefined(Event):
-    """A coupon code customers may give at checkout (its whole state: the newest wins).
 
-    Marketing publishes it (ADR 0050); orders applies it from its read model at
-    placement and counts the uses of a code with limits there (ADR 0057).
-    """
+class CouponRules(ContractModel):
+    """What a coupon takes off and when it applies (a code's and a pool's codes')."""
 
-    event_type = "CouponDefined"
-
-    code: str = Field(pattern=r"^[A-Z0-9][A-Z0-9_-]{2,31}$", description="Upper case")
     kind: Literal["percent", "value"]
     percent: Amount | None = Field(
         default=None, description="For kind percent (0 < p <= 100): off the goods' gross"
@@ -84,14 +81,6 @@ class CouponDefined(Event):
     )
     valid_from: AwareDatetime | None = None
     valid_until: AwareDatetime | None = Field(default=None, description="Exclusive")
-    single_use: bool = Field(default=False, description="True: one order may use it, once")
-    campaign_id: Id | None = None
-    uses_per_customer: int | None = Field(
-        default=None, ge=1, description="How many orders of one customer may use it; None: any"
-    )
-    max_redemptions: int | None = Field(
-        default=None, ge=1, description="How many orders in all may use it; None: any"
-    )
     product_skus: list[Sku] | None = Field(
         default=None,
         max_length=500,
@@ -106,7 +95,7 @@ class CouponDefined(Event):
     )
 
     @model_validator(mode="after")
-    def _amount_of_its_kind(self) -> CouponDefined:
+    def _amount_of_its_kind(self) -> CouponRules:
         if (self.kind == "percent") != (self.percent is not None) or (self.kind == "value") != (
             self.value is not None
         ):
@@ -114,6 +103,43 @@ class CouponDefined(Event):
         if self.percent is not None and not Decimal(0) < self.percent <= Decimal(100):
             raise ValueError("percent must be above 0 and at most 100")
         return self
+
+
+class CouponDefined(Event, CouponRules):
+    """A coupon code customers may give at checkout (its whole state: the newest wins).
+
+    Marketing publishes it (ADR 0050); orders applies it from its read model at
+    placement and counts the uses of a code with limits there (ADR 0057).
+    """
+
+    event_type = "CouponDefined"
+
+    code: str = Field(pattern=CODE_PATTERN, description="Upper case")
+    single_use: bool = Field(default=False, description="True: one order may use it, once")
+    campaign_id: Id | None = None
+    uses_per_customer: int | None = Field(
+        default=None, ge=1, description="How many orders of one customer may use it; None: any"
+    )
+    max_redemptions: int | None = Field(
+        default=None, ge=1, description="How many orders in all may use it; None: any"
+    )
+
+
+class CouponCodesIssued(Event, CouponRules):
+    """A batch of a pool's unique codes (key: the pool id; ADR 0118).
+
+    Each code is a single-use coupon of the rules given here; a pool of N codes is
+    announced in batches of at most 500. Orders keeps each code in its coupon read model
+    and redeems it once, as any single-use code.
+    """
+
+    event_type = "CouponCodesIssued"
+
+    pool_id: Id
+    codes: list[Annotated[str, StringConstraints(pattern=CODE_PATTERN)]] = Field(
+        min_length=1, max_length=500, description="Upper case, each a single-use code"
+    )
+    batch: int = Field(ge=0, description="The batch's number within the pool, from 0")
 
 
 class CouponWithdrawn(Event):

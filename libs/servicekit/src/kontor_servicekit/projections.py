@@ -14,16 +14,17 @@ document makes one of the two transactions retry.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from pymongo import UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 
 from kontor_servicekit.clock import micros
 
-__all__ = ["AS_OF", "VERSION", "upsert_if_newer"]
+__all__ = ["AS_OF", "VERSION", "upsert_if_newer", "upsert_many_if_newer"]
 
 #: The applied event's time in microseconds since the epoch (the version compared).
 VERSION = "as_of_us"
@@ -60,3 +61,28 @@ async def upsert_if_newer(
     else:
         await collection.update_one({"_id": key}, {"$set": stamped}, upsert=True, session=session)
     return True
+
+
+async def upsert_many_if_newer(
+    collection: AsyncCollection[dict[str, Any]],
+    keys: Sequence[Any],
+    doc: Mapping[str, Any],
+    *,
+    occurred_at: datetime,
+    session: AsyncClientSession | None,
+) -> int:
+    """Set the fields of ``doc`` on each document of ``keys`` (one event telling the same
+    facts of many aggregates) unless a newer event was applied to it already: one read
+    and one bulk write, not two round trips per key. Returns how many were written."""
+    version = micros(occurred_at)
+    newer = await collection.find(
+        {"_id": {"$in": list(keys)}, VERSION: {"$gt": version}}, {"_id": 1}, session=session
+    ).to_list(None)
+    skip = {d["_id"] for d in newer}
+    stamped = {**doc, VERSION: version, AS_OF: occurred_at}
+    writes = [
+        UpdateOne({"_id": key}, {"$set": stamped}, upsert=True) for key in keys if key not in skip
+    ]
+    if writes:
+        await collection.bulk_write(writes, ordered=False, session=session)
+    return len(writes)

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from kontor_analytics.consumers.figures import marketing_facts, order_facts, return_facts
+from kontor_contracts.events.marketing import CouponRedeemed
 from kontor_contracts.events.orders import OrderCancelled, OrderRejected
 from kontor_servicekit.rebuild import rebuild_projection
 from kontor_servicekit.testing import eventually
@@ -164,3 +165,38 @@ async def test_campaign_roi_net_of_returns_and_coupon_use(
             return answer == first
 
         await eventually(replayed, timeout=60, interval=0.5)
+
+
+async def test_a_pool_codes_order_is_its_campaigns_by_the_redemption(
+    start_service: Any, infra: Any, namespace: str
+) -> None:
+    """ADR 0118: a coupon pool's code has no CouponDefined; marketing's CouponRedeemed
+    names the campaign whose mail handed it out, and the order counts for it."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    today = now.astimezone(BERLIN).date()
+    query = f"from={today - timedelta(days=2)}&to={today}"
+    code = "WELCOME-7K3Q-9XPA"
+    used = CouponRedeemed(
+        code=code,
+        order_id="o-1",
+        discount=Decimal("5.00"),
+        currency="EUR",
+        campaign_id="c-pool",
+        redeemed_at=now - timedelta(hours=1),
+    )
+    events = [
+        *campaign("c-pool", "Willkommen", now - timedelta(hours=5), coupon=None, cost="10", to=2),
+        placed(1, now - timedelta(hours=1), coupons={code: "5.00"}),
+        wrap(used, code, "marketing"),
+        placed(2, now - timedelta(hours=1)),  # nobody's
+    ]
+    async with start_service("analytics") as analytics:
+        await publish(infra.kafka_bootstrap, namespace, events)
+
+        async def attributed() -> dict[str, Any] | None:
+            answer = (await analytics.client.get(f"/kpis/marketing?{query}")).json()
+            found = [c for c in answer["campaigns"] if c["campaign_id"] == "c-pool"]
+            return found[0] if found and found[0]["orders"] == 1 else None
+
+        shown = await eventually(attributed, timeout=60, interval=0.5)
+        assert (shown["orders_by_coupon"], shown["revenue_gross"]) == (1, str(GROSS))

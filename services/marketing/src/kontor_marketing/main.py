@@ -19,6 +19,7 @@ from kontor_servicekit.sweeper import Sweeper
 from kontor_servicekit.uow import MongoTransactor
 
 from kontor_marketing.api.campaigns import router as campaigns_router
+from kontor_marketing.api.coupon_pools import router as coupon_pools_router
 from kontor_marketing.api.coupons import router as coupons_router
 from kontor_marketing.api.newsletter import router as newsletter_router
 from kontor_marketing.api.planning import router as planning_router
@@ -58,6 +59,7 @@ def definition(settings: MarketingSettings, clock: Clock = utc_now) -> ServiceDe
             campaigns_router,
             newsletter_router,
             coupons_router,
+            coupon_pools_router,
             profiles_router,
             suppressions_router,
             stock_alerts_router,

@@ -64,6 +64,7 @@ async def test_who_enters_the_segment_gets_its_mail_after_the_delay() -> None:
     ("fields", "path"),
     [
         ({"subject": "Hallo {{ vorname }}"}, ("subject",)),
+        ({"text": "Ihr Code: {{coupon_code:p-1}}"}, ("text",)),  # campaigns only (ADR 0118)
         ({"topic": "sms"}, ("topic",)),
         ({"delay_minutes": -1}, ("delay_minutes",)),
     ],

@@ -8,9 +8,10 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from kontor_contracts.events.marketing import CouponDefined, CouponWithdrawn
+from kontor_contracts.events.marketing import CouponCodesIssued, CouponDefined, CouponWithdrawn
 from kontor_contracts.events.orders import OrderPlaced
 from kontor_orders.application.coupon_projection import (
+    project_coupon_codes_issued,
     project_coupon_defined,
     project_coupon_withdrawn,
 )
@@ -92,6 +93,33 @@ async def test_a_single_use_code_is_used_once(world: Any) -> None:
     assert caught.value.field == ("coupon_codes", 0)
     assert [r["order_id"] for r in world.db.rows("coupon_redemptions")] == [first.id]
     assert len(world.db.rows("orders")) == 1
+
+
+async def test_each_code_of_a_pool_is_a_single_use_coupon_of_the_pools_rules(
+    world: Any,
+) -> None:
+    """ADR 0118: a batch of a pool's codes makes each a single-use coupon of its rules."""
+    batch = CouponCodesIssued(
+        pool_id="pool-1",
+        codes=["WELCOME-7K3Q-9XPA", "WELCOME-M4HT-2WZC"],
+        batch=0,
+        kind="value",
+        value=Decimal("5.00"),
+        minimum_order_value=Decimal("20.00"),
+    )
+    await world.deliver(
+        project_coupon_codes_issued, batch, envelope_of(batch, occurred_at=world.clock())
+    )
+    first = await world.place(coupon_codes=["WELCOME-7K3Q-9XPA"])  # 29.75 goods
+    assert first.discount_gross == Decimal("5.00")
+    with pytest.raises(OrderError, match="used already") as caught:
+        await world.place(coupon_codes=["WELCOME-7K3Q-9XPA"])
+    assert caught.value.field == ("coupon_codes", 0)
+    other = await world.place(coupon_codes=["WELCOME-M4HT-2WZC"])  # its sibling still works
+    assert other.discount_gross == Decimal("5.00")
+    with pytest.raises(OrderError) as unknown:
+        await world.place(coupon_codes=["WELCOME-AAAA-BBBB"])  # not issued
+    assert unknown.value.field == ("coupon_codes", 0)
 
 
 async def test_a_code_limited_per_customer_and_in_all_is_counted_at_placement(

@@ -12,7 +12,12 @@ from datetime import datetime
 from kontor_contracts.envelope import Envelope
 from kontor_contracts.events.billing import InvoiceIssued, PaymentOverdue, PaymentReceived
 from kontor_contracts.events.catalog import ProductCreated, ProductUpdated, StockAdjusted
-from kontor_contracts.events.marketing import CampaignScheduled, CampaignSent, CouponDefined
+from kontor_contracts.events.marketing import (
+    CampaignScheduled,
+    CampaignSent,
+    CouponDefined,
+    CouponRedeemed,
+)
 from kontor_contracts.events.orders import (
     OrderCancelled,
     OrderConfirmed,
@@ -204,3 +209,12 @@ async def on_campaign_sent(event: CampaignSent, uow: AnalyticsUnitOfWork, env: E
 
 async def on_coupon_defined(event: CouponDefined, uow: AnalyticsUnitOfWork, env: Envelope) -> None:
     await uow.facts.coupon(event.code, {"campaign_id": event.campaign_id, "kind": event.kind})
+
+
+async def on_coupon_redeemed(
+    event: CouponRedeemed, uow: AnalyticsUnitOfWork, env: Envelope
+) -> None:
+    """A coupon pool's code has no CouponDefined: its use names the campaign whose mail
+    handed it out (ADR 0118), so its orders are that campaign's by coupon."""
+    if event.campaign_id is not None:
+        await uow.facts.coupon(event.code, {"campaign_id": event.campaign_id})

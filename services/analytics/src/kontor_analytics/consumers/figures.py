@@ -6,7 +6,12 @@ from functools import partial
 
 from kontor_contracts.events.billing import InvoiceIssued, PaymentOverdue, PaymentReceived
 from kontor_contracts.events.catalog import ProductCreated, ProductUpdated, StockAdjusted
-from kontor_contracts.events.marketing import CampaignScheduled, CampaignSent, CouponDefined
+from kontor_contracts.events.marketing import (
+    CampaignScheduled,
+    CampaignSent,
+    CouponDefined,
+    CouponRedeemed,
+)
 from kontor_contracts.events.orders import (
     OrderCancelled,
     OrderConfirmed,
@@ -106,6 +111,7 @@ def marketing_facts() -> Subscription:
             CampaignScheduled: facts.on_campaign_scheduled,
             CampaignSent: facts.on_campaign_sent,
             CouponDefined: facts.on_coupon_defined,
+            CouponRedeemed: facts.on_coupon_redeemed,
         },
         projection=(FACT_CAMPAIGNS, FACT_COUPONS),
         unit_of_work=MongoAnalyticsUnitOfWork,

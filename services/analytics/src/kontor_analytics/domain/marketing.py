@@ -1,8 +1,9 @@
 """Campaign ROI and coupon use, from marketing's and orders' facts. Pure.
 
 - **Attribution** (as marketing's, ADR 0053, from what analytics sees): an order is a
-  campaign's when it used a coupon of that campaign (``CouponDefined.campaign_id`` or the
-  campaign's ``coupon_code``), the first such code of the order; else when the storefront
+  campaign's when it used a coupon of that campaign (``CouponDefined.campaign_id``, the
+  campaign's ``coupon_code``, or for a coupon pool's code the campaign its
+  ``CouponRedeemed`` names, ADR 0118), the first such code of the order; else when the storefront
   session that bought it (its ``purchase`` with the order's number or id as
   ``transaction_id``) came with ``utm_campaign`` set to the campaign's id or name, the
   latest such session. Marketing's own click tracking in its mails is not among

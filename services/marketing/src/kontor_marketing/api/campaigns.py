@@ -78,7 +78,10 @@ class CampaignIn(BaseModel):
     name: str = Field(min_length=1, max_length=120)
     subject: str = Field(min_length=1, max_length=200)
     text: str = Field(
-        min_length=1, max_length=100_000, description="Plain text with {{placeholders}}"
+        min_length=1,
+        max_length=100_000,
+        description="Plain text with {{placeholders}}; {{coupon_code:<pool id>}} hands each "
+        "recipient their own code of a coupon pool (ADR 0118)",
     )
     html: str | None = Field(default=None, max_length=500_000)
     topic: Literal["news", "offers", "back_in_stock"]
@@ -118,6 +121,9 @@ class CampaignOut(BaseModel):
     recipients: int = Field(description="Mails queued at dispatch")
     skipped_no_consent: int
     skipped_frequency: int
+    skipped_no_code: int = Field(
+        description="Left out: a coupon pool of the mail had no free code (ADR 0118)"
+    )
     at_best_time: bool
     ab_test: bool
     sent_a: int = Field(description="A/B: the sample that got A")
@@ -143,6 +149,7 @@ class CampaignOut(BaseModel):
             recipients=c.recipients,
             skipped_no_consent=c.skipped_no_consent,
             skipped_frequency=c.skipped_frequency,
+            skipped_no_code=c.skipped_no_code,
             at_best_time=c.at_best_time,
             ab_test=c.ab_test,
             sent_a=c.sent_a,
@@ -208,7 +215,7 @@ class CampaignPage(PageOut[CampaignReportOut]):
     dependencies=[Depends(require_scope("marketing:write"))],
     responses=problem_responses(401, 403, 404, 422),
     summary="Draft an e-mail campaign to a segment (placeholders: name, email, coupon_code, "
-    "unsubscribe_url)",
+    "coupon_code:<pool id>, unsubscribe_url)",
 )
 async def post_campaign(ctx: Context, body: CampaignIn) -> Response:
     draft = DraftCampaign(

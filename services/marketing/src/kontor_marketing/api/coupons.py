@@ -12,7 +12,7 @@ article it applies to (ADR 0018, ADR 0050).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, status
 from fastapi.responses import Response
@@ -58,7 +58,41 @@ class GrossIn(BaseModel):
     currency: Literal["EUR"] = "EUR"
 
 
-class CouponIn(BaseModel):
+class CouponRulesIn(BaseModel):
+    """What a code takes off, when, and on which articles (a coupon's and a pool's)."""
+
+    model_config = ConfigDict(extra="forbid")
+    percent_off: MoneyAmount | None = Field(default=None, description="Off the goods, 0-100")
+    amount_off: GrossIn | None = Field(default=None, description="Gross off the goods")
+    minimum_order_value: GrossIn | None = Field(
+        default=None, description="Gross goods value an order must reach"
+    )
+    valid_from: AwareDatetime | None = None
+    valid_until: AwareDatetime | None = Field(default=None, description="Exclusive")
+    campaign_id: str | None = Field(default=None, min_length=1, max_length=64)
+    product_skus: list[Sku] = Field(default_factory=list, max_length=500, description=_ONLY_SKUS)
+    category_ids: list[CategoryId] = Field(
+        default_factory=list, max_length=100, description=_ONLY_CATEGORIES
+    )
+
+    def rules(self) -> dict[str, Any]:
+        """The command's fields these carry (``percent``, ``value``, ``currency``, ...)."""
+        return {
+            "percent": self.percent_off,
+            "value": None if self.amount_off is None else self.amount_off.gross,
+            "currency": self.amount_off.currency if self.amount_off else "EUR",
+            "minimum_order_value": None
+            if self.minimum_order_value is None
+            else self.minimum_order_value.gross,
+            "valid_from": self.valid_from,
+            "valid_until": self.valid_until,
+            "campaign_id": self.campaign_id,
+            "product_skus": tuple(self.product_skus),
+            "category_ids": tuple(self.category_ids),
+        }
+
+
+class CouponIn(CouponRulesIn):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
@@ -83,15 +117,7 @@ class CouponIn(BaseModel):
         },
     )
     code: str = Field(min_length=3, max_length=32, description="Stored upper case")
-    percent_off: MoneyAmount | None = Field(default=None, description="Off the goods, 0-100")
-    amount_off: GrossIn | None = Field(default=None, description="Gross off the goods")
-    minimum_order_value: GrossIn | None = Field(
-        default=None, description="Gross goods value an order must reach"
-    )
-    valid_from: AwareDatetime | None = None
-    valid_until: AwareDatetime | None = Field(default=None, description="Exclusive")
     single_use: Flag = Field(default=False, description="One order may use it, once")
-    campaign_id: str | None = Field(default=None, min_length=1, max_length=64)
     uses_per_customer: Count | None = Field(
         default=None,
         ge=1,
@@ -100,10 +126,6 @@ class CouponIn(BaseModel):
     )
     max_redemptions: Count | None = Field(
         default=None, ge=1, le=10_000_000, description="Orders in all that may use it"
-    )
-    product_skus: list[Sku] = Field(default_factory=list, max_length=500, description=_ONLY_SKUS)
-    category_ids: list[CategoryId] = Field(
-        default_factory=list, max_length=100, description=_ONLY_CATEGORIES
     )
 
 
@@ -170,20 +192,10 @@ async def post_coupon(
 ) -> Response:
     command = DefineCoupon(
         code=body.code,
-        percent=body.percent_off,
-        value=None if body.amount_off is None else body.amount_off.gross,
-        currency=body.amount_off.currency if body.amount_off else "EUR",
-        minimum_order_value=None
-        if body.minimum_order_value is None
-        else body.minimum_order_value.gross,
-        valid_from=body.valid_from,
-        valid_until=body.valid_until,
+        **body.rules(),
         single_use=body.single_use,
-        campaign_id=body.campaign_id,
         uses_per_customer=body.uses_per_customer,
         max_redemptions=body.max_redemptions,
-        product_skus=tuple(body.product_skus),
-        category_ids=tuple(body.category_ids),
     )
     return await ctx.answers.respond(
         request,

@@ -1,7 +1,8 @@
 """Revenue attributed to campaigns, net of later cancellations and returns.
 
 Runs in the unit of the profile's handler (``application/profiles.py``): an order
-placed with a campaign's coupon, or within the window after a click in a campaign's
+placed with a campaign's coupon (or a coupon pool's code its mail handed out, ADR 0118),
+or within the window after a click in a campaign's
 mail, becomes the campaign's :class:`Conversion`; its cancellation or return follows it.
 """
 
@@ -26,6 +27,10 @@ async def attribute(
         campaign = await uow.campaigns.by_coupon(code)
         if campaign is not None:
             campaign_id, by = campaign.id, "coupon"
+            break
+        handed = await uow.pool_codes.get(code)  # a pool's code, handed out in a campaign mail
+        if handed is not None and handed.campaign_id is not None:
+            campaign_id, by = handed.campaign_id, "coupon"
             break
     if campaign_id is None:
         click = await uow.engagements.last_click(email, event.placed_at - window, event.placed_at)

@@ -20,22 +20,26 @@ from urllib.parse import quote
 
 from kontor_contracts.events.marketing import CampaignScheduled, CampaignSent
 from kontor_servicekit.clock import BERLIN, Clock
-from kontor_servicekit.domain_errors import NotFound
+from kontor_servicekit.domain_errors import Invalid, NotFound
 from kontor_servicekit.uow import Transactor
 
 from kontor_marketing.application.consent import ConsentLinks
+from kontor_marketing.application.coupon_pools import hand_out
 from kontor_marketing.application.unit_of_work import MarketingUnitOfWork
 from kontor_marketing.domain.campaign import (
+    POOL_CODE,
     Campaign,
     CampaignWasScheduled,
     CampaignWasSent,
     Engagement,
     QuietHours,
     links_in,
+    pools_in,
     render,
     rewrite_links,
 )
 from kontor_marketing.domain.consent import may_advertise
+from kontor_marketing.domain.coupon_pool import NO_CODE
 from kontor_marketing.domain.links import BadLink, campaign_utm, with_utm
 from kontor_marketing.domain.mail import Mail, QueuedMail, with_unsubscribe
 from kontor_marketing.domain.profile import Profile
@@ -112,10 +116,27 @@ async def create_campaign(
             metric=draft.ab_metric,
             wait_s=draft.ab_wait_s,
         )
+        await _pools_exist(uow, campaign)
         await uow.campaigns.save(campaign)
         return campaign
 
     return await transactor.run(work)
+
+
+async def _pools_exist(uow: MarketingUnitOfWork, campaign: Campaign) -> None:
+    """Every ``{{coupon_code:<pool id>}}`` names a coupon pool (ADR 0118)."""
+    bodies = {
+        ("subject",): campaign.subject,
+        ("text",): campaign.text,
+        ("html",): campaign.html,
+        ("variant_b", "subject"): campaign.variant_b_subject,
+        ("variant_b", "text"): campaign.variant_b_text,
+        ("variant_b", "html"): campaign.variant_b_html,
+    }
+    for where, body in bodies.items():
+        for pool_id in pools_in(body):
+            if await uow.coupon_pools.get(pool_id) is None:
+                raise Invalid(f"no coupon pool {pool_id!r}", field=where)
 
 
 async def schedule_campaign(
@@ -207,19 +228,17 @@ async def _dispatch(
         winner = campaign.decide(people.get("A", 0), people.get("B", 0))
         done = await uow.mails.campaign_recipients(campaign.id)
         rest = [p for p in eligible if p.email not in done]
-        await send.all(rest, winner)
-        total = campaign.sent_a + campaign.sent_b + len(rest)
+        total = campaign.sent_a + campaign.sent_b + await send.all(rest, winner)
         campaign.dispatched(total, no_consent, capped, now)  # counted over everyone again
     elif campaign.ab_test:
         ordered = sorted(eligible, key=lambda p: _spread(campaign.id, p.email))
         k = max(1, int(len(ordered) * campaign.ab_sample)) if ordered else 0
-        await send.all(ordered[:k], "A")
-        await send.all(ordered[k : 2 * k], "B")
+        sent_a = await send.all(ordered[:k], "A")
+        sent_b = await send.all(ordered[k : 2 * k], "B")
         campaign.skipped_no_consent = no_consent
-        campaign.testing(len(ordered[:k]), len(ordered[k : 2 * k]), now)
+        campaign.testing(sent_a, sent_b, now)
     else:
-        await send.all(eligible, "A")
-        campaign.dispatched(len(eligible), no_consent, capped, now)
+        campaign.dispatched(await send.all(eligible, "A"), no_consent, capped, now)
     for event in campaign.pull_events():
         if isinstance(event, CampaignWasSent):
             uow.emit(
@@ -253,7 +272,10 @@ class _Sender:
         self.uow, self.campaign, self.links, self.rules, self.now = uow, campaign, links, rules, now
         self.not_before = rules.quiet.next_allowed(now)
 
-    async def all(self, people: list[Profile], variant: str) -> None:
+    async def all(self, people: list[Profile], variant: str) -> int:
+        """Queue the mails of variant ``variant`` to ``people``; answers how many were
+        queued (a person a coupon pool has no code left for is skipped, ADR 0118)."""
+        queued = 0
         timing = (
             await _histories(self.uow, people, self.now) if self.campaign.at_best_time else None
         )
@@ -269,6 +291,7 @@ class _Sender:
                     zone=BERLIN,
                 )
                 leaves = self.rules.quiet.next_allowed(best)
+            codes, exhausted = await self._codes(profile.email, variant)
             mail = personalised(
                 self.campaign,
                 profile.email,
@@ -276,19 +299,39 @@ class _Sender:
                 self.links,
                 self.rules.imprint,
                 variant=variant,
+                codes=codes,
             )
-            await self.uow.mails.add(
-                QueuedMail(
-                    id=str(uuid.uuid4()),
-                    kind="campaign",
-                    mail=mail,
-                    created_at=self.now,
-                    topic=self.campaign.topic,
-                    campaign_id=self.campaign.id,
-                    not_before=None if leaves == self.now else leaves,
-                    meta={"variant": variant},
-                )
+            queued_mail = QueuedMail(
+                id=str(uuid.uuid4()),
+                kind="campaign",
+                mail=mail,
+                created_at=self.now,
+                topic=self.campaign.topic,
+                campaign_id=self.campaign.id,
+                not_before=None if leaves == self.now else leaves,
+                meta={"variant": variant},
             )
+            if exhausted is not None:  # recorded, never sent without its code
+                queued_mail.skipped(f"coupon pool {exhausted} has no free code left")
+                queued_mail.meta[NO_CODE] = exhausted
+                self.campaign.skipped_no_code += 1
+            else:
+                queued += 1
+            await self.uow.mails.add(queued_mail)
+        return queued
+
+    async def _codes(self, email: str, variant: str) -> tuple[dict[str, str], str | None]:
+        """The pool codes the mail carries (``coupon_code:<pool id>`` -> code), handed
+        out in this transaction, and the first pool that had none left (or None)."""
+        codes: dict[str, str] = {}
+        for pool_id in self.campaign.pools(variant):
+            code = await hand_out(
+                self.uow, pool_id, campaign_id=self.campaign.id, email=email, now=self.now
+            )
+            if code is None:
+                return codes, pool_id
+            codes[f"{POOL_CODE}{pool_id}"] = code
+        return codes, None
 
 
 async def _histories(
@@ -318,9 +361,13 @@ def personalised(
     imprint: str,
     *,
     variant: str = "A",
+    codes: dict[str, str] | None = None,
 ) -> Mail:
+    """The campaign's mail to ``email``; ``codes``: the pool codes handed to them
+    (``coupon_code:<pool id>`` -> code, ADR 0118)."""
     unsubscribe = links.consent.unsubscribe_url(email, campaign_id=campaign.id)
     values = {
+        **(codes or {}),
         "name": name,
         "email": email,
         "coupon_code": campaign.coupon_code or "",

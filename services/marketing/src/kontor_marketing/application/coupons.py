@@ -11,12 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from kontor_contracts.envelope import Envelope
 from kontor_contracts.events.marketing import CouponDefined, CouponRedeemed, CouponWithdrawn
 from kontor_contracts.events.orders import OrderPlaced
 from kontor_servicekit.clock import Clock
-from kontor_servicekit.domain_errors import NotFound
+from kontor_servicekit.domain_errors import Conflict, NotFound
 from kontor_servicekit.uow import Transactor
 
 from kontor_marketing.application.unit_of_work import MarketingUnitOfWork
@@ -46,25 +47,32 @@ class DefineCoupon:
     category_ids: tuple[str, ...] = ()
 
 
+def rules_of(coupon: Coupon) -> dict[str, Any]:
+    """The fields of CouponRules (what it takes off, when, on which articles)."""
+    return {
+        "kind": coupon.kind,
+        "percent": coupon.percent,
+        "value": coupon.value,
+        "currency": coupon.currency,
+        "minimum_order_value": coupon.minimum_order_value,
+        "valid_from": coupon.valid_from,
+        "valid_until": coupon.valid_until,
+        "product_skus": list(coupon.product_skus) or None,
+        "category_ids": list(coupon.category_ids) or None,
+    }
+
+
 def _announce(uow: MarketingUnitOfWork, coupon: Coupon, *, email: str | None = None) -> None:
     for event in coupon.pull_events():
         if isinstance(event, CouponChanged):
             uow.emit(
                 CouponDefined(
                     code=coupon.code,
-                    kind=coupon.kind,
-                    percent=coupon.percent,
-                    value=coupon.value,
-                    currency=coupon.currency,
-                    minimum_order_value=coupon.minimum_order_value,
-                    valid_from=coupon.valid_from,
-                    valid_until=coupon.valid_until,
+                    **rules_of(coupon),
                     single_use=coupon.single_use,
                     campaign_id=coupon.campaign_id,
                     uses_per_customer=coupon.uses_per_customer,
                     max_redemptions=coupon.max_redemptions,
-                    product_skus=list(coupon.product_skus) or None,
-                    category_ids=list(coupon.category_ids) or None,
                 ),
                 aggregate_id=coupon.code,
             )
@@ -108,6 +116,8 @@ async def define_coupon(
             category_ids=command.category_ids,
         )
         ensure_new(await uow.coupons.get(coupon.code), coupon.code)
+        if await uow.pool_codes.get(coupon.code) is not None:
+            raise Conflict(f"{coupon.code!r} is a code of a coupon pool (ADR 0118)")
         _announce(uow, coupon)
         await uow.coupons.add(coupon)
         return coupon
@@ -131,19 +141,46 @@ async def withdraw_coupon(
 
 
 async def on_order_placed(event: OrderPlaced, uow: MarketingUnitOfWork, env: Envelope) -> None:
-    """Count each known code of the order and report it as CouponRedeemed."""
+    """Count each known code of the order (a pool's code too) and report it as
+    CouponRedeemed."""
     shares = event.coupon_discounts or {}
     codes = list(dict.fromkeys(event.coupon_codes))
     for code in codes:
-        coupon = await uow.coupons.get(code)
-        if coupon is None:  # a code orders knows but marketing does not: not ours to report
-            continue
         if code in shares:
             discount = shares[code]
         elif len(codes) == 1:  # placed before the split per code existed
             discount = event.discount_gross or Decimal("0")
         else:
             discount = Decimal("0")
+        coupon = await uow.coupons.get(code)
+        if coupon is None:  # a pool's code, or one orders knows but marketing does not
+            await _pool_code_used(uow, event, code, discount)
+            continue
         coupon.redeemed(event.order_id, discount, event.placed_at)
         _announce(uow, coupon, email=event.customer.email)
         await uow.coupons.save(coupon)
+
+
+async def _pool_code_used(
+    uow: MarketingUnitOfWork, event: OrderPlaced, code: str, discount: Decimal
+) -> None:
+    """A pool's code was used: recorded once per order, reported with the campaign whose
+    mail carried it (ADR 0118)."""
+    held = await uow.pool_codes.get(code)
+    if held is None or not held.redeemed(event.order_id, event.placed_at):
+        return
+    pool = await uow.coupon_pools.get(held.pool_id)
+    rules = None if pool is None else pool.rules
+    uow.emit(
+        CouponRedeemed(
+            code=code,
+            order_id=event.order_id,
+            discount=discount,
+            currency=rules.currency if rules else "EUR",
+            campaign_id=held.campaign_id or (rules.campaign_id if rules else None),
+            customer_email=event.customer.email,
+            redeemed_at=event.placed_at,
+        ),
+        aggregate_id=code,
+    )
+    await uow.pool_codes.save(held)

@@ -35,7 +35,17 @@ class MarketingPrivacy:
         profile = await uow.profiles.get(email)
         suppression = await uow.suppressions.get(email)
         alerts = await uow.stock_alerts.of(email)
+        codes = await uow.pool_codes.of(email)
         part: dict[str, Any] = {
+            "coupon_codes": [
+                {
+                    "code": c.code,
+                    "campaign_id": c.campaign_id,
+                    "assigned_at": _iso(c.assigned_at),
+                    "order_id": c.order_id,
+                }
+                for c in codes
+            ],
             "back_in_stock_requests": [
                 {"sku": a.sku, "requested_at": _iso(a.requested_at), "status": a.status}
                 for a in alerts
@@ -93,6 +103,7 @@ class MarketingPrivacy:
         suppressions = 1 if await uow.suppressions.delete(email) else 0
         mails += await uow.segment_entries.delete_of(email)
         alerts = await uow.stock_alerts.delete_of(email)
+        codes = await uow.pool_codes.forget(email)  # handed out: they stay, without the address
         return ErasureSummary(
             deleted=[
                 ErasedItem(what="consents", count=consents),
@@ -101,5 +112,6 @@ class MarketingPrivacy:
                 ErasedItem(what="engagements", count=engagements),
                 ErasedItem(what="suppressions", count=suppressions),
                 ErasedItem(what="back_in_stock_requests", count=alerts),
-            ]
+            ],
+            anonymised=[ErasedItem(what="coupon_codes", count=codes)] if codes else [],
         )

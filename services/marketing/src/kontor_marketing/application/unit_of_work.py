@@ -16,6 +16,7 @@ from kontor_servicekit.uow import UnitOfWork
 from kontor_marketing.domain.campaign import Campaign, Engagement
 from kontor_marketing.domain.consent import Consent
 from kontor_marketing.domain.coupon import Coupon
+from kontor_marketing.domain.coupon_pool import CouponPool, PoolCode, PoolCounts
 from kontor_marketing.domain.feedback import Suppression
 from kontor_marketing.domain.mail import QueuedMail
 from kontor_marketing.domain.profile import Profile, Segment
@@ -83,6 +84,44 @@ class CouponRepository(Protocol):
         ...
 
     async def save(self, coupon: Coupon) -> None: ...
+
+
+class CouponPoolRepository(Protocol):
+    async def get(self, pool_id: str) -> CouponPool | None: ...
+
+    async def add(self, pool: CouponPool) -> None: ...
+
+    async def save(self, pool: CouponPool) -> None: ...
+
+
+class PoolCodeRepository(Protocol):
+    """The codes of coupon pools, each handed to one person at most (ADR 0118)."""
+
+    async def add_all(self, codes: list[PoolCode]) -> None:
+        """Store new codes (Conflict when one exists already)."""
+        ...
+
+    async def get(self, code: str) -> PoolCode | None: ...
+
+    async def held(self, pool_id: str, campaign_id: str, email: str) -> PoolCode | None:
+        """The pool's code ``email`` was given for ``campaign_id``, if any."""
+        ...
+
+    async def next_free(self, pool_id: str) -> PoolCode | None:
+        """A code of the pool no one was given yet (None: the pool is exhausted)."""
+        ...
+
+    async def save(self, code: PoolCode) -> None: ...
+
+    async def counts(self, pool_id: str) -> PoolCounts:
+        """How many of the pool's codes were generated, handed out and used."""
+        ...
+
+    async def of(self, email: str) -> list[PoolCode]: ...
+
+    async def forget(self, email: str) -> int:
+        """Remove the address from the codes handed to it (they stay handed out)."""
+        ...
 
 
 class ProfileRepository(Protocol):
@@ -198,6 +237,8 @@ class MarketingUnitOfWork(UnitOfWork, Protocol):
     consents: ConsentRepository
     mails: MailQueue
     coupons: CouponRepository
+    coupon_pools: CouponPoolRepository
+    pool_codes: PoolCodeRepository
     profiles: ProfileRepository
     segments: SegmentRepository
     campaigns: CampaignRepository

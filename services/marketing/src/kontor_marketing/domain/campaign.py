@@ -26,8 +26,10 @@ from kontor_marketing.domain.consent import TOPICS
 
 CampaignStatus = Literal["draft", "scheduled", "testing", "sent"]
 
-PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
+PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+(?::[A-Za-z0-9_-]+)?)\s*\}\}")
 PLACEHOLDERS = ("name", "email", "coupon_code", "unsubscribe_url")
+POOL_CODE = "coupon_code:"
+"""``{{coupon_code:<pool id>}}``: a unique code of that coupon pool per recipient (ADR 0118)."""
 LINK = re.compile(r"https?://[^\s<>\"']+")
 
 
@@ -61,6 +63,8 @@ class Campaign(RecordsEvents):
     recipients: int = 0
     skipped_no_consent: int = 0
     skipped_frequency: int = 0
+    skipped_no_code: int = 0
+    """Recipients left out because a coupon pool of the mail had no free code left."""
     audience_size: int = 0
     at_best_time: bool = False
     """Each person gets it at their best hour of the next 24 hours (``domain/results``)."""
@@ -97,7 +101,7 @@ class Campaign(RecordsEvents):
         if metric not in ("clicks", "opens"):
             raise Invalid("the metric is clicks or opens", field=("ab_test", "metric"))
         for name_, body in (("subject", subject), ("text", text), ("html", html)):
-            unknown = sorted(set(PLACEHOLDER.findall(body or "")) - set(PLACEHOLDERS))
+            unknown = unknown_placeholders(body)
             if unknown:
                 raise Invalid(f"unknown placeholders {unknown}", field=("variant_b", name_))
         self.variant_b_subject = subject or self.subject
@@ -107,6 +111,10 @@ class Campaign(RecordsEvents):
     @property
     def ab_test(self) -> bool:
         return self.variant_b_subject is not None and self.ab_sample > 0
+
+    def pools(self, variant: str) -> list[str]:
+        """The coupon pools whose codes variant ``variant``'s mail hands out."""
+        return pools_in(*self.content(variant))
 
     def content(self, variant: str) -> tuple[str, str, str | None]:
         """Subject, text and HTML of variant ``A`` or ``B``."""
@@ -148,8 +156,8 @@ class Campaign(RecordsEvents):
     ) -> Campaign:
         if topic not in TOPICS:
             raise Invalid(f"topic is one of {', '.join(TOPICS)}", field=("topic",))
-        for name_, body in (("subject", subject), ("text", text), ("html", html or "")):
-            unknown = sorted(set(PLACEHOLDER.findall(body)) - set(PLACEHOLDERS))
+        for name_, body in (("subject", subject), ("text", text), ("html", html)):
+            unknown = unknown_placeholders(body)
             if unknown:
                 raise Invalid(
                     f"unknown placeholders {unknown}; known: {', '.join(PLACEHOLDERS)}",
@@ -192,6 +200,18 @@ class Campaign(RecordsEvents):
             capped,
         )
         self.record(CampaignWasSent(self.id, recipients, now))
+
+
+def unknown_placeholders(body: str | None) -> list[str]:
+    """The placeholders of ``body`` a campaign cannot fill (a pool's code it can)."""
+    names = set(PLACEHOLDER.findall(body or ""))
+    return sorted(n for n in names if n not in PLACEHOLDERS and not n.startswith(POOL_CODE))
+
+
+def pools_in(*bodies: str | None) -> list[str]:
+    """The pool ids of the ``{{coupon_code:<pool id>}}`` placeholders, in order, once."""
+    names = (n for b in bodies for n in PLACEHOLDER.findall(b or ""))
+    return list(dict.fromkeys(n.removeprefix(POOL_CODE) for n in names if n.startswith(POOL_CODE)))
 
 
 def render(template: str, values: dict[str, str], *, html: bool = False) -> str:

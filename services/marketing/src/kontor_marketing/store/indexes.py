@@ -8,6 +8,7 @@ from kontor_servicekit.store import ensure_ttl_index
 from pymongo.asynchronous.database import AsyncDatabase
 
 from kontor_marketing.store.campaigns import CAMPAIGNS, ENGAGEMENTS
+from kontor_marketing.store.coupon_pools import POOL_CODES
 from kontor_marketing.store.coupons import COUPONS
 from kontor_marketing.store.early_refunds import (
     EARLY_REFUND_TTL_INDEX,
@@ -24,6 +25,12 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     await db[MAILS].create_index([("status", 1), ("due_at", 1)], name="due")
     await db[MAILS].create_index([("to", 1)], name="to")
     await db[COUPONS].create_index([("created_at", -1), ("_id", 1)], name="newest")
+    # a pool's next free code; a person's code per campaign; an erasure's or export's codes
+    await db[POOL_CODES].create_index([("pool_id", 1), ("assigned_at", 1)], name="free")
+    await db[POOL_CODES].create_index(
+        [("pool_id", 1), ("campaign_id", 1), ("email", 1)], name="held"
+    )
+    await db[POOL_CODES].create_index([("email", 1)], name="email")
     await db[PROFILES].create_index([("order_ids", 1)], name="order_ids")
     await db[PROFILES].create_index([("segments", 1)], name="segments")
     await db[PROFILES].create_index([("ticket_ids", 1)], name="ticket_ids")

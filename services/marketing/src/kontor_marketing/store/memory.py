@@ -12,10 +12,12 @@ from kontor_marketing.application.unit_of_work import (
     CatalogCategories,
     ConsentRepository,
     ConversionRepository,
+    CouponPoolRepository,
     CouponRepository,
     EarlyRefunds,
     EngagementLog,
     MailQueue,
+    PoolCodeRepository,
     ProfileRepository,
     SegmentEntries,
     SegmentRepository,
@@ -25,6 +27,7 @@ from kontor_marketing.application.unit_of_work import (
 from kontor_marketing.domain.campaign import Campaign, Engagement
 from kontor_marketing.domain.consent import Consent
 from kontor_marketing.domain.coupon import Coupon
+from kontor_marketing.domain.coupon_pool import CouponPool, PoolCode, PoolCounts
 from kontor_marketing.domain.feedback import Suppression
 from kontor_marketing.domain.mail import QueuedMail
 from kontor_marketing.domain.profile import Profile, Segment
@@ -122,6 +125,61 @@ class InMemoryCoupons:
 
     async def save(self, coupon: Coupon) -> None:
         self.table.put(coupon)
+
+
+class InMemoryCouponPools:
+    def __init__(self, table: InMemoryTable[CouponPool]) -> None:
+        self.table = table
+
+    async def get(self, pool_id: str) -> CouponPool | None:
+        return self.table.get(pool_id)
+
+    async def add(self, pool: CouponPool) -> None:
+        self.table.insert(pool)
+
+    async def save(self, pool: CouponPool) -> None:
+        self.table.put(pool)
+
+
+class InMemoryPoolCodes:
+    def __init__(self, table: InMemoryTable[PoolCode]) -> None:
+        self.table = table
+
+    async def add_all(self, codes: list[PoolCode]) -> None:
+        for code in codes:
+            self.table.insert(code)
+
+    async def get(self, code: str) -> PoolCode | None:
+        return self.table.get(code)
+
+    async def held(self, pool_id: str, campaign_id: str, email: str) -> PoolCode | None:
+        found = self.table.where(
+            lambda c: (c.pool_id, c.campaign_id, c.email) == (pool_id, campaign_id, email)
+        )
+        return found[0] if found else None
+
+    async def next_free(self, pool_id: str) -> PoolCode | None:
+        found = self.table.where(lambda c: c.pool_id == pool_id and c.free)
+        return min(found, key=lambda c: c.code) if found else None
+
+    async def save(self, code: PoolCode) -> None:
+        self.table.put(code)
+
+    async def counts(self, pool_id: str) -> PoolCounts:
+        codes = self.table.where(lambda c: c.pool_id == pool_id)
+        return PoolCounts(
+            len(codes), sum(not c.free for c in codes), sum(c.order_id is not None for c in codes)
+        )
+
+    async def of(self, email: str) -> list[PoolCode]:
+        return self.table.where(lambda c: c.email == email)
+
+    async def forget(self, email: str) -> int:
+        held = self.table.where(lambda c: c.email == email)
+        for code in held:
+            code.email = None
+            self.table.put(code)
+        return len(held)
 
 
 class InMemoryProfiles:
@@ -320,6 +378,12 @@ class InMemoryMarketingUnitOfWork(FakeUnitOfWork):
         self.mails: MailQueue = InMemoryMailQueue(self.table("mails", key=lambda m: m.id))
         self.coupons: CouponRepository = InMemoryCoupons(
             self.table("coupons", key=lambda c: c.code)
+        )
+        self.coupon_pools: CouponPoolRepository = InMemoryCouponPools(
+            self.table("coupon_pools", key=lambda p: p.id)
+        )
+        self.pool_codes: PoolCodeRepository = InMemoryPoolCodes(
+            self.table("coupon_pool_codes", key=lambda c: c.code)
         )
         self.profiles: ProfileRepository = InMemoryProfiles(
             self.table("profiles", key=lambda p: p.email)

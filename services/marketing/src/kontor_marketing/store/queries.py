@@ -12,6 +12,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from kontor_marketing.domain.campaign import Campaign, CampaignResults
 from kontor_marketing.domain.consent import Consent
 from kontor_marketing.domain.coupon import Coupon
+from kontor_marketing.domain.coupon_pool import NO_CODE, CouponPool, PoolCounts
 from kontor_marketing.domain.feedback import Suppression
 from kontor_marketing.domain.mail import QueuedMail
 from kontor_marketing.domain.profile import Profile, Segment
@@ -19,6 +20,7 @@ from kontor_marketing.store.campaigns import CAMPAIGNS, CONVERSIONS, ENGAGEMENTS
 from kontor_marketing.store.campaigns import from_document as campaign_of
 from kontor_marketing.store.consents import CONSENTS
 from kontor_marketing.store.consents import from_document as consent_of
+from kontor_marketing.store.coupon_pools import POOL_CODES, POOLS, pool_counts, pool_of
 from kontor_marketing.store.coupons import COUPONS
 from kontor_marketing.store.coupons import from_document as coupon_of
 from kontor_marketing.store.mails import MAILS
@@ -57,6 +59,13 @@ class MarketingQueries:
         doc = await self.db[COUPONS].find_one({"_id": code})
         return None if doc is None else coupon_of(doc)
 
+    async def coupon_pool(self, pool_id: str) -> tuple[CouponPool, PoolCounts] | None:
+        """A coupon pool and how many of its codes were generated, handed out, used."""
+        doc = await self.db[POOLS].find_one({"_id": pool_id})
+        if doc is None:
+            return None
+        return pool_of(doc), await pool_counts(self.db[POOL_CODES], pool_id)
+
     async def coupon_page(self, *, page: int, page_size: int) -> tuple[list[Coupon], int]:
         docs, total = await find_page(
             self.db[COUPONS], {}, [("created_at", -1), ("_id", 1)], page=page, page_size=page_size
@@ -92,7 +101,13 @@ class MarketingQueries:
         """Results of ``ids`` in two aggregations (a page costs the same for any size)."""
         mails = await self.db[MAILS].aggregate(
             [
-                {"$match": {"campaign_id": {"$in": ids}, "status": {"$in": ["sent", "skipped"]}}},
+                {
+                    "$match": {
+                        "campaign_id": {"$in": ids},
+                        "status": {"$in": ["sent", "skipped"]},
+                        f"meta.{NO_CODE}": {"$exists": False},  # skipped at dispatch
+                    }
+                },
                 {"$group": {"_id": {"c": "$campaign_id", "s": "$status"}, "n": {"$sum": 1}}},
             ]
         )

@@ -10,10 +10,12 @@ from kontor_marketing.application.unit_of_work import (
     CatalogCategories,
     ConsentRepository,
     ConversionRepository,
+    CouponPoolRepository,
     CouponRepository,
     EarlyRefunds,
     EngagementLog,
     MailQueue,
+    PoolCodeRepository,
     ProfileRepository,
     SegmentEntries,
     SegmentRepository,
@@ -27,6 +29,7 @@ from kontor_marketing.store.campaigns import (
 )
 from kontor_marketing.store.catalog import MongoCatalogCategories
 from kontor_marketing.store.consents import MongoConsentRepository
+from kontor_marketing.store.coupon_pools import MongoCouponPools, MongoPoolCodes
 from kontor_marketing.store.coupons import MongoCouponRepository
 from kontor_marketing.store.early_refunds import MongoEarlyRefunds
 from kontor_marketing.store.mails import MongoMailQueue
@@ -45,6 +48,8 @@ class MongoMarketingUnitOfWork(MongoUnitOfWork):
         self.consents: ConsentRepository = MongoConsentRepository(tx)
         self.mails: MailQueue = MongoMailQueue(tx)
         self.coupons: CouponRepository = MongoCouponRepository(tx)
+        self.coupon_pools: CouponPoolRepository = MongoCouponPools(tx)
+        self.pool_codes: PoolCodeRepository = MongoPoolCodes(tx)
         self.profiles: ProfileRepository = MongoProfileRepository(tx)
         self.segments: SegmentRepository = MongoSegmentRepository(tx)
         self.campaigns: CampaignRepository = MongoCampaignRepository(tx)

@@ -150,6 +150,12 @@ class Coupons(Protocol):
         """Merge ``facts`` into the coupon unless a newer event was applied already."""
         ...
 
+    async def apply_all(
+        self, codes: list[str], facts: Mapping[str, Any], occurred_at: datetime
+    ) -> None:
+        """:meth:`apply` for many codes with the same facts (a coupon pool's batch)."""
+        ...
+
 
 class DistanceSalesTotals(Protocol):
     """The running net total of distance sales to consumers abroad per calendar year

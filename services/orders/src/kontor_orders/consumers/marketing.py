@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kontor_contracts.events.marketing import CouponDefined, CouponWithdrawn
+from kontor_contracts.events.marketing import CouponCodesIssued, CouponDefined, CouponWithdrawn
 from kontor_servicekit.consumer import Subscription
 
 from kontor_orders.application import coupon_projection as p
@@ -18,6 +18,7 @@ def coupon_projection() -> Subscription:
         handlers={
             CouponDefined: p.project_coupon_defined,
             CouponWithdrawn: p.project_coupon_withdrawn,
+            CouponCodesIssued: p.project_coupon_codes_issued,
         },
         unit_of_work=MongoOrdersUnitOfWork,
     )

@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from kontor_servicekit.domain_errors import Conflict
-from kontor_servicekit.projections import upsert_if_newer
+from kontor_servicekit.projections import upsert_if_newer, upsert_many_if_newer
 from kontor_servicekit.store import Transaction
 from pymongo.errors import DuplicateKeyError
 
@@ -113,4 +113,11 @@ class MongoCoupons:
     async def apply(self, code: str, facts: Mapping[str, Any], occurred_at: datetime) -> None:
         await upsert_if_newer(
             self.tx.db[COUPONS], code, facts, occurred_at=occurred_at, session=self.tx.session
+        )
+
+    async def apply_all(
+        self, codes: list[str], facts: Mapping[str, Any], occurred_at: datetime
+    ) -> None:
+        await upsert_many_if_newer(
+            self.tx.db[COUPONS], codes, facts, occurred_at=occurred_at, session=self.tx.session
         )

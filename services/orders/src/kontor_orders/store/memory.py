@@ -207,6 +207,12 @@ class InMemoryCoupons:
     async def apply(self, code: str, facts: Mapping[str, Any], occurred_at: datetime) -> None:
         _upsert_if_newer(self.table, code, facts, occurred_at, replace=False)
 
+    async def apply_all(
+        self, codes: list[str], facts: Mapping[str, Any], occurred_at: datetime
+    ) -> None:
+        for code in codes:
+            _upsert_if_newer(self.table, code, facts, occurred_at, replace=False)
+
 
 class InMemoryOrdersUnitOfWork(FakeUnitOfWork):
     def __init__(self, db: FakeDatabase) -> None:
