@@ -296,6 +296,8 @@ async def test_one_customer_through_six_services_exported_erased_and_gone(
         consent = parts["marketing"]["consent"]
         assert consent["email"] == EMAIL and consent["status"] == "confirmed"
         assert [e["kind"] for e in consent["evidence"]] == ["requested", "confirmed"]
+        sent = [(m["kind"], m["subject"]) for m in parts["marketing"]["mails"]]
+        assert ("confirmation", confirmation["Subject"]) in sent
         profile = parts["marketing"]["profile"]
         assert (profile["orders"], profile["tickets"]) == (1, 1)
         browsing = parts["analytics"]["personal_data"]

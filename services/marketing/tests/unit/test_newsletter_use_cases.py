@@ -190,6 +190,11 @@ async def test_export_shows_the_evidence_and_erasure_deletes_consent_and_mails()
     privacy, subject = MarketingPrivacy(), Subject("s-1", "Anna@example.de")
     part = await transactor.run(lambda uow: privacy.export(subject, uow))
     assert part["consent"]["evidence"][0]["ip"] == "192.0.2.0"
+    # the confirmation mail she was sent, without its text or links (Art. 15: what was
+    # sent to her, when, in which state)
+    [mail] = part["mails"]
+    assert (mail["kind"], mail["status"], mail["topic"]) == ("confirmation", "sent", None)
+    assert "bestätigen" in mail["subject"] and "text" not in mail
     summary = await transactor.run(lambda uow: privacy.erase(subject, uow, AT))
     assert [(i.what, i.count) for i in summary.deleted] == [
         ("consents", 1),

@@ -35,10 +35,23 @@ class MarketingPrivacy:
         profile = await uow.profiles.get(email)
         suppression = await uow.suppressions.get(email)
         alerts = await uow.stock_alerts.of(email)
+        mails = await uow.mails.to(email)
         part: dict[str, Any] = {
             "back_in_stock_requests": [
                 {"sku": a.sku, "requested_at": _iso(a.requested_at), "status": a.status}
                 for a in alerts
+            ],
+            "mails": [
+                {
+                    "kind": m.kind,
+                    "subject": m.mail.subject,
+                    "topic": m.topic,
+                    "campaign_id": m.campaign_id,
+                    "status": m.status,
+                    "created_at": _iso(m.created_at),
+                    "sent_at": _iso(m.sent_at),
+                }
+                for m in mails
             ],
             "profile": None if profile is None else _jsonable(profile.figures(datetime.now(UTC))),
             "suppression": None

@@ -58,6 +58,10 @@ class MailQueue(Protocol):
         """Forget every mail to ``email`` (erasure); answers how many."""
         ...
 
+    async def to(self, email: str) -> list[QueuedMail]:
+        """Every mail queued or sent to ``email``, oldest first (export)."""
+        ...
+
     async def campaign_recipients(self, campaign_id: str) -> set[str]:
         """Everyone a mail of the campaign was queued for."""
         ...

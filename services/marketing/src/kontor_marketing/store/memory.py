@@ -103,6 +103,9 @@ class InMemoryMailQueue:
                 counts[m.mail.to] = counts.get(m.mail.to, 0) + 1
         return counts
 
+    async def to(self, email: str) -> list[QueuedMail]:
+        return sorted(self.table.where(lambda m: m.mail.to == email), key=lambda m: m.created_at)
+
     async def delete_to(self, email: str) -> int:
         gone = [m.id for m in self.table.where(lambda m: m.mail.to == email)]
         for mail_id in gone:
