@@ -298,6 +298,7 @@ async def test_one_customer_through_six_services_exported_erased_and_gone(
         assert [e["kind"] for e in consent["evidence"]] == ["requested", "confirmed"]
         sent = [(m["kind"], m["subject"]) for m in parts["marketing"]["mails"]]
         assert ("confirmation", confirmation["Subject"]) in sent
+        assert parts["marketing"]["engagements"] == []  # no campaign was sent to her
         profile = parts["marketing"]["profile"]
         assert (profile["orders"], profile["tickets"]) == (1, 1)
         browsing = parts["analytics"]["personal_data"]
