@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import time
 import uuid
+from decimal import Decimal
 from email.message import EmailMessage
 from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
 import aiosmtplib
-import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from kontor_analytics.consumers.figures import order_facts
@@ -40,7 +40,12 @@ from kontor_servicekit.testing import (
     wait_for_assignment,
 )
 
-from tests.integration.test_order_life import products_known, status_becomes
+from tests.integration.test_order_life import (
+    customer_client,
+    products_known,
+    ship_and_deliver,
+    status_becomes,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -55,6 +60,7 @@ TAX_RECORDS_OF_HER = {
     ("billing", "payments"),
     ("billing", "bank_transactions"),
     ("billing", "bank_statement_files.chunks"),  # the statement file as the bank sent it
+    ("billing", "payout_items"),  # the refund to her
 }
 MARKETING = {
     "mail_sweep_interval_s": 0.1,
@@ -174,7 +180,7 @@ async def test_one_customer_through_six_services_exported_erased_and_gone(
         start_service("support", **mail, mail_send_interval_s=0.05) as support,
         start_service("marketing", **mail, **MARKETING) as marketing,
         start_service("analytics") as analytics,
-        httpx.AsyncClient(transport=orders.client._transport, base_url="http://orders") as public,
+        customer_client(orders) as public,
     ):
         for service in (catalog, orders, billing, support, marketing, analytics):
             await wait_for_assignment(service)
@@ -203,24 +209,14 @@ async def test_one_customer_through_six_services_exported_erased_and_gone(
             },
         )
         assert paid.status_code == 201, paid.text
-        rest = f"{float(invoice['gross_total']) - 20:.2f}"
+        rest = str(Decimal(invoice["gross_total"]) - Decimal("20.00"))
         files = {"file": ("auszug.xml", statement_paying(invoice, rest), "application/xml")}
         booked = await billing.client.post("/bank-statements", files=files)
         assert booked.status_code == 201, booked.text
         assert booked.json()["matched"] == 1, booked.text
         await status_becomes(orders, order["id"], "paid")
 
-        shipped = await orders.client.post(
-            f"/orders/{order['id']}/shipments",
-            json={
-                "carrier": "DHL",
-                "tracking_number": "JJDWALK1",
-                "lines": [{"line_no": 1, "quantity": 2}],
-            },
-        )
-        assert shipped.status_code == 201, shipped.text
-        delivered = await orders.client.post(f"/orders/{order['id']}/delivery", json={})
-        assert delivered.status_code == 200, delivered.text
+        await ship_and_deliver(orders, order)
         declared = await public.post(
             "/withdrawals", json={"order_number": order["number"], "email": EMAIL}
         )
@@ -228,6 +224,21 @@ async def test_one_customer_through_six_services_exported_erased_and_gone(
         confirmed = await public.post(declared.json()["confirm_with"])
         assert confirmed.status_code == 201, confirmed.text
         return_id = confirmed.json()["return_id"]
+        back = {"line_no": 1, "quantity": 2, "condition": "as_new", "disposition": "restock"}
+        received = await orders.client.post(f"/returns/{return_id}/receipt", json={"lines": [back]})
+        assert received.status_code == 200, received.text
+
+        async def corrected() -> Any:
+            # the refund's document: a correction of her invoice (Rechnungskorrektur)
+            found = await billing.client.get("/credit-notes", params={"order_id": order["id"]})
+            return found.json()
+
+        [correction] = await eventually(corrected, timeout=30)
+
+        async def refund_waiting() -> bool:
+            return bool(await billing.kit.store.db["payout_items"].count_documents({}))
+
+        await eventually(refund_waiting, timeout=30)  # the refund to her, to be paid out
 
         # support: a ticket opened by her mail into support's SMTP receiver
         receiver = support.app.state.smtp_receiver
@@ -283,11 +294,13 @@ async def test_one_customer_through_six_services_exported_erased_and_gone(
         assert mine["orders"][0]["shipping_address"]["street"] == STREET
         assert [r["id"] for r in mine["returns"]] == [return_id]
         books = parts["billing"]
-        assert [d["number"] for d in books["documents"]] == [invoice["number"]]
+        numbers = sorted(d["number"] for d in books["documents"])
+        assert numbers == sorted([invoice["number"], correction["number"]])
         assert [r["_id"] for r in books["receivables"]] == [invoice["number"]]
         assert sorted(p["amount"] for p in books["payments"]) == sorted(["20.00", rest])
         assert [t["counterparty_name"] for t in books["bank_transactions"]] == [NAME]
         assert [o["invoice_number"] for o in books["orders"]] == [invoice["number"]]
+        assert len(books["payout_items"]) == 1
         assert parts["catalog"]["personal_data"] == {}
         [exported_ticket] = parts["support"]["tickets"]
         assert exported_ticket["id"] == ticket["id"]
@@ -334,6 +347,7 @@ async def test_one_customer_through_six_services_exported_erased_and_gone(
             *[(billing, f"/bank-transactions/{t['_id']}", {}) for t in books["bank_transactions"]],
             *[(billing, f"/payments/{p['_id']}", {}) for p in books["payments"]],
             (billing, f"/invoices/{invoice['number']}/pdf", {}),
+            (billing, f"/credit-notes/{correction['number']}", {}),
             (billing, "/credit-notes", {"order_id": order["id"]}),
             (billing, "/payout-items", {}),
             (billing, "/dunning", {}),
