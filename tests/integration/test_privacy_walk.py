@@ -1,17 +1,19 @@
 """Issue 13's proof: one customer walks through all six services, her data is exported
 and erased, and then nothing shows her name, e-mail or street any more.
 
-Zoe Zuckerhut orders (catalog, orders), the order is shipped, delivered and partly
-returned; billing invoices it and books two payments (``POST /payments`` and a bank
-statement from her account); she writes to support by mail (real SMTP into support's
+Zoe Zuckerhut orders (catalog, orders), billing invoices it and books two payments
+(``POST /payments`` and a bank statement from her account); the order is shipped,
+delivered, withdrawn from and received back (billing's correction and the refund's
+payout item); she writes to support by mail (real SMTP into support's
 receiver), subscribes to the newsletter through the double opt-in link (the mail in the
 kit's ``mail_sink``) and browses the storefront logged in (``POST /collect`` with her
 customer id as GA4 ``user_id``). Her export holds every part; her erasure is confirmed
-by all six services. Afterwards no API a staff member reads (billing's without
-``billing:tax``), no record of any topic of the namespace replayed from offset 0 (keys
-and values, raw bytes) and no rebuilt read model (marketing's profiles, analytics'
-order facts, through the kit's rebuild) holds her name, e-mail (any case) or street;
-billing's ``billing:tax`` caller still gets her invoice and its PDF and XML.
+by all six services. Afterwards no API a staff member reads (every scope but
+``billing:tax``; the same routes showed her before), no record of any topic of the
+namespace replayed from offset 0 (keys, values, headers, raw bytes), no collection of any
+service but billing's tax records, and no rebuilt read model (marketing's profiles,
+analytics' order facts, through the kit's rebuild; ADR 0128) holds her name, e-mail (any
+case) or street; a ``billing:tax`` caller still gets her invoice and its PDF and XML.
 """
 
 from __future__ import annotations
