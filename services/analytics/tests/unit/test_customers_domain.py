@@ -61,3 +61,23 @@ def test_top_customers_by_value_net_of_returns_shown_by_subject() -> None:
         ("subj_1", "k1", 2),
     ]
     assert rows[1].revenue_after_cancellations_and_returns == Decimal("15")
+
+
+def test_an_erased_buyers_order_is_tied_to_nobody_when_replayed() -> None:
+    """ADR 0128: after an erasure the replayed OrderPlaced opens to the placeholder
+    e-mail; the fact must come back as the erasure left it, with no customer id."""
+
+    def subject_of(email: str) -> str:
+        return f"subj_{len(email)}"
+
+    known = c.buyer_links("Zoe.Walk@Example.de ", "cust-7", subject_of)
+    assert known == {
+        "customer": c.customer_key("zoe.walk@example.de"),
+        "customer_id": "cust-7",
+        "subject": "subj_20",
+    }
+    assert c.buyer_links("zoe@example.de", "cust-7", None)["subject"] is None
+    erased = c.buyer_links(
+        "p-6a9fce546100dae65f13beb562009d0a@pseudonym.invalid", "cust-7", subject_of
+    )
+    assert erased == {"customer": None, "customer_id": None, "subject": None}

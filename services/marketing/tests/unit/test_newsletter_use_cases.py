@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
 from urllib.parse import unquote
 
 import pytest
@@ -21,8 +23,10 @@ from kontor_marketing.application.consent import (
 )
 from kontor_marketing.application.mail import send_due_mails
 from kontor_marketing.application.privacy import MarketingPrivacy
+from kontor_marketing.domain.campaign import Engagement
 from kontor_marketing.domain.links import LinkSigner
 from kontor_marketing.domain.mail import Mail, QueuedMail
+from kontor_marketing.domain.results import Conversion
 from kontor_marketing.store.memory import InMemoryMarketingUnitOfWork
 from kontor_servicekit.fakes import FakeTransactor
 from kontor_servicekit.privacy.participant import Subject
@@ -190,12 +194,42 @@ async def test_export_shows_the_evidence_and_erasure_deletes_consent_and_mails()
     privacy, subject = MarketingPrivacy(), Subject("s-1", "Anna@example.de")
     part = await transactor.run(lambda uow: privacy.export(subject, uow))
     assert part["consent"]["evidence"][0]["ip"] == "192.0.2.0"
+    # the confirmation mail she was sent, without its text or links (Art. 15: what was
+    # sent to her, when, in which state)
+    [mail] = part["mails"]
+    assert (mail["kind"], mail["status"], mail["topic"]) == ("confirmation", "sent", None)
+    assert "bestätigen" in mail["subject"] and "text" not in mail
+    assert part["engagements"] == part["attributed_orders"] == []
+
+    async def engaged(uow: Any) -> None:
+        await uow.engagements.add(Engagement("c-1", "anna@example.de", "click", AT, url="/x"))
+        await uow.engagements.add(Engagement("c-1", "anna@example.de", "unsubscribe", AT))
+        await uow.engagements.add(Engagement("c-1", "bert@example.de", "open", AT))
+        await uow.conversions.save(
+            Conversion("o-1", "c-1", "anna@example.de", Decimal("47.58"), AT, "click")
+        )
+
+    await transactor.run(engaged)
+    part = await transactor.run(lambda uow: privacy.export(subject, uow))
+    assert [(e["kind"], e["campaign_id"], e["url"]) for e in part["engagements"]] == [
+        ("click", "c-1", "/x"),
+        ("unsubscribe", "c-1", None),
+    ]
+    assert part["attributed_orders"] == [
+        {
+            "order_id": "o-1",
+            "campaign_id": "c-1",
+            "by": "click",
+            "gross": "47.58",
+            "at": AT.isoformat(),
+        }
+    ]
     summary = await transactor.run(lambda uow: privacy.erase(subject, uow, AT))
     assert [(i.what, i.count) for i in summary.deleted] == [
         ("consents", 1),
         ("mails", 1),
         ("profiles", 0),
-        ("engagements", 0),
+        ("engagements", 3),  # two of hers and her attributed order; not bert's
         ("suppressions", 0),
         ("back_in_stock_requests", 0),
     ]

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from kontor_contracts.events.common import Customer
 from kontor_contracts.events.orders import OrderCancelled, ReturnCompleted
 from kontor_contracts.samples import order_placed_envelope
 from kontor_marketing.application.profiles import (
@@ -18,7 +19,7 @@ from kontor_marketing.application.profiles import (
     on_return_completed,
     preview_segment,
 )
-from kontor_marketing.domain.profile import Profile, check_rule, matches, rfm
+from kontor_marketing.domain.profile import Profile, check_rule, matches, profile_email, rfm
 from kontor_marketing.store.memory import InMemoryMarketingUnitOfWork
 from kontor_servicekit.domain_errors import Invalid
 from kontor_servicekit.fakes import FakeTransactor, envelope_of
@@ -113,3 +114,19 @@ async def test_membership_follows_the_events() -> None:
     [profile] = transactor.db.rows("profiles")
     gross = placed[1].payload_model().gross_total  # type: ignore[attr-defined]
     assert profile.figures(AT)["revenue"] == gross - Decimal("10.00")
+
+
+async def test_an_erased_persons_events_replayed_fold_into_no_profile() -> None:
+    """ADR 0128: after an erasure her replayed events open to the placeholder e-mail;
+    a rebuild of the profiles must not give her history a profile again."""
+    assert profile_email(" Zoe.Walk@Example.de") == "zoe.walk@example.de"
+    assert profile_email("p-6a9fce546100dae65f13beb562009d0a@pseudonym.invalid") is None
+    assert profile_email("—") is None
+    transactor = FakeTransactor(InMemoryMarketingUnitOfWork)
+    erased = Customer(email="p-6a9fce546100dae65f13beb562009d0a@pseudonym.invalid", name="—")
+    for envelope in (
+        order_placed_envelope(number=1, customer=erased),
+        order_placed_envelope(number=2),
+    ):
+        await transactor.deliver(on_order_placed, envelope.payload_model(), envelope)
+    assert [p.email for p in transactor.db.rows("profiles")] == ["anna@example.de"]

@@ -6,7 +6,6 @@ is a pure projection and can be replayed from the earliest offset.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
 
 from kontor_contracts.envelope import Envelope
@@ -31,11 +30,7 @@ from kontor_contracts.events.orders import (
 from kontor_servicekit.privacy.keys import Pseudonyms
 
 from kontor_analytics.application.unit_of_work import AnalyticsUnitOfWork
-
-
-def customer_key(email: str) -> str:
-    """A stable pseudonym of the customer (new vs returning) that is not the address."""
-    return hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+from kontor_analytics.domain.customers import buyer_links
 
 
 def _at(moment: datetime | None, envelope: Envelope) -> datetime:
@@ -77,9 +72,11 @@ async def on_order_placed(
             "coupons": list(event.coupon_codes),
             "coupon_discounts": dict(event.coupon_discounts or {}) or None,
             "discount_gross": event.discount_gross,
-            "customer": customer_key(email),
-            "customer_id": event.customer.customer_id,
-            "subject": None if pseudonyms is None else pseudonyms.subject_id(email),
+            **buyer_links(
+                email,
+                event.customer.customer_id,
+                None if pseudonyms is None else pseudonyms.subject_id,
+            ),
         },
     )
 

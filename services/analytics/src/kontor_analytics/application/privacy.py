@@ -14,8 +14,8 @@ from typing import Any
 from kontor_contracts.events.orders import ErasedItem
 from kontor_servicekit.privacy.participant import ErasureSummary, Subject
 
-from kontor_analytics.application.facts import customer_key
 from kontor_analytics.application.unit_of_work import AnalyticsUnitOfWork
+from kontor_analytics.domain.customers import customer_key
 
 
 class AnalyticsPrivacy:

@@ -9,13 +9,15 @@ month the order was placed.
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 from kontor_servicekit.clock import BERLIN
+from kontor_servicekit.privacy.seal import is_placeholder
 
 from kontor_analytics.domain.figures import ZERO, OrderFact, Period, ratio
 
@@ -174,3 +176,28 @@ def customers(
         cohorts=cohort_values(theirs, period, now, months),
         top=top_customers((o for group in placed.values() for o in group), top),
     )
+
+
+def customer_key(email: str) -> str:
+    """A stable pseudonym of the customer (new vs returning) that is not the address."""
+    return hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+
+
+def buyer_links(
+    email: str, customer_id: str | None, subject_of: Callable[[str], str] | None
+) -> dict[str, str | None]:
+    """What ties an order fact to its buyer: the key of the e-mail (ADR 0091), the shop's
+    customer id and the keyed subject id (``subject_of``; None without the privacy key).
+
+    An order whose e-mail is a placeholder (``p-…@pseudonym.invalid``: the buyer was
+    erased and the event can no longer be opened, ADR 0036) has none of them, as the
+    erasure left the fact (ADR 0094): a replay of the topic must not tie it to the
+    person again (ADR 0128).
+    """
+    if is_placeholder(email):
+        return {"customer": None, "customer_id": None, "subject": None}
+    return {
+        "customer": customer_key(email),
+        "customer_id": customer_id,
+        "subject": None if subject_of is None else subject_of(email),
+    }

@@ -1,7 +1,9 @@
 """Marketing as a privacy participant (issue 13, ADR 0035; ADR 0052).
 
 - **Export**: the person's consent per topic with its whole evidence (what they agreed
-  to, when, the truncated IP) and the mails queued or sent to them (subjects, states).
+  to, when, the truncated IP), the mails queued or sent to them (subjects, states), their
+  opens, clicks and unsubscribes, the orders attributed to a campaign, the profile's
+  figures, a suppression and back-in-stock requests.
 - **Erasure**: the consent record, the mails and a suppression (ADR 0055) are deleted.
   No consent is left, so no campaign can reach the address afterwards (sending checks
   consent when a mail leaves); the proof of past consent goes with it: the person asked
@@ -36,6 +38,9 @@ class MarketingPrivacy:
         suppression = await uow.suppressions.get(email)
         alerts = await uow.stock_alerts.of(email)
         codes = await uow.pool_codes.of(email)
+        mails = await uow.mails.to(email)
+        engagements = await uow.engagements.all_of(email)
+        conversions = await uow.conversions.of(email)
         part: dict[str, Any] = {
             "coupon_codes": [
                 {
@@ -49,6 +54,38 @@ class MarketingPrivacy:
             "back_in_stock_requests": [
                 {"sku": a.sku, "requested_at": _iso(a.requested_at), "status": a.status}
                 for a in alerts
+            ],
+            "mails": [
+                {
+                    "kind": m.kind,
+                    "subject": m.mail.subject,
+                    "topic": m.topic,
+                    "campaign_id": m.campaign_id,
+                    "status": m.status,
+                    "created_at": _iso(m.created_at),
+                    "sent_at": _iso(m.sent_at),
+                }
+                for m in mails
+            ],
+            "engagements": [
+                {
+                    "kind": e.kind,
+                    "campaign_id": e.campaign_id,
+                    "at": _iso(e.at),
+                    "url": e.url,
+                    "variant": e.variant,
+                }
+                for e in engagements
+            ],
+            "attributed_orders": [
+                {
+                    "order_id": c.order_id,
+                    "campaign_id": c.campaign_id,
+                    "by": c.by,
+                    "gross": str(c.gross),
+                    "at": _iso(c.at),
+                }
+                for c in conversions
             ],
             "profile": None if profile is None else _jsonable(profile.figures(datetime.now(UTC))),
             "suppression": None

@@ -25,7 +25,7 @@ from kontor_contracts.events.orders import (
 )
 from kontor_contracts.events.support import TicketOpened, TicketResolved, TicketUpdated
 from kontor_servicekit.clock import Clock
-from kontor_servicekit.domain_errors import Invalid, NotFound
+from kontor_servicekit.domain_errors import NotFound
 from kontor_servicekit.uow import Transactor
 
 from kontor_marketing.application.attribution import attribute, order_cancelled, order_refunded
@@ -38,8 +38,13 @@ from kontor_marketing.application.flows import (
     stop_review_request,
 )
 from kontor_marketing.application.unit_of_work import MarketingUnitOfWork
-from kontor_marketing.domain.consent import normalise_email
-from kontor_marketing.domain.profile import Profile, Segment, check_rule, matches
+from kontor_marketing.domain.profile import (
+    Profile,
+    Segment,
+    check_rule,
+    matches,
+    profile_email,
+)
 from kontor_marketing.domain.segment_flows import EntryMail, SegmentEntry, entered
 
 
@@ -67,13 +72,6 @@ async def refresh_email(uow: MarketingUnitOfWork, email: str, now: datetime) -> 
         await refresh(uow, profile, now)
 
 
-def _email(raw: str) -> str | None:
-    try:
-        return normalise_email(raw)
-    except Invalid:
-        return None
-
-
 ATTRIBUTION_WINDOW = timedelta(days=5)
 
 
@@ -85,7 +83,7 @@ async def on_order_placed(
     window: timedelta = ATTRIBUTION_WINDOW,
 ) -> None:
     """Fold the order, attribute it to a campaign, stop the person's cart reminders."""
-    email = _email(event.customer.email)
+    email = profile_email(event.customer.email)
     if email is None:
         return
     profile = await uow.profiles.get(email) or Profile(email=email)
@@ -173,7 +171,7 @@ async def on_cart_abandoned(
     flow: CartFlow | None = None,
     now: datetime | None = None,
 ) -> None:
-    email = None if event.customer_email is None else _email(event.customer_email)
+    email = None if event.customer_email is None else profile_email(event.customer_email)
     if email is None:
         return
     profile = await uow.profiles.get(email) or Profile(email=email)
@@ -188,7 +186,7 @@ async def on_cart_abandoned(
 
 async def on_ticket_opened(event: TicketOpened, uow: MarketingUnitOfWork, env: Envelope) -> None:
     """A person contacted support: the ticket counts on their profile (opened, open)."""
-    email = _email(event.customer.email)
+    email = profile_email(event.customer.email)
     if email is None:
         return
     profile = await uow.profiles.get(email) or Profile(email=email)

@@ -59,6 +59,10 @@ class MailQueue(Protocol):
         """Forget every mail to ``email`` (erasure); answers how many."""
         ...
 
+    async def to(self, email: str) -> list[QueuedMail]:
+        """Every mail queued or sent to ``email``, oldest first (export)."""
+        ...
+
     async def campaign_recipients(self, campaign_id: str) -> set[str]:
         """Everyone a mail of the campaign was queued for."""
         ...
@@ -222,11 +226,19 @@ class EngagementLog(Protocol):
         """Opens and clicks since ``since`` of ``emails`` (None: everyone's)."""
         ...
 
+    async def all_of(self, email: str) -> list[Engagement]:
+        """Every open, click and unsubscribe of ``email``, oldest first (export)."""
+        ...
+
 
 class ConversionRepository(Protocol):
     async def get(self, order_id: str) -> Conversion | None: ...
 
     async def save(self, conversion: Conversion) -> None: ...
+
+    async def of(self, email: str) -> list[Conversion]:
+        """The orders of ``email`` attributed to a campaign, oldest first (export)."""
+        ...
 
     async def delete_of(self, email: str) -> int: ...
 

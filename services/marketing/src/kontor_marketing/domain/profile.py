@@ -23,10 +23,28 @@ from decimal import Decimal
 from typing import Any
 
 from kontor_servicekit.domain_errors import Invalid
+from kontor_servicekit.privacy.seal import is_placeholder
 
+from kontor_marketing.domain.consent import normalise_email
 from kontor_marketing.domain.segment_flows import EntryMail
 
 ZERO = Decimal("0")
+
+
+def profile_email(raw: str) -> str | None:
+    """The key of the profile an event's e-mail folds into; None: no profile.
+
+    None for an address that is not one, and for a placeholder (``p-…@pseudonym.invalid``):
+    the person was erased and their events can no longer be opened (ADR 0036). Their
+    profile was deleted with the erasure (ADR 0052), and a replay of the topics must not
+    fold their history into a profile again, under the pseudonym (ADR 0128).
+    """
+    if is_placeholder(raw):
+        return None
+    try:
+        return normalise_email(raw)
+    except Invalid:
+        return None
 
 
 @dataclass

@@ -95,6 +95,10 @@ class MongoEngagementLog:
         )
         return {str(row["_id"]): int(row["n"]) async for row in rows}
 
+    async def all_of(self, email: str) -> list[Engagement]:
+        docs = self.collection.find({"email": email}, session=self.tx.session).sort("at", 1)
+        return [_engagement(d) async for d in docs]
+
     async def of(self, emails: list[str] | None, since: datetime) -> list[Engagement]:
         query: dict[str, Any] = {"kind": {"$in": ["open", "click"]}, "at": {"$gte": since}}
         if emails is not None:
@@ -129,6 +133,10 @@ class MongoConversions:
         await self.collection.replace_one(
             {"_id": conversion.order_id}, doc, upsert=True, session=self.tx.session
         )
+
+    async def of(self, email: str) -> list[Conversion]:
+        docs = self.collection.find({"email": email}, session=self.tx.session).sort("at", 1)
+        return [conversion_of(d) async for d in docs]
 
     async def delete_of(self, email: str) -> int:
         done = await self.collection.delete_many({"email": email}, session=self.tx.session)

@@ -98,6 +98,10 @@ class MongoMailQueue:
         )
         return {row["_id"]: int(row["n"]) async for row in rows}
 
+    async def to(self, email: str) -> list[QueuedMail]:
+        docs = self.collection.find({"to": email}, session=self.tx.session).sort("created_at", 1)
+        return [from_document(doc) async for doc in docs]
+
     async def delete_to(self, email: str) -> int:
         done = await self.collection.delete_many({"to": email}, session=self.tx.session)
         return done.deleted_count

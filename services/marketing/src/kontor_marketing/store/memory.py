@@ -106,6 +106,9 @@ class InMemoryMailQueue:
                 counts[m.mail.to] = counts.get(m.mail.to, 0) + 1
         return counts
 
+    async def to(self, email: str) -> list[QueuedMail]:
+        return sorted(self.table.where(lambda m: m.mail.to == email), key=lambda m: m.created_at)
+
     async def delete_to(self, email: str) -> int:
         gone = [m.id for m in self.table.where(lambda m: m.mail.to == email)]
         for mail_id in gone:
@@ -342,6 +345,9 @@ class InMemoryEngagements:
             counts[str(variant)] = counts.get(str(variant), 0) + 1
         return counts
 
+    async def all_of(self, email: str) -> list[Engagement]:
+        return sorted((e for e in self.rows if e.email == email), key=lambda e: e.at)
+
     async def of(self, emails: list[str] | None, since: datetime) -> list[Engagement]:
         return [
             e
@@ -361,6 +367,9 @@ class InMemoryConversions:
 
     async def save(self, conversion: Conversion) -> None:
         self.table.put(conversion)
+
+    async def of(self, email: str) -> list[Conversion]:
+        return sorted(self.table.where(lambda c: c.email == email), key=lambda c: c.at)
 
     async def delete_of(self, email: str) -> int:
         gone = [c.order_id for c in self.table.where(lambda c: c.email == email)]
