@@ -53,7 +53,8 @@ DAY_MS = 24 * 60 * 60 * 1000
 #   and every consumer (orders, billing, marketing, analytics) needs the history of
 #   every article that still exists to build its read model from scratch. Not
 #   compacted: its events are deltas (a price change does not repeat the name), so
-#   compaction would drop facts.
+#   compaction would drop facts. The same for marketing's coupons: a code valid for
+#   months must reach a rebuilt orders' coupon read model.
 DEFAULT_RETENTION_MS = 7 * DAY_MS
 FACTS_RETENTION_MS = 42 * DAY_MS
 RETENTION_FOREVER = -1
@@ -235,7 +236,11 @@ _INVOICE = _topic("billing.invoice.v1", key="invoice_id", retention_ms=FACTS_RET
 _PAYMENT = _topic("billing.payment.v1", key="order_id", retention_ms=FACTS_RETENTION_MS)
 _TICKET = _topic("support.ticket.v1", key="ticket_id")
 _CAMPAIGN = _topic("marketing.campaign.v1", key="campaign_id")
-_COUPON = _topic("marketing.coupon.v1", key="code")
+# Coupons: kept forever, as the catalogue (low volume): orders' coupon read model is built
+# from this topic, and a code valid for months must survive a rebuild long after its
+# definition (7 days lost every older coupon). Not compacted: a pool's batches and a
+# withdrawal are separate facts of one key.
+_COUPON = _topic("marketing.coupon.v1", key="code", retention_ms=RETENTION_FOREVER)
 # v2 keyed by the person's pseudonymous subject id (ADR 0056); v1 (key: the e-mail in
 # clear) is retired: nothing in Kontor read it, and its key outlived every erasure.
 _CONSENT = _topic("marketing.consent.v2", key="subject_id")
