@@ -35,6 +35,7 @@ KIT_PURE = {
     "kontor_servicekit.ratelimit",
     "kontor_servicekit.vat_ids",
     "kontor_servicekit.links",  # signed links (HMAC): stdlib only
+    "kontor_contracts.placeholders",  # the erased-data placeholders (ADR 0128): stdlib only
     "kontor_contracts.eu_vat",  # the EU rates table and threshold rule (ADR 0026): stdlib only
 }
 DATABASE_MODULES = ("pymongo", "bson", "gridfs", "motor")

@@ -37,6 +37,7 @@ from pydantic import BaseModel, Field
 from pydantic.fields import FieldInfo
 
 from .envelope import ContractModel
+from .placeholders import PLACEHOLDER_DOMAIN, PLACEHOLDER_TEXT
 
 __all__ = [
     "LOOKS_PERSONAL",
@@ -57,11 +58,6 @@ __all__ = [
 
 PersonalKind = Literal["email", "name", "phone", "street", "address", "company", "vat_id", "text"]
 
-PLACEHOLDER_TEXT = "—"
-"""What stands for a required personal text once sealed or erased (valid: not empty)."""
-
-PLACEHOLDER_DOMAIN = "pseudonym.invalid"
-"""The domain of a pseudonymous e-mail (RFC 2606 ``.invalid``: it never delivers)."""
 
 LOOKS_PERSONAL = frozenset(
     {

@@ -25,13 +25,12 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from kontor_contracts.personal import (
-    PLACEHOLDER_DOMAIN,
-    PLACEHOLDER_TEXT,
     SEALED_ALGORITHM,
     PersonalField,
     Sealed,
     placeholder,
 )
+from kontor_contracts.placeholders import is_placeholder
 
 from kontor_servicekit.privacy.keys import DataKey, Pseudonyms
 
@@ -111,13 +110,6 @@ def _aad(sealed: Sealed) -> bytes:
         ["kontor-sealed-v1", sealed.key_id, sealed.subject_id, sorted(sealed.paths)],
         separators=(",", ":"),
     ).encode()
-
-
-def is_placeholder(value: Any) -> bool:
-    """A value that is a placeholder already (an erased record's, a sealed payload's)."""
-    return value == PLACEHOLDER_TEXT or (
-        isinstance(value, str) and value.endswith(f"@{PLACEHOLDER_DOMAIN}")
-    )
 
 
 def redact(

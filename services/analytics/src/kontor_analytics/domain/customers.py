@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from kontor_contracts.placeholders import is_placeholder
 from kontor_servicekit.clock import BERLIN
-from kontor_servicekit.privacy.seal import is_placeholder
 
 from kontor_analytics.domain.figures import ZERO, OrderFact, Period, ratio
 

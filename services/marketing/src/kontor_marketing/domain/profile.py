@@ -22,8 +22,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from kontor_contracts.placeholders import is_placeholder
 from kontor_servicekit.domain_errors import Invalid
-from kontor_servicekit.privacy.seal import is_placeholder
 
 from kontor_marketing.domain.consent import normalise_email
 from kontor_marketing.domain.segment_flows import EntryMail
