@@ -12,8 +12,9 @@ by all six services. Afterwards no API a staff member reads (every scope but
 ``billing:tax``; the same routes showed her before), no record of any topic of the
 namespace replayed from offset 0 (keys, values, headers, raw bytes), no collection of any
 service but billing's tax records, and no rebuilt read model (marketing's profiles,
-analytics' order facts, through the kit's rebuild; ADR 0128) holds her name, e-mail (any
-case) or street; a ``billing:tax`` caller still gets her invoice and its PDF and XML.
+analytics' order facts, through the kit's rebuild; ADR 0128; support's order and billing
+context and billing's orders, replayed into a scratch database; ADR 0146) holds her name,
+e-mail (any case) or street; a ``billing:tax`` caller still gets her invoice and its PDF and XML.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from kontor_marketing.consumers.profiles import profiles
 from kontor_servicekit.auth import all_scopes
 from kontor_servicekit.privacy.keys import MasterKey, Pseudonyms
 from kontor_servicekit.rebuild import rebuild_projection
+from kontor_servicekit.replay import replay_into
 from kontor_servicekit.testing import (
     TEST_PRIVACY_KEK,
     Keys,
@@ -162,6 +164,36 @@ async def every_record(infra: Any, namespace: str) -> dict[str, list[Any]]:
         raise AssertionError(f"topics not read to their end within 30 s: {waiting}")
     finally:
         await consumer.stop()
+
+
+REPLAYED = (
+    ("support", ["order-context", "billing-context"], "context_orders"),
+    ("billing", ["invoicing"], "orders"),
+)
+"""The read models that are not projections (support's order and billing context,
+billing's read model of her order in invoicing): replayed from the topics into a scratch
+database beside the running services (ADR 0146); invoicing's replay makes her invoice
+anew there, not a tax record."""
+
+
+async def replayed_traces(
+    service: Any, purposes: list[str], collection: str, order_id: str
+) -> list[tuple[str, list[str]]]:
+    """(collection, what of her it shows, her customer id included) of each document a
+    replay of ``purposes`` into a scratch database makes; her order must be in
+    ``collection``."""
+    scratch = f"{service.settings.mongo_database}-replay"
+    replay = await replay_into(service.kit.definition, purposes, scratch, collect=True)
+    assert sum(replay.records.values()) >= 2, replay
+    assert order_id in [d["_id"] for d in replay.documents[collection]], replay.collections
+    found = []
+    for name, docs in replay.documents.items():
+        for doc in docs:
+            # her customer id too: the shop's link to her account (ADR 0128)
+            traces = traces_of_her(str(doc)) + ([CUSTOMER_ID] if CUSTOMER_ID in str(doc) else [])
+            if traces:
+                found.append((name, traces))
+    return found
 
 
 async def completed(orders: Any, request_id: str) -> Any:
@@ -402,8 +434,13 @@ async def test_one_customer_through_six_services_exported_erased_and_gone(
                 shown.append((service.name, f"{path} {params}", answer.status_code, found))
             return shown
 
-        # before the erasure the scan finds her in every service that holds her
+        # before the erasure the scan finds her in every service that holds her, and so
+        # does a replay of the read models that are not projections
         before = await scan()
+        services = {s.name: s for s in (support, billing)}
+        for service, purposes, collection in REPLAYED:
+            shows = await replayed_traces(services[service], purposes, collection, order["id"])
+            assert shows, (service, "a replay shows her before the erasure")
         assert {s[0] for s in before if s[3]} == set(SIX) - {"catalog"}, before
 
         # 3. the erasure, confirmed by all six
@@ -462,6 +499,10 @@ async def test_one_customer_through_six_services_exported_erased_and_gone(
                     if traces_of_her(str(doc)):
                         holding.add((service.name, name))
         assert holding == TAX_RECORDS_OF_HER
+        # the read models that are not projections, replayed: her order, not her
+        for service, purposes, collection in REPLAYED:
+            shows = await replayed_traces(services[service], purposes, collection, order["id"])
+            assert shows == [], (service, shows)
         settings = {s.name: s.settings for s in (marketing, analytics)}
         her_subject = Pseudonyms.of(MasterKey.from_text(TEST_PRIVACY_KEK)).subject_id(EMAIL)
         assert her_subject == export["subject_id"]

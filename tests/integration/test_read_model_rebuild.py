@@ -7,11 +7,16 @@ from typing import Any
 import pytest
 from kontor_billing.application.invoicing import BillingPolicy
 from kontor_billing.consumers.orders import invoicing
+from kontor_contracts.events.billing import InvoiceIssued
+from kontor_contracts.registry import REGISTRY
 from kontor_contracts.samples import PRODUCT
 from kontor_orders.consumers.catalog import catalog_projection
 from kontor_servicekit.clock import utc_now
 from kontor_servicekit.rebuild import GroupActive, NotRebuildable, rebuild_projection
+from kontor_servicekit.replay import read_from_beginning, replay_into
 from kontor_servicekit.testing import eventually, wait_for_assignment
+
+from tests.integration.test_order_life import place, products_known
 
 pytestmark = pytest.mark.integration
 
@@ -77,3 +82,49 @@ async def test_a_subscription_with_side_effects_is_never_replayed(start_service:
         settings = billing.settings
     with pytest.raises(NotRebuildable):
         await rebuild_projection(settings, invoicing(utc_now, BillingPolicy()))
+
+
+async def test_invoicing_is_replayed_into_a_scratch_database_and_nowhere_else(
+    start_service: Any,
+) -> None:
+    """What a rebuild of billing's order read model would hold, without re-invoicing:
+    the replay runs beside the live service and leaves its store, its group and the
+    topics as they were (ADR 0146)."""
+    async with (
+        start_service("catalog") as catalog,
+        start_service("orders") as orders,
+        start_service("billing") as billing,
+    ):
+        for service in (catalog, orders, billing):
+            await wait_for_assignment(service)
+        assert (await catalog.client.post("/products", json=PRODUCT)).status_code == 201
+        await products_known(orders, str(PRODUCT["sku"]))
+        order = await place(orders, [{"sku": PRODUCT["sku"], "quantity": 1}])
+
+        async def invoiced() -> Any:
+            found = await billing.client.get("/invoices", params={"order_id": order["id"]})
+            return found.json()["items"]
+
+        [invoice] = await eventually(invoiced, timeout=60)
+        live = billing.kit.store.db
+        before = {n: await live[n].count_documents({}) for n in ("orders", "invoices", "outbox")}
+        invoice_topic = billing.settings.topic(REGISTRY.topic_of(InvoiceIssued))
+        published = len(await read_from_beginning(billing.settings, [invoice_topic]))
+        scratch = f"{billing.settings.mongo_database}-replay"
+
+        report = await replay_into(billing.kit.definition, ["invoicing"], scratch, collect=True)
+
+        assert report.records["invoicing"] >= 2  # placed, confirmed
+        assert report.not_replayed == {"invoicing": 0} and report.dead_lettered == {"invoicing": 0}
+        [replayed] = report.documents["orders"]
+        assert replayed["_id"] == order["id"]
+        assert [i["order_id"] for i in report.documents["invoices"]] == [order["id"]]
+        # the live store, the topic and the group are as they were; the scratch is gone
+        after = {n: await live[n].count_documents({}) for n in ("orders", "invoices", "outbox")}
+        assert after == before
+        assert len(await read_from_beginning(billing.settings, [invoice_topic])) == published
+        assert scratch not in await billing.kit.store.client.list_database_names()
+        assert (await invoiced())[0]["number"] == invoice["number"]
+
+    with pytest.raises(ValueError, match="own database"):
+        await replay_into(billing.kit.definition, ["invoicing"], billing.settings.mongo_database)

@@ -441,10 +441,15 @@ def kit_retention(settings: ServiceSettings) -> KitRetention:
 
 async def prepare_database(kit: Kit) -> None:
     """The kit's indexes, the service's, then the migrations not yet done."""
-    await kit.store.ensure_indexes(kit_retention(kit.settings))
-    if kit.definition.indexes is not None:
-        await kit.definition.indexes(kit.store.db)
-    await run_migrations(kit.store, kit.definition.migrations)
+    await prepare_store(kit.definition, kit.store)
+
+
+async def prepare_store(definition: ServiceDefinition, store: Store) -> None:
+    """``prepare_database`` on any store of the service (a replay's scratch database)."""
+    await store.ensure_indexes(kit_retention(definition.settings))
+    if definition.indexes is not None:
+        await definition.indexes(store.db)
+    await run_migrations(store, definition.migrations)
 
 
 async def start_messaging(kit: Kit) -> None:

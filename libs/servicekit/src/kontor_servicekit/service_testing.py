@@ -25,16 +25,17 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 from kontor_contracts.envelope import Envelope
 from kontor_contracts.registry import REGISTRY
-from kontor_contracts.wire import headers_dict, to_headers
+from kontor_contracts.wire import to_headers
 from pymongo.asynchronous.database import AsyncDatabase
 
 from kontor_servicekit.consumer import ConsumerRuntime, Subscription, register_subscriptions
+from kontor_servicekit.recorders import DeadLetterRecorder, MetricsRecorder, Parked
 from kontor_servicekit.store import Store, create_client
 
 __all__ = [
@@ -47,53 +48,6 @@ __all__ = [
 ]
 
 IndexSetup = Callable[[AsyncDatabase[dict[str, Any]]], Awaitable[None]]
-
-
-@dataclass(frozen=True)
-class Parked:
-    """One message the runtime sent to a dead-letter topic."""
-
-    topic: str
-    value: bytes | None
-    key: bytes | None
-    headers: dict[str, str]
-
-
-@dataclass
-class DeadLetterRecorder:
-    """The runtime's dead-letter producer: records instead of sending."""
-
-    parked: list[Parked] = field(default_factory=list)
-
-    async def send_and_wait(
-        self,
-        topic: str,
-        value: bytes | None = None,
-        key: bytes | None = None,
-        headers: list[tuple[str, bytes]] | None = None,
-    ) -> None:
-        self.parked.append(Parked(topic, value, key, headers_dict(headers or [])))
-
-
-@dataclass
-class MetricsRecorder:
-    """The runtime's consumer metrics: ``(group, event_type, outcome)`` per message."""
-
-    outcomes: list[tuple[str, str, str]] = field(default_factory=list)
-    dead: list[tuple[str, str]] = field(default_factory=list)
-    publish_failures: list[tuple[str, str, str]] = field(default_factory=list)
-
-    def handled(self, group: str, event_type: str, outcome: str) -> None:
-        self.outcomes.append((group, event_type, outcome))
-
-    def observe_handling(self, group: str, event_type: str, seconds: float) -> None:
-        pass  # timing is not what these tests check
-
-    def dead_lettered(self, group: str, topic: str) -> None:
-        self.dead.append((group, topic))
-
-    def dead_letter_publish_failed(self, group: str, topic: str, error_type: str) -> None:
-        self.publish_failures.append((group, topic, error_type))
 
 
 @dataclass

@@ -6,9 +6,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from kontor_contracts.envelope import Envelope
+from kontor_contracts.events.common import Customer
+from kontor_contracts.events.orders import OrderPlaced
+from kontor_contracts.placeholders import PLACEHOLDER_TEXT
+from kontor_contracts.samples import order_placed_envelope
 from kontor_servicekit.fakes import FakeTransactor
 from kontor_servicekit.privacy.participant import Subject
 from kontor_support.application.chats import open_chat
+from kontor_support.application.context import on_order_placed
 from kontor_support.application.inbound import InboundMessage, receive
 from kontor_support.application.privacy import ERASED, SupportPrivacy
 from kontor_support.application.tickets import Reply, reply_to_ticket
@@ -74,3 +80,32 @@ async def test_export_then_erasure_of_a_customer_s_tickets() -> None:
     assert all(m.from_email is None for m in messages)  # type: ignore[attr-defined]
     assert customer is None
     assert (await transactor.run(export))["tickets"] == []
+
+
+async def test_an_order_replayed_after_the_erasure_is_nobody_s() -> None:
+    """A replay of her OrderPlaced after her key is gone shows the placeholders: the
+    context keeps the order, tied to nobody, and no customer is made of the placeholder
+    address (which would carry her customer id again; ADR 0128, 0146)."""
+    erased = Customer(
+        email="p-3ba8ee3f83227cca94c69ec0a868753b@pseudonym.invalid",
+        name=PLACEHOLDER_TEXT,
+        customer_id="cust-anna",
+    )
+    transactor = FakeTransactor(InMemorySupportUnitOfWork)
+    for customer in (erased, Customer(email="Anna@Example.de", name="Anna Muster")):
+        envelope = order_placed_envelope(customer=customer)
+        event = envelope.payload_model()
+        assert isinstance(event, OrderPlaced)
+
+        async def work(
+            uow: SupportUnitOfWork, event: OrderPlaced = event, envelope: Envelope = envelope
+        ) -> None:
+            await on_order_placed(event, uow, envelope, clock=lambda: AT)
+
+        await transactor.run(work)
+    contexts = list(transactor.db.tables["context_orders"].values())
+    assert [(c["email"], c["customer_name"]) for c in contexts] == [
+        (None, None),
+        ("anna@example.de", "Anna Muster"),
+    ]
+    assert list(transactor.db.tables["customers"]) == ["anna@example.de"]

@@ -37,7 +37,7 @@ from kontor_servicekit.uow import Transactor
 
 from kontor_support.application.tickets import new_ticket, store_event_note
 from kontor_support.application.unit_of_work import SupportUnitOfWork
-from kontor_support.domain.threading import normalise_email, normalise_phone
+from kontor_support.domain.threading import normalise_email, normalise_phone, person_name
 
 
 def _when(value: datetime | None, envelope: Envelope) -> datetime:
@@ -50,7 +50,7 @@ async def _remember(uow: SupportUnitOfWork, customer: Customer | None, at: datet
         return
     await uow.customers.remember(
         email,
-        name=customer.name,
+        name=person_name(customer.name),
         phone=normalise_phone(customer.phone),
         customer_id=customer.customer_id,
         at=at,
@@ -70,7 +70,7 @@ async def on_order_placed(
             "order_id": event.order_id,
             "order_number": event.order_number,
             "email": normalise_email(event.customer.email),
-            "customer_name": event.customer.name,
+            "customer_name": person_name(event.customer.name),
             "status": "placed",
             "placed_at": event.placed_at,
             "gross_total": str(event.gross_total),
@@ -205,7 +205,7 @@ async def _ticket_from_event(
             actor="system",
             priority=priority,
             customer_email=email,
-            customer_name=customer.name if customer else order.get("customer_name"),
+            customer_name=person_name(customer.name) if customer else order.get("customer_name"),
             category=category,
             source=source,
             order_id=order_id,

@@ -6,6 +6,8 @@
   replies carry) decides; a bare ``T-2026-000123`` in the subject is accepted too.
 - Customers are matched on the e-mail address in lower case and on the phone number
   in international form (``+49...``; a German national number ``0...`` gains ``+49``).
+  An erased person's placeholder (``p-...@pseudonym.invalid``, ``—``; an event replayed
+  after her erasure) is nobody's address or name (ADR 0128, 0146).
 - Order numbers (``B-2026-000042``), invoice and credit-note numbers
   (``RE-2026-000001``, ``GS-...``) and return ids (UUIDs) in a subject or body link the
   ticket to them.
@@ -18,12 +20,15 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from kontor_contracts.placeholders import is_placeholder
+
 __all__ = [
     "Links",
     "links_in",
     "new_message_id",
     "normalise_email",
     "normalise_phone",
+    "person_name",
     "reply_subject",
     "thread_candidates",
     "ticket_reference",
@@ -81,7 +86,12 @@ def normalise_email(address: str | None) -> str | None:
     if not address:
         return None
     cleaned = address.strip().strip("<>").strip().lower()
-    return cleaned if "@" in cleaned else None
+    return cleaned if "@" in cleaned and not is_placeholder(cleaned) else None
+
+
+def person_name(name: str | None) -> str | None:
+    """``name``, or None for an erased person's placeholder."""
+    return None if name is None or is_placeholder(name) else name
 
 
 def normalise_phone(number: str | None, *, country_code: str = "49") -> str | None:
