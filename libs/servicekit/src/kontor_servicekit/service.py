@@ -58,6 +58,7 @@ from kontor_servicekit.errors import (
     BodySizeLimitMiddleware,
     StrictJsonMiddleware,
     install_error_handlers,
+    problem_instance,
     problem_response,
 )
 from kontor_servicekit.kafka import create_producer, ensure_topics
@@ -513,7 +514,7 @@ async def _contended(request: Request, exc: Exception) -> Response:
     return problem_response(
         503,
         detail="the data is busy (a concurrent change); retry shortly",
-        instance=request.url.path,
+        instance=problem_instance(request.scope),
         headers={"Retry-After": "1"},
     )
 

@@ -189,6 +189,23 @@ async def eventually(
     raise AssertionError(f"condition not met within {timeout} s; last value: {last!r}")
 
 
+def not_found_without(answer: httpx.Response, asked_for: str) -> dict[str, Any]:
+    """Assert ``answer`` is the kit's 404 problem+json (type ``about:blank``, title "Not
+    Found") and repeats nothing of ``asked_for`` (case-insensitive, nor its local part);
+    answer the problem (ADR 0139)."""
+    assert answer.status_code == 404, answer.text
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    problem: dict[str, Any] = answer.json()
+    assert (problem["type"], problem["title"], problem["status"]) == (
+        "about:blank",
+        "Not Found",
+        404,
+    )
+    text = answer.text.lower()
+    assert asked_for.lower() not in text and asked_for.split("@")[0].lower() not in text
+    return problem
+
+
 async def wait_for_assignment(service: RunningService, timeout: float = 30.0) -> None:
     """Wait until every consumer of ``service`` has partitions assigned."""
 

@@ -25,7 +25,11 @@ from kontor_support.application.chats import chats_left_to_mail
 from kontor_support.application.context import open_undelivered_tickets
 from kontor_support.application.privacy import SupportPrivacy
 from kontor_support.application.ratings import RatingLinks
-from kontor_support.application.retention import anonymise_old_tickets
+from kontor_support.application.retention import (
+    ContextRetention,
+    anonymise_old_tickets,
+    forget_old_context,
+)
 from kontor_support.application.sla import german_calendar, sweep_tickets
 from kontor_support.channels.chat import ChatChannel, ChatHub
 from kontor_support.channels.mail_imap import (
@@ -43,6 +47,7 @@ from kontor_support.context import SupportContext
 from kontor_support.domain.sla import SlaPolicy
 from kontor_support.settings import SupportSettings
 from kontor_support.store.indexes import ensure_indexes
+from kontor_support.store.migrations import MIGRATIONS
 from kontor_support.store.queries import (
     ProductQueries,
     RatingQueries,
@@ -80,6 +85,7 @@ def definition(
             ),
         ],
         indexes=ensure_indexes,
+        migrations=MIGRATIONS,
         ensure_topics=settings.kafka_ensure_topics,
         sends_mail=True,  # replies and rating mails
     )
@@ -150,6 +156,19 @@ def create_app(settings: SupportSettings | None = None, clock: Clock = utc_now) 
             clock=context.clock,
             keep=timedelta(days=settings.ticket_keep_days),
             blobs=context.blobs,
+        ),
+        interval_s=settings.retention_sweep_interval_s,
+    ).runs_with(app.state.kit.definition)
+    keep = ContextRetention(
+        orders=timedelta(days=settings.context_order_keep_days),
+        customers=timedelta(days=settings.customer_keep_days),
+        chats=timedelta(days=settings.chat_keep_days),
+        chat_lasts=timedelta(seconds=settings.chat_token_ttl_s),
+    )
+    Sweeper(
+        "context-retention",
+        lambda: forget_old_context(
+            context.transactor, context.queries, clock=context.clock, keep=keep
         ),
         interval_s=settings.retention_sweep_interval_s,
     ).runs_with(app.state.kit.definition)

@@ -143,8 +143,36 @@ class SupportSettings(ServiceSettings):
         description="A ticket closed this many days ago is anonymised (its person goes, its "
         "figures stay); 4 years outlive every claim of a sale (§§ 195, 199 BGB)",
     )
+    context_order_keep_days: int = Field(
+        default=1096,
+        ge=30,
+        le=3650,
+        description="An order's context (shipments, returns, invoices, payments, the buyer's "
+        "name and e-mail) is deleted this many days after its last fact, unless a ticket not "
+        "yet anonymised is its customer's or names it; 3 years outlive the 2 years' warranty "
+        "from delivery (§438 BGB) by a year of follow-up questions (ADR 0138)",
+    )
+    customer_keep_days: int = Field(
+        default=1096,
+        ge=30,
+        le=3650,
+        description="A customer (name, phones, customer id) is deleted this many days after "
+        "the last order or billing fact naming them, unless an order context or a ticket not "
+        "yet anonymised of theirs is kept (ADR 0138)",
+    )
+    chat_keep_days: int = Field(
+        default=30,
+        ge=1,
+        le=3650,
+        description="A chat (who opened it, name, address, read and typing state) is deleted "
+        "this many days after it ended (its customer token expired), unless its ticket is "
+        "still in progress; the transcript stays on the ticket (ADR 0138)",
+    )
     retention_sweep_interval_s: float = Field(
-        default=3600.0, gt=0, description="How often tickets past their retention are looked for"
+        default=3600.0,
+        gt=0,
+        description="How often tickets, customers, order contexts and chats past their "
+        "retention are looked for",
     )
 
     @model_validator(mode="after")

@@ -347,7 +347,7 @@ async def test_the_order_s_locale_counts_and_the_agent_s_choice_outweighs_all() 
 
     async def order(uow: InMemorySupportUnitOfWork) -> None:
         await uow.order_context.set(
-            "o-7", {"order_number": "B-2026-000007", "email": "jo@x.uk", "locale": "en-GB"}
+            "o-7", {"order_number": "B-2026-000007", "email": "jo@x.uk", "locale": "en-GB"}, at=AT
         )
 
     await support.run(order)

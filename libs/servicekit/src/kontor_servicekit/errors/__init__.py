@@ -17,6 +17,7 @@ from kontor_servicekit.errors.handlers import (
     domain_problem,
     field_problem,
     install_error_handlers,
+    problem_instance,
 )
 from kontor_servicekit.errors.openapi import FieldError, ProblemDetail, problem_responses
 from kontor_servicekit.errors.problems import (
@@ -55,6 +56,7 @@ __all__ = [
     "install_error_handlers",
     "json_violations",
     "problem_body",
+    "problem_instance",
     "problem_response",
     "problem_responses",
     "serialisable",

@@ -45,9 +45,24 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
-def _instance(scope: Scope) -> str | None:
+#: Path parameters that name a person: a problem's ``instance`` and the log line of an
+#: unhandled error show the route's placeholder instead (``/customers/{email}``), so an
+#: answer or a log never repeats the address looked up (issue 13, ADR 0139).
+PERSONAL_PATH_PARAMETERS = frozenset({"email"})
+
+
+def problem_instance(scope: Scope) -> str | None:
+    """The request's path as a problem's ``instance``, a personal path parameter's value
+    replaced by its placeholder."""
     path = scope.get("path")
-    return path if isinstance(path, str) else None
+    if not isinstance(path, str):
+        return None
+    params = scope.get("path_params") or {}
+    for name in sorted(PERSONAL_PATH_PARAMETERS & params.keys()):
+        value = params[name]
+        if isinstance(value, str) and value:
+            path = path.replace(value, "{" + name + "}")
+    return path
 
 
 async def _problem_error_handler(request: Request, exc: Exception) -> JSONResponse:
@@ -56,7 +71,7 @@ async def _problem_error_handler(request: Request, exc: Exception) -> JSONRespon
         exc.status,
         exc.title,
         exc.detail,
-        instance=request.url.path,
+        instance=problem_instance(request.scope),
         type_=exc.type_,
         extra=exc.extra,
         headers=exc.headers,
@@ -95,7 +110,7 @@ async def _validation_error_handler(request: Request, exc: Exception) -> JSONRes
         422,
         "Unprocessable Content",
         detail,
-        instance=request.url.path,
+        instance=problem_instance(request.scope),
         extra={"errors": errors},
     )
 
@@ -126,7 +141,7 @@ async def _http_exception_handler(request: Request, exc: Exception) -> JSONRespo
         exc.status_code,
         title,
         detail,
-        instance=request.url.path,
+        instance=problem_instance(request.scope),
         headers=headers,
     )
 
@@ -138,7 +153,7 @@ def _log_unhandled(scope: Scope, exc: BaseException) -> None:
     logger.error(
         "unhandled exception in %s %s",
         scope.get("method", "-"),
-        scope.get("path", "-"),
+        problem_instance(scope) or "-",
         exc_info=(type(exc), exc, exc.__traceback__),
     )
 
@@ -148,7 +163,7 @@ async def _unhandled_exception_handler(request: Request, exc: Exception) -> JSON
     # middleware). Starlette re-raises after sending this response.
     _log_unhandled(request.scope, exc)
     return problem_response(
-        500, "Internal Server Error", _GENERIC_500_DETAIL, instance=request.url.path
+        500, "Internal Server Error", _GENERIC_500_DETAIL, instance=problem_instance(request.scope)
     )
 
 
@@ -183,7 +198,7 @@ class UnhandledErrorMiddleware:
                 raise
             _log_unhandled(scope, exc)
             response = problem_response(
-                500, "Internal Server Error", _GENERIC_500_DETAIL, instance=_instance(scope)
+                500, "Internal Server Error", _GENERIC_500_DETAIL, instance=problem_instance(scope)
             )
             await response(scope, receive, send)
 

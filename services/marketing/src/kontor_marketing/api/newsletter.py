@@ -286,5 +286,5 @@ async def get_consent(
     address = normalise_email(email, location="query")
     consent = await ctx.queries.consent(address)
     if consent is None:
-        raise NotFound("consent", address)
+        raise NotFound("consent", address, message="no consent of this e-mail address")
     return ConsentOut.of(consent)

@@ -97,7 +97,7 @@ async def get_profile(
     address = normalise_email(email, location="path")
     profile = await ctx.queries.profile(address)
     if profile is None:
-        raise NotFound("profile", address)
+        raise NotFound("profile", address, message="no profile of this e-mail address")
     return ProfileOut.of(profile, ctx.clock())
 
 

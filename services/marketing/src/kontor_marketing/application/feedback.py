@@ -88,7 +88,7 @@ async def lift_suppression(transactor: Transactor[MarketingUnitOfWork], email: s
     async def work(uow: MarketingUnitOfWork) -> Suppression:
         suppression = await uow.suppressions.get(email)
         if suppression is None:
-            raise NotFound("suppression", email)
+            raise NotFound("suppression", email, message="no suppression of this e-mail address")
         await uow.suppressions.delete(email)
         return suppression
 

@@ -547,5 +547,5 @@ async def read_customer(
 ) -> CustomerViewOut:
     view = await ctx.tickets.customer(email)
     if view.customer is None and not view.orders and not view.tickets:
-        raise NotFound("customer", email)
+        raise NotFound("customer", email, message="no customer with this e-mail address")
     return CustomerViewOut.of(view)

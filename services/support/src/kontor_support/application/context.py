@@ -81,20 +81,23 @@ async def on_order_placed(
                 for n, line in enumerate(event.lines, start=1)
             ],
         },
+        at=envelope.occurred_at,
     )
 
 
 async def on_order_confirmed(
     event: OrderConfirmed, uow: SupportUnitOfWork, envelope: Envelope, *, clock: Clock
 ) -> None:
-    await uow.order_context.set(event.order_id, {"status": "confirmed"})
+    await uow.order_context.set(event.order_id, {"status": "confirmed"}, at=envelope.occurred_at)
 
 
 async def on_order_cancelled(
     event: OrderCancelled, uow: SupportUnitOfWork, envelope: Envelope, *, clock: Clock
 ) -> None:
     await uow.order_context.set(
-        event.order_id, {"status": "cancelled", "cancel_reason": event.reason}
+        event.order_id,
+        {"status": "cancelled", "cancel_reason": event.reason},
+        at=envelope.occurred_at,
     )
 
 
@@ -113,9 +116,12 @@ async def on_order_shipped(
             "complete": event.complete,
             "delivered_at": None,
         },
+        at=envelope.occurred_at,
     )
     await uow.order_context.set(
-        event.order_id, {"status": "shipped" if event.complete else "partly_shipped"}
+        event.order_id,
+        {"status": "shipped" if event.complete else "partly_shipped"},
+        at=envelope.occurred_at,
     )
 
 
@@ -129,9 +135,12 @@ async def on_order_delivered(
             "shipment_id",
             event.shipment_id,
             {"delivered_at": event.delivered_at},
+            at=envelope.occurred_at,
         )
     await uow.order_context.set(
-        event.order_id, {"status": "delivered", "delivered_at": event.delivered_at}
+        event.order_id,
+        {"status": "delivered", "delivered_at": event.delivered_at},
+        at=envelope.occurred_at,
     )
 
 
@@ -148,6 +157,7 @@ async def on_return_requested(
             "withdrawal": event.withdrawal,
             "lines": [{"sku": line.sku, "quantity": line.quantity} for line in event.lines],
         },
+        at=envelope.occurred_at,
     )
 
 
@@ -160,6 +170,7 @@ async def on_return_received(
         "return_id",
         event.return_id,
         {"status": "received", "received_at": _when(event.received_at, envelope)},
+        at=envelope.occurred_at,
     )
 
 
@@ -176,6 +187,7 @@ async def on_return_completed(
             "completed_at": _when(event.completed_at, envelope),
             "refund_amount": str(event.refund_amount),
         },
+        at=envelope.occurred_at,
     )
 
 
@@ -233,6 +245,7 @@ async def on_complaint_filed(
             "desired_remedy": event.desired_remedy,
             "filed_at": at,
         },
+        at=envelope.occurred_at,
     )
     await _ticket_from_event(
         uow,
@@ -265,11 +278,12 @@ async def on_invoice_issued(
             "gross_total": str(event.gross_total),
             "currency": event.currency,
         },
+        at=envelope.occurred_at,
     )
     values: dict[str, Any] = {"email": normalise_email(event.customer.email)}
     if event.order_number:
         values["order_number"] = event.order_number
-    await uow.order_context.set(event.order_id, values)
+    await uow.order_context.set(event.order_id, values, at=envelope.occurred_at)
 
 
 async def on_credit_note_issued(
@@ -287,6 +301,7 @@ async def on_credit_note_issued(
             "reason": event.reason,
             "return_id": event.return_id,
         },
+        at=envelope.occurred_at,
     )
 
 
@@ -304,6 +319,7 @@ async def on_payment_received(
             "received_at": event.received_at,
             "invoice_number": event.invoice_number,
         },
+        at=envelope.occurred_at,
     )
 
 
@@ -320,6 +336,7 @@ async def on_payment_refunded(
             "method": event.method,
             "refunded_at": event.refunded_at,
         },
+        at=envelope.occurred_at,
     )
 
 
@@ -346,8 +363,9 @@ async def on_payment_overdue(
             "days_overdue": event.days_overdue,
             "at": at,
         },
+        at=envelope.occurred_at,
     )
-    await uow.order_context.set(event.order_id, {"dunning_level": level})
+    await uow.order_context.set(event.order_id, {"dunning_level": level}, at=envelope.occurred_at)
     if level < last_dunning_level:
         return
     await _ticket_from_event(
@@ -407,7 +425,7 @@ async def open_undelivered_tickets(
                 priority="high",
                 at=now,
             )
-            await uow.order_context.set(order_id, {"undelivered": True})
+            await uow.order_context.set(order_id, {"undelivered": True}, at=now)
             return True
 
         opened += await transactor.run(work)

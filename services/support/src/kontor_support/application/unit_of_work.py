@@ -45,6 +45,10 @@ class ChatRepository(Protocol):
         """Delete the chats the address opened; answers how many."""
         ...
 
+    async def delete(self, chat_id: str) -> None:
+        """Forget the chat (its retention ended)."""
+        ...
+
 
 class ProductRepository(Protocol):
     async def get(self, sku: str) -> dict[str, Any] | None: ...
@@ -80,6 +84,10 @@ class TicketRepository(Protocol):
         ...
 
     async def of_customer(self, email: str) -> list[Ticket]: ...
+
+    async def of_order(self, order_number: str) -> list[Ticket]:
+        """The tickets linked to the order ``order_number``."""
+        ...
 
 
 class MessageRepository(Protocol):
@@ -119,13 +127,29 @@ class CustomerRepository(Protocol):
 
 
 class OrderContextRepository(Protocol):
-    async def set(self, order_id: str, values: dict[str, Any]) -> None: ...
+    """Each write is a fact about the order at ``at``: the order's ``last_event_at``
+    becomes the newest of them (its retention counts from it, ADR 0138)."""
 
-    async def add(self, order_id: str, section: str, item: dict[str, Any]) -> None: ...
+    async def set(self, order_id: str, values: dict[str, Any], *, at: datetime) -> None: ...
+
+    async def add(
+        self, order_id: str, section: str, item: dict[str, Any], *, at: datetime
+    ) -> None: ...
 
     async def update_item(
-        self, order_id: str, section: str, key: str, value: str, values: dict[str, Any]
+        self,
+        order_id: str,
+        section: str,
+        key: str,
+        value: str,
+        values: dict[str, Any],
+        *,
+        at: datetime,
     ) -> None: ...
+
+    async def delete(self, order_id: str) -> None:
+        """Forget the order (its retention ended)."""
+        ...
 
     async def get(self, order_id: str) -> dict[str, Any] | None: ...
 

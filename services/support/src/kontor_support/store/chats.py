@@ -43,5 +43,8 @@ class MongoChatRepository:
         done = await self.chats.delete_many({"customer_email": email}, session=self.tx.session)
         return done.deleted_count
 
+    async def delete(self, chat_id: str) -> None:
+        await self.chats.delete_one({"_id": chat_id}, session=self.tx.session)
+
     async def save(self, chat: Chat) -> None:
         await self.chats.replace_one({"_id": chat.id}, to_document(chat), session=self.tx.session)

@@ -5,7 +5,9 @@ the shop's customer id. ``context_orders``: one document per order with what hap
 to it, in arrays (shipments with tracking, returns, complaints, invoices, credit
 notes, payments, refunds, dunning), so a ticket's customer context is one query.
 Written only by the consumers (``application/context.py``); the event's inbox record
-in the same transaction keeps a redelivery from adding an item twice.
+in the same transaction keeps a redelivery from adding an item twice. Each order keeps
+``last_event_at``, the newest of its facts' times, and each customer ``updated_at``,
+from which the retention sweep counts (``application/retention.py``, ADR 0138).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from kontor_servicekit.store import Transaction
 
 CUSTOMERS = "customers"
 CONTEXT_ORDERS = "context_orders"
+#: The newest time of an order's facts: its retention counts from it (ADR 0138).
+LAST_EVENT_AT = "last_event_at"
 
 SECTIONS = (
     "shipments",
@@ -44,11 +48,15 @@ class MongoCustomerRepository:
         customer_id: str | None,
         at: datetime,
     ) -> None:
-        changes: dict[str, Any] = {"$set": {"updated_at": at}}
+        values: dict[str, Any] = {}
         if name:
-            changes["$set"]["name"] = name
+            values["name"] = name
         if customer_id:
-            changes["$set"]["customer_id"] = customer_id
+            values["customer_id"] = customer_id
+        # the newest fact's time, whatever order they are handled in (ADR 0138)
+        changes: dict[str, Any] = {"$max": {"updated_at": at}}
+        if values:
+            changes["$set"] = values
         if phone:
             changes["$addToSet"] = {"phones": phone}
         await self.customers.update_one(
@@ -71,35 +79,58 @@ class MongoOrderContextRepository:
         self.tx = tx
         self.orders = tx.db[CONTEXT_ORDERS]
 
-    async def set(self, order_id: str, values: dict[str, Any]) -> None:
-        """Set ``values`` on the order's document (created if it is the first fact)."""
+    async def set(self, order_id: str, values: dict[str, Any], *, at: datetime) -> None:
+        """Set ``values`` on the order's document (created if it is the first fact);
+        ``at``: when the fact happened."""
         await self.orders.update_one(
             {"_id": order_id},
-            {"$set": values, "$setOnInsert": {section: [] for section in SECTIONS}},
+            {
+                "$set": values,
+                "$max": {LAST_EVENT_AT: at},
+                "$setOnInsert": {section: [] for section in SECTIONS},
+            },
             upsert=True,
             session=self.tx.session,
         )
 
-    async def add(self, order_id: str, section: str, item: dict[str, Any]) -> None:
+    async def add(self, order_id: str, section: str, item: dict[str, Any], *, at: datetime) -> None:
         """Append ``item`` to the order's ``section`` (e.g. a shipment)."""
         if section not in SECTIONS:
             raise ValueError(f"unknown section {section!r}")
         await self.orders.update_one(
             {"_id": order_id},
-            {"$push": {section: item}, "$setOnInsert": {"order_id": order_id}},
+            {
+                "$push": {section: item},
+                "$max": {LAST_EVENT_AT: at},
+                "$setOnInsert": {"order_id": order_id},
+            },
             upsert=True,
             session=self.tx.session,
         )
 
     async def update_item(
-        self, order_id: str, section: str, key: str, value: str, values: dict[str, Any]
+        self,
+        order_id: str,
+        section: str,
+        key: str,
+        value: str,
+        values: dict[str, Any],
+        *,
+        at: datetime,
     ) -> None:
         """Set ``values`` on the item of ``section`` whose ``key`` is ``value``."""
         await self.orders.update_one(
             {"_id": order_id, f"{section}.{key}": value},
-            {"$set": {f"{section}.$.{k}": v for k, v in values.items()}},
+            {
+                "$set": {f"{section}.$.{k}": v for k, v in values.items()},
+                "$max": {LAST_EVENT_AT: at},
+            },
             session=self.tx.session,
         )
+
+    async def delete(self, order_id: str) -> None:
+        """Forget the order (its retention ended)."""
+        await self.orders.delete_one({"_id": order_id}, session=self.tx.session)
 
     async def get(self, order_id: str) -> dict[str, Any] | None:
         return await self.orders.find_one({"_id": order_id}, session=self.tx.session)

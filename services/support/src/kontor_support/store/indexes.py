@@ -6,7 +6,8 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from kontor_support.store.context import CONTEXT_ORDERS, CUSTOMERS
+from kontor_support.store.chats import CHATS
+from kontor_support.store.context import CONTEXT_ORDERS, CUSTOMERS, LAST_EVENT_AT
 from kontor_support.store.deliveries import DELIVERIES
 from kontor_support.store.products import PRODUCTS
 from kontor_support.store.ratings import RATINGS
@@ -50,6 +51,10 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     # customer satisfaction: the figures and the list of a period
     await db[RATINGS].create_index([("requested_at", 1), ("agent", 1)], name="by_period")
     await db[CUSTOMERS].create_index("phones", name="by_phone")
+    # the context's retention sweep (ADR 0138): rows by the time their period counts from
+    await db[CUSTOMERS].create_index("updated_at", name="by_last_fact")
+    await db[CONTEXT_ORDERS].create_index(LAST_EVENT_AT, name="by_last_fact")
+    await db[CHATS].create_index("created_at", name="by_opening")
     await db[PRODUCTS].create_index("search", name="by_word")  # multikey: every word
     await db[CONTEXT_ORDERS].create_index("email", name="by_customer")
     await db[CONTEXT_ORDERS].create_index("order_number", name="by_number")

@@ -29,7 +29,7 @@ from kontor_support.domain.delivery import Delivery
 from kontor_support.domain.message import TicketMessage
 from kontor_support.domain.rating import Rating
 from kontor_support.domain.ticket import OPEN_STATES, Ticket
-from kontor_support.store.context import SECTIONS
+from kontor_support.store.context import LAST_EVENT_AT, SECTIONS
 
 
 class InMemoryDeliveryRepository:
@@ -79,6 +79,9 @@ class InMemoryChatRepository:
         for chat in gone:
             self.table.delete(chat.id)
         return len(gone)
+
+    async def delete(self, chat_id: str) -> None:
+        self.table.delete(chat_id)
 
 
 class InMemoryProductRepository:
@@ -141,6 +144,9 @@ class InMemoryTicketRepository:
     async def of_customer(self, email: str) -> list[Ticket]:
         return self.table.where(lambda t: t.customer_email == email)
 
+    async def of_order(self, order_number: str) -> list[Ticket]:
+        return self.table.where(lambda t: order_number in t.order_numbers)
+
 
 class InMemoryMessageRepository:
     def __init__(self, table: InMemoryTable[TicketMessage]) -> None:
@@ -188,7 +194,7 @@ class InMemoryCustomerRepository:
         at: datetime,
     ) -> None:
         row = self.rows.setdefault(email, {"_id": email, "phones": []})
-        row["updated_at"] = at
+        row["updated_at"] = max(row.get("updated_at") or at, at)
         if name:
             row["name"] = name
         if customer_id:
@@ -217,21 +223,40 @@ class InMemoryOrderContextRepository:
         )
         return row
 
-    async def set(self, order_id: str, values: dict[str, Any]) -> None:
-        self._row(order_id).update(copy.deepcopy(values))
+    def _touch(self, row: dict[str, Any], at: datetime) -> None:
+        last = row.get(LAST_EVENT_AT)
+        row[LAST_EVENT_AT] = at if last is None else max(last, at)
 
-    async def add(self, order_id: str, section: str, item: dict[str, Any]) -> None:
+    async def set(self, order_id: str, values: dict[str, Any], *, at: datetime) -> None:
+        row = self._row(order_id)
+        row.update(copy.deepcopy(values))
+        self._touch(row, at)
+
+    async def add(self, order_id: str, section: str, item: dict[str, Any], *, at: datetime) -> None:
         if section not in SECTIONS:
             raise ValueError(f"unknown section {section!r}")
-        self._row(order_id)[section].append(copy.deepcopy(item))
+        row = self._row(order_id)
+        row[section].append(copy.deepcopy(item))
+        self._touch(row, at)
 
     async def update_item(
-        self, order_id: str, section: str, key: str, value: str, values: dict[str, Any]
+        self,
+        order_id: str,
+        section: str,
+        key: str,
+        value: str,
+        values: dict[str, Any],
+        *,
+        at: datetime,
     ) -> None:
         for item in self.rows.get(order_id, {}).get(section, []):
             if item.get(key) == value:
                 item.update(copy.deepcopy(values))
+                self._touch(self.rows[order_id], at)
                 return
+
+    async def delete(self, order_id: str) -> None:
+        self.rows.pop(order_id, None)
 
     async def get(self, order_id: str) -> dict[str, Any] | None:
         return copy.deepcopy(self.rows.get(order_id))

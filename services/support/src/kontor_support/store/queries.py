@@ -16,7 +16,7 @@ from kontor_support.domain.rating import Rating, RatingCount
 from kontor_support.domain.ticket import Ticket
 from kontor_support.store.chats import CHATS
 from kontor_support.store.chats import from_document as chat_from_document
-from kontor_support.store.context import CONTEXT_ORDERS, CUSTOMERS
+from kontor_support.store.context import CONTEXT_ORDERS, CUSTOMERS, LAST_EVENT_AT
 from kontor_support.store.deliveries import DELIVERIES
 from kontor_support.store.deliveries import from_document as delivery_from_document
 from kontor_support.store.products import PRODUCTS
@@ -83,6 +83,35 @@ class SupportQueries:
     async def delivery(self, delivery_id: str) -> Delivery | None:
         doc = await self.db[DELIVERIES].find_one({"_id": delivery_id})
         return None if doc is None else delivery_from_document(doc)
+
+    # the context's retention (ADR 0138): a page of ids by id, the sweep re-checks each
+
+    async def orders_before(
+        self, before: datetime, *, after: str | None, limit: int = 200
+    ) -> list[str]:
+        """Orders whose last fact is not later than ``before``."""
+        return await self._ids(CONTEXT_ORDERS, LAST_EVENT_AT, before, after, limit)
+
+    async def customers_before(
+        self, before: datetime, *, after: str | None, limit: int = 200
+    ) -> list[str]:
+        """Customers no fact named later than ``before``."""
+        return await self._ids(CUSTOMERS, "updated_at", before, after, limit)
+
+    async def chats_before(
+        self, before: datetime, *, after: str | None, limit: int = 200
+    ) -> list[str]:
+        """Chats opened not later than ``before``."""
+        return await self._ids(CHATS, "created_at", before, after, limit)
+
+    async def _ids(
+        self, collection: str, field: str, before: datetime, after: str | None, limit: int
+    ) -> list[str]:
+        query: dict[str, Any] = {field: {"$lte": before}}
+        if after is not None:
+            query["_id"] = {"$gt": after}
+        cursor = self.db[collection].find(query, {"_id": 1}).sort("_id", 1).limit(limit)
+        return [doc["_id"] async for doc in cursor]
 
 
 class ProductQueries:

@@ -103,6 +103,10 @@ class MongoTicketRepository:
         cursor = self.tickets.find({"customer_email": email}, session=self.tx.session)
         return [ticket_from_document(doc) async for doc in cursor]
 
+    async def of_order(self, order_number: str) -> list[Ticket]:
+        cursor = self.tickets.find({"order_numbers": order_number}, session=self.tx.session)
+        return [ticket_from_document(doc) async for doc in cursor]
+
 
 class MongoMessageRepository:
     def __init__(self, tx: Transaction) -> None:
