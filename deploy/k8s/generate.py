@@ -3,7 +3,9 @@
 What Kafka needs (topics, users with their ACLs) and how each service is deployed and
 scaled (consumer groups -> KEDA lag triggers) is derived here from the contracts'
 registry and from each service's own :class:`ServiceDefinition`, and written as
-committed YAML under ``deploy/k8s/base`` and ``deploy/k8s/overlays/*/ingress.yaml``.
+committed YAML under ``deploy/k8s/base`` and ``deploy/k8s/overlays/*/ingress.yaml``; so
+is the privacy key store's replica set with one user per service (``base/privacy-keys``)
+and every service's reference to the master key Secret (ADR 0140).
 
     uv run python deploy/k8s/generate.py          # (re)write the files
     uv run python deploy/k8s/generate.py --check  # exit 1 if a committed file is stale
