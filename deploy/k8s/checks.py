@@ -7,16 +7,25 @@ check reports what it should.
 
 from __future__ import annotations
 
+import ast
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import yaml
 from kontor_contracts.registry import REGISTRY
+from kontor_servicekit.privacy.keys import MasterKey
 
 from deploy.k8s.generate import (
     DLT_PARTITIONS,
     DLT_RETENTION_MS,
+    KEY_ERASERS,
+    KEY_STORE,
+    KEY_STORE_COLLECTION,
+    KEY_STORE_DATABASE,
+    PRIVACY_KEK_SECRET,
+    PRIVACY_KEK_SECRET_KEY,
     SERIAL_MAX_REPLICAS,
     ServiceFacts,
 )
@@ -344,7 +353,9 @@ def pod_problems(docs: list[Manifest], service: str) -> list[str]:
     if not ((pod.get("affinity") or {}).get("podAntiAffinity")):
         problems.append(f"{service}: no pod anti-affinity")
     for var in c.get("env", []):
-        secretish = any(w in var.get("name", "") for w in ("PASSWORD", "MONGO_URL", "SECRET"))
+        secretish = any(
+            w in var.get("name", "") for w in ("PASSWORD", "MONGO_URL", "SECRET", "KEK")
+        )
         if secretish and "value" in var:
             problems.append(f"{service}: {var['name']} is a literal, not a Secret reference")
     return problems
@@ -365,8 +376,8 @@ def literal_secret_problems(docs: Iterable[Manifest], where: str) -> list[str]:
     return problems
 
 
-def secret_files_problems(root: Path) -> list[str]:
-    problems: list[str] = []
+def yaml_files(root: Path) -> Iterable[tuple[str, list[Any]]]:
+    """(path relative to ``root``, its documents) of every readable YAML file below it."""
     for path in sorted([*root.rglob("*.yaml"), *root.rglob("*.yml")]):
         if any(part.startswith(".") for part in path.relative_to(root).parts):
             continue
@@ -374,5 +385,224 @@ def secret_files_problems(root: Path) -> list[str]:
             docs = list(yaml.safe_load_all(path.read_text()))
         except yaml.YAMLError:
             continue
-        problems += literal_secret_problems(docs, str(path.relative_to(root)))
+        yield str(path.relative_to(root)), docs
+
+
+def secret_files_problems(root: Path) -> list[str]:
+    return [p for rel, docs in yaml_files(root) for p in literal_secret_problems(docs, rel)]
+
+
+# --------------------------------------------------------------------------- privacy keys
+
+KEK_ENV = "KONTOR_PRIVACY_KEK"
+KEK_FILE_ENV = "KONTOR_PRIVACY_KEK_FILE"
+KEYS_URL_ENV = "KONTOR_PRIVACY_KEYS_MONGO_URL"
+_BASE64_KEY = re.compile(r"^[A-Za-z0-9+/_-]{43}=?$")
+_BASE64_WORD = re.compile(r"(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{43}=?(?![A-Za-z0-9+/_=-])")
+
+
+def pod_templates(doc: Manifest) -> list[Manifest]:
+    """The pod spec of a workload (Deployment, StatefulSet, DaemonSet, Job, CronJob)."""
+    spec = doc.get("spec") or {}
+    if doc.get("kind") == "CronJob":
+        spec = ((spec.get("jobTemplate") or {}).get("spec")) or {}
+    template = (spec.get("template") or {}).get("spec")
+    return [template] if isinstance(template, dict) else []
+
+
+def service_of_image(image: str, services: Iterable[str]) -> str | None:
+    """``kontor/orders:1.0`` or ``registry.example/kontor/orders@sha256:...`` -> orders."""
+    path = image.split("@", 1)[0].rsplit(":", 1)[0] if "/" in image else image
+    for service in services:
+        if path == f"kontor/{service}" or path.endswith(f"/kontor/{service}"):
+            return service
+    return None
+
+
+def _secret_ref(container: Manifest, name: str) -> Manifest | None:
+    for var in container.get("env", []):
+        if var.get("name") == name:
+            return (var.get("valueFrom") or {}).get("secretKeyRef") or {"literal": True}
+    return None
+
+
+def key_store_users(docs: Iterable[Manifest]) -> dict[str, Manifest]:
+    """The key store's users by name ({} without a key store replica set)."""
+    store = by_name(docs, "MongoDBCommunity").get(KEY_STORE)
+    return {u["name"]: u for u in ((store or {}).get("spec") or {}).get("users", [])}
+
+
+def privacy_key_problems(docs: list[Manifest], facts: list[ServiceFacts]) -> list[str]:
+    """Every container that runs a service's image (Deployments, Jobs, CronJobs, ...) gets
+    the master key from the master key Secret, required, and the key store's address from
+    the connection Secret of that service's own user of the key store replica set."""
+    problems: list[str] = []
+    names = [f.name for f in facts]
+    users = key_store_users(docs)
+    running: set[str] = set()
+    for doc in docs:
+        for pod in pod_templates(doc):
+            for c in [*pod.get("initContainers", []), *pod.get("containers", [])]:
+                service = service_of_image(str(c.get("image", "")), names)
+                if service is None:
+                    continue
+                running.add(service)
+                where = f"{doc.get('kind')}/{name_of(doc)} container {c.get('name')}"
+                kek = _secret_ref(c, KEK_ENV)
+                if kek is None:
+                    problems.append(f"{where}: no {KEK_ENV}")
+                elif kek.get("literal"):
+                    problems.append(f"{where}: {KEK_ENV} is a literal, not a Secret reference")
+                else:
+                    if (kek.get("name"), kek.get("key")) != (
+                        PRIVACY_KEK_SECRET,
+                        PRIVACY_KEK_SECRET_KEY,
+                    ):
+                        problems.append(
+                            f"{where}: {KEK_ENV} from {kek.get('name')}/{kek.get('key')}, not "
+                            f"{PRIVACY_KEK_SECRET}/{PRIVACY_KEK_SECRET_KEY}"
+                        )
+                    if kek.get("optional"):
+                        problems.append(f"{where}: {KEK_ENV} is optional (nothing would be sealed)")
+                if any(v.get("name") == KEK_FILE_ENV for v in c.get("env", [])):
+                    problems.append(f"{where}: {KEK_FILE_ENV} beside {KEK_ENV}")
+                url = _secret_ref(c, KEYS_URL_ENV)
+                user = users.get(service)
+                if url is None:
+                    problems.append(f"{where}: no {KEYS_URL_ENV}")
+                elif url.get("literal"):
+                    problems.append(f"{where}: {KEYS_URL_ENV} is a literal, not a Secret reference")
+                elif user is None:
+                    problems.append(f"{where}: the key store has no user {service}")
+                elif url.get("name") != user.get("connectionStringSecretName") or url.get(
+                    "optional"
+                ):
+                    problems.append(
+                        f"{where}: {KEYS_URL_ENV} from {url.get('name')}, not the key store "
+                        f"user's {user.get('connectionStringSecretName')} (required)"
+                    )
+    for service in sorted(set(names) - running):
+        problems.append(f"{service}: no workload runs its image")
     return problems
+
+
+def key_store_problems(docs: list[Manifest], facts: list[ServiceFacts]) -> list[str]:
+    """The key store is a replica set of its own with one user per service, each with
+    only the key store's custom roles; only ``KEY_ERASERS`` may delete keys."""
+    store = by_name(docs, "MongoDBCommunity").get(KEY_STORE)
+    if store is None:
+        return [f"MongoDBCommunity {KEY_STORE}: missing (the key store's own replica set)"]
+    problems: list[str] = []
+    spec = store.get("spec") or {}
+    custom = {r["role"]: r for r in (spec.get("security") or {}).get("roles", [])}
+    for role in custom.values():
+        for privilege in role.get("privileges", []):
+            resource = privilege.get("resource") or {}
+            if resource != {"db": KEY_STORE_DATABASE, "collection": KEY_STORE_COLLECTION}:
+                problems.append(f"{KEY_STORE}: role {role['role']} reaches beyond data_keys")
+        if role.get("roles"):
+            problems.append(f"{KEY_STORE}: role {role['role']} inherits {role['roles']}")
+    users = key_store_users(docs)
+    for f in facts:
+        user = users.get(f.name)
+        if user is None:
+            problems.append(f"{KEY_STORE}: no user {f.name}")
+            continue
+        actions: set[str] = set()
+        for grant in user.get("roles", []):
+            role = custom.get(grant.get("name")) if grant.get("db") == "admin" else None
+            if role is None:
+                problems.append(f"{KEY_STORE}: user {f.name} has role {grant} (not a key role)")
+                continue
+            for privilege in role.get("privileges", []):
+                actions |= set(privilege.get("actions", []))
+        for needed in ("find", "insert"):
+            if needed not in actions:
+                problems.append(f"{KEY_STORE}: user {f.name} may not {needed} keys")
+        if ("remove" in actions) != (f.name in KEY_ERASERS):
+            may = "may" if "remove" in actions else "may not"
+            problems.append(f"{KEY_STORE}: user {f.name} {may} delete keys")
+        extra = actions - {"find", "insert", "createCollection", "remove"}
+        if extra:
+            problems.append(f"{KEY_STORE}: user {f.name} may {sorted(extra)}")
+    service_sets = {f.mongo for f in facts}
+    for name, mongo in by_name(docs, "MongoDBCommunity").items():
+        if name in service_sets:
+            for user in (mongo.get("spec") or {}).get("users", []):
+                for grant in user.get("roles", []):
+                    if grant.get("db") == KEY_STORE_DATABASE:
+                        problems.append(f"{name}: user {user['name']} has a role on the keys")
+    return problems
+
+
+def _strings(node: Any, path: str = "") -> Iterable[tuple[str, str]]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _strings(value, f"{path}/{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _strings(value, f"{path}/{i}")
+    elif isinstance(node, str):
+        yield path, node
+
+
+def looks_like_a_key(text: str) -> bool:
+    """Base64 of exactly 32 bytes: what the kit takes as a master key (and what
+    ``openssl rand -base64 32`` prints). Random bytes in base64 have upper and lower case
+    letters (all but about 1 in 5 billion keys); names such as a trigger's
+    ``lag-support-privacy-...`` of the same length do not."""
+    candidate = text.strip()
+    if not _BASE64_KEY.match(candidate) or candidate.lower() == candidate:
+        return False
+    if candidate.upper() == candidate:
+        return False
+    try:
+        MasterKey.from_text(candidate)
+    except ValueError:
+        return False
+    return True
+
+
+def key_material_problems(docs: Iterable[Manifest], where: str) -> list[str]:
+    """No master key (nor anything shaped like one) in a manifest, and no KEK variable
+    with a literal value or a KEK in a ConfigMap."""
+    problems: list[str] = []
+    for doc in docs:
+        if not isinstance(doc, dict):
+            continue
+        what = f"{where}: {doc.get('kind')}/{name_of(doc)}"
+        for path, text in _strings(doc):
+            if any(looks_like_a_key(m.group(0)) for m in _BASE64_WORD.finditer(text)):
+                problems.append(f"{what}: {path} holds key material")
+        if doc.get("kind") == "ConfigMap":
+            for key in (doc.get("data") or {}) | (doc.get("binaryData") or {}):
+                if "KEK" in key.upper():
+                    problems.append(f"{what}: the master key {key} in a ConfigMap")
+        for pod in pod_templates(doc):
+            for c in [*pod.get("initContainers", []), *pod.get("containers", [])]:
+                for var in c.get("env", []):
+                    if "KEK" in str(var.get("name", "")).upper() and "value" in var:
+                        problems.append(f"{what}: {var['name']} has a literal value")
+    return problems
+
+
+def key_material_files_problems(root: Path) -> list[str]:
+    """Every YAML file under ``root`` (hand-written or generated)."""
+    return [p for rel, docs in yaml_files(root) for p in key_material_problems(docs, rel)]
+
+
+def key_destroyers(services_dir: Path, services: Iterable[str]) -> list[str]:
+    """The services whose own code calls ``<key store>.destroy(...)``."""
+    found = []
+    for service in services:
+        for path in (services_dir / service / "src").rglob("*.py"):
+            tree = ast.parse(path.read_text())
+            if any(
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "destroy"
+                for node in ast.walk(tree)
+            ):
+                found.append(service)
+                break
+    return sorted(found)

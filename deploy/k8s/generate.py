@@ -3,7 +3,9 @@
 What Kafka needs (topics, users with their ACLs) and how each service is deployed and
 scaled (consumer groups -> KEDA lag triggers) is derived here from the contracts'
 registry and from each service's own :class:`ServiceDefinition`, and written as
-committed YAML under ``deploy/k8s/base`` and ``deploy/k8s/overlays/*/ingress.yaml``.
+committed YAML under ``deploy/k8s/base`` and ``deploy/k8s/overlays/*/ingress.yaml``; so
+is the privacy key store's replica set with one user per service (``base/privacy-keys``)
+and every service's reference to the master key Secret (ADR 0140).
 
     uv run python deploy/k8s/generate.py          # (re)write the files
     uv run python deploy/k8s/generate.py --check  # exit 1 if a committed file is stale
@@ -25,6 +27,7 @@ from typing import Any
 
 import yaml
 from kontor_contracts.registry import DAY_MS, REGISTRY, SERVICES, TopicSpec
+from kontor_servicekit.privacy.keys import DATA_KEYS
 from kontor_servicekit.service import (
     ServiceDefinition,
     api_path_prefixes,
@@ -32,7 +35,7 @@ from kontor_servicekit.service import (
     dead_letter_topics,
     publishes,
 )
-from kontor_servicekit.settings import DEFAULT_KAFKA_MAX_MESSAGE_BYTES
+from kontor_servicekit.settings import DEFAULT_KAFKA_MAX_MESSAGE_BYTES, ServiceSettings
 
 K8S_DIR = Path(__file__).resolve().parent
 BASE_DIR = K8S_DIR / "base"
@@ -113,6 +116,26 @@ MAIL_RELAY_SUBMISSION_PORT = 587
 """The shop's MX/relay pods (spam filtering, TLS from the internet), the only peers that
 may deliver to an SMTP receiver (ADR 0046; an overlay patches them for another relay)."""
 """The scraping pods' labels (the Prometheus operator's)."""
+PRIVACY_KEK_SECRET = "kontor-privacy-kek"
+PRIVACY_KEK_SECRET_KEY = "kek"
+"""The privacy master key (ADR 0034, 0140): a Secret the operator creates (base64 of 32
+random bytes, docs/operations.md, "Secrets"), never in the repository; every service
+reads it as ``KONTOR_PRIVACY_KEK``, not optional: without it nothing would be sealed."""
+KEY_STORE = "privacy-keys-mongo"
+"""The key store's own replica set (ADR 0140): not any service's, so a service's database
+is restored without bringing back an erased key, and the keys' backups have their own
+(short) retention."""
+KEY_STORE_DATABASE = str(ServiceSettings.model_fields["privacy_keys_database"].default)
+"""``kontor_keys``: the database the kit opens on ``KONTOR_PRIVACY_KEYS_MONGO_URL``."""
+KEY_STORE_COLLECTION = DATA_KEYS
+KEY_USE_ROLE = "kontor-keys-use"
+"""Find a person's data key and make one (insert; the first insert creates the collection)."""
+KEY_ERASE_ROLE = "kontor-keys-erase"
+"""Delete a data key (crypto-shredding): only for the services in ``KEY_ERASERS``."""
+KEY_ERASERS = ("orders",)
+"""The services whose code destroys data keys: orders coordinates every erasure and
+destroys the person's key and each request's own key (ADR 0035, 0036). A test reads the
+services' code for ``.destroy(`` calls and fails if this differs."""
 OVERLAY_DOMAINS = {"dev": "kontor.localtest.me", "prod": "api.kontor.example"}
 PROD_TLS_SECRET = "kontor-api-tls"
 
@@ -373,6 +396,23 @@ def service_secret_env(f: ServiceFacts) -> list[Manifest]:
     return found
 
 
+def key_store_connection_secret(f: ServiceFacts) -> str:
+    """The Secret the MongoDB operator writes for the service's key store user."""
+    return f"{KEY_STORE}-{f.name}-connection"
+
+
+def privacy_key_env(f: ServiceFacts) -> list[Manifest]:
+    """The master key and the key store (ADR 0140): both required, from Secrets only."""
+    return [
+        _secret_env("KONTOR_PRIVACY_KEK", PRIVACY_KEK_SECRET, PRIVACY_KEK_SECRET_KEY),
+        _secret_env(
+            "KONTOR_PRIVACY_KEYS_MONGO_URL",
+            key_store_connection_secret(f),
+            "connectionString.standard",
+        ),
+    ]
+
+
 def deployment(f: ServiceFacts) -> Manifest:
     probe_port = "http"
     container = {
@@ -400,6 +440,7 @@ def deployment(f: ServiceFacts) -> Manifest:
             _secret_env("KONTOR_KAFKA_PASSWORD", f.kafka_user, "password"),
             # Written by the MongoDB operator from the user's password Secret.
             _secret_env("KONTOR_MONGO_URL", f"{f.mongo}-connection", "connectionString.standard"),
+            *privacy_key_env(f),
             {
                 "name": "KONTOR_AUTH_PUBLIC_KEY",
                 "valueFrom": {"configMapKeyRef": {"name": "kontor-auth", "key": "public-key.pem"}},
@@ -551,7 +592,7 @@ def _port(port: int, protocol: str = "TCP") -> Manifest:
 
 
 def network_policy(f: ServiceFacts) -> Manifest:
-    """Only Kafka, its own MongoDB, the collector and DNS out; in only the ingress
+    """Only Kafka, its own MongoDB, the key store's, the collector and DNS out; in only the ingress
     controller's pods (which route the API prefixes, nothing else) and Prometheus's
     (for /metrics), and to an SMTP receiver's port only the mail relay's pods. No other
     pod of the cluster reaches /metrics, /docs or /health/*; the kubelet's probes are not
@@ -604,6 +645,10 @@ def network_policy(f: ServiceFacts) -> Manifest:
                     "ports": [_port(MONGO_PORT)],
                 },
                 {
+                    "to": [{"podSelector": {"matchLabels": {"app": f"{KEY_STORE}-svc"}}}],
+                    "ports": [_port(MONGO_PORT)],
+                },
+                {
                     "to": [
                         {
                             "podSelector": {
@@ -651,32 +696,31 @@ def smtp_ingress(f: ServiceFacts) -> list[Manifest]:
     return [{"from": [_mail_relay_peer()], "ports": [_port(f.smtp_receiver_port)]}]
 
 
-def mongodb(f: ServiceFacts) -> Manifest:
-    """A replica set of the service's own, and one user that may only use its database."""
+def replica_set(
+    name: str,
+    meta_labels: dict[str, str],
+    users: list[Manifest],
+    *,
+    roles: list[Manifest] | None = None,
+    storage: str = "20Gi",
+) -> Manifest:
+    """A MongoDBCommunity replica set with SCRAM users (ADR 0105)."""
+    security: Manifest = {"authentication": {"modes": ["SCRAM"]}}
+    if roles:
+        security["roles"] = roles
     return {
         "apiVersion": "mongodbcommunity.mongodb.com/v1",
         "kind": "MongoDBCommunity",
-        "metadata": _meta(f.mongo, f),
+        "metadata": {"name": name, "labels": meta_labels},
         "spec": {
             "members": 3,
             "type": "ReplicaSet",
             "version": "8.0.4",
-            "security": {"authentication": {"modes": ["SCRAM"]}},
+            "security": security,
             "additionalMongodConfig": {
                 "setParameter": {"transactionLifetimeLimitSeconds": MONGO_TRANSACTION_LIFETIME_S}
             },
-            "users": [
-                {
-                    "name": f.name,
-                    "db": "admin",
-                    # NOT in the repository: create it before the first deploy
-                    # (docs/operations.md, "Secrets").
-                    "passwordSecretRef": {"name": f"{f.mongo}-password", "key": "password"},
-                    "roles": [{"name": "readWrite", "db": f"kontor_{f.name}"}],
-                    "scramCredentialsSecretName": f"{f.mongo}-scram",
-                    "connectionStringSecretName": f"{f.mongo}-connection",
-                }
-            ],
+            "users": users,
             "statefulSet": {
                 "spec": {
                     "template": {
@@ -704,7 +748,7 @@ def mongodb(f: ServiceFacts) -> Manifest:
                             "metadata": {"name": "data-volume"},
                             "spec": {
                                 "accessModes": ["ReadWriteOnce"],
-                                "resources": {"requests": {"storage": "20Gi"}},
+                                "resources": {"requests": {"storage": storage}},
                             },
                         }
                     ],
@@ -712,6 +756,73 @@ def mongodb(f: ServiceFacts) -> Manifest:
             },
         },
     }
+
+
+def _mongo_user(name: str, replica_set_name: str, roles: list[Manifest]) -> Manifest:
+    return {
+        "name": name,
+        "db": "admin",
+        # NOT in the repository: create it before the first deploy
+        # (docs/operations.md, "Secrets").
+        "passwordSecretRef": {"name": f"{replica_set_name}-password", "key": "password"},
+        "roles": roles,
+        "scramCredentialsSecretName": f"{replica_set_name}-scram",
+        "connectionStringSecretName": f"{replica_set_name}-connection",
+    }
+
+
+def mongodb(f: ServiceFacts) -> Manifest:
+    """A replica set of the service's own, and one user that may only use its database."""
+    user = _mongo_user(f.name, f.mongo, [{"name": "readWrite", "db": f"kontor_{f.name}"}])
+    return replica_set(f.mongo, labels(f), [user])
+
+
+KEY_STORE_LABELS = {
+    "app.kubernetes.io/name": "privacy-keys",
+    "app.kubernetes.io/component": "key-store",
+    "app.kubernetes.io/part-of": "kontor",
+}
+
+
+def key_store_roles() -> list[Manifest]:
+    """Custom roles on the one collection of data keys, nothing else (ADR 0140). The kit
+    reads (find) and makes keys (insert; the first insert creates the collection, hence
+    createCollection on that collection only); deleting (remove) is erasure's alone."""
+    resource = {"db": KEY_STORE_DATABASE, "collection": KEY_STORE_COLLECTION}
+    return [
+        {
+            "role": KEY_USE_ROLE,
+            "db": "admin",
+            "privileges": [
+                {"resource": dict(resource), "actions": ["createCollection", "find", "insert"]}
+            ],
+            "roles": [],
+        },
+        {
+            "role": KEY_ERASE_ROLE,
+            "db": "admin",
+            "privileges": [{"resource": dict(resource), "actions": ["remove"]}],
+            "roles": [],
+        },
+    ]
+
+
+def key_store_user(f: ServiceFacts) -> Manifest:
+    roles = [{"name": KEY_USE_ROLE, "db": "admin"}]
+    if f.name in KEY_ERASERS:
+        roles.append({"name": KEY_ERASE_ROLE, "db": "admin"})
+    return _mongo_user(f.name, f"{KEY_STORE}-{f.name}", roles)
+
+
+def key_store_mongodb(facts: list[ServiceFacts]) -> Manifest:
+    """The key store's own replica set: one user per service (ADR 0034, 0140)."""
+    return replica_set(
+        KEY_STORE,
+        dict(KEY_STORE_LABELS),
+        [key_store_user(f) for f in facts],
+        roles=key_store_roles(),
+        storage="5Gi",
+    )
 
 
 def max_replicas(f: ServiceFacts) -> int:
@@ -939,6 +1050,8 @@ def render(facts: list[ServiceFacts] | None = None) -> dict[Path, str]:
         Path("base/services/kustomization.yaml"): dump(
             [kustomization([f"../{f.name}" for f in facts])]
         ),
+        Path("base/privacy-keys/kustomization.yaml"): dump([kustomization(["mongodb.yaml"])]),
+        Path("base/privacy-keys/mongodb.yaml"): dump([key_store_mongodb(facts)]),
     }
     for f in facts:
         for name, manifests in service_files(f).items():

@@ -242,7 +242,7 @@ def test_secret_check_reports_a_committed_secret(tmp_path: Any) -> None:
     ]
 
 
-def test_network_policy_allows_only_kafka_own_mongo_collector_and_dns(
+def test_network_policy_allows_only_kafka_own_mongo_key_store_collector_and_dns(
     prod: Docs, facts: list[ServiceFacts]
 ) -> None:
     policies = checks.by_name(prod, "NetworkPolicy")
@@ -253,8 +253,11 @@ def test_network_policy_allows_only_kafka_own_mongo_collector_and_dns(
         peers = [p for rule in spec["egress"] for p in rule["to"]]
         labels = [p.get("podSelector", {}).get("matchLabels", {}) for p in peers]
         assert {"app": f"{f.name}-mongo-svc"} in labels
+        # and the key store's own replica set (ADR 0140), no other service's
+        assert {"app": f"{generate.KEY_STORE}-svc"} in labels
         assert not any(
-            lbl.get("app", "").endswith("-mongo-svc") and lbl["app"] != f"{f.name}-mongo-svc"
+            lbl.get("app", "").endswith("-mongo-svc")
+            and lbl["app"] not in (f"{f.name}-mongo-svc", f"{generate.KEY_STORE}-svc")
             for lbl in labels
         )
         assert any(lbl.get("strimzi.io/broker-role") == "true" for lbl in labels)
@@ -262,7 +265,7 @@ def test_network_policy_allows_only_kafka_own_mongo_collector_and_dns(
         assert {"k8s-app": "kube-dns"} in labels
         # and the mail relay for a service that sends mail (ADR 0046)
         assert (generate.MAIL_RELAY_PODS in labels) == f.sends_mail, f.name
-        assert len(peers) == 4 + f.sends_mail
+        assert len(peers) == 5 + f.sends_mail
 
 
 def test_support_s_smtp_receiver_is_served_and_reachable_from_the_mail_relay_only(
@@ -369,7 +372,7 @@ def test_a_crashed_pods_transaction_ends_after_the_same_lifetime_as_locally(prod
     from kontor_local.runtime import DEFAULT_TRANSACTION_LIFETIME_S
 
     mongos = checks.of_kind(prod, "MongoDBCommunity")
-    assert len(mongos) == 6
+    assert len(mongos) == 7  # six services' and the key store's (ADR 0140)
     for mongo in mongos:
         parameters = mongo["spec"]["additionalMongodConfig"]["setParameter"]
         assert parameters["transactionLifetimeLimitSeconds"] == 5

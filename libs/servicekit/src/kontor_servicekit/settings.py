@@ -161,17 +161,18 @@ class ServiceSettings(BaseSettings):
     privacy_kek: SecretStr | None = Field(
         default=None,
         description="The privacy master key (base64 of 32 bytes) that wraps every person's "
-        "data key (ADR 0034); privacy_kek_file is the usual way to give it.",
+        "data key (ADR 0034); in k8s from the Secret kontor-privacy-kek (ADR 0140).",
     )
     privacy_kek_file: Path | None = Field(
         default=None,
         description="File holding the privacy master key: .kontor/keys/privacy-kek on one "
-        "machine, a mounted Secret in k8s. Unset (and no privacy_kek): no sealing, and "
+        "machine (make run). Unset (and no privacy_kek): no sealing, and "
         "privacy requests answer 503.",
     )
     privacy_keys_mongo_url: str | None = Field(
         default=None,
-        description="The server of the shared key store; unset: the service's own server.",
+        description="The server of the shared key store; unset: the service's own server "
+        "(k8s: the replica set privacy-keys-mongo, ADR 0140).",
     )
     privacy_keys_database: str = Field(
         default="kontor_keys", description="The shared key store's database (data_keys)."

@@ -1,8 +1,9 @@
 """Per-person data keys, wrapped by a master key, in a key store every service reads (ADR 0034).
 
-- :class:`MasterKey` (the KEK): 32 random bytes from ``KONTOR_PRIVACY_KEK`` (base64) or
-  the file ``KONTOR_PRIVACY_KEK_FILE`` (``.kontor/keys/privacy-kek`` on one machine, a
-  mounted k8s Secret in production). It never leaves the process; the key store only
+- :class:`MasterKey` (the KEK): 32 random bytes from ``KONTOR_PRIVACY_KEK`` (base64; in
+  k8s from the Secret ``kontor-privacy-kek``, ADR 0140) or the file
+  ``KONTOR_PRIVACY_KEK_FILE`` (``.kontor/keys/privacy-kek`` on one machine). It never
+  leaves the process; the key store only
   ever holds data keys wrapped by it (AES key wrap, RFC 3394, from ``cryptography``).
 - :class:`Pseudonyms`: the keyed HMAC (HMAC-SHA256, a key derived from the KEK by
   HKDF) that turns an e-mail into the person's subject id, the same in every service,
@@ -12,7 +13,8 @@
   and destroys it (:meth:`KeyStore.destroy`: crypto-shredding).
 - :class:`MongoKeyStore`: collection ``data_keys`` of the shared database
   ``kontor_keys`` (``KONTOR_PRIVACY_KEYS_MONGO_URL``, by default the service's own
-  server); :class:`InMemoryKeyStore` for unit tests, over the same wrapping.
+  server; in k8s the replica set ``privacy-keys-mongo``); :class:`InMemoryKeyStore` for
+  unit tests, over the same wrapping.
 """
 
 from __future__ import annotations
