@@ -176,6 +176,14 @@ class ServiceSettings(BaseSettings):
     privacy_keys_database: str = Field(
         default="kontor_keys", description="The shared key store's database (data_keys)."
     )
+    privacy_export_inline_max_bytes: int = Field(
+        default=768 * 1024,
+        ge=1,
+        description="The largest part of a data export an answer carries in its event; a "
+        "larger one is stored in the privacy database's export_parts bucket and the event "
+        "names it (blob_ref, its size and SHA-256, ADR 0142). At most what fits a Kafka "
+        "message with its envelope and seal.",
+    )
     privacy_key_cache_ttl_s: float = Field(
         default=60.0,
         ge=0,
