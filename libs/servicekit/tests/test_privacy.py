@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from kontor_contracts import REGISTRY
+from kontor_contracts.envelope import Envelope
 from kontor_contracts.events.orders import (
     CustomerDataErased,
     CustomerDataExported,
@@ -22,13 +23,17 @@ from kontor_servicekit.domain_errors import Invalid
 from kontor_servicekit.fakes import FakeDatabase, FakeTransactor, FakeUnitOfWork, InMemoryBlobs
 from kontor_servicekit.privacy.keys import InMemoryKeyStore, MasterKey, Pseudonyms
 from kontor_servicekit.privacy.participant import (
+    MAX_PART_BYTES,
     ErasureSummary,
     ExportParts,
     Subject,
     answer_erasure,
     answer_export,
+    encode_part,
 )
 from kontor_servicekit.privacy.seal import SEALED, SealBroken, seal, unseal
+from kontor_servicekit.privacy.sealing import EnvelopeSealer
+from kontor_servicekit.settings import DEFAULT_KAFKA_MAX_MESSAGE_BYTES, settings_for
 
 pytestmark = pytest.mark.unit
 
@@ -258,3 +263,30 @@ async def test_a_part_within_the_inline_limit_stays_in_the_event() -> None:
     answer = await _answered({"things": [1, 2, 3]}, blobs)
     assert answer.part == {"things": [1, 2, 3]} and answer.blob_ref is None
     assert blobs.files == {}
+
+
+async def test_a_part_at_the_default_inline_limit_still_fits_a_message_once_sealed() -> None:
+    line = "Hallo, hier die ganze Vorgeschichte meiner Bestellung. "
+    text = (line * (MAX_PART_BYTES // len(line) + 1))[: MAX_PART_BYTES - len('{"text":""}')]
+    part = {"text": text}
+    assert len(encode_part(part)) == MAX_PART_BYTES
+    answer = CustomerDataExported(
+        request_id="prq_1",
+        service="support",
+        subject_id=PSEUDONYMS.subject_id("anna@example.de"),
+        part=part,
+        exported_at=NOW,
+    )
+    sealer = EnvelopeSealer(InMemoryKeyStore(MasterKey.generate()), PSEUDONYMS)
+    sealed = await sealer.seal(Envelope.wrap(answer, producer="support", aggregate_id="prq_1"))
+    assert sealed.payload[SEALED]  # the part travels encrypted: a third more bytes
+    assert len(sealed.to_bytes()) <= DEFAULT_KAFKA_MAX_MESSAGE_BYTES - 32 * 1024
+
+
+def test_an_inline_limit_that_would_not_fit_a_message_once_sealed_is_refused() -> None:
+    with pytest.raises(ValueError, match="privacy_export_inline_max_bytes"):
+        settings_for("support", privacy_export_inline_max_bytes=768 * 1024)
+    bigger = settings_for(
+        "support", privacy_export_inline_max_bytes=768 * 1024, kafka_max_message_bytes=2**21
+    )
+    assert bigger.privacy_export_inline_max_bytes == 768 * 1024

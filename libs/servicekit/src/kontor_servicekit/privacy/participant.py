@@ -12,7 +12,7 @@ A service implements :class:`PrivacyParticipant` over its unit of work:
 ``CustomerDataErased``, each in the inbox transaction of the request (the effect, the
 answer and the inbox record commit together: a redelivered request is answered once).
 
-A part larger than the kit's ``privacy_export_inline_max_bytes`` (768 KiB) does not
+A part larger than the kit's ``privacy_export_inline_max_bytes`` (736 KiB) does not
 travel in the event: it is stored as JSON in the shared privacy database's bucket
 ``export_parts`` (:class:`ExportParts`, the kit's :class:`~kontor_servicekit.blobs.BlobStore`)
 and the answer carries ``blob_ref``, ``blob_size`` and ``blob_sha256`` instead; orders
@@ -43,6 +43,7 @@ from kontor_servicekit.blobs import BlobWriter
 from kontor_servicekit.clock import Clock, utc_now
 from kontor_servicekit.consumer import Subscription
 from kontor_servicekit.domain_errors import Invalid
+from kontor_servicekit.settings import DEFAULT_EXPORT_INLINE_MAX_BYTES
 from kontor_servicekit.store import Transaction
 from kontor_servicekit.uow import UnitOfWork
 
@@ -62,9 +63,10 @@ __all__ = [
 U = TypeVar("U", bound=UnitOfWork)
 U_contra = TypeVar("U_contra", contravariant=True)
 
-MAX_PART_BYTES = 768 * 1024
-"""The default of ``privacy_export_inline_max_bytes``: a part larger than this does not
-fit an event under the 1 MiB message limit with its envelope; it goes to blob storage."""
+MAX_PART_BYTES = DEFAULT_EXPORT_INLINE_MAX_BYTES
+"""The default of ``privacy_export_inline_max_bytes``: a part larger than this, sealed
+(a third more) with its envelope, does not fit the 1 MiB message; it goes to blob
+storage. 768 KiB until ADR 0142: a part just under that did not fit once sealed."""
 
 EXPORT_PARTS_BUCKET = "export_parts"
 """The GridFS bucket of the shared privacy database that holds parts too large for an
