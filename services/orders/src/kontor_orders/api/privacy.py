@@ -2,12 +2,14 @@
 
 ``POST /privacy/requests`` asks every service (``KONTOR_ORDERS_PRIVACY_EXPECTED_SERVICES``)
 through ``orders.privacy_request.v1``; ``GET /privacy/requests/{id}`` shows who has
-answered and, for an export, the gathered document; ``.../document`` downloads it.
+answered and, for an export, the gathered document; ``.../document`` downloads it,
+``.../summary`` shows it as a readable page and ``.../summary.pdf`` as a PDF.
 Scope ``privacy:admin``: the answers hold the person's whole data.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Response
@@ -18,7 +20,7 @@ from kontor_servicekit.auth import require_scope
 from kontor_servicekit.errors import problem_responses
 from pydantic import BaseModel, ConfigDict, Field
 
-from kontor_orders.api.privacy_summary import export_summary_html
+from kontor_orders.api.privacy_summary import export_summary_html, export_summary_pdf
 from kontor_orders.application.privacy import (
     GatheredExport,
     PrivacyDesk,
@@ -199,4 +201,28 @@ async def get_privacy_summary(ctx: Context, request_id: RequestId) -> HTMLRespon
     return HTMLResponse(
         export_summary_html(plain(gathered.document()), request.status),
         headers={"Content-Disposition": f'inline; filename="{request.id}.html"'},
+    )
+
+
+@router.get(
+    "/privacy/requests/{request_id}/summary.pdf",
+    responses={
+        200: {
+            "content": {"application/pdf": {}},
+            "description": "The export's readable summary as a PDF/A-3b",
+        },
+        **problem_responses(401, 403, 404, 409, 503),
+    },
+    summary="An export's readable summary as a PDF (409 for an erasure)",
+    response_class=Response,
+)
+async def get_privacy_summary_pdf(ctx: Context, request_id: RequestId) -> Response:
+    gathered = await gathered_export(ctx.privacy, request_id)
+    request = gathered.request
+    document = plain(gathered.document())  # 409 for an erasure, before any rendering
+    pdf = await asyncio.to_thread(export_summary_pdf, document, request.status)
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{request.id}.pdf"'},
     )
