@@ -17,11 +17,19 @@ TEMPLATE = ROOT / "deploy" / "Dockerfile.template"
 
 
 #: Debian packages a service's Python dependencies load at run time, installed in its
-#: final stage only (without recommends, the package lists removed). Billing: weasyprint 70
+#: final stage only (without recommends, the package lists removed). Billing and orders
+#: (the kit's ``pdf`` extra: documents, the export summary, ADR 0143): weasyprint 70
 #: opens Pango, PangoFT2, HarfBuzz (with its subsetter) and fontconfig (pulled by Pango);
 #: the PDFs name DejaVu Sans. Cairo is not among them (weasyprint writes PDF itself).
+WEASYPRINT_PACKAGES = (
+    "fonts-dejavu-core",
+    "libharfbuzz-subset0",
+    "libpango-1.0-0",
+    "libpangoft2-1.0-0",
+)
 RUNTIME_PACKAGES: dict[str, tuple[str, ...]] = {
-    "billing": ("fonts-dejavu-core", "libharfbuzz-subset0", "libpango-1.0-0", "libpangoft2-1.0-0"),
+    "billing": WEASYPRINT_PACKAGES,
+    "orders": WEASYPRINT_PACKAGES,
 }
 
 

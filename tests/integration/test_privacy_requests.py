@@ -20,7 +20,7 @@ from kontor_contracts.samples import ORDER, PRODUCT
 from kontor_orders.context import OrdersContext
 from kontor_servicekit.context import context_of
 from kontor_servicekit.mail import SmtpReceiver
-from kontor_servicekit.testing import Keys, eventually, wait_for_assignment
+from kontor_servicekit.testing import Keys, eventually, pdf_text, wait_for_assignment
 
 pytestmark = pytest.mark.integration
 
@@ -96,6 +96,17 @@ async def test_an_export_is_gathered_and_an_erasure_anonymises_the_customers_ord
         )
         assert "Anna Muster" in summary.text and anna["number"] in summary.text
         assert invoice["number"] in summary.text and "<script" not in summary.text
+        pdf = await orders.client.get(f"/privacy/requests/{export['id']}/summary.pdf")
+        assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+        assert pdf.content.startswith(b"%PDF-") and b"%%EOF" in pdf.content[-1024:]
+        assert pdf.headers["content-disposition"] == f'attachment; filename="{export["id"]}.pdf"'
+        text = pdf_text(pdf.content)
+        assert anna["number"] in text and invoice["number"] in text and "Anna Muster" in text
+        for title in ("Auskunft über gespeicherte Daten", "billing", "catalog", "orders"):
+            assert title in text, title
+        for route in ("document", "summary.pdf"):  # the same scope guards both
+            url = f"/privacy/requests/{export['id']}/{route}"
+            assert (await orders.client.get(url, headers=other)).status_code == 403, route
 
         # a key sealed her events (as producers will); the erasure destroys it
         privacy = context_of(orders.app, OrdersContext).privacy

@@ -79,10 +79,16 @@ def test_dockerfiles_are_rendered_from_the_one_template(tmp_path: Path) -> None:
     assert dockerfiles.stale(tmp_path) == ["orders"]
 
 
-def test_billing_gets_weasyprints_libraries_and_no_other_service_any() -> None:
-    assert set(DOCKERFILES.RUNTIME_PACKAGES) == {"billing"}
-    billing = DOCKERFILES.render("billing")
-    for package in ("libpango-1.0-0", "libpangoft2-1.0-0", "libharfbuzz-subset0", "fonts-dejavu"):
-        assert package in billing
-    assert "{runtime_packages}" not in billing
-    assert "apt-get" not in DOCKERFILES.render("orders")
+def test_billing_and_orders_get_weasyprints_libraries_and_no_other_service_any() -> None:
+    assert set(DOCKERFILES.RUNTIME_PACKAGES) == {"billing", "orders"}  # the kit's pdf extra
+    for service in ("billing", "orders"):
+        rendered = DOCKERFILES.render(service)
+        for package in (
+            "libpango-1.0-0",
+            "libpangoft2-1.0-0",
+            "libharfbuzz-subset0",
+            "fonts-dejavu",
+        ):
+            assert package in rendered
+        assert "{runtime_packages}" not in rendered
+    assert "apt-get" not in DOCKERFILES.render("catalog")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from kontor_contracts import REGISTRY
+from kontor_contracts.envelope import Envelope
 from kontor_contracts.events.orders import (
     CustomerDataErased,
     CustomerDataExported,
@@ -18,15 +20,20 @@ from kontor_contracts.events.orders import (
 from kontor_contracts.examples import load_example
 from kontor_contracts.personal import personal_fields, personal_paths_by_event
 from kontor_servicekit.domain_errors import Invalid
-from kontor_servicekit.fakes import FakeDatabase, FakeTransactor, FakeUnitOfWork
+from kontor_servicekit.fakes import FakeDatabase, FakeTransactor, FakeUnitOfWork, InMemoryBlobs
 from kontor_servicekit.privacy.keys import InMemoryKeyStore, MasterKey, Pseudonyms
 from kontor_servicekit.privacy.participant import (
+    MAX_PART_BYTES,
     ErasureSummary,
+    ExportParts,
     Subject,
     answer_erasure,
     answer_export,
+    encode_part,
 )
 from kontor_servicekit.privacy.seal import SEALED, SealBroken, seal, unseal
+from kontor_servicekit.privacy.sealing import EnvelopeSealer
+from kontor_servicekit.settings import DEFAULT_KAFKA_MAX_MESSAGE_BYTES, settings_for
 
 pytestmark = pytest.mark.unit
 
@@ -223,3 +230,63 @@ async def test_a_part_too_large_for_an_event_is_refused_not_cut() -> None:
             )
         )
     assert transactor.db.events() == []
+
+
+async def _answered(part: dict[str, Any], blobs: InMemoryBlobs) -> CustomerDataExported:
+    """Support's answer to an export with ``part``, parts above 1,000 bytes in ``blobs``."""
+    transactor = FakeTransactor(FakeUnitOfWork, FakeDatabase())
+    parts = ExportParts(blobs, inline_max_bytes=1000)
+    request = _request(DataExportRequested)
+    await transactor.run(
+        lambda uow: answer_export("support", _Participant(part), request, uow, NOW, parts=parts)
+    )
+    [answer] = transactor.db.events()
+    assert isinstance(answer, CustomerDataExported)
+    return answer
+
+
+async def test_a_part_above_the_inline_limit_is_stored_and_the_answer_names_and_digests_it() -> (
+    None
+):
+    blobs = InMemoryBlobs()
+    answer = await _answered({"tickets": [{"text": "ä" * 600, "at": NOW}]}, blobs)
+    assert answer.part is None
+    data, content_type, metadata = blobs.files[str(answer.blob_ref)]
+    assert content_type == "application/json" and len(data) == answer.blob_size > 1000
+    assert hashlib.sha256(data).hexdigest() == answer.blob_sha256 == metadata["sha256"]
+    assert (metadata["request_id"], metadata["service"]) == ("prq_1", "support")
+    assert json.loads(data) == {"tickets": [{"text": "ä" * 600, "at": "2026-12-02T10:00:00Z"}]}
+
+
+async def test_a_part_within_the_inline_limit_stays_in_the_event() -> None:
+    blobs = InMemoryBlobs()
+    answer = await _answered({"things": [1, 2, 3]}, blobs)
+    assert answer.part == {"things": [1, 2, 3]} and answer.blob_ref is None
+    assert blobs.files == {}
+
+
+async def test_a_part_at_the_default_inline_limit_still_fits_a_message_once_sealed() -> None:
+    line = "Hallo, hier die ganze Vorgeschichte meiner Bestellung. "
+    text = (line * (MAX_PART_BYTES // len(line) + 1))[: MAX_PART_BYTES - len('{"text":""}')]
+    part = {"text": text}
+    assert len(encode_part(part)) == MAX_PART_BYTES
+    answer = CustomerDataExported(
+        request_id="prq_1",
+        service="support",
+        subject_id=PSEUDONYMS.subject_id("anna@example.de"),
+        part=part,
+        exported_at=NOW,
+    )
+    sealer = EnvelopeSealer(InMemoryKeyStore(MasterKey.generate()), PSEUDONYMS)
+    sealed = await sealer.seal(Envelope.wrap(answer, producer="support", aggregate_id="prq_1"))
+    assert sealed.payload[SEALED]  # the part travels encrypted: a third more bytes
+    assert len(sealed.to_bytes()) <= DEFAULT_KAFKA_MAX_MESSAGE_BYTES - 32 * 1024
+
+
+def test_an_inline_limit_that_would_not_fit_a_message_once_sealed_is_refused() -> None:
+    with pytest.raises(ValueError, match="privacy_export_inline_max_bytes"):
+        settings_for("support", privacy_export_inline_max_bytes=768 * 1024)
+    bigger = settings_for(
+        "support", privacy_export_inline_max_bytes=768 * 1024, kafka_max_message_bytes=2**21
+    )
+    assert bigger.privacy_export_inline_max_bytes == 768 * 1024

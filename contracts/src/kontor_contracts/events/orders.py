@@ -481,7 +481,17 @@ class CustomerDataExported(PrivacyAnswer, Event):
         default=None, description="The service's part of the export document (JSON)"
     )
     blob_ref: str | None = Field(
-        default=None, description="Where a part too large for an event is stored instead"
+        default=None,
+        description="Where a part too large for an event is stored instead: the id of a "
+        "blob in the privacy database's export_parts bucket (part is null then, ADR 0142)",
+    )
+    blob_size: int | None = Field(
+        default=None, ge=0, description="The stored part's length in bytes (its JSON)"
+    )
+    blob_sha256: str | None = Field(
+        default=None,
+        pattern=r"^[0-9a-f]{64}$",
+        description="The SHA-256 of the stored part's bytes (hex), which orders checks",
     )
     exported_at: AwareDatetime
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 from urllib.parse import quote
 
@@ -47,6 +48,7 @@ __all__ = [
     "Blob",
     "BlobStore",
     "BlobWriter",
+    "StoredBlob",
     "Upload",
     "attachment_disposition",
     "blob_response",
@@ -172,6 +174,15 @@ class Blob:
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class StoredBlob:
+    """A stored blob without its bytes: what a sweeper decides on."""
+
+    id: str
+    metadata: dict[str, Any]
+    uploaded_at: datetime
+
+
 def _object_id(blob_id: str) -> ObjectId | None:
     return ObjectId(blob_id) if ObjectId.is_valid(blob_id) else None
 
@@ -221,6 +232,21 @@ class BlobStore:
             found = self.db[f"{self.bucket}.files"].find({"_id": {"$in": valid}}, {"_id": 1})
             known = {doc["_id"] for doc in await found.to_list(None)}
         return [oid is not None and oid in known for oid in wanted]
+
+    async def listing(self, *, after: str | None = None, limit: int = 500) -> list[StoredBlob]:
+        """Up to ``limit`` stored blobs (ids, metadata, upload times; not the bytes) in id
+        order, those after the id ``after``: page on with the last one's id."""
+        query: dict[str, Any] = {}
+        oid = None if after is None else _object_id(after)
+        if oid is not None:
+            query["_id"] = {"$gt": oid}
+        found = self.db[f"{self.bucket}.files"].find(
+            query, {"_id": 1, "metadata": 1, "uploadDate": 1}, sort=[("_id", 1)], limit=limit
+        )
+        return [
+            StoredBlob(str(doc["_id"]), dict(doc.get("metadata") or {}), doc["uploadDate"])
+            for doc in await found.to_list(None)
+        ]
 
     async def delete(self, blob_id: str) -> None:
         """Remove the blob; an unknown id is no error."""

@@ -284,6 +284,7 @@ def build_kit(definition: ServiceDefinition) -> Kit:
     privacy = privacy_kit(settings, store)
     store.sealer = privacy.sealer
     store.subject_ids = privacy.pseudonyms.subject_id if privacy.pseudonyms else None
+    store.export_parts = privacy.export_parts
     producers = ProducerHolder()
     relay = build_relay(settings, store, producers, metrics, tracer_provider)
     broker = build_broker(settings, tracer_provider)

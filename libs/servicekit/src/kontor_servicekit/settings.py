@@ -19,6 +19,12 @@ from pydantic_settings import (
 )
 
 DEFAULT_KAFKA_MAX_MESSAGE_BYTES = 1_048_576
+DEFAULT_EXPORT_INLINE_MAX_BYTES = 736 * 1024
+"""The largest export part an answer carries in its event (ADR 0142): sealed (base64 of
+the ciphertext, a third more) with its envelope it stays 40 KiB under the 1 MiB message."""
+SEALED_EXPORT_HEADROOM_BYTES = 16 * 1024
+"""What a sealed answer needs besides its part's 4/3: envelope, seal header, record headers
+(about 1 KiB measured, 2026-12-04)."""
 """1 MiB, Apache Kafka's own default for producers, fetches and topics."""
 
 
@@ -177,6 +183,14 @@ class ServiceSettings(BaseSettings):
     privacy_keys_database: str = Field(
         default="kontor_keys", description="The shared key store's database (data_keys)."
     )
+    privacy_export_inline_max_bytes: int = Field(
+        default=DEFAULT_EXPORT_INLINE_MAX_BYTES,
+        ge=1,
+        description="The largest part of a data export an answer carries in its event; a "
+        "larger one is stored in the privacy database's export_parts bucket and the event "
+        "names it (blob_ref, its size and SHA-256, ADR 0142). Sealed (4/3 of it) with 16 "
+        "KiB for the envelope it must fit kafka_max_message_bytes.",
+    )
     privacy_key_cache_ttl_s: float = Field(
         default=60.0,
         ge=0,
@@ -191,6 +205,13 @@ class ServiceSettings(BaseSettings):
             self.mongo_database = f"kontor_{self.service_name}"
         if self.http_port < 0:
             self.http_port = self.default_http_port
+        sealed = -(-self.privacy_export_inline_max_bytes * 4 // 3) + SEALED_EXPORT_HEADROOM_BYTES
+        if sealed > self.kafka_max_message_bytes:
+            raise ValueError(
+                f"privacy_export_inline_max_bytes ({self.privacy_export_inline_max_bytes}) "
+                f"sealed is about {sealed} bytes with its envelope, more than "
+                f"kafka_max_message_bytes ({self.kafka_max_message_bytes})"
+            )
         return self
 
     @classmethod

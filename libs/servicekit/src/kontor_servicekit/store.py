@@ -13,7 +13,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from bson import ObjectId, decode, encode
 from bson.codec_options import TypeRegistry
@@ -30,6 +30,9 @@ from pymongo.read_concern import ReadConcern
 
 from kontor_servicekit.codecs import DECIMAL_CODEC
 from kontor_servicekit.privacy.keys import UNKEYED_PSEUDONYMS
+
+if TYPE_CHECKING:  # the participant imports the store: no cycle at run time
+    from kontor_servicekit.privacy.participant import ExportParts
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +90,9 @@ class Transaction:
     """The trace context each pending event was emitted in (W3C headers by event id): a
     consumer handling several events in one transaction emits each in its own trace."""
     subject_ids: Callable[[str], str] | None = None
+    export_parts: ExportParts | None = None
+    """Where an export's part too large for an event goes (ADR 0142; the kit's, from
+    :attr:`Store.export_parts`)."""
 
     def subject_id(self, email: str) -> str:
         """The person's pseudonymous subject id (``subj_<hex>``, ADR 0034): the key of
@@ -220,6 +226,9 @@ class Store:
         kit sets it when a privacy master key is configured, ADR 0036)."""
         self.subject_ids: Callable[[str], str] | None = None
         """E-mail -> subject id under the master key (set with :attr:`sealer`)."""
+        self.export_parts: ExportParts | None = None
+        """The shared bucket for export parts too large for an event (set with
+        :attr:`sealer`; every transaction carries it, ADR 0142)."""
 
     def on_commit(self, listener: Callable[[], None]) -> None:
         """Call ``listener`` after every commit that wrote outbox rows."""
@@ -274,6 +283,7 @@ class Store:
                     correlation_id=correlation_id,
                     causation_id=causation_id,
                     subject_ids=self.subject_ids,
+                    export_parts=self.export_parts,
                 )
                 try:
                     async with await session.start_transaction(

@@ -12,10 +12,14 @@ import asyncio
 import base64
 import importlib
 import secrets
+import shutil
+import subprocess
+import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -35,6 +39,31 @@ from kontor_servicekit.service import Kit
 from kontor_servicekit.settings import ServiceSettings, settings_for
 
 _PIL_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
+
+
+def poppler(tool: str) -> str:
+    """The path of one of poppler's tools (``pdftotext``, ``pdftoppm``, ``pdfdetach``):
+    poppler-utils comes from ``scripts/ensure-debian-packages.sh`` (``make test`` runs it);
+    without it the test fails and says so, never skips."""
+    path = shutil.which(tool)
+    assert path, (
+        f"{tool} is missing: run ./scripts/ensure-debian-packages.sh poppler-utils:{tool} "
+        "(make test does)"
+    )
+    return path
+
+
+def run_tool(*args: str) -> str:
+    """A tool's standard output (it must succeed within a minute)."""
+    return subprocess.run(args, check=True, capture_output=True, text=True, timeout=60).stdout
+
+
+def pdf_text(pdf: bytes) -> str:
+    """The text poppler's ``pdftotext -layout`` reads from ``pdf``, white space folded."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "read.pdf"
+        path.write_bytes(pdf)
+        return " ".join(run_tool(poppler("pdftotext"), "-layout", str(path), "-").split())
 
 
 def sample_image(

@@ -9,30 +9,17 @@ poppler-utils comes from ``scripts/ensure-debian-packages.sh`` (``make test`` an
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 from kontor_billing.documents.issue import issue_documents
+from kontor_servicekit.testing import pdf_text, poppler
+from kontor_servicekit.testing import run_tool as run
 from PIL import Image
 
 from services.billing.tests.unit.test_documents import COUPON, PARA_14_OF_COUPON
 
 pytestmark = pytest.mark.unit
-
-
-def poppler(tool: str) -> str:
-    path = shutil.which(tool)
-    assert path, (
-        f"{tool} is missing: run ./scripts/ensure-debian-packages.sh poppler-utils:{tool} "
-        "(make test does)"
-    )
-    return path
-
-
-def run(*args: str) -> str:
-    return subprocess.run(args, check=True, capture_output=True, text=True, timeout=60).stdout
 
 
 def test_a_sample_invoice_renders_to_png_and_reads_back_every_para_14_field(
@@ -62,7 +49,7 @@ def test_a_sample_invoice_renders_to_png_and_reads_back_every_para_14_field(
         dark = sum(gray.histogram()[:128])  # pixels darker than mid-grey
     assert dark > 0.005 * gray.width * gray.height, "the page is blank"
 
-    text = " ".join(run(poppler("pdftotext"), "-layout", str(pdf), "-").split())
+    text = pdf_text(rendered.pdf)
     for needed in PARA_14_OF_COUPON:
         assert needed in text, needed
 

@@ -30,7 +30,11 @@ from kontor_orders.api.views import router as views_router
 from kontor_orders.api.withdrawal_form import router as withdrawal_page_router
 from kontor_orders.application.carts import abandon_quiet_carts
 from kontor_orders.application.prepayments import cancel_unpaid_prepayments
-from kontor_orders.application.privacy import PrivacyDesk, settle_privacy_requests
+from kontor_orders.application.privacy import (
+    PrivacyDesk,
+    settle_privacy_requests,
+    sweep_export_parts,
+)
 from kontor_orders.application.privacy_links import PublicRequests
 from kontor_orders.application.quote_orders import LateNumbers
 from kontor_orders.application.unit_of_work import OrderNumbers
@@ -163,6 +167,11 @@ def create_app(settings: OrdersSettings | None = None, clock: Clock = utc_now) -
         Sweeper(
             "privacy-requests",
             lambda: settle_privacy_requests(context.privacy, clock=context.clock),
+            interval_s=settings.privacy_sweep_interval_s,
+        ),
+        Sweeper(
+            "privacy-export-parts",  # the blobs of parts too large for an event (ADR 0142)
+            lambda: sweep_export_parts(context.privacy, clock=context.clock),
             interval_s=settings.privacy_sweep_interval_s,
         ),
     ]

@@ -3,7 +3,8 @@ export or erasure, records the services' answers, and is a participant itself.""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import hashlib
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -26,6 +27,7 @@ from kontor_orders.application.privacy import (
     settle_privacy_requests,
 )
 from kontor_orders.domain.order import Address, Customer
+from kontor_orders.domain.privacy import PrivacyRequest, check_part
 from kontor_servicekit.domain_errors import Conflict, Invalid, NotFound, Unavailable
 from kontor_servicekit.privacy.keys import InMemoryKeyStore, MasterKey, Pseudonyms
 from kontor_servicekit.privacy.participant import Subject, answer_erasure, answer_export
@@ -277,3 +279,53 @@ async def test_the_requests_own_key_goes_once_it_is_complete_or_off_its_topic(wo
     world.clock.advance(timedelta(days=7))  # the topic no longer holds the silent one
     assert await settle_privacy_requests(d, world.clock) == 1
     assert await d.kit.store.find(own[silent.id]) is None
+
+
+def _stored_export(now: Any) -> Any:
+    request = PrivacyRequest.open(
+        request_id="prq_1",
+        kind="export",
+        subject_id="subj_1",
+        email="anna@example.de",
+        expected=("orders", "support"),
+        now=now,
+        keep_until=now + timedelta(days=30),
+    )
+    data = b'{"tickets": []}'
+    answer = {
+        "part": None,
+        "blob_ref": "b1",
+        "blob_size": len(data),
+        "blob_sha256": hashlib.sha256(data).hexdigest(),
+    }
+    request.record_answer("support", answer, now)
+    return request, data
+
+
+def test_a_stored_part_is_read_when_it_is_what_the_answer_said_and_refused_otherwise() -> None:
+    now = datetime(2026, 12, 4, tzinfo=UTC)
+    request, data = _stored_export(now)
+    [ref] = request.stored_parts()
+    assert check_part(ref, data) == ({"tickets": []}, None)
+    assert "missing" in str(check_part(ref, None)[1])
+    assert "bytes" in str(check_part(ref, data + b" ")[1])  # another length
+    assert "SHA-256" in str(check_part(ref, data.replace(b"[]", b"{}"))[1])  # same length
+    document = request.document({}, {"support": "missing"})
+    assert document["complete"] is False and document["services"]["support"] is None
+    assert request.document({"support": {"tickets": []}})["services"]["support"] == {"tickets": []}
+
+
+def test_a_stored_part_is_kept_while_its_request_wants_it_and_a_late_one_after_erasure_not() -> (
+    None
+):
+    now = datetime(2026, 12, 4, tzinfo=UTC)
+    request, _ = _stored_export(now)
+    assert request.keeps_blob("support", "b1", now)
+    assert not request.keeps_blob("support", "b2", now)  # no answer names it
+    assert request.keeps_blob("orders", "b3", now)  # written, its answer not here yet
+    assert not request.keeps_blob("support", "b1", now + timedelta(days=30))  # expired
+    assert request.forget_personal_data() and request.stored_parts() == []
+    assert not request.keeps_blob("support", "b1", now)
+    request.record_answer("orders", {"part": {"orders": ["B-1"]}, "blob_ref": "b3"}, now)
+    assert request.answers["orders"]["part"] is None  # a late part after the erasure
+    assert request.answers["orders"]["blob_ref"] is None

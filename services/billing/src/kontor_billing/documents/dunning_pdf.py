@@ -6,6 +6,8 @@ from __future__ import annotations
 from decimal import Decimal
 from html import escape
 
+from kontor_servicekit.pdf import html_to_pdf
+
 from kontor_billing.documents.from_invoice import seller_of
 from kontor_billing.documents.model import Buyer
 from kontor_billing.documents.pdf import CSS, amount, day, letter_head, number
@@ -105,7 +107,4 @@ def render_notice_html(notice: DunningNotice) -> str:
 
 
 def render_notice_pdf(notice: DunningNotice) -> bytes:
-    from weasyprint import HTML  # seconds of imports: not at service start
-
-    pdf: bytes = HTML(string=render_notice_html(notice)).write_pdf(pdf_variant="pdf/a-3b")
-    return pdf
+    return html_to_pdf(render_notice_html(notice))  # the kit's weasyprint, imported there

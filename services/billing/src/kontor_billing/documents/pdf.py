@@ -8,16 +8,14 @@ data ``make run`` starts with) gets a "MUSTER" watermark on every page.
 
 from __future__ import annotations
 
-import logging
 from datetime import date
 from decimal import Decimal
 from html import escape
 
+from kontor_servicekit.pdf import html_to_pdf
+
 from kontor_billing.documents.cii import TITLES
 from kontor_billing.documents.model import EXEMPTION, Buyer, DocumentData, DocumentKind, Seller
-
-# weasyprint logs every layout step at INFO: one line per step and document is noise
-logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 LABELS: dict[str, dict[str, str]] = {
     "de": {
@@ -268,10 +266,7 @@ def render_html(data: DocumentData) -> str:
 
 def render_pdf(data: DocumentData) -> bytes:
     """The plain PDF/A-3b (fonts embedded, sRGB output intent), without the XML yet."""
-    from weasyprint import HTML  # seconds of imports: not at service start
-
-    pdf: bytes = HTML(string=render_html(data)).write_pdf(pdf_variant="pdf/a-3b")
-    return pdf
+    return html_to_pdf(render_html(data))  # the kit's weasyprint, imported there
 
 
 def facturx_pdf(data: DocumentData, xml: bytes) -> bytes:

@@ -2,12 +2,14 @@
 
 ``POST /privacy/requests`` asks every service (``KONTOR_ORDERS_PRIVACY_EXPECTED_SERVICES``)
 through ``orders.privacy_request.v1``; ``GET /privacy/requests/{id}`` shows who has
-answered and, for an export, the gathered document; ``.../document`` downloads it.
+answered and, for an export, the gathered document; ``.../document`` downloads it,
+``.../summary`` shows it as a readable page and ``.../summary.pdf`` as a PDF.
 Scope ``privacy:admin``: the answers hold the person's whole data.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Response
@@ -18,10 +20,11 @@ from kontor_servicekit.auth import require_scope
 from kontor_servicekit.errors import problem_responses
 from pydantic import BaseModel, ConfigDict, Field
 
-from kontor_orders.api.privacy_summary import export_summary_html
+from kontor_orders.api.privacy_summary import export_summary_html, export_summary_pdf
 from kontor_orders.application.privacy import (
+    GatheredExport,
     PrivacyDesk,
-    privacy_request,
+    gathered_export,
     request_privacy,
     set_up_desk,
 )
@@ -65,7 +68,16 @@ class ServiceAnswerOut(BaseModel):
     deleted: list[ErasedItemOut] | None = None
     anonymised: list[ErasedItemOut] | None = None
     retained: list[ErasedItemOut] | None = None
-    blob_ref: str | None = None
+    blob_ref: str | None = Field(
+        default=None, description="A part too large for an event: the blob it was stored in"
+    )
+    blob_size: int | None = Field(default=None, description="The stored part's bytes")
+    blob_sha256: str | None = Field(default=None, description="The stored part's SHA-256")
+    problem: str | None = Field(
+        default=None,
+        description="Why the stored part is not in the document: missing, or changed "
+        "(its size or SHA-256 is not what the answer said)",
+    )
 
 
 class PrivacyRequestOut(BaseModel):
@@ -88,9 +100,15 @@ class PrivacyRequestOut(BaseModel):
     document: dict[str, Any] | None = Field(
         description="An export's document: each service's part (so far); null for an erasure"
     )
+    problems: dict[str, str] = Field(
+        default_factory=dict,
+        description="Per service, why its stored part could not be read or verified "
+        "(the document is not complete while any is listed)",
+    )
 
     @classmethod
-    def of(cls, r: PrivacyRequest) -> PrivacyRequestOut:
+    def of(cls, r: PrivacyRequest, gathered: GatheredExport | None = None) -> PrivacyRequestOut:
+        gathered = gathered or GatheredExport(r)
         return cls(
             id=r.id,
             kind=r.kind,
@@ -108,10 +126,12 @@ class PrivacyRequestOut(BaseModel):
             services={
                 service: ServiceAnswerOut.model_validate(
                     {k: v for k, v in answer.items() if k != "part"}
+                    | {"problem": gathered.problems.get(service)}
                 )
                 for service, answer in sorted(r.answers.items())
             },
-            document=plain(r.document()) if r.kind == "export" else None,
+            document=plain(gathered.document()) if r.kind == "export" else None,
+            problems=gathered.problems,
         )
 
 
@@ -144,7 +164,8 @@ async def post_privacy_request(ctx: Context, body: PrivacyRequestIn, desk: Desk)
     summary="A privacy request: pending or complete, each service's answer, the document",
 )
 async def get_privacy_request(ctx: Context, request_id: RequestId) -> PrivacyRequestOut:
-    return PrivacyRequestOut.of(await privacy_request(ctx.privacy, request_id))
+    gathered = await gathered_export(ctx.privacy, request_id)
+    return PrivacyRequestOut.of(gathered.request, gathered)
 
 
 @router.get(
@@ -157,9 +178,10 @@ async def get_privacy_request(ctx: Context, request_id: RequestId) -> PrivacyReq
     response_class=JSONResponse,
 )
 async def get_privacy_document(ctx: Context, request_id: RequestId) -> JSONResponse:
-    request = await privacy_request(ctx.privacy, request_id)
+    gathered = await gathered_export(ctx.privacy, request_id)
+    request = gathered.request
     return JSONResponse(
-        plain(request.document()),
+        plain(gathered.document()),
         headers={"Content-Disposition": f'attachment; filename="{request.id}.json"'},
     )
 
@@ -174,8 +196,33 @@ async def get_privacy_document(ctx: Context, request_id: RequestId) -> JSONRespo
     response_class=HTMLResponse,
 )
 async def get_privacy_summary(ctx: Context, request_id: RequestId) -> HTMLResponse:
-    request = await privacy_request(ctx.privacy, request_id)
+    gathered = await gathered_export(ctx.privacy, request_id)
+    request = gathered.request
     return HTMLResponse(
-        export_summary_html(plain(request.document()), request.status),
+        export_summary_html(plain(gathered.document()), request.status),
         headers={"Content-Disposition": f'inline; filename="{request.id}.html"'},
+    )
+
+
+@router.get(
+    "/privacy/requests/{request_id}/summary.pdf",
+    responses={
+        200: {
+            "content": {"application/pdf": {}},
+            "description": "The export's readable summary as a PDF/A-3b",
+        },
+        **problem_responses(401, 403, 404, 409, 503),
+    },
+    summary="An export's readable summary as a PDF (409 for an erasure)",
+    response_class=Response,
+)
+async def get_privacy_summary_pdf(ctx: Context, request_id: RequestId) -> Response:
+    gathered = await gathered_export(ctx.privacy, request_id)
+    request = gathered.request
+    document = plain(gathered.document())  # 409 for an erasure, before any rendering
+    pdf = await asyncio.to_thread(export_summary_pdf, document, request.status)
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{request.id}.pdf"'},
     )

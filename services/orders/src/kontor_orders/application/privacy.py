@@ -8,6 +8,12 @@ An erasure destroys the person's data key in the shared key store as soon as the
 request is committed: from then on every sealed copy of their data on any topic is
 unreadable (ADR 0034); no service needs the key to erase its own records.
 
+Parts too large for an event (ADR 0142): the answer names a blob in the shared privacy
+bucket (the kit's ``PrivacyKit.part_blobs``); :func:`gathered_export` reads and checks
+each when the document is assembled, an erasure of the person deletes the parts of
+their earlier exports, and :func:`sweep_export_parts` deletes every part whose request
+has expired, was forgotten, or names another blob.
+
 Participant: :class:`OrdersPrivacy` exports the person's orders, returns, complaints and
 carts, and erases them (see ``domain/privacy.py``).
 """
@@ -15,9 +21,10 @@ carts, and erases them (see ``domain/privacy.py``).
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from kontor_contracts.envelope import Envelope, Event
 from kontor_contracts.events.orders import (
@@ -29,6 +36,7 @@ from kontor_contracts.events.orders import (
 )
 from kontor_contracts.personal import PLACEHOLDER_DOMAIN
 from kontor_contracts.registry import REGISTRY
+from kontor_servicekit.blobs import Blob, StoredBlob
 from kontor_servicekit.clock import Clock
 from kontor_servicekit.domain_errors import Conflict, NotFound, Unavailable
 from kontor_servicekit.privacy.participant import ErasureSummary, Subject
@@ -39,6 +47,8 @@ from kontor_servicekit.uow import Transactor
 from kontor_orders.application.unit_of_work import PrivacyUnitOfWork
 from kontor_orders.domain.privacy import (
     PrivacyRequest,
+    StoredPart,
+    check_part,
     erase_cart,
     erase_complaint,
     erase_order,
@@ -56,6 +66,16 @@ def pseudonymous_email(subject: Subject) -> str:
     return f"p-{subject.subject_id.removeprefix('subj_')}@{PLACEHOLDER_DOMAIN}"
 
 
+class PartBlobs(Protocol):
+    """The shared bucket of export parts (the kit's ``BlobStore``)."""
+
+    async def get(self, blob_id: str) -> Blob | None: ...
+
+    async def delete(self, blob_id: str) -> None: ...
+
+    async def listing(self, *, after: str | None = None, limit: int = 500) -> list[StoredBlob]: ...
+
+
 @dataclass
 class PrivacyDesk:
     """What the privacy routes need (``main.py`` builds it into the context)."""
@@ -66,6 +86,11 @@ class PrivacyDesk:
     keep_for: timedelta
     answer_within: timedelta | None = None
     """A service silent for longer counts as not answering (``timed_out``)."""
+
+    @property
+    def parts(self) -> PartBlobs | None:
+        """Where the parts too large for an event are (None without a master key)."""
+        return self.kit.part_blobs
 
 
 def _desk(desk: PrivacyDesk | None) -> PrivacyDesk:
@@ -130,11 +155,30 @@ async def request_privacy(
         uow.emit(event, aggregate_id=request_id)
         return request
 
-    request = await (transactor or desk.transactor).run(work)
+    stored: list[StoredPart] = []
+
+    async def work_and_note_parts(uow: PrivacyUnitOfWork) -> PrivacyRequest:
+        stored.clear()  # the block may run again
+        if kind == "erasure":
+            for earlier in await uow.privacy_requests.of_subject(subject_id):
+                stored.extend(earlier.stored_parts())
+        return await work(uow)
+
+    request = await (transactor or desk.transactor).run(work_and_note_parts)
     if request.kind == "erasure":
         # after the commit: the request is on its way; the key goes now (ADR 0034)
         await keys.destroy(subject_id)
+        # and the parts of earlier exports kept as blobs (the sweeper, if this fails)
+        await _delete_parts(desk, [part.blob_ref for part in stored])
     return request
+
+
+async def _delete_parts(desk: PrivacyDesk, blob_refs: Sequence[str]) -> None:
+    parts = desk.parts
+    if parts is None:
+        return
+    for blob_ref in blob_refs:
+        await parts.delete(blob_ref)
 
 
 REQUESTS_TOPIC = REGISTRY.topic_of(DataExportRequested)
@@ -176,6 +220,67 @@ async def settle_privacy_requests(desk: PrivacyDesk | None, clock: Clock) -> int
     return len(due)
 
 
+async def sweep_export_parts(desk: PrivacyDesk | None, clock: Clock) -> int:
+    """One round of the export-parts sweeper: every stored part whose request has
+    expired (its retention, ``KONTOR_ORDERS_PRIVACY_KEEP_DAYS``) or is gone, whose
+    person was erased since, or that its service's answer does not name (a transaction
+    that failed after the blob was written) is deleted. Returns how many went."""
+    if desk is None or desk.parts is None:
+        return 0
+    parts = desk.parts
+    now = clock()
+    deleted = 0
+    after: str | None = None
+    while page := await parts.listing(after=after):
+        after = page[-1].id
+        request_ids = sorted({str(b.metadata.get("request_id")) for b in page})
+
+        async def load(
+            uow: PrivacyUnitOfWork, request_ids: list[str] = request_ids
+        ) -> dict[str, PrivacyRequest]:
+            found = [await uow.privacy_requests.get(rid) for rid in request_ids]
+            return {r.id: r for r in found if r is not None}
+
+        requests = await desk.transactor.run(load)
+        for blob in page:
+            request = requests.get(str(blob.metadata.get("request_id")))
+            service = str(blob.metadata.get("service"))
+            if request is None or not request.keeps_blob(service, blob.id, now):
+                await parts.delete(blob.id)
+                deleted += 1
+    return deleted
+
+
+@dataclass(frozen=True)
+class GatheredExport:
+    """A request with its stored parts read and checked: what the routes show."""
+
+    request: PrivacyRequest
+    stored: dict[str, dict[str, Any]] = field(default_factory=dict)
+    problems: dict[str, str] = field(default_factory=dict)
+
+    def document(self) -> dict[str, Any]:
+        return self.request.document(self.stored, self.problems)
+
+
+async def gathered_export(desk: PrivacyDesk | None, request_id: str) -> GatheredExport:
+    """The request; for an export each part kept as a blob read and checked against the
+    size and SHA-256 its answer gave (a missing or changed one is a problem shown, and
+    the document is not complete)."""
+    request = await privacy_request(desk, request_id)
+    parts = _desk(desk).parts
+    stored: dict[str, dict[str, Any]] = {}
+    problems: dict[str, str] = {}
+    for ref in request.stored_parts():
+        blob = None if parts is None else await parts.get(ref.blob_ref)
+        part, problem = check_part(ref, None if blob is None else blob.data)
+        if part is not None:
+            stored[ref.service] = part
+        if problem is not None:
+            problems[ref.service] = problem
+    return GatheredExport(request, stored, problems)
+
+
 async def _record(
     uow: PrivacyUnitOfWork, request_id: str, service: str, answer: dict[str, Any], at: datetime
 ) -> None:
@@ -190,7 +295,12 @@ async def _record(
 async def on_data_exported(
     event: CustomerDataExported, uow: PrivacyUnitOfWork, env: Envelope
 ) -> None:
-    answer = {"part": event.part, "blob_ref": event.blob_ref}
+    answer = {
+        "part": event.part,
+        "blob_ref": event.blob_ref,
+        "blob_size": event.blob_size,
+        "blob_sha256": event.blob_sha256,
+    }
     await _record(uow, event.request_id, event.service, answer, event.exported_at)
 
 

@@ -4,6 +4,11 @@ A :class:`PrivacyRequest` is an export or an erasure of one person's data, asked
 the merchant. It waits for the answer of every expected service and is ``complete``
 when each has answered; an export's document is the services' parts side by side.
 
+A part too large for an event is stored by its service and named by the answer
+(:class:`StoredPart`, ADR 0142): :func:`check_part` judges the stored bytes against the
+size and SHA-256 the answer gave, and the document shows each such part as read, or
+the reason it could not be (``problems``).
+
 Erasure in orders (:func:`erase_order` and friends): the person's name, e-mail,
 company, street and VAT id are replaced by placeholders; what is left is what the
 order's own accounting and billing's tax records refer to: the order number, its lines
@@ -13,6 +18,9 @@ and amounts, the postcode, city and country (place of supply, OSS), the dates.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -49,6 +57,42 @@ class PrivacyRequestCompleted:
 class PrivacyRequestTimedOut:
     request_id: str
     missing: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class StoredPart:
+    """A service's part kept in blob storage: which blob, how long, its SHA-256."""
+
+    service: str
+    blob_ref: str
+    size: int | None
+    sha256: str | None
+
+
+def check_part(stored: StoredPart, data: bytes | None) -> tuple[dict[str, Any] | None, str | None]:
+    """The part read from ``data`` (the blob's bytes, None: not found), or why it cannot be
+    used: missing, another length or digest than the answer gave (changed since), not a
+    JSON object."""
+    if data is None:
+        return None, f"{stored.service}'s part (blob {stored.blob_ref}) is missing"
+    if stored.size is not None and len(data) != stored.size:
+        return None, (
+            f"{stored.service}'s part (blob {stored.blob_ref}) has {len(data)} bytes, "
+            f"the answer said {stored.size}: it was changed"
+        )
+    digest = hashlib.sha256(data).hexdigest()
+    if stored.sha256 is None or digest != stored.sha256:
+        return None, (
+            f"{stored.service}'s part (blob {stored.blob_ref}) has the SHA-256 {digest}, "
+            f"the answer said {stored.sha256}: it was changed"
+        )
+    try:
+        part = json.loads(data)
+    except ValueError:
+        part = None
+    if not isinstance(part, dict):
+        return None, f"{stored.service}'s part (blob {stored.blob_ref}) is not a JSON object"
+    return part, None
 
 
 @dataclass
@@ -112,6 +156,8 @@ class PrivacyRequest(RecordsEvents):
         second copy changes nothing). Complete once every expected service answered."""
         if service in self.answers:
             return
+        if self.forgotten:  # a late part for a person erased since is not kept
+            answer = {**answer, "part": None, "blob_ref": None}
         self.answers[service] = {**answer, "answered_at": at}
         if self.status in ("pending", "timed_out") and not self.missing:
             self.status = "complete"
@@ -138,34 +184,77 @@ class PrivacyRequest(RecordsEvents):
     def key_destroyed(self, now: datetime) -> None:
         self.key_destroyed_at = now
 
+    @property
+    def forgotten(self) -> bool:
+        """An export whose person was erased since (:meth:`forget_personal_data`)."""
+        return self.kind == "export" and self.email is None
+
     def forget_personal_data(self) -> bool:
         """An erasure of the same person came after this export: its e-mail and the
-        gathered parts go (what was asked and who answered stays). False if nothing
-        was left to forget."""
-        parts = [a for a in self.answers.values() if a.get("part") is not None]
+        gathered parts go, the stored ones' references too (the caller deletes those
+        blobs, :meth:`stored_parts` before this); what was asked and who answered stays.
+        False if nothing was left to forget."""
+        parts = [
+            a
+            for a in self.answers.values()
+            if a.get("part") is not None or a.get("blob_ref") is not None
+        ]
         if self.email is None and not parts:
             return False
         self.email = None
         for answer in parts:
             answer["part"] = None
+            answer["blob_ref"] = None
         return True
 
-    def document(self) -> dict[str, Any]:
-        """An export's document: each service's part under its name (so far)."""
+    def stored_parts(self) -> list[StoredPart]:
+        """The parts of this export kept in blob storage (none once forgotten)."""
+        if self.forgotten:
+            return []
+        return [
+            StoredPart(
+                service, answer["blob_ref"], answer.get("blob_size"), answer.get("blob_sha256")
+            )
+            for service, answer in sorted(self.answers.items())
+            if answer.get("blob_ref") is not None
+        ]
+
+    def keeps_blob(self, service: str, blob_ref: str, now: datetime) -> bool:
+        """Whether a stored part ``blob_ref`` of ``service`` for this request is still
+        wanted: the request has not expired nor been forgotten, and the service's answer
+        names that blob or has not arrived yet (the blob is written first)."""
+        if self.forgotten or (self.expires_at is not None and now >= self.expires_at):
+            return False
+        answer = self.answers.get(service)
+        return answer is None or answer.get("blob_ref") == blob_ref
+
+    def document(
+        self,
+        stored: Mapping[str, dict[str, Any]] | None = None,
+        problems: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """An export's document: each service's part under its name (so far); a part kept
+        in blob storage as read (``stored``, by service) or null with the reason under
+        ``problems`` (the document is not complete then)."""
         if self.kind != "export":
             raise Conflict(f"privacy request {self.id} is an erasure: it has no document")
-        return {
+        stored = stored or {}
+        problems = dict(problems or {})
+        document: dict[str, Any] = {
             "request_id": self.id,
             "subject_id": self.subject_id,
             "email": self.email,
             "requested_at": self.requested_at,
-            "complete": self.status == "complete",
+            "complete": self.status == "complete" and not problems,
             "services": {
-                service: answer.get("part")
+                service: stored.get(service) if answer.get("blob_ref") else answer.get("part")
                 for service, answer in sorted(self.answers.items())
                 if "part" in answer
             },
         }
+        if problems:
+            document["problems"] = problems
+        return document
 
 
 # ------------------------------------------------------------------ export
