@@ -392,7 +392,7 @@ async def test_one_customer_through_six_services_exported_erased_and_gone(
             shown = []
             for service, path, params in routes:
                 answer = await service.client.get(path, params=params, headers=staff)
-                text = answer.text.lower()  # a 404 too: it repeats no address (ADR 0139)
+                text = answer.text.lower()  # a 404 too: none repeats what was asked for
                 found = traces_of_her(text)
                 if service is analytics and CUSTOMER_ID in text:
                     found.append(CUSTOMER_ID)
