@@ -70,6 +70,10 @@ def make_app(max_bytes: int | None = None) -> tuple[FastAPI, list[str]]:
     async def boom() -> dict[str, str]:
         raise RuntimeError(SECRET)
 
+    @app.get("/people/{email}/boom")
+    async def person_boom(email: str) -> dict[str, str]:
+        raise RuntimeError(SECRET)
+
     return app, calls
 
 
@@ -172,6 +176,22 @@ async def test_unexpected_exception_is_500_without_leaking(
     [record] = [r for r in caplog.records if r.exc_info]
     assert record.exc_info is not None and record.exc_info[1] is not None
     assert SECRET in str(record.exc_info[1])
+
+
+async def test_a_personal_path_parameter_is_neither_answered_nor_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """ADR 0139: an ``email`` in the path shows as its placeholder in the problem's
+    ``instance`` and in the log line of an unhandled error."""
+    app, _ = make_app()
+    with caplog.at_level(logging.ERROR):
+        async with client(app) as http:
+            response = await http.get("/people/anna@example.de/boom")
+    assert response.status_code == 500
+    assert response.json()["instance"] == "/people/{email}/boom"
+    assert "anna@example.de" not in response.text
+    [record] = [r for r in caplog.records if r.exc_info]
+    assert record.getMessage() == "unhandled exception in GET /people/{email}/boom"
 
 
 async def test_oversized_body_by_content_length_is_413_and_handler_never_runs() -> None:

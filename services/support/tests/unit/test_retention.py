@@ -12,8 +12,15 @@ from kontor_servicekit.clock import FakeClock
 from kontor_servicekit.fakes import FakeTransactor, InMemoryBlobs
 from kontor_support.application.inbound import InboundAttachment, InboundMessage, receive
 from kontor_support.application.privacy import ERASED
-from kontor_support.application.retention import anonymise_old_tickets, past_retention
+from kontor_support.application.retention import (
+    ContextRetention,
+    Forgotten,
+    anonymise_old_tickets,
+    forget_old_context,
+    past_retention,
+)
 from kontor_support.application.tickets import ChangeTicket, change_ticket
+from kontor_support.domain.chat import Chat
 from kontor_support.domain.message import TicketMessage
 from kontor_support.domain.ticket import Ticket
 from kontor_support.store.memory import InMemorySupportUnitOfWork
@@ -94,3 +101,65 @@ def test_which_tickets_are_past_their_retention() -> None:
     for status in ("new", "open", "pending", "pending_close", "solved"):
         assert not past_retention(ticket(status, updated_at=AT, closed_at=AT), now, KEEP)
     assert not past_retention(ticket("closed", closed_at=AT, anonymised_at=AT), now, KEEP)
+
+
+class EveryRow:
+    """A ``ContextDue`` that names every row, two at a time: the use case itself must
+    refuse what is not due yet."""
+
+    def __init__(self, support: Support) -> None:
+        self.support = support
+
+    def _page(self, table: str, after: str | None) -> list[str]:
+        keys = sorted(self.support.db.tables.get(table, {}))
+        return [k for k in keys if after is None or k > after][:2]
+
+    async def orders_before(self, before: datetime, *, after: str | None) -> list[str]:
+        return self._page("context_orders", after)
+
+    async def customers_before(self, before: datetime, *, after: str | None) -> list[str]:
+        return self._page("customers", after)
+
+    async def chats_before(self, before: datetime, *, after: str | None) -> list[str]:
+        return self._page("chats", after)
+
+
+async def test_the_context_goes_after_its_periods_and_a_solved_ticket_holds_it() -> None:
+    """ADR 0138 over the in-memory unit of work: rows past their period go, a younger
+    one stays, a solved ticket (not anonymised) holds its customer, their orders and its
+    chat; a customer with a kept order stays; the newest fact of an order counts."""
+    support: Support = FakeTransactor(InMemorySupportUnitOfWork)
+    clock, files = FakeClock(AT), InMemoryBlobs()
+    solved = await ticket_of(support, clock, files, "anna@example.de")
+    await change_ticket(support, solved, ChangeTicket(agent="berta", status="solved"), clock)
+    young = AT + timedelta(days=60)
+
+    async def seed(uow: InMemorySupportUnitOfWork) -> None:
+        for email in ("old@example.de", "bert@example.de"):
+            await uow.customers.remember(email, name="N. N.", phone=None, customer_id=None, at=AT)
+        for order_id, email in (("o-1", "old@example.de"), ("o-2", "anna@example.de")):
+            await uow.order_context.set(order_id, {"email": email}, at=AT)
+        await uow.order_context.set("o-3", {"email": "bert@example.de"}, at=AT)
+        await uow.order_context.add("o-3", "payments", {"payment_id": "p-1"}, at=young)
+        await uow.order_context.set("o-3", {"status": "confirmed"}, at=AT)  # late, older
+        await uow.chats.add(Chat(id="c-1", created_at=AT))
+        await uow.chats.add(Chat(id="c-2", created_at=AT, ticket_id=solved))
+        await uow.chats.add(Chat(id="c-3", created_at=AT + timedelta(days=95)))
+
+    await support.run(seed)
+    keep = ContextRetention(
+        orders=timedelta(days=100),
+        customers=timedelta(days=100),
+        chats=timedelta(days=10),
+        chat_lasts=timedelta(days=1),
+    )
+    clock.advance(timedelta(days=101))
+    done = await forget_old_context(support, EveryRow(support), clock=clock, keep=keep)
+    assert done == Forgotten(orders=1, customers=1, chats=1)
+    tables = support.db.tables
+    assert sorted(tables["context_orders"]) == ["o-2", "o-3"]
+    assert sorted(tables["customers"]) == ["anna@example.de", "bert@example.de"]
+    assert sorted(tables["chats"]) == ["c-2", "c-3"]
+    assert await forget_old_context(support, EveryRow(support), clock=clock, keep=keep) == (
+        Forgotten()
+    )
