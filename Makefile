@@ -1,7 +1,12 @@
 # Kontor: one entry point. `make run` starts the platform, `make test` runs every test tier.
 SHELL := /bin/bash
 UV := $(shell ./scripts/bootstrap.sh)
-SYNC := $(UV) sync --locked --all-packages --quiet
+# --compile-bytecode, and compileall for the workspace's own sources: with
+# PYTHONDONTWRITEBYTECODE=1 (set on the development machines) no import ever writes a
+# .pyc, so every process compiled every module again (3.4 -> 1.8 CPU-s for the services'
+# code, ADR 0144)
+SYNC := $(UV) sync --locked --all-packages --quiet --compile-bytecode
+WORKSPACE_SOURCES := contracts/src libs/servicekit/src deploy/local/src $(wildcard services/*/src)
 RUN := $(UV) run --locked --all-packages
 
 .PHONY: help setup run infra token test test-unit test-service test-integration test-security test-browser lint format bench bench-peer bench-replicas soak \
@@ -10,8 +15,9 @@ RUN := $(UV) run --locked --all-packages
 help:
 	@grep -E '^[a-z-]+:.*## ' Makefile | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
 
-setup: ## install the locked dependencies into .venv
+setup: ## install the locked dependencies into .venv, compiled to bytecode
 	$(SYNC)
+	@.venv/bin/python -m compileall -q $(WORKSPACE_SOURCES) >/dev/null
 
 run: setup ## the whole platform on the embedded broker and database (Ctrl-C stops it)
 	$(RUN) kontor-local run

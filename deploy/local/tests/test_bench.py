@@ -76,6 +76,11 @@ def _assert_start_and_idle(report: dict[str, Any]) -> None:
     ready, consuming = report["startup_seconds"], report["consuming_seconds"]
     assert services <= set(ready) and services == set(consuming), (ready, consuming)
     assert all(0 < ready[name] <= consuming[name] for name in services), (ready, consuming)
+    # the services' code is imported while the database and broker start, as in `make
+    # run` (it used to be imported after them, inside every service's start figure)
+    code = report["code_import"]
+    assert code["alongside_infra"] is True and code["seconds"] > 0, code
+    assert 0 <= code["waited_s"] < code["seconds"], code
     memory = report["idle"]["memory"]
     assert services | {"database", "broker"} <= set(memory), memory
     for name, used in memory.items():
@@ -154,6 +159,7 @@ def test_bench_reports_every_figure_and_stops_everything(
         "(e) storefront flows/s",
         "6/6 flows",
         "start to ready (goal 5 s)",
+        "services' code imported (zygote)",
         "idle memory RSS / PSS",
     ):
         assert label in printed.out, label

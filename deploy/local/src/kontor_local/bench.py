@@ -55,6 +55,7 @@ import httpx
 from kontor_local.bench_costs import OrderCosts, costs, report_lines, snapshot
 from kontor_local.bench_idle import (
     IdleResult,
+    code_import_lines,
     group_cpu_seconds,
     idle_lines,
     measure_idle,
@@ -188,6 +189,9 @@ class BenchReport:
     storefront: StorefrontResult | None = None
     consuming_seconds: dict[str, float] = field(default_factory=dict)
     idle: IdleResult | None = None
+    code_import: dict[str, Any] = field(default_factory=dict)
+    """The zygote's import of the services' code: ``seconds`` from its start,
+    ``waited_s`` of it inside the start-to-ready figures, ``alongside_infra``."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -857,6 +861,36 @@ def _token(keys_dir: Path) -> tuple[str, Path]:
     return token, public_path
 
 
+def bench_settings(data_dir: Path, services: Sequence[str]) -> LocalSettings:
+    """A runtime of its own on free ports in ``data_dir``, stored as ``make run`` stores."""
+    configured = LocalSettings.from_env()
+    return LocalSettings(
+        data_dir=data_dir,
+        broker_port=free_port(),
+        mongo_port=free_port(),
+        service_ports={name: free_port() for name in services},
+        s3_port=free_port(),
+        # As `make run`: the broker storage (disk unless KONTOR_LOCAL_BROKER_STORAGE=memory)
+        # and --sync-on-commit unless KONTOR_LOCAL_MONGO_SYNC_ON_COMMIT says no.
+        broker_storage=configured.broker_storage,
+        broker_fsync=configured.broker_fsync,
+        mongo_sync_on_commit=configured.mongo_sync_on_commit,
+    )
+
+
+def bench_specs(settings: LocalSettings, services: Sequence[str]) -> list[ServiceSpec]:
+    """The services as the bench runs them: topics ensured, quiet logs."""
+    return [
+        ServiceSpec(
+            name,
+            f"kontor_{name}",
+            settings.service_ports[name],
+            env={"KONTOR_KAFKA_ENSURE_TOPICS": "true", "KONTOR_LOG_LEVEL": "WARNING"},
+        )
+        for name in services
+    ]
+
+
 def run_bench(
     orders: int = 500,
     concurrency: int = 8,
@@ -887,33 +921,15 @@ def run_bench(
     run_started = time.perf_counter()
     tmp = Path(tempfile.mkdtemp(prefix="kontor-bench-", dir=work_dir))
     ok = False
-    configured = LocalSettings.from_env()
-    settings = LocalSettings(
-        data_dir=tmp,
-        broker_port=free_port(),
-        mongo_port=free_port(),
-        service_ports={name: free_port() for name in BENCH_SERVICES},
-        s3_port=free_port(),
-        # As `make run`: the broker storage (disk unless KONTOR_LOCAL_BROKER_STORAGE=memory)
-        # and --sync-on-commit unless KONTOR_LOCAL_MONGO_SYNC_ON_COMMIT says no.
-        broker_storage=configured.broker_storage,
-        broker_fsync=configured.broker_fsync,
-        mongo_sync_on_commit=configured.mongo_sync_on_commit,
-    )
+    settings = bench_settings(tmp, BENCH_SERVICES)
     try:
         with _terminate_as_interrupt(), Platform(settings, log_dir=tmp / "logs") as platform:
             token, public_key = _token(settings.keys_dir)
+            specs = bench_specs(settings, BENCH_SERVICES)
+            # as `make run`: the services' code is imported while the infra starts (ADR 0010)
+            platform.prepare_services(specs)
             say(f"bench: work dir {tmp}; starting broker and database")
             platform.start_infra(topics=registry_topic_specs())
-            specs = [
-                ServiceSpec(
-                    name,
-                    f"kontor_{name}",
-                    settings.service_ports[name],
-                    env={"KONTOR_KAFKA_ENSURE_TOPICS": "true", "KONTOR_LOG_LEVEL": "WARNING"},
-                )
-                for name in BENCH_SERVICES
-            ]
             say("bench: starting " + ", ".join(BENCH_SERVICES))
             platform.start_services(specs, public_key)
             startup = {k: round(v, 2) for k, v in platform.timings.seconds.items()}
@@ -938,6 +954,13 @@ def run_bench(
             report.consuming_seconds = {
                 k: round(v, 2) for k, v in platform.timings.consuming.items()
             }
+            timings = platform.timings
+            if timings.code_import_s is not None:
+                report.code_import = {
+                    "seconds": round(timings.code_import_s, 2),
+                    "waited_s": round(timings.waited_for_code_s or 0.0, 2),
+                    "alongside_infra": timings.code_import_alongside_infra,
+                }
             report.machine["mongo_sync_on_commit"] = platform.database.sync_on_commit
             report.machine["broker_storage"] = settings.broker_storage + (
                 " (fsync)" if settings.broker_storage == "disk" and settings.broker_fsync else ""
@@ -1133,6 +1156,7 @@ def format_report(report: BenchReport) -> str:
             ", ".join(f"{n} {s}" for n, s in report.startup_seconds.items()),
         ),
         *start_lines(report.startup_seconds, report.consuming_seconds, BENCH_SERVICES),
+        *code_import_lines(report.code_import),
         *(idle_lines(report.idle) if report.idle else []),
         ("whole run", f"{report.total_seconds} s"),
     ]

@@ -16,6 +16,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from kontor_local.runtime import Platform
 
@@ -132,6 +133,24 @@ def start_lines(
         return f"{name} {seconds:.2f} s (consuming {joined:.2f} s) {verdict}"
 
     return [(f"start to ready (goal {READY_GOAL_S:g} s)", ", ".join(one(n) for n in services))]
+
+
+def code_import_lines(code_import: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The zygote's import of the services' code, and how much of it the start waited."""
+    if not code_import:
+        return []
+    where = (
+        "alongside the database and broker"
+        if code_import.get("alongside_infra")
+        else "after the database and broker"
+    )
+    return [
+        (
+            "    services' code imported (zygote)",
+            f"{code_import['seconds']:.2f} s, {where}; the services waited "
+            f"{code_import['waited_s']:.2f} s of it",
+        )
+    ]
 
 
 def idle_lines(idle: IdleResult) -> list[tuple[str, str]]:

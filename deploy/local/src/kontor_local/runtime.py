@@ -1241,6 +1241,14 @@ class Timings:
 
     seconds: dict[str, float] = field(default_factory=dict)
     consuming: dict[str, float] = field(default_factory=dict)
+    code_import_s: float | None = None
+    """How long the zygote took to import the services' code, from its own start."""
+    waited_for_code_s: float | None = None
+    """How long of the services' figures was waiting for that import (0: it was done
+    when the services were started, having run alongside the database and broker)."""
+    code_import_alongside_infra: bool | None = None
+    """The zygote started before the database and the broker (``prepare_services``
+    first), as ``make run``, ``make soak`` and ``make bench`` do."""
 
 
 class Platform:
@@ -1287,6 +1295,7 @@ class Platform:
         self.specs: list[ServiceSpec] = []
         self.zygote: ServiceZygote | None = None
         self.timings = Timings()
+        self._infra_started_at: float | None = None
         self._stopped = False
 
     @property
@@ -1300,6 +1309,7 @@ class Platform:
     def start_infra(self, topics: Sequence[tuple[str, int]] = ()) -> None:
         """Database, (object store,) broker, then the topics. Stops what started on failure."""
         try:
+            self._infra_started_at = time.monotonic()
             make_private_dir(self.settings.data_dir)
             self.timings.seconds["database"] = self.database.start()
             if self.database.provisioning_s is not None:
@@ -1378,9 +1388,20 @@ class Platform:
                 self.services[spec.name] = process
                 process.start()
             self._wait_until_consuming(specs, started, started + limit)
+            self._time_code_import(started)
         except BaseException:
             self.stop()
             raise
+
+    def _time_code_import(self, services_started: float) -> None:
+        zygote = self.zygote
+        if zygote is None or zygote.import_seconds is None:
+            return
+        imported = zygote.started_at + zygote.import_seconds
+        self.timings.code_import_s = zygote.import_seconds
+        self.timings.waited_for_code_s = max(0.0, imported - services_started)
+        if self._infra_started_at is not None:
+            self.timings.code_import_alongside_infra = zygote.started_at <= self._infra_started_at
 
     def _wait_until_consuming(
         self, specs: Sequence[ServiceSpec], started: float, deadline: float
