@@ -116,3 +116,10 @@ def test_a_message_without_a_header_section_with_from_is_not_mail(
     data: bytes, is_mail: bool
 ) -> None:
     assert looks_like_mail(data) is is_mail
+
+
+def test_a_refused_address_is_not_repeated_in_the_error() -> None:
+    # the error reaches logs and dead letters; a malformed address is still a person's
+    with pytest.raises(ValueError, match="not an e-mail address") as refused:
+        OutgoingMail(to=["Anna Muster anna.muster@"], subject="s", text="t")
+    assert "anna" not in str(refused.value).lower()

@@ -178,12 +178,14 @@ def _check_header_value(what: str, value: str) -> None:
 
 
 def _check_address(what: str, value: str) -> None:
+    """The error names the header, never the value: it reaches logs and dead letters,
+    and a malformed address is still a person's (issue 13)."""
     _check_header_value(what, value)
     name, addr = parseaddr(value)
     local, at, domain = addr.rpartition("@")
     if not at or not local or not domain or " " in addr:
-        raise ValueError(f"{what} {value!r} is not an e-mail address")
+        raise ValueError(f"{what} is not an e-mail address")
     try:
         Address(display_name=name, addr_spec=addr)
     except (ValueError, HeaderParseError) as exc:
-        raise ValueError(f"{what} {value!r} is not an e-mail address") from exc
+        raise ValueError(f"{what} is not an e-mail address") from exc
