@@ -327,11 +327,17 @@ class Shop:
                 raise SoakError(f"POST /products: {response.status_code} {response.text[:200]}")
         for sku in (PLENTY, SCARCE):
             self.stock_at_start[sku] = (await self.stock(sku))["on_hand"]
-        # The orders service knows the products once ProductCreated arrived.
+        # The orders service knows the products once ProductCreated arrived, each in its
+        # own time: a cart line prices an article now (422 while it is unknown) and books
+        # nothing, so every product is asked for before the first order.
         deadline = time.monotonic() + 60
+        cart_id: str | None = None
         while time.monotonic() < deadline:
-            known = await self.call("orders", "GET", "/orders", params={"sku": SCARCE})
-            if known.status_code == 200:
+            if cart_id is None:
+                cart = await self.call("orders", "POST", "/carts", body={})
+                if cart.status_code == 201:
+                    cart_id = str(cart.json()["id"])
+            if cart_id is not None and await self._orders_know_every_product(cart_id):
                 probe = await self.call(
                     "orders", "POST", "/orders", body=self.order_body(PLENTY, 1)
                 )
@@ -341,6 +347,15 @@ class Shop:
                     return
             await asyncio.sleep(0.3)
         raise SoakError("the orders service did not learn the products in 60 s")
+
+    async def _orders_know_every_product(self, cart_id: str) -> bool:
+        for product in PRODUCTS:
+            line = await self.call(
+                "orders", "PUT", f"/carts/{cart_id}/lines/{product['sku']}", body={"quantity": 1}
+            )
+            if line.status_code != 200:
+                return False
+        return True
 
     async def stock(self, sku: str) -> dict[str, int]:
         response = await self.call("catalog", "GET", f"/stock/{sku}")
