@@ -7,7 +7,7 @@ from typing import Any
 from kontor_servicekit.store import ensure_ttl_index
 from pymongo.asynchronous.database import AsyncDatabase
 
-from kontor_marketing.store.campaigns import CAMPAIGNS, ENGAGEMENTS
+from kontor_marketing.store.campaigns import CAMPAIGNS, CONVERSIONS, ENGAGEMENTS
 from kontor_marketing.store.coupon_pools import POOL_CODES
 from kontor_marketing.store.coupons import COUPONS
 from kontor_marketing.store.early_refunds import (
@@ -16,7 +16,7 @@ from kontor_marketing.store.early_refunds import (
     EARLY_REFUNDS,
 )
 from kontor_marketing.store.mails import MAILS
-from kontor_marketing.store.profiles import PROFILES
+from kontor_marketing.store.profiles import PROFILES, SEGMENT_ENTRIES
 from kontor_marketing.store.stock_alerts import STOCK_ALERTS
 
 
@@ -38,6 +38,10 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     await db[CAMPAIGNS].create_index([("created_at", -1), ("_id", 1)], name="newest")
     await db[ENGAGEMENTS].create_index([("campaign_id", 1), ("kind", 1)], name="campaign")
     await db[ENGAGEMENTS].create_index([("email", 1)], name="email")
+    # a person's conversions and segment entries: what an export or erasure asks for
+    await db[CONVERSIONS].create_index([("email", 1)], name="email")
+    await db[CONVERSIONS].create_index([("campaign_id", 1)], name="campaign")
+    await db[SEGMENT_ENTRIES].create_index([("email", 1)], name="email")
     await db[MAILS].create_index([("campaign_id", 1), ("status", 1)], name="campaign")
     await db[STOCK_ALERTS].create_index([("sku", 1), ("status", 1)], name="waiting")
     await db[STOCK_ALERTS].create_index([("email", 1)], name="email")
