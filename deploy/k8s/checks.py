@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -606,3 +607,187 @@ def key_destroyers(services_dir: Path, services: Iterable[str]) -> list[str]:
                 found.append(service)
                 break
     return sorted(found)
+
+
+# --------------------------------------------------------------------------- databases' network
+
+DEFAULT_MONGO_PORT = 27017
+"""The operator's ``automationconfig.DefaultDBPort``: mongod's port unless
+``additionalMongodConfig`` sets ``net.port``."""
+
+
+@dataclass
+class Pod:
+    """A pod of a rendered overlay, as a NetworkPolicy sees it: its namespace and labels."""
+
+    workload: str
+    """``Deployment/orders``, ``MongoDBCommunity/catalog-mongo``, ..."""
+    namespace: str | None
+    labels: dict[str, str]
+    service: str | None = None
+    """The Kontor service whose image one of its containers runs, if any."""
+
+
+def replica_set_pod_labels(mongo: Manifest) -> dict[str, str]:
+    """The labels the MongoDB Community operator gives a MongoDBCommunity's pods (members
+    and arbiters alike), read from its resource as the operator does: ``app`` is the name
+    of its headless Service (``spec.statefulSet.spec.serviceName``, else ``<name>-svc``),
+    and the labels of ``spec.statefulSet.spec.template.metadata`` are merged in. The
+    resource's own ``metadata.labels`` are not copied to the pods (mongodb-kubernetes-operator
+    ``controllers/construct/mongodbstatefulset.go``, ``api/v1.MongoDBCommunity.ServiceName``,
+    ``controllers/replica_set_controller.go``)."""
+    sts = ((mongo.get("spec") or {}).get("statefulSet") or {}).get("spec") or {}
+    service_name = sts.get("serviceName") or f"{name_of(mongo)}-svc"
+    template_labels = ((sts.get("template") or {}).get("metadata") or {}).get("labels") or {}
+    return {**template_labels, "app": str(service_name)}
+
+
+def mongo_port(mongo: Manifest) -> int:
+    """The members' mongod port: ``net.port`` of ``additionalMongodConfig`` (nested or
+    dotted, as the operator merges it), else 27017."""
+    config = (mongo.get("spec") or {}).get("additionalMongodConfig") or {}
+    port = config.get("net.port", (config.get("net") or {}).get("port", DEFAULT_MONGO_PORT))
+    return int(port)
+
+
+WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob")
+
+
+def pods_of(docs: Iterable[Manifest], services: Iterable[str]) -> list[Pod]:
+    """Every pod the overlay makes: the workloads' pod templates and the replica sets'
+    members (which the operator's StatefulSets make; they are not in the overlay)."""
+    names = list(services)
+    pods: list[Pod] = []
+    for doc in docs:
+        where = f"{doc.get('kind')}/{name_of(doc)}"
+        namespace = (doc.get("metadata") or {}).get("namespace")
+        if doc.get("kind") == "MongoDBCommunity":
+            pods.append(Pod(where, namespace, replica_set_pod_labels(doc)))
+            continue
+        spec = doc.get("spec") or {}
+        if doc.get("kind") == "CronJob":
+            spec = ((spec.get("jobTemplate") or {}).get("spec")) or {}
+        template = spec.get("template")
+        if doc.get("kind") not in WORKLOADS or not isinstance(template, dict):
+            continue
+        containers = (template.get("spec") or {}).get("containers", [])
+        images = [service_of_image(str(c.get("image", "")), names) for c in containers]
+        service = next((s for s in images if s is not None), None)
+        labels = dict((template.get("metadata") or {}).get("labels") or {})
+        pods.append(Pod(where, namespace, labels, service))
+    return pods
+
+
+def selects(selector: Manifest | None, labels: dict[str, str]) -> bool:
+    """A label selector (``matchLabels``, ``matchExpressions``) matches these labels;
+    the empty selector matches every pod."""
+    selector = selector or {}
+    for key, value in (selector.get("matchLabels") or {}).items():
+        if labels.get(key) != value:
+            return False
+    for expr in selector.get("matchExpressions") or []:
+        key, op, values = expr.get("key"), expr.get("operator"), expr.get("values") or []
+        if op == "In" and labels.get(key) not in values:
+            return False
+        if op == "NotIn" and key in labels and labels[key] in values:
+            return False
+        if op == "Exists" and key not in labels:
+            return False
+        if op == "DoesNotExist" and key in labels:
+            return False
+    return True
+
+
+def _namespace_labels(namespace: str | None) -> dict[str, str]:
+    return {"kubernetes.io/metadata.name": namespace} if namespace else {}
+
+
+def ingress_policies(docs: Iterable[Manifest], target: Pod) -> list[Manifest]:
+    """The NetworkPolicies that isolate this pod for ingress (its namespace, its labels,
+    ``Ingress`` in their policyTypes, which is the default)."""
+    found = []
+    for policy in of_kind(docs, "NetworkPolicy"):
+        spec = policy.get("spec") or {}
+        if (policy.get("metadata") or {}).get("namespace") != target.namespace:
+            continue
+        if "Ingress" not in spec.get("policyTypes", ["Ingress"]):
+            continue
+        if selects(spec.get("podSelector"), target.labels):
+            found.append(policy)
+    return found
+
+
+def _peer_admits(peer: Manifest, policy_namespace: str | None, source: Pod) -> bool:
+    if "ipBlock" in peer:
+        return True  # an address range: it may hold any pod's address
+    if "namespaceSelector" in peer:
+        if not selects(peer["namespaceSelector"], _namespace_labels(source.namespace)):
+            return False
+    elif source.namespace != policy_namespace:
+        return False
+    return selects(peer.get("podSelector"), source.labels)
+
+
+def _port_admits(entry: Manifest, port: int, protocol: str) -> bool:
+    if entry.get("protocol", "TCP") != protocol:
+        return False
+    first = entry.get("port")
+    if first is None or isinstance(first, str):
+        return True  # every port, or a named one (assumed to be this one)
+    last = entry.get("endPort")
+    return int(first) <= port <= int(first if last is None else last)
+
+
+def ingress_admits(
+    docs: Iterable[Manifest], target: Pod, source: Pod, port: int, protocol: str = "TCP"
+) -> bool:
+    """The NetworkPolicies of the overlay let ``source`` connect to ``target`` on this
+    port: no policy isolates the target, or a rule of one of them admits the source."""
+    policies = ingress_policies(docs, target)
+    if not policies:
+        return True
+    for policy in policies:
+        namespace = (policy.get("metadata") or {}).get("namespace")
+        for rule in (policy.get("spec") or {}).get("ingress") or []:
+            peers = rule.get("from") or []
+            ports = rule.get("ports") or []
+            if peers and not any(_peer_admits(p, namespace, source) for p in peers):
+                continue
+            if ports and not any(_port_admits(p, port, protocol) for p in ports):
+                continue
+            return True
+    return False
+
+
+def database_access_problems(docs: list[Manifest], facts: list[ServiceFacts]) -> list[str]:
+    """Every replica set's pods are isolated by a NetworkPolicy that admits on mongod's
+    port only its own members and the pods that run its service's code (the key store's:
+    every service's), and nothing on any other port (ADR 0147)."""
+    names = [f.name for f in facts]
+    pods = pods_of(docs, names)
+    problems: list[str] = []
+    for mongo in of_kind(docs, "MongoDBCommunity"):
+        name = name_of(mongo)
+        (target,) = [p for p in pods if p.workload == f"MongoDBCommunity/{name}"]
+        port = mongo_port(mongo)
+        policies = ingress_policies(docs, target)
+        if not policies:
+            problems.append(f"MongoDBCommunity/{name}: no NetworkPolicy selects its pods")
+            continue
+        clients = set(names) if name == KEY_STORE else {f.name for f in facts if f.mongo == name}
+        stranger = Pod("a pod without Kontor's labels", target.namespace, {"run": "shell"})
+        for source in [*pods, stranger]:
+            wanted = source.workload == target.workload or source.service in clients
+            admitted = ingress_admits(docs, target, source, port)
+            if admitted and not wanted:
+                problems.append(f"{name}: admits {source.workload} on {port}")
+            if wanted and not admitted:
+                problems.append(f"{name}: does not admit {source.workload} on {port}")
+        for policy in policies:
+            for rule in (policy.get("spec") or {}).get("ingress") or []:
+                if rule.get("ports") != [{"protocol": "TCP", "port": port}]:
+                    problems.append(
+                        f"{name}: NetworkPolicy/{name_of(policy)} admits ports "
+                        f"{rule.get('ports') or 'all'}, not only {port}"
+                    )
+    return problems

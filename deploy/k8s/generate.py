@@ -641,11 +641,11 @@ def network_policy(f: ServiceFacts) -> Manifest:
                     "ports": [_port(KAFKA_LISTENER_PORT)],
                 },
                 {
-                    "to": [{"podSelector": {"matchLabels": {"app": f"{f.mongo}-svc"}}}],
+                    "to": [{"podSelector": {"matchLabels": replica_set_pod_labels(f.mongo)}}],
                     "ports": [_port(MONGO_PORT)],
                 },
                 {
-                    "to": [{"podSelector": {"matchLabels": {"app": f"{KEY_STORE}-svc"}}}],
+                    "to": [{"podSelector": {"matchLabels": replica_set_pod_labels(KEY_STORE)}}],
                     "ports": [_port(MONGO_PORT)],
                 },
                 {
@@ -694,6 +694,44 @@ def smtp_ingress(f: ServiceFacts) -> list[Manifest]:
     if not f.smtp_receiver_port:
         return []
     return [{"from": [_mail_relay_peer()], "ports": [_port(f.smtp_receiver_port)]}]
+
+
+def replica_set_pod_labels(name: str) -> dict[str, str]:
+    """The labels the MongoDB Community operator gives the pods of MongoDBCommunity
+    ``name``: ``app: <name>-svc``, its headless Service's name (mongodb-kubernetes-operator,
+    ``controllers/construct/mongodbstatefulset.go``). The resource's own labels do not
+    reach the pods, so a service's NetworkPolicy (``selector(f)``) selects none of them."""
+    return {"app": f"{name}-svc"}
+
+
+def database_network_policy(
+    name: str, meta_labels: dict[str, str], clients: list[dict[str, str]]
+) -> Manifest:
+    """Ingress to a replica set's pods (ADR 0147): mongod's port, from the clients' pods and
+    from its own members (replication, and each member's agent watching the others: the
+    agent runs in the pod and talks to the members on the same port). The operator itself
+    never connects to mongod. Egress is not restricted: the agent's readiness probe and
+    the version upgrade hook call the Kubernetes API, whose address no selector names."""
+    members = replica_set_pod_labels(name)
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": name, "labels": meta_labels},
+        "spec": {
+            "podSelector": {"matchLabels": dict(members)},
+            "policyTypes": ["Ingress"],
+            "ingress": [
+                {
+                    "from": [{"podSelector": {"matchLabels": dict(c)}} for c in clients],
+                    "ports": [_port(MONGO_PORT)],
+                },
+                {
+                    "from": [{"podSelector": {"matchLabels": dict(members)}}],
+                    "ports": [_port(MONGO_PORT)],
+                },
+            ],
+        },
+    }
 
 
 def replica_set(
@@ -777,6 +815,11 @@ def mongodb(f: ServiceFacts) -> Manifest:
     return replica_set(f.mongo, labels(f), [user])
 
 
+def mongodb_network_policy(f: ServiceFacts) -> Manifest:
+    """The service's database takes connections from the service's pods and its members."""
+    return database_network_policy(f.mongo, labels(f), [selector(f)])
+
+
 KEY_STORE_LABELS = {
     "app.kubernetes.io/name": "privacy-keys",
     "app.kubernetes.io/component": "key-store",
@@ -823,6 +866,11 @@ def key_store_mongodb(facts: list[ServiceFacts]) -> Manifest:
         roles=key_store_roles(),
         storage="5Gi",
     )
+
+
+def key_store_network_policy(facts: list[ServiceFacts]) -> Manifest:
+    """The key store takes connections from every service's pods and its own members."""
+    return database_network_policy(KEY_STORE, dict(KEY_STORE_LABELS), [selector(f) for f in facts])
 
 
 def max_replicas(f: ServiceFacts) -> int:
@@ -942,6 +990,7 @@ def service_files(f: ServiceFacts) -> dict[str, list[Manifest]]:
         "pdb.yaml": [pod_disruption_budget(f)],
         "networkpolicy.yaml": [network_policy(f)],
         "mongodb.yaml": [mongodb(f)],
+        "mongodb-networkpolicy.yaml": [mongodb_network_policy(f)],
         "autoscaling.yaml": autoscaling(f),
     }
     return {"kustomization.yaml": [kustomization(sorted(files))], **files}
@@ -1050,8 +1099,11 @@ def render(facts: list[ServiceFacts] | None = None) -> dict[Path, str]:
         Path("base/services/kustomization.yaml"): dump(
             [kustomization([f"../{f.name}" for f in facts])]
         ),
-        Path("base/privacy-keys/kustomization.yaml"): dump([kustomization(["mongodb.yaml"])]),
+        Path("base/privacy-keys/kustomization.yaml"): dump(
+            [kustomization(["mongodb.yaml", "networkpolicy.yaml"])]
+        ),
         Path("base/privacy-keys/mongodb.yaml"): dump([key_store_mongodb(facts)]),
+        Path("base/privacy-keys/networkpolicy.yaml"): dump([key_store_network_policy(facts)]),
     }
     for f in facts:
         for name, manifests in service_files(f).items():

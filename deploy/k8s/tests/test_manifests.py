@@ -367,6 +367,120 @@ def test_each_service_has_its_own_replica_set_and_user(
         assert user["passwordSecretRef"]["name"] == f"{f.mongo}-password"
 
 
+def _pods(docs: Docs, facts: list[ServiceFacts]) -> dict[str, checks.Pod]:
+    return {p.workload: p for p in checks.pods_of(docs, [f.name for f in facts])}
+
+
+def test_every_replica_set_admits_only_its_members_and_its_service_s_pods(
+    rendered: dict[str, Docs], facts: list[ServiceFacts]
+) -> None:
+    """ADR 0147: a NetworkPolicy isolates every MongoDBCommunity's pods (in the base as in
+    both overlays); on 27017 it admits their own members (replication, the operator's
+    agents) and the pods of the service whose database it is, no other pod, no other port."""
+    base = validate.render(validate.K8S_DIR / "base")
+    for overlay, docs in {"base": base, **rendered}.items():
+        mongos = checks.of_kind(docs, "MongoDBCommunity")
+        assert len(mongos) == 7, overlay
+        assert checks.database_access_problems(docs, facts) == [], overlay
+        pods = _pods(docs, facts)
+        for mongo in mongos:
+            target = pods[f"MongoDBCommunity/{checks.name_of(mongo)}"]
+            policies = checks.ingress_policies(docs, target)
+            # its own policy only: the service's (app.kubernetes.io/name) selects no member
+            assert [checks.name_of(p) for p in policies] == [checks.name_of(mongo)], overlay
+            assert checks.ingress_admits(docs, target, target, 27017), overlay
+
+
+def test_a_service_s_database_admits_that_service_and_no_other(
+    prod: Docs, facts: list[ServiceFacts]
+) -> None:
+    pods = _pods(prod, facts)
+    catalog_db = pods["MongoDBCommunity/catalog-mongo"]
+    for source, admitted in (
+        ("Deployment/catalog", True),
+        ("MongoDBCommunity/catalog-mongo", True),
+        ("Deployment/orders", False),
+        ("MongoDBCommunity/orders-mongo", False),
+        ("MongoDBCommunity/privacy-keys-mongo", False),
+        ("Deployment/otel-collector", False),
+    ):
+        assert checks.ingress_admits(prod, catalog_db, pods[source], 27017) is admitted, source
+    assert not checks.ingress_admits(prod, catalog_db, pods["Deployment/catalog"], 5000)
+    for f in facts:
+        target = pods[f"MongoDBCommunity/{f.mongo}"]
+        reaching = {
+            p.workload for p in pods.values() if checks.ingress_admits(prod, target, p, 27017)
+        }
+        assert reaching == {f"Deployment/{f.name}", f"MongoDBCommunity/{f.mongo}"}, f.name
+        (policy,) = checks.ingress_policies(prod, target)
+        # the service's own selector, as its Deployment and its NetworkPolicy use it
+        clients, members = policy["spec"]["ingress"]
+        assert clients["from"] == [{"podSelector": {"matchLabels": generate.selector(f)}}]
+        assert members["from"] == [{"podSelector": {"matchLabels": {"app": f"{f.mongo}-svc"}}}]
+
+
+def test_the_database_policies_restrict_ingress_only(rendered: dict[str, Docs]) -> None:
+    """Egress stays open (ADR 0147): the agent's readiness probe and the version hook
+    call the Kubernetes API, whose address no pod selector names."""
+    for overlay, docs in rendered.items():
+        for mongo in checks.of_kind(docs, "MongoDBCommunity"):
+            policy = checks.by_name(docs, "NetworkPolicy")[checks.name_of(mongo)]
+            assert policy["spec"]["policyTypes"] == ["Ingress"], overlay
+            assert "egress" not in policy["spec"], overlay
+
+
+def test_the_database_check_reports_an_open_a_widened_and_a_closed_replica_set(
+    prod: Docs, facts: list[ServiceFacts]
+) -> None:
+    docs = [
+        d
+        for d in copy.deepcopy(prod)
+        if not (d["kind"] == "NetworkPolicy" and checks.name_of(d) == "billing-mongo")
+    ]
+    policies = checks.by_name(docs, "NetworkPolicy")
+    catalog = policies["catalog-mongo"]["spec"]["ingress"]
+    orders = {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "orders"}}}
+    catalog[0]["from"].append(orders)
+    analytics = policies["analytics-mongo"]["spec"]["ingress"]
+    del analytics[1]  # its members no longer reach each other
+    policies["support-mongo"]["spec"]["ingress"][0].pop("ports")
+    problems = checks.database_access_problems(docs, facts)
+    assert sorted(problems) == [
+        "MongoDBCommunity/billing-mongo: no NetworkPolicy selects its pods",
+        "analytics-mongo: does not admit MongoDBCommunity/analytics-mongo on 27017",
+        "catalog-mongo: admits Deployment/orders on 27017",
+        "support-mongo: NetworkPolicy/support-mongo admits ports all, not only 27017",
+    ]
+    # a policy admitting everything beside the right one opens the database again
+    allow_all = {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": "allow-all", "namespace": "kontor"},
+        "spec": {"podSelector": {}, "ingress": [{}]},
+    }
+    assert validate.validate_resource(allow_all) == []
+    opened = checks.database_access_problems([*prod, allow_all], facts)
+    assert "orders-mongo: admits a pod without Kontor's labels on 27017" in opened
+    assert "privacy-keys-mongo: admits Deployment/otel-collector on 27017" in opened
+
+
+def test_the_replica_sets_pods_carry_the_labels_the_operator_gives_them() -> None:
+    """The operator labels a MongoDBCommunity's pods ``app: <its Service>`` (``<name>-svc``
+    unless spec.statefulSet.spec.serviceName says otherwise) plus the template's labels;
+    the resource's own labels do not reach the pods."""
+    mongo = generate.mongodb(generate.service_facts("orders"))
+    assert mongo["metadata"]["labels"]["app.kubernetes.io/name"] == "orders"
+    assert checks.replica_set_pod_labels(mongo) == {"app": "orders-mongo-svc"}
+    assert generate.replica_set_pod_labels("orders-mongo") == {"app": "orders-mongo-svc"}
+    assert checks.mongo_port(mongo) == generate.MONGO_PORT == 27017
+    sts = mongo["spec"]["statefulSet"]["spec"]
+    sts["serviceName"] = "orders-db"
+    sts["template"]["metadata"] = {"labels": {"tier": "db", "app": "ignored"}}
+    assert checks.replica_set_pod_labels(mongo) == {"tier": "db", "app": "orders-db"}
+    mongo["spec"]["additionalMongodConfig"]["net"] = {"port": 27018}
+    assert checks.mongo_port(mongo) == 27018
+
+
 def test_a_crashed_pods_transaction_ends_after_the_same_lifetime_as_locally(prod: Docs) -> None:
     """transactionLifetimeLimitSeconds bounds how long a killed consumer blocks a counter."""
     from kontor_local.runtime import DEFAULT_TRANSACTION_LIFETIME_S

@@ -150,6 +150,36 @@ def test_the_key_store_is_a_replica_set_of_its_own_with_one_user_per_service(
             assert user["roles"] == [{"name": "readWrite", "db": f"kontor_{f.name}"}]
 
 
+def test_the_key_store_admits_exactly_the_six_services_and_its_own_members(
+    rendered: dict[str, Docs], facts: list[ServiceFacts]
+) -> None:
+    """ADR 0147: the replica set holding every person's data key takes connections on
+    27017 from the six services' pods and its own members only; no other pod of the
+    namespace (a service's database, the collector, a debugging shell) reaches it."""
+    assert len(facts) == 6
+    for overlay, docs in rendered.items():
+        pods = {p.workload: p for p in checks.pods_of(docs, [f.name for f in facts])}
+        store = pods[f"MongoDBCommunity/{generate.KEY_STORE}"]
+        assert store.labels == {"app": "privacy-keys-mongo-svc"}
+        stranger = checks.Pod("shell", store.namespace, {"run": "shell"})
+        admitted = {
+            p.workload
+            for p in [*pods.values(), stranger]
+            if checks.ingress_admits(docs, store, p, 27017)
+        }
+        assert admitted == {
+            f"MongoDBCommunity/{generate.KEY_STORE}",
+            *(f"Deployment/{f.name}" for f in facts),
+        }, overlay
+        (policy,) = checks.ingress_policies(docs, store)
+        clients, members = policy["spec"]["ingress"]
+        assert clients["from"] == [
+            {"podSelector": {"matchLabels": generate.selector(f)}} for f in facts
+        ]
+        assert members["from"] == [{"podSelector": {"matchLabels": store.labels}}]
+        assert not checks.ingress_admits(docs, store, pods["Deployment/orders"], 9216)
+
+
 def test_only_the_services_that_erase_may_delete_keys(
     prod: Docs, facts: list[ServiceFacts]
 ) -> None:
