@@ -79,6 +79,19 @@ def test_a_fork_serves_in_its_own_group_with_its_own_environment(
         httpx.get(f"http://127.0.0.1:{port}/health/ready", timeout=1.0)
 
 
+def test_a_fork_survives_a_write_to_a_peer_that_has_gone(
+    zygote: ServiceZygote, tmp_path: Path
+) -> None:
+    """A client or the broker hanging up mid-write must not end a service (SIGPIPE)."""
+    process, port = dummy(zygote, tmp_path)
+    wait(lambda: http_ready(f"http://127.0.0.1:{port}/health/ready"))
+    answer = httpx.get(f"http://127.0.0.1:{port}/broken-pipe", timeout=10.0)
+    assert answer.status_code == 200
+    assert answer.text == "broken pipe"
+    assert process.alive() and process.returncode is None
+    process.stop(timeout=10)
+
+
 def test_a_fork_that_dies_is_seen_with_its_exit_code(zygote: ServiceZygote, tmp_path: Path) -> None:
     process, _ = dummy(zygote, tmp_path, KONTOR_DUMMY_CRASH_AFTER="1")
     wait(lambda: not process.alive())
