@@ -145,6 +145,94 @@ async def test_stripe_webhooks_book_once_refuse_forgeries_and_announce(
         assert all(r.key.decode() == order_id for r in received)
 
 
+def _intent(intent_id: str, order_id: str, cents: int) -> dict[str, Any]:
+    return {
+        "id": intent_id,
+        "object": "payment_intent",
+        "amount_received": cents,
+        "currency": "eur",
+        "payment_method_types": ["card"],
+        "metadata": {"order_id": order_id},
+    }
+
+
+async def test_card_payments_reported_before_or_while_their_orders_arrive_are_each_booked_once(
+    start_service: Any, infra: Any, namespace: str, auth_keys: Any
+) -> None:
+    """ADR 0148: the webhook outruns OrderPlaced. One is posted before its order exists
+    anywhere (held, on ``?held=true``), twelve while their orders are being consumed (each
+    held or booked, whichever wins the race on the order's document); one names an
+    order that never comes and stays held. Every invoice ends paid, each payment is
+    announced once."""
+    async with start_service("billing", token=None, stripe_webhook_secret=SECRET) as billing:
+        await wait_for_assignment(billing)
+        read = {"Authorization": f"Bearer {auth_keys.token()}"}
+        placed = [order_placed_envelope(number=100 + i) for i in range(13)]
+        gross = Decimal(placed[0].payload["gross_total"])
+        cents = int(gross * 100)
+
+        first = placed[0].aggregate_id
+        body, headers = _signed(
+            _event("evt_early", "payment_intent.succeeded", _intent("pi_early", first, cents))
+        )
+        early = await billing.client.post("/webhooks/stripe", content=body, headers=headers)
+        assert early.status_code == 200, early.text
+        assert early.json()["outcome"] == "held"
+        never = _intent("pi_never", "no-such-order", cents)
+        body, headers = _signed(_event("evt_never", "payment_intent.succeeded", never))
+        stray = await billing.client.post("/webhooks/stripe", content=body, headers=headers)
+        assert stray.json()["outcome"] == "held"
+        waiting = (
+            await billing.client.get("/payments", params={"held": "true"}, headers=read)
+        ).json()
+        assert sorted(p["payment_id"] for p in waiting["items"]) == ["pi_early", "pi_never"]
+        assert all("OrderPlaced" in p["held"] for p in waiting["items"])
+
+        messages = [
+            m for e in placed for m in (as_message(e), as_message(order_confirmed_envelope(e)))
+        ]
+        producing = asyncio.create_task(
+            produce(infra.kafka_bootstrap, topic_of(namespace, "OrderPlaced"), messages)
+        )
+
+        async def pay(i: int) -> str:
+            await asyncio.sleep(0.15 * i)  # spread over the time the orders are consumed
+            order_id = placed[i].aggregate_id
+            event = _event(
+                f"evt_race_{i}",
+                "payment_intent.succeeded",
+                _intent(f"pi_race_{i}", order_id, cents),
+            )
+            body, headers = _signed(event)
+            answer = await billing.client.post("/webhooks/stripe", content=body, headers=headers)
+            assert answer.status_code == 200, answer.text
+            return str(answer.json()["outcome"])
+
+        outcomes = await asyncio.gather(*(pay(i) for i in range(1, 13)))
+        await producing
+        assert set(outcomes) <= {"held", "booked"}, outcomes
+
+        async def all_paid() -> Any:
+            response = await billing.client.get(
+                "/receivables", params={"page_size": 100}, headers=read
+            )
+            ours = {e.aggregate_id for e in placed}
+            found = [r for r in response.json()["items"] if r["order_id"] in ours]
+            paid = [r for r in found if r["status"] == "paid"]
+            return found if len(paid) == len(placed) else None
+
+        receivables = await eventually(all_paid, timeout=60)
+        assert all(Decimal(r["open_amount"]) == 0 for r in receivables)
+        left = (await billing.client.get("/payments", params={"held": "true"}, headers=read)).json()
+        assert [p["payment_id"] for p in left["items"]] == ["pi_never"]  # a person looks at it
+
+        announced = await consume_all(
+            infra.kafka_bootstrap, topic_of(namespace, "PaymentReceived"), expected=13
+        )
+        ids = sorted(json.loads(r.value)["payload"]["payment_id"] for r in announced)
+        assert ids == sorted(["pi_early", *(f"pi_race_{i}" for i in range(1, 13))])
+
+
 async def test_dunning_through_all_levels_to_a_stop_by_payment(
     start_service: Any, infra: Any, namespace: str
 ) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import stripe
 from kontor_billing.application.invoicing import on_order_confirmed, on_order_placed
+from kontor_billing.application.payments import ManualPayment, book_manual_payment
 from kontor_billing.application.stripe_webhooks import (
     StripeWebhookSettings,
     WebhookResult,
@@ -25,7 +26,7 @@ from kontor_contracts.events.billing import PaymentReceived, PaymentRefunded
 from kontor_contracts.events.orders import OrderConfirmed, OrderPlaced
 from kontor_contracts.samples import order_placed_envelope
 from kontor_servicekit.clock import FakeClock
-from kontor_servicekit.domain_errors import Invalid
+from kontor_servicekit.domain_errors import Invalid, NotFound
 from kontor_servicekit.fakes import FakeTransactor
 
 pytestmark = pytest.mark.unit
@@ -210,4 +211,72 @@ async def test_other_types_are_acknowledged_and_an_intent_without_metadata_is_re
     assert (await post(billing, clock, *signed(other))).outcome == "ignored"
     with pytest.raises(Invalid):
         await post(billing, clock, *signed(intent_succeeded("evt_10", 100)))
+    assert billing.db.rows("payments") == []
+
+
+async def _place(
+    billing: FakeTransactor[InMemoryBillingUnitOfWork], clock: FakeClock, *, confirm: bool
+) -> None:
+    placed = order_placed_envelope("o-1").payload_model()
+    assert isinstance(placed, OrderPlaced)
+    await billing.deliver(partial(on_order_placed, clock=clock), placed)
+    if confirm:
+        await billing.deliver(
+            partial(on_order_confirmed, clock=clock),
+            OrderConfirmed(order_id="o-1", confirmed_at=AT),
+        )
+
+
+async def test_a_payment_reported_before_its_order_is_held_then_booked_by_order_placed() -> None:
+    """ADR 0148: the webhook outran OrderPlaced. Refused, Stripe would retry for hours."""
+    billing, clock = setup()
+    body, header = signed(intent_succeeded("evt_1", 4990, order_id="o-1"))
+    early = await post(billing, clock, body, header)
+    assert early.outcome == "held"
+    [payment] = billing.db.rows("payments")
+    assert payment.held is not None and "OrderPlaced" in payment.held
+    assert billing.db.events(PaymentReceived) == []  # announced only for a known order
+    assert (await post(billing, clock, body, header)).outcome == "replayed"
+
+    await _place(billing, clock, confirm=False)
+    [payment] = billing.db.rows("payments")
+    assert payment.held is None and payment.invoice_number is None  # a prepayment now
+    [event] = billing.db.events(PaymentReceived)
+    assert (event.payment_id, event.order_id, event.amount) == ("pi_1", "o-1", Decimal("49.90"))
+    [order] = [row for row in billing.db.rows("orders") if row.order_id == "o-1"]
+    assert not order.payments_held
+
+    await billing.deliver(
+        partial(on_order_confirmed, clock=clock), OrderConfirmed(order_id="o-1", confirmed_at=AT)
+    )
+    receivable = await billing.run(lambda uow: uow.receivables.of_order("o-1"))
+    assert receivable is not None
+    assert receivable.paid == Decimal("49.90")
+    assert len(billing.db.events(PaymentReceived)) == 1  # once, however it got there
+
+
+async def test_a_held_payment_in_another_currency_than_its_order_stays_held() -> None:
+    billing, clock = setup()
+    usd = intent_succeeded("evt_1", 4990, order_id="o-1")
+    usd["data"]["object"]["currency"] = "usd"
+    assert (await post(billing, clock, *signed(usd))).outcome == "held"
+    await _place(billing, clock, confirm=True)
+    [payment] = billing.db.rows("payments")
+    assert payment.held == "payment in USD for order o-1 in EUR"
+    assert billing.db.events(PaymentReceived) == []
+    receivable = await billing.run(lambda uow: uow.receivables.of_order("o-1"))
+    assert receivable is not None and receivable.paid == 0  # not applied: a person decides
+
+
+async def test_a_payment_booked_by_hand_still_needs_a_known_order() -> None:
+    billing, clock = setup()
+    manual = ManualPayment(
+        amount=Decimal("10.00"),
+        currency="EUR",
+        method="cash",
+        received_on=AT.date(),
+        order_id="o-unknown",
+    )
+    with pytest.raises(NotFound):
+        await book_manual_payment(billing, manual, clock=clock)
     assert billing.db.rows("payments") == []

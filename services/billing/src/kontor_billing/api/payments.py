@@ -144,6 +144,13 @@ class PaymentOut(BaseModel):
     invoice_number: str | None = Field(description="null: the order is not invoiced yet")
     open_amount_after: MoneyAmount | None
     status_after: ReceivableStatus | None
+    held: str | None = Field(
+        default=None,
+        description="Why the payment is held and not announced yet: a provider reported it "
+        "for an order billing has not seen placed (booked when OrderPlaced arrives), or "
+        "that order is in another currency (a person books or refunds it); null: booked "
+        "(ADR 0148)",
+    )
     restricted: bool = Field(
         default=False,
         description="Paid for an invoice whose buyer was erased: kept as a booking (§147 AO), "
@@ -253,17 +260,25 @@ async def _replayed(ctx: Context, principal: Principal, stored: bytes) -> bytes:
     "/payments",
     responses=problem_responses(401, 403, 422),
     summary="Payments and refunds, oldest first, of an order and/or an invoice",
+    description="`held=true`: only the payments held for an order billing does not know "
+    "(yet), e.g. a card payment reported before the order, or in another currency than "
+    "its order (ADR 0148).",
 )
 async def list_payments(
     ctx: Context,
     principal: Reader,
     order_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
     invoice_number: Annotated[str | None, Query(min_length=1, max_length=32)] = None,
+    held: Annotated[QueryBool, Query(description="only the held payments")] = False,
     page: Page = 1,
     page_size: PageSize = 50,
 ) -> PaymentPage:
     found = await ctx.receivables.payments(
-        invoice_number=invoice_number, order_id=order_id, page=page, page_size=page_size
+        invoice_number=invoice_number,
+        order_id=order_id,
+        held=held,
+        page=page,
+        page_size=page_size,
     )
     hidden = await hidden_numbers(ctx, principal, [p.invoice_number for p in found.items])
     return PaymentPage(

@@ -26,9 +26,11 @@ class WebhookOut(BaseModel):
     received: bool = True
     event_id: str | None
     event_type: str | None
-    outcome: Literal["booked", "replayed", "ignored"] = Field(
-        description="booked: the payment or refund it reports; replayed: the event was "
-        "handled before (nothing changed); ignored: a type billing does not handle"
+    outcome: Literal["booked", "held", "replayed", "ignored"] = Field(
+        description="booked: the payment or refund it reports; held: a payment for an "
+        "order billing has not seen placed yet, stored and booked when OrderPlaced "
+        "arrives (ADR 0148); replayed: the event was handled before (nothing changed); "
+        "ignored: a type billing does not handle"
     )
     payment_ids: list[str] = Field(description="The payments or refunds it booked")
 

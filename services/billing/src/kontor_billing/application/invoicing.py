@@ -43,6 +43,7 @@ from kontor_billing.application.document_check import (
     refused,
     waiting_reason,
 )
+from kontor_billing.application.payments import release_held_payments
 from kontor_billing.application.receivables import on_document_issued
 from kontor_billing.application.unit_of_work import BillingUnitOfWork
 from kontor_billing.domain.audit import next_entry
@@ -183,10 +184,13 @@ async def on_order_placed(
     clock: Clock,
     policy: BillingPolicy = DEFAULT_POLICY,
 ) -> None:
-    """Keep the placed order; invoice it if its confirmation came first."""
+    """Keep the placed order, release the payments a provider reported before it came
+    (ADR 0148); invoice it if its confirmation came first."""
     order = await _order(uow, event.order_id)
     if order.placed is None:
         order.placed = placed_order(event)
+    if order.payments_held:  # flagged on the order's document: no read on the usual path
+        await release_held_payments(uow, order)
     await _invoice_if_due(uow, order, clock=clock, policy=policy)
 
 

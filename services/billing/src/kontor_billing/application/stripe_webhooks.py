@@ -34,7 +34,7 @@ from kontor_billing.domain.stripe_events import (
 
 log = logging.getLogger(__name__)
 
-Outcome = Literal["refused", "replayed", "booked", "ignored"]
+Outcome = Literal["refused", "replayed", "booked", "held", "ignored"]
 
 
 @dataclass(frozen=True)
@@ -142,9 +142,11 @@ async def handle_stripe_webhook(
             return WebhookResult("replayed", event.id, event.type)
         if event.type == PAYMENT_SUCCEEDED:
             booking = payment_of_intent(event)
-            return WebhookResult(
-                "booked", event.id, event.type, booked=(await book_payment(uow, booking, now),)
-            )
+            # faster than OrderPlaced through orders and the broker: held, not refused
+            # (Stripe would retry for minutes to days), released by OrderPlaced (ADR 0148)
+            booked = await book_payment(uow, booking, now, hold_unknown_order=True)
+            outcome: Outcome = "held" if booked.payment.held else "booked"
+            return WebhookResult(outcome, event.id, event.type, booked=(booked,))
         if event.type == CHARGE_REFUNDED:
             refunds = await _charge_refunded(uow, event, now)
             return WebhookResult("booked", event.id, event.type, booked=tuple(refunds))

@@ -118,7 +118,11 @@ class PaymentRepository(Protocol):
     async def save(self, payment: Payment) -> None: ...
 
     async def unapplied_of_order(self, order_id: str) -> list[Payment]:
-        """Payments of the order booked before its invoice existed."""
+        """Payments of the order booked before its invoice existed (not held ones)."""
+        ...
+
+    async def held_of_order(self, order_id: str) -> list[Payment]:
+        """Payments of the order held until billing knows it (ADR 0148), oldest first."""
         ...
 
 

@@ -102,6 +102,9 @@ class BilledOrder:
     """Why the due invoice is not issued yet (e.g. the seller's data is incomplete)."""
     rule_ids: list[str] = field(default_factory=list)
     """The e-invoice rules its document broke when it was last tried (it waits un-numbered)."""
+    payments_held: bool = False
+    """A provider reported a payment before OrderPlaced arrived: the payment is held
+    until it does (ADR 0148). Set on this document so the two writes conflict."""
 
     def due(self, invoice_on: InvoiceOn) -> bool:
         """Whether the invoice is to be issued now."""

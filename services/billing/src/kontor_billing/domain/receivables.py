@@ -136,6 +136,11 @@ class Payment:
     open_amount_after: Decimal | None = None
     """The receivable's open amount right after this payment was applied."""
     status_after: ReceivableStatus | None = None
+    held: str | None = None
+    """Why the payment is held, unannounced: a provider reported it for an order billing
+    has not seen placed yet (OrderPlaced releases it and PaymentReceived goes out then),
+    or that order turned out to be in another currency (a person decides). None: booked
+    and announced (ADR 0148)."""
 
     @classmethod
     def of(

@@ -73,6 +73,12 @@ async def ensure_indexes(db: AsyncDatabase[dict[str, Any]]) -> None:
     await db[RECEIVABLES].create_index([("status", 1), ("due_date", 1)], name="by_status_due")
     await db[PAYMENTS].create_index([("invoice_number", 1), ("received_at", 1)], name="by_invoice")
     await db[PAYMENTS].create_index([("order_id", 1), ("received_at", 1)], name="by_order")
+    # the few payments held for an order billing does not know yet (ADR 0148)
+    await db[PAYMENTS].create_index(
+        [("received_at", 1)],
+        name="held",
+        partialFilterExpression={"held": {"$type": "string"}},
+    )
     await db[DUNNING_NOTICES].create_index([("invoice_number", 1), ("level", 1)], name="by_invoice")
     # bank statements (ADR 0030): the queue by status, the payer's earlier payments
     await db[BANK_TRANSACTIONS].create_index(

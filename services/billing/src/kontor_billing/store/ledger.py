@@ -53,6 +53,7 @@ def order_of(doc: dict[str, Any]) -> BilledOrder:
         invoice_number=doc.get("invoice_number"),
         waiting=doc.get("waiting"),
         rule_ids=list(doc.get("rule_ids") or []),
+        payments_held=bool(doc.get("payments_held")),
     )
 
 

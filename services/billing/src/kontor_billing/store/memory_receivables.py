@@ -56,7 +56,13 @@ class InMemoryPaymentRepository:
         self.table.put(payment)
 
     async def unapplied_of_order(self, order_id: str) -> list[Payment]:
-        found = self.table.where(lambda p: p.order_id == order_id and p.invoice_number is None)
+        found = self.table.where(
+            lambda p: p.order_id == order_id and p.invoice_number is None and p.held is None
+        )
+        return sorted(found, key=lambda p: p.received_at)
+
+    async def held_of_order(self, order_id: str) -> list[Payment]:
+        found = self.table.where(lambda p: p.order_id == order_id and p.held is not None)
         return sorted(found, key=lambda p: p.received_at)
 
 

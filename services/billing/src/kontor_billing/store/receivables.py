@@ -164,7 +164,19 @@ class MongoPaymentRepository:
     async def unapplied_of_order(self, order_id: str) -> list[Payment]:
         docs = (
             await self._docs.find(
-                {"order_id": order_id, "invoice_number": None}, session=self.tx.session
+                # held: None also matches payments stored before the field existed
+                {"order_id": order_id, "invoice_number": None, "held": None},
+                session=self.tx.session,
+            )
+            .sort("received_at", 1)
+            .to_list(None)
+        )
+        return [payment_of(d) for d in docs]
+
+    async def held_of_order(self, order_id: str) -> list[Payment]:
+        docs = (
+            await self._docs.find(
+                {"order_id": order_id, "held": {"$type": "string"}}, session=self.tx.session
             )
             .sort("received_at", 1)
             .to_list(None)

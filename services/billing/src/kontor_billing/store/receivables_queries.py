@@ -87,15 +87,19 @@ class ReceivableQueries:
         *,
         invoice_number: str | None = None,
         order_id: str | None = None,
+        held: bool = False,
         page: int = 1,
         page_size: int = 50,
     ) -> PaymentPage:
-        """Payments and refunds, oldest first; of an invoice and/or an order if given."""
+        """Payments and refunds, oldest first; of an invoice and/or an order if given;
+        ``held``: only those held for an order billing does not know (ADR 0148)."""
         query: Document = {}
         if invoice_number:
             query["invoice_number"] = invoice_number
         if order_id:
             query["order_id"] = order_id
+        if held:
+            query["held"] = {"$type": "string"}
         docs, total = await find_page(
             self.db[PAYMENTS],
             query,
