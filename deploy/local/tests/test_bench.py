@@ -99,6 +99,9 @@ def _assert_storefront(front: dict[str, Any], flows: int) -> None:
     assert all(step["count"] == flows for step in steps.values()), steps
     assert front["invoices_found_once"] == flows
     assert front["latency_to_invoice"]["count"] == flows
+    # paid by the provider's signed webhook; whatever was held, OrderPlaced released it
+    assert 0 <= front["payments_held"] <= flows
+    assert front["held_at_the_end"] == 0
     # a flow is its steps one after the other: longer than its slowest step
     slowest = max(step["p50_ms"] for step in steps.values())
     assert front["flow_latency"]["p50_ms"] >= slowest

@@ -37,7 +37,8 @@ def kontor(flows_per_s: float, p50_ms: float, p99_ms: float) -> StorefrontResult
         flows_per_s=flows_per_s,
         flow_latency=Latency(200, p50_ms, p99_ms, p99_ms),
         step_latency={},
-        payment_repeats_404=0,
+        payments_held=0,
+        held_at_the_end=0,
         latency_to_invoice=Latency(200, p50_ms, p99_ms, p99_ms),
         invoices_found_once=200,
     )

@@ -888,14 +888,22 @@ def bench_settings(data_dir: Path, services: Sequence[str]) -> LocalSettings:
     )
 
 
+# billing's Stripe webhook secret in the bench (loopback only, a fresh runtime each run):
+# the storefront flow (e) pays as the card provider does (bench_storefront)
+BENCH_STRIPE_SECRET = "whsec_kontor_bench_" + "0" * 24
+BILLING_ENV = {"KONTOR_BILLING_STRIPE_WEBHOOK_SECRET": BENCH_STRIPE_SECRET}
+
+
 def bench_specs(settings: LocalSettings, services: Sequence[str]) -> list[ServiceSpec]:
-    """The services as the bench runs them: topics ensured, quiet logs."""
+    """The services as the bench runs them: topics ensured, quiet logs; billing takes
+    the storefront's card payments as Stripe webhooks signed with the bench's secret."""
+    common = {"KONTOR_KAFKA_ENSURE_TOPICS": "true", "KONTOR_LOG_LEVEL": "WARNING"}
     return [
         ServiceSpec(
             name,
             f"kontor_{name}",
             settings.service_ports[name],
-            env={"KONTOR_KAFKA_ENSURE_TOPICS": "true", "KONTOR_LOG_LEVEL": "WARNING"},
+            env={**common, **(BILLING_ENV if name == "billing" else {})},
         )
         for name in services
     ]

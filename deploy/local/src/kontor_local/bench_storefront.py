@@ -12,11 +12,15 @@ session, complete. Kontor's routes for the same steps:
 4. shipping  ``GET /shipping-methods/{id}/quote``          (catalog: the charge shown)
 5. checkout  ``POST /carts/{id}/checkout``                 (orders: prices fixed)
 6. order     ``POST /orders`` with ``cart_id``, address, ``shipping_method``
-7. payment   ``POST /payments`` with ``order_id``          (billing: the money booked)
+7. payment   ``POST /webhooks/stripe``, the card provider's signed
+             ``payment_intent.succeeded`` for the order     (billing: the money taken)
 
-so 6 requests. Billing books a payment only for an order it knows (from OrderPlaced on
-the topic), so step 7 is repeated on 404 until it does; the repeats are counted and the
-step's latency includes them: it is when Kontor can take the money.
+so 6 requests; the bench plays the provider for step 7, signing as Stripe signs (the
+billing it starts has a webhook secret). A payment reported before OrderPlaced has
+reached billing is held and booked when it arrives (ADR 0148): the answer says which
+(``held`` / ``booked``, counted), and at the end no payment may still be held.
+Until 2026-12-04 step 7 was ``POST /payments`` by hand, repeated on 404 until billing
+knew the order (1,450 repeats for 200 flows).
 
 As the peer measures: C closed-loop clients, N flows, a flow's latency from sending step
 1 to the answer of step 7, per step p50/p99, flows/s from the first request to the last
@@ -27,15 +31,25 @@ InvoiceIssued on the topic), and every invoice found once.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
+import json
 import time
+import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 
-from kontor_local.bench import BenchError, Flow, Latency, problem_title, watching
+from kontor_local.bench import (
+    BENCH_STRIPE_SECRET,
+    BenchError,
+    Flow,
+    Latency,
+    problem_title,
+    watching,
+)
 from kontor_local.runtime import Platform
 
 STEPS = ("cart", "lines", "shipping", "checkout", "order", "payment")
@@ -52,8 +66,36 @@ SHIPPING_METHOD = {
     "vat_rate": "0.19",
 }
 STOREFRONT_WARMUP = 2
-PAYMENT_RETRY_S = 0.05
-PAYMENT_PATIENCE_S = 120.0
+
+
+def stripe_signed(event: dict[str, Any], secret: str = BENCH_STRIPE_SECRET) -> tuple[bytes, str]:
+    """The body and ``Stripe-Signature`` header Stripe sends: ``t=<unix>,v1=<HMAC-SHA256
+    of "t.body">`` (what ``stripe.Webhook.construct_event`` verifies)."""
+    body = json.dumps(event).encode()
+    stamp = int(time.time())
+    mac = hmac.new(secret.encode(), f"{stamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return body, f"t={stamp},v1={mac}"
+
+
+def intent_succeeded(order: dict[str, Any]) -> dict[str, Any]:
+    """The provider's event for the order's card payment (amount in cents)."""
+    cents = int(Decimal(str(order["gross_total"])) * 100)
+    return {
+        "id": f"evt_{uuid.uuid4().hex}",
+        "object": "event",
+        "type": "payment_intent.succeeded",
+        "created": int(time.time()),
+        "data": {
+            "object": {
+                "id": f"pi_{uuid.uuid4().hex}",
+                "object": "payment_intent",
+                "amount_received": cents,
+                "currency": str(order["currency"]).lower(),
+                "payment_method_types": ["card"],
+                "metadata": {"order_id": str(order["id"])},
+            }
+        },
+    }
 
 
 @dataclass
@@ -68,7 +110,10 @@ class StorefrontResult:
     flows_per_s: float
     flow_latency: Latency
     step_latency: dict[str, Latency]
-    payment_repeats_404: int
+    payments_held: int
+    """Reported before billing knew the order (held, booked when OrderPlaced came)."""
+    held_at_the_end: int
+    """Payments still held once every invoice was there: must be 0."""
     latency_to_invoice: Latency
     invoices_found_once: int
     step_routes: dict[str, str] = field(default_factory=dict)
@@ -90,7 +135,7 @@ class Storefront:
         self.order = order
         self.step_seconds: dict[str, list[float]] = {step: [] for step in STEPS}
         self.failures: dict[str, int] = {}
-        self.payment_repeats = 0
+        self.payments_held = 0
 
     async def create_shipping_method(self) -> None:
         async with self.flow.client("catalog") as catalog:
@@ -116,27 +161,26 @@ class Storefront:
         return response
 
     async def _pay(self, billing: httpx.AsyncClient, order: dict[str, Any]) -> bool:
-        today = datetime.now(ZoneInfo("Europe/Berlin")).date().isoformat()
-        body = {
-            "amount": str(order["gross_total"]),
-            "currency": order["currency"],
-            "method": "card",
-            "date": today,
-            "order_id": order["id"],
-        }
+        body, signature = stripe_signed(intent_succeeded(order))
+        headers = {"Stripe-Signature": signature, "Content-Type": "application/json"}
         began = time.perf_counter()
-        deadline = time.monotonic() + PAYMENT_PATIENCE_S
-        while True:
-            response = await billing.post("/payments", json=body)
-            if response.status_code != 404 or time.monotonic() > deadline:
-                break
-            self.payment_repeats += 1  # billing has not consumed OrderPlaced yet
-            await asyncio.sleep(PAYMENT_RETRY_S)
-        if response.status_code != 201:
+        response = await billing.post("/webhooks/stripe", content=body, headers=headers)
+        outcome = response.json().get("outcome") if response.status_code == 200 else None
+        if outcome not in ("held", "booked"):
             self._fail("payment", response)
             return False
+        self.payments_held += outcome == "held"
         self.step_seconds["payment"].append(time.perf_counter() - began)
         return True
+
+    async def held_payments(self) -> int:
+        """How many payments billing still holds (each flow's order has its invoice by
+        now, so its OrderPlaced has released its payment: 0 expected)."""
+        async with self.flow.client("billing") as billing:
+            response = await billing.get("/payments", params={"held": "true", "page_size": 1})
+        if response.status_code != 200:
+            raise BenchError(f"GET /payments?held=true: {response.status_code} {response.text}")
+        return int(response.json()["total"])
 
     async def one(
         self, orders: httpx.AsyncClient, catalog: httpx.AsyncClient, billing: httpx.AsyncClient
@@ -222,12 +266,13 @@ async def measure_storefront(
         if front.failures or len(warm) != warmup:
             raise BenchError(f"storefront warm-up failed: {front.failures}")
         front.step_seconds = {step: [] for step in STEPS}
-        front.payment_repeats = 0
+        front.payments_held = 0
         done, started = await front.run(count, concurrency)
         last = max((d.finished for d in done), default=started)
         ids = [d.order_id for d in done]
         await watcher.wait_for(ids, timeout=120.0 + count * 0.5)
         found = await flow.invoices_of(ids, concurrency)
+        held_left = await front.held_payments()
         flow.check_services()
         seconds = last - started
         return StorefrontResult(
@@ -241,7 +286,8 @@ async def measure_storefront(
             flows_per_s=round(len(done) / seconds, 2) if seconds > 0 else 0.0,
             flow_latency=Latency.of([d.finished - d.started for d in done]),
             step_latency={step: Latency.of(s) for step, s in front.step_seconds.items()},
-            payment_repeats_404=front.payment_repeats,
+            payments_held=front.payments_held,
+            held_at_the_end=held_left,
             latency_to_invoice=Latency.of([watcher.seen[d.order_id] - d.started for d in done]),
             invoices_found_once=sum(1 for i in ids if len(found[i]) == 1),
             step_routes={
@@ -251,7 +297,7 @@ async def measure_storefront(
                 "shipping": "GET /shipping-methods/{id}/quote",
                 "checkout": "POST /carts/{id}/checkout",
                 "order": "POST /orders",
-                "payment": "POST /payments",
+                "payment": "POST /webhooks/stripe",
             },
         )
 
@@ -279,8 +325,9 @@ def storefront_lines(result: StorefrontResult) -> list[tuple[str, str]]:
             f"p50 {r.latency_to_invoice.p50_ms:,.1f} ms  p99 {r.latency_to_invoice.p99_ms:,.1f} ms",
         ),
         (
-            "    invoices / payment repeats on 404 / failed",
-            f"{r.invoices_found_once}/{r.completed} exactly once / {r.payment_repeats_404} / "
+            "    invoices / payments held, still held / failed",
+            f"{r.invoices_found_once}/{r.completed} exactly once / {r.payments_held}, "
+            f"{r.held_at_the_end} / "
             f"{sum(r.failures.values())}" + (f" {r.failures}" if r.failures else ""),
         ),
     ]
