@@ -27,6 +27,7 @@ from kontor_servicekit.errors import PayloadTooLarge, UnprocessableEntity
 from kontor_servicekit.images import decode_image
 from kontor_servicekit.store import create_client
 from kontor_servicekit.testing import sample_image
+from pymongo import monitoring
 
 JPEG = sample_image("image/jpeg")
 PNG = sample_image("image/png")
@@ -243,6 +244,48 @@ async def test_delete_removes_the_bytes_and_tolerates_unknown_ids(blobs: BlobSto
     assert await blobs.get(gone) is None
     assert await blobs.exists([kept, gone]) == [True, False]
     assert await blobs.db["pictures.chunks"].count_documents({}) == 1
+
+
+class Deletes(monitoring.CommandListener):
+    """The collections ``delete`` commands went to, in the order they were sent."""
+
+    def __init__(self) -> None:
+        self.collections: list[str] = []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if event.command_name == "delete":
+            self.collections.append(str(event.command["delete"]))
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+@pytest.mark.integration
+async def test_a_delete_takes_the_bytes_before_the_document_naming_them(
+    infra: Any, namespace: str
+) -> None:
+    """What a delete cut off half-way leaves is a document a sweep still finds (and
+    deletes again), never chunks that nothing names."""
+    deletes = Deletes()
+    client = create_client(infra.mongo_url, app_name="kontor-tests", event_listeners=[deletes])
+    db = client[f"{namespace}_blob_order"]
+    try:
+        blobs = BlobStore(db, "pictures")
+        blob_id = await blobs.put(JPEG, filename="half.jpg", content_type="image/jpeg")
+        await blobs.delete(blob_id)
+        assert deletes.collections == ["pictures.chunks", "pictures.files"]
+        # the state a crash between the two leaves: the next delete finishes it
+        again = await blobs.put(PNG, filename="again.png", content_type="image/png")
+        await db["pictures.chunks"].delete_many({})
+        assert await blobs.exists([again]) == [True]
+        await blobs.delete(again)
+        assert await db["pictures.files"].count_documents({}) == 0
+    finally:
+        await client.drop_database(db.name)
+        await client.close()
 
 
 @pytest.mark.integration

@@ -21,7 +21,6 @@ an upload the same way and serve the bytes with the same headers:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -249,12 +248,18 @@ class BlobStore:
         ]
 
     async def delete(self, blob_id: str) -> None:
-        """Remove the blob; an unknown id is no error."""
+        """Remove the blob; an unknown id is no error.
+
+        The chunks go first and the file's document last (GridFS's own ``delete`` does
+        it the other way round): a delete cut off half-way leaves a document that still
+        names the blob, so the sweep that finds it deletes it again, and never bytes
+        that no document names and nothing would ever find (a complaint photo is
+        personal data: it must not outlive its retention that way)."""
         oid = _object_id(blob_id)
         if oid is None:
             return
-        with suppress(NoFile):
-            await self._files.delete(oid)
+        await self.db[f"{self.bucket}.chunks"].delete_many({"files_id": oid})
+        await self.db[f"{self.bucket}.files"].delete_one({"_id": oid})
 
 
 def blob_response(blob: Blob, *, download_as: str | None = None) -> Response:

@@ -23,7 +23,7 @@ from kontor_billing.context import BillingContext
 from kontor_contracts.envelope import Envelope
 from kontor_contracts.events.orders import ReturnCompleted, ShippedLine
 from kontor_contracts.samples import ORDER, PRODUCT, order_confirmed_envelope, order_placed_envelope
-from kontor_servicekit.clock import FakeClock
+from kontor_servicekit.clock import BERLIN, FakeClock
 from kontor_servicekit.context import context_of
 from kontor_servicekit.testing import (
     Keys,
@@ -118,7 +118,7 @@ async def anna_erased(orders: Any) -> Any:
 async def test_an_erased_buyers_records_are_exported_then_shown_to_billing_tax_only(
     start_service: Any, infra: Any, namespace: str, auth_keys: Keys
 ) -> None:
-    today = datetime.now(UTC).date()
+    today = datetime.now(BERLIN).date()
     rates = {date(today.year, 1, 1): Decimal("1.27"), date(today.year, 7, 1): Decimal("1.27")}
     rates[date(today.year + 1, 1, 1)] = Decimal("1.27")
     async with (

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import pytest
 from kontor_billing.context import BillingContext
 from kontor_billing.store.datev import DATEV_PARTY_ACCOUNTS, pseudonymise_party_accounts
 from kontor_contracts.samples import order_confirmed_envelope, order_placed_envelope
+from kontor_servicekit.clock import BERLIN
 from kontor_servicekit.context import context_of
 from kontor_servicekit.testing import as_message, eventually, produce, topic_of, wait_for_assignment
 
@@ -60,7 +61,7 @@ async def test_personal_accounts_are_kept_by_pseudonym_and_survive_an_erasure_as
         )
         await eventually(lambda: receivable_of(billing, placed), timeout=30)
 
-        today = datetime.now(UTC).date()
+        today = datetime.now(BERLIN).date()
         month = {"from": today.replace(day=1).isoformat(), "to": today.isoformat()}
         export = await billing.client.get("/exports/datev", params=month)
         assert export.status_code == 200, export.text

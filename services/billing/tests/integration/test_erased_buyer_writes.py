@@ -18,11 +18,12 @@ and in their suggestions; Bernd, on the same statement, is shown as before.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import pytest
 from kontor_contracts.samples import ORDER, PRODUCT
+from kontor_servicekit.clock import BERLIN
 from kontor_servicekit.testing import (
     Keys,
     eventually,
@@ -80,7 +81,7 @@ async def test_write_routes_and_unmatched_credits_show_an_erased_buyer_to_billin
         first_order, second_order = await anna_buys_twice(billing, catalog, infra, namespace)
         first = await eventually(lambda: receivable_of(billing, first_order, tax), timeout=30)
         second = await eventually(lambda: receivable_of(billing, second_order, tax), timeout=30)
-        today = datetime.now(UTC).date().isoformat()
+        today = datetime.now(BERLIN).date().isoformat()
 
         # she pays the first invoice in full by hand: its cancellation will refund her
         full = {

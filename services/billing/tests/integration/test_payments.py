@@ -19,7 +19,7 @@ import stripe
 from kontor_billing.context import BillingContext
 from kontor_billing.store.receivables_migration import open_missing_receivables
 from kontor_contracts.samples import order_confirmed_envelope, order_placed_envelope
-from kontor_servicekit.clock import FakeClock
+from kontor_servicekit.clock import BERLIN, FakeClock
 from kontor_servicekit.context import context_of
 from kontor_servicekit.testing import (
     as_message,
@@ -239,7 +239,7 @@ async def test_dunning_through_all_levels_to_a_stop_by_payment(
     # the invoice is dated today (wall clock) and dunned up to ~40 days later: give the
     # table a (test) rate for this half year and the next, so interest is charged whatever
     # the day the suite runs (the built-in table ends 2026-06-30, ADR 0070)
-    today = datetime.now(UTC).date()
+    today = datetime.now(BERLIN).date()
     half = date(today.year, 1 if today.month <= 6 else 7, 1)
     following = date(half.year + 1, 1, 1) if half.month == 7 else date(half.year, 7, 1)
     rates = {half: Decimal("1.27"), following: Decimal("1.27")}
