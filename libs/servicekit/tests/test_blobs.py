@@ -281,6 +281,7 @@ async def test_a_delete_takes_the_bytes_before_the_document_naming_them(
         again = await blobs.put(PNG, filename="again.png", content_type="image/png")
         await db["pictures.chunks"].delete_many({})
         assert await blobs.exists([again]) == [True]
+        assert await blobs.get(again) is None  # half deleted: gone to a reader
         await blobs.delete(again)
         assert await db["pictures.files"].count_documents({}) == 0
     finally:

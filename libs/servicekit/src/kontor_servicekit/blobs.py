@@ -29,6 +29,7 @@ from urllib.parse import quote
 from bson import ObjectId
 from fastapi import Response, UploadFile
 from gridfs import AsyncGridFSBucket, NoFile
+from gridfs.errors import CorruptGridFile
 from pymongo.asynchronous.database import AsyncDatabase
 
 from kontor_servicekit.errors import PayloadTooLarge, UnprocessableEntity
@@ -209,15 +210,16 @@ class BlobStore:
         return str(file_id)
 
     async def get(self, blob_id: str) -> Blob | None:
-        """The blob, or None if ``blob_id`` is no id or names no stored file."""
+        """The blob, or None if ``blob_id`` is no id, names no stored file or one whose
+        delete has begun (its chunks go first)."""
         oid = _object_id(blob_id)
         if oid is None:
             return None
         try:
             stream = await self._files.open_download_stream(oid)
-        except NoFile:
+            data = await stream.read()
+        except (NoFile, CorruptGridFile):  # none, or its chunks already deleted
             return None
-        data = await stream.read()
         metadata = dict(stream.metadata or {})
         content_type = str(metadata.get("content_type", "application/octet-stream"))
         return Blob(blob_id, data, content_type, metadata)
