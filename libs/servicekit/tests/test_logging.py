@@ -99,11 +99,15 @@ def test_level_filters_and_uvicorn_goes_through_the_formatter(
     capsys: pytest.CaptureFixture[str], restore_logging: None
 ) -> None:
     uvicorn_logger = logging.getLogger("uvicorn.error")
+    # a server an earlier test ran in this process set its level (uvicorn's log_level)
+    level = uvicorn_logger.level
+    uvicorn_logger.setLevel(logging.NOTSET)
     uvicorn_logger.addHandler(logging.StreamHandler())  # as uvicorn's own config would
     uvicorn_logger.propagate = False
     configure_logging("catalog", "WARNING")
     logging.getLogger("kontor.test").info("hidden")
     uvicorn_logger.warning("from uvicorn")
+    uvicorn_logger.setLevel(level)
     [entry] = lines(capsys)
     assert entry["logger"] == "uvicorn.error"
     assert entry["service"] == "catalog"
