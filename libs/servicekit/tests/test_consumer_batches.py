@@ -10,7 +10,6 @@ continue that event's own trace.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,10 +20,10 @@ from kontor_contracts.events.orders import OrderConfirmed, OrderPlaced
 from kontor_contracts.samples import order_placed_envelope
 from kontor_servicekit.consumer import ConsumerRuntime, MessageHandler, PermanentError, Subscription
 from kontor_servicekit.domain_errors import Unavailable
+from kontor_servicekit.recorders import CommandCounter
 from kontor_servicekit.store import INBOX, OUTBOX, Store, Transaction, create_client
 from opentelemetry import propagate, trace
 from opentelemetry.sdk.trace import TracerProvider
-from pymongo import monitoring
 
 pytestmark = pytest.mark.integration
 
@@ -37,21 +36,6 @@ class Record:
     partition: int = 0
     key: bytes | None = b"o-1"
     headers: list[tuple[str, bytes]] = field(default_factory=list)
-
-
-class Commands(monitoring.CommandListener):
-    def __init__(self) -> None:
-        self.seen: Counter[tuple[str, str]] = Counter()
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        name = event.command_name
-        self.seen[(name, str(event.command.get(name, "")))] += 1
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass
 
 
 @dataclass
@@ -78,7 +62,7 @@ class Recorder:
 @dataclass
 class Setup:
     store: Store
-    commands: Commands
+    commands: CommandCounter
     recorder: Recorder
     exporter_provider: TracerProvider
 
@@ -98,7 +82,7 @@ class Setup:
 
 @pytest.fixture
 async def setup(infra: Any, namespace: str) -> AsyncIterator[Setup]:
-    commands = Commands()
+    commands = CommandCounter()
     client = create_client(
         infra.mongo_url, app_name="kontor-batch-tests", event_listeners=[commands]
     )
@@ -268,3 +252,46 @@ async def test_events_the_group_ignores_do_not_split_a_fetch(setup: Setup) -> No
     assert await seen(setup.store) == ["G-1", "G-2", "G-3"]
     assert setup.commands.seen[("commitTransaction", "1")] == 1
     assert ("OrderConfirmed", "ignored") in setup.recorder.outcomes
+
+
+async def test_the_prefetch_reads_once_for_the_batch_and_a_failing_one_changes_nothing(
+    setup: Setup,
+) -> None:
+    """ADR 0150: the subscription's prefetch runs once in the shared transaction with all
+    its events; what it remembers, the handlers find; if it fails they read themselves."""
+    calls: list[list[str]] = []
+
+    async def prefetch(items: Any, tx: Transaction) -> None:
+        calls.append([event.order_number for event, _ in items])
+        assert tx.session.in_transaction
+        if items[0][0].order_number == "P-FAIL":
+            raise RuntimeError("a bug in the read-ahead")
+        for event, _ in items:
+            tx.remember("notes", event.order_id, {"_id": event.order_id, "note": "read ahead"})
+
+    async def noted(event: OrderPlaced, tx: Transaction, envelope: Envelope) -> None:
+        known, doc = tx.recall("notes", event.order_id)
+        note = doc["note"] if known and doc else "read by the handler"
+        await tx.db["seen"].insert_one(
+            {"_id": event.order_id, "number": event.order_number, "note": note},
+            session=tx.session,
+        )
+
+    subscription = Subscription(purpose="noted", handlers={OrderPlaced: noted}, prefetch=prefetch)
+    handler = setup.handler(subscription)
+    assert await handler.handle_records(records("P-1", "P-2", "P-3")) == 3
+    assert calls == [["P-1", "P-2", "P-3"]]
+    notes = await setup.store.db["seen"].find({}).sort("number", 1).to_list(None)
+    assert [(d["number"], d["note"]) for d in notes] == [
+        (f"P-{i}", "read ahead") for i in (1, 2, 3)
+    ]
+
+    await setup.store.db["seen"].delete_many({})
+    failing = records("P-FAIL", "P-5")
+    assert await handler.handle_records(failing) == 2
+    notes = await setup.store.db["seen"].find({}).sort("number", 1).to_list(None)
+    assert [(d["number"], d["note"]) for d in notes] == [
+        ("P-5", "read by the handler"),
+        ("P-FAIL", "read by the handler"),
+    ]
+    assert setup.recorder.outcomes[-2:] == [("OrderPlaced", "handled")] * 2

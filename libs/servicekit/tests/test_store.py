@@ -266,3 +266,34 @@ async def test_a_late_counter_write_still_conflicts_with_a_commit_after_the_snap
     finally:
         await client.drop_database(f"{namespace}_snapshot")
         await client.close()
+
+
+async def test_documents_replaced_later_are_written_once_at_the_end_or_not_at_all(
+    store: Store,
+) -> None:
+    """ADR 0151: ``replace_later`` writes when the work is done, once per document, in
+    the transaction; a read through the memo sees it at once, and aborted work writes
+    nothing."""
+
+    async def work(tx: Transaction) -> None:
+        tx.replace_later("things", {"_id": "a", "v": 1})
+        tx.replace_later("things", {"_id": "b", "v": 1})
+        tx.replace_later("things", {"_id": "a", "v": 2})  # saved again: written once, as 2
+        assert tx.recall("things", "a") == (True, {"_id": "a", "v": 2})
+        assert await tx.db["things"].count_documents({}, session=tx.session) == 0  # not yet
+        await tx.flush("things")  # what a query of the collection does first
+        assert await tx.db["things"].count_documents({}, session=tx.session) == 2
+        tx.replace_later("things", {"_id": "b", "v": 3})
+
+    await store.transaction(work)
+    docs = await store.db["things"].find({}).sort("_id", 1).to_list(None)
+    assert docs == [{"_id": "a", "v": 2}, {"_id": "b", "v": 3}]
+
+    async def aborted(tx: Transaction) -> None:
+        tx.replace_later("things", {"_id": "c", "v": 1})
+        await tx.flush()
+        raise Boom
+
+    with pytest.raises(Boom):
+        await store.transaction(aborted)
+    assert await store.db["things"].count_documents({"_id": "c"}) == 0

@@ -97,6 +97,9 @@ Handler = Callable[[Any, Any, Envelope], Awaitable[None]]
 """``handler(event, unit_of_work, envelope)``: the unit of work is the subscription's
 (``Subscription.unit_of_work``), or the bare :class:`Transaction` without one."""
 
+Prefetch = Callable[[Sequence[tuple[Any, Envelope]], Any], Awaitable[None]]
+"""``prefetch([(event, envelope), ...], unit_of_work)`` (see ``Subscription.prefetch``)."""
+
 
 class PermanentError(Exception):
     """Raised by a handler for input it can never handle: dead-lettered without retries."""
@@ -144,6 +147,14 @@ class Subscription:
     """The handlers need the real personal values (ADR 0036): a sealed payload is opened
     with the person's key before it is parsed, and shows the placeholders once the key
     is destroyed. Off: the handlers see placeholders and pseudonymous ids only."""
+
+    prefetch: Prefetch | None = None
+    """Reads ahead, for the events of a shared transaction (ADR 0150), what their
+    handlers will read, one query per collection instead of one per event, and keeps it
+    with :meth:`Transaction.remember`; the handlers find it there. Called in the
+    transaction before the first handler, with every event that may join it. Only an
+    optimisation: it must not write, and what a handler does must not depend on
+    whether it ran (one that fails is logged and the handlers read for themselves)."""
 
     def group(self, service: str) -> str:
         return f"{service}.{self.purpose}"
@@ -474,6 +485,7 @@ class MessageHandler:
 
         async def work(tx: Transaction) -> int:
             began = time.perf_counter()
+            await self._prefetch(tx, [item for _, item, _ in todo])
             count = 0
             for index, (pos, item, _) in enumerate(todo):
                 if index and time.perf_counter() - began > self.runtime.batch_time_budget_s:
@@ -506,6 +518,19 @@ class MessageHandler:
             self.runtime.metrics.handled(self.group, item.envelope.type, "handled")
         log.info("events handled together", extra={"events": count, "consumer_group": self.group})
         return finished
+
+    async def _prefetch(self, tx: Transaction, items: Sequence[_Prepared]) -> None:
+        prefetch = self.subscription.prefetch
+        if prefetch is None or len(items) < 2:
+            return  # one event reads what it needs itself, as often
+        try:
+            await prefetch(
+                [(item.event, item.envelope) for item in items], self.subscription.bind(tx)
+            )
+        except (PyMongoError, KafkaError):
+            raise  # a conflict re-runs the transaction, an outage redelivers
+        except Exception:
+            log.exception("prefetch failed; the handlers read for themselves")
 
     async def _unsealed(self, envelope: Envelope) -> Envelope:
         if "sealed" not in envelope.payload:

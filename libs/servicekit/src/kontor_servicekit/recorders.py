@@ -7,11 +7,13 @@ so what was parked and how each message ended can be read afterwards.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 from kontor_contracts.wire import headers_dict
+from pymongo import monitoring
 
-__all__ = ["DeadLetterRecorder", "MetricsRecorder", "Parked"]
+__all__ = ["CommandCounter", "DeadLetterRecorder", "MetricsRecorder", "Parked"]
 
 
 @dataclass(frozen=True)
@@ -59,3 +61,22 @@ class MetricsRecorder:
 
     def dead_letter_publish_failed(self, group: str, topic: str, error_type: str) -> None:
         self.publish_failures.append((group, topic, error_type))
+
+
+class CommandCounter(monitoring.CommandListener):
+    """A client's database commands, counted by ``(command, collection)`` (e.g.
+    ``("find", "orders")``, ``("commitTransaction", "1")``): pass it to
+    ``create_client(event_listeners=[...])`` to see how many round trips a step took."""
+
+    def __init__(self) -> None:
+        self.seen: Counter[tuple[str, str]] = Counter()
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        name = event.command_name
+        self.seen[(name, str(event.command.get(name, "")))] += 1
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass

@@ -20,7 +20,7 @@ from bson.codec_options import TypeRegistry
 from kontor_contracts.envelope import Envelope, Event
 from kontor_contracts.registry import REGISTRY
 from opentelemetry import propagate
-from pymongo import AsyncMongoClient, ReturnDocument, WriteConcern
+from pymongo import AsyncMongoClient, ReplaceOne, ReturnDocument, WriteConcern
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
@@ -86,6 +86,9 @@ class Transaction:
     pending: list[Envelope] = field(default_factory=list)
     memo: dict[tuple[str, str], bytes | None] = field(default_factory=dict)
     """Documents read or written in this transaction, as BSON (see :meth:`remember`)."""
+    deferred: dict[str, dict[str, Document]] = field(default_factory=dict)
+    """Documents to write by ``_id`` when the work is done, per collection (see
+    :meth:`replace_later`)."""
     traces: dict[str, dict[str, str]] = field(default_factory=dict)
     """The trace context each pending event was emitted in (W3C headers by event id): a
     consumer handling several events in one transaction emits each in its own trace."""
@@ -129,6 +132,35 @@ class Transaction:
         with the transaction, also when a conflict runs the work again."""
         options = self.db[collection].codec_options
         self.memo[(collection, key)] = None if doc is None else encode(doc, codec_options=options)
+
+    def replace_later(self, collection: str, doc: Document) -> None:
+        """Write ``doc`` (replace by ``_id``, or insert) when the work is done, with the
+        other documents of ``collection`` written so, one command for all (ADR 0151): a
+        batch's events save the same kind of document one after the other, and a
+        document saved twice is written once. It is remembered (:meth:`remember`) at
+        once, so a read through the same repository sees it; a query of the collection
+        must :meth:`flush` first. A conflict it meets shows when the transaction ends,
+        and runs the whole work again as any other."""
+        key = str(doc["_id"])
+        self.deferred.setdefault(collection, {})[key] = doc
+        self.remember(collection, key, doc)
+
+    async def flush(self, collection: str | None = None) -> None:
+        """Write what :meth:`replace_later` holds (of ``collection``, or all)."""
+        names = [collection] if collection is not None else list(self.deferred)
+        for name in names:
+            docs = self.deferred.pop(name, None)
+            if docs:
+                await self.db[name].bulk_write(
+                    [ReplaceOne({"_id": d["_id"]}, d, upsert=True) for d in docs.values()],
+                    ordered=True,
+                    session=self.session,
+                )
+
+    def forget(self, collection: str, key: str) -> None:
+        """Drop what :meth:`remember` kept of ``collection``/``key``: a write that does not
+        give the new version (an ``update_one``) makes the next read go to the database."""
+        self.memo.pop((collection, key), None)
 
     def recall(self, collection: str, key: str) -> tuple[bool, Document | None]:
         """``(True, doc)`` when :meth:`remember` kept ``collection``/``key`` (``doc`` None:
@@ -292,6 +324,7 @@ class Store:
                         if inbox_key is not None:
                             await self._record_inbox(tx, inbox_key)
                         result = await work(tx)
+                        await tx.flush()
                         await self._write_outbox(tx)
                 except PyMongoError as exc:
                     if is_transient(exc) and time.monotonic() < deadline:

@@ -28,6 +28,7 @@ from kontor_billing.application.invoicing import (
     on_order_shipped,
     on_return_completed,
 )
+from kontor_billing.store.prefetch import prefetch_invoicing
 from kontor_billing.store.unit_of_work import MongoBillingUnitOfWork
 
 
@@ -46,4 +47,5 @@ def invoicing(clock: Clock, policy: BillingPolicy) -> Subscription:
         },
         unit_of_work=MongoBillingUnitOfWork,
         unseal=True,  # the invoice names the buyer (ADR 0036)
+        prefetch=prefetch_invoicing,  # one read per collection for a batch (ADR 0150)
     )
