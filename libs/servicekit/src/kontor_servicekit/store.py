@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
@@ -156,6 +156,22 @@ class Transaction:
                     ordered=True,
                     session=self.session,
                 )
+
+    async def read_ahead(self, collection: str, ids: Iterable[str]) -> None:
+        """Read the documents of ``collection`` with these ``_id`` s in one query and
+        :meth:`remember` each (an absent one as absent), for a batch's handlers that
+        will :meth:`recall` them one by one (ADR 0150). Ids known already are skipped."""
+        unknown = [i for i in dict.fromkeys(ids) if (collection, i) not in self.memo]
+        if not unknown:
+            return
+        found = {
+            doc["_id"]: doc
+            async for doc in self.db[collection].find(
+                {"_id": {"$in": unknown}}, session=self.session
+            )
+        }
+        for key in unknown:
+            self.remember(collection, key, found.get(key))
 
     def forget(self, collection: str, key: str) -> None:
         """Drop what :meth:`remember` kept of ``collection``/``key``: a write that does not

@@ -5,6 +5,7 @@ redelivery, what is dead-lettered, and a solved complaint ticket on the timeline
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -24,8 +25,10 @@ from kontor_orders.consumers.order_life import payments, reservations
 from kontor_orders.consumers.support import support_tickets
 from kontor_orders.domain.order import Address, Customer, Order, PricedProduct
 from kontor_orders.store.orders import ORDERS, MongoOrderRepository, from_document
+from kontor_servicekit.consumer import ConsumerRuntime, MessageHandler, ParkedRecord
+from kontor_servicekit.recorders import CommandCounter, DeadLetterRecorder, MetricsRecorder
 from kontor_servicekit.service_testing import InMemoryService, in_memory_service
-from kontor_servicekit.store import OUTBOX, Store, Transaction
+from kontor_servicekit.store import OUTBOX, Store, Transaction, create_client
 
 pytestmark = pytest.mark.service
 
@@ -172,3 +175,41 @@ async def test_a_solved_complaint_ticket_is_on_the_order_s_timeline(
     assert order.status == "placed"  # only noted: the order did not change
     assert await emitted(harness, oid) == []  # and nothing is announced
     assert harness.dead_letters.parked == []
+
+
+async def test_a_batch_of_answers_reads_its_orders_once_and_writes_each_once(
+    harness: InMemoryService, infra: Any
+) -> None:
+    """ADR 0150, 0151: the reservation answers of one fetch share a transaction; their
+    orders are read with one query and written with one command, each once, and a
+    second answer for an order in the same batch sees the first one's change."""
+    first, second, third = [await placed(harness.store) for _ in range(3)]
+    rejected = StockReservationRejected(
+        order_id=third, reasons=[ReservationShortfall(sku="TEE", requested=2, available=0)]
+    )
+    batch = [reserved(first), reserved(second), reserved(first), wrap(rejected, "catalog", third)]
+    commands = CommandCounter()
+    client = create_client(infra.mongo_url, app_name="orders-batch", event_listeners=[commands])
+    try:
+        store = Store(client, harness.store.db.name, producer="orders")
+        runtime = ConsumerRuntime(
+            service="orders", store=store, producer=DeadLetterRecorder(), metrics=MetricsRecorder()
+        )
+        handler = MessageHandler(runtime, reservations())
+        records = [
+            ParkedRecord("catalog.stock.v1", 0, n, e.aggregate_id.encode(), e.to_bytes(), [])
+            for n, e in enumerate(batch)
+        ]
+        assert await handler.handle_records(records) == 4
+        seen = Counter(commands.seen)
+    finally:
+        await client.close()
+    assert seen[("commitTransaction", "1")] == 1
+    assert seen[("find", ORDERS)] == 1
+    assert seen[("update", ORDERS)] == 1
+    assert [(await stored_order(harness, oid)).status for oid in (first, second, third)] == [
+        "confirmed",
+        "confirmed",
+        "rejected",
+    ]
+    assert await emitted(harness, first) == ["OrderConfirmed"]

@@ -30,18 +30,7 @@ class MongoBuyerChoice(Generic[T]):
 
     async def prefetch(self, emails: Iterable[str]) -> None:
         """Answer :meth:`get` for ``emails`` with one query (ADR 0150)."""
-        keys = {e.lower() for e in emails}
-        unknown = sorted(k for k in keys if not self.tx.recall(self.collection, k)[0])
-        if not unknown:
-            return
-        found = {
-            doc["_id"]: doc
-            async for doc in self.tx.db[self.collection].find(
-                {"_id": {"$in": unknown}}, session=self.tx.session
-            )
-        }
-        for key in unknown:
-            self.tx.remember(self.collection, key, found.get(key))
+        await self.tx.read_ahead(self.collection, sorted({e.lower() for e in emails}))
 
     async def set(self, email: str, value: T) -> None:
         doc = {"_id": email.lower(), self.field: value}

@@ -80,16 +80,7 @@ class MongoOrderBook:
     async def prefetch(self, order_ids: Sequence[str]) -> list[BilledOrder]:
         """Read ``order_ids`` for :meth:`get`, one query for all (ADR 0150); an absent one is
         remembered as absent. Returns the orders this transaction knows of them."""
-        unknown = [i for i in dict.fromkeys(order_ids) if not self.tx.recall(ORDERS, i)[0]]
-        if unknown:
-            found = {
-                doc["_id"]: doc
-                async for doc in self.tx.db[ORDERS].find(
-                    {"_id": {"$in": unknown}}, session=self.tx.session
-                )
-            }
-            for order_id in unknown:
-                self.tx.remember(ORDERS, order_id, found.get(order_id))
+        await self.tx.read_ahead(ORDERS, order_ids)
         return [order for i in dict.fromkeys(order_ids) if (order := await self.get(i))]
 
     async def save(self, order: BilledOrder) -> None:

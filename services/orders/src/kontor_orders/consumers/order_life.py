@@ -16,7 +16,7 @@ from kontor_contracts.events.catalog import (
 from kontor_servicekit.consumer import Subscription
 
 from kontor_orders.application import complaints, order_life
-from kontor_orders.store.unit_of_work import MongoOrdersUnitOfWork
+from kontor_orders.store.unit_of_work import MongoOrdersUnitOfWork, prefetch_orders
 
 
 def reservations() -> Subscription:
@@ -31,6 +31,7 @@ def reservations() -> Subscription:
             ReplacementStockRejected: complaints.on_replacement_stock_rejected,
         },
         unit_of_work=MongoOrdersUnitOfWork,
+        prefetch=prefetch_orders,  # one read of the batch's orders (ADR 0150)
     )
 
 
@@ -44,4 +45,5 @@ def payments() -> Subscription:
             PaymentRefunded: order_life.on_payment_refunded,
         },
         unit_of_work=MongoOrdersUnitOfWork,
+        prefetch=prefetch_orders,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime
 from decimal import Decimal
@@ -222,19 +223,28 @@ class MongoOrderRepository:
         self.tx = tx
 
     async def add(self, order: Order) -> None:
-        await self.tx.db[ORDERS].insert_one(
-            with_retention_from(to_document(order)), session=self.tx.session
-        )
+        doc = with_retention_from(to_document(order))
+        await self.tx.db[ORDERS].insert_one(doc, session=self.tx.session)
+        self.tx.remember(ORDERS, order.id, doc)
 
     async def get(self, order_id: str) -> Order | None:
-        doc = await self.tx.db[ORDERS].find_one({"_id": order_id}, session=self.tx.session)
+        known, doc = self.tx.recall(ORDERS, order_id)  # read ahead, or saved in this unit
+        if not known:
+            doc = await self.tx.db[ORDERS].find_one({"_id": order_id}, session=self.tx.session)
+            self.tx.remember(ORDERS, order_id, doc)
         return None if doc is None else from_document(doc)
 
+    async def prefetch(self, order_ids: Sequence[str]) -> None:
+        """Read ``order_ids`` for :meth:`get`, one query for all (ADR 0150)."""
+        await self.tx.read_ahead(ORDERS, order_ids)
+
     async def by_number(self, number: str) -> Order | None:
+        await self.tx.flush(ORDERS)
         doc = await self.tx.db[ORDERS].find_one({"number": number}, session=self.tx.session)
         return None if doc is None else from_document(doc)
 
     async def awaiting_prepayment(self, placed_before: datetime, limit: int = 100) -> list[str]:
+        await self.tx.flush(ORDERS)
         cursor = (
             self.tx.db[ORDERS]
             .find(
@@ -252,6 +262,7 @@ class MongoOrderRepository:
         return [doc["_id"] async for doc in cursor]
 
     async def number_taken(self, number: str) -> bool:
+        await self.tx.flush(ORDERS)
         doc = await self.tx.db[ORDERS].find_one(
             {"number": number}, {"_id": 1}, session=self.tx.session
         )
@@ -261,6 +272,5 @@ class MongoOrderRepository:
         """Replace the stored order; the transaction's snapshot isolation makes two
         concurrent changes of one order conflict, and the loser retries."""
         order.version += 1
-        await self.tx.db[ORDERS].replace_one(
-            {"_id": order.id}, with_retention_from(to_document(order)), session=self.tx.session
-        )
+        # written when the unit of work ends, with the other orders it saved (ADR 0151)
+        self.tx.replace_later(ORDERS, with_retention_from(to_document(order)))

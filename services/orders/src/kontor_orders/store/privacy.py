@@ -100,6 +100,7 @@ class MongoPersonalRecords:
         self.tx = tx
 
     async def _find(self, collection: str, query: dict[str, Any]) -> list[dict[str, Any]]:
+        await self.tx.flush(collection)  # what this unit saved to be written later (ADR 0151)
         cursor = self.tx.db[collection].find(query, session=self.tx.session)
         return [doc async for doc in cursor]
 

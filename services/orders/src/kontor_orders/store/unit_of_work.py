@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
+from kontor_contracts.envelope import Envelope
 from kontor_servicekit.store import Transaction
 from kontor_servicekit.uow import MongoUnitOfWork
 
@@ -32,3 +36,12 @@ class MongoOrdersUnitOfWork(MongoUnitOfWork):
         self.distance_sales = MongoDistanceSales(tx)
         self.privacy_requests = MongoPrivacyRequestRepository(tx)
         self.personal_records = MongoPersonalRecords(tx)
+
+
+async def prefetch_orders(
+    items: Sequence[tuple[Any, Envelope]], uow: MongoOrdersUnitOfWork
+) -> None:
+    """The orders a batch of events is about, read with one query (ADR 0150)."""
+    await uow.orders.prefetch(
+        [str(event.order_id) for event, _ in items if getattr(event, "order_id", None)]
+    )
