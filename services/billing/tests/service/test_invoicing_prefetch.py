@@ -4,16 +4,16 @@
 The batch's handlers share one transaction (ADR 0110); the subscription's prefetch reads
 the orders, their invoices, unapplied payments and buyer choices once for all of them.
 What must not change: each order gets one invoice however many events of it the batch
-holds, with gap-free numbers, and a payment that OrderPlaced releases in the batch is applied to the
-invoice its confirmation issues (the prefetched answer "no unapplied payment" is
-dropped when the release saves the payment).
+holds, with gap-free numbers, and a payment that OrderPlaced releases in the batch is
+applied to the invoice its confirmation issues (the prefetched answer "no unapplied
+payment" is dropped when the release saves the payment).
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -29,21 +29,11 @@ from kontor_billing.store.unit_of_work import MongoBillingUnitOfWork
 from kontor_contracts.envelope import Envelope
 from kontor_contracts.samples import order_confirmed_envelope, order_placed_envelope
 from kontor_servicekit.clock import utc_now
-from kontor_servicekit.consumer import ConsumerRuntime, MessageHandler
+from kontor_servicekit.consumer import ConsumerRuntime, MessageHandler, ParkedRecord
 from kontor_servicekit.recorders import CommandCounter, DeadLetterRecorder, MetricsRecorder
 from kontor_servicekit.store import Store, create_client
 
 pytestmark = pytest.mark.service
-
-
-@dataclass
-class Record:
-    value: bytes
-    offset: int
-    key: bytes | None
-    topic: str = "orders.order.v1"
-    partition: int = 0
-    headers: list[tuple[str, bytes]] = field(default_factory=list)
 
 
 @dataclass
@@ -76,9 +66,11 @@ async def billing(infra: Any, namespace: str) -> AsyncIterator[Billing]:
         await client.close()
 
 
-def fetched(*envelopes: Envelope) -> list[Record]:
+def fetched(*envelopes: Envelope) -> list[ParkedRecord]:
     return [
-        Record(e.to_bytes(), offset, (e.aggregate_id or "").encode())
+        ParkedRecord(
+            "orders.order.v1", 0, offset, (e.aggregate_id or "").encode(), e.to_bytes(), []
+        )
         for offset, e in enumerate(envelopes)
     ]
 
